@@ -1,0 +1,3 @@
+module github.com/bpfhost/bpfhost
+
+go 1.26
