@@ -1,0 +1,765 @@
+package interp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+type frame struct {
+	ret            int
+	r6, r7, r8, r9 uint64
+}
+
+// Run executes the program. See vm.Executable.
+//
+// The instruction budget is charged once per straight-line run, when control
+// leaves it (a taken jump, a call, an exit), so that counting costs nothing
+// on instructions that do not branch; the count is exact.
+func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
+	stack := rc.Stack()
+	checked := e.mode == vm.Checked
+	rc.Mode, rc.Depth = e.mode, 0
+	if checked {
+		clear(stack.Bytes())
+	}
+	budget := rc.Budget
+	if budget == 0 {
+		budget = vm.DefaultBudget
+	}
+
+	var r [16]uint64
+	r[1], r[2], r[3], r[4], r[5] = rc.Args[0], rc.Args[1], rc.Args[2], rc.Args[3], rc.Args[4]
+	r[10] = stack.FramePointer(0)
+
+	code := e.code
+	var frames [vm.MaxCallDepth]frame
+	depth := 0
+	pc, start := 0, 0
+	var n uint64 // instructions executed before the current straight-line run
+
+	fail := func(at int, err error) (uint64, error) {
+		rc.Executed = n + uint64(at+1-start)
+		return 0, &vm.ExecError{PC: at, Err: err}
+	}
+
+	for {
+		in := &code[pc]
+		pc++
+		switch in.op {
+		// 64-bit arithmetic.
+		case alu64 | k | 0x00:
+			r[in.dst&15] += uint64(in.imm)
+		case alu64 | x | 0x00:
+			r[in.dst&15] += r[in.src&15]
+		case alu64 | k | 0x10:
+			r[in.dst&15] -= uint64(in.imm)
+		case alu64 | x | 0x10:
+			r[in.dst&15] -= r[in.src&15]
+		case alu64 | k | 0x20:
+			r[in.dst&15] *= uint64(in.imm)
+		case alu64 | x | 0x20:
+			r[in.dst&15] *= r[in.src&15]
+		case alu64 | k | 0x30:
+			if d := uint64(in.imm); d != 0 {
+				r[in.dst&15] /= d
+			} else {
+				r[in.dst&15] = 0
+			}
+		case alu64 | x | 0x30:
+			if d := r[in.src&15]; d != 0 {
+				r[in.dst&15] /= d
+			} else {
+				r[in.dst&15] = 0
+			}
+		case alu64 | k | 0x40:
+			r[in.dst&15] |= uint64(in.imm)
+		case alu64 | x | 0x40:
+			r[in.dst&15] |= r[in.src&15]
+		case alu64 | k | 0x50:
+			r[in.dst&15] &= uint64(in.imm)
+		case alu64 | x | 0x50:
+			r[in.dst&15] &= r[in.src&15]
+		case alu64 | k | 0x60:
+			r[in.dst&15] <<= uint64(in.imm) & 63
+		case alu64 | x | 0x60:
+			r[in.dst&15] <<= r[in.src&15] & 63
+		case alu64 | k | 0x70:
+			r[in.dst&15] >>= uint64(in.imm) & 63
+		case alu64 | x | 0x70:
+			r[in.dst&15] >>= r[in.src&15] & 63
+		case alu64 | k | 0x80:
+			r[in.dst&15] = -r[in.dst&15]
+		case alu64 | k | 0x90:
+			if d := uint64(in.imm); d != 0 {
+				r[in.dst&15] %= d
+			}
+		case alu64 | x | 0x90:
+			if d := r[in.src&15]; d != 0 {
+				r[in.dst&15] %= d
+			}
+		case alu64 | k | 0xa0:
+			r[in.dst&15] ^= uint64(in.imm)
+		case alu64 | x | 0xa0:
+			r[in.dst&15] ^= r[in.src&15]
+		case alu64 | k | 0xb0:
+			r[in.dst&15] = uint64(in.imm)
+		case alu64 | x | 0xb0:
+			r[in.dst&15] = r[in.src&15]
+		case alu64 | k | 0xc0:
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (uint64(in.imm) & 63))
+		case alu64 | x | 0xc0:
+			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (r[in.src&15] & 63))
+		case alu64 | k | 0xd0: // bswap
+			r[in.dst&15] = bswap(r[in.dst&15], in.imm)
+		case opSdiv64K:
+			if d := in.imm; d != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) / d)
+			} else {
+				r[in.dst&15] = 0
+			}
+		case opSdiv64X:
+			if d := int64(r[in.src&15]); d != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) / d)
+			} else {
+				r[in.dst&15] = 0
+			}
+		case opSmod64K:
+			if d := in.imm; d != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) % d)
+			}
+		case opSmod64X:
+			if d := int64(r[in.src&15]); d != 0 {
+				r[in.dst&15] = uint64(int64(r[in.dst&15]) % d)
+			}
+		case opMovsx64B:
+			r[in.dst&15] = uint64(int64(int8(r[in.src&15])))
+		case opMovsx64H:
+			r[in.dst&15] = uint64(int64(int16(r[in.src&15])))
+		case opMovsx64W:
+			r[in.dst&15] = uint64(int64(int32(r[in.src&15])))
+
+		// 32-bit arithmetic: operands are the low halves, results are
+		// zero-extended.
+		case alu | k | 0x00:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(in.imm))
+		case alu | x | 0x00:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(r[in.src&15]))
+		case alu | k | 0x10:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - uint32(in.imm))
+		case alu | x | 0x10:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - uint32(r[in.src&15]))
+		case alu | k | 0x20:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(in.imm))
+		case alu | x | 0x20:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(r[in.src&15]))
+		case alu | k | 0x30:
+			if d := uint32(in.imm); d != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / d)
+			} else {
+				r[in.dst&15] = 0
+			}
+		case alu | x | 0x30:
+			if d := uint32(r[in.src&15]); d != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / d)
+			} else {
+				r[in.dst&15] = 0
+			}
+		case alu | k | 0x40:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(in.imm))
+		case alu | x | 0x40:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(r[in.src&15]))
+		case alu | k | 0x50:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & uint32(in.imm))
+		case alu | x | 0x50:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & uint32(r[in.src&15]))
+		case alu | k | 0x60:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint32(in.imm) & 31))
+		case alu | x | 0x60:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint32(r[in.src&15]) & 31))
+		case alu | k | 0x70:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint32(in.imm) & 31))
+		case alu | x | 0x70:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint32(r[in.src&15]) & 31))
+		case alu | k | 0x80:
+			r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
+		case alu | k | 0x90:
+			if d := uint32(in.imm); d != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % d)
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case alu | x | 0x90:
+			if d := uint32(r[in.src&15]); d != 0 {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % d)
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case alu | k | 0xa0:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(in.imm))
+		case alu | x | 0xa0:
+			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(r[in.src&15]))
+		case alu | k | 0xb0:
+			r[in.dst&15] = uint64(uint32(in.imm))
+		case alu | x | 0xb0:
+			r[in.dst&15] = uint64(uint32(r[in.src&15]))
+		case alu | k | 0xc0:
+			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (uint32(in.imm) & 31)))
+		case alu | x | 0xc0:
+			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (uint32(r[in.src&15]) & 31)))
+		case alu | k | 0xd0: // to little-endian: truncate on a little-endian host
+			r[in.dst&15] = truncate(r[in.dst&15], in.imm)
+		case alu | x | 0xd0: // to big-endian
+			r[in.dst&15] = bswap(r[in.dst&15], in.imm)
+		case opSdiv32K:
+			if d := int32(in.imm); d != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / d))
+			} else {
+				r[in.dst&15] = 0
+			}
+		case opSdiv32X:
+			if d := int32(uint32(r[in.src&15])); d != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / d))
+			} else {
+				r[in.dst&15] = 0
+			}
+		case opSmod32K:
+			if d := int32(in.imm); d != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % d))
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opSmod32X:
+			if d := int32(uint32(r[in.src&15])); d != 0 {
+				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % d))
+			} else {
+				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
+			}
+		case opMovsx32B:
+			r[in.dst&15] = uint64(uint32(int32(int8(r[in.src&15]))))
+		case opMovsx32H:
+			r[in.dst&15] = uint64(uint32(int32(int16(r[in.src&15]))))
+
+		// 64-bit jumps.
+		case jmp | 0x00:
+			goto jump
+		case jmp | k | 0x10:
+			if r[in.dst&15] == uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0x10:
+			if r[in.dst&15] == r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0x20:
+			if r[in.dst&15] > uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0x20:
+			if r[in.dst&15] > r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0x30:
+			if r[in.dst&15] >= uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0x30:
+			if r[in.dst&15] >= r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0x40:
+			if r[in.dst&15]&uint64(in.imm) != 0 {
+				goto jump
+			}
+		case jmp | x | 0x40:
+			if r[in.dst&15]&r[in.src&15] != 0 {
+				goto jump
+			}
+		case jmp | k | 0x50:
+			if r[in.dst&15] != uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0x50:
+			if r[in.dst&15] != r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0x60:
+			if int64(r[in.dst&15]) > in.imm {
+				goto jump
+			}
+		case jmp | x | 0x60:
+			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
+				goto jump
+			}
+		case jmp | k | 0x70:
+			if int64(r[in.dst&15]) >= in.imm {
+				goto jump
+			}
+		case jmp | x | 0x70:
+			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
+				goto jump
+			}
+		case jmp | k | 0xa0:
+			if r[in.dst&15] < uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0xa0:
+			if r[in.dst&15] < r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0xb0:
+			if r[in.dst&15] <= uint64(in.imm) {
+				goto jump
+			}
+		case jmp | x | 0xb0:
+			if r[in.dst&15] <= r[in.src&15] {
+				goto jump
+			}
+		case jmp | k | 0xc0:
+			if int64(r[in.dst&15]) < in.imm {
+				goto jump
+			}
+		case jmp | x | 0xc0:
+			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
+				goto jump
+			}
+		case jmp | k | 0xd0:
+			if int64(r[in.dst&15]) <= in.imm {
+				goto jump
+			}
+		case jmp | x | 0xd0:
+			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
+				goto jump
+			}
+
+		// 32-bit jumps compare the low halves.
+		case jmp32 | 0x00: // gotol
+			goto jump
+		case jmp32 | k | 0x10:
+			if uint32(r[in.dst&15]) == uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x10:
+			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0x20:
+			if uint32(r[in.dst&15]) > uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x20:
+			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0x30:
+			if uint32(r[in.dst&15]) >= uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x30:
+			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0x40:
+			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
+				goto jump
+			}
+		case jmp32 | x | 0x40:
+			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
+				goto jump
+			}
+		case jmp32 | k | 0x50:
+			if uint32(r[in.dst&15]) != uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x50:
+			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0x60:
+			if int32(uint32(r[in.dst&15])) > int32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x60:
+			if int32(uint32(r[in.dst&15])) > int32(uint32(r[in.src&15])) {
+				goto jump
+			}
+		case jmp32 | k | 0x70:
+			if int32(uint32(r[in.dst&15])) >= int32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0x70:
+			if int32(uint32(r[in.dst&15])) >= int32(uint32(r[in.src&15])) {
+				goto jump
+			}
+		case jmp32 | k | 0xa0:
+			if uint32(r[in.dst&15]) < uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0xa0:
+			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0xb0:
+			if uint32(r[in.dst&15]) <= uint32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0xb0:
+			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
+				goto jump
+			}
+		case jmp32 | k | 0xc0:
+			if int32(uint32(r[in.dst&15])) < int32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0xc0:
+			if int32(uint32(r[in.dst&15])) < int32(uint32(r[in.src&15])) {
+				goto jump
+			}
+		case jmp32 | k | 0xd0:
+			if int32(uint32(r[in.dst&15])) <= int32(in.imm) {
+				goto jump
+			}
+		case jmp32 | x | 0xd0:
+			if int32(uint32(r[in.dst&15])) <= int32(uint32(r[in.src&15])) {
+				goto jump
+			}
+
+		// Loads and stores.
+		case ld | dw | 0x00: // lddw
+			r[in.dst&15] = uint64(in.imm)
+			pc++
+		case ldx | mem | w:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 4, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(*(*uint32)(vm.Pointer(a)))
+		case ldx | mem | h:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 2, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(*(*uint16)(vm.Pointer(a)))
+		case ldx | mem | b:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 1, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(*(*uint8)(vm.Pointer(a)))
+		case ldx | mem | dw:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 8, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = *(*uint64)(vm.Pointer(a))
+		case ldx | memsx | w:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 4, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(int64(*(*int32)(vm.Pointer(a))))
+		case ldx | memsx | h:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 2, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(int64(*(*int16)(vm.Pointer(a))))
+		case ldx | memsx | b:
+			a := r[in.src&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 1, false); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			r[in.dst&15] = uint64(int64(*(*int8)(vm.Pointer(a))))
+		case st | mem | w, stx | mem | w:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 4, true); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			v := uint64(in.imm)
+			if in.op&0x07 == stx {
+				v = r[in.src&15]
+			}
+			*(*uint32)(vm.Pointer(a)) = uint32(v)
+		case st | mem | h, stx | mem | h:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 2, true); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			v := uint64(in.imm)
+			if in.op&0x07 == stx {
+				v = r[in.src&15]
+			}
+			*(*uint16)(vm.Pointer(a)) = uint16(v)
+		case st | mem | b, stx | mem | b:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 1, true); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			v := uint64(in.imm)
+			if in.op&0x07 == stx {
+				v = r[in.src&15]
+			}
+			*(*uint8)(vm.Pointer(a)) = uint8(v)
+		case st | mem | dw, stx | mem | dw:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := rc.Check(a, 8, true); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			v := uint64(in.imm)
+			if in.op&0x07 == stx {
+				v = r[in.src&15]
+			}
+			*(*uint64)(vm.Pointer(a)) = v
+		case stx | atom | w:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := checkAtomic(rc, a, 4); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			if err := atomic32(&r, in, (*uint32)(vm.Pointer(a))); err != nil {
+				return fail(pc-1, err)
+			}
+		case stx | atom | dw:
+			a := r[in.dst&15] + uint64(in.off)
+			if checked {
+				if err := checkAtomic(rc, a, 8); err != nil {
+					return fail(pc-1, err)
+				}
+			}
+			if err := atomic64(&r, in, (*uint64)(vm.Pointer(a))); err != nil {
+				return fail(pc-1, err)
+			}
+		case ld | abs | w, ld | abs | h, ld | abs | b, ld | ind | w, ld | ind | h, ld | ind | b:
+			off := in.imm
+			if in.op&0xe0 == ind {
+				off += int64(int32(uint32(r[in.src&15])))
+			}
+			v, ok := loadPacket(rc.Packet, off, in.op&0x18)
+			if !ok { // Linux ends the program with r0 = 0
+				n += uint64(pc - start)
+				rc.Executed = n
+				return 0, nil
+			}
+			r[0] = v
+
+		// Calls and exit.
+		case jmp | 0x80: // helper
+			rc.Depth = depth
+			v, err := e.helpers[in.off](rc, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				return fail(pc-1, err)
+			}
+			r[0] = v
+		case jmp | x | 0x80: // callx: the register holds a helper ID
+			id := r[in.dst&15]
+			hf, ok := e.helperTable[int32(id)]
+			if !ok || uint64(int32(id)) != id || hf == nil {
+				return fail(pc-1, fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+			}
+			rc.Depth = depth
+			v, err := hf(rc, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				return fail(pc-1, err)
+			}
+			r[0] = v
+		case opCallLoc:
+			if depth == vm.MaxCallDepth {
+				return fail(pc-1, fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth))
+			}
+			frames[depth] = frame{ret: pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9]}
+			depth++
+			rc.Depth = depth
+			r[10] = stack.FramePointer(depth)
+			goto jump
+		case jmp | 0x90: // exit
+			n += uint64(pc - start)
+			if depth == 0 {
+				rc.Executed = n
+				return r[0], nil
+			}
+			depth--
+			rc.Depth = depth
+			f := &frames[depth]
+			r[6], r[7], r[8], r[9] = f.r6, f.r7, f.r8, f.r9
+			r[10] = stack.FramePointer(depth)
+			pc, start = f.ret, f.ret
+			if n > budget {
+				return fail(pc-1, vm.ErrBudgetExceeded)
+			}
+		default:
+			return fail(pc-1, fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
+		}
+		continue
+
+	jump:
+		n += uint64(pc - start)
+		if n > budget {
+			rc.Executed = n
+			return 0, &vm.ExecError{PC: pc - 1, Err: vm.ErrBudgetExceeded}
+		}
+		pc = int(in.off)
+		start = pc
+	}
+}
+
+func truncate(v uint64, width int64) uint64 {
+	switch width {
+	case 16:
+		return uint64(uint16(v))
+	case 32:
+		return uint64(uint32(v))
+	}
+	return v
+}
+
+func bswap(v uint64, width int64) uint64 {
+	switch width {
+	case 16:
+		return uint64(bits.ReverseBytes16(uint16(v)))
+	case 32:
+		return uint64(bits.ReverseBytes32(uint32(v)))
+	}
+	return bits.ReverseBytes64(v)
+}
+
+// checkAtomic validates an atomic access: in bounds, writable and aligned
+// (unaligned atomics fault on some hosts, and Linux rejects them).
+func checkAtomic(rc *vm.RunContext, a uint64, size int) error {
+	if a%uint64(size) != 0 {
+		return fmt.Errorf("misaligned %d-byte atomic access at %#x", size, a)
+	}
+	return rc.Check(a, size, true)
+}
+
+func atomic64(r *[16]uint64, in *insn, p *uint64) error {
+	src := r[in.src&15]
+	switch int32(in.imm) {
+	case 0x00:
+		atomic.AddUint64(p, src)
+	case 0x01:
+		r[in.src&15] = atomic.AddUint64(p, src) - src
+	case 0x40:
+		atomic.OrUint64(p, src)
+	case 0x41:
+		r[in.src&15] = atomic.OrUint64(p, src)
+	case 0x50:
+		atomic.AndUint64(p, src)
+	case 0x51:
+		r[in.src&15] = atomic.AndUint64(p, src)
+	case 0xa0, 0xa1:
+		for {
+			old := atomic.LoadUint64(p)
+			if atomic.CompareAndSwapUint64(p, old, old^src) {
+				if in.imm&1 != 0 {
+					r[in.src&15] = old
+				}
+				break
+			}
+		}
+	case 0xe1:
+		r[in.src&15] = atomic.SwapUint64(p, src)
+	case 0xf1:
+		want := r[0]
+		for {
+			old := atomic.LoadUint64(p)
+			if old != want || atomic.CompareAndSwapUint64(p, old, src) {
+				r[0] = old
+				break
+			}
+		}
+	default:
+		return fmt.Errorf("%w: atomic operation %#x", vm.ErrUnsupported, in.imm)
+	}
+	return nil
+}
+
+func atomic32(r *[16]uint64, in *insn, p *uint32) error {
+	src := uint32(r[in.src&15])
+	switch int32(in.imm) {
+	case 0x00:
+		atomic.AddUint32(p, src)
+	case 0x01:
+		r[in.src&15] = uint64(atomic.AddUint32(p, src) - src)
+	case 0x40:
+		atomic.OrUint32(p, src)
+	case 0x41:
+		r[in.src&15] = uint64(atomic.OrUint32(p, src))
+	case 0x50:
+		atomic.AndUint32(p, src)
+	case 0x51:
+		r[in.src&15] = uint64(atomic.AndUint32(p, src))
+	case 0xa0, 0xa1:
+		for {
+			old := atomic.LoadUint32(p)
+			if atomic.CompareAndSwapUint32(p, old, old^src) {
+				if in.imm&1 != 0 {
+					r[in.src&15] = uint64(old)
+				}
+				break
+			}
+		}
+	case 0xe1:
+		r[in.src&15] = uint64(atomic.SwapUint32(p, src))
+	case 0xf1:
+		want := uint32(r[0])
+		for {
+			old := atomic.LoadUint32(p)
+			if old != want || atomic.CompareAndSwapUint32(p, old, src) {
+				r[0] = uint64(old)
+				break
+			}
+		}
+	default:
+		return fmt.Errorf("%w: atomic operation %#x", vm.ErrUnsupported, in.imm)
+	}
+	return nil
+}
+
+// loadPacket reads a big-endian value of the given size code at off for the
+// legacy packet loads; ok is false when it is out of bounds.
+func loadPacket(pkt []byte, off int64, size uint8) (uint64, bool) {
+	n := int64(4)
+	switch size {
+	case h:
+		n = 2
+	case b:
+		n = 1
+	}
+	if off < 0 || off > int64(len(pkt))-n {
+		return 0, false
+	}
+	p := pkt[off:]
+	switch n {
+	case 1:
+		return uint64(p[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p)), true
+	}
+	return uint64(binary.BigEndian.Uint32(p)), true
+}

@@ -1,0 +1,201 @@
+package vm
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Region is a range of host memory that a run may access.
+type Region struct {
+	Start    uintptr // first byte
+	Size     uintptr
+	Writable bool
+	Name     string // what it is, for errors: "context", "packet", "map value"
+}
+
+// End returns the first address past the region.
+func (r Region) End() uintptr { return r.Start + r.Size }
+
+// contains reports whether [addr, addr+size) lies inside the region.
+func (r Region) contains(addr uintptr, size uintptr) bool {
+	return addr >= r.Start && size <= r.Size && addr-r.Start <= r.Size-size
+}
+
+// RegionOf describes the memory of a byte slice. The slice must stay reachable
+// and unmoved (heap-allocated, not on a goroutine stack) while runs use it.
+func RegionOf(name string, b []byte, writable bool) Region {
+	if len(b) == 0 {
+		return Region{Name: name}
+	}
+	return Region{Start: uintptr(unsafe.Pointer(&b[0])), Size: uintptr(len(b)), Writable: writable, Name: name}
+}
+
+// AccessError is a checked-mode load or store outside the run's regions.
+type AccessError struct {
+	Addr  uint64
+	Size  int
+	Write bool
+	// Near names the closest region, to help read the error; empty if none.
+	Near string
+}
+
+func (e *AccessError) Error() string {
+	what := "read"
+	if e.Write {
+		what = "write"
+	}
+	msg := fmt.Sprintf("invalid memory %s of %d bytes at %#x", what, e.Size, e.Addr)
+	if e.Near != "" {
+		msg += " (" + e.Near + ")"
+	}
+	return msg
+}
+
+// RunContext carries everything one run needs besides the program. It is
+// reusable: Reset clears what a run set, and keeping one per goroutine (or per
+// execution slot) avoids allocating a stack for every run.
+type RunContext struct {
+	// Args are r1 to r5 on entry.
+	Args [5]uint64
+	// Regions are the memory a checked run may access besides its stack:
+	// context, packet, map values, global data. Trusted runs ignore them.
+	Regions []Region
+	// Packet is the packet that legacy LD_ABS/LD_IND loads read.
+	Packet []byte
+	// Budget is the most instructions the run may execute; 0 means
+	// DefaultBudget.
+	Budget uint64
+	// Slot is the execution slot (the "CPU") the run holds.
+	Slot int
+	// Value is for whoever set up the run: helpers find their state here.
+	Value any
+
+	// Executed is set by Run: how many instructions the run executed.
+	Executed uint64
+	// Mode and Depth are maintained by the engine during a run: the memory
+	// mode and the current call depth. Helpers read them through Check.
+	Mode  Mode
+	Depth int
+
+	stack *Stack
+}
+
+// Stack returns the run's stack, allocating it on first use.
+func (rc *RunContext) Stack() *Stack {
+	if rc.stack == nil {
+		rc.stack = new(Stack)
+	}
+	return rc.stack
+}
+
+// Stack is the memory of a run's call frames. Frame 0 (the entry function)
+// is at the top; each call's frame lies StackSize bytes below its caller's.
+// It is heap-allocated, so its address never changes (Go's collector does not
+// move heap objects; only goroutine stacks move).
+type Stack struct {
+	mem [StackFrames * StackSize]byte
+}
+
+// Top returns the address one past the highest byte: r10 of frame 0.
+func (s *Stack) Top() uint64 {
+	return uint64(uintptr(unsafe.Pointer(&s.mem[0]))) + StackFrames*StackSize
+}
+
+// FramePointer returns r10 for the frame at the given call depth.
+func (s *Stack) FramePointer(depth int) uint64 { return s.Top() - uint64(depth)*StackSize }
+
+// Region returns the stack memory that is live at a call depth: the frames of
+// the current function and all its callers.
+func (s *Stack) Region(depth int) Region {
+	size := uintptr(depth+1) * StackSize
+	return Region{Start: uintptr(s.Top()) - size, Size: size, Writable: true, Name: "stack"}
+}
+
+// Bytes returns the stack memory as a slice, for tests and debuggers.
+func (s *Stack) Bytes() []byte { return s.mem[:] }
+
+// Check validates an access of size bytes at addr against the live stack
+// frames and the run's regions, and returns an *AccessError if it falls
+// outside them or writes to a read-only region.
+func (rc *RunContext) Check(addr uint64, size int, write bool) error {
+	depth := rc.Depth
+	a, n := uintptr(addr), uintptr(size)
+	if uint64(a) == addr { // fits the host's address width
+		if rc.stack != nil && rc.stack.Region(depth).contains(a, n) {
+			return nil
+		}
+		for i := range rc.Regions {
+			r := &rc.Regions[i]
+			if r.contains(a, n) {
+				if write && !r.Writable {
+					return &AccessError{Addr: addr, Size: size, Write: write, Near: "read-only " + r.Name}
+				}
+				return nil
+			}
+		}
+	}
+	return &AccessError{Addr: addr, Size: size, Write: write, Near: rc.near(a)}
+}
+
+// CheckArg validates a helper's memory argument [addr, addr+size) in checked
+// runs; in trusted runs the verifier has proven it and CheckArg returns nil.
+// Size 0 is always valid.
+func (rc *RunContext) CheckArg(addr uint64, size uint64, write bool) error {
+	if size == 0 || rc.Mode == Trusted {
+		return nil
+	}
+	if size > 1<<31 {
+		return &AccessError{Addr: addr, Size: int(min(size, 1<<62)), Write: write}
+	}
+	return rc.Check(addr, int(size), write)
+}
+
+func (rc *RunContext) near(a uintptr) string {
+	best, dist := "", ^uintptr(0)
+	consider := func(r Region) {
+		var d uintptr
+		switch {
+		case a < r.Start:
+			d = r.Start - a
+		case a >= r.End():
+			d = a - r.End() + 1
+		}
+		if d < dist && d < 1<<16 {
+			best, dist = r.Name, d
+			if a >= r.End() {
+				best = fmt.Sprintf("%d bytes past the end of %s", d-1, r.Name)
+			} else if a < r.Start {
+				best = fmt.Sprintf("%d bytes before %s", d, r.Name)
+			} else {
+				best = "overlaps the end of " + r.Name
+			}
+		}
+	}
+	if rc.stack != nil {
+		consider(rc.stack.Region(MaxCallDepth))
+	}
+	for _, r := range rc.Regions {
+		consider(r)
+	}
+	return best
+}
+
+// Pointer converts an address a program computed into a pointer. Only call
+// it for addresses that were checked or proven safe.
+func Pointer(addr uint64) unsafe.Pointer {
+	// Reinterpreting the bits (rather than unsafe.Pointer(uintptr(addr)))
+	// says that this is a deliberate host address from program registers.
+	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+}
+
+// Bytes returns n bytes of host memory at addr as a slice, for helpers that
+// were handed a pointer and a size. Only call it for checked or proven ranges.
+func Bytes(addr uint64, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(Pointer(addr)), n)
+}
+
+// Address returns the address of a pointer as a register value.
+func Address(p unsafe.Pointer) uint64 { return uint64(uintptr(p)) }

@@ -1,0 +1,132 @@
+// Package vm defines what an execution engine is and the run-time model every
+// engine shares: how programs reach helpers, the memory a program may touch,
+// call frames, instruction budgets and the errors a run can end with.
+//
+// A caller builds a Program (validated instructions plus a helper table),
+// compiles it with an Engine (vm/interp, later vm/jit/amd64) into an
+// Executable, and runs it with a RunContext that carries the entry arguments
+// and the memory the run may use. Registers that hold pointers hold real host
+// addresses (DESIGN.md #2): everything a program can reach must stay at a
+// fixed address for the length of the run.
+//
+// Two memory modes exist. Trusted runs (verified programs) access memory
+// directly. Checked runs validate every load and store against the regions
+// registered for the run and stop with an *AccessError instead of touching
+// anything else; they are for unverified programs, the conformance suite and
+// as the oracle in fuzzing.
+package vm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bpfhost/bpfhost/isa"
+)
+
+// Stack layout. Each BPF-to-BPF call gets a fresh frame below its caller's.
+const (
+	// StackSize is the size of one call frame in bytes.
+	StackSize = 512
+	// MaxCallDepth is how many nested BPF-to-BPF calls a run may make below
+	// the entry function. Linux allows 7 (8 frames in all); engines allow
+	// this many so that the verifier, not the engine, sets the limit.
+	MaxCallDepth = 8
+	// StackFrames is the number of frames a run's stack holds.
+	StackFrames = MaxCallDepth + 1
+)
+
+// DefaultBudget is the instruction budget of a run whose RunContext sets none.
+const DefaultBudget = 1 << 32
+
+// Helper is a host function that programs call by ID with up to five
+// arguments. A non-nil error stops the run and is returned from Run; helpers
+// report ordinary failures to the program as negative return values, the way
+// Linux helpers do, and keep errors for faults (a bad pointer in checked mode).
+type Helper func(rc *RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error)
+
+// Helpers maps helper IDs to implementations.
+type Helpers map[int32]Helper
+
+// Program is what an engine compiles: a validated program and the helpers its
+// calls resolve to. lddw forms other than plain 64-bit immediates (maps,
+// global data, functions) must already be resolved to immediates by the
+// loader; an engine rejects the ones that remain.
+type Program struct {
+	Instructions []isa.Instruction
+	Helpers      Helpers
+}
+
+// Mode selects how memory accesses are treated.
+type Mode int
+
+// Memory modes.
+const (
+	// Trusted accesses memory directly: for programs the verifier accepted.
+	Trusted Mode = iota
+	// Checked validates every access against the run's regions.
+	Checked
+)
+
+func (m Mode) String() string {
+	if m == Checked {
+		return "checked"
+	}
+	return "trusted"
+}
+
+// CompileOptions configure Engine.Compile.
+type CompileOptions struct {
+	Mode Mode
+}
+
+// Engine compiles programs into executables.
+type Engine interface {
+	// Name is the engine's name as the CLI spells it: "interp" or "jit".
+	Name() string
+	// Compile prepares a program for running. It fails if the program is
+	// malformed (isa.Validate), calls a helper the table lacks, or uses a
+	// feature the engine does not support, and names the instruction.
+	Compile(p *Program, opts CompileOptions) (Executable, error)
+}
+
+// Executable is a compiled program. Run may be called from many goroutines
+// at once, each with its own RunContext.
+type Executable interface {
+	// Run executes the program from its first instruction with r1..r5 from
+	// rc.Args and r10 at the top of rc's stack, and returns r0 at exit.
+	Run(rc *RunContext) (uint64, error)
+	// Close releases what the executable holds; it must not be running.
+	Close() error
+}
+
+// Errors a run can end with. Runs return them wrapped in an *ExecError that
+// says where; test them with errors.Is.
+var (
+	ErrBudgetExceeded = errors.New("instruction budget exceeded")
+	ErrCallDepth      = errors.New("call depth exceeded")
+	ErrUnknownHelper  = errors.New("unknown helper")
+	ErrUnsupported    = errors.New("unsupported instruction")
+)
+
+// ExecError is a run that stopped with an error at an instruction.
+type ExecError struct {
+	PC  int // slot index of the instruction
+	Err error
+}
+
+func (e *ExecError) Error() string { return fmt.Sprintf("instruction %d: %v", e.PC, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// CompileError is a program an engine refused, with the instruction it
+// refused.
+type CompileError struct {
+	PC  int
+	Err error
+}
+
+func (e *CompileError) Error() string { return fmt.Sprintf("instruction %d: %v", e.PC, e.Err) }
+
+// Unwrap returns the cause.
+func (e *CompileError) Unwrap() error { return e.Err }
