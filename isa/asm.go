@@ -383,8 +383,11 @@ func (a *assembler) atomic(m string) (Instruction, error) {
 		return Instruction{}, fmt.Errorf("invalid number of operands for lock")
 	}
 	first := strings.Fields(a.ops[0])
+	if len(first) == 0 || len(a.ops) != 2 {
+		return Instruction{}, fmt.Errorf("invalid number of operands for lock")
+	}
 	words = append(words, first[:len(first)-1]...)
-	if len(first) == 0 || len(words) < 2 || len(a.ops) != 2 {
+	if len(words) < 2 {
 		return Instruction{}, fmt.Errorf("invalid number of operands for lock")
 	}
 	mem := first[len(first)-1]

@@ -100,3 +100,12 @@ func TestNegative(t *testing.T) {
 		t.Errorf("found %d unused-field cases, want 45", unused)
 	}
 }
+
+// TestAssembleErrors holds inputs that once crashed the assembler.
+func TestAssembleErrors(t *testing.T) {
+	for _, src := range []string{"lock ,%r1", "lock", "lock fetch", "lock fetch add32 [%r1], ", "jeq %r1, 1,", ".raw 00", "lddw %r0, 0x1ffffffffffffffff"} {
+		if _, err := isa.Assemble(src); err == nil {
+			t.Errorf("%q assembled", src)
+		}
+	}
+}

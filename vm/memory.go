@@ -172,7 +172,10 @@ func (rc *RunContext) near(a uintptr) string {
 		}
 	}
 	if rc.stack != nil {
-		consider(rc.stack.Region(MaxCallDepth))
+		if all := rc.stack.Region(MaxCallDepth); all.contains(a, 1) {
+			return fmt.Sprintf("stack, below the live frames (call depth %d)", rc.Depth)
+		}
+		consider(rc.stack.Region(rc.Depth))
 	}
 	for _, r := range rc.Regions {
 		consider(r)

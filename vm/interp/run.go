@@ -16,10 +16,12 @@ type frame struct {
 
 // Run executes the program. See vm.Executable.
 //
-// The instruction budget is charged once per straight-line run, when control
-// leaves it (a taken jump, a call, an exit), so that counting costs nothing
-// on instructions that do not branch; the count is exact.
-func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
+// The hot loop (hot.go) runs most instructions; Run is the driver that sets
+// up the machine and executes, one at a time, the instructions the hot loop
+// hands back. The instruction budget is charged once per straight-line run,
+// when control leaves it (a taken jump, a call, an exit), so that counting
+// costs nothing on instructions that do not branch; the count is exact.
+func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	stack := rc.Stack()
 	checked := e.mode == vm.Checked
 	rc.Mode, rc.Depth = e.mode, 0
@@ -30,412 +32,38 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 	if budget == 0 {
 		budget = vm.DefaultBudget
 	}
+	m := &machine{}
+	m.r[1], m.r[2], m.r[3], m.r[4], m.r[5] = rc.Args[0], rc.Args[1], rc.Args[2], rc.Args[3], rc.Args[4]
+	m.r[10] = stack.FramePointer(0)
+	m.hi = stack.Top()
+	m.lo = m.hi - vm.StackSize
 
-	var r [16]uint64
-	r[1], r[2], r[3], r[4], r[5] = rc.Args[0], rc.Args[1], rc.Args[2], rc.Args[3], rc.Args[4]
-	r[10] = stack.FramePointer(0)
-
-	code := e.code
 	var frames [vm.MaxCallDepth]frame
 	depth := 0
-	pc, start := 0, 0
-	var n uint64 // instructions executed before the current straight-line run
-
-	fail := func(at int, err error) (uint64, error) {
-		rc.Executed = n + uint64(at+1-start)
+	at := 0 // the instruction the driver is executing
+	fail := func(err error) (uint64, error) {
+		rc.Executed = m.n + uint64(at+1-m.start)
 		return 0, &vm.ExecError{PC: at, Err: err}
 	}
-
+	budgetExceeded := func() (uint64, error) {
+		rc.Executed = m.n
+		return 0, &vm.ExecError{PC: at, Err: vm.ErrBudgetExceeded}
+	}
+	r := &m.r
 	for {
-		in := &code[pc]
-		pc++
+		if e.hot(m, budget, checked) == hotBudget {
+			at = m.pc
+			return budgetExceeded()
+		}
+		at = m.pc
+		in := &e.code[at]
+		m.pc++
 		switch in.op {
-		// 64-bit arithmetic.
-		case alu64 | k | 0x00:
-			r[in.dst&15] += uint64(in.imm)
-		case alu64 | x | 0x00:
-			r[in.dst&15] += r[in.src&15]
-		case alu64 | k | 0x10:
-			r[in.dst&15] -= uint64(in.imm)
-		case alu64 | x | 0x10:
-			r[in.dst&15] -= r[in.src&15]
-		case alu64 | k | 0x20:
-			r[in.dst&15] *= uint64(in.imm)
-		case alu64 | x | 0x20:
-			r[in.dst&15] *= r[in.src&15]
-		case alu64 | k | 0x30:
-			if d := uint64(in.imm); d != 0 {
-				r[in.dst&15] /= d
-			} else {
-				r[in.dst&15] = 0
-			}
-		case alu64 | x | 0x30:
-			if d := r[in.src&15]; d != 0 {
-				r[in.dst&15] /= d
-			} else {
-				r[in.dst&15] = 0
-			}
-		case alu64 | k | 0x40:
-			r[in.dst&15] |= uint64(in.imm)
-		case alu64 | x | 0x40:
-			r[in.dst&15] |= r[in.src&15]
-		case alu64 | k | 0x50:
-			r[in.dst&15] &= uint64(in.imm)
-		case alu64 | x | 0x50:
-			r[in.dst&15] &= r[in.src&15]
-		case alu64 | k | 0x60:
-			r[in.dst&15] <<= uint64(in.imm) & 63
-		case alu64 | x | 0x60:
-			r[in.dst&15] <<= r[in.src&15] & 63
-		case alu64 | k | 0x70:
-			r[in.dst&15] >>= uint64(in.imm) & 63
-		case alu64 | x | 0x70:
-			r[in.dst&15] >>= r[in.src&15] & 63
-		case alu64 | k | 0x80:
-			r[in.dst&15] = -r[in.dst&15]
-		case alu64 | k | 0x90:
-			if d := uint64(in.imm); d != 0 {
-				r[in.dst&15] %= d
-			}
-		case alu64 | x | 0x90:
-			if d := r[in.src&15]; d != 0 {
-				r[in.dst&15] %= d
-			}
-		case alu64 | k | 0xa0:
-			r[in.dst&15] ^= uint64(in.imm)
-		case alu64 | x | 0xa0:
-			r[in.dst&15] ^= r[in.src&15]
-		case alu64 | k | 0xb0:
-			r[in.dst&15] = uint64(in.imm)
-		case alu64 | x | 0xb0:
-			r[in.dst&15] = r[in.src&15]
-		case alu64 | k | 0xc0:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (uint64(in.imm) & 63))
-		case alu64 | x | 0xc0:
-			r[in.dst&15] = uint64(int64(r[in.dst&15]) >> (r[in.src&15] & 63))
-		case alu64 | k | 0xd0: // bswap
-			r[in.dst&15] = bswap(r[in.dst&15], in.imm)
-		case opSdiv64K:
-			if d := in.imm; d != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) / d)
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSdiv64X:
-			if d := int64(r[in.src&15]); d != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) / d)
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSmod64K:
-			if d := in.imm; d != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) % d)
-			}
-		case opSmod64X:
-			if d := int64(r[in.src&15]); d != 0 {
-				r[in.dst&15] = uint64(int64(r[in.dst&15]) % d)
-			}
-		case opMovsx64B:
-			r[in.dst&15] = uint64(int64(int8(r[in.src&15])))
-		case opMovsx64H:
-			r[in.dst&15] = uint64(int64(int16(r[in.src&15])))
-		case opMovsx64W:
-			r[in.dst&15] = uint64(int64(int32(r[in.src&15])))
-
-		// 32-bit arithmetic: operands are the low halves, results are
-		// zero-extended.
-		case alu | k | 0x00:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(in.imm))
-		case alu | x | 0x00:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) + uint32(r[in.src&15]))
-		case alu | k | 0x10:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - uint32(in.imm))
-		case alu | x | 0x10:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) - uint32(r[in.src&15]))
-		case alu | k | 0x20:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(in.imm))
-		case alu | x | 0x20:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) * uint32(r[in.src&15]))
-		case alu | k | 0x30:
-			if d := uint32(in.imm); d != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / d)
-			} else {
-				r[in.dst&15] = 0
-			}
-		case alu | x | 0x30:
-			if d := uint32(r[in.src&15]); d != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) / d)
-			} else {
-				r[in.dst&15] = 0
-			}
-		case alu | k | 0x40:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(in.imm))
-		case alu | x | 0x40:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) | uint32(r[in.src&15]))
-		case alu | k | 0x50:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & uint32(in.imm))
-		case alu | x | 0x50:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) & uint32(r[in.src&15]))
-		case alu | k | 0x60:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint32(in.imm) & 31))
-		case alu | x | 0x60:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) << (uint32(r[in.src&15]) & 31))
-		case alu | k | 0x70:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint32(in.imm) & 31))
-		case alu | x | 0x70:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) >> (uint32(r[in.src&15]) & 31))
-		case alu | k | 0x80:
-			r[in.dst&15] = uint64(-uint32(r[in.dst&15]))
-		case alu | k | 0x90:
-			if d := uint32(in.imm); d != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % d)
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
-		case alu | x | 0x90:
-			if d := uint32(r[in.src&15]); d != 0 {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]) % d)
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
-		case alu | k | 0xa0:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(in.imm))
-		case alu | x | 0xa0:
-			r[in.dst&15] = uint64(uint32(r[in.dst&15]) ^ uint32(r[in.src&15]))
-		case alu | k | 0xb0:
-			r[in.dst&15] = uint64(uint32(in.imm))
-		case alu | x | 0xb0:
-			r[in.dst&15] = uint64(uint32(r[in.src&15]))
-		case alu | k | 0xc0:
-			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (uint32(in.imm) & 31)))
-		case alu | x | 0xc0:
-			r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) >> (uint32(r[in.src&15]) & 31)))
-		case alu | k | 0xd0: // to little-endian: truncate on a little-endian host
-			r[in.dst&15] = truncate(r[in.dst&15], in.imm)
-		case alu | x | 0xd0: // to big-endian
-			r[in.dst&15] = bswap(r[in.dst&15], in.imm)
-		case opSdiv32K:
-			if d := int32(in.imm); d != 0 {
-				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / d))
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSdiv32X:
-			if d := int32(uint32(r[in.src&15])); d != 0 {
-				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) / d))
-			} else {
-				r[in.dst&15] = 0
-			}
-		case opSmod32K:
-			if d := int32(in.imm); d != 0 {
-				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % d))
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
-		case opSmod32X:
-			if d := int32(uint32(r[in.src&15])); d != 0 {
-				r[in.dst&15] = uint64(uint32(int32(uint32(r[in.dst&15])) % d))
-			} else {
-				r[in.dst&15] = uint64(uint32(r[in.dst&15]))
-			}
-		case opMovsx32B:
-			r[in.dst&15] = uint64(uint32(int32(int8(r[in.src&15]))))
-		case opMovsx32H:
-			r[in.dst&15] = uint64(uint32(int32(int16(r[in.src&15]))))
-
-		// 64-bit jumps.
-		case jmp | 0x00:
-			goto jump
-		case jmp | k | 0x10:
-			if r[in.dst&15] == uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0x10:
-			if r[in.dst&15] == r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0x20:
-			if r[in.dst&15] > uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0x20:
-			if r[in.dst&15] > r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0x30:
-			if r[in.dst&15] >= uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0x30:
-			if r[in.dst&15] >= r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0x40:
-			if r[in.dst&15]&uint64(in.imm) != 0 {
-				goto jump
-			}
-		case jmp | x | 0x40:
-			if r[in.dst&15]&r[in.src&15] != 0 {
-				goto jump
-			}
-		case jmp | k | 0x50:
-			if r[in.dst&15] != uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0x50:
-			if r[in.dst&15] != r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0x60:
-			if int64(r[in.dst&15]) > in.imm {
-				goto jump
-			}
-		case jmp | x | 0x60:
-			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
-				goto jump
-			}
-		case jmp | k | 0x70:
-			if int64(r[in.dst&15]) >= in.imm {
-				goto jump
-			}
-		case jmp | x | 0x70:
-			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
-				goto jump
-			}
-		case jmp | k | 0xa0:
-			if r[in.dst&15] < uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0xa0:
-			if r[in.dst&15] < r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0xb0:
-			if r[in.dst&15] <= uint64(in.imm) {
-				goto jump
-			}
-		case jmp | x | 0xb0:
-			if r[in.dst&15] <= r[in.src&15] {
-				goto jump
-			}
-		case jmp | k | 0xc0:
-			if int64(r[in.dst&15]) < in.imm {
-				goto jump
-			}
-		case jmp | x | 0xc0:
-			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
-				goto jump
-			}
-		case jmp | k | 0xd0:
-			if int64(r[in.dst&15]) <= in.imm {
-				goto jump
-			}
-		case jmp | x | 0xd0:
-			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
-				goto jump
-			}
-
-		// 32-bit jumps compare the low halves.
-		case jmp32 | 0x00: // gotol
-			goto jump
-		case jmp32 | k | 0x10:
-			if uint32(r[in.dst&15]) == uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x10:
-			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0x20:
-			if uint32(r[in.dst&15]) > uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x20:
-			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0x30:
-			if uint32(r[in.dst&15]) >= uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x30:
-			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0x40:
-			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
-				goto jump
-			}
-		case jmp32 | x | 0x40:
-			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
-				goto jump
-			}
-		case jmp32 | k | 0x50:
-			if uint32(r[in.dst&15]) != uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x50:
-			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0x60:
-			if int32(uint32(r[in.dst&15])) > int32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x60:
-			if int32(uint32(r[in.dst&15])) > int32(uint32(r[in.src&15])) {
-				goto jump
-			}
-		case jmp32 | k | 0x70:
-			if int32(uint32(r[in.dst&15])) >= int32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0x70:
-			if int32(uint32(r[in.dst&15])) >= int32(uint32(r[in.src&15])) {
-				goto jump
-			}
-		case jmp32 | k | 0xa0:
-			if uint32(r[in.dst&15]) < uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0xa0:
-			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0xb0:
-			if uint32(r[in.dst&15]) <= uint32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0xb0:
-			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
-				goto jump
-			}
-		case jmp32 | k | 0xc0:
-			if int32(uint32(r[in.dst&15])) < int32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0xc0:
-			if int32(uint32(r[in.dst&15])) < int32(uint32(r[in.src&15])) {
-				goto jump
-			}
-		case jmp32 | k | 0xd0:
-			if int32(uint32(r[in.dst&15])) <= int32(in.imm) {
-				goto jump
-			}
-		case jmp32 | x | 0xd0:
-			if int32(uint32(r[in.dst&15])) <= int32(uint32(r[in.src&15])) {
-				goto jump
-			}
-
-		// Loads and stores.
-		case ld | dw | 0x00: // lddw
-			r[in.dst&15] = uint64(in.imm)
-			pc++
 		case ldx | mem | w:
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 4, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(*(*uint32)(vm.Pointer(a)))
@@ -443,7 +71,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 2, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(*(*uint16)(vm.Pointer(a)))
@@ -451,7 +79,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 1, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(*(*uint8)(vm.Pointer(a)))
@@ -459,7 +87,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 8, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = *(*uint64)(vm.Pointer(a))
@@ -467,7 +95,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 4, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(int64(*(*int32)(vm.Pointer(a))))
@@ -475,7 +103,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 2, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(int64(*(*int16)(vm.Pointer(a))))
@@ -483,7 +111,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.src&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 1, false); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			r[in.dst&15] = uint64(int64(*(*int8)(vm.Pointer(a))))
@@ -491,7 +119,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 4, true); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			v := uint64(in.imm)
@@ -503,7 +131,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 2, true); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			v := uint64(in.imm)
@@ -515,7 +143,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 1, true); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			v := uint64(in.imm)
@@ -527,7 +155,7 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := rc.Check(a, 8, true); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
 			v := uint64(in.imm)
@@ -539,22 +167,18 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := checkAtomic(rc, a, 4); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
-			if err := atomic32(&r, in, (*uint32)(vm.Pointer(a))); err != nil {
-				return fail(pc-1, err)
-			}
+			atomic32(r, in, (*uint32)(vm.Pointer(a)))
 		case stx | atom | dw:
 			a := r[in.dst&15] + uint64(in.off)
 			if checked {
 				if err := checkAtomic(rc, a, 8); err != nil {
-					return fail(pc-1, err)
+					return fail(err)
 				}
 			}
-			if err := atomic64(&r, in, (*uint64)(vm.Pointer(a))); err != nil {
-				return fail(pc-1, err)
-			}
+			atomic64(r, in, (*uint64)(vm.Pointer(a)))
 		case ld | abs | w, ld | abs | h, ld | abs | b, ld | ind | w, ld | ind | h, ld | ind | b:
 			off := in.imm
 			if in.op&0xe0 == ind {
@@ -562,45 +186,44 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			}
 			v, ok := loadPacket(rc.Packet, off, in.op&0x18)
 			if !ok { // Linux ends the program with r0 = 0
-				n += uint64(pc - start)
-				rc.Executed = n
+				rc.Executed = m.n + uint64(m.pc-m.start)
 				return 0, nil
 			}
 			r[0] = v
-
-		// Calls and exit.
 		case jmp | 0x80: // helper
 			rc.Depth = depth
 			v, err := e.helpers[in.off](rc, r[1], r[2], r[3], r[4], r[5])
 			if err != nil {
-				return fail(pc-1, err)
+				return fail(err)
 			}
 			r[0] = v
 		case jmp | x | 0x80: // callx: the register holds a helper ID
 			id := r[in.dst&15]
 			hf, ok := e.helperTable[int32(id)]
 			if !ok || uint64(int32(id)) != id || hf == nil {
-				return fail(pc-1, fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+				return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
 			}
 			rc.Depth = depth
 			v, err := hf(rc, r[1], r[2], r[3], r[4], r[5])
 			if err != nil {
-				return fail(pc-1, err)
+				return fail(err)
 			}
 			r[0] = v
 		case opCallLoc:
 			if depth == vm.MaxCallDepth {
-				return fail(pc-1, fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth))
+				return fail(fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth))
 			}
-			frames[depth] = frame{ret: pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9]}
+			frames[depth] = frame{ret: m.pc, r6: r[6], r7: r[7], r8: r[8], r9: r[9]}
 			depth++
 			rc.Depth = depth
 			r[10] = stack.FramePointer(depth)
-			goto jump
+			m.lo = m.hi - uint64(depth+1)*vm.StackSize
+			if !m.transfer(int(in.off), budget) {
+				return budgetExceeded()
+			}
 		case jmp | 0x90: // exit
-			n += uint64(pc - start)
 			if depth == 0 {
-				rc.Executed = n
+				rc.Executed = m.n + uint64(m.pc-m.start)
 				return r[0], nil
 			}
 			depth--
@@ -608,24 +231,25 @@ func (e *executable) Run(rc *vm.RunContext) (r0 uint64, err error) {
 			f := &frames[depth]
 			r[6], r[7], r[8], r[9] = f.r6, f.r7, f.r8, f.r9
 			r[10] = stack.FramePointer(depth)
-			pc, start = f.ret, f.ret
-			if n > budget {
-				return fail(pc-1, vm.ErrBudgetExceeded)
+			m.lo = m.hi - uint64(depth+1)*vm.StackSize
+			if !m.transfer(f.ret, budget) {
+				return budgetExceeded()
 			}
 		default:
-			return fail(pc-1, fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
+			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
 		}
-		continue
-
-	jump:
-		n += uint64(pc - start)
-		if n > budget {
-			rc.Executed = n
-			return 0, &vm.ExecError{PC: pc - 1, Err: vm.ErrBudgetExceeded}
-		}
-		pc = int(in.off)
-		start = pc
 	}
+}
+
+// transfer charges the current straight-line run to the budget and moves
+// control to target. It reports false when the budget is exhausted.
+func (m *machine) transfer(target int, budget uint64) bool {
+	m.n += uint64(m.pc - m.start)
+	if m.n > budget {
+		return false
+	}
+	m.pc, m.start = target, target
+	return true
 }
 
 func truncate(v uint64, width int64) uint64 {
