@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, the whole test suite, the race
+# detector on the packages that share state between goroutines, and
+# CGO_ENABLED=0 builds for every supported OS and architecture.
+#
+# Usage: scripts/test.sh [-short]
+# Tests that need ../shared/conformance, llvm-objdump or the bpf() syscall
+# skip with a message where those are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+ensure_test_deps
+
+short=()
+[ "${1:-}" = "-short" ] && short=(-short)
+
+echo "== gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then
+  echo "gofmt would change:"; echo "$bad"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== cross-builds (CGO_ENABLED=0)"
+for os in linux darwin windows; do
+  for arch in amd64 arm64; do
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build ./... || { echo "build failed for $os/$arch"; exit 1; }
+  done
+done
+
+echo "== race detector on shared-state packages"
+race_pkgs=$(go list ./vm/... ./maps/... 2>/dev/null)
+go test -race "${short[@]}" -timeout 10m $race_pkgs
+
+echo "== go test ./..."
+go test "${short[@]}" -timeout 20m ./...
