@@ -25,11 +25,11 @@ import (
 type value uint8
 
 const (
-	bottom value = iota // not reached yet
-	other               // anything but the context pointer
-	ctx                 // exactly the context pointer
-	derived             // computed from the context pointer by arithmetic
-	mixed               // the context pointer on some paths only
+	bottom  value = iota // not reached yet
+	other                // anything but the context pointer
+	ctx                  // exactly the context pointer
+	derived              // computed from the context pointer by arithmetic
+	mixed                // the context pointer on some paths only
 )
 
 func join(a, b value) value {
