@@ -77,6 +77,13 @@ type RunContext struct {
 	Mode  Mode
 	Depth int
 
+	// TailCall is set by the tail-call helper: the program to continue
+	// with. An engine that sees it set after a helper returns stops the
+	// current program at once; vm.Run then starts this one.
+	TailCall Executable
+	// TailCalls counts the tail calls taken in this run.
+	TailCalls int
+
 	stack *Stack
 }
 

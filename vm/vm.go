@@ -35,6 +35,9 @@ const (
 	StackFrames = MaxCallDepth + 1
 )
 
+// MaxTailCalls is how many tail calls one run may take, as in Linux.
+const MaxTailCalls = 33
+
 // DefaultBudget is the instruction budget of a run whose RunContext sets none.
 const DefaultBudget = 1 << 32
 
@@ -130,3 +133,33 @@ func (e *CompileError) Error() string { return fmt.Sprintf("instruction %d: %v",
 
 // Unwrap returns the cause.
 func (e *CompileError) Unwrap() error { return e.Err }
+
+// Run executes exe and then every program it tail-calls, and returns the last
+// one's r0. The budget and the stack are shared by the whole chain; each
+// program starts with r1 = rc.Args[0] (the tail-call helper sets it to the
+// context it was given) and r2..r5 = 0, as in Linux.
+func Run(exe Executable, rc *RunContext) (uint64, error) {
+	rc.TailCall, rc.TailCalls = nil, 0
+	budget := rc.Budget
+	if budget == 0 {
+		budget = DefaultBudget
+	}
+	var executed uint64
+	for {
+		rc.Budget = budget - executed
+		r0, err := exe.Run(rc)
+		executed += rc.Executed
+		next := rc.TailCall
+		if err != nil || next == nil {
+			rc.Budget, rc.Executed = budget, executed
+			return r0, err
+		}
+		rc.TailCall = nil
+		rc.Args = [5]uint64{rc.Args[0]}
+		exe = next
+		if executed >= budget {
+			rc.Budget, rc.Executed = budget, executed
+			return 0, ErrBudgetExceeded
+		}
+	}
+}

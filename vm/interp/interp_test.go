@@ -354,3 +354,39 @@ func TestConcurrentRuns(t *testing.T) {
 		t.Errorf("counter = %d, want %d", got, goroutines*runs)
 	}
 }
+
+// TestTailCalls checks the tail-call loop: a helper that names a program
+// ends the current one; vm.Run continues with it, r1 as given, the budget
+// shared, and the helper's limit of 33 observed.
+func TestTailCalls(t *testing.T) {
+	var target vm.Executable
+	tail := func(rc *vm.RunContext, ctx, _, _, _, _ uint64) (uint64, error) {
+		if rc.TailCalls >= vm.MaxTailCalls {
+			return ^uint64(1) + 1, nil // -1 (as Linux: fall through)
+		}
+		rc.TailCalls++
+		rc.TailCall, rc.Args[0] = target, ctx
+		return 0, nil
+	}
+	helpers := vm.Helpers{12: tail}
+	// Each program adds 1 to a counter at [r1] and tail-calls itself; when
+	// the tail call fails it returns the counter.
+	self := compile(t, "ldxdw %r2, [%r1]\nadd %r2, 1\nstxdw [%r1], %r2\nmov %r6, %r1\ncall 12\nldxdw %r0, [%r6]\nexit", vm.Checked, helpers)
+	target = self
+	counter := make([]byte, 8)
+	rc := &vm.RunContext{Regions: []vm.Region{vm.RegionOf("counter", counter, true)}}
+	rc.Args[0] = uint64(rc.Regions[0].Start)
+	got, err := vm.Run(self, rc)
+	if err != nil || got != vm.MaxTailCalls+1 {
+		t.Errorf("r0 = %d, %v; want %d (the first run and 33 tail calls)", got, err, vm.MaxTailCalls+1)
+	}
+	if rc.Executed != 7*(vm.MaxTailCalls+1)-2*vm.MaxTailCalls {
+		t.Errorf("executed %d", rc.Executed)
+	}
+	// The budget covers the whole chain.
+	clear(counter)
+	rc.Budget = 50
+	if _, err := vm.Run(self, rc); !errors.Is(err, vm.ErrBudgetExceeded) {
+		t.Errorf("budget 50: %v", err)
+	}
+}

@@ -197,6 +197,10 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 				return fail(err)
 			}
 			r[0] = v
+			if rc.TailCall != nil { // leave for vm.Run to continue with it
+				rc.Executed = m.n + uint64(m.pc-m.start)
+				return 0, nil
+			}
 		case jmp | x | 0x80: // callx: the register holds a helper ID
 			id := r[in.dst&15]
 			hf, ok := e.helperTable[int32(id)]
@@ -209,6 +213,10 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 				return fail(err)
 			}
 			r[0] = v
+			if rc.TailCall != nil {
+				rc.Executed = m.n + uint64(m.pc-m.start)
+				return 0, nil
+			}
 		case opCallLoc:
 			if depth == vm.MaxCallDepth {
 				return fail(fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth))

@@ -1,0 +1,267 @@
+package interp_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/bpfhost/bpfhost/internal/progen"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/interp"
+)
+
+var (
+	kernelCount = flag.Int("kernel.count", 0, "programs of each kind that TestKernelDifferential compares with the Linux kernel (0: 150, 25 with -short)")
+	kernelSeed  = flag.Uint64("kernel.seed", 0, "seed of TestKernelDifferential's first program; program i uses seed+i (0: random)")
+)
+
+// kernelKinds are the option sets TestKernelDifferential draws programs from.
+var kernelKinds = []struct {
+	name string
+	opts progen.Options
+	v4   bool // needs ISA v4 support in the kernel
+}{
+	{"straight", progen.Options{MaxLen: 96}, false},
+	{"jumps", progen.Options{MaxLen: 96, Jumps: true}, false},
+	{"loops", progen.Options{MaxLen: 96, Jumps: true, Loops: true}, false},
+	{"atomics", progen.Options{MaxLen: 96, Jumps: true, Atomics: true}, false},
+	{"v4", progen.Options{MaxLen: 96, Jumps: true, Loops: true, Atomics: true, V4: true}, true},
+}
+
+// kernelPacket is the test-run input. Socket filters need at least an
+// Ethernet header's 14 bytes; the programs never read it.
+var kernelPacket = make([]byte, 64)
+
+// loadKernel loads a program into the kernel as a socket filter.
+func loadKernel(p []isa.Instruction) (*ebpf.Program, error) {
+	code := isa.Encode(p)
+	insns, err := asm.AppendInstructions(nil, bytes.NewReader(code), binary.LittleEndian, "linux")
+	if err != nil {
+		return nil, fmt.Errorf("decode with cilium/ebpf: %w", err)
+	}
+	// The bytes that reach the kernel must be ours: a library that
+	// re-encoded an instruction differently would test something else.
+	var back bytes.Buffer
+	if err := insns.Marshal(&back, binary.LittleEndian); err != nil {
+		return nil, fmt.Errorf("encode with cilium/ebpf: %w", err)
+	}
+	if !bytes.Equal(back.Bytes(), code) {
+		return nil, fmt.Errorf("cilium/ebpf re-encodes the program differently")
+	}
+	return ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, Instructions: insns, License: "MIT"})
+}
+
+// runKernel loads and test-runs a program and returns its 32-bit result.
+func runKernel(p []isa.Instruction) (uint32, error) {
+	prog, err := loadKernel(p)
+	if err != nil {
+		return 0, err
+	}
+	defer prog.Close()
+	return prog.Run(&ebpf.RunOptions{Data: kernelPacket})
+}
+
+// highHalf returns a generated program changed to return r0 >> 32: the
+// shift goes before the final exit, which no jump targets (the epilogue is
+// straight-line code).
+func highHalf(p []isa.Instruction) []isa.Instruction {
+	q := append([]isa.Instruction(nil), p[:len(p)-1]...)
+	return append(q,
+		isa.Instruction{Opcode: isa.Opcode(isa.ClassALU64) | isa.Opcode(isa.ALURsh), Dst: isa.R0, Imm: 32},
+		isa.Instruction{Opcode: isa.OpExit})
+}
+
+// kernelResult returns the program's full 64-bit r0 in the kernel. A test
+// run returns only 32 bits, so the program runs twice: as it is for the low
+// half and with r0 shifted right by 32 for the high half.
+func kernelResult(p []isa.Instruction) (uint64, error) {
+	lo, err := runKernel(p)
+	if err != nil {
+		return 0, err
+	}
+	hi, err := runKernel(highHalf(p))
+	if err != nil {
+		return 0, fmt.Errorf("high half: %w", err)
+	}
+	return uint64(hi)<<32 | uint64(lo), nil
+}
+
+// interpResult runs a program in both interpreter modes and returns r0; the
+// modes must agree.
+func interpResult(p []isa.Instruction, budget uint64) (uint64, error) {
+	var results [2]uint64
+	for i, mode := range []vm.Mode{vm.Checked, vm.Trusted} {
+		exe, err := interp.New().Compile(&vm.Program{Instructions: p}, vm.CompileOptions{Mode: mode})
+		if err != nil {
+			return 0, fmt.Errorf("%s compile: %w", mode, err)
+		}
+		rc := &vm.RunContext{Budget: budget}
+		results[i], err = exe.Run(rc)
+		exe.Close()
+		if err != nil {
+			return 0, fmt.Errorf("%s run: %w", mode, err)
+		}
+	}
+	if results[0] != results[1] {
+		return 0, fmt.Errorf("checked run returned %#x, trusted %#x", results[0], results[1])
+	}
+	return results[0], nil
+}
+
+// kernelAvailable loads and runs a trivial program, and skips the test where
+// bpf() is not permitted or test runs are not supported.
+func kernelAvailable(t *testing.T) {
+	t.Helper()
+	p, err := isa.Assemble("mov %r0, 42\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runKernel(p)
+	switch {
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES), errors.Is(err, os.ErrPermission):
+		t.Skipf("bpf() is not permitted: %v", err)
+	case errors.Is(err, syscall.ENOSYS), errors.Is(err, ebpf.ErrNotSupported):
+		t.Skipf("bpf() or BPF_PROG_TEST_RUN is not supported: %v", err)
+	case err != nil:
+		t.Fatalf("loading a trivial program into the kernel: %v", err)
+	case got != 42:
+		t.Fatalf("trivial program returned %d in the kernel, want 42", got)
+	}
+}
+
+// kernelHasV4 reports whether the kernel accepts the ISA v4 forms: sdiv,
+// movsx, sign-extending loads, bswap and gotol.
+func kernelHasV4(t *testing.T) bool {
+	t.Helper()
+	p, err := isa.Assemble(`
+		mov %r0, -7
+		sdiv %r0, 2
+		movsx864 %r0, %r0
+		stxdw [%r10-8], %r0
+		ldxsb %r0, [%r10-8]
+		bswap16 %r0
+		ja32 +0
+		exit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runKernel(p)
+	if err != nil {
+		t.Logf("kernel rejects ISA v4, testing without it: %v", err)
+		return false
+	}
+	if got != 0xfdff {
+		t.Fatalf("v4 probe returned %#x in the kernel, want 0xfdff", got)
+	}
+	return true
+}
+
+// TestKernelDifferential runs random programs (internal/progen) in the Linux
+// kernel, through BPF_PROG_TEST_RUN, and in the interpreter in both modes,
+// and compares all 64 bits of r0. The generator's epilogue folds every
+// register and written stack slot into r0, so r0 stands for the whole state.
+// A program the kernel rejects is a generator bug and fails the test too.
+func TestKernelDifferential(t *testing.T) {
+	kernelAvailable(t)
+	v4 := kernelHasV4(t)
+
+	count := *kernelCount
+	if count <= 0 {
+		count = 150
+		if testing.Short() {
+			count = 25
+		}
+	}
+	seed := *kernelSeed
+	if seed == 0 {
+		seed = rand.Uint64() >> 1
+	}
+	t.Logf("seed %d, %d programs of each kind", seed, count)
+
+	total := 0
+	for _, kind := range kernelKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			if kind.v4 && !v4 {
+				t.Skip("the kernel does not support ISA v4")
+			}
+			start := time.Now()
+			mismatches := 0
+			for i := range count {
+				s := seed + uint64(i)
+				p := progen.New(rand.New(rand.NewPCG(s, 0)), kind.opts).Program()
+				budget := kind.opts.StepLimit()
+				reproduce := fmt.Sprintf("go test ./vm/interp -run 'TestKernelDifferential/%s$' -kernel.seed=%d -kernel.count=1", kind.name, s)
+
+				want, err := kernelResult(p)
+				if err != nil {
+					t.Fatalf("seed %d: the kernel rejects a generated program: %+v\n%s\nreproduce: %s", s, err, isa.Disassemble(p), reproduce)
+				}
+				got, err := interpResult(p, budget)
+				if err != nil {
+					t.Fatalf("seed %d: %v\n%s\nreproduce: %s", s, err, isa.Disassemble(p), reproduce)
+				}
+				total++
+				if got == want {
+					continue
+				}
+				mismatches++
+				t.Errorf("seed %d: kernel r0 = %#x, interpreter r0 = %#x\n%s\nreproduce: %s\n%s",
+					s, want, got, isa.Disassemble(p), reproduce, minimizeMismatch(p, budget))
+				if mismatches == 3 {
+					t.Fatalf("stopping after %d mismatches", mismatches)
+				}
+			}
+			t.Logf("%d programs in %v", count, time.Since(start).Round(time.Millisecond))
+		})
+	}
+	t.Logf("compared %d programs with the kernel", total)
+}
+
+// minimizeMismatch shrinks a program on which the kernel and the
+// interpreter disagree and describes the smallest one found.
+func minimizeMismatch(p []isa.Instruction, budget uint64) string {
+	var want, got uint64
+	small := progen.Minimize(p, func(q []isa.Instruction) bool {
+		k, err := kernelResult(q)
+		if err != nil {
+			return false
+		}
+		i, err := interpResult(q, budget)
+		if err != nil {
+			return false
+		}
+		if k != i {
+			want, got = k, i
+			return true
+		}
+		return false
+	}, 3000)
+	if len(small) == len(p) {
+		return "minimization found no smaller program"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "minimized to %d slots: kernel r0 = %#x, interpreter r0 = %#x\n", len(small), want, got)
+	for pc, ins := range small {
+		if pc > 0 && small[pc-1].IsLoadImm64() {
+			continue
+		}
+		text := ins.Text()
+		if ins.IsLoadImm64() {
+			text = fmt.Sprintf("lddw %%r%d, %#x", ins.Dst, isa.Imm64(ins, small[pc+1]))
+		}
+		fmt.Fprintf(&b, "%4d: %s\n", pc, text)
+	}
+	return b.String()
+}
