@@ -1,0 +1,383 @@
+package maps
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+	"unsafe"
+)
+
+// HashMap is BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH.
+// All MaxEntries elements are preallocated (also with BPF_F_NO_PREALLOC,
+// which only changes when Linux allocates); deleted elements are reused.
+// Updates of an existing key write its value in place.
+//
+// LRU maps evict when an insert finds no free element. Program-side
+// lookups set a reference bit (user-space lookups do not, like Linux's
+// lookup_elem_sys); eviction takes the least recently inserted or updated
+// element, giving referenced ones a second chance (CLOCK). Linux's LRU is
+// also approximate, with per-CPU lists and reference bits; BPF_F_NO_COMMON_LRU
+// is accepted and uses the one common list.
+type HashMap struct {
+	base
+	t       table
+	vals    valueOps
+	vstride uintptr
+	percpu  bool
+	lru     bool
+	mem     []byte // values, [slot][element] for per-CPU maps
+	lruList        // LRU maps only; guarded by t.mu
+}
+
+func newHash(b base) *HashMap {
+	s := &b.spec
+	seed := rand.Uint64()
+	if s.Flags&FlagZeroSeed != 0 {
+		seed = 0
+	}
+	h := &HashMap{
+		base:    b,
+		vals:    newValueOps(s),
+		vstride: uintptr(round8(uint64(s.ValueSize))),
+		percpu:  s.Type.PerCPU(),
+		lru:     s.Type == LRUHash || s.Type == LRUPerCPUHash,
+	}
+	h.t.init(s.MaxEntries, s.KeySize, seed)
+	copies := uint64(1)
+	if h.percpu {
+		copies = uint64(b.slots)
+	}
+	h.mem = slab(uint64(h.vstride) * uint64(s.MaxEntries) * copies)
+	if h.lru {
+		h.lruList = newLRUList(s.MaxEntries)
+	}
+	return h
+}
+
+// ptr returns element e's value for slot.
+func (h *HashMap) ptr(e int32, slot int) unsafe.Pointer {
+	off := uintptr(e) * h.vstride
+	if h.percpu {
+		off += uintptr(slot) * uintptr(h.t.n) * h.vstride
+	}
+	return unsafe.Pointer(&h.mem[off])
+}
+
+// ValueMemory returns the memory of all values.
+func (h *HashMap) ValueMemory() []byte { return h.mem }
+
+// lookup finds key under a read lock and returns its element or -1.
+func (h *HashMap) lookup(key []byte) int32 {
+	hv := h.t.hash(key)
+	b := hv & h.t.mask
+	l := h.t.lock(b)
+	l.RLock()
+	e := h.t.find(b, hv, key)
+	l.RUnlock()
+	return e
+}
+
+// LookupPtr returns the value of key (slot's value for per-CPU maps) or
+// nil. LRU maps mark the element referenced.
+func (h *HashMap) LookupPtr(key []byte, slot int) unsafe.Pointer {
+	if len(key) != h.t.keySize || (h.percpu && uint(slot) >= uint(h.slots)) {
+		return nil
+	}
+	e := h.lookup(key)
+	if e < 0 {
+		return nil
+	}
+	if h.lru {
+		h.touch(e)
+	}
+	if !h.percpu {
+		slot = 0
+	}
+	return h.ptr(e, slot)
+}
+
+// LookupPercpuElem returns the value of key on slot cpu.
+func (h *HashMap) LookupPercpuElem(key []byte, cpu int) unsafe.Pointer {
+	if !h.percpu {
+		return nil
+	}
+	return h.LookupPtr(key, cpu)
+}
+
+// UpdateElem creates or replaces key's value; per-CPU maps write slot's
+// value (a new element's other slots start zeroed).
+func (h *HashMap) UpdateElem(key, value []byte, flags uint64, slot int) int64 {
+	if r := h.progWrite(); r != 0 {
+		return r
+	}
+	if len(key) != h.t.keySize || len(value) < h.vals.size || (h.percpu && uint(slot) >= uint(h.slots)) {
+		return EINVAL.Ret()
+	}
+	value = value[:h.vals.size]
+	return h.update(key, flags, func(e int32, fresh bool) {
+		if !h.percpu {
+			h.vals.put(h.ptr(e, 0), value, flags)
+			return
+		}
+		if fresh {
+			for s := 0; s < h.slots; s++ {
+				if s != slot {
+					h.vals.zero(h.ptr(e, s))
+				}
+			}
+		}
+		h.vals.store(h.ptr(e, slot), value)
+	})
+}
+
+// update is the insert-or-replace logic both sides share; write fills the
+// value of element e (fresh: e was just allocated) under the bucket lock.
+func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh bool)) int64 {
+	if r := h.updateFlags(flags); r != 0 {
+		return r
+	}
+	op := flags &^ uint64(UpdateLock)
+	hv := h.t.hash(key)
+	b := hv & h.t.mask
+	l := h.t.lock(b)
+	var claimed int32 = -1 // an element evicted for this insert
+	for {
+		l.Lock()
+		e := h.t.find(b, hv, key)
+		if e >= 0 {
+			if op == uint64(UpdateNoExist) {
+				l.Unlock()
+				h.giveBack(claimed)
+				return EEXIST.Ret()
+			}
+			write(e, false)
+			if h.lru {
+				h.t.mu.Lock()
+				h.moveToFront(e)
+				h.t.mu.Unlock()
+			}
+			l.Unlock()
+			h.giveBack(claimed)
+			return 0
+		}
+		if op == uint64(UpdateExist) {
+			l.Unlock()
+			h.giveBack(claimed)
+			return ENOENT.Ret()
+		}
+		e = claimed
+		if e < 0 {
+			h.t.mu.Lock()
+			e = h.t.alloc()
+			h.t.mu.Unlock()
+		}
+		if e < 0 && h.lru {
+			// Evicting locks the victim's bucket: drop ours first and
+			// look again afterwards, the key may have appeared.
+			l.Unlock()
+			if claimed = h.evict(); claimed < 0 {
+				return E2BIG.Ret()
+			}
+			continue
+		}
+		if e < 0 {
+			l.Unlock()
+			return E2BIG.Ret()
+		}
+		h.t.link(b, hv, e, key)
+		write(e, true)
+		if h.lru {
+			h.t.mu.Lock()
+			h.pushFront(e)
+			h.t.mu.Unlock()
+		}
+		l.Unlock()
+		return 0
+	}
+}
+
+// giveBack frees an element evicted for an insert that did not need it.
+func (h *HashMap) giveBack(e int32) {
+	if e >= 0 {
+		h.t.mu.Lock()
+		h.t.release(e)
+		h.t.mu.Unlock()
+	}
+}
+
+// remove deletes key; out, if not nil, receives the value first (user
+// space's layout for per-CPU maps). It returns 0 or -ENOENT.
+func (h *HashMap) remove(key []byte, out []byte) int64 {
+	hv := h.t.hash(key)
+	b := hv & h.t.mask
+	l := h.t.lock(b)
+	l.Lock()
+	e := h.t.find(b, hv, key)
+	if e < 0 {
+		l.Unlock()
+		return ENOENT.Ret()
+	}
+	if out != nil {
+		h.copyOut(e, out)
+	}
+	h.t.unlink(b, e)
+	h.t.mu.Lock()
+	if !h.lru || h.unlist(e) {
+		h.t.release(e)
+	}
+	h.t.mu.Unlock()
+	l.Unlock()
+	return 0
+}
+
+// DeleteElem removes key.
+func (h *HashMap) DeleteElem(key []byte) int64 {
+	if r := h.progWrite(); r != 0 {
+		return r
+	}
+	if len(key) != h.t.keySize {
+		return EINVAL.Ret()
+	}
+	return h.remove(key, nil)
+}
+
+// ForEach calls fn for every element; per-CPU maps pass slot's value.
+func (h *HashMap) ForEach(slot int, fn func(key, value unsafe.Pointer) bool) int64 {
+	if h.percpu && uint(slot) >= uint(h.slots) {
+		return EINVAL.Ret()
+	}
+	if !h.percpu {
+		slot = 0
+	}
+	return h.t.forEach(func(e int32) bool { return fn(h.t.keyPtr(e), h.ptr(e, slot)) })
+}
+
+func (h *HashMap) copyOut(e int32, out []byte) {
+	if !h.percpu {
+		h.vals.load(out, h.ptr(e, 0))
+		return
+	}
+	copyOutPerCPU(h.vals, out, h.vstride, h.slots, func(s int) unsafe.Pointer { return h.ptr(e, s) })
+}
+
+// Lookup copies the value of key.
+func (h *HashMap) Lookup(key, valueOut []byte) error {
+	return h.lookupUser(key, valueOut, 0)
+}
+
+// LookupWithFlags is Lookup with BPF_F_LOCK: the copy is made under the
+// value's spin lock.
+func (h *HashMap) LookupWithFlags(key, valueOut []byte, flags UpdateFlags) error {
+	return h.lookupUser(key, valueOut, flags)
+}
+
+func (h *HashMap) lookupUser(key, valueOut []byte, flags UpdateFlags) error {
+	const op = "lookup"
+	if err := h.userRead(op); err != nil {
+		return err
+	}
+	if err := h.checkKey(op, key); err != nil {
+		return err
+	}
+	if err := h.checkValue(op, valueOut); err != nil {
+		return err
+	}
+	if flags&^UpdateLock != 0 || (flags&UpdateLock != 0 && !h.spec.HasSpinLock) {
+		return h.errorf(op, EINVAL, "flags %#x", uint64(flags))
+	}
+	hv := h.t.hash(key)
+	b := hv & h.t.mask
+	l := h.t.lock(b)
+	l.RLock()
+	defer l.RUnlock()
+	e := h.t.find(b, hv, key)
+	if e < 0 {
+		return opError(h.spec.Name, op, ENOENT, "")
+	}
+	if flags&UpdateLock != 0 {
+		h.vals.loadLocked(valueOut, h.ptr(e, 0))
+		return nil
+	}
+	h.copyOut(e, valueOut)
+	return nil
+}
+
+// Update creates or replaces key's value; per-CPU maps take every slot's
+// value in Linux's layout.
+func (h *HashMap) Update(key, value []byte, flags UpdateFlags) error {
+	const op = "update"
+	if err := h.userWrite(op); err != nil {
+		return err
+	}
+	if err := h.checkKey(op, key); err != nil {
+		return err
+	}
+	if err := h.checkValue(op, value); err != nil {
+		return err
+	}
+	r := h.update(key, uint64(flags), func(e int32, _ bool) {
+		if !h.percpu {
+			h.vals.put(h.ptr(e, 0), value, uint64(flags))
+			return
+		}
+		copyInPerCPU(h.vals, value, h.vstride, h.slots, func(s int) unsafe.Pointer { return h.ptr(e, s) })
+	})
+	return retErr(h.spec.Name, op, r)
+}
+
+// Delete removes key.
+func (h *HashMap) Delete(key []byte) error {
+	const op = "delete"
+	if err := h.userWrite(op); err != nil {
+		return err
+	}
+	if err := h.checkKey(op, key); err != nil {
+		return err
+	}
+	return retErr(h.spec.Name, op, h.remove(key, nil))
+}
+
+// LookupAndDelete copies the value of key and removes it.
+func (h *HashMap) LookupAndDelete(key, valueOut []byte) error {
+	const op = "lookup and delete"
+	if err := h.userRead(op); err != nil {
+		return err
+	}
+	if err := h.userWrite(op); err != nil {
+		return err
+	}
+	if err := h.checkKey(op, key); err != nil {
+		return err
+	}
+	if err := h.checkValue(op, valueOut); err != nil {
+		return err
+	}
+	return retErr(h.spec.Name, op, h.remove(key, valueOut))
+}
+
+// NextKey returns the key after key; the first key if key is nil or absent.
+func (h *HashMap) NextKey(key, nextOut []byte) error {
+	const op = "next key"
+	if err := h.userRead(op); err != nil {
+		return err
+	}
+	if err := h.checkKey(op, nextOut); err != nil {
+		return err
+	}
+	if key != nil {
+		if err := h.checkKey(op, key); err != nil {
+			return err
+		}
+	}
+	if !h.t.nextKey(key, nextOut) {
+		return opError(h.spec.Name, op, ENOENT, "")
+	}
+	return nil
+}
+
+// touch marks an LRU element referenced; it writes only when the bit is
+// clear so hot lookups do not bounce the cache line.
+func (h *HashMap) touch(e int32) {
+	if atomic.LoadUint32(&h.ref[e]) == 0 {
+		atomic.StoreUint32(&h.ref[e], 1)
+	}
+}

@@ -1,0 +1,256 @@
+package maps
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// table is the preallocated hash table under hash maps and hash_of_maps:
+// MaxEntries elements whose keys live in a slab, chained into a
+// power-of-two number of buckets by element index. Buckets are guarded by
+// striped RW locks: lookups take a read lock on one stripe, writers the
+// write lock. Freed elements go back to a free stack and are reused, so an
+// element's key and value memory never moves.
+type table struct {
+	keySize int
+	seed    uint64
+	n       int32
+	// elems holds each element's record, stride bytes apart: u32 hash,
+	// i32 chain link (-1 ends), then the key, so that a lookup touches one
+	// cache line per element it passes. Hash and link are guarded by the
+	// bucket lock; the key memory is stable (ForEach hands it out).
+	elems   []byte
+	stride  uintptr
+	inChain []bool  // whether the element is linked, guarded by the bucket lock
+	heads   []int32 // bucket heads; stored atomically so scans can skip empty buckets unlocked
+	mask    uint32  // buckets - 1
+	stripes []stripe
+	smask   uint32
+
+	mu   sync.Mutex // guards free (and the LRU list of LRU maps)
+	free []int32
+}
+
+// stripe is a lock padded to its own cache line.
+type stripe struct {
+	sync.RWMutex
+	_ [64 - unsafe.Sizeof(sync.RWMutex{})%64]byte
+}
+
+const maxStripes = 256
+
+func (t *table) init(n uint32, keySize uint32, seed uint64) {
+	nb := uint32(nextPow2(uint64(n)))
+	ns := min(nb, maxStripes)
+	*t = table{
+		keySize: int(keySize),
+		seed:    seed,
+		n:       int32(n),
+		stride:  8 + uintptr(round8(uint64(keySize))),
+		inChain: make([]bool, n),
+		heads:   make([]int32, nb),
+		mask:    nb - 1,
+		stripes: make([]stripe, ns),
+		smask:   ns - 1,
+		free:    make([]int32, n),
+	}
+	t.elems = slab(uint64(t.stride) * uint64(n))
+	for i := range t.heads {
+		t.heads[i] = -1
+	}
+	for i := range t.free {
+		// Pop order hands out element 0 first.
+		t.free[i] = int32(n) - 1 - int32(i)
+	}
+}
+
+func (t *table) lock(bucket uint32) *stripe { return &t.stripes[bucket&t.smask] }
+
+// rec returns element e's record header.
+func (t *table) rec(e int32) *elemHeader {
+	return (*elemHeader)(unsafe.Pointer(&t.elems[uintptr(e)*t.stride]))
+}
+
+// elemHeader starts each element record.
+type elemHeader struct {
+	hash uint32
+	next int32
+}
+
+func (t *table) key(e int32) []byte {
+	off := uintptr(e)*t.stride + 8
+	return t.elems[off : off+uintptr(t.keySize)]
+}
+
+func (t *table) keyPtr(e int32) unsafe.Pointer {
+	return unsafe.Pointer(&t.elems[uintptr(e)*t.stride+8])
+}
+
+func (t *table) next(e int32) int32 { return t.rec(e).next }
+
+func (t *table) hashOf(e int32) uint32 { return t.rec(e).hash }
+
+// find returns the element holding key in bucket b, or -1; the caller
+// holds the bucket's lock.
+func (t *table) find(b uint32, h uint32, key []byte) int32 {
+	for e := t.heads[b]; e >= 0; {
+		r := t.rec(e)
+		if r.hash == h && string(t.key(e)) == string(key) {
+			return e
+		}
+		e = r.next
+	}
+	return -1
+}
+
+// link inserts element e with key and hash h at the head of bucket b; the
+// caller holds the bucket's write lock.
+func (t *table) link(b uint32, h uint32, e int32, key []byte) {
+	copy(t.key(e), key)
+	r := t.rec(e)
+	r.hash = h
+	r.next = t.heads[b]
+	t.inChain[e] = true
+	atomic.StoreInt32(&t.heads[b], e)
+}
+
+// unlink removes e from bucket b; the caller holds the write lock.
+func (t *table) unlink(b uint32, e int32) {
+	if !t.inChain[e] {
+		return
+	}
+	t.inChain[e] = false
+	next := t.next(e)
+	if t.heads[b] == e {
+		atomic.StoreInt32(&t.heads[b], next)
+		return
+	}
+	for p := t.heads[b]; p >= 0; p = t.next(p) {
+		if r := t.rec(p); r.next == e {
+			r.next = next
+			return
+		}
+	}
+}
+
+// alloc pops a free element, -1 if none; the caller holds t.mu.
+func (t *table) alloc() int32 {
+	n := len(t.free)
+	if n == 0 {
+		return -1
+	}
+	e := t.free[n-1]
+	t.free = t.free[:n-1]
+	return e
+}
+
+// release returns e to the free stack; the caller holds t.mu.
+func (t *table) release(e int32) { t.free = append(t.free, e) }
+
+// nextKey copies the key after key into out, or the first key if key is nil
+// or absent (Linux's order: rest of the key's chain, then later buckets).
+func (t *table) nextKey(key, out []byte) bool {
+	start := uint32(0)
+	if key != nil {
+		h := t.hash(key)
+		b := h & t.mask
+		l := t.lock(b)
+		l.RLock()
+		if e := t.find(b, h, key); e >= 0 {
+			if n := t.next(e); n >= 0 {
+				copy(out, t.key(n))
+				l.RUnlock()
+				return true
+			}
+			start = b + 1
+		}
+		l.RUnlock()
+	}
+	for b := uint64(start); b <= uint64(t.mask); b++ {
+		if atomic.LoadInt32(&t.heads[b]) < 0 {
+			continue
+		}
+		l := t.lock(uint32(b))
+		l.RLock()
+		if e := t.heads[b]; e >= 0 {
+			copy(out, t.key(e))
+			l.RUnlock()
+			return true
+		}
+		l.RUnlock()
+	}
+	return false
+}
+
+// forEach calls fn with the elements of every bucket, without holding a
+// lock during fn (fn may update or delete). It stops when fn returns false
+// and returns the number of calls.
+func (t *table) forEach(fn func(e int32) bool) int64 {
+	var n int64
+	var batch [16]int32
+	for b := uint64(0); b <= uint64(t.mask); b++ {
+		if atomic.LoadInt32(&t.heads[b]) < 0 {
+			continue
+		}
+		l := t.lock(uint32(b))
+		for skip := 0; ; {
+			l.RLock()
+			e := t.heads[b]
+			for i := 0; i < skip && e >= 0; i++ {
+				e = t.next(e)
+			}
+			cnt := 0
+			for ; e >= 0 && cnt < len(batch); e = t.next(e) {
+				batch[cnt] = e
+				cnt++
+			}
+			more := e >= 0
+			l.RUnlock()
+			for _, x := range batch[:cnt] {
+				n++
+				if !fn(x) {
+					return n
+				}
+			}
+			if !more {
+				break
+			}
+			skip += cnt
+		}
+	}
+	return n
+}
+
+// hash hashes a key with the table's seed: a multiply-mix over 8-byte
+// words, fast for the short keys maps use.
+func (t *table) hash(key []byte) uint32 { return uint32(hashBytes(t.seed, key)) }
+
+const (
+	hashK0 = 0xa0761d6478bd642f
+	hashK1 = 0xe7037ed1a0b428db
+	hashK2 = 0x8ebc6af09c88c6e3
+)
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+func hashBytes(seed uint64, b []byte) uint64 {
+	h := seed ^ uint64(len(b))*hashK0
+	for len(b) >= 8 {
+		h = mix(h^binary.LittleEndian.Uint64(b), hashK1)
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		var w uint64
+		for i, c := range b {
+			w |= uint64(c) << (8 * i)
+		}
+		h = mix(h^w, hashK2)
+	}
+	return mix(h, hashK0^hashK2)
+}
