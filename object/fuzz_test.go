@@ -1,0 +1,49 @@
+package object
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds malformed objects to the loader: it must return errors,
+// never panic. Seeds are the test objects, truncated and with bits flipped.
+func FuzzLoad(f *testing.F) {
+	for _, obj := range append(objects, "core_target.o") {
+		data, err := os.ReadFile(filepath.Join("testdata", obj))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		for _, n := range []int{0, 16, 64, len(data) / 3, len(data) / 2, len(data) - 1} {
+			f.Add(data[:n])
+		}
+		for _, at := range []int{4, 18, 40, 60, len(data) / 4, len(data) / 2, 3 * len(data) / 4, len(data) - 8} {
+			flipped := bytes.Clone(data)
+			flipped[at] ^= 0x10
+			f.Add(flipped)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		spec, err := LoadReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		cpy := spec.Copy()
+		for _, v := range cpy.Variables {
+			_ = cpy.SetVariable(v.Name, make([]byte, v.Size))
+		}
+		if spec.types != nil {
+			// Relocating against the object's own types exercises the
+			// CO-RE code on whatever the fuzzer made of them.
+			_ = cpy.RelocateCORE(spec.types)
+		}
+		for _, p := range spec.Programs {
+			for pc := range p.Instructions {
+				_ = p.Line(pc)
+				_ = p.FunctionAt(pc)
+			}
+		}
+	})
+}
