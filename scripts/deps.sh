@@ -19,8 +19,9 @@ ensure_test_deps() {
   command -v llvm-objdump >/dev/null || apt_install llvm
 }
 
-# clang and the libbpf headers rebuild the example and testdata objects.
+# clang-19 (the pinned compiler of every Makefile) and the libbpf headers
+# rebuild the example and testdata objects: scripts/rebuild-objects.sh.
 ensure_build_deps() {
-  command -v clang >/dev/null || apt_install clang llvm
+  command -v clang-19 >/dev/null || apt_install clang-19 llvm-19
   [ -e /usr/include/bpf/bpf_helpers.h ] || apt_install libbpf-dev linux-libc-dev
 }
