@@ -1,0 +1,205 @@
+package platform
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ProgramType is a program type number in an ABI's numbering; in the Linux
+// ABI it is enum bpf_prog_type. bpfhost's own types (no Linux equivalent)
+// have bit 16 set.
+type ProgramType uint32
+
+// HostProgramTypeBase is the first number of bpfhost's own program types,
+// above every Linux type.
+const HostProgramTypeBase ProgramType = 1 << 16
+
+// String returns "prog_type#N"; an ABI knows the name (ABI.ProgramTypeName).
+func (t ProgramType) String() string { return fmt.Sprintf("prog_type#%d", uint32(t)) }
+
+// AttachType is an expected attach type (enum bpf_attach_type in Linux).
+type AttachType uint32
+
+// String returns "attach_type#N".
+func (t AttachType) String() string { return fmt.Sprintf("attach_type#%d", uint32(t)) }
+
+// Range is an inclusive range of return values.
+type Range struct{ Min, Max int64 }
+
+// Contains reports whether v lies in the range.
+func (r Range) Contains(v int64) bool { return r.Min <= v && v <= r.Max }
+
+// String returns "[min, max]".
+func (r Range) String() string { return fmt.Sprintf("[%d, %d]", r.Min, r.Max) }
+
+// RegKind says what a register holds at program entry.
+type RegKind uint8
+
+// Entry register kinds.
+const (
+	// RegContext: a pointer to the context (ProgramTypeInfo.Context).
+	RegContext RegKind = iota + 1
+	// RegPacketData: a pointer to the first byte of a packet buffer.
+	RegPacketData
+	// RegPacketLength: the length of that buffer, a scalar; the buffer's
+	// end is RegPacketData plus this.
+	RegPacketLength
+)
+
+var regKindNames = [...]string{RegContext: "context", RegPacketData: "packet", RegPacketLength: "packet_length"}
+
+// String returns the kind's name.
+func (k RegKind) String() string {
+	if k > 0 && int(k) < len(regKindNames) {
+		return regKindNames[k]
+	}
+	return fmt.Sprintf("reg_kind(%d)", uint8(k))
+}
+
+// TestRunKind says what Linux's BPF_PROG_TEST_RUN (and bpfhost's test run)
+// feeds a program type.
+type TestRunKind uint8
+
+// Test run kinds.
+const (
+	// TestRunNone: the type cannot be test-run.
+	TestRunNone TestRunKind = iota
+	// TestRunSKB: data_in is an Ethernet frame wrapped in an sk_buff;
+	// ctx_in may set some __sk_buff fields.
+	TestRunSKB
+	// TestRunXDP: data_in is an Ethernet frame; ctx_in is an xdp_md.
+	TestRunXDP
+	// TestRunFlowDissector: data_in is an Ethernet frame; the result is
+	// struct bpf_flow_keys.
+	TestRunFlowDissector
+	// TestRunRawTracepoint: ctx_in holds the u64 arguments.
+	TestRunRawTracepoint
+	// TestRunTracing: no input; the kernel calls the traced function.
+	TestRunTracing
+	// TestRunSKLookup: ctx_in is a struct bpf_sk_lookup.
+	TestRunSKLookup
+	// TestRunSyscall: ctx_in is the program's own context buffer.
+	TestRunSyscall
+	// TestRunNetfilter: data_in is an IP packet; ctx_in names the hook.
+	TestRunNetfilter
+	// TestRunBuffer: bpfhost's generic type; data_in is the buffer.
+	TestRunBuffer
+)
+
+var testRunNames = [...]string{"none", "skb", "xdp", "flow_dissector", "raw_tracepoint", "tracing", "sk_lookup", "syscall", "netfilter", "buffer"}
+
+// String returns the kind's name.
+func (k TestRunKind) String() string {
+	if int(k) < len(testRunNames) {
+		return testRunNames[k]
+	}
+	return fmt.Sprintf("test_run(%d)", uint8(k))
+}
+
+// ProgramTypeInfo describes a program type, or one variant of it when the
+// expected attach type changes what programs may do (cgroup_sock_addr's
+// connect4 and recvmsg4 differ in context fields and return values). The
+// verifier, the rewriter, the test-run path and the hooks all read it.
+type ProgramTypeInfo struct {
+	Type ProgramType
+	// Name is the type's name as libbpf and bpftool print it ("xdp",
+	// "sched_cls", "cgroup_sock_addr").
+	Name string
+	// Attach is the expected attach type to load the program with, and
+	// AttachName its name; AttachName is empty when the type takes none
+	// (Attach is then 0, which is also what Linux expects).
+	Attach     AttachType
+	AttachName string
+	// Variant names this variant when a type has several ("connect4");
+	// empty for the type's default.
+	Variant string
+	// Sections are the ELF section patterns that select this variant,
+	// in libbpf syntax ("xdp", "kprobe+", "tc/ingress"); see Section.
+	Sections []string
+	// Context describes what r1 points to at entry; nil when r1 is not a
+	// context pointer (see Entry).
+	Context *ContextDescriptor
+	// Entry says what r1, r2, ... hold at entry. Nil means the Linux
+	// convention: r1 is the context pointer and nothing else is set.
+	Entry []RegKind
+	// Return is the range r0 must lie in at exit, or nil when any
+	// initialized scalar is accepted.
+	Return *Range
+	// Helpers is the set of helpers programs of this variant may call.
+	Helpers HelperSet
+	// PacketAccess says whether programs may load (Read) and store (Write)
+	// packet bytes directly through packet pointers.
+	PacketAccess Access
+	// TestRun says how the type is test-run.
+	TestRun TestRunKind
+	// Doc notes what is approximate or unusual.
+	Doc string
+}
+
+// String returns the name and variant, e.g. "cgroup_sock_addr/connect4".
+func (p *ProgramTypeInfo) String() string {
+	if p.Variant == "" {
+		return p.Name
+	}
+	return p.Name + "/" + p.Variant
+}
+
+// Hosted reports whether bpfhost can run the type itself: its context has a
+// host layout, or it takes no context at all.
+func (p *ProgramTypeInfo) Hosted() bool {
+	if p.Context == nil {
+		return len(p.Entry) > 0
+	}
+	return p.Context.Host != nil
+}
+
+// EntryRegs returns what r1..r5 hold at entry, applying the default.
+func (p *ProgramTypeInfo) EntryRegs() []RegKind {
+	if p.Entry != nil {
+		return p.Entry
+	}
+	return []RegKind{RegContext}
+}
+
+// SectionFlags are load-time properties that a section name implies.
+type SectionFlags uint8
+
+// Section flags.
+const (
+	// SectionSleepable: load with BPF_F_SLEEPABLE ("fentry.s/...").
+	SectionSleepable SectionFlags = 1 << iota
+	// SectionXDPFrags: load with BPF_F_XDP_HAS_FRAGS ("xdp.frags").
+	SectionXDPFrags
+	// SectionAttachBTF: the part after '/' names a BTF attach target.
+	SectionAttachBTF
+)
+
+// Section maps an ELF section pattern to a program type variant. Patterns
+// follow libbpf: "name" matches exactly; "name+" matches "name" or
+// "name/anything"; "name/" matches any name starting with it.
+type Section struct {
+	Pattern string
+	Program *ProgramTypeInfo
+	Flags   SectionFlags
+}
+
+// Matches reports whether the section name matches the pattern under
+// libbpf's rules.
+func (s *Section) Matches(name string) bool {
+	p := s.Pattern
+	switch {
+	case strings.HasSuffix(p, "/"):
+		return strings.HasPrefix(name, p)
+	case strings.HasSuffix(p, "+"):
+		base := p[:len(p)-1]
+		return name == base || strings.HasPrefix(name, base+"/")
+	}
+	return name == p
+}
+
+// legacyMatches reports whether the pattern's base is a prefix of name, the
+// looser rule libbpf applied before version 1.0 ("xdp_prog", "socket1").
+func (s *Section) legacyMatches(name string) bool {
+	base := strings.TrimSuffix(s.Pattern, "+")
+	return base != "" && strings.HasPrefix(name, base)
+}
