@@ -84,7 +84,22 @@ type RunContext struct {
 	// TailCalls counts the tail calls taken in this run.
 	TailCalls int
 
+	// Call is set by the engine for programs that pass functions to
+	// helpers (bpf_loop, bpf_for_each_map_elem); see CallFunc.
+	Call func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error)
+
 	stack *Stack
+}
+
+// CallFunc runs a function of the running program as a callback: fn is what
+// the program's lddw with source form 4 (isa.PseudoFunc) loaded. It behaves
+// as a BPF-to-BPF call from the frame that called the helper (a new frame,
+// r1..r5 as given, r0 returned) and shares the run's instruction budget.
+func (rc *RunContext) CallFunc(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	if rc.Call == nil {
+		return 0, fmt.Errorf("%w: this program passes no functions to helpers", ErrUnsupported)
+	}
+	return rc.Call(fn, r1, r2, r3, r4, r5)
 }
 
 // Stack returns the run's stack, allocating it on first use.

@@ -167,8 +167,15 @@ func (a *analysis) transfer(pc int) error {
 
 	switch {
 	case cls.IsALU():
-		if op.ALUOp() == isa.ALUMov && op.Source() == isa.SourceX && cls == isa.ClassALU64 && in.Offset == 0 {
-			set(in.Dst, s.regs[in.Src])
+		if op.ALUOp() == isa.ALUMov {
+			// A move replaces the register: a plain 64-bit copy keeps what
+			// the source is; anything else (an immediate, a 32-bit or
+			// sign-extending move) is not a pointer.
+			v := other
+			if op.Source() == isa.SourceX && cls == isa.ClassALU64 && in.Offset == 0 {
+				v = s.regs[in.Src]
+			}
+			set(in.Dst, v)
 		} else if s.regs[in.Dst] == ctx || s.regs[in.Dst] == derived || s.regs[in.Dst] == mixed ||
 			(op.Source() == isa.SourceX && (s.regs[in.Src] == ctx || s.regs[in.Src] == derived)) {
 			// Arithmetic on the context pointer gives a pointer that Linux

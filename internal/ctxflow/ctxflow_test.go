@@ -28,6 +28,8 @@ func TestFind(t *testing.T) {
 		{"mixed paths", "mov %r6, %r10\nadd %r6, -8\nstdw [%r6], 0\njeq %r2, 0, +1\nmov %r6, %r1\nldxw %r0, [%r6]\nexit", nil, "instruction 5: r6 is the context pointer on some paths only"},
 		{"modified pointer", "add %r1, 4\nldxw %r0, [%r1]\nexit", nil, "instruction 1: dereference of modified context pointer r1"},
 		{"loop keeps the pointer", "mov %r6, %r1\nmov %r7, 3\nl:\nldxw %r0, [%r6+4]\nsub %r7, 1\njne %r7, 0, l\nexit", []Access{{2, 4, 4, false}}, ""},
+		{"overwriting the context register", "mov %r6, %r1\nmov %r1, 0\nmov %r2, %r10\nadd %r2, -8\nstdw [%r2], 0\nldxw %r0, [%r6+16]\nexit", []Access{{5, 16, 4, false}}, ""},
+		{"32-bit copy is not the context", "mov32 %r2, %r1\nmov %r0, 0\nexit", nil, ""},
 		{"atomic on the context", "mov %r2, 1\nlock add [%r1], %r2\nmov %r0, 0\nexit", nil, "atomic operation on the context"},
 	}
 	for _, tt := range tests {

@@ -81,7 +81,7 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 	if err := isa.Validate(prog); err != nil {
 		return nil, err
 	}
-	e := &executable{code: make([]insn, len(prog)), mode: opts.Mode, helperTable: p.Helpers}
+	e := &executable{code: make([]insn, len(prog)), mode: opts.Mode, helperTable: p.Helpers, funcs: map[int]bool{}}
 	helperIndex := map[int32]int32{}
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
@@ -91,6 +91,14 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 		}
 		cls := in.Opcode.Class()
 		switch {
+		case in.IsLoadImm64() && in.Src == isa.PseudoFunc:
+			// A function's address is its slot index; callbacks start there.
+			d.imm = int64(pc + 1 + int(in.Imm))
+			e.funcs[pc+1+int(in.Imm)] = true
+			e.code[pc] = d
+			e.code[pc+1] = insn{op: 0xf6}
+			pc++
+			continue
 		case in.IsLoadImm64():
 			if in.Src != isa.PseudoImm64 {
 				return nil, &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: lddw with source form %d must be resolved by the loader", vm.ErrUnsupported, in.Src)}
@@ -172,6 +180,9 @@ type executable struct {
 	helpers     []vm.Helper
 	helperTable vm.Helpers // for callx, which names helpers at run time
 	mode        vm.Mode
+	// funcs are the functions whose addresses the program takes: the only
+	// valid callback targets.
+	funcs map[int]bool
 }
 
 func (e *executable) Close() error { return nil }

@@ -23,9 +23,8 @@ type frame struct {
 // costs nothing on instructions that do not branch; the count is exact.
 func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	stack := rc.Stack()
-	checked := e.mode == vm.Checked
 	rc.Mode, rc.Depth = e.mode, 0
-	if checked {
+	if e.mode == vm.Checked {
 		clear(stack.Bytes())
 	}
 	budget := rc.Budget
@@ -37,9 +36,51 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	m.r[10] = stack.FramePointer(0)
 	m.hi = stack.Top()
 	m.lo = m.hi - vm.StackSize
+	if len(e.funcs) > 0 {
+		rc.Call = func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return e.callback(rc, m, budget, fn, [5]uint64{r1, r2, r3, r4, r5})
+		}
+		defer func() { rc.Call = nil }()
+	}
+	return e.loop(rc, m, 0, budget)
+}
 
+// callback runs the function at slot fn for a helper (bpf_loop, ...) as a
+// call one frame below the helper's caller, and charges its instructions to
+// the outer machine.
+func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, fn uint64, args [5]uint64) (uint64, error) {
+	if fn >= uint64(len(e.code)) || !e.funcs[int(fn)] {
+		return 0, fmt.Errorf("callback %#x is not a function of the program", fn)
+	}
+	depth := rc.Depth + 1
+	if depth > vm.MaxCallDepth {
+		return 0, fmt.Errorf("%w: callback below %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
+	}
+	used := outer.n + uint64(outer.pc-outer.start)
+	if used >= budget {
+		return 0, vm.ErrBudgetExceeded
+	}
+	stack := rc.Stack()
+	m := &machine{pc: int(fn), start: int(fn)}
+	m.r[1], m.r[2], m.r[3], m.r[4], m.r[5] = args[0], args[1], args[2], args[3], args[4]
+	m.r[10] = stack.FramePointer(depth)
+	m.hi = outer.hi
+	m.lo = m.hi - uint64(depth+1)*vm.StackSize
+	saved := rc.Depth
+	r0, err := e.loop(rc, m, depth, budget-used)
+	rc.Depth = saved
+	outer.n += rc.Executed
+	return r0, err
+}
+
+// loop is the driver: it runs the hot loop and executes the instructions it
+// hands back, until the function at call depth base exits.
+func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64) (uint64, error) {
+	stack := rc.Stack()
+	checked := e.mode == vm.Checked
 	var frames [vm.MaxCallDepth]frame
-	depth := 0
+	depth := base
+	rc.Depth = depth
 	at := 0 // the instruction the driver is executing
 	fail := func(err error) (uint64, error) {
 		rc.Executed = m.n + uint64(at+1-m.start)
@@ -230,7 +271,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 				return budgetExceeded()
 			}
 		case jmp | 0x90: // exit
-			if depth == 0 {
+			if depth == base {
 				rc.Executed = m.n + uint64(m.pc-m.start)
 				return r[0], nil
 			}
