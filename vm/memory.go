@@ -84,6 +84,10 @@ type RunContext struct {
 	// TailCalls counts the tail calls taken in this run.
 	TailCalls int
 
+	// EngineState is the engine's to keep per-context scratch state in
+	// between runs, so that a reused RunContext runs without allocating.
+	EngineState any
+
 	// Call is set by the engine for programs that pass functions to
 	// helpers (bpf_loop, bpf_for_each_map_elem); see CallFunc.
 	Call func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error)

@@ -25,13 +25,18 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	stack := rc.Stack()
 	rc.Mode, rc.Depth = e.mode, 0
 	if e.mode == vm.Checked {
-		clear(stack.Bytes())
+		clearFrame(stack, 0) // deeper frames are cleared when calls enter them
 	}
 	budget := rc.Budget
 	if budget == 0 {
 		budget = vm.DefaultBudget
 	}
-	m := &machine{}
+	m, ok := rc.EngineState.(*machine)
+	if !ok {
+		m = new(machine)
+		rc.EngineState = m
+	}
+	*m = machine{}
 	m.r[1], m.r[2], m.r[3], m.r[4], m.r[5] = rc.Args[0], rc.Args[1], rc.Args[2], rc.Args[3], rc.Args[4]
 	m.r[10] = stack.FramePointer(0)
 	m.hi = stack.Top()
@@ -61,6 +66,9 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 		return 0, vm.ErrBudgetExceeded
 	}
 	stack := rc.Stack()
+	if e.mode == vm.Checked {
+		clearFrame(stack, depth)
+	}
 	m := &machine{pc: int(fn), start: int(fn)}
 	m.r[1], m.r[2], m.r[3], m.r[4], m.r[5] = args[0], args[1], args[2], args[3], args[4]
 	m.r[10] = stack.FramePointer(depth)
@@ -266,6 +274,9 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			depth++
 			rc.Depth = depth
 			r[10] = stack.FramePointer(depth)
+			if checked {
+				clearFrame(stack, depth)
+			}
 			m.lo = m.hi - uint64(depth+1)*vm.StackSize
 			if !m.transfer(int(in.off), budget) {
 				return budgetExceeded()
@@ -435,4 +446,11 @@ func loadPacket(pkt []byte, off int64, size uint8) (uint64, bool) {
 		return uint64(binary.BigEndian.Uint16(p)), true
 	}
 	return uint64(binary.BigEndian.Uint32(p)), true
+}
+
+// clearFrame zeroes the stack frame at a call depth, so that unverified
+// programs that read stack they never wrote behave the same on every run.
+func clearFrame(s *vm.Stack, depth int) {
+	top := len(s.Bytes()) - depth*vm.StackSize
+	clear(s.Bytes()[top-vm.StackSize : top])
 }
