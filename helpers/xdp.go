@@ -1,0 +1,276 @@
+package helpers
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// Packet layout rules of XDP, as Linux has them.
+const (
+	// xdpFrameSize is sizeof(struct xdp_frame): Linux keeps it at the
+	// start of the headroom, so bpf_xdp_adjust_head and _meta cannot grow
+	// the packet into those bytes.
+	xdpFrameSize = 40
+	// ethHLen is ETH_HLEN, the smallest packet the adjust helpers leave.
+	ethHLen = 14
+	// xdpMaxMeta is the most metadata bytes bpf_xdp_adjust_meta allows.
+	xdpMaxMeta = 32
+)
+
+// XDP actions and tc verdicts the redirect helpers return.
+const (
+	xdpAborted    = 0 // XDP_ABORTED
+	xdpRedirect   = 4 // XDP_REDIRECT
+	tcActShot     = 2 // TC_ACT_SHOT
+	tcActRedirect = 7 // TC_ACT_REDIRECT
+)
+
+// Redirect flags.
+const (
+	flagIngress        = 1 << 0 // BPF_F_INGRESS
+	flagBroadcast      = 1 << 3 // BPF_F_BROADCAST
+	flagExcludeIngress = 1 << 4 // BPF_F_EXCLUDE_INGRESS
+	xdpActionMask      = 3      // XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX
+)
+
+func init() {
+	register(linux.FnXdpAdjustHead, xdpAdjustHead)
+	register(linux.FnXdpAdjustTail, xdpAdjustTail)
+	register(linux.FnXdpAdjustMeta, xdpAdjustMeta)
+	register(linux.FnXdpGetBuffLen, xdpGetBuffLen)
+	register(linux.FnXdpLoadBytes, func(*impl) vm.Helper { return xdpBytes("bpf_xdp_load_bytes", false) })
+	register(linux.FnXdpStoreBytes, func(*impl) vm.Helper { return xdpBytes("bpf_xdp_store_bytes", true) })
+	register(linux.FnRedirect, redirect)
+	register(linux.FnRedirectMap, redirectMap)
+}
+
+// xdpBuf is an XDP context with its pointers as offsets into Run.Packet.
+type xdpBuf struct {
+	x                   *linux.XDPContext
+	pkt                 []byte
+	base                uint64 // address of pkt[0], data_hard_start
+	meta, data, dataEnd int64
+}
+
+// xdpOf checks the context argument of an XDP helper: it must be the run's
+// XDPContext, with its pointers inside Run.Packet.
+func xdpOf(rc *vm.RunContext, ctx uint64, name string) (xdpBuf, error) {
+	run, err := runOf(rc, name)
+	if err != nil {
+		return xdpBuf{}, err
+	}
+	if run.Program != linux.XDP || run.Ctx == nil || uint64(uintptr(run.Ctx)) != ctx || len(run.Packet) == 0 {
+		return xdpBuf{}, fmt.Errorf("%s: %w: %#x is not the XDP context of the run", name, ErrContext, ctx)
+	}
+	x := (*linux.XDPContext)(run.Ctx)
+	b := xdpBuf{x: x, pkt: run.Packet, base: uint64(uintptr(unsafe.Pointer(&run.Packet[0])))}
+	size := int64(len(run.Packet))
+	b.meta, b.data, b.dataEnd = int64(x.DataMeta-b.base), int64(x.Data-b.base), int64(x.DataEnd-b.base)
+	// data_meta == data + 1 marks metadata as unsupported, as in Linux.
+	if b.data < 0 || b.data > b.dataEnd || b.dataEnd > size || b.meta < 0 || b.meta > b.data+1 {
+		return xdpBuf{}, fmt.Errorf("%s: %w: packet pointers outside the packet buffer", name, ErrContext)
+	}
+	return b, nil
+}
+
+// metaLen is the metadata size, 0 when unsupported.
+func (b *xdpBuf) metaLen() int64 {
+	if b.meta > b.data {
+		return 0
+	}
+	return b.data - b.meta
+}
+
+func (b *xdpBuf) store() {
+	b.x.DataMeta = b.base + uint64(b.meta)
+	b.x.Data = b.base + uint64(b.data)
+	b.x.DataEnd = b.base + uint64(b.dataEnd)
+}
+
+// xdpAdjustHead is bpf_xdp_adjust_head(ctx, delta): move data by delta,
+// keeping the metadata in front of it, the xdp_frame room at the start of
+// the buffer and at least ETH_HLEN bytes of packet.
+func xdpAdjustHead(*impl) vm.Helper {
+	return func(rc *vm.RunContext, ctx, delta, _, _, _ uint64) (uint64, error) {
+		b, err := xdpOf(rc, ctx, "bpf_xdp_adjust_head")
+		if err != nil {
+			return 0, err
+		}
+		off := int64(int32(delta))
+		metalen := b.metaLen()
+		data := b.data + off
+		if data < xdpFrameSize+metalen || data > b.dataEnd-ethHLen {
+			return ret(eINVAL), nil
+		}
+		if metalen > 0 {
+			copy(b.pkt[b.meta+off:], b.pkt[b.meta:b.data])
+		}
+		b.meta += off
+		b.data = data
+		b.store()
+		return 0, nil
+	}
+}
+
+// xdpAdjustTail is bpf_xdp_adjust_tail(ctx, delta): move data_end by
+// delta, up to the end of Run.Packet and down to ETH_HLEN bytes of packet;
+// grown bytes are zeroed.
+func xdpAdjustTail(*impl) vm.Helper {
+	return func(rc *vm.RunContext, ctx, delta, _, _, _ uint64) (uint64, error) {
+		b, err := xdpOf(rc, ctx, "bpf_xdp_adjust_tail")
+		if err != nil {
+			return 0, err
+		}
+		end := b.dataEnd + int64(int32(delta))
+		if end > int64(len(b.pkt)) || end < b.data+ethHLen {
+			return ret(eINVAL), nil
+		}
+		if end > b.dataEnd {
+			clear(b.pkt[b.dataEnd:end])
+		}
+		b.dataEnd = end
+		b.store()
+		return 0, nil
+	}
+}
+
+// xdpAdjustMeta is bpf_xdp_adjust_meta(ctx, delta): move data_meta by
+// delta; the metadata must stay between the xdp_frame room and data, a
+// multiple of 4 bytes and at most 32.
+func xdpAdjustMeta(*impl) vm.Helper {
+	return func(rc *vm.RunContext, ctx, delta, _, _, _ uint64) (uint64, error) {
+		b, err := xdpOf(rc, ctx, "bpf_xdp_adjust_meta")
+		if err != nil {
+			return 0, err
+		}
+		if b.meta > b.data {
+			return ret(eNOTSUPP), nil
+		}
+		meta := b.meta + int64(int32(delta))
+		if meta < xdpFrameSize || meta > b.data {
+			return ret(eINVAL), nil
+		}
+		if n := b.data - meta; n%4 != 0 || n > xdpMaxMeta {
+			return ret(eACCES), nil
+		}
+		b.meta = meta
+		b.store()
+		return 0, nil
+	}
+}
+
+// xdpGetBuffLen is bpf_xdp_get_buff_len(ctx): the packet length (bpfhost
+// packets have no fragments).
+func xdpGetBuffLen(*impl) vm.Helper {
+	return func(rc *vm.RunContext, ctx, _, _, _, _ uint64) (uint64, error) {
+		b, err := xdpOf(rc, ctx, "bpf_xdp_get_buff_len")
+		if err != nil {
+			return 0, err
+		}
+		return uint64(b.dataEnd - b.data), nil
+	}
+}
+
+// xdpBytes is bpf_xdp_load_bytes and bpf_xdp_store_bytes(ctx, offset,
+// buf, len).
+func xdpBytes(name string, store bool) vm.Helper {
+	return func(rc *vm.RunContext, ctx, offset, buf, n, _ uint64) (uint64, error) {
+		b, err := xdpOf(rc, ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		offset, n = uint64(uint32(offset)), uint64(uint32(n))
+		if err := rc.CheckArg(buf, n, !store); err != nil {
+			return 0, argErr(name, "buf", err)
+		}
+		if offset > 0xffff || n > 0xffff {
+			return ret(eFAULT), nil
+		}
+		if int64(offset+n) > b.dataEnd-b.data {
+			return ret(eINVAL), nil
+		}
+		pkt := b.pkt[b.data+int64(offset):][:n]
+		if store {
+			copy(pkt, vm.Bytes(buf, int(n)))
+		} else {
+			copy(vm.Bytes(buf, int(n)), pkt)
+		}
+		return 0, nil
+	}
+}
+
+// redirect is bpf_redirect(ifindex, flags): for XDP programs it records the
+// target and returns XDP_REDIRECT (XDP_ABORTED for any flag); for tc and
+// other __sk_buff programs TC_ACT_REDIRECT (TC_ACT_SHOT for flags other
+// than BPF_F_INGRESS).
+func redirect(*impl) vm.Helper {
+	return func(rc *vm.RunContext, ifindex, flags, _, _, _ uint64) (uint64, error) {
+		run, err := runOf(rc, "bpf_redirect")
+		if err != nil {
+			return 0, err
+		}
+		if run.Program == linux.XDP {
+			if flags != 0 {
+				return xdpAborted, nil
+			}
+			run.Redirect = Redirect{Set: true, Ifindex: uint32(ifindex)}
+			return xdpRedirect, nil
+		}
+		if flags&^flagIngress != 0 {
+			return tcActShot, nil
+		}
+		run.Redirect = Redirect{Set: true, Ifindex: uint32(ifindex), Flags: flags}
+		return tcActRedirect, nil
+	}
+}
+
+// redirectMap is bpf_redirect_map(map, key, flags) of XDP programs: if key
+// has an entry (or BPF_F_BROADCAST is set) it records the map and key and
+// returns XDP_REDIRECT; otherwise it returns the action in the low bits of
+// flags.
+func redirectMap(h *impl) vm.Helper {
+	const name = "bpf_redirect_map"
+	return func(rc *vm.RunContext, mp, key, flags, _, _ uint64) (uint64, error) {
+		run, err := runOf(rc, name)
+		if err != nil {
+			return 0, err
+		}
+		m, err := h.mapOf(rc, mp, name)
+		if m == nil {
+			return xdpAborted, err
+		}
+		if flags&^(xdpActionMask|flagBroadcast|flagExcludeIngress) != 0 {
+			return xdpAborted, nil
+		}
+		if !hasEntry(m, uint32(key), rc.Slot) && flags&flagBroadcast == 0 {
+			run.Redirect = Redirect{}
+			return flags & xdpActionMask, nil
+		}
+		r := Redirect{Set: true, Ifindex: uint32(key), Map: m}
+		if flags&flagBroadcast != 0 {
+			r.Flags = flags
+		}
+		run.Redirect = r
+		return xdpRedirect, nil
+	}
+}
+
+// hasEntry reports whether a redirect map has an entry at a u32 key.
+func hasEntry(m maps.Map, key uint32, slot int) bool {
+	var k [4]byte
+	binary.NativeEndian.PutUint32(k[:], key)
+	switch m := m.(type) {
+	case maps.ElemMap:
+		if m.Spec().KeySize == 4 {
+			return m.LookupPtr(k[:], slot) != nil
+		}
+	case maps.HandleMap:
+		return m.Handle(k[:]) != nil
+	}
+	return false
+}
