@@ -1,0 +1,291 @@
+package bpfhost
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/internal/ctxflow"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/object"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/interp"
+)
+
+// CollectionSpec describes the programs and maps of an object before they
+// are created: plain data to inspect, copy and change (SetConstant) first.
+type CollectionSpec = object.Spec
+
+// ProgramSpec describes one program of a CollectionSpec.
+type ProgramSpec = object.ProgramSpec
+
+// MapSpec describes one map of a CollectionSpec.
+type MapSpec = object.MapSpec
+
+// LoadCollectionSpec parses an ELF object produced by clang -target bpf.
+func LoadCollectionSpec(path string) (*CollectionSpec, error) { return object.Load(path) }
+
+// CollectionOptions configure NewCollection.
+type CollectionOptions struct {
+	// Engine is "interp" or "" for the default.
+	Engine string
+	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
+	// hold a value for and bpf_get_smp_processor_id reports; 0 means
+	// runtime.GOMAXPROCS(0).
+	Slots int
+	// Printk receives each line programs print with bpf_trace_printk; nil
+	// keeps them in the collection (see Collection.Printk).
+	Printk func(line string)
+}
+
+// Collection is a set of loaded programs and the maps they share.
+type Collection struct {
+	Programs map[string]*Program
+	Maps     map[string]*Map
+
+	slots   *slotPool
+	regions []vm.Region // map memory programs may reach, for checked runs
+	helpers vm.Helpers
+	host    *host
+	printk  printkBuffer
+	closed  bool
+}
+
+// NewCollection creates the maps of spec, links and prepares its programs,
+// and fills statically initialised program arrays and maps of maps.
+//
+// Until the verifier runs in this pipeline, programs run in the checked
+// interpreter: every memory access is validated, so a faulty program stops
+// with an error instead of harming the host.
+func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if opts == nil {
+		opts = &CollectionOptions{}
+	}
+	switch opts.Engine {
+	case "", "interp":
+	default:
+		return nil, fmt.Errorf("engine %q: only interp runs unverified programs", opts.Engine)
+	}
+	slots := opts.Slots
+	if slots <= 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots)}
+	c.host = &host{printk: opts.Printk}
+	if opts.Printk == nil {
+		c.host.printk = c.printk.add
+	}
+	c.helpers = helpers.New(c.host)
+	ok := false
+	defer func() {
+		if !ok {
+			c.Close()
+		}
+	}()
+
+	byIndex := make([]*Map, len(spec.Maps))
+	for i, ms := range spec.Maps {
+		m, err := newMap(ms, slots)
+		if err != nil {
+			return nil, err
+		}
+		byIndex[i] = m
+		c.Maps[ms.Name] = m
+		c.regions = append(c.regions, m.regions()...)
+	}
+	for _, ps := range spec.Programs {
+		p, err := c.newProgram(spec, ps, byIndex)
+		if err != nil {
+			return nil, err
+		}
+		c.Programs[ps.Name] = p
+	}
+	// Static contents of program arrays and maps of maps, now that every
+	// program and map exists.
+	for i, ms := range spec.Maps {
+		for _, kv := range ms.Contents {
+			var v any
+			if maps.Type(ms.Type) == maps.ProgramArray {
+				p, found := c.Programs[kv.Value]
+				if !found {
+					return nil, fmt.Errorf("map %q: slot %d names program %q, which is not in the object", ms.Name, kv.Key, kv.Value)
+				}
+				v = p
+			} else {
+				m, found := c.Maps[kv.Value]
+				if !found {
+					return nil, fmt.Errorf("map %q: slot %d names map %q, which is not in the object", ms.Name, kv.Key, kv.Value)
+				}
+				v = m
+			}
+			if err := byIndex[i].Update(kv.Key, v, UpdateAny); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ok = true
+	return c, nil
+}
+
+// newMap creates one map, with its initial data for global data sections.
+func newMap(ms *MapSpec, slots int) (*Map, error) {
+	spec := toMapsSpec(ms)
+	mm, err := maps.New(spec, slots)
+	if err != nil {
+		return nil, err
+	}
+	m := &Map{name: ms.Name, m: mm, spec: mm.Spec()}
+	registerMap(m)
+	if ms.Data != nil {
+		if err := mm.Update(make([]byte, 4), ms.Data, maps.UpdateAny); err != nil {
+			m.close()
+			return nil, fmt.Errorf("map %q: initial data: %w", ms.Name, err)
+		}
+	}
+	return m, nil
+}
+
+func toMapsSpec(ms *MapSpec) maps.Spec {
+	s := maps.Spec{
+		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
+	}
+	if ms.InnerMap != nil {
+		in := toMapsSpec(ms.InnerMap)
+		s.InnerMap = &in
+	}
+	return s
+}
+
+func (m *Map) close() error {
+	if m.m == nil {
+		return nil
+	}
+	unregisterMap(m)
+	return m.m.Close()
+}
+
+// newProgram links one program against the collection's maps, rewrites its
+// context accesses to the host layout and compiles it.
+func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex []*Map) (*Program, error) {
+	info, ok := linux.ABI().Lookup(ps.Section)
+	if !ok {
+		return nil, fmt.Errorf("program %q: section %q: unknown program type", ps.Name, ps.Section)
+	}
+	insns := append([]isa.Instruction(nil), ps.Instructions...)
+	for _, ref := range ps.References {
+		if err := patchReference(insns, ref, byIndex); err != nil {
+			return nil, fmt.Errorf("program %q: instruction %d: %w", ps.Name, ref.Slot, err)
+		}
+	}
+	if info.Context != nil && info.Context.Host != nil {
+		accesses, err := ctxflow.Find(insns)
+		if err != nil {
+			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
+		}
+		pcs := make([]int, len(accesses))
+		for i, a := range accesses {
+			pcs[i] = a.PC
+		}
+		if insns, err = platform.Rewrite(insns, info.Context, pcs); err != nil {
+			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
+		}
+	}
+	exe, err := interp.New().Compile(&vm.Program{Instructions: insns, Helpers: c.helpers}, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		var ce *vm.CompileError
+		if errors.As(err, &ce) && errors.Is(err, vm.ErrUnknownHelper) {
+			id := platform.HelperID(insns[ce.PC].Imm)
+			return nil, fmt.Errorf("program %q: instruction %d (%s): helper %s is not supported", ps.Name, ce.PC, ps.Line(ce.PC), linux.ABI().HelperName(id))
+		}
+		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
+	}
+	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c}
+	p.id = registry.nextID.Add(1)
+	registry.programs.Store(p.id, p)
+	return p, nil
+}
+
+// patchReference turns an lddw that names a map or global data into the
+// 64-bit immediate the program uses at run time: the map's handle address,
+// or the address of a byte in an array map's value.
+func patchReference(insns []isa.Instruction, ref object.Reference, byIndex []*Map) error {
+	switch ref.Kind {
+	case object.RefMap, object.RefMapValue:
+	case object.RefKfunc:
+		return fmt.Errorf("kernel function %q is not available in bpfhost", ref.Name)
+	default:
+		return fmt.Errorf("kernel symbol %q is not available in bpfhost", ref.Name)
+	}
+	if ref.Map < 0 || ref.Map >= len(byIndex) {
+		return fmt.Errorf("map index %d out of range", ref.Map)
+	}
+	if ref.Slot+1 >= len(insns) || !insns[ref.Slot].IsLoadImm64() {
+		return fmt.Errorf("reference to map %q is not an lddw", ref.Name)
+	}
+	m := byIndex[ref.Map]
+	var v uint64
+	if ref.Kind == object.RefMap {
+		v = m.handle.ptr()
+	} else {
+		arr, ok := m.m.(*maps.ArrayMap)
+		if !ok {
+			return fmt.Errorf("map %q: value address of a %s (only arrays have fixed value addresses)", m.name, m.spec.Type)
+		}
+		if uint64(ref.Offset) >= uint64(m.spec.ValueSize) {
+			return fmt.Errorf("map %q: value offset %d beyond the value size %d", m.name, ref.Offset, m.spec.ValueSize)
+		}
+		v = uint64(uintptr(arr.ValuePtr(0, 0))) + uint64(ref.Offset)
+	}
+	pair := isa.LoadImm64(insns[ref.Slot].Dst, isa.PseudoImm64, v)
+	insns[ref.Slot], insns[ref.Slot+1] = pair[0], pair[1]
+	return nil
+}
+
+// Printk returns the lines programs printed since the last call, when no
+// CollectionOptions.Printk was given.
+func (c *Collection) Printk() []string { return c.printk.take() }
+
+// Close releases the collection's maps and programs.
+func (c *Collection) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	names := make([]string, 0, len(c.Programs))
+	for n := range c.Programs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		errs = append(errs, c.Programs[n].Close())
+	}
+	for _, m := range c.Maps {
+		errs = append(errs, m.close())
+	}
+	return errors.Join(errs...)
+}
+
+// regions returns the memory of the map that programs may access directly:
+// values, and ring buffer records.
+func (m *Map) regions() []vm.Region {
+	writable := m.spec.Flags&maps.FlagRdOnlyProg == 0
+	var out []vm.Region
+	if em, ok := m.m.(interface{ ValueMemory() []byte }); ok {
+		if mem := em.ValueMemory(); len(mem) > 0 {
+			out = append(out, vm.RegionOf("map "+m.name, mem, writable))
+		}
+	}
+	if rb, ok := m.m.(interface{ DataMemory() []byte }); ok {
+		if mem := rb.DataMemory(); len(mem) > 0 {
+			out = append(out, vm.RegionOf("ring buffer "+m.name, mem, true))
+		}
+	}
+	return out
+}

@@ -1,0 +1,446 @@
+package bpfhost
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// Program is a loaded program of a Collection.
+type Program struct {
+	name, section string
+	info          *platform.ProgramTypeInfo
+	spec          *ProgramSpec
+	insns         []isa.Instruction // after linking and the context rewrite
+	exe           vm.Executable
+	coll          *Collection
+	id            uint32
+}
+
+// Name returns the program's function name.
+func (p *Program) Name() string { return p.name }
+
+// Section returns the ELF section the program came from.
+func (p *Program) Section() string { return p.section }
+
+// Type returns the program type's name ("xdp", "socket_filter", ...).
+func (p *Program) Type() string { return p.info.Name }
+
+// TypeInfo returns the program type's descriptor.
+func (p *Program) TypeInfo() *platform.ProgramTypeInfo { return p.info }
+
+// ID returns the program's process-wide ID, which program arrays report.
+func (p *Program) ID() uint32 { return p.id }
+
+// Spec returns the spec the program was loaded from.
+func (p *Program) Spec() *ProgramSpec { return p.spec }
+
+// Instructions returns the instructions as they run: linked, with map
+// references resolved and context accesses in the host layout.
+func (p *Program) Instructions() []isa.Instruction { return p.insns }
+
+// Engine returns the name of the engine that runs the program.
+func (p *Program) Engine() string { return "interp" }
+
+// Close releases the program.
+func (p *Program) Close() error {
+	registry.programs.Delete(p.id)
+	if p.exe == nil {
+		return nil
+	}
+	err := p.exe.Close()
+	p.exe = nil
+	return err
+}
+
+// RunOptions are the input and output of a test run, as BPF_PROG_TEST_RUN
+// has them.
+type RunOptions struct {
+	// Data is the input packet (or buffer, for the generic type).
+	Data []byte
+	// DataOut receives the packet after the run; it is resized as needed.
+	DataOut []byte
+	// Context is the Linux context structure to start from (xdp_md,
+	// __sk_buff), as bytes or a fixed-size value; only the fields Linux's
+	// test run honours may be set. Nil starts from zero.
+	Context any
+	// ContextOut receives the context structure after the run.
+	ContextOut any
+	// Repeat runs the program this many times (0 means once) on the same
+	// packet and context, as Linux does, and Duration is the average.
+	Repeat uint32
+	// Duration is set by Run: the average time of one repetition.
+	Duration time.Duration
+}
+
+// Run runs the program on opts.Data as BPF_PROG_TEST_RUN would and returns
+// the 32-bit value Linux reports as retval.
+func (p *Program) Run(opts *RunOptions) (uint32, error) {
+	if opts == nil {
+		opts = &RunOptions{}
+	}
+	if p.exe == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
+	var (
+		r   uint32
+		err error
+	)
+	switch p.info.TestRun {
+	case platform.TestRunXDP:
+		r, err = p.runXDP(opts)
+	case platform.TestRunSKB:
+		r, err = p.runSKB(opts)
+	case platform.TestRunBuffer:
+		r, err = p.runBuffer(opts)
+	default:
+		err = fmt.Errorf("%w: test run of %s programs", ErrNotSupported, p.info.Name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, err)
+	}
+	return r, nil
+}
+
+// Test runs the program once on in and returns retval and the output packet.
+func (p *Program) Test(in []byte) (uint32, []byte, error) {
+	opts := &RunOptions{Data: in, DataOut: []byte{}}
+	r, err := p.Run(opts)
+	return r, opts.DataOut, err
+}
+
+// Benchmark runs the program repeat times on in and returns retval and the
+// average duration of one run. reset, if not nil, is called before the runs.
+func (p *Program) Benchmark(in []byte, repeat int, reset func()) (uint32, time.Duration, error) {
+	if reset != nil {
+		reset()
+	}
+	if repeat < 1 {
+		repeat = 1
+	}
+	opts := &RunOptions{Data: in, Repeat: uint32(repeat)}
+	r, err := p.Run(opts)
+	return r, opts.Duration, err
+}
+
+// exec runs the program repeat times in one execution slot with the given
+// entry arguments, regions and per-run helper state.
+func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+	slot, rc := p.coll.slots.acquire()
+	defer p.coll.slots.release(slot)
+	rc.Value = run
+	rc.Regions = append(append(rc.Regions[:0], regions...), p.coll.regions...)
+	rc.Packet = ldPacket
+	if repeat == 0 {
+		repeat = 1
+	}
+	var r0 uint64
+	var err error
+	start := time.Now()
+	for i := uint32(0); i < repeat; i++ {
+		rc.Args = args
+		rc.Budget = 0
+		if r0, err = vm.Run(p.exe, rc); err != nil {
+			break
+		}
+	}
+	return r0, time.Since(start) / time.Duration(repeat), err
+}
+
+// Linux test-run geometry (net/bpf/test_run.c), kept so that programs see the
+// same headroom and limits.
+const (
+	ethHeaderLen  = 14
+	xdpHeadroom   = 256 // XDP_PACKET_HEADROOM
+	sharedInfo    = 320 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on 64-bit
+	pageSize      = 4096
+	xdpMaxData    = pageSize - xdpHeadroom - sharedInfo
+	skbHeadroom   = 64 // NET_SKB_PAD + NET_IP_ALIGN
+	xdpMDSize     = 24 // sizeof(struct xdp_md)
+	skBuffCtxSize = 192
+)
+
+func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
+	size := len(opts.Data)
+	if size < ethHeaderLen {
+		return 0, fmt.Errorf("%w: XDP test run needs at least %d bytes of data, have %d", ErrInvalid, ethHeaderLen, size)
+	}
+	if size > xdpMaxData {
+		return 0, fmt.Errorf("%w: XDP test run of %d bytes: at most %d without fragments", ErrInvalid, size, xdpMaxData)
+	}
+	var md [xdpMDSize]byte
+	if opts.Context != nil {
+		b, err := marshal(opts.Context, xdpMDSize)
+		if err != nil {
+			return 0, fmt.Errorf("%w: context: %w", ErrInvalid, err)
+		}
+		copy(md[:], b)
+	}
+	// Linux honours data (the metadata length) and data_end (the packet
+	// length), and ingress_ifindex/rx_queue_index only with a real device.
+	metaLen := int(binary.NativeEndian.Uint32(md[0:]))
+	dataEnd := binary.NativeEndian.Uint32(md[4:])
+	if binary.NativeEndian.Uint32(md[8:]) != 0 || (dataEnd != 0 && int(dataEnd) != size) ||
+		metaLen > size || metaLen > 32 || metaLen%4 != 0 {
+		return 0, fmt.Errorf("%w: xdp_md context: data_meta must be 0, data a metadata length (at most 32, multiple of 4) and data_end 0 or the data length", ErrInvalid)
+	}
+	if binary.NativeEndian.Uint32(md[12:]) != 0 || binary.NativeEndian.Uint32(md[16:]) != 0 {
+		return 0, fmt.Errorf("%w: xdp_md context: ingress_ifindex and rx_queue_index need a network device", ErrInvalid)
+	}
+
+	buf := make([]byte, xdpHeadroom+size+sharedInfo)
+	copy(buf[xdpHeadroom:], opts.Data)
+	base := uint64(uintptr(unsafe.Pointer(&buf[0])))
+	ctx := &linux.XDPContext{
+		DataMeta: base + xdpHeadroom,
+		Data:     base + xdpHeadroom + uint64(metaLen),
+		DataEnd:  base + xdpHeadroom + uint64(size),
+	}
+	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
+	regions := []vm.Region{
+		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context"},
+		vm.RegionOf("packet", buf, true),
+	}
+	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, nil, opts.Repeat)
+	opts.Duration = d
+	if err != nil {
+		return 0, err
+	}
+	// Linux returns the metadata and the packet, and the context with data
+	// as the metadata length.
+	lo, hi := int(ctx.DataMeta-base), int(ctx.DataEnd-base)
+	if opts.DataOut != nil {
+		opts.DataOut = append(opts.DataOut[:0], buf[lo:hi]...)
+	}
+	if opts.ContextOut != nil {
+		var out [xdpMDSize]byte
+		binary.NativeEndian.PutUint32(out[0:], uint32(ctx.Data-ctx.DataMeta))
+		binary.NativeEndian.PutUint32(out[4:], uint32(ctx.DataEnd-ctx.DataMeta))
+		if err := unmarshal(out[:], opts.ContextOut); err != nil {
+			return 0, fmt.Errorf("context out: %w", err)
+		}
+	}
+	runtime.KeepAlive(ctx)
+	runtime.KeepAlive(buf)
+	return uint32(r0), nil
+}
+
+// l2Types see the Ethernet header at skb->data in a test run; the others
+// see the network header (Linux pulls the Ethernet header with
+// eth_type_trans and pushes it back only for these).
+func (p *Program) isL2() bool {
+	switch p.info.Type {
+	case linux.SchedCLS, linux.SchedACT:
+		return true
+	}
+	return false
+}
+
+func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
+	size := len(opts.Data)
+	if size < ethHeaderLen {
+		return 0, fmt.Errorf("%w: skb test run needs at least %d bytes of data, have %d", ErrInvalid, ethHeaderLen, size)
+	}
+	if size > pageSize-skbHeadroom-sharedInfo {
+		return 0, fmt.Errorf("%w: skb test run of %d bytes: at most %d", ErrInvalid, size, pageSize-skbHeadroom-sharedInfo)
+	}
+	var in [skBuffCtxSize]byte
+	if opts.Context != nil {
+		b, err := marshal(opts.Context, skBuffCtxSize)
+		if err != nil {
+			return 0, fmt.Errorf("%w: context: %w", ErrInvalid, err)
+		}
+		copy(in[:], b)
+	}
+	buf := make([]byte, skbHeadroom+size+sharedInfo)
+	copy(buf[skbHeadroom:], opts.Data)
+	base := uint64(uintptr(unsafe.Pointer(&buf[0])))
+
+	// eth_type_trans: protocol from the Ethertype, packet type from the
+	// destination address (the test device is loopback, address zero).
+	frame := opts.Data
+	proto := binary.BigEndian.Uint16(frame[12:])
+	if proto < 0x600 { // an 802.3 length
+		proto = 0x0004 // ETH_P_802_2
+		if size >= 16 && frame[14] == 0xff && frame[15] == 0xff {
+			proto = 0x0001 // ETH_P_802_3 (raw IPX)
+		}
+	}
+	// Linux's test run pulls the network header it will describe in skb->sk.
+	switch {
+	case proto == 0x0800 && size < ethHeaderLen+20:
+		return 0, fmt.Errorf("%w: skb test run of an IPv4 frame of %d bytes: the IPv4 header needs %d", ErrInvalid, size, ethHeaderLen+20)
+	case proto == 0x86dd && size < ethHeaderLen+40:
+		return 0, fmt.Errorf("%w: skb test run of an IPv6 frame of %d bytes: the IPv6 header needs %d", ErrInvalid, size, ethHeaderLen+40)
+	}
+	var pktType uint32
+	switch {
+	case frame[0]&1 != 0 && allOnes(frame[:6]):
+		pktType = 1 // PACKET_BROADCAST
+	case frame[0]&1 != 0:
+		pktType = 2 // PACKET_MULTICAST
+	case !allZero(frame[:6]):
+		pktType = 3 // PACKET_OTHERHOST
+	}
+
+	ctx := &linux.SKBContext{
+		Protocol: uint32(bits.ReverseBytes16(proto)), // skb->protocol: network order
+		PktType:  pktType,
+		Ifindex:  1, // loopback
+		WireLen:  uint32(size),
+	}
+	start := uint64(skbHeadroom)
+	if !p.isL2() {
+		start += ethHeaderLen
+	}
+	ctx.Len = uint32(uint64(skbHeadroom+size) - start)
+	ctx.Data = base + start
+	ctx.DataMeta = ctx.Data
+	ctx.DataEnd = base + uint64(skbHeadroom+size)
+	if err := applySKBContext(ctx, in[:], size); err != nil {
+		return 0, err
+	}
+	// skb->sk: Linux's test run creates a socket with the IP addresses.
+	{
+		ip := buf[skbHeadroom+ethHeaderLen : skbHeadroom+size]
+		switch proto {
+		case 0x0800:
+			ctx.Family = 2 // AF_INET
+			if len(ip) >= 20 {
+				ctx.LocalIP4 = binary.NativeEndian.Uint32(ip[12:])
+				ctx.RemoteIP4 = binary.NativeEndian.Uint32(ip[16:])
+			}
+		case 0x86dd:
+			ctx.Family = 10 // AF_INET6
+			if len(ip) >= 40 {
+				for i := 0; i < 4; i++ {
+					ctx.LocalIP6[i] = binary.NativeEndian.Uint32(ip[8+4*i:])
+					ctx.RemoteIP6[i] = binary.NativeEndian.Uint32(ip[24+4*i:])
+				}
+			}
+		}
+	}
+
+	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
+	regions := []vm.Region{
+		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Writable: true, Name: "context"},
+		vm.RegionOf("packet", buf, true),
+	}
+	// Legacy packet loads read from skb->data.
+	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts.Repeat)
+	opts.Duration = d
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := int(ctx.Data-base), int(ctx.DataEnd-base)
+	if !p.isL2() {
+		// Linux pushes a zeroed Ethernet header back before copying out.
+		lo -= ethHeaderLen
+		clear(buf[lo : lo+ethHeaderLen])
+	}
+	if opts.DataOut != nil {
+		opts.DataOut = append(opts.DataOut[:0], buf[lo:hi]...)
+	}
+	if opts.ContextOut != nil {
+		if err := unmarshal(skbContextOut(ctx), opts.ContextOut); err != nil {
+			return 0, fmt.Errorf("context out: %w", err)
+		}
+	}
+	runtime.KeepAlive(ctx)
+	runtime.KeepAlive(buf)
+	return uint32(r0), nil
+}
+
+// __sk_buff fields Linux's test run takes from the input context
+// (convert___skb_to_skb); all others must be zero.
+func applySKBContext(ctx *linux.SKBContext, in []byte, size int) error {
+	u32 := func(off int) uint32 { return binary.NativeEndian.Uint32(in[off:]) }
+	allowed := map[int]bool{8: true, 32: true, 36: true, 48: true, 52: true, 56: true, 60: true, 64: true, 168: true, 172: true, 176: true, 180: true, 184: true}
+	for off := 0; off < skBuffCtxSize; off += 4 {
+		if !allowed[off] && u32(off) != 0 {
+			return fmt.Errorf("%w: __sk_buff context: field at offset %d cannot be set for a test run", ErrInvalid, off)
+		}
+	}
+	ctx.Mark = u32(8)
+	ctx.Priority = u32(32)
+	ctx.IngressIfindex = u32(36)
+	for i := range ctx.CB {
+		ctx.CB[i] = u32(48 + 4*i)
+	}
+	ctx.Tstamp = binary.NativeEndian.Uint64(in[168:])
+	if w := u32(176); w != 0 {
+		if int(w) < size {
+			return fmt.Errorf("%w: __sk_buff context: wire_len %d below the data length %d", ErrInvalid, w, size)
+		}
+		ctx.WireLen = w
+	}
+	ctx.GSOSegs = u32(180)
+	ctx.GSOSize = u32(184)
+	return nil
+}
+
+// skbContextOut encodes the fields Linux's test run reports back
+// (convert_skb_to___skb) in the __sk_buff layout.
+func skbContextOut(ctx *linux.SKBContext) []byte {
+	out := make([]byte, skBuffCtxSize)
+	put := func(off int, v uint32) { binary.NativeEndian.PutUint32(out[off:], v) }
+	put(8, ctx.Mark)
+	put(32, ctx.Priority)
+	put(36, ctx.IngressIfindex)
+	put(40, ctx.Ifindex)
+	for i, v := range ctx.CB {
+		put(48+4*i, v)
+	}
+	binary.NativeEndian.PutUint64(out[168:], ctx.Tstamp)
+	put(176, ctx.WireLen)
+	put(180, ctx.GSOSegs)
+	put(184, ctx.GSOSize)
+	return out
+}
+
+// runBuffer runs the generic type: r1 points at a copy of the data, r2 is
+// its length; the buffer after the run is the output.
+func (p *Program) runBuffer(opts *RunOptions) (uint32, error) {
+	buf := append(make([]byte, 0, len(opts.Data)+1), opts.Data...)
+	var addr uint64
+	if len(buf) > 0 {
+		addr = uint64(uintptr(unsafe.Pointer(&buf[0])))
+	}
+	run := &helpers.Run{Program: p.info.Type, Packet: buf}
+	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts.Repeat)
+	opts.Duration = d
+	if err != nil {
+		return 0, err
+	}
+	if opts.DataOut != nil {
+		opts.DataOut = append(opts.DataOut[:0], buf...)
+	}
+	return uint32(r0), nil
+}
+
+func allOnes(b []byte) bool {
+	for _, c := range b {
+		if c != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,123 @@
+package bpfhost
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// A map pointer in a program register (from an lddw of a map, or returned by
+// a lookup in a map of maps) is the address of the map's mapHandle: a small
+// heap object that never moves and lives as long as the map. Helpers turn it
+// back into the map through the registry, which also tells checked runs
+// whether a register really names a map.
+//
+// It embeds the map, so that a map of maps can check a handle against its
+// inner-map template and report its ID.
+type mapHandle struct {
+	maps.Map
+	m *Map
+}
+
+// ID returns the map's ID, which user-space lookups in maps of maps return.
+func (h *mapHandle) ID() uint32 { return h.m.id }
+
+func (h *mapHandle) ptr() uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
+
+// registry holds every live map handle of the process (inner maps may come
+// from other collections) and every program and map by ID. Lookups read an
+// immutable snapshot, so they take no lock.
+var registry struct {
+	mu       sync.Mutex
+	handles  atomic.Pointer[map[uint64]*mapHandle]
+	nextID   atomic.Uint32
+	programs sync.Map // uint32 -> *Program
+	maps     sync.Map // uint32 -> *Map
+}
+
+func registerMap(m *Map) {
+	m.handle = &mapHandle{Map: m.m, m: m}
+	m.id = registry.nextID.Add(1)
+	registry.maps.Store(m.id, m)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	old := registry.handles.Load()
+	next := make(map[uint64]*mapHandle, 1+lenOf(old))
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	next[m.handle.ptr()] = m.handle
+	registry.handles.Store(&next)
+}
+
+func unregisterMap(m *Map) {
+	registry.maps.Delete(m.id)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	old := registry.handles.Load()
+	if old == nil {
+		return
+	}
+	next := make(map[uint64]*mapHandle, len(*old))
+	for k, v := range *old {
+		if v != m.handle {
+			next[k] = v
+		}
+	}
+	registry.handles.Store(&next)
+}
+
+func lenOf(m *map[uint64]*mapHandle) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+func lookupHandle(ptr uint64) (*mapHandle, bool) {
+	hs := registry.handles.Load()
+	if hs == nil {
+		return nil, false
+	}
+	h, ok := (*hs)[ptr]
+	return h, ok
+}
+
+// host implements helpers.Host for one collection.
+type host struct {
+	printk func(string)
+}
+
+func (h *host) MapOf(ptr uint64) (maps.Map, bool) {
+	mh, ok := lookupHandle(ptr)
+	if !ok {
+		return nil, false
+	}
+	return mh.m.m, true
+}
+
+func (h *host) HandlePtr(v any) uint64 {
+	if mh, ok := v.(*mapHandle); ok {
+		return mh.ptr()
+	}
+	return 0
+}
+
+func (h *host) TailTarget(v any) (vm.Executable, bool) {
+	p, ok := v.(*Program)
+	if !ok || p.exe == nil {
+		return nil, false
+	}
+	return p.exe, true
+}
+
+func (h *host) Printk(line string) {
+	if h.printk != nil {
+		h.printk(line)
+	}
+}

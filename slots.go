@@ -1,0 +1,81 @@
+package bpfhost
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// slotPool hands out execution slots, the runtime's "CPUs" (DESIGN.md #3): a
+// run holds one slot from entry to exit and no two runs share one, so per-CPU
+// map values indexed by slot need no locks. Each slot keeps a RunContext (and
+// its stack) for reuse. Acquiring is a compare-and-swap on a free slot; only
+// when every slot is busy does a caller wait.
+type slotPool struct {
+	busy    []paddedFlag
+	rcs     []vm.RunContext
+	next    atomic.Uint32
+	waiters atomic.Int32
+	mu      sync.Mutex
+	cond    *sync.Cond
+}
+
+// paddedFlag keeps each slot's flag on its own cache line.
+type paddedFlag struct {
+	v atomic.Uint32
+	_ [60]byte
+}
+
+func newSlotPool(n int) *slotPool {
+	p := &slotPool{busy: make([]paddedFlag, n), rcs: make([]vm.RunContext, n)}
+	p.cond = sync.NewCond(&p.mu)
+	for i := range p.rcs {
+		p.rcs[i].Slot = i
+	}
+	return p
+}
+
+func (p *slotPool) tryAcquire() (int, bool) {
+	n := uint32(len(p.busy))
+	start := p.next.Add(1)
+	for i := uint32(0); i < n; i++ {
+		s := (start + i) % n
+		if p.busy[s].v.CompareAndSwap(0, 1) {
+			return int(s), true
+		}
+	}
+	return 0, false
+}
+
+// acquire returns a free slot and its run context, waiting if there is none.
+func (p *slotPool) acquire() (int, *vm.RunContext) {
+	if s, ok := p.tryAcquire(); ok {
+		return s, &p.rcs[s]
+	}
+	p.waiters.Add(1)
+	p.mu.Lock()
+	for {
+		if s, ok := p.tryAcquire(); ok {
+			p.mu.Unlock()
+			p.waiters.Add(-1)
+			return s, &p.rcs[s]
+		}
+		p.cond.Wait()
+	}
+}
+
+// release frees a slot.
+func (p *slotPool) release(s int) {
+	rc := &p.rcs[s]
+	rc.Value, rc.Regions, rc.Packet, rc.TailCall = nil, rc.Regions[:0], nil, nil
+	p.busy[s].v.Store(0)
+	if p.waiters.Load() > 0 {
+		p.mu.Lock()
+		p.cond.Signal()
+		p.mu.Unlock()
+	}
+}
+
+// size returns the number of slots.
+func (p *slotPool) size() int { return len(p.busy) }
