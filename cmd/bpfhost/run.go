@@ -200,7 +200,7 @@ func readPcap(path string) ([][]byte, error) {
 	} else {
 		r, err := pcapgo.NewReader(file)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: not a pcap or pcapng file: %w", path, err)
 		}
 		next = func() ([]byte, error) { d, _, err := r.ReadPacketData(); return d, err }
 	}

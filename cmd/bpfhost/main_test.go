@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the CLI in-process and returns stdout and the exit code.
+func cli(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		return out.String() + err.Error(), exitCode(err)
+	}
+	return out.String(), 0
+}
+
+const examples = "../../examples/"
+
+func TestRunFirewallJSON(t *testing.T) {
+	out, code := cli(t, "run", examples+"firewall.o", "--program", "xdp_firewall",
+		"--pcap", examples+"traffic.pcap", "--map-init", examples+"firewall-blocklist.json", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var res runOutput
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	if res.Program != "xdp_firewall" || res.Type != "xdp" || res.Engine != "interp" {
+		t.Errorf("header: %+v", res)
+	}
+	if len(res.Runs) != 13 {
+		t.Fatalf("%d runs, want one per packet (13)", len(res.Runs))
+	}
+	// Packets 3 (203.0.113.7), 7 (2001:db8:bad::7) and 10 (198.51.100.9)
+	// come from blocked prefixes; 13 is a runt Linux refuses.
+	for i, r := range res.Runs {
+		want := uint32(2)
+		switch i + 1 {
+		case 3, 7, 10:
+			want = 1
+		}
+		if i+1 == 13 {
+			if r.Error == "" {
+				t.Errorf("run 13: no error for a 10-byte packet")
+			}
+			continue
+		}
+		if r.Retval != want || r.DataOut == "" || r.Error != "" {
+			t.Errorf("run %d: %+v, want retval %d", i+1, r, want)
+		}
+	}
+	drops := res.Maps["drops"]
+	if len(drops) != 3 {
+		t.Errorf("drops: %+v, want one entry per rule", drops)
+	}
+	for _, e := range res.Maps["proto_stats"] {
+		if e.Value != "" || len(e.Values) == 0 {
+			t.Fatalf("per-CPU entry %+v: want values per slot", e)
+		}
+	}
+	if res.Printk == nil {
+		t.Errorf("printk must be an array")
+	}
+}
+
+func TestRunData(t *testing.T) {
+	pkt := make([]byte, 60)
+	pkt[12], pkt[13], pkt[14], pkt[23] = 0x08, 0x00, 0x45, 17
+	file := filepath.Join(t.TempDir(), "pkt.bin")
+	if err := os.WriteFile(file, pkt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(t, "run", examples+"config.o", "--data", file, "--repeat", "3")
+	if code != 0 || !strings.Contains(out, "XDP_PASS") || !strings.Contains(out, "map .bss") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestObjectShowAndDisasm(t *testing.T) {
+	out, code := cli(t, "object", "show", examples+"dispatcher.o", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var obj struct {
+		Programs []struct{ Name, Type string }
+		Maps     []struct{ Name, Type string }
+	}
+	if err := json.Unmarshal([]byte(out), &obj); err != nil {
+		t.Fatal(err)
+	}
+	if len(obj.Programs) != 4 || len(obj.Maps) != 2 {
+		t.Errorf("object: %+v", obj)
+	}
+	out, code = cli(t, "disasm", examples+"firewall.o", "--program", "xdp_firewall")
+	for _, want := range []string{"xdp_firewall (section xdp):", "r7 = *(u32 *)(r1 + 4)", "call 1", "exit", "firewall.c:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("disasm lacks %q (exit %d)", want, code)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"run", "nonexistent.o"}, 2, "no such file"},
+		{[]string{"run", examples + "dispatcher.o"}, 1, "--program is required"},
+		{[]string{"run", examples + "firewall.o", "--program", "nope"}, 1, `no program "nope"`},
+		{[]string{"run", examples + "firewall.o", "--data", "a", "--pcap", "b"}, 1, "exclude each other"},
+		{[]string{"run", examples + "firewall.o", "--pcap", examples + "firewall.c"}, 2, "pcap"},
+		{[]string{"object", "show", examples + "parse.h"}, 2, ""},
+	}
+	for _, tt := range tests {
+		out, code := cli(t, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.msg) {
+			t.Errorf("%v: exit %d, %q; want exit %d mentioning %q", tt.args, code, out, tt.code, tt.msg)
+		}
+	}
+}
