@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job on a bundled example: build bpfhost, then assemble and run the
-# xorshift compute loop (examples/asm/xorshift.s) with an 8-byte seed, 1,000
-# times, in the interpreter.
+# The main job on a bundled example: build bpfhost and run the example XDP
+# firewall (examples/firewall.c, compiled for Linux with clang) over the
+# sample traffic, with a blocklist loaded into its LPM maps first. Extra
+# arguments go to bpfhost run (e.g. --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 ensure_test_deps
 go build -o bin/bpfhost ./cmd/bpfhost
-bin/bpfhost asm run examples/asm/xorshift.s --mem "15 7c 4a 7f b9 79 37 9e" --repeat 1000 "$@"
+bin/bpfhost run examples/firewall.o --program xdp_firewall \
+  --pcap examples/traffic.pcap --map-init examples/firewall-blocklist.json "$@"
