@@ -27,7 +27,11 @@ const (
 // instruction it leaves to the driver (calls, exit, atomics, legacy packet
 // loads, checked accesses outside the stack) or the budget runs out. It calls
 // no function, so that the compiler keeps its loop state in registers; see
-// docs/decisions/0002-interpreter-dispatch.md.
+// docs/decisions/0002-interpreter-dispatch.md. Its loads and stores are the
+// program's, which follow eBPF's memory model rather than Go's, so the race
+// detector does not instrument them (docs/decisions/0003-memory.md).
+//
+//go:norace
 func (e *executable) hot(m *machine, budget uint64, checked bool) int {
 	base := unsafe.Pointer(unsafe.SliceData(e.code))
 	pc, start, n := m.pc, m.start, m.n

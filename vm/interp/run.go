@@ -82,7 +82,10 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 }
 
 // loop is the driver: it runs the hot loop and executes the instructions it
-// hands back, until the function at call depth base exits.
+// hands back, until the function at call depth base exits. Like hot, it is
+// not instrumented by the race detector.
+//
+//go:norace
 func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64) (uint64, error) {
 	stack := rc.Stack()
 	checked := e.mode == vm.Checked
