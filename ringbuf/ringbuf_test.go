@@ -1,0 +1,67 @@
+package ringbuf_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/ringbuf"
+)
+
+// TestEvents runs the example event exporter and reads its records.
+func TestEvents(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("../examples/events.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	rd, err := ringbuf.NewReader(coll.Maps["events"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+
+	pkt := make([]byte, 42)
+	pkt[12], pkt[13], pkt[14], pkt[23] = 0x08, 0x00, 0x45, 17
+	copy(pkt[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	binary.BigEndian.PutUint16(pkt[36:], 53)
+	for i := 0; i < 3; i++ {
+		if _, _, err := coll.Programs["xdp_events"].Test(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		rd.SetDeadline(time.Now().Add(time.Second))
+		rec, err := rd.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// struct event (56 bytes): timestamp, length, vlan, family, proto, sport, dport, saddr, daddr.
+		if len(rec.RawSample) != 56 || binary.LittleEndian.Uint32(rec.RawSample[8:]) != 42 ||
+			rec.RawSample[14] != 4 || rec.RawSample[15] != 17 || binary.BigEndian.Uint16(rec.RawSample[18:]) != 53 {
+			t.Errorf("record %d: %x", i, rec.RawSample)
+		}
+		if want := (2 - i) * 64; rec.Remaining != want {
+			t.Errorf("record %d: remaining %d, want %d", i, rec.Remaining, want)
+		}
+	}
+	rd.SetDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := rd.Read(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("empty ring: %v, want a deadline error", err)
+	}
+	rd.SetDeadline(time.Time{})
+	go func() { time.Sleep(20 * time.Millisecond); rd.Close() }()
+	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+	if _, err := ringbuf.NewReader(coll.Maps[".bss"]); err == nil {
+		t.Error("a reader of an array map")
+	}
+}
