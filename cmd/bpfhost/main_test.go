@@ -129,3 +129,18 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintk checks that bpf_printk lines reach the JSON output, in order.
+func TestPrintk(t *testing.T) {
+	out, code := cli(t, "run", "../../testdata/cli/printk.o", "--pcap", examples+"traffic.pcap", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var res runOutput
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Printk) != 12 || res.Printk[0] != "packet of 60 bytes, first byte 2" || res.Printk[4] != "packet of 82 bytes, first byte 2" {
+		t.Errorf("printk: %q", res.Printk)
+	}
+}
