@@ -3,8 +3,11 @@ package bpfhost
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/internal/ctxflow"
@@ -29,6 +32,17 @@ type MapSpec = object.MapSpec
 
 // LoadCollectionSpec parses an ELF object produced by clang -target bpf.
 func LoadCollectionSpec(path string) (*CollectionSpec, error) { return object.Load(path) }
+
+// LoadCollectionSpecFromReader parses an ELF object from r.
+func LoadCollectionSpecFromReader(r io.ReaderAt) (*CollectionSpec, error) {
+	return object.LoadReader(r)
+}
+
+// CollectionSpecFromCilium converts a cilium/ebpf CollectionSpec (what bpf2go
+// generates loaders for) into bpfhost's, including variables already set.
+func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) {
+	return object.FromCollectionSpec(cs)
+}
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {

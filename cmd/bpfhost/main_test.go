@@ -144,3 +144,24 @@ func TestPrintk(t *testing.T) {
 		t.Errorf("printk: %q", res.Printk)
 	}
 }
+
+// TestConst checks --const: DNS (port 53) packets get the configured verdict.
+func TestConst(t *testing.T) {
+	out, code := cli(t, "run", examples+"config.o", "--pcap", examples+"traffic.pcap", "--json",
+		"--const", "blocked_port=53", "--const", "verdict_on_match=3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var res runOutput
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []uint32{2, 3, 2, 2, 2, 2, 3, 2, 2, 2, 3, 2} {
+		if res.Runs[i].Retval != want {
+			t.Errorf("packet %d: retval %d, want %d", i+1, res.Runs[i].Retval, want)
+		}
+	}
+	if _, code := cli(t, "run", examples+"config.o", "--const", "seen=1"); code == 0 {
+		t.Error("--const on a .bss variable accepted")
+	}
+}

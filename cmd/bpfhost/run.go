@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,6 +24,7 @@ import (
 type runFlags struct {
 	program, data, pcap, mapInit, engine string
 	repeat                               uint32
+	consts                               []string
 }
 
 func newRunCommand() *cobra.Command {
@@ -48,6 +51,7 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
 	cmd.Flags().StringVar(&f.engine, "engine", "interp", "execution engine: interp")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
+	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
 }
 
@@ -84,6 +88,9 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if err := setConstants(spec, f.consts); err != nil {
+		return err
 	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine})
 	if err != nil {
@@ -383,4 +390,36 @@ func zeroEntry(e mapEntry) bool {
 		}
 	}
 	return true
+}
+
+// setConstants applies --const NAME=VALUE: VALUE is a decimal or 0x
+// number, encoded in the host's byte order at the variable's size.
+func setConstants(spec *bpfhost.CollectionSpec, consts []string) error {
+	for _, c := range consts {
+		name, val, ok := strings.Cut(c, "=")
+		if !ok {
+			return fmt.Errorf("--const %q: want NAME=VALUE", c)
+		}
+		v := spec.Variable(name)
+		if v == nil {
+			return fmt.Errorf("--const %q: no global variable %q in the object", c, name)
+		}
+		n, err := strconv.ParseInt(val, 0, 64)
+		if err != nil {
+			u, uerr := strconv.ParseUint(val, 0, 64)
+			if uerr != nil {
+				return fmt.Errorf("--const %q: %q is not a number", c, val)
+			}
+			n = int64(u)
+		}
+		if v.Size > 8 {
+			return fmt.Errorf("--const %q: %s is %d bytes; only numbers of up to 8 bytes can be set here", c, name, v.Size)
+		}
+		b := make([]byte, 8)
+		binary.NativeEndian.PutUint64(b, uint64(n))
+		if err := spec.SetConstant(name, b[:v.Size]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
