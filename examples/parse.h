@@ -12,6 +12,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <linux/pkt_cls.h>
 
 struct vlan_hdr {
 	__be16 tci;
