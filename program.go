@@ -207,7 +207,7 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 	}
 	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
 	regions := []vm.Region{
-		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context"},
+		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: ctx},
 		vm.RegionOf("packet", buf, true),
 	}
 	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, nil, opts.Repeat)
@@ -332,7 +332,7 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 
 	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
 	regions := []vm.Region{
-		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Writable: true, Name: "context"},
+		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Writable: true, Name: "context", Memory: ctx},
 		vm.RegionOf("packet", buf, true),
 	}
 	// Legacy packet loads read from skb->data.

@@ -11,6 +11,11 @@ type Region struct {
 	Size     uintptr
 	Writable bool
 	Name     string // what it is, for errors: "context", "packet", "map value"
+	// Memory references what the region describes. A uintptr alone neither
+	// keeps memory alive nor stops the compiler from placing it on a
+	// goroutine stack, which moves; holding it here does both. RegionOf
+	// sets it; set it whenever Start comes from a Go pointer.
+	Memory any
 }
 
 // End returns the first address past the region.
@@ -21,13 +26,14 @@ func (r Region) contains(addr uintptr, size uintptr) bool {
 	return addr >= r.Start && size <= r.Size && addr-r.Start <= r.Size-size
 }
 
-// RegionOf describes the memory of a byte slice. The slice must stay reachable
-// and unmoved (heap-allocated, not on a goroutine stack) while runs use it.
+// RegionOf describes the memory of a byte slice. The region references the
+// slice, which makes the compiler allocate it on the heap (where it never
+// moves) and keeps it alive as long as the region is.
 func RegionOf(name string, b []byte, writable bool) Region {
 	if len(b) == 0 {
 		return Region{Name: name}
 	}
-	return Region{Start: uintptr(unsafe.Pointer(&b[0])), Size: uintptr(len(b)), Writable: writable, Name: name}
+	return Region{Start: uintptr(unsafe.Pointer(&b[0])), Size: uintptr(len(b)), Writable: writable, Name: name, Memory: b}
 }
 
 // AccessError is a checked-mode load or store outside the run's regions.
