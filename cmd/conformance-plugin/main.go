@@ -26,6 +26,7 @@ import (
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
+	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 func main() {
@@ -38,7 +39,7 @@ func main() {
 }
 
 // engines lists the engines the plugin can run.
-var engines = map[string]vm.Engine{"interp": interp.New()}
+var engines = map[string]vm.Engine{"interp": interp.New(), "jit": jit.New()}
 
 func run(args []string, stdin io.Reader) (uint64, error) {
 	var memHex string
@@ -47,7 +48,7 @@ func run(args []string, stdin io.Reader) (uint64, error) {
 	}
 	fs := flag.NewFlagSet("conformance-plugin", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	engineName := fs.String("engine", "interp", "execution engine: interp")
+	engineName := fs.String("engine", "interp", "execution engine: interp or jit")
 	budget := fs.Uint64("budget", 1<<30, "instruction budget")
 	if err := fs.Parse(args); err != nil {
 		return 0, err

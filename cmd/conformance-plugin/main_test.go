@@ -45,7 +45,7 @@ func TestPlugin(t *testing.T) {
 		out, err := cmd.Output()
 		return strings.TrimSpace(string(out)), err
 	}
-	for _, engine := range []string{"interp"} {
+	for _, engine := range []string{"interp", "jit"} {
 		passed := 0
 		for _, f := range fixtures {
 			prog, _ := f.Program()

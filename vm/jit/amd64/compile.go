@@ -1,0 +1,267 @@
+package amd64
+
+import (
+	"fmt"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// compiler translates one program into machine code.
+type compiler struct {
+	a       assembler
+	prog    []isa.Instruction
+	checked bool
+	// calls is true if the program makes BPF-to-BPF calls; without them an
+	// exit always ends the run.
+	calls bool
+
+	pcLabel []label // code of each slot
+	leader  []bool  // slot starts a block (see budget below)
+	start   []int32 // first slot of the block each slot belongs to
+
+	exits   []exitInfo
+	resumes []label  // resume label of each exit
+	stubs   []func() // out-of-line code, emitted after the body
+
+	helpers     []vm.Helper
+	helperIndex map[int32]int32
+	funcs       map[int]bool // functions whose address the program takes
+
+	commonExit label
+	retResume  label // continues a return after a budget exit
+}
+
+// output is what compile produces.
+type output struct {
+	code    []byte
+	entry   int32 // offset of the entry routine
+	start   int32 // offset of instruction 0
+	exits   []exitInfo
+	helpers []vm.Helper
+	calls   bool // the code uses callContext.frames
+	// funcs maps the slots of functions whose addresses the program takes
+	// (lddw with isa.PseudoFunc: callbacks) to their code offsets.
+	funcs map[int]int32
+}
+
+// compile generates code for a validated program.
+//
+// Budget: the program is split into blocks, which start at the entry, at
+// every jump or call target and after every jump, call and exit. A block is
+// charged (budgetReg -= its length) when control leaves it, and the sign of
+// budgetReg is tested only where the interpreter tests its budget: at taken
+// jumps, calls and returns. That keeps counts and failure points identical
+// to the interpreter's at one instruction per block boundary.
+func compile(p *vm.Program, mode vm.Mode) (*output, error) {
+	prog := p.Instructions
+	c := &compiler{
+		prog:        prog,
+		checked:     mode == vm.Checked,
+		pcLabel:     make([]label, len(prog)),
+		leader:      make([]bool, len(prog)+1),
+		start:       make([]int32, len(prog)),
+		helperIndex: map[int32]int32{},
+		funcs:       map[int]bool{},
+	}
+	if err := c.scan(p); err != nil {
+		return nil, err
+	}
+	for i := range c.pcLabel {
+		c.pcLabel[i] = c.a.newLabel()
+	}
+	c.commonExit = c.a.newLabel()
+	c.retResume = c.a.newLabel()
+
+	// Entry: load the BPF registers and the budget, continue at resume.
+	entry := c.a.pos()
+	for i, r := range bpfReg {
+		c.a.load(true, r, ctxReg, offRegs+int32(8*i))
+	}
+	c.a.load(true, budgetReg, ctxReg, offBudget)
+	c.a.jmpMem(ctxReg, offResume)
+
+	// Every exit stores its index in tmp2 and comes here.
+	c.a.bind(c.commonExit)
+	c.a.store(true, ctxReg, offExit, tmp2)
+	for i, r := range bpfReg {
+		c.a.store(true, ctxReg, offRegs+int32(8*i), r)
+	}
+	c.a.store(true, ctxReg, offBudget, budgetReg)
+	c.a.ret()
+
+	// A return that stopped for the budget continues here: the frame it
+	// popped is still in place.
+	c.a.bind(c.retResume)
+	c.a.load(true, tmp2, ctxReg, offDepth)
+	c.a.shiftRI(0, extShl, true, tmp2, frameShift)
+	c.a.aluRR(opAdd, true, tmp2, ctxReg)
+	c.a.jmpMem(tmp2, offFrames)
+
+	for pc := 0; pc < len(prog); pc++ {
+		c.a.bind(c.pcLabel[pc])
+		ins := prog[pc]
+		next := pc + 1
+		if ins.IsLoadImm64() {
+			c.a.bind(c.pcLabel[pc+1]) // never a target; bound for completeness
+			v := isa.Imm64(ins, prog[pc+1])
+			if ins.Src == isa.PseudoFunc { // a function's address is its slot
+				v = uint64(pc + 1 + int(ins.Imm))
+			}
+			c.a.movImm(bpfReg[ins.Dst], v)
+			next = pc + 2
+		} else if err := c.instruction(pc, ins); err != nil {
+			return nil, err
+		}
+		if next < len(prog) && c.leader[next] && !endsBlock(ins) {
+			c.charge(next - int(c.start[pc])) // falling into the next block
+		}
+		if ins.IsLoadImm64() {
+			pc++
+		}
+	}
+	for i := 0; i < len(c.stubs); i++ { // stubs may add stubs
+		c.stubs[i]()
+	}
+	if !c.a.link() {
+		return nil, fmt.Errorf("jit: internal error: unbound label")
+	}
+	out := &output{code: c.a.buf, entry: entry, start: c.a.labels[c.pcLabel[0]], exits: c.exits, helpers: c.helpers, calls: c.calls}
+	for i := range out.exits {
+		out.exits[i].resume = c.a.labels[c.resumes[i]]
+	}
+	if len(c.funcs) > 0 {
+		out.funcs = map[int]int32{}
+		for fn := range c.funcs {
+			out.funcs[fn] = c.a.labels[c.pcLabel[fn]]
+		}
+	}
+	return out, nil
+}
+
+// endsBlock reports whether an instruction charges its own block: jumps,
+// calls to BPF functions and exit.
+func endsBlock(ins isa.Instruction) bool {
+	return ins.IsExit() || ins.IsLocalCall() || ins.IsJumpA() || ins.IsConditionalJump()
+}
+
+// scan finds block leaders, resolves helpers and rejects what the engine
+// cannot run, like the interpreter does.
+func (c *compiler) scan(p *vm.Program) error {
+	prog := c.prog
+	c.leader[0] = true
+	for pc := 0; pc < len(prog); pc++ {
+		ins := prog[pc]
+		switch {
+		case ins.IsLoadImm64() && ins.Src == isa.PseudoFunc:
+			fn := pc + 1 + int(ins.Imm)
+			c.funcs[fn] = true
+			c.leader[fn] = true
+			pc++
+			continue
+		case ins.IsLoadImm64():
+			if ins.Src != isa.PseudoImm64 {
+				return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: lddw with source form %d must be resolved by the loader", vm.ErrUnsupported, ins.Src)}
+			}
+			pc++
+			continue
+		case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
+			return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: call to kernel function with BTF id %d (kfuncs are not available in bpfhost)", vm.ErrUnsupported, ins.Imm)}
+		case ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper:
+			h, ok := p.Helpers[ins.Imm]
+			if !ok || h == nil {
+				return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w %d", vm.ErrUnknownHelper, ins.Imm)}
+			}
+			if _, seen := c.helperIndex[ins.Imm]; !seen {
+				c.helperIndex[ins.Imm] = int32(len(c.helpers))
+				c.helpers = append(c.helpers, h)
+			}
+		case ins.IsLocalCall():
+			c.calls = true
+			c.leader[pc+1+int(ins.Imm)] = true
+			c.leader[pc+1] = true
+		case ins.IsExit():
+			c.leader[pc+1] = true
+		}
+		if t, ok := ins.BranchTarget(pc); ok && (ins.IsJumpA() || ins.IsConditionalJump()) {
+			c.leader[t] = true
+			c.leader[pc+1] = true
+		}
+	}
+	s := int32(0)
+	for pc := range prog {
+		if c.leader[pc] {
+			s = int32(pc)
+		}
+		c.start[pc] = s
+	}
+	return nil
+}
+
+// charge subtracts n instructions from the budget; the flags then say
+// whether the chunk is exhausted (sign set).
+func (c *compiler) charge(n int) { c.a.aluRI(extSub, true, budgetReg, int32(n)) }
+
+// pending is how many instructions of pc's block, up to and including pc,
+// are not charged yet.
+func (c *compiler) pending(pc int) int32 { return int32(pc) - c.start[pc] + 1 }
+
+// exit emits a jump to commonExit for an exit described by x, which
+// continues at resume when Run re-enters.
+func (c *compiler) exit(x exitInfo, resume label) {
+	c.exits = append(c.exits, x)
+	c.resumes = append(c.resumes, resume)
+	c.a.movImm32(tmp2, uint32(len(c.exits)-1))
+	c.a.jmp(c.commonExit)
+}
+
+// exitHere emits an exit that continues right after itself.
+func (c *compiler) exitHere(x exitInfo) {
+	l := c.a.newLabel()
+	c.exit(x, l)
+	c.a.bind(l)
+}
+
+// stub emits code out of line, after the body, at label l.
+func (c *compiler) stub(l label, f func()) {
+	c.stubs = append(c.stubs, func() {
+		c.a.bind(l)
+		f()
+	})
+}
+
+func (c *compiler) instruction(pc int, ins isa.Instruction) error {
+	switch cls := ins.Opcode.Class(); cls {
+	case isa.ClassALU, isa.ClassALU64:
+		c.alu(ins)
+	case isa.ClassJMP, isa.ClassJMP32:
+		switch {
+		case ins.IsExit():
+			c.ret(pc)
+		case ins.IsLocalCall():
+			c.localCall(pc, ins)
+		case ins.Opcode == isa.OpCall:
+			c.exitHere(exitInfo{kind: exitHelper, pc: int32(pc), partial: c.pending(pc), arg: c.helperIndex[ins.Imm]})
+		case ins.Opcode == isa.OpCallX:
+			c.exitHere(exitInfo{kind: exitCallx, pc: int32(pc), partial: c.pending(pc), arg: int32(ins.Dst)})
+		default:
+			c.jump(pc, ins)
+		}
+	case isa.ClassLD: // legacy packet loads; lddw is handled by the caller
+		x := exitInfo{kind: exitPacket, pc: int32(pc), partial: c.pending(pc), size: uint8(ins.Opcode.Size().Bytes()), imm: ins.Imm, arg: -1}
+		if ins.Opcode.Mode() == isa.ModeIND {
+			x.arg = int32(ins.Src)
+		}
+		c.exitHere(x)
+	case isa.ClassLDX:
+		c.loadInsn(pc, ins)
+	case isa.ClassST, isa.ClassSTX:
+		if ins.Opcode.Mode() == isa.ModeATOMIC {
+			return c.atomic(pc, ins)
+		}
+		c.storeInsn(pc, ins)
+	default:
+		return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, uint8(ins.Opcode))}
+	}
+	return nil
+}

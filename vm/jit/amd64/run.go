@@ -1,0 +1,203 @@
+package amd64
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// chunk is the most instructions the code runs between two visits to Go.
+// Every chunk ends in a budget exit at a taken jump, call or return, where
+// Go can preempt the goroutine and stop the world for the collector: a
+// fraction of a millisecond of straight computation at most. Tests shrink
+// it to resume from every kind of budget exit.
+var chunk uint64 = 1 << 20
+
+// errClosed is returned by runs of a closed executable.
+var errClosed = errors.New("jit: executable is closed")
+
+// Run executes the program. See vm.Executable.
+func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
+	if e.mem == nil {
+		return 0, errClosed
+	}
+	stack := rc.Stack()
+	rc.Mode, rc.Depth = e.mode, 0
+	if e.mode == vm.Checked {
+		clearFrame(stack, 0) // deeper frames are cleared when calls enter them
+	}
+	budget := rc.Budget
+	if budget == 0 {
+		budget = vm.DefaultBudget
+	}
+	var cb *callbacks
+	if e.funcs != nil {
+		cb = &callbacks{e: e, rc: rc, budget: budget}
+		rc.Call = cb.call
+		defer func() { rc.Call = nil }()
+	}
+	if e.calls {
+		var c callContext
+		return e.run(rc, &c.context, 0, e.start, rc.Args, budget, cb)
+	}
+	var c context
+	return e.run(rc, &c, 0, e.start, rc.Args, budget, cb)
+}
+
+// run drives the generated code from the code offset start at call depth
+// base until that depth exits. The code runs until it needs Go: a helper,
+// callx, a legacy packet load, a checked access outside the stack, the end
+// of a budget chunk or the end of the run. Each exit names an exitInfo; run
+// does the work and re-enters at the exit's resume point, where the code
+// reloads every register from c. cb is the callback state of the outermost
+// run of a program that has callbacks, nil otherwise.
+func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, args [5]uint64, budget uint64, cb *callbacks) (uint64, error) {
+	stack := rc.Stack()
+	top := stack.Top()
+	if e.mode == vm.Checked {
+		c.limit = [4]uint64{top - 1, top - 2, top - 4, top - 8}
+	}
+	c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5] = args[0], args[1], args[2], args[3], args[4]
+	c.regs[10] = stack.FramePointer(base)
+	c.depth, c.base = uint64(base), uint64(base)
+	rc.Depth = base
+	// Instructions are charged against a chunk of the budget: the run has
+	// executed charged + (size - c.budget) of them.
+	charged, size := uint64(0), min(budget, chunk)
+	c.budget = int64(size)
+	c.resume = e.base + uintptr(start)
+	entry := e.base + uintptr(e.entry)
+	var x *exitInfo
+	var n uint64
+	var err error
+	for {
+		enter(entry, unsafe.Pointer(c))
+		x = &e.exits[c.exit]
+		n = charged + uint64(int64(size)-c.budget)
+		rc.Depth = int(c.depth)
+		switch x.kind {
+		case exitReturn:
+			rc.Executed = n + uint64(x.partial)
+			return c.regs[0], nil
+		case exitBudget:
+			if n > budget {
+				rc.Executed = n
+				return 0, &vm.ExecError{PC: int(x.pc), Err: vm.ErrBudgetExceeded}
+			}
+			charged, size = n, min(budget-n, chunk)
+			c.budget = int64(size)
+		case exitHelper, exitCallx:
+			var h vm.Helper
+			if x.kind == exitHelper {
+				h = e.helpers[x.arg]
+			} else { // callx: the register holds a helper ID
+				id := c.regs[x.arg]
+				var ok bool
+				h, ok = e.helperTable[int32(id)]
+				if !ok || uint64(int32(id)) != id || h == nil {
+					err = fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id)
+					break
+				}
+			}
+			if cb != nil {
+				cb.used = n + uint64(x.partial)
+			}
+			c.regs[0], err = h(rc, c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5])
+			if cb != nil { // callbacks ran instructions on our budget
+				charged += cb.used - (n + uint64(x.partial))
+			}
+			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
+				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
+				return 0, nil
+			}
+		case exitCallDepth:
+			err = fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
+		case exitPacket:
+			off := int64(x.imm)
+			if x.arg >= 0 {
+				off += int64(int32(uint32(c.regs[x.arg])))
+			}
+			v, ok := loadPacket(rc.Packet, off, int64(x.size))
+			if !ok { // Linux ends the program with r0 = 0
+				rc.Executed = n + uint64(x.partial)
+				return 0, nil
+			}
+			c.regs[0] = v
+		case exitCheck:
+			if x.atomic && c.addr%uint64(x.size) != 0 {
+				err = fmt.Errorf("misaligned %d-byte atomic access at %#x", x.size, c.addr)
+				break
+			}
+			err = rc.Check(c.addr, int(x.size), x.write)
+		default:
+			err = fmt.Errorf("jit: internal error: exit kind %d", x.kind)
+		}
+		if err != nil {
+			rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
+			return 0, &vm.ExecError{PC: int(x.pc), Err: err}
+		}
+		c.resume = e.base + uintptr(x.resume)
+	}
+}
+
+// callbacks runs the functions a program passes to helpers (bpf_loop,
+// bpf_for_each_map_elem) through rc.Call, as the interpreter does: a call
+// one frame below the helper's caller that shares the outermost run's
+// budget.
+type callbacks struct {
+	e      *executable
+	rc     *vm.RunContext
+	budget uint64
+	// used counts the outermost run's instructions up to the helper call
+	// in progress, plus those of the callbacks that have finished.
+	used uint64
+}
+
+func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	e, rc := cb.e, cb.rc
+	start, ok := e.funcs[int(min(fn, uint64(e.slots)))]
+	if !ok {
+		return 0, fmt.Errorf("callback %#x is not a function of the program", fn)
+	}
+	depth := rc.Depth + 1
+	if depth > vm.MaxCallDepth {
+		return 0, fmt.Errorf("%w: callback below %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
+	}
+	if cb.used >= cb.budget {
+		return 0, vm.ErrBudgetExceeded
+	}
+	if e.mode == vm.Checked {
+		clearFrame(rc.Stack(), depth)
+	}
+	saved := rc.Depth
+	var c callContext
+	r0, err := e.run(rc, &c.context, depth, start, [5]uint64{r1, r2, r3, r4, r5}, cb.budget-cb.used, nil)
+	rc.Depth = saved
+	cb.used += rc.Executed
+	return r0, err
+}
+
+// clearFrame zeroes the stack frame at a call depth.
+func clearFrame(s *vm.Stack, depth int) {
+	top := len(s.Bytes()) - depth*vm.StackSize
+	clear(s.Bytes()[top-vm.StackSize : top])
+}
+
+// loadPacket reads a big-endian value of n bytes at off for the legacy
+// packet loads; ok is false when it is out of bounds.
+func loadPacket(pkt []byte, off, n int64) (uint64, bool) {
+	if off < 0 || off > int64(len(pkt))-n {
+		return 0, false
+	}
+	p := pkt[off:]
+	switch n {
+	case 1:
+		return uint64(p[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p)), true
+	}
+	return uint64(binary.BigEndian.Uint32(p)), true
+}
