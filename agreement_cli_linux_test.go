@@ -47,73 +47,75 @@ func TestAgreementCLI(t *testing.T) {
 		{object: "testdata/agreement/skb.o", program: "tc_classify", inputs: mixed},
 	}
 	for i, a := range cases {
-		t.Run(a.program, func(t *testing.T) {
-			pcap := filepath.Join(dir, "in.pcap")
-			writePcap(t, pcap, a.inputs)
-			args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json"}
-			if a.mapInit != nil {
-				init := filepath.Join(dir, "init.json")
-				writeMapInit(t, init, a.mapInit)
-				args = append(args, "--map-init", init)
-			}
-			out, err := exec.Command(bin, args...).Output()
-			if err != nil {
-				t.Fatalf("case %d: bpfhost %v: %v", i, args, err)
-			}
-			var res struct {
-				Runs []struct {
-					Retval  uint32 `json:"retval"`
-					DataOut string `json:"data_out"`
-					Error   string `json:"error"`
-				} `json:"runs"`
-				Maps map[string][]struct {
-					Key    string   `json:"key"`
-					Value  string   `json:"value"`
-					Values []string `json:"values"`
-				} `json:"maps"`
-			}
-			if err := json.Unmarshal(out, &res); err != nil {
-				t.Fatal(err)
-			}
-			k := runKernel(t, a)
-			if len(res.Runs) != len(k.runs) {
-				t.Fatalf("%d runs, kernel %d", len(res.Runs), len(k.runs))
-			}
-			for j, r := range res.Runs {
-				got := "error"
-				if r.Error == "" {
-					got = "retval " + strconv.FormatUint(uint64(r.Retval), 10) + " data " + r.DataOut
+		for _, engine := range engines {
+			t.Run(a.program+"/"+engine, func(t *testing.T) {
+				pcap := filepath.Join(dir, "in.pcap")
+				writePcap(t, pcap, a.inputs)
+				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", engine}
+				if a.mapInit != nil {
+					init := filepath.Join(dir, "init.json")
+					writeMapInit(t, init, a.mapInit)
+					args = append(args, "--map-init", init)
 				}
-				if got != k.runs[j] {
-					t.Errorf("packet %d:\n kernel  %s\n bpfhost %s", j+1, k.runs[j], got)
+				out, err := exec.Command(bin, args...).Output()
+				if err != nil {
+					t.Fatalf("case %d: bpfhost %v: %v", i, args, err)
 				}
-			}
-			for name, want := range k.maps {
-				var got []string
-				records := false // ring buffer records keep their order
-				for _, e := range res.Maps[name] {
-					switch {
-					case e.Key == "" && e.Value != "": // ring buffer record
-						records = true
-						b, _ := hex.DecodeString(e.Value)
-						got = append(got, hex.EncodeToString(masked(b, a.mask)))
-					case e.Values != nil:
-						got = append(got, e.Key+"="+perCPUSummary(e.Values))
-					default:
-						got = append(got, e.Key+"="+e.Value)
+				var res struct {
+					Runs []struct {
+						Retval  uint32 `json:"retval"`
+						DataOut string `json:"data_out"`
+						Error   string `json:"error"`
+					} `json:"runs"`
+					Maps map[string][]struct {
+						Key    string   `json:"key"`
+						Value  string   `json:"value"`
+						Values []string `json:"values"`
+					} `json:"maps"`
+				}
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatal(err)
+				}
+				k := runKernel(t, a)
+				if len(res.Runs) != len(k.runs) {
+					t.Fatalf("%d runs, kernel %d", len(res.Runs), len(k.runs))
+				}
+				for j, r := range res.Runs {
+					got := "error"
+					if r.Error == "" {
+						got = "retval " + strconv.FormatUint(uint64(r.Retval), 10) + " data " + r.DataOut
+					}
+					if got != k.runs[j] {
+						t.Errorf("packet %d:\n kernel  %s\n bpfhost %s", j+1, k.runs[j], got)
 					}
 				}
-				if !records {
-					sort.Strings(got)
+				for name, want := range k.maps {
+					var got []string
+					records := false // ring buffer records keep their order
+					for _, e := range res.Maps[name] {
+						switch {
+						case e.Key == "" && e.Value != "": // ring buffer record
+							records = true
+							b, _ := hex.DecodeString(e.Value)
+							got = append(got, hex.EncodeToString(masked(b, a.mask)))
+						case e.Values != nil:
+							got = append(got, e.Key+"="+perCPUSummary(e.Values))
+						default:
+							got = append(got, e.Key+"="+e.Value)
+						}
+					}
+					if !records {
+						sort.Strings(got)
+					}
+					if len(got) == 0 && len(want) == 0 {
+						continue
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("map %q:\n kernel  %v\n bpfhost %v", name, want, got)
+					}
 				}
-				if len(got) == 0 && len(want) == 0 {
-					continue
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("map %q:\n kernel  %v\n bpfhost %v", name, want, got)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

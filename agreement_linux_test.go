@@ -45,7 +45,12 @@ type agreement struct {
 	mask [][2]int
 	// skipMaps are not compared (their values are object IDs).
 	skipMaps []string
+	// engine runs the bpfhost side: "interp" or "jit".
+	engine string
 }
+
+// engines are the bpfhost engines every agreement case runs on.
+var engines = []string{"interp", "jit"}
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
 func kernelAvailable() error {
@@ -203,7 +208,7 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 			t.Fatalf("bpfhost: constant %s: %v", name, err)
 		}
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: kernelCPUs(t)})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: kernelCPUs(t), Engine: a.engine})
 	if err != nil {
 		t.Fatalf("bpfhost: %v", err)
 	}
@@ -218,6 +223,9 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 	prog := coll.Programs[a.program]
 	if prog == nil {
 		t.Fatalf("bpfhost: no program %q", a.program)
+	}
+	if want := a.engine; want != "" && prog.Engine() != want {
+		t.Fatalf("bpfhost: %s ran on %s, want %s (%s)", a.program, prog.Engine(), want, prog.Fallback())
 	}
 	var out outcome
 	for _, in := range a.inputs {
@@ -351,6 +359,14 @@ func compareOutcomes(t *testing.T, a agreement) {
 	t.Helper()
 	requireKernel(t)
 	k := runKernel(t, a)
+	for _, engine := range engines {
+		a.engine = engine
+		t.Run(engine, func(t *testing.T) { compareWith(t, a, k) })
+	}
+}
+
+func compareWith(t *testing.T, a agreement, k outcome) {
+	t.Helper()
 	b := runBpfhost(t, a)
 	for i := range k.runs {
 		if i >= len(b.runs) || k.runs[i] != b.runs[i] {

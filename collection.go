@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"sort"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
+	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 // CollectionSpec describes the programs and maps of an object before they
@@ -46,8 +48,13 @@ func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) 
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {
-	// Engine is "interp" or "" for the default.
+	// Engine is "interp", "jit" or "" for the default (the interpreter). A
+	// program the JIT cannot compile (on a host it does not support, or an
+	// instruction it lacks) falls back to the interpreter; the reason is
+	// logged and Program.Fallback reports it.
 	Engine string
+	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
+	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
 	// hold a value for and bpf_get_smp_processor_id reports; 0 means
 	// runtime.GOMAXPROCS(0).
@@ -63,6 +70,8 @@ type Collection struct {
 	Maps     map[string]*Map
 
 	slots   *slotPool
+	engine  vm.Engine
+	logger  *slog.Logger
 	regions []vm.Region // map memory programs may reach, for checked runs
 	helpers vm.Helpers
 	host    *host
@@ -80,16 +89,24 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if opts == nil {
 		opts = &CollectionOptions{}
 	}
+	var engine vm.Engine
 	switch opts.Engine {
 	case "", "interp":
+		engine = interp.New()
+	case "jit":
+		engine = jit.New()
 	default:
-		return nil, fmt.Errorf("engine %q: only interp runs unverified programs", opts.Engine)
+		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
 	slots := opts.Slots
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots)}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -210,7 +227,16 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
-	exe, err := interp.New().Compile(&vm.Program{Instructions: insns, Helpers: c.helpers}, vm.CompileOptions{Mode: vm.Checked})
+	vp := &vm.Program{Instructions: insns, Helpers: c.helpers}
+	copts := vm.CompileOptions{Mode: vm.Checked}
+	exe, err := c.engine.Compile(vp, copts)
+	engineName, fallback := c.engine.Name(), ""
+	if err != nil && c.engine.Name() != "interp" && errors.Is(err, vm.ErrUnsupported) {
+		fallback = err.Error()
+		c.logger.Warn("JIT cannot compile program; using the interpreter", "program", ps.Name, "reason", fallback)
+		exe, err = interp.New().Compile(vp, copts)
+		engineName = "interp"
+	}
 	if err != nil {
 		var ce *vm.CompileError
 		if errors.As(err, &ce) && errors.Is(err, vm.ErrUnknownHelper) {
@@ -219,7 +245,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		}
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
-	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c}
+	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback}
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil

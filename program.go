@@ -24,6 +24,8 @@ type Program struct {
 	exe           vm.Executable
 	coll          *Collection
 	id            uint32
+	engine        string // the engine that compiled it
+	fallback      string // why the requested engine was not used, if it was not
 }
 
 // Name returns the program's function name.
@@ -49,7 +51,11 @@ func (p *Program) Spec() *ProgramSpec { return p.spec }
 func (p *Program) Instructions() []isa.Instruction { return p.insns }
 
 // Engine returns the name of the engine that runs the program.
-func (p *Program) Engine() string { return "interp" }
+func (p *Program) Engine() string { return p.engine }
+
+// Fallback returns why the program runs in the interpreter although the JIT
+// was requested, or "".
+func (p *Program) Fallback() string { return p.fallback }
 
 // Close releases the program.
 func (p *Program) Close() error {

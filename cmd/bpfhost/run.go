@@ -49,7 +49,7 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.data, "data", "", "file with one input buffer")
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
-	cmd.Flags().StringVar(&f.engine, "engine", "interp", "execution engine: interp")
+	cmd.Flags().StringVar(&f.engine, "engine", "interp", "execution engine: interp or jit")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
