@@ -11,13 +11,13 @@ import (
 // input is the packet every benchmark runs on.
 var input = make([]byte, 64)
 
-func loadBpfhost(b *testing.B) *bpfhost.Collection {
+func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
 	b.Helper()
 	spec, err := bpfhost.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
 		b.Fatal(err)
 	}
-	coll, err := bpfhost.NewCollection(spec, nil)
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,8 +47,19 @@ func runBpfhost(b *testing.B, coll *bpfhost.Collection, prog string) {
 	b.ReportMetric(float64(opts.Duration.Nanoseconds()), "ns/run")
 }
 
+// engines are the bpfhost engines each benchmark runs on, beside the kernel.
+var engines = []string{"interp", "jit"}
+
 func benchmark(b *testing.B, prog string) {
-	b.Run("bpfhost", func(b *testing.B) { runBpfhost(b, loadBpfhost(b), prog) })
+	for _, engine := range engines {
+		b.Run(engine, func(b *testing.B) {
+			coll := loadBpfhost(b, engine)
+			if got := coll.Programs[prog].Engine(); got != engine {
+				b.Skipf("%s runs on %s: %s", prog, got, coll.Programs[prog].Fallback())
+			}
+			runBpfhost(b, coll, prog)
+		})
+	}
 	b.Run("kernel", func(b *testing.B) { runKernel(b, prog) })
 }
 
@@ -70,8 +81,15 @@ const ringChunk = 10000
 // fit in the ring, drained between chunks outside the timer; "lost" counts
 // records that did not arrive and must be 0.
 func BenchmarkRingbuf(b *testing.B) {
-	b.Run("bpfhost", func(b *testing.B) {
-		coll := loadBpfhost(b)
+	for _, engine := range engines {
+		b.Run(engine, func(b *testing.B) { ringbufBpfhost(b, engine) })
+	}
+	b.Run("kernel", func(b *testing.B) { runKernelRingbuf(b) })
+}
+
+func ringbufBpfhost(b *testing.B, engine string) {
+	{
+		coll := loadBpfhost(b, engine)
 		rb := coll.Maps["events"].Unwrap().(*maps.RingBufMap)
 		p := coll.Programs["ringbuf_out"]
 		buf := make([]byte, 128)
@@ -97,6 +115,5 @@ func BenchmarkRingbuf(b *testing.B) {
 		}
 		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/run")
 		b.ReportMetric(float64(b.N-got)/float64(b.N), "lost/run")
-	})
-	b.Run("kernel", func(b *testing.B) { runKernelRingbuf(b) })
+	}
 }

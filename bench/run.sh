@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark of bench/ in bpfhost and in the Linux kernel in one
 # invocation (COUNT times each, default 6) and prints, per benchmark, the
-# median ns per run of each and their ratio (bpfhost / kernel).
+# median ns per run of each engine and of the kernel, and each engine's
+# ratio to the kernel (engine / kernel; 1.0 means as fast as Linux).
 #   bench/run.sh            # interpreter (the default engine)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,10 +22,10 @@ echo "$out" | awk '
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    printf "%-22s %14s %14s %8s\n", "benchmark", "bpfhost ns/run", "kernel ns/run", "ratio"
+    printf "%-22s %12s %12s %12s %10s %10s\n", "benchmark", "interp ns", "jit ns", "kernel ns", "interp/k", "jit/k"
     for (n in names) {
-      b = median(vals[n, "bpfhost"]); k = median(vals[n, "kernel"])
-      if (k > 0) printf "%-22s %14.1f %14.1f %8.2f\n", n, b, k, b / k
-      else printf "%-22s %14.1f %14s %8s\n", n, b, "-", "-"
+      i = median(vals[n, "interp"]); j = median(vals[n, "jit"]); k = median(vals[n, "kernel"])
+      if (k > 0) printf "%-22s %12.1f %12.1f %12.1f %10.2f %10.2f\n", n, i, j, k, i / k, j / k
+      else printf "%-22s %12.1f %12.1f %12s %10s %10s\n", n, i, j, "-", "-", "-"
     }
   }'
