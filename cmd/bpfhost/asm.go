@@ -12,7 +12,6 @@ import (
 
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
-	"github.com/bpfhost/bpfhost/vm/interp"
 )
 
 func newAsmCommand() *cobra.Command {
@@ -87,14 +86,15 @@ func newAsmRunCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--mem: %w", err)
 			}
-			if engineName != "interp" {
-				return fmt.Errorf("--engine %q: only interp is available", engineName)
+			engine, err := engineByName(engineName)
+			if err != nil {
+				return err
 			}
 			mode := vm.Trusted
 			if checked {
 				mode = vm.Checked
 			}
-			exe, err := interp.New().Compile(&vm.Program{Instructions: prog}, vm.CompileOptions{Mode: mode})
+			exe, err := engine.Compile(&vm.Program{Instructions: prog}, vm.CompileOptions{Mode: mode})
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func newAsmRunCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&memHex, "mem", "", "input memory as hex bytes")
-	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine")
+	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine: interp or jit")
 	cmd.Flags().BoolVar(&checked, "checked", true, "validate every memory access (the program is not verified)")
 	cmd.Flags().Uint64Var(&budget, "budget", 1<<30, "most instructions one run may execute")
 	cmd.Flags().IntVar(&repeat, "repeat", 1, "run this many times and report the average duration")

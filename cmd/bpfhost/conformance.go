@@ -9,7 +9,6 @@ import (
 	"github.com/bpfhost/bpfhost/internal/conformance"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
-	"github.com/bpfhost/bpfhost/vm/interp"
 )
 
 func newConformanceCommand() *cobra.Command {
@@ -29,8 +28,9 @@ func newConformanceCommand() *cobra.Command {
 				}
 				dir = d
 			}
-			if engineName != "interp" {
-				return fmt.Errorf("--engine %q: only interp is available", engineName)
+			engine, err := engineByName(engineName)
+			if err != nil {
+				return err
 			}
 			fixtures, err := conformance.LoadFixtures(dir)
 			if err != nil {
@@ -45,7 +45,7 @@ func newConformanceCommand() *cobra.Command {
 			failed := 0
 			for _, f := range fixtures {
 				res := result{Name: f.Name}
-				if err := runFixture(f); err != nil {
+				if err := runFixture(engine, f); err != nil {
 					res.Error = err.Error()
 					failed++
 				} else {
@@ -72,11 +72,11 @@ func newConformanceCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine")
+	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine: interp or jit")
 	return cmd
 }
 
-func runFixture(f conformance.Fixture) error {
+func runFixture(engine vm.Engine, f conformance.Fixture) error {
 	code, err := f.Program()
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func runFixture(f conformance.Fixture) error {
 		return err
 	}
 	identity := func(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }
-	exe, err := interp.New().Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: vm.Checked})
+	exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: vm.Checked})
 	if err != nil {
 		return err
 	}
