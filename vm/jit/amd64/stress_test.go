@@ -142,28 +142,27 @@ func newRC() *vm.RunContext {
 
 // TestPreemption checks that a long run does not hold up the collector: the
 // code visits Go at least once per budget chunk, where the goroutine can be
-// stopped.
+// stopped. A collection started during the run must finish while the run is
+// still going (were the run blocking it, the collection could only finish
+// after the run); no timing threshold is involved.
 func TestPreemption(t *testing.T) {
-	exe := compile(t, "lddw %r1, 400000000\nloop:\nsub %r1, 1\njne %r1, 0, loop\nexit", vm.Trusted, nil)
-	done := make(chan error)
-	start := time.Now()
+	exe := compile(t, "lddw %r1, 2000000000\nloop:\nsub %r1, 1\njne %r1, 0, loop\nexit", vm.Trusted, nil)
+	done := make(chan error, 1)
+	started := make(chan struct{})
 	go func() {
+		close(started)
 		_, err := exe.Run(&vm.RunContext{})
 		done <- err
 	}()
+	<-started
 	time.Sleep(20 * time.Millisecond)
-	var worst time.Duration
-	for i := 0; i < 5; i++ {
-		t0 := time.Now()
-		runtime.GC()
-		worst = max(worst, time.Since(t0))
+	runtime.GC()
+	select {
+	case err := <-done:
+		t.Errorf("the collection finished only after the run ended (%v)", err)
+	default:
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-	total := time.Since(start)
-	t.Logf("run %v, slowest GC %v", total, worst)
-	if worst > total/4 {
-		t.Errorf("a collection took %v during a run of %v", worst, total)
 	}
 }
