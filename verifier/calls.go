@@ -1,0 +1,266 @@
+package verifier
+
+import (
+	"github.com/bpfhost/bpfhost/platform"
+)
+
+// BPF-to-BPF calls, callbacks and exits. A call pushes a frame, saves the
+// caller's r6-r9 (in locations the callee cannot touch, so their relations
+// survive), analyses the callee from the call's state and pops the frame
+// from the join of the callee's exit states.
+
+// callbackInfo says how a callback's exit is checked.
+type callbackInfo struct {
+	proto *platform.HelperProto
+	ret   platform.Range
+}
+
+// push makes the callee's entry state from the caller's state.
+func (e *exec) push(s *state, target int) *state {
+	cs := s.clone()
+	depth := cs.depth()
+	top := cs.top()
+	for r := 6; r <= 9; r++ {
+		top.saved[r-6] = cs.regs[r]
+		if cs.regs[r].kind.hasOffset() {
+			cs.z.copyLoc(locSaved(depth, r), locReg(r))
+		}
+		cs.setUninit(r)
+	}
+	cs.setUninit(0)
+	cs.frames = append(cs.frames, &frame{fn: target})
+	cs.set(10, value{kind: kStack, region: int32(depth + 1)}, constIval(0))
+	return cs
+}
+
+// pop returns to the caller from the callee's exit state.
+func (e *exec) pop(x *state, pc int) *state {
+	s := x.clone()
+	d := s.depth()
+	s.frames = s.frames[:d]
+	// Values pointing into the dead frame are dead.
+	s.invalidate(func(v value) bool { return v.kind == kStack && int(v.region) >= d }, invDeadFrame, pc)
+	s.z.forgetWhere(func(l loc) bool { return locIsFrameLocal(l, d) })
+	top := s.top()
+	for r := 6; r <= 9; r++ {
+		s.regs[r] = top.saved[r-6]
+		if s.regs[r].kind.hasOffset() {
+			s.z.copyLoc(locReg(r), locSaved(d-1, r))
+		} else {
+			s.z.forget(locReg(r))
+		}
+		s.z.forget(locSaved(d-1, r))
+		top.saved[r-6] = value{}
+	}
+	for r := 1; r <= 5; r++ {
+		s.setUninit(r)
+	}
+	s.set(10, value{kind: kStack, region: int32(d - 1)}, constIval(0))
+	return s
+}
+
+// enter checks the depth and recursion limits of a call to target.
+func (e *exec) enter(s *state, pc, target int) bool {
+	if s.depth()+1 >= MaxCallFrames {
+		e.fail(pc, "call nesting exceeds %d frames", MaxCallFrames)
+		return false
+	}
+	for _, f := range e.a.active {
+		if f == target {
+			e.fail(pc, "recursive call of the function at insn %d", target)
+			return false
+		}
+	}
+	caller := s.top().fn
+	if e.a.calls[caller] == nil {
+		e.a.calls[caller] = map[int]bool{}
+	}
+	e.a.calls[caller][target] = true
+	return true
+}
+
+// localCall analyses a BPF-to-BPF call.
+func (e *exec) localCall(s *state, pc, target int) (*state, error) {
+	if !e.enter(s, pc, target) {
+		e.clobberCall(s)
+		s.set(0, value{kind: kScalar}, topIval)
+		return s, nil
+	}
+	exit, err := e.a.analyze(target, e.push(s, target), e.check, callLocal, nil)
+	if err != nil || exit == nil {
+		return nil, err
+	}
+	return e.pop(exit, pc), nil
+}
+
+// callback analyses a helper's callback, called any number of times from
+// 0 to the helper's bound: the state after the helper is the fixpoint of
+// joining the callback's effect into the state before it.
+func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target int, arg value, argLoc loc, argIv ival, mapID int32, count ival) (*state, error) {
+	name := proto.Name
+	if !e.enter(s, pc, target) {
+		return s, nil
+	}
+	info := &callbackInfo{proto: proto, ret: platform.Range{Min: 0, Max: 1}}
+	var mi *MapInfo
+	if mapID >= 0 {
+		mi = e.a.maps[mapID]
+	}
+	switch proto.Callback {
+	case platform.CallbackLoop:
+		if count.umax > 1<<23 {
+			e.fail(pc, "%s: the iteration count %s may exceed %d", name, count, 1<<23)
+		}
+	case platform.CallbackForEachMapElem, platform.CallbackTimer:
+		if mi == nil {
+			return s, nil
+		}
+		if proto.Callback == platform.CallbackTimer {
+			info.ret = platform.Range{Min: 0, Max: 0}
+		}
+	default:
+		e.fail(pc, "%s: callbacks of kind %s are not supported", name, proto.Callback)
+		return s, nil
+	}
+	fn := e.a.function(target)
+	cur := s
+	for k := 0; ; k++ {
+		cs := e.push(cur, target)
+		for r := 1; r <= 5; r++ {
+			cs.setUninit(r)
+		}
+		switch proto.Callback {
+		case platform.CallbackLoop:
+			hi := count.umax
+			if hi > 1<<23 {
+				hi = 1 << 23
+			}
+			if hi > 0 {
+				hi--
+			}
+			cs.set(1, value{kind: kScalar}, urange(0, hi))
+			e.setArg(cs, 2, arg, argLoc, argIv, cur)
+		case platform.CallbackForEachMapElem, platform.CallbackTimer:
+			cs.set(1, value{kind: kMapPtr, region: mapID}, topIval)
+			// The key: a read-only view of key_size bytes.
+			key := &MapInfo{Name: mi.Name + " key", ValueSize: mi.KeySize, ReadOnlyProg: true}
+			cs.set(2, value{kind: kMapValue, region: e.a.mapID(key)}, constIval(0))
+			cs.set(3, value{kind: kMapValue, region: mapID}, constIval(0))
+			if proto.Callback == platform.CallbackForEachMapElem {
+				e.setArg(cs, 4, arg, argLoc, argIv, cur)
+			}
+		}
+		exit, err := e.a.analyze(target, cs, false, callCallback, info)
+		if err != nil {
+			return nil, err
+		}
+		if exit == nil {
+			break
+		}
+		next := e.pop(exit, pc)
+		// Registers r0-r5 are the helper's business; keep the caller's for
+		// the join so that it converges.
+		for r := 0; r <= 5; r++ {
+			next.regs[r] = cur.regs[r]
+			if cur.regs[r].kind.hasOffset() && cur.z.has(locReg(r)) {
+				next.z.forget(locReg(r))
+				lo, hi := cur.z.bounds(locReg(r))
+				next.z.setBounds(locReg(r), lo, hi)
+			} else {
+				next.z.forget(locReg(r))
+			}
+		}
+		j := join(cur, next, k >= widenDelay, fn.th)
+		if j.equal(cur) || k > 64 {
+			cur = j
+			break
+		}
+		cur = j
+	}
+	if e.check {
+		// Report the callback's problems from the final state.
+		cs := e.push(cur, target)
+		for r := 1; r <= 5; r++ {
+			cs.setUninit(r)
+		}
+		switch proto.Callback {
+		case platform.CallbackLoop:
+			hi := min(count.umax, 1<<23)
+			if hi > 0 {
+				hi--
+			}
+			cs.set(1, value{kind: kScalar}, urange(0, hi))
+			e.setArg(cs, 2, arg, argLoc, argIv, cur)
+		default:
+			cs.set(1, value{kind: kMapPtr, region: mapID}, topIval)
+			key := &MapInfo{Name: mi.Name + " key", ValueSize: mi.KeySize, ReadOnlyProg: true}
+			cs.set(2, value{kind: kMapValue, region: e.a.mapID(key)}, constIval(0))
+			cs.set(3, value{kind: kMapValue, region: mapID}, constIval(0))
+			if proto.Callback == platform.CallbackForEachMapElem {
+				e.setArg(cs, 4, arg, argLoc, argIv, cur)
+			}
+		}
+		if _, err := e.a.analyze(target, cs, true, callCallback, info); err != nil {
+			return nil, err
+		}
+	}
+	return cur, nil
+}
+
+// setArg gives a callback's register r the helper's context argument.
+func (e *exec) setArg(cs *state, r int, arg value, argLoc loc, iv ival, caller *state) {
+	if arg.kind == kUninit {
+		cs.set(r, value{kind: kScalar}, constIval(0))
+		return
+	}
+	cs.set(r, arg, iv)
+}
+
+// exit checks an exit instruction and records the state it leaves with.
+func (e *exec) exit(s *state, pc int) {
+	r := e.r
+	hooks := e.a.opts.test
+	switch {
+	case r.kind == callCallback:
+		if e.scalar(s, pc, 0, "a callback must return a number") {
+			iv := s.ival(0)
+			ret := r.cb.ret
+			if iv.smin < ret.Min || iv.smax > ret.Max {
+				e.fail(pc, "r0 may be %s: %s callbacks must return a value in %s", iv, r.cb.proto.Name, ret)
+			}
+		}
+	case r.kind == callLocal:
+		if e.readable(s, pc, 0) {
+			if v := s.regs[0]; v.kind == kStack && int(v.region) == s.depth() {
+				e.fail(pc, "r0 points into the returning function's own stack")
+			}
+		}
+	case hooks != nil && (hooks.noExitChecks || hooks.synthetic[pc]):
+	default:
+		if s.regs[0].kind == kUninit {
+			e.fail(pc, "r0 is uninitialised at exit: the program must return a number")
+		} else if v := s.regs[0]; v.kind != kScalar {
+			if v.kind.isPointer() {
+				e.fail(pc, "r0 is a pointer (%s): the program must return a number", v)
+			} else {
+				e.fail(pc, "%s at exit: the program must return a number", e.describe(s, 0))
+			}
+		} else if ret := e.a.opts.Type.Return; ret != nil {
+			iv := s.ival(0)
+			if iv.smin < ret.Min || iv.smax > ret.Max {
+				e.fail(pc, "r0 may be %s at exit: %s programs must return a value in %s", iv, e.a.opts.Type, ret)
+			}
+		}
+		for _, id := range s.refs {
+			e.fail(pc, "the ring buffer record reserved at %s is neither submitted nor discarded on some path", e.a.where(int(id-1)&(1<<22-1)))
+		}
+		if s.lock {
+			e.fail(pc, "exit while a bpf_spin_lock is held")
+		}
+	}
+	if r.exit == nil {
+		r.exit = s.clone()
+	} else {
+		r.exit = join(r.exit, s, false, nil)
+	}
+}

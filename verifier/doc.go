@@ -1,0 +1,63 @@
+// Package verifier proves eBPF programs safe before they run: every memory
+// access stays inside a region the program may touch and is allowed there,
+// no uninitialised stack or register is read, pointers do not leak into
+// numbers, maps or return values, helpers get the arguments their
+// prototypes ask for, acquired ring buffer records are released, and every
+// loop terminates. It is the safety boundary of bpfhost (DESIGN.md #4): the
+// engines trust what it accepts.
+//
+// # Use
+//
+//	res, err := verifier.Verify(prog, verifier.Options{
+//		Name:  "xdp_firewall",
+//		Type:  info,          // *platform.ProgramTypeInfo, e.g. linux.Lookup("xdp")
+//		ABI:   linux.ABI(),   // helper prototypes, map types
+//		Maps:  maps,          // []verifier.MapInfo, by the lddw map index
+//		Lines: func(pc int) string { return spec.Line(pc).String() },
+//	})
+//	// err is a *verifier.VerifierError (errors.Is(err, verifier.ErrRejected))
+//	// listing every finding as "insn N (fw.c:41): message".
+//	rewritten, err := platform.Rewrite(prog, info.Context, res.ContextAccesses)
+//
+// # How it works
+//
+// The analysis is abstract interpretation over each function's
+// control-flow graph, in weak topological order, with widening at loop
+// heads (thresholds are the program's constants) and a narrowing pass. A
+// final pass re-runs every block on the fixpoint states, checks that loop
+// heads cover their inputs, and reports. BPF-to-BPF calls are analysed from
+// each call site's state (callers' stack frames stay visible, recursion is
+// rejected, at most 8 frames, 512 bytes of stack across a call chain), as
+// are callbacks of bpf_loop and bpf_for_each_map_elem, iterated until the
+// caller's state is stable.
+//
+// The abstract state has three domains, each in its own file:
+//
+//   - types (types.go): uninitialised, scalar, context, stack frame,
+//     packet, packet end, map, map value (maybe NULL, with an id so that a
+//     NULL check on one copy decides all), ring buffer record (a reference
+//     to release), function, opaque kernel pointers, invalidated pointers.
+//   - numbers (interval.go, zone.go): signed and unsigned 64-bit intervals
+//     kept consistent (32-bit operations work on the low halves), and a
+//     zone (difference-bound matrix) over registers, stack spills, the
+//     packet size and loop counters. The zone relates a packet pointer's
+//     offset to the packet size after data + off <= data_end, which proves
+//     variable-offset accesses (IPv4 header lengths, TCP option walks), and
+//     a loop's implicit iteration counter to its variables, which bounds
+//     the loop.
+//   - stack (stack.go): per frame, which bytes are initialised and which
+//     hold parts of pointers; register stores keep the whole abstract value
+//     (type, numbers, relations) at their offset and width.
+//
+// Transfer functions are in alu.go, branch.go, memory.go, helpers.go and
+// calls.go; the fixpoint engine is analyzer.go and the CFG and its weak
+// topological order cfg.go.
+//
+// # What is approximate
+//
+// Loops are bounded by counting: every loop head has an implicit counter
+// (0 on entry, +1 per back edge) that must be proven below
+// Options.MaxLoopIterations. Map contents are unknown numbers; sockets and
+// other kernel objects can be passed around but not dereferenced; dynptrs,
+// kptrs and kfuncs are rejected.
+package verifier

@@ -1,0 +1,406 @@
+package verifier
+
+import (
+	"math"
+
+	"github.com/bpfhost/bpfhost/platform"
+)
+
+// Helper calls: arguments are checked against the prototype, memory
+// arguments against their regions, and the call's effects applied (r0 per
+// the return kind, r1-r5 clobbered, records acquired and released, packet
+// pointers invalidated, callbacks analysed).
+
+// helperMapOps says which map operation a helper performs on its map
+// argument (names are the ABI's).
+var helperMapOps = map[string]platform.MapOps{
+	"bpf_map_lookup_elem":        platform.MapLookup,
+	"bpf_map_update_elem":        platform.MapUpdate,
+	"bpf_map_delete_elem":        platform.MapDelete,
+	"bpf_map_push_elem":          platform.MapPush,
+	"bpf_map_pop_elem":           platform.MapPop,
+	"bpf_map_peek_elem":          platform.MapPeek,
+	"bpf_map_lookup_percpu_elem": platform.MapLookupPercpu,
+	"bpf_for_each_map_elem":      platform.MapForEach,
+	"bpf_tail_call":              platform.MapTailCall,
+	"bpf_redirect_map":           platform.MapRedirect,
+	"bpf_perf_event_output":      platform.MapPerfOutput,
+	"bpf_ringbuf_output":         platform.MapRingbuf,
+	"bpf_ringbuf_reserve":        platform.MapRingbuf,
+	"bpf_ringbuf_query":          platform.MapRingbuf,
+	"bpf_get_stackid":            platform.MapStackID,
+	"bpf_get_local_storage":      platform.MapLocalStorage,
+	"bpf_timer_init":             platform.MapTimer,
+}
+
+type memMode uint8
+
+const (
+	memRead  memMode = iota // the helper reads initialised bytes
+	memWrite                // the helper fills the bytes
+	memRW                   // both
+)
+
+func (e *exec) clobberCall(s *state) {
+	for r := 0; r <= 5; r++ {
+		s.setUninit(r)
+	}
+}
+
+func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
+	abi := e.a.opts.ABI
+	proto, ok := abi.HelperByID(platform.HelperID(id))
+	if !ok {
+		e.fail(pc, "call to unknown helper %d", id)
+		e.clobberCall(s)
+		s.set(0, value{kind: kScalar}, topIval)
+		return s, nil
+	}
+	name := proto.Name
+	t := e.a.opts.Type
+	if !t.Helpers.Has(proto.ID) {
+		e.fail(pc, "helper %s is not allowed in %s programs", name, t)
+	}
+	if s.lock && name != "bpf_spin_unlock" {
+		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
+	}
+	var (
+		mapArg    *MapInfo
+		mapID     int32 = -1
+		allocSize int64 = -1
+		fnArg           = -1
+		cbArg     value
+		cbLoc     loc
+		cbIval    ival
+		release   int32
+		loopCount ival
+	)
+	n := proto.NumArgs()
+	for i := 0; i < n; i++ {
+		r := i + 1
+		k := proto.Args[i]
+		v := s.regs[r]
+		if k != platform.ArgAnything || i < 5 {
+			if !e.readable(s, pc, r) {
+				continue
+			}
+		}
+		isNull := v.kind == kScalar && s.ival(r).isConst() && s.ival(r).umin == 0
+		switch k {
+		case platform.ArgAnything:
+			if v.kind.isPointer() {
+				e.fail(pc, "r%d is a pointer (%s) passed to %s where a number is expected", r, v, name)
+			}
+			if i == 0 && proto.Callback == platform.CallbackLoop {
+				loopCount = s.ival(r)
+			}
+		case platform.ArgConstMapPtr:
+			if v.kind != kMapPtr || v.null {
+				e.fail(pc, "%s needs a map in r%d; %s", name, r, e.describe(s, r))
+				continue
+			}
+			mapID, mapArg = v.region, e.a.maps[v.region]
+			if op, ok := helperMapOps[name]; ok {
+				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Ops&op == 0 {
+					e.fail(pc, "%s cannot be used on map %s (a %s map)", name, mapArg.Name, mt.Name)
+				}
+			}
+		case platform.ArgMapKey, platform.ArgMapValue, platform.ArgMapValueOrNull, platform.ArgUninitMapValue:
+			if mapArg == nil {
+				e.fail(pc, "%s: r%d needs the map argument to be valid", name, r)
+				continue
+			}
+			size := int64(mapArg.KeySize)
+			what := "key"
+			mode := memRead
+			if k != platform.ArgMapKey {
+				size, what = int64(mapArg.ValueSize), "value"
+			}
+			if k == platform.ArgUninitMapValue {
+				mode = memWrite
+			}
+			if k == platform.ArgMapValueOrNull && isNull {
+				continue
+			}
+			e.memArg(s, pc, r, size, size, mode, proto, "map "+mapArg.Name+" "+what)
+		case platform.ArgMem, platform.ArgMemOrNull, platform.ArgWritableMem, platform.ArgUninitMem, platform.ArgWritableMemOrNull:
+			sz := e.sizeArg(s, pc, r+1, proto.Args[i+1], name)
+			i++
+			if isNull && (k == platform.ArgMemOrNull || k == platform.ArgWritableMemOrNull) {
+				if sz.umax != 0 {
+					e.fail(pc, "r%d is NULL but the size in r%d may be %s", r, r+1, sz)
+				}
+				continue
+			}
+			mode := memRead
+			switch k {
+			case platform.ArgWritableMem:
+				mode = memRW
+			case platform.ArgUninitMem, platform.ArgWritableMemOrNull:
+				mode = memWrite
+			}
+			e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), mode, proto, "memory")
+		case platform.ArgConstSize, platform.ArgConstSizeOrZero:
+			e.sizeArg(s, pc, r, k, name)
+		case platform.ArgConstAllocSizeOrZero:
+			iv := s.ival(r)
+			if !e.scalar(s, pc, r, "sizes are numbers") {
+				continue
+			}
+			if !iv.isConst() || iv.umax > 1<<29 {
+				e.fail(pc, "%s: the size in r%d must be a known constant, not %s", name, r, iv)
+				continue
+			}
+			allocSize = int64(iv.umin)
+		case platform.ArgFixedMem:
+			e.memArg(s, pc, r, int64(proto.ArgSize[i]), int64(proto.ArgSize[i]), memRead, proto, "memory")
+		case platform.ArgCtx, platform.ArgCtxOrNull:
+			if k == platform.ArgCtxOrNull && isNull {
+				continue
+			}
+			if v.kind != kCtx || !s.ival(r).isConst() || s.ival(r).umin != 0 {
+				e.fail(pc, "%s needs the unmodified context pointer in r%d; %s", name, r, e.describe(s, r))
+			}
+		case platform.ArgLong:
+			e.memArg(s, pc, r, 8, 8, memWrite, proto, "memory")
+		case platform.ArgInt:
+			e.memArg(s, pc, r, 4, 4, memWrite, proto, "memory")
+		case platform.ArgConstStr:
+			if v.kind != kMapValue || v.null || !e.a.maps[v.region].ReadOnlyProg {
+				e.fail(pc, "%s needs a string in read-only global data in r%d; %s", name, r, e.describe(s, r))
+				continue
+			}
+			e.memArg(s, pc, r, 1, 1, memRead, proto, "string")
+		case platform.ArgFunc:
+			if v.kind != kFunc {
+				e.fail(pc, "%s needs a function (a callback) in r%d; %s", name, r, e.describe(s, r))
+				continue
+			}
+			fnArg = int(v.region)
+		case platform.ArgStackOrNull:
+			if !isNull && v.kind != kStack {
+				e.fail(pc, "%s needs a stack pointer or NULL in r%d; %s", name, r, e.describe(s, r))
+				continue
+			}
+			cbArg, cbLoc = v, locReg(r)
+			cbIval = s.ival(r)
+		case platform.ArgRingbufMem:
+			if v.kind != kRingbuf || v.null {
+				if v.kind == kRingbuf {
+					e.fail(pc, "r%d may be NULL: it comes from %s; check it before %s", r, e.origin(v), name)
+				} else {
+					e.fail(pc, "%s needs a ring buffer record from bpf_ringbuf_reserve in r%d; %s", name, r, e.describe(s, r))
+				}
+				continue
+			}
+			if iv := s.ival(r); !iv.isConst() || iv.umin != 0 {
+				e.fail(pc, "%s needs the record pointer itself in r%d, not an offset %s into it", name, r, iv.signedOnly())
+			}
+			release = v.id
+		case platform.ArgSpinLock, platform.ArgTimer:
+			size := int64(4)
+			if k == platform.ArgTimer {
+				size = 16
+			}
+			if v.kind != kMapValue || v.null {
+				e.fail(pc, "%s needs a pointer into a map value in r%d; %s", name, r, e.describe(s, r))
+				continue
+			}
+			if iv := s.ival(r); !iv.isConst() {
+				e.fail(pc, "%s needs a constant offset into the map value in r%d", name, r)
+				continue
+			}
+			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
+		default:
+			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
+		}
+	}
+
+	// Effects.
+	if proto.Callback != platform.CallbackNone && fnArg >= 0 {
+		var err error
+		s, err = e.callback(s, pc, proto, fnArg, cbArg, cbLoc, cbIval, mapID, loopCount)
+		if err != nil || s == nil {
+			return s, err
+		}
+	}
+	if proto.Release > 0 && release != 0 {
+		if !s.hasRef(release) {
+			e.fail(pc, "%s releases a ring buffer record that is not held", name)
+		}
+		s.dropRef(release)
+		s.invalidate(func(v value) bool { return v.kind == kRingbuf && v.id == release }, invReleased, pc)
+	}
+	switch name {
+	case "bpf_spin_lock":
+		if s.lock {
+			e.fail(pc, "bpf_spin_lock while a lock is already held")
+		}
+		s.lock = true
+	case "bpf_spin_unlock":
+		if !s.lock {
+			e.fail(pc, "bpf_spin_unlock without a held lock")
+		}
+		s.lock = false
+	}
+	if proto.ChangesPacket {
+		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd }, invPacketChanged, pc)
+		s.z.setBounds(locPkt, 0, 0xffff)
+		s.z.setBounds(locMeta, -255, 0)
+	}
+	e.clobberCall(s)
+
+	// The result.
+	fresh := func(k kind, region int32, null bool) value {
+		idv := int32(pc + 1 + s.depth()<<22)
+		// Older values from this call site lose their link to the new one.
+		s.eachValue(func(l loc, x *value) {
+			if x.id == idv && x.kind != kRingbuf {
+				x.id = 0
+			}
+		})
+		return value{kind: k, region: region, null: null, id: idv, origin: int32(pc)}
+	}
+	switch proto.Ret {
+	case platform.RetInteger:
+		iv := topIval
+		switch name {
+		case "bpf_get_prandom_u32", "bpf_get_smp_processor_id", "bpf_get_numa_node_id":
+			iv = u32Ival
+		}
+		s.set(0, value{kind: kScalar}, iv)
+	case platform.RetVoid:
+	case platform.RetMapValueOrNull, platform.RetMapValue:
+		null := proto.Ret == platform.RetMapValueOrNull
+		if mapArg == nil {
+			e.fail(pc, "%s returns a map value but has no map argument", name)
+			s.set(0, value{kind: kScalar}, topIval)
+			break
+		}
+		lookup := platform.LookupValue
+		if mt, ok := abi.MapType(mapArg.Type); ok && name != "bpf_get_local_storage" && mt.Lookup != platform.LookupNotAllowed {
+			lookup = mt.Lookup
+		}
+		switch lookup {
+		case platform.LookupInnerMap:
+			if mapArg.Inner == nil {
+				e.fail(pc, "map %s holds maps but has no inner map template", mapArg.Name)
+				s.set(0, value{kind: kScalar}, topIval)
+				break
+			}
+			s.set(0, fresh(kMapPtr, e.a.mapID(mapArg.Inner), null), topIval)
+		case platform.LookupValue:
+			s.set(0, fresh(kMapValue, mapID, null), constIval(0))
+		default:
+			e.fail(pc, "%s on map %s returns a socket, which bpfhost does not support", name, mapArg.Name)
+			s.set(0, value{kind: kScalar}, topIval)
+		}
+	case platform.RetRingbufMemOrNull:
+		if allocSize < 0 {
+			s.set(0, value{kind: kScalar}, topIval)
+			break
+		}
+		v := fresh(kRingbuf, int32(allocSize), true)
+		if s.hasRef(v.id) {
+			e.fail(pc, "%s reserves a record while the one it reserved before is still held", name)
+		}
+		s.addRef(v.id)
+		s.set(0, v, constIval(0))
+	default:
+		if proto.Acquire {
+			e.fail(pc, "%s returns a referenced kernel object, which bpfhost does not support", name)
+		}
+		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)
+	}
+	return s, nil
+}
+
+// sizeArg checks a size argument and returns its range.
+func (e *exec) sizeArg(s *state, pc, r int, k platform.ArgKind, name string) ival {
+	if !e.readable(s, pc, r) || !e.scalar(s, pc, r, "sizes are numbers") {
+		return constIval(0)
+	}
+	iv := s.ival(r)
+	if iv.umax >= 1<<29 {
+		e.fail(pc, "%s: the size in r%d is not bounded (%s)", name, r, iv)
+		return urange(iv.umin, 1<<29)
+	}
+	if k == platform.ArgConstSize && iv.umin == 0 {
+		e.fail(pc, "%s: the size in r%d may be 0", name, r)
+	}
+	return iv
+}
+
+// memArg checks that register r points to [lo, hi] bytes (hi the largest
+// size) the helper may read or write, and records what it writes.
+func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *platform.HelperProto, what string) {
+	v := s.regs[r]
+	if hi == 0 {
+		return
+	}
+	if v.null {
+		e.fail(pc, "r%d may be NULL: it comes from %s; check it before passing it to %s", r, e.origin(v), proto.Name)
+		return
+	}
+	off := s.ival(r)
+	write := mode != memRead
+	switch v.kind {
+	case kStack:
+		fi := int(v.region)
+		if fi >= len(s.frames) {
+			e.fail(pc, "r%d points into a stack frame that no longer exists", r)
+			return
+		}
+		f := s.frames[fi]
+		if off.smin < -frameSize || off.smax+hi > 0 || off.smax > 0 {
+			e.fail(pc, "%s: %s of %d bytes at r10%s (r%d) is outside the %d-byte stack frame", proto.Name, what, hi, stackOff(off.smin, off.smax, 0), r, frameSize)
+			return
+		}
+		start, end := int(off.smin), int(off.smax+hi)
+		e.a.frameUse(f.fn, start)
+		bs, be := start+frameSize, end+frameSize
+		if mode != memWrite {
+			if !f.init.all(bs, be) {
+				first := bs
+				for first < be && f.init.get(first) {
+					first++
+				}
+				e.fail(pc, "%s reads uninitialised stack: %s of %d bytes at r10%+d, byte r10%+d is not written", proto.Name, what, hi, start, first-frameSize)
+			} else if f.ptr.any(bs, be) {
+				e.fail(pc, "%s would read part of a spilled pointer in %s at r10%+d", proto.Name, what, start)
+			}
+		}
+		if write {
+			idx := f.overlapping(start, end-start)
+			for _, i := range idx {
+				s.z.forget(locSpill(fi, int(f.spill[i].off)))
+			}
+			f.remove(idx)
+			if off.isConst() {
+				f.init.setRange(bs, bs+int(lo), true)
+				f.ptr.setRange(bs, bs+int(lo), false)
+			}
+		}
+	case kPacket:
+		if !proto.PacketAccess {
+			e.fail(pc, "%s may not take packet pointers (r%d)", proto.Name, r)
+			return
+		}
+		if write && e.a.opts.Type.PacketAccess&platform.Write == 0 {
+			e.fail(pc, "%s would write packet data, which %s programs may not", proto.Name, e.a.opts.Type)
+			return
+		}
+		e.packetAccess(s, access{pc: pc, base: r, off: 0, size: int(hi), write: write})
+	case kMapValue:
+		mi := e.a.maps[v.region]
+		if write && mi.ReadOnlyProg {
+			e.fail(pc, "%s would write read-only map %s", proto.Name, mi.Name)
+		}
+		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(mi.ValueSize), "map "+mi.Name+" value")
+	case kRingbuf:
+		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(v.region), "ring buffer record")
+	default:
+		e.fail(pc, "%s needs %s in r%d; %s", proto.Name, what, r, e.describe(s, r))
+	}
+	_ = math.MaxInt64
+}

@@ -1,0 +1,244 @@
+package verifier
+
+import (
+	"errors"
+	"flag"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/internal/progen"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/interp"
+)
+
+// The soundness fuzzer: programs the verifier accepts must never fault in
+// the checked interpreter, whatever the packet. Run longer with
+//
+//	go test ./verifier -run TestSoundness -verifier.soundness=100000
+var soundnessN = flag.Int("verifier.soundness", 0, "programs per generator for TestSoundness (0: a short run)")
+
+// fuzzMaps is the map the packet generator's programs look up: a 4-entry
+// array of 16-byte values.
+var fuzzMaps = []MapInfo{{Name: "arr", Type: linux.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4}}
+
+func xdpInfo(t testing.TB) *platform.ProgramTypeInfo {
+	info, ok := linux.Lookup("xdp")
+	if !ok {
+		t.Fatal("no xdp program type")
+	}
+	return info
+}
+
+// harness runs accepted programs in the checked interpreter.
+type harness struct {
+	t        testing.TB
+	info     *platform.ProgramTypeInfo
+	rng      *rand.Rand
+	tried    int
+	accepted int
+	runs     int
+	values   [][]byte // map values, kept alive
+	// keep holds the packet and context of the current run: storing them
+	// here puts them on the heap (goroutine stacks move, and the program
+	// holds raw addresses) and keeps them alive.
+	keep struct {
+		buf []byte
+		ctx *linux.XDPContext
+	}
+}
+
+// violation is a fault in an accepted program.
+type violation struct {
+	err  error
+	prog []isa.Instruction
+	plen int
+}
+
+// try verifies prog and, if accepted, runs it on several packets. It
+// returns a violation, or nil.
+func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
+	h.tried++
+	if isa.Validate(prog) != nil {
+		return nil
+	}
+	res, err := Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000})
+	if err != nil {
+		return nil
+	}
+	h.accepted++
+	run, err := platform.Rewrite(prog, h.info.Context, res.ContextAccesses)
+	if err != nil {
+		return &violation{err: err, prog: prog}
+	}
+	// Resolve map lddw to an immediate handle the helper understands.
+	run = append([]isa.Instruction(nil), run...)
+	for pc := 0; pc < len(run); pc++ {
+		if run[pc].IsLoadImm64() {
+			if run[pc].Src == isa.PseudoMapIdx {
+				run[pc].Src = isa.PseudoImm64
+				run[pc].Imm = 1
+			}
+			pc++
+		}
+	}
+	value := make([]byte, 16)
+	h.values = append(h.values[:0], value)
+	helpers := vm.Helpers{
+		1: func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			if err := rc.Check(r2, 4, false); err != nil {
+				return 0, err
+			}
+			if h.rng.IntN(2) == 0 {
+				return 0, nil
+			}
+			return vm.Address(unsafe.Pointer(&value[0])), nil
+		},
+	}
+	exe, err := interp.New().Compile(&vm.Program{Instructions: run, Helpers: helpers}, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		return nil // calls a helper the harness lacks
+	}
+	for i := 0; i < 6; i++ {
+		h.runs++
+		h.keep.buf = make([]byte, 512)
+		buf := h.keep.buf
+		head, meta := 256, []int{0, 0, 8, 32}[h.rng.IntN(4)]
+		plen := []int{0, 1, 13, 14, 20, 34, 54, 60, 64, 100, 200}[h.rng.IntN(11)] + h.rng.IntN(3)
+		for j := range buf {
+			buf[j] = byte(h.rng.Uint32())
+		}
+		h.keep.ctx = &linux.XDPContext{}
+		ctx := h.keep.ctx
+		base := vm.Address(unsafe.Pointer(&buf[0]))
+		ctx.Data = base + uint64(head)
+		ctx.DataEnd = ctx.Data + uint64(plen)
+		ctx.DataMeta = ctx.Data - uint64(meta)
+		rc := &vm.RunContext{
+			Args: [5]uint64{vm.Address(unsafe.Pointer(ctx))},
+			Regions: []vm.Region{
+				{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context"},
+				{Start: uintptr(ctx.DataMeta), Size: uintptr(plen + meta), Writable: true, Name: "packet"},
+				vm.RegionOf("map value", value, true),
+			},
+			Budget: 1 << 22,
+		}
+		_, err := exe.Run(rc)
+		if err != nil {
+			var ae *vm.AccessError
+			if errors.As(err, &ae) || !errors.Is(err, vm.ErrUnsupported) {
+				return &violation{err: err, prog: prog, plen: plen}
+			}
+		}
+	}
+	return nil
+}
+
+// mutate changes one to three fields of a program at random.
+func mutate(rng *rand.Rand, prog []isa.Instruction) []isa.Instruction {
+	p := append([]isa.Instruction(nil), prog...)
+	for n := 1 + rng.IntN(3); n > 0; n-- {
+		pc := rng.IntN(len(p))
+		in := &p[pc]
+		switch rng.IntN(6) {
+		case 0:
+			in.Offset += int16(rng.IntN(5) - 2)
+		case 1:
+			in.Imm += int32(rng.IntN(5) - 2)
+		case 2:
+			in.Dst = isa.Register(rng.IntN(10))
+		case 3:
+			in.Src = isa.Register(rng.IntN(11))
+		case 4:
+			if in.Opcode.Class().IsJump() && in.IsConditionalJump() {
+				ops := []isa.JumpOp{isa.JumpEq, isa.JumpNE, isa.JumpGT, isa.JumpGE, isa.JumpLT, isa.JumpLE, isa.JumpSGT, isa.JumpSLT}
+				in.Opcode = in.Opcode&0x0f | isa.Opcode(ops[rng.IntN(len(ops))])
+			}
+		case 5:
+			if c := in.Opcode.Class(); c == isa.ClassLDX || c == isa.ClassSTX || c == isa.ClassST {
+				in.Opcode = in.Opcode&^0x18 | isa.Opcode(sizes[rng.IntN(4)])
+			}
+		}
+	}
+	return p
+}
+
+func (h *harness) fail(v *violation) {
+	h.t.Helper()
+	h.t.Fatalf("soundness violation: an accepted program faulted with packet length %d: %v\n%s", v.plen, v.err, isa.Disassemble(v.prog))
+}
+
+func TestSoundness(t *testing.T) {
+	n := *soundnessN
+	short := n == 0
+	if short {
+		n = 300
+	}
+	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1, 2))}
+	optsets := []progen.Options{
+		{MaxLen: 48},
+		{MaxLen: 64, Jumps: true},
+		{MaxLen: 64, Jumps: true, Loops: true, MaxIterations: 16},
+		{MaxLen: 48, Jumps: true, Atomics: true, V4: true},
+	}
+	progenAccepted := 0
+	for i, o := range optsets {
+		g := progen.New(rand.New(rand.NewPCG(uint64(i), 7)), o)
+		for j := 0; j < n/4; j++ {
+			prog := g.Program()
+			before := h.accepted
+			if v := h.try(prog, nil); v != nil {
+				h.fail(v)
+			}
+			progenAccepted += h.accepted - before
+			if v := h.try(mutate(h.rng, prog), nil); v != nil {
+				h.fail(v)
+			}
+		}
+	}
+	pg := &pktgen{rng: rand.New(rand.NewPCG(3, 4))}
+	pkt := 0
+	for j := 0; j < n*4; j++ {
+		prog := pg.program(4 + pg.rng.IntN(14))
+		before := h.accepted
+		if v := h.try(prog, fuzzMaps); v != nil {
+			h.fail(v)
+		}
+		pkt += h.accepted - before
+		if v := h.try(mutate(h.rng, prog), fuzzMaps); v != nil {
+			h.fail(v)
+		}
+	}
+	t.Logf("soundness: %d programs tried, %d accepted (%d of %d progen programs, %d of %d packet programs), %d checked runs, no faults",
+		h.tried, h.accepted, progenAccepted, n/4*len(optsets), pkt, n*4, h.runs)
+	if progenAccepted < n/4*len(optsets)*9/10 {
+		t.Errorf("only %d of %d safe progen programs accepted", progenAccepted, n/4*len(optsets))
+	}
+	if pkt == 0 {
+		t.Errorf("no packet program accepted: the fuzzer tests nothing")
+	}
+}
+
+// FuzzVerify feeds arbitrary bytecode to the verifier: it must not panic,
+// and what it accepts must run without faults.
+func FuzzVerify(f *testing.F) {
+	pg := &pktgen{rng: rand.New(rand.NewPCG(5, 6))}
+	for i := 0; i < 8; i++ {
+		f.Add(isa.Encode(pg.program(6)))
+	}
+	g := progen.New(rand.New(rand.NewPCG(7, 8)), progen.Options{Jumps: true, Loops: true})
+	f.Add(isa.Encode(g.Program()))
+	f.Fuzz(func(t *testing.T, code []byte) {
+		prog, err := isa.Decode(code)
+		if err != nil || len(prog) > 4096 {
+			return
+		}
+		h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(9, 10))}
+		if v := h.try(prog, fuzzMaps); v != nil {
+			h.fail(v)
+		}
+	})
+}

@@ -1,0 +1,419 @@
+package verifier
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// state is the abstract state at one program point: registers, the stack
+// frames of the active calls, the zone, and the resources held.
+type state struct {
+	regs   [11]value
+	frames []*frame // frames[len-1] is the running function's
+	z      *zone
+	// refs are the ring buffer records acquired and not yet released,
+	// sorted; each is the id of the record's values.
+	refs []int32
+	// lock is set while a bpf_spin_lock is held.
+	lock bool
+	// a is the analysis the state belongs to (its map table).
+	a *analyzer
+}
+
+func (s *state) clone() *state {
+	c := &state{regs: s.regs, z: s.z.clone(), refs: append([]int32(nil), s.refs...), lock: s.lock, a: s.a}
+	c.frames = make([]*frame, len(s.frames))
+	for i, f := range s.frames {
+		c.frames[i] = f.clone()
+	}
+	return c
+}
+
+func (s *state) depth() int  { return len(s.frames) - 1 }
+func (s *state) top() *frame { return s.frames[len(s.frames)-1] }
+
+// ival returns the numeric interval of a register.
+func (s *state) ival(r int) ival { return s.ivalAt(locReg(r), s.regs[r]) }
+
+func (s *state) ivalAt(l loc, v value) ival {
+	lo, hi := s.z.bounds(l)
+	iv := ival{lo, hi, 0, math.MaxUint64}
+	if v.kind == kScalar {
+		iv.umin, iv.umax = v.umin, v.umax
+	}
+	return iv.norm().align(v.tz)
+}
+
+// set stores v in register r with the numbers of iv (no relations).
+func (s *state) set(r int, v value, iv ival) {
+	s.setAt(locReg(r), &s.regs[r], v, iv)
+}
+
+func (s *state) setAt(l loc, slot *value, v value, iv ival) {
+	iv = iv.norm()
+	if iv.isConst() {
+		v.tz = tzOf(iv.umin)
+	}
+	iv = iv.align(v.tz)
+	if v.kind == kScalar {
+		v.umin, v.umax = iv.umin, iv.umax
+	}
+	*slot = v
+	if v.kind.hasOffset() {
+		s.z.setBounds(l, iv.smin, iv.smax)
+	} else {
+		s.z.forget(l)
+	}
+}
+
+// setUninit clobbers register r.
+func (s *state) setUninit(r int) {
+	s.regs[r] = uninit
+	s.z.forget(locReg(r))
+}
+
+// refine narrows the numbers of register r to iv; false if that empties
+// the state.
+func (s *state) refine(r int, iv ival) bool { return s.refineAt(locReg(r), &s.regs[r], iv) }
+
+func (s *state) refineAt(l loc, slot *value, iv ival) bool {
+	if !slot.kind.hasOffset() {
+		return true
+	}
+	cur := s.ivalAt(l, *slot).meet(iv)
+	if cur.empty() {
+		return false
+	}
+	if slot.kind == kScalar {
+		slot.umin, slot.umax = cur.umin, cur.umax
+	}
+	return s.z.meetBounds(l, cur.smin, cur.smax)
+}
+
+// sync pushes the unsigned bounds of scalars into the zone's signed ones
+// and back, after relational constraints changed the zone.
+func (s *state) sync() bool {
+	for r := range s.regs {
+		if s.regs[r].kind == kScalar {
+			if !s.refine(r, s.ival(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// copyReg sets register dst to src's value, keeping every relation.
+func (s *state) copyReg(dst, src int) {
+	s.regs[dst] = s.regs[src]
+	if s.regs[src].kind.hasOffset() {
+		s.z.copyLoc(locReg(dst), locReg(src))
+	} else {
+		s.z.forget(locReg(dst))
+	}
+}
+
+// eachValue calls f for every value slot of the state with its location:
+// registers, spills and saved registers of every frame.
+func (s *state) eachValue(f func(l loc, v *value)) {
+	for r := range s.regs {
+		f(locReg(r), &s.regs[r])
+	}
+	for fi, fr := range s.frames {
+		for i := range fr.spill {
+			f(locSpill(fi, int(fr.spill[i].off)), &fr.spill[i].v)
+		}
+		for i := range fr.saved {
+			f(locSaved(fi, 6+i), &fr.saved[i])
+		}
+	}
+}
+
+// invalidate turns every value for which bad is true into an invalid
+// pointer with the given reason.
+func (s *state) invalidate(bad func(v value) bool, why int32, pc int) {
+	s.eachValue(func(l loc, v *value) {
+		if bad(*v) {
+			*v = value{kind: kInvalid, region: why, origin: int32(pc)}
+			s.z.forget(l)
+		}
+	})
+}
+
+// hasRef reports whether the record id is held.
+func (s *state) hasRef(id int32) bool {
+	i := sort.Search(len(s.refs), func(i int) bool { return s.refs[i] >= id })
+	return i < len(s.refs) && s.refs[i] == id
+}
+
+func (s *state) addRef(id int32) {
+	if s.hasRef(id) {
+		return
+	}
+	s.refs = append(s.refs, id)
+	sort.Slice(s.refs, func(i, j int) bool { return s.refs[i] < s.refs[j] })
+}
+
+func (s *state) dropRef(id int32) {
+	for i, r := range s.refs {
+		if r == id {
+			s.refs = append(s.refs[:i:i], s.refs[i+1:]...)
+			return
+		}
+	}
+}
+
+// isZero reports whether the value at l is the scalar 0.
+func (s *state) isZero(l loc, v value) bool {
+	if v.kind != kScalar || v.umax != 0 {
+		return false
+	}
+	return true
+}
+
+// join returns the least upper bound of two states of the same function.
+// widen, when set, widens a by b instead (a is the older state).
+func join(a, b *state, widen bool, th *thresholds) *state {
+	if len(a.frames) != len(b.frames) {
+		panic("verifier: joining states of different call depths")
+	}
+	r := &state{lock: a.lock || b.lock, a: a.a}
+	var merge func(x, y int32) int32
+	if a.a != nil {
+		merge = a.a.mergeMaps
+	}
+	var drop []loc
+	za, zb := a.z, b.z
+	jv := func(l loc, x, y value) value {
+		v, keep := joinTypes(x, y, a.isZero(l, x), b.isZero(l, y), merge)
+		if keep && v.kind == kScalar && widen {
+			if y.umax > x.umax {
+				v.umax = th.aboveU(y.umax)
+			}
+			if y.umin < x.umin {
+				v.umin = th.belowU(y.umin)
+			}
+		}
+		if keep && (!za.has(l) || !zb.has(l)) {
+			keep = false
+			if v.kind == kScalar {
+				v = uninit
+			}
+		}
+		if !keep {
+			drop = append(drop, l)
+			if v.kind.hasOffset() {
+				v = value{kind: kMixed}
+			}
+		}
+		return v
+	}
+	for i := range a.regs {
+		r.regs[i] = jv(locReg(i), a.regs[i], b.regs[i])
+	}
+	r.frames = make([]*frame, len(a.frames))
+	for fi := range a.frames {
+		fa, fb := a.frames[fi], b.frames[fi]
+		f := &frame{init: fa.init.and(fb.init), ptr: fa.ptr.or(fb.ptr), fn: fa.fn, used: min(fa.used, fb.used)}
+		for i := range fa.saved {
+			f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
+		}
+		// Spills present in both at the same place.
+		i, j := 0, 0
+		for i < len(fa.spill) && j < len(fb.spill) {
+			sa, sb := fa.spill[i], fb.spill[j]
+			switch {
+			case sa.off == sb.off && sa.size == sb.size:
+				l := locSpill(fi, int(sa.off))
+				v := jv(l, sa.v, sb.v)
+				if v.kind != kUninit && v.kind != kMixed && v.kind != kInvalid {
+					f.spill = append(f.spill, spill{off: sa.off, size: sa.size, v: v})
+				} else {
+					drop = append(drop, l)
+					if v.kind != kUninit {
+						// Whatever it is, it may be a pointer.
+						f.ptr.setRange(int(sa.off)+frameSize, int(sa.off)+frameSize+int(sa.size), true)
+					}
+				}
+				i++
+				j++
+			case sa.off < sb.off || (sa.off == sb.off && sa.size < sb.size):
+				drop = append(drop, locSpill(fi, int(sa.off)))
+				i++
+			default:
+				drop = append(drop, locSpill(fi, int(sb.off)))
+				j++
+			}
+		}
+		for ; i < len(fa.spill); i++ {
+			drop = append(drop, locSpill(fi, int(fa.spill[i].off)))
+		}
+		for ; j < len(fb.spill); j++ {
+			drop = append(drop, locSpill(fi, int(fb.spill[j].off)))
+		}
+		r.frames[fi] = f
+	}
+	if len(drop) > 0 {
+		za, zb = za.clone(), zb.clone()
+		dm := make(map[loc]bool, len(drop))
+		for _, l := range drop {
+			dm[l] = true
+		}
+		za.forgetWhere(func(l loc) bool { return dm[l] })
+		zb.forgetWhere(func(l loc) bool { return dm[l] })
+	}
+	if widen {
+		// Close again so that bounds implied through relations (off <=
+		// pkt_size + c, pkt_size <= 65535) are read back; the widened
+		// relations themselves stay stable, so iteration still ends.
+		r.z = za.widen(zb, th)
+		r.z.close()
+	} else {
+		r.z = za.join(zb)
+	}
+	// Refs held on either path are held.
+	r.refs = append([]int32(nil), a.refs...)
+	for _, id := range b.refs {
+		r.addRef(id)
+	}
+	return r
+}
+
+// narrowState narrows a (a post-fixpoint) with b, an iterate below it.
+func narrowState(a, b *state) *state {
+	r := join(a, b, false, nil)
+	r.z = a.z.narrow(b.z)
+	// Unsigned bounds of scalars: take b's where a had none.
+	for i := range r.regs {
+		if r.regs[i].kind == kScalar && b.regs[i].kind == kScalar && a.regs[i].kind == kScalar {
+			if a.regs[i].umax == math.MaxUint64 {
+				r.regs[i].umax = b.regs[i].umax
+			}
+			if a.regs[i].umin == 0 {
+				r.regs[i].umin = b.regs[i].umin
+			}
+		}
+	}
+	return r
+}
+
+// leq reports whether a is contained in b (a sufficient check: every
+// bound b has, a has too).
+func leq(a, b *state) bool {
+	return join(b, a, false, nil).equalTypes(b) && a.z.leq(b.z)
+}
+
+func (s *state) equalTypes(o *state) bool {
+	if s.regs != o.regs || len(s.frames) != len(o.frames) || s.lock != o.lock || len(s.refs) != len(o.refs) {
+		return false
+	}
+	for i := range s.frames {
+		if !s.frames[i].equal(o.frames[i]) {
+			return false
+		}
+	}
+	for i := range s.refs {
+		if s.refs[i] != o.refs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *state) equal(o *state) bool { return s.equalTypes(o) && s.z.equal(o.z) }
+
+// String prints the state for verbose output.
+func (s *state) String() string {
+	var b strings.Builder
+	for r, v := range s.regs {
+		if v.kind == kUninit {
+			continue
+		}
+		fmt.Fprintf(&b, " r%d=%s", r, v)
+		if v.kind.hasOffset() {
+			iv := s.ival(r)
+			if v.kind == kScalar {
+				fmt.Fprintf(&b, "%s", iv)
+			} else {
+				fmt.Fprintf(&b, "%s", ival{iv.smin, iv.smax, 0, math.MaxUint64}.signedString())
+			}
+		}
+	}
+	if s.z.has(locPkt) {
+		lo, hi := s.z.bounds(locPkt)
+		fmt.Fprintf(&b, " pkt_size=%s", ival{lo, hi, 0, math.MaxUint64}.signedString())
+	}
+	for i, f := range s.frames {
+		if str := f.String(); str != "" {
+			fmt.Fprintf(&b, " frame%d{%s}", i, str)
+		}
+	}
+	// Relations between distinct non-zero locations.
+	var rel []string
+	for i, a := range s.z.locs {
+		for j, c := range s.z.locs {
+			if i == 0 || j == 0 || i == j {
+				continue
+			}
+			if u := s.z.m[i*len(s.z.locs)+j]; u != inf {
+				la, ha := s.z.bounds(a)
+				lc, _ := s.z.bounds(c)
+				// Skip bounds implied by the intervals alone.
+				if ha != inf && lc != math.MinInt64 && addB(ha, negB(lc)) <= u {
+					continue
+				}
+				_ = la
+				rel = append(rel, fmt.Sprintf("%s-%s<=%d", locName(a), locName(c), u))
+			}
+		}
+	}
+	if len(rel) > 0 {
+		fmt.Fprintf(&b, " {%s}", strings.Join(rel, ", "))
+	}
+	if len(s.refs) > 0 {
+		fmt.Fprintf(&b, " refs=%v", s.refs)
+	}
+	if s.lock {
+		b.WriteString(" lock")
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func (v ival) signedString() string {
+	if v.smin == v.smax {
+		return fmt.Sprintf("%+d", v.smin)
+	}
+	return fmt.Sprintf("[%s, %s]", sstr(v.smin), sstr(v.smax))
+}
+
+func locName(l loc) string {
+	switch {
+	case l == locPkt:
+		return "pkt_size"
+	case l == locMeta:
+		return "meta"
+	case isCounterLoc(l):
+		return fmt.Sprintf("loop%d", counterPC(l))
+	case isSpillLoc(l):
+		return fmt.Sprintf("fp%d[%d]", spillFrame(l), spillOffset(l))
+	case isSavedLoc(l):
+		return fmt.Sprintf("saved%d.r%d", savedFrame(l), int(l-64)%16)
+	}
+	if r, ok := regOfLoc(l); ok {
+		return fmt.Sprintf("r%d", r)
+	}
+	return fmt.Sprintf("loc%d", l)
+}
+
+// normalize rounds every tracked number to its known alignment.
+func (s *state) normalize() bool {
+	ok := true
+	s.eachValue(func(l loc, v *value) {
+		if ok && v.tz > 0 && v.kind.hasOffset() && s.z.has(l) {
+			ok = s.refineAt(l, v, s.ivalAt(l, *v))
+		}
+	})
+	return ok
+}

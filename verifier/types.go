@@ -1,0 +1,196 @@
+package verifier
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// The type domain: what kind of thing a register or spilled stack slot
+// holds. Numbers (a scalar's value, a pointer's offset into its region)
+// are kept in the value's location in the zone and in its unsigned
+// interval; a value here says only what those numbers mean.
+
+// kind is a value's type.
+type kind uint8
+
+const (
+	kUninit    kind = iota // never written (or clobbered by a call)
+	kScalar                // a number
+	kCtx                   // the context; offset from its start
+	kStack                 // a stack frame (region = frame index); offset from its r10
+	kPacket                // packet data; offset from data (meta pointers are negative)
+	kPacketEnd             // data_end; no arithmetic
+	kMapPtr                // a map (region = map id)
+	kMapValue              // a map value of map region; offset from its start
+	kRingbuf               // a ring buffer record of region bytes; offset from its start
+	kFunc                  // the address of a BPF function starting at region
+	kOpaque                // a pointer bpfhost cannot dereference (region: what)
+	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
+	kInvalid               // a pointer that is no longer valid (region: why)
+	kMixed                 // different kinds on different paths
+)
+
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "pkt_low32", "invalid", "mixed"}
+
+func (k kind) String() string { return kindNames[k] }
+
+// hasOffset reports whether a value of the kind keeps a number in its
+// location.
+func (k kind) hasOffset() bool {
+	switch k {
+	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32:
+		return true
+	}
+	return false
+}
+
+func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 }
+
+// Reasons a pointer became invalid (value.region of kInvalid).
+const (
+	invPacketChanged = iota // a helper that changes the packet was called
+	invReleased             // the ring buffer record was submitted or discarded
+	invDeadFrame            // it pointed into a function's stack that returned
+)
+
+// value is one register's or stack slot's abstract value.
+type value struct {
+	kind kind
+	// null: the pointer may be NULL (map values, ring buffer records,
+	// opaque pointers), until a comparison with 0 tells.
+	null bool
+	// region qualifies the kind: map id, frame index, function start,
+	// record size, invalidation reason.
+	region int32
+	// id ties copies of one maybe-NULL pointer together, so that checking
+	// one checks all; for ring buffer records it is also the reference
+	// that must be released. 0 means none.
+	id int32
+	// origin is the instruction that produced the pointer (for messages).
+	origin int32
+	// umin and umax are the unsigned bounds of a scalar; the signed
+	// bounds are in the zone.
+	umin, umax uint64
+	// tz is how many low bits of the number (a scalar's value, a
+	// pointer's offset) are known to be 0: alignment and strides.
+	tz uint8
+}
+
+var uninit = value{kind: kUninit}
+
+func (v value) String() string {
+	switch v.kind {
+	case kScalar, kUninit, kMixed:
+		return v.kind.String()
+	case kMapPtr, kMapValue:
+		s := fmt.Sprintf("%s(map %d)", v.kind, v.region)
+		if v.null {
+			s += "_or_null"
+		}
+		return s
+	case kStack:
+		return fmt.Sprintf("stack(frame %d)", v.region)
+	case kRingbuf:
+		s := fmt.Sprintf("ringbuf_mem(%d bytes)", v.region)
+		if v.null {
+			s += "_or_null"
+		}
+		return s
+	case kFunc:
+		return fmt.Sprintf("func(%d)", v.region)
+	}
+	if v.null {
+		return v.kind.String() + "_or_null"
+	}
+	return v.kind.String()
+}
+
+// joinKinds joins the type parts of two values: the kind, region, null
+// and id. ok is false when the result cannot keep a number (it is
+// uninitialised, mixed or invalid). zeroA and zeroB say whether each side
+// is the scalar 0, which joins with a maybe-NULL pointer.
+func joinTypes(a, b value, zeroA, zeroB bool, merge func(x, y int32) int32) (value, bool) {
+	switch {
+	case a.kind == kUninit || b.kind == kUninit:
+		return uninit, false
+	case a.kind == kInvalid:
+		return a, false
+	case b.kind == kInvalid:
+		return b, false
+	}
+	if a.kind == b.kind && a.region == b.region {
+		r := a
+		r.null = a.null || b.null
+		if a.id != b.id {
+			r.id = 0
+		}
+		if a.origin != b.origin && b.origin > a.origin {
+			r.origin = b.origin
+		}
+		if a.kind == kScalar {
+			r.umin, r.umax = min(a.umin, b.umin), max(a.umax, b.umax)
+		}
+		r.tz = min(a.tz, b.tz)
+		return r, a.kind.hasOffset()
+	}
+	// Values of different maps: a value of either.
+	if a.kind == kMapValue && b.kind == kMapValue && merge != nil {
+		r := a
+		r.region = merge(a.region, b.region)
+		r.null = a.null || b.null
+		r.id = 0
+		r.tz = min(a.tz, b.tz)
+		return r, true
+	}
+	// NULL on one side, a pointer that may be NULL on the other.
+	nullable := func(p value) bool {
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr
+	}
+	if zeroA && nullable(b) {
+		r := b
+		r.null = true
+		if b.kind != kRingbuf {
+			r.id = 0
+		}
+		return r, b.kind.hasOffset()
+	}
+	if zeroB && nullable(a) {
+		r := a
+		r.null = true
+		if a.kind != kRingbuf {
+			r.id = 0
+		}
+		return r, a.kind.hasOffset()
+	}
+	return value{kind: kMixed}, false
+}
+
+// tzOf returns the number of trailing zero bits of a constant (64 for 0).
+func tzOf(v uint64) uint8 { return uint8(bits.TrailingZeros64(v)) }
+
+// align rounds an interval's bounds to multiples of 2^tz.
+func (v ival) align(tz uint8) ival {
+	if tz == 0 || tz >= 63 || v.empty() {
+		return v
+	}
+	m := uint64(1)<<tz - 1
+	if v.umin&m != 0 {
+		if v.umin > math.MaxUint64-m {
+			return ival{1, 0, 1, 0}
+		}
+		v.umin = (v.umin + m) &^ m
+	}
+	v.umax &^= m
+	sm := int64(m)
+	if v.smin != math.MinInt64 && v.smin&sm != 0 {
+		if v.smin > math.MaxInt64-sm {
+			return ival{1, 0, 1, 0}
+		}
+		v.smin = (v.smin + sm) &^ sm
+	}
+	if v.smax != math.MaxInt64 {
+		v.smax &^= sm
+	}
+	return v.norm()
+}

@@ -1,0 +1,171 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
+)
+
+// Options configure one verification.
+type Options struct {
+	// Name names the program in errors ("xdp_firewall"); may be empty.
+	Name string
+	// Type is the program type: its context descriptor, entry registers,
+	// return range, allowed helpers and packet access. Required.
+	Type *platform.ProgramTypeInfo
+	// ABI supplies helper prototypes and map type descriptions. Required.
+	ABI *platform.ABI
+	// Maps are the maps the program's lddw instructions name by index
+	// (isa.PseudoMapIdx and isa.PseudoMapIdxValue, the object package's
+	// convention; isa.PseudoMapFD and isa.PseudoMapValue are read the same
+	// way).
+	Maps []MapInfo
+	// Lines returns the source position of an instruction ("fw.c:41") for
+	// messages; nil, or an empty result, means none is known.
+	Lines func(pc int) string
+	// Verbose, if set, receives the abstract state before each instruction
+	// of the final pass.
+	Verbose io.Writer
+	// MaxIterations bounds how many times the analysis may process a basic
+	// block in all (calls and loops count every time). 0 means
+	// DefaultMaxIterations.
+	MaxIterations int
+	// Timeout bounds the analysis time; 0 means none.
+	Timeout time.Duration
+	// MaxLoopIterations is the bound a loop's trip count must be proven
+	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
+	MaxLoopIterations int64
+
+	test *testHooks // set only by this package's tests
+}
+
+// Limits.
+const (
+	// DefaultMaxIterations is Options.MaxIterations's default.
+	DefaultMaxIterations = 1 << 21
+	// DefaultMaxLoopIterations is Options.MaxLoopIterations's default,
+	// the number of iterations bpf_loop allows.
+	DefaultMaxLoopIterations = 1 << 23
+	// MaxStack is the stack all active frames may use together, in bytes,
+	// as in Linux (MAX_BPF_STACK).
+	MaxStack = 512
+	// MaxCallFrames is the deepest chain of BPF-to-BPF calls, counting
+	// the entry function (Linux's MAX_CALL_FRAMES).
+	MaxCallFrames = 8
+)
+
+// MapInfo describes one map as the verifier needs it.
+type MapInfo struct {
+	Name       string
+	Type       platform.MapType
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	// ReadOnlyProg: programs may not write the map's values (.rodata,
+	// BPF_F_RDONLY_PROG).
+	ReadOnlyProg bool
+	// Inner is the template of the maps a map-in-map holds.
+	Inner *MapInfo
+}
+
+// Result is what a successful verification found.
+type Result struct {
+	// ContextAccesses are the slot indices of every load and store through
+	// the unmodified context pointer, sorted: the input of
+	// platform.Rewrite.
+	ContextAccesses []int
+	// Instructions is the program's length in slots.
+	Instructions int
+	// Iterations is how many times a basic block was processed in all.
+	Iterations int
+	// States is how many abstract states were computed and kept (block
+	// entries and exits, over all analyses of every function).
+	States int
+	// MaxStack is the deepest combined stack of any call chain, in bytes.
+	MaxStack int
+	// Duration is the time the analysis took.
+	Duration time.Duration
+}
+
+// Errors.
+var (
+	// ErrRejected is wrapped by every *VerifierError: the program may be
+	// unsafe (or the verifier cannot prove it safe).
+	ErrRejected = errors.New("program rejected by the verifier")
+	// ErrLimit is wrapped when the analysis ran out of iterations or time.
+	ErrLimit = errors.New("verification limit reached")
+	// ErrOptions is returned for unusable options (no program type, no
+	// ABI).
+	ErrOptions = errors.New("invalid verifier options")
+)
+
+// Error is one finding: the instruction, its source line and what may go
+// wrong there.
+type Error struct {
+	PC      int
+	Source  string // "fw.c:41", or empty
+	Message string
+}
+
+func (e Error) String() string {
+	if e.PC < 0 {
+		return e.Message
+	}
+	if e.Source != "" {
+		return fmt.Sprintf("insn %d (%s): %s", e.PC, e.Source, e.Message)
+	}
+	return fmt.Sprintf("insn %d: %s", e.PC, e.Message)
+}
+
+// VerifierError is a rejected program with every finding, sorted by
+// instruction. Its Error method reports the first.
+type VerifierError struct {
+	Program string
+	Errors  []Error
+	// limit is set when the analysis stopped at a limit.
+	limit bool
+}
+
+func (e *VerifierError) Error() string {
+	prefix := "verifier: "
+	if e.Program != "" {
+		prefix += "program " + e.Program + ": "
+	}
+	if len(e.Errors) == 0 {
+		return prefix + "rejected"
+	}
+	msg := prefix + e.Errors[0].String()
+	if n := len(e.Errors) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is match ErrRejected, and ErrLimit for limits.
+func (e *VerifierError) Unwrap() []error {
+	if e.limit {
+		return []error{ErrRejected, ErrLimit}
+	}
+	return []error{ErrRejected}
+}
+
+// Verify proves a program safe for its program type, or says why it cannot.
+// The program must be whole (every function it calls linked in) with map
+// references in the object package's form. It returns a *VerifierError
+// (wrapping ErrRejected) when the program is rejected, an
+// *isa.ValidationError when it is malformed, and an error wrapping
+// ErrOptions for unusable options.
+func Verify(prog []isa.Instruction, opts Options) (*Result, error) {
+	if opts.Type == nil || opts.ABI == nil {
+		return nil, fmt.Errorf("%w: Type and ABI are required", ErrOptions)
+	}
+	if err := isa.Validate(prog); err != nil {
+		return nil, err
+	}
+	a := newAnalyzer(prog, &opts)
+	return a.verify()
+}
