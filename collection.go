@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"sort"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/bpfhost/bpfhost/object"
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/verifier"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
 	"github.com/bpfhost/bpfhost/vm/jit"
@@ -48,11 +50,15 @@ func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) 
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {
-	// Engine is "interp", "jit" or "" for the default (the interpreter). A
-	// program the JIT cannot compile (on a host it does not support, or an
-	// instruction it lacks) falls back to the interpreter; the reason is
-	// logged and Program.Fallback reports it.
+	// Engine is "interp", "jit" or "" for the default: the JIT where it is
+	// available (amd64), the interpreter elsewhere. A program the JIT cannot
+	// compile falls back to the interpreter; the reason is logged and
+	// Program.Fallback reports it.
 	Engine string
+	// Unverified loads programs without running the verifier. They then
+	// run only in the interpreter's checked mode, which validates every
+	// memory access; Engine must be "" or "interp".
+	Unverified bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
@@ -69,14 +75,15 @@ type Collection struct {
 	Programs map[string]*Program
 	Maps     map[string]*Map
 
-	slots   *slotPool
-	engine  vm.Engine
-	logger  *slog.Logger
-	regions []vm.Region // map memory programs may reach, for checked runs
-	helpers vm.Helpers
-	host    *host
-	printk  printkBuffer
-	closed  bool
+	slots      *slotPool
+	engine     vm.Engine
+	logger     *slog.Logger
+	unverified bool
+	regions    []vm.Region // map memory programs may reach, for checked runs
+	helpers    vm.Helpers
+	host       *host
+	printk     printkBuffer
+	closed     bool
 }
 
 // NewCollection creates the maps of spec, links and prepares its programs,
@@ -91,9 +98,17 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	}
 	var engine vm.Engine
 	switch opts.Engine {
-	case "", "interp":
+	case "":
+		engine = jit.New()
+		if opts.Unverified || jit.Available() != nil {
+			engine = interp.New()
+		}
+	case "interp":
 		engine = interp.New()
 	case "jit":
+		if opts.Unverified {
+			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
+		}
 		engine = jit.New()
 	default:
 		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
@@ -106,7 +121,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -208,6 +223,25 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	if !ok {
 		return nil, fmt.Errorf("program %q: section %q: unknown program type", ps.Name, ps.Section)
 	}
+	// Verify first: the verifier reads map references in their symbolic
+	// form (map index), before they become addresses.
+	mode := vm.Checked
+	var ctxAccess []int
+	if !c.unverified {
+		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
+		if err != nil {
+			return nil, err
+		}
+		mode, ctxAccess = vm.Trusted, res.ContextAccesses
+	} else if info.Context != nil && info.Context.Host != nil {
+		accesses, err := ctxflow.Find(ps.Instructions)
+		if err != nil {
+			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
+		}
+		for _, a := range accesses {
+			ctxAccess = append(ctxAccess, a.PC)
+		}
+	}
 	insns := append([]isa.Instruction(nil), ps.Instructions...)
 	for _, ref := range ps.References {
 		if err := patchReference(insns, ref, byIndex); err != nil {
@@ -215,20 +249,13 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		}
 	}
 	if info.Context != nil && info.Context.Host != nil {
-		accesses, err := ctxflow.Find(insns)
-		if err != nil {
-			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
-		}
-		pcs := make([]int, len(accesses))
-		for i, a := range accesses {
-			pcs[i] = a.PC
-		}
-		if insns, err = platform.Rewrite(insns, info.Context, pcs); err != nil {
+		var err error
+		if insns, err = platform.Rewrite(insns, info.Context, ctxAccess); err != nil {
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
 	vp := &vm.Program{Instructions: insns, Helpers: c.helpers}
-	copts := vm.CompileOptions{Mode: vm.Checked}
+	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
 	engineName, fallback := c.engine.Name(), ""
 	if err != nil && c.engine.Name() != "interp" && errors.Is(err, vm.ErrUnsupported) {
@@ -249,6 +276,41 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil
+}
+
+// VerifierError is a program the verifier rejected: each finding names the
+// instruction, its source line and the property that failed.
+type VerifierError = verifier.VerifierError
+
+// VerifierOptions returns the options that verify program ps of spec as a
+// program of the given type, as NewCollection does.
+func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo) verifier.Options {
+	infos := make([]verifier.MapInfo, len(spec.Maps))
+	for i, ms := range spec.Maps {
+		infos[i] = mapInfo(ms)
+	}
+	return verifier.Options{
+		Name: ps.Name, Type: info, ABI: linux.ABI(), Maps: infos,
+		Lines: func(pc int) string {
+			l := ps.Line(pc)
+			if !l.Known() {
+				return ""
+			}
+			return fmt.Sprintf("%s:%d", filepath.Base(l.File), l.Line)
+		},
+	}
+}
+
+func mapInfo(ms *MapSpec) verifier.MapInfo {
+	mi := verifier.MapInfo{
+		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
+	}
+	if ms.InnerMap != nil {
+		in := mapInfo(ms.InnerMap)
+		mi.Inner = &in
+	}
+	return mi
 }
 
 // patchReference turns an lddw that names a map or global data into the

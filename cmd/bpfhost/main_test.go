@@ -35,7 +35,7 @@ func TestRunFirewallJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("not one JSON object: %v\n%s", err, out)
 	}
-	if res.Program != "xdp_firewall" || res.Type != "xdp" || res.Engine != "interp" {
+	if res.Program != "xdp_firewall" || res.Type != "xdp" || (res.Engine != "interp" && res.Engine != "jit") {
 		t.Errorf("header: %+v", res)
 	}
 	if len(res.Runs) != 13 {

@@ -25,6 +25,7 @@ type runFlags struct {
 	program, data, pcap, mapInit, engine string
 	repeat                               uint32
 	consts                               []string
+	unverified                           bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -49,7 +50,8 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.data, "data", "", "file with one input buffer")
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
-	cmd.Flags().StringVar(&f.engine, "engine", "interp", "execution engine: interp or jit")
+	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
+	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
@@ -92,7 +94,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if err := setConstants(spec, f.consts); err != nil {
 		return err
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified})
 	if err != nil {
 		return err
 	}
