@@ -21,6 +21,10 @@ import (
 //	go test ./verifier -run TestSoundness -verifier.soundness=100000
 var soundnessN = flag.Int("verifier.soundness", 0, "programs per generator for TestSoundness (0: a short run)")
 
+// soundnessSeed shifts every generator's seed, so that long runs can be split
+// into chunks that try different programs.
+var soundnessSeed = flag.Uint64("verifier.seed", 0, "added to every generator's seed in TestSoundness")
+
 // fuzzMaps is the map the packet generator's programs look up: a 4-entry
 // array of 16-byte values.
 var fuzzMaps = []MapInfo{{Name: "arr", Type: linux.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4}}
@@ -177,7 +181,7 @@ func TestSoundness(t *testing.T) {
 	if short {
 		n = 300
 	}
-	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1, 2))}
+	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1+*soundnessSeed, 2))}
 	optsets := []progen.Options{
 		{MaxLen: 48},
 		{MaxLen: 64, Jumps: true},
@@ -186,7 +190,7 @@ func TestSoundness(t *testing.T) {
 	}
 	progenAccepted := 0
 	for i, o := range optsets {
-		g := progen.New(rand.New(rand.NewPCG(uint64(i), 7)), o)
+		g := progen.New(rand.New(rand.NewPCG(uint64(i)+*soundnessSeed, 7)), o)
 		for j := 0; j < n/4; j++ {
 			prog := g.Program()
 			before := h.accepted
@@ -199,7 +203,7 @@ func TestSoundness(t *testing.T) {
 			}
 		}
 	}
-	pg := &pktgen{rng: rand.New(rand.NewPCG(3, 4))}
+	pg := &pktgen{rng: rand.New(rand.NewPCG(3+*soundnessSeed, 4))}
 	pkt := 0
 	for j := 0; j < n*4; j++ {
 		prog := pg.program(4 + pg.rng.IntN(14))
@@ -225,18 +229,18 @@ func TestSoundness(t *testing.T) {
 // FuzzVerify feeds arbitrary bytecode to the verifier: it must not panic,
 // and what it accepts must run without faults.
 func FuzzVerify(f *testing.F) {
-	pg := &pktgen{rng: rand.New(rand.NewPCG(5, 6))}
+	pg := &pktgen{rng: rand.New(rand.NewPCG(5+*soundnessSeed, 6))}
 	for i := 0; i < 8; i++ {
 		f.Add(isa.Encode(pg.program(6)))
 	}
-	g := progen.New(rand.New(rand.NewPCG(7, 8)), progen.Options{Jumps: true, Loops: true})
+	g := progen.New(rand.New(rand.NewPCG(7+*soundnessSeed, 8)), progen.Options{Jumps: true, Loops: true})
 	f.Add(isa.Encode(g.Program()))
 	f.Fuzz(func(t *testing.T, code []byte) {
 		prog, err := isa.Decode(code)
 		if err != nil || len(prog) > 4096 {
 			return
 		}
-		h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(9, 10))}
+		h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(9+*soundnessSeed, 10))}
 		if v := h.try(prog, fuzzMaps); v != nil {
 			h.fail(v)
 		}
