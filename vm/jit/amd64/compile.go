@@ -21,8 +21,15 @@ type compiler struct {
 	start   []int32 // first slot of the block each slot belongs to
 
 	exits   []exitInfo
-	resumes []label  // resume label of each exit
-	stubs   []func() // out-of-line code, emitted after the body
+	resumes []label // resume label of each exit
+	stubs   []stub  // out-of-line code, emitted after the body
+	pc      int     // the slot being compiled, which owns the stubs it adds
+
+	// inline maps the slots of bpf_map_lookup_elem calls whose map is
+	// known at compile time to the map (Options.Maps).
+	inline  map[int]*InlineMap
+	lookups []elemLookup
+	keep    []*InlineMap // maps whose memory the code addresses
 
 	helpers     []vm.Helper
 	helperIndex map[int32]int32
@@ -42,7 +49,17 @@ type output struct {
 	calls   bool // the code uses callContext.frames
 	// funcs maps the slots of functions whose addresses the program takes
 	// (lddw with isa.PseudoFunc: callbacks) to their code offsets.
-	funcs map[int]int32
+	funcs   map[int]int32
+	lookups []elemLookup
+	keep    []*InlineMap
+	layout  *layout
+}
+
+// stub is out-of-line code: f emits it at l, for the slot pc.
+type stub struct {
+	pc int
+	l  label
+	f  func()
 }
 
 // compile generates code for a validated program.
@@ -53,7 +70,7 @@ type output struct {
 // budgetReg is tested only where the interpreter tests its budget: at taken
 // jumps, calls and returns. That keeps counts and failure points identical
 // to the interpreter's at one instruction per block boundary.
-func compile(p *vm.Program, mode vm.Mode) (*output, error) {
+func compile(p *vm.Program, mode vm.Mode, opts Options) (*output, error) {
 	prog := p.Instructions
 	c := &compiler{
 		prog:        prog,
@@ -65,6 +82,10 @@ func compile(p *vm.Program, mode vm.Mode) (*output, error) {
 		funcs:       map[int]bool{},
 	}
 	if err := c.scan(p); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.inline, err = c.resolveLookups(opts.Maps); err != nil {
 		return nil, err
 	}
 	for i := range c.pcLabel {
@@ -92,6 +113,7 @@ func compile(p *vm.Program, mode vm.Mode) (*output, error) {
 
 	// A return that stopped for the budget continues here: the frame it
 	// popped is still in place.
+	lay := &layout{entry: entry, exit: c.a.labels[c.commonExit], retResume: c.a.pos(), slots: make([]int32, len(prog)+1)}
 	c.a.bind(c.retResume)
 	c.a.load(true, tmp2, ctxReg, offDepth)
 	c.a.shiftRI(0, extShl, true, tmp2, frameShift)
@@ -99,11 +121,14 @@ func compile(p *vm.Program, mode vm.Mode) (*output, error) {
 	c.a.jmpMem(tmp2, offFrames)
 
 	for pc := 0; pc < len(prog); pc++ {
+		c.pc = pc
 		c.a.bind(c.pcLabel[pc])
+		lay.slots[pc] = c.a.pos()
 		ins := prog[pc]
 		next := pc + 1
 		if ins.IsLoadImm64() {
 			c.a.bind(c.pcLabel[pc+1]) // never a target; bound for completeness
+			lay.slots[pc+1] = c.a.pos()
 			v := isa.Imm64(ins, prog[pc+1])
 			if ins.Src == isa.PseudoFunc { // a function's address is its slot
 				v = uint64(pc + 1 + int(ins.Imm))
@@ -120,13 +145,20 @@ func compile(p *vm.Program, mode vm.Mode) (*output, error) {
 			pc++
 		}
 	}
+	lay.slots[len(prog)] = c.a.pos()
 	for i := 0; i < len(c.stubs); i++ { // stubs may add stubs
-		c.stubs[i]()
+		s := c.stubs[i]
+		c.pc = s.pc
+		lay.stubs = append(lay.stubs, stubMark{pc: int32(s.pc), off: c.a.pos()})
+		c.a.bind(s.l)
+		s.f()
 	}
+	lay.end = c.a.pos()
 	if !c.a.link() {
 		return nil, fmt.Errorf("jit: internal error: unbound label")
 	}
-	out := &output{code: c.a.buf, entry: entry, start: c.a.labels[c.pcLabel[0]], exits: c.exits, helpers: c.helpers, calls: c.calls}
+	out := &output{code: c.a.buf, entry: entry, start: c.a.labels[c.pcLabel[0]], exits: c.exits, helpers: c.helpers, calls: c.calls,
+		lookups: c.lookups, keep: c.keep, layout: lay}
 	for i := range out.exits {
 		out.exits[i].resume = c.a.labels[c.resumes[i]]
 	}
@@ -224,10 +256,7 @@ func (c *compiler) exitHere(x exitInfo) {
 
 // stub emits code out of line, after the body, at label l.
 func (c *compiler) stub(l label, f func()) {
-	c.stubs = append(c.stubs, func() {
-		c.a.bind(l)
-		f()
-	})
+	c.stubs = append(c.stubs, stub{pc: c.pc, l: l, f: f})
 }
 
 func (c *compiler) instruction(pc int, ins isa.Instruction) error {
@@ -240,6 +269,8 @@ func (c *compiler) instruction(pc int, ins isa.Instruction) error {
 			c.ret(pc)
 		case ins.IsLocalCall():
 			c.localCall(pc, ins)
+		case ins.Opcode == isa.OpCall && c.inline[pc] != nil:
+			c.lookupCall(pc, ins, c.inline[pc])
 		case ins.Opcode == isa.OpCall:
 			c.exitHere(exitInfo{kind: exitHelper, pc: int32(pc), partial: c.pending(pc), arg: c.helperIndex[ins.Imm]})
 		case ins.Opcode == isa.OpCallX:

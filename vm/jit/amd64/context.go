@@ -26,6 +26,10 @@ type context struct {
 	// limit[i] is the highest address at which an access of 1<<i bytes
 	// still lies below the stack top (checked mode).
 	limit [4]uint64
+	slot  uint64 // rc.Slot, for per-CPU arrays
+	// regTab and regEnd delimit the run's regions as checked code tests
+	// them inline (regions.go); both 0 until Run fills the table.
+	regTab, regEnd uint64
 }
 
 // callContext is the context of programs that make BPF-to-BPF calls: the
@@ -57,6 +61,9 @@ const (
 	offAddr   = int32(unsafe.Offsetof(context{}.addr))
 	offSpill  = int32(unsafe.Offsetof(context{}.spill))
 	offLimit  = int32(unsafe.Offsetof(context{}.limit))
+	offSlot   = int32(unsafe.Offsetof(context{}.slot))
+	offRegTab = int32(unsafe.Offsetof(context{}.regTab))
+	offRegEnd = int32(unsafe.Offsetof(context{}.regEnd))
 	offFrames = int32(unsafe.Offsetof(callContext{}.frames))
 	offFrameR = int32(unsafe.Offsetof(frame{}.r6)) // r6..r9 follow
 )
@@ -84,6 +91,7 @@ const (
 	exitCallDepth        // a local call would exceed vm.MaxCallDepth
 	exitPacket           // legacy LD_ABS/LD_IND packet load
 	exitCheck            // checked mode: an access outside the live stack frames
+	exitLookup           // bpf_map_lookup_elem on a map known at compile time
 )
 
 // exitInfo describes one place where the code leaves for Run.
@@ -97,8 +105,8 @@ type exitInfo struct {
 	// including pc, the budget has not been charged for yet.
 	partial int32
 	// arg is the helper index (exitHelper), the register holding the ID
-	// (exitCallx) or the index register of LD_IND (exitPacket; -1 for
-	// LD_ABS).
+	// (exitCallx), the index register of LD_IND (exitPacket; -1 for
+	// LD_ABS) or the lookup (exitLookup, executable.lookups).
 	arg    int32
 	imm    int32 // exitPacket: the constant offset
 	resume int32 // code offset to continue at

@@ -74,6 +74,33 @@
 // frame need no test. Checked runs clear frame 0 when they start and a
 // callee's frame when a call enters it (docs/decisions/0003-memory.md).
 //
+// # Map lookups
+//
+// An engine made with NewWithOptions and Options.Maps compiles
+// bpf_map_lookup_elem calls whose map argument is a constant without the
+// helper. A forward data-flow analysis over the program's blocks
+// (constants.go) finds the calls where r1 holds the same lddw immediate on
+// every path; Options.Maps, the runtime's registry, says which map that
+// address names. Arrays and per-CPU arrays are looked up inline: the code
+// reads the u32 index, bounds-checks it (and the run's slot, kept in the
+// context) and computes the value's address, or NULL, exactly as the map
+// does. Other element maps leave through a lookup exit that calls the
+// map's LookupPtr directly, without the helper's resolution of the map
+// pointer. Checked code takes these paths only for keys inside the live
+// stack frames and calls the helper for any other key, so that errors are
+// the helper's.
+//
+// Checked code also tests accesses outside the stack against a table of
+// the run's first regions (regions.go) before it leaves for Go, so that
+// map values, the context and the packet are reached without an exit.
+//
+// # Listing
+//
+// Compile records where each slot's code starts and which slot every piece
+// of out-of-line code belongs to; Listing returns the code by slot with a
+// disassembly from a decoder of the instructions the assembler emits
+// (disasm.go), for bpfhost disasm --jited.
+//
 // # Instructions
 //
 // Every instruction the interpreter runs is compiled: all ALU and ALU64

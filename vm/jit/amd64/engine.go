@@ -3,6 +3,7 @@ package amd64
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -11,10 +12,15 @@ import (
 )
 
 // Engine is the x86-64 JIT compiler. Its zero value is ready to use.
-type Engine struct{}
+type Engine struct {
+	opts Options
+}
 
 // New returns the JIT engine.
 func New() vm.Engine { return &Engine{} }
+
+// NewWithOptions returns the JIT engine configured by opts.
+func NewWithOptions(opts Options) vm.Engine { return &Engine{opts: opts} }
 
 // Name returns "jit".
 func (*Engine) Name() string { return "jit" }
@@ -23,14 +29,14 @@ func (*Engine) Name() string { return "jit" }
 // executable memory. On architectures other than amd64 it fails with an
 // error wrapping vm.ErrUnsupported, so that callers can fall back to the
 // interpreter.
-func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, error) {
+func (eng *Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, error) {
 	if !supported {
 		return nil, fmt.Errorf("%w: JIT not available on %s", vm.ErrUnsupported, runtime.GOARCH)
 	}
 	if err := isa.Validate(p.Instructions); err != nil {
 		return nil, err
 	}
-	out, err := compile(p, opts.Mode)
+	out, err := compile(p, opts.Mode, eng.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +56,10 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 		calls:       out.calls,
 		funcs:       out.funcs,
 		slots:       len(p.Instructions),
+		lookups:     out.lookups,
+		keep:        out.keep,
+		layout:      out.layout,
+		prog:        slices.Clone(p.Instructions),
 	}
 	// Executables that are dropped without Close still give their pages
 	// back; Close is the prompt way.
@@ -70,6 +80,10 @@ type executable struct {
 	calls       bool          // BPF-to-BPF calls: runs need a callContext
 	funcs       map[int]int32 // callback slots to code offsets
 	slots       int
+	lookups     []elemLookup // exitLookup's lookups
+	keep        []*InlineMap // maps whose memory the code addresses
+	layout      *layout      // where each slot's code is, for Listing
+	prog        []isa.Instruction
 	cleanup     runtime.Cleanup
 	closeOnce   sync.Once
 	closeErr    error

@@ -134,6 +134,8 @@ func (c *compiler) atomic(pc int, ins isa.Instruction) error {
 // r[base]+off lies in the live stack frames [r10-512, top) (and is aligned,
 // for atomics); anything else exits to Run, which checks the run's regions
 // like the interpreter's driver and resumes at the access or stops the run.
+// Before leaving, the code searches the table of the run's first regions
+// (regions.go).
 func (c *compiler) check(pc int, base isa.Register, off int32, size int, write, atomic bool) {
 	if !c.checked {
 		return
@@ -156,6 +158,9 @@ func (c *compiler) check(pc int, base isa.Register, off int32, size int, write, 
 	a.bind(access)
 	x := exitInfo{kind: exitCheck, pc: int32(pc), partial: c.pending(pc), size: uint8(size), write: write, atomic: atomic}
 	c.stub(slow, func() {
+		miss := a.newLabel()
+		c.regionCheck(size, write, atomic, access, miss)
+		a.bind(miss)
 		a.store(true, ctxReg, offAddr, tmp2)
 		c.exit(x, access)
 	})

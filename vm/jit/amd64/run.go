@@ -63,6 +63,7 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 	c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5] = args[0], args[1], args[2], args[3], args[4]
 	c.regs[10] = stack.FramePointer(base)
 	c.depth, c.base = uint64(base), uint64(base)
+	c.slot = uint64(int64(rc.Slot))
 	rc.Depth = base
 	// Instructions are charged against a chunk of the budget: the run has
 	// executed charged + (size - c.budget) of them.
@@ -73,12 +74,16 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 	var x *exitInfo
 	var n uint64
 	var err error
+	var state *runState // checked runs: the region table, made at the first exitCheck
 	for {
 		enter(entry, unsafe.Pointer(c))
 		x = &e.exits[c.exit]
 		n = charged + uint64(int64(size)-c.budget)
 		rc.Depth = int(c.depth)
 		switch x.kind {
+		case exitLookup:
+			l := &e.lookups[x.arg]
+			c.regs[0] = uint64(uintptr(l.elem.LookupPtr(vm.Bytes(c.regs[2], l.keySize), rc.Slot)))
 		case exitReturn:
 			rc.Executed = n + uint64(x.partial)
 			return c.regs[0], nil
@@ -109,6 +114,9 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 			if cb != nil { // callbacks ran instructions on our budget
 				charged += cb.used - (n + uint64(x.partial))
 			}
+			if c.regTab != 0 && !state.holds(rc.Regions) {
+				c.regTab, c.regEnd = 0, 0 // refill at the next exitCheck
+			}
 			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
 				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
 				return 0, nil
@@ -132,6 +140,12 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 				break
 			}
 			err = rc.Check(c.addr, int(x.size), x.write)
+			if c.regTab == 0 {
+				if state == nil {
+					state = stateOf(rc)
+				}
+				state.fillRegions(c, rc.Regions)
+			}
 		default:
 			err = fmt.Errorf("jit: internal error: exit kind %d", x.kind)
 		}

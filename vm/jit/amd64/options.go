@@ -1,0 +1,71 @@
+package amd64
+
+import "unsafe"
+
+// Options configure an engine made with NewWithOptions. The zero value is
+// the plain engine of New.
+type Options struct {
+	// Maps, if not nil, describes the map a constant names: the runtime
+	// patches every lddw of a map to the address of the map's handle
+	// before compiling, and Maps turns such an address back into the map
+	// (ok false for anything else). Where the map pointer argument of a
+	// bpf_map_lookup_elem call is the same constant on every path, the
+	// engine looks the map up without the helper (see InlineMap).
+	//
+	// Setting it declares that the program's helper
+	// platform/linux.FnMapLookupElem is bpf_map_lookup_elem as package
+	// helpers implements it, and that the maps it describes outlive the
+	// executables compiled with it (executables keep the InlineMap, which
+	// references the map's memory and the map).
+	Maps func(ptr uint64) (InlineMap, bool)
+}
+
+// InlineKind says how the engine may look up a map without the helper.
+type InlineKind uint8
+
+// Kinds of InlineMap.
+const (
+	// InlineNone: the engine calls the helper as usual.
+	InlineNone InlineKind = iota
+	// InlineArray is BPF_MAP_TYPE_ARRAY: the code computes the value's
+	// address itself, Values + index*Stride, or NULL for an index of at
+	// least MaxEntries.
+	InlineArray
+	// InlinePerCPUArray is BPF_MAP_TYPE_PERCPU_ARRAY: values of slot s
+	// start at Values + s*MaxEntries*Stride; NULL also for a slot of at
+	// least Slots.
+	InlinePerCPUArray
+	// InlineElem is any other map whose lookup is Elem.LookupPtr (hash
+	// maps and their per-CPU and LRU forms, the LPM trie): the code leaves
+	// for Go and calls Elem directly, skipping the helper's resolution of
+	// the map pointer.
+	InlineElem
+)
+
+// InlineMap describes a map for lookups without the helper. It mirrors the
+// map's own arithmetic (maps.ArrayMap): the runtime fills it from the map
+// (see Options.Maps).
+type InlineMap struct {
+	Kind InlineKind
+	// Values is the memory of all values (maps.ElemMap.ValueMemory):
+	// [slot][index] for per-CPU arrays. Holding it keeps it alive.
+	Values []byte
+	// KeySize is the key size in bytes (4 for arrays).
+	KeySize uint32
+	// Stride is the distance between consecutive values: the value size
+	// rounded up to 8 bytes.
+	Stride uint32
+	// MaxEntries is the number of values (of each slot).
+	MaxEntries uint32
+	// Slots is the number of slots of a per-CPU array.
+	Slots int
+	// Elem looks up a key; it is what the helper calls for InlineElem
+	// maps (a maps.ElemMap satisfies it).
+	Elem Lookuper
+}
+
+// Lookuper is the lookup of a map as bpf_map_lookup_elem uses it:
+// maps.ElemMap.LookupPtr.
+type Lookuper interface {
+	LookupPtr(key []byte, slot int) unsafe.Pointer
+}

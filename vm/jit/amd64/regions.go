@@ -1,0 +1,154 @@
+package amd64
+
+import (
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// Checked code tests an access outside the live stack frames against a
+// table of the run's first regions before it leaves for Go: map values,
+// the context and the packet are then reached without an exit. The table
+// is filled lazily, at the first access that leaves (most runs never need
+// it). Helpers may change rc.Regions (bpf_for_each_map_elem adds the
+// element's key and value while its callback runs), and nested runs of
+// callbacks refill the same table: after a helper call Run keeps the table
+// only if it still describes rc.Regions.
+// Regions the table cannot hold are left to Go, which tests all of them in
+// order; the inline test gives the same answer because it stops at the
+// first region that contains the access, as vm.RunContext.Check does, and
+// leaves for Go to report a write to a read-only one.
+
+// regionSlots is how many regions the table holds.
+const regionSlots = 8
+
+// regionEntry is one region as checked code tests it.
+type regionEntry struct {
+	start uint64
+	// limit[i] is the highest address at which an access of 1<<i bytes
+	// lies inside; start-1 if the region is smaller.
+	limit    [4]uint64
+	writable uint64 // 1 or 0
+}
+
+// Offsets the generated code uses.
+const (
+	regionSize     = int32(unsafe.Sizeof(regionEntry{}))
+	offRegionLimit = int32(unsafe.Offsetof(regionEntry{}.limit))
+	offRegionWrite = int32(unsafe.Offsetof(regionEntry{}.writable))
+)
+
+// runState is the engine's scratch state in vm.RunContext.EngineState,
+// reused by the runs of one context.
+type runState struct {
+	regions [regionSlots]regionEntry
+	// from are the regions the table was last filled from (those it
+	// skipped too), by any run of the context, to tell whether it
+	// describes a region list.
+	from []regionKey
+}
+
+// regionKey is what the table takes from a vm.Region.
+type regionKey struct {
+	start, size uintptr
+	writable    bool
+}
+
+// stateOf returns rc's runState, making one if rc holds none (or another
+// engine's).
+func stateOf(rc *vm.RunContext) *runState {
+	if s, ok := rc.EngineState.(*runState); ok {
+		return s
+	}
+	s := &runState{from: make([]regionKey, 0, regionSlots)}
+	rc.EngineState = s
+	return s
+}
+
+// fillRegions makes the table from the leading regions (at most
+// regionSlots of them) and points c at it. Empty regions contain nothing and get no entry; the table ends
+// before a region it cannot represent (at address 0, or wrapping around),
+// so that it is always a prefix of the regions' order.
+func (s *runState) fillRegions(c *context, regions []vm.Region) {
+	s.from = s.from[:0]
+	n := 0
+	for _, r := range regions[:min(len(regions), regionSlots)] {
+		s.from = append(s.from, regionKey{r.Start, r.Size, r.Writable})
+		if r.Size == 0 {
+			continue
+		}
+		end := r.Start + r.Size
+		if r.Start == 0 || end < r.Start {
+			break
+		}
+		e := &s.regions[n]
+		e.start = uint64(r.Start)
+		for i := range e.limit {
+			if size := uintptr(1) << i; r.Size >= size {
+				e.limit[i] = uint64(end - size)
+			} else {
+				e.limit[i] = uint64(r.Start) - 1
+			}
+		}
+		e.writable = 0
+		if r.Writable {
+			e.writable = 1
+		}
+		n++
+	}
+	c.regTab = uint64(uintptr(unsafe.Pointer(&s.regions[0])))
+	c.regEnd = c.regTab + uint64(n)*uint64(regionSize)
+}
+
+// holds reports whether the table describes regions: whether a run that
+// filled it before a helper call may still use it.
+func (s *runState) holds(regions []vm.Region) bool {
+	if len(regions) < len(s.from) {
+		return false
+	}
+	for i, k := range s.from {
+		if r := &regions[i]; r.Start != k.start || r.Size != k.size || r.Writable != k.writable {
+			return false
+		}
+	}
+	return true
+}
+
+// regionCheck emits, in the out-of-line path of a checked access whose
+// address is in tmp2, the search of the region table: it continues at
+// access if a region allows the access and at miss otherwise (no table
+// yet, no region, a misaligned atomic, a write to a read-only region).
+func (c *compiler) regionCheck(size int, write, atomic bool, access, miss label) {
+	a := &c.a
+	if atomic {
+		a.testRI(false, tmp2, int32(size-1))
+		a.jcc(ccNE, miss)
+	}
+	loop, next := a.newLabel(), a.newLabel()
+	a.load(true, tmp1, ctxReg, offRegTab)
+	a.bind(loop)
+	a.rm(0, true, false, []byte{0x3b}, tmp1, ctxReg, offRegEnd) // cmp tmp1, regEnd
+	a.jcc(ccAE, miss)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, 0) // cmp tmp2, start
+	a.jcc(ccB, next)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, offRegionLimit+8*int32(log2(size))) // cmp tmp2, limit
+	a.jcc(ccA, next)
+	if write {
+		a.aluMI(extCmp, tmp1, offRegionWrite, 0)
+		a.jcc(ccE, miss)
+	}
+	a.jmp(access)
+	a.bind(next)
+	a.aluRI(extAdd, true, tmp1, regionSize)
+	a.jmp(loop)
+}
+
+// log2 of an access size (1, 2, 4 or 8).
+func log2(size int) int {
+	n := 0
+	for size > 1 {
+		size >>= 1
+		n++
+	}
+	return n
+}

@@ -1,0 +1,168 @@
+package amd64_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/interp"
+	"github.com/bpfhost/bpfhost/vm/jit/amd64"
+)
+
+// regionLayout is a list of regions in one heap buffer: empty, read-only,
+// overlapping (a read-only region inside a later writable one), tiny, and
+// more than the inline table holds.
+func regionLayout(mem []byte, zeroStart bool) []vm.Region {
+	at := func(name string, from, to int, w bool) vm.Region { return vm.RegionOf(name, mem[from:to], w) }
+	rs := []vm.Region{
+		{Name: "empty"},
+		at("ro", 0, 32, false),
+		at("rw", 32, 64, true),
+		at("ro-inside", 72, 80, false),
+		at("rw-big", 64, 128, true),
+		at("tiny", 130, 132, true),
+		at("ro-tiny", 134, 135, false),
+	}
+	if zeroStart { // unrepresentable: the table must end before it
+		rs = append(rs[:2], append([]vm.Region{{Start: 0, Size: 1, Name: "zero"}}, rs[2:]...)...)
+	}
+	for k := range 6 {
+		rs = append(rs, at(fmt.Sprintf("far%d", k), 160+32*k, 192+32*k, k%2 == 0))
+	}
+	return rs
+}
+
+// accesses are the memory operations the region tests try at each
+// address in r1.
+var accesses = []string{
+	"ldxb %r0, [%r1]", "ldxh %r0, [%r1]", "ldxw %r0, [%r1]", "ldxdw %r0, [%r1]",
+	"stb [%r1], 1", "sth [%r1], 1", "stw [%r1], 1", "stdw [%r1], 1",
+	"stxdw [%r1], %r1",
+	"mov %r2, 1\nlock add32 [%r1], %r2", "mov %r2, 1\nlock fetch add [%r1], %r2",
+}
+
+// TestCheckedRegions compares checked accesses outside the stack with the
+// interpreter at addresses around the edges of every region: the inline
+// region table must allow and refuse exactly what vm.RunContext.Check
+// does, and leave the same errors to it.
+func TestCheckedRegions(t *testing.T) {
+	mem := heapBytes(400) // 392 and up are in no region
+	for _, zeroStart := range []bool{false, true} {
+		regions := regionLayout(mem, zeroStart)
+		addrs := []uint64{uint64(regions[1].Start) + 392} // in no region
+		for _, r := range regions[1:] {
+			if r.Start == 0 {
+				continue
+			}
+			for _, d := range []int64{-1, 0, 1, 2, 3, 4} {
+				addrs = append(addrs, uint64(int64(r.Start)+d), uint64(int64(r.End())+d-8), uint64(int64(r.End())+d-4))
+			}
+		}
+		for _, src := range accesses {
+			// A valid access to the last region fills the table, then the
+			// access under test uses it, twice.
+			src = fmt.Sprintf("ldxb %%r3, [%%r2]\n%s\n%s\nmov %%r0, 9\nexit", src, src)
+			prog, err := isa.Assemble(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &vm.Program{Instructions: prog}
+			ref, _ := interp.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+			exe, err := amd64.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := &vm.RunContext{Regions: regions, Value: mem}
+			for _, addr := range addrs {
+				var out [2]outcome
+				for i, e := range []vm.Executable{ref, exe} {
+					clear(mem)
+					rc.Args[0], rc.Args[1] = addr, uint64(regions[len(regions)-1].Start)
+					r0, err := e.Run(rc)
+					out[i] = outcome{r0: r0, executed: rc.Executed}
+					if err != nil {
+						out[i].err = err.Error()
+					}
+				}
+				if out[0] != out[1] {
+					t.Errorf("%q at %#x (zero-start region %v): interp %v, jit %v", src, addr, zeroStart, out[0], out[1])
+				}
+			}
+			exe.Close()
+		}
+	}
+}
+
+// TestCheckedRegionsChange checks that the table follows rc.Regions when
+// helpers change it: a helper that drops a region, one that adds one, and
+// one that runs a callback with other regions (which refills the table)
+// and restores them.
+func TestCheckedRegionsChange(t *testing.T) {
+	mem := heapBytes(128)
+	a, b := vm.RegionOf("a", mem[:64], true), vm.RegionOf("b", mem[64:], true)
+	h := vm.Helpers{
+		1: func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+			rc.Regions = rc.Regions[:0]
+			return 0, nil
+		},
+		2: func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+			rc.Regions = append(rc.Regions[:len(rc.Regions):len(rc.Regions)], b)
+			return 0, nil
+		},
+		3: func(rc *vm.RunContext, fn, _, _, _, _ uint64) (uint64, error) {
+			saved := rc.Regions
+			rc.Regions = []vm.Region{b}
+			defer func() { rc.Regions = saved }()
+			return rc.CallFunc(fn, 0, 0, 0, 0, 0)
+		},
+		4: func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+			rc.Regions[0] = b // in place: the table must notice too
+			return 0, nil
+		},
+	}
+	tests := []struct{ name, src string }{
+		{"dropped", "ldxb %r0, [%r6]\ncall 1\nldxb %r0, [%r6]\nexit"},
+		{"added", "ldxb %r0, [%r6]\ncall 2\nldxb %r0, [%r7]\nexit"},
+		{"replaced in place", "ldxb %r0, [%r6]\ncall 4\nldxb %r0, [%r6]\nexit"},
+		{"callback with other regions", `
+			ldxb %r0, [%r6]
+			lddw %r1, 0   #fn cb
+			call 3
+			ldxb %r0, [%r7]
+			exit
+		cb:
+			ldxb %r0, [%r7]
+			exit`},
+	}
+	for _, tt := range tests {
+		prog := assembleFunc(t, tt.src)
+		// r6 and r7 point into a and b.
+		prog = append([]isa.Instruction{
+			{Opcode: isa.Opcode(isa.ClassALU64) | isa.Opcode(isa.ALUMov) | isa.Opcode(isa.SourceX), Dst: isa.R6, Src: isa.R1},
+			{Opcode: isa.Opcode(isa.ClassALU64) | isa.Opcode(isa.ALUMov) | isa.Opcode(isa.SourceX), Dst: isa.R7, Src: isa.R2},
+		}, prog...)
+		p := &vm.Program{Instructions: prog, Helpers: h}
+		var out [2]outcome
+		for i, e := range []vm.Engine{interp.New(), amd64.New()} {
+			exe, err := e.Compile(p, vm.CompileOptions{Mode: vm.Checked})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := &vm.RunContext{Regions: []vm.Region{a}, Value: mem}
+			rc.Args[0], rc.Args[1] = uint64(a.Start), uint64(b.Start)
+			r0, err := exe.Run(rc)
+			out[i] = outcome{r0: r0, executed: rc.Executed}
+			if err != nil {
+				out[i].err = err.Error()
+			}
+			exe.Close()
+		}
+		if out[0] != out[1] {
+			t.Errorf("%s: interp %v, jit %v", tt.name, out[0], out[1])
+		}
+		if tt.name != "added" && out[1].err == "" {
+			t.Errorf("%s: the last access succeeded", tt.name)
+		}
+	}
+}
