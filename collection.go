@@ -99,7 +99,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	var engine vm.Engine
 	switch opts.Engine {
 	case "":
-		engine = jit.New()
+		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
 		if opts.Unverified || jit.Available() != nil {
 			engine = interp.New()
 		}
@@ -109,7 +109,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		if opts.Unverified {
 			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
 		}
-		engine = jit.New()
+		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
 	default:
 		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
 	}

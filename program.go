@@ -13,6 +13,7 @@ import (
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 // Program is a loaded program of a Collection.
@@ -56,6 +57,15 @@ func (p *Program) Engine() string { return p.engine }
 // Fallback returns why the program runs in the interpreter although the JIT
 // was requested, or "".
 func (p *Program) Fallback() string { return p.fallback }
+
+// JITListing returns the machine code of a program the JIT compiled, by
+// eBPF instruction; it fails for programs another engine runs.
+func (p *Program) JITListing() ([]jit.Block, error) {
+	if p.exe == nil {
+		return nil, ErrClosed
+	}
+	return jit.Listing(p.exe)
+}
 
 // Close releases the program.
 func (p *Program) Close() error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 // A map pointer in a program register (from an lddw of a map, or returned by
@@ -120,4 +121,27 @@ func (h *host) Printk(line string) {
 	if h.printk != nil {
 		h.printk(line)
 	}
+}
+
+// inlineMap tells the JIT which map a constant map pointer names, so that it
+// can look array values up in machine code and call other maps directly
+// instead of through the helper (vm/jit Options.Maps).
+func inlineMap(ptr uint64) (jit.InlineMap, bool) {
+	h, ok := lookupHandle(ptr)
+	if !ok {
+		return jit.InlineMap{}, false
+	}
+	m := h.m
+	switch mm := m.m.(type) {
+	case *maps.ArrayMap:
+		kind := jit.InlineArray
+		if m.spec.Type == maps.PerCPUArray {
+			kind = jit.InlinePerCPUArray
+		}
+		return jit.InlineMap{Kind: kind, Values: mm.ValueMemory(), KeySize: m.spec.KeySize,
+			Stride: (m.spec.ValueSize + 7) &^ 7, MaxEntries: m.spec.MaxEntries, Slots: mm.Slots(), Elem: mm}, true
+	case maps.ElemMap:
+		return jit.InlineMap{Kind: jit.InlineElem, Values: mm.ValueMemory(), KeySize: m.spec.KeySize, Elem: mm}, true
+	}
+	return jit.InlineMap{}, false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -163,5 +164,22 @@ func TestConst(t *testing.T) {
 	}
 	if _, code := cli(t, "run", examples+"config.o", "--const", "seen=1"); code == 0 {
 		t.Error("--const on a .bss variable accepted")
+	}
+}
+
+// TestDisasmJited checks that --jited prints machine code under each eBPF
+// instruction (where the JIT exists).
+func TestDisasmJited(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the JIT exists on amd64 only")
+	}
+	out, code := cli(t, "disasm", examples+"firewall.o", "--program", "xdp_firewall", "--jited")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, want := range []string{"xdp_firewall (section xdp, jited):", "<entry>:", "     0:\t", "mov ", "ret"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--jited output lacks %q", want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -73,16 +74,23 @@ func newObjectCommand() *cobra.Command {
 
 func newDisasmCommand() *cobra.Command {
 	var program string
+	var jited bool
 	cmd := &cobra.Command{
 		Use:   "disasm OBJECT",
 		Short: "Disassemble an object's programs in LLVM syntax, with source lines",
-		Args:  cobra.ExactArgs(1),
+		Long: `Disassemble an object's programs in LLVM syntax, with source lines.
+With --jited, load the object (verifying it) and print the x86-64 code the JIT
+generated for each eBPF instruction, beside it.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
 			out := cmd.OutOrStdout()
+			if jited {
+				return disasmJited(out, spec, program)
+			}
 			found := false
 			for _, p := range spec.Programs {
 				if program != "" && p.Name != program {
@@ -117,7 +125,52 @@ func newDisasmCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
+	cmd.Flags().BoolVar(&jited, "jited", false, "print the JIT's x86-64 code beside each eBPF instruction")
 	return cmd
+}
+
+// disasmJited loads the object with the JIT and prints, for each eBPF
+// instruction as it runs (map references resolved, context accesses in the
+// host layout), the machine code generated for it.
+func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "jit"})
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+	found := false
+	for _, ps := range spec.Programs {
+		if program != "" && ps.Name != program {
+			continue
+		}
+		found = true
+		p := coll.Programs[ps.Name]
+		blocks, err := p.JITListing()
+		if err != nil {
+			return fmt.Errorf("program %q: %w", ps.Name, err)
+		}
+		insns := p.Instructions()
+		fmt.Fprintf(out, "%s (section %s, jited):\n", ps.Name, ps.Section)
+		for _, b := range blocks {
+			switch {
+			case b.PC < 0:
+				fmt.Fprintf(out, "\n<%s>:\n", b.Name)
+			case b.OutOfLine:
+				fmt.Fprintf(out, "\n<out of line, instruction %d>:\n", b.PC)
+			default:
+				text, _ := isa.FormatLLVM(insns, b.PC)
+				fmt.Fprintf(out, "%6d:\t%s\n", b.PC, text)
+			}
+			for _, line := range b.Insns {
+				fmt.Fprintf(out, "\t\t%s\n", line)
+			}
+		}
+		fmt.Fprintln(out)
+	}
+	if !found {
+		return fmt.Errorf("no program %q", program)
+	}
+	return nil
 }
 
 func trimSpace(s string) string {
