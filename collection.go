@@ -273,6 +273,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
 	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback}
+	for _, in := range insns {
+		if in.Opcode == isa.OpCallX || (in.Opcode == isa.OpCall && in.Src == isa.CallHelper && platform.HelperID(in.Imm) == linux.FnTailCall) {
+			p.tailCalls = true
+		}
+	}
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil

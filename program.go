@@ -25,6 +25,7 @@ type Program struct {
 	exe           vm.Executable
 	coll          *Collection
 	id            uint32
+	tailCalls     bool   // it calls bpf_tail_call
 	engine        string // the engine that compiled it
 	fallback      string // why the requested engine was not used, if it was not
 }
@@ -57,6 +58,8 @@ func (p *Program) Engine() string { return p.engine }
 // Fallback returns why the program runs in the interpreter although the JIT
 // was requested, or "".
 func (p *Program) Fallback() string { return p.fallback }
+
+func runOnce(exe vm.Executable, rc *vm.RunContext) (uint64, error) { return exe.Run(rc) }
 
 // JITListing returns the machine code of a program the JIT compiled, by
 // eBPF instruction; it fails for programs another engine runs.
@@ -162,10 +165,14 @@ func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ld
 	var r0 uint64
 	var err error
 	start := time.Now()
+	runFn := vm.Run
+	if !p.tailCalls {
+		runFn = runOnce // no tail-call loop to drive
+	}
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
-		if r0, err = vm.Run(p.exe, rc); err != nil {
+		if r0, err = runFn(p.exe, rc); err != nil {
 			break
 		}
 	}
