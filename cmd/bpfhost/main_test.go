@@ -183,3 +183,57 @@ func TestDisasmJited(t *testing.T) {
 		}
 	}
 }
+
+// TestVerify checks bpfhost verify: verdicts, findings with source lines,
+// the JSON shape and the exit status (0 accepted, 1 rejected, 2 unreadable).
+func TestVerify(t *testing.T) {
+	out, code := cli(t, "verify", examples+"firewall.o")
+	if code != 0 || !strings.Contains(out, "accepted") {
+		t.Errorf("firewall: exit %d\n%s", code, out)
+	}
+	out, code = cli(t, "verify", "../../verifier/testdata/unsafe.o", "--json")
+	if code != 1 {
+		t.Fatalf("unsafe.o: exit %d, want 1\n%s", code, out)
+	}
+	var res struct {
+		Programs []struct {
+			Name, Section, Type, Verdict string
+			Errors                       []struct {
+				Insn    int    `json:"insn"`
+				Source  string `json:"source"`
+				Message string `json:"message"`
+			}
+			Instructions int   `json:"instructions"`
+			DurationNS   int64 `json:"duration_ns"`
+		}
+	}
+	// The error line follows the JSON document on the same stream here.
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range res.Programs {
+		if p.Verdict != "rejected" || len(p.Errors) == 0 || p.Instructions == 0 {
+			t.Errorf("%s: %+v", p.Name, p)
+		}
+		if p.Name == "off_by_one" {
+			found = true
+			e := p.Errors[0]
+			if e.Insn != 5 || e.Source != "unsafe.c:31" || !strings.Contains(e.Message, "only 14 bytes proven") {
+				t.Errorf("off_by_one: %+v", e)
+			}
+		}
+	}
+	if !found {
+		t.Error("off_by_one not reported")
+	}
+	if _, code := cli(t, "verify", "nonexistent.o"); code != 2 {
+		t.Errorf("unreadable object: exit %d, want 2", code)
+	}
+	if out, code := cli(t, "verify", examples+"firewall.o", "--type", "socket_filter"); code != 1 {
+		t.Errorf("an XDP program verified as a socket filter: exit %d\n%s", code, out)
+	}
+	if out, _ := cli(t, "verify", "../../verifier/testdata/unsafe.o", "--program", "off_by_one", "--verbose"); strings.Count(out, "\n") < 8 {
+		t.Errorf("--verbose printed no states:\n%s", out)
+	}
+}

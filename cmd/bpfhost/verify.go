@@ -16,13 +16,20 @@ import (
 )
 
 type verifyProgram struct {
-	Name         string           `json:"name"`
-	Section      string           `json:"section"`
-	Type         string           `json:"type"`
-	Verdict      string           `json:"verdict"`
-	Errors       []verifier.Error `json:"errors"`
-	Instructions int              `json:"instructions"`
-	DurationNS   int64            `json:"duration_ns"`
+	Name         string        `json:"name"`
+	Section      string        `json:"section"`
+	Type         string        `json:"type"`
+	Verdict      string        `json:"verdict"`
+	Errors       []verifyError `json:"errors"`
+	Instructions int           `json:"instructions"`
+	DurationNS   int64         `json:"duration_ns"`
+}
+
+// verifyError is one finding as the JSON output spells it.
+type verifyError struct {
+	Insn    int    `json:"insn"`
+	Source  string `json:"source"`
+	Message string `json:"message"`
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -79,13 +86,16 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		start := time.Now()
 		_, verr := verifier.Verify(p.Instructions, opts)
 		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, Verdict: "accepted",
-			Errors: []verifier.Error{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
+			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
 			var ve *verifier.VerifierError
 			if !errors.As(verr, &ve) {
 				return &exitError{code: 2, err: fmt.Errorf("program %q: %w", p.Name, verr)}
 			}
-			res.Verdict, res.Errors = "rejected", ve.Errors
+			res.Verdict = "rejected"
+			for _, e := range ve.Errors {
+				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: e.Message})
+			}
 			rejected++
 		}
 		results = append(results, res)
@@ -101,7 +111,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		for _, r := range results {
 			fmt.Fprintf(out, "%-24s %-10s %-9s %5d insns  %v\n", r.Name, r.Type, r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
-				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.PC, e.Source, e.Message)
+				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
 		}
 	}
