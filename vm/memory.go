@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unsafe"
 )
@@ -143,6 +144,14 @@ func (s *Stack) Region(depth int) Region {
 	return Region{Start: uintptr(s.Top()) - size, Size: size, Writable: true, Name: "stack"}
 }
 
+// ClearFrame zeroes the frame at a call depth. Checked runs clear each frame
+// when it is entered, so that unverified programs that read stack they never
+// wrote behave the same on every run and in every engine.
+func (s *Stack) ClearFrame(depth int) {
+	top := len(s.mem) - depth*StackSize
+	clear(s.mem[top-StackSize : top])
+}
+
 // Bytes returns the stack memory as a slice, for tests and debuggers.
 func (s *Stack) Bytes() []byte { return s.mem[:] }
 
@@ -234,3 +243,20 @@ func Bytes(addr uint64, n int) []byte {
 
 // Address returns the address of a pointer as a register value.
 func Address(p unsafe.Pointer) uint64 { return uint64(uintptr(p)) }
+
+// LoadPacket performs a legacy packet load (LD_ABS, LD_IND): the big-endian
+// value of n bytes (1, 2 or 4) at off in pkt. ok is false when the load is
+// out of bounds, which ends the program with r0 = 0, as in Linux.
+func LoadPacket(pkt []byte, off int64, n int) (v uint64, ok bool) {
+	if off < 0 || off > int64(len(pkt)-n) {
+		return 0, false
+	}
+	p := pkt[off:]
+	switch n {
+	case 1:
+		return uint64(p[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(p)), true
+	}
+	return uint64(binary.BigEndian.Uint32(p)), true
+}

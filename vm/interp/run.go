@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"sync/atomic"
@@ -25,7 +24,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	stack := rc.Stack()
 	rc.Mode, rc.Depth = e.mode, 0
 	if e.mode == vm.Checked {
-		clearFrame(stack, 0) // deeper frames are cleared when calls enter them
+		stack.ClearFrame(0) // deeper frames are cleared when calls enter them
 	}
 	budget := rc.Budget
 	if budget == 0 {
@@ -67,7 +66,7 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 	}
 	stack := rc.Stack()
 	if e.mode == vm.Checked {
-		clearFrame(stack, depth)
+		stack.ClearFrame(depth)
 	}
 	m := &machine{pc: int(fn), start: int(fn)}
 	m.r[1], m.r[2], m.r[3], m.r[4], m.r[5] = args[0], args[1], args[2], args[3], args[4]
@@ -236,7 +235,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			if in.op&0xe0 == ind {
 				off += int64(int32(uint32(r[in.src&15])))
 			}
-			v, ok := loadPacket(rc.Packet, off, in.op&0x18)
+			v, ok := vm.LoadPacket(rc.Packet, off, packetLoadSize(in.op))
 			if !ok { // Linux ends the program with r0 = 0
 				rc.Executed = m.n + uint64(m.pc-m.start)
 				return 0, nil
@@ -278,7 +277,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			rc.Depth = depth
 			r[10] = stack.FramePointer(depth)
 			if checked {
-				clearFrame(stack, depth)
+				stack.ClearFrame(depth)
 			}
 			m.lo = m.hi - uint64(depth+1)*vm.StackSize
 			if !m.transfer(int(in.off), budget) {
@@ -428,32 +427,13 @@ func atomic32(r *[16]uint64, in *insn, p *uint32) error {
 	return nil
 }
 
-// loadPacket reads a big-endian value of the given size code at off for the
-// legacy packet loads; ok is false when it is out of bounds.
-func loadPacket(pkt []byte, off int64, size uint8) (uint64, bool) {
-	n := int64(4)
-	switch size {
+// packetLoadSize is the width of a legacy packet load's opcode.
+func packetLoadSize(op uint8) int {
+	switch op & 0x18 {
 	case h:
-		n = 2
+		return 2
 	case b:
-		n = 1
+		return 1
 	}
-	if off < 0 || off > int64(len(pkt))-n {
-		return 0, false
-	}
-	p := pkt[off:]
-	switch n {
-	case 1:
-		return uint64(p[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(p)), true
-	}
-	return uint64(binary.BigEndian.Uint32(p)), true
-}
-
-// clearFrame zeroes the stack frame at a call depth, so that unverified
-// programs that read stack they never wrote behave the same on every run.
-func clearFrame(s *vm.Stack, depth int) {
-	top := len(s.Bytes()) - depth*vm.StackSize
-	clear(s.Bytes()[top-vm.StackSize : top])
+	return 4
 }

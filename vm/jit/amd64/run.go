@@ -1,7 +1,6 @@
 package amd64
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -27,7 +26,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	stack := rc.Stack()
 	rc.Mode, rc.Depth = e.mode, 0
 	if e.mode == vm.Checked {
-		clearFrame(stack, 0) // deeper frames are cleared when calls enter them
+		stack.ClearFrame(0) // deeper frames are cleared when calls enter them
 	}
 	budget := rc.Budget
 	if budget == 0 {
@@ -128,7 +127,7 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 			if x.arg >= 0 {
 				off += int64(int32(uint32(c.regs[x.arg])))
 			}
-			v, ok := loadPacket(rc.Packet, off, int64(x.size))
+			v, ok := vm.LoadPacket(rc.Packet, off, int(x.size))
 			if !ok { // Linux ends the program with r0 = 0
 				rc.Executed = n + uint64(x.partial)
 				return 0, nil
@@ -184,7 +183,7 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		return 0, vm.ErrBudgetExceeded
 	}
 	if e.mode == vm.Checked {
-		clearFrame(rc.Stack(), depth)
+		rc.Stack().ClearFrame(depth)
 	}
 	saved := rc.Depth
 	var c callContext
@@ -192,26 +191,4 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	rc.Depth = saved
 	cb.used += rc.Executed
 	return r0, err
-}
-
-// clearFrame zeroes the stack frame at a call depth.
-func clearFrame(s *vm.Stack, depth int) {
-	top := len(s.Bytes()) - depth*vm.StackSize
-	clear(s.Bytes()[top-vm.StackSize : top])
-}
-
-// loadPacket reads a big-endian value of n bytes at off for the legacy
-// packet loads; ok is false when it is out of bounds.
-func loadPacket(pkt []byte, off, n int64) (uint64, bool) {
-	if off < 0 || off > int64(len(pkt))-n {
-		return 0, false
-	}
-	p := pkt[off:]
-	switch n {
-	case 1:
-		return uint64(p[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(p)), true
-	}
-	return uint64(binary.BigEndian.Uint32(p)), true
 }
