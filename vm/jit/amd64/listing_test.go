@@ -12,6 +12,7 @@ import (
 
 	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/internal/conformance"
+	"github.com/bpfhost/bpfhost/internal/enginetest"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
@@ -45,7 +46,7 @@ f:
 `
 
 // listingPrograms are the programs whose listings the tests check.
-var listingPrograms = map[string]string{"arith": arithLoop, "memory": memLoop, "calls": callLoop, "families": listingProgram}
+var listingPrograms = map[string]string{"arith": enginetest.ArithLoop, "memory": enginetest.MemLoop, "calls": callLoop, "families": listingProgram}
 
 // listing compiles src and returns its listing and program.
 func listing(t *testing.T, src string, mode vm.Mode) ([]amd64.Block, []isa.Instruction) {

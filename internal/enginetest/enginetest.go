@@ -1,0 +1,139 @@
+// Package enginetest holds what every execution engine is tested and measured
+// with, so that the interpreter and the JIT run the same checks (as wazero's
+// engines share their spec tests): the conformance suite in both memory modes
+// and the benchmark programs.
+package enginetest
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/bpfhost/bpfhost/internal/conformance"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// ArithLoop is a 1,000-iteration compute loop: xorshift, multiply-add and a
+// data-dependent branch.
+const ArithLoop = `
+	mov %r0, 0
+	lddw %r1, 0x9e3779b97f4a7c15
+	mov %r2, 1000
+loop:
+	mov %r3, %r1
+	lsh %r3, 13
+	xor %r1, %r3
+	mov %r3, %r1
+	rsh %r3, 7
+	xor %r1, %r3
+	mov %r3, %r1
+	lsh %r3, 17
+	xor %r1, %r3
+	mul %r0, 31
+	add %r0, %r1
+	jset %r1, 1, odd
+	add %r0, 7
+odd:
+	sub %r2, 1
+	jne %r2, 0, loop
+	exit
+`
+
+// MemLoop walks a 256-byte stack buffer 1,000 times: load, add, store.
+const MemLoop = `
+	mov %r0, 0
+	mov %r2, 1000
+	mov %r4, %r10
+	add %r4, -256
+	stdw [%r4], 0
+loop:
+	mov %r3, %r2
+	and %r3, 31
+	lsh %r3, 3
+	mov %r5, %r4
+	add %r5, %r3
+	ldxdw %r1, [%r5]
+	add %r1, %r2
+	stxdw [%r5], %r1
+	ldxw %r3, [%r4+4]
+	add %r0, %r3
+	stxw [%r4+4], %r0
+	sub %r2, 1
+	jne %r2, 0, loop
+	exit
+`
+
+// Conformance runs every test file of the suite, assembled with our
+// assembler, and every fixture's bytecode, in both memory modes, on engine.
+// It skips where ../shared/conformance is absent.
+func Conformance(t *testing.T, engine vm.Engine) {
+	dir, err := conformance.Dir()
+	if err != nil {
+		t.Skipf("conformance suite absent: %v", err)
+	}
+	cases, err := conformance.LoadCases(filepath.Join(dir, "tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures, err := conformance.LoadFixtures(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 313 || len(fixtures) != 313 {
+		t.Errorf("found %d tests and %d fixtures, want 313 each", len(cases), len(fixtures))
+	}
+	identity := func(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }
+	run := func(name string, prog []isa.Instruction, mem []byte, want uint64, mode vm.Mode) bool {
+		t.Helper()
+		exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: mode})
+		if err != nil {
+			t.Errorf("%s (%v): %v", name, mode, err)
+			return false
+		}
+		defer exe.Close()
+		rc := &vm.RunContext{}
+		if len(mem) > 0 {
+			buf := append([]byte(nil), mem...) // the region keeps it on the heap
+			rc.Regions = []vm.Region{vm.RegionOf("memory", buf, true)}
+			rc.Args[0], rc.Args[1] = uint64(rc.Regions[0].Start), uint64(len(buf))
+		}
+		got, err := exe.Run(rc)
+		switch {
+		case err != nil:
+			t.Errorf("%s (%v): %v", name, mode, err)
+		case got != want:
+			t.Errorf("%s (%v): r0 = %#x, want %#x", name, mode, got, want)
+		default:
+			return true
+		}
+		return false
+	}
+	for _, mode := range []vm.Mode{vm.Trusted, vm.Checked} {
+		passed := 0
+		for _, c := range cases {
+			prog, err := isa.Assemble(c.Asm)
+			if err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			if run(c.Name, prog, c.Mem, c.Result, mode) {
+				passed++
+			}
+		}
+		for _, f := range fixtures {
+			code, err := f.Program()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem, _ := f.Mem()
+			want, _ := f.Result()
+			prog, err := isa.Decode(code)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Name, err)
+			}
+			if run(f.Name+" (fixture)", prog, mem, want, mode) {
+				passed++
+			}
+		}
+		t.Logf("%s, %v mode: %d of %d tests and fixtures passed", engine.Name(), mode, passed, len(cases)+len(fixtures))
+	}
+}
