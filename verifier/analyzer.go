@@ -16,13 +16,15 @@ import (
 // blocks are processed in weak topological order, loops are iterated to a
 // fixpoint with widening at their heads and then narrowed, and a final
 // pass with the resulting states checks every instruction and reports what
-// may go wrong. Calls analyse the callee the same way, from the call's
-// state, so that pointers into the caller's stack and the caller's
-// precise argument values carry over; a callee is therefore analysed once
-// per call site and iteration of its caller.
+// may go wrong (solve interleaves the two). Calls analyse the callee the
+// same way, from the call's state, so that pointers into the caller's
+// stack and the caller's precise argument values carry over; a callee is
+// therefore analysed once per call site and iteration of its caller.
+// States share their stack frames until one changes them (state.frameW).
 
 const (
-	widenDelay   = 2 // iterations of a loop before widening starts
+	widenDelay   = 2  // iterations of a loop before widening starts
+	widenRounds  = 32 // rounds of widening with thresholds, then as many without
 	narrowPasses = 2
 )
 
@@ -48,7 +50,7 @@ type analyzer struct {
 
 	errs    []Error
 	seen    map[string]bool
-	ctxUse  map[int]uint8 // pc -> 1 context, 2 other memory
+	ctxUse  []uint8 // by pc: 1 context, 2 other memory
 	calls   map[int]map[int]bool
 	used    map[int]int // function start -> lowest stack offset used
 	active  []int       // functions being analysed (recursion)
@@ -109,7 +111,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 	a := &analyzer{
 		prog: prog, opts: opts, funcs: map[int]*function{}, ends: map[int]int{},
-		seen: map[string]bool{}, ctxUse: map[int]uint8{}, calls: map[int]map[int]bool{}, used: map[int]int{},
+		seen: map[string]bool{}, ctxUse: make([]uint8, len(prog)), calls: map[int]map[int]bool{}, used: map[int]int{},
 		loopMax: opts.MaxLoopIterations,
 	}
 	if a.loopMax <= 0 {
@@ -255,6 +257,7 @@ func (a *analyzer) checkStack(res *Result) {
 func (a *analyzer) entryState() *state {
 	s := &state{z: newZone(), a: a}
 	s.frames = []*frame{{fn: 0}}
+	s.ownAll()
 	for r := range s.regs {
 		s.regs[r] = uninit
 	}
@@ -322,25 +325,12 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.out = make([][]*state, len(fn.blocks))
 		r.exit = nil
 		r.entry = entry
-		r.check = false
-		if err := a.iterate(r, fn.wto); err != nil {
+		r.failed = false
+		// Callers pass check=false during their own iterations: the
+		// fixpoint states suffice, but they must be a post-fixpoint, which
+		// the final pass confirms; it then runs quietly.
+		if err := a.solve(r, check); err != nil {
 			return nil, err
-		}
-		if !check {
-			// Callers pass check=false during their own iterations: the
-			// fixpoint states suffice, but they must be a post-fixpoint,
-			// which the check pass below confirms; run it quietly.
-			r.exit = nil
-			r.failed = false
-			if err := a.pass(r, false); err != nil {
-				return nil, err
-			}
-		} else {
-			r.exit = nil
-			r.failed = false
-			if err := a.pass(r, true); err != nil {
-				return nil, err
-			}
 		}
 		if !r.failed || attempt > 0 {
 			break
@@ -349,6 +339,44 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.narrow = false
 	}
 	return r.exit, nil
+}
+
+// solve finds the fixpoint of a function and makes the final pass over
+// it. Each top-level element of the weak topological order is final once
+// processed, so the two are interleaved: a block outside every loop is
+// processed once, by the final pass, and a loop is iterated to its
+// fixpoint and then passed over before the next element. The result is
+// that of a full fixpoint followed by a full final pass.
+func (a *analyzer) solve(r *run, check bool) error {
+	for _, w := range r.fn.wto {
+		if !w.comp {
+			if err := a.final(r, check, func() error { return a.process(r, w.v) }); err != nil {
+				return err
+			}
+			continue
+		}
+		// Exits reached while iterating are not final: keep those of the
+		// final pass only.
+		exit := r.exit
+		r.check, r.verbose = false, false
+		if err := a.component(r, w); err != nil {
+			return err
+		}
+		r.exit = exit
+		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// final runs f as part of the final pass: with check set, problems are
+// reported (and the states shown when verbose).
+func (a *analyzer) final(r *run, check bool, f func() error) error {
+	r.check = check
+	r.verbose = check && a.opts.Verbose != nil
+	defer func() { r.check, r.verbose = false, false }()
+	return f()
 }
 
 // iterate processes a WTO list to a fixpoint.
@@ -392,11 +420,19 @@ func (a *analyzer) component(r *run, w wto) error {
 			if k >= widenDelay {
 				// Thresholds for a few rounds, then straight to infinity, so
 				// that programs with many constants still converge fast.
-				th := r.fn.th
-				if k >= widenDelay+32 {
-					th = nil
+				// The widened zone is closed so that bounds implied through
+				// relations are read back, but closure can also bring back
+				// a bound widening just dropped, round after round; if the
+				// loop has not settled after a while, stop closing, which
+				// guarantees the end.
+				switch {
+				case k >= widenDelay+2*widenRounds:
+					in = joinWith(old, in, opWidenOpen, nil, true)
+				case k >= widenDelay+widenRounds:
+					in = join(old, in, true, nil)
+				default:
+					in = join(old, in, true, r.fn.thresholds())
 				}
-				in = join(old, in, true, th)
 			} else {
 				in = join(old, in, false, nil)
 			}
@@ -502,57 +538,51 @@ func (a *analyzer) input(r *run, v int) *state {
 	return acc
 }
 
-// pass is the final pass over the fixpoint states: non-head blocks get
-// their inputs again, heads keep theirs and must cover their inputs; with
-// check set, problems are reported.
-func (a *analyzer) pass(r *run, check bool) error {
-	r.check = check
-	r.verbose = check && a.opts.Verbose != nil
-	var walk func(ws []wto) error
-	walk = func(ws []wto) error {
-		for _, w := range ws {
-			if !w.comp {
-				if err := a.process(r, w.v); err != nil {
-					return err
-				}
-				continue
-			}
-			h := w.v
-			if r.in[h] == nil {
-				if err := walk(w.body); err != nil {
-					return err
-				}
-				if in := a.input(r, h); in != nil {
-					r.failed = true
-				}
-				continue
-			}
-			if err := a.processBlock(r, h, r.in[h]); err != nil {
+// pass is the final pass over the fixpoint states of a WTO list: non-head
+// blocks get their inputs again, heads keep theirs and must cover their
+// inputs. r.check says whether to report.
+func (a *analyzer) pass(r *run, ws []wto) error {
+	check := r.check
+	for _, w := range ws {
+		if !w.comp {
+			if err := a.process(r, w.v); err != nil {
 				return err
 			}
-			if err := walk(w.body); err != nil {
+			continue
+		}
+		h := w.v
+		if r.in[h] == nil {
+			if err := a.pass(r, w.body); err != nil {
 				return err
 			}
-			if in := a.input(r, h); in != nil && !leq(in, r.in[h]) {
+			if in := a.input(r, h); in != nil {
 				r.failed = true
 			}
-			if check && !(a.opts.test != nil && a.opts.test.noTerm) {
-				c := locCounter(r.depth, r.fn.blocks[h].start)
-				if _, hi := r.in[h].z.bounds(c); hi == inf || hi > a.loopMax {
-					ok, err := a.proveLoop(r, w)
-					if err != nil {
-						return err
-					}
-					if !ok {
-						a.report(r.fn.blocks[h].start, "loop may not terminate: its trip count cannot be bounded")
-					}
+			continue
+		}
+		if err := a.processBlock(r, h, r.in[h]); err != nil {
+			return err
+		}
+		if err := a.pass(r, w.body); err != nil {
+			return err
+		}
+		if in := a.input(r, h); in != nil && !leq(in, r.in[h]) {
+			r.failed = true
+		}
+		if check && !(a.opts.test != nil && a.opts.test.noTerm) {
+			c := locCounter(r.depth, r.fn.blocks[h].start)
+			if _, hi := r.in[h].z.bounds(c); hi == inf || hi > a.loopMax {
+				ok, err := a.proveLoop(r, w)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					a.report(r.fn.blocks[h].start, "loop may not terminate: its trip count cannot be bounded")
 				}
 			}
 		}
-		return nil
 	}
-	defer func() { r.check, r.verbose = false, false }()
-	return walk(r.fn.wto)
+	return nil
 }
 
 // processBlock runs the transfer function through a block.
@@ -661,6 +691,17 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
 		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...)}
 	r2.in[h] = st
+	// The body's states from the fixpoint lack the ghosts: drop them, or
+	// an inner loop's head would join them in before its first trip and
+	// lose every ghost.
+	var drop func(ws []wto)
+	drop = func(ws []wto) {
+		for _, x := range ws {
+			r2.out[x.v] = nil
+			drop(x.body)
+		}
+	}
+	drop(w.body)
 	if err := a.processBlock(r2, h, st); err != nil {
 		return false, err
 	}

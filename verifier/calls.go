@@ -19,7 +19,7 @@ type callbackInfo struct {
 func (e *exec) push(s *state, target int) *state {
 	cs := s.clone()
 	depth := cs.depth()
-	top := cs.top()
+	top := cs.frameW(depth)
 	for r := 6; r <= 9; r++ {
 		top.saved[r-6] = cs.regs[r]
 		if cs.regs[r].kind.hasOffset() {
@@ -29,6 +29,7 @@ func (e *exec) push(s *state, target int) *state {
 	}
 	cs.setUninit(0)
 	cs.frames = append(cs.frames, &frame{fn: target})
+	cs.own |= 1 << (depth + 1)
 	cs.set(10, value{kind: kStack, region: int32(depth + 1)}, constIval(0))
 	return cs
 }
@@ -38,10 +39,11 @@ func (e *exec) pop(x *state, pc int) *state {
 	s := x.clone()
 	d := s.depth()
 	s.frames = s.frames[:d]
+	s.own &= 1<<d - 1
 	// Values pointing into the dead frame are dead.
 	s.invalidate(func(v value) bool { return v.kind == kStack && int(v.region) >= d }, invDeadFrame, pc)
 	s.z.forgetWhere(func(l loc) bool { return locIsFrameLocal(l, d) })
-	top := s.top()
+	top := s.frameW(d - 1)
 	for r := 6; r <= 9; r++ {
 		s.regs[r] = top.saved[r-6]
 		if s.regs[r].kind.hasOffset() {
@@ -170,7 +172,7 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 				next.z.forget(locReg(r))
 			}
 		}
-		j := join(cur, next, k >= widenDelay, fn.th)
+		j := join(cur, next, k >= widenDelay, fn.thresholds())
 		if j.equal(cur) || k > 64 {
 			cur = j
 			break

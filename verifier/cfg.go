@@ -23,11 +23,11 @@ type block struct {
 type function struct {
 	start, end int
 	blocks     []*block
-	byStart    map[int]int
+	byStart    []int // block index by slot - start (for block starts)
 	wto        []wto
-	heads      map[int]bool // blocks that head a loop
-	consts     []int64      // immediates, for widening thresholds
-	th         *thresholds
+	heads      []bool      // blocks that head a loop
+	consts     []int64     // immediates, for widening thresholds
+	th         *thresholds // from consts, when a loop first needs them
 }
 
 // wto is an element of a weak topological order: a block, or a component
@@ -60,8 +60,9 @@ func functionStarts(prog []isa.Instruction) []int {
 }
 
 func buildFunction(prog []isa.Instruction, start, end int) *function {
-	fn := &function{start: start, end: end, byStart: map[int]int{}, heads: map[int]bool{}}
-	leader := map[int]bool{start: true}
+	fn := &function{start: start, end: end, byStart: make([]int, end-start+1)}
+	leader := make([]bool, end-start+1) // by slot - start
+	leader[0] = true
 	for pc := start; pc < end; pc++ {
 		ins := prog[pc]
 		size := 1
@@ -72,27 +73,28 @@ func buildFunction(prog []isa.Instruction, start, end int) *function {
 			fn.consts = append(fn.consts, int64(ins.Imm))
 		}
 		if t, ok := ins.BranchTarget(pc); ok && !ins.IsLocalCall() {
-			leader[t] = true
+			leader[t-start] = true
 			if pc+size < end {
-				leader[pc+size] = true
+				leader[pc+size-start] = true
 			}
 		}
 		if ins.IsExit() && pc+1 < end {
-			leader[pc+1] = true
+			leader[pc+1-start] = true
 		}
 		pc += size - 1
 	}
-	starts := make([]int, 0, len(leader))
-	for l := range leader {
-		starts = append(starts, l)
+	var starts []int
+	for i, l := range leader[:end-start] {
+		if l {
+			starts = append(starts, start+i)
+		}
 	}
-	sort.Ints(starts)
 	for i, s := range starts {
 		e := end
 		if i+1 < len(starts) {
 			e = starts[i+1]
 		}
-		fn.byStart[s] = i
+		fn.byStart[s-start] = i
 		fn.blocks = append(fn.blocks, &block{start: s, end: e})
 	}
 	for i, b := range fn.blocks {
@@ -106,19 +108,20 @@ func buildFunction(prog []isa.Instruction, start, end int) *function {
 		case ins.IsExit():
 		case ins.IsJumpA():
 			t, _ := ins.BranchTarget(last)
-			b.succs = []int{fn.byStart[t]}
+			b.succs = []int{fn.byStart[t-start]}
 		case ins.IsConditionalJump():
 			t, _ := ins.BranchTarget(last)
-			b.succs = []int{fn.byStart[next], fn.byStart[t]}
+			b.succs = []int{fn.byStart[next-start], fn.byStart[t-start]}
 		default:
 			if next < end {
-				b.succs = []int{fn.byStart[next]}
+				b.succs = []int{fn.byStart[next-start]}
 			}
 		}
 		for _, s := range b.succs {
 			fn.blocks[s].preds = append(fn.blocks[s].preds, i)
 		}
 	}
+	fn.heads = make([]bool, len(fn.blocks))
 	fn.wto = buildWTO(fn)
 	var mark func(ws []wto, heads []int)
 	mark = func(ws []wto, heads []int) {
@@ -134,7 +137,6 @@ func buildFunction(prog []isa.Instruction, start, end int) *function {
 		}
 	}
 	mark(fn.wto, nil)
-	fn.th = newThresholds(fn.consts)
 	return fn
 }
 
@@ -232,4 +234,13 @@ func reverse(ws []wto) {
 	for i, j := 0, len(ws)-1; i < j; i, j = i+1, j-1 {
 		ws[i], ws[j] = ws[j], ws[i]
 	}
+}
+
+// thresholds returns the function's widening thresholds, building them
+// the first time a loop needs them.
+func (fn *function) thresholds() *thresholds {
+	if fn.th == nil {
+		fn.th = newThresholds(fn.consts)
+	}
+	return fn.th
 }

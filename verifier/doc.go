@@ -23,13 +23,15 @@
 //
 // The analysis is abstract interpretation over each function's
 // control-flow graph, in weak topological order, with widening at loop
-// heads (thresholds are the program's constants) and a narrowing pass. A
-// final pass re-runs every block on the fixpoint states, checks that loop
-// heads cover their inputs, and reports. BPF-to-BPF calls are analysed from
-// each call site's state (callers' stack frames stay visible, recursion is
-// rejected, at most 8 frames, 512 bytes of stack across a call chain), as
-// are callbacks of bpf_loop and bpf_for_each_map_elem, iterated until the
-// caller's state is stable.
+// heads (thresholds are the program's constants for a few rounds, then
+// none) and a narrowing pass. A final pass re-runs every block on the
+// fixpoint states, checks that loop heads cover their inputs, and reports;
+// it is interleaved with the fixpoint, so that code outside loops is
+// processed once. BPF-to-BPF calls are analysed from each call site's
+// state (callers' stack frames stay visible, recursion is rejected, at
+// most 8 frames, 512 bytes of stack across a call chain), as are callbacks
+// of bpf_loop and bpf_for_each_map_elem, iterated until the caller's state
+// is stable.
 //
 // The abstract state has three domains, each in its own file:
 //
@@ -39,8 +41,8 @@
 //     to release), function, opaque kernel pointers, invalidated pointers.
 //   - numbers (interval.go, zone.go): signed and unsigned 64-bit intervals
 //     kept consistent (32-bit operations work on the low halves), and a
-//     zone (difference-bound matrix) over registers, stack spills, the
-//     packet size and loop counters. The zone relates a packet pointer's
+//     zone (difference-bound matrix, kept closed and changed in place) over
+//     registers, stack spills, the packet size and loop counters. The zone relates a packet pointer's
 //     offset to the packet size after data + off <= data_end, which proves
 //     variable-offset accesses (IPv4 header lengths, TCP option walks), and
 //     a loop's implicit iteration counter to its variables, which bounds

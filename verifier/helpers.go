@@ -358,6 +358,9 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		}
 		start, end := int(off.smin), int(off.smax+hi)
 		e.a.frameUse(f.fn, start)
+		if write {
+			f = s.frameW(fi)
+		}
 		bs, be := start+frameSize, end+frameSize
 		if mode != memWrite {
 			if !f.init.all(bs, be) {

@@ -355,6 +355,9 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 	}
 	start, end := int(lo)+m.off, int(hi)+m.off+m.size // byte range [start, end) from r10
 	e.a.frameUse(f.fn, start)
+	if m.write {
+		f = s.frameW(fi)
+	}
 	bs, be := start+frameSize, end+frameSize
 	if lo != hi {
 		// Variable offset.

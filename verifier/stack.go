@@ -151,6 +151,9 @@ func (f *frame) touch(off int) {
 }
 
 func (f *frame) equal(o *frame) bool {
+	if f == o {
+		return true
+	}
 	if f.init != o.init || f.ptr != o.ptr || len(f.spill) != len(o.spill) || f.saved != o.saved || f.fn != o.fn || f.used != o.used {
 		return false
 	}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -12,7 +13,10 @@ import (
 type state struct {
 	regs   [11]value
 	frames []*frame // frames[len-1] is the running function's
-	z      *zone
+	// own has bit i set when frames[i] belongs to this state alone;
+	// shared frames are copied before they change (frameW).
+	own uint16
+	z   *zone
 	// refs are the ring buffer records acquired and not yet released,
 	// sorted; each is the id of the record's values.
 	refs []int32
@@ -22,14 +26,27 @@ type state struct {
 	a *analyzer
 }
 
+// clone copies the state. Frames are shared with the copy until either
+// side changes them.
 func (s *state) clone() *state {
 	c := &state{regs: s.regs, z: s.z.clone(), refs: append([]int32(nil), s.refs...), lock: s.lock, a: s.a}
-	c.frames = make([]*frame, len(s.frames))
-	for i, f := range s.frames {
-		c.frames[i] = f.clone()
-	}
+	c.frames = make([]*frame, len(s.frames), len(s.frames)+1)
+	copy(c.frames, s.frames)
+	s.own = 0
 	return c
 }
+
+// frameW returns frame i for changing, copying it first if it is shared.
+func (s *state) frameW(i int) *frame {
+	if s.own&(1<<i) == 0 {
+		s.frames[i] = s.frames[i].clone()
+		s.own |= 1 << i
+	}
+	return s.frames[i]
+}
+
+// ownAll marks every frame as the state's own (fresh frames).
+func (s *state) ownAll() { s.own = 1<<len(s.frames) - 1 }
 
 func (s *state) depth() int  { return len(s.frames) - 1 }
 func (s *state) top() *frame { return s.frames[len(s.frames)-1] }
@@ -121,12 +138,24 @@ func (s *state) eachValue(f func(l loc, v *value)) {
 	for r := range s.regs {
 		f(locReg(r), &s.regs[r])
 	}
+	// Frames may be shared: f works on a copy of each value, and a frame
+	// is copied only when one of its values changes.
 	for fi, fr := range s.frames {
 		for i := range fr.spill {
-			f(locSpill(fi, int(fr.spill[i].off)), &fr.spill[i].v)
+			v := fr.spill[i].v
+			f(locSpill(fi, int(fr.spill[i].off)), &v)
+			if v != fr.spill[i].v {
+				fr = s.frameW(fi)
+				fr.spill[i].v = v
+			}
 		}
 		for i := range fr.saved {
-			f(locSaved(fi, 6+i), &fr.saved[i])
+			v := fr.saved[i]
+			f(locSaved(fi, 6+i), &v)
+			if v != fr.saved[i] {
+				fr = s.frameW(fi)
+				fr.saved[i] = v
+			}
 		}
 	}
 }
@@ -176,15 +205,28 @@ func (s *state) isZero(l loc, v value) bool {
 // join returns the least upper bound of two states of the same function.
 // widen, when set, widens a by b instead (a is the older state).
 func join(a, b *state, widen bool, th *thresholds) *state {
+	op := opJoin
+	if widen {
+		op = opWiden
+	}
+	return joinWith(a, b, op, th, true)
+}
+
+// joinWith joins (or widens) two states; without withZone the result has
+// no zone, for callers that only need the types or build the zone
+// themselves.
+func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	if len(a.frames) != len(b.frames) {
 		panic("verifier: joining states of different call depths")
 	}
+	widen := op == opWiden || op == opWidenOpen
 	r := &state{lock: a.lock || b.lock, a: a.a}
 	var merge func(x, y int32) int32
 	if a.a != nil {
 		merge = a.a.mergeMaps
 	}
-	var drop []loc
+	var dropBuf [32]loc
+	drop := dropBuf[:0]
 	za, zb := a.z, b.z
 	jv := func(l loc, x, y value) value {
 		v, keep := joinTypes(x, y, a.isZero(l, x), b.isZero(l, y), merge)
@@ -216,6 +258,23 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 	r.frames = make([]*frame, len(a.frames))
 	for fi := range a.frames {
 		fa, fb := a.frames[fi], b.frames[fi]
+		if fa == fb && joinsToItself(fa, fi, za, zb) {
+			// A frame both sides share joins to itself: share it too,
+			// dropping what the general path below would.
+			for i, v := range fa.saved {
+				if !v.kind.hasOffset() {
+					drop = append(drop, locSaved(fi, 6+i))
+				}
+			}
+			for _, sp := range fa.spill {
+				if !sp.v.kind.hasOffset() {
+					drop = append(drop, locSpill(fi, int(sp.off)))
+				}
+			}
+			r.frames[fi] = fa
+			continue
+		}
+		r.own |= 1 << fi
 		f := &frame{init: fa.init.and(fb.init), ptr: fa.ptr.or(fb.ptr), fn: fa.fn, used: min(fa.used, fb.used)}
 		for i := range fa.saved {
 			f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
@@ -255,23 +314,22 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 		}
 		r.frames[fi] = f
 	}
-	if len(drop) > 0 {
-		za, zb = za.clone(), zb.clone()
-		dm := make(map[loc]bool, len(drop))
-		for _, l := range drop {
-			dm[l] = true
+	if withZone {
+		var dropFn func(loc) bool
+		if len(drop) > 0 {
+			slices.Sort(drop)
+			dropFn = func(l loc) bool {
+				_, found := slices.BinarySearch(drop, l)
+				return found
+			}
 		}
-		za.forgetWhere(func(l loc) bool { return dm[l] })
-		zb.forgetWhere(func(l loc) bool { return dm[l] })
-	}
-	if widen {
-		// Close again so that bounds implied through relations (off <=
-		// pkt_size + c, pkt_size <= 65535) are read back; the widened
-		// relations themselves stay stable, so iteration still ends.
-		r.z = za.widen(zb, th)
-		r.z.close()
-	} else {
-		r.z = za.join(zb)
+		r.z = za.combine(zb, op, th, dropFn)
+		if op == opWiden {
+			// Close again so that bounds implied through relations (off <=
+			// pkt_size + c, pkt_size <= 65535) are read back; the widened
+			// relations themselves stay stable, so iteration still ends.
+			r.z.close()
+		}
 	}
 	// Refs held on either path are held.
 	r.refs = append([]int32(nil), a.refs...)
@@ -281,9 +339,35 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 	return r
 }
 
+// joinsToItself reports whether joining frame fi with itself gives it
+// back: every value that keeps a number has it in both zones, and no
+// spill holds a value the join would remove.
+func joinsToItself(f *frame, fi int, za, zb *zone) bool {
+	for i, v := range f.saved {
+		if v.kind.hasOffset() {
+			l := locSaved(fi, 6+i)
+			if !za.has(l) || !zb.has(l) {
+				return false
+			}
+		}
+	}
+	for _, sp := range f.spill {
+		switch k := sp.v.kind; {
+		case k == kUninit || k == kMixed || k == kInvalid:
+			return false
+		case k.hasOffset():
+			l := locSpill(fi, int(sp.off))
+			if !za.has(l) || !zb.has(l) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // narrowState narrows a (a post-fixpoint) with b, an iterate below it.
 func narrowState(a, b *state) *state {
-	r := join(a, b, false, nil)
+	r := joinWith(a, b, opJoin, nil, false)
 	r.z = a.z.narrow(b.z)
 	// Unsigned bounds of scalars: take b's where a had none.
 	for i := range r.regs {
@@ -302,7 +386,7 @@ func narrowState(a, b *state) *state {
 // leq reports whether a is contained in b (a sufficient check: every
 // bound b has, a has too).
 func leq(a, b *state) bool {
-	return join(b, a, false, nil).equalTypes(b) && a.z.leq(b.z)
+	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && a.z.leq(b.z)
 }
 
 func (s *state) equalTypes(o *state) bool {

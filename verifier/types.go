@@ -54,12 +54,9 @@ const (
 	invDeadFrame            // it pointed into a function's stack that returned
 )
 
-// value is one register's or stack slot's abstract value.
+// value is one register's or stack slot's abstract value. (Fields are
+// ordered to keep it small: states copy many of them.)
 type value struct {
-	kind kind
-	// null: the pointer may be NULL (map values, ring buffer records,
-	// opaque pointers), until a comparison with 0 tells.
-	null bool
 	// region qualifies the kind: map id, frame index, function start,
 	// record size, invalidation reason.
 	region int32
@@ -69,12 +66,16 @@ type value struct {
 	id int32
 	// origin is the instruction that produced the pointer (for messages).
 	origin int32
-	// umin and umax are the unsigned bounds of a scalar; the signed
-	// bounds are in the zone.
-	umin, umax uint64
+	kind   kind
+	// null: the pointer may be NULL (map values, ring buffer records,
+	// opaque pointers), until a comparison with 0 tells.
+	null bool
 	// tz is how many low bits of the number (a scalar's value, a
 	// pointer's offset) are known to be 0: alignment and strides.
 	tz uint8
+	// umin and umax are the unsigned bounds of a scalar; the signed
+	// bounds are in the zone.
+	umin, umax uint64
 }
 
 var uninit = value{kind: kUninit}

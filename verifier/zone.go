@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -84,10 +85,22 @@ func negB(a int64) int64 {
 
 // zone is the difference-bound matrix. The zero value is the zone with
 // only location zero.
+//
+// Operations work in place: a location is inserted or removed by moving
+// the rows and columns after it inside the matrix's spare capacity, so
+// that the transfer functions, which change a location or two per
+// instruction, neither allocate nor copy the whole zone.
 type zone struct {
 	locs []loc   // sorted; locs[0] == locZero when non-empty
 	m    []int64 // m[i*n+j] = upper bound of x_i - x_j
+	// open is set when the matrix may not be closed: after narrowing, or
+	// after a constraint found it empty. Closed zones get constant-time
+	// shortcuts that rely on every bound being the tightest.
+	open bool
 }
+
+// zoneSlack is the room a grown matrix keeps for locations added later.
+const zoneSlack = 4
 
 func newZone() *zone {
 	return &zone{locs: []loc{locZero}, m: []int64{0}}
@@ -96,11 +109,27 @@ func newZone() *zone {
 func (z *zone) n() int { return len(z.locs) }
 
 func (z *zone) clone() *zone {
-	return &zone{locs: append([]loc(nil), z.locs...), m: append([]int64(nil), z.m...)}
+	// append allocates without clearing, and the allocation's size class
+	// usually leaves room for a location or two.
+	return &zone{locs: append([]loc(nil), z.locs...), m: append([]int64(nil), z.m...), open: z.open}
+}
+
+// search returns where l is or would be inserted.
+func (z *zone) search(l loc) int {
+	lo, hi := 0, len(z.locs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if z.locs[h] < l {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 func (z *zone) index(l loc) int {
-	i := sort.Search(len(z.locs), func(i int) bool { return z.locs[i] >= l })
+	i := z.search(l)
 	if i < len(z.locs) && z.locs[i] == l {
 		return i
 	}
@@ -111,36 +140,66 @@ func (z *zone) has(l loc) bool { return z.index(l) >= 0 }
 
 // ensure adds l, unconstrained, if missing, and returns its index.
 func (z *zone) ensure(l loc) int {
-	i := sort.Search(len(z.locs), func(i int) bool { return z.locs[i] >= l })
+	i := z.search(l)
 	if i < len(z.locs) && z.locs[i] == l {
 		return i
 	}
 	n := len(z.locs)
-	locs := make([]loc, n+1)
-	copy(locs, z.locs[:i])
-	locs[i] = l
-	copy(locs[i+1:], z.locs[i:])
-	m := make([]int64, (n+1)*(n+1))
-	for a := 0; a <= n; a++ {
-		for b := 0; b <= n; b++ {
-			switch {
-			case a == i && b == i:
-				m[a*(n+1)+b] = 0
-			case a == i || b == i:
-				m[a*(n+1)+b] = inf
-			default:
-				oa, ob := a, b
-				if a > i {
-					oa--
-				}
-				if b > i {
-					ob--
-				}
-				m[a*(n+1)+b] = z.m[oa*n+ob]
-			}
-		}
+	w := n + 1
+	z.locs = append(z.locs, 0)
+	copy(z.locs[i+1:], z.locs[i:n])
+	z.locs[i] = l
+	if cap(z.m) >= w*w {
+		z.m = z.m[:w*w]
+	} else {
+		m := make([]int64, w*w, (w+zoneSlack)*(w+zoneSlack))
+		copy(m, z.m)
+		z.m = m
 	}
-	z.locs, z.m = locs, m
+	m := z.m
+	// Rows move to higher offsets: go from the last down so that no row
+	// is overwritten before it moved.
+	for a := n - 1; a >= 0; a-- {
+		src := a * n
+		na := a
+		if a >= i {
+			na++
+		}
+		dst := na * w
+		copy(m[dst+i+1:dst+w], m[src+i:src+n])
+		copy(m[dst:dst+i], m[src:src+i])
+	}
+	row := m[i*w : i*w+w]
+	for b := range row {
+		row[b] = inf
+	}
+	for a := 0; a < w; a++ {
+		m[a*w+i] = inf
+	}
+	m[i*w+i] = 0
+	return i
+}
+
+// reset makes l present and unconstrained (forget, then ensure) and
+// returns its index.
+func (z *zone) reset(l loc) int {
+	i := z.search(l)
+	if i >= len(z.locs) || z.locs[i] != l {
+		return z.ensure(l)
+	}
+	if i == 0 {
+		return 0 // location zero is always 0
+	}
+	n := len(z.locs)
+	m := z.m
+	row := m[i*n : i*n+n]
+	for b := range row {
+		row[b] = inf
+	}
+	for a := 0; a < n; a++ {
+		m[a*n+i] = inf
+	}
+	m[i*n+i] = 0
 	return i
 }
 
@@ -151,47 +210,56 @@ func (z *zone) forget(l loc) {
 		return
 	}
 	n := len(z.locs)
-	locs := make([]loc, 0, n-1)
-	locs = append(locs, z.locs[:i]...)
-	locs = append(locs, z.locs[i+1:]...)
-	m := make([]int64, (n-1)*(n-1))
-	k := 0
+	w := n - 1
+	m := z.m
+	// Rows move to lower offsets: go from the first up.
 	for a := 0; a < n; a++ {
 		if a == i {
 			continue
 		}
-		for b := 0; b < n; b++ {
-			if b == i {
-				continue
-			}
-			m[k] = z.m[a*n+b]
-			k++
+		na := a
+		if a > i {
+			na--
 		}
+		src, dst := a*n, na*w
+		copy(m[dst:dst+i], m[src:src+i])
+		copy(m[dst+i:dst+w], m[src+i+1:src+n])
 	}
-	z.locs, z.m = locs, m
+	z.m = m[:w*w]
+	z.locs = append(z.locs[:i], z.locs[i+1:]...)
 }
 
 // forgetWhere removes every location for which drop is true.
 func (z *zone) forgetWhere(drop func(loc) bool) {
-	keep := make([]int, 0, len(z.locs))
+	var buf [64]int
+	keep := buf[:0]
 	for i, l := range z.locs {
 		if i == 0 || !drop(l) {
 			keep = append(keep, i)
 		}
 	}
-	if len(keep) == len(z.locs) {
+	z.keepOnly(keep)
+}
+
+// keepOnly keeps the locations at the given sorted indices.
+func (z *zone) keepOnly(keep []int) {
+	n, k := len(z.locs), len(keep)
+	if k == n {
 		return
 	}
-	n, k := len(z.locs), len(keep)
-	locs := make([]loc, k)
-	m := make([]int64, k*k)
+	m := z.m
+	// In place: every element moves to a lower or equal offset.
 	for a, ia := range keep {
-		locs[a] = z.locs[ia]
+		src, dst := ia*n, a*k
 		for b, ib := range keep {
-			m[a*k+b] = z.m[ia*n+ib]
+			m[dst+b] = m[src+ib]
 		}
 	}
-	z.locs, z.m = locs, m
+	for a, ia := range keep {
+		z.locs[a] = z.locs[ia]
+	}
+	z.locs = z.locs[:k]
+	z.m = m[:k*k]
 }
 
 // ub returns the upper bound of a - b (inf if unknown or absent).
@@ -209,8 +277,15 @@ func (z *zone) ub(a, b loc) int64 {
 // bounds returns the signed bounds of l (min, max); inf and -inf are
 // reported as math.MinInt64 and math.MaxInt64.
 func (z *zone) bounds(l loc) (int64, int64) {
-	hi := z.ub(l, locZero)
-	lo := z.ub(locZero, l)
+	if l == locZero {
+		return 0, 0
+	}
+	i := z.index(l)
+	if i < 0 || len(z.locs) == 0 || z.locs[0] != locZero {
+		return math.MinInt64, inf
+	}
+	hi := z.m[i*len(z.locs)]
+	lo := z.m[i]
 	if lo == inf {
 		return math.MinInt64, hi
 	}
@@ -223,11 +298,13 @@ func (z *zone) addConstraint(a, b loc, c int64) bool {
 	if c == inf {
 		return true
 	}
-	i, j := z.ensure(a), z.ensure(b)
-	n := len(z.locs)
+	z.ensure(a)
+	j := z.ensure(b)
+	i := z.index(a) // adding b may have moved a
 	if i == j {
 		return c >= 0
 	}
+	n := len(z.locs)
 	if z.m[i*n+j] <= c {
 		return true
 	}
@@ -235,42 +312,107 @@ func (z *zone) addConstraint(a, b loc, c int64) bool {
 		return false
 	}
 	z.m[i*n+j] = c
-	// Incremental closure: any path x -> a -> b -> y may shorten.
-	ia := make([]int64, n) // ub(x - a)
-	bj := make([]int64, n) // ub(b - y)
+	z.closeEdge(i, j, c)
+	return z.consistent()
+}
+
+// closeEdge restores closure after the bound of x_i - x_j was lowered to
+// c: any path x -> i -> j -> y may have become shorter.
+func (z *zone) closeEdge(i, j int, c int64) {
+	n := len(z.locs)
+	m := z.m
+	var xbuf, ybuf [64]int32
+	var xv, yv [64]int64
+	xs, ys := xbuf[:0], ybuf[:0]
+	xb, yb := xv[:0], yv[:0]
 	for x := 0; x < n; x++ {
-		ia[x] = z.m[x*n+i]
-		bj[x] = z.m[j*n+x]
-	}
-	for x := 0; x < n; x++ {
-		if ia[x] == inf {
-			continue
+		if v := m[x*n+i]; v != inf { // ub(x - i)
+			xs, xb = append(xs, int32(x)), append(xb, v)
 		}
-		base := addB(ia[x], c)
-		row := z.m[x*n : x*n+n]
-		for y := 0; y < n; y++ {
-			if bj[y] == inf {
-				continue
-			}
-			if v := addB(base, bj[y]); v < row[y] {
+		if v := m[j*n+x]; v != inf { // ub(j - y)
+			ys, yb = append(ys, int32(x)), append(yb, v)
+		}
+	}
+	for k, x := range xs {
+		base := addB(xb[k], c)
+		row := m[int(x)*n : int(x)*n+n]
+		for q, y := range ys {
+			if v := addB(base, yb[q]); v < row[y] {
 				row[y] = v
 			}
 		}
 	}
+}
+
+// consistent checks the diagonal; an empty zone is marked open.
+func (z *zone) consistent() bool {
+	n := len(z.locs)
 	for x := 0; x < n; x++ {
 		if z.m[x*n+x] < 0 {
+			z.open = true
 			return false
 		}
 	}
 	return true
 }
 
+// smallBound bounds the numbers the constant-time shortcuts add up, so
+// that no sum of a few of them saturates.
+const smallBound = 1 << 60
+
+func isSmall(v int64) bool { return v == inf || (v < smallBound && v > -smallBound) }
+
 // setBounds forgets l and gives it the signed range [lo, hi].
 func (z *zone) setBounds(l loc, lo, hi int64) {
-	z.forget(l)
-	z.ensure(l)
-	z.addConstraint(l, locZero, hi)
-	z.addConstraint(locZero, l, negB(lo))
+	if l == locZero {
+		return
+	}
+	i := z.reset(l)
+	n := len(z.locs)
+	m := z.m
+	if hi != inf {
+		// l - 0 <= hi: l's row is hi plus zero's row (l's column is
+		// empty, so no other path uses the new bound).
+		m[i*n] = hi
+		zero := m[:n]
+		row := m[i*n : i*n+n]
+		for y, v := range zero {
+			if v == inf || y == i {
+				continue
+			}
+			if s := addB(hi, v); s < row[y] {
+				row[y] = s
+			}
+		}
+		z.consistent() // marks an empty zone open; the caller gets no answer
+	}
+	c := negB(lo)
+	if c == inf {
+		return
+	}
+	if addB(m[i*n], c) < 0 {
+		return // empty: keep the upper bound only
+	}
+	fast := !z.open && isSmall(hi) && isSmall(c)
+	for x := 0; fast && x < n; x++ {
+		fast = isSmall(m[x]) && isSmall(m[x*n])
+	}
+	if !fast {
+		m[i] = c
+		z.closeEdge(0, i, c)
+		z.consistent()
+		return
+	}
+	// 0 - l <= c: l's column is zero's column plus c. Paths x -> 0 -> l ->
+	// y are no shorter than x -> 0 -> y, which closure already has.
+	for x := 0; x < n; x++ {
+		if x == i {
+			continue
+		}
+		if v := m[x*n]; v != inf {
+			m[x*n+i] = addB(v, c)
+		}
+	}
 }
 
 // meetBounds tightens l's range to [lo, hi]; false if empty.
@@ -294,78 +436,76 @@ func (z *zone) assign(l, src loc, lo, hi int64) {
 			return
 		}
 		n := len(z.locs)
+		nlo := negB(lo)
 		for x := 0; x < n; x++ {
 			if x == i {
 				continue
 			}
-			z.m[i*n+x] = addB(z.m[i*n+x], hi)       // l' - x <= (l - x) + hi
-			z.m[x*n+i] = addB(z.m[x*n+i], negB(lo)) // x - l' <= (x - l) - lo
+			z.m[i*n+x] = addB(z.m[i*n+x], hi)  // l' - x <= (l - x) + hi
+			z.m[x*n+i] = addB(z.m[x*n+i], nlo) // x - l' <= (x - l) - lo
 		}
 		return
 	}
-	z.forget(l)
 	if z.index(src) < 0 {
+		z.forget(l)
 		z.ensure(l)
 		return
 	}
-	i := z.ensure(l)
+	i := z.reset(l)
 	s := z.index(src)
 	n := len(z.locs)
+	m := z.m
+	nlo := negB(lo)
 	for x := 0; x < n; x++ {
 		if x == i {
 			continue
 		}
 		if x == s {
-			z.m[i*n+x] = hi
-			z.m[x*n+i] = negB(lo)
+			m[i*n+x] = hi
+			m[x*n+i] = nlo
 			continue
 		}
-		z.m[i*n+x] = addB(z.m[s*n+x], hi)
-		z.m[x*n+i] = addB(z.m[x*n+s], negB(lo))
+		m[i*n+x] = addB(m[s*n+x], hi)
+		m[x*n+i] = addB(m[x*n+s], nlo)
 	}
 }
 
 // copyLoc sets l := src exactly.
 func (z *zone) copyLoc(l, src loc) { z.assign(l, src, 0, 0) }
 
+// combineOp says how two zones' bounds combine.
+type combineOp uint8
+
+const (
+	opJoin      combineOp = iota // the larger bound
+	opWiden                      // a bound that grew jumps to a threshold
+	opNarrow                     // unknown bounds are taken from the other
+	opWidenOpen                  // opWiden without thresholds or closure after it
+)
+
 // join returns the least upper bound of two closed zones: locations present
 // in both, each bound the larger.
-func (z *zone) join(o *zone) *zone {
-	return z.combine(o, func(a, b int64) int64 { return max(a, b) })
-}
+func (z *zone) join(o *zone) *zone { return z.combine(o, opJoin, nil, nil) }
 
 // widen returns z widened by o: bounds that grew jump to the next threshold
 // or are dropped.
-func (z *zone) widen(o *zone, th *thresholds) *zone {
-	return z.combine(o, func(a, b int64) int64 {
-		if b <= a {
-			return a
-		}
-		return th.above(b)
-	})
-}
+func (z *zone) widen(o *zone, th *thresholds) *zone { return z.combine(o, opWiden, th, nil) }
 
 // narrow returns z narrowed by o: only unknown bounds are taken from o.
-func (z *zone) narrow(o *zone) *zone {
-	return z.combine(o, func(a, b int64) int64 {
-		if a == inf {
-			return b
-		}
-		return a
-	})
-}
+func (z *zone) narrow(o *zone) *zone { return z.combine(o, opNarrow, nil, nil) }
 
-func (z *zone) combine(o *zone, f func(a, b int64) int64) *zone {
-	// Common locations.
-	common := make([]loc, 0, min(len(z.locs), len(o.locs)))
-	zi := make([]int, 0, cap(common))
-	oi := make([]int, 0, cap(common))
+// combine builds the zone over the locations both have (less those drop
+// names) from each pair of bounds.
+func (z *zone) combine(o *zone, op combineOp, th *thresholds, drop func(loc) bool) *zone {
+	var zb, ob [64]int32
+	zi, oi := zb[:0], ob[:0]
 	for a, b := 0, 0; a < len(z.locs) && b < len(o.locs); {
 		switch {
 		case z.locs[a] == o.locs[b]:
-			common = append(common, z.locs[a])
-			zi = append(zi, a)
-			oi = append(oi, b)
+			if a == 0 || drop == nil || !drop(z.locs[a]) {
+				zi = append(zi, int32(a))
+				oi = append(oi, int32(b))
+			}
 			a++
 			b++
 		case z.locs[a] < o.locs[b]:
@@ -374,30 +514,87 @@ func (z *zone) combine(o *zone, f func(a, b int64) int64) *zone {
 			b++
 		}
 	}
-	k, zn, on := len(common), len(z.locs), len(o.locs)
-	m := make([]int64, k*k)
+	k, zn, on := len(zi), len(z.locs), len(o.locs)
+	r := &zone{locs: make([]loc, k, k+1), m: make([]int64, k*k, (k+1)*(k+1))}
+	for a, ia := range zi {
+		r.locs[a] = z.locs[ia]
+	}
+	r.open = z.open || o.open || op != opJoin
+	m := r.m
+	if k == zn && k == on {
+		// The same locations on both sides (the usual case): combine the
+		// matrices element by element.
+		combineSame(m, z.m, o.m, op, th)
+		for a := 0; a < k; a++ {
+			m[a*k+a] = 0
+		}
+		return r
+	}
 	for a := 0; a < k; a++ {
+		zr := z.m[int(zi[a])*zn : int(zi[a])*zn+zn]
+		or := o.m[int(oi[a])*on : int(oi[a])*on+on]
+		row := m[a*k : a*k+k]
 		for b := 0; b < k; b++ {
 			if a == b {
 				continue
 			}
-			m[a*k+b] = f(z.m[zi[a]*zn+zi[b]], o.m[oi[a]*on+oi[b]])
+			x, y := zr[zi[b]], or[oi[b]]
+			switch op {
+			case opJoin:
+				x = max(x, y)
+			case opWiden, opWidenOpen:
+				if y > x {
+					x = th.above(y)
+				}
+			case opNarrow:
+				if x == inf {
+					x = y
+				}
+			}
+			row[b] = x
 		}
 	}
-	return &zone{locs: common, m: m}
+	return r
+}
+
+// combineSame combines two matrices over the same locations into m.
+func combineSame(m, zm, om []int64, op combineOp, th *thresholds) {
+	om = om[:len(zm)]
+	m = m[:len(zm)]
+	switch op {
+	case opJoin:
+		for i, x := range zm {
+			m[i] = max(x, om[i])
+		}
+	case opWiden, opWidenOpen:
+		for i, x := range zm {
+			if y := om[i]; y > x {
+				x = th.above(y)
+			}
+			m[i] = x
+		}
+	case opNarrow:
+		for i, x := range zm {
+			if x == inf {
+				x = om[i]
+			}
+			m[i] = x
+		}
+	}
 }
 
 // leq reports whether every bound of z is at most o's (z is contained in o,
 // sufficient for inclusion even when o is not closed).
 func (z *zone) leq(o *zone) bool {
-	zn := len(z.locs)
-	oi := make([]int, len(o.locs))
+	zn, on := len(z.locs), len(o.locs)
+	var buf [64]int
+	oi := buf[:0]
 	for b, l := range o.locs {
-		oi[b] = z.index(l)
-		if oi[b] < 0 {
+		ib := z.index(l)
+		oi = append(oi, ib)
+		if ib < 0 {
 			// o constrains a location z does not have: only fine if o has
 			// no finite bound on it.
-			on := len(o.locs)
 			for x := 0; x < on; x++ {
 				if x != b && (o.m[b*on+x] != inf || o.m[x*on+b] != inf) {
 					return false
@@ -405,17 +602,18 @@ func (z *zone) leq(o *zone) bool {
 			}
 		}
 	}
-	on := len(o.locs)
 	for a := 0; a < on; a++ {
-		for b := 0; b < on; b++ {
-			if a == b || o.m[a*on+b] == inf {
+		row := o.m[a*on : a*on+on]
+		ia := oi[a]
+		for b, v := range row {
+			if a == b || v == inf {
 				continue
 			}
-			ia, ib := oi[a], oi[b]
+			ib := oi[b]
 			if ia < 0 || ib < 0 {
 				return false
 			}
-			if z.m[ia*zn+ib] > o.m[a*on+b] {
+			if z.m[ia*zn+ib] > v {
 				return false
 			}
 		}
@@ -444,25 +642,48 @@ func (z *zone) equal(o *zone) bool {
 // widening when precision matters more than speed.
 func (z *zone) close() bool {
 	n := len(z.locs)
+	m := z.m
+	var jbuf [64]int32
+	var vbuf [64]int64
 	for k := 0; k < n; k++ {
+		// Row k's finite entries: only they can shorten a path. Row k
+		// changes while k is the intermediate only at i == k, and only
+		// if m[k][k] < 0 (the zone is empty); the list is then rebuilt.
+		rk := m[k*n : k*n+n]
+		js, vs := jbuf[:0], vbuf[:0]
+		for j, v := range rk {
+			if v != inf {
+				js, vs = append(js, int32(j)), append(vs, v)
+			}
+		}
 		for i := 0; i < n; i++ {
-			ik := z.m[i*n+k]
+			ik := m[i*n+k]
 			if ik == inf {
 				continue
 			}
-			for j := 0; j < n; j++ {
-				if v := addB(ik, z.m[k*n+j]); v < z.m[i*n+j] {
-					z.m[i*n+j] = v
+			ri := m[i*n : i*n+n]
+			if i == k {
+				for j, kj := range rk {
+					if v := addB(ik, kj); v < ri[j] {
+						ri[j] = v
+					}
+				}
+				if ik < 0 {
+					for q, j := range js {
+						vs[q] = rk[j]
+					}
+				}
+				continue
+			}
+			for q, j := range js {
+				if v := addB(ik, vs[q]); v < ri[j] {
+					ri[j] = v
 				}
 			}
 		}
 	}
-	for i := 0; i < n; i++ {
-		if z.m[i*n+i] < 0 {
-			return false
-		}
-	}
-	return true
+	z.open = false
+	return z.consistent()
 }
 
 // thresholds are the widening stops: the program's constants and their
@@ -470,18 +691,13 @@ func (z *zone) close() bool {
 type thresholds struct{ v []int64 }
 
 func newThresholds(consts []int64) *thresholds {
-	set := map[int64]bool{0: true, 1: true, -1: true}
+	v := make([]int64, 0, 3+6*len(consts))
+	v = append(v, 0, 1, -1)
 	for _, c := range consts {
-		for _, d := range []int64{c, c - 1, c + 1, -c, -c - 1, -c + 1} {
-			set[d] = true
-		}
+		v = append(v, c, c-1, c+1, -c, -c-1, -c+1)
 	}
-	t := &thresholds{}
-	for c := range set {
-		t.v = append(t.v, c)
-	}
-	sort.Slice(t.v, func(i, j int) bool { return t.v[i] < t.v[j] })
-	return t
+	slices.Sort(v)
+	return &thresholds{v: slices.Compact(v)}
 }
 
 // above returns the smallest threshold >= b, or inf.
