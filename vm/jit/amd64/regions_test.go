@@ -1,6 +1,7 @@
 package amd64_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestCheckedRegions(t *testing.T) {
 					r0, err := e.Run(rc)
 					out[i] = outcome{r0: r0, executed: rc.Executed}
 					if err != nil {
-						out[i].err = err.Error()
+						out[i].err = accessKey(err)
 					}
 				}
 				if out[0] != out[1] {
@@ -154,7 +155,7 @@ func TestCheckedRegionsChange(t *testing.T) {
 			r0, err := exe.Run(rc)
 			out[i] = outcome{r0: r0, executed: rc.Executed}
 			if err != nil {
-				out[i].err = err.Error()
+				out[i].err = accessKey(err)
 			}
 			exe.Close()
 		}
@@ -165,4 +166,17 @@ func TestCheckedRegionsChange(t *testing.T) {
 			t.Errorf("%s: the last access succeeded", tt.name)
 		}
 	}
+}
+
+// accessKey describes a run's error for comparison between engines. An
+// access error is compared by instruction, address, size and direction: its
+// "near" hint names the closest region, which depends on where each run's
+// own stack happens to be allocated.
+func accessKey(err error) string {
+	var ee *vm.ExecError
+	var ae *vm.AccessError
+	if errors.As(err, &ee) && errors.As(err, &ae) {
+		return fmt.Sprintf("instruction %d: access of %d bytes at %#x (write %v)", ee.PC, ae.Size, ae.Addr, ae.Write)
+	}
+	return err.Error()
 }
