@@ -36,7 +36,7 @@ func TestNew(t *testing.T) {
 			t.Errorf("run: %d, %v", r0, err)
 		}
 		blocks, err := jit.Listing(exe)
-		if err != nil || len(blocks) != 5 || blocks[3].PC != 0 || blocks[3].Name != "mov %r0, 2" {
+		if err != nil || len(blocks) != 6 || blocks[4].PC != 0 || blocks[4].Name != "mov %r0, 2" {
 			t.Errorf("listing: %v, %+v", err, blocks)
 		}
 		exe.Close()

@@ -17,7 +17,7 @@ var ErrNotJIT = errors.New("not a JIT executable")
 // for Listing. The code is laid out as: the shared routines, the slots in
 // order, then the out-of-line code (stubs) of slow and rare paths.
 type layout struct {
-	entry, exit, retResume int32
+	entry, exit, final, retResume int32
 	// slots[pc] is where slot pc's code starts; slots[len] ends the body.
 	// The second slot of an lddw starts where its code ends: it has none.
 	slots []int32
@@ -33,7 +33,7 @@ type stubMark struct{ pc, off int32 }
 type Block struct {
 	// PC is the slot, -1 for shared routines.
 	PC int
-	// Name is the routine's name ("entry", "exit", "return"), or the
+	// Name is the routine's name ("entry", "exit", "done", "return"), or the
 	// slot's instruction in the assembler dialect of package isa.
 	Name string
 	// OutOfLine marks code of the slot that lies after the body: the
@@ -75,7 +75,8 @@ func Listing(exe vm.Executable) ([]Block, error) {
 		blocks = append(blocks, Block{PC: pc, Name: name, OutOfLine: outOfLine, Offset: int(from), Addr: e.base + uintptr(from), Code: append([]byte(nil), code[from:to]...)})
 	}
 	add(-1, "entry", false, lay.entry, lay.exit)
-	add(-1, "exit", false, lay.exit, lay.retResume)
+	add(-1, "exit", false, lay.exit, lay.final)
+	add(-1, "done", false, lay.final, lay.retResume)
 	add(-1, "return", false, lay.retResume, lay.slots[0])
 	for pc := 0; pc < len(e.prog); pc++ {
 		next := pc + 1

@@ -40,10 +40,10 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	}
 	if e.calls {
 		var c callContext
-		return e.run(rc, &c.context, 0, e.start, rc.Args, budget, cb)
+		return e.run(rc, &c.context, 0, e.start, &rc.Args, budget, cb)
 	}
 	var c context
-	return e.run(rc, &c, 0, e.start, rc.Args, budget, cb)
+	return e.run(rc, &c, 0, e.start, &rc.Args, budget, cb)
 }
 
 // run drives the generated code from the code offset start at call depth
@@ -53,13 +53,20 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 // does the work and re-enters at the exit's resume point, where the code
 // reloads every register from c. cb is the callback state of the outermost
 // run of a program that has callbacks, nil otherwise.
-func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, args [5]uint64, budget uint64, cb *callbacks) (uint64, error) {
+func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, args *[5]uint64, budget uint64, cb *callbacks) (uint64, error) {
 	stack := rc.Stack()
 	top := stack.Top()
 	if e.mode == vm.Checked {
 		c.limit = [4]uint64{top - 1, top - 2, top - 4, top - 8}
 	}
-	c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5] = args[0], args[1], args[2], args[3], args[4]
+	// One word at a time: copying the array whole makes the compiler use
+	// 16-byte moves, which stall on the 8-byte stores that just wrote
+	// rc.Args (store forwarding fails across them), several ns a run.
+	c.regs[1] = args[0]
+	c.regs[2] = args[1]
+	c.regs[3] = args[2]
+	c.regs[4] = args[3]
+	c.regs[5] = args[4]
 	c.regs[10] = stack.FramePointer(base)
 	c.depth, c.base = uint64(base), uint64(base)
 	c.slot = uint64(int64(rc.Slot))
@@ -187,7 +194,8 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	}
 	saved := rc.Depth
 	var c callContext
-	r0, err := e.run(rc, &c.context, depth, start, [5]uint64{r1, r2, r3, r4, r5}, cb.budget-cb.used, nil)
+	args := [5]uint64{r1, r2, r3, r4, r5}
+	r0, err := e.run(rc, &c.context, depth, start, &args, cb.budget-cb.used, nil)
 	rc.Depth = saved
 	cb.used += rc.Executed
 	return r0, err
