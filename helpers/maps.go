@@ -113,21 +113,32 @@ func mapLookupElem(h *impl) vm.Helper {
 	}
 }
 
+// elemArgs resolves the map and key arguments of the helpers that need an
+// ElemMap (update, delete). A nil map means the helper returns r0, err.
+func (h *impl) elemArgs(rc *vm.RunContext, mp, key uint64, name string) (em maps.ElemMap, k []byte, valueSize, r0 uint64, err error) {
+	m, err := h.mapOf(rc, mp, name)
+	if m == nil {
+		return nil, nil, 0, ret(eINVAL), err
+	}
+	em, ok := elemOf(m)
+	if !ok {
+		r0, err = wrongMap(rc, name, m, eINVAL)
+		return nil, nil, 0, r0, err
+	}
+	k, valueSize, err = h.key(rc, m, key, name)
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	return em, k, valueSize, 0, nil
+}
+
 // mapUpdateElem is bpf_map_update_elem(map, key, value, flags).
 func mapUpdateElem(h *impl) vm.Helper {
 	const name = "bpf_map_update_elem"
 	return func(rc *vm.RunContext, mp, key, value, flags, _ uint64) (uint64, error) {
-		m, err := h.mapOf(rc, mp, name)
-		if m == nil {
-			return ret(eINVAL), err
-		}
-		em, ok := elemOf(m)
-		if !ok {
-			return wrongMap(rc, name, m, eINVAL)
-		}
-		k, vs, err := h.key(rc, m, key, name)
-		if err != nil {
-			return 0, err
+		em, k, vs, r0, err := h.elemArgs(rc, mp, key, name)
+		if em == nil {
+			return r0, err
 		}
 		if err := rc.CheckArg(value, vs, false); err != nil {
 			return 0, argErr(name, "value", err)
@@ -140,17 +151,9 @@ func mapUpdateElem(h *impl) vm.Helper {
 func mapDeleteElem(h *impl) vm.Helper {
 	const name = "bpf_map_delete_elem"
 	return func(rc *vm.RunContext, mp, key, _, _, _ uint64) (uint64, error) {
-		m, err := h.mapOf(rc, mp, name)
-		if m == nil {
-			return ret(eINVAL), err
-		}
-		em, ok := elemOf(m)
-		if !ok {
-			return wrongMap(rc, name, m, eINVAL)
-		}
-		k, _, err := h.key(rc, m, key, name)
-		if err != nil {
-			return 0, err
+		em, k, _, r0, err := h.elemArgs(rc, mp, key, name)
+		if em == nil {
+			return r0, err
 		}
 		return ret(em.DeleteElem(k)), nil
 	}
