@@ -379,6 +379,15 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 		e.fail(pc, format, args...)
 		s.set(dst, value{kind: kScalar}, topIval)
 	}
+	// A value of different kinds on different paths (a pointer on one at
+	// least) stays such a value when a number is added or subtracted:
+	// it can be moved and spilled but never used to access memory, as a
+	// number or as a verdict, so its offset need not be known.
+	if is64 && (aop == isa.ALUAdd || aop == isa.ALUSub) &&
+		(dv.kind == kMixed && (src < 0 || sv.kind == kScalar) || aop == isa.ALUAdd && dv.kind == kScalar && sv.kind == kMixed) {
+		s.set(dst, value{kind: kMixed}, topIval)
+		return
+	}
 	for _, r := range []int{dst, src} {
 		if r >= 0 && s.regs[r].kind != kScalar && !s.regs[r].kind.isPointer() {
 			bad("%s", e.describe(s, r))
