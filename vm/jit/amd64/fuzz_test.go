@@ -1,32 +1,24 @@
 package amd64_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
-	"github.com/bpfhost/bpfhost/internal/conformance"
+	"github.com/bpfhost/bpfhost/internal/enginetest"
 	"github.com/bpfhost/bpfhost/internal/progen"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
-	"github.com/bpfhost/bpfhost/vm/interp"
 	"github.com/bpfhost/bpfhost/vm/jit/amd64"
 )
 
 // memSize is the size of the input region differential runs get in r1.
-const memSize = 128
+const memSize = enginetest.FuzzMemSize
 
-// mix is helper 1 of differential runs: a pure function of its arguments
-// and the call depth, so that a wrong argument or depth changes r0.
-func mix(rc *vm.RunContext, a, b, c, d, e uint64) (uint64, error) {
-	v := (a^b<<1^c<<2^d<<3^e<<4)*0x9e3779b97f4a7c15 + uint64(rc.Depth)
-	return v ^ v>>29, nil
-}
-
-var diffHelpers = vm.Helpers{1: mix, 5: func(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }}
+// diffHelpers are the helpers generated programs call: helper 1 mixes its
+// arguments and the call depth, helper 5 returns r1.
+var diffHelpers = enginetest.FuzzHelpers
 
 // wrap turns a progen program into the body of a BPF-to-BPF call whose
 // inputs come from the memory region and whose results go back to it: the
@@ -71,46 +63,27 @@ func wrap(body []isa.Instruction) []isa.Instruction {
 	return append(entry, body...)
 }
 
-// runResult is one engine's run: the outcome and the memory it left.
-type runResult struct {
-	outcome
-	stack, mem []byte
-}
-
 // differ runs prog in the interpreter and the JIT in a mode on the same
-// inputs and describes the first difference, or returns "".
+// inputs and describes the first difference (see enginetest.Agree), or
+// returns "".
 func differ(prog []isa.Instruction, mode vm.Mode, input []byte, budget uint64) (string, error) {
+	exe, err := agreeing().Compile(&vm.Program{Instructions: prog, Helpers: diffHelpers}, vm.CompileOptions{Mode: mode})
+	if err != nil {
+		return "", err
+	}
+	defer exe.Close()
 	mem := heapBytes(memSize)
+	copy(mem, input)
 	rc := &vm.RunContext{Budget: budget, Packet: input, Value: mem}
 	rc.Regions = []vm.Region{vm.RegionOf("input", mem, true)}
 	rc.Args = [5]uint64{uint64(rc.Regions[0].Start), memSize, 3, 4, 5}
-	var res [2]runResult
-	for i, engine := range []vm.Engine{interp.New(), amd64.New()} {
-		exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: diffHelpers}, vm.CompileOptions{Mode: mode})
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", engine.Name(), err)
-		}
-		clear(rc.Stack().Bytes())
-		copy(mem, input)
-		rc.Executed, rc.Depth = 0, 0
-		r0, err := exe.Run(rc)
-		exe.Close()
-		res[i] = runResult{outcome: outcome{r0: r0, executed: rc.Executed, depth: rc.Depth}, stack: bytes.Clone(rc.Stack().Bytes()), mem: bytes.Clone(mem)}
-		if err != nil {
-			res[i].err = err.Error()
-			var ee *vm.ExecError
-			if !errors.As(err, &ee) {
-				return fmt.Sprintf("%s: error %T %v is not an *vm.ExecError", engine.Name(), err, err), nil
-			}
-		}
-	}
+	_, err = exe.Run(rc)
+	var ee *vm.ExecError
 	switch {
-	case res[0].outcome != res[1].outcome:
-		return fmt.Sprintf("interp %v\njit    %v", res[0].outcome, res[1].outcome), nil
-	case !bytes.Equal(res[0].stack, res[1].stack):
-		return "stacks differ", nil
-	case !bytes.Equal(res[0].mem, res[1].mem):
-		return fmt.Sprintf("memory differs:\ninterp %x\njit    %x", res[0].mem, res[1].mem), nil
+	case errors.Is(err, enginetest.ErrDisagree):
+		return err.Error(), nil
+	case err != nil && !errors.As(err, &ee):
+		return fmt.Sprintf("error %T %v is not an *vm.ExecError", err, err), nil
 	}
 	return "", nil
 }
@@ -197,35 +170,4 @@ func FuzzJIT(f *testing.F) {
 // FuzzJITChecked compares the engines in checked mode on arbitrary valid
 // bytecode: checked runs must be safe whatever the program does, and the
 // JIT must end every run exactly as the interpreter does.
-func FuzzJITChecked(f *testing.F) {
-	if dir, err := conformance.Dir(); err == nil {
-		cases, err := conformance.LoadCases(filepath.Join(dir, "tests"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, c := range cases {
-			if p, err := isa.Assemble(c.Asm); err == nil {
-				f.Add(isa.Encode(p), c.Mem)
-			}
-		}
-	}
-	f.Add([]byte{0x95, 0, 0, 0, 0, 0, 0, 0}, []byte{1, 2, 3})
-	f.Fuzz(func(t *testing.T, code, mem []byte) {
-		prog, err := isa.Decode(code)
-		if err != nil || isa.Validate(prog) != nil {
-			return
-		}
-		if _, err := interp.New().Compile(&vm.Program{Instructions: prog, Helpers: diffHelpers}, vm.CompileOptions{Mode: vm.Checked}); err != nil {
-			return
-		}
-		input := make([]byte, memSize)
-		copy(input, mem)
-		diff, err := differ(prog, vm.Checked, input, 10000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff != "" {
-			t.Fatalf("%s\n%s", diff, isa.Disassemble(prog))
-		}
-	})
-}
+func FuzzJITChecked(f *testing.F) { enginetest.FuzzChecked(f, agreeing()) }

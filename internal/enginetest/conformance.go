@@ -1,7 +1,3 @@
-// Package enginetest holds what every execution engine is tested and measured
-// with, so that the interpreter and the JIT run the same checks (as wazero's
-// engines share their spec tests): the conformance suite in both memory modes
-// and the benchmark programs.
 package enginetest
 
 import (
@@ -12,56 +8,6 @@ import (
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
 )
-
-// ArithLoop is a 1,000-iteration compute loop: xorshift, multiply-add and a
-// data-dependent branch.
-const ArithLoop = `
-	mov %r0, 0
-	lddw %r1, 0x9e3779b97f4a7c15
-	mov %r2, 1000
-loop:
-	mov %r3, %r1
-	lsh %r3, 13
-	xor %r1, %r3
-	mov %r3, %r1
-	rsh %r3, 7
-	xor %r1, %r3
-	mov %r3, %r1
-	lsh %r3, 17
-	xor %r1, %r3
-	mul %r0, 31
-	add %r0, %r1
-	jset %r1, 1, odd
-	add %r0, 7
-odd:
-	sub %r2, 1
-	jne %r2, 0, loop
-	exit
-`
-
-// MemLoop walks a 256-byte stack buffer 1,000 times: load, add, store.
-const MemLoop = `
-	mov %r0, 0
-	mov %r2, 1000
-	mov %r4, %r10
-	add %r4, -256
-	stdw [%r4], 0
-loop:
-	mov %r3, %r2
-	and %r3, 31
-	lsh %r3, 3
-	mov %r5, %r4
-	add %r5, %r3
-	ldxdw %r1, [%r5]
-	add %r1, %r2
-	stxdw [%r5], %r1
-	ldxw %r3, [%r4+4]
-	add %r0, %r3
-	stxw [%r4+4], %r0
-	sub %r2, 1
-	jne %r2, 0, loop
-	exit
-`
 
 // Conformance runs every test file of the suite, assembled with our
 // assembler, and every fixture's bytecode, in both memory modes, on engine.
@@ -82,7 +28,6 @@ func Conformance(t *testing.T, engine vm.Engine) {
 	if len(cases) != 313 || len(fixtures) != 313 {
 		t.Errorf("found %d tests and %d fixtures, want 313 each", len(cases), len(fixtures))
 	}
-	identity := func(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }
 	run := func(name string, prog []isa.Instruction, mem []byte, want uint64, mode vm.Mode) bool {
 		t.Helper()
 		exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: mode})
@@ -108,7 +53,7 @@ func Conformance(t *testing.T, engine vm.Engine) {
 		}
 		return false
 	}
-	for _, mode := range []vm.Mode{vm.Trusted, vm.Checked} {
+	for _, mode := range modes {
 		passed := 0
 		for _, c := range cases {
 			prog, err := isa.Assemble(c.Asm)
