@@ -9,7 +9,10 @@ import (
 // HashMap is BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH.
 // All MaxEntries elements are preallocated (also with BPF_F_NO_PREALLOC,
 // which only changes when Linux allocates); deleted elements are reused.
-// Updates of an existing key write its value in place.
+// Updates of an existing key write its value in place. Program-side
+// lookups (LookupPtr) take no lock unless a writer is changing the chain
+// they walk (a seqlock per lock stripe); generated code can make the same
+// lookup from the map's description (Inline).
 //
 // LRU maps evict when an insert finds no free element. Program-side
 // lookups set a reference bit (user-space lookups do not, like Linux's
@@ -65,10 +68,14 @@ func (h *HashMap) ptr(e int32, slot int) unsafe.Pointer {
 // ValueMemory returns the memory of all values.
 func (h *HashMap) ValueMemory() []byte { return h.mem }
 
-// lookup finds key under a read lock and returns its element or -1.
+// lookup finds key and returns its element or -1: without a lock unless
+// a writer gets in the way (table.findFast), then under a read lock.
 func (h *HashMap) lookup(key []byte) int32 {
 	hv := h.t.hash(key)
 	b := hv & h.t.mask
+	if e, ok := h.t.findFast(b, hv, key); ok {
+		return e
+	}
 	l := h.t.lock(b)
 	l.RLock()
 	e := h.t.find(b, hv, key)
@@ -130,7 +137,8 @@ func (h *HashMap) UpdateElem(key, value []byte, flags uint64, slot int) int64 {
 }
 
 // update is the insert-or-replace logic both sides share; write fills the
-// value of element e (fresh: e was just allocated) under the bucket lock.
+// value of element e (fresh: e was just allocated, and is not linked yet)
+// under the bucket lock.
 func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh bool)) int64 {
 	if r := h.updateFlags(flags); r != 0 {
 		return r
@@ -183,8 +191,10 @@ func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh boo
 			l.Unlock()
 			return E2BIG.Ret()
 		}
-		h.t.link(b, hv, e, key)
+		// The value goes in before the element is linked: lock-free
+		// readers may find it as soon as it is.
 		write(e, true)
+		h.t.link(b, hv, e, key)
 		if h.lru {
 			h.t.mu.Lock()
 			h.pushFront(e)
@@ -380,4 +390,102 @@ func (h *HashMap) touch(e int32) {
 	if atomic.LoadUint32(&h.ref[e]) == 0 {
 		atomic.StoreUint32(&h.ref[e], 1)
 	}
+}
+
+// HashInline describes the memory of a hash map to code that looks keys up
+// without calling LookupPtr, such as the amd64 JIT. Following it gives
+// exactly LookupPtr's result:
+//
+//  1. Per-CPU maps: NULL if the slot is not below Slots.
+//  2. h = the low 32 bits of the hash of the key (see Seed and Mult),
+//     b = h & Mask.
+//  3. seq = the u32 at Stripes + (b & StripeMask)*StripeSize + SeqOffset;
+//     if it is odd, a writer is busy: call LookupPtr instead.
+//  4. e = the i32 at Heads + 4*b; while e != -1: e must be below N
+//     (unsigned) and at most N elements may be visited, else call
+//     LookupPtr. The record of e is at Elems + e*Stride: u32 hash at 0,
+//     i32 link to the next element at 4, the key at 8, padded with zeros
+//     to a multiple of 8 bytes. Stop at the element whose hash is h and
+//     whose key is the key; else e = the link.
+//  5. If the seq word no longer holds seq, call LookupPtr: the walk may
+//     have followed links a writer was changing.
+//  6. Not found: NULL. Found: LRU maps set the element's reference word
+//     (u32 at Refs + 4*e) to 1 if it is 0; the value is at
+//     Values + slot*SlotStride + e*ValueStride (slot 0 unless per-CPU).
+//
+// Addresses stay valid as long as the map is reachable; code that uses
+// them must keep a reference to the map.
+type HashInline struct {
+	// Heads is the address of the bucket heads: Mask+1 i32 element
+	// indexes, -1 for an empty bucket.
+	Heads uintptr
+	// Mask is the number of buckets minus one (a power of two minus one).
+	Mask uint32
+	// Elems is the address of the element records, Stride bytes apart.
+	Elems uintptr
+	// Stride is the size of a record: 8 + KeySize rounded up to 8.
+	Stride uint32
+	// KeySize is the key size in bytes.
+	KeySize uint32
+	// N is MaxEntries: every element index is below it.
+	N uint32
+	// Seed and Mult define the hash of a key k of n bytes, with
+	// mix(a, b) = the high 64 bits of the 128-bit product a*b xor its low
+	// 64 bits: h = Seed ^ n*Mult[0]; for each whole 8-byte little-endian
+	// word w of k, h = mix(h^w, Mult[1]); if bytes remain, h = mix(h^w,
+	// Mult[2]) with w the remaining bytes zero-extended; finally
+	// h = mix(h, Mult[0]^Mult[2]).
+	Seed uint64
+	Mult [3]uint64
+	// Stripes is the address of the stripes, StripeSize bytes apart;
+	// bucket b belongs to stripe b & StripeMask.
+	Stripes    uintptr
+	StripeSize uint32
+	StripeMask uint32
+	// SeqOffset is where a stripe's u32 sequence counter lies in it.
+	SeqOffset uint32
+	// Values is the address of the values: ValueStride bytes apart by
+	// element, and for per-CPU maps SlotStride bytes apart by slot.
+	Values      uintptr
+	ValueStride uint32
+	SlotStride  uint64
+	// PerCPU marks per-CPU maps, which have Slots copies of each value.
+	PerCPU bool
+	Slots  int
+	// LRU marks LRU maps, whose lookups set the element's reference word
+	// at Refs.
+	LRU  bool
+	Refs uintptr
+}
+
+// Inline describes the map's memory for lookups in generated code.
+func (h *HashMap) Inline() HashInline {
+	t := &h.t
+	d := HashInline{
+		Heads:       uintptr(unsafe.Pointer(unsafe.SliceData(t.heads))),
+		Mask:        t.mask,
+		Elems:       uintptr(unsafe.Pointer(unsafe.SliceData(t.elems))),
+		Stride:      uint32(t.stride),
+		KeySize:     uint32(t.keySize),
+		N:           uint32(t.n),
+		Seed:        t.seed,
+		Mult:        [3]uint64{hashK0, hashK1, hashK2},
+		Stripes:     uintptr(unsafe.Pointer(unsafe.SliceData(t.stripes))),
+		StripeSize:  uint32(stripeSize),
+		StripeMask:  t.smask,
+		SeqOffset:   uint32(stripeSeqOff),
+		Values:      uintptr(unsafe.Pointer(unsafe.SliceData(h.mem))),
+		ValueStride: uint32(h.vstride),
+		SlotStride:  uint64(h.vstride) * uint64(t.n),
+		PerCPU:      h.percpu,
+		Slots:       1,
+		LRU:         h.lru,
+	}
+	if h.percpu {
+		d.Slots = h.slots
+	}
+	if h.lru {
+		d.Refs = uintptr(unsafe.Pointer(unsafe.SliceData(h.ref)))
+	}
+	return d
 }

@@ -11,17 +11,22 @@ import (
 // table is the preallocated hash table under hash maps and hash_of_maps:
 // MaxEntries elements whose keys live in a slab, chained into a
 // power-of-two number of buckets by element index. Buckets are guarded by
-// striped RW locks: lookups take a read lock on one stripe, writers the
-// write lock. Freed elements go back to a free stack and are reused, so an
-// element's key and value memory never moves.
+// striped RW locks: writers take the write lock of one stripe, lookups
+// either its read lock or none (findFast: a seqlock read, validated by the
+// stripe's sequence counter, which writers make odd while they change a
+// chain). Freed elements go back to a free stack and are reused, so an
+// element's key and value memory never moves, and a reader that follows a
+// stale link still reads a valid element.
 type table struct {
 	keySize int
 	seed    uint64
 	n       int32
 	// elems holds each element's record, stride bytes apart: u32 hash,
-	// i32 chain link (-1 ends), then the key, so that a lookup touches one
-	// cache line per element it passes. Hash and link are guarded by the
-	// bucket lock; the key memory is stable (ForEach hands it out).
+	// i32 chain link (-1 ends), then the key padded with zeros to 8 bytes,
+	// so that a lookup touches one cache line per element it passes. Hash,
+	// link and key are written under the bucket's write lock, atomically
+	// (lock-free readers load them); the key memory is stable (ForEach
+	// hands it out).
 	elems   []byte
 	stride  uintptr
 	inChain []bool  // whether the element is linked, guarded by the bucket lock
@@ -34,11 +39,21 @@ type table struct {
 	free []int32
 }
 
-// stripe is a lock padded to its own cache line.
+// stripe is a lock padded to its own cache line, with the sequence counter
+// of the seqlock readers: odd while a writer changes a chain of the
+// stripe's buckets.
 type stripe struct {
 	sync.RWMutex
-	_ [64 - unsafe.Sizeof(sync.RWMutex{})%64]byte
+	seq atomic.Uint32
+	_   [64 - (unsafe.Sizeof(sync.RWMutex{})+4)%64]byte
 }
+
+// Where the sequence counter lies in a stripe, for code that reads it
+// (HashInline).
+const (
+	stripeSize   = unsafe.Sizeof(stripe{})
+	stripeSeqOff = unsafe.Offsetof(stripe{}.seq)
+)
 
 const maxStripes = 256
 
@@ -106,15 +121,81 @@ func (t *table) find(b uint32, h uint32, key []byte) int32 {
 	return -1
 }
 
+// findFast is find without the lock, for lookups: a seqlock read of the
+// bucket's stripe. ok is false if a writer changed the stripe's chains
+// meanwhile (or was changing them), or the walk did not end within n
+// steps (relinked elements can make a chain look cyclic): the caller then
+// takes the read lock and calls find. Links are always -1 or indexes
+// below n, so a stale walk stays in the slab; e is still bounds-checked.
+func (t *table) findFast(b uint32, h uint32, key []byte) (e int32, ok bool) {
+	s := &t.stripes[b&t.smask]
+	seq := s.seq.Load()
+	if seq&1 != 0 {
+		return -1, false
+	}
+	e = atomic.LoadInt32(&t.heads[b])
+	for steps := t.n; e >= 0; steps-- {
+		if e >= t.n || steps == 0 {
+			return -1, false
+		}
+		r := unsafe.Pointer(&t.elems[uintptr(e)*t.stride])
+		if atomic.LoadUint32((*uint32)(r)) == h && keyEqual(unsafe.Add(r, 8), key) {
+			break
+		}
+		e = atomic.LoadInt32((*int32)(unsafe.Add(r, 4)))
+	}
+	if s.seq.Load() != seq {
+		return -1, false
+	}
+	return e, true
+}
+
+// keyEqual compares the key stored at p with key a word at a time, with
+// atomic loads: a writer may be changing it. Stored keys are padded with
+// zeros to whole words.
+func keyEqual(p unsafe.Pointer, key []byte) bool {
+	n := len(key) &^ 7
+	for i := 0; i < n; i += 8 {
+		if atomic.LoadUint64((*uint64)(unsafe.Add(p, i))) != binary.NativeEndian.Uint64(key[i:]) {
+			return false
+		}
+	}
+	return n == len(key) || atomic.LoadUint64((*uint64)(unsafe.Add(p, n))) == keyWord(key[n:])
+}
+
+// keyWord is the word of up to 8 key bytes as memory holds them, padded
+// with zeros.
+func keyWord(b []byte) uint64 {
+	if len(b) == 4 && littleEndian { // the common u32 key, without a copy
+		return uint64(binary.LittleEndian.Uint32(b))
+	}
+	var w [8]byte
+	copy(w[:], b)
+	return binary.NativeEndian.Uint64(w[:])
+}
+
+// littleEndian is true where memory holds words low byte first.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// writeBegin and writeEnd bracket a change of bucket b's chain: the
+// stripe's sequence is odd in between. The caller holds the write lock.
+func (t *table) writeBegin(b uint32) { t.lock(b).seq.Add(1) }
+func (t *table) writeEnd(b uint32)   { t.lock(b).seq.Add(1) }
+
 // link inserts element e with key and hash h at the head of bucket b; the
 // caller holds the bucket's write lock.
 func (t *table) link(b uint32, h uint32, e int32, key []byte) {
-	copy(t.key(e), key)
+	t.writeBegin(b)
+	p := t.keyPtr(e)
+	for i := 0; i < len(key); i += 8 {
+		atomic.StoreUint64((*uint64)(unsafe.Add(p, i)), keyWord(key[i:min(i+8, len(key))]))
+	}
 	r := t.rec(e)
-	r.hash = h
-	r.next = t.heads[b]
+	atomic.StoreUint32(&r.hash, h)
+	atomic.StoreInt32(&r.next, t.heads[b])
 	t.inChain[e] = true
 	atomic.StoreInt32(&t.heads[b], e)
+	t.writeEnd(b)
 }
 
 // unlink removes e from bucket b; the caller holds the write lock.
@@ -122,6 +203,8 @@ func (t *table) unlink(b uint32, e int32) {
 	if !t.inChain[e] {
 		return
 	}
+	t.writeBegin(b)
+	defer t.writeEnd(b)
 	t.inChain[e] = false
 	next := t.next(e)
 	if t.heads[b] == e {
@@ -130,7 +213,7 @@ func (t *table) unlink(b uint32, e int32) {
 	}
 	for p := t.heads[b]; p >= 0; p = t.next(p) {
 		if r := t.rec(p); r.next == e {
-			r.next = next
+			atomic.StoreInt32(&r.next, next)
 			return
 		}
 	}

@@ -24,4 +24,13 @@ const (
 	InlineArray       = amd64.InlineArray
 	InlinePerCPUArray = amd64.InlinePerCPUArray
 	InlineElem        = amd64.InlineElem
+	InlineHash        = amd64.InlineHash
 )
+
+// HashTable is the memory of a hash map as the JIT reads it (see
+// amd64.HashTable).
+type HashTable = amd64.HashTable
+
+// MaxInlineKey is the longest key of hash maps the JIT looks up in
+// generated code (see amd64.MaxInlineKey).
+const MaxInlineKey = amd64.MaxInlineKey

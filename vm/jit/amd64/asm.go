@@ -184,6 +184,48 @@ func (a *assembler) rm(pfx byte, w, byteReg bool, op []byte, r, base reg, disp i
 	}
 }
 
+// rmx emits an instruction whose ModRM holds register r (or an opcode
+// extension) and the memory operand [base+index<<scale+disp]. index must
+// not be rsp, which a SIB byte cannot name as an index.
+func (a *assembler) rmx(pfx byte, w bool, op []byte, r, base, index reg, scale uint8, disp int32) {
+	if pfx != 0 {
+		a.b(pfx)
+	}
+	v := byte(0x40)
+	if w {
+		v |= 8
+	}
+	if r&8 != 0 {
+		v |= 4
+	}
+	if index&8 != 0 {
+		v |= 2
+	}
+	if base&8 != 0 {
+		v |= 1
+	}
+	if v != 0x40 {
+		a.b(v)
+	}
+	a.b(op...)
+	var mod byte
+	switch {
+	case disp == 0 && base&7 != 5: // rbp and r13 have no displacement-free form
+		mod = 0x00
+	case fitsInt8(disp):
+		mod = 0x40
+	default:
+		mod = 0x80
+	}
+	a.b(mod|byte(r&7)<<3|4, scale<<6|byte(index&7)<<3|byte(base&7))
+	switch mod {
+	case 0x40:
+		a.b(byte(disp))
+	case 0x80:
+		a.u32(uint32(disp))
+	}
+}
+
 func fitsInt8(v int32) bool { return v >= -128 && v <= 127 }
 
 // aluRR emits op dst, src for a register-form group-1 opcode (add, sub, and,
@@ -283,6 +325,7 @@ func (a *assembler) unary(ext byte, w bool, r reg) { a.rr(0, w, false, []byte{0x
 // Group-3 extensions.
 const (
 	extNeg  = 3
+	extMul  = 4 // unsigned rdx:rax = rax * operand
 	extDiv  = 6
 	extIdiv = 7
 )

@@ -15,14 +15,16 @@ import (
 // it is passed afresh on every entry, so the goroutine stack may move while
 // Go runs.
 type context struct {
-	regs   [11]uint64 // r0..r10 while Go runs
-	budget int64      // instructions left in the current chunk (budgetReg)
-	resume uintptr    // absolute address the code continues at on entry
-	exit   uint64     // index into executable.exits of the exit taken
-	depth  uint64     // BPF-to-BPF call depth
-	base   uint64     // the depth whose exit ends this run (callbacks run deeper)
-	addr   uint64     // checked mode: the address to check
-	spill  [3]uint64  // registers saved around divisions and atomics
+	// r0..r10 while Go runs. The code reads them only on entry, so it may
+	// use them as scratch between exits (inline hash lookups do).
+	regs   [11]uint64
+	budget int64     // instructions left in the current chunk (budgetReg)
+	resume uintptr   // absolute address the code continues at on entry
+	exit   uint64    // index into executable.exits of the exit taken
+	depth  uint64    // BPF-to-BPF call depth
+	base   uint64    // the depth whose exit ends this run (callbacks run deeper)
+	addr   uint64    // checked mode: the address to check
+	spill  [3]uint64 // registers saved around divisions and atomics
 	// limit[i] is the highest address at which an access of 1<<i bytes
 	// still lies below the stack top (checked mode).
 	limit [4]uint64

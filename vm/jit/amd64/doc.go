@@ -84,9 +84,13 @@
 // address names. Arrays and per-CPU arrays are looked up inline: the code
 // reads the u32 index, bounds-checks it (and the run's slot, kept in the
 // context) and computes the value's address, or NULL, exactly as the map
-// does. Other element maps leave through a lookup exit that calls the
-// map's LookupPtr directly, without the helper's resolution of the map
-// pointer. Checked code takes these paths only for keys inside the live
+// does. Hash maps (plain, per-CPU, LRU) with keys of up to 64 bytes are
+// looked up inline too (hashlookup.go): the code hashes the key as the map
+// does, walks the bucket's chain without a lock as a seqlock reader
+// (maps.HashInline) and leaves for Go only when a writer got in the way.
+// Other element maps (LPM tries, longer keys) leave through a lookup exit
+// that calls the map's LookupPtr directly, without the helper's resolution
+// of the map pointer. Checked code takes these paths only for keys inside the live
 // stack frames and calls the helper for any other key, so that errors are
 // the helper's.
 //

@@ -43,6 +43,9 @@ func (c *compiler) resolveLookups(resolve func(uint64) (InlineMap, bool)) (map[i
 		if !seen {
 			im, ok := resolve(ptr)
 			if ok && im.Kind != InlineNone {
+				if im.Kind == InlineHash && im.KeySize > MaxInlineKey {
+					im.Kind = InlineElem // long keys: the unrolled code would be long too
+				}
 				if err := im.validate(); err != nil {
 					return nil, &vm.CompileError{PC: pc, Err: fmt.Errorf("jit: map %#x: %w", ptr, err)}
 				}
@@ -71,6 +74,8 @@ func (m *InlineMap) validate() error {
 			return fmt.Errorf("elem lookup with key size %d and lookup %v", m.KeySize, m.Elem)
 		}
 		return nil
+	case InlineHash:
+		return m.validateHash()
 	case InlineArray, InlinePerCPUArray:
 	default:
 		return fmt.Errorf("unknown inline kind %d", m.Kind)
@@ -96,10 +101,10 @@ func (m *InlineMap) validate() error {
 }
 
 // lookupCall emits bpf_map_lookup_elem on a map known at compile time:
-// arrays compute the value's address inline, other maps leave for a direct
-// call of their lookup. Checked code takes these paths only for keys in the
-// live stack frames; other keys go to the helper, which checks them. Like
-// the helper, the code changes r0 only.
+// arrays and hash maps (hashlookup.go) compute the value's address inline,
+// other maps leave for a direct call of their lookup. Checked code takes
+// these paths only for keys in the live stack frames; other keys go to the
+// helper, which checks them. Like the helper, the code changes r0 only.
 func (c *compiler) lookupCall(pc int, ins isa.Instruction, m *InlineMap) {
 	a := &c.a
 	done := a.newLabel()
@@ -114,6 +119,12 @@ func (c *compiler) lookupCall(pc int, ins isa.Instruction, m *InlineMap) {
 		c.exit(exitInfo{kind: exitLookup, pc: int32(pc), partial: c.pending(pc), arg: int32(len(c.lookups))}, done)
 		c.lookups = append(c.lookups, elemLookup{elem: m.Elem, keySize: int(m.KeySize)})
 		a.bind(done)
+		return
+	}
+	if m.Kind == InlineHash {
+		c.hashLookup(pc, m, done)
+		a.bind(done)
+		c.keep = append(c.keep, m)
 		return
 	}
 	null := a.newLabel()

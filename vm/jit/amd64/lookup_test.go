@@ -38,11 +38,15 @@ func lookupMaps(t testing.TB, host *mapHost, slots int) []*lookupMap {
 		{name: "array-1", spec: maps.Spec{Type: maps.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}, keys: arrayKeys, kind: "cmp r10d, 0x1"},
 		{name: "percpu-array", spec: maps.Spec{Type: maps.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 100}, keys: arrayKeys, kind: "imul r11, r11, 0x320"},
 		{name: "percpu-array-16", spec: maps.Spec{Type: maps.PerCPUArray, KeySize: 4, ValueSize: 16, MaxEntries: 16}, keys: arrayKeys, kind: "shl r11, 0x8"},
-		{name: "hash", spec: maps.Spec{Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
-		{name: "hash-key-8", spec: maps.Spec{Type: maps.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
-		{name: "hash-key-6", spec: maps.Spec{Type: maps.Hash, KeySize: 6, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
-		{name: "percpu-hash", spec: maps.Spec{Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
-		{name: "lru-hash", spec: maps.Spec{Type: maps.LRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
+		{name: "percpu-hash", spec: maps.Spec{Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: hashKind},
+		{name: "percpu-hash-key-7", spec: maps.Spec{Type: maps.PerCPUHash, KeySize: 7, ValueSize: 24, MaxEntries: 40}, keys: hashKeys, kind: hashKind},
+		{name: "lru-hash", spec: maps.Spec{Type: maps.LRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+rax*4], 0x0"},
+		{name: "lru-percpu-hash", spec: maps.Spec{Type: maps.LRUPerCPUHash, KeySize: 12, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+rax*4], 0x0"},
+		{name: "hash-key-65", spec: maps.Spec{Type: maps.Hash, KeySize: 65, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
+	}
+	for _, ks := range []uint32{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 64} {
+		ms = append(ms, &lookupMap{name: fmt.Sprintf("hash-key-%d", ks), spec: maps.Spec{Type: maps.Hash, KeySize: ks, ValueSize: 8, MaxEntries: 64},
+			keys: hashKeys, kind: hashKind})
 	}
 	for _, lm := range ms {
 		lm.spec.Name = lm.name
@@ -50,9 +54,10 @@ func lookupMaps(t testing.TB, host *mapHost, slots int) []*lookupMap {
 		if lm.spec.Type != maps.Array && lm.spec.Type != maps.PerCPUArray {
 			// Keys 0..31: the hash maps hold some of the keys looked up.
 			key := make([]byte, lm.spec.KeySize)
-			value := make([]byte, 8*slots)
+			stride := int(lm.spec.ValueSize+7) &^ 7
+			value := make([]byte, stride*slots)
 			if !lm.spec.Type.PerCPU() {
-				value = value[:8]
+				value = value[:lm.spec.ValueSize]
 			}
 			for k := range uint64(32) {
 				binary.LittleEndian.PutUint64(value, k*3+1)
@@ -66,50 +71,94 @@ func lookupMaps(t testing.TB, host *mapHost, slots int) []*lookupMap {
 	return ms
 }
 
-// putKey stores the low len(key) bytes of k.
+// hashKind is what the listing of a hash map lookup in generated code
+// contains in line.
+const hashKind = "mul r10"
+
+// putKey stores the low len(key) bytes of k; bytes past the eighth
+// depend on k too (on its low byte), so that keys differ in every word.
 func putKey(key []byte, k uint64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], k)
 	copy(key, b[:])
+	for i := 8; i < len(key); i++ {
+		key[i] = byte(k)*7 + byte(i)
+	}
 }
 
+// native is Options.Maps as the runtime implements it (runtime.go's
+// inlineMap): mapHost.inline, but hash maps are looked up in generated
+// code (InlineHash).
+func (h *mapHost) native(ptr uint64) (amd64.InlineMap, bool) {
+	im, ok := h.inline(ptr)
+	if hm, isHash := h.byPtr[ptr].(*maps.HashMap); ok && isHash {
+		d := hm.Inline()
+		im.Kind, im.Slots, im.Hash = amd64.InlineHash, d.Slots, hashTable(d)
+	}
+	return im, ok
+}
+
+// hashTable converts the map's description to the engine's.
+func hashTable(d maps.HashInline) amd64.HashTable {
+	return amd64.HashTable{
+		Heads: uint64(d.Heads), Mask: d.Mask, Elems: uint64(d.Elems), Stride: d.Stride, N: d.N,
+		Seed: d.Seed, Mult: d.Mult,
+		Stripes: uint64(d.Stripes), StripeSize: d.StripeSize, StripeMask: d.StripeMask, SeqOffset: d.SeqOffset,
+		Values: uint64(d.Values), ValueStride: d.ValueStride, SlotStride: d.SlotStride,
+		PerCPU: d.PerCPU, LRU: d.LRU, Refs: uint64(d.Refs),
+	}
+}
+
+// lookupKeyBytes is how many bytes of the key lookupSource stores.
+const lookupKeyBytes = 72
+
 // lookupSource is a program that looks key up in the map at ptr: the key
-// is stored at r10-8 and the map pointer loaded into r6 before a jump
-// (so that only the data-flow analysis finds it). If deref, it returns
-// the value's first 4 bytes (or 0x77 for NULL) rather than the pointer.
+// (putKey's 72 bytes, of which maps read a prefix) is stored at r10-72
+// and the map pointer loaded into r6 before a jump (so that only the
+// data-flow analysis finds it). r3, r4 and r5 hold values the lookup must
+// keep. If deref, it returns the value's first 4 bytes (or 0x77 for NULL)
+// rather than the pointer.
 func lookupSource(ptr, key uint64, deref bool) string {
 	end := "exit"
 	if deref {
 		end = "jeq %r0, 0, null\nldxw %r0, [%r0]\nexit\nnull:\nmov %r0, 0x77\nexit"
 	}
+	k := make([]byte, lookupKeyBytes)
+	putKey(k, key)
+	var stores strings.Builder
+	for i := 0; i < len(k); i += 8 {
+		fmt.Fprintf(&stores, "lddw %%r1, %#x\nstxdw [%%r10-%d], %%r1\n", binary.LittleEndian.Uint64(k[i:]), len(k)-i)
+	}
 	return fmt.Sprintf(`
 	lddw %%r6, %#x
-	lddw %%r1, %#x
-	stxdw [%%r10-8], %%r1
+	%s
 	ja go
 go:
 	mov %%r1, %%r6
 	mov %%r2, %%r10
-	add %%r2, -8
+	add %%r2, -%d
 	mov %%r3, 3
 	mov %%r4, 4
+	mov %%r5, 5
 	call 1
 	add %%r0, %%r3
 	add %%r0, %%r4
-	sub %%r0, 7
-	%s`, ptr, key, end)
+	add %%r0, %%r5
+	sub %%r0, 12
+	%s`, ptr, stores.String(), len(k), end)
 }
 
 // TestMapLookups compares lookups on maps known at compile time (inline
-// for arrays, through Elem for the others) with the interpreter and the
-// real helper: the pointers returned, NULL for absent keys and out-of-range
-// indexes and slots, values read through them, instruction counts, in
-// both modes and several slots.
+// for arrays and hash maps, through Elem for the others) with the
+// interpreter and the real helper, and with the map's LookupPtr: the
+// pointers returned, NULL for absent keys and out-of-range indexes and
+// slots, values read through them, instruction counts, in both modes and
+// several slots.
 func TestMapLookups(t *testing.T) {
 	const slots = 4
 	host := newMapHost()
 	hs := helpers.New(host)
-	inline := amd64.NewWithOptions(amd64.Options{Maps: host.inline})
+	inline := amd64.NewWithOptions(amd64.Options{Maps: host.native})
 	for _, lm := range lookupMaps(t, host, slots) {
 		for _, key := range lm.keys {
 			for _, deref := range []bool{false, true} {
@@ -140,24 +189,39 @@ func TestMapLookups(t *testing.T) {
 						if out[0] != out[1] {
 							t.Errorf("%s key %#x slot %d deref %v (%v): interp %v, jit %v", lm.name, key, slot, deref, mode, out[0], out[1])
 						}
+						if em, ok := lm.m.(maps.ElemMap); ok && !deref {
+							k := make([]byte, lm.spec.KeySize)
+							putKey(k, key)
+							// The program returns the pointer plus 3+4+5-12.
+							if want := uint64(uintptr(em.LookupPtr(k, slot))); out[1].r0 != want {
+								t.Errorf("%s key %#x slot %d (%v): jit %#x, LookupPtr %#x", lm.name, key, slot, mode, out[1].r0, want)
+							}
+						}
 					}
 					exe.Close()
 				}
 				if deref {
 					continue
 				}
-				// The call is compiled without the helper.
-				if text := callListing(t, inline, p); !strings.Contains(text, lm.kind) || strings.Contains(lm.kind, "<exit>") != strings.Contains(text, "<exit>") {
-					t.Errorf("%s: the lookup compiles to\n%s\nwant %q", lm.name, text, lm.kind)
+				// The call is compiled without the helper: in line, arrays
+				// and hash maps never leave for Go; hash maps' slow path
+				// does, out of line.
+				text, stubs := callListing(t, inline, p)
+				exits := 0
+				if lm.kind == hashKind || strings.HasPrefix(lm.kind, "cmp dword") {
+					exits = 1
+				}
+				if !strings.Contains(text, lm.kind) || strings.Contains(lm.kind, "<exit>") != strings.Contains(text, "<exit>") || strings.Count(stubs, "<exit>") != exits {
+					t.Errorf("%s: the lookup compiles to\n%s\nand out of line\n%s\nwant %q", lm.name, text, stubs, lm.kind)
 				}
 			}
 		}
 	}
 }
 
-// callListing returns the listing of the first helper call of p, compiled
-// in trusted mode.
-func callListing(t *testing.T, e vm.Engine, p *vm.Program) string {
+// callListing returns the listing of the helper calls of p, compiled in
+// trusted mode: their code in line and out of line.
+func callListing(t *testing.T, e vm.Engine, p *vm.Program) (text, outOfLine string) {
 	exe, err := e.Compile(p, vm.CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -167,13 +231,17 @@ func callListing(t *testing.T, e vm.Engine, p *vm.Program) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var text []string
+	var in, out []string
 	for _, b := range blocks {
 		if b.PC >= 0 && p.Instructions[b.PC].Opcode == isa.OpCall {
-			text = append(text, b.Insns...)
+			if b.OutOfLine {
+				out = append(out, b.Insns...)
+			} else {
+				in = append(in, b.Insns...)
+			}
 		}
 	}
-	return strings.Join(text, "\n")
+	return strings.Join(in, "\n"), strings.Join(out, "\n")
 }
 
 // TestMapLookupKeys checks lookups whose key is not in the stack: checked
@@ -184,13 +252,13 @@ func TestMapLookupKeys(t *testing.T) {
 	host := newMapHost()
 	ms := lookupMaps(t, host, 2)
 	hs := helpers.New(host)
-	inline := amd64.NewWithOptions(amd64.Options{Maps: host.inline})
-	input := heapBytes(16)
+	inline := amd64.NewWithOptions(amd64.Options{Maps: host.native})
+	input := heapBytes(128) // holds the longest key
 	binary.LittleEndian.PutUint64(input, 5)
 	for _, lm := range ms {
 		for name, src := range map[string]string{
 			"key in input":    fmt.Sprintf("mov %%r2, %%r1\nlddw %%r1, %#x\ncall 1\nexit", lm.ptr),
-			"key past input":  fmt.Sprintf("mov %%r2, %%r1\nadd %%r2, 14\nlddw %%r1, %#x\ncall 1\nexit", lm.ptr),
+			"key past input":  fmt.Sprintf("mov %%r2, %%r1\nadd %%r2, 126\nlddw %%r1, %#x\ncall 1\nexit", lm.ptr),
 			"key at 8":        fmt.Sprintf("mov %%r2, 8\nlddw %%r1, %#x\ncall 1\nexit", lm.ptr),
 			"key below stack": fmt.Sprintf("stdw [%%r10-8], 1\nmov %%r2, %%r10\nadd %%r2, -520\nlddw %%r1, %#x\ncall 1\nexit", lm.ptr),
 			"key at stack top": fmt.Sprintf("stdw [%%r10-8], 1\nmov %%r2, %%r10\nadd %%r2, -%d\nlddw %%r1, %#x\ncall 1\nexit",
@@ -248,7 +316,7 @@ func TestMapLookupKeys(t *testing.T) {
 func TestMapLookupLoop(t *testing.T) {
 	host := newMapHost()
 	hs := helpers.New(host)
-	inline := amd64.NewWithOptions(amd64.Options{Maps: host.inline})
+	inline := amd64.NewWithOptions(amd64.Options{Maps: host.native})
 	for _, typ := range []maps.Type{maps.Hash, maps.Array, maps.PerCPUArray} {
 		m, ptr := host.add(t, maps.Spec{Name: "table", Type: typ, KeySize: 4, ValueSize: 8, MaxEntries: 1024}, 4)
 		if typ != maps.PerCPUArray {

@@ -40,7 +40,18 @@ const (
 	// for Go and calls Elem directly, skipping the helper's resolution of
 	// the map pointer.
 	InlineElem
+	// InlineHash is a hash map (BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH,
+	// LRU_PERCPU_HASH) described by Hash: the code hashes the key, walks
+	// the bucket's chain as a seqlock reader and computes the value's
+	// address itself; when a writer gets in the way it leaves for Go and
+	// calls Elem, like InlineElem. Keys longer than MaxInlineKey bytes are
+	// looked up as InlineElem.
+	InlineHash
 )
+
+// MaxInlineKey is the longest key of InlineHash maps the code looks up
+// itself.
+const MaxInlineKey = 64
 
 // InlineMap describes a map for lookups without the helper. It mirrors the
 // map's own arithmetic (maps.ArrayMap): the runtime fills it from the map
@@ -60,8 +71,50 @@ type InlineMap struct {
 	// Slots is the number of slots of a per-CPU array.
 	Slots int
 	// Elem looks up a key; it is what the helper calls for InlineElem
-	// maps (a maps.ElemMap satisfies it).
+	// maps (a maps.ElemMap satisfies it). InlineHash maps need it too: it
+	// is their slow path, and it keeps the memory Hash describes alive.
 	Elem Lookuper
+	// Hash describes the hash table of an InlineHash map.
+	Hash HashTable
+}
+
+// HashTable is the memory of a hash map as generated code reads it: a
+// copy of maps.HashInline, which documents the lookup step by step. The
+// addresses must stay valid while Elem is reachable.
+type HashTable struct {
+	// Heads is the address of Mask+1 i32 bucket heads (-1: empty).
+	Heads uint64
+	// Mask is the number of buckets minus one.
+	Mask uint32
+	// Elems is the address of the element records, Stride bytes apart:
+	// u32 hash, i32 next element (-1 ends a chain), the key padded with
+	// zeros to 8 bytes.
+	Elems uint64
+	// Stride is 8 + KeySize rounded up to 8.
+	Stride uint32
+	// N is the number of elements; chains link indexes below it.
+	N uint32
+	// Seed and Mult define the key's hash (maps.HashInline).
+	Seed uint64
+	Mult [3]uint64
+	// Stripes is the address of the lock stripes, StripeSize bytes apart;
+	// bucket b belongs to stripe b&StripeMask, whose u32 sequence counter
+	// is at SeqOffset (odd while a writer changes the stripe's chains).
+	Stripes    uint64
+	StripeSize uint32
+	StripeMask uint32
+	SeqOffset  uint32
+	// Values is the address of the values, ValueStride bytes apart by
+	// element and SlotStride bytes apart by slot (per-CPU maps).
+	Values      uint64
+	ValueStride uint32
+	SlotStride  uint64
+	// PerCPU maps have Slots copies of every value (InlineMap.Slots).
+	PerCPU bool
+	// LRU maps mark an element looked up by setting its u32 reference
+	// word at Refs + 4*index to 1 (if it is 0).
+	LRU  bool
+	Refs uint64
 }
 
 // Lookuper is the lookup of a map as bpf_map_lookup_elem uses it:
