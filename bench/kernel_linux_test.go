@@ -78,3 +78,31 @@ func runKernelRingbuf(b *testing.B) {
 	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/run")
 	b.ReportMetric(float64(b.N-got)/float64(b.N), "lost/run")
 }
+
+// TestResultsKernel runs each benchmark program once in the kernel and
+// checks wantResults, which TestResults checks on bpfhost's engines.
+func TestResultsKernel(t *testing.T) {
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted: %v", err)
+	}
+	spec, err := ebpf.LoadCollectionSpec("progs/progs.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("bpf() not permitted: %v", err)
+	}
+	defer coll.Close()
+	for i := uint32(0); i < 1024; i++ {
+		if err := coll.Maps["table"].Put(i, uint64(i)*3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for prog, want := range wantResults {
+		got, err := coll.Programs[prog].Run(&ebpf.RunOptions{Data: input})
+		if err != nil || got != want {
+			t.Errorf("%s in the kernel: %#x, %v; want %#x", prog, got, err, want)
+		}
+	}
+}

@@ -25,7 +25,7 @@ int arith_loop(struct xdp_md *ctx)
 		if (x & 1)
 			acc += 7;
 	}
-	return acc & 3;
+	return (__u32)acc; // every bit, so that tests can compare engines
 }
 
 struct {
@@ -46,7 +46,7 @@ int hash_lookups(struct xdp_md *ctx)
 		if (v)
 			sum += *v;
 	}
-	return sum & 3;
+	return (__u32)sum; // 3 * (0 + 16 + ... + 1008) when every lookup hits
 }
 
 struct {
