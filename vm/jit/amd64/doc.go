@@ -102,8 +102,8 @@
 //
 // Compile records where each slot's code starts and which slot every piece
 // of out-of-line code belongs to; Listing returns the code by slot with a
-// disassembly from a decoder of the instructions the assembler emits
-// (disasm.go), for bpfhost disasm --jited.
+// disassembly by golang.org/x/arch's x86asm (decode.go), for bpfhost
+// disasm --jited; tests compare it with objdump's.
 //
 // # Instructions
 //

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -308,12 +309,50 @@ func objdumpText(out string) []string {
 		text = strings.ToLower(strings.TrimSpace(spaces.ReplaceAllString(text, " ")))
 		// objdump names a REX prefix that changes nothing (the assembler
 		// adds one when either operand of a byte move is register 4-7).
-		insns = append(insns, strings.TrimPrefix(text, "rex "))
+		insns = append(insns, spelling(strings.TrimPrefix(text, "rex ")))
 	}
 	return insns
 }
 
 // normalize spells a listing instruction as objdumpText does.
 func normalize(text string) string {
-	return strings.ReplaceAll(annotation.ReplaceAllString(text, ""), ", ", ",")
+	return spelling(strings.ReplaceAll(annotation.ReplaceAllString(text, ""), ", ", ","))
+}
+
+var (
+	number   = regexp.MustCompile(`(-?)0x([0-9a-f]+)`)
+	zeroDisp = regexp.MustCompile(`\+0x0\]`)
+	scaled   = regexp.MustCompile(`\+([1248])\*([a-z0-9]+)`)
+)
+
+// spelling removes the differences between objdump's and x86asm's
+// spelling of the same instruction: x86asm writes scaled indexes as
+// 4*rax, objdump as rax*4; objdump says movabs for a mov of a
+// 64-bit immediate, writes a zero displacement, and prints immediates
+// unsigned at the operand's size where x86asm prints them signed. Numbers
+// become #hex modulo 2^32 (2^16, 2^8 for word and byte operands) on both
+// sides, which keeps 64-bit immediates
+// comparable (both print them whole) and displacements exact.
+func spelling(text string) string {
+	text = strings.Replace(text, "movabs ", "mov ", 1)
+	text = zeroDisp.ReplaceAllString(text, "]")
+	text = scaled.ReplaceAllString(text, "+$2*$1")
+	mask := uint64(1<<32 - 1) // immediates of 16- and 8-bit operations too
+	switch {
+	case strings.Contains(text, " word ptr"):
+		mask = 1<<16 - 1
+	case strings.Contains(text, "byte ptr"):
+		mask = 1<<8 - 1
+	}
+	return number.ReplaceAllStringFunc(text, func(m string) string {
+		sub := number.FindStringSubmatch(m)
+		v, err := strconv.ParseUint(sub[2], 16, 64)
+		if err != nil {
+			return m
+		}
+		if sub[1] == "-" {
+			v = -v
+		}
+		return fmt.Sprintf("#%x", v&mask)
+	})
 }

@@ -40,8 +40,8 @@ func lookupMaps(t testing.TB, host *mapHost, slots int) []*lookupMap {
 		{name: "percpu-array-16", spec: maps.Spec{Type: maps.PerCPUArray, KeySize: 4, ValueSize: 16, MaxEntries: 16}, keys: arrayKeys, kind: "shl r11, 0x8"},
 		{name: "percpu-hash", spec: maps.Spec{Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: hashKind},
 		{name: "percpu-hash-key-7", spec: maps.Spec{Type: maps.PerCPUHash, KeySize: 7, ValueSize: 24, MaxEntries: 40}, keys: hashKeys, kind: hashKind},
-		{name: "lru-hash", spec: maps.Spec{Type: maps.LRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+rax*4], 0x0"},
-		{name: "lru-percpu-hash", spec: maps.Spec{Type: maps.LRUPerCPUHash, KeySize: 12, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+rax*4], 0x0"},
+		{name: "lru-hash", spec: maps.Spec{Type: maps.LRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+4*rax], 0x0"},
+		{name: "lru-percpu-hash", spec: maps.Spec{Type: maps.LRUPerCPUHash, KeySize: 12, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "cmp dword ptr [r10+4*rax], 0x0"},
 		{name: "hash-key-65", spec: maps.Spec{Type: maps.Hash, KeySize: 65, ValueSize: 8, MaxEntries: 64}, keys: hashKeys, kind: "jmp 0x33 <exit>"},
 	}
 	for _, ks := range []uint32{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 64} {
