@@ -171,6 +171,11 @@ func endian(v uint64, width int64, toBE bool) uint64 {
 // reads it: sign-extended for 64-bit operations, zero-extended 32 bits
 // otherwise).
 func scalarALU(is64 bool, op isa.ALUOp, off int16, imm int32, toBE bool, a, b ival) ival {
+	if a.empty() || b.empty() {
+		// Operands of an unreachable state: nothing to compute, and the
+		// arithmetic below (division) assumes non-empty ranges.
+		return topIval
+	}
 	if op == isa.ALUEnd {
 		switch {
 		case a.isConst():

@@ -3,7 +3,9 @@ package verifier
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
 	"unsafe"
 
@@ -63,6 +65,20 @@ type violation struct {
 	plen int
 }
 
+// errVerifierPanic marks a panic of the verifier: a bug as grave as a
+// fault, reported with the program.
+var errVerifierPanic = errors.New("the verifier panicked")
+
+// verify runs the verifier, turning a panic into an error.
+func (h *harness) verify(prog []isa.Instruction, maps []MapInfo) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v\n%s", errVerifierPanic, p, debug.Stack())
+		}
+	}()
+	return Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000})
+}
+
 // try verifies prog and, if accepted, runs it on several packets. It
 // returns a violation, or nil.
 func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
@@ -70,7 +86,10 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	if isa.Validate(prog) != nil {
 		return nil
 	}
-	res, err := Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000})
+	res, err := h.verify(prog, maps)
+	if errors.Is(err, errVerifierPanic) {
+		return &violation{err: err, prog: prog}
+	}
 	if err != nil {
 		return nil
 	}
@@ -185,6 +204,9 @@ func mutate(rng *rand.Rand, prog []isa.Instruction) []isa.Instruction {
 
 func (h *harness) fail(v *violation) {
 	h.t.Helper()
+	if errors.Is(v.err, errVerifierPanic) {
+		h.t.Fatalf("soundness harness: %v\nprogram:\n%s", v.err, isa.Disassemble(v.prog))
+	}
 	h.t.Fatalf("soundness violation: an accepted program faulted with packet length %d: %v\n%s", v.plen, v.err, isa.Disassemble(v.prog))
 }
 

@@ -73,7 +73,15 @@ func (s *state) setAt(l loc, slot *value, v value, iv ival) {
 	if iv.isConst() {
 		v.tz = tzOf(iv.umin)
 	}
-	iv = iv.align(v.tz)
+	if aligned := iv.align(v.tz); !aligned.empty() || iv.empty() {
+		iv = aligned
+	} else {
+		// A value of a reachable state has both its range and its known
+		// low bits, so they cannot contradict each other: if they do, one
+		// is wrong, and an empty range would make the rest of the path
+		// unreachable, unchecked. Keep the range, forget the bits.
+		v.tz = 0
+	}
 	if v.kind == kScalar {
 		v.umin, v.umax = iv.umin, iv.umax
 	}

@@ -275,7 +275,13 @@ func aluTZ(op isa.ALUOp, is64 bool, ta, tb uint8, b ival) uint8 {
 		t = max(ta, tb)
 	case isa.ALULsh:
 		if b.isConst() {
-			t = min(63, ta+uint8(b.umin&63))
+			// The shift is masked to the operation's width, as the
+			// result is computed (a 32-bit shift by 40 shifts by 8).
+			width := uint64(63)
+			if !is64 {
+				width = 31
+			}
+			t = min(63, ta+uint8(b.umin&width))
 		} else {
 			t = ta
 		}
