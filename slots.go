@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
 
@@ -15,10 +17,21 @@ import (
 type slotPool struct {
 	busy    []paddedFlag
 	rcs     []vm.RunContext
+	scratch []slotScratch
 	next    atomic.Uint32
 	waiters atomic.Int32
 	mu      sync.Mutex
 	cond    *sync.Cond
+}
+
+// slotScratch is the memory of a slot's XDP test runs, reused from run to
+// run: the packet page (XDP_PACKET_HEADROOM, the data, the shared info),
+// the host xdp context and the helpers' per-run state. Only the run that
+// holds the slot uses it.
+type slotScratch struct {
+	page [pageSize]byte
+	xdp  linux.XDPContext
+	run  helpers.Run
 }
 
 // paddedFlag keeps each slot's flag on its own cache line.
@@ -28,7 +41,7 @@ type paddedFlag struct {
 }
 
 func newSlotPool(n int) *slotPool {
-	p := &slotPool{busy: make([]paddedFlag, n), rcs: make([]vm.RunContext, n)}
+	p := &slotPool{busy: make([]paddedFlag, n), rcs: make([]vm.RunContext, n), scratch: make([]slotScratch, n)}
 	p.cond = sync.NewCond(&p.mu)
 	for i := range p.rcs {
 		p.rcs[i].Slot = i
