@@ -61,6 +61,7 @@ type analyzer struct {
 	loopMax int64
 	merged  map[string]int32 // synthetic maps standing for several
 	parts   map[int32][]int32
+	scratch [2]*state // reused for short-lived copies (input)
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -473,11 +474,16 @@ func (a *analyzer) component(r *run, w wto) error {
 
 // process computes a non-head block's input and output.
 func (a *analyzer) process(r *run, v int) error {
-	in := a.input(r, v)
+	in, fresh := a.inputFresh(r, v)
 	r.in[v] = in
 	if in == nil {
 		r.out[v] = nil
 		return nil
+	}
+	if fresh {
+		// Nothing else holds the state (only heads' inputs are read
+		// again), so the block can run on it without a copy.
+		return a.runBlock(r, v, in)
 	}
 	return a.processBlock(r, v, in)
 }
@@ -486,14 +492,23 @@ func (a *analyzer) process(r *run, v int) error {
 // into the first block). Entering a loop sets its counter to 0, a back
 // edge adds 1, and leaving a loop forgets it.
 func (a *analyzer) input(r *run, v int) *state {
+	s, _ := a.inputFresh(r, v)
+	return s
+}
+
+// inputFresh is input that also reports whether the state is a new one
+// that nothing else refers to.
+func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 	fn := r.fn
 	b := fn.blocks[v]
 	term := !(a.opts.test != nil && a.opts.test.noTerm)
 	var acc *state
+	fresh := false
 	if v == 0 {
 		acc = r.entry
 		if fn.heads[0] && term {
 			acc = acc.clone()
+			fresh = true
 			acc.z.setBounds(locCounter(r.depth, b.start), 0, 0)
 		}
 	}
@@ -514,8 +529,18 @@ func (a *analyzer) input(r *run, v int) *state {
 					forget = append(forget, locCounter(r.depth, fn.blocks[h].start))
 				}
 			}
-			if (fn.heads[v] && term) || len(forget) > 0 {
-				st = st.clone()
+			changed := (fn.heads[v] && term) || len(forget) > 0
+			if changed {
+				// Copies that are only joined into acc (which copies what
+				// it keeps) reuse the scratch states' memory; one that
+				// ends up as the input is copied out below.
+				if acc == nil {
+					a.scratch[0] = st.cloneInto(a.scratch[0])
+					st = a.scratch[0]
+				} else {
+					a.scratch[1] = st.cloneInto(a.scratch[1])
+					st = a.scratch[1]
+				}
 				for _, l := range forget {
 					st.z.forget(l)
 				}
@@ -529,13 +554,16 @@ func (a *analyzer) input(r *run, v int) *state {
 				}
 			}
 			if acc == nil {
-				acc = st
+				acc, fresh = st, changed
 			} else {
-				acc = join(acc, st, false, nil)
+				acc, fresh = join(acc, st, false, nil), true
 			}
 		}
 	}
-	return acc
+	if acc != nil && acc == a.scratch[0] {
+		acc = acc.clone()
+	}
+	return acc, fresh
 }
 
 // pass is the final pass over the fixpoint states of a WTO list: non-head
@@ -587,11 +615,15 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 
 // processBlock runs the transfer function through a block.
 func (a *analyzer) processBlock(r *run, v int, in *state) error {
+	return a.runBlock(r, v, in.clone())
+}
+
+// runBlock is processBlock on a state of its own, which it changes.
+func (a *analyzer) runBlock(r *run, v int, s *state) error {
 	if err := a.tick(); err != nil {
 		return err
 	}
 	b := r.fn.blocks[v]
-	s := in.clone()
 	a.states++
 	e := &exec{a: a, r: r, check: r.check}
 	var outs []*state

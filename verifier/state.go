@@ -36,6 +36,21 @@ func (s *state) clone() *state {
 	return c
 }
 
+// cloneInto is clone into c's memory (c may be nil), for a copy that
+// lives only until the next cloneInto.
+func (s *state) cloneInto(c *state) *state {
+	if c == nil {
+		return s.clone()
+	}
+	z := c.z
+	z.locs = append(z.locs[:0], s.z.locs...)
+	z.m = append(z.m[:0], s.z.m...)
+	z.open = s.z.open
+	*c = state{regs: s.regs, frames: append(c.frames[:0], s.frames...), z: z, refs: append(c.refs[:0], s.refs...), lock: s.lock, a: s.a}
+	s.own = 0
+	return c
+}
+
 // frameW returns frame i for changing, copying it first if it is shared.
 func (s *state) frameW(i int) *frame {
 	if s.own&(1<<i) == 0 {
@@ -331,12 +346,13 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 				return found
 			}
 		}
-		r.z = za.combine(zb, op, th, dropFn)
 		if op == opWiden {
 			// Close again so that bounds implied through relations (off <=
 			// pkt_size + c, pkt_size <= 65535) are read back; the widened
 			// relations themselves stay stable, so iteration still ends.
-			r.z.close()
+			r.z = za.widenClosed(zb, th, dropFn)
+		} else {
+			r.z = za.combine(zb, op, th, dropFn)
 		}
 	}
 	// Refs held on either path are held.

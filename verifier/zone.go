@@ -325,17 +325,28 @@ func (z *zone) closeEdge(i, j int, c int64) {
 	var xv, yv [64]int64
 	xs, ys := xbuf[:0], ybuf[:0]
 	xb, yb := xv[:0], yv[:0]
+	ySmall := true // every ub(j - y) below fwSmall in magnitude
 	for x := 0; x < n; x++ {
 		if v := m[x*n+i]; v != inf { // ub(x - i)
 			xs, xb = append(xs, int32(x)), append(xb, v)
 		}
 		if v := m[j*n+x]; v != inf { // ub(j - y)
 			ys, yb = append(ys, int32(x)), append(yb, v)
+			ySmall = ySmall && v < fwSmall && v > -fwSmall
 		}
 	}
 	for k, x := range xs {
 		base := addB(xb[k], c)
 		row := m[int(x)*n : int(x)*n+n]
+		if ySmall && base < fwSmall && base > -fwSmall {
+			// No sum can overflow: the same as addB.
+			for q, y := range ys {
+				if v := base + yb[q]; v < row[y] {
+					row[y] = v
+				}
+			}
+			continue
+		}
 		for q, y := range ys {
 			if v := addB(base, yb[q]); v < row[y] {
 				row[y] = v
@@ -497,6 +508,13 @@ func (z *zone) narrow(o *zone) *zone { return z.combine(o, opNarrow, nil, nil) }
 // combine builds the zone over the locations both have (less those drop
 // names) from each pair of bounds.
 func (z *zone) combine(o *zone, op combineOp, th *thresholds, drop func(loc) bool) *zone {
+	return z.combineW(o, op, th, drop, nil)
+}
+
+// combineW is combine that, when grew is set, also appends the offsets in
+// the result's matrix of the bounds larger than both sides' (those a
+// widening raised past the other side's bound).
+func (z *zone) combineW(o *zone, op combineOp, th *thresholds, drop func(loc) bool, grew *[]int32) *zone {
 	var zb, ob [64]int32
 	zi, oi := zb[:0], ob[:0]
 	for a, b := 0, 0; a < len(z.locs) && b < len(o.locs); {
@@ -515,21 +533,33 @@ func (z *zone) combine(o *zone, op combineOp, th *thresholds, drop func(loc) boo
 		}
 	}
 	k, zn, on := len(zi), len(z.locs), len(o.locs)
-	r := &zone{locs: make([]loc, k, k+1), m: make([]int64, k*k, (k+1)*(k+1))}
-	for a, ia := range zi {
-		r.locs[a] = z.locs[ia]
-	}
-	r.open = z.open || o.open || op != opJoin
-	m := r.m
+	r := &zone{open: z.open || o.open || op != opJoin}
 	if k == zn && k == on {
 		// The same locations on both sides (the usual case): combine the
-		// matrices element by element.
-		combineSame(m, z.m, o.m, op, th)
+		// matrices element by element, in a copy of z's (append does not
+		// clear the memory first).
+		r.locs = append([]loc(nil), z.locs...)
+		r.m = append([]int64(nil), z.m...)
+		m := r.m
+		combineSame(m, m, o.m, op, th)
 		for a := 0; a < k; a++ {
 			m[a*k+a] = 0
 		}
+		if grew != nil {
+			zm, om := z.m[:len(m)], o.m[:len(m)]
+			for i, v := range m {
+				if v > zm[i] && v > om[i] {
+					*grew = append(*grew, int32(i))
+				}
+			}
+		}
 		return r
 	}
+	r.locs, r.m = make([]loc, k, k+1), make([]int64, k*k, (k+1)*(k+1))
+	for a, ia := range zi {
+		r.locs[a] = z.locs[ia]
+	}
+	m := r.m
 	for a := 0; a < k; a++ {
 		zr := z.m[int(zi[a])*zn : int(zi[a])*zn+zn]
 		or := o.m[int(oi[a])*on : int(oi[a])*on+on]
@@ -550,6 +580,9 @@ func (z *zone) combine(o *zone, op combineOp, th *thresholds, drop func(loc) boo
 				if x == inf {
 					x = y
 				}
+			}
+			if grew != nil && x > zr[zi[b]] && x > y {
+				*grew = append(*grew, int32(a*k+b))
 			}
 			row[b] = x
 		}
@@ -643,17 +676,25 @@ func (z *zone) equal(o *zone) bool {
 func (z *zone) close() bool {
 	n := len(z.locs)
 	m := z.m
-	var jbuf [64]int32
-	var vbuf [64]int64
+	var jbuf, xjbuf [64]int32
+	var vbuf, xvbuf [64]int64
 	for k := 0; k < n; k++ {
 		// Row k's finite entries: only they can shorten a path. Row k
 		// changes while k is the intermediate only at i == k, and only
 		// if m[k][k] < 0 (the zone is empty); the list is then rebuilt.
+		// Entries below fwSmall in magnitude go to js/vs, where adding
+		// an ik below it too cannot overflow, so a plain sum equals addB's;
+		// the others to xjs/xvs.
 		rk := m[k*n : k*n+n]
 		js, vs := jbuf[:0], vbuf[:0]
+		xjs, xvs := xjbuf[:0], xvbuf[:0]
 		for j, v := range rk {
-			if v != inf {
+			switch {
+			case v == inf:
+			case v < fwSmall && v > -fwSmall:
 				js, vs = append(js, int32(j)), append(vs, v)
+			default:
+				xjs, xvs = append(xjs, int32(j)), append(xvs, v)
 			}
 		}
 		for i := 0; i < n; i++ {
@@ -669,14 +710,35 @@ func (z *zone) close() bool {
 					}
 				}
 				if ik < 0 {
-					for q, j := range js {
-						vs[q] = rk[j]
+					// Same positions as before, new values (rare: the
+					// zone is empty).
+					all := append(append([]int32(nil), js...), xjs...)
+					js, vs, xjs, xvs = js[:0], vs[:0], xjs[:0], xvs[:0]
+					for _, j := range all {
+						if v := rk[j]; v < fwSmall && v > -fwSmall {
+							js, vs = append(js, j), append(vs, v)
+						} else {
+							xjs, xvs = append(xjs, j), append(xvs, v)
+						}
 					}
 				}
 				continue
 			}
-			for q, j := range js {
-				if v := addB(ik, vs[q]); v < ri[j] {
+			if ik < fwSmall && ik > -fwSmall {
+				for q, j := range js {
+					if v := ik + vs[q]; v < ri[j] {
+						ri[j] = v
+					}
+				}
+			} else {
+				for q, j := range js {
+					if v := addB(ik, vs[q]); v < ri[j] {
+						ri[j] = v
+					}
+				}
+			}
+			for q, j := range xjs {
+				if v := addB(ik, xvs[q]); v < ri[j] {
 					ri[j] = v
 				}
 			}
@@ -684,6 +746,77 @@ func (z *zone) close() bool {
 	}
 	z.open = false
 	return z.consistent()
+}
+
+// fwSmall bounds the entries close adds without saturation checks.
+const fwSmall = 1 << 62
+
+// widenClosed returns z widened by o (opWiden) and closed.
+//
+// When both are closed, so is their join, and the widened matrix is at
+// least the join everywhere: every path in it is at least as long as in
+// the join, so closure cannot lower a bound widening kept from the join,
+// only those it raised above both sides. relax lowers just those, through
+// every intermediate location, to the matrix close would give, in a few
+// passes over the raised bounds instead of n^3 steps. Closure of a zone
+// that is not closed (narrowed, or empty) is left to close. Huge bounds
+// can make the sums of the transfer functions saturate and leave a zone
+// slightly less than closed; relax then skips the bounds close would
+// rederive from it, which loses precision, never soundness: every bound it
+// writes is the (saturated, so no smaller) sum of two of the matrix's.
+func (z *zone) widenClosed(o *zone, th *thresholds, drop func(loc) bool) *zone {
+	if z.open || o.open {
+		r := z.combine(o, opWiden, th, drop)
+		r.close()
+		return r
+	}
+	var gbuf [128]int32
+	grew := gbuf[:0]
+	r := z.combineW(o, opWiden, th, drop, &grew)
+	if !r.relax(grew) {
+		r.close()
+		return r
+	}
+	r.open = false
+	r.consistent()
+	return r
+}
+
+// relax lowers the bounds at the offsets in grew until each is at most
+// every path of two bounds through another location. At that point the
+// matrix is closed if it was closed but for those bounds. It reports false
+// if the bounds do not settle within 2n passes (only a negative cycle
+// could keep them going down); the caller then closes from scratch, which
+// is sound since every bound lowered so far is implied by the others.
+func (z *zone) relax(grew []int32) bool {
+	n := len(z.locs)
+	m := z.m
+	for round := 0; round <= 2*n; round++ {
+		changed := false
+		for _, p := range grew {
+			i, j := int(p)/n, int(p)%n
+			best := m[p]
+			ri := m[i*n : i*n+n]
+			for k, a := range ri {
+				if a == inf || k == i || k == j {
+					continue
+				}
+				if b := m[k*n+j]; b != inf {
+					if v := addB(a, b); v < best {
+						best = v
+					}
+				}
+			}
+			if best < m[p] {
+				m[p] = best
+				changed = true
+			}
+		}
+		if !changed {
+			return true
+		}
+	}
+	return false
 }
 
 // thresholds are the widening stops: the program's constants and their

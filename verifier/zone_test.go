@@ -359,3 +359,122 @@ func TestZoneCombineSame(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneWidenClosed: on closed zones with small bounds, widening with
+// the incremental closure gives exactly what widening and closing from
+// scratch gives, with the same locations on both sides or not, and with a
+// location dropped.
+func TestZoneWidenClosed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	th := newThresholds([]int64{3, 10, 100, 1000})
+	locs := []loc{8, 9, 10, 11, 12, locSpill(0, -8), locCounter(0, 5)}
+	mk := func() *zone {
+		z := newZone()
+		for _, l := range locs {
+			if rng.IntN(4) > 0 {
+				lo := -int64(rng.IntN(300))
+				z.setBounds(l, lo, lo+int64(rng.IntN(600)))
+			}
+		}
+		for n := rng.IntN(8); n > 0; n-- {
+			a, b := locs[rng.IntN(len(locs))], locs[rng.IntN(len(locs))]
+			if z.has(a) && z.has(b) {
+				z.addConstraint(a, b, int64(rng.IntN(200))-50)
+			}
+		}
+		return z
+	}
+	checked := 0
+	for round := 0; round < 3000; round++ {
+		a, b := mk(), mk()
+		if a.open || b.open {
+			continue // empty
+		}
+		var drop func(loc) bool
+		if rng.IntN(3) == 0 {
+			d := locs[rng.IntN(len(locs))]
+			drop = func(l loc) bool { return l == d }
+		}
+		want := a.combine(b, opWiden, th, drop)
+		want.close()
+		got := a.widenClosed(b, th, drop)
+		if !got.equal(want) || got.open != want.open {
+			t.Fatalf("round %d: widenClosed %v / %v, want %v / %v", round, got.locs, got.m, want.locs, want.m)
+		}
+		checked++
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d rounds checked", checked)
+	}
+}
+
+// closeRef is close without the unchecked sums: every sum through addB.
+func closeRef(z *zone) {
+	n := len(z.locs)
+	m := z.m
+	for k := 0; k < n; k++ {
+		rk := m[k*n : k*n+n]
+		var js []int
+		var vs []int64
+		for j, v := range rk {
+			if v != inf {
+				js, vs = append(js, j), append(vs, v)
+			}
+		}
+		for i := 0; i < n; i++ {
+			ik := m[i*n+k]
+			if ik == inf {
+				continue
+			}
+			ri := m[i*n : i*n+n]
+			if i == k {
+				for j, kj := range rk {
+					if v := addB(ik, kj); v < ri[j] {
+						ri[j] = v
+					}
+				}
+				if ik < 0 {
+					for q, j := range js {
+						vs[q] = rk[j]
+					}
+				}
+				continue
+			}
+			for q, j := range js {
+				if v := addB(ik, vs[q]); v < ri[j] {
+					ri[j] = v
+				}
+			}
+		}
+	}
+	z.open = false
+	z.consistent()
+}
+
+// TestZoneCloseSaturates: close's unchecked sums give the same matrix as
+// addB everywhere, on matrices with bounds near the limits (which must
+// saturate) as well as small ones.
+func TestZoneCloseSaturates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	vals := []int64{inf, inf, 0, 1, -1, 100, -100, 1 << 61, -(1 << 61), 1<<62 - 1, -(1<<62 - 1), 1 << 62, -(1 << 62),
+		math.MaxInt64 - 1, math.MinInt64 + 1, math.MaxInt64 / 2, math.MinInt64 / 2}
+	for round := 0; round < 2000; round++ {
+		z := newZone()
+		n := 2 + rng.IntN(7)
+		for l := 1; l < n; l++ {
+			z.ensure(loc(7 + l))
+		}
+		for i := range z.m {
+			if i%(n+1) != 0 {
+				z.m[i] = vals[rng.IntN(len(vals))]
+			}
+		}
+		want := z.clone()
+		closeRef(want)
+		got := z.clone()
+		got.close()
+		if !got.equal(want) || got.open != want.open {
+			t.Fatalf("round %d: close of %v gives %v, want %v", round, z.m, got.m, want.m)
+		}
+	}
+}
