@@ -197,8 +197,11 @@ func applyPre(pre []string) func(s *state, a *analyzer) {
 			f := s.frames[0]
 			f.init.setRange(max(sn[0], 0), min(sn[1]+1, frameSize), true)
 		}
-		for r, ri := range regs {
-			if r > 9 {
+		// In register order: shared regions get map ids as they are met,
+		// and messages name them.
+		for r := range 10 {
+			ri := regs[r]
+			if ri == nil {
 				continue
 			}
 			off := ri.off
