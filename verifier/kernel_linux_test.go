@@ -47,6 +47,7 @@ func BenchmarkVerifyVsKernel(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ps.Instructions)), "ns/insn")
 			})
 			b.Run(name+"/kernel", func(b *testing.B) {
 				if !kernel {
@@ -71,6 +72,7 @@ func BenchmarkVerifyVsKernel(b *testing.B) {
 					total += us
 				}
 				b.ReportMetric(total*1000/float64(b.N), "verify-ns/op")
+				b.ReportMetric(total*1000/float64(b.N)/float64(len(ps.Instructions)), "verify-ns/insn")
 			})
 		}
 	}

@@ -35,6 +35,7 @@ func BenchmarkLargeVsKernel(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(prog)), "insns")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(prog)), "ns/insn")
 		})
 		b.Run(largeName(o)+"/kernel", func(b *testing.B) {
 			if !kernel {
@@ -60,6 +61,7 @@ func BenchmarkLargeVsKernel(b *testing.B) {
 				total += us
 			}
 			b.ReportMetric(total*1000/float64(b.N), "verify-ns/op")
+			b.ReportMetric(total*1000/float64(b.N)/float64(len(prog)), "verify-ns/insn")
 			b.ReportMetric(float64(len(prog)), "insns")
 		})
 	}
