@@ -75,7 +75,7 @@ func evalALU(is64 bool, op isa.ALUOp, off int16, imm int32, dst, src uint64) uin
 			}
 			return src
 		case isa.ALUEnd:
-			return swapBytes(dst, int64(imm))
+			return isa.SwapBytes(dst, int64(imm))
 		}
 		return 0
 	}
@@ -134,36 +134,12 @@ func evalALU(is64 bool, op isa.ALUOp, off int16, imm int32, dst, src uint64) uin
 			r = s
 		}
 	case isa.ALUEnd:
-		return endian(dst, int64(imm), src != 0)
+		if src != 0 { // to big endian: a swap on this little-endian host
+			return isa.SwapBytes(dst, int64(imm))
+		}
+		return isa.Truncate(dst, int64(imm))
 	}
 	return uint64(r)
-}
-
-// swapBytes reverses the low width bits' bytes (bswap, and be on a
-// little-endian host).
-func swapBytes(v uint64, width int64) uint64 {
-	switch width {
-	case 16:
-		return uint64(bits.ReverseBytes16(uint16(v)))
-	case 32:
-		return uint64(bits.ReverseBytes32(uint32(v)))
-	}
-	return bits.ReverseBytes64(v)
-}
-
-// endian is the ALU-class byte-order conversion on a little-endian host:
-// to little-endian truncates, to big-endian swaps.
-func endian(v uint64, width int64, toBE bool) uint64 {
-	if toBE {
-		return swapBytes(v, width)
-	}
-	switch width {
-	case 16:
-		return uint64(uint16(v))
-	case 32:
-		return uint64(uint32(v))
-	}
-	return v
 }
 
 // scalarALU returns the interval of a scalar ALU result. a is dst's

@@ -121,6 +121,28 @@ func (rc *RunContext) Stack() *Stack {
 	return rc.stack
 }
 
+// Begin prepares rc for a run in mode, as every engine's Run starts: call
+// depth 0 and, in checked mode, a cleared entry frame (deeper frames are
+// cleared as calls enter them, so that unverified programs that read stack
+// they never wrote behave the same on every run). It returns the stack and
+// the run's budget: rc.Budget, or DefaultBudget.
+func (rc *RunContext) Begin(mode Mode) (*Stack, uint64) {
+	stack := rc.Stack()
+	rc.Mode, rc.Depth = mode, 0
+	if mode == Checked {
+		stack.ClearFrame(0)
+	}
+	return stack, rc.budget()
+}
+
+// budget is rc.Budget, or DefaultBudget if it is 0.
+func (rc *RunContext) budget() uint64 {
+	if rc.Budget == 0 {
+		return DefaultBudget
+	}
+	return rc.Budget
+}
+
 // Stack is the memory of a run's call frames. Frame 0 (the entry function)
 // is at the top; each call's frame lies StackSize bytes below its caller's.
 // It is heap-allocated, so its address never changes (Go's collector does not

@@ -140,10 +140,7 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // context it was given) and r2..r5 = 0, as in Linux.
 func Run(exe Executable, rc *RunContext) (uint64, error) {
 	rc.TailCall, rc.TailCalls = nil, 0
-	budget := rc.Budget
-	if budget == 0 {
-		budget = DefaultBudget
-	}
+	budget := rc.budget()
 	var executed uint64
 	for {
 		rc.Budget = budget - executed

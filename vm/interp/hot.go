@@ -3,6 +3,7 @@ package interp
 import (
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/vm"
 )
 
@@ -105,7 +106,7 @@ func (e *executable) hot(m *machine, budget uint64, checked bool) int {
 		case alu64 | x | 0xc0:
 			m.r[in.dst&15] = uint64(int64(m.r[in.dst&15]) >> (m.r[in.src&15] & 63))
 		case alu64 | k | 0xd0: // bswap
-			m.r[in.dst&15] = bswap(m.r[in.dst&15], in.imm)
+			m.r[in.dst&15] = isa.SwapBytes(m.r[in.dst&15], in.imm)
 		case opSdiv64K:
 			if d := in.imm; d != 0 {
 				m.r[in.dst&15] = uint64(int64(m.r[in.dst&15]) / d)
@@ -202,9 +203,9 @@ func (e *executable) hot(m *machine, budget uint64, checked bool) int {
 		case alu | x | 0xc0:
 			m.r[in.dst&15] = uint64(uint32(int32(uint32(m.r[in.dst&15])) >> (uint32(m.r[in.src&15]) & 31)))
 		case alu | k | 0xd0: // to little-endian: truncate on a little-endian host
-			m.r[in.dst&15] = truncate(m.r[in.dst&15], in.imm)
+			m.r[in.dst&15] = isa.Truncate(m.r[in.dst&15], in.imm)
 		case alu | x | 0xd0: // to big-endian
-			m.r[in.dst&15] = bswap(m.r[in.dst&15], in.imm)
+			m.r[in.dst&15] = isa.SwapBytes(m.r[in.dst&15], in.imm)
 		case opSdiv32K:
 			if d := int32(in.imm); d != 0 {
 				m.r[in.dst&15] = uint64(uint32(int32(uint32(m.r[in.dst&15])) / d))

@@ -2,7 +2,6 @@ package interp
 
 import (
 	"fmt"
-	"math/bits"
 	"sync/atomic"
 
 	"github.com/bpfhost/bpfhost/vm"
@@ -21,15 +20,7 @@ type frame struct {
 // when control leaves it (a taken jump, a call, an exit), so that counting
 // costs nothing on instructions that do not branch; the count is exact.
 func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
-	stack := rc.Stack()
-	rc.Mode, rc.Depth = e.mode, 0
-	if e.mode == vm.Checked {
-		stack.ClearFrame(0) // deeper frames are cleared when calls enter them
-	}
-	budget := rc.Budget
-	if budget == 0 {
-		budget = vm.DefaultBudget
-	}
+	stack, budget := rc.Begin(e.mode)
 	m, ok := rc.EngineState.(*machine)
 	if !ok {
 		m = new(machine)
@@ -312,26 +303,6 @@ func (m *machine) transfer(target int, budget uint64) bool {
 	}
 	m.pc, m.start = target, target
 	return true
-}
-
-func truncate(v uint64, width int64) uint64 {
-	switch width {
-	case 16:
-		return uint64(uint16(v))
-	case 32:
-		return uint64(uint32(v))
-	}
-	return v
-}
-
-func bswap(v uint64, width int64) uint64 {
-	switch width {
-	case 16:
-		return uint64(bits.ReverseBytes16(uint16(v)))
-	case 32:
-		return uint64(bits.ReverseBytes32(uint32(v)))
-	}
-	return bits.ReverseBytes64(v)
 }
 
 // checkAtomic validates an atomic access: in bounds, writable and aligned

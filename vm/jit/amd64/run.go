@@ -23,15 +23,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	if e.mem == nil {
 		return 0, errClosed
 	}
-	stack := rc.Stack()
-	rc.Mode, rc.Depth = e.mode, 0
-	if e.mode == vm.Checked {
-		stack.ClearFrame(0) // deeper frames are cleared when calls enter them
-	}
-	budget := rc.Budget
-	if budget == 0 {
-		budget = vm.DefaultBudget
-	}
+	_, budget := rc.Begin(e.mode)
 	var cb *callbacks
 	if e.funcs != nil {
 		cb = &callbacks{e: e, rc: rc, budget: budget}
