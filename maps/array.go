@@ -278,3 +278,26 @@ func arrayNextKey(b *base, n uint32, key, nextOut []byte) error {
 	binary.NativeEndian.PutUint32(nextOut, next)
 	return nil
 }
+
+// NextNonZero returns the first index at or after from whose value is not
+// all zero bytes (in any slot, for per-CPU arrays), and false if there is
+// none. It reads the values in place, so that dumping a large, mostly
+// empty array skips the zero entries without copying them.
+func (a *ArrayMap) NextNonZero(from uint32) (uint32, bool) {
+	copies := 1
+	if a.percpu {
+		copies = a.slots
+	}
+	words := a.stride / 8
+	for i := uint64(from); i < uint64(a.n); i++ {
+		for s := 0; s < copies; s++ {
+			v := unsafe.Slice((*uint64)(a.ptr(uint32(i), s)), words)
+			for _, w := range v {
+				if w != 0 {
+					return uint32(i), true
+				}
+			}
+		}
+	}
+	return 0, false
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 type runFlags struct {
@@ -26,6 +25,8 @@ type runFlags struct {
 	repeat                               uint32
 	consts                               []string
 	unverified                           bool
+	maxEntries                           uint64
+	memoryLimit                          byteSize
 }
 
 func newRunCommand() *cobra.Command {
@@ -39,7 +40,13 @@ func newRunCommand() *cobra.Command {
 one buffer (no input runs once on an empty buffer where the type allows).
 --map-init takes a JSON object {"<map>": [{"key": "<hex>", "value": "<hex>"}]}
 applied with BPF_ANY before the first run. --repeat N runs each input N times
-and reports the average duration.`,
+and reports the average duration.
+
+After the runs, each map's entries are printed (ring buffers: their pending
+records), streamed as they are walked: array entries that are all zero are
+counted, not shown, and at most --max-entries entries per map are shown. With
+--json, "maps" holds the entries shown per map and "maps_omitted" per map
+{"zero": all-zero array entries, "more": entries past --max-entries}.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
@@ -53,6 +60,8 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
+	memoryLimitFlag(cmd.Flags(), &f.memoryLimit)
+	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
 }
@@ -73,14 +82,15 @@ type mapEntry struct {
 }
 
 type runOutput struct {
-	Program string                `json:"program"`
-	Type    string                `json:"type"`
-	Engine  string                `json:"engine"`
-	Runs    []runResult           `json:"runs"`
-	Maps    map[string][]mapEntry `json:"maps"`
-	Printk  []string              `json:"printk"`
-
-	arrays map[string]bool // array maps, whose zero entries the table hides
+	Program string      `json:"program"`
+	Type    string      `json:"type"`
+	Engine  string      `json:"engine"`
+	Runs    []runResult `json:"runs"`
+	Printk  []string    `json:"printk"`
+	// Maps and MapsOmitted are written by writeRunJSON as the maps are
+	// walked; they are here for readers of the document.
+	Maps        map[string][]mapEntry `json:"maps"`
+	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
 }
 
 func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
@@ -94,9 +104,9 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if err := setConstants(spec, f.consts); err != nil {
 		return err
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified, MemoryLimit: int64(f.memoryLimit)})
 	if err != nil {
-		return err
+		return explainLimit(err)
 	}
 	defer coll.Close()
 
@@ -127,23 +137,18 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		}
 		res.Runs = append(res.Runs, runResult{Retval: ret, DataOut: hex.EncodeToString(opts.DataOut), DurationNS: opts.Duration.Nanoseconds()})
 	}
-	if res.Maps, err = dumpMaps(coll); err != nil {
-		return err
-	}
-	res.arrays = map[string]bool{}
-	for name, m := range coll.Maps {
-		if t := m.Type(); t == maps.Array || t == maps.PerCPUArray {
-			res.arrays[name] = true
-		}
-	}
 	res.Printk = coll.Printk()
 	if res.Printk == nil {
 		res.Printk = []string{}
 	}
 	if asJSON {
-		return json.NewEncoder(out).Encode(res)
+		return writeRunJSON(out, res, coll, f.maxEntries)
 	}
 	printRun(out, res)
+	if err := printMaps(out, coll, f.maxEntries); err != nil {
+		return err
+	}
+	printPrintk(out, res.Printk)
 	return nil
 }
 
@@ -271,48 +276,6 @@ func initMaps(coll *bpfhost.Collection, path string) error {
 	return nil
 }
 
-// dumpMaps lists every map's contents: key/value pairs in iteration order,
-// per-CPU values per slot, and the pending records of ring buffers.
-func dumpMaps(coll *bpfhost.Collection) (map[string][]mapEntry, error) {
-	out := map[string][]mapEntry{}
-	for name, m := range coll.Maps {
-		entries := []mapEntry{}
-		switch m.Type() {
-		case maps.RingBuf:
-			rb := m.Unwrap().(*maps.RingBufMap)
-			for {
-				rec, err := rb.Read(time.Now())
-				if err != nil {
-					break
-				}
-				entries = append(entries, mapEntry{Value: hex.EncodeToString(rec)})
-			}
-		case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray:
-			// No keys to walk; queues and stacks are not drained.
-		default:
-			it := m.Iterate()
-			var k, v []byte
-			for it.Next(&k, &v) {
-				e := mapEntry{Key: hex.EncodeToString(k)}
-				if m.Type().PerCPU() {
-					stride := (int(m.ValueSize()) + 7) &^ 7
-					for s := 0; s+stride <= len(v); s += stride {
-						e.Values = append(e.Values, hex.EncodeToString(v[s:s+int(m.ValueSize())]))
-					}
-				} else {
-					e.Value = hex.EncodeToString(v)
-				}
-				entries = append(entries, e)
-			}
-			if err := it.Err(); err != nil {
-				return nil, err
-			}
-		}
-		out[name] = entries
-	}
-	return out, nil
-}
-
 var xdpVerdicts = []string{"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"}
 
 func verdict(progType string, ret uint32) string {
@@ -346,52 +309,17 @@ func printRun(out io.Writer, res runOutput) {
 	for _, e := range refused {
 		fmt.Fprintf(tw, "error: %s\n", e)
 	}
-	names := make([]string, 0, len(res.Maps))
-	for n := range res.Maps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		entries := res.Maps[n]
-		fmt.Fprintf(tw, "\nmap %s: %d entries", n, len(entries))
-		if res.arrays[n] {
-			var shown []mapEntry
-			for _, e := range entries {
-				if !zeroEntry(e) {
-					shown = append(shown, e)
-				}
-			}
-			if hidden := len(entries) - len(shown); hidden > 0 {
-				fmt.Fprintf(tw, " (%d all zero, not shown)", hidden)
-			}
-			entries = shown
-		}
-		fmt.Fprintln(tw)
-		for _, e := range entries {
-			switch {
-			case e.Values != nil:
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, strings.Join(e.Values, " "))
-			default:
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, e.Value)
-			}
-		}
-	}
-	if len(res.Printk) > 0 {
-		fmt.Fprintln(tw, "\nprintk:")
-		for _, l := range res.Printk {
-			fmt.Fprintf(tw, "  %s\n", l)
-		}
-	}
 	tw.Flush()
 }
 
-func zeroEntry(e mapEntry) bool {
-	for _, v := range append([]string{e.Value}, e.Values...) {
-		if strings.Trim(v, "0") != "" {
-			return false
+// printPrintk prints the lines programs printed, after the maps.
+func printPrintk(out io.Writer, lines []string) {
+	if len(lines) > 0 {
+		fmt.Fprintln(out, "\nprintk:")
+		for _, l := range lines {
+			fmt.Fprintf(out, "  %s\n", l)
 		}
 	}
-	return true
 }
 
 // setConstants applies --const NAME=VALUE: VALUE is a decimal or 0x
