@@ -1,6 +1,7 @@
 package bpfhost
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -99,7 +100,16 @@ type RunOptions struct {
 	Repeat uint32
 	// Duration is set by Run: the average time of one repetition.
 	Duration time.Duration
+	// Ctx, if not nil, cancels the runs: when it is done (canceled, or
+	// its deadline passed) a run stops at its next helper call, callback
+	// or unit of helper work and Run returns an error wrapping
+	// ErrCanceled and the context's cause. Code that calls no helper is
+	// bounded by the instruction budget instead.
+	Ctx context.Context
 }
+
+// ErrCanceled is wrapped by the error of a run stopped by RunOptions.Ctx.
+var ErrCanceled = vm.ErrCanceled
 
 // Run runs the program on opts.Data as BPF_PROG_TEST_RUN would and returns
 // the 32-bit value Linux reports as retval.
@@ -153,11 +163,11 @@ func (p *Program) Benchmark(in []byte, repeat int, reset func()) (uint32, time.D
 
 // exec runs the program repeat times in one execution slot with the given
 // entry arguments, regions and per-run helper state.
-func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
 	slot, rc := p.coll.slots.acquire()
 	defer p.coll.slots.release(slot)
 	rc.Regions = append(rc.Regions[:0], regions...)
-	return p.execIn(rc, run, args, ldPacket, repeat)
+	return p.execIn(rc, run, args, ldPacket, opts)
 }
 
 // clockBase anchors the run timer: time.Since(clockBase) reads only the
@@ -167,7 +177,9 @@ var clockBase = time.Now()
 
 // execIn runs the program repeat times in the acquired slot of rc, whose
 // Regions already hold the run's own regions; the collection's follow.
-func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
+	repeat := opts.Repeat
+	rc.Context = opts.Ctx // the slot's release clears it
 	rc.Value = run
 	rc.Regions = append(rc.Regions, p.coll.regions...)
 	rc.Packet = ldPacket
@@ -184,6 +196,9 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
+		if err = rc.Canceled(); err != nil {
+			break
+		}
 		if r0, err = runFn(p.exe, rc); err != nil {
 			break
 		}
@@ -255,7 +270,7 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
 		// Memory: the scratch pointer, which boxes without allocating.
 		vm.Region{Start: uintptr(unsafe.Pointer(&buf[0])), Size: uintptr(len(buf)), Writable: true, Name: "packet", Memory: sc})
-	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts.Repeat)
+	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts)
 	*run = helpers.Run{} // drop references until the slot's next run
 	opts.Duration = d
 	if err != nil {
@@ -382,7 +397,7 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 		vm.RegionOf("packet", buf, true),
 	}
 	// Legacy packet loads read from skb->data.
-	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts.Repeat)
+	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err
@@ -462,7 +477,7 @@ func (p *Program) runBuffer(opts *RunOptions) (uint32, error) {
 		addr = uint64(uintptr(unsafe.Pointer(&buf[0])))
 	}
 	run := &helpers.Run{Program: p.info.Type, Packet: buf}
-	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts.Repeat)
+	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err

@@ -90,7 +90,7 @@ func (p *slotPool) acquire() (int, *vm.RunContext) {
 // release frees a slot.
 func (p *slotPool) release(s int) {
 	rc := &p.rcs[s]
-	rc.Value, rc.Regions, rc.Packet, rc.TailCall = nil, rc.Regions[:0], nil, nil
+	rc.Value, rc.Regions, rc.Packet, rc.TailCall, rc.Context = nil, rc.Regions[:0], nil, nil, nil
 	p.busy[s].v.Store(0)
 	if p.waiters.Load() > 0 {
 		p.mu.Lock()

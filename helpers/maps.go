@@ -143,7 +143,7 @@ func mapUpdateElem(h *impl) vm.Helper {
 		if err := rc.CheckArg(value, vs, false); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), nil
+		return chargeBytes(rc, ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), vs)
 	}
 }
 
@@ -177,7 +177,7 @@ func queueOp(h *impl, name string, op func(q maps.QueueMap, v []byte, flags uint
 		if err := rc.CheckArg(value, vs, write); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(op(q, vm.Bytes(value, int(vs)), flags)), nil
+		return chargeBytes(rc, ret(op(q, vm.Bytes(value, int(vs)), flags)), vs)
 	}
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -72,4 +74,24 @@ func explainLimit(err error) error {
 		return fmt.Errorf("%w (raise the budget with --memory-limit)", err)
 	}
 	return err
+}
+
+// defaultTimeout is how long one input's runs may take unless --timeout
+// says otherwise.
+const defaultTimeout = 10 * time.Second
+
+// runWithTimeout runs prog with a deadline of timeout (none if 0) and says
+// which flag to change when the deadline stops the run.
+func runWithTimeout(prog *bpfhost.Program, opts *bpfhost.RunOptions, timeout time.Duration) (uint32, error) {
+	if timeout <= 0 {
+		return prog.Run(opts)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	opts.Ctx = ctx
+	ret, err := prog.Run(opts)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("run stopped at the deadline of %v (--timeout): %w", timeout, err)
+	}
+	return ret, err
 }

@@ -27,6 +27,7 @@ type runFlags struct {
 	unverified                           bool
 	maxEntries                           uint64
 	memoryLimit                          byteSize
+	timeout                              time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -61,6 +62,7 @@ counted, not shown, and at most --max-entries entries per map are shown. With
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	memoryLimitFlag(cmd.Flags(), &f.memoryLimit)
+	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop a run that takes longer (each input, with its repeats; 0: no deadline)")
 	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
@@ -126,7 +128,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	res := runOutput{Program: prog.Name(), Type: prog.Type(), Engine: prog.Engine(), Runs: []runResult{}}
 	for i, in := range inputs {
 		opts := &bpfhost.RunOptions{Data: in, DataOut: []byte{}, Repeat: f.repeat}
-		ret, err := prog.Run(opts)
+		ret, err := runWithTimeout(prog, opts, f.timeout)
 		if err != nil {
 			if len(inputs) == 1 {
 				return err
