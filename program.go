@@ -469,15 +469,20 @@ func skbContextOut(ctx *linux.SKBContext) []byte {
 }
 
 // runBuffer runs the generic type: r1 points at a copy of the data, r2 is
-// its length; the buffer after the run is the output.
+// its length; the buffer after the run is the output. The entry registers
+// come from the type's descriptor (platform.ProgramTypeInfo.EntryArgs), so
+// they hold what the verifier assumed: a buffer that is never NULL, even
+// when empty, and no longer than the type's packet size limit.
 func (p *Program) runBuffer(opts *RunOptions) (uint32, error) {
+	// One byte more than the data, so that even an empty buffer has an
+	// address.
 	buf := append(make([]byte, 0, len(opts.Data)+1), opts.Data...)
-	var addr uint64
-	if len(buf) > 0 {
-		addr = uint64(uintptr(unsafe.Pointer(&buf[0])))
+	args, err := p.info.EntryArgs(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf)))), len(buf))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	run := &helpers.Run{Program: p.info.Type, Packet: buf}
-	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts)
+	r0, d, err := p.exec(run, args, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err

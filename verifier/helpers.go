@@ -245,7 +245,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	}
 	if proto.ChangesPacket {
 		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd }, invPacketChanged, pc)
-		s.z.setBounds(locPkt, 0, 0xffff)
+		s.z.setBounds(locPkt, 0, int64(s.a.opts.Type.PacketSizeLimit()))
 		s.z.setBounds(locMeta, -255, 0)
 	}
 	e.clobberCall(s)
