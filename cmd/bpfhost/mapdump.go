@@ -9,7 +9,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
@@ -142,41 +141,58 @@ func mapNames(coll *bpfhost.Collection) []string {
 	return names
 }
 
-// printMaps prints each map as a table after the runs: the entries shown,
-// then a line for what was left out.
+// printMaps prints each map after the runs, streaming its entries as they
+// are walked (keys of one map have one length, so columns line up without
+// buffering), then a line that counts them and says what was left out.
 func printMaps(out io.Writer, coll *bpfhost.Collection, limit uint64) error {
+	w := bufio.NewWriter(out)
 	for _, n := range mapNames(coll) {
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		var shown int
-		var entries []mapEntry
+		fmt.Fprintf(w, "\nmap %s:\n", n)
+		var shown uint64
 		om, err := walkMap(coll.Maps[n], limit, func(e mapEntry) error {
 			shown++
-			entries = append(entries, e)
-			return nil
+			_, err := fmt.Fprintf(w, "  %s  %s\n", e.Key, entryValue(e))
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "\nmap %s: %d entries", n, uint64(shown)+om.Zero+om.More)
-		if om.Zero > 0 {
-			fmt.Fprintf(tw, " (%d all zero, not shown)", om.Zero)
-		}
-		fmt.Fprintln(tw)
-		for _, e := range entries {
-			if e.Values != nil {
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, strings.Join(e.Values, " "))
-			} else {
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, e.Value)
-			}
-		}
 		if om.More > 0 {
-			fmt.Fprintf(tw, "  ... %d more (--max-entries %d)\n", om.More, limit)
+			fmt.Fprintf(w, "  ... %d more (--max-entries %d)\n", om.More, limit)
 		}
-		if err := tw.Flush(); err != nil {
-			return err
+		if total := shown + om.Zero + om.More; total == 1 {
+			fmt.Fprint(w, "  1 entry")
+		} else {
+			fmt.Fprintf(w, "  %d entries", total)
 		}
+		if om.Zero > 0 {
+			fmt.Fprintf(w, " (%d all zero, not shown)", om.Zero)
+		}
+		fmt.Fprintln(w)
 	}
-	return nil
+	return w.Flush()
+}
+
+// entryValue formats an entry's value for the table: per-CPU values slot by
+// slot, and with many slots only the non-zero ones, by slot number.
+func entryValue(e mapEntry) string {
+	if e.Values == nil {
+		return e.Value
+	}
+	if len(e.Values) <= 8 {
+		return strings.Join(e.Values, " ")
+	}
+	var b strings.Builder
+	zero := 0
+	for i, v := range e.Values {
+		if strings.Trim(v, "0") == "" {
+			zero++
+			continue
+		}
+		fmt.Fprintf(&b, "slot%d=%s ", i, v)
+	}
+	fmt.Fprintf(&b, "(%d of %d slots zero)", zero, len(e.Values))
+	return b.String()
 }
 
 // writeRunJSON writes res as one JSON document, streaming the maps' entries

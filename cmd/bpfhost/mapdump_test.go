@@ -115,9 +115,30 @@ func TestWriteRunJSONStreams(t *testing.T) {
 	if err := printMaps(&table, coll, 3); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"map arr: 1048576 entries (1048571 all zero, not shown)", "... 2 more (--max-entries 3)", "map progs: 0 entries"} {
+	for _, want := range []string{"map arr:\n  03000000  0300\n", "  1048576 entries (1048571 all zero, not shown)", "... 2 more (--max-entries 3)", "map progs:\n  0 entries\n",
+		"map pcpu:\n  07000000  00000000 00000000 2a000000\n"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+}
+
+func TestEntryValue(t *testing.T) {
+	many := make([]string, 64)
+	for i := range many {
+		many[i] = "0000"
+	}
+	many[5] = "0100"
+	for _, tc := range []struct {
+		e    mapEntry
+		want string
+	}{
+		{mapEntry{Value: "ab"}, "ab"},
+		{mapEntry{Values: []string{"00", "01"}}, "00 01"},
+		{mapEntry{Values: many}, "slot5=0100 (63 of 64 slots zero)"},
+	} {
+		if got := entryValue(tc.e); got != tc.want {
+			t.Errorf("entryValue(%v) = %q, want %q", tc.e, got, tc.want)
 		}
 	}
 }
