@@ -334,7 +334,7 @@ func (s *Spec) memory(slots int) uint64 {
 	}
 	switch s.Type {
 	case Array, PerCPUArray:
-		return mul(n, vs+4)
+		return mul(n, vs)
 	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
 		return mul(n, ks+vs+32) + mul(nextPow2(n), 4)
 	case LPMTrie:
