@@ -1,12 +1,14 @@
 package bpfhost_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
@@ -109,5 +111,34 @@ func TestSlotsCappedAtGOMAXPROCS(t *testing.T) {
 	}
 	if _, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: maps.MaxSlots + 1}); err == nil || !strings.Contains(err.Error(), "execution slots") {
 		t.Errorf("explicit Slots over the cap: %v; want an error", err)
+	}
+}
+
+// TestRunContext checks RunOptions.Ctx: a run stops at its deadline on both
+// engines, and a canceled context does not start one.
+func TestRunContext(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("testdata/cli/nestloop.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []string{"interp", "jit"} {
+		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := coll.Programs["nestloop"]
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, err = p.Run(&bpfhost.RunOptions{Data: make([]byte, 64), Ctx: ctx})
+		cancel()
+		if !errors.Is(err, bpfhost.ErrCanceled) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: %v; want canceled at the deadline", engine, err)
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		cancel()
+		_, err = p.Run(&bpfhost.RunOptions{Data: make([]byte, 64), Ctx: ctx, Repeat: 3})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: canceled context: %v", engine, err)
+		}
+		coll.Close()
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestByteSize(t *testing.T) {
@@ -35,5 +37,24 @@ func TestRunMemoryLimit(t *testing.T) {
 	out, code = cli(t, "run", obj, "--memory-limit", "16MiB")
 	if code == 0 || !strings.Contains(out, `map "m0"`) || !strings.Contains(out, "16777216") {
 		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+// TestRunTimeout is F7b on the CLI: a nested bpf_loop of 2^46 iterations
+// stops at --timeout with a message naming the flag, on both engines.
+func TestRunTimeout(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "pkt")
+	if err := os.WriteFile(data, make([]byte, 64), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []string{"interp", "jit"} {
+		start := time.Now()
+		out, code := cli(t, "run", "../../testdata/cli/nestloop.o", "--data", data, "--engine", engine, "--timeout", "200ms")
+		if code == 0 || !strings.Contains(out, "--timeout") || !strings.Contains(out, "deadline exceeded") {
+			t.Errorf("%s: exit %d: %s", engine, code, out)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: stopped after %v", engine, d)
+		}
 	}
 }
