@@ -101,9 +101,9 @@ type RunContext struct {
 	// helpers (bpf_loop, bpf_for_each_map_elem); see CallFunc.
 	Call func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error)
 
-	// Context, if not nil, cancels the run: it is checked when the run
-	// starts, at every helper call, at every callback a helper makes and
-	// as helpers charge work, and the run then ends with an error that
+	// Context, if not nil, cancels the run: it is checked before vm.Run
+	// starts each program of a tail-call chain, at every helper call, at
+	// every callback a helper makes and as helpers charge work, and the run then ends with an error that
 	// wraps ErrCanceled and the context's cause. Code that runs no
 	// helper is bounded by the instruction budget instead.
 	Context context.Context

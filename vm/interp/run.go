@@ -74,11 +74,7 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 	rc.Depth = saved
 	outer.n += rc.Executed
 	// The helper goes on charging against what is left.
-	if used = outer.n + uint64(outer.pc-outer.start); used < budget {
-		rc.EnterHelper(budget - used)
-	} else {
-		rc.EnterHelper(0)
-	}
+	rc.EnterHelper(budget - min(budget, outer.n+uint64(outer.pc-outer.start)))
 	return r0, err
 }
 
