@@ -68,6 +68,16 @@ type CollectionOptions struct {
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// ProgramTypes gives the type of programs by program name ("xdp",
+	// "sched_cls", "cgroup_sock_addr/connect4", or a libbpf section name),
+	// whatever their section says. Names the object does not have are an
+	// error.
+	ProgramTypes map[string]string
+	// ProgramType is the type of every program ProgramTypes does not name,
+	// whatever its section says, as tc and ip load a whole object as one
+	// type. Empty means: the type the section name gives (see ProgramType,
+	// the function, for the rules).
+	ProgramType string
 }
 
 // Collection is a set of loaded programs and the maps they share.
@@ -84,6 +94,7 @@ type Collection struct {
 	host       *host
 	printk     printkBuffer
 	closed     bool
+	types      CollectionOptions // only the program type choices
 }
 
 // NewCollection creates the maps of spec, links and prepares its programs,
@@ -95,6 +106,9 @@ type Collection struct {
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
 	if opts == nil {
 		opts = &CollectionOptions{}
+	}
+	if err := checkTypeOptions(spec, opts); err != nil {
+		return nil, err
 	}
 	var engine vm.Engine
 	switch opts.Engine {
@@ -122,6 +136,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		slots = runtime.GOMAXPROCS(0)
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
+	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -219,9 +234,9 @@ func (m *Map) close() error {
 // newProgram links one program against the collection's maps, rewrites its
 // context accesses to the host layout and compiles it.
 func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex []*Map) (*Program, error) {
-	info, ok := linux.ABI().Lookup(ps.Section)
-	if !ok {
-		return nil, fmt.Errorf("program %q: section %q: unknown program type", ps.Name, ps.Section)
+	info, _, err := ProgramType(ps, &c.types)
+	if err != nil {
+		return nil, err
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
