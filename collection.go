@@ -108,7 +108,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		opts = &CollectionOptions{}
 	}
 	if err := checkTypeOptions(spec, opts); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("program types: %w", err)
 	}
 	var engine vm.Engine
 	switch opts.Engine {

@@ -43,6 +43,9 @@ type NoProgramTypeError struct {
 }
 
 func (e *NoProgramTypeError) Error() string {
+	if e.Section == TextSection {
+		return fmt.Sprintf("program %q: a function in %s has no program type of its own; choose one", e.Program, e.Section)
+	}
 	return fmt.Sprintf("program %q: section %q names no program type: the loader that uses it decides (tc: sched_cls, ip link: xdp, a socket: socket_filter); choose one", e.Program, e.Section)
 }
 
@@ -107,11 +110,24 @@ func checkTypeOptions(spec *CollectionSpec, opts *CollectionOptions) error {
 			for i, p := range spec.Programs {
 				have[i] = p.Name
 			}
-			return fmt.Errorf("program types: no program %q in the object (have %s)", name, strings.Join(have, ", "))
+			if len(have) == 0 {
+				have = []string{"none"}
+			}
+			return fmt.Errorf("no program %q in the object (it has %s)", name, strings.Join(have, ", "))
 		}
 		if _, err := typeByName(opts.ProgramTypes[name]); err != nil {
 			return fmt.Errorf("program %q: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// CheckProgramTypes reports type options that cannot apply to spec, as
+// NewCollection does: an unknown type name, or a program name the object
+// does not have.
+func CheckProgramTypes(spec *CollectionSpec, opts *CollectionOptions) error {
+	if opts == nil {
+		return nil
+	}
+	return checkTypeOptions(spec, opts)
 }

@@ -26,6 +26,7 @@ type runFlags struct {
 	repeat                               uint32
 	consts                               []string
 	unverified                           bool
+	types                                []string
 }
 
 func newRunCommand() *cobra.Command {
@@ -53,6 +54,7 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
+	addTypeFlag(cmd, &f.types)
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
 }
@@ -73,12 +75,15 @@ type mapEntry struct {
 }
 
 type runOutput struct {
-	Program string                `json:"program"`
-	Type    string                `json:"type"`
-	Engine  string                `json:"engine"`
-	Runs    []runResult           `json:"runs"`
-	Maps    map[string][]mapEntry `json:"maps"`
-	Printk  []string              `json:"printk"`
+	Program string `json:"program"`
+	Type    string `json:"type"`
+	// TypeSource says where the type came from: "section", "section
+	// prefix" or "option" (--type).
+	TypeSource string                `json:"type_source"`
+	Engine     string                `json:"engine"`
+	Runs       []runResult           `json:"runs"`
+	Maps       map[string][]mapEntry `json:"maps"`
+	Printk     []string              `json:"printk"`
 
 	arrays map[string]bool // array maps, whose zero entries the table hides
 }
@@ -87,16 +92,21 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if f.data != "" && f.pcap != "" {
 		return errors.New("--data and --pcap exclude each other")
 	}
-	spec, err := bpfhost.LoadCollectionSpec(path)
+	topts, err := typeOptions(f.types)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return err
+	}
+	spec, err := loadSpecFor(path, f.program, topts)
+	if err != nil {
+		return err
 	}
 	if err := setConstants(spec, f.consts); err != nil {
 		return err
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified,
+		ProgramType: topts.ProgramType, ProgramTypes: topts.ProgramTypes})
 	if err != nil {
-		return err
+		return typeAdvice(err)
 	}
 	defer coll.Close()
 
@@ -114,6 +124,9 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		return &exitError{code: 2, err: err}
 	}
 	res := runOutput{Program: prog.Name(), Type: prog.Type(), Engine: prog.Engine(), Runs: []runResult{}}
+	if _, source, err := bpfhost.ProgramType(spec.Program(prog.Name()), topts); err == nil {
+		res.TypeSource = string(source)
+	}
 	for i, in := range inputs {
 		opts := &bpfhost.RunOptions{Data: in, DataOut: []byte{}, Repeat: f.repeat}
 		ret, err := prog.Run(opts)
@@ -332,7 +345,7 @@ func verdict(progType string, ret uint32) string {
 
 func printRun(out io.Writer, res runOutput) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "program %s (%s, %s)\n\n", res.Program, res.Type, res.Engine)
+	fmt.Fprintf(tw, "program %s (%s, %s)\n\n", res.Program, describeType(res.Type, bpfhost.TypeSource(res.TypeSource)), res.Engine)
 	fmt.Fprintln(tw, "RUN\tRETVAL\tVERDICT\tBYTES OUT\tDURATION")
 	var refused []string
 	for i, r := range res.Runs {
