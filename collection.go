@@ -59,15 +59,6 @@ type CollectionOptions struct {
 	// run only in the interpreter's checked mode, which validates every
 	// memory access; Engine must be "" or "interp".
 	Unverified bool
-	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
-	Logger *slog.Logger
-	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
-	// hold a value for and bpf_get_smp_processor_id reports; 0 means
-	// runtime.GOMAXPROCS(0).
-	Slots int
-	// Printk receives each line programs print with bpf_trace_printk; nil
-	// keeps them in the collection (see Collection.Printk).
-	Printk func(line string)
 	// ProgramTypes gives the type of programs by program name ("xdp",
 	// "sched_cls", "cgroup_sock_addr/connect4", or a libbpf section name),
 	// whatever their section says. Names the object does not have are an
@@ -78,6 +69,15 @@ type CollectionOptions struct {
 	// type. Empty means: the type the section name gives (see ProgramType,
 	// the function, for the rules).
 	ProgramType string
+	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
+	Logger *slog.Logger
+	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
+	// hold a value for and bpf_get_smp_processor_id reports; 0 means
+	// runtime.GOMAXPROCS(0).
+	Slots int
+	// Printk receives each line programs print with bpf_trace_printk; nil
+	// keeps them in the collection (see Collection.Printk).
+	Printk func(line string)
 }
 
 // Collection is a set of loaded programs and the maps they share.
@@ -89,12 +89,12 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
-	regions    []vm.Region // map memory programs may reach, for checked runs
+	types      CollectionOptions // only the program type choices
+	regions    []vm.Region       // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
 	printk     printkBuffer
 	closed     bool
-	types      CollectionOptions // only the program type choices
 }
 
 // NewCollection creates the maps of spec, links and prepares its programs,

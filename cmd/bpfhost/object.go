@@ -56,7 +56,7 @@ no type are listed with none: verify and run need --type for them.`,
 			progs := []progJSON{}
 			untyped := []string{}
 			for _, p := range spec.Programs {
-				typ, source, err := programType(p, topts)
+				typ, source, err := typeForShow(p, topts)
 				if errors.Is(err, bpfhost.ErrNoProgramType) {
 					untyped = append(untyped, p.Name)
 				} else if err != nil {

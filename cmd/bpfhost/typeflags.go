@@ -45,9 +45,9 @@ func typeOptions(values []string) (*bpfhost.CollectionOptions, error) {
 	return opts, nil
 }
 
-// programType is bpfhost.ProgramType with the command line's advice for a
+// typeForShow is bpfhost.ProgramType with the command line's advice for a
 // program without a type.
-func programType(ps *bpfhost.ProgramSpec, opts *bpfhost.CollectionOptions) (string, bpfhost.TypeSource, error) {
+func typeForShow(ps *bpfhost.ProgramSpec, opts *bpfhost.CollectionOptions) (string, bpfhost.TypeSource, error) {
 	info, source, err := bpfhost.ProgramType(ps, opts)
 	if err != nil {
 		return "", "", typeAdvice(err)
