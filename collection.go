@@ -50,15 +50,6 @@ func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) 
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {
-	// Engine is "interp", "jit" or "" for the default: the JIT where it is
-	// available (amd64), the interpreter elsewhere. A program the JIT cannot
-	// compile falls back to the interpreter; the reason is logged and
-	// Program.Fallback reports it.
-	Engine string
-	// Unverified loads programs without running the verifier. They then
-	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be "" or "interp".
-	Unverified bool
 	// ProgramTypes gives the type of programs by program name ("xdp",
 	// "sched_cls", "cgroup_sock_addr/connect4", or a libbpf section name),
 	// whatever their section says. Names the object does not have are an
@@ -69,6 +60,16 @@ type CollectionOptions struct {
 	// type. Empty means: the type the section name gives (see ProgramType,
 	// the function, for the rules).
 	ProgramType string
+
+	// Engine is "interp", "jit" or "" for the default: the JIT where it is
+	// available (amd64), the interpreter elsewhere. A program the JIT cannot
+	// compile falls back to the interpreter; the reason is logged and
+	// Program.Fallback reports it.
+	Engine string
+	// Unverified loads programs without running the verifier. They then
+	// run only in the interpreter's checked mode, which validates every
+	// memory access; Engine must be "" or "interp".
+	Unverified bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
@@ -89,11 +90,11 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
-	types      CollectionOptions // only the program type choices
-	regions    []vm.Region       // map memory programs may reach, for checked runs
+	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
 	printk     printkBuffer
+	types      CollectionOptions // only the program type choices
 	closed     bool
 }
 
@@ -136,12 +137,12 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		slots = runtime.GOMAXPROCS(0)
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
-	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
 	}
 	c.helpers = helpers.New(c.host)
+	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
 	ok := false
 	defer func() {
 		if !ok {

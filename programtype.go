@@ -94,6 +94,9 @@ func typeByName(name string) (*platform.ProgramTypeInfo, error) {
 // checkTypeOptions reports type options that cannot apply to spec: an
 // unknown type name, or a program name the object does not have.
 func checkTypeOptions(spec *CollectionSpec, opts *CollectionOptions) error {
+	if spec == nil {
+		return nil // NewCollection reports it
+	}
 	if opts.ProgramType != "" {
 		if _, err := typeByName(opts.ProgramType); err != nil {
 			return err

@@ -22,11 +22,11 @@ import (
 )
 
 type runFlags struct {
+	types                                []string // --type
 	program, data, pcap, mapInit, engine string
 	repeat                               uint32
 	consts                               []string
 	unverified                           bool
-	types                                []string
 }
 
 func newRunCommand() *cobra.Command {
@@ -48,13 +48,13 @@ and reports the average duration.`,
 		},
 	}
 	cmd.Flags().StringVar(&f.program, "program", "", "program to run (required when the object has several)")
+	addTypeFlag(cmd, &f.types)
 	cmd.Flags().StringVar(&f.data, "data", "", "file with one input buffer")
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
-	addTypeFlag(cmd, &f.types)
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
 }
@@ -75,15 +75,16 @@ type mapEntry struct {
 }
 
 type runOutput struct {
-	Program string `json:"program"`
-	Type    string `json:"type"`
-	// TypeSource says where the type came from: "section", "section
-	// prefix" or "option" (--type).
-	TypeSource string                `json:"type_source"`
-	Engine     string                `json:"engine"`
-	Runs       []runResult           `json:"runs"`
-	Maps       map[string][]mapEntry `json:"maps"`
-	Printk     []string              `json:"printk"`
+	// TypeSource says where Type came from: "section", "section prefix"
+	// or "option" (--type).
+	TypeSource string `json:"type_source"`
+
+	Program string                `json:"program"`
+	Type    string                `json:"type"`
+	Engine  string                `json:"engine"`
+	Runs    []runResult           `json:"runs"`
+	Maps    map[string][]mapEntry `json:"maps"`
+	Printk  []string              `json:"printk"`
 
 	arrays map[string]bool // array maps, whose zero entries the table hides
 }
