@@ -113,7 +113,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		}
 	} else {
 		for _, r := range results {
-			fmt.Fprintf(out, "%-24s %-22s %-9s %5d insns  %v\n", r.Name, describeType(r.Type, bpfhost.TypeSource(r.TypeSource)), r.Verdict, r.Instructions, time.Duration(r.DurationNS))
+			fmt.Fprintf(out, "%-24s %-26s %-9s %5d insns  %v\n", r.Name, describeType(r.Type, bpfhost.TypeSource(r.TypeSource)), r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
 				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
