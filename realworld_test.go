@@ -212,8 +212,10 @@ func verifyNoPanic(ps *ProgramSpec, opts verifier.Options) (res *verifier.Result
 // expect.csv gives and compares with the Linux verifier's verdict. It
 // reports the counts, fails on any wrong accept not listed in
 // knownWrongAccepts, and fails on a regression against the committed
-// baseline: a program whose outcome matched the kernel's there and does not
-// now. Improvements are logged; -realworld.update records them.
+// baseline: a program whose verdict matched the kernel's there and does not
+// now (objects that do not load are counted and logged: the object
+// package's test guards loading). Improvements are logged;
+// -realworld.update records them.
 //
 //	go test -run TestRealWorld -v .
 func TestRealWorld(t *testing.T) {
@@ -265,18 +267,25 @@ func TestRealWorld(t *testing.T) {
 		return
 	}
 	baseline := readRealworldBaseline(t)
-	improved := 0
+	improved, unloaded := 0, 0
 	for _, res := range results {
 		r := res.row
 		was, ok := baseline[r.key()]
 		switch {
 		case !ok:
 			t.Logf("%s: not in the baseline (run with -realworld.update)", r.key())
+		case was == r.expect && res.outcome == outcomeLoadError:
+			// The object package's own test (object/realworld_test.go)
+			// guards loading; here the baseline guards verdicts.
+			unloaded++
 		case was == r.expect && res.outcome != r.expect:
 			t.Errorf("REGRESSION %s: was %s as the kernel, now %s: %s", r.key(), was, res.outcome, firstLine(res.detail))
 		case was != r.expect && res.outcome == r.expect:
 			improved++
 		}
+	}
+	if unloaded > 0 {
+		t.Logf("%d programs that matched the kernel in the baseline are in objects that do not load here", unloaded)
 	}
 	if improved > 0 {
 		t.Logf("%d programs now match the kernel that did not in the baseline: record them with -realworld.update", improved)
