@@ -221,3 +221,48 @@ func TestEveryProgramType(t *testing.T) {
 		}
 	}
 }
+
+// TestLibbpfSectionDefs checks that every pattern of libbpf's section_defs
+// (libbpf 1.6, tools/lib/bpf/libbpf.c) is in the table, so that an object
+// built for libbpf gets the type libbpf would give it, and that the patterns
+// older libbpf matched by prefix are marked so.
+func TestLibbpfSectionDefs(t *testing.T) {
+	libbpf := []string{
+		"socket", "sk_reuseport/migrate", "sk_reuseport",
+		"kprobe+", "uprobe+", "uprobe.s+", "kretprobe+", "uretprobe+", "uretprobe.s+",
+		"kprobe.multi+", "kretprobe.multi+", "kprobe.session+", "uprobe.multi+", "uretprobe.multi+",
+		"uprobe.session+", "uprobe.multi.s+", "uretprobe.multi.s+", "uprobe.session.s+",
+		"ksyscall+", "kretsyscall+", "usdt+", "usdt.s+",
+		"tc/ingress", "tc/egress", "tcx/ingress", "tcx/egress", "tc", "classifier", "action",
+		"netkit/primary", "netkit/peer",
+		"tracepoint+", "tp+", "raw_tracepoint+", "raw_tp+", "raw_tracepoint.w+", "raw_tp.w+",
+		"tp_btf+", "fentry+", "fmod_ret+", "fexit+", "fentry.s+", "fmod_ret.s+", "fexit.s+", "freplace+",
+		"lsm+", "lsm.s+", "lsm_cgroup+", "iter+", "iter.s+", "syscall",
+		"xdp.frags/devmap", "xdp/devmap", "xdp.frags/cpumap", "xdp/cpumap", "xdp.frags", "xdp",
+		"perf_event", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local", "sockops",
+		"sk_skb/stream_parser", "sk_skb/stream_verdict", "sk_skb/verdict", "sk_skb", "sk_msg",
+		"lirc_mode2", "flow_dissector",
+		"cgroup_skb/ingress", "cgroup_skb/egress", "cgroup/skb", "cgroup/sock_create", "cgroup/sock_release",
+		"cgroup/sock", "cgroup/post_bind4", "cgroup/post_bind6",
+		"cgroup/bind4", "cgroup/bind6", "cgroup/connect4", "cgroup/connect6", "cgroup/connect_unix",
+		"cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/sendmsg_unix", "cgroup/recvmsg4", "cgroup/recvmsg6",
+		"cgroup/recvmsg_unix", "cgroup/getpeername4", "cgroup/getpeername6", "cgroup/getpeername_unix",
+		"cgroup/getsockname4", "cgroup/getsockname6", "cgroup/getsockname_unix",
+		"cgroup/sysctl", "cgroup/getsockopt", "cgroup/setsockopt", "cgroup/dev",
+		"struct_ops+", "struct_ops.s+", "sk_lookup", "netfilter",
+	}
+	have := map[string]bool{}
+	for _, s := range testABI(t).Sections() {
+		have[s.Pattern] = true
+	}
+	for _, p := range libbpf {
+		if !have[p] {
+			t.Errorf("libbpf's section %q is not in the table", p)
+		}
+	}
+	for p := range prefixPatterns {
+		if !have[p] {
+			t.Errorf("prefix pattern %q is not in the table", p)
+		}
+	}
+}
