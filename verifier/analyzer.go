@@ -54,6 +54,7 @@ type analyzer struct {
 	calls   map[int]map[int]bool
 	used    map[int]int // function start -> lowest stack offset used
 	active  []int       // functions being analysed (recursion)
+	inCB    int         // callbacks being analysed (nesting)
 	iters   int
 	states  int
 	start   time.Time

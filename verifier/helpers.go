@@ -64,6 +64,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if s.lock && name != "bpf_spin_unlock" {
 		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
 	}
+	if name == "bpf_tail_call" {
+		// A tail call that is taken never comes back.
+		e.endsProgram(s, pc, name)
+	}
 	var (
 		mapArg    *MapInfo
 		mapID     int32 = -1
@@ -88,8 +92,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		isNull := v.kind == kScalar && s.ival(r).isConst() && s.ival(r).umin == 0
 		switch k {
 		case platform.ArgAnything:
-			if v.kind.isPointer() {
-				e.fail(pc, "r%d is a pointer (%s) passed to %s where a number is expected", r, v, name)
+			if v.kind.mayPoint() {
+				e.fail(pc, "%s passed to %s where a number is expected", e.pointerDesc(s, r), name)
 			}
 			if i == 0 && proto.Callback == platform.CallbackLoop {
 				loopCount = s.ival(r)
@@ -244,7 +248,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		s.lock = false
 	}
 	if proto.ChangesPacket {
-		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd }, invPacketChanged, pc)
+		// 32-bit copies of packet pointers too: their numbers are offsets
+		// from the packet's old start.
+		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd || v.kind == kPktLow32 }, invPacketChanged, pc)
 		s.z.setBounds(locPkt, 0, 0xffff)
 		s.z.setBounds(locMeta, -255, 0)
 	}
