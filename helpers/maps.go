@@ -177,7 +177,13 @@ func queueOp(h *impl, name string, op func(q maps.QueueMap, v []byte, flags uint
 		if err := rc.CheckArg(value, vs, write); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(op(q, vm.Bytes(value, int(vs)), flags)), nil
+		v := vm.Bytes(value, int(vs))
+		if write {
+			// The verifier marks the buffer written whatever the result:
+			// an empty queue leaves it zeroed, as Linux does.
+			clear(v)
+		}
+		return ret(op(q, v, flags)), nil
 	}
 }
 

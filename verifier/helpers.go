@@ -122,6 +122,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			if k == platform.ArgUninitMapValue {
 				mode = memWrite
+				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Name == "bloom_filter" {
+					mode = memRead // a bloom filter's peek tests the value it is given
+				}
 			}
 			if k == platform.ArgMapValueOrNull && isNull {
 				continue
@@ -212,6 +215,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			if iv := s.ival(r); !iv.isConst() {
 				e.fail(pc, "%s needs a constant offset into the map value in r%d", name, r)
+				continue
+			}
+			if k == platform.ArgSpinLock {
+				e.spinLockArg(s, pc, r, name)
 				continue
 			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
@@ -406,6 +413,8 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 			e.fail(pc, "%s would write read-only map %s", proto.Name, mi.Name)
 		}
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(mi.ValueSize), "map "+mi.Name+" value")
+		lo, hi2 := s.z.bounds(locReg(r))
+		e.checkLockWord(pc, v.region, lo, hi2, 0, int(hi), proto.Name+"'s "+what)
 	case kRingbuf:
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(v.region), "ring buffer record")
 	default:

@@ -149,6 +149,8 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 			e.fail(m.pc, "write to read-only map %s", mi.Name)
 		}
 		e.boundedAccess(s, m, int64(mi.ValueSize), "map "+mi.Name+" value")
+		lo, hi := s.z.bounds(locReg(m.base))
+		e.checkLockWord(m.pc, bv.region, lo, hi, m.off, m.size, m.verb())
 	case kRingbuf:
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
