@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bpfhost/bpfhost/platform"
 )
@@ -20,6 +21,10 @@ const maxCallbackRounds = widenDelay + 2*widenRounds + 64
 type callbackInfo struct {
 	proto *platform.HelperProto
 	ret   platform.Range
+	// refs and lock are what the helper's caller held: anything else held
+	// at the callback's exit was acquired by the callback.
+	refs []int32
+	lock bool
 }
 
 // push makes the callee's entry state from the caller's state.
@@ -110,7 +115,7 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 	if !e.enter(s, pc, target) {
 		return s, nil
 	}
-	info := &callbackInfo{proto: proto, ret: platform.Range{Min: 0, Max: 1}}
+	info := &callbackInfo{proto: proto, ret: platform.Range{Min: 0, Max: 1}, refs: append([]int32(nil), s.refs...), lock: s.lock}
 	var mi *MapInfo
 	if mapID >= 0 {
 		mi = e.a.maps[mapID]
@@ -261,11 +266,11 @@ func (e *exec) exit(s *state, pc int) {
 		// What a callback acquires it releases before it returns (Linux
 		// too): the helper may call it again, or never.
 		for _, id := range s.refs {
-			if !r.entry.hasRef(id) {
+			if !slices.Contains(r.cb.refs, id) {
 				e.fail(pc, "the ring buffer record reserved at %s is still held when the %s callback returns", e.a.where(int(id-1)&(1<<22-1)), r.cb.proto.Name)
 			}
 		}
-		if s.lock && !r.entry.lock {
+		if s.lock && !r.cb.lock {
 			e.fail(pc, "the %s callback returns while holding a bpf_spin_lock", r.cb.proto.Name)
 		}
 	case r.kind == callLocal:
