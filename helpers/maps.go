@@ -252,7 +252,7 @@ func spinLock(*impl) vm.Helper {
 // lock word that stays taken was written directly by an unverified
 // program or left behind by a run that ended early, and must not hang the
 // host: the run fails instead.
-const spinLockWait = time.Second
+var spinLockWait = time.Second
 
 // ErrLockTimeout is wrapped when bpf_spin_lock gives up (spinLockWait).
 var ErrLockTimeout = errors.New("spin lock not released")
