@@ -319,7 +319,8 @@ func excludeEnd(a ival, v uint64) ival {
 func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv value, siv ival) *state {
 	// A pointer against 0: NULL checks.
 	isZero := sv.kind == kScalar && siv.isConst() && siv.umin == 0
-	if dv.kind.isPointer() && isZero && is64 && (r == relEQ || r == relNE) {
+	// (The low half of a packet pointer is a number that may be 0.)
+	if dv.kind.isPointer() && dv.kind != kPktLow32 && isZero && is64 && (r == relEQ || r == relNE) {
 		isNull := r == relEQ
 		if !dv.null {
 			if isNull {

@@ -73,6 +73,17 @@ SEC("xdp") __naked int pkt32_wrap(void)
 	::: "memory");
 }
 
+/* The low half of an address may be 0. */
+SEC("xdp") __naked int pkt32_zero(void)
+{
+	asm volatile ( // REJECT: write through r1, which is a number
+	"r2 = *(u32 *)(r1 + 0); w8 = w2;"
+	"if r8 == 0 goto 2f;"
+	"r0 = 2; exit;"
+	"2: r1 = 0x41414141; *(u64 *)(r1 + 0) = r1; r0 = 2; exit;"
+	::: "memory");
+}
+
 __attribute__((noinline, used)) __naked static int count_cb(void)
 {
 	asm volatile (
