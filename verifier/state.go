@@ -410,7 +410,7 @@ func narrowState(a, b *state) *state {
 // leq reports whether a is contained in b (a sufficient check: every
 // bound b has, a has too).
 func leq(a, b *state) bool {
-	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && a.z.leq(b.z)
+	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
 }
 
 func (s *state) equalTypes(o *state) bool {
