@@ -78,6 +78,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		cbIval    ival
 		release   int32
 		loopCount ival
+		lockArg   value
 	)
 	n := proto.NumArgs()
 	for i := 0; i < n; i++ {
@@ -219,6 +220,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			if k == platform.ArgSpinLock {
 				e.spinLockArg(s, pc, r, name)
+				lockArg = v
 				continue
 			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
@@ -248,11 +250,27 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			e.fail(pc, "bpf_spin_lock while a lock is already held")
 		}
 		s.lock = true
+		owner, ok := e.ownerOf(lockArg)
+		if lockArg.kind != kMapValue {
+			owner, ok = lockUnknown, true // the argument was reported
+		}
+		if !ok {
+			e.fail(pc, "bpf_spin_lock: r1 may point into one of several elements of map %s (joined paths): which lock is taken, and so released, is unknown", e.a.maps[lockArg.region].Name)
+			owner = lockUnknown
+		}
+		s.lockOf = owner
 	case "bpf_spin_unlock":
-		if !s.lock {
+		owner, ok := e.ownerOf(lockArg)
+		switch {
+		case !s.lock:
 			e.fail(pc, "bpf_spin_unlock without a held lock")
+		case s.lockOf == lockUnknown:
+			e.fail(pc, "bpf_spin_unlock: a lock is held on some paths only, or different locks on different paths")
+		case lockArg.kind == kMapValue && (!ok || owner != s.lockOf):
+			e.fail(pc, "bpf_spin_unlock of a different lock than the one held (another map element, or one the analysis cannot tell is the same)")
 		}
 		s.lock = false
+		s.lockOf = lockOwner{}
 	}
 	if proto.ChangesPacket {
 		// 32-bit copies of packet pointers too: their numbers are offsets

@@ -71,3 +71,32 @@ func offRange(lo, hi int64) string {
 	}
 	return fmt.Sprintf("[%d, %d]", lo, hi)
 }
+
+// lockOwner identifies the map element whose lock a state holds: the map
+// region and the value's id (0: a single-element array's value).
+type lockOwner struct{ region, id int32 }
+
+// lockUnknown is the owner after joining paths that hold different locks,
+// or a lock on some paths only: no unlock can be proven right.
+var lockUnknown = lockOwner{-1, -1}
+
+// joinLockOwners is the owner of the lock in the join of a and b.
+func joinLockOwners(a, b *state) lockOwner {
+	switch {
+	case !a.lock && !b.lock:
+		return lockOwner{}
+	case a.lock && b.lock && a.lockOf == b.lockOf:
+		return a.lockOf
+	}
+	return lockUnknown
+}
+
+// ownerOf returns the owner of the lock a map value pointer v points to,
+// and whether it identifies one element.
+func (e *exec) ownerOf(v value) (lockOwner, bool) {
+	if v.id != 0 {
+		return lockOwner{v.region, v.id}, true
+	}
+	single := e.sameObject(v, v)
+	return lockOwner{v.region, 0}, single
+}

@@ -293,3 +293,46 @@ SEC("xdp") __naked int cb_keeps_lock(void)
 	"r0 = 2; exit;"
 	:: __imm(bpf_loop), [lock_cb] "i"(lock_cb) : "memory");
 }
+
+/* Unlocking another element's lock leaves the first one taken forever. */
+SEC("xdp") __naked int unlock_other_elem(void)
+{
+	asm volatile ( // REJECT: bpf_spin_unlock of a different lock
+	"r1 = 0; *(u32 *)(r10 - 4) = r1; r1 = 1; *(u32 *)(r10 - 8) = r1;"
+	"r1 = %[lmap] ll; r2 = r10; r2 += -4; call %[bpf_map_lookup_elem];"
+	"if r0 == 0 goto 9f; r6 = r0;"
+	"r1 = %[lmap] ll; r2 = r10; r2 += -8; call %[bpf_map_lookup_elem];"
+	"if r0 == 0 goto 9f; r7 = r0;"
+	"r1 = r6; r1 += 8; call %[bpf_spin_lock];"
+	"r1 = r7; r1 += 8; call %[bpf_spin_unlock];"
+	"9: r0 = 2; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm(bpf_spin_lock), __imm(bpf_spin_unlock), __imm_addr(lmap) : "memory");
+}
+
+/* The right lock, taken and released: accepted. */
+SEC("xdp") __naked int lock_ok(void)
+{
+	asm volatile (
+	"r1 = 0; *(u32 *)(r10 - 4) = r1;"
+	"r1 = %[lmap] ll; r2 = r10; r2 += -4; call %[bpf_map_lookup_elem];"
+	"if r0 == 0 goto 9f; r6 = r0;"
+	"r1 = r6; r1 += 8; call %[bpf_spin_lock];"
+	"r1 = *(u64 *)(r6 + 0); r1 += 1; *(u64 *)(r6 + 0) = r1;"
+	"r1 = r6; r1 += 8; call %[bpf_spin_unlock];"
+	"9: r0 = 2; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm(bpf_spin_lock), __imm(bpf_spin_unlock), __imm_addr(lmap) : "memory");
+}
+
+/* Offsets into one element still compare: the unchecked write is dead. */
+SEC("xdp") __naked int same_elem_ok(void)
+{
+	asm volatile (
+	"r1 = 1; *(u32 *)(r10 - 4) = r1;"
+	"r1 = %[hmap] ll; r2 = r10; r2 += -4; call %[bpf_map_lookup_elem];"
+	"if r0 == 0 goto 1f;"
+	"r7 = r0; r7 += 4;"
+	"if r7 <= r0 goto 2f;"
+	"1: r0 = 2; exit;"
+	"2: r1 = 0x41414141; *(u64 *)(r1 + 0) = r1; r0 = 2; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm_addr(hmap) : "memory");
+}
