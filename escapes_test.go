@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/ringbuf"
 )
 
 // The reproducers of ../shared/security/escapes: programs an earlier
@@ -150,5 +151,53 @@ func runUnverified(t *testing.T, spec *bpfhost.CollectionSpec) {
 				t.Fatalf("unverified %s (%d bytes) did not end", name, len(data))
 			}
 		}
+	}
+}
+
+// TestRunReleasesWhatItHolds: a run that ends holding a spin lock or a ring
+// buffer record (here unverified programs that never release them; a
+// verified one that fails or runs out of budget is the same) gives them
+// back: the next run takes the lock at once, and the ring delivers later
+// records.
+func TestRunReleasesWhatItHolds(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("testdata/held/held.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: 1}); err == nil {
+		t.Fatal("the verifier accepted programs that keep a lock and a record")
+	}
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Unverified: true, Engine: "interp", Slots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	data := make([]byte, 64)
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		if r, err := coll.Programs["lock_and_leave"].Run(&bpfhost.RunOptions{Data: data}); r != 2 || err != nil {
+			t.Fatalf("run %d: %d, %v", i, r, err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("run %d waited %v for the lock the previous run left", i, d)
+		}
+	}
+	rd, err := ringbuf.NewReader(coll.Maps["rb"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	for _, name := range []string{"reserve_and_leave", "output"} {
+		if _, err := coll.Programs[name].Run(&bpfhost.RunOptions{Data: data}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	rd.SetDeadline(time.Now().Add(2 * time.Second))
+	rec, err := rd.Read()
+	if err != nil {
+		t.Fatalf("the record after one a run left pending: %v", err)
+	}
+	if len(rec.RawSample) != 8 || rec.RawSample[0] != 2 {
+		t.Errorf("read % x, want bpf_ringbuf_output's record", rec.RawSample)
 	}
 }

@@ -243,6 +243,9 @@ func spinLock(*impl) vm.Helper {
 		if !trySpinLock((*uint32)(vm.Pointer(lock)), spinLockWait) {
 			return 0, fmt.Errorf("bpf_spin_lock: %w: the lock at %#x was not released within %v", ErrLockTimeout, lock, spinLockWait)
 		}
+		if run := heldRun(rc); run != nil {
+			run.held.add(heldItem{addr: vm.Pointer(lock)})
+		}
 		return 0, nil
 	}
 }
@@ -286,6 +289,9 @@ func spinUnlock(*impl) vm.Helper {
 			return 0, err
 		}
 		maps.SpinUnlock(vm.Pointer(lock))
+		if run := heldRun(rc); run != nil {
+			run.held.remove(vm.Pointer(lock))
+		}
 		return 0, nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform"
@@ -101,5 +102,25 @@ func TestSpinLockGivesUp(t *testing.T) {
 	}
 	if r := e.mustCall(linux.FnSpinUnlock, wp); r != 0 || word[0] != 0 {
 		t.Errorf("spin_unlock = %d, word % x", r, word)
+	}
+}
+
+// TestReleaseHeld: Release unlocks what a run still holds, past the few
+// items kept inline, and nothing it gave back itself.
+func TestReleaseHeld(t *testing.T) {
+	var words [6]uint32
+	var r Run
+	for i := range words {
+		words[i] = 1
+		r.held.add(heldItem{addr: unsafe.Pointer(&words[i])})
+	}
+	r.held.remove(unsafe.Pointer(&words[1]))
+	r.held.remove(unsafe.Pointer(&words[5]))
+	r.Release()
+	if want := [6]uint32{0, 1, 0, 0, 0, 1}; words != want {
+		t.Errorf("lock words after Release: %v, want %v", words, want)
+	}
+	if r.held.n != 0 {
+		t.Errorf("%d items still held", r.held.n)
 	}
 }
