@@ -42,7 +42,8 @@
 // the value of a single-element array; 32-bit copies of packet pointers
 // are equal when their offsets are, and say nothing more. A struct
 // bpf_spin_lock in a map value (placed by BTF, MapInfo.HasSpinLock) is
-// reachable only through bpf_spin_lock and bpf_spin_unlock. Whatever may
+// reachable only through bpf_spin_lock and bpf_spin_unlock, and the unlock
+// must name the element whose lock is held. Whatever may
 // end the program on the spot (a taken tail call, an out-of-bounds
 // LD_ABS/LD_IND) is refused while a ring buffer record or a lock is held,
 // and inside callbacks, which cannot end their caller.
