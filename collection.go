@@ -216,6 +216,7 @@ func toMapsSpec(ms *MapSpec) maps.Spec {
 	s := maps.Spec{
 		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := toMapsSpec(ms.InnerMap)
@@ -326,6 +327,7 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	mi := verifier.MapInfo{
 		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := mapInfo(ms.InnerMap)

@@ -184,7 +184,10 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
-		if r0, err = runFn(p.exe, rc); err != nil {
+		r0, err = runFn(p.exe, rc)
+		// What a failed (or unverified) run still holds is given back.
+		run.Release()
+		if err != nil {
 			break
 		}
 	}
