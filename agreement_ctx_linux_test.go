@@ -125,7 +125,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 	const (
 		len_, pktType, mark, queueMapping, protocol, vlanPresent, vlanTCI, vlanProto = 0, 4, 8, 12, 16, 20, 24, 28
 		priority, ingressIfindex, ifindex, tcIndex, cb, hash, tcClassid, data        = 32, 36, 40, 44, 48, 68, 72, 76
-		napiID, tstamp, wireLen, gsoSegs, sk, gsoSize, tstampType, hwtstamp         = 84, 152, 160, 164, 168, 176, 180, 184
+		napiID, tstamp, wireLen, gsoSegs, sk, gsoSize, tstampType, hwtstamp          = 84, 152, 160, 164, 168, 176, 180, 184
 	)
 	w := func(off int16) ctxField { return ctxField{off, asm.Word} }
 	dw := func(off int16) ctxField { return ctxField{off, asm.DWord} }
