@@ -79,6 +79,8 @@ type ctxCase struct {
 	// frags: Linux puts the data past data_end in fragments, which
 	// bpfhost refuses as not supported.
 	frags bool
+	// outOnly asks for ctx_out without giving ctx_in.
+	outOnly bool
 }
 
 // skbCtx builds an __sk_buff with 4-byte fields set by offset and 8-byte
@@ -141,6 +143,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 		map[int]uint64{tstamp: 0x1122334455667788, hwtstamp: 0x99aabbccddeeff})
 	skbCases := []ctxCase{
 		{name: "none", ctx: nil},
+		{name: "ctx_out only", outOnly: true},
 		{name: "zero", ctx: make([]byte, 192)},
 		{name: "settable", ctx: all},
 		{name: "ifindex lo", ctx: skbCtx(map[int]uint32{ifindex: 1}, nil)},
@@ -166,6 +169,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 	}
 	xdpCases := []ctxCase{
 		{name: "none", ctx: nil},
+		{name: "ctx_out only", outOnly: true, frags: true},
 		{name: "zero", ctx: xdpCtx(0, 0, 0, 0, 0, 0), frags: true},
 		{name: "data_end", ctx: xdpCtx(0, 64, 0, 0, 0, 0)},
 		{name: "meta 8", ctx: xdpCtx(8, 64, 0, 0, 0, 0)},
@@ -215,14 +219,14 @@ func TestAgreementTestRunContext(t *testing.T) {
 				}
 				prog := coll.Programs["p"]
 				for _, c := range tt.cases {
-					h := bpfhostCtxRun(prog, pkt, c.ctx, tt.ctxSize)
+					h := bpfhostCtxRun(prog, pkt, c.ctx, c.outOnly, tt.ctxSize)
 					if c.frags {
 						if !strings.Contains(h, "fragments are not supported") {
 							t.Errorf("%s, context %s: %s, want fragments refused as not supported", engine, c.name, h)
 						}
 						continue
 					}
-					k := kernelCtxRun(kprog, pkt, c.ctx, tt.ctxSize)
+					k := kernelCtxRun(kprog, pkt, c.ctx, c.outOnly, tt.ctxSize)
 					if k != h {
 						t.Errorf("%s, context %s:\nkernel:  %s\nbpfhost: %s", engine, c.name, k, h)
 					}
@@ -242,26 +246,31 @@ func ctxRunString(ret uint32, dataOut, ctxOut []byte, err error) string {
 	return fmt.Sprintf("retval %#x data_out %x ctx_out %x", ret, dataOut, ctxOut)
 }
 
-func kernelCtxRun(prog *ebpf.Program, pkt, ctx []byte, ctxSize int) string {
+func kernelCtxRun(prog *ebpf.Program, pkt, ctx []byte, outOnly bool, ctxSize int) string {
 	opts := &ebpf.RunOptions{Data: pkt, DataOut: make([]byte, len(pkt)+256)}
 	ctxOut := make([]byte, ctxSize)
 	if ctx != nil {
 		opts.Context = ctx
+	}
+	if ctx != nil || outOnly {
 		opts.ContextOut = ctxOut
 	}
 	ret, err := prog.Run(opts)
-	if ctx == nil {
+	if ctx == nil && !outOnly {
 		ctxOut = nil
 	}
 	return ctxRunString(ret, opts.DataOut, ctxOut, err)
 }
 
-func bpfhostCtxRun(prog *bpfhost.Program, pkt, ctx []byte, ctxSize int) string {
+func bpfhostCtxRun(prog *bpfhost.Program, pkt, ctx []byte, outOnly bool, ctxSize int) string {
 	opts := &bpfhost.RunOptions{Data: pkt, DataOut: []byte{}}
 	var ctxOut []byte
 	if ctx != nil {
+		opts.Context = ctx
+	}
+	if ctx != nil || outOnly {
 		ctxOut = make([]byte, ctxSize)
-		opts.Context, opts.ContextOut = ctx, ctxOut
+		opts.ContextOut = ctxOut
 	}
 	ret, err := prog.Run(opts)
 	if errors.Is(err, bpfhost.ErrNotSupported) || (err != nil && !errors.Is(err, bpfhost.ErrInvalid)) {

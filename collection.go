@@ -68,6 +68,12 @@ type CollectionOptions struct {
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// Programs, if not nil, names the programs to load: only these and the
+	// programs their program arrays can reach (statically initialised
+	// slots, transitively) are verified and loaded, so that an unsafe
+	// program elsewhere in the object does not stop them. Every map is
+	// created. Nil loads every program.
+	Programs []string
 }
 
 // Collection is a set of loaded programs and the maps they share.
@@ -144,7 +150,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
-	for _, ps := range spec.Programs {
+	selected, err := selectPrograms(spec, opts.Programs)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range selected {
 		p, err := c.newProgram(spec, ps, byIndex)
 		if err != nil {
 			return nil, err
@@ -158,6 +168,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {
 				p, found := c.Programs[kv.Value]
+				if !found && opts.Programs != nil && spec.Program(kv.Value) != nil {
+					continue // not reachable from the selected programs
+				}
 				if !found {
 					return nil, fmt.Errorf("map %q: slot %d names program %q, which is not in the object", ms.Name, kv.Key, kv.Value)
 				}

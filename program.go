@@ -91,7 +91,9 @@ type RunOptions struct {
 	DataOut []byte
 	// Context is the Linux context structure to start from (xdp_md,
 	// __sk_buff), as bytes or a fixed-size value; only the fields Linux's
-	// test run honours may be set. Nil starts from zero.
+	// test run honours may be set (platform/linux has the rules). Nil runs
+	// without one, as Linux does, unless ContextOut is set: then the run
+	// starts from a zeroed structure, as Linux's does.
 	Context any
 	// ContextOut receives the context structure after the run.
 	ContextOut any
@@ -214,7 +216,11 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		return 0, fmt.Errorf("%w: XDP test run of %d bytes: at most %d without fragments", ErrInvalid, size, xdpMaxData)
 	}
 	var md [xdpMDSize]byte
-	binary.NativeEndian.PutUint32(md[4:], uint32(size)) // data_end when no context is given
+	// Without a context in or out, Linux runs without one; a context out
+	// alone starts from a zeroed one (bpf_ctx_init).
+	if opts.Context == nil && opts.ContextOut == nil {
+		binary.NativeEndian.PutUint32(md[4:], uint32(size)) // data_end
+	}
 	if opts.Context != nil {
 		b, err := marshal(opts.Context, xdpMDSize)
 		if err != nil {
@@ -352,8 +358,9 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 	ctx.DataMeta = ctx.Data
 	ctx.DataEnd = base + uint64(skbHeadroom+size)
 	// Linux sets wire_len (the qdisc's pkt_len) only when the caller gives
-	// a context; then 0 means the length the program sees.
-	if opts.Context != nil {
+	// a context in or out (a context out alone starts from a zeroed one);
+	// then 0 means the length the program sees.
+	if opts.Context != nil || opts.ContextOut != nil {
 		if err := linux.ApplySKBTestRunContext(ctx, in[:], int(ctx.Len)); err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}

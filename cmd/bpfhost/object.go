@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ func newObjectCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return badInput(err)
 			}
 			type progJSON struct {
 				Name         string `json:"name"`
@@ -40,7 +41,7 @@ func newObjectCommand() *cobra.Command {
 				MaxEntries uint32 `json:"max_entries"`
 				Flags      uint32 `json:"flags"`
 			}
-			var progs []progJSON
+			progs := []progJSON{}
 			for _, p := range spec.Programs {
 				typ := "unknown"
 				if info, ok := linux.ABI().Lookup(p.Section); ok {
@@ -48,7 +49,7 @@ func newObjectCommand() *cobra.Command {
 				}
 				progs = append(progs, progJSON{p.Name, p.Section, typ, len(p.Instructions), len(p.Functions)})
 			}
-			var ms []mapJSON
+			ms := []mapJSON{}
 			for _, m := range spec.Maps {
 				ms = append(ms, mapJSON{m.Name, maps.Type(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
 			}
@@ -85,7 +86,10 @@ generated for each eBPF instruction, beside it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return badInput(err)
+			}
+			if err := checkProgram(spec, args[0], program); err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if jited {
@@ -119,7 +123,7 @@ generated for each eBPF instruction, beside it.`,
 				fmt.Fprintln(out)
 			}
 			if !found {
-				return fmt.Errorf("no program %q in %s", program, args[0])
+				return badInput(fmt.Errorf("no program %q in %s", program, args[0]))
 			}
 			return nil
 		},
@@ -133,7 +137,11 @@ generated for each eBPF instruction, beside it.`,
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
 func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "jit"})
+	opts := &bpfhost.CollectionOptions{Engine: "jit"}
+	if program != "" {
+		opts.Programs = []string{program} // and what it tail-calls
+	}
+	coll, err := bpfhost.NewCollection(spec, opts)
 	if err != nil {
 		return err
 	}
@@ -168,7 +176,23 @@ func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) er
 		fmt.Fprintln(out)
 	}
 	if !found {
-		return fmt.Errorf("no program %q", program)
+		return badInput(fmt.Errorf("no program %q", program))
+	}
+	return nil
+}
+
+// checkProgram fails when the object has no program, or not the one named
+// (program "" selects every program).
+func checkProgram(spec *bpfhost.CollectionSpec, path, program string) error {
+	if len(spec.Programs) == 0 {
+		return badInput(fmt.Errorf("%s: no programs (functions in .text are not programs)", path))
+	}
+	if program != "" && spec.Program(program) == nil {
+		names := make([]string, 0, len(spec.Programs))
+		for _, p := range spec.Programs {
+			names = append(names, p.Name)
+		}
+		return badInput(fmt.Errorf("no program %q in %s (it has %s)", program, path, strings.Join(names, ", ")))
 	}
 	return nil
 }

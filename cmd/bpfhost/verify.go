@@ -40,7 +40,7 @@ func newVerifyCommand() *cobra.Command {
 		Short: "Check an object's programs offline with bpfhost's verifier",
 		Long: `Verify every program of OBJECT (or --program NAME) for its program type, chosen by
 section name or --type. Exit status: 0 when every selected program is accepted,
-1 when any is rejected, 2 when the input cannot be read.`,
+1 when any is rejected, 2 when the input cannot be read or has no program.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
@@ -56,15 +56,18 @@ section name or --type. Exit status: 0 when every selected program is accepted,
 func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON bool) error {
 	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return badInput(err)
 	}
 	var forced *platform.ProgramTypeInfo
 	if typeName != "" {
-		info, ok := linux.ABI().ByName(typeName)
-		if !ok {
-			return &exitError{code: 2, err: fmt.Errorf("--type %q: unknown program type", typeName)}
+		info, err := programType(typeName)
+		if err != nil {
+			return badInput(err)
 		}
 		forced = info
+	}
+	if len(spec.Programs) == 0 {
+		return badInput(fmt.Errorf("%s: no programs to verify (functions in .text are not programs)", path))
 	}
 	var results []verifyProgram
 	rejected := 0
@@ -76,7 +79,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		if info == nil {
 			var ok bool
 			if info, ok = linux.ABI().Lookup(p.Section); !ok {
-				return &exitError{code: 2, err: fmt.Errorf("program %q: section %q: unknown program type (use --type)", p.Name, p.Section)}
+				return badInput(fmt.Errorf("program %q: section %q: unknown program type (use --type)", p.Name, p.Section))
 			}
 		}
 		opts := bpfhost.VerifierOptions(spec, p, info)
@@ -90,7 +93,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		if verr != nil {
 			var ve *verifier.VerifierError
 			if !errors.As(verr, &ve) {
-				return &exitError{code: 2, err: fmt.Errorf("program %q: %w", p.Name, verr)}
+				return badInput(fmt.Errorf("program %q: %w", p.Name, verr))
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
@@ -101,7 +104,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		results = append(results, res)
 	}
 	if program != "" && len(results) == 0 {
-		return &exitError{code: 2, err: fmt.Errorf("no program %q in %s", program, path)}
+		return badInput(fmt.Errorf("no program %q in %s", program, path))
 	}
 	if asJSON {
 		if err := json.NewEncoder(out).Encode(map[string]any{"programs": results}); err != nil {
@@ -116,7 +119,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		}
 	}
 	if rejected > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d programs rejected", rejected, len(results))}
+		return &exitError{code: exitFailed, reported: asJSON, err: fmt.Errorf("%d of %s rejected", rejected, plural(len(results), "program"))}
 	}
 	return nil
 }
