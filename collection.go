@@ -213,6 +213,7 @@ func toMapsSpec(ms *MapSpec) maps.Spec {
 	s := maps.Spec{
 		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := toMapsSpec(ms.InnerMap)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 )
 
 // windowsTag marks cilium/ebpf's eBPF-for-Windows map and program types;
@@ -61,6 +62,7 @@ func convertMap(name string, ms *ebpf.MapSpec, depth int) (*MapSpec, error) {
 		NumaNode:   ms.NumaNode,
 		Pinning:    Pinning(ms.Pinning),
 	}
+	m.SpinLockOffset, m.HasSpinLock = spinLockOffset(ms.Value, 0)
 	if ms.InnerMap != nil {
 		inner, err := convertMap(ms.InnerMap.Name, ms.InnerMap, depth+1)
 		if err != nil {
@@ -123,4 +125,31 @@ func sectionData(ms *ebpf.MapSpec) ([]byte, error) {
 	}
 	copy(data, b)
 	return data, nil
+}
+
+// spinLockOffset finds the struct bpf_spin_lock in a map value's BTF type,
+// in the value or a struct nested in it, and returns its byte offset.
+func spinLockOffset(t btf.Type, depth int) (uint32, bool) {
+	if depth > 8 {
+		return 0, false
+	}
+	t = btf.UnderlyingType(t)
+	var members []btf.Member
+	switch s := t.(type) {
+	case *btf.Struct:
+		if s.Name == "bpf_spin_lock" {
+			return 0, true
+		}
+		members = s.Members
+	case *btf.Union:
+		members = s.Members
+	default:
+		return 0, false
+	}
+	for _, m := range members {
+		if off, ok := spinLockOffset(m.Type, depth+1); ok {
+			return m.Offset.Bytes() + off, true
+		}
+	}
+	return 0, false
 }

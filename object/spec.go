@@ -285,6 +285,10 @@ type MapSpec struct {
 	MapExtra uint64
 	NumaNode uint32
 	Pinning  Pinning
+	// HasSpinLock says the value holds a struct bpf_spin_lock at
+	// SpinLockOffset, as the value's BTF type says.
+	HasSpinLock    bool
+	SpinLockOffset uint32
 	// InnerMap is the template of the maps a map-in-map holds, or nil.
 	InnerMap *MapSpec
 	// Contents are static initialisers: the program (prog arrays) or map
