@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/spf13/cobra"
 
@@ -299,32 +300,102 @@ func readPcap(path string) ([][]byte, error) {
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	var next func() ([]byte, error)
+	var next func() ([]byte, layers.LinkType, error)
 	if string(magic[:]) == "\x0a\x0d\x0d\x0a" {
 		r, err := pcapgo.NewNgReader(file, pcapgo.DefaultNgReaderOptions)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		next = func() ([]byte, error) { d, _, err := r.ReadPacketData(); return d, err }
+		next = func() ([]byte, layers.LinkType, error) {
+			d, ci, err := r.ReadPacketData()
+			if err != nil {
+				return nil, 0, err
+			}
+			intf, err := r.Interface(ci.InterfaceIndex)
+			if err != nil {
+				return nil, 0, err
+			}
+			return d, intf.LinkType, nil
+		}
 	} else {
 		r, err := pcapgo.NewReader(file)
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a pcap or pcapng file: %w", path, err)
 		}
-		next = func() ([]byte, error) { d, _, err := r.ReadPacketData(); return d, err }
+		next = func() ([]byte, layers.LinkType, error) { d, _, err := r.ReadPacketData(); return d, r.LinkType(), err }
 	}
 	var pkts [][]byte
 	for {
-		d, err := next()
+		d, lt, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: packet %d: %w", path, len(pkts)+1, err)
 		}
-		pkts = append(pkts, append([]byte(nil), d...))
+		frame, err := toEthernet(d, lt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: packet %d: %w", path, len(pkts)+1, err)
+		}
+		pkts = append(pkts, frame)
+	}
+	if len(pkts) == 0 {
+		return nil, fmt.Errorf("%s: the capture has no packets", path)
 	}
 	return pkts, nil
+}
+
+// Link types bpfhost reads from captures (LINKTYPE_* of pcap-linktype(7)).
+const (
+	linkEthernet = 1
+	linkRaw      = 101 // raw IPv4 or IPv6
+	linkIPv4     = 228
+	linkIPv6     = 229
+	linkSLL      = 113 // Linux cooked capture v1 (tcpdump -i any)
+	linkSLL2     = 276 // Linux cooked capture v2
+)
+
+// toEthernet returns a captured packet as the Ethernet frame a test run
+// takes: Ethernet as is; raw IP behind an Ethernet header with zero
+// addresses and the Ethertype of the IP version; Linux cooked captures with
+// the protocol they record and the link-layer source address they record
+// (zero for other lengths). Other link types are refused by name.
+func toEthernet(d []byte, lt layers.LinkType) ([]byte, error) {
+	frame := func(src []byte, proto uint16, payload []byte) []byte {
+		f := make([]byte, 14, 14+len(payload))
+		if len(src) == 6 {
+			copy(f[6:12], src)
+		}
+		binary.BigEndian.PutUint16(f[12:], proto)
+		return append(f, payload...)
+	}
+	switch lt {
+	case linkEthernet:
+		return append([]byte(nil), d...), nil
+	case linkRaw, linkIPv4, linkIPv6, 12, 14: // 12 and 14: DLT_RAW on some systems
+		if len(d) == 0 {
+			return nil, errors.New("raw IP packet of 0 bytes")
+		}
+		switch d[0] >> 4 {
+		case 4:
+			return frame(nil, 0x0800, d), nil
+		case 6:
+			return frame(nil, 0x86dd, d), nil
+		}
+		return nil, fmt.Errorf("raw IP packet of IP version %d", d[0]>>4)
+	case linkSLL:
+		if len(d) < 16 {
+			return nil, fmt.Errorf("Linux cooked packet of %d bytes: the header has 16", len(d))
+		}
+		alen := int(binary.BigEndian.Uint16(d[4:]))
+		return frame(d[6:6+min(alen, 8)], binary.BigEndian.Uint16(d[14:]), d[16:]), nil
+	case linkSLL2:
+		if len(d) < 20 {
+			return nil, fmt.Errorf("Linux cooked v2 packet of %d bytes: the header has 20", len(d))
+		}
+		return frame(d[12:12+min(int(d[11]), 8)], binary.BigEndian.Uint16(d[0:]), d[20:]), nil
+	}
+	return nil, fmt.Errorf("link type %d (%s) is not supported: bpfhost reads Ethernet, raw IPv4/IPv6 and Linux cooked (v1, v2) captures", int(lt), lt)
 }
 
 func initMaps(coll *bpfhost.Collection, path string) error {
@@ -346,29 +417,53 @@ func initMaps(coll *bpfhost.Collection, path string) error {
 			if err != nil {
 				return fmt.Errorf("%s: map %q entry %d: key: %w", path, name, i, err)
 			}
-			var v []byte
-			if e.Values != nil {
-				for _, s := range e.Values {
-					part, err := hex.DecodeString(s)
-					if err != nil {
-						return fmt.Errorf("%s: map %q entry %d: values: %w", path, name, i, err)
-					}
-					pad := (len(part) + 7) &^ 7
-					v = append(v, append(part, make([]byte, pad-len(part))...)...)
-				}
-			} else if v, err = hex.DecodeString(e.Value); err != nil {
-				return fmt.Errorf("%s: map %q entry %d: value: %w", path, name, i, err)
+			v, err := entryValue(m, e)
+			if err != nil {
+				return fmt.Errorf("%s: map %q entry %d: %w", path, name, i, err)
 			}
 			var key any = k
 			if len(k) == 0 {
 				key = nil
 			}
 			if err := m.Update(key, v, bpfhost.UpdateAny); err != nil {
-				return fmt.Errorf("%s: entry %d: %w", path, i, err)
+				return fmt.Errorf("%s: map %q entry %d: %w", path, name, i, err)
 			}
 		}
 	}
 	return nil
+}
+
+// entryValue encodes a --map-init entry's value. For a per-CPU map, "value"
+// sets every CPU's slot and "values" lists one value per CPU (a list of one
+// also sets every slot), so that one file works on any number of CPUs.
+func entryValue(m *bpfhost.Map, e mapEntry) ([]byte, error) {
+	parts := e.Values
+	if parts == nil {
+		if !m.Type().PerCPU() {
+			v, err := hex.DecodeString(e.Value)
+			if err != nil {
+				return nil, fmt.Errorf("value: %w", err)
+			}
+			return v, nil
+		}
+		parts = []string{e.Value}
+	} else if !m.Type().PerCPU() {
+		return nil, errors.New(`"values" is for per-CPU maps; use "value"`)
+	}
+	slots := m.Slots()
+	if len(parts) != 1 && len(parts) != slots {
+		return nil, fmt.Errorf("%d values for %d CPUs: give one value for every CPU, or one per CPU", len(parts), slots)
+	}
+	var v []byte
+	for s := 0; s < slots; s++ {
+		part, err := hex.DecodeString(parts[s%len(parts)])
+		if err != nil {
+			return nil, fmt.Errorf("values: %w", err)
+		}
+		pad := (len(part) + 7) &^ 7
+		v = append(v, append(part, make([]byte, pad-len(part))...)...)
+	}
+	return v, nil
 }
 
 // dumpMaps lists every map's contents: key/value pairs in iteration order,
