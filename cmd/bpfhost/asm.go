@@ -148,7 +148,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 .data tests: its "-- asm" (or "-- raw") program runs on its "-- mem" (unless
 --mem is given), and the exit status is 1 when r0 differs from its
 "-- result" or when a test that expects an error ("-- error") runs.`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readProgram(args[0])
 			if err != nil {
