@@ -1,11 +1,18 @@
 package bpfhost_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -277,4 +284,73 @@ func bpfhostCtxRun(prog *bpfhost.Program, pkt, ctx []byte, outOnly bool, ctxSize
 		return "error: " + err.Error()
 	}
 	return ctxRunString(ret, opts.DataOut, ctxOut, err)
+}
+
+// TestAgreementCLIContext checks that bpfhost run --ctx-in/--ctx-out/
+// --data-out writes the same bytes as bpftool prog run with ctx_in, ctx_out
+// and data_out, for an XDP and a tc program.
+func TestAgreementCLIContext(t *testing.T) {
+	requireKernel(t)
+	bpftool, err := exec.LookPath("bpftool")
+	if err != nil {
+		t.Skip("no bpftool")
+	}
+	dir := t.TempDir()
+	fs := filepath.Join(dir, "bpffs")
+	if err := os.Mkdir(fs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("bpf", fs, "bpf", 0, ""); err != nil {
+		t.Skipf("cannot mount a BPF file system: %v", err)
+	}
+	defer unix.Unmount(fs, unix.MNT_DETACH)
+	bin := filepath.Join(dir, "bpfhost")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/bpfhost").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pkt := write("pkt.bin", ctxPacket())
+	const (
+		mark, cb, tstamp, wireLen, gsoSegs, gsoSize, hwtstamp = 8, 48, 152, 160, 164, 176, 184
+	)
+	for _, tt := range []struct {
+		object, program, typ string
+		ctx                  []byte
+	}{
+		{"examples/firewall.o", "xdp_firewall", "xdp", xdpCtx(0, 64, 0, 0, 0, 0)},
+		{"examples/firewall.o", "xdp_firewall", "xdp", xdpCtx(8, 64, 0, 1, 0, 0)},
+		{"testdata/agreement/skb.o", "tc_classify", "tc", skbCtx(map[int]uint32{mark: 5, cb + 4: 9, wireLen: 100, gsoSegs: 2, gsoSize: 1000},
+			map[int]uint64{tstamp: 77, hwtstamp: 88})},
+		{"testdata/agreement/skb.o", "tc_classify", "tc", make([]byte, 192)},
+	} {
+		pins := filepath.Join(fs, fmt.Sprintf("%s-%d", tt.program, time.Now().UnixNano()))
+		if out, err := exec.Command(bpftool, "prog", "loadall", tt.object, pins, "type", tt.typ).CombinedOutput(); err != nil {
+			t.Fatalf("bpftool prog loadall %s: %v\n%s", tt.object, err, out)
+		}
+		ctx := write("ctx.bin", tt.ctx)
+		kctx, kdata := filepath.Join(dir, "kctx"), filepath.Join(dir, "kdata")
+		if out, err := exec.Command(bpftool, "prog", "run", "pinned", filepath.Join(pins, tt.program),
+			"data_in", pkt, "ctx_in", ctx, "ctx_out", kctx, "data_out", kdata).CombinedOutput(); err != nil {
+			t.Fatalf("bpftool prog run: %v\n%s", err, out)
+		}
+		hctx, hdata := filepath.Join(dir, "hctx"), filepath.Join(dir, "hdata")
+		if out, err := exec.Command(bin, "run", tt.object, "--program", tt.program, "--data", pkt,
+			"--ctx-in", ctx, "--ctx-out", hctx, "--data-out", hdata).CombinedOutput(); err != nil {
+			t.Fatalf("bpfhost run: %v\n%s", err, out)
+		}
+		for _, pair := range [][2]string{{kctx, hctx}, {kdata, hdata}} {
+			k, _ := os.ReadFile(pair[0])
+			h, _ := os.ReadFile(pair[1])
+			if !bytes.Equal(k, h) {
+				t.Errorf("%s %x: %s differs:\nbpftool: %x\nbpfhost: %x", tt.program, tt.ctx, filepath.Base(pair[0])[1:], k, h)
+			}
+		}
+		os.RemoveAll(pins)
+	}
 }
