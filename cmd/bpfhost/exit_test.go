@@ -77,7 +77,9 @@ func TestJSONErrors(t *testing.T) {
 	}
 	stdout, stderr, code = cli2(t, "verify", cliData+"select.o", "--json")
 	dec := json.NewDecoder(strings.NewReader(stdout))
-	var res struct{ Programs []struct{ Name, Verdict string } }
+	var res struct {
+		Programs []struct{ Name, Verdict string }
+	}
 	if err := dec.Decode(&res); err != nil || code != 1 || len(res.Programs) != 3 || dec.More() {
 		t.Errorf("verify --json: exit %d, one document wanted: %q (%v)", code, stdout, err)
 	}
