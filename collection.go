@@ -92,13 +92,16 @@ type Collection struct {
 	closed     bool
 }
 
-// NewCollection creates the maps of spec, links and prepares its programs,
-// and fills statically initialised program arrays and maps of maps.
-//
-// Until the verifier runs in this pipeline, programs run in the checked
-// interpreter: every memory access is validated, so a faulty program stops
-// with an error instead of harming the host.
+// NewCollection creates the maps of spec, verifies, links and compiles its
+// programs (or those CollectionOptions.Programs selects), and fills
+// statically initialised program arrays and maps of maps. A program the
+// verifier rejects fails the whole collection with a *VerifierError;
+// CollectionOptions.Unverified loads programs unverified, to run in the
+// checked interpreter.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
+	}
 	if opts == nil {
 		opts = &CollectionOptions{}
 	}
