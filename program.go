@@ -218,9 +218,6 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 	var md [xdpMDSize]byte
 	// Without a context in or out, Linux runs without one; a context out
 	// alone starts from a zeroed one (bpf_ctx_init).
-	if opts.Context == nil && opts.ContextOut == nil {
-		binary.NativeEndian.PutUint32(md[4:], uint32(size)) // data_end
-	}
 	if opts.Context != nil {
 		b, err := marshal(opts.Context, xdpMDSize)
 		if err != nil {
@@ -228,12 +225,16 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		}
 		copy(md[:], b)
 	}
-	tr, err := linux.XDPTestRunContext(md[:], size)
-	if errors.Is(err, linux.ErrTestRunFragments) {
-		return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
+	tr := linux.XDPTestRun{IngressIfindex: 1} // no context: loopback, no metadata
+	if opts.Context != nil || opts.ContextOut != nil {
+		var err error
+		tr, err = linux.XDPTestRunContext(md[:], size)
+		if errors.Is(err, linux.ErrTestRunFragments) {
+			return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	metaLen := tr.MetaLen
 

@@ -55,6 +55,9 @@ const XDPContextSize = 24
 // table the test-run rules read.
 var skbTestRunFields = skBuff(skbPolicy{name: "test run"})
 
+// xdpTestRunFields are the xdp_md fields, egress_ifindex included.
+var xdpTestRunFields = xdpMD(true)
+
 // ApplySKBTestRunContext applies a caller's __sk_buff (ctx_in, SKBContextSize
 // bytes) to ctx as Linux's test run does, after ctx holds the packet's own
 // fields; skbLen is skb->len (the data the program sees). A field Linux does
@@ -127,7 +130,7 @@ func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 	if len(in) != XDPContextSize {
 		return r, fmt.Errorf("%w: xdp_md of %d bytes, want %d", ErrTestRunContext, len(in), XDPContextSize)
 	}
-	desc := xdpMD(true)
+	desc := xdpTestRunFields
 	u32 := func(name string) uint32 {
 		f, _ := desc.FieldByName(name)
 		return binary.NativeEndian.Uint32(in[f.Offset:])
@@ -167,7 +170,7 @@ func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 func XDPTestRunContextOut(ctx *XDPContext, in []byte) []byte {
 	out := make([]byte, XDPContextSize)
 	copy(out, in)
-	desc := xdpMD(true)
+	desc := xdpTestRunFields
 	put := func(name string, v uint64) {
 		f, _ := desc.FieldByName(name)
 		binary.NativeEndian.PutUint32(out[f.Offset:], uint32(v))
