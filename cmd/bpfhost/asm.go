@@ -229,7 +229,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "r0            %#x (%d)\n", r0, int64(r0))
 			fmt.Fprintf(out, "instructions  %d\n", rc.Executed)
-			fmt.Fprintf(out, "duration      %v per run (%s mode, %d runs)\n", perRun, mode, repeat)
+			fmt.Fprintf(out, "duration      %v per run (%s mode, %s)\n", perRun, mode, plural(repeat, "run"))
 			if len(mem) > 0 {
 				fmt.Fprintf(out, "mem out       %s\n", hex.EncodeToString(mem))
 			}

@@ -206,3 +206,17 @@ func TestAsmRunConformanceData(t *testing.T) {
 		t.Errorf("asm disasm: exit %d:\n%s", code, out)
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, tt := range []struct {
+		n          int
+		noun, want string
+	}{{0, "entry", "0 entries"}, {1, "entry", "1 entry"}, {2, "packet", "2 packets"}, {1, "run", "1 run"}} {
+		if got := plural(tt.n, tt.noun); got != tt.want {
+			t.Errorf("plural(%d, %q) = %q", tt.n, tt.noun, got)
+		}
+	}
+	if out, _ := cli(t, "asm", "run", writeFile(t, "a.s", []byte("mov %r0, 1\nexit\n"))); !strings.Contains(out, "(checked mode, 1 run)") {
+		t.Errorf("asm run: %s", out)
+	}
+}

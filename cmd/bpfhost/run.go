@@ -243,10 +243,13 @@ func writeOutputs(f runFlags, dataOut, ctxOut []byte) error {
 	return nil
 }
 
-// plural returns "1 packet", "2 packets".
+// plural returns "1 packet", "2 packets", "0 entries".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
@@ -385,13 +388,13 @@ func toEthernet(d []byte, lt layers.LinkType) ([]byte, error) {
 		return nil, fmt.Errorf("raw IP packet of IP version %d", d[0]>>4)
 	case linkSLL:
 		if len(d) < 16 {
-			return nil, fmt.Errorf("Linux cooked packet of %d bytes: the header has 16", len(d))
+			return nil, fmt.Errorf("Linux cooked packet of %s: the header has 16", plural(len(d), "byte"))
 		}
 		alen := int(binary.BigEndian.Uint16(d[4:]))
 		return frame(d[6:6+min(alen, 8)], binary.BigEndian.Uint16(d[14:]), d[16:]), nil
 	case linkSLL2:
 		if len(d) < 20 {
-			return nil, fmt.Errorf("Linux cooked v2 packet of %d bytes: the header has 20", len(d))
+			return nil, fmt.Errorf("Linux cooked v2 packet of %s: the header has 20", plural(len(d), "byte"))
 		}
 		return frame(d[12:12+min(int(d[11]), 8)], binary.BigEndian.Uint16(d[0:]), d[20:]), nil
 	}
@@ -548,7 +551,7 @@ func printRun(out io.Writer, res runOutput) {
 	sort.Strings(names)
 	for _, n := range names {
 		entries := res.Maps[n]
-		fmt.Fprintf(tw, "\nmap %s: %d entries", n, len(entries))
+		fmt.Fprintf(tw, "\nmap %s: %s", n, plural(len(entries), "entry"))
 		if res.arrays[n] {
 			var shown []mapEntry
 			for _, e := range entries {
