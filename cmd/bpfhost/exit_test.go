@@ -220,3 +220,19 @@ func TestPlural(t *testing.T) {
 		t.Errorf("asm run: %s", out)
 	}
 }
+
+// TestConformanceExitStatus checks that a failing conformance test is a
+// failed verdict (exit 1) and a missing suite bad input (exit 2).
+func TestConformanceExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	line := `{"name": "r0 is 1", "program": "b4000000010000009500000000000000", "result": "0x2"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "fixtures.jsonl"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := cli(t, "conformance", dir); code != 1 || !strings.Contains(out, "1 conformance test of 1 failed") {
+		t.Errorf("a failing test: exit %d:\n%s", code, out)
+	}
+	if out, code := cli(t, "conformance", filepath.Join(dir, "nope")); code != 2 {
+		t.Errorf("no suite: exit %d:\n%s", code, out)
+	}
+}
