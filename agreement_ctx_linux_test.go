@@ -50,6 +50,16 @@ func ctxProgram(read []ctxField, write []ctxField) asm.Instructions {
 	return append(insns, asm.Return())
 }
 
+// verdictReturn makes a ctxProgram return 0 or 1 (cgroup_skb's verdicts):
+// the folded value goes to the context at cbOff, its low bit to r0.
+func verdictReturn(insns asm.Instructions, cbOff int16) asm.Instructions {
+	insns = insns[:len(insns)-1]
+	return append(insns,
+		asm.StoreMem(asm.R6, cbOff, asm.R0, asm.Word),
+		asm.And.Imm(asm.R0, 1),
+		asm.Return())
+}
+
 // xdpCtxProgram returns data-data_meta, data_end-data, ingress_ifindex and
 // rx_queue_index packed into r0, and flips the first packet byte.
 func xdpCtxProgram() asm.Instructions {
@@ -144,6 +154,10 @@ func TestAgreementTestRunContext(t *testing.T) {
 	tcRead := append(append([]ctxField{}, common...), w(tcClassid), dw(tstamp), w(wireLen), dw(hwtstamp))
 	tcWrite := []ctxField{w(mark), w(priority), w(cb), w(cb + 16), dw(tstamp)}
 	sfWrite := []ctxField{w(cb), w(cb + 8), w(cb + 16)}
+	// cgroup_skb reads the socket's addresses and returns 0 or 1.
+	const family, remoteIP4, localIP4 = 88, 92, 96
+	cgRead := append(append([]ctxField{}, common...), dw(tstamp), dw(hwtstamp), w(family), w(remoteIP4), w(localIP4))
+	cgWrite := []ctxField{w(mark), w(priority), w(cb + 4), dw(tstamp)}
 
 	all := skbCtx(map[int]uint32{mark: 0x11223344, priority: 7, ingressIfindex: 5, ifindex: 1,
 		cb: 1, cb + 4: 2, cb + 8: 3, cb + 12: 4, cb + 16: 5, wireLen: 1000, gsoSegs: 3, gsoSize: 1400},
@@ -206,6 +220,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 	}{
 		{"tc", ebpf.SchedCLS, "tc", ctxProgram(tcRead, tcWrite), 192, skbCases},
 		{"socket_filter", ebpf.SocketFilter, "socket", ctxProgram(common, sfWrite), 192, skbCases},
+		{"cgroup_skb", ebpf.CGroupSKB, "cgroup_skb/ingress", verdictReturn(ctxProgram(cgRead, cgWrite), cb), 192, skbCases},
 		{"xdp", ebpf.XDP, "xdp", xdpCtxProgram(), 24, xdpCases},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
