@@ -145,7 +145,8 @@ func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 	}
 	if int64(end) != int64(size) {
 		// Linux puts the bytes past data_end in fragments.
-		return r, fmt.Errorf("%w: xdp_md data_end %d below the data length %d asks for fragments", ErrTestRunFragments, end, size)
+		return r, fmt.Errorf("%w: xdp_md data_end %d below the data length %d asks for fragments (a context out alone starts from a zeroed xdp_md: give a context in with data_end %d)",
+			ErrTestRunFragments, end, size, size)
 	}
 	if e := u32("egress_ifindex"); e != 0 {
 		return r, fmt.Errorf("%w: xdp_md egress_ifindex %d: must be 0", ErrTestRunContext, e)
