@@ -85,3 +85,29 @@ func TestPcapLinkTypes(t *testing.T) {
 		t.Errorf("an empty capture: exit %d:\n%s", code, out)
 	}
 }
+
+// TestPcapngLinkType checks that a pcapng capture's interface link type is
+// honoured too.
+func TestPcapngLinkType(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "in.pcapng")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcapgo.NewNgWriter(f, layers.LinkTypeRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := udpFrame([4]byte{203, 0, 113, 7})[14:]
+	if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(0, 0), CaptureLength: len(d), Length: len(d)}, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, code := cli(t, "run", examples+"firewall.o", "--pcap", p, "--map-init", examples+"firewall-blocklist.json")
+	if code != 0 || !strings.Contains(out, "XDP_DROP") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
