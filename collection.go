@@ -79,6 +79,12 @@ type CollectionOptions struct {
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// Programs, if not nil, names the programs to load: only these and the
+	// programs their program arrays can reach (statically initialised
+	// slots, transitively) are verified and loaded, so that an unsafe
+	// program elsewhere in the object does not stop them. Every map is
+	// created. Nil loads every program.
+	Programs []string
 }
 
 // Collection is a set of loaded programs and the maps they share.
@@ -98,13 +104,16 @@ type Collection struct {
 	closed     bool
 }
 
-// NewCollection creates the maps of spec, links and prepares its programs,
-// and fills statically initialised program arrays and maps of maps.
-//
-// Until the verifier runs in this pipeline, programs run in the checked
-// interpreter: every memory access is validated, so a faulty program stops
-// with an error instead of harming the host.
+// NewCollection creates the maps of spec, verifies, links and compiles its
+// programs (or those CollectionOptions.Programs selects), and fills
+// statically initialised program arrays and maps of maps. A program the
+// verifier rejects fails the whole collection with a *VerifierError;
+// CollectionOptions.Unverified loads programs unverified, to run in the
+// checked interpreter.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
+	}
 	if opts == nil {
 		opts = &CollectionOptions{}
 	}
@@ -160,7 +169,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
-	for _, ps := range spec.Programs {
+	selected, err := selectPrograms(spec, opts.Programs)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range selected {
 		p, err := c.newProgram(spec, ps, byIndex)
 		if err != nil {
 			return nil, err
@@ -174,6 +187,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {
 				p, found := c.Programs[kv.Value]
+				if !found && opts.Programs != nil && spec.Program(kv.Value) != nil {
+					continue // not reachable from the selected programs
+				}
 				if !found {
 					return nil, fmt.Errorf("map %q: slot %d names program %q, which is not in the object", ms.Name, kv.Key, kv.Value)
 				}
