@@ -3,6 +3,7 @@ package bpfhost_test
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,10 @@ func TestAgreementCLI(t *testing.T) {
 					args = append(args, "--map-init", init)
 				}
 				out, err := exec.Command(bin, args...).Output()
-				if err != nil {
+				// Exit 2: some packets were refused (runts), as the kernel
+				// refuses them; the runs below say which.
+				var exit *exec.ExitError
+				if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 2) {
 					t.Fatalf("case %d: bpfhost %v: %v", i, args, err)
 				}
 				var res struct {

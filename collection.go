@@ -49,6 +49,17 @@ func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) 
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {
+	// ProgramTypes gives the type of programs by program name ("xdp",
+	// "sched_cls", "cgroup_sock_addr/connect4", or a libbpf section name),
+	// whatever their section says. Names the object does not have are an
+	// error.
+	ProgramTypes map[string]string
+	// ProgramType is the type of every program ProgramTypes does not name,
+	// whatever its section says, as tc and ip load a whole object as one
+	// type. Empty means: the type the section name gives (see ProgramType,
+	// the function, for the rules).
+	ProgramType string
+
 	// Engine is "interp", "jit" or "" for the default: the JIT where it is
 	// available (amd64), the interpreter elsewhere. A program the JIT cannot
 	// compile falls back to the interpreter; the reason is logged and
@@ -75,6 +86,12 @@ type CollectionOptions struct {
 	// means DefaultMemoryLimit; a negative value removes the collection
 	// budget (each map is still limited to maps.MaxMemory).
 	MemoryLimit int64
+	// Programs, if not nil, names the programs to load: only these and the
+	// programs their program arrays can reach (statically initialised
+	// slots, transitively) are verified and loaded, so that an unsafe
+	// program elsewhere in the object does not stop them. Every map is
+	// created. Nil loads every program.
+	Programs []string
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -98,18 +115,25 @@ type Collection struct {
 	helpers    vm.Helpers
 	host       *host
 	printk     printkBuffer
+	types      CollectionOptions // only the program type choices
 	closed     bool
 }
 
-// NewCollection creates the maps of spec, links and prepares its programs,
-// and fills statically initialised program arrays and maps of maps.
-//
-// Until the verifier runs in this pipeline, programs run in the checked
-// interpreter: every memory access is validated, so a faulty program stops
-// with an error instead of harming the host.
+// NewCollection creates the maps of spec, verifies, links and compiles its
+// programs (or those CollectionOptions.Programs selects), and fills
+// statically initialised program arrays and maps of maps. A program the
+// verifier rejects fails the whole collection with a *VerifierError;
+// CollectionOptions.Unverified loads programs unverified, to run in the
+// checked interpreter.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
+	}
 	if opts == nil {
 		opts = &CollectionOptions{}
+	}
+	if err := checkTypeOptions(spec, opts); err != nil {
+		return nil, fmt.Errorf("program types: %w", err)
 	}
 	var engine vm.Engine
 	switch opts.Engine {
@@ -145,6 +169,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.host.printk = c.printk.add
 	}
 	c.helpers = helpers.New(c.host)
+	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
 	ok := false
 	defer func() {
 		if !ok {
@@ -165,7 +190,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
-	for _, ps := range spec.Programs {
+	selected, err := selectPrograms(spec, opts.Programs)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range selected {
 		p, err := c.newProgram(spec, ps, byIndex)
 		if err != nil {
 			return nil, err
@@ -179,6 +208,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {
 				p, found := c.Programs[kv.Value]
+				if !found && opts.Programs != nil && spec.Program(kv.Value) != nil {
+					continue // not reachable from the selected programs
+				}
 				if !found {
 					return nil, fmt.Errorf("map %q: slot %d names program %q, which is not in the object", ms.Name, kv.Key, kv.Value)
 				}
@@ -243,6 +275,7 @@ func toMapsSpec(ms *MapSpec) maps.Spec {
 	s := maps.Spec{
 		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := toMapsSpec(ms.InnerMap)
@@ -262,9 +295,9 @@ func (m *Map) close() error {
 // newProgram links one program against the collection's maps, rewrites its
 // context accesses to the host layout and compiles it.
 func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex []*Map) (*Program, error) {
-	info, ok := linux.ABI().Lookup(ps.Section)
-	if !ok {
-		return nil, fmt.Errorf("program %q: section %q: unknown program type", ps.Name, ps.Section)
+	info, _, err := ProgramType(ps, &c.types)
+	if err != nil {
+		return nil, err
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
@@ -353,6 +386,7 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	mi := verifier.MapInfo{
 		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := mapInfo(ms.InnerMap)

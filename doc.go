@@ -11,9 +11,12 @@
 // safely from many goroutines.
 //
 // Every program goes through one pipeline (DESIGN.md #7): maps are created,
-// map and global-data references patched to host addresses, context accesses
-// rewritten from Linux's layout to the host's (DESIGN.md #1), and the program
-// compiled by an engine. Runs hold an execution slot (DESIGN.md #3) for
-// per-CPU maps. Until the verifier is part of the pipeline, programs run in
-// the interpreter's checked mode, which validates every memory access.
+// the program is verified (package verifier), map and global-data references
+// are patched to host addresses, context accesses rewritten from Linux's
+// layout to the host's (DESIGN.md #1), and the program compiled by an engine
+// (the JIT where available, else the interpreter) that runs it without
+// checking each access. Programs loaded with CollectionOptions.Unverified
+// skip the verifier and run in the interpreter's checked mode, which
+// validates every memory access. Runs hold an execution slot (DESIGN.md #3)
+// for per-CPU maps.
 package bpfhost

@@ -78,9 +78,12 @@ func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 }
 
 func load(r io.ReaderAt) (*Spec, error) {
+	if err := checkELF(r); err != nil {
+		return nil, err
+	}
 	cs, err := parseELF(r)
 	if err != nil {
-		return nil, err
+		return nil, describeParseError(err)
 	}
 	return fromCollectionSpec(cs)
 }

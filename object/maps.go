@@ -61,6 +61,11 @@ func convertMap(name string, ms *ebpf.MapSpec, depth int) (*MapSpec, error) {
 		NumaNode:   ms.NumaNode,
 		Pinning:    Pinning(ms.Pinning),
 	}
+	lockOff, hasLock, err := spinLockOffset(ms.Value)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", name, err)
+	}
+	m.HasSpinLock, m.SpinLockOffset = hasLock, lockOff
 	if ms.InnerMap != nil {
 		inner, err := convertMap(ms.InnerMap.Name, ms.InnerMap, depth+1)
 		if err != nil {

@@ -285,6 +285,11 @@ type MapSpec struct {
 	MapExtra uint64
 	NumaNode uint32
 	Pinning  Pinning
+	// HasSpinLock says the value holds a struct bpf_spin_lock at
+	// SpinLockOffset (known from the value's BTF type): programs may only
+	// reach it through bpf_spin_lock and bpf_spin_unlock.
+	HasSpinLock    bool
+	SpinLockOffset uint32
 	// InnerMap is the template of the maps a map-in-map holds, or nil.
 	InnerMap *MapSpec
 	// Contents are static initialisers: the program (prog arrays) or map

@@ -230,6 +230,11 @@ type Section struct {
 	Pattern string
 	Program *ProgramTypeInfo
 	Flags   SectionFlags
+	// Prefix marks the patterns that libbpf before 1.0 also matched as a
+	// plain prefix of the section name ("xdp_ttl" -> "xdp", "socket1" ->
+	// "socket"; libbpf's SEC_SLOPPY_PFX). Objects built for those loaders
+	// still use such names.
+	Prefix bool
 }
 
 // Matches reports whether the section name matches the pattern under
@@ -246,9 +251,10 @@ func (s *Section) Matches(name string) bool {
 	return name == p
 }
 
-// legacyMatches reports whether the pattern's base is a prefix of name, the
-// looser rule libbpf applied before version 1.0 ("xdp_prog", "socket1").
+// legacyMatches reports whether the pattern is a Prefix pattern and a prefix
+// of name, the looser rule libbpf applied before version 1.0 ("xdp_prog",
+// "socket1").
 func (s *Section) legacyMatches(name string) bool {
 	base := strings.TrimSuffix(s.Pattern, "+")
-	return base != "" && strings.HasPrefix(name, base)
+	return s.Prefix && base != "" && strings.HasPrefix(name, base)
 }

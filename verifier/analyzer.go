@@ -54,6 +54,7 @@ type analyzer struct {
 	calls   map[int]map[int]bool
 	used    map[int]int // function start -> lowest stack offset used
 	active  []int       // functions being analysed (recursion)
+	inCB    int         // callbacks being analysed (nesting)
 	iters   int
 	states  int
 	start   time.Time
@@ -333,8 +334,15 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		if err := a.solve(r, check); err != nil {
 			return nil, err
 		}
-		if !r.failed || attempt > 0 {
+		if !r.failed {
 			break
+		}
+		if attempt > 0 {
+			// Even without narrowing, a loop's states do not cover what
+			// flows into it: they are no fixpoint, and accepting on them
+			// would accept on a partial analysis.
+			a.limit = fmt.Errorf("%w: the analysis of the function at %s did not reach a fixpoint", ErrLimit, a.where(start))
+			return nil, errStop
 		}
 		// Narrowing lost the post-fixpoint property: redo without it.
 		r.narrow = false

@@ -151,7 +151,7 @@ func printMaps(out io.Writer, coll *bpfhost.Collection, limit uint64) error {
 		var shown uint64
 		om, err := walkMap(coll.Maps[n], limit, func(e mapEntry) error {
 			shown++
-			_, err := fmt.Fprintf(w, "  %s  %s\n", e.Key, entryValue(e))
+			_, err := fmt.Fprintf(w, "  %s  %s\n", e.Key, tableValue(e))
 			return err
 		})
 		if err != nil {
@@ -173,9 +173,9 @@ func printMaps(out io.Writer, coll *bpfhost.Collection, limit uint64) error {
 	return w.Flush()
 }
 
-// entryValue formats an entry's value for the table: per-CPU values slot by
+// tableValue formats an entry's value for the table: per-CPU values slot by
 // slot, and with many slots only the non-zero ones, by slot number.
-func entryValue(e mapEntry) string {
+func tableValue(e mapEntry) string {
 	if e.Values == nil {
 		return e.Value
 	}
@@ -214,7 +214,7 @@ func writeRunJSON(out io.Writer, res runOutput, coll *bpfhost.Collection, limit 
 	for i, f := range []struct {
 		name string
 		v    any
-	}{{"program", res.Program}, {"type", res.Type}, {"engine", res.Engine}, {"runs", res.Runs}, {"printk", res.Printk}} {
+	}{{"type_source", res.TypeSource}, {"program", res.Program}, {"type", res.Type}, {"engine", res.Engine}, {"runs", res.Runs}, {"printk", res.Printk}} {
 		sep := ","
 		if i == 0 {
 			sep = "{"
@@ -250,6 +250,11 @@ func writeRunJSON(out io.Writer, res runOutput, coll *bpfhost.Collection, limit 
 	w.WriteString("}")
 	if err := put(`,"maps_omitted":`, omitted); err != nil {
 		return err
+	}
+	if res.Error != "" {
+		if err := put(`,"error":`, res.Error); err != nil {
+			return err
+		}
 	}
 	w.WriteString("}\n")
 	return w.Flush()

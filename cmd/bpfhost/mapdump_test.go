@@ -137,8 +137,8 @@ func TestEntryValue(t *testing.T) {
 		{mapEntry{Values: []string{"00", "01"}}, "00 01"},
 		{mapEntry{Values: many}, "slot5=0100 (63 of 64 slots zero)"},
 	} {
-		if got := entryValue(tc.e); got != tc.want {
-			t.Errorf("entryValue(%v) = %q, want %q", tc.e, got, tc.want)
+		if got := tableValue(tc.e); got != tc.want {
+			t.Errorf("tableValue(%v) = %q, want %q", tc.e, got, tc.want)
 		}
 	}
 }
