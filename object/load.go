@@ -1,6 +1,8 @@
 package object
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,7 +60,19 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 			err = fmt.Errorf("object: target BTF: %w: BTF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	spec, err := btf.LoadSpecFromReader(r)
+	data, err := readObject(r)
+	if err != nil {
+		return nil, fmt.Errorf("object: target BTF: %w", err)
+	}
+	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		_, err = scanELF(data)
+	} else {
+		err = checkRawBTF(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object: target BTF: %w", err)
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("object: target BTF: %w: %w", ErrInvalidObject, err)
 	}
@@ -78,7 +92,14 @@ func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 }
 
 func load(r io.ReaderAt) (*Spec, error) {
-	cs, err := parseELF(r)
+	data, err := readObject(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := scanELF(data); err != nil {
+		return nil, err
+	}
+	cs, err := parseELF(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}

@@ -102,6 +102,9 @@ func sectionData(ms *ebpf.MapSpec) ([]byte, error) {
 	if ms.MaxEntries != 1 || ms.KeySize != 4 {
 		return nil, fmt.Errorf("%w: data section map with %d entries and %d-byte keys, want 1 and 4", ErrInvalidObject, ms.MaxEntries, ms.KeySize)
 	}
+	if ms.ValueSize > maxDataSize {
+		return nil, fmt.Errorf("%w: data section of %d bytes, limit %d", ErrInvalidObject, ms.ValueSize, maxDataSize)
+	}
 	data := make([]byte, ms.ValueSize)
 	switch len(ms.Contents) {
 	case 0:
