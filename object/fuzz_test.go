@@ -25,6 +25,12 @@ func FuzzLoad(f *testing.F) {
 			f.Add(flipped)
 		}
 	}
+	// Hostile shapes of ../shared/security/resources, small enough to
+	// mutate: a BTF reference cycle, sections claiming more than they
+	// hold (TestDeepBTF covers chains past the depth limit).
+	f.Add(buildELF(f, []testSection{{name: ".BTF", typ: 1, data: ptrChainBTF(64, true)}}))
+	f.Add(buildELF(f, []testSection{{name: ".data", typ: 1, flags: 3, data: make([]byte, 16), claim: 4 << 30}}))
+	f.Add(buildELF(f, []testSection{{name: "license", typ: 1, flags: 3, data: []byte("GPL\x00"), claim: 4}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		spec, err := LoadReader(bytes.NewReader(data))
 		if err != nil {
