@@ -57,6 +57,8 @@ const (
 type btfGraph struct {
 	start []int32
 	refs  []int32
+	// names are the string offsets of every name the parser looks up.
+	names []uint32
 }
 
 // checkRawBTF checks raw BTF (a .BTF section or a file like
@@ -90,8 +92,100 @@ func checkRawBTF(raw []byte) error {
 	if err != nil {
 		return err
 	}
+	strs, err := btfStrings(raw, bo)
+	if err != nil {
+		return err
+	}
+	if err := checkNames(strs, g.names); err != nil {
+		return fmt.Errorf("%w: BTF type names: %w", ErrInvalidObject, err)
+	}
 	if depth, at := g.maxDepth(); depth > maxBTFDepth {
 		return fmt.Errorf("%w: BTF type %d starts a chain of %d type references, limit %d", ErrInvalidObject, at, depth, maxBTFDepth)
+	}
+	return nil
+}
+
+// btfStrings returns the string section of raw BTF whose header
+// checkRawBTF has read.
+func btfStrings(raw []byte, bo binary.ByteOrder) ([]byte, error) {
+	hdrLen := uint64(bo.Uint32(raw[4:]))
+	strOff, strLen := uint64(bo.Uint32(raw[16:])), uint64(bo.Uint32(raw[20:]))
+	if hdrLen+strOff+strLen > uint64(len(raw)) {
+		return nil, fmt.Errorf("%w: BTF string section [%d, %d) outside the %d bytes of BTF", ErrInvalidObject,
+			hdrLen+strOff, hdrLen+strOff+strLen, len(raw))
+	}
+	return raw[hdrLen+strOff : hdrLen+strOff+strLen], nil
+}
+
+// checkNames bounds the bytes the BTF parser copies out of the string
+// table: it copies the string at every offset it looks up, so many
+// references to one long string would cost their product.
+func checkNames(strs []byte, offs []uint32) error {
+	in := offs[:0]
+	for _, o := range offs {
+		if int(o) < len(strs) { // the parser rejects the others
+			in = append(in, o)
+		}
+	}
+	_, err := stringLengthsWithin(strs, in, maxNameBytes)
+	return err
+}
+
+// checkBTFExt bounds the strings that the records of .BTF.ext (section
+// names, CO-RE relocations) make the parser copy out of the string table
+// strs of the object's .BTF.
+func checkBTFExt(ext, strs []byte) error {
+	if len(ext) < 24 {
+		return nil
+	}
+	var bo binary.ByteOrder
+	switch {
+	case binary.LittleEndian.Uint16(ext) == 0xeb9f:
+		bo = binary.LittleEndian
+	case binary.BigEndian.Uint16(ext) == 0xeb9f:
+		bo = binary.BigEndian
+	default:
+		return nil
+	}
+	hdrLen := uint64(bo.Uint32(ext[4:]))
+	// (offset, length) of func_info, line_info and, in newer headers,
+	// core_relo, each relative to the end of the header.
+	parts := [][2]uint64{{uint64(bo.Uint32(ext[8:])), uint64(bo.Uint32(ext[12:]))},
+		{uint64(bo.Uint32(ext[16:])), uint64(bo.Uint32(ext[20:]))}}
+	if hdrLen >= 32 && len(ext) >= 32 {
+		parts = append(parts, [2]uint64{uint64(bo.Uint32(ext[24:])), uint64(bo.Uint32(ext[28:]))})
+	}
+	var names []uint32
+	for kind, p := range parts {
+		if p[1] == 0 || hdrLen+p[0]+p[1] > uint64(len(ext)) || p[1] < 4 {
+			continue // the parser reports what is wrong with it
+		}
+		b := ext[hdrLen+p[0] : hdrLen+p[0]+p[1]]
+		recSize := uint64(bo.Uint32(b))
+		if recSize < 4 {
+			continue
+		}
+		for off := uint64(4); off+8 <= uint64(len(b)); {
+			names = append(names, bo.Uint32(b[off:]))
+			num := uint64(bo.Uint32(b[off+4:]))
+			off += 8
+			i := uint64(0)
+			for ; i < num && off+recSize <= uint64(len(b)); i++ {
+				// Line information strings are looked up once per offset, so
+				// they cost at most the string table; accessor strings are
+				// copied for every record.
+				if kind == 2 && recSize >= 12 {
+					names = append(names, bo.Uint32(b[off+8:]))
+				}
+				off += recSize
+			}
+			if i < num {
+				break // truncated: the parser rejects it
+			}
+		}
+	}
+	if err := checkNames(strs, names); err != nil {
+		return fmt.Errorf("%w: .BTF.ext strings: %w", ErrInvalidObject, err)
 	}
 	return nil
 }
@@ -113,6 +207,9 @@ func parseBTFGraph(types []byte, bo binary.ByteOrder) (*btfGraph, error) {
 		info := bo.Uint32(types[off+4:])
 		vlen, kind := int(info&0xffff), int(info>>24&0x1f)
 		sizeType := bo.Uint32(types[off+8:])
+		if nameOff := bo.Uint32(types[off:]); nameOff != 0 {
+			g.names = append(g.names, nameOff)
+		}
 		off += 12
 		var extra, member int
 		switch kind {
@@ -134,6 +231,11 @@ func parseBTFGraph(types []byte, bo binary.ByteOrder) (*btfGraph, error) {
 		}
 		data := types[off : off+extra]
 		off += extra
+		if kind != btfKindDatasec { // the others start their members with a name
+			for i := 0; i < len(data) && member > 0; i += member {
+				g.names = append(g.names, bo.Uint32(data[i:]))
+			}
+		}
 		switch kind {
 		case btfKindDeclTag:
 			g.refs = append(g.refs, int32(min(sizeType, maxBTFTypes+1)))

@@ -395,19 +395,38 @@ func stringLengthsWithin(table []byte, offs []uint32, limit int) (int, error) {
 }
 
 // checkBTF checks the .BTF section, if any, with checkRawBTF before
-// cilium/ebpf's recursive parser sees it.
+// cilium/ebpf's recursive parser sees it, and the strings .BTF.ext refers
+// to.
 func (img *elfImage) checkBTF() error {
+	btfIdx, extIdx := -1, -1
 	for i := range img.sections {
-		if img.sections[i].name != ".BTF" {
-			continue
-		}
-		raw, err := img.readSection(i, maxBTFSize)
-		if err != nil {
-			return err
-		}
-		if err := checkRawBTF(raw); err != nil {
-			return fmt.Errorf("section .BTF: %w", err)
+		switch img.sections[i].name {
+		case ".BTF":
+			btfIdx = i
+		case ".BTF.ext":
+			extIdx = i
 		}
 	}
-	return nil
+	if btfIdx < 0 {
+		return nil
+	}
+	raw, err := img.readSection(btfIdx, maxBTFSize)
+	if err != nil {
+		return err
+	}
+	if err := checkRawBTF(raw); err != nil {
+		return fmt.Errorf("section .BTF: %w", err)
+	}
+	if extIdx < 0 || len(raw) < 24 || binary.LittleEndian.Uint16(raw) != 0xeb9f {
+		return nil
+	}
+	strs, err := btfStrings(raw, binary.LittleEndian)
+	if err != nil {
+		return fmt.Errorf("section .BTF: %w", err)
+	}
+	ext, err := img.readSection(extIdx, maxBTFSize)
+	if err != nil {
+		return err
+	}
+	return checkBTFExt(ext, strs)
 }

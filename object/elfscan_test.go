@@ -235,3 +235,66 @@ func TestStringsAt(t *testing.T) {
 		t.Error("names over the limit: no error")
 	}
 }
+
+// rawBTF assembles raw BTF from its type and string sections.
+func rawBTF(types, strs []byte) []byte {
+	le := binary.LittleEndian
+	hdr := make([]byte, 24)
+	le.PutUint16(hdr, 0xeb9f)
+	hdr[2] = 1
+	le.PutUint32(hdr[4:], 24)
+	le.PutUint32(hdr[12:], uint32(len(types)))
+	le.PutUint32(hdr[16:], uint32(len(types)))
+	le.PutUint32(hdr[20:], uint32(len(strs)))
+	return append(append(hdr, types...), strs...)
+}
+
+// TestBTFNameBytes: the BTF parser copies the string at every name it
+// looks up, so many names pointing at one long string must be refused.
+func TestBTFNameBytes(t *testing.T) {
+	le := binary.LittleEndian
+	strs := append(append([]byte{0}, bytes.Repeat([]byte{'x'}, 1<<20)...), 0)
+	var types []byte
+	types = le.AppendUint32(types, 1)
+	types = le.AppendUint32(types, 1<<24) // INT
+	types = le.AppendUint32(types, 4)
+	types = le.AppendUint32(types, 32)
+	const members = 100 // 100 MiB of member names
+	types = le.AppendUint32(types, 1)
+	types = le.AppendUint32(types, 4<<24|members) // STRUCT
+	types = le.AppendUint32(types, 4)
+	for i := 0; i < members; i++ {
+		types = le.AppendUint32(types, 1)
+		types = le.AppendUint32(types, 1)
+		types = le.AppendUint32(types, 0)
+	}
+	_, err := LoadTargetBTF(bytes.NewReader(rawBTF(types, strs)))
+	if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), "names total more than") {
+		t.Errorf("LoadTargetBTF: %v, want a name-size error", err)
+	}
+
+	// .BTF.ext CO-RE relocations whose accessor is the long string.
+	var lines []byte
+	lines = le.AppendUint32(lines, 16) // record size
+	lines = le.AppendUint32(lines, 1)  // section name
+	lines = le.AppendUint32(lines, members)
+	for i := 0; i < members; i++ {
+		lines = le.AppendUint32(lines, uint32(8*i))
+		lines = le.AppendUint32(lines, 1)
+		lines = le.AppendUint32(lines, 1)
+		lines = le.AppendUint32(lines, 0)
+	}
+	ext := make([]byte, 32)
+	le.PutUint16(ext, 0xeb9f)
+	ext[2] = 1
+	le.PutUint32(ext[4:], 32)
+	le.PutUint32(ext[24:], 0) // core_relo_off
+	le.PutUint32(ext[28:], uint32(len(lines)))
+	ext = append(ext, lines...)
+	if err := checkBTFExt(ext, strs); err == nil || !strings.Contains(err.Error(), "names total more than") {
+		t.Errorf("checkBTFExt: %v, want a name-size error", err)
+	}
+	if err := checkBTFExt(ext, strs[:10]); err != nil {
+		t.Errorf("checkBTFExt with short names: %v", err)
+	}
+}
