@@ -84,7 +84,7 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 // VariableSpec.Set are taken into the data section maps. The result is the
 // same as Load on the object the CollectionSpec came from.
 func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
-	spec, err := fromCollectionSpec(cs)
+	spec, err := fromCollectionSpec(cs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("object: %w", err)
 	}
@@ -96,14 +96,19 @@ func load(r io.ReaderAt) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := scanELF(data); err != nil {
-		return nil, err
-	}
-	cs, err := parseELF(bytes.NewReader(data))
+	img, err := scanELF(data)
 	if err != nil {
 		return nil, err
 	}
-	return fromCollectionSpec(cs)
+	legacy, err := normalizeLegacy(img)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := parseELF(bytes.NewReader(img.data))
+	if err != nil {
+		return nil, err
+	}
+	return fromCollectionSpec(cs, legacy)
 }
 
 // parseELF runs cilium/ebpf's ELF reader. It parses without touching the
@@ -122,7 +127,9 @@ func parseELF(r io.ReaderAt) (cs *ebpf.CollectionSpec, err error) {
 	return cs, nil
 }
 
-func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
+// fromCollectionSpec converts cs; legacy, when the object was read here,
+// describes its legacy map sections.
+func fromCollectionSpec(cs *ebpf.CollectionSpec, legacy *legacyInfo) (*Spec, error) {
 	if cs == nil {
 		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalidObject)
 	}
@@ -135,7 +142,7 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 	spec := &Spec{types: cs.Types}
 
 	var err error
-	if spec.Maps, err = convertMaps(cs.Maps); err != nil {
+	if spec.Maps, err = convertMaps(cs.Maps, legacy); err != nil {
 		return nil, err
 	}
 	if spec.Variables, err = convertVariables(cs.Variables, spec); err != nil {

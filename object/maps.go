@@ -23,7 +23,7 @@ func isDataSection(name string) bool {
 
 // convertMaps converts cilium/ebpf's map specs, sorted by name so that map
 // indices do not depend on map iteration order.
-func convertMaps(in map[string]*ebpf.MapSpec) ([]*MapSpec, error) {
+func convertMaps(in map[string]*ebpf.MapSpec, legacy *legacyInfo) ([]*MapSpec, error) {
 	names := make([]string, 0, len(in))
 	for name := range in {
 		names = append(names, name)

@@ -16,7 +16,11 @@ const realworldDir = "../../shared/realworld"
 
 // minRealworldLoaded is the number of objects outside invalid/ that must
 // load. Raise it when the loader learns more; a drop is a regression.
-const minRealworldLoaded = 0
+const minRealworldLoaded = 69
+
+// minRealworldPrograms is the number of programs of expect.csv the loaded
+// objects must declare, in the section and under the name it gives.
+const minRealworldPrograms = 178
 
 // realworldObjects lists the objects of the realworld folders (all
 // subfolders except invalid/), skipping the test when the folder is absent.
@@ -45,6 +49,28 @@ func realworldObjects(t *testing.T) []string {
 	return files
 }
 
+// realworldProgram finds the program of expect.csv's row (section,
+// function): for old objects whose functions have no STT_FUNC symbol the
+// function column repeats the section, which must then hold one program.
+func realworldProgram(spec *Spec, section, function string) *ProgramSpec {
+	if p := spec.Program(function); p != nil && p.Section == section {
+		return p
+	}
+	if function != section {
+		return nil
+	}
+	var found *ProgramSpec
+	for _, p := range spec.Programs {
+		if p.Section == section {
+			if found != nil {
+				return nil
+			}
+			found = p
+		}
+	}
+	return found
+}
+
 // TestRealworldLoad loads every realworld object and reports how many load;
 // it fails when fewer than minRealworldLoaded do.
 func TestRealworldLoad(t *testing.T) {
@@ -65,6 +91,43 @@ func TestRealworldLoad(t *testing.T) {
 	t.Logf("%d of %d realworld objects load", loaded, len(files))
 	if loaded < minRealworldLoaded {
 		t.Errorf("%d of %d realworld objects load, want at least %d", loaded, len(files), minRealworldLoaded)
+	}
+
+	expect, err := os.ReadFile(filepath.Join(realworldDir, "expect.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := map[string]*Spec{}
+	found, rows := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(expect)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			t.Fatalf("expect.csv: line %q", line)
+		}
+		rows++
+		spec, ok := specs[f[0]]
+		if !ok {
+			spec, _ = Load(filepath.Join(realworldDir, f[0]))
+			specs[f[0]] = spec
+		}
+		if spec == nil {
+			continue
+		}
+		if p := realworldProgram(spec, f[1], f[2]); p == nil {
+			t.Logf("%s: no program %q in section %q", f[0], f[2], f[1])
+			continue
+		}
+		found++
+	}
+	total := 0
+	for _, spec := range specs {
+		if spec != nil {
+			total += len(spec.Programs)
+		}
+	}
+	t.Logf("%d of %d programs of expect.csv found; the objects declare %d", found, rows, total)
+	if found < minRealworldPrograms {
+		t.Errorf("%d of %d programs of expect.csv found, want at least %d", found, rows, minRealworldPrograms)
 	}
 }
 
