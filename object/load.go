@@ -172,5 +172,8 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec, legacy *legacyInfo) (*Spec, err
 			spec.License = ps.License
 		}
 	}
+	if err := placeTailCalls(spec); err != nil {
+		return nil, err
+	}
 	return spec, nil
 }

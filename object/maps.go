@@ -37,6 +37,9 @@ func convertMaps(in map[string]*ebpf.MapSpec, legacy *legacyInfo) ([]*MapSpec, e
 		}
 		out = append(out, m)
 	}
+	if err := applyLegacyMaps(out, in, legacy); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

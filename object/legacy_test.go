@@ -1,0 +1,145 @@
+package object
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestLegacyIproute2 loads an object in iproute2's style (testdata/legacy.c):
+// struct bpf_elf_map definitions and tail-call sections "N/M".
+func TestLegacyIproute2(t *testing.T) {
+	spec := mustLoad(t, "legacy.o")
+	jumps, inner, outer, counters := spec.Map("jumps"), spec.Map("inner"), spec.Map("outer"), spec.Map("counters")
+	if jumps == nil || inner == nil || outer == nil || counters == nil {
+		t.Fatalf("maps %v", spec.Maps)
+	}
+	if jumps.ID != 1 || jumps.ElfPinning != 2 || jumps.Pinning != PinByName || jumps.InnerIndex != 0xffffffff {
+		t.Errorf("jumps: %+v", jumps)
+	}
+	if want := []MapKV{{0, "tail0"}, {5, "tail5"}}; !reflect.DeepEqual(jumps.Contents, want) {
+		t.Errorf("jumps holds %v, want %v", jumps.Contents, want)
+	}
+	if inner.ID != 2 || inner.InnerIndex != 3 || inner.Pinning != PinNone {
+		t.Errorf("inner: %+v", inner)
+	}
+	if outer.InnerMap == nil || outer.InnerMap.Type != 1 || outer.InnerMap.ValueSize != 8 || outer.InnerMap.MaxEntries != 16 {
+		t.Errorf("outer's inner map: %+v", outer.InnerMap)
+	}
+	if want := []MapKV{{3, "inner"}}; !reflect.DeepEqual(outer.Contents, want) {
+		t.Errorf("outer holds %v, want %v", outer.Contents, want)
+	}
+	if counters.ID != 0 || counters.ElfPinning != 0 {
+		t.Errorf("counters: %+v", counters)
+	}
+}
+
+// TestLegacyTailCallErrors: a tail-call section naming a prog array id that
+// no map has, or an index past the array, is a clear error.
+func TestLegacyTailCallErrors(t *testing.T) {
+	data, err := os.ReadFile("testdata/legacy.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ from, to, want string }{
+		{"1/0\x00", "9/0\x00", `section "9/0": an iproute2 tail call into the prog array with id 9, but no prog array has that id`},
+		{"1/5\x00", "1/8\x00", `section "1/8": invalid object: "tail5" at index 8 of map "jumps", which has 8 entries`},
+	} {
+		obj := bytes.Replace(data, []byte(tt.from), []byte(tt.to), 1)
+		_, err := LoadReader(bytes.NewReader(obj))
+		if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %s", tt.to, err, tt.want)
+		}
+	}
+}
+
+// TestLegacySamplesMapInMap reads samples/bpf's 28-byte definitions, whose
+// inner_map_idx names a map-in-map's inner map, from Linux's
+// test_map_in_map_kern.o (shared test input).
+func TestLegacySamplesMapInMap(t *testing.T) {
+	path := filepath.Join(realworldDir, "linux", "test_map_in_map_kern.o")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("realworld objects not available: %v", err)
+	}
+	spec, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for outer, inner := range map[string]string{"a_of_port_a": "port_a", "h_of_port_a": "port_a", "h_of_port_h": "port_h"} {
+		m := spec.Map(outer)
+		if m == nil || m.InnerMap == nil || m.InnerMap.Name != inner || m.ValueSize != 4 {
+			t.Errorf("%s: %+v, want inner map %s and 4-byte values", outer, m, inner)
+		}
+	}
+	if m := spec.Map("port_a"); m == nil || m.InnerMap != nil || m.ID != 0 {
+		t.Errorf("port_a: %+v", m)
+	}
+}
+
+// TestLegacyMapSection checks how a maps section without symbol sizes is
+// divided among its symbols.
+func TestLegacyMapSection(t *testing.T) {
+	def := func(typ uint32, extra ...uint32) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, typ)
+		for _, v := range []uint32{4, 4, 1, 0} {
+			b = binary.LittleEndian.AppendUint32(b, v)
+		}
+		for _, v := range extra {
+			b = binary.LittleEndian.AppendUint32(b, v)
+		}
+		return b
+	}
+	sym := func(name uint32, value uint64) []byte {
+		e := make([]byte, elfSymSize)
+		binary.LittleEndian.PutUint32(e, name)
+		e[4] = byte(elf64STBGlobal) << 4 // NOTYPE, size 0
+		binary.LittleEndian.PutUint16(e[6:], 2)
+		binary.LittleEndian.PutUint64(e[8:], value)
+		return e
+	}
+	strtab := []byte("\x00a\x00b\x00")
+	build := func(maps []byte, offs ...uint64) []byte {
+		syms := make([]byte, elfSymSize)
+		for i, o := range offs {
+			syms = append(syms, sym(uint32(1+2*i), o)...)
+		}
+		return buildELF(t, []testSection{
+			{name: "maps", typ: 1, flags: 3, data: maps},
+			{name: ".strtab", typ: 3, data: strtab},
+			{name: ".symtab", typ: 2, data: syms, link: 3, info: 1, entsize: elfSymSize},
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		obj  []byte
+		want string
+	}{
+		{"uneven", build(append(def(1), 0, 0, 0, 0, 0, 0, 0), 0, 20), "2 map symbols do not divide its 27 bytes"},
+		{"misplaced", build(append(def(1), def(2)...), 0, 8), `map "b" at offset 8, want 20`},
+		{"too short", build(def(1)[:16], 0), "map definitions of 16 bytes, want at least 20"},
+		{"unknown bytes", build(append(def(1, 0, 0, 0, 0, 7), def(1, 0, 0, 0, 0, 0)...), 0, 40), "non-zero byte at offset 36"},
+		{"no inner map", build(append(def(12, 5, 0, 9, 0xffffffff), def(1, 6, 0, 0, 0)...), 0, 36), `map-in-map "a": no map has its inner_id 9`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadReader(bytes.NewReader(tt.obj))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadReader: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	spec, err := LoadReader(bytes.NewReader(build(append(def(1, 7, 2), def(12, 0, 0)...), 0, 28)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 28 bytes with a map-in-map: samples/bpf's layout, inner_map_idx 0.
+	if b := spec.Map("b"); b.InnerMap == nil || b.InnerMap.Name != "a" || b.ID != 0 {
+		t.Errorf("b: %+v", b)
+	}
+}
+
+const elf64STBGlobal = 1
