@@ -59,6 +59,9 @@ type btfGraph struct {
 	refs  []int32
 	// names are the string offsets of every name the parser looks up.
 	names []uint32
+	// offs is where each type's record starts in the type section (type 0
+	// has none).
+	offs []int32
 }
 
 // checkRawBTF checks raw BTF (a .BTF section or a file like
@@ -193,7 +196,7 @@ func checkBTFExt(ext, strs []byte) error {
 // parseBTFGraph reads the type records of a BTF type section and collects
 // the references between them.
 func parseBTFGraph(types []byte, bo binary.ByteOrder) (*btfGraph, error) {
-	g := &btfGraph{start: []int32{0, 0}} // type 0 (void) refers to nothing
+	g := &btfGraph{start: []int32{0, 0}, offs: []int32{-1}} // type 0 (void) refers to nothing
 	n := len(types)
 	var tags [][2]int32 // (tagged type, tag)
 	for off := 0; off < n; {
@@ -204,6 +207,7 @@ func parseBTFGraph(types []byte, bo binary.ByteOrder) (*btfGraph, error) {
 		if n-off < 12 {
 			return nil, fmt.Errorf("%w: BTF type %d: truncated record", ErrInvalidObject, id)
 		}
+		g.offs = append(g.offs, int32(off))
 		info := bo.Uint32(types[off+4:])
 		vlen, kind := int(info&0xffff), int(info>>24&0x1f)
 		sizeType := bo.Uint32(types[off+8:])

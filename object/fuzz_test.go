@@ -10,7 +10,7 @@ import (
 // FuzzLoad feeds malformed objects to the loader: it must return errors,
 // never panic. Seeds are the test objects, truncated and with bits flipped.
 func FuzzLoad(f *testing.F) {
-	for _, obj := range append(objects, "core_target.o", "legacy.o") {
+	for _, obj := range append(objects, "core_target.o", "legacy.o", "typedef.o") {
 		data, err := os.ReadFile(filepath.Join("testdata", obj))
 		if err != nil {
 			f.Fatal(err)

@@ -50,6 +50,7 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 	if err := img.convertRela(); err != nil {
 		return nil, err
 	}
+	img.patchBTFMapTypedefs()
 	symtab := -1
 	for i := range img.sections {
 		if img.sections[i].typ == elf.SHT_SYMTAB {

@@ -143,3 +143,20 @@ func TestLegacyMapSection(t *testing.T) {
 }
 
 const elf64STBGlobal = 1
+
+// TestBTFMapTypedefs loads BTF map definitions that use typedefs and
+// qualifiers (testdata/typedef.c); the inner map of a map-in-map was
+// refused as "unsupported value type".
+func TestBTFMapTypedefs(t *testing.T) {
+	spec := mustLoad(t, "typedef.o")
+	outer := spec.Map("outer")
+	if outer == nil || outer.InnerMap == nil || outer.InnerMap.Type != 2 || outer.InnerMap.MaxEntries != 1 {
+		t.Fatalf("outer: %+v", outer)
+	}
+	if want := []MapKV{{1, "inner1"}}; !reflect.DeepEqual(outer.Contents, want) {
+		t.Errorf("outer holds %v, want %v", outer.Contents, want)
+	}
+	if c := spec.Map("counts"); c == nil || c.Type != 1 || c.KeySize != 4 || c.ValueSize != 8 || c.MaxEntries != 4 {
+		t.Errorf("counts: %+v", c)
+	}
+}
