@@ -160,3 +160,62 @@ func TestBTFMapTypedefs(t *testing.T) {
 		t.Errorf("counts: %+v", c)
 	}
 }
+
+// TestLegacyFunctionSymbols: old compilers leave function symbols untyped
+// and of size 0, or give code no symbol at all; cilium/ebpf's reader said
+// "no instructions found for symbol". RELA relocations with a zero addend
+// are read as REL ones; others are refused by name.
+func TestLegacyFunctionSymbols(t *testing.T) {
+	le := binary.LittleEndian
+	insn := func(op byte, imm int32) []byte {
+		b := make([]byte, 8)
+		b[0] = op
+		le.PutUint32(b[4:], uint32(imm))
+		return b
+	}
+	ret := func(v int32) []byte { return append(insn(0xb7, v), insn(0x95, 0)...) } // r0 = v; exit
+	sym := func(name uint32, shndx uint16, value uint64) []byte {
+		e := make([]byte, elfSymSize)
+		le.PutUint32(e, name)
+		e[4] = byte(elf64STBGlobal) << 4 // NOTYPE, size 0
+		le.PutUint16(e[6:], shndx)
+		le.PutUint64(e[8:], value)
+		return e
+	}
+	strtab := []byte("\x00f\x00a\x00b\x00")
+	syms := make([]byte, elfSymSize)
+	syms = append(syms, sym(1, 2, 0)...)  // f in xdp
+	syms = append(syms, sym(3, 3, 0)...)  // a in socket
+	syms = append(syms, sym(5, 3, 16)...) // b in socket
+	secs := []testSection{
+		{name: "xdp", typ: 1, flags: 6, data: ret(2)},
+		{name: "socket", typ: 1, flags: 6, data: append(ret(0), ret(1)...)},
+		{name: "tc", typ: 1, flags: 6, data: ret(3)},
+		{name: ".strtab", typ: 3, data: strtab},
+		{name: ".symtab", typ: 2, data: syms, link: 5, info: 1, entsize: elfSymSize},
+		{name: "license", typ: 1, flags: 3, data: []byte("GPL\x00")},
+	}
+	spec, err := LoadReader(bytes.NewReader(buildELF(t, secs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]struct {
+		section string
+		imm     int32
+	}{"f": {"xdp", 2}, "a": {"socket", 0}, "b": {"socket", 1}, "tc": {"tc", 3}} {
+		p := spec.Program(name)
+		if p == nil || p.Section != want.section || len(p.Instructions) != 2 || p.Instructions[0].Imm != want.imm {
+			t.Errorf("program %s: %+v, want 2 instructions of section %s", name, p, want.section)
+		}
+	}
+
+	// A RELA section with a non-zero addend.
+	rela := make([]byte, 24)
+	le.PutUint64(rela[8:], 1<<32) // symbol 1
+	le.PutUint64(rela[16:], 5)
+	secs = append(secs, testSection{name: ".relaxdp", typ: 4, data: rela, link: 6, info: 2, entsize: 24})
+	_, err = LoadReader(bytes.NewReader(buildELF(t, secs)))
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), `relocation section ".relaxdp": entry 0 has addend 5`) {
+		t.Errorf("RELA with an addend: %v", err)
+	}
+}
