@@ -58,8 +58,11 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 			break
 		}
 	}
-	if symtab < 0 || img.sections[symtab].compressed || img.sections[int(img.sections[symtab].link)].compressed {
+	if symtab < 0 {
 		return info, nil
+	}
+	if img.sections[symtab].compressed || img.sections[int(img.sections[symtab].link)].compressed {
+		return nil, fmt.Errorf("compressed symbol table: %w", ErrNotSupported)
 	}
 	syms, err := img.symbols(symtab)
 	if err != nil {
@@ -74,7 +77,8 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 		}
 		bySection[s.shndx] = append(bySection[s.shndx], s)
 	}
-	var missing []elfSym // functions without a symbol, added at the end
+	var missing []elfSym     // functions without a symbol, added at the end
+	entries := map[int]int{} // functions per executable section
 	for i := range img.sections {
 		sec := &img.sections[i]
 		switch {
@@ -91,7 +95,13 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 			}
 		case sec.typ == elf.SHT_PROGBITS && sec.flags&elf.SHF_EXECINSTR != 0 && sec.size > 0 &&
 			!isSpecialName(sec.name):
-			if !img.sizeFunctionSymbols(sec, bySection[uint16(i)]) {
+			n := img.sizeFunctionSymbols(sec, bySection[uint16(i)])
+			if sec.name == ".text" {
+				continue // functions only called, never programs of their own
+			}
+			entries[i] = n
+			if n == 0 {
+				entries[i] = 1
 				missing = append(missing, elfSym{
 					name: sec.name, info: byte(elf.STB_GLOBAL)<<4 | byte(elf.STT_FUNC),
 					shndx: uint16(i), size: sec.size,
@@ -103,6 +113,9 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 		if err := img.appendSymbols(symtab, missing); err != nil {
 			return nil, err
 		}
+	}
+	if err := img.checkLinkedCode(entries, syms); err != nil {
+		return nil, err
 	}
 	return info, nil
 }
@@ -199,9 +212,9 @@ func (img *elfImage) symtabIndex() int {
 
 // sizeFunctionSymbols makes the function symbols of an executable section
 // STT_FUNC with the size up to the next function or the section's end, where
-// the compiler left them untyped or of size 0. It reports false when the
-// section has no function symbol at all.
-func (img *elfImage) sizeFunctionSymbols(sec *elfSection, syms []*elfSym) bool {
+// the compiler left them untyped or of size 0. It returns the number of
+// functions of the section, 0 when it has no function symbol at all.
+func (img *elfImage) sizeFunctionSymbols(sec *elfSection, syms []*elfSym) int {
 	var funcs []*elfSym
 	for _, s := range syms {
 		switch {
@@ -215,7 +228,7 @@ func (img *elfImage) sizeFunctionSymbols(sec *elfSection, syms []*elfSym) bool {
 		}
 	}
 	if len(funcs) == 0 {
-		return false
+		return 0
 	}
 	slices.SortFunc(funcs, func(a, b *elfSym) int { return int(a.value) - int(b.value) })
 	symtab := img.symtabIndex()
@@ -233,7 +246,7 @@ func (img *elfImage) sizeFunctionSymbols(sec *elfSection, syms []*elfSym) bool {
 		s.info = byte(s.bind())<<4 | byte(elf.STT_FUNC)
 		img.putSymbol(symtab, s)
 	}
-	return true
+	return len(funcs)
 }
 
 // appendSymbols adds global function symbols at the end of the symbol

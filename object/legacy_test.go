@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLegacyIproute2 loads an object in iproute2's style (testdata/legacy.c):
@@ -217,5 +219,71 @@ func TestLegacyFunctionSymbols(t *testing.T) {
 	_, err = LoadReader(bytes.NewReader(buildELF(t, secs)))
 	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), `relocation section ".relaxdp": entry 0 has addend 5`) {
 		t.Errorf("RELA with an addend: %v", err)
+	}
+}
+
+// linkObject builds an object whose programs (one per section) each call
+// one function of textInsns instructions in .text.
+func linkObject(t *testing.T, textInsns, progs int) []byte {
+	le := binary.LittleEndian
+	text := bytes.Repeat([]byte{0xb7, 0, 0, 0, 0, 0, 0, 0}, textInsns-1) // r0 = 0
+	text = append(text, 0x95, 0, 0, 0, 0, 0, 0, 0)                       // exit
+	strtab := []byte{0}
+	addName := func(n string) uint32 {
+		o := uint32(len(strtab))
+		strtab = append(append(strtab, n...), 0)
+		return o
+	}
+	sym := func(name uint32, shndx uint16, size uint64) []byte {
+		e := make([]byte, elfSymSize)
+		le.PutUint32(e, name)
+		e[4] = elf64STBGlobal<<4 | 2 // FUNC
+		le.PutUint16(e[6:], shndx)
+		le.PutUint64(e[16:], size)
+		return e
+	}
+	syms := append(make([]byte, elfSymSize), sym(addName("big"), 2, uint64(len(text)))...)
+	secs := []testSection{
+		{name: ".text", typ: 1, flags: 6, data: text},
+		{name: ".strtab", typ: 3},
+		{name: ".symtab", typ: 2, link: 3, info: 1, entsize: elfSymSize},
+		{name: "license", typ: 1, flags: 3, data: []byte("GPL\x00")},
+	}
+	for i := 0; i < progs; i++ {
+		idx := uint16(6 + 2*i)
+		syms = append(syms, sym(addName(fmt.Sprintf("p%d", i)), idx, 16)...)
+		code := []byte{0x85, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x95, 0, 0, 0, 0, 0, 0, 0} // call big; exit
+		rel := make([]byte, elfRelSize)
+		le.PutUint64(rel[8:], 1<<32|10) // symbol 1, R_BPF_64_32
+		secs = append(secs,
+			testSection{name: fmt.Sprintf("socket%d", i), typ: 1, flags: 6, data: code},
+			testSection{name: fmt.Sprintf(".relsocket%d", i), typ: 9, data: rel, link: 4, info: uint32(idx), entsize: elfRelSize})
+	}
+	secs[1].data, secs[2].data = strtab, syms
+	return buildELF(t, secs)
+}
+
+// TestLinkedCode: linking copies called functions into every program, so
+// 200 programs calling one 100,000-instruction function made a 0.8 MB
+// object cost 2.5 GB and 22 s. What linking would produce is bounded first.
+func TestLinkedCode(t *testing.T) {
+	start := time.Now()
+	_, err := LoadReader(bytes.NewReader(linkObject(t, 100000, 200)))
+	if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), "programs would link to more than the limit of 4194304 instructions") {
+		t.Errorf("200 programs: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	_, err = LoadReader(bytes.NewReader(linkObject(t, maxProgramCode/8, 1)))
+	if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), `section "socket0": its programs would link to more than 1048578 instructions, limit 1048576`) {
+		t.Errorf("one program past Linux's limit: %v", err)
+	}
+	spec, err := LoadReader(bytes.NewReader(linkObject(t, 1000, 20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := spec.Program("p7"); p == nil || len(p.Instructions) != 1002 {
+		t.Errorf("p7: %+v", p)
 	}
 }
