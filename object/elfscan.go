@@ -31,6 +31,10 @@ const (
 	// it becomes the value of a one-entry array map, and Linux refuses
 	// array values above KMALLOC_MAX_SIZE (4 MiB on x86-64 and arm64).
 	maxDataSize = 4 << 20
+	// maxTotalData bounds the global data sections together, and the
+	// variables in them: the reader copies each variable's bytes out of its
+	// section, and symbols may overlap.
+	maxTotalData = 64 << 20
 	// maxMetadataSize bounds the license and version sections.
 	maxMetadataSize = 4 << 10
 	// maxSymbols bounds the symbol table.
@@ -293,15 +297,16 @@ func (img *elfImage) readSection(i int, limit uint64) ([]byte, error) {
 // checkSections checks the size of every section the loader reads against
 // its limit, the same way whether it is compressed or not.
 func (img *elfImage) checkSections() error {
-	var code, relocs uint64
+	var code, relocs, data uint64
 	for i := range img.sections {
 		s := &img.sections[i]
 		limit := uint64(0)
 		switch name := s.name; {
 		case strings.HasPrefix(name, "license"), strings.HasPrefix(name, "version"):
 			limit = maxMetadataSize
-		case name == ".bss" || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata"):
+		case isDataSectionName(name):
 			limit = maxDataSize
+			data += s.size
 		case name == ".BTF" || name == ".BTF.ext":
 			limit = maxBTFSize
 		case strings.HasPrefix(name, "maps"), name == ".maps", s.typ == elf.SHT_STRTAB:
@@ -333,10 +338,19 @@ func (img *elfImage) checkSections() error {
 	if code > maxCodeSize {
 		return fmt.Errorf("%w: %d bytes of instructions, limit %d", ErrInvalidObject, code, maxCodeSize)
 	}
+	if data > maxTotalData {
+		return fmt.Errorf("%w: %d bytes of global data sections, limit %d", ErrInvalidObject, data, maxTotalData)
+	}
 	if relocs > maxRelocations {
 		return fmt.Errorf("%w: %d relocations, limit %d", ErrInvalidObject, relocs, maxRelocations)
 	}
 	return nil
+}
+
+// isDataSectionName reports whether cilium/ebpf's reader makes a section a
+// global data map.
+func isDataSectionName(name string) bool {
+	return name == ".bss" || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
 }
 
 // checkSymbols bounds the symbol table and the names debug/elf will copy

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,55 @@ func TestBTFNameBytes(t *testing.T) {
 	}
 	if err := checkBTFExt(ext, strs[:10]); err != nil {
 		t.Errorf("checkBTFExt with short names: %v", err)
+	}
+}
+
+// TestOverlappingSymbols: the reader copies every variable and decodes
+// every function on its own, so overlapping symbols multiply a section;
+// NOBITS data sections cost nothing in the file. All three are bounded.
+func TestOverlappingSymbols(t *testing.T) {
+	le := binary.LittleEndian
+	symbols := func(shndx uint16, typ byte, n int, size uint64) []byte {
+		syms := make([]byte, elfSymSize)
+		for i := 0; i < n; i++ {
+			e := make([]byte, elfSymSize)
+			le.PutUint32(e, 1)
+			e[4] = elf64STBGlobal<<4 | typ
+			le.PutUint16(e[6:], shndx)
+			le.PutUint64(e[8:], uint64(i*8))
+			le.PutUint64(e[16:], size-uint64(i*8))
+			syms = append(syms, e...)
+		}
+		return syms
+	}
+	strtab := []byte("\x00v\x00")
+	exit := bytes.Repeat([]byte{0x95, 0, 0, 0, 0, 0, 0, 0}, 100000)
+	var many []testSection
+	for i := 0; i < 17; i++ {
+		many = append(many, testSection{name: fmt.Sprintf(".data.%d", i), typ: 8, flags: 3, data: make([]byte, 4<<20)})
+	}
+	for _, tt := range []struct {
+		name string
+		secs []testSection
+		want string
+	}{
+		{"data sections", many, "bytes of global data sections, limit 67108864"},
+		{"variables", []testSection{
+			{name: ".data", typ: 1, flags: 3, data: make([]byte, 1<<20)},
+			{name: ".strtab", typ: 3, data: strtab},
+			{name: ".symtab", typ: 2, data: symbols(2, 1, 100, 1<<20), link: 3, info: 1, entsize: elfSymSize},
+		}, "symbols of global data sections cover more than 67108864 bytes"},
+		{"functions", []testSection{
+			{name: ".text", typ: 1, flags: 6, data: exit},
+			{name: ".strtab", typ: 3, data: strtab},
+			{name: ".symtab", typ: 2, data: symbols(2, 2, 50, uint64(len(exit))), link: 3, info: 1, entsize: elfSymSize},
+		}, "function symbols cover more than the limit of 4194304 instructions"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadReader(bytes.NewReader(buildELF(t, tt.secs)))
+			if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadReader: %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -117,7 +117,27 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 	if err := img.checkLinkedCode(entries, syms); err != nil {
 		return nil, err
 	}
+	if err := img.checkVariables(syms); err != nil {
+		return nil, err
+	}
 	return info, nil
+}
+
+// checkVariables bounds the bytes the reader copies for the symbols of
+// global data sections (each variable's value is cloned; symbols may
+// overlap).
+func (img *elfImage) checkVariables(syms []elfSym) error {
+	var total uint64
+	for i := range syms {
+		s := &syms[i]
+		if int(s.shndx) >= len(img.sections) || !isDataSectionName(img.sections[s.shndx].name) {
+			continue
+		}
+		if total += min(s.size, img.sections[s.shndx].size); total > maxTotalData {
+			return fmt.Errorf("%w: symbols of global data sections cover more than %d bytes together", ErrInvalidObject, maxTotalData)
+		}
+	}
+	return nil
 }
 
 // isSpecialName reports whether an executable section is one that cilium's

@@ -101,6 +101,20 @@ func (img *elfImage) checkLinkedCode(entries map[int]int, syms []elfSym) error {
 			stack = stack[:len(stack)-1]
 		}
 	}
+	// The reader decodes every function symbol on its own, and symbols may
+	// overlap: bound the bytes they cover together.
+	var decoded uint64
+	for i := range syms {
+		s := &syms[i]
+		if int(s.shndx) >= len(img.sections) || !isCode(int(s.shndx)) || s.name == "" ||
+			(s.typ() != elf.STT_FUNC && (s.typ() != elf.STT_NOTYPE || s.bind() == elf.STB_LOCAL)) {
+			continue
+		}
+		if decoded += min(s.size, img.sections[s.shndx].size); decoded > maxLinkedCode {
+			return fmt.Errorf("%w: function symbols cover more than the limit of %d instructions together",
+				ErrInvalidObject, maxLinkedCode/8)
+		}
+	}
 	var linked uint64
 	for s, n := range entries {
 		if state[s] == unvisited {
