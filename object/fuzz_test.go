@@ -53,3 +53,34 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTargetBTF feeds malformed raw BTF to LoadTargetBTF and to the checks
+// that run before cilium/ebpf's parser: errors, never a panic or a stack
+// overflow.
+func FuzzTargetBTF(f *testing.F) {
+	f.Add(ptrChainBTF(8, false))
+	f.Add(ptrChainBTF(8, true))
+	f.Add(rawBTF(nil, []byte{0}))
+	for _, obj := range []string{"core_target.o", "typedef.o"} {
+		data, err := os.ReadFile(filepath.Join("testdata", obj))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		if i := bytes.Index(data, []byte{0x9f, 0xeb, 1, 0}); i >= 0 {
+			f.Add(data[i:]) // the .BTF section onwards: raw BTF with trailing bytes
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		spec, err := LoadTargetBTF(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for typ, err := range spec.All() {
+			if err != nil {
+				return
+			}
+			_ = typeString(typ)
+		}
+	})
+}
