@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -345,6 +348,41 @@ func TestOverlappingSymbols(t *testing.T) {
 			_, err := LoadReader(bytes.NewReader(buildELF(t, tt.secs)))
 			if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("LoadReader: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSecurityResources loads the loader findings of
+// ../shared/security/resources (F1: a 300,000-deep BTF pointer chain; F4:
+// compressed sections claiming GiBs): each must end quickly, allocating
+// little, with a clear error.
+func TestSecurityResources(t *testing.T) {
+	dir := "../../shared/security/resources"
+	for file, want := range map[string]string{
+		"f1_btf_deep300k_zstd.o": "starts a chain of 300003 type references, limit 16384",
+		"f4_data4g_zstd.o":       `section ".data": 4294967295 bytes uncompressed, limit 4194304`,
+		"f4_license1g_zstd.o":    `section "license": 1073741824 bytes uncompressed, limit 4096`,
+	} {
+		t.Run(file, func(t *testing.T) {
+			path := filepath.Join(dir, file)
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("security resources not available: %v", err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			_, err := Load(path)
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrInvalidObject) || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load: %v, want an error containing %q", err, want)
+			}
+			if elapsed > 2*time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
 			}
 		})
 	}
