@@ -27,8 +27,6 @@ type legacyMapSection struct {
 // legacyInfo is what normalizeLegacy learned about an object.
 type legacyInfo struct {
 	mapSections []*legacyMapSection
-	// mapSection maps a legacy map's name to its section.
-	mapSection map[string]*legacyMapSection
 }
 
 // elfSym is a symbol table entry and its index.
@@ -46,7 +44,7 @@ func (s *elfSym) bind() elf.SymBind { return elf.ST_BIND(s.info) }
 // normalizeLegacy rewrites img.data as described above. It runs after
 // scanELF accepted the image.
 func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
-	info := &legacyInfo{mapSection: map[string]*legacyMapSection{}}
+	info := &legacyInfo{}
 	if err := img.convertRela(); err != nil {
 		return nil, err
 	}
@@ -89,9 +87,6 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 			}
 			if ms != nil {
 				info.mapSections = append(info.mapSections, ms)
-				for _, name := range ms.maps {
-					info.mapSection[name] = ms
-				}
 			}
 		case sec.typ == elf.SHT_PROGBITS && sec.flags&elf.SHF_EXECINSTR != 0 && sec.size > 0 &&
 			!isSpecialName(sec.name):
