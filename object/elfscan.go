@@ -119,13 +119,20 @@ func scanELF(data []byte) (*elfImage, error) {
 }
 
 // openELF runs debug/elf on data, turning a panic into an error.
-func openELF(data []byte) (f *elf.File, err error) {
+func openELF(data []byte) (*elf.File, error) {
+	return openELFReader(bytes.NewReader(data))
+}
+
+// openELFReader runs debug/elf on r, whose headers parseHeadersFrom has
+// checked (debug/elf reads the section name table whole), turning a panic
+// into an error.
+func openELFReader(r io.ReaderAt) (f *elf.File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("%w: ELF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	f, err = elf.NewFile(bytes.NewReader(data))
+	f, err = elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidObject, err)
 	}
@@ -133,7 +140,17 @@ func openELF(data []byte) (f *elf.File, err error) {
 }
 
 func (img *elfImage) parseHeaders() error {
-	d := img.data
+	return img.parseHeadersFrom(bytesSource(img.data))
+}
+
+// parseHeadersFrom reads the ELF header, the section headers and the
+// section names from src.
+func (img *elfImage) parseHeadersFrom(src elfSource) error {
+	size := src.size()
+	d, err := src.at(0, min(elfHeaderSize, size))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidObject, err)
+	}
 	if len(d) < 16 || !bytes.Equal(d[:4], []byte(elf.ELFMAG)) {
 		return fmt.Errorf("%w: not an ELF file", ErrInvalidObject)
 	}
@@ -168,26 +185,34 @@ func (img *elfImage) parseHeaders() error {
 	if shentsize != elfSectionSize {
 		return fmt.Errorf("%w: section header size %d, want %d", ErrInvalidObject, shentsize, elfSectionSize)
 	}
-	if shoff > uint64(len(d)) || uint64(len(d))-shoff < elfSectionSize {
-		return fmt.Errorf("%w: section headers at offset %d outside the %d-byte file", ErrInvalidObject, shoff, len(d))
+	if shoff > size || size-shoff < elfSectionSize {
+		return fmt.Errorf("%w: section headers at offset %d outside the %d-byte file", ErrInvalidObject, shoff, size)
 	}
 	// Extended numbering: section 0 holds the real count and name index.
+	sh0, err := src.at(shoff, elfSectionSize)
+	if err != nil {
+		return fmt.Errorf("%w: section headers: %w", ErrInvalidObject, err)
+	}
 	if shnum == 0 {
-		shnum = le.Uint64(d[shoff+32:])
+		shnum = le.Uint64(sh0[32:])
 	}
 	if shstrndx == shnXIndex {
-		shstrndx = le.Uint32(d[shoff+40:])
+		shstrndx = le.Uint32(sh0[40:])
 	}
 	if shnum > maxSections {
 		return fmt.Errorf("%w: %d sections, limit %d", ErrInvalidObject, shnum, maxSections)
 	}
-	if (uint64(len(d))-shoff)/elfSectionSize < shnum {
-		return fmt.Errorf("%w: %d section headers at offset %d do not fit in the %d-byte file", ErrInvalidObject, shnum, shoff, len(d))
+	if (size-shoff)/elfSectionSize < shnum {
+		return fmt.Errorf("%w: %d section headers at offset %d do not fit in the %d-byte file", ErrInvalidObject, shnum, shoff, size)
+	}
+	table, err := src.at(shoff, shnum*elfSectionSize)
+	if err != nil {
+		return fmt.Errorf("%w: section headers: %w", ErrInvalidObject, err)
 	}
 	img.sections = make([]elfSection, shnum)
 	nameOffs := make([]uint32, shnum)
 	for i := range img.sections {
-		h := d[shoff+uint64(i)*elfSectionSize:]
+		h := table[uint64(i)*elfSectionSize:]
 		s := &img.sections[i]
 		nameOffs[i] = le.Uint32(h)
 		s.typ = elf.SectionType(le.Uint32(h[4:]))
@@ -198,14 +223,17 @@ func (img *elfImage) parseHeaders() error {
 		if s.typ == elf.SHT_NOBITS || s.typ == elf.SHT_NULL {
 			continue
 		}
-		if s.offset > uint64(len(d)) || uint64(len(d))-s.offset < s.fileSize {
-			return fmt.Errorf("%w: section %d: bytes [%d, +%d) outside the %d-byte file", ErrInvalidObject, i, s.offset, s.fileSize, len(d))
+		if s.offset > size || size-s.offset < s.fileSize {
+			return fmt.Errorf("%w: section %d: bytes [%d, +%d) outside the %d-byte file", ErrInvalidObject, i, s.offset, s.fileSize, size)
 		}
 		if s.flags&shfCompressed != 0 {
 			if s.fileSize < elfChdrSize {
 				return fmt.Errorf("%w: section %d: compressed section without a compression header", ErrInvalidObject, i)
 			}
-			ch := d[s.offset:]
+			ch, err := src.at(s.offset, elfChdrSize)
+			if err != nil {
+				return fmt.Errorf("%w: section %d: compression header: %w", ErrInvalidObject, i, err)
+			}
 			if t := elf.CompressionType(le.Uint32(ch)); t != elf.COMPRESS_ZLIB && t != elf.COMPRESS_ZSTD {
 				return fmt.Errorf("%w: section %d: compression type %d", ErrInvalidObject, i, t)
 			}
@@ -228,7 +256,11 @@ func (img *elfImage) parseHeaders() error {
 	if strtab.size > maxSectionSize {
 		return fmt.Errorf("%w: section name table of %d bytes, limit %d", ErrInvalidObject, strtab.size, maxSectionSize)
 	}
-	names, err := stringsAt(d[strtab.offset:strtab.offset+strtab.size], nameOffs, maxNameBytes)
+	strs, err := src.at(strtab.offset, strtab.size)
+	if err != nil {
+		return fmt.Errorf("%w: section names: %w", ErrInvalidObject, err)
+	}
+	names, err := stringsAt(strs, nameOffs, maxNameBytes)
 	if err != nil {
 		return fmt.Errorf("%w: section names: %w", ErrInvalidObject, err)
 	}
@@ -236,6 +268,40 @@ func (img *elfImage) parseHeaders() error {
 		img.sections[i].name = names[i]
 	}
 	return nil
+}
+
+// elfSource gives parseHeadersFrom the bytes of a file: the whole file
+// in memory, or read on demand (LoadTargetBTF, whose input may be a vmlinux
+// of hundreds of MiB of which it needs .BTF only).
+type elfSource interface {
+	size() uint64
+	// at returns n bytes at off; callers bound n.
+	at(off, n uint64) ([]byte, error)
+}
+
+type bytesSource []byte
+
+func (b bytesSource) size() uint64 { return uint64(len(b)) }
+
+func (b bytesSource) at(off, n uint64) ([]byte, error) {
+	if off > uint64(len(b)) || uint64(len(b))-off < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return b[off : off+n], nil
+}
+
+// readerSource reads on demand; its size is unknown, so reads past the
+// end fail instead of the range checks.
+type readerSource struct{ r io.ReaderAt }
+
+func (readerSource) size() uint64 { return 1 << 62 }
+
+func (s readerSource) at(off, n uint64) ([]byte, error) {
+	buf := make([]byte, n)
+	if _, err := s.r.ReadAt(buf, int64(off)); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // stringsAt returns the NUL-terminated strings of an ELF string table at

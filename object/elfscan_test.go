@@ -387,3 +387,32 @@ func TestSecurityResources(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetBTFFromELF: target BTF is read from an ELF file's .BTF section
+// alone, so a big vmlinux ELF is no object to bound, while .BTF itself is
+// checked like any BTF.
+func TestTargetBTFFromELF(t *testing.T) {
+	big := testSection{name: ".text", typ: 1, flags: 6, data: make([]byte, maxCodeSize+8)}
+	obj := buildELF(t, []testSection{big, {name: ".BTF", typ: 1, data: ptrChainBTF(10, false)}})
+	if _, err := LoadTargetBTF(bytes.NewReader(obj)); err != nil {
+		t.Errorf("ELF with %d bytes of code: %v", len(big.data), err)
+	}
+	for _, tt := range []struct {
+		sec  testSection
+		want string
+	}{
+		{testSection{name: ".BTF", typ: 1, data: ptrChainBTF(maxBTFDepth+1, false)}, "chain of"},
+		{testSection{name: ".BTF", typ: 1, data: ptrChainBTF(10, false), claim: 1 << 30}, "section .BTF: 1073741824 bytes"},
+		{testSection{name: ".data", typ: 1, data: []byte{1}}, "without a .BTF section"},
+	} {
+		_, err := LoadTargetBTF(bytes.NewReader(buildELF(t, []testSection{tt.sec})))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error containing %q", tt.sec.name, err, tt.want)
+		}
+	}
+	// Compressed, within the limit.
+	obj = buildELF(t, []testSection{{name: ".BTF", typ: 1, data: ptrChainBTF(10, false), claim: uint64(len(ptrChainBTF(10, false)))}})
+	if _, err := LoadTargetBTF(bytes.NewReader(obj)); err != nil {
+		t.Errorf("compressed .BTF: %v", err)
+	}
+}
