@@ -297,9 +297,17 @@ type readerSource struct{ r io.ReaderAt }
 func (readerSource) size() uint64 { return 1 << 62 }
 
 func (s readerSource) at(off, n uint64) ([]byte, error) {
-	buf := make([]byte, n)
-	if _, err := s.r.ReadAt(buf, int64(off)); err != nil {
+	if off > 1<<62 || n > 1<<62 {
+		return nil, io.ErrUnexpectedEOF
+	}
+	// Read through a growing buffer, so that a size claimed near the end
+	// of a short input does not allocate it.
+	buf, err := io.ReadAll(io.NewSectionReader(s.r, int64(off), int64(n)))
+	if err != nil {
 		return nil, err
+	}
+	if uint64(len(buf)) != n {
+		return nil, io.ErrUnexpectedEOF
 	}
 	return buf, nil
 }
