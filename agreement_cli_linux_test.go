@@ -50,10 +50,10 @@ func TestAgreementCLI(t *testing.T) {
 	}
 	for i, a := range cases {
 		for _, engine := range engines {
-			t.Run(a.program+"/"+engine, func(t *testing.T) {
+			t.Run(a.program+"/"+string(engine), func(t *testing.T) {
 				pcap := filepath.Join(dir, "in.pcap")
 				writePcap(t, pcap, a.inputs)
-				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", engine}
+				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", string(engine)}
 				if a.mapInit != nil {
 					init := filepath.Join(dir, "init.json")
 					writeMapInit(t, init, a.mapInit)

@@ -46,11 +46,11 @@ type agreement struct {
 	// skipMaps are not compared (their values are object IDs).
 	skipMaps []string
 	// engine runs the bpfhost side: "interp" or "jit".
-	engine string
+	engine bpfhost.Engine
 }
 
 // engines are the bpfhost engines every agreement case runs on.
-var engines = []string{"interp", "jit"}
+var engines = bpfhost.Engines()
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
 func kernelAvailable() error {
@@ -361,7 +361,7 @@ func compareOutcomes(t *testing.T, a agreement) {
 	k := runKernel(t, a)
 	for _, engine := range engines {
 		a.engine = engine
-		t.Run(engine, func(t *testing.T) { compareWith(t, a, k) })
+		t.Run(string(engine), func(t *testing.T) { compareWith(t, a, k) })
 	}
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/bpfhost/bpfhost/verifier"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
-	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 // CollectionSpec describes the programs and maps of an object before they
@@ -60,14 +59,14 @@ type CollectionOptions struct {
 	// the function, for the rules).
 	ProgramType string
 
-	// Engine is "interp", "jit" or "" for the default: the JIT where it is
+	// Engine is EngineInterp, EngineJIT or EngineDefault: the JIT where it is
 	// available (amd64), the interpreter elsewhere. A program the JIT cannot
 	// compile falls back to the interpreter; the reason is logged and
 	// Program.Fallback reports it.
-	Engine string
+	Engine Engine
 	// Unverified loads programs without running the verifier. They then
 	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be "" or "interp".
+	// memory access; Engine must be EngineDefault or EngineInterp.
 	Unverified bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
@@ -135,22 +134,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if err := checkTypeOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("program types: %w", err)
 	}
-	var engine vm.Engine
-	switch opts.Engine {
-	case "":
-		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
-		if opts.Unverified || jit.Available() != nil {
-			engine = interp.New()
-		}
-	case "interp":
-		engine = interp.New()
-	case "jit":
-		if opts.Unverified {
-			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
-		}
-		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
-	default:
-		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
+	engine, err := collectionEngine(opts)
+	if err != nil {
+		return nil, err
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -333,12 +319,12 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	vp := &vm.Program{Instructions: insns, Helpers: c.helpers}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
-	engineName, fallback := c.engine.Name(), ""
+	engineName, fallback := Engine(c.engine.Name()), ""
 	if err != nil && c.engine.Name() != "interp" && errors.Is(err, vm.ErrUnsupported) {
 		fallback = err.Error()
 		c.logger.Warn("JIT cannot compile program; using the interpreter", "program", ps.Name, "reason", fallback)
 		exe, err = interp.New().Compile(vp, copts)
-		engineName = "interp"
+		engineName = EngineInterp
 	}
 	if err != nil {
 		var ce *vm.CompileError

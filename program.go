@@ -28,7 +28,7 @@ type Program struct {
 	coll          *Collection
 	id            uint32
 	tailCalls     bool   // it calls bpf_tail_call
-	engine        string // the engine that compiled it
+	engine        Engine // the engine that compiled it
 	fallback      string // why the requested engine was not used, if it was not
 }
 
@@ -54,8 +54,8 @@ func (p *Program) Spec() *ProgramSpec { return p.spec }
 // references resolved and context accesses in the host layout.
 func (p *Program) Instructions() []isa.Instruction { return p.insns }
 
-// Engine returns the name of the engine that runs the program.
-func (p *Program) Engine() string { return p.engine }
+// Engine returns the engine that runs the program.
+func (p *Program) Engine() Engine { return p.engine }
 
 // Fallback returns why the program runs in the interpreter although the JIT
 // was requested, or "".

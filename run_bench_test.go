@@ -18,7 +18,7 @@ func BenchmarkProgramRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	pkt := ipv4Packet([4]byte{10, 1, 2, 3})
-	for _, engine := range []string{"interp", "jit"} {
+	for _, engine := range bpfhost.Engines() {
 		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
 		if err != nil {
 			b.Fatal(err)
@@ -29,14 +29,14 @@ func BenchmarkProgramRun(b *testing.B) {
 			coll.Close()
 			continue
 		}
-		b.Run(engine, func(b *testing.B) {
+		b.Run(string(engine), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := prog.Run(&bpfhost.RunOptions{Data: pkt}); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(engine+"-parallel", func(b *testing.B) {
+		b.Run(string(engine)+"-parallel", func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if _, err := prog.Run(&bpfhost.RunOptions{Data: pkt}); err != nil {

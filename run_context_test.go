@@ -16,7 +16,7 @@ func TestRunContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, engine := range []string{"interp", "jit"} {
+	for _, engine := range bpfhost.Engines() {
 		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // input is the packet every benchmark runs on.
 var input = make([]byte, 64)
 
-func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
+func loadBpfhost(b *testing.B, engine bpfhost.Engine) *bpfhost.Collection {
 	b.Helper()
 	spec, err := bpfhost.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
@@ -48,11 +48,11 @@ func runBpfhost(b *testing.B, coll *bpfhost.Collection, prog string) {
 }
 
 // engines are the bpfhost engines each benchmark runs on, beside the kernel.
-var engines = []string{"interp", "jit"}
+var engines = bpfhost.Engines()
 
 func benchmark(b *testing.B, prog string) {
 	for _, engine := range engines {
-		b.Run(engine, func(b *testing.B) {
+		b.Run(string(engine), func(b *testing.B) {
 			coll := loadBpfhost(b, engine)
 			if got := coll.Programs[prog].Engine(); got != engine {
 				b.Skipf("%s runs on %s: %s", prog, got, coll.Programs[prog].Fallback())
@@ -82,12 +82,12 @@ const ringChunk = 10000
 // records that did not arrive and must be 0.
 func BenchmarkRingbuf(b *testing.B) {
 	for _, engine := range engines {
-		b.Run(engine, func(b *testing.B) { ringbufBpfhost(b, engine) })
+		b.Run(string(engine), func(b *testing.B) { ringbufBpfhost(b, engine) })
 	}
 	b.Run("kernel", func(b *testing.B) { runKernelRingbuf(b) })
 }
 
-func ringbufBpfhost(b *testing.B, engine string) {
+func ringbufBpfhost(b *testing.B, engine bpfhost.Engine) {
 	{
 		coll := loadBpfhost(b, engine)
 		rb := coll.Maps["events"].Unwrap().(*maps.RingBufMap)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 func newObjectCommand() *cobra.Command {
@@ -70,7 +69,7 @@ no type are listed with none: verify and run need --type for them.`,
 			}
 			ms := []mapJSON{}
 			for _, m := range spec.Maps {
-				ms = append(ms, mapJSON{m.Name, maps.Type(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
+				ms = append(ms, mapJSON{m.Name, bpfhost.MapType(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {

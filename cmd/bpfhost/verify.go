@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/verifier"
 )
 
 type verifyProgram struct {
@@ -86,16 +85,16 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		if err != nil {
 			return typeAdvice(err)
 		}
-		opts := bpfhost.VerifierOptions(spec, p, info)
+		var log io.Writer
 		if verbose && !asJSON {
-			opts.Verbose = out
+			log = out
 		}
 		start := time.Now()
-		_, verr := verifier.Verify(p.Instructions, opts)
+		verr := bpfhost.VerifyProgram(spec, p, info, log)
 		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, TypeSource: string(source), Verdict: "accepted",
 			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
-			var ve *verifier.VerifierError
+			var ve *bpfhost.VerifierError
 			if !errors.As(verr, &ve) {
 				return badInput(fmt.Errorf("program %q: %w", p.Name, verr))
 			}
