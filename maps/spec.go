@@ -197,7 +197,7 @@ func (s *Spec) validate(slots int) error {
 			return s.invalid("size %d, want a power of two and a multiple of %d", s.MaxEntries, PageSize)
 		}
 	default:
-		if _, known := typeNames[s.Type]; known {
+		if _, known := s.Type.info(); known {
 			return opError(s.Name, "", EOPNOTSUPP, fmt.Sprintf("type %s not supported", s.Type))
 		}
 		return s.invalid("unknown type %d", uint32(s.Type))
