@@ -257,19 +257,6 @@ func newMap(ms *MapSpec, slots int) (*Map, error) {
 	return m, nil
 }
 
-func toMapsSpec(ms *MapSpec) maps.Spec {
-	s := maps.Spec{
-		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
-		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
-	}
-	if ms.InnerMap != nil {
-		in := toMapsSpec(ms.InnerMap)
-		s.InnerMap = &in
-	}
-	return s
-}
-
 func (m *Map) close() error {
 	if m.m == nil {
 		return nil
@@ -366,19 +353,6 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 			return fmt.Sprintf("%s:%d", filepath.Base(l.File), l.Line)
 		},
 	}
-}
-
-func mapInfo(ms *MapSpec) verifier.MapInfo {
-	mi := verifier.MapInfo{
-		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
-		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
-	}
-	if ms.InnerMap != nil {
-		in := mapInfo(ms.InnerMap)
-		mi.Inner = &in
-	}
-	return mi
 }
 
 // patchReference turns an lddw that names a map or global data into the

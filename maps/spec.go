@@ -31,6 +31,10 @@ type Spec struct {
 	// updates take it.
 	HasSpinLock    bool
 	SpinLockOffset uint32
+	// HasTimer says the value holds a struct bpf_timer (16 bytes) at
+	// TimerOffset (known from BTF): copies skip it, as they skip the lock.
+	HasTimer    bool
+	TimerOffset uint32
 }
 
 // Limits New enforces.
@@ -134,6 +138,19 @@ func (s *Spec) validate(slots int) error {
 		}
 		if s.SpinLockOffset%4 != 0 || uint64(s.SpinLockOffset)+4 > uint64(s.ValueSize) {
 			return s.invalid("bpf_spin_lock at offset %d of a %d-byte value", s.SpinLockOffset, s.ValueSize)
+		}
+	}
+	if s.HasTimer {
+		switch s.Type {
+		case Hash, LRUHash, Array:
+		default:
+			return s.invalid("%s values cannot hold a bpf_timer", s.Type)
+		}
+		if s.TimerOffset%8 != 0 || uint64(s.TimerOffset)+timerSize > uint64(s.ValueSize) {
+			return s.invalid("bpf_timer at offset %d of a %d-byte value", s.TimerOffset, s.ValueSize)
+		}
+		if s.HasSpinLock && s.SpinLockOffset+4 > s.TimerOffset && s.TimerOffset+timerSize > s.SpinLockOffset {
+			return s.invalid("bpf_timer at offset %d overlaps the bpf_spin_lock at %d", s.TimerOffset, s.SpinLockOffset)
 		}
 	}
 	if s.Type != PerfEventArray && s.MaxEntries == 0 {
