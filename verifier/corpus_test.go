@@ -17,7 +17,7 @@ import (
 func TestCorpusSafe(t *testing.T) {
 	for _, path := range []string{"testdata/safe.o", "testdata/v4.o"} {
 		if _, err := os.Stat(path); err != nil {
-			t.Skipf("%s: %v", path, err)
+			t.Fatalf("committed object missing: %v", err)
 		}
 		for name, err := range verifyObject(t, path) {
 			if err != nil {
@@ -31,7 +31,7 @@ func TestCorpusSafe(t *testing.T) {
 func expectations(t *testing.T, src string) map[int]string {
 	f, err := os.Open(src)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	out := map[int]string{}
@@ -50,7 +50,7 @@ func TestCorpusUnsafe(t *testing.T) {
 	want := expectations(t, "testdata/unsafe.c")
 	spec, err := object.Load("testdata/unsafe.o")
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	lineRe := regexp.MustCompile(`unsafe\.c:(\d+)$`)
 	seen := map[int]bool{}
@@ -96,11 +96,12 @@ func TestCorpusUnsafe(t *testing.T) {
 func TestObjectTestdata(t *testing.T) {
 	paths, _ := filepath.Glob("../object/testdata/*.o")
 	if len(paths) == 0 {
-		t.Skip("no objects")
+		t.Fatal("no objects in ../object/testdata")
 	}
 	for _, path := range paths {
 		spec, err := object.Load(path)
 		if err != nil {
+			t.Errorf("committed object: %v", err)
 			continue
 		}
 		for _, p := range spec.Programs {
