@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +52,11 @@ func TestAgreementCLI(t *testing.T) {
 			t.Run(a.program+"/"+engine, func(t *testing.T) {
 				pcap := filepath.Join(dir, "in.pcap")
 				writePcap(t, pcap, a.inputs)
-				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", engine}
+				name, checked := strings.CutSuffix(engine, "-checked")
+				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", name}
+				if checked {
+					args = append(args, "--checked")
+				}
 				if a.mapInit != nil {
 					init := filepath.Join(dir, "init.json")
 					writeMapInit(t, init, a.mapInit)

@@ -49,8 +49,9 @@ type agreement struct {
 	engine string
 }
 
-// engines are the bpfhost engines every agreement case runs on.
-var engines = []string{"interp", "jit"}
+// engines are the bpfhost engines every agreement case runs on; a
+// "-checked" suffix runs the verified programs in checked mode as well.
+var engines = []string{"interp", "jit", "jit-checked"}
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
 func kernelAvailable() error {
@@ -208,7 +209,8 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 			t.Fatalf("bpfhost: constant %s: %v", name, err)
 		}
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: kernelCPUs(t), Engine: a.engine})
+	engine, checked := strings.CutSuffix(a.engine, "-checked")
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: kernelCPUs(t), Engine: engine, Checked: checked})
 	if err != nil {
 		t.Fatalf("bpfhost: %v", err)
 	}
@@ -224,7 +226,10 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 	if prog == nil {
 		t.Fatalf("bpfhost: no program %q", a.program)
 	}
-	if want := a.engine; want != "" && prog.Engine() != want {
+	if prog.Checked() != checked {
+		t.Fatalf("bpfhost: %s checked = %v, want %v", a.program, prog.Checked(), checked)
+	}
+	if want := engine; want != "" && prog.Engine() != want {
 		t.Fatalf("bpfhost: %s ran on %s, want %s (%s)", a.program, prog.Engine(), want, prog.Fallback())
 	}
 	var out outcome

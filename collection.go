@@ -56,9 +56,16 @@ type CollectionOptions struct {
 	// Program.Fallback reports it.
 	Engine string
 	// Unverified loads programs without running the verifier. They then
-	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be "" or "interp".
+	// run in checked mode (see Checked): in the interpreter when Engine is
+	// "" or "interp", in the JIT's checked code when Engine is "jit"
+	// (docs/decisions/0010-checked-jit.md).
 	Unverified bool
+	// Checked runs verified programs in checked mode too, on either
+	// engine: every load, store and atomic outside the fixed stack frame,
+	// and every helper's memory argument, is validated against the memory
+	// the run may reach, so that a verifier bug stops the run with an
+	// error instead of touching host memory. Unverified implies it.
+	Checked bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
@@ -79,6 +86,7 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
+	checked    bool        // compile in vm.Checked mode (unverified implies it)
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
@@ -89,9 +97,9 @@ type Collection struct {
 // NewCollection creates the maps of spec, links and prepares its programs,
 // and fills statically initialised program arrays and maps of maps.
 //
-// Until the verifier runs in this pipeline, programs run in the checked
-// interpreter: every memory access is validated, so a faulty program stops
-// with an error instead of harming the host.
+// Programs the verifier accepts run trusted unless opts.Checked is set;
+// checked and unverified programs have every memory access validated, so a
+// faulty program stops with an error instead of harming the host.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
 	if opts == nil {
 		opts = &CollectionOptions{}
@@ -100,15 +108,14 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	switch opts.Engine {
 	case "":
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
+		// Unverified programs default to the checked interpreter, the
+		// reference that fuzzers and oracles compare against.
 		if opts.Unverified || jit.Available() != nil {
 			engine = interp.New()
 		}
 	case "interp":
 		engine = interp.New()
 	case "jit":
-		if opts.Unverified {
-			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
-		}
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
 	default:
 		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
@@ -121,7 +128,8 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
+		checked: opts.Checked || opts.Unverified}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -225,14 +233,17 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
-	mode := vm.Checked
+	mode := vm.Trusted
+	if c.checked {
+		mode = vm.Checked
+	}
 	var ctxAccess []int
 	if !c.unverified {
 		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
 		if err != nil {
 			return nil, err
 		}
-		mode, ctxAccess = vm.Trusted, res.ContextAccesses
+		ctxAccess = res.ContextAccesses
 	} else if info.Context != nil && info.Context.Host != nil {
 		accesses, err := ctxflow.Find(ps.Instructions)
 		if err != nil {
@@ -282,6 +293,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	registry.programs.Store(p.id, p)
 	return p, nil
 }
+
+// Checked reports whether the program runs in checked mode: whether every
+// memory access it makes is validated against the memory its run may
+// reach (CollectionOptions.Checked and Unverified).
+func (p *Program) Checked() bool { return p.coll.checked }
 
 // VerifierError is a program the verifier rejected: each finding names the
 // instruction, its source line and the property that failed.

@@ -25,7 +25,7 @@ type runFlags struct {
 	program, data, pcap, mapInit, engine string
 	repeat                               uint32
 	consts                               []string
-	unverified                           bool
+	unverified, checked                  bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -51,7 +51,8 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
-	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
+	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
+	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number stored at the variable's size (repeatable)")
 	return cmd
@@ -94,7 +95,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if err := setConstants(spec, f.consts); err != nil {
 		return err
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified, Checked: f.checked})
 	if err != nil {
 		return err
 	}
