@@ -1,0 +1,170 @@
+package bpfhost_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/jit"
+)
+
+// TestCheckedOptions checks which engine and mode the options select:
+// Checked compiles verified programs in checked mode on either engine, and
+// Unverified runs in the checked interpreter by default and in the checked
+// JIT when Engine is "jit".
+func TestCheckedOptions(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("examples/firewall.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jitEngine := "jit"
+	if jit.Available() != nil {
+		jitEngine = "interp" // the JIT falls back
+	}
+	for _, tt := range []struct {
+		opts        bpfhost.CollectionOptions
+		engine      string
+		wantChecked bool
+	}{
+		{bpfhost.CollectionOptions{Engine: "jit"}, jitEngine, false},
+		{bpfhost.CollectionOptions{Engine: "jit", Checked: true}, jitEngine, true},
+		{bpfhost.CollectionOptions{Engine: "interp", Checked: true}, "interp", true},
+		{bpfhost.CollectionOptions{Engine: "jit", Unverified: true}, jitEngine, true},
+		{bpfhost.CollectionOptions{Unverified: true}, "interp", true},
+		{bpfhost.CollectionOptions{Checked: true}, jitEngine, true},
+	} {
+		coll, err := bpfhost.NewCollection(spec, &tt.opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.opts, err)
+		}
+		p := coll.Programs["xdp_firewall"]
+		if p.Engine() != tt.engine || p.Checked() != tt.wantChecked {
+			t.Errorf("%+v: engine %s checked %v, want %s checked %v", tt.opts, p.Engine(), p.Checked(), tt.engine, tt.wantChecked)
+		}
+		pkt := ipv4Packet([4]byte{10, 1, 2, 3})
+		if r, err := p.Run(&bpfhost.RunOptions{Data: pkt}); err != nil || r != 2 {
+			t.Errorf("%+v: run: %d, %v; want XDP_PASS", tt.opts, r, err)
+		}
+		coll.Close()
+	}
+}
+
+// wildResult is what a checked run of a wild program ends with, in terms
+// that do not depend on where the collection's memory is.
+type wildResult struct {
+	r0    uint32
+	fault string // "" or the faulting instruction and access
+	data  []byte
+}
+
+func (r wildResult) String() string {
+	return fmt.Sprintf("r0=%d fault=%q data=%x", r.r0, r.fault, r.data)
+}
+
+// TestCheckedWild runs the programs of testdata/checked/wild.o unverified:
+// stores, loads and atomics at addresses and indexes taken from the packet,
+// and helpers given such addresses. The checked JIT must end each run as
+// the checked interpreter does (the same result, or a fault at the same
+// instruction for the same access) and leave the same memory; addresses
+// outside the run's memory, such as a Go buffer of the test, must fault and
+// stay untouched.
+func TestCheckedWild(t *testing.T) {
+	if jit.Available() != nil {
+		t.Skip(jit.Available())
+	}
+	spec, err := bpfhost.LoadCollectionSpec("testdata/checked/wild.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(engine string) *bpfhost.Collection {
+		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Unverified: true, Slots: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { coll.Close() })
+		return coll
+	}
+	ref, got := load("interp"), load("jit")
+	secret := bytes.Repeat([]byte{0x5a}, 64)
+	defer runtime.KeepAlive(secret)
+	secretAddr := uint64(uintptr(unsafe.Pointer(&secret[0])))
+
+	// Words 0 and 1 of the packet: an address or index, and a key.
+	firsts := []uint64{0, 1, 3, 4, 5, 7, 8, 63, 64, 100, 1 << 20, 1 << 40, ^uint64(0), ^uint64(3), 0x41414141,
+		0xffff800000000000, secretAddr, secretAddr + 60, 16, 32, 1 << 31, 1<<32 - 1, 0xfffffff8}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 16 {
+		firsts = append(firsts, rng.Uint64())
+	}
+	faults := 0
+	for _, name := range []string{"wild_store", "wild_load", "wild_atomic", "packet_offset", "array_index", "percpu_index",
+		"hash_index", "hash_null", "lookup_wild_key", "hash_wild_key", "update_wild_value", "probe_read_wild_dst",
+		"ringbuf_wild_data", "stack_index"} {
+		rp, gp := ref.Programs[name], got.Programs[name]
+		if rp == nil || gp == nil {
+			t.Fatalf("no program %q", name)
+		}
+		if gp.Engine() != "jit" || !gp.Checked() || rp.Engine() != "interp" || !rp.Checked() {
+			t.Fatalf("%s: engines %s (checked %v) and %s (checked %v)", name, rp.Engine(), rp.Checked(), gp.Engine(), gp.Checked())
+		}
+		for i, first := range firsts {
+			pkt := make([]byte, 64)
+			binary.LittleEndian.PutUint64(pkt, first)
+			binary.LittleEndian.PutUint64(pkt[8:], uint64(i))
+			want, have := wildRun(rp, pkt), wildRun(gp, pkt)
+			if want.String() != have.String() {
+				t.Errorf("%s on %#x: checked JIT %v, checked interpreter %v", name, first, have, want)
+			}
+			if want.fault != "" {
+				faults++
+			}
+			if (first == secretAddr || first == secretAddr+60) && name != "packet_offset" && name != "array_index" &&
+				name != "percpu_index" && name != "hash_index" && name != "stack_index" && want.fault == "" {
+				t.Errorf("%s on the test's own buffer: no fault (%v)", name, want)
+			}
+		}
+	}
+	if !bytes.Equal(secret, bytes.Repeat([]byte{0x5a}, 64)) {
+		t.Errorf("a checked run wrote memory it was never given: %x", secret)
+	}
+	for _, m := range []string{"arr", "pcpu", "hash"} {
+		a := ref.Maps[m].Unwrap().(interface{ ValueMemory() []byte }).ValueMemory()
+		b := got.Maps[m].Unwrap().(interface{ ValueMemory() []byte }).ValueMemory()
+		if !bytes.Equal(a, b) {
+			t.Errorf("map %s differs after the runs:\n interp %x\n jit    %x", m, a, b)
+		}
+	}
+	if faults < 100 {
+		t.Errorf("only %d runs faulted: the inputs do not exercise checked mode", faults)
+	}
+	t.Logf("%d of %d runs faulted", faults, 14*len(firsts))
+}
+
+// wildRun runs p once on a copy of pkt.
+func wildRun(p *bpfhost.Program, pkt []byte) wildResult {
+	opts := &bpfhost.RunOptions{Data: append([]byte(nil), pkt...), DataOut: []byte{}}
+	r0, err := p.Run(opts)
+	res := wildResult{r0: r0, data: opts.DataOut}
+	var ee *vm.ExecError
+	var ae *vm.AccessError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && errors.As(err, &ae):
+		// The address of a fault relative to the collection's memory
+		// differs between collections; the instruction, size and
+		// direction do not.
+		res.fault = fmt.Sprintf("pc %d: %d-byte write=%v", ee.PC, ae.Size, ae.Write)
+		res.data = nil
+	default:
+		res.fault = "error: " + err.Error()
+		res.data = nil
+	}
+	return res
+}
