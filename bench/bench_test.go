@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +12,16 @@ import (
 // input is the packet every benchmark runs on.
 var input = make([]byte, 64)
 
+// loadBpfhost loads the programs on an engine of engines: "interp", "jit",
+// or either with "-checked" for checked mode.
 func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
 	b.Helper()
 	spec, err := bpfhost.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
 		b.Fatal(err)
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
+	name, checked := strings.CutSuffix(engine, "-checked")
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: name, Checked: checked})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,14 +51,17 @@ func runBpfhost(b *testing.B, coll *bpfhost.Collection, prog string) {
 	b.ReportMetric(float64(opts.Duration.Nanoseconds()), "ns/run")
 }
 
-// engines are the bpfhost engines each benchmark runs on, beside the kernel.
-var engines = []string{"interp", "jit"}
+// engines are the bpfhost engines each benchmark runs on, beside the kernel;
+// jit-checked is the JIT in checked mode (every access validated), in the
+// same run as the trusted JIT so that their ratio is measured on the same
+// machine state.
+var engines = []string{"interp", "jit", "jit-checked"}
 
 func benchmark(b *testing.B, prog string) {
 	for _, engine := range engines {
 		b.Run(engine, func(b *testing.B) {
 			coll := loadBpfhost(b, engine)
-			if got := coll.Programs[prog].Engine(); got != engine {
+			if got := coll.Programs[prog].Engine(); got != strings.TrimSuffix(engine, "-checked") {
 				b.Skipf("%s runs on %s: %s", prog, got, coll.Programs[prog].Fallback())
 			}
 			runBpfhost(b, coll, prog)

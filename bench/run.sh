@@ -2,7 +2,8 @@
 # Runs every benchmark of bench/ in bpfhost and in the Linux kernel in one
 # invocation (COUNT times each, default 6) and prints, per benchmark, the
 # median ns per run of each engine and of the kernel, and each engine's
-# ratio to the kernel (engine / kernel; 1.0 means as fast as Linux).
+# ratio to the kernel (engine / kernel; 1.0 means as fast as Linux), and
+# the checked JIT's ratio to the trusted JIT of the same run (chk/jit).
 #   bench/run.sh            # interpreter (the default engine)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,10 +23,11 @@ echo "$out" | awk '
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    printf "%-22s %12s %12s %12s %10s %10s\n", "benchmark", "interp ns", "jit ns", "kernel ns", "interp/k", "jit/k"
+    printf "%-22s %12s %12s %12s %12s %10s %10s %10s\n", "benchmark", "interp ns", "jit ns", "jit-chk ns", "kernel ns", "interp/k", "jit/k", "chk/jit"
     for (n in names) {
-      i = median(vals[n, "interp"]); j = median(vals[n, "jit"]); k = median(vals[n, "kernel"])
-      if (k > 0) printf "%-22s %12.1f %12.1f %12.1f %10.2f %10.2f\n", n, i, j, k, i / k, j / k
-      else printf "%-22s %12.1f %12.1f %12s %10s %10s\n", n, i, j, "-", "-", "-"
+      i = median(vals[n, "interp"]); j = median(vals[n, "jit"]); c = median(vals[n, "jit-checked"]); k = median(vals[n, "kernel"])
+      r = (j > 0 && c > 0) ? sprintf("%10.2f", c / j) : sprintf("%10s", "-")
+      if (k > 0) printf "%-22s %12.1f %12.1f %12.1f %12.1f %10.2f %10.2f %s\n", n, i, j, c, k, i / k, j / k, r
+      else printf "%-22s %12.1f %12.1f %12.1f %12s %10s %10s %s\n", n, i, j, c, "-", "-", "-", r
     }
   }'

@@ -14,6 +14,9 @@ import (
 // element's key and value while its callback runs), and nested runs of
 // callbacks refill the same table: after a helper call Run keeps the table
 // only if it still describes rc.Regions.
+// The table outlives the run: the next run of the same context that has the
+// same leading regions (the common case: a slot's context, packet page and
+// map memory stay put) starts with it instead of leaving for Go to refill it.
 // Regions the table cannot hold are left to Go, which tests all of them in
 // order; the inline test gives the same answer because it stops at the
 // first region that contains the access, as vm.RunContext.Check does, and
@@ -46,6 +49,10 @@ type runState struct {
 	// skipped too), by any run of the context, to tell whether it
 	// describes a region list.
 	from []regionKey
+	// n is how many entries the table holds; filled is whether it was
+	// ever filled.
+	n      int
+	filled bool
 }
 
 // regionKey is what the table takes from a vm.Region.
@@ -96,8 +103,25 @@ func (s *runState) fillRegions(c *context, regions []vm.Region) {
 		}
 		n++
 	}
+	s.n, s.filled = n, true
+	s.point(c)
+}
+
+// point makes c's checked code search the table.
+func (s *runState) point(c *context) {
 	c.regTab = uint64(uintptr(unsafe.Pointer(&s.regions[0])))
-	c.regEnd = c.regTab + uint64(n)*uint64(regionSize)
+	c.regEnd = c.regTab + uint64(s.n)*uint64(regionSize)
+}
+
+// reuse points c at the table of an earlier run of rc if it still
+// describes rc.Regions, and returns the state (nil if it does not).
+func reuse(c *context, rc *vm.RunContext) *runState {
+	s, ok := rc.EngineState.(*runState)
+	if !ok || !s.filled || !s.holds(rc.Regions) {
+		return nil
+	}
+	s.point(c)
+	return s
 }
 
 // holds reports whether the table describes regions: whether a run that

@@ -180,3 +180,58 @@ func accessKey(err error) string {
 	}
 	return err.Error()
 }
+
+// TestCheckedRegionsAcrossRuns checks that a run reuses the region table
+// of an earlier run of its context only while it describes rc.Regions: a
+// region made read-only in place, replaced by another of the same size, or
+// dropped between runs must be refused as the interpreter refuses it.
+func TestCheckedRegionsAcrossRuns(t *testing.T) {
+	mem := heapBytes(128)
+	a, b := vm.RegionOf("a", mem[:64], true), vm.RegionOf("b", mem[64:], true)
+	roA := a
+	roA.Writable = false
+	steps := []struct {
+		name    string
+		regions []vm.Region
+		fault   bool
+	}{
+		{"first", []vm.Region{a, b}, false},
+		{"same again", []vm.Region{a, b}, false},
+		{"a read-only", []vm.Region{roA, b}, true},
+		{"a writable again", []vm.Region{a, b}, false},
+		{"a replaced by b", []vm.Region{b, b}, true},
+		{"dropped", []vm.Region{b}, true},
+		{"none", nil, true},
+		{"back", []vm.Region{a}, false},
+	}
+	prog, err := isa.Assemble("stb [%r1+63], 1\nmov %r0, 1\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &vm.Program{Instructions: prog}
+	ref, _ := interp.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+	exe, err := amd64.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	var rcs [2]*vm.RunContext
+	for i := range rcs {
+		rcs[i] = &vm.RunContext{Value: mem}
+		rcs[i].Args[0] = uint64(a.Start)
+	}
+	for _, s := range steps {
+		var out [2]outcome
+		for i, e := range []vm.Executable{ref, exe} {
+			rcs[i].Regions = append(rcs[i].Regions[:0], s.regions...)
+			r0, err := e.Run(rcs[i])
+			out[i] = outcome{r0: r0, executed: rcs[i].Executed}
+			if err != nil {
+				out[i].err = accessKey(err)
+			}
+		}
+		if out[0] != out[1] || (out[1].err != "") != s.fault {
+			t.Errorf("%s: interp %v, jit %v; want a fault: %v", s.name, out[0], out[1], s.fault)
+		}
+	}
+}

@@ -73,6 +73,9 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 	var n uint64
 	var err error
 	var state *runState // checked runs: the region table, made at the first exitCheck
+	if e.mode == vm.Checked {
+		state = reuse(c, rc) // or kept from an earlier run
+	}
 	for {
 		enter(entry, unsafe.Pointer(c))
 		x = &e.exits[c.exit]
