@@ -168,3 +168,55 @@ func wildRun(p *bpfhost.Program, pkt []byte) wildResult {
 	}
 	return res
 }
+
+// TestCheckedTailCalls checks that tail calls into or out of checked
+// programs stay in one collection: a program of another collection in the
+// program array counts as an empty slot, so that a trusted program never
+// runs unchecked inside a checked run, and a checked program never runs
+// with another collection's memory as its regions.
+func TestCheckedTailCalls(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("examples/dispatcher.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(opts bpfhost.CollectionOptions) *bpfhost.Collection {
+		coll, err := bpfhost.NewCollection(spec, &opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { coll.Close() })
+		return coll
+	}
+	checked, trusted, other := load(bpfhost.CollectionOptions{Checked: true}), load(bpfhost.CollectionOptions{}), load(bpfhost.CollectionOptions{Checked: true})
+	udp := ipv4Packet([4]byte{10, 0, 0, 1})
+	for _, tt := range []struct {
+		name   string
+		target *bpfhost.Program
+		want   uint32
+	}{
+		{"own checked program", checked.Programs["handle_icmp"], 3},                 // XDP_TX
+		{"checked program of another collection", other.Programs["handle_icmp"], 2}, // XDP_PASS
+		{"trusted program", trusted.Programs["handle_icmp"], 2},                     // falls through: XDP_PASS
+	} {
+		if err := checked.Maps["jump_table"].Put(uint32(17), tt.target); err != nil {
+			t.Fatal(err)
+		}
+		got, err := checked.Programs["xdp_dispatch"].Run(&bpfhost.RunOptions{Data: udp})
+		if err != nil || got != tt.want {
+			t.Errorf("%s in the checked dispatcher's table: %d, %v; want %d", tt.name, got, err, tt.want)
+		}
+	}
+	// Nor does the trusted dispatcher call a checked handler of another
+	// collection; its own handlers it does.
+	for _, tt := range []struct {
+		target *bpfhost.Program
+		want   uint32
+	}{{checked.Programs["handle_icmp"], 2}, {trusted.Programs["handle_icmp"], 3}} {
+		if err := trusted.Maps["jump_table"].Put(uint32(17), tt.target); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := trusted.Programs["xdp_dispatch"].Run(&bpfhost.RunOptions{Data: udp}); err != nil || got != tt.want {
+			t.Errorf("trusted dispatcher calling %s (checked %v): %d, %v; want %d", tt.target.Name(), tt.target.Checked(), got, err, tt.want)
+		}
+	}
+}

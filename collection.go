@@ -130,7 +130,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
 		checked: opts.Checked || opts.Unverified}
-	c.host = &host{printk: opts.Printk}
+	c.host = &host{printk: opts.Printk, checked: c.checked}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
 	}
