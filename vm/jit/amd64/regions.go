@@ -32,6 +32,10 @@ type regionEntry struct {
 	// lies inside; start-1 if the region is smaller.
 	limit    [4]uint64
 	writable uint64 // 1 or 0
+	// alone is 1 if the region overlaps no earlier entry: then it is the
+	// first region to contain any address it contains, and the code may
+	// test it first next time (context.lastHit).
+	alone uint64
 }
 
 // Offsets the generated code uses.
@@ -39,6 +43,7 @@ const (
 	regionSize     = int32(unsafe.Sizeof(regionEntry{}))
 	offRegionLimit = int32(unsafe.Offsetof(regionEntry{}.limit))
 	offRegionWrite = int32(unsafe.Offsetof(regionEntry{}.writable))
+	offRegionAlone = int32(unsafe.Offsetof(regionEntry{}.alone))
 )
 
 // runState is the engine's scratch state in vm.RunContext.EngineState,
@@ -101,6 +106,12 @@ func (s *runState) fillRegions(c *context, regions []vm.Region) {
 		if r.Writable {
 			e.writable = 1
 		}
+		e.alone = 1
+		for _, o := range s.regions[:n] {
+			if o.start < uint64(end) && e.start <= o.limit[0] {
+				e.alone = 0
+			}
+		}
 		n++
 	}
 	s.n, s.filled = n, true
@@ -111,6 +122,7 @@ func (s *runState) fillRegions(c *context, regions []vm.Region) {
 func (s *runState) point(c *context) {
 	c.regTab = uint64(uintptr(unsafe.Pointer(&s.regions[0])))
 	c.regEnd = c.regTab + uint64(s.n)*uint64(regionSize)
+	c.lastHit = 0
 }
 
 // reuse points c at the table of an earlier run of rc if it still
@@ -148,19 +160,41 @@ func (c *compiler) regionCheck(size int, write, atomic bool, access, miss label)
 		a.testRI(false, tmp2, int32(size-1))
 		a.jcc(ccNE, miss)
 	}
-	loop, next := a.newLabel(), a.newLabel()
+	limit := offRegionLimit + 8*int32(log2(size))
+	// The entry that allowed the last search, first: consecutive accesses
+	// tend to go to the same region (a packet, a map value).
+	scan := a.newLabel()
+	a.load(true, tmp1, ctxReg, offLastHit)
+	a.aluRR(opTest, true, tmp1, tmp1)
+	a.jcc(ccE, scan)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, 0) // cmp tmp2, start
+	a.jcc(ccB, scan)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, limit) // cmp tmp2, limit
+	a.jcc(ccA, scan)
+	if write {
+		a.aluMI(extCmp, tmp1, offRegionWrite, 0)
+		a.jcc(ccE, miss) // the first region that contains it is read-only
+	}
+	a.jmp(access)
+
+	a.bind(scan)
+	loop, next, found := a.newLabel(), a.newLabel(), a.newLabel()
 	a.load(true, tmp1, ctxReg, offRegTab)
 	a.bind(loop)
 	a.rm(0, true, false, []byte{0x3b}, tmp1, ctxReg, offRegEnd) // cmp tmp1, regEnd
 	a.jcc(ccAE, miss)
 	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, 0) // cmp tmp2, start
 	a.jcc(ccB, next)
-	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, offRegionLimit+8*int32(log2(size))) // cmp tmp2, limit
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, limit) // cmp tmp2, limit
 	a.jcc(ccA, next)
 	if write {
 		a.aluMI(extCmp, tmp1, offRegionWrite, 0)
 		a.jcc(ccE, miss)
 	}
+	a.aluMI(extCmp, tmp1, offRegionAlone, 0)
+	a.jcc(ccE, found)
+	a.store(true, ctxReg, offLastHit, tmp1)
+	a.bind(found)
 	a.jmp(access)
 	a.bind(next)
 	a.aluRI(extAdd, true, tmp1, regionSize)

@@ -235,3 +235,53 @@ func TestCheckedRegionsAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckedRegionsLastHit checks the shortcut of the inline search (the
+// entry that allowed the previous access is tested first): a region that
+// overlaps an earlier one must not be taken as the answer for an address
+// the earlier one holds, here a write into a read-only region that lies
+// inside a later writable one, right after a write elsewhere in the
+// writable one; nor may a shortcut survive a helper that changes the
+// regions.
+func TestCheckedRegionsLastHit(t *testing.T) {
+	mem := heapBytes(128)
+	ro, rw, other := vm.RegionOf("ro", mem[:8], false), vm.RegionOf("rw", mem[:64], true), vm.RegionOf("other", mem[64:], true)
+	h := vm.Helpers{1: func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+		rc.Regions = []vm.Region{ro, other}
+		return 0, nil
+	}}
+	tests := []struct {
+		name, src string
+		regions   []vm.Region
+	}{
+		{"overlap", "stb [%r1+40], 1\nstb [%r1+32], 1\nstb [%r1+0], 1\nmov %r0, 1\nexit", []vm.Region{ro, rw}},
+		{"overlap, read then write", "ldxb %r0, [%r1+40]\nldxb %r0, [%r1+3]\nstb [%r1+2], 1\nmov %r0, 1\nexit", []vm.Region{ro, rw}},
+		{"helper drops the region", "stb [%r1+40], 1\nstb [%r1+32], 1\ncall 1\nstb [%r1+32], 1\nmov %r0, 1\nexit", []vm.Region{rw, other}},
+	}
+	for _, tt := range tests {
+		prog, err := isa.Assemble(tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &vm.Program{Instructions: prog, Helpers: h}
+		var out [2]outcome
+		for i, e := range []vm.Engine{interp.New(), amd64.New()} {
+			exe, err := e.Compile(p, vm.CompileOptions{Mode: vm.Checked})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(mem)
+			rc := &vm.RunContext{Regions: append([]vm.Region(nil), tt.regions...), Value: mem}
+			rc.Args[0] = uint64(rw.Start)
+			r0, err := exe.Run(rc)
+			out[i] = outcome{r0: r0, executed: rc.Executed}
+			if err != nil {
+				out[i].err = accessKey(err)
+			}
+			exe.Close()
+		}
+		if out[0] != out[1] || out[1].err == "" {
+			t.Errorf("%s: interp %v, jit %v; want the same fault", tt.name, out[0], out[1])
+		}
+	}
+}

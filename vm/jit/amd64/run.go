@@ -116,7 +116,7 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 				charged += cb.used - (n + uint64(x.partial))
 			}
 			if c.regTab != 0 && !state.holds(rc.Regions) {
-				c.regTab, c.regEnd = 0, 0 // refill at the next exitCheck
+				c.regTab, c.regEnd, c.lastHit = 0, 0, 0 // refill at the next exitCheck
 			}
 			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
 				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
