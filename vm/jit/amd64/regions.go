@@ -14,6 +14,9 @@ import (
 // element's key and value while its callback runs), and nested runs of
 // callbacks refill the same table: after a helper call Run keeps the table
 // only if it still describes rc.Regions.
+// The search tries first the entry that allowed the previous search of the
+// run (context.lastHit), if that entry overlaps no earlier one, so that
+// runs of accesses to one packet or map value cost two compares each.
 // The table outlives the run: the next run of the same context that has the
 // same leading regions (the common case: a slot's context, packet page and
 // map memory stay put) starts with it instead of leaving for Go to refill it.
