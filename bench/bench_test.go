@@ -12,6 +12,13 @@ import (
 // input is the packet every benchmark runs on.
 var input = make([]byte, 64)
 
+// engineOptions returns the options that load programs on an engine of
+// engines.
+func engineOptions(engine string) *bpfhost.CollectionOptions {
+	name, checked := strings.CutSuffix(engine, "-checked")
+	return &bpfhost.CollectionOptions{Engine: name, Checked: checked}
+}
+
 // loadBpfhost loads the programs on an engine of engines: "interp", "jit",
 // or either with "-checked" for checked mode.
 func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
@@ -20,8 +27,7 @@ func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
 	if err != nil {
 		b.Fatal(err)
 	}
-	name, checked := strings.CutSuffix(engine, "-checked")
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: name, Checked: checked})
+	coll, err := bpfhost.NewCollection(spec, engineOptions(engine))
 	if err != nil {
 		b.Fatal(err)
 	}
