@@ -298,3 +298,63 @@ func archTriple() string {
 	}
 	return "x86_64-linux-gnu"
 }
+
+// TestCheckedConcurrentRuns runs the example firewall checked on the JIT
+// from several goroutines at once on packets of changing sizes (so that
+// each slot's region table is kept, then refilled for another packet
+// region): every verdict must be the trusted run's.
+func TestCheckedConcurrentRuns(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("examples/firewall.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var colls [2]*bpfhost.Collection
+	for i, checked := range []bool{false, true} {
+		if colls[i], err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "jit", Checked: checked, Slots: 2}); err != nil {
+			t.Fatal(err)
+		}
+		defer colls[i].Close()
+		if err := colls[i].Maps["blocklist_v4"].Put(lpmKey(24, [4]byte{10, 1, 2, 0}), uint32(7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := 2000
+	if testing.Short() {
+		runs = 300
+	}
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			for range runs {
+				pkt := ipv4Packet([4]byte{10, 1, byte(1 + rng.IntN(2)), byte(rng.Uint32())})
+				pkt = append(pkt, make([]byte, rng.IntN(3)*20)...)
+				var got [2]uint32
+				for i, c := range colls {
+					r, err := c.Programs["xdp_firewall"].Run(&bpfhost.RunOptions{Data: pkt})
+					if err != nil {
+						errs <- err
+						return
+					}
+					got[i] = r
+				}
+				if got[0] != got[1] {
+					errs <- fmt.Errorf("%x: trusted %d, checked %d", pkt, got[0], got[1])
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// lpmKey is an IPv4 key of the firewall's blocklist.
+func lpmKey(prefix uint32, addr [4]byte) []byte {
+	k := binary.LittleEndian.AppendUint32(nil, prefix)
+	return append(k, addr[:]...)
+}
