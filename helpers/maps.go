@@ -229,7 +229,9 @@ func spinLock(*impl) vm.Helper {
 		if err := checkLock(rc, lock, "bpf_spin_lock"); err != nil {
 			return 0, err
 		}
-		maps.SpinLock(vm.Pointer(lock))
+		if err := takeLock(rc, vm.Pointer(lock)); err != nil {
+			return 0, argErr("bpf_spin_lock", "lock", err)
+		}
 		return 0, nil
 	}
 }
