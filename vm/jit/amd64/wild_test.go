@@ -37,6 +37,11 @@ func checkWild(t *testing.T, seed uint64, input []byte, budgetSel uint32, w *wil
 	targets := []uint64{start(mem), start(mem) + memSize, start(ro), start(ro) + 64, start(foreign),
 		top, top - vm.StackSize, top - 2*vm.StackSize, top - vm.StackFrames*vm.StackSize, 0}
 	prog := enginetest.Wild(rng, body, targets)
+	if seed%4 == 1 {
+		// As the body of a BPF-to-BPF call (a deeper frame, r10 moved)
+		// whose results go through a helper, callx and an atomic.
+		prog = wrap(prog)
+	}
 	if seed%2 == 0 {
 		// An access to the region first fills the JIT's region table, so
 		// that the program's own accesses are tested inline against it
