@@ -65,9 +65,16 @@ type CollectionOptions struct {
 	// Program.Fallback reports it.
 	Engine Engine
 	// Unverified loads programs without running the verifier. They then
-	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be EngineDefault or EngineInterp.
+	// run in checked mode (see Checked): in the interpreter when Engine is
+	// EngineDefault or EngineInterp, in the JIT's checked code when Engine
+	// is EngineJIT (docs/decisions/0010-checked-jit.md).
 	Unverified bool
+	// Checked runs verified programs in checked mode too, on either
+	// engine: every load, store and atomic outside the fixed stack frame,
+	// and every helper's memory argument, is validated against the memory
+	// the run may reach, so that a verifier bug stops the run with an
+	// error instead of touching host memory. Unverified implies it.
+	Checked bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
@@ -110,6 +117,7 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
+	checked    bool        // compile in vm.Checked mode (unverified implies it)
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
@@ -121,9 +129,11 @@ type Collection struct {
 // NewCollection creates the maps of spec, verifies, links and compiles its
 // programs (or those CollectionOptions.Programs selects), and fills
 // statically initialised program arrays and maps of maps. A program the
-// verifier rejects fails the whole collection with a *VerifierError;
-// CollectionOptions.Unverified loads programs unverified, to run in the
-// checked interpreter.
+// verifier rejects fails the whole collection with a *VerifierError.
+//
+// Programs the verifier accepts run trusted unless opts.Checked is set;
+// checked and unverified programs have every memory access validated, so a
+// faulty program stops with an error instead of harming the host.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
 	if spec == nil {
 		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
@@ -149,8 +159,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = defaultSlots()
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
-	c.host = &host{printk: opts.Printk}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
+		checked: opts.Checked || opts.Unverified}
+	c.host = &host{printk: opts.Printk, checked: c.checked}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
 	}
@@ -274,14 +285,17 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
-	mode := vm.Checked
+	mode := vm.Trusted
+	if c.checked {
+		mode = vm.Checked
+	}
 	var ctxAccess []int
 	if !c.unverified {
 		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
 		if err != nil {
 			return nil, err
 		}
-		mode, ctxAccess = vm.Trusted, res.ContextAccesses
+		ctxAccess = res.ContextAccesses
 	} else if info.Context != nil && info.Context.Host != nil {
 		accesses, err := ctxflow.Find(ps.Instructions)
 		if err != nil {
@@ -331,6 +345,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	registry.programs.Store(p.id, p)
 	return p, nil
 }
+
+// Checked reports whether the program runs in checked mode: whether every
+// memory access it makes is validated against the memory its run may
+// reach (CollectionOptions.Checked and Unverified).
+func (p *Program) Checked() bool { return p.coll.checked }
 
 // VerifierError is a program the verifier rejected: each finding names the
 // instruction, its source line and the property that failed.
