@@ -40,7 +40,7 @@ type Map struct {
 	name string
 	m    maps.Map
 	spec maps.Spec
-	// handle is the address programs hold for this map (see runtime.go).
+	// handle is the address programs hold for this map (see registry.go).
 	handle *mapHandle
 	id     uint32
 }
