@@ -3,7 +3,6 @@ package bpfhost
 import (
 	"io"
 
-	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/verifier"
 )
 
@@ -12,7 +11,7 @@ import (
 // receives the verifier's trace of every instruction. A program the
 // verifier rejects gives a *VerifierError listing the findings; other
 // errors are about the input itself.
-func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo, log io.Writer) error {
+func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo, log io.Writer) error {
 	opts := VerifierOptions(spec, ps, info)
 	if log != nil {
 		opts.Verbose = log
