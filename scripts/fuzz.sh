@@ -48,9 +48,22 @@ while read -r file name; do
   pkg=./$(dirname "$file")
   if [ $list = 1 ]; then echo "$pkg $name"; continue; fi
   echo "== $pkg $name ($fuzztime)"
-  if ! go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" -timeout "$timeout"; then
-    failed+=("$pkg $name")
+  corpus=$(dirname "$file")/testdata/fuzz/$name
+  before=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+  log=$(mktemp)
+  if ! go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" -timeout "$timeout" </dev/null 2>&1 | tee "$log"; then
+    # Go before 1.27 can fail a target at the -fuzztime deadline with a bare
+    # "context deadline exceeded" (golang/go#75804): no input is written and
+    # nothing was found. Anything else, or a written input, is a finding.
+    after=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+    if [ "$after" = "$before" ] && grep -q '^    context deadline exceeded$' "$log" &&
+      [ "$(grep -c '^--- FAIL' "$log")" = 1 ]; then
+      echo "($name: the fuzz coordinator's deadline race, golang/go#75804; not a finding)"
+    else
+      failed+=("$pkg $name")
+    fi
   fi
+  rm -f "$log"
 done <<< "$targets"
 
 if [ ${#failed[@]} -gt 0 ]; then
