@@ -43,6 +43,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Bool("json", false, "print one JSON document instead of a table")
+	root.AddCommand(newAttachCommand())
 	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand())
 	return root
 }

@@ -190,9 +190,8 @@ func (l *Link) Close() error {
 // release frees what Attach acquired; the workers have stopped.
 func (l *Link) release() {
 	for _, wk := range l.workers {
-		wk.close()
+		wk.close() // its counters stay for Stats
 	}
-	l.workers = nil
 	for _, ifc := range l.ifaces {
 		attached.CompareAndDelete(ifc.index, ifc)
 		ifc.mu.Lock()
@@ -208,7 +207,8 @@ func (l *Link) release() {
 	}
 }
 
-// Stats returns the link's counters, summed over its workers.
+// Stats returns the link's counters, summed over its workers; after Close,
+// the final counts.
 func (l *Link) Stats() Stats {
 	var s Stats
 	for _, wk := range l.workers {

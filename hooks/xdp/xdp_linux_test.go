@@ -192,6 +192,14 @@ func TestMonitorMode(t *testing.T) {
 	if n := udpReceive(rx, 200*time.Millisecond); n != 0 {
 		t.Errorf("n2 received %d datagrams in monitor mode, want 0", n)
 	}
+	// The counts outlive the link.
+	l.Close()
+	if s := l.Stats(); s.Verdicts[xdp.Pass].Packets != 10 {
+		t.Errorf("stats after Close %+v: want the 10 frames passed", s)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 }
 
 func TestBridgePass(t *testing.T) {
