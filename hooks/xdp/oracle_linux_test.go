@@ -1,0 +1,296 @@
+package xdp_test
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/hooks/xdp"
+)
+
+// TestKernelOracle attaches the same object once with the kernel's generic
+// XDP and once with bpfhost (monitor mode) to the same veth end, injects
+// the same frames from the other end, and compares the per-verdict counts
+// and the final maps (per-CPU values summed over CPUs). The kernel's counts
+// are observed from outside (see kernelRun): XDP_DROP and XDP_ABORTED are
+// compared as one count, "dropped".
+func TestKernelOracle(t *testing.T) {
+	requireNetns(t)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("skipping: no bpf(): %v", err)
+	}
+	frames := oracleFrames(t)
+	cases := []struct {
+		object, program, mapInit string
+	}{
+		{firewallObject, "xdp_firewall", firewallBlocklist},
+		{hookObject, "xdp_udp_echo", ""},
+		{hookObject, "xdp_encap", ""},
+		{hookObject, "xdp_pass", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.program, func(t *testing.T) {
+			mid, n1 := newNetns(t), newNetns(t)
+			a0, e1 := uniq("xo"), uniq("xp")
+			veth(t, mid, a0, n1, e1)
+			kv, km := kernelRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
+			bv, bm := bpfhostRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
+			t.Logf("kernel verdicts %v, maps %v", kv, km)
+			bv[xdp.Drop] += bv[xdp.Aborted]
+			bv[xdp.Aborted] = 0
+			if kv != bv {
+				t.Errorf("verdicts: kernel %v, bpfhost %v (-, DROP or ABORTED, PASS, TX, REDIRECT)", kv, bv)
+			}
+			if fmt.Sprint(km) != fmt.Sprint(bm) {
+				t.Errorf("final maps differ:\nkernel  %v\nbpfhost %v", km, bm)
+			}
+			if kv[xdp.Pass] == 0 && kv[xdp.TX] == 0 {
+				t.Errorf("the kernel neither passed nor returned a frame: the capture failed")
+			}
+		})
+	}
+}
+
+// oracleFrames are the example traffic and frames for every firewall rule
+// and failure, twice over.
+func oracleFrames(t *testing.T) [][]byte {
+	f, err := os.Open("../../examples/traffic.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	for {
+		d, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d) >= 14 { // runts cannot be sent
+			frames = append(frames, append([]byte(nil), d...))
+		}
+	}
+	udp4 := func(src, dst net.IP, port uint16) []byte {
+		b := make([]byte, 14+20+8+6)
+		copy(b, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0})
+		ip := b[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:], 20+8+6)
+		copy(ip[12:], src.To4())
+		copy(ip[16:], dst.To4())
+		binary.BigEndian.PutUint16(ip[20:], 4000)
+		binary.BigEndian.PutUint16(ip[22:], port)
+		binary.BigEndian.PutUint16(ip[24:], 8+6)
+		return b
+	}
+	frames = append(frames,
+		udp4(net.IP{203, 0, 113, 9}, net.IP{10, 0, 0, 1}, 53),                                           // rule 1
+		udp4(net.IP{198, 51, 100, 9}, net.IP{10, 0, 0, 1}, 7),                                           // rule 2
+		udp4(net.IP{10, 1, 2, 3}, net.IP{10, 0, 0, 1}, 7),                                               // allowed, port 7
+		[]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0, 0x45, 0},                                       // truncated IPv4
+		append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 8, 6}, make([]byte, 28)...), // ARP
+	)
+	return append(frames, frames...)
+}
+
+// inject sends frames out of dev in ns with a packet socket.
+func inject(t *testing.T, ns *netns, dev string, frames [][]byte) {
+	t.Helper()
+	ns.do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ni.Index}); err != nil {
+			return err
+		}
+		for i, f := range frames {
+			if _, err := unix.Write(fd, f); err != nil {
+				return fmt.Errorf("frame %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+func kernelRun(t *testing.T, mid, n1 *netns, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
+	t.Helper()
+	spec, err := ebpf.LoadCollectionSpec(object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range spec.Programs {
+		if name != program {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("skipping: the kernel does not load %s: %v", program, err)
+	}
+	defer coll.Close()
+	if mapInit != "" {
+		b, err := os.ReadFile(mapInit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var init map[string][]struct{ Key, Value string }
+		if err := json.Unmarshal(b, &init); err != nil {
+			t.Fatal(err)
+		}
+		for name, entries := range init {
+			for _, e := range entries {
+				k, _ := hex.DecodeString(e.Key)
+				v, _ := hex.DecodeString(e.Value)
+				if err := coll.Maps[name].Put(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	prog := coll.Programs[program]
+	// The kernel's verdicts, seen from outside: frames the program passed
+	// reach the packet taps of a0 (generic XDP runs before them), frames
+	// it sent back (XDP_TX) arrive on e1, the rest were dropped.
+	passed := capture(t, mid, a0)
+	returned := capture(t, n1, e1)
+	var xl link.Link
+	mid.do(t, func() (err error) {
+		ni, err := net.InterfaceByName(a0)
+		if err != nil {
+			return err
+		}
+		xl, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ni.Index, Flags: link.XDPGenericMode})
+		return err
+	})
+	inject(t, n1, e1, frames)
+	var v [5]uint64
+	v[xdp.Pass] = uint64(countFrames(passed))
+	v[xdp.TX] = uint64(countFrames(returned))
+	v[xdp.Drop] = uint64(len(frames)) - v[xdp.Pass] - v[xdp.TX]
+	xl.Close()
+	out := map[string][]string{}
+	for name, m := range coll.Maps {
+		if name == ".rodata" || name == ".bss" || name == ".data" {
+			continue
+		}
+		var entries []string
+		var k []byte
+		it := m.Iterate()
+		if m.Type() == ebpf.PerCPUArray || m.Type() == ebpf.PerCPUHash {
+			var vals [][]byte
+			for it.Next(&k, &vals) {
+				entries = append(entries, hex.EncodeToString(k)+"="+sumPerCPU(vals))
+			}
+		} else {
+			var val []byte
+			for it.Next(&k, &val) {
+				entries = append(entries, hex.EncodeToString(k)+"="+hex.EncodeToString(val))
+			}
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(entries)
+		out[name] = entries
+	}
+	return v, out
+}
+
+// sumPerCPU adds per-CPU values as little-endian u64 words.
+func sumPerCPU(vals [][]byte) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	sum := make([]byte, len(vals[0]))
+	for _, v := range vals {
+		for w := 0; w+8 <= len(v); w += 8 {
+			binary.LittleEndian.PutUint64(sum[w:], binary.LittleEndian.Uint64(sum[w:])+binary.LittleEndian.Uint64(v[w:]))
+		}
+	}
+	return hex.EncodeToString(sum)
+}
+
+func bpfhostRun(t *testing.T, mid, n1 *netns, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
+	t.Helper()
+	coll, prog := loadProgram(t, object, program)
+	if mapInit != "" {
+		initMaps(t, coll, mapInit)
+	}
+	l := attach(t, mid, prog, xdp.Options{Interface: a0, Workers: 2})
+	inject(t, n1, e1, frames)
+	s := waitStats(l, func(s xdp.Stats) bool { return s.Packets >= uint64(len(frames)) })
+	l.Close()
+	var v [5]uint64
+	for i := range v {
+		v[i] = s.Verdicts[i].Packets
+	}
+	out := map[string][]string{}
+	for name, m := range coll.Maps {
+		if name == ".rodata" || name == ".bss" || name == ".data" {
+			continue
+		}
+		var entries []string
+		it := m.Iterate()
+		var k, val []byte
+		for it.Next(&k, &val) {
+			if m.Type().PerCPU() {
+				stride := (int(m.ValueSize()) + 7) &^ 7
+				var vals [][]byte
+				for s := 0; s+stride <= len(val); s += stride {
+					vals = append(vals, val[s:s+stride])
+				}
+				entries = append(entries, hex.EncodeToString(k)+"="+sumPerCPU(vals)[:2*m.ValueSize()])
+			} else {
+				entries = append(entries, hex.EncodeToString(k)+"="+hex.EncodeToString(val))
+			}
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(entries)
+		out[name] = entries
+	}
+	return v, out
+}
+
+// countFrames counts the frames a capture socket receives until it is quiet
+// (its receive timeout), leaving out frames the host sent.
+func countFrames(fd int) int {
+	buf := make([]byte, 4096)
+	n := 0
+	for {
+		_, from, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return n
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue
+		}
+		n++
+	}
+}
