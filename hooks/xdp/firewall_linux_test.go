@@ -12,6 +12,7 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 const (
@@ -44,10 +45,10 @@ func initMaps(t *testing.T, coll *bpfhost.Collection, path string) {
 
 // ping sends one ICMP echo request from src to dst in ns and reports
 // whether the reply came within wait.
-func ping(t *testing.T, ns *netns, src, dst string, wait time.Duration) bool {
+func ping(t *testing.T, ns *netnstest.NS, src, dst string, wait time.Duration) bool {
 	t.Helper()
 	var c net.PacketConn
-	ns.do(t, func() (err error) {
+	ns.Do(t, func() (err error) {
 		c, err = net.ListenPacket("ip4:icmp", src)
 		return err
 	})
@@ -79,11 +80,11 @@ func ping(t *testing.T, ns *netns, src, dst string, wait time.Duration) bool {
 
 // tcpExchange connects from src to dst in ns, sends a line and reports
 // whether the echo came back.
-func tcpExchange(t *testing.T, ns *netns, src, dst string, wait time.Duration) bool {
+func tcpExchange(t *testing.T, ns *netnstest.NS, src, dst string, wait time.Duration) bool {
 	t.Helper()
 	var conn net.Conn
 	var dialErr error
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 		conn, dialErr = d.Dial("tcp4", dst)
 		return nil
@@ -108,10 +109,10 @@ func tcpExchange(t *testing.T, ns *netns, src, dst string, wait time.Duration) b
 }
 
 // tcpEcho serves an echo server in ns on addr until the test ends.
-func tcpEcho(t *testing.T, ns *netns, addr string) {
+func tcpEcho(t *testing.T, ns *netnstest.NS, addr string) {
 	t.Helper()
 	var ln net.Listener
-	ns.do(t, func() (err error) {
+	ns.Do(t, func() (err error) {
 		ln, err = net.Listen("tcp4", addr)
 		return err
 	})
@@ -135,8 +136,8 @@ func tcpEcho(t *testing.T, ns *netns, addr string) {
 // allowed one reaches everything, and the firewall's maps count it.
 func TestFirewallBridge(t *testing.T) {
 	b := newBridge(t)
-	b.n1.ip(t, "addr", "add", blockedSource+"/24", "dev", b.e1)
-	b.n2.ip(t, "route", "add", "203.0.113.0/24", "dev", b.e2)
+	b.n1.IP(t, "addr", "add", blockedSource+"/24", "dev", b.e1)
+	b.n2.IP(t, "route", "add", "203.0.113.0/24", "dev", b.e2)
 	coll, prog := loadProgram(t, firewallObject, "xdp_firewall")
 	initMaps(t, coll, firewallBlocklist)
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})

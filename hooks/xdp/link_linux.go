@@ -101,9 +101,12 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 		return nil, fmt.Errorf("xdp: eventfd: %w", err)
 	}
 	l.stop = efd
-	group := fanoutBase()
+	groups := make([]int, len(l.ifaces))
+	for i := range groups {
+		groups[i] = fanoutGroup()
+	}
 	for w := 0; w < workers; w++ {
-		wk, err := newWorker(l, w, group)
+		wk, err := newWorker(l, w, groups)
 		if err != nil {
 			return nil, err
 		}
@@ -131,10 +134,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 
 var fanoutGroups atomic.Uint32
 
-// fanoutBase returns a fanout group ID base unlikely to collide with other
-// processes in the network namespace.
-func fanoutBase() int {
-	return (os.Getpid()*131 + int(fanoutGroups.Add(1))*7) & 0xfff0
+// fanoutGroup returns a fanout group ID for one interface of a link: unique
+// in the process, and unlikely to be another process's in the network
+// namespace.
+func fanoutGroup() int {
+	return (os.Getpid()*251 + int(fanoutGroups.Add(1))) & 0xffff
 }
 
 func openIface(l *Link, name string) (*iface, error) {

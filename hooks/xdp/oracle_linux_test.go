@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 // TestKernelOracle attaches the same object once with the kernel's generic
@@ -28,7 +29,7 @@ import (
 // are observed from outside (see kernelRun): XDP_DROP and XDP_ABORTED are
 // compared as one count, "dropped".
 func TestKernelOracle(t *testing.T) {
-	requireNetns(t)
+	netnstest.Require(t)
 	if err := rlimit.RemoveMemlock(); err != nil {
 		t.Skipf("skipping: no bpf(): %v", err)
 	}
@@ -43,9 +44,9 @@ func TestKernelOracle(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.program, func(t *testing.T) {
-			mid, n1 := newNetns(t), newNetns(t)
-			a0, e1 := uniq("xo"), uniq("xp")
-			veth(t, mid, a0, n1, e1)
+			mid, n1 := netnstest.New(t), netnstest.New(t)
+			a0, e1 := netnstest.Uniq("xo"), netnstest.Uniq("xp")
+			netnstest.Veth(t, mid, a0, n1, e1)
 			kv, km := kernelRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
 			bv, bm := bpfhostRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
 			t.Logf("kernel verdicts %v, maps %v", kv, km)
@@ -113,9 +114,9 @@ func oracleFrames(t *testing.T) [][]byte {
 }
 
 // inject sends frames out of dev in ns with a packet socket.
-func inject(t *testing.T, ns *netns, dev string, frames [][]byte) {
+func inject(t *testing.T, ns *netnstest.NS, dev string, frames [][]byte) {
 	t.Helper()
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		ni, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err
@@ -137,7 +138,7 @@ func inject(t *testing.T, ns *netns, dev string, frames [][]byte) {
 	})
 }
 
-func kernelRun(t *testing.T, mid, n1 *netns, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
+func kernelRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
 	t.Helper()
 	spec, err := ebpf.LoadCollectionSpec(object)
 	if err != nil {
@@ -179,7 +180,7 @@ func kernelRun(t *testing.T, mid, n1 *netns, a0, e1, object, program, mapInit st
 	passed := capture(t, mid, a0)
 	returned := capture(t, n1, e1)
 	var xl link.Link
-	mid.do(t, func() (err error) {
+	mid.Do(t, func() (err error) {
 		ni, err := net.InterfaceByName(a0)
 		if err != nil {
 			return err
@@ -235,7 +236,7 @@ func sumPerCPU(vals [][]byte) string {
 	return hex.EncodeToString(sum)
 }
 
-func bpfhostRun(t *testing.T, mid, n1 *netns, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
+func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
 	t.Helper()
 	coll, prog := loadProgram(t, object, program)
 	if mapInit != "" {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 // TestTXResponder: xdp_udp_echo answers datagrams to port 7 with XDP_TX;
@@ -21,7 +22,7 @@ func TestTXResponder(t *testing.T) {
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	far := udpListen(t, b.n2, "10.77.0.2:7")
 	var c *net.UDPConn
-	b.n1.do(t, func() (err error) {
+	b.n1.Do(t, func() (err error) {
 		c, err = net.DialUDP("udp4", &net.UDPAddr{IP: net.IP{10, 77, 0, 1}}, mustUDP("10.77.0.2:7"))
 		return err
 	})
@@ -52,16 +53,16 @@ func TestTXResponder(t *testing.T) {
 // no link has is a counted redirect error.
 func TestDevmapRedirect(t *testing.T) {
 	b := newBridge(t)
-	n3, c0, e3 := newNetns(t), uniq("xc"), uniq("xg")
-	veth(t, b.mid, c0, n3, e3)
-	n3.ip(t, "addr", "add", "10.77.0.3/24", "dev", e3)
-	mac3 := n3.mac(t, e3)
-	b.n1.ip(t, "neigh", "replace", "10.77.0.3", "lladdr", mac3.String(), "dev", b.e1, "nud", "permanent")
+	n3, c0, e3 := netnstest.New(t), netnstest.Uniq("xc"), netnstest.Uniq("xg")
+	netnstest.Veth(t, b.mid, c0, n3, e3)
+	n3.IP(t, "addr", "add", "10.77.0.3/24", "dev", e3)
+	mac3 := n3.MAC(t, e3)
+	b.n1.IP(t, "neigh", "replace", "10.77.0.3", "lladdr", mac3.String(), "dev", b.e1, "nud", "permanent")
 	b.staticNeighbours(t)
 
 	coll, prog := loadProgram(t, hookObject, "xdp_redirect_dev")
-	a0, c0i := uint32(b.mid.ifindex(t, b.a0)), uint32(b.mid.ifindex(t, c0))
-	b0 := uint32(b.mid.ifindex(t, b.b0))
+	a0, c0i := uint32(b.mid.Ifindex(t, b.a0)), uint32(b.mid.Ifindex(t, c0))
+	b0 := uint32(b.mid.Ifindex(t, b.b0))
 	if err := coll.Maps["ports"].Update(a0, c0i, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +93,10 @@ func TestDevmapRedirect(t *testing.T) {
 }
 
 // capture opens a packet socket on dev in ns that receives every frame.
-func capture(t *testing.T, ns *netns, dev string) int {
+func capture(t *testing.T, ns *netnstest.NS, dev string) int {
 	t.Helper()
 	var fd int
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		ni, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err

@@ -45,7 +45,7 @@ type worker struct {
 	c      counters
 }
 
-func newWorker(l *Link, id, group int) (*worker, error) {
+func newWorker(l *Link, id int, groups []int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
 		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n)}
@@ -58,7 +58,7 @@ func newWorker(l *Link, id, group int) (*worker, error) {
 		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
 	}
 	for i, ifc := range l.ifaces {
-		s, err := openRX(ifc, group+i)
+		s, err := openRX(ifc, groups[i])
 		if err != nil {
 			wk.close()
 			return nil, err

@@ -10,61 +10,36 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 // bridge is two namespaces (n1: 10.77.0.1, n2: 10.77.0.2) whose veth pairs
 // end in a middle namespace (a0 towards n1, b0 towards n2), where bpfhost
 // attaches. Nothing connects a0 and b0 but bpfhost.
 type bridge struct {
-	mid, n1, n2    *netns
+	mid, n1, n2    *netnstest.NS
 	a0, b0, e1, e2 string
 	mac1, mac2     net.HardwareAddr
 }
 
 func newBridge(t *testing.T) *bridge {
 	t.Helper()
-	requireNetns(t)
-	b := &bridge{mid: newNetns(t), n1: newNetns(t), n2: newNetns(t),
-		a0: uniq("xa"), b0: uniq("xb"), e1: uniq("xe"), e2: uniq("xf")}
-	veth(t, b.mid, b.a0, b.n1, b.e1)
-	veth(t, b.mid, b.b0, b.n2, b.e2)
-	b.n1.ip(t, "addr", "add", "10.77.0.1/24", "dev", b.e1)
-	b.n2.ip(t, "addr", "add", "10.77.0.2/24", "dev", b.e2)
-	b.mac1 = b.n1.mac(t, b.e1)
-	b.mac2 = b.n2.mac(t, b.e2)
+	netnstest.Require(t)
+	b := &bridge{mid: netnstest.New(t), n1: netnstest.New(t), n2: netnstest.New(t),
+		a0: netnstest.Uniq("xa"), b0: netnstest.Uniq("xb"), e1: netnstest.Uniq("xe"), e2: netnstest.Uniq("xf")}
+	netnstest.Veth(t, b.mid, b.a0, b.n1, b.e1)
+	netnstest.Veth(t, b.mid, b.b0, b.n2, b.e2)
+	b.n1.IP(t, "addr", "add", "10.77.0.1/24", "dev", b.e1)
+	b.n2.IP(t, "addr", "add", "10.77.0.2/24", "dev", b.e2)
+	b.mac1 = b.n1.MAC(t, b.e1)
+	b.mac2 = b.n2.MAC(t, b.e2)
 	return b
-}
-
-func (ns *netns) mac(t *testing.T, dev string) net.HardwareAddr {
-	t.Helper()
-	var mac net.HardwareAddr
-	ns.do(t, func() error {
-		ni, err := net.InterfaceByName(dev)
-		if err == nil {
-			mac = ni.HardwareAddr
-		}
-		return err
-	})
-	return mac
-}
-
-func (ns *netns) ifindex(t *testing.T, dev string) int {
-	t.Helper()
-	var index int
-	ns.do(t, func() error {
-		ni, err := net.InterfaceByName(dev)
-		if err == nil {
-			index = ni.Index
-		}
-		return err
-	})
-	return index
 }
 
 // staticNeighbours lets n1 and n2 reach each other without ARP.
 func (b *bridge) staticNeighbours(t *testing.T) {
-	b.n1.ip(t, "neigh", "replace", "10.77.0.2", "lladdr", b.mac2.String(), "dev", b.e1, "nud", "permanent")
-	b.n2.ip(t, "neigh", "replace", "10.77.0.1", "lladdr", b.mac1.String(), "dev", b.e2, "nud", "permanent")
+	b.n1.IP(t, "neigh", "replace", "10.77.0.2", "lladdr", b.mac2.String(), "dev", b.e1, "nud", "permanent")
+	b.n2.IP(t, "neigh", "replace", "10.77.0.1", "lladdr", b.mac1.String(), "dev", b.e2, "nud", "permanent")
 }
 
 func loadProgram(t *testing.T, object, name string) (*bpfhost.Collection, *bpfhost.Program) {
@@ -85,10 +60,10 @@ func loadProgram(t *testing.T, object, name string) (*bpfhost.Collection, *bpfho
 	return coll, p
 }
 
-func attach(t *testing.T, ns *netns, prog *bpfhost.Program, opts xdp.Options) *xdp.Link {
+func attach(t *testing.T, ns *netnstest.NS, prog *bpfhost.Program, opts xdp.Options) *xdp.Link {
 	t.Helper()
 	var l *xdp.Link
-	ns.do(t, func() (err error) {
+	ns.Do(t, func() (err error) {
 		l, err = xdp.Attach(prog, opts)
 		return err
 	})
@@ -97,10 +72,10 @@ func attach(t *testing.T, ns *netns, prog *bpfhost.Program, opts xdp.Options) *x
 }
 
 // udpListen opens a UDP socket in ns on addr.
-func udpListen(t *testing.T, ns *netns, addr string) net.PacketConn {
+func udpListen(t *testing.T, ns *netnstest.NS, addr string) net.PacketConn {
 	t.Helper()
 	var c net.PacketConn
-	ns.do(t, func() (err error) {
+	ns.Do(t, func() (err error) {
 		c, err = net.ListenPacket("udp4", addr)
 		return err
 	})
@@ -109,9 +84,9 @@ func udpListen(t *testing.T, ns *netns, addr string) net.PacketConn {
 }
 
 // udpSend sends n datagrams from src to dst inside ns.
-func udpSend(t *testing.T, ns *netns, src, dst string, n int) {
+func udpSend(t *testing.T, ns *netnstest.NS, src, dst string, n int) {
 	t.Helper()
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		la, err := net.ResolveUDPAddr("udp4", src)
 		if err != nil {
 			return err
@@ -185,7 +160,7 @@ func TestMonitorMode(t *testing.T) {
 	if s.Packets != 10 || s.Verdicts[xdp.Pass].Packets != 10 || s.Sent != 0 {
 		t.Errorf("stats %+v: want 10 frames passed, none sent", s)
 	}
-	if n := mapU64(t, coll, "seen", uint32(b.mid.ifindex(t, b.a0))); n != 10 {
+	if n := mapU64(t, coll, "seen", uint32(b.mid.Ifindex(t, b.a0))); n != 10 {
 		t.Errorf("seen[a0] = %d, want 10", n)
 	}
 	// Monitor mode forwards nothing: nothing connects the two sides.

@@ -1,7 +1,14 @@
-package xdp_test
+//go:build linux
+
+// Package netnstest builds network topologies for tests: namespaces with
+// veth pairs, created under unique names and removed when the test ends,
+// also on failure. Tests skip (with the reason) where namespaces cannot be
+// made.
+package netnstest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -13,18 +20,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// netns is a network namespace a test created; Close removes it (and the
+// NS is a network namespace a test created; Close removes it (and the
 // veth ends inside it).
-type netns struct {
-	name string
+type NS struct {
+	Name string
 	fd   int
 }
 
 var nsCounter atomic.Uint32
 
-// uniq returns a short name unique to this process and call, for
+// Uniq returns a short name unique to this process and call, for
 // namespaces and interfaces (at most 15 bytes).
-func uniq(prefix string) string {
+func Uniq(prefix string) string {
 	return fmt.Sprintf("%s%d%d", prefix, os.Getpid()%100000, nsCounter.Add(1))
 }
 
@@ -36,8 +43,8 @@ func ipCmd(args ...string) error {
 	return nil
 }
 
-// requireNetns skips the test unless namespaces and veth pairs can be made.
-func requireNetns(t *testing.T) {
+// Require skips the test unless namespaces and veth pairs can be made.
+func Require(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("network namespace tests are not short")
@@ -45,18 +52,18 @@ func requireNetns(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("skipping: the ip command (iproute2) is missing")
 	}
-	name := uniq("bxp")
+	name := Uniq("bxp")
 	if err := ipCmd("netns", "add", name); err != nil {
 		t.Skipf("skipping: cannot create network namespaces (needs CAP_SYS_ADMIN): %v", err)
 	}
 	_ = ipCmd("netns", "del", name)
 }
 
-// newNetns creates a namespace with IPv6 off (no neighbour discovery noise)
+// New creates a namespace with IPv6 off (no neighbour discovery noise)
 // and loopback up; the test's cleanup removes it, also on failure.
-func newNetns(t *testing.T) *netns {
+func New(t testing.TB) *NS {
 	t.Helper()
-	name := uniq("bx")
+	name := Uniq("bx")
 	if err := ipCmd("netns", "add", name); err != nil {
 		t.Fatal(err)
 	}
@@ -65,31 +72,31 @@ func newNetns(t *testing.T) *netns {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := &netns{name: name, fd: fd}
+	ns := &NS{Name: name, fd: fd}
 	t.Cleanup(func() { unix.Close(fd) })
-	ns.sysctl(t, "net/ipv6/conf/all/disable_ipv6", "1")
-	ns.sysctl(t, "net/ipv6/conf/default/disable_ipv6", "1")
-	ns.ip(t, "link", "set", "lo", "up")
+	ns.Sysctl(t, "net/ipv6/conf/all/disable_ipv6", "1")
+	ns.Sysctl(t, "net/ipv6/conf/default/disable_ipv6", "1")
+	ns.IP(t, "link", "set", "lo", "up")
 	return ns
 }
 
-func (ns *netns) ip(t *testing.T, args ...string) {
+func (ns *NS) IP(t testing.TB, args ...string) {
 	t.Helper()
-	if err := ipCmd(append([]string{"-n", ns.name}, args...)...); err != nil {
+	if err := ipCmd(append([]string{"-n", ns.Name}, args...)...); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (ns *netns) sysctl(t *testing.T, key, value string) {
+func (ns *NS) Sysctl(t testing.TB, key, value string) {
 	t.Helper()
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		return os.WriteFile("/proc/sys/"+key, []byte(value), 0o644)
 	})
 }
 
-// do runs fn on an OS thread inside the namespace. Sockets fn creates stay
+// Do runs fn on an OS thread inside the namespace. Sockets fn creates stay
 // in the namespace; the thread is discarded afterwards.
-func (ns *netns) do(t *testing.T, fn func() error) {
+func (ns *NS) Do(t testing.TB, fn func() error) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
@@ -99,7 +106,7 @@ func (ns *netns) do(t *testing.T, fn func() error) {
 			return
 		}
 		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns.name, err)
+			errc <- fmt.Errorf("setns %s: %w", ns.Name, err)
 			return
 		}
 		errc <- fn()
@@ -109,26 +116,26 @@ func (ns *netns) do(t *testing.T, fn func() error) {
 	}
 }
 
-// veth creates a veth pair with one end in each namespace, both up, with
+// Veth creates a veth pair with one end in each namespace, both up, with
 // TCP segmentation offload off on the far end so that frames stay within
 // the MTU (AF_PACKET sees what the driver receives).
-func veth(t *testing.T, a *netns, aName string, b *netns, bName string) {
+func Veth(t testing.TB, a *NS, aName string, b *NS, bName string) {
 	t.Helper()
-	if err := ipCmd("link", "add", aName, "netns", a.name, "type", "veth", "peer", "name", bName, "netns", b.name); err != nil {
+	if err := ipCmd("link", "add", aName, "netns", a.Name, "type", "veth", "peer", "name", bName, "netns", b.Name); err != nil {
 		t.Fatal(err)
 	}
-	a.ip(t, "link", "set", aName, "up")
-	b.ip(t, "link", "set", bName, "up")
+	a.IP(t, "link", "set", aName, "up")
+	b.IP(t, "link", "set", bName, "up")
 	for _, e := range []struct {
-		ns   *netns
+		ns   *NS
 		name string
 	}{{a, aName}, {b, bName}} {
-		e.ns.do(t, func() error { return offloadsOff(e.name) })
+		e.ns.Do(t, func() error { return OffloadsOff(e.name) })
 	}
 }
 
-// offloadsOff turns off TSO, GSO and GRO with the ethtool ioctl.
-func offloadsOff(dev string) error {
+// OffloadsOff turns off TSO, GSO and GRO with the ethtool ioctl.
+func OffloadsOff(dev string) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -151,4 +158,32 @@ func offloadsOff(dev string) error {
 		runtime.KeepAlive(&val)
 	}
 	return nil
+}
+
+// MAC returns the hardware address of dev in ns.
+func (ns *NS) MAC(t testing.TB, dev string) net.HardwareAddr {
+	t.Helper()
+	var mac net.HardwareAddr
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err == nil {
+			mac = ni.HardwareAddr
+		}
+		return err
+	})
+	return mac
+}
+
+// Ifindex returns the index of dev in ns.
+func (ns *NS) Ifindex(t testing.TB, dev string) int {
+	t.Helper()
+	var index int
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err == nil {
+			index = ni.Index
+		}
+		return err
+	})
+	return index
 }
