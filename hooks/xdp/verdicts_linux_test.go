@@ -52,13 +52,7 @@ func TestTXResponder(t *testing.T) {
 // receives what n1 sends and n2 nothing. A devmap entry naming an interface
 // no link has is a counted redirect error.
 func TestDevmapRedirect(t *testing.T) {
-	b := newBridge(t)
-	n3, c0, e3 := netnstest.New(t), netnstest.Uniq("xc"), netnstest.Uniq("xg")
-	netnstest.Veth(t, b.mid, c0, n3, e3)
-	n3.IP(t, "addr", "add", "10.77.0.3/24", "dev", e3)
-	mac3 := n3.MAC(t, e3)
-	b.n1.IP(t, "neigh", "replace", "10.77.0.3", "lladdr", mac3.String(), "dev", b.e1, "nud", "permanent")
-	b.staticNeighbours(t)
+	b, n3, c0 := threeWay(t)
 
 	coll, prog := loadProgram(t, hookObject, "xdp_redirect_dev")
 	a0, c0i := uint32(b.mid.Ifindex(t, b.a0)), uint32(b.mid.Ifindex(t, c0))
@@ -89,6 +83,46 @@ func TestDevmapRedirect(t *testing.T) {
 	}
 	if tr := l.Trace(); len(tr) != 3 {
 		t.Errorf("trace %q: want 3 redirect errors", tr)
+	}
+}
+
+// threeWay is a bridge with a third namespace n3 (10.77.0.3) on c0.
+func threeWay(t *testing.T) (b *bridge, n3 *netnstest.NS, c0 string) {
+	b = newBridge(t)
+	n3, c0, e3 := netnstest.New(t), netnstest.Uniq("xc"), netnstest.Uniq("xg")
+	netnstest.Veth(t, b.mid, c0, n3, e3)
+	n3.IP(t, "addr", "add", "10.77.0.3/24", "dev", e3)
+	mac3 := n3.MAC(t, e3)
+	b.n1.IP(t, "neigh", "replace", "10.77.0.3", "lladdr", mac3.String(), "dev", b.e1, "nud", "permanent")
+	b.staticNeighbours(t)
+	return b, n3, c0
+}
+
+// TestDevmapBroadcast: BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS sends a
+// frame from a0 to b0 and c0, both in the devmap, and not back to a0.
+func TestDevmapBroadcast(t *testing.T) {
+	b, n3, c0 := threeWay(t)
+	coll, prog := loadProgram(t, hookObject, "xdp_broadcast")
+	for _, dev := range []string{b.a0, b.b0, c0} {
+		i := uint32(b.mid.Ifindex(t, dev))
+		if err := coll.Maps["ports"].Update(i, i, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, pass := loadProgram(t, hookObject, "xdp_pass")
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
+	attach(t, b.mid, pass, xdp.Options{Interface: c0, Workers: 1})
+	rx2 := udpListen(t, b.n2, "0.0.0.0:9000")
+	rx3 := udpListen(t, n3, "0.0.0.0:9000")
+	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.255:9000", 5)
+	if n := udpReceive(rx2, 300*time.Millisecond); n != 5 {
+		t.Errorf("n2 received %d of 5 broadcast datagrams", n)
+	}
+	if n := udpReceive(rx3, 100*time.Millisecond); n != 5 {
+		t.Errorf("n3 received %d of 5 broadcast datagrams", n)
+	}
+	if s := l.Stats(); s.Verdicts[xdp.Redirect].Packets != 5 || s.Sent != 10 || s.RedirectErrors != 0 {
+		t.Errorf("stats %+v: want 5 redirects, each sent twice (b0, c0)", s)
 	}
 }
 

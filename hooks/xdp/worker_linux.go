@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/maps"
 )
 
 // rxSock is one worker's fanout socket on one interface, with its
@@ -284,22 +285,18 @@ func (wk *worker) flush(n int) {
 			if !wk.l.bridge {
 				break
 			}
+			if r := &f.Redirect; r.Map != nil && r.Flags&flagBroadcast != 0 {
+				wk.broadcast(r, i, in.ifc, slot)
+				break
+			}
 			ifc, pass := target(&f.Redirect, slot)
 			switch {
 			case pass:
 				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
 			case ifc == nil:
-				wk.c.redirectErrors.Add(1)
-				wk.l.traceLine(fmt.Sprintf("xdp_redirect_err: prog=%s ifindex=%d to_ifindex=%d err=ENODEV (not attached in this process)",
-					wk.l.prog.Name(), in.ifc.index, f.Redirect.Ifindex))
-			case ifc.link == wk.l:
-				for j := range wk.socks {
-					if wk.socks[j].ifc == ifc {
-						wk.queue(wk.socks[j].fd, nil, i)
-					}
-				}
+				wk.redirectError(in.ifc, f.Redirect.Ifindex)
 			default:
-				wk.queue(-1, ifc, i)
+				wk.queueTo(ifc, i)
 			}
 		case Aborted:
 			msg := "XDP_ABORTED"
@@ -312,6 +309,55 @@ func (wk *worker) flush(n int) {
 		}
 	}
 	wk.send()
+}
+
+// Redirect flags of bpf_redirect_map (linux/bpf.h).
+const (
+	flagBroadcast      = 1 << 3 // BPF_F_BROADCAST
+	flagExcludeIngress = 1 << 4 // BPF_F_EXCLUDE_INGRESS
+)
+
+// queueTo queues frame for an attached interface: through the worker's own
+// socket when the interface is its link's, else through the interface's
+// inject socket.
+func (wk *worker) queueTo(ifc *iface, frame int) {
+	if ifc.link == wk.l {
+		for j := range wk.socks {
+			if wk.socks[j].ifc == ifc {
+				wk.queue(wk.socks[j].fd, nil, frame)
+				return
+			}
+		}
+	}
+	wk.queue(-1, ifc, frame)
+}
+
+func (wk *worker) redirectError(in *iface, to uint32) {
+	wk.c.redirectErrors.Add(1)
+	wk.l.traceLine(fmt.Sprintf("xdp_redirect_err: prog=%s ifindex=%d to_ifindex=%d err=ENODEV (not attached in this process)",
+		wk.l.prog.Name(), in.index, to))
+}
+
+// broadcast queues frame for every interface of a devmap
+// (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS.
+func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
+	em, ok := r.Map.(maps.ElemMap)
+	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
+		wk.redirectError(in, r.Ifindex)
+		return
+	}
+	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
+		index := *(*uint32)(v)
+		if r.Flags&flagExcludeIngress != 0 && int(index) == in.index {
+			return true
+		}
+		if ifc, ok := attached.Load(int(index)); ok {
+			wk.queueTo(ifc.(*iface), frame)
+		} else {
+			wk.redirectError(in, index)
+		}
+		return true
+	})
 }
 
 func (wk *worker) queue(fd int, ifc *iface, frame int) {
@@ -335,17 +381,15 @@ func (wk *worker) send() {
 				index := wk.outIndex(fd, ifc)
 				wk.l.opts.Output(index, data)
 			}
+			if k == len(wk.msgs) {
+				wk.transmit(fd, ifc, k)
+				k = 0
+			}
 			wk.iovs[k] = unix.Iovec{Base: &data[0], Len: uint64(len(data))}
 			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &wk.iovs[k], Iovlen: 1}}
 			k++
 		}
-		if ifc != nil {
-			ifc.mu.Lock()
-			wk.sendmmsg(ifc.fd, k)
-			ifc.mu.Unlock()
-		} else {
-			wk.sendmmsg(fd, k)
-		}
+		wk.transmit(fd, ifc, k)
 		// Keep only the other destinations, in order.
 		m := 0
 		for j := range out {
@@ -356,6 +400,18 @@ func (wk *worker) send() {
 		}
 		out = out[:m]
 	}
+}
+
+// transmit sends the first k prepared messages on fd, or on ifc's inject
+// socket.
+func (wk *worker) transmit(fd int, ifc *iface, k int) {
+	if ifc == nil {
+		wk.sendmmsg(fd, k)
+		return
+	}
+	ifc.mu.Lock()
+	wk.sendmmsg(ifc.fd, k)
+	ifc.mu.Unlock()
 }
 
 func (wk *worker) outIndex(fd int, ifc *iface) int {

@@ -92,6 +92,14 @@ int xdp_redirect_dev(struct xdp_md *ctx)
 	return bpf_redirect_map(&ports, ctx->ingress_ifindex, XDP_PASS);
 }
 
+// xdp_broadcast sends each frame to every interface in ports but the one
+// it came in on.
+SEC("xdp")
+int xdp_broadcast(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&ports, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+}
+
 // xdp_encap wraps IPv4 frames in an outer IPv4 header (IP in IP) with
 // bpf_xdp_adjust_head, marks them with 4 bytes of metadata
 // (bpf_xdp_adjust_meta) it checks before passing, and appends a 4-byte
