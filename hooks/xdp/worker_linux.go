@@ -144,8 +144,12 @@ func (wk *worker) close() {
 // loop receives, runs and sends until the link's stop eventfd fires.
 func (wk *worker) loop() {
 	defer wk.l.wg.Done()
+	defer wk.ringStats()
 	n := 0
-	for {
+	for iter := 0; ; iter++ {
+		if iter%64 == 0 {
+			wk.ringStats()
+		}
 		for i := range wk.socks {
 			n = wk.drain(i, n)
 		}
@@ -163,6 +167,16 @@ func (wk *worker) loop() {
 		}
 		if wk.pfds[len(wk.pfds)-1].Revents != 0 {
 			return
+		}
+	}
+}
+
+// ringStats adds the frames the kernel dropped since the last call because
+// a receive ring was full (PACKET_STATISTICS, which resets on reading).
+func (wk *worker) ringStats() {
+	for i := range wk.socks {
+		if st, err := unix.GetsockoptTpacketStatsV3(wk.socks[i].fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+			wk.c.ringDrops.Add(uint64(st.Drops))
 		}
 	}
 }

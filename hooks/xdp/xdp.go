@@ -80,13 +80,16 @@ type Stats struct {
 	TXErrors uint64
 	// Sent counts frames that left bpfhost on any interface.
 	Sent uint64
+	// RingDrops counts frames the kernel dropped because a receive ring
+	// was full: the workers fell behind.
+	RingDrops uint64
 }
 
 // counters are one worker's statistics, written by the worker only.
 type counters struct {
-	verdicts                                         [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
-	oversize, redirectErrors, txErrors, sent, frames atomic.Uint64
-	_                                                [64]byte
+	verdicts                                            [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
+	oversize, redirectErrors, txErrors, sent, ringDrops atomic.Uint64
+	_                                                   [64]byte
 }
 
 func (c *counters) count(action uint32, bytes int, d time.Duration) {
@@ -117,6 +120,7 @@ func (s *Stats) add(c *counters) {
 	s.RedirectErrors += c.redirectErrors.Load()
 	s.TXErrors += c.txErrors.Load()
 	s.Sent += c.sent.Load()
+	s.RingDrops += c.ringDrops.Load()
 }
 
 func checkProgram(prog *bpfhost.Program) error {
