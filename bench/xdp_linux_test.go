@@ -2,12 +2,10 @@ package bench
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"runtime"
 	"sort"
@@ -17,13 +15,12 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
-	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
 )
 
 var (
@@ -138,19 +135,8 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 	binary.BigEndian.PutUint16(ip[22:], 9) // discard
 	binary.BigEndian.PutUint16(ip[24:], 26)
 	var sent uint64
-	tp.n1.Do(t, func() error {
-		ni, err := net.InterfaceByName(tp.e1)
-		if err != nil {
-			return err
-		}
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ni.Index}); err != nil {
-			return err
-		}
+	fd := tp.n1.PacketSocket(t, tp.e1, false)
+	tp.n1.Do(t, func() error { // the generator's thread in n1
 		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 		const batch = 64
 		var iov [batch]unix.Iovec
@@ -173,23 +159,10 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 }
 
 func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, ringDrops float64) {
-	spec, err := bpfhost.LoadCollectionSpec(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer coll.Close()
-	if mapInit != "" {
-		initFromJSON(t, mapInit, func(name string, k, v []byte) error {
-			return coll.Maps[name].Update(k, v, bpfhost.UpdateAny)
-		})
-	}
+	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(coll.Programs[program], xdp.Options{Interface: tp.a0, Peer: tp.b0})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0})
 		return err
 	})
 	offered = tp.generate(t, *xdpDuration)
@@ -201,36 +174,11 @@ func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit strin
 }
 
 func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded float64) {
-	spec, err := ebpf.LoadCollectionSpec(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range spec.Programs {
-		if name != program {
-			delete(spec.Programs, name)
-		}
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Skipf("the kernel does not load %s: %v", program, err)
-	}
-	defer coll.Close()
-	if mapInit != "" {
-		initFromJSON(t, mapInit, func(name string, k, v []byte) error { return coll.Maps[name].Put(k, v) })
-	}
-	prog := coll.Programs[program]
+	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's bump in the wire: generic XDP on a0, whose passed
 	// frames a Linux bridge forwards to b0.
 	defer tp.linuxBridge(t)()
-	var l link.Link
-	tp.mid.Do(t, func() error {
-		ni, err := net.InterfaceByName(tp.a0)
-		if err != nil {
-			return err
-		}
-		l, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ni.Index, Flags: link.XDPGenericMode})
-		return err
-	})
+	l := xdptest.AttachGeneric(t, tp.mid, prog, tp.a0)
 	before, err := prog.Stats()
 	if err != nil {
 		t.Fatal(err)
@@ -286,42 +234,14 @@ func (tp *xdpTopology) linuxBridge(t *testing.T) func() {
 	}
 }
 
-func initFromJSON(t *testing.T, path string, put func(name string, k, v []byte) error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var init map[string][]struct{ Key, Value string }
-	if err := json.Unmarshal(b, &init); err != nil {
-		t.Fatal(err)
-	}
-	for name, entries := range init {
-		for _, e := range entries {
-			k, _ := hex.DecodeString(e.Key)
-			v, _ := hex.DecodeString(e.Value)
-			if err := put(name, k, v); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
 // latency measures UDP round trips n1 -> n2 -> n1 through the middle:
 // bpfhost bridging a0 and b0 with xdp_pass, or a Linux bridge of a0 and b0.
 func (tp *xdpTopology) latency(t *testing.T, viaBpfhost bool) []time.Duration {
 	if viaBpfhost {
-		spec, err := bpfhost.LoadCollectionSpec("../hooks/xdp/testdata/hook.o")
-		if err != nil {
-			t.Fatal(err)
-		}
-		coll, err := bpfhost.NewCollection(spec, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer coll.Close()
+		_, prog := xdptest.Load(t, "../hooks/xdp/testdata/hook.o", "xdp_pass", "")
 		var l *xdp.Link
 		tp.mid.Do(t, func() (err error) {
-			l, err = xdp.Attach(coll.Programs["xdp_pass"], xdp.Options{Interface: tp.a0, Peer: tp.b0})
+			l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0})
 			return err
 		})
 		defer l.Close()

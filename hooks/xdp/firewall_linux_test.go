@@ -2,17 +2,14 @@ package xdp_test
 
 import (
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
 )
 
 const (
@@ -20,28 +17,6 @@ const (
 	firewallBlocklist = "../../examples/firewall-blocklist.json"
 	blockedSource     = "203.0.113.5" // in blocklist_v4 rule 1 (203.0.113.0/24)
 )
-
-// initMaps applies a --map-init style JSON file to a collection.
-func initMaps(t *testing.T, coll *bpfhost.Collection, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var init map[string][]struct{ Key, Value string }
-	if err := json.Unmarshal(b, &init); err != nil {
-		t.Fatal(err)
-	}
-	for name, entries := range init {
-		for _, e := range entries {
-			k, _ := hex.DecodeString(e.Key)
-			v, _ := hex.DecodeString(e.Value)
-			if err := coll.Maps[name].Update(k, v, bpfhost.UpdateAny); err != nil {
-				t.Fatalf("map %s: %v", name, err)
-			}
-		}
-	}
-}
 
 // ping sends one ICMP echo request from src to dst in ns and reports
 // whether the reply came within wait.
@@ -138,8 +113,7 @@ func TestFirewallBridge(t *testing.T) {
 	b := newBridge(t)
 	b.n1.IP(t, "addr", "add", blockedSource+"/24", "dev", b.e1)
 	b.n2.IP(t, "route", "add", "203.0.113.0/24", "dev", b.e2)
-	coll, prog := loadProgram(t, firewallObject, "xdp_firewall")
-	initMaps(t, coll, firewallBlocklist)
+	coll, prog := xdptest.Load(t, firewallObject, "xdp_firewall", firewallBlocklist)
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	tcpEcho(t, b.n2, "10.77.0.2:8080")
 	rx := udpListen(t, b.n2, "0.0.0.0:9000")

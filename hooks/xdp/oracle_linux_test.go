@@ -3,7 +3,6 @@ package xdp_test
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +12,13 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 	"github.com/gopacket/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
 )
 
 // TestKernelOracle attaches the same object once with the kernel's generic
@@ -116,78 +115,23 @@ func oracleFrames(t *testing.T) [][]byte {
 // inject sends frames out of dev in ns with a packet socket.
 func inject(t *testing.T, ns *netnstest.NS, dev string, frames [][]byte) {
 	t.Helper()
-	ns.Do(t, func() error {
-		ni, err := net.InterfaceByName(dev)
-		if err != nil {
-			return err
+	fd := ns.PacketSocket(t, dev, false)
+	for i, f := range frames {
+		if _, err := unix.Write(fd, f); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
 		}
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ni.Index}); err != nil {
-			return err
-		}
-		for i, f := range frames {
-			if _, err := unix.Write(fd, f); err != nil {
-				return fmt.Errorf("frame %d: %w", i, err)
-			}
-		}
-		return nil
-	})
+	}
 }
 
 func kernelRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
 	t.Helper()
-	spec, err := ebpf.LoadCollectionSpec(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range spec.Programs {
-		if name != program {
-			delete(spec.Programs, name)
-		}
-	}
-	coll, err := ebpf.NewCollection(spec)
-	if err != nil {
-		t.Skipf("skipping: the kernel does not load %s: %v", program, err)
-	}
-	defer coll.Close()
-	if mapInit != "" {
-		b, err := os.ReadFile(mapInit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var init map[string][]struct{ Key, Value string }
-		if err := json.Unmarshal(b, &init); err != nil {
-			t.Fatal(err)
-		}
-		for name, entries := range init {
-			for _, e := range entries {
-				k, _ := hex.DecodeString(e.Key)
-				v, _ := hex.DecodeString(e.Value)
-				if err := coll.Maps[name].Put(k, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
-	prog := coll.Programs[program]
+	coll, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's verdicts, seen from outside: frames the program passed
 	// reach the packet taps of a0 (generic XDP runs before them), frames
 	// it sent back (XDP_TX) arrive on e1, the rest were dropped.
 	passed := capture(t, mid, a0)
 	returned := capture(t, n1, e1)
-	var xl link.Link
-	mid.Do(t, func() (err error) {
-		ni, err := net.InterfaceByName(a0)
-		if err != nil {
-			return err
-		}
-		xl, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ni.Index, Flags: link.XDPGenericMode})
-		return err
-	})
+	xl := xdptest.AttachGeneric(t, mid, prog, a0)
 	inject(t, n1, e1, frames)
 	var v [5]uint64
 	v[xdp.Pass] = uint64(countFrames(passed))
@@ -238,10 +182,7 @@ func sumPerCPU(vals [][]byte) string {
 
 func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
 	t.Helper()
-	coll, prog := loadProgram(t, object, program)
-	if mapInit != "" {
-		initMaps(t, coll, mapInit)
-	}
+	coll, prog := xdptest.Load(t, object, program, mapInit)
 	l := attach(t, mid, prog, xdp.Options{Interface: a0, Workers: 2})
 	inject(t, n1, e1, frames)
 	s := waitStats(l, func(s xdp.Stats) bool { return s.Packets >= uint64(len(frames)) })

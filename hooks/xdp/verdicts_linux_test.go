@@ -11,6 +11,7 @@ import (
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
 )
 
 // TestTXResponder: xdp_udp_echo answers datagrams to port 7 with XDP_TX;
@@ -18,7 +19,7 @@ import (
 func TestTXResponder(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
-	_, prog := loadProgram(t, hookObject, "xdp_udp_echo")
+	_, prog := xdptest.Load(t, hookObject, "xdp_udp_echo", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	far := udpListen(t, b.n2, "10.77.0.2:7")
 	var c *net.UDPConn
@@ -54,7 +55,7 @@ func TestTXResponder(t *testing.T) {
 func TestDevmapRedirect(t *testing.T) {
 	b, n3, c0 := threeWay(t)
 
-	coll, prog := loadProgram(t, hookObject, "xdp_redirect_dev")
+	coll, prog := xdptest.Load(t, hookObject, "xdp_redirect_dev", "")
 	a0, c0i := uint32(b.mid.Ifindex(t, b.a0)), uint32(b.mid.Ifindex(t, c0))
 	b0 := uint32(b.mid.Ifindex(t, b.b0))
 	if err := coll.Maps["ports"].Update(a0, c0i, 0); err != nil {
@@ -63,7 +64,7 @@ func TestDevmapRedirect(t *testing.T) {
 	if err := coll.Maps["ports"].Update(b0, uint32(1), 0); err != nil { // lo: not attached
 		t.Fatal(err)
 	}
-	_, pass := loadProgram(t, hookObject, "xdp_pass")
+	_, pass := xdptest.Load(t, hookObject, "xdp_pass", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	attach(t, b.mid, pass, xdp.Options{Interface: c0, Workers: 1})
 
@@ -102,14 +103,14 @@ func threeWay(t *testing.T) (b *bridge, n3 *netnstest.NS, c0 string) {
 // frame from a0 to b0 and c0, both in the devmap, and not back to a0.
 func TestDevmapBroadcast(t *testing.T) {
 	b, n3, c0 := threeWay(t)
-	coll, prog := loadProgram(t, hookObject, "xdp_broadcast")
+	coll, prog := xdptest.Load(t, hookObject, "xdp_broadcast", "")
 	for _, dev := range []string{b.a0, b.b0, c0} {
 		i := uint32(b.mid.Ifindex(t, dev))
 		if err := coll.Maps["ports"].Update(i, i, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, pass := loadProgram(t, hookObject, "xdp_pass")
+	_, pass := xdptest.Load(t, hookObject, "xdp_pass", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	attach(t, b.mid, pass, xdp.Options{Interface: c0, Workers: 1})
 	rx2 := udpListen(t, b.n2, "0.0.0.0:9000")
@@ -128,25 +129,7 @@ func TestDevmapBroadcast(t *testing.T) {
 
 // capture opens a packet socket on dev in ns that receives every frame.
 func capture(t *testing.T, ns *netnstest.NS, dev string) int {
-	t.Helper()
-	var fd int
-	ns.Do(t, func() error {
-		ni, err := net.InterfaceByName(dev)
-		if err != nil {
-			return err
-		}
-		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(0x0300)) // htons(ETH_P_ALL)
-		if err != nil {
-			return err
-		}
-		tv := unix.Timeval{Usec: 300000}
-		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-			return err
-		}
-		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: 0x0300, Ifindex: ni.Index})
-	})
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
+	return ns.PacketSocket(t, dev, true)
 }
 
 // TestEncapAdjustHead: xdp_encap wraps IPv4 in IPv4 (bpf_xdp_adjust_head
@@ -155,7 +138,7 @@ func capture(t *testing.T, ns *netnstest.NS, dev string) int {
 func TestEncapAdjustHead(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
-	_, prog := loadProgram(t, hookObject, "xdp_encap")
+	_, prog := xdptest.Load(t, hookObject, "xdp_encap", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
 	fd := capture(t, b.n2, b.e2)
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 1)

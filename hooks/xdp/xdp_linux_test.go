@@ -11,6 +11,7 @@ import (
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
 )
 
 // bridge is two namespaces (n1: 10.77.0.1, n2: 10.77.0.2) whose veth pairs
@@ -40,24 +41,6 @@ func newBridge(t *testing.T) *bridge {
 func (b *bridge) staticNeighbours(t *testing.T) {
 	b.n1.IP(t, "neigh", "replace", "10.77.0.2", "lladdr", b.mac2.String(), "dev", b.e1, "nud", "permanent")
 	b.n2.IP(t, "neigh", "replace", "10.77.0.1", "lladdr", b.mac1.String(), "dev", b.e2, "nud", "permanent")
-}
-
-func loadProgram(t *testing.T, object, name string) (*bpfhost.Collection, *bpfhost.Program) {
-	t.Helper()
-	spec, err := bpfhost.LoadCollectionSpec(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { coll.Close() })
-	p, ok := coll.Programs[name]
-	if !ok {
-		t.Fatalf("%s: no program %s", object, name)
-	}
-	return coll, p
 }
 
 func attach(t *testing.T, ns *netnstest.NS, prog *bpfhost.Program, opts xdp.Options) *xdp.Link {
@@ -152,7 +135,7 @@ const hookObject = "testdata/hook.o"
 func TestMonitorMode(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
-	coll, prog := loadProgram(t, hookObject, "xdp_pass")
+	coll, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Workers: 2})
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 10)
@@ -179,7 +162,7 @@ func TestMonitorMode(t *testing.T) {
 
 func TestBridgePass(t *testing.T) {
 	b := newBridge(t)
-	_, prog := loadProgram(t, hookObject, "xdp_pass")
+	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 20)
@@ -191,7 +174,7 @@ func TestBridgePass(t *testing.T) {
 func TestBridgeDrop(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
-	_, prog := loadProgram(t, hookObject, "xdp_drop")
+	_, prog := xdptest.Load(t, hookObject, "xdp_drop", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 5)
@@ -206,7 +189,7 @@ func TestBridgeDrop(t *testing.T) {
 func TestAbortedTraced(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
-	_, prog := loadProgram(t, hookObject, "xdp_abort")
+	_, prog := xdptest.Load(t, hookObject, "xdp_abort", "")
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 3)
 	s := waitStats(l, func(s xdp.Stats) bool { return s.Packets >= 3 })
@@ -219,7 +202,7 @@ func TestAbortedTraced(t *testing.T) {
 }
 
 func TestAttachErrors(t *testing.T) {
-	_, prog := loadProgram(t, hookObject, "xdp_pass")
+	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
 	if _, err := xdp.Attach(prog, xdp.Options{Interface: "bpfhost-no-such0"}); err == nil {
 		t.Error("attach to a missing interface: no error")
 	}

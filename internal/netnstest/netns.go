@@ -187,3 +187,33 @@ func (ns *NS) Ifindex(t testing.TB, dev string) int {
 	})
 	return index
 }
+
+// PacketSocket opens an AF_PACKET socket in ns bound to dev, closed when the
+// test ends. With capture it receives every frame (ETH_P_ALL) and reads
+// time out after 300 ms; without, it only sends.
+func (ns *NS) PacketSocket(t testing.TB, dev string, capture bool) int {
+	t.Helper()
+	fd := -1
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		proto := 0
+		if capture {
+			proto = 0x0300 // htons(ETH_P_ALL)
+		}
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto); err != nil {
+			return err
+		}
+		if capture {
+			tv := unix.Timeval{Usec: 300000}
+			if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+				return err
+			}
+		}
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ni.Index})
+	})
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
