@@ -165,7 +165,8 @@ func TestEncapAdjustHead(t *testing.T) {
 		}
 		break
 	}
-	if s := l.Stats(); s.Verdicts[xdp.Pass].Packets != 1 || s.Verdicts[xdp.Aborted].Packets != 0 {
+	// n2 may answer the IP-in-IP frame with an ICMP error, which is wrapped too.
+	if s := l.Stats(); s.Verdicts[xdp.Pass].Packets < 1 || s.Verdicts[xdp.Aborted].Packets != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
