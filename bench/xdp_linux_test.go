@@ -75,25 +75,39 @@ func TestXDPBridgeBench(t *testing.T) {
 		*xdpRounds, *xdpDuration, runtime.NumCPU())
 	fmt.Printf("%-10s %-22s %14s %14s %12s %12s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s")
 	for _, p := range progs {
-		var host, kern, offeredH, offeredK, fwd, fwdK, drops []float64
-		for r := 0; r < *xdpRounds; r++ {
-			ran, offered, forwarded, dropped := tp.bpfhostRound(t, p.object, p.program, p.mapInit)
-			host, offeredH, fwd, drops = append(host, ran), append(offeredH, offered), append(fwd, forwarded), append(drops, dropped)
-			ran, offered, forwarded = tp.kernelRound(t, p.object, p.program, p.mapInit)
-			kern, offeredK, fwdK = append(kern, ran), append(offeredK, offered), append(fwdK, forwarded)
+		// rounds[side] holds per round: frames/s run, offered, forwarded,
+		// ring drops; sides: bpfhost V3, bpfhost V2, kernel.
+		var rounds [3][4][]float64
+		add := func(side int, v ...float64) {
+			for i := range v {
+				rounds[side][i] = append(rounds[side][i], v[i])
+			}
 		}
-		fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f\n", p.label, "bpfhost bridge", median(host), median(offeredH), median(fwd), median(drops))
-		fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f\n", p.label, "kernel XDP + bridge", median(kern), median(offeredK), median(fwdK))
-		fmt.Printf("%-10s %-22s %14.2f\n", p.label, "ratio bpfhost/kernel", median(host)/median(kern))
+		for r := 0; r < *xdpRounds; r++ {
+			for side, low := range []bool{false, true} {
+				ran, offered, forwarded, dropped := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
+				add(side, ran, offered, forwarded, dropped)
+			}
+			ran, offered, forwarded := tp.kernelRound(t, p.object, p.program, p.mapInit)
+			add(2, ran, offered, forwarded, 0)
+		}
+		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
+			m := &rounds[side]
+			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]))
+		}
+		k := median(rounds[2][0])
+		fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel V3/V2", fmt.Sprintf("%.2f / %.2f", median(rounds[0][0])/k, median(rounds[1][0])/k))
 	}
 
-	hostRTT := tp.latency(t, true)
-	bridgeRTT := tp.latency(t, false)
-	fmt.Printf("\nUDP round trip n1 -> n2 -> n1, %d probes (each crosses the middle twice)\n", len(hostRTT))
-	fmt.Printf("%-22s %10s %10s\n", "middle", "p50", "p99")
-	fmt.Printf("%-22s %10v %10v\n", "bpfhost bridge (pass)", pct(hostRTT, 50), pct(hostRTT, 99))
-	fmt.Printf("%-22s %10v %10v\n", "Linux bridge", pct(bridgeRTT, 50), pct(bridgeRTT, 99))
-	fmt.Printf("%-22s %10v %10v\n", "added per frame", (pct(hostRTT, 50)-pct(bridgeRTT, 50))/2, (pct(hostRTT, 99)-pct(bridgeRTT, 99))/2)
+	bridgeRTT := tp.latency(t, "")
+	fmt.Printf("\nUDP round trip n1 -> n2 -> n1, 1000 probes; added per frame = (RTT - Linux bridge RTT) / 2\n")
+	fmt.Printf("%-28s %10s %10s %14s %14s\n", "middle", "p50", "p99", "added p50", "added p99")
+	fmt.Printf("%-28s %10v %10v\n", "Linux bridge", pct(bridgeRTT, 50), pct(bridgeRTT, 99))
+	for _, mode := range []string{"v3", "v2"} {
+		rtt := tp.latency(t, mode)
+		fmt.Printf("%-28s %10v %10v %14v %14v\n", "bpfhost bridge, TPACKET_"+mode, pct(rtt, 50), pct(rtt, 99),
+			(pct(rtt, 50)-pct(bridgeRTT, 50))/2, (pct(rtt, 99)-pct(bridgeRTT, 99))/2)
+	}
 }
 
 func median(v []float64) float64 {
@@ -158,11 +172,11 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 	return float64(sent) / d.Seconds()
 }
 
-func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, ringDrops float64) {
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops float64) {
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency})
 		return err
 	})
 	offered = tp.generate(t, *xdpDuration)
@@ -235,13 +249,14 @@ func (tp *xdpTopology) linuxBridge(t *testing.T) func() {
 }
 
 // latency measures UDP round trips n1 -> n2 -> n1 through the middle:
-// bpfhost bridging a0 and b0 with xdp_pass, or a Linux bridge of a0 and b0.
-func (tp *xdpTopology) latency(t *testing.T, viaBpfhost bool) []time.Duration {
-	if viaBpfhost {
+// bpfhost bridging a0 and b0 with xdp_pass and TPACKET_V3 ("v3") or V2
+// ("v2") rings, or a Linux bridge of a0 and b0 ("").
+func (tp *xdpTopology) latency(t *testing.T, ring string) []time.Duration {
+	if ring != "" {
 		_, prog := xdptest.Load(t, "../hooks/xdp/testdata/hook.o", "xdp_pass", "")
 		var l *xdp.Link
 		tp.mid.Do(t, func() (err error) {
-			l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0})
+			l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: ring == "v2"})
 			return err
 		})
 		defer l.Close()

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfhost/bpfhost"
 )
 
@@ -39,11 +37,10 @@ func TestBatchAllocatesNothing(t *testing.T) {
 			binary.BigEndian.PutUint16(frame[16:], 46)
 			frame[23] = 17
 			copy(frame[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-			ph := &unix.Tpacket3Hdr{Len: 60, Snaplen: 60}
 			n := len(wk.frames)
 			allocs := testing.AllocsPerRun(20, func() {
 				for i := 0; i < n; i++ {
-					wk.receive(i%2, i, frame, ph)
+					wk.receive(i%2, i, frame, 60, 0, 0, 0)
 				}
 				wk.flush(n)
 			})

@@ -35,20 +35,21 @@ func TestKernelOracle(t *testing.T) {
 	frames := oracleFrames(t)
 	cases := []struct {
 		object, program, mapInit string
+		lowLatency               bool
 	}{
-		{firewallObject, "xdp_firewall", firewallBlocklist},
-		{hookObject, "xdp_udp_echo", ""},
-		{hookObject, "xdp_encap", ""},
-		{hookObject, "xdp_pass", ""},
+		{firewallObject, "xdp_firewall", firewallBlocklist, false},
+		{firewallObject, "xdp_firewall", firewallBlocklist, true},
+		{hookObject, "xdp_udp_echo", "", false},
+		{hookObject, "xdp_encap", "", false},
+		{hookObject, "xdp_pass", "", false},
 	}
 	for _, c := range cases {
-		t.Run(c.program, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/LowLatency=%v", c.program, c.lowLatency), func(t *testing.T) {
 			mid, n1 := netnstest.New(t), netnstest.New(t)
 			a0, e1 := netnstest.Uniq("xo"), netnstest.Uniq("xp")
 			netnstest.Veth(t, mid, a0, n1, e1)
 			kv, km := kernelRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
-			bv, bm := bpfhostRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
-			t.Logf("kernel verdicts %v, maps %v", kv, km)
+			bv, bm := bpfhostRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, c.lowLatency, frames)
 			bv[xdp.Drop] += bv[xdp.Aborted]
 			bv[xdp.Aborted] = 0
 			if kv != bv {
@@ -180,10 +181,10 @@ func sumPerCPU(vals [][]byte) string {
 	return hex.EncodeToString(sum)
 }
 
-func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, frames [][]byte) ([5]uint64, map[string][]string) {
+func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, mapInit string, lowLatency bool, frames [][]byte) ([5]uint64, map[string][]string) {
 	t.Helper()
 	coll, prog := xdptest.Load(t, object, program, mapInit)
-	l := attach(t, mid, prog, xdp.Options{Interface: a0, Workers: 2})
+	l := attach(t, mid, prog, xdp.Options{Interface: a0, Workers: 2, LowLatency: lowLatency})
 	inject(t, n1, e1, frames)
 	s := waitStats(l, func(s xdp.Stats) bool { return s.Packets >= uint64(len(frames)) })
 	l.Close()

@@ -18,7 +18,21 @@ type rxSock struct {
 	fd   int
 	ifc  *iface
 	ring []byte
-	next int // the block to read next
+	next int // the block (TPACKET_V3) or frame slot (TPACKET_V2) to read next
+	// v2 selects a TPACKET_V2 ring of frameSize slots (Options.LowLatency).
+	v2        bool
+	frameSize int
+}
+
+// v2FrameSize is the TPACKET_V2 slot size for an MTU: the header, the
+// frame with a VLAN tag, rounded up to a power of two that divides a block.
+func v2FrameSize(mtu int) int {
+	need := unix.SizeofTpacket2Hdr + 16 + mtu + 14 + vlanHLen
+	size := 2048
+	for size < need && size < ringBlockSize {
+		size *= 2
+	}
+	return size
 }
 
 // pending is a frame to send at the end of a batch.
@@ -59,7 +73,7 @@ func newWorker(l *Link, id int, groups []int) (*worker, error) {
 		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
 	}
 	for i, ifc := range l.ifaces {
-		s, err := openRX(ifc, groups[i])
+		s, err := openRX(ifc, groups[i], l.opts.LowLatency)
 		if err != nil {
 			wk.close()
 			return nil, err
@@ -74,7 +88,7 @@ func newWorker(l *Link, id int, groups []int) (*worker, error) {
 // openRX opens a fanout socket with a receive ring on ifc. The socket is
 // created with protocol 0 (receiving nothing) and bound to ETH_P_ALL on the
 // interface only once the ring is in place.
-func openRX(ifc *iface, group int) (rxSock, error) {
+func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
 	fail := func(what string, err error) (rxSock, error) {
 		return rxSock{}, fmt.Errorf("xdp: %s: %s: %w", ifc.name, what, privilege(err, "CAP_NET_RAW"))
 	}
@@ -87,13 +101,26 @@ func openRX(ifc *iface, group int) (rxSock, error) {
 		s.close()
 		return fail(what, err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
-		return closeFail("TPACKET_V3", err)
-	}
-	req := unix.TpacketReq3{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: ringFrameSize,
-		Frame_nr: ringBlockSize / ringFrameSize * ringBlocks, Retire_blk_tov: retireTimeout}
-	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
-		return closeFail("receive ring", err)
+	if lowLatency {
+		s.v2 = true
+		s.frameSize = v2FrameSize(ifc.mtu)
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+			return closeFail("TPACKET_V2", err)
+		}
+		req := unix.TpacketReq{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: uint32(s.frameSize),
+			Frame_nr: uint32(ringBlockSize / s.frameSize * ringBlocks)}
+		if err := unix.SetsockoptTpacketReq(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+			return closeFail("receive ring", err)
+		}
+	} else {
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+			return closeFail("TPACKET_V3", err)
+		}
+		req := unix.TpacketReq3{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: ringFrameSize,
+			Frame_nr: ringBlockSize / ringFrameSize * ringBlocks, Retire_blk_tov: retireTimeout}
+		if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+			return closeFail("receive ring", err)
+		}
 	}
 	ring, err := unix.Mmap(fd, 0, ringBlockSize*ringBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_LOCKED)
 	if err != nil {
@@ -193,6 +220,9 @@ const (
 // i into pages, running full batches; it returns the frames pending.
 func (wk *worker) drain(i, n int) int {
 	s := &wk.socks[i]
+	if s.v2 {
+		return wk.drainV2(i, n)
+	}
 	for {
 		block := s.ring[s.next*ringBlockSize : (s.next+1)*ringBlockSize]
 		desc := (*unix.TpacketBlockDesc)(unsafe.Pointer(&block[0]))
@@ -206,7 +236,7 @@ func (wk *worker) drain(i, n int) int {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
 			start := off + int(ph.Mac)
 			if start+int(ph.Snaplen) <= len(block) {
-				if wk.receive(i, n, block[start:start+int(ph.Snaplen)], ph) {
+				if wk.receive(i, n, block[start:start+int(ph.Snaplen)], ph.Len, ph.Status, uint16(ph.Hv1.Vlan_tci), ph.Hv1.Vlan_tpid) {
 					n++
 					if n == len(wk.frames) {
 						wk.flush(n)
@@ -224,12 +254,39 @@ func (wk *worker) drain(i, n int) int {
 	}
 }
 
-// receive copies one frame into page n; it reports false for frames
-// dropped before the program runs.
-func (wk *worker) receive(sock, n int, data []byte, ph *unix.Tpacket3Hdr) bool {
+// drainV2 copies the frames of every TPACKET_V2 slot the kernel has handed
+// over on sock i, as drain does for blocks.
+func (wk *worker) drainV2(i, n int) int {
+	s := &wk.socks[i]
+	slots := len(s.ring) / s.frameSize
+	for {
+		slot := s.ring[s.next*s.frameSize : (s.next+1)*s.frameSize]
+		ph := (*unix.Tpacket2Hdr)(unsafe.Pointer(&slot[0]))
+		status := (*uint32)(unsafe.Pointer(&ph.Status))
+		st := atomic.LoadUint32(status)
+		if st&tpStatusUser == 0 {
+			return n
+		}
+		start := int(ph.Mac)
+		if start+int(ph.Snaplen) <= len(slot) && wk.receive(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid) {
+			n++
+			if n == len(wk.frames) {
+				wk.flush(n)
+				n = 0
+			}
+		}
+		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL
+		s.next = (s.next + 1) % slots
+	}
+}
+
+// receive copies one frame (wireLen bytes on the wire, data as captured,
+// with the packet header's status and VLAN fields) into page n; it reports
+// false for frames dropped before the program runs.
+func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlanTCI, vlanTPID uint16) bool {
 	ifc := wk.socks[sock].ifc
 	size := len(data)
-	vlan := ph.Status&tpStatusVLANValid != 0 && len(data) >= 12
+	vlan := status&tpStatusVLANValid != 0 && len(data) >= 12
 	if vlan {
 		size += vlanHLen
 	}
@@ -237,7 +294,7 @@ func (wk *worker) receive(sock, n int, data []byte, ph *unix.Tpacket3Hdr) bool {
 	if vlan {
 		limit += vlanHLen
 	}
-	if int(ph.Len) > int(ph.Snaplen) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
+	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
 		wk.c.oversize.Add(1)
 		return false
 	}
@@ -249,16 +306,16 @@ func (wk *worker) receive(sock, n int, data []byte, ph *unix.Tpacket3Hdr) bool {
 		// frame, as on the wire.
 		copy(page[h:], data[:12])
 		tpid := uint16(0x8100)
-		if ph.Status&tpStatusVLANTPID != 0 {
-			tpid = ph.Hv1.Vlan_tpid
+		if status&tpStatusVLANTPID != 0 {
+			tpid = vlanTPID
 		}
 		binary.BigEndian.PutUint16(page[h+12:], tpid)
-		binary.BigEndian.PutUint16(page[h+14:], uint16(ph.Hv1.Vlan_tci))
+		binary.BigEndian.PutUint16(page[h+14:], vlanTCI)
 		copy(page[h+16:], data[12:])
 	} else {
 		copy(page[h:], data)
 	}
-	if ph.Status&tpStatusCsumNotReady != 0 {
+	if status&tpStatusCsumNotReady != 0 {
 		completeChecksum(page[h : h+size])
 	}
 	f.Meta, f.Data, f.End = h, h, h+size

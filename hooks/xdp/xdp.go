@@ -34,6 +34,11 @@ type Options struct {
 	// Workers is the number of workers (and of fanout sockets per
 	// interface); 0 means the number of CPUs.
 	Workers int
+	// LowLatency receives with TPACKET_V2 rings, which hand over each
+	// frame at once, instead of TPACKET_V3 rings, which hand over blocks
+	// of frames when full or after 1 ms: lower latency at low rates, more
+	// work per frame under load.
+	LowLatency bool
 	// Batch is the most frames a worker runs in one execution slot; 0
 	// means 64.
 	Batch int

@@ -161,13 +161,36 @@ func TestMonitorMode(t *testing.T) {
 }
 
 func TestBridgePass(t *testing.T) {
-	b := newBridge(t)
-	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
-	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
-	rx := udpListen(t, b.n2, "10.77.0.2:9000")
-	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 20)
-	if n := udpReceive(rx, 500*time.Millisecond); n < 19 { // the first may wait on ARP
-		t.Errorf("n2 received %d of 20 datagrams through the bridge; stats %+v", n, l.Stats())
+	for _, low := range []bool{false, true} {
+		t.Run(fmt.Sprintf("LowLatency=%v", low), func(t *testing.T) {
+			b := newBridge(t)
+			_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
+			l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2, LowLatency: low})
+			rx := udpListen(t, b.n2, "10.77.0.2:9000")
+			udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 20)
+			if n := udpReceive(rx, 500*time.Millisecond); n < 19 { // the first may wait on ARP
+				t.Errorf("n2 received %d of 20 datagrams through the bridge; stats %+v", n, l.Stats())
+			}
+			// And back, as an exchange of replies.
+			var c *net.UDPConn
+			b.n1.Do(t, func() (err error) {
+				c, err = net.DialUDP("udp4", nil, mustUDP("10.77.0.2:9000"))
+				return err
+			})
+			defer c.Close()
+			c.Write([]byte("ping"))
+			buf := make([]byte, 16)
+			rx.SetReadDeadline(time.Now().Add(time.Second))
+			n, from, err := rx.ReadFrom(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rx.WriteTo(buf[:n], from)
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := c.Read(buf); err != nil {
+				t.Errorf("no reply through the bridge: %v", err)
+			}
+		})
 	}
 }
 
