@@ -6,17 +6,19 @@ import (
 )
 
 // Redirect map types: an XDP program sends a frame to the interface a
-// devmap or devmap_hash entry names (bpf_redirect_map); the XDP hook
-// (hooks/xdp) reads the entry. Programs may look entries up but not change
-// them, as in Linux.
+// devmap or devmap_hash entry names, or to the CPU a cpumap entry names
+// (bpf_redirect_map); the XDP hook (hooks/xdp) reads the entry. Programs
+// may look devmap entries up but not change them, as in Linux.
 const (
 	DevMap     Type = 14 // BPF_MAP_TYPE_DEVMAP
+	CPUMap     Type = 16 // BPF_MAP_TYPE_CPUMAP
 	DevMapHash Type = 25 // BPF_MAP_TYPE_DEVMAP_HASH
 )
 
-// validateDevMap checks a devmap spec as dev_map_alloc_check does: u32 keys,
-// and a value of the ifindex (4 bytes) or struct bpf_devmap_val (8 bytes:
-// ifindex and a program fd, which bpfhost does not run).
+// validateDevMap checks a devmap or cpumap spec as dev_map_alloc_check and
+// cpu_map_alloc do: u32 keys, and a value of 4 bytes (the ifindex; the
+// cpumap's queue size) or 8 (struct bpf_devmap_val or bpf_cpumap_val, with
+// a program fd that bpfhost does not run).
 func (s *Spec) validateDevMap() error {
 	if err := s.checkFlags(FlagNUMANode | flagAccessMask); err != nil {
 		return err
@@ -30,8 +32,8 @@ func (s *Spec) validateDevMap() error {
 	return nil
 }
 
-// devArray is BPF_MAP_TYPE_DEVMAP: a sparse array of interfaces, keys below
-// max_entries, entries absent until set. It is a hash map that refuses
+// devArray is BPF_MAP_TYPE_DEVMAP (and CPUMAP): a sparse array of
+// interfaces (CPUs), keys below max_entries, entries absent until set. It is a hash map that refuses
 // keys out of range, as Linux's devmap returns E2BIG for them.
 type devArray struct {
 	*HashMap

@@ -54,7 +54,17 @@ func TestDevMap(t *testing.T) {
 	if _, ok := DevMapIfindex(arr, 0, 0); ok {
 		t.Error("an array is no redirect map")
 	}
-	if DevMap.String() != "devmap" || DevMapHash.String() != "devmap_hash" {
+	cpus, err := New(Spec{Type: CPUMap, KeySize: 4, ValueSize: 4, MaxEntries: 2}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cpus.Update(u32(2), u32(64), UpdateAny); ErrnoOf(err) != E2BIG {
+		t.Errorf("cpumap key 2 of 2: %v, want E2BIG", err)
+	}
+	if _, ok := DevMapIfindex(cpus, 0, 0); ok {
+		t.Error("a cpumap names no interface")
+	}
+	if DevMap.String() != "devmap" || DevMapHash.String() != "devmap_hash" || CPUMap.String() != "cpumap" {
 		t.Error("devmap type names")
 	}
 }

@@ -103,7 +103,7 @@ func New(spec Spec, slots int) (Map, error) {
 		return newRingBuf(b), nil
 	case PerfEventArray:
 		return newPerfEventArray(b), nil
-	case DevMap, DevMapHash:
+	case DevMap, DevMapHash, CPUMap:
 		return newDevMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
@@ -146,7 +146,7 @@ func (s *Spec) validate(slots int) error {
 		return s.validateArray()
 	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
 		return s.validateHash()
-	case DevMap, DevMapHash:
+	case DevMap, DevMapHash, CPUMap:
 		return s.validateDevMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
@@ -326,7 +326,7 @@ func (s *Spec) memory(slots int) uint64 {
 	switch s.Type {
 	case Array, PerCPUArray:
 		return mul(n, vs+4)
-	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps, DevMap, DevMapHash:
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps, DevMap, DevMapHash, CPUMap:
 		return mul(n, ks+vs+32) + mul(nextPow2(n), 4)
 	case LPMTrie:
 		return mul(2*n, round8(uint64(s.KeySize))+24) + mul(n, vs)

@@ -44,7 +44,7 @@ var typeNames = map[Type]string{
 	HashOfMaps:     "hash_of_maps",
 	DevMap:         "devmap",
 	15:             "sockmap",
-	16:             "cpumap",
+	CPUMap:         "cpumap",
 	17:             "xskmap",
 	18:             "sockhash",
 	19:             "cgroup_storage",

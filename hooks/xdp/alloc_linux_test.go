@@ -54,3 +54,42 @@ func TestBatchAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiveLimits: frames longer than the MTU allows, truncated by the
+// ring, or shorter than an Ethernet header are counted and dropped before
+// the program runs; a VLAN tag the kernel moved to metadata is put back.
+func TestReceiveLimits(t *testing.T) {
+	l := &Link{stop: -1}
+	wk, err := newWorker(l, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.close()
+	wk.socks = []rxSock{{fd: -1, ifc: &iface{name: "a", index: 3, mtu: 1500, fd: -1}}}
+	big := make([]byte, 1515)
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		wireLen uint32
+		status  uint32
+		ok      bool
+	}{
+		{"MTU-sized", big[:1514], 1514, 0, true},
+		{"over the MTU", big, 1515, 0, false},
+		{"truncated by the ring", big[:100], 9000, 0, false},
+		{"runt", big[:13], 13, 0, false},
+		{"tagged, MTU-sized", big[:1514], 1514, tpStatusVLANValid, true},
+	} {
+		before := wk.c.oversize.Load()
+		if got := wk.receive(0, 0, c.data, c.wireLen, c.status, 7, 0); got != c.ok {
+			t.Errorf("%s: received %v, want %v", c.name, got, c.ok)
+		}
+		if dropped := wk.c.oversize.Load() - before; dropped != map[bool]uint64{true: 0, false: 1}[c.ok] {
+			t.Errorf("%s: oversize count +%d", c.name, dropped)
+		}
+	}
+	f := &wk.frames[0]
+	if f.End-f.Data != 1518 || f.Page[f.Data+12] != 0x81 || f.Page[f.Data+15] != 7 || f.IngressIfindex != 3 {
+		t.Errorf("tagged frame: %d bytes, TPID %x, TCI %x, ifindex %d", f.End-f.Data, f.Page[f.Data+12:f.Data+14], f.Page[f.Data+14:f.Data+16], f.IngressIfindex)
+	}
+}

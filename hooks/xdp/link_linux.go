@@ -264,7 +264,7 @@ func target(r *bpfhost.XDPRedirect, slot int) (ifc *iface, pass bool) {
 				return nil, false
 			}
 			index = i
-		case 16: // BPF_MAP_TYPE_CPUMAP
+		case maps.CPUMap: // the kernel delivers it to the stack of that CPU
 			return nil, true
 		default:
 			return nil, false

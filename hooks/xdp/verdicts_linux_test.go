@@ -127,6 +127,31 @@ func TestDevmapBroadcast(t *testing.T) {
 	}
 }
 
+// TestCPUMapRedirect: a frame redirected to a cpumap entry is delivered
+// (forwarded to the peer, as XDP_PASS); without the entry the program's
+// fallback action (XDP_DROP) applies.
+func TestCPUMapRedirect(t *testing.T) {
+	b := newBridge(t)
+	b.staticNeighbours(t)
+	coll, prog := xdptest.Load(t, hookObject, "xdp_cpumap", "")
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
+	rx := udpListen(t, b.n2, "10.77.0.2:9000")
+	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 3)
+	if n := udpReceive(rx, 200*time.Millisecond); n != 0 {
+		t.Errorf("%d datagrams arrived without a cpumap entry", n)
+	}
+	if err := coll.Maps["cpus"].Update(uint32(0), uint32(64), 0); err != nil {
+		t.Fatal(err)
+	}
+	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 4)
+	if n := udpReceive(rx, 300*time.Millisecond); n != 4 {
+		t.Errorf("%d of 4 datagrams redirected to a cpumap arrived", n)
+	}
+	if s := l.Stats(); s.Verdicts[xdp.Drop].Packets != 3 || s.Verdicts[xdp.Redirect].Packets != 4 || s.Sent != 4 {
+		t.Errorf("stats %+v: want 3 drops, 4 redirects sent", s)
+	}
+}
+
 // capture opens a packet socket on dev in ns that receives every frame.
 func capture(t *testing.T, ns *netnstest.NS, dev string) int {
 	return ns.PacketSocket(t, dev, true)

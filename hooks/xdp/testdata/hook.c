@@ -24,6 +24,14 @@ struct {
 	__uint(max_entries, 64);
 } ports SEC(".maps");
 
+// CPUs xdp_cpumap hands frames to (the queue size as value).
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 2);
+} cpus SEC(".maps");
+
 static __always_inline void count(struct xdp_md *ctx)
 {
 	__u32 k = ctx->ingress_ifindex;
@@ -98,6 +106,14 @@ SEC("xdp")
 int xdp_broadcast(struct xdp_md *ctx)
 {
 	return bpf_redirect_map(&ports, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+}
+
+// xdp_cpumap hands each frame to CPU 0 (the stack, beyond bpfhost: the peer),
+// or drops it while cpus has no entry for CPU 0.
+SEC("xdp")
+int xdp_cpumap(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&cpus, 0, XDP_DROP);
 }
 
 // xdp_encap wraps IPv4 frames in an outer IPv4 header (IP in IP) with
