@@ -15,9 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
@@ -134,6 +131,14 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		}
 		if pcap, err = newPcapOut(f.pcapOut, names); err != nil {
 			return err
+		}
+		for id, name := range names {
+			ni, err := net.InterfaceByName(name)
+			if err != nil {
+				pcap.close()
+				return fmt.Errorf("--pcap-out: %w", err)
+			}
+			pcap.ids[ni.Index] = id
 		}
 		opts.Output = pcap.write
 	}
@@ -257,73 +262,4 @@ func printMapsOf(out io.Writer, m map[string][]mapEntry, arrays map[string]bool,
 	} else if i := strings.Index(text, "\nprintk:"); i >= 0 {
 		fmt.Fprint(out, text[i:])
 	}
-}
-
-// pcapOut writes frames that leave bpfhost to a pcapng file, one pcapng
-// interface per attached interface.
-type pcapOut struct {
-	mu    sync.Mutex
-	file  *os.File
-	w     *pcapgo.NgWriter
-	ids   map[int]int // ifindex -> pcapng interface ID
-	err   error
-	count uint64
-}
-
-func newPcapOut(path string, names []string) (*pcapOut, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	p := &pcapOut{file: file, ids: map[int]int{}}
-	for i, name := range names {
-		ni, err := net.InterfaceByName(name)
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("--pcap-out: %w", err)
-		}
-		intf := pcapgo.NgInterface{Name: name, LinkType: layers.LinkTypeEthernet, SnapLength: 0, TimestampResolution: 9}
-		if i == 0 {
-			p.w, err = pcapgo.NewNgWriterInterface(file, intf, pcapgo.DefaultNgWriterOptions)
-		} else {
-			_, err = p.w.AddInterface(intf)
-		}
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("--pcap-out: %w", err)
-		}
-		p.ids[ni.Index] = i
-	}
-	return p, nil
-}
-
-func (p *pcapOut) write(ifindex int, frame []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err != nil {
-		return
-	}
-	id, ok := p.ids[ifindex]
-	if !ok {
-		return
-	}
-	ci := gopacket.CaptureInfo{Timestamp: time.Now(), CaptureLength: len(frame), Length: len(frame), InterfaceIndex: id}
-	p.err = p.w.WritePacket(ci, frame)
-	p.count++
-}
-
-func (p *pcapOut) close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	err := p.err
-	if ferr := p.w.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := p.file.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("--pcap-out: %w", err)
-	}
-	return nil
 }

@@ -24,6 +24,7 @@ import (
 type runFlags struct {
 	types                                []string // --type
 	program, data, pcap, mapInit, engine string
+	pcapOut                              string
 	repeat                               uint32
 	consts                               []string
 	unverified                           bool
@@ -52,6 +53,7 @@ and reports the average duration.`,
 	cmd.Flags().StringVar(&f.data, "data", "", "file with one input buffer")
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
+	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write the output packet of every run to this pcapng file")
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
@@ -140,6 +142,11 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 			continue
 		}
 		res.Runs = append(res.Runs, runResult{Retval: ret, DataOut: hex.EncodeToString(opts.DataOut), DurationNS: opts.Duration.Nanoseconds()})
+	}
+	if f.pcapOut != "" {
+		if err := writeRunPcap(f.pcapOut, res.Runs); err != nil {
+			return err
+		}
 	}
 	if res.Maps, err = dumpMaps(coll); err != nil {
 		return err
