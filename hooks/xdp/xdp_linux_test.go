@@ -2,9 +2,11 @@ package xdp_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -207,6 +209,32 @@ func TestBridgeDrop(t *testing.T) {
 	if s := l.Stats(); s.Verdicts[xdp.Drop].Packets != 5 {
 		t.Errorf("stats %+v: want 5 drops", s)
 	}
+	// Bridged interfaces are promiscuous while attached, and only then.
+	for _, dev := range []string{b.a0, b.b0} {
+		if p := promiscuity(t, b.mid, dev); p != 1 {
+			t.Errorf("%s: promiscuity %d while bridged, want 1", dev, p)
+		}
+	}
+	l.Close()
+	for _, dev := range []string{b.a0, b.b0} {
+		if p := promiscuity(t, b.mid, dev); p != 0 {
+			t.Errorf("%s: promiscuity %d after Close, want 0", dev, p)
+		}
+	}
+}
+
+// promiscuity is the interface's promiscuous mode count, as ip reports it.
+func promiscuity(t *testing.T, ns *netnstest.NS, dev string) int {
+	t.Helper()
+	out, err := exec.Command("ip", "-n", ns.Name, "-d", "-j", "link", "show", dev).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var links []struct{ Promiscuity int }
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -d -j link show %s: %q, %v", dev, out, err)
+	}
+	return links[0].Promiscuity
 }
 
 func TestAbortedTraced(t *testing.T) {
