@@ -23,7 +23,8 @@ func TestBatchAllocatesNothing(t *testing.T) {
 			}
 			defer coll.Close()
 			a, b := &iface{name: "a", index: 1, mtu: 1500, fd: -1}, &iface{name: "b", index: 2, mtu: 1500, fd: -1}
-			l := &Link{prog: coll.Programs["xdp_firewall"], bridge: true, stop: -1}
+			l := &Link{bridge: true, stop: -1}
+			l.prog.Store(coll.Programs["xdp_firewall"])
 			wk, err := newWorker(l, 0, nil) // no interfaces: no sockets
 			if err != nil {
 				t.Fatal(err)

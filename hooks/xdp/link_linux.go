@@ -44,7 +44,7 @@ var attached sync.Map // int -> *iface
 // Link is an XDP program attached to one interface (monitor mode) or to a
 // pair of interfaces (bridge mode). Close detaches it.
 type Link struct {
-	prog    *bpfhost.Program
+	prog    atomic.Pointer[bpfhost.Program]
 	opts    Options
 	ifaces  []*iface
 	bridge  bool
@@ -78,7 +78,8 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 	if workers > 64 {
 		return nil, fmt.Errorf("xdp: %d workers, at most 64", workers)
 	}
-	l := &Link{prog: prog, opts: opts, bridge: opts.Peer != "", stop: -1}
+	l := &Link{opts: opts, bridge: opts.Peer != "", stop: -1}
+	l.prog.Store(prog)
 	names := []string{opts.Interface}
 	if l.bridge {
 		names = append(names, opts.Peer)
@@ -210,6 +211,22 @@ func (l *Link) release() {
 		l.stop = -1
 	}
 }
+
+// Update replaces the program, as BPF_LINK_UPDATE does: each batch from
+// then on runs the new one, with no frame missed or run twice.
+func (l *Link) Update(prog *bpfhost.Program) error {
+	if err := checkProgram(prog); err != nil {
+		return err
+	}
+	if l.closed.Load() {
+		return errors.New("xdp: update of a closed link")
+	}
+	l.prog.Store(prog)
+	return nil
+}
+
+// Program returns the program the link runs.
+func (l *Link) Program() *bpfhost.Program { return l.prog.Load() }
 
 // Stats returns the link's counters, summed over its workers; after Close,
 // the final counts.

@@ -24,6 +24,14 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 // Close detaches the program.
 func (l *Link) Close() error { return nil }
 
+// Update replaces the program.
+func (l *Link) Update(prog *bpfhost.Program) error {
+	return fmt.Errorf("xdp: %w %s", ErrNotSupported, runtime.GOOS)
+}
+
+// Program returns the program the link runs.
+func (l *Link) Program() *bpfhost.Program { return nil }
+
 // Stats returns the link's counters.
 func (l *Link) Stats() Stats { return Stats{} }
 

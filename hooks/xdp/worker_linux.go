@@ -332,7 +332,8 @@ func (wk *worker) flush(n int) {
 	for i := range frames {
 		lens[i] = frames[i].End - frames[i].Data
 	}
-	slot, err := wk.l.prog.RunXDPBatch(frames)
+	prog := wk.l.prog.Load() // Update swaps it between batches
+	slot, err := prog.RunXDPBatch(frames)
 	if err != nil {
 		wk.l.traceLine(fmt.Sprintf("xdp: %v", err))
 		return
@@ -374,9 +375,9 @@ func (wk *worker) flush(n int) {
 			if f.Err != nil {
 				msg = f.Err.Error()
 			}
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", wk.l.prog.Name(), in.ifc.index, msg))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", prog.Name(), in.ifc.index, msg))
 		default:
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", wk.l.prog.Name(), f.Action, in.ifc.index))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
 		}
 	}
 	wk.send()
@@ -406,7 +407,7 @@ func (wk *worker) queueTo(ifc *iface, frame int) {
 func (wk *worker) redirectError(in *iface, to uint32) {
 	wk.c.redirectErrors.Add(1)
 	wk.l.traceLine(fmt.Sprintf("xdp_redirect_err: prog=%s ifindex=%d to_ifindex=%d err=ENODEV (not attached in this process)",
-		wk.l.prog.Name(), in.index, to))
+		wk.l.prog.Load().Name(), in.index, to))
 }
 
 // broadcast queues frame for every interface of a devmap

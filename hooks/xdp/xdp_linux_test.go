@@ -237,6 +237,33 @@ func promiscuity(t *testing.T, ns *netnstest.NS, dev string) int {
 	return links[0].Promiscuity
 }
 
+// TestUpdate swaps a link's program while frames flow: drop-all, then pass.
+func TestUpdate(t *testing.T) {
+	b := newBridge(t)
+	b.staticNeighbours(t)
+	coll, drop := xdptest.Load(t, hookObject, "xdp_drop", "")
+	l := attach(t, b.mid, drop, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
+	rx := udpListen(t, b.n2, "10.77.0.2:9000")
+	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 3)
+	if n := udpReceive(rx, 200*time.Millisecond); n != 0 {
+		t.Errorf("%d datagrams through drop-all", n)
+	}
+	if err := l.Update(coll.Programs["xdp_pass"]); err != nil || l.Program().Name() != "xdp_pass" {
+		t.Fatalf("update: %v, program %s", err, l.Program().Name())
+	}
+	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 4)
+	if n := udpReceive(rx, 300*time.Millisecond); n != 4 {
+		t.Errorf("%d of 4 datagrams through the updated link", n)
+	}
+	if s := l.Stats(); s.Verdicts[xdp.Drop].Packets != 3 || s.Verdicts[xdp.Pass].Packets != 4 {
+		t.Errorf("stats %+v: want 3 dropped, then 4 passed", s)
+	}
+	l.Close()
+	if err := l.Update(drop); err == nil {
+		t.Error("update of a closed link: no error")
+	}
+}
+
 func TestAbortedTraced(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
