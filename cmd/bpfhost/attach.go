@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -102,7 +103,12 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine})
+	// Each worker runs its batches in an execution slot of its own.
+	slots := 0
+	if f.workers > runtime.GOMAXPROCS(0) {
+		slots = f.workers
+	}
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots})
 	if err != nil {
 		return err
 	}
