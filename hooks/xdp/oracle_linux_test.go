@@ -16,6 +16,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
 	"github.com/bpfhost/bpfhost/internal/xdptest"
@@ -139,6 +140,12 @@ func kernelRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, map
 	v[xdp.TX] = uint64(countFrames(returned))
 	v[xdp.Drop] = uint64(len(frames)) - v[xdp.Pass] - v[xdp.TX]
 	xl.Close()
+	return v, kernelMaps(t, coll)
+}
+
+// kernelMaps lists the kernel maps' entries as "key=value" in order, with
+// per-CPU values summed.
+func kernelMaps(t *testing.T, coll *ebpf.Collection) map[string][]string {
 	out := map[string][]string{}
 	for name, m := range coll.Maps {
 		if name == ".rodata" || name == ".bss" || name == ".data" {
@@ -164,7 +171,7 @@ func kernelRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, map
 		sort.Strings(entries)
 		out[name] = entries
 	}
-	return v, out
+	return out
 }
 
 // sumPerCPU adds per-CPU values as little-endian u64 words.
@@ -192,6 +199,11 @@ func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, ma
 	for i := range v {
 		v[i] = s.Verdicts[i].Packets
 	}
+	return v, bpfhostMaps(t, coll)
+}
+
+// bpfhostMaps lists the maps as kernelMaps does.
+func bpfhostMaps(t *testing.T, coll *bpfhost.Collection) map[string][]string {
 	out := map[string][]string{}
 	for name, m := range coll.Maps {
 		if name == ".rodata" || name == ".bss" || name == ".data" {
@@ -218,7 +230,7 @@ func bpfhostRun(t *testing.T, mid, n1 *netnstest.NS, a0, e1, object, program, ma
 		sort.Strings(entries)
 		out[name] = entries
 	}
-	return v, out
+	return out
 }
 
 // countFrames counts the frames a capture socket receives until it is quiet
@@ -235,5 +247,57 @@ func countFrames(fd int) int {
 			continue
 		}
 		n++
+	}
+}
+
+// TestKernelOracleRedirect: xdp_redirect_dev on both ends of the middle, a
+// devmap_hash entry sending a0's frames to b0 and none for b0's (whose
+// frames then pass). The kernel's generic XDP and bpfhost's bridge get the
+// same frames from both sides: the same redirect and pass counts, and the
+// same maps. The kernel's counts are observed: redirected frames arrive in
+// n2, passed ones reach b0's taps.
+func TestKernelOracleRedirect(t *testing.T) {
+	netnstest.Require(t)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("skipping: no bpf(): %v", err)
+	}
+	frames := oracleFrames(t)
+	b := newBridge(t)
+	a0, b0 := uint32(b.mid.Ifindex(t, b.a0)), uint32(b.mid.Ifindex(t, b.b0))
+
+	kcoll, kprog := xdptest.LoadKernel(t, hookObject, "xdp_redirect_dev", "")
+	// The kernel resolves a devmap's ifindex in the updater's namespace.
+	b.mid.Do(t, func() error { return kcoll.Maps["ports"].Put(a0, b0) })
+	passed := capture(t, b.mid, b.b0)
+	arrived := capture(t, b.n2, b.e2)
+	la := xdptest.AttachGeneric(t, b.mid, kprog, b.a0)
+	lb := xdptest.AttachGeneric(t, b.mid, kprog, b.b0)
+	inject(t, b.n1, b.e1, frames)
+	inject(t, b.n2, b.e2, frames)
+	var kv [5]uint64
+	kv[xdp.Redirect] = uint64(countFrames(arrived))
+	kv[xdp.Pass] = uint64(countFrames(passed))
+	la.Close()
+	lb.Close()
+	km := kernelMaps(t, kcoll)
+
+	coll, prog := xdptest.Load(t, hookObject, "xdp_redirect_dev", "")
+	if err := coll.Maps["ports"].Update(a0, b0, 0); err != nil {
+		t.Fatal(err)
+	}
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
+	inject(t, b.n1, b.e1, frames)
+	inject(t, b.n2, b.e2, frames)
+	s := waitStats(l, func(s xdp.Stats) bool { return s.Packets >= uint64(2*len(frames)) })
+	l.Close()
+	var bv [5]uint64
+	for i := range bv {
+		bv[i] = s.Verdicts[i].Packets
+	}
+	if kv != bv || kv[xdp.Redirect] != uint64(len(frames)) {
+		t.Errorf("verdicts: kernel %v, bpfhost %v; want %d redirected and %d passed", kv, bv, len(frames), len(frames))
+	}
+	if bm := bpfhostMaps(t, coll); fmt.Sprint(km) != fmt.Sprint(bm) {
+		t.Errorf("final maps differ:\nkernel  %v\nbpfhost %v", km, bm)
 	}
 }
