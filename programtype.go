@@ -83,12 +83,25 @@ func ProgramType(ps *ProgramSpec, opts *CollectionOptions) (*platform.ProgramTyp
 	return s.Program, TypeFromSection, nil
 }
 
-// typeByName resolves a type name of the options.
+// typeByName resolves a type name of the options, ignoring case; an unknown
+// name is an error that lists the valid ones.
 func typeByName(name string) (*platform.ProgramTypeInfo, error) {
 	if info, ok := linux.ABI().ByName(name); ok {
 		return info, nil
 	}
-	return nil, fmt.Errorf("unknown program type %q (want a type such as xdp, sched_cls, socket_filter, cgroup_sock_addr/connect4, or a libbpf section name)", name)
+	if info, ok := linux.ABI().ByName(strings.ToLower(name)); ok {
+		return info, nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, p := range linux.ABI().Programs() {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			names = append(names, p.Name)
+		}
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("unknown program type %q (a libbpf section name, or one of: %s)", name, strings.Join(names, ", "))
 }
 
 // checkTypeOptions reports type options that cannot apply to spec: an

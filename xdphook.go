@@ -66,6 +66,10 @@ type XDPRedirect struct {
 	Map maps.Map
 }
 
+// liveFrameRun are the options of one run on a live frame: once, with no
+// deadline but the instruction budget. execIn only reads them.
+var liveFrameRun RunOptions
+
 // RunXDPBatch runs an XDP program on each frame of a batch, holding one
 // execution slot for the whole batch (DESIGN.md #3, #8): the context is
 // built through the same descriptor and slot memory as a test run, and
@@ -103,7 +107,7 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 		rc.Regions = append(rc.Regions[:0],
 			vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
 			vm.Region{Start: uintptr(base), Size: uintptr(len(f.Page)), Writable: true, Name: "packet", Memory: sc})
-		r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, 1)
+		r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, &liveFrameRun)
 		f.Duration, f.Err = d, err
 		f.Redirect = XDPRedirect{}
 		if err != nil {

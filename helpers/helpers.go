@@ -50,6 +50,9 @@ type Run struct {
 	// Call, if not nil, runs callbacks (bpf_loop, bpf_for_each_map_elem)
 	// instead of the engine; see Caller.
 	Call Caller
+
+	// held are the spin locks and records the run holds (Release).
+	held heldSet
 }
 
 // Reset clears what a run recorded, keeping the buffers.
@@ -110,7 +113,7 @@ func New(host Host) vm.Helpers {
 	h := &impl{host: host}
 	out := make(vm.Helpers, len(table))
 	for id, build := range table {
-		out[int32(id)] = build(h)
+		out[int32(id)] = metered(id, build(h))
 	}
 	return out
 }

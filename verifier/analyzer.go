@@ -54,6 +54,7 @@ type analyzer struct {
 	calls   map[int]map[int]bool
 	used    map[int]int // function start -> lowest stack offset used
 	active  []int       // functions being analysed (recursion)
+	inCB    int         // callbacks being analysed (nesting)
 	iters   int
 	states  int
 	start   time.Time
@@ -265,9 +266,9 @@ func (a *analyzer) entryState() *state {
 	s.set(10, value{kind: kStack, region: 0}, constIval(0))
 	// Packet bounds: Linux's MAX_PACKET_OFF; data_meta lies up to 255
 	// bytes before data.
-	s.z.setBounds(locPkt, 0, 0xffff)
-	s.z.setBounds(locMeta, -255, 0)
 	t := a.opts.Type
+	s.z.setBounds(locPkt, 0, int64(t.PacketSizeLimit()))
+	s.z.setBounds(locMeta, -255, 0)
 	for i, k := range t.EntryRegs() {
 		r := i + 1
 		switch k {
@@ -278,7 +279,7 @@ func (a *analyzer) entryState() *state {
 		case platform.RegPacketData:
 			s.set(r, value{kind: kPacket}, constIval(0))
 		case platform.RegPacketLength:
-			s.regs[r] = value{kind: kScalar, umin: 0, umax: 0xffff}
+			s.regs[r] = value{kind: kScalar, umin: 0, umax: t.PacketSizeLimit()}
 			s.z.copyLoc(locReg(r), locPkt)
 		}
 	}
@@ -333,8 +334,15 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		if err := a.solve(r, check); err != nil {
 			return nil, err
 		}
-		if !r.failed || attempt > 0 {
+		if !r.failed {
 			break
+		}
+		if attempt > 0 {
+			// Even without narrowing, a loop's states do not cover what
+			// flows into it: they are no fixpoint, and accepting on them
+			// would accept on a partial analysis.
+			a.limit = fmt.Errorf("%w: the analysis of the function at %s did not reach a fixpoint", ErrLimit, a.where(start))
+			return nil, errStop
 		}
 		// Narrowing lost the post-fixpoint property: redo without it.
 		r.narrow = false

@@ -30,8 +30,23 @@
 // processed once. BPF-to-BPF calls are analysed from each call site's
 // state (callers' stack frames stay visible, recursion is rejected, at
 // most 8 frames, 512 bytes of stack across a call chain), as are callbacks
-// of bpf_loop and bpf_for_each_map_elem, iterated until the caller's state
-// is stable.
+// of bpf_loop and bpf_for_each_map_elem, iterated (with widening) until
+// the caller's state is stable. Every analysis limit that is reached —
+// block iterations, time, callback rounds, a loop that does not settle —
+// rejects the program with ErrLimit; nothing is accepted on a partial
+// analysis.
+//
+// Comparing two pointers relates their offsets only when they point into
+// the same object: the same frame or context, the packet, one map element
+// or ring buffer record (one lookup or reservation: the value's id), or
+// the value of a single-element array; 32-bit copies of packet pointers
+// are equal when their offsets are, and say nothing more. A struct
+// bpf_spin_lock in a map value (placed by BTF, MapInfo.HasSpinLock) is
+// reachable only through bpf_spin_lock and bpf_spin_unlock, and the unlock
+// must name the element whose lock is held. Whatever may
+// end the program on the spot (a taken tail call, an out-of-bounds
+// LD_ABS/LD_IND) is refused while a ring buffer record or a lock is held,
+// and inside callbacks, which cannot end their caller.
 //
 // The abstract state has three domains, each in its own file:
 //

@@ -70,6 +70,12 @@ type MapInfo struct {
 	ReadOnlyProg bool
 	// Inner is the template of the maps a map-in-map holds.
 	Inner *MapInfo
+	// HasSpinLock says the value holds a struct bpf_spin_lock at
+	// SpinLockOffset: bpf_spin_lock and bpf_spin_unlock take exactly that
+	// word, and no load, store or other helper may touch it (as in Linux,
+	// which knows it from BTF).
+	HasSpinLock    bool
+	SpinLockOffset uint32
 }
 
 // Result is what a successful verification found.

@@ -20,12 +20,12 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 type attachFlags struct {
 	program, dev, peer, mapInit, pcapOut, engine string
 	workers                                      int
+	maxEntries                                   uint64
 	duration                                     time.Duration
 	lowLatency                                   bool
 }
@@ -70,6 +70,7 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write every frame that leaves bpfhost to this pcapng file, with its interface")
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
+	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
@@ -80,22 +81,25 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 
 // attachOutput is the result of `attach xdp --json`.
 type attachOutput struct {
-	Program    string                `json:"program"`
-	Type       string                `json:"type"`
-	Engine     string                `json:"engine"`
-	Mode       string                `json:"mode"`
-	Interfaces []string              `json:"interfaces"`
-	DurationNS int64                 `json:"duration_ns"`
-	Packets    uint64                `json:"packets"`
-	Bytes      uint64                `json:"bytes"`
-	Verdicts   map[string]uint64     `json:"verdicts"`
-	Dropped    map[string]uint64     `json:"dropped"`
-	Sent       uint64                `json:"sent"`
-	Maps       map[string][]mapEntry `json:"maps"`
-	Printk     []string              `json:"printk"`
+	Program    string            `json:"program"`
+	Type       string            `json:"type"`
+	Engine     string            `json:"engine"`
+	Mode       string            `json:"mode"`
+	Interfaces []string          `json:"interfaces"`
+	DurationNS int64             `json:"duration_ns"`
+	Packets    uint64            `json:"packets"`
+	Bytes      uint64            `json:"bytes"`
+	Verdicts   map[string]uint64 `json:"verdicts"`
+	Dropped    map[string]uint64 `json:"dropped"`
+	Sent       uint64            `json:"sent"`
+	// Maps and MapsOmitted are as in run's JSON: the entries shown per
+	// map and what was left out (all-zero array entries, past
+	// --max-entries).
+	Maps        map[string][]mapEntry `json:"maps"`
+	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
+	Printk      []string              `json:"printk"`
 
-	stats  xdp.Stats
-	arrays map[string]bool
+	stats xdp.Stats
 }
 
 func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attachFlags, asJSON bool) error {
@@ -178,19 +182,25 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		Interfaces: link.Interfaces(), DurationNS: elapsed.Nanoseconds(), Packets: s.Packets, Bytes: s.Bytes,
 		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
 			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets},
-		Sent: s.Sent, stats: s, arrays: map[string]bool{}}
+		Sent: s.Sent, stats: s}
 	if f.peer != "" {
 		res.Mode = "bridge"
 	}
 	for i, name := range xdp.ActionNames {
 		res.Verdicts[name] = s.Verdicts[i].Packets
 	}
-	if res.Maps, err = dumpMaps(coll); err != nil {
-		return err
-	}
-	for name, m := range coll.Maps {
-		if t := m.Type(); t == maps.Array || t == maps.PerCPUArray {
-			res.arrays[name] = true
+	if asJSON {
+		res.Maps, res.MapsOmitted = map[string][]mapEntry{}, map[string]mapOmitted{}
+		for _, name := range mapNames(coll) {
+			entries := []mapEntry{}
+			om, err := walkMap(coll.Maps[name], f.maxEntries, func(e mapEntry) error {
+				entries = append(entries, e)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			res.Maps[name], res.MapsOmitted[name] = entries, om
 		}
 	}
 	if res.Printk = coll.Printk(); res.Printk == nil {
@@ -200,6 +210,10 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		return json.NewEncoder(out).Encode(res)
 	}
 	printAttach(out, res)
+	if err := printMaps(out, coll, f.maxEntries); err != nil {
+		return err
+	}
+	printPrintk(out, res.Printk)
 	return nil
 }
 
@@ -253,19 +267,4 @@ func printAttach(out io.Writer, res attachOutput) {
 		fmt.Fprintf(tw, "sent: %d\n", res.Sent)
 	}
 	tw.Flush()
-	printMapsOf(out, res.Maps, res.arrays, res.Printk)
-}
-
-// printMapsOf prints maps and printk lines the way run does (its table
-// after the runs).
-func printMapsOf(out io.Writer, m map[string][]mapEntry, arrays map[string]bool, printk []string) {
-	var buf strings.Builder
-	printRun(&buf, runOutput{Maps: m, arrays: arrays, Printk: printk})
-	// Drop run's header and empty run table.
-	text := buf.String()
-	if i := strings.Index(text, "\nmap "); i >= 0 {
-		fmt.Fprint(out, text[i:])
-	} else if i := strings.Index(text, "\nprintk:"); i >= 0 {
-		fmt.Fprint(out, text[i:])
-	}
 }

@@ -68,7 +68,7 @@ no type are listed with none: verify and run need --type for them.`,
 			if textFuncs == nil {
 				textFuncs = []string{}
 			}
-			var ms []mapJSON
+			ms := []mapJSON{}
 			for _, m := range spec.Maps {
 				ms = append(ms, mapJSON{m.Name, maps.Type(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
 			}
@@ -118,7 +118,10 @@ generated for each eBPF instruction, beside it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return badInput(err)
+			}
+			if err := checkProgram(spec, args[0], program); err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if jited {
@@ -152,7 +155,7 @@ generated for each eBPF instruction, beside it.`,
 				fmt.Fprintln(out)
 			}
 			if !found {
-				return fmt.Errorf("no program %q in %s", program, args[0])
+				return badInput(fmt.Errorf("no program %q in %s", program, args[0]))
 			}
 			return nil
 		},
@@ -166,7 +169,11 @@ generated for each eBPF instruction, beside it.`,
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
 func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "jit"})
+	opts := &bpfhost.CollectionOptions{Engine: "jit"}
+	if program != "" {
+		opts.Programs = []string{program} // and what it tail-calls
+	}
+	coll, err := bpfhost.NewCollection(spec, opts)
 	if err != nil {
 		return err
 	}
@@ -201,7 +208,23 @@ func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) er
 		fmt.Fprintln(out)
 	}
 	if !found {
-		return fmt.Errorf("no program %q", program)
+		return badInput(fmt.Errorf("no program %q", program))
+	}
+	return nil
+}
+
+// checkProgram fails when the object has no program, or not the one named
+// (program "" selects every program).
+func checkProgram(spec *bpfhost.CollectionSpec, path, program string) error {
+	if len(spec.Programs) == 0 {
+		return badInput(fmt.Errorf("%s: no programs (functions in .text are not programs)", path))
+	}
+	if program != "" && spec.Program(program) == nil {
+		names := make([]string, 0, len(spec.Programs))
+		for _, p := range spec.Programs {
+			names = append(names, p.Name)
+		}
+		return badInput(fmt.Errorf("no program %q in %s (it has %s)", program, path, strings.Join(names, ", ")))
 	}
 	return nil
 }

@@ -73,6 +73,9 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 	if len(spec.Programs) == 0 {
 		return noProgramsError(path)
 	}
+	if len(spec.Programs) == 0 {
+		return badInput(fmt.Errorf("%s: no programs to verify (functions in .text are not programs)", path))
+	}
 	var results []verifyProgram
 	rejected := 0
 	for _, p := range spec.Programs {
@@ -94,7 +97,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		if verr != nil {
 			var ve *verifier.VerifierError
 			if !errors.As(verr, &ve) {
-				return &exitError{code: 2, err: fmt.Errorf("program %q: %w", p.Name, verr)}
+				return badInput(fmt.Errorf("program %q: %w", p.Name, verr))
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
@@ -105,7 +108,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		results = append(results, res)
 	}
 	if program != "" && len(results) == 0 {
-		return &exitError{code: 2, err: fmt.Errorf("no program %q in %s", program, path)}
+		return badInput(fmt.Errorf("no program %q in %s", program, path))
 	}
 	if asJSON {
 		if err := json.NewEncoder(out).Encode(map[string]any{"programs": results}); err != nil {
@@ -120,7 +123,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		}
 	}
 	if rejected > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d programs rejected", rejected, len(results))}
+		return &exitError{code: exitFailed, reported: asJSON, err: fmt.Errorf("%d of %s rejected", rejected, plural(len(results), "program"))}
 	}
 	return nil
 }
