@@ -80,6 +80,7 @@ func New(t testing.TB) *NS {
 	return ns
 }
 
+// IP runs the ip command in ns ("ip -n NAME args...").
 func (ns *NS) IP(t testing.TB, args ...string) {
 	t.Helper()
 	if err := ipCmd(append([]string{"-n", ns.Name}, args...)...); err != nil {
@@ -87,6 +88,7 @@ func (ns *NS) IP(t testing.TB, args ...string) {
 	}
 }
 
+// Sysctl writes a /proc/sys key ("net/ipv6/conf/all/disable_ipv6") in ns.
 func (ns *NS) Sysctl(t testing.TB, key, value string) {
 	t.Helper()
 	ns.Do(t, func() error {
