@@ -55,13 +55,20 @@ type analyzer struct {
 	used    map[int]int // function start -> lowest stack offset used
 	active  []int       // functions being analysed (recursion)
 	iters   int
+	insns   int   // instructions processed (Limits.MaxInstructions)
+	cells   int64 // matrix cells copied and joined (limits.go)
 	states  int
+	kept    int64 // bytes of the states kept (Limits.MaxStateBytes)
+	peak    int64
 	start   time.Time
 	limit   error
 	loopMax int64
 	merged  map[string]int32 // synthetic maps standing for several
 	parts   map[int32][]int32
 	scratch [2]*state // reused for short-lived copies (input)
+
+	summaries map[int][]*summary // by function start (limits.go)
+	plans     map[*function][][]int
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -177,24 +184,6 @@ func (a *analyzer) report(pc int, format string, args ...any) {
 
 var errStop = errors.New("stop")
 
-// tick charges one block to the limits.
-func (a *analyzer) tick() error {
-	a.iters++
-	max := a.opts.MaxIterations
-	if max <= 0 {
-		max = DefaultMaxIterations
-	}
-	if a.iters > max {
-		a.limit = fmt.Errorf("%w: more than %d block iterations", ErrLimit, max)
-		return errStop
-	}
-	if a.opts.Timeout > 0 && a.iters%256 == 0 && time.Since(a.start) > a.opts.Timeout {
-		a.limit = fmt.Errorf("%w: more than %v", ErrLimit, a.opts.Timeout)
-		return errStop
-	}
-	return nil
-}
-
 func (a *analyzer) verify() (*Result, error) {
 	a.start = time.Now()
 	entry := a.entryState()
@@ -202,9 +191,11 @@ func (a *analyzer) verify() (*Result, error) {
 	if h := a.opts.test; err == nil && h != nil && h.exit != nil {
 		h.exit(exit)
 	}
-	res := &Result{Instructions: len(a.prog), Iterations: a.iters, States: a.states, Duration: time.Since(a.start)}
+	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: a.insns, States: a.states,
+		PeakStateBytes: a.peak, Duration: time.Since(a.start)}
 	if err != nil {
 		ve := &VerifierError{Program: a.opts.Name, limit: true}
+		ve.Limit, _ = a.limitError()
 		ve.Errors = append(ve.Errors, Error{PC: -1, Message: a.limit.Error()})
 		return nil, ve
 	}
@@ -299,31 +290,42 @@ const (
 
 // run is the analysis of one function from one entry state.
 type run struct {
-	fn      *function
-	depth   int
-	kind    callKind
-	cb      *callbackInfo
-	entry   *state
-	in      []*state
-	out     [][]*state // per block, per successor index
-	exit    *state
-	check   bool
-	narrow  bool
-	verbose bool
-	failed  bool // the check pass found a head not covering its inputs
+	fn    *function
+	depth int
+	kind  callKind
+	cb    *callbackInfo
+	entry *state
+	in    []*state
+	out   [][]*state // per block, per successor index
+	// inBytes and outBytes are the sizes of in and out as accounted when
+	// stored, bytes their sum (limits.go).
+	inBytes  []int64
+	outBytes []int64
+	bytes    int64
+	exit     *state
+	check    bool
+	narrow   bool
+	verbose  bool
+	failed   bool // the check pass found a head not covering its inputs
 }
 
 // analyze runs the fixpoint for the function starting at start from entry
 // and returns the join of its states at exit (nil if it never returns).
 // With check set it also reports every problem.
 func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, cb *callbackInfo) (*state, error) {
+	if s, ok := a.lookup(start, entry, check, kind, cb); ok {
+		if a.opts.Verbose != nil && check {
+			fmt.Fprintf(a.opts.Verbose, "%d: analysed before from the same state: exit reused\n", start)
+		}
+		return s.exit, nil
+	}
 	fn := a.function(start)
 	a.active = append(a.active, start)
 	defer func() { a.active = a.active[:len(a.active)-1] }()
 	r := &run{fn: fn, depth: entry.depth(), kind: kind, cb: cb, narrow: true}
+	defer a.done(r)
 	for attempt := 0; ; attempt++ {
-		r.in = make([]*state, len(fn.blocks))
-		r.out = make([][]*state, len(fn.blocks))
+		a.reset(r, len(fn.blocks))
 		r.exit = nil
 		r.entry = entry
 		r.failed = false
@@ -339,6 +341,11 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		// Narrowing lost the post-fixpoint property: redo without it.
 		r.narrow = false
 	}
+	if kind != callNone {
+		if err := a.remember(start, entry, r.exit, check, kind, cb); err != nil {
+			return nil, err
+		}
+	}
 	return r.exit, nil
 }
 
@@ -349,11 +356,20 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 // fixpoint and then passed over before the next element. The result is
 // that of a full fixpoint followed by a full final pass.
 func (a *analyzer) solve(r *run, check bool) error {
-	for _, w := range r.fn.wto {
+	plan := a.plans[r.fn]
+	if plan == nil {
+		plan = releasePlan(r.fn)
+		if a.plans == nil {
+			a.plans = map[*function][][]int{}
+		}
+		a.plans[r.fn] = plan
+	}
+	for k, w := range r.fn.wto {
 		if !w.comp {
 			if err := a.final(r, check, func() error { return a.process(r, w.v) }); err != nil {
 				return err
 			}
+			a.release(r, w, plan[k])
 			continue
 		}
 		// Exits reached while iterating are not final: keep those of the
@@ -367,6 +383,7 @@ func (a *analyzer) solve(r *run, check bool) error {
 		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
 			return err
 		}
+		a.release(r, w, plan[k])
 	}
 	return nil
 }
@@ -404,8 +421,12 @@ func (a *analyzer) component(r *run, w wto) error {
 		if in == nil {
 			// The head is not reached (yet), but the body may be, through a
 			// jump into the middle of the loop (irreducible flow).
-			r.in[h] = nil
-			r.out[h] = nil
+			if err := a.setIn(r, h, nil); err != nil {
+				return err
+			}
+			if err := a.setOut(r, h, nil); err != nil {
+				return err
+			}
 			if bodyOnly {
 				return nil
 			}
@@ -441,7 +462,9 @@ func (a *analyzer) component(r *run, w wto) error {
 				break
 			}
 		}
-		r.in[h] = in
+		if err := a.setIn(r, h, in); err != nil {
+			return err
+		}
 		if err := a.processBlock(r, h, in); err != nil {
 			return err
 		}
@@ -461,7 +484,9 @@ func (a *analyzer) component(r *run, w wto) error {
 		if n.equal(r.in[h]) {
 			break
 		}
-		r.in[h] = n
+		if err := a.setIn(r, h, n); err != nil {
+			return err
+		}
 		if err := a.processBlock(r, h, n); err != nil {
 			return err
 		}
@@ -474,11 +499,11 @@ func (a *analyzer) component(r *run, w wto) error {
 
 // process computes a non-head block's input and output.
 func (a *analyzer) process(r *run, v int) error {
+	// The input of a block that heads no loop is not read again: it is
+	// not kept.
 	in, fresh := a.inputFresh(r, v)
-	r.in[v] = in
 	if in == nil {
-		r.out[v] = nil
-		return nil
+		return a.setOut(r, v, nil)
 	}
 	if fresh {
 		// Nothing else holds the state (only heads' inputs are read
@@ -620,10 +645,10 @@ func (a *analyzer) processBlock(r *run, v int, in *state) error {
 
 // runBlock is processBlock on a state of its own, which it changes.
 func (a *analyzer) runBlock(r *run, v int, s *state) error {
-	if err := a.tick(); err != nil {
+	b := r.fn.blocks[v]
+	if err := a.charge(b.end - b.start); err != nil {
 		return err
 	}
-	b := r.fn.blocks[v]
 	a.states++
 	e := &exec{a: a, r: r, check: r.check}
 	var outs []*state
@@ -674,8 +699,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 			outs = make([]*state, len(b.succs))
 		}
 	}
-	r.out[v] = outs
-	return nil
+	return a.setOut(r, v, outs)
 }
 
 // frameUse records a stack access at offset off of the frame owned by the
@@ -720,16 +744,22 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 	for _, c := range cands {
 		st.z.copyLoc(ghostLoc(c), c)
 	}
+	// r2 accounts only for the states it stores itself (its byte counts
+	// start at zero), and gives them back when done.
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...)}
-	r2.in[h] = st
+		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
+		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
+	defer a.done(r2)
+	if err := a.setIn(r2, h, st); err != nil {
+		return false, err
+	}
 	// The body's states from the fixpoint lack the ghosts: drop them, or
 	// an inner loop's head would join them in before its first trip and
 	// lose every ghost.
 	var drop func(ws []wto)
 	drop = func(ws []wto) {
 		for _, x := range ws {
-			r2.out[x.v] = nil
+			r2.out[x.v], r2.outBytes[x.v] = nil, 0
 			drop(x.body)
 		}
 	}

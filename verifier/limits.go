@@ -1,0 +1,352 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+)
+
+// The verifier's cost is bounded like Linux's: a program may make the
+// analysis process at most MaxInstructions instructions in all (loops and
+// calls count every time, as in BPF_COMPLEXITY_LIMIT_INSNS), keep at most
+// MaxStateBytes of abstract states at once, and run at most Timeout. A
+// limit that is reached rejects the program; nothing is accepted on a
+// partial analysis.
+//
+// Two things keep honest programs well inside those limits:
+//   - states are kept only while something still reads them: a block's
+//     output until every successor has taken its input, a loop head's
+//     input until the loop's final pass is over (release);
+//   - a function called again with an entry state equal to one it was
+//     analysed from reuses that analysis's exit state (summaries), so a
+//     call chain that calls the same function many times costs what its
+//     distinct entry states cost, not the product of the call counts.
+
+// Limits bound the work of one verification. The zero value means the
+// defaults.
+type Limits struct {
+	// MaxInstructions bounds how many instructions the analysis may
+	// process in all, counting every pass over a loop body and every
+	// analysis of a called function. 0 means DefaultMaxInstructions.
+	MaxInstructions int
+	// MaxStateBytes bounds the memory of the abstract states kept at once
+	// (the relational matrices, registers and stack frames), in bytes.
+	// 0 means DefaultMaxStateBytes.
+	MaxStateBytes int64
+	// Timeout bounds the analysis's wall-clock time. 0 means
+	// DefaultTimeout; a negative value means none.
+	Timeout time.Duration
+}
+
+// Default limits.
+const (
+	// DefaultMaxInstructions is Limits.MaxInstructions's default, Linux's
+	// BPF_COMPLEXITY_LIMIT_INSNS.
+	DefaultMaxInstructions = 1_000_000
+	// DefaultMaxStateBytes is Limits.MaxStateBytes's default.
+	DefaultMaxStateBytes = 256 << 20
+	// DefaultTimeout is Limits.Timeout's default.
+	DefaultTimeout = 10 * time.Second
+)
+
+// LimitError says which limit stopped the analysis. A *VerifierError
+// that stopped at a limit unwraps to it, and it unwraps to ErrLimit.
+type LimitError struct {
+	// Limit names the limit: "instructions", "state memory", "time" or
+	// "block iterations".
+	Limit string
+	// Max is the limit's value, as the message prints it.
+	Max string
+	// Option is the field that raises it ("Limits.MaxInstructions").
+	Option string
+}
+
+func (e *LimitError) Error() string {
+	var what string
+	switch e.Limit {
+	case "instructions":
+		what = "more than " + e.Max + " instructions processed (the complexity limit)"
+	case "state memory":
+		what = "the abstract states kept exceed " + e.Max
+	case "time":
+		what = "the analysis took longer than " + e.Max
+	default:
+		what = "more than " + e.Max + " " + e.Limit
+	}
+	return fmt.Sprintf("%v: %s; the program is rejected (raise %s to allow more)", ErrLimit, what, e.Option)
+}
+
+// Unwrap makes errors.Is(err, ErrLimit) true.
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
+func (l Limits) maxInstructions() int {
+	if l.MaxInstructions <= 0 {
+		return DefaultMaxInstructions
+	}
+	return l.MaxInstructions
+}
+
+func (l Limits) maxStateBytes() int64 {
+	if l.MaxStateBytes <= 0 {
+		return DefaultMaxStateBytes
+	}
+	return l.MaxStateBytes
+}
+
+func (l Limits) timeout() time.Duration {
+	switch {
+	case l.Timeout == 0:
+		return DefaultTimeout
+	case l.Timeout < 0:
+		return 0
+	}
+	return l.Timeout
+}
+
+// stop records the limit reached and returns errStop, which unwinds the
+// analysis.
+func (a *analyzer) stop(le *LimitError) error {
+	a.limit = le
+	return errStop
+}
+
+// charge counts one pass over a block of n slots against the limits.
+func (a *analyzer) charge(n int) error {
+	a.iters++
+	a.insns += n
+	max := a.opts.MaxIterations
+	if max <= 0 {
+		max = DefaultMaxIterations
+	}
+	if a.iters > max {
+		return a.stop(&LimitError{Limit: "block iterations", Max: fmt.Sprint(max), Option: "Options.MaxIterations"})
+	}
+	if lim := a.opts.maxInstructions(); a.cost() > int64(lim) {
+		return a.stop(&LimitError{Limit: "instructions", Max: fmt.Sprint(lim), Option: "Limits.MaxInstructions"})
+	}
+	// The clock is read every few blocks: a block costs at most a few
+	// operations on the zone, each at most quadratic in its size, which
+	// the state memory limit bounds.
+	if t := a.opts.timeout(); t > 0 && a.iters%16 == 0 && time.Since(a.start) > t {
+		return a.stop(&LimitError{Limit: "time", Max: t.String(), Option: "Limits.Timeout"})
+	}
+	return nil
+}
+
+// cellsPerInsn is how many cells of relational matrices copied or joined
+// count as one instruction processed. An instruction costs Linux about the
+// same whatever the state, but copying and joining states costs bpfhost
+// time quadratic in the numbers a state tracks: a program whose states
+// track hundreds of numbers (many stack slots over many frames) counts
+// its copies as the instructions they cost, so that the complexity limit
+// bounds time as it does in Linux.
+const cellsPerInsn = 512
+
+// chargeCells counts n matrix cells copied or joined.
+func (a *analyzer) chargeCells(n int) {
+	if a != nil {
+		a.cells += int64(n)
+	}
+}
+
+// cost is the work done so far in instructions: those processed and the
+// equivalent of the states copied and joined.
+func (a *analyzer) cost() int64 { return int64(a.insns) + a.cells/cellsPerInsn }
+
+// stateBytes estimates the memory a state holds: its zone's matrix and
+// locations, its frames and its own fields. Frames shared with other
+// states are counted in each, which errs on the safe side.
+func stateBytes(s *state) int64 {
+	if s == nil {
+		return 0
+	}
+	n := int64(unsafe.Sizeof(*s)) + int64(cap(s.refs))*4
+	if s.z != nil {
+		n += int64(unsafe.Sizeof(*s.z)) + int64(cap(s.z.m))*8 + int64(cap(s.z.locs))*4
+	}
+	for _, f := range s.frames {
+		n += int64(unsafe.Sizeof(*f)) + int64(cap(f.spill))*int64(unsafe.Sizeof(spill{}))
+	}
+	return n
+}
+
+// account adds delta bytes to the states kept and checks the limit.
+func (a *analyzer) account(delta int64) error {
+	a.kept += delta
+	if a.kept > a.peak {
+		a.peak = a.kept
+	}
+	if lim := a.opts.maxStateBytes(); delta > 0 && a.kept > lim {
+		return a.stop(&LimitError{Limit: "state memory", Max: byteSize(lim), Option: "Limits.MaxStateBytes"})
+	}
+	return nil
+}
+
+// byteSize prints a size in bytes the way people read it.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// setOut stores the states a block leaves on each of its edges.
+func (a *analyzer) setOut(r *run, v int, outs []*state) error {
+	var n int64
+	for i, s := range outs {
+		if s != nil && (i == 0 || s != outs[i-1]) {
+			n += stateBytes(s)
+		}
+	}
+	old := r.outBytes[v]
+	r.out[v], r.outBytes[v] = outs, n
+	r.bytes += n - old
+	return a.account(n - old)
+}
+
+// setIn stores a loop head's input.
+func (a *analyzer) setIn(r *run, h int, s *state) error {
+	n := stateBytes(s)
+	old := r.inBytes[h]
+	r.in[h], r.inBytes[h] = s, n
+	r.bytes += n - old
+	return a.account(n - old)
+}
+
+// reset empties a run's stored states for a new attempt.
+func (a *analyzer) reset(r *run, blocks int) {
+	a.kept -= r.bytes
+	r.bytes = 0
+	r.in = make([]*state, blocks)
+	r.out = make([][]*state, blocks)
+	r.inBytes = make([]int64, blocks)
+	r.outBytes = make([]int64, blocks)
+}
+
+// done gives back what a finished run kept.
+func (a *analyzer) done(r *run) {
+	a.kept -= r.bytes
+	r.bytes = 0
+	r.in, r.out, r.inBytes, r.outBytes = nil, nil, nil, nil
+}
+
+// releasePlan says, for each top-level element of a function's weak
+// topological order, which blocks' outputs are no longer read once the
+// element's final pass is over: those whose every successor lies in it or
+// in an element before it. (Successors never lie in earlier elements
+// except through a back edge, which stays inside one element.)
+func releasePlan(fn *function) [][]int {
+	top := make([]int, len(fn.blocks))
+	for i := range top {
+		top[i] = -1
+	}
+	var mark func(ws []wto, k int)
+	mark = func(ws []wto, k int) {
+		for _, w := range ws {
+			top[w.v] = k
+			mark(w.body, k)
+		}
+	}
+	for k, w := range fn.wto {
+		top[w.v] = k
+		mark(w.body, k)
+	}
+	plan := make([][]int, len(fn.wto))
+	for v, b := range fn.blocks {
+		if top[v] < 0 {
+			continue // unreachable: never processed
+		}
+		last := top[v]
+		for _, s := range b.succs {
+			last = max(last, top[s])
+		}
+		plan[last] = append(plan[last], v)
+	}
+	return plan
+}
+
+// release drops what element k's final pass leaves unread: the outputs of
+// the blocks plan lists and the inputs of the element's loop heads.
+func (a *analyzer) release(r *run, w wto, blocks []int) {
+	for _, v := range blocks {
+		a.kept -= r.outBytes[v]
+		r.bytes -= r.outBytes[v]
+		r.out[v], r.outBytes[v] = nil, 0
+	}
+	var heads func(w wto)
+	heads = func(w wto) {
+		if !w.comp {
+			return
+		}
+		a.kept -= r.inBytes[w.v]
+		r.bytes -= r.inBytes[w.v]
+		r.in[w.v], r.inBytes[w.v] = nil, 0
+		for _, x := range w.body {
+			heads(x)
+		}
+	}
+	heads(w)
+}
+
+// summary is one analysis of a function from an entry state, kept so that
+// a later call with an equal entry state reuses its exit.
+type summary struct {
+	kind  callKind
+	cb    *callbackInfo
+	check bool // the analysis reported its problems
+	entry *state
+	exit  *state
+}
+
+// maxSummaries is how many analyses of one function are kept.
+const maxSummaries = 8
+
+// lookup returns the exit state of an earlier analysis of the function at
+// start from an entry state equal to entry. The analysis is a function of
+// its entry state, so its exit, and what it recorded on the way (problems,
+// context accesses, stack use), are those of the earlier one; one that did
+// not report its problems stands in only for one that needs not either.
+func (a *analyzer) lookup(start int, entry *state, check bool, kind callKind, cb *callbackInfo) (*summary, bool) {
+	for _, s := range a.summaries[start] {
+		if s.kind == kind && sameCallback(s.cb, cb) && (s.check || !check) && s.entry.equal(entry) {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+func sameCallback(x, y *callbackInfo) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.proto == y.proto && x.ret == y.ret
+}
+
+// remember keeps the analysis of the function at start from entry, the
+// oldest giving way when there are maxSummaries already.
+func (a *analyzer) remember(start int, entry, exit *state, check bool, kind callKind, cb *callbackInfo) error {
+	if a.summaries == nil {
+		a.summaries = map[int][]*summary{}
+	}
+	list := a.summaries[start]
+	if len(list) >= maxSummaries {
+		old := list[0]
+		a.kept -= stateBytes(old.entry) + stateBytes(old.exit)
+		list = append(list[:0], list[1:]...)
+	}
+	a.summaries[start] = append(list, &summary{kind: kind, cb: cb, check: check, entry: entry, exit: exit})
+	return a.account(stateBytes(entry) + stateBytes(exit))
+}
+
+// limitError returns the limit reached, if the analysis stopped at one.
+func (a *analyzer) limitError() (*LimitError, bool) {
+	var le *LimitError
+	ok := errors.As(a.limit, &le)
+	return le, ok
+}
