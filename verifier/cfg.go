@@ -157,64 +157,81 @@ func lastInsn(prog []isa.Instruction, b *block) int {
 }
 
 // buildWTO computes Bourdoncle's weak topological order of the blocks
-// reachable from the first.
+// reachable from the first. The depth-first search keeps its own stack
+// of frames rather than recursing, so that a long chain of blocks (a
+// hostile program of a million branches) costs a frame per block on the
+// heap, not a goroutine stack grown to hundreds of megabytes.
 func buildWTO(fn *function) []wto {
 	n := len(fn.blocks)
+	if n == 0 {
+		return nil
+	}
 	dfn := make([]int, n)
-	var stack []int
+	var stack []int // Bourdoncle's stack of visited vertices
 	num := 0
 	const done = 1 << 30
-	var visit func(v int, out *[]wto) int
-	component := func(v int) wto {
-		var body []wto
-		for _, w := range fn.blocks[v].succs {
-			if dfn[w] == 0 {
-				visit(w, &body)
-			}
-		}
-		reverse(body)
-		return wto{v: v, body: body, comp: true}
+	// A frame is a visit of v: first over its successors (visit), then,
+	// if v heads a loop, over them again to build the loop's body
+	// (component). Its element goes to *out.
+	type frame struct {
+		v, i, head int
+		loop, comp bool
+		out        *[]wto
+		body       []wto
 	}
-	visit = func(v int, out *[]wto) int {
+	var frames []*frame
+	enter := func(v int, out *[]wto) {
 		stack = append(stack, v)
 		num++
 		dfn[v] = num
-		head := num
-		loop := false
-		for _, w := range fn.blocks[v].succs {
-			var m int
-			if dfn[w] == 0 {
-				m = visit(w, out)
-			} else {
-				m = dfn[w]
-			}
-			if m <= head {
-				head = m
-				loop = true
+		frames = append(frames, &frame{v: v, head: num, out: out})
+	}
+	var out []wto
+	enter(0, &out)
+	ret, returned := 0, false // the head a finished visit returns
+	for len(frames) > 0 {
+		f := frames[len(frames)-1]
+		if returned {
+			returned = false
+			if !f.comp && ret <= f.head {
+				f.head, f.loop = ret, true
 			}
 		}
-		if head == dfn[v] {
-			dfn[v] = done
+		succs := fn.blocks[f.v].succs
+		if f.i < len(succs) {
+			w := succs[f.i]
+			f.i++
+			switch {
+			case dfn[w] == 0 && f.comp:
+				enter(w, &f.body)
+			case dfn[w] == 0:
+				enter(w, f.out)
+			case !f.comp && dfn[w] <= f.head:
+				f.head, f.loop = dfn[w], true
+			}
+			continue
+		}
+		if !f.comp && f.head == dfn[f.v] {
+			dfn[f.v] = done
 			e := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			var el wto
-			if loop {
-				for e != v {
+			if f.loop {
+				for e != f.v {
 					dfn[e] = 0
 					e = stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 				}
-				el = component(v)
-			} else {
-				el = wto{v: v}
+				f.comp, f.i = true, 0
+				continue
 			}
-			*out = append(*out, el) // reversed when the list is complete
+			*f.out = append(*f.out, wto{v: f.v}) // reversed when the list is complete
 		}
-		return head
-	}
-	var out []wto
-	if n > 0 {
-		visit(0, &out)
+		if f.comp {
+			reverse(f.body)
+			*f.out = append(*f.out, wto{v: f.v, body: f.body, comp: true})
+		}
+		frames = frames[:len(frames)-1]
+		ret, returned = f.head, true
 	}
 	reverse(out)
 	return out
