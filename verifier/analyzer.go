@@ -186,12 +186,15 @@ var errStop = errors.New("stop")
 
 func (a *analyzer) verify() (*Result, error) {
 	a.start = time.Now()
-	entry := a.entryState()
-	exit, err := a.analyze(0, entry, true, callNone, nil)
+	var exit *state
+	err := a.checkSize()
+	if err == nil {
+		exit, err = a.analyze(0, a.entryState(), true, callNone, nil)
+	}
 	if h := a.opts.test; err == nil && h != nil && h.exit != nil {
 		h.exit(exit)
 	}
-	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: a.insns, States: a.states,
+	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: int(a.cost()), States: a.states,
 		PeakStateBytes: a.peak, Duration: time.Since(a.start)}
 	if err != nil {
 		ve := &VerifierError{Program: a.opts.Name, limit: true}

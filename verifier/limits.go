@@ -53,11 +53,13 @@ const (
 // LimitError says which limit stopped the analysis. A *VerifierError
 // that stopped at a limit unwraps to it, and it unwraps to ErrLimit.
 type LimitError struct {
-	// Limit names the limit: "instructions", "state memory", "time" or
-	// "block iterations".
+	// Limit names the limit: "instructions", "program size", "state
+	// memory", "time" or "block iterations".
 	Limit string
 	// Max is the limit's value, as the message prints it.
 	Max string
+	// Value is what exceeded it, where known ("1048576" instructions).
+	Value string
 	// Option is the field that raises it ("Limits.MaxInstructions").
 	Option string
 }
@@ -66,9 +68,11 @@ func (e *LimitError) Error() string {
 	var what string
 	switch e.Limit {
 	case "instructions":
-		what = "more than " + e.Max + " instructions processed (the complexity limit)"
+		what = "more than " + e.Max + " instructions processed, the complexity limit (copies and joins of large states count as the instructions they cost)"
 	case "state memory":
 		what = "the abstract states kept exceed " + e.Max
+	case "program size":
+		what = "the program's " + e.Value + " instructions exceed the " + e.Max + " the complexity limit allows to process"
 	case "time":
 		what = "the analysis took longer than " + e.Max
 	default:
@@ -109,6 +113,16 @@ func (l Limits) timeout() time.Duration {
 func (a *analyzer) stop(le *LimitError) error {
 	a.limit = le
 	return errStop
+}
+
+// checkSize rejects a program longer than the instructions the analysis
+// may process: each instruction is processed at least once (as in Linux,
+// which refuses programs beyond BPF_COMPLEXITY_LIMIT_INSNS outright).
+func (a *analyzer) checkSize() error {
+	if lim := a.opts.maxInstructions(); len(a.prog) > lim {
+		return a.stop(&LimitError{Limit: "program size", Value: fmt.Sprint(len(a.prog)), Max: fmt.Sprint(lim), Option: "Limits.MaxInstructions"})
+	}
+	return nil
 }
 
 // charge counts one pass over a block of n slots against the limits.
@@ -221,6 +235,9 @@ func (a *analyzer) setIn(r *run, h int, s *state) error {
 
 // reset empties a run's stored states for a new attempt.
 func (a *analyzer) reset(r *run, blocks int) {
+	// The tables cost a few words per block, whether the blocks are
+	// reached or not.
+	a.chargeCells(6 * blocks)
 	a.kept -= r.bytes
 	r.bytes = 0
 	r.in = make([]*state, blocks)

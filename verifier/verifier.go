@@ -83,8 +83,9 @@ type Result struct {
 	Instructions int
 	// Iterations is how many times a basic block was processed in all.
 	Iterations int
-	// Processed is how many instructions were processed in all, the
-	// count Limits.MaxInstructions bounds.
+	// Processed is how many instructions were processed in all, with
+	// copies and joins of large states counted as the instructions they
+	// cost: the count Limits.MaxInstructions bounds.
 	Processed int
 	// States is how many abstract states were computed and kept (block
 	// entries and exits, over all analyses of every function).

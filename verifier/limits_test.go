@@ -1,0 +1,233 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform/linux"
+)
+
+// The shapes of the security findings F2, F3 and F8
+// (../shared/security/resources), generated at sizes a test can afford.
+
+// nestedLoops is F2: n nested loops sharing one counter, 2n+3 slots.
+func nestedLoops(n int) string {
+	var b strings.Builder
+	b.WriteString("mov %r0, 0\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "l%d:\nadd %%r0, 1\n", i)
+	}
+	for i := n - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "jlt %%r0, 5, l%d\n", i)
+	}
+	b.WriteString("mov %r0, 2\nexit\n")
+	return b.String()
+}
+
+// branchyStack is F3: 64 stack slots live across n/2 forward branches.
+func branchyStack(n int) string {
+	var b strings.Builder
+	b.WriteString("mov %r0, 0\n")
+	for i := 1; i <= 64; i++ {
+		fmt.Fprintf(&b, "mov %%r1, %d\nstxdw [%%r10-%d], %%r1\n", i, 8*i)
+	}
+	b.WriteString("mov %r2, %r10\nmov %r3, %r10\nadd %r3, -8\n")
+	for k, slots := 0, 132; slots < n-3; k, slots = k+1, slots+2 {
+		fmt.Fprintf(&b, "jeq %%r0, %d, +1\nadd %%r0, 1\n", k)
+	}
+	b.WriteString("mov %r0, 2\nexit\n")
+	return b.String()
+}
+
+// callFanout is F8: a chain of depth functions below the entry, each
+// calling the next fanout times. With vary, each call passes on what the
+// previous one returned, one more than its argument, so that no two calls
+// of a function start from the same state; without, every call of a
+// function passes the same constant.
+func callFanout(depth, fanout int, vary bool) string {
+	var b strings.Builder
+	b.WriteString("ldxw %r1, [%r1+12]\n") // ingress_ifindex
+	for i := 1; i <= 8; i++ {
+		fmt.Fprintf(&b, "stxdw [%%r10-%d], %%r1\n", 8*i)
+	}
+	b.WriteString("call local f1\nmov %r0, 2\nexit\n")
+	for k := 1; k < depth; k++ {
+		fmt.Fprintf(&b, "f%d:\nmov %%r6, %%r1\n", k)
+		for i := 0; i < fanout; i++ {
+			if vary {
+				fmt.Fprintf(&b, "mov %%r1, %%r6\ncall local f%d\nmov %%r6, %%r0\n", k+1)
+			} else {
+				fmt.Fprintf(&b, "mov %%r1, 7\ncall local f%d\n", k+1)
+			}
+		}
+		b.WriteString("mov %r0, %r6\nexit\n")
+	}
+	fmt.Fprintf(&b, "f%d:\nmov %%r0, %%r1\nadd %%r0, 1\nexit\n", depth)
+	return b.String()
+}
+
+func verifyText(t *testing.T, src string, lim Limits) (*Result, error) {
+	t.Helper()
+	prog, err := isa.Assemble(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), Limits: lim})
+}
+
+// limitOf returns the limit err stopped at, failing the test if it is not
+// a rejection at a limit.
+func limitOf(t *testing.T, err error) *LimitError {
+	t.Helper()
+	var le *LimitError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLimit) || !errors.Is(err, ErrRejected) {
+		t.Fatalf("want a rejection at a limit, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "raise "+le.Option) {
+		t.Errorf("the message does not say how to raise the limit: %v", err)
+	}
+	return le
+}
+
+// TestStatesKeptBounded: F3's states are kept only while read, so the
+// memory kept does not grow with the program, and the work grows
+// linearly (it used to keep two states of 64 slots per block: 55 KB per
+// instruction).
+func TestStatesKeptBounded(t *testing.T) {
+	var peak, work []int64
+	sizes := []int{500, 1000, 2000}
+	for _, n := range sizes {
+		res, err := verifyText(t, branchyStack(n), Limits{})
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		t.Logf("n=%d: %d instructions processed, %d KB kept at most", n, res.Processed, res.PeakStateBytes>>10)
+		peak = append(peak, res.PeakStateBytes)
+		work = append(work, int64(res.Processed))
+	}
+	if last := peak[len(peak)-1]; last > peak[0]+peak[0]/4 {
+		t.Errorf("states kept grow with the program: %v bytes for %v slots", peak, sizes)
+	}
+	if peak[0] > 1<<20 {
+		t.Errorf("%d bytes of states kept for %d slots", peak[0], sizes[0])
+	}
+	for i := 1; i < len(work); i++ {
+		if r := float64(work[i]) / float64(work[i-1]); r > 2.5 {
+			t.Errorf("work grows faster than the program: %v for %v slots", work, sizes)
+		}
+	}
+}
+
+// TestNestedLoopsLimit: F2's state grows with the number of loops nested
+// (a counter each); the state memory limit stops it, quickly, before it
+// takes gigabytes; small nests are still accepted.
+func TestNestedLoopsLimit(t *testing.T) {
+	if _, err := verifyText(t, nestedLoops(8), Limits{}); err != nil {
+		t.Fatalf("8 nested loops: %v", err)
+	}
+	start := time.Now()
+	_, err := verifyText(t, nestedLoops(120), Limits{MaxStateBytes: 8 << 20})
+	if le := limitOf(t, err); le.Limit != "state memory" {
+		t.Errorf("stopped at %q, want the state memory limit", le.Limit)
+	}
+	t.Logf("120 nested loops: %v in %v", err, time.Since(start))
+}
+
+// TestCallFanout: F8, a chain of calls each calling the next many times.
+// Calls from the same state reuse the callee's analysis, so the constant
+// chain costs the number of call sites, not the number of calls (10^5);
+// the varying chain is stopped by the instruction limit.
+func TestCallFanout(t *testing.T) {
+	res, err := verifyText(t, callFanout(6, 10, false), Limits{MaxInstructions: 50000})
+	if err != nil {
+		t.Fatalf("constant chain: %v", err)
+	}
+	if res.Processed > 2000 {
+		t.Errorf("constant chain: %d instructions processed, want at most 2000", res.Processed)
+	}
+	t.Logf("constant chain: %d instructions processed", res.Processed)
+
+	res, err = verifyText(t, callFanout(3, 4, true), Limits{})
+	if err != nil {
+		t.Fatalf("small varying chain: %v", err)
+	}
+	t.Logf("small varying chain: %d instructions processed", res.Processed)
+
+	start := time.Now()
+	_, err = verifyText(t, callFanout(6, 10, true), Limits{MaxInstructions: 20000})
+	if le := limitOf(t, err); le.Limit != "instructions" {
+		t.Errorf("stopped at %q, want the instruction limit", le.Limit)
+	}
+	t.Logf("varying chain: %v in %v", err, time.Since(start))
+}
+
+// TestLimits: each limit rejects, naming itself and how to raise it.
+func TestLimits(t *testing.T) {
+	src := branchyStack(1000)
+	for _, c := range []struct {
+		lim  Limits
+		want string
+	}{
+		{Limits{MaxInstructions: 2000}, "instructions"},
+		{Limits{MaxInstructions: 500}, "program size"},
+		{Limits{MaxStateBytes: 10 << 10}, "state memory"},
+		{Limits{Timeout: time.Nanosecond}, "time"},
+	} {
+		_, err := verifyText(t, src, c.lim)
+		if le := limitOf(t, err); le.Limit != c.want {
+			t.Errorf("%+v: stopped at %q (%v), want %q", c.lim, le.Limit, err, c.want)
+		}
+	}
+	// A negative timeout means none.
+	if _, err := verifyText(t, src, Limits{Timeout: -1}); err != nil {
+		t.Errorf("no timeout: %v", err)
+	}
+}
+
+// TestResourceFindings runs the verifier over the findings of
+// ../shared/security/resources that are programs: each ends with a
+// verdict or a limit error, F8 with the instruction limit.
+func TestResourceFindings(t *testing.T) {
+	dir := "../../shared/security/resources"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no %s: %v", dir, err)
+	}
+	for _, c := range []struct {
+		file  string
+		limit string // "" for a verdict or any limit
+		slow  bool
+	}{
+		{"f2_nest400.o", "state memory", false},
+		{"f3_branchy_stack16384.o", "", false},
+		{"f8_fanout_stack.o", "instructions", true},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			if c.slow && testing.Short() {
+				t.Skip("takes seconds")
+			}
+			path := filepath.Join(dir, c.file)
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("no %s", path)
+			}
+			start := time.Now()
+			errs := verifyObject(t, path)
+			for name, err := range errs {
+				var le *LimitError
+				switch {
+				case c.limit != "" && errors.As(err, &le) && le.Limit == c.limit:
+				case c.limit != "":
+					t.Errorf("%s: %v, want the %s limit", name, err, c.limit)
+				case err != nil && !errors.Is(err, ErrRejected):
+					t.Errorf("%s: %v", name, err)
+				}
+				t.Logf("%s: %v in %v", name, err, time.Since(start))
+			}
+		})
+	}
+}
