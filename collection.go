@@ -68,6 +68,10 @@ type CollectionOptions struct {
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// VerifierLimits bound the verifier's work on each program: the
+	// instructions it processes, the memory of its states and its time.
+	// The zero value means the verifier's defaults (verifier.Limits).
+	VerifierLimits verifier.Limits
 }
 
 // Collection is a set of loaded programs and the maps they share.
@@ -79,6 +83,7 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
+	limits     verifier.Limits
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
@@ -121,7 +126,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified, limits: opts.VerifierLimits}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -228,7 +233,9 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	mode := vm.Checked
 	var ctxAccess []int
 	if !c.unverified {
-		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
+		vopts := VerifierOptions(spec, ps, info)
+		vopts.Limits = c.limits
+		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {
 			return nil, err
 		}

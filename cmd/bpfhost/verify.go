@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ type verifyError struct {
 func newVerifyCommand() *cobra.Command {
 	var program, typeName string
 	var verbose bool
+	var limits verifier.Limits
+	var stateMiB int64
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
 		Short: "Check an object's programs offline with bpfhost's verifier",
@@ -44,16 +47,25 @@ section name or --type. Exit status: 0 when every selected program is accepted,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
-			return verifyObject(cmd.OutOrStdout(), args[0], program, typeName, verbose, asJSON)
+			limits.MaxStateBytes = stateMiB << 20
+			return verifyObject(cmd.OutOrStdout(), args[0], program, typeName, verbose, asJSON, limits)
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
 	cmd.Flags().StringVar(&typeName, "type", "", "program type to verify as (xdp, socket_filter, sched_cls, ...), instead of the section's")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
+	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", verifier.DefaultMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
+	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", verifier.DefaultMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take per program (negative: no limit)")
 	return cmd
 }
 
-func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON bool) error {
+// limitFlags names the flag that raises each verifier limit.
+var limitFlags = map[string]string{
+	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
+}
+
+func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON bool, limits verifier.Limits) error {
 	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -80,6 +92,7 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 			}
 		}
 		opts := bpfhost.VerifierOptions(spec, p, info)
+		opts.Limits = limits
 		if verbose && !asJSON {
 			opts.Verbose = out
 		}
@@ -94,7 +107,12 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
-				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: e.Message})
+				msg := e.Message
+				if ve.Limit != nil && e.PC < 0 && limitFlags[ve.Limit.Option] != "" {
+					// Name the flag that raises the limit, not the API field.
+					msg = strings.Replace(msg, ve.Limit.Option, limitFlags[ve.Limit.Option], 1)
+				}
+				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: msg})
 			}
 			rejected++
 		}
@@ -111,6 +129,10 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		for _, r := range results {
 			fmt.Fprintf(out, "%-24s %-10s %-9s %5d insns  %v\n", r.Name, r.Type, r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
+				if e.Insn < 0 {
+					fmt.Fprintf(out, "  %s\n", e.Message)
+					continue
+				}
 				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
 		}
