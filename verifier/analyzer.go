@@ -67,8 +67,9 @@ type analyzer struct {
 	parts   map[int32][]int32
 	scratch [2]*state // reused for short-lived copies (input)
 
-	summaries map[int][]*summary // by function start (limits.go)
-	plans     map[*function][][]int
+	summaries    map[int][]*summary // by function start (limits.go)
+	summaryBytes int64
+	plans        map[*function][][]int
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or

@@ -346,19 +346,33 @@ func sameCallback(x, y *callbackInfo) bool {
 }
 
 // remember keeps the analysis of the function at start from entry, the
-// oldest giving way when there are maxSummaries already.
+// oldest giving way when there are maxSummaries already. Summaries save
+// work but are not needed: they take at most a quarter of the state
+// memory limit, beyond which new ones are not kept.
 func (a *analyzer) remember(start int, entry, exit *state, check bool, kind callKind, cb *callbackInfo) error {
 	if a.summaries == nil {
 		a.summaries = map[int][]*summary{}
 	}
+	n := stateBytes(entry) + stateBytes(exit)
 	list := a.summaries[start]
 	if len(list) >= maxSummaries {
 		old := list[0]
-		a.kept -= stateBytes(old.entry) + stateBytes(old.exit)
+		a.forget(stateBytes(old.entry) + stateBytes(old.exit))
 		list = append(list[:0], list[1:]...)
 	}
+	if a.summaryBytes+n > a.opts.maxStateBytes()/4 {
+		a.summaries[start] = list
+		return nil
+	}
 	a.summaries[start] = append(list, &summary{kind: kind, cb: cb, check: check, entry: entry, exit: exit})
-	return a.account(stateBytes(entry) + stateBytes(exit))
+	a.summaryBytes += n
+	return a.account(n)
+}
+
+// forget gives back the memory of a summary dropped.
+func (a *analyzer) forget(n int64) {
+	a.summaryBytes -= n
+	a.kept -= n
 }
 
 // limitError returns the limit reached, if the analysis stopped at one.

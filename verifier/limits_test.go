@@ -231,3 +231,28 @@ func TestResourceFindings(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryReports: a function analysed quietly while its caller's loop
+// iterates, then again from the same state by the final pass, still has
+// its problems reported: a summary of a quiet analysis does not stand in
+// for one that reports.
+func TestSummaryReports(t *testing.T) {
+	src := `
+mov %r6, 0
+loop:
+mov %r1, 0
+call local f
+add %r6, 1
+jlt %r6, 4, loop
+mov %r0, 2
+exit
+f:
+ldxdw %r0, [%r10-8]
+mov %r0, 0
+exit
+`
+	_, err := verifyText(t, src, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "uninitialised stack read") {
+		t.Fatalf("got %v, want the callee's uninitialised stack read", err)
+	}
+}
