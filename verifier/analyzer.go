@@ -69,7 +69,6 @@ type analyzer struct {
 
 	summaries    map[int][]*summary // by function start (limits.go)
 	summaryBytes int64
-	plans        map[*function][][]int
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -360,20 +359,16 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 // fixpoint and then passed over before the next element. The result is
 // that of a full fixpoint followed by a full final pass.
 func (a *analyzer) solve(r *run, check bool) error {
-	plan := a.plans[r.fn]
-	if plan == nil {
-		plan = releasePlan(r.fn)
-		if a.plans == nil {
-			a.plans = map[*function][][]int{}
-		}
-		a.plans[r.fn] = plan
+	if r.fn.release == nil {
+		r.fn.release = releasePlan(r.fn)
 	}
+	plan := r.fn.release
 	for k, w := range r.fn.wto {
 		if !w.comp {
 			if err := a.final(r, check, func() error { return a.process(r, w.v) }); err != nil {
 				return err
 			}
-			a.release(r, w, plan[k])
+			a.release(r, w, plan.at(k))
 			continue
 		}
 		// Exits reached while iterating are not final: keep those of the
@@ -387,7 +382,7 @@ func (a *analyzer) solve(r *run, check bool) error {
 		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
 			return err
 		}
-		a.release(r, w, plan[k])
+		a.release(r, w, plan.at(k))
 	}
 	return nil
 }

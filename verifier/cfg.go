@@ -28,6 +28,7 @@ type function struct {
 	heads      []bool      // blocks that head a loop
 	consts     []int64     // immediates, for widening thresholds
 	th         *thresholds // from consts, when a loop first needs them
+	release    *plan       // releasePlan, when first analysed
 }
 
 // wto is an element of a weak topological order: a block, or a component

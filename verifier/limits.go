@@ -242,8 +242,8 @@ func (a *analyzer) reset(r *run, blocks int) {
 	r.bytes = 0
 	r.in = make([]*state, blocks)
 	r.out = make([][]*state, blocks)
-	r.inBytes = make([]int64, blocks)
-	r.outBytes = make([]int64, blocks)
+	sizes := make([]int64, 2*blocks)
+	r.inBytes, r.outBytes = sizes[:blocks:blocks], sizes[blocks:]
 }
 
 // done gives back what a finished run kept.
@@ -253,44 +253,65 @@ func (a *analyzer) done(r *run) {
 	r.in, r.out, r.inBytes, r.outBytes = nil, nil, nil, nil
 }
 
-// releasePlan says, for each top-level element of a function's weak
-// topological order, which blocks' outputs are no longer read once the
-// element's final pass is over: those whose every successor lies in it or
-// in an element before it. (Successors never lie in earlier elements
-// except through a back edge, which stays inside one element.)
-func releasePlan(fn *function) [][]int {
-	top := make([]int, len(fn.blocks))
+// plan says, for each top-level element of a function's weak topological
+// order, which blocks' outputs are no longer read once the element's final
+// pass is over: those whose every successor lies in it or in an element
+// before it. (Successors never lie in earlier elements except through a
+// back edge, which stays inside one element.) Element k's blocks are
+// blocks[start[k]:start[k+1]], one array for all, as a long program has
+// as many elements as blocks.
+type plan struct {
+	start  []int32
+	blocks []int32
+}
+
+func (p *plan) at(k int) []int32 { return p.blocks[p.start[k]:p.start[k+1]] }
+
+func releasePlan(fn *function) *plan {
+	top := make([]int32, len(fn.blocks))
 	for i := range top {
 		top[i] = -1
 	}
-	var mark func(ws []wto, k int)
-	mark = func(ws []wto, k int) {
+	var mark func(ws []wto, k int32)
+	mark = func(ws []wto, k int32) {
 		for _, w := range ws {
 			top[w.v] = k
 			mark(w.body, k)
 		}
 	}
 	for k, w := range fn.wto {
-		top[w.v] = k
-		mark(w.body, k)
+		top[w.v] = int32(k)
+		mark(w.body, int32(k))
 	}
-	plan := make([][]int, len(fn.wto))
+	// last[v] is the element after which block v's output is dropped.
+	last := append([]int32(nil), top...)
+	p := &plan{start: make([]int32, len(fn.wto)+1)}
 	for v, b := range fn.blocks {
 		if top[v] < 0 {
 			continue // unreachable: never processed
 		}
-		last := top[v]
 		for _, s := range b.succs {
-			last = max(last, top[s])
+			last[v] = max(last[v], top[s])
 		}
-		plan[last] = append(plan[last], v)
+		p.start[last[v]+1]++
 	}
-	return plan
+	for k := 1; k < len(p.start); k++ {
+		p.start[k] += p.start[k-1]
+	}
+	p.blocks = make([]int32, p.start[len(p.start)-1])
+	fill := append([]int32(nil), p.start[:len(fn.wto)]...)
+	for v := range fn.blocks {
+		if k := last[v]; k >= 0 {
+			p.blocks[fill[k]] = int32(v)
+			fill[k]++
+		}
+	}
+	return p
 }
 
 // release drops what element k's final pass leaves unread: the outputs of
 // the blocks plan lists and the inputs of the element's loop heads.
-func (a *analyzer) release(r *run, w wto, blocks []int) {
+func (a *analyzer) release(r *run, w wto, blocks []int32) {
 	for _, v := range blocks {
 		a.kept -= r.outBytes[v]
 		r.bytes -= r.outBytes[v]
