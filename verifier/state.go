@@ -358,7 +358,8 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 		}
 	}
 	if r.z != nil {
-		a.a.chargeCells(len(za.m) + len(zb.m))
+		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
+		r.z.work = 0
 	}
 	// Refs held on either path are held.
 	r.refs = append([]int32(nil), a.refs...)
