@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -69,7 +70,9 @@ type CollectionOptions struct {
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
 	// VerifierLimits bound the verifier's work on each program: the
-	// instructions it processes, the memory of its states and its time.
+	// instructions it processes and the memory of its states; Timeout
+	// bounds NewCollection's verification of all the collection's
+	// programs together, from the call's start.
 	// The zero value means the verifier's defaults (verifier.Limits).
 	VerifierLimits verifier.Limits
 }
@@ -126,7 +129,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified, limits: opts.VerifierLimits}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified, limits: collectionLimits(opts.VerifierLimits)}
 	c.host = &host{printk: opts.Printk}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -288,6 +291,21 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil
+}
+
+// collectionLimits turns the verifier's per-program Timeout into a
+// deadline for all of a collection's programs, from now.
+func collectionLimits(l verifier.Limits) verifier.Limits {
+	t := l.Timeout
+	if t == 0 {
+		t = verifier.DefaultTimeout
+	}
+	if t > 0 {
+		if d := time.Now().Add(t); l.Deadline.IsZero() || d.Before(l.Deadline) {
+			l.Deadline = d
+		}
+	}
+	return l
 }
 
 // VerifierError is a program the verifier rejected: each finding names the

@@ -3,6 +3,7 @@ package bpfhost_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/verifier"
@@ -28,4 +29,10 @@ func TestCollectionVerifierLimits(t *testing.T) {
 		t.Fatalf("MaxInstructions 50: got %v, want a limit error", err)
 	}
 	t.Log(err)
+	// The timeout bounds all the programs together: a deadline.
+	_, err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "interp",
+		VerifierLimits: verifier.Limits{Timeout: time.Nanosecond}})
+	if !errors.As(err, &le) || le.Limit != "deadline" {
+		t.Fatalf("Timeout 1ns: got %v, want the deadline", err)
+	}
 }

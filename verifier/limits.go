@@ -37,6 +37,10 @@ type Limits struct {
 	// Timeout bounds the analysis's wall-clock time. 0 means
 	// DefaultTimeout; a negative value means none.
 	Timeout time.Duration
+	// Deadline, if set, also stops the analysis at that time: a loader
+	// that verifies several programs sets it so that Timeout bounds them
+	// all together.
+	Deadline time.Time
 }
 
 // Default limits.
@@ -54,7 +58,7 @@ const (
 // that stopped at a limit unwraps to it, and it unwraps to ErrLimit.
 type LimitError struct {
 	// Limit names the limit: "instructions", "program size", "state
-	// memory", "time" or "block iterations".
+	// memory", "time", "deadline" or "block iterations".
 	Limit string
 	// Max is the limit's value, as the message prints it.
 	Max string
@@ -75,6 +79,8 @@ func (e *LimitError) Error() string {
 		what = "the program's " + e.Value + " instructions exceed the " + e.Max + " the complexity limit allows to process"
 	case "time":
 		what = "the analysis took longer than " + e.Max
+	case "deadline":
+		what = "the time allowed for verification ran out (deadline " + e.Max + ")"
 	default:
 		what = "more than " + e.Max + " " + e.Limit
 	}
@@ -119,6 +125,9 @@ func (a *analyzer) stop(le *LimitError) error {
 // may process: each instruction is processed at least once (as in Linux,
 // which refuses programs beyond BPF_COMPLEXITY_LIMIT_INSNS outright).
 func (a *analyzer) checkSize() error {
+	if err := a.checkDeadline(); err != nil {
+		return err
+	}
 	if lim := a.opts.maxInstructions(); len(a.prog) > lim {
 		return a.stop(&LimitError{Limit: "program size", Value: fmt.Sprint(len(a.prog)), Max: fmt.Sprint(lim), Option: "Limits.MaxInstructions"})
 	}
@@ -142,8 +151,19 @@ func (a *analyzer) charge(n int) error {
 	// The clock is read every few blocks: a block costs at most a few
 	// operations on the zone, each at most quadratic in its size, which
 	// the state memory limit bounds.
-	if t := a.opts.timeout(); t > 0 && a.iters%16 == 0 && time.Since(a.start) > t {
-		return a.stop(&LimitError{Limit: "time", Max: t.String(), Option: "Limits.Timeout"})
+	if a.iters%16 == 0 {
+		if t := a.opts.timeout(); t > 0 && time.Since(a.start) > t {
+			return a.stop(&LimitError{Limit: "time", Max: t.String(), Option: "Limits.Timeout"})
+		}
+		return a.checkDeadline()
+	}
+	return nil
+}
+
+// checkDeadline stops the analysis past Limits.Deadline.
+func (a *analyzer) checkDeadline() error {
+	if d := a.opts.Deadline; !d.IsZero() && time.Now().After(d) {
+		return a.stop(&LimitError{Limit: "deadline", Max: d.UTC().Format(time.RFC3339Nano), Option: "Limits.Timeout"})
 	}
 	return nil
 }

@@ -184,6 +184,11 @@ func TestLimits(t *testing.T) {
 			t.Errorf("%+v: stopped at %q (%v), want %q", c.lim, le.Limit, err, c.want)
 		}
 	}
+	// A deadline past stops the analysis before it starts.
+	_, err := verifyText(t, src, Limits{Deadline: time.Now().Add(-time.Second)})
+	if le := limitOf(t, err); le.Limit != "deadline" {
+		t.Errorf("past deadline: stopped at %q (%v)", le.Limit, err)
+	}
 	// A negative timeout means none.
 	if _, err := verifyText(t, src, Limits{Timeout: -1}); err != nil {
 		t.Errorf("no timeout: %v", err)

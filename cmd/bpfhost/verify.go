@@ -56,7 +56,7 @@ section name or --type. Exit status: 0 when every selected program is accepted,
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
 	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", verifier.DefaultMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
 	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", verifier.DefaultMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
-	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take per program (negative: no limit)")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
 	return cmd
 }
 
@@ -77,6 +77,10 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 			return &exitError{code: 2, err: fmt.Errorf("--type %q: unknown program type", typeName)}
 		}
 		forced = info
+	}
+	if limits.Timeout > 0 {
+		// The timeout bounds the object's programs together.
+		limits.Deadline = time.Now().Add(limits.Timeout)
 	}
 	var results []verifyProgram
 	rejected := 0
