@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -67,7 +68,8 @@ type analyzer struct {
 	parts   map[int32][]int32
 	scratch [2]*state // reused for short-lived copies (input)
 
-	summaries    map[int][]*summary // by function start (limits.go)
+	summaries    map[int]*summaries // by function start (limits.go)
+	ownedExit    *state             // an exit no summary holds (takeExit)
 	summaryBytes int64
 }
 
@@ -308,6 +310,7 @@ type run struct {
 	exit     *state
 	check    bool
 	narrow   bool
+	ownEntry bool // the run may change its entry state (analyze)
 	verbose  bool
 	failed   bool // the check pass found a head not covering its inputs
 }
@@ -327,6 +330,12 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 	defer func() { a.active = a.active[:len(a.active)-1] }()
 	r := &run{fn: fn, depth: entry.depth(), kind: kind, cb: cb, narrow: true}
 	defer a.done(r)
+	// An analysis kept as a summary must leave its entry state as it is;
+	// one not kept may work on it, which it does when nothing reads the
+	// entry again: in a function without loops, which is analysed in one
+	// pass, never redone.
+	keep := kind != callNone && a.worthKeeping(start)
+	r.ownEntry = !keep && !slices.Contains(fn.heads, true)
 	for attempt := 0; ; attempt++ {
 		a.reset(r, len(fn.blocks))
 		r.exit = nil
@@ -344,10 +353,15 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		// Narrowing lost the post-fixpoint property: redo without it.
 		r.narrow = false
 	}
-	if kind != callNone {
-		if err := a.remember(start, entry, r.exit, check, kind, cb); err != nil {
+	if keep {
+		kept, err := a.remember(start, entry, r.exit, check, kind, cb)
+		if err != nil {
 			return nil, err
 		}
+		keep = kept
+	}
+	if !keep {
+		a.ownedExit = r.exit
 	}
 	return r.exit, nil
 }
@@ -534,6 +548,9 @@ func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 			acc = acc.clone()
 			fresh = true
 			acc.z.setBounds(locCounter(r.depth, b.start), 0, 0)
+		} else if r.ownEntry {
+			fresh = true
+			a.chargeCells(len(acc.z.m)) // as the copy saved (takeExit)
 		}
 	}
 	for _, p := range b.preds {

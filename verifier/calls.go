@@ -40,7 +40,7 @@ func (e *exec) pushOwned(cs *state, target int) *state {
 
 // pop returns to the caller from the callee's exit state.
 func (e *exec) pop(x *state, pc int) *state {
-	s := x.clone()
+	s := e.a.takeExit(x)
 	d := s.depth()
 	s.frames = s.frames[:d]
 	s.own &= 1<<d - 1

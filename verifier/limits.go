@@ -362,8 +362,38 @@ type summary struct {
 	exit  *state
 }
 
+// summaries are the analyses of one function kept, and how often they
+// were looked up and found.
+type summaries struct {
+	list          []*summary
+	lookups, hits int
+}
+
 // maxSummaries is how many analyses of one function are kept.
 const maxSummaries = 8
+
+// worthKeeping says whether to keep the next analysis of the function at
+// start: always for its first few, then only while a good share of its
+// lookups find one. A function that is always called from new states
+// (F8's chain) is not worth the copies: its analyses then work on their
+// entry state and hand their exit to the caller without copying.
+func (a *analyzer) worthKeeping(start int) bool {
+	f := a.summaries[start]
+	return f == nil || f.lookups < 2*maxSummaries || 8*f.hits >= f.lookups
+}
+
+// takeExit returns a state the caller may change: x itself when the
+// analysis that returned it kept no summary of it, else a copy. The
+// copy saved is charged all the same: what a limit counts does not
+// depend on which analyses were kept.
+func (a *analyzer) takeExit(x *state) *state {
+	if x == a.ownedExit {
+		a.ownedExit = nil
+		a.chargeCells(len(x.z.m))
+		return x
+	}
+	return x.clone()
+}
 
 // lookup returns the exit state of an earlier analysis of the function at
 // start from an entry state equal to entry. The analysis is a function of
@@ -371,8 +401,14 @@ const maxSummaries = 8
 // context accesses, stack use), are those of the earlier one; one that did
 // not report its problems stands in only for one that needs not either.
 func (a *analyzer) lookup(start int, entry *state, check bool, kind callKind, cb *callbackInfo) (*summary, bool) {
-	for _, s := range a.summaries[start] {
+	f := a.summaries[start]
+	if f == nil {
+		return nil, false
+	}
+	f.lookups++
+	for _, s := range f.list {
 		if s.kind == kind && sameCallback(s.cb, cb) && (s.check || !check) && s.entry.equal(entry) {
+			f.hits++
 			return s, true
 		}
 	}
@@ -389,25 +425,31 @@ func sameCallback(x, y *callbackInfo) bool {
 // remember keeps the analysis of the function at start from entry, the
 // oldest giving way when there are maxSummaries already. Summaries save
 // work but are not needed: they take at most a quarter of the state
-// memory limit, beyond which new ones are not kept.
-func (a *analyzer) remember(start int, entry, exit *state, check bool, kind callKind, cb *callbackInfo) error {
+// memory limit, beyond which new ones are not kept. It reports whether
+// it kept this one.
+func (a *analyzer) remember(start int, entry, exit *state, check bool, kind callKind, cb *callbackInfo) (bool, error) {
 	if a.summaries == nil {
-		a.summaries = map[int][]*summary{}
+		a.summaries = map[int]*summaries{}
+	}
+	f := a.summaries[start]
+	if f == nil {
+		f = &summaries{}
+		a.summaries[start] = f
 	}
 	n := stateBytes(entry) + stateBytes(exit)
-	list := a.summaries[start]
+	list := f.list
 	if len(list) >= maxSummaries {
 		old := list[0]
 		a.forget(stateBytes(old.entry) + stateBytes(old.exit))
 		list = append(list[:0], list[1:]...)
 	}
 	if a.summaryBytes+n > a.opts.maxStateBytes()/4 {
-		a.summaries[start] = list
-		return nil
+		f.list = list
+		return false, nil
 	}
-	a.summaries[start] = append(list, &summary{kind: kind, cb: cb, check: check, entry: entry, exit: exit})
+	f.list = append(list, &summary{kind: kind, cb: cb, check: check, entry: entry, exit: exit})
 	a.summaryBytes += n
-	return a.account(n)
+	return true, a.account(n)
 }
 
 // forget gives back the memory of a summary dropped.
