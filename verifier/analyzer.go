@@ -311,6 +311,7 @@ type run struct {
 	check    bool
 	narrow   bool
 	ownEntry bool // the run may change its entry state (analyze)
+	steal    bool // inputs may take over their edges' states (solve)
 	verbose  bool
 	failed   bool // the check pass found a head not covering its inputs
 }
@@ -379,7 +380,13 @@ func (a *analyzer) solve(r *run, check bool) error {
 	plan := r.fn.release
 	for k, w := range r.fn.wto {
 		if !w.comp {
-			if err := a.final(r, check, func() error { return a.process(r, w.v) }); err != nil {
+			// A block outside every loop is processed once, here, and is
+			// the only reader of the states on its incoming edges: it may
+			// take one over instead of copying it.
+			r.steal = true
+			err := a.final(r, check, func() error { return a.process(r, w.v) })
+			r.steal = false
+			if err != nil {
 				return err
 			}
 			a.release(r, w, plan.at(k))
@@ -596,6 +603,9 @@ func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 			}
 			if acc == nil {
 				acc, fresh = st, changed
+				if r.steal && !changed && v != 0 && a.sole(r, v, p, i) {
+					outs[i], fresh = nil, true
+				}
 			} else {
 				acc, fresh = join(acc, st, false, nil), true
 			}

@@ -352,6 +352,19 @@ func (a *analyzer) release(r *run, w wto, blocks []int32) {
 	heads(w)
 }
 
+// sole reports whether edge i of block p, into v, is the only edge into v
+// with a state: then v's input is that state, which nothing else reads.
+func (a *analyzer) sole(r *run, v, p, i int) bool {
+	for _, q := range r.fn.blocks[v].preds {
+		for j, s := range r.fn.blocks[q].succs {
+			if s == v && (q != p || j != i) && j < len(r.out[q]) && r.out[q][j] != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // summary is one analysis of a function from an entry state, kept so that
 // a later call with an equal entry state reuses its exit.
 type summary struct {
