@@ -14,14 +14,19 @@ import (
 // limit that is reached rejects the program; nothing is accepted on a
 // partial analysis.
 //
-// Two things keep honest programs well inside those limits:
+// What keeps honest programs well inside those limits:
 //   - states are kept only while something still reads them: a block's
 //     output until every successor has taken its input, a loop head's
-//     input until the loop's final pass is over (release);
+//     input until the loop's final pass is over (release); a block outside
+//     loops with a single incoming state takes it over without a copy
+//     (sole);
 //   - a function called again with an entry state equal to one it was
 //     analysed from reuses that analysis's exit state (summaries), so a
 //     call chain that calls the same function many times costs what its
-//     distinct entry states cost, not the product of the call counts.
+//     distinct entry states cost, not the product of the call counts; a
+//     function whose calls never repeat a state is no longer kept, and its
+//     analyses then work on their entry and hand over their exit without
+//     copies (worthKeeping, takeExit).
 
 // Limits bound the work of one verification. The zero value means the
 // defaults.
