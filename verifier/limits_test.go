@@ -282,3 +282,31 @@ func TestUnkeptAnalyses(t *testing.T) {
 	}
 	t.Logf("%d instructions processed", res.Processed)
 }
+
+// TestStateAccounting: every state a run stores is given back when the
+// run ends, so that at the end of an analysis only the summaries are
+// counted (a leak would make long analyses hit the memory limit early).
+func TestStateAccounting(t *testing.T) {
+	for name, src := range map[string]string{
+		"branches":   branchyStack(400),
+		"loops":      nestedLoops(6),
+		"calls":      callFanout(4, 5, true),
+		"same calls": callFanout(4, 5, false),
+		"unkept":     strings.Repeat("mov %r1, 1\ncall local f\n", 1) + "mov %r0, 2\nexit\nf:\nmov %r0, %r1\nexit\n",
+		// Counting down by 3 needs proveLoop's second run of the body.
+		"proved loop": "mov %r6, 100\nl:\nsub %r6, 3\njsgt %r6, 0, l\nmov %r0, 2\nexit\n",
+	} {
+		prog, err := isa.Assemble(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Type: xdpInfo(t), ABI: linux.ABI()}
+		a := newAnalyzer(prog, &opts)
+		if _, err := a.verify(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if a.kept != a.summaryBytes || a.peak <= 0 {
+			t.Errorf("%s: %d bytes still counted at the end, %d of them summaries (peak %d)", name, a.kept, a.summaryBytes, a.peak)
+		}
+	}
+}
