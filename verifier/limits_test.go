@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -308,5 +309,48 @@ func TestStateAccounting(t *testing.T) {
 		if a.kept != a.summaryBytes || a.peak <= 0 {
 			t.Errorf("%s: %d bytes still counted at the end, %d of them summaries (peak %d)", name, a.kept, a.summaryBytes, a.peak)
 		}
+	}
+}
+
+var findingSizes = flag.Bool("verifier.findings", false, "run TestFindingSizes: F2, F3 and F8 at the sizes of the security findings (tens of seconds)")
+
+// TestFindingSizes verifies the generated shapes of F2, F3 and F8 at the
+// sizes the security findings name (behind -verifier.findings): each ends
+// with a verdict or a limit error, within the default limits.
+//
+//	go test ./verifier -run TestFindingSizes -verifier.findings -v
+func TestFindingSizes(t *testing.T) {
+	if !*findingSizes {
+		t.Skip("-verifier.findings not set")
+	}
+	for _, c := range []struct {
+		name string
+		src  func() string
+	}{
+		{"F2 N=800", func() string { return nestedLoops(800) }},
+		{"F2 N=1000", func() string { return nestedLoops(1000) }},
+		{"F3 64K", func() string { return branchyStack(1 << 16) }},
+		{"F3 1M", func() string { return branchyStack(1_000_000) }},
+		{"F3 1M+", func() string { return branchyStack(1 << 20) }},
+		{"F8 7x50", func() string { return callFanout(7, 50, true) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prog, err := isa.Assemble(c.src())
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			res, err := Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+			var le *LimitError
+			switch {
+			case err == nil:
+				t.Logf("%d slots: accepted, %d instructions processed, %d KB of states at most, in %v",
+					len(prog), res.Processed, res.PeakStateBytes>>10, time.Since(start))
+			case errors.As(err, &le):
+				t.Logf("%d slots: %v, in %v", len(prog), err, time.Since(start))
+			default:
+				t.Errorf("%d slots: %v", len(prog), err)
+			}
+		})
 	}
 }
