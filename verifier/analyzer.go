@@ -198,13 +198,15 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: int(a.cost()), States: a.states,
 		PeakStateBytes: a.peak, Duration: time.Since(a.start)}
+	if err == nil {
+		err = a.checkStack(res)
+	}
 	if err != nil {
 		ve := &VerifierError{Program: a.opts.Name, limit: true}
 		ve.Limit, _ = a.limitError()
 		ve.Errors = append(ve.Errors, Error{PC: -1, Message: a.limit.Error()})
 		return nil, ve
 	}
-	a.checkStack(res)
 	for pc, u := range a.ctxUse {
 		if u == 3 {
 			a.report(pc, "instruction accesses the context on some paths and other memory on others")
@@ -224,12 +226,17 @@ func (a *analyzer) verify() (*Result, error) {
 }
 
 // checkStack applies Linux's limit on the combined stack of a call chain,
-// each frame rounded up to 32 bytes.
-func (a *analyzer) checkStack(res *Result) {
+// each frame rounded up to 32 bytes. The chains of the call graph can be
+// exponentially many: walking them counts against the complexity limit.
+func (a *analyzer) checkStack(res *Result) error {
 	size := func(fn int) int { return (-a.used[fn] + 31) &^ 31 }
-	var worst int
+	var worst, steps int
+	lim := a.opts.maxInstructions()
 	var walk func(fn int, total int, seen map[int]bool)
 	walk = func(fn int, total int, seen map[int]bool) {
+		if steps++; steps > lim {
+			return
+		}
 		total += size(fn)
 		if total > worst {
 			worst = total
@@ -247,7 +254,11 @@ func (a *analyzer) checkStack(res *Result) {
 		}
 	}
 	walk(0, 0, map[int]bool{0: true})
+	if steps > lim {
+		return a.stop(&LimitError{Limit: "call chains", Max: fmt.Sprint(lim), Option: "Limits.MaxInstructions"})
+	}
 	res.MaxStack = worst
+	return nil
 }
 
 // entryState builds the state at program entry from the program type.

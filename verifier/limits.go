@@ -63,7 +63,7 @@ const (
 // that stopped at a limit unwraps to it, and it unwraps to ErrLimit.
 type LimitError struct {
 	// Limit names the limit: "instructions", "program size", "state
-	// memory", "time", "deadline" or "block iterations".
+	// memory", "time", "deadline", "call chains" or "block iterations".
 	Limit string
 	// Max is the limit's value, as the message prints it.
 	Max string
@@ -84,6 +84,8 @@ func (e *LimitError) Error() string {
 		what = "the program's " + e.Value + " instructions exceed the " + e.Max + " the complexity limit allows to process"
 	case "time":
 		what = "the analysis took longer than " + e.Max
+	case "call chains":
+		what = "the call graph has more than " + e.Max + " call chains to check for their combined stack"
 	case "deadline":
 		what = "the time allowed for verification ran out (deadline " + e.Max + ")"
 	default:

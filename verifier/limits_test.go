@@ -354,3 +354,31 @@ func TestFindingSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestStackChains: the combined-stack check walks every call chain of the
+// call graph; a graph of 8 layers of 20 functions, each calling every
+// function of the next layer, has 20^7 of them: the walk stops at the
+// complexity limit instead of taking hours.
+func TestStackChains(t *testing.T) {
+	a := newAnalyzer([]isa.Instruction{{Opcode: isa.OpExit}}, &Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	const layers, width = 8, 20
+	fn := func(l, i int) int { return 1 + l*width + i }
+	a.calls[0] = map[int]bool{}
+	for i := 0; i < width; i++ {
+		a.calls[0][fn(0, i)] = true
+	}
+	for l := 0; l+1 < layers; l++ {
+		for i := 0; i < width; i++ {
+			a.calls[fn(l, i)] = map[int]bool{}
+			for j := 0; j < width; j++ {
+				a.calls[fn(l, i)][fn(l+1, j)] = true
+			}
+		}
+	}
+	start := time.Now()
+	err := a.checkStack(&Result{})
+	if le, ok := a.limitError(); err == nil || !ok || le.Limit != "call chains" {
+		t.Fatalf("got %v, want the call chains limit", err)
+	}
+	t.Logf("%v in %v", a.limit, time.Since(start))
+}
