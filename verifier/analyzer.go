@@ -152,11 +152,13 @@ func (a *analyzer) mapID(m *MapInfo) int32 {
 	return int32(len(a.maps) - 1)
 }
 
+// function returns the CFG of the function at start, nil if its loops
+// nest too deeply to order within the complexity limit (wtoBudget).
 func (a *analyzer) function(start int) *function {
 	if fn, ok := a.funcs[start]; ok {
 		return fn
 	}
-	fn := buildFunction(a.prog, start, a.ends[start])
+	fn := buildFunction(a.prog, start, a.ends[start], a.wtoBudget())
 	a.funcs[start] = fn
 	return fn
 }
@@ -338,6 +340,9 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		return s.exit, nil
 	}
 	fn := a.function(start)
+	if fn == nil {
+		return nil, a.stop(&LimitError{Limit: "loop nesting", Max: fmt.Sprint(a.wtoBudget()), Option: "Limits.MaxInstructions"})
+	}
 	a.active = append(a.active, start)
 	defer func() { a.active = a.active[:len(a.active)-1] }()
 	r := &run{fn: fn, depth: entry.depth(), kind: kind, cb: cb, narrow: true}

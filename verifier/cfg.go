@@ -60,7 +60,10 @@ func functionStarts(prog []isa.Instruction) []int {
 	return out
 }
 
-func buildFunction(prog []isa.Instruction, start, end int) *function {
+// buildFunction builds the CFG of the function in [start, end) and its
+// weak topological order; with budget > 0, it returns nil if the order
+// takes more than budget visits (buildWTO).
+func buildFunction(prog []isa.Instruction, start, end, budget int) *function {
 	fn := &function{start: start, end: end, byStart: make([]int, end-start+1)}
 	leader := make([]bool, end-start+1) // by slot - start
 	leader[0] = true
@@ -123,7 +126,10 @@ func buildFunction(prog []isa.Instruction, start, end int) *function {
 		}
 	}
 	fn.heads = make([]bool, len(fn.blocks))
-	fn.wto = buildWTO(fn)
+	var ok bool
+	if fn.wto, ok = buildWTO(fn, budget); !ok {
+		return nil
+	}
 	var mark func(ws []wto, heads []int)
 	mark = func(ws []wto, heads []int) {
 		for _, w := range ws {
@@ -161,11 +167,14 @@ func lastInsn(prog []isa.Instruction, b *block) int {
 // reachable from the first. The depth-first search keeps its own stack
 // of frames rather than recursing, so that a long chain of blocks (a
 // hostile program of a million branches) costs a frame per block on the
-// heap, not a goroutine stack grown to hundreds of megabytes.
-func buildWTO(fn *function) []wto {
+// heap, not a goroutine stack grown to hundreds of megabytes. A loop's
+// body is searched again for each loop around it, so n nested loops cost
+// about n*n/2 visits: past budget visits (if budget > 0) it gives up and
+// returns false.
+func buildWTO(fn *function, budget int) ([]wto, bool) {
 	n := len(fn.blocks)
 	if n == 0 {
-		return nil
+		return nil, true
 	}
 	dfn := make([]int, n)
 	var stack []int // Bourdoncle's stack of visited vertices
@@ -173,25 +182,39 @@ func buildWTO(fn *function) []wto {
 	const done = 1 << 30
 	// A frame is a visit of v: first over its successors (visit), then,
 	// if v heads a loop, over them again to build the loop's body
-	// (component). Its element goes to *out.
+	// (component). Its element goes to the body of frame out, or to the
+	// result if out is -1. Frames are values, named by index, so that a
+	// visit allocates nothing.
 	type frame struct {
-		v, i, head int
-		loop, comp bool
-		out        *[]wto
-		body       []wto
+		v, i, head, out int
+		loop, comp      bool
+		body            []wto
 	}
-	var frames []*frame
-	enter := func(v int, out *[]wto) {
+	var frames []frame
+	var top []wto
+	emit := func(out int, el wto) {
+		if out < 0 {
+			top = append(top, el) // reversed when the list is complete
+		} else {
+			frames[out].body = append(frames[out].body, el)
+		}
+	}
+	visits := 0
+	enter := func(v, out int) {
+		visits++
 		stack = append(stack, v)
 		num++
 		dfn[v] = num
-		frames = append(frames, &frame{v: v, head: num, out: out})
+		frames = append(frames, frame{v: v, head: num, out: out})
 	}
-	var out []wto
-	enter(0, &out)
+	enter(0, -1)
 	ret, returned := 0, false // the head a finished visit returns
 	for len(frames) > 0 {
-		f := frames[len(frames)-1]
+		if budget > 0 && visits > budget {
+			return nil, false
+		}
+		k := len(frames) - 1
+		f := &frames[k]
 		if returned {
 			returned = false
 			if !f.comp && ret <= f.head {
@@ -204,7 +227,7 @@ func buildWTO(fn *function) []wto {
 			f.i++
 			switch {
 			case dfn[w] == 0 && f.comp:
-				enter(w, &f.body)
+				enter(w, k)
 			case dfn[w] == 0:
 				enter(w, f.out)
 			case !f.comp && dfn[w] <= f.head:
@@ -225,17 +248,17 @@ func buildWTO(fn *function) []wto {
 				f.comp, f.i = true, 0
 				continue
 			}
-			*f.out = append(*f.out, wto{v: f.v}) // reversed when the list is complete
+			emit(f.out, wto{v: f.v})
 		}
 		if f.comp {
 			reverse(f.body)
-			*f.out = append(*f.out, wto{v: f.v, body: f.body, comp: true})
+			emit(f.out, wto{v: f.v, body: f.body, comp: true})
 		}
-		frames = frames[:len(frames)-1]
 		ret, returned = f.head, true
+		frames = frames[:k]
 	}
-	reverse(out)
-	return out
+	reverse(top)
+	return top, true
 }
 
 // inComponent reports whether block b lies in the loop headed by h.

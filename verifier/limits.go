@@ -63,7 +63,8 @@ const (
 // that stopped at a limit unwraps to it, and it unwraps to ErrLimit.
 type LimitError struct {
 	// Limit names the limit: "instructions", "program size", "state
-	// memory", "time", "deadline", "call chains" or "block iterations".
+	// memory", "time", "deadline", "loop nesting", "call chains" or
+	// "block iterations".
 	Limit string
 	// Max is the limit's value, as the message prints it.
 	Max string
@@ -84,6 +85,8 @@ func (e *LimitError) Error() string {
 		what = "the program's " + e.Value + " instructions exceed the " + e.Max + " the complexity limit allows to process"
 	case "time":
 		what = "the analysis took longer than " + e.Max
+	case "loop nesting":
+		what = "the loops nest too deeply: ordering a function's blocks takes more than " + e.Max + " steps"
 	case "call chains":
 		what = "the call graph has more than " + e.Max + " call chains to check for their combined stack"
 	case "deadline":
@@ -127,6 +130,12 @@ func (a *analyzer) stop(le *LimitError) error {
 	a.limit = le
 	return errStop
 }
+
+// wtoBudget is how many steps ordering a function's blocks may take
+// (buildWTO): a few per block, and for nested loops a few per block and
+// loop around it. n nested loops take n*n/2, which is what the budget
+// bounds.
+func (a *analyzer) wtoBudget() int { return 4 * a.opts.maxInstructions() }
 
 // checkSize rejects a program longer than the instructions the analysis
 // may process: each instruction is processed at least once (as in Linux,

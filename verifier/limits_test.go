@@ -138,6 +138,14 @@ func TestNestedLoopsLimit(t *testing.T) {
 		t.Errorf("stopped at %q, want the state memory limit", le.Limit)
 	}
 	t.Logf("120 nested loops: %v in %v", err, time.Since(start))
+	// Ordering the blocks of n nested loops takes n*n/2 steps: 16000 of
+	// them took 70 s and 16 GB of allocations before the order's budget.
+	start = time.Now()
+	_, err = verifyText(t, nestedLoops(16000), Limits{})
+	if le := limitOf(t, err); le.Limit != "loop nesting" {
+		t.Errorf("16000 nested loops: stopped at %q, want the loop nesting limit", le.Limit)
+	}
+	t.Logf("16000 nested loops: %v in %v", err, time.Since(start))
 }
 
 // TestCallFanout: F8, a chain of calls each calling the next many times.
@@ -329,6 +337,8 @@ func TestFindingSizes(t *testing.T) {
 	}{
 		{"F2 N=800", func() string { return nestedLoops(800) }},
 		{"F2 N=1000", func() string { return nestedLoops(1000) }},
+		{"F2 N=2800", func() string { return nestedLoops(2800) }},
+		{"F2 N=16000", func() string { return nestedLoops(16000) }},
 		{"F3 64K", func() string { return branchyStack(1 << 16) }},
 		{"F3 1M", func() string { return branchyStack(1_000_000) }},
 		{"F3 1M+", func() string { return branchyStack(1 << 20) }},

@@ -92,7 +92,8 @@ func TestWTOIterative(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for i := 0; i < 3000; i++ {
 		fn := randomCFG(rng, 1+rng.IntN(40))
-		got, want := buildWTO(fn), recursiveWTO(fn)
+		got, _ := buildWTO(fn, 0)
+		want := recursiveWTO(fn)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("graph %d: got %v, want %v", i, got, want)
 		}
@@ -117,7 +118,7 @@ func TestWTOLongChain(t *testing.T) {
 		}
 		fn.blocks = append(fn.blocks, b)
 	}
-	if w := buildWTO(fn); len(w) != n {
+	if w, _ := buildWTO(fn, 0); len(w) != n {
 		t.Fatalf("%d elements, want %d", len(w), n)
 	}
 }
