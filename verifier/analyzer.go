@@ -173,6 +173,9 @@ func (a *analyzer) where(pc int) string {
 }
 
 func (a *analyzer) report(pc int, format string, args ...any) {
+	if len(a.errs) >= maxErrors {
+		return // enough to reject (charge stops the analysis)
+	}
 	msg := fmt.Sprintf(format, args...)
 	key := fmt.Sprintf("%d\x00%s", pc, msg)
 	if a.seen[key] {
@@ -186,7 +189,12 @@ func (a *analyzer) report(pc int, format string, args ...any) {
 	a.errs = append(a.errs, e)
 }
 
-var errStop = errors.New("stop")
+var (
+	errStop = errors.New("stop")
+	// errEnough stops an analysis that found maxErrors problems: the
+	// program is rejected whatever else it finds.
+	errEnough = errors.New("enough problems")
+)
 
 func (a *analyzer) verify() (*Result, error) {
 	a.start = time.Now()
@@ -200,7 +208,10 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: int(a.cost()), States: a.states,
 		PeakStateBytes: a.peak, Duration: time.Since(a.start)}
-	if err == nil {
+	enough := errors.Is(err, errEnough) || len(a.errs) >= maxErrors
+	if enough {
+		err = nil
+	} else if err == nil {
 		err = a.checkStack(res)
 	}
 	if err != nil {
@@ -216,6 +227,9 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	if len(a.errs) > 0 {
 		sort.SliceStable(a.errs, func(i, j int) bool { return a.errs[i].PC < a.errs[j].PC })
+		if enough {
+			a.errs = append(a.errs, Error{PC: -1, Message: fmt.Sprintf("the analysis stopped after %d problems", maxErrors)})
+		}
 		return nil, &VerifierError{Program: a.opts.Name, Errors: a.errs}
 	}
 	for pc, u := range a.ctxUse {

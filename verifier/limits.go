@@ -150,8 +150,16 @@ func (a *analyzer) checkSize() error {
 	return nil
 }
 
+// maxErrors is how many problems an analysis collects before it stops: a
+// program with a problem on every instruction must not cost a message per
+// instruction and analysis.
+const maxErrors = 1000
+
 // charge counts one pass over a block of n slots against the limits.
 func (a *analyzer) charge(n int) error {
+	if len(a.errs) >= maxErrors {
+		return errEnough
+	}
 	a.iters++
 	a.insns += n
 	max := a.opts.MaxIterations

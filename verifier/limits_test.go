@@ -392,3 +392,18 @@ func TestStackChains(t *testing.T) {
 	}
 	t.Logf("%v in %v", a.limit, time.Since(start))
 }
+
+// TestManyProblems: a program with a problem on every instruction is
+// rejected with the first maxErrors of them and a note, not with a
+// message for each (20,000 here).
+func TestManyProblems(t *testing.T) {
+	src := strings.Repeat("ldxdw %r0, [%r10-8]\n", 20000) + "mov %r0, 2\nexit\n"
+	_, err := verifyText(t, src, Limits{})
+	var ve *VerifierError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a rejection", err)
+	}
+	if n := len(ve.Errors); n != maxErrors+1 || ve.Errors[0].PC != 0 || !strings.Contains(ve.Errors[n-1].Message, "stopped after") {
+		t.Errorf("%d errors, first %v, last %v", n, ve.Errors[0], ve.Errors[n-1])
+	}
+}
