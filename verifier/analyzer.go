@@ -49,24 +49,25 @@ type analyzer struct {
 	funcs map[int]*function
 	ends  map[int]int // function start -> end
 
-	errs    []Error
-	seen    map[string]bool
-	ctxUse  []uint8 // by pc: 1 context, 2 other memory
-	calls   map[int]map[int]bool
-	used    map[int]int // function start -> lowest stack offset used
-	active  []int       // functions being analysed (recursion)
-	iters   int
-	insns   int   // instructions processed (Limits.MaxInstructions)
-	cells   int64 // matrix cells copied and joined (limits.go)
-	states  int
-	kept    int64 // bytes of the states kept (Limits.MaxStateBytes)
-	peak    int64
-	start   time.Time
-	limit   error
-	loopMax int64
-	merged  map[string]int32 // synthetic maps standing for several
-	parts   map[int32][]int32
-	scratch [2]*state // reused for short-lived copies (input)
+	errs     []Error
+	seen     map[string]bool
+	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	calls    map[int]map[int]bool
+	used     map[int]int // function start -> lowest stack offset used
+	active   []int       // functions being analysed (recursion)
+	iters    int
+	insns    int   // instructions processed (Limits.MaxInstructions)
+	cells    int64 // matrix cells copied and joined (limits.go)
+	states   int
+	kept     int64 // bytes of the states kept (Limits.MaxStateBytes)
+	peak     int64
+	start    time.Time
+	limit    error
+	loopMax  int64
+	merged   map[string]int32 // synthetic maps standing for several
+	mapIndex map[*MapInfo]int32
+	parts    map[int32][]int32
+	scratch  [2]*state // reused for short-lived copies (input)
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
@@ -108,8 +109,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 		m.ValueSize = min(m.ValueSize, mi.ValueSize)
 		m.ReadOnlyProg = m.ReadOnlyProg || mi.ReadOnlyProg
 	}
-	a.maps = append(a.maps, m)
-	id := int32(len(a.maps) - 1)
+	id := a.addMap(m)
 	if a.merged == nil {
 		a.merged, a.parts = map[string]int32{}, map[int32][]int32{}
 	}
@@ -128,7 +128,7 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 		a.loopMax = DefaultMaxLoopIterations
 	}
 	for i := range opts.Maps {
-		a.maps = append(a.maps, &opts.Maps[i])
+		a.addMap(&opts.Maps[i])
 	}
 	starts := functionStarts(prog)
 	for i, s := range starts {
@@ -141,15 +141,27 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 	return a
 }
 
-// mapID returns the id of a map descriptor, registering inner maps.
+// mapID returns the id of a map descriptor, registering inner maps (and
+// the key views of callbacks, one per analysis of a callback: an index,
+// not a scan, finds them).
 func (a *analyzer) mapID(m *MapInfo) int32 {
-	for i, x := range a.maps {
-		if x == m {
-			return int32(i)
-		}
+	if id, ok := a.mapIndex[m]; ok {
+		return id
 	}
+	return a.addMap(m)
+}
+
+// addMap registers a map descriptor and returns its id.
+func (a *analyzer) addMap(m *MapInfo) int32 {
+	id := int32(len(a.maps))
 	a.maps = append(a.maps, m)
-	return int32(len(a.maps) - 1)
+	if a.mapIndex == nil {
+		a.mapIndex = map[*MapInfo]int32{}
+	}
+	if _, ok := a.mapIndex[m]; !ok {
+		a.mapIndex[m] = id // the first id of a descriptor, as the scan found
+	}
+	return id
 }
 
 // function returns the CFG of the function at start, nil if its loops
