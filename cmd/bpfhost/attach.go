@@ -27,7 +27,7 @@ type attachFlags struct {
 	workers                                      int
 	maxEntries                                   uint64
 	duration                                     time.Duration
-	lowLatency                                   bool
+	lowLatency, unverified, checked              bool
 }
 
 func newAttachCommand() *cobra.Command {
@@ -72,6 +72,8 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
+	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
+	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
 	_ = cmd.MarkFlagRequired("dev")
@@ -112,7 +114,8 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if f.workers > runtime.GOMAXPROCS(0) {
 		slots = f.workers
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots})
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots,
+		Unverified: f.unverified, Checked: f.checked})
 	if err != nil {
 		return err
 	}

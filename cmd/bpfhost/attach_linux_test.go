@@ -42,7 +42,7 @@ func TestAttachXDPFirewall(t *testing.T) {
 		root.SetErr(&stderr)
 		root.SetArgs([]string{"attach", "xdp", examples + "firewall.o", "--dev", a0, "--peer", b0,
 			"--map-init", examples + "firewall-blocklist.json", "--duration", "1500ms", "--workers", "2",
-			"--pcap-out", pcapPath, "--json"})
+			"--pcap-out", pcapPath, "--checked", "--json"})
 		done <- root.Execute()
 		return nil
 	})
