@@ -106,7 +106,9 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 		*run = helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: f.Page}
 		rc.Regions = append(rc.Regions[:0],
 			vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
-			vm.Region{Start: uintptr(base), Size: uintptr(len(f.Page)), Writable: true, Name: "packet", Memory: sc})
+			// The caller keeps Page alive and still (XDPFrame); boxing it
+			// here would allocate per frame.
+			vm.Region{Start: uintptr(base), Size: uintptr(len(f.Page)), Writable: true, Name: "packet"})
 		r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, &liveFrameRun)
 		f.Duration, f.Err = d, err
 		f.Redirect = XDPRedirect{}
