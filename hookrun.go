@@ -1,0 +1,39 @@
+package bpfhost
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// RunSockAddr runs a cgroup_sock_addr program on a socket hook's context:
+// ctx is struct bpf_sock_addr in the host layout and sk, if not nil, the
+// struct bpf_sock its sk field points to (RunSockAddr sets ctx.SK). Both
+// must be heap memory the caller keeps alive for the call (DESIGN.md #2).
+// run carries the task and socket the helpers report; RunSockAddr sets its
+// Program and Ctx. It returns r0, which the hook interprets (bit 0 allows).
+func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+	if p.exe == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
+	if p.info.Type != linux.CGroupSockAddr {
+		return 0, fmt.Errorf("program %q: %w: %s program on a sock_addr hook", p.name, ErrNotSupported, p.info)
+	}
+	regions := make([]vm.Region, 0, 2)
+	regions = append(regions, vm.RegionOf("bpf_sock_addr", unsafe.Slice((*byte)(unsafe.Pointer(ctx)), unsafe.Sizeof(*ctx)), true))
+	ctx.SK = 0
+	if sk != nil {
+		ctx.SK = uint64(uintptr(unsafe.Pointer(sk)))
+		regions = append(regions, vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), false))
+	}
+	run.Program = p.info.Type
+	run.Ctx = unsafe.Pointer(ctx)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, nil, 1)
+	if err != nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, err)
+	}
+	return uint32(r0), nil
+}
