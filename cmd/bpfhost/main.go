@@ -14,7 +14,9 @@ import (
 
 func main() {
 	if err := newRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "bpfhost:", err)
+		if err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "bpfhost:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -43,6 +45,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Bool("json", false, "print one JSON document instead of a table")
-	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand())
+	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand(), newExecCommand())
 	return root
 }

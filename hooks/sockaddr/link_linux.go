@@ -1,0 +1,310 @@
+package sockaddr
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// seccompNotif is struct seccomp_notif; seccompResp struct seccomp_notif_resp.
+type seccompNotif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Nr    int32
+	Arch  uint32
+	IP    uint64
+	Args  [6]uint64
+}
+
+type seccompResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+// ioctlNotifIDValid is SECCOMP_IOCTL_NOTIF_ID_VALID, _IOW('!', 2, __u64).
+const ioctlNotifIDValid = 0x40082102
+
+// Options configure Start.
+type Options struct {
+	// Logger receives programs' run errors (the call is then refused);
+	// nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Link supervises a started command. Wait for it, then read the counts.
+type Link struct {
+	cmd      *exec.Cmd
+	listener int
+	stopR    int
+	stopW    int
+	progs    [numHooks][]*attached
+	all      []*attached
+	jobs     chan *seccompNotif
+	pool     sync.Pool
+	stopping chan struct{}
+	recvDone chan struct{}
+	logger   *slog.Logger
+	once     sync.Once
+	// unprivPort is net.ipv4.ip_unprivileged_port_start.
+	unprivPort int
+}
+
+// attached is one attachment with its counters.
+type attached struct {
+	Attach
+	hook                    hook
+	runs, denied, rewritten atomic.Uint64
+}
+
+// Start starts cmd (not yet started; ExtraFiles must be empty) under
+// supervision with the attached programs; programs of the same type run in
+// the given order, and the call is refused if any refuses it (as Linux runs
+// the programs of a cgroup with BPF_F_ALLOW_MULTI). The programs stay owned
+// by the caller and must outlive the Link.
+func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	l := &Link{cmd: cmd, listener: -1, stopR: -1, stopW: -1, logger: opts.Logger, unprivPort: 1024,
+		jobs: make(chan *seccompNotif), stopping: make(chan struct{}), recvDone: make(chan struct{})}
+	if l.logger == nil {
+		l.logger = slog.Default()
+	}
+	l.pool.New = func() any { return new(seccompNotif) }
+	ops := map[string]bool{}
+	for _, a := range attach {
+		h, err := parseHook(a)
+		if err != nil {
+			return nil, err
+		}
+		at := &attached{Attach: a, hook: h}
+		l.progs[h] = append(l.progs[h], at)
+		l.all = append(l.all, at)
+		switch h {
+		case hookConnect4, hookConnect6:
+			ops["connect"] = true
+		case hookBind4, hookBind6:
+			ops["bind"] = true
+		case hookSendmsg4, hookSendmsg6:
+			ops["send"] = true
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			l.unprivPort = v
+		}
+	}
+	var spec []string
+	for _, op := range []string{"connect", "bind", "send"} {
+		if ops[op] {
+			spec = append(spec, op)
+		}
+	}
+	if _, err := filterFor(spec); err != nil {
+		return nil, err
+	}
+	if cmd.Process != nil {
+		return nil, errors.New("sockaddr: command already started")
+	}
+	if len(cmd.ExtraFiles) != 0 {
+		return nil, errors.New("sockaddr: command has ExtraFiles; the shim uses fd 3")
+	}
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("sockaddr: the shim is this executable: %w", err)
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sockaddr: control socket: %w", err)
+	}
+	ctl := os.NewFile(uintptr(pair[0]), "sockaddr-control")
+	defer ctl.Close()
+	child := os.NewFile(uintptr(pair[1]), "sockaddr-control-child")
+	argv := cmd.Args
+	if len(argv) == 0 {
+		argv = []string{cmd.Path}
+	}
+	cmd.Args = append([]string{self, cmd.Path}, argv...)
+	cmd.Path = self
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env[:len(env):len(env)], shimEnv+"="+strings.Join(spec, ","))
+	cmd.ExtraFiles = []*os.File{child}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Link, error) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	line, err := bufio.NewReader(ctl).ReadString('\n')
+	if err != nil {
+		return fail(fmt.Errorf("sockaddr: the shim did not install its filter (see its error output)"))
+	}
+	fd, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return fail(fmt.Errorf("sockaddr: shim sent %q", line))
+	}
+	pidfd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+	if err != nil {
+		return fail(fmt.Errorf("sockaddr: pidfd_open: %w", err))
+	}
+	l.listener, err = unix.PidfdGetfd(pidfd, fd, 0)
+	unix.Close(pidfd)
+	if err != nil {
+		return fail(fmt.Errorf("sockaddr: take the listener (pidfd_getfd): %w", err))
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(l.listener)
+		return fail(fmt.Errorf("sockaddr: pipe: %w", err))
+	}
+	l.stopR, l.stopW = p[0], p[1]
+	go l.receive()
+	if _, err := ctl.Write([]byte{1}); err != nil {
+		l.stop()
+		return fail(fmt.Errorf("sockaddr: release the shim: %w", err))
+	}
+	return l, nil
+}
+
+// Wait waits for the command to exit and stops supervising; it returns
+// cmd.Wait's error (an *exec.ExitError for a non-zero status). Processes the
+// command left behind keep the filter: their supervised calls then fail.
+func (l *Link) Wait() error {
+	err := l.cmd.Wait()
+	l.stop()
+	return err
+}
+
+// Close stops supervising without waiting for the command: its supervised
+// calls fail from then on.
+func (l *Link) Close() error {
+	l.stop()
+	return nil
+}
+
+func (l *Link) stop() {
+	l.once.Do(func() {
+		unix.Write(l.stopW, []byte{1})
+		<-l.recvDone
+		close(l.stopping)
+		unix.Close(l.listener)
+		unix.Close(l.stopR)
+		unix.Close(l.stopW)
+	})
+}
+
+// Stats returns the counts of each attached program, in attach order.
+func (l *Link) Stats() []ProgramStats {
+	out := make([]ProgramStats, len(l.all))
+	for i, a := range l.all {
+		out[i] = ProgramStats{Name: a.Program.Name(), AttachType: a.Type, Runs: a.runs.Load(), Denied: a.denied.Load(), Rewritten: a.rewritten.Load()}
+	}
+	return out
+}
+
+// receive reads notifications and hands each to an idle worker, starting
+// one when all are busy (a worker may wait in a blocking connect).
+func (l *Link) receive() {
+	defer close(l.recvDone)
+	fds := []unix.PollFd{{Fd: int32(l.listener), Events: unix.POLLIN}, {Fd: int32(l.stopR), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			l.logger.Error("sockaddr: poll", "err", err)
+			return
+		}
+		if fds[1].Revents != 0 {
+			return
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+				return // every supervised task is gone
+			}
+			continue
+		}
+		n := l.pool.Get().(*seccompNotif)
+		*n = seccompNotif{}
+		if err := ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n)); err != nil {
+			l.pool.Put(n)
+			if err == unix.EINTR || err == unix.ENOENT {
+				continue
+			}
+			l.logger.Error("sockaddr: receive notification", "err", err)
+			return
+		}
+		select {
+		case l.jobs <- n:
+		default:
+			go l.worker(n)
+		}
+	}
+}
+
+func (l *Link) worker(n *seccompNotif) {
+	w := newWorker(l)
+	for {
+		w.handle(n)
+		l.pool.Put(n)
+		select {
+		case n = <-l.jobs:
+		case <-l.stopping:
+			return
+		}
+	}
+}
+
+func ioctlPtr(fd int, req uint, p unsafe.Pointer) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// respond answers a notification: val on success, or -errno.
+func (l *Link) respond(id uint64, val int64, errno unix.Errno) {
+	r := seccompResp{ID: id, Val: val}
+	if errno != 0 {
+		r.Val, r.Error = 0, -int32(errno)
+	}
+	// ENOENT: the task was killed or interrupted meanwhile.
+	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+}
+
+// cont lets the call run in the kernel as it is (see the decision record
+// for when that is safe).
+func (l *Link) cont(id uint64) {
+	r := seccompResp{ID: id, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+}
+
+// valid reports whether the notification is still pending: its task has
+// not died (and its ID been reused) since it was received.
+func (l *Link) valid(id uint64) bool {
+	return ioctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
+}

@@ -1,0 +1,82 @@
+// Test programs for hooks/sockaddr; rebuild with make.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+static void count(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&counts, &i);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+// deny_port refuses connections to port 9 (the denied port of the tests):
+// counts[0] counts calls, counts[1] refusals.
+SEC("cgroup/connect4")
+int deny_port(struct bpf_sock_addr *ctx)
+{
+	count(0);
+	if (ctx->user_port == bpf_htons(9)) {
+		count(1);
+		return 0;
+	}
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int deny_port6(struct bpf_sock_addr *ctx)
+{
+	count(0);
+	if (ctx->user_port == bpf_htons(9)) {
+		count(1);
+		return 0;
+	}
+	return 1;
+}
+
+// redirect sends connections to 127.0.0.1:9 to port 10 ("the server
+// behind it"), counted in counts[2].
+SEC("cgroup/connect4")
+int redirect(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(9) && ctx->user_ip4 == bpf_htonl(0x7f000001)) {
+		ctx->user_port = bpf_htons(10);
+		count(2);
+	}
+	return 1;
+}
+
+// redirect_udp rewrites UDP datagrams for port 9 to port 10.
+SEC("cgroup/sendmsg4")
+int redirect_udp(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(9)) {
+		ctx->user_port = bpf_htons(10);
+		count(3);
+	}
+	return 1;
+}
+
+// low_binds refuses binds to ports below 1024 (port 0 is allowed).
+SEC("cgroup/bind4")
+int low_binds(struct bpf_sock_addr *ctx)
+{
+	__u16 port = bpf_ntohs(ctx->user_port);
+	return port == 0 || port >= 1024;
+}
+
+SEC("cgroup/bind6")
+int low_binds6(struct bpf_sock_addr *ctx)
+{
+	__u16 port = bpf_ntohs(ctx->user_port);
+	return port == 0 || port >= 1024;
+}
+
+char _license[] SEC("license") = "GPL";
