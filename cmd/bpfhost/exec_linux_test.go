@@ -1,0 +1,513 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The end-to-end tests of "bpfhost exec" run the built binary on clients
+// that are this test binary (see execClient), against servers of the test
+// on loopback ports 9 (denied or redirected) and 10 (where redirects go).
+
+const sockObj = "../../hooks/sockaddr/testdata/sockaddr.o"
+
+const clientEnv = "BPFHOST_EXEC_TEST_CLIENT"
+
+func TestMain(m *testing.M) {
+	if mode, ok := os.LookupEnv(clientEnv); ok {
+		os.Exit(execClient(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// bpfhostBinary builds the command once per test run.
+func bpfhostBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bpfhost-exec-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "bpfhost")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v", buildErr)
+	}
+	return builtBin
+}
+
+// server is a TCP and UDP server on one loopback port that answers TCP
+// connections with its name and records datagrams.
+type server struct {
+	name     string
+	accepted atomic.Int64
+	mu       sync.Mutex
+	grams    []string
+}
+
+func startServer(t *testing.T, port int, name string) *server {
+	t.Helper()
+	s := &server{name: name}
+	ln, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Skipf("cannot listen on port %d: %v", port, err)
+	}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		ln.Close()
+		t.Skipf("cannot listen on udp port %d: %v", port, err)
+	}
+	t.Cleanup(func() { ln.Close(); pc.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			fmt.Fprintln(c, name)
+			c.Close()
+		}
+	}()
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, _, err := pc.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.grams = append(s.grams, string(b[:n]))
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *server) datagrams() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.grams...)
+}
+
+// servers starts the servers on ports 9 and 10.
+func servers(t *testing.T) (nine, ten *server) {
+	return startServer(t, 9, "nine"), startServer(t, 10, "ten")
+}
+
+// bpfhostExec runs bpfhost exec with the attachments and the command and
+// returns its output, exit status and report.
+func bpfhostExec(t *testing.T, attach []string, command ...string) (string, int, execReport) {
+	t.Helper()
+	bin := bpfhostBinary(t)
+	report := filepath.Join(t.TempDir(), "report.json")
+	args := []string{"exec", "--report", report}
+	for _, a := range attach {
+		args = append(args, "--attach", a)
+	}
+	args = append(append(args, "--"), command...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("bpfhost exec: %v", err)
+	}
+	var rep execReport
+	if b, err := os.ReadFile(report); err == nil {
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatalf("report: %v\n%s", err, b)
+		}
+	}
+	return string(out), code, rep
+}
+
+// client returns the command line that runs this binary as a client.
+func client(args ...string) []string {
+	exe, _ := os.Executable()
+	return append([]string{exe}, args...)
+}
+
+func counts(t *testing.T, rep execReport) [4]uint64 {
+	t.Helper()
+	var c [4]uint64
+	for _, e := range rep.Maps["counts"] {
+		k, _ := strconv.ParseUint(e.Key[:2], 16, 8)
+		var v uint64
+		for i := len(e.Value) - 2; i >= 0; i -= 2 {
+			b, _ := strconv.ParseUint(e.Value[i:i+2], 16, 8)
+			v = v<<8 | b
+		}
+		if k < 4 {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func TestExecDenyPort(t *testing.T) {
+	nine, ten := servers(t)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"},
+		client("connect", "127.0.0.1:9", "connect", "127.0.0.1:10")...)
+	if code != 0 || out != "EPERM\nten\n" {
+		t.Fatalf("exit %d, output %q; want EPERM then ten", code, out)
+	}
+	if nine.accepted.Load() != 0 || ten.accepted.Load() != 1 {
+		t.Errorf("accepted %d on 9, %d on 10", nine.accepted.Load(), ten.accepted.Load())
+	}
+	if len(rep.Programs) != 1 || rep.Programs[0].Runs != 2 || rep.Programs[0].Denied != 1 || rep.Programs[0].Rewritten != 0 {
+		t.Errorf("report programs %+v", rep.Programs)
+	}
+	if c := counts(t, rep); c[0] != 2 || c[1] != 1 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+// A command's exit status is bpfhost's.
+func TestExecExitStatus(t *testing.T) {
+	_, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, "sh", "-c", "exit 7")
+	if code != 7 || rep.ExitCode != 7 {
+		t.Errorf("exit %d, report %d; want 7", code, rep.ExitCode)
+	}
+}
+
+func TestExecRedirect(t *testing.T) {
+	nine, ten := servers(t)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":redirect"},
+		client("connect", "127.0.0.1:9")...)
+	if code != 0 || out != "ten\n" {
+		t.Fatalf("exit %d, output %q; want the answer of port 10", code, out)
+	}
+	if nine.accepted.Load() != 0 || ten.accepted.Load() != 1 {
+		t.Errorf("accepted %d on 9, %d on 10", nine.accepted.Load(), ten.accepted.Load())
+	}
+	if rep.Programs[0].Rewritten != 1 || counts(t, rep)[2] != 1 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestExecUDPSendmsg(t *testing.T) {
+	nine, ten := servers(t)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/sendmsg4=" + sockObj + ":redirect_udp"},
+		client("sendto", "127.0.0.1:9", "sendmsg", "127.0.0.1:9", "sendmsg6", "[::ffff:127.0.0.1]:9")...)
+	if code != 0 || out != "sent\nsent\nsent\n" {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(ten.datagrams()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := ten.datagrams(); len(g) != 3 || len(nine.datagrams()) != 0 {
+		t.Errorf("port 10 got %q, port 9 %q", g, nine.datagrams())
+	}
+	if c := counts(t, rep); c[3] != 3 {
+		t.Errorf("counts %v, report %+v", c, rep.Programs)
+	}
+}
+
+func TestExecDenyLowBinds(t *testing.T) {
+	out, code, _ := bpfhostExec(t, []string{"cgroup/bind4=" + sockObj + ":low_binds", "cgroup/bind6=" + sockObj + ":low_binds6"},
+		client("bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28781", "bind", "[::1]:443")...)
+	if code != 0 || out != "EPERM\nbound\nbound\nEPERM\n" {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// A grandchild started through a shell is supervised too.
+func TestExecGrandchild(t *testing.T) {
+	nine, _ := servers(t)
+	cmd := strings.Join(client("connect", "127.0.0.1:9"), " ")
+	out, code, _ := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, "sh", "-c", cmd+"; "+cmd+"; true")
+	if code != 0 || out != "EPERM\nEPERM\n" || nine.accepted.Load() != 0 {
+		t.Fatalf("exit %d, output %q, accepted %d", code, out, nine.accepted.Load())
+	}
+}
+
+// Threads that swap the address while another connects never reach the
+// denied port: the supervisor connects with the address it checked.
+func TestExecSwapRace(t *testing.T) {
+	nine, ten := servers(t)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, client("swap", "300")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if nine.accepted.Load() != 0 {
+		t.Fatalf("%d connections reached the denied port; client: %s", nine.accepted.Load(), out)
+	}
+	if ten.accepted.Load() == 0 || rep.Programs[0].Denied == 0 {
+		t.Errorf("the race did not exercise both ports: %s, report %+v", out, rep.Programs)
+	}
+}
+
+func TestExecNonBlockingAndMapped(t *testing.T) {
+	nine, ten := servers(t)
+	out, code, _ := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/connect6=" + sockObj + ":deny_port6"},
+		client("connect-nb", "127.0.0.1:10", "connect-nb", "127.0.0.1:9", "connect6", "[::ffff:127.0.0.1]:9", "connect6", "[::ffff:127.0.0.1]:10")...)
+	if code != 0 || out != "EINPROGRESS\nten\nEPERM\nEPERM\nten\n" {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	if nine.accepted.Load() != 0 || ten.accepted.Load() != 2 {
+		t.Errorf("accepted %d on 9, %d on 10", nine.accepted.Load(), ten.accepted.Load())
+	}
+}
+
+// Unix-domain sockets pass through untouched.
+func TestExecUnixPassThrough(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(c, "unix")
+			c.Close()
+		}
+	}()
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, client("unix", path)...)
+	if code != 0 || out != "unix\n" || rep.Programs[0].Runs != 0 {
+		t.Fatalf("exit %d, output %q, report %+v", code, out, rep.Programs)
+	}
+}
+
+// If the supervisor dies, supervised calls fail instead of running
+// unchecked (seccomp answers ENOSYS for a listener that is gone).
+func TestExecFailClosed(t *testing.T) {
+	nine, ten := servers(t)
+	bin := bpfhostBinary(t)
+	result := filepath.Join(t.TempDir(), "result")
+	cmd := exec.Command(bin, append([]string{"exec", "--attach", "cgroup/connect4=" + sockObj + ":deny_port", "--"},
+		client("late", result, "127.0.0.1:10", "127.0.0.1:9")...)...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	var got []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == 2 {
+			break
+		}
+	}
+	if string(got) != "ENOSYS\nENOSYS\n" {
+		t.Errorf("calls after the supervisor died: %q, want ENOSYS twice", got)
+	}
+	if nine.accepted.Load()+ten.accepted.Load() != 0 {
+		t.Errorf("connections went through: %d, %d", nine.accepted.Load(), ten.accepted.Load())
+	}
+}
+
+// execClient is the client the tests run under bpfhost exec: a list of
+// operations, each printing its outcome (an errno name, or what happened).
+func execClient(mode string, args []string) int {
+	for len(args) > 0 {
+		op := args[0]
+		switch op {
+		case "swap":
+			n, _ := strconv.Atoi(args[1])
+			fmt.Println(swapRace(n))
+			args = args[2:]
+			continue
+		case "late":
+			time.Sleep(time.Second)
+			var b strings.Builder
+			for _, a := range args[2:] {
+				fmt.Fprintln(&b, connectTo(a, false))
+			}
+			os.WriteFile(args[1], []byte(b.String()), 0o644)
+			return 0
+		}
+		a := args[1]
+		args = args[2:]
+		switch op {
+		case "connect", "connect6":
+			fmt.Println(connectTo(a, false))
+		case "connect-nb":
+			fmt.Println(connectTo(a, true))
+		case "sendto", "sendmsg", "sendmsg6":
+			fmt.Println(sendTo(op, a))
+		case "bind":
+			fmt.Println(bindTo(a))
+		case "unix":
+			c, err := net.Dial("unix", a)
+			if err != nil {
+				fmt.Println(err)
+				continue
+			}
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			fmt.Print(line)
+			c.Close()
+		default:
+			fmt.Println("unknown operation", op)
+			return 2
+		}
+	}
+	return 0
+}
+
+func errName(err error) string {
+	if e, ok := err.(unix.Errno); ok {
+		return unix.ErrnoName(e)
+	}
+	return err.Error()
+}
+
+// sockaddrOf parses "1.2.3.4:5" or "[::1]:5".
+func sockaddrOf(s string) (unix.Sockaddr, int) {
+	ap := netipAddrPort(s)
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}, unix.AF_INET
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}, unix.AF_INET6
+}
+
+func connectTo(a string, nonblock bool) string {
+	sa, fam := sockaddrOf(a)
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if nonblock {
+		unix.SetNonblock(fd, true)
+	}
+	prefix := ""
+	if err := unix.Connect(fd, sa); err != nil {
+		if err != unix.EINPROGRESS {
+			return errName(err)
+		}
+		prefix = "EINPROGRESS\n"
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		unix.Poll(pfd, 5000)
+		if e, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); e != 0 {
+			return prefix + errName(unix.Errno(e))
+		}
+		unix.SetNonblock(fd, false)
+	}
+	f := os.NewFile(uintptr(fd), "conn")
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	return prefix + strings.TrimSuffix(line, "\n")
+}
+
+func sendTo(op, a string) string {
+	sa, fam := sockaddrOf(a)
+	if op == "sendmsg6" {
+		fam = unix.AF_INET6
+	}
+	fd, err := unix.Socket(fam, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if op == "sendto" {
+		err = unix.Sendto(fd, []byte(op), 0, sa)
+	} else {
+		err = unix.Sendmsg(fd, []byte(op), nil, sa, 0)
+	}
+	if err != nil {
+		return errName(err)
+	}
+	return "sent"
+}
+
+func bindTo(a string) string {
+	sa, fam := sockaddrOf(a)
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, sa); err != nil {
+		return errName(err)
+	}
+	return "bound"
+}
+
+// swapRace connects n times from one thread while another flips the port
+// of the very sockaddr being passed between 10 (allowed) and 9 (denied).
+func swapRace(n int) string {
+	sa := new(unix.RawSockaddrInet4)
+	sa.Family = unix.AF_INET
+	sa.Addr = [4]byte{127, 0, 0, 1}
+	port := (*uint32)(unsafe.Pointer(&sa.Port)) // port and the first half of addr
+	allowed := uint32(10<<8) | uint32(127)<<16
+	denied := uint32(9<<8) | uint32(127)<<16
+	stop := make(chan struct{})
+	var spin atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Equal time on each port, with an uneven rhythm.
+			for i, v := range [2]uint32{allowed, denied} {
+				atomic.StoreUint32(port, v)
+				for j := 0; j < 500+i*37; j++ {
+					spin.Add(1)
+				}
+			}
+		}
+	}()
+	ok, eperm, other := 0, 0, 0
+	for i := 0; i < n; i++ {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		if err != nil {
+			other++
+			continue
+		}
+		_, _, e := syscall.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrInet4)
+		switch e {
+		case 0:
+			ok++
+		case unix.EPERM:
+			eperm++
+		default:
+			other++
+			if other == 1 {
+				fmt.Println("first other error:", errName(e))
+			}
+		}
+		unix.Close(fd)
+	}
+	close(stop)
+	return fmt.Sprintf("ok %d eperm %d other %d", ok, eperm, other)
+}
+
+func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
