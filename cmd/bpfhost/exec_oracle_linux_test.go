@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// kernelCgroup attaches programs of sockObj to a fresh cgroup v2 and runs
+// the client in it: the kernel as the oracle of bpfhost exec. It returns
+// the client's output and the final counts map.
+func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...string) (string, [4]uint64) {
+	t.Helper()
+	root := "/sys/fs/cgroup/unified"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		root = "/sys/fs/cgroup"
+	}
+	dir := filepath.Join(root, fmt.Sprintf("bpfhost-exec-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("no cgroup v2 to attach to: %v", err)
+	}
+	defer os.Remove(dir)
+	spec, err := ebpf.LoadCollectionSpec(sockObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("kernel refuses the object: %v", err)
+	}
+	defer coll.Close()
+	for name, at := range attach {
+		l, err := link.AttachCgroup(link.CgroupOptions{Path: dir, Attach: at, Program: coll.Programs[name]})
+		if err != nil {
+			t.Skipf("attach %s to a cgroup: %v", name, err)
+		}
+		defer l.Close()
+	}
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client in the cgroup: %v\n%s", err, out)
+	}
+	var c [4]uint64
+	for k := uint32(0); k < 4; k++ {
+		if err := coll.Maps["counts"].Lookup(k, &c[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return string(out), c
+}
+
+// TestExecAgreesWithKernel runs the same client under bpfhost exec and in a
+// cgroup with the same objects attached by the kernel: the outcomes, what
+// the servers saw, and the maps must be the same.
+func TestExecAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	cases := []struct {
+		name   string
+		attach map[string]ebpf.AttachType
+		args   []string
+	}{
+		{"deny", map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10", "connect-nb", "127.0.0.1:9", "connect-nb", "127.0.0.1:10",
+				"connect6", "[::ffff:127.0.0.1]:9", "connect6", "[::ffff:127.0.0.1]:10"}},
+		{"redirect", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
+		{"udp", map[string]ebpf.AttachType{"redirect_udp": ebpf.AttachCGroupUDP4Sendmsg},
+			[]string{"sendto", "127.0.0.1:9", "sendmsg", "127.0.0.1:9", "sendmsg6", "[::ffff:127.0.0.1]:9", "sendto", "127.0.0.1:10"}},
+		{"bind", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "low_binds6": ebpf.AttachCGroupInet6Bind},
+			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var attach []string
+			for name, at := range tc.attach {
+				typ := map[ebpf.AttachType]string{
+					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
+					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
+					ebpf.AttachCGroupInet6Bind: "cgroup/bind6"}[at]
+				attach = append(attach, typ+"="+sockObj+":"+name)
+			}
+			nine, ten := servers(t)
+			kOut, kCounts := kernelCgroup(t, tc.attach, client(tc.args...)...)
+			time.Sleep(100 * time.Millisecond)
+			seenNow := func() [4]int {
+				return [4]int{int(nine.accepted.Load()), int(ten.accepted.Load()), len(nine.datagrams()), len(ten.datagrams())}
+			}
+			kSeen := seenNow()
+			out, code, rep := bpfhostExec(t, attach, client(tc.args...)...)
+			time.Sleep(100 * time.Millisecond)
+			if code != 0 {
+				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+			}
+			var seen [4]int
+			for i, v := range seenNow() {
+				seen[i] = v - kSeen[i]
+			}
+			if out != kOut {
+				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+			}
+			if c := counts(t, rep); c != kCounts {
+				t.Errorf("counts map: bpfhost %v, kernel %v", c, kCounts)
+			}
+			if seen != kSeen {
+				t.Errorf("servers saw (accepts 9, 10, datagrams 9, 10): bpfhost %v, kernel %v", seen, kSeen)
+			}
+		})
+	}
+}
