@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -343,6 +344,10 @@ func execClient(mode string, args []string) int {
 			fmt.Println(swapRace(n))
 			args = args[2:]
 			continue
+		case "bench":
+			n, _ := strconv.Atoi(args[1])
+			fmt.Println(benchCalls(n, args[2]))
+			return 0
 		case "late":
 			time.Sleep(time.Second)
 			var b strings.Builder
@@ -511,3 +516,34 @@ func swapRace(n int) string {
 }
 
 func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// benchCalls times n connect() calls to addr and n bind() calls to port 0
+// of its address, each on a fresh socket, and prints the medians in ns.
+func benchCalls(n int, a string) string {
+	sa, fam := sockaddrOf(a)
+	var any unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	if fam == unix.AF_INET6 {
+		any = &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
+	}
+	median := func(op func(fd int) error) int64 {
+		d := make([]int64, 0, n)
+		for i := 0; i < n; i++ {
+			fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+			if err != nil {
+				return -1
+			}
+			start := time.Now()
+			err = op(fd)
+			d = append(d, int64(time.Since(start)))
+			unix.Close(fd)
+			if err != nil {
+				return -1
+			}
+		}
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2]
+	}
+	c := median(func(fd int) error { return unix.Connect(fd, sa) })
+	b := median(func(fd int) error { return unix.Bind(fd, any) })
+	return fmt.Sprintf("connect %d bind %d", c, b)
+}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -123,4 +126,34 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			}
 		})
 	}
+}
+
+var execBench = flag.Int("exec.bench", 0, "TestExecBenchmark: time this many connect() and bind() calls in each setting")
+
+// TestExecBenchmark measures connect() and bind() on loopback unsupervised,
+// under bpfhost exec, and under the kernel's cgroup programs (medians of
+// -exec.bench calls each). The target: supervised connect() at most
+// twice the unsupervised one.
+func TestExecBenchmark(t *testing.T) {
+	if *execBench == 0 {
+		t.Skip("run with -exec.bench=N")
+	}
+	_, ten := servers(t)
+	_ = ten
+	n := strconv.Itoa(*execBench)
+	args := client("bench", n, "127.0.0.1:10")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	plain, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, plain)
+	}
+	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds"}
+	sup, code, _ := bpfhostExec(t, both, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, sup)
+	}
+	kern, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
+	t.Logf("median ns per call over %s calls\nunsupervised:       %s\nbpfhost exec:       %s\nkernel cgroup prog: %s", n,
+		strings.TrimSpace(string(plain)), strings.TrimSpace(sup), strings.TrimSpace(kern))
 }

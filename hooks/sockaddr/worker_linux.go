@@ -22,21 +22,23 @@ const (
 	mmsgSize   = 64
 	pidfdThrd  = unix.O_EXCL // PIDFD_THREAD
 	soNetns    = 71          // SO_NETNS_COOKIE
+	maxPidfds  = 4096        // cached thread pidfds (a dead thread's leaves on ESRCH)
 )
 
 // worker handles notifications one at a time with memory of its own: the
 // contexts programs see live on the heap and never move (DESIGN.md #2).
 type worker struct {
-	l    *Link
-	ctx  *linux.SockAddrContext
-	sk   *linux.SockContext
-	run  helpers.Run
-	task task
-	sock sock
-	addr [maxAddr]byte
-	data []byte
-	ctl  []byte
-	iov  []unix.RemoteIovec
+	l     *Link
+	notif seccompNotif
+	ctx   *linux.SockAddrContext
+	sk    *linux.SockContext
+	run   helpers.Run
+	task  task
+	sock  sock
+	addr  [maxAddr]byte
+	data  []byte
+	ctl   []byte
+	iov   []unix.RemoteIovec
 }
 
 func newWorker(l *Link) *worker {
@@ -159,18 +161,37 @@ func (w *worker) writeMem(tid int, addr uint64, b []byte) unix.Errno {
 	return 0
 }
 
-// pidfd opens the notifying thread; before Linux 6.9 (no PIDFD_THREAD)
-// its process.
-func (w *worker) pidfd() (int, unix.Errno) {
+// pidfd returns a pidfd of the notifying thread; before Linux 6.9 (no
+// PIDFD_THREAD) of its process. Thread pidfds are cached: a pidfd names one
+// task for good (a reused thread ID gets a new pidfd, as the old one fails
+// with ESRCH), so the cache is never wrong, only stale. Process pidfds are
+// not: the thread ID may be reused by another process.
+func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
+	if v, ok := w.l.pidfds.Load(w.task.tid); ok {
+		return v.(int), true, 0
+	}
 	fd, err := unix.PidfdOpen(w.task.tid, pidfdThrd)
+	if err == nil {
+		if w.l.npidfds.Load() >= maxPidfds {
+			// A full cache is not emptied while workers may use it.
+			return fd, false, 0
+		}
+		if prev, loaded := w.l.pidfds.LoadOrStore(w.task.tid, fd); loaded {
+			unix.Close(fd)
+			fd = prev.(int)
+		} else {
+			w.l.npidfds.Add(1)
+		}
+		return fd, true, 0
+	}
 	if err == unix.EINVAL {
 		w.task.readStatus()
 		fd, err = unix.PidfdOpen(w.task.tgid, 0)
 	}
 	if err != nil {
-		return -1, unix.ESRCH
+		return -1, false, unix.ESRCH
 	}
-	return fd, 0
+	return fd, false, 0
 }
 
 // takeSocket duplicates the target's fd into w.sock, after checking the
@@ -181,6 +202,13 @@ func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
 		return unix.ESRCH
 	}
 	fd, err := unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0) // always close-on-exec
+	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
+		// A cached pidfd of a thread that died: the notifying task
+		// (live, as checked above) reuses its ID.
+		if pidfd, _, e := w.pidfd(); e == 0 {
+			fd, err = unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0)
+		}
+	}
 	if err != nil {
 		if err == unix.EBADF {
 			return unix.EBADF
@@ -213,7 +241,7 @@ func (s *sock) hooked() bool {
 func (w *worker) handle(n *seccompNotif) {
 	w.task.reset(int(n.Pid))
 	w.sock = sock{fd: -1}
-	pidfd, errno := w.pidfd()
+	pidfd, cached, errno := w.pidfd()
 	if errno != 0 {
 		w.l.respond(n.ID, 0, errno)
 		return
@@ -232,7 +260,9 @@ func (w *worker) handle(n *seccompNotif) {
 	default:
 		errno = unix.ENOSYS
 	}
-	unix.Close(pidfd)
+	if !cached {
+		unix.Close(pidfd)
+	}
 	if w.sock.fd >= 0 {
 		unix.Close(w.sock.fd)
 	}
