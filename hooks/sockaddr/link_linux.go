@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -51,8 +53,6 @@ type Options struct {
 type Link struct {
 	cmd      *exec.Cmd
 	listener int
-	stopR    int
-	stopW    int
 	progs    [numHooks][]*attached
 	all      []*attached
 	// recvTok is held by the one worker that waits for the next
@@ -62,6 +62,7 @@ type Link struct {
 	idle     atomic.Int32 // workers waiting for the token
 	workers  sync.WaitGroup
 	stopping chan struct{}
+	recvTid  atomic.Int32 // the thread in RECV
 	// pidfds caches thread pidfds by thread ID (worker.pidfd).
 	pidfds  sync.Map
 	npidfds atomic.Int32
@@ -87,7 +88,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	l := &Link{cmd: cmd, listener: -1, stopR: -1, stopW: -1, logger: opts.Logger, unprivPort: 1024,
+	l := &Link{cmd: cmd, listener: -1, logger: opts.Logger, unprivPort: 1024,
 		recvTok: make(chan struct{}, 1), stopping: make(chan struct{})}
 	if l.logger == nil {
 		l.logger = slog.Default()
@@ -183,12 +184,6 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 	if err != nil {
 		return fail(fmt.Errorf("sockaddr: take the listener (pidfd_getfd): %w", err))
 	}
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		unix.Close(l.listener)
-		return fail(fmt.Errorf("sockaddr: pipe: %w", err))
-	}
-	l.stopR, l.stopW = p[0], p[1]
 	// Wake the target and the supervisor on the same CPU (Linux 6.6);
 	// older kernels refuse the flag, which only costs latency.
 	syncWake := uint64(unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
@@ -225,12 +220,25 @@ func (l *Link) Close() error {
 func (l *Link) stop() {
 	l.once.Do(func() {
 		close(l.stopping)
-		unix.Write(l.stopW, []byte{1})
 		go func() {
+			// Interrupt the receiver's RECV (Go ignores a stray SIGURG)
+			// until every worker is out.
+			done := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-done:
+						return
+					case <-time.After(time.Millisecond):
+					}
+					if tid := l.recvTid.Load(); tid != 0 {
+						unix.Tgkill(os.Getpid(), int(tid), unix.SIGURG)
+					}
+				}
+			}()
 			l.workers.Wait()
+			close(done)
 			unix.Close(l.listener)
-			unix.Close(l.stopR)
-			unix.Close(l.stopW)
 			l.dropPidfds()
 		}()
 	})
@@ -274,36 +282,29 @@ func (l *Link) worker() {
 	}
 }
 
-// receive waits for one notification; false means stop.
+// receive waits for one notification in a blocking RECV (with synchronous
+// wake-ups, the target hands the CPU straight to this thread); false means
+// stop. stop interrupts the wait with a signal to this thread.
 func (l *Link) receive(n *seccompNotif) bool {
-	fds := []unix.PollFd{{Fd: int32(l.listener), Events: unix.POLLIN}, {Fd: int32(l.stopR), Events: unix.POLLIN}}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	l.recvTid.Store(int32(unix.Gettid()))
+	defer l.recvTid.Store(0)
 	for {
-		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			l.logger.Error("sockaddr: poll", "err", err)
+		select {
+		case <-l.stopping:
 			return false
-		}
-		if fds[1].Revents != 0 {
-			return false
-		}
-		if fds[0].Revents&unix.POLLIN == 0 {
-			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
-				return false // every supervised task is gone
-			}
-			continue
+		default:
 		}
 		*n = seccompNotif{} // RECV wants it zeroed
-		if err := ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n)); err != nil {
-			if err == unix.EINTR || err == unix.ENOENT {
-				continue
-			}
+		err := ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n))
+		if err == nil {
+			return true
+		}
+		if err != unix.EINTR && err != unix.ENOENT {
 			l.logger.Error("sockaddr: receive notification", "err", err)
 			return false
 		}
-		return true
 	}
 }
 
