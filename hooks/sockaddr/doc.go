@@ -14,7 +14,7 @@
 // from them, and performs the call itself on the duplicate with the
 // checked, possibly rewritten address; the target gets its result. A
 // program returning 0 makes the call fail with EPERM, as in Linux.
-// docs/decisions/0012-sockaddr-supervision.md says why.
+// docs/decisions/0014-sockaddr-supervision.md says why.
 //
 // If the supervisor goes away, the calls fail (seccomp answers ENOSYS):
 // supervised calls never run unchecked.
