@@ -362,6 +362,8 @@ func execClient(mode string, args []string) int {
 		switch op {
 		case "connect", "connect6":
 			fmt.Println(connectTo(a, false))
+		case "names":
+			fmt.Println(names(a))
 		case "connect-nb":
 			fmt.Println(connectTo(a, true))
 		case "sendto", "sendmsg", "sendmsg6":
@@ -546,4 +548,35 @@ func benchCalls(n int, a string) string {
 	c := median(func(fd int) error { return unix.Connect(fd, sa) })
 	b := median(func(fd int) error { return unix.Bind(fd, any) })
 	return fmt.Sprintf("connect %d bind %d", c, b)
+}
+
+// names connects to a and prints the answer, the peer address getpeername
+// reports and the local address getsockname reports (ports above 10 are
+// "ephemeral").
+func names(a string) string {
+	sa, fam := sockaddrOf(a)
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, sa); err != nil {
+		return errName(err)
+	}
+	port := func(get func(int) (unix.Sockaddr, error)) string {
+		sa, err := get(fd)
+		if err != nil {
+			return errName(err)
+		}
+		in := sa.(*unix.SockaddrInet4)
+		p := strconv.Itoa(in.Port)
+		if in.Port > 10 {
+			p = "ephemeral"
+		}
+		return netip.AddrFrom4(in.Addr).String() + ":" + p
+	}
+	peer, local := port(unix.Getpeername), port(unix.Getsockname)
+	b := make([]byte, 16)
+	k, _ := unix.Read(fd, b)
+	return fmt.Sprintf("%s peer %s local %s", strings.TrimSpace(string(b[:max(k, 0)])), peer, local)
 }

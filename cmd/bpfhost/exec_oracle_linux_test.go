@@ -86,6 +86,12 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
 		{"udp", map[string]ebpf.AttachType{"redirect_udp": ebpf.AttachCGroupUDP4Sendmsg},
 			[]string{"sendto", "127.0.0.1:9", "sendmsg", "127.0.0.1:9", "sendmsg6", "[::ffff:127.0.0.1]:9", "sendto", "127.0.0.1:10"}},
+		{"getpeername", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "hide_redirect": ebpf.AttachCgroupInet4GetPeername},
+			[]string{"names", "127.0.0.1:9", "names", "127.0.0.1:10"}},
+		{"getsockname", map[string]ebpf.AttachType{"local_port": ebpf.AttachCgroupInet4GetSockname},
+			[]string{"names", "127.0.0.1:10", "bind", "127.0.0.1:0"}},
+		{"bpf_bind", map[string]ebpf.AttachType{"bind_source": ebpf.AttachCGroupInet4Connect},
+			[]string{"names", "127.0.0.1:10", "names", "127.0.0.1:10"}},
 		{"bind", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "low_binds6": ebpf.AttachCGroupInet6Bind},
 			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
 	}
@@ -96,7 +102,8 @@ func TestExecAgreesWithKernel(t *testing.T) {
 				typ := map[ebpf.AttachType]string{
 					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
 					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
-					ebpf.AttachCGroupInet6Bind: "cgroup/bind6"}[at]
+					ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
+					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4"}[at]
 				attach = append(attach, typ+"="+sockObj+":"+name)
 			}
 			nine, ten := servers(t)
@@ -115,6 +122,7 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			for i, v := range seenNow() {
 				seen[i] = v - kSeen[i]
 			}
+			t.Logf("outcomes: %q", out)
 			if out != kOut {
 				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
 			}

@@ -34,7 +34,8 @@ const (
 )
 
 // filterFor builds the filter trapping the given operations: "connect",
-// "bind" and "send" (sendto with an address, sendmsg, sendmmsg). Other
+// "bind", "send" (sendto with an address, sendmsg, sendmmsg),
+// "getpeername" and "getsockname". Other
 // ABIs of the architecture are killed (their syscall numbers would slip
 // past the filter), and io_uring is refused with ENOSYS because its
 // operations do not pass through seccomp.
@@ -56,6 +57,10 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 			trapped = append(trapped, unix.SYS_CONNECT)
 		case "bind":
 			trapped = append(trapped, unix.SYS_BIND)
+		case "getpeername":
+			trapped = append(trapped, unix.SYS_GETPEERNAME)
+		case "getsockname":
+			trapped = append(trapped, unix.SYS_GETSOCKNAME)
 		case "send":
 			trapped = append(trapped, unix.SYS_SENDMSG, unix.SYS_SENDMMSG)
 			send = true

@@ -109,6 +109,10 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 			ops["bind"] = true
 		case hookSendmsg4, hookSendmsg6:
 			ops["send"] = true
+		case hookGetpeername4, hookGetpeername6:
+			ops["getpeername"] = true
+		case hookGetsockname4, hookGetsockname6:
+			ops["getsockname"] = true
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
@@ -117,7 +121,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		}
 	}
 	var spec []string
-	for _, op := range []string{"connect", "bind", "send"} {
+	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname"} {
 		if ops[op] {
 			spec = append(spec, op)
 		}

@@ -18,7 +18,8 @@ var ErrNotSupported = errors.New("socket hooks are not supported on this OS")
 type Attach struct {
 	// Type is the libbpf section name of the hook: "cgroup/connect4",
 	// "cgroup/connect6", "cgroup/bind4", "cgroup/bind6",
-	// "cgroup/sendmsg4" or "cgroup/sendmsg6".
+	// "cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/getpeername4",
+	// "cgroup/getpeername6", "cgroup/getsockname4" or "cgroup/getsockname6".
 	Type string
 	// Program is a loaded cgroup_sock_addr program of that attach type.
 	Program *bpfhost.Program
@@ -34,8 +35,15 @@ const (
 	hookBind6
 	hookSendmsg4
 	hookSendmsg6
+	hookGetpeername4
+	hookGetpeername6
+	hookGetsockname4
+	hookGetsockname6
 	numHooks
 )
+
+// v6 reports whether the hook sees IPv6 addresses.
+func (h hook) v6() bool { return h&1 == 1 }
 
 var hookTypes = [numHooks]struct {
 	name   string
@@ -47,6 +55,11 @@ var hookTypes = [numHooks]struct {
 	hookBind6:    {"cgroup/bind6", linux.AttachCGroupInet6Bind},
 	hookSendmsg4: {"cgroup/sendmsg4", linux.AttachCGroupUDP4Sendmsg},
 	hookSendmsg6: {"cgroup/sendmsg6", linux.AttachCGroupUDP6Sendmsg},
+
+	hookGetpeername4: {"cgroup/getpeername4", linux.AttachCGroupInet4Getpeername},
+	hookGetpeername6: {"cgroup/getpeername6", linux.AttachCGroupInet6Getpeername},
+	hookGetsockname4: {"cgroup/getsockname4", linux.AttachCGroupInet4Getsockname},
+	hookGetsockname6: {"cgroup/getsockname6", linux.AttachCGroupInet6Getsockname},
 }
 
 // Types returns the attach types the hook supports, as libbpf section names.

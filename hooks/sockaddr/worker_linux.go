@@ -257,6 +257,8 @@ func (w *worker) handle(n *seccompNotif) {
 		val, cont, errno = w.sendmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
 	case unix.SYS_SENDMMSG:
 		val, cont, errno = w.sendmmsg(n, pidfd)
+	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
+		val, cont, errno = w.getname(n, pidfd)
 	default:
 		errno = unix.ENOSYS
 	}
@@ -356,7 +358,7 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	if len(progs) == 0 {
 		return 0, 0
 	}
-	v6 := h == hookConnect6 || h == hookBind6 || h == hookSendmsg6
+	v6 := h.v6()
 	c := w.ctx
 	*c = linux.SockAddrContext{}
 	c.UserFamily = uint32(binary.LittleEndian.Uint16(addr))
@@ -606,4 +608,54 @@ func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 		sent++
 	}
 	return sent, false, 0
+}
+
+// getname handles getpeername(fd, addr, addrlen) and getsockname: the
+// supervisor asks its duplicate of the socket, runs the programs on the
+// answer (they may rewrite it, not refuse it) and writes it to the target
+// as move_addr_to_user does. The call only reports, so a racing thread can
+// change nothing but where the answer goes.
+func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+	var lb [4]byte
+	if e := w.readMem(w.task.tid, n.Args[2], lb[:]); e != 0 {
+		return 0, false, e
+	}
+	ulen := int32(binary.LittleEndian.Uint32(lb[:]))
+	if ulen < 0 {
+		return 0, false, unix.EINVAL
+	}
+	if e := w.takeSocket(n, pidfd); e != 0 {
+		return 0, false, e
+	}
+	if !w.sock.inet() {
+		return 0, true, 0
+	}
+	nr, h := uintptr(unix.SYS_GETPEERNAME), hookGetpeername4
+	if n.Nr == unix.SYS_GETSOCKNAME {
+		nr, h = unix.SYS_GETSOCKNAME, hookGetsockname4
+	}
+	if w.sock.domain == unix.AF_INET6 {
+		h++
+	}
+	l := uint32(maxAddr)
+	if _, _, e := unix.Syscall(nr, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&w.addr[0])), uintptr(unsafe.Pointer(&l))); e != 0 {
+		return 0, false, e
+	}
+	addr := w.addr[:min(l, maxAddr)]
+	need := 16
+	if h.v6() {
+		need = 24
+	}
+	if len(addr) >= need {
+		if _, e := w.runHook(h, addr); e != 0 {
+			return 0, false, e
+		}
+	}
+	if k := min(int(ulen), len(addr)); k > 0 {
+		if e := w.writeMem(w.task.tid, n.Args[1], addr[:k]); e != 0 {
+			return 0, false, e
+		}
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
+	return 0, false, w.writeMem(w.task.tid, n.Args[2], lb[:])
 }

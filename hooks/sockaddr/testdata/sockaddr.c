@@ -2,6 +2,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <linux/in.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -80,3 +81,36 @@ int low_binds6(struct bpf_sock_addr *ctx)
 }
 
 char _license[] SEC("license") = "GPL";
+
+// hide_redirect makes a connection redirect moved to port 10 look, to
+// getpeername, as if it went to port 9.
+SEC("cgroup/getpeername4")
+int hide_redirect(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(10))
+		ctx->user_port = bpf_htons(9);
+	return 1;
+}
+
+// local_port reports, to getsockname, every local port as 7.
+SEC("cgroup/getsockname4")
+int local_port(struct bpf_sock_addr *ctx)
+{
+	ctx->user_port = bpf_htons(7);
+	return 1;
+}
+
+// bind_source binds connections to port 10 to source address 127.0.0.2
+// with bpf_bind before they connect; counts[2] counts failed binds.
+SEC("cgroup/connect4")
+int bind_source(struct bpf_sock_addr *ctx)
+{
+	struct sockaddr_in sa = {
+		.sin_family = 2,
+		.sin_addr = { bpf_htonl(0x7f000002) },
+	};
+
+	if (ctx->user_port == bpf_htons(10) && bpf_bind(ctx, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		count(2);
+	return 1;
+}
