@@ -37,3 +37,24 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 	}
 	return uint32(r0), nil
 }
+
+// RunSock runs a cgroup_sock program (sock_create, post_bind4/6, ...) on a
+// socket hook's struct bpf_sock, which must be heap memory the caller keeps
+// alive for the call; run is as for RunSockAddr. It returns r0 (bit 0
+// allows).
+func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+	if p.exe == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
+	if p.info.Type != linux.CGroupSock {
+		return 0, fmt.Errorf("program %q: %w: %s program on a cgroup_sock hook", p.name, ErrNotSupported, p.info)
+	}
+	regions := []vm.Region{vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), true)}
+	run.Program = p.info.Type
+	run.Ctx = unsafe.Pointer(sk)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions, nil, 1)
+	if err != nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, err)
+	}
+	return uint32(r0), nil
+}

@@ -26,8 +26,9 @@ func newExecCommand() *cobra.Command {
 		Use:   "exec [--attach TYPE=OBJECT:PROGRAM]... [--map-init FILE] [--report FILE] -- COMMAND [ARGS...]",
 		Short: "Run a command with cgroup sock_addr programs on its socket calls (Linux)",
 		Long: `exec runs COMMAND, and every thread and process it starts, with the attached programs
-run on its connect, bind and sendto/sendmsg calls, as Linux runs cgroup sock_addr programs:
-1 allows, 0 makes the call fail with EPERM, and writes to the user address or port redirect it.
+run on its socket, connect, bind, sendto/sendmsg/sendmmsg, getpeername and getsockname calls, as
+Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
+and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
 --map-init fills the maps of the first object (format as in "run"); --report writes
 {"exit_code", "programs", "maps", "printk"} as JSON when the command exits.

@@ -362,6 +362,8 @@ func execClient(mode string, args []string) int {
 		switch op {
 		case "connect", "connect6":
 			fmt.Println(connectTo(a, false))
+		case "socket":
+			fmt.Println(socketInfo(a))
 		case "names":
 			fmt.Println(names(a))
 		case "connect-nb":
@@ -579,4 +581,25 @@ func names(a string) string {
 	b := make([]byte, 16)
 	k, _ := unix.Read(fd, b)
 	return fmt.Sprintf("%s peer %s local %s", strings.TrimSpace(string(b[:max(k, 0)])), peer, local)
+}
+
+// socketInfo creates a socket of kind ("tcp4", "udp6", ...) and prints its
+// mark and priority, or the errno.
+func socketInfo(kind string) string {
+	fam, typ := unix.AF_INET, unix.SOCK_STREAM
+	if strings.HasSuffix(kind, "6") {
+		fam = unix.AF_INET6
+	}
+	if strings.HasPrefix(kind, "udp") {
+		typ = unix.SOCK_DGRAM
+	}
+	fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	mark, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK)
+	prio, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY)
+	fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return fmt.Sprintf("mark %d priority %d cloexec %v", mark, prio, fl&unix.FD_CLOEXEC != 0)
 }

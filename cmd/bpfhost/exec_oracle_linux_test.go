@@ -92,6 +92,10 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			[]string{"names", "127.0.0.1:10", "bind", "127.0.0.1:0"}},
 		{"bpf_bind", map[string]ebpf.AttachType{"bind_source": ebpf.AttachCGroupInet4Connect},
 			[]string{"names", "127.0.0.1:10", "names", "127.0.0.1:10"}},
+		{"sock_create", map[string]ebpf.AttachType{"no_udp": ebpf.AttachCGroupInetSockCreate},
+			[]string{"socket", "tcp4", "socket", "udp4", "socket", "udp6", "socket", "tcp6", "connect", "127.0.0.1:10"}},
+		{"sock_create_mark", map[string]ebpf.AttachType{"mark_tcp": ebpf.AttachCGroupInetSockCreate},
+			[]string{"socket", "tcp4", "socket", "udp4", "socket", "tcp6", "connect", "127.0.0.1:10"}},
 		{"bind", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "low_binds6": ebpf.AttachCGroupInet6Bind},
 			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
 	}
@@ -103,7 +107,7 @@ func TestExecAgreesWithKernel(t *testing.T) {
 					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
 					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
 					ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
-					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4"}[at]
+					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create"}[at]
 				attach = append(attach, typ+"="+sockObj+":"+name)
 			}
 			nine, ten := servers(t)

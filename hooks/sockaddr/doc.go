@@ -1,12 +1,13 @@
 // Package sockaddr runs cgroup sock_addr programs (cgroup/connect4, bind4,
-// sendmsg4 and their IPv6 forms) on the real socket calls of a command and
-// of every thread and process it starts, in user space.
+// sendmsg4, getpeername4, getsockname4 and their IPv6 forms) and
+// cgroup/sock_create programs on the real socket calls of a command and of
+// every thread and process it starts, in user space.
 //
 // Start re-executes the current binary as a small shim (this package's init
 // recognises it by an environment variable, so any program that imports
 // the package can be a supervisor). The shim sets no_new_privs, installs a
-// seccomp filter that sends connect, bind and address-carrying send calls
-// to user notification, hands the listener to the supervisor and execs the
+// seccomp filter that sends the hooked calls (connect, bind, send calls
+// with an address, ...) to user notification, hands the listener to the supervisor and execs the
 // command. The filter is inherited by threads, forks and execs. For each
 // call the supervisor reads the address from the target's memory, checks
 // that the notification is still live, takes a duplicate of the target's

@@ -12,6 +12,7 @@ import (
 const (
 	offNr   = 0
 	offArch = 4
+	offArg0 = 16
 	offArg4 = 16 + 8*4
 
 	auditArchX8664   = 0xc000003e
@@ -35,7 +36,7 @@ const (
 
 // filterFor builds the filter trapping the given operations: "connect",
 // "bind", "send" (sendto with an address, sendmsg, sendmmsg),
-// "getpeername" and "getsockname". Other
+// "getpeername", "getsockname" and "socket" (IPv4 and IPv6 only). Other
 // ABIs of the architecture are killed (their syscall numbers would slip
 // past the filter), and io_uring is refused with ENOSYS because its
 // operations do not pass through seccomp.
@@ -50,7 +51,7 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("%w: seccomp filter for %s", ErrNotSupported, runtime.GOARCH)
 	}
 	var trapped []uint32
-	send := false
+	send, create := false, false
 	for _, op := range ops {
 		switch op {
 		case "connect":
@@ -61,6 +62,8 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 			trapped = append(trapped, unix.SYS_GETPEERNAME)
 		case "getsockname":
 			trapped = append(trapped, unix.SYS_GETSOCKNAME)
+		case "socket":
+			create = true
 		case "send":
 			trapped = append(trapped, unix.SYS_SENDMSG, unix.SYS_SENDMMSG)
 			send = true
@@ -86,11 +89,24 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		// sendto traps only with a destination: its registers cannot change
 		// under the call, so a NULL address stays NULL.
 		f = append(f,
-			jump(jeq, unix.SYS_SENDTO, 0, 5),
+			jump(jeq, unix.SYS_SENDTO, 0, 6),
 			stmt(ldAbs, offArg4),
-			jump(jeq, 0, 0, 2),
+			jump(jeq, 0, 0, 3),
 			stmt(ldAbs, offArg4+4),
-			jump(jeq, 0, 1, 0),
+			jump(jeq, 0, 0, 1),
+			stmt(retK, allow),
+			stmt(retK, notify),
+		)
+	}
+	if create {
+		// socket traps for IPv4 and IPv6 only, as inet_create runs the
+		// sock_create programs.
+		f = append(f,
+			jump(jeq, unix.SYS_SOCKET, 0, 5),
+			stmt(ldAbs, offArg0),
+			jump(jeq, unix.AF_INET, 2, 0),
+			jump(jeq, unix.AF_INET6, 1, 0),
+			stmt(retK, allow),
 			stmt(retK, notify),
 		)
 	}

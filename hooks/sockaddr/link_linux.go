@@ -113,6 +113,8 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 			ops["getpeername"] = true
 		case hookGetsockname4, hookGetsockname6:
 			ops["getsockname"] = true
+		case hookSockCreate:
+			ops["socket"] = true
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
@@ -121,7 +123,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		}
 	}
 	var spec []string
-	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname"} {
+	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname", "socket"} {
 		if ops[op] {
 			spec = append(spec, op)
 		}

@@ -19,9 +19,11 @@ type Attach struct {
 	// Type is the libbpf section name of the hook: "cgroup/connect4",
 	// "cgroup/connect6", "cgroup/bind4", "cgroup/bind6",
 	// "cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/getpeername4",
-	// "cgroup/getpeername6", "cgroup/getsockname4" or "cgroup/getsockname6".
+	// "cgroup/getpeername6", "cgroup/getsockname4", "cgroup/getsockname6"
+	// or "cgroup/sock_create".
 	Type string
-	// Program is a loaded cgroup_sock_addr program of that attach type.
+	// Program is a loaded program of that attach type (cgroup_sock_addr;
+	// cgroup_sock for sock_create).
 	Program *bpfhost.Program
 }
 
@@ -39,16 +41,25 @@ const (
 	hookGetpeername6
 	hookGetsockname4
 	hookGetsockname6
+	hookSockCreate
 	numHooks
 )
 
 // v6 reports whether the hook sees IPv6 addresses.
-func (h hook) v6() bool { return h&1 == 1 }
+func (h hook) v6() bool {
+	switch h {
+	case hookConnect6, hookBind6, hookSendmsg6, hookGetpeername6, hookGetsockname6:
+		return true
+	}
+	return false
+}
 
 var hookTypes = [numHooks]struct {
 	name   string
 	attach linux.AttachType
 }{
+	hookSockCreate: {"cgroup/sock_create", linux.AttachCGroupInetSockCreate},
+
 	hookConnect4: {"cgroup/connect4", linux.AttachCGroupInet4Connect},
 	hookConnect6: {"cgroup/connect6", linux.AttachCGroupInet6Connect},
 	hookBind4:    {"cgroup/bind4", linux.AttachCGroupInet4Bind},
@@ -82,8 +93,12 @@ func parseHook(a Attach) (hook, error) {
 			continue
 		}
 		info := a.Program.TypeInfo()
-		if info.Type != linux.CGroupSockAddr || info.Attach != t.attach {
-			return 0, fmt.Errorf("attach %s: program %q is %s, want cgroup_sock_addr/%s", a.Type, a.Program.Name(), info, strings.TrimPrefix(t.name, "cgroup/"))
+		want := linux.CGroupSockAddr
+		if hook(h) == hookSockCreate {
+			want = linux.CGroupSock
+		}
+		if info.Type != want || info.Attach != t.attach {
+			return 0, fmt.Errorf("attach %s: program %q is %s, want a program of attach type %s", a.Type, a.Program.Name(), info, linux.AttachTypeName(t.attach))
 		}
 		return hook(h), nil
 	}

@@ -259,15 +259,16 @@ func (w *worker) handle(n *seccompNotif) {
 		val, cont, errno = w.sendmmsg(n, pidfd)
 	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
 		val, cont, errno = w.getname(n, pidfd)
+	case unix.SYS_SOCKET:
+		var answered bool
+		if val, cont, answered, errno = w.sockCreate(n); answered {
+			w.closeTaken(pidfd, cached)
+			return
+		}
 	default:
 		errno = unix.ENOSYS
 	}
-	if !cached {
-		unix.Close(pidfd)
-	}
-	if w.sock.fd >= 0 {
-		unix.Close(w.sock.fd)
-	}
+	w.closeTaken(pidfd, cached)
 	if cont {
 		w.l.cont(n.ID)
 		return
@@ -658,4 +659,98 @@ func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 	}
 	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
 	return 0, false, w.writeMem(w.task.tid, n.Args[2], lb[:])
+}
+
+// closeTaken closes what handling a notification opened.
+func (w *worker) closeTaken(pidfd int, cached bool) {
+	if !cached {
+		unix.Close(pidfd)
+	}
+	if w.sock.fd >= 0 {
+		unix.Close(w.sock.fd)
+		w.sock.fd = -1
+	}
+}
+
+// seccompAddfd is struct seccomp_notif_addfd.
+type seccompAddfd struct {
+	ID         uint64
+	Flags      uint32
+	SrcFD      uint32
+	NewFD      uint32
+	NewFDFlags uint32
+}
+
+// ioctlNotifAddfd is SECCOMP_IOCTL_NOTIF_ADDFD, _IOW('!', 3, struct
+// seccomp_notif_addfd).
+const ioctlNotifAddfd = 0x40182103
+
+// sockCreate handles socket(domain, type, protocol) for IPv4 and IPv6 (the
+// filter traps no other domain). Its arguments are registers, which cannot
+// change: an allowed socket the programs did not modify is created by the
+// kernel as asked (CONTINUE). The supervisor first creates the same socket
+// itself, for the kernel's own checks and the protocol it resolves. If a
+// program set bound_dev_if, mark or priority, that socket gets them and is
+// installed in the target as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD);
+// it is then the supervisor's socket (its network namespace and owner). The
+// modified path is for TCP and UDP only; others are refused (EPERM).
+// answered reports that the notification was answered already.
+func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, errno unix.Errno) {
+	domain, typ, proto := int(int32(n.Args[0])), int(int32(n.Args[1])), int(int32(n.Args[2]))
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		if err == unix.EPERM || err == unix.EACCES {
+			return 0, true, false, 0 // the target's own rights decide
+		}
+		return 0, false, false, err.(unix.Errno)
+	}
+	w.sock = sock{fd: fd, domain: domain, typ: typ & 0xf}
+	w.sock.protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	sk := w.sk
+	*sk = linux.SockContext{Family: uint32(domain), Type: uint32(w.sock.typ), Protocol: uint32(w.sock.protocol)}
+	before := *sk
+	denied := false
+	for _, a := range w.l.progs[hookSockCreate] {
+		prev := *sk
+		r, err := a.Program.RunSock(sk, &w.run)
+		a.runs.Add(1)
+		if err != nil {
+			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+			r = 0
+		}
+		if r&1 == 0 {
+			denied = true
+			a.denied.Add(1)
+		}
+		if *sk != prev {
+			a.rewritten.Add(1)
+		}
+	}
+	if denied {
+		return 0, false, false, unix.EPERM
+	}
+	if *sk == before {
+		return 0, true, false, 0
+	}
+	if !w.sock.hooked() {
+		return 0, false, false, unix.EPERM
+	}
+	for _, o := range []struct {
+		opt  int
+		v, w uint32
+	}{{unix.SO_BINDTOIFINDEX, sk.BoundDevIf, before.BoundDevIf}, {unix.SO_MARK, sk.Mark, before.Mark}, {unix.SO_PRIORITY, sk.Priority, before.Priority}} {
+		if o.v != o.w {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o.opt, int(o.v)); err != nil {
+				return 0, false, false, unix.EPERM
+			}
+		}
+	}
+	add := seccompAddfd{ID: n.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, SrcFD: uint32(fd)}
+	if typ&unix.SOCK_CLOEXEC != 0 {
+		add.NewFDFlags = unix.O_CLOEXEC
+	}
+	if err := ioctlPtr(w.l.listener, ioctlNotifAddfd, unsafe.Pointer(&add)); err != nil {
+		return 0, false, false, unix.EPERM
+	}
+	return 0, false, true, 0
 }

@@ -114,3 +114,21 @@ int bind_source(struct bpf_sock_addr *ctx)
 		count(2);
 	return 1;
 }
+
+// no_udp refuses to create UDP sockets.
+SEC("cgroup/sock_create")
+int no_udp(struct bpf_sock *sk)
+{
+	return sk->protocol != IPPROTO_UDP;
+}
+
+// mark_tcp marks TCP sockets 42 and gives them priority 3.
+SEC("cgroup/sock_create")
+int mark_tcp(struct bpf_sock *sk)
+{
+	if (sk->protocol == IPPROTO_TCP) {
+		sk->mark = 42;
+		sk->priority = 3;
+	}
+	return 1;
+}
