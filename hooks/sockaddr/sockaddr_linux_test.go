@@ -30,7 +30,7 @@ func TestAttachChecks(t *testing.T) {
 		a    Attach
 		want string
 	}{
-		{Attach{Type: "cgroup/bind4", Program: coll.Programs["deny_port"]}, `program "deny_port" is cgroup_sock_addr/connect4, want cgroup_sock_addr/bind4`},
+		{Attach{Type: "cgroup/bind4", Program: coll.Programs["deny_port"]}, `program "deny_port" is cgroup_sock_addr/connect4, want a program of attach type cgroup_inet4_bind`},
 		{Attach{Type: "cgroup/connect5", Program: coll.Programs["deny_port"]}, `attach type "cgroup/connect5": want one of`},
 		{Attach{Type: "cgroup/connect4"}, "no program"},
 	} {
