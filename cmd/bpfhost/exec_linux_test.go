@@ -364,6 +364,9 @@ func execClient(mode string, args []string) int {
 			fmt.Println(connectTo(a, false))
 		case "socket":
 			fmt.Println(socketInfo(a))
+		case "rebind":
+			fmt.Println(rebind(a, args[0]))
+			args = args[1:]
 		case "names":
 			fmt.Println(names(a))
 		case "connect-nb":
@@ -602,4 +605,31 @@ func socketInfo(kind string) string {
 	prio, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY)
 	fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	return fmt.Sprintf("mark %d priority %d cloexec %v", mark, prio, fl&unix.FD_CLOEXEC != 0)
+}
+
+// rebind binds a TCP socket to a, and if that fails, the same socket to b;
+// then it listens.
+func rebind(a, b string) string {
+	sa, fam := sockaddrOf(a)
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, sa); err != nil {
+		sb, _ := sockaddrOf(b)
+		first := errName(err)
+		if err := unix.Bind(fd, sb); err != nil {
+			return first + " then " + errName(err)
+		}
+		return first + " then bound, " + listened(fd)
+	}
+	return "bound, " + listened(fd)
+}
+
+func listened(fd int) string {
+	if err := unix.Listen(fd, 1); err != nil {
+		return "listen " + errName(err)
+	}
+	return "listening"
 }

@@ -96,6 +96,9 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			[]string{"socket", "tcp4", "socket", "udp4", "socket", "udp6", "socket", "tcp6", "connect", "127.0.0.1:10"}},
 		{"sock_create_mark", map[string]ebpf.AttachType{"mark_tcp": ebpf.AttachCGroupInetSockCreate},
 			[]string{"socket", "tcp4", "socket", "udp4", "socket", "tcp6", "connect", "127.0.0.1:10"}},
+		{"post_bind", map[string]ebpf.AttachType{"even_ports": ebpf.AttachCGroupInet4PostBind, "even_ports6": ebpf.AttachCGroupInet6PostBind},
+			[]string{"rebind", "127.0.0.1:28786", "127.0.0.1:28785", "rebind", "127.0.0.1:28787", "127.0.0.1:28785",
+				"rebind", "127.0.0.2:28789", "127.0.0.1:28793", "rebind", "[::1]:28788", "[::1]:28791"}},
 		{"bind", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "low_binds6": ebpf.AttachCGroupInet6Bind},
 			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
 	}
@@ -107,7 +110,8 @@ func TestExecAgreesWithKernel(t *testing.T) {
 					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
 					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
 					ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
-					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create"}[at]
+					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create",
+					ebpf.AttachCGroupInet4PostBind: "cgroup/post_bind4", ebpf.AttachCGroupInet6PostBind: "cgroup/post_bind6"}[at]
 				attach = append(attach, typ+"="+sockObj+":"+name)
 			}
 			nine, ten := servers(t)

@@ -1,6 +1,6 @@
 // Package sockaddr runs cgroup sock_addr programs (cgroup/connect4, bind4,
 // sendmsg4, getpeername4, getsockname4 and their IPv6 forms) and
-// cgroup/sock_create programs on the real socket calls of a command and of
+// cgroup_sock programs (sock_create, post_bind4, post_bind6) on the real socket calls of a command and of
 // every thread and process it starts, in user space.
 //
 // Start re-executes the current binary as a small shim (this package's init

@@ -105,7 +105,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		switch h {
 		case hookConnect4, hookConnect6:
 			ops["connect"] = true
-		case hookBind4, hookBind6:
+		case hookBind4, hookBind6, hookPostBind4, hookPostBind6:
 			ops["bind"] = true
 		case hookSendmsg4, hookSendmsg6:
 			ops["send"] = true

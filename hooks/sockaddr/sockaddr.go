@@ -20,10 +20,10 @@ type Attach struct {
 	// "cgroup/connect6", "cgroup/bind4", "cgroup/bind6",
 	// "cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/getpeername4",
 	// "cgroup/getpeername6", "cgroup/getsockname4", "cgroup/getsockname6"
-	// or "cgroup/sock_create".
+	// "cgroup/sock_create", "cgroup/post_bind4" or "cgroup/post_bind6".
 	Type string
 	// Program is a loaded program of that attach type (cgroup_sock_addr;
-	// cgroup_sock for sock_create).
+	// cgroup_sock for sock_create and post_bind).
 	Program *bpfhost.Program
 }
 
@@ -42,6 +42,8 @@ const (
 	hookGetsockname4
 	hookGetsockname6
 	hookSockCreate
+	hookPostBind4
+	hookPostBind6
 	numHooks
 )
 
@@ -59,6 +61,8 @@ var hookTypes = [numHooks]struct {
 	attach linux.AttachType
 }{
 	hookSockCreate: {"cgroup/sock_create", linux.AttachCGroupInetSockCreate},
+	hookPostBind4:  {"cgroup/post_bind4", linux.AttachCGroupInet4PostBind},
+	hookPostBind6:  {"cgroup/post_bind6", linux.AttachCGroupInet6PostBind},
 
 	hookConnect4: {"cgroup/connect4", linux.AttachCGroupInet4Connect},
 	hookConnect6: {"cgroup/connect6", linux.AttachCGroupInet6Connect},
@@ -94,7 +98,7 @@ func parseHook(a Attach) (hook, error) {
 		}
 		info := a.Program.TypeInfo()
 		want := linux.CGroupSockAddr
-		if hook(h) == hookSockCreate {
+		if h := hook(h); h == hookSockCreate || h == hookPostBind4 || h == hookPostBind6 {
 			want = linux.CGroupSock
 		}
 		if info.Type != want || info.Attach != t.attach {

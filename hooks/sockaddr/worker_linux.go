@@ -324,7 +324,86 @@ func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Er
 		p = uintptr(unsafe.Pointer(&addr[0]))
 	}
 	_, _, e := unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
+	if bind && e == 0 && w.sock.hooked() {
+		h := hookPostBind4
+		if w.sock.domain == unix.AF_INET6 {
+			h = hookPostBind6
+		}
+		if len(w.l.progs[h]) > 0 {
+			e = w.postBind(n, h)
+		}
+	}
 	return 0, false, e
+}
+
+// postBind runs the post_bind programs on the bound socket. Linux undoes a
+// refused bind; user space cannot unbind a socket, so the supervisor puts a
+// fresh socket of the same kind in the target's fd slot instead
+// (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD, while the target waits) and the
+// call fails with EPERM. The fresh socket keeps the file status flags
+// (O_NONBLOCK) and close-on-exec, not socket options set before the bind.
+func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
+	sk := w.sk
+	*sk = linux.SockContext{Family: uint32(w.sock.domain), Type: uint32(w.sock.typ), Protocol: uint32(w.sock.protocol)}
+	var local [maxAddr]byte
+	l := uint32(maxAddr)
+	if _, _, e := unix.Syscall(unix.SYS_GETSOCKNAME, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&local[0])), uintptr(unsafe.Pointer(&l))); e != 0 {
+		return e
+	}
+	sk.SrcPort = uint32(binary.BigEndian.Uint16(local[2:4])) // host order in bpf_sock
+	if h == hookPostBind6 {
+		for i := range sk.SrcIP6 {
+			sk.SrcIP6[i] = binary.LittleEndian.Uint32(local[8+4*i:])
+		}
+	} else {
+		sk.SrcIP4 = binary.LittleEndian.Uint32(local[4:8])
+	}
+	denied := false
+	for _, a := range w.l.progs[h] {
+		r, err := a.Program.RunSock(sk, &w.run)
+		a.runs.Add(1)
+		if err != nil {
+			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+			r = 0
+		}
+		if r&1 == 0 {
+			denied = true
+			a.denied.Add(1)
+		}
+	}
+	if !denied {
+		return 0
+	}
+	fl, err := unix.FcntlInt(uintptr(w.sock.fd), unix.F_GETFL, 0)
+	if err != nil {
+		fl = 0
+	}
+	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.protocol)
+	if err != nil {
+		return unix.EPERM
+	}
+	defer unix.Close(fresh)
+	add := seccompAddfd{ID: n.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SETFD, SrcFD: uint32(fresh), NewFD: uint32(int32(n.Args[0]))}
+	if w.cloexec(int(int32(n.Args[0]))) {
+		add.NewFDFlags = unix.O_CLOEXEC
+	}
+	ioctlPtr(w.l.listener, ioctlNotifAddfd, unsafe.Pointer(&add))
+	return unix.EPERM
+}
+
+// cloexec reports whether the target's fd is close-on-exec (fdinfo flags).
+func (w *worker) cloexec(fd int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			f, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return err == nil && f&unix.O_CLOEXEC != 0
+		}
+	}
+	return false
 }
 
 // bindPermission is Linux's port check in __inet_bind: ports below

@@ -132,3 +132,24 @@ int mark_tcp(struct bpf_sock *sk)
 	}
 	return 1;
 }
+
+// even_ports refuses sockets bound to an even port (ephemeral ones too);
+// counts[3] counts refusals.
+SEC("cgroup/post_bind4")
+int even_ports(struct bpf_sock *sk)
+{
+	if (sk->src_ip4 != bpf_htonl(0x7f000001) || (sk->src_port & 1) == 0) {
+		count(3);
+		return 0;
+	}
+	return 1;
+}
+
+SEC("cgroup/post_bind6")
+int even_ports6(struct bpf_sock *sk)
+{
+	if (sk->src_port & 1)
+		return 1;
+	count(3);
+	return 0;
+}
