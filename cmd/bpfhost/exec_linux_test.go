@@ -348,6 +348,11 @@ func execClient(mode string, args []string) int {
 			n, _ := strconv.Atoi(args[1])
 			fmt.Println(benchCalls(n, args[2]))
 			return 0
+		case "whoami":
+			comm, _ := os.ReadFile("/proc/self/comm")
+			fmt.Printf("%s %d %d\n", strings.TrimSpace(string(comm)), os.Getpid(), os.Getuid())
+			args = args[1:]
+			continue
 		case "late":
 			time.Sleep(time.Second)
 			var b strings.Builder
@@ -371,6 +376,8 @@ func execClient(mode string, args []string) int {
 			fmt.Println(names(a))
 		case "connect-nb":
 			fmt.Println(connectTo(a, true))
+		case "sendmmsg":
+			fmt.Println(sendMany(a))
 		case "sendto", "sendmsg", "sendmsg6":
 			fmt.Println(sendTo(op, a))
 		case "bind":
@@ -632,4 +639,48 @@ func listened(fd int) string {
 		return "listen " + errName(err)
 	}
 	return "listening"
+}
+
+// The task and socket helpers answer for the supervised task, not for
+// bpfhost: its comm, process ID and user, and its socket's cookies.
+func TestExecTaskHelpers(t *testing.T) {
+	_, _ = servers(t)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":who"}, client("whoami", "connect", "127.0.0.1:10")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	who, _, _ := strings.Cut(out, "\n")
+	if len(rep.Printk) != 2 || rep.Printk[0] != who || rep.Printk[1] != "cookie 1 netns 1" {
+		t.Errorf("printk %q, want %q and both cookies set", rep.Printk, who)
+	}
+}
+
+// sendMany sends two datagrams to a with one sendmmsg and prints how many
+// went and the msg_len of each.
+func sendMany(a string) string {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	ap := netip.MustParseAddrPort(a)
+	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: ap.Addr().As4()}
+	sa.Port = ap.Port()<<8 | ap.Port()>>8
+	type mmsghdr struct {
+		hdr unix.Msghdr
+		n   uint32
+		_   [4]byte
+	}
+	payload := [][]byte{[]byte("first"), []byte("second!")}
+	var iov [2]unix.Iovec
+	var msgs [2]mmsghdr
+	for i := range msgs {
+		iov[i] = unix.Iovec{Base: &payload[i][0], Len: uint64(len(payload[i]))}
+		msgs[i].hdr = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&sa)), Namelen: unix.SizeofSockaddrInet4, Iov: &iov[i], Iovlen: 1}
+	}
+	r, _, e := syscall.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), 2, 0, 0, 0)
+	if e != 0 {
+		return errName(e)
+	}
+	return fmt.Sprintf("sent %d: %d %d", r, msgs[0].n, msgs[1].n)
 }

@@ -153,3 +153,19 @@ int even_ports6(struct bpf_sock *sk)
 	count(3);
 	return 0;
 }
+
+// who prints the connecting task's comm, tgid, uid and socket cookie being
+// set, and allows the call.
+SEC("cgroup/connect4")
+int who(struct bpf_sock_addr *ctx)
+{
+	char comm[16];
+	__u64 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 uid = bpf_get_current_uid_gid();
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	bpf_printk("%s %llu %u", comm, pid, uid);
+	bpf_printk("cookie %d netns %d", cookie != 0, bpf_get_netns_cookie(ctx) != 0);
+	return 1;
+}
