@@ -74,6 +74,9 @@ func TestExecAgreesWithKernel(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("attaching cgroup programs needs root")
 	}
+	if testing.Short() {
+		t.Skip("runs a dozen supervised commands")
+	}
 	cases := []struct {
 		name   string
 		attach map[string]ebpf.AttachType
