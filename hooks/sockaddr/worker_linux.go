@@ -222,8 +222,15 @@ func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
 		w.sock.fd = -1
 		return unix.ENOTSOCK
 	}
-	w.sock.typ, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
 	w.sock.protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	switch w.sock.protocol { // one syscall less on the hot path
+	case unix.IPPROTO_TCP:
+		w.sock.typ = unix.SOCK_STREAM
+	case unix.IPPROTO_UDP:
+		w.sock.typ = unix.SOCK_DGRAM
+	default:
+		w.sock.typ, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	}
 	return 0
 }
 
