@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 
@@ -109,10 +110,22 @@ func execCommand(f execFlags, args []string) error {
 	c := exec.Command(path, args[1:]...)
 	c.Args[0] = args[0]
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// Keep supervising until the command exits: a terminal's SIGINT and
+	// SIGQUIT reach the command itself; SIGTERM and SIGHUP are passed on.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	link, err := sockaddr.Start(c, attachs, nil)
 	if err != nil {
 		return err
 	}
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGTERM || s == syscall.SIGHUP {
+				c.Process.Signal(s)
+			}
+		}
+	}()
 	werr := link.Wait()
 	code := 0
 	if werr != nil {

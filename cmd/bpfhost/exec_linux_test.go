@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -348,6 +349,11 @@ func execClient(mode string, args []string) int {
 			n, _ := strconv.Atoi(args[1])
 			fmt.Println(benchCalls(n, args[2]))
 			return 0
+		case "sleep":
+			n, _ := strconv.Atoi(args[1])
+			time.Sleep(time.Duration(n) * time.Second)
+			args = args[2:]
+			continue
 		case "whoami":
 			comm, _ := os.ReadFile("/proc/self/comm")
 			fmt.Printf("%s %d %d\n", strings.TrimSpace(string(comm)), os.Getpid(), os.Getuid())
@@ -683,4 +689,48 @@ func sendMany(a string) string {
 		return errName(e)
 	}
 	return fmt.Sprintf("sent %d: %d %d", r, msgs[0].n, msgs[1].n)
+}
+
+// --map-init fills the maps before the command runs; SIGTERM to bpfhost
+// reaches the command, and bpfhost reports its status.
+func TestExecMapInitAndSignals(t *testing.T) {
+	nine, _ := servers(t)
+	dir := t.TempDir()
+	initFile := filepath.Join(dir, "init.json")
+	os.WriteFile(initFile, []byte(`{"counts": [{"key": "00000000", "value": "6400000000000000"}]}`), 0o644)
+	report := filepath.Join(dir, "report.json")
+	cmd := exec.Command(bpfhostBinary(t), append([]string{"exec", "--map-init", initFile, "--report", report,
+		"--attach", "cgroup/connect4=" + sockObj + ":deny_port", "--"}, client("connect", "127.0.0.1:9", "sleep", "20")...)...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	outFile, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd.Stdout = outFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(outFile.Name()); strings.Contains(string(b), "EPERM") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) {
+		t.Fatalf("bpfhost: %v, want exit %d (the command's SIGTERM)", err, 128+int(syscall.SIGTERM))
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep execReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if c := counts(t, rep); c[0] != 101 || c[1] != 1 || rep.ExitCode != 128+int(syscall.SIGTERM) || nine.accepted.Load() != 0 {
+		t.Errorf("counts %v (want 101, 1), exit code %d", c, rep.ExitCode)
+	}
 }
