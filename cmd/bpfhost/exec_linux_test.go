@@ -354,6 +354,17 @@ func execClient(mode string, args []string) int {
 			time.Sleep(time.Duration(n) * time.Second)
 			args = args[2:]
 			continue
+		case "io_uring":
+			var params [120]byte
+			fd, _, e := syscall.Syscall(unix.SYS_IO_URING_SETUP, 4, uintptr(unsafe.Pointer(&params[0])), 0)
+			if e != 0 {
+				fmt.Println(errName(e))
+			} else {
+				unix.Close(int(fd))
+				fmt.Println("io_uring")
+			}
+			args = args[1:]
+			continue
 		case "whoami":
 			comm, _ := os.ReadFile("/proc/self/comm")
 			fmt.Printf("%s %d %d\n", strings.TrimSpace(string(comm)), os.Getpid(), os.Getuid())
@@ -732,5 +743,14 @@ func TestExecMapInitAndSignals(t *testing.T) {
 	}
 	if c := counts(t, rep); c[0] != 101 || c[1] != 1 || rep.ExitCode != 128+int(syscall.SIGTERM) || nine.accepted.Load() != 0 {
 		t.Errorf("counts %v (want 101, 1), exit code %d", c, rep.ExitCode)
+	}
+}
+
+// io_uring's connect and bind bypass seccomp: supervised commands cannot
+// set one up (they fall back to plain syscalls).
+func TestExecNoIOUring(t *testing.T) {
+	out, code, _ := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, client("io_uring")...)
+	if code != 0 || out != "ENOSYS\n" {
+		t.Fatalf("exit %d, output %q", code, out)
 	}
 }
