@@ -393,6 +393,8 @@ func execClient(mode string, args []string) int {
 			fmt.Println(names(a))
 		case "connect-nb":
 			fmt.Println(connectTo(a, true))
+		case "fastopen":
+			fmt.Println(fastOpen(a))
 		case "sendmmsg":
 			fmt.Println(sendMany(a))
 		case "sendto", "sendmsg", "sendmsg6":
@@ -753,4 +755,21 @@ func TestExecNoIOUring(t *testing.T) {
 	if code != 0 || out != "ENOSYS\n" {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
+}
+
+// fastOpen connects to a with TCP Fast Open (sendto with MSG_FASTOPEN) and
+// prints the answer.
+func fastOpen(a string) string {
+	sa, fam := sockaddrOf(a)
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Sendto(fd, []byte("hi"), unix.MSG_FASTOPEN, sa); err != nil {
+		return errName(err)
+	}
+	b := make([]byte, 16)
+	k, _ := unix.Read(fd, b)
+	return strings.TrimSpace(string(b[:max(k, 0)]))
 }

@@ -29,6 +29,7 @@ const (
 	ldAbs  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 	jeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
 	jge    = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+	jset   = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
 	retK   = unix.BPF_RET | unix.BPF_K
 	notify = unix.SECCOMP_RET_USER_NOTIF
 	allow  = unix.SECCOMP_RET_ALLOW
@@ -51,11 +52,12 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("%w: seccomp filter for %s", ErrNotSupported, runtime.GOARCH)
 	}
 	var trapped []uint32
-	send, create := false, false
+	send, create, fastopen := false, false, false
 	for _, op := range ops {
 		switch op {
 		case "connect":
 			trapped = append(trapped, unix.SYS_CONNECT)
+			fastopen = true
 		case "bind":
 			trapped = append(trapped, unix.SYS_BIND)
 		case "getpeername":
@@ -97,6 +99,20 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 			stmt(retK, allow),
 			stmt(retK, notify),
 		)
+	} else if fastopen {
+		// TCP Fast Open connects in sendto/sendmsg/sendmmsg with
+		// MSG_FASTOPEN (a flags register): the connect programs must see it.
+		for _, c := range []struct{ nr, flagsArg uint32 }{
+			{unix.SYS_SENDTO, 3}, {unix.SYS_SENDMSG, 2}, {unix.SYS_SENDMMSG, 3},
+		} {
+			f = append(f,
+				jump(jeq, c.nr, 0, 4),
+				stmt(ldAbs, offArg0+8*c.flagsArg),
+				jump(jset, unix.MSG_FASTOPEN, 0, 1),
+				stmt(retK, notify),
+				stmt(retK, allow),
+			)
+		}
 	}
 	if create {
 		// socket traps for IPv4 and IPv6 only, as inet_create runs the

@@ -494,6 +494,32 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	return flags, 0
 }
 
+// checkedSend reports whether a send with these flags on the taken socket
+// carries an address some program checks: UDP's destination, or the one
+// TCP Fast Open connects to (MSG_FASTOPEN). TCP otherwise ignores the
+// address and other sockets have no hook: their sends continue.
+func (w *worker) checkedSend(flags int) bool {
+	return w.sock.inet() && (w.sock.protocol == unix.IPPROTO_UDP ||
+		(w.sock.protocol == unix.IPPROTO_TCP && flags&unix.MSG_FASTOPEN != 0))
+}
+
+// destHook runs the programs for a checked send's address: the sendmsg
+// programs for UDP, the connect programs for TCP Fast Open.
+func (w *worker) destHook(addr []byte) unix.Errno {
+	if w.sock.protocol != unix.IPPROTO_TCP {
+		return w.sendHook(addr)
+	}
+	need, h := 16, hookConnect4
+	if w.sock.domain == unix.AF_INET6 {
+		need, h = 24, hookConnect6
+	}
+	if len(addr) < need {
+		return unix.EINVAL
+	}
+	_, e := w.runHook(h, addr)
+	return e
+}
+
 // sendHook runs the sendmsg programs on a UDP destination in addr; an IPv4
 // address mapped into IPv6 runs the IPv4 programs, as udpv6_sendmsg hands
 // it to udp_sendmsg.
@@ -558,10 +584,10 @@ func (w *worker) sendto(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 	if e := w.takeSocket(n, pidfd); e != 0 {
 		return 0, false, e
 	}
-	if !w.sock.inet() || w.sock.protocol != unix.IPPROTO_UDP {
+	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
-	if e := w.sendHook(addr); e != 0 {
+	if e := w.destHook(addr); e != 0 {
 		return 0, false, e
 	}
 	var dp, ap uintptr
@@ -639,12 +665,11 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 			return 0, false, e
 		}
 	}
-	if !w.sock.inet() || w.sock.protocol != unix.IPPROTO_UDP {
-		// TCP ignores the address; other sockets have no hook.
+	if !w.checkedSend(flags) {
 		return 0, true, 0
 	}
 	if nameLen > 0 {
-		if e := w.sendHook(addr); e != 0 {
+		if e := w.destHook(addr); e != 0 {
 			return 0, false, e
 		}
 	}
@@ -671,7 +696,7 @@ func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 	if e := w.takeSocket(n, pidfd); e != 0 {
 		return 0, false, e
 	}
-	if !w.sock.inet() || w.sock.protocol != unix.IPPROTO_UDP {
+	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
 	sent := int64(0)
