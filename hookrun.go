@@ -22,16 +22,18 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 	if p.info.Type != linux.CGroupSockAddr {
 		return 0, fmt.Errorf("program %q: %w: %s program on a sock_addr hook", p.name, ErrNotSupported, p.info)
 	}
-	regions := make([]vm.Region, 0, 2)
-	regions = append(regions, vm.RegionOf("bpf_sock_addr", unsafe.Slice((*byte)(unsafe.Pointer(ctx)), unsafe.Sizeof(*ctx)), true))
+	var regions [2]vm.Region
+	regions[0] = vm.RegionOf("bpf_sock_addr", unsafe.Slice((*byte)(unsafe.Pointer(ctx)), unsafe.Sizeof(*ctx)), true)
+	nr := 1
 	ctx.SK = 0
 	if sk != nil {
 		ctx.SK = uint64(uintptr(unsafe.Pointer(sk)))
-		regions = append(regions, vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), false))
+		regions[1] = vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), false)
+		nr = 2
 	}
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(ctx)
-	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, nil, 1)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions[:nr], nil, 1)
 	if err != nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, err)
 	}
