@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,8 +40,8 @@ func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...strin
 		t.Skipf("kernel refuses the object: %v", err)
 	}
 	defer coll.Close()
-	for name, at := range attach {
-		l, err := link.AttachCgroup(link.CgroupOptions{Path: dir, Attach: at, Program: coll.Programs[name]})
+	for _, name := range sortedNames(attach) {
+		l, err := link.AttachCgroup(link.CgroupOptions{Path: dir, Attach: attach[name], Program: coll.Programs[name]})
 		if err != nil {
 			t.Skipf("attach %s to a cgroup: %v", name, err)
 		}
@@ -84,9 +85,15 @@ func TestExecAgreesWithKernel(t *testing.T) {
 	}{
 		{"deny", map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
 			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10", "connect-nb", "127.0.0.1:9", "connect-nb", "127.0.0.1:10",
-				"connect6", "[::ffff:127.0.0.1]:9", "connect6", "[::ffff:127.0.0.1]:10"}},
+				"connect6", "[::ffff:127.0.0.1]:9", "connect6", "[::ffff:127.0.0.1]:10", "connect6", "[::1]:9", "connect6", "[::1]:10"}},
 		{"redirect", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect},
 			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
+		// Programs run in attach order (here by name), all of them even
+		// after one refused.
+		{"two_programs", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "deny_port": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
+		{"two_programs_redirect_first", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "who": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9"}},
 		{"fastopen", map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect},
 			[]string{"fastopen", "127.0.0.1:9", "fastopen", "127.0.0.1:10"}},
 		{"fastopen_redirect", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect},
@@ -113,7 +120,8 @@ func TestExecAgreesWithKernel(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var attach []string
-			for name, at := range tc.attach {
+			for _, name := range sortedNames(tc.attach) {
+				at := tc.attach[name]
 				typ := map[ebpf.AttachType]string{
 					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
 					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
@@ -180,4 +188,13 @@ func TestExecBenchmark(t *testing.T) {
 	kern, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
 	t.Logf("median ns per call over %s calls\nunsupervised:       %s\nbpfhost exec:       %s\nkernel cgroup prog: %s", n,
 		strings.TrimSpace(string(plain)), strings.TrimSpace(sup), strings.TrimSpace(kern))
+}
+
+func sortedNames(m map[string]ebpf.AttachType) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
