@@ -37,6 +37,7 @@ bpfhost exits with COMMAND's status.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return execCommand(f, args) },
 	}
+	cmd.Flags().SetInterspersed(false) // COMMAND's own flags are not exec's
 	cmd.Flags().StringArrayVar(&f.attach, "attach", nil, "TYPE=OBJECT:PROGRAM to attach (repeatable)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
 	cmd.Flags().StringVar(&f.report, "report", "", "write a JSON report to FILE at exit")
