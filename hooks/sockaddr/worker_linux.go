@@ -645,7 +645,7 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	for i := uint64(0); i < iovLen; i++ {
 		l := le.Uint64(iovs[16*i+8:])
 		total += l
-		if total > maxData {
+		if l > maxData || total > maxData {
 			return 0, false, unix.EMSGSIZE
 		}
 		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
