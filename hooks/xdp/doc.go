@@ -25,7 +25,7 @@
 // Bridged interfaces are put in promiscuous mode. Nothing is allocated per
 // frame on the hot path. Options.LowLatency receives with TPACKET_V2 rings
 // instead, frame by frame, for tens of microseconds of added latency rather
-// than up to a millisecond (docs/decisions/0013-xdp-data-path.md).
+// than up to a millisecond (docs/decisions/0015-xdp-data-path.md).
 //
 // Link.Stats counts frames, bytes and program time per verdict; Link.Update
 // swaps the program between batches; Link.Close detaches.
