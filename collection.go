@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -98,6 +99,12 @@ type CollectionOptions struct {
 	// program elsewhere in the object does not stop them. Every map is
 	// created. Nil loads every program.
 	Programs []string
+	// VerifierLimits bound the verifier's work on each program: the
+	// instructions it processes and the memory of its states; Timeout
+	// bounds NewCollection's verification of all the collection's
+	// programs together, from the call's start.
+	// The zero value means the verifier's defaults (verifier.Limits).
+	VerifierLimits verifier.Limits
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -117,7 +124,8 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
-	checked    bool        // compile in vm.Checked mode (unverified implies it)
+	checked    bool // compile in vm.Checked mode (unverified implies it)
+	limits     verifier.Limits
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
@@ -160,7 +168,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		slots = defaultSlots()
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
-		checked: opts.Checked || opts.Unverified}
+		checked: opts.Checked || opts.Unverified, limits: collectionLimits(opts.VerifierLimits)}
 	c.host = &host{printk: opts.Printk, checked: c.checked}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
@@ -291,7 +299,9 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	var ctxAccess []int
 	if !c.unverified {
-		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
+		vopts := VerifierOptions(spec, ps, info)
+		vopts.Limits = c.limits
+		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {
 			return nil, err
 		}
@@ -350,6 +360,21 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 // memory access it makes is validated against the memory its run may
 // reach (CollectionOptions.Checked and Unverified).
 func (p *Program) Checked() bool { return p.coll.checked }
+
+// collectionLimits turns the verifier's per-program Timeout into a
+// deadline for all of a collection's programs, from now.
+func collectionLimits(l verifier.Limits) verifier.Limits {
+	t := l.Timeout
+	if t == 0 {
+		t = verifier.DefaultTimeout
+	}
+	if t > 0 {
+		if d := time.Now().Add(t); l.Deadline.IsZero() || d.Before(l.Deadline) {
+			l.Deadline = d
+		}
+	}
+	return l
+}
 
 // VerifierError is a program the verifier rejected: each finding names the
 // instruction, its source line and the property that failed.

@@ -27,6 +27,9 @@ const (
 	MapStack          = MapType(linux.MapStack)
 	MapRingBuf        = MapType(linux.MapRingBuf)
 	MapBloomFilter    = MapType(linux.MapBloomFilter)
+	MapDevMap         = MapType(linux.MapDevMap)
+	MapCPUMap         = MapType(linux.MapCPUMap)
+	MapDevMapHash     = MapType(linux.MapDevMapHash)
 )
 
 // String returns the name libbpf and bpftool use ("percpu_hash"), or

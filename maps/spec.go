@@ -107,6 +107,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newRingBuf(b), nil
 	case PerfEventArray:
 		return newPerfEventArray(b), nil
+	case DevMap, DevMapHash, CPUMap:
+		return newDevMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -161,6 +163,8 @@ func (s *Spec) validate(slots int) error {
 		return s.validateArray()
 	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
 		return s.validateHash()
+	case DevMap, DevMapHash, CPUMap:
+		return s.validateDevMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
 			return s.invalid("flags %#x: lpm_trie requires BPF_F_NO_PREALLOC", s.Flags)
@@ -352,7 +356,7 @@ func (s *Spec) memory(slots int) uint64 {
 	switch s.Type {
 	case Array, PerCPUArray:
 		return mul(n, vs)
-	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps, DevMap, DevMapHash, CPUMap:
 		return mul(n, ks+vs+32) + mul(nextPow2(n), 4)
 	case LPMTrie:
 		return mul(2*n, round8(uint64(s.KeySize))+24) + mul(n, vs)

@@ -26,6 +26,7 @@ type runFlags struct {
 	program, data, pcap, mapInit string
 	engine                       bpfhost.Engine
 	ctxIn, ctxOut, dataOut       string
+	pcapOut                      string
 	repeat                       uint32
 	consts                       []string
 	unverified, checked          bool
@@ -74,6 +75,7 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	cmd.Flags().StringVar(&f.ctxIn, "ctx-in", "", "file with the context structure to start from (ctx_in)")
 	cmd.Flags().StringVar(&f.ctxOut, "ctx-out", "", "file to write the context structure to after the run (ctx_out)")
 	cmd.Flags().StringVar(&f.dataOut, "data-out", "", "file to write the packet to after the run (data_out)")
+	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write the output packet of every run to this pcapng file")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries (per-CPU: one \"value\" for every CPU, or \"values\" per CPU)")
 	engineFlag(cmd, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
@@ -199,6 +201,11 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		res.Runs = append(res.Runs, runResult{Retval: ret, DataOut: hex.EncodeToString(opts.DataOut), DurationNS: opts.Duration.Nanoseconds()})
 		if err := writeOutputs(f, opts.DataOut, ctxOut); err != nil {
 			return badInput(err)
+		}
+	}
+	if f.pcapOut != "" {
+		if err := writeRunPcap(f.pcapOut, res.Runs); err != nil {
+			return err
 		}
 	}
 	res.Printk = coll.Printk()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,8 @@ func newVerifyCommand() *cobra.Command {
 	var program string
 	var types []string
 	var verbose bool
+	var limits bpfhost.VerifierLimits
+	var stateMiB int64
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
 		Short: "Check an object's programs offline with bpfhost's verifier",
@@ -48,16 +51,25 @@ read or a program has no type.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
-			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON)
+			limits.MaxStateBytes = stateMiB << 20
+			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits)
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
 	addTypeFlag(cmd, &types)
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
+	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", bpfhost.DefaultVerifierMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
+	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", bpfhost.DefaultVerifierMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", bpfhost.DefaultVerifierTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
 	return cmd
 }
 
-func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool) error {
+// limitFlags names the flag that raises each verifier limit.
+var limitFlags = map[string]string{
+	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
+}
+
+func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits) error {
 	topts, err := typeOptions(types)
 	if err != nil {
 		return err
@@ -72,8 +84,9 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 	if len(spec.Programs) == 0 {
 		return noProgramsError(path)
 	}
-	if len(spec.Programs) == 0 {
-		return badInput(fmt.Errorf("%s: no programs to verify (functions in .text are not programs)", path))
+	if limits.Timeout > 0 {
+		// The timeout bounds the object's programs together.
+		limits.Deadline = time.Now().Add(limits.Timeout)
 	}
 	var results []verifyProgram
 	rejected := 0
@@ -85,12 +98,12 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		if err != nil {
 			return typeAdvice(err)
 		}
-		var log io.Writer
+		opts := &bpfhost.VerifyOptions{Limits: limits}
 		if verbose && !asJSON {
-			log = out
+			opts.Log = out
 		}
 		start := time.Now()
-		verr := bpfhost.VerifyProgram(spec, p, info, log)
+		verr := bpfhost.VerifyProgram(spec, p, info, opts)
 		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, TypeSource: string(source), Verdict: "accepted",
 			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
@@ -100,7 +113,12 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
-				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: e.Message})
+				msg := e.Message
+				if ve.Limit != nil && e.PC < 0 && limitFlags[ve.Limit.Option] != "" {
+					// Name the flag that raises the limit, not the API field.
+					msg = strings.Replace(msg, ve.Limit.Option, limitFlags[ve.Limit.Option], 1)
+				}
+				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: msg})
 			}
 			rejected++
 		}
@@ -117,6 +135,10 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		for _, r := range results {
 			fmt.Fprintf(out, "%-24s %-26s %-9s %5d insns  %v\n", r.Name, describeType(r.Type, bpfhost.TypeSource(r.TypeSource)), r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
+				if e.Insn < 0 {
+					fmt.Fprintf(out, "  %s\n", e.Message)
+					continue
+				}
 				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
 		}
