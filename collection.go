@@ -331,7 +331,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
 	engineName, fallback := Engine(c.engine.Name()), ""
-	if err != nil && c.engine.Name() != "interp" && errors.Is(err, vm.ErrUnsupported) {
+	if err != nil && Engine(c.engine.Name()) != EngineInterp && errors.Is(err, vm.ErrUnsupported) {
 		fallback = err.Error()
 		c.logger.Warn("JIT cannot compile program; using the interpreter", "program", ps.Name, "reason", fallback)
 		exe, err = interp.New().Compile(vp, copts)

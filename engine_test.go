@@ -115,3 +115,33 @@ func TestMapTypeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineNamesMatchVMs checks that the registry's names are the names
+// the engines give themselves (vm.Engine.Name), which Program.Engine
+// reports.
+func TestEngineNamesMatchVMs(t *testing.T) {
+	spec := &bpfhost.CollectionSpec{Programs: []*bpfhost.ProgramSpec{{Name: "p", Section: "bpfhost", License: "GPL",
+		Instructions: mustAssemble(t, "mov %r0, 0\nexit")}}}
+	for _, e := range bpfhost.Engines() {
+		if e.Available() != nil {
+			continue
+		}
+		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: e})
+		if err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+		if got := coll.Programs["p"].Engine(); got != e {
+			t.Errorf("engine %s runs the program on %q", e, got)
+		}
+		coll.Close()
+	}
+}
+
+func mustAssemble(t *testing.T, src string) []isa.Instruction {
+	t.Helper()
+	insns, err := isa.Assemble(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return insns
+}

@@ -168,7 +168,7 @@ generated for each eBPF instruction, beside it.`,
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
 func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
-	opts := &bpfhost.CollectionOptions{Engine: "jit"}
+	opts := &bpfhost.CollectionOptions{Engine: bpfhost.EngineJIT}
 	if program != "" {
 		opts.Programs = []string{program} // and what it tail-calls
 	}
