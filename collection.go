@@ -12,7 +12,6 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/bpfhost/bpfhost/helpers"
-	"github.com/bpfhost/bpfhost/internal/ctxflow"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/object"
@@ -297,23 +296,18 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	if c.checked {
 		mode = vm.Checked
 	}
-	var ctxAccess []int
+	// The facts the engines and the rewrite use come from the verifier
+	// (decision 0016): from its proof, or, for unverified programs, from
+	// its classification of the context accesses.
+	var facts *verifier.Result
 	if !c.unverified {
 		vopts := VerifierOptions(spec, ps, info)
 		vopts.Limits = c.limits
-		res, err := verifier.Verify(ps.Instructions, vopts)
-		if err != nil {
+		if facts, err = verifier.Verify(ps.Instructions, vopts); err != nil {
 			return nil, err
 		}
-		ctxAccess = res.ContextAccesses
-	} else if info.Context != nil && info.Context.Host != nil {
-		accesses, err := ctxflow.Find(ps.Instructions)
-		if err != nil {
-			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
-		}
-		for _, a := range accesses {
-			ctxAccess = append(ctxAccess, a.PC)
-		}
+	} else if facts, err = verifier.Classify(ps.Instructions, linux.ABI()); err != nil {
+		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
 	insns := append([]isa.Instruction(nil), ps.Instructions...)
 	for _, ref := range ps.References {
@@ -323,11 +317,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	if info.Context != nil && info.Context.Host != nil {
 		var err error
-		if insns, err = platform.Rewrite(insns, info.Context, ctxAccess); err != nil {
+		if insns, err = platform.Rewrite(insns, info.Context, facts.ContextAccesses); err != nil {
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
-	vp := &vm.Program{Instructions: insns, Helpers: c.helpers}
+	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex)}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
 	engineName, fallback := Engine(c.engine.Name()), ""
@@ -345,12 +339,8 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		}
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
-	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback}
-	for _, in := range insns {
-		if in.Opcode == isa.OpCallX || (in.Opcode == isa.OpCall && in.Src == isa.CallHelper && platform.HelperID(in.Imm) == linux.FnTailCall) {
-			p.tailCalls = true
-		}
-	}
+	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback,
+		tailCalls: facts.TailCalls}
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil
@@ -473,6 +463,19 @@ func (m *Map) regions() []vm.Region {
 	if rb, ok := m.m.(interface{ DataMemory() []byte }); ok {
 		if mem := rb.DataMemory(); len(mem) > 0 {
 			out = append(out, vm.RegionOf("ring buffer "+m.name, mem, true))
+		}
+	}
+	return out
+}
+
+// mapArgs turns the verifier's map argument of each helper call (an index
+// into the object's maps, -1 if unknown) into the address the program's
+// lddw loads for that map (vm.Program.MapArgs).
+func mapArgs(idx []int, byIndex []*Map) []uint64 {
+	out := make([]uint64, len(idx))
+	for pc, i := range idx {
+		if i >= 0 && i < len(byIndex) && byIndex[i] != nil {
+			out[pc] = byIndex[i].handle.ptr()
 		}
 	}
 	return out

@@ -52,6 +52,8 @@ type analyzer struct {
 	errs     []Error
 	seen     map[string]bool
 	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
+	tailCall bool    // a bpf_tail_call was reached
 	calls    map[int]map[int]bool
 	used     map[int]int // function start -> lowest stack offset used
 	active   []int       // functions being analysed (recursion)
@@ -122,11 +124,14 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 	a := &analyzer{
 		prog: prog, opts: opts, funcs: map[int]*function{}, ends: map[int]int{},
-		seen: map[string]bool{}, ctxUse: make([]uint8, len(prog)), calls: map[int]map[int]bool{}, used: map[int]int{},
+		seen: map[string]bool{}, ctxUse: make([]uint8, len(prog)), mapArgs: make([]int32, len(prog)), calls: map[int]map[int]bool{}, used: map[int]int{},
 		loopMax: opts.MaxLoopIterations,
 	}
 	if a.loopMax <= 0 {
 		a.loopMax = DefaultMaxLoopIterations
+	}
+	for pc := range a.mapArgs {
+		a.mapArgs[pc] = mapArgUnseen
 	}
 	for i := range opts.Maps {
 		a.addMap(&opts.Maps[i])
@@ -251,6 +256,7 @@ func (a *analyzer) verify() (*Result, error) {
 		}
 	}
 	sort.Ints(res.ContextAccesses)
+	a.facts(res)
 	return res, nil
 }
 

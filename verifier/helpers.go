@@ -67,6 +67,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if name == "bpf_tail_call" {
 		// A tail call that is taken never comes back.
 		e.endsProgram(s, pc, name)
+		e.a.tailCall = true
 	}
 	var (
 		mapArg    *MapInfo
@@ -105,6 +106,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			mapID, mapArg = v.region, e.a.maps[v.region]
+			e.a.noteMapArg(pc, v)
 			if op, ok := helperMapOps[name]; ok {
 				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Ops&op == 0 {
 					e.fail(pc, "%s cannot be used on map %s (a %s map)", name, mapArg.Name, mt.Name)

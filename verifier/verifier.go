@@ -90,6 +90,16 @@ type Result struct {
 	// the unmodified context pointer, sorted: the input of
 	// platform.Rewrite.
 	ContextAccesses []int
+	// MapArgs holds, for each instruction slot, the index into
+	// Options.Maps of the map that the helper call there takes as its map
+	// argument (bpf_map_lookup_elem's r1, bpf_tail_call's r2), when it is
+	// the same map, loaded by an lddw, on every path that reaches the
+	// call; -1 everywhere else (other instructions, calls never reached,
+	// maps taken from a map-in-map). Engines use it to specialise calls.
+	MapArgs []int
+	// TailCalls says a call of bpf_tail_call is reachable: a run may
+	// continue in another program.
+	TailCalls bool
 	// Instructions is the program's length in slots.
 	Instructions int
 	// Iterations is how many times a basic block was processed in all.

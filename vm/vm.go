@@ -57,6 +57,13 @@ type Helpers map[int32]Helper
 type Program struct {
 	Instructions []isa.Instruction
 	Helpers      Helpers
+	// MapArgs, if not nil, holds for each instruction slot the address of
+	// the map that the helper call there takes as its map argument (the
+	// value its lddw loads), 0 where no single map is known: the
+	// verifier's facts (verifier.Result.MapArgs, decision 0016). Engines
+	// may specialise those calls (the JIT looks maps up inline); nothing
+	// is derived from the instructions instead.
+	MapArgs []uint64
 }
 
 // Mode selects how memory accesses are treated.

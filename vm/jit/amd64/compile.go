@@ -86,7 +86,7 @@ func compile(p *vm.Program, mode vm.Mode, opts Options) (*output, error) {
 		return nil, err
 	}
 	var err error
-	if c.inline, err = c.resolveLookups(opts.Maps); err != nil {
+	if c.inline, err = c.resolveLookups(p.MapArgs, opts.Maps); err != nil {
 		return nil, err
 	}
 	for i := range c.pcLabel {

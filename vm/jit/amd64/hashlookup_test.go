@@ -66,7 +66,7 @@ func newKeyRunner(t testing.TB, e vm.Engine, host *mapHost, ptr uint64, mode vm.
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe, err := e.Compile(&vm.Program{Instructions: prog, Helpers: helpers.New(host)}, vm.CompileOptions{Mode: mode})
+	exe, err := e.Compile(withFacts(&vm.Program{Instructions: prog, Helpers: helpers.New(host)}), vm.CompileOptions{Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +492,7 @@ func TestHashLookupOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &vm.Program{Instructions: prog, Helpers: helpers.New(host)}
+	p := withFacts(&vm.Program{Instructions: prog, Helpers: helpers.New(host)})
 	for name, change := range bad {
 		im := good
 		change(&im)
@@ -523,7 +523,7 @@ func TestHashLookupObjdump(t *testing.T) {
 	for _, lm := range lookupMaps(t, host, 4) {
 		prog, _ := isa.Assemble(lookupSource(lm.ptr, 1, true))
 		for _, mode := range modes {
-			exe, err := e.Compile(&vm.Program{Instructions: prog, Helpers: helpers.New(host)}, vm.CompileOptions{Mode: mode})
+			exe, err := e.Compile(withFacts(&vm.Program{Instructions: prog, Helpers: helpers.New(host)}), vm.CompileOptions{Mode: mode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -585,7 +585,7 @@ func BenchmarkHashLookups(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &vm.Program{Instructions: prog, Helpers: helpers.New(host)}
+	p := withFacts(&vm.Program{Instructions: prog, Helpers: helpers.New(host)})
 	for _, mode := range modes {
 		b.Run(mode.String(), func(b *testing.B) {
 			exe, err := amd64.NewWithOptions(amd64.Options{Maps: host.native}).Compile(p, vm.CompileOptions{Mode: mode})

@@ -235,7 +235,7 @@ func TestListingObjdump(t *testing.T) {
 			h = helpers.New(host)
 		}
 		for _, mode := range modes {
-			exe, err := e.Compile(&vm.Program{Instructions: prog, Helpers: h}, vm.CompileOptions{Mode: mode})
+			exe, err := e.Compile(withFacts(&vm.Program{Instructions: prog, Helpers: h}), vm.CompileOptions{Mode: mode})
 			if err != nil {
 				continue // the suite's programs that the engine refuses
 			}

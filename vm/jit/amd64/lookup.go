@@ -2,9 +2,7 @@ package amd64
 
 import (
 	"fmt"
-	"maps"
 	"math/bits"
-	"slices"
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/isa"
@@ -13,7 +11,8 @@ import (
 )
 
 // lookupHelper is the helper the engine may replace by a direct lookup
-// when Options.Maps resolves its map argument.
+// when the program's facts name its map argument (vm.Program.MapArgs) and
+// Options.Maps resolves it.
 const lookupHelper = int32(linux.FnMapLookupElem)
 
 // elemLookup is a lookup the code leaves for: Run calls elem directly.
@@ -22,23 +21,25 @@ type elemLookup struct {
 	keySize int
 }
 
-// resolveLookups finds the bpf_map_lookup_elem calls whose map argument is
-// a constant that resolve knows, and returns the maps by slot.
-func (c *compiler) resolveLookups(resolve func(uint64) (InlineMap, bool)) (map[int]*InlineMap, error) {
-	if resolve == nil {
+// resolveLookups finds the bpf_map_lookup_elem calls whose map argument the
+// program's facts name (args, vm.Program.MapArgs: the verifier's, never
+// derived here) and resolve knows, and returns the maps by slot.
+func (c *compiler) resolveLookups(args []uint64, resolve func(uint64) (InlineMap, bool)) (map[int]*InlineMap, error) {
+	if resolve == nil || len(args) == 0 {
 		return nil, nil
 	}
 	if _, ok := c.helperIndex[lookupHelper]; !ok {
 		return nil, nil
 	}
-	args := c.constantArgs(lookupHelper)
-	if len(args) == 0 {
-		return nil, nil
+	if len(args) != len(c.prog) {
+		return nil, &vm.CompileError{PC: 0, Err: fmt.Errorf("jit: facts for %d map arguments in a %d-slot program", len(args), len(c.prog))}
 	}
 	byPtr := map[uint64]*InlineMap{}
 	out := map[int]*InlineMap{}
-	for _, pc := range slices.Sorted(maps.Keys(args)) { // errors name the first call
-		ptr := args[pc]
+	for pc, ptr := range args { // errors name the first call
+		if ins := c.prog[pc]; ptr == 0 || ins.Opcode != isa.OpCall || ins.Src != isa.CallHelper || ins.Imm != lookupHelper {
+			continue
+		}
 		m, seen := byPtr[ptr]
 		if !seen {
 			im, ok := resolve(ptr)

@@ -166,7 +166,7 @@ func TestMapLookups(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p := &vm.Program{Instructions: prog, Helpers: hs}
+				p := withFacts(&vm.Program{Instructions: prog, Helpers: hs})
 				for _, mode := range modes {
 					ref, err := interp.New().Compile(p, vm.CompileOptions{Mode: mode})
 					if err != nil {
@@ -279,7 +279,7 @@ func TestMapLookupKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := &vm.Program{Instructions: prog, Helpers: hs}
+			p := withFacts(&vm.Program{Instructions: prog, Helpers: hs})
 			for _, mode := range modes {
 				if mode == vm.Trusted && (name == "key at 8" || name == "key past input") {
 					continue // no verifier would let these run trusted
@@ -326,7 +326,7 @@ func TestMapLookupLoop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &vm.Program{Instructions: prog, Helpers: hs}
+		p := withFacts(&vm.Program{Instructions: prog, Helpers: hs})
 		for _, mode := range modes {
 			ref, _ := interp.New().Compile(p, vm.CompileOptions{Mode: mode})
 			want, err := ref.Run(&vm.RunContext{Regions: host.regions()})
@@ -369,7 +369,7 @@ func TestMapLookupOptions(t *testing.T) {
 		{Kind: 9},
 	}
 	prog, _ := isa.Assemble("lddw %r1, 0x1000\nmov %r2, %r10\nadd %r2, -4\nstw [%r10-4], 0\ncall 1\nexit")
-	p := &vm.Program{Instructions: prog, Helpers: vm.Helpers{1: func(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 42, nil }}}
+	p := withFacts(&vm.Program{Instructions: prog, Helpers: vm.Helpers{1: func(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 42, nil }}})
 	for i, m := range bad {
 		e := amd64.NewWithOptions(amd64.Options{Maps: func(ptr uint64) (amd64.InlineMap, bool) { return m, ptr == 0x1000 }})
 		var ce *vm.CompileError

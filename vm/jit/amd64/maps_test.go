@@ -128,7 +128,7 @@ func BenchmarkMapLookups(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p := &vm.Program{Instructions: prog, Helpers: helpers.New(host)}
+		p := withFacts(&vm.Program{Instructions: prog, Helpers: helpers.New(host)})
 		engines := map[string]vm.Engine{"interp": interp.New(), "jit": amd64.New(), "jit-inline": amd64.NewWithOptions(amd64.Options{Maps: host.inline})}
 		for _, name := range []string{"jit-inline", "jit", "interp"} {
 			engine := engines[name]

@@ -1,6 +1,27 @@
 package amd64
 
-import "github.com/bpfhost/bpfhost/isa"
+import (
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// ConstantMapArgs returns map facts for a test program (vm.Program.MapArgs):
+// the constant r1 of each bpf_map_lookup_elem call, 0 where none is known.
+// The engine takes these facts from the verifier (decision 0016); the tests'
+// programs carry raw map pointers that the verifier cannot follow, and this
+// analysis stands in for it. nil if the program does not scan.
+func ConstantMapArgs(p *vm.Program) []uint64 {
+	c := &compiler{prog: p.Instructions, leader: make([]bool, len(p.Instructions)+1), start: make([]int32, len(p.Instructions)),
+		helperIndex: map[int32]int32{}, funcs: map[int]bool{}}
+	if c.scan(p) != nil {
+		return nil
+	}
+	out := make([]uint64, len(p.Instructions))
+	for pc, ptr := range c.constantArgs(lookupHelper) {
+		out[pc] = ptr
+	}
+	return out
+}
 
 // Constant r1 at helper calls: a forward data-flow analysis over the
 // program's blocks that tracks which registers hold a value loaded by an
