@@ -72,7 +72,8 @@ func (e Engine) Available() error {
 }
 
 // newVM returns a new instance of the engine. inline, if not nil, lets the
-// JIT look constant map pointers up (vm/jit Options.Maps).
+// JIT look up the maps the verifier named at lookup calls (vm/jit
+// Options.Maps, vm.Program.MapArgs).
 func (e Engine) newVM(inline func(uint64) (jit.InlineMap, bool)) (vm.Engine, error) {
 	switch e {
 	case EngineInterp:

@@ -5,7 +5,8 @@ import (
 	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
-// inlineMap tells the JIT which map a constant map pointer names, so that it
+// inlineMap tells the JIT which map a map address names (the address the
+// verifier's facts give for a lookup call, vm.Program.MapArgs), so that it
 // can look array and hash map values up in machine code and call other
 // maps directly instead of through the helper (vm/jit Options.Maps).
 func inlineMap(ptr uint64) (jit.InlineMap, bool) {

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,5 +55,42 @@ func TestClassify(t *testing.T) {
 		if got := res.ContextAccesses; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestClassifyFacts covers the other facts of the pass for unverified
+// programs: tail calls from any call of bpf_tail_call or callx, and no map
+// arguments known.
+func TestClassifyFacts(t *testing.T) {
+	tests := []struct {
+		src  string
+		tail bool
+	}{
+		{"lddw %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nexit", false},
+		{"mov %r3, 0\ncall 12\nmov %r0, 0\nexit", true},
+		{"ja +1\ncall 12\nmov %r0, 0\nexit", true}, // unreachable: Classify cannot tell
+		{"mov %r0, 12\ncall 5 # callx %r0 below\nexit", true},
+	}
+	for _, tt := range tests {
+		prog, err := isa.Assemble(tt.src)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if strings.Contains(tt.src, "callx") {
+			prog[1] = isa.Instruction{Opcode: isa.OpCallX, Dst: isa.R0}
+		}
+		res, err := Classify(prog, linux.ABI())
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if res.TailCalls != tt.tail {
+			t.Errorf("%q: TailCalls %v, want %v", tt.src, res.TailCalls, tt.tail)
+		}
+		if len(res.MapArgs) != len(prog) || slices.ContainsFunc(res.MapArgs, func(i int) bool { return i != -1 }) {
+			t.Errorf("%q: MapArgs %v, want -1 for each slot", tt.src, res.MapArgs)
+		}
+	}
+	if _, err := Classify([]isa.Instruction{{Opcode: isa.OpExit}}, nil); err == nil {
+		t.Error("Classify without an ABI: no error")
 	}
 }

@@ -77,11 +77,10 @@
 // # Map lookups
 //
 // An engine made with NewWithOptions and Options.Maps compiles
-// bpf_map_lookup_elem calls whose map argument is a constant without the
-// helper. A forward data-flow analysis over the program's blocks
-// (constants.go) finds the calls where r1 holds the same lddw immediate on
-// every path; Options.Maps, the runtime's registry, says which map that
-// address names. Arrays and per-CPU arrays are looked up inline: the code
+// bpf_map_lookup_elem calls whose map is known without the helper. The
+// engine derives nothing: the program's facts (vm.Program.MapArgs, from the
+// verifier, decision 0016) give the map address r1 holds at a call, and
+// Options.Maps, the runtime's registry, says which map that address names. Arrays and per-CPU arrays are looked up inline: the code
 // reads the u32 index, bounds-checks it (and the run's slot, kept in the
 // context) and computes the value's address, or NULL, exactly as the map
 // does. Hash maps (plain, per-CPU, LRU) with keys of up to 64 bytes are

@@ -5,12 +5,13 @@ import "unsafe"
 // Options configure an engine made with NewWithOptions. The zero value is
 // the plain engine of New.
 type Options struct {
-	// Maps, if not nil, describes the map a constant names: the runtime
+	// Maps, if not nil, describes the map an address names: the runtime
 	// patches every lddw of a map to the address of the map's handle
 	// before compiling, and Maps turns such an address back into the map
-	// (ok false for anything else). Where the map pointer argument of a
-	// bpf_map_lookup_elem call is the same constant on every path, the
-	// engine looks the map up without the helper (see InlineMap).
+	// (ok false for anything else). Where the program's facts
+	// (vm.Program.MapArgs, the verifier's) give the map address of a
+	// bpf_map_lookup_elem call, the engine looks the map up without the
+	// helper (see InlineMap); it derives no such fact itself.
 	//
 	// Setting it declares that the program's helper
 	// platform/linux.FnMapLookupElem is bpf_map_lookup_elem as package
