@@ -1,6 +1,8 @@
 package object
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,7 +60,19 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 			err = fmt.Errorf("object: target BTF: %w: BTF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	spec, err := btf.LoadSpecFromReader(r)
+	data, err := readObject(r)
+	if err != nil {
+		return nil, fmt.Errorf("object: target BTF: %w", err)
+	}
+	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
+		_, err = scanELF(data)
+	} else {
+		err = checkRawBTF(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object: target BTF: %w", err)
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("object: target BTF: %w: %w", ErrInvalidObject, err)
 	}
@@ -70,7 +84,7 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 // VariableSpec.Set are taken into the data section maps. The result is the
 // same as Load on the object the CollectionSpec came from.
 func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
-	spec, err := fromCollectionSpec(cs)
+	spec, err := fromCollectionSpec(cs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("object: %w", err)
 	}
@@ -81,11 +95,23 @@ func load(r io.ReaderAt) (*Spec, error) {
 	if err := checkELF(r); err != nil {
 		return nil, err
 	}
-	cs, err := parseELF(r)
+	data, err := readObject(r)
+	if err != nil {
+		return nil, err
+	}
+	img, err := scanELF(data)
+	if err != nil {
+		return nil, err
+	}
+	legacy, err := normalizeLegacy(img)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := parseELF(bytes.NewReader(img.data))
 	if err != nil {
 		return nil, describeParseError(err)
 	}
-	return fromCollectionSpec(cs)
+	return fromCollectionSpec(cs, legacy)
 }
 
 // parseELF runs cilium/ebpf's ELF reader. It parses without touching the
@@ -104,7 +130,9 @@ func parseELF(r io.ReaderAt) (cs *ebpf.CollectionSpec, err error) {
 	return cs, nil
 }
 
-func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
+// fromCollectionSpec converts cs; legacy, when the object was read here,
+// describes its legacy map sections.
+func fromCollectionSpec(cs *ebpf.CollectionSpec, legacy *legacyInfo) (*Spec, error) {
 	if cs == nil {
 		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalidObject)
 	}
@@ -117,7 +145,7 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 	spec := &Spec{types: cs.Types}
 
 	var err error
-	if spec.Maps, err = convertMaps(cs.Maps); err != nil {
+	if spec.Maps, err = convertMaps(cs.Maps, legacy); err != nil {
 		return nil, err
 	}
 	if spec.Variables, err = convertVariables(cs.Variables, spec); err != nil {
@@ -146,6 +174,9 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 		if spec.License == "" {
 			spec.License = ps.License
 		}
+	}
+	if err := placeTailCalls(spec); err != nil {
+		return nil, err
 	}
 	return spec, nil
 }
