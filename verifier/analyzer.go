@@ -62,7 +62,9 @@ type analyzer struct {
 	loopMax int64
 	merged  map[string]int32 // synthetic maps standing for several
 	parts   map[int32][]int32
-	scratch [2]*state // reused for short-lived copies (input)
+	// ptrParts: synthetic map pointers standing for several (mapjoin.go)
+	ptrParts map[int32][]int32
+	scratch  [2]*state // reused for short-lived copies (input)
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -71,22 +73,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 	if x == y {
 		return x
 	}
-	set := map[int32]bool{}
-	for _, id := range []int32{x, y} {
-		if p, ok := a.parts[id]; ok {
-			for _, q := range p {
-				set[q] = true
-			}
-		} else {
-			set[id] = true
-		}
-	}
-	ids := make([]int32, 0, len(set))
-	for id := range set {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	key := fmt.Sprint(ids)
+	ids, key := unionOfMaps(a.parts, x, y)
 	if id, ok := a.merged[key]; ok {
 		return id
 	}
@@ -609,6 +596,9 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 			c := locCounter(r.depth, r.fn.blocks[h].start)
 			if _, hi := r.in[h].z.bounds(c); hi == inf || hi > a.loopMax {
 				ok, err := a.proveLoop(r, w)
+				if err == nil && !ok {
+					ok, err = a.proveCountedLoop(r, w)
+				}
 				if err != nil {
 					return err
 				}
@@ -728,24 +718,8 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 	for _, c := range cands {
 		st.z.copyLoc(ghostLoc(c), c)
 	}
-	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...)}
-	r2.in[h] = st
-	// The body's states from the fixpoint lack the ghosts: drop them, or
-	// an inner loop's head would join them in before its first trip and
-	// lose every ghost.
-	var drop func(ws []wto)
-	drop = func(ws []wto) {
-		for _, x := range ws {
-			r2.out[x.v] = nil
-			drop(x.body)
-		}
-	}
-	drop(w.body)
-	if err := a.processBlock(r2, h, st); err != nil {
-		return false, err
-	}
-	if err := a.iterate(r2, w.body); err != nil {
+	r2, err := a.rerunLoop(r, w, st)
+	if err != nil {
 		return false, err
 	}
 	inc := make([]int64, len(cands))
