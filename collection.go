@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"runtime"
 	"sort"
 
 	"github.com/cilium/ebpf"
@@ -74,11 +73,19 @@ type CollectionOptions struct {
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
 	// hold a value for and bpf_get_smp_processor_id reports; 0 means
-	// runtime.GOMAXPROCS(0).
+	// runtime.GOMAXPROCS(0), capped at maps.MaxSlots. More than
+	// maps.MaxSlots is an error.
 	Slots int
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// MemoryLimit is the most bytes the collection's maps may preallocate
+	// together (keys, values, bookkeeping: maps.Memory of each). Each map
+	// is charged before any is created, and the map that would go over
+	// fails the collection with an error that wraps ErrMemoryLimit. 0
+	// means DefaultMemoryLimit; a negative value removes the collection
+	// budget (each map is still limited to maps.MaxMemory).
+	MemoryLimit int64
 	// Programs, if not nil, names the programs to load: only these and the
 	// programs their program arrays can reach (statically initialised
 	// slots, transitively) are verified and loaded, so that an unsafe
@@ -86,6 +93,14 @@ type CollectionOptions struct {
 	// created. Nil loads every program.
 	Programs []string
 }
+
+// DefaultMemoryLimit is the map memory budget of a collection whose options
+// set none: 1 GiB, the most one map may use.
+const DefaultMemoryLimit = 1 << 30
+
+// ErrMemoryLimit is wrapped by the error of a collection whose maps need more
+// memory than its budget (CollectionOptions.MemoryLimit).
+var ErrMemoryLimit = fmt.Errorf("collection memory limit exceeded: %w", maps.ErrNoMemory)
 
 // Collection is a set of loaded programs and the maps they share.
 type Collection struct {
@@ -142,8 +157,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		logger = slog.Default()
 	}
 	slots := opts.Slots
+	if slots > maps.MaxSlots {
+		return nil, fmt.Errorf("%d execution slots, want at most %d", slots, maps.MaxSlots)
+	}
 	if slots <= 0 {
-		slots = runtime.GOMAXPROCS(0)
+		slots = defaultSlots()
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
 	c.host = &host{printk: opts.Printk}
@@ -159,6 +177,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 	}()
 
+	if err := chargeMaps(spec.Maps, slots, opts.MemoryLimit); err != nil {
+		return nil, err
+	}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
 		m, err := newMap(ms, slots)
@@ -208,6 +229,28 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	}
 	ok = true
 	return c, nil
+}
+
+// chargeMaps charges each map's preallocated memory to the collection's
+// budget, before any map exists, and names the first map that goes over.
+func chargeMaps(specs []*MapSpec, slots int, limit int64) error {
+	if limit < 0 {
+		return nil
+	}
+	budget := uint64(limit)
+	if limit == 0 {
+		budget = DefaultMemoryLimit
+	}
+	var total uint64
+	for _, ms := range specs {
+		need := maps.Memory(toMapsSpec(ms), slots)
+		if need > budget-total { // total <= budget holds here
+			return fmt.Errorf("map %q needs %d bytes; with the %d bytes of the maps before it that is over the budget of %d bytes: %w",
+				ms.Name, need, total, budget, ErrMemoryLimit)
+		}
+		total += need
+	}
+	return nil
 }
 
 // newMap creates one map, with its initial data for global data sections.

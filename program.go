@@ -1,6 +1,7 @@
 package bpfhost
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -102,7 +103,16 @@ type RunOptions struct {
 	Repeat uint32
 	// Duration is set by Run: the average time of one repetition.
 	Duration time.Duration
+	// Ctx, if not nil, cancels the runs: when it is done (canceled, or
+	// its deadline passed) a run stops at its next helper call, callback
+	// or unit of helper work and Run returns an error wrapping
+	// ErrCanceled and the context's cause. Code that calls no helper is
+	// bounded by the instruction budget instead.
+	Ctx context.Context
 }
+
+// ErrCanceled is wrapped by the error of a run stopped by RunOptions.Ctx.
+var ErrCanceled = vm.ErrCanceled
 
 // Run runs the program on opts.Data as BPF_PROG_TEST_RUN would and returns
 // the 32-bit value Linux reports as retval.
@@ -156,11 +166,11 @@ func (p *Program) Benchmark(in []byte, repeat int, reset func()) (uint32, time.D
 
 // exec runs the program repeat times in one execution slot with the given
 // entry arguments, regions and per-run helper state.
-func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
 	slot, rc := p.coll.slots.acquire()
 	defer p.coll.slots.release(slot)
 	rc.Regions = append(rc.Regions[:0], regions...)
-	return p.execIn(rc, run, args, ldPacket, repeat)
+	return p.execIn(rc, run, args, ldPacket, opts)
 }
 
 // clockBase anchors the run timer: time.Since(clockBase) reads only the
@@ -170,7 +180,9 @@ var clockBase = time.Now()
 
 // execIn runs the program repeat times in the acquired slot of rc, whose
 // Regions already hold the run's own regions; the collection's follow.
-func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
+	repeat := opts.Repeat
+	rc.Context = opts.Ctx // the slot's release clears it
 	rc.Value = run
 	rc.Regions = append(rc.Regions, p.coll.regions...)
 	rc.Packet = ldPacket
@@ -187,6 +199,9 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
+		if err = rc.Canceled(); err != nil {
+			break
+		}
 		r0, err = runFn(p.exe, rc)
 		// What a failed (or unverified) run still holds is given back.
 		run.Release()
@@ -267,7 +282,7 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
 		// Memory: the scratch pointer, which boxes without allocating.
 		vm.Region{Start: uintptr(unsafe.Pointer(&buf[0])), Size: uintptr(len(buf)), Writable: true, Name: "packet", Memory: sc})
-	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts.Repeat)
+	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts)
 	*run = helpers.Run{} // drop references until the slot's next run
 	opts.Duration = d
 	if err != nil {
@@ -396,7 +411,7 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 		vm.RegionOf("packet", buf, true),
 	}
 	// Legacy packet loads read from skb->data.
-	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts.Repeat)
+	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err
@@ -421,15 +436,20 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 }
 
 // runBuffer runs the generic type: r1 points at a copy of the data, r2 is
-// its length; the buffer after the run is the output.
+// its length; the buffer after the run is the output. The entry registers
+// come from the type's descriptor (platform.ProgramTypeInfo.EntryArgs), so
+// they hold what the verifier assumed: a buffer that is never NULL, even
+// when empty, and no longer than the type's packet size limit.
 func (p *Program) runBuffer(opts *RunOptions) (uint32, error) {
+	// One byte more than the data, so that even an empty buffer has an
+	// address.
 	buf := append(make([]byte, 0, len(opts.Data)+1), opts.Data...)
-	var addr uint64
-	if len(buf) > 0 {
-		addr = uint64(uintptr(unsafe.Pointer(&buf[0])))
+	args, err := p.info.EntryArgs(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf)))), len(buf))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	run := &helpers.Run{Program: p.info.Type, Packet: buf}
-	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts.Repeat)
+	r0, d, err := p.exec(run, args, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err

@@ -54,6 +54,15 @@
 // below the helper's caller, on the run's budget; its errors stop the run.
 // A callback that returns non-zero stops the iteration, as in Linux.
 //
+// # Cost
+//
+// A helper call is one instruction of the run's budget; the work a helper
+// does beyond that is charged with vm.RunContext.Charge (cost.go): one unit
+// per bpf_loop iteration, per element and per empty hash bucket that
+// bpf_for_each_map_elem visits, per 64 bytes copied, compared or formatted.
+// When the budget runs out, or the run's context is done, the helper stops
+// and returns the error, which ends the run.
+//
 // # Differences from Linux
 //
 //   - bpf_get_smp_processor_id is the run's execution slot; NUMA node is 0.

@@ -113,7 +113,7 @@ func New(host Host) vm.Helpers {
 	h := &impl{host: host}
 	out := make(vm.Helpers, len(table))
 	for id, build := range table {
-		out[int32(id)] = build(h)
+		out[int32(id)] = metered(id, build(h))
 	}
 	return out
 }

@@ -148,7 +148,7 @@ func mapUpdateElem(h *impl) vm.Helper {
 		if err := rc.CheckArg(value, vs, false); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), nil
+		return chargeBytes(rc, ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), vs)
 	}
 }
 
@@ -188,7 +188,7 @@ func queueOp(h *impl, name string, op func(q maps.QueueMap, v []byte, flags uint
 			// an empty queue leaves it zeroed, as Linux does.
 			clear(v)
 		}
-		return ret(op(q, v, flags)), nil
+		return chargeBytes(rc, ret(op(q, v, flags)), vs)
 	}
 }
 

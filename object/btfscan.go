@@ -26,6 +26,10 @@ const (
 	// Linux itself resolves BTF without recursion, keeping at most
 	// MAX_RESOLVE_DEPTH = 32 unresolved types on its stack.
 	maxBTFDepth = 16384
+	// maxExtNameBytes bounds the section names and CO-RE accessor strings
+	// of .BTF.ext together: the parser splits every accessor ("0:1:2")
+	// into a slice of integers. Objects have a few hundred of them.
+	maxExtNameBytes = 4 << 20
 )
 
 // BTF kinds (include/uapi/linux/btf.h).
@@ -99,7 +103,7 @@ func checkRawBTF(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := checkNames(strs, g.names); err != nil {
+	if err := checkNames(strs, g.names, maxNameBytes); err != nil {
 		return fmt.Errorf("%w: BTF type names: %w", ErrInvalidObject, err)
 	}
 	if depth, at := g.maxDepth(); depth > maxBTFDepth {
@@ -123,14 +127,14 @@ func btfStrings(raw []byte, bo binary.ByteOrder) ([]byte, error) {
 // checkNames bounds the bytes the BTF parser copies out of the string
 // table: it copies the string at every offset it looks up, so many
 // references to one long string would cost their product.
-func checkNames(strs []byte, offs []uint32) error {
+func checkNames(strs []byte, offs []uint32, limit int) error {
 	in := offs[:0]
 	for _, o := range offs {
 		if int(o) < len(strs) { // the parser rejects the others
 			in = append(in, o)
 		}
 	}
-	_, err := stringLengthsWithin(strs, in, maxNameBytes)
+	_, err := stringLengthsWithin(strs, in, limit)
 	return err
 }
 
@@ -187,7 +191,7 @@ func checkBTFExt(ext, strs []byte) error {
 			}
 		}
 	}
-	if err := checkNames(strs, names); err != nil {
+	if err := checkNames(strs, names, maxExtNameBytes); err != nil {
 		return fmt.Errorf("%w: .BTF.ext strings: %w", ErrInvalidObject, err)
 	}
 	return nil

@@ -119,13 +119,20 @@ func scanELF(data []byte) (*elfImage, error) {
 }
 
 // openELF runs debug/elf on data, turning a panic into an error.
-func openELF(data []byte) (f *elf.File, err error) {
+func openELF(data []byte) (*elf.File, error) {
+	return openELFReader(bytes.NewReader(data))
+}
+
+// openELFReader runs debug/elf on r, whose headers parseHeadersFrom has
+// checked (debug/elf reads the section name table whole), turning a panic
+// into an error.
+func openELFReader(r io.ReaderAt) (f *elf.File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("%w: ELF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	f, err = elf.NewFile(bytes.NewReader(data))
+	f, err = elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidObject, err)
 	}
@@ -133,12 +140,22 @@ func openELF(data []byte) (f *elf.File, err error) {
 }
 
 func (img *elfImage) parseHeaders() error {
-	d := img.data
+	return img.parseHeadersFrom(bytesSource(img.data))
+}
+
+// parseHeadersFrom reads the ELF header, the section headers and the
+// section names from src.
+func (img *elfImage) parseHeadersFrom(src elfSource) error {
+	size := src.size()
+	d, err := src.at(0, min(elfHeaderSize, size))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidObject, err)
+	}
 	if len(d) < 4 || !bytes.Equal(d[:4], []byte(elf.ELFMAG)) {
 		return fmt.Errorf("%w: not an ELF file", ErrInvalidObject)
 	}
 	if len(d) < 16 {
-		return fmt.Errorf("%w: truncated ELF file: %d bytes, shorter than the ELF identification", ErrInvalidObject, len(d))
+		return fmt.Errorf("%w: truncated ELF file: it ends inside the ELF header", ErrInvalidObject)
 	}
 	switch elf.Class(d[elf.EI_CLASS]) {
 	case elf.ELFCLASS64:
@@ -155,7 +172,7 @@ func (img *elfImage) parseHeaders() error {
 		return fmt.Errorf("%w: ELF data encoding %d", ErrInvalidObject, d[elf.EI_DATA])
 	}
 	if len(d) < elfHeaderSize {
-		return fmt.Errorf("%w: truncated ELF header", ErrInvalidObject)
+		return fmt.Errorf("%w: truncated ELF file: it ends inside the ELF header", ErrInvalidObject)
 	}
 	le := binary.LittleEndian
 	shoff := le.Uint64(d[40:])
@@ -171,26 +188,34 @@ func (img *elfImage) parseHeaders() error {
 	if shentsize != elfSectionSize {
 		return fmt.Errorf("%w: section header size %d, want %d", ErrInvalidObject, shentsize, elfSectionSize)
 	}
-	if shoff > uint64(len(d)) || uint64(len(d))-shoff < elfSectionSize {
-		return fmt.Errorf("%w: truncated ELF file: section headers at offset %d outside the %d-byte file", ErrInvalidObject, shoff, len(d))
+	if shoff > size || size-shoff < elfSectionSize {
+		return fmt.Errorf("%w: truncated ELF file: section headers at offset %d outside the %d-byte file", ErrInvalidObject, shoff, size)
 	}
 	// Extended numbering: section 0 holds the real count and name index.
+	sh0, err := src.at(shoff, elfSectionSize)
+	if err != nil {
+		return fmt.Errorf("%w: section headers: %w", ErrInvalidObject, err)
+	}
 	if shnum == 0 {
-		shnum = le.Uint64(d[shoff+32:])
+		shnum = le.Uint64(sh0[32:])
 	}
 	if shstrndx == shnXIndex {
-		shstrndx = le.Uint32(d[shoff+40:])
+		shstrndx = le.Uint32(sh0[40:])
 	}
 	if shnum > maxSections {
 		return fmt.Errorf("%w: %d sections, limit %d", ErrInvalidObject, shnum, maxSections)
 	}
-	if (uint64(len(d))-shoff)/elfSectionSize < shnum {
-		return fmt.Errorf("%w: %d section headers at offset %d do not fit in the %d-byte file", ErrInvalidObject, shnum, shoff, len(d))
+	if (size-shoff)/elfSectionSize < shnum {
+		return fmt.Errorf("%w: truncated ELF file: %d section headers at offset %d do not fit in the %d-byte file", ErrInvalidObject, shnum, shoff, size)
+	}
+	table, err := src.at(shoff, shnum*elfSectionSize)
+	if err != nil {
+		return fmt.Errorf("%w: section headers: %w", ErrInvalidObject, err)
 	}
 	img.sections = make([]elfSection, shnum)
 	nameOffs := make([]uint32, shnum)
 	for i := range img.sections {
-		h := d[shoff+uint64(i)*elfSectionSize:]
+		h := table[uint64(i)*elfSectionSize:]
 		s := &img.sections[i]
 		nameOffs[i] = le.Uint32(h)
 		s.typ = elf.SectionType(le.Uint32(h[4:]))
@@ -201,14 +226,17 @@ func (img *elfImage) parseHeaders() error {
 		if s.typ == elf.SHT_NOBITS || s.typ == elf.SHT_NULL {
 			continue
 		}
-		if s.offset > uint64(len(d)) || uint64(len(d))-s.offset < s.fileSize {
-			return fmt.Errorf("%w: section %d: bytes [%d, +%d) outside the %d-byte file", ErrInvalidObject, i, s.offset, s.fileSize, len(d))
+		if s.offset > size || size-s.offset < s.fileSize {
+			return fmt.Errorf("%w: truncated ELF file: section %d: bytes [%d, +%d) outside the %d-byte file", ErrInvalidObject, i, s.offset, s.fileSize, size)
 		}
 		if s.flags&shfCompressed != 0 {
 			if s.fileSize < elfChdrSize {
 				return fmt.Errorf("%w: section %d: compressed section without a compression header", ErrInvalidObject, i)
 			}
-			ch := d[s.offset:]
+			ch, err := src.at(s.offset, elfChdrSize)
+			if err != nil {
+				return fmt.Errorf("%w: section %d: compression header: %w", ErrInvalidObject, i, err)
+			}
 			if t := elf.CompressionType(le.Uint32(ch)); t != elf.COMPRESS_ZLIB && t != elf.COMPRESS_ZSTD {
 				return fmt.Errorf("%w: section %d: compression type %d", ErrInvalidObject, i, t)
 			}
@@ -231,7 +259,11 @@ func (img *elfImage) parseHeaders() error {
 	if strtab.size > maxSectionSize {
 		return fmt.Errorf("%w: section name table of %d bytes, limit %d", ErrInvalidObject, strtab.size, maxSectionSize)
 	}
-	names, err := stringsAt(d[strtab.offset:strtab.offset+strtab.size], nameOffs, maxNameBytes)
+	strs, err := src.at(strtab.offset, strtab.size)
+	if err != nil {
+		return fmt.Errorf("%w: section names: %w", ErrInvalidObject, err)
+	}
+	names, err := stringsAt(strs, nameOffs, maxNameBytes)
 	if err != nil {
 		return fmt.Errorf("%w: section names: %w", ErrInvalidObject, err)
 	}
@@ -239,6 +271,48 @@ func (img *elfImage) parseHeaders() error {
 		img.sections[i].name = names[i]
 	}
 	return nil
+}
+
+// elfSource gives parseHeadersFrom the bytes of a file: the whole file
+// in memory, or read on demand (LoadTargetBTF, whose input may be a vmlinux
+// of hundreds of MiB of which it needs .BTF only).
+type elfSource interface {
+	size() uint64
+	// at returns n bytes at off; callers bound n.
+	at(off, n uint64) ([]byte, error)
+}
+
+type bytesSource []byte
+
+func (b bytesSource) size() uint64 { return uint64(len(b)) }
+
+func (b bytesSource) at(off, n uint64) ([]byte, error) {
+	if off > uint64(len(b)) || uint64(len(b))-off < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return b[off : off+n], nil
+}
+
+// readerSource reads on demand; its size is unknown, so reads past the
+// end fail instead of the range checks.
+type readerSource struct{ r io.ReaderAt }
+
+func (readerSource) size() uint64 { return 1 << 62 }
+
+func (s readerSource) at(off, n uint64) ([]byte, error) {
+	if off > 1<<62 || n > 1<<62 {
+		return nil, io.ErrUnexpectedEOF
+	}
+	// Read through a growing buffer, so that a size claimed near the end
+	// of a short input does not allocate it.
+	buf, err := io.ReadAll(io.NewSectionReader(s.r, int64(off), int64(n)))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(buf)) != n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return buf, nil
 }
 
 // stringsAt returns the NUL-terminated strings of an ELF string table at

@@ -281,8 +281,9 @@ func TestBTFNameBytes(t *testing.T) {
 	var lines []byte
 	lines = le.AppendUint32(lines, 16) // record size
 	lines = le.AppendUint32(lines, 1)  // section name
-	lines = le.AppendUint32(lines, members)
-	for i := 0; i < members; i++ {
+	const relos = 8                    // 8 MiB of accessors
+	lines = le.AppendUint32(lines, relos)
+	for i := 0; i < relos; i++ {
 		lines = le.AppendUint32(lines, uint32(8*i))
 		lines = le.AppendUint32(lines, 1)
 		lines = le.AppendUint32(lines, 1)
@@ -295,7 +296,7 @@ func TestBTFNameBytes(t *testing.T) {
 	le.PutUint32(ext[24:], 0) // core_relo_off
 	le.PutUint32(ext[28:], uint32(len(lines)))
 	ext = append(ext, lines...)
-	if err := checkBTFExt(ext, strs); err == nil || !strings.Contains(err.Error(), "names total more than") {
+	if err := checkBTFExt(ext, strs); err == nil || !strings.Contains(err.Error(), "names total more than 4194304 bytes") {
 		t.Errorf("checkBTFExt: %v, want a name-size error", err)
 	}
 	if err := checkBTFExt(ext, strs[:10]); err != nil {
@@ -385,5 +386,34 @@ func TestSecurityResources(t *testing.T) {
 				t.Errorf("allocated %d MiB", alloc>>20)
 			}
 		})
+	}
+}
+
+// TestTargetBTFFromELF: target BTF is read from an ELF file's .BTF section
+// alone, so a big vmlinux ELF is no object to bound, while .BTF itself is
+// checked like any BTF.
+func TestTargetBTFFromELF(t *testing.T) {
+	big := testSection{name: ".text", typ: 1, flags: 6, data: make([]byte, maxCodeSize+8)}
+	obj := buildELF(t, []testSection{big, {name: ".BTF", typ: 1, data: ptrChainBTF(10, false)}})
+	if _, err := LoadTargetBTF(bytes.NewReader(obj)); err != nil {
+		t.Errorf("ELF with %d bytes of code: %v", len(big.data), err)
+	}
+	for _, tt := range []struct {
+		sec  testSection
+		want string
+	}{
+		{testSection{name: ".BTF", typ: 1, data: ptrChainBTF(maxBTFDepth+1, false)}, "chain of"},
+		{testSection{name: ".BTF", typ: 1, data: ptrChainBTF(10, false), claim: 1 << 30}, "section .BTF: 1073741824 bytes"},
+		{testSection{name: ".data", typ: 1, data: []byte{1}}, "without a .BTF section"},
+	} {
+		_, err := LoadTargetBTF(bytes.NewReader(buildELF(t, []testSection{tt.sec})))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error containing %q", tt.sec.name, err, tt.want)
+		}
+	}
+	// Compressed, within the limit.
+	obj = buildELF(t, []testSection{{name: ".BTF", typ: 1, data: ptrChainBTF(10, false), claim: uint64(len(ptrChainBTF(10, false)))}})
+	if _, err := LoadTargetBTF(bytes.NewReader(obj)); err != nil {
+		t.Errorf("compressed .BTF: %v", err)
 	}
 }

@@ -60,23 +60,61 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 			err = fmt.Errorf("object: target BTF: %w: BTF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	data, err := readObject(r)
-	if err != nil {
-		return nil, fmt.Errorf("object: target BTF: %w", err)
-	}
-	if bytes.HasPrefix(data, []byte(elf.ELFMAG)) {
-		_, err = scanELF(data)
-	} else {
-		err = checkRawBTF(data)
+	raw, err := targetBTF(r)
+	if err == nil {
+		err = checkRawBTF(raw)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("object: target BTF: %w", err)
 	}
-	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("object: target BTF: %w: %w", ErrInvalidObject, err)
 	}
 	return spec, nil
+}
+
+// targetBTF returns the raw BTF of r: all of it, or an ELF file's .BTF
+// section, read without reading the rest of the file (a vmlinux ELF may be
+// hundreds of MiB).
+func targetBTF(r io.ReaderAt) ([]byte, error) {
+	magic := make([]byte, 4)
+	if n, _ := r.ReadAt(magic, 0); n < 4 || !bytes.Equal(magic, []byte(elf.ELFMAG)) {
+		raw, err := io.ReadAll(io.NewSectionReader(r, 0, maxBTFSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidObject, err)
+		}
+		if len(raw) > maxBTFSize {
+			return nil, fmt.Errorf("%w: BTF larger than %d bytes", ErrInvalidObject, maxBTFSize)
+		}
+		return raw, nil
+	}
+	img := &elfImage{}
+	if err := img.parseHeadersFrom(readerSource{r}); err != nil {
+		return nil, err
+	}
+	for i := range img.sections {
+		s := &img.sections[i]
+		if s.name != ".BTF" {
+			continue
+		}
+		if s.size > maxBTFSize || s.typ == elf.SHT_NOBITS {
+			return nil, fmt.Errorf("%w: section .BTF: %d bytes of type %v, limit %d", ErrInvalidObject, s.size, s.typ, maxBTFSize)
+		}
+		if !s.compressed {
+			return readerSource{r}.at(s.offset, s.size)
+		}
+		f, err := openELFReader(r)
+		if err != nil {
+			return nil, err
+		}
+		raw := make([]byte, s.size)
+		if _, err := io.ReadFull(io.LimitReader(f.Sections[i].Open(), int64(s.size)), raw); err != nil {
+			return nil, fmt.Errorf("%w: section .BTF: decompressing: %w", ErrInvalidObject, err)
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("ELF file without a .BTF section: %w", ErrNotFound)
 }
 
 // FromCollectionSpec converts a CollectionSpec that cilium/ebpf parsed (for
@@ -97,11 +135,11 @@ func load(r io.ReaderAt) (*Spec, error) {
 	}
 	data, err := readObject(r)
 	if err != nil {
-		return nil, err
+		return nil, describeParseError(err)
 	}
 	img, err := scanELF(data)
 	if err != nil {
-		return nil, err
+		return nil, describeParseError(err)
 	}
 	legacy, err := normalizeLegacy(img)
 	if err != nil {
@@ -109,7 +147,7 @@ func load(r io.ReaderAt) (*Spec, error) {
 	}
 	cs, err := parseELF(bytes.NewReader(img.data))
 	if err != nil {
-		return nil, describeParseError(err)
+		return nil, err
 	}
 	return fromCollectionSpec(cs, legacy)
 }

@@ -253,9 +253,9 @@ func (a *analyzer) entryState() *state {
 	s.set(10, value{kind: kStack, region: 0}, constIval(0))
 	// Packet bounds: Linux's MAX_PACKET_OFF; data_meta lies up to 255
 	// bytes before data.
-	s.z.setBounds(locPkt, 0, 0xffff)
-	s.z.setBounds(locMeta, -255, 0)
 	t := a.opts.Type
+	s.z.setBounds(locPkt, 0, int64(t.PacketSizeLimit()))
+	s.z.setBounds(locMeta, -255, 0)
 	for i, k := range t.EntryRegs() {
 		r := i + 1
 		switch k {
@@ -266,7 +266,7 @@ func (a *analyzer) entryState() *state {
 		case platform.RegPacketData:
 			s.set(r, value{kind: kPacket}, constIval(0))
 		case platform.RegPacketLength:
-			s.regs[r] = value{kind: kScalar, umin: 0, umax: 0xffff}
+			s.regs[r] = value{kind: kScalar, umin: 0, umax: t.PacketSizeLimit()}
 			s.z.copyLoc(locReg(r), locPkt)
 		}
 	}

@@ -276,7 +276,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		// 32-bit copies of packet pointers too: their numbers are offsets
 		// from the packet's old start.
 		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd || v.kind == kPktLow32 }, invPacketChanged, pc)
-		s.z.setBounds(locPkt, 0, 0xffff)
+		s.z.setBounds(locPkt, 0, int64(s.a.opts.Type.PacketSizeLimit()))
 		s.z.setBounds(locMeta, -255, 0)
 	}
 	e.clobberCall(s)

@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 type runFlags struct {
@@ -29,6 +28,9 @@ type runFlags struct {
 	repeat                               uint32
 	consts                               []string
 	unverified                           bool
+	maxEntries                           uint64
+	memoryLimit                          byteSize
+	timeout                              time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -50,6 +52,12 @@ applied with BPF_ANY before the first run; for a per-CPU map, "value" sets
 every CPU's slot to one value and "values" lists one value per slot.
 --repeat N runs each input N times and reports the average duration.
 
+After the runs, each map's entries are printed (ring buffers: their pending
+records), streamed as they are walked: array entries that are all zero are
+counted, not shown, and at most --max-entries entries per map are shown. With
+--json, "maps" holds the entries shown per map and "maps_omitted" per map
+{"zero": all-zero array entries, "more": entries past --max-entries}.
+
 Exit status: 0 when every input ran, 1 when the program was rejected or
 faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 		Args: cobra.ExactArgs(1),
@@ -69,6 +77,9 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
+	memoryLimitFlag(cmd.Flags(), &f.memoryLimit)
+	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop a run that takes longer (each input, with its repeats; 0: no deadline)")
+	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number that fits the variable's size (repeatable)")
 	return cmd
 }
@@ -93,17 +104,18 @@ type runOutput struct {
 	// or "option" (--type).
 	TypeSource string `json:"type_source"`
 
-	Program string                `json:"program"`
-	Type    string                `json:"type"`
-	Engine  string                `json:"engine"`
-	Runs    []runResult           `json:"runs"`
-	Maps    map[string][]mapEntry `json:"maps"`
-	Printk  []string              `json:"printk"`
+	Program string      `json:"program"`
+	Type    string      `json:"type"`
+	Engine  string      `json:"engine"`
+	Runs    []runResult `json:"runs"`
+	Printk  []string    `json:"printk"`
+	// Maps and MapsOmitted are written by writeRunJSON as the maps are
+	// walked; they are here for readers of the document.
+	Maps        map[string][]mapEntry `json:"maps"`
+	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
 	// Error says why the command failed although it ran: packets refused
 	// or a program that faulted.
 	Error string `json:"error,omitempty"`
-
-	arrays map[string]bool // array maps, whose zero entries the table hides
 }
 
 func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
@@ -129,9 +141,10 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		return badInput(err)
 	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified,
-		Programs: []string{name}, ProgramType: topts.ProgramType, ProgramTypes: topts.ProgramTypes})
+		Programs: []string{name}, ProgramType: topts.ProgramType, ProgramTypes: topts.ProgramTypes,
+		MemoryLimit: int64(f.memoryLimit)})
 	if err != nil {
-		return typeAdvice(err)
+		return explainLimit(typeAdvice(err))
 	}
 	defer coll.Close()
 	prog := coll.Programs[name]
@@ -164,7 +177,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		if f.ctxOut != "" {
 			opts.ContextOut = &ctxOut
 		}
-		ret, err := prog.Run(opts)
+		ret, err := runWithTimeout(prog, opts, f.timeout)
 		if err != nil {
 			if len(inputs) == 1 {
 				if errors.Is(err, bpfhost.ErrInvalid) || errors.Is(err, bpfhost.ErrNotSupported) {
@@ -186,15 +199,6 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 			return badInput(err)
 		}
 	}
-	if res.Maps, err = dumpMaps(coll); err != nil {
-		return err
-	}
-	res.arrays = map[string]bool{}
-	for name, m := range coll.Maps {
-		if t := m.Type(); t == maps.Array || t == maps.PerCPUArray {
-			res.arrays[name] = true
-		}
-	}
 	res.Printk = coll.Printk()
 	if res.Printk == nil {
 		res.Printk = []string{}
@@ -210,12 +214,16 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		res.Error = runErr.Error()
 	}
 	if asJSON {
-		if err := json.NewEncoder(out).Encode(res); err != nil {
+		if err := writeRunJSON(out, res, coll, f.maxEntries); err != nil {
 			return err
 		}
 		return runErr
 	}
 	printRun(out, res)
+	if err := printMaps(out, coll, f.maxEntries); err != nil {
+		return err
+	}
+	printPrintk(out, res.Printk)
 	return runErr
 }
 
@@ -483,48 +491,6 @@ func entryValue(m *bpfhost.Map, e mapEntry) ([]byte, error) {
 	return v, nil
 }
 
-// dumpMaps lists every map's contents: key/value pairs in iteration order,
-// per-CPU values per slot, and the pending records of ring buffers.
-func dumpMaps(coll *bpfhost.Collection) (map[string][]mapEntry, error) {
-	out := map[string][]mapEntry{}
-	for name, m := range coll.Maps {
-		entries := []mapEntry{}
-		switch m.Type() {
-		case maps.RingBuf:
-			rb := m.Unwrap().(*maps.RingBufMap)
-			for {
-				rec, err := rb.Read(time.Now())
-				if err != nil {
-					break
-				}
-				entries = append(entries, mapEntry{Value: hex.EncodeToString(rec)})
-			}
-		case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray:
-			// No keys to walk; queues and stacks are not drained.
-		default:
-			it := m.Iterate()
-			var k, v []byte
-			for it.Next(&k, &v) {
-				e := mapEntry{Key: hex.EncodeToString(k)}
-				if m.Type().PerCPU() {
-					stride := (int(m.ValueSize()) + 7) &^ 7
-					for s := 0; s+stride <= len(v); s += stride {
-						e.Values = append(e.Values, hex.EncodeToString(v[s:s+int(m.ValueSize())]))
-					}
-				} else {
-					e.Value = hex.EncodeToString(v)
-				}
-				entries = append(entries, e)
-			}
-			if err := it.Err(); err != nil {
-				return nil, err
-			}
-		}
-		out[name] = entries
-	}
-	return out, nil
-}
-
 var xdpVerdicts = []string{"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"}
 
 func verdict(progType string, ret uint32) string {
@@ -558,52 +524,17 @@ func printRun(out io.Writer, res runOutput) {
 	for _, e := range refused {
 		fmt.Fprintf(tw, "error: %s\n", e)
 	}
-	names := make([]string, 0, len(res.Maps))
-	for n := range res.Maps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		entries := res.Maps[n]
-		fmt.Fprintf(tw, "\nmap %s: %s", n, plural(len(entries), "entry"))
-		if res.arrays[n] {
-			var shown []mapEntry
-			for _, e := range entries {
-				if !zeroEntry(e) {
-					shown = append(shown, e)
-				}
-			}
-			if hidden := len(entries) - len(shown); hidden > 0 {
-				fmt.Fprintf(tw, " (%d all zero, not shown)", hidden)
-			}
-			entries = shown
-		}
-		fmt.Fprintln(tw)
-		for _, e := range entries {
-			switch {
-			case e.Values != nil:
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, strings.Join(e.Values, " "))
-			default:
-				fmt.Fprintf(tw, "  %s\t%s\n", e.Key, e.Value)
-			}
-		}
-	}
-	if len(res.Printk) > 0 {
-		fmt.Fprintln(tw, "\nprintk:")
-		for _, l := range res.Printk {
-			fmt.Fprintf(tw, "  %s\n", l)
-		}
-	}
 	tw.Flush()
 }
 
-func zeroEntry(e mapEntry) bool {
-	for _, v := range append([]string{e.Value}, e.Values...) {
-		if strings.Trim(v, "0") != "" {
-			return false
+// printPrintk prints the lines programs printed, after the maps.
+func printPrintk(out io.Writer, lines []string) {
+	if len(lines) > 0 {
+		fmt.Fprintln(out, "\nprintk:")
+		for _, l := range lines {
+			fmt.Fprintf(out, "  %s\n", l)
 		}
 	}
-	return true
 }
 
 // setConstants applies --const NAME=VALUE: VALUE is a decimal or 0x

@@ -108,8 +108,14 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 			if cb != nil {
 				cb.used = n + uint64(x.partial)
 			}
+			if err = rc.EnterHelper(budget - min(budget, n+uint64(x.partial))); err != nil {
+				break
+			}
 			c.regs[0], err = h(rc, c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5])
-			if cb != nil { // callbacks ran instructions on our budget
+			// Work the helper charged, and callbacks' instructions, count
+			// against our budget.
+			charged += rc.LeaveHelper()
+			if cb != nil {
 				charged += cb.used - (n + uint64(x.partial))
 			}
 			if c.regTab != 0 && !state.holds(rc.Regions) {
@@ -178,8 +184,13 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	if depth > vm.MaxCallDepth {
 		return 0, fmt.Errorf("%w: callback below %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
 	}
+	// The work the calling helper charged so far is the outer run's.
+	cb.used += rc.LeaveHelper()
 	if cb.used >= cb.budget {
 		return 0, vm.ErrBudgetExceeded
+	}
+	if err := rc.Canceled(); err != nil {
+		return 0, err
 	}
 	if e.mode == vm.Checked {
 		rc.Stack().ClearFrame(depth)
@@ -190,5 +201,7 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	r0, err := e.run(rc, &c.context, depth, start, &args, cb.budget-cb.used, nil)
 	rc.Depth = saved
 	cb.used += rc.Executed
+	// The helper goes on charging against what is left.
+	rc.EnterHelper(cb.budget - min(cb.budget, cb.used))
 	return r0, err
 }
