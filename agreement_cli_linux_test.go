@@ -53,7 +53,11 @@ func TestAgreementCLI(t *testing.T) {
 			t.Run(a.program+"/"+engine, func(t *testing.T) {
 				pcap := filepath.Join(dir, "in.pcap")
 				writePcap(t, pcap, a.inputs)
-				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", engine}
+				name, checked := strings.CutSuffix(engine, "-checked")
+				args := []string{"run", a.object, "--program", a.program, "--pcap", pcap, "--json", "--engine", name}
+				if checked {
+					args = append(args, "--checked")
+				}
 				if a.mapInit != nil {
 					init := filepath.Join(dir, "init.json")
 					writeMapInit(t, init, a.mapInit)

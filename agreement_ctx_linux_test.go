@@ -235,7 +235,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, engine := range engines {
-				coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
+				coll, err := bpfhost.NewCollection(spec, engineOptions(engine))
 				if err != nil {
 					t.Fatalf("bpfhost %s: %v", engine, err)
 				}

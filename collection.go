@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -66,9 +67,16 @@ type CollectionOptions struct {
 	// Program.Fallback reports it.
 	Engine string
 	// Unverified loads programs without running the verifier. They then
-	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be "" or "interp".
+	// run in checked mode (see Checked): in the interpreter when Engine is
+	// "" or "interp", in the JIT's checked code when Engine is "jit"
+	// (docs/decisions/0010-checked-jit.md).
 	Unverified bool
+	// Checked runs verified programs in checked mode too, on either
+	// engine: every load, store and atomic outside the fixed stack frame,
+	// and every helper's memory argument, is validated against the memory
+	// the run may reach, so that a verifier bug stops the run with an
+	// error instead of touching host memory. Unverified implies it.
+	Checked bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
@@ -92,6 +100,12 @@ type CollectionOptions struct {
 	// program elsewhere in the object does not stop them. Every map is
 	// created. Nil loads every program.
 	Programs []string
+	// VerifierLimits bound the verifier's work on each program: the
+	// instructions it processes and the memory of its states; Timeout
+	// bounds NewCollection's verification of all the collection's
+	// programs together, from the call's start.
+	// The zero value means the verifier's defaults (verifier.Limits).
+	VerifierLimits verifier.Limits
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -111,6 +125,8 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
+	checked    bool // compile in vm.Checked mode (unverified implies it)
+	limits     verifier.Limits
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
@@ -122,9 +138,11 @@ type Collection struct {
 // NewCollection creates the maps of spec, verifies, links and compiles its
 // programs (or those CollectionOptions.Programs selects), and fills
 // statically initialised program arrays and maps of maps. A program the
-// verifier rejects fails the whole collection with a *VerifierError;
-// CollectionOptions.Unverified loads programs unverified, to run in the
-// checked interpreter.
+// verifier rejects fails the whole collection with a *VerifierError.
+//
+// Programs the verifier accepts run trusted unless opts.Checked is set;
+// checked and unverified programs have every memory access validated, so a
+// faulty program stops with an error instead of harming the host.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
 	if spec == nil {
 		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
@@ -139,15 +157,14 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	switch opts.Engine {
 	case "":
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
+		// Unverified programs default to the checked interpreter, the
+		// reference that fuzzers and oracles compare against.
 		if opts.Unverified || jit.Available() != nil {
 			engine = interp.New()
 		}
 	case "interp":
 		engine = interp.New()
 	case "jit":
-		if opts.Unverified {
-			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
-		}
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
 	default:
 		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
@@ -163,8 +180,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if slots <= 0 {
 		slots = defaultSlots()
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
-	c.host = &host{printk: opts.Printk}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
+		checked: opts.Checked || opts.Unverified, limits: collectionLimits(opts.VerifierLimits)}
+	c.host = &host{printk: opts.Printk, checked: c.checked}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
 	}
@@ -301,14 +319,19 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
-	mode := vm.Checked
+	mode := vm.Trusted
+	if c.checked {
+		mode = vm.Checked
+	}
 	var ctxAccess []int
 	if !c.unverified {
-		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
+		vopts := VerifierOptions(spec, ps, info)
+		vopts.Limits = c.limits
+		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {
 			return nil, err
 		}
-		mode, ctxAccess = vm.Trusted, res.ContextAccesses
+		ctxAccess = res.ContextAccesses
 	} else if info.Context != nil && info.Context.Host != nil {
 		accesses, err := ctxflow.Find(ps.Instructions)
 		if err != nil {
@@ -357,6 +380,26 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil
+}
+
+// Checked reports whether the program runs in checked mode: whether every
+// memory access it makes is validated against the memory its run may
+// reach (CollectionOptions.Checked and Unverified).
+func (p *Program) Checked() bool { return p.coll.checked }
+
+// collectionLimits turns the verifier's per-program Timeout into a
+// deadline for all of a collection's programs, from now.
+func collectionLimits(l verifier.Limits) verifier.Limits {
+	t := l.Timeout
+	if t == 0 {
+		t = verifier.DefaultTimeout
+	}
+	if t > 0 {
+		if d := time.Now().Add(t); l.Deadline.IsZero() || d.Before(l.Deadline) {
+			l.Deadline = d
+		}
+	}
+	return l
 }
 
 // VerifierError is a program the verifier rejected: each finding names the

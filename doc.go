@@ -11,12 +11,10 @@
 // safely from many goroutines.
 //
 // Every program goes through one pipeline (DESIGN.md #7): maps are created,
-// the program is verified (package verifier), map and global-data references
-// are patched to host addresses, context accesses rewritten from Linux's
-// layout to the host's (DESIGN.md #1), and the program compiled by an engine
-// (the JIT where available, else the interpreter) that runs it without
-// checking each access. Programs loaded with CollectionOptions.Unverified
-// skip the verifier and run in the interpreter's checked mode, which
-// validates every memory access. Runs hold an execution slot (DESIGN.md #3)
-// for per-CPU maps.
+// map and global-data references patched to host addresses, context accesses
+// rewritten from Linux's layout to the host's (DESIGN.md #1), and the program
+// compiled by an engine. Runs hold an execution slot (DESIGN.md #3) for
+// per-CPU maps. The verifier runs before the rewrite; programs it accepts run
+// trusted, unless CollectionOptions.Checked asks for checked mode, which
+// validates every memory access (unverified programs always run checked).
 package bpfhost

@@ -65,6 +65,9 @@ func lookupHandle(ptr uint64) (*mapHandle, bool) {
 // host implements helpers.Host for one collection.
 type host struct {
 	printk func(string)
+	// checked: the collection's programs run checked, and so must every
+	// program they tail-call.
+	checked bool
 }
 
 func (h *host) MapOf(ptr uint64) (maps.Map, bool) {
@@ -85,6 +88,13 @@ func (h *host) HandlePtr(v any) uint64 {
 func (h *host) TailTarget(v any) (vm.Executable, bool) {
 	p, ok := v.(*Program)
 	if !ok || p.exe == nil {
+		return nil, false
+	}
+	if (h.checked || p.coll.checked) && p.coll.host != h {
+		// Checked runs reach only their own collection's memory, and a
+		// trusted program of another collection would run unchecked
+		// inside a checked run: tail calls into or out of checked
+		// programs stay in one collection, other slots count as empty.
 		return nil, false
 	}
 	return p.exe, true

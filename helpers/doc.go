@@ -21,8 +21,9 @@
 // memory argument outside the run's memory in checked mode (via
 // rc.CheckArg, an *vm.AccessError), an unknown map in checked mode
 // (ErrNotAMap), a missing or wrong *Run (ErrNoRun, ErrContext), a ring
-// buffer record that was never reserved (ErrBadRecord), a callback that
-// failed or that the engine cannot make.
+// buffer record that was never reserved (ErrBadRecord), a spin lock that
+// stays taken too long (ErrLockTimeout), a
+// callback that failed or that the engine cannot make.
 //
 // Keys and values are passed to the maps as slices over program memory
 // (vm.Bytes): map lookup and update do not allocate.

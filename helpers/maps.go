@@ -1,12 +1,8 @@
 package helpers
 
 import (
-	"errors"
 	"fmt"
-	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/maps"
@@ -240,46 +236,14 @@ func spinLock(*impl) vm.Helper {
 		if err := checkLock(rc, lock, "bpf_spin_lock"); err != nil {
 			return 0, err
 		}
-		if !trySpinLock((*uint32)(vm.Pointer(lock)), spinLockWait) {
-			return 0, fmt.Errorf("bpf_spin_lock: %w: the lock at %#x was not released within %v", ErrLockTimeout, lock, spinLockWait)
+		if err := takeLock(rc, vm.Pointer(lock)); err != nil {
+			return 0, fmt.Errorf("bpf_spin_lock: %w", err)
 		}
 		if run := heldRun(rc); run != nil {
 			run.held.add(heldItem{addr: vm.Pointer(lock)})
 		}
 		return 0, nil
 	}
-}
-
-// spinLockWait bounds how long bpf_spin_lock waits. A verified holder
-// releases its lock within its run's instruction budget, far sooner; a
-// lock word that stays taken was written directly by an unverified
-// program or left behind by a run that ended early, and must not hang the
-// host: the run fails instead.
-var spinLockWait = time.Second
-
-// ErrLockTimeout is wrapped when bpf_spin_lock gives up (spinLockWait).
-var ErrLockTimeout = errors.New("spin lock not released")
-
-// trySpinLock takes the lock word at l as maps.SpinLock does, giving up
-// after wait.
-func trySpinLock(l *uint32, wait time.Duration) bool {
-	var deadline time.Time
-	for i := 0; !atomic.CompareAndSwapUint32(l, 0, 1); i++ {
-		if i < 16 {
-			continue
-		}
-		// The holder is a goroutine that may need this thread.
-		runtime.Gosched()
-		if i%1024 == 16 {
-			now := time.Now()
-			if deadline.IsZero() {
-				deadline = now.Add(wait)
-			} else if now.After(deadline) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // spinUnlock is bpf_spin_unlock(lock).

@@ -29,7 +29,11 @@ type callbackInfo struct {
 
 // push makes the callee's entry state from the caller's state.
 func (e *exec) push(s *state, target int) *state {
-	cs := s.clone()
+	return e.pushOwned(s.clone(), target)
+}
+
+// pushOwned is push on a state the caller gives up, without a copy.
+func (e *exec) pushOwned(cs *state, target int) *state {
 	depth := cs.depth()
 	top := cs.frameW(depth)
 	for r := 6; r <= 9; r++ {
@@ -48,7 +52,7 @@ func (e *exec) push(s *state, target int) *state {
 
 // pop returns to the caller from the callee's exit state.
 func (e *exec) pop(x *state, pc int) *state {
-	s := x.clone()
+	s := e.a.takeExit(x)
 	d := s.depth()
 	s.frames = s.frames[:d]
 	s.own &= 1<<d - 1
@@ -100,7 +104,9 @@ func (e *exec) localCall(s *state, pc, target int) (*state, error) {
 		s.set(0, value{kind: kScalar}, topIval)
 		return s, nil
 	}
-	exit, err := e.a.analyze(target, e.push(s, target), e.check, callLocal, nil)
+	// s is the calling block's own state, used no more once the call
+	// is made.
+	exit, err := e.a.analyze(target, e.pushOwned(s, target), e.check, callLocal, nil)
 	if err != nil || exit == nil {
 		return nil, err
 	}
@@ -304,7 +310,7 @@ func (e *exec) exit(s *state, pc int) {
 		}
 	}
 	if r.exit == nil {
-		r.exit = s.clone()
+		r.exit = s // the block's own state, which ends here
 	} else {
 		r.exit = join(r.exit, s, false, nil)
 	}

@@ -70,6 +70,20 @@
 // calls.go; the fixpoint engine is analyzer.go and the CFG and its weak
 // topological order cfg.go.
 //
+// # Cost
+//
+// Like Linux's complexity limit, Options.Limits bound the work of one
+// verification (limits.go): instructions processed, 1,000,000 by default
+// (loop bodies and callees count every time they are processed, and copies
+// and joins of states that track many numbers count as the instructions
+// they cost); the memory of the states kept, 256 MiB; and the time, 10 s.
+// A limit reached rejects the program with a *LimitError that names it and
+// the option that raises it; nothing is accepted on a partial analysis.
+// States are kept only while something reads them (a block's output until
+// its successors have their inputs, a loop head's input until the loop's
+// final pass), and a function called again from an entry state equal to
+// an earlier one reuses that analysis's exit.
+//
 // # What is approximate
 //
 // Loops are bounded by counting: every loop head has an implicit counter

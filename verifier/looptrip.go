@@ -34,6 +34,8 @@ const maxCountedTries = 16
 func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
 	h := w.v
 	fn := r.fn
+	// The states on the entry edges: a missing one is an edge no run takes
+	// (the final pass keeps a block's outputs until its successors' pass).
 	var entries []*state
 	for _, p := range fn.blocks[h].preds {
 		if fn.inComponent(p, h) || r.out[p] == nil {
@@ -102,6 +104,7 @@ func (a *analyzer) tripFrom(r *run, w wto, c loc, lo, hi int64) (step, blo, bhi 
 	g := ghostLoc(c)
 	st.z.copyLoc(g, c)
 	r2, err := a.rerunLoop(r, w, st)
+	defer a.done(r2)
 	if err != nil {
 		return 0, 0, 0, false, err
 	}
@@ -237,28 +240,33 @@ func (a *analyzer) loopConstants(fn *function, w wto) []int64 {
 }
 
 // rerunLoop runs loop w once more from state st at its head (st carries
-// ghost locations) and returns the run with the body's states.
+// ghost locations) and returns the run with the body's states. The run
+// accounts only for the states it stores itself (its byte counts start at
+// zero); the caller gives them back with a.done when it has read them.
 func (a *analyzer) rerunLoop(r *run, w wto, st *state) (*run, error) {
 	h := w.v
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...)}
-	r2.in[h] = st
+		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
+		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
+	if err := a.setIn(r2, h, st); err != nil {
+		return r2, err
+	}
 	// The body's states from the fixpoint lack the ghosts: drop them, or
 	// an inner loop's head would join them in before its first trip and
 	// lose every ghost.
 	var drop func(ws []wto)
 	drop = func(ws []wto) {
 		for _, x := range ws {
-			r2.out[x.v] = nil
+			r2.out[x.v], r2.outBytes[x.v] = nil, 0
 			drop(x.body)
 		}
 	}
 	drop(w.body)
 	if err := a.processBlock(r2, h, st); err != nil {
-		return nil, err
+		return r2, err
 	}
 	if err := a.iterate(r2, w.body); err != nil {
-		return nil, err
+		return r2, err
 	}
 	return r2, nil
 }

@@ -39,8 +39,7 @@ func (a *analyzer) mergeMapPtrs(x, y int32) int32 {
 		m.MaxEntries = max(m.MaxEntries, mi.MaxEntries)
 		m.ReadOnlyProg = m.ReadOnlyProg || mi.ReadOnlyProg
 	}
-	a.maps = append(a.maps, m)
-	id := int32(len(a.maps) - 1)
+	id := a.addMap(m)
 	if a.merged == nil {
 		// mergeMaps sets up both at once.
 		a.merged, a.parts = map[string]int32{}, map[int32][]int32{}

@@ -30,6 +30,7 @@ type state struct {
 // clone copies the state. Frames are shared with the copy until either
 // side changes them.
 func (s *state) clone() *state {
+	s.a.chargeCells(len(s.z.m))
 	c := &state{regs: s.regs, z: s.z.clone(), refs: append([]int32(nil), s.refs...), lock: s.lock, lockOf: s.lockOf, a: s.a}
 	c.frames = make([]*frame, len(s.frames), len(s.frames)+1)
 	copy(c.frames, s.frames)
@@ -43,6 +44,7 @@ func (s *state) cloneInto(c *state) *state {
 	if c == nil {
 		return s.clone()
 	}
+	s.a.chargeCells(len(s.z.m))
 	z := c.z
 	z.locs = append(z.locs[:0], s.z.locs...)
 	z.m = append(z.m[:0], s.z.m...)
@@ -355,6 +357,10 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 		} else {
 			r.z = za.combine(zb, op, th, dropFn)
 		}
+	}
+	if r.z != nil {
+		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
+		r.z.work = 0
 	}
 	// Refs held on either path are held.
 	r.refs = append([]int32(nil), a.refs...)

@@ -27,7 +27,7 @@ type runFlags struct {
 	ctxIn, ctxOut, dataOut               string
 	repeat                               uint32
 	consts                               []string
-	unverified                           bool
+	unverified, checked                  bool
 	maxEntries                           uint64
 	memoryLimit                          byteSize
 	timeout                              time.Duration
@@ -75,7 +75,8 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	cmd.Flags().StringVar(&f.dataOut, "data-out", "", "file to write the packet to after the run (data_out)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries (per-CPU: one \"value\" for every CPU, or \"values\" per CPU)")
 	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
-	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs in the checked interpreter")
+	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
+	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	memoryLimitFlag(cmd.Flags(), &f.memoryLimit)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop a run that takes longer (each input, with its repeats; 0: no deadline)")
@@ -140,7 +141,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if err != nil {
 		return badInput(err)
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified,
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified, Checked: f.checked,
 		Programs: []string{name}, ProgramType: topts.ProgramType, ProgramTypes: topts.ProgramTypes,
 		MemoryLimit: int64(f.memoryLimit)})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ func newVerifyCommand() *cobra.Command {
 	var program string
 	var types []string
 	var verbose bool
+	var limits verifier.Limits
+	var stateMiB int64
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
 		Short: "Check an object's programs offline with bpfhost's verifier",
@@ -49,16 +52,25 @@ read or a program has no type.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
-			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON)
+			limits.MaxStateBytes = stateMiB << 20
+			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits)
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
 	addTypeFlag(cmd, &types)
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
+	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", verifier.DefaultMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
+	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", verifier.DefaultMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
 	return cmd
 }
 
-func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool) error {
+// limitFlags names the flag that raises each verifier limit.
+var limitFlags = map[string]string{
+	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
+}
+
+func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits verifier.Limits) error {
 	topts, err := typeOptions(types)
 	if err != nil {
 		return err
@@ -73,8 +85,9 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 	if len(spec.Programs) == 0 {
 		return noProgramsError(path)
 	}
-	if len(spec.Programs) == 0 {
-		return badInput(fmt.Errorf("%s: no programs to verify (functions in .text are not programs)", path))
+	if limits.Timeout > 0 {
+		// The timeout bounds the object's programs together.
+		limits.Deadline = time.Now().Add(limits.Timeout)
 	}
 	var results []verifyProgram
 	rejected := 0
@@ -87,6 +100,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 			return typeAdvice(err)
 		}
 		opts := bpfhost.VerifierOptions(spec, p, info)
+		opts.Limits = limits
 		if verbose && !asJSON {
 			opts.Verbose = out
 		}
@@ -101,7 +115,12 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
-				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: e.Message})
+				msg := e.Message
+				if ve.Limit != nil && e.PC < 0 && limitFlags[ve.Limit.Option] != "" {
+					// Name the flag that raises the limit, not the API field.
+					msg = strings.Replace(msg, ve.Limit.Option, limitFlags[ve.Limit.Option], 1)
+				}
+				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: msg})
 			}
 			rejected++
 		}
@@ -118,6 +137,10 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		for _, r := range results {
 			fmt.Fprintf(out, "%-24s %-26s %-9s %5d insns  %v\n", r.Name, describeType(r.Type, bpfhost.TypeSource(r.TypeSource)), r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
+				if e.Insn < 0 {
+					fmt.Fprintf(out, "  %s\n", e.Message)
+					continue
+				}
 				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
 		}

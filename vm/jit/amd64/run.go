@@ -73,6 +73,9 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 	var n uint64
 	var err error
 	var state *runState // checked runs: the region table, made at the first exitCheck
+	if e.mode == vm.Checked {
+		state = reuse(c, rc) // or kept from an earlier run
+	}
 	for {
 		enter(entry, unsafe.Pointer(c))
 		x = &e.exits[c.exit]
@@ -119,7 +122,7 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 				charged += cb.used - (n + uint64(x.partial))
 			}
 			if c.regTab != 0 && !state.holds(rc.Regions) {
-				c.regTab, c.regEnd = 0, 0 // refill at the next exitCheck
+				c.regTab, c.regEnd, c.lastHit = 0, 0, 0 // refill at the next exitCheck
 			}
 			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
 				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
