@@ -168,9 +168,13 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 		r.origin = max(a.origin, b.origin)
 		return r, false
 	}
-	// NULL on one side, a pointer that may be NULL on the other.
+	// NULL on one side, a pointer that may be NULL on the other. A packet
+	// pointer joined with NULL (a header pointer set on one path only) is
+	// a packet pointer that may be NULL: it must be checked before any use
+	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
+	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket
 	}
 	if zeroA && nullable(b) {
 		r := b

@@ -100,4 +100,30 @@ int dependent_read(struct xdp_md *ctx)
 	return v ? XDP_PASS : XDP_DROP;
 }
 
+// A header pointer set on one path and NULL on the other (the barrier keeps
+// clang from splitting the paths again), checked before it is used.
+SEC("xdp")
+int header_or_null(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = NULL;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip = (void *)(eth + 1);
+		if ((void *)(ip + 1) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(ip));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *v = bpf_map_lookup_elem(&table, &key);
+	if (v)
+		*v += 1;
+	if (ip && ip->ttl < 2)
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

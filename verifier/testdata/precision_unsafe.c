@@ -112,4 +112,23 @@ int map_either_push(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The header pointer may be NULL: it is used without a check.
+SEC("xdp")
+int header_or_null_unchecked(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = NULL;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip = (void *)(eth + 1);
+		if ((void *)(ip + 1) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(ip));
+	return ip->ttl < 2 ? XDP_DROP : XDP_PASS; // REJECT: NULL
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
