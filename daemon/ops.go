@@ -327,8 +327,8 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 	if err != nil {
 		return api.MapResult{}, err
 	}
-	v, err := m.m.LookupBytes(req.Key)
-	if err != nil {
+	var v []byte
+	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
 	}
 	return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}, Slots: slotsOf(m.m)}, nil

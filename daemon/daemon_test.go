@@ -1,0 +1,213 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/daemon/api"
+)
+
+func counterObject(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/counter.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func u32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+func u64(v uint64) []byte { return binary.NativeEndian.AppendUint64(nil, v) }
+
+func newTestDaemon(t *testing.T, state string) *Daemon {
+	t.Helper()
+	d, err := New(Options{StateDir: state, Engine: "interp", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestRestore loads, pins, updates, runs, then starts a second daemon on
+// the same state directory without closing the first (as after SIGKILL):
+// every acknowledged change is there.
+func TestRestore(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	ctx := context.Background()
+	res, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/bpf/counter", PinMaps: "/bpf/maps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Programs) != 1 || len(res.Maps) != 2 {
+		t.Fatalf("loaded %+v", res)
+	}
+	counts := api.Ref{Pinned: "/bpf/maps/counts"}
+	for i := uint32(0); i < 10; i++ {
+		if err := d.Update(api.MapRequest{Map: counts, Key: u32(i + 100), Value: u64(uint64(i) * 7)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Delete(api.MapRequest{Map: counts, Key: u32(103)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/bpf/counter"}, DataIn: make([]byte, 64), Repeat: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(api.MapRequest{Map: counts, Key: u32(200), Value: u64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := d.Dump(api.MapRequest{Map: counts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTotal, err := d.Lookup(api.MapRequest{Map: api.Ref{Name: "total"}, Key: u32(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := binary.NativeEndian.Uint64(wantTotal.Entries[0].Value); got != 3 {
+		t.Fatalf("total after 3 runs = %d", got)
+	}
+
+	d2 := newTestDaemon(t, state)
+	defer d2.Close()
+	got, err := d2.Dump(api.MapRequest{Map: counts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameEntries(got.Entries, want.Entries) {
+		t.Fatalf("after restart:\n got %v\nwant %v", got.Entries, want.Entries)
+	}
+	total, err := d2.Lookup(api.MapRequest{Map: api.Ref{Pinned: "/bpf/maps/total"}, Key: u32(0)})
+	if err != nil || !bytes.Equal(total.Entries[0].Value, wantTotal.Entries[0].Value) {
+		t.Fatalf("total after restart: %v, %v", total, err)
+	}
+	p, err := d2.Program(api.Ref{Pinned: "/bpf/counter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "count_packets" || p.Type != "xdp" || len(p.MapIDs) != 2 {
+		t.Fatalf("restored program %+v", p)
+	}
+	d.Close()
+}
+
+func sameEntries(a, b []api.Entry) bool {
+	m := map[string]string{}
+	for _, e := range a {
+		m[string(e.Key)] = string(e.Value)
+	}
+	if len(a) != len(b) || len(m) != len(a) {
+		return false
+	}
+	for _, e := range b {
+		if v, ok := m[string(e.Key)]; !ok || v != string(e.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestUnpinLifetime: a map pinned apart outlives its program's unpin; the
+// unit goes (with its state) when its last pin goes.
+func TestUnpinLifetime(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	defer d.Close()
+	ctx := context.Background()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pin(api.Ref{Name: "counts"}, "/m", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pin(api.Ref{Name: "counts"}, "/m", false); CodeOf(err) != api.CodeExists {
+		t.Fatalf("second pin at /m: %v", err)
+	}
+	if err := d.Unpin("/p"); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Programs()) != 0 {
+		t.Fatalf("program lives after its last unpin: %v", d.Programs())
+	}
+	if ms := d.Maps(); len(ms) != 1 || ms[0].Name != "counts" {
+		t.Fatalf("maps after the program's unpin: %v", ms)
+	}
+	d2 := newTestDaemon(t, state)
+	if len(d2.Programs()) != 0 || len(d2.Maps()) != 1 {
+		t.Fatalf("restored %v %v", d2.Programs(), d2.Maps())
+	}
+	d2.Close()
+	if err := d.Unpin("/m"); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Maps()) != 0 {
+		t.Fatal("map lives after its last unpin")
+	}
+	ents, _ := os.ReadDir(filepath.Join(state, "units"))
+	if len(ents) != 0 {
+		t.Fatalf("state left behind: %v", ents)
+	}
+	if err := d.Unpin("/m"); CodeOf(err) != api.CodeNotFound {
+		t.Fatalf("unpin of a missing pin: %v", err)
+	}
+}
+
+// TestBadRequests: bad input gets an error with the right code.
+func TestBadRequests(t *testing.T) {
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	ctx := context.Background()
+	obj := counterObject(t)
+	for _, tc := range []struct {
+		name string
+		req  api.LoadRequest
+		code string
+	}{
+		{"no object", api.LoadRequest{PinPath: "/x"}, api.CodeInvalid},
+		{"garbage", api.LoadRequest{Object: []byte("not an elf"), PinPath: "/x"}, api.CodeInvalid},
+		{"relative pin", api.LoadRequest{Object: obj, PinPath: "x"}, api.CodeInvalid},
+		{"unclean pin", api.LoadRequest{Object: obj, PinPath: "/a/../x"}, api.CodeInvalid},
+		{"no such program", api.LoadRequest{Object: obj, PinPath: "/x", Program: "nope"}, api.CodeNotFound},
+	} {
+		if _, err := d.Load(ctx, tc.req); CodeOf(err) != tc.code {
+			t.Errorf("%s: %v, want code %s", tc.name, err, tc.code)
+		}
+	}
+	if _, err := d.Load(ctx, api.LoadRequest{Object: obj, PinPath: "/x", PinMaps: "/maps"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Load(ctx, api.LoadRequest{Object: obj, PinPath: "/x"}); CodeOf(err) != api.CodeExists {
+		t.Errorf("load at a taken pin: %v", err)
+	}
+	counts := api.Ref{Pinned: "/maps/counts"}
+	for _, tc := range []struct {
+		name string
+		req  api.MapRequest
+		code string
+	}{
+		{"short key", api.MapRequest{Map: counts, Key: []byte{1}, Value: u64(1)}, api.CodeInvalid},
+		{"short value", api.MapRequest{Map: counts, Key: u32(1), Value: []byte{1}}, api.CodeInvalid},
+		{"two refs", api.MapRequest{Map: api.Ref{ID: 1, Name: "x"}, Key: u32(1), Value: u64(1)}, api.CodeInvalid},
+		{"no map", api.MapRequest{Map: api.Ref{ID: 999}, Key: u32(1), Value: u64(1)}, api.CodeNotFound},
+		{"bad flags", api.MapRequest{Map: counts, Key: u32(1), Value: u64(1), Flags: 9}, api.CodeInvalid},
+		{"exist flag, no key", api.MapRequest{Map: counts, Key: u32(1), Value: u64(1), Flags: 2}, api.CodeNotFound},
+	} {
+		if err := d.Update(tc.req); CodeOf(err) != tc.code {
+			t.Errorf("%s: %v, want code %s", tc.name, err, tc.code)
+		}
+	}
+	if _, err := d.Lookup(api.MapRequest{Map: counts, Key: u32(77)}); !errors.Is(err, errKeyNotExist()) {
+		t.Errorf("lookup of a missing key: %v", err)
+	}
+}
+
+func errKeyNotExist() error { return bpfhostErrKeyNotExist }
+var bpfhostErrKeyNotExist = bpfhost.ErrKeyNotExist
