@@ -210,4 +210,5 @@ func TestBadRequests(t *testing.T) {
 }
 
 func errKeyNotExist() error { return bpfhostErrKeyNotExist }
+
 var bpfhostErrKeyNotExist = bpfhost.ErrKeyNotExist

@@ -112,8 +112,9 @@ Exit status, for every command: 0 done, 1 the program or the verdict failed
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().Bool("json", false, "print one JSON document instead of a table")
+	root.PersistentFlags().BoolP("json", "j", false, "print one JSON document instead of a table")
 	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand(), newVersionCommand())
+	addDaemonCommands(root)
 	return root
 }
 
