@@ -85,6 +85,12 @@ type unit struct {
 	// wmu orders writes to the unit's maps made through the API with
 	// their log records and snapshots.
 	wmu sync.Mutex
+
+	// users counts the calls using the unit's programs or maps (under
+	// d.mu); a unit closed while used is released by its last user.
+	users   int
+	closing bool
+	forget  bool
 }
 
 // prog is a registered program.
@@ -439,14 +445,42 @@ func (d *Daemon) closeUnit(u *unit, forget bool) error {
 		for _, pin := range m.pins {
 			delete(d.pins, pin)
 		}
-		if m.wal != nil {
-			m.wal.close()
-		}
 	}
 	delete(d.units, u.id)
 	d.memUsed -= u.mem
-	err := u.coll.Close()
-	if forget && u.dir != "" {
+	u.closing, u.forget = true, forget
+	if u.users > 0 {
+		return nil // the last user finishes closing it
+	}
+	return u.finish()
+}
+
+// hold marks u used by a call until release. d.mu is held.
+func (d *Daemon) hold(u *unit) { u.users++ }
+
+// release ends a use of u, closing it if it was closed meanwhile.
+func (d *Daemon) release(u *unit) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u.users--
+	if u.users == 0 && u.closing {
+		if err := u.finish(); err != nil {
+			d.log.Error("closing an object", "err", err)
+		}
+	}
+}
+
+// finish closes the unit's maps' logs and collection, and removes its
+// state if it is forgotten.
+func (u *unit) finish() error {
+	var err error
+	for _, m := range u.maps {
+		if m.wal != nil {
+			err = errors.Join(err, m.wal.close())
+		}
+	}
+	err = errors.Join(err, u.coll.Close())
+	if u.forget && u.dir != "" {
 		if rerr := os.RemoveAll(u.dir); rerr != nil {
 			err = errors.Join(err, rerr)
 		}

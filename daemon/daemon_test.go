@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/bpfhost/bpfhost"
@@ -212,3 +213,47 @@ func TestBadRequests(t *testing.T) {
 func errKeyNotExist() error { return bpfhostErrKeyNotExist }
 
 var bpfhostErrKeyNotExist = bpfhost.ErrKeyNotExist
+
+// TestUnpinWhileInUse: unpinning the last pin of an object while calls use
+// its program and maps waits for them; they succeed or find it gone.
+func TestUnpinWhileInUse(t *testing.T) {
+	d := newTestDaemon(t, t.TempDir())
+	defer d.Close()
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					_, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: make([]byte, 64), Repeat: 50})
+					if err == nil {
+						err = d.Update(api.MapRequest{Map: api.Ref{Pinned: "/m/counts"}, Key: u32(1), Value: u64(2)})
+					}
+					if CodeOf(err) == api.CodeNotFound {
+						return
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for _, pin := range []string{"/m/counts", "/m/total", "/p"} {
+			if err := d.Unpin(pin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}

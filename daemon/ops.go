@@ -267,6 +267,10 @@ func remove(list []string, s string) []string {
 func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, error) {
 	d.mu.Lock()
 	p, err := d.findProg(req.Prog)
+	if err == nil {
+		d.hold(p.u)
+		defer d.release(p.u)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return api.RunResult{}, err
@@ -301,11 +305,16 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	return api.RunResult{Retval: ret, Duration: opts.Duration.Nanoseconds(), DataOut: opts.DataOut, CtxOut: ctxOut}, nil
 }
 
-// mapFor resolves a map for an operation.
-func (d *Daemon) mapFor(r api.Ref) (*mapObj, error) {
+// mapFor resolves a map for an operation, which must call release when
+// done with the map.
+func (d *Daemon) mapFor(r api.Ref) (m *mapObj, release func(), err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.findMap(r)
+	if m, err = d.findMap(r); err != nil {
+		return nil, nil, err
+	}
+	d.hold(m.u)
+	return m, func() { d.release(m.u) }, nil
 }
 
 // valueFor expands a per-CPU value given once to every slot.
@@ -323,10 +332,11 @@ func valueFor(m *bpfhost.Map, v []byte) []byte {
 
 // Lookup returns the value of a key.
 func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
-	m, err := d.mapFor(req.Map)
+	m, release, err := d.mapFor(req.Map)
 	if err != nil {
 		return api.MapResult{}, err
 	}
+	defer release()
 	var v []byte
 	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
@@ -351,10 +361,11 @@ func writable(m *mapObj) error {
 
 // Update sets a key's value; when it returns nil the update is on disk.
 func (d *Daemon) Update(req api.MapRequest) error {
-	m, err := d.mapFor(req.Map)
+	m, release, err := d.mapFor(req.Map)
 	if err != nil {
 		return err
 	}
+	defer release()
 	if err := writable(m); err != nil {
 		return err
 	}
@@ -377,10 +388,11 @@ func (d *Daemon) Update(req api.MapRequest) error {
 
 // Delete deletes a key; when it returns nil the deletion is on disk.
 func (d *Daemon) Delete(req api.MapRequest) error {
-	m, err := d.mapFor(req.Map)
+	m, release, err := d.mapFor(req.Map)
 	if err != nil {
 		return err
 	}
+	defer release()
 	if err := writable(m); err != nil {
 		return err
 	}
@@ -399,10 +411,11 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 
 // NextKey returns the key after req.Key, or the first with NoKey.
 func (d *Daemon) NextKey(req api.MapRequest) (api.MapResult, error) {
-	m, err := d.mapFor(req.Map)
+	m, release, err := d.mapFor(req.Map)
 	if err != nil {
 		return api.MapResult{}, err
 	}
+	defer release()
 	var key any
 	if !req.NoKey {
 		key = req.Key
@@ -420,10 +433,11 @@ const maxDump = 1 << 20
 
 // Dump returns every entry of a map.
 func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
-	m, err := d.mapFor(req.Map)
+	m, release, err := d.mapFor(req.Map)
 	if err != nil {
 		return api.MapResult{}, err
 	}
+	defer release()
 	switch m.m.Type() {
 	case maps.ProgramArray, maps.ArrayOfMaps, maps.HashOfMaps, maps.RingBuf, maps.PerfEventArray, maps.Queue, maps.Stack, maps.BloomFilter:
 		return api.MapResult{}, errorf(api.CodeNotSupp, "map %q: dumping a %s map is not supported yet", m.m.Name(), m.m.Type())

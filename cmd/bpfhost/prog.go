@@ -266,4 +266,3 @@ func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 	}
 	return printNull(f, cmd.OutOrStdout())
 }
-
