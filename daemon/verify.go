@@ -43,7 +43,8 @@ var DefaultChildLimits = ChildLimits{CPU: 60 * time.Second, Memory: 4 << 30, Wal
 
 // FaultEnv names an environment variable for tests: when the daemon's
 // environment sets it to "panic" or "hang", the verifier child fails that
-// way, to show that the daemon survives it. The child reads it only when
+// way, to show that the daemon survives it; "open" makes it try to open a
+// file, which its seccomp filter refuses. The child reads it only when
 // the daemon passes it on (its whole environment).
 const FaultEnv = "BPFHOST_TEST_VERIFIER_FAULT"
 
@@ -124,6 +125,16 @@ func VerifyChildMain(in io.Reader, out io.Writer) int {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "open":
+		// What a compromised verifier would try: the filter refuses it.
+		f, err := os.Open("/proc/self/status")
+		if err == nil {
+			f.Close()
+			fmt.Fprintln(os.Stderr, "verifier child: opened a file despite the seccomp filter")
+			return 4
+		}
+		fmt.Fprintln(os.Stderr, "verifier child: open:", err)
+		return 4
 	}
 	b, err := io.ReadAll(io.LimitReader(in, maxVerifyRequest))
 	if err != nil {

@@ -200,6 +200,7 @@ func TestDaemonVerifierFaults(t *testing.T) {
 	for _, tc := range []struct{ fault, want string }{
 		{"panic", "verifier process failed"},
 		{"hang", "no verdict within"},
+		{"open", "open /proc/self/status: operation not permitted"},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			d := newTestDaemonProc(t)
