@@ -98,8 +98,8 @@ type ProgInfo struct {
 	Name          string   `json:"name"`
 	Tag           string   `json:"tag"`
 	GPLCompatible bool     `json:"gpl_compatible"`
-	RunTimeNs     uint64   `json:"run_time_ns"`
-	RunCnt        uint64   `json:"run_cnt"`
+	RunTimeNs     uint64   `json:"run_time_ns,omitempty"`
+	RunCnt        uint64   `json:"run_cnt,omitempty"`
 	LoadedAt      int64    `json:"loaded_at"`
 	UID           uint32   `json:"uid"`
 	BytesXlated   int      `json:"bytes_xlated"`
