@@ -19,9 +19,14 @@ import (
 	"github.com/bpfhost/bpfhost/remote"
 )
 
+// serveB is serve for benchmarks: a daemon with a state directory.
+func serveB(b *testing.B) (string, *Daemon) {
+	return serve(b, Options{StateDir: b.TempDir()}, nil)
+}
+
 // serve starts a daemon with a server on a socket in a temporary
 // directory and returns the socket's path.
-func serve(t *testing.T, opts Options, auth Authorizer) (string, *Daemon) {
+func serve(t testing.TB, opts Options, auth Authorizer) (string, *Daemon) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
