@@ -289,19 +289,29 @@ func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	meta.Pins = pins
 
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return res, errorf(api.CodeInternal, "daemon is shutting down")
+	err = d.loadable(pins)
+	var mem int64
+	if err == nil {
+		mem, err = d.reserve(spec, meta)
 	}
-	for _, p := range pins {
-		if _, ok := d.pins[p.Path]; ok {
-			return res, errorf(api.CodeExists, "pin %s: already exists", p.Path)
-		}
-	}
-	u, err := d.loadUnit(spec, req.Object, meta)
+	d.mu.Unlock()
 	if err != nil {
 		return res, err
 	}
+	coll, cerr := d.newCollection(spec, meta)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cerr == nil {
+		// Another load may have taken a pin meanwhile.
+		if cerr = d.loadable(pins); cerr != nil {
+			coll.Close()
+		}
+	}
+	if cerr != nil {
+		d.memUsed -= mem
+		return res, cerr
+	}
+	u := d.register(spec, coll, req.Object, meta, mem)
 	if d.opts.StateDir != "" {
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
@@ -320,6 +330,22 @@ func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	return res, nil
 }
 
+// loadable checks that the daemon serves and the pins are free. d.mu is
+// held.
+func (d *Daemon) loadable(pins []pinMeta) error {
+	if d.closed {
+		return errorf(api.CodeInternal, "daemon is shutting down")
+	}
+	seen := map[string]bool{}
+	for _, p := range pins {
+		if _, ok := d.pins[p.Path]; ok || seen[p.Path] {
+			return errorf(api.CodeExists, "pin %s: already exists", p.Path)
+		}
+		seen[p.Path] = true
+	}
+	return nil
+}
+
 func findProgram(spec *bpfhost.CollectionSpec, name string) *bpfhost.ProgramSpec {
 	for _, ps := range spec.Programs {
 		if ps.Name == name {
@@ -332,13 +358,35 @@ func findProgram(spec *bpfhost.CollectionSpec, name string) *bpfhost.ProgramSpec
 // loadUnit creates the collection of spec and registers it with the pins
 // of meta, which must be free. d.mu is held.
 func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unitMeta) (*unit, error) {
+	mem, err := d.reserve(spec, meta)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := d.newCollection(spec, meta)
+	if err != nil {
+		d.memUsed -= mem
+		return nil, err
+	}
+	return d.register(spec, coll, object, meta, mem), nil
+}
+
+// reserve charges the maps of spec to the daemon's memory budget. d.mu is
+// held.
+func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
 	var mem int64
 	for _, ms := range spec.Maps {
 		mem += int64(maps.Memory(mapsSpec(ms), d.slots(meta)))
 	}
 	if d.memUsed+mem > d.opts.MapMemory {
-		return nil, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
+		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
 	}
+	d.memUsed += mem
+	return mem, nil
+}
+
+// newCollection creates the maps and programs of spec; it runs without
+// d.mu, so that a long load does not stop other calls.
+func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta) (*bpfhost.Collection, error) {
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: d.opts.Engine, Programs: meta.Programs,
 		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1,
@@ -346,9 +394,14 @@ func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unit
 	if err != nil {
 		return nil, &Error{Code: CodeOf(err), Err: err}
 	}
+	return coll, nil
+}
+
+// register gives a new collection's objects IDs and pins; mem is what
+// reserve charged for it. d.mu is held.
+func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
 	d.nextUnit++
 	u := &unit{id: d.nextUnit, coll: coll, object: object, meta: meta, mem: mem}
-	d.memUsed += mem
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	for _, ms := range spec.Maps {
@@ -402,7 +455,7 @@ func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unit
 			d.maps[mo.id] = mo
 		}
 	}
-	return u, nil
+	return u
 }
 
 // slots is the slot count a unit is created with, for memory accounting.

@@ -257,3 +257,48 @@ func TestUnpinWhileInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentLoadsOnePin: loads racing for one pin path (verified and
+// created outside the daemon's lock): exactly one wins, and the others
+// get EEXIST and leave nothing behind.
+func TestConcurrentLoadsOnePin(t *testing.T) {
+	d := newTestDaemon(t, t.TempDir())
+	defer d.Close()
+	obj := counterObject(t)
+	var wg sync.WaitGroup
+	codes := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := d.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: "/same"})
+			if err == nil {
+				codes <- "ok"
+			} else {
+				codes <- CodeOf(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	n := map[string]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n["ok"] != 1 || n[api.CodeExists] != 7 {
+		t.Fatalf("outcomes %v, want one ok and 7 %s", n, api.CodeExists)
+	}
+	if len(d.Programs()) != 1 || len(d.Maps()) != 2 || len(d.units) != 1 {
+		t.Fatalf("%d programs, %d maps, %d units live", len(d.Programs()), len(d.Maps()), len(d.units))
+	}
+	if d.memUsed != d.units[firstUnit(d)].mem {
+		t.Fatalf("memory charged %d, the live unit uses %d", d.memUsed, d.units[firstUnit(d)].mem)
+	}
+}
+
+func firstUnit(d *Daemon) uint64 {
+	for id := range d.units {
+		return id
+	}
+	return 0
+}
