@@ -98,6 +98,7 @@ type prog struct {
 	id       uint32
 	p        *bpfhost.Program
 	u        *unit
+	spec     *bpfhost.ProgramSpec
 	tag      string
 	gpl      bool
 	loadedAt time.Time
@@ -261,7 +262,7 @@ func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			return res, errorf(api.CodeTooBig, "program %q has %d instructions, the limit is %d", n, len(ps.Instructions), d.opts.MaxInstructions)
 		}
 	}
-	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots}
+	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now()}
 	if meta.Slots == 0 {
 		meta.Slots = bpfhostDefaultSlots()
 	}
@@ -427,7 +428,7 @@ func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection
 		}
 		ps := findProgram(spec, name)
 		d.nextID++
-		p := &prog{id: d.nextID, p: bp, u: u, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: time.Now(), live: true}
+		p := &prog{id: d.nextID, p: bp, u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: meta.LoadedAt, live: true}
 		seen := map[string]bool{}
 		for _, ref := range ps.References {
 			if mo := byName[ref.Name]; mo != nil && !seen[ref.Name] {

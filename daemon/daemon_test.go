@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,6 +97,9 @@ func TestRestore(t *testing.T) {
 	}
 	if p.Name != "count_packets" || p.Type != "xdp" || len(p.MapIDs) != 2 {
 		t.Fatalf("restored program %+v", p)
+	}
+	if p0, _ := d.Program(api.Ref{Pinned: "/bpf/counter"}); p0.LoadedAt != p.LoadedAt || p0.Tag != p.Tag {
+		t.Fatalf("restored program %+v, loaded %+v", p, p0)
 	}
 	d.Close()
 }
@@ -301,4 +305,55 @@ func firstUnit(d *Daemon) uint64 {
 		return id
 	}
 	return 0
+}
+
+// TestXlated lists the loaded instructions with their source lines.
+func TestXlated(t *testing.T) {
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	insns, err := d.Xlated(api.Ref{Pinned: "/p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(insns) < 10 || insns[0].Proto != "count_packets" || insns[0].Disasm != "(79) r2 = *(u64 *)(r1 + 8)" || !strings.Contains(insns[0].Src, "ctx->data_end") {
+		t.Fatalf("first instructions %+v", insns[:min(3, len(insns))])
+	}
+	last := insns[len(insns)-1]
+	if last.Disasm != "(95) exit" {
+		t.Fatalf("last instruction %+v", last)
+	}
+}
+
+// TestPolicyLimits: programs over the instruction limit and objects whose
+// maps exceed the memory budget are refused with E2BIG.
+func TestPolicyLimits(t *testing.T) {
+	ctx := context.Background()
+	d, err := New(Options{MaxInstructions: 10, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); CodeOf(err) != api.CodeTooBig || !strings.Contains(err.Error(), "the limit is 10") {
+		t.Fatalf("a 39-instruction program under a limit of 10: %v", err)
+	}
+	d2, err := New(Options{MapMemory: 20000, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	if _, err := d2.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/b"}); CodeOf(err) != api.CodeTooBig {
+		t.Fatalf("a second object over the map budget: %v", err)
+	}
+	if err := d2.Unpin("/a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/b"}); err != nil {
+		t.Fatalf("after the first object went, its memory is free again: %v", err)
+	}
 }

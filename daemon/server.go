@@ -48,6 +48,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	handle(mux, api.PathProgLoad, s, func(ctx context.Context, r api.LoadRequest) (any, error) { return d.Load(ctx, r) })
 	handle(mux, api.PathProgList, s, func(ctx context.Context, _ struct{}) (any, error) { return d.Programs(), nil })
 	handle(mux, api.PathProgGet, s, func(ctx context.Context, r api.ProgRequest) (any, error) { return d.Program(r.Prog) })
+	handle(mux, api.PathProgDump, s, func(ctx context.Context, r api.ProgRequest) (any, error) { return d.Xlated(r.Prog) })
 	handle(mux, api.PathProgRun, s, func(ctx context.Context, r api.RunRequest) (any, error) { return d.Run(ctx, r) })
 	handle(mux, api.PathProgPin, s, func(ctx context.Context, r api.PinRequest) (any, error) {
 		return struct{}{}, d.Pin(r.Ref, r.Path, true)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
@@ -31,6 +32,7 @@ type unitMeta struct {
 	Type     string    `json:"type,omitempty"`
 	Programs []string  `json:"programs"`
 	Slots    int       `json:"slots"`
+	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
 	Pins     []pinMeta `json:"pins"`
 }
 

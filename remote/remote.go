@@ -221,3 +221,10 @@ func (c *Client) Dump(ctx context.Context, r api.Ref) (entries []api.Entry, slot
 	err = c.post(ctx, api.PathMapDump, api.MapRequest{Map: r}, &res)
 	return res.Entries, res.Slots, err
 }
+
+// Xlated lists a program's instructions as loaded (bpftool prog dump
+// xlated).
+func (c *Client) Xlated(ctx context.Context, r api.Ref) ([]api.XlatedInsn, error) {
+	var res []api.XlatedInsn
+	return res, c.post(ctx, api.PathProgDump, api.ProgRequest{Prog: r}, &res)
+}

@@ -59,20 +59,15 @@ func (f *toolFlags) dial() (*remote.Client, error) {
 	return c, nil
 }
 
-// emit prints v as bpftool's JSON.
+// emit prints v as bpftool's JSON: "<" and ">" as they are, not escaped
+// for HTML.
 func (f *toolFlags) emit(w io.Writer, v any) error {
-	var b []byte
-	var err error
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	if f.pretty {
-		b, err = json.MarshalIndent(v, "", "    ")
-	} else {
-		b, err = json.Marshal(v)
+		enc.SetIndent("", "    ")
 	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
+	return enc.Encode(v)
 }
 
 // toolError turns a failure into the command's error: with -j, stdout

@@ -27,6 +27,7 @@ func newProgCommand() *cobra.Command {
   bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
   bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
   bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
+  bpfhost prog dump xlated PROG
   bpfhost prog pin PROG PATH
 
 PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
@@ -42,6 +43,8 @@ output. -j prints bpftool's JSON, -p indents it.`,
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
 		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
+		&cobra.Command{Use: "dump xlated PROG", Short: "Print a program's instructions as loaded",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progDump(c, &f, args)) }},
 		&cobra.Command{Use: "pin PROG PATH", Short: "Pin a program at PATH",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progPin(c, &f, args)) }},
 	)
@@ -265,4 +268,52 @@ func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
+}
+
+func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) == 0 || args[0] != "xlated" {
+		if len(args) > 0 && args[0] == "jited" {
+			return badInput(fmt.Errorf("prog dump jited is not served by the daemon yet (\"bpfhost object disasm --jited OBJ\" prints the JIT's code)"))
+		}
+		return badInput(fmt.Errorf("expected xlated PROG"))
+	}
+	r, rest, err := parseRef("PROG", args[1:])
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	insns, err := c.Xlated(context.Background(), r)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		type bpftoolInsn struct {
+			Proto  string `json:"proto,omitempty"`
+			Src    string `json:"src,omitempty"`
+			Disasm string `json:"disasm"`
+		}
+		list := make([]bpftoolInsn, len(insns))
+		for i, x := range insns {
+			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+		}
+		return f.emit(out, list)
+	}
+	for _, x := range insns {
+		if x.Proto != "" {
+			fmt.Fprintf(out, "%s:\n", x.Proto)
+		}
+		if x.Src != "" {
+			fmt.Fprintf(out, "; %s\n", x.Src)
+		}
+		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ const (
 	PathProgGet    = "/" + Version + "/prog/get"
 	PathProgRun    = "/" + Version + "/prog/run"
 	PathProgPin    = "/" + Version + "/prog/pin"
+	PathProgDump   = "/" + Version + "/prog/dump"
 	PathMapList    = "/" + Version + "/map/list"
 	PathMapGet     = "/" + Version + "/map/get"
 	PathMapLookup  = "/" + Version + "/map/lookup"
@@ -184,4 +185,16 @@ type MapResult struct {
 	Entries []Entry `json:"entries,omitempty"`
 	NextKey []byte  `json:"next_key,omitempty"`
 	Slots   int     `json:"slots,omitempty"`
+}
+
+// XlatedInsn is one instruction of a program as it was loaded (PathProgDump
+// answers a ProgRequest with a list of them), in bpftool's JSON shape:
+// "pc" is its slot (bpftool leaves it out of its JSON), "disasm" the instruction in LLVM's syntax after its opcode in hex,
+// "src" the source line where it starts, "proto" the function's name where
+// one starts.
+type XlatedInsn struct {
+	Proto  string `json:"proto,omitempty"`
+	Src    string `json:"src,omitempty"`
+	PC     int    `json:"pc"`
+	Disasm string `json:"disasm"`
 }
