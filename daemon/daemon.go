@@ -102,6 +102,7 @@ type prog struct {
 	tag      string
 	gpl      bool
 	loadedAt time.Time
+	uid      uint32
 	mapIDs   []uint32
 	pins     []string
 	live     bool
@@ -266,6 +267,9 @@ func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if meta.Slots == 0 {
 		meta.Slots = bpfhostDefaultSlots()
 	}
+	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
+		meta.UID = peer.UID
+	}
 	if d.opts.Verify != nil {
 		start := time.Now()
 		err := d.opts.Verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
@@ -428,7 +432,7 @@ func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection
 		}
 		ps := findProgram(spec, name)
 		d.nextID++
-		p := &prog{id: d.nextID, p: bp, u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: meta.LoadedAt, live: true}
+		p := &prog{id: d.nextID, p: bp, u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: meta.LoadedAt, uid: meta.UID, live: true}
 		seen := map[string]bool{}
 		for _, ref := range ps.References {
 			if mo := byName[ref.Name]; mo != nil && !seen[ref.Name] {

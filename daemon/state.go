@@ -33,6 +33,7 @@ type unitMeta struct {
 	Programs []string  `json:"programs"`
 	Slots    int       `json:"slots"`
 	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
+	UID      uint32    `json:"uid"`       // the uid of the client that loaded it
 	Pins     []pinMeta `json:"pins"`
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -241,6 +242,24 @@ func TestDaemonRefusesOtherUsers(t *testing.T) {
 		t.Fatalf("nobody's prog show: exit %d, %q", code, errOut)
 	}
 	d.must("prog", "show")
+
+	// With --group, its members are admitted: nobody's group is nogroup.
+	if _, err := user.LookupGroupId("65534"); err != nil {
+		t.Skip("no group 65534 to admit")
+	}
+	g, _ := user.LookupGroupId("65534")
+	d.stop()
+	d.args = []string{"--group", g.Name}
+	d.start()
+	obj, _ := os.ReadFile(counterObj)
+	objPath := filepath.Join(dir, "counter.o")
+	os.WriteFile(objPath, obj, 0o644)
+	if _, errOut, code := d.cli(&syscall.Credential{Uid: 65534, Gid: 65534}, "prog", "load", objPath, "/x"); code != 0 {
+		t.Fatalf("a member of --group %s loads: exit %d, %q", g.Name, code, errOut)
+	}
+	if out, errOut, code := d.cli(&syscall.Credential{Uid: 65534, Gid: 65534}, "-j", "prog", "show"); code != 0 || !strings.Contains(out, `"uid":65534`) {
+		t.Fatalf("a member of --group %s: exit %d, %q %q", g.Name, code, out, errOut)
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {
