@@ -68,6 +68,7 @@ type Daemon struct {
 	units    map[uint64]*unit
 	memUsed  int64
 	closed   bool
+	lock     *os.File // the state directory's lock
 }
 
 // unit is one loaded object: a collection, whose programs and maps live
@@ -177,7 +178,16 @@ func New(opts Options) (*Daemon, error) {
 		d.log = slog.Default()
 	}
 	if opts.StateDir != "" {
+		if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		lock, err := lockState(opts.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		d.lock = lock
 		if err := d.restore(); err != nil {
+			lock.Close()
 			return nil, err
 		}
 	}
@@ -195,6 +205,10 @@ func (d *Daemon) Close() error {
 	}
 	d.units = map[uint64]*unit{}
 	d.progs, d.maps, d.pins = map[uint32]*prog{}, map[uint32]*mapObj{}, map[string]any{}
+	if d.lock != nil {
+		errs = append(errs, d.lock.Close())
+		d.lock = nil
+	}
 	return errors.Join(errs...)
 }
 

@@ -78,6 +78,13 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("total after 3 runs = %d", got)
 	}
 
+	// A second daemon cannot share the state directory.
+	if _, err := New(Options{StateDir: state, Logger: slog.New(slog.DiscardHandler)}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("a second daemon on the same state: %v", err)
+	}
+	// The first one dies without closing anything: the kernel drops its
+	// lock (here: its lock file is closed).
+	d.lock.Close()
 	d2 := newTestDaemon(t, state)
 	defer d2.Close()
 	got, err := d2.Dump(api.MapRequest{Map: counts})
@@ -145,6 +152,7 @@ func TestUnpinLifetime(t *testing.T) {
 	if ms := d.Maps(); len(ms) != 1 || ms[0].Name != "counts" {
 		t.Fatalf("maps after the program's unpin: %v", ms)
 	}
+	d.lock.Close()
 	d2 := newTestDaemon(t, state)
 	if len(d2.Programs()) != 0 || len(d2.Maps()) != 1 {
 		t.Fatalf("restored %v %v", d2.Programs(), d2.Maps())
@@ -356,4 +364,46 @@ func TestPolicyLimits(t *testing.T) {
 	if _, err := d2.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/b"}); err != nil {
 		t.Fatalf("after the first object went, its memory is free again: %v", err)
 	}
+}
+
+// TestLogCompaction: a map's log that outgrows its map is replaced by a
+// snapshot, and the contents survive a restart all the same.
+func TestLogCompaction(t *testing.T) {
+	defer func(min, factor int64) { walCompactMin, walCompactFactor = min, factor }(walCompactMin, walCompactFactor)
+	walCompactMin, walCompactFactor = 2000, 0
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+		t.Fatal(err)
+	}
+	counts := api.Ref{Pinned: "/m/counts"}
+	var m *mapObj
+	for _, mo := range d.maps {
+		if mo.m.Name() == "counts" {
+			m = mo
+		}
+	}
+	limit := compactLimit(m.mem)
+	for i := 0; m.wal.size <= limit/2 && i < 100000; i++ {
+		if err := d.Update(api.MapRequest{Map: counts, Key: u32(uint32(i % 10)), Value: u64(uint64(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		if err := d.Update(api.MapRequest{Map: counts, Key: u32(uint32(i % 10)), Value: u64(uint64(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if m.wal.size > limit {
+			t.Fatalf("log of %d bytes, over the compaction limit %d", m.wal.size, limit)
+		}
+	}
+	want, _ := d.Dump(api.MapRequest{Map: counts})
+	d.lock.Close()
+	d2 := newTestDaemon(t, state)
+	defer d2.Close()
+	got, err := d2.Dump(api.MapRequest{Map: counts})
+	if err != nil || !sameEntries(got.Entries, want.Entries) {
+		t.Fatalf("after compaction and restart: %v %v, want %v", got.Entries, err, want.Entries)
+	}
+	d.Close()
 }

@@ -382,6 +382,7 @@ func (d *Daemon) Update(req api.MapRequest) error {
 		if err := m.wal.append(walRecord{op: walUpdate, flags: req.Flags, key: req.Key, value: v}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)
 		}
+		d.compact(m)
 	}
 	return nil
 }
@@ -405,8 +406,21 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 		if err := m.wal.append(walRecord{op: walDelete, key: req.Key}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)
 		}
+		d.compact(m)
 	}
 	return nil
+}
+
+// compact replaces a map's log by a snapshot when it has grown. The
+// update before it is already durable, so a failure is only logged: the
+// log stays as it was. The caller holds the unit's wmu.
+func (d *Daemon) compact(m *mapObj) {
+	if !m.wal.needsCompaction(m.mem) {
+		return
+	}
+	if err := snapshot(m); err != nil {
+		d.log.Error("compacting a map log", "map", m.m.Name(), "err", err)
+	}
 }
 
 // NextKey returns the key after req.Key, or the first with NoKey.

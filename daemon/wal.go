@@ -86,7 +86,24 @@ func readRecords(r io.Reader) ([]walRecord, int64, error) {
 type wal struct {
 	path string
 	f    *os.File
+	size int64 // bytes in the file
 }
+
+// A log is compacted (replaced by a snapshot) after an update when it is
+// bigger than walCompactMin and walCompactFactor times its map's memory;
+// variables for tests.
+var (
+	walCompactMin    int64 = 4 << 20
+	walCompactFactor int64 = 4
+)
+
+// compactLimit is the size over which the log of a map of mem bytes is
+// compacted.
+func compactLimit(mem int64) int64 { return max(walCompactMin, walCompactFactor*mem) }
+
+// needsCompaction reports whether the log has outgrown a snapshot of a map
+// of mem bytes enough to be replaced by one.
+func (w *wal) needsCompaction(mem int64) bool { return w.size > compactLimit(mem) }
 
 // openWAL opens (creating) the log at path for appending.
 func openWAL(path string) (*wal, error) {
@@ -94,15 +111,22 @@ func openWAL(path string) (*wal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wal{path: path, f: f}, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &wal{path: path, f: f, size: st.Size()}, nil
 }
 
 // append writes r and syncs it to disk: when it returns nil, the record
 // survives the daemon being killed.
 func (w *wal) append(r walRecord) error {
-	if _, err := w.f.Write(appendRecord(nil, r)); err != nil {
+	b := appendRecord(nil, r)
+	if _, err := w.f.Write(b); err != nil {
 		return fmt.Errorf("map log %s: %w", w.path, err)
 	}
+	w.size += int64(len(b))
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("map log %s: sync: %w", w.path, err)
 	}
@@ -125,6 +149,7 @@ func (w *wal) replace(recs []walRecord) error {
 	}
 	w.f.Close()
 	w.f = f
+	w.size = int64(len(b))
 	return nil
 }
 
