@@ -149,6 +149,8 @@ func CodeOf(err error) string {
 		return api.CodeTooBig
 	case errors.Is(err, bpfhost.ErrInvalid):
 		return api.CodeInvalid
+	case errors.Is(err, bpfhost.ErrPermission):
+		return api.CodePerm
 	}
 	var ve *bpfhost.VerifierError
 	if errors.As(err, &ve) {

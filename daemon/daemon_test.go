@@ -407,3 +407,40 @@ func TestLogCompaction(t *testing.T) {
 	}
 	d.Close()
 }
+
+// TestFreeze: a frozen map refuses writes from user space, also after a
+// restart; programs still write it.
+func TestFreeze(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	ctx := context.Background()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+		t.Fatal(err)
+	}
+	total := api.Ref{Pinned: "/m/total"}
+	if err := d.Freeze(total); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Freeze(total); CodeOf(err) != api.CodeBusy {
+		t.Fatalf("second freeze: %v", err)
+	}
+	if err := d.Update(api.MapRequest{Map: total, Key: u32(0), Value: u64(9)}); CodeOf(err) != api.CodePerm {
+		t.Fatalf("update of a frozen map: %v", err)
+	}
+	d.lock.Close()
+	d2 := newTestDaemon(t, state)
+	defer d2.Close()
+	if err := d2.Update(api.MapRequest{Map: total, Key: u32(0), Value: u64(9)}); CodeOf(err) != api.CodePerm {
+		t.Fatalf("update of a frozen map after a restart: %v", err)
+	}
+	if info, _ := d2.Map(total); info.Frozen != 1 {
+		t.Fatalf("restored map %+v", info)
+	}
+	if _, err := d2.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: make([]byte, 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := d2.Lookup(api.MapRequest{Map: total, Key: u32(0)}); binary.NativeEndian.Uint64(v.Entries[0].Value) != 1 {
+		t.Fatalf("the program's write to a frozen map: %x", v.Entries[0].Value)
+	}
+	d.Close()
+}

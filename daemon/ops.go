@@ -411,6 +411,28 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 	return nil
 }
 
+// Freeze makes a map read-only for user space (BPF_MAP_FREEZE); programs
+// still write it. A restart keeps it frozen.
+func (d *Daemon) Freeze(r api.Ref) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, err := d.findMap(r)
+	if err != nil {
+		return err
+	}
+	if m.m.Unwrap().Frozen() {
+		return errorf(api.CodeBusy, "map %q is already frozen", m.m.Name())
+	}
+	if err := m.m.Freeze(); err != nil {
+		return err
+	}
+	m.u.meta.Frozen = append(m.u.meta.Frozen, m.m.Name())
+	if err := d.writeMeta(m.u); err != nil {
+		return errorf(api.CodeInternal, "persisting the freeze: %w", err)
+	}
+	return nil
+}
+
 // compact replaces a map's log by a snapshot when it has grown. The
 // update before it is already durable, so a failure is only logged: the
 // log stays as it was. The caller holds the unit's wmu.

@@ -60,6 +60,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	handle(mux, api.PathMapDelete, s, func(ctx context.Context, r api.MapRequest) (any, error) { return struct{}{}, d.Delete(r) })
 	handle(mux, api.PathMapNextKey, s, func(ctx context.Context, r api.MapRequest) (any, error) { return d.NextKey(r) })
 	handle(mux, api.PathMapDump, s, func(ctx context.Context, r api.MapRequest) (any, error) { return d.Dump(r) })
+	handle(mux, api.PathMapFreeze, s, func(ctx context.Context, r api.MapRequest) (any, error) { return struct{}{}, d.Freeze(r.Map) })
 	handle(mux, api.PathMapPin, s, func(ctx context.Context, r api.PinRequest) (any, error) {
 		return struct{}{}, d.Pin(r.Ref, r.Path, false)
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -35,6 +36,7 @@ type unitMeta struct {
 	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
 	UID      uint32    `json:"uid"`       // the uid of the client that loaded it
 	Pins     []pinMeta `json:"pins"`
+	Frozen   []string  `json:"frozen,omitempty"` // maps frozen for user space, by name
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -212,6 +214,9 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 		if err := snapshot(m); err != nil {
 			d.closeUnit(u, false)
 			return err
+		}
+		if slices.Contains(meta.Frozen, m.m.Name()) {
+			m.m.Freeze()
 		}
 	}
 	d.log.Info("state: restored", "dir", dir, "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))

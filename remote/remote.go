@@ -228,3 +228,8 @@ func (c *Client) Xlated(ctx context.Context, r api.Ref) ([]api.XlatedInsn, error
 	var res []api.XlatedInsn
 	return res, c.post(ctx, api.PathProgDump, api.ProgRequest{Prog: r}, &res)
 }
+
+// Freeze makes a map read-only for user space (bpftool map freeze).
+func (c *Client) Freeze(ctx context.Context, r api.Ref) error {
+	return c.post(ctx, api.PathMapFreeze, api.MapRequest{Map: r}, nil)
+}

@@ -97,6 +97,10 @@ func TestDaemonAgreesWithBpftool(t *testing.T) {
 		{"map", "lookup", "pinned", counts, "key", "3", "0", "0", "0"},
 		{"map", "delete", "pinned", counts, "key", "1", "0", "0", "0"},
 		{"map", "dump", "pinned", counts},
+		{"map", "freeze", "pinned", total},
+		{"map", "show", "pinned", total},
+		{"map", "update", "pinned", total, "key", "0", "0", "0", "0", "value", "1", "0", "0", "0", "0", "0", "0", "0"},
+		{"map", "freeze", "pinned", total},
 	}
 	for _, args := range script {
 		kargs := append([]string{"-j"}, args...)

@@ -28,6 +28,7 @@ func newMapCommand() *cobra.Command {
   bpfhost map delete MAP key DATA
   bpfhost map getnext MAP [key DATA]
   bpfhost map pin MAP PATH
+  bpfhost map freeze MAP
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
 "hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
@@ -50,6 +51,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "delete MAP key DATA", Short: "Delete a key", RunE: run(mapDelete)},
 		&cobra.Command{Use: "getnext MAP [key DATA]", Short: "Print the key after a key, or the first key", RunE: run(mapGetNext)},
 		&cobra.Command{Use: "pin MAP PATH", Short: "Pin a map at PATH", RunE: run(mapPin)},
+		&cobra.Command{Use: "freeze MAP", Short: "Make a map read-only for user space", RunE: run(mapFreeze)},
 	)
 	return cmd
 }
@@ -317,6 +319,16 @@ func mapPin(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info 
 		return badInput(errors.New("expected MAP PATH"))
 	}
 	if err := c.PinMap(context.Background(), r, args[0]); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapFreeze(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	if err := c.Freeze(context.Background(), r); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())

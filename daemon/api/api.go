@@ -27,6 +27,7 @@ const (
 	PathMapNextKey = "/" + Version + "/map/getnext"
 	PathMapDump    = "/" + Version + "/map/dump"
 	PathMapPin     = "/" + Version + "/map/pin"
+	PathMapFreeze  = "/" + Version + "/map/freeze"
 	PathUnpin      = "/" + Version + "/unpin"
 )
 
@@ -41,6 +42,7 @@ const (
 	CodeTooBig    = "E2BIG"  // a policy limit or a map's capacity
 	CodeInternal  = "EIO"    // the daemon failed (persisting state, the verifier child)
 	CodeNotSupp   = "ENOTSUP"
+	CodeBusy      = "EBUSY" // the map is already frozen
 	CodeMalformed = CodeInvalid
 )
 
