@@ -69,6 +69,7 @@ type Daemon struct {
 	memUsed  int64
 	closed   bool
 	lock     *os.File // the state directory's lock
+	metrics  metrics
 }
 
 // unit is one loaded object: a collection, whose programs and maps live
@@ -120,6 +121,7 @@ type mapObj struct {
 	live bool
 	wal  *wal // nil for maps whose contents are not persisted
 	mem  int64
+	ops  [numOps]atomic.Uint64
 }
 
 // Error is a failure with an API error code.
@@ -176,6 +178,7 @@ func New(opts Options) (*Daemon, error) {
 		progs: map[uint32]*prog{}, maps: map[uint32]*mapObj{},
 		pins: map[string]any{}, units: map[uint64]*unit{},
 	}
+	d.metrics.refused = map[string]uint64{}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -233,6 +236,16 @@ func checkPinPath(p string) error {
 // Load verifies and loads an object, pins its programs and (PinMaps) maps,
 // and persists it before returning.
 func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult, error) {
+	res, err := d.load(ctx, req)
+	if err != nil {
+		d.mu.Lock()
+		d.metrics.refused[CodeOf(err)]++
+		d.mu.Unlock()
+	}
+	return res, err
+}
+
+func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult, error) {
 	var res api.LoadResult
 	if len(req.Object) == 0 {
 		return res, errorf(api.CodeInvalid, "no object")
@@ -289,7 +302,10 @@ func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if d.opts.Verify != nil {
 		start := time.Now()
 		err := d.opts.Verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
-		d.log.Info("verified", "programs", names, "took", time.Since(start), "err", err)
+		took := time.Since(start)
+		d.metrics.verifyNs.Add(uint64(took))
+		d.metrics.verifies.Add(1)
+		d.log.Info("verified", "programs", names, "took", took, "err", err)
 		if err != nil {
 			return res, err
 		}

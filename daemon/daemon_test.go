@@ -444,3 +444,34 @@ func TestFreeze(t *testing.T) {
 	}
 	d.Close()
 }
+
+// TestMetrics: the Prometheus text counts runs, entries, operations and
+// refused loads.
+func TestMetrics(t *testing.T) {
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	ctx := context.Background()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Load(ctx, api.LoadRequest{Object: []byte("junk"), PinPath: "/q"})
+	d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: make([]byte, 64), Repeat: 3})
+	d.Update(api.MapRequest{Map: api.Ref{Pinned: "/m/counts"}, Key: u32(9), Value: u64(1)})
+	d.Lookup(api.MapRequest{Map: api.Ref{Pinned: "/m/counts"}, Key: u32(9)})
+	var b bytes.Buffer
+	if err := d.WriteMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`bpfhost_prog_runs_total{id="3",name="count_packets"} 3`,
+		`bpfhost_map_entries{id="1",name="counts"} 2`,
+		`bpfhost_map_entries{id="2",name="total"} 1`,
+		`bpfhost_map_operations_total{id="1",name="counts",op="update"} 1`,
+		`bpfhost_map_operations_total{id="1",name="counts",op="lookup"} 1`,
+		`bpfhost_loads_refused_total{reason="EINVAL"} 1`,
+	} {
+		if !strings.Contains(b.String(), want+"\n") {
+			t.Errorf("metrics lack %s:\n%s", want, b.String())
+		}
+	}
+}

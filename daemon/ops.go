@@ -337,6 +337,7 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 		return api.MapResult{}, err
 	}
 	defer release()
+	m.countOp(opLookup)
 	var v []byte
 	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
@@ -366,6 +367,7 @@ func (d *Daemon) Update(req api.MapRequest) error {
 		return err
 	}
 	defer release()
+	m.countOp(opUpdate)
 	if err := writable(m); err != nil {
 		return err
 	}
@@ -394,6 +396,7 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 		return err
 	}
 	defer release()
+	m.countOp(opDelete)
 	if err := writable(m); err != nil {
 		return err
 	}
@@ -452,6 +455,7 @@ func (d *Daemon) NextKey(req api.MapRequest) (api.MapResult, error) {
 		return api.MapResult{}, err
 	}
 	defer release()
+	m.countOp(opNextKey)
 	var key any
 	if !req.NoKey {
 		key = req.Key
@@ -474,6 +478,7 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 		return api.MapResult{}, err
 	}
 	defer release()
+	m.countOp(opDump)
 	switch m.m.Type() {
 	case maps.ProgramArray, maps.ArrayOfMaps, maps.HashOfMaps, maps.RingBuf, maps.PerfEventArray, maps.Queue, maps.Stack, maps.BloomFilter:
 		return api.MapResult{}, errorf(api.CodeNotSupp, "map %q: dumping a %s map is not supported yet", m.m.Name(), m.m.Type())

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
@@ -30,13 +31,14 @@ const verifyChildCommand = "verify-child"
 func newDaemonCommand() *cobra.Command {
 	var (
 		state, socket, group string
+		metricsAddr          string
 		noJIT, inProcess     bool
 		maxInsns             int
 		mapMemory            int64
 		verifyWall           time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "daemon [--state DIR] [--socket PATH] [--group NAME] [--no-jit]",
+		Use:   "daemon [--state DIR] [--socket PATH] [--metrics ADDR] [--group NAME] [--no-jit]",
 		Short: "Run the host that owns programs, maps and pins (in the foreground)",
 		Long: `Run the bpfhost daemon in the foreground: it owns loaded programs and maps,
 pins them in a namespace of absolute paths, and keeps every pinned object in
@@ -69,13 +71,14 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 			if err != nil {
 				return badInput(err)
 			}
-			return runDaemon(log, opts, socket, group, auth)
+			return runDaemon(log, opts, socket, group, metricsAddr, auth)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&state, "state", "/var/lib/bpfhost", "the state directory, which keeps pinned objects")
 	fl.StringVar(&socket, "socket", "", "the control socket (default $"+remote.SocketEnv+" or "+remote.DefaultSocket+")")
 	fl.StringVar(&group, "group", "", "admit the members of this group besides root")
+	fl.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9469)")
 	fl.BoolVar(&noJIT, "no-jit", false, "interpret programs only, never compile them to machine code")
 	fl.IntVar(&maxInsns, "max-insns", daemon.DefaultMaxInstructions, "refuse programs with more instruction slots")
 	fl.Int64Var(&mapMemory, "map-memory", 1<<30, "the most bytes all maps together may preallocate")
@@ -85,7 +88,7 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 }
 
 // runDaemon listens, serves until a signal, and shuts down.
-func runDaemon(log *slog.Logger, opts daemon.Options, socket, group string, auth daemon.Authorizer) error {
+func runDaemon(log *slog.Logger, opts daemon.Options, socket, group, metricsAddr string, auth daemon.Authorizer) error {
 	socket = remote.Socket(socket)
 	d, err := daemon.New(opts)
 	if err != nil {
@@ -97,6 +100,19 @@ func runDaemon(log *slog.Logger, opts daemon.Options, socket, group string, auth
 		return err
 	}
 	srv := daemon.NewServer(d, auth)
+	if metricsAddr != "" {
+		ml, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			l.Close()
+			return fmt.Errorf("--metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", d.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(ml)
+		defer ms.Close()
+		log.Info("serving metrics", "addr", ml.Addr().String())
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -36,14 +38,15 @@ const counterObj = "../../daemon/testdata/counter.o"
 
 // testDaemon is a daemon process started by a test.
 type testDaemon struct {
-	t      *testing.T
-	bin    string
-	sock   string
-	state  string
-	env    []string
-	args   []string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	t       *testing.T
+	bin     string
+	sock    string
+	state   string
+	env     []string
+	args    []string
+	metrics string // the --metrics address, if any
+	cmd     *exec.Cmd
+	stderr  *bytes.Buffer
 }
 
 // startDaemon starts bin as a daemon and waits until it answers.
@@ -154,6 +157,11 @@ func sortedDump(t *testing.T, out string) []string {
 // kills the daemon with SIGKILL, starts it again, and dumps: equal.
 func TestDaemonSurvivesKill(t *testing.T) {
 	d := newTestDaemonProc(t)
+	if l, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		d.metrics = l.Addr().String()
+		l.Close()
+		d.args = []string{"--metrics", d.metrics}
+	}
 	d.start()
 	d.must("prog", "load", counterObj, "/bpf/counter", "pinmaps", "/bpf/maps")
 	for i := 0; i < 5; i++ {
@@ -186,6 +194,17 @@ func TestDaemonSurvivesKill(t *testing.T) {
 	json.Unmarshal([]byte(d.must("-j", "prog", "show", "pinned", "/bpf/counter")), &p2)
 	if p1["tag"] != p2["tag"] || p1["name"] != p2["name"] || p2["type"] != "xdp" {
 		t.Fatalf("program after restart %v, before %v", p2, p1)
+	}
+	if d.metrics != "" {
+		resp, err := http.Get("http://" + d.metrics + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `bpfhost_map_entries{id="1",name="counts"} 5`) {
+			t.Fatalf("metrics after the restart:\n%s", body)
+		}
 	}
 	// The program still runs against the restored maps.
 	d.must("prog", "run", "name", "count_packets", "data_in", pkt)
