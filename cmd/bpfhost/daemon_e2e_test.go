@@ -211,6 +211,18 @@ func TestDaemonSurvivesKill(t *testing.T) {
 	if got := d.must("-j", "map", "lookup", "name", "counts", "key", "7", "0", "0", "0"); !strings.Contains(got, `"value":["0x04"`) {
 		t.Fatalf("counts[7] after 4 runs: %s", got)
 	}
+	// Unpinning everything unloads the object, also for the next start.
+	for _, pin := range []string{"/bpf/counter", "/bpf/maps/counts", "/bpf/maps/total"} {
+		d.must("unpin", pin)
+	}
+	if _, errOut, code := d.cli(nil, "unpin", "/bpf/counter"); code == 0 || !strings.Contains(errOut, "no such pin") {
+		t.Fatalf("unpin of a removed pin: exit %d %s", code, errOut)
+	}
+	d.kill()
+	d.start()
+	if out := d.must("-j", "map", "show"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("maps after unpinning all and a restart: %s", out)
+	}
 }
 
 // TestDaemonVerifierFaults injects a crash and a hang into the verifier
