@@ -65,6 +65,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 		return struct{}{}, d.Pin(r.Ref, r.Path, false)
 	})
 	handle(mux, api.PathUnpin, s, func(ctx context.Context, r api.UnpinRequest) (any, error) { return struct{}{}, d.Unpin(r.Path) })
+	mux.HandleFunc(api.PathMapEventPipe, s.eventPipe)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})
@@ -164,3 +165,42 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Shutdown stops accepting clients and waits for the calls in progress.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+// eventPipe streams a ring buffer's records, one JSON line each, flushed
+// as they come, until the client goes.
+func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
+	var req api.MapRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, api.Error{Code: api.CodeInvalid, Message: "use POST"})
+		return
+	}
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, api.Error{Code: api.CodeInvalid, Message: "malformed request: " + err.Error()})
+		return
+	}
+	stream, err := s.d.EventPipe(r.Context(), req.Map)
+	if err != nil {
+		writeError(w, statusOf(CodeOf(err)), api.Error{Code: CodeOf(err), Message: err.Error()})
+		return
+	}
+	defer stream.Close()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	enc := json.NewEncoder(w)
+	for {
+		data, err := stream.Next()
+		if err != nil {
+			if !errStreamEnd(err) {
+				s.log.Warn("event pipe", "err", err)
+			}
+			return
+		}
+		if enc.Encode(api.Event{Data: data}) != nil || rc.Flush() != nil {
+			return
+		}
+	}
+}

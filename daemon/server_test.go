@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
 	"github.com/bpfhost/bpfhost/remote"
@@ -166,4 +168,53 @@ func TestRefusedPeer(t *testing.T) {
 	if !errors.As(err, &re) || re.Code != api.CodePerm {
 		t.Fatalf("refused peer: %v", err)
 	}
+}
+
+// TestEventPipe streams a ring buffer's records while a program runs.
+func TestEventPipe(t *testing.T) {
+	sock, _ := serve(t, Options{Engine: "interp"}, nil)
+	c, err := remote.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obj, err := os.ReadFile("../examples/events.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Load(ctx, api.LoadRequest{Object: obj, PinPath: "/ev", PinMaps: "/evm"}); err != nil {
+		t.Fatal(err)
+	}
+	var re *remote.Error
+	if err := c.EventPipe(ctx, api.Ref{Pinned: "/evm/.bss"}, nil); !errors.As(err, &re) || re.Code != api.CodeNotSupp {
+		t.Fatalf("event_pipe of an array: %v", err)
+	}
+	got := make(chan []byte, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.EventPipe(ctx, api.Ref{Pinned: "/evm/events"}, func(b []byte) error { got <- b; return nil })
+	}()
+	// An Ethernet/IPv4/UDP frame, which the program reports.
+	pkt := make([]byte, 60)
+	pkt[12], pkt[14], pkt[17], pkt[22], pkt[23] = 0x08, 0x45, 46, 64, 17
+	for i := 0; i < 100; i++ {
+		if _, err := c.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/ev"}, DataIn: pkt}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case b := <-got:
+			if len(b) == 0 {
+				t.Fatal("empty record")
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("event pipe after cancel: %v", err)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("no record came through the event pipe")
 }

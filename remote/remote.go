@@ -114,11 +114,7 @@ func (c *Client) call(ctx context.Context, method, path string, req, res any) er
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var ae api.Error
-		if err := json.NewDecoder(resp.Body).Decode(&ae); err != nil || ae.Message == "" {
-			ae.Code, ae.Message = api.CodeInternal, fmt.Sprintf("daemon answered %s", resp.Status)
-		}
-		return &Error{Status: resp.StatusCode, Code: ae.Code, Message: ae.Message}
+		return errorOf(resp)
 	}
 	if res == nil {
 		res = &struct{}{}
@@ -127,6 +123,15 @@ func (c *Client) call(ctx context.Context, method, path string, req, res any) er
 		return fmt.Errorf("daemon's answer: %w", err)
 	}
 	return nil
+}
+
+// errorOf is the Error of a failed call.
+func errorOf(resp *http.Response) error {
+	var ae api.Error
+	if err := json.NewDecoder(resp.Body).Decode(&ae); err != nil || ae.Message == "" {
+		ae.Code, ae.Message = api.CodeInternal, fmt.Sprintf("daemon answered %s", resp.Status)
+	}
+	return &Error{Status: resp.StatusCode, Code: ae.Code, Message: ae.Message}
 }
 
 func (c *Client) post(ctx context.Context, path string, req, res any) error {
@@ -232,4 +237,42 @@ func (c *Client) Xlated(ctx context.Context, r api.Ref) ([]api.XlatedInsn, error
 // Freeze makes a map read-only for user space (bpftool map freeze).
 func (c *Client) Freeze(ctx context.Context, r api.Ref) error {
 	return c.post(ctx, api.PathMapFreeze, api.MapRequest{Map: r}, nil)
+}
+
+// EventPipe streams a ring buffer's records to fn until ctx ends, fn
+// returns an error, or the daemon ends the stream (bpftool map
+// event_pipe). The end of ctx is not an error.
+func (c *Client) EventPipe(ctx context.Context, r api.Ref, fn func(data []byte) error) error {
+	b, err := json.Marshal(api.MapRequest{Map: r})
+	if err != nil {
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://bpfhost"+api.PathMapEventPipe, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errorOf(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev api.Event
+		if err := dec.Decode(&ev); err != nil {
+			if ctx.Err() != nil || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("event pipe: %w", err)
+		}
+		if err := fn(ev.Data); err != nil {
+			return err
+		}
+	}
 }

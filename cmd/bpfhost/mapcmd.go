@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +32,7 @@ func newMapCommand() *cobra.Command {
   bpfhost map getnext MAP [key DATA]
   bpfhost map pin MAP PATH
   bpfhost map freeze MAP
+  bpfhost map event_pipe MAP
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
 "hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
@@ -52,6 +56,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "getnext MAP [key DATA]", Short: "Print the key after a key, or the first key", RunE: run(mapGetNext)},
 		&cobra.Command{Use: "pin MAP PATH", Short: "Pin a map at PATH", RunE: run(mapPin)},
 		&cobra.Command{Use: "freeze MAP", Short: "Make a map read-only for user space", RunE: run(mapFreeze)},
+		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
 	)
 	return cmd
 }
@@ -332,4 +337,22 @@ func mapFreeze(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapEventPipe(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := cmd.OutOrStdout()
+	n := 0
+	return c.EventPipe(ctx, r, func(data []byte) error {
+		defer func() { n++ }()
+		if f.asJSON() {
+			return f.emit(out, map[string]any{"index": n, "data": hexJSON(data)})
+		}
+		_, err := fmt.Fprintf(out, "== record %d: %d bytes\n%s\n", n, len(data), hexText(data))
+		return err
+	})
 }

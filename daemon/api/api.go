@@ -28,7 +28,10 @@ const (
 	PathMapDump    = "/" + Version + "/map/dump"
 	PathMapPin     = "/" + Version + "/map/pin"
 	PathMapFreeze  = "/" + Version + "/map/freeze"
-	PathUnpin      = "/" + Version + "/unpin"
+	// PathMapEventPipe streams a ring buffer's records: the response is one
+	// Event per line (JSON), until the client closes the connection.
+	PathMapEventPipe = "/" + Version + "/map/event_pipe"
+	PathUnpin        = "/" + Version + "/unpin"
 )
 
 // Error codes, the Code of an Error: what kind of failure, for clients that
@@ -199,4 +202,10 @@ type XlatedInsn struct {
 	Src    string `json:"src,omitempty"`
 	PC     int    `json:"pc"`
 	Disasm string `json:"disasm"`
+}
+
+// Event is one record of a ring buffer, a line of PathMapEventPipe's
+// response.
+type Event struct {
+	Data []byte `json:"data"`
 }
