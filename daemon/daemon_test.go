@@ -475,3 +475,32 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreVerifies: restoring runs the verifier (the child, in the
+// daemon) on stored objects; one it rejects is left out and kept on disk.
+func TestRestoreVerifies(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	d.lock.Close()
+	calls := 0
+	d2, err := New(Options{StateDir: state, Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) error {
+		calls++
+		return errorf(api.CodeRejected, "verifier crashed")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || len(d2.Programs()) != 0 {
+		t.Fatalf("%d verifications, %d programs restored", calls, len(d2.Programs()))
+	}
+	d2.Close()
+	d3 := newTestDaemon(t, state)
+	defer d3.Close()
+	if len(d3.Programs()) != 1 {
+		t.Fatal("the refused unit was not kept for a later start")
+	}
+	d.Close()
+}

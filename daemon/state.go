@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,6 +188,13 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
 		return fmt.Errorf("object: %w", err)
+	}
+	if d.opts.Verify != nil {
+		// As at load: a verifier that crashes or hangs on the stored
+		// object rejects it, and the daemon starts without it.
+		if err := d.opts.Verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs}); err != nil {
+			return err
+		}
 	}
 	saved := d.nextUnit
 	d.nextUnit = id - 1

@@ -97,11 +97,28 @@ func mapShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		if err := noMoreArgs(rest); err != nil {
 			return err
 		}
-		m, err := c.Map(context.Background(), r)
-		if err != nil {
-			return err
+		if r.Name != "" {
+			// As bpftool: every map of that name.
+			all, err := c.Maps(context.Background())
+			if err != nil {
+				return err
+			}
+			for _, m := range all {
+				if m.Name == r.Name {
+					ms = append(ms, m)
+				}
+			}
+			if len(ms) == 0 {
+				return fmt.Errorf("no map named %q", r.Name)
+			}
+			single = len(ms) == 1
+		} else {
+			m, err := c.Map(context.Background(), r)
+			if err != nil {
+				return err
+			}
+			ms = []api.MapInfo{m}
 		}
-		ms = []api.MapInfo{m}
 	} else if ms, err = c.Maps(context.Background()); err != nil {
 		return err
 	}

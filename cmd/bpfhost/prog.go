@@ -68,11 +68,28 @@ func progShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		if err := noMoreArgs(rest); err != nil {
 			return err
 		}
-		p, err := c.Program(ctx, r)
-		if err != nil {
-			return err
+		if r.Name != "" {
+			// As bpftool: every program of that name.
+			all, err := c.Programs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range all {
+				if p.Name == r.Name {
+					progs = append(progs, p)
+				}
+			}
+			if len(progs) == 0 {
+				return fmt.Errorf("no program named %q", r.Name)
+			}
+			single = len(progs) == 1
+		} else {
+			p, err := c.Program(ctx, r)
+			if err != nil {
+				return err
+			}
+			progs = []api.ProgInfo{p}
 		}
-		progs = []api.ProgInfo{p}
 	} else if progs, err = c.Programs(ctx); err != nil {
 		return err
 	}
