@@ -311,3 +311,54 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDaemonCLIGrammar covers the commands and arguments the other tests
+// do not: loadall, show by name, pins, xlated, usage errors.
+func TestDaemonCLIGrammar(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "loadall", counterObj, "/all", "type", "xdp", "pinmaps", "/allmaps")
+	d.must("prog", "load", counterObj, "/one")
+	var progs []map[string]any
+	json.Unmarshal([]byte(d.must("-j", "prog", "show", "name", "count_packets")), &progs)
+	if len(progs) != 2 {
+		t.Fatalf("prog show name: %v", progs)
+	}
+	d.must("prog", "pin", "pinned", "/all/count_packets", "/again")
+	d.must("map", "pin", "pinned", "/allmaps/counts", "/counts2")
+	if out := d.must("-f", "-j", "map", "show", "pinned", "/counts2"); !strings.Contains(out, `"pinned":["/allmaps/counts","/counts2"]`) {
+		t.Fatalf("map show -f: %s", out)
+	}
+	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"count_packets"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
+		t.Fatalf("prog dump xlated: %s", out)
+	}
+	if out := d.must("prog", "show", "pinned", "/one"); !strings.Contains(out, "name count_packets  tag ") {
+		t.Fatalf("prog show: %s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prog", "show", "id", "x"}, "want a positive number"},
+		{[]string{"prog", "show", "tag", "abc"}, "expected PROG"},
+		{[]string{"prog", "load", counterObj}, "expected OBJ PATH"},
+		{[]string{"prog", "load", counterObj, "relative"}, "absolute"},
+		{[]string{"prog", "load", counterObj, "/x", "colour", "red"}, "unexpected argument"},
+		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "1"}, "1 bytes given, want 8"},
+		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "hex", "zz", "0", "0", "0", "0", "0", "0", "0"}, "is not a byte"},
+		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "256", "0", "0", "0", "0", "0", "0", "0"}, "is not a byte"},
+		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "1", "0", "0", "0", "0", "0", "0", "0", "sometimes"}, "want any, exist or noexist"},
+		{[]string{"map", "lookup", "pinned", "/nothing", "key", "1", "0", "0", "0"}, "no map pinned at /nothing"},
+		{[]string{"prog", "dump", "jited", "id", "1"}, "not served by the daemon yet"},
+	} {
+		_, errOut, code := d.cli(nil, tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("bpfhost %s: exit %d, %q; want exit 2 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+	// A daemon that is not there: a clear error.
+	_, errOut, code := (&testDaemon{t: t, bin: d.bin, sock: filepath.Join(t.TempDir(), "none")}).cli(nil, "prog", "show")
+	if code == 0 || !strings.Contains(errOut, "start one with") {
+		t.Errorf("no daemon: exit %d, %q", code, errOut)
+	}
+}
