@@ -504,3 +504,30 @@ func TestRestoreVerifies(t *testing.T) {
 	}
 	d.Close()
 }
+
+// TestRunContext passes a context structure in and reads it back, and
+// returns the packet.
+func TestRunContext(t *testing.T) {
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	ctx := context.Background()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	pkt := append([]byte{9}, make([]byte, 63)...)
+	xdpMD := make([]byte, 24)
+	binary.NativeEndian.PutUint32(xdpMD[4:], 64) // data_end
+	res, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: pkt, CtxIn: xdpMD, WantCtxOut: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Retval != 2 || !bytes.Equal(res.DataOut, pkt) || len(res.CtxOut) != 24 {
+		t.Fatalf("run: %+v", res)
+	}
+	if _, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: pkt, CtxIn: []byte{1, 2, 3}}); CodeOf(err) != api.CodeInvalid {
+		t.Fatalf("a 3-byte context: %v", err)
+	}
+	if p, _ := d.Program(api.Ref{Pinned: "/p"}); p.RunCnt != 1 {
+		t.Fatalf("run count %d after one good run", p.RunCnt)
+	}
+}

@@ -275,7 +275,8 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	if err != nil {
 		return api.RunResult{}, err
 	}
-	opts := &bpfhost.RunOptions{Data: req.DataIn, Repeat: req.Repeat, Ctx: ctx}
+	// A non-nil DataOut asks for the packet after the run.
+	opts := &bpfhost.RunOptions{Data: req.DataIn, DataOut: make([]byte, 0, len(req.DataIn)), Repeat: req.Repeat, Ctx: ctx}
 	if len(req.CtxIn) > 0 {
 		opts.Context = req.CtxIn
 	}
@@ -285,9 +286,10 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	}
 	start := time.Now()
 	ret, err := p.p.Run(opts)
-	runs := uint64(max(req.Repeat, 1))
-	p.runs.Add(runs)
-	p.runNs.Add(uint64(time.Since(start)))
+	if err == nil {
+		p.runs.Add(uint64(max(req.Repeat, 1)))
+		p.runNs.Add(uint64(time.Since(start)))
+	}
 	// Persist what the run changed even if it failed half way.
 	u := p.u
 	u.wmu.Lock()

@@ -332,6 +332,15 @@ func TestDaemonCLIGrammar(t *testing.T) {
 	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"count_packets"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
 		t.Fatalf("prog dump xlated: %s", out)
 	}
+	dir := t.TempDir()
+	pkt, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	os.WriteFile(pkt, append([]byte{1, 2, 3}, make([]byte, 61)...), 0o644)
+	if got := d.must("prog", "run", "pinned", "/one", "data_in", pkt, "data_out", out); !strings.HasPrefix(got, "Return value: 2, duration: ") {
+		t.Fatalf("prog run: %q", got)
+	}
+	if in, _ := os.ReadFile(pkt); !bytes.Equal(readFile(t, out), in) {
+		t.Fatalf("data_out %x, want the packet %x", readFile(t, out), in)
+	}
 	if out := d.must("prog", "show", "pinned", "/one"); !strings.Contains(out, "name count_packets  tag ") {
 		t.Fatalf("prog show: %s", out)
 	}
@@ -361,4 +370,13 @@ func TestDaemonCLIGrammar(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "start one with") {
 		t.Errorf("no daemon: exit %d, %q", code, errOut)
 	}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
