@@ -30,6 +30,11 @@ type Server struct {
 	auth Authorizer
 	log  *slog.Logger
 	srv  *http.Server
+
+	// streams ends the event pipes at Shutdown, which would otherwise
+	// wait for their clients.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // maxRequest bounds a request body: an object and JSON's base64 of it.
@@ -41,6 +46,7 @@ type peerKey struct{}
 // admits everyone: for tests).
 func NewServer(d *Daemon, auth Authorizer) *Server {
 	s := &Server{d: d, auth: auth, log: d.log}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	handle(mux, api.PathVersion, s, func(ctx context.Context, _ struct{}) (any, error) {
 		return api.VersionInfo{API: api.Version, Engine: d.Engine(), PID: os.Getpid()}, nil
@@ -163,8 +169,12 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting clients and waits for the calls in progress.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// Shutdown stops accepting clients, ends the event pipes and waits for the
+// other calls in progress.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopStreams()
+	return s.srv.Shutdown(ctx)
+}
 
 // eventPipe streams a ring buffer's records, one JSON line each, flushed
 // as they come, until the client goes.
@@ -180,7 +190,10 @@ func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.Error{Code: api.CodeInvalid, Message: "malformed request: " + err.Error()})
 		return
 	}
-	stream, err := s.d.EventPipe(r.Context(), req.Map)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	stream, err := s.d.EventPipe(ctx, req.Map)
 	if err != nil {
 		writeError(w, statusOf(CodeOf(err)), api.Error{Code: CodeOf(err), Message: err.Error()})
 		return

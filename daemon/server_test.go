@@ -218,3 +218,49 @@ func TestEventPipe(t *testing.T) {
 	}
 	t.Fatal("no record came through the event pipe")
 }
+
+// TestShutdownEndsEventPipes: a server with an event pipe open shuts down
+// at once, and the client's stream ends without an error.
+func TestShutdownEndsEventPipes(t *testing.T) {
+	d, err := New(Options{Engine: "interp", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(d, nil)
+	go srv.Serve(l)
+	c, err := remote.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := os.ReadFile("../examples/events.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Load(ctx, api.LoadRequest{Object: obj, PinPath: "/ev", PinMaps: "/evm"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.EventPipe(ctx, api.Ref{Pinned: "/evm/events"}, func([]byte) error { return nil }) }()
+	time.Sleep(100 * time.Millisecond) // let the stream start
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(sctx); err != nil {
+		t.Fatalf("shutdown: %v after %v", err, time.Since(start))
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the client's stream: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client's stream did not end")
+	}
+}
