@@ -31,11 +31,12 @@ const sockObj = "../../hooks/sockaddr/testdata/sockaddr.o"
 
 const clientEnv = "BPFHOST_EXEC_TEST_CLIENT"
 
-func TestMain(m *testing.M) {
-	if mode, ok := os.LookupEnv(clientEnv); ok {
-		os.Exit(execClient(mode, os.Args[1:]))
-	}
-	os.Exit(m.Run())
+func init() {
+	testEntryPoints = append(testEntryPoints, func() {
+		if mode, ok := os.LookupEnv(clientEnv); ok {
+			os.Exit(execClient(mode, os.Args[1:]))
+		}
+	})
 }
 
 var (
