@@ -20,8 +20,8 @@ plugin:
 bench:
 	go test ./vm/interp -run '^$$' -bench . -count 6
 
+# Every fuzz target (scripts/fuzz.sh finds them), FUZZTIME each. The long run,
+# 10 minutes per target: make fuzz FUZZTIME=10m
 FUZZTIME ?= 60s
 fuzz:
-	go test ./isa -run '^$$' -fuzz FuzzDecodeValidate -fuzztime $(FUZZTIME)
-	go test ./isa -run '^$$' -fuzz FuzzAssemble -fuzztime $(FUZZTIME)
-	go test ./vm/interp -run '^$$' -fuzz FuzzChecked -fuzztime $(FUZZTIME)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

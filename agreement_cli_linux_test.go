@@ -50,7 +50,7 @@ func TestAgreementCLI(t *testing.T) {
 	}
 	for i, a := range cases {
 		for _, engine := range engines {
-			t.Run(a.program+"/"+engine, func(t *testing.T) {
+			t.Run(a.program+"/"+string(engine), func(t *testing.T) {
 				pcap := filepath.Join(dir, "in.pcap")
 				writePcap(t, pcap, a.inputs)
 				name, checked := strings.CutSuffix(engine, "-checked")

@@ -56,7 +56,7 @@ var engines = []string{"interp", "jit", "jit-checked"}
 // engineOptions are the collection options of one of engines.
 func engineOptions(engine string) *bpfhost.CollectionOptions {
 	name, checked := strings.CutSuffix(engine, "-checked")
-	return &bpfhost.CollectionOptions{Engine: name, Checked: checked}
+	return &bpfhost.CollectionOptions{Engine: bpfhost.Engine(name), Checked: checked}
 }
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
@@ -373,7 +373,7 @@ func compareOutcomes(t *testing.T, a agreement) {
 	k := runKernel(t, a)
 	for _, engine := range engines {
 		a.engine = engine
-		t.Run(engine, func(t *testing.T) { compareWith(t, a, k) })
+		t.Run(string(engine), func(t *testing.T) { compareWith(t, a, k) })
 	}
 }
 

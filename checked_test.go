@@ -27,13 +27,13 @@ func TestCheckedOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jitEngine := "jit"
+	jitEngine := bpfhost.EngineJIT
 	if jit.Available() != nil {
-		jitEngine = "interp" // the JIT falls back
+		jitEngine = bpfhost.EngineInterp // the JIT falls back
 	}
 	for _, tt := range []struct {
 		opts        bpfhost.CollectionOptions
-		engine      string
+		engine      bpfhost.Engine
 		wantChecked bool
 	}{
 		{bpfhost.CollectionOptions{Engine: "jit"}, jitEngine, false},
@@ -86,7 +86,7 @@ func TestCheckedWild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func(engine string) *bpfhost.Collection {
+	load := func(engine bpfhost.Engine) *bpfhost.Collection {
 		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Unverified: true, Slots: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -257,7 +257,7 @@ func TestCheckedEscapes(t *testing.T) {
 			t.Fatalf("%s: %v", base, err)
 		}
 		var colls [2]*bpfhost.Collection
-		for i, engine := range []string{"interp", "jit"} {
+		for i, engine := range bpfhost.Engines() {
 			if colls[i], err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Unverified: true, Slots: 1}); err != nil {
 				t.Fatalf("%s on %s: %v", base, engine, err)
 			}

@@ -21,7 +21,6 @@ import (
 	"github.com/bpfhost/bpfhost/verifier"
 	"github.com/bpfhost/bpfhost/vm"
 	"github.com/bpfhost/bpfhost/vm/interp"
-	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 // CollectionSpec describes the programs and maps of an object before they
@@ -61,15 +60,15 @@ type CollectionOptions struct {
 	// the function, for the rules).
 	ProgramType string
 
-	// Engine is "interp", "jit" or "" for the default: the JIT where it is
+	// Engine is EngineInterp, EngineJIT or EngineDefault: the JIT where it is
 	// available (amd64), the interpreter elsewhere. A program the JIT cannot
 	// compile falls back to the interpreter; the reason is logged and
 	// Program.Fallback reports it.
-	Engine string
+	Engine Engine
 	// Unverified loads programs without running the verifier. They then
 	// run in checked mode (see Checked): in the interpreter when Engine is
-	// "" or "interp", in the JIT's checked code when Engine is "jit"
-	// (docs/decisions/0010-checked-jit.md).
+	// EngineDefault or EngineInterp, in the JIT's checked code when Engine
+	// is EngineJIT (docs/decisions/0010-checked-jit.md).
 	Unverified bool
 	// Checked runs verified programs in checked mode too, on either
 	// engine: every load, store and atomic outside the fixed stack frame,
@@ -153,21 +152,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if err := checkTypeOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("program types: %w", err)
 	}
-	var engine vm.Engine
-	switch opts.Engine {
-	case "":
-		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
-		// Unverified programs default to the checked interpreter, the
-		// reference that fuzzers and oracles compare against.
-		if opts.Unverified || jit.Available() != nil {
-			engine = interp.New()
-		}
-	case "interp":
-		engine = interp.New()
-	case "jit":
-		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
-	default:
-		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
+	engine, err := collectionEngine(opts)
+	if err != nil {
+		return nil, err
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -289,19 +276,6 @@ func newMap(ms *MapSpec, slots int) (*Map, error) {
 	return m, nil
 }
 
-func toMapsSpec(ms *MapSpec) maps.Spec {
-	s := maps.Spec{
-		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
-		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
-	}
-	if ms.InnerMap != nil {
-		in := toMapsSpec(ms.InnerMap)
-		s.InnerMap = &in
-	}
-	return s
-}
-
 func (m *Map) close() error {
 	if m.m == nil {
 		return nil
@@ -356,12 +330,12 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	vp := &vm.Program{Instructions: insns, Helpers: c.helpers}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
-	engineName, fallback := c.engine.Name(), ""
-	if err != nil && c.engine.Name() != "interp" && errors.Is(err, vm.ErrUnsupported) {
+	engineName, fallback := Engine(c.engine.Name()), ""
+	if err != nil && Engine(c.engine.Name()) != EngineInterp && errors.Is(err, vm.ErrUnsupported) {
 		fallback = err.Error()
 		c.logger.Warn("JIT cannot compile program; using the interpreter", "program", ps.Name, "reason", fallback)
 		exe, err = interp.New().Compile(vp, copts)
-		engineName = "interp"
+		engineName = EngineInterp
 	}
 	if err != nil {
 		var ce *vm.CompileError
@@ -423,19 +397,6 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 			return fmt.Sprintf("%s:%d", filepath.Base(l.File), l.Line)
 		},
 	}
-}
-
-func mapInfo(ms *MapSpec) verifier.MapInfo {
-	mi := verifier.MapInfo{
-		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
-		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
-	}
-	if ms.InnerMap != nil {
-		in := mapInfo(ms.InnerMap)
-		mi.Inner = &in
-	}
-	return mi
 }
 
 // patchReference turns an lddw that names a map or global data into the

@@ -31,7 +31,7 @@ func FuzzPipeline(f *testing.F) {
 		if err != nil {
 			return
 		}
-		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: 1})
+		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: 1, MemoryLimit: 16 << 20})
 		if err != nil {
 			return
 		}

@@ -12,7 +12,7 @@ import (
 
 // genericProgram loads one program of bpfhost's generic type (section
 // "bpfhost") written in the conformance assembler.
-func genericProgram(t *testing.T, engine string, unverified bool, src string) *bpfhost.Program {
+func genericProgram(t *testing.T, engine bpfhost.Engine, unverified bool, src string) *bpfhost.Program {
 	t.Helper()
 	insns, err := isa.Assemble(src)
 	if err != nil {
@@ -45,7 +45,7 @@ func TestGenericEntryMatchesVerifier(t *testing.T) {
 		mov %r0, 2
 		exit`
 	for _, tc := range []struct {
-		engine     string
+		engine     bpfhost.Engine
 		unverified bool
 	}{{"interp", false}, {"jit", false}, {"interp", true}} {
 		p := genericProgram(t, tc.engine, tc.unverified, src)

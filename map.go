@@ -40,7 +40,7 @@ type Map struct {
 	name string
 	m    maps.Map
 	spec maps.Spec
-	// handle is the address programs hold for this map (see runtime.go).
+	// handle is the address programs hold for this map (see registry.go).
 	handle *mapHandle
 	id     uint32
 }
@@ -53,7 +53,7 @@ func (m *Map) ID() uint32 { return m.id }
 func (m *Map) Name() string { return m.name }
 
 // Type returns the map type.
-func (m *Map) Type() maps.Type { return m.spec.Type }
+func (m *Map) Type() MapType { return MapType(m.spec.Type) }
 
 // KeySize returns the key size in bytes.
 func (m *Map) KeySize() uint32 { return m.spec.KeySize }

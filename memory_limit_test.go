@@ -1,14 +1,12 @@
 package bpfhost_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
@@ -87,58 +85,5 @@ func TestMemoryLimitManyArrays(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("refusing the collection allocated %d bytes", grew)
-	}
-}
-
-// TestSlotsCappedAtGOMAXPROCS checks F10: with more processors than maps
-// allow slots for, a collection gets maps.MaxSlots slots instead of
-// failing every map.
-func TestSlotsCappedAtGOMAXPROCS(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(maps.MaxSlots + 904))
-	spec := &bpfhost.CollectionSpec{Maps: []*bpfhost.MapSpec{
-		{Name: "pc", Type: uint32(maps.PerCPUArray), KeySize: 4, ValueSize: 8, MaxEntries: 4},
-	}}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatalf("GOMAXPROCS %d: %v", runtime.GOMAXPROCS(0), err)
-	}
-	defer coll.Close()
-	if got := coll.Maps["pc"].Slots(); got != maps.MaxSlots {
-		t.Errorf("per-CPU map has %d slots, want %d", got, maps.MaxSlots)
-	}
-	if _, err := maps.New(maps.Spec{Name: "direct", Type: maps.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 1}, 0); err != nil {
-		t.Errorf("maps.New with default slots: %v", err)
-	}
-	if _, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: maps.MaxSlots + 1}); err == nil || !strings.Contains(err.Error(), "execution slots") {
-		t.Errorf("explicit Slots over the cap: %v; want an error", err)
-	}
-}
-
-// TestRunContext checks RunOptions.Ctx: a run stops at its deadline on both
-// engines, and a canceled context does not start one.
-func TestRunContext(t *testing.T) {
-	spec, err := bpfhost.LoadCollectionSpec("testdata/cli/nestloop.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, engine := range []string{"interp", "jit"} {
-		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := coll.Programs["nestloop"]
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		_, err = p.Run(&bpfhost.RunOptions{Data: make([]byte, 64), Ctx: ctx})
-		cancel()
-		if !errors.Is(err, bpfhost.ErrCanceled) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%s: %v; want canceled at the deadline", engine, err)
-		}
-		ctx, cancel = context.WithCancel(context.Background())
-		cancel()
-		_, err = p.Run(&bpfhost.RunOptions{Data: make([]byte, 64), Ctx: ctx, Repeat: 3})
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: canceled context: %v", engine, err)
-		}
-		coll.Close()
 	}
 }

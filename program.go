@@ -28,7 +28,7 @@ type Program struct {
 	coll          *Collection
 	id            uint32
 	tailCalls     bool   // it calls bpf_tail_call
-	engine        string // the engine that compiled it
+	engine        Engine // the engine that compiled it
 	fallback      string // why the requested engine was not used, if it was not
 }
 
@@ -42,7 +42,7 @@ func (p *Program) Section() string { return p.section }
 func (p *Program) Type() string { return p.info.Name }
 
 // TypeInfo returns the program type's descriptor.
-func (p *Program) TypeInfo() *platform.ProgramTypeInfo { return p.info }
+func (p *Program) TypeInfo() *ProgramTypeInfo { return p.info }
 
 // ID returns the program's process-wide ID, which program arrays report.
 func (p *Program) ID() uint32 { return p.id }
@@ -54,8 +54,8 @@ func (p *Program) Spec() *ProgramSpec { return p.spec }
 // references resolved and context accesses in the host layout.
 func (p *Program) Instructions() []isa.Instruction { return p.insns }
 
-// Engine returns the name of the engine that runs the program.
-func (p *Program) Engine() string { return p.engine }
+// Engine returns the engine that runs the program.
+func (p *Program) Engine() Engine { return p.engine }
 
 // Fallback returns why the program runs in the interpreter although the JIT
 // was requested, or "".
@@ -63,9 +63,13 @@ func (p *Program) Fallback() string { return p.fallback }
 
 func runOnce(exe vm.Executable, rc *vm.RunContext) (uint64, error) { return exe.Run(rc) }
 
+// JITBlock is the machine code the JIT made for one eBPF slot, or for a
+// routine the slots share (Program.JITListing).
+type JITBlock = jit.Block
+
 // JITListing returns the machine code of a program the JIT compiled, by
 // eBPF instruction; it fails for programs another engine runs.
-func (p *Program) JITListing() ([]jit.Block, error) {
+func (p *Program) JITListing() ([]JITBlock, error) {
 	if p.exe == nil {
 		return nil, ErrClosed
 	}

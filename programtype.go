@@ -10,6 +10,11 @@ import (
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
+// ProgramTypeInfo describes a program type: its context, the helpers it
+// may call, its return values and how it is test-run (platform/linux's
+// table). ProgramType and Program.TypeInfo return it.
+type ProgramTypeInfo = platform.ProgramTypeInfo
+
 // TypeSource says where a program's type came from.
 type TypeSource string
 
@@ -59,7 +64,7 @@ func (e *NoProgramTypeError) Unwrap() error { return ErrNoProgramType }
 // The type names are those linux.ByName accepts ("xdp", "sched_cls",
 // "cgroup_sock_addr/connect4", or a section name such as "cgroup/connect4").
 // A program none of these types gives a *NoProgramTypeError.
-func ProgramType(ps *ProgramSpec, opts *CollectionOptions) (*platform.ProgramTypeInfo, TypeSource, error) {
+func ProgramType(ps *ProgramSpec, opts *CollectionOptions) (*ProgramTypeInfo, TypeSource, error) {
 	if opts != nil {
 		name, ok := opts.ProgramTypes[ps.Name]
 		if !ok && opts.ProgramType != "" {

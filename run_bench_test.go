@@ -21,24 +21,24 @@ func BenchmarkProgramRun(b *testing.B) {
 	pkt := ipv4Packet([4]byte{10, 1, 2, 3})
 	for _, engine := range []string{"interp", "jit", "jit-checked"} {
 		name, checked := strings.CutSuffix(engine, "-checked")
-		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: name, Checked: checked})
+		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: bpfhost.Engine(name), Checked: checked})
 		if err != nil {
 			b.Fatal(err)
 		}
 		prog := coll.Programs["xdp_firewall"]
-		if prog.Engine() != name {
+		if string(prog.Engine()) != name {
 			b.Logf("%s: runs on %s (%s)", engine, prog.Engine(), prog.Fallback())
 			coll.Close()
 			continue
 		}
-		b.Run(engine, func(b *testing.B) {
+		b.Run(string(engine), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := prog.Run(&bpfhost.RunOptions{Data: pkt}); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(engine+"-parallel", func(b *testing.B) {
+		b.Run(string(engine)+"-parallel", func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if _, err := prog.Run(&bpfhost.RunOptions{Data: pkt}); err != nil {

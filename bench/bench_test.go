@@ -16,7 +16,7 @@ var input = make([]byte, 64)
 // engines.
 func engineOptions(engine string) *bpfhost.CollectionOptions {
 	name, checked := strings.CutSuffix(engine, "-checked")
-	return &bpfhost.CollectionOptions{Engine: name, Checked: checked}
+	return &bpfhost.CollectionOptions{Engine: bpfhost.Engine(name), Checked: checked}
 }
 
 // loadBpfhost loads the programs on an engine of engines: "interp", "jit",
@@ -74,7 +74,7 @@ func benchmark(b *testing.B, prog string) {
 	for _, engine := range engines {
 		b.Run(engine, func(b *testing.B) {
 			coll := loadBpfhost(b, engine)
-			if got := coll.Programs[prog].Engine(); got != strings.TrimSuffix(engine, "-checked") {
+			if got := coll.Programs[prog].Engine(); string(got) != strings.TrimSuffix(engine, "-checked") {
 				b.Skipf("%s runs on %s: %s", prog, got, coll.Programs[prog].Fallback())
 			}
 			runBpfhost(b, coll, prog)

@@ -5,22 +5,37 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 )
 
+// requireKernel skips where bpf() is not permitted: a trivial socket
+// filter does not load. Past it, the kernel refusing the committed objects
+// is a failure, not a reason to skip.
+func requireKernel(tb testing.TB) {
+	tb.Helper()
+	if err := rlimit.RemoveMemlock(); err != nil {
+		tb.Skipf("bpf() not permitted, no kernel figure: %v", err)
+	}
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, License: "MIT",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		tb.Skipf("bpf() not permitted, no kernel figure: %v", err)
+	}
+	p.Close()
+}
+
 func loadKernel(b *testing.B) *ebpf.Collection {
 	b.Helper()
-	if err := rlimit.RemoveMemlock(); err != nil {
-		b.Skipf("bpf() not permitted, no kernel figure: %v", err)
-	}
+	requireKernel(b)
 	spec, err := ebpf.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
 		b.Fatal(err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
-		b.Skipf("bpf() not permitted, no kernel figure: %v", err)
+		b.Fatalf("the kernel refuses progs/progs.o: %v", err)
 	}
 	b.Cleanup(func() { coll.Close() })
 	fillTable(b, func(k uint32, v uint64) error { return coll.Maps["table"].Put(k, v) })
@@ -82,16 +97,14 @@ func runKernelRingbuf(b *testing.B) {
 // TestResultsKernel runs each benchmark program once in the kernel and
 // checks wantResults, which TestResults checks on bpfhost's engines.
 func TestResultsKernel(t *testing.T) {
-	if err := rlimit.RemoveMemlock(); err != nil {
-		t.Skipf("bpf() not permitted: %v", err)
-	}
+	requireKernel(t)
 	spec, err := ebpf.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
 		t.Fatal(err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
-		t.Skipf("bpf() not permitted: %v", err)
+		t.Fatalf("the kernel refuses progs/progs.o: %v", err)
 	}
 	defer coll.Close()
 	for i := uint32(0); i < 1024; i++ {

@@ -35,7 +35,7 @@ func TestResults(t *testing.T) {
 		}
 		for prog, want := range wantResults {
 			p := coll.Programs[prog]
-			if p.Engine() != strings.TrimSuffix(engine, "-checked") {
+			if string(p.Engine()) != strings.TrimSuffix(engine, "-checked") {
 				t.Logf("%s runs on %s: %s", prog, p.Engine(), p.Fallback())
 			}
 			got, err := p.Run(&bpfhost.RunOptions{Data: input})

@@ -50,6 +50,13 @@ type Run struct {
 	// Call, if not nil, runs callbacks (bpf_loop, bpf_for_each_map_elem)
 	// instead of the engine; see Caller.
 	Call Caller
+	// Task, if not nil, is the task the run acts for (the supervised
+	// process of a socket hook); the current-task helpers report it
+	// instead of the host process. See task.go.
+	Task Task
+	// Socket, if not nil, is the socket the run's context describes, for
+	// the socket helpers (cookies, bpf_bind). See task.go.
+	Socket Socket
 
 	// held are the spin locks and records the run holds (Release).
 	held heldSet

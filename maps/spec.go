@@ -31,6 +31,10 @@ type Spec struct {
 	// updates take it.
 	HasSpinLock    bool
 	SpinLockOffset uint32
+	// HasTimer says the value holds a struct bpf_timer (16 bytes) at
+	// TimerOffset (known from BTF): copies skip it, as they skip the lock.
+	HasTimer    bool
+	TimerOffset uint32
 }
 
 // Limits New enforces.
@@ -103,6 +107,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newRingBuf(b), nil
 	case PerfEventArray:
 		return newPerfEventArray(b), nil
+	case DevMap, DevMapHash, CPUMap:
+		return newDevMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -136,6 +142,19 @@ func (s *Spec) validate(slots int) error {
 			return s.invalid("bpf_spin_lock at offset %d of a %d-byte value", s.SpinLockOffset, s.ValueSize)
 		}
 	}
+	if s.HasTimer {
+		switch s.Type {
+		case Hash, LRUHash, Array:
+		default:
+			return s.invalid("%s values cannot hold a bpf_timer", s.Type)
+		}
+		if s.TimerOffset%8 != 0 || uint64(s.TimerOffset)+timerSize > uint64(s.ValueSize) {
+			return s.invalid("bpf_timer at offset %d of a %d-byte value", s.TimerOffset, s.ValueSize)
+		}
+		if s.HasSpinLock && s.SpinLockOffset+4 > s.TimerOffset && s.TimerOffset+timerSize > s.SpinLockOffset {
+			return s.invalid("bpf_timer at offset %d overlaps the bpf_spin_lock at %d", s.TimerOffset, s.SpinLockOffset)
+		}
+	}
 	if s.Type != PerfEventArray && s.MaxEntries == 0 {
 		return s.invalid("max entries 0, want > 0")
 	}
@@ -144,6 +163,8 @@ func (s *Spec) validate(slots int) error {
 		return s.validateArray()
 	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
 		return s.validateHash()
+	case DevMap, DevMapHash, CPUMap:
+		return s.validateDevMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
 			return s.invalid("flags %#x: lpm_trie requires BPF_F_NO_PREALLOC", s.Flags)
@@ -197,7 +218,7 @@ func (s *Spec) validate(slots int) error {
 			return s.invalid("size %d, want a power of two and a multiple of %d", s.MaxEntries, PageSize)
 		}
 	default:
-		if _, known := typeNames[s.Type]; known {
+		if _, known := s.Type.info(); known {
 			return opError(s.Name, "", EOPNOTSUPP, fmt.Sprintf("type %s not supported", s.Type))
 		}
 		return s.invalid("unknown type %d", uint32(s.Type))
@@ -335,7 +356,7 @@ func (s *Spec) memory(slots int) uint64 {
 	switch s.Type {
 	case Array, PerCPUArray:
 		return mul(n, vs)
-	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps, DevMap, DevMapHash, CPUMap:
 		return mul(n, ks+vs+32) + mul(nextPow2(n), 4)
 	case LPMTrie:
 		return mul(2*n, round8(uint64(s.KeySize))+24) + mul(n, vs)

@@ -1,81 +1,63 @@
 package maps
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+)
 
 // Type is a map type, numbered as Linux's enum bpf_map_type so that objects
-// built against libbpf's headers carry the right numbers.
+// built against libbpf's headers carry the right numbers. The numbers and
+// names are platform/linux's table, the one place they are written down.
 type Type uint32
 
 // Map types. Only the ones New accepts are listed; the others are rejected
 // with ErrNotSupported.
 const (
-	Unspecified    Type = 0
-	Hash           Type = 1  // BPF_MAP_TYPE_HASH
-	Array          Type = 2  // BPF_MAP_TYPE_ARRAY
-	ProgramArray   Type = 3  // BPF_MAP_TYPE_PROG_ARRAY
-	PerfEventArray Type = 4  // BPF_MAP_TYPE_PERF_EVENT_ARRAY
-	PerCPUHash     Type = 5  // BPF_MAP_TYPE_PERCPU_HASH
-	PerCPUArray    Type = 6  // BPF_MAP_TYPE_PERCPU_ARRAY
-	LRUHash        Type = 9  // BPF_MAP_TYPE_LRU_HASH
-	LRUPerCPUHash  Type = 10 // BPF_MAP_TYPE_LRU_PERCPU_HASH
-	LPMTrie        Type = 11 // BPF_MAP_TYPE_LPM_TRIE
-	ArrayOfMaps    Type = 12 // BPF_MAP_TYPE_ARRAY_OF_MAPS
-	HashOfMaps     Type = 13 // BPF_MAP_TYPE_HASH_OF_MAPS
-	Queue          Type = 22 // BPF_MAP_TYPE_QUEUE
-	Stack          Type = 23 // BPF_MAP_TYPE_STACK
-	RingBuf        Type = 27 // BPF_MAP_TYPE_RINGBUF
-	BloomFilter    Type = 30 // BPF_MAP_TYPE_BLOOM_FILTER
+	Unspecified    = Type(linux.MapUnspec)
+	Hash           = Type(linux.MapHash)
+	Array          = Type(linux.MapArray)
+	ProgramArray   = Type(linux.MapProgArray)
+	PerfEventArray = Type(linux.MapPerfEventArray)
+	PerCPUHash     = Type(linux.MapPercpuHash)
+	PerCPUArray    = Type(linux.MapPercpuArray)
+	LRUHash        = Type(linux.MapLRUHash)
+	LRUPerCPUHash  = Type(linux.MapLRUPercpuHash)
+	LPMTrie        = Type(linux.MapLPMTrie)
+	ArrayOfMaps    = Type(linux.MapArrayOfMaps)
+	HashOfMaps     = Type(linux.MapHashOfMaps)
+	Queue          = Type(linux.MapQueue)
+	Stack          = Type(linux.MapStack)
+	RingBuf        = Type(linux.MapRingBuf)
+	BloomFilter    = Type(linux.MapBloomFilter)
 )
 
-var typeNames = map[Type]string{
-	Unspecified:    "unspec",
-	Hash:           "hash",
-	Array:          "array",
-	ProgramArray:   "prog_array",
-	PerfEventArray: "perf_event_array",
-	PerCPUHash:     "percpu_hash",
-	PerCPUArray:    "percpu_array",
-	7:              "stack_trace",
-	8:              "cgroup_array",
-	LRUHash:        "lru_hash",
-	LRUPerCPUHash:  "lru_percpu_hash",
-	LPMTrie:        "lpm_trie",
-	ArrayOfMaps:    "array_of_maps",
-	HashOfMaps:     "hash_of_maps",
-	14:             "devmap",
-	15:             "sockmap",
-	16:             "cpumap",
-	17:             "xskmap",
-	18:             "sockhash",
-	19:             "cgroup_storage",
-	20:             "reuseport_sockarray",
-	21:             "percpu_cgroup_storage",
-	Queue:          "queue",
-	Stack:          "stack",
-	24:             "sk_storage",
-	25:             "devmap_hash",
-	26:             "struct_ops",
-	RingBuf:        "ringbuf",
-	28:             "inode_storage",
-	29:             "task_storage",
-	BloomFilter:    "bloom_filter",
-	31:             "user_ringbuf",
-	32:             "cgrp_storage",
-	33:             "arena",
+// info returns the type's row of platform/linux's table.
+func (t Type) info() (*platform.MapTypeInfo, bool) {
+	return linux.ABI().MapType(platform.MapType(t))
 }
 
 // String returns the name bpftool uses for the type ("percpu_hash").
 func (t Type) String() string {
-	if s, ok := typeNames[t]; ok {
-		return s
+	if info, ok := t.info(); ok {
+		return info.Name
 	}
 	return fmt.Sprintf("type(%d)", uint32(t))
 }
 
 // PerCPU reports whether the type keeps one value per execution slot.
-func (t Type) PerCPU() bool {
-	return t == PerCPUHash || t == PerCPUArray || t == LRUPerCPUHash
-}
+func (t Type) PerCPU() bool { return t < Type(len(perCPUTypes)) && perCPUTypes[t] }
+
+// perCPUTypes caches the table's PerCPU column: helpers ask on every call.
+var perCPUTypes = func() (set [64]bool) {
+	for _, mt := range linux.ABI().MapTypes() {
+		if mt.PerCPU && mt.Type < platform.MapType(len(set)) {
+			set[mt.Type] = true
+		}
+	}
+	return set
+}()
 
 // Map creation flags (Spec.Flags), Linux's BPF_F_* values.
 const (

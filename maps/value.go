@@ -87,34 +87,58 @@ func zeroBytes(p unsafe.Pointer, n int) {
 	}
 }
 
-// valueOps copies values of one map in and out, leaving a bpf_spin_lock in
-// the value alone (Linux's copy_map_value skips it too).
+// valueOps copies values of one map in and out, leaving the special fields
+// BTF places in the value alone: a bpf_spin_lock and a bpf_timer (Linux's
+// copy_map_value skips them too).
 type valueOps struct {
 	size    int
 	hasLock bool
 	lockOff int
+	// holes are the byte ranges of the special fields, sorted.
+	holes []hole
 }
+
+// hole is a special field: bytes [off, off+size) of a value.
+type hole struct{ off, size int }
+
+// timerSize is sizeof(struct bpf_timer).
+const timerSize = 16
 
 func newValueOps(s *Spec) valueOps {
-	return valueOps{size: int(s.ValueSize), hasLock: s.HasSpinLock, lockOff: int(s.SpinLockOffset)}
+	v := valueOps{size: int(s.ValueSize), hasLock: s.HasSpinLock, lockOff: int(s.SpinLockOffset)}
+	if s.HasSpinLock {
+		v.holes = append(v.holes, hole{int(s.SpinLockOffset), 4})
+	}
+	if s.HasTimer {
+		v.holes = append(v.holes, hole{int(s.TimerOffset), timerSize})
+		if len(v.holes) == 2 && v.holes[1].off < v.holes[0].off {
+			v.holes[0], v.holes[1] = v.holes[1], v.holes[0]
+		}
+	}
+	return v
 }
 
-// load copies the value at p to dst (len(dst) == size); the lock reads as 0.
+// load copies the value at p to dst (len(dst) == size); special fields
+// read as 0.
 func (v valueOps) load(dst []byte, p unsafe.Pointer) {
 	loadBytes(dst, p)
-	if v.hasLock {
-		clear(dst[v.lockOff : v.lockOff+4])
+	for _, h := range v.holes {
+		clear(dst[h.off : h.off+h.size])
 	}
 }
 
 // store copies src (len(src) == size) to the value at p.
 func (v valueOps) store(p unsafe.Pointer, src []byte) {
-	if !v.hasLock {
+	if len(v.holes) == 0 {
 		storeBytes(p, src)
 		return
 	}
-	storeBytes(p, src[:v.lockOff])
-	storeBytes(unsafe.Add(p, v.lockOff+4), src[v.lockOff+4:])
+	at := 0
+	for _, h := range v.holes {
+		storeBytes(unsafe.Add(p, at), src[at:h.off])
+		at = h.off + h.size
+	}
+	storeBytes(unsafe.Add(p, at), src[at:])
 }
 
 // storeLocked is store under the value's spin lock (BPF_F_LOCK).
@@ -142,14 +166,18 @@ func (v valueOps) put(p unsafe.Pointer, src []byte, flags uint64) {
 	v.store(p, src)
 }
 
-// zero clears the value at p except its lock.
+// zero clears the value at p except its special fields.
 func (v valueOps) zero(p unsafe.Pointer) {
-	if !v.hasLock {
+	if len(v.holes) == 0 {
 		zeroBytes(p, v.size)
 		return
 	}
-	zeroBytes(p, v.lockOff)
-	zeroBytes(unsafe.Add(p, v.lockOff+4), v.size-v.lockOff-4)
+	at := 0
+	for _, h := range v.holes {
+		zeroBytes(unsafe.Add(p, at), h.off-at)
+		at = h.off + h.size
+	}
+	zeroBytes(unsafe.Add(p, at), v.size-at)
 }
 
 // SpinLock takes the struct bpf_spin_lock at p (a 4-byte word, 0 when

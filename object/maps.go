@@ -69,6 +69,11 @@ func convertMap(name string, ms *ebpf.MapSpec, depth int) (*MapSpec, error) {
 		return nil, fmt.Errorf("map %s: %w", name, err)
 	}
 	m.HasSpinLock, m.SpinLockOffset = hasLock, lockOff
+	timerOff, hasTimer, err := timerOffset(ms.Value)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", name, err)
+	}
+	m.HasTimer, m.TimerOffset = hasTimer, timerOff
 	if ms.InnerMap != nil {
 		inner, err := convertMap(ms.InnerMap.Name, ms.InnerMap, depth+1)
 		if err != nil {

@@ -290,6 +290,11 @@ type MapSpec struct {
 	// reach it through bpf_spin_lock and bpf_spin_unlock.
 	HasSpinLock    bool
 	SpinLockOffset uint32
+	// HasTimer says the value holds a struct bpf_timer (16 bytes) at
+	// TimerOffset (known from the value's BTF type): the timer helpers
+	// take exactly its address.
+	HasTimer    bool
+	TimerOffset uint32
 	// InnerMap is the template of the maps a map-in-map holds, or nil.
 	InnerMap *MapSpec
 	// Contents are static initialisers: the program (prog arrays) or map

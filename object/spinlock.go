@@ -7,7 +7,7 @@ import (
 )
 
 // maxLockSearchDepth bounds how deeply nested structs and unions are
-// searched for a struct bpf_spin_lock, so that hostile BTF cannot make the
+// searched for a struct bpf_spin_lock or bpf_timer, so that hostile BTF cannot make the
 // search deep.
 const maxLockSearchDepth = 8
 
@@ -17,6 +17,18 @@ const maxLockSearchDepth = 8
 // verifier keeps plain loads and stores away from and what BPF_F_LOCK
 // copies skip.
 func spinLockOffset(value btf.Type) (off uint32, found bool, err error) {
+	return fieldOffset(value, "bpf_spin_lock")
+}
+
+// timerOffset finds the struct bpf_timer in a map's value type, as
+// spinLockOffset finds the lock: Linux allows at most one, and
+// bpf_timer_init and the other timer helpers take exactly its address.
+func timerOffset(value btf.Type) (off uint32, found bool, err error) {
+	return fieldOffset(value, "bpf_timer")
+}
+
+// fieldOffset finds the one struct named name in a map's value type.
+func fieldOffset(value btf.Type, name string) (off uint32, found bool, err error) {
 	var n int
 	var walk func(t btf.Type, base uint32, depth int) error
 	walk = func(t btf.Type, base uint32, depth int) error {
@@ -26,7 +38,7 @@ func spinLockOffset(value btf.Type) (off uint32, found bool, err error) {
 		var members []btf.Member
 		switch v := btf.UnderlyingType(t).(type) {
 		case *btf.Struct:
-			if v.Name == "bpf_spin_lock" {
+			if v.Name == name {
 				n++
 				off = base
 				return nil
@@ -45,7 +57,7 @@ func spinLockOffset(value btf.Type) (off uint32, found bool, err error) {
 				return err
 			}
 			if n > 1 {
-				return fmt.Errorf("%w: more than one struct bpf_spin_lock in a map value", ErrNotSupported)
+				return fmt.Errorf("%w: more than one struct %s in a map value", ErrNotSupported, name)
 			}
 		}
 		return nil

@@ -30,3 +30,20 @@ func TestSpinLockOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestTimerOffset(t *testing.T) {
+	u64 := &btf.Int{Name: "u64", Size: 8}
+	lock := &btf.Struct{Name: "bpf_spin_lock", Size: 4, Members: []btf.Member{{Name: "val", Type: &btf.Int{Name: "u32", Size: 4}}}}
+	timer := &btf.Struct{Name: "bpf_timer", Size: 16, Members: []btf.Member{{Name: "a", Type: u64}, {Name: "b", Type: u64, Offset: 64}}}
+	value := &btf.Struct{Name: "v", Size: 32, Members: []btf.Member{{Name: "l", Type: lock}, {Name: "t", Type: timer, Offset: 64}, {Name: "x", Type: u64, Offset: 192}}}
+	if off, found, err := timerOffset(value); off != 8 || !found || err != nil {
+		t.Errorf("timer: %d, %v, %v; want 8", off, found, err)
+	}
+	if off, found, err := spinLockOffset(value); off != 0 || !found || err != nil {
+		t.Errorf("lock beside a timer: %d, %v, %v; want 0", off, found, err)
+	}
+	two := &btf.Struct{Name: "v", Size: 32, Members: []btf.Member{{Name: "a", Type: timer}, {Name: "b", Type: timer, Offset: 128}}}
+	if _, _, err := timerOffset(two); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("two timers: %v; want not supported", err)
+	}
+}

@@ -17,7 +17,7 @@ import (
 func TestCorpusSafe(t *testing.T) {
 	for _, path := range []string{"testdata/safe.o", "testdata/v4.o"} {
 		if _, err := os.Stat(path); err != nil {
-			t.Skipf("%s: %v", path, err)
+			t.Fatalf("committed object missing: %v", err)
 		}
 		for name, err := range verifyObject(t, path) {
 			if err != nil {
@@ -31,7 +31,7 @@ func TestCorpusSafe(t *testing.T) {
 func expectations(t *testing.T, src string) map[int]string {
 	f, err := os.Open(src)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	out := map[int]string{}
@@ -59,7 +59,7 @@ func checkRejections(t *testing.T, src, obj string) {
 	want := expectations(t, src)
 	spec, err := object.Load(obj)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	base := filepath.Base(src)
 	lineRe := regexp.MustCompile(regexp.QuoteMeta(base) + `:(\d+)$`)
@@ -106,11 +106,12 @@ func checkRejections(t *testing.T, src, obj string) {
 func TestObjectTestdata(t *testing.T) {
 	paths, _ := filepath.Glob("../object/testdata/*.o")
 	if len(paths) == 0 {
-		t.Skip("no objects")
+		t.Fatal("no objects in ../object/testdata")
 	}
 	for _, path := range paths {
 		spec, err := object.Load(path)
 		if err != nil {
+			t.Errorf("committed object: %v", err)
 			continue
 		}
 		for _, p := range spec.Programs {

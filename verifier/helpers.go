@@ -223,6 +223,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				lockArg = v
 				continue
 			}
+			if !e.timerArg(s, pc, r, name) {
+				continue
+			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)

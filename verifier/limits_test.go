@@ -407,3 +407,22 @@ func TestManyProblems(t *testing.T) {
 		t.Errorf("%d errors, first %v, last %v", n, ve.Errors[0], ve.Errors[n-1])
 	}
 }
+
+// TestSummaryInsideCallback: an analysis of a function made outside any
+// callback does not stand in for a call from inside one, where more is
+// refused (tail calls, legacy packet loads): the same entry state is a
+// different question there.
+func TestSummaryInsideCallback(t *testing.T) {
+	a := newAnalyzer([]isa.Instruction{{Opcode: isa.OpExit}}, &Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	entry := a.entryState()
+	if _, err := a.remember(0, entry, entry.clone(), true, callLocal, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.lookup(0, entry, true, callLocal, nil); !ok {
+		t.Fatal("the same call outside callbacks finds no summary")
+	}
+	a.inCB++
+	if _, ok := a.lookup(0, entry, true, callLocal, nil); ok {
+		t.Fatal("a call inside a callback reuses the analysis made outside one")
+	}
+}

@@ -77,6 +77,11 @@ type MapInfo struct {
 	// which knows it from BTF).
 	HasSpinLock    bool
 	SpinLockOffset uint32
+	// HasTimer says the value holds a struct bpf_timer at TimerOffset:
+	// the timer helpers take exactly its address (as in Linux, which
+	// knows it from BTF).
+	HasTimer    bool
+	TimerOffset uint32
 }
 
 // Result is what a successful verification found.

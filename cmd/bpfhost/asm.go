@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/internal/conformance"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/vm"
 )
 
 func newAsmCommand() *cobra.Command {
@@ -135,7 +135,7 @@ func newAsmDisasmCommand() *cobra.Command {
 
 func newAsmRunCommand() *cobra.Command {
 	var memHex string
-	var engineName string
+	var engine bpfhost.Engine
 	var checked bool
 	var budget uint64
 	var repeat int
@@ -165,32 +165,23 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 			if memHex == "" && f.mem != nil {
 				mem = f.mem
 			}
-			engine, err := engineByName(engineName)
-			if err != nil {
+			if err := engine.Available(); err != nil {
 				return badInput(err)
 			}
-			mode := vm.Trusted
-			if checked {
-				mode = vm.Checked
-			}
-			exe, err := engine.Compile(&vm.Program{Instructions: prog}, vm.CompileOptions{Mode: mode})
+			raw, err := bpfhost.NewRawProgram(prog, &bpfhost.RawOptions{Engine: engine, Trusted: !checked})
 			if err != nil {
 				return failed(err)
 			}
-			rc := &vm.RunContext{Budget: budget}
-			if len(mem) > 0 {
-				rc.Regions = []vm.Region{vm.RegionOf("memory", mem, true)}
-				rc.Args[0], rc.Args[1] = uint64(rc.Regions[0].Start), uint64(len(mem))
-			}
+			defer raw.Close()
 			if repeat < 1 {
 				repeat = 1
 			}
 			orig := append([]byte(nil), mem...)
-			var r0 uint64
+			var res bpfhost.RawResult
 			start := time.Now()
 			for i := 0; i < repeat; i++ {
 				copy(mem, orig)
-				if r0, err = exe.Run(rc); err != nil {
+				if res, err = raw.Run(mem, budget); err != nil {
 					if f.wantErr != "" {
 						fmt.Fprintf(cmd.OutOrStdout(), "error (expected by the test): %v\n", err)
 						return nil
@@ -199,6 +190,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 				}
 			}
 			perRun := time.Since(start) / time.Duration(repeat)
+			r0 := res.R0
 			var mismatch error
 			switch {
 			case f.hasWant && r0 != f.want:
@@ -212,7 +204,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 			}
 			if asJSON {
 				doc := map[string]any{
-					"r0": r0, "mode": mode.String(), "instructions": rc.Executed,
+					"r0": r0, "mode": raw.Mode(), "instructions": res.Executed,
 					"duration_ns": perRun.Nanoseconds(), "mem_out": hex.EncodeToString(mem),
 				}
 				if f.hasWant {
@@ -228,8 +220,8 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "r0            %#x (%d)\n", r0, int64(r0))
-			fmt.Fprintf(out, "instructions  %d\n", rc.Executed)
-			fmt.Fprintf(out, "duration      %v per run (%s mode, %s)\n", perRun, mode, plural(repeat, "run"))
+			fmt.Fprintf(out, "instructions  %d\n", res.Executed)
+			fmt.Fprintf(out, "duration      %v per run (%s mode, %s)\n", perRun, raw.Mode(), plural(repeat, "run"))
 			if len(mem) > 0 {
 				fmt.Fprintf(out, "mem out       %s\n", hex.EncodeToString(mem))
 			}
@@ -240,7 +232,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 		},
 	}
 	cmd.Flags().StringVar(&memHex, "mem", "", "input memory as hex bytes")
-	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine: interp or jit")
+	engineFlag(cmd, &engine, bpfhost.EngineInterp, "")
 	cmd.Flags().BoolVar(&checked, "checked", true, "validate every memory access (the program is not verified)")
 	cmd.Flags().Uint64Var(&budget, "budget", 1<<30, "most instructions one run may execute")
 	cmd.Flags().IntVar(&repeat, "repeat", 1, "run this many times and report the average duration")

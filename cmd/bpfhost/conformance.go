@@ -6,13 +6,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/internal/conformance"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/vm"
 )
 
 func newConformanceCommand() *cobra.Command {
-	var engineName string
+	var engine bpfhost.Engine
 	cmd := &cobra.Command{
 		Use:   "conformance [DIR]",
 		Short: "Run the bpf_conformance suite's fixtures (DIR holds fixtures.jsonl; default ../shared/conformance)",
@@ -28,8 +28,7 @@ func newConformanceCommand() *cobra.Command {
 				}
 				dir = d
 			}
-			engine, err := engineByName(engineName)
-			if err != nil {
+			if err := engine.Available(); err != nil {
 				return err
 			}
 			fixtures, err := conformance.LoadFixtures(dir)
@@ -56,7 +55,7 @@ func newConformanceCommand() *cobra.Command {
 			out := cmd.OutOrStdout()
 			asJSON, _ := cmd.Flags().GetBool("json")
 			if asJSON {
-				if err := json.NewEncoder(out).Encode(map[string]any{"engine": engineName, "passed": len(fixtures) - failed, "failed": failed, "tests": results}); err != nil {
+				if err := json.NewEncoder(out).Encode(map[string]any{"engine": engine, "passed": len(fixtures) - failed, "failed": failed, "tests": results}); err != nil {
 					return err
 				}
 			} else {
@@ -65,7 +64,7 @@ func newConformanceCommand() *cobra.Command {
 						fmt.Fprintf(out, "FAIL  %-40s %s\n", r.Name, r.Error)
 					}
 				}
-				fmt.Fprintf(out, "%s: %d passed, %d failed\n", engineName, len(fixtures)-failed, failed)
+				fmt.Fprintf(out, "%s: %d passed, %d failed\n", engine, len(fixtures)-failed, failed)
 			}
 			if failed > 0 {
 				return &exitError{code: exitFailed, reported: asJSON, err: fmt.Errorf("%s of %d failed", plural(failed, "conformance test"), len(fixtures))}
@@ -73,11 +72,11 @@ func newConformanceCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&engineName, "engine", "interp", "execution engine: interp or jit")
+	engineFlag(cmd, &engine, bpfhost.EngineInterp, "")
 	return cmd
 }
 
-func runFixture(engine vm.Engine, f conformance.Fixture) error {
+func runFixture(engine bpfhost.Engine, f conformance.Fixture) error {
 	code, err := f.Program()
 	if err != nil {
 		return err
@@ -94,22 +93,17 @@ func runFixture(engine vm.Engine, f conformance.Fixture) error {
 	if err != nil {
 		return err
 	}
-	identity := func(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }
-	exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: vm.Checked})
+	raw, err := bpfhost.NewRawProgram(prog, &bpfhost.RawOptions{Engine: engine, Helpers: conformance.Helpers})
 	if err != nil {
 		return err
 	}
-	rc := &vm.RunContext{Budget: 1 << 30}
-	if len(mem) > 0 {
-		rc.Regions = []vm.Region{vm.RegionOf("memory", mem, true)}
-		rc.Args[0], rc.Args[1] = uint64(rc.Regions[0].Start), uint64(len(mem))
-	}
-	got, err := exe.Run(rc)
+	defer raw.Close()
+	res, err := raw.Run(mem, 1<<30)
 	if err != nil {
 		return err
 	}
-	if got != want {
-		return fmt.Errorf("r0 = %#x, want %#x", got, want)
+	if res.R0 != want {
+		return fmt.Errorf("r0 = %#x, want %#x", res.R0, want)
 	}
 	return nil
 }

@@ -1,23 +1,31 @@
 package main
 
 import (
-	"fmt"
+	"github.com/spf13/cobra"
 
-	"github.com/bpfhost/bpfhost/vm"
-	"github.com/bpfhost/bpfhost/vm/interp"
-	"github.com/bpfhost/bpfhost/vm/jit"
+	"github.com/bpfhost/bpfhost"
 )
 
-// engineByName returns the engine the --engine flag names.
-func engineByName(name string) (vm.Engine, error) {
-	switch name {
-	case "interp":
-		return interp.New(), nil
-	case "jit":
-		if err := jit.Available(); err != nil {
-			return nil, err
-		}
-		return jit.New(), nil
+// engineValue is an --engine flag: its value is checked against
+// bpfhost.Engines when the flag is parsed, so a bad name is a usage error
+// that lists the valid ones.
+type engineValue struct{ e *bpfhost.Engine }
+
+func (v engineValue) String() string { return string(*v.e) }
+
+func (v engineValue) Set(s string) error {
+	e, err := bpfhost.ParseEngine(s)
+	if err != nil {
+		return err
 	}
-	return nil, fmt.Errorf("--engine %q: want interp or jit", name)
+	*v.e = e
+	return nil
+}
+
+func (v engineValue) Type() string { return "engine" }
+
+// engineFlag adds an --engine flag to cmd that sets *p, starting at def.
+func engineFlag(cmd *cobra.Command, p *bpfhost.Engine, def bpfhost.Engine, usage string) {
+	*p = def
+	cmd.Flags().Var(engineValue{p}, "engine", "execution engine: "+bpfhost.EngineNames()+usage)
 }

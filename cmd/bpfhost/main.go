@@ -41,8 +41,12 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "bpfhost:", err)
 	var ee *exitError
+	if err.Error() == "" {
+		// A status passed on (exec's command), with nothing to say.
+		return exitCode(err)
+	}
+	fmt.Fprintln(stderr, "bpfhost:", err)
 	reported := errors.As(err, &ee) && ee.reported
 	if wantsJSON(root, args) && !reported {
 		json.NewEncoder(stdout).Encode(map[string]string{"error": err.Error()})
@@ -112,8 +116,10 @@ Exit status, for every command: 0 done, 1 the program or the verdict failed
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().Bool("json", false, "print one JSON document instead of a table")
-	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand(), newVersionCommand())
+	root.PersistentFlags().BoolP("json", "j", false, "print one JSON document instead of a table")
+	root.AddCommand(newAttachCommand())
+	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand(), newVersionCommand(), newExecCommand())
+	addDaemonCommands(root)
 	return root
 }
 

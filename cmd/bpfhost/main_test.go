@@ -244,3 +244,26 @@ func TestVerify(t *testing.T) {
 		t.Errorf("--verbose printed no states:\n%s", out)
 	}
 }
+
+// TestEngineFlag checks that every --engine flag takes the engine registry's
+// names, ignoring case, and refuses another with a usage error listing them.
+func TestEngineFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "../../testdata/cli/nestloop.o", "--engine", "wasm"},
+		{"asm", "run", "x.s", "--engine", "wasm"},
+		{"conformance", "--engine", "wasm"},
+	} {
+		out, code := cli(t, args...)
+		if code != 2 || !strings.Contains(out, "want interp or jit") {
+			t.Errorf("%v: exit %d: %s; want 2 and the valid engines", args, code, out)
+		}
+	}
+	src := filepath.Join(t.TempDir(), "p.s")
+	if err := os.WriteFile(src, []byte("mov %r0, 7\nexit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(t, "asm", "run", src, "--engine", "INTERP")
+	if code != 0 || !strings.Contains(out, "r0            0x7") {
+		t.Errorf("--engine INTERP: exit %d: %s", code, out)
+	}
+}

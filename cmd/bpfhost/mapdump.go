@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // defaultMaxEntries is how many entries of each map `run` prints unless
@@ -27,94 +25,19 @@ type mapOmitted struct {
 	More uint64 `json:"more"`
 }
 
-// walkMap calls emit for the entries of m that `run` prints, in iteration
-// order, and returns what it left out. Nothing is built for the entries it
-// leaves out: zero array values are recognised in place and entries past
-// limit (0: no limit) are only counted, so memory stays bounded by limit
-// and time by the map's size, whatever the size.
+// walkMap calls emit for the entries of m that `run` prints (see
+// bpfhost.Map.Dump for which), and returns what it left out.
 func walkMap(m *bpfhost.Map, limit uint64, emit func(mapEntry) error) (mapOmitted, error) {
-	var om mapOmitted
-	shown := uint64(0)
-	show := func(e func() mapEntry) error {
-		if limit != 0 && shown >= limit {
-			om.More++
-			return nil
+	st, err := m.Dump(limit, func(k, v []byte, err error) error {
+		switch {
+		case err != nil:
+			return emit(mapEntry{Key: hex.EncodeToString(k), Value: "(" + err.Error() + ")"})
+		case k == nil: // a ring buffer record
+			return emit(mapEntry{Value: hex.EncodeToString(v)})
 		}
-		shown++
-		return emit(e())
-	}
-	index := func(i uint32) []byte { return binary.NativeEndian.AppendUint32(nil, i) }
-	switch mm := m.Unwrap().(type) {
-	case *maps.RingBufMap:
-		var buf []byte
-		for {
-			rec, ok := mm.TryRead(buf)
-			if !ok {
-				return om, nil
-			}
-			buf = rec
-			if err := show(func() mapEntry { return mapEntry{Value: hex.EncodeToString(rec)} }); err != nil {
-				return om, err
-			}
-		}
-	case *maps.ArrayMap:
-		total := uint64(m.MaxEntries())
-		var visited uint64
-		for next := uint32(0); ; {
-			i, ok := mm.NextNonZero(next)
-			if !ok {
-				break
-			}
-			visited++
-			k := index(i)
-			if err := show(func() mapEntry { return lookupEntry(m, k) }); err != nil {
-				return om, err
-			}
-			if i == ^uint32(0) {
-				break
-			}
-			next = i + 1
-		}
-		om.Zero = total - visited
-		return om, nil
-	case *maps.HandleArrayMap:
-		for next := uint32(0); ; {
-			i, ok := mm.NextUsed(next)
-			if !ok {
-				break
-			}
-			k := index(i)
-			if err := show(func() mapEntry { return lookupEntry(m, k) }); err != nil {
-				return om, err
-			}
-			if i == ^uint32(0) {
-				break
-			}
-			next = i + 1
-		}
-		return om, nil
-	}
-	switch m.Type() {
-	case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray:
-		return om, nil // no keys to walk; queues and stacks are not drained
-	}
-	it := m.Iterate()
-	var k, v []byte
-	for it.Next(&k, &v) {
-		if err := show(func() mapEntry { return makeEntry(m, k, v) }); err != nil {
-			return om, err
-		}
-	}
-	return om, it.Err()
-}
-
-// lookupEntry builds the entry of key k, which exists.
-func lookupEntry(m *bpfhost.Map, k []byte) mapEntry {
-	var v []byte
-	if err := m.Lookup(k, &v); err != nil {
-		return mapEntry{Key: hex.EncodeToString(k), Value: "(" + err.Error() + ")"}
-	}
-	return makeEntry(m, k, v)
+		return emit(makeEntry(m, k, v))
+	})
+	return mapOmitted{Zero: st.Zero, More: st.More}, err
 }
 
 // makeEntry formats a key and value; per-CPU values are listed per slot.

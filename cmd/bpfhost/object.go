@@ -12,7 +12,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 func newObjectCommand() *cobra.Command {
@@ -70,7 +69,7 @@ no type are listed with none: verify and run need --type for them.`,
 			}
 			ms := []mapJSON{}
 			for _, m := range spec.Maps {
-				ms = append(ms, mapJSON{m.Name, maps.Type(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
+				ms = append(ms, mapJSON{m.Name, bpfhost.MapType(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
@@ -169,7 +168,7 @@ generated for each eBPF instruction, beside it.`,
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
 func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
-	opts := &bpfhost.CollectionOptions{Engine: "jit"}
+	opts := &bpfhost.CollectionOptions{Engine: bpfhost.EngineJIT}
 	if program != "" {
 		opts.Programs = []string{program} // and what it tail-calls
 	}

@@ -22,15 +22,17 @@ import (
 )
 
 type runFlags struct {
-	types                                []string // --type
-	program, data, pcap, mapInit, engine string
-	ctxIn, ctxOut, dataOut               string
-	repeat                               uint32
-	consts                               []string
-	unverified, checked                  bool
-	maxEntries                           uint64
-	memoryLimit                          byteSize
-	timeout                              time.Duration
+	types                        []string // --type
+	program, data, pcap, mapInit string
+	engine                       bpfhost.Engine
+	ctxIn, ctxOut, dataOut       string
+	pcapOut                      string
+	repeat                       uint32
+	consts                       []string
+	unverified, checked          bool
+	maxEntries                   uint64
+	memoryLimit                  byteSize
+	timeout                      time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -73,8 +75,9 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	cmd.Flags().StringVar(&f.ctxIn, "ctx-in", "", "file with the context structure to start from (ctx_in)")
 	cmd.Flags().StringVar(&f.ctxOut, "ctx-out", "", "file to write the context structure to after the run (ctx_out)")
 	cmd.Flags().StringVar(&f.dataOut, "data-out", "", "file to write the packet to after the run (data_out)")
+	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write the output packet of every run to this pcapng file")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries (per-CPU: one \"value\" for every CPU, or \"values\" per CPU)")
-	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
+	engineFlag(cmd, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
 	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
 	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
@@ -105,11 +108,11 @@ type runOutput struct {
 	// or "option" (--type).
 	TypeSource string `json:"type_source"`
 
-	Program string      `json:"program"`
-	Type    string      `json:"type"`
-	Engine  string      `json:"engine"`
-	Runs    []runResult `json:"runs"`
-	Printk  []string    `json:"printk"`
+	Program string         `json:"program"`
+	Type    string         `json:"type"`
+	Engine  bpfhost.Engine `json:"engine"`
+	Runs    []runResult    `json:"runs"`
+	Printk  []string       `json:"printk"`
 	// Maps and MapsOmitted are written by writeRunJSON as the maps are
 	// walked; they are here for readers of the document.
 	Maps        map[string][]mapEntry `json:"maps"`
@@ -198,6 +201,11 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 		res.Runs = append(res.Runs, runResult{Retval: ret, DataOut: hex.EncodeToString(opts.DataOut), DurationNS: opts.Duration.Nanoseconds()})
 		if err := writeOutputs(f, opts.DataOut, ctxOut); err != nil {
 			return badInput(err)
+		}
+	}
+	if f.pcapOut != "" {
+		if err := writeRunPcap(f.pcapOut, res.Runs); err != nil {
+			return err
 		}
 	}
 	res.Printk = coll.Printk()

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/verifier"
 )
 
 type verifyProgram struct {
@@ -36,7 +35,7 @@ func newVerifyCommand() *cobra.Command {
 	var program string
 	var types []string
 	var verbose bool
-	var limits verifier.Limits
+	var limits bpfhost.VerifierLimits
 	var stateMiB int64
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
@@ -59,9 +58,9 @@ read or a program has no type.`,
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
 	addTypeFlag(cmd, &types)
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
-	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", verifier.DefaultMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
-	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", verifier.DefaultMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
-	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
+	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", bpfhost.DefaultVerifierMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
+	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", bpfhost.DefaultVerifierMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", bpfhost.DefaultVerifierTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
 	return cmd
 }
 
@@ -70,7 +69,7 @@ var limitFlags = map[string]string{
 	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
 }
 
-func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits verifier.Limits) error {
+func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits) error {
 	topts, err := typeOptions(types)
 	if err != nil {
 		return err
@@ -99,17 +98,16 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		if err != nil {
 			return typeAdvice(err)
 		}
-		opts := bpfhost.VerifierOptions(spec, p, info)
-		opts.Limits = limits
+		opts := &bpfhost.VerifyOptions{Limits: limits}
 		if verbose && !asJSON {
-			opts.Verbose = out
+			opts.Log = out
 		}
 		start := time.Now()
-		_, verr := verifier.Verify(p.Instructions, opts)
+		verr := bpfhost.VerifyProgram(spec, p, info, opts)
 		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, TypeSource: string(source), Verdict: "accepted",
 			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
-			var ve *verifier.VerifierError
+			var ve *bpfhost.VerifierError
 			if !errors.As(verr, &ve) {
 				return badInput(fmt.Errorf("program %q: %w", p.Name, verr))
 			}

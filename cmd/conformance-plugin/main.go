@@ -21,13 +21,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/internal/conformance"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/vm"
-	"github.com/bpfhost/bpfhost/vm/interp"
-	"github.com/bpfhost/bpfhost/vm/jit"
 )
 
 func main() {
@@ -39,9 +37,6 @@ func main() {
 	fmt.Printf("%x\n", r0)
 }
 
-// engines lists the engines the plugin can run.
-var engines = map[string]vm.Engine{"interp": interp.New(), "jit": jit.New()}
-
 func run(args []string, stdin io.Reader) (uint64, error) {
 	var memHex string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -49,14 +44,14 @@ func run(args []string, stdin io.Reader) (uint64, error) {
 	}
 	fs := flag.NewFlagSet("conformance-plugin", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	engineName := fs.String("engine", "interp", "execution engine: interp or jit")
+	engineName := fs.String("engine", string(bpfhost.EngineInterp), "execution engine: "+bpfhost.EngineNames())
 	budget := fs.Uint64("budget", 1<<30, "instruction budget")
 	if err := fs.Parse(args); err != nil {
 		return 0, err
 	}
-	engine, ok := engines[*engineName]
-	if !ok {
-		return 0, fmt.Errorf("unknown engine %q", *engineName)
+	engine, err := bpfhost.ParseEngine(*engineName)
+	if err != nil {
+		return 0, err
 	}
 	mem, err := parseHex(memHex)
 	if err != nil {
@@ -79,23 +74,15 @@ func run(args []string, stdin io.Reader) (uint64, error) {
 
 // Run executes prog in checked mode with r1 and r2 describing a private copy
 // of mem, the way the conformance suite expects.
-func Run(engine vm.Engine, prog []isa.Instruction, mem []byte, budget uint64) (uint64, error) {
-	exe, err := engine.Compile(&vm.Program{Instructions: prog, Helpers: vm.Helpers{5: identity}}, vm.CompileOptions{Mode: vm.Checked})
+func Run(engine bpfhost.Engine, prog []isa.Instruction, mem []byte, budget uint64) (uint64, error) {
+	raw, err := bpfhost.NewRawProgram(prog, &bpfhost.RawOptions{Engine: engine, Helpers: conformance.Helpers})
 	if err != nil {
 		return 0, err
 	}
-	defer exe.Close()
-	rc := &vm.RunContext{Budget: budget}
-	if len(mem) > 0 {
-		buf := append([]byte(nil), mem...)
-		rc.Regions = []vm.Region{vm.RegionOf("memory", buf, true)}
-		rc.Args[0], rc.Args[1] = uint64(rc.Regions[0].Start), uint64(len(buf))
-		defer runtime.KeepAlive(buf)
-	}
-	return exe.Run(rc)
+	defer raw.Close()
+	res, err := raw.Run(append([]byte(nil), mem...), budget)
+	return res.R0, err
 }
-
-func identity(_ *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil }
 
 func parseHex(s string) ([]byte, error) {
 	s = strings.Join(strings.Fields(s), "")

@@ -86,7 +86,7 @@ func putKey(key []byte, k uint64) {
 	}
 }
 
-// native is Options.Maps as the runtime implements it (runtime.go's
+// native is Options.Maps as the runtime implements it (jitmaps.go's
 // inlineMap): mapHost.inline, but hash maps are looked up in generated
 // code (InlineHash).
 func (h *mapHost) native(ptr uint64) (amd64.InlineMap, bool) {

@@ -32,7 +32,7 @@ func TestRunHeadroomIsFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := &bpfhost.CollectionSpec{Programs: []*bpfhost.ProgramSpec{{Name: "grow", Section: "xdp", License: "GPL", Instructions: prog}}}
-	for _, engine := range []string{"interp", "jit"} {
+	for _, engine := range bpfhost.Engines() {
 		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
 		if err != nil {
 			t.Fatal(err)

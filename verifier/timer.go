@@ -1,0 +1,33 @@
+package verifier
+
+// timerArg checks the struct bpf_timer argument of a timer helper in
+// register r, a pointer into a map value at a constant offset: the map's
+// BTF must declare a timer there (MapInfo.HasTimer), as Linux requires. It
+// reports whether the argument passed.
+func (e *exec) timerArg(s *state, pc, r int, name string) bool {
+	v := s.regs[r]
+	mi := e.a.maps[v.region]
+	if parts, ok := e.a.parts[v.region]; ok {
+		// A value of one of several maps: each must have its timer at
+		// the same offset.
+		for _, id := range parts {
+			if !e.timerAt(pc, r, name, e.a.maps[id], s.ival(r).smin) {
+				return false
+			}
+		}
+		return true
+	}
+	return e.timerAt(pc, r, name, mi, s.ival(r).smin)
+}
+
+func (e *exec) timerAt(pc, r int, name string, mi *MapInfo, off int64) bool {
+	switch {
+	case !mi.HasTimer:
+		e.fail(pc, "%s: map %s's value has no struct bpf_timer (its BTF type declares none)", name, mi.Name)
+		return false
+	case off != int64(mi.TimerOffset):
+		e.fail(pc, "%s needs the bpf_timer of map %s's value at offset %d; r%d is at offset %d", name, mi.Name, mi.TimerOffset, r, off)
+		return false
+	}
+	return true
+}

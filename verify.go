@@ -1,0 +1,50 @@
+package bpfhost
+
+import (
+	"io"
+
+	"github.com/bpfhost/bpfhost/verifier"
+)
+
+// VerifierLimits bound the verifier's work on a program: the instructions
+// it processes, the memory of its states and its time. Zero fields mean the
+// defaults below.
+type VerifierLimits = verifier.Limits
+
+// The verifier's default limits (VerifierLimits's zero fields).
+const (
+	// DefaultVerifierMaxInstructions is Linux's complexity limit,
+	// BPF_COMPLEXITY_LIMIT_INSNS.
+	DefaultVerifierMaxInstructions = verifier.DefaultMaxInstructions
+	// DefaultVerifierMaxStateBytes bounds the memory of the states kept at
+	// once.
+	DefaultVerifierMaxStateBytes = verifier.DefaultMaxStateBytes
+	// DefaultVerifierTimeout bounds the verifier's wall-clock time.
+	DefaultVerifierTimeout = verifier.DefaultTimeout
+)
+
+// VerifyOptions configure VerifyProgram.
+type VerifyOptions struct {
+	// Log, if not nil, receives the verifier's trace of every
+	// instruction.
+	Log io.Writer
+	// Limits bound the verifier's work; the zero value means the defaults.
+	Limits VerifierLimits
+}
+
+// VerifyProgram runs the verifier on one program of spec, as NewCollection
+// does, with info as its program type (see ProgramType); nil opts means
+// the defaults. A program the verifier rejects gives a *VerifierError
+// listing the findings; other errors are about the input itself.
+func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo, opts *VerifyOptions) error {
+	if opts == nil {
+		opts = &VerifyOptions{}
+	}
+	vopts := VerifierOptions(spec, ps, info)
+	vopts.Limits = opts.Limits
+	if opts.Log != nil {
+		vopts.Verbose = opts.Log
+	}
+	_, err := verifier.Verify(ps.Instructions, vopts)
+	return err
+}
