@@ -54,7 +54,7 @@ func TestUnwrittenStackReadsZero(t *testing.T) {
 				References: []object.Reference{{Slot: 1, Kind: object.RefMap, Name: "seen", Map: 0}}},
 		},
 	}
-	for _, engine := range []string{"interp", "jit"} {
+	for _, engine := range bpfhost.Engines() {
 		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
 		if err != nil {
 			t.Fatalf("%s: %v", engine, err)
