@@ -2,12 +2,14 @@ package sockaddr
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/bpfhost/bpfhost"
+	"golang.org/x/sys/unix"
 )
 
 func loadTestObject(t *testing.T) *bpfhost.Collection {
@@ -90,5 +92,31 @@ func TestStartMissingCommand(t *testing.T) {
 	var ee *exec.ExitError
 	if err := link.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 127 {
 		t.Errorf("wait: %v, want exit 127", err)
+	}
+}
+
+// The listener takes SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on Linux 6.6 and
+// later (passing the flags by pointer, as once done, is EINVAL and left the
+// target and the supervisor waking each other on different CPUs).
+func TestSyncWakeUp(t *testing.T) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	if major < 6 || major == 6 && minor < 6 {
+		t.Skipf("Linux %d.%d has no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP", major, minor)
+	}
+	coll := loadTestObject(t)
+	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !link.syncWake {
+		t.Error("the listener refused SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/helpers"
@@ -39,6 +40,12 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
+	// tid is the worker's thread; recvTid is tid while it waits in RECV.
+	tid     int32
+	recvTid atomic.Int32
+	// busySince is when the worker received the call it is handling
+	// (nanotime), or 0.
+	busySince atomic.Int64
 }
 
 func newWorker(l *Link) *worker {
