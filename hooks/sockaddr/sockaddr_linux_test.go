@@ -120,3 +120,42 @@ func TestSyncWakeUp(t *testing.T) {
 		t.Error("the listener refused SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP")
 	}
 }
+
+// A connect that blocks in the supervisor (its SYN is dropped: the
+// listener's accept queue is full) does not hold up another thread's
+// connect: the watchdog starts another worker to receive meanwhile.
+func TestBlockedConnectDoesNotStall(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	coll := loadTestObject(t)
+	cmd := exec.Command("python3", "-c", `
+import socket, threading, time
+full = socket.socket(); full.bind(("127.0.0.1", 0)); full.listen(0)
+first = socket.create_connection(full.getsockname())
+free = socket.socket(); free.bind(("127.0.0.1", 0)); free.listen(8)
+res = {}
+def blocked():
+    s = socket.socket()
+    s.connect(full.getsockname())
+    res["blocked"] = "connected"
+th = threading.Thread(target=blocked); th.start()
+time.sleep(0.1)
+other = threading.Thread(target=lambda: socket.create_connection(free.getsockname()))
+other.start(); other.join(0.5)
+fast = not other.is_alive()
+full.accept()  # the blocked connect's next SYN (after 1 s) gets in
+th.join(); other.join()
+print("fast" if fast else "slow", res.get("blocked"))
+`)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil || out.String() != "fast connected\n" {
+		t.Fatalf("wait %v, output %q; want %q", err, out.String(), "fast connected\n")
+	}
+}
