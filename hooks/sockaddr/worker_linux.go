@@ -201,20 +201,25 @@ func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
 	return fd, false, 0
 }
 
-// takeSocket duplicates the target's fd into w.sock, after checking the
-// notification is still live (so pidfd names the notifying task and the
-// memory read before came from it). Errors are answered to the target.
+// takeSocket duplicates the target's fd into w.sock and then checks the
+// notification is still live: the notifying task then held its thread ID
+// from the notification on, so the memory read before and the socket taken
+// were its (a pidfd opened or cached by that ID, even one reopened after a
+// dead thread's, names it). Errors are answered to the target.
 func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
-	if !w.l.valid(n.ID) {
-		return unix.ESRCH
-	}
 	fd, err := unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0) // always close-on-exec
 	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
 		// A cached pidfd of a thread that died: the notifying task
-		// (live, as checked above) reuses its ID.
+		// reuses its ID (or died too, which the check below finds).
 		if pidfd, _, e := w.pidfd(); e == 0 {
 			fd, err = unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0)
 		}
+	}
+	if !w.l.valid(n.ID) {
+		if err == nil {
+			unix.Close(fd)
+		}
+		return unix.ESRCH
 	}
 	if err != nil {
 		if err == unix.EBADF {
