@@ -158,4 +158,7 @@ print("fast" if fast else "slow", res.get("blocked"))
 	if err := link.Wait(); err != nil || out.String() != "fast connected\n" {
 		t.Fatalf("wait %v, output %q; want %q", err, out.String(), "fast connected\n")
 	}
+	if s := link.Stats(); len(s) != 1 || s[0].Runs != 3 || s[0].Denied != 0 {
+		t.Errorf("stats %+v, want 3 runs", s)
+	}
 }
