@@ -383,6 +383,17 @@ func setSyncWake(listener int) error {
 	return nil
 }
 
+// rawIoctlPtr is ioctlPtr for requests that never block (SEND, ID_VALID):
+// without the scheduler's system call bookkeeping, which costs more than
+// such a call on the path of every notification.
+func rawIoctlPtr(fd int, req uint, p unsafe.Pointer) error {
+	_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 func ioctlPtr(fd int, req uint, p unsafe.Pointer) error {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
 	if e != 0 {
@@ -398,20 +409,20 @@ func (l *Link) respond(id uint64, val int64, errno unix.Errno) {
 		r.Val, r.Error = 0, -int32(errno)
 	}
 	// ENOENT: the task was killed or interrupted meanwhile.
-	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+	rawIoctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
 }
 
 // cont lets the call run in the kernel as it is (see the decision record
 // for when that is safe).
 func (l *Link) cont(id uint64) {
 	r := seccompResp{ID: id, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
-	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+	rawIoctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
 }
 
 // valid reports whether the notification is still pending: its task has
 // not died (and its ID been reused) since it was received.
 func (l *Link) valid(id uint64) bool {
-	return ioctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
+	return rawIoctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
 }
 
 // forgetPidfd drops the cached pidfd of tid if it is fd, and reports
