@@ -269,6 +269,12 @@ func (l *Link) Stats() []ProgramStats {
 // connect, say) before the watchdog starts another to receive meanwhile.
 const stallAfter = time.Millisecond
 
+// maxWatchPeriod is how long the watchdog sleeps at most: it looks every
+// stallAfter while calls are being handled and backs off to this while
+// none is (so a call that stalls after a quiet spell holds up others for
+// at most about this long).
+const maxWatchPeriod = 16 * time.Millisecond
+
 // startWorker starts a worker counted as a receiver.
 func (l *Link) startWorker() {
 	l.receivers.Add(1)
@@ -316,7 +322,8 @@ func (l *Link) worker() {
 // call for longer than stallAfter, until the link stops.
 func (l *Link) watch() {
 	defer l.workers.Done()
-	t := time.NewTicker(stallAfter)
+	d := stallAfter
+	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
@@ -324,21 +331,26 @@ func (l *Link) watch() {
 			return
 		case <-t.C:
 		}
-		if l.receivers.Load() > 0 {
-			continue
-		}
 		now := nanotime()
-		stalled := false
+		busy, stalled := false, false
 		l.poolMu.Lock()
 		for w := range l.pool {
-			if s := w.busySince.Load(); s != 0 && now-s >= int64(stallAfter) {
-				stalled = true
+			if s := w.busySince.Load(); s != 0 {
+				busy = true
+				stalled = stalled || now-s >= int64(stallAfter)
 			}
 		}
 		l.poolMu.Unlock()
 		if stalled && l.receivers.Load() == 0 {
 			l.startWorker()
 		}
+		// Look less often while no call is being handled.
+		if busy {
+			d = stallAfter
+		} else {
+			d = min(2*d, maxWatchPeriod)
+		}
+		t.Reset(d)
 	}
 }
 
