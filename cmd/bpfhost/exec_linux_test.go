@@ -128,7 +128,12 @@ func servers(t *testing.T) (nine, ten *server) {
 // returns its output, exit status and report.
 func bpfhostExec(t *testing.T, attach []string, command ...string) (string, int, execReport) {
 	t.Helper()
-	bin := bpfhostBinary(t)
+	return bpfhostExecWith(t, bpfhostBinary(t), attach, command...)
+}
+
+// bpfhostExecWith is bpfhostExec with the bpfhost binary bin.
+func bpfhostExecWith(t *testing.T, bin string, attach []string, command ...string) (string, int, execReport) {
+	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	args := []string{"exec", "--report", report}
 	for _, a := range attach {
