@@ -70,7 +70,8 @@ type analyzer struct {
 	merged   map[string]int32 // synthetic maps standing for several
 	mapIndex map[*MapInfo]int32
 	parts    map[int32][]int32
-	scratch  [2]*state // reused for short-lived copies (input)
+	ptrParts map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
+	scratch  [2]*state         // reused for short-lived copies (input)
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
@@ -83,22 +84,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 	if x == y {
 		return x
 	}
-	set := map[int32]bool{}
-	for _, id := range []int32{x, y} {
-		if p, ok := a.parts[id]; ok {
-			for _, q := range p {
-				set[q] = true
-			}
-		} else {
-			set[id] = true
-		}
-	}
-	ids := make([]int32, 0, len(set))
-	for id := range set {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	key := fmt.Sprint(ids)
+	ids, key := unionOfMaps(a.parts, x, y)
 	if id, ok := a.merged[key]; ok {
 		return id
 	}
@@ -708,6 +694,9 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 			c := locCounter(r.depth, r.fn.blocks[h].start)
 			if _, hi := r.in[h].z.bounds(c); hi == inf || hi > a.loopMax {
 				ok, err := a.proveLoop(r, w)
+				if err == nil && !ok {
+					ok, err = a.proveCountedLoop(r, w)
+				}
 				if err != nil {
 					return err
 				}
@@ -826,30 +815,11 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 	for _, c := range cands {
 		st.z.copyLoc(ghostLoc(c), c)
 	}
-	// r2 accounts only for the states it stores itself (its byte counts
-	// start at zero), and gives them back when done.
-	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
-		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
-	defer a.done(r2)
-	if err := a.setIn(r2, h, st); err != nil {
-		return false, err
+	r2, err := a.rerunLoop(r, w, st)
+	if r2 != nil {
+		defer a.done(r2)
 	}
-	// The body's states from the fixpoint lack the ghosts: drop them, or
-	// an inner loop's head would join them in before its first trip and
-	// lose every ghost.
-	var drop func(ws []wto)
-	drop = func(ws []wto) {
-		for _, x := range ws {
-			r2.out[x.v], r2.outBytes[x.v] = nil, 0
-			drop(x.body)
-		}
-	}
-	drop(w.body)
-	if err := a.processBlock(r2, h, st); err != nil {
-		return false, err
-	}
-	if err := a.iterate(r2, w.body); err != nil {
+	if err != nil {
 		return false, err
 	}
 	inc := make([]int64, len(cands))

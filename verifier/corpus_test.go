@@ -47,12 +47,22 @@ func expectations(t *testing.T, src string) map[int]string {
 // TestCorpusUnsafe: every program of unsafe.o is rejected, and its first
 // finding is the expected message on the expected source line.
 func TestCorpusUnsafe(t *testing.T) {
-	want := expectations(t, "testdata/unsafe.c")
-	spec, err := object.Load("testdata/unsafe.o")
+	checkRejections(t, "testdata/unsafe.c", "testdata/unsafe.o")
+}
+
+// checkRejections verifies every program of the object built from src: each
+// must be rejected with its first finding on a line of src marked
+// "// REJECT: message", containing the message, and every marked line must
+// be some program's first finding.
+func checkRejections(t *testing.T, src, obj string) {
+	t.Helper()
+	want := expectations(t, src)
+	spec, err := object.Load(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lineRe := regexp.MustCompile(`unsafe\.c:(\d+)$`)
+	base := filepath.Base(src)
+	lineRe := regexp.MustCompile(regexp.QuoteMeta(base) + `:(\d+)$`)
 	seen := map[int]bool{}
 	for _, p := range spec.Programs {
 		opts, err := objectOptions(spec, p)
@@ -68,7 +78,7 @@ func TestCorpusUnsafe(t *testing.T) {
 		first := ve.Errors[0]
 		m := lineRe.FindStringSubmatch(first.Source)
 		if m == nil {
-			t.Errorf("%s: first finding %q has no unsafe.c line", p.Name, first)
+			t.Errorf("%s: first finding %q has no %s line", p.Name, first, base)
 			continue
 		}
 		line, _ := strconv.Atoi(m[1])

@@ -88,7 +88,15 @@
 //
 // Loops are bounded by counting: every loop head has an implicit counter
 // (0 on entry, +1 per back edge) that must be proven below
-// Options.MaxLoopIterations. Map contents are unknown numbers; sockets and
+// Options.MaxLoopIterations. Where the zone cannot relate it to the loop's
+// variables, proveLoop looks for a bounded number that every trip moves,
+// and proveCountedLoop (looptrip.go) checks an inductive hypothesis for a
+// counter with a constant start and stride that ends on equality (clang's
+// `r += 7; if r == 448`). bpf_loop's callback runs at most 1 << 23 times
+// whatever the count (a larger count is -E2BIG at run time). A map pointer
+// that differs by path stands for the set of maps (mapjoin.go); helpers
+// must suit each. Helpers may read entry-frame stack the program has not
+// written, which every run starts with zeroed (uninit.go). Map contents are unknown numbers; sockets and
 // other kernel objects can be passed around but not dereferenced; dynptrs,
 // kptrs and kfuncs are rejected.
 package verifier

@@ -57,6 +57,17 @@ func TestResultFacts(t *testing.T) {
 			call 1
 			mov %r0, 0
 			exit`, map[int]int{7: 0}, false},
+		{"a different map on each path", `
+			ldxw %r3, [%r1+16] # ingress_ifindex: a number
+			lddw %r1, 0
+			jeq %r3, 0, +2
+			lddw %r1, 1
+			stw [%r10-4], 0
+			mov %r2, %r10
+			add %r2, -4
+			call 1
+			mov %r0, 0
+			exit`, nil, false},
 		{"the same map on each path", `
 			ldxw %r3, [%r1+16] # ingress_ifindex: a number
 			lddw %r1, 0

@@ -107,10 +107,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			mapID, mapArg = v.region, e.a.maps[v.region]
 			e.a.noteMapArg(pc, v)
-			if op, ok := helperMapOps[name]; ok {
-				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Ops&op == 0 {
-					e.fail(pc, "%s cannot be used on map %s (a %s map)", name, mapArg.Name, mt.Name)
-				}
+			e.checkMapOp(pc, name, mapID)
+			if proto.Callback != platform.CallbackNone && e.a.joinedMapPtr(mapID) {
+				e.fail(pc, "%s on one of the maps %s (joined paths): its callback needs to know which", name, mapArg.Name)
+				mapID, mapArg = -1, nil
 			}
 		case platform.ArgMapKey, platform.ArgMapValue, platform.ArgMapValueOrNull, platform.ArgUninitMapValue:
 			if mapArg == nil {
@@ -125,7 +125,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			if k == platform.ArgUninitMapValue {
 				mode = memWrite
-				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Name == "bloom_filter" {
+				if e.anyMapOfType(mapID, "bloom_filter") {
 					mode = memRead // a bloom filter's peek tests the value it is given
 				}
 			}
@@ -313,23 +313,16 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			s.set(0, value{kind: kScalar}, topIval)
 			break
 		}
-		lookup := platform.LookupValue
-		if mt, ok := abi.MapType(mapArg.Type); ok && name != "bpf_get_local_storage" && mt.Lookup != platform.LookupNotAllowed {
-			lookup = mt.Lookup
-		}
-		switch lookup {
-		case platform.LookupInnerMap:
-			if mapArg.Inner == nil {
-				e.fail(pc, "map %s holds maps but has no inner map template", mapArg.Name)
-				s.set(0, value{kind: kScalar}, topIval)
-				break
-			}
-			s.set(0, fresh(kMapPtr, e.a.mapID(mapArg.Inner), null), topIval)
-		case platform.LookupValue:
-			s.set(0, fresh(kMapValue, mapID, null), constIval(0))
-		default:
-			e.fail(pc, "%s on map %s returns a socket, which bpfhost does not support", name, mapArg.Name)
+		lookup, id, why := e.lookupResult(name, mapID)
+		if why != "" {
+			e.fail(pc, "%s", why)
 			s.set(0, value{kind: kScalar}, topIval)
+			break
+		}
+		if lookup == platform.LookupInnerMap {
+			s.set(0, fresh(kMapPtr, id, null), topIval)
+		} else {
+			s.set(0, fresh(kMapValue, id, null), constIval(0))
 		}
 	case platform.RetRingbufMemOrNull:
 		if allocSize < 0 {
@@ -399,7 +392,7 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		}
 		bs, be := start+frameSize, end+frameSize
 		if mode != memWrite {
-			if !f.init.all(bs, be) {
+			if !f.init.all(bs, be) && !uninitReadAllowed(f, fi, bs, be) {
 				first := bs
 				for first < be && f.init.get(first) {
 					first++

@@ -51,3 +51,53 @@ func TestMixedArithmetic(t *testing.T) {
 		}
 	}
 }
+
+// TestPacketPointerOrNull: a header pointer set on one path and NULL on the
+// other is a packet pointer that may be NULL: after a NULL check it reads
+// what the packet path proved; before one, any use is refused.
+func TestPacketPointerOrNull(t *testing.T) {
+	const join = `
+		mov %r9, %r1
+		ldxw %r2, [%r1+4]
+		ldxw %r6, [%r1+0]
+		mov %r7, 0
+		mov %r3, %r6
+		add %r3, 14
+		jgt %r3, %r2, drop
+		ldxb %r4, [%r6+12]
+		jne %r4, 8, joined
+		mov %r7, %r6
+		add %r7, 14
+		mov %r3, %r7
+		add %r3, 20
+		jgt %r3, %r2, drop
+	joined:
+		call 7
+	`
+	const drop = "\ndrop:\nmov %r0, 1\nexit"
+	tests := []struct {
+		name, tail, reject string
+	}{
+		{"checked", "jeq %r7, 0, drop\nldxb %r0, [%r7+8]\nexit" + drop, ""},
+		{"checked last byte", "jeq %r7, 0, drop\nldxb %r0, [%r7+13]\nexit" + drop, ""},
+		{"unchecked", "ldxb %r0, [%r7+8]\nexit" + drop, "NULL"},
+		{"arithmetic", "add %r7, 1\nmov %r0, 2\nexit" + drop, "may be NULL"},
+		{"compared with the end", "ldxw %r2, [%r9+4]\njgt %r7, %r2, drop\nmov %r0, 2\nexit" + drop, "comparison"},
+		{"past the proof", "jeq %r7, 0, drop\nldxb %r0, [%r7+20]\nexit" + drop, "packet"},
+	}
+	for _, tt := range tests {
+		prog, err := isa.Assemble(join + tt.tail)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+		switch {
+		case tt.reject == "" && err != nil:
+			t.Errorf("%s: rejected: %v", tt.name, err)
+		case tt.reject != "" && err == nil:
+			t.Errorf("%s: accepted, want a rejection mentioning %q", tt.name, tt.reject)
+		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
+			t.Errorf("%s: %v, want a message mentioning %q", tt.name, err, tt.reject)
+		}
+	}
+}

@@ -193,9 +193,14 @@ func applyPre(pre []string) func(s *state, a *analyzer) {
 				}
 			}
 		}
+		// Stack bytes the pre-state does not call numbers may hold
+		// anything, pointers included (not the zeroes a run starts with:
+		// see uninit.go).
+		s.frames[0].ptr.setRange(0, frameSize, true)
 		for _, sn := range stackNum {
 			f := s.frames[0]
 			f.init.setRange(max(sn[0], 0), min(sn[1]+1, frameSize), true)
+			f.ptr.setRange(max(sn[0], 0), min(sn[1]+1, frameSize), false)
 		}
 		// In register order: shared regions get map ids as they are met,
 		// and messages name them.

@@ -247,9 +247,9 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	}
 	widen := op == opWiden || op == opWidenOpen
 	r := &state{lock: a.lock || b.lock, lockOf: joinLockOwners(a, b), a: a.a}
-	var merge func(x, y int32) int32
+	var merge func(k kind, x, y int32) int32
 	if a.a != nil {
-		merge = a.a.mergeMaps
+		merge = a.a.mergeRegions
 	}
 	var dropBuf [32]loc
 	drop := dropBuf[:0]

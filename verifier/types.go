@@ -118,7 +118,7 @@ func (v value) String() string {
 // and id. ok is false when the result cannot keep a number (it is
 // uninitialised, mixed or invalid). zeroA and zeroB say whether each side
 // is the scalar 0, which joins with a maybe-NULL pointer.
-func joinTypes(a, b value, zeroA, zeroB bool, merge func(x, y int32) int32) (value, bool) {
+func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int32) (value, bool) {
 	switch {
 	case a.kind == kUninit || b.kind == kUninit:
 		return uninit, false
@@ -150,15 +150,31 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(x, y int32) int32) (val
 	// Values of different maps: a value of either.
 	if a.kind == kMapValue && b.kind == kMapValue && merge != nil {
 		r := a
-		r.region = merge(a.region, b.region)
+		r.region = merge(kMapValue, a.region, b.region)
 		r.null = a.null || b.null
 		r.id = 0
 		r.tz = min(a.tz, b.tz)
 		return r, true
 	}
-	// NULL on one side, a pointer that may be NULL on the other.
+	// Pointers to different maps: a pointer to either (mapjoin.go). Copies
+	// of one maybe-NULL inner map pointer keep their id.
+	if a.kind == kMapPtr && b.kind == kMapPtr && merge != nil {
+		r := a
+		r.region = merge(kMapPtr, a.region, b.region)
+		r.null = a.null || b.null
+		if a.id != b.id {
+			r.id = 0
+		}
+		r.origin = max(a.origin, b.origin)
+		return r, false
+	}
+	// NULL on one side, a pointer that may be NULL on the other. A packet
+	// pointer joined with NULL (a header pointer set on one path only) is
+	// a packet pointer that may be NULL: it must be checked before any use
+	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
+	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket
 	}
 	if zeroA && nullable(b) {
 		r := b

@@ -202,18 +202,28 @@ func (rc *RunContext) Stack() *Stack {
 }
 
 // Begin prepares rc for a run in mode, as every engine's Run starts: call
-// depth 0 and, in checked mode, a cleared entry frame (deeper frames are
-// cleared as calls enter them, so that unverified programs that read stack
-// they never wrote behave the same on every run). It returns the stack and
-// the run's budget: rc.Budget, or DefaultBudget.
+// depth 0 and a cleared entry frame, in both modes (in checked mode deeper
+// frames are cleared too, as calls enter them, so that unverified programs
+// that read stack they never wrote behave the same on every run). It
+// returns the stack and the run's budget: rc.Budget, or DefaultBudget.
+//
+// The cleared entry frame is a guarantee the verifier relies on (see
+// EntryFrameZeroed): it lets helpers read bytes of the entry function's
+// frame that the program has not written, as Linux does for privileged
+// loaders, and those bytes then hold 0 or what this run wrote there, never
+// an earlier run's data. Tail calls start through Begin too.
 func (rc *RunContext) Begin(mode Mode) (*Stack, uint64) {
 	stack := rc.Stack()
 	rc.Mode, rc.Depth = mode, 0
-	if mode == Checked {
-		stack.ClearFrame(0)
-	}
+	stack.ClearFrame(0)
 	return stack, rc.budget()
 }
+
+// EntryFrameZeroed is true: every run, and every program a tail call
+// starts, begins with its entry frame (depth 0) all zeroes (Begin). The
+// verifier's rule for helper reads of unwritten stack bytes
+// (verifier.EntryFrameZeroed) is this same fact; a test ties the two.
+const EntryFrameZeroed = true
 
 // budget is rc.Budget, or DefaultBudget if it is 0.
 func (rc *RunContext) budget() uint64 {

@@ -31,11 +31,12 @@ const sockObj = "../../hooks/sockaddr/testdata/sockaddr.o"
 
 const clientEnv = "BPFHOST_EXEC_TEST_CLIENT"
 
-func TestMain(m *testing.M) {
-	if mode, ok := os.LookupEnv(clientEnv); ok {
-		os.Exit(execClient(mode, os.Args[1:]))
-	}
-	os.Exit(m.Run())
+func init() {
+	testEntryPoints = append(testEntryPoints, func() {
+		if mode, ok := os.LookupEnv(clientEnv); ok {
+			os.Exit(execClient(mode, os.Args[1:]))
+		}
+	})
 }
 
 var (
@@ -127,7 +128,12 @@ func servers(t *testing.T) (nine, ten *server) {
 // returns its output, exit status and report.
 func bpfhostExec(t *testing.T, attach []string, command ...string) (string, int, execReport) {
 	t.Helper()
-	bin := bpfhostBinary(t)
+	return bpfhostExecWith(t, bpfhostBinary(t), attach, command...)
+}
+
+// bpfhostExecWith is bpfhostExec with the bpfhost binary bin.
+func bpfhostExecWith(t *testing.T, bin string, attach []string, command ...string) (string, int, execReport) {
+	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	args := []string{"exec", "--report", report}
 	for _, a := range attach {

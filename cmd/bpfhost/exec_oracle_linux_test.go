@@ -160,34 +160,88 @@ func TestExecAgreesWithKernel(t *testing.T) {
 	}
 }
 
-var execBench = flag.Int("exec.bench", 0, "TestExecBenchmark: time this many connect() and bind() calls in each setting")
+var (
+	execBench        = flag.Int("exec.bench", 0, "TestExecBenchmark: time this many connect() and bind() calls in each setting")
+	execBenchRounds  = flag.Int("exec.bench.rounds", 1, "TestExecBenchmark: alternate the settings this many times")
+	execBenchAgainst = flag.String("exec.bench.against", "", "TestExecBenchmark: also time this bpfhost binary (an older build, say)")
+)
 
 // TestExecBenchmark measures connect() and bind() on loopback unsupervised,
-// under bpfhost exec, and under the kernel's cgroup programs (medians of
-// -exec.bench calls each). The target: supervised connect() at most
-// twice the unsupervised one.
+// under bpfhost exec (and under -exec.bench.against), and under the
+// kernel's cgroup programs: medians of -exec.bench calls each, in
+// -exec.bench.rounds alternating rounds, then the median over the rounds of
+// each median and of each round's ratio to the unsupervised call. The
+// issue's target: supervised connect() at most twice the unsupervised one.
 func TestExecBenchmark(t *testing.T) {
 	if *execBench == 0 {
 		t.Skip("run with -exec.bench=N")
 	}
-	_, ten := servers(t)
-	_ = ten
-	n := strconv.Itoa(*execBench)
-	args := client("bench", n, "127.0.0.1:10")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), clientEnv+"=1")
-	plain, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %s", err, plain)
-	}
+	_, _ = servers(t)
+	args := client("bench", strconv.Itoa(*execBench), "127.0.0.1:10")
 	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds"}
-	sup, code, _ := bpfhostExec(t, both, args...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, sup)
+	settings := []string{"unsupervised", "bpfhost exec"}
+	if *execBenchAgainst != "" {
+		settings = append(settings, "against")
 	}
-	kern, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
-	t.Logf("median ns per call over %s calls\nunsupervised:       %s\nbpfhost exec:       %s\nkernel cgroup prog: %s", n,
-		strings.TrimSpace(string(plain)), strings.TrimSpace(sup), strings.TrimSpace(kern))
+	settings = append(settings, "kernel cgroup prog")
+	run := func(setting string) string {
+		switch setting {
+		case "unsupervised":
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Env = append(os.Environ(), clientEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			return string(out)
+		case "bpfhost exec", "against":
+			bin := bpfhostBinary(t)
+			if setting == "against" {
+				bin = *execBenchAgainst
+			}
+			out, code, _ := bpfhostExecWith(t, bin, both, args...)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", bin, code, out)
+			}
+			return out
+		}
+		out, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
+		return out
+	}
+	// ns[setting][round] = {connect, bind}
+	ns := map[string][][2]float64{}
+	for r := 0; r < *execBenchRounds; r++ {
+		for _, s := range settings {
+			var c, b float64
+			out := strings.TrimSpace(run(s))
+			if _, err := fmt.Sscanf(out, "connect %g bind %g", &c, &b); err != nil {
+				t.Fatalf("%s: output %q", s, out)
+			}
+			ns[s] = append(ns[s], [2]float64{c, b})
+		}
+	}
+	med := func(v []float64) float64 {
+		v = append([]float64(nil), v...)
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	var rep strings.Builder
+	fmt.Fprintf(&rep, "median ns per call over %d calls, %d rounds (per round; median; median ratio to unsupervised)\n", *execBench, *execBenchRounds)
+	for _, s := range settings {
+		for i, op := range []string{"connect", "bind"} {
+			var vals, ratios []float64
+			for r, v := range ns[s] {
+				vals = append(vals, v[i])
+				ratios = append(ratios, v[i]/ns["unsupervised"][r][i])
+			}
+			name := s
+			if s == "against" {
+				name = *execBenchAgainst
+			}
+			fmt.Fprintf(&rep, "%-20s %-8s %v; %.0f; x%.2f\n", name, op, vals, med(vals), med(ratios))
+		}
+	}
+	t.Log(rep.String())
 }
 
 func sortedNames(m map[string]ebpf.AttachType) []string {

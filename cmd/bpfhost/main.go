@@ -116,9 +116,10 @@ Exit status, for every command: 0 done, 1 the program or the verdict failed
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().Bool("json", false, "print one JSON document instead of a table")
+	root.PersistentFlags().BoolP("json", "j", false, "print one JSON document instead of a table")
 	root.AddCommand(newAttachCommand())
 	root.AddCommand(newAsmCommand(), newConformanceCommand(), newObjectCommand(), newDisasmCommand(), newRunCommand(), newVerifyCommand(), newVersionCommand(), newExecCommand())
+	addDaemonCommands(root)
 	return root
 }
 

@@ -55,19 +55,22 @@ type Link struct {
 	listener int
 	progs    [numHooks][]*attached
 	all      []*attached
-	// recvTok is held by the one worker that waits for the next
-	// notification (leader/followers: the worker that receives a
-	// notification handles it, after handing the token on).
-	recvTok  chan struct{}
-	idle     atomic.Int32 // workers waiting for the token
-	workers  sync.WaitGroup
-	stopping chan struct{}
-	recvTid  atomic.Int32 // the thread in RECV
+	// receivers counts the workers in (or committed to) RECV (see
+	// worker and watch).
+	receivers atomic.Int32
+	workers   sync.WaitGroup
+	stopping  chan struct{}
+	// pool holds the running workers, for stop to interrupt their RECV.
+	poolMu sync.Mutex
+	pool   map[*worker]struct{}
 	// pidfds caches thread pidfds by thread ID (worker.pidfd).
 	pidfds  sync.Map
 	npidfds atomic.Int32
 	logger  *slog.Logger
 	once    sync.Once
+	// syncWake reports that the kernel took
+	// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
+	syncWake bool
 	// unprivPort is net.ipv4.ip_unprivileged_port_start.
 	unprivPort int
 }
@@ -89,7 +92,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		opts = &Options{}
 	}
 	l := &Link{cmd: cmd, listener: -1, logger: opts.Logger, unprivPort: 1024,
-		recvTok: make(chan struct{}, 1), stopping: make(chan struct{})}
+		stopping: make(chan struct{}), pool: map[*worker]struct{}{}}
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
@@ -192,11 +195,10 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 	}
 	// Wake the target and the supervisor on the same CPU (Linux 6.6);
 	// older kernels refuse the flag, which only costs latency.
-	syncWake := uint64(unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
-	ioctlPtr(l.listener, ioctlNotifSetFlags, unsafe.Pointer(&syncWake))
-	l.recvTok <- struct{}{}
+	l.syncWake = setSyncWake(l.listener) == nil
+	l.startWorker()
 	l.workers.Add(1)
-	go l.worker()
+	go l.watch()
 	if _, err := ctl.Write([]byte{1}); err != nil {
 		l.stop()
 		return fail(fmt.Errorf("sockaddr: release the shim: %w", err))
@@ -227,7 +229,7 @@ func (l *Link) stop() {
 	l.once.Do(func() {
 		close(l.stopping)
 		go func() {
-			// Interrupt the receiver's RECV (Go ignores a stray SIGURG)
+			// Interrupt the receivers' RECV (Go ignores a stray SIGURG)
 			// until every worker is out.
 			done := make(chan struct{})
 			go func() {
@@ -237,9 +239,13 @@ func (l *Link) stop() {
 						return
 					case <-time.After(time.Millisecond):
 					}
-					if tid := l.recvTid.Load(); tid != 0 {
-						unix.Tgkill(os.Getpid(), int(tid), unix.SIGURG)
+					l.poolMu.Lock()
+					for w := range l.pool {
+						if tid := w.recvTid.Load(); tid != 0 {
+							unix.Tgkill(os.Getpid(), int(tid), unix.SIGURG)
+						}
 					}
+					l.poolMu.Unlock()
 				}
 			}()
 			l.workers.Wait()
@@ -259,43 +265,107 @@ func (l *Link) Stats() []ProgramStats {
 	return out
 }
 
-// worker takes turns receiving: it waits for the token, receives one
-// notification, hands the token on (starting a new worker if none is idle:
-// this one may block in a connect) and handles the notification itself, so
-// that no thread switch lies between receiving and answering.
+// stallAfter is how long a worker may handle one call (a blocking
+// connect, say) before the watchdog starts another to receive meanwhile.
+const stallAfter = time.Millisecond
+
+// maxWatchPeriod is how long the watchdog sleeps at most: it looks every
+// stallAfter while calls are being handled and backs off to this while
+// none is (so a call that stalls after a quiet spell holds up others for
+// at most about this long).
+const maxWatchPeriod = 16 * time.Millisecond
+
+// startWorker starts a worker counted as a receiver.
+func (l *Link) startWorker() {
+	l.receivers.Add(1)
+	l.workers.Add(1)
+	go l.worker()
+}
+
+// worker receives and handles notifications on a thread of its own, one
+// at a time: the supervised task's wake-up goes straight to the thread that
+// answers, with no channel or goroutine hop in between. Normally one worker
+// waits in RECV (several would all be woken by each notification); when a
+// call keeps a worker busy, watch starts another, and a worker that finds
+// another receiving after its call exits.
 func (l *Link) worker() {
 	defer l.workers.Done()
+	// Locked for good: the thread exits with the goroutine.
+	runtime.LockOSThread()
 	w := newWorker(l)
+	w.tid = int32(unix.Gettid())
+	l.poolMu.Lock()
+	l.pool[w] = struct{}{}
+	l.poolMu.Unlock()
+	defer func() {
+		l.poolMu.Lock()
+		delete(l.pool, w)
+		l.poolMu.Unlock()
+	}()
 	for {
-		l.idle.Add(1)
-		select {
-		case <-l.recvTok:
-			l.idle.Add(-1)
-		case <-l.stopping:
-			l.idle.Add(-1)
-			return
-		}
-		ok := l.receive(&w.notif)
-		l.recvTok <- struct{}{}
+		ok := l.receive(w)
+		l.receivers.Add(-1)
 		if !ok {
 			return
 		}
-		if l.idle.Load() == 0 {
-			l.workers.Add(1)
-			go l.worker()
-		}
+		w.busySince.Store(nanotime())
 		w.handle(&w.notif)
+		w.busySince.Store(0)
+		if l.receivers.Load() > 0 {
+			return
+		}
+		l.receivers.Add(1)
 	}
 }
+
+// watch starts a worker when none is receiving and one has been handling a
+// call for longer than stallAfter, until the link stops.
+func (l *Link) watch() {
+	defer l.workers.Done()
+	d := stallAfter
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stopping:
+			return
+		case <-t.C:
+		}
+		now := nanotime()
+		busy, stalled := false, false
+		l.poolMu.Lock()
+		for w := range l.pool {
+			if s := w.busySince.Load(); s != 0 {
+				busy = true
+				stalled = stalled || now-s >= int64(stallAfter)
+			}
+		}
+		l.poolMu.Unlock()
+		if stalled && l.receivers.Load() == 0 {
+			l.startWorker()
+		}
+		// Look less often while no call is being handled.
+		if busy {
+			d = stallAfter
+		} else {
+			d = min(2*d, maxWatchPeriod)
+		}
+		t.Reset(d)
+	}
+}
+
+// nanotime is a monotonic clock reading in nanoseconds.
+func nanotime() int64 { return int64(time.Since(epoch)) + 1 }
+
+var epoch = time.Now()
 
 // receive waits for one notification in a blocking RECV (with synchronous
 // wake-ups, the target hands the CPU straight to this thread); false means
 // stop. stop interrupts the wait with a signal to this thread.
-func (l *Link) receive(n *seccompNotif) bool {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	l.recvTid.Store(int32(unix.Gettid()))
-	defer l.recvTid.Store(0)
+func (l *Link) receive(w *worker) bool {
+	w.recvTid.Store(w.tid)
+	defer w.recvTid.Store(0)
+	n := &w.notif
 	for {
 		select {
 		case <-l.stopping:
@@ -314,6 +384,28 @@ func (l *Link) receive(n *seccompNotif) bool {
 	}
 }
 
+// setSyncWake sets SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the listener.
+// SECCOMP_IOCTL_NOTIF_SET_FLAGS takes the flags as the ioctl's argument
+// itself, not a pointer to them.
+func setSyncWake(listener int) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(listener), ioctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// rawIoctlPtr is ioctlPtr for requests that never block (SEND, ID_VALID):
+// without the scheduler's system call bookkeeping, which costs more than
+// such a call on the path of every notification.
+func rawIoctlPtr(fd int, req uint, p unsafe.Pointer) error {
+	_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 func ioctlPtr(fd int, req uint, p unsafe.Pointer) error {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
 	if e != 0 {
@@ -329,20 +421,20 @@ func (l *Link) respond(id uint64, val int64, errno unix.Errno) {
 		r.Val, r.Error = 0, -int32(errno)
 	}
 	// ENOENT: the task was killed or interrupted meanwhile.
-	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+	rawIoctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
 }
 
 // cont lets the call run in the kernel as it is (see the decision record
 // for when that is safe).
 func (l *Link) cont(id uint64) {
 	r := seccompResp{ID: id, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
-	ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+	rawIoctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
 }
 
 // valid reports whether the notification is still pending: its task has
 // not died (and its ID been reused) since it was received.
 func (l *Link) valid(id uint64) bool {
-	return ioctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
+	return rawIoctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
 }
 
 // forgetPidfd drops the cached pidfd of tid if it is fd, and reports

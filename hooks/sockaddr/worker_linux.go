@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/helpers"
@@ -39,6 +40,12 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
+	// tid is the worker's thread; recvTid is tid while it waits in RECV.
+	tid     int32
+	recvTid atomic.Int32
+	// busySince is when the worker received the call it is handling
+	// (nanotime), or 0.
+	busySince atomic.Int64
 }
 
 func newWorker(l *Link) *worker {
@@ -140,16 +147,40 @@ func getsockoptU64(fd, opt int) (uint64, error) {
 	return v, nil
 }
 
-// readMem copies from the target's memory; a short read is EFAULT.
+// readMem copies from the target's memory; a short read is EFAULT. It may
+// block (a page under userfaultfd, say), so unlike the other calls on the
+// path of every notification it keeps the scheduler's system call
+// bookkeeping.
 func (w *worker) readMem(tid int, addr uint64, b []byte) unix.Errno {
 	if len(b) == 0 {
 		return 0
 	}
-	n, err := unix.ProcessVMReadv(tid, []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}, []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}, 0)
-	if err != nil || n != len(b) {
+	local := unix.Iovec{Base: &b[0], Len: uint64(len(b))}
+	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(b)}
+	n, _, e := unix.Syscall6(unix.SYS_PROCESS_VM_READV, uintptr(tid), uintptr(unsafe.Pointer(&local)), 1, uintptr(unsafe.Pointer(&remote)), 1, 0)
+	if e != 0 || int(n) != len(b) {
 		return unix.EFAULT
 	}
 	return 0
+}
+
+// pidfdGetfd is pidfd_getfd(pidfd, fd, 0) (the new fd is close-on-exec).
+// It and getsockoptInt never block, so they skip the scheduler's system
+// call bookkeeping, which costs more than such a call.
+func pidfdGetfd(pidfd, fd int) (int, unix.Errno) {
+	r, _, e := unix.RawSyscall(unix.SYS_PIDFD_GETFD, uintptr(pidfd), uintptr(fd), 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), 0
+}
+
+// getsockoptInt is getsockopt(fd, SOL_SOCKET, opt) for an int option.
+func getsockoptInt(fd, opt int) (int, unix.Errno) {
+	var v int32
+	l := uint32(4)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	return int(v), e
 }
 
 // writeMem copies into the target's memory.
@@ -194,42 +225,47 @@ func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
 	return fd, false, 0
 }
 
-// takeSocket duplicates the target's fd into w.sock, after checking the
-// notification is still live (so pidfd names the notifying task and the
-// memory read before came from it). Errors are answered to the target.
+// takeSocket duplicates the target's fd into w.sock and then checks the
+// notification is still live: the notifying task then held its thread ID
+// from the notification on, so the memory read before and the socket taken
+// were its (a pidfd opened or cached by that ID, even one reopened after a
+// dead thread's, names it). Errors are answered to the target.
 func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
-	if !w.l.valid(n.ID) {
-		return unix.ESRCH
-	}
-	fd, err := unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0) // always close-on-exec
+	fd, err := pidfdGetfd(pidfd, int(int32(n.Args[0])))
 	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
 		// A cached pidfd of a thread that died: the notifying task
-		// (live, as checked above) reuses its ID.
+		// reuses its ID (or died too, which the check below finds).
 		if pidfd, _, e := w.pidfd(); e == 0 {
-			fd, err = unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0)
+			fd, err = pidfdGetfd(pidfd, int(int32(n.Args[0])))
 		}
 	}
-	if err != nil {
+	if !w.l.valid(n.ID) {
+		if err == 0 {
+			unix.Close(fd)
+		}
+		return unix.ESRCH
+	}
+	if err != 0 {
 		if err == unix.EBADF {
 			return unix.EBADF
 		}
 		return unix.EPERM // fail closed: the call cannot be checked
 	}
 	w.sock = sock{fd: fd}
-	var e error
-	if w.sock.domain, e = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); e != nil {
+	var e unix.Errno
+	if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
 		unix.Close(fd)
 		w.sock.fd = -1
 		return unix.ENOTSOCK
 	}
-	w.sock.protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	w.sock.protocol, _ = getsockoptInt(fd, unix.SO_PROTOCOL)
 	switch w.sock.protocol { // one syscall less on the hot path
 	case unix.IPPROTO_TCP:
 		w.sock.typ = unix.SOCK_STREAM
 	case unix.IPPROTO_UDP:
 		w.sock.typ = unix.SOCK_DGRAM
 	default:
-		w.sock.typ, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+		w.sock.typ, _ = getsockoptInt(fd, unix.SO_TYPE)
 	}
 	return 0
 }

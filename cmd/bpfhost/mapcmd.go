@@ -1,0 +1,375 @@
+package main
+
+// "bpfhost map ...": maps in the daemon, in bpftool's grammar.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/remote"
+)
+
+func newMapCommand() *cobra.Command {
+	var f toolFlags
+	cmd := &cobra.Command{
+		Use:   "map",
+		Short: "Manage the daemon's maps, as bpftool map does",
+		Long: `Manage the maps of a running bpfhost daemon, in bpftool's grammar:
+
+  bpfhost map { show | list } [MAP]
+  bpfhost map dump MAP
+  bpfhost map lookup MAP key DATA
+  bpfhost map update MAP key DATA value VALUE [UPDATE_FLAGS]
+  bpfhost map delete MAP key DATA
+  bpfhost map getnext MAP [key DATA]
+  bpfhost map pin MAP PATH
+  bpfhost map freeze MAP
+  bpfhost map event_pipe MAP
+
+MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
+"hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
+noexist. -j prints bpftool's JSON, -p indents it.`,
+	}
+	addToolFlags(cmd, &f)
+	run := func(fn func(*cobra.Command, *toolFlags, *remote.Client, api.Ref, api.MapInfo, []string) error) func(*cobra.Command, []string) error {
+		return func(c *cobra.Command, args []string) error {
+			return f.toolError(c, withMap(&f, args, func(cl *remote.Client, r api.Ref, info api.MapInfo, rest []string) error {
+				return fn(c, &f, cl, r, info, rest)
+			}))
+		}
+	}
+	cmd.AddCommand(
+		&cobra.Command{Use: "show [MAP]", Aliases: []string{"list"}, Short: "Show maps",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, mapShow(c, &f, args)) }},
+		&cobra.Command{Use: "dump MAP", Short: "Print every entry", RunE: run(mapDump)},
+		&cobra.Command{Use: "lookup MAP key DATA", Short: "Print the entry of a key", RunE: run(mapLookup)},
+		&cobra.Command{Use: "update MAP key DATA value VALUE [any|exist|noexist]", Short: "Set the value of a key", RunE: run(mapUpdate)},
+		&cobra.Command{Use: "delete MAP key DATA", Short: "Delete a key", RunE: run(mapDelete)},
+		&cobra.Command{Use: "getnext MAP [key DATA]", Short: "Print the key after a key, or the first key", RunE: run(mapGetNext)},
+		&cobra.Command{Use: "pin MAP PATH", Short: "Pin a map at PATH", RunE: run(mapPin)},
+		&cobra.Command{Use: "freeze MAP", Short: "Make a map read-only for user space", RunE: run(mapFreeze)},
+		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
+	)
+	return cmd
+}
+
+// withMap dials the daemon, resolves the MAP of args and calls fn with
+// the arguments after it.
+func withMap(f *toolFlags, args []string, fn func(*remote.Client, api.Ref, api.MapInfo, []string) error) error {
+	r, rest, err := parseRef("MAP", args)
+	if err != nil {
+		return err
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	info, err := c.Map(context.Background(), r)
+	if err != nil {
+		return err
+	}
+	// Later calls name the map by ID, so that they all reach this one.
+	return fn(c, api.Ref{ID: info.ID}, info, rest)
+}
+
+func mapShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var ms []api.MapInfo
+	single := len(args) > 0
+	if single {
+		r, rest, err := parseRef("MAP", args)
+		if err != nil {
+			return err
+		}
+		if err := noMoreArgs(rest); err != nil {
+			return err
+		}
+		if r.Name != "" {
+			// As bpftool: every map of that name.
+			all, err := c.Maps(context.Background())
+			if err != nil {
+				return err
+			}
+			for _, m := range all {
+				if m.Name == r.Name {
+					ms = append(ms, m)
+				}
+			}
+			if len(ms) == 0 {
+				return fmt.Errorf("no map named %q", r.Name)
+			}
+			single = len(ms) == 1
+		} else {
+			m, err := c.Map(context.Background(), r)
+			if err != nil {
+				return err
+			}
+			ms = []api.MapInfo{m}
+		}
+	} else if ms, err = c.Maps(context.Background()); err != nil {
+		return err
+	}
+	if !f.bpffs {
+		for i := range ms {
+			ms[i].Pinned = nil
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		if single {
+			return f.emit(out, ms[0])
+		}
+		return f.emit(out, ms)
+	}
+	for _, m := range ms {
+		fmt.Fprintf(out, "%d: %s  name %s  flags 0x%x\n", m.ID, m.Type, m.Name, m.Flags)
+		fmt.Fprintf(out, "\tkey %dB  value %dB  max_entries %d  memlock %dB", m.BytesKey, m.BytesValue, m.MaxEntries, m.BytesMemlock)
+		if m.Frozen != 0 {
+			fmt.Fprint(out, "\n\tfrozen")
+		}
+		fmt.Fprintln(out)
+		for _, pin := range m.Pinned {
+			fmt.Fprintf(out, "\tpinned %s\n", pin)
+		}
+	}
+	return nil
+}
+
+// perCPU is one slot's value in bpftool's JSON of per-CPU maps.
+type perCPU struct {
+	CPU   int      `json:"cpu"`
+	Value []string `json:"value"`
+}
+
+// entryJSON is an entry as bpftool prints it: "value" or, per CPU,
+// "values".
+func entryJSON(info api.MapInfo, slots int, e api.Entry) map[string]any {
+	out := map[string]any{"key": hexJSON(e.Key)}
+	if slots == 0 {
+		out["value"] = hexJSON(e.Value)
+		return out
+	}
+	var vals []perCPU
+	for i, v := range splitSlots(info, slots, e.Value) {
+		vals = append(vals, perCPU{CPU: i, Value: hexJSON(v)})
+	}
+	out["values"] = vals
+	return out
+}
+
+// splitSlots cuts a per-CPU value into each slot's value.
+func splitSlots(info api.MapInfo, slots int, v []byte) [][]byte {
+	stride := int((info.BytesValue + 7) &^ 7)
+	var out [][]byte
+	for i := 0; i < slots && (i+1)*stride <= len(v); i++ {
+		out = append(out, v[i*stride:i*stride+int(info.BytesValue)])
+	}
+	return out
+}
+
+// printEntry prints an entry as bpftool does for people.
+func printEntry(out io.Writer, info api.MapInfo, slots int, e api.Entry) {
+	if slots > 0 {
+		fmt.Fprintf(out, "key:\n%s\n", hexText(e.Key))
+		for i, v := range splitSlots(info, slots, e.Value) {
+			fmt.Fprintf(out, "value (CPU %02d): %s\n", i, hexText(v))
+		}
+		return
+	}
+	if len(e.Key)+len(e.Value) <= 24 {
+		fmt.Fprintf(out, "key: %s  value: %s\n", hexText(e.Key), hexText(e.Value))
+		return
+	}
+	fmt.Fprintf(out, "key:\n%s\nvalue:\n%s\n", hexText(e.Key), hexText(e.Value))
+}
+
+func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	entries, slots, err := c.Dump(context.Background(), r)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		list := make([]map[string]any, 0, len(entries))
+		for _, e := range entries {
+			list = append(list, entryJSON(info, slots, e))
+		}
+		return f.emit(out, list)
+	}
+	for _, e := range entries {
+		printEntry(out, info, slots, e)
+	}
+	s := "s"
+	if len(entries) == 1 {
+		s = ""
+	}
+	_, err = fmt.Fprintf(out, "Found %d element%s\n", len(entries), s)
+	return err
+}
+
+// keyArg reads "key DATA" for a map.
+func keyArg(info api.MapInfo, args []string) ([]byte, []string, error) {
+	if len(args) == 0 || args[0] != "key" {
+		return nil, nil, badInput(errors.New("expected key DATA"))
+	}
+	return parseBytes("key", args[1:], int(info.BytesKey))
+}
+
+func mapLookup(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	key, rest, err := keyArg(info, args)
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	v, err := c.Lookup(context.Background(), r, key)
+	if err != nil {
+		return err
+	}
+	slots := 0
+	if info.BytesValue > 0 && len(v) > int(info.BytesValue) {
+		slots = len(v) / int((info.BytesValue+7)&^7)
+	}
+	e := api.Entry{Key: key, Value: v}
+	if f.asJSON() {
+		return f.emit(cmd.OutOrStdout(), entryJSON(info, slots, e))
+	}
+	printEntry(cmd.OutOrStdout(), info, slots, e)
+	return nil
+}
+
+func mapUpdate(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	key, rest, err := keyArg(info, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 || rest[0] != "value" {
+		return badInput(errors.New("expected value VALUE after the key"))
+	}
+	value, rest, err := parseBytes("value", rest[1:], int(info.BytesValue))
+	if err != nil {
+		return err
+	}
+	var flags uint64
+	if len(rest) > 0 {
+		switch rest[0] {
+		case "any":
+		case "noexist":
+			flags = 1
+		case "exist":
+			flags = 2
+		default:
+			return badInput(fmt.Errorf("update flags %q: want any, exist or noexist", rest[0]))
+		}
+		rest = rest[1:]
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	if err := c.Update(context.Background(), r, key, value, flags); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapDelete(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	key, rest, err := keyArg(info, args)
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	if err := c.Delete(context.Background(), r, key); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapGetNext(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	var key []byte
+	if len(args) > 0 {
+		var err error
+		var rest []string
+		if key, rest, err = keyArg(info, args); err != nil {
+			return err
+		}
+		if err := noMoreArgs(rest); err != nil {
+			return err
+		}
+	}
+	next, err := c.NextKey(context.Background(), r, key)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		var k any
+		if key != nil {
+			k = hexJSON(key)
+		}
+		return f.emit(out, map[string]any{"key": k, "next_key": hexJSON(next)})
+	}
+	if key == nil {
+		fmt.Fprintln(out, "key: None")
+	} else {
+		fmt.Fprintf(out, "key:\n%s\n", hexText(key))
+	}
+	_, err = fmt.Fprintf(out, "next key:\n%s\n", hexText(next))
+	return err
+}
+
+func mapPin(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if len(args) != 1 {
+		return badInput(errors.New("expected MAP PATH"))
+	}
+	if err := c.PinMap(context.Background(), r, args[0]); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapFreeze(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	if err := c.Freeze(context.Background(), r); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func mapEventPipe(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := cmd.OutOrStdout()
+	n := 0
+	return c.EventPipe(ctx, r, func(data []byte) error {
+		defer func() { n++ }()
+		if f.asJSON() {
+			return f.emit(out, map[string]any{"index": n, "data": hexJSON(data)})
+		}
+		_, err := fmt.Fprintf(out, "== record %d: %d bytes\n%s\n", n, len(data), hexText(data))
+		return err
+	})
+}

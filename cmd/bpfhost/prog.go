@@ -1,0 +1,336 @@
+package main
+
+// "bpfhost prog ...": programs in the daemon, in bpftool's grammar.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+)
+
+func newProgCommand() *cobra.Command {
+	var f toolFlags
+	cmd := &cobra.Command{
+		Use:   "prog",
+		Short: "Manage the daemon's programs, as bpftool prog does",
+		Long: `Manage the programs of a running bpfhost daemon, in bpftool's grammar:
+
+  bpfhost prog { show | list } [PROG]
+  bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
+  bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
+  bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
+  bpfhost prog dump xlated PROG
+  bpfhost prog pin PROG PATH
+
+PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
+output. -j prints bpftool's JSON, -p indents it.`,
+	}
+	addToolFlags(cmd, &f)
+	show := func(c *cobra.Command, args []string) error { return f.toolError(c, progShow(c, &f, args)) }
+	cmd.AddCommand(
+		&cobra.Command{Use: "show [PROG]", Aliases: []string{"list"}, Short: "Show programs", RunE: show},
+		&cobra.Command{Use: "load OBJ PATH [type TYPE] [pinmaps DIR]", Short: "Load an object's first program and pin it at PATH",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, false)) }},
+		&cobra.Command{Use: "loadall OBJ DIR [type TYPE] [pinmaps DIR]", Short: "Load every program of an object, pinned under DIR by name",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
+		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
+		&cobra.Command{Use: "dump xlated PROG", Short: "Print a program's instructions as loaded",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progDump(c, &f, args)) }},
+		&cobra.Command{Use: "pin PROG PATH", Short: "Pin a program at PATH",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progPin(c, &f, args)) }},
+	)
+	return cmd
+}
+
+func progShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	var progs []api.ProgInfo
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx := context.Background()
+	single := len(args) > 0
+	if single {
+		r, rest, err := parseRef("PROG", args)
+		if err != nil {
+			return err
+		}
+		if err := noMoreArgs(rest); err != nil {
+			return err
+		}
+		if r.Name != "" {
+			// As bpftool: every program of that name.
+			all, err := c.Programs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range all {
+				if p.Name == r.Name {
+					progs = append(progs, p)
+				}
+			}
+			if len(progs) == 0 {
+				return fmt.Errorf("no program named %q", r.Name)
+			}
+			single = len(progs) == 1
+		} else {
+			p, err := c.Program(ctx, r)
+			if err != nil {
+				return err
+			}
+			progs = []api.ProgInfo{p}
+		}
+	} else if progs, err = c.Programs(ctx); err != nil {
+		return err
+	}
+	if !f.bpffs {
+		for i := range progs {
+			progs[i].Pinned = nil
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		if single {
+			return f.emit(out, progs[0])
+		}
+		return f.emit(out, progs)
+	}
+	for _, p := range progs {
+		fmt.Fprintf(out, "%d: %s  name %s  tag %s", p.ID, p.Type, p.Name, p.Tag)
+		if p.GPLCompatible {
+			fmt.Fprint(out, "  gpl")
+		}
+		if p.RunCnt > 0 {
+			fmt.Fprintf(out, " run_time_ns %d run_cnt %d", p.RunTimeNs, p.RunCnt)
+		}
+		fmt.Fprintf(out, "\n\tloaded_at %s  uid %d\n", time.Unix(p.LoadedAt, 0).Format("2006-01-02T15:04:05-0700"), p.UID)
+		fmt.Fprintf(out, "\txlated %dB  ", p.BytesXlated)
+		if p.Jited {
+			fmt.Fprint(out, "jited")
+		} else {
+			fmt.Fprint(out, "not jited")
+		}
+		if len(p.MapIDs) > 0 {
+			ids := make([]string, len(p.MapIDs))
+			for i, id := range p.MapIDs {
+				ids[i] = strconv.FormatUint(uint64(id), 10)
+			}
+			fmt.Fprintf(out, "  map_ids %s", strings.Join(ids, ","))
+		}
+		fmt.Fprintln(out)
+		for _, pin := range p.Pinned {
+			fmt.Fprintf(out, "\tpinned %s\n", pin)
+		}
+	}
+	return nil
+}
+
+// keywordArgs reads "KEY VALUE" pairs of the allowed keys.
+func keywordArgs(args []string, allowed ...string) (map[string]string, error) {
+	kv := map[string]string{}
+	for len(args) > 0 {
+		k := args[0]
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
+			return nil, badInput(fmt.Errorf("unexpected argument %q (want one of %s)", k, strings.Join(allowed, ", ")))
+		}
+		if len(args) < 2 {
+			return nil, badInput(fmt.Errorf("%s: missing its value", k))
+		}
+		if _, dup := kv[k]; dup {
+			return nil, badInput(fmt.Errorf("%s given twice", k))
+		}
+		kv[k] = args[1]
+		args = args[2:]
+	}
+	return kv, nil
+}
+
+func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
+	if len(args) < 2 {
+		return badInput(fmt.Errorf("expected OBJ PATH"))
+	}
+	kv, err := keywordArgs(args[2:], "type", "pinmaps")
+	if err != nil {
+		return err
+	}
+	obj, err := os.ReadFile(args[0])
+	if err != nil {
+		return badInput(err)
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"]})
+	if err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+// printNull prints what bpftool prints with -j after a command without
+// output.
+func printNull(f *toolFlags, out io.Writer) error {
+	if f.asJSON() {
+		_, err := fmt.Fprintln(out, "null")
+		return err
+	}
+	return nil
+}
+
+// readArgFile reads FILE, "-" being standard input.
+func readArgFile(cmd *cobra.Command, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(cmd.InOrStdin())
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return b, nil
+}
+
+func writeArgFile(cmd *cobra.Command, name string, b []byte) error {
+	if name == "-" {
+		_, err := cmd.OutOrStdout().Write(b)
+		return err
+	}
+	return os.WriteFile(name, b, 0o644)
+}
+
+func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("PROG", args)
+	if err != nil {
+		return err
+	}
+	kv, err := keywordArgs(rest, "data_in", "data_out", "ctx_in", "ctx_out", "repeat", "data_size_out", "ctx_size_out")
+	if err != nil {
+		return err
+	}
+	if kv["data_in"] == "" {
+		return badInput(fmt.Errorf("data_in FILE is required"))
+	}
+	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != ""}
+	if req.DataIn, err = readArgFile(cmd, kv["data_in"]); err != nil {
+		return err
+	}
+	if kv["ctx_in"] != "" {
+		if req.CtxIn, err = readArgFile(cmd, kv["ctx_in"]); err != nil {
+			return err
+		}
+	}
+	if s := kv["repeat"]; s != "" {
+		n, err := strconv.ParseUint(s, 0, 32)
+		if err != nil {
+			return badInput(fmt.Errorf("repeat %q: want a number", s))
+		}
+		req.Repeat = uint32(n)
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := c.Run(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	if kv["data_out"] != "" {
+		if err := writeArgFile(cmd, kv["data_out"], res.DataOut); err != nil {
+			return err
+		}
+	}
+	if kv["ctx_out"] != "" {
+		if err := writeArgFile(cmd, kv["ctx_out"], res.CtxOut); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		return f.emit(out, map[string]any{"retval": res.Retval, "duration": res.Duration})
+	}
+	_, err = fmt.Fprintf(out, "Return value: %d, duration%s: %dns\n", res.Retval, map[bool]string{true: " (average)", false: ""}[req.Repeat > 1], res.Duration)
+	return err
+}
+
+func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("PROG", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return badInput(fmt.Errorf("expected PROG PATH"))
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.PinProgram(context.Background(), r, rest[0]); err != nil {
+		return err
+	}
+	return printNull(f, cmd.OutOrStdout())
+}
+
+func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) == 0 || args[0] != "xlated" {
+		if len(args) > 0 && args[0] == "jited" {
+			return badInput(fmt.Errorf("prog dump jited is not served by the daemon yet (\"bpfhost object disasm --jited OBJ\" prints the JIT's code)"))
+		}
+		return badInput(fmt.Errorf("expected xlated PROG"))
+	}
+	r, rest, err := parseRef("PROG", args[1:])
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	insns, err := c.Xlated(context.Background(), r)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON() {
+		type bpftoolInsn struct {
+			Proto  string `json:"proto,omitempty"`
+			Src    string `json:"src,omitempty"`
+			Disasm string `json:"disasm"`
+		}
+		list := make([]bpftoolInsn, len(insns))
+		for i, x := range insns {
+			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+		}
+		return f.emit(out, list)
+	}
+	for _, x := range insns {
+		if x.Proto != "" {
+			fmt.Fprintf(out, "%s:\n", x.Proto)
+		}
+		if x.Src != "" {
+			fmt.Fprintf(out, "; %s\n", x.Src)
+		}
+		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)
+	}
+	return nil
+}

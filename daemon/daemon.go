@@ -1,0 +1,579 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/maps"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	// StateDir keeps every pinned object; "" keeps nothing (a daemon for
+	// tests, whose objects die with it).
+	StateDir string
+	// Engine is "interp" to interpret only (the --no-jit policy) or "" for
+	// the default engine.
+	Engine string
+	// MaxInstructions refuses programs with more instruction slots; 0
+	// means DefaultMaxInstructions.
+	MaxInstructions int
+	// MapMemory is the most bytes all maps together may preallocate
+	// (maps.Memory of each); 0 means bpfhost.DefaultMemoryLimit.
+	MapMemory int64
+	// MaxObjectSize refuses bigger ELF objects; 0 means DefaultMaxObjectSize.
+	MaxObjectSize int
+	// Slots is the number of execution slots of every collection; 0 means
+	// the root package's default. A restored collection keeps the slots it
+	// was loaded with.
+	Slots int
+	// Verify, if not nil, verifies an object before it is loaded, in
+	// isolation (see ChildVerifier); an error rejects the load.
+	Verify func(ctx context.Context, req VerifyRequest) error
+	// Logger receives the daemon's log; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Policy defaults.
+const (
+	DefaultMaxInstructions = 1_000_000
+	DefaultMaxObjectSize   = 64 << 20
+)
+
+// Daemon owns programs and maps, their IDs and pins. Its methods are safe
+// for concurrent use.
+type Daemon struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	nextID   uint32
+	nextUnit uint64
+	progs    map[uint32]*prog
+	maps     map[uint32]*mapObj
+	pins     map[string]any // *prog or *mapObj
+	units    map[uint64]*unit
+	memUsed  int64
+	closed   bool
+	lock     *os.File // the state directory's lock
+	metrics  metrics
+}
+
+// unit is one loaded object: a collection, whose programs and maps live
+// and die together in bpfhost, and what is needed to load it again.
+type unit struct {
+	id     uint64
+	coll   *bpfhost.Collection
+	object []byte
+	meta   unitMeta
+	dir    string // state directory of the unit, "" if not persisted
+	mem    int64
+	progs  []*prog
+	maps   []*mapObj
+
+	// wmu orders writes to the unit's maps made through the API with
+	// their log records and snapshots.
+	wmu sync.Mutex
+
+	// users counts the calls using the unit's programs or maps (under
+	// d.mu); a unit closed while used is released by its last user.
+	users   int
+	closing bool
+	forget  bool
+}
+
+// prog is a registered program.
+type prog struct {
+	id       uint32
+	p        *bpfhost.Program
+	u        *unit
+	spec     *bpfhost.ProgramSpec
+	tag      string
+	gpl      bool
+	loadedAt time.Time
+	uid      uint32
+	mapIDs   []uint32
+	pins     []string
+	live     bool
+	runs     atomic.Uint64
+	runNs    atomic.Uint64
+}
+
+// mapObj is a registered map.
+type mapObj struct {
+	id   uint32
+	m    *bpfhost.Map
+	u    *unit
+	pins []string
+	live bool
+	wal  *wal // nil for maps whose contents are not persisted
+	mem  int64
+	ops  [numOps]atomic.Uint64
+}
+
+// Error is a failure with an API error code.
+type Error struct {
+	Code string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(code, format string, args ...any) error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// CodeOf is the API error code of err.
+func CodeOf(err error) string {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, bpfhost.ErrKeyNotExist):
+		return api.CodeNotFound
+	case errors.Is(err, bpfhost.ErrKeyExist):
+		return api.CodeExists
+	case errors.Is(err, maps.ErrFull), errors.Is(err, bpfhost.ErrMemoryLimit):
+		return api.CodeTooBig
+	case errors.Is(err, bpfhost.ErrInvalid):
+		return api.CodeInvalid
+	case errors.Is(err, bpfhost.ErrPermission):
+		return api.CodePerm
+	}
+	var ve *bpfhost.VerifierError
+	if errors.As(err, &ve) {
+		return api.CodeRejected
+	}
+	return api.CodeInvalid
+}
+
+// New starts a daemon and restores the objects its state directory keeps.
+// Objects that cannot be restored are logged and left in place.
+func New(opts Options) (*Daemon, error) {
+	if opts.MaxInstructions == 0 {
+		opts.MaxInstructions = DefaultMaxInstructions
+	}
+	if opts.MapMemory == 0 {
+		opts.MapMemory = bpfhost.DefaultMemoryLimit
+	}
+	if opts.MaxObjectSize == 0 {
+		opts.MaxObjectSize = DefaultMaxObjectSize
+	}
+	d := &Daemon{
+		opts: opts, log: opts.Logger,
+		progs: map[uint32]*prog{}, maps: map[uint32]*mapObj{},
+		pins: map[string]any{}, units: map[uint64]*unit{},
+	}
+	d.metrics.refused = map[string]uint64{}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if opts.StateDir != "" {
+		if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		lock, err := lockState(opts.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		d.lock = lock
+		if err := d.restore(); err != nil {
+			lock.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Close unloads everything; the state directory keeps the pinned objects.
+func (d *Daemon) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	var errs []error
+	for _, u := range d.units {
+		errs = append(errs, d.closeUnit(u, false))
+	}
+	d.units = map[uint64]*unit{}
+	d.progs, d.maps, d.pins = map[uint32]*prog{}, map[uint32]*mapObj{}, map[string]any{}
+	if d.lock != nil {
+		errs = append(errs, d.lock.Close())
+		d.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Engine is the default engine the daemon loads programs with.
+func (d *Daemon) Engine() string {
+	if d.opts.Engine == "" {
+		return "jit"
+	}
+	return d.opts.Engine
+}
+
+// checkPinPath checks that p is a pin path: absolute and clean.
+func checkPinPath(p string) error {
+	if p == "" || !path.IsAbs(p) || path.Clean(p) != p || p == "/" || strings.ContainsRune(p, 0) {
+		return errorf(api.CodeInvalid, "pin path %q: want an absolute, clean path below /", p)
+	}
+	return nil
+}
+
+// Load verifies and loads an object, pins its programs and (PinMaps) maps,
+// and persists it before returning.
+func (d *Daemon) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult, error) {
+	res, err := d.load(ctx, req)
+	if err != nil {
+		d.mu.Lock()
+		d.metrics.refused[CodeOf(err)]++
+		d.mu.Unlock()
+	}
+	return res, err
+}
+
+func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult, error) {
+	var res api.LoadResult
+	if len(req.Object) == 0 {
+		return res, errorf(api.CodeInvalid, "no object")
+	}
+	if len(req.Object) > d.opts.MaxObjectSize {
+		return res, errorf(api.CodeTooBig, "object of %d bytes, the limit is %d", len(req.Object), d.opts.MaxObjectSize)
+	}
+	if err := checkPinPath(req.PinPath); err != nil {
+		return res, err
+	}
+	if req.PinMaps != "" {
+		if err := checkPinPath(req.PinMaps); err != nil {
+			return res, err
+		}
+	}
+	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(req.Object))
+	if err != nil {
+		return res, errorf(api.CodeInvalid, "object: %w", err)
+	}
+	var names []string
+	switch {
+	case req.All:
+		for _, ps := range spec.Programs {
+			names = append(names, ps.Name)
+		}
+	case req.Program != "":
+		names = []string{req.Program}
+	default:
+		// bpftool pins the first program of the object; the spec
+		// sorts programs by name, so this is the first by name.
+		if len(spec.Programs) > 0 {
+			names = []string{spec.Programs[0].Name}
+		}
+	}
+	if len(names) == 0 {
+		return res, errorf(api.CodeInvalid, "object has no programs")
+	}
+	for _, n := range names {
+		ps := findProgram(spec, n)
+		if ps == nil {
+			return res, errorf(api.CodeNotFound, "object has no program %q", n)
+		}
+		if len(ps.Instructions) > d.opts.MaxInstructions {
+			return res, errorf(api.CodeTooBig, "program %q has %d instructions, the limit is %d", n, len(ps.Instructions), d.opts.MaxInstructions)
+		}
+	}
+	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now()}
+	if meta.Slots == 0 {
+		meta.Slots = bpfhostDefaultSlots()
+	}
+	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
+		meta.UID = peer.UID
+	}
+	if d.opts.Verify != nil {
+		start := time.Now()
+		err := d.opts.Verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
+		took := time.Since(start)
+		d.metrics.verifyNs.Add(uint64(took))
+		d.metrics.verifies.Add(1)
+		d.log.Info("verified", "programs", names, "took", took, "err", err)
+		if err != nil {
+			return res, err
+		}
+	}
+	var pins []pinMeta
+	if req.All {
+		for _, n := range names {
+			pins = append(pins, pinMeta{Kind: kindProg, Name: n, Path: path.Join(req.PinPath, n)})
+		}
+	} else {
+		pins = append(pins, pinMeta{Kind: kindProg, Name: names[0], Path: req.PinPath})
+	}
+	if req.PinMaps != "" {
+		for _, ms := range spec.Maps {
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, ms.Name)})
+		}
+	}
+	meta.Pins = pins
+
+	d.mu.Lock()
+	err = d.loadable(pins)
+	var mem int64
+	if err == nil {
+		mem, err = d.reserve(spec, meta)
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	coll, cerr := d.newCollection(spec, meta)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cerr == nil {
+		// Another load may have taken a pin meanwhile.
+		if cerr = d.loadable(pins); cerr != nil {
+			coll.Close()
+		}
+	}
+	if cerr != nil {
+		d.memUsed -= mem
+		return res, cerr
+	}
+	u := d.register(spec, coll, req.Object, meta, mem)
+	if d.opts.StateDir != "" {
+		if err := d.persistNew(u); err != nil {
+			d.closeUnit(u, true)
+			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
+		}
+	}
+	for _, p := range u.progs {
+		res.Programs = append(res.Programs, d.progInfo(p))
+	}
+	for _, m := range u.maps {
+		if m.live {
+			res.Maps = append(res.Maps, d.mapInfo(m))
+		}
+	}
+	d.log.Info("loaded", "programs", names, "pin", req.PinPath)
+	return res, nil
+}
+
+// loadable checks that the daemon serves and the pins are free. d.mu is
+// held.
+func (d *Daemon) loadable(pins []pinMeta) error {
+	if d.closed {
+		return errorf(api.CodeInternal, "daemon is shutting down")
+	}
+	seen := map[string]bool{}
+	for _, p := range pins {
+		if _, ok := d.pins[p.Path]; ok || seen[p.Path] {
+			return errorf(api.CodeExists, "pin %s: already exists", p.Path)
+		}
+		seen[p.Path] = true
+	}
+	return nil
+}
+
+func findProgram(spec *bpfhost.CollectionSpec, name string) *bpfhost.ProgramSpec {
+	for _, ps := range spec.Programs {
+		if ps.Name == name {
+			return ps
+		}
+	}
+	return nil
+}
+
+// loadUnit creates the collection of spec and registers it with the pins
+// of meta, which must be free. d.mu is held.
+func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unitMeta) (*unit, error) {
+	mem, err := d.reserve(spec, meta)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := d.newCollection(spec, meta)
+	if err != nil {
+		d.memUsed -= mem
+		return nil, err
+	}
+	return d.register(spec, coll, object, meta, mem), nil
+}
+
+// reserve charges the maps of spec to the daemon's memory budget. d.mu is
+// held.
+func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
+	var mem int64
+	for _, ms := range spec.Maps {
+		mem += int64(maps.Memory(mapsSpec(ms), d.slots(meta)))
+	}
+	if d.memUsed+mem > d.opts.MapMemory {
+		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
+	}
+	d.memUsed += mem
+	return mem, nil
+}
+
+// newCollection creates the maps and programs of spec; it runs without
+// d.mu, so that a long load does not stop other calls.
+func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta) (*bpfhost.Collection, error) {
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
+		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1,
+	})
+	if err != nil {
+		return nil, &Error{Code: CodeOf(err), Err: err}
+	}
+	return coll, nil
+}
+
+// register gives a new collection's objects IDs and pins; mem is what
+// reserve charged for it. d.mu is held.
+func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
+	d.nextUnit++
+	u := &unit{id: d.nextUnit, coll: coll, object: object, meta: meta, mem: mem}
+	d.units[u.id] = u
+	byName := map[string]*mapObj{}
+	for _, ms := range spec.Maps {
+		m := coll.Maps[ms.Name]
+		if m == nil {
+			continue
+		}
+		d.nextID++
+		mo := &mapObj{id: d.nextID, m: m, u: u, mem: int64(maps.Memory(mapsSpec(ms), m.Slots()))}
+		byName[ms.Name] = mo
+		u.maps = append(u.maps, mo)
+	}
+	progPins := map[string][]string{}
+	for _, p := range meta.Pins {
+		if p.Kind == kindProg {
+			progPins[p.Name] = append(progPins[p.Name], p.Path)
+		}
+	}
+	for _, name := range meta.Programs {
+		bp := coll.Programs[name]
+		if bp == nil || len(progPins[name]) == 0 {
+			continue
+		}
+		ps := findProgram(spec, name)
+		d.nextID++
+		p := &prog{id: d.nextID, p: bp, u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: meta.LoadedAt, uid: meta.UID, live: true}
+		seen := map[string]bool{}
+		for _, ref := range ps.References {
+			if mo := byName[ref.Name]; mo != nil && !seen[ref.Name] {
+				seen[ref.Name] = true
+				p.mapIDs = append(p.mapIDs, mo.id)
+			}
+		}
+		sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
+		for _, pin := range progPins[name] {
+			p.pins = append(p.pins, pin)
+			d.pins[pin] = p
+		}
+		u.progs = append(u.progs, p)
+		d.progs[p.id] = p
+	}
+	for _, p := range meta.Pins {
+		if mo := byName[p.Name]; p.Kind == kindMap && mo != nil {
+			mo.pins = append(mo.pins, p.Path)
+			d.pins[p.Path] = mo
+		}
+	}
+	for _, mo := range u.maps {
+		if len(mo.pins) > 0 || len(u.progs) > 0 {
+			mo.live = true
+			d.maps[mo.id] = mo
+		}
+	}
+	return u
+}
+
+// slots is the slot count a unit is created with, for memory accounting.
+func (d *Daemon) slots(meta unitMeta) int {
+	if meta.Slots > 0 {
+		return meta.Slots
+	}
+	return bpfhostDefaultSlots()
+}
+
+// bpfhostDefaultSlots is the root package's default slot count.
+func bpfhostDefaultSlots() int { return min(runtime.GOMAXPROCS(0), maps.MaxSlots) }
+
+func mapsSpec(ms *bpfhost.MapSpec) maps.Spec {
+	return maps.Spec{Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra}
+}
+
+// gplCompatible reports whether a license string lets a program call
+// GPL-only helpers, as Linux's license_is_gpl_compatible decides.
+func gplCompatible(license string) bool {
+	switch license {
+	case "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL":
+		return true
+	}
+	return false
+}
+
+// closeUnit unregisters a unit and closes its collection; forget also
+// removes its state directory. d.mu is held.
+func (d *Daemon) closeUnit(u *unit, forget bool) error {
+	for _, p := range u.progs {
+		delete(d.progs, p.id)
+		for _, pin := range p.pins {
+			delete(d.pins, pin)
+		}
+	}
+	for _, m := range u.maps {
+		delete(d.maps, m.id)
+		for _, pin := range m.pins {
+			delete(d.pins, pin)
+		}
+	}
+	delete(d.units, u.id)
+	d.memUsed -= u.mem
+	u.closing, u.forget = true, forget
+	if u.users > 0 {
+		return nil // the last user finishes closing it
+	}
+	return u.finish()
+}
+
+// hold marks u used by a call until release. d.mu is held.
+func (d *Daemon) hold(u *unit) { u.users++ }
+
+// release ends a use of u, closing it if it was closed meanwhile.
+func (d *Daemon) release(u *unit) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u.users--
+	if u.users == 0 && u.closing {
+		if err := u.finish(); err != nil {
+			d.log.Error("closing an object", "err", err)
+		}
+	}
+}
+
+// finish closes the unit's maps' logs and collection, and removes its
+// state if it is forgotten.
+func (u *unit) finish() error {
+	var err error
+	for _, m := range u.maps {
+		if m.wal != nil {
+			err = errors.Join(err, m.wal.close())
+		}
+	}
+	err = errors.Join(err, u.coll.Close())
+	if u.forget && u.dir != "" {
+		if rerr := os.RemoveAll(u.dir); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return err
+}

@@ -1,0 +1,3 @@
+package daemon
+
+func isSyncUnsupported(error) bool { return true }

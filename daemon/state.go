@@ -1,0 +1,298 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/bpfhost/bpfhost"
+)
+
+// The state directory holds one directory per persisted unit:
+//
+//	units/<n>/object.o     the ELF object, as the client sent it
+//	units/<n>/unit.json    load options and pins (unitMeta); written last,
+//	                       its presence commits the unit
+//	units/<n>/maps/<name>  each map's write-ahead log (wal.go)
+
+const (
+	kindProg = "prog"
+	kindMap  = "map"
+)
+
+// unitMeta is what loads a unit again: its load options and pins.
+type unitMeta struct {
+	Type     string    `json:"type,omitempty"`
+	Programs []string  `json:"programs"`
+	Slots    int       `json:"slots"`
+	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
+	UID      uint32    `json:"uid"`       // the uid of the client that loaded it
+	Pins     []pinMeta `json:"pins"`
+	Frozen   []string  `json:"frozen,omitempty"` // maps frozen for user space, by name
+}
+
+// pinMeta is one pin of a program or map of a unit, by name.
+type pinMeta struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+}
+
+// persistable reports whether a map's contents are kept in its log: the
+// types whose entries are plain bytes that iterate, look up and update.
+func persistable(t bpfhost.MapType) bool {
+	switch t {
+	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray, bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie:
+		return true
+	}
+	return false
+}
+
+func (d *Daemon) unitsDir() string { return filepath.Join(d.opts.StateDir, "units") }
+
+// persistNew writes a new unit to the state directory: object, empty map
+// logs, then its metadata. d.mu is held.
+func (d *Daemon) persistNew(u *unit) error {
+	dir := filepath.Join(d.unitsDir(), strconv.FormatUint(u.id, 10))
+	if err := os.MkdirAll(filepath.Join(dir, "maps"), 0o700); err != nil {
+		return err
+	}
+	u.dir = dir
+	if err := writeFileSync(filepath.Join(dir, "object.o"), u.object); err != nil {
+		return err
+	}
+	if err := d.openLogs(u); err != nil {
+		return err
+	}
+	return d.writeMeta(u)
+}
+
+// openLogs opens the log of each persistable map of u.
+func (d *Daemon) openLogs(u *unit) error {
+	for _, m := range u.maps {
+		if !persistable(m.m.Type()) {
+			continue
+		}
+		w, err := openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
+		if err != nil {
+			return err
+		}
+		m.wal = w
+	}
+	return syncDir(filepath.Join(u.dir, "maps"))
+}
+
+// writeMeta records the unit's current pins. d.mu is held.
+func (d *Daemon) writeMeta(u *unit) error {
+	if u.dir == "" {
+		return nil
+	}
+	meta := u.meta
+	meta.Pins = nil
+	for _, p := range u.progs {
+		if p.live {
+			for _, pin := range p.pins {
+				meta.Pins = append(meta.Pins, pinMeta{Kind: kindProg, Name: p.p.Name(), Path: pin})
+			}
+		}
+	}
+	for _, m := range u.maps {
+		if m.live {
+			for _, pin := range m.pins {
+				meta.Pins = append(meta.Pins, pinMeta{Kind: kindMap, Name: m.m.Name(), Path: pin})
+			}
+		}
+	}
+	b, err := json.MarshalIndent(meta, "", "\t")
+	if err != nil {
+		return err
+	}
+	return writeFileSync(filepath.Join(u.dir, "unit.json"), b)
+}
+
+// restore loads the units of the state directory again: their objects,
+// pins and map contents. A unit that fails is logged and skipped.
+func (d *Daemon) restore() error {
+	root := d.unitsDir()
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	var ids []uint64
+	for _, e := range ents {
+		id, err := strconv.ParseUint(e.Name(), 10, 64)
+		if err != nil || !e.IsDir() {
+			d.log.Warn("state: ignoring unknown entry", "name", e.Name())
+			continue
+		}
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		d.nextUnit = max(d.nextUnit, id)
+	}
+	for _, id := range ids {
+		dir := filepath.Join(root, strconv.FormatUint(id, 10))
+		if err := d.restoreUnit(id, dir); err != nil {
+			d.log.Error("state: cannot restore a unit", "dir", dir, "err", err)
+		}
+	}
+	return nil
+}
+
+// restoreUnit loads the unit kept in dir. d.mu is held.
+func (d *Daemon) restoreUnit(id uint64, dir string) error {
+	mb, err := os.ReadFile(filepath.Join(dir, "unit.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		// Never committed: the daemon died while loading it, before
+		// the client was told.
+		d.log.Info("state: removing an uncommitted unit", "dir", dir)
+		return os.RemoveAll(dir)
+	}
+	if err != nil {
+		return err
+	}
+	var meta unitMeta
+	if err := json.Unmarshal(mb, &meta); err != nil {
+		return fmt.Errorf("unit.json: %w", err)
+	}
+	if len(meta.Pins) == 0 {
+		return os.RemoveAll(dir)
+	}
+	for _, p := range meta.Pins {
+		if err := checkPinPath(p.Path); err != nil {
+			return err
+		}
+		if _, ok := d.pins[p.Path]; ok {
+			return fmt.Errorf("pin %s is taken by another unit", p.Path)
+		}
+	}
+	object, err := os.ReadFile(filepath.Join(dir, "object.o"))
+	if err != nil {
+		return err
+	}
+	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
+	if err != nil {
+		return fmt.Errorf("object: %w", err)
+	}
+	if d.opts.Verify != nil {
+		// As at load: a verifier that crashes or hangs on the stored
+		// object rejects it, and the daemon starts without it.
+		if err := d.opts.Verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs}); err != nil {
+			return err
+		}
+	}
+	saved := d.nextUnit
+	d.nextUnit = id - 1
+	u, err := d.loadUnit(spec, object, meta)
+	d.nextUnit = max(saved, id)
+	if err != nil {
+		return err
+	}
+	u.dir = dir
+	for _, m := range u.maps {
+		if !persistable(m.m.Type()) {
+			continue
+		}
+		logPath := filepath.Join(dir, "maps", m.m.Name())
+		if err := replay(m.m, logPath); err != nil {
+			d.closeUnit(u, false)
+			return fmt.Errorf("map %q: %w", m.m.Name(), err)
+		}
+	}
+	if err := d.openLogs(u); err != nil {
+		d.closeUnit(u, false)
+		return err
+	}
+	for _, m := range u.maps {
+		if err := snapshot(m); err != nil {
+			d.closeUnit(u, false)
+			return err
+		}
+		if slices.Contains(meta.Frozen, m.m.Name()) {
+			m.m.Freeze()
+		}
+	}
+	d.log.Info("state: restored", "dir", dir, "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
+	return nil
+}
+
+// replay applies a map's log to the map.
+func replay(m *bpfhost.Map, logPath string) error {
+	f, err := os.Open(logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	recs, _, err := readRecords(f)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		switch r.op {
+		case walClear:
+			clearMap(m)
+		case walDelete:
+			if err := m.Delete(r.key); err != nil && !errors.Is(err, bpfhost.ErrKeyNotExist) {
+				return fmt.Errorf("replaying a delete: %w", err)
+			}
+		case walUpdate:
+			if err := m.Update(r.key, r.value, bpfhost.MapUpdateFlags(0)); err != nil {
+				return fmt.Errorf("replaying an update: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// clearMap deletes every key of a map that allows deleting (not arrays,
+// whose snapshot sets every element).
+func clearMap(m *bpfhost.Map) {
+	if t := m.Type(); t == bpfhost.MapArray || t == bpfhost.MapPerCPUArray {
+		return
+	}
+	var keys [][]byte
+	var k []byte
+	it := m.Iterate()
+	var v []byte
+	for it.Next(&k, &v) {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		m.Delete(k)
+	}
+}
+
+// snapshot replaces a map's log by its current contents. The caller holds
+// the unit's wmu (or owns the unit alone).
+func snapshot(m *mapObj) error {
+	if m.wal == nil {
+		return nil
+	}
+	recs := []walRecord{{op: walClear}}
+	var k, v []byte
+	it := m.m.Iterate()
+	for it.Next(&k, &v) {
+		recs = append(recs, walRecord{op: walUpdate, key: append([]byte(nil), k...), value: append([]byte(nil), v...)})
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("map %q: snapshot: %w", m.m.Name(), err)
+	}
+	return m.wal.replace(recs)
+}

@@ -1,0 +1,181 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/verifier"
+)
+
+// VerifyRequest is what the verifier child gets on its standard input.
+type VerifyRequest struct {
+	Object   []byte   `json:"object"`
+	Type     string   `json:"type,omitempty"`
+	Programs []string `json:"programs"`
+}
+
+// verifyVerdict is what the verifier child writes on its standard output.
+type verifyVerdict struct {
+	Rejected string `json:"rejected,omitempty"` // the verifier's message
+	Invalid  string `json:"invalid,omitempty"`  // the object or request is bad
+}
+
+// ChildLimits bound the verifier child.
+type ChildLimits struct {
+	CPU    time.Duration // CPU time (RLIMIT_CPU), rounded up to seconds
+	Memory uint64        // address space in bytes (RLIMIT_AS)
+	Wall   time.Duration // wall time before the child is killed
+}
+
+// DefaultChildLimits are generous for real programs: the verifier of a
+// million-instruction program finishes well within them.
+var DefaultChildLimits = ChildLimits{CPU: 60 * time.Second, Memory: 4 << 30, Wall: 90 * time.Second}
+
+// FaultEnv names an environment variable for tests: when the daemon's
+// environment sets it to "panic" or "hang", the verifier child fails that
+// way, to show that the daemon survives it; "open" makes it try to open a
+// file, which its seccomp filter refuses. The child reads it only when
+// the daemon passes it on (its whole environment).
+const FaultEnv = "BPFHOST_TEST_VERIFIER_FAULT"
+
+// ChildVerifier returns a verify function (Options.Verify) that runs
+// command (the bpfhost binary and its hidden verify-child subcommand) as a
+// child process per load, under limits. A child that crashes, is killed or
+// hangs rejects the load; the daemon is not affected.
+func ChildVerifier(command []string, limits ChildLimits) func(ctx context.Context, req VerifyRequest) error {
+	return func(ctx context.Context, req VerifyRequest) error {
+		in, err := json.Marshal(req)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(ctx, limits.Wall)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, command[0], command[1:]...)
+		cmd.Stdin = bytes.NewReader(in)
+		var out, errOut bytes.Buffer
+		cmd.Stdout = &out
+		cmd.Stderr = &limitedWriter{w: &errOut, n: 4096}
+		cmd.Env = append(os.Environ(), childLimitsEnv(limits)...)
+		setChildAttrs(cmd)
+		runErr := cmd.Run()
+		if ctx.Err() == context.DeadlineExceeded {
+			return errorf(api.CodeRejected, "verifier: no verdict within %v: the load is rejected", limits.Wall)
+		}
+		if runErr != nil {
+			msg := strings.TrimSpace(errOut.String())
+			if i := strings.IndexByte(msg, '\n'); i >= 0 {
+				msg = msg[:i]
+			}
+			return errorf(api.CodeRejected, "verifier process failed (%v): the load is rejected: %s", runErr, msg)
+		}
+		var v verifyVerdict
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			return errorf(api.CodeRejected, "verifier process gave no verdict: the load is rejected")
+		}
+		switch {
+		case v.Invalid != "":
+			return errorf(api.CodeInvalid, "%s", v.Invalid)
+		case v.Rejected != "":
+			return errorf(api.CodeRejected, "%s", v.Rejected)
+		}
+		return nil
+	}
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// maxVerifyRequest bounds the child's input.
+const maxVerifyRequest = 2*DefaultMaxObjectSize + 1<<20
+
+// VerifyChildMain is the verifier child: it limits itself, reads a
+// VerifyRequest from in, verifies the programs and writes the verdict to
+// out. It returns the process's exit status.
+func VerifyChildMain(in io.Reader, out io.Writer) int {
+	if err := limitSelf(); err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child: limits:", err)
+		return 3
+	}
+	switch os.Getenv(FaultEnv) {
+	case "panic":
+		panic("injected verifier fault")
+	case "hang":
+		for {
+			time.Sleep(time.Hour)
+		}
+	case "open":
+		// What a compromised verifier would try: the filter refuses it.
+		f, err := os.Open("/proc/self/status")
+		if err == nil {
+			f.Close()
+			fmt.Fprintln(os.Stderr, "verifier child: opened a file despite the seccomp filter")
+			return 4
+		}
+		fmt.Fprintln(os.Stderr, "verifier child: open:", err)
+		return 4
+	}
+	b, err := io.ReadAll(io.LimitReader(in, maxVerifyRequest))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child:", err)
+		return 3
+	}
+	var req VerifyRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child: request:", err)
+		return 3
+	}
+	v := verify(req)
+	if err := json.NewEncoder(out).Encode(v); err != nil {
+		return 3
+	}
+	return 0
+}
+
+// verify runs the verifier over the requested programs of the object.
+func verify(req VerifyRequest) verifyVerdict {
+	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(req.Object))
+	if err != nil {
+		return verifyVerdict{Invalid: fmt.Sprintf("object: %v", err)}
+	}
+	topts := &bpfhost.CollectionOptions{ProgramType: req.Type}
+	for _, name := range req.Programs {
+		ps := findProgram(spec, name)
+		if ps == nil {
+			return verifyVerdict{Invalid: fmt.Sprintf("object has no program %q", name)}
+		}
+		info, _, err := bpfhost.ProgramType(ps, topts)
+		if err != nil {
+			return verifyVerdict{Invalid: fmt.Sprintf("program %q: %v", name, err)}
+		}
+		if _, err := verifier.Verify(ps.Instructions, bpfhost.VerifierOptions(spec, ps, info)); err != nil {
+			var ve *verifier.VerifierError
+			if errors.As(err, &ve) {
+				return verifyVerdict{Rejected: fmt.Sprintf("program %q: %v", name, err)}
+			}
+			return verifyVerdict{Invalid: fmt.Sprintf("program %q: %v", name, err)}
+		}
+	}
+	return verifyVerdict{}
+}

@@ -1,0 +1,278 @@
+// Package remote is the client of the bpfhost daemon: it loads and pins
+// programs, runs them and operates on maps over the daemon's control API
+// (package daemon/api), on a Unix socket.
+//
+//	c, err := remote.Dial("/run/bpfhost/bpfhost.sock")
+//	progs, err := c.Programs(ctx)
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+)
+
+// DefaultSocket is where the daemon listens unless told otherwise.
+const DefaultSocket = "/run/bpfhost/bpfhost.sock"
+
+// SocketEnv names the environment variable that gives the socket.
+const SocketEnv = "BPFHOST_SOCKET"
+
+// Socket is the socket to use: flag if set, else $BPFHOST_SOCKET, else
+// DefaultSocket.
+func Socket(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if s := os.Getenv(SocketEnv); s != "" {
+		return s
+	}
+	return DefaultSocket
+}
+
+// Client talks to one daemon. It is safe for concurrent use.
+type Client struct {
+	socket string
+	hc     *http.Client
+	// Info is what the daemon said of itself when dialled.
+	Info api.VersionInfo
+}
+
+// Error is a failure the daemon reported.
+type Error struct {
+	Status  int    // the HTTP status
+	Code    string // api.CodeNotFound...
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrNotFound matches (errors.Is) an Error with code ENOENT: no such
+// object, pin or key.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists matches an Error with code EEXIST.
+var ErrExists = errors.New("already exists")
+
+// Is makes errors.Is(err, ErrNotFound) and errors.Is(err, ErrExists) work.
+func (e *Error) Is(target error) bool {
+	return (target == ErrNotFound && e.Code == api.CodeNotFound) || (target == ErrExists && e.Code == api.CodeExists)
+}
+
+// Dial connects to the daemon at socket and checks that it speaks this
+// client's API version.
+func Dial(socket string) (*Client, error) {
+	c := &Client{socket: socket, hc: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConnsPerHost: 16,
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.call(ctx, http.MethodGet, api.PathVersion, nil, &c.Info); err != nil {
+		return nil, fmt.Errorf("daemon at %s: %w", socket, err)
+	}
+	if c.Info.API != api.Version {
+		return nil, fmt.Errorf("daemon at %s speaks API %q, want %q", socket, c.Info.API, api.Version)
+	}
+	return c, nil
+}
+
+// Close releases the client's idle connections.
+func (c *Client) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+func (c *Client) call(ctx context.Context, method, path string, req, res any) error {
+	var body io.Reader
+	if req != nil {
+		b, err := json.Marshal(req)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, "http://bpfhost"+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errorOf(resp)
+	}
+	if res == nil {
+		res = &struct{}{}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(res); err != nil {
+		return fmt.Errorf("daemon's answer: %w", err)
+	}
+	return nil
+}
+
+// errorOf is the Error of a failed call.
+func errorOf(resp *http.Response) error {
+	var ae api.Error
+	if err := json.NewDecoder(resp.Body).Decode(&ae); err != nil || ae.Message == "" {
+		ae.Code, ae.Message = api.CodeInternal, fmt.Sprintf("daemon answered %s", resp.Status)
+	}
+	return &Error{Status: resp.StatusCode, Code: ae.Code, Message: ae.Message}
+}
+
+func (c *Client) post(ctx context.Context, path string, req, res any) error {
+	return c.call(ctx, http.MethodPost, path, req, res)
+}
+
+// Load loads an object's programs and pins them (bpftool prog load).
+func (c *Client) Load(ctx context.Context, req api.LoadRequest) (api.LoadResult, error) {
+	var res api.LoadResult
+	return res, c.post(ctx, api.PathProgLoad, req, &res)
+}
+
+// Programs lists the loaded programs.
+func (c *Client) Programs(ctx context.Context) ([]api.ProgInfo, error) {
+	var res []api.ProgInfo
+	return res, c.call(ctx, http.MethodGet, api.PathProgList, nil, &res)
+}
+
+// Program describes one program.
+func (c *Client) Program(ctx context.Context, r api.Ref) (api.ProgInfo, error) {
+	var res api.ProgInfo
+	return res, c.post(ctx, api.PathProgGet, api.ProgRequest{Prog: r}, &res)
+}
+
+// Run runs a program as BPF_PROG_TEST_RUN does.
+func (c *Client) Run(ctx context.Context, req api.RunRequest) (api.RunResult, error) {
+	var res api.RunResult
+	return res, c.post(ctx, api.PathProgRun, req, &res)
+}
+
+// PinProgram pins a program at path.
+func (c *Client) PinProgram(ctx context.Context, r api.Ref, path string) error {
+	return c.post(ctx, api.PathProgPin, api.PinRequest{Ref: r, Path: path}, nil)
+}
+
+// PinMap pins a map at path.
+func (c *Client) PinMap(ctx context.Context, r api.Ref, path string) error {
+	return c.post(ctx, api.PathMapPin, api.PinRequest{Ref: r, Path: path}, nil)
+}
+
+// Unpin removes a pin; the object goes when nothing else holds it.
+func (c *Client) Unpin(ctx context.Context, path string) error {
+	return c.post(ctx, api.PathUnpin, api.UnpinRequest{Path: path}, nil)
+}
+
+// Maps lists the maps.
+func (c *Client) Maps(ctx context.Context) ([]api.MapInfo, error) {
+	var res []api.MapInfo
+	return res, c.call(ctx, http.MethodGet, api.PathMapList, nil, &res)
+}
+
+// Map describes one map.
+func (c *Client) Map(ctx context.Context, r api.Ref) (api.MapInfo, error) {
+	var res api.MapInfo
+	return res, c.post(ctx, api.PathMapGet, api.MapRequest{Map: r}, &res)
+}
+
+// Lookup returns the value of key (all slots' values of a per-CPU map).
+func (c *Client) Lookup(ctx context.Context, r api.Ref, key []byte) ([]byte, error) {
+	var res api.MapResult
+	if err := c.post(ctx, api.PathMapLookup, api.MapRequest{Map: r, Key: key}, &res); err != nil {
+		return nil, err
+	}
+	if len(res.Entries) != 1 {
+		return nil, fmt.Errorf("daemon's answer has %d entries, want 1", len(res.Entries))
+	}
+	return res.Entries[0].Value, nil
+}
+
+// Update sets key's value; flags are 0 (any), 1 (noexist) or 2 (exist).
+// When it returns nil the daemon has the update on disk.
+func (c *Client) Update(ctx context.Context, r api.Ref, key, value []byte, flags uint64) error {
+	return c.post(ctx, api.PathMapUpdate, api.MapRequest{Map: r, Key: key, Value: value, Flags: flags}, nil)
+}
+
+// Delete deletes key.
+func (c *Client) Delete(ctx context.Context, r api.Ref, key []byte) error {
+	return c.post(ctx, api.PathMapDelete, api.MapRequest{Map: r, Key: key}, nil)
+}
+
+// NextKey returns the key after key, or the first key if key is nil.
+func (c *Client) NextKey(ctx context.Context, r api.Ref, key []byte) ([]byte, error) {
+	var res api.MapResult
+	err := c.post(ctx, api.PathMapNextKey, api.MapRequest{Map: r, Key: key, NoKey: key == nil}, &res)
+	return res.NextKey, err
+}
+
+// Dump returns every entry of a map; slots is the number of per-CPU values
+// of a per-CPU map's values, 0 otherwise.
+func (c *Client) Dump(ctx context.Context, r api.Ref) (entries []api.Entry, slots int, err error) {
+	var res api.MapResult
+	err = c.post(ctx, api.PathMapDump, api.MapRequest{Map: r}, &res)
+	return res.Entries, res.Slots, err
+}
+
+// Xlated lists a program's instructions as loaded (bpftool prog dump
+// xlated).
+func (c *Client) Xlated(ctx context.Context, r api.Ref) ([]api.XlatedInsn, error) {
+	var res []api.XlatedInsn
+	return res, c.post(ctx, api.PathProgDump, api.ProgRequest{Prog: r}, &res)
+}
+
+// Freeze makes a map read-only for user space (bpftool map freeze).
+func (c *Client) Freeze(ctx context.Context, r api.Ref) error {
+	return c.post(ctx, api.PathMapFreeze, api.MapRequest{Map: r}, nil)
+}
+
+// EventPipe streams a ring buffer's records to fn until ctx ends, fn
+// returns an error, or the daemon ends the stream (bpftool map
+// event_pipe). The end of ctx is not an error.
+func (c *Client) EventPipe(ctx context.Context, r api.Ref, fn func(data []byte) error) error {
+	b, err := json.Marshal(api.MapRequest{Map: r})
+	if err != nil {
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://bpfhost"+api.PathMapEventPipe, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errorOf(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev api.Event
+		if err := dec.Decode(&ev); err != nil {
+			if ctx.Err() != nil || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("event pipe: %w", err)
+		}
+		if err := fn(ev.Data); err != nil {
+			return err
+		}
+	}
+}

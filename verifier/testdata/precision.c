@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// Shapes that need verifier precision beyond plain intervals (issue 11):
+// every program here is safe and must be accepted.
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 512);
+} table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 64);
+} small SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 64);
+} recent SEC(".maps");
+
+
+// Set from user space; a plain global, so its value is unknown here.
+__u32 rounds = 16;
+
+// clang turns the exit test i < 64 into r == 448 on the strided key.
+SEC("xdp")
+int loop_equality_exit(struct xdp_md *ctx)
+{
+	__u32 seed = bpf_get_prandom_u32() & 0xff;
+	__u64 sum = 0;
+	for (__u32 i = 0; i < 64; i++) {
+		__u32 key = seed + i * 7;
+		__u64 *v = bpf_map_lookup_elem(&table, &key);
+		if (v)
+			sum += *v;
+	}
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
+// A stack array indexed by a strided counter that ends on equality.
+SEC("xdp")
+int loop_stride_array(struct xdp_md *ctx)
+{
+	__u8 buf[64] = {};
+	__u32 x = bpf_get_prandom_u32();
+	for (__u32 i = 0; i < 64; i += 4)
+		buf[i] = x >> (i & 31);
+	return buf[x & 63] ? XDP_PASS : XDP_DROP;
+}
+
+static int add_one(__u32 i, void *ctx)
+{
+	__u64 *sum = ctx;
+	*sum += i;
+	return 0;
+}
+
+// The count comes from a global variable: bpf_loop itself fails with
+// -E2BIG when it exceeds 1 << 23.
+SEC("xdp")
+int loop_global_count(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	bpf_loop(rounds, add_one, &sum, 0);
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
+// One of two maps, chosen on a path: the helper gets either.
+SEC("xdp")
+int map_either(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 val = 1;
+	void *m = &small;
+	if (key & 1)
+		m = &recent;
+	bpf_map_update_elem(m, &key, &val, BPF_ANY);
+	__u64 *v = bpf_map_lookup_elem(m, &key);
+	return v && *v ? XDP_PASS : XDP_DROP;
+}
+
+// The offset of the second read comes from the packet itself.
+SEC("xdp")
+int dependent_read(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if (data + 1 > end)
+		return XDP_DROP;
+	__u8 off = *(__u8 *)data;
+	if (data + 1 + off + 2 > end)
+		return XDP_DROP;
+	__u16 v = *(__u16 *)(data + 1 + off);
+	return v ? XDP_PASS : XDP_DROP;
+}
+
+// A header pointer set on one path and NULL on the other (the barrier keeps
+// clang from splitting the paths again), checked before it is used.
+SEC("xdp")
+int header_or_null(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = NULL;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip = (void *)(eth + 1);
+		if ((void *)(ip + 1) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(ip));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *v = bpf_map_lookup_elem(&table, &key);
+	if (v)
+		*v += 1;
+	if (ip && ip->ttl < 2)
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// Unsafe variants of the shapes in precision.c: each program must be
+// rejected, its first finding on the line marked REJECT.
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 512);
+} table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 64);
+} narrow SEC(".maps");
+
+__u32 rounds = 16;
+
+// The end is unknown: no constant proposes a trip count.
+SEC("xdp")
+int loop_no_bound(struct xdp_md *ctx)
+{
+	__u32 n = bpf_get_prandom_u32();
+	__u64 sum = 0;
+	for (__u64 k = 0; k != n; k += 7) {
+		__u32 key = k; // REJECT: loop may not terminate
+		__u64 *v = bpf_map_lookup_elem(&table, &key);
+		if (v)
+			sum += *v;
+	}
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
+// 450 is not a multiple of 8: the counter steps over it forever (clang
+// sees it and drops the exit; looptrip_test.go keeps the test).
+SEC("xdp")
+int loop_stride_skips(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u64 k = 0; k != 450; k += 8) {
+		__u32 key = k; // REJECT: loop may not terminate
+		__u64 *v = bpf_map_lookup_elem(&table, &key);
+		if (v)
+			sum += *v;
+	}
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
+// 450 is not a multiple of 7: the 32-bit counter reaches it only after
+// wrapping around, some 600 million trips later.
+SEC("xdp")
+int loop_stride_wraps(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u32 k = 0; k != 450; k += 7) {
+		__u32 key = k; // REJECT: loop may not terminate
+		__u64 *v = bpf_map_lookup_elem(&table, &key);
+		if (v)
+			sum += *v;
+	}
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
+struct counts {
+	__u64 n[16];
+};
+
+static int count_one(__u32 i, void *ctx)
+{
+	struct counts *c = ctx;
+	c->n[i]++; // REJECT: outside the 512-byte frame
+	return 0;
+}
+
+// The callback's index is below the count, which may be up to 1 << 23.
+SEC("xdp")
+int loop_global_overflow(struct xdp_md *ctx)
+{
+	struct counts c = {};
+	bpf_loop(rounds, count_one, &c, 0);
+	return c.n[0] ? XDP_PASS : XDP_DROP;
+}
+
+// A value of either map is as long as the shorter one's: 4 bytes.
+SEC("xdp")
+int map_either_short(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	void *m = &table;
+	if (key & 1)
+		m = &narrow;
+	__u64 *v = bpf_map_lookup_elem(m, &key);
+	if (!v)
+		return XDP_DROP;
+	*v = 1; // REJECT: map narrow or table value
+	return XDP_PASS;
+}
+
+// Only queues and stacks take pushes: a helper must suit every map it may get.
+SEC("xdp")
+int map_either_push(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	void *m = &table;
+	if (key & 1)
+		m = &narrow;
+	__u64 val = key;
+	bpf_map_push_elem(m, &val, 0); // REJECT: bpf_map_push_elem cannot be used on map
+	return XDP_PASS;
+}
+
+// The header pointer may be NULL: it is used without a check.
+SEC("xdp")
+int header_or_null_unchecked(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = NULL;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip = (void *)(eth + 1);
+		if ((void *)(ip + 1) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(ip));
+	return ip->ttl < 2 ? XDP_DROP : XDP_PASS; // REJECT: NULL
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
