@@ -21,17 +21,17 @@ var ErrLockTimeout = errors.New("spin lock not released")
 // spinLockWait bounds how long bpf_spin_lock waits in a trusted run.
 var spinLockWait = time.Second
 
-// CheckedLockWait bounds how long bpf_spin_lock waits in a checked run,
+// checkedLockWait bounds how long bpf_spin_lock waits in a checked run,
 // whose program may be unverified and may have poisoned the word itself.
-const CheckedLockWait = 100 * time.Millisecond
+var checkedLockWait = 100 * time.Millisecond
 
 // takeLock is bpf_spin_lock's wait: the protocol of maps.SpinLock
 // (compare-and-swap 0 to 1, yielding after a few failures), for at most
-// spinLockWait, or CheckedLockWait in checked runs.
+// spinLockWait, or checkedLockWait in checked runs.
 func takeLock(rc *vm.RunContext, p unsafe.Pointer) error {
 	wait := spinLockWait
 	if rc.Mode == vm.Checked {
-		wait = CheckedLockWait
+		wait = checkedLockWait
 	}
 	if !trySpinLock((*uint32)(p), wait) {
 		return fmt.Errorf("%w within %v", ErrLockTimeout, wait)
