@@ -23,11 +23,11 @@ import (
 )
 
 type attachFlags struct {
-	program, dev, peer, mapInit, pcapOut, engine string
-	workers                                      int
-	maxEntries                                   uint64
-	duration                                     time.Duration
-	lowLatency, unverified, checked              bool
+	program, dev, peer, mapInit, pcapOut string
+	workers                              int
+	duration                             time.Duration
+	lowLatency                           bool
+	loadFlags
 }
 
 func newAttachCommand() *cobra.Command {
@@ -69,11 +69,8 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	cmd.Flags().StringVar(&f.peer, "peer", "", "second interface: bridge mode (without it: monitor mode)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write every frame that leaves bpfhost to this pcapng file, with its interface")
-	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
-	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
+	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
-	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
-	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
 	_ = cmd.MarkFlagRequired("dev")
@@ -114,8 +111,9 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if f.workers > runtime.GOMAXPROCS(0) {
 		slots = f.workers
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots,
-		Unverified: f.unverified, Checked: f.checked})
+	copts := f.collectionOptions()
+	copts.Slots = slots
+	coll, err := bpfhost.NewCollection(spec, copts)
 	if err != nil {
 		return err
 	}
