@@ -26,7 +26,7 @@ type attachFlags struct {
 	program, dev, peer, mapInit, pcapOut string
 	workers                              int
 	duration                             time.Duration
-	lowLatency                           bool
+	lowLatency, keepOffloads             bool
 	loadFlags
 }
 
@@ -45,9 +45,15 @@ With --peer, bpfhost is a bump in the wire between two interfaces: XDP_PASS
 forwards a frame to the other interface, XDP_TX sends it back out of the one it
 came from, XDP_DROP drops it, XDP_ABORTED drops it and prints a trace line, and
 XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says.
-Nothing else connects the two interfaces: they should have no addresses, and
-TCP segmentation and GRO offloads should be off on them
-(ethtool -K IF gro off tso off gso off), since frames are limited to the MTU.
+Nothing else connects the two interfaces: they should have no addresses.
+
+Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
+interfaces while attached (printed on stderr; turned on again at detach, or
+left alone with --keep-offloads), since they merge received segments into
+larger frames. Local senders whose segmentation offloads reach the interface
+unsegmented (the far end of a veth pair) need them off too
+(ethtool -K IF tso off gso off); larger frames are dropped and counted as
+oversize, with one trace line.
 
 Without --peer (monitor mode) the program only watches: it sees every frame
 and updates its maps, verdicts are counted, and nothing is forwarded or
@@ -72,6 +78,7 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
+	cmd.Flags().BoolVar(&f.keepOffloads, "keep-offloads", false, "leave GRO and LRO on the interfaces as they are (frames over the MTU are dropped)")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
 	_ = cmd.MarkFlagRequired("dev")
 	attach.AddCommand(cmd)
@@ -129,6 +136,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	var errMu sync.Mutex
 	opts := xdp.Options{Interface: f.dev, Peer: f.peer, Workers: f.workers, LowLatency: f.lowLatency,
+		KeepOffloads: f.keepOffloads,
 		Trace: func(line string) {
 			errMu.Lock()
 			fmt.Fprintln(errOut, line)
@@ -162,6 +170,9 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		return err
 	}
 	errMu.Lock()
+	for _, line := range link.Offloads() {
+		fmt.Fprintln(errOut, line)
+	}
 	fmt.Fprintln(errOut, "attached")
 	errMu.Unlock()
 	if f.duration > 0 {

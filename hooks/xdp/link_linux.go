@@ -35,6 +35,8 @@ type iface struct {
 	link  *Link
 	mu    sync.Mutex // guards inject
 	fd    int        // inject socket, -1 once closed
+	// offloads are those Attach turned off, turned on again at Close.
+	offloads []offload
 }
 
 // attached are the interfaces of every live link, by ifindex: the targets
@@ -52,6 +54,8 @@ type Link struct {
 	stop    int // eventfd that wakes the workers to stop
 	wg      sync.WaitGroup
 	closed  atomic.Bool
+	// oversizeNoted is set once a trace line explained an oversize frame.
+	oversizeNoted atomic.Bool
 
 	traceMu sync.Mutex
 	trace   []string
@@ -96,6 +100,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 			return nil, err
 		}
 		l.ifaces = append(l.ifaces, ifc)
+		if !opts.KeepOffloads {
+			if err := ifc.offloadsOff(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -201,6 +210,7 @@ func (l *Link) release() {
 		attached.CompareAndDelete(ifc.index, ifc)
 		ifc.mu.Lock()
 		if ifc.fd >= 0 {
+			ifc.restoreOffloads()
 			unix.Close(ifc.fd)
 			ifc.fd = -1
 		}

@@ -296,6 +296,10 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	}
 	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
 		wk.c.oversize.Add(1)
+		if int(wireLen) > limit && wk.l.oversizeNoted.CompareAndSwap(false, true) {
+			wk.l.traceLine(fmt.Sprintf("xdp: %s: frame of %d bytes over the MTU (%d) dropped: an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off); counted as oversize, noted once",
+				ifc.name, wireLen, ifc.mtu))
+		}
 		return false
 	}
 	f := &wk.frames[n]

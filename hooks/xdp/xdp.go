@@ -39,6 +39,11 @@ type Options struct {
 	// of frames when full or after 1 ms: lower latency at low rates, more
 	// work per frame under load.
 	LowLatency bool
+	// KeepOffloads leaves the interfaces' receive offloads as they are.
+	// By default Attach turns off GRO and LRO where they are on (Close
+	// turns them on again): they aggregate received segments into frames
+	// larger than the MTU, which XDP cannot run on (dropped as oversize).
+	KeepOffloads bool
 	// Batch is the most frames a worker runs in one execution slot; 0
 	// means 64.
 	Batch int
