@@ -22,6 +22,10 @@ type rxSock struct {
 	// v2 selects a TPACKET_V2 ring of frameSize slots (Options.LowLatency).
 	v2        bool
 	frameSize int
+	// queue is the rx_queue_index of every frame the socket receives: with
+	// PACKET_FANOUT_QM, the k-th member of the group receives the frames of
+	// receive queue k (see fanoutPlan).
+	queue uint32
 }
 
 // v2FrameSize is the TPACKET_V2 slot size for an MTU: the header, the
@@ -60,7 +64,7 @@ type worker struct {
 	c      counters
 }
 
-func newWorker(l *Link, id int, groups []int) (*worker, error) {
+func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
 		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n)}
@@ -72,23 +76,22 @@ func newWorker(l *Link, id int, groups []int) (*worker, error) {
 	for i := range wk.frames {
 		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
 	}
-	for i, ifc := range l.ifaces {
-		s, err := openRX(ifc, groups[i], l.opts.LowLatency)
-		if err != nil {
-			wk.close()
-			return nil, err
-		}
-		wk.socks = append(wk.socks, s)
-		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN})
-	}
-	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(l.stop), Events: unix.POLLIN})
 	return wk, nil
+}
+
+// ready sets up the poll set once the worker's sockets are in place.
+func (wk *worker) ready() {
+	wk.pfds = wk.pfds[:0]
+	for i := range wk.socks {
+		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.socks[i].fd), Events: unix.POLLIN})
+	}
+	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.l.stop), Events: unix.POLLIN})
 }
 
 // openRX opens a fanout socket with a receive ring on ifc. The socket is
 // created with protocol 0 (receiving nothing) and bound to ETH_P_ALL on the
 // interface only once the ring is in place.
-func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
+func openRX(ifc *iface, group, mode int, lowLatency bool) (rxSock, error) {
 	fail := func(what string, err error) (rxSock, error) {
 		return rxSock{}, fmt.Errorf("xdp: %s: %s: %w", ifc.name, what, privilege(err, "CAP_NET_RAW"))
 	}
@@ -138,7 +141,7 @@ func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifc.index}); err != nil {
 		return closeFail("bind", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|unix.PACKET_FANOUT_HASH<<16); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16); err != nil {
 		return closeFail("PACKET_FANOUT", err)
 	}
 	return s, nil
@@ -324,7 +327,7 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	}
 	f.Meta, f.Data, f.End = h, h, h+size
 	f.IngressIfindex = uint32(ifc.index)
-	f.RxQueueIndex = 0
+	f.RxQueueIndex = wk.socks[sock].queue
 	wk.from[n] = sock
 	return true
 }
@@ -351,7 +354,7 @@ func (wk *worker) flush(n int) {
 		case Drop:
 		case Pass:
 			if wk.l.bridge {
-				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
+				wk.queueTo(wk.l.peer(in.ifc), i)
 			}
 		case TX:
 			if wk.l.bridge {
@@ -368,7 +371,7 @@ func (wk *worker) flush(n int) {
 			ifc, pass := target(&f.Redirect, slot)
 			switch {
 			case pass:
-				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
+				wk.queueTo(wk.l.peer(in.ifc), i)
 			case ifc == nil:
 				wk.redirectError(in.ifc, f.Redirect.Ifindex)
 			default:

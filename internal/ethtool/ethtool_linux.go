@@ -28,21 +28,28 @@ const (
 
 const siocEthtool = 0x8946
 
+// ioctl issues an ethtool command whose structure, starting with the
+// command, is at arg.
+func ioctl(fd int, dev string, arg unsafe.Pointer) error {
+	if len(dev) >= unix.IFNAMSIZ {
+		return fmt.Errorf("ethtool: interface name %q too long", dev)
+	}
+	var ifr [40]byte // struct ifreq: the name, then a pointer to the command
+	copy(ifr[:unix.IFNAMSIZ], dev)
+	*(*uintptr)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = uintptr(arg)
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr)))
+	if errno != 0 {
+		return fmt.Errorf("ethtool %s cmd %#x: %w", dev, *(*uint32)(arg), errno)
+	}
+	return nil
+}
+
 // value issues one ethtool_value command (Get or Set) on dev through fd.
 func value(fd int, dev string, cmd, v uint32) (uint32, error) {
-	if len(dev) >= unix.IFNAMSIZ {
-		return 0, fmt.Errorf("ethtool: interface name %q too long", dev)
-	}
 	val := [2]uint32{cmd, v}
-	var ifr [40]byte // struct ifreq: the name, then a pointer to the value
-	copy(ifr[:unix.IFNAMSIZ], dev)
-	*(*uintptr)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = uintptr(unsafe.Pointer(&val))
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr)))
+	err := ioctl(fd, dev, unsafe.Pointer(&val))
 	runtime.KeepAlive(&val)
-	if errno != 0 {
-		return 0, fmt.Errorf("ethtool %s cmd %#x: %w", dev, cmd, errno)
-	}
-	return val[1], nil
+	return val[1], err
 }
 
 // Get returns the value of a G* command for dev, through socket fd.
@@ -52,4 +59,23 @@ func Get(fd int, dev string, cmd uint32) (uint32, error) { return value(fd, dev,
 func Set(fd int, dev string, cmd, v uint32) error {
 	_, err := value(fd, dev, cmd, v)
 	return err
+}
+
+// Channels are the queue counts of an interface (struct ethtool_channels).
+type Channels struct {
+	MaxRX, MaxTX, MaxOther, MaxCombined uint32
+	RX, TX, Other, Combined             uint32
+}
+
+// GetChannels returns dev's channels (ETHTOOL_GCHANNELS), through socket
+// fd; drivers without channels fail with EOPNOTSUPP.
+func GetChannels(fd int, dev string) (Channels, error) {
+	var arg struct {
+		cmd uint32
+		ch  Channels
+	}
+	arg.cmd = 0x3c // ETHTOOL_GCHANNELS
+	err := ioctl(fd, dev, unsafe.Pointer(&arg))
+	runtime.KeepAlive(&arg)
+	return arg.ch, err
 }

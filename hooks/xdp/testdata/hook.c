@@ -32,6 +32,14 @@ struct {
 	__uint(max_entries, 2);
 } cpus SEC(".maps");
 
+// Frames seen, by rx_queue_index (xdp_queues).
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 8);
+} queues SEC(".maps");
+
 static __always_inline void count(struct xdp_md *ctx)
 {
 	__u32 k = ctx->ingress_ifindex;
@@ -46,6 +54,17 @@ SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
 {
 	count(ctx);
+	return XDP_PASS;
+}
+
+// xdp_queues counts frames by receive queue and passes them.
+SEC("xdp")
+int xdp_queues(struct xdp_md *ctx)
+{
+	__u32 k = ctx->rx_queue_index;
+	__u64 *n = bpf_map_lookup_elem(&queues, &k);
+	if (n)
+		__sync_fetch_and_add(n, 1);
 	return XDP_PASS;
 }
 
