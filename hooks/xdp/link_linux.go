@@ -354,27 +354,25 @@ func (l *Link) traceLine(line string) {
 	l.traceMu.Unlock()
 }
 
-// target resolves an XDP_REDIRECT: the attached interface it goes to, or
-// nil. A cpumap target is a local delivery (pass is true).
-func target(r *bpfhost.XDPRedirect, slot int) (ifc *iface, pass bool) {
+// target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
+// or devmap_hash entry): the attached interface it goes to, or nil.
+func target(r *bpfhost.XDPRedirect, slot int) *iface {
 	index := r.Ifindex
 	if r.Map != nil {
 		switch r.Map.Spec().Type {
 		case maps.DevMap, maps.DevMapHash:
 			i, ok := maps.DevMapIfindex(r.Map, r.Ifindex, slot)
 			if !ok {
-				return nil, false
+				return nil
 			}
 			index = i
-		case maps.CPUMap: // the kernel delivers it to the stack of that CPU
-			return nil, true
 		default:
-			return nil, false
+			return nil
 		}
 	}
 	v, ok := attached.Load(int(index))
 	if !ok {
-		return nil, false
+		return nil
 	}
-	return v.(*iface), false
+	return v.(*iface)
 }

@@ -62,12 +62,17 @@ type worker struct {
 	msgs   []unix.Mmsghdr
 	iovs   []unix.Iovec
 	c      counters
+	// cpuq holds the frames redirected to the CPUs the worker serves;
+	// cpuProgs are the entry programs of a batch taken from it.
+	cpuq     *cpuQueue
+	cpuProgs []*bpfhost.Program
 }
 
 func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
-		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n)}
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n),
+		cpuProgs: make([]*bpfhost.Program, n)}
 	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, fmt.Errorf("xdp: frame pages: %w", err)
@@ -75,6 +80,10 @@ func newWorker(l *Link, id int) (*worker, error) {
 	wk.arena = arena
 	for i := range wk.frames {
 		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
+	}
+	if wk.cpuq, err = newCPUQueue(); err != nil {
+		wk.close()
+		return nil, err
 	}
 	return wk, nil
 }
@@ -85,7 +94,8 @@ func (wk *worker) ready() {
 	for i := range wk.socks {
 		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.socks[i].fd), Events: unix.POLLIN})
 	}
-	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.l.stop), Events: unix.POLLIN})
+	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.cpuq.efd), Events: unix.POLLIN},
+		unix.PollFd{Fd: int32(wk.l.stop), Events: unix.POLLIN})
 }
 
 // openRX opens a fanout socket with a receive ring on ifc. The socket is
@@ -169,6 +179,9 @@ func (wk *worker) close() {
 		_ = unix.Munmap(wk.arena)
 		wk.arena = nil
 	}
+	if wk.cpuq != nil {
+		wk.cpuq.close()
+	}
 }
 
 // loop receives, runs and sends until the link's stop eventfd fires.
@@ -186,6 +199,9 @@ func (wk *worker) loop() {
 		if n > 0 {
 			wk.flush(n)
 			n = 0
+		}
+		if wk.pfds[len(wk.pfds)-2].Revents != 0 {
+			wk.drainCPU()
 		}
 		for i := range wk.pfds {
 			wk.pfds[i].Revents = 0
@@ -345,11 +361,26 @@ func (wk *worker) flush(n int) {
 		wk.l.traceLine(fmt.Sprintf("xdp: %v", err))
 		return
 	}
+	wk.act(0, n, prog, slot, false)
+}
+
+// act sends, hands on or drops frames [from, to) by their verdicts, which
+// prog gave in slot; cpumap is set for the verdicts of a cpumap entry's
+// program (nil: none), on frames an earlier program redirected to a CPU.
+func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool) {
 	wk.out = wk.out[:0]
-	for i := range frames {
-		f := &frames[i]
-		wk.c.count(f.Action, lens[i], f.Duration)
+	for i := from; i < to; i++ {
+		f := &wk.frames[i]
+		if cpumap {
+			wk.c.countCPUMap(f.Action, f.End-f.Data, f.Duration)
+		} else {
+			wk.c.count(f.Action, wk.lens[i], f.Duration)
+		}
 		in := &wk.socks[wk.from[i]]
+		if cpumap && (f.Action == TX || f.Action > Redirect) {
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: cpumap prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
+			continue
+		}
 		switch f.Action {
 		case Drop:
 		case Pass:
@@ -361,20 +392,25 @@ func (wk *worker) flush(n int) {
 				wk.queue(in.fd, nil, i)
 			}
 		case Redirect:
+			r := &f.Redirect
+			if r.Map != nil && r.Map.Spec().Type == maps.CPUMap {
+				if cpumap {
+					wk.redirectError(in.ifc, r.Ifindex) // no second hand-over
+				} else {
+					wk.toCPU(i, in.ifc, slot)
+				}
+				break
+			}
 			if !wk.l.bridge {
 				break
 			}
-			if r := &f.Redirect; r.Map != nil && r.Flags&flagBroadcast != 0 {
+			if r.Map != nil && r.Flags&flagBroadcast != 0 {
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
-			ifc, pass := target(&f.Redirect, slot)
-			switch {
-			case pass:
-				wk.queueTo(wk.l.peer(in.ifc), i)
-			case ifc == nil:
-				wk.redirectError(in.ifc, f.Redirect.Ifindex)
-			default:
+			if ifc := target(r, slot); ifc == nil {
+				wk.redirectError(in.ifc, r.Ifindex)
+			} else {
 				wk.queueTo(ifc, i)
 			}
 		case Aborted:
@@ -382,12 +418,19 @@ func (wk *worker) flush(n int) {
 			if f.Err != nil {
 				msg = f.Err.Error()
 			}
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", prog.Name(), in.ifc.index, msg))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", progName(prog), in.ifc.index, msg))
 		default:
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", progName(prog), f.Action, in.ifc.index))
 		}
 	}
 	wk.send()
+}
+
+func progName(p *bpfhost.Program) string {
+	if p == nil {
+		return "(none)"
+	}
+	return p.Name()
 }
 
 // Redirect flags of bpf_redirect_map (linux/bpf.h).

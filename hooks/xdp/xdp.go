@@ -93,13 +93,22 @@ type Stats struct {
 	// RingDrops counts frames the kernel dropped because a receive ring
 	// was full: the workers fell behind.
 	RingDrops uint64
+	// CPUMap counts, by action, the verdicts on frames redirected to a
+	// cpumap entry, given by the entry's program on the worker serving
+	// that CPU (XDP_PASS for entries without one); TX and invalid actions
+	// are added to Invalid.
+	CPUMap [5]VerdictStats
+	// CPUMapDrops counts frames dropped because the target CPU's queue
+	// was full (the entry's qsize, at most 256).
+	CPUMapDrops uint64
 }
 
 // counters are one worker's statistics, written by the worker only.
 type counters struct {
-	verdicts                                            [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
-	oversize, redirectErrors, txErrors, sent, ringDrops atomic.Uint64
-	_                                                   [64]byte
+	verdicts                                                         [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
+	cpumap                                                           [6][3]atomic.Uint64 // [5]: TX and invalid
+	oversize, redirectErrors, txErrors, sent, ringDrops, cpumapDrops atomic.Uint64
+	_                                                                [64]byte
 }
 
 func (c *counters) count(action uint32, bytes int, d time.Duration) {
@@ -107,7 +116,20 @@ func (c *counters) count(action uint32, bytes int, d time.Duration) {
 	if action > Redirect {
 		i = 5
 	}
-	v := &c.verdicts[i]
+	add(&c.verdicts[i], bytes, d)
+}
+
+// countCPUMap counts a cpumap entry program's verdict; TX and invalid
+// actions count as invalid.
+func (c *counters) countCPUMap(action uint32, bytes int, d time.Duration) {
+	i := int(action)
+	if action == TX || action > Redirect {
+		i = 5
+	}
+	add(&c.cpumap[i], bytes, d)
+}
+
+func add(v *[3]atomic.Uint64, bytes int, d time.Duration) {
 	v[0].Add(1)
 	v[1].Add(uint64(bytes))
 	v[2].Add(uint64(d))
@@ -117,7 +139,9 @@ func (s *Stats) add(c *counters) {
 	for i := range c.verdicts {
 		v := VerdictStats{Packets: c.verdicts[i][0].Load(), Bytes: c.verdicts[i][1].Load(), Time: time.Duration(c.verdicts[i][2].Load())}
 		if i == 5 {
-			s.Invalid = v
+			s.Invalid.Packets += v.Packets
+			s.Invalid.Bytes += v.Bytes
+			s.Invalid.Time += v.Time
 		} else {
 			s.Verdicts[i].Packets += v.Packets
 			s.Verdicts[i].Bytes += v.Bytes
@@ -131,6 +155,16 @@ func (s *Stats) add(c *counters) {
 	s.TXErrors += c.txErrors.Load()
 	s.Sent += c.sent.Load()
 	s.RingDrops += c.ringDrops.Load()
+	s.CPUMapDrops += c.cpumapDrops.Load()
+	for i := range c.cpumap {
+		v := &s.Invalid
+		if i < 5 {
+			v = &s.CPUMap[i]
+		}
+		v.Packets += c.cpumap[i][0].Load()
+		v.Bytes += c.cpumap[i][1].Load()
+		v.Time += time.Duration(c.cpumap[i][2].Load())
+	}
 }
 
 func checkProgram(prog *bpfhost.Program) error {

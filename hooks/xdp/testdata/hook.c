@@ -40,6 +40,15 @@ struct {
 	__uint(max_entries, 8);
 } queues SEC(".maps");
 
+// CPUs xdp_cpumap_entry hands frames to, with an entry program
+// (struct bpf_cpumap_val: bpfhost takes a program ID for the fd).
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(max_entries, 4);
+} cpus_prog SEC(".maps");
+
 static __always_inline void count(struct xdp_md *ctx)
 {
 	__u32 k = ctx->ingress_ifindex;
@@ -133,6 +142,34 @@ SEC("xdp")
 int xdp_cpumap(struct xdp_md *ctx)
 {
 	return bpf_redirect_map(&cpus, 0, XDP_DROP);
+}
+
+// xdp_cpumap_entry hands each frame to CPU 1 of cpus_prog (dropping it
+// while there is no entry).
+SEC("xdp")
+int xdp_cpumap_entry(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&cpus_prog, 1, XDP_DROP);
+}
+
+// xdp_cpu_filter is a cpumap entry program: it counts the frames it sees
+// and drops UDP datagrams to port 9 (discard); the rest go on to the stack.
+SEC("xdp/cpumap")
+int xdp_cpu_filter(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(ip + 1);
+
+	count(ctx);
+	if ((void *)(udp + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IP) && ip->ihl == 5 && ip->protocol == IPPROTO_UDP &&
+	    udp->dest == bpf_htons(9))
+		return XDP_DROP;
+	return XDP_PASS;
 }
 
 // xdp_encap wraps IPv4 frames in an outer IPv4 header (IP in IP) with
