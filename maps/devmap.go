@@ -18,7 +18,7 @@ const (
 // validateDevMap checks a devmap or cpumap spec as dev_map_alloc_check and
 // cpu_map_alloc do: u32 keys, and a value of 4 bytes (the ifindex; the
 // cpumap's queue size) or 8 (struct bpf_devmap_val or bpf_cpumap_val, with
-// a program fd that bpfhost does not run).
+// a program: bpfhost takes a program ID, which hooks/xdp runs).
 func (s *Spec) validateDevMap() error {
 	if err := s.checkFlags(FlagNUMANode | flagAccessMask); err != nil {
 		return err

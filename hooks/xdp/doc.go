@@ -14,7 +14,10 @@
 //     the interface it came from, XDP_DROP drops it, XDP_ABORTED drops it,
 //     counts it and leaves a trace line, XDP_REDIRECT sends it to the
 //     interface bpf_redirect or a devmap/devmap_hash entry names, which must
-//     be attached in the same process; a frame redirected to a cpumap
+//     be attached in the same process (an entry's program, struct
+//     bpf_devmap_val with a program ID for the fd, runs first with
+//     egress_ifindex set, on a copy of its own for BPF_F_BROADCAST:
+//     XDP_PASS sends, anything else drops); a frame redirected to a cpumap
 //     entry for CPU c is copied to the queue of worker c mod workers, which
 //     runs the entry's program on it (struct bpf_cpumap_val, with a
 //     program ID for the fd; none: XDP_PASS) and delivers it (XDP_PASS:

@@ -13,7 +13,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/internal/ethtool"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // Receive ring geometry per socket: blocks are handed to user space when
@@ -352,27 +351,4 @@ func (l *Link) traceLine(line string) {
 		l.trace = append(l.trace, line)
 	}
 	l.traceMu.Unlock()
-}
-
-// target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
-// or devmap_hash entry): the attached interface it goes to, or nil.
-func target(r *bpfhost.XDPRedirect, slot int) *iface {
-	index := r.Ifindex
-	if r.Map != nil {
-		switch r.Map.Spec().Type {
-		case maps.DevMap, maps.DevMapHash:
-			i, ok := maps.DevMapIfindex(r.Map, r.Ifindex, slot)
-			if !ok {
-				return nil
-			}
-			index = i
-		default:
-			return nil
-		}
-	}
-	v, ok := attached.Load(int(index))
-	if !ok {
-		return nil
-	}
-	return v.(*iface)
 }

@@ -66,6 +66,13 @@ type worker struct {
 	// cpuProgs are the entry programs of a batch taken from it.
 	cpuq     *cpuQueue
 	cpuProgs []*bpfhost.Program
+	// egress are the pages of the copies broadcasts hand to devmap
+	// programs, egressUsed of them taken in the current batch; bcast are
+	// a broadcast's destinations.
+	egress      []bpfhost.XDPFrame
+	egressArena []byte
+	egressUsed  int
+	bcast       []egressTarget
 }
 
 func newWorker(l *Link, id int) (*worker, error) {
@@ -85,6 +92,11 @@ func newWorker(l *Link, id int) (*worker, error) {
 		wk.close()
 		return nil, err
 	}
+	if wk.egress, wk.egressArena, err = newEgress(n); err != nil {
+		wk.close()
+		return nil, err
+	}
+	wk.bcast = make([]egressTarget, 0, 64)
 	return wk, nil
 }
 
@@ -181,6 +193,10 @@ func (wk *worker) close() {
 	}
 	if wk.cpuq != nil {
 		wk.cpuq.close()
+	}
+	if wk.egressArena != nil {
+		_ = unix.Munmap(wk.egressArena)
+		wk.egressArena = nil
 	}
 }
 
@@ -369,6 +385,7 @@ func (wk *worker) flush(n int) {
 // program (nil: none), on frames an earlier program redirected to a CPU.
 func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool) {
 	wk.out = wk.out[:0]
+	wk.egressUsed = 0
 	for i := from; i < to; i++ {
 		f := &wk.frames[i]
 		if cpumap {
@@ -408,10 +425,16 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
-			if ifc := target(r, slot); ifc == nil {
+			ifc, eprog, err := target(r, slot)
+			switch {
+			case ifc == nil || err != nil:
 				wk.redirectError(in.ifc, r.Ifindex)
-			} else {
+			case eprog == nil:
 				wk.queueTo(ifc, i)
+			default:
+				if e := wk.runEgress(i, ifc, eprog, false); e >= 0 {
+					wk.queueTo(ifc, e)
+				}
 			}
 		case Aborted:
 			msg := "XDP_ABORTED"
@@ -460,28 +483,6 @@ func (wk *worker) redirectError(in *iface, to uint32) {
 		wk.l.prog.Load().Name(), in.index, to))
 }
 
-// broadcast queues frame for every interface of a devmap
-// (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS.
-func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
-	em, ok := r.Map.(maps.ElemMap)
-	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
-		wk.redirectError(in, r.Ifindex)
-		return
-	}
-	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
-		index := *(*uint32)(v)
-		if r.Flags&flagExcludeIngress != 0 && int(index) == in.index {
-			return true
-		}
-		if ifc, ok := attached.Load(int(index)); ok {
-			wk.queueTo(ifc.(*iface), frame)
-		} else {
-			wk.redirectError(in, index)
-		}
-		return true
-	})
-}
-
 func (wk *worker) queue(fd int, ifc *iface, frame int) {
 	wk.out = append(wk.out, pending{fd: fd, ifc: ifc, frame: frame})
 }
@@ -497,7 +498,7 @@ func (wk *worker) send() {
 			if p.fd != fd || p.ifc != ifc {
 				continue
 			}
-			f := &wk.frames[p.frame]
+			f := wk.frameAt(p.frame)
 			data := f.Page[f.Data:f.End]
 			if wk.l.opts.Output != nil {
 				index := wk.outIndex(fd, ifc)

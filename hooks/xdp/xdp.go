@@ -98,6 +98,10 @@ type Stats struct {
 	// that CPU (XDP_PASS for entries without one); TX and invalid actions
 	// are added to Invalid.
 	CPUMap [5]VerdictStats
+	// DevMap counts, by action, the verdicts of devmap entries' programs
+	// on the frames redirected to their interfaces (XDP_PASS: sent);
+	// other actions than XDP_PASS and XDP_DROP are traced and dropped.
+	DevMap [5]VerdictStats
 	// CPUMapDrops counts frames dropped because the target CPU's queue
 	// was full (the entry's qsize, at most 256).
 	CPUMapDrops uint64
@@ -107,6 +111,7 @@ type Stats struct {
 type counters struct {
 	verdicts                                                         [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
 	cpumap                                                           [6][3]atomic.Uint64 // [5]: TX and invalid
+	devmap                                                           [6][3]atomic.Uint64 // [5]: invalid
 	oversize, redirectErrors, txErrors, sent, ringDrops, cpumapDrops atomic.Uint64
 	_                                                                [64]byte
 }
@@ -127,6 +132,12 @@ func (c *counters) countCPUMap(action uint32, bytes int, d time.Duration) {
 		i = 5
 	}
 	add(&c.cpumap[i], bytes, d)
+}
+
+// countDevMap counts a devmap entry program's verdict.
+func (c *counters) countDevMap(action uint32, bytes int, d time.Duration) {
+	i := min(int(action), 5)
+	add(&c.devmap[i], bytes, d)
 }
 
 func add(v *[3]atomic.Uint64, bytes int, d time.Duration) {
@@ -157,13 +168,16 @@ func (s *Stats) add(c *counters) {
 	s.RingDrops += c.ringDrops.Load()
 	s.CPUMapDrops += c.cpumapDrops.Load()
 	for i := range c.cpumap {
-		v := &s.Invalid
+		v, w := &s.Invalid, &s.Invalid
 		if i < 5 {
-			v = &s.CPUMap[i]
+			v, w = &s.CPUMap[i], &s.DevMap[i]
 		}
 		v.Packets += c.cpumap[i][0].Load()
 		v.Bytes += c.cpumap[i][1].Load()
 		v.Time += time.Duration(c.cpumap[i][2].Load())
+		w.Packets += c.devmap[i][0].Load()
+		w.Bytes += c.devmap[i][1].Load()
+		w.Time += time.Duration(c.devmap[i][2].Load())
 	}
 }
 

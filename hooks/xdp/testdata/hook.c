@@ -49,6 +49,15 @@ struct {
 	__uint(max_entries, 4);
 } cpus_prog SEC(".maps");
 
+// Where xdp_redirect_prog and xdp_broadcast_prog send frames, with
+// entry programs (struct bpf_devmap_val: bpfhost takes a program ID).
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(max_entries, 64);
+} ports_prog SEC(".maps");
+
 static __always_inline void count(struct xdp_md *ctx)
 {
 	__u32 k = ctx->ingress_ifindex;
@@ -169,6 +178,53 @@ int xdp_cpu_filter(struct xdp_md *ctx)
 	if (eth->h_proto == bpf_htons(ETH_P_IP) && ip->ihl == 5 && ip->protocol == IPPROTO_UDP &&
 	    udp->dest == bpf_htons(9))
 		return XDP_DROP;
+	return XDP_PASS;
+}
+
+// xdp_redirect_prog sends each frame where ports_prog says for its ingress
+// interface; frames without an entry pass.
+SEC("xdp")
+int xdp_redirect_prog(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&ports_prog, ctx->ingress_ifindex, XDP_PASS);
+}
+
+// xdp_broadcast_prog sends each frame to every interface in ports_prog but
+// the one it came in on.
+SEC("xdp")
+int xdp_broadcast_prog(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&ports_prog, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+}
+
+// xdp_dev_rewrite is a devmap entry program: it counts frames by
+// egress_ifindex in seen, drops UDP datagrams to port 9 and moves those to
+// port 9001 to port 9002 (clearing the optional IPv4 UDP checksum).
+SEC("xdp/devmap")
+int xdp_dev_rewrite(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u32 k = ctx->egress_ifindex;
+	__u64 one = 1, *n = bpf_map_lookup_elem(&seen, &k);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&seen, &k, &one, BPF_NOEXIST);
+	if ((void *)(udp + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
+		return XDP_PASS;
+	if (udp->dest == bpf_htons(9))
+		return XDP_DROP;
+	if (udp->dest == bpf_htons(9001)) {
+		udp->dest = bpf_htons(9002);
+		udp->check = 0;
+	}
 	return XDP_PASS;
 }
 
