@@ -193,7 +193,8 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	res := attachOutput{Program: prog.Name(), Type: prog.Type(), Engine: prog.Engine(), Mode: "monitor",
 		Interfaces: link.Interfaces(), DurationNS: elapsed.Nanoseconds(), Packets: s.Packets, Bytes: s.Bytes,
 		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
-			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets},
+			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets,
+			"cpumap_full": s.CPUMapDrops},
 		Sent: s.Sent, stats: s}
 	if f.peer != "" {
 		res.Mode = "bridge"
@@ -267,7 +268,7 @@ func printAttach(out io.Writer, res attachOutput) {
 	}
 	fmt.Fprintf(tw, "total\t%d\t%d\t\n", res.Packets, res.Bytes)
 	var dropped []string
-	for _, k := range []string{"oversize", "redirect_error", "tx_error", "invalid_action"} {
+	for _, k := range []string{"oversize", "redirect_error", "tx_error", "invalid_action", "cpumap_full"} {
 		if n := res.Dropped[k]; n > 0 {
 			dropped = append(dropped, fmt.Sprintf("%s %d", k, n))
 		}
