@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost/internal/ethtool"

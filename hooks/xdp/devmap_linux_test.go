@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/xdptest"
@@ -88,5 +91,68 @@ func TestDevmapBroadcastEntryProgram(t *testing.T) {
 	}
 	if s := l.Stats(); s.Verdicts[xdp.Redirect].Packets != 5 || s.DevMap[xdp.Pass].Packets != 5 || s.Sent != 10 {
 		t.Errorf("stats %+v: want 5 redirects, each sent twice, b0's program passing 5", s)
+	}
+}
+
+// TestKernelOracleDevmapEntryProgram: the kernel's generic XDP with the
+// same devmap entry program (its fd in struct bpf_devmap_val) on the same
+// bridge delivers the same datagrams and leaves the same counts in seen.
+func TestKernelOracleDevmapEntryProgram(t *testing.T) {
+	b := newBridge(t)
+	b.staticNeighbours(t)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("skipping: no bpf(): %v", err)
+	}
+	a0, b0 := b.mid.Ifindex(t, b.a0), b.mid.Ifindex(t, b.b0)
+	traffic := func() (moved, discarded int) {
+		discard := udpListen(t, b.n2, "10.77.0.2:9")
+		dst := udpListen(t, b.n2, "10.77.0.2:9002")
+		defer discard.Close()
+		defer dst.Close()
+		udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9", 3)
+		udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9001", 4)
+		return udpReceive(dst, 300*time.Millisecond), udpReceive(discard, 100*time.Millisecond)
+	}
+
+	spec, err := ebpf.LoadCollectionSpec(hookObject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range spec.Programs {
+		if name != "xdp_redirect_prog" && name != "xdp_dev_rewrite" {
+			delete(spec.Programs, name)
+		}
+	}
+	kcoll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("skipping: the kernel does not load the devmap programs: %v", err)
+	}
+	defer kcoll.Close()
+	var kval [8]byte
+	binary.NativeEndian.PutUint32(kval[:], uint32(b0))
+	binary.NativeEndian.PutUint32(kval[4:], uint32(kcoll.Programs["xdp_dev_rewrite"].FD()))
+	b.mid.Do(t, func() error { return kcoll.Maps["ports_prog"].Put(uint32(a0), kval[:]) })
+	kl := xdptest.AttachGeneric(t, b.mid, kcoll.Programs["xdp_redirect_prog"], b.a0)
+	kMoved, kDiscarded := traffic()
+	kl.Close()
+	var kSeen uint64
+	if err := kcoll.Maps["seen"].Lookup(uint32(b0), &kSeen); err != nil {
+		t.Fatal(err)
+	}
+
+	coll, prog := xdptest.Load(t, hookObject, "xdp_redirect_prog", "")
+	if err := coll.Maps["ports_prog"].Put(uint32(a0), devmapVal(b0, coll.Programs["xdp_dev_rewrite"])); err != nil {
+		t.Fatal(err)
+	}
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
+	moved, discarded := traffic()
+	l.Close()
+	var seen uint64
+	if err := coll.Maps["seen"].Lookup(uint32(b0), &seen); err != nil {
+		t.Fatal(err)
+	}
+	if kMoved != 4 || kDiscarded != 0 || moved != kMoved || discarded != kDiscarded || seen != kSeen {
+		t.Errorf("kernel: %d moved, %d discarded, seen %d; bpfhost: %d, %d, %d; want 4, 0, 7 both",
+			kMoved, kDiscarded, kSeen, moved, discarded, seen)
 	}
 }
