@@ -3,6 +3,7 @@ package maps
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // Redirect map types: an XDP program sends a frame to the interface a
@@ -85,5 +86,12 @@ func DevMapIfindex(m Map, key uint32, slot int) (uint32, bool) {
 	if p == nil {
 		return 0, false
 	}
-	return *(*uint32)(p), true
+	var v [4]byte
+	LoadValue(v[:], p)
+	return binary.NativeEndian.Uint32(v[:]), true
 }
+
+// LoadValue copies len(dst) bytes of the value at p (from LookupPtr or
+// ForEach) with the word-sized atomic loads that updates pair with: a value
+// read while user space updates it is never torn within a word.
+func LoadValue(dst []byte, p unsafe.Pointer) { loadBytes(dst, p) }

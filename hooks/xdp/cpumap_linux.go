@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -102,9 +101,12 @@ func cpuEntry(m maps.Map, key uint32, slot int) (qsize int, prog *bpfhost.Progra
 	if p == nil {
 		return 0, nil, false, nil
 	}
-	qsize = int(*(*uint32)(p))
-	if m.Spec().ValueSize >= 8 {
-		if id := *(*uint32)(unsafe.Add(p, 4)); id != 0 {
+	var val [8]byte
+	n := min(int(m.Spec().ValueSize), 8)
+	maps.LoadValue(val[:n], p)
+	qsize = int(binary.NativeEndian.Uint32(val[:]))
+	if n == 8 {
+		if id := binary.NativeEndian.Uint32(val[4:]); id != 0 {
 			if prog, err = bpfhost.XDPEntryProgram(id, false); err != nil {
 				return 0, nil, false, err
 			}

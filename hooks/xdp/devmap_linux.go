@@ -15,11 +15,14 @@ import (
 // in a struct bpf_devmap_val, the entry's program (bpfhost takes a program
 // ID where Linux takes a file descriptor; 0: none).
 func devValue(m maps.Map, v unsafe.Pointer) (uint32, *bpfhost.Program, error) {
-	index := *(*uint32)(v)
-	if m.Spec().ValueSize < 8 {
+	var val [8]byte
+	n := min(int(m.Spec().ValueSize), 8)
+	maps.LoadValue(val[:n], v)
+	index := binary.NativeEndian.Uint32(val[:])
+	if n < 8 {
 		return index, nil, nil
 	}
-	id := *(*uint32)(unsafe.Add(v, 4))
+	id := binary.NativeEndian.Uint32(val[4:])
 	if id == 0 {
 		return index, nil, nil
 	}
