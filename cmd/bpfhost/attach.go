@@ -44,7 +44,11 @@ func newAttachCommand() *cobra.Command {
 With --peer, bpfhost is a bump in the wire between two interfaces: XDP_PASS
 forwards a frame to the other interface, XDP_TX sends it back out of the one it
 came from, XDP_DROP drops it, XDP_ABORTED drops it and prints a trace line, and
-XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says.
+XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says
+(running the entry's xdp/devmap program first, if it names one), or hands it to
+the worker serving a cpumap entry's CPU, which runs the entry's xdp/cpumap
+program and forwards what it passes. Entry programs are named by program ID
+where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val).
 Nothing else connects the two interfaces: they should have no addresses.
 
 Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
