@@ -40,6 +40,9 @@ type XDPFrame struct {
 	Meta, Data, End int
 	// IngressIfindex and RxQueueIndex are what xdp_md reports.
 	IngressIfindex, RxQueueIndex uint32
+	// EgressIfindex is xdp_md's egress_ifindex: the interface a devmap
+	// entry's program runs for (0 elsewhere).
+	EgressIfindex uint32
 
 	// Action is the program's verdict (XDP_ABORTED ... XDP_REDIRECT; any
 	// other return value is left as the program returned it).
@@ -64,6 +67,27 @@ type XDPRedirect struct {
 	// Map is bpf_redirect_map's map (a devmap, devmap_hash or cpumap);
 	// nil for bpf_redirect.
 	Map maps.Map
+}
+
+// XDPEntryProgram returns the program with a process-wide ID (see
+// Program.ID) that a cpumap entry (struct bpf_cpumap_val; devmap false) or
+// a devmap entry (struct bpf_devmap_val; devmap true) names where Linux
+// takes a program file descriptor. As Linux, it must be an XDP program for
+// that attach point (SEC("xdp/cpumap"), SEC("xdp/devmap")).
+func XDPEntryProgram(id uint32, devmap bool) (*Program, error) {
+	v, ok := registry.programs.Load(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: no program with ID %d", ErrInvalid, id)
+	}
+	p := v.(*Program)
+	want, sec := linux.AttachXDPCPUMap, "xdp/cpumap"
+	if devmap {
+		want, sec = linux.AttachXDPDevMap, "xdp/devmap"
+	}
+	if p.info.TestRun != platform.TestRunXDP || p.info.Attach != want {
+		return nil, fmt.Errorf("%w: program %q (ID %d) is no %s program", ErrInvalid, p.name, id, sec)
+	}
+	return p, nil
 }
 
 // liveFrameRun are the options of one run on a live frame: once, with no
@@ -102,6 +126,7 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 			DataEnd:        base + uint64(f.End),
 			IngressIfindex: f.IngressIfindex,
 			RxQueueIndex:   f.RxQueueIndex,
+			EgressIfindex:  f.EgressIfindex,
 		}
 		*run = helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: f.Page}
 		rc.Regions = append(rc.Regions[:0],

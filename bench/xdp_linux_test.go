@@ -71,13 +71,15 @@ func TestXDPBridgeBench(t *testing.T) {
 		{"drop-all", "../hooks/xdp/testdata/hook.o", "xdp_drop", ""},
 		{"firewall", "../examples/firewall.o", "xdp_firewall", "../examples/firewall-blocklist.json"},
 	}
-	fmt.Printf("XDP bridge benchmark: %d rounds of %v, medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
+	fmt.Printf("XDP bridge benchmark: %d rounds of %v (sides interleaved in each round), medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
 		*xdpRounds, *xdpDuration, runtime.NumCPU())
-	fmt.Printf("%-10s %-22s %14s %14s %12s %12s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s")
+	fmt.Printf("CPU ns/frame: bpfhost: the process's CPU time but the generator thread's, per frame run; kernel: the program's run time only (BPF stats), per run\n")
+	fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame")
 	for _, p := range progs {
 		// rounds[side] holds per round: frames/s run, offered, forwarded,
-		// ring drops; sides: bpfhost V3, bpfhost V2, kernel.
-		var rounds [3][4][]float64
+		// ring drops, CPU ns per frame; sides: bpfhost V3, bpfhost V2,
+		// kernel.
+		var rounds [3][5][]float64
 		add := func(side int, v ...float64) {
 			for i := range v {
 				rounds[side][i] = append(rounds[side][i], v[i])
@@ -85,18 +87,22 @@ func TestXDPBridgeBench(t *testing.T) {
 		}
 		for r := 0; r < *xdpRounds; r++ {
 			for side, low := range []bool{false, true} {
-				ran, offered, forwarded, dropped := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
-				add(side, ran, offered, forwarded, dropped)
+				ran, offered, forwarded, dropped, cpu := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
+				add(side, ran, offered, forwarded, dropped, cpu)
 			}
-			ran, offered, forwarded := tp.kernelRound(t, p.object, p.program, p.mapInit)
-			add(2, ran, offered, forwarded, 0)
+			ran, offered, forwarded, cpu := tp.kernelRound(t, p.object, p.program, p.mapInit)
+			add(2, ran, offered, forwarded, 0, cpu)
 		}
 		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
 			m := &rounds[side]
-			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]))
+			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]))
 		}
 		k := median(rounds[2][0])
-		fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel V3/V2", fmt.Sprintf("%.2f / %.2f", median(rounds[0][0])/k, median(rounds[1][0])/k))
+		fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio of medians V3/V2", fmt.Sprintf("%.2f / %.2f", median(rounds[0][0])/k, median(rounds[1][0])/k))
+		for side, name := range []string{"V3", "V2"} {
+			lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
+			fmt.Printf("%-10s %-22s %14s\n", p.label, "round ratios "+name, fmt.Sprintf("min %.2f median %.2f max %.2f", lo, med, hi))
+		}
 	}
 
 	bridgeRTT := tp.latency(t, "")
@@ -108,6 +114,22 @@ func TestXDPBridgeBench(t *testing.T) {
 		fmt.Printf("%-28s %10v %10v %14v %14v\n", "bpfhost bridge, TPACKET_"+mode, pct(rtt, 50), pct(rtt, 99),
 			(pct(rtt, 50)-pct(bridgeRTT, 50))/2, (pct(rtt, 99)-pct(bridgeRTT, 99))/2)
 	}
+}
+
+// ratioSpread returns the least, median and greatest of the per-round
+// ratios a[i]/b[i]: how far one round's ratio strays on a loaded machine.
+func ratioSpread(a, b []float64) (lo, med, hi float64) {
+	var r []float64
+	for i := range a {
+		if i < len(b) && b[i] > 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	if len(r) == 0 {
+		return 0, 0, 0
+	}
+	sort.Float64s(r)
+	return r[0], median(r), r[len(r)-1]
 }
 
 func median(v []float64) float64 {
@@ -129,8 +151,9 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 // generate sends 64-byte UDP frames from e1 as fast as one thread can for
-// d and returns the frames per second sent.
-func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
+// d and returns the frames per second sent and the CPU time (ns) the
+// generator's thread used.
+func (tp *xdpTopology) generate(t *testing.T, d time.Duration) (float64, int64) {
 	frame := make([]byte, 60)
 	copy(frame, tp.mac2)
 	copy(frame[6:], tp.mac1)
@@ -149,6 +172,7 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 	binary.BigEndian.PutUint16(ip[22:], 9) // discard
 	binary.BigEndian.PutUint16(ip[24:], 26)
 	var sent uint64
+	var genCPU int64
 	fd := tp.n1.PacketSocket(t, tp.e1, false)
 	tp.n1.Do(t, func() error { // the generator's thread in n1
 		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
@@ -159,6 +183,8 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 			iov[i] = unix.Iovec{Base: &frame[0], Len: uint64(len(frame))}
 			msgs[i].Hdr.Iov, msgs[i].Hdr.Iovlen = &iov[i], 1
 		}
+		start := threadCPUTime()
+		defer func() { genCPU = threadCPUTime() - start }()
 		end := time.Now().Add(d)
 		for time.Now().Before(end) {
 			r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
@@ -169,25 +195,39 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
 		runtime.KeepAlive(&msgs)
 		return nil
 	})
-	return float64(sent) / d.Seconds()
+	return float64(sent) / d.Seconds(), genCPU
 }
 
-func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops float64) {
+// threadCPUTime returns the CPU time (ns) the calling thread has used.
+func threadCPUTime() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops, cpuPerFrame float64) {
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
 		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency})
 		return err
 	})
-	offered = tp.generate(t, *xdpDuration)
+	cpu0 := cpuTime()
+	offered, genCPU := tp.generate(t, *xdpDuration)
 	time.Sleep(50 * time.Millisecond) // let the rings drain
 	l.Close()
+	cpu := cpuTime() - cpu0 - genCPU
 	s := l.Stats()
 	sec := xdpDuration.Seconds()
-	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec
+	if s.Packets > 0 {
+		cpuPerFrame = float64(cpu) / float64(s.Packets)
+	}
+	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec, cpuPerFrame
 }
 
-func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded float64) {
+func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, progPerRun float64) {
 	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's bump in the wire: generic XDP on a0, whose passed
 	// frames a Linux bridge forwards to b0.
@@ -198,7 +238,7 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 		t.Fatal(err)
 	}
 	txBefore := tp.txPackets(t)
-	offered = tp.generate(t, *xdpDuration)
+	offered, _ = tp.generate(t, *xdpDuration)
 	time.Sleep(50 * time.Millisecond)
 	after, err := prog.Stats()
 	if err != nil {
@@ -206,7 +246,11 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 	}
 	l.Close()
 	sec := xdpDuration.Seconds()
-	return float64(after.RunCount-before.RunCount) / sec, offered, float64(tp.txPackets(t)-txBefore) / sec
+	runs := after.RunCount - before.RunCount
+	if runs > 0 {
+		progPerRun = float64(after.Runtime-before.Runtime) / float64(runs)
+	}
+	return float64(runs) / sec, offered, float64(tp.txPackets(t)-txBefore) / sec, progPerRun
 }
 
 // txPackets reads b0's transmitted packet count.

@@ -3,6 +3,7 @@ package maps
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
@@ -20,7 +21,7 @@ const (
 // validateDevMap checks a devmap or cpumap spec as dev_map_alloc_check and
 // cpu_map_alloc do: u32 keys, and a value of 4 bytes (the ifindex; the
 // cpumap's queue size) or 8 (struct bpf_devmap_val or bpf_cpumap_val, with
-// a program fd that bpfhost does not run).
+// a program: bpfhost takes a program ID, which hooks/xdp runs).
 func (s *Spec) validateDevMap() error {
 	if err := s.checkFlags(FlagNUMANode | flagAccessMask); err != nil {
 		return err
@@ -87,5 +88,12 @@ func DevMapIfindex(m Map, key uint32, slot int) (uint32, bool) {
 	if p == nil {
 		return 0, false
 	}
-	return *(*uint32)(p), true
+	var v [4]byte
+	LoadValue(v[:], p)
+	return binary.NativeEndian.Uint32(v[:]), true
 }
+
+// LoadValue copies len(dst) bytes of the value at p (from LookupPtr or
+// ForEach) with the word-sized atomic loads that updates pair with: a value
+// read while user space updates it is never torn within a word.
+func LoadValue(dst []byte, p unsafe.Pointer) { loadBytes(dst, p) }

@@ -232,7 +232,7 @@ FILE is assembly in the conformance suite's dialect, or one of the suite's
 		},
 	}
 	cmd.Flags().StringVar(&memHex, "mem", "", "input memory as hex bytes")
-	engineFlag(cmd, &engine, bpfhost.EngineInterp, "")
+	engineFlag(cmd.Flags(), &engine, bpfhost.EngineInterp, "")
 	cmd.Flags().BoolVar(&checked, "checked", true, "validate every memory access (the program is not verified)")
 	cmd.Flags().Uint64Var(&budget, "budget", 1<<30, "most instructions one run may execute")
 	cmd.Flags().IntVar(&repeat, "repeat", 1, "run this many times and report the average duration")

@@ -24,11 +24,10 @@ import (
 
 type attachFlags struct {
 	program, dev, peer, mapInit, pcapOut string
-	engine                               bpfhost.Engine
 	workers                              int
-	maxEntries                           uint64
 	duration                             time.Duration
-	lowLatency, unverified, checked      bool
+	lowLatency, keepOffloads             bool
+	loadFlags
 }
 
 func newAttachCommand() *cobra.Command {
@@ -45,10 +44,20 @@ func newAttachCommand() *cobra.Command {
 With --peer, bpfhost is a bump in the wire between two interfaces: XDP_PASS
 forwards a frame to the other interface, XDP_TX sends it back out of the one it
 came from, XDP_DROP drops it, XDP_ABORTED drops it and prints a trace line, and
-XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says.
-Nothing else connects the two interfaces: they should have no addresses, and
-TCP segmentation and GRO offloads should be off on them
-(ethtool -K IF gro off tso off gso off), since frames are limited to the MTU.
+XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says
+(running the entry's xdp/devmap program first, if it names one), or hands it to
+the worker serving a cpumap entry's CPU, which runs the entry's xdp/cpumap
+program and forwards what it passes. Entry programs are named by program ID
+where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val).
+Nothing else connects the two interfaces: they should have no addresses.
+
+Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
+interfaces while attached (printed on stderr; turned on again at detach, or
+left alone with --keep-offloads), since they merge received segments into
+larger frames. Local senders whose segmentation offloads reach the interface
+unsegmented (the far end of a veth pair) need them off too
+(ethtool -K IF tso off gso off); larger frames are dropped and counted as
+oversize, with one trace line.
 
 Without --peer (monitor mode) the program only watches: it sees every frame
 and updates its maps, verdicts are counted, and nothing is forwarded or
@@ -70,12 +79,10 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	cmd.Flags().StringVar(&f.peer, "peer", "", "second interface: bridge mode (without it: monitor mode)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write every frame that leaves bpfhost to this pcapng file, with its interface")
-	engineFlag(cmd, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
-	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
+	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
-	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
-	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
+	cmd.Flags().BoolVar(&f.keepOffloads, "keep-offloads", false, "leave GRO and LRO on the interfaces as they are (frames over the MTU are dropped)")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
 	_ = cmd.MarkFlagRequired("dev")
 	attach.AddCommand(cmd)
@@ -115,8 +122,9 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if f.workers > runtime.GOMAXPROCS(0) {
 		slots = f.workers
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots,
-		Unverified: f.unverified, Checked: f.checked})
+	copts := f.collectionOptions()
+	copts.Slots = slots
+	coll, err := bpfhost.NewCollection(spec, copts)
 	if err != nil {
 		return err
 	}
@@ -132,6 +140,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	var errMu sync.Mutex
 	opts := xdp.Options{Interface: f.dev, Peer: f.peer, Workers: f.workers, LowLatency: f.lowLatency,
+		KeepOffloads: f.keepOffloads,
 		Trace: func(line string) {
 			errMu.Lock()
 			fmt.Fprintln(errOut, line)
@@ -165,6 +174,9 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		return err
 	}
 	errMu.Lock()
+	for _, line := range link.Offloads() {
+		fmt.Fprintln(errOut, line)
+	}
 	fmt.Fprintln(errOut, "attached")
 	errMu.Unlock()
 	if f.duration > 0 {
@@ -185,7 +197,8 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	res := attachOutput{Program: prog.Name(), Type: prog.Type(), Engine: prog.Engine(), Mode: "monitor",
 		Interfaces: link.Interfaces(), DurationNS: elapsed.Nanoseconds(), Packets: s.Packets, Bytes: s.Bytes,
 		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
-			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets},
+			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets,
+			"cpumap_full": s.CPUMapDrops},
 		Sent: s.Sent, stats: s}
 	if f.peer != "" {
 		res.Mode = "bridge"
@@ -259,7 +272,7 @@ func printAttach(out io.Writer, res attachOutput) {
 	}
 	fmt.Fprintf(tw, "total\t%d\t%d\t\n", res.Packets, res.Bytes)
 	var dropped []string
-	for _, k := range []string{"oversize", "redirect_error", "tx_error", "invalid_action"} {
+	for _, k := range []string{"oversize", "redirect_error", "tx_error", "invalid_action", "cpumap_full"} {
 		if n := res.Dropped[k]; n > 0 {
 			dropped = append(dropped, fmt.Sprintf("%s %d", k, n))
 		}

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost/internal/ethtool"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
@@ -133,5 +135,48 @@ func TestAttachXDPErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(out, c.want) {
 			t.Errorf("%v: exit %d, %q; want an error with %q", c.args, code, out, c.want)
 		}
+	}
+}
+
+// TestAttachXDPOffloads: attach turns GRO off on the interface, says so on
+// stderr before "attached", and turns it on again when it detaches.
+func TestAttachXDPOffloads(t *testing.T) {
+	netnstest.Require(t)
+	mid, n1 := netnstest.New(t), netnstest.New(t)
+	a0, e1 := netnstest.Uniq("co"), netnstest.Uniq("cp")
+	netnstest.Veth(t, mid, a0, n1, e1)
+	gro := func(set int) (v uint32) {
+		mid.Do(t, func() error {
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(fd)
+			if set >= 0 {
+				if err := ethtool.Set(fd, a0, ethtool.SGRO, uint32(set)); err != nil {
+					return err
+				}
+			}
+			v, err = ethtool.Get(fd, a0, ethtool.GGRO)
+			return err
+		})
+		return v
+	}
+	if gro(1) != 1 {
+		t.Skip("veth GRO cannot be turned on on this kernel")
+	}
+	var stdout, stderr bytes.Buffer
+	mid.Do(t, func() error {
+		root := newRoot()
+		root.SetOut(&stdout)
+		root.SetErr(&stderr)
+		root.SetArgs([]string{"attach", "xdp", examples + "firewall.o", "--dev", a0, "--duration", "200ms", "--workers", "1"})
+		return root.Execute()
+	})
+	if want := a0 + ": generic-receive-offload off until detach (frames must fit the MTU)\nattached\n"; !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("stderr %q: want it to start with %q", stderr.String(), want)
+	}
+	if v := gro(-1); v != 1 {
+		t.Errorf("GRO on %s after detach = %d, want 1 (restored)", a0, v)
 	}
 }

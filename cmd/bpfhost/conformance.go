@@ -72,7 +72,7 @@ func newConformanceCommand() *cobra.Command {
 			return nil
 		},
 	}
-	engineFlag(cmd, &engine, bpfhost.EngineInterp, "")
+	engineFlag(cmd.Flags(), &engine, bpfhost.EngineInterp, "")
 	return cmd
 }
 

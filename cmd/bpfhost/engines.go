@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bpfhost/bpfhost"
 )
@@ -24,8 +24,8 @@ func (v engineValue) Set(s string) error {
 
 func (v engineValue) Type() string { return "engine" }
 
-// engineFlag adds an --engine flag to cmd that sets *p, starting at def.
-func engineFlag(cmd *cobra.Command, p *bpfhost.Engine, def bpfhost.Engine, usage string) {
+// engineFlag adds an --engine flag to fs that sets *p, starting at def.
+func engineFlag(fs *pflag.FlagSet, p *bpfhost.Engine, def bpfhost.Engine, usage string) {
 	*p = def
-	cmd.Flags().Var(engineValue{p}, "engine", "execution engine: "+bpfhost.EngineNames()+usage)
+	fs.Var(engineValue{p}, "engine", "execution engine: "+bpfhost.EngineNames()+usage)
 }

@@ -41,7 +41,7 @@ bpfhost exits with COMMAND's status.`,
 	cmd.Flags().StringArrayVar(&f.attach, "attach", nil, "TYPE=OBJECT:PROGRAM to attach (repeatable)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
 	cmd.Flags().StringVar(&f.report, "report", "", "write a JSON report to FILE at exit")
-	engineFlag(cmd, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
+	engineFlag(cmd.Flags(), &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
 	return cmd
 }
 

@@ -24,15 +24,13 @@ import (
 type runFlags struct {
 	types                        []string // --type
 	program, data, pcap, mapInit string
-	engine                       bpfhost.Engine
 	ctxIn, ctxOut, dataOut       string
 	pcapOut                      string
 	repeat                       uint32
 	consts                       []string
-	unverified, checked          bool
-	maxEntries                   uint64
-	memoryLimit                  byteSize
-	timeout                      time.Duration
+	loadFlags
+	memoryLimit byteSize
+	timeout     time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -77,13 +75,10 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	cmd.Flags().StringVar(&f.dataOut, "data-out", "", "file to write the packet to after the run (data_out)")
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write the output packet of every run to this pcapng file")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries (per-CPU: one \"value\" for every CPU, or \"values\" per CPU)")
-	engineFlag(cmd, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
-	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
-	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
+	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().Uint32Var(&f.repeat, "repeat", 1, "run each input this many times")
 	memoryLimitFlag(cmd.Flags(), &f.memoryLimit)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout, "stop a run that takes longer (each input, with its repeats; 0: no deadline)")
-	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
 	cmd.Flags().StringArrayVar(&f.consts, "const", nil, "set a const volatile global before loading: NAME=VALUE, a number that fits the variable's size (repeatable)")
 	return cmd
 }
@@ -144,9 +139,10 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 	if err != nil {
 		return badInput(err)
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified, Checked: f.checked,
-		Programs: []string{name}, ProgramType: topts.ProgramType, ProgramTypes: topts.ProgramTypes,
-		MemoryLimit: int64(f.memoryLimit)})
+	copts := f.collectionOptions()
+	copts.Programs, copts.ProgramType, copts.ProgramTypes = []string{name}, topts.ProgramType, topts.ProgramTypes
+	copts.MemoryLimit = int64(f.memoryLimit)
+	coll, err := bpfhost.NewCollection(spec, copts)
 	if err != nil {
 		return explainLimit(typeAdvice(err))
 	}

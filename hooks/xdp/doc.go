@@ -14,8 +14,15 @@
 //     the interface it came from, XDP_DROP drops it, XDP_ABORTED drops it,
 //     counts it and leaves a trace line, XDP_REDIRECT sends it to the
 //     interface bpf_redirect or a devmap/devmap_hash entry names, which must
-//     be attached in the same process (a cpumap target is a local
-//     delivery: forwarded as XDP_PASS);
+//     be attached in the same process (an entry's program, struct
+//     bpf_devmap_val with a program ID for the fd, runs first with
+//     egress_ifindex set, on a copy of its own for BPF_F_BROADCAST:
+//     XDP_PASS sends, anything else drops); a frame redirected to a cpumap
+//     entry for CPU c is copied to the queue of worker c mod workers, which
+//     runs the entry's program on it (struct bpf_cpumap_val, with a
+//     program ID for the fd; none: XDP_PASS) and delivers it (XDP_PASS:
+//     forwarded to the peer, as the kernel passes it to the stack),
+//     redirects or drops it, as Linux's cpumap kthread does on that CPU;
 //   - monitor mode (no peer): the program sees every received frame and
 //     updates its maps; verdicts are only counted, nothing is forwarded or
 //     blocked (the kernel still delivers every frame).
@@ -26,6 +33,19 @@
 // frame on the hot path. Options.LowLatency receives with TPACKET_V2 rings
 // instead, frame by frame, for tens of microseconds of added latency rather
 // than up to a millisecond (docs/decisions/0015-xdp-data-path.md).
+//
+// rx_queue_index is real: on an interface with several receive queues
+// (ethtool channels), the sockets form a PACKET_FANOUT_QM group with one
+// member per recorded queue mapping, so each socket knows the queue of its
+// frames and reports what the kernel's generic XDP reports (a frame without
+// a recorded queue is queue 0); a single-queue interface is spread by flow
+// hash over the workers, every frame queue 0.
+//
+// Frames are limited to the MTU, as in XDP. Attach turns off GRO and LRO on
+// the interfaces (Close turns them on again; Options.KeepOffloads keeps
+// them): they merge received segments into larger frames. Segmentation
+// offload aggregates that a local sender (the far end of a veth pair) hands
+// over unsegmented are dropped as oversize with one trace line saying so.
 //
 // Link.Stats counts frames, bytes and program time per verdict; Link.Update
 // swaps the program between batches; Link.Close detaches.

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/internal/ethtool"
 )
 
 // Receive ring geometry per socket: blocks are handed to user space when
@@ -35,6 +35,10 @@ type iface struct {
 	link  *Link
 	mu    sync.Mutex // guards inject
 	fd    int        // inject socket, -1 once closed
+	// rxQueues is the number of receive queues (1 when unknown).
+	rxQueues int
+	// offloads are those Attach turned off, turned on again at Close.
+	offloads []offload
 }
 
 // attached are the interfaces of every live link, by ifindex: the targets
@@ -52,6 +56,8 @@ type Link struct {
 	stop    int // eventfd that wakes the workers to stop
 	wg      sync.WaitGroup
 	closed  atomic.Bool
+	// oversizeNoted is set once a trace line explained an oversize frame.
+	oversizeNoted atomic.Bool
 
 	traceMu sync.Mutex
 	trace   []string
@@ -96,26 +102,35 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 			return nil, err
 		}
 		l.ifaces = append(l.ifaces, ifc)
+		if !opts.KeepOffloads {
+			if err := ifc.offloadsOff(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("xdp: eventfd: %w", err)
 	}
 	l.stop = efd
-	groups := make([]int, len(l.ifaces))
-	for i := range groups {
-		groups[i] = fanoutGroup()
-	}
 	for w := 0; w < workers; w++ {
-		wk, err := newWorker(l, w, groups)
+		wk, err := newWorker(l, w)
 		if err != nil {
 			return nil, err
 		}
 		l.workers = append(l.workers, wk)
 	}
+	for _, ifc := range l.ifaces {
+		if err := l.openSockets(ifc, fanoutGroup()); err != nil {
+			return nil, err
+		}
+	}
+	for _, wk := range l.workers {
+		wk.ready()
+	}
 	if l.bridge {
-		for i, ifc := range l.ifaces {
-			if err := promisc(l.workers[0].socks[i].fd, ifc.index); err != nil {
+		for _, ifc := range l.ifaces {
+			if err := promisc(ifc.fd, ifc.index); err != nil {
 				return nil, fmt.Errorf("xdp: %s: promiscuous mode: %w", ifc.name, privilege(err, "CAP_NET_ADMIN"))
 			}
 		}
@@ -131,6 +146,65 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 	}
 	ok = true
 	return l, nil
+}
+
+// openSockets opens ifc's fanout sockets and deals them to the workers in
+// turn, in the order they join the group (see fanoutPlan).
+func (l *Link) openSockets(ifc *iface, group int) error {
+	n, mode := fanoutPlan(ifc.rxQueues, len(l.workers))
+	for k := 0; k < n; k++ {
+		s, err := openRX(ifc, group, mode, l.opts.LowLatency)
+		if err != nil {
+			return err
+		}
+		s.queue = memberQueue(k, ifc.rxQueues)
+		wk := l.workers[k%len(l.workers)]
+		wk.socks = append(wk.socks, s)
+	}
+	return nil
+}
+
+// fanoutPlan decides how an interface with rxQueues receive queues is read
+// by workers workers: n sockets in a fanout group of the given mode.
+//
+// An interface with one receive queue (or whose queues are unknown) is
+// spread by flow hash over one socket per worker: every frame is queue 0,
+// as for the kernel's generic XDP.
+//
+// With several queues, PACKET_FANOUT_QM sends a frame to member
+// (skb->queue_mapping mod members). A driver records receive queue q as
+// queue_mapping q+1 (0: none recorded), and generic XDP reports
+// queue_mapping-1, or 0 when none is recorded or it is out of range. So
+// there is a socket for each queue_mapping 0..rxQueues (and at least one per
+// worker), the k-th to join receiving rx_queue_index memberQueue(k), dealt
+// to worker k mod workers.
+func fanoutPlan(rxQueues, workers int) (n, mode int) {
+	if rxQueues <= 1 {
+		return workers, unix.PACKET_FANOUT_HASH
+	}
+	return max(workers, rxQueues+1), unix.PACKET_FANOUT_QM
+}
+
+// memberQueue is the rx_queue_index of the frames the k-th member of a
+// PACKET_FANOUT_QM group receives (see fanoutPlan).
+func memberQueue(k, rxQueues int) uint32 {
+	if k == 0 || k > rxQueues {
+		return 0
+	}
+	return uint32(k - 1)
+}
+
+// maxQueues bounds the sockets opened per interface for its queues.
+const maxQueues = 64
+
+// rxQueues returns the number of receive queues of the interface (rx-only
+// plus combined channels), or 1 when the driver does not say.
+func rxQueues(fd int, name string) int {
+	ch, err := ethtool.GetChannels(fd, name)
+	if err != nil {
+		return 1
+	}
+	return min(max(int(ch.RX+ch.Combined), 1), maxQueues)
 }
 
 var fanoutGroups atomic.Uint32
@@ -158,6 +232,7 @@ func openIface(l *Link, name string) (*iface, error) {
 		return nil, fmt.Errorf("xdp: %s: bind: %w", name, err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	ifc.rxQueues = rxQueues(fd, name)
 	return ifc, nil
 }
 
@@ -201,6 +276,7 @@ func (l *Link) release() {
 		attached.CompareAndDelete(ifc.index, ifc)
 		ifc.mu.Lock()
 		if ifc.fd >= 0 {
+			ifc.restoreOffloads()
 			unix.Close(ifc.fd)
 			ifc.fd = -1
 		}
@@ -223,6 +299,14 @@ func (l *Link) Update(prog *bpfhost.Program) error {
 	}
 	l.prog.Store(prog)
 	return nil
+}
+
+// peer returns the other interface of a bridge.
+func (l *Link) peer(ifc *iface) *iface {
+	if l.ifaces[0] == ifc {
+		return l.ifaces[1]
+	}
+	return l.ifaces[0]
 }
 
 // Program returns the program the link runs.
@@ -267,29 +351,4 @@ func (l *Link) traceLine(line string) {
 		l.trace = append(l.trace, line)
 	}
 	l.traceMu.Unlock()
-}
-
-// target resolves an XDP_REDIRECT: the attached interface it goes to, or
-// nil. A cpumap target is a local delivery (pass is true).
-func target(r *bpfhost.XDPRedirect, slot int) (ifc *iface, pass bool) {
-	index := r.Ifindex
-	if r.Map != nil {
-		switch r.Map.Spec().Type {
-		case maps.DevMap, maps.DevMapHash:
-			i, ok := maps.DevMapIfindex(r.Map, r.Ifindex, slot)
-			if !ok {
-				return nil, false
-			}
-			index = i
-		case maps.CPUMap: // the kernel delivers it to the stack of that CPU
-			return nil, true
-		default:
-			return nil, false
-		}
-	}
-	v, ok := attached.Load(int(index))
-	if !ok {
-		return nil, false
-	}
-	return v.(*iface), false
 }

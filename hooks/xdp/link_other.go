@@ -40,3 +40,6 @@ func (l *Link) Trace() []string { return nil }
 
 // Interfaces returns the names of the interfaces the link is attached to.
 func (l *Link) Interfaces() []string { return nil }
+
+// Offloads describes the receive offloads Attach turned off.
+func (l *Link) Offloads() []string { return nil }

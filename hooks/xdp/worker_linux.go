@@ -22,6 +22,10 @@ type rxSock struct {
 	// v2 selects a TPACKET_V2 ring of frameSize slots (Options.LowLatency).
 	v2        bool
 	frameSize int
+	// queue is the rx_queue_index of every frame the socket receives: with
+	// PACKET_FANOUT_QM, the k-th member of the group receives the frames of
+	// receive queue k (see fanoutPlan).
+	queue uint32
 }
 
 // v2FrameSize is the TPACKET_V2 slot size for an MTU: the header, the
@@ -58,12 +62,24 @@ type worker struct {
 	msgs   []unix.Mmsghdr
 	iovs   []unix.Iovec
 	c      counters
+	// cpuq holds the frames redirected to the CPUs the worker serves;
+	// cpuProgs are the entry programs of a batch taken from it.
+	cpuq     *cpuQueue
+	cpuProgs []*bpfhost.Program
+	// egress are the pages of the copies broadcasts hand to devmap
+	// programs, egressUsed of them taken in the current batch; bcast are
+	// a broadcast's destinations.
+	egress      []bpfhost.XDPFrame
+	egressArena []byte
+	egressUsed  int
+	bcast       []egressTarget
 }
 
-func newWorker(l *Link, id int, groups []int) (*worker, error) {
+func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
-		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n)}
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n),
+		cpuProgs: make([]*bpfhost.Program, n)}
 	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, fmt.Errorf("xdp: frame pages: %w", err)
@@ -72,23 +88,32 @@ func newWorker(l *Link, id int, groups []int) (*worker, error) {
 	for i := range wk.frames {
 		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
 	}
-	for i, ifc := range l.ifaces {
-		s, err := openRX(ifc, groups[i], l.opts.LowLatency)
-		if err != nil {
-			wk.close()
-			return nil, err
-		}
-		wk.socks = append(wk.socks, s)
-		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN})
+	if wk.cpuq, err = newCPUQueue(); err != nil {
+		wk.close()
+		return nil, err
 	}
-	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(l.stop), Events: unix.POLLIN})
+	if wk.egress, wk.egressArena, err = newEgress(n); err != nil {
+		wk.close()
+		return nil, err
+	}
+	wk.bcast = make([]egressTarget, 0, 64)
 	return wk, nil
+}
+
+// ready sets up the poll set once the worker's sockets are in place.
+func (wk *worker) ready() {
+	wk.pfds = wk.pfds[:0]
+	for i := range wk.socks {
+		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.socks[i].fd), Events: unix.POLLIN})
+	}
+	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(wk.cpuq.efd), Events: unix.POLLIN},
+		unix.PollFd{Fd: int32(wk.l.stop), Events: unix.POLLIN})
 }
 
 // openRX opens a fanout socket with a receive ring on ifc. The socket is
 // created with protocol 0 (receiving nothing) and bound to ETH_P_ALL on the
 // interface only once the ring is in place.
-func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
+func openRX(ifc *iface, group, mode int, lowLatency bool) (rxSock, error) {
 	fail := func(what string, err error) (rxSock, error) {
 		return rxSock{}, fmt.Errorf("xdp: %s: %s: %w", ifc.name, what, privilege(err, "CAP_NET_RAW"))
 	}
@@ -138,7 +163,7 @@ func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifc.index}); err != nil {
 		return closeFail("bind", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|unix.PACKET_FANOUT_HASH<<16); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16); err != nil {
 		return closeFail("PACKET_FANOUT", err)
 	}
 	return s, nil
@@ -166,6 +191,13 @@ func (wk *worker) close() {
 		_ = unix.Munmap(wk.arena)
 		wk.arena = nil
 	}
+	if wk.cpuq != nil {
+		wk.cpuq.close()
+	}
+	if wk.egressArena != nil {
+		_ = unix.Munmap(wk.egressArena)
+		wk.egressArena = nil
+	}
 }
 
 // loop receives, runs and sends until the link's stop eventfd fires.
@@ -183,6 +215,9 @@ func (wk *worker) loop() {
 		if n > 0 {
 			wk.flush(n)
 			n = 0
+		}
+		if wk.pfds[len(wk.pfds)-2].Revents != 0 {
+			wk.drainCPU()
 		}
 		for i := range wk.pfds {
 			wk.pfds[i].Revents = 0
@@ -296,6 +331,10 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	}
 	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
 		wk.c.oversize.Add(1)
+		if int(wireLen) > limit && wk.l.oversizeNoted.CompareAndSwap(false, true) {
+			wk.l.traceLine(fmt.Sprintf("xdp: %s: frame of %d bytes over the MTU (%d) dropped: an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off); counted as oversize, noted once",
+				ifc.name, wireLen, ifc.mtu))
+		}
 		return false
 	}
 	f := &wk.frames[n]
@@ -320,7 +359,7 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	}
 	f.Meta, f.Data, f.End = h, h, h+size
 	f.IngressIfindex = uint32(ifc.index)
-	f.RxQueueIndex = 0
+	f.RxQueueIndex = wk.socks[sock].queue
 	wk.from[n] = sock
 	return true
 }
@@ -338,49 +377,83 @@ func (wk *worker) flush(n int) {
 		wk.l.traceLine(fmt.Sprintf("xdp: %v", err))
 		return
 	}
+	wk.act(0, n, prog, slot, false)
+}
+
+// act sends, hands on or drops frames [from, to) by their verdicts, which
+// prog gave in slot; cpumap is set for the verdicts of a cpumap entry's
+// program (nil: none), on frames an earlier program redirected to a CPU.
+func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool) {
 	wk.out = wk.out[:0]
-	for i := range frames {
-		f := &frames[i]
-		wk.c.count(f.Action, lens[i], f.Duration)
+	wk.egressUsed = 0
+	for i := from; i < to; i++ {
+		f := &wk.frames[i]
+		if cpumap {
+			wk.c.countCPUMap(f.Action, f.End-f.Data, f.Duration)
+		} else {
+			wk.c.count(f.Action, wk.lens[i], f.Duration)
+		}
 		in := &wk.socks[wk.from[i]]
+		if cpumap && (f.Action == TX || f.Action > Redirect) {
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: cpumap prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
+			continue
+		}
 		switch f.Action {
 		case Drop:
 		case Pass:
 			if wk.l.bridge {
-				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
+				wk.queueTo(wk.l.peer(in.ifc), i)
 			}
 		case TX:
 			if wk.l.bridge {
 				wk.queue(in.fd, nil, i)
 			}
 		case Redirect:
+			r := &f.Redirect
+			if r.Map != nil && r.Map.Spec().Type == maps.CPUMap {
+				if cpumap {
+					wk.redirectError(in.ifc, r.Ifindex) // no second hand-over
+				} else {
+					wk.toCPU(i, in.ifc, slot)
+				}
+				break
+			}
 			if !wk.l.bridge {
 				break
 			}
-			if r := &f.Redirect; r.Map != nil && r.Flags&flagBroadcast != 0 {
+			if r.Map != nil && r.Flags&flagBroadcast != 0 {
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
-			ifc, pass := target(&f.Redirect, slot)
+			ifc, eprog, err := target(r, slot)
 			switch {
-			case pass:
-				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
-			case ifc == nil:
-				wk.redirectError(in.ifc, f.Redirect.Ifindex)
-			default:
+			case ifc == nil || err != nil:
+				wk.redirectError(in.ifc, r.Ifindex)
+			case eprog == nil:
 				wk.queueTo(ifc, i)
+			default:
+				if e := wk.runEgress(i, ifc, eprog, false); e >= 0 {
+					wk.queueTo(ifc, e)
+				}
 			}
 		case Aborted:
 			msg := "XDP_ABORTED"
 			if f.Err != nil {
 				msg = f.Err.Error()
 			}
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", prog.Name(), in.ifc.index, msg))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", progName(prog), in.ifc.index, msg))
 		default:
-			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", progName(prog), f.Action, in.ifc.index))
 		}
 	}
 	wk.send()
+}
+
+func progName(p *bpfhost.Program) string {
+	if p == nil {
+		return "(none)"
+	}
+	return p.Name()
 }
 
 // Redirect flags of bpf_redirect_map (linux/bpf.h).
@@ -410,28 +483,6 @@ func (wk *worker) redirectError(in *iface, to uint32) {
 		wk.l.prog.Load().Name(), in.index, to))
 }
 
-// broadcast queues frame for every interface of a devmap
-// (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS.
-func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
-	em, ok := r.Map.(maps.ElemMap)
-	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
-		wk.redirectError(in, r.Ifindex)
-		return
-	}
-	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
-		index := *(*uint32)(v)
-		if r.Flags&flagExcludeIngress != 0 && int(index) == in.index {
-			return true
-		}
-		if ifc, ok := attached.Load(int(index)); ok {
-			wk.queueTo(ifc.(*iface), frame)
-		} else {
-			wk.redirectError(in, index)
-		}
-		return true
-	})
-}
-
 func (wk *worker) queue(fd int, ifc *iface, frame int) {
 	wk.out = append(wk.out, pending{fd: fd, ifc: ifc, frame: frame})
 }
@@ -447,7 +498,7 @@ func (wk *worker) send() {
 			if p.fd != fd || p.ifc != ifc {
 				continue
 			}
-			f := &wk.frames[p.frame]
+			f := wk.frameAt(p.frame)
 			data := f.Page[f.Data:f.End]
 			if wk.l.opts.Output != nil {
 				index := wk.outIndex(fd, ifc)

@@ -39,6 +39,11 @@ type Options struct {
 	// of frames when full or after 1 ms: lower latency at low rates, more
 	// work per frame under load.
 	LowLatency bool
+	// KeepOffloads leaves the interfaces' receive offloads as they are.
+	// By default Attach turns off GRO and LRO where they are on (Close
+	// turns them on again): they aggregate received segments into frames
+	// larger than the MTU, which XDP cannot run on (dropped as oversize).
+	KeepOffloads bool
 	// Batch is the most frames a worker runs in one execution slot; 0
 	// means 64.
 	Batch int
@@ -88,13 +93,27 @@ type Stats struct {
 	// RingDrops counts frames the kernel dropped because a receive ring
 	// was full: the workers fell behind.
 	RingDrops uint64
+	// CPUMap counts, by action, the verdicts on frames redirected to a
+	// cpumap entry, given by the entry's program on the worker serving
+	// that CPU (XDP_PASS for entries without one); TX and invalid actions
+	// are added to Invalid.
+	CPUMap [5]VerdictStats
+	// DevMap counts, by action, the verdicts of devmap entries' programs
+	// on the frames redirected to their interfaces (XDP_PASS: sent);
+	// other actions than XDP_PASS and XDP_DROP are traced and dropped.
+	DevMap [5]VerdictStats
+	// CPUMapDrops counts frames dropped because the target CPU's queue
+	// was full (the entry's qsize, at most 256).
+	CPUMapDrops uint64
 }
 
 // counters are one worker's statistics, written by the worker only.
 type counters struct {
-	verdicts                                            [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
-	oversize, redirectErrors, txErrors, sent, ringDrops atomic.Uint64
-	_                                                   [64]byte
+	verdicts                                                         [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
+	cpumap                                                           [6][3]atomic.Uint64 // [5]: TX and invalid
+	devmap                                                           [6][3]atomic.Uint64 // [5]: invalid
+	oversize, redirectErrors, txErrors, sent, ringDrops, cpumapDrops atomic.Uint64
+	_                                                                [64]byte
 }
 
 func (c *counters) count(action uint32, bytes int, d time.Duration) {
@@ -102,7 +121,26 @@ func (c *counters) count(action uint32, bytes int, d time.Duration) {
 	if action > Redirect {
 		i = 5
 	}
-	v := &c.verdicts[i]
+	add(&c.verdicts[i], bytes, d)
+}
+
+// countCPUMap counts a cpumap entry program's verdict; TX and invalid
+// actions count as invalid.
+func (c *counters) countCPUMap(action uint32, bytes int, d time.Duration) {
+	i := int(action)
+	if action == TX || action > Redirect {
+		i = 5
+	}
+	add(&c.cpumap[i], bytes, d)
+}
+
+// countDevMap counts a devmap entry program's verdict.
+func (c *counters) countDevMap(action uint32, bytes int, d time.Duration) {
+	i := min(int(action), 5)
+	add(&c.devmap[i], bytes, d)
+}
+
+func add(v *[3]atomic.Uint64, bytes int, d time.Duration) {
 	v[0].Add(1)
 	v[1].Add(uint64(bytes))
 	v[2].Add(uint64(d))
@@ -112,7 +150,9 @@ func (s *Stats) add(c *counters) {
 	for i := range c.verdicts {
 		v := VerdictStats{Packets: c.verdicts[i][0].Load(), Bytes: c.verdicts[i][1].Load(), Time: time.Duration(c.verdicts[i][2].Load())}
 		if i == 5 {
-			s.Invalid = v
+			s.Invalid.Packets += v.Packets
+			s.Invalid.Bytes += v.Bytes
+			s.Invalid.Time += v.Time
 		} else {
 			s.Verdicts[i].Packets += v.Packets
 			s.Verdicts[i].Bytes += v.Bytes
@@ -126,6 +166,19 @@ func (s *Stats) add(c *counters) {
 	s.TXErrors += c.txErrors.Load()
 	s.Sent += c.sent.Load()
 	s.RingDrops += c.ringDrops.Load()
+	s.CPUMapDrops += c.cpumapDrops.Load()
+	for i := range c.cpumap {
+		v, w := &s.Invalid, &s.Invalid
+		if i < 5 {
+			v, w = &s.CPUMap[i], &s.DevMap[i]
+		}
+		v.Packets += c.cpumap[i][0].Load()
+		v.Bytes += c.cpumap[i][1].Load()
+		v.Time += time.Duration(c.cpumap[i][2].Load())
+		w.Packets += c.devmap[i][0].Load()
+		w.Bytes += c.devmap[i][1].Load()
+		w.Time += time.Duration(c.devmap[i][2].Load())
+	}
 }
 
 func checkProgram(prog *bpfhost.Program) error {

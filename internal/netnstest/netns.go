@@ -15,9 +15,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/internal/ethtool"
 )
 
 // NS is a network namespace a test created; Close removes it (and the
@@ -143,21 +144,10 @@ func OffloadsOff(dev string) error {
 		return err
 	}
 	defer unix.Close(fd)
-	const (
-		siocEthtool = 0x8946
-		ethtoolSTSO = 0x1f
-		ethtoolSGSO = 0x24
-		ethtoolSGRO = 0x2c
-	)
-	for _, cmd := range []uint32{ethtoolSTSO, ethtoolSGSO, ethtoolSGRO} {
-		val := [2]uint32{cmd, 0}
-		var ifr [40]byte
-		copy(ifr[:15], dev)
-		*(*uintptr)(unsafe.Pointer(&ifr[16])) = uintptr(unsafe.Pointer(&val))
-		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr))); errno != 0 {
-			return fmt.Errorf("ethtool %s cmd %#x: %w", dev, cmd, errno)
+	for _, cmd := range []uint32{ethtool.STSO, ethtool.SGSO, ethtool.SGRO} {
+		if err := ethtool.Set(fd, dev, cmd, 0); err != nil {
+			return err
 		}
-		runtime.KeepAlive(&val)
 	}
 	return nil
 }

@@ -32,6 +32,32 @@ struct {
 	__uint(max_entries, 2);
 } cpus SEC(".maps");
 
+// Frames seen, by rx_queue_index (xdp_queues).
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 8);
+} queues SEC(".maps");
+
+// CPUs xdp_cpumap_entry hands frames to, with an entry program
+// (struct bpf_cpumap_val: bpfhost takes a program ID for the fd).
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(max_entries, 4);
+} cpus_prog SEC(".maps");
+
+// Where xdp_redirect_prog and xdp_broadcast_prog send frames, with
+// entry programs (struct bpf_devmap_val: bpfhost takes a program ID).
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(max_entries, 64);
+} ports_prog SEC(".maps");
+
 static __always_inline void count(struct xdp_md *ctx)
 {
 	__u32 k = ctx->ingress_ifindex;
@@ -46,6 +72,17 @@ SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
 {
 	count(ctx);
+	return XDP_PASS;
+}
+
+// xdp_queues counts frames by receive queue and passes them.
+SEC("xdp")
+int xdp_queues(struct xdp_md *ctx)
+{
+	__u32 k = ctx->rx_queue_index;
+	__u64 *n = bpf_map_lookup_elem(&queues, &k);
+	if (n)
+		__sync_fetch_and_add(n, 1);
 	return XDP_PASS;
 }
 
@@ -114,6 +151,81 @@ SEC("xdp")
 int xdp_cpumap(struct xdp_md *ctx)
 {
 	return bpf_redirect_map(&cpus, 0, XDP_DROP);
+}
+
+// xdp_cpumap_entry hands each frame to CPU 1 of cpus_prog (dropping it
+// while there is no entry).
+SEC("xdp")
+int xdp_cpumap_entry(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&cpus_prog, 1, XDP_DROP);
+}
+
+// xdp_cpu_filter is a cpumap entry program: it counts the frames it sees
+// and drops UDP datagrams to port 9 (discard); the rest go on to the stack.
+SEC("xdp/cpumap")
+int xdp_cpu_filter(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(ip + 1);
+
+	count(ctx);
+	if ((void *)(udp + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IP) && ip->ihl == 5 && ip->protocol == IPPROTO_UDP &&
+	    udp->dest == bpf_htons(9))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+// xdp_redirect_prog sends each frame where ports_prog says for its ingress
+// interface; frames without an entry pass.
+SEC("xdp")
+int xdp_redirect_prog(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&ports_prog, ctx->ingress_ifindex, XDP_PASS);
+}
+
+// xdp_broadcast_prog sends each frame to every interface in ports_prog but
+// the one it came in on.
+SEC("xdp")
+int xdp_broadcast_prog(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&ports_prog, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+}
+
+// xdp_dev_rewrite is a devmap entry program: it counts frames by
+// egress_ifindex in seen, drops UDP datagrams to port 9 and moves those to
+// port 9001 to port 9002 (clearing the optional IPv4 UDP checksum).
+SEC("xdp/devmap")
+int xdp_dev_rewrite(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u32 k = ctx->egress_ifindex;
+	__u64 one = 1, *n = bpf_map_lookup_elem(&seen, &k);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&seen, &k, &one, BPF_NOEXIST);
+	if ((void *)(udp + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
+		return XDP_PASS;
+	if (udp->dest == bpf_htons(9))
+		return XDP_DROP;
+	if (udp->dest == bpf_htons(9001)) {
+		udp->dest = bpf_htons(9002);
+		udp->check = 0;
+	}
+	return XDP_PASS;
 }
 
 // xdp_encap wraps IPv4 frames in an outer IPv4 header (IP in IP) with

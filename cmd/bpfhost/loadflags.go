@@ -1,0 +1,29 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/bpfhost/bpfhost"
+)
+
+// loadFlags are the flags that choose how a command loads and runs its
+// program and how much of each map it prints: shared by run and attach so
+// that they read (and are documented) the same.
+type loadFlags struct {
+	engine              bpfhost.Engine
+	unverified, checked bool
+	maxEntries          uint64
+}
+
+// addLoadFlags defines --engine, --unverified, --checked and --max-entries.
+func addLoadFlags(fs *pflag.FlagSet, f *loadFlags) {
+	engineFlag(fs, &f.engine, bpfhost.EngineDefault, " (default: jit where available)")
+	fs.BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
+	fs.BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
+	fs.Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
+}
+
+// collectionOptions are the options the flags select, for NewCollection.
+func (f *loadFlags) collectionOptions() *bpfhost.CollectionOptions {
+	return &bpfhost.CollectionOptions{Engine: f.engine, Unverified: f.unverified, Checked: f.checked}
+}

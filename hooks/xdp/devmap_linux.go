@@ -1,0 +1,174 @@
+package xdp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/maps"
+)
+
+// devValue decodes a devmap or devmap_hash value: the interface index and,
+// in a struct bpf_devmap_val, the entry's program (bpfhost takes a program
+// ID where Linux takes a file descriptor; 0: none).
+func devValue(m maps.Map, v unsafe.Pointer) (uint32, *bpfhost.Program, error) {
+	var val [8]byte
+	n := min(int(m.Spec().ValueSize), 8)
+	maps.LoadValue(val[:n], v)
+	index := binary.NativeEndian.Uint32(val[:])
+	if n < 8 {
+		return index, nil, nil
+	}
+	id := binary.NativeEndian.Uint32(val[4:])
+	if id == 0 {
+		return index, nil, nil
+	}
+	prog, err := bpfhost.XDPEntryProgram(id, true)
+	return index, prog, err
+}
+
+// target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
+// or devmap_hash entry): the attached interface it goes to (nil: none) and
+// the entry's program.
+func target(r *bpfhost.XDPRedirect, slot int) (*iface, *bpfhost.Program, error) {
+	index := r.Ifindex
+	var prog *bpfhost.Program
+	if r.Map != nil {
+		t := r.Map.Spec().Type
+		em, ok := r.Map.(maps.ElemMap)
+		if !ok || (t != maps.DevMap && t != maps.DevMapHash) {
+			return nil, nil, nil
+		}
+		var k [4]byte
+		binary.NativeEndian.PutUint32(k[:], r.Ifindex)
+		p := em.LookupPtr(k[:], slot)
+		if p == nil {
+			return nil, nil, nil
+		}
+		var err error
+		if index, prog, err = devValue(r.Map, p); err != nil {
+			return nil, nil, err
+		}
+	}
+	v, ok := attached.Load(int(index))
+	if !ok {
+		return nil, nil, nil
+	}
+	return v.(*iface), prog, nil
+}
+
+// egressTarget is one destination of a broadcast.
+type egressTarget struct {
+	index uint32
+	prog  *bpfhost.Program
+	err   error
+}
+
+// broadcast queues frame for every interface of a devmap
+// (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS;
+// an entry's program runs on a copy of its own.
+func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
+	em, ok := r.Map.(maps.ElemMap)
+	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
+		wk.redirectError(in, r.Ifindex)
+		return
+	}
+	// The destinations are gathered first: programs run outside the walk.
+	wk.bcast = wk.bcast[:0]
+	m := r.Map
+	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
+		index, prog, err := devValue(m, v)
+		wk.bcast = append(wk.bcast, egressTarget{index, prog, err})
+		return true
+	})
+	for _, d := range wk.bcast {
+		if r.Flags&flagExcludeIngress != 0 && int(d.index) == in.index {
+			continue
+		}
+		v, ok := attached.Load(int(d.index))
+		if !ok || d.err != nil {
+			wk.redirectError(in, d.index)
+			continue
+		}
+		ifc := v.(*iface)
+		if d.prog == nil {
+			wk.queueTo(ifc, frame)
+		} else if e := wk.runEgress(frame, ifc, d.prog, true); e >= 0 {
+			wk.queueTo(ifc, e)
+		}
+	}
+	clear(wk.bcast)
+}
+
+// frameAt returns frame idx of the batch, or past the batch, egress copy
+// idx-len(frames).
+func (wk *worker) frameAt(idx int) *bpfhost.XDPFrame {
+	if idx < len(wk.frames) {
+		return &wk.frames[idx]
+	}
+	return &wk.egress[idx-len(wk.frames)]
+}
+
+// runEgress runs a devmap entry's program on frame idx as it leaves on ifc
+// (egress_ifindex), in place or, for a broadcast, on a copy, as Linux's
+// dev_map_bpf_prog_run: XDP_PASS sends the frame, XDP_DROP drops it, any
+// other action is traced and dropped. It returns the index of the frame to
+// send, or -1.
+func (wk *worker) runEgress(idx int, ifc *iface, prog *bpfhost.Program, copyFirst bool) int {
+	if copyFirst {
+		if wk.egressUsed == len(wk.egress) {
+			wk.c.txErrors.Add(1)
+			wk.l.traceLine(fmt.Sprintf("xdp: broadcast to %s: more than %d copies in a batch", ifc.name, len(wk.egress)))
+			return -1
+		}
+		e := len(wk.frames) + wk.egressUsed
+		wk.egressUsed++
+		copyFrame(wk.frameAt(e), wk.frameAt(idx))
+		idx = e
+	}
+	var one []bpfhost.XDPFrame
+	if idx < len(wk.frames) {
+		one = wk.frames[idx : idx+1]
+	} else {
+		one = wk.egress[idx-len(wk.frames) : idx-len(wk.frames)+1]
+	}
+	f := &one[0]
+	f.EgressIfindex = uint32(ifc.index)
+	_, err := prog.RunXDPBatch(one)
+	f.EgressIfindex = 0
+	if err != nil {
+		wk.l.traceLine(fmt.Sprintf("xdp: devmap program: %v", err))
+		return -1
+	}
+	wk.c.countDevMap(f.Action, f.End-f.Data, f.Duration)
+	switch f.Action {
+	case Pass:
+		return idx
+	case Drop:
+	case Aborted:
+		msg := "XDP_ABORTED"
+		if f.Err != nil {
+			msg = f.Err.Error()
+		}
+		wk.l.traceLine(fmt.Sprintf("xdp_exception: devmap prog=%s action=XDP_ABORTED ifindex=%d: %s", prog.Name(), ifc.index, msg))
+	default:
+		wk.l.traceLine(fmt.Sprintf("xdp_exception: devmap prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, ifc.index))
+	}
+	return -1
+}
+
+// newEgress maps n pages for the copies broadcasts hand to devmap programs.
+func newEgress(n int) ([]bpfhost.XDPFrame, []byte, error) {
+	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("xdp: egress pages: %w", err)
+	}
+	frames := make([]bpfhost.XDPFrame, n)
+	for i := range frames {
+		frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
+	}
+	return frames, arena, nil
+}

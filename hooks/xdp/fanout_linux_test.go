@@ -1,0 +1,80 @@
+package xdp
+
+import (
+	"github.com/bpfhost/bpfhost"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestFanoutPlan: one socket per worker hashed for a single queue; for
+// several, a QM member per queue_mapping 0..queues whose frames carry
+// queue_mapping-1 (0 when none is recorded), every worker with a socket.
+func TestFanoutPlan(t *testing.T) {
+	for _, c := range []struct {
+		queues, workers, n, mode int
+		want                     []uint32
+	}{
+		{1, 2, 2, unix.PACKET_FANOUT_HASH, []uint32{0, 0}},
+		{0, 3, 3, unix.PACKET_FANOUT_HASH, []uint32{0, 0, 0}},
+		{4, 2, 5, unix.PACKET_FANOUT_QM, []uint32{0, 0, 1, 2, 3}},
+		{2, 6, 6, unix.PACKET_FANOUT_QM, []uint32{0, 0, 1, 0, 0, 0}},
+	} {
+		n, mode := fanoutPlan(c.queues, c.workers)
+		if n != c.n || mode != c.mode {
+			t.Errorf("fanoutPlan(%d, %d) = %d, %d; want %d, %d", c.queues, c.workers, n, mode, c.n, c.mode)
+			continue
+		}
+		for k := 0; k < n; k++ {
+			q := uint32(0)
+			if mode == unix.PACKET_FANOUT_QM {
+				q = memberQueue(k, c.queues)
+			}
+			if q != c.want[k] {
+				t.Errorf("queues %d: member %d receives queue %d, want %d", c.queues, k, q, c.want[k])
+			}
+		}
+	}
+}
+
+// TestCPUMapTargetWorker: a frame redirected to CPU c goes to the queue of
+// worker c mod workers, which holds at most the entry's qsize frames.
+func TestCPUMapTargetWorker(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("testdata/hook.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	if err := coll.Maps["cpus"].Put(uint32(1), uint32(2)); err != nil { // qsize 2
+		t.Fatal(err)
+	}
+	cpus := coll.Maps["cpus"].Unwrap()
+	l := &Link{stop: -1}
+	l.prog.Store(coll.Programs["xdp_cpumap"])
+	for w := 0; w < 2; w++ {
+		wk, err := newWorker(l, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wk.close()
+		l.workers = append(l.workers, wk)
+	}
+	a := &iface{name: "a", index: 1, mtu: 1500, fd: -1, link: l}
+	wk := l.workers[0]
+	f := &wk.frames[0]
+	f.Meta, f.Data, f.End = bpfhost.XDPHeadroom, bpfhost.XDPHeadroom, bpfhost.XDPHeadroom+60
+	f.Redirect = bpfhost.XDPRedirect{Map: cpus, Ifindex: 1}
+	for i := 0; i < 3; i++ {
+		wk.toCPU(0, a, 0)
+	}
+	if n0, n1 := l.workers[0].cpuq.n, l.workers[1].cpuq.n; n0 != 0 || n1 != 2 {
+		t.Errorf("queued on worker 0: %d, worker 1: %d; want 0 and 2 (qsize)", n0, n1)
+	}
+	if d := wk.c.cpumapDrops.Load(); d != 1 {
+		t.Errorf("%d cpumap drops, want 1", d)
+	}
+}

@@ -1,0 +1,127 @@
+package xdp_test
+
+import (
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/ethtool"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
+)
+
+// gro reads (or, with set >= 0, sets) GRO on dev in ns.
+func gro(t *testing.T, ns *netnstest.NS, dev string, set int) uint32 {
+	t.Helper()
+	var v uint32
+	ns.Do(t, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if set >= 0 {
+			if err := ethtool.Set(fd, dev, ethtool.SGRO, uint32(set)); err != nil {
+				return err
+			}
+		}
+		v, err = ethtool.Get(fd, dev, ethtool.GGRO)
+		return err
+	})
+	return v
+}
+
+// TestOffloadsOffWhileAttached checks that Attach turns GRO off on the
+// interface (GRO frames exceed the MTU), says so, and that Close turns it on
+// again, even when called from outside the interface's namespace; with
+// KeepOffloads it stays on.
+func TestOffloadsOffWhileAttached(t *testing.T) {
+	b := newBridge(t)
+	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
+	if gro(t, b.mid, b.a0, 1) != 1 {
+		t.Skip("veth GRO cannot be turned on on this kernel")
+	}
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
+	if v := gro(t, b.mid, b.a0, -1); v != 0 {
+		t.Errorf("GRO on %s while attached = %d, want 0", b.a0, v)
+	}
+	if got := l.Offloads(); len(got) != 1 || got[0] != b.a0+": generic-receive-offload off until detach (frames must fit the MTU)" {
+		t.Errorf("Offloads() = %q", got)
+	}
+	l.Close() // on the test's thread, outside b.mid
+	if v := gro(t, b.mid, b.a0, -1); v != 1 {
+		t.Errorf("GRO on %s after Close = %d, want 1 (restored)", b.a0, v)
+	}
+	if v := gro(t, b.mid, b.b0, -1); v != 0 {
+		t.Errorf("GRO on %s after Close = %d, want 0 (it was off before)", b.b0, v)
+	}
+
+	l = attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Workers: 1, KeepOffloads: true})
+	if v := gro(t, b.mid, b.a0, -1); v != 1 || len(l.Offloads()) != 0 {
+		t.Errorf("KeepOffloads: GRO = %d, Offloads() = %q; want 1 and none", v, l.Offloads())
+	}
+}
+
+// TestOversizeExplained checks that a segmentation-offload aggregate from a
+// veth peer with TSO on is counted as oversize and explained by one trace
+// line naming the cure.
+func TestOversizeExplained(t *testing.T) {
+	b := newBridge(t)
+	b.staticNeighbours(t)
+	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
+	b.n1.Do(t, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		for _, cmd := range []uint32{ethtool.STSO, ethtool.SGSO} {
+			if err := ethtool.Set(fd, b.e1, cmd, 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
+	var ln net.Listener
+	b.n2.Do(t, func() (err error) {
+		ln, err = net.Listen("tcp4", "10.77.0.2:7001")
+		return err
+	})
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			_, _ = io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	b.n1.Do(t, func() error {
+		c, err := net.DialTimeout("tcp4", "10.77.0.2:7001", 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = c.Write(make([]byte, 256<<10)) // TSO hands veth 64 KiB segments
+		return nil
+	})
+	s := waitStats(l, func(s xdp.Stats) bool { return s.Oversize > 0 })
+	if s.Oversize == 0 {
+		t.Fatalf("no oversize frame counted: %+v", s)
+	}
+	n := 0
+	for _, line := range l.Trace() {
+		if strings.Contains(line, "over the MTU") && strings.Contains(line, "tso off") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d trace lines explain the oversize frames, want 1", n)
+	}
+}
