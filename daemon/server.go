@@ -72,6 +72,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	})
 	handle(mux, api.PathUnpin, s, func(ctx context.Context, r api.UnpinRequest) (any, error) { return struct{}{}, d.Unpin(r.Path) })
 	mux.HandleFunc(api.PathMapEventPipe, s.eventPipe)
+	addLinkCalls(mux, s)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})

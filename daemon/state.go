@@ -30,13 +30,14 @@ const (
 
 // unitMeta is what loads a unit again: its load options and pins.
 type unitMeta struct {
-	Type     string    `json:"type,omitempty"`
-	Programs []string  `json:"programs"`
-	Slots    int       `json:"slots"`
-	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
-	UID      uint32    `json:"uid"`       // the uid of the client that loaded it
-	Pins     []pinMeta `json:"pins"`
-	Frozen   []string  `json:"frozen,omitempty"` // maps frozen for user space, by name
+	Type     string     `json:"type,omitempty"`
+	Programs []string   `json:"programs"`
+	Slots    int        `json:"slots"`
+	LoadedAt time.Time  `json:"loaded_at"` // when a client loaded it; restarts keep it
+	UID      uint32     `json:"uid"`       // the uid of the client that loaded it
+	Pins     []pinMeta  `json:"pins"`
+	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
+	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -111,6 +112,7 @@ func (d *Daemon) writeMeta(u *unit) error {
 			}
 		}
 	}
+	meta.Links = linkMetas(u)
 	b, err := json.MarshalIndent(meta, "", "\t")
 	if err != nil {
 		return err
@@ -169,7 +171,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 	if err := json.Unmarshal(mb, &meta); err != nil {
 		return fmt.Errorf("unit.json: %w", err)
 	}
-	if len(meta.Pins) == 0 {
+	if len(meta.Pins) == 0 && len(meta.Links) == 0 {
 		return os.RemoveAll(dir)
 	}
 	for _, p := range meta.Pins {
@@ -226,7 +228,10 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			m.m.Freeze()
 		}
 	}
-	d.log.Info("state: restored", "dir", dir, "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
+	if err := d.restoreLinks(u, meta.Links); err != nil {
+		return err
+	}
+	d.log.Info("state: restored", "dir", dir, "links", len(meta.Links), "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
 	return nil
 }
 

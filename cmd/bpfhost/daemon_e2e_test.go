@@ -46,6 +46,8 @@ type testDaemon struct {
 	env     []string
 	args    []string
 	metrics string // the --metrics address, if any
+	// prefix, if set, runs the daemon under a command ("ip netns exec NS").
+	prefix []string
 	cmd     *exec.Cmd
 	stderr  *bytes.Buffer
 }
@@ -54,7 +56,8 @@ type testDaemon struct {
 func (d *testDaemon) start() {
 	d.t.Helper()
 	args := append([]string{"daemon", "--state", d.state, "--socket", d.sock}, d.args...)
-	d.cmd = exec.Command(d.bin, args...)
+	argv := append(append(append([]string(nil), d.prefix...), d.bin), args...)
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), d.env...)
 	d.stderr = &bytes.Buffer{}
 	d.cmd.Stderr = d.stderr

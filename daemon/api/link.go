@@ -1,0 +1,49 @@
+package api
+
+// Paths of the link calls: XDP attachments the daemon owns, as "bpftool net"
+// and "bpftool link" manage them.
+const (
+	PathNetAttach  = "/" + Version + "/net/attach"
+	PathNetDetach  = "/" + Version + "/net/detach"
+	PathLinkList   = "/" + Version + "/link/list"
+	PathLinkGet    = "/" + Version + "/link/get"
+	PathLinkPin    = "/" + Version + "/link/pin"
+	PathLinkDetach = "/" + Version + "/link/detach"
+)
+
+// NetAttachRequest attaches an XDP program to a device (PathNetAttach), as
+// "bpftool net attach xdp PROG dev IF" does; Peer selects bridge mode.
+type NetAttachRequest struct {
+	Prog Ref    `json:"prog"`
+	Dev  string `json:"dev"`
+	Peer string `json:"peer,omitempty"`
+}
+
+// NetDetachRequest detaches the XDP program of a device (PathNetDetach).
+type NetDetachRequest struct {
+	Dev string `json:"dev"`
+}
+
+// LinkRequest names a link (PathLinkGet, PathLinkDetach): by ID or pin
+// path (links have no names).
+type LinkRequest struct {
+	Link Ref `json:"link"`
+}
+
+// LinkInfo describes a link with the fields of bpftool's "link show" JSON
+// that have a true equivalent, and the link's counters.
+type LinkInfo struct {
+	ID      uint32   `json:"id"`
+	Type    string   `json:"type"` // "xdp"
+	ProgID  uint32   `json:"prog_id"`
+	Ifindex int      `json:"ifindex"`
+	Devname string   `json:"devname"`
+	Peer    string   `json:"peer,omitempty"` // bridge mode's second device
+	Pinned  []string `json:"pinned,omitempty"`
+	// Packets and Bytes count the frames the program ran on since the
+	// link was attached (or the daemon restarted); Verdicts counts them
+	// by XDP action name.
+	Packets  uint64            `json:"packets"`
+	Bytes    uint64            `json:"bytes"`
+	Verdicts map[string]uint64 `json:"verdicts,omitempty"`
+}
