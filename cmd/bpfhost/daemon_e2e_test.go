@@ -48,8 +48,8 @@ type testDaemon struct {
 	metrics string // the --metrics address, if any
 	// prefix, if set, runs the daemon under a command ("ip netns exec NS").
 	prefix []string
-	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
 }
 
 // startDaemon starts bin as a daemon and waits until it answers.
