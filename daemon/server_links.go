@@ -7,7 +7,8 @@ import (
 	"github.com/bpfhost/bpfhost/daemon/api"
 )
 
-// addLinkCalls registers the net and link calls (links.go).
+// addLinkCalls registers the net and link calls (links.go) and prog dump
+// jited (jited.go).
 func addLinkCalls(mux *http.ServeMux, s *Server) {
 	d := s.d
 	handle(mux, api.PathNetAttach, s, func(ctx context.Context, r api.NetAttachRequest) (any, error) { return d.AttachXDP(r) })
@@ -19,6 +20,7 @@ func addLinkCalls(mux *http.ServeMux, s *Server) {
 	handle(mux, api.PathLinkPin, s, func(ctx context.Context, r api.PinRequest) (any, error) {
 		return struct{}{}, d.PinLink(r.Ref, r.Path)
 	})
+	handle(mux, api.PathProgJited, s, func(ctx context.Context, r api.ProgRequest) (any, error) { return d.Jited(r.Prog) })
 	handle(mux, api.PathLinkDetach, s, func(ctx context.Context, r api.LinkRequest) (any, error) {
 		return struct{}{}, d.DetachLink(r.Link)
 	})

@@ -41,3 +41,10 @@ func (c *Client) PinLink(ctx context.Context, r api.Ref, path string) error {
 func (c *Client) DetachLink(ctx context.Context, r api.Ref) error {
 	return c.post(ctx, api.PathLinkDetach, api.LinkRequest{Link: r}, nil)
 }
+
+// Jited lists a program's machine code by eBPF instruction (bpftool prog
+// dump jited).
+func (c *Client) Jited(ctx context.Context, r api.Ref) ([]api.JitedBlock, error) {
+	var res []api.JitedBlock
+	return res, c.post(ctx, api.PathProgJited, api.ProgRequest{Prog: r}, &res)
+}

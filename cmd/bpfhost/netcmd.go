@@ -235,3 +235,40 @@ func linkDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return printNull(f, cmd.OutOrStdout())
 	})
 }
+
+// progDumpJited prints a program's machine code from the daemon, as
+// "bpftool prog dump jited": by eBPF instruction, with the routines the
+// instructions share.
+func progDumpJited(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("PROG", args)
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		blocks, err := c.Jited(ctx, r)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			return f.emit(out, blocks)
+		}
+		for _, b := range blocks {
+			switch {
+			case b.PC < 0:
+				fmt.Fprintf(out, "<%s>:\n", b.Name)
+			case b.OutOfLine:
+				fmt.Fprintf(out, "<out of line, instruction %d>:\n", b.PC)
+			default:
+				fmt.Fprintf(out, "%4d: %s\n", b.PC, b.Insn)
+			}
+			for _, line := range b.Code {
+				fmt.Fprintf(out, "\t%s\n", line)
+			}
+		}
+		return nil
+	})
+}

@@ -47,3 +47,17 @@ type LinkInfo struct {
 	Bytes    uint64            `json:"bytes"`
 	Verdicts map[string]uint64 `json:"verdicts,omitempty"`
 }
+
+// PathProgJited lists a program's machine code (prog dump jited).
+const PathProgJited = "/" + Version + "/prog/jited"
+
+// JitedBlock is the machine code of one eBPF instruction, or of a routine
+// the JIT shares between instructions (PC -1, Name set).
+type JitedBlock struct {
+	PC        int      `json:"pc"`
+	Name      string   `json:"name,omitempty"`
+	Insn      string   `json:"insn,omitempty"` // the eBPF instruction, LLVM's syntax
+	OutOfLine bool     `json:"out_of_line,omitempty"`
+	Offset    int      `json:"offset"` // in the program's code
+	Code      []string `json:"code"`   // x86-64 instructions
+}
