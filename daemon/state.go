@@ -51,7 +51,8 @@ type pinMeta struct {
 // types whose entries are plain bytes that iterate, look up and update.
 func persistable(t bpfhost.MapType) bool {
 	switch t {
-	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray, bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie:
+	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray, bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie,
+		bpfhost.MapQueue, bpfhost.MapStack:
 		return true
 	}
 	return false
@@ -250,6 +251,12 @@ func replay(m *bpfhost.Map, logPath string) error {
 		return err
 	}
 	for _, r := range recs {
+		if isQueue(m.Type()) {
+			if err := replayQueue(m, r); err != nil {
+				return fmt.Errorf("replaying the log of a %s: %w", m.Type(), err)
+			}
+			continue
+		}
 		switch r.op {
 		case walClear:
 			clearMap(m)
@@ -289,6 +296,9 @@ func clearMap(m *bpfhost.Map) {
 func snapshot(m *mapObj) error {
 	if m.wal == nil {
 		return nil
+	}
+	if isQueue(m.m.Type()) {
+		return m.wal.replace(queueSnapshot(m.m))
 	}
 	recs := []walRecord{{op: walClear}}
 	var k, v []byte

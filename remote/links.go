@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
@@ -47,4 +48,31 @@ func (c *Client) DetachLink(ctx context.Context, r api.Ref) error {
 func (c *Client) Jited(ctx context.Context, r api.Ref) ([]api.JitedBlock, error) {
 	var res []api.JitedBlock
 	return res, c.post(ctx, api.PathProgJited, api.ProgRequest{Prog: r}, &res)
+}
+
+// Peek returns the next value of a queue or stack.
+func (c *Client) Peek(ctx context.Context, r api.Ref) ([]byte, error) {
+	return c.queueValue(ctx, api.PathMapPeek, r)
+}
+
+// Pop removes and returns the next value of a queue or stack.
+func (c *Client) Pop(ctx context.Context, r api.Ref) ([]byte, error) {
+	return c.queueValue(ctx, api.PathMapPop, r)
+}
+
+func (c *Client) queueValue(ctx context.Context, path string, r api.Ref) ([]byte, error) {
+	var res api.MapResult
+	if err := c.post(ctx, path, api.MapRequest{Map: r}, &res); err != nil {
+		return nil, err
+	}
+	if len(res.Entries) != 1 {
+		return nil, fmt.Errorf("daemon's answer has %d entries, want 1", len(res.Entries))
+	}
+	return res.Entries[0].Value, nil
+}
+
+// Push adds a value to a queue or stack; flags 2 (exist) drops the oldest
+// value of a full one.
+func (c *Client) Push(ctx context.Context, r api.Ref, value []byte, flags uint64) error {
+	return c.post(ctx, api.PathMapPush, api.MapRequest{Map: r, Value: value, Flags: flags}, nil)
 }

@@ -33,6 +33,8 @@ func newMapCommand() *cobra.Command {
   bpfhost map pin MAP PATH
   bpfhost map freeze MAP
   bpfhost map event_pipe MAP
+  bpfhost map { peek | pop | dequeue } MAP
+  bpfhost map { push | enqueue } MAP value VALUE
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
 "hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
@@ -58,6 +60,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "freeze MAP", Short: "Make a map read-only for user space", RunE: run(mapFreeze)},
 		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
 	)
+	cmd.AddCommand(queueCommands(run)...)
 	return cmd
 }
 

@@ -61,3 +61,12 @@ type JitedBlock struct {
 	Offset    int      `json:"offset"` // in the program's code
 	Code      []string `json:"code"`   // x86-64 instructions
 }
+
+// Paths of the queue and stack calls; each takes a MapRequest (Value and
+// Flags for a push) and Peek and Pop answer a MapResult with one entry
+// whose Key is empty.
+const (
+	PathMapPeek = "/" + Version + "/map/peek"
+	PathMapPush = "/" + Version + "/map/push"
+	PathMapPop  = "/" + Version + "/map/pop"
+)
