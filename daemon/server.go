@@ -206,14 +206,14 @@ func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
 	rc.Flush()
 	enc := json.NewEncoder(w)
 	for {
-		data, err := stream.Next()
+		ev, err := stream.Next()
 		if err != nil {
 			if !errStreamEnd(err) {
 				s.log.Warn("event pipe", "err", err)
 			}
 			return
 		}
-		if enc.Encode(api.Event{Data: data}) != nil || rc.Flush() != nil {
+		if enc.Encode(ev) != nil || rc.Flush() != nil {
 			return
 		}
 	}

@@ -1,8 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bpfhost/bpfhost/remote"
 )
 
 // TestDaemonQueueCLI pushes onto a queue and a stack with the CLI, kills
@@ -36,4 +45,50 @@ func TestDaemonQueueCLI(t *testing.T) {
 	if _, errOut, code := d.cli(nil, "map", "push", "pinned", "/qm/fifo", "value", "1"); code != exitUsage || !strings.Contains(errOut, "want 4") {
 		t.Errorf("short value: exit %d, %q", code, errOut)
 	}
+}
+
+// TestDaemonEventPipePerf reads a perf event array's samples with the CLI
+// while "prog run" writes them: bpftool's JSON with the CPU.
+func TestDaemonEventPipePerf(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", "../../daemon/testdata/perf.o", "/pf", "pinmaps", "/pfm")
+	pipe := exec.Command(d.bin, "-j", "map", "event_pipe", "pinned", "/pfm/samples")
+	pipe.Env = append(os.Environ(), asMainEnv+"=1", remote.SocketEnv+"="+d.sock)
+	stdout, err := pipe.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipe.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { pipe.Process.Kill(); pipe.Wait() }()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	pkt := filepath.Join(t.TempDir(), "pkt")
+	os.WriteFile(pkt, append([]byte{0xab, 0xcd, 0xef, 0x01}, make([]byte, 60)...), 0o644)
+	for i := 0; i < 100; i++ {
+		d.must("prog", "run", "pinned", "/pf", "data_in", pkt)
+		select {
+		case line := <-lines:
+			var ev struct {
+				CPU   *int     `json:"cpu"`
+				Data  []string `json:"data"`
+				Index *int     `json:"index"`
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.CPU == nil || *ev.CPU < 0 || *ev.CPU >= runtime.GOMAXPROCS(0) ||
+				strings.Join(ev.Data, " ") != "0xab 0xcd 0xef 0x01" || ev.Index == nil || *ev.Index != 0 {
+				t.Fatalf("event_pipe -j: %q (%v)", line, err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatal("no sample came through the CLI's event pipe")
 }

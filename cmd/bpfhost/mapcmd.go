@@ -367,8 +367,24 @@ func mapEventPipe(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref,
 	defer stop()
 	out := cmd.OutOrStdout()
 	n := 0
-	return c.EventPipe(ctx, r, func(data []byte) error {
+	return c.Events(ctx, r, func(ev api.Event) error {
+		data := ev.Data
+		if ev.Lost != 0 {
+			// As bpftool: a report of lost samples, by CPU.
+			if f.asJSON() {
+				return f.emit(out, map[string]any{"cpu": *ev.CPU, "lost": map[string]any{"count": ev.Lost}})
+			}
+			_, err := fmt.Fprintf(out, "== @cpu %d: lost %d samples\n", *ev.CPU, ev.Lost)
+			return err
+		}
 		defer func() { n++ }()
+		if ev.CPU != nil {
+			if f.asJSON() {
+				return f.emit(out, map[string]any{"cpu": *ev.CPU, "index": n, "data": hexJSON(data)})
+			}
+			_, err := fmt.Fprintf(out, "== @cpu %d: record %d: %d bytes\n%s\n", *ev.CPU, n, len(data), hexText(data))
+			return err
+		}
 		if f.asJSON() {
 			return f.emit(out, map[string]any{"index": n, "data": hexJSON(data)})
 		}
