@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -72,6 +73,9 @@ func (d *Daemon) attach(p *prog, dev, peer string, pins []string) (*linkObj, err
 		return nil, errorf(api.CodeNotFound, "device %s: %v", dev, err)
 	}
 	l, err := xdp.Attach(p.p, xdp.Options{Interface: dev, Peer: peer})
+	if errors.Is(err, xdp.ErrNotSupported) {
+		return nil, errorf(api.CodeNotSupp, "%w", err)
+	}
 	if err != nil {
 		return nil, errorf(api.CodeInvalid, "%w", err)
 	}
