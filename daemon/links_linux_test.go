@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
@@ -144,5 +146,59 @@ func TestLinkDetachUnloads(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(state, "units")); len(ents) != 0 {
 		t.Fatalf("state left behind: %v", ents)
+	}
+}
+
+// TestLinksConcurrent attaches, lists, pins, unpins and detaches from many
+// goroutines at once (run it with -race).
+func TestLinksConcurrent(t *testing.T) {
+	netnstest.Require(t)
+	ns := netnstest.New(t)
+	a, b := netnstest.Uniq("la"), netnstest.Uniq("lb")
+	netnstest.Veth(t, ns, a, ns, b)
+	d := newTestDaemon(t, t.TempDir())
+	defer d.Close()
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dev := []string{a, b}[g%2]
+			for i := 0; i < 10; i++ {
+				var l api.LinkInfo
+				var aerr error
+				ns.Do(t, func() error {
+					l, aerr = d.AttachXDP(api.NetAttachRequest{Prog: api.Ref{Pinned: "/p"}, Dev: dev})
+					return nil
+				})
+				d.Links()
+				if aerr != nil {
+					if CodeOf(aerr) != api.CodeBusy {
+						t.Errorf("attach: %v", aerr)
+					}
+					continue
+				}
+				pin := fmt.Sprintf("/l%d", g)
+				if err := d.PinLink(api.Ref{ID: l.ID}, pin); err != nil {
+					t.Errorf("pin: %v", err)
+				}
+				if _, err := d.Link(api.Ref{Pinned: pin}); err != nil {
+					t.Errorf("link: %v", err)
+				}
+				if err := d.Unpin(pin); err != nil {
+					t.Errorf("unpin: %v", err)
+				}
+				if err := d.DetachLink(api.Ref{ID: l.ID}); err != nil {
+					t.Errorf("detach: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(d.Links()) != 0 || len(d.Programs()) != 1 {
+		t.Errorf("after: links %+v programs %+v", d.Links(), d.Programs())
 	}
 }
