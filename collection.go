@@ -104,6 +104,13 @@ type CollectionOptions struct {
 	// programs together, from the call's start.
 	// The zero value means the verifier's defaults (verifier.Limits).
 	VerifierLimits verifier.Limits
+	// PinPath is the directory of the process's pin namespace under which
+	// maps whose MapSpec.Pinning is PinByName are pinned by name: a map
+	// pinned there already is used instead of a new one (it must match
+	// the spec, else the error wraps ErrMapIncompatible), and a new one
+	// is pinned there when the collection is complete (pin.go). Empty
+	// pins nothing.
+	PinPath string
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -185,8 +192,15 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		return nil, err
 	}
 	byIndex := make([]*Map, len(spec.Maps))
+	created := map[string]*Map{} // new maps to pin, by pin path
 	for i, ms := range spec.Maps {
-		m, err := newMap(ms, slots)
+		m, at, err := pinnedFor(ms, opts.PinPath, slots)
+		if err == nil && m == nil {
+			m, err = newMap(ms, slots)
+			if err == nil && at != "" {
+				created[at] = m
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -231,6 +245,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			}
 		}
 	}
+	if err := pinNew(created); err != nil {
+		return nil, err
+	}
 	ok = true
 	return c, nil
 }
@@ -264,7 +281,7 @@ func newMap(ms *MapSpec, slots int) (*Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Map{name: ms.Name, m: mm, spec: mm.Spec()}
+	m := &Map{name: ms.Name, m: mm, spec: mm.Spec(), share: &mapShare{refs: 1}}
 	registerMap(m)
 	if ms.Data != nil {
 		if err := mm.Update(make([]byte, 4), ms.Data, maps.UpdateAny); err != nil {
@@ -275,13 +292,7 @@ func newMap(ms *MapSpec, slots int) (*Map, error) {
 	return m, nil
 }
 
-func (m *Map) close() error {
-	if m.m == nil {
-		return nil
-	}
-	unregisterMap(m)
-	return m.m.Close()
-}
+func (m *Map) close() error { return m.release() }
 
 // newProgram links one program against the collection's maps, rewrites its
 // context accesses to the host layout and compiles it.

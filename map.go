@@ -43,6 +43,11 @@ type Map struct {
 	// handle is the address programs hold for this map (see registry.go).
 	handle *mapHandle
 	id     uint32
+	// share counts the holders of the map's memory (pin.go); released
+	// and user are this handle's.
+	share    *mapShare
+	released bool
+	user     bool
 }
 
 // ID returns the map's process-wide ID, as user-space lookups in maps of

@@ -64,7 +64,8 @@ type Daemon struct {
 	nextUnit uint64
 	progs    map[uint32]*prog
 	maps     map[uint32]*mapObj
-	pins     map[string]any // *prog or *mapObj
+	pins     map[string]any // *prog, *mapObj or *linkObj
+	links    map[uint32]*linkObj
 	units    map[uint64]*unit
 	memUsed  int64
 	closed   bool
@@ -108,6 +109,7 @@ type prog struct {
 	mapIDs   []uint32
 	pins     []string
 	live     bool
+	links    []*linkObj // the links that hold it
 	runs     atomic.Uint64
 	runNs    atomic.Uint64
 }
@@ -177,6 +179,7 @@ func New(opts Options) (*Daemon, error) {
 		opts: opts, log: opts.Logger,
 		progs: map[uint32]*prog{}, maps: map[uint32]*mapObj{},
 		pins: map[string]any{}, units: map[uint64]*unit{},
+		links: map[uint32]*linkObj{},
 	}
 	d.metrics.refused = map[string]uint64{}
 	if d.log == nil {
@@ -209,7 +212,7 @@ func (d *Daemon) Close() error {
 		errs = append(errs, d.closeUnit(u, false))
 	}
 	d.units = map[uint64]*unit{}
-	d.progs, d.maps, d.pins = map[uint32]*prog{}, map[uint32]*mapObj{}, map[string]any{}
+	d.progs, d.maps, d.pins, d.links = map[uint32]*prog{}, map[uint32]*mapObj{}, map[string]any{}, map[uint32]*linkObj{}
 	if d.lock != nil {
 		errs = append(errs, d.lock.Close())
 		d.lock = nil
@@ -457,9 +460,13 @@ func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection
 			progPins[p.Name] = append(progPins[p.Name], p.Path)
 		}
 	}
+	linked := map[string]bool{}
+	for _, l := range meta.Links {
+		linked[l.Prog] = true
+	}
 	for _, name := range meta.Programs {
 		bp := coll.Programs[name]
-		if bp == nil || len(progPins[name]) == 0 {
+		if bp == nil || (len(progPins[name]) == 0 && !linked[name]) {
 			continue
 		}
 		ps := findProgram(spec, name)
@@ -524,6 +531,7 @@ func gplCompatible(license string) bool {
 // closeUnit unregisters a unit and closes its collection; forget also
 // removes its state directory. d.mu is held.
 func (d *Daemon) closeUnit(u *unit, forget bool) error {
+	lerr := d.closeLinks(u)
 	for _, p := range u.progs {
 		delete(d.progs, p.id)
 		for _, pin := range p.pins {
@@ -540,9 +548,9 @@ func (d *Daemon) closeUnit(u *unit, forget bool) error {
 	d.memUsed -= u.mem
 	u.closing, u.forget = true, forget
 	if u.users > 0 {
-		return nil // the last user finishes closing it
+		return lerr // the last user finishes closing it
 	}
-	return u.finish()
+	return errors.Join(lerr, u.finish())
 }
 
 // hold marks u used by a call until release. d.mu is held.

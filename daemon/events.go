@@ -3,61 +3,96 @@ package daemon
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/ringbuf"
 )
 
-// EventStream reads the records of a ring buffer (bpftool map event_pipe).
-// It holds the map's object alive until Close, as an open file descriptor
-// would.
+// PerfBufferSize is the sample buffer of each entry of a perf event array
+// that an event pipe reads (bpftool's default is 8 pages per CPU).
+const PerfBufferSize = 8 * 4096
+
+// EventStream reads the records of a ring buffer or perf event array
+// (bpftool map event_pipe). It holds the map's object alive until Close, as
+// an open file descriptor would.
 type EventStream struct {
-	rd      *ringbuf.Reader
+	next    func() (api.Event, error)
+	closeRd func()
 	stop    chan struct{}
 	release func()
 }
 
-// EventPipe opens a stream of a ring buffer's records; it ends when ctx
-// does or Close is called.
+// EventPipe opens a stream of a ring buffer's records or a perf event
+// array's samples (and lost-sample reports); it ends when ctx does or
+// Close is called. A perf event array has one reader at a time, as one
+// bpftool event_pipe per map.
 func (d *Daemon) EventPipe(ctx context.Context, r api.Ref) (*EventStream, error) {
 	m, release, err := d.mapFor(r)
 	if err != nil {
 		return nil, err
 	}
-	if m.m.Type() != bpfhost.MapRingBuf {
+	s := &EventStream{stop: make(chan struct{}), release: release}
+	switch m.m.Type() {
+	case bpfhost.MapRingBuf:
+		rd, err := ringbuf.NewReader(m.m)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		s.next = func() (api.Event, error) {
+			rec, err := rd.Read()
+			return api.Event{Data: rec.RawSample}, err
+		}
+		s.closeRd = func() { rd.Close() }
+	case bpfhost.MapPerfEventArray:
+		pm, ok := m.m.Unwrap().(*maps.PerfEventArrayMap)
+		if !ok {
+			release()
+			return nil, errorf(api.CodeInternal, "map %q: not a perf event array", m.m.Name())
+		}
+		rd, err := pm.NewReader(PerfBufferSize)
+		if err != nil {
+			release()
+			if maps.ErrnoOf(err) == maps.EBUSY {
+				return nil, errorf(api.CodeBusy, "map %q: another event pipe reads it", m.m.Name())
+			}
+			return nil, err
+		}
+		s.next = func() (api.Event, error) {
+			rec, err := rd.Read(time.Time{})
+			cpu := rec.CPU
+			return api.Event{Data: rec.RawSample, CPU: &cpu, Lost: rec.LostSamples}, err
+		}
+		s.closeRd = func() { rd.Close() }
+	default:
 		release()
-		return nil, errorf(api.CodeNotSupp, "map %q is a %s: event_pipe reads ring buffers (perf event arrays are not supported yet)", m.m.Name(), m.m.Type())
+		return nil, errorf(api.CodeNotSupp, "map %q is a %s: event_pipe reads ring buffers and perf event arrays", m.m.Name(), m.m.Type())
 	}
-	rd, err := ringbuf.NewReader(m.m)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	s := &EventStream{rd: rd, stop: make(chan struct{}), release: release}
 	go func() {
 		select {
 		case <-ctx.Done():
-			rd.Close()
+			s.closeRd()
 		case <-s.stop:
 		}
 	}()
 	return s, nil
 }
 
-// Next waits for the next record. At the end of the stream it returns
-// ringbuf.ErrClosed.
-func (s *EventStream) Next() ([]byte, error) {
-	rec, err := s.rd.Read()
-	return rec.RawSample, err
-}
+// Next waits for the next record. At the end of the stream it returns an
+// error for which errStreamEnd is true.
+func (s *EventStream) Next() (api.Event, error) { return s.next() }
 
 // Close ends the stream.
 func (s *EventStream) Close() {
 	close(s.stop)
-	s.rd.Close()
+	s.closeRd()
 	s.release()
 }
 
 // errStreamEnd reports whether err ends a stream normally.
-func errStreamEnd(err error) bool { return errors.Is(err, ringbuf.ErrClosed) }
+func errStreamEnd(err error) bool {
+	return errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, maps.ErrClosed)
+}

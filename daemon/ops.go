@@ -199,7 +199,7 @@ func (d *Daemon) Pin(r api.Ref, at string, isProg bool) error {
 }
 
 // Unpin removes a pin. The object goes when nothing holds it any more: a
-// program when it has no pin; a map when it has no pin and no program of
+// program when it has no pin and no link; a map when it has no pin and no program of
 // its object lives.
 func (d *Daemon) Unpin(at string) error {
 	if err := checkPinPath(at); err != nil {
@@ -220,11 +220,20 @@ func (d *Daemon) Unpin(at string) error {
 	case *mapObj:
 		o.pins = remove(o.pins, at)
 		u = o.u
+	case *linkObj:
+		// The link stays attached (links.go): only the name goes.
+		o.pins = remove(o.pins, at)
+		u = o.p.u
 	}
-	// Collect what no longer lives.
+	return d.collect(u)
+}
+
+// collect unloads what of u no longer lives, and u itself when nothing of
+// it does; else it persists u's pins and links. d.mu is held.
+func (d *Daemon) collect(u *unit) error {
 	liveProgs := 0
 	for _, p := range u.progs {
-		if p.live && len(p.pins) == 0 {
+		if p.live && len(p.pins) == 0 && len(p.links) == 0 {
 			p.live = false
 			delete(d.progs, p.id)
 		}

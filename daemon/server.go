@@ -72,6 +72,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	})
 	handle(mux, api.PathUnpin, s, func(ctx context.Context, r api.UnpinRequest) (any, error) { return struct{}{}, d.Unpin(r.Path) })
 	mux.HandleFunc(api.PathMapEventPipe, s.eventPipe)
+	addLinkCalls(mux, s)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})
@@ -205,14 +206,14 @@ func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
 	rc.Flush()
 	enc := json.NewEncoder(w)
 	for {
-		data, err := stream.Next()
+		ev, err := stream.Next()
 		if err != nil {
 			if !errStreamEnd(err) {
 				s.log.Warn("event pipe", "err", err)
 			}
 			return
 		}
-		if enc.Encode(api.Event{Data: data}) != nil || rc.Flush() != nil {
+		if enc.Encode(ev) != nil || rc.Flush() != nil {
 			return
 		}
 	}

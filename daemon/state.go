@@ -30,13 +30,14 @@ const (
 
 // unitMeta is what loads a unit again: its load options and pins.
 type unitMeta struct {
-	Type     string    `json:"type,omitempty"`
-	Programs []string  `json:"programs"`
-	Slots    int       `json:"slots"`
-	LoadedAt time.Time `json:"loaded_at"` // when a client loaded it; restarts keep it
-	UID      uint32    `json:"uid"`       // the uid of the client that loaded it
-	Pins     []pinMeta `json:"pins"`
-	Frozen   []string  `json:"frozen,omitempty"` // maps frozen for user space, by name
+	Type     string     `json:"type,omitempty"`
+	Programs []string   `json:"programs"`
+	Slots    int        `json:"slots"`
+	LoadedAt time.Time  `json:"loaded_at"` // when a client loaded it; restarts keep it
+	UID      uint32     `json:"uid"`       // the uid of the client that loaded it
+	Pins     []pinMeta  `json:"pins"`
+	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
+	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -50,7 +51,8 @@ type pinMeta struct {
 // types whose entries are plain bytes that iterate, look up and update.
 func persistable(t bpfhost.MapType) bool {
 	switch t {
-	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray, bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie:
+	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray, bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie,
+		bpfhost.MapQueue, bpfhost.MapStack:
 		return true
 	}
 	return false
@@ -111,6 +113,7 @@ func (d *Daemon) writeMeta(u *unit) error {
 			}
 		}
 	}
+	meta.Links = linkMetas(u)
 	b, err := json.MarshalIndent(meta, "", "\t")
 	if err != nil {
 		return err
@@ -169,7 +172,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 	if err := json.Unmarshal(mb, &meta); err != nil {
 		return fmt.Errorf("unit.json: %w", err)
 	}
-	if len(meta.Pins) == 0 {
+	if len(meta.Pins) == 0 && len(meta.Links) == 0 {
 		return os.RemoveAll(dir)
 	}
 	for _, p := range meta.Pins {
@@ -226,7 +229,10 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			m.m.Freeze()
 		}
 	}
-	d.log.Info("state: restored", "dir", dir, "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
+	if err := d.restoreLinks(u, meta.Links); err != nil {
+		return err
+	}
+	d.log.Info("state: restored", "dir", dir, "links", len(meta.Links), "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
 	return nil
 }
 
@@ -245,6 +251,12 @@ func replay(m *bpfhost.Map, logPath string) error {
 		return err
 	}
 	for _, r := range recs {
+		if isQueue(m.Type()) {
+			if err := replayQueue(m, r); err != nil {
+				return fmt.Errorf("replaying the log of a %s: %w", m.Type(), err)
+			}
+			continue
+		}
 		switch r.op {
 		case walClear:
 			clearMap(m)
@@ -284,6 +296,9 @@ func clearMap(m *bpfhost.Map) {
 func snapshot(m *mapObj) error {
 	if m.wal == nil {
 		return nil
+	}
+	if isQueue(m.m.Type()) {
+		return m.wal.replace(queueSnapshot(m.m))
 	}
 	recs := []walRecord{{op: walClear}}
 	var k, v []byte

@@ -61,7 +61,7 @@ func readRecords(r io.Reader) ([]walRecord, int64, error) {
 		}
 		kl, vl := binary.LittleEndian.Uint32(hdr[9:]), binary.LittleEndian.Uint32(hdr[13:])
 		op := hdr[0]
-		if (op != walUpdate && op != walDelete && op != walClear) || kl > maxWALField || vl > maxWALField {
+		if (op != walUpdate && op != walDelete && op != walClear && op != walPop) || kl > maxWALField || vl > maxWALField {
 			return recs, good, nil
 		}
 		body := make([]byte, int(kl)+int(vl)+4)

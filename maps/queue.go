@@ -169,3 +169,15 @@ func (q *QueueStackMap) Len() int {
 	defer q.mu.Unlock()
 	return int(q.count)
 }
+
+// Values returns copies of the values held, oldest first (the order that
+// pushing them again recreates the map in), for snapshots.
+func (q *QueueStackMap) Values() [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([][]byte, q.count)
+	for i := range out {
+		out[i] = append([]byte(nil), q.at(q.head+uint32(i))...)
+	}
+	return out
+}

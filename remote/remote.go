@@ -239,10 +239,22 @@ func (c *Client) Freeze(ctx context.Context, r api.Ref) error {
 	return c.post(ctx, api.PathMapFreeze, api.MapRequest{Map: r}, nil)
 }
 
-// EventPipe streams a ring buffer's records to fn until ctx ends, fn
-// returns an error, or the daemon ends the stream (bpftool map
-// event_pipe). The end of ctx is not an error.
+// EventPipe streams a ring buffer's records (or a perf event array's
+// samples) to fn until ctx ends, fn returns an error, or the daemon ends
+// the stream (bpftool map event_pipe). The end of ctx is not an error.
+// Reports of lost perf samples are skipped: Events has them.
 func (c *Client) EventPipe(ctx context.Context, r api.Ref, fn func(data []byte) error) error {
+	return c.Events(ctx, r, func(ev api.Event) error {
+		if ev.Lost != 0 {
+			return nil
+		}
+		return fn(ev.Data)
+	})
+}
+
+// Events is EventPipe with each record as the daemon sent it: with the
+// CPU (slot) of a perf sample, and reports of lost samples.
+func (c *Client) Events(ctx context.Context, r api.Ref, fn func(api.Event) error) error {
 	b, err := json.Marshal(api.MapRequest{Map: r})
 	if err != nil {
 		return err
@@ -271,7 +283,7 @@ func (c *Client) EventPipe(ctx context.Context, r api.Ref, fn func(data []byte) 
 			}
 			return fmt.Errorf("event pipe: %w", err)
 		}
-		if err := fn(ev.Data); err != nil {
+		if err := fn(ev); err != nil {
 			return err
 		}
 	}

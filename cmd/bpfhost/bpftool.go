@@ -24,7 +24,7 @@ func addDaemonCommands(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.BoolP("pretty", "p", false, "print indented JSON (implies --json), for the daemon's commands")
 	pf.BoolP("bpffs", "f", false, "show the paths objects are pinned at, for the daemon's commands")
-	root.AddCommand(newDaemonCommand(), newVerifyChildCommand(), newProgCommand(), newMapCommand(), newUnpinCommand())
+	root.AddCommand(newDaemonCommand(), newVerifyChildCommand(), newProgCommand(), newMapCommand(), newUnpinCommand(), newNetCommand(), newLinkCommand())
 }
 
 // toolFlags are the flags of the daemon client commands, bpftool's.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bpfhost/bpfhost/daemon"
+	"github.com/bpfhost/bpfhost/daemon/api"
 	"github.com/bpfhost/bpfhost/remote"
 )
 
@@ -46,15 +47,18 @@ type testDaemon struct {
 	env     []string
 	args    []string
 	metrics string // the --metrics address, if any
-	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
+	// prefix, if set, runs the daemon under a command ("ip netns exec NS").
+	prefix []string
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
 }
 
 // startDaemon starts bin as a daemon and waits until it answers.
 func (d *testDaemon) start() {
 	d.t.Helper()
 	args := append([]string{"daemon", "--state", d.state, "--socket", d.sock}, d.args...)
-	d.cmd = exec.Command(d.bin, args...)
+	argv := append(append(append([]string(nil), d.prefix...), d.bin), args...)
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), d.env...)
 	d.stderr = &bytes.Buffer{}
 	d.cmd.Stderr = d.stderr
@@ -345,6 +349,13 @@ func TestDaemonCLIGrammar(t *testing.T) {
 	if out := d.must("prog", "show", "pinned", "/one"); !strings.Contains(out, "name count_packets  tag ") {
 		t.Fatalf("prog show: %s", out)
 	}
+	if out := d.must("prog", "dump", "jited", "pinned", "/one"); !strings.Contains(out, "<entry>:") || !strings.Contains(out, "   0: ") || !strings.Contains(out, "ret") {
+		t.Errorf("prog dump jited:\n%s", out)
+	}
+	var blocks []api.JitedBlock
+	if err := json.Unmarshal([]byte(d.must("-j", "prog", "dump", "jited", "pinned", "/one")), &blocks); err != nil || len(blocks) < 2 || blocks[0].PC >= 0 || len(blocks[1].Code) == 0 {
+		t.Errorf("prog dump jited -j: %+v, %v", blocks, err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -359,7 +370,8 @@ func TestDaemonCLIGrammar(t *testing.T) {
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "256", "0", "0", "0", "0", "0", "0", "0"}, "is not a byte"},
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "1", "0", "0", "0", "0", "0", "0", "0", "sometimes"}, "want any, exist or noexist"},
 		{[]string{"map", "lookup", "pinned", "/nothing", "key", "1", "0", "0", "0"}, "no map pinned at /nothing"},
-		{[]string{"prog", "dump", "jited", "id", "1"}, "not served by the daemon yet"},
+		{[]string{"prog", "dump", "jited", "id", "999"}, "999"},
+		{[]string{"prog", "dump", "jitted", "id", "1"}, "expected xlated PROG or jited PROG"},
 	} {
 		_, errOut, code := d.cli(nil, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {

@@ -33,6 +33,8 @@ func newMapCommand() *cobra.Command {
   bpfhost map pin MAP PATH
   bpfhost map freeze MAP
   bpfhost map event_pipe MAP
+  bpfhost map { peek | pop | dequeue } MAP
+  bpfhost map { push | enqueue } MAP value VALUE
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
 "hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
@@ -58,6 +60,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "freeze MAP", Short: "Make a map read-only for user space", RunE: run(mapFreeze)},
 		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
 	)
+	cmd.AddCommand(queueCommands(run)...)
 	return cmd
 }
 
@@ -364,8 +367,24 @@ func mapEventPipe(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref,
 	defer stop()
 	out := cmd.OutOrStdout()
 	n := 0
-	return c.EventPipe(ctx, r, func(data []byte) error {
+	return c.Events(ctx, r, func(ev api.Event) error {
+		data := ev.Data
+		if ev.Lost != 0 {
+			// As bpftool: a report of lost samples, by CPU.
+			if f.asJSON() {
+				return f.emit(out, map[string]any{"cpu": *ev.CPU, "lost": map[string]any{"count": ev.Lost}})
+			}
+			_, err := fmt.Fprintf(out, "== @cpu %d: lost %d samples\n", *ev.CPU, ev.Lost)
+			return err
+		}
 		defer func() { n++ }()
+		if ev.CPU != nil {
+			if f.asJSON() {
+				return f.emit(out, map[string]any{"cpu": *ev.CPU, "index": n, "data": hexJSON(data)})
+			}
+			_, err := fmt.Fprintf(out, "== @cpu %d: record %d: %d bytes\n%s\n", *ev.CPU, n, len(data), hexText(data))
+			return err
+		}
 		if f.asJSON() {
 			return f.emit(out, map[string]any{"index": n, "data": hexJSON(data)})
 		}

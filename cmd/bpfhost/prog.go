@@ -27,7 +27,7 @@ func newProgCommand() *cobra.Command {
   bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
   bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
   bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
-  bpfhost prog dump xlated PROG
+  bpfhost prog dump { xlated | jited } PROG
   bpfhost prog pin PROG PATH
 
 PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
@@ -43,7 +43,7 @@ output. -j prints bpftool's JSON, -p indents it.`,
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
 		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
-		&cobra.Command{Use: "dump xlated PROG", Short: "Print a program's instructions as loaded",
+		&cobra.Command{Use: "dump {xlated|jited} PROG", Short: "Print a program's instructions as loaded, or its machine code",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progDump(c, &f, args)) }},
 		&cobra.Command{Use: "pin PROG PATH", Short: "Pin a program at PATH",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progPin(c, &f, args)) }},
@@ -288,11 +288,11 @@ func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 }
 
 func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) > 0 && args[0] == "jited" {
+		return progDumpJited(cmd, f, args[1:])
+	}
 	if len(args) == 0 || args[0] != "xlated" {
-		if len(args) > 0 && args[0] == "jited" {
-			return badInput(fmt.Errorf("prog dump jited is not served by the daemon yet (\"bpfhost object disasm --jited OBJ\" prints the JIT's code)"))
-		}
-		return badInput(fmt.Errorf("expected xlated PROG"))
+		return badInput(fmt.Errorf("expected xlated PROG or jited PROG"))
 	}
 	r, rest, err := parseRef("PROG", args[1:])
 	if err != nil {

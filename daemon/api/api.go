@@ -204,8 +204,14 @@ type XlatedInsn struct {
 	Disasm string `json:"disasm"`
 }
 
-// Event is one record of a ring buffer, a line of PathMapEventPipe's
+// Event is one record of a ring buffer or perf event array, a line of PathMapEventPipe's
 // response.
 type Event struct {
 	Data []byte `json:"data"`
+	// CPU is the execution slot a perf event array's sample was written
+	// on; nil for ring buffers.
+	CPU *int `json:"cpu,omitempty"`
+	// Lost, if not 0, reports that many perf samples dropped because the
+	// buffer was full (Data is then empty).
+	Lost uint64 `json:"lost,omitempty"`
 }

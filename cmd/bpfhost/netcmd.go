@@ -1,0 +1,274 @@
+package main
+
+// "bpfhost net ..." and "bpfhost link ...": the daemon's XDP links, in
+// bpftool's grammar.
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/remote"
+)
+
+func newNetCommand() *cobra.Command {
+	var f toolFlags
+	cmd := &cobra.Command{
+		Use:   "net",
+		Short: "Attach XDP programs in the daemon, as bpftool net does",
+		Long: `Attach XDP programs to devices in a running bpfhost daemon, in bpftool's grammar:
+
+  bpfhost net attach xdp PROG dev IF [peer IF2]
+  bpfhost net detach xdp dev IF
+  bpfhost net { show | list }
+
+PROG is "id ID", "name NAME" or "pinned PATH". With peer, frames the program
+passes on one device leave on the other (bridge mode); without, the program
+sees a copy of each frame (monitor mode). The daemon keeps the attachment,
+also across restarts, until it is detached.`,
+	}
+	addToolFlags(cmd, &f)
+	cmd.AddCommand(
+		&cobra.Command{Use: "attach xdp PROG dev IF [peer IF2]", Short: "Attach an XDP program to a device",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netAttach(c, &f, args)) }},
+		&cobra.Command{Use: "detach xdp dev IF", Short: "Detach the XDP program of a device",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netDetach(c, &f, args)) }},
+		&cobra.Command{Use: "show", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netShow(c, &f, args)) }},
+	)
+	return cmd
+}
+
+// withClient dials the daemon and runs fn with it.
+func withClient(f *toolFlags, fn func(ctx context.Context, c *remote.Client) error) error {
+	c, err := f.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(context.Background(), c)
+}
+
+func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) == 0 || args[0] != "xdp" {
+		return badInput(fmt.Errorf("expected \"xdp\" (the only attach type of bpfhost's net)"))
+	}
+	r, rest, err := parseRef("PROG", args[1:])
+	if err != nil {
+		return err
+	}
+	kv, err := keywordArgs(rest, "dev", "peer")
+	if err != nil {
+		return err
+	}
+	if kv["dev"] == "" {
+		return badInput(fmt.Errorf("expected \"dev IF\""))
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		if _, err := c.AttachXDP(ctx, r, kv["dev"], kv["peer"]); err != nil {
+			return err
+		}
+		return printNull(f, cmd.OutOrStdout())
+	})
+}
+
+func netDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) != 3 || args[0] != "xdp" || args[1] != "dev" {
+		return badInput(fmt.Errorf("expected \"xdp dev IF\""))
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		if err := c.DetachXDP(ctx, args[2]); err != nil {
+			return err
+		}
+		return printNull(f, cmd.OutOrStdout())
+	})
+}
+
+// netXDP is one entry of bpftool net show's "xdp" list.
+type netXDP struct {
+	Devname string `json:"devname"`
+	Ifindex int    `json:"ifindex"`
+	ID      uint32 `json:"id"`
+}
+
+func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if err := noMoreArgs(args); err != nil {
+		return err
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		links, err := c.Links(ctx)
+		if err != nil {
+			return err
+		}
+		xdps := []netXDP{}
+		for _, l := range links {
+			xdps = append(xdps, netXDP{Devname: l.Devname, Ifindex: l.Ifindex, ID: l.ProgID})
+		}
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			// bpftool's shape; bpfhost has no tc or flow dissector hooks.
+			return f.emit(out, []map[string]any{{"xdp": xdps, "tc": []any{}, "flow_dissector": []any{}}})
+		}
+		fmt.Fprintln(out, "xdp:")
+		for _, l := range links {
+			fmt.Fprintf(out, "%s(%d) bpfhost id %d", l.Devname, l.Ifindex, l.ProgID)
+			if l.Peer != "" {
+				fmt.Fprintf(out, " peer %s", l.Peer)
+			}
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintln(out, "\ntc:\n\nflow_dissector:")
+		return nil
+	})
+}
+
+func newLinkCommand() *cobra.Command {
+	var f toolFlags
+	cmd := &cobra.Command{
+		Use:   "link",
+		Short: "Manage the daemon's links, as bpftool link does",
+		Long: `Manage the links (XDP attachments) of a running bpfhost daemon, in bpftool's grammar:
+
+  bpfhost link { show | list } [LINK]
+  bpfhost link pin LINK PATH
+  bpfhost link detach LINK
+
+LINK is "id ID" or "pinned PATH". -j prints bpftool's JSON, with the link's
+packet counters beside bpftool's fields.`,
+	}
+	addToolFlags(cmd, &f)
+	cmd.AddCommand(
+		&cobra.Command{Use: "show [LINK]", Aliases: []string{"list"}, Short: "Show links",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, linkShow(c, &f, args)) }},
+		&cobra.Command{Use: "pin LINK PATH", Short: "Pin a link at PATH",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, linkPin(c, &f, args)) }},
+		&cobra.Command{Use: "detach LINK", Short: "Detach a link",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, linkDetach(c, &f, args)) }},
+	)
+	return cmd
+}
+
+func linkShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		var links []api.LinkInfo
+		single := len(args) > 0
+		if single {
+			r, rest, err := parseRef("LINK", args)
+			if err != nil {
+				return err
+			}
+			if err := noMoreArgs(rest); err != nil {
+				return err
+			}
+			l, err := c.Link(ctx, r)
+			if err != nil {
+				return err
+			}
+			links = []api.LinkInfo{l}
+		} else {
+			var err error
+			if links, err = c.Links(ctx); err != nil {
+				return err
+			}
+		}
+		if !f.bpffs {
+			for i := range links {
+				links[i].Pinned = nil
+			}
+		}
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			if single {
+				return f.emit(out, links[0])
+			}
+			return f.emit(out, links)
+		}
+		for _, l := range links {
+			printLink(out, l)
+		}
+		return nil
+	})
+}
+
+func printLink(out io.Writer, l api.LinkInfo) {
+	fmt.Fprintf(out, "%d: %s  prog %d\n\tifindex %d (%s)", l.ID, l.Type, l.ProgID, l.Ifindex, l.Devname)
+	if l.Peer != "" {
+		fmt.Fprintf(out, "  peer %s", l.Peer)
+	}
+	fmt.Fprintf(out, "  packets %d  bytes %d\n", l.Packets, l.Bytes)
+	for _, pin := range l.Pinned {
+		fmt.Fprintf(out, "\tpinned %s\n", pin)
+	}
+}
+
+func linkPin(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("LINK", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return badInput(fmt.Errorf("expected LINK PATH"))
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		if err := c.PinLink(ctx, r, rest[0]); err != nil {
+			return err
+		}
+		return printNull(f, cmd.OutOrStdout())
+	})
+}
+
+func linkDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("LINK", args)
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		if err := c.DetachLink(ctx, r); err != nil {
+			return err
+		}
+		return printNull(f, cmd.OutOrStdout())
+	})
+}
+
+// progDumpJited prints a program's machine code from the daemon, as
+// "bpftool prog dump jited": by eBPF instruction, with the routines the
+// instructions share.
+func progDumpJited(cmd *cobra.Command, f *toolFlags, args []string) error {
+	r, rest, err := parseRef("PROG", args)
+	if err != nil {
+		return err
+	}
+	if err := noMoreArgs(rest); err != nil {
+		return err
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		blocks, err := c.Jited(ctx, r)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			return f.emit(out, blocks)
+		}
+		for _, b := range blocks {
+			switch {
+			case b.PC < 0:
+				fmt.Fprintf(out, "<%s>:\n", b.Name)
+			case b.OutOfLine:
+				fmt.Fprintf(out, "<out of line, instruction %d>:\n", b.PC)
+			default:
+				fmt.Fprintf(out, "%4d: %s\n", b.PC, b.Insn)
+			}
+			for _, line := range b.Code {
+				fmt.Fprintf(out, "\t%s\n", line)
+			}
+		}
+		return nil
+	})
+}

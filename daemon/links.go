@@ -1,0 +1,305 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/hooks/xdp"
+)
+
+// Links are XDP attachments the daemon owns (hooks/xdp). They behave as
+// Linux's netlink XDP attachments that "bpftool net attach" makes: a link
+// stays until "net detach" or "link detach", whether pinned or not, and it
+// holds its program (and so the program's object) alive. A link is kept in
+// its unit's unit.json and attached again when the daemon starts; a device
+// that is gone by then drops the link (as Linux drops the XDP program of a
+// deleted device). Pins name links as they name programs and maps.
+
+// linkObj is an attached XDP program.
+type linkObj struct {
+	id      uint32
+	p       *prog
+	dev     string
+	peer    string
+	ifindex int
+	l       *xdp.Link
+	pins    []string
+}
+
+// linkMeta is a link in unitMeta: the program by name and the devices.
+type linkMeta struct {
+	Prog string   `json:"prog"`
+	Dev  string   `json:"dev"`
+	Peer string   `json:"peer,omitempty"`
+	Pins []string `json:"pins,omitempty"`
+}
+
+func (d *Daemon) linkInfo(k *linkObj) api.LinkInfo {
+	st := k.l.Stats()
+	info := api.LinkInfo{ID: k.id, Type: "xdp", ProgID: k.p.id, Ifindex: k.ifindex, Devname: k.dev, Peer: k.peer,
+		Pinned: append([]string(nil), k.pins...), Packets: st.Packets, Bytes: st.Bytes}
+	for i, v := range st.Verdicts {
+		if v.Packets > 0 {
+			if info.Verdicts == nil {
+				info.Verdicts = map[string]uint64{}
+			}
+			info.Verdicts[xdp.ActionNames[i]] = v.Packets
+		}
+	}
+	return info
+}
+
+// attach attaches p to dev (and peer) and registers the link. d.mu is
+// held.
+func (d *Daemon) attach(p *prog, dev, peer string, pins []string) (*linkObj, error) {
+	for _, k := range d.links {
+		if k.dev == dev || k.peer == dev || (peer != "" && (k.dev == peer || k.peer == peer)) {
+			return nil, errorf(api.CodeBusy, "device %s: link %d is attached to it (detach it first)", dev, k.id)
+		}
+	}
+	for _, pin := range pins {
+		if err := checkPinPath(pin); err != nil {
+			return nil, err
+		}
+		if _, ok := d.pins[pin]; ok {
+			return nil, errorf(api.CodeExists, "pin %s: already exists", pin)
+		}
+	}
+	ifc, err := net.InterfaceByName(dev)
+	if err != nil {
+		return nil, errorf(api.CodeNotFound, "device %s: %v", dev, err)
+	}
+	l, err := xdp.Attach(p.p, xdp.Options{Interface: dev, Peer: peer})
+	if errors.Is(err, xdp.ErrNotSupported) {
+		return nil, errorf(api.CodeNotSupp, "%w", err)
+	}
+	if err != nil {
+		return nil, errorf(api.CodeInvalid, "%w", err)
+	}
+	d.nextID++
+	k := &linkObj{id: d.nextID, p: p, dev: dev, peer: peer, ifindex: ifc.Index, l: l}
+	for _, pin := range pins {
+		k.pins = append(k.pins, pin)
+		d.pins[pin] = k
+	}
+	d.links[k.id] = k
+	p.links = append(p.links, k)
+	return k, nil
+}
+
+// AttachXDP attaches a program to a device, as "bpftool net attach xdp";
+// the link is persisted before the call returns.
+func (d *Daemon) AttachXDP(req api.NetAttachRequest) (api.LinkInfo, error) {
+	if req.Dev == "" {
+		return api.LinkInfo{}, errorf(api.CodeInvalid, "no device")
+	}
+	if req.Peer == req.Dev {
+		return api.LinkInfo{}, errorf(api.CodeInvalid, "peer %s is the device itself", req.Peer)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return api.LinkInfo{}, errorf(api.CodeInternal, "daemon is shutting down")
+	}
+	p, err := d.findProg(req.Prog)
+	if err != nil {
+		return api.LinkInfo{}, err
+	}
+	if p.p.Type() != "xdp" {
+		return api.LinkInfo{}, errorf(api.CodeInvalid, "program %d is a %s program, want xdp", p.id, p.p.Type())
+	}
+	k, err := d.attach(p, req.Dev, req.Peer, nil)
+	if err != nil {
+		return api.LinkInfo{}, err
+	}
+	if err := d.writeMeta(p.u); err != nil {
+		d.dropLink(k)
+		return api.LinkInfo{}, errorf(api.CodeInternal, "persisting the link: %w", err)
+	}
+	d.log.Info("attached", "link", k.id, "prog", p.id, "dev", req.Dev, "peer", req.Peer)
+	return d.linkInfo(k), nil
+}
+
+// DetachXDP detaches the XDP program of a device, as "bpftool net detach
+// xdp dev IF".
+func (d *Daemon) DetachXDP(dev string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, k := range d.links {
+		if k.dev == dev || k.peer == dev {
+			return d.detach(k)
+		}
+	}
+	return errorf(api.CodeNotFound, "device %s: no XDP program attached by this daemon", dev)
+}
+
+// Links lists the links by ID.
+func (d *Daemon) Links() []api.LinkInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]api.LinkInfo, 0, len(d.links))
+	for _, k := range d.links {
+		out = append(out, d.linkInfo(k))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// findLink finds a link by ID or pin. d.mu is held.
+func (d *Daemon) findLink(r api.Ref) (*linkObj, error) {
+	switch {
+	case r.ID != 0 && r.Name == "" && r.Pinned == "":
+		if k := d.links[r.ID]; k != nil {
+			return k, nil
+		}
+		return nil, errorf(api.CodeNotFound, "link %d: no such link", r.ID)
+	case r.Pinned != "" && r.ID == 0 && r.Name == "":
+		switch o := d.pins[r.Pinned].(type) {
+		case *linkObj:
+			return o, nil
+		case nil:
+			return nil, errorf(api.CodeNotFound, "pin %s: no such pin", r.Pinned)
+		default:
+			return nil, errorf(api.CodeInvalid, "pin %s is not a link", r.Pinned)
+		}
+	}
+	return nil, errorf(api.CodeInvalid, "a link is named by \"id ID\" or \"pinned PATH\"")
+}
+
+// Link describes one link.
+func (d *Daemon) Link(r api.Ref) (api.LinkInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k, err := d.findLink(r)
+	if err != nil {
+		return api.LinkInfo{}, err
+	}
+	return d.linkInfo(k), nil
+}
+
+// PinLink pins a link at a path.
+func (d *Daemon) PinLink(r api.Ref, at string) error {
+	if err := checkPinPath(at); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k, err := d.findLink(r)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.pins[at]; ok {
+		return errorf(api.CodeExists, "pin %s: already exists", at)
+	}
+	k.pins = append(k.pins, at)
+	d.pins[at] = k
+	if err := d.writeMeta(k.p.u); err != nil {
+		return errorf(api.CodeInternal, "persisting the pin: %w", err)
+	}
+	return nil
+}
+
+// DetachLink detaches a link, as "bpftool link detach".
+func (d *Daemon) DetachLink(r api.Ref) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k, err := d.findLink(r)
+	if err != nil {
+		return err
+	}
+	return d.detach(k)
+}
+
+// detach detaches k, persists that, and unloads its program's object if
+// nothing else holds it. d.mu is held.
+func (d *Daemon) detach(k *linkObj) error {
+	cerr := d.dropLink(k)
+	u := k.p.u
+	if _, ok := d.units[u.id]; !ok {
+		return cerr
+	}
+	if err := d.collect(u); err != nil {
+		return err
+	}
+	d.log.Info("detached", "link", k.id, "dev", k.dev)
+	if cerr != nil {
+		return errorf(api.CodeInternal, "detaching: %w", cerr)
+	}
+	return nil
+}
+
+// dropLink unregisters and closes a link. d.mu is held.
+func (d *Daemon) dropLink(k *linkObj) error {
+	delete(d.links, k.id)
+	for _, pin := range k.pins {
+		delete(d.pins, pin)
+	}
+	k.pins = nil
+	var kept []*linkObj
+	for _, o := range k.p.links {
+		if o != k {
+			kept = append(kept, o)
+		}
+	}
+	k.p.links = kept
+	return k.l.Close()
+}
+
+// linkMetas are the links of u's programs, for unit.json. d.mu is held.
+func linkMetas(u *unit) []linkMeta {
+	var out []linkMeta
+	for _, p := range u.progs {
+		if !p.live {
+			continue
+		}
+		for _, k := range p.links {
+			out = append(out, linkMeta{Prog: p.p.Name(), Dev: k.dev, Peer: k.peer, Pins: append([]string(nil), k.pins...)})
+		}
+	}
+	return out
+}
+
+// restoreLinks attaches the links of a restored unit again; a link that
+// cannot be attached (its device is gone) is logged and dropped. d.mu is
+// held.
+func (d *Daemon) restoreLinks(u *unit, links []linkMeta) error {
+	dropped := false
+	for _, lm := range links {
+		var p *prog
+		for _, q := range u.progs {
+			if q.p.Name() == lm.Prog {
+				p = q
+			}
+		}
+		var err error
+		if p == nil {
+			err = fmt.Errorf("no program %q", lm.Prog)
+		} else {
+			_, err = d.attach(p, lm.Dev, lm.Peer, lm.Pins)
+		}
+		if err != nil {
+			d.log.Warn("state: dropping a link", "dev", lm.Dev, "prog", lm.Prog, "err", err)
+			dropped = true
+		}
+	}
+	if dropped {
+		return d.collect(u)
+	}
+	return nil
+}
+
+// closeLinks closes the links of u's programs. d.mu is held.
+func (d *Daemon) closeLinks(u *unit) error {
+	var err error
+	for _, p := range u.progs {
+		for len(p.links) > 0 {
+			if cerr := d.dropLink(p.links[0]); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
