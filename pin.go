@@ -11,7 +11,7 @@ import (
 	"github.com/bpfhost/bpfhost/object"
 )
 
-// Pinning in the in-process API (docs/decisions/0021-in-process-pins.md).
+// Pinning in the in-process API (docs/decisions/0019-in-process-pins.md).
 //
 // A pin is a name in a namespace of this process: no file is created, and
 // pins and the maps they hold end with the process (the daemon keeps pins

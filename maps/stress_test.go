@@ -88,6 +88,10 @@ func TestStressHash(t *testing.T) {
 			var wg sync.WaitGroup
 			stop := make(chan struct{})
 			var userOps atomic.Int64
+			// The workers start once user space has made a round, so that
+			// every run mixes it in however late its goroutine is scheduled
+			// on a loaded machine.
+			userStarted := make(chan struct{})
 			wg.Add(1)
 			go func() { // user space
 				defer wg.Done()
@@ -106,9 +110,12 @@ func TestStressHash(t *testing.T) {
 					}
 					m.Update(u64(1000), out, UpdateAny)
 					m.Delete(u64(1000))
-					userOps.Add(1)
+					if userOps.Add(1) == 1 {
+						close(userStarted)
+					}
 				}
 			}()
+			<-userStarted
 			var worker sync.WaitGroup
 			for s := 0; s < slots; s++ {
 				worker.Add(1)
