@@ -3,7 +3,6 @@ package verifier
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -257,12 +256,7 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	jv := func(l loc, x, y value) value {
 		v, keep := joinTypes(x, y, a.isZero(l, x), b.isZero(l, y), merge)
 		if keep && v.kind == kScalar && widen {
-			if y.umax > x.umax {
-				v.umax = th.aboveU(y.umax)
-			}
-			if y.umin < x.umin {
-				v.umin = th.belowU(y.umin)
-			}
+			v = widenUnsigned(v, x, y, th)
 		}
 		if keep && (!za.has(l) || !zb.has(l)) {
 			keep = false
@@ -301,7 +295,7 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 			continue
 		}
 		r.own |= 1 << fi
-		f := &frame{init: fa.init.and(fb.init), ptr: fa.ptr.or(fb.ptr), fn: fa.fn, used: min(fa.used, fb.used)}
+		f := joinFrameShape(fa, fb)
 		for i := range fa.saved {
 			f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
 		}
@@ -341,32 +335,14 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 		r.frames[fi] = f
 	}
 	if withZone {
-		var dropFn func(loc) bool
-		if len(drop) > 0 {
-			slices.Sort(drop)
-			dropFn = func(l loc) bool {
-				_, found := slices.BinarySearch(drop, l)
-				return found
-			}
-		}
-		if op == opWiden {
-			// Close again so that bounds implied through relations (off <=
-			// pkt_size + c, pkt_size <= 65535) are read back; the widened
-			// relations themselves stay stable, so iteration still ends.
-			r.z = za.widenClosed(zb, th, dropFn)
-		} else {
-			r.z = za.combine(zb, op, th, dropFn)
-		}
+		r.z = za.lattice(zb, op, th, dropSet(drop))
 	}
 	if r.z != nil {
 		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
 		r.z.work = 0
 	}
 	// Refs held on either path are held.
-	r.refs = append([]int32(nil), a.refs...)
-	for _, id := range b.refs {
-		r.addRef(id)
-	}
+	r.refs = joinRefs(a, b)
 	return r
 }
 
@@ -403,12 +379,7 @@ func narrowState(a, b *state) *state {
 	// Unsigned bounds of scalars: take b's where a had none.
 	for i := range r.regs {
 		if r.regs[i].kind == kScalar && b.regs[i].kind == kScalar && a.regs[i].kind == kScalar {
-			if a.regs[i].umax == math.MaxUint64 {
-				r.regs[i].umax = b.regs[i].umax
-			}
-			if a.regs[i].umin == 0 {
-				r.regs[i].umin = b.regs[i].umin
-			}
+			r.regs[i] = narrowUnsigned(r.regs[i], a.regs[i], b.regs[i])
 		}
 	}
 	return r

@@ -336,3 +336,15 @@ func (z *zone) relax(grew []int32) bool {
 	}
 	return false
 }
+
+// lattice applies op to z (the older zone) and o over the locations both
+// have, less those drop names. A widening is closed again so that bounds
+// implied through relations (off <= pkt_size + c, pkt_size <= 65535) are
+// read back; the widened relations themselves stay stable, so iteration
+// still ends.
+func (z *zone) lattice(o *zone, op combineOp, th *thresholds, drop func(loc) bool) *zone {
+	if op == opWiden {
+		return z.widenClosed(o, th, drop)
+	}
+	return z.combine(o, op, th, drop)
+}
