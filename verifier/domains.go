@@ -78,3 +78,15 @@ func dropSet(drop []loc) func(loc) bool {
 		return found
 	}
 }
+
+// joinValue joins the values x and y (zeroX and zeroY say whether each is
+// the scalar 0); with widen, x is the older value and a scalar's unsigned
+// bounds that grew are widened. keep is false when the result cannot keep
+// a number (joinTypes).
+func joinValue(x, y value, zeroX, zeroY bool, merge func(k kind, x, y int32) int32, widen bool, th *thresholds) (v value, keep bool) {
+	v, keep = joinTypes(x, y, zeroX, zeroY, merge)
+	if keep && v.kind == kScalar && widen {
+		v = widenUnsigned(v, x, y, th)
+	}
+	return v, keep
+}
