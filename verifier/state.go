@@ -394,7 +394,9 @@ func joinsToItself(f *frame, fi int, za, zb *zone) bool {
 	return true
 }
 
-// narrowState narrows a (a post-fixpoint) with b, an iterate below it.
+// narrowState narrows a (a post-fixpoint) with b, an iterate below it:
+// the types and frames are joined, the zone is narrowed, and so are the
+// registers' unsigned bounds (narrowUnsigned).
 func narrowState(a, b *state) *state {
 	r := joinWith(a, b, opJoin, nil, false)
 	r.z = a.z.narrow(b.z)
@@ -410,6 +412,9 @@ func narrowState(a, b *state) *state {
 // leq reports whether a is contained in b (a sufficient check: every
 // bound b has, a has too).
 func leq(a, b *state) bool {
+	// The values, frames, refs and lock are ordered by their join (a is
+	// below b when joining it to b gives b back); the zone by its own
+	// order.
 	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
 }
 
