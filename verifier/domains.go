@@ -1,20 +1,17 @@
 package verifier
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // The abstract state (state.go) is a product of domains, each with its own
 // lattice operations. The state's join, widening, narrowing and order
 // (joinWith, narrowState, leq) apply them component by component:
 //
 //   - values (types.go, interval.go): each location's type (joinTypes)
-//     and, for scalars, its unsigned bounds (widenUnsigned,
+//     and, for scalars, its unsigned bounds (joinValue, widenUnsigned,
 //     narrowUnsigned); the signed bounds and offsets live in the zone;
 //   - stack shape (stack.go): which bytes are initialised and which may
-//     hold a pointer (joinFrameShape); spilled and saved values are
-//     locations of the value domain;
+//     hold a pointer (joinFrameShape, joinFrame in state.go); spilled and
+//     saved values are locations of the value domain;
 //   - the zone (zone*.go): the relations between locations
 //     (zone.lattice), over the locations the value domain keeps;
 //   - resources: the ring buffer records held (joinRefs) and the spin
@@ -64,19 +61,6 @@ func joinRefs(a, b *state) []int32 {
 		r.addRef(id)
 	}
 	return r.refs
-}
-
-// dropSet returns the membership test of the locations in drop (sorted in
-// place), or nil if there are none.
-func dropSet(drop []loc) func(loc) bool {
-	if len(drop) == 0 {
-		return nil
-	}
-	slices.Sort(drop)
-	return func(l loc) bool {
-		_, found := slices.BinarySearch(drop, l)
-		return found
-	}
 }
 
 // joinValue joins the values x and y (zeroX and zeroY say whether each is

@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -240,32 +241,63 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 // joinWith joins (or widens) two states; without withZone the result has
 // no zone, for callers that only need the types or build the zone
 // themselves. Each component is joined by its own domain (domains.go):
-// the values location by location, the frames' shape, the zone over the
+// the values location by location, the frames, the zone over the
 // locations the values keep, the refs and the lock.
 func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	if len(a.frames) != len(b.frames) {
 		panic("verifier: joining states of different call depths")
 	}
-	j := stateJoin{a: a, b: b, widen: op == opWiden || op == opWidenOpen, th: th}
-	if a.a != nil {
-		j.merge = a.a.mergeRegions
-	}
-	j.drop = j.dropBuf[:0]
+	widen := op == opWiden || op == opWidenOpen
 	r := &state{lock: a.lock || b.lock, lockOf: joinLockOwners(a, b), a: a.a}
+	var merge func(k kind, x, y int32) int32
+	if a.a != nil {
+		merge = a.a.mergeRegions
+	}
+	// drop collects the locations whose numbers the joined zone drops.
+	var dropBuf [32]loc
+	drop := dropBuf[:0]
+	dropLoc := func(l loc) { drop = append(drop, l) }
+	za, zb := a.z, b.z
+	// jv joins the values x (of a) and y (of b) at l. A value that keeps
+	// no number, or whose number is missing from either zone, has its
+	// location dropped.
+	jv := func(l loc, x, y value) value {
+		v, keep := joinValue(x, y, a.isZero(l, x), b.isZero(l, y), merge, widen, th)
+		if keep && (!za.has(l) || !zb.has(l)) {
+			keep = false
+			if v.kind == kScalar {
+				v = uninit
+			}
+		}
+		if !keep {
+			drop = append(drop, l)
+			if v.kind.hasOffset() {
+				v = value{kind: kMixed}
+			}
+		}
+		return v
+	}
 	for i := range a.regs {
-		r.regs[i] = j.value(locReg(i), a.regs[i], b.regs[i])
+		r.regs[i] = jv(locReg(i), a.regs[i], b.regs[i])
 	}
 	r.frames = make([]*frame, len(a.frames))
 	for fi := range a.frames {
-		f, shared := j.frame(fi, a.frames[fi], b.frames[fi])
+		f, shared := joinFrame(fi, a.frames[fi], b.frames[fi], za, zb, jv, dropLoc)
 		if !shared {
 			r.own |= 1 << fi
 		}
 		r.frames[fi] = f
 	}
-	za, zb := a.z, b.z
 	if withZone {
-		r.z = za.lattice(zb, op, th, dropSet(j.drop))
+		var dropFn func(loc) bool
+		if len(drop) > 0 {
+			slices.Sort(drop)
+			dropFn = func(l loc) bool {
+				_, found := slices.BinarySearch(drop, l)
+				return found
+			}
+		}
+		r.z = za.lattice(zb, op, th, dropFn)
 	}
 	if r.z != nil {
 		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
@@ -276,94 +308,63 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	return r
 }
 
-// stateJoin is one join (or widening) of the states a and b in progress:
-// it joins their values and frames and collects the locations whose
-// numbers the joined zone must drop.
-type stateJoin struct {
-	a, b    *state
-	widen   bool
-	th      *thresholds
-	merge   func(k kind, x, y int32) int32
-	drop    []loc
-	dropBuf [32]loc
-}
-
-// value joins the values x (of a) and y (of b) at location l. A value
-// that keeps no number, or whose number is missing from either zone,
-// has its location dropped.
-func (j *stateJoin) value(l loc, x, y value) value {
-	za, zb := j.a.z, j.b.z
-	v, keep := joinValue(x, y, j.a.isZero(l, x), j.b.isZero(l, y), j.merge, j.widen, j.th)
-	if keep && (!za.has(l) || !zb.has(l)) {
-		keep = false
-		if v.kind == kScalar {
-			v = uninit
-		}
-	}
-	if !keep {
-		j.drop = append(j.drop, l)
-		if v.kind.hasOffset() {
-			v = value{kind: kMixed}
-		}
-	}
-	return v
-}
-
-// frame joins frame fi of a and b: their shape, saved registers and the
-// spills both have at the same place. shared reports that the result is
-// the frame both sides share.
-func (j *stateJoin) frame(fi int, fa, fb *frame) (f *frame, shared bool) {
-	if fa == fb && joinsToItself(fa, fi, j.a.z, j.b.z) {
+// joinFrame joins frame fi of two states whose zones are za and zb: the
+// shape, the saved registers and the spills both have at the same place,
+// each value joined by jv. dropLoc is told the locations whose numbers
+// the joined zone drops. shared reports that the result is the frame
+// both sides share.
+func joinFrame(fi int, fa, fb *frame, za, zb *zone, jv func(l loc, x, y value) value, dropLoc func(loc)) (f *frame, shared bool) {
+	if fa == fb && joinsToItself(fa, fi, za, zb) {
 		// A frame both sides share joins to itself: share it too,
 		// dropping what the general path below would.
 		for i, v := range fa.saved {
 			if !v.kind.hasOffset() {
-				j.drop = append(j.drop, locSaved(fi, 6+i))
+				dropLoc(locSaved(fi, 6+i))
 			}
 		}
 		for _, sp := range fa.spill {
 			if !sp.v.kind.hasOffset() {
-				j.drop = append(j.drop, locSpill(fi, int(sp.off)))
+				dropLoc(locSpill(fi, int(sp.off)))
 			}
 		}
 		return fa, true
 	}
 	f = joinFrameShape(fa, fb)
 	for i := range fa.saved {
-		f.saved[i] = j.value(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
+		f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
 	}
 	// Spills present in both at the same place.
-	i, k := 0, 0
-	for i < len(fa.spill) && k < len(fb.spill) {
-		sa, sb := fa.spill[i], fb.spill[k]
+	i, j := 0, 0
+	for i < len(fa.spill) && j < len(fb.spill) {
+		sa, sb := fa.spill[i], fb.spill[j]
 		switch {
 		case sa.off == sb.off && sa.size == sb.size:
 			l := locSpill(fi, int(sa.off))
-			v := j.value(l, sa.v, sb.v)
+			v := jv(l, sa.v, sb.v)
 			if v.kind != kUninit && v.kind != kMixed && v.kind != kInvalid {
 				f.spill = append(f.spill, spill{off: sa.off, size: sa.size, v: v})
 			} else {
-				j.drop = append(j.drop, l)
+				dropLoc(l)
 				if v.kind != kUninit {
 					// Whatever it is, it may be a pointer.
 					f.ptr.setRange(int(sa.off)+frameSize, int(sa.off)+frameSize+int(sa.size), true)
 				}
 			}
 			i++
-			k++
+			j++
 		case sa.off < sb.off || (sa.off == sb.off && sa.size < sb.size):
-			j.drop = append(j.drop, locSpill(fi, int(sa.off)))
+			dropLoc(locSpill(fi, int(sa.off)))
 			i++
 		default:
-			j.drop = append(j.drop, locSpill(fi, int(sb.off)))
-			k++
+			dropLoc(locSpill(fi, int(sb.off)))
+			j++
 		}
 	}
 	for ; i < len(fa.spill); i++ {
-		j.drop = append(j.drop, locSpill(fi, int(fa.spill[i].off)))
+		dropLoc(locSpill(fi, int(fa.spill[i].off)))
 	}
-	for ; k < len(fb.spill); k++ {
-		j.drop = append(j.drop, locSpill(fi, int(fb.spill[k].off)))
+	for ; j < len(fb.spill); j++ {
+		dropLoc(locSpill(fi, int(fb.spill[j].off)))
 	}
 	return f, false
 }
