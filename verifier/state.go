@@ -240,7 +240,9 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 
 // joinWith joins (or widens) two states; without withZone the result has
 // no zone, for callers that only need the types or build the zone
-// themselves.
+// themselves. Each component is joined by its own domain (domains.go):
+// the values location by location, the frames, the zone over the
+// locations the values keep, the refs and the lock.
 func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	if len(a.frames) != len(b.frames) {
 		panic("verifier: joining states of different call depths")
@@ -251,19 +253,16 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	if a.a != nil {
 		merge = a.a.mergeRegions
 	}
+	// drop collects the locations whose numbers the joined zone drops.
 	var dropBuf [32]loc
 	drop := dropBuf[:0]
+	dropLoc := func(l loc) { drop = append(drop, l) }
 	za, zb := a.z, b.z
+	// jv joins the values x (of a) and y (of b) at l. A value that keeps
+	// no number, or whose number is missing from either zone, has its
+	// location dropped.
 	jv := func(l loc, x, y value) value {
-		v, keep := joinTypes(x, y, a.isZero(l, x), b.isZero(l, y), merge)
-		if keep && v.kind == kScalar && widen {
-			if y.umax > x.umax {
-				v.umax = th.aboveU(y.umax)
-			}
-			if y.umin < x.umin {
-				v.umin = th.belowU(y.umin)
-			}
-		}
+		v, keep := joinValue(x, y, a.isZero(l, x), b.isZero(l, y), merge, widen, th)
 		if keep && (!za.has(l) || !zb.has(l)) {
 			keep = false
 			if v.kind == kScalar {
@@ -283,60 +282,9 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	}
 	r.frames = make([]*frame, len(a.frames))
 	for fi := range a.frames {
-		fa, fb := a.frames[fi], b.frames[fi]
-		if fa == fb && joinsToItself(fa, fi, za, zb) {
-			// A frame both sides share joins to itself: share it too,
-			// dropping what the general path below would.
-			for i, v := range fa.saved {
-				if !v.kind.hasOffset() {
-					drop = append(drop, locSaved(fi, 6+i))
-				}
-			}
-			for _, sp := range fa.spill {
-				if !sp.v.kind.hasOffset() {
-					drop = append(drop, locSpill(fi, int(sp.off)))
-				}
-			}
-			r.frames[fi] = fa
-			continue
-		}
-		r.own |= 1 << fi
-		f := &frame{init: fa.init.and(fb.init), ptr: fa.ptr.or(fb.ptr), fn: fa.fn, used: min(fa.used, fb.used)}
-		for i := range fa.saved {
-			f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
-		}
-		// Spills present in both at the same place.
-		i, j := 0, 0
-		for i < len(fa.spill) && j < len(fb.spill) {
-			sa, sb := fa.spill[i], fb.spill[j]
-			switch {
-			case sa.off == sb.off && sa.size == sb.size:
-				l := locSpill(fi, int(sa.off))
-				v := jv(l, sa.v, sb.v)
-				if v.kind != kUninit && v.kind != kMixed && v.kind != kInvalid {
-					f.spill = append(f.spill, spill{off: sa.off, size: sa.size, v: v})
-				} else {
-					drop = append(drop, l)
-					if v.kind != kUninit {
-						// Whatever it is, it may be a pointer.
-						f.ptr.setRange(int(sa.off)+frameSize, int(sa.off)+frameSize+int(sa.size), true)
-					}
-				}
-				i++
-				j++
-			case sa.off < sb.off || (sa.off == sb.off && sa.size < sb.size):
-				drop = append(drop, locSpill(fi, int(sa.off)))
-				i++
-			default:
-				drop = append(drop, locSpill(fi, int(sb.off)))
-				j++
-			}
-		}
-		for ; i < len(fa.spill); i++ {
-			drop = append(drop, locSpill(fi, int(fa.spill[i].off)))
-		}
-		for ; j < len(fb.spill); j++ {
-			drop = append(drop, locSpill(fi, int(fb.spill[j].off)))
+		f, shared := joinFrame(fi, a.frames[fi], b.frames[fi], za, zb, jv, dropLoc)
+		if !shared {
+			r.own |= 1 << fi
 		}
 		r.frames[fi] = f
 	}
@@ -349,25 +297,76 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 				return found
 			}
 		}
-		if op == opWiden {
-			// Close again so that bounds implied through relations (off <=
-			// pkt_size + c, pkt_size <= 65535) are read back; the widened
-			// relations themselves stay stable, so iteration still ends.
-			r.z = za.widenClosed(zb, th, dropFn)
-		} else {
-			r.z = za.combine(zb, op, th, dropFn)
-		}
+		r.z = za.lattice(zb, op, th, dropFn)
 	}
 	if r.z != nil {
 		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
 		r.z.work = 0
 	}
 	// Refs held on either path are held.
-	r.refs = append([]int32(nil), a.refs...)
-	for _, id := range b.refs {
-		r.addRef(id)
-	}
+	r.refs = joinRefs(a, b)
 	return r
+}
+
+// joinFrame joins frame fi of two states whose zones are za and zb: the
+// shape, the saved registers and the spills both have at the same place,
+// each value joined by jv. dropLoc is told the locations whose numbers
+// the joined zone drops. shared reports that the result is the frame
+// both sides share.
+func joinFrame(fi int, fa, fb *frame, za, zb *zone, jv func(l loc, x, y value) value, dropLoc func(loc)) (f *frame, shared bool) {
+	if fa == fb && joinsToItself(fa, fi, za, zb) {
+		// A frame both sides share joins to itself: share it too,
+		// dropping what the general path below would.
+		for i, v := range fa.saved {
+			if !v.kind.hasOffset() {
+				dropLoc(locSaved(fi, 6+i))
+			}
+		}
+		for _, sp := range fa.spill {
+			if !sp.v.kind.hasOffset() {
+				dropLoc(locSpill(fi, int(sp.off)))
+			}
+		}
+		return fa, true
+	}
+	f = joinFrameShape(fa, fb)
+	for i := range fa.saved {
+		f.saved[i] = jv(locSaved(fi, 6+i), fa.saved[i], fb.saved[i])
+	}
+	// Spills present in both at the same place.
+	i, j := 0, 0
+	for i < len(fa.spill) && j < len(fb.spill) {
+		sa, sb := fa.spill[i], fb.spill[j]
+		switch {
+		case sa.off == sb.off && sa.size == sb.size:
+			l := locSpill(fi, int(sa.off))
+			v := jv(l, sa.v, sb.v)
+			if v.kind != kUninit && v.kind != kMixed && v.kind != kInvalid {
+				f.spill = append(f.spill, spill{off: sa.off, size: sa.size, v: v})
+			} else {
+				dropLoc(l)
+				if v.kind != kUninit {
+					// Whatever it is, it may be a pointer.
+					f.ptr.setRange(int(sa.off)+frameSize, int(sa.off)+frameSize+int(sa.size), true)
+				}
+			}
+			i++
+			j++
+		case sa.off < sb.off || (sa.off == sb.off && sa.size < sb.size):
+			dropLoc(locSpill(fi, int(sa.off)))
+			i++
+		default:
+			dropLoc(locSpill(fi, int(sb.off)))
+			j++
+		}
+	}
+	for ; i < len(fa.spill); i++ {
+		dropLoc(locSpill(fi, int(fa.spill[i].off)))
+	}
+	for ; j < len(fb.spill); j++ {
+		dropLoc(locSpill(fi, int(fb.spill[j].off)))
+	}
+	return f, false
 }
 
 // joinsToItself reports whether joining frame fi with itself gives it
@@ -396,19 +395,16 @@ func joinsToItself(f *frame, fi int, za, zb *zone) bool {
 	return true
 }
 
-// narrowState narrows a (a post-fixpoint) with b, an iterate below it.
+// narrowState narrows a (a post-fixpoint) with b, an iterate below it:
+// the types and frames are joined, the zone is narrowed, and so are the
+// registers' unsigned bounds (narrowUnsigned).
 func narrowState(a, b *state) *state {
 	r := joinWith(a, b, opJoin, nil, false)
 	r.z = a.z.narrow(b.z)
 	// Unsigned bounds of scalars: take b's where a had none.
 	for i := range r.regs {
 		if r.regs[i].kind == kScalar && b.regs[i].kind == kScalar && a.regs[i].kind == kScalar {
-			if a.regs[i].umax == math.MaxUint64 {
-				r.regs[i].umax = b.regs[i].umax
-			}
-			if a.regs[i].umin == 0 {
-				r.regs[i].umin = b.regs[i].umin
-			}
+			r.regs[i] = narrowUnsigned(r.regs[i], a.regs[i], b.regs[i])
 		}
 	}
 	return r
@@ -417,6 +413,9 @@ func narrowState(a, b *state) *state {
 // leq reports whether a is contained in b (a sufficient check: every
 // bound b has, a has too).
 func leq(a, b *state) bool {
+	// The values, frames, refs and lock are ordered by their join (a is
+	// below b when joining it to b gives b back); the zone by its own
+	// order.
 	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
 }
 
