@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/internal/oracle"
 	"github.com/bpfhost/bpfhost/internal/progen"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/platform"
@@ -48,6 +49,11 @@ type harness struct {
 	accepted int
 	runs     int
 	longRuns int      // runs still going after 2^28 instructions (see try)
+	// cont, while set, keeps the verifier's states for the containment
+	// check of the runs.
+	cont *Containment
+	// hooks, if set, are the verifier's test hooks (containment tests).
+	hooks *testHooks
 	values   [][]byte // map values, kept alive
 	// keep holds the packet and context of the current run: storing them
 	// here puts them on the heap (goroutine stacks move, and the program
@@ -76,7 +82,7 @@ func (h *harness) verify(prog []isa.Instruction, maps []MapInfo) (res *Result, e
 			err = fmt.Errorf("%w: %v\n%s", errVerifierPanic, p, debug.Stack())
 		}
 	}()
-	return Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000})
+	return Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Containment: h.cont, test: h.hooks})
 }
 
 // try verifies prog and, if accepted, runs it on several packets. It
@@ -86,7 +92,10 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	if isa.Validate(prog) != nil {
 		return nil
 	}
+	cont := &Containment{}
+	h.cont = cont
 	res, err := h.verify(prog, maps)
+	h.cont = nil
 	if errors.Is(err, errVerifierPanic) {
 		return &violation{err: err, prog: prog}
 	}
@@ -150,7 +159,20 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			},
 			Budget: 1 << 22,
 		}
+		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd,
+			Maps: [][]oracle.Element{{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}}}, Handles: []uint64{1}}
+		var contained error
+		walk := cont.Walk()
+		rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
+			if contained == nil {
+				contained = walk.Step(pc, concrete(mem, regs))
+			}
+		}
 		_, err := exe.Run(rc)
+		rc.Trace = nil
+		if contained != nil {
+			return &violation{err: contained, prog: prog, plen: plen}
+		}
 		if errors.Is(err, vm.ErrBudgetExceeded) {
 			// Accepted loops may run up to MaxLoopIterations times, far
 			// beyond the small budget that keeps the fuzzer fast: run such
