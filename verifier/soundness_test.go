@@ -48,13 +48,13 @@ type harness struct {
 	tried    int
 	accepted int
 	runs     int
-	longRuns int      // runs still going after 2^28 instructions (see try)
+	longRuns int // runs still going after 2^28 instructions (see try)
 	// cont, while set, keeps the verifier's states for the containment
 	// check of the runs.
 	cont *Containment
 	// hooks, if set, are the verifier's test hooks (containment tests).
-	hooks *testHooks
-	values   [][]byte // map values, kept alive
+	hooks  *testHooks
+	values [][]byte // map values, kept alive
 	// keep holds the packet and context of the current run: storing them
 	// here puts them on the heap (goroutine stacks move, and the program
 	// holds raw addresses) and keeps them alive.
