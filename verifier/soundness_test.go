@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/internal/oracle"
@@ -27,6 +28,22 @@ var soundnessN = flag.Int("verifier.soundness", 0, "programs per generator for T
 // soundnessSeed shifts every generator's seed, so that long runs can be split
 // into chunks that try different programs.
 var soundnessSeed = flag.Uint64("verifier.seed", 0, "added to every generator's seed in TestSoundness")
+
+// soundnessShard splits a long run across processes or sessions: shard K of
+// M (0 <= K < M) tries programs no other shard of the same seed tries.
+//
+//	go test ./verifier -run TestSoundness -verifier.soundness=20000 -verifier.shard=3/8
+var soundnessShard = flag.String("verifier.shard", "0/1", "K/M: run shard K of M in TestSoundness")
+
+// shardSeed returns the generators' base seed for a seed and a shard "K/M".
+// Generators add up to 15 to it, so bases are 16 apart.
+func shardSeed(seed uint64, shard string) (uint64, error) {
+	var k, m uint64
+	if _, err := fmt.Sscanf(shard, "%d/%d", &k, &m); err != nil || m == 0 || k >= m {
+		return 0, fmt.Errorf("-verifier.shard=%q: want K/M with 0 <= K < M", shard)
+	}
+	return (seed*m + k) * 16, nil
+}
 
 // fuzzMaps is the map the packet generator's programs look up: a 4-entry
 // array of 16-byte values.
@@ -49,6 +66,7 @@ type harness struct {
 	accepted int
 	runs     int
 	longRuns int // runs still going after 2^28 instructions (see try)
+	steps    int // instructions checked for containment
 	// cont, while set, keeps the verifier's states for the containment
 	// check of the runs.
 	cont *Containment
@@ -165,6 +183,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 		walk := cont.Walk()
 		rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
 			if contained == nil {
+				h.steps++
 				contained = walk.Step(pc, concrete(mem, regs))
 			}
 		}
@@ -233,12 +252,17 @@ func (h *harness) fail(v *violation) {
 }
 
 func TestSoundness(t *testing.T) {
+	seed, err := shardSeed(*soundnessSeed, *soundnessShard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
 	n := *soundnessN
 	short := n == 0
 	if short {
 		n = 300
 	}
-	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1+*soundnessSeed, 2))}
+	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1+seed, 2))}
 	optsets := []progen.Options{
 		{MaxLen: 48},
 		{MaxLen: 64, Jumps: true},
@@ -247,7 +271,7 @@ func TestSoundness(t *testing.T) {
 	}
 	progenAccepted := 0
 	for i, o := range optsets {
-		g := progen.New(rand.New(rand.NewPCG(uint64(i)+*soundnessSeed, 7)), o)
+		g := progen.New(rand.New(rand.NewPCG(uint64(i)+seed, 7)), o)
 		for j := 0; j < n/4; j++ {
 			prog := g.Program()
 			before := h.accepted
@@ -260,7 +284,7 @@ func TestSoundness(t *testing.T) {
 			}
 		}
 	}
-	pg := &pktgen{rng: rand.New(rand.NewPCG(3+*soundnessSeed, 4))}
+	pg := &pktgen{rng: rand.New(rand.NewPCG(3+seed, 4))}
 	pkt := 0
 	for j := 0; j < n*4; j++ {
 		prog := pg.program(4 + pg.rng.IntN(14))
@@ -273,8 +297,8 @@ func TestSoundness(t *testing.T) {
 			h.fail(v)
 		}
 	}
-	t.Logf("soundness: %d programs tried, %d accepted (%d of %d progen programs, %d of %d packet programs), %d checked runs, no faults, %d runs past 2^28 instructions",
-		h.tried, h.accepted, progenAccepted, n/4*len(optsets), pkt, n*4, h.runs, h.longRuns)
+	t.Logf("soundness shard %s (seed %d): %d programs tried, %d accepted (%d of %d progen programs, %d of %d packet programs), %d checked runs of %d instructions with every state contained, no faults, %d runs past 2^28 instructions, %v",
+		*soundnessShard, seed, h.tried, h.accepted, progenAccepted, n/4*len(optsets), pkt, n*4, h.runs, h.steps, h.longRuns, time.Since(start).Round(time.Millisecond))
 	if progenAccepted < n/4*len(optsets)*9/10 {
 		t.Errorf("only %d of %d safe progen programs accepted", progenAccepted, n/4*len(optsets))
 	}
