@@ -293,8 +293,11 @@ func (c *Containment) contains(s *state, cs *Concrete) string {
 // what does not hold (or ""), and the number the zone relates (a scalar's
 // value, a pointer's offset) when there is one.
 func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
-	if v.null && x == 0 && v.kind != kScalar {
-		return "", 0, false
+	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque {
+		if v.null {
+			return "", 0, false
+		}
+		return fmt.Sprintf("NULL where the verifier has %s (not NULL)", v), 0, false
 	}
 	switch v.kind {
 	case kScalar:
@@ -342,9 +345,6 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 		}
 		return "", 0, false
 	case kMapValue, kRingbuf:
-		if x == 0 {
-			return fmt.Sprintf("NULL where the verifier has %s (not NULL)", v), 0, false
-		}
 		if cs.Element == nil {
 			return "", 0, false
 		}

@@ -100,8 +100,21 @@ func (h *harness) verify(prog []isa.Instruction, maps []MapInfo) (res *Result, e
 			err = fmt.Errorf("%w: %v\n%s", errVerifierPanic, p, debug.Stack())
 		}
 	}()
-	return Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Containment: h.cont, test: h.hooks})
+	start := time.Now()
+	res, err = Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Timeout: verifyTimeout, Containment: h.cont, test: h.hooks})
+	if d := time.Since(start); d >= verifyTimeout {
+		// Small programs verify in milliseconds: one that takes this long
+		// is a finding (a cost the limits do not bound), not a rejection.
+		return nil, fmt.Errorf("%w: verification took %v", errVerifierSlow, d.Round(time.Millisecond))
+	}
+	return res, err
 }
+
+// verifyTimeout bounds each verification in the soundness harness.
+const verifyTimeout = 20 * time.Second
+
+// errVerifierSlow marks a verification that ran into verifyTimeout.
+var errVerifierSlow = errors.New("the verifier is too slow")
 
 // try verifies prog and, if accepted, runs it on several packets. It
 // returns a violation, or nil.
@@ -114,7 +127,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	h.cont = cont
 	res, err := h.verify(prog, maps)
 	h.cont = nil
-	if errors.Is(err, errVerifierPanic) {
+	if errors.Is(err, errVerifierPanic) || errors.Is(err, errVerifierSlow) {
 		return &violation{err: err, prog: prog}
 	}
 	if err != nil {
@@ -245,7 +258,7 @@ func mutate(rng *rand.Rand, prog []isa.Instruction) []isa.Instruction {
 
 func (h *harness) fail(v *violation) {
 	h.t.Helper()
-	if errors.Is(v.err, errVerifierPanic) {
+	if errors.Is(v.err, errVerifierPanic) || errors.Is(v.err, errVerifierSlow) {
 		h.t.Fatalf("soundness harness: %v\nprogram:\n%s", v.err, isa.Disassemble(v.prog))
 	}
 	h.t.Fatalf("soundness violation: an accepted program faulted with packet length %d: %v\n%s", v.plen, v.err, isa.Disassemble(v.prog))

@@ -1,0 +1,322 @@
+package bpfhost
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/internal/oracle"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/verifier"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// containmentRuns is how many runs, each with fresh random map contents and
+// input, TestContainmentObjects makes of every program.
+var containmentRuns = flag.Int("containment.runs", 8, "runs per program in TestContainmentObjects")
+
+// containmentDirs adds directories of objects to TestContainmentObjects
+// (comma-separated), e.g. compiled reproducers of known escapes.
+var containmentDirs = flag.String("containment.dirs", "", "more object directories for TestContainmentObjects")
+
+// TestContainmentObjects runs every program of the repository's objects
+// (examples/, testdata/, bench/) and of ../shared/realworld that loads today
+// and has a test run, in the traced interpreter with random map contents and
+// random input, and checks that every state of every run lies inside the
+// verifier's abstract state at that instruction (verifier.Containment).
+func TestContainmentObjects(t *testing.T) {
+	var files []string
+	roots := []string{"examples", "testdata", "bench", "../shared/realworld"}
+	if *containmentDirs != "" {
+		roots = append(roots, strings.Split(*containmentDirs, ",")...)
+	}
+	for _, root := range roots {
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".o") && !strings.Contains(path, "/invalid/") {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no objects found")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	var loaded, programs, runs, steps int
+	for _, f := range files {
+		spec, err := LoadCollectionSpec(f)
+		if err != nil {
+			continue
+		}
+		for _, ps := range spec.Programs {
+			// One program at a time, so that an object with a program
+			// bpfhost rejects still has its others checked.
+			one := *spec
+			one.Programs = []*ProgramSpec{ps}
+			one.Maps = nil
+			for _, ms := range spec.Maps {
+				if maps.Type(ms.Type) == maps.ProgramArray {
+					cp := *ms
+					cp.Contents = nil
+					ms = &cp
+				}
+				one.Maps = append(one.Maps, ms)
+			}
+			c, err := NewCollection(&one, &CollectionOptions{Engine: "interp", Slots: 1})
+			if err != nil {
+				continue // rejected or unsupported today: nothing to contain
+			}
+			loaded++
+			p := c.Programs[ps.Name]
+			if p.info.TestRun == platform.TestRunNone {
+				c.Close()
+				continue
+			}
+			cont := &verifier.Containment{}
+			opts := VerifierOptions(spec, ps, p.info)
+			opts.Containment = cont
+			if _, err := verifier.Verify(ps.Instructions, opts); err != nil {
+				t.Errorf("%s: %s: accepted by NewCollection, rejected on its own: %v", f, ps.Name, err)
+				continue
+			}
+			programs++
+			for i := 0; i < *containmentRuns; i++ {
+				n, err := containedRun(c, spec, p, cont, rng)
+				steps += n
+				runs++
+				if err != nil {
+					t.Errorf("%s: program %s, run %d: %v", f, ps.Name, i, err)
+					break
+				}
+			}
+			c.Close()
+		}
+	}
+	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained", len(files), loaded, programs, runs, steps)
+	if programs == 0 {
+		t.Error("no program was checked")
+	}
+}
+
+// containedRun fills c's maps at random, runs p once on a random packet
+// with every step checked against cont, and returns the steps checked and
+// the first violation (with the input that caused it).
+func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifier.Containment, rng *rand.Rand) (int, error) {
+	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
+	byIndex := make([]*Map, len(spec.Maps))
+	for i, ms := range spec.Maps {
+		m := c.Maps[ms.Name]
+		byIndex[i] = m
+		fillRandom(m, rng)
+		mem.Maps[i] = elements(m)
+	}
+	info := p.info
+	walk := cont.Walk()
+	var first error
+	steps := 0
+	var callPC = -1
+	var callArgs [11]uint64
+	trace := func(_ vm.Executable, pc int, regs *[11]uint64) {
+		if first != nil {
+			return
+		}
+		steps++
+		rc := mem.RC
+		if steps == 1 {
+			packetAtEntry(info, regs, mem)
+		}
+		readPacket(info, mem)
+		// A helper's results: map values and ring buffer records it
+		// handed out are elements of the run from now on.
+		if callPC >= 0 && pc == callPC+1 {
+			switch platform.HelperID(p.insns[callPC].Imm) {
+			case linux.FnRingbufSubmit, linux.FnRingbufDiscard:
+				// A released record is no element any more: a pointer
+				// into it that the verifier still deems valid is a
+				// violation.
+				mem.Records = slices.DeleteFunc(mem.Records, func(e oracle.Element) bool { return e.Start == callArgs[1] })
+			}
+		}
+		if callPC >= 0 && pc == callPC+1 && regs[0] != 0 {
+			switch platform.HelperID(p.insns[callPC].Imm) {
+			case linux.FnMapLookupElem:
+				for i, m := range byIndex {
+					if m.handle != nil && uint64(uintptr(m.handle.ptr())) == callArgs[1] {
+						mem.Maps[i] = append(mem.Maps[i], oracle.Element{Start: regs[0], Size: uint64(m.ValueSize())})
+					}
+				}
+			case linux.FnRingbufReserve:
+				mem.AddRecord(regs[0], callArgs[2])
+			}
+		}
+		callPC = -1
+		if in := p.insns[pc]; in.Opcode == isa.OpCall && in.Src == isa.CallHelper {
+			callPC, callArgs = pc, *regs
+		}
+		cs := &verifier.Concrete{
+			Regs: *regs, Depth: rc.Depth, FramePointer: mem.FramePointer, Load: mem.Load,
+			Context: mem.Context, Packet: mem.Packet, Meta: mem.Meta, Data: mem.Data, End: mem.End,
+			Element: mem.Element,
+		}
+		if err := walk.Step(pc, cs); err != nil {
+			first = err
+			// Stop before the instruction runs: the run is trusted, and
+			// the state the verifier did not foresee may be about to
+			// write anywhere.
+			panic(stopRun{})
+		}
+	}
+	rc := &c.slots.rcs[0]
+	rc.Trace = trace
+	defer func() { rc.Trace = nil }()
+	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
+	if p.info.TestRun == platform.TestRunBuffer {
+		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
+	}
+	size := sizes[rng.IntN(len(sizes))]
+	if size > 0 {
+		size += rng.IntN(3)
+	}
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	if len(data) > 14 && rng.IntN(2) == 0 {
+		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
+	}
+	err := runStoppable(p, data)
+	if first != nil {
+		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
+	}
+	var ae *vm.AccessError
+	if errors.As(err, &ae) {
+		return steps, fmt.Errorf("an accepted program faulted: %w\ninput: %x", err, data)
+	}
+	return steps, nil
+}
+
+// stopRun is the panic a trace hook ends a run with.
+type stopRun struct{}
+
+// runStoppable runs p on data; a trace hook may end the run early by
+// panicking with stopRun.
+func runStoppable(p *Program, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(stopRun); !ok {
+				panic(r)
+			}
+			err = errors.New("stopped by the containment check")
+		}
+	}()
+	_, err = p.Run(&RunOptions{Data: data})
+	return err
+}
+
+// packetAtEntry notes the context or the buffer a run starts with.
+func packetAtEntry(info *platform.ProgramTypeInfo, regs *[11]uint64, mem *oracle.Memory) {
+	var data, size uint64
+	var hasData bool
+	for i, k := range info.EntryRegs() {
+		switch k {
+		case platform.RegContext:
+			mem.Context = regs[i+1]
+		case platform.RegPacketData:
+			data, hasData = regs[i+1], true
+		case platform.RegPacketLength:
+			size = regs[i+1]
+		}
+	}
+	if hasData {
+		mem.Packet, mem.Meta, mem.Data, mem.End = true, data, data, data+size
+	}
+}
+
+// readPacket reads the packet pointers from the host context, where helpers
+// that move the packet (bpf_xdp_adjust_head) change them.
+func readPacket(info *platform.ProgramTypeInfo, mem *oracle.Memory) {
+	d := info.Context
+	if d == nil || d.Host == nil || mem.Context == 0 {
+		return
+	}
+	read := func(k platform.FieldKind) (uint64, bool) {
+		for _, f := range d.Fields {
+			if f.Kind != k {
+				continue
+			}
+			if hf, ok := d.Host.Field(f.Name); ok && hf.Size == 8 {
+				return *(*uint64)(vm.Pointer(mem.Context + uint64(hf.Offset))), true
+			}
+		}
+		return 0, false
+	}
+	data, ok1 := read(platform.FieldPacketData)
+	end, ok2 := read(platform.FieldPacketEnd)
+	if !ok1 || !ok2 {
+		return
+	}
+	meta, ok := read(platform.FieldPacketMeta)
+	if !ok {
+		meta = data
+	}
+	mem.Packet, mem.Meta, mem.Data, mem.End = true, meta, data, end
+}
+
+// fillRandom gives a map random contents: random values in an array, a
+// few random entries in a hash map. Maps with spin locks, and maps whose
+// values are not plain data, are left alone.
+func fillRandom(m *Map, rng *rand.Rand) {
+	em, ok := m.m.(maps.ElemMap)
+	if !ok || m.spec.HasSpinLock {
+		return
+	}
+	switch m.Type() {
+	case maps.ProgramArray, maps.ArrayOfMaps, maps.HashOfMaps:
+		return
+	}
+	key := make([]byte, m.KeySize())
+	value := make([]byte, m.ValueSize())
+	n := int(min(m.MaxEntries(), 16))
+	for i := 0; i < n; i++ {
+		for j := range key {
+			key[j] = byte(rng.Uint32())
+		}
+		if m.KeySize() == 4 {
+			*(*uint32)(unsafe.Pointer(&key[0])) = uint32(i)
+		}
+		for j := range value {
+			value[j] = byte(rng.Uint32())
+		}
+		for s := 0; s < max(m.Slots(), 1); s++ {
+			em.UpdateElem(key, value, 0, s)
+		}
+	}
+}
+
+// elements lists the values of a map as they are now, for every slot.
+func elements(m *Map) []oracle.Element {
+	em, ok := m.m.(maps.ElemMap)
+	if !ok {
+		return nil
+	}
+	var out []oracle.Element
+	for s := 0; s < max(m.Slots(), 1); s++ {
+		em.ForEach(s, func(_, value unsafe.Pointer) bool {
+			out = append(out, oracle.Element{Start: uint64(uintptr(value)), Size: uint64(m.ValueSize())})
+			return len(out) < 1<<16
+		})
+	}
+	return out
+}
