@@ -52,12 +52,17 @@ type HostileType int
 const (
 	HostileXDP HostileType = iota // section "xdp": xdp_md data at 0, data_end at 4
 	HostileTC                     // section "tc": __sk_buff data at 76, data_end at 80
+	HostileSocket                 // section "socket": no direct packet access
+	hostileTypes
 )
 
 // Section returns the ELF section name that selects the type.
 func (t HostileType) Section() string {
-	if t == HostileTC {
+	switch t {
+	case HostileTC:
 		return "tc"
+	case HostileSocket:
+		return "socket"
 	}
 	return "xdp"
 }
@@ -97,12 +102,15 @@ func NewHostile(rng *rand.Rand) *Hostile { return &Hostile{rng: rng, FlawRate: 0
 // Program returns a new hostile program of 1 to 6 fragments.
 func (h *Hostile) Program() HostileProgram {
 	h.out, h.flaws, h.cbs = nil, nil, nil
-	h.typ = HostileType(h.rng.IntN(2))
+	h.typ = HostileType(h.rng.IntN(int(hostileTypes)))
 	h.emit(mov64(6, 1)) // r6: the context, for the whole program
 	for n := 1 + h.rng.IntN(6); n > 0; n-- {
-		frags := []func(){h.packetRead, h.mapValue, h.ringbuf, h.spinLock, h.loop, h.tailCall}
-		if h.typ == HostileXDP {
-			frags = append(frags, h.adjustHead)
+		frags := []func(){h.mapValue, h.ringbuf, h.spinLock, h.loop, h.tailCall}
+		switch h.typ {
+		case HostileXDP:
+			frags = append(frags, h.packetRead, h.adjustHead)
+		case HostileTC:
+			frags = append(frags, h.packetRead)
 		}
 		frags[h.rng.IntN(len(frags))]()
 	}

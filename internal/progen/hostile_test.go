@@ -34,7 +34,7 @@ func TestHostile(t *testing.T) {
 			}
 		}
 	}
-	if types[HostileXDP] == 0 || types[HostileTC] == 0 {
+	if types[HostileXDP] == 0 || types[HostileTC] == 0 || types[HostileSocket] == 0 {
 		t.Errorf("program types: %v", types)
 	}
 	if flawed < 200 || flawed > 1800 {
