@@ -20,7 +20,7 @@ func TestElement(t *testing.T) {
 		{0, 0x100f, 0x1000, true},
 		{0, 0x1010, 0x1000, true}, // just past the end: the nearest below
 		{0, 0x2008, 0x2000, true},
-		{0, 0xfff, 0, false}, // below every element
+		{0, 0xfff, 0, false},  // below every element
 		{1, 0x1000, 0, false}, // no such map
 		{-1, 0x4004, 0x4000, true},
 		{-1, 0x5000, 0x5000, true},

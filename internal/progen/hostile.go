@@ -50,9 +50,9 @@ type HostileType int
 
 // Program types of hostile programs.
 const (
-	HostileXDP HostileType = iota // section "xdp": xdp_md data at 0, data_end at 4
-	HostileTC                     // section "tc": __sk_buff data at 76, data_end at 80
-	HostileSocket                 // section "socket": no direct packet access
+	HostileXDP    HostileType = iota // section "xdp": xdp_md data at 0, data_end at 4
+	HostileTC                        // section "tc": __sk_buff data at 76, data_end at 80
+	HostileSocket                    // section "socket": no direct packet access
 	hostileTypes
 )
 
