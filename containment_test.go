@@ -332,6 +332,19 @@ func elements(m *Map) []oracle.Element {
 // TestContainmentHostile tries.
 var hostileCount = flag.Int("containment.hostile", 300, "hostile programs TestContainmentHostile tries")
 
+// containmentKnown includes the programs that meet open findings.
+var containmentKnown = flag.Bool("containment.known", false, "TestContainmentHostile: also run programs that meet known, open findings")
+
+// openFindings are the constructs of hostile programs whose containment
+// violations are known and being fixed, with the escape they show; the
+// check reports them even where the program never uses the value the
+// verifier has wrong. Remove an entry when its fix is in.
+var openFindings = map[string]string{
+	progen.ConstructLow32Copy:      "../shared/security e1",
+	progen.ConstructComparedValues: "../shared/security e3",
+	progen.ConstructJoinedRecords:  "../shared/security e7",
+}
+
 // TestContainmentHostile loads progen's hostile programs (ring buffers, spin
 // locks, bpf_loop callbacks, tail calls, packet-changing helpers) and runs
 // the ones bpfhost accepts under the containment check, with random map
@@ -356,13 +369,7 @@ func TestContainmentHostile(t *testing.T) {
 			known++
 			continue
 		}
-		if slices.ContainsFunc(hp.Instructions, func(in isa.Instruction) bool {
-			return in.Opcode == isa.Opcode(isa.ClassALU)|isa.Opcode(isa.ALUMov)|isa.Opcode(isa.SourceX)
-		}) {
-			// A 32-bit copy of a packet pointer kept across
-			// bpf_xdp_adjust_head: a known finding (../shared/security
-			// e1), which the containment check reports even where the
-			// copy is never used.
+		if !*containmentKnown && slices.ContainsFunc(hp.Constructs, func(c string) bool { return openFindings[c] != "" }) {
 			known++
 			continue
 		}

@@ -45,6 +45,13 @@ const (
 	fnGetPrandomU32  = 7
 )
 
+// Constructs of hostile programs (HostileProgram.Constructs).
+const (
+	ConstructComparedValues = "pointers to two map elements compared"
+	ConstructJoinedRecords  = "ring buffer records joined"
+	ConstructLow32Copy      = "32-bit copy of a packet pointer across a packet-changing helper"
+)
+
 // HostileType is the program type of a hostile program.
 type HostileType int
 
@@ -76,6 +83,10 @@ type HostileProgram struct {
 	// still accept a flawed program (a flaw can be harmless where it
 	// lands) or reject a flawless one (imprecision).
 	Flaws []string
+	// Constructs names the fragments the program is made of ("ring
+	// buffer records joined"), so that tests can set aside programs that
+	// meet a known, open finding.
+	Constructs []string
 }
 
 // Hostile generates hostile programs.
@@ -87,6 +98,7 @@ type Hostile struct {
 	out   []isa.Instruction
 	typ   HostileType
 	flaws []string
+	made  []string   // constructs used
 	cbs   []callback // callbacks to append after the main function
 }
 
@@ -101,11 +113,11 @@ func NewHostile(rng *rand.Rand) *Hostile { return &Hostile{rng: rng, FlawRate: 0
 
 // Program returns a new hostile program of 1 to 6 fragments.
 func (h *Hostile) Program() HostileProgram {
-	h.out, h.flaws, h.cbs = nil, nil, nil
+	h.out, h.flaws, h.made, h.cbs = nil, nil, nil, nil
 	h.typ = HostileType(h.rng.IntN(int(hostileTypes)))
 	h.emit(mov64(6, 1)) // r6: the context, for the whole program
 	for n := 1 + h.rng.IntN(6); n > 0; n-- {
-		frags := []func(){h.mapValue, h.ringbuf, h.spinLock, h.loop, h.tailCall}
+		frags := []func(){h.mapValue, h.ringbuf, h.spinLock, h.loop, h.tailCall, h.twoValues, h.twoRecords}
 		switch h.typ {
 		case HostileXDP:
 			frags = append(frags, h.packetRead, h.adjustHead)
@@ -121,7 +133,7 @@ func (h *Hostile) Program() HostileProgram {
 		h.out[cb.pc].Imm = int32(start - cb.pc - 1)
 		h.out = append(h.out, cb.body...)
 	}
-	return HostileProgram{Type: h.typ, Instructions: h.out, Flaws: h.flaws}
+	return HostileProgram{Type: h.typ, Instructions: h.out, Flaws: h.flaws, Constructs: h.made}
 }
 
 // flaw reports whether to get a detail wrong, and notes it.
@@ -188,6 +200,7 @@ func (h *Hostile) packetRead() {
 func (h *Hostile) adjustHead() {
 	h.packetPointers(7, 8)
 	if h.rng.IntN(2) == 0 {
+		h.made = append(h.made, ConstructLow32Copy)
 		h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassALU) | isa.Opcode(isa.ALUMov) | isa.Opcode(isa.SourceX), Dst: 9, Src: 7}) // a 32-bit copy
 	}
 	fn := int32(fnXdpAdjustHead)
@@ -265,6 +278,51 @@ func (h *Hostile) ringbuf() {
 	if j >= 0 {
 		h.land(j)
 	}
+}
+
+// twoValues compares pointers to two elements of one map (maybe the same
+// element): which way the branch goes depends on the keys, not on offsets.
+func (h *Hostile) twoValues() {
+	h.made = append(h.made, ConstructComparedValues)
+	h.lookup(HostileArray, int32(h.rng.IntN(4)))
+	j1 := h.skip(isa.JumpEq, 0, 0)
+	h.emit(mov64(7, 0))
+	h.lookup(HostileArray, int32(h.rng.IntN(4)))
+	j2 := h.skip(isa.JumpEq, 0, 0)
+	ops := []isa.JumpOp{isa.JumpEq, isa.JumpNE, isa.JumpGT, isa.JumpGE, isa.JumpLT, isa.JumpLE}
+	j3 := h.skipX(ops[h.rng.IntN(len(ops))], 0, 7)
+	h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassST) | isa.Opcode(isa.SizeDW) | isa.Opcode(isa.ModeMEM), Dst: 7, Imm: 3})
+	h.land(j3)
+	h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassST) | isa.Opcode(isa.SizeDW) | isa.Opcode(isa.ModeMEM), Dst: 0, Offset: 8, Imm: 4})
+	h.land(j1)
+	h.land(j2)
+}
+
+// twoRecords reserves two ring buffer records, picks one of them on a
+// random branch (a join of two references), and releases both.
+func (h *Hostile) twoRecords() {
+	h.made = append(h.made, ConstructJoinedRecords)
+	h.emit(mapPtr(1, HostileRingbuf)...)
+	h.emit(movImm(2, 16), movImm(3, 0), call(fnRingbufReserve), mov64(7, 0))
+	j1 := h.skip(isa.JumpEq, 7, 0)
+	h.emit(mapPtr(1, HostileRingbuf)...)
+	h.emit(movImm(2, 16), movImm(3, 0), call(fnRingbufReserve), mov64(8, 0))
+	j2 := h.skip(isa.JumpNE, 8, 0)
+	h.emit(mov64(1, 7), movImm(2, 0), call(fnRingbufDiscard))
+	j3 := h.skip(isa.JumpA, 0, 0)
+	h.land(j2)
+	h.emit(call(fnGetPrandomU32), mov64(9, 7))
+	j4 := h.skip(isa.JumpGT, 0, 100)
+	h.emit(mov64(9, 8))
+	h.land(j4)
+	h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassST) | isa.Opcode(isa.SizeDW) | isa.Opcode(isa.ModeMEM), Dst: 9, Imm: 5})
+	h.emit(mov64(1, 7), movImm(2, 0), call(fnRingbufSubmit))
+	h.emit(mov64(1, 8), movImm(2, 0), call(fnRingbufSubmit))
+	if h.flaw("ring buffer record used after release through a joined copy") {
+		h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassST) | isa.Opcode(isa.SizeDW) | isa.Opcode(isa.ModeMEM), Dst: 9, Imm: 6})
+	}
+	h.land(j1)
+	h.land(j3)
 }
 
 func (h *Hostile) spinLock() {
