@@ -214,6 +214,10 @@ func TestKernelVerifierDifferential(t *testing.T) {
 			counts.neither++
 		case kerr == nil:
 			counts.kernelOnly++
+			var ve *verifier.VerifierError
+			if errors.As(herr, &ve) && len(ve.Errors) > 0 {
+				reasons["kernel accepts, bpfhost says: "+numbers.ReplaceAllString(ve.Errors[0].Message, "N")]++
+			}
 		default:
 			reason := numbers.ReplaceAllString(kerr.Error(), "N")
 			if e := explain(log); e != "" {
