@@ -260,18 +260,16 @@ func (c *Containment) contains(s *state, cs *Concrete) string {
 			}
 		}
 	}
+	// Every relation the zone holds between two known numbers (through
+	// zone.ub, not the matrix, so that the check does not depend on how
+	// the zone is stored).
 	z := s.z
-	idx := make([]int, len(nums))
-	for i, k := range nums {
-		idx[i] = z.index(k.l)
-	}
-	n := len(z.locs)
 	for i, a := range nums {
 		for j, b := range nums {
-			if i == j || idx[i] < 0 || idx[j] < 0 {
+			if i == j || !z.has(a.l) || !z.has(b.l) {
 				continue
 			}
-			bound := z.m[idx[i]*n+idx[j]]
+			bound := z.ub(a.l, b.l)
 			if bound == inf {
 				continue
 			}
