@@ -332,6 +332,10 @@ func elements(m *Map) []oracle.Element {
 // TestContainmentHostile tries.
 var hostileCount = flag.Int("containment.hostile", 300, "hostile programs TestContainmentHostile tries")
 
+// hostileSeed selects TestContainmentHostile's programs: runs with
+// different seeds try different programs (shards).
+var hostileSeed = flag.Uint64("containment.seed", 21, "seed of TestContainmentHostile's generator")
+
 // containmentKnown includes the programs that meet open findings.
 var containmentKnown = flag.Bool("containment.known", false, "TestContainmentHostile: also run programs that meet known, open findings")
 
@@ -350,8 +354,8 @@ var openFindings = map[string]string{
 // the ones bpfhost accepts under the containment check, with random map
 // contents and packets.
 func TestContainmentHostile(t *testing.T) {
-	g := progen.NewHostile(rand.New(rand.NewPCG(21, 22)))
-	rng := rand.New(rand.NewPCG(23, 24))
+	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22)))
+	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
 	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
 	mapSpecs := []*MapSpec{
 		progen.HostileArray:   {Name: "array", Type: uint32(maps.Array), KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
@@ -409,7 +413,7 @@ func TestContainmentHostile(t *testing.T) {
 		}
 		c.Close()
 	}
-	t.Logf("containment of hostile programs: %d tried, %d skipped as known findings, %d accepted (taking spin locks, by type: %v), %d runs, %d instructions contained", *hostileCount, known, accepted, locking, runs, steps)
+	t.Logf("containment of hostile programs, seed %d: %d tried, %d skipped as known findings, %d accepted (taking spin locks, by type: %v), %d runs, %d instructions contained", *hostileSeed, *hostileCount, known, accepted, locking, runs, steps)
 	if accepted == 0 {
 		t.Error("no hostile program accepted: the test checks nothing")
 	}
