@@ -49,8 +49,15 @@ type agreement struct {
 	engine string
 }
 
-// engines are the bpfhost engines every agreement case runs on.
-var engines = []string{"interp", "jit"}
+// engines are the bpfhost engines every agreement case runs on; a
+// "-checked" suffix runs the verified programs in checked mode as well.
+var engines = []string{"interp", "jit", "jit-checked"}
+
+// engineOptions are the collection options of one of engines.
+func engineOptions(engine string) *bpfhost.CollectionOptions {
+	name, checked := strings.CutSuffix(engine, "-checked")
+	return &bpfhost.CollectionOptions{Engine: name, Checked: checked}
+}
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
 func kernelAvailable() error {
@@ -208,7 +215,9 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 			t.Fatalf("bpfhost: constant %s: %v", name, err)
 		}
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: kernelCPUs(t), Engine: a.engine})
+	opts := engineOptions(a.engine)
+	opts.Slots = kernelCPUs(t)
+	coll, err := bpfhost.NewCollection(spec, opts)
 	if err != nil {
 		t.Fatalf("bpfhost: %v", err)
 	}
@@ -224,7 +233,10 @@ func runBpfhost(t *testing.T, a agreement) outcome {
 	if prog == nil {
 		t.Fatalf("bpfhost: no program %q", a.program)
 	}
-	if want := a.engine; want != "" && prog.Engine() != want {
+	if prog.Checked() != opts.Checked {
+		t.Fatalf("bpfhost: %s checked = %v, want %v", a.program, prog.Checked(), opts.Checked)
+	}
+	if want := opts.Engine; want != "" && prog.Engine() != want {
 		t.Fatalf("bpfhost: %s ran on %s, want %s (%s)", a.program, prog.Engine(), want, prog.Fallback())
 	}
 	var out outcome

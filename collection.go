@@ -6,8 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"runtime"
 	"sort"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -50,25 +50,71 @@ func CollectionSpecFromCilium(cs *ebpf.CollectionSpec) (*CollectionSpec, error) 
 
 // CollectionOptions configure NewCollection.
 type CollectionOptions struct {
+	// ProgramTypes gives the type of programs by program name ("xdp",
+	// "sched_cls", "cgroup_sock_addr/connect4", or a libbpf section name),
+	// whatever their section says. Names the object does not have are an
+	// error.
+	ProgramTypes map[string]string
+	// ProgramType is the type of every program ProgramTypes does not name,
+	// whatever its section says, as tc and ip load a whole object as one
+	// type. Empty means: the type the section name gives (see ProgramType,
+	// the function, for the rules).
+	ProgramType string
+
 	// Engine is "interp", "jit" or "" for the default: the JIT where it is
 	// available (amd64), the interpreter elsewhere. A program the JIT cannot
 	// compile falls back to the interpreter; the reason is logged and
 	// Program.Fallback reports it.
 	Engine string
 	// Unverified loads programs without running the verifier. They then
-	// run only in the interpreter's checked mode, which validates every
-	// memory access; Engine must be "" or "interp".
+	// run in checked mode (see Checked): in the interpreter when Engine is
+	// "" or "interp", in the JIT's checked code when Engine is "jit"
+	// (docs/decisions/0010-checked-jit.md).
 	Unverified bool
+	// Checked runs verified programs in checked mode too, on either
+	// engine: every load, store and atomic outside the fixed stack frame,
+	// and every helper's memory argument, is validated against the memory
+	// the run may reach, so that a verifier bug stops the run with an
+	// error instead of touching host memory. Unverified implies it.
+	Checked bool
 	// Logger receives warnings such as JIT fallbacks; nil means slog.Default().
 	Logger *slog.Logger
 	// Slots is the number of execution slots, the "CPUs" that per-CPU maps
 	// hold a value for and bpf_get_smp_processor_id reports; 0 means
-	// runtime.GOMAXPROCS(0).
+	// runtime.GOMAXPROCS(0), capped at maps.MaxSlots. More than
+	// maps.MaxSlots is an error.
 	Slots int
 	// Printk receives each line programs print with bpf_trace_printk; nil
 	// keeps them in the collection (see Collection.Printk).
 	Printk func(line string)
+	// MemoryLimit is the most bytes the collection's maps may preallocate
+	// together (keys, values, bookkeeping: maps.Memory of each). Each map
+	// is charged before any is created, and the map that would go over
+	// fails the collection with an error that wraps ErrMemoryLimit. 0
+	// means DefaultMemoryLimit; a negative value removes the collection
+	// budget (each map is still limited to maps.MaxMemory).
+	MemoryLimit int64
+	// Programs, if not nil, names the programs to load: only these and the
+	// programs their program arrays can reach (statically initialised
+	// slots, transitively) are verified and loaded, so that an unsafe
+	// program elsewhere in the object does not stop them. Every map is
+	// created. Nil loads every program.
+	Programs []string
+	// VerifierLimits bound the verifier's work on each program: the
+	// instructions it processes and the memory of its states; Timeout
+	// bounds NewCollection's verification of all the collection's
+	// programs together, from the call's start.
+	// The zero value means the verifier's defaults (verifier.Limits).
+	VerifierLimits verifier.Limits
 }
+
+// DefaultMemoryLimit is the map memory budget of a collection whose options
+// set none: 1 GiB, the most one map may use.
+const DefaultMemoryLimit = 1 << 30
+
+// ErrMemoryLimit is wrapped by the error of a collection whose maps need more
+// memory than its budget (CollectionOptions.MemoryLimit).
+var ErrMemoryLimit = fmt.Errorf("collection memory limit exceeded: %w", maps.ErrNoMemory)
 
 // Collection is a set of loaded programs and the maps they share.
 type Collection struct {
@@ -79,36 +125,46 @@ type Collection struct {
 	engine     vm.Engine
 	logger     *slog.Logger
 	unverified bool
+	checked    bool // compile in vm.Checked mode (unverified implies it)
+	limits     verifier.Limits
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
 	host       *host
 	printk     printkBuffer
+	types      CollectionOptions // only the program type choices
 	closed     bool
 }
 
-// NewCollection creates the maps of spec, links and prepares its programs,
-// and fills statically initialised program arrays and maps of maps.
+// NewCollection creates the maps of spec, verifies, links and compiles its
+// programs (or those CollectionOptions.Programs selects), and fills
+// statically initialised program arrays and maps of maps. A program the
+// verifier rejects fails the whole collection with a *VerifierError.
 //
-// Until the verifier runs in this pipeline, programs run in the checked
-// interpreter: every memory access is validated, so a faulty program stops
-// with an error instead of harming the host.
+// Programs the verifier accepts run trusted unless opts.Checked is set;
+// checked and unverified programs have every memory access validated, so a
+// faulty program stops with an error instead of harming the host.
 func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalid)
+	}
 	if opts == nil {
 		opts = &CollectionOptions{}
+	}
+	if err := checkTypeOptions(spec, opts); err != nil {
+		return nil, fmt.Errorf("program types: %w", err)
 	}
 	var engine vm.Engine
 	switch opts.Engine {
 	case "":
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
+		// Unverified programs default to the checked interpreter, the
+		// reference that fuzzers and oracles compare against.
 		if opts.Unverified || jit.Available() != nil {
 			engine = interp.New()
 		}
 	case "interp":
 		engine = interp.New()
 	case "jit":
-		if opts.Unverified {
-			return nil, fmt.Errorf("engine jit: unverified programs run only in the checked interpreter")
-		}
 		engine = jit.NewWithOptions(jit.Options{Maps: inlineMap})
 	default:
 		return nil, fmt.Errorf("engine %q: want interp or jit", opts.Engine)
@@ -118,15 +174,20 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		logger = slog.Default()
 	}
 	slots := opts.Slots
-	if slots <= 0 {
-		slots = runtime.GOMAXPROCS(0)
+	if slots > maps.MaxSlots {
+		return nil, fmt.Errorf("%d execution slots, want at most %d", slots, maps.MaxSlots)
 	}
-	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified}
-	c.host = &host{printk: opts.Printk}
+	if slots <= 0 {
+		slots = defaultSlots()
+	}
+	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
+		checked: opts.Checked || opts.Unverified, limits: collectionLimits(opts.VerifierLimits)}
+	c.host = &host{printk: opts.Printk, checked: c.checked}
 	if opts.Printk == nil {
 		c.host.printk = c.printk.add
 	}
 	c.helpers = helpers.New(c.host)
+	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
 	ok := false
 	defer func() {
 		if !ok {
@@ -134,6 +195,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 	}()
 
+	if err := chargeMaps(spec.Maps, slots, opts.MemoryLimit); err != nil {
+		return nil, err
+	}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
 		m, err := newMap(ms, slots)
@@ -144,7 +208,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
-	for _, ps := range spec.Programs {
+	selected, err := selectPrograms(spec, opts.Programs)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range selected {
 		p, err := c.newProgram(spec, ps, byIndex)
 		if err != nil {
 			return nil, err
@@ -158,6 +226,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {
 				p, found := c.Programs[kv.Value]
+				if !found && opts.Programs != nil && spec.Program(kv.Value) != nil {
+					continue // not reachable from the selected programs
+				}
 				if !found {
 					return nil, fmt.Errorf("map %q: slot %d names program %q, which is not in the object", ms.Name, kv.Key, kv.Value)
 				}
@@ -176,6 +247,28 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	}
 	ok = true
 	return c, nil
+}
+
+// chargeMaps charges each map's preallocated memory to the collection's
+// budget, before any map exists, and names the first map that goes over.
+func chargeMaps(specs []*MapSpec, slots int, limit int64) error {
+	if limit < 0 {
+		return nil
+	}
+	budget := uint64(limit)
+	if limit == 0 {
+		budget = DefaultMemoryLimit
+	}
+	var total uint64
+	for _, ms := range specs {
+		need := maps.Memory(toMapsSpec(ms), slots)
+		if need > budget-total { // total <= budget holds here
+			return fmt.Errorf("map %q needs %d bytes; with the %d bytes of the maps before it that is over the budget of %d bytes: %w",
+				ms.Name, need, total, budget, ErrMemoryLimit)
+		}
+		total += need
+	}
+	return nil
 }
 
 // newMap creates one map, with its initial data for global data sections.
@@ -200,6 +293,7 @@ func toMapsSpec(ms *MapSpec) maps.Spec {
 	s := maps.Spec{
 		Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := toMapsSpec(ms.InnerMap)
@@ -219,20 +313,25 @@ func (m *Map) close() error {
 // newProgram links one program against the collection's maps, rewrites its
 // context accesses to the host layout and compiles it.
 func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex []*Map) (*Program, error) {
-	info, ok := linux.ABI().Lookup(ps.Section)
-	if !ok {
-		return nil, fmt.Errorf("program %q: section %q: unknown program type", ps.Name, ps.Section)
+	info, _, err := ProgramType(ps, &c.types)
+	if err != nil {
+		return nil, err
 	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
-	mode := vm.Checked
+	mode := vm.Trusted
+	if c.checked {
+		mode = vm.Checked
+	}
 	var ctxAccess []int
 	if !c.unverified {
-		res, err := verifier.Verify(ps.Instructions, VerifierOptions(spec, ps, info))
+		vopts := VerifierOptions(spec, ps, info)
+		vopts.Limits = c.limits
+		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {
 			return nil, err
 		}
-		mode, ctxAccess = vm.Trusted, res.ContextAccesses
+		ctxAccess = res.ContextAccesses
 	} else if info.Context != nil && info.Context.Host != nil {
 		accesses, err := ctxflow.Find(ps.Instructions)
 		if err != nil {
@@ -283,6 +382,26 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	return p, nil
 }
 
+// Checked reports whether the program runs in checked mode: whether every
+// memory access it makes is validated against the memory its run may
+// reach (CollectionOptions.Checked and Unverified).
+func (p *Program) Checked() bool { return p.coll.checked }
+
+// collectionLimits turns the verifier's per-program Timeout into a
+// deadline for all of a collection's programs, from now.
+func collectionLimits(l verifier.Limits) verifier.Limits {
+	t := l.Timeout
+	if t == 0 {
+		t = verifier.DefaultTimeout
+	}
+	if t > 0 {
+		if d := time.Now().Add(t); l.Deadline.IsZero() || d.Before(l.Deadline) {
+			l.Deadline = d
+		}
+	}
+	return l
+}
+
 // VerifierError is a program the verifier rejected: each finding names the
 // instruction, its source line and the property that failed.
 type VerifierError = verifier.VerifierError
@@ -310,6 +429,7 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	mi := verifier.MapInfo{
 		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
+		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 	}
 	if ms.InnerMap != nil {
 		in := mapInfo(ms.InnerMap)

@@ -14,6 +14,7 @@
 // map and global-data references patched to host addresses, context accesses
 // rewritten from Linux's layout to the host's (DESIGN.md #1), and the program
 // compiled by an engine. Runs hold an execution slot (DESIGN.md #3) for
-// per-CPU maps. Until the verifier is part of the pipeline, programs run in
-// the interpreter's checked mode, which validates every memory access.
+// per-CPU maps. The verifier runs before the rewrite; programs it accepts run
+// trusted, unless CollectionOptions.Checked asks for checked mode, which
+// validates every memory access (unverified programs always run checked).
 package bpfhost

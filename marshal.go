@@ -35,6 +35,9 @@ func marshal(v any, size int) ([]byte, error) {
 		b = buf.Bytes()
 	}
 	if len(b) != size {
+		if _, raw := v.([]byte); raw {
+			return nil, fmt.Errorf("%d bytes, want %d", len(b), size)
+		}
 		return nil, fmt.Errorf("%T is %d bytes, want %d", v, len(b), size)
 	}
 	return b, nil

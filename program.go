@@ -1,7 +1,9 @@
 package bpfhost
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"runtime"
@@ -90,7 +92,9 @@ type RunOptions struct {
 	DataOut []byte
 	// Context is the Linux context structure to start from (xdp_md,
 	// __sk_buff), as bytes or a fixed-size value; only the fields Linux's
-	// test run honours may be set. Nil starts from zero.
+	// test run honours may be set (platform/linux has the rules). Nil runs
+	// without one, as Linux does, unless ContextOut is set: then the run
+	// starts from a zeroed structure, as Linux's does.
 	Context any
 	// ContextOut receives the context structure after the run.
 	ContextOut any
@@ -99,7 +103,16 @@ type RunOptions struct {
 	Repeat uint32
 	// Duration is set by Run: the average time of one repetition.
 	Duration time.Duration
+	// Ctx, if not nil, cancels the runs: when it is done (canceled, or
+	// its deadline passed) a run stops at its next helper call, callback
+	// or unit of helper work and Run returns an error wrapping
+	// ErrCanceled and the context's cause. Code that calls no helper is
+	// bounded by the instruction budget instead.
+	Ctx context.Context
 }
+
+// ErrCanceled is wrapped by the error of a run stopped by RunOptions.Ctx.
+var ErrCanceled = vm.ErrCanceled
 
 // Run runs the program on opts.Data as BPF_PROG_TEST_RUN would and returns
 // the 32-bit value Linux reports as retval.
@@ -153,11 +166,11 @@ func (p *Program) Benchmark(in []byte, repeat int, reset func()) (uint32, time.D
 
 // exec runs the program repeat times in one execution slot with the given
 // entry arguments, regions and per-run helper state.
-func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
 	slot, rc := p.coll.slots.acquire()
 	defer p.coll.slots.release(slot)
 	rc.Regions = append(rc.Regions[:0], regions...)
-	return p.execIn(rc, run, args, ldPacket, repeat)
+	return p.execIn(rc, run, args, ldPacket, opts)
 }
 
 // clockBase anchors the run timer: time.Since(clockBase) reads only the
@@ -167,7 +180,9 @@ var clockBase = time.Now()
 
 // execIn runs the program repeat times in the acquired slot of rc, whose
 // Regions already hold the run's own regions; the collection's follow.
-func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, repeat uint32) (uint64, time.Duration, error) {
+func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
+	repeat := opts.Repeat
+	rc.Context = opts.Ctx // the slot's release clears it
 	rc.Value = run
 	rc.Regions = append(rc.Regions, p.coll.regions...)
 	rc.Packet = ldPacket
@@ -184,7 +199,13 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
-		if r0, err = runFn(p.exe, rc); err != nil {
+		if err = rc.Canceled(); err != nil {
+			break
+		}
+		r0, err = runFn(p.exe, rc)
+		// What a failed (or unverified) run still holds is given back.
+		run.Release()
+		if err != nil {
 			break
 		}
 	}
@@ -200,8 +221,8 @@ const (
 	pageSize      = 4096
 	xdpMaxData    = pageSize - xdpHeadroom - sharedInfo
 	skbHeadroom   = 64 // NET_SKB_PAD + NET_IP_ALIGN
-	xdpMDSize     = 24 // sizeof(struct xdp_md)
-	skBuffCtxSize = 192
+	xdpMDSize     = linux.XDPContextSize
+	skBuffCtxSize = linux.SKBContextSize
 )
 
 func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
@@ -213,6 +234,8 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		return 0, fmt.Errorf("%w: XDP test run of %d bytes: at most %d without fragments", ErrInvalid, size, xdpMaxData)
 	}
 	var md [xdpMDSize]byte
+	// Without a context in or out, Linux runs without one; a context out
+	// alone starts from a zeroed one (bpf_ctx_init).
 	if opts.Context != nil {
 		b, err := marshal(opts.Context, xdpMDSize)
 		if err != nil {
@@ -220,17 +243,18 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		}
 		copy(md[:], b)
 	}
-	// Linux honours data (the metadata length) and data_end (the packet
-	// length), and ingress_ifindex/rx_queue_index only with a real device.
-	metaLen := int(binary.NativeEndian.Uint32(md[0:]))
-	dataEnd := binary.NativeEndian.Uint32(md[4:])
-	if binary.NativeEndian.Uint32(md[8:]) != 0 || (dataEnd != 0 && int(dataEnd) != size) ||
-		metaLen > size || metaLen > 32 || metaLen%4 != 0 {
-		return 0, fmt.Errorf("%w: xdp_md context: data_meta must be 0, data a metadata length (at most 32, multiple of 4) and data_end 0 or the data length", ErrInvalid)
+	tr := linux.XDPTestRun{IngressIfindex: 1} // no context: loopback, no metadata
+	if opts.Context != nil || opts.ContextOut != nil {
+		var err error
+		tr, err = linux.XDPTestRunContext(md[:], size)
+		if errors.Is(err, linux.ErrTestRunFragments) {
+			return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
-	if binary.NativeEndian.Uint32(md[12:]) != 0 || binary.NativeEndian.Uint32(md[16:]) != 0 {
-		return 0, fmt.Errorf("%w: xdp_md context: ingress_ifindex and rx_queue_index need a network device", ErrInvalid)
-	}
+	metaLen := tr.MetaLen
 
 	// The slot's scratch memory holds the packet page, the context and the
 	// helpers' state, so that a run allocates nothing. Linux zeroes the
@@ -248,6 +272,9 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		DataMeta: base + xdpHeadroom,
 		Data:     base + xdpHeadroom + uint64(metaLen),
 		DataEnd:  base + xdpHeadroom + uint64(size),
+
+		IngressIfindex: tr.IngressIfindex,
+		RxQueueIndex:   tr.RxQueueIndex,
 	}
 	run := &sc.run
 	*run = helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
@@ -255,7 +282,7 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
 		// Memory: the scratch pointer, which boxes without allocating.
 		vm.Region{Start: uintptr(unsafe.Pointer(&buf[0])), Size: uintptr(len(buf)), Writable: true, Name: "packet", Memory: sc})
-	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts.Repeat)
+	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts)
 	*run = helpers.Run{} // drop references until the slot's next run
 	opts.Duration = d
 	if err != nil {
@@ -268,10 +295,8 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		opts.DataOut = append(opts.DataOut[:0], buf[lo:hi]...)
 	}
 	if opts.ContextOut != nil {
-		var out [xdpMDSize]byte
-		binary.NativeEndian.PutUint32(out[0:], uint32(ctx.Data-ctx.DataMeta))
-		binary.NativeEndian.PutUint32(out[4:], uint32(ctx.DataEnd-ctx.DataMeta))
-		if err := unmarshal(out[:], opts.ContextOut); err != nil {
+		out := linux.XDPTestRunContextOut(ctx, md[:])
+		if err := unmarshal(out, opts.ContextOut); err != nil {
 			return 0, fmt.Errorf("context out: %w", err)
 		}
 	}
@@ -342,7 +367,6 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 		Protocol: uint32(bits.ReverseBytes16(proto)), // skb->protocol: network order
 		PktType:  pktType,
 		Ifindex:  1, // loopback
-		WireLen:  uint32(size),
 	}
 	start := uint64(skbHeadroom)
 	if !p.isL2() {
@@ -352,8 +376,13 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 	ctx.Data = base + start
 	ctx.DataMeta = ctx.Data
 	ctx.DataEnd = base + uint64(skbHeadroom+size)
-	if err := applySKBContext(ctx, in[:], size); err != nil {
-		return 0, err
+	// Linux sets wire_len (the qdisc's pkt_len) only when the caller gives
+	// a context in or out (a context out alone starts from a zeroed one);
+	// then 0 means the length the program sees.
+	if opts.Context != nil || opts.ContextOut != nil {
+		if err := linux.ApplySKBTestRunContext(ctx, in[:], int(ctx.Len)); err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	// skb->sk: Linux's test run creates a socket with the IP addresses.
 	{
@@ -382,7 +411,7 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 		vm.RegionOf("packet", buf, true),
 	}
 	// Legacy packet loads read from skb->data.
-	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts.Repeat)
+	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err
@@ -397,7 +426,7 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 		opts.DataOut = append(opts.DataOut[:0], buf[lo:hi]...)
 	}
 	if opts.ContextOut != nil {
-		if err := unmarshal(skbContextOut(ctx), opts.ContextOut); err != nil {
+		if err := unmarshal(linux.SKBTestRunContextOut(ctx, in[:]), opts.ContextOut); err != nil {
 			return 0, fmt.Errorf("context out: %w", err)
 		}
 	}
@@ -406,63 +435,21 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 	return uint32(r0), nil
 }
 
-// __sk_buff fields Linux's test run takes from the input context
-// (convert___skb_to_skb); all others must be zero.
-func applySKBContext(ctx *linux.SKBContext, in []byte, size int) error {
-	u32 := func(off int) uint32 { return binary.NativeEndian.Uint32(in[off:]) }
-	allowed := map[int]bool{8: true, 32: true, 36: true, 48: true, 52: true, 56: true, 60: true, 64: true, 168: true, 172: true, 176: true, 180: true, 184: true}
-	for off := 0; off < skBuffCtxSize; off += 4 {
-		if !allowed[off] && u32(off) != 0 {
-			return fmt.Errorf("%w: __sk_buff context: field at offset %d cannot be set for a test run", ErrInvalid, off)
-		}
-	}
-	ctx.Mark = u32(8)
-	ctx.Priority = u32(32)
-	ctx.IngressIfindex = u32(36)
-	for i := range ctx.CB {
-		ctx.CB[i] = u32(48 + 4*i)
-	}
-	ctx.Tstamp = binary.NativeEndian.Uint64(in[168:])
-	if w := u32(176); w != 0 {
-		if int(w) < size {
-			return fmt.Errorf("%w: __sk_buff context: wire_len %d below the data length %d", ErrInvalid, w, size)
-		}
-		ctx.WireLen = w
-	}
-	ctx.GSOSegs = u32(180)
-	ctx.GSOSize = u32(184)
-	return nil
-}
-
-// skbContextOut encodes the fields Linux's test run reports back
-// (convert_skb_to___skb) in the __sk_buff layout.
-func skbContextOut(ctx *linux.SKBContext) []byte {
-	out := make([]byte, skBuffCtxSize)
-	put := func(off int, v uint32) { binary.NativeEndian.PutUint32(out[off:], v) }
-	put(8, ctx.Mark)
-	put(32, ctx.Priority)
-	put(36, ctx.IngressIfindex)
-	put(40, ctx.Ifindex)
-	for i, v := range ctx.CB {
-		put(48+4*i, v)
-	}
-	binary.NativeEndian.PutUint64(out[168:], ctx.Tstamp)
-	put(176, ctx.WireLen)
-	put(180, ctx.GSOSegs)
-	put(184, ctx.GSOSize)
-	return out
-}
-
 // runBuffer runs the generic type: r1 points at a copy of the data, r2 is
-// its length; the buffer after the run is the output.
+// its length; the buffer after the run is the output. The entry registers
+// come from the type's descriptor (platform.ProgramTypeInfo.EntryArgs), so
+// they hold what the verifier assumed: a buffer that is never NULL, even
+// when empty, and no longer than the type's packet size limit.
 func (p *Program) runBuffer(opts *RunOptions) (uint32, error) {
+	// One byte more than the data, so that even an empty buffer has an
+	// address.
 	buf := append(make([]byte, 0, len(opts.Data)+1), opts.Data...)
-	var addr uint64
-	if len(buf) > 0 {
-		addr = uint64(uintptr(unsafe.Pointer(&buf[0])))
+	args, err := p.info.EntryArgs(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(buf)))), len(buf))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	run := &helpers.Run{Program: p.info.Type, Packet: buf}
-	r0, d, err := p.exec(run, [5]uint64{addr, uint64(len(buf))}, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts.Repeat)
+	r0, d, err := p.exec(run, args, []vm.Region{vm.RegionOf("data", buf, true)}, buf, opts)
 	opts.Duration = d
 	if err != nil {
 		return 0, err

@@ -29,11 +29,12 @@ func (h *mapHandle) ID() uint32 { return h.m.id }
 func (h *mapHandle) ptr() uint64 { return uint64(uintptr(unsafe.Pointer(h))) }
 
 // registry holds every live map handle of the process (inner maps may come
-// from other collections) and every program and map by ID. Lookups read an
-// immutable snapshot, so they take no lock.
+// from other collections) and every program and map by ID. Handles are in a
+// concurrent map, so lookups take no lock and registering or removing one
+// costs the same however many maps exist (a copied snapshot made creating
+// N maps cost O(N^2)).
 var registry struct {
-	mu       sync.Mutex
-	handles  atomic.Pointer[map[uint64]*mapHandle]
+	handles  sync.Map // uint64 (handle address) -> *mapHandle
 	nextID   atomic.Uint32
 	programs sync.Map // uint32 -> *Program
 	maps     sync.Map // uint32 -> *Map
@@ -43,55 +44,30 @@ func registerMap(m *Map) {
 	m.handle = &mapHandle{Map: m.m, m: m}
 	m.id = registry.nextID.Add(1)
 	registry.maps.Store(m.id, m)
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	old := registry.handles.Load()
-	next := make(map[uint64]*mapHandle, 1+lenOf(old))
-	if old != nil {
-		for k, v := range *old {
-			next[k] = v
-		}
-	}
-	next[m.handle.ptr()] = m.handle
-	registry.handles.Store(&next)
+	registry.handles.Store(m.handle.ptr(), m.handle)
 }
 
 func unregisterMap(m *Map) {
 	registry.maps.Delete(m.id)
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	old := registry.handles.Load()
-	if old == nil {
-		return
+	if m.handle != nil {
+		registry.handles.CompareAndDelete(m.handle.ptr(), m.handle)
 	}
-	next := make(map[uint64]*mapHandle, len(*old))
-	for k, v := range *old {
-		if v != m.handle {
-			next[k] = v
-		}
-	}
-	registry.handles.Store(&next)
-}
-
-func lenOf(m *map[uint64]*mapHandle) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
 }
 
 func lookupHandle(ptr uint64) (*mapHandle, bool) {
-	hs := registry.handles.Load()
-	if hs == nil {
+	v, ok := registry.handles.Load(ptr)
+	if !ok {
 		return nil, false
 	}
-	h, ok := (*hs)[ptr]
-	return h, ok
+	return v.(*mapHandle), true
 }
 
 // host implements helpers.Host for one collection.
 type host struct {
 	printk func(string)
+	// checked: the collection's programs run checked, and so must every
+	// program they tail-call.
+	checked bool
 }
 
 func (h *host) MapOf(ptr uint64) (maps.Map, bool) {
@@ -112,6 +88,13 @@ func (h *host) HandlePtr(v any) uint64 {
 func (h *host) TailTarget(v any) (vm.Executable, bool) {
 	p, ok := v.(*Program)
 	if !ok || p.exe == nil {
+		return nil, false
+	}
+	if (h.checked || p.coll.checked) && p.coll.host != h {
+		// Checked runs reach only their own collection's memory, and a
+		// trusted program of another collection would run unchecked
+		// inside a checked run: tail calls into or out of checked
+		// programs stay in one collection, other slots count as empty.
 		return nil, false
 	}
 	return p.exe, true

@@ -1,10 +1,12 @@
 package bpfhost
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -38,6 +40,13 @@ type slotScratch struct {
 type paddedFlag struct {
 	v atomic.Uint32
 	_ [60]byte
+}
+
+// defaultSlots is the number of execution slots when none is asked for: one
+// per GOMAXPROCS, capped at maps.MaxSlots so that a host with more
+// processors (or GOMAXPROCS set high) gets fewer slots, not failing maps.
+func defaultSlots() int {
+	return min(runtime.GOMAXPROCS(0), maps.MaxSlots)
 }
 
 func newSlotPool(n int) *slotPool {
@@ -81,7 +90,7 @@ func (p *slotPool) acquire() (int, *vm.RunContext) {
 // release frees a slot.
 func (p *slotPool) release(s int) {
 	rc := &p.rcs[s]
-	rc.Value, rc.Regions, rc.Packet, rc.TailCall = nil, rc.Regions[:0], nil, nil
+	rc.Value, rc.Regions, rc.Packet, rc.TailCall, rc.Context = nil, rc.Regions[:0], nil, nil, nil
 	p.busy[s].v.Store(0)
 	if p.waiters.Load() > 0 {
 		p.mu.Lock()

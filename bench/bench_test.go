@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +12,22 @@ import (
 // input is the packet every benchmark runs on.
 var input = make([]byte, 64)
 
+// engineOptions returns the options that load programs on an engine of
+// engines.
+func engineOptions(engine string) *bpfhost.CollectionOptions {
+	name, checked := strings.CutSuffix(engine, "-checked")
+	return &bpfhost.CollectionOptions{Engine: name, Checked: checked}
+}
+
+// loadBpfhost loads the programs on an engine of engines: "interp", "jit",
+// or either with "-checked" for checked mode.
 func loadBpfhost(b *testing.B, engine string) *bpfhost.Collection {
 	b.Helper()
 	spec, err := bpfhost.LoadCollectionSpec("progs/progs.o")
 	if err != nil {
 		b.Fatal(err)
 	}
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
+	coll, err := bpfhost.NewCollection(spec, engineOptions(engine))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,21 +50,31 @@ func runBpfhost(b *testing.B, coll *bpfhost.Collection, prog string) {
 	p := coll.Programs[prog]
 	opts := &bpfhost.RunOptions{Data: input, Repeat: uint32(b.N)}
 	b.ResetTimer()
+	cpu := cpuTime()
 	if _, err := p.Run(opts); err != nil {
 		b.Fatal(err)
 	}
+	cpu = cpuTime() - cpu
 	b.StopTimer()
 	b.ReportMetric(float64(opts.Duration.Nanoseconds()), "ns/run")
+	if cpu >= 0 {
+		// Process CPU time per run: less disturbed by other processes
+		// than ns/run on a busy machine, but it includes the collector.
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/run")
+	}
 }
 
-// engines are the bpfhost engines each benchmark runs on, beside the kernel.
-var engines = []string{"interp", "jit"}
+// engines are the bpfhost engines each benchmark runs on, beside the kernel;
+// jit-checked is the JIT in checked mode (every access validated), in the
+// same run as the trusted JIT so that their ratio is measured on the same
+// machine state.
+var engines = []string{"interp", "jit", "jit-checked"}
 
 func benchmark(b *testing.B, prog string) {
 	for _, engine := range engines {
 		b.Run(engine, func(b *testing.B) {
 			coll := loadBpfhost(b, engine)
-			if got := coll.Programs[prog].Engine(); got != engine {
+			if got := coll.Programs[prog].Engine(); got != strings.TrimSuffix(engine, "-checked") {
 				b.Skipf("%s runs on %s: %s", prog, got, coll.Programs[prog].Fallback())
 			}
 			runBpfhost(b, coll, prog)
@@ -95,13 +115,16 @@ func ringbufBpfhost(b *testing.B, engine string) {
 		buf := make([]byte, 128)
 		b.ResetTimer()
 		var total time.Duration
+		var cpu int64
 		got := 0
 		for done := 0; done < b.N; {
 			n := min(ringChunk, b.N-done)
 			opts := &bpfhost.RunOptions{Data: input, Repeat: uint32(n)}
+			c := cpuTime()
 			if _, err := p.Run(opts); err != nil {
 				b.Fatal(err)
 			}
+			cpu += cpuTime() - c
 			total += opts.Duration * time.Duration(n)
 			b.StopTimer()
 			for {
@@ -114,6 +137,9 @@ func ringbufBpfhost(b *testing.B, engine string) {
 			done += n
 		}
 		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/run")
+		if cpuTime() >= 0 {
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/run")
+		}
 		b.ReportMetric(float64(b.N-got)/float64(b.N), "lost/run")
 	}
 }

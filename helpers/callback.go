@@ -58,6 +58,9 @@ func loop(*impl) vm.Helper {
 		}
 		call := callerOf(rc)
 		for i := uint64(0); i < n; i++ {
+			if err := rc.Charge(1); err != nil { // the iteration itself
+				return 0, fmt.Errorf("%s: iteration %d: %w", name, i, err)
+			}
 			r, err := call.CallFunc(fn, i, ctx, 0, 0, 0)
 			if err != nil {
 				return 0, fmt.Errorf("%s: callback: %w", name, err)
@@ -103,8 +106,16 @@ func forEachMapElem(h *impl) vm.Helper {
 			defer func() { rc.Regions = saved }()
 		}
 		writable := m.Spec().Flags&maps.FlagRdOnlyProg == 0
-		var cbErr error
-		n := em.ForEach(rc.Slot, func(k, v unsafe.Pointer) bool {
+		var cbErr, chargeErr error
+		// Each element visited, and each empty bucket of a hash, is work.
+		charge := func(units uint64) bool {
+			chargeErr = rc.Charge(units)
+			return chargeErr == nil
+		}
+		visit := func(k, v unsafe.Pointer) bool {
+			if !charge(1) {
+				return false
+			}
 			if elem != nil {
 				elem[0] = vm.Region{Start: uintptr(k), Size: uintptr(ks), Name: "map key"}
 				elem[1] = vm.Region{Start: uintptr(v), Size: uintptr(vs), Writable: writable, Name: "map value"}
@@ -115,7 +126,16 @@ func forEachMapElem(h *impl) vm.Helper {
 				return false
 			}
 			return r == 0
-		})
+		}
+		var n int64
+		if hm, ok := em.(*maps.HashMap); ok {
+			n = hm.ForEachCharged(rc.Slot, charge, visit)
+		} else {
+			n = em.ForEach(rc.Slot, visit)
+		}
+		if chargeErr != nil {
+			return 0, fmt.Errorf("%s: after %d elements: %w", name, n, chargeErr)
+		}
 		if cbErr != nil {
 			return 0, fmt.Errorf("%s: callback: %w", name, cbErr)
 		}

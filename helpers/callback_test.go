@@ -83,6 +83,12 @@ func TestLoop(t *testing.T) {
 // as clang's lddw src=4 would.
 func assembleWithCallback(t *testing.T, main, callback string, host Host, mode vm.Mode) vm.Executable {
 	t.Helper()
+	return compileWithCallback(t, interp.New(), main, callback, host, mode)
+}
+
+// compileWithCallback is assembleWithCallback with a given engine.
+func compileWithCallback(t *testing.T, engine vm.Engine, main, callback string, host Host, mode vm.Mode) vm.Executable {
+	t.Helper()
 	m, err := isa.Assemble(main)
 	if err != nil {
 		t.Fatal(err)
@@ -98,10 +104,11 @@ func assembleWithCallback(t *testing.T, main, callback string, host Host, mode v
 			patched = true
 		}
 	}
-	exe, err := interp.New().Compile(&vm.Program{Instructions: append(m, c...), Helpers: New(host)}, vm.CompileOptions{Mode: mode})
+	exe, err := engine.Compile(&vm.Program{Instructions: append(m, c...), Helpers: New(host)}, vm.CompileOptions{Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { exe.Close() })
 	return exe
 }
 

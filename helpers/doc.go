@@ -21,8 +21,9 @@
 // memory argument outside the run's memory in checked mode (via
 // rc.CheckArg, an *vm.AccessError), an unknown map in checked mode
 // (ErrNotAMap), a missing or wrong *Run (ErrNoRun, ErrContext), a ring
-// buffer record that was never reserved (ErrBadRecord), a callback that
-// failed or that the engine cannot make.
+// buffer record that was never reserved (ErrBadRecord), a spin lock that
+// stays taken too long (ErrLockTimeout), a
+// callback that failed or that the engine cannot make.
 //
 // Keys and values are passed to the maps as slices over program memory
 // (vm.Bytes): map lookup and update do not allocate.
@@ -53,6 +54,15 @@
 // Run.Call overrides it. The callback runs as a BPF-to-BPF call one frame
 // below the helper's caller, on the run's budget; its errors stop the run.
 // A callback that returns non-zero stops the iteration, as in Linux.
+//
+// # Cost
+//
+// A helper call is one instruction of the run's budget; the work a helper
+// does beyond that is charged with vm.RunContext.Charge (cost.go): one unit
+// per bpf_loop iteration, per element and per empty hash bucket that
+// bpf_for_each_map_elem visits, per 64 bytes copied, compared or formatted.
+// When the budget runs out, or the run's context is done, the helper stops
+// and returns the error, which ends the run.
 //
 // # Differences from Linux
 //

@@ -50,6 +50,16 @@ type Run struct {
 	// Call, if not nil, runs callbacks (bpf_loop, bpf_for_each_map_elem)
 	// instead of the engine; see Caller.
 	Call Caller
+	// Task, if not nil, is the task the run acts for (the supervised
+	// process of a socket hook); the current-task helpers report it
+	// instead of the host process. See task.go.
+	Task Task
+	// Socket, if not nil, is the socket the run's context describes, for
+	// the socket helpers (cookies, bpf_bind). See task.go.
+	Socket Socket
+
+	// held are the spin locks and records the run holds (Release).
+	held heldSet
 }
 
 // Reset clears what a run recorded, keeping the buffers.
@@ -110,7 +120,7 @@ func New(host Host) vm.Helpers {
 	h := &impl{host: host}
 	out := make(vm.Helpers, len(table))
 	for id, build := range table {
-		out[int32(id)] = build(h)
+		out[int32(id)] = metered(id, build(h))
 	}
 	return out
 }

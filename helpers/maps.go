@@ -1,6 +1,7 @@
 package helpers
 
 import (
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -143,7 +144,7 @@ func mapUpdateElem(h *impl) vm.Helper {
 		if err := rc.CheckArg(value, vs, false); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), nil
+		return chargeBytes(rc, ret(em.UpdateElem(k, vm.Bytes(value, int(vs)), flags, rc.Slot)), vs)
 	}
 }
 
@@ -177,7 +178,13 @@ func queueOp(h *impl, name string, op func(q maps.QueueMap, v []byte, flags uint
 		if err := rc.CheckArg(value, vs, write); err != nil {
 			return 0, argErr(name, "value", err)
 		}
-		return ret(op(q, vm.Bytes(value, int(vs)), flags)), nil
+		v := vm.Bytes(value, int(vs))
+		if write {
+			// The verifier marks the buffer written whatever the result:
+			// an empty queue leaves it zeroed, as Linux does.
+			clear(v)
+		}
+		return chargeBytes(rc, ret(op(q, v, flags)), vs)
 	}
 }
 
@@ -229,7 +236,12 @@ func spinLock(*impl) vm.Helper {
 		if err := checkLock(rc, lock, "bpf_spin_lock"); err != nil {
 			return 0, err
 		}
-		maps.SpinLock(vm.Pointer(lock))
+		if err := takeLock(rc, vm.Pointer(lock)); err != nil {
+			return 0, fmt.Errorf("bpf_spin_lock: %w", err)
+		}
+		if run := heldRun(rc); run != nil {
+			run.held.add(heldItem{addr: vm.Pointer(lock)})
+		}
 		return 0, nil
 	}
 }
@@ -241,6 +253,9 @@ func spinUnlock(*impl) vm.Helper {
 			return 0, err
 		}
 		maps.SpinUnlock(vm.Pointer(lock))
+		if run := heldRun(rc); run != nil {
+			run.held.remove(vm.Pointer(lock))
+		}
 		return 0, nil
 	}
 }

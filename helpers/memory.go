@@ -99,6 +99,9 @@ func readStr(rc *vm.RunContext, dst []byte, addr uint64) int64 {
 	for i, c := range src {
 		dst[i] = c
 		if c == 0 {
+			// The verifier marks all of dst written: no stale bytes after
+			// the string.
+			clear(dst[i+1:])
 			return int64(i + 1)
 		}
 	}

@@ -36,7 +36,7 @@ func TestProbeRead(t *testing.T) {
 				{"read wild", int32(linux.FnProbeReadUser), 0xdead0000, 4, eFAULT, "\x00\x00\x00\x00"},
 				{"read below the live stack", int32(linux.FnProbeRead), e.rc.Stack().FramePointer(1) - 8, 4, eFAULT, "\x00\x00\x00\x00"},
 				{"read 0 bytes", int32(linux.FnProbeRead), 0, 0, 0, ""},
-				{"str", int32(linux.FnProbeReadStr), sp, 16, 6, "hello\x00"},
+				{"str (zero-filled after the NUL)", int32(linux.FnProbeReadStr), sp, 16, 6, "hello\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"},
 				{"str truncated", int32(linux.FnProbeReadKernelStr), sp, 4, 4, "hel\x00"},
 				{"str exactly", int32(linux.FnProbeReadUserStr), sp, 6, 6, "hello\x00"},
 				{"str unterminated region", int32(linux.FnProbeReadStr), sp + 6, 16, eFAULT, "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"},

@@ -467,8 +467,15 @@ func snprintf(*impl) vm.Helper {
 		if err := rc.CheckArg(str, size, true); err != nil {
 			return 0, argErr(name, "str", err)
 		}
+		// The verifier marks all of str written whatever the result: bytes
+		// the output does not reach, or all of them on failure, are zero.
+		out := vm.Bytes(str, int(size))
+		failed := func(r int64) (uint64, error) {
+			clear(out)
+			return ret(r), nil
+		}
 		if dataLen%8 != 0 || dataLen > maxSnprintfArgs*8 || (dataLen != 0 && data == 0) {
-			return ret(eINVAL), nil
+			return failed(eINVAL)
 		}
 		if err := rc.CheckArg(data, dataLen, false); err != nil {
 			return 0, argErr(name, "data", err)
@@ -478,7 +485,7 @@ func snprintf(*impl) vm.Helper {
 			if rc.Mode == vm.Checked {
 				return 0, argErr(name, "fmt", &vm.AccessError{Addr: fmtAddr, Size: 1})
 			}
-			return ret(eINVAL), nil
+			return failed(eINVAL)
 		}
 		var raw [maxSnprintfArgs]uint64
 		d := vm.Bytes(data, int(dataLen))
@@ -487,7 +494,7 @@ func snprintf(*impl) vm.Helper {
 		}
 		var p prepared
 		if r := bprintfPrepare(rc, f, raw[:dataLen/8], &p); r < 0 {
-			return ret(r), nil
+			return failed(r)
 		}
 		var s sink
 		if size > 0 {
@@ -495,7 +502,9 @@ func snprintf(*impl) vm.Helper {
 		}
 		bstrPrintf(&s, f, &p)
 		if size > 0 {
-			vm.Bytes(str, int(size))[min(s.n, int(size)-1)] = 0
+			end := min(s.n, int(size)-1)
+			out[end] = 0
+			clear(out[end+1:])
 		}
 		return uint64(s.n + 1), nil
 	}

@@ -48,12 +48,18 @@ func executableName() string {
 
 // getCurrentPidTgid is bpf_get_current_pid_tgid: tgid (the process ID) in
 // the upper 32 bits, the thread ID in the lower.
-func getCurrentPidTgid(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+func getCurrentPidTgid(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+	if t := taskOf(rc); t != nil {
+		return t.PidTgid(), nil
+	}
 	return pid<<32 | uint64(uint32(threadID())), nil
 }
 
 // getCurrentUidGid is bpf_get_current_uid_gid: gid << 32 | uid.
-func getCurrentUidGid(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+func getCurrentUidGid(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+	if t := taskOf(rc); t != nil {
+		return t.UidGid(), nil
+	}
 	uid, gid := os.Getuid(), os.Getgid()
 	if uid < 0 { // Windows
 		uid, gid = 0, 0
@@ -72,7 +78,14 @@ func getCurrentComm(rc *vm.RunContext, buf, size, _, _, _ uint64) (uint64, error
 		return ret(eINVAL), nil
 	}
 	b := vm.Bytes(buf, int(size))
-	n := copy(b[:len(b)-1], comm())
+	name := comm()
+	if t := taskOf(rc); t != nil {
+		name = t.Comm()
+		if len(name) > taskCommLen-1 {
+			name = name[:taskCommLen-1]
+		}
+	}
+	n := copy(b[:len(b)-1], name)
 	clear(b[n:])
 	return 0, nil
 }

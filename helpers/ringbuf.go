@@ -116,6 +116,9 @@ func ringbufReserve(h *impl) vm.Helper {
 			return 0, nil
 		}
 		h.rings.add(rb)
+		if run := heldRun(rc); run != nil {
+			run.held.add(heldItem{addr: p, ring: rb})
+		}
 		return valueAddr(p), nil
 	}
 }
@@ -130,6 +133,11 @@ func ringbufCommit(h *impl, name string, discard bool) vm.Helper {
 				r = rb.Discard(vm.Pointer(data), flags)
 			} else {
 				r = rb.Submit(vm.Pointer(data), flags)
+			}
+		}
+		if r == 0 {
+			if run := heldRun(rc); run != nil {
+				run.held.remove(vm.Pointer(data))
 			}
 		}
 		if r != 0 && rc.Mode == vm.Checked {

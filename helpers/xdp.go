@@ -188,11 +188,19 @@ func xdpBytes(name string, store bool) vm.Helper {
 		if err := rc.CheckArg(buf, n, !store); err != nil {
 			return 0, argErr(name, "buf", err)
 		}
+		fail := func(r int64) (uint64, error) {
+			if !store {
+				// The verifier marks the buffer written whatever the
+				// result: a failed load leaves it zeroed.
+				clear(vm.Bytes(buf, int(n)))
+			}
+			return ret(r), nil
+		}
 		if offset > 0xffff || n > 0xffff {
-			return ret(eFAULT), nil
+			return fail(eFAULT)
 		}
 		if int64(offset+n) > b.dataEnd-b.data {
-			return ret(eINVAL), nil
+			return fail(eINVAL)
 		}
 		pkt := b.pkt[b.data+int64(offset):][:n]
 		if store {

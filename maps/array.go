@@ -2,6 +2,7 @@ package maps
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -16,7 +17,16 @@ type ArrayMap struct {
 	stride uintptr // value size rounded up to 8
 	percpu bool
 	mem    []byte
-	keys   []uint32 // key memory handed to ForEach callbacks
+	// forEachKeys holds, per slot, the key words ForEach hands to
+	// callbacks, one per nesting level; made at the first ForEach.
+	forEachKeys atomic.Pointer[[]slotKeys]
+}
+
+// slotKeys are one slot's ForEach key words: a callback may walk the same
+// array again (up to the call depth), and each walk needs its own word.
+type slotKeys struct {
+	depth int
+	keys  [8]uint32
 }
 
 func newArray(b base) *ArrayMap {
@@ -27,10 +37,6 @@ func newArray(b base) *ArrayMap {
 		copies = uint64(b.slots)
 	}
 	a.mem = slab(uint64(a.stride) * uint64(a.n) * copies)
-	a.keys = make([]uint32, a.n)
-	for i := range a.keys {
-		a.keys[i] = uint32(i)
-	}
 	return a
 }
 
@@ -139,20 +145,47 @@ func (a *ArrayMap) DeleteElem(key []byte) int64 { return EINVAL.Ret() }
 
 // ForEach calls fn for every index in order.
 func (a *ArrayMap) ForEach(slot int, fn func(key, value unsafe.Pointer) bool) int64 {
+	runSlot := slot
 	if a.percpu && uint(slot) >= uint(a.slots) {
 		return EINVAL.Ret()
 	}
 	if !a.percpu {
 		slot = 0
 	}
+	// Like Linux (bpf_for_each_array_elem), the key is one u32 that holds
+	// each index in turn, not per-element memory: a big array needs no
+	// key table. Runs on one slot do not overlap, so the word is the
+	// slot's, at the walk's nesting level.
+	key, sk := a.forEachKey(runSlot)
+	if sk != nil {
+		defer func() { sk.depth-- }()
+	}
 	var n int64
 	for i := uint32(0); i < a.n; i++ {
 		n++
-		if !fn(unsafe.Pointer(&a.keys[i]), a.ptr(i, slot)) {
+		*key = i
+		if !fn(unsafe.Pointer(key), a.ptr(i, slot)) {
 			break
 		}
 	}
 	return n
+}
+
+// forEachKey returns the key word of a walk on slot, and the slot's words,
+// whose depth the walk decrements when it ends (nil for a word of its own).
+func (a *ArrayMap) forEachKey(slot int) (*uint32, *slotKeys) {
+	ks := a.forEachKeys.Load()
+	if ks == nil {
+		fresh := make([]slotKeys, a.slots)
+		a.forEachKeys.CompareAndSwap(nil, &fresh)
+		ks = a.forEachKeys.Load()
+	}
+	if uint(slot) >= uint(len(*ks)) || (*ks)[slot].depth >= len((*ks)[slot].keys) {
+		return new(uint32), nil // not a run's slot, or nested deeper than calls go
+	}
+	sk := &(*ks)[slot]
+	sk.depth++
+	return &sk.keys[sk.depth-1], sk
 }
 
 // Lookup copies the value of key; per-CPU arrays copy every slot's value.
@@ -277,4 +310,27 @@ func arrayNextKey(b *base, n uint32, key, nextOut []byte) error {
 	}
 	binary.NativeEndian.PutUint32(nextOut, next)
 	return nil
+}
+
+// NextNonZero returns the first index at or after from whose value is not
+// all zero bytes (in any slot, for per-CPU arrays), and false if there is
+// none. It reads the values in place, so that dumping a large, mostly
+// empty array skips the zero entries without copying them.
+func (a *ArrayMap) NextNonZero(from uint32) (uint32, bool) {
+	copies := 1
+	if a.percpu {
+		copies = a.slots
+	}
+	words := a.stride / 8
+	for i := uint64(from); i < uint64(a.n); i++ {
+		for s := 0; s < copies; s++ {
+			v := unsafe.Slice((*uint64)(a.ptr(uint32(i), s)), words)
+			for _, w := range v {
+				if w != 0 {
+					return uint32(i), true
+				}
+			}
+		}
+	}
+	return 0, false
 }

@@ -318,3 +318,15 @@ func (m *HandleHashMap) NextKey(key, nextOut []byte) error {
 	}
 	return nil
 }
+
+// NextUsed returns the first index at or after from that holds a handle, and
+// false if there is none: a walk over the used slots that skips empty ones
+// without a lookup each.
+func (a *HandleArrayMap) NextUsed(from uint32) (uint32, bool) {
+	for i := uint64(from); i < uint64(len(a.entries)); i++ {
+		if a.entries[i].Load() != nil {
+			return uint32(i), true
+		}
+	}
+	return 0, false
+}

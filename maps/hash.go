@@ -252,13 +252,20 @@ func (h *HashMap) DeleteElem(key []byte) int64 {
 
 // ForEach calls fn for every element; per-CPU maps pass slot's value.
 func (h *HashMap) ForEach(slot int, fn func(key, value unsafe.Pointer) bool) int64 {
+	return h.ForEachCharged(slot, nil, fn)
+}
+
+// ForEachCharged is ForEach that also reports the buckets it visits, empty
+// ones included, to charge (every few hundred and at the end), and stops
+// when charge returns false: what bpf_for_each_map_elem charges a run for.
+func (h *HashMap) ForEachCharged(slot int, charge func(buckets uint64) bool, fn func(key, value unsafe.Pointer) bool) int64 {
 	if h.percpu && uint(slot) >= uint(h.slots) {
 		return EINVAL.Ret()
 	}
 	if !h.percpu {
 		slot = 0
 	}
-	return h.t.forEach(func(e int32) bool { return fn(h.t.keyPtr(e), h.ptr(e, slot)) })
+	return h.t.forEach(charge, func(e int32) bool { return fn(h.t.keyPtr(e), h.ptr(e, slot)) })
 }
 
 func (h *HashMap) copyOut(e int32, out []byte) {

@@ -270,11 +270,16 @@ func (t *table) nextKey(key, out []byte) bool {
 
 // forEach calls fn with the elements of every bucket, without holding a
 // lock during fn (fn may update or delete). It stops when fn returns false
-// and returns the number of calls.
-func (t *table) forEach(fn func(e int32) bool) int64 {
+// and returns the number of calls. charge, if not nil, is told how many
+// buckets were visited, every scanBatch buckets and at the end; the walk
+// stops when it returns false.
+func (t *table) forEach(charge func(buckets uint64) bool, fn func(e int32) bool) int64 {
 	var n int64
 	var batch [16]int32
 	for b := uint64(0); b <= uint64(t.mask); b++ {
+		if charge != nil && b%scanBatch == scanBatch-1 && !charge(scanBatch) {
+			return n
+		}
 		if atomic.LoadInt32(&t.heads[b]) < 0 {
 			continue
 		}
@@ -304,8 +309,14 @@ func (t *table) forEach(fn func(e int32) bool) int64 {
 			skip += cnt
 		}
 	}
+	if charge != nil {
+		charge((uint64(t.mask) + 1) % scanBatch)
+	}
 	return n
 }
+
+// scanBatch is how many buckets forEach visits between two charges.
+const scanBatch = 256
 
 // hash hashes a key with the table's seed: a multiply-mix over 8-byte
 // words, fast for the short keys maps use.

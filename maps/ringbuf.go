@@ -204,6 +204,14 @@ func (r *RingBufMap) ReadInto(buf []byte, deadline time.Time) ([]byte, error) {
 	}, r.spec.Name)
 }
 
+// TryRead is ReadInto without waiting: it returns the next committed record
+// (in buf's memory), or false if none is ready.
+func (r *RingBufMap) TryRead(buf []byte) ([]byte, bool) {
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	return r.next(buf)
+}
+
 // waitFor polls try until it succeeds, sleeping on notify between tries,
 // until the deadline or done.
 func waitFor[T any](notify, done chan struct{}, deadline time.Time, try func() (T, bool), closed func(string) error, name string) (T, error) {

@@ -57,7 +57,7 @@ const (
 
 // New creates a map for a runtime with the given number of execution slots
 // (the "CPUs" per-CPU maps keep a value for; slots <= 0 means
-// runtime.GOMAXPROCS(0)). It validates the spec as Linux's map_create does
+// runtime.GOMAXPROCS(0) capped at MaxSlots). It validates the spec as Linux's map_create does
 // and returns errors that name the map and wrap ErrInvalid, ErrFull,
 // ErrNotSupported or ErrNoMemory.
 //
@@ -65,7 +65,7 @@ const (
 // and cilium/ebpf size it to the number of CPUs.
 func New(spec Spec, slots int) (Map, error) {
 	if slots <= 0 {
-		slots = runtime.GOMAXPROCS(0)
+		slots = min(runtime.GOMAXPROCS(0), MaxSlots)
 	}
 	if slots > MaxSlots {
 		return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("%d slots, want at most %d", slots, MaxSlots))
@@ -103,6 +103,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newRingBuf(b), nil
 	case PerfEventArray:
 		return newPerfEventArray(b), nil
+	case DevMap, DevMapHash, CPUMap:
+		return newDevMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -144,6 +146,8 @@ func (s *Spec) validate(slots int) error {
 		return s.validateArray()
 	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
 		return s.validateHash()
+	case DevMap, DevMapHash, CPUMap:
+		return s.validateDevMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
 			return s.invalid("flags %#x: lpm_trie requires BPF_F_NO_PREALLOC", s.Flags)
@@ -305,6 +309,19 @@ func (s *Spec) validateInner() error {
 	return nil
 }
 
+// Memory returns the bytes New preallocates for spec with the given number
+// of execution slots (keys, values and bookkeeping), saturating instead of
+// wrapping: what a per-collection memory budget charges for the map.
+func Memory(spec Spec, slots int) uint64 {
+	if slots <= 0 {
+		slots = min(runtime.GOMAXPROCS(0), MaxSlots)
+	}
+	if spec.Type == PerfEventArray && spec.MaxEntries == 0 {
+		spec.MaxEntries = uint32(min(slots, MaxSlots))
+	}
+	return spec.memory(slots)
+}
+
 // memory estimates what New preallocates, saturating instead of wrapping.
 func (s *Spec) memory(slots int) uint64 {
 	n := uint64(s.MaxEntries)
@@ -321,8 +338,8 @@ func (s *Spec) memory(slots int) uint64 {
 	}
 	switch s.Type {
 	case Array, PerCPUArray:
-		return mul(n, vs+4)
-	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps:
+		return mul(n, vs)
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, HashOfMaps, DevMap, DevMapHash, CPUMap:
 		return mul(n, ks+vs+32) + mul(nextPow2(n), 4)
 	case LPMTrie:
 		return mul(2*n, round8(uint64(s.KeySize))+24) + mul(n, vs)

@@ -67,6 +67,34 @@
 // bpf_core_field_exists still loads, an access to a missing field fails even
 // when guarded.
 //
+// # Older toolchains
+//
+// Before cilium/ebpf's reader sees an object, the loader rewrites its copy
+// of the file the way libbpf and iproute2 read old objects: map symbols of
+// size 0 divide their legacy "maps" section evenly; function symbols
+// without STT_FUNC or size reach to the next function; code without any
+// symbol becomes a program named after its section; SHT_RELA relocations
+// with zero addends become SHT_REL; typedefs and qualifiers in BTF map
+// definitions are resolved. Definition fields past libbpf's five are read
+// as samples/bpf's (inner_map_idx, numa_node) in sections with map-in-maps
+// or NUMA flags, else as iproute2's struct bpf_elf_map (ID, ElfPinning,
+// InnerID, InnerIndex); iproute2's tail-call sections "N/M" become Contents
+// of the prog array whose ID is N. Any other non-zero byte is an error.
+//
+// # Bounded cost
+//
+// Objects may come from anyone: every size read from the file is checked
+// before anything of that size is allocated or decompressed
+// (SHF_COMPRESSED sections by the size their header claims). The limits
+// follow Linux where it has one: 4 MiB per global data section
+// (KMALLOC_MAX_SIZE), 16 MiB of BTF (BTF_MAX_SIZE), one million linked
+// instructions per program (BPF_MAXINSNS) and four million per object,
+// with bounds on sections, symbols, names and relocations (elfscan.go).
+// BTF is walked without recursion first: cilium/ebpf's parser recurses
+// once per type on a chain of references, so chains (each reference
+// cycle counted once) longer than 16384 types are refused instead of
+// overflowing the Go stack.
+//
 // Objects must be little-endian; malformed objects give errors wrapping
 // ErrInvalidObject and never panic.
 package object

@@ -10,7 +10,7 @@ import (
 // FuzzLoad feeds malformed objects to the loader: it must return errors,
 // never panic. Seeds are the test objects, truncated and with bits flipped.
 func FuzzLoad(f *testing.F) {
-	for _, obj := range append(objects, "core_target.o") {
+	for _, obj := range append(objects, "core_target.o", "legacy.o", "typedef.o") {
 		data, err := os.ReadFile(filepath.Join("testdata", obj))
 		if err != nil {
 			f.Fatal(err)
@@ -25,6 +25,12 @@ func FuzzLoad(f *testing.F) {
 			f.Add(flipped)
 		}
 	}
+	// Hostile shapes of ../shared/security/resources, small enough to
+	// mutate: a BTF reference cycle, sections claiming more than they
+	// hold (TestDeepBTF covers chains past the depth limit).
+	f.Add(buildELF(f, []testSection{{name: ".BTF", typ: 1, data: ptrChainBTF(64, true)}}))
+	f.Add(buildELF(f, []testSection{{name: ".data", typ: 1, flags: 3, data: make([]byte, 16), claim: 4 << 30}}))
+	f.Add(buildELF(f, []testSection{{name: "license", typ: 1, flags: 3, data: []byte("GPL\x00"), claim: 4}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		spec, err := LoadReader(bytes.NewReader(data))
 		if err != nil {
@@ -44,6 +50,37 @@ func FuzzLoad(f *testing.F) {
 				_ = p.Line(pc)
 				_ = p.FunctionAt(pc)
 			}
+		}
+	})
+}
+
+// FuzzTargetBTF feeds malformed raw BTF to LoadTargetBTF and to the checks
+// that run before cilium/ebpf's parser: errors, never a panic or a stack
+// overflow.
+func FuzzTargetBTF(f *testing.F) {
+	f.Add(ptrChainBTF(8, false))
+	f.Add(ptrChainBTF(8, true))
+	f.Add(rawBTF(nil, []byte{0}))
+	for _, obj := range []string{"core_target.o", "typedef.o"} {
+		data, err := os.ReadFile(filepath.Join("testdata", obj))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		if i := bytes.Index(data, []byte{0x9f, 0xeb, 1, 0}); i >= 0 {
+			f.Add(data[i:]) // the .BTF section onwards: raw BTF with trailing bytes
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		spec, err := LoadTargetBTF(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for typ, err := range spec.All() {
+			if err != nil {
+				return
+			}
+			_ = typeString(typ)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package object
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,11 +60,61 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 			err = fmt.Errorf("object: target BTF: %w: BTF parser panicked: %v", ErrInvalidObject, p)
 		}
 	}()
-	spec, err := btf.LoadSpecFromReader(r)
+	raw, err := targetBTF(r)
+	if err == nil {
+		err = checkRawBTF(raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object: target BTF: %w", err)
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("object: target BTF: %w: %w", ErrInvalidObject, err)
 	}
 	return spec, nil
+}
+
+// targetBTF returns the raw BTF of r: all of it, or an ELF file's .BTF
+// section, read without reading the rest of the file (a vmlinux ELF may be
+// hundreds of MiB).
+func targetBTF(r io.ReaderAt) ([]byte, error) {
+	magic := make([]byte, 4)
+	if n, _ := r.ReadAt(magic, 0); n < 4 || !bytes.Equal(magic, []byte(elf.ELFMAG)) {
+		raw, err := io.ReadAll(io.NewSectionReader(r, 0, maxBTFSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidObject, err)
+		}
+		if len(raw) > maxBTFSize {
+			return nil, fmt.Errorf("%w: BTF larger than %d bytes", ErrInvalidObject, maxBTFSize)
+		}
+		return raw, nil
+	}
+	img := &elfImage{}
+	if err := img.parseHeadersFrom(readerSource{r}); err != nil {
+		return nil, err
+	}
+	for i := range img.sections {
+		s := &img.sections[i]
+		if s.name != ".BTF" {
+			continue
+		}
+		if s.size > maxBTFSize || s.typ == elf.SHT_NOBITS {
+			return nil, fmt.Errorf("%w: section .BTF: %d bytes of type %v, limit %d", ErrInvalidObject, s.size, s.typ, maxBTFSize)
+		}
+		if !s.compressed {
+			return readerSource{r}.at(s.offset, s.size)
+		}
+		f, err := openELFReader(r)
+		if err != nil {
+			return nil, err
+		}
+		raw := make([]byte, s.size)
+		if _, err := io.ReadFull(io.LimitReader(f.Sections[i].Open(), int64(s.size)), raw); err != nil {
+			return nil, fmt.Errorf("%w: section .BTF: decompressing: %w", ErrInvalidObject, err)
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("ELF file without a .BTF section: %w", ErrNotFound)
 }
 
 // FromCollectionSpec converts a CollectionSpec that cilium/ebpf parsed (for
@@ -70,7 +122,7 @@ func LoadTargetBTF(r io.ReaderAt) (_ *btf.Spec, err error) {
 // VariableSpec.Set are taken into the data section maps. The result is the
 // same as Load on the object the CollectionSpec came from.
 func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
-	spec, err := fromCollectionSpec(cs)
+	spec, err := fromCollectionSpec(cs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("object: %w", err)
 	}
@@ -78,11 +130,26 @@ func FromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 }
 
 func load(r io.ReaderAt) (*Spec, error) {
-	cs, err := parseELF(r)
+	if err := checkELF(r); err != nil {
+		return nil, err
+	}
+	data, err := readObject(r)
+	if err != nil {
+		return nil, describeParseError(err)
+	}
+	img, err := scanELF(data)
+	if err != nil {
+		return nil, describeParseError(err)
+	}
+	legacy, err := normalizeLegacy(img)
 	if err != nil {
 		return nil, err
 	}
-	return fromCollectionSpec(cs)
+	cs, err := parseELF(bytes.NewReader(img.data))
+	if err != nil {
+		return nil, err
+	}
+	return fromCollectionSpec(cs, legacy)
 }
 
 // parseELF runs cilium/ebpf's ELF reader. It parses without touching the
@@ -101,7 +168,9 @@ func parseELF(r io.ReaderAt) (cs *ebpf.CollectionSpec, err error) {
 	return cs, nil
 }
 
-func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
+// fromCollectionSpec converts cs; legacy, when the object was read here,
+// describes its legacy map sections.
+func fromCollectionSpec(cs *ebpf.CollectionSpec, legacy *legacyInfo) (*Spec, error) {
 	if cs == nil {
 		return nil, fmt.Errorf("%w: nil CollectionSpec", ErrInvalidObject)
 	}
@@ -114,7 +183,7 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 	spec := &Spec{types: cs.Types}
 
 	var err error
-	if spec.Maps, err = convertMaps(cs.Maps); err != nil {
+	if spec.Maps, err = convertMaps(cs.Maps, legacy); err != nil {
 		return nil, err
 	}
 	if spec.Variables, err = convertVariables(cs.Variables, spec); err != nil {
@@ -143,6 +212,9 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec) (*Spec, error) {
 		if spec.License == "" {
 			spec.License = ps.License
 		}
+	}
+	if err := placeTailCalls(spec); err != nil {
+		return nil, err
 	}
 	return spec, nil
 }

@@ -425,3 +425,27 @@ func TestISAv4(t *testing.T) {
 		}
 	}
 }
+
+// Input that is not ELF, or is cut short, gets an error that says so: the
+// bytes it starts with in hex, or "truncated".
+func TestLoadNotELF(t *testing.T) {
+	full, err := os.ReadFile("testdata/prog.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"text", []byte("hello world"), "not an ELF file: it starts with 68 65 6c 6c"},
+		{"empty", nil, "truncated"},
+		{"magic only", []byte("\x7fELF"), "truncated ELF file"},
+		{"cut", full[:300], "truncated ELF file"},
+	} {
+		_, err := LoadReader(bytes.NewReader(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "[") {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -23,7 +23,7 @@ func isDataSection(name string) bool {
 
 // convertMaps converts cilium/ebpf's map specs, sorted by name so that map
 // indices do not depend on map iteration order.
-func convertMaps(in map[string]*ebpf.MapSpec) ([]*MapSpec, error) {
+func convertMaps(in map[string]*ebpf.MapSpec, legacy *legacyInfo) ([]*MapSpec, error) {
 	names := make([]string, 0, len(in))
 	for name := range in {
 		names = append(names, name)
@@ -36,6 +36,9 @@ func convertMaps(in map[string]*ebpf.MapSpec) ([]*MapSpec, error) {
 			return nil, fmt.Errorf("map %q: %w", name, err)
 		}
 		out = append(out, m)
+	}
+	if err := applyLegacyMaps(out, in, legacy); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -61,6 +64,11 @@ func convertMap(name string, ms *ebpf.MapSpec, depth int) (*MapSpec, error) {
 		NumaNode:   ms.NumaNode,
 		Pinning:    Pinning(ms.Pinning),
 	}
+	lockOff, hasLock, err := spinLockOffset(ms.Value)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", name, err)
+	}
+	m.HasSpinLock, m.SpinLockOffset = hasLock, lockOff
 	if ms.InnerMap != nil {
 		inner, err := convertMap(ms.InnerMap.Name, ms.InnerMap, depth+1)
 		if err != nil {
@@ -101,6 +109,9 @@ func convertMap(name string, ms *ebpf.MapSpec, depth int) (*MapSpec, error) {
 func sectionData(ms *ebpf.MapSpec) ([]byte, error) {
 	if ms.MaxEntries != 1 || ms.KeySize != 4 {
 		return nil, fmt.Errorf("%w: data section map with %d entries and %d-byte keys, want 1 and 4", ErrInvalidObject, ms.MaxEntries, ms.KeySize)
+	}
+	if ms.ValueSize > maxDataSize {
+		return nil, fmt.Errorf("%w: data section of %d bytes, limit %d", ErrInvalidObject, ms.ValueSize, maxDataSize)
 	}
 	data := make([]byte, ms.ValueSize)
 	switch len(ms.Contents) {

@@ -285,6 +285,11 @@ type MapSpec struct {
 	MapExtra uint64
 	NumaNode uint32
 	Pinning  Pinning
+	// HasSpinLock says the value holds a struct bpf_spin_lock at
+	// SpinLockOffset (known from the value's BTF type): programs may only
+	// reach it through bpf_spin_lock and bpf_spin_unlock.
+	HasSpinLock    bool
+	SpinLockOffset uint32
 	// InnerMap is the template of the maps a map-in-map holds, or nil.
 	InnerMap *MapSpec
 	// Contents are static initialisers: the program (prog arrays) or map
@@ -293,6 +298,18 @@ type MapSpec struct {
 	// Data is the initial value of the single entry of a global data map,
 	// ValueSize bytes; nil for other maps.
 	Data []byte
+
+	// ID, ElfPinning, InnerID and InnerIndex are the fields iproute2's
+	// struct bpf_elf_map adds to a legacy map definition, zero for other
+	// objects. ID names the map for the others: a map-in-map's InnerID is
+	// the ID of its inner map template; a map with an ID and an InnerIndex
+	// other than 0xffffffff is stored at that index of every map-in-map
+	// whose InnerID is its ID (Contents records it); an iproute2 tail-call
+	// section "N/M" is stored at index M of the prog array whose ID is N
+	// (Contents again). ElfPinning is iproute2's pinning: PIN_NONE 0,
+	// PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2 (which also sets Pinning to
+	// PinByName), or a custom number from /etc/iproute2/bpf_pinning.
+	ID, ElfPinning, InnerID, InnerIndex uint32
 }
 
 // Map types and flags the object package itself assigns (Linux numbers).

@@ -146,8 +146,12 @@ func (a *ABI) MapTypes() []*MapTypeInfo { return a.maps }
 // MatchSection finds the section entry for an ELF section name. It applies
 // libbpf's rules (see Section) and, when several patterns match, prefers the
 // longest, which is what libbpf's table order achieves. When none matches it
-// falls back to the pre-1.0 libbpf rule, the longest pattern whose name is a
-// prefix of the section ("xdp_redirect" -> "xdp"); legacy reports that.
+// falls back to the pre-1.0 libbpf rule for the patterns marked Prefix: the
+// longest such pattern that begins the section name ("xdp_redirect" ->
+// "xdp"); legacy reports that. Patterns that begin the same name are
+// prefixes of one another, so the longest is the most specific one, as in
+// libbpf's table order; should two of them ever select different program
+// types, the name is ambiguous and nothing matches.
 func (a *ABI) MatchSection(name string) (s *Section, legacy bool, ok bool) {
 	best := -1
 	for i := range a.sections {
@@ -163,10 +167,15 @@ func (a *ABI) MatchSection(name string) (s *Section, legacy bool, ok bool) {
 			best = i
 		}
 	}
-	if best >= 0 {
-		return &a.sections[best], true, true
+	if best < 0 {
+		return nil, false, false
 	}
-	return nil, false, false
+	for i := range a.sections {
+		if a.sections[i].legacyMatches(name) && a.sections[i].Program.Type != a.sections[best].Program.Type {
+			return nil, false, false
+		}
+	}
+	return &a.sections[best], true, true
 }
 
 // Lookup returns the program type variant an ELF section name selects (see

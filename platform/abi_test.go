@@ -21,11 +21,11 @@ func testABI(t *testing.T) (*ABI, map[string]*ProgramTypeInfo) {
 	}
 	programs := []*ProgramTypeInfo{p["socket"], p["kprobe"], p["uprobe_m"], p["xdp"], p["devmap"], p["ingress"], p["egress"], p["tracing"]}
 	sections := []Section{
-		{Pattern: "socket", Program: p["socket"]},
+		{Pattern: "socket", Program: p["socket"], Prefix: true},
 		{Pattern: "kprobe+", Program: p["kprobe"]},
 		{Pattern: "uprobe+", Program: p["kprobe"]},
 		{Pattern: "uprobe.multi+", Program: p["uprobe_m"]},
-		{Pattern: "xdp", Program: p["xdp"]},
+		{Pattern: "xdp", Program: p["xdp"], Prefix: true},
 		{Pattern: "xdp/devmap", Program: p["devmap"]},
 		{Pattern: "cgroup_skb/ingress", Program: p["ingress"]},
 		{Pattern: "cgroup_skb/egress", Program: p["egress"]},
@@ -54,14 +54,14 @@ func TestMatchSection(t *testing.T) {
 		{"socket1", "socket", true},
 		{"kprobe", "kprobe", false},
 		{"kprobe/do_sys_open", "kprobe", false},
-		{"kprobex", "kprobe", true},
+		{"kprobex", "", false}, // "kprobe+" is not a Prefix pattern: old libbpf wanted "kprobe/"
 		{"uprobe/bin:main", "kprobe", false},
 		{"uprobe.multi/bin:*", "uprobe_m", false},
 		{"uprobe.multi", "uprobe_m", false},
 		{"xdp", "xdp", false},
 		{"xdp/devmap", "devmap", false},
 		{"xdp_redirect", "xdp", true},
-		{"xdp/devmapx", "devmap", true},
+		{"xdp/devmapx", "xdp", true}, // only "xdp" is a Prefix pattern
 		{"cgroup_skb/egress", "egress", false},
 		{"fentry/tcp_connect", "tracing", false},
 		{"fentry", "", false}, // "fentry/" requires the slash
@@ -78,6 +78,28 @@ func TestMatchSection(t *testing.T) {
 		case tt.want != "" && (s.Program != p[tt.want] || legacy != tt.legacy):
 			t.Errorf("MatchSection(%q) = %s (legacy %v), want %s (legacy %v)", tt.name, s.Program, legacy, p[tt.want], tt.legacy)
 		}
+	}
+}
+
+// TestMatchSectionAmbiguous checks that a name two Prefix patterns of
+// different program types begin selects neither.
+func TestMatchSectionAmbiguous(t *testing.T) {
+	ctx := testCtx()
+	sock := &ProgramTypeInfo{Type: 1, Name: "socket_filter", Context: ctx}
+	ops := &ProgramTypeInfo{Type: 13, Name: "sock_ops", Context: ctx}
+	a, err := NewABI("test", []*ProgramTypeInfo{sock, ops}, []Section{
+		{Pattern: "sock", Program: sock, Prefix: true},
+		{Pattern: "sockops", Program: ops, Prefix: true},
+		{Pattern: "socket", Program: sock, Prefix: true},
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, legacy, ok := a.MatchSection("sockops_1"); ok {
+		t.Errorf("sockops_1 matched %q (legacy %v), want ambiguous", s.Pattern, legacy)
+	}
+	if s, legacy, ok := a.MatchSection("socket_1"); !ok || s.Pattern != "socket" || !legacy {
+		t.Errorf("socket_1: got %v %v %v, want socket by prefix", s, legacy, ok)
 	}
 }
 

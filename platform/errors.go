@@ -14,6 +14,9 @@ var (
 	// ErrRewrite: an instruction marked as a context access is not one the
 	// rewriter can translate (not a load or store, atomic, out of range).
 	ErrRewrite = errors.New("cannot rewrite context access")
+	// ErrEntry: the entry arguments of a run break what the program type
+	// promises the verifier (a NULL buffer, a buffer over its size limit).
+	ErrEntry = errors.New("invalid entry arguments")
 	// ErrInvalidDescriptor: a descriptor table is inconsistent.
 	ErrInvalidDescriptor = errors.New("invalid platform descriptor")
 )

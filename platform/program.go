@@ -39,10 +39,13 @@ type RegKind uint8
 const (
 	// RegContext: a pointer to the context (ProgramTypeInfo.Context).
 	RegContext RegKind = iota + 1
-	// RegPacketData: a pointer to the first byte of a packet buffer.
+	// RegPacketData: a pointer to the first byte of a packet buffer. It
+	// is never NULL, even for an empty buffer (the verifier treats the
+	// register as a non-NULL packet pointer; EntryArgs refuses 0).
 	RegPacketData
 	// RegPacketLength: the length of that buffer, a scalar; the buffer's
-	// end is RegPacketData plus this.
+	// end is RegPacketData plus this. It is at most the type's
+	// PacketSizeLimit.
 	RegPacketLength
 )
 
@@ -132,6 +135,9 @@ type ProgramTypeInfo struct {
 	PacketAccess Access
 	// TestRun says how the type is test-run.
 	TestRun TestRunKind
+	// MaxPacketSize is the most bytes a packet of this type holds; 0 means
+	// MaxPacketSize (Linux's MAX_PACKET_OFF). See PacketSizeLimit.
+	MaxPacketSize uint32
 	// Doc notes what is approximate or unusual.
 	Doc string
 }
@@ -151,6 +157,49 @@ func (p *ProgramTypeInfo) Hosted() bool {
 		return len(p.Entry) > 0
 	}
 	return p.Context.Host != nil
+}
+
+// MaxPacketSize is the largest packet a program sees unless its type says
+// less: Linux's MAX_PACKET_OFF, which bounds the packet offsets the verifier
+// reasons about.
+const MaxPacketSize = 0xffff
+
+// PacketSizeLimit returns the most bytes a packet of this type holds. The
+// verifier assumes it of the packet size (and of a RegPacketLength entry
+// register), so every run time (test runs, hooks) must refuse larger
+// packets before it runs a program of the type: EntryArgs does.
+func (p *ProgramTypeInfo) PacketSizeLimit() uint64 {
+	if p.MaxPacketSize != 0 {
+		return uint64(p.MaxPacketSize)
+	}
+	return MaxPacketSize
+}
+
+// EntryArgs returns r1..r5 for a run of a type whose entry registers are
+// a packet buffer (Entry with RegPacketData, RegPacketLength): addr is the
+// buffer's first byte and n its length. It refuses what the verifier
+// assumed impossible: a NULL buffer (pass the address of an empty buffer's
+// memory) or more than PacketSizeLimit bytes, and entry registers it cannot
+// fill (a context).
+func (p *ProgramTypeInfo) EntryArgs(addr uint64, n int) ([5]uint64, error) {
+	var args [5]uint64
+	if n < 0 || uint64(n) > p.PacketSizeLimit() {
+		return args, fmt.Errorf("%w: %s: a buffer of %d bytes, at most %d", ErrEntry, p, n, p.PacketSizeLimit())
+	}
+	for i, k := range p.EntryRegs() {
+		switch k {
+		case RegPacketData:
+			if addr == 0 {
+				return args, fmt.Errorf("%w: %s: NULL buffer", ErrEntry, p)
+			}
+			args[i] = addr
+		case RegPacketLength:
+			args[i] = uint64(n)
+		default:
+			return args, fmt.Errorf("%w: %s: r%d holds a %s, not a buffer", ErrEntry, p, i+1, k)
+		}
+	}
+	return args, nil
 }
 
 // EntryRegs returns what r1..r5 hold at entry, applying the default.
@@ -181,6 +230,11 @@ type Section struct {
 	Pattern string
 	Program *ProgramTypeInfo
 	Flags   SectionFlags
+	// Prefix marks the patterns that libbpf before 1.0 also matched as a
+	// plain prefix of the section name ("xdp_ttl" -> "xdp", "socket1" ->
+	// "socket"; libbpf's SEC_SLOPPY_PFX). Objects built for those loaders
+	// still use such names.
+	Prefix bool
 }
 
 // Matches reports whether the section name matches the pattern under
@@ -197,9 +251,10 @@ func (s *Section) Matches(name string) bool {
 	return name == p
 }
 
-// legacyMatches reports whether the pattern's base is a prefix of name, the
-// looser rule libbpf applied before version 1.0 ("xdp_prog", "socket1").
+// legacyMatches reports whether the pattern is a Prefix pattern and a prefix
+// of name, the looser rule libbpf applied before version 1.0 ("xdp_prog",
+// "socket1").
 func (s *Section) legacyMatches(name string) bool {
 	base := strings.TrimSuffix(s.Pattern, "+")
-	return base != "" && strings.HasPrefix(name, base)
+	return s.Prefix && base != "" && strings.HasPrefix(name, base)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -48,20 +49,30 @@ type analyzer struct {
 	funcs map[int]*function
 	ends  map[int]int // function start -> end
 
-	errs    []Error
-	seen    map[string]bool
-	ctxUse  []uint8 // by pc: 1 context, 2 other memory
-	calls   map[int]map[int]bool
-	used    map[int]int // function start -> lowest stack offset used
-	active  []int       // functions being analysed (recursion)
-	iters   int
-	states  int
-	start   time.Time
-	limit   error
-	loopMax int64
-	merged  map[string]int32 // synthetic maps standing for several
-	parts   map[int32][]int32
-	scratch [2]*state // reused for short-lived copies (input)
+	errs     []Error
+	seen     map[string]bool
+	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	calls    map[int]map[int]bool
+	used     map[int]int // function start -> lowest stack offset used
+	active   []int       // functions being analysed (recursion)
+	inCB     int         // callbacks being analysed (nesting)
+	iters    int
+	insns    int   // instructions processed (Limits.MaxInstructions)
+	cells    int64 // matrix cells copied and joined (limits.go)
+	states   int
+	kept     int64 // bytes of the states kept (Limits.MaxStateBytes)
+	peak     int64
+	start    time.Time
+	limit    error
+	loopMax  int64
+	merged   map[string]int32 // synthetic maps standing for several
+	mapIndex map[*MapInfo]int32
+	parts    map[int32][]int32
+	scratch  [2]*state // reused for short-lived copies (input)
+
+	summaries    map[int]*summaries // by function start (limits.go)
+	ownedExit    *state             // an exit no summary holds (takeExit)
+	summaryBytes int64
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -99,8 +110,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 		m.ValueSize = min(m.ValueSize, mi.ValueSize)
 		m.ReadOnlyProg = m.ReadOnlyProg || mi.ReadOnlyProg
 	}
-	a.maps = append(a.maps, m)
-	id := int32(len(a.maps) - 1)
+	id := a.addMap(m)
 	if a.merged == nil {
 		a.merged, a.parts = map[string]int32{}, map[int32][]int32{}
 	}
@@ -119,7 +129,7 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 		a.loopMax = DefaultMaxLoopIterations
 	}
 	for i := range opts.Maps {
-		a.maps = append(a.maps, &opts.Maps[i])
+		a.addMap(&opts.Maps[i])
 	}
 	starts := functionStarts(prog)
 	for i, s := range starts {
@@ -132,22 +142,36 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 	return a
 }
 
-// mapID returns the id of a map descriptor, registering inner maps.
+// mapID returns the id of a map descriptor, registering inner maps (and
+// the key views of callbacks, one per analysis of a callback: an index,
+// not a scan, finds them).
 func (a *analyzer) mapID(m *MapInfo) int32 {
-	for i, x := range a.maps {
-		if x == m {
-			return int32(i)
-		}
+	if id, ok := a.mapIndex[m]; ok {
+		return id
 	}
-	a.maps = append(a.maps, m)
-	return int32(len(a.maps) - 1)
+	return a.addMap(m)
 }
 
+// addMap registers a map descriptor and returns its id.
+func (a *analyzer) addMap(m *MapInfo) int32 {
+	id := int32(len(a.maps))
+	a.maps = append(a.maps, m)
+	if a.mapIndex == nil {
+		a.mapIndex = map[*MapInfo]int32{}
+	}
+	if _, ok := a.mapIndex[m]; !ok {
+		a.mapIndex[m] = id // the first id of a descriptor, as the scan found
+	}
+	return id
+}
+
+// function returns the CFG of the function at start, nil if its loops
+// nest too deeply to order within the complexity limit (wtoBudget).
 func (a *analyzer) function(start int) *function {
 	if fn, ok := a.funcs[start]; ok {
 		return fn
 	}
-	fn := buildFunction(a.prog, start, a.ends[start])
+	fn := buildFunction(a.prog, start, a.ends[start], a.wtoBudget())
 	a.funcs[start] = fn
 	return fn
 }
@@ -162,6 +186,9 @@ func (a *analyzer) where(pc int) string {
 }
 
 func (a *analyzer) report(pc int, format string, args ...any) {
+	if len(a.errs) >= maxErrors {
+		return // enough to reject (charge stops the analysis)
+	}
 	msg := fmt.Sprintf(format, args...)
 	key := fmt.Sprintf("%d\x00%s", pc, msg)
 	if a.seen[key] {
@@ -175,40 +202,37 @@ func (a *analyzer) report(pc int, format string, args ...any) {
 	a.errs = append(a.errs, e)
 }
 
-var errStop = errors.New("stop")
-
-// tick charges one block to the limits.
-func (a *analyzer) tick() error {
-	a.iters++
-	max := a.opts.MaxIterations
-	if max <= 0 {
-		max = DefaultMaxIterations
-	}
-	if a.iters > max {
-		a.limit = fmt.Errorf("%w: more than %d block iterations", ErrLimit, max)
-		return errStop
-	}
-	if a.opts.Timeout > 0 && a.iters%256 == 0 && time.Since(a.start) > a.opts.Timeout {
-		a.limit = fmt.Errorf("%w: more than %v", ErrLimit, a.opts.Timeout)
-		return errStop
-	}
-	return nil
-}
+var (
+	errStop = errors.New("stop")
+	// errEnough stops an analysis that found maxErrors problems: the
+	// program is rejected whatever else it finds.
+	errEnough = errors.New("enough problems")
+)
 
 func (a *analyzer) verify() (*Result, error) {
 	a.start = time.Now()
-	entry := a.entryState()
-	exit, err := a.analyze(0, entry, true, callNone, nil)
+	var exit *state
+	err := a.checkSize()
+	if err == nil {
+		exit, err = a.analyze(0, a.entryState(), true, callNone, nil)
+	}
 	if h := a.opts.test; err == nil && h != nil && h.exit != nil {
 		h.exit(exit)
 	}
-	res := &Result{Instructions: len(a.prog), Iterations: a.iters, States: a.states, Duration: time.Since(a.start)}
+	res := &Result{Instructions: len(a.prog), Iterations: a.iters, Processed: int(a.cost()), States: a.states,
+		PeakStateBytes: a.peak, Duration: time.Since(a.start)}
+	enough := errors.Is(err, errEnough) || len(a.errs) >= maxErrors
+	if enough {
+		err = nil
+	} else if err == nil {
+		err = a.checkStack(res)
+	}
 	if err != nil {
 		ve := &VerifierError{Program: a.opts.Name, limit: true}
+		ve.Limit, _ = a.limitError()
 		ve.Errors = append(ve.Errors, Error{PC: -1, Message: a.limit.Error()})
 		return nil, ve
 	}
-	a.checkStack(res)
 	for pc, u := range a.ctxUse {
 		if u == 3 {
 			a.report(pc, "instruction accesses the context on some paths and other memory on others")
@@ -216,6 +240,9 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	if len(a.errs) > 0 {
 		sort.SliceStable(a.errs, func(i, j int) bool { return a.errs[i].PC < a.errs[j].PC })
+		if enough {
+			a.errs = append(a.errs, Error{PC: -1, Message: fmt.Sprintf("the analysis stopped after %d problems", maxErrors)})
+		}
 		return nil, &VerifierError{Program: a.opts.Name, Errors: a.errs}
 	}
 	for pc, u := range a.ctxUse {
@@ -228,12 +255,17 @@ func (a *analyzer) verify() (*Result, error) {
 }
 
 // checkStack applies Linux's limit on the combined stack of a call chain,
-// each frame rounded up to 32 bytes.
-func (a *analyzer) checkStack(res *Result) {
+// each frame rounded up to 32 bytes. The chains of the call graph can be
+// exponentially many: walking them counts against the complexity limit.
+func (a *analyzer) checkStack(res *Result) error {
 	size := func(fn int) int { return (-a.used[fn] + 31) &^ 31 }
-	var worst int
+	var worst, steps int
+	lim := a.opts.maxInstructions()
 	var walk func(fn int, total int, seen map[int]bool)
 	walk = func(fn int, total int, seen map[int]bool) {
+		if steps++; steps > lim {
+			return
+		}
 		total += size(fn)
 		if total > worst {
 			worst = total
@@ -251,7 +283,11 @@ func (a *analyzer) checkStack(res *Result) {
 		}
 	}
 	walk(0, 0, map[int]bool{0: true})
+	if steps > lim {
+		return a.stop(&LimitError{Limit: "call chains", Max: fmt.Sprint(lim), Option: "Limits.MaxInstructions"})
+	}
 	res.MaxStack = worst
+	return nil
 }
 
 // entryState builds the state at program entry from the program type.
@@ -265,9 +301,9 @@ func (a *analyzer) entryState() *state {
 	s.set(10, value{kind: kStack, region: 0}, constIval(0))
 	// Packet bounds: Linux's MAX_PACKET_OFF; data_meta lies up to 255
 	// bytes before data.
-	s.z.setBounds(locPkt, 0, 0xffff)
-	s.z.setBounds(locMeta, -255, 0)
 	t := a.opts.Type
+	s.z.setBounds(locPkt, 0, int64(t.PacketSizeLimit()))
+	s.z.setBounds(locMeta, -255, 0)
 	for i, k := range t.EntryRegs() {
 		r := i + 1
 		switch k {
@@ -278,7 +314,7 @@ func (a *analyzer) entryState() *state {
 		case platform.RegPacketData:
 			s.set(r, value{kind: kPacket}, constIval(0))
 		case platform.RegPacketLength:
-			s.regs[r] = value{kind: kScalar, umin: 0, umax: 0xffff}
+			s.regs[r] = value{kind: kScalar, umin: 0, umax: t.PacketSizeLimit()}
 			s.z.copyLoc(locReg(r), locPkt)
 		}
 	}
@@ -299,31 +335,53 @@ const (
 
 // run is the analysis of one function from one entry state.
 type run struct {
-	fn      *function
-	depth   int
-	kind    callKind
-	cb      *callbackInfo
-	entry   *state
-	in      []*state
-	out     [][]*state // per block, per successor index
-	exit    *state
-	check   bool
-	narrow  bool
-	verbose bool
-	failed  bool // the check pass found a head not covering its inputs
+	fn    *function
+	depth int
+	kind  callKind
+	cb    *callbackInfo
+	entry *state
+	in    []*state
+	out   [][]*state // per block, per successor index
+	// inBytes and outBytes are the sizes of in and out as accounted when
+	// stored, bytes their sum (limits.go).
+	inBytes  []int64
+	outBytes []int64
+	bytes    int64
+	exit     *state
+	check    bool
+	narrow   bool
+	ownEntry bool // the run may change its entry state (analyze)
+	steal    bool // inputs may take over their edges' states (solve)
+	verbose  bool
+	failed   bool // the check pass found a head not covering its inputs
 }
 
 // analyze runs the fixpoint for the function starting at start from entry
 // and returns the join of its states at exit (nil if it never returns).
 // With check set it also reports every problem.
 func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, cb *callbackInfo) (*state, error) {
+	if s, ok := a.lookup(start, entry, check, kind, cb); ok {
+		if a.opts.Verbose != nil && check {
+			fmt.Fprintf(a.opts.Verbose, "%d: analysed before from the same state: exit reused\n", start)
+		}
+		return s.exit, nil
+	}
 	fn := a.function(start)
+	if fn == nil {
+		return nil, a.stop(&LimitError{Limit: "loop nesting", Max: fmt.Sprint(a.wtoBudget()), Option: "Limits.MaxInstructions"})
+	}
 	a.active = append(a.active, start)
 	defer func() { a.active = a.active[:len(a.active)-1] }()
 	r := &run{fn: fn, depth: entry.depth(), kind: kind, cb: cb, narrow: true}
+	defer a.done(r)
+	// An analysis kept as a summary must leave its entry state as it is;
+	// one not kept may work on it, which it does when nothing reads the
+	// entry again: in a function without loops, which is analysed in one
+	// pass, never redone.
+	keep := kind != callNone && a.worthKeeping(start)
+	r.ownEntry = !keep && !slices.Contains(fn.heads, true)
 	for attempt := 0; ; attempt++ {
-		r.in = make([]*state, len(fn.blocks))
-		r.out = make([][]*state, len(fn.blocks))
+		a.reset(r, len(fn.blocks))
 		r.exit = nil
 		r.entry = entry
 		r.failed = false
@@ -333,11 +391,28 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		if err := a.solve(r, check); err != nil {
 			return nil, err
 		}
-		if !r.failed || attempt > 0 {
+		if !r.failed {
 			break
+		}
+		if attempt > 0 {
+			// Even without narrowing, a loop's states do not cover what
+			// flows into it: they are no fixpoint, and accepting on them
+			// would accept on a partial analysis.
+			a.limit = fmt.Errorf("%w: the analysis of the function at %s did not reach a fixpoint", ErrLimit, a.where(start))
+			return nil, errStop
 		}
 		// Narrowing lost the post-fixpoint property: redo without it.
 		r.narrow = false
+	}
+	if keep {
+		kept, err := a.remember(start, entry, r.exit, check, kind, cb)
+		if err != nil {
+			return nil, err
+		}
+		keep = kept
+	}
+	if !keep {
+		a.ownedExit = r.exit
 	}
 	return r.exit, nil
 }
@@ -349,11 +424,22 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 // fixpoint and then passed over before the next element. The result is
 // that of a full fixpoint followed by a full final pass.
 func (a *analyzer) solve(r *run, check bool) error {
-	for _, w := range r.fn.wto {
+	if r.fn.release == nil {
+		r.fn.release = releasePlan(r.fn)
+	}
+	plan := r.fn.release
+	for k, w := range r.fn.wto {
 		if !w.comp {
-			if err := a.final(r, check, func() error { return a.process(r, w.v) }); err != nil {
+			// A block outside every loop is processed once, here, and is
+			// the only reader of the states on its incoming edges: it may
+			// take one over instead of copying it.
+			r.steal = true
+			err := a.final(r, check, func() error { return a.process(r, w.v) })
+			r.steal = false
+			if err != nil {
 				return err
 			}
+			a.release(r, w, plan.at(k))
 			continue
 		}
 		// Exits reached while iterating are not final: keep those of the
@@ -367,6 +453,7 @@ func (a *analyzer) solve(r *run, check bool) error {
 		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
 			return err
 		}
+		a.release(r, w, plan.at(k))
 	}
 	return nil
 }
@@ -404,8 +491,12 @@ func (a *analyzer) component(r *run, w wto) error {
 		if in == nil {
 			// The head is not reached (yet), but the body may be, through a
 			// jump into the middle of the loop (irreducible flow).
-			r.in[h] = nil
-			r.out[h] = nil
+			if err := a.setIn(r, h, nil); err != nil {
+				return err
+			}
+			if err := a.setOut(r, h, nil); err != nil {
+				return err
+			}
 			if bodyOnly {
 				return nil
 			}
@@ -441,7 +532,9 @@ func (a *analyzer) component(r *run, w wto) error {
 				break
 			}
 		}
-		r.in[h] = in
+		if err := a.setIn(r, h, in); err != nil {
+			return err
+		}
 		if err := a.processBlock(r, h, in); err != nil {
 			return err
 		}
@@ -461,7 +554,9 @@ func (a *analyzer) component(r *run, w wto) error {
 		if n.equal(r.in[h]) {
 			break
 		}
-		r.in[h] = n
+		if err := a.setIn(r, h, n); err != nil {
+			return err
+		}
 		if err := a.processBlock(r, h, n); err != nil {
 			return err
 		}
@@ -474,11 +569,11 @@ func (a *analyzer) component(r *run, w wto) error {
 
 // process computes a non-head block's input and output.
 func (a *analyzer) process(r *run, v int) error {
+	// The input of a block that heads no loop is not read again: it is
+	// not kept.
 	in, fresh := a.inputFresh(r, v)
-	r.in[v] = in
 	if in == nil {
-		r.out[v] = nil
-		return nil
+		return a.setOut(r, v, nil)
 	}
 	if fresh {
 		// Nothing else holds the state (only heads' inputs are read
@@ -510,6 +605,9 @@ func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 			acc = acc.clone()
 			fresh = true
 			acc.z.setBounds(locCounter(r.depth, b.start), 0, 0)
+		} else if r.ownEntry {
+			fresh = true
+			a.chargeCells(len(acc.z.m)) // as the copy saved (takeExit)
 		}
 	}
 	for _, p := range b.preds {
@@ -555,6 +653,9 @@ func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 			}
 			if acc == nil {
 				acc, fresh = st, changed
+				if r.steal && !changed && v != 0 && a.sole(r, v, p, i) {
+					outs[i], fresh = nil, true
+				}
 			} else {
 				acc, fresh = join(acc, st, false, nil), true
 			}
@@ -620,10 +721,10 @@ func (a *analyzer) processBlock(r *run, v int, in *state) error {
 
 // runBlock is processBlock on a state of its own, which it changes.
 func (a *analyzer) runBlock(r *run, v int, s *state) error {
-	if err := a.tick(); err != nil {
+	b := r.fn.blocks[v]
+	if err := a.charge(b.end - b.start); err != nil {
 		return err
 	}
-	b := r.fn.blocks[v]
 	a.states++
 	e := &exec{a: a, r: r, check: r.check}
 	var outs []*state
@@ -676,8 +777,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 			outs = make([]*state, len(b.succs))
 		}
 	}
-	r.out[v] = outs
-	return nil
+	return a.setOut(r, v, outs)
 }
 
 // frameUse records a stack access at offset off of the frame owned by the
@@ -722,16 +822,22 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 	for _, c := range cands {
 		st.z.copyLoc(ghostLoc(c), c)
 	}
+	// r2 accounts only for the states it stores itself (its byte counts
+	// start at zero), and gives them back when done.
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...)}
-	r2.in[h] = st
+		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
+		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
+	defer a.done(r2)
+	if err := a.setIn(r2, h, st); err != nil {
+		return false, err
+	}
 	// The body's states from the fixpoint lack the ghosts: drop them, or
 	// an inner loop's head would join them in before its first trip and
 	// lose every ghost.
 	var drop func(ws []wto)
 	drop = func(ws []wto) {
 		for _, x := range ws {
-			r2.out[x.v] = nil
+			r2.out[x.v], r2.outBytes[x.v] = nil, 0
 			drop(x.body)
 		}
 	}

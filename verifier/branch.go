@@ -319,7 +319,8 @@ func excludeEnd(a ival, v uint64) ival {
 func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv value, siv ival) *state {
 	// A pointer against 0: NULL checks.
 	isZero := sv.kind == kScalar && siv.isConst() && siv.umin == 0
-	if dv.kind.isPointer() && isZero && is64 && (r == relEQ || r == relNE) {
+	// (The low half of a packet pointer is a number that may be 0.)
+	if dv.kind.isPointer() && dv.kind != kPktLow32 && isZero && is64 && (r == relEQ || r == relNE) {
 		isNull := r == relEQ
 		if !dv.null {
 			if isNull {
@@ -351,7 +352,11 @@ func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv v
 		if sv.kind == kPacketEnd {
 			lb = locPkt
 		}
-	case dv.kind == sv.kind && dv.region == sv.region && dv.kind.hasOffset() && !dv.null && !sv.null:
+	case dv.kind == kPktLow32 && sv.kind == kPktLow32:
+		// Low halves of addresses wrap at 2^32 wherever the packet lies:
+		// only equality says something about the offsets.
+		same = r == relEQ || r == relNE
+	case e.sameObject(dv, sv):
 		same = true
 	}
 	if !same || la == lb {
@@ -391,6 +396,37 @@ func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv v
 		return nil
 	}
 	return s
+}
+
+// sameObject reports whether two non-packet pointers point into the same
+// object, so that comparing them compares their offsets: the same stack
+// frame or context, the same map element or ring buffer record (the same
+// lookup or reservation, which their id ties together), or the value of a
+// map that has one element. Pointers into different objects of one map,
+// or records of one size, order by where the objects lie, which the
+// analysis does not know.
+func (e *exec) sameObject(a, b value) bool {
+	if a.kind != b.kind || a.region != b.region || !a.kind.hasOffset() || a.null || b.null {
+		return false
+	}
+	switch a.kind {
+	case kStack, kCtx:
+		return true
+	case kMapValue:
+		if a.id != 0 && a.id == b.id {
+			return true
+		}
+		// lddw of a global variable, or a lookup in a single-element array
+		// (not a map-in-map's template, which stands for many maps).
+		if int(a.region) < len(e.a.opts.Maps) {
+			mi := e.a.maps[a.region]
+			mt, ok := e.a.opts.ABI.MapType(mi.Type)
+			return ok && mi.MaxEntries == 1 && mt.Name == "array" && !mt.PerCPU
+		}
+	case kRingbuf:
+		return a.id != 0 && a.id == b.id
+	}
+	return false
 }
 
 // decideNull makes the maybe-NULL pointer in register r, and every copy of

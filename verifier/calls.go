@@ -1,6 +1,9 @@
 package verifier
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/bpfhost/bpfhost/platform"
 )
 
@@ -9,15 +12,28 @@ import (
 // survive), analyses the callee from the call's state and pops the frame
 // from the join of the callee's exit states.
 
+// maxCallbackRounds bounds the rounds of a callback's fixpoint (joining
+// the callback's effect into the state before the helper). Widening ends
+// it long before; reaching it rejects the program (ErrLimit).
+const maxCallbackRounds = widenDelay + 2*widenRounds + 64
+
 // callbackInfo says how a callback's exit is checked.
 type callbackInfo struct {
 	proto *platform.HelperProto
 	ret   platform.Range
+	// refs and lock are what the helper's caller held: anything else held
+	// at the callback's exit was acquired by the callback.
+	refs []int32
+	lock bool
 }
 
 // push makes the callee's entry state from the caller's state.
 func (e *exec) push(s *state, target int) *state {
-	cs := s.clone()
+	return e.pushOwned(s.clone(), target)
+}
+
+// pushOwned is push on a state the caller gives up, without a copy.
+func (e *exec) pushOwned(cs *state, target int) *state {
 	depth := cs.depth()
 	top := cs.frameW(depth)
 	for r := 6; r <= 9; r++ {
@@ -36,7 +52,7 @@ func (e *exec) push(s *state, target int) *state {
 
 // pop returns to the caller from the callee's exit state.
 func (e *exec) pop(x *state, pc int) *state {
-	s := x.clone()
+	s := e.a.takeExit(x)
 	d := s.depth()
 	s.frames = s.frames[:d]
 	s.own &= 1<<d - 1
@@ -88,7 +104,9 @@ func (e *exec) localCall(s *state, pc, target int) (*state, error) {
 		s.set(0, value{kind: kScalar}, topIval)
 		return s, nil
 	}
-	exit, err := e.a.analyze(target, e.push(s, target), e.check, callLocal, nil)
+	// s is the calling block's own state, used no more once the call
+	// is made.
+	exit, err := e.a.analyze(target, e.pushOwned(s, target), e.check, callLocal, nil)
 	if err != nil || exit == nil {
 		return nil, err
 	}
@@ -103,7 +121,7 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 	if !e.enter(s, pc, target) {
 		return s, nil
 	}
-	info := &callbackInfo{proto: proto, ret: platform.Range{Min: 0, Max: 1}}
+	info := &callbackInfo{proto: proto, ret: platform.Range{Min: 0, Max: 1}, refs: append([]int32(nil), s.refs...), lock: s.lock}
 	var mi *MapInfo
 	if mapID >= 0 {
 		mi = e.a.maps[mapID]
@@ -124,6 +142,8 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 		e.fail(pc, "%s: callbacks of kind %s are not supported", name, proto.Callback)
 		return s, nil
 	}
+	e.a.inCB++
+	defer func() { e.a.inCB-- }()
 	fn := e.a.function(target)
 	cur := s
 	for k := 0; ; k++ {
@@ -172,10 +192,28 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 				next.z.forget(locReg(r))
 			}
 		}
-		j := join(cur, next, k >= widenDelay, fn.thresholds())
-		if j.equal(cur) || k > 64 {
-			cur = j
+		// Widen as loop heads do (analyzer.component): thresholds for a
+		// few rounds, then none, then without closing, which guarantees an
+		// end. The state after the helper must be a fixpoint: a round
+		// limit reached rejects the program, never accepts a partial state.
+		var j *state
+		switch {
+		case k < widenDelay:
+			j = join(cur, next, false, nil)
+		case k < widenDelay+widenRounds:
+			j = join(cur, next, true, fn.thresholds())
+		case k < widenDelay+2*widenRounds:
+			j = join(cur, next, true, nil)
+		default:
+			j = joinWith(cur, next, opWidenOpen, nil, true)
+		}
+		if j.equal(cur) {
 			break
+		}
+		if k >= maxCallbackRounds {
+			e.a.limit = fmt.Errorf("%w: %s: the %s callback's effect on the caller's state did not settle after %d rounds",
+				ErrLimit, e.a.where(pc), name, maxCallbackRounds)
+			return nil, errStop
 		}
 		cur = j
 	}
@@ -231,6 +269,16 @@ func (e *exec) exit(s *state, pc int) {
 				e.fail(pc, "r0 may be %s: %s callbacks must return a value in %s", iv, r.cb.proto.Name, ret)
 			}
 		}
+		// What a callback acquires it releases before it returns (Linux
+		// too): the helper may call it again, or never.
+		for _, id := range s.refs {
+			if !slices.Contains(r.cb.refs, id) {
+				e.fail(pc, "the ring buffer record reserved at %s is still held when the %s callback returns", e.a.where(int(id-1)&(1<<22-1)), r.cb.proto.Name)
+			}
+		}
+		if s.lock && !r.cb.lock {
+			e.fail(pc, "the %s callback returns while holding a bpf_spin_lock", r.cb.proto.Name)
+		}
 	case r.kind == callLocal:
 		if e.readable(s, pc, 0) {
 			if v := s.regs[0]; v.kind == kStack && int(v.region) == s.depth() {
@@ -261,7 +309,7 @@ func (e *exec) exit(s *state, pc int) {
 		}
 	}
 	if r.exit == nil {
-		r.exit = s.clone()
+		r.exit = s // the block's own state, which ends here
 	} else {
 		r.exit = join(r.exit, s, false, nil)
 	}

@@ -28,6 +28,7 @@ type function struct {
 	heads      []bool      // blocks that head a loop
 	consts     []int64     // immediates, for widening thresholds
 	th         *thresholds // from consts, when a loop first needs them
+	release    *plan       // releasePlan, when first analysed
 }
 
 // wto is an element of a weak topological order: a block, or a component
@@ -59,7 +60,10 @@ func functionStarts(prog []isa.Instruction) []int {
 	return out
 }
 
-func buildFunction(prog []isa.Instruction, start, end int) *function {
+// buildFunction builds the CFG of the function in [start, end) and its
+// weak topological order; with budget > 0, it returns nil if the order
+// takes more than budget visits (buildWTO).
+func buildFunction(prog []isa.Instruction, start, end, budget int) *function {
 	fn := &function{start: start, end: end, byStart: make([]int, end-start+1)}
 	leader := make([]bool, end-start+1) // by slot - start
 	leader[0] = true
@@ -122,7 +126,10 @@ func buildFunction(prog []isa.Instruction, start, end int) *function {
 		}
 	}
 	fn.heads = make([]bool, len(fn.blocks))
-	fn.wto = buildWTO(fn)
+	var ok bool
+	if fn.wto, ok = buildWTO(fn, budget); !ok {
+		return nil
+	}
 	var mark func(ws []wto, heads []int)
 	mark = func(ws []wto, heads []int) {
 		for _, w := range ws {
@@ -157,67 +164,101 @@ func lastInsn(prog []isa.Instruction, b *block) int {
 }
 
 // buildWTO computes Bourdoncle's weak topological order of the blocks
-// reachable from the first.
-func buildWTO(fn *function) []wto {
+// reachable from the first. The depth-first search keeps its own stack
+// of frames rather than recursing, so that a long chain of blocks (a
+// hostile program of a million branches) costs a frame per block on the
+// heap, not a goroutine stack grown to hundreds of megabytes. A loop's
+// body is searched again for each loop around it, so n nested loops cost
+// about n*n/2 visits: past budget visits (if budget > 0) it gives up and
+// returns false.
+func buildWTO(fn *function, budget int) ([]wto, bool) {
 	n := len(fn.blocks)
+	if n == 0 {
+		return nil, true
+	}
 	dfn := make([]int, n)
-	var stack []int
+	var stack []int // Bourdoncle's stack of visited vertices
 	num := 0
 	const done = 1 << 30
-	var visit func(v int, out *[]wto) int
-	component := func(v int) wto {
-		var body []wto
-		for _, w := range fn.blocks[v].succs {
-			if dfn[w] == 0 {
-				visit(w, &body)
-			}
-		}
-		reverse(body)
-		return wto{v: v, body: body, comp: true}
+	// A frame is a visit of v: first over its successors (visit), then,
+	// if v heads a loop, over them again to build the loop's body
+	// (component). Its element goes to the body of frame out, or to the
+	// result if out is -1. Frames are values, named by index, so that a
+	// visit allocates nothing.
+	type frame struct {
+		v, i, head, out int
+		loop, comp      bool
+		body            []wto
 	}
-	visit = func(v int, out *[]wto) int {
+	var frames []frame
+	var top []wto
+	emit := func(out int, el wto) {
+		if out < 0 {
+			top = append(top, el) // reversed when the list is complete
+		} else {
+			frames[out].body = append(frames[out].body, el)
+		}
+	}
+	visits := 0
+	enter := func(v, out int) {
+		visits++
 		stack = append(stack, v)
 		num++
 		dfn[v] = num
-		head := num
-		loop := false
-		for _, w := range fn.blocks[v].succs {
-			var m int
-			if dfn[w] == 0 {
-				m = visit(w, out)
-			} else {
-				m = dfn[w]
-			}
-			if m <= head {
-				head = m
-				loop = true
+		frames = append(frames, frame{v: v, head: num, out: out})
+	}
+	enter(0, -1)
+	ret, returned := 0, false // the head a finished visit returns
+	for len(frames) > 0 {
+		if budget > 0 && visits > budget {
+			return nil, false
+		}
+		k := len(frames) - 1
+		f := &frames[k]
+		if returned {
+			returned = false
+			if !f.comp && ret <= f.head {
+				f.head, f.loop = ret, true
 			}
 		}
-		if head == dfn[v] {
-			dfn[v] = done
+		succs := fn.blocks[f.v].succs
+		if f.i < len(succs) {
+			w := succs[f.i]
+			f.i++
+			switch {
+			case dfn[w] == 0 && f.comp:
+				enter(w, k)
+			case dfn[w] == 0:
+				enter(w, f.out)
+			case !f.comp && dfn[w] <= f.head:
+				f.head, f.loop = dfn[w], true
+			}
+			continue
+		}
+		if !f.comp && f.head == dfn[f.v] {
+			dfn[f.v] = done
 			e := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			var el wto
-			if loop {
-				for e != v {
+			if f.loop {
+				for e != f.v {
 					dfn[e] = 0
 					e = stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 				}
-				el = component(v)
-			} else {
-				el = wto{v: v}
+				f.comp, f.i = true, 0
+				continue
 			}
-			*out = append(*out, el) // reversed when the list is complete
+			emit(f.out, wto{v: f.v})
 		}
-		return head
+		if f.comp {
+			reverse(f.body)
+			emit(f.out, wto{v: f.v, body: f.body, comp: true})
+		}
+		ret, returned = f.head, true
+		frames = frames[:k]
 	}
-	var out []wto
-	if n > 0 {
-		visit(0, &out)
-	}
-	reverse(out)
-	return out
+	reverse(top)
+	return top, true
 }
 
 // inComponent reports whether block b lies in the loop headed by h.

@@ -30,8 +30,23 @@
 // processed once. BPF-to-BPF calls are analysed from each call site's
 // state (callers' stack frames stay visible, recursion is rejected, at
 // most 8 frames, 512 bytes of stack across a call chain), as are callbacks
-// of bpf_loop and bpf_for_each_map_elem, iterated until the caller's state
-// is stable.
+// of bpf_loop and bpf_for_each_map_elem, iterated (with widening) until
+// the caller's state is stable. Every analysis limit that is reached —
+// block iterations, time, callback rounds, a loop that does not settle —
+// rejects the program with ErrLimit; nothing is accepted on a partial
+// analysis.
+//
+// Comparing two pointers relates their offsets only when they point into
+// the same object: the same frame or context, the packet, one map element
+// or ring buffer record (one lookup or reservation: the value's id), or
+// the value of a single-element array; 32-bit copies of packet pointers
+// are equal when their offsets are, and say nothing more. A struct
+// bpf_spin_lock in a map value (placed by BTF, MapInfo.HasSpinLock) is
+// reachable only through bpf_spin_lock and bpf_spin_unlock, and the unlock
+// must name the element whose lock is held. Whatever may
+// end the program on the spot (a taken tail call, an out-of-bounds
+// LD_ABS/LD_IND) is refused while a ring buffer record or a lock is held,
+// and inside callbacks, which cannot end their caller.
 //
 // The abstract state has three domains, each in its own file:
 //
@@ -54,6 +69,20 @@
 // Transfer functions are in alu.go, branch.go, memory.go, helpers.go and
 // calls.go; the fixpoint engine is analyzer.go and the CFG and its weak
 // topological order cfg.go.
+//
+// # Cost
+//
+// Like Linux's complexity limit, Options.Limits bound the work of one
+// verification (limits.go): instructions processed, 1,000,000 by default
+// (loop bodies and callees count every time they are processed, and copies
+// and joins of states that track many numbers count as the instructions
+// they cost); the memory of the states kept, 256 MiB; and the time, 10 s.
+// A limit reached rejects the program with a *LimitError that names it and
+// the option that raises it; nothing is accepted on a partial analysis.
+// States are kept only while something reads them (a block's output until
+// its successors have their inputs, a loop head's input until the loop's
+// final pass), and a function called again from an entry state equal to
+// an earlier one reuses that analysis's exit.
 //
 // # What is approximate
 //

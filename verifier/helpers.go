@@ -64,6 +64,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if s.lock && name != "bpf_spin_unlock" {
 		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
 	}
+	if name == "bpf_tail_call" {
+		// A tail call that is taken never comes back.
+		e.endsProgram(s, pc, name)
+	}
 	var (
 		mapArg    *MapInfo
 		mapID     int32 = -1
@@ -74,6 +78,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		cbIval    ival
 		release   int32
 		loopCount ival
+		lockArg   value
 	)
 	n := proto.NumArgs()
 	for i := 0; i < n; i++ {
@@ -88,8 +93,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		isNull := v.kind == kScalar && s.ival(r).isConst() && s.ival(r).umin == 0
 		switch k {
 		case platform.ArgAnything:
-			if v.kind.isPointer() {
-				e.fail(pc, "r%d is a pointer (%s) passed to %s where a number is expected", r, v, name)
+			if v.kind.mayPoint() {
+				e.fail(pc, "%s passed to %s where a number is expected", e.pointerDesc(s, r), name)
 			}
 			if i == 0 && proto.Callback == platform.CallbackLoop {
 				loopCount = s.ival(r)
@@ -118,6 +123,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 			if k == platform.ArgUninitMapValue {
 				mode = memWrite
+				if mt, ok := abi.MapType(mapArg.Type); ok && mt.Name == "bloom_filter" {
+					mode = memRead // a bloom filter's peek tests the value it is given
+				}
 			}
 			if k == platform.ArgMapValueOrNull && isNull {
 				continue
@@ -210,6 +218,11 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				e.fail(pc, "%s needs a constant offset into the map value in r%d", name, r)
 				continue
 			}
+			if k == platform.ArgSpinLock {
+				e.spinLockArg(s, pc, r, name)
+				lockArg = v
+				continue
+			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
@@ -237,15 +250,33 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			e.fail(pc, "bpf_spin_lock while a lock is already held")
 		}
 		s.lock = true
+		owner, ok := e.ownerOf(lockArg)
+		if lockArg.kind != kMapValue {
+			owner, ok = lockUnknown, true // the argument was reported
+		}
+		if !ok {
+			e.fail(pc, "bpf_spin_lock: r1 may point into one of several elements of map %s (joined paths): which lock is taken, and so released, is unknown", e.a.maps[lockArg.region].Name)
+			owner = lockUnknown
+		}
+		s.lockOf = owner
 	case "bpf_spin_unlock":
-		if !s.lock {
+		owner, ok := e.ownerOf(lockArg)
+		switch {
+		case !s.lock:
 			e.fail(pc, "bpf_spin_unlock without a held lock")
+		case s.lockOf == lockUnknown:
+			e.fail(pc, "bpf_spin_unlock: a lock is held on some paths only, or different locks on different paths")
+		case lockArg.kind == kMapValue && (!ok || owner != s.lockOf):
+			e.fail(pc, "bpf_spin_unlock of a different lock than the one held (another map element, or one the analysis cannot tell is the same)")
 		}
 		s.lock = false
+		s.lockOf = lockOwner{}
 	}
 	if proto.ChangesPacket {
-		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd }, invPacketChanged, pc)
-		s.z.setBounds(locPkt, 0, 0xffff)
+		// 32-bit copies of packet pointers too: their numbers are offsets
+		// from the packet's old start.
+		s.invalidate(func(v value) bool { return v.kind == kPacket || v.kind == kPacketEnd || v.kind == kPktLow32 }, invPacketChanged, pc)
+		s.z.setBounds(locPkt, 0, int64(s.a.opts.Type.PacketSizeLimit()))
 		s.z.setBounds(locMeta, -255, 0)
 	}
 	e.clobberCall(s)
@@ -400,6 +431,8 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 			e.fail(pc, "%s would write read-only map %s", proto.Name, mi.Name)
 		}
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(mi.ValueSize), "map "+mi.Name+" value")
+		lo, hi2 := s.z.bounds(locReg(r))
+		e.checkLockWord(pc, v.region, lo, hi2, 0, int(hi), proto.Name+"'s "+what)
 	case kRingbuf:
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(v.region), "ring buffer record")
 	default:

@@ -98,8 +98,8 @@ func (e *exec) atomic(s *state, pc int, ins isa.Instruction) {
 	}
 	if ins.Imm == isa.AtomicCmpXchg {
 		e.readable(s, pc, 0)
-		if s.regs[0].kind.isPointer() {
-			e.fail(pc, "r0 is a pointer (%s): cmpxchg compares numbers", s.regs[0])
+		if s.regs[0].kind.mayPoint() {
+			e.fail(pc, "%s: cmpxchg compares numbers", e.pointerDesc(s, 0))
 		}
 	}
 	e.memory(s, m)
@@ -124,11 +124,11 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		return scalar, res, 0
 	}
 	bv := s.regs[m.base]
-	if m.write && m.val >= 0 && s.regs[m.val].kind.isPointer() && bv.kind != kStack && !m.atomic {
-		e.fail(m.pc, "r%d is a pointer (%s): storing it into %s would leak it", m.val, s.regs[m.val], regionName(bv, e.a))
+	if m.write && m.val >= 0 && s.regs[m.val].kind.mayPoint() && bv.kind != kStack && !m.atomic {
+		e.fail(m.pc, "%s: storing it into %s would leak it", e.pointerDesc(s, m.val), regionName(bv, e.a))
 	}
-	if m.atomic && m.val >= 0 && s.regs[m.val].kind.isPointer() {
-		e.fail(m.pc, "r%d is a pointer (%s): atomic operations take numbers", m.val, s.regs[m.val])
+	if m.atomic && m.val >= 0 && s.regs[m.val].kind.mayPoint() {
+		e.fail(m.pc, "%s: atomic operations take numbers", e.pointerDesc(s, m.val))
 	}
 	if bv.null {
 		e.fail(m.pc, "r%d may be NULL: it comes from %s; check it against 0 first", m.base, e.origin(bv))
@@ -149,6 +149,8 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 			e.fail(m.pc, "write to read-only map %s", mi.Name)
 		}
 		e.boundedAccess(s, m, int64(mi.ValueSize), "map "+mi.Name+" value")
+		lo, hi := s.z.bounds(locReg(m.base))
+		e.checkLockWord(m.pc, bv.region, lo, hi, m.off, m.size, m.verb())
 	case kRingbuf:
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
@@ -373,8 +375,8 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 			}
 			return scalar, res, 0
 		}
-		if m.val >= 0 && s.regs[m.val].kind.isPointer() {
-			e.fail(m.pc, "r%d is a pointer: it cannot be stored at a variable stack offset r10%s", m.val, stackOff(lo, hi, m.off))
+		if m.val >= 0 && s.regs[m.val].kind.mayPoint() {
+			e.fail(m.pc, "%s: it cannot be stored at a variable stack offset r10%s", e.pointerDesc(s, m.val), stackOff(lo, hi, m.off))
 		}
 		// Some of the bytes are written: spills there are gone, bytes that
 		// were initialised stay so, pointer bytes may still be pointers.
@@ -477,6 +479,21 @@ func stackOff(lo, hi int64, off int) string {
 	return fmt.Sprintf("%s%+d", ival{lo, hi, 0, 0}.signedString(), off)
 }
 
+// endsProgram checks an instruction that may end the whole program on the
+// spot (what names it): no ring buffer record or spin lock may be held,
+// and it may not run inside a callback, whose helper would go on.
+func (e *exec) endsProgram(s *state, pc int, what string) {
+	for _, id := range s.refs {
+		e.fail(pc, "%s would leak the ring buffer record reserved at %s: release it first", what, e.a.where(int(id-1)&(1<<22-1)))
+	}
+	if s.lock {
+		e.fail(pc, "%s cannot be used while a bpf_spin_lock is held", what)
+	}
+	if e.a.inCB > 0 {
+		e.fail(pc, "%s is not allowed in a callback", what)
+	}
+}
+
 // legacyLoad is LD_ABS / LD_IND: a packet load through the socket buffer in
 // r6 that ends the program (returning 0) when out of bounds.
 func (e *exec) legacyLoad(s *state, pc int, ins isa.Instruction) {
@@ -491,6 +508,10 @@ func (e *exec) legacyLoad(s *state, pc int, ins isa.Instruction) {
 	if ins.Opcode.Mode() == isa.ModeIND {
 		e.scalar(s, pc, int(ins.Src), "the offset of a legacy packet load")
 	}
+	// An out-of-bounds load ends the program where it stands: nothing
+	// held may be left behind, and a callback cannot end its caller
+	// (Linux refuses the first two too).
+	e.endsProgram(s, pc, "a legacy packet load (LD_ABS/LD_IND), which ends the program when out of bounds,")
 	for r := 1; r <= 5; r++ {
 		s.setUninit(r)
 	}

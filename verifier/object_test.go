@@ -13,7 +13,8 @@ import (
 func mapInfos(spec *object.Spec) []MapInfo {
 	conv := func(m *object.MapSpec) MapInfo {
 		return MapInfo{Name: m.Name, Type: platform.MapType(m.Type), KeySize: m.KeySize, ValueSize: m.ValueSize,
-			MaxEntries: m.MaxEntries, ReadOnlyProg: m.Flags&object.FlagReadOnlyProg != 0}
+			MaxEntries: m.MaxEntries, ReadOnlyProg: m.Flags&object.FlagReadOnlyProg != 0,
+			HasSpinLock: m.HasSpinLock, SpinLockOffset: m.SpinLockOffset}
 	}
 	out := make([]MapInfo, len(spec.Maps))
 	for i, m := range spec.Maps {

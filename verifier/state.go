@@ -20,8 +20,9 @@ type state struct {
 	// refs are the ring buffer records acquired and not yet released,
 	// sorted; each is the id of the record's values.
 	refs []int32
-	// lock is set while a bpf_spin_lock is held.
-	lock bool
+	// lock is set while a bpf_spin_lock is held; lockOf says whose.
+	lock   bool
+	lockOf lockOwner
 	// a is the analysis the state belongs to (its map table).
 	a *analyzer
 }
@@ -29,7 +30,8 @@ type state struct {
 // clone copies the state. Frames are shared with the copy until either
 // side changes them.
 func (s *state) clone() *state {
-	c := &state{regs: s.regs, z: s.z.clone(), refs: append([]int32(nil), s.refs...), lock: s.lock, a: s.a}
+	s.a.chargeCells(len(s.z.m))
+	c := &state{regs: s.regs, z: s.z.clone(), refs: append([]int32(nil), s.refs...), lock: s.lock, lockOf: s.lockOf, a: s.a}
 	c.frames = make([]*frame, len(s.frames), len(s.frames)+1)
 	copy(c.frames, s.frames)
 	s.own = 0
@@ -42,11 +44,12 @@ func (s *state) cloneInto(c *state) *state {
 	if c == nil {
 		return s.clone()
 	}
+	s.a.chargeCells(len(s.z.m))
 	z := c.z
 	z.locs = append(z.locs[:0], s.z.locs...)
 	z.m = append(z.m[:0], s.z.m...)
 	z.open = s.z.open
-	*c = state{regs: s.regs, frames: append(c.frames[:0], s.frames...), z: z, refs: append(c.refs[:0], s.refs...), lock: s.lock, a: s.a}
+	*c = state{regs: s.regs, frames: append(c.frames[:0], s.frames...), z: z, refs: append(c.refs[:0], s.refs...), lock: s.lock, lockOf: s.lockOf, a: s.a}
 	s.own = 0
 	return c
 }
@@ -243,7 +246,7 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 		panic("verifier: joining states of different call depths")
 	}
 	widen := op == opWiden || op == opWidenOpen
-	r := &state{lock: a.lock || b.lock, a: a.a}
+	r := &state{lock: a.lock || b.lock, lockOf: joinLockOwners(a, b), a: a.a}
 	var merge func(x, y int32) int32
 	if a.a != nil {
 		merge = a.a.mergeMaps
@@ -355,6 +358,10 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 			r.z = za.combine(zb, op, th, dropFn)
 		}
 	}
+	if r.z != nil {
+		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))
+		r.z.work = 0
+	}
 	// Refs held on either path are held.
 	r.refs = append([]int32(nil), a.refs...)
 	for _, id := range b.refs {
@@ -410,11 +417,11 @@ func narrowState(a, b *state) *state {
 // leq reports whether a is contained in b (a sufficient check: every
 // bound b has, a has too).
 func leq(a, b *state) bool {
-	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && a.z.leq(b.z)
+	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
 }
 
 func (s *state) equalTypes(o *state) bool {
-	if s.regs != o.regs || len(s.frames) != len(o.frames) || s.lock != o.lock || len(s.refs) != len(o.refs) {
+	if s.regs != o.regs || len(s.frames) != len(o.frames) || s.lock != o.lock || s.lockOf != o.lockOf || len(s.refs) != len(o.refs) {
 		return false
 	}
 	for i := range s.frames {

@@ -41,12 +41,23 @@ func (e *exec) describe(s *state, r int) string {
 			return fmt.Sprintf("r%d is a packet pointer invalidated by the helper call at %s", r, e.a.where(int(v.origin)))
 		case invReleased:
 			return fmt.Sprintf("r%d is a ring buffer record already released at %s", r, e.a.where(int(v.origin)))
+		case invJoinedRecords:
+			return fmt.Sprintf("r%d is one of two ring buffer records depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
 		}
 		return fmt.Sprintf("r%d points into the stack of a function that returned at %s", r, e.a.where(int(v.origin)))
 	case kMixed:
 		return fmt.Sprintf("r%d holds different kinds of values on different paths", r)
 	}
 	return fmt.Sprintf("r%d is %s", r, v)
+}
+
+// pointerDesc says that register r holds a pointer, or a value that is a
+// pointer on some paths, for messages about leaks.
+func (e *exec) pointerDesc(s *state, r int) string {
+	if v := s.regs[r]; v.kind == kMixed {
+		return fmt.Sprintf("r%d may be a pointer (it is a pointer on some paths, another kind of value on others)", r)
+	}
+	return fmt.Sprintf("r%d is a pointer (%s)", r, s.regs[r])
 }
 
 // readable checks that register r holds an initialised value.

@@ -47,11 +47,18 @@ func (k kind) hasOffset() bool {
 
 func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 }
 
+// mayPoint reports whether a value of the kind may be a pointer on some
+// path: every rule that keeps addresses from leaking (stores to memory
+// other than the stack, helper number arguments, return values) applies
+// to it. A mixed value is a pointer on at least one path.
+func (k kind) mayPoint() bool { return k.isPointer() || k == kMixed }
+
 // Reasons a pointer became invalid (value.region of kInvalid).
 const (
 	invPacketChanged = iota // a helper that changes the packet was called
 	invReleased             // the ring buffer record was submitted or discarded
 	invDeadFrame            // it pointed into a function's stack that returned
+	invJoinedRecords        // one of two ring buffer records, released separately
 )
 
 // value is one register's or stack slot's abstract value. (Fields are
@@ -119,6 +126,11 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(x, y int32) int32) (val
 		return a, false
 	case b.kind == kInvalid:
 		return b, false
+	}
+	if a.kind == kRingbuf && b.kind == kRingbuf && a.id != b.id {
+		// Either of two records: releasing one would leave a copy of the
+		// other usable (or the reverse), so it cannot be used at all.
+		return value{kind: kInvalid, region: invJoinedRecords, origin: max(a.origin, b.origin)}, false
 	}
 	if a.kind == b.kind && a.region == b.region {
 		r := a

@@ -38,8 +38,9 @@ type Options struct {
 	// block in all (calls and loops count every time). 0 means
 	// DefaultMaxIterations.
 	MaxIterations int
-	// Timeout bounds the analysis time; 0 means none.
-	Timeout time.Duration
+	// Limits bound the instructions processed, the memory of the states
+	// kept and the time (see Limits; the zero value means the defaults).
+	Limits
 	// MaxLoopIterations is the bound a loop's trip count must be proven
 	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
 	MaxLoopIterations int64
@@ -74,6 +75,12 @@ type MapInfo struct {
 	ReadOnlyProg bool
 	// Inner is the template of the maps a map-in-map holds.
 	Inner *MapInfo
+	// HasSpinLock says the value holds a struct bpf_spin_lock at
+	// SpinLockOffset: bpf_spin_lock and bpf_spin_unlock take exactly that
+	// word, and no load, store or other helper may touch it (as in Linux,
+	// which knows it from BTF).
+	HasSpinLock    bool
+	SpinLockOffset uint32
 }
 
 // Result is what a successful verification found.
@@ -86,11 +93,18 @@ type Result struct {
 	Instructions int
 	// Iterations is how many times a basic block was processed in all.
 	Iterations int
+	// Processed is how many instructions were processed in all, with
+	// copies and joins of large states counted as the instructions they
+	// cost: the count Limits.MaxInstructions bounds.
+	Processed int
 	// States is how many abstract states were computed and kept (block
 	// entries and exits, over all analyses of every function).
 	States int
 	// MaxStack is the deepest combined stack of any call chain, in bytes.
 	MaxStack int
+	// PeakStateBytes is the most memory the kept states held at once, the
+	// amount Limits.MaxStateBytes bounds.
+	PeakStateBytes int64
 	// Duration is the time the analysis took.
 	Duration time.Duration
 }
@@ -130,6 +144,8 @@ func (e Error) String() string {
 type VerifierError struct {
 	Program string
 	Errors  []Error
+	// Limit is the limit the analysis stopped at, if it did.
+	Limit *LimitError
 	// limit is set when the analysis stopped at a limit.
 	limit bool
 }
@@ -151,6 +167,9 @@ func (e *VerifierError) Error() string {
 
 // Unwrap lets errors.Is match ErrRejected, and ErrLimit for limits.
 func (e *VerifierError) Unwrap() []error {
+	if e.Limit != nil {
+		return []error{ErrRejected, e.Limit}
+	}
 	if e.limit {
 		return []error{ErrRejected, ErrLimit}
 	}

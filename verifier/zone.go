@@ -97,6 +97,9 @@ type zone struct {
 	// after a constraint found it empty. Closed zones get constant-time
 	// shortcuts that rely on every bound being the tightest.
 	open bool
+	// work counts the steps of full closures and relaxations done on this
+	// zone since the analysis last charged them (limits.go).
+	work int64
 }
 
 // zoneSlack is the room a grown matrix keeps for locations added later.
@@ -676,6 +679,7 @@ func (z *zone) equal(o *zone) bool {
 func (z *zone) close() bool {
 	n := len(z.locs)
 	m := z.m
+	z.work += int64(n) * int64(n) * int64(n)
 	var jbuf, xjbuf [64]int32
 	var vbuf, xvbuf [64]int64
 	for k := 0; k < n; k++ {
@@ -792,6 +796,7 @@ func (z *zone) relax(grew []int32) bool {
 	n := len(z.locs)
 	m := z.m
 	for round := 0; round <= 2*n; round++ {
+		z.work += int64(len(grew)) * int64(n)
 		changed := false
 		for _, p := range grew {
 			i, j := int(p)/n, int(p)%n

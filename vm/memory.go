@@ -1,7 +1,9 @@
 package vm
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -107,7 +109,85 @@ type RunContext struct {
 	// helpers (bpf_loop, bpf_for_each_map_elem); see CallFunc.
 	Call func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error)
 
+	// Context, if not nil, cancels the run: it is checked before vm.Run
+	// starts each program of a tail-call chain, at every helper call, at
+	// every callback a helper makes and as helpers charge work, and the run then ends with an error that
+	// wraps ErrCanceled and the context's cause. Code that runs no
+	// helper is bounded by the instruction budget instead.
+	Context context.Context
+
 	stack *Stack
+	// Work that helpers charge (see Charge): pending units of the helper
+	// call in progress, the budget left when it started, whether an
+	// engine metered it, and units since the last cancellation check.
+	work, workLeft, sinceCheck uint64
+	metered                    bool
+}
+
+// ErrCanceled is wrapped by the error of a run whose RunContext.Context was
+// canceled or reached its deadline.
+var ErrCanceled = errors.New("run canceled")
+
+// cancelCheckEvery is how many units of charged work pass between two
+// checks of the run's context.
+const cancelCheckEvery = 1 << 10
+
+// Canceled returns an error wrapping ErrCanceled and the cause if the run's
+// Context is done, nil otherwise.
+func (rc *RunContext) Canceled() error {
+	if rc.Context == nil {
+		return nil
+	}
+	select {
+	case <-rc.Context.Done():
+		return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(rc.Context))
+	default:
+		return nil
+	}
+}
+
+// Charge counts n units of work a helper does besides the instruction
+// that called it (an iteration of a callback loop, a map bucket visited,
+// 64 bytes copied or hashed) against the run's instruction budget, so that
+// a helper's work cannot make a run cost more than its budget. It returns
+// ErrBudgetExceeded when the budget runs out and the cancellation error
+// when the run's Context is done (checked every cancelCheckEvery units);
+// the helper then stops and returns the error. Outside a metered helper
+// call (a helper called directly, not by an engine) only cancellation is
+// checked.
+func (rc *RunContext) Charge(n uint64) error {
+	if rc.metered {
+		if n > rc.workLeft-rc.work { // rc.work <= rc.workLeft holds
+			rc.work = rc.workLeft
+			return ErrBudgetExceeded
+		}
+		rc.work += n
+	}
+	if rc.sinceCheck += n; rc.sinceCheck >= cancelCheckEvery {
+		rc.sinceCheck = 0
+		return rc.Canceled()
+	}
+	return nil
+}
+
+// EnterHelper is called by an engine before it calls a helper, with the
+// budget the run has left: the helper's Charge calls may use at most that
+// much. It returns the cancellation error if the run's Context is done.
+func (rc *RunContext) EnterHelper(left uint64) error {
+	rc.work, rc.workLeft, rc.metered = 0, left, true
+	if rc.Context != nil {
+		return rc.Canceled()
+	}
+	return nil
+}
+
+// LeaveHelper is called by an engine when a helper returns, and before a
+// callback the helper makes runs: it returns the work charged since
+// EnterHelper, which the engine adds to the instructions executed.
+func (rc *RunContext) LeaveHelper() uint64 {
+	w := rc.work
+	rc.work, rc.metered = 0, false
+	return w
 }
 
 // CallFunc runs a function of the running program as a callback: fn is what

@@ -143,6 +143,10 @@ func Run(exe Executable, rc *RunContext) (uint64, error) {
 	budget := rc.budget()
 	var executed uint64
 	for {
+		if err := rc.Canceled(); err != nil {
+			rc.Budget, rc.Executed = budget, executed
+			return 0, err
+		}
 		rc.Budget = budget - executed
 		r0, err := exe.Run(rc)
 		executed += rc.Executed

@@ -54,7 +54,8 @@ func newConformanceCommand() *cobra.Command {
 				results = append(results, res)
 			}
 			out := cmd.OutOrStdout()
-			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+			asJSON, _ := cmd.Flags().GetBool("json")
+			if asJSON {
 				if err := json.NewEncoder(out).Encode(map[string]any{"engine": engineName, "passed": len(fixtures) - failed, "failed": failed, "tests": results}); err != nil {
 					return err
 				}
@@ -67,7 +68,7 @@ func newConformanceCommand() *cobra.Command {
 				fmt.Fprintf(out, "%s: %d passed, %d failed\n", engineName, len(fixtures)-failed, failed)
 			}
 			if failed > 0 {
-				return fmt.Errorf("%d conformance tests failed", failed)
+				return &exitError{code: exitFailed, reported: asJSON, err: fmt.Errorf("%s of %d failed", plural(failed, "conformance test"), len(fixtures))}
 			}
 			return nil
 		},

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -11,24 +13,35 @@ import (
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/maps"
-	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 func newObjectCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "object", Short: "Inspect ELF objects"}
-	cmd.AddCommand(&cobra.Command{
+	var types []string
+	show := &cobra.Command{
 		Use:   "show OBJECT",
 		Short: "List an object's programs (type, size) and maps (their specs)",
-		Args:  cobra.ExactArgs(1),
+		Long: `List an object's programs, with the type each gets and where it comes from
+(section, section prefix, or --type), and its maps. Programs whose section names
+no type are listed with none: verify and run need --type for them.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := bpfhost.LoadCollectionSpec(args[0])
+			topts, err := typeOptions(types)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return err
+			}
+			spec, err := loadSpecFor(args[0], "", topts)
+			if err != nil {
+				return err
+			}
+			if err := bpfhost.CheckProgramTypes(spec, topts); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--type: %w", err)}
 			}
 			type progJSON struct {
 				Name         string `json:"name"`
 				Section      string `json:"section"`
 				Type         string `json:"type"`
+				TypeSource   string `json:"type_source"`
 				Instructions int    `json:"instructions"`
 				Functions    int    `json:"functions"`
 			}
@@ -40,26 +53,44 @@ func newObjectCommand() *cobra.Command {
 				MaxEntries uint32 `json:"max_entries"`
 				Flags      uint32 `json:"flags"`
 			}
-			var progs []progJSON
+			progs := []progJSON{}
+			untyped := []string{}
 			for _, p := range spec.Programs {
-				typ := "unknown"
-				if info, ok := linux.ABI().Lookup(p.Section); ok {
-					typ = info.Name
+				typ, source, err := typeForShow(p, topts)
+				if errors.Is(err, bpfhost.ErrNoProgramType) {
+					untyped = append(untyped, p.Name)
+				} else if err != nil {
+					return err
 				}
-				progs = append(progs, progJSON{p.Name, p.Section, typ, len(p.Instructions), len(p.Functions)})
+				progs = append(progs, progJSON{p.Name, p.Section, typ, string(source), len(p.Instructions), len(p.Functions)})
 			}
-			var ms []mapJSON
+			textFuncs := textFunctions(args[0])
+			if textFuncs == nil {
+				textFuncs = []string{}
+			}
+			ms := []mapJSON{}
 			for _, m := range spec.Maps {
 				ms = append(ms, mapJSON{m.Name, maps.Type(m.Type).String(), m.KeySize, m.ValueSize, m.MaxEntries, m.Flags})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return json.NewEncoder(out).Encode(map[string]any{"license": spec.License, "programs": progs, "maps": ms})
+				return json.NewEncoder(out).Encode(map[string]any{"license": spec.License, "programs": progs, "maps": ms,
+					"untyped": untyped, "text_functions": textFuncs})
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROGRAM\tSECTION\tTYPE\tINSNS\tFUNCS")
+			fmt.Fprintln(tw, "PROGRAM\tSECTION\tTYPE\tFROM\tINSNS\tFUNCS")
 			for _, p := range progs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", p.Name, p.Section, p.Type, p.Instructions, p.Functions)
+				typ, source := p.Type, p.TypeSource
+				if typ == "" {
+					typ, source = "-", "none"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", p.Name, p.Section, typ, source, p.Instructions, p.Functions)
+			}
+			if len(untyped) > 0 {
+				fmt.Fprintf(tw, "\nno type: %s (their sections name none: give one with --type TYPE or --type PROGRAM=TYPE)\n", strings.Join(untyped, ", "))
+			}
+			if len(textFuncs) > 0 {
+				fmt.Fprintf(tw, "functions in .text: %s (verify one on its own with --program NAME --type TYPE)\n", strings.Join(textFuncs, ", "))
 			}
 			fmt.Fprintln(tw, "\nMAP\tTYPE\tKEY\tVALUE\tMAX\tFLAGS")
 			for _, m := range ms {
@@ -68,7 +99,9 @@ func newObjectCommand() *cobra.Command {
 			fmt.Fprintf(tw, "\nlicense: %s\n", spec.License)
 			return tw.Flush()
 		},
-	})
+	}
+	addTypeFlag(show, &types)
+	cmd.AddCommand(show)
 	return cmd
 }
 
@@ -85,7 +118,10 @@ generated for each eBPF instruction, beside it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return badInput(err)
+			}
+			if err := checkProgram(spec, args[0], program); err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if jited {
@@ -119,7 +155,7 @@ generated for each eBPF instruction, beside it.`,
 				fmt.Fprintln(out)
 			}
 			if !found {
-				return fmt.Errorf("no program %q in %s", program, args[0])
+				return badInput(fmt.Errorf("no program %q in %s", program, args[0]))
 			}
 			return nil
 		},
@@ -133,7 +169,11 @@ generated for each eBPF instruction, beside it.`,
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
 func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
-	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: "jit"})
+	opts := &bpfhost.CollectionOptions{Engine: "jit"}
+	if program != "" {
+		opts.Programs = []string{program} // and what it tail-calls
+	}
+	coll, err := bpfhost.NewCollection(spec, opts)
 	if err != nil {
 		return err
 	}
@@ -168,7 +208,23 @@ func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) er
 		fmt.Fprintln(out)
 	}
 	if !found {
-		return fmt.Errorf("no program %q", program)
+		return badInput(fmt.Errorf("no program %q", program))
+	}
+	return nil
+}
+
+// checkProgram fails when the object has no program, or not the one named
+// (program "" selects every program).
+func checkProgram(spec *bpfhost.CollectionSpec, path, program string) error {
+	if len(spec.Programs) == 0 {
+		return badInput(fmt.Errorf("%s: no programs (functions in .text are not programs)", path))
+	}
+	if program != "" && spec.Program(program) == nil {
+		names := make([]string, 0, len(spec.Programs))
+		for _, p := range spec.Programs {
+			names = append(names, p.Name)
+		}
+		return badInput(fmt.Errorf("no program %q in %s (it has %s)", program, path, strings.Join(names, ", ")))
 	}
 	return nil
 }

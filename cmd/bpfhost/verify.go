@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/platform"
-	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/verifier"
 )
 
@@ -19,6 +18,7 @@ type verifyProgram struct {
 	Name         string        `json:"name"`
 	Section      string        `json:"section"`
 	Type         string        `json:"type"`
+	TypeSource   string        `json:"type_source"`
 	Verdict      string        `json:"verdict"`
 	Errors       []verifyError `json:"errors"`
 	Instructions int           `json:"instructions"`
@@ -33,38 +33,61 @@ type verifyError struct {
 }
 
 func newVerifyCommand() *cobra.Command {
-	var program, typeName string
+	var program string
+	var types []string
 	var verbose bool
+	var limits verifier.Limits
+	var stateMiB int64
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
 		Short: "Check an object's programs offline with bpfhost's verifier",
-		Long: `Verify every program of OBJECT (or --program NAME) for its program type, chosen by
-section name or --type. Exit status: 0 when every selected program is accepted,
-1 when any is rejected, 2 when the input cannot be read.`,
+		Long: `Verify every program of OBJECT (or --program NAME) for its program type: the one --type
+gives, else the one its section names by libbpf's rules, else by older libbpf's
+prefix rule ("xdp_ttl" is xdp); the output says which. Sections named by their
+loader ("classifier/ingress" for tc, "2/1", "tail-3") need --type: --type sched_cls
+verifies a whole tc object, --type NAME=TYPE one program. --program may name a
+function in .text, verified on its own with --type. Exit status: 0 when every
+selected program is accepted, 1 when any is rejected, 2 when the input cannot be
+read or a program has no type.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
-			return verifyObject(cmd.OutOrStdout(), args[0], program, typeName, verbose, asJSON)
+			limits.MaxStateBytes = stateMiB << 20
+			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits)
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
-	cmd.Flags().StringVar(&typeName, "type", "", "program type to verify as (xdp, socket_filter, sched_cls, ...), instead of the section's")
+	addTypeFlag(cmd, &types)
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
+	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", verifier.DefaultMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
+	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", verifier.DefaultMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
+	cmd.Flags().DurationVar(&limits.Timeout, "verify-timeout", verifier.DefaultTimeout, "longest the verifier may take for all the object's programs (negative: no limit)")
 	return cmd
 }
 
-func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON bool) error {
-	spec, err := bpfhost.LoadCollectionSpec(path)
+// limitFlags names the flag that raises each verifier limit.
+var limitFlags = map[string]string{
+	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
+}
+
+func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits verifier.Limits) error {
+	topts, err := typeOptions(types)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return err
 	}
-	var forced *platform.ProgramTypeInfo
-	if typeName != "" {
-		info, ok := linux.ABI().ByName(typeName)
-		if !ok {
-			return &exitError{code: 2, err: fmt.Errorf("--type %q: unknown program type", typeName)}
-		}
-		forced = info
+	spec, err := loadSpecFor(path, program, topts)
+	if err != nil {
+		return err
+	}
+	if err := bpfhost.CheckProgramTypes(spec, topts); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--type: %w", err)}
+	}
+	if len(spec.Programs) == 0 {
+		return noProgramsError(path)
+	}
+	if limits.Timeout > 0 {
+		// The timeout bounds the object's programs together.
+		limits.Deadline = time.Now().Add(limits.Timeout)
 	}
 	var results []verifyProgram
 	rejected := 0
@@ -72,36 +95,39 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		if program != "" && p.Name != program {
 			continue
 		}
-		info := forced
-		if info == nil {
-			var ok bool
-			if info, ok = linux.ABI().Lookup(p.Section); !ok {
-				return &exitError{code: 2, err: fmt.Errorf("program %q: section %q: unknown program type (use --type)", p.Name, p.Section)}
-			}
+		info, source, err := bpfhost.ProgramType(p, topts)
+		if err != nil {
+			return typeAdvice(err)
 		}
 		opts := bpfhost.VerifierOptions(spec, p, info)
+		opts.Limits = limits
 		if verbose && !asJSON {
 			opts.Verbose = out
 		}
 		start := time.Now()
 		_, verr := verifier.Verify(p.Instructions, opts)
-		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, Verdict: "accepted",
+		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, TypeSource: string(source), Verdict: "accepted",
 			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
 			var ve *verifier.VerifierError
 			if !errors.As(verr, &ve) {
-				return &exitError{code: 2, err: fmt.Errorf("program %q: %w", p.Name, verr)}
+				return badInput(fmt.Errorf("program %q: %w", p.Name, verr))
 			}
 			res.Verdict = "rejected"
 			for _, e := range ve.Errors {
-				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: e.Message})
+				msg := e.Message
+				if ve.Limit != nil && e.PC < 0 && limitFlags[ve.Limit.Option] != "" {
+					// Name the flag that raises the limit, not the API field.
+					msg = strings.Replace(msg, ve.Limit.Option, limitFlags[ve.Limit.Option], 1)
+				}
+				res.Errors = append(res.Errors, verifyError{Insn: e.PC, Source: e.Source, Message: msg})
 			}
 			rejected++
 		}
 		results = append(results, res)
 	}
 	if program != "" && len(results) == 0 {
-		return &exitError{code: 2, err: fmt.Errorf("no program %q in %s", program, path)}
+		return badInput(fmt.Errorf("no program %q in %s", program, path))
 	}
 	if asJSON {
 		if err := json.NewEncoder(out).Encode(map[string]any{"programs": results}); err != nil {
@@ -109,14 +135,18 @@ func verifyObject(out io.Writer, path, program, typeName string, verbose, asJSON
 		}
 	} else {
 		for _, r := range results {
-			fmt.Fprintf(out, "%-24s %-10s %-9s %5d insns  %v\n", r.Name, r.Type, r.Verdict, r.Instructions, time.Duration(r.DurationNS))
+			fmt.Fprintf(out, "%-24s %-26s %-9s %5d insns  %v\n", r.Name, describeType(r.Type, bpfhost.TypeSource(r.TypeSource)), r.Verdict, r.Instructions, time.Duration(r.DurationNS))
 			for _, e := range r.Errors {
+				if e.Insn < 0 {
+					fmt.Fprintf(out, "  %s\n", e.Message)
+					continue
+				}
 				fmt.Fprintf(out, "  insn %d (%s): %s\n", e.Insn, e.Source, e.Message)
 			}
 		}
 	}
 	if rejected > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d programs rejected", rejected, len(results))}
+		return &exitError{code: exitFailed, reported: asJSON, err: fmt.Errorf("%d of %s rejected", rejected, plural(len(results), "program"))}
 	}
 	return nil
 }

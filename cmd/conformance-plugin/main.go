@@ -9,8 +9,9 @@
 // returns its first argument. On success the plugin prints r0 in hex and
 // exits 0; otherwise it prints the error to stderr and exits 1.
 //
-// Programs run in checked mode: they are not verified, so every memory
-// access is validated against the stack and the input memory.
+// Programs run in checked mode on either engine (--engine jit is the
+// checked JIT): they are not verified, so every memory access is validated
+// against the stack and the input memory.
 package main
 
 import (

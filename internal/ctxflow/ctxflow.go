@@ -10,8 +10,9 @@
 // pointer (register plus constant offset) and rejects a memory access whose
 // base register is the context on one path and something else on another.
 //
-// The verifier proves much more than this and computes the same set; until it
-// runs in the load pipeline, this analysis supplies the rewrite's input.
+// The verifier proves much more than this and computes the same set for
+// verified programs; this analysis supplies the rewrite's input only for
+// programs loaded unverified (CollectionOptions.Unverified).
 package ctxflow
 
 import (

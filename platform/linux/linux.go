@@ -23,7 +23,8 @@ func New() (*platform.ABI, error) {
 		}
 		programs = append(programs, p)
 		for _, s := range row.sections {
-			sections = append(sections, platform.Section{Pattern: s.pattern, Program: p, Flags: s.flags})
+			sections = append(sections, platform.Section{Pattern: s.pattern, Program: p, Flags: s.flags,
+				Prefix: prefixPatterns[s.pattern]})
 		}
 	}
 	a, err := platform.NewABI("linux", programs, sections, helperProtos, mapTypes)
@@ -31,6 +32,27 @@ func New() (*platform.ABI, error) {
 		return nil, fmt.Errorf("linux ABI: %w", err)
 	}
 	return a, nil
+}
+
+// prefixPatterns are the patterns libbpf 0.x matched as a plain prefix of
+// the section name (SEC_SLOPPY_PFX, and before libbpf 0.7 every pattern
+// without a slash): "xdp_ttl" is xdp, "socket1" a socket filter and
+// "cgroup/sock1" a cgroup_sock program. Patterns that end in a slash or "+"
+// in libbpf 1.x ("kprobe/", "tracepoint/") needed the slash then too.
+var prefixPatterns = map[string]bool{
+	"socket": true, "sk_reuseport": true, "sk_reuseport/migrate": true,
+	"classifier": true, "action": true, "xdp": true, "perf_event": true,
+	"lwt_in": true, "lwt_out": true, "lwt_xmit": true, "lwt_seg6local": true,
+	"cgroup_skb/ingress": true, "cgroup_skb/egress": true, "cgroup/skb": true,
+	"cgroup/sock_create": true, "cgroup/sock_release": true, "cgroup/sock": true,
+	"cgroup/post_bind4": true, "cgroup/post_bind6": true, "cgroup/dev": true,
+	"sockops": true, "sk_skb": true, "sk_skb/stream_parser": true, "sk_skb/stream_verdict": true,
+	"sk_msg": true, "lirc_mode2": true, "flow_dissector": true,
+	"cgroup/bind4": true, "cgroup/bind6": true, "cgroup/connect4": true, "cgroup/connect6": true,
+	"cgroup/sendmsg4": true, "cgroup/sendmsg6": true, "cgroup/recvmsg4": true, "cgroup/recvmsg6": true,
+	"cgroup/getpeername4": true, "cgroup/getpeername6": true,
+	"cgroup/getsockname4": true, "cgroup/getsockname6": true,
+	"cgroup/sysctl": true, "cgroup/getsockopt": true, "cgroup/setsockopt": true, "sk_lookup": true,
 }
 
 var shared = sync.OnceValue(func() *platform.ABI {

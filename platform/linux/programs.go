@@ -75,6 +75,14 @@ func programTable() []prog {
 	add(attachVariant(kprobe, AttachTraceKprobeMulti, "kprobe.multi"), secs("kprobe.multi+", "kretprobe.multi+")...)
 	add(attachVariant(kprobe, AttachTraceUprobeMulti, "uprobe.multi"), sec{"uprobe.multi+", 0},
 		sec{"uretprobe.multi+", 0}, sec{"uprobe.multi.s+", sleepable}, sec{"uretprobe.multi.s+", sleepable})
+	// Session probes run at entry and return; at entry r0 says whether the
+	// return probe runs (0) or not (1), which Linux checks.
+	kSession := attachVariant(kprobe, AttachTraceKprobeSession, "kprobe.session")
+	kSession.Return = zeroOrOne
+	add(kSession, secs("kprobe.session+")...)
+	uSession := attachVariant(kprobe, AttachTraceUprobeSession, "uprobe.session")
+	uSession.Return = zeroOrOne
+	add(uSession, sec{"uprobe.session+", 0}, sec{"uprobe.session.s+", sleepable})
 
 	cls := skb(SchedCLS, "sched_cls", skbTC, tcHelpers, pktRW)
 	cls.Doc = "r0 is a TC_ACT_* verdict (TCX_* for tcx and netkit)"
@@ -134,6 +142,7 @@ func programTable() []prog {
 	add(skSKB, secs("sk_skb")...)
 	add(attachVariant(skSKB, AttachSkSKBStreamParser, "stream_parser"), secs("sk_skb/stream_parser")...)
 	add(attachVariant(skSKB, AttachSkSKBStreamVerdict, "stream_verdict"), secs("sk_skb/stream_verdict")...)
+	add(attachVariant(skSKB, AttachSkSKBVerdict, "verdict"), secs("sk_skb/verdict")...)
 
 	add(attachVariant(platform.ProgramTypeInfo{Type: CGroupDevice, Name: "cgroup_device", Context: cgroupDev,
 		Helpers: cgroupDeviceHelpers, Return: zeroOrOne}, AttachCGroupDevice, ""), secs("cgroup/dev")...)

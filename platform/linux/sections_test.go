@@ -28,6 +28,18 @@ func TestLookupSections(t *testing.T) {
 		{"kprobe.multi/tcp_*", Kprobe, AttachTraceKprobeMulti, "kprobe.multi", 0, false},
 		{"kretprobe.multi/tcp_*", Kprobe, AttachTraceKprobeMulti, "kprobe.multi", 0, false},
 		{"uprobe.multi//bin/bash:read*", Kprobe, AttachTraceUprobeMulti, "uprobe.multi", 0, false},
+		{"kprobe.session/tcp_*", Kprobe, AttachTraceKprobeSession, "kprobe.session", 0, false},
+		{"uprobe.session//bin/bash:read*", Kprobe, AttachTraceUprobeSession, "uprobe.session", 0, false},
+		{"uprobe.session.s//bin/bash:read*", Kprobe, AttachTraceUprobeSession, "uprobe.session", platform.SectionSleepable, false},
+		{"xdp_ttl", XDP, AttachXDP, "", 0, true},
+		{"xdp1", XDP, AttachXDP, "", 0, true},
+		{"socket/0", SocketFilter, 0, "", 0, true},
+		{"cgroup/sock1", CGroupSock, AttachCGroupInetSockCreate, "sock_create", 0, true},
+		{"cgroup/sock_release2", CGroupSock, AttachCGroupInetSockRelease, "sock_release", 0, true},
+		{"sk_skb/stream_parser_x", SkSKB, AttachSkSKBStreamParser, "stream_parser", 0, true},
+		{"sk_skb/verdict", SkSKB, AttachSkSKBVerdict, "verdict", 0, false},
+		{"perf_event_x", PerfEvent, 0, "", 0, true},
+		{"lwt_xmit_1", LWTXmit, 0, "", 0, true},
 		{"tc", SchedCLS, 0, "", 0, false},
 		{"classifier", SchedCLS, 0, "", 0, false},
 		{"classifier/ingress", SchedCLS, 0, "", 0, true},
@@ -119,9 +131,13 @@ func TestLookupSections(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v, want %s", tt.section, got, ok, p)
 		}
 	}
-	for _, bad := range []string{"", "license", "maps", ".text", ".rodata", "kprobes_are_cool_but_no"} {
-		if s, legacy, ok := a.MatchSection(bad); ok && !(bad == "kprobes_are_cool_but_no" && legacy) {
-			t.Errorf("%q matched %q", bad, s.Pattern)
+	// Names only their loader gives a type (tc, iproute2, OVS, Cilium), and
+	// names old libbpf did not match either: "kprobe/" needed its slash.
+	for _, bad := range []string{"", "license", "maps", ".text", ".rodata", "kprobes_are_cool_but_no",
+		"2/1", "from-netdev", "filter", "test", "tail-3", "ingress", "len_hist", "loadbalancer",
+		"tpx", "tcx_ingress", "tracepointx", "raw_tp_foo", "fentryx"} {
+		if s, legacy, ok := a.MatchSection(bad); ok {
+			t.Errorf("%q matched %q (legacy %v)", bad, s.Pattern, legacy)
 		}
 	}
 }
@@ -202,6 +218,51 @@ func TestEveryProgramType(t *testing.T) {
 	for _, name := range []string{"xdp", "socket_filter", "sched_cls", "sched_act", "cgroup_skb", "cgroup_sock_addr", "cgroup_sock", "bpfhost_generic"} {
 		if !hosted[name] {
 			t.Errorf("%s is not hosted", name)
+		}
+	}
+}
+
+// TestLibbpfSectionDefs checks that every pattern of libbpf's section_defs
+// (libbpf 1.6, tools/lib/bpf/libbpf.c) is in the table, so that an object
+// built for libbpf gets the type libbpf would give it, and that the patterns
+// older libbpf matched by prefix are marked so.
+func TestLibbpfSectionDefs(t *testing.T) {
+	libbpf := []string{
+		"socket", "sk_reuseport/migrate", "sk_reuseport",
+		"kprobe+", "uprobe+", "uprobe.s+", "kretprobe+", "uretprobe+", "uretprobe.s+",
+		"kprobe.multi+", "kretprobe.multi+", "kprobe.session+", "uprobe.multi+", "uretprobe.multi+",
+		"uprobe.session+", "uprobe.multi.s+", "uretprobe.multi.s+", "uprobe.session.s+",
+		"ksyscall+", "kretsyscall+", "usdt+", "usdt.s+",
+		"tc/ingress", "tc/egress", "tcx/ingress", "tcx/egress", "tc", "classifier", "action",
+		"netkit/primary", "netkit/peer",
+		"tracepoint+", "tp+", "raw_tracepoint+", "raw_tp+", "raw_tracepoint.w+", "raw_tp.w+",
+		"tp_btf+", "fentry+", "fmod_ret+", "fexit+", "fentry.s+", "fmod_ret.s+", "fexit.s+", "freplace+",
+		"lsm+", "lsm.s+", "lsm_cgroup+", "iter+", "iter.s+", "syscall",
+		"xdp.frags/devmap", "xdp/devmap", "xdp.frags/cpumap", "xdp/cpumap", "xdp.frags", "xdp",
+		"perf_event", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local", "sockops",
+		"sk_skb/stream_parser", "sk_skb/stream_verdict", "sk_skb/verdict", "sk_skb", "sk_msg",
+		"lirc_mode2", "flow_dissector",
+		"cgroup_skb/ingress", "cgroup_skb/egress", "cgroup/skb", "cgroup/sock_create", "cgroup/sock_release",
+		"cgroup/sock", "cgroup/post_bind4", "cgroup/post_bind6",
+		"cgroup/bind4", "cgroup/bind6", "cgroup/connect4", "cgroup/connect6", "cgroup/connect_unix",
+		"cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/sendmsg_unix", "cgroup/recvmsg4", "cgroup/recvmsg6",
+		"cgroup/recvmsg_unix", "cgroup/getpeername4", "cgroup/getpeername6", "cgroup/getpeername_unix",
+		"cgroup/getsockname4", "cgroup/getsockname6", "cgroup/getsockname_unix",
+		"cgroup/sysctl", "cgroup/getsockopt", "cgroup/setsockopt", "cgroup/dev",
+		"struct_ops+", "struct_ops.s+", "sk_lookup", "netfilter",
+	}
+	have := map[string]bool{}
+	for _, s := range testABI(t).Sections() {
+		have[s.Pattern] = true
+	}
+	for _, p := range libbpf {
+		if !have[p] {
+			t.Errorf("libbpf's section %q is not in the table", p)
+		}
+	}
+	for p := range prefixPatterns {
+		if !have[p] {
+			t.Errorf("prefix pattern %q is not in the table", p)
 		}
 	}
 }

@@ -54,9 +54,14 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 	if depth > vm.MaxCallDepth {
 		return 0, fmt.Errorf("%w: callback below %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
 	}
+	// The work the calling helper charged so far is the outer run's.
+	outer.n += rc.LeaveHelper()
 	used := outer.n + uint64(outer.pc-outer.start)
 	if used >= budget {
 		return 0, vm.ErrBudgetExceeded
+	}
+	if err := rc.Canceled(); err != nil {
+		return 0, err
 	}
 	stack := rc.Stack()
 	if e.mode == vm.Checked {
@@ -71,6 +76,8 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 	r0, err := e.loop(rc, m, depth, budget-used)
 	rc.Depth = saved
 	outer.n += rc.Executed
+	// The helper goes on charging against what is left.
+	rc.EnterHelper(budget - min(budget, outer.n+uint64(outer.pc-outer.start)))
 	return r0, err
 }
 
@@ -246,7 +253,11 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			r[0] = v
 		case jmp | 0x80: // helper
 			rc.Depth = depth
+			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
+				return fail(err)
+			}
 			v, err := e.helpers[in.off](rc, r[1], r[2], r[3], r[4], r[5])
+			m.n += rc.LeaveHelper()
 			if err != nil {
 				return fail(err)
 			}
@@ -262,7 +273,11 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
 			}
 			rc.Depth = depth
+			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
+				return fail(err)
+			}
 			v, err := hf(rc, r[1], r[2], r[3], r[4], r[5])
+			m.n += rc.LeaveHelper()
 			if err != nil {
 				return fail(err)
 			}

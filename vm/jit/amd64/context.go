@@ -32,6 +32,11 @@ type context struct {
 	// regTab and regEnd delimit the run's regions as checked code tests
 	// them inline (regions.go); both 0 until Run fills the table.
 	regTab, regEnd uint64
+	// lastHit is the table entry that allowed the last access that
+	// searched it, if it overlaps no earlier entry (so that it is the
+	// first match for any address it contains); 0 for none. Reset with
+	// regTab.
+	lastHit uint64
 }
 
 // callContext is the context of programs that make BPF-to-BPF calls: the
@@ -54,20 +59,21 @@ type frame struct {
 const (
 	frameShift = 6
 	// Field offsets the generated code uses.
-	offRegs   = int32(unsafe.Offsetof(context{}.regs))
-	offBudget = int32(unsafe.Offsetof(context{}.budget))
-	offResume = int32(unsafe.Offsetof(context{}.resume))
-	offExit   = int32(unsafe.Offsetof(context{}.exit))
-	offDepth  = int32(unsafe.Offsetof(context{}.depth))
-	offBase   = int32(unsafe.Offsetof(context{}.base))
-	offAddr   = int32(unsafe.Offsetof(context{}.addr))
-	offSpill  = int32(unsafe.Offsetof(context{}.spill))
-	offLimit  = int32(unsafe.Offsetof(context{}.limit))
-	offSlot   = int32(unsafe.Offsetof(context{}.slot))
-	offRegTab = int32(unsafe.Offsetof(context{}.regTab))
-	offRegEnd = int32(unsafe.Offsetof(context{}.regEnd))
-	offFrames = int32(unsafe.Offsetof(callContext{}.frames))
-	offFrameR = int32(unsafe.Offsetof(frame{}.r6)) // r6..r9 follow
+	offRegs    = int32(unsafe.Offsetof(context{}.regs))
+	offBudget  = int32(unsafe.Offsetof(context{}.budget))
+	offResume  = int32(unsafe.Offsetof(context{}.resume))
+	offExit    = int32(unsafe.Offsetof(context{}.exit))
+	offDepth   = int32(unsafe.Offsetof(context{}.depth))
+	offBase    = int32(unsafe.Offsetof(context{}.base))
+	offAddr    = int32(unsafe.Offsetof(context{}.addr))
+	offSpill   = int32(unsafe.Offsetof(context{}.spill))
+	offLimit   = int32(unsafe.Offsetof(context{}.limit))
+	offSlot    = int32(unsafe.Offsetof(context{}.slot))
+	offRegTab  = int32(unsafe.Offsetof(context{}.regTab))
+	offRegEnd  = int32(unsafe.Offsetof(context{}.regEnd))
+	offLastHit = int32(unsafe.Offsetof(context{}.lastHit))
+	offFrames  = int32(unsafe.Offsetof(callContext{}.frames))
+	offFrameR  = int32(unsafe.Offsetof(frame{}.r6)) // r6..r9 follow
 )
 
 // Compile-time check that frames are 1<<frameShift bytes.

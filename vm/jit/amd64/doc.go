@@ -96,7 +96,11 @@
 //
 // Checked code also tests accesses outside the stack against a table of
 // the run's first regions (regions.go) before it leaves for Go, so that
-// map values, the context and the packet are reached without an exit.
+// map values, the context and the packet are reached without an exit. The
+// table is kept in the RunContext, so the next run with the same regions
+// starts with it. Checked mode is what runs verified programs from
+// untrusted sources and unverified ones at JIT speed
+// (docs/decisions/0010-checked-jit.md).
 //
 // # Listing
 //

@@ -14,6 +14,12 @@ import (
 // element's key and value while its callback runs), and nested runs of
 // callbacks refill the same table: after a helper call Run keeps the table
 // only if it still describes rc.Regions.
+// The search tries first the entry that allowed the previous search of the
+// run (context.lastHit), if that entry overlaps no earlier one, so that
+// runs of accesses to one packet or map value cost two compares each.
+// The table outlives the run: the next run of the same context that has the
+// same leading regions (the common case: a slot's context, packet page and
+// map memory stay put) starts with it instead of leaving for Go to refill it.
 // Regions the table cannot hold are left to Go, which tests all of them in
 // order; the inline test gives the same answer because it stops at the
 // first region that contains the access, as vm.RunContext.Check does, and
@@ -29,6 +35,10 @@ type regionEntry struct {
 	// lies inside; start-1 if the region is smaller.
 	limit    [4]uint64
 	writable uint64 // 1 or 0
+	// alone is 1 if the region overlaps no earlier entry: then it is the
+	// first region to contain any address it contains, and the code may
+	// test it first next time (context.lastHit).
+	alone uint64
 }
 
 // Offsets the generated code uses.
@@ -36,6 +46,7 @@ const (
 	regionSize     = int32(unsafe.Sizeof(regionEntry{}))
 	offRegionLimit = int32(unsafe.Offsetof(regionEntry{}.limit))
 	offRegionWrite = int32(unsafe.Offsetof(regionEntry{}.writable))
+	offRegionAlone = int32(unsafe.Offsetof(regionEntry{}.alone))
 )
 
 // runState is the engine's scratch state in vm.RunContext.EngineState,
@@ -46,6 +57,10 @@ type runState struct {
 	// skipped too), by any run of the context, to tell whether it
 	// describes a region list.
 	from []regionKey
+	// n is how many entries the table holds; filled is whether it was
+	// ever filled.
+	n      int
+	filled bool
 }
 
 // regionKey is what the table takes from a vm.Region.
@@ -94,10 +109,34 @@ func (s *runState) fillRegions(c *context, regions []vm.Region) {
 		if r.Writable {
 			e.writable = 1
 		}
+		e.alone = 1
+		for _, o := range s.regions[:n] {
+			if o.start < uint64(end) && e.start <= o.limit[0] {
+				e.alone = 0
+			}
+		}
 		n++
 	}
+	s.n, s.filled = n, true
+	s.point(c)
+}
+
+// point makes c's checked code search the table.
+func (s *runState) point(c *context) {
 	c.regTab = uint64(uintptr(unsafe.Pointer(&s.regions[0])))
-	c.regEnd = c.regTab + uint64(n)*uint64(regionSize)
+	c.regEnd = c.regTab + uint64(s.n)*uint64(regionSize)
+	c.lastHit = 0
+}
+
+// reuse points c at the table of an earlier run of rc if it still
+// describes rc.Regions, and returns the state (nil if it does not).
+func reuse(c *context, rc *vm.RunContext) *runState {
+	s, ok := rc.EngineState.(*runState)
+	if !ok || !s.filled || !s.holds(rc.Regions) {
+		return nil
+	}
+	s.point(c)
+	return s
 }
 
 // holds reports whether the table describes regions: whether a run that
@@ -124,19 +163,41 @@ func (c *compiler) regionCheck(size int, write, atomic bool, access, miss label)
 		a.testRI(false, tmp2, int32(size-1))
 		a.jcc(ccNE, miss)
 	}
-	loop, next := a.newLabel(), a.newLabel()
+	limit := offRegionLimit + 8*int32(log2(size))
+	// The entry that allowed the last search, first: consecutive accesses
+	// tend to go to the same region (a packet, a map value).
+	scan := a.newLabel()
+	a.load(true, tmp1, ctxReg, offLastHit)
+	a.aluRR(opTest, true, tmp1, tmp1)
+	a.jcc(ccE, scan)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, 0) // cmp tmp2, start
+	a.jcc(ccB, scan)
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, limit) // cmp tmp2, limit
+	a.jcc(ccA, scan)
+	if write {
+		a.aluMI(extCmp, tmp1, offRegionWrite, 0)
+		a.jcc(ccE, miss) // the first region that contains it is read-only
+	}
+	a.jmp(access)
+
+	a.bind(scan)
+	loop, next, found := a.newLabel(), a.newLabel(), a.newLabel()
 	a.load(true, tmp1, ctxReg, offRegTab)
 	a.bind(loop)
 	a.rm(0, true, false, []byte{0x3b}, tmp1, ctxReg, offRegEnd) // cmp tmp1, regEnd
 	a.jcc(ccAE, miss)
 	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, 0) // cmp tmp2, start
 	a.jcc(ccB, next)
-	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, offRegionLimit+8*int32(log2(size))) // cmp tmp2, limit
+	a.rm(0, true, false, []byte{0x3b}, tmp2, tmp1, limit) // cmp tmp2, limit
 	a.jcc(ccA, next)
 	if write {
 		a.aluMI(extCmp, tmp1, offRegionWrite, 0)
 		a.jcc(ccE, miss)
 	}
+	a.aluMI(extCmp, tmp1, offRegionAlone, 0)
+	a.jcc(ccE, found)
+	a.store(true, ctxReg, offLastHit, tmp1)
+	a.bind(found)
 	a.jmp(access)
 	a.bind(next)
 	a.aluRI(extAdd, true, tmp1, regionSize)

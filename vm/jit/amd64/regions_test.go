@@ -180,3 +180,108 @@ func accessKey(err error) string {
 	}
 	return err.Error()
 }
+
+// TestCheckedRegionsAcrossRuns checks that a run reuses the region table
+// of an earlier run of its context only while it describes rc.Regions: a
+// region made read-only in place, replaced by another of the same size, or
+// dropped between runs must be refused as the interpreter refuses it.
+func TestCheckedRegionsAcrossRuns(t *testing.T) {
+	mem := heapBytes(128)
+	a, b := vm.RegionOf("a", mem[:64], true), vm.RegionOf("b", mem[64:], true)
+	roA := a
+	roA.Writable = false
+	steps := []struct {
+		name    string
+		regions []vm.Region
+		fault   bool
+	}{
+		{"first", []vm.Region{a, b}, false},
+		{"same again", []vm.Region{a, b}, false},
+		{"a read-only", []vm.Region{roA, b}, true},
+		{"a writable again", []vm.Region{a, b}, false},
+		{"a replaced by b", []vm.Region{b, b}, true},
+		{"dropped", []vm.Region{b}, true},
+		{"none", nil, true},
+		{"back", []vm.Region{a}, false},
+	}
+	prog, err := isa.Assemble("stb [%r1+63], 1\nmov %r0, 1\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &vm.Program{Instructions: prog}
+	ref, _ := interp.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+	exe, err := amd64.New().Compile(p, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	var rcs [2]*vm.RunContext
+	for i := range rcs {
+		rcs[i] = &vm.RunContext{Value: mem}
+		rcs[i].Args[0] = uint64(a.Start)
+	}
+	for _, s := range steps {
+		var out [2]outcome
+		for i, e := range []vm.Executable{ref, exe} {
+			rcs[i].Regions = append(rcs[i].Regions[:0], s.regions...)
+			r0, err := e.Run(rcs[i])
+			out[i] = outcome{r0: r0, executed: rcs[i].Executed}
+			if err != nil {
+				out[i].err = accessKey(err)
+			}
+		}
+		if out[0] != out[1] || (out[1].err != "") != s.fault {
+			t.Errorf("%s: interp %v, jit %v; want a fault: %v", s.name, out[0], out[1], s.fault)
+		}
+	}
+}
+
+// TestCheckedRegionsLastHit checks the shortcut of the inline search (the
+// entry that allowed the previous access is tested first): a region that
+// overlaps an earlier one must not be taken as the answer for an address
+// the earlier one holds, here a write into a read-only region that lies
+// inside a later writable one, right after a write elsewhere in the
+// writable one; nor may a shortcut survive a helper that changes the
+// regions.
+func TestCheckedRegionsLastHit(t *testing.T) {
+	mem := heapBytes(128)
+	ro, rw, other := vm.RegionOf("ro", mem[:8], false), vm.RegionOf("rw", mem[:64], true), vm.RegionOf("other", mem[64:], true)
+	h := vm.Helpers{1: func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+		rc.Regions = []vm.Region{ro, other}
+		return 0, nil
+	}}
+	tests := []struct {
+		name, src string
+		regions   []vm.Region
+	}{
+		{"overlap", "stb [%r1+40], 1\nstb [%r1+32], 1\nstb [%r1+0], 1\nmov %r0, 1\nexit", []vm.Region{ro, rw}},
+		{"overlap, read then write", "ldxb %r0, [%r1+40]\nldxb %r0, [%r1+3]\nstb [%r1+2], 1\nmov %r0, 1\nexit", []vm.Region{ro, rw}},
+		{"helper drops the region", "stb [%r1+40], 1\nstb [%r1+32], 1\ncall 1\nstb [%r1+32], 1\nmov %r0, 1\nexit", []vm.Region{rw, other}},
+	}
+	for _, tt := range tests {
+		prog, err := isa.Assemble(tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &vm.Program{Instructions: prog, Helpers: h}
+		var out [2]outcome
+		for i, e := range []vm.Engine{interp.New(), amd64.New()} {
+			exe, err := e.Compile(p, vm.CompileOptions{Mode: vm.Checked})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(mem)
+			rc := &vm.RunContext{Regions: append([]vm.Region(nil), tt.regions...), Value: mem}
+			rc.Args[0] = uint64(rw.Start)
+			r0, err := exe.Run(rc)
+			out[i] = outcome{r0: r0, executed: rc.Executed}
+			if err != nil {
+				out[i].err = accessKey(err)
+			}
+			exe.Close()
+		}
+		if out[0] != out[1] || out[1].err == "" {
+			t.Errorf("%s: interp %v, jit %v; want the same fault", tt.name, out[0], out[1])
+		}
+	}
+}

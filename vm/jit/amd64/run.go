@@ -73,6 +73,9 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 	var n uint64
 	var err error
 	var state *runState // checked runs: the region table, made at the first exitCheck
+	if e.mode == vm.Checked {
+		state = reuse(c, rc) // or kept from an earlier run
+	}
 	for {
 		enter(entry, unsafe.Pointer(c))
 		x = &e.exits[c.exit]
@@ -108,12 +111,18 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 			if cb != nil {
 				cb.used = n + uint64(x.partial)
 			}
+			if err = rc.EnterHelper(budget - min(budget, n+uint64(x.partial))); err != nil {
+				break
+			}
 			c.regs[0], err = h(rc, c.regs[1], c.regs[2], c.regs[3], c.regs[4], c.regs[5])
-			if cb != nil { // callbacks ran instructions on our budget
+			// Work the helper charged, and callbacks' instructions, count
+			// against our budget.
+			charged += rc.LeaveHelper()
+			if cb != nil {
 				charged += cb.used - (n + uint64(x.partial))
 			}
 			if c.regTab != 0 && !state.holds(rc.Regions) {
-				c.regTab, c.regEnd = 0, 0 // refill at the next exitCheck
+				c.regTab, c.regEnd, c.lastHit = 0, 0, 0 // refill at the next exitCheck
 			}
 			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
 				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
@@ -178,8 +187,13 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	if depth > vm.MaxCallDepth {
 		return 0, fmt.Errorf("%w: callback below %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
 	}
+	// The work the calling helper charged so far is the outer run's.
+	cb.used += rc.LeaveHelper()
 	if cb.used >= cb.budget {
 		return 0, vm.ErrBudgetExceeded
+	}
+	if err := rc.Canceled(); err != nil {
+		return 0, err
 	}
 	if e.mode == vm.Checked {
 		rc.Stack().ClearFrame(depth)
@@ -190,5 +204,7 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	r0, err := e.run(rc, &c.context, depth, start, &args, cb.budget-cb.used, nil)
 	rc.Depth = saved
 	cb.used += rc.Executed
+	// The helper goes on charging against what is left.
+	rc.EnterHelper(cb.budget - min(cb.budget, cb.used))
 	return r0, err
 }

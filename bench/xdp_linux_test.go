@@ -1,0 +1,304 @@
+package bench
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os/exec"
+	"runtime"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/internal/xdptest"
+)
+
+var (
+	xdpBench    = flag.Bool("xdp.bench", false, "run the XDP bridge benchmark (bench/xdp.sh)")
+	xdpRounds   = flag.Int("xdp.rounds", 3, "rounds of each XDP bridge configuration; the median is reported")
+	xdpDuration = flag.Duration("xdp.duration", 2*time.Second, "length of one XDP throughput round")
+)
+
+// xdpTopology is n1 -- (a0 | mid | b0) -- n2: the generator sends from n1
+// through a0; bpfhost bridges a0 and b0, the kernel's generic XDP runs on
+// a0.
+type xdpTopology struct {
+	mid, n1, n2    *netnstest.NS
+	a0, b0, e1, e2 string
+	mac1, mac2     net.HardwareAddr
+}
+
+// TestXDPBridgeBench measures frames per second through bpfhost's XDP
+// bridge with a drop-all program and with the firewall example, beside the
+// kernel's generic XDP with the same objects on the same veth end (and a
+// Linux bridge forwarding what it passes), fed by the same generator; and the round-trip latency of UDP through the bpfhost
+// bridge beside a Linux bridge on the same veth pair. It runs only with
+// -xdp.bench (bench/xdp.sh).
+func TestXDPBridgeBench(t *testing.T) {
+	if !*xdpBench {
+		t.Skip("run with -xdp.bench (bench/xdp.sh)")
+	}
+	netnstest.Require(t)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("no bpf(): %v", err)
+	}
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Skipf("no BPF run statistics: %v", err)
+	}
+	defer stats.Close()
+	tp := &xdpTopology{mid: netnstest.New(t), n1: netnstest.New(t), n2: netnstest.New(t),
+		a0: netnstest.Uniq("ba"), b0: netnstest.Uniq("bb"), e1: netnstest.Uniq("be"), e2: netnstest.Uniq("bf")}
+	netnstest.Veth(t, tp.mid, tp.a0, tp.n1, tp.e1)
+	netnstest.Veth(t, tp.mid, tp.b0, tp.n2, tp.e2)
+	tp.n1.IP(t, "addr", "add", "10.78.0.1/24", "dev", tp.e1)
+	tp.n2.IP(t, "addr", "add", "10.78.0.2/24", "dev", tp.e2)
+	tp.mac1, tp.mac2 = tp.n1.MAC(t, tp.e1), tp.n2.MAC(t, tp.e2)
+	tp.n1.IP(t, "neigh", "replace", "10.78.0.2", "lladdr", tp.mac2.String(), "dev", tp.e1, "nud", "permanent")
+	tp.n2.IP(t, "neigh", "replace", "10.78.0.1", "lladdr", tp.mac1.String(), "dev", tp.e2, "nud", "permanent")
+
+	progs := []struct{ label, object, program, mapInit string }{
+		{"drop-all", "../hooks/xdp/testdata/hook.o", "xdp_drop", ""},
+		{"firewall", "../examples/firewall.o", "xdp_firewall", "../examples/firewall-blocklist.json"},
+	}
+	fmt.Printf("XDP bridge benchmark: %d rounds of %v, medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
+		*xdpRounds, *xdpDuration, runtime.NumCPU())
+	fmt.Printf("%-10s %-22s %14s %14s %12s %12s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s")
+	for _, p := range progs {
+		// rounds[side] holds per round: frames/s run, offered, forwarded,
+		// ring drops; sides: bpfhost V3, bpfhost V2, kernel.
+		var rounds [3][4][]float64
+		add := func(side int, v ...float64) {
+			for i := range v {
+				rounds[side][i] = append(rounds[side][i], v[i])
+			}
+		}
+		for r := 0; r < *xdpRounds; r++ {
+			for side, low := range []bool{false, true} {
+				ran, offered, forwarded, dropped := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
+				add(side, ran, offered, forwarded, dropped)
+			}
+			ran, offered, forwarded := tp.kernelRound(t, p.object, p.program, p.mapInit)
+			add(2, ran, offered, forwarded, 0)
+		}
+		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
+			m := &rounds[side]
+			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]))
+		}
+		k := median(rounds[2][0])
+		fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel V3/V2", fmt.Sprintf("%.2f / %.2f", median(rounds[0][0])/k, median(rounds[1][0])/k))
+	}
+
+	bridgeRTT := tp.latency(t, "")
+	fmt.Printf("\nUDP round trip n1 -> n2 -> n1, 1000 probes; added per frame = (RTT - Linux bridge RTT) / 2\n")
+	fmt.Printf("%-28s %10s %10s %14s %14s\n", "middle", "p50", "p99", "added p50", "added p99")
+	fmt.Printf("%-28s %10v %10v\n", "Linux bridge", pct(bridgeRTT, 50), pct(bridgeRTT, 99))
+	for _, mode := range []string{"v3", "v2"} {
+		rtt := tp.latency(t, mode)
+		fmt.Printf("%-28s %10v %10v %14v %14v\n", "bpfhost bridge, TPACKET_"+mode, pct(rtt, 50), pct(rtt, 99),
+			(pct(rtt, 50)-pct(bridgeRTT, 50))/2, (pct(rtt, 99)-pct(bridgeRTT, 99))/2)
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) == 0 {
+		return 0
+	}
+	return s[(len(s)-1)*p/100]
+}
+
+// generate sends 64-byte UDP frames from e1 as fast as one thread can for
+// d and returns the frames per second sent.
+func (tp *xdpTopology) generate(t *testing.T, d time.Duration) float64 {
+	frame := make([]byte, 60)
+	copy(frame, tp.mac2)
+	copy(frame[6:], tp.mac1)
+	binary.BigEndian.PutUint16(frame[12:], 0x0800)
+	ip := frame[14:]
+	ip[0], ip[8], ip[9] = 0x45, 64, 17
+	binary.BigEndian.PutUint16(ip[2:], 46)
+	copy(ip[12:], []byte{10, 78, 0, 1, 10, 78, 0, 2})
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	sum = sum&0xffff + sum>>16
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum+sum>>16))
+	binary.BigEndian.PutUint16(ip[20:], 4000)
+	binary.BigEndian.PutUint16(ip[22:], 9) // discard
+	binary.BigEndian.PutUint16(ip[24:], 26)
+	var sent uint64
+	fd := tp.n1.PacketSocket(t, tp.e1, false)
+	tp.n1.Do(t, func() error { // the generator's thread in n1
+		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+		const batch = 64
+		var iov [batch]unix.Iovec
+		var msgs [batch]unix.Mmsghdr
+		for i := range msgs {
+			iov[i] = unix.Iovec{Base: &frame[0], Len: uint64(len(frame))}
+			msgs[i].Hdr.Iov, msgs[i].Hdr.Iovlen = &iov[i], 1
+		}
+		end := time.Now().Add(d)
+		for time.Now().Before(end) {
+			r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
+			if errno == 0 {
+				sent += uint64(r)
+			}
+		}
+		runtime.KeepAlive(&msgs)
+		return nil
+	})
+	return float64(sent) / d.Seconds()
+}
+
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops float64) {
+	_, prog := xdptest.Load(t, object, program, mapInit)
+	var l *xdp.Link
+	tp.mid.Do(t, func() (err error) {
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency})
+		return err
+	})
+	offered = tp.generate(t, *xdpDuration)
+	time.Sleep(50 * time.Millisecond) // let the rings drain
+	l.Close()
+	s := l.Stats()
+	sec := xdpDuration.Seconds()
+	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec
+}
+
+func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded float64) {
+	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
+	// The kernel's bump in the wire: generic XDP on a0, whose passed
+	// frames a Linux bridge forwards to b0.
+	defer tp.linuxBridge(t)()
+	l := xdptest.AttachGeneric(t, tp.mid, prog, tp.a0)
+	before, err := prog.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txBefore := tp.txPackets(t)
+	offered = tp.generate(t, *xdpDuration)
+	time.Sleep(50 * time.Millisecond)
+	after, err := prog.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	sec := xdpDuration.Seconds()
+	return float64(after.RunCount-before.RunCount) / sec, offered, float64(tp.txPackets(t)-txBefore) / sec
+}
+
+// txPackets reads b0's transmitted packet count.
+func (tp *xdpTopology) txPackets(t *testing.T) uint64 {
+	var n uint64
+	tp.mid.Do(t, func() error {
+		// /sys shows the mounting namespace's devices: ask netlink instead.
+		out, err := exec.Command("ip", "-n", tp.mid.Name, "-s", "-j", "link", "show", tp.b0).Output()
+		if err != nil {
+			return err
+		}
+		var links []struct {
+			Stats64 struct {
+				TX struct{ Packets uint64 } `json:"tx"`
+			} `json:"stats64"`
+		}
+		if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+			return fmt.Errorf("ip -s -j link show %s: %q: %v", tp.b0, out, err)
+		}
+		n = links[0].Stats64.TX.Packets
+		return nil
+	})
+	return n
+}
+
+// linuxBridge joins a0 and b0 in a Linux bridge; the returned function
+// takes it apart.
+func (tp *xdpTopology) linuxBridge(t *testing.T) func() {
+	br := netnstest.Uniq("br")
+	tp.mid.IP(t, "link", "add", br, "type", "bridge")
+	tp.mid.IP(t, "link", "set", tp.a0, "master", br)
+	tp.mid.IP(t, "link", "set", tp.b0, "master", br)
+	tp.mid.IP(t, "link", "set", br, "up")
+	time.Sleep(100 * time.Millisecond)
+	return func() {
+		tp.mid.IP(t, "link", "set", tp.a0, "nomaster")
+		tp.mid.IP(t, "link", "set", tp.b0, "nomaster")
+		tp.mid.IP(t, "link", "del", br)
+	}
+}
+
+// latency measures UDP round trips n1 -> n2 -> n1 through the middle:
+// bpfhost bridging a0 and b0 with xdp_pass and TPACKET_V3 ("v3") or V2
+// ("v2") rings, or a Linux bridge of a0 and b0 ("").
+func (tp *xdpTopology) latency(t *testing.T, ring string) []time.Duration {
+	if ring != "" {
+		_, prog := xdptest.Load(t, "../hooks/xdp/testdata/hook.o", "xdp_pass", "")
+		var l *xdp.Link
+		tp.mid.Do(t, func() (err error) {
+			l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: ring == "v2"})
+			return err
+		})
+		defer l.Close()
+	} else {
+		defer tp.linuxBridge(t)()
+	}
+	var echo, c *net.UDPConn
+	tp.n2.Do(t, func() (err error) {
+		echo, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IP{10, 78, 0, 2}, Port: 7007})
+		return err
+	})
+	defer echo.Close()
+	var stop atomic.Bool
+	go func() {
+		buf := make([]byte, 64)
+		for !stop.Load() {
+			n, from, err := echo.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteToUDP(buf[:n], from)
+		}
+	}()
+	defer stop.Store(true)
+	tp.n1.Do(t, func() (err error) {
+		c, err = net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IP{10, 78, 0, 2}, Port: 7007})
+		return err
+	})
+	defer c.Close()
+	var rtts []time.Duration
+	buf := make([]byte, 64)
+	for i := 0; i < 1000; i++ {
+		start := time.Now()
+		c.Write([]byte("probe"))
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := c.Read(buf); err != nil {
+			continue
+		}
+		rtts = append(rtts, time.Since(start))
+	}
+	if len(rtts) < 900 {
+		t.Errorf("only %d of 1000 probes came back", len(rtts))
+	}
+	return rtts
+}

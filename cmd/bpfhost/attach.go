@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/hooks/xdp"
+)
+
+type attachFlags struct {
+	program, dev, peer, mapInit, pcapOut, engine string
+	workers                                      int
+	maxEntries                                   uint64
+	duration                                     time.Duration
+	lowLatency, unverified, checked              bool
+}
+
+func newAttachCommand() *cobra.Command {
+	attach := &cobra.Command{
+		Use:   "attach",
+		Short: "Attach a program to a live hook until interrupted",
+	}
+	var f attachFlags
+	cmd := &cobra.Command{
+		Use:   "xdp OBJECT --program NAME --dev IF [--peer IF2]",
+		Short: "Run an XDP program on the frames of live interfaces",
+		Long: `Run an XDP program on every frame an interface receives, in the foreground.
+
+With --peer, bpfhost is a bump in the wire between two interfaces: XDP_PASS
+forwards a frame to the other interface, XDP_TX sends it back out of the one it
+came from, XDP_DROP drops it, XDP_ABORTED drops it and prints a trace line, and
+XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says.
+Nothing else connects the two interfaces: they should have no addresses, and
+TCP segmentation and GRO offloads should be off on them
+(ethtool -K IF gro off tso off gso off), since frames are limited to the MTU.
+
+Without --peer (monitor mode) the program only watches: it sees every frame
+and updates its maps, verdicts are counted, and nothing is forwarded or
+blocked; the kernel delivers every frame as usual.
+
+"attached" is printed on stderr once the sockets receive. On SIGINT or SIGTERM,
+or after --duration, the program is detached and the per-verdict counts and
+the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, _ := cmd.Flags().GetBool("json")
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return attachXDP(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&f.program, "program", "", "program to attach (required when the object has several)")
+	cmd.Flags().StringVar(&f.dev, "dev", "", "interface to attach to (required)")
+	cmd.Flags().StringVar(&f.peer, "peer", "", "second interface: bridge mode (without it: monitor mode)")
+	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
+	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write every frame that leaves bpfhost to this pcapng file, with its interface")
+	cmd.Flags().StringVar(&f.engine, "engine", "", "execution engine: interp or jit (default: jit where available)")
+	cmd.Flags().Uint64Var(&f.maxEntries, "max-entries", defaultMaxEntries, "print at most this many entries of each map (0: all); the rest are counted")
+	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
+	cmd.Flags().BoolVar(&f.unverified, "unverified", false, "skip the verifier; the program runs checked (in the interpreter unless --engine jit)")
+	cmd.Flags().BoolVar(&f.checked, "checked", false, "validate every memory access at run time too, on either engine")
+	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
+	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
+	_ = cmd.MarkFlagRequired("dev")
+	attach.AddCommand(cmd)
+	return attach
+}
+
+// attachOutput is the result of `attach xdp --json`.
+type attachOutput struct {
+	Program    string            `json:"program"`
+	Type       string            `json:"type"`
+	Engine     string            `json:"engine"`
+	Mode       string            `json:"mode"`
+	Interfaces []string          `json:"interfaces"`
+	DurationNS int64             `json:"duration_ns"`
+	Packets    uint64            `json:"packets"`
+	Bytes      uint64            `json:"bytes"`
+	Verdicts   map[string]uint64 `json:"verdicts"`
+	Dropped    map[string]uint64 `json:"dropped"`
+	Sent       uint64            `json:"sent"`
+	// Maps and MapsOmitted are as in run's JSON: the entries shown per
+	// map and what was left out (all-zero array entries, past
+	// --max-entries).
+	Maps        map[string][]mapEntry `json:"maps"`
+	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
+	Printk      []string              `json:"printk"`
+
+	stats xdp.Stats
+}
+
+func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attachFlags, asJSON bool) error {
+	spec, err := bpfhost.LoadCollectionSpec(path)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	// Each worker runs its batches in an execution slot of its own.
+	slots := 0
+	if f.workers > runtime.GOMAXPROCS(0) {
+		slots = f.workers
+	}
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine, Slots: slots,
+		Unverified: f.unverified, Checked: f.checked})
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+	prog, err := xdpProgram(coll, f.program)
+	if err != nil {
+		return err
+	}
+	if f.mapInit != "" {
+		if err := initMaps(coll, f.mapInit); err != nil {
+			return err
+		}
+	}
+	var errMu sync.Mutex
+	opts := xdp.Options{Interface: f.dev, Peer: f.peer, Workers: f.workers, LowLatency: f.lowLatency,
+		Trace: func(line string) {
+			errMu.Lock()
+			fmt.Fprintln(errOut, line)
+			errMu.Unlock()
+		}}
+	var pcap *pcapOut
+	if f.pcapOut != "" {
+		names := []string{f.dev}
+		if f.peer != "" {
+			names = append(names, f.peer)
+		}
+		if pcap, err = newPcapOut(f.pcapOut, names); err != nil {
+			return err
+		}
+		for id, name := range names {
+			ni, err := net.InterfaceByName(name)
+			if err != nil {
+				pcap.close()
+				return fmt.Errorf("--pcap-out: %w", err)
+			}
+			pcap.ids[ni.Index] = id
+		}
+		opts.Output = pcap.write
+	}
+	start := time.Now()
+	link, err := xdp.Attach(prog, opts)
+	if err != nil {
+		if pcap != nil {
+			pcap.close()
+		}
+		return err
+	}
+	errMu.Lock()
+	fmt.Fprintln(errOut, "attached")
+	errMu.Unlock()
+	if f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+	<-ctx.Done()
+	link.Close()
+	elapsed := time.Since(start)
+	if pcap != nil {
+		if err := pcap.close(); err != nil {
+			return err
+		}
+	}
+
+	s := link.Stats()
+	res := attachOutput{Program: prog.Name(), Type: prog.Type(), Engine: prog.Engine(), Mode: "monitor",
+		Interfaces: link.Interfaces(), DurationNS: elapsed.Nanoseconds(), Packets: s.Packets, Bytes: s.Bytes,
+		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
+			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets},
+		Sent: s.Sent, stats: s}
+	if f.peer != "" {
+		res.Mode = "bridge"
+	}
+	for i, name := range xdp.ActionNames {
+		res.Verdicts[name] = s.Verdicts[i].Packets
+	}
+	if asJSON {
+		res.Maps, res.MapsOmitted = map[string][]mapEntry{}, map[string]mapOmitted{}
+		for _, name := range mapNames(coll) {
+			entries := []mapEntry{}
+			om, err := walkMap(coll.Maps[name], f.maxEntries, func(e mapEntry) error {
+				entries = append(entries, e)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			res.Maps[name], res.MapsOmitted[name] = entries, om
+		}
+	}
+	if res.Printk = coll.Printk(); res.Printk == nil {
+		res.Printk = []string{}
+	}
+	if asJSON {
+		return json.NewEncoder(out).Encode(res)
+	}
+	printAttach(out, res)
+	if err := printMaps(out, coll, f.maxEntries); err != nil {
+		return err
+	}
+	printPrintk(out, res.Printk)
+	return nil
+}
+
+// xdpProgram picks the program to attach: the one named, or the only one.
+func xdpProgram(coll *bpfhost.Collection, name string) (*bpfhost.Program, error) {
+	var names []string
+	for n := range coll.Programs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if name == "" {
+		if len(names) != 1 {
+			return nil, fmt.Errorf("--program is required: the object has %s", strings.Join(names, ", "))
+		}
+		name = names[0]
+	}
+	p, ok := coll.Programs[name]
+	if !ok {
+		return nil, fmt.Errorf("no program %q (have %s)", name, strings.Join(names, ", "))
+	}
+	if p.Type() != "xdp" {
+		return nil, fmt.Errorf("program %q is a %s program: attach xdp needs an xdp program", name, p.Type())
+	}
+	return p, nil
+}
+
+func printAttach(out io.Writer, res attachOutput) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "program %s (%s, %s) on %s, %s mode, %v\n\n", res.Program, res.Type, res.Engine,
+		strings.Join(res.Interfaces, " <-> "), res.Mode, time.Duration(res.DurationNS).Round(time.Millisecond))
+	fmt.Fprintln(tw, "VERDICT\tPACKETS\tBYTES\tAVG RUN")
+	for i, name := range xdp.ActionNames {
+		v := res.stats.Verdicts[i]
+		avg := "-"
+		if v.Packets > 0 {
+			avg = (v.Time / time.Duration(v.Packets)).String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", name, v.Packets, v.Bytes, avg)
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t\n", res.Packets, res.Bytes)
+	var dropped []string
+	for _, k := range []string{"oversize", "redirect_error", "tx_error", "invalid_action"} {
+		if n := res.Dropped[k]; n > 0 {
+			dropped = append(dropped, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(tw, "\ndropped by bpfhost: %s\n", strings.Join(dropped, ", "))
+	}
+	if res.Mode == "bridge" {
+		fmt.Fprintf(tw, "sent: %d\n", res.Sent)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/hooks/sockaddr"
+	"github.com/spf13/cobra"
+)
+
+type execFlags struct {
+	attach          []string
+	mapInit, report string
+	engine          string
+}
+
+func newExecCommand() *cobra.Command {
+	var f execFlags
+	cmd := &cobra.Command{
+		Use:   "exec [--attach TYPE=OBJECT:PROGRAM]... [--map-init FILE] [--report FILE] -- COMMAND [ARGS...]",
+		Short: "Run a command with cgroup sock_addr programs on its socket calls (Linux)",
+		Long: `exec runs COMMAND, and every thread and process it starts, with the attached programs
+run on its socket, connect, bind, sendto/sendmsg/sendmmsg, getpeername and getsockname calls, as
+Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
+and writes to the user address or port redirect it.
+TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
+--map-init fills the maps of the first object (format as in "run"); --report writes
+{"exit_code", "programs", "maps", "printk"} as JSON when the command exits.
+bpfhost exits with COMMAND's status.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return execCommand(f, args) },
+	}
+	cmd.Flags().SetInterspersed(false) // COMMAND's own flags are not exec's
+	cmd.Flags().StringArrayVar(&f.attach, "attach", nil, "TYPE=OBJECT:PROGRAM to attach (repeatable)")
+	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries")
+	cmd.Flags().StringVar(&f.report, "report", "", "write a JSON report to FILE at exit")
+	cmd.Flags().StringVar(&f.engine, "engine", "", "interp or jit (default: jit where available)")
+	return cmd
+}
+
+type execProgram struct {
+	Name       string `json:"name"`
+	AttachType string `json:"attach_type"`
+	Runs       uint64 `json:"runs"`
+	Denied     uint64 `json:"denied"`
+	Rewritten  uint64 `json:"rewritten"`
+}
+
+type execReport struct {
+	ExitCode int                   `json:"exit_code"`
+	Programs []execProgram         `json:"programs"`
+	Maps     map[string][]mapEntry `json:"maps"`
+	Printk   []string              `json:"printk"`
+}
+
+func execCommand(f execFlags, args []string) error {
+	if len(f.attach) == 0 {
+		return &exitError{code: 2, err: errors.New("exec: no --attach TYPE=OBJECT:PROGRAM")}
+	}
+	var (
+		colls   []*bpfhost.Collection
+		byPath  = map[string]*bpfhost.Collection{}
+		specs   = map[string]*bpfhost.CollectionSpec{}
+		attachs []sockaddr.Attach
+	)
+	defer func() {
+		for _, c := range colls {
+			c.Close()
+		}
+	}()
+	for _, a := range f.attach {
+		typ, rest, ok1 := strings.Cut(a, "=")
+		i := strings.LastIndex(rest, ":")
+		if !ok1 || i <= 0 || i == len(rest)-1 {
+			return &exitError{code: 2, err: fmt.Errorf("--attach %q: want TYPE=OBJECT:PROGRAM", a)}
+		}
+		path, prog := rest[:i], rest[i+1:]
+		coll := byPath[path]
+		if coll == nil {
+			spec, err := loadSpecFor(path, "", &bpfhost.CollectionOptions{})
+			if err != nil {
+				return err
+			}
+			if coll, err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine}); err != nil {
+				return typeAdvice(err)
+			}
+			byPath[path], specs[path] = coll, spec
+			colls = append(colls, coll)
+		}
+		name, err := pickProgram(specs[path], prog)
+		if err != nil {
+			return badInput(err)
+		}
+		attachs = append(attachs, sockaddr.Attach{Type: typ, Program: coll.Programs[name]})
+	}
+	if f.mapInit != "" {
+		if err := initMaps(colls[0], f.mapInit); err != nil {
+			return err
+		}
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return &exitError{code: 127, err: err}
+	}
+	c := exec.Command(path, args[1:]...)
+	c.Args[0] = args[0]
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// Keep supervising until the command exits: a terminal's SIGINT and
+	// SIGQUIT reach the command itself; SIGTERM and SIGHUP are passed on.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	link, err := sockaddr.Start(c, attachs, nil)
+	if err != nil {
+		return err
+	}
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGTERM || s == syscall.SIGHUP {
+				c.Process.Signal(s)
+			}
+		}
+	}()
+	werr := link.Wait()
+	code := 0
+	if werr != nil {
+		var ee *exec.ExitError
+		if !errors.As(werr, &ee) {
+			return werr
+		}
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+	}
+	if f.report != "" {
+		rep := execReport{ExitCode: code, Programs: []execProgram{}, Maps: map[string][]mapEntry{}, Printk: []string{}}
+		for _, s := range link.Stats() {
+			rep.Programs = append(rep.Programs, execProgram{Name: s.Name, AttachType: s.AttachType, Runs: s.Runs, Denied: s.Denied, Rewritten: s.Rewritten})
+		}
+		for _, coll := range colls {
+			for _, name := range mapNames(coll) {
+				entries := []mapEntry{}
+				if _, err := walkMap(coll.Maps[name], defaultMaxEntries, func(e mapEntry) error {
+					entries = append(entries, e)
+					return nil
+				}); err != nil {
+					return err
+				}
+				rep.Maps[name] = entries
+			}
+			rep.Printk = append(rep.Printk, coll.Printk()...)
+		}
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.report, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if code != 0 {
+		return &exitError{code: code, err: errSilent}
+	}
+	return nil
+}
+
+// errSilent is an exit status without a message (the command's own).
+var errSilent = errors.New("")

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// kernelCgroup attaches programs of sockObj to a fresh cgroup v2 and runs
+// the client in it: the kernel as the oracle of bpfhost exec. It returns
+// the client's output and the final counts map.
+func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...string) (string, [4]uint64) {
+	t.Helper()
+	root := "/sys/fs/cgroup/unified"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		root = "/sys/fs/cgroup"
+	}
+	dir := filepath.Join(root, fmt.Sprintf("bpfhost-exec-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("no cgroup v2 to attach to: %v", err)
+	}
+	defer os.Remove(dir)
+	spec, err := ebpf.LoadCollectionSpec(sockObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("kernel refuses the object: %v", err)
+	}
+	defer coll.Close()
+	for _, name := range sortedNames(attach) {
+		l, err := link.AttachCgroup(link.CgroupOptions{Path: dir, Attach: attach[name], Program: coll.Programs[name]})
+		if err != nil {
+			t.Skipf("attach %s to a cgroup: %v", name, err)
+		}
+		defer l.Close()
+	}
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client in the cgroup: %v\n%s", err, out)
+	}
+	var c [4]uint64
+	for k := uint32(0); k < 4; k++ {
+		if err := coll.Maps["counts"].Lookup(k, &c[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return string(out), c
+}
+
+// TestExecAgreesWithKernel runs the same client under bpfhost exec and in a
+// cgroup with the same objects attached by the kernel: the outcomes, what
+// the servers saw, and the maps must be the same.
+func TestExecAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	if testing.Short() {
+		t.Skip("runs a dozen supervised commands")
+	}
+	cases := []struct {
+		name   string
+		attach map[string]ebpf.AttachType
+		args   []string
+	}{
+		{"deny", map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10", "connect-nb", "127.0.0.1:9", "connect-nb", "127.0.0.1:10",
+				"connect6", "[::ffff:127.0.0.1]:9", "connect6", "[::ffff:127.0.0.1]:10", "connect6", "[::1]:9", "connect6", "[::1]:10"}},
+		{"redirect", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
+		// Programs run in attach order (here by name), all of them even
+		// after one refused.
+		{"two_programs", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "deny_port": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9", "connect", "127.0.0.1:10"}},
+		{"two_programs_redirect_first", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "who": ebpf.AttachCGroupInet4Connect},
+			[]string{"connect", "127.0.0.1:9"}},
+		{"fastopen", map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect},
+			[]string{"fastopen", "127.0.0.1:9", "fastopen", "127.0.0.1:10"}},
+		{"fastopen_redirect", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect},
+			[]string{"fastopen", "127.0.0.1:9"}},
+		{"udp", map[string]ebpf.AttachType{"redirect_udp": ebpf.AttachCGroupUDP4Sendmsg},
+			[]string{"sendto", "127.0.0.1:9", "sendmsg", "127.0.0.1:9", "sendmsg6", "[::ffff:127.0.0.1]:9", "sendto", "127.0.0.1:10",
+				"sendmmsg", "127.0.0.1:9"}},
+		{"getpeername", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "hide_redirect": ebpf.AttachCgroupInet4GetPeername},
+			[]string{"names", "127.0.0.1:9", "names", "127.0.0.1:10"}},
+		{"getsockname", map[string]ebpf.AttachType{"local_port": ebpf.AttachCgroupInet4GetSockname},
+			[]string{"names", "127.0.0.1:10", "bind", "127.0.0.1:0"}},
+		{"bpf_bind", map[string]ebpf.AttachType{"bind_source": ebpf.AttachCGroupInet4Connect},
+			[]string{"names", "127.0.0.1:10", "names", "127.0.0.1:10"}},
+		{"sock_create", map[string]ebpf.AttachType{"no_udp": ebpf.AttachCGroupInetSockCreate},
+			[]string{"socket", "tcp4", "socket", "udp4", "socket", "udp6", "socket", "tcp6", "connect", "127.0.0.1:10"}},
+		{"sock_create_mark", map[string]ebpf.AttachType{"mark_tcp": ebpf.AttachCGroupInetSockCreate},
+			[]string{"socket", "tcp4", "socket", "udp4", "socket", "tcp6", "connect", "127.0.0.1:10"}},
+		{"post_bind", map[string]ebpf.AttachType{"even_ports": ebpf.AttachCGroupInet4PostBind, "even_ports6": ebpf.AttachCGroupInet6PostBind},
+			[]string{"rebind", "127.0.0.1:28786", "127.0.0.1:28785", "rebind", "127.0.0.1:28787", "127.0.0.1:28785",
+				"rebind", "127.0.0.2:28789", "127.0.0.1:28793", "rebind", "[::1]:28788", "[::1]:28791"}},
+		{"bind", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "low_binds6": ebpf.AttachCGroupInet6Bind},
+			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var attach []string
+			for _, name := range sortedNames(tc.attach) {
+				at := tc.attach[name]
+				typ := map[ebpf.AttachType]string{
+					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
+					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
+					ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
+					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create",
+					ebpf.AttachCGroupInet4PostBind: "cgroup/post_bind4", ebpf.AttachCGroupInet6PostBind: "cgroup/post_bind6"}[at]
+				attach = append(attach, typ+"="+sockObj+":"+name)
+			}
+			nine, ten := servers(t)
+			kOut, kCounts := kernelCgroup(t, tc.attach, client(tc.args...)...)
+			time.Sleep(100 * time.Millisecond)
+			seenNow := func() [4]int {
+				return [4]int{int(nine.accepted.Load()), int(ten.accepted.Load()), len(nine.datagrams()), len(ten.datagrams())}
+			}
+			kSeen := seenNow()
+			out, code, rep := bpfhostExec(t, attach, client(tc.args...)...)
+			time.Sleep(100 * time.Millisecond)
+			if code != 0 {
+				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+			}
+			var seen [4]int
+			for i, v := range seenNow() {
+				seen[i] = v - kSeen[i]
+			}
+			t.Logf("outcomes: %q", out)
+			if out != kOut {
+				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+			}
+			if c := counts(t, rep); c != kCounts {
+				t.Errorf("counts map: bpfhost %v, kernel %v", c, kCounts)
+			}
+			if seen != kSeen {
+				t.Errorf("servers saw (accepts 9, 10, datagrams 9, 10): bpfhost %v, kernel %v", seen, kSeen)
+			}
+		})
+	}
+}
+
+var execBench = flag.Int("exec.bench", 0, "TestExecBenchmark: time this many connect() and bind() calls in each setting")
+
+// TestExecBenchmark measures connect() and bind() on loopback unsupervised,
+// under bpfhost exec, and under the kernel's cgroup programs (medians of
+// -exec.bench calls each). The target: supervised connect() at most
+// twice the unsupervised one.
+func TestExecBenchmark(t *testing.T) {
+	if *execBench == 0 {
+		t.Skip("run with -exec.bench=N")
+	}
+	_, ten := servers(t)
+	_ = ten
+	n := strconv.Itoa(*execBench)
+	args := client("bench", n, "127.0.0.1:10")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	plain, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, plain)
+	}
+	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds"}
+	sup, code, _ := bpfhostExec(t, both, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, sup)
+	}
+	kern, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
+	t.Logf("median ns per call over %s calls\nunsupervised:       %s\nbpfhost exec:       %s\nkernel cgroup prog: %s", n,
+		strings.TrimSpace(string(plain)), strings.TrimSpace(sup), strings.TrimSpace(kern))
+}
+
+func sortedNames(m map[string]ebpf.AttachType) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,66 @@
+package bpfhost
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// RunSockAddr runs a cgroup_sock_addr program on a socket hook's context:
+// ctx is struct bpf_sock_addr in the host layout and sk, if not nil, the
+// struct bpf_sock its sk field points to (RunSockAddr sets ctx.SK). Both
+// must be heap memory the caller keeps alive for the call (DESIGN.md #2).
+// run carries the task and socket the helpers report; RunSockAddr sets its
+// Program and Ctx. It returns r0, which the hook interprets (bit 0 allows).
+func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+	if p.exe == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
+	if p.info.Type != linux.CGroupSockAddr {
+		return 0, fmt.Errorf("program %q: %w: %s program on a sock_addr hook", p.name, ErrNotSupported, p.info)
+	}
+	var regions [2]vm.Region
+	regions[0] = vm.RegionOf("bpf_sock_addr", unsafe.Slice((*byte)(unsafe.Pointer(ctx)), unsafe.Sizeof(*ctx)), true)
+	nr := 1
+	ctx.SK = 0
+	if sk != nil {
+		ctx.SK = uint64(uintptr(unsafe.Pointer(sk)))
+		regions[1] = vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), false)
+		nr = 2
+	}
+	run.Program = p.info.Type
+	run.Ctx = unsafe.Pointer(ctx)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions[:nr], nil, &hookRun)
+	if err != nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, err)
+	}
+	return uint32(r0), nil
+}
+
+// RunSock runs a cgroup_sock program (sock_create, post_bind4/6, ...) on a
+// socket hook's struct bpf_sock, which must be heap memory the caller keeps
+// alive for the call; run is as for RunSockAddr. It returns r0 (bit 0
+// allows).
+func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+	if p.exe == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
+	if p.info.Type != linux.CGroupSock {
+		return 0, fmt.Errorf("program %q: %w: %s program on a cgroup_sock hook", p.name, ErrNotSupported, p.info)
+	}
+	regions := []vm.Region{vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), true)}
+	run.Program = p.info.Type
+	run.Ctx = unsafe.Pointer(sk)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions, nil, &hookRun)
+	if err != nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, err)
+	}
+	return uint32(r0), nil
+}
+
+// hookRun are the options of a hook's run: once, with no deadline (a hook
+// event is not a caller that can wait for a context). Shared, read-only.
+var hookRun = RunOptions{Repeat: 1}

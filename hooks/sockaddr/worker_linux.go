@@ -1,0 +1,867 @@
+package sockaddr
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"golang.org/x/sys/unix"
+)
+
+// Limits of what the supervisor copies from a target, as the kernel's.
+const (
+	maxAddr    = 128     // sizeof(struct sockaddr_storage)
+	maxIov     = 1024    // UIO_MAXIOV
+	maxData    = 1 << 20 // a larger datagram is refused with EMSGSIZE
+	maxControl = 1 << 16
+	msghdrSize = 56
+	mmsgSize   = 64
+	pidfdThrd  = unix.O_EXCL // PIDFD_THREAD
+	soNetns    = 71          // SO_NETNS_COOKIE
+	maxPidfds  = 4096        // cached thread pidfds (a dead thread's leaves on ESRCH)
+)
+
+// worker handles notifications one at a time with memory of its own: the
+// contexts programs see live on the heap and never move (DESIGN.md #2).
+type worker struct {
+	l     *Link
+	notif seccompNotif
+	ctx   *linux.SockAddrContext
+	sk    *linux.SockContext
+	run   helpers.Run
+	task  task
+	sock  sock
+	addr  [maxAddr]byte
+	data  []byte
+	ctl   []byte
+	iov   []unix.RemoteIovec
+}
+
+func newWorker(l *Link) *worker {
+	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext)}
+	w.run.Task = &w.task
+	w.run.Socket = &w.sock
+	return w
+}
+
+// task is the notifying thread, for the task helpers; what needs /proc is
+// read on first use.
+type task struct {
+	tid, tgid int
+	uidgid    uint64
+	comm      string
+	status    bool
+}
+
+func (t *task) reset(tid int) { *t = task{tid: tid} }
+
+func (t *task) readStatus() {
+	if t.status {
+		return
+	}
+	t.status = true
+	t.tgid = t.tid
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/status")
+	if err != nil {
+		return
+	}
+	var uid, gid uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		switch k {
+		case "Tgid":
+			t.tgid, _ = strconv.Atoi(f[0])
+		case "Uid":
+			uid, _ = strconv.ParseUint(f[0], 10, 32)
+		case "Gid":
+			gid, _ = strconv.ParseUint(f[0], 10, 32)
+		case "Name":
+			t.comm = strings.TrimSpace(v)
+		}
+	}
+	t.uidgid = gid<<32 | uid
+}
+
+func (t *task) PidTgid() uint64 { t.readStatus(); return uint64(t.tgid)<<32 | uint64(uint32(t.tid)) }
+func (t *task) UidGid() uint64  { t.readStatus(); return t.uidgid }
+func (t *task) Comm() string    { t.readStatus(); return t.comm }
+
+// sock is the supervisor's duplicate of the target's socket.
+type sock struct {
+	fd                    int
+	domain, typ, protocol int
+	cookieRead, netnsRead bool
+	cookie, netns         uint64
+}
+
+func (s *sock) Cookie() uint64 {
+	if !s.cookieRead {
+		s.cookieRead = true
+		s.cookie, _ = getsockoptU64(s.fd, unix.SO_COOKIE)
+	}
+	return s.cookie
+}
+
+func (s *sock) NetnsCookie() uint64 {
+	if !s.netnsRead {
+		s.netnsRead = true
+		s.netns, _ = getsockoptU64(s.fd, soNetns)
+	}
+	return s.netns
+}
+
+func (s *sock) Bind(addr []byte) int64 {
+	if len(addr) < 2 {
+		return -int64(unix.EINVAL)
+	}
+	fam := binary.LittleEndian.Uint16(addr)
+	if (fam == unix.AF_INET && len(addr) < 16) || (fam == unix.AF_INET6 && len(addr) < 24) || (fam != unix.AF_INET && fam != unix.AF_INET6) {
+		return -int64(unix.EINVAL)
+	}
+	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
+	return -int64(e)
+}
+
+func getsockoptU64(fd, opt int) (uint64, error) {
+	var v uint64
+	l := uint32(8)
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return v, nil
+}
+
+// readMem copies from the target's memory; a short read is EFAULT.
+func (w *worker) readMem(tid int, addr uint64, b []byte) unix.Errno {
+	if len(b) == 0 {
+		return 0
+	}
+	n, err := unix.ProcessVMReadv(tid, []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}, []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}, 0)
+	if err != nil || n != len(b) {
+		return unix.EFAULT
+	}
+	return 0
+}
+
+// writeMem copies into the target's memory.
+func (w *worker) writeMem(tid int, addr uint64, b []byte) unix.Errno {
+	n, err := unix.ProcessVMWritev(tid, []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}, []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}, 0)
+	if err != nil || n != len(b) {
+		return unix.EFAULT
+	}
+	return 0
+}
+
+// pidfd returns a pidfd of the notifying thread; before Linux 6.9 (no
+// PIDFD_THREAD) of its process. Thread pidfds are cached: a pidfd names one
+// task for good (a reused thread ID gets a new pidfd, as the old one fails
+// with ESRCH), so the cache is never wrong, only stale. Process pidfds are
+// not: the thread ID may be reused by another process.
+func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
+	if v, ok := w.l.pidfds.Load(w.task.tid); ok {
+		return v.(int), true, 0
+	}
+	fd, err := unix.PidfdOpen(w.task.tid, pidfdThrd)
+	if err == nil {
+		if w.l.npidfds.Load() >= maxPidfds {
+			// A full cache is not emptied while workers may use it.
+			return fd, false, 0
+		}
+		if prev, loaded := w.l.pidfds.LoadOrStore(w.task.tid, fd); loaded {
+			unix.Close(fd)
+			fd = prev.(int)
+		} else {
+			w.l.npidfds.Add(1)
+		}
+		return fd, true, 0
+	}
+	if err == unix.EINVAL {
+		w.task.readStatus()
+		fd, err = unix.PidfdOpen(w.task.tgid, 0)
+	}
+	if err != nil {
+		return -1, false, unix.ESRCH
+	}
+	return fd, false, 0
+}
+
+// takeSocket duplicates the target's fd into w.sock, after checking the
+// notification is still live (so pidfd names the notifying task and the
+// memory read before came from it). Errors are answered to the target.
+func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
+	if !w.l.valid(n.ID) {
+		return unix.ESRCH
+	}
+	fd, err := unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0) // always close-on-exec
+	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
+		// A cached pidfd of a thread that died: the notifying task
+		// (live, as checked above) reuses its ID.
+		if pidfd, _, e := w.pidfd(); e == 0 {
+			fd, err = unix.PidfdGetfd(pidfd, int(int32(n.Args[0])), 0)
+		}
+	}
+	if err != nil {
+		if err == unix.EBADF {
+			return unix.EBADF
+		}
+		return unix.EPERM // fail closed: the call cannot be checked
+	}
+	w.sock = sock{fd: fd}
+	var e error
+	if w.sock.domain, e = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); e != nil {
+		unix.Close(fd)
+		w.sock.fd = -1
+		return unix.ENOTSOCK
+	}
+	w.sock.protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	switch w.sock.protocol { // one syscall less on the hot path
+	case unix.IPPROTO_TCP:
+		w.sock.typ = unix.SOCK_STREAM
+	case unix.IPPROTO_UDP:
+		w.sock.typ = unix.SOCK_DGRAM
+	default:
+		w.sock.typ, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	}
+	return 0
+}
+
+// inet reports whether the socket is IPv4 or IPv6.
+func (s *sock) inet() bool { return s.domain == unix.AF_INET || s.domain == unix.AF_INET6 }
+
+// hooked reports whether Linux runs sock_addr programs for the socket's
+// protocol (TCP and UDP; raw and ping sockets have their own bind and no
+// pre_connect).
+func (s *sock) hooked() bool {
+	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.protocol == unix.IPPROTO_UDP)
+}
+
+// handle answers one notification.
+func (w *worker) handle(n *seccompNotif) {
+	w.task.reset(int(n.Pid))
+	w.sock = sock{fd: -1}
+	pidfd, cached, errno := w.pidfd()
+	if errno != 0 {
+		w.l.respond(n.ID, 0, errno)
+		return
+	}
+	var val int64
+	cont := false
+	switch n.Nr {
+	case unix.SYS_CONNECT, unix.SYS_BIND:
+		val, cont, errno = w.connectOrBind(n, pidfd)
+	case unix.SYS_SENDTO:
+		val, cont, errno = w.sendto(n, pidfd)
+	case unix.SYS_SENDMSG:
+		val, cont, errno = w.sendmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+	case unix.SYS_SENDMMSG:
+		val, cont, errno = w.sendmmsg(n, pidfd)
+	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
+		val, cont, errno = w.getname(n, pidfd)
+	case unix.SYS_SOCKET:
+		var answered bool
+		if val, cont, answered, errno = w.sockCreate(n); answered {
+			w.closeTaken(pidfd, cached)
+			return
+		}
+	default:
+		errno = unix.ENOSYS
+	}
+	w.closeTaken(pidfd, cached)
+	if cont {
+		w.l.cont(n.ID)
+		return
+	}
+	w.l.respond(n.ID, val, errno)
+}
+
+// connectOrBind handles connect(fd, addr, len) and bind(fd, addr, len).
+func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+	size := int(int32(n.Args[2]))
+	if size < 0 || size > maxAddr {
+		return 0, false, unix.EINVAL
+	}
+	addr := w.addr[:size]
+	if e := w.readMem(w.task.tid, n.Args[1], addr); e != 0 {
+		return 0, false, e
+	}
+	if e := w.takeSocket(n, pidfd); e != 0 {
+		return 0, false, e
+	}
+	if !w.sock.inet() {
+		// Unix-domain and other sockets pass through untouched.
+		return 0, true, 0
+	}
+	bind := n.Nr == unix.SYS_BIND
+	if w.sock.hooked() && !(size >= 2 && binary.LittleEndian.Uint16(addr) == unix.AF_UNSPEC && !bind) {
+		min, h := 16, hookConnect4
+		if w.sock.domain == unix.AF_INET6 {
+			min, h = 24, hookConnect6
+		}
+		if bind {
+			h += hookBind4 - hookConnect4
+		}
+		if size < min {
+			return 0, false, unix.EINVAL
+		}
+		flags, e := w.runHook(h, addr)
+		if e != 0 {
+			return 0, false, e
+		}
+		if bind && flags&2 == 0 {
+			if e := w.bindPermission(addr); e != 0 {
+				return 0, false, e
+			}
+		}
+	}
+	nr := uintptr(unix.SYS_CONNECT)
+	if bind {
+		nr = unix.SYS_BIND
+	}
+	var p uintptr
+	if size > 0 {
+		p = uintptr(unsafe.Pointer(&addr[0]))
+	}
+	_, _, e := unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
+	if bind && e == 0 && w.sock.hooked() {
+		h := hookPostBind4
+		if w.sock.domain == unix.AF_INET6 {
+			h = hookPostBind6
+		}
+		if len(w.l.progs[h]) > 0 {
+			e = w.postBind(n, h)
+		}
+	}
+	return 0, false, e
+}
+
+// postBind runs the post_bind programs on the bound socket. Linux undoes a
+// refused bind; user space cannot unbind a socket, so the supervisor puts a
+// fresh socket of the same kind in the target's fd slot instead
+// (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD, while the target waits) and the
+// call fails with EPERM. The fresh socket keeps the file status flags
+// (O_NONBLOCK) and close-on-exec, not socket options set before the bind.
+func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
+	sk := w.sk
+	*sk = linux.SockContext{Family: uint32(w.sock.domain), Type: uint32(w.sock.typ), Protocol: uint32(w.sock.protocol)}
+	var local [maxAddr]byte
+	l := uint32(maxAddr)
+	if _, _, e := unix.Syscall(unix.SYS_GETSOCKNAME, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&local[0])), uintptr(unsafe.Pointer(&l))); e != 0 {
+		return e
+	}
+	sk.SrcPort = uint32(binary.BigEndian.Uint16(local[2:4])) // host order in bpf_sock
+	if h == hookPostBind6 {
+		for i := range sk.SrcIP6 {
+			sk.SrcIP6[i] = binary.LittleEndian.Uint32(local[8+4*i:])
+		}
+	} else {
+		sk.SrcIP4 = binary.LittleEndian.Uint32(local[4:8])
+	}
+	denied := false
+	for _, a := range w.l.progs[h] {
+		r, err := a.Program.RunSock(sk, &w.run)
+		a.runs.Add(1)
+		if err != nil {
+			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+			r = 0
+		}
+		if r&1 == 0 {
+			denied = true
+			a.denied.Add(1)
+		}
+	}
+	if !denied {
+		return 0
+	}
+	fl, err := unix.FcntlInt(uintptr(w.sock.fd), unix.F_GETFL, 0)
+	if err != nil {
+		fl = 0
+	}
+	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.protocol)
+	if err != nil {
+		return unix.EPERM
+	}
+	defer unix.Close(fresh)
+	add := seccompAddfd{ID: n.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SETFD, SrcFD: uint32(fresh), NewFD: uint32(int32(n.Args[0]))}
+	if w.cloexec(int(int32(n.Args[0]))) {
+		add.NewFDFlags = unix.O_CLOEXEC
+	}
+	ioctlPtr(w.l.listener, ioctlNotifAddfd, unsafe.Pointer(&add))
+	return unix.EPERM
+}
+
+// cloexec reports whether the target's fd is close-on-exec (fdinfo flags).
+func (w *worker) cloexec(fd int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			f, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return err == nil && f&unix.O_CLOEXEC != 0
+		}
+	}
+	return false
+}
+
+// bindPermission is Linux's port check in __inet_bind: ports below
+// net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE, here of
+// the target (the supervisor performs the bind with its own rights).
+func (w *worker) bindPermission(addr []byte) unix.Errno {
+	port := int(binary.BigEndian.Uint16(addr[2:4]))
+	if port == 0 || port >= w.l.unprivPort {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
+	if err != nil {
+		return unix.EACCES
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err == nil && caps&(1<<unix.CAP_NET_BIND_SERVICE) != 0 {
+				return 0
+			}
+		}
+	}
+	return unix.EACCES
+}
+
+// runHook runs the programs of h on addr (a sockaddr_in or sockaddr_in6
+// long enough for its family's fields) and writes their rewrites back into
+// it. It returns the OR of the programs' return bits above bit 0, or EPERM
+// if a program refused the call or failed.
+func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
+	progs := w.l.progs[h]
+	if len(progs) == 0 {
+		return 0, 0
+	}
+	v6 := h.v6()
+	c := w.ctx
+	*c = linux.SockAddrContext{}
+	c.UserFamily = uint32(binary.LittleEndian.Uint16(addr))
+	c.UserPort = uint32(addr[2]) | uint32(addr[3])<<8 // network order in memory
+	if v6 {
+		for i := range c.UserIP6 {
+			c.UserIP6[i] = binary.LittleEndian.Uint32(addr[8+4*i:])
+		}
+	} else {
+		c.UserIP4 = binary.LittleEndian.Uint32(addr[4:8])
+	}
+	c.Family, c.Type, c.Protocol = uint32(w.sock.domain), uint32(w.sock.typ), uint32(w.sock.protocol)
+	*w.sk = linux.SockContext{Family: c.Family, Type: c.Type, Protocol: c.Protocol}
+	var flags uint32
+	denied := false
+	for _, a := range progs {
+		before := *c
+		r, err := a.Program.RunSockAddr(c, w.sk, &w.run)
+		a.runs.Add(1)
+		if err != nil {
+			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+			r = 0
+		}
+		if r&1 == 0 {
+			denied = true
+			a.denied.Add(1)
+		}
+		flags |= r &^ 1
+		after := *c
+		after.SK, before.SK = 0, 0
+		if after != before {
+			a.rewritten.Add(1)
+		}
+	}
+	if denied {
+		return 0, unix.EPERM
+	}
+	addr[2], addr[3] = byte(c.UserPort), byte(c.UserPort>>8)
+	if v6 {
+		for i, x := range c.UserIP6 {
+			binary.LittleEndian.PutUint32(addr[8+4*i:], x)
+		}
+	} else {
+		binary.LittleEndian.PutUint32(addr[4:8], c.UserIP4)
+	}
+	return flags, 0
+}
+
+// checkedSend reports whether a send with these flags on the taken socket
+// carries an address some program checks: UDP's destination, or the one
+// TCP Fast Open connects to (MSG_FASTOPEN). TCP otherwise ignores the
+// address and other sockets have no hook: their sends continue.
+func (w *worker) checkedSend(flags int) bool {
+	return w.sock.inet() && (w.sock.protocol == unix.IPPROTO_UDP ||
+		(w.sock.protocol == unix.IPPROTO_TCP && flags&unix.MSG_FASTOPEN != 0))
+}
+
+// destHook runs the programs for a checked send's address: the sendmsg
+// programs for UDP, the connect programs for TCP Fast Open.
+func (w *worker) destHook(addr []byte) unix.Errno {
+	if w.sock.protocol != unix.IPPROTO_TCP {
+		return w.sendHook(addr)
+	}
+	need, h := 16, hookConnect4
+	if w.sock.domain == unix.AF_INET6 {
+		need, h = 24, hookConnect6
+	}
+	if len(addr) < need {
+		return unix.EINVAL
+	}
+	_, e := w.runHook(h, addr)
+	return e
+}
+
+// sendHook runs the sendmsg programs on a UDP destination in addr; an IPv4
+// address mapped into IPv6 runs the IPv4 programs, as udpv6_sendmsg hands
+// it to udp_sendmsg.
+func (w *worker) sendHook(addr []byte) unix.Errno {
+	if !w.sock.hooked() || w.sock.protocol != unix.IPPROTO_UDP || len(addr) < 2 {
+		return 0
+	}
+	fam := binary.LittleEndian.Uint16(addr)
+	switch {
+	case w.sock.domain == unix.AF_INET:
+		if len(addr) < 16 {
+			return unix.EINVAL
+		}
+		_, e := w.runHook(hookSendmsg4, addr)
+		return e
+	case fam == unix.AF_INET6 && len(addr) >= 24 && isV4Mapped(addr[8:24]):
+		var v4 [16]byte
+		binary.LittleEndian.PutUint16(v4[:], unix.AF_INET)
+		copy(v4[2:4], addr[2:4])
+		copy(v4[4:8], addr[20:24])
+		if _, e := w.runHook(hookSendmsg4, v4[:]); e != 0 {
+			return e
+		}
+		copy(addr[2:4], v4[2:4])
+		copy(addr[20:24], v4[4:8])
+		return 0
+	case len(addr) >= 24:
+		_, e := w.runHook(hookSendmsg6, addr)
+		return e
+	}
+	return unix.EINVAL
+}
+
+func isV4Mapped(ip []byte) bool {
+	for _, b := range ip[:10] {
+		if b != 0 {
+			return false
+		}
+	}
+	return ip[10] == 0xff && ip[11] == 0xff
+}
+
+// sendto handles sendto(fd, buf, len, flags, addr, addrlen) with an address
+// (the filter lets the others through).
+func (w *worker) sendto(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+	size := int(int32(n.Args[5]))
+	if size < 0 || size > maxAddr {
+		return 0, false, unix.EINVAL
+	}
+	addr := w.addr[:size]
+	if e := w.readMem(w.task.tid, n.Args[4], addr); e != 0 {
+		return 0, false, e
+	}
+	length := n.Args[2]
+	if length > maxData {
+		return 0, false, unix.EMSGSIZE
+	}
+	data := w.buf(&w.data, int(length))
+	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
+		return 0, false, e
+	}
+	if e := w.takeSocket(n, pidfd); e != 0 {
+		return 0, false, e
+	}
+	if !w.checkedSend(int(int32(n.Args[3]))) {
+		return 0, true, 0
+	}
+	if e := w.destHook(addr); e != 0 {
+		return 0, false, e
+	}
+	var dp, ap uintptr
+	if len(data) > 0 {
+		dp = uintptr(unsafe.Pointer(&data[0]))
+	}
+	if size > 0 {
+		ap = uintptr(unsafe.Pointer(&addr[0]))
+	}
+	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(w.sock.fd), dp, uintptr(len(data)), uintptr(n.Args[3]), ap, uintptr(size))
+	return int64(r), false, e
+}
+
+// buf returns (*b)[:n], growing it as needed.
+func (w *worker) buf(b *[]byte, n int) []byte {
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	return (*b)[:n]
+}
+
+// sendmsg handles sendmsg(fd, msg, flags) on the msghdr at msgAddr. A
+// socket taken already (sendmmsg) is reused.
+func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
+	var hdr [msghdrSize]byte
+	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
+		return 0, false, e
+	}
+	le := binary.LittleEndian
+	namePtr, nameLen := le.Uint64(hdr[0:]), int(int32(le.Uint32(hdr[8:])))
+	iovPtr, iovLen := le.Uint64(hdr[16:]), le.Uint64(hdr[24:])
+	ctlPtr, ctlLen := le.Uint64(hdr[32:]), le.Uint64(hdr[40:])
+	if namePtr == 0 {
+		nameLen = 0
+	}
+	if nameLen < 0 || nameLen > maxAddr {
+		return 0, false, unix.EINVAL
+	}
+	if iovLen > maxIov {
+		return 0, false, unix.EMSGSIZE
+	}
+	if ctlLen > maxControl {
+		return 0, false, unix.ENOBUFS
+	}
+	addr := w.addr[:nameLen]
+	if e := w.readMem(w.task.tid, namePtr, addr); e != 0 {
+		return 0, false, e
+	}
+	var iovs [maxIov * 16]byte
+	if e := w.readMem(w.task.tid, iovPtr, iovs[:iovLen*16]); e != 0 {
+		return 0, false, e
+	}
+	total := uint64(0)
+	w.iov = w.iov[:0]
+	for i := uint64(0); i < iovLen; i++ {
+		l := le.Uint64(iovs[16*i+8:])
+		total += l
+		if l > maxData || total > maxData {
+			return 0, false, unix.EMSGSIZE
+		}
+		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
+	}
+	data := w.buf(&w.data, int(total))
+	if total > 0 {
+		if got, err := unix.ProcessVMReadv(w.task.tid, []unix.Iovec{{Base: &data[0], Len: total}}, w.iov, 0); err != nil || uint64(got) != total {
+			return 0, false, unix.EFAULT
+		}
+	}
+	ctl := w.buf(&w.ctl, int(ctlLen))
+	if e := w.readMem(w.task.tid, ctlPtr, ctl); e != 0 {
+		return 0, false, e
+	}
+	if w.sock.fd < 0 {
+		if e := w.takeSocket(n, pidfd); e != 0 {
+			return 0, false, e
+		}
+	}
+	if !w.checkedSend(flags) {
+		return 0, true, 0
+	}
+	if nameLen > 0 {
+		if e := w.destHook(addr); e != 0 {
+			return 0, false, e
+		}
+	}
+	var msg unix.Msghdr
+	if nameLen > 0 {
+		msg.Name, msg.Namelen = &addr[0], uint32(nameLen)
+	}
+	iov := unix.Iovec{Len: total}
+	if total > 0 {
+		iov.Base = &data[0]
+	}
+	msg.Iov, msg.Iovlen = &iov, 1
+	if ctlLen > 0 {
+		msg.Control, msg.Controllen = &ctl[0], ctlLen
+	}
+	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	return int64(r), false, e
+}
+
+// sendmmsg handles sendmmsg(fd, msgvec, vlen, flags) as a sequence of
+// sendmsg calls, writing each msg_len back, as the kernel does.
+func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+	vlen := min(uint32(n.Args[2]), maxIov)
+	if e := w.takeSocket(n, pidfd); e != 0 {
+		return 0, false, e
+	}
+	if !w.checkedSend(int(int32(n.Args[3]))) {
+		return 0, true, 0
+	}
+	sent := int64(0)
+	for i := uint32(0); i < vlen; i++ {
+		at := n.Args[1] + uint64(i)*mmsgSize
+		r, _, e := w.sendmsg(n, pidfd, at, int(int32(n.Args[3])))
+		if e != 0 {
+			if sent > 0 {
+				break
+			}
+			return 0, false, e
+		}
+		var l [4]byte
+		binary.LittleEndian.PutUint32(l[:], uint32(r))
+		if e := w.writeMem(w.task.tid, at+msghdrSize, l[:]); e != 0 {
+			if sent > 0 {
+				break
+			}
+			return 0, false, e
+		}
+		sent++
+	}
+	return sent, false, 0
+}
+
+// getname handles getpeername(fd, addr, addrlen) and getsockname: the
+// supervisor asks its duplicate of the socket, runs the programs on the
+// answer (they may rewrite it, not refuse it) and writes it to the target
+// as move_addr_to_user does. The call only reports, so a racing thread can
+// change nothing but where the answer goes.
+func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+	var lb [4]byte
+	if e := w.readMem(w.task.tid, n.Args[2], lb[:]); e != 0 {
+		return 0, false, e
+	}
+	ulen := int32(binary.LittleEndian.Uint32(lb[:]))
+	if ulen < 0 {
+		return 0, false, unix.EINVAL
+	}
+	if e := w.takeSocket(n, pidfd); e != 0 {
+		return 0, false, e
+	}
+	if !w.sock.inet() {
+		return 0, true, 0
+	}
+	nr, h := uintptr(unix.SYS_GETPEERNAME), hookGetpeername4
+	if n.Nr == unix.SYS_GETSOCKNAME {
+		nr, h = unix.SYS_GETSOCKNAME, hookGetsockname4
+	}
+	if w.sock.domain == unix.AF_INET6 {
+		h++
+	}
+	l := uint32(maxAddr)
+	if _, _, e := unix.Syscall(nr, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&w.addr[0])), uintptr(unsafe.Pointer(&l))); e != 0 {
+		return 0, false, e
+	}
+	addr := w.addr[:min(l, maxAddr)]
+	need := 16
+	if h.v6() {
+		need = 24
+	}
+	if len(addr) >= need {
+		if _, e := w.runHook(h, addr); e != 0 {
+			return 0, false, e
+		}
+	}
+	if k := min(int(ulen), len(addr)); k > 0 {
+		if e := w.writeMem(w.task.tid, n.Args[1], addr[:k]); e != 0 {
+			return 0, false, e
+		}
+	}
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
+	return 0, false, w.writeMem(w.task.tid, n.Args[2], lb[:])
+}
+
+// closeTaken closes what handling a notification opened.
+func (w *worker) closeTaken(pidfd int, cached bool) {
+	if !cached {
+		unix.Close(pidfd)
+	}
+	if w.sock.fd >= 0 {
+		unix.Close(w.sock.fd)
+		w.sock.fd = -1
+	}
+}
+
+// seccompAddfd is struct seccomp_notif_addfd.
+type seccompAddfd struct {
+	ID         uint64
+	Flags      uint32
+	SrcFD      uint32
+	NewFD      uint32
+	NewFDFlags uint32
+}
+
+// ioctlNotifAddfd is SECCOMP_IOCTL_NOTIF_ADDFD, _IOW('!', 3, struct
+// seccomp_notif_addfd).
+const ioctlNotifAddfd = 0x40182103
+
+// sockCreate handles socket(domain, type, protocol) for IPv4 and IPv6 (the
+// filter traps no other domain). Its arguments are registers, which cannot
+// change: an allowed socket the programs did not modify is created by the
+// kernel as asked (CONTINUE). The supervisor first creates the same socket
+// itself, for the kernel's own checks and the protocol it resolves. If a
+// program set bound_dev_if, mark or priority, that socket gets them and is
+// installed in the target as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD);
+// it is then the supervisor's socket (its network namespace and owner). The
+// modified path is for TCP and UDP only; others are refused (EPERM).
+// answered reports that the notification was answered already.
+func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, errno unix.Errno) {
+	domain, typ, proto := int(int32(n.Args[0])), int(int32(n.Args[1])), int(int32(n.Args[2]))
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		if err == unix.EPERM || err == unix.EACCES {
+			return 0, true, false, 0 // the target's own rights decide
+		}
+		return 0, false, false, err.(unix.Errno)
+	}
+	w.sock = sock{fd: fd, domain: domain, typ: typ & 0xf}
+	w.sock.protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	sk := w.sk
+	*sk = linux.SockContext{Family: uint32(domain), Type: uint32(w.sock.typ), Protocol: uint32(w.sock.protocol)}
+	before := *sk
+	denied := false
+	for _, a := range w.l.progs[hookSockCreate] {
+		prev := *sk
+		r, err := a.Program.RunSock(sk, &w.run)
+		a.runs.Add(1)
+		if err != nil {
+			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+			r = 0
+		}
+		if r&1 == 0 {
+			denied = true
+			a.denied.Add(1)
+		}
+		if *sk != prev {
+			a.rewritten.Add(1)
+		}
+	}
+	if denied {
+		return 0, false, false, unix.EPERM
+	}
+	if *sk == before {
+		return 0, true, false, 0
+	}
+	if !w.sock.hooked() {
+		return 0, false, false, unix.EPERM
+	}
+	for _, o := range []struct {
+		opt  int
+		v, w uint32
+	}{{unix.SO_BINDTOIFINDEX, sk.BoundDevIf, before.BoundDevIf}, {unix.SO_MARK, sk.Mark, before.Mark}, {unix.SO_PRIORITY, sk.Priority, before.Priority}} {
+		if o.v != o.w {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o.opt, int(o.v)); err != nil {
+				return 0, false, false, unix.EPERM
+			}
+		}
+	}
+	add := seccompAddfd{ID: n.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, SrcFD: uint32(fd)}
+	if typ&unix.SOCK_CLOEXEC != 0 {
+		add.NewFDFlags = unix.O_CLOEXEC
+	}
+	if err := ioctlPtr(w.l.listener, ioctlNotifAddfd, unsafe.Pointer(&add)); err != nil {
+		return 0, false, false, unix.EPERM
+	}
+	return 0, false, true, 0
+}

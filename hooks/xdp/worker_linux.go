@@ -1,0 +1,524 @@
+package xdp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/maps"
+)
+
+// rxSock is one worker's fanout socket on one interface, with its
+// memory-mapped TPACKET_V3 receive ring.
+type rxSock struct {
+	fd   int
+	ifc  *iface
+	ring []byte
+	next int // the block (TPACKET_V3) or frame slot (TPACKET_V2) to read next
+	// v2 selects a TPACKET_V2 ring of frameSize slots (Options.LowLatency).
+	v2        bool
+	frameSize int
+}
+
+// v2FrameSize is the TPACKET_V2 slot size for an MTU: the header, the
+// frame with a VLAN tag, rounded up to a power of two that divides a block.
+func v2FrameSize(mtu int) int {
+	need := unix.SizeofTpacket2Hdr + 16 + mtu + 14 + vlanHLen
+	size := 2048
+	for size < need && size < ringBlockSize {
+		size *= 2
+	}
+	return size
+}
+
+// pending is a frame to send at the end of a batch.
+type pending struct {
+	fd    int
+	ifc   *iface // set when fd is another link's inject socket (locked)
+	frame int
+}
+
+// worker owns a socket per interface of its link, a page per frame of a
+// batch (an mmap'd arena: memory that never moves) and the sendmmsg
+// vectors; it runs on one goroutine.
+type worker struct {
+	l      *Link
+	id     int
+	socks  []rxSock
+	pfds   []unix.PollFd
+	arena  []byte
+	frames []bpfhost.XDPFrame
+	from   []int // index in socks of each frame's interface
+	lens   []int // received length of each frame
+	out    []pending
+	msgs   []unix.Mmsghdr
+	iovs   []unix.Iovec
+	c      counters
+}
+
+func newWorker(l *Link, id int, groups []int) (*worker, error) {
+	n := l.opts.batch()
+	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n)}
+	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("xdp: frame pages: %w", err)
+	}
+	wk.arena = arena
+	for i := range wk.frames {
+		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
+	}
+	for i, ifc := range l.ifaces {
+		s, err := openRX(ifc, groups[i], l.opts.LowLatency)
+		if err != nil {
+			wk.close()
+			return nil, err
+		}
+		wk.socks = append(wk.socks, s)
+		wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN})
+	}
+	wk.pfds = append(wk.pfds, unix.PollFd{Fd: int32(l.stop), Events: unix.POLLIN})
+	return wk, nil
+}
+
+// openRX opens a fanout socket with a receive ring on ifc. The socket is
+// created with protocol 0 (receiving nothing) and bound to ETH_P_ALL on the
+// interface only once the ring is in place.
+func openRX(ifc *iface, group int, lowLatency bool) (rxSock, error) {
+	fail := func(what string, err error) (rxSock, error) {
+		return rxSock{}, fmt.Errorf("xdp: %s: %s: %w", ifc.name, what, privilege(err, "CAP_NET_RAW"))
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail("AF_PACKET socket", err)
+	}
+	s := rxSock{fd: fd, ifc: ifc}
+	closeFail := func(what string, err error) (rxSock, error) {
+		s.close()
+		return fail(what, err)
+	}
+	if lowLatency {
+		s.v2 = true
+		s.frameSize = v2FrameSize(ifc.mtu)
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V2); err != nil {
+			return closeFail("TPACKET_V2", err)
+		}
+		req := unix.TpacketReq{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: uint32(s.frameSize),
+			Frame_nr: uint32(ringBlockSize / s.frameSize * ringBlocks)}
+		if err := unix.SetsockoptTpacketReq(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+			return closeFail("receive ring", err)
+		}
+	} else {
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+			return closeFail("TPACKET_V3", err)
+		}
+		req := unix.TpacketReq3{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: ringFrameSize,
+			Frame_nr: ringBlockSize / ringFrameSize * ringBlocks, Retire_blk_tov: retireTimeout}
+		if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
+			return closeFail("receive ring", err)
+		}
+	}
+	ring, err := unix.Mmap(fd, 0, ringBlockSize*ringBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_LOCKED)
+	if err != nil {
+		ring, err = unix.Mmap(fd, 0, ringBlockSize*ringBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	}
+	if err != nil {
+		return closeFail("mmap receive ring", err)
+	}
+	s.ring = ring
+	// Frames this process (or anyone) sends are not received again.
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1); err != nil {
+		return closeFail("PACKET_IGNORE_OUTGOING", err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifc.index}); err != nil {
+		return closeFail("bind", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|unix.PACKET_FANOUT_HASH<<16); err != nil {
+		return closeFail("PACKET_FANOUT", err)
+	}
+	return s, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func (s *rxSock) close() {
+	if s.ring != nil {
+		_ = unix.Munmap(s.ring)
+		s.ring = nil
+	}
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+		s.fd = -1
+	}
+}
+
+func (wk *worker) close() {
+	for i := range wk.socks {
+		wk.socks[i].close()
+	}
+	wk.socks = nil
+	if wk.arena != nil {
+		_ = unix.Munmap(wk.arena)
+		wk.arena = nil
+	}
+}
+
+// loop receives, runs and sends until the link's stop eventfd fires.
+func (wk *worker) loop() {
+	defer wk.l.wg.Done()
+	defer wk.ringStats()
+	n := 0
+	for iter := 0; ; iter++ {
+		if iter%64 == 0 {
+			wk.ringStats()
+		}
+		for i := range wk.socks {
+			n = wk.drain(i, n)
+		}
+		if n > 0 {
+			wk.flush(n)
+			n = 0
+		}
+		for i := range wk.pfds {
+			wk.pfds[i].Revents = 0
+		}
+		_, err := unix.Poll(wk.pfds, 200)
+		if err != nil && err != unix.EINTR {
+			wk.l.traceLine(fmt.Sprintf("xdp worker %d: poll: %v", wk.id, err))
+			return
+		}
+		if wk.pfds[len(wk.pfds)-1].Revents != 0 {
+			return
+		}
+	}
+}
+
+// ringStats adds the frames the kernel dropped since the last call because
+// a receive ring was full (PACKET_STATISTICS, which resets on reading).
+func (wk *worker) ringStats() {
+	for i := range wk.socks {
+		if st, err := unix.GetsockoptTpacketStatsV3(wk.socks[i].fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+			wk.c.ringDrops.Add(uint64(st.Drops))
+		}
+	}
+}
+
+// Block and packet header fields of TPACKET_V3 (linux/if_packet.h).
+const (
+	tpStatusUser         = 1 << 0
+	tpStatusCsumNotReady = 1 << 3
+	tpStatusVLANValid    = 1 << 4
+	tpStatusVLANTPID     = 1 << 6
+)
+
+// drain copies the frames of every block the kernel has handed over on sock
+// i into pages, running full batches; it returns the frames pending.
+func (wk *worker) drain(i, n int) int {
+	s := &wk.socks[i]
+	if s.v2 {
+		return wk.drainV2(i, n)
+	}
+	for {
+		block := s.ring[s.next*ringBlockSize : (s.next+1)*ringBlockSize]
+		desc := (*unix.TpacketBlockDesc)(unsafe.Pointer(&block[0]))
+		h1 := (*unix.TpacketHdrV1)(unsafe.Pointer(&desc.Hdr[0]))
+		status := (*uint32)(unsafe.Pointer(&h1.Block_status))
+		if atomic.LoadUint32(status)&tpStatusUser == 0 {
+			return n
+		}
+		off := int(h1.Offset_to_first_pkt)
+		for p := uint32(0); p < h1.Num_pkts && off+unix.SizeofTpacket3Hdr <= len(block); p++ {
+			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
+			start := off + int(ph.Mac)
+			if start+int(ph.Snaplen) <= len(block) {
+				if wk.receive(i, n, block[start:start+int(ph.Snaplen)], ph.Len, ph.Status, uint16(ph.Hv1.Vlan_tci), ph.Hv1.Vlan_tpid) {
+					n++
+					if n == len(wk.frames) {
+						wk.flush(n)
+						n = 0
+					}
+				}
+			}
+			if ph.Next_offset == 0 {
+				break
+			}
+			off += int(ph.Next_offset)
+		}
+		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL: the block is the kernel's again
+		s.next = (s.next + 1) % ringBlocks
+	}
+}
+
+// drainV2 copies the frames of every TPACKET_V2 slot the kernel has handed
+// over on sock i, as drain does for blocks.
+func (wk *worker) drainV2(i, n int) int {
+	s := &wk.socks[i]
+	slots := len(s.ring) / s.frameSize
+	for {
+		slot := s.ring[s.next*s.frameSize : (s.next+1)*s.frameSize]
+		ph := (*unix.Tpacket2Hdr)(unsafe.Pointer(&slot[0]))
+		status := (*uint32)(unsafe.Pointer(&ph.Status))
+		st := atomic.LoadUint32(status)
+		if st&tpStatusUser == 0 {
+			return n
+		}
+		start := int(ph.Mac)
+		if start+int(ph.Snaplen) <= len(slot) && wk.receive(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid) {
+			n++
+			if n == len(wk.frames) {
+				wk.flush(n)
+				n = 0
+			}
+		}
+		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL
+		s.next = (s.next + 1) % slots
+	}
+}
+
+// receive copies one frame (wireLen bytes on the wire, data as captured,
+// with the packet header's status and VLAN fields) into page n; it reports
+// false for frames dropped before the program runs.
+func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlanTCI, vlanTPID uint16) bool {
+	ifc := wk.socks[sock].ifc
+	size := len(data)
+	vlan := status&tpStatusVLANValid != 0 && len(data) >= 12
+	if vlan {
+		size += vlanHLen
+	}
+	limit := ifc.mtu + 14
+	if vlan {
+		limit += vlanHLen
+	}
+	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
+		wk.c.oversize.Add(1)
+		return false
+	}
+	f := &wk.frames[n]
+	page := f.Page
+	h := bpfhost.XDPHeadroom
+	if vlan {
+		// The kernel moved the tag to metadata; the program sees it in the
+		// frame, as on the wire.
+		copy(page[h:], data[:12])
+		tpid := uint16(0x8100)
+		if status&tpStatusVLANTPID != 0 {
+			tpid = vlanTPID
+		}
+		binary.BigEndian.PutUint16(page[h+12:], tpid)
+		binary.BigEndian.PutUint16(page[h+14:], vlanTCI)
+		copy(page[h+16:], data[12:])
+	} else {
+		copy(page[h:], data)
+	}
+	if status&tpStatusCsumNotReady != 0 {
+		completeChecksum(page[h : h+size])
+	}
+	f.Meta, f.Data, f.End = h, h, h+size
+	f.IngressIfindex = uint32(ifc.index)
+	f.RxQueueIndex = 0
+	wk.from[n] = sock
+	return true
+}
+
+// flush runs the program on frames [0, n) and acts on the verdicts.
+func (wk *worker) flush(n int) {
+	frames := wk.frames[:n]
+	lens := wk.lens[:n]
+	for i := range frames {
+		lens[i] = frames[i].End - frames[i].Data
+	}
+	prog := wk.l.prog.Load() // Update swaps it between batches
+	slot, err := prog.RunXDPBatch(frames)
+	if err != nil {
+		wk.l.traceLine(fmt.Sprintf("xdp: %v", err))
+		return
+	}
+	wk.out = wk.out[:0]
+	for i := range frames {
+		f := &frames[i]
+		wk.c.count(f.Action, lens[i], f.Duration)
+		in := &wk.socks[wk.from[i]]
+		switch f.Action {
+		case Drop:
+		case Pass:
+			if wk.l.bridge {
+				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
+			}
+		case TX:
+			if wk.l.bridge {
+				wk.queue(in.fd, nil, i)
+			}
+		case Redirect:
+			if !wk.l.bridge {
+				break
+			}
+			if r := &f.Redirect; r.Map != nil && r.Flags&flagBroadcast != 0 {
+				wk.broadcast(r, i, in.ifc, slot)
+				break
+			}
+			ifc, pass := target(&f.Redirect, slot)
+			switch {
+			case pass:
+				wk.queue(wk.socks[1-wk.from[i]].fd, nil, i)
+			case ifc == nil:
+				wk.redirectError(in.ifc, f.Redirect.Ifindex)
+			default:
+				wk.queueTo(ifc, i)
+			}
+		case Aborted:
+			msg := "XDP_ABORTED"
+			if f.Err != nil {
+				msg = f.Err.Error()
+			}
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=XDP_ABORTED ifindex=%d: %s", prog.Name(), in.ifc.index, msg))
+		default:
+			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, in.ifc.index))
+		}
+	}
+	wk.send()
+}
+
+// Redirect flags of bpf_redirect_map (linux/bpf.h).
+const (
+	flagBroadcast      = 1 << 3 // BPF_F_BROADCAST
+	flagExcludeIngress = 1 << 4 // BPF_F_EXCLUDE_INGRESS
+)
+
+// queueTo queues frame for an attached interface: through the worker's own
+// socket when the interface is its link's, else through the interface's
+// inject socket.
+func (wk *worker) queueTo(ifc *iface, frame int) {
+	if ifc.link == wk.l {
+		for j := range wk.socks {
+			if wk.socks[j].ifc == ifc {
+				wk.queue(wk.socks[j].fd, nil, frame)
+				return
+			}
+		}
+	}
+	wk.queue(-1, ifc, frame)
+}
+
+func (wk *worker) redirectError(in *iface, to uint32) {
+	wk.c.redirectErrors.Add(1)
+	wk.l.traceLine(fmt.Sprintf("xdp_redirect_err: prog=%s ifindex=%d to_ifindex=%d err=ENODEV (not attached in this process)",
+		wk.l.prog.Load().Name(), in.index, to))
+}
+
+// broadcast queues frame for every interface of a devmap
+// (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS.
+func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
+	em, ok := r.Map.(maps.ElemMap)
+	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
+		wk.redirectError(in, r.Ifindex)
+		return
+	}
+	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
+		index := *(*uint32)(v)
+		if r.Flags&flagExcludeIngress != 0 && int(index) == in.index {
+			return true
+		}
+		if ifc, ok := attached.Load(int(index)); ok {
+			wk.queueTo(ifc.(*iface), frame)
+		} else {
+			wk.redirectError(in, index)
+		}
+		return true
+	})
+}
+
+func (wk *worker) queue(fd int, ifc *iface, frame int) {
+	wk.out = append(wk.out, pending{fd: fd, ifc: ifc, frame: frame})
+}
+
+// send writes the queued frames with one sendmmsg per destination socket.
+func (wk *worker) send() {
+	out := wk.out
+	for len(out) > 0 {
+		fd, ifc := out[0].fd, out[0].ifc
+		k := 0
+		for j := range out {
+			p := out[j]
+			if p.fd != fd || p.ifc != ifc {
+				continue
+			}
+			f := &wk.frames[p.frame]
+			data := f.Page[f.Data:f.End]
+			if wk.l.opts.Output != nil {
+				index := wk.outIndex(fd, ifc)
+				wk.l.opts.Output(index, data)
+			}
+			if k == len(wk.msgs) {
+				wk.transmit(fd, ifc, k)
+				k = 0
+			}
+			wk.iovs[k] = unix.Iovec{Base: &data[0], Len: uint64(len(data))}
+			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &wk.iovs[k], Iovlen: 1}}
+			k++
+		}
+		wk.transmit(fd, ifc, k)
+		// Keep only the other destinations, in order.
+		m := 0
+		for j := range out {
+			if out[j].fd != fd || out[j].ifc != ifc {
+				out[m] = out[j]
+				m++
+			}
+		}
+		out = out[:m]
+	}
+}
+
+// transmit sends the first k prepared messages on fd, or on ifc's inject
+// socket.
+func (wk *worker) transmit(fd int, ifc *iface, k int) {
+	if ifc == nil {
+		wk.sendmmsg(fd, k)
+		return
+	}
+	ifc.mu.Lock()
+	wk.sendmmsg(ifc.fd, k)
+	ifc.mu.Unlock()
+}
+
+func (wk *worker) outIndex(fd int, ifc *iface) int {
+	if ifc != nil {
+		return ifc.index
+	}
+	for i := range wk.socks {
+		if wk.socks[i].fd == fd {
+			return wk.socks[i].ifc.index
+		}
+	}
+	return 0
+}
+
+func (wk *worker) sendmmsg(fd, k int) {
+	done := 0
+	for done < k && fd >= 0 {
+		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&wk.msgs[done])), uintptr(k-done), 0, 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			// The frame at done was refused (too long, interface down):
+			// count it and go on with the next.
+			wk.c.txErrors.Add(1)
+			done++
+			continue
+		}
+		if r == 0 {
+			break
+		}
+		wk.c.sent.Add(uint64(r))
+		done += int(r)
+	}
+	if fd < 0 {
+		wk.c.txErrors.Add(uint64(k))
+	}
+}

@@ -1,0 +1,139 @@
+package xdp
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/bpfhost/bpfhost"
+)
+
+// XDP actions, the return values of an XDP program.
+const (
+	Aborted  = 0 // XDP_ABORTED
+	Drop     = 1 // XDP_DROP
+	Pass     = 2 // XDP_PASS
+	TX       = 3 // XDP_TX
+	Redirect = 4 // XDP_REDIRECT
+)
+
+// ActionNames are the names of the XDP actions, by value.
+var ActionNames = [...]string{"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"}
+
+// ErrNotSupported is returned by Attach on systems without AF_PACKET.
+var ErrNotSupported = errors.New("not supported on OS")
+
+// Options configure Attach.
+type Options struct {
+	// Interface is the name of the interface to attach to.
+	Interface string
+	// Peer, if set, selects bridge mode: frames the program passes on one
+	// interface leave on the other. Empty selects monitor mode.
+	Peer string
+	// Workers is the number of workers (and of fanout sockets per
+	// interface); 0 means the number of CPUs.
+	Workers int
+	// LowLatency receives with TPACKET_V2 rings, which hand over each
+	// frame at once, instead of TPACKET_V3 rings, which hand over blocks
+	// of frames when full or after 1 ms: lower latency at low rates, more
+	// work per frame under load.
+	LowLatency bool
+	// Batch is the most frames a worker runs in one execution slot; 0
+	// means 64.
+	Batch int
+	// Trace, if not nil, receives a line for each XDP_ABORTED frame and
+	// each frame that could not be sent (as the kernel's xdp_exception
+	// tracepoint); nil keeps the last lines for Link.Trace.
+	Trace func(line string)
+	// Output, if not nil, is called with every frame that leaves bpfhost and
+	// the index of the interface it leaves on, from the worker's goroutine;
+	// the frame is only valid during the call.
+	Output func(ifindex int, frame []byte)
+}
+
+func (o *Options) batch() int {
+	if o.Batch <= 0 {
+		return 64
+	}
+	return o.Batch
+}
+
+// VerdictStats count the frames of one verdict.
+type VerdictStats struct {
+	Packets uint64
+	Bytes   uint64        // frame bytes as received
+	Time    time.Duration // time the program ran for them
+}
+
+// Stats are a link's counters since Attach.
+type Stats struct {
+	// Packets and Bytes count every frame the program ran on.
+	Packets, Bytes uint64
+	// Verdicts counts by action (indexed by Aborted ... Redirect).
+	Verdicts [5]VerdictStats
+	// Invalid counts return values that are no XDP action (dropped and
+	// traced, as Linux's bpf_warn_invalid_xdp_action).
+	Invalid VerdictStats
+	// Oversize counts frames longer than the interface MTU allows (or
+	// than an XDP page holds), dropped without running the program.
+	Oversize uint64
+	// RedirectErrors counts XDP_REDIRECT frames whose target is not an
+	// interface attached in this process (dropped).
+	RedirectErrors uint64
+	// TXErrors counts frames the kernel refused to send.
+	TXErrors uint64
+	// Sent counts frames that left bpfhost on any interface.
+	Sent uint64
+	// RingDrops counts frames the kernel dropped because a receive ring
+	// was full: the workers fell behind.
+	RingDrops uint64
+}
+
+// counters are one worker's statistics, written by the worker only.
+type counters struct {
+	verdicts                                            [6][3]atomic.Uint64 // packets, bytes, ns; [5] invalid
+	oversize, redirectErrors, txErrors, sent, ringDrops atomic.Uint64
+	_                                                   [64]byte
+}
+
+func (c *counters) count(action uint32, bytes int, d time.Duration) {
+	i := int(action)
+	if action > Redirect {
+		i = 5
+	}
+	v := &c.verdicts[i]
+	v[0].Add(1)
+	v[1].Add(uint64(bytes))
+	v[2].Add(uint64(d))
+}
+
+func (s *Stats) add(c *counters) {
+	for i := range c.verdicts {
+		v := VerdictStats{Packets: c.verdicts[i][0].Load(), Bytes: c.verdicts[i][1].Load(), Time: time.Duration(c.verdicts[i][2].Load())}
+		if i == 5 {
+			s.Invalid = v
+		} else {
+			s.Verdicts[i].Packets += v.Packets
+			s.Verdicts[i].Bytes += v.Bytes
+			s.Verdicts[i].Time += v.Time
+		}
+		s.Packets += v.Packets
+		s.Bytes += v.Bytes
+	}
+	s.Oversize += c.oversize.Load()
+	s.RedirectErrors += c.redirectErrors.Load()
+	s.TXErrors += c.txErrors.Load()
+	s.Sent += c.sent.Load()
+	s.RingDrops += c.ringDrops.Load()
+}
+
+func checkProgram(prog *bpfhost.Program) error {
+	if prog == nil {
+		return errors.New("xdp: no program")
+	}
+	if prog.Type() != "xdp" {
+		return fmt.Errorf("xdp: program %q is a %s program, want xdp", prog.Name(), prog.Type())
+	}
+	return nil
+}

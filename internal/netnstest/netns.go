@@ -1,0 +1,221 @@
+//go:build linux
+
+// Package netnstest builds network topologies for tests: namespaces with
+// veth pairs, created under unique names and removed when the test ends,
+// also on failure. Tests skip (with the reason) where namespaces cannot be
+// made.
+package netnstest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// NS is a network namespace a test created; Close removes it (and the
+// veth ends inside it).
+type NS struct {
+	Name string
+	fd   int
+}
+
+var nsCounter atomic.Uint32
+
+// Uniq returns a short name unique to this process and call, for
+// namespaces and interfaces (at most 15 bytes).
+func Uniq(prefix string) string {
+	return fmt.Sprintf("%s%d%d", prefix, os.Getpid()%100000, nsCounter.Add(1))
+}
+
+func ipCmd(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// Require skips the test unless namespaces and veth pairs can be made.
+func Require(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("network namespace tests are not short")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipping: the ip command (iproute2) is missing")
+	}
+	name := Uniq("bxp")
+	if err := ipCmd("netns", "add", name); err != nil {
+		t.Skipf("skipping: cannot create network namespaces (needs CAP_SYS_ADMIN): %v", err)
+	}
+	_ = ipCmd("netns", "del", name)
+}
+
+// New creates a namespace with IPv6 off (no neighbour discovery noise)
+// and loopback up; the test's cleanup removes it, also on failure.
+func New(t testing.TB) *NS {
+	t.Helper()
+	name := Uniq("bx")
+	if err := ipCmd("netns", "add", name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ipCmd("netns", "del", name) })
+	fd, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &NS{Name: name, fd: fd}
+	t.Cleanup(func() { unix.Close(fd) })
+	ns.Sysctl(t, "net/ipv6/conf/all/disable_ipv6", "1")
+	ns.Sysctl(t, "net/ipv6/conf/default/disable_ipv6", "1")
+	ns.IP(t, "link", "set", "lo", "up")
+	return ns
+}
+
+// IP runs the ip command in ns ("ip -n NAME args...").
+func (ns *NS) IP(t testing.TB, args ...string) {
+	t.Helper()
+	if err := ipCmd(append([]string{"-n", ns.Name}, args...)...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Sysctl writes a /proc/sys key ("net/ipv6/conf/all/disable_ipv6") in ns.
+func (ns *NS) Sysctl(t testing.TB, key, value string) {
+	t.Helper()
+	ns.Do(t, func() error {
+		return os.WriteFile("/proc/sys/"+key, []byte(value), 0o644)
+	})
+}
+
+// Do runs fn on an OS thread inside the namespace. Sockets fn creates stay
+// in the namespace; the thread is discarded afterwards.
+func (ns *NS) Do(t testing.TB, fn func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			errc <- err
+			return
+		}
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns.Name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Veth creates a veth pair with one end in each namespace, both up, with
+// TCP segmentation offload off on the far end so that frames stay within
+// the MTU (AF_PACKET sees what the driver receives).
+func Veth(t testing.TB, a *NS, aName string, b *NS, bName string) {
+	t.Helper()
+	if err := ipCmd("link", "add", aName, "netns", a.Name, "type", "veth", "peer", "name", bName, "netns", b.Name); err != nil {
+		t.Fatal(err)
+	}
+	a.IP(t, "link", "set", aName, "up")
+	b.IP(t, "link", "set", bName, "up")
+	for _, e := range []struct {
+		ns   *NS
+		name string
+	}{{a, aName}, {b, bName}} {
+		e.ns.Do(t, func() error { return OffloadsOff(e.name) })
+	}
+}
+
+// OffloadsOff turns off TSO, GSO and GRO with the ethtool ioctl.
+func OffloadsOff(dev string) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	const (
+		siocEthtool = 0x8946
+		ethtoolSTSO = 0x1f
+		ethtoolSGSO = 0x24
+		ethtoolSGRO = 0x2c
+	)
+	for _, cmd := range []uint32{ethtoolSTSO, ethtoolSGSO, ethtoolSGRO} {
+		val := [2]uint32{cmd, 0}
+		var ifr [40]byte
+		copy(ifr[:15], dev)
+		*(*uintptr)(unsafe.Pointer(&ifr[16])) = uintptr(unsafe.Pointer(&val))
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr))); errno != 0 {
+			return fmt.Errorf("ethtool %s cmd %#x: %w", dev, cmd, errno)
+		}
+		runtime.KeepAlive(&val)
+	}
+	return nil
+}
+
+// MAC returns the hardware address of dev in ns.
+func (ns *NS) MAC(t testing.TB, dev string) net.HardwareAddr {
+	t.Helper()
+	var mac net.HardwareAddr
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err == nil {
+			mac = ni.HardwareAddr
+		}
+		return err
+	})
+	return mac
+}
+
+// Ifindex returns the index of dev in ns.
+func (ns *NS) Ifindex(t testing.TB, dev string) int {
+	t.Helper()
+	var index int
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err == nil {
+			index = ni.Index
+		}
+		return err
+	})
+	return index
+}
+
+// PacketSocket opens an AF_PACKET socket in ns bound to dev, closed when the
+// test ends. With capture it receives every frame (ETH_P_ALL) and reads
+// time out after 300 ms; without, it only sends.
+func (ns *NS) PacketSocket(t testing.TB, dev string, capture bool) int {
+	t.Helper()
+	fd := -1
+	ns.Do(t, func() error {
+		ni, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		proto := 0
+		if capture {
+			proto = 0x0300 // htons(ETH_P_ALL)
+		}
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto); err != nil {
+			return err
+		}
+		if capture {
+			tv := unix.Timeval{Usec: 300000}
+			if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+				return err
+			}
+		}
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ni.Index})
+	})
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
