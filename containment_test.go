@@ -140,6 +140,11 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 			return
 		}
 		steps++
+		if steps > maxTracedSteps {
+			// Long runs (nested bpf_loop) are checked up to here: each
+			// traced step costs a check.
+			panic(stopRun{})
+		}
 		rc := mem.RC
 		if steps == 1 {
 			packetAtEntry(info, regs, mem)
@@ -213,6 +218,9 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 	}
 	return steps, nil
 }
+
+// maxTracedSteps bounds the steps of one run that containedRun checks.
+const maxTracedSteps = 1 << 20
 
 // stopRun is the panic a trace hook ends a run with.
 type stopRun struct{}
@@ -361,7 +369,7 @@ func TestContainmentHostile(t *testing.T) {
 		progen.HostileArray:   {Name: "array", Type: uint32(maps.Array), KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
 		progen.HostileRingbuf: {Name: "rb", Type: uint32(maps.RingBuf), MaxEntries: 4096},
 		progen.HostileProgs:   {Name: "progs", Type: uint32(maps.ProgramArray), KeySize: 4, ValueSize: 4, MaxEntries: 1},
-		progen.HostileLock:    {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1},
+		progen.HostileLock:    {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
 	}
 	var accepted, runs, steps, known int
 	locking := map[string]int{} // accepted programs that take a spin lock, by section

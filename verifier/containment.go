@@ -222,8 +222,9 @@ func summarize(why []string) string {
 
 // known is a location's concrete number.
 type known struct {
-	l loc
-	n int64
+	l  loc
+	n  int64
+	at int // index in the zone, -1 if absent
 }
 
 // contains returns "" if the concrete state lies in s, or what does not.
@@ -232,9 +233,9 @@ func (c *Containment) contains(s *state, cs *Concrete) string {
 		return fmt.Sprintf("call depth %d, the abstract state's is %d", cs.Depth, d)
 	}
 	var buf [48]known
-	nums := append(buf[:0], known{locZero, 0})
+	nums := append(buf[:0], known{l: locZero})
 	if cs.Packet {
-		nums = append(nums, known{locPkt, int64(cs.End - cs.Data)}, known{locMeta, int64(cs.Meta - cs.Data)})
+		nums = append(nums, known{l: locPkt, n: int64(cs.End - cs.Data)}, known{l: locMeta, n: int64(cs.Meta - cs.Data)})
 	}
 	for r := range s.regs {
 		msg, n, ok := c.value(s, s.regs[r], cs.Regs[r], cs)
@@ -242,7 +243,7 @@ func (c *Containment) contains(s *state, cs *Concrete) string {
 			return fmt.Sprintf("r%d=%#x: %s", r, cs.Regs[r], msg)
 		}
 		if ok {
-			nums = append(nums, known{locReg(r), n})
+			nums = append(nums, known{l: locReg(r), n: n})
 		}
 	}
 	if cs.FramePointer != nil && cs.Load != nil {
@@ -255,21 +256,27 @@ func (c *Containment) contains(s *state, cs *Concrete) string {
 					return fmt.Sprintf("frame %d [r10%+d/%d]=%#x: %s", fi, sp.off, sp.size, x, msg)
 				}
 				if ok {
-					nums = append(nums, known{locSpill(fi, int(sp.off)), n})
+					nums = append(nums, known{l: locSpill(fi, int(sp.off)), n: n})
 				}
 			}
 		}
 	}
-	// Every relation the zone holds between two known numbers (through
-	// zone.ub, not the matrix, so that the check does not depend on how
-	// the zone is stored).
+	// Every relation the zone holds between two known numbers.
 	z := s.z
+	n := len(z.locs)
+	for i := range nums {
+		nums[i].at = z.index(nums[i].l)
+	}
 	for i, a := range nums {
+		if a.at < 0 {
+			continue
+		}
+		row := z.m[a.at*n : a.at*n+n]
 		for j, b := range nums {
-			if i == j || !z.has(a.l) || !z.has(b.l) {
+			if i == j || b.at < 0 {
 				continue
 			}
-			bound := z.ub(a.l, b.l)
+			bound := row[b.at]
 			if bound == inf {
 				continue
 			}
@@ -358,11 +365,12 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 		} else {
 			return "", 0, false // an inner map's or key's view
 		}
+		// Of the maps a merged value may point into, the element nearest
+		// below x is the one x points into.
 		found := false
 		for _, m := range cands {
-			if start, in := cs.Element(m, x); in {
+			if start, in := cs.Element(m, x); in && (!found || int64(x-start) < n) {
 				n, found = int64(x-start), true
-				break
 			}
 		}
 		if !found {

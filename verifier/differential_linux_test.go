@@ -86,7 +86,7 @@ var hostileMaps = []verifier.MapInfo{
 	progen.HostileArray:   {Name: "array", Type: linux.MapArray, KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
 	progen.HostileRingbuf: {Name: "rb", Type: linux.MapRingBuf, MaxEntries: 4096},
 	progen.HostileProgs:   {Name: "progs", Type: linux.MapProgArray, KeySize: 4, ValueSize: 4, MaxEntries: 1},
-	progen.HostileLock:    {Name: "lock", Type: linux.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 1},
+	progen.HostileLock:    {Name: "lock", Type: linux.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
 }
 
 // kernelHostileMaps creates the same maps in the kernel; the lock map's

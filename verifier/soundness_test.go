@@ -101,7 +101,7 @@ func (h *harness) verify(prog []isa.Instruction, maps []MapInfo) (res *Result, e
 		}
 	}()
 	start := time.Now()
-	res, err = Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Timeout: verifyTimeout, Containment: h.cont, test: h.hooks})
+	res, err = Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Limits: Limits{Timeout: verifyTimeout}, Containment: h.cont, test: h.hooks})
 	if d := time.Since(start); d >= verifyTimeout {
 		// Small programs verify in milliseconds: one that takes this long
 		// is a finding (a cost the limits do not bound), not a rejection.
