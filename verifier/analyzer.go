@@ -730,6 +730,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 			fmt.Fprintf(a.opts.Verbose, "%d: %s\n", pc, s)
 			fmt.Fprintf(a.opts.Verbose, "%d:   %s\n", pc, ins.Text())
 		}
+		kept := a.keep(r, pc, s)
 		if h := a.opts.test; h != nil && h.sink == pc {
 			s = nil
 			break
@@ -741,6 +742,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 		last := pc+size >= b.end
 		if last && ins.IsConditionalJump() {
 			fall, taken := e.cond(s, pc, ins)
+			kept.edges(fall, taken)
 			outs = []*state{fall, taken}
 			break
 		}

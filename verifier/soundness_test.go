@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/internal/oracle"
 	"github.com/bpfhost/bpfhost/internal/progen"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/platform"
@@ -26,6 +28,22 @@ var soundnessN = flag.Int("verifier.soundness", 0, "programs per generator for T
 // soundnessSeed shifts every generator's seed, so that long runs can be split
 // into chunks that try different programs.
 var soundnessSeed = flag.Uint64("verifier.seed", 0, "added to every generator's seed in TestSoundness")
+
+// soundnessShard splits a long run across processes or sessions: shard K of
+// M (0 <= K < M) tries programs no other shard of the same seed tries.
+//
+//	go test ./verifier -run TestSoundness -verifier.soundness=20000 -verifier.shard=3/8
+var soundnessShard = flag.String("verifier.shard", "0/1", "K/M: run shard K of M in TestSoundness")
+
+// shardSeed returns the generators' base seed for a seed and a shard "K/M".
+// Generators add up to 15 to it, so bases are 16 apart.
+func shardSeed(seed uint64, shard string) (uint64, error) {
+	var k, m uint64
+	if _, err := fmt.Sscanf(shard, "%d/%d", &k, &m); err != nil || m == 0 || k >= m {
+		return 0, fmt.Errorf("-verifier.shard=%q: want K/M with 0 <= K < M", shard)
+	}
+	return (seed*m + k) * 16, nil
+}
 
 // fuzzMaps is the map the packet generator's programs look up: a 4-entry
 // array of 16-byte values.
@@ -47,8 +65,14 @@ type harness struct {
 	tried    int
 	accepted int
 	runs     int
-	longRuns int      // runs still going after 2^28 instructions (see try)
-	values   [][]byte // map values, kept alive
+	longRuns int // runs still going after 2^28 instructions (see try)
+	steps    int // instructions checked for containment
+	// cont, while set, keeps the verifier's states for the containment
+	// check of the runs.
+	cont *Containment
+	// hooks, if set, are the verifier's test hooks (containment tests).
+	hooks  *testHooks
+	values [][]byte // map values, kept alive
 	// keep holds the packet and context of the current run: storing them
 	// here puts them on the heap (goroutine stacks move, and the program
 	// holds raw addresses) and keeps them alive.
@@ -76,8 +100,21 @@ func (h *harness) verify(prog []isa.Instruction, maps []MapInfo) (res *Result, e
 			err = fmt.Errorf("%w: %v\n%s", errVerifierPanic, p, debug.Stack())
 		}
 	}()
-	return Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000})
+	start := time.Now()
+	res, err = Verify(prog, Options{Type: h.info, ABI: linux.ABI(), Maps: maps, MaxIterations: 20000, Limits: Limits{Timeout: verifyTimeout}, Containment: h.cont, test: h.hooks})
+	if d := time.Since(start); d >= verifyTimeout {
+		// Small programs verify in milliseconds: one that takes this long
+		// is a finding (a cost the limits do not bound), not a rejection.
+		return nil, fmt.Errorf("%w: verification took %v", errVerifierSlow, d.Round(time.Millisecond))
+	}
+	return res, err
 }
+
+// verifyTimeout bounds each verification in the soundness harness.
+const verifyTimeout = 20 * time.Second
+
+// errVerifierSlow marks a verification that ran into verifyTimeout.
+var errVerifierSlow = errors.New("the verifier is too slow")
 
 // try verifies prog and, if accepted, runs it on several packets. It
 // returns a violation, or nil.
@@ -86,8 +123,11 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	if isa.Validate(prog) != nil {
 		return nil
 	}
+	cont := &Containment{}
+	h.cont = cont
 	res, err := h.verify(prog, maps)
-	if errors.Is(err, errVerifierPanic) {
+	h.cont = nil
+	if errors.Is(err, errVerifierPanic) || errors.Is(err, errVerifierSlow) {
 		return &violation{err: err, prog: prog}
 	}
 	if err != nil {
@@ -150,7 +190,21 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			},
 			Budget: 1 << 22,
 		}
+		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd,
+			Maps: [][]oracle.Element{{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}}}, Handles: []uint64{1}}
+		var contained error
+		walk := cont.Walk()
+		rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
+			if contained == nil {
+				h.steps++
+				contained = walk.Step(pc, concrete(mem, regs))
+			}
+		}
 		_, err := exe.Run(rc)
+		rc.Trace = nil
+		if contained != nil {
+			return &violation{err: contained, prog: prog, plen: plen}
+		}
 		if errors.Is(err, vm.ErrBudgetExceeded) {
 			// Accepted loops may run up to MaxLoopIterations times, far
 			// beyond the small budget that keeps the fuzzer fast: run such
@@ -204,19 +258,24 @@ func mutate(rng *rand.Rand, prog []isa.Instruction) []isa.Instruction {
 
 func (h *harness) fail(v *violation) {
 	h.t.Helper()
-	if errors.Is(v.err, errVerifierPanic) {
+	if errors.Is(v.err, errVerifierPanic) || errors.Is(v.err, errVerifierSlow) {
 		h.t.Fatalf("soundness harness: %v\nprogram:\n%s", v.err, isa.Disassemble(v.prog))
 	}
 	h.t.Fatalf("soundness violation: an accepted program faulted with packet length %d: %v\n%s", v.plen, v.err, isa.Disassemble(v.prog))
 }
 
 func TestSoundness(t *testing.T) {
+	seed, err := shardSeed(*soundnessSeed, *soundnessShard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
 	n := *soundnessN
 	short := n == 0
 	if short {
 		n = 300
 	}
-	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1+*soundnessSeed, 2))}
+	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1+seed, 2))}
 	optsets := []progen.Options{
 		{MaxLen: 48},
 		{MaxLen: 64, Jumps: true},
@@ -225,7 +284,7 @@ func TestSoundness(t *testing.T) {
 	}
 	progenAccepted := 0
 	for i, o := range optsets {
-		g := progen.New(rand.New(rand.NewPCG(uint64(i)+*soundnessSeed, 7)), o)
+		g := progen.New(rand.New(rand.NewPCG(uint64(i)+seed, 7)), o)
 		for j := 0; j < n/4; j++ {
 			prog := g.Program()
 			before := h.accepted
@@ -238,7 +297,7 @@ func TestSoundness(t *testing.T) {
 			}
 		}
 	}
-	pg := &pktgen{rng: rand.New(rand.NewPCG(3+*soundnessSeed, 4))}
+	pg := &pktgen{rng: rand.New(rand.NewPCG(3+seed, 4))}
 	pkt := 0
 	for j := 0; j < n*4; j++ {
 		prog := pg.program(4 + pg.rng.IntN(14))
@@ -251,8 +310,8 @@ func TestSoundness(t *testing.T) {
 			h.fail(v)
 		}
 	}
-	t.Logf("soundness: %d programs tried, %d accepted (%d of %d progen programs, %d of %d packet programs), %d checked runs, no faults, %d runs past 2^28 instructions",
-		h.tried, h.accepted, progenAccepted, n/4*len(optsets), pkt, n*4, h.runs, h.longRuns)
+	t.Logf("soundness shard %s (seed %d): %d programs tried, %d accepted (%d of %d progen programs, %d of %d packet programs), %d checked runs of %d instructions with every state contained, no faults, %d runs past 2^28 instructions, %v",
+		*soundnessShard, seed, h.tried, h.accepted, progenAccepted, n/4*len(optsets), pkt, n*4, h.runs, h.steps, h.longRuns, time.Since(start).Round(time.Millisecond))
 	if progenAccepted < n/4*len(optsets)*9/10 {
 		t.Errorf("only %d of %d safe progen programs accepted", progenAccepted, n/4*len(optsets))
 	}

@@ -30,6 +30,10 @@ type Options struct {
 	// Verbose, if set, receives the abstract state before each instruction
 	// of the final pass.
 	Verbose io.Writer
+	// Containment, if set, receives the abstract states of the final pass,
+	// for checking runs against them (see Containment). Verification keeps
+	// no states otherwise.
+	Containment *Containment
 	// MaxIterations bounds how many times the analysis may process a basic
 	// block in all (calls and loops count every time). 0 means
 	// DefaultMaxIterations.

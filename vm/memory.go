@@ -93,6 +93,14 @@ type RunContext struct {
 	// TailCalls counts the tail calls taken in this run.
 	TailCalls int
 
+	// Trace, if set, is called before every instruction a run executes,
+	// with the executable running, the instruction's slot index and
+	// registers r0 to r10 (rc.Depth is the call depth, the stack is
+	// rc.Stack()). It is for oracles that compare runs with the verifier's
+	// view of the program. Only the interpreter traces (the JIT ignores
+	// it), and it pays for it only in traced runs.
+	Trace func(exe Executable, pc int, regs *[11]uint64)
+
 	// EngineState is the engine's to keep per-context scratch state in
 	// between runs, so that a reused RunContext runs without allocating.
 	EngineState any

@@ -183,6 +183,9 @@ type executable struct {
 	// funcs are the functions whose addresses the program takes: the only
 	// valid callback targets.
 	funcs map[int]bool
+	// trace and orig are set in the copy a traced run uses (trace.go).
+	trace func(vm.Executable, int, *[11]uint64)
+	orig  *executable
 }
 
 func (e *executable) Close() error { return nil }

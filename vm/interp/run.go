@@ -20,6 +20,9 @@ type frame struct {
 // when control leaves it (a taken jump, a call, an exit), so that counting
 // costs nothing on instructions that do not branch; the count is exact.
 func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
+	if rc.Trace != nil && e.trace == nil {
+		return e.traced(rc.Trace).Run(rc)
+	}
 	stack, budget := rc.Begin(e.mode)
 	m, ok := rc.EngineState.(*machine)
 	if !ok {
@@ -100,9 +103,18 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 	}
 	r := &m.r
 	for {
-		if e.hot(m, budget, checked) == hotBudget {
+		var res int
+		if e.trace == nil {
+			res = e.hot(m, budget, checked)
+		} else {
+			res = e.step(m, budget, checked)
+		}
+		if res == hotBudget {
 			at = m.pc
 			return budgetExceeded()
+		}
+		if res == hotStepped {
+			continue
 		}
 		at = m.pc
 		in := &e.code[at]

@@ -1,0 +1,428 @@
+package bpfhost
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/bpfhost/bpfhost/internal/oracle"
+	"github.com/bpfhost/bpfhost/internal/progen"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/object"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/verifier"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// containmentRuns is how many runs, each with fresh random map contents and
+// input, TestContainmentObjects makes of every program.
+var containmentRuns = flag.Int("containment.runs", 8, "runs per program in TestContainmentObjects")
+
+// containmentDirs adds directories of objects to TestContainmentObjects
+// (comma-separated), e.g. compiled reproducers of known escapes.
+var containmentDirs = flag.String("containment.dirs", "", "more object directories for TestContainmentObjects")
+
+// TestContainmentObjects runs every program of the repository's objects
+// (examples/, testdata/, bench/) and of ../shared/realworld that loads today
+// and has a test run, in the traced interpreter with random map contents and
+// random input, and checks that every state of every run lies inside the
+// verifier's abstract state at that instruction (verifier.Containment).
+func TestContainmentObjects(t *testing.T) {
+	var files []string
+	roots := []string{"examples", "testdata", "bench", "../shared/realworld"}
+	if *containmentDirs != "" {
+		roots = append(roots, strings.Split(*containmentDirs, ",")...)
+	}
+	for _, root := range roots {
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".o") && !strings.Contains(path, "/invalid/") {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no objects found")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	var loaded, programs, runs, steps int
+	for _, f := range files {
+		spec, err := LoadCollectionSpec(f)
+		if err != nil {
+			continue
+		}
+		for _, ps := range spec.Programs {
+			// One program at a time, so that an object with a program
+			// bpfhost rejects still has its others checked.
+			one := *spec
+			one.Programs = []*ProgramSpec{ps}
+			one.Maps = nil
+			for _, ms := range spec.Maps {
+				if maps.Type(ms.Type) == maps.ProgramArray {
+					cp := *ms
+					cp.Contents = nil
+					ms = &cp
+				}
+				one.Maps = append(one.Maps, ms)
+			}
+			c, err := NewCollection(&one, &CollectionOptions{Engine: "interp", Slots: 1})
+			if err != nil {
+				continue // rejected or unsupported today: nothing to contain
+			}
+			loaded++
+			p := c.Programs[ps.Name]
+			if p.info.TestRun == platform.TestRunNone {
+				c.Close()
+				continue
+			}
+			cont := &verifier.Containment{}
+			opts := VerifierOptions(spec, ps, p.info)
+			opts.Containment = cont
+			if _, err := verifier.Verify(ps.Instructions, opts); err != nil {
+				t.Errorf("%s: %s: accepted by NewCollection, rejected on its own: %v", f, ps.Name, err)
+				continue
+			}
+			programs++
+			for i := 0; i < *containmentRuns; i++ {
+				n, err := containedRun(c, spec, p, cont, rng)
+				steps += n
+				runs++
+				if err != nil {
+					t.Errorf("%s: program %s, run %d: %v", f, ps.Name, i, err)
+					break
+				}
+			}
+			c.Close()
+		}
+	}
+	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained", len(files), loaded, programs, runs, steps)
+	if programs == 0 {
+		t.Error("no program was checked")
+	}
+}
+
+// containedRun fills c's maps at random, runs p once on a random packet
+// with every step checked against cont, and returns the steps checked and
+// the first violation (with the input that caused it).
+//
+// Maps named in keep are left as they are (maps with spin locks that the
+// object does not describe as such).
+func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifier.Containment, rng *rand.Rand, keep ...string) (int, error) {
+	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
+	byIndex := make([]*Map, len(spec.Maps))
+	for i, ms := range spec.Maps {
+		m := c.Maps[ms.Name]
+		byIndex[i] = m
+		if !slices.Contains(keep, ms.Name) {
+			fillRandom(m, rng)
+		}
+		mem.Maps[i] = elements(m)
+	}
+	info := p.info
+	walk := cont.Walk()
+	var first error
+	steps := 0
+	var callPC = -1
+	var callArgs [11]uint64
+	trace := func(_ vm.Executable, pc int, regs *[11]uint64) {
+		if first != nil {
+			return
+		}
+		steps++
+		if steps > maxTracedSteps {
+			// Long runs (nested bpf_loop) are checked up to here: each
+			// traced step costs a check.
+			panic(stopRun{})
+		}
+		rc := mem.RC
+		if steps == 1 {
+			packetAtEntry(info, regs, mem)
+		}
+		readPacket(info, mem)
+		// A helper's results: map values and ring buffer records it
+		// handed out are elements of the run from now on.
+		if callPC >= 0 && pc == callPC+1 {
+			switch platform.HelperID(p.insns[callPC].Imm) {
+			case linux.FnRingbufSubmit, linux.FnRingbufDiscard:
+				// A released record is no element any more: a pointer
+				// into it that the verifier still deems valid is a
+				// violation.
+				mem.Records = slices.DeleteFunc(mem.Records, func(e oracle.Element) bool { return e.Start == callArgs[1] })
+			}
+		}
+		if callPC >= 0 && pc == callPC+1 && regs[0] != 0 {
+			switch platform.HelperID(p.insns[callPC].Imm) {
+			case linux.FnMapLookupElem:
+				for i, m := range byIndex {
+					if m.handle != nil && uint64(uintptr(m.handle.ptr())) == callArgs[1] {
+						mem.Maps[i] = append(mem.Maps[i], oracle.Element{Start: regs[0], Size: uint64(m.ValueSize())})
+					}
+				}
+			case linux.FnRingbufReserve:
+				mem.AddRecord(regs[0], callArgs[2])
+			}
+		}
+		callPC = -1
+		if in := p.insns[pc]; in.Opcode == isa.OpCall && in.Src == isa.CallHelper {
+			callPC, callArgs = pc, *regs
+		}
+		cs := &verifier.Concrete{
+			Regs: *regs, Depth: rc.Depth, FramePointer: mem.FramePointer, Load: mem.Load,
+			Context: mem.Context, Packet: mem.Packet, Meta: mem.Meta, Data: mem.Data, End: mem.End,
+			Element: mem.Element,
+		}
+		if err := walk.Step(pc, cs); err != nil {
+			first = err
+			// Stop before the instruction runs: the run is trusted, and
+			// the state the verifier did not foresee may be about to
+			// write anywhere.
+			panic(stopRun{})
+		}
+	}
+	rc := &c.slots.rcs[0]
+	rc.Trace = trace
+	defer func() { rc.Trace = nil }()
+	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
+	if p.info.TestRun == platform.TestRunBuffer {
+		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
+	}
+	size := sizes[rng.IntN(len(sizes))]
+	if size > 0 {
+		size += rng.IntN(3)
+	}
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	if len(data) > 14 && rng.IntN(2) == 0 {
+		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
+	}
+	err := runStoppable(p, data)
+	if first != nil {
+		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
+	}
+	var ae *vm.AccessError
+	if errors.As(err, &ae) {
+		return steps, fmt.Errorf("an accepted program faulted: %w\ninput: %x", err, data)
+	}
+	return steps, nil
+}
+
+// maxTracedSteps bounds the steps of one run that containedRun checks.
+const maxTracedSteps = 1 << 20
+
+// stopRun is the panic a trace hook ends a run with.
+type stopRun struct{}
+
+// runStoppable runs p on data; a trace hook may end the run early by
+// panicking with stopRun.
+func runStoppable(p *Program, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(stopRun); !ok {
+				panic(r)
+			}
+			err = errors.New("stopped by the containment check")
+		}
+	}()
+	_, err = p.Run(&RunOptions{Data: data})
+	return err
+}
+
+// packetAtEntry notes the context or the buffer a run starts with.
+func packetAtEntry(info *platform.ProgramTypeInfo, regs *[11]uint64, mem *oracle.Memory) {
+	var data, size uint64
+	var hasData bool
+	for i, k := range info.EntryRegs() {
+		switch k {
+		case platform.RegContext:
+			mem.Context = regs[i+1]
+		case platform.RegPacketData:
+			data, hasData = regs[i+1], true
+		case platform.RegPacketLength:
+			size = regs[i+1]
+		}
+	}
+	if hasData {
+		mem.Packet, mem.Meta, mem.Data, mem.End = true, data, data, data+size
+	}
+}
+
+// readPacket reads the packet pointers from the host context, where helpers
+// that move the packet (bpf_xdp_adjust_head) change them.
+func readPacket(info *platform.ProgramTypeInfo, mem *oracle.Memory) {
+	d := info.Context
+	if d == nil || d.Host == nil || mem.Context == 0 {
+		return
+	}
+	read := func(k platform.FieldKind) (uint64, bool) {
+		for _, f := range d.Fields {
+			if f.Kind != k {
+				continue
+			}
+			if hf, ok := d.Host.Field(f.Name); ok && hf.Size == 8 {
+				return *(*uint64)(vm.Pointer(mem.Context + uint64(hf.Offset))), true
+			}
+		}
+		return 0, false
+	}
+	data, ok1 := read(platform.FieldPacketData)
+	end, ok2 := read(platform.FieldPacketEnd)
+	if !ok1 || !ok2 {
+		return
+	}
+	meta, ok := read(platform.FieldPacketMeta)
+	if !ok {
+		meta = data
+	}
+	mem.Packet, mem.Meta, mem.Data, mem.End = true, meta, data, end
+}
+
+// fillRandom gives a map random contents: random values in an array, a
+// few random entries in a hash map. Maps with spin locks, and maps whose
+// values are not plain data, are left alone.
+func fillRandom(m *Map, rng *rand.Rand) {
+	em, ok := m.m.(maps.ElemMap)
+	if !ok || m.spec.HasSpinLock {
+		return
+	}
+	switch m.Type() {
+	case maps.ProgramArray, maps.ArrayOfMaps, maps.HashOfMaps:
+		return
+	}
+	key := make([]byte, m.KeySize())
+	value := make([]byte, m.ValueSize())
+	n := int(min(m.MaxEntries(), 16))
+	for i := 0; i < n; i++ {
+		for j := range key {
+			key[j] = byte(rng.Uint32())
+		}
+		if m.KeySize() == 4 {
+			*(*uint32)(unsafe.Pointer(&key[0])) = uint32(i)
+		}
+		for j := range value {
+			value[j] = byte(rng.Uint32())
+		}
+		for s := 0; s < max(m.Slots(), 1); s++ {
+			em.UpdateElem(key, value, 0, s)
+		}
+	}
+}
+
+// elements lists the values of a map as they are now, for every slot.
+func elements(m *Map) []oracle.Element {
+	em, ok := m.m.(maps.ElemMap)
+	if !ok {
+		return nil
+	}
+	var out []oracle.Element
+	for s := 0; s < max(m.Slots(), 1); s++ {
+		em.ForEach(s, func(_, value unsafe.Pointer) bool {
+			out = append(out, oracle.Element{Start: uint64(uintptr(value)), Size: uint64(m.ValueSize())})
+			return len(out) < 1<<16
+		})
+	}
+	return out
+}
+
+// hostileCount is how many hostile generated programs
+// TestContainmentHostile tries.
+var hostileCount = flag.Int("containment.hostile", 300, "hostile programs TestContainmentHostile tries")
+
+// hostileSeed selects TestContainmentHostile's programs: runs with
+// different seeds try different programs (shards).
+var hostileSeed = flag.Uint64("containment.seed", 21, "seed of TestContainmentHostile's generator")
+
+// containmentKnown includes the programs that meet open findings.
+var containmentKnown = flag.Bool("containment.known", false, "TestContainmentHostile: also run programs that meet known, open findings")
+
+// openFindings are the constructs of hostile programs whose containment
+// violations are known and being fixed, with the escape they show; the
+// check reports them even where the program never uses the value the
+// verifier has wrong. Remove an entry when its fix is in.
+var openFindings = map[string]string{
+	// None open: e1 (progen.ConstructLow32Copy), e3
+	// (ConstructComparedValues) and e7 (ConstructJoinedRecords) were set
+	// aside here until their fixes were merged.
+}
+
+// TestContainmentHostile loads progen's hostile programs (ring buffers, spin
+// locks, bpf_loop callbacks, tail calls, packet-changing helpers) and runs
+// the ones bpfhost accepts under the containment check, with random map
+// contents and packets.
+func TestContainmentHostile(t *testing.T) {
+	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22)))
+	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
+	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
+	mapSpecs := []*MapSpec{
+		progen.HostileArray:   {Name: "array", Type: uint32(maps.Array), KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
+		progen.HostileRingbuf: {Name: "rb", Type: uint32(maps.RingBuf), MaxEntries: 4096},
+		progen.HostileProgs:   {Name: "progs", Type: uint32(maps.ProgramArray), KeySize: 4, ValueSize: 4, MaxEntries: 1},
+		progen.HostileLock:    {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
+	}
+	var accepted, runs, steps, known int
+	locking := map[string]int{} // accepted programs that take a spin lock, by section
+	for i := 0; i < *hostileCount; i++ {
+		hp := g.Program()
+		if slices.Contains(hp.Flaws, "store to a bpf_spin_lock word") {
+			// A known finding (verifier/testdata/differential): the run
+			// would spin forever in bpf_spin_lock.
+			known++
+			continue
+		}
+		if !*containmentKnown && slices.ContainsFunc(hp.Constructs, func(c string) bool { return openFindings[c] != "" }) {
+			known++
+			continue
+		}
+		ps := &ProgramSpec{Name: "hostile", Section: hp.Type.Section(), License: "GPL", Instructions: hp.Instructions}
+		for pc := 0; pc < len(hp.Instructions); pc++ {
+			if in := hp.Instructions[pc]; in.IsLoadImm64() {
+				if in.Src == isa.PseudoMapIdx {
+					ps.References = append(ps.References, object.Reference{Slot: pc, Kind: object.RefMap, Name: names[in.Imm], Map: int(in.Imm)})
+				}
+				pc++
+			}
+		}
+		spec := &CollectionSpec{Programs: []*ProgramSpec{ps}, Maps: mapSpecs, License: "GPL"}
+		c, err := NewCollection(spec, &CollectionOptions{Engine: "interp", Slots: 1})
+		if err != nil {
+			continue
+		}
+		accepted++
+		if slices.ContainsFunc(hp.Instructions, func(in isa.Instruction) bool { return in.Opcode == isa.OpCall && in.Imm == int32(linux.FnSpinLock) }) {
+			locking[hp.Type.Section()]++
+		}
+		p := c.Programs["hostile"]
+		cont := &verifier.Containment{}
+		opts := VerifierOptions(spec, ps, p.info)
+		opts.Containment = cont
+		if _, err := verifier.Verify(ps.Instructions, opts); err != nil {
+			t.Fatalf("program %d: accepted by NewCollection, rejected on its own: %v", i, err)
+		}
+		for r := 0; r < 4; r++ {
+			n, err := containedRun(c, spec, p, cont, rng, "lock")
+			steps += n
+			runs++
+			if err != nil {
+				t.Errorf("hostile program %d, run %d: %v\n%s", i, r, err, hp)
+				break
+			}
+		}
+		c.Close()
+	}
+	t.Logf("containment of hostile programs, seed %d: %d tried, %d skipped as known findings, %d accepted (taking spin locks, by type: %v), %d runs, %d instructions contained", *hostileSeed, *hostileCount, known, accepted, locking, runs, steps)
+	if accepted == 0 {
+		t.Error("no hostile program accepted: the test checks nothing")
+	}
+}
