@@ -298,7 +298,7 @@ func fillRandom(m *Map, rng *rand.Rand) {
 		return
 	}
 	switch m.Type() {
-	case maps.ProgramArray, maps.ArrayOfMaps, maps.HashOfMaps:
+	case MapProgArray, MapArrayOfMaps, MapHashOfMaps:
 		return
 	}
 	key := make([]byte, m.KeySize())
