@@ -62,6 +62,59 @@ func (v ival) join(o ival) ival {
 	return ival{min(v.smin, o.smin), max(v.smax, o.smax), min(v.umin, o.umin), max(v.umax, o.umax)}
 }
 
+// leq reports whether v is contained in o: each of o's bounds holds for v.
+// (Set inclusion of the meanings can hold without this for intervals that
+// norm would tighten; the check is sufficient.)
+func (v ival) leq(o ival) bool {
+	return v.smin >= o.smin && v.smax <= o.smax && v.umin >= o.umin && v.umax <= o.umax
+}
+
+// widen widens v, the older interval, by o: a bound that grew jumps to the
+// next threshold (no threshold: to the end of the range); the others are
+// v's. The result is above v.join(o).
+func (v ival) widen(o ival, th *thresholds) ival {
+	r := v
+	if o.smax > v.smax {
+		r.smax = th.above(o.smax)
+	}
+	if o.smin < v.smin {
+		// As the zone widens it: the bound on -x.
+		if b := th.above(negB(o.smin)); b == inf {
+			r.smin = math.MinInt64
+		} else {
+			r.smin = -b
+		}
+	}
+	if o.umax > v.umax {
+		r.umax = th.aboveU(o.umax)
+	}
+	if o.umin < v.umin {
+		r.umin = th.belowU(o.umin)
+	}
+	return r
+}
+
+// narrow narrows v, a post-fixpoint, with o, an iterate below it: only
+// the bounds v has none of (those at the end of the range, which a
+// widening may have put there) are taken from o; the others are those of
+// v.join(o).
+func (v ival) narrow(o ival) ival {
+	r := v.join(o)
+	if v.smax == math.MaxInt64 {
+		r.smax = o.smax
+	}
+	if v.smin == math.MinInt64 {
+		r.smin = o.smin
+	}
+	if v.umax == math.MaxUint64 {
+		r.umax = o.umax
+	}
+	if v.umin == 0 {
+		r.umin = o.umin
+	}
+	return r
+}
+
 func (v ival) meet(o ival) ival {
 	return ival{max(v.smin, o.smin), min(v.smax, o.smax), max(v.umin, o.umin), min(v.umax, o.umax)}.norm()
 }

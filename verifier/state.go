@@ -258,22 +258,10 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	drop := dropBuf[:0]
 	dropLoc := func(l loc) { drop = append(drop, l) }
 	za, zb := a.z, b.z
-	// jv joins the values x (of a) and y (of b) at l. A value that keeps
-	// no number, or whose number is missing from either zone, has its
-	// location dropped.
 	jv := func(l loc, x, y value) value {
-		v, keep := joinValue(x, y, a.isZero(l, x), b.isZero(l, y), merge, widen, th)
-		if keep && (!za.has(l) || !zb.has(l)) {
-			keep = false
-			if v.kind == kScalar {
-				v = uninit
-			}
-		}
-		if !keep {
+		v, dropped := joinValueAt(a, b, l, x, y, merge, widen, th)
+		if dropped {
 			drop = append(drop, l)
-			if v.kind.hasOffset() {
-				v = value{kind: kMixed}
-			}
 		}
 		return v
 	}
@@ -306,6 +294,23 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 	// Refs held on either path are held.
 	r.refs = joinRefs(a, b)
 	return r
+}
+
+// joinValueAt joins the values x (of a) and y (of b) at l (joinValue); with
+// widen, x is the older. A value that keeps no number, or whose number is
+// missing from either zone, has its location dropped (dropped is true).
+func joinValueAt(a, b *state, l loc, x, y value, merge func(k kind, x, y int32) int32, widen bool, th *thresholds) (v value, dropped bool) {
+	v, keep := joinValue(x, y, a.isZero(l, x), b.isZero(l, y), merge, widen, th)
+	if keep && (!a.z.has(l) || !b.z.has(l)) {
+		keep = false
+		if v.kind == kScalar {
+			v = uninit
+		}
+	}
+	if !keep && v.kind.hasOffset() {
+		v = value{kind: kMixed}
+	}
+	return v, !keep
 }
 
 // joinFrame joins frame fi of two states whose zones are za and zb: the
@@ -396,27 +401,42 @@ func joinsToItself(f *frame, fi int, za, zb *zone) bool {
 }
 
 // narrowState narrows a (a post-fixpoint) with b, an iterate below it:
-// the types and frames are joined, the zone is narrowed, and so are the
-// registers' unsigned bounds (narrowUnsigned).
+// the values and frames are joined and the registers' values narrowed
+// (narrowValue), and the zone is narrowed.
 func narrowState(a, b *state) *state {
 	r := joinWith(a, b, opJoin, nil, false)
 	r.z = a.z.narrow(b.z)
-	// Unsigned bounds of scalars: take b's where a had none.
 	for i := range r.regs {
-		if r.regs[i].kind == kScalar && b.regs[i].kind == kScalar && a.regs[i].kind == kScalar {
-			r.regs[i] = narrowUnsigned(r.regs[i], a.regs[i], b.regs[i])
-		}
+		r.regs[i] = narrowValue(r.regs[i], a.regs[i], b.regs[i])
 	}
 	return r
 }
 
 // leq reports whether a is contained in b (a sufficient check: every
-// bound b has, a has too).
+// bound b has, a has too): each domain by its own order (domains.go).
 func leq(a, b *state) bool {
-	// The values, frames, refs and lock are ordered by their join (a is
-	// below b when joining it to b gives b back); the zone by its own
-	// order.
-	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
+	if len(a.frames) != len(b.frames) {
+		panic("verifier: comparing states of different call depths")
+	}
+	var merge func(k kind, x, y int32) int32
+	if b.a != nil {
+		merge = b.a.mergeRegions
+	}
+	jv := func(l loc, x, y value) value {
+		v, _ := joinValueAt(b, a, l, x, y, merge, false, nil)
+		return v
+	}
+	// Every value and frame is compared, with no early return: joining
+	// values may merge map regions, and the analysis sees the same merges
+	// as it did when states were ordered by joining them whole.
+	ok := true
+	for i := range a.regs {
+		ok = leqValue(jv, locReg(i), a.regs[i], b.regs[i]) && ok
+	}
+	for fi := range a.frames {
+		ok = leqFrame(fi, a.frames[fi], b.frames[fi], a.z, b.z, jv) && ok
+	}
+	return ok && leqLock(a, b) && leqRefs(a, b) && zoneCovered(a.z, b.z)
 }
 
 func (s *state) equalTypes(o *state) bool {
