@@ -40,6 +40,9 @@ type testHooks struct {
 	noTerm       bool         // do not prove termination
 	divByZero    bool         // report possible division by zero
 	mapAsFD      bool
+	// compared sees the two states of each loop head check, in and
+	// r.in[h] of leq(in, r.in[h]).
+	compared func(a, b *state)
 }
 
 type analyzer struct {
@@ -687,7 +690,11 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 		if err := a.pass(r, w.body); err != nil {
 			return err
 		}
-		if in := a.input(r, h); in != nil && !leq(in, r.in[h]) {
+		in := a.input(r, h)
+		if hk := a.opts.test; in != nil && hk != nil && hk.compared != nil {
+			hk.compared(in, r.in[h])
+		}
+		if in != nil && !leq(in, r.in[h]) {
 			r.failed = true
 		}
 		if check && !(a.opts.test != nil && a.opts.test.noTerm) {

@@ -1,10 +1,16 @@
 package verifier
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/bpfhost/bpfhost/internal/progen"
+	"github.com/bpfhost/bpfhost/object"
+	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 // randIval returns a non-empty interval, signed or unsigned, small or
@@ -98,5 +104,72 @@ func TestLeqRefs(t *testing.T) {
 				t.Errorf("leqRefs(%v, %v) = %v, the join says %v", ra, rb, got, want)
 			}
 		}
+	}
+}
+
+// leqByJoin is the order the state had before each domain had its own:
+// the values, frames, refs and lock by their join, the zone by its order.
+func leqByJoin(a, b *state) bool {
+	return joinWith(b, a, opJoin, nil, false).equalTypes(b) && zoneCovered(a.z, b.z)
+}
+
+// TestLeqComposed checks, on the states of every loop head check of the
+// committed objects, that the state's order composed of the domains'
+// orders is the order of the joins it replaced.
+func TestLeqComposed(t *testing.T) {
+	paths, _ := filepath.Glob("../examples/*.o")
+	more, _ := filepath.Glob("../testdata/agreement/*.o")
+	paths = append(paths, more...)
+	if len(paths) == 0 {
+		t.Fatal("no objects found")
+	}
+	var below, notBelow int
+	var where string
+	check := func(a, b *state) {
+		got, want := leq(a, b), leqByJoin(a, b)
+		if got != want {
+			t.Errorf("%s: leq = %v, by the join %v:\n  %s\n  %s", where, got, want, a, b)
+		}
+		if got {
+			below++
+		} else {
+			notBelow++
+		}
+	}
+	// Each pair the analysis compares, the other way round, and the
+	// state it compared before (in the same analysis, at the same depth).
+	var prev *state
+	hooks := &testHooks{sink: -1, compared: func(a, b *state) {
+		check(a, b)
+		check(b, a)
+		if prev != nil && prev.a == a.a && len(prev.frames) == len(a.frames) {
+			check(prev, a)
+			check(a, prev)
+		}
+		prev = a
+	}}
+	for _, path := range paths {
+		spec, err := object.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range spec.Programs {
+			opts, err := objectOptions(spec, p)
+			if err != nil {
+				continue
+			}
+			where, opts.test = path+"/"+p.Name, hooks
+			Verify(p.Instructions, opts) // the verdict is other tests' business
+		}
+	}
+	// Generated programs with loops, as TestSoundness makes them.
+	g := progen.New(rand.New(rand.NewPCG(2, 7)), progen.Options{MaxLen: 64, Jumps: true, Loops: true, MaxIterations: 16})
+	for i := range 300 {
+		where = fmt.Sprintf("generated program %d", i)
+		Verify(g.Program(), Options{Type: xdpInfo(t), ABI: linux.ABI(), MaxIterations: 20000, test: hooks})
+	}
+	t.Logf("%d states below, %d not", below, notBelow)
+	if below == 0 || notBelow == 0 {
+		t.Errorf("the objects gave %d states below and %d not: both outcomes must be compared", below, notBelow)
 	}
 }
