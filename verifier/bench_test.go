@@ -14,26 +14,37 @@ import (
 // BenchmarkObjects measures verification time per program of the
 // repository's objects.
 func BenchmarkObjects(b *testing.B) {
+	eachObjectProgram(b, func(path string, p *object.ProgramSpec, opts Options) {
+		b.Run(filepath.Base(path)+"/"+p.Name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Verify(p.Instructions, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// eachObjectProgram calls f for every program of the repository's
+// objects (examples and agreement) that has options to verify it with.
+func eachObjectProgram(tb testing.TB, f func(path string, p *object.ProgramSpec, opts Options)) {
 	paths, _ := filepath.Glob("../examples/*.o")
 	more, _ := filepath.Glob("../testdata/agreement/*.o")
 	paths = append(paths, more...)
+	if len(paths) == 0 {
+		tb.Fatal("no objects found")
+	}
 	for _, path := range paths {
 		spec, err := object.Load(path)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		for _, p := range spec.Programs {
 			opts, err := objectOptions(spec, p)
 			if err != nil {
 				continue
 			}
-			b.Run(filepath.Base(path)+"/"+p.Name, func(b *testing.B) {
-				for b.Loop() {
-					if _, err := Verify(p.Instructions, opts); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+			f(path, p, opts)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -117,12 +116,6 @@ func leqByJoin(a, b *state) bool {
 // committed objects, that the state's order composed of the domains'
 // orders is the order of the joins it replaced.
 func TestLeqComposed(t *testing.T) {
-	paths, _ := filepath.Glob("../examples/*.o")
-	more, _ := filepath.Glob("../testdata/agreement/*.o")
-	paths = append(paths, more...)
-	if len(paths) == 0 {
-		t.Fatal("no objects found")
-	}
 	var below, notBelow int
 	var where string
 	check := func(a, b *state) {
@@ -148,20 +141,10 @@ func TestLeqComposed(t *testing.T) {
 		}
 		prev = a
 	}}
-	for _, path := range paths {
-		spec, err := object.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range spec.Programs {
-			opts, err := objectOptions(spec, p)
-			if err != nil {
-				continue
-			}
-			where, opts.test = path+"/"+p.Name, hooks
-			Verify(p.Instructions, opts) // the verdict is other tests' business
-		}
-	}
+	eachObjectProgram(t, func(path string, p *object.ProgramSpec, opts Options) {
+		where, opts.test = path+"/"+p.Name, hooks
+		Verify(p.Instructions, opts) // the verdict is other tests' business
+	})
 	// Generated programs with loops, as TestSoundness makes them.
 	g := progen.New(rand.New(rand.NewPCG(2, 7)), progen.Options{MaxLen: 64, Jumps: true, Loops: true, MaxIterations: 16})
 	for i := range 300 {
