@@ -20,7 +20,9 @@ import "math"
 //     narrowUnsigned) and its signed bounds live in the zone;
 //   - values (types.go, here): each location's type with, for scalars,
 //     the unsigned interval: joinValue (join, or widen with widen set),
-//     narrowValue, leqValue;
+//     narrowValue (applied to the registers only: spilled and saved
+//     scalars keep their join's unsigned bounds, as they always have),
+//     leqValue;
 //   - stack frames (stack.go, state.go): which bytes are initialised and
 //     which may hold a pointer, and the spilled and saved values, which
 //     are locations of the value domain: joinFrame (joinFrameShape and
