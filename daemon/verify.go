@@ -99,7 +99,7 @@ func ChildVerifier(command []string, limits ChildLimits) func(ctx context.Contex
 		cmd := exec.CommandContext(ctx, command[0], command[1:]...)
 		cmd.Stdin = bytes.NewReader(in)
 		var out, errOut bytes.Buffer
-		cmd.Stdout = &out
+		cmd.Stdout = &limitedWriter{w: &out, n: maxVerdict}
 		cmd.Stderr = &limitedWriter{w: &errOut, n: 4096}
 		cmd.Env = append(os.Environ(), childLimitsEnv(limits)...)
 		setChildAttrs(cmd)
@@ -155,6 +155,11 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// maxVerdict bounds the child's output that the daemon reads: the facts
+// of a million-instruction program take a few MiB of JSON. A longer
+// output is cut, fails to parse and rejects the load.
+const maxVerdict = 64 << 20
 
 // maxVerifyRequest bounds the child's input.
 const maxVerifyRequest = 2*DefaultMaxObjectSize + 1<<20
