@@ -111,6 +111,15 @@ type CollectionOptions struct {
 	// is pinned there when the collection is complete (pin.go). Empty
 	// pins nothing.
 	PinPath string
+	// Verified, if not nil, holds verdicts reached elsewhere
+	// (VerifyCollection, in the daemon's isolated verifier process) by
+	// program name: a program named here is not verified again but takes
+	// its facts from the entry, which must match the program, its type,
+	// the object's maps and VerifierLimits' instruction and memory limits
+	// (ProgramDigest), else NewCollection fails with an error that wraps
+	// ErrVerifiedMismatch. Programs it does not name are verified as
+	// usual. Ignored when Unverified is set.
+	Verified map[string]*VerifiedProgram
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -137,6 +146,8 @@ type Collection struct {
 	host       *host
 	printk     printkBuffer
 	types      CollectionOptions // only the program type choices
+	verified   map[string]*VerifiedProgram
+	rawLimits  verifier.Limits // as the options gave them, for ProgramDigest
 	closed     bool
 }
 
@@ -181,6 +192,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	}
 	c.helpers = helpers.New(c.host)
 	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
+	c.verified, c.rawLimits = opts.Verified, opts.VerifierLimits
 	ok := false
 	defer func() {
 		if !ok {
@@ -311,7 +323,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	// (decision 0016): from its proof, or, for unverified programs, from
 	// its classification of the context accesses.
 	var facts *verifier.Result
-	if !c.unverified {
+	if v := c.verified[ps.Name]; !c.unverified && v != nil {
+		if facts, err = verifiedFacts(v, spec, ps, info, c.rawLimits); err != nil {
+			return nil, err
+		}
+	} else if !c.unverified {
 		vopts := VerifierOptions(spec, ps, info)
 		vopts.Limits = c.limits
 		if facts, err = verifier.Verify(ps.Instructions, vopts); err != nil {

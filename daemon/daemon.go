@@ -41,8 +41,11 @@ type Options struct {
 	// was loaded with.
 	Slots int
 	// Verify, if not nil, verifies an object before it is loaded, in
-	// isolation (see ChildVerifier); an error rejects the load.
-	Verify func(ctx context.Context, req VerifyRequest) error
+	// isolation (see ChildVerifier); an error rejects the load. Its
+	// verdict is what the load uses: the daemon does not verify the
+	// programs again (a verdict for another request, or one that does not
+	// match a program, rejects the load).
+	Verify func(ctx context.Context, req VerifyRequest) (*Verdict, error)
 	// Logger receives the daemon's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -302,9 +305,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
+	var verified map[string]*bpfhost.VerifiedProgram
 	if d.opts.Verify != nil {
 		start := time.Now()
-		err := d.opts.Verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
+		vreq := VerifyRequest{Object: req.Object, Type: req.Type, Programs: names}
+		v, err := d.opts.Verify(ctx, vreq)
 		took := time.Since(start)
 		d.metrics.verifyNs.Add(uint64(took))
 		d.metrics.verifies.Add(1)
@@ -312,6 +317,10 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		if err != nil {
 			return res, err
 		}
+		if v == nil || !bytes.Equal(v.Digest, RequestDigest(vreq)) {
+			return res, errorf(api.CodeRejected, "verifier gave a verdict on another request: the load is rejected")
+		}
+		verified = v.Programs
 	}
 	var pins []pinMeta
 	if req.All {
@@ -338,7 +347,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err != nil {
 		return res, err
 	}
-	coll, cerr := d.newCollection(spec, meta)
+	coll, cerr := d.newCollection(spec, meta, verified)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
@@ -402,7 +411,7 @@ func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unit
 	if err != nil {
 		return nil, err
 	}
-	coll, err := d.newCollection(spec, meta)
+	coll, err := d.newCollection(spec, meta, nil)
 	if err != nil {
 		d.memUsed -= mem
 		return nil, err
@@ -424,12 +433,14 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 	return mem, nil
 }
 
-// newCollection creates the maps and programs of spec; it runs without
-// d.mu, so that a long load does not stop other calls.
-func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta) (*bpfhost.Collection, error) {
+// newCollection creates the maps and programs of spec, taking the
+// verifier's facts from verified (the isolated verifier's verdicts) where
+// it has them and verifying the rest; it runs without d.mu, so that a long
+// load does not stop other calls.
+func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram) (*bpfhost.Collection, error) {
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified,
 	})
 	if err != nil {
 		return nil, &Error{Code: CodeOf(err), Err: err}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/verifier"
 )
 
 func counterObject(t testing.TB) []byte {
@@ -486,9 +487,9 @@ func TestRestoreVerifies(t *testing.T) {
 	}
 	d.lock.Close()
 	calls := 0
-	d2, err := New(Options{StateDir: state, Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) error {
+	d2, err := New(Options{StateDir: state, Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
 		calls++
-		return errorf(api.CodeRejected, "verifier crashed")
+		return nil, errorf(api.CodeRejected, "verifier crashed")
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -529,5 +530,50 @@ func TestRunContext(t *testing.T) {
 	}
 	if p, _ := d.Program(api.Ref{Pinned: "/p"}); p.RunCnt != 1 {
 		t.Fatalf("run count %d after one good run", p.RunCnt)
+	}
+}
+
+// TestLoadVerifiesOnce loads through a verifier (the child's code, run in
+// this process so that verifier.Runs counts it) and checks that the
+// program is verified exactly once: the load uses the verifier's verdict
+// and does not verify again. A verdict on another request is refused.
+func TestLoadVerifiesOnce(t *testing.T) {
+	calls := 0
+	d, err := New(Options{Engine: "interp", Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+		calls++
+		return InProcessVerifier(ctx, req)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	before := verifier.Runs()
+	if _, err := d.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	if runs := verifier.Runs() - before; calls != 1 || runs != 1 {
+		t.Fatalf("%d verifier calls and %d verifications for one program, want 1 and 1", calls, runs)
+	}
+	pkt := append([]byte{5}, make([]byte, 63)...)
+	if res, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: pkt}); err != nil || res.Retval != 2 {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+
+	// A verdict on other bytes is not used.
+	other, err := New(Options{Engine: "interp", Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+		req.Type = "sched_cls"
+		v, err := InProcessVerifier(ctx, VerifyRequest{Object: req.Object, Programs: req.Programs})
+		if v != nil {
+			v.Digest = RequestDigest(req)
+		}
+		return v, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); CodeOf(err) != api.CodeRejected {
+		t.Fatalf("a verdict on another request: %v", err)
 	}
 }

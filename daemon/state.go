@@ -194,7 +194,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 	if d.opts.Verify != nil {
 		// As at load: a verifier that crashes or hangs on the stored
 		// object rejects it, and the daemon starts without it.
-		if err := d.opts.Verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs}); err != nil {
+		if _, err := d.opts.Verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs}); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +30,39 @@ type VerifyRequest struct {
 type verifyVerdict struct {
 	Rejected string `json:"rejected,omitempty"` // the verifier's message
 	Invalid  string `json:"invalid,omitempty"`  // the object or request is bad
+	Verdict
+}
+
+// Verdict is what a verifier (Options.Verify) hands the daemon for an
+// object it accepted: the facts of every program it verified, so that the
+// daemon loads the object without verifying it again (DESIGN.md decision
+// 9: the host trusts the isolated verifier's verdict).
+type Verdict struct {
+	// Digest is RequestDigest of the request verified: the daemon uses
+	// the verdict only for the request it sent.
+	Digest []byte `json:"digest,omitempty"`
+	// Programs holds the verdict on each program the load creates (the
+	// requested programs and those their program arrays reach), for
+	// bpfhost.CollectionOptions.Verified, which checks each against its
+	// program's instructions and options (bpfhost.ProgramDigest).
+	Programs map[string]*bpfhost.VerifiedProgram `json:"programs,omitempty"`
+}
+
+// RequestDigest returns the SHA-256 digest of what a verdict on req
+// depends on: the object's bytes, the program type and the programs.
+func RequestDigest(req VerifyRequest) []byte {
+	h := sha256.New()
+	field := func(b []byte) {
+		h.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	field([]byte("bpfhost verify request v1"))
+	field(req.Object)
+	field([]byte(req.Type))
+	for _, p := range req.Programs {
+		field([]byte(p))
+	}
+	return h.Sum(nil)
 }
 
 // ChildLimits bound the verifier child.
@@ -50,46 +85,60 @@ const FaultEnv = "BPFHOST_TEST_VERIFIER_FAULT"
 
 // ChildVerifier returns a verify function (Options.Verify) that runs
 // command (the bpfhost binary and its hidden verify-child subcommand) as a
-// child process per load, under limits. A child that crashes, is killed or
-// hangs rejects the load; the daemon is not affected.
-func ChildVerifier(command []string, limits ChildLimits) func(ctx context.Context, req VerifyRequest) error {
-	return func(ctx context.Context, req VerifyRequest) error {
+// child process per load, under limits, and returns its verdict. A child
+// that crashes, is killed or hangs rejects the load; the daemon is not
+// affected.
+func ChildVerifier(command []string, limits ChildLimits) func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+	return func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
 		in, err := json.Marshal(req)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ctx, cancel := context.WithTimeout(ctx, limits.Wall)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, command[0], command[1:]...)
 		cmd.Stdin = bytes.NewReader(in)
 		var out, errOut bytes.Buffer
-		cmd.Stdout = &out
+		cmd.Stdout = &limitedWriter{w: &out, n: maxVerdict}
 		cmd.Stderr = &limitedWriter{w: &errOut, n: 4096}
 		cmd.Env = append(os.Environ(), childLimitsEnv(limits)...)
 		setChildAttrs(cmd)
 		runErr := cmd.Run()
 		if ctx.Err() == context.DeadlineExceeded {
-			return errorf(api.CodeRejected, "verifier: no verdict within %v: the load is rejected", limits.Wall)
+			return nil, errorf(api.CodeRejected, "verifier: no verdict within %v: the load is rejected", limits.Wall)
 		}
 		if runErr != nil {
 			msg := strings.TrimSpace(errOut.String())
 			if i := strings.IndexByte(msg, '\n'); i >= 0 {
 				msg = msg[:i]
 			}
-			return errorf(api.CodeRejected, "verifier process failed (%v): the load is rejected: %s", runErr, msg)
+			return nil, errorf(api.CodeRejected, "verifier process failed (%v): the load is rejected: %s", runErr, msg)
 		}
 		var v verifyVerdict
 		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-			return errorf(api.CodeRejected, "verifier process gave no verdict: the load is rejected")
+			return nil, errorf(api.CodeRejected, "verifier process gave no verdict: the load is rejected")
 		}
-		switch {
-		case v.Invalid != "":
-			return errorf(api.CodeInvalid, "%s", v.Invalid)
-		case v.Rejected != "":
-			return errorf(api.CodeRejected, "%s", v.Rejected)
-		}
-		return nil
+		return v.result()
 	}
+}
+
+// InProcessVerifier is a verify function (Options.Verify) that verifies
+// in the daemon's own process, as the child does: for tests, benchmarks
+// and platforms without the child.
+func InProcessVerifier(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+	v := verify(req)
+	return v.result()
+}
+
+// result turns the child's answer into Options.Verify's.
+func (v *verifyVerdict) result() (*Verdict, error) {
+	switch {
+	case v.Invalid != "":
+		return nil, errorf(api.CodeInvalid, "%s", v.Invalid)
+	case v.Rejected != "":
+		return nil, errorf(api.CodeRejected, "%s", v.Rejected)
+	}
+	return &v.Verdict, nil
 }
 
 // limitedWriter keeps the first n bytes written to it.
@@ -106,6 +155,11 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// maxVerdict bounds the child's output that the daemon reads: the facts
+// of a million-instruction program take a few MiB of JSON. A longer
+// output is cut, fails to parse and rejects the load.
+const maxVerdict = 64 << 20
 
 // maxVerifyRequest bounds the child's input.
 const maxVerifyRequest = 2*DefaultMaxObjectSize + 1<<20
@@ -153,29 +207,25 @@ func VerifyChildMain(in io.Reader, out io.Writer) int {
 	return 0
 }
 
-// verify runs the verifier over the requested programs of the object.
+// verify runs the verifier over the programs a load of req creates, as
+// NewCollection would, and returns their facts.
 func verify(req VerifyRequest) verifyVerdict {
 	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(req.Object))
 	if err != nil {
 		return verifyVerdict{Invalid: fmt.Sprintf("object: %v", err)}
 	}
-	topts := &bpfhost.CollectionOptions{ProgramType: req.Type}
 	for _, name := range req.Programs {
-		ps := findProgram(spec, name)
-		if ps == nil {
+		if findProgram(spec, name) == nil {
 			return verifyVerdict{Invalid: fmt.Sprintf("object has no program %q", name)}
 		}
-		info, _, err := bpfhost.ProgramType(ps, topts)
-		if err != nil {
-			return verifyVerdict{Invalid: fmt.Sprintf("program %q: %v", name, err)}
-		}
-		if _, err := verifier.Verify(ps.Instructions, bpfhost.VerifierOptions(spec, ps, info)); err != nil {
-			var ve *verifier.VerifierError
-			if errors.As(err, &ve) {
-				return verifyVerdict{Rejected: fmt.Sprintf("program %q: %v", name, err)}
-			}
-			return verifyVerdict{Invalid: fmt.Sprintf("program %q: %v", name, err)}
-		}
 	}
-	return verifyVerdict{}
+	progs, err := bpfhost.VerifyCollection(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, Programs: req.Programs})
+	if err != nil {
+		var ve *verifier.VerifierError
+		if errors.As(err, &ve) {
+			return verifyVerdict{Rejected: err.Error()}
+		}
+		return verifyVerdict{Invalid: err.Error()}
+	}
+	return verifyVerdict{Verdict: Verdict{Digest: RequestDigest(req), Programs: progs}}
 }

@@ -204,6 +204,7 @@ func Verify(prog []isa.Instruction, opts Options) (*Result, error) {
 	if err := isa.Validate(prog); err != nil {
 		return nil, err
 	}
+	runs.Add(1)
 	a := newAnalyzer(prog, &opts)
 	return a.verify()
 }
