@@ -47,9 +47,9 @@ const (
 
 // MemoryLayout describes the values a map memory file holds.
 type MemoryLayout struct {
-	Type                          Type
+	Type                           Type
 	KeySize, ValueSize, MaxEntries uint32
-	Flags                         uint32
+	Flags                          uint32
 	// Copies is 1 for arrays and the number of execution slots for
 	// per-CPU arrays.
 	Copies uint32
