@@ -27,7 +27,7 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	info := api.MapInfo{
 		ID: m.id, Type: m.m.Type().String(), Name: m.m.Name(), Flags: m.m.Flags(),
 		BytesKey: m.m.KeySize(), BytesValue: m.m.ValueSize(), MaxEntries: m.m.MaxEntries(),
-		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...),
+		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...), MemoryFile: m.m.MemoryFile(),
 	}
 	if m.m.Unwrap().Frozen() {
 		info.Frozen = 1

@@ -29,6 +29,12 @@ func TestDaemonMapMemorySurvivesKill(t *testing.T) {
 		t.Fatalf("memory files of total: %v %v", files, err)
 	}
 	unitDir := filepath.Dir(filepath.Dir(files[0]))
+	if out := d.must("-j", "map", "show", "pinned", "/bpf/maps/total"); !strings.Contains(out, `"memory_file":"`+files[0]+`"`) {
+		t.Fatalf("map show does not name the memory file %s: %s", files[0], out)
+	}
+	if out := d.must("map", "show", "pinned", "/bpf/maps/counts"); strings.Contains(out, "memory_file") {
+		t.Fatalf("a hash map with a memory file: %s", out)
+	}
 	if _, err := os.Stat(filepath.Join(unitDir, "maps", "total")); !os.IsNotExist(err) {
 		t.Fatalf("total has a log (%v): its contents would come from snapshots", err)
 	}
