@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 	"github.com/bpfhost/bpfhost/maps"
 )
 
@@ -84,5 +88,63 @@ func TestDaemonMapMemorySurvivesKill(t *testing.T) {
 	}
 	if _, err := os.Stat(files[0]); !os.IsNotExist(err) {
 		t.Fatalf("memory file after unpinning all: %v", err)
+	}
+}
+
+// TestDaemonMapMemoryXDPKill: frames run the counter through an XDP link,
+// which never snapshots anything; the daemon is killed with SIGKILL, and
+// after the restart the array holds every count the program made.
+func TestDaemonMapMemoryXDPKill(t *testing.T) {
+	netnstest.Require(t)
+	d := newTestDaemonProc(t)
+	mid, n1 := netnstest.New(t), netnstest.New(t)
+	a0, e1 := netnstest.Uniq("ma"), netnstest.Uniq("me")
+	netnstest.Veth(t, mid, a0, n1, e1)
+	n1.IP(t, "addr", "add", "10.82.0.1/24", "dev", e1)
+	n1.IP(t, "neigh", "replace", "10.82.0.2", "lladdr", "02:00:00:00:00:02", "dev", e1, "nud", "permanent")
+	d.prefix = []string{"ip", "netns", "exec", mid.Name}
+	d.start()
+	d.must("prog", "load", counterObj, "/x/counter", "pinmaps", "/x/maps")
+	d.must("net", "attach", "xdp", "pinned", "/x/counter", "dev", a0)
+	n1.Do(t, func() error {
+		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IP{10, 82, 0, 2}, Port: 9})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for i := 0; i < 5; i++ {
+			if _, err := c.Write([]byte("hello")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	files, err := filepath.Glob(filepath.Join(d.state, "units", "*", "mem", "total"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("memory files of total: %v %v", files, err)
+	}
+	mem, err := maps.OpenMemory(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	total := func() uint64 {
+		v, err := mem.Value(0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return binary.NativeEndian.Uint64(v)
+	}
+	for deadline := time.Now().Add(10 * time.Second); total() < 5; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("total %d after sending 5 frames", total())
+		}
+	}
+	d.kill()
+	want := total()
+	d.start()
+	got := d.must("-j", "map", "lookup", "pinned", "/x/maps/total", "key", "0", "0", "0", "0")
+	if !strings.Contains(got, fmt.Sprintf(`"value":["0x%02x"`, want)) {
+		t.Fatalf("total after SIGKILL and restart: %s, want %d", got, want)
 	}
 }
