@@ -44,6 +44,16 @@ func memoryFileName(name string) bool {
 	return true
 }
 
+// SyncMemory writes the values of a map kept in a memory file to storage
+// and waits for it (msync), for durability past the process: a machine
+// crash. Stores are in the file without it; maps without a file do nothing.
+func (m *Map) SyncMemory() error {
+	if a, ok := m.m.(*maps.ArrayMap); ok && m.memFile != "" {
+		return a.SyncMemory()
+	}
+	return nil
+}
+
 // MemoryFile returns the path of the map memory file that holds the map's
 // values (CollectionOptions.MapMemoryDir), or "" if its values are in
 // process memory only. Another process may map the file read-only

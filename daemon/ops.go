@@ -390,6 +390,9 @@ func (d *Daemon) Update(req api.MapRequest) error {
 	if err := m.m.Update(req.Key, v, bpfhost.MapUpdateFlags(req.Flags)); err != nil {
 		return err
 	}
+	if err := m.m.SyncMemory(); err != nil {
+		return errorf(api.CodeInternal, "%w", err)
+	}
 	if m.wal != nil {
 		if err := m.wal.append(walRecord{op: walUpdate, flags: req.Flags, key: req.Key, value: v}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)

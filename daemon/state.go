@@ -306,7 +306,8 @@ func clearMap(m *bpfhost.Map) {
 // the unit's wmu (or owns the unit alone).
 func snapshot(m *mapObj) error {
 	if m.wal == nil {
-		return nil
+		// A map memory file is its own snapshot: sync it.
+		return m.m.SyncMemory()
 	}
 	if isQueue(m.m.Type()) {
 		return m.wal.replace(queueSnapshot(m.m))

@@ -41,8 +41,23 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 	a := newArrayIn(base{spec: spec, slots: slots}, func(n uint64) []byte {
 		return whole[MemoryFileHeader : MemoryFileHeader+n : MemoryFileHeader+n]
 	})
+	a.file = whole
 	runtime.AddCleanup(a, func(b []byte) { unix.Munmap(b) }, whole)
 	return a, reused, nil
+}
+
+// SyncMemory writes the values of an array kept in a map memory file
+// (NewInFile) to the file's storage and waits for it (msync MS_SYNC), so
+// that they would survive a machine crash too; without a file it does
+// nothing.
+func (a *ArrayMap) SyncMemory() error {
+	if a.file == nil {
+		return nil
+	}
+	if err := unix.Msync(a.file, unix.MS_SYNC); err != nil {
+		return fmt.Errorf("map %q: msync: %w", a.spec.Name, err)
+	}
+	return nil
 }
 
 // mapMemoryFile opens or creates the file at path for layout l and maps it

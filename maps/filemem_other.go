@@ -17,6 +17,9 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 	return nil, false, opError(spec.Name, "", EOPNOTSUPP, "map memory files need Linux")
 }
 
+// SyncMemory does nothing here: arrays have no memory files.
+func (a *ArrayMap) SyncMemory() error { return nil }
+
 // MappedMemory is a read-only mapping of a map memory file (Linux only).
 type MappedMemory struct{ layout MemoryLayout }
 
