@@ -121,6 +121,8 @@ type CollectionOptions struct {
 	// types, and all maps on systems other than Linux, use memory as
 	// without it (Map.MemoryFile is then empty). The layout is documented
 	// in docs/map-memory.md; maps.OpenMemory maps a file read-only.
+	// Collections over one directory at the same time share their
+	// arrays' values, as if pinned; give each its own directory.
 	MapMemoryDir string
 }
 
