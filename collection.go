@@ -120,6 +120,19 @@ type CollectionOptions struct {
 	// ErrVerifiedMismatch. Programs it does not name are verified as
 	// usual. Ignored when Unverified is set.
 	Verified map[string]*VerifiedProgram
+	// MapMemoryDir, if not empty, is a directory (created 0700 if
+	// missing) in which arrays and per-CPU arrays keep their values: in
+	// the map memory file <MapMemoryDir>/<map name>, mapped shared, so
+	// that every store, by programs too, is in the file at once and
+	// survives the process being killed. A file that is there already
+	// with the same layout is reused: its contents are the map's, and
+	// global data is not initialised from the object again. Other map
+	// types, and all maps on systems other than Linux, use memory as
+	// without it (Map.MemoryFile is then empty). The layout is documented
+	// in docs/map-memory.md; maps.OpenMemory maps a file read-only.
+	// Collections over one directory at the same time share their
+	// arrays' values, as if pinned; give each its own directory.
+	MapMemoryDir string
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -208,7 +221,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	for i, ms := range spec.Maps {
 		m, at, err := pinnedFor(ms, opts.PinPath, slots)
 		if err == nil && m == nil {
-			m, err = newMap(ms, slots)
+			m, err = newMap(ms, slots, opts.MapMemoryDir)
 			if err == nil && at != "" {
 				created[at] = m
 			}
@@ -287,15 +300,15 @@ func chargeMaps(specs []*MapSpec, slots int, limit int64) error {
 }
 
 // newMap creates one map, with its initial data for global data sections.
-func newMap(ms *MapSpec, slots int) (*Map, error) {
+func newMap(ms *MapSpec, slots int, memDir string) (*Map, error) {
 	spec := toMapsSpec(ms)
-	mm, err := maps.New(spec, slots)
+	mm, memFile, reused, err := newMapMemory(spec, slots, memDir)
 	if err != nil {
 		return nil, err
 	}
-	m := &Map{name: ms.Name, m: mm, spec: mm.Spec(), share: &mapShare{refs: 1}}
+	m := &Map{name: ms.Name, m: mm, spec: mm.Spec(), share: &mapShare{refs: 1}, memFile: memFile}
 	registerMap(m)
-	if ms.Data != nil {
+	if ms.Data != nil && !reused {
 		if err := mm.Update(make([]byte, 4), ms.Data, maps.UpdateAny); err != nil {
 			m.close()
 			return nil, fmt.Errorf("map %q: initial data: %w", ms.Name, err)

@@ -48,6 +48,9 @@ type Map struct {
 	share    *mapShare
 	released bool
 	user     bool
+	// memFile is the map memory file holding the values, if any
+	// (CollectionOptions.MapMemoryDir).
+	memFile string
 }
 
 // ID returns the map's process-wide ID, as user-space lookups in maps of

@@ -68,7 +68,7 @@ func (m *Map) releaseLocked() error {
 
 // handleLocked returns a new handle of m. pinNS.mu is held.
 func (m *Map) handleLocked() *Map {
-	h := &Map{name: m.name, m: m.m, spec: m.spec, handle: m.handle, id: m.id, share: m.share}
+	h := &Map{name: m.name, m: m.m, spec: m.spec, handle: m.handle, id: m.id, share: m.share, memFile: m.memFile}
 	m.share.refs++
 	return h
 }

@@ -50,6 +50,22 @@ func BenchmarkUpdateRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkUpdateArrayRoundTrip is one acknowledged update of an array
+// through the socket: the daemon msyncs the array's memory file (no log)
+// before answering.
+func BenchmarkUpdateArrayRoundTrip(b *testing.B) {
+	c := benchClient(b)
+	ctx := context.Background()
+	m := api.Ref{Pinned: "/m/total"}
+	i := uint64(0)
+	for b.Loop() {
+		i++
+		if err := c.Update(ctx, m, u32(0), u64(i), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkLoadUnload loads the counter object (verifying in process),
 // persists it, and unpins it again.
 func BenchmarkLoadUnload(b *testing.B) {

@@ -343,11 +343,15 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err == nil {
 		mem, err = d.reserve(spec, meta)
 	}
+	// The unit's ID is taken now: its maps' memory files go in its
+	// directory. A load that fails leaves a gap in the IDs.
+	d.nextUnit++
+	id := d.nextUnit
 	d.mu.Unlock()
 	if err != nil {
 		return res, err
 	}
-	coll, cerr := d.newCollection(spec, meta, verified)
+	coll, cerr := d.newCollection(spec, meta, verified, d.memDir(id))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
@@ -358,9 +362,10 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	}
 	if cerr != nil {
 		d.memUsed -= mem
+		d.removeUnitDir(id)
 		return res, cerr
 	}
-	u := d.register(spec, coll, req.Object, meta, mem)
+	u := d.register(id, spec, coll, req.Object, meta, mem)
 	if d.opts.StateDir != "" {
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
@@ -406,17 +411,17 @@ func findProgram(spec *bpfhost.CollectionSpec, name string) *bpfhost.ProgramSpec
 
 // loadUnit creates the collection of spec and registers it with the pins
 // of meta, which must be free. d.mu is held.
-func (d *Daemon) loadUnit(spec *bpfhost.CollectionSpec, object []byte, meta unitMeta) (*unit, error) {
+func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte, meta unitMeta) (*unit, error) {
 	mem, err := d.reserve(spec, meta)
 	if err != nil {
 		return nil, err
 	}
-	coll, err := d.newCollection(spec, meta, nil)
+	coll, err := d.newCollection(spec, meta, nil, d.memDir(id))
 	if err != nil {
 		d.memUsed -= mem
 		return nil, err
 	}
-	return d.register(spec, coll, object, meta, mem), nil
+	return d.register(id, spec, coll, object, meta, mem), nil
 }
 
 // reserve charges the maps of spec to the daemon's memory budget. d.mu is
@@ -435,12 +440,13 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 
 // newCollection creates the maps and programs of spec, taking the
 // verifier's facts from verified (the isolated verifier's verdicts) where
-// it has them and verifying the rest; it runs without d.mu, so that a long
-// load does not stop other calls.
-func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram) (*bpfhost.Collection, error) {
+// it has them and verifying the rest, with the arrays' values in files under
+// memDir; it runs without d.mu, so that a long load does not stop other
+// calls.
+func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram, memDir string) (*bpfhost.Collection, error) {
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir,
 	})
 	if err != nil {
 		return nil, &Error{Code: CodeOf(err), Err: err}
@@ -450,9 +456,8 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 
 // register gives a new collection's objects IDs and pins; mem is what
 // reserve charged for it. d.mu is held.
-func (d *Daemon) register(spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
-	d.nextUnit++
-	u := &unit{id: d.nextUnit, coll: coll, object: object, meta: meta, mem: mem}
+func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
+	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem}
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	for _, ms := range spec.Maps {

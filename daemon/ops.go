@@ -27,7 +27,7 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	info := api.MapInfo{
 		ID: m.id, Type: m.m.Type().String(), Name: m.m.Name(), Flags: m.m.Flags(),
 		BytesKey: m.m.KeySize(), BytesValue: m.m.ValueSize(), MaxEntries: m.m.MaxEntries(),
-		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...),
+		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...), MemoryFile: m.m.MemoryFile(),
 	}
 	if m.m.Unwrap().Frozen() {
 		info.Frozen = 1
@@ -389,6 +389,9 @@ func (d *Daemon) Update(req api.MapRequest) error {
 	defer m.u.wmu.Unlock()
 	if err := m.m.Update(req.Key, v, bpfhost.MapUpdateFlags(req.Flags)); err != nil {
 		return err
+	}
+	if err := m.m.SyncMemory(); err != nil {
+		return errorf(api.CodeInternal, "%w", err)
 	}
 	if m.wal != nil {
 		if err := m.wal.append(walRecord{op: walUpdate, flags: req.Flags, key: req.Key, value: v}); err != nil {

@@ -22,6 +22,10 @@ import (
 //	units/<n>/unit.json    load options and pins (unitMeta); written last,
 //	                       its presence commits the unit
 //	units/<n>/maps/<name>  each map's write-ahead log (wal.go)
+//	units/<n>/mem/<name>   the memory file of each array and per-CPU array
+//	                       (maps/filemem.go): its values, mapped shared, so
+//	                       that program and API stores alike survive a
+//	                       SIGKILL; these maps have no log
 
 const (
 	kindProg = "prog"
@@ -80,7 +84,7 @@ func (d *Daemon) persistNew(u *unit) error {
 // openLogs opens the log of each persistable map of u.
 func (d *Daemon) openLogs(u *unit) error {
 	for _, m := range u.maps {
-		if !persistable(m.m.Type()) {
+		if !persistable(m.m.Type()) || m.m.MemoryFile() != "" {
 			continue
 		}
 		w, err := openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
@@ -198,10 +202,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			return err
 		}
 	}
-	saved := d.nextUnit
-	d.nextUnit = id - 1
-	u, err := d.loadUnit(spec, object, meta)
-	d.nextUnit = max(saved, id)
+	u, err := d.loadUnit(id, spec, object, meta)
 	if err != nil {
 		return err
 	}
@@ -211,6 +212,16 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			continue
 		}
 		logPath := filepath.Join(dir, "maps", m.m.Name())
+		if m.m.MemoryFile() != "" {
+			// The map's memory file holds its contents. A log is
+			// left only by a daemon that kept none (an older
+			// version): its contents come from the log once.
+			if err := replayOnce(m.m, logPath); err != nil {
+				d.closeUnit(u, false)
+				return fmt.Errorf("map %q: %w", m.m.Name(), err)
+			}
+			continue
+		}
 		if err := replay(m.m, logPath); err != nil {
 			d.closeUnit(u, false)
 			return fmt.Errorf("map %q: %w", m.m.Name(), err)
@@ -295,7 +306,8 @@ func clearMap(m *bpfhost.Map) {
 // the unit's wmu (or owns the unit alone).
 func snapshot(m *mapObj) error {
 	if m.wal == nil {
-		return nil
+		// A map memory file is its own snapshot: sync it.
+		return m.m.SyncMemory()
 	}
 	if isQueue(m.m.Type()) {
 		return m.wal.replace(queueSnapshot(m.m))
@@ -310,4 +322,37 @@ func snapshot(m *mapObj) error {
 		return fmt.Errorf("map %q: snapshot: %w", m.m.Name(), err)
 	}
 	return m.wal.replace(recs)
+}
+
+// memDir is the directory of the map memory files of unit id, "" without a
+// state directory.
+func (d *Daemon) memDir(id uint64) string {
+	if d.opts.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(d.unitsDir(), strconv.FormatUint(id, 10), "mem")
+}
+
+// removeUnitDir removes what a failed load of unit id left in the state
+// directory (its map memory files).
+func (d *Daemon) removeUnitDir(id uint64) {
+	if d.opts.StateDir == "" {
+		return
+	}
+	dir := filepath.Join(d.unitsDir(), strconv.FormatUint(id, 10))
+	if err := os.RemoveAll(dir); err != nil {
+		d.log.Error("state: removing a failed load", "dir", dir, "err", err)
+	}
+}
+
+// replayOnce applies a map's log, if there is one, and removes it: the map
+// keeps its contents in its memory file from now on.
+func replayOnce(m *bpfhost.Map, logPath string) error {
+	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := replay(m, logPath); err != nil {
+		return err
+	}
+	return os.Remove(logPath)
 }

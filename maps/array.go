@@ -17,6 +17,9 @@ type ArrayMap struct {
 	stride uintptr // value size rounded up to 8
 	percpu bool
 	mem    []byte
+	// file is the whole mapping of the map memory file that holds mem
+	// (NewInFile), nil for values in process memory.
+	file []byte
 	// forEachKeys holds, per slot, the key words ForEach hands to
 	// callbacks, one per nesting level; made at the first ForEach.
 	forEachKeys atomic.Pointer[[]slotKeys]
@@ -29,14 +32,19 @@ type slotKeys struct {
 	keys  [8]uint32
 }
 
-func newArray(b base) *ArrayMap {
+func newArray(b base) *ArrayMap { return newArrayIn(b, slab) }
+
+// newArrayIn is newArray with the values in the memory alloc returns: n
+// zeroed (or, for a reused memory file, kept), 8-byte aligned bytes that
+// never move.
+func newArrayIn(b base, alloc func(n uint64) []byte) *ArrayMap {
 	a := &ArrayMap{base: b, vals: newValueOps(&b.spec), n: b.spec.MaxEntries, percpu: b.spec.Type == PerCPUArray}
 	a.stride = uintptr(round8(uint64(b.spec.ValueSize)))
 	copies := uint64(1)
 	if a.percpu {
 		copies = uint64(b.slots)
 	}
-	a.mem = slab(uint64(a.stride) * uint64(a.n) * copies)
+	a.mem = alloc(uint64(a.stride) * uint64(a.n) * copies)
 	return a
 }
 

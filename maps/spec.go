@@ -68,24 +68,9 @@ const (
 // A perf event array with MaxEntries 0 gets one entry per slot, as libbpf
 // and cilium/ebpf size it to the number of CPUs.
 func New(spec Spec, slots int) (Map, error) {
-	if slots <= 0 {
-		slots = min(runtime.GOMAXPROCS(0), MaxSlots)
-	}
-	if slots > MaxSlots {
-		return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("%d slots, want at most %d", slots, MaxSlots))
-	}
-	if spec.Type == PerfEventArray && spec.MaxEntries == 0 {
-		spec.MaxEntries = uint32(slots)
-	}
-	if spec.InnerMap != nil {
-		inner := *spec.InnerMap
-		spec.InnerMap = &inner
-	}
-	if err := spec.validate(slots); err != nil {
+	spec, slots, err := prepare(spec, slots)
+	if err != nil {
 		return nil, err
-	}
-	if need := spec.memory(slots); need > MaxMemory {
-		return nil, opError(spec.Name, "", ENOMEM, fmt.Sprintf("%s needs %d bytes, limit is %d", spec.Type, need, uint64(MaxMemory)))
 	}
 	b := base{spec: spec, slots: slots}
 	switch spec.Type {
@@ -111,6 +96,30 @@ func New(spec Spec, slots int) (Map, error) {
 		return newDevMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
+}
+
+// prepare validates spec for slots and returns both as New uses them.
+func prepare(spec Spec, slots int) (Spec, int, error) {
+	if slots <= 0 {
+		slots = min(runtime.GOMAXPROCS(0), MaxSlots)
+	}
+	if slots > MaxSlots {
+		return Spec{}, 0, opError(spec.Name, "", EINVAL, fmt.Sprintf("%d slots, want at most %d", slots, MaxSlots))
+	}
+	if spec.Type == PerfEventArray && spec.MaxEntries == 0 {
+		spec.MaxEntries = uint32(slots)
+	}
+	if spec.InnerMap != nil {
+		inner := *spec.InnerMap
+		spec.InnerMap = &inner
+	}
+	if err := spec.validate(slots); err != nil {
+		return Spec{}, 0, err
+	}
+	if need := spec.memory(slots); need > MaxMemory {
+		return Spec{}, 0, opError(spec.Name, "", ENOMEM, fmt.Sprintf("%s needs %d bytes, limit is %d", spec.Type, need, uint64(MaxMemory)))
+	}
+	return spec, slots, nil
 }
 
 func (s *Spec) invalid(format string, args ...any) error {

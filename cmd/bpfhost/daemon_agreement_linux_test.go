@@ -20,6 +20,7 @@ var volatile = map[string]bool{
 	"id": true, "map_ids": true, "loaded_at": true, "btf_id": true, "bytes_memlock": true,
 	"bytes_jited": true, "bytes_xlated": true, "jited": true, "duration": true,
 	"run_time_ns": true, "run_cnt": true, "formatted": true, "pids": true,
+	"memory_file": true, // bpfhost's map memory files (docs/map-memory.md)
 }
 
 // normalize parses bpftool JSON, drops the volatile fields and sorts

@@ -144,6 +144,9 @@ func mapShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 			fmt.Fprint(out, "\n\tfrozen")
 		}
 		fmt.Fprintln(out)
+		if m.MemoryFile != "" {
+			fmt.Fprintf(out, "\tmemory_file %s\n", m.MemoryFile)
+		}
 		for _, pin := range m.Pinned {
 			fmt.Fprintf(out, "\tpinned %s\n", pin)
 		}

@@ -127,6 +127,11 @@ type MapInfo struct {
 	Frozen       int      `json:"frozen"`
 	PerCPU       int      `json:"-"`
 	Pinned       []string `json:"pinned,omitempty"`
+	// MemoryFile is the map memory file in the daemon's state directory
+	// that holds the values of an array or per-CPU array; other processes
+	// with access to it may map it read-only (maps.OpenMemory,
+	// docs/map-memory.md). bpftool has no such field.
+	MemoryFile string `json:"memory_file,omitempty"`
 }
 
 // ProgRequest names a program (PathProgGet).

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/maps"
+)
+
+// TestDaemonMapMemorySurvivesKill: a program run writes the array "total";
+// the array keeps its values in a memory file in the state directory, not
+// in a log, so no snapshot ever holds them. Another process (this test)
+// maps the file read-only and sees the program's stores; after SIGKILL and
+// a restart the daemon maps the same file again (the test's old mapping
+// sees the next run) and the value is there.
+func TestDaemonMapMemorySurvivesKill(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/bpf/counter", "pinmaps", "/bpf/maps")
+	pkt := filepath.Join(t.TempDir(), "pkt")
+	os.WriteFile(pkt, append([]byte{7}, make([]byte, 63)...), 0o644)
+	d.must("prog", "run", "pinned", "/bpf/counter", "data_in", pkt, "repeat", "3")
+
+	files, err := filepath.Glob(filepath.Join(d.state, "units", "*", "mem", "total"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("memory files of total: %v %v", files, err)
+	}
+	unitDir := filepath.Dir(filepath.Dir(files[0]))
+	if out := d.must("-j", "map", "show", "pinned", "/bpf/maps/total"); !strings.Contains(out, `"memory_file":"`+files[0]+`"`) {
+		t.Fatalf("map show does not name the memory file %s: %s", files[0], out)
+	}
+	if out := d.must("map", "show", "pinned", "/bpf/maps/counts"); strings.Contains(out, "memory_file") {
+		t.Fatalf("a hash map with a memory file: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(unitDir, "maps", "total")); !os.IsNotExist(err) {
+		t.Fatalf("total has a log (%v): its contents would come from snapshots", err)
+	}
+	if _, err := os.Stat(filepath.Join(unitDir, "maps", "counts")); err != nil {
+		t.Fatalf("the hash map counts keeps its log: %v", err)
+	}
+	mem, err := maps.OpenMemory(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if l := mem.Layout(); l.Type != maps.Array || l.ValueSize != 8 || l.MaxEntries != 1 {
+		t.Fatalf("layout %+v", l)
+	}
+	total := func() uint64 {
+		v, err := mem.Value(0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return binary.NativeEndian.Uint64(v)
+	}
+	if got := total(); got != 3 {
+		t.Fatalf("total in the mapped file after 3 runs: %d", got)
+	}
+
+	d.kill()
+	d.start()
+	if got := d.must("-j", "map", "lookup", "pinned", "/bpf/maps/total", "key", "0", "0", "0", "0"); !strings.Contains(got, `"value":["0x03"`) {
+		t.Fatalf("total after SIGKILL and restart: %s", got)
+	}
+	d.must("prog", "run", "pinned", "/bpf/counter", "data_in", pkt)
+	if got := total(); got != 4 {
+		t.Fatalf("total in the file mapped before the restart, after a 4th run: %d (the file was not reused)", got)
+	}
+	d.must("map", "update", "pinned", "/bpf/maps/total", "key", "0", "0", "0", "0", "value", "hex", "2a", "0", "0", "0", "0", "0", "0", "0")
+	if got := total(); got != 42 {
+		t.Fatalf("total in the mapped file after an API update: %d", got)
+	}
+	d.kill()
+	d.start()
+	if got := d.must("-j", "map", "lookup", "name", "total", "key", "0", "0", "0", "0"); !strings.Contains(got, `"value":["0x2a"`) {
+		t.Fatalf("total after an API update, SIGKILL and restart: %s", got)
+	}
+	// Unpinning everything removes the unit and its memory files.
+	for _, pin := range []string{"/bpf/counter", "/bpf/maps/counts", "/bpf/maps/total"} {
+		d.must("unpin", pin)
+	}
+	if _, err := os.Stat(files[0]); !os.IsNotExist(err) {
+		t.Fatalf("memory file after unpinning all: %v", err)
+	}
+}
+
+// TestDaemonMapMemoryXDPKill: frames run the counter through an XDP link,
+// which never snapshots anything; the daemon is killed with SIGKILL, and
+// after the restart the array holds every count the program made.
+func TestDaemonMapMemoryXDPKill(t *testing.T) {
+	netnstest.Require(t)
+	d := newTestDaemonProc(t)
+	mid, n1 := netnstest.New(t), netnstest.New(t)
+	a0, e1 := netnstest.Uniq("ma"), netnstest.Uniq("me")
+	netnstest.Veth(t, mid, a0, n1, e1)
+	n1.IP(t, "addr", "add", "10.82.0.1/24", "dev", e1)
+	n1.IP(t, "neigh", "replace", "10.82.0.2", "lladdr", "02:00:00:00:00:02", "dev", e1, "nud", "permanent")
+	d.prefix = []string{"ip", "netns", "exec", mid.Name}
+	d.start()
+	d.must("prog", "load", counterObj, "/x/counter", "pinmaps", "/x/maps")
+	d.must("net", "attach", "xdp", "pinned", "/x/counter", "dev", a0)
+	n1.Do(t, func() error {
+		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IP{10, 82, 0, 2}, Port: 9})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for i := 0; i < 5; i++ {
+			if _, err := c.Write([]byte("hello")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	files, err := filepath.Glob(filepath.Join(d.state, "units", "*", "mem", "total"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("memory files of total: %v %v", files, err)
+	}
+	mem, err := maps.OpenMemory(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	total := func() uint64 {
+		v, err := mem.Value(0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return binary.NativeEndian.Uint64(v)
+	}
+	for deadline := time.Now().Add(10 * time.Second); total() < 5; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("total %d after sending 5 frames", total())
+		}
+	}
+	d.kill()
+	want := total()
+	d.start()
+	got := d.must("-j", "map", "lookup", "pinned", "/x/maps/total", "key", "0", "0", "0", "0")
+	if !strings.Contains(got, fmt.Sprintf(`"value":["0x%02x"`, want)) {
+		t.Fatalf("total after SIGKILL and restart: %s, want %d", got, want)
+	}
+}

@@ -1,0 +1,125 @@
+package maps
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+)
+
+// Map memory files (NewInFile, OpenMemory) keep the values of an Array or
+// PerCPUArray in a file that the map's memory maps MAP_SHARED, so that every
+// store (by a program or by user space) is in the file the moment it is
+// made: a process killed with SIGKILL loses nothing, and the next process
+// maps the same file again. A machine crash can lose what the kernel had not
+// written back yet; fsync is not called per store.
+//
+// Layout, host byte order:
+//
+//	offset 0     header, one 4096-byte page:
+//	  0  [8]byte  magic "BPFHMEM\x00"
+//	  8  u32      version (1)
+//	  12 u32      map type (BPF_MAP_TYPE_*)
+//	  16 u32      key size
+//	  20 u32      value size
+//	  24 u32      max entries
+//	  28 u32      map flags
+//	  32 u32      copies: 1 for arrays, the execution slots for per-CPU arrays
+//	  36 u32      stride: value size rounded up to 8
+//	  40 u64      data offset (4096)
+//	  48 u64      data size: stride * max entries * copies
+//	offset 4096  values: value i of copy c at (c*max_entries + i) * stride
+//
+// The value layout of a plain array is that of a BPF_F_MMAPABLE array mapped
+// from Linux, so a reader maps the file from offset 4096 and indexes it as
+// it would index the kernel's mapping.
+
+// memFileMagic starts every map memory file.
+var memFileMagic = [8]byte{'B', 'P', 'F', 'H', 'M', 'E', 'M', 0}
+
+const (
+	memFileVersion = 1
+	// MemoryFileHeader is the size of a map memory file's header: the
+	// values start at this offset, page aligned.
+	MemoryFileHeader = 4096
+	memHeaderUsed    = 56
+)
+
+// MemoryLayout describes the values a map memory file holds.
+type MemoryLayout struct {
+	Type                           Type
+	KeySize, ValueSize, MaxEntries uint32
+	Flags                          uint32
+	// Copies is 1 for arrays and the number of execution slots for
+	// per-CPU arrays.
+	Copies uint32
+	// Stride is the distance between values: ValueSize rounded up to 8.
+	Stride uint32
+}
+
+// DataSize is the size of the values: Stride * MaxEntries * Copies.
+func (l MemoryLayout) DataSize() uint64 {
+	return uint64(l.Stride) * uint64(l.MaxEntries) * uint64(l.Copies)
+}
+
+// Offset returns the offset of value index of copy c within the values
+// (add MemoryFileHeader for the file offset).
+func (l MemoryLayout) Offset(index, c uint32) uint64 {
+	return (uint64(c)*uint64(l.MaxEntries) + uint64(index)) * uint64(l.Stride)
+}
+
+func layoutOf(s Spec, slots int) MemoryLayout {
+	l := MemoryLayout{Type: s.Type, KeySize: s.KeySize, ValueSize: s.ValueSize, MaxEntries: s.MaxEntries, Flags: s.Flags, Copies: 1,
+		Stride: uint32(round8(uint64(s.ValueSize)))}
+	if s.Type == PerCPUArray {
+		l.Copies = uint32(slots)
+	}
+	return l
+}
+
+func (l MemoryLayout) header() []byte {
+	h := make([]byte, memHeaderUsed)
+	copy(h, memFileMagic[:])
+	ne := binary.NativeEndian
+	ne.PutUint32(h[8:], memFileVersion)
+	ne.PutUint32(h[12:], uint32(l.Type))
+	ne.PutUint32(h[16:], l.KeySize)
+	ne.PutUint32(h[20:], l.ValueSize)
+	ne.PutUint32(h[24:], l.MaxEntries)
+	ne.PutUint32(h[28:], l.Flags)
+	ne.PutUint32(h[32:], l.Copies)
+	ne.PutUint32(h[36:], l.Stride)
+	ne.PutUint64(h[40:], MemoryFileHeader)
+	ne.PutUint64(h[48:], l.DataSize())
+	return h
+}
+
+// parseMemoryHeader decodes and checks a header; size is the file's size.
+func parseMemoryHeader(h []byte, size int64) (MemoryLayout, error) {
+	if len(h) < memHeaderUsed || !bytes.Equal(h[:8], memFileMagic[:]) {
+		return MemoryLayout{}, fmt.Errorf("not a map memory file (bad magic)")
+	}
+	ne := binary.NativeEndian
+	if v := ne.Uint32(h[8:]); v != memFileVersion {
+		return MemoryLayout{}, fmt.Errorf("map memory file version %d, want %d", v, memFileVersion)
+	}
+	l := MemoryLayout{Type: Type(ne.Uint32(h[12:])), KeySize: ne.Uint32(h[16:]), ValueSize: ne.Uint32(h[20:]), MaxEntries: ne.Uint32(h[24:]),
+		Flags: ne.Uint32(h[28:]), Copies: ne.Uint32(h[32:]), Stride: ne.Uint32(h[36:])}
+	if l.Stride != uint32(round8(uint64(l.ValueSize))) || l.Copies == 0 || l.Copies > MaxSlots ||
+		ne.Uint64(h[40:]) != MemoryFileHeader || ne.Uint64(h[48:]) != l.DataSize() {
+		return MemoryLayout{}, fmt.Errorf("map memory file header is inconsistent")
+	}
+	if want := memFileSize(l.DataSize()); size != want {
+		return MemoryLayout{}, fmt.Errorf("map memory file has %d bytes, its header says %d", size, want)
+	}
+	return l, nil
+}
+
+// memFileSize is the size of a file whose values take n bytes: the header
+// and the values rounded up to whole pages.
+func memFileSize(n uint64) int64 {
+	return int64(MemoryFileHeader + (n+PageSize-1)/PageSize*PageSize)
+}
+
+// unsafePointer returns the address of b[off]; off < len(b).
+func unsafePointer(b []byte, off uint64) unsafe.Pointer { return unsafe.Pointer(&b[off]) }
