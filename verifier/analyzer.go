@@ -57,24 +57,27 @@ type analyzer struct {
 	ctxUse   []uint8 // by pc: 1 context, 2 other memory
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
-	calls    map[int]map[int]bool
-	used     map[int]int // function start -> lowest stack offset used
-	active   []int       // functions being analysed (recursion)
-	inCB     int         // callbacks being analysed (nesting)
-	iters    int
-	insns    int   // instructions processed (Limits.MaxInstructions)
-	cells    int64 // matrix cells copied and joined (limits.go)
-	states   int
-	kept     int64 // bytes of the states kept (Limits.MaxStateBytes)
-	peak     int64
-	start    time.Time
-	limit    error
-	loopMax  int64
-	merged   map[string]int32 // synthetic maps standing for several
-	mapIndex map[*MapInfo]int32
-	parts    map[int32][]int32
-	ptrParts map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
-	scratch  [2]*state         // reused for short-lived copies (input)
+	// readsUnwritten: a helper may read unwritten bytes of the entry
+	// frame (Result.ZeroEntryFrame).
+	readsUnwritten bool
+	calls          map[int]map[int]bool
+	used           map[int]int // function start -> lowest stack offset used
+	active         []int       // functions being analysed (recursion)
+	inCB           int         // callbacks being analysed (nesting)
+	iters          int
+	insns          int   // instructions processed (Limits.MaxInstructions)
+	cells          int64 // matrix cells copied and joined (limits.go)
+	states         int
+	kept           int64 // bytes of the states kept (Limits.MaxStateBytes)
+	peak           int64
+	start          time.Time
+	limit          error
+	loopMax        int64
+	merged         map[string]int32 // synthetic maps standing for several
+	mapIndex       map[*MapInfo]int32
+	parts          map[int32][]int32
+	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
+	scratch        [2]*state         // reused for short-lived copies (input)
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)

@@ -49,7 +49,8 @@ func Classify(prog []isa.Instruction, abi *platform.ABI) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{ContextAccesses: acc, Instructions: len(prog), MapArgs: make([]int, len(prog))}
+	// Unverified programs may read any stack they did not write.
+	res := &Result{ContextAccesses: acc, Instructions: len(prog), MapArgs: make([]int, len(prog)), ZeroEntryFrame: true}
 	for pc, in := range prog {
 		res.MapArgs[pc] = mapArgMany
 		if in.Opcode == isa.OpCallX {

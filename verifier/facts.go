@@ -40,4 +40,5 @@ func (a *analyzer) facts(res *Result) {
 		res.MapArgs[pc] = max(int(id), mapArgMany)
 	}
 	res.TailCalls = a.tailCall
+	res.ZeroEntryFrame = a.readsUnwritten
 }

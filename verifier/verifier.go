@@ -104,6 +104,12 @@ type Result struct {
 	// TailCalls says a call of bpf_tail_call is reachable: a run may
 	// continue in another program.
 	TailCalls bool
+	// ZeroEntryFrame says a helper may read bytes of the entry function's
+	// frame that the program has not written (uninitReadAllowed): each
+	// run must then start with that frame all zeroes (EntryFrameZeroed).
+	// Programs without it read only stack they wrote, and the run time
+	// may leave the frame as the last run left it.
+	ZeroEntryFrame bool
 	// Instructions is the program's length in slots.
 	Instructions int
 	// Iterations is how many times a basic block was processed in all.

@@ -210,7 +210,8 @@ func (rc *RunContext) Stack() *Stack {
 }
 
 // Begin prepares rc for a run in mode, as every engine's Run starts: call
-// depth 0 and a cleared entry frame, in both modes (in checked mode deeper
+// depth 0, and a cleared entry frame in checked mode or when zero (the
+// program's Program.ZeroEntryFrame) asks for it (in checked mode deeper
 // frames are cleared too, as calls enter them, so that unverified programs
 // that read stack they never wrote behave the same on every run). It
 // returns the stack and the run's budget: rc.Budget, or DefaultBudget.
@@ -219,16 +220,22 @@ func (rc *RunContext) Stack() *Stack {
 // EntryFrameZeroed): it lets helpers read bytes of the entry function's
 // frame that the program has not written, as Linux does for privileged
 // loaders, and those bytes then hold 0 or what this run wrote there, never
-// an earlier run's data. Tail calls start through Begin too.
-func (rc *RunContext) Begin(mode Mode) (*Stack, uint64) {
+// an earlier run's data. A program whose helpers read no such bytes reads
+// only what it wrote, and skips the clear. Tail calls start through Begin
+// too, with the flag of the program they start.
+func (rc *RunContext) Begin(mode Mode, zero bool) (*Stack, uint64) {
 	stack := rc.Stack()
 	rc.Mode, rc.Depth = mode, 0
-	stack.ClearFrame(0)
+	if zero || mode == Checked {
+		stack.ClearFrame(0)
+	}
 	return stack, rc.budget()
 }
 
-// EntryFrameZeroed is true: every run, and every program a tail call
-// starts, begins with its entry frame (depth 0) all zeroes (Begin). The
+// EntryFrameZeroed is true: every run of a program that asks for it
+// (Program.ZeroEntryFrame, set from the verifier's fact), and every such
+// program a tail call starts, begins with its entry frame (depth 0) all
+// zeroes (Begin). The
 // verifier's rule for helper reads of unwritten stack bytes
 // (verifier.EntryFrameZeroed) is this same fact; a test ties the two.
 const EntryFrameZeroed = true

@@ -64,6 +64,12 @@ type Program struct {
 	// may specialise those calls (the JIT looks maps up inline); nothing
 	// is derived from the instructions instead.
 	MapArgs []uint64
+	// ZeroEntryFrame says each run must start with the entry function's
+	// frame all zeroes (RunContext.Begin): the program's helpers may read
+	// bytes of it that the program has not written, which must then hold
+	// 0 or this run's data, never an earlier run's (verifier.Result's fact
+	// of the same name; unverified programs always have it).
+	ZeroEntryFrame bool
 }
 
 // Mode selects how memory accesses are treated.

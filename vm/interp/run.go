@@ -23,7 +23,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	if rc.Trace != nil && e.trace == nil {
 		return e.traced(rc.Trace).Run(rc)
 	}
-	stack, budget := rc.Begin(e.mode)
+	stack, budget := rc.Begin(e.mode, e.zero)
 	m, ok := rc.EngineState.(*machine)
 	if !ok {
 		m = new(machine)

@@ -53,6 +53,7 @@ func (eng *Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable
 		helpers:     out.helpers,
 		helperTable: p.Helpers,
 		mode:        opts.Mode,
+		zero:        p.ZeroEntryFrame,
 		calls:       out.calls,
 		funcs:       out.funcs,
 		slots:       len(p.Instructions),
@@ -77,6 +78,7 @@ type executable struct {
 	helpers     []vm.Helper
 	helperTable vm.Helpers // for callx, which names helpers at run time
 	mode        vm.Mode
+	zero        bool          // clear the entry frame at each run (vm.Program.ZeroEntryFrame)
 	calls       bool          // BPF-to-BPF calls: runs need a callContext
 	funcs       map[int]int32 // callback slots to code offsets
 	slots       int

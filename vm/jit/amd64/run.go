@@ -23,7 +23,7 @@ func (e *executable) Run(rc *vm.RunContext) (uint64, error) {
 	if e.mem == nil {
 		return 0, errClosed
 	}
-	_, budget := rc.Begin(e.mode)
+	_, budget := rc.Begin(e.mode, e.zero)
 	var cb *callbacks
 	if e.funcs != nil {
 		cb = &callbacks{e: e, rc: rc, budget: budget}
