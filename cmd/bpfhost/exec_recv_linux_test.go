@@ -186,33 +186,52 @@ func TestExecRecvmsg(t *testing.T) {
 }
 
 // TestExecRecvmsgSignal checks that a signal interrupts a blocking
-// receive the supervisor performs, as in Linux: a handler without
-// SA_RESTART gets EINTR (Python raises the handler's exception).
+// receive the supervisor performs as it interrupts one in Linux, with the
+// same script run unsupervised as the oracle: a handler without SA_RESTART
+// gets EINTR (Python raises the handler's exception); with SA_RESTART the
+// receive restarts (and gets the datagram a second thread sends at 0.6 s;
+// the handler runs late, after it), unless SO_RCVTIMEO is set, which makes
+// it EINTR (Python runs the handler early and receives again).
 func TestExecRecvmsgSignal(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("no python3")
 	}
-	echoServer(t)
-	script := `
-import signal, socket, struct
-class Alarm(Exception): pass
-def h(*a): raise Alarm()
-signal.signal(signal.SIGALRM, h)
+	const script = `
+import signal, socket, struct, sys, threading, time
+t0 = time.monotonic()
+restart, timeout = sys.argv[1] == "1", int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 3, 0))
+s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+class Alarm(Exception): pass
+def h(*a):
+    print("handler", "early" if time.monotonic() - t0 < 0.4 else "late", flush=True)
+    if not restart:
+        raise Alarm()
+threading.Timer(0.6, lambda: s2.sendto(b"late", s.getsockname())).start()
+signal.signal(signal.SIGALRM, h)
+signal.siginterrupt(signal.SIGALRM, not restart)
+if timeout:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", timeout, 0))
 s.bind(("127.0.0.1", 0))
 signal.setitimer(signal.ITIMER_REAL, 0.2)
 try:
-    s.recvfrom(100)
-    print("received")
+    d, a = s.recvfrom(100)
+    print("received", d)
 except Alarm:
     print("interrupted")
 except OSError as e:
     print("error", e.errno)
 `
-	out, code, _ := bpfhostExecWithEnv(t, []string{"cgroup/recvmsg4=" + sockObj + ":restore_udp"}, "", py, "-c", script)
-	if code != 0 || out != "interrupted\n" {
-		t.Fatalf("exit %d, output %q", code, out)
+	for _, args := range [][]string{{"0", "3"}, {"0", "0"}, {"1", "0"}, {"1", "3"}} {
+		direct, err := exec.Command(py, append([]string{"-c", script}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v unsupervised: %v: %s", args, err, direct)
+		}
+		out, code, _ := bpfhostExecWithEnv(t, []string{"cgroup/recvmsg4=" + sockObj + ":restore_udp"}, "",
+			append([]string{py, "-c", script}, args...)...)
+		if code != 0 || out != string(direct) {
+			t.Errorf("restart %s timeout %s: exit %d, output %q, unsupervised %q", args[0], args[1], code, out, direct)
+		}
 	}
 }

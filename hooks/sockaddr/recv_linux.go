@@ -17,29 +17,32 @@ const recvPoll = 10 * time.Millisecond
 
 // errRestartSys is the kernel's ERESTARTSYS. Answered to a target with a
 // signal pending, it makes the kernel's signal delivery do what it does for
-// an interrupted blocking receive: restart the call after a handler with
-// SA_RESTART (or a stop), otherwise return EINTR.
+// an interrupted blocking receive without SO_RCVTIMEO: restart the call
+// after a handler with SA_RESTART (or a stop), otherwise return EINTR.
+// With SO_RCVTIMEO set, sock_intr_errno makes it EINTR in any case.
 const errRestartSys = unix.Errno(512)
 
 // signalPending reports whether the target thread has a signal pending that
-// it does not block and that will be delivered to it: one sent to the
-// thread, or one sent to the process when the process has only this thread
-// (otherwise another thread may take it, as in Linux, and the kernel would
-// not interrupt this one). A waiting thread cannot dequeue its signals, so
-// the answer stays true until it is answered.
+// it does not block and that the kernel has marked it to handle: one sent
+// to the thread, or one sent to the process when the thread leads it
+// (complete_signal picks the leader when it does not block the signal).
+// A process signal pending for another thread is not seen: that thread
+// may not be the one the kernel picked. Answering ERESTARTSYS to a thread
+// the kernel marked is safe even if another thread takes a process signal
+// first: with no signal left, the kernel restarts the call.
 func (w *worker) signalPending() bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
 	if err != nil {
 		return false
 	}
 	var pnd, shd, blk uint64
-	threads := 0
+	tgid := 0
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, _ := strings.Cut(line, ":")
 		v = strings.TrimSpace(v)
 		switch k {
-		case "Threads":
-			threads, _ = strconv.Atoi(v)
+		case "Tgid":
+			tgid, _ = strconv.Atoi(v)
 		case "SigPnd":
 			pnd, _ = strconv.ParseUint(v, 16, 64)
 		case "ShdPnd":
@@ -48,7 +51,7 @@ func (w *worker) signalPending() bool {
 			blk, _ = strconv.ParseUint(v, 16, 64)
 		}
 	}
-	if threads == 1 {
+	if tgid == w.task.tid {
 		pnd |= shd
 	}
 	return pnd&^blk != 0
@@ -99,6 +102,9 @@ func (w *worker) recvWait(id uint64, flags int, recv func(flags int) (int64, uni
 			return 0, unix.EINTR // the target is gone; nobody reads the answer
 		}
 		if w.signalPending() {
+			if !deadline.IsZero() {
+				return 0, unix.EINTR // sock_intr_errno: no restart with a timeout
+			}
 			return 0, errRestartSys
 		}
 	}
