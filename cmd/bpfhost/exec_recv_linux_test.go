@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/cilium/ebpf"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -232,6 +234,38 @@ except OSError as e:
 			append([]string{py, "-c", script}, args...)...)
 		if code != 0 || out != string(direct) {
 			t.Errorf("restart %s timeout %s: exit %d, output %q, unsupervised %q", args[0], args[1], code, out, direct)
+		}
+	}
+}
+
+// TestExecRecvmsgAgreesWithKernel runs the recvmsg client under the
+// kernel's cgroup programs (the same object) and under bpfhost exec: the
+// same replies and source addresses.
+func TestExecRecvmsgAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	envBin, err := exec.LookPath("env")
+	if err != nil {
+		t.Skip("no env")
+	}
+	echoServer(t)
+	for _, tc := range []struct {
+		mode, recv string
+		kind       ebpf.AttachType
+	}{
+		{"v4", "restore_udp", ebpf.AttachCGroupUDP4Recvmsg},
+		{"v6", "restore_udp6", ebpf.AttachCGroupUDP6Recvmsg},
+	} {
+		// env selects the recv client in the cgroup (kernelCgroup sets the
+		// other client's variable).
+		args := append([]string{envBin, "-u", clientEnv, recvClientEnv + "=" + tc.mode}, client()...)
+		kernel, _ := kernelCgroup(t, map[string]ebpf.AttachType{"redirect_udp": ebpf.AttachCGroupUDP4Sendmsg, tc.recv: tc.kind}, args...)
+		recvType := map[bool]string{false: "cgroup/recvmsg4=", true: "cgroup/recvmsg6="}[tc.mode == "v6"]
+		out, code, _ := bpfhostExecWithEnv(t, []string{"cgroup/sendmsg4=" + sockObj + ":redirect_udp", recvType + sockObj + ":" + tc.recv},
+			recvClientEnv+"="+tc.mode, client()...)
+		if code != 0 || out != kernel {
+			t.Errorf("%s: bpfhost exit %d output %q, kernel %q", tc.mode, code, out, kernel)
 		}
 	}
 }
