@@ -148,6 +148,16 @@ func recvClient(mode string) error {
 	}
 	fmt.Printf("recvmmsg %d %q %q namelen %d port %d\n", r, bufs[0][:vec[0].len], bufs[1][:vec[1].len],
 		vec[0].hdr.Namelen, binary.BigEndian.Uint16(names[0][2:4]))
+
+	// MSG_WAITFORONE with one datagram waiting: one message, no blocking.
+	if err := send("three"); err != nil {
+		return err
+	}
+	r, _, e = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&vec[0])), 2, unix.MSG_WAITFORONE, 0, 0)
+	if e != 0 {
+		return e
+	}
+	fmt.Printf("waitforone %d %q port %d\n", r, bufs[0][:vec[0].len], binary.BigEndian.Uint16(names[0][2:4]))
 	return nil
 }
 
@@ -165,7 +175,7 @@ func TestExecRecvmsg(t *testing.T) {
 	send := "cgroup/sendmsg4=" + sockObj + ":redirect_udp"
 	want := func(src string) string {
 		return fmt.Sprintf("peek \"hello\" %[1]s\nrecvfrom 5 \"h\" %[1]s\nrecvmsg \"world\" %[1]s cmsgs 1 flags 0x0\n"+
-			"recvmmsg 2 \"one\" \"two\" namelen %[2]d port %[3]s\n", src, map[bool]int{false: 16, true: 28}[strings.HasPrefix(src, "[")], src[strings.LastIndex(src, ":")+1:])
+			"recvmmsg 2 \"one\" \"two\" namelen %[2]d port %[3]s\nwaitforone 1 \"three\" port %[3]s\n", src, map[bool]int{false: 16, true: 28}[strings.HasPrefix(src, "[")], src[strings.LastIndex(src, ":")+1:])
 	}
 	// Without a recvmsg program the application sees the redirect.
 	if out, _ := run("v4", send); out != want("127.0.0.1:10") {
@@ -177,7 +187,7 @@ func TestExecRecvmsg(t *testing.T) {
 	}
 	for _, p := range rep.Programs {
 		// recvmmsg's second datagram has no address buffer: no run.
-		if p.Name == "restore_udp" && (p.Runs != 4 || p.Rewritten != 4) {
+		if p.Name == "restore_udp" && (p.Runs != 5 || p.Rewritten != 5) {
 			t.Errorf("restore_udp: %+v", p)
 		}
 	}
