@@ -27,7 +27,8 @@ func newExecCommand() *cobra.Command {
 		Use:   "exec [--attach TYPE=OBJECT:PROGRAM]... [--map-init FILE] [--report FILE] -- COMMAND [ARGS...]",
 		Short: "Run a command with cgroup sock_addr programs on its socket calls (Linux)",
 		Long: `exec runs COMMAND, and every thread and process it starts, with the attached programs
-run on its socket, connect, bind, sendto/sendmsg/sendmmsg, getpeername and getsockname calls, as
+run on its socket, connect, bind, sendto/sendmsg/sendmmsg, recvfrom/recvmsg/recvmmsg, getpeername and
+getsockname calls, as
 Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
 and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.

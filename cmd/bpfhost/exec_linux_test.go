@@ -134,6 +134,19 @@ func bpfhostExec(t *testing.T, attach []string, command ...string) (string, int,
 // bpfhostExecWith is bpfhostExec with the bpfhost binary bin.
 func bpfhostExecWith(t *testing.T, bin string, attach []string, command ...string) (string, int, execReport) {
 	t.Helper()
+	return bpfhostExecEnv(t, bin, clientEnv+"=1", attach, command...)
+}
+
+// bpfhostExecWithEnv is bpfhostExec with env (NAME=VALUE) in the command's
+// environment instead of the one that selects the test client.
+func bpfhostExecWithEnv(t *testing.T, attach []string, env string, command ...string) (string, int, execReport) {
+	t.Helper()
+	return bpfhostExecEnv(t, bpfhostBinary(t), env, attach, command...)
+}
+
+// bpfhostExecEnv is bpfhostExecWith with env added to the environment.
+func bpfhostExecEnv(t *testing.T, bin, env string, attach []string, command ...string) (string, int, execReport) {
+	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	args := []string{"exec", "--report", report}
 	for _, a := range attach {
@@ -141,7 +154,10 @@ func bpfhostExecWith(t *testing.T, bin string, attach []string, command ...strin
 	}
 	args = append(append(args, "--"), command...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	cmd.Env = os.Environ()
+	if env != "" {
+		cmd.Env = append(cmd.Env, env)
+	}
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

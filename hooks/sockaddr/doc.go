@@ -1,5 +1,5 @@
 // Package sockaddr runs cgroup sock_addr programs (cgroup/connect4, bind4,
-// sendmsg4, getpeername4, getsockname4 and their IPv6 forms) and
+// sendmsg4, recvmsg4, getpeername4, getsockname4 and their IPv6 forms) and
 // cgroup_sock programs (sock_create, post_bind4, post_bind6) on the real socket calls of a command and of
 // every thread and process it starts, in user space.
 //

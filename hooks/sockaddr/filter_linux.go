@@ -35,9 +35,24 @@ const (
 	allow  = unix.SECCOMP_RET_ALLOW
 )
 
+// trapWithArg4 traps system call nr when its fifth argument (an address
+// pointer) is not NULL and allows it otherwise.
+func trapWithArg4(nr uint32) []unix.SockFilter {
+	return []unix.SockFilter{
+		jump(jeq, nr, 0, 6),
+		stmt(ldAbs, offArg4),
+		jump(jeq, 0, 0, 3),
+		stmt(ldAbs, offArg4+4),
+		jump(jeq, 0, 0, 1),
+		stmt(retK, allow),
+		stmt(retK, notify),
+	}
+}
+
 // filterFor builds the filter trapping the given operations: "connect",
 // "bind", "send" (sendto with an address, sendmsg, sendmmsg),
-// "getpeername", "getsockname" and "socket" (IPv4 and IPv6 only). Other
+// "getpeername", "getsockname", "recv" (recvfrom with an address buffer,
+// recvmsg, recvmmsg) and "socket" (IPv4 and IPv6 only). Other
 // ABIs of the architecture are killed (their syscall numbers would slip
 // past the filter), and io_uring is refused with ENOSYS because its
 // operations do not pass through seccomp.
@@ -52,7 +67,7 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("%w: seccomp filter for %s", ErrNotSupported, runtime.GOARCH)
 	}
 	var trapped []uint32
-	send, create, fastopen := false, false, false
+	send, create, fastopen, recv := false, false, false, false
 	for _, op := range ops {
 		switch op {
 		case "connect":
@@ -66,6 +81,9 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 			trapped = append(trapped, unix.SYS_GETSOCKNAME)
 		case "socket":
 			create = true
+		case "recv":
+			trapped = append(trapped, unix.SYS_RECVMSG, unix.SYS_RECVMMSG)
+			recv = true
 		case "send":
 			trapped = append(trapped, unix.SYS_SENDMSG, unix.SYS_SENDMMSG)
 			send = true
@@ -90,15 +108,7 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 	if send {
 		// sendto traps only with a destination: its registers cannot change
 		// under the call, so a NULL address stays NULL.
-		f = append(f,
-			jump(jeq, unix.SYS_SENDTO, 0, 6),
-			stmt(ldAbs, offArg4),
-			jump(jeq, 0, 0, 3),
-			stmt(ldAbs, offArg4+4),
-			jump(jeq, 0, 0, 1),
-			stmt(retK, allow),
-			stmt(retK, notify),
-		)
+		f = append(f, trapWithArg4(unix.SYS_SENDTO)...)
 	} else if fastopen {
 		// TCP Fast Open connects in sendto/sendmsg/sendmmsg with
 		// MSG_FASTOPEN (a flags register): the connect programs must see it.
@@ -113,6 +123,11 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 				stmt(retK, allow),
 			)
 		}
+	}
+	if recv {
+		// recvfrom traps only with an address buffer (register 4), as
+		// Linux runs the recvmsg programs only when it reports a source.
+		f = append(f, trapWithArg4(unix.SYS_RECVFROM)...)
 	}
 	if create {
 		// socket traps for IPv4 and IPv6 only, as inet_create runs the

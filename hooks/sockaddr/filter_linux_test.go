@@ -66,6 +66,17 @@ func TestFilter(t *testing.T) {
 		{[]string{"connect"}, unix.SYS_SENDMMSG, [6]uint64{3, addr, 2, unix.MSG_FASTOPEN}, notify},
 		{[]string{"bind"}, unix.SYS_BIND, [6]uint64{3, addr, 16}, notify},
 		{[]string{"bind"}, unix.SYS_CONNECT, [6]uint64{3, addr, 16}, allow},
+		// recvfrom traps only with an address buffer (either half
+		// non-zero); recvmsg and recvmmsg always (msg_name is in memory).
+		{[]string{"recv"}, unix.SYS_RECVFROM, [6]uint64{3, addr, 64, 0, 0, addr}, allow},
+		{[]string{"recv"}, unix.SYS_RECVFROM, [6]uint64{3, addr, 64, 0, addr, addr}, notify},
+		{[]string{"recv"}, unix.SYS_RECVFROM, [6]uint64{3, addr, 64, 0, 1 << 32, addr}, notify},
+		{[]string{"recv"}, unix.SYS_RECVMSG, [6]uint64{3, addr, 0}, notify},
+		{[]string{"recv"}, unix.SYS_RECVMMSG, [6]uint64{3, addr, 2, 0, 0}, notify},
+		{[]string{"recv"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, addr, 16}, allow},
+		{[]string{"send", "recv"}, unix.SYS_RECVFROM, [6]uint64{3, addr, 64, 0, addr, addr}, notify},
+		{[]string{"send", "recv"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, addr, 16}, notify},
+		{[]string{"connect"}, unix.SYS_RECVMSG, [6]uint64{3, addr, 0}, allow},
 		// sendto traps only with an address (either half non-zero).
 		{[]string{"send"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, 0, 0}, allow},
 		{[]string{"send"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, addr, 16}, notify},

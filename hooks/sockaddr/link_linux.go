@@ -118,6 +118,8 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 			ops["getsockname"] = true
 		case hookSockCreate:
 			ops["socket"] = true
+		case hookRecvmsg4, hookRecvmsg6:
+			ops["recv"] = true
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
@@ -126,7 +128,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		}
 	}
 	var spec []string
-	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname", "socket"} {
+	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname", "socket", "recv"} {
 		if ops[op] {
 			spec = append(spec, op)
 		}

@@ -44,13 +44,15 @@ const (
 	hookSockCreate
 	hookPostBind4
 	hookPostBind6
+	hookRecvmsg4
+	hookRecvmsg6
 	numHooks
 )
 
 // v6 reports whether the hook sees IPv6 addresses.
 func (h hook) v6() bool {
 	switch h {
-	case hookConnect6, hookBind6, hookSendmsg6, hookGetpeername6, hookGetsockname6:
+	case hookConnect6, hookBind6, hookSendmsg6, hookGetpeername6, hookGetsockname6, hookRecvmsg6:
 		return true
 	}
 	return false
@@ -75,6 +77,9 @@ var hookTypes = [numHooks]struct {
 	hookGetpeername6: {"cgroup/getpeername6", linux.AttachCGroupInet6Getpeername},
 	hookGetsockname4: {"cgroup/getsockname4", linux.AttachCGroupInet4Getsockname},
 	hookGetsockname6: {"cgroup/getsockname6", linux.AttachCGroupInet6Getsockname},
+
+	hookRecvmsg4: {"cgroup/recvmsg4", linux.AttachCGroupUDP4Recvmsg},
+	hookRecvmsg6: {"cgroup/recvmsg6", linux.AttachCGroupUDP6Recvmsg},
 }
 
 // Types returns the attach types the hook supports, as libbpf section names.

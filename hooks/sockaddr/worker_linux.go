@@ -302,6 +302,12 @@ func (w *worker) handle(n *seccompNotif) {
 		val, cont, errno = w.sendmmsg(n, pidfd)
 	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
 		val, cont, errno = w.getname(n, pidfd)
+	case unix.SYS_RECVFROM:
+		val, cont, errno = w.recvfrom(n, pidfd)
+	case unix.SYS_RECVMSG:
+		val, cont, errno = w.recvmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+	case unix.SYS_RECVMMSG:
+		val, cont, errno = w.recvmmsg(n, pidfd)
 	case unix.SYS_SOCKET:
 		var answered bool
 		if val, cont, answered, errno = w.sockCreate(n); answered {
@@ -645,6 +651,13 @@ func (w *worker) buf(b *[]byte, n int) []byte {
 	return (*b)[:n]
 }
 
+// msghdrFields returns the fields of a struct msghdr read from the target:
+// msg_name, msg_namelen, msg_iov, msg_iovlen, msg_control, msg_controllen.
+func msghdrFields(hdr *[msghdrSize]byte) (name uint64, nameLen int, iov, iovLen, ctl, ctlLen uint64) {
+	le := binary.LittleEndian
+	return le.Uint64(hdr[0:]), int(int32(le.Uint32(hdr[8:]))), le.Uint64(hdr[16:]), le.Uint64(hdr[24:]), le.Uint64(hdr[32:]), le.Uint64(hdr[40:])
+}
+
 // sendmsg handles sendmsg(fd, msg, flags) on the msghdr at msgAddr. A
 // socket taken already (sendmmsg) is reused.
 func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
@@ -652,10 +665,7 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
 		return 0, false, e
 	}
-	le := binary.LittleEndian
-	namePtr, nameLen := le.Uint64(hdr[0:]), int(int32(le.Uint32(hdr[8:])))
-	iovPtr, iovLen := le.Uint64(hdr[16:]), le.Uint64(hdr[24:])
-	ctlPtr, ctlLen := le.Uint64(hdr[32:]), le.Uint64(hdr[40:])
+	namePtr, nameLen, iovPtr, iovLen, ctlPtr, ctlLen := msghdrFields(&hdr)
 	if namePtr == 0 {
 		nameLen = 0
 	}
@@ -672,19 +682,9 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	if e := w.readMem(w.task.tid, namePtr, addr); e != 0 {
 		return 0, false, e
 	}
-	var iovs [maxIov * 16]byte
-	if e := w.readMem(w.task.tid, iovPtr, iovs[:iovLen*16]); e != 0 {
+	total, e := w.readIovecs(iovPtr, iovLen, false)
+	if e != 0 {
 		return 0, false, e
-	}
-	total := uint64(0)
-	w.iov = w.iov[:0]
-	for i := uint64(0); i < iovLen; i++ {
-		l := le.Uint64(iovs[16*i+8:])
-		total += l
-		if l > maxData || total > maxData {
-			return 0, false, unix.EMSGSIZE
-		}
-		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
 	}
 	data := w.buf(&w.data, int(total))
 	if total > 0 {
@@ -725,6 +725,31 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	return int64(r), false, e
 }
 
+// readIovecs reads the target's iovec array (iovLen <= maxIov entries) into
+// w.iov and returns the total length. A total above maxData is EMSGSIZE,
+// or with clamp (a receive, where no datagram is that large) cut to it.
+func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Errno) {
+	var iovs [maxIov * 16]byte
+	if e := w.readMem(w.task.tid, iovPtr, iovs[:iovLen*16]); e != 0 {
+		return 0, e
+	}
+	le := binary.LittleEndian
+	total := uint64(0)
+	w.iov = w.iov[:0]
+	for i := uint64(0); i < iovLen; i++ {
+		l := le.Uint64(iovs[16*i+8:])
+		if l > maxData || total+l > maxData {
+			if !clamp {
+				return 0, unix.EMSGSIZE
+			}
+			l = maxData - total
+		}
+		total += l
+		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
+	}
+	return total, 0
+}
+
 // sendmmsg handles sendmmsg(fd, msgvec, vlen, flags) as a sequence of
 // sendmsg calls, writing each msg_len back, as the kernel does.
 func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
@@ -735,27 +760,39 @@ func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
-	sent := int64(0)
-	for i := uint32(0); i < vlen; i++ {
-		at := n.Args[1] + uint64(i)*mmsgSize
+	sent, e := w.eachMsg(n.Args[1], vlen, func(_ uint32, at uint64) (int64, unix.Errno) {
 		r, _, e := w.sendmsg(n, pidfd, at, int(int32(n.Args[3])))
+		return r, e
+	}, nil)
+	return sent, false, e
+}
+
+// eachMsg performs call for each struct mmsghdr of the vector at vec
+// (vlen of them) and writes each msg_len back, as do_sendmmsg and
+// do_recvmmsg do: an error after the first message ends the loop with the
+// count, and so does done (if not nil) reporting true after a message.
+func (w *worker) eachMsg(vec uint64, vlen uint32, call func(i uint32, at uint64) (int64, unix.Errno), done func() bool) (int64, unix.Errno) {
+	count := int64(0)
+	for i := uint32(0); i < vlen; i++ {
+		at := vec + uint64(i)*mmsgSize
+		r, e := call(i, at)
+		if e == 0 {
+			var l [4]byte
+			binary.LittleEndian.PutUint32(l[:], uint32(r))
+			e = w.writeMem(w.task.tid, at+msghdrSize, l[:])
+		}
 		if e != 0 {
-			if sent > 0 {
+			if count > 0 {
 				break
 			}
-			return 0, false, e
+			return 0, e
 		}
-		var l [4]byte
-		binary.LittleEndian.PutUint32(l[:], uint32(r))
-		if e := w.writeMem(w.task.tid, at+msghdrSize, l[:]); e != 0 {
-			if sent > 0 {
-				break
-			}
-			return 0, false, e
+		count++
+		if done != nil && done() {
+			break
 		}
-		sent++
 	}
-	return sent, false, 0
+	return count, 0
 }
 
 // getname handles getpeername(fd, addr, addrlen) and getsockname: the

@@ -80,6 +80,25 @@ int low_binds6(struct bpf_sock_addr *ctx)
 	return port == 0 || port >= 1024;
 }
 
+// restore_udp makes replies from port 10 look as if they came from port
+// 9: paired with redirect_udp, the application sees the address it sent to.
+SEC("cgroup/recvmsg4")
+int restore_udp(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(10))
+		ctx->user_port = bpf_htons(9);
+	return 1;
+}
+
+// restore_udp6 is restore_udp for IPv6 sockets (IPv4-mapped sources too).
+SEC("cgroup/recvmsg6")
+int restore_udp6(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(10))
+		ctx->user_port = bpf_htons(9);
+	return 1;
+}
+
 char _license[] SEC("license") = "GPL";
 
 // hide_redirect makes a connection redirect moved to port 10 look, to
