@@ -195,7 +195,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		return nil, fmt.Errorf("%d execution slots, want at most %d", slots, maps.MaxSlots)
 	}
 	if slots <= 0 {
-		slots = defaultSlots()
+		slots = DefaultSlots()
 	}
 	c := &Collection{Programs: map[string]*Program{}, Maps: map[string]*Map{}, slots: newSlotPool(slots), engine: engine, logger: logger, unverified: opts.Unverified,
 		checked: opts.Checked || opts.Unverified, limits: collectionLimits(opts.VerifierLimits)}

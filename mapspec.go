@@ -41,3 +41,10 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	}
 	return mi
 }
+
+// MapMemory is how many bytes a map made from ms preallocates with slots
+// execution slots (keys, values, bookkeeping): what CollectionOptions.
+// MemoryLimit charges for it.
+func MapMemory(ms *MapSpec, slots int) int64 {
+	return int64(maps.Memory(toMapsSpec(ms), slots))
+}

@@ -42,10 +42,11 @@ type paddedFlag struct {
 	_ [60]byte
 }
 
-// defaultSlots is the number of execution slots when none is asked for: one
-// per GOMAXPROCS, capped at maps.MaxSlots so that a host with more
-// processors (or GOMAXPROCS set high) gets fewer slots, not failing maps.
-func defaultSlots() int {
+// DefaultSlots is the number of execution slots of a collection whose
+// options set none: one per GOMAXPROCS, capped at maps.MaxSlots so that a
+// host with more processors (or GOMAXPROCS set high) gets fewer slots, not
+// failing maps.
+func DefaultSlots() int {
 	return min(runtime.GOMAXPROCS(0), maps.MaxSlots)
 }
 

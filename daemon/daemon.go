@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +31,7 @@ type Options struct {
 	// means DefaultMaxInstructions.
 	MaxInstructions int
 	// MapMemory is the most bytes all maps together may preallocate
-	// (maps.Memory of each); 0 means bpfhost.DefaultMemoryLimit.
+	// (bpfhost.MapMemory of each); 0 means bpfhost.DefaultMemoryLimit.
 	MapMemory int64
 	// MaxObjectSize refuses bigger ELF objects; 0 means DefaultMaxObjectSize.
 	MaxObjectSize int
@@ -300,7 +299,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	}
 	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now()}
 	if meta.Slots == 0 {
-		meta.Slots = bpfhostDefaultSlots()
+		meta.Slots = bpfhost.DefaultSlots()
 	}
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
@@ -429,7 +428,7 @@ func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte
 func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
 	var mem int64
 	for _, ms := range spec.Maps {
-		mem += int64(maps.Memory(mapsSpec(ms), d.slots(meta)))
+		mem += bpfhost.MapMemory(ms, d.slots(meta))
 	}
 	if d.memUsed+mem > d.opts.MapMemory {
 		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
@@ -466,7 +465,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 			continue
 		}
 		d.nextID++
-		mo := &mapObj{id: d.nextID, m: m, u: u, mem: int64(maps.Memory(mapsSpec(ms), m.Slots()))}
+		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots())}
 		byName[ms.Name] = mo
 		u.maps = append(u.maps, mo)
 	}
@@ -523,15 +522,7 @@ func (d *Daemon) slots(meta unitMeta) int {
 	if meta.Slots > 0 {
 		return meta.Slots
 	}
-	return bpfhostDefaultSlots()
-}
-
-// bpfhostDefaultSlots is the root package's default slot count.
-func bpfhostDefaultSlots() int { return min(runtime.GOMAXPROCS(0), maps.MaxSlots) }
-
-func mapsSpec(ms *bpfhost.MapSpec) maps.Spec {
-	return maps.Spec{Name: ms.Name, Type: maps.Type(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, MapExtra: ms.MapExtra}
+	return bpfhost.DefaultSlots()
 }
 
 // gplCompatible reports whether a license string lets a program call
