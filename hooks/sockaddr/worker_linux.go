@@ -410,14 +410,8 @@ func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
 	denied := false
 	for _, a := range w.l.progs[h] {
 		r, err := a.Program.RunSock(sk, &w.run)
-		a.runs.Add(1)
-		if err != nil {
-			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
-			r = 0
-		}
-		if r&1 == 0 {
+		if !w.verdict(a, r, err) {
 			denied = true
-			a.denied.Add(1)
 		}
 	}
 	if !denied {
@@ -506,14 +500,8 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	for _, a := range progs {
 		before := *c
 		r, err := a.Program.RunSockAddr(c, w.sk, &w.run)
-		a.runs.Add(1)
-		if err != nil {
-			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
-			r = 0
-		}
-		if r&1 == 0 {
+		if !w.verdict(a, r, err) {
 			denied = true
-			a.denied.Add(1)
 		}
 		flags |= r &^ 1
 		after := *c
@@ -897,14 +885,8 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	for _, a := range w.l.progs[hookSockCreate] {
 		prev := *sk
 		r, err := a.Program.RunSock(sk, &w.run)
-		a.runs.Add(1)
-		if err != nil {
-			w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
-			r = 0
-		}
-		if r&1 == 0 {
+		if !w.verdict(a, r, err) {
 			denied = true
-			a.denied.Add(1)
 		}
 		if *sk != prev {
 			a.rewritten.Add(1)
@@ -937,4 +919,19 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 		return 0, false, false, unix.EPERM
 	}
 	return 0, false, true, 0
+}
+
+// verdict counts a run of a and says whether it allows the call (bit 0 of
+// r); a program that failed refuses it, and the failure is logged.
+func (w *worker) verdict(a *attached, r uint32, err error) bool {
+	a.runs.Add(1)
+	if err != nil {
+		w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
+		r = 0
+	}
+	if r&1 == 0 {
+		a.denied.Add(1)
+		return false
+	}
+	return true
 }
