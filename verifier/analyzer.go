@@ -782,6 +782,9 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 			outs = make([]*state, len(b.succs))
 		}
 	}
+	if err := a.checkKept(); err != nil {
+		return err
+	}
 	return a.setOut(r, v, outs)
 }
 

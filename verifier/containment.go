@@ -19,15 +19,33 @@ import (
 // kind of pointer), a number's signed and unsigned bounds and known low
 // bits, a pointer's offset from its region's base (the context, its stack
 // frame, the packet data, the map value or ring buffer record it points
-// into), the packet and meta sizes, and every relation of the zone between
-// those. Not checked: loop counters, the caller registers a call saved,
-// which stack bytes are initialised, held references and locks.
+// into; for a record, the very record its reserve call handed out), the
+// packet and meta sizes, the trip counts of the loops around the
+// instruction, and every relation of the zone between those; the ring
+// buffer records and the spin lock the run holds (Concrete.Held), the
+// stack bytes it has written (Concrete.Written), and that the instruction
+// reads no register the state believes uninitialised (containment_more.go).
+// Not checked: the caller's registers a call saved (they are restored
+// values, checked as registers once the call returns).
 type Containment struct {
 	a     *analyzer
 	at    map[int][]*kept
 	users int // len(Options.Maps): map ids below are the caller's
 	// States is how many abstract states are kept.
 	States int
+	// MaxBytes bounds the memory of the kept states (estimated as
+	// Limits.MaxStateBytes estimates states); 0 means
+	// DefaultContainmentBytes. Kept states live until the Containment
+	// does, on top of what the analysis itself keeps: a verification
+	// that would exceed it fails with a *LimitError ("containment state
+	// memory"), as no partial containment is checked.
+	MaxBytes int64
+	// Bytes is the memory of the kept states so far.
+	Bytes int64
+
+	over    bool        // Bytes passed MaxBytes
+	fnAt    []*function // by pc, built by locate
+	blockAt []int32
 }
 
 // kept is one abstract state before an instruction, and for a conditional
@@ -36,6 +54,7 @@ type kept struct {
 	s           *state
 	cond        bool
 	fall, taken *state
+	c           *Containment
 }
 
 // keep retains s as a state before pc, if the analysis keeps states (the
@@ -46,11 +65,15 @@ func (a *analyzer) keep(r *run, pc int, s *state) *kept {
 		return nil
 	}
 	if c.a != a {
-		*c = Containment{a: a, at: map[int][]*kept{}, users: len(a.opts.Maps)}
+		*c = Containment{a: a, at: map[int][]*kept{}, users: len(a.opts.Maps), MaxBytes: c.MaxBytes}
 	}
-	k := &kept{s: s.clone()}
+	if c.over {
+		return nil // the analysis stops at the end of the block (checkKept)
+	}
+	k := &kept{s: s.clone(), c: c}
 	c.at[pc] = append(c.at[pc], k)
 	c.States++
+	c.charge(k.s)
 	return k
 }
 
@@ -62,9 +85,11 @@ func (k *kept) edges(fall, taken *state) {
 	k.cond = true
 	if fall != nil {
 		k.fall = fall.clone()
+		k.c.charge(k.fall)
 	}
 	if taken != nil {
 		k.taken = taken.clone()
+		k.c.charge(k.taken)
 	}
 }
 
@@ -97,6 +122,12 @@ type Concrete struct {
 	// MapHandle returns the value an lddw of map m (an index in
 	// Options.Maps) loads at run time; ok is false if unknown.
 	MapHandle func(m int) (handle uint64, ok bool)
+	// Held, if not nil, is what the run holds before the instruction.
+	Held *Held
+	// Written, if set, returns the bytes of the stack frame at a call
+	// depth that the run has written since the frame was entered: bit
+	// i%64 of word i/64 for the byte at r10-512+i (nil: unknown).
+	Written func(depth int) *[8]uint64
 }
 
 // Violation is a concrete state outside the verifier's abstract states.
@@ -117,8 +148,9 @@ func (v *Violation) Error() string {
 // Walk follows one run (one program; a tail call starts another walk)
 // step by step.
 type Walk struct {
-	c    *Containment
-	prev int // the previous instruction, -1 at the start
+	c     *Containment
+	prev  int // the previous instruction, -1 at the start
+	loops loops
 }
 
 // Walk returns a checker for one run from the program's first instruction
@@ -135,19 +167,28 @@ func (w *Walk) Step(pc int, cs *Concrete) error {
 	if c == nil || c.a == nil {
 		return &Violation{PC: pc, Message: "no states kept: the program was not verified with Options.Containment"}
 	}
+	if pc < 0 || pc >= len(c.a.prog) {
+		return &Violation{PC: pc, Message: "the run is at an instruction outside the program"}
+	}
 	if prev >= 0 && prev < len(c.a.prog) && c.a.prog[prev].IsConditionalJump() {
-		if err := c.edge(prev, pc, cs); err != nil {
+		// The edge's states are before the loop counters count it.
+		if err := c.edge(prev, pc, cs, w.loops.counters(c, prev, cs.Depth, nil)); err != nil {
 			return err
 		}
 	}
+	w.loops.step(c, pc, cs.Depth)
 	ks := c.at[pc]
 	if len(ks) == 0 {
 		return &Violation{PC: pc, Message: "the run reached an instruction the verifier judged unreachable"}
 	}
+	counters := w.loops.counters(c, pc, cs.Depth, nil)
 	var why []string
 	for _, k := range ks {
-		msg := c.contains(k.s, cs)
+		msg := c.contains(k.s, cs, counters)
 		if msg == "" {
+			if msg = c.uninitRead(k.s, pc); msg != "" {
+				return &Violation{PC: pc, Message: msg}
+			}
 			return nil
 		}
 		why = append(why, msg)
@@ -156,7 +197,7 @@ func (w *Walk) Step(pc int, cs *Concrete) error {
 }
 
 // edge checks the branch from the conditional jump at prev to pc.
-func (c *Containment) edge(prev, pc int, cs *Concrete) error {
+func (c *Containment) edge(prev, pc int, cs *Concrete, counters []known) error {
 	ins := c.a.prog[prev]
 	target, _ := ins.BranchTarget(prev)
 	taken := pc == target
@@ -167,14 +208,14 @@ func (c *Containment) edge(prev, pc int, cs *Concrete) error {
 	var why []string
 	impossible := false
 	for _, k := range c.at[prev] {
-		if !k.cond || c.contains(k.s, cs) != "" {
+		if !k.cond || c.contains(k.s, cs, counters) != "" {
 			continue
 		}
 		for _, out := range []*state{pick(taken, k.taken), pick(fall, k.fall)} {
 			if out == nil {
 				continue
 			}
-			msg := c.contains(out, cs)
+			msg := c.contains(out, cs, counters)
 			if msg == "" {
 				return nil
 			}
@@ -228,12 +269,20 @@ type known struct {
 }
 
 // contains returns "" if the concrete state lies in s, or what does not.
-func (c *Containment) contains(s *state, cs *Concrete) string {
+// counters are the trip counts of the loops around the instruction.
+func (c *Containment) contains(s *state, cs *Concrete, counters []known) string {
 	if d := s.depth(); d != cs.Depth {
 		return fmt.Sprintf("call depth %d, the abstract state's is %d", cs.Depth, d)
 	}
+	if msg := c.held(s, cs); msg != "" {
+		return msg
+	}
+	if msg := c.initialized(s, cs); msg != "" {
+		return msg
+	}
 	var buf [48]known
 	nums := append(buf[:0], known{l: locZero})
+	nums = append(nums, counters...)
 	if cs.Packet {
 		nums = append(nums, known{l: locPkt, n: int64(cs.End - cs.Data)}, known{l: locMeta, n: int64(cs.Meta - cs.Data)})
 	}
@@ -375,6 +424,11 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 		}
 		if !found {
 			return fmt.Sprintf("%s, but it points into no such element", v), 0, false
+		}
+		if v.kind == kRingbuf {
+			if msg := c.record(v, x, cs); msg != "" {
+				return msg, 0, false
+			}
 		}
 	default:
 		// Uninitialised, invalid and mixed values cannot be used; functions

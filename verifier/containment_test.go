@@ -10,14 +10,23 @@ import (
 	"github.com/bpfhost/bpfhost/isa"
 )
 
-// concrete describes the state of a traced run for the containment check.
-func concrete(m *oracle.Memory, regs *[11]uint64) *Concrete {
-	return &Concrete{
+// concrete describes the state of a traced run for the containment check;
+// t, if not nil, has followed the run up to this step.
+func concrete(m *oracle.Memory, t *oracle.Tracker, regs *[11]uint64) *Concrete {
+	cs := &Concrete{
 		Regs: *regs, Depth: m.RC.Depth,
 		FramePointer: m.FramePointer, Load: m.Load,
 		Context: m.Context, Packet: m.Packet, Meta: m.Meta, Data: m.Data, End: m.End,
 		Element: m.Element, MapHandle: m.MapHandle,
 	}
+	if t != nil {
+		cs.Written = t.Written
+		cs.Held = &Held{Lock: t.Lock()}
+		for _, r := range t.Records() {
+			cs.Held.Records = append(cs.Held.Records, HeldRecord{Start: r.Start, Site: r.Site, Depth: r.Depth})
+		}
+	}
+	return cs
 }
 
 // TestContainmentViolations checks that the oracle reports states outside

@@ -288,7 +288,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 
 	// The result.
 	fresh := func(k kind, region int32, null bool) value {
-		idv := int32(pc + 1 + s.depth()<<22)
+		idv := callValueID(pc, s.depth())
 		// Older values from this call site lose their link to the new one.
 		s.eachValue(func(l loc, x *value) {
 			if x.id == idv && x.kind != kRingbuf {

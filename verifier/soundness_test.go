@@ -194,10 +194,12 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			Maps: [][]oracle.Element{{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}}}, Handles: []uint64{1}}
 		var contained error
 		walk := cont.Walk()
+		tr := &oracle.Tracker{Mem: mem, Insns: run, Helper: linux.ABI().HelperByID, KeepEntryFrame: res.ZeroEntryFrame}
 		rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
 			if contained == nil {
 				h.steps++
-				contained = walk.Step(pc, concrete(mem, regs))
+				tr.Step(pc, regs, rc.Depth)
+				contained = walk.Step(pc, concrete(mem, tr, regs))
 			}
 		}
 		_, err := exe.Run(rc)
