@@ -13,6 +13,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/internal/oracle"
 	"github.com/bpfhost/bpfhost/internal/progen"
 	"github.com/bpfhost/bpfhost/isa"
@@ -38,6 +39,7 @@ var containmentDirs = flag.String("containment.dirs", "", "more object directori
 // random input, and checks that every state of every run lies inside the
 // verifier's abstract state at that instruction (verifier.Containment).
 func TestContainmentObjects(t *testing.T) {
+	containStats = containStatsT{}
 	var files []string
 	roots := []string{"examples", "testdata", "bench", "../shared/realworld"}
 	if *containmentDirs != "" {
@@ -57,9 +59,52 @@ func TestContainmentObjects(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	var loaded, programs, runs, steps int
+	check := func(f string, c *Collection, spec *CollectionSpec, names []string) {
+		// Every program of c, for the tail calls between them.
+		var progs []*checkedProg
+		for _, ps := range spec.Programs {
+			p := c.Programs[ps.Name]
+			if p == nil {
+				continue
+			}
+			cp, err := checkProgram(spec, p)
+			if err != nil {
+				t.Errorf("%s: %s: accepted by NewCollection, rejected on its own: %v", f, ps.Name, err)
+				continue
+			}
+			progs = append(progs, cp)
+		}
+		for _, cp := range progs {
+			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone {
+				continue
+			}
+			programs++
+			for i := 0; i < *containmentRuns; i++ {
+				n, err := containedRun(c, spec, cp, progs, rng)
+				steps += n
+				runs++
+				if err != nil {
+					t.Errorf("%s: program %s, run %d: %v", f, cp.p.name, i, err)
+					break
+				}
+			}
+		}
+	}
 	for _, f := range files {
 		spec, err := LoadCollectionSpec(f)
 		if err != nil {
+			continue
+		}
+		// The whole object, with its program arrays filled: tail calls
+		// between its programs are taken and checked.
+		if c, err := NewCollection(spec, &CollectionOptions{Engine: "interp", Slots: 1}); err == nil {
+			var names []string
+			for _, ps := range spec.Programs {
+				names = append(names, ps.Name)
+			}
+			loaded += len(names)
+			check(f, c, spec, names)
+			c.Close()
 			continue
 		}
 		for _, ps := range spec.Programs {
@@ -81,44 +126,45 @@ func TestContainmentObjects(t *testing.T) {
 				continue // rejected or unsupported today: nothing to contain
 			}
 			loaded++
-			p := c.Programs[ps.Name]
-			if p.info.TestRun == platform.TestRunNone {
-				c.Close()
-				continue
-			}
-			cont := &verifier.Containment{}
-			opts := VerifierOptions(spec, ps, p.info)
-			opts.Containment = cont
-			if _, err := verifier.Verify(ps.Instructions, opts); err != nil {
-				t.Errorf("%s: %s: accepted by NewCollection, rejected on its own: %v", f, ps.Name, err)
-				continue
-			}
-			programs++
-			for i := 0; i < *containmentRuns; i++ {
-				n, err := containedRun(c, spec, p, cont, rng)
-				steps += n
-				runs++
-				if err != nil {
-					t.Errorf("%s: program %s, run %d: %v", f, ps.Name, i, err)
-					break
-				}
-			}
+			check(f, c, &one, []string{ps.Name})
 			c.Close()
 		}
 	}
-	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained", len(files), loaded, programs, runs, steps)
+	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained; %s", len(files), loaded, programs, runs, steps, &containStats)
 	if programs == 0 {
 		t.Error("no program was checked")
 	}
 }
 
-// containedRun fills c's maps at random, runs p once on a random packet
-// with every step checked against cont, and returns the steps checked and
-// the first violation (with the input that caused it).
+// checkedProg is a program of a collection with the verifier's states for
+// the containment check of its runs.
+type checkedProg struct {
+	p    *Program
+	cont *verifier.Containment
+	zero bool // its helpers may read unwritten entry-frame bytes (verifier.Result.ZeroEntryFrame)
+}
+
+// checkProgram verifies p again, keeping the states for containment.
+func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
+	cont := &verifier.Containment{}
+	opts := VerifierOptions(spec, p.spec, p.info)
+	opts.Containment = cont
+	res, err := verifier.Verify(p.spec.Instructions, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &checkedProg{p: p, cont: cont, zero: res.ZeroEntryFrame}, nil
+}
+
+// containedRun fills c's maps at random, runs entry once on a random
+// packet with every step checked against its containment (and the steps
+// of the programs it tail-calls against theirs, from progs), and returns
+// the steps checked and the first violation (with the input that caused
+// it).
 //
 // Maps named in keep are left as they are (maps with spin locks that the
 // object does not describe as such).
-func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifier.Containment, rng *rand.Rand, keep ...string) (int, error) {
+func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, keep ...string) (int, error) {
 	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
@@ -129,13 +175,32 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 		}
 		mem.Maps[i] = elements(m)
 	}
-	info := p.info
-	walk := cont.Walk()
-	var first error
-	steps := 0
-	var callPC = -1
-	var callArgs [11]uint64
-	trace := func(_ vm.Executable, pc int, regs *[11]uint64) {
+	mapOf := func(handle uint64) (int, bool) {
+		for i, m := range byIndex {
+			if m.handle != nil && uint64(uintptr(m.handle.ptr())) == handle {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	tr := &oracle.Tracker{Mem: mem, Helper: linux.ABI().HelperByID, ValueSize: func(handle uint64) (int, bool) {
+		if i, ok := mapOf(handle); ok {
+			return int(byIndex[i].ValueSize()), true
+		}
+		return 0, false
+	}}
+	info := entry.p.info
+	var (
+		first  error
+		steps  int
+		cur    *checkedProg
+		curExe vm.Executable
+		walk   *verifier.Walk
+		held   verifier.Held
+		tails  int
+		says   = map[uint64]bool{} // what the helpers say the run holds (lock: true)
+	)
+	trace := func(exe vm.Executable, pc int, regs *[11]uint64) {
 		if first != nil {
 			return
 		}
@@ -150,40 +215,77 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 			packetAtEntry(info, regs, mem)
 		}
 		readPacket(info, mem)
-		// A helper's results: map values and ring buffer records it
-		// handed out are elements of the run from now on.
-		if callPC >= 0 && pc == callPC+1 {
-			switch platform.HelperID(p.insns[callPC].Imm) {
-			case linux.FnRingbufSubmit, linux.FnRingbufDiscard:
-				// A released record is no element any more: a pointer
-				// into it that the verifier still deems valid is a
-				// violation.
-				mem.Records = slices.DeleteFunc(mem.Records, func(e oracle.Element) bool { return e.Start == callArgs[1] })
-			}
-		}
-		if callPC >= 0 && pc == callPC+1 && regs[0] != 0 {
-			switch platform.HelperID(p.insns[callPC].Imm) {
-			case linux.FnMapLookupElem:
-				for i, m := range byIndex {
-					if m.handle != nil && uint64(uintptr(m.handle.ptr())) == callArgs[1] {
-						mem.Maps[i] = append(mem.Maps[i], oracle.Element{Start: regs[0], Size: uint64(m.ValueSize())})
-					}
+		if exe != curExe {
+			curExe, cur = exe, nil
+			for _, cp := range progs {
+				if cp.p.exe == exe {
+					cur = cp
 				}
-			case linux.FnRingbufReserve:
-				mem.AddRecord(regs[0], callArgs[2])
+			}
+			if cur == nil {
+				first = fmt.Errorf("insn %d: the run went on in a program without a containment check (a tail call)", pc)
+				panic(stopRun{})
+			}
+			tr.Insns = cur.p.insns
+		}
+		ret, tail := tr.Step(pc, regs, rc.Depth)
+		if walk == nil || tail {
+			// A tail call starts the target's walk from its first
+			// instruction, with what the run holds carried over.
+			walk = cur.cont.Walk()
+			tr.KeepEntryFrame = cur.zero
+			if steps > 1 {
+				tails++
+				containStats.tails++
 			}
 		}
-		callPC = -1
-		if in := p.insns[pc]; in.Opcode == isa.OpCall && in.Src == isa.CallHelper {
-			callPC, callArgs = pc, *regs
+		// A map value a lookup handed out is an element of the run from
+		// now on.
+		if ret != nil && ret.ID == linux.FnMapLookupElem && ret.R0 != 0 {
+			if i, ok := mapOf(ret.Args[0]); ok {
+				mem.Maps[i] = append(mem.Maps[i], oracle.Element{Start: ret.R0, Size: uint64(byIndex[i].ValueSize())})
+			}
+		}
+		// The tracker's view of what the run holds must be the helpers'.
+		if run, ok := rc.Value.(*helperRun); ok && run != nil {
+			clear(says)
+			run.Holds(func(addr uint64, lock bool) { says[addr] = lock })
+			agree := len(says) == len(tr.Records())+min(1, int(tr.Lock()))
+			for _, r := range tr.Records() {
+				lock, ok := says[r.Start]
+				agree = agree && ok && !lock
+			}
+			if tr.Lock() != 0 {
+				agree = agree && says[tr.Lock()]
+			}
+			if !agree {
+				first = fmt.Errorf("insn %d: the oracle's tracker (records %v, lock %#x) disagrees with the helpers (%v) on what the run holds", pc, tr.Records(), tr.Lock(), says)
+				panic(stopRun{})
+			}
+		}
+		held.Lock, held.Records = tr.Lock(), held.Records[:0]
+		for _, r := range tr.Records() {
+			held.Records = append(held.Records, verifier.HeldRecord{Start: r.Start, Site: r.Site, Depth: r.Depth})
+		}
+		if len(held.Records) > 0 {
+			containStats.records++
+		}
+		if held.Lock != 0 {
+			containStats.locks++
+		}
+		if *tr.Written(0) != [8]uint64{} {
+			containStats.stack++
 		}
 		cs := &verifier.Concrete{
 			Regs: *regs, Depth: rc.Depth, FramePointer: mem.FramePointer, Load: mem.Load,
 			Context: mem.Context, Packet: mem.Packet, Meta: mem.Meta, Data: mem.Data, End: mem.End,
-			Element: mem.Element,
+			Element: mem.Element, Held: &held, Written: tr.Written,
 		}
 		if err := walk.Step(pc, cs); err != nil {
 			first = err
+			if tails > 0 {
+				first = fmt.Errorf("in program %s, after %d tail calls: %w", cur.p.name, tails, err)
+			}
 			// Stop before the instruction runs: the run is trusted, and
 			// the state the verifier did not foresee may be about to
 			// write anywhere.
@@ -194,7 +296,7 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 	rc.Trace = trace
 	defer func() { rc.Trace = nil }()
 	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
-	if p.info.TestRun == platform.TestRunBuffer {
+	if info.TestRun == platform.TestRunBuffer {
 		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
 	}
 	size := sizes[rng.IntN(len(sizes))]
@@ -208,7 +310,7 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 	if len(data) > 14 && rng.IntN(2) == 0 {
 		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
 	}
-	err := runStoppable(p, data)
+	err := runStoppable(entry.p, data)
 	if first != nil {
 		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
 	}
@@ -218,6 +320,24 @@ func containedRun(c *Collection, spec *CollectionSpec, p *Program, cont *verifie
 	}
 	return steps, nil
 }
+
+// containStats counts what containedRun's checks saw, so that the tests
+// can show the checks had something to check.
+type containStatsT struct {
+	tails   int // tail calls taken
+	records int // steps checked while the run held a ring buffer record
+	locks   int // steps checked while the run held a spin lock
+	stack   int // steps checked with stack bytes written
+}
+
+var containStats containStatsT
+
+func (s *containStatsT) String() string {
+	return fmt.Sprintf("%d tail calls taken, %d steps holding a ring buffer record, %d holding a spin lock, %d with stack bytes written", s.tails, s.records, s.locks, s.stack)
+}
+
+// helperRun is the helpers' state of a run (vm.RunContext.Value).
+type helperRun = helpers.Run
 
 // maxTracedSteps bounds the steps of one run that containedRun checks.
 const maxTracedSteps = 1 << 20
@@ -362,14 +482,17 @@ var openFindings = map[string]string{
 // the ones bpfhost accepts under the containment check, with random map
 // contents and packets.
 func TestContainmentHostile(t *testing.T) {
+	containStats = containStatsT{}
 	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22)))
 	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
 	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
 	mapSpecs := []*MapSpec{
 		progen.HostileArray:   {Name: "array", Type: uint32(maps.Array), KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
 		progen.HostileRingbuf: {Name: "rb", Type: uint32(maps.RingBuf), MaxEntries: 4096},
-		progen.HostileProgs:   {Name: "progs", Type: uint32(maps.ProgramArray), KeySize: 4, ValueSize: 4, MaxEntries: 1},
-		progen.HostileLock:    {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
+		// The program itself in slot 0: its tail calls are taken (up to
+		// the limit) and checked.
+		progen.HostileProgs: {Name: "progs", Type: uint32(maps.ProgramArray), KeySize: 4, ValueSize: 4, MaxEntries: 1, Contents: []object.MapKV{{Key: 0, Value: "hostile"}}},
+		progen.HostileLock:  {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
 	}
 	var accepted, runs, steps, known int
 	locking := map[string]int{} // accepted programs that take a spin lock, by section
@@ -403,15 +526,12 @@ func TestContainmentHostile(t *testing.T) {
 		if slices.ContainsFunc(hp.Instructions, func(in isa.Instruction) bool { return in.Opcode == isa.OpCall && in.Imm == int32(linux.FnSpinLock) }) {
 			locking[hp.Type.Section()]++
 		}
-		p := c.Programs["hostile"]
-		cont := &verifier.Containment{}
-		opts := VerifierOptions(spec, ps, p.info)
-		opts.Containment = cont
-		if _, err := verifier.Verify(ps.Instructions, opts); err != nil {
+		cp, err := checkProgram(spec, c.Programs["hostile"])
+		if err != nil {
 			t.Fatalf("program %d: accepted by NewCollection, rejected on its own: %v", i, err)
 		}
 		for r := 0; r < 4; r++ {
-			n, err := containedRun(c, spec, p, cont, rng, "lock")
+			n, err := containedRun(c, spec, cp, []*checkedProg{cp}, rng, "lock")
 			steps += n
 			runs++
 			if err != nil {
@@ -421,7 +541,7 @@ func TestContainmentHostile(t *testing.T) {
 		}
 		c.Close()
 	}
-	t.Logf("containment of hostile programs, seed %d: %d tried, %d skipped as known findings, %d accepted (taking spin locks, by type: %v), %d runs, %d instructions contained", *hostileSeed, *hostileCount, known, accepted, locking, runs, steps)
+	t.Logf("containment of hostile programs, seed %d: %d tried, %d skipped as known findings, %d accepted (taking spin locks, by type: %v), %d runs, %d instructions contained; %s", *hostileSeed, *hostileCount, known, accepted, locking, runs, steps, &containStats)
 	if accepted == 0 {
 		t.Error("no hostile program accepted: the test checks nothing")
 	}

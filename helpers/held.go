@@ -79,3 +79,13 @@ func (r *Run) Release() {
 	h.n = 0
 	h.more = h.more[:0]
 }
+
+// Holds calls f with the address of each spin lock word (lock true) and
+// ring buffer record (lock false) the run holds now, for oracles that
+// compare what a run holds with what the verifier believes it holds.
+func (r *Run) Holds(f func(addr uint64, lock bool)) {
+	for i := 0; i < r.held.n; i++ {
+		it := r.held.at(i)
+		f(uint64(uintptr(it.addr)), it.ring == nil)
+	}
+}

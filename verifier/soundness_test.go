@@ -71,7 +71,10 @@ type harness struct {
 	// check of the runs.
 	cont *Containment
 	// hooks, if set, are the verifier's test hooks (containment tests).
-	hooks  *testHooks
+	hooks *testHooks
+	// broken, if set, changes the states kept for containment after the
+	// verification (containment tests: a deliberately wrong verifier).
+	broken func(c *Containment)
 	values [][]byte // map values, kept alive
 	// keep holds the packet and context of the current run: storing them
 	// here puts them on the heap (goroutine stacks move, and the program
@@ -133,6 +136,9 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	if err != nil {
 		return nil
 	}
+	if h.broken != nil {
+		h.broken(cont)
+	}
 	h.accepted++
 	run, err := platform.Rewrite(prog, h.info.Context, res.ContextAccesses)
 	if err != nil {
@@ -150,7 +156,9 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 		}
 	}
 	value := make([]byte, 16)
-	h.values = append(h.values[:0], value)
+	record := make([]byte, 64)
+	h.values = append(h.values[:0], value, record)
+	reserved := false
 	helpers := vm.Helpers{
 		1: func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 			if err := rc.Check(r2, 4, false); err != nil {
@@ -160,6 +168,25 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 				return 0, nil
 			}
 			return vm.Address(unsafe.Pointer(&value[0])), nil
+		},
+		// A ring buffer of one record, and a spin lock that is only a
+		// word: enough for the containment tests of what a run holds.
+		int32(linux.FnRingbufReserve): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			if reserved || r2 > uint64(len(record)) || h.rng.IntN(4) == 0 {
+				return 0, nil
+			}
+			reserved = true
+			return vm.Address(unsafe.Pointer(&record[0])), nil
+		},
+		int32(linux.FnRingbufSubmit): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			reserved = false
+			return 0, nil
+		},
+		int32(linux.FnSpinLock): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return 0, rc.Check(r1, 4, true)
+		},
+		int32(linux.FnSpinUnlock): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return 0, rc.Check(r1, 4, true)
 		},
 	}
 	exe, err := interp.New().Compile(&vm.Program{Instructions: run, Helpers: helpers}, vm.CompileOptions{Mode: vm.Checked})
@@ -187,6 +214,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 				{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context"},
 				{Start: uintptr(ctx.DataMeta), Size: uintptr(plen + meta), Writable: true, Name: "packet"},
 				vm.RegionOf("map value", value, true),
+				vm.RegionOf("ring buffer record", record, true),
 			},
 			Budget: 1 << 22,
 		}
@@ -202,6 +230,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 				contained = walk.Step(pc, concrete(mem, tr, regs))
 			}
 		}
+		reserved = false
 		_, err := exe.Run(rc)
 		rc.Trace = nil
 		if contained != nil {
