@@ -167,6 +167,10 @@ func (c *Containment) reads(pc int) []int {
 		return nil
 	case cls.IsALU():
 		switch {
+		case op.ALUOp() == isa.ALUMov && op.Source() == isa.SourceX && cls == isa.ClassALU64 && ins.Offset == 0:
+			// A whole copy of an uninitialised register reads nothing:
+			// the copy is uninitialised too (the analysis's alu).
+			return nil
 		case op.ALUOp() == isa.ALUMov && op.Source() == isa.SourceX:
 			return []int{src}
 		case op.ALUOp() == isa.ALUMov:

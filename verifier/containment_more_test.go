@@ -252,3 +252,23 @@ func TestContainmentBudget(t *testing.T) {
 		t.Fatalf("kept %d states of %d bytes", c.States, c.Bytes)
 	}
 }
+
+// TestContainmentUninitCopy checks that a whole copy of an uninitialised
+// register, which the analysis accepts (the copy is uninitialised too), is
+// no read for the containment check.
+func TestContainmentUninitCopy(t *testing.T) {
+	prog, err := isa.Assemble(`
+		mov r8, r0
+		mov r0, 0
+		exit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(1, 2))}
+	if v := h.try(prog, nil); v != nil {
+		t.Fatal(v.err)
+	}
+	if h.accepted != 1 {
+		t.Fatal("the program is rejected")
+	}
+}
