@@ -59,6 +59,7 @@ func TestContainmentObjects(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	var loaded, programs, runs, steps int
+	var keptStates, keptMax int64 // the containment's kept states: in all, and the most one program kept
 	check := func(f string, c *Collection, spec *CollectionSpec, names []string) {
 		// Every program of c, for the tail calls between them.
 		var progs []*checkedProg
@@ -73,6 +74,8 @@ func TestContainmentObjects(t *testing.T) {
 				continue
 			}
 			progs = append(progs, cp)
+			keptStates += cp.cont.Bytes
+			keptMax = max(keptMax, cp.cont.Bytes)
 		}
 		for _, cp := range progs {
 			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone {
@@ -130,7 +133,7 @@ func TestContainmentObjects(t *testing.T) {
 			c.Close()
 		}
 	}
-	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained; %s", len(files), loaded, programs, runs, steps, &containStats)
+	t.Logf("containment: %d objects, %d programs loaded, %d of them test-runnable and checked, %d runs, %d instructions contained; %s; kept states %d MiB in all, at most %d MiB for one program", len(files), loaded, programs, runs, steps, &containStats, keptStates>>20, keptMax>>20)
 	if programs == 0 {
 		t.Error("no program was checked")
 	}

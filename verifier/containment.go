@@ -151,6 +151,7 @@ type Walk struct {
 	c     *Containment
 	prev  int // the previous instruction, -1 at the start
 	loops loops
+	nums  []known // the loop counters' numbers, reused
 }
 
 // Walk returns a checker for one run from the program's first instruction
@@ -172,7 +173,8 @@ func (w *Walk) Step(pc int, cs *Concrete) error {
 	}
 	if prev >= 0 && prev < len(c.a.prog) && c.a.prog[prev].IsConditionalJump() {
 		// The edge's states are before the loop counters count it.
-		if err := c.edge(prev, pc, cs, w.loops.counters(c, prev, cs.Depth, nil)); err != nil {
+		w.nums = w.loops.counters(c, prev, cs.Depth, w.nums[:0])
+		if err := c.edge(prev, pc, cs, w.nums); err != nil {
 			return err
 		}
 	}
@@ -181,7 +183,8 @@ func (w *Walk) Step(pc int, cs *Concrete) error {
 	if len(ks) == 0 {
 		return &Violation{PC: pc, Message: "the run reached an instruction the verifier judged unreachable"}
 	}
-	counters := w.loops.counters(c, pc, cs.Depth, nil)
+	w.nums = w.loops.counters(c, pc, cs.Depth, w.nums[:0])
+	counters := w.nums
 	var why []string
 	for _, k := range ks {
 		msg := c.contains(k.s, cs, counters)

@@ -171,3 +171,58 @@ func TestTrackerHeld(t *testing.T) {
 }
 
 func vmAddr(b []byte) uint64 { return vm.Address(unsafe.Pointer(&b[0])) }
+
+// TestTrackerTailCall checks that a taken tail call is reported, that the
+// entry frame starts unwritten after it, and that what the run holds is
+// carried over.
+func TestTrackerTailCall(t *testing.T) {
+	prog, err := isa.Assemble(`
+		jne r1, 0, second
+		stdw [r10-8], 1
+		mov r1, 1
+		call 131
+		mov r1, 1
+		call 12
+		mov r0, 1
+		exit
+	second:
+		mov r0, 0
+		exit
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := make([]byte, 8)
+	var exe vm.Executable
+	helpers := vm.Helpers{
+		int32(linux.FnRingbufReserve): func(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+			return vmAddr(rec), nil
+		},
+		int32(linux.FnTailCall): func(rc *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) {
+			rc.TailCall, rc.Args[0] = exe, r1
+			return 0, nil
+		},
+	}
+	exe, err = interp.New().Compile(&vm.Program{Instructions: prog, Helpers: helpers}, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &vm.RunContext{}
+	tr := &Tracker{Mem: &Memory{RC: rc}, Insns: prog, Helper: linux.ABI().HelperByID}
+	var tails []int
+	var afterTail [][8]uint64
+	var heldAfter []int
+	rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
+		if _, tail := tr.Step(pc, regs, rc.Depth); tail {
+			tails = append(tails, pc)
+			afterTail = append(afterTail, *tr.Written(0))
+			heldAfter = append(heldAfter, len(tr.Records()))
+		}
+	}
+	if r0, err := vm.Run(exe, rc); err != nil || r0 != 0 {
+		t.Fatalf("run: %d, %v", r0, err)
+	}
+	if len(tails) != 1 || tails[0] != 0 || afterTail[0] != [8]uint64{} || heldAfter[0] != 1 {
+		t.Fatalf("tail calls seen at %v, frame written after %x, records held after %v; want one at insn 0, nothing written, 1 record", tails, afterTail, heldAfter)
+	}
+}
