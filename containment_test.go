@@ -312,6 +312,9 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	}
 	if len(data) > 14 && rng.IntN(2) == 0 {
 		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
+		if len(data) > 23 && rng.IntN(2) == 0 {
+			data[23] = []byte{1, 6, 17}[rng.IntN(3)] // ICMP, TCP, UDP: dispatchers tail-call
+		}
 	}
 	err := runStoppable(entry.p, data)
 	if first != nil {
