@@ -1,7 +1,8 @@
 // Package oracle holds what the soundness oracles share: the description of
 // a run's memory by region kind that the containment check reads
-// (verifier.Concrete), and the runner that spreads generated programs over
-// shards.
+// (verifier.Concrete), the Tracker that follows a traced run's stack writes
+// and held resources for it, and the runner that spreads generated
+// programs over shards.
 //
 // The containment check relates concrete pointers to the verifier's
 // abstract offsets, which count from a region's base: the context, a stack
