@@ -253,7 +253,11 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		if run, ok := rc.Value.(*helperRun); ok && run != nil {
 			clear(says)
 			run.Holds(func(addr uint64, lock bool) { says[addr] = lock })
-			agree := len(says) == len(tr.Records())+min(1, int(tr.Lock()))
+			n := len(tr.Records())
+			if tr.Lock() != 0 {
+				n++
+			}
+			agree := len(says) == n
 			for _, r := range tr.Records() {
 				lock, ok := says[r.Start]
 				agree = agree && ok && !lock
