@@ -121,14 +121,15 @@ type CollectionOptions struct {
 	// usual. Ignored when Unverified is set.
 	Verified map[string]*VerifiedProgram
 	// MapMemoryDir, if not empty, is a directory (created 0700 if
-	// missing) in which arrays and per-CPU arrays keep their values: in
-	// the map memory file <MapMemoryDir>/<map name>, mapped shared, so
-	// that every store, by programs too, is in the file at once and
-	// survives the process being killed. A file that is there already
-	// with the same layout is reused: its contents are the map's, and
-	// global data is not initialised from the object again. Other map
-	// types, and all maps on systems other than Linux, use memory as
-	// without it (Map.MemoryFile is then empty). The layout is documented
+	// missing) in which arrays, hash maps (plain, per-CPU, LRU) and LPM
+	// tries keep their memory (maps.InFile): in the map memory file
+	// <MapMemoryDir>/<map name>, mapped shared, so that every store, by
+	// programs too, is in the file at once and survives the process being
+	// killed; hash maps and tries rebuild their index from the file. A
+	// file that is there already with the same layout is reused: its
+	// contents are the map's, and global data is not initialised from the
+	// object again. Other map types, and all maps on systems other than
+	// Linux, use memory as without it (Map.MemoryFile is then empty). The layout is documented
 	// in docs/map-memory.md; maps.OpenMemory maps a file read-only.
 	// Collections over one directory at the same time share their
 	// arrays' values, as if pinned; give each its own directory.

@@ -9,10 +9,11 @@ import (
 )
 
 // newMapMemory creates the map of spec, in a map memory file under memDir
-// when memDir is set and the map can live in one (arrays and per-CPU arrays,
-// on Linux). reused says the file existed and its contents are the map's.
+// when memDir is set and the map can live in one (arrays, hash maps and LPM
+// tries, on Linux: maps.InFile). reused says the file existed and its
+// contents are the map's.
 func newMapMemory(spec maps.Spec, slots int, memDir string) (m maps.Map, file string, reused bool, err error) {
-	if memDir == "" || !maps.FileMemory || (spec.Type != maps.Array && spec.Type != maps.PerCPUArray) {
+	if memDir == "" || !maps.FileMemory || !maps.InFile(spec) {
 		m, err = maps.New(spec, slots)
 		return m, "", false, err
 	}
@@ -48,8 +49,8 @@ func memoryFileName(name string) bool {
 // and waits for it (msync), for durability past the process: a machine
 // crash. Stores are in the file without it; maps without a file do nothing.
 func (m *Map) SyncMemory() error {
-	if a, ok := m.m.(*maps.ArrayMap); ok && m.memFile != "" {
-		return a.SyncMemory()
+	if s, ok := m.m.(interface{ SyncMemory() error }); ok && m.memFile != "" {
+		return s.SyncMemory()
 	}
 	return nil
 }

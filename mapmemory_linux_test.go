@@ -14,7 +14,8 @@ import (
 // stores in an array is in the map's memory file (a separate read-only
 // mapping sees it) and a later collection over the same directory starts
 // from it; global data keeps its stored value instead of the object's
-// initial data; hash maps stay in process memory.
+// initial data; the hash map keeps its entries in its file too, written by
+// the interpreter's helper and read back by the JIT's inline lookup.
 func TestMapMemoryDir(t *testing.T) {
 	dir := t.TempDir()
 	spec, err := LoadCollectionSpec(pinnedObject)
@@ -22,8 +23,9 @@ func TestMapMemoryDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec.Maps = append(spec.Maps, &MapSpec{Name: ".data", Type: uint32(MapArray), KeySize: 4, ValueSize: 8, MaxEntries: 1, Data: []byte{5, 0, 0, 0, 0, 0, 0, 0}})
+	engine := EngineInterp
 	load := func() *Collection {
-		c, err := NewCollection(spec, &CollectionOptions{Engine: EngineInterp, Slots: 2, MapMemoryDir: dir})
+		c, err := NewCollection(spec, &CollectionOptions{Engine: engine, Slots: 2, MapMemoryDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +35,7 @@ func TestMapMemoryDir(t *testing.T) {
 	if got := c.Maps["local"].MemoryFile(); got != filepath.Join(dir, "local") {
 		t.Fatalf("MemoryFile of local = %q", got)
 	}
-	if got := c.Maps["hits"].MemoryFile(); got != "" {
+	if got := c.Maps["hits"].MemoryFile(); got != filepath.Join(dir, "hits") {
 		t.Fatalf("MemoryFile of the hash map hits = %q", got)
 	}
 	if hits(t, c.Maps[".data"]) != 5 {
@@ -54,8 +56,12 @@ func TestMapMemoryDir(t *testing.T) {
 	}
 	c.Close()
 
+	engine = EngineJIT
 	c = load()
 	defer c.Close()
+	if got := hits(t, c.Maps["hits"]); got != 2 {
+		t.Fatalf("hits in a new collection over the same files: %d, want 2", got)
+	}
 	if got := hits(t, c.Maps["local"]); got != 2 {
 		t.Fatalf("local in a new collection over the same files: %d, want 2", got)
 	}
@@ -65,6 +71,9 @@ func TestMapMemoryDir(t *testing.T) {
 	runCount(t, c)
 	if got := binary.NativeEndian.Uint64(mem.Bytes()); got != 3 {
 		t.Fatalf("local in the old read-only mapping after a run of the new collection: %d, want 3", got)
+	}
+	if got := hits(t, c.Maps["hits"]); got != 3 {
+		t.Fatalf("hits after a JIT run over the restored hash map: %d, want 3", got)
 	}
 }
 

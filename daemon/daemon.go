@@ -304,22 +304,9 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
-	var verified map[string]*bpfhost.VerifiedProgram
-	if d.opts.Verify != nil {
-		start := time.Now()
-		vreq := VerifyRequest{Object: req.Object, Type: req.Type, Programs: names}
-		v, err := d.opts.Verify(ctx, vreq)
-		took := time.Since(start)
-		d.metrics.verifyNs.Add(uint64(took))
-		d.metrics.verifies.Add(1)
-		d.log.Info("verified", "programs", names, "took", took, "err", err)
-		if err != nil {
-			return res, err
-		}
-		if v == nil || !bytes.Equal(v.Digest, RequestDigest(vreq)) {
-			return res, errorf(api.CodeRejected, "verifier gave a verdict on another request: the load is rejected")
-		}
-		verified = v.Programs
+	verified, err := d.verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
+	if err != nil {
+		return res, err
 	}
 	var pins []pinMeta
 	if req.All {
@@ -383,6 +370,28 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	return res, nil
 }
 
+// verify runs Options.Verify, if set, on req and returns the verdicts the
+// collection is created with (nil without a verifier: the load verifies
+// in-process); a verdict whose digest is not req's rejects the load.
+func (d *Daemon) verify(ctx context.Context, req VerifyRequest) (map[string]*bpfhost.VerifiedProgram, error) {
+	if d.opts.Verify == nil {
+		return nil, nil
+	}
+	start := time.Now()
+	v, err := d.opts.Verify(ctx, req)
+	took := time.Since(start)
+	d.metrics.verifyNs.Add(uint64(took))
+	d.metrics.verifies.Add(1)
+	d.log.Info("verified", "programs", req.Programs, "took", took, "err", err)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil || !bytes.Equal(v.Digest, RequestDigest(req)) {
+		return nil, errorf(api.CodeRejected, "verifier gave a verdict on another request: the load is rejected")
+	}
+	return v.Programs, nil
+}
+
 // loadable checks that the daemon serves and the pins are free. d.mu is
 // held.
 func (d *Daemon) loadable(pins []pinMeta) error {
@@ -408,14 +417,15 @@ func findProgram(spec *bpfhost.CollectionSpec, name string) *bpfhost.ProgramSpec
 	return nil
 }
 
-// loadUnit creates the collection of spec and registers it with the pins
-// of meta, which must be free. d.mu is held.
-func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte, meta unitMeta) (*unit, error) {
+// loadUnit creates the collection of spec, with the verifier's verdicts
+// (nil: verify in-process), and registers it with the pins of meta, which
+// must be free. d.mu is held.
+func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram) (*unit, error) {
 	mem, err := d.reserve(spec, meta)
 	if err != nil {
 		return nil, err
 	}
-	coll, err := d.newCollection(spec, meta, nil, d.memDir(id))
+	coll, err := d.newCollection(spec, meta, verified, d.memDir(id))
 	if err != nil {
 		d.memUsed -= mem
 		return nil, err

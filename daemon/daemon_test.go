@@ -368,45 +368,92 @@ func TestPolicyLimits(t *testing.T) {
 }
 
 // TestLogCompaction: a map's log that outgrows its map is replaced by a
-// snapshot, and the contents survive a restart all the same.
+// snapshot, and the contents survive a restart all the same. Queues keep
+// logs (hash maps and arrays keep memory files instead).
 func TestLogCompaction(t *testing.T) {
 	defer func(min, factor int64) { walCompactMin, walCompactFactor = min, factor }(walCompactMin, walCompactFactor)
 	walCompactMin, walCompactFactor = 2000, 0
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: queueObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+		t.Fatal(err)
+	}
+	fifo := api.Ref{Pinned: "/m/fifo"}
+	var m *mapObj
+	for _, mo := range d.maps {
+		if mo.m.Name() == "fifo" {
+			m = mo
+		}
+	}
+	limit := compactLimit(m.mem)
+	for i := uint32(0); i < 400; i++ {
+		if err := d.Push(api.MapRequest{Map: fifo, Value: u32(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i < 398 {
+			mustPop(t, d, fifo, i)
+		}
+		if m.wal.size > limit {
+			t.Fatalf("log of %d bytes, over the compaction limit %d", m.wal.size, limit)
+		}
+	}
+	d.lock.Close()
+	d2 := newTestDaemon(t, state)
+	defer d2.Close()
+	for _, v := range []uint32{398, 399} {
+		mustPop(t, d2, fifo, v)
+	}
+	if _, err := d2.Pop(fifo); CodeOf(err) != api.CodeNotFound {
+		t.Fatalf("after compaction and restart, a third value: %v", err)
+	}
+	d.Close()
+}
+
+// TestRestoreMigratesLogs: a state directory written by a daemon that kept
+// hash maps in logs (no memory file) comes back with the log's contents,
+// now in a memory file, and the log is gone.
+func TestRestoreMigratesLogs(t *testing.T) {
 	state := t.TempDir()
 	d := newTestDaemon(t, state)
 	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
 		t.Fatal(err)
 	}
 	counts := api.Ref{Pinned: "/m/counts"}
-	var m *mapObj
-	for _, mo := range d.maps {
-		if mo.m.Name() == "counts" {
-			m = mo
-		}
+	if err := d.Update(api.MapRequest{Map: counts, Key: u32(1), Value: u64(5)}); err != nil {
+		t.Fatal(err)
 	}
-	limit := compactLimit(m.mem)
-	for i := 0; m.wal.size <= limit/2 && i < 100000; i++ {
-		if err := d.Update(api.MapRequest{Map: counts, Key: u32(uint32(i % 10)), Value: u64(uint64(i))}); err != nil {
-			t.Fatal(err)
-		}
+	mem, err := filepath.Glob(filepath.Join(state, "units", "*", "mem", "counts"))
+	if err != nil || len(mem) != 1 {
+		t.Fatalf("memory file of counts: %v %v", mem, err)
 	}
-	for i := 0; i < 200; i++ {
-		if err := d.Update(api.MapRequest{Map: counts, Key: u32(uint32(i % 10)), Value: u64(uint64(i))}); err != nil {
-			t.Fatal(err)
-		}
-		if m.wal.size > limit {
-			t.Fatalf("log of %d bytes, over the compaction limit %d", m.wal.size, limit)
-		}
+	unitDir := filepath.Dir(filepath.Dir(mem[0]))
+	if _, err := os.Stat(filepath.Join(unitDir, "maps", "counts")); !os.IsNotExist(err) {
+		t.Fatalf("counts has a log next to its memory file: %v", err)
 	}
-	want, _ := d.Dump(api.MapRequest{Map: counts})
 	d.lock.Close()
+	// What an older daemon left: a log and no memory file.
+	os.Remove(mem[0])
+	log := appendRecord(nil, walRecord{op: walClear})
+	log = appendRecord(log, walRecord{op: walUpdate, key: u32(7), value: u64(9)})
+	if err := os.WriteFile(filepath.Join(unitDir, "maps", "counts"), log, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d2 := newTestDaemon(t, state)
-	defer d2.Close()
 	got, err := d2.Dump(api.MapRequest{Map: counts})
-	if err != nil || !sameEntries(got.Entries, want.Entries) {
-		t.Fatalf("after compaction and restart: %v %v, want %v", got.Entries, err, want.Entries)
+	if err != nil || !sameEntries(got.Entries, []api.Entry{{Key: u32(7), Value: u64(9)}}) {
+		t.Fatalf("after migrating: %v, %v", got.Entries, err)
+	}
+	if _, err := os.Stat(filepath.Join(unitDir, "maps", "counts")); !os.IsNotExist(err) {
+		t.Fatalf("the log is still there after migrating: %v", err)
+	}
+	d2.lock.Close()
+	d3 := newTestDaemon(t, state)
+	defer d3.Close()
+	if got, err := d3.Dump(api.MapRequest{Map: counts}); err != nil || !sameEntries(got.Entries, []api.Entry{{Key: u32(7), Value: u64(9)}}) {
+		t.Fatalf("restarted after migrating: %v, %v", got.Entries, err)
 	}
 	d.Close()
+	d2.Close()
 }
 
 // TestFreeze: a frozen map refuses writes from user space, also after a
@@ -575,5 +622,50 @@ func TestLoadVerifiesOnce(t *testing.T) {
 	defer other.Close()
 	if _, err := other.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); CodeOf(err) != api.CodeRejected {
 		t.Fatalf("a verdict on another request: %v", err)
+	}
+}
+
+// TestRestoreVerifiesOnce: restoring a unit verifies each of its programs
+// once, in the verifier (Options.Verify), and the collection uses that
+// verdict instead of verifying again; a verdict on another request
+// rejects the restore.
+func TestRestoreVerifiesOnce(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p", PinMaps: "/m"}); err != nil {
+		t.Fatal(err)
+	}
+	d.lock.Close()
+	defer d.Close()
+	calls := 0
+	before := verifier.Runs()
+	d2, err := New(Options{StateDir: state, Engine: "interp", Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+		calls++
+		return InProcessVerifier(ctx, req)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs := verifier.Runs() - before; calls != 1 || runs != 1 || len(d2.Programs()) != 1 {
+		t.Fatalf("restoring one program: %d verifier calls, %d verifications, %d programs; want 1, 1, 1", calls, runs, len(d2.Programs()))
+	}
+	if res, err := d2.Run(context.Background(), api.RunRequest{Prog: api.Ref{Pinned: "/p"}, DataIn: make([]byte, 64)}); err != nil || res.Retval != 2 {
+		t.Fatalf("run after restoring: %+v, %v", res, err)
+	}
+	d2.lock.Close()
+	defer d2.Close()
+	d3, err := New(Options{StateDir: state, Engine: "interp", Logger: slog.New(slog.DiscardHandler), Verify: func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+		v, err := InProcessVerifier(ctx, req)
+		if v != nil {
+			v.Digest = RequestDigest(VerifyRequest{Object: req.Object, Type: "sched_cls", Programs: req.Programs})
+		}
+		return v, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d3.Close()
+	if len(d3.Programs()) != 0 {
+		t.Fatal("restored with a verdict on another request")
 	}
 }

@@ -418,6 +418,9 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 	if err := m.m.Delete(req.Key); err != nil {
 		return err
 	}
+	if err := m.m.SyncMemory(); err != nil {
+		return errorf(api.CodeInternal, "%w", err)
+	}
 	if m.wal != nil {
 		if err := m.wal.append(walRecord{op: walDelete, key: req.Key}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)

@@ -21,11 +21,14 @@ import (
 //	units/<n>/object.o     the ELF object, as the client sent it
 //	units/<n>/unit.json    load options and pins (unitMeta); written last,
 //	                       its presence commits the unit
-//	units/<n>/maps/<name>  each map's write-ahead log (wal.go)
-//	units/<n>/mem/<name>   the memory file of each array and per-CPU array
-//	                       (maps/filemem.go): its values, mapped shared, so
-//	                       that program and API stores alike survive a
-//	                       SIGKILL; these maps have no log
+//	units/<n>/maps/<name>  the write-ahead log (wal.go) of each map kept
+//	                       without a memory file (queues, stacks, maps
+//	                       with timers)
+//	units/<n>/mem/<name>   the memory file of each array, hash map and LPM
+//	                       trie (maps.InFile, docs/map-memory.md): values,
+//	                       and for hash maps and tries entry records, mapped
+//	                       shared, so that program and API stores alike
+//	                       survive a SIGKILL; these maps have no log
 
 const (
 	kindProg = "prog"
@@ -195,14 +198,13 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 	if err != nil {
 		return fmt.Errorf("object: %w", err)
 	}
-	if d.opts.Verify != nil {
+	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs})
+	if err != nil {
 		// As at load: a verifier that crashes or hangs on the stored
 		// object rejects it, and the daemon starts without it.
-		if _, err := d.opts.Verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs}); err != nil {
-			return err
-		}
+		return err
 	}
-	u, err := d.loadUnit(id, spec, object, meta)
+	u, err := d.loadUnit(id, spec, object, meta, verified)
 	if err != nil {
 		return err
 	}

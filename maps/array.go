@@ -17,9 +17,6 @@ type ArrayMap struct {
 	stride uintptr // value size rounded up to 8
 	percpu bool
 	mem    []byte
-	// file is the whole mapping of the map memory file that holds mem
-	// (NewInFile), nil for values in process memory.
-	file []byte
 	// forEachKeys holds, per slot, the key words ForEach hands to
 	// callbacks, one per nesting level; made at the first ForEach.
 	forEachKeys atomic.Pointer[[]slotKeys]

@@ -7,12 +7,14 @@ import (
 	"unsafe"
 )
 
-// Map memory files (NewInFile, OpenMemory) keep the values of an Array or
-// PerCPUArray in a file that the map's memory maps MAP_SHARED, so that every
-// store (by a program or by user space) is in the file the moment it is
-// made: a process killed with SIGKILL loses nothing, and the next process
-// maps the same file again. A machine crash can lose what the kernel had not
-// written back yet; fsync is not called per store.
+// Map memory files (NewInFile, OpenMemory) keep the values of an array, a
+// hash map or an LPM trie in a file that the map's memory maps MAP_SHARED,
+// so that every store (by a program or by user space) is in the file the
+// moment it is made: a process killed with SIGKILL loses nothing, and the
+// next process maps the same file again. A machine crash can lose what the
+// kernel had not written back yet; fsync is not called per store. Hash maps
+// and tries (keyed maps) also keep each entry's key and an in-use flag in the
+// file, from which the next process rebuilds its index (filekeyed.go).
 //
 // Layout, host byte order:
 //
@@ -28,7 +30,16 @@ import (
 //	  36 u32      stride: value size rounded up to 8
 //	  40 u64      data offset (4096)
 //	  48 u64      data size: stride * max entries * copies
+//	  56 u64      keyed maps: records offset R (0 for arrays)
+//	  64 u32      keyed maps: record stride: 8 + key size rounded up to 8
+//	  68 u32      0
+//	  72 u64      keyed maps: in-use flags offset F (0 for arrays)
 //	offset 4096  values: value i of copy c at (c*max_entries + i) * stride
+//	offset R     keyed maps, after the values' pages: entry i's record at
+//	             R + i*record stride: u32 hash, i32 chain link (hash maps;
+//	             0 in tries), the key, padded with zeros to 8 bytes
+//	offset F     keyed maps, after the records' pages: entry i's in-use
+//	             byte at F + i, 1 while the entry holds its key, else 0
 //
 // The value layout of a plain array is that of a BPF_F_MMAPABLE array mapped
 // from Linux, so a reader maps the file from offset 4096 and indexes it as
@@ -42,7 +53,7 @@ const (
 	// MemoryFileHeader is the size of a map memory file's header: the
 	// values start at this offset, page aligned.
 	MemoryFileHeader = 4096
-	memHeaderUsed    = 56
+	memHeaderUsed    = 80
 )
 
 // MemoryLayout describes the values a map memory file holds.
@@ -55,6 +66,64 @@ type MemoryLayout struct {
 	Copies uint32
 	// Stride is the distance between values: ValueSize rounded up to 8.
 	Stride uint32
+	// RecordStride is, for hash maps and LPM tries (keyed maps), the
+	// distance between entry records: 8 + KeySize rounded up to 8; 0 for
+	// arrays, whose files have no records.
+	RecordStride uint32
+}
+
+// Keyed reports whether the file keeps entry records and in-use flags: a
+// hash map or an LPM trie.
+func (l MemoryLayout) Keyed() bool { return l.RecordStride != 0 }
+
+// RecordsOffset is the file offset of the entry records of a keyed map
+// (0 for arrays).
+func (l MemoryLayout) RecordsOffset() uint64 {
+	if !l.Keyed() {
+		return 0
+	}
+	return MemoryFileHeader + pageRound(l.DataSize())
+}
+
+// InUseOffset is the file offset of the in-use flags of a keyed map (0 for
+// arrays).
+func (l MemoryLayout) InUseOffset() uint64 {
+	if !l.Keyed() {
+		return 0
+	}
+	return l.RecordsOffset() + pageRound(uint64(l.RecordStride)*uint64(l.MaxEntries))
+}
+
+// FileSize is the size of the file: the header and each region rounded up
+// to whole pages.
+func (l MemoryLayout) FileSize() int64 {
+	if !l.Keyed() {
+		return int64(MemoryFileHeader + pageRound(l.DataSize()))
+	}
+	return int64(l.InUseOffset() + pageRound(uint64(l.MaxEntries)))
+}
+
+// keyedInFile reports whether t is a keyed map type that memory files hold.
+func keyedInFile(t Type) bool {
+	switch t {
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash, LPMTrie:
+		return true
+	}
+	return false
+}
+
+// InFile reports whether NewInFile can keep a map of spec in a memory file
+// (on Linux, see FileMemory): arrays and per-CPU arrays, and hash maps
+// (plain, per-CPU, LRU) and LPM tries whose values hold no bpf_timer (a
+// timer refers to process state that a file cannot bring back).
+func InFile(spec Spec) bool {
+	switch {
+	case spec.Type == Array || spec.Type == PerCPUArray:
+		return true
+	case keyedInFile(spec.Type):
+		return !spec.HasTimer
+	}
+	return false
 }
 
 // DataSize is the size of the values: Stride * MaxEntries * Copies.
@@ -71,11 +140,18 @@ func (l MemoryLayout) Offset(index, c uint32) uint64 {
 func layoutOf(s Spec, slots int) MemoryLayout {
 	l := MemoryLayout{Type: s.Type, KeySize: s.KeySize, ValueSize: s.ValueSize, MaxEntries: s.MaxEntries, Flags: s.Flags, Copies: 1,
 		Stride: uint32(round8(uint64(s.ValueSize)))}
-	if s.Type == PerCPUArray {
+	if s.Type.PerCPU() {
 		l.Copies = uint32(slots)
+	}
+	if keyedInFile(s.Type) {
+		l.RecordStride = recordStride(s.KeySize)
 	}
 	return l
 }
+
+// recordStride is the size of a keyed map's entry record: u32 hash, i32
+// link and the key padded to 8 bytes (table.stride).
+func recordStride(keySize uint32) uint32 { return 8 + uint32(round8(uint64(keySize))) }
 
 func (l MemoryLayout) header() []byte {
 	h := make([]byte, memHeaderUsed)
@@ -91,6 +167,9 @@ func (l MemoryLayout) header() []byte {
 	ne.PutUint32(h[36:], l.Stride)
 	ne.PutUint64(h[40:], MemoryFileHeader)
 	ne.PutUint64(h[48:], l.DataSize())
+	ne.PutUint64(h[56:], l.RecordsOffset())
+	ne.PutUint32(h[64:], l.RecordStride)
+	ne.PutUint64(h[72:], l.InUseOffset())
 	return h
 }
 
@@ -104,22 +183,24 @@ func parseMemoryHeader(h []byte, size int64) (MemoryLayout, error) {
 		return MemoryLayout{}, fmt.Errorf("map memory file version %d, want %d", v, memFileVersion)
 	}
 	l := MemoryLayout{Type: Type(ne.Uint32(h[12:])), KeySize: ne.Uint32(h[16:]), ValueSize: ne.Uint32(h[20:]), MaxEntries: ne.Uint32(h[24:]),
-		Flags: ne.Uint32(h[28:]), Copies: ne.Uint32(h[32:]), Stride: ne.Uint32(h[36:])}
+		Flags: ne.Uint32(h[28:]), Copies: ne.Uint32(h[32:]), Stride: ne.Uint32(h[36:]), RecordStride: ne.Uint32(h[64:])}
+	wantRecords := uint32(0)
+	if keyedInFile(l.Type) {
+		wantRecords = recordStride(l.KeySize)
+	}
 	if l.Stride != uint32(round8(uint64(l.ValueSize))) || l.Copies == 0 || l.Copies > MaxSlots ||
-		ne.Uint64(h[40:]) != MemoryFileHeader || ne.Uint64(h[48:]) != l.DataSize() {
+		ne.Uint64(h[40:]) != MemoryFileHeader || ne.Uint64(h[48:]) != l.DataSize() ||
+		l.RecordStride != wantRecords || ne.Uint64(h[56:]) != l.RecordsOffset() || ne.Uint32(h[68:]) != 0 || ne.Uint64(h[72:]) != l.InUseOffset() {
 		return MemoryLayout{}, fmt.Errorf("map memory file header is inconsistent")
 	}
-	if want := memFileSize(l.DataSize()); size != want {
+	if want := l.FileSize(); size != want {
 		return MemoryLayout{}, fmt.Errorf("map memory file has %d bytes, its header says %d", size, want)
 	}
 	return l, nil
 }
 
-// memFileSize is the size of a file whose values take n bytes: the header
-// and the values rounded up to whole pages.
-func memFileSize(n uint64) int64 {
-	return int64(MemoryFileHeader + (n+PageSize-1)/PageSize*PageSize)
-}
+// pageRound rounds n up to whole pages.
+func pageRound(n uint64) uint64 { return (n + PageSize - 1) / PageSize * PageSize }
 
 // unsafePointer returns the address of b[off]; off < len(b).
 func unsafePointer(b []byte, off uint64) unsafe.Pointer { return unsafe.Pointer(&b[off]) }

@@ -14,10 +14,13 @@ import (
 // Linux. Elsewhere maps keep their values in anonymous memory only.
 const FileMemory = true
 
-// NewInFile is New for an Array or PerCPUArray whose values live in the map
-// memory file at path (layout in filemem.go), mapped MAP_SHARED: what is
-// stored in the map is in the file at once and survives the process being
-// killed. A file that exists with the same layout is reused and its
+// NewInFile is New for a map whose memory lives in the map memory file at
+// path (layout in filemem.go), mapped MAP_SHARED: what is stored in the map
+// is in the file at once and survives the process being killed. Arrays and
+// per-CPU arrays keep their values there; hash maps (plain, per-CPU, LRU)
+// and LPM tries also keep each entry's key record and in-use flag, and
+// rebuild their index from them when the file is reused (see InFile for
+// the types). A file that exists with the same layout is reused and its
 // contents are the map's (reused is true); a missing or empty file is
 // created (mode 0600) zeroed; a file with another layout is an error, so
 // that a changed object never reads another map's values. Other types are
@@ -30,32 +33,57 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 	if err != nil {
 		return nil, false, err
 	}
-	if spec.Type != Array && spec.Type != PerCPUArray {
-		return nil, false, opError(spec.Name, "", EOPNOTSUPP, fmt.Sprintf("memory files are for arrays and per-CPU arrays, not %s", spec.Type))
+	if !InFile(spec) {
+		return nil, false, opError(spec.Name, "", EOPNOTSUPP, fmt.Sprintf("memory files are for arrays, hash maps and LPM tries without timers, not %s", spec.Type))
 	}
 	l := layoutOf(spec, slots)
 	whole, reused, err := mapMemoryFile(path, l)
 	if err != nil {
 		return nil, false, fmt.Errorf("map %q: memory file %s: %w", spec.Name, path, err)
 	}
-	a := newArrayIn(base{spec: spec, slots: slots}, func(n uint64) []byte {
-		return whole[MemoryFileHeader : MemoryFileHeader+n : MemoryFileHeader+n]
-	})
-	a.file = whole
-	runtime.AddCleanup(a, func(b []byte) { unix.Munmap(b) }, whole)
-	return a, reused, nil
+	b := base{spec: spec, slots: slots, file: whole}
+	values := whole[MemoryFileHeader : MemoryFileHeader+l.DataSize() : MemoryFileHeader+l.DataSize()]
+	switch {
+	case spec.Type == LPMTrie:
+		t := newLPMIn(b, fileEntries(whole, l))
+		if reused {
+			t.restore()
+		}
+		m = t
+		unmapWhenUnreachable(t, whole)
+	case l.Keyed():
+		h := newHashIn(b, fileEntries(whole, l))
+		if reused {
+			h.restore()
+		}
+		m = h
+		unmapWhenUnreachable(h, whole)
+	default:
+		a := newArrayIn(b, func(n uint64) []byte { return values })
+		if reused {
+			freeSpinLocks(a.vals, a.mem, a.stride, len(a.mem)/int(a.stride))
+		}
+		m = a
+		unmapWhenUnreachable(a, whole)
+	}
+	return m, reused, nil
 }
 
-// SyncMemory writes the values of an array kept in a map memory file
+// unmapWhenUnreachable unmaps a map's file when the map is unreachable.
+func unmapWhenUnreachable[T any](m *T, whole []byte) {
+	runtime.AddCleanup(m, func(b []byte) { unix.Munmap(b) }, whole)
+}
+
+// SyncMemory writes the memory of a map kept in a map memory file
 // (NewInFile) to the file's storage and waits for it (msync MS_SYNC), so
-// that they would survive a machine crash too; without a file it does
+// that it would survive a machine crash too; without a file it does
 // nothing.
-func (a *ArrayMap) SyncMemory() error {
-	if a.file == nil {
+func (b *base) SyncMemory() error {
+	if b.file == nil {
 		return nil
 	}
-	if err := unix.Msync(a.file, unix.MS_SYNC); err != nil {
-		return fmt.Errorf("map %q: msync: %w", a.spec.Name, err)
+	if err := unix.Msync(b.file, unix.MS_SYNC); err != nil {
+		return fmt.Errorf("map %q: msync: %w", b.spec.Name, err)
 	}
 	return nil
 }
@@ -72,7 +100,7 @@ func mapMemoryFile(path string, l MemoryLayout) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	want := memFileSize(l.DataSize())
+	want := l.FileSize()
 	hdr := l.header()
 	reused := false
 	if st.Size() > 0 {
@@ -186,6 +214,29 @@ func (m *MappedMemory) Value(index, c uint32) ([]byte, error) {
 	out := make([]byte, m.layout.ValueSize)
 	loadBytes(out, unsafePointer(m.Bytes(), off))
 	return out, nil
+}
+
+// Entry returns the key of entry index of a hash map or LPM trie and
+// whether the entry is in use (holds that key); its value is Value(index,
+// c) for hash maps. For a trie, index is a value slot: Value(index, 0) is
+// the value of the prefix the key names. Arrays have no entries: an error.
+func (m *MappedMemory) Entry(index uint32) (key []byte, inUse bool, err error) {
+	if m.whole == nil {
+		return nil, false, errors.New("memory is closed")
+	}
+	if !m.layout.Keyed() {
+		return nil, false, fmt.Errorf("a %s has no entry records", m.layout.Type)
+	}
+	if index >= m.layout.MaxEntries {
+		return nil, false, fmt.Errorf("entry %d: out of range (%d entries)", index, m.layout.MaxEntries)
+	}
+	if m.whole[m.layout.InUseOffset()+uint64(index)] != 1 {
+		return nil, false, nil
+	}
+	rec := m.layout.RecordsOffset() + uint64(index)*uint64(m.layout.RecordStride)
+	key = make([]byte, m.layout.KeySize)
+	loadBytes(key, unsafePointer(m.whole, rec+8))
+	return key, true, nil
 }
 
 // Close unmaps the memory.

@@ -101,8 +101,12 @@ func TestNewInFilePerCPU(t *testing.T) {
 
 func TestNewInFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := NewInFile(Spec{Name: "h", Type: Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1}, 1, filepath.Join(dir, "h")); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("hash: %v", err)
+	if _, _, err := NewInFile(Spec{Name: "q", Type: Queue, ValueSize: 4, MaxEntries: 1}, 1, filepath.Join(dir, "q")); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("queue: %v", err)
+	}
+	timers := Spec{Name: "h", Type: Hash, KeySize: 4, ValueSize: 16, MaxEntries: 1, HasTimer: true}
+	if _, _, err := NewInFile(timers, 1, filepath.Join(dir, "h")); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("hash with a timer: %v", err)
 	}
 	junk := filepath.Join(dir, "junk")
 	os.WriteFile(junk, bytes.Repeat([]byte("not a map memory file "), 400), 0o600)

@@ -17,8 +17,8 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 	return nil, false, opError(spec.Name, "", EOPNOTSUPP, "map memory files need Linux")
 }
 
-// SyncMemory does nothing here: arrays have no memory files.
-func (a *ArrayMap) SyncMemory() error { return nil }
+// SyncMemory does nothing here: maps have no memory files.
+func (b *base) SyncMemory() error { return nil }
 
 // MappedMemory is a read-only mapping of a map memory file (Linux only).
 type MappedMemory struct{ layout MemoryLayout }
@@ -36,6 +36,11 @@ func (m *MappedMemory) Bytes() []byte { return nil }
 
 // Value returns an error here.
 func (m *MappedMemory) Value(index, c uint32) ([]byte, error) { return nil, errors.ErrUnsupported }
+
+// Entry returns an error here.
+func (m *MappedMemory) Entry(index uint32) ([]byte, bool, error) {
+	return nil, false, errors.ErrUnsupported
+}
 
 // Close does nothing here.
 func (m *MappedMemory) Close() error { return nil }

@@ -31,7 +31,11 @@ type HashMap struct {
 	lruList        // LRU maps only; guarded by t.mu
 }
 
-func newHash(b base) *HashMap {
+func newHash(b base) *HashMap { return newHashIn(b, nil) }
+
+// newHashIn is newHash with the values, element records and in-use flags
+// in mem (a map memory file's), or in process memory if mem is nil.
+func newHashIn(b base, mem *entryMemory) *HashMap {
 	s := &b.spec
 	seed := rand.Uint64()
 	if s.Flags&FlagZeroSeed != 0 {
@@ -44,12 +48,17 @@ func newHash(b base) *HashMap {
 		percpu:  s.Type.PerCPU(),
 		lru:     s.Type == LRUHash || s.Type == LRUPerCPUHash,
 	}
-	h.t.init(s.MaxEntries, s.KeySize, seed)
-	copies := uint64(1)
-	if h.percpu {
-		copies = uint64(b.slots)
+	if mem == nil {
+		copies := uint64(1)
+		if h.percpu {
+			copies = uint64(b.slots)
+		}
+		h.t.init(s.MaxEntries, s.KeySize, seed)
+		h.mem = slab(uint64(h.vstride) * uint64(s.MaxEntries) * copies)
+	} else {
+		h.t.initIn(s.MaxEntries, s.KeySize, seed, mem.records, mem.inUse)
+		h.mem = mem.values
 	}
-	h.mem = slab(uint64(h.vstride) * uint64(s.MaxEntries) * copies)
 	if h.lru {
 		h.lruList = newLRUList(s.MaxEntries)
 	}

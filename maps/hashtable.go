@@ -27,9 +27,12 @@ type table struct {
 	// link and key are written under the bucket's write lock, atomically
 	// (lock-free readers load them); the key memory is stable (ForEach
 	// hands it out).
-	elems   []byte
-	stride  uintptr
-	inChain []bool  // whether the element is linked, guarded by the bucket lock
+	elems  []byte
+	stride uintptr
+	// inChain says whether the element is linked, guarded by the bucket
+	// lock. In a map memory file it is the entries' in-use flags: link
+	// sets it after the key, unlink clears it first (filekeyed.go).
+	inChain []bool
 	heads   []int32 // bucket heads; stored atomically so scans can skip empty buckets unlocked
 	mask    uint32  // buckets - 1
 	stripes []stripe
@@ -58,21 +61,28 @@ const (
 const maxStripes = 256
 
 func (t *table) init(n uint32, keySize uint32, seed uint64) {
+	t.initIn(n, keySize, seed, slab(uint64(recordStride(keySize))*uint64(n)), make([]bool, n))
+}
+
+// initIn is init with the element records and in-use flags in the given
+// memory (zeroed, or a map memory file's that restore relinks): n records
+// of recordStride(keySize) bytes and n flags.
+func (t *table) initIn(n uint32, keySize uint32, seed uint64, elems []byte, inChain []bool) {
 	nb := uint32(nextPow2(uint64(n)))
 	ns := min(nb, maxStripes)
 	*t = table{
 		keySize: int(keySize),
 		seed:    seed,
 		n:       int32(n),
-		stride:  8 + uintptr(round8(uint64(keySize))),
-		inChain: make([]bool, n),
+		stride:  uintptr(recordStride(keySize)),
+		elems:   elems,
+		inChain: inChain,
 		heads:   make([]int32, nb),
 		mask:    nb - 1,
 		stripes: make([]stripe, ns),
 		smask:   ns - 1,
 		free:    make([]int32, n),
 	}
-	t.elems = slab(uint64(t.stride) * uint64(n))
 	for i := range t.heads {
 		t.heads[i] = -1
 	}

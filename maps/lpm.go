@@ -35,9 +35,21 @@ type LPMTrieMap struct {
 	mem     []byte
 	vfree   []int32
 	count   uint32
+
+	// In a map memory file, value slot v's key record (at v*recStride+8)
+	// and in-use flag, from which restore rebuilds the trie; nil in
+	// process memory.
+	recs      []byte
+	recStride uintptr
+	inUse     []bool
 }
 
-func newLPM(b base) *LPMTrieMap {
+func newLPM(b base) *LPMTrieMap { return newLPMIn(b, nil) }
+
+// newLPMIn is newLPM with the values, key records and in-use flags of the
+// value slots in mem (a map memory file's), or the values in process
+// memory if mem is nil.
+func newLPMIn(b base, mem *entryMemory) *LPMTrieMap {
 	s := &b.spec
 	n := s.MaxEntries
 	t := &LPMTrieMap{
@@ -54,7 +66,12 @@ func newLPM(b base) *LPMTrieMap {
 		vstride:   uintptr(round8(uint64(s.ValueSize))),
 		vfree:     make([]int32, n),
 	}
-	t.mem = slab(uint64(t.vstride) * uint64(n))
+	if mem == nil {
+		t.mem = slab(uint64(t.vstride) * uint64(n))
+	} else {
+		t.mem, t.recs, t.inUse = mem.values, mem.records, mem.inUse
+		t.recStride = uintptr(recordStride(s.KeySize))
+	}
 	for i := range t.nfree {
 		t.nfree[i] = int32(len(t.nfree) - 1 - i)
 	}
@@ -202,7 +219,13 @@ func (t *LPMTrieMap) update(key, value []byte, flags uint64) int64 {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.put(plen, data, key, value, flags, -1)
+}
 
+// put stores the value of an exact prefix; the caller holds mu. slot < 0
+// takes a free value slot and stores value and key in it; restore passes
+// the slot that holds both already.
+func (t *LPMTrieMap) put(plen uint32, data, key, value []byte, flags uint64, slot int32) int64 {
 	// Walk down while the node is a proper prefix of the key.
 	s := lpmSlot{parent: -1}
 	var m uint32
@@ -230,8 +253,12 @@ func (t *LPMTrieMap) update(key, value []byte, flags uint64) int64 {
 		return ENOSPC.Ret()
 	}
 	t.count++
-	v := t.newVal()
-	t.vals.store(t.valPtr(v), value)
+	v := slot
+	if v < 0 {
+		v = t.newVal()
+		t.vals.store(t.valPtr(v), value)
+		t.record(v, key)
+	}
 	switch {
 	case exact: // an intermediate node becomes a stored prefix
 		t.val[n] = v
@@ -283,6 +310,9 @@ func (t *LPMTrieMap) remove(key []byte) int64 {
 		return ENOENT.Ret()
 	}
 	t.count--
+	if t.inUse != nil {
+		t.inUse[t.val[n]] = false
+	}
 	t.vfree = append(t.vfree, t.val[n])
 	c := t.child[n]
 	switch {

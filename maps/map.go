@@ -114,6 +114,9 @@ type base struct {
 	// use; base itself is copied only while constructing.
 	closed flag
 	frozen flag
+	// file is the whole mapping of the map memory file that holds the
+	// map's memory (NewInFile), nil for maps in process memory.
+	file []byte
 }
 
 // flag is a boolean set and read atomically. Unlike atomic.Bool it may be

@@ -40,7 +40,7 @@ const counterObj = "../../daemon/testdata/counter.o"
 
 // testDaemon is a daemon process started by a test.
 type testDaemon struct {
-	t       *testing.T
+	t       testing.TB
 	bin     string
 	sock    string
 	state   string
@@ -132,7 +132,7 @@ func (d *testDaemon) must(args ...string) string {
 	return out
 }
 
-func newTestDaemonProc(t *testing.T) *testDaemon {
+func newTestDaemonProc(t testing.TB) *testDaemon {
 	if runtime.GOOS != "linux" {
 		t.Skip("the end-to-end tests run the daemon on Linux")
 	}
