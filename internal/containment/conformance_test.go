@@ -1,0 +1,70 @@
+package containment
+
+import (
+	"testing"
+
+	"github.com/bpfhost/bpfhost/internal/conformance"
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/vm"
+)
+
+// conformanceHelpers are the suite's helpers (conformance.Helpers) as the
+// interpreter takes them.
+func conformanceHelpers() vm.Helpers {
+	hs := vm.Helpers{}
+	for id, fn := range conformance.Helpers {
+		hs[id] = func(_ *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) { return fn(r1, r2, r3, r4, r5) }
+	}
+	return hs
+}
+
+// TestConformance verifies every program of the bpf_conformance suite
+// (each test file, assembled by our assembler, and each fixture's
+// bytecode) as bpfhost's embedding type, and runs every one the verifier
+// accepts in the checked interpreter under the containment check: on its
+// given input, where its result must be the expected one, and on random
+// inputs. Any state outside the verifier's fails the test with the
+// program, the input and the instruction.
+func TestConformance(t *testing.T) {
+	dir, err := conformance.Dir()
+	if err != nil {
+		t.Skipf("conformance suite absent: %v", err)
+	}
+	cases, fixtures, err := conformance.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpers := conformanceHelpers()
+	s := newSuite(t, 1)
+	for _, c := range cases {
+		prog, err := isa.Assemble(c.Asm)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		var want *uint64
+		if c.HasResult {
+			want = &c.Result
+		}
+		s.check(Program{Name: c.Name, Insns: prog, Helpers: helpers}, c.Mem, want)
+	}
+	for _, f := range fixtures {
+		code, err := f.Program()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := isa.Decode(code)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		mem, err := f.Mem()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.check(Program{Name: f.Name + " (fixture)", Insns: prog, Helpers: helpers}, mem, &want)
+	}
+	s.report("conformance")
+}
