@@ -35,19 +35,19 @@ func newSuite(t *testing.T, seed uint64) *suite {
 
 // check verifies p and, if accepted, runs it on input and on random
 // inputs, every step contained; want, if not nil, is the r0 a run on
-// input must return.
-func (s *suite) check(p Program, input []byte, want *uint64) {
+// input must return. It reports whether the verifier accepted p.
+func (s *suite) check(p Program, input []byte, want *uint64) bool {
 	s.t.Helper()
 	s.programs++
 	c, err := Verify(p)
 	if err != nil {
 		if !errors.Is(err, verifier.ErrRejected) && !errors.Is(err, verifier.ErrLimit) {
 			s.t.Errorf("%s: %v", p.Name, err)
-			return
+			return false
 		}
 		s.rejected++
 		s.reasons[reason(err)]++
-		return
+		return false
 	}
 	defer c.Close()
 	s.accepted++
@@ -65,7 +65,7 @@ func (s *suite) check(p Program, input []byte, want *uint64) {
 		s.steps += run.Steps
 		if err != nil {
 			s.t.Errorf("%v\n%s", err, isa.Disassemble(p.Insns))
-			return
+			return true
 		}
 		if run.Err != nil {
 			s.budget++
@@ -79,6 +79,7 @@ func (s *suite) check(p Program, input []byte, want *uint64) {
 			s.results++
 		}
 	}
+	return true
 }
 
 // reason returns the kind of a rejection: the verifier's message without
