@@ -38,8 +38,9 @@ var containmentDirs = flag.String("containment.dirs", "", "more object directori
 // (every .o under the root but in invalid/ directories: examples/,
 // testdata/, bench/ and the packages' testdata) and of ../shared/realworld
 // that loads today
-// and has a test run, in the traced interpreter with random map contents and
-// random input, and checks that every state of every run lies inside the
+// and has a test run or runs on a socket hook, in the traced interpreter
+// with random map contents and random input (a random socket context for
+// the socket hooks' programs), and checks that every state of every run lies inside the
 // verifier's abstract state at that instruction (verifier.Containment).
 func TestContainmentObjects(t *testing.T) {
 	containStats = containStatsT{}
@@ -81,7 +82,7 @@ func TestContainmentObjects(t *testing.T) {
 			keptMax = max(keptMax, cp.cont.Bytes)
 		}
 		for _, cp := range progs {
-			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone {
+			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone && !sockHook(cp.p.info) {
 				continue
 			}
 			programs++
@@ -293,6 +294,17 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	rc := &c.slots.rcs[0]
 	rc.Trace = trace
 	defer func() { rc.Trace = nil }()
+	if sockHook(info) {
+		input, err := runSockHook(entry.p, rng)
+		if first != nil {
+			return steps, fmt.Errorf("%w\ninput: %s", first, input)
+		}
+		var ae *vm.AccessError
+		if errors.As(err, &ae) {
+			return steps, fmt.Errorf("an accepted program faulted: %w\ninput: %s", err, input)
+		}
+		return steps, nil
+	}
 	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
 	if info.TestRun == platform.TestRunBuffer {
 		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
@@ -348,7 +360,16 @@ type stopRun struct{}
 
 // runStoppable runs p on data; a trace hook may end the run early by
 // panicking with stopRun.
-func runStoppable(p *Program, data []byte) (err error) {
+func runStoppable(p *Program, data []byte) error {
+	return stoppable(func() error {
+		_, err := p.Run(&RunOptions{Data: data})
+		return err
+	})
+}
+
+// stoppable calls run, which a trace hook may end early by panicking with
+// stopRun.
+func stoppable(run func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(stopRun); !ok {
@@ -357,8 +378,7 @@ func runStoppable(p *Program, data []byte) (err error) {
 			err = errors.New("stopped by the containment check")
 		}
 	}()
-	_, err = p.Run(&RunOptions{Data: data})
-	return err
+	return run()
 }
 
 // packetAtEntry notes the context or the buffer a run starts with.
