@@ -2,6 +2,7 @@ package containment
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/internal/conformance"
@@ -92,4 +93,48 @@ func lengthCheck(n int) []isa.Instruction {
 		panic(err) // a constant program
 	}
 	return prog
+}
+
+// TestConformanceNegative checks that the verifier accepts none of the
+// suite's invalid programs (its negative directory) that decode: the
+// bytecode with fields the ISA leaves unused set, and the programs that
+// fail at run time. A negative test that expects a result is a valid
+// program (a wrong answer for engines to avoid): it is checked like the
+// others.
+func TestConformanceNegative(t *testing.T) {
+	dir, err := conformance.Dir()
+	if err != nil {
+		t.Skipf("conformance suite absent: %v", err)
+	}
+	cases, err := conformance.LoadCases(filepath.Join(dir, "negative"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSuite(t, 4)
+	invalid := 0
+	for _, c := range cases {
+		var prog []isa.Instruction
+		if c.Raw != nil {
+			prog, err = isa.Decode(c.Raw)
+		} else {
+			prog, err = isa.Assemble(c.Asm)
+		}
+		if err != nil || len(prog) == 0 {
+			continue // the assembler or the decoder refuses it already
+		}
+		p := Program{Name: c.Name, Insns: prog, Helpers: conformanceHelpers()}
+		if c.HasResult {
+			s.check(p, c.Mem, nil) // the result is the wrong one on purpose
+			continue
+		}
+		invalid++
+		if ch, err := Verify(p); err == nil {
+			ch.Close()
+			t.Errorf("%s: the verifier accepts an invalid program (the suite expects %q)\n%s", c.Name, c.Error, isa.Disassemble(prog))
+		}
+	}
+	t.Logf("%d invalid programs that decode, all rejected", invalid)
+	if invalid == 0 {
+		t.Error("no negative program decodes: the test checks nothing")
+	}
 }
