@@ -82,7 +82,7 @@ func TestContainmentObjects(t *testing.T) {
 			keptMax = max(keptMax, cp.cont.Bytes)
 		}
 		for _, cp := range progs {
-			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone && !sockHook(cp.p.info) {
+			if !slices.Contains(names, cp.p.name) || cp.p.info.TestRun == platform.TestRunNone && !hookRunnable(cp.p.info) {
 				continue
 			}
 			programs++
@@ -294,7 +294,7 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	rc := &c.slots.rcs[0]
 	rc.Trace = trace
 	defer func() { rc.Trace = nil }()
-	if sockHook(info) {
+	if info.TestRun == platform.TestRunNone {
 		input, err := runSockHook(entry.p, rng)
 		if first != nil {
 			return steps, fmt.Errorf("%w\ninput: %s", first, input)
