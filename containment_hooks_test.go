@@ -46,6 +46,15 @@ func hookRunnable(info *platform.ProgramTypeInfo) bool {
 	return sockHook(info) || numbersContext(info)
 }
 
+// runHook runs a program without a test run (hookRunnable) once and
+// returns its input for messages.
+func runHook(p *Program, rng *rand.Rand) (string, error) {
+	if numbersContext(p.info) {
+		return runNumbers(p, rng)
+	}
+	return runSockHook(p, rng)
+}
+
 // runNumbers runs a program whose context is numbers (numbersContext) once
 // on random ones, and returns them as the run's input for messages.
 func runNumbers(p *Program, rng *rand.Rand) (string, error) {
@@ -66,9 +75,6 @@ func runNumbers(p *Program, rng *rand.Rand) (string, error) {
 // socket hooks do, on a random address and socket (IPv4 or IPv6, TCP or
 // UDP, mostly), and returns them as the run's input for messages.
 func runSockHook(p *Program, rng *rand.Rand) (string, error) {
-	if numbersContext(p.info) {
-		return runNumbers(p, rng)
-	}
 	sk := randomSock(rng)
 	run := &helpers.Run{}
 	if p.info.Type == linux.CGroupSock {

@@ -295,7 +295,7 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	rc.Trace = trace
 	defer func() { rc.Trace = nil }()
 	if info.TestRun == platform.TestRunNone {
-		input, err := runSockHook(entry.p, rng)
+		input, err := runHook(entry.p, rng)
 		if first != nil {
 			return steps, fmt.Errorf("%w\ninput: %s", first, input)
 		}
