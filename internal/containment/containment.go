@@ -65,19 +65,13 @@ func (s *Stepper) At(regs *[11]uint64) *verifier.Concrete {
 	return &s.cs
 }
 
-// Generic returns the program type raw programs are verified as:
+// Generic is the name of the program type raw programs are verified as:
 // bpfhost's embedding type, whose r1 is a buffer of r2 bytes the program
 // may read and write (the bpf_conformance suite's calling convention).
-func Generic() *platform.ProgramTypeInfo {
-	info, ok := linux.Lookup("bpfhost")
-	if !ok {
-		panic("platform/linux has no bpfhost type") // a build without it is broken
-	}
-	return info
-}
+const Generic = "bpfhost"
 
-// Program is a raw program: bare instructions in Generic's calling
-// convention, and the helpers it calls by Linux helper ID (the verifier
+// Program is a raw program: bare instructions in the Generic type's
+// calling convention, and the helpers it calls by Linux helper ID (the verifier
 // checks each call against that ID's prototype).
 type Program struct {
 	Name    string
@@ -94,11 +88,14 @@ type Checked struct {
 	exe  vm.Executable
 }
 
-// Verify verifies p as Generic, keeping the states for containment, and
-// compiles it. A rejection is an error wrapping verifier.ErrRejected or
-// verifier.ErrLimit.
+// Verify verifies p as the Generic type, keeping the states for
+// containment, and compiles it. A rejection is an error wrapping
+// verifier.ErrRejected or verifier.ErrLimit.
 func Verify(p Program) (*Checked, error) {
-	info := Generic()
+	info, ok := linux.Lookup(Generic)
+	if !ok {
+		return nil, fmt.Errorf("%s: no program type %q", p.Name, Generic)
+	}
 	cont := &verifier.Containment{}
 	res, err := verifier.Verify(p.Insns, verifier.Options{Name: p.Name, Type: info, ABI: linux.ABI(), Containment: cont})
 	if err != nil {
@@ -142,7 +139,7 @@ var ErrFault = errors.New("an accepted program faulted")
 // wrapping ErrFault for a fault; the run's own result is in Run.
 func (c *Checked) Run(input []byte, budget uint64) (Run, error) {
 	// The buffer is on the heap (goroutine stacks move) and never empty, so
-	// that an empty input still has an address: Generic's r1 is never NULL.
+	// that an empty input still has an address: the type's r1 is never NULL.
 	buf := make([]byte, max(len(input), 1))
 	copy(buf, input)
 	addr := vm.Address(unsafe.Pointer(&buf[0]))
