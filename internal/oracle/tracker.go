@@ -23,8 +23,8 @@ import (
 // the map's value size) is filled with random non-zero bytes where the run
 // has not written yet before the call, and counts as written after it if
 // any of its bytes changed: a helper that fails without writing leaves it
-// as it was. Such a buffer then gets back the bytes it held before the
-// fill, so the run goes on as it would untraced: a program whose helpers
+// as filled. A buffer left so gets back the bytes it held before the fill,
+// so that the run goes on as it would untraced: a program whose helpers
 // may read unwritten bytes of its entry frame as zeroes
 // (verifier.Result.ZeroEntryFrame) still reads zeroes there, and its
 // buffers are checked like any other.
@@ -38,9 +38,8 @@ type Tracker struct {
 	// Helper returns a helper's prototype.
 	Helper func(platform.HelperID) (*platform.HelperProto, bool)
 	// ValueSize returns the value size of the map an lddw loaded as
-	// handle, for helpers that fill a map value buffer; nil or false: the
-	// buffer counts as written if any byte of it changed, of the first
-	// byte alone.
+	// handle, for helpers that fill a map value buffer; nil or false: only
+	// the buffer's first byte is filled and counted.
 	ValueSize func(handle uint64) (int, bool)
 
 	written [vm.StackFrames][8]uint64
