@@ -75,7 +75,10 @@ type harness struct {
 	// broken, if set, changes the states kept for containment after the
 	// verification (containment tests: a deliberately wrong verifier).
 	broken func(c *Containment)
-	values [][]byte // map values, kept alive
+	// helpers, if set, replace the harness's helpers of the same IDs
+	// (containment tests: a helper that breaks its contract).
+	helpers vm.Helpers
+	values  [][]byte // map values, kept alive
 	// keep holds the packet and context of the current run: storing them
 	// here puts them on the heap (goroutine stacks move, and the program
 	// holds raw addresses) and keeps them alive.
@@ -144,21 +147,48 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	if err != nil {
 		return &violation{err: err, prog: prog}
 	}
-	// Resolve map lddw to an immediate handle the helper understands.
+	// Resolve map lddw to an immediate handle the helpers understand: map
+	// i is handle i+1.
 	run = append([]isa.Instruction(nil), run...)
 	for pc := 0; pc < len(run); pc++ {
 		if run[pc].IsLoadImm64() {
 			if run[pc].Src == isa.PseudoMapIdx {
 				run[pc].Src = isa.PseudoImm64
-				run[pc].Imm = 1
+				run[pc].Imm++
 			}
 			pc++
 		}
+	}
+	valueSize := func(handle uint64) (int, bool) {
+		if handle == 0 || handle > uint64(len(maps)) {
+			return 0, false
+		}
+		return int(maps[handle-1].ValueSize), true
 	}
 	value := make([]byte, 16)
 	record := make([]byte, 64)
 	h.values = append(h.values[:0], value, record)
 	reserved := false
+	// A queue's bpf_map_pop_elem and bpf_map_peek_elem: fill the value
+	// buffer, or zero it when the queue is empty, as Linux does.
+	queueOp := func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		n, ok := valueSize(r1)
+		if !ok {
+			return 0, fmt.Errorf("no map with handle %d", r1)
+		}
+		if err := rc.Check(r2, n, true); err != nil {
+			return 0, err
+		}
+		b := vm.Bytes(r2, n)
+		if h.rng.IntN(2) == 0 {
+			clear(b)
+			return ^uint64(1), nil // -ENOENT
+		}
+		for i := range b {
+			b[i] = byte(h.rng.Uint32())
+		}
+		return 0, nil
+	}
 	helpers := vm.Helpers{
 		1: func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 			if err := rc.Check(r2, 4, false); err != nil {
@@ -169,6 +199,8 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			}
 			return vm.Address(unsafe.Pointer(&value[0])), nil
 		},
+		int32(linux.FnMapPopElem):  queueOp,
+		int32(linux.FnMapPeekElem): queueOp,
 		// A ring buffer of one record, and a spin lock that is only a
 		// word: enough for the containment tests of what a run holds.
 		int32(linux.FnRingbufReserve): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
@@ -188,6 +220,9 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 		int32(linux.FnSpinUnlock): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 			return 0, rc.Check(r1, 4, true)
 		},
+	}
+	for id, fn := range h.helpers {
+		helpers[id] = fn
 	}
 	exe, err := interp.New().Compile(&vm.Program{Instructions: run, Helpers: helpers}, vm.CompileOptions{Mode: vm.Checked})
 	if err != nil {
@@ -218,11 +253,15 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			},
 			Budget: 1 << 22,
 		}
-		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd,
-			Maps: [][]oracle.Element{{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}}}, Handles: []uint64{1}}
+		// Every map's lookups hand out the one value.
+		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd}
+		for i := range maps {
+			mem.Maps = append(mem.Maps, []oracle.Element{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}})
+			mem.Handles = append(mem.Handles, uint64(i+1))
+		}
 		var contained error
 		walk := cont.Walk()
-		tr := &oracle.Tracker{Mem: mem, Insns: run, Helper: linux.ABI().HelperByID, KeepEntryFrame: res.ZeroEntryFrame}
+		tr := &oracle.Tracker{Mem: mem, Insns: run, Helper: linux.ABI().HelperByID, ValueSize: valueSize}
 		rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
 			if contained == nil {
 				h.steps++

@@ -173,6 +173,20 @@ func stripComments(s string) string {
 	return b.String()
 }
 
+// Load reads the whole suite in dir (Dir's result): the test files of
+// dir/tests and the fixtures.
+func Load(dir string) ([]Case, []Fixture, error) {
+	cases, err := LoadCases(filepath.Join(dir, "tests"))
+	if err != nil {
+		return nil, nil, err
+	}
+	fixtures, err := LoadFixtures(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cases, fixtures, nil
+}
+
 // LoadFixtures reads fixtures.jsonl from the suite directory.
 func LoadFixtures(dir string) ([]Fixture, error) {
 	f, err := os.Open(filepath.Join(dir, "fixtures.jsonl"))

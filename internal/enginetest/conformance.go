@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/internal/conformance"
@@ -17,11 +16,7 @@ func Conformance(t *testing.T, engine vm.Engine) {
 	if err != nil {
 		t.Skipf("conformance suite absent: %v", err)
 	}
-	cases, err := conformance.LoadCases(filepath.Join(dir, "tests"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixtures, err := conformance.LoadFixtures(dir)
+	cases, fixtures, err := conformance.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

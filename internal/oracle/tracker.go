@@ -19,12 +19,15 @@ import (
 //
 // Stack writes are seen two ways. A store instruction names its address,
 // which Step reads from the registers. A helper's output buffer (an
-// argument the helper fills: uninit_mem, long, int, a map value buffer) is
-// filled with random non-zero bytes where the run has not written yet
-// before the call, and counts as written after it if any of its bytes
-// changed: a helper that fails without writing leaves it as it was. The
-// entry frame is left unfilled when KeepEntryFrame is set; a buffer there
-// then counts as written.
+// argument the helper fills: uninit_mem, long, int, a map value buffer of
+// the map's value size) is filled with random non-zero bytes where the run
+// has not written yet before the call, and counts as written after it if
+// any of its bytes changed: a helper that fails without writing leaves it
+// as filled. A buffer left so gets back the bytes it held before the fill,
+// so that the run goes on as it would untraced: a program whose helpers
+// may read unwritten bytes of its entry frame as zeroes
+// (verifier.Result.ZeroEntryFrame) still reads zeroes there, and its
+// buffers are checked like any other.
 type Tracker struct {
 	// Mem is the run's memory. Step adds the records that
 	// bpf_ringbuf_reserve hands out to Mem.Records and removes the ones
@@ -35,14 +38,9 @@ type Tracker struct {
 	// Helper returns a helper's prototype.
 	Helper func(platform.HelperID) (*platform.HelperProto, bool)
 	// ValueSize returns the value size of the map an lddw loaded as
-	// handle, for helpers that fill a map value buffer; nil or false: the
-	// buffer counts as written if any byte of it changed, of the first
-	// byte alone.
+	// handle, for helpers that fill a map value buffer; nil or false: only
+	// the buffer's first byte is filled and counted.
 	ValueSize func(handle uint64) (int, bool)
-	// KeepEntryFrame leaves the entry frame as the run finds it (the
-	// program's helpers may read unwritten bytes there as zeroes:
-	// verifier.Result.ZeroEntryFrame).
-	KeepEntryFrame bool
 
 	written [vm.StackFrames][8]uint64
 	live    int // frames live after the previous step (depth of the deepest)
@@ -84,11 +82,11 @@ type pendingCall struct {
 	outs []outBuf
 }
 
-// outBuf is a helper's output buffer on the stack, as filled before the
-// call.
+// outBuf is a helper's output buffer on the stack: what it held (orig)
+// and what it was filled with before the call (before).
 type outBuf struct {
-	addr   uint64
-	before []byte
+	addr         uint64
+	orig, before []byte
 }
 
 // Step follows the run to the instruction at pc at call depth depth, with
@@ -179,14 +177,13 @@ func (t *Tracker) call(p *pendingCall, pc int, id platform.HelperID, regs *[11]u
 			continue
 		}
 		buf := t.frameBytes(d)[off : off+size]
-		if d > 0 || !t.KeepEntryFrame {
-			for j := range buf {
-				if !t.isWritten(d, off+j) {
-					buf[j] = t.poison()
-				}
+		orig := append([]byte(nil), buf...)
+		for j := range buf {
+			if !t.isWritten(d, off+j) {
+				buf[j] = t.poison()
 			}
 		}
-		p.outs = append(p.outs, outBuf{addr: addr, before: append([]byte(nil), buf...)})
+		p.outs = append(p.outs, outBuf{addr: addr, orig: orig, before: append([]byte(nil), buf...)})
 	}
 }
 
@@ -199,9 +196,11 @@ func (t *Tracker) returned(p *pendingCall, regs *[11]uint64, depth int) *Return 
 			continue
 		}
 		now := t.frameBytes(d)[off : off+len(o.before)]
-		if !slices.Equal(now, o.before) || (d == 0 && t.KeepEntryFrame) {
-			t.markWritten(o.addr, len(o.before))
+		if slices.Equal(now, o.before) {
+			copy(now, o.orig) // unwritten: as the run left it
+			continue
 		}
+		t.markWritten(o.addr, len(o.before))
 	}
 	switch p.id {
 	case linux.FnRingbufReserve:

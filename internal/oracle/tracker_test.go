@@ -85,7 +85,8 @@ func TestTrackerStores(t *testing.T) {
 
 // TestTrackerHelperOutput checks that a helper's output buffer counts as
 // written when the helper writes it, and stays unwritten when it fails
-// without writing, even where it writes the bytes the stack held.
+// without writing (holding again what it held), even where it writes the
+// bytes the stack held.
 func TestTrackerHelperOutput(t *testing.T) {
 	const src = `
 		mov r1, r10
@@ -109,7 +110,17 @@ func TestTrackerHelperOutput(t *testing.T) {
 				c.write(vm.Bytes(r1, int(r2)))
 				return 0, nil
 			}}
-			tr := trackedRun(t, src, helpers, nil)
+			// Bytes left unwritten hold again what they held (the
+			// checked run starts with a zeroed frame), not the fill.
+			var after []byte
+			tr := trackedRun(t, src, helpers, func(pc int, tr *Tracker) {
+				if pc == 4 {
+					after = append(after, tr.frameBytes(0)[vm.StackSize-16:]...)
+				}
+			})
+			if !c.want && string(after) != string(make([]byte, 16)) {
+				t.Fatalf("after the failed call the buffer holds %x, want the zeroes it held", after)
+			}
 			for off := -16; off < 0; off++ {
 				if writtenAt(tr, 0, off) != c.want {
 					t.Fatalf("byte r10%+d written %v, want %v", off, !c.want, c.want)
