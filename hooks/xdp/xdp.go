@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 // XDP actions, the return values of an XDP program.
@@ -187,6 +188,14 @@ func checkProgram(prog *bpfhost.Program) error {
 	}
 	if prog.Type() != "xdp" {
 		return fmt.Errorf("xdp: program %q is a %s program, want xdp", prog.Name(), prog.Type())
+	}
+	// As Linux's dev_xdp_attach: entry programs of devmap and cpumap
+	// entries run only from those maps.
+	switch prog.TypeInfo().Attach {
+	case linux.AttachXDPDevMap:
+		return fmt.Errorf("xdp: program %q (SEC(%q)) is a devmap entry program: it runs from a devmap entry, it cannot be attached to an interface", prog.Name(), prog.Section())
+	case linux.AttachXDPCPUMap:
+		return fmt.Errorf("xdp: program %q (SEC(%q)) is a cpumap entry program: it runs from a cpumap entry, it cannot be attached to an interface", prog.Name(), prog.Section())
 	}
 	return nil
 }
