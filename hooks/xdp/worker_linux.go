@@ -62,6 +62,7 @@ type worker struct {
 	msgs   []unix.Mmsghdr
 	iovs   []unix.Iovec
 	c      counters
+	tally  tally // the verdicts of the batch act is on
 	// cpuq holds the frames redirected to the CPUs the worker serves;
 	// cpuProgs are the entry programs of a batch taken from it.
 	cpuq     *cpuQueue
@@ -391,7 +392,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 		if cpumap {
 			wk.c.countCPUMap(f.Action, f.End-f.Data, f.Duration)
 		} else {
-			wk.c.count(f.Action, wk.lens[i], f.Duration)
+			wk.tally.count(f.Action, wk.lens[i], f.Duration)
 		}
 		in := &wk.socks[wk.from[i]]
 		if cpumap && (f.Action == TX || f.Action > Redirect) {
@@ -446,6 +447,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", progName(prog), f.Action, in.ifc.index))
 		}
 	}
+	wk.c.addTally(&wk.tally)
 	wk.send()
 }
 

@@ -117,12 +117,28 @@ type counters struct {
 	_                                                                [64]byte
 }
 
-func (c *counters) count(action uint32, bytes int, d time.Duration) {
-	i := int(action)
-	if action > Redirect {
-		i = 5
+// tally sums one batch's verdicts (packets, bytes, ns by action; [5]:
+// invalid) in plain memory: the counters' atomics are added once a batch,
+// not three times a frame.
+type tally [6][3]uint64
+
+func (t *tally) count(action uint32, bytes int, d time.Duration) {
+	i := min(int(action), 5)
+	t[i][0]++
+	t[i][1] += uint64(bytes)
+	t[i][2] += uint64(d)
+}
+
+// addTally adds a batch's verdicts and clears t.
+func (c *counters) addTally(t *tally) {
+	for i := range t {
+		if t[i][0] != 0 {
+			for j := range t[i] {
+				c.verdicts[i][j].Add(t[i][j])
+			}
+		}
 	}
-	add(&c.verdicts[i], bytes, d)
+	*t = tally{}
 }
 
 // countCPUMap counts a cpumap entry program's verdict; TX and invalid
