@@ -174,7 +174,7 @@ func (l *Link) openSockets(ifc *iface, group int) error {
 // worker (receiving CPU mod workers): the CPU where generic XDP would run
 // it, so frames keep the order the kernel received them in on each CPU,
 // and the receiving CPU (the sender's, over veth) pays no flow hash per
-// frame (docs/decisions/0016-xdp-fanout-by-cpu.md). With more workers than
+// frame (docs/decisions/0015-xdp-data-path.md, "Fanout"). With more workers than
 // CPUs, PACKET_FANOUT_HASH spreads flows over all of them.
 //
 // With several queues, PACKET_FANOUT_QM sends a frame to member
