@@ -48,7 +48,11 @@ XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says
 (running the entry's xdp/devmap program first, if it names one), or hands it to
 the worker serving a cpumap entry's CPU, which runs the entry's xdp/cpumap
 program and forwards what it passes. Entry programs are named by program ID
-where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val).
+where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val);
+in --map-init, an entry names one of the object's programs by name instead:
+{"ports": [{"key": "<hex>", "value": "<ifindex or qsize: 4 bytes hex>",
+"program": "NAME"}]}, a SEC("xdp/devmap") or SEC("xdp/cpumap") program as the
+map needs. An entry program cannot be the attached program, as in Linux.
 Nothing else connects the two interfaces: they should have no addresses.
 
 Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
@@ -102,6 +106,10 @@ type attachOutput struct {
 	Verdicts   map[string]uint64 `json:"verdicts"`
 	Dropped    map[string]uint64 `json:"dropped"`
 	Sent       uint64            `json:"sent"`
+	// DevMapVerdicts and CPUMapVerdicts count the verdicts of devmap and
+	// cpumap entries' programs (absent when none ran).
+	DevMapVerdicts map[string]uint64 `json:"devmap_verdicts,omitempty"`
+	CPUMapVerdicts map[string]uint64 `json:"cpumap_verdicts,omitempty"`
 	// Maps and MapsOmitted are as in run's JSON: the entries shown per
 	// map and what was left out (all-zero array entries, past
 	// --max-entries).
@@ -206,6 +214,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	for i, name := range xdp.ActionNames {
 		res.Verdicts[name] = s.Verdicts[i].Packets
 	}
+	res.DevMapVerdicts, res.CPUMapVerdicts = entryVerdicts(s.DevMap), entryVerdicts(s.CPUMap)
 	if asJSON {
 		res.Maps, res.MapsOmitted = map[string][]mapEntry{}, map[string]mapOmitted{}
 		for _, name := range mapNames(coll) {
@@ -232,6 +241,21 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	printPrintk(out, res.Printk)
 	return nil
+}
+
+// entryVerdicts names the verdicts of entry programs by action, or is nil
+// when none ran.
+func entryVerdicts(v [5]xdp.VerdictStats) map[string]uint64 {
+	m := map[string]uint64{}
+	var total uint64
+	for i, name := range xdp.ActionNames {
+		m[name] = v[i].Packets
+		total += v[i].Packets
+	}
+	if total == 0 {
+		return nil
+	}
+	return m
 }
 
 // xdpProgram picks the program to attach: the one named, or the only one.
