@@ -84,6 +84,10 @@ type Stats struct {
 	// Oversize counts frames longer than the interface MTU allows (or
 	// than an XDP page holds), dropped without running the program.
 	Oversize uint64
+	// Segments counts the frames bpfhost cut from aggregates a local
+	// sender's TSO/GSO left whole (over veth), as its NIC would have cut
+	// them, each run as a frame of its own (TPACKET_V3 rings only).
+	Segments uint64
 	// RedirectErrors counts XDP_REDIRECT frames whose target is not an
 	// interface attached in this process (dropped).
 	RedirectErrors uint64
@@ -114,6 +118,7 @@ type counters struct {
 	cpumap                                                           [6][3]atomic.Uint64 // [5]: TX and invalid
 	devmap                                                           [6][3]atomic.Uint64 // [5]: invalid
 	oversize, redirectErrors, txErrors, sent, ringDrops, cpumapDrops atomic.Uint64
+	segments                                                         atomic.Uint64
 	_                                                                [64]byte
 }
 
@@ -179,6 +184,7 @@ func (s *Stats) add(c *counters) {
 		s.Bytes += v.Bytes
 	}
 	s.Oversize += c.oversize.Load()
+	s.Segments += c.segments.Load()
 	s.RedirectErrors += c.redirectErrors.Load()
 	s.TXErrors += c.txErrors.Load()
 	s.Sent += c.sent.Load()

@@ -1,0 +1,165 @@
+package xdp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+)
+
+// aggregate builds an Ethernet frame with an IPv4 or IPv6 header and a TCP
+// (flags FIN|PSH|CWR|ACK, seq 1000) or UDP header before payload.
+func aggregate(ipv4, tcp bool, payload []byte) []byte {
+	l4len := 8
+	if tcp {
+		l4len = 20
+	}
+	var ip []byte
+	proto := byte(17)
+	if tcp {
+		proto = 6
+	}
+	if ipv4 {
+		ip = make([]byte, 20)
+		ip[0], ip[8], ip[9] = 0x45, 64, proto
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+l4len+len(payload)))
+		binary.BigEndian.PutUint16(ip[4:], 0x1234)
+		binary.BigEndian.PutUint16(ip[6:], 0x4000) // DF
+		copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	} else {
+		ip = make([]byte, 40)
+		ip[0], ip[6], ip[7] = 0x60, proto, 64
+		binary.BigEndian.PutUint16(ip[4:], uint16(l4len+len(payload)))
+		ip[23], ip[39] = 1, 2
+	}
+	l4 := make([]byte, l4len)
+	binary.BigEndian.PutUint16(l4[0:], 40000)
+	binary.BigEndian.PutUint16(l4[2:], 80)
+	if tcp {
+		binary.BigEndian.PutUint32(l4[4:], 1000)
+		l4[12], l4[13] = 5<<4, 0x80|0x10|0x08|0x01
+	} else {
+		binary.BigEndian.PutUint16(l4[4:], uint16(8+len(payload)))
+	}
+	eth := make([]byte, 14)
+	binary.BigEndian.PutUint16(eth[12:], map[bool]uint16{true: 0x0800, false: 0x86dd}[ipv4])
+	return append(append(append(eth, ip...), l4...), payload...)
+}
+
+// checksumOK reports whether the frame's IPv4 header checksum and TCP/UDP
+// checksum verify.
+func checksumOK(t *testing.T, frame []byte, p gsoPlan) bool {
+	t.Helper()
+	l4 := frame[p.l4:]
+	var sum uint32
+	if p.ipv4 {
+		if fold(sum16(frame[p.l3:p.l4], 0)) != 0xffff {
+			return false
+		}
+		sum = sum16(frame[p.l3+12:p.l3+20], 0)
+	} else {
+		sum = sum16(frame[p.l3+8:p.l3+40], 0)
+	}
+	sum += uint32(frame[map[bool]int{true: p.l3 + 9, false: p.l3 + 6}[p.ipv4]]) + uint32(len(l4))
+	return fold(sum16(l4, sum)) == 0xffff
+}
+
+// TestSegmentGSO: an aggregate is cut into segments of gso_size payload,
+// each with its own lengths, IPv4 ID, TCP sequence number and flags, and
+// valid checksums; the payloads put together are the aggregate's.
+func TestSegmentGSO(t *testing.T) {
+	payload := make([]byte, 3000)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	for _, c := range []struct {
+		name      string
+		ipv4, tcp bool
+		gsoType   uint8
+	}{
+		{"TCPv4", true, true, gsoTCPv4},
+		{"TCPv6", false, true, gsoTCPv6},
+		{"TCPv4 ECN", true, true, gsoTCPv4 | gsoECN},
+		{"UDPv4", true, false, gsoUDPL4},
+		{"UDPv6", false, false, gsoUDPL4},
+	} {
+		agg := aggregate(c.ipv4, c.tcp, payload)
+		p, err := planGSO(agg, c.gsoType, 1400)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p.count != 3 {
+			t.Fatalf("%s: %d segments, want 3", c.name, p.count)
+		}
+		var got []byte
+		for k := 0; k < p.count; k++ {
+			dst := make([]byte, p.hdrs+p.size)
+			seg := dst[:p.segment(dst, agg, k)]
+			want := []int{1400, 1400, 200}[k]
+			if len(seg) != p.hdrs+want {
+				t.Errorf("%s segment %d: %d bytes, want %d", c.name, k, len(seg), p.hdrs+want)
+			}
+			if !checksumOK(t, seg, p) {
+				t.Errorf("%s segment %d: bad checksum", c.name, k)
+			}
+			ip := seg[14:]
+			if c.ipv4 {
+				if l, id := binary.BigEndian.Uint16(ip[2:]), binary.BigEndian.Uint16(ip[4:]); int(l) != len(ip) || id != 0x1234+uint16(k) {
+					t.Errorf("%s segment %d: total length %d, ID %#x", c.name, k, l, id)
+				}
+			} else if l := binary.BigEndian.Uint16(ip[4:]); int(l) != len(ip)-40 {
+				t.Errorf("%s segment %d: payload length %d", c.name, k, l)
+			}
+			l4 := seg[p.l4:]
+			if c.tcp {
+				seq, flags := binary.BigEndian.Uint32(l4[4:]), l4[13]
+				wantFlags := byte(0x10)
+				if k == 0 {
+					wantFlags |= 0x80
+				}
+				if k == 2 {
+					wantFlags |= 0x08 | 0x01
+				}
+				if seq != 1000+uint32(k*1400) || flags != wantFlags {
+					t.Errorf("%s segment %d: seq %d, flags %#x; want %d, %#x", c.name, k, seq, flags, 1000+k*1400, wantFlags)
+				}
+			} else if l := binary.BigEndian.Uint16(l4[4:]); int(l) != len(l4) {
+				t.Errorf("%s segment %d: UDP length %d", c.name, k, l)
+			}
+			got = append(got, seg[p.hdrs:]...)
+		}
+		if !bytes.Equal(got, payload) {
+			t.Errorf("%s: the segments' payloads differ from the aggregate's", c.name)
+		}
+	}
+}
+
+// TestPlanGSORefuses: what bpfhost cannot cut is refused (and then counted
+// as oversize by the worker).
+func TestPlanGSORefuses(t *testing.T) {
+	tcp4 := aggregate(true, true, make([]byte, 3000))
+	udp4 := aggregate(true, false, make([]byte, 3000))
+	frag := append([]byte(nil), tcp4...)
+	frag[14+6] |= 0x20 // more fragments
+	short := tcp4[:len(tcp4)-1]
+	arp := append([]byte(nil), tcp4...)
+	arp[12], arp[13] = 0x08, 0x06
+	for _, c := range []struct {
+		name    string
+		frame   []byte
+		gsoType uint8
+		size    int
+	}{
+		{"TCP as UDP_L4", tcp4, gsoUDPL4, 1400},
+		{"UDP as TCPv4", udp4, gsoTCPv4, 1400},
+		{"TCPv4 as TCPv6", tcp4, gsoTCPv6, 1400},
+		{"zero gso_size", tcp4, gsoTCPv4, 0},
+		{"fragment", frag, gsoTCPv4, 1400},
+		{"IP length past the frame", short, gsoTCPv4, 1400},
+		{"not IP", arp, gsoTCPv4, 1400},
+		{"runt", tcp4[:10], gsoTCPv4, 1400},
+	} {
+		if _, err := planGSO(c.frame, c.gsoType, c.size); err == nil {
+			t.Errorf("%s: planned", c.name)
+		}
+	}
+}
