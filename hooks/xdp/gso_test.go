@@ -163,3 +163,42 @@ func TestPlanGSORefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestTakeSegments: the worker cuts an aggregate with a virtio_net_hdr into
+// frames of the batch, putting back a VLAN tag the kernel moved to
+// metadata; one it cannot cut counts as oversize.
+func TestTakeSegments(t *testing.T) {
+	l := &Link{stop: -1}
+	wk, err := newWorker(l, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.close()
+	wk.socks = []rxSock{{fd: -1, ifc: &iface{name: "a", index: 3, mtu: 1500, fd: -1}, queue: 2}}
+	payload := make([]byte, 3000)
+	agg := aggregate(true, true, payload)
+	vnet := make([]byte, vnetHdrLen)
+	vnet[1] = gsoTCPv4
+	binary.NativeEndian.PutUint16(vnet[4:], 1448)
+	n := wk.take(0, 0, agg, uint32(len(agg)), tpStatusVLANValid, 5, 0, vnet)
+	if n != 3 || wk.c.segments.Load() != 3 || wk.c.oversize.Load() != 0 {
+		t.Fatalf("%d frames, %d segments, %d oversize; want 3, 3, 0", n, wk.c.segments.Load(), wk.c.oversize.Load())
+	}
+	p, _ := planGSO(agg, gsoTCPv4, 1448)
+	for k := 0; k < n; k++ {
+		f := &wk.frames[k]
+		frame := f.Page[f.Data:f.End]
+		if binary.BigEndian.Uint16(frame[12:]) != 0x8100 || binary.BigEndian.Uint16(frame[14:]) != 5 {
+			t.Errorf("segment %d: tag %x, want 8100 0005", k, frame[12:16])
+		}
+		// Without the tag, the segment is what planGSO cuts.
+		untagged := append(append([]byte(nil), frame[:12]...), frame[16:]...)
+		if !checksumOK(t, untagged, p) || f.IngressIfindex != 3 || f.RxQueueIndex != 2 || len(untagged) > 1514 {
+			t.Errorf("segment %d: %d bytes, ifindex %d, queue %d, checksums ok %v", k, len(untagged), f.IngressIfindex, f.RxQueueIndex, checksumOK(t, untagged, p))
+		}
+	}
+	vnet[1] = gsoUDPL4 // not what the frame is
+	if n := wk.take(0, 0, agg, uint32(len(agg)), 0, 0, 0, vnet); n != 0 || wk.c.oversize.Load() != 1 {
+		t.Errorf("uncuttable aggregate: %d frames, %d oversize; want 0 and 1", n, wk.c.oversize.Load())
+	}
+}
