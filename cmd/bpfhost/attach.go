@@ -106,6 +106,9 @@ type attachOutput struct {
 	Verdicts   map[string]uint64 `json:"verdicts"`
 	Dropped    map[string]uint64 `json:"dropped"`
 	Sent       uint64            `json:"sent"`
+	// Segments counts the frames cut from a local sender's TSO/GSO
+	// aggregates (each run as a frame of its own).
+	Segments uint64 `json:"segments"`
 	// DevMapVerdicts and CPUMapVerdicts count the verdicts of devmap and
 	// cpumap entries' programs (absent when none ran).
 	DevMapVerdicts map[string]uint64 `json:"devmap_verdicts,omitempty"`
@@ -207,7 +210,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
 			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets,
 			"cpumap_full": s.CPUMapDrops},
-		Sent: s.Sent, stats: s}
+		Sent: s.Sent, Segments: s.Segments, stats: s}
 	if f.peer != "" {
 		res.Mode = "bridge"
 	}
@@ -303,6 +306,9 @@ func printAttach(out io.Writer, res attachOutput) {
 	}
 	if len(dropped) > 0 {
 		fmt.Fprintf(tw, "\ndropped by bpfhost: %s\n", strings.Join(dropped, ", "))
+	}
+	if res.Segments > 0 {
+		fmt.Fprintf(tw, "segments cut from TSO/GSO aggregates: %d\n", res.Segments)
 	}
 	if res.Mode == "bridge" {
 		fmt.Fprintf(tw, "sent: %d\n", res.Sent)

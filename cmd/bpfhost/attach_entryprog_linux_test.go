@@ -5,12 +5,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/internal/ethtool"
 )
 
 const hookObject = "../../hooks/xdp/testdata/hook.o"
@@ -137,5 +142,69 @@ func TestMapInitEntryProgramErrors(t *testing.T) {
 		"--map-init", writeInit(t, `{"ports_prog": [{"key": "01000000", "value": "02000000", "program": "xdp_dev_rewrite"}]}`))
 	if code == 0 || !strings.Contains(out, "attach xdp loads every program") {
 		t.Errorf("run with an entry program: exit %d, %s", code, out)
+	}
+}
+
+// TestAttachXDPSegments: with TSO on the far end of a0, the sender's
+// aggregates cross the bridge cut into segments; --json counts them and
+// nothing is dropped as oversize.
+func TestAttachXDPSegments(t *testing.T) {
+	tp := newAttachTopology(t, "g", 82)
+	tp.n1.Do(t, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		for _, cmd := range []uint32{ethtool.STSO, ethtool.SGSO} {
+			if err := ethtool.Set(fd, tp.e1, cmd, 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var ln net.Listener
+	tp.n2.Do(t, func() (err error) {
+		ln, err = net.Listen("tcp4", "10.82.0.2:7001")
+		return err
+	})
+	defer ln.Close()
+	received := make(chan int64, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			received <- 0
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := io.Copy(io.Discard, c)
+		c.Close()
+		received <- n
+	}()
+	wait := tp.attach(t, hookObject, "--program", "xdp_pass", "--workers", "1")
+	tp.n1.Do(t, func() error {
+		c, err := net.DialTimeout("tcp4", "10.82.0.2:7001", time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		_, err = c.Write(make([]byte, 256<<10))
+		return err
+	})
+	n := <-received
+	stdout, stderr, err := wait()
+	if err != nil {
+		t.Fatalf("attach: %v; stderr %s", err, stderr)
+	}
+	var res struct {
+		Segments uint64
+		Dropped  map[string]uint64
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, stdout)
+	}
+	if n != 256<<10 || res.Segments == 0 || res.Dropped["oversize"] != 0 {
+		t.Errorf("%d of %d bytes arrived; segments %d, oversize %d: want all, some segments, none oversize", n, 256<<10, res.Segments, res.Dropped["oversize"])
 	}
 }
