@@ -135,6 +135,9 @@ func TestTSOSegmented(t *testing.T) {
 	if s.Segments == 0 || s.Oversize != 0 {
 		t.Errorf("stats %+v: want segments, no oversize frame", s)
 	}
+	if s.CPUTime <= 0 {
+		t.Errorf("the worker's CPU time is %v after forwarding %d frames", s.CPUTime, s.Packets)
+	}
 	if s.Verdicts[xdp.Pass].Packets < s.Segments || s.Verdicts[xdp.Pass].Bytes > s.Verdicts[xdp.Pass].Packets*1514 {
 		t.Errorf("stats %+v: want every segment run as a frame of at most the MTU", s)
 	}

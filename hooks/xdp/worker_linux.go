@@ -3,6 +3,7 @@ package xdp
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -213,7 +214,14 @@ func (wk *worker) close() {
 // loop receives, runs and sends until the link's stop eventfd fires.
 func (wk *worker) loop() {
 	defer wk.l.wg.Done()
-	defer wk.ringStats()
+	// The worker keeps its thread, so that the thread's CPU time is the
+	// worker's (Stats.CPUTime); the thread ends with it.
+	runtime.LockOSThread()
+	cpu0 := threadCPU()
+	defer func() {
+		wk.ringStats()
+		wk.c.cpu.Store(uint64(threadCPU() - cpu0))
+	}()
 	n := 0
 	for iter := 0; ; iter++ {
 		if iter%64 == 0 {
@@ -229,6 +237,8 @@ func (wk *worker) loop() {
 		if wk.pfds[len(wk.pfds)-2].Revents != 0 {
 			wk.drainCPU()
 		}
+		// Once a wake-up: a system call per block of frames under load.
+		wk.c.cpu.Store(uint64(threadCPU() - cpu0))
 		for i := range wk.pfds {
 			wk.pfds[i].Revents = 0
 		}
@@ -241,6 +251,16 @@ func (wk *worker) loop() {
 			return
 		}
 	}
+}
+
+// threadCPU returns the CPU time (ns, user and system) the calling thread
+// has used.
+func threadCPU() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // ringStats adds the frames the kernel dropped since the last call because

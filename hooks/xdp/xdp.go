@@ -88,6 +88,11 @@ type Stats struct {
 	// sender's TSO/GSO left whole (over veth), as its NIC would have cut
 	// them, each run as a frame of its own (TPACKET_V3 rings only).
 	Segments uint64
+	// CPUTime is the CPU time (user and system) the workers' threads used:
+	// receiving, running programs, sending, and what the kernel runs on
+	// their behalf while they send (over veth, the far side's receive
+	// path). Updated as they go; final after Close.
+	CPUTime time.Duration
 	// RedirectErrors counts XDP_REDIRECT frames whose target is not an
 	// interface attached in this process (dropped).
 	RedirectErrors uint64
@@ -119,6 +124,7 @@ type counters struct {
 	devmap                                                           [6][3]atomic.Uint64 // [5]: invalid
 	oversize, redirectErrors, txErrors, sent, ringDrops, cpumapDrops atomic.Uint64
 	segments                                                         atomic.Uint64
+	cpu                                                              atomic.Uint64 // ns of the worker's thread
 	_                                                                [64]byte
 }
 
@@ -185,6 +191,7 @@ func (s *Stats) add(c *counters) {
 	}
 	s.Oversize += c.oversize.Load()
 	s.Segments += c.segments.Load()
+	s.CPUTime += time.Duration(c.cpu.Load())
 	s.RedirectErrors += c.redirectErrors.Load()
 	s.TXErrors += c.txErrors.Load()
 	s.Sent += c.sent.Load()
