@@ -1,10 +1,12 @@
 package xdp
 
 import (
-	"github.com/bpfhost/bpfhost"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 // TestFanoutPlan: one socket per worker for a single queue, by receiving
@@ -19,6 +21,7 @@ func TestFanoutPlan(t *testing.T) {
 		{1, 2, 2, 2, unix.PACKET_FANOUT_CPU, []uint32{0, 0}},
 		{1, 1, 4, 1, unix.PACKET_FANOUT_CPU, []uint32{0}},
 		{0, 3, 2, 3, unix.PACKET_FANOUT_HASH, []uint32{0, 0, 0}},
+		{1, 2, 0, 2, unix.PACKET_FANOUT_HASH, []uint32{0, 0}}, // Options.FlowHash
 		{4, 2, 2, 5, unix.PACKET_FANOUT_QM, []uint32{0, 0, 1, 2, 3}},
 		{2, 6, 2, 6, unix.PACKET_FANOUT_QM, []uint32{0, 0, 1, 0, 0, 0}},
 	} {
@@ -106,5 +109,44 @@ func TestTally(t *testing.T) {
 	}
 	if s.Invalid.Packets != 1 || s.Packets != 5 {
 		t.Errorf("invalid %d, packets %d; want 1 and 5", s.Invalid.Packets, s.Packets)
+	}
+}
+
+// TestFanoutMode: on a single-queue veth the sockets fan out by receiving
+// CPU, or by flow hash with Options.FlowHash (PACKET_FANOUT reads back
+// group | mode<<16).
+func TestFanoutMode(t *testing.T) {
+	netnstest.Require(t)
+	a, b := netnstest.New(t), netnstest.New(t)
+	a0, b0 := netnstest.Uniq("fa"), netnstest.Uniq("fb")
+	netnstest.Veth(t, a, a0, b, b0)
+	spec, err := bpfhost.LoadCollectionSpec("testdata/hook.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	for _, c := range []struct {
+		flowHash bool
+		want     int
+	}{{false, unix.PACKET_FANOUT_CPU}, {true, unix.PACKET_FANOUT_HASH}} {
+		a.Do(t, func() error {
+			l, err := Attach(coll.Programs["xdp_pass"], Options{Interface: a0, Workers: 1, FlowHash: c.flowHash})
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			v, err := unix.GetsockoptInt(l.workers[0].socks[0].fd, unix.SOL_PACKET, unix.PACKET_FANOUT)
+			if err != nil {
+				return err
+			}
+			if mode := v >> 16 & 0xff; mode != c.want {
+				t.Errorf("FlowHash %v: fanout mode %d, want %d", c.flowHash, mode, c.want)
+			}
+			return nil
+		})
 	}
 }

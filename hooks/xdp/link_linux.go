@@ -151,7 +151,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 // openSockets opens ifc's fanout sockets and deals them to the workers in
 // turn, in the order they join the group (see fanoutPlan).
 func (l *Link) openSockets(ifc *iface, group int) error {
-	n, mode := fanoutPlan(ifc.rxQueues, len(l.workers), runtime.NumCPU())
+	cpus := runtime.NumCPU()
+	if l.opts.FlowHash {
+		cpus = 0 // more workers than CPUs: by flow hash
+	}
+	n, mode := fanoutPlan(ifc.rxQueues, len(l.workers), cpus)
 	for k := 0; k < n; k++ {
 		s, err := openRX(ifc, group, mode, l.opts.LowLatency)
 		if err != nil {
@@ -174,8 +178,9 @@ func (l *Link) openSockets(ifc *iface, group int) error {
 // worker (receiving CPU mod workers): the CPU where generic XDP would run
 // it, so frames keep the order the kernel received them in on each CPU,
 // and the receiving CPU (the sender's, over veth) pays no flow hash per
-// frame (docs/decisions/0015-xdp-data-path.md, "Fanout"). With more workers than
-// CPUs, PACKET_FANOUT_HASH spreads flows over all of them.
+// frame (docs/decisions/0015-xdp-data-path.md, "Fanout"). With more workers
+// than CPUs (or Options.FlowHash: cpus 0), PACKET_FANOUT_HASH spreads flows
+// over all of them.
 //
 // With several queues, PACKET_FANOUT_QM sends a frame to member
 // (skb->queue_mapping mod members). A driver records receive queue q as
