@@ -54,7 +54,8 @@
 // Entry programs (SEC("xdp/devmap"), SEC("xdp/cpumap")) run only from map
 // entries: Attach refuses them, as Linux does.
 //
-// Link.Stats counts frames, bytes and program time per verdict; Link.Update
+// Link.Stats counts frames, bytes and program time per verdict, and the
+// workers' CPU time; Link.Update
 // swaps the program between batches; Link.Close detaches.
 //
 // The package works on Linux; elsewhere Attach returns ErrNotSupported.
