@@ -55,8 +55,8 @@
 // entries: Attach refuses them, as Linux does.
 //
 // Link.Stats counts frames, bytes and program time per verdict, and the
-// workers' CPU time; Link.Update
-// swaps the program between batches; Link.Close detaches.
+// workers' CPU time; Link.Update swaps the program between batches;
+// Link.Close detaches.
 //
 // The package works on Linux; elsewhere Attach returns ErrNotSupported.
 package xdp
