@@ -25,6 +25,10 @@ type gsoPlan struct {
 	ipv4, tcp                 bool
 }
 
+// maxSegments bounds the segments of one aggregate: 64 KiB cut at a TCP
+// MSS as small as Linux allows is well within it.
+const maxSegments = 2048
+
 var errGSO = errors.New("not a TCP or UDP aggregate over IPv4 or IPv6 that bpfhost can segment")
 
 // planGSO checks that frame (an Ethernet frame with no VLAN tag in it) is a
@@ -60,7 +64,11 @@ func planGSO(frame []byte, gsoType uint8, size int) (gsoPlan, error) {
 			return p, errGSO
 		}
 		p.tcp = true
-		p.hdrs = p.l4 + int(frame[p.l4+12]>>4)*4
+		doff := int(frame[p.l4+12] >> 4)
+		if doff < 5 {
+			return p, errGSO
+		}
+		p.hdrs = p.l4 + doff*4
 	case proto == 17 && gsoType == gsoUDPL4:
 		p.hdrs = p.l4 + 8
 	default:
@@ -70,7 +78,7 @@ func planGSO(frame []byte, gsoType uint8, size int) (gsoPlan, error) {
 		return p, errGSO
 	}
 	p.count = (len(frame) - p.hdrs + size - 1) / size
-	if p.count == 0 {
+	if p.count == 0 || p.count > maxSegments {
 		return p, errGSO
 	}
 	return p, nil

@@ -141,6 +141,8 @@ func TestPlanGSORefuses(t *testing.T) {
 	frag := append([]byte(nil), tcp4...)
 	frag[14+6] |= 0x20 // more fragments
 	short := tcp4[:len(tcp4)-1]
+	badDoff := append([]byte(nil), tcp4...)
+	badDoff[14+20+12] = 1 << 4
 	arp := append([]byte(nil), tcp4...)
 	arp[12], arp[13] = 0x08, 0x06
 	for _, c := range []struct {
@@ -157,6 +159,8 @@ func TestPlanGSORefuses(t *testing.T) {
 		{"IP length past the frame", short, gsoTCPv4, 1400},
 		{"not IP", arp, gsoTCPv4, 1400},
 		{"runt", tcp4[:10], gsoTCPv4, 1400},
+		{"TCP data offset under 5", badDoff, gsoTCPv4, 1400},
+		{"too many segments", tcp4, gsoTCPv4, 1},
 	} {
 		if _, err := planGSO(c.frame, c.gsoType, c.size); err == nil {
 			t.Errorf("%s: planned", c.name)
@@ -201,4 +205,30 @@ func TestTakeSegments(t *testing.T) {
 	if n := wk.take(0, 0, agg, uint32(len(agg)), 0, 0, 0, vnet); n != 0 || wk.c.oversize.Load() != 1 {
 		t.Errorf("uncuttable aggregate: %d frames, %d oversize; want 0 and 1", n, wk.c.oversize.Load())
 	}
+}
+
+// FuzzSegmentGSO: planning and cutting any frame never panics, and every
+// segment fits the buffer the plan asks for.
+func FuzzSegmentGSO(f *testing.F) {
+	f.Add(aggregate(true, true, make([]byte, 3000)), uint8(gsoTCPv4), uint16(1400))
+	f.Add(aggregate(false, false, make([]byte, 2000)), uint8(gsoUDPL4), uint16(1000))
+	f.Add(aggregate(false, true, make([]byte, 100)), uint8(gsoTCPv6), uint16(30))
+	f.Fuzz(func(t *testing.T, frame []byte, gsoType uint8, size uint16) {
+		p, err := planGSO(frame, gsoType, int(size))
+		if err != nil {
+			return
+		}
+		dst := make([]byte, p.hdrs+p.size)
+		total := 0
+		for k := 0; k < p.count; k++ {
+			n := p.segment(dst, frame, k)
+			if n > len(dst) || n <= p.hdrs {
+				t.Fatalf("segment %d: %d bytes of a %d-byte buffer, headers %d", k, n, len(dst), p.hdrs)
+			}
+			total += n - p.hdrs
+		}
+		if total != len(frame)-p.hdrs {
+			t.Fatalf("segments carry %d payload bytes of %d", total, len(frame)-p.hdrs)
+		}
+	})
 }
