@@ -31,6 +31,7 @@ var (
 	xdpSides    = flag.String("xdp.sides", "v3,v2,kernel", "the data paths to measure, of v3, v2 and kernel (for profiling one alone)")
 	xdpPrograms = flag.String("xdp.programs", "drop-all,firewall", "the programs to measure, of drop-all and firewall")
 	xdpLatency  = flag.Bool("xdp.latency", true, "measure the added round-trip latency too")
+	xdpFlowHash = flag.Bool("xdp.flowhash", false, "bpfhost fans out by flow hash (Options.FlowHash) instead of by receiving CPU")
 )
 
 // xdpSelected reports whether name is in the comma-separated list.
@@ -255,7 +256,7 @@ func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit strin
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash})
 		return err
 	})
 	offered, genCPU := tp.generate(t, *xdpDuration)
