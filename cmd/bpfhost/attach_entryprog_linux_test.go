@@ -176,19 +176,21 @@ func TestAttachXDPSegments(t *testing.T) {
 			received <- 0
 			return
 		}
-		c.SetReadDeadline(time.Now().Add(time.Second))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		n, _ := io.Copy(io.Discard, c)
 		c.Close()
 		received <- n
 	}()
-	wait := tp.attach(t, hookObject, "--program", "xdp_pass", "--workers", "1")
+	// A longer --duration (the last one given counts) than tp.attach's
+	// own, for a loaded machine.
+	wait := tp.attach(t, hookObject, "--program", "xdp_pass", "--workers", "1", "--duration", "2500ms")
 	tp.n1.Do(t, func() error {
-		c, err := net.DialTimeout("tcp4", "10.82.0.2:7001", time.Second)
+		c, err := net.DialTimeout("tcp4", "10.82.0.2:7001", 2*time.Second)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		_, err = c.Write(make([]byte, 256<<10))
 		return err
 	})
