@@ -113,6 +113,10 @@ type RunOptions struct {
 	// ErrCanceled and the context's cause. Code that calls no helper is
 	// bounded by the instruction budget instead.
 	Ctx context.Context
+
+	// untimed leaves the run untimed (execIn returns 0): the caller reads
+	// the clock itself (RunXDPBatch, once between two frames).
+	untimed bool
 }
 
 // ErrCanceled is wrapped by the error of a run stopped by RunOptions.Ctx.
@@ -199,7 +203,10 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 	if !p.tailCalls {
 		runFn = runOnce // no tail-call loop to drive
 	}
-	start := time.Since(clockBase)
+	var start time.Duration
+	if !opts.untimed {
+		start = time.Since(clockBase)
+	}
 	for i := uint32(0); i < repeat; i++ {
 		rc.Args = args
 		rc.Budget = 0
@@ -212,6 +219,9 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 		if err != nil {
 			break
 		}
+	}
+	if opts.untimed {
+		return r0, 0, err
 	}
 	return r0, (time.Since(clockBase) - start) / time.Duration(repeat), err
 }

@@ -53,7 +53,8 @@ type XDPFrame struct {
 	// Err is why the run stopped, if it failed; Action is then
 	// XDP_ABORTED.
 	Err error
-	// Duration is the time the program ran.
+	// Duration is the time the program ran, with the building of its
+	// context (RunXDPBatch reads the clock once between two frames).
 	Duration time.Duration
 }
 
@@ -91,8 +92,9 @@ func XDPEntryProgram(id uint32, devmap bool) (*Program, error) {
 }
 
 // liveFrameRun are the options of one run on a live frame: once, with no
-// deadline but the instruction budget. execIn only reads them.
-var liveFrameRun RunOptions
+// deadline but the instruction budget, timed by RunXDPBatch. execIn only
+// reads them.
+var liveFrameRun = RunOptions{untimed: true}
 
 // RunXDPBatch runs an XDP program on each frame of a batch, holding one
 // execution slot for the whole batch (DESIGN.md #3, #8): the context is
@@ -113,10 +115,14 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 	sc := &p.coll.slots.scratch[slot]
 	ctx := &sc.xdp
 	run := &sc.run
+	// One clock read between two frames times both (a frame's Duration
+	// includes building its context): a read costs tens of ns in some
+	// VMs, as much as a short program.
+	prev := time.Since(clockBase)
 	for i := range frames {
 		f := &frames[i]
 		if f.Data < xdpHeadroom || f.Meta > f.Data || f.Meta < 0 || f.End < f.Data || f.End > len(f.Page) {
-			f.Action, f.Err = 0, fmt.Errorf("%w: XDP frame [%d,%d) in a page of %d bytes: want the data after %d bytes of headroom", ErrInvalid, f.Data, f.End, len(f.Page), xdpHeadroom)
+			f.Action, f.Duration, f.Err = 0, 0, fmt.Errorf("%w: XDP frame [%d,%d) in a page of %d bytes: want the data after %d bytes of headroom", ErrInvalid, f.Data, f.End, len(f.Page), xdpHeadroom)
 			continue
 		}
 		base := uint64(uintptr(unsafe.Pointer(&f.Page[0])))
@@ -134,8 +140,10 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 			// The caller keeps Page alive and still (XDPFrame); boxing it
 			// here would allocate per frame.
 			vm.Region{Start: uintptr(base), Size: uintptr(len(f.Page)), Writable: true, Name: "packet"})
-		r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, &liveFrameRun)
-		f.Duration, f.Err = d, err
+		r0, _, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, &liveFrameRun)
+		now := time.Since(clockBase)
+		f.Duration, f.Err = now-prev, err
+		prev = now
 		f.Redirect = XDPRedirect{}
 		if err != nil {
 			f.Action = 0 // XDP_ABORTED

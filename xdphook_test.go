@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost"
 )
@@ -42,10 +43,18 @@ func TestRunXDPBatch(t *testing.T) {
 			batch = append(batch, bpfhost.XDPFrame{Page: page, Meta: h, Data: h, End: h + len(f), IngressIfindex: 7})
 			inputs = append(inputs, f)
 		}
+		start := time.Now()
 		if _, err := prog.RunXDPBatch(batch); err != nil {
 			t.Fatal(err)
 		}
+		elapsed := time.Since(start)
+		var sum time.Duration
 		for i, f := range batch {
+			// Each frame is timed; together no longer than the batch.
+			if f.Duration <= 0 {
+				t.Errorf("%s frame %d: duration %v", name, i, f.Duration)
+			}
+			sum += f.Duration
 			ret, out, err := prog.Test(inputs[i])
 			if err != nil || f.Err != nil {
 				t.Fatalf("%s frame %d: %v, %v", name, i, err, f.Err)
@@ -58,6 +67,9 @@ func TestRunXDPBatch(t *testing.T) {
 			if name == "xdp_encap" && inputs[i][12] == 8 && inputs[i][13] == 0 && (f.Data != bpfhost.XDPHeadroom-20 || f.Data-f.Meta != 4) {
 				t.Errorf("encap frame %d: data at %d, meta %d bytes; want data 20 bytes into the headroom, 4 bytes of metadata", i, f.Data, f.Data-f.Meta)
 			}
+		}
+		if sum > elapsed {
+			t.Errorf("%s: frames timed %v in all, the batch took %v", name, sum, elapsed)
 		}
 	}
 	// xdp_pass counts frames by ingress_ifindex: the frames' 7.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +28,21 @@ var (
 	xdpBench    = flag.Bool("xdp.bench", false, "run the XDP bridge benchmark (bench/xdp.sh)")
 	xdpRounds   = flag.Int("xdp.rounds", 3, "rounds of each XDP bridge configuration; the median is reported")
 	xdpDuration = flag.Duration("xdp.duration", 2*time.Second, "length of one XDP throughput round")
+	xdpSides    = flag.String("xdp.sides", "v3,v2,kernel", "the data paths to measure, of v3, v2 and kernel (for profiling one alone)")
+	xdpPrograms = flag.String("xdp.programs", "drop-all,firewall", "the programs to measure, of drop-all and firewall")
+	xdpLatency  = flag.Bool("xdp.latency", true, "measure the added round-trip latency too")
+	xdpFlowHash = flag.Bool("xdp.flowhash", false, "bpfhost fans out by flow hash (Options.FlowHash) instead of by receiving CPU")
 )
+
+// xdpSelected reports whether name is in the comma-separated list.
+func xdpSelected(list, name string) bool {
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == name {
+			return true
+		}
+	}
+	return false
+}
 
 // xdpTopology is n1 -- (a0 | mid | b0) -- n2: the generator sends from n1
 // through a0; bpfhost bridges a0 and b0, the kernel's generic XDP runs on
@@ -73,13 +88,18 @@ func TestXDPBridgeBench(t *testing.T) {
 	}
 	fmt.Printf("XDP bridge benchmark: %d rounds of %v (sides interleaved in each round), medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
 		*xdpRounds, *xdpDuration, runtime.NumCPU())
-	fmt.Printf("CPU ns/frame: bpfhost: the process's CPU time but the generator thread's, per frame run; kernel: the program's run time only (BPF stats), per run\n")
-	fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame")
+	fmt.Printf("CPU ns/frame: bpfhost: its workers' threads' CPU time (Stats.CPUTime: receive, run, send, and the far side's receive path the sends run), per frame run; kernel: the program's run time only (BPF stats), per run\n")
+	fmt.Printf("gen ns/frame: the generator thread's CPU time per frame sent: the sender's side of veth, where the receive path (AF_PACKET or generic XDP) runs in softirq; gen CPU: its share of one CPU\n")
+	fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU")
 	for _, p := range progs {
+		if !xdpSelected(*xdpPrograms, p.label) {
+			continue
+		}
 		// rounds[side] holds per round: frames/s run, offered, forwarded,
-		// ring drops, CPU ns per frame; sides: bpfhost V3, bpfhost V2,
+		// ring drops, CPU ns per frame, generator ns per frame sent,
+		// generator CPU share; sides: bpfhost V3, bpfhost V2,
 		// kernel.
-		var rounds [3][5][]float64
+		var rounds [3][7][]float64
 		add := func(side int, v ...float64) {
 			for i := range v {
 				rounds[side][i] = append(rounds[side][i], v[i])
@@ -87,24 +107,40 @@ func TestXDPBridgeBench(t *testing.T) {
 		}
 		for r := 0; r < *xdpRounds; r++ {
 			for side, low := range []bool{false, true} {
-				ran, offered, forwarded, dropped, cpu := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
-				add(side, ran, offered, forwarded, dropped, cpu)
+				if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
+					continue
+				}
+				ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
+				add(side, ran, offered, forwarded, dropped, cpu, gen, share)
 			}
-			ran, offered, forwarded, cpu := tp.kernelRound(t, p.object, p.program, p.mapInit)
-			add(2, ran, offered, forwarded, 0, cpu)
+			if xdpSelected(*xdpSides, "kernel") {
+				ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit)
+				add(2, ran, offered, forwarded, 0, cpu, gen, share)
+			}
 		}
 		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
 			m := &rounds[side]
-			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]))
+			if len(m[0]) == 0 {
+				continue // not selected (-xdp.sides)
+			}
+			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]))
+		}
+		if len(rounds[2][0]) == 0 {
+			continue
 		}
 		k := median(rounds[2][0])
-		fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio of medians V3/V2", fmt.Sprintf("%.2f / %.2f", median(rounds[0][0])/k, median(rounds[1][0])/k))
 		for side, name := range []string{"V3", "V2"} {
+			if len(rounds[side][0]) == 0 {
+				continue
+			}
 			lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
-			fmt.Printf("%-10s %-22s %14s\n", p.label, "round ratios "+name, fmt.Sprintf("min %.2f median %.2f max %.2f", lo, med, hi))
+			fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel "+name, fmt.Sprintf("of medians %.2f; per round min %.2f median %.2f max %.2f", median(rounds[side][0])/k, lo, med, hi))
 		}
 	}
 
+	if !*xdpLatency {
+		return
+	}
 	bridgeRTT := tp.latency(t, "")
 	fmt.Printf("\nUDP round trip n1 -> n2 -> n1, 1000 probes; added per frame = (RTT - Linux bridge RTT) / 2\n")
 	fmt.Printf("%-28s %10s %10s %14s %14s\n", "middle", "p50", "p99", "added p50", "added p99")
@@ -207,27 +243,35 @@ func threadCPUTime() int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
-func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops, cpuPerFrame float64) {
+// genCost is the generator's CPU time per frame sent and its share of one
+// CPU over d.
+func genCost(offered float64, genCPU int64, d time.Duration) (perFrame, share float64) {
+	if offered > 0 {
+		perFrame = float64(genCPU) / (offered * d.Seconds())
+	}
+	return perFrame, float64(genCPU) / float64(d.Nanoseconds())
+}
+
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops, cpuPerFrame, genPerFrame, genShare float64) {
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash})
 		return err
 	})
-	cpu0 := cpuTime()
 	offered, genCPU := tp.generate(t, *xdpDuration)
 	time.Sleep(50 * time.Millisecond) // let the rings drain
 	l.Close()
-	cpu := cpuTime() - cpu0 - genCPU
 	s := l.Stats()
 	sec := xdpDuration.Seconds()
 	if s.Packets > 0 {
-		cpuPerFrame = float64(cpu) / float64(s.Packets)
+		cpuPerFrame = float64(s.CPUTime.Nanoseconds()) / float64(s.Packets)
 	}
-	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec, cpuPerFrame
+	genPerFrame, genShare = genCost(offered, genCPU, *xdpDuration)
+	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec, cpuPerFrame, genPerFrame, genShare
 }
 
-func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, progPerRun float64) {
+func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, progPerRun, genPerFrame, genShare float64) {
 	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's bump in the wire: generic XDP on a0, whose passed
 	// frames a Linux bridge forwards to b0.
@@ -238,7 +282,7 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 		t.Fatal(err)
 	}
 	txBefore := tp.txPackets(t)
-	offered, _ = tp.generate(t, *xdpDuration)
+	offered, genCPU := tp.generate(t, *xdpDuration)
 	time.Sleep(50 * time.Millisecond)
 	after, err := prog.Stats()
 	if err != nil {
@@ -250,7 +294,8 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 	if runs > 0 {
 		progPerRun = float64(after.Runtime-before.Runtime) / float64(runs)
 	}
-	return float64(runs) / sec, offered, float64(tp.txPackets(t)-txBefore) / sec, progPerRun
+	genPerFrame, genShare = genCost(offered, genCPU, *xdpDuration)
+	return float64(runs) / sec, offered, float64(tp.txPackets(t)-txBefore) / sec, progPerRun, genPerFrame, genShare
 }
 
 // txPackets reads b0's transmitted packet count.

@@ -26,7 +26,7 @@ type attachFlags struct {
 	program, dev, peer, mapInit, pcapOut string
 	workers                              int
 	duration                             time.Duration
-	lowLatency, keepOffloads             bool
+	lowLatency, keepOffloads, flowHash   bool
 	loadFlags
 }
 
@@ -48,7 +48,11 @@ XDP_REDIRECT sends it to --dev or --peer as bpf_redirect or a devmap entry says
 (running the entry's xdp/devmap program first, if it names one), or hands it to
 the worker serving a cpumap entry's CPU, which runs the entry's xdp/cpumap
 program and forwards what it passes. Entry programs are named by program ID
-where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val).
+where Linux takes a file descriptor (struct bpf_devmap_val, bpf_cpumap_val);
+in --map-init, an entry names one of the object's programs by name instead:
+{"ports": [{"key": "<hex>", "value": "<ifindex or qsize: 4 bytes hex>",
+"program": "NAME"}]}, a SEC("xdp/devmap") or SEC("xdp/cpumap") program as the
+map needs. An entry program cannot be the attached program, as in Linux.
 Nothing else connects the two interfaces: they should have no addresses.
 
 Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
@@ -82,6 +86,7 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
+	cmd.Flags().BoolVar(&f.flowHash, "flow-hash", false, "spread a single-queue interface's frames over the workers by flow hash instead of by receiving CPU (more workers busy when one CPU receives many flows; costs that CPU a flow dissection per frame)")
 	cmd.Flags().BoolVar(&f.keepOffloads, "keep-offloads", false, "leave GRO and LRO on the interfaces as they are (frames over the MTU are dropped)")
 	cmd.Flags().DurationVar(&f.duration, "duration", 0, "detach after this long (default: at SIGINT or SIGTERM)")
 	_ = cmd.MarkFlagRequired("dev")
@@ -102,6 +107,13 @@ type attachOutput struct {
 	Verdicts   map[string]uint64 `json:"verdicts"`
 	Dropped    map[string]uint64 `json:"dropped"`
 	Sent       uint64            `json:"sent"`
+	// Segments counts the frames cut from a local sender's TSO/GSO
+	// aggregates (each run as a frame of its own).
+	Segments uint64 `json:"segments"`
+	// DevMapVerdicts and CPUMapVerdicts count the verdicts of devmap and
+	// cpumap entries' programs (absent when none ran).
+	DevMapVerdicts map[string]uint64 `json:"devmap_verdicts,omitempty"`
+	CPUMapVerdicts map[string]uint64 `json:"cpumap_verdicts,omitempty"`
 	// Maps and MapsOmitted are as in run's JSON: the entries shown per
 	// map and what was left out (all-zero array entries, past
 	// --max-entries).
@@ -140,7 +152,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	var errMu sync.Mutex
 	opts := xdp.Options{Interface: f.dev, Peer: f.peer, Workers: f.workers, LowLatency: f.lowLatency,
-		KeepOffloads: f.keepOffloads,
+		KeepOffloads: f.keepOffloads, FlowHash: f.flowHash,
 		Trace: func(line string) {
 			errMu.Lock()
 			fmt.Fprintln(errOut, line)
@@ -199,13 +211,14 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		Verdicts: map[string]uint64{}, Dropped: map[string]uint64{"oversize": s.Oversize,
 			"redirect_error": s.RedirectErrors, "tx_error": s.TXErrors, "invalid_action": s.Invalid.Packets,
 			"cpumap_full": s.CPUMapDrops},
-		Sent: s.Sent, stats: s}
+		Sent: s.Sent, Segments: s.Segments, stats: s}
 	if f.peer != "" {
 		res.Mode = "bridge"
 	}
 	for i, name := range xdp.ActionNames {
 		res.Verdicts[name] = s.Verdicts[i].Packets
 	}
+	res.DevMapVerdicts, res.CPUMapVerdicts = entryVerdicts(s.DevMap), entryVerdicts(s.CPUMap)
 	if asJSON {
 		res.Maps, res.MapsOmitted = map[string][]mapEntry{}, map[string]mapOmitted{}
 		for _, name := range mapNames(coll) {
@@ -232,6 +245,21 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	printPrintk(out, res.Printk)
 	return nil
+}
+
+// entryVerdicts names the verdicts of entry programs by action, or is nil
+// when none ran.
+func entryVerdicts(v [5]xdp.VerdictStats) map[string]uint64 {
+	m := map[string]uint64{}
+	var total uint64
+	for i, name := range xdp.ActionNames {
+		m[name] = v[i].Packets
+		total += v[i].Packets
+	}
+	if total == 0 {
+		return nil
+	}
+	return m
 }
 
 // xdpProgram picks the program to attach: the one named, or the only one.
@@ -279,6 +307,9 @@ func printAttach(out io.Writer, res attachOutput) {
 	}
 	if len(dropped) > 0 {
 		fmt.Fprintf(tw, "\ndropped by bpfhost: %s\n", strings.Join(dropped, ", "))
+	}
+	if res.Segments > 0 {
+		fmt.Fprintf(tw, "segments cut from TSO/GSO aggregates: %d\n", res.Segments)
 	}
 	if res.Mode == "bridge" {
 		fmt.Fprintf(tw, "sent: %d\n", res.Sent)

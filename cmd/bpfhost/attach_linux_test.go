@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -24,33 +25,16 @@ import (
 // allowed and a blocked source, and checks the JSON report and the pcapng of
 // the frames that left.
 func TestAttachXDPFirewall(t *testing.T) {
-	netnstest.Require(t)
-	mid, n1, n2 := netnstest.New(t), netnstest.New(t), netnstest.New(t)
-	a0, b0, e1, e2 := netnstest.Uniq("ca"), netnstest.Uniq("cb"), netnstest.Uniq("ce"), netnstest.Uniq("cf")
-	netnstest.Veth(t, mid, a0, n1, e1)
-	netnstest.Veth(t, mid, b0, n2, e2)
-	n1.IP(t, "addr", "add", "10.79.0.1/24", "dev", e1)
-	n1.IP(t, "addr", "add", "203.0.113.5/24", "dev", e1)
-	n2.IP(t, "addr", "add", "10.79.0.2/24", "dev", e2)
-	n2.IP(t, "route", "add", "203.0.113.0/24", "dev", e2)
-	n1.IP(t, "neigh", "replace", "10.79.0.2", "lladdr", n2.MAC(t, e2).String(), "dev", e1, "nud", "permanent")
+	tp := newAttachTopology(t, "c", 79)
+	a0, b0 := tp.a0, tp.b0
+	tp.n1.IP(t, "addr", "add", "203.0.113.5/24", "dev", tp.e1)
+	tp.n2.IP(t, "route", "add", "203.0.113.0/24", "dev", tp.e2)
 	pcapPath := filepath.Join(t.TempDir(), "out.pcapng")
 
-	var stdout, stderr bytes.Buffer
-	done := make(chan error, 1)
-	go mid.Do(t, func() error {
-		root := newRoot()
-		root.SetOut(&stdout)
-		root.SetErr(&stderr)
-		root.SetArgs([]string{"attach", "xdp", examples + "firewall.o", "--dev", a0, "--peer", b0,
-			"--map-init", examples + "firewall-blocklist.json", "--duration", "1500ms", "--workers", "2",
-			"--pcap-out", pcapPath, "--checked", "--json"})
-		done <- root.Execute()
-		return nil
-	})
-	time.Sleep(500 * time.Millisecond)
+	wait := tp.attach(t, examples+"firewall.o", "--map-init", examples+"firewall-blocklist.json", "--workers", "2",
+		"--pcap-out", pcapPath, "--checked")
 	for _, src := range []string{"10.79.0.1", "203.0.113.5"} {
-		n1.Do(t, func() error {
+		tp.n1.Do(t, func() error {
 			c, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.ParseIP(src)}, &net.UDPAddr{IP: net.IP{10, 79, 0, 2}, Port: 9})
 			if err != nil {
 				return err
@@ -64,11 +48,12 @@ func TestAttachXDPFirewall(t *testing.T) {
 			return nil
 		})
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("attach: %v; stderr %s", err, stderr.String())
+	stdout, stderr, err := wait()
+	if err != nil {
+		t.Fatalf("attach: %v; stderr %s", err, stderr)
 	}
-	if !strings.HasPrefix(stderr.String(), "attached\n") {
-		t.Errorf("stderr %q: want \"attached\" first", stderr.String())
+	if !strings.HasPrefix(stderr, "attached\n") {
+		t.Errorf("stderr %q: want \"attached\" first", stderr)
 	}
 	var res struct {
 		Program    string
@@ -78,8 +63,8 @@ func TestAttachXDPFirewall(t *testing.T) {
 		Verdicts   map[string]uint64
 		Maps       map[string][]mapEntry
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("not one JSON document: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, stdout)
 	}
 	if res.Program != "xdp_firewall" || res.Mode != "bridge" || len(res.Interfaces) != 2 || res.Interfaces[0] != a0 {
 		t.Errorf("header %+v", res)
@@ -119,6 +104,48 @@ func TestAttachXDPFirewall(t *testing.T) {
 	}
 	if frames != int(res.Verdicts["XDP_PASS"]) {
 		t.Errorf("%d frames in the pcapng, want the %d passed", frames, res.Verdicts["XDP_PASS"])
+	}
+}
+
+// attachTopology is n1 -- (a0 | mid | b0) -- n2: n1 at 10.<net>.0.1 and n2
+// at 10.<net>.0.2, n1 knowing n2's MAC; nothing connects a0 and b0 but
+// bpfhost.
+type attachTopology struct {
+	mid, n1, n2    *netnstest.NS
+	a0, b0, e1, e2 string
+}
+
+func newAttachTopology(t *testing.T, prefix string, net int) *attachTopology {
+	t.Helper()
+	netnstest.Require(t)
+	tp := &attachTopology{mid: netnstest.New(t), n1: netnstest.New(t), n2: netnstest.New(t),
+		a0: netnstest.Uniq(prefix + "a"), b0: netnstest.Uniq(prefix + "b"), e1: netnstest.Uniq(prefix + "e"), e2: netnstest.Uniq(prefix + "f")}
+	netnstest.Veth(t, tp.mid, tp.a0, tp.n1, tp.e1)
+	netnstest.Veth(t, tp.mid, tp.b0, tp.n2, tp.e2)
+	tp.n1.IP(t, "addr", "add", fmt.Sprintf("10.%d.0.1/24", net), "dev", tp.e1)
+	tp.n2.IP(t, "addr", "add", fmt.Sprintf("10.%d.0.2/24", net), "dev", tp.e2)
+	tp.n1.IP(t, "neigh", "replace", fmt.Sprintf("10.%d.0.2", net), "lladdr", tp.n2.MAC(t, tp.e2).String(), "dev", tp.e1, "nud", "permanent")
+	return tp
+}
+
+// attach runs `attach xdp OBJECT --dev a0 --peer b0 --duration 1500ms
+// --json ARGS...` in mid in the background and gives it 500 ms to attach;
+// wait returns its stdout, stderr and error once it detached.
+func (tp *attachTopology) attach(t *testing.T, object string, args ...string) (wait func() (string, string, error)) {
+	var stdout, stderr bytes.Buffer
+	done := make(chan error, 1)
+	go tp.mid.Do(t, func() error {
+		root := newRoot()
+		root.SetOut(&stdout)
+		root.SetErr(&stderr)
+		root.SetArgs(append([]string{"attach", "xdp", object, "--dev", tp.a0, "--peer", tp.b0, "--duration", "1500ms", "--json"}, args...))
+		done <- root.Execute()
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond)
+	return func() (string, string, error) {
+		err := <-done
+		return stdout.String(), stderr.String(), err
 	}
 }
 

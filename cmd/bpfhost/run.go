@@ -96,6 +96,9 @@ type mapEntry struct {
 	Key    string   `json:"key,omitempty"`
 	Value  string   `json:"value,omitempty"`
 	Values []string `json:"values,omitempty"`
+	// Program names the entry program of a devmap or cpumap entry, in
+	// --map-init only (see entryProgram).
+	Program string `json:"program,omitempty"`
 }
 
 type runOutput struct {
@@ -448,6 +451,9 @@ func initMaps(coll *bpfhost.Collection, path string) error {
 				return fmt.Errorf("%s: map %q entry %d: key: %w", path, name, i, err)
 			}
 			v, err := entryValue(m, e)
+			if err == nil {
+				v, err = entryProgram(coll, m, e, v)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: map %q entry %d: %w", path, name, i, err)
 			}

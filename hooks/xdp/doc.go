@@ -38,17 +38,25 @@
 // (ethtool channels), the sockets form a PACKET_FANOUT_QM group with one
 // member per recorded queue mapping, so each socket knows the queue of its
 // frames and reports what the kernel's generic XDP reports (a frame without
-// a recorded queue is queue 0); a single-queue interface is spread by flow
-// hash over the workers, every frame queue 0.
+// a recorded queue is queue 0); a single-queue interface is spread over the
+// workers by the CPU that received each frame (PACKET_FANOUT_CPU: where
+// generic XDP would run it; by flow hash with more workers than CPUs),
+// every frame queue 0.
 //
 // Frames are limited to the MTU, as in XDP. Attach turns off GRO and LRO on
 // the interfaces (Close turns them on again; Options.KeepOffloads keeps
 // them): they merge received segments into larger frames. Segmentation
 // offload aggregates that a local sender (the far end of a veth pair) hands
-// over unsegmented are dropped as oversize with one trace line saying so.
+// over unsegmented (TCP or UDP over IPv4 or IPv6) are cut into the segments
+// its NIC would have sent (PACKET_VNET_HDR gives gso_type and gso_size),
+// and the program runs on each; with TPACKET_V2 rings, or for what cannot
+// be cut, they are dropped as oversize with one trace line saying so.
+// Entry programs (SEC("xdp/devmap"), SEC("xdp/cpumap")) run only from map
+// entries: Attach refuses them, as Linux does.
 //
-// Link.Stats counts frames, bytes and program time per verdict; Link.Update
-// swaps the program between batches; Link.Close detaches.
+// Link.Stats counts frames, bytes and program time per verdict, and the
+// workers' CPU time; Link.Update swaps the program between batches;
+// Link.Close detaches.
 //
 // The package works on Linux; elsewhere Attach returns ErrNotSupported.
 package xdp

@@ -151,7 +151,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 // openSockets opens ifc's fanout sockets and deals them to the workers in
 // turn, in the order they join the group (see fanoutPlan).
 func (l *Link) openSockets(ifc *iface, group int) error {
-	n, mode := fanoutPlan(ifc.rxQueues, len(l.workers))
+	cpus := runtime.NumCPU()
+	if l.opts.FlowHash {
+		cpus = 0 // more workers than CPUs: by flow hash
+	}
+	n, mode := fanoutPlan(ifc.rxQueues, len(l.workers), cpus)
 	for k := 0; k < n; k++ {
 		s, err := openRX(ifc, group, mode, l.opts.LowLatency)
 		if err != nil {
@@ -165,11 +169,18 @@ func (l *Link) openSockets(ifc *iface, group int) error {
 }
 
 // fanoutPlan decides how an interface with rxQueues receive queues is read
-// by workers workers: n sockets in a fanout group of the given mode.
+// by workers workers on a machine with cpus CPUs: n sockets in a fanout
+// group of the given mode.
 //
-// An interface with one receive queue (or whose queues are unknown) is
-// spread by flow hash over one socket per worker: every frame is queue 0,
-// as for the kernel's generic XDP.
+// An interface with one receive queue (or whose queues are unknown) has
+// one socket per worker, every frame queue 0, as for the kernel's generic
+// XDP. With no more workers than CPUs, PACKET_FANOUT_CPU hands a frame to
+// worker (receiving CPU mod workers): the CPU where generic XDP would run
+// it, so frames keep the order the kernel received them in on each CPU,
+// and the receiving CPU (the sender's, over veth) pays no flow hash per
+// frame (docs/decisions/0015-xdp-data-path.md, "Fanout"). With more workers
+// than CPUs (or Options.FlowHash: cpus 0), PACKET_FANOUT_HASH spreads flows
+// over all of them.
 //
 // With several queues, PACKET_FANOUT_QM sends a frame to member
 // (skb->queue_mapping mod members). A driver records receive queue q as
@@ -178,8 +189,11 @@ func (l *Link) openSockets(ifc *iface, group int) error {
 // there is a socket for each queue_mapping 0..rxQueues (and at least one per
 // worker), the k-th to join receiving rx_queue_index memberQueue(k), dealt
 // to worker k mod workers.
-func fanoutPlan(rxQueues, workers int) (n, mode int) {
+func fanoutPlan(rxQueues, workers, cpus int) (n, mode int) {
 	if rxQueues <= 1 {
+		if workers <= cpus {
+			return workers, unix.PACKET_FANOUT_CPU
+		}
 		return workers, unix.PACKET_FANOUT_HASH
 	}
 	return max(workers, rxQueues+1), unix.PACKET_FANOUT_QM

@@ -3,6 +3,7 @@ package xdp
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -22,6 +23,9 @@ type rxSock struct {
 	// v2 selects a TPACKET_V2 ring of frameSize slots (Options.LowLatency).
 	v2        bool
 	frameSize int
+	// vnet is set when a virtio_net_hdr precedes each frame of the ring
+	// (PACKET_VNET_HDR, TPACKET_V3 rings): aggregates are segmented.
+	vnet bool
 	// queue is the rx_queue_index of every frame the socket receives: with
 	// PACKET_FANOUT_QM, the k-th member of the group receives the frames of
 	// receive queue k (see fanoutPlan).
@@ -62,6 +66,10 @@ type worker struct {
 	msgs   []unix.Mmsghdr
 	iovs   []unix.Iovec
 	c      counters
+	tally  tally // the verdicts of the batch act is on
+	// vnetZero is the virtio_net_hdr sent before each frame on a socket
+	// with PACKET_VNET_HDR: no offload asked.
+	vnetZero [vnetHdrLen]byte
 	// cpuq holds the frames redirected to the CPUs the worker serves;
 	// cpuProgs are the entry programs of a batch taken from it.
 	cpuq     *cpuQueue
@@ -78,7 +86,7 @@ type worker struct {
 func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
-		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 2*n),
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 4*n),
 		cpuProgs: make([]*bpfhost.Program, n)}
 	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
@@ -141,6 +149,9 @@ func openRX(ifc *iface, group, mode int, lowLatency bool) (rxSock, error) {
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
 			return closeFail("TPACKET_V3", err)
 		}
+		// A block holds a whole aggregate of a local sender's TSO/GSO
+		// (up to 64 KiB); the header says how to cut it (gso.go).
+		s.vnet = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VNET_HDR, 1) == nil
 		req := unix.TpacketReq3{Block_size: ringBlockSize, Block_nr: ringBlocks, Frame_size: ringFrameSize,
 			Frame_nr: ringBlockSize / ringFrameSize * ringBlocks, Retire_blk_tov: retireTimeout}
 		if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
@@ -203,7 +214,14 @@ func (wk *worker) close() {
 // loop receives, runs and sends until the link's stop eventfd fires.
 func (wk *worker) loop() {
 	defer wk.l.wg.Done()
-	defer wk.ringStats()
+	// The worker keeps its thread, so that the thread's CPU time is the
+	// worker's (Stats.CPUTime); the thread ends with it.
+	runtime.LockOSThread()
+	cpu0 := threadCPU()
+	defer func() {
+		wk.ringStats()
+		wk.c.cpu.Store(uint64(threadCPU() - cpu0))
+	}()
 	n := 0
 	for iter := 0; ; iter++ {
 		if iter%64 == 0 {
@@ -219,6 +237,8 @@ func (wk *worker) loop() {
 		if wk.pfds[len(wk.pfds)-2].Revents != 0 {
 			wk.drainCPU()
 		}
+		// Once a wake-up: a system call per block of frames under load.
+		wk.c.cpu.Store(uint64(threadCPU() - cpu0))
 		for i := range wk.pfds {
 			wk.pfds[i].Revents = 0
 		}
@@ -231,6 +251,16 @@ func (wk *worker) loop() {
 			return
 		}
 	}
+}
+
+// threadCPU returns the CPU time (ns, user and system) the calling thread
+// has used.
+func threadCPU() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // ringStats adds the frames the kernel dropped since the last call because
@@ -271,13 +301,11 @@ func (wk *worker) drain(i, n int) int {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
 			start := off + int(ph.Mac)
 			if start+int(ph.Snaplen) <= len(block) {
-				if wk.receive(i, n, block[start:start+int(ph.Snaplen)], ph.Len, ph.Status, uint16(ph.Hv1.Vlan_tci), ph.Hv1.Vlan_tpid) {
-					n++
-					if n == len(wk.frames) {
-						wk.flush(n)
-						n = 0
-					}
+				var vnet []byte
+				if s.vnet && int(ph.Mac) >= unix.SizeofTpacket3Hdr+vnetHdrLen {
+					vnet = block[start-vnetHdrLen : start]
 				}
+				n = wk.take(i, n, block[start:start+int(ph.Snaplen)], ph.Len, ph.Status, uint16(ph.Hv1.Vlan_tci), ph.Hv1.Vlan_tpid, vnet)
 			}
 			if ph.Next_offset == 0 {
 				break
@@ -303,15 +331,84 @@ func (wk *worker) drainV2(i, n int) int {
 			return n
 		}
 		start := int(ph.Mac)
-		if start+int(ph.Snaplen) <= len(slot) && wk.receive(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid) {
-			n++
-			if n == len(wk.frames) {
-				wk.flush(n)
-				n = 0
-			}
+		if start+int(ph.Snaplen) <= len(slot) {
+			n = wk.take(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid, nil)
 		}
 		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL
 		s.next = (s.next + 1) % slots
+	}
+}
+
+// take adds one received frame, or the segments of an aggregate, to the
+// batch at n, running the batch whenever it is full; it returns the frames
+// pending. vnet is the frame's virtio_net_hdr, if the ring has them.
+func (wk *worker) take(sock, n int, data []byte, wireLen, status uint32, vlanTCI, vlanTPID uint16, vnet []byte) int {
+	if vnet != nil && vnet[1]&^gsoECN != gsoNone && int(wireLen) == len(data) && len(data) > wk.socks[sock].ifc.mtu+14 {
+		return wk.takeSegments(sock, n, data, status, vlanTCI, vlanTPID, vnet)
+	}
+	if wk.receive(sock, n, data, wireLen, status, vlanTCI, vlanTPID) {
+		n++
+		if n == len(wk.frames) {
+			wk.flush(n)
+			n = 0
+		}
+	}
+	return n
+}
+
+// takeSegments cuts an aggregate a local sender's TSO/GSO left whole (over
+// veth) into the frames its NIC would have sent, each at most the MTU, and
+// adds them to the batch as take does. One it cannot cut is oversize.
+func (wk *worker) takeSegments(sock, n int, data []byte, status uint32, vlanTCI, vlanTPID uint16, vnet []byte) int {
+	ifc := wk.socks[sock].ifc
+	p, err := planGSO(data, vnet[1], int(binary.NativeEndian.Uint16(vnet[4:])))
+	if err != nil || p.hdrs+p.size > ifc.mtu+14 || p.hdrs+p.size+vlanHLen > bpfhost.XDPMaxFrame {
+		wk.oversize(ifc, len(data), "an aggregate of a sender's TSO/GSO that bpfhost cannot segment (ethtool -K IF tso off gso off on the sender)")
+		return n
+	}
+	vlan := status&tpStatusVLANValid != 0
+	for k := 0; k < p.count; k++ {
+		f := &wk.frames[n]
+		h := bpfhost.XDPHeadroom
+		shift := 0
+		if vlan {
+			shift = vlanHLen
+		}
+		size := p.segment(f.Page[h+shift:], data, k) + shift
+		if vlan {
+			copy(f.Page[h:h+12], f.Page[h+shift:h+shift+12])
+			putVLAN(f.Page[h+12:], status, vlanTCI, vlanTPID)
+		}
+		f.Meta, f.Data, f.End = h, h, h+size
+		f.IngressIfindex = uint32(ifc.index)
+		f.RxQueueIndex = wk.socks[sock].queue
+		wk.from[n] = sock
+		wk.c.segments.Add(1)
+		n++
+		if n == len(wk.frames) {
+			wk.flush(n)
+			n = 0
+		}
+	}
+	return n
+}
+
+// putVLAN writes the tag the kernel moved to metadata (TPID, TCI).
+func putVLAN(b []byte, status uint32, tci, tpid uint16) {
+	if status&tpStatusVLANTPID == 0 {
+		tpid = 0x8100
+	}
+	binary.BigEndian.PutUint16(b, tpid)
+	binary.BigEndian.PutUint16(b[2:], tci)
+}
+
+// oversize counts a frame of size bytes dropped as over the MTU, and
+// explains the first of the link in a trace line.
+func (wk *worker) oversize(ifc *iface, size int, why string) {
+	wk.c.oversize.Add(1)
+	if wk.l.oversizeNoted.CompareAndSwap(false, true) {
+		wk.l.traceLine(fmt.Sprintf("xdp: %s: frame of %d bytes over the MTU (%d) dropped: %s; counted as oversize, noted once",
+			ifc.name, size, ifc.mtu, why))
 	}
 }
 
@@ -330,11 +427,15 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 		limit += vlanHLen
 	}
 	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
-		wk.c.oversize.Add(1)
-		if int(wireLen) > limit && wk.l.oversizeNoted.CompareAndSwap(false, true) {
-			wk.l.traceLine(fmt.Sprintf("xdp: %s: frame of %d bytes over the MTU (%d) dropped: an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off); counted as oversize, noted once",
-				ifc.name, wireLen, ifc.mtu))
+		if int(wireLen) <= limit {
+			wk.c.oversize.Add(1) // truncated by the ring, or a runt
+			return false
 		}
+		why := "an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off)"
+		if wk.socks[sock].v2 {
+			why += "; TPACKET_V2 rings (--low-latency) cannot hold aggregates for bpfhost to segment"
+		}
+		wk.oversize(ifc, int(wireLen), why)
 		return false
 	}
 	f := &wk.frames[n]
@@ -344,12 +445,7 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 		// The kernel moved the tag to metadata; the program sees it in the
 		// frame, as on the wire.
 		copy(page[h:], data[:12])
-		tpid := uint16(0x8100)
-		if status&tpStatusVLANTPID != 0 {
-			tpid = vlanTPID
-		}
-		binary.BigEndian.PutUint16(page[h+12:], tpid)
-		binary.BigEndian.PutUint16(page[h+14:], vlanTCI)
+		putVLAN(page[h+12:], status, vlanTCI, vlanTPID)
 		copy(page[h+16:], data[12:])
 	} else {
 		copy(page[h:], data)
@@ -391,7 +487,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 		if cpumap {
 			wk.c.countCPUMap(f.Action, f.End-f.Data, f.Duration)
 		} else {
-			wk.c.count(f.Action, wk.lens[i], f.Duration)
+			wk.tally.count(f.Action, wk.lens[i], f.Duration)
 		}
 		in := &wk.socks[wk.from[i]]
 		if cpumap && (f.Action == TX || f.Action > Redirect) {
@@ -446,6 +542,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 			wk.l.traceLine(fmt.Sprintf("xdp_exception: prog=%s action=%d (invalid) ifindex=%d", progName(prog), f.Action, in.ifc.index))
 		}
 	}
+	wk.c.addTally(&wk.tally)
 	wk.send()
 }
 
@@ -492,6 +589,9 @@ func (wk *worker) send() {
 	out := wk.out
 	for len(out) > 0 {
 		fd, ifc := out[0].fd, out[0].ifc
+		// A socket with PACKET_VNET_HDR sends each frame after a
+		// virtio_net_hdr: a zero one, the frame as it is.
+		vnet := ifc == nil && wk.vnetSocket(fd)
 		k := 0
 		for j := range out {
 			p := out[j]
@@ -508,8 +608,13 @@ func (wk *worker) send() {
 				wk.transmit(fd, ifc, k)
 				k = 0
 			}
-			wk.iovs[k] = unix.Iovec{Base: &data[0], Len: uint64(len(data))}
-			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &wk.iovs[k], Iovlen: 1}}
+			iov := wk.iovs[2*k : 2*k+2]
+			iov[0] = unix.Iovec{Base: &wk.vnetZero[0], Len: vnetHdrLen}
+			iov[1] = unix.Iovec{Base: &data[0], Len: uint64(len(data))}
+			if !vnet {
+				iov = iov[1:]
+			}
+			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &iov[0], Iovlen: uint64(len(iov))}}
 			k++
 		}
 		wk.transmit(fd, ifc, k)
@@ -523,6 +628,17 @@ func (wk *worker) send() {
 		}
 		out = out[:m]
 	}
+}
+
+// vnetSocket reports whether fd is one of the worker's sockets with
+// PACKET_VNET_HDR.
+func (wk *worker) vnetSocket(fd int) bool {
+	for i := range wk.socks {
+		if wk.socks[i].fd == fd {
+			return wk.socks[i].vnet
+		}
+	}
+	return false
 }
 
 // transmit sends the first k prepared messages on fd, or on ifc's inject
