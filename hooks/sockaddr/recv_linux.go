@@ -143,7 +143,7 @@ func (w *worker) putName(addr []byte, uaddr uint64, ulen int, ulenAddr uint64) u
 // address buffer (the filter lets the others through): the supervisor
 // receives on its duplicate into a buffer of the caller's size, runs the
 // programs on the source and writes data, address and length back.
-func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) recvfrom(n *seccompNotif) (int64, bool, unix.Errno) {
 	var lb [4]byte
 	if e := w.readMem(w.task.tid, n.Args[5], lb[:]); e != 0 {
 		return 0, false, e
@@ -152,7 +152,7 @@ func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 	if ulen < 0 {
 		return 0, false, unix.EINVAL
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	flags := int(int32(n.Args[3]))
@@ -196,7 +196,7 @@ func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 // control messages, lengths and msg_flags back. UDP carries no file
 // descriptors, so the control messages are plain data. A socket taken
 // already (recvmmsg) is reused.
-func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
+func (w *worker) recvmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
 	var hdr [msghdrSize]byte
 	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
 		return 0, false, e
@@ -214,7 +214,7 @@ func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 		return 0, false, e
 	}
 	if w.sock.fd < 0 {
-		if e := w.takeSocket(n, pidfd); e != 0 {
+		if e := w.takeSocket(n); e != 0 {
 			return 0, false, e
 		}
 	}
@@ -275,7 +275,7 @@ func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 // MSG_WAITFORONE making the receives after the first non-blocking, the
 // timeout checked after each datagram and what is left of it written
 // back; an error after the first datagram ends the call with the count.
-func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) recvmmsg(n *seccompNotif) (int64, bool, unix.Errno) {
 	vlen := min(uint32(n.Args[2]), maxIov)
 	flags := int(int32(n.Args[3]))
 	var ts [16]byte
@@ -290,7 +290,7 @@ func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 		}
 		end = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.recvTarget(flags) {
@@ -301,7 +301,7 @@ func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 		if i > 0 && flags&unix.MSG_WAITFORONE != 0 {
 			f |= unix.MSG_DONTWAIT
 		}
-		r, _, e := w.recvmsg(n, pidfd, at, f)
+		r, _, e := w.recvmsg(n, at, f)
 		return r, e
 	}, func() bool { return !end.IsZero() && !time.Now().Before(end) })
 	if e != 0 {

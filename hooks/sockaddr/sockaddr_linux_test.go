@@ -125,11 +125,7 @@ func TestSyncWakeUp(t *testing.T) {
 // listener's accept queue is full) does not hold up another thread's
 // connect: the watchdog starts another worker to receive meanwhile.
 func TestBlockedConnectDoesNotStall(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3")
-	}
-	coll := loadTestObject(t)
-	cmd := exec.Command("python3", "-c", `
+	link, out, err := superviseConnects(t, `
 import socket, threading, time
 full = socket.socket(); full.bind(("127.0.0.1", 0)); full.listen(0)
 first = socket.create_connection(full.getsockname())
@@ -148,6 +144,50 @@ full.accept()  # the blocked connect's next SYN (after 1 s) gets in
 th.join(); other.join()
 print("fast" if fast else "slow", res.get("blocked"))
 `)
+	if err != nil || out != "fast connected\n" {
+		t.Fatalf("wait %v, output %q; want %q", err, out, "fast connected\n")
+	}
+	if s := link.Stats(); len(s) != 1 || s[0].Runs != 3 || s[0].Denied != 0 {
+		t.Errorf("stats %+v, want 3 runs", s)
+	}
+}
+
+// A thread's first supervised call checks the notification is live
+// (SECCOMP_IOCTL_NOTIF_ID_VALID) after taking its socket, because its
+// pidfd was opened after the notification; its later calls, with the pidfd
+// cached before they were received, need no check (worker.takeSocket).
+func TestIdentityCheckedOncePerThread(t *testing.T) {
+	link, out, err := superviseConnects(t, `
+import socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
+ok = []
+def client():
+    for _ in range(20):
+        s = socket.socket(); s.connect(srv.getsockname()); s.close(); ok.append(1)
+ts = [threading.Thread(target=client) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(len(ok))
+`)
+	if err != nil || out != "60\n" {
+		t.Fatalf("wait %v, output %q; want 60 connects", err, out)
+	}
+	// One check per thread; a few more if the watchdog started a worker
+	// that was receiving while another opened a thread's pidfd.
+	if n := link.idChecks.Load(); n < 3 || n > 12 {
+		t.Errorf("%d identity checks for 60 connects from 3 threads, want 3 (one per thread)", n)
+	}
+}
+
+// superviseConnects runs a Python script with deny_port on its connects
+// and returns the link after Wait, the script's output and Wait's error.
+func superviseConnects(t *testing.T, script string) (*Link, string, error) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	coll := loadTestObject(t)
+	cmd := exec.Command("python3", "-c", script)
 	var out strings.Builder
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -155,10 +195,6 @@ print("fast" if fast else "slow", res.get("blocked"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := link.Wait(); err != nil || out.String() != "fast connected\n" {
-		t.Fatalf("wait %v, output %q; want %q", err, out.String(), "fast connected\n")
-	}
-	if s := link.Stats(); len(s) != 1 || s[0].Runs != 3 || s[0].Denied != 0 {
-		t.Errorf("stats %+v, want 3 runs", s)
-	}
+	err = link.Wait()
+	return link, out.String(), err
 }

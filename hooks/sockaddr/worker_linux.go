@@ -40,6 +40,15 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
+	// recvSeq is the Link's pidSeq before the worker's last RECV; early
+	// reports that the pidfd of the call being handled is a thread
+	// pidfd opened before that (see takeSocket).
+	recvSeq uint64
+	early   bool
+	// pfd is the pidfd of the call being handled (-1 if none), pe its
+	// cache entry if it is cached.
+	pfd int
+	pe  *pidfdEntry
 	// tid is the worker's thread; recvTid is tid while it waits in RECV.
 	tid     int32
 	recvTid atomic.Int32
@@ -49,7 +58,7 @@ type worker struct {
 }
 
 func newWorker(l *Link) *worker {
-	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext)}
+	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1}
 	w.run.Task = &w.task
 	w.run.Socket = &w.sock
 	return w
@@ -192,58 +201,122 @@ func (w *worker) writeMem(tid int, addr uint64, b []byte) unix.Errno {
 	return 0
 }
 
-// pidfd returns a pidfd of the notifying thread; before Linux 6.9 (no
-// PIDFD_THREAD) of its process. Thread pidfds are cached: a pidfd names one
-// task for good (a reused thread ID gets a new pidfd, as the old one fails
-// with ESRCH), so the cache is never wrong, only stale. Process pidfds are
-// not: the thread ID may be reused by another process.
-func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
+// pidfdEntry is a cached thread pidfd. seq is the Link's pidSeq after it
+// was opened. refs counts the cache's reference and the workers using it;
+// the last one to let go closes fd, so no worker sees the number reused.
+type pidfdEntry struct {
+	fd   int
+	seq  uint64
+	refs atomic.Int32
+}
+
+// acquire takes a reference unless the entry is being dropped.
+func (e *pidfdEntry) acquire() bool {
+	for {
+		r := e.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if e.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+func (e *pidfdEntry) release() {
+	if e.refs.Add(-1) == 0 {
+		unix.Close(e.fd)
+	}
+}
+
+// openPidfd sets w.pfd to a pidfd of the notifying thread; before Linux
+// 6.9 (no PIDFD_THREAD) of its process. Thread pidfds are cached (w.pe): a
+// pidfd names one task for good (a reused thread ID gets a new pidfd, as
+// the old one fails with ESRCH), so the cache is never wrong, only stale.
+// Process pidfds are not: the thread ID may be reused by another process.
+// w.early reports that w.pfd is a thread pidfd opened before this worker
+// called RECV for the notification (see takeSocket). closePidfd lets go.
+func (w *worker) openPidfd() unix.Errno {
+	w.early = false
 	if v, ok := w.l.pidfds.Load(w.task.tid); ok {
-		return v.(int), true, 0
+		if e := v.(*pidfdEntry); e.acquire() {
+			w.pe, w.pfd, w.early = e, e.fd, e.seq <= w.recvSeq
+			return 0
+		}
 	}
 	fd, err := unix.PidfdOpen(w.task.tid, pidfdThrd)
 	if err == nil {
+		w.pfd = fd
 		if w.l.npidfds.Load() >= maxPidfds {
 			// A full cache is not emptied while workers may use it.
-			return fd, false, 0
+			return 0
 		}
-		if prev, loaded := w.l.pidfds.LoadOrStore(w.task.tid, fd); loaded {
-			unix.Close(fd)
-			fd = prev.(int)
-		} else {
+		e := &pidfdEntry{fd: fd, seq: w.l.pidSeq.Add(1)}
+		e.refs.Store(2) // the cache's and this worker's
+		if _, loaded := w.l.pidfds.LoadOrStore(w.task.tid, e); !loaded {
 			w.l.npidfds.Add(1)
+			w.pe = e
 		}
-		return fd, true, 0
+		return 0
 	}
 	if err == unix.EINVAL {
 		w.task.readStatus()
 		fd, err = unix.PidfdOpen(w.task.tgid, 0)
 	}
 	if err != nil {
-		return -1, false, unix.ESRCH
+		return unix.ESRCH
 	}
-	return fd, false, 0
+	w.pfd = fd
+	return 0
 }
 
-// takeSocket duplicates the target's fd into w.sock and then checks the
-// notification is still live: the notifying task then held its thread ID
-// from the notification on, so the memory read before and the socket taken
-// were its (a pidfd opened or cached by that ID, even one reopened after a
-// dead thread's, names it). Errors are answered to the target.
-func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
-	fd, err := pidfdGetfd(pidfd, int(int32(n.Args[0])))
-	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
+// closePidfd lets go of w.pfd.
+func (w *worker) closePidfd() {
+	if w.pe != nil {
+		w.pe.release()
+	} else if w.pfd >= 0 {
+		unix.Close(w.pfd)
+	}
+	w.pe, w.pfd = nil, -1
+}
+
+// takeSocket duplicates the target's fd into w.sock and makes sure the
+// memory read before and the socket taken were the notifying task's.
+// Errors are answered to the target.
+//
+// The notifying task held its thread ID when RECV returned its
+// notification (a task that dies before leaves the queue; after, it keeps
+// its ID until it is reaped). A thread pidfd names one struct pid, whose
+// number stays taken from its allocation until its task is reaped, and
+// pidfd_getfd succeeds only while the task is not. So if the pidfd was
+// opened before the worker called RECV (w.early) and pidfd_getfd succeeds,
+// the pidfd's task held the ID throughout, from before the notification was
+// received until now: it is the notifying task, and the ID named it during
+// the memory read. Otherwise (a pidfd opened after the notification, maybe
+// after the notifier died and its ID was reused; or a process pidfd) the
+// notification is checked to be still live (SECCOMP_IOCTL_NOTIF_ID_VALID):
+// then its task held the ID from the notification on.
+func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
+	fd, err := pidfdGetfd(w.pfd, int(int32(n.Args[0])))
+	early := w.early
+	if err == unix.ESRCH && w.pe != nil {
 		// A cached pidfd of a thread that died: the notifying task
 		// reuses its ID (or died too, which the check below finds).
-		if pidfd, _, e := w.pidfd(); e == 0 {
-			fd, err = pidfdGetfd(pidfd, int(int32(n.Args[0])))
+		w.l.forgetPidfd(w.task.tid, w.pe)
+		w.closePidfd()
+		if w.openPidfd() == 0 {
+			fd, err = pidfdGetfd(w.pfd, int(int32(n.Args[0])))
 		}
+		early = false
 	}
-	if !w.l.valid(n.ID) {
-		if err == 0 {
-			unix.Close(fd)
+	if !early || err != 0 {
+		w.l.idChecks.Add(1)
+		if !w.l.valid(n.ID) {
+			if err == 0 {
+				unix.Close(fd)
+			}
+			return unix.ESRCH
 		}
-		return unix.ESRCH
 	}
 	if err != 0 {
 		if err == unix.EBADF {
@@ -284,7 +357,7 @@ func (s *sock) hooked() bool {
 func (w *worker) handle(n *seccompNotif) {
 	w.task.reset(int(n.Pid))
 	w.sock = sock{fd: -1}
-	pidfd, cached, errno := w.pidfd()
+	errno := w.openPidfd()
 	if errno != 0 {
 		w.l.respond(n.ID, 0, errno)
 		return
@@ -293,31 +366,31 @@ func (w *worker) handle(n *seccompNotif) {
 	cont := false
 	switch n.Nr {
 	case unix.SYS_CONNECT, unix.SYS_BIND:
-		val, cont, errno = w.connectOrBind(n, pidfd)
+		val, cont, errno = w.connectOrBind(n)
 	case unix.SYS_SENDTO:
-		val, cont, errno = w.sendto(n, pidfd)
+		val, cont, errno = w.sendto(n)
 	case unix.SYS_SENDMSG:
-		val, cont, errno = w.sendmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+		val, cont, errno = w.sendmsg(n, n.Args[1], int(int32(n.Args[2])))
 	case unix.SYS_SENDMMSG:
-		val, cont, errno = w.sendmmsg(n, pidfd)
+		val, cont, errno = w.sendmmsg(n)
 	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
-		val, cont, errno = w.getname(n, pidfd)
+		val, cont, errno = w.getname(n)
 	case unix.SYS_RECVFROM:
-		val, cont, errno = w.recvfrom(n, pidfd)
+		val, cont, errno = w.recvfrom(n)
 	case unix.SYS_RECVMSG:
-		val, cont, errno = w.recvmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+		val, cont, errno = w.recvmsg(n, n.Args[1], int(int32(n.Args[2])))
 	case unix.SYS_RECVMMSG:
-		val, cont, errno = w.recvmmsg(n, pidfd)
+		val, cont, errno = w.recvmmsg(n)
 	case unix.SYS_SOCKET:
 		var answered bool
 		if val, cont, answered, errno = w.sockCreate(n); answered {
-			w.closeTaken(pidfd, cached)
+			w.closeTaken()
 			return
 		}
 	default:
 		errno = unix.ENOSYS
 	}
-	w.closeTaken(pidfd, cached)
+	w.closeTaken()
 	if cont {
 		w.l.cont(n.ID)
 		return
@@ -326,7 +399,7 @@ func (w *worker) handle(n *seccompNotif) {
 }
 
 // connectOrBind handles connect(fd, addr, len) and bind(fd, addr, len).
-func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	size := int(int32(n.Args[2]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
@@ -335,7 +408,7 @@ func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Er
 	if e := w.readMem(w.task.tid, n.Args[1], addr); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
@@ -594,7 +667,7 @@ func isV4Mapped(ip []byte) bool {
 
 // sendto handles sendto(fd, buf, len, flags, addr, addrlen) with an address
 // (the filter lets the others through).
-func (w *worker) sendto(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 	size := int(int32(n.Args[5]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
@@ -611,7 +684,7 @@ func (w *worker) sendto(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.checkedSend(int(int32(n.Args[3]))) {
@@ -648,7 +721,7 @@ func msghdrFields(hdr *[msghdrSize]byte) (name uint64, nameLen int, iov, iovLen,
 
 // sendmsg handles sendmsg(fd, msg, flags) on the msghdr at msgAddr. A
 // socket taken already (sendmmsg) is reused.
-func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
+func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
 	var hdr [msghdrSize]byte
 	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
 		return 0, false, e
@@ -685,7 +758,7 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 		return 0, false, e
 	}
 	if w.sock.fd < 0 {
-		if e := w.takeSocket(n, pidfd); e != 0 {
+		if e := w.takeSocket(n); e != 0 {
 			return 0, false, e
 		}
 	}
@@ -740,16 +813,16 @@ func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Err
 
 // sendmmsg handles sendmmsg(fd, msgvec, vlen, flags) as a sequence of
 // sendmsg calls, writing each msg_len back, as the kernel does.
-func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) sendmmsg(n *seccompNotif) (int64, bool, unix.Errno) {
 	vlen := min(uint32(n.Args[2]), maxIov)
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
 	sent, e := w.eachMsg(n.Args[1], vlen, func(_ uint32, at uint64) (int64, unix.Errno) {
-		r, _, e := w.sendmsg(n, pidfd, at, int(int32(n.Args[3])))
+		r, _, e := w.sendmsg(n, at, int(int32(n.Args[3])))
 		return r, e
 	}, nil)
 	return sent, false, e
@@ -788,7 +861,7 @@ func (w *worker) eachMsg(vec uint64, vlen uint32, call func(i uint32, at uint64)
 // answer (they may rewrite it, not refuse it) and writes it to the target
 // as move_addr_to_user does. The call only reports, so a racing thread can
 // change nothing but where the answer goes.
-func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) getname(n *seccompNotif) (int64, bool, unix.Errno) {
 	var lb [4]byte
 	if e := w.readMem(w.task.tid, n.Args[2], lb[:]); e != 0 {
 		return 0, false, e
@@ -797,7 +870,7 @@ func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 	if ulen < 0 {
 		return 0, false, unix.EINVAL
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
@@ -834,10 +907,8 @@ func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 }
 
 // closeTaken closes what handling a notification opened.
-func (w *worker) closeTaken(pidfd int, cached bool) {
-	if !cached {
-		unix.Close(pidfd)
-	}
+func (w *worker) closeTaken() {
+	w.closePidfd()
 	if w.sock.fd >= 0 {
 		unix.Close(w.sock.fd)
 		w.sock.fd = -1
