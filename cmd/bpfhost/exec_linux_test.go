@@ -572,15 +572,22 @@ func swapRace(n int) string {
 
 func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
-// benchCalls times n connect() calls to addr and n bind() calls to port 0
-// of its address, each on a fresh socket, and prints the medians in ns.
+// benchCalls times n connect() calls to addr, n bind() calls to port 0 of
+// its address and n connect() calls to a listener of its own, each on a
+// fresh socket, and prints the medians in ns. The server at addr is another
+// process, woken by each connection; nothing waits on the client's own
+// listener (the client accepts each connection after timing its connect),
+// so the third measures connect() without a server's wake-up that can win
+// the CPU before the connecting task resumes.
 func benchCalls(n int, a string) string {
 	sa, fam := sockaddrOf(a)
 	var any unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	if fam == unix.AF_INET6 {
 		any = &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
 	}
-	median := func(op func(fd int) error) int64 {
+	// median times op on n fresh sockets; after (if not nil) runs untimed
+	// after each op.
+	median := func(op func(fd int) error, after func()) int64 {
 		d := make([]int64, 0, n)
 		for i := 0; i < n; i++ {
 			fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
@@ -590,6 +597,9 @@ func benchCalls(n int, a string) string {
 			start := time.Now()
 			err = op(fd)
 			d = append(d, int64(time.Since(start)))
+			if after != nil {
+				after()
+			}
 			unix.Close(fd)
 			if err != nil {
 				return -1
@@ -598,9 +608,22 @@ func benchCalls(n int, a string) string {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		return d[len(d)/2]
 	}
-	c := median(func(fd int) error { return unix.Connect(fd, sa) })
-	b := median(func(fd int) error { return unix.Bind(fd, any) })
-	return fmt.Sprintf("connect %d bind %d", c, b)
+	c := median(func(fd int) error { return unix.Connect(fd, sa) }, nil)
+	b := median(func(fd int) error { return unix.Bind(fd, any) }, nil)
+	q := int64(-1)
+	if ln, err := unix.Socket(fam, unix.SOCK_STREAM, 0); err == nil {
+		defer unix.Close(ln)
+		if unix.Bind(ln, any) == nil && unix.Listen(ln, 16) == nil {
+			if own, err := unix.Getsockname(ln); err == nil {
+				q = median(func(fd int) error { return unix.Connect(fd, own) }, func() {
+					if cfd, _, err := unix.Accept(ln); err == nil {
+						unix.Close(cfd)
+					}
+				})
+			}
+		}
+	}
+	return fmt.Sprintf("connect %d bind %d quiet-connect %d", c, b, q)
 }
 
 // names connects to a and prints the answer, the peer address getpeername
