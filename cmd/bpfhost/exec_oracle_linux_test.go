@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -166,9 +167,9 @@ var (
 	execBenchAgainst = flag.String("exec.bench.against", "", "TestExecBenchmark: also time this bpfhost binary (an older build, say)")
 )
 
-// TestExecBenchmark measures connect() and bind() on loopback unsupervised,
-// under bpfhost exec (and under -exec.bench.against), and under the
-// kernel's cgroup programs: medians of -exec.bench calls each, in
+// TestExecBenchmark measures connect(), bind() and recvfrom() on loopback
+// unsupervised, under bpfhost exec (and under -exec.bench.against), and
+// under the kernel's cgroup programs: medians of -exec.bench calls each, in
 // -exec.bench.rounds alternating rounds, then the median over the rounds of
 // each median and of each round's ratio to the unsupervised call. The
 // issue's target: supervised connect() at most twice the unsupervised one.
@@ -181,7 +182,7 @@ func TestExecBenchmark(t *testing.T) {
 	}
 	_, _ = servers(t)
 	args := client("bench", strconv.Itoa(*execBench), "127.0.0.1:10")
-	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds"}
+	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds", "cgroup/recvmsg4=" + sockObj + ":restore_udp"}
 	settings := []string{"unsupervised", "bpfhost exec"}
 	if *execBenchAgainst != "" {
 		settings = append(settings, "against")
@@ -208,16 +209,16 @@ func TestExecBenchmark(t *testing.T) {
 			}
 			return out
 		}
-		out, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}, args...)
+		out, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind, "restore_udp": ebpf.AttachCGroupUDP4Recvmsg}, args...)
 		return out
 	}
-	// ns[setting][round] = {connect, bind, quiet connect}
-	ns := map[string][][3]float64{}
+	// ns[setting][round] = {connect, bind, quiet connect, recvfrom}
+	ns := map[string][][4]float64{}
 	for r := 0; r < *execBenchRounds; r++ {
 		for _, s := range settings {
-			var v [3]float64
+			var v [4]float64
 			out := strings.TrimSpace(run(s))
-			if _, err := fmt.Sscanf(out, "connect %g bind %g quiet-connect %g", &v[0], &v[1], &v[2]); err != nil || v[0] < 0 || v[1] < 0 || v[2] < 0 {
+			if _, err := fmt.Sscanf(out, "connect %g bind %g quiet-connect %g recvfrom %g", &v[0], &v[1], &v[2], &v[3]); err != nil || slices.Min(v[:]) < 0 {
 				t.Fatalf("%s: output %q", s, out)
 			}
 			ns[s] = append(ns[s], v)
@@ -231,7 +232,7 @@ func TestExecBenchmark(t *testing.T) {
 	var rep strings.Builder
 	fmt.Fprintf(&rep, "median ns per call over %d calls, %d rounds (per round; median; median ratio to unsupervised)\n", *execBench, *execBenchRounds)
 	for _, s := range settings {
-		for i, op := range []string{"connect", "bind", "quiet connect"} {
+		for i, op := range []string{"connect", "bind", "quiet connect", "recvfrom"} {
 			var vals, ratios []float64
 			for r, v := range ns[s] {
 				vals = append(vals, v[i])

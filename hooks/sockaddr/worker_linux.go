@@ -40,6 +40,12 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
+	// out gathers the writes of an answer into the target's memory;
+	// nameLen and msgTail are what it writes from besides the buffers
+	// above (a source address's length; msg_controllen and msg_flags).
+	out     memWrites
+	nameLen [4]byte
+	msgTail [12]byte
 	// recvSeq is the Link's pidSeq before the worker's last RECV; early
 	// reports that the pidfd of the call being handled is a thread
 	// pidfd opened before that (see takeSocket).
@@ -897,13 +903,9 @@ func (w *worker) getname(n *seccompNotif) (int64, bool, unix.Errno) {
 			return 0, false, e
 		}
 	}
-	if k := min(int(ulen), len(addr)); k > 0 {
-		if e := w.writeMem(w.task.tid, n.Args[1], addr[:k]); e != 0 {
-			return 0, false, e
-		}
-	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
-	return 0, false, w.writeMem(w.task.tid, n.Args[2], lb[:])
+	w.out.reset()
+	w.putName(addr, n.Args[1], int(ulen), n.Args[2])
+	return 0, false, w.out.flush(w)
 }
 
 // closeTaken closes what handling a notification opened.
