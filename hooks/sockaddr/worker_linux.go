@@ -40,10 +40,14 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
-	// out gathers the writes of an answer into the target's memory;
-	// nameLen and msgTail are what it writes from besides the buffers
-	// above (a source address's length; msg_controllen and msg_flags).
-	out     memWrites
+	// iovRaw holds an iovec array as read from the target.
+	iovRaw [maxIov * 16]byte
+	// in gathers the reads of a call's arguments from the target's
+	// memory, out the writes of its answer; nameLen and msgTail are
+	// what out writes from besides the buffers above (a source
+	// address's length; msg_controllen and msg_flags).
+	in      memCopies
+	out     memCopies
 	nameLen [4]byte
 	msgTail [12]byte
 	// recvSeq is the Link's pidSeq before the worker's last RECV; early
@@ -64,7 +68,7 @@ type worker struct {
 }
 
 func newWorker(l *Link) *worker {
-	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1}
+	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1, in: memCopies{read: true}}
 	w.run.Task = &w.task
 	w.run.Socket = &w.sock
 	return w
@@ -679,15 +683,19 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 		return 0, false, unix.EINVAL
 	}
 	addr := w.addr[:size]
-	if e := w.readMem(w.task.tid, n.Args[4], addr); e != 0 {
-		return 0, false, e
-	}
 	length := n.Args[2]
 	if length > maxData {
+		// As Linux: a bad address is EFAULT before any size check.
+		if e := w.readMem(w.task.tid, n.Args[4], addr); e != 0 {
+			return 0, false, e
+		}
 		return 0, false, unix.EMSGSIZE
 	}
 	data := w.buf(&w.data, int(length))
-	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
+	w.in.reset()
+	w.in.add(w, n.Args[4], addr)
+	w.in.add(w, n.Args[1], data)
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
 	if e := w.takeSocket(n); e != 0 {
@@ -745,22 +753,24 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if ctlLen > maxControl {
 		return 0, false, unix.ENOBUFS
 	}
+	// The address and the iovec array, then the data and the control
+	// messages, each pair in one read (Linux reads the address first).
 	addr := w.addr[:nameLen]
-	if e := w.readMem(w.task.tid, namePtr, addr); e != 0 {
+	w.in.reset()
+	w.in.add(w, namePtr, addr)
+	w.in.add(w, iovPtr, w.iovRaw[:iovLen*16])
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
-	total, e := w.readIovecs(iovPtr, iovLen, false)
+	total, e := w.parseIovecs(iovLen, false)
 	if e != 0 {
 		return 0, false, e
 	}
 	data := w.buf(&w.data, int(total))
-	if total > 0 {
-		if got, err := unix.ProcessVMReadv(w.task.tid, []unix.Iovec{{Base: &data[0], Len: total}}, w.iov, 0); err != nil || uint64(got) != total {
-			return 0, false, unix.EFAULT
-		}
-	}
 	ctl := w.buf(&w.ctl, int(ctlLen))
-	if e := w.readMem(w.task.tid, ctlPtr, ctl); e != 0 {
+	w.in.scatter(w, data, w.iov)
+	w.in.add(w, ctlPtr, ctl)
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
 	if w.sock.fd < 0 {
@@ -793,18 +803,23 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 }
 
 // readIovecs reads the target's iovec array (iovLen <= maxIov entries) into
-// w.iov and returns the total length. A total above maxData is EMSGSIZE,
-// or with clamp (a receive, where no datagram is that large) cut to it.
+// w.iov and returns the total length (see parseIovecs).
 func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Errno) {
-	var iovs [maxIov * 16]byte
-	if e := w.readMem(w.task.tid, iovPtr, iovs[:iovLen*16]); e != 0 {
+	if e := w.readMem(w.task.tid, iovPtr, w.iovRaw[:iovLen*16]); e != 0 {
 		return 0, e
 	}
+	return w.parseIovecs(iovLen, clamp)
+}
+
+// parseIovecs sets w.iov from the iovec array in w.iovRaw (iovLen entries)
+// and returns the total length. A total above maxData is EMSGSIZE, or with
+// clamp (a receive, where no datagram is that large) cut to it.
+func (w *worker) parseIovecs(iovLen uint64, clamp bool) (uint64, unix.Errno) {
 	le := binary.LittleEndian
 	total := uint64(0)
 	w.iov = w.iov[:0]
 	for i := uint64(0); i < iovLen; i++ {
-		l := le.Uint64(iovs[16*i+8:])
+		l := le.Uint64(w.iovRaw[16*i+8:])
 		if l > maxData || total+l > maxData {
 			if !clamp {
 				return 0, unix.EMSGSIZE
@@ -812,7 +827,7 @@ func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Err
 			l = maxData - total
 		}
 		total += l
-		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
+		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(w.iovRaw[16*i:])), Len: int(l)})
 	}
 	return total, 0
 }
