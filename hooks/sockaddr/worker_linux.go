@@ -55,6 +55,9 @@ type worker struct {
 	// pidfd opened before that (see takeSocket).
 	recvSeq uint64
 	early   bool
+	// writesBack reports that the call being handled writes its answer
+	// into the target's memory (see takeSocket).
+	writesBack bool
 	// pfd is the pidfd of the call being handled (-1 if none), pe its
 	// cache entry if it is cached.
 	pfd int
@@ -297,13 +300,20 @@ func (w *worker) closePidfd() {
 // The notifying task held its thread ID when RECV returned its
 // notification (a task that dies before leaves the queue; after, it keeps
 // its ID until it is reaped). A thread pidfd names one struct pid, whose
-// number stays taken from its allocation until its task is reaped, and
-// pidfd_getfd succeeds only while the task is not. So if the pidfd was
-// opened before the worker called RECV (w.early) and pidfd_getfd succeeds,
-// the pidfd's task held the ID throughout, from before the notification was
-// received until now: it is the notifying task, and the ID named it during
-// the memory read. Otherwise (a pidfd opened after the notification, maybe
-// after the notifier died and its ID was reused; or a process pidfd) the
+// number stays taken from its allocation until it has no task left, and
+// pidfd_getfd succeeds only while it has one. So if the pidfd was opened
+// before the worker called RECV (w.early) and pidfd_getfd succeeds, the
+// ID named the pidfd's struct pid throughout, from before the notification
+// was received until now: its task was the notifier when the notification
+// was received and during the memory read, and is now the notifier or, if
+// another thread of its process has since exec'd (de_thread hands the
+// leader's struct pid to the exec'ing thread and kills the notifier), that
+// thread, whose call the supervisor then performs as it would have after a
+// check too (with the address it read and the programs checked). Calls
+// that write an answer into the target's memory (w.writesBack) are checked
+// anyway, so that no answer goes to a program the exec brought in. In the
+// other cases (a pidfd opened after the notification, maybe after the
+// notifier died and its ID was reused; or a process pidfd) the
 // notification is checked to be still live (SECCOMP_IOCTL_NOTIF_ID_VALID):
 // then its task held the ID from the notification on.
 func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
@@ -319,7 +329,7 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		}
 		early = false
 	}
-	if !early || err != 0 {
+	if !early || err != 0 || w.writesBack {
 		w.l.idChecks.Add(1)
 		if !w.l.valid(n.ID) {
 			if err == 0 {
@@ -374,6 +384,12 @@ func (w *worker) handle(n *seccompNotif) {
 	}
 	var val int64
 	cont := false
+	switch n.Nr {
+	case unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SOCKET:
+		w.writesBack = false
+	default:
+		w.writesBack = true
+	}
 	switch n.Nr {
 	case unix.SYS_CONNECT, unix.SYS_BIND:
 		val, cont, errno = w.connectOrBind(n)
