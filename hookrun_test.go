@@ -55,3 +55,26 @@ func TestRunSockHooks(t *testing.T) {
 		}
 	}
 }
+
+// A hook's run allocates nothing (it runs on every supervised socket call).
+func TestRunSockHooksNoAlloc(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("hooks/sockaddr/testdata/sockaddr.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	run := &helpers.Run{}
+	ctx, sk := new(linux.SockAddrContext), new(linux.SockContext)
+	*ctx = linux.SockAddrContext{UserFamily: 2, UserIP4: 0x0100007f, UserPort: 0x5000, Family: 2, Type: 1, Protocol: 6}
+	if a := testing.AllocsPerRun(100, func() { coll.Programs["deny_port"].RunSockAddr(ctx, sk, run) }); a != 0 {
+		t.Errorf("RunSockAddr: %v allocations per run", a)
+	}
+	*sk = linux.SockContext{Family: 2, Type: 1, Protocol: 6}
+	if a := testing.AllocsPerRun(100, func() { coll.Programs["mark_tcp"].RunSock(sk, run) }); a != 0 {
+		t.Errorf("RunSock: %v allocations per run", a)
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func loadTestObject(t *testing.T) *bpfhost.Collection {
+func loadTestObject(t testing.TB) *bpfhost.Collection {
 	t.Helper()
 	spec, err := bpfhost.LoadCollectionSpec("testdata/sockaddr.o")
 	if err != nil {
