@@ -69,10 +69,12 @@ type Link struct {
 	npidfds atomic.Int32
 	pidSeq  atomic.Uint64
 	// idChecks counts SECCOMP_IOCTL_NOTIF_ID_VALID checks of the
-	// notifying task's identity (worker.takeSocket).
-	idChecks atomic.Uint64
-	logger   *slog.Logger
-	once     sync.Once
+	// notifying task's identity (worker.takeSocket), statusReads the
+	// reads of /proc/TID/status (task).
+	idChecks    atomic.Uint64
+	statusReads atomic.Uint64
+	logger      *slog.Logger
+	once        sync.Once
 	// syncWake reports that the kernel took
 	// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
 	syncWake bool

@@ -198,3 +198,57 @@ func superviseConnects(t *testing.T, script string) (*Link, string, error) {
 	err = link.Wait()
 	return link, out.String(), err
 }
+
+// bpf_get_current_pid_tgid answers the process's tgid for every thread,
+// and reads /proc/TID/status once per thread, not once per call (the tgid
+// is kept with the thread's cached pidfd).
+func TestTgidReadOncePerThread(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	spec, err := bpfhost.LoadCollectionSpec("testdata/portlist.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	cmd := exec.Command("python3", "-c", `
+import os, socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
+def client():
+    for _ in range(10):
+        s = socket.socket(); s.connect(srv.getsockname()); s.close()
+ts = [threading.Thread(target=client) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(os.getpid())
+`)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: coll.Programs["tgid_of"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil {
+		t.Fatalf("wait %v, output %q", err, out.String())
+	}
+	var pid uint64
+	fmt.Sscan(out.String(), &pid)
+	var tgid, others uint64
+	if err := coll.Maps["seen"].Lookup(uint32(0), &tgid); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.Maps["seen"].Lookup(uint32(1), &others); err != nil {
+		t.Fatal(err)
+	}
+	if tgid != pid || others != 30 {
+		t.Errorf("tgid %d (want the client's pid %d), %d calls from other threads (want 30)", tgid, pid, others)
+	}
+	if n := link.statusReads.Load(); n != 3 {
+		t.Errorf("%d reads of /proc/TID/status for 30 connects from 3 threads, want 3", n)
+	}
+}

@@ -72,21 +72,29 @@ type worker struct {
 
 func newWorker(l *Link) *worker {
 	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1, in: memCopies{read: true}}
+	w.task.l = l
 	w.run.Task = &w.task
 	w.run.Socket = &w.sock
 	return w
 }
 
 // task is the notifying thread, for the task helpers; what needs /proc is
-// read on first use.
+// read on first use. Reading /proc/TID/status costs tens of µs, more than
+// supervising the call, so a thread's tgid, which never changes, is kept
+// with its cached pidfd: pe, set once takeSocket has made sure the pidfd
+// names the notifier. uid, gid and comm can change at any time and are read
+// for each call that asks.
 type task struct {
 	tid, tgid int
 	uidgid    uint64
 	comm      string
 	status    bool
+	commRead  bool
+	pe        *pidfdEntry
+	l         *Link
 }
 
-func (t *task) reset(tid int) { *t = task{tid: tid} }
+func (t *task) reset(tid int) { *t = task{tid: tid, l: t.l} }
 
 func (t *task) readStatus() {
 	if t.status {
@@ -94,6 +102,9 @@ func (t *task) readStatus() {
 	}
 	t.status = true
 	t.tgid = t.tid
+	if t.l != nil {
+		t.l.statusReads.Add(1)
+	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/status")
 	if err != nil {
 		return
@@ -117,11 +128,33 @@ func (t *task) readStatus() {
 		}
 	}
 	t.uidgid = gid<<32 | uid
+	if t.pe != nil {
+		t.pe.tgid.Store(int32(t.tgid))
+	}
 }
 
-func (t *task) PidTgid() uint64 { t.readStatus(); return uint64(t.tgid)<<32 | uint64(uint32(t.tid)) }
-func (t *task) UidGid() uint64  { t.readStatus(); return t.uidgid }
-func (t *task) Comm() string    { t.readStatus(); return t.comm }
+func (t *task) PidTgid() uint64 {
+	if t.tgid == 0 && t.pe != nil {
+		t.tgid = int(t.pe.tgid.Load())
+	}
+	if t.tgid == 0 {
+		t.readStatus()
+	}
+	return uint64(t.tgid)<<32 | uint64(uint32(t.tid))
+}
+func (t *task) UidGid() uint64 { t.readStatus(); return t.uidgid }
+
+// Comm reads /proc/TID/comm, which costs less than the status file, unless
+// that was read for this call already.
+func (t *task) Comm() string {
+	if !t.status && !t.commRead {
+		t.commRead = true
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/comm"); err == nil {
+			t.comm = strings.TrimSuffix(string(b), "\n")
+		}
+	}
+	return t.comm
+}
 
 // sock is the supervisor's duplicate of the target's socket.
 type sock struct {
@@ -218,6 +251,7 @@ func (w *worker) writeMem(tid int, addr uint64, b []byte) unix.Errno {
 // was opened. refs counts the cache's reference and the workers using it;
 // the last one to let go closes fd, so no worker sees the number reused.
 type pidfdEntry struct {
+	tgid atomic.Int32 // the thread's tgid once read (task), or 0
 	fd   int
 	seq  uint64
 	refs atomic.Int32
@@ -345,6 +379,7 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		return unix.EPERM // fail closed: the call cannot be checked
 	}
 	w.sock = sock{fd: fd}
+	w.task.pe = w.pe // names the notifier (or, after an exec, its successor)
 	var e unix.Errno
 	if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
 		unix.Close(fd)
