@@ -14,7 +14,13 @@ import (
 
 func loadTestObject(t testing.TB) *bpfhost.Collection {
 	t.Helper()
-	spec, err := bpfhost.LoadCollectionSpec("testdata/sockaddr.o")
+	return loadObject(t, "testdata/sockaddr.o")
+}
+
+// loadObject loads the object at path; it is closed when the test ends.
+func loadObject(t testing.TB, path string) *bpfhost.Collection {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,15 +212,7 @@ func TestTgidReadOncePerThread(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3")
 	}
-	spec, err := bpfhost.LoadCollectionSpec("testdata/portlist.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer coll.Close()
+	coll := loadObject(t, "testdata/portlist.o")
 	cmd := exec.Command("python3", "-c", `
 import os, socket, threading
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
