@@ -189,15 +189,20 @@ print(len(ok))
 // and returns the link after Wait, the script's output and Wait's error.
 func superviseConnects(t *testing.T, script string) (*Link, string, error) {
 	t.Helper()
+	return supervisePython(t, script, loadTestObject(t).Programs["deny_port"])
+}
+
+// supervisePython runs a Python script with the connect4 program prog.
+func supervisePython(t *testing.T, script string, prog *bpfhost.Program) (*Link, string, error) {
+	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3")
 	}
-	coll := loadTestObject(t)
 	cmd := exec.Command("python3", "-c", script)
 	var out strings.Builder
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: prog}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +214,8 @@ func superviseConnects(t *testing.T, script string) (*Link, string, error) {
 // and reads /proc/TID/status once per thread, not once per call (the tgid
 // is kept with the thread's cached pidfd).
 func TestTgidReadOncePerThread(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3")
-	}
 	coll := loadObject(t, "testdata/portlist.o")
-	cmd := exec.Command("python3", "-c", `
+	link, out, err := supervisePython(t, `
 import os, socket, threading
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
 def client():
@@ -223,19 +225,12 @@ ts = [threading.Thread(target=client) for _ in range(3)]
 for t in ts: t.start()
 for t in ts: t.join()
 print(os.getpid())
-`)
-	var out strings.Builder
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: coll.Programs["tgid_of"]}}, nil)
+`, coll.Programs["tgid_of"])
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := link.Wait(); err != nil {
-		t.Fatalf("wait %v, output %q", err, out.String())
+		t.Fatalf("wait %v, output %q", err, out)
 	}
 	var pid uint64
-	fmt.Sscan(out.String(), &pid)
+	fmt.Sscan(out, &pid)
 	var tgid, others uint64
 	if err := coll.Maps["seen"].Lookup(uint32(0), &tgid); err != nil {
 		t.Fatal(err)
