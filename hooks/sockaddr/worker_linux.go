@@ -1,6 +1,7 @@
 package sockaddr
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"strconv"
@@ -72,7 +73,7 @@ type worker struct {
 
 func newWorker(l *Link) *worker {
 	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1, in: memCopies{read: true}}
-	w.task.l = l
+	w.task.l, w.task.buf = l, new([4096]byte)
 	w.run.Task = &w.task
 	w.run.Socket = &w.sock
 	return w
@@ -92,9 +93,10 @@ type task struct {
 	commRead  bool
 	pe        *pidfdEntry
 	l         *Link
+	buf       *[4096]byte // what /proc files are read into
 }
 
-func (t *task) reset(tid int) { *t = task{tid: tid, l: t.l} }
+func (t *task) reset(tid int) { *t = task{tid: tid, l: t.l, buf: t.buf} }
 
 func (t *task) readStatus() {
 	if t.status {
@@ -105,29 +107,15 @@ func (t *task) readStatus() {
 	if t.l != nil {
 		t.l.statusReads.Add(1)
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/status")
+	b, err := readProc(t.tid, "status", t.buf[:])
 	if err != nil {
 		return
 	}
-	var uid, gid uint64
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		switch k {
-		case "Tgid":
-			t.tgid, _ = strconv.Atoi(f[0])
-		case "Uid":
-			uid, _ = strconv.ParseUint(f[0], 10, 32)
-		case "Gid":
-			gid, _ = strconv.ParseUint(f[0], 10, 32)
-		case "Name":
-			t.comm = strings.TrimSpace(v)
-		}
+	if v := procField(b, "Tgid"); len(v) > 0 {
+		t.tgid = int(leadingUint(v))
 	}
-	t.uidgid = gid<<32 | uid
+	t.uidgid = leadingUint(procField(b, "Gid"))<<32 | leadingUint(procField(b, "Uid"))
+	t.comm = string(procField(b, "Name"))
 	if t.pe != nil {
 		t.pe.tgid.Store(int32(t.tgid))
 	}
@@ -149,8 +137,8 @@ func (t *task) UidGid() uint64 { t.readStatus(); return t.uidgid }
 func (t *task) Comm() string {
 	if !t.status && !t.commRead {
 		t.commRead = true
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/comm"); err == nil {
-			t.comm = strings.TrimSuffix(string(b), "\n")
+		if b, err := readProc(t.tid, "comm", t.buf[:]); err == nil {
+			t.comm = string(bytes.TrimSuffix(b, []byte("\n")))
 		}
 	}
 	return t.comm
