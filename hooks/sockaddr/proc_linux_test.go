@@ -2,9 +2,12 @@ package sockaddr
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,5 +46,40 @@ func TestTaskFromProc(t *testing.T) {
 	}
 	if v := procField([]byte("Tgid:\t12\n"), "Tg"); v != nil {
 		t.Errorf("a key's prefix matched: %q", v)
+	}
+}
+
+// bindPermission reads the target's effective capabilities and
+// signalPending its pending and blocked signals from its status file.
+func TestProcChecks(t *testing.T) {
+	nobody := exec.Command("sleep", "10")
+	nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := nobody.Start(); err != nil {
+		t.Skipf("cannot start a command as nobody: %v", err)
+	}
+	defer func() { nobody.Process.Kill(); nobody.Wait() }()
+	w := newWorker(&Link{unprivPort: 1024})
+	port80 := []byte{2, 0, 0, 80, 127, 0, 0, 1}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	w.task.reset(unix.Gettid())
+	if e := w.bindPermission(port80); e != 0 && os.Geteuid() == 0 {
+		t.Errorf("root binding port 80: %v", e)
+	}
+	w.task.reset(nobody.Process.Pid)
+	if e := w.bindPermission(port80); e != unix.EACCES {
+		t.Errorf("nobody binding port 80: %v, want EACCES", e)
+	}
+	if w.signalPending() {
+		t.Error("signal pending for a sleeping command")
+	}
+	nobody.Process.Signal(syscall.SIGSTOP)
+	nobody.Process.Signal(syscall.SIGUSR1) // stays pending while stopped
+	deadline := time.Now().Add(2 * time.Second)
+	for !w.signalPending() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !w.signalPending() {
+		t.Error("SIGUSR1 pending for a stopped command not seen")
 	}
 }

@@ -2,9 +2,7 @@ package sockaddr
 
 import (
 	"encoding/binary"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -31,28 +29,17 @@ const errRestartSys = unix.Errno(512)
 // the kernel marked is safe even if another thread takes a process signal
 // first: with no signal left, the kernel restarts the call.
 func (w *worker) signalPending() bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
+	b, err := readProc(w.task.tid, "status", w.task.buf[:])
 	if err != nil {
 		return false
 	}
-	var pnd, shd, blk uint64
-	tgid := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Tgid":
-			tgid, _ = strconv.Atoi(v)
-		case "SigPnd":
-			pnd, _ = strconv.ParseUint(v, 16, 64)
-		case "ShdPnd":
-			shd, _ = strconv.ParseUint(v, 16, 64)
-		case "SigBlk":
-			blk, _ = strconv.ParseUint(v, 16, 64)
-		}
+	hex := func(key string) uint64 {
+		v, _ := strconv.ParseUint(string(procField(b, key)), 16, 64)
+		return v
 	}
-	if tgid == w.task.tid {
-		pnd |= shd
+	pnd, blk := hex("SigPnd"), hex("SigBlk")
+	if int(leadingUint(procField(b, "Tgid"))) == w.task.tid {
+		pnd |= hex("ShdPnd")
 	}
 	return pnd&^blk != 0
 }

@@ -579,17 +579,13 @@ func (w *worker) bindPermission(addr []byte) unix.Errno {
 	if port == 0 || port >= w.l.unprivPort {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
+	b, err := readProc(w.task.tid, "status", w.task.buf[:])
 	if err != nil {
 		return unix.EACCES
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err == nil && caps&(1<<unix.CAP_NET_BIND_SERVICE) != 0 {
-				return 0
-			}
-		}
+	caps, err := strconv.ParseUint(string(procField(b, "CapEff")), 16, 64)
+	if err == nil && caps&(1<<unix.CAP_NET_BIND_SERVICE) != 0 {
+		return 0
 	}
 	return unix.EACCES
 }
