@@ -75,6 +75,10 @@ type Link struct {
 	statusReads atomic.Uint64
 	logger      *slog.Logger
 	once        sync.Once
+	// runMu is held (read) by workers running a program; stop takes it to
+	// set stopped, so no program runs once Wait or Close has returned.
+	runMu   sync.RWMutex
+	stopped bool
 	// syncWake reports that the kernel took
 	// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
 	syncWake bool
@@ -237,6 +241,9 @@ func (l *Link) Close() error {
 func (l *Link) stop() {
 	l.once.Do(func() {
 		close(l.stopping)
+		l.runMu.Lock()
+		l.stopped = true
+		l.runMu.Unlock()
 		go func() {
 			// Interrupt the receivers' RECV (Go ignores a stray SIGURG)
 			// until every worker is out.

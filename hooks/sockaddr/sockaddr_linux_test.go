@@ -245,3 +245,26 @@ print(os.getpid())
 		t.Errorf("%d reads of /proc/TID/status for 30 connects from 3 threads, want 3", n)
 	}
 }
+
+// Once Wait has returned, no program runs (the caller may close them; a
+// worker may still be answering a task the command left behind): the call
+// is refused.
+func TestNoRunAfterWait(t *testing.T) {
+	coll := loadTestObject(t)
+	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(link)
+	w.sock = sock{fd: -1, domain: unix.AF_INET, typ: unix.SOCK_STREAM, protocol: unix.IPPROTO_TCP}
+	addr := []byte{2, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	if _, e := w.runHook(hookConnect4, addr); e != unix.EPERM {
+		t.Errorf("connect after Wait: %v, want EPERM", e)
+	}
+	if s := link.Stats(); s[0].Runs != 0 {
+		t.Errorf("program ran after Wait: %+v", s)
+	}
+}

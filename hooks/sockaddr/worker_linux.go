@@ -3,6 +3,7 @@ package sockaddr
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -531,7 +532,7 @@ func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
 	}
 	denied := false
 	for _, a := range w.l.progs[h] {
-		r, err := a.Program.RunSock(sk, &w.run)
+		r, err := w.runSock(a, sk)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -617,7 +618,7 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	denied := false
 	for _, a := range progs {
 		before := *c
-		r, err := a.Program.RunSockAddr(c, w.sk, &w.run)
+		r, err := w.runSockAddr(a, c)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -1007,7 +1008,7 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	denied := false
 	for _, a := range w.l.progs[hookSockCreate] {
 		prev := *sk
-		r, err := a.Program.RunSock(sk, &w.run)
+		r, err := w.runSock(a, sk)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -1044,9 +1045,38 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	return 0, false, true, 0
 }
 
+// errStopped is the error of a program not run because the link stopped.
+var errStopped = errors.New("sockaddr: supervision stopped")
+
+// runSockAddr runs a's program on c unless the link has stopped: after
+// Wait or Close returns, the caller may close the programs, and a worker
+// may still be answering a call of a task the command left behind.
+func (w *worker) runSockAddr(a *attached, c *linux.SockAddrContext) (uint32, error) {
+	w.l.runMu.RLock()
+	defer w.l.runMu.RUnlock()
+	if w.l.stopped {
+		return 0, errStopped
+	}
+	return a.Program.RunSockAddr(c, w.sk, &w.run)
+}
+
+// runSock is runSockAddr for a cgroup_sock program on sk.
+func (w *worker) runSock(a *attached, sk *linux.SockContext) (uint32, error) {
+	w.l.runMu.RLock()
+	defer w.l.runMu.RUnlock()
+	if w.l.stopped {
+		return 0, errStopped
+	}
+	return a.Program.RunSock(sk, &w.run)
+}
+
 // verdict counts a run of a and says whether it allows the call (bit 0 of
-// r); a program that failed refuses it, and the failure is logged.
+// r); a program that failed refuses it, and the failure is logged (one not
+// run because the link stopped refuses it too).
 func (w *worker) verdict(a *attached, r uint32, err error) bool {
+	if err == errStopped {
+		return false
+	}
 	a.runs.Add(1)
 	if err != nil {
 		w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)
