@@ -114,14 +114,7 @@ func TestSyncWakeUp(t *testing.T) {
 	if major < 6 || major == 6 && minor < 6 {
 		t.Skipf("Linux %d.%d has no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP", major, minor)
 	}
-	coll := loadTestObject(t)
-	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := link.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	link := superviseTrue(t)
 	if !link.syncWake {
 		t.Error("the listener refused SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP")
 	}
@@ -250,14 +243,7 @@ print(os.getpid())
 // worker may still be answering a task the command left behind): the call
 // is refused.
 func TestNoRunAfterWait(t *testing.T) {
-	coll := loadTestObject(t)
-	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := link.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	link := superviseTrue(t)
 	w := newWorker(link)
 	w.sock = sock{fd: -1, domain: unix.AF_INET, typ: unix.SOCK_STREAM, protocol: unix.IPPROTO_TCP}
 	addr := []byte{2, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
@@ -267,4 +253,19 @@ func TestNoRunAfterWait(t *testing.T) {
 	if s := link.Stats(); s[0].Runs != 0 {
 		t.Errorf("program ran after Wait: %+v", s)
 	}
+}
+
+// superviseTrue runs true with deny_port attached and returns the link
+// after Wait.
+func superviseTrue(t *testing.T) *Link {
+	t.Helper()
+	coll := loadTestObject(t)
+	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return link
 }
