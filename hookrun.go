@@ -23,12 +23,12 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 		return 0, fmt.Errorf("program %q: %w: %s program on a sock_addr hook", p.name, ErrNotSupported, p.info)
 	}
 	var regions [2]vm.Region
-	regions[0] = vm.RegionOf("bpf_sock_addr", unsafe.Slice((*byte)(unsafe.Pointer(ctx)), unsafe.Sizeof(*ctx)), true)
+	regions[0] = hostRegion("bpf_sock_addr", ctx, unsafe.Pointer(ctx), unsafe.Sizeof(*ctx), true)
 	nr := 1
 	ctx.SK = 0
 	if sk != nil {
 		ctx.SK = uint64(uintptr(unsafe.Pointer(sk)))
-		regions[1] = vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), false)
+		regions[1] = hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), false)
 		nr = 2
 	}
 	run.Program = p.info.Type
@@ -51,10 +51,10 @@ func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, erro
 	if p.info.Type != linux.CGroupSock {
 		return 0, fmt.Errorf("program %q: %w: %s program on a cgroup_sock hook", p.name, ErrNotSupported, p.info)
 	}
-	regions := []vm.Region{vm.RegionOf("bpf_sock", unsafe.Slice((*byte)(unsafe.Pointer(sk)), unsafe.Sizeof(*sk)), true)}
+	regions := [1]vm.Region{hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), true)}
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(sk)
-	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions, nil, &hookRun)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions[:], nil, &hookRun)
 	if err != nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, err)
 	}
@@ -64,3 +64,11 @@ func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, erro
 // hookRun are the options of a hook's run: once, with no deadline (a hook
 // event is not a caller that can wait for a context). Shared, read-only.
 var hookRun = RunOptions{Repeat: 1}
+
+// hostRegion describes a hook's context struct at p (size bytes), held by
+// the pointer ref: a pointer in the region's Memory keeps it alive and, as
+// an interface value, costs no allocation (a byte slice would: vm.RegionOf
+// boxes its slice header, twice per sock_addr run).
+func hostRegion(name string, ref any, p unsafe.Pointer, size uintptr, writable bool) vm.Region {
+	return vm.Region{Start: uintptr(p), Size: size, Writable: writable, Name: name, Memory: ref}
+}

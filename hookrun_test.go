@@ -12,16 +12,8 @@ import (
 // RunSockAddr and RunSock run hook programs on host contexts: verdicts and
 // rewrites come back in the context; other program types are refused.
 func TestRunSockHooks(t *testing.T) {
-	spec, err := bpfhost.LoadCollectionSpec("hooks/sockaddr/testdata/sockaddr.o")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, engine := range []bpfhost.Engine{bpfhost.EngineInterp, bpfhost.EngineDefault} {
-		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer coll.Close()
+		coll := loadSockaddrObject(t, engine)
 		run := &helpers.Run{}
 		ctx, sk := new(linux.SockAddrContext), new(linux.SockContext)
 		port := func(p uint16) uint32 { return uint32(p>>8 | p<<8) } // network order in memory
@@ -54,4 +46,34 @@ func TestRunSockHooks(t *testing.T) {
 			t.Errorf("sock_addr program on a bpf_sock context: %v", err)
 		}
 	}
+}
+
+// A hook's run allocates nothing (it runs on every supervised socket call).
+func TestRunSockHooksNoAlloc(t *testing.T) {
+	coll := loadSockaddrObject(t, bpfhost.EngineDefault)
+	run := &helpers.Run{}
+	ctx, sk := new(linux.SockAddrContext), new(linux.SockContext)
+	*ctx = linux.SockAddrContext{UserFamily: 2, UserIP4: 0x0100007f, UserPort: 0x5000, Family: 2, Type: 1, Protocol: 6}
+	if a := testing.AllocsPerRun(100, func() { coll.Programs["deny_port"].RunSockAddr(ctx, sk, run) }); a != 0 {
+		t.Errorf("RunSockAddr: %v allocations per run", a)
+	}
+	*sk = linux.SockContext{Family: 2, Type: 1, Protocol: 6}
+	if a := testing.AllocsPerRun(100, func() { coll.Programs["mark_tcp"].RunSock(sk, run) }); a != 0 {
+		t.Errorf("RunSock: %v allocations per run", a)
+	}
+}
+
+// loadSockaddrObject loads the sock_addr test programs with engine.
+func loadSockaddrObject(t *testing.T, engine bpfhost.Engine) *bpfhost.Collection {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec("hooks/sockaddr/testdata/sockaddr.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { coll.Close() })
+	return coll
 }

@@ -32,8 +32,9 @@ getsockname calls, as
 Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
 and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
---map-init fills the maps of the first object (format as in "run"); --report writes
-{"exit_code", "programs", "maps", "printk"} as JSON when the command exits.
+--map-init fills the objects' maps (format as in "run"); a map whose name more than one
+object uses is named OBJECT:NAME there and in the report, OBJECT as written in --attach.
+--report writes {"exit_code", "programs", "maps", "printk"} as JSON when the command exits.
 bpfhost exits with COMMAND's status.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return execCommand(f, args) },
@@ -67,6 +68,7 @@ func execCommand(f execFlags, args []string) error {
 	}
 	var (
 		colls   []*bpfhost.Collection
+		paths   []string // colls[i]'s OBJECT as written in --attach
 		byPath  = map[string]*bpfhost.Collection{}
 		specs   = map[string]*bpfhost.CollectionSpec{}
 		attachs []sockaddr.Attach
@@ -93,7 +95,7 @@ func execCommand(f execFlags, args []string) error {
 				return typeAdvice(err)
 			}
 			byPath[path], specs[path] = coll, spec
-			colls = append(colls, coll)
+			colls, paths = append(colls, coll), append(paths, path)
 		}
 		name, err := pickProgram(specs[path], prog)
 		if err != nil {
@@ -101,8 +103,9 @@ func execCommand(f execFlags, args []string) error {
 		}
 		attachs = append(attachs, sockaddr.Attach{Type: typ, Program: coll.Programs[name]})
 	}
+	maps := newExecMaps(paths, colls)
 	if f.mapInit != "" {
-		if err := initMaps(colls[0], f.mapInit); err != nil {
+		if err := initMapsBy(f.mapInit, maps.lookup); err != nil {
 			return err
 		}
 	}
@@ -146,7 +149,7 @@ func execCommand(f execFlags, args []string) error {
 		for _, s := range link.Stats() {
 			rep.Programs = append(rep.Programs, execProgram{Name: s.Name, AttachType: s.AttachType, Runs: s.Runs, Denied: s.Denied, Rewritten: s.Rewritten})
 		}
-		for _, coll := range colls {
+		for i, coll := range colls {
 			for _, name := range mapNames(coll) {
 				entries := []mapEntry{}
 				if _, err := walkMap(coll.Maps[name], defaultMaxEntries, func(e mapEntry) error {
@@ -155,7 +158,7 @@ func execCommand(f execFlags, args []string) error {
 				}); err != nil {
 					return err
 				}
-				rep.Maps[name] = entries
+				rep.Maps[maps.key(i, name)] = entries
 			}
 			rep.Printk = append(rep.Printk, coll.Printk()...)
 		}
@@ -175,3 +178,55 @@ func execCommand(f execFlags, args []string) error {
 
 // errSilent is an exit status without a message (the command's own).
 var errSilent = errors.New("")
+
+// execMaps names the maps of the objects of bpfhost exec for --map-init
+// and the report: a map by its name, or as OBJECT:NAME (OBJECT as written
+// in --attach) where more than one object has a map of that name.
+type execMaps struct {
+	paths  []string
+	colls  []*bpfhost.Collection
+	owners map[string]int // how many objects have a map of the name
+}
+
+func newExecMaps(paths []string, colls []*bpfhost.Collection) *execMaps {
+	m := &execMaps{paths: paths, colls: colls, owners: map[string]int{}}
+	for _, c := range colls {
+		for name := range c.Maps {
+			m.owners[name]++
+		}
+	}
+	return m
+}
+
+// key is the name of map name of object i.
+func (m *execMaps) key(i int, name string) string {
+	if m.owners[name] > 1 {
+		return m.paths[i] + ":" + name
+	}
+	return name
+}
+
+// lookup finds a map by its name or by OBJECT:NAME.
+func (m *execMaps) lookup(key string) (*bpfhost.Map, error) {
+	switch m.owners[key] {
+	case 1:
+		for _, c := range m.colls {
+			if mp, ok := c.Maps[key]; ok {
+				return mp, nil
+			}
+		}
+	case 0:
+	default:
+		return nil, fmt.Errorf("map %q is in more than one object: name it OBJECT:%s", key, key)
+	}
+	if i := strings.LastIndex(key, ":"); i > 0 {
+		for j, p := range m.paths {
+			if p == key[:i] {
+				if mp, ok := m.colls[j].Maps[key[i+1:]]; ok {
+					return mp, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("no map %q in the objects (%s)", key, strings.Join(m.paths, ", "))
+}

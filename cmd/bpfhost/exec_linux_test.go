@@ -572,25 +572,32 @@ func swapRace(n int) string {
 
 func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
-// benchCalls times n connect() calls to addr and n bind() calls to port 0
-// of its address, each on a fresh socket, and prints the medians in ns.
+// benchCalls times n connect() calls to addr, n bind() calls to port 0 of
+// its address, n connect() calls to a listener of its own, each on a fresh
+// socket, and n recvfrom() calls on a UDP socket with a datagram waiting,
+// and prints the medians in ns. The server at addr is another process,
+// woken by each connection; nothing waits on the client's own listener
+// (the client accepts each connection after timing its connect), so the
+// third measures connect() without a server's wake-up that can win the CPU
+// before the connecting task resumes. The client sends each datagram to
+// itself before timing the receive, which asks for the source address.
 func benchCalls(n int, a string) string {
 	sa, fam := sockaddrOf(a)
 	var any unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	if fam == unix.AF_INET6 {
 		any = &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
 	}
-	median := func(op func(fd int) error) int64 {
+	// median times n runs of op; op's setup (nil unless it fails) and
+	// cleanup run untimed.
+	median := func(op func(timed func(func() error) error) error) int64 {
 		d := make([]int64, 0, n)
 		for i := 0; i < n; i++ {
-			fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
-			if err != nil {
-				return -1
-			}
-			start := time.Now()
-			err = op(fd)
-			d = append(d, int64(time.Since(start)))
-			unix.Close(fd)
+			err := op(func(call func() error) error {
+				start := time.Now()
+				err := call()
+				d = append(d, int64(time.Since(start)))
+				return err
+			})
 			if err != nil {
 				return -1
 			}
@@ -598,9 +605,54 @@ func benchCalls(n int, a string) string {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		return d[len(d)/2]
 	}
-	c := median(func(fd int) error { return unix.Connect(fd, sa) })
-	b := median(func(fd int) error { return unix.Bind(fd, any) })
-	return fmt.Sprintf("connect %d bind %d", c, b)
+	// fresh times call on a fresh TCP socket; after runs untimed.
+	fresh := func(call func(fd int) error, after func()) int64 {
+		return median(func(timed func(func() error) error) error {
+			fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(fd)
+			err = timed(func() error { return call(fd) })
+			if after != nil {
+				after()
+			}
+			return err
+		})
+	}
+	c := fresh(func(fd int) error { return unix.Connect(fd, sa) }, nil)
+	b := fresh(func(fd int) error { return unix.Bind(fd, any) }, nil)
+	q, r := int64(-1), int64(-1)
+	if ln, err := unix.Socket(fam, unix.SOCK_STREAM, 0); err == nil {
+		defer unix.Close(ln)
+		if unix.Bind(ln, any) == nil && unix.Listen(ln, 16) == nil {
+			if own, err := unix.Getsockname(ln); err == nil {
+				q = fresh(func(fd int) error { return unix.Connect(fd, own) }, func() {
+					if cfd, _, err := unix.Accept(ln); err == nil {
+						unix.Close(cfd)
+					}
+				})
+			}
+		}
+	}
+	if u, err := unix.Socket(fam, unix.SOCK_DGRAM, 0); err == nil {
+		defer unix.Close(u)
+		if unix.Bind(u, any) == nil {
+			if own, err := unix.Getsockname(u); err == nil {
+				buf := make([]byte, 64)
+				r = median(func(timed func(func() error) error) error {
+					if err := unix.Sendto(u, []byte("x"), 0, own); err != nil {
+						return err
+					}
+					return timed(func() error {
+						_, _, err := unix.Recvfrom(u, buf, 0)
+						return err
+					})
+				})
+			}
+		}
+	}
+	return fmt.Sprintf("connect %d bind %d quiet-connect %d recvfrom %d", c, b, q, r)
 }
 
 // names connects to a and prints the answer, the peer address getpeername

@@ -431,7 +431,19 @@ func toEthernet(d []byte, lt layers.LinkType) ([]byte, error) {
 	return nil, fmt.Errorf("link type %d (%s) is not supported: bpfhost reads Ethernet, raw IPv4/IPv6 and Linux cooked (v1, v2) captures", int(lt), lt)
 }
 
+// initMaps fills coll's maps from the --map-init file at path.
 func initMaps(coll *bpfhost.Collection, path string) error {
+	return initMapsBy(path, func(name string) (*bpfhost.Map, error) {
+		m, ok := coll.Maps[name]
+		if !ok {
+			return nil, fmt.Errorf("no map %q in the object", name)
+		}
+		return m, nil
+	})
+}
+
+// initMapsBy is initMaps with the file's map names looked up by lookup.
+func initMapsBy(path string, lookup func(name string) (*bpfhost.Map, error)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -441,9 +453,9 @@ func initMaps(coll *bpfhost.Collection, path string) error {
 		return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
 	}
 	for name, entries := range init {
-		m, ok := coll.Maps[name]
-		if !ok {
-			return fmt.Errorf("%s: no map %q in the object", path, name)
+		m, err := lookup(name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		for i, e := range entries {
 			k, err := hex.DecodeString(e.Key)

@@ -63,11 +63,22 @@ type Link struct {
 	// pool holds the running workers, for stop to interrupt their RECV.
 	poolMu sync.Mutex
 	pool   map[*worker]struct{}
-	// pidfds caches thread pidfds by thread ID (worker.pidfd).
+	// pidfds caches thread pidfds by thread ID (worker.openPidfd), as
+	// *pidfdEntry; pidSeq counts the pidfds opened for it.
 	pidfds  sync.Map
 	npidfds atomic.Int32
-	logger  *slog.Logger
-	once    sync.Once
+	pidSeq  atomic.Uint64
+	// idChecks counts SECCOMP_IOCTL_NOTIF_ID_VALID checks of the
+	// notifying task's identity (worker.takeSocket), statusReads the
+	// reads of /proc/TID/status (task).
+	idChecks    atomic.Uint64
+	statusReads atomic.Uint64
+	logger      *slog.Logger
+	once        sync.Once
+	// runMu is held (read) by workers running a program; stop takes it to
+	// set stopped, so no program runs once Wait or Close has returned.
+	runMu   sync.RWMutex
+	stopped bool
 	// syncWake reports that the kernel took
 	// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP.
 	syncWake bool
@@ -230,6 +241,9 @@ func (l *Link) Close() error {
 func (l *Link) stop() {
 	l.once.Do(func() {
 		close(l.stopping)
+		l.runMu.Lock()
+		l.stopped = true
+		l.runMu.Unlock()
 		go func() {
 			// Interrupt the receivers' RECV (Go ignores a stray SIGURG)
 			// until every worker is out.
@@ -375,6 +389,7 @@ func (l *Link) receive(w *worker) bool {
 		default:
 		}
 		*n = seccompNotif{} // RECV wants it zeroed
+		w.recvSeq = l.pidSeq.Load()
 		err := ioctlPtr(l.listener, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n))
 		if err == nil {
 			return true
@@ -439,21 +454,19 @@ func (l *Link) valid(id uint64) bool {
 	return rawIoctlPtr(l.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) == nil
 }
 
-// forgetPidfd drops the cached pidfd of tid if it is fd, and reports
-// whether it did.
-func (l *Link) forgetPidfd(tid, fd int) bool {
-	if l.pidfds.CompareAndDelete(tid, fd) {
+// forgetPidfd drops e, the cached pidfd of tid, from the cache if it is
+// still there.
+func (l *Link) forgetPidfd(tid int, e *pidfdEntry) {
+	if l.pidfds.CompareAndDelete(tid, e) {
 		l.npidfds.Add(-1)
-		unix.Close(fd)
-		return true
+		e.release()
 	}
-	return false
 }
 
 // dropPidfds empties the pidfd cache.
 func (l *Link) dropPidfds() {
 	l.pidfds.Range(func(k, v any) bool {
-		l.forgetPidfd(k.(int), v.(int))
+		l.forgetPidfd(k.(int), v.(*pidfdEntry))
 		return true
 	})
 }

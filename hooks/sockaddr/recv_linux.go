@@ -2,9 +2,7 @@ package sockaddr
 
 import (
 	"encoding/binary"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -31,28 +29,17 @@ const errRestartSys = unix.Errno(512)
 // the kernel marked is safe even if another thread takes a process signal
 // first: with no signal left, the kernel restarts the call.
 func (w *worker) signalPending() bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
+	b, err := readProc(w.task.tid, "status", w.task.buf[:])
 	if err != nil {
 		return false
 	}
-	var pnd, shd, blk uint64
-	tgid := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		v = strings.TrimSpace(v)
-		switch k {
-		case "Tgid":
-			tgid, _ = strconv.Atoi(v)
-		case "SigPnd":
-			pnd, _ = strconv.ParseUint(v, 16, 64)
-		case "ShdPnd":
-			shd, _ = strconv.ParseUint(v, 16, 64)
-		case "SigBlk":
-			blk, _ = strconv.ParseUint(v, 16, 64)
-		}
+	hex := func(key string) uint64 {
+		v, _ := strconv.ParseUint(string(procField(b, key)), 16, 64)
+		return v
 	}
-	if tgid == w.task.tid {
-		pnd |= shd
+	pnd, blk := hex("SigPnd"), hex("SigBlk")
+	if int(leadingUint(procField(b, "Tgid"))) == w.task.tid {
+		pnd |= hex("ShdPnd")
 	}
 	return pnd&^blk != 0
 }
@@ -68,24 +55,27 @@ func (w *worker) recvTarget(flags int) bool {
 // given) as the target's receive with flags would behave. A receive that
 // may block is done as non-blocking receives between polls, so that the
 // worker notices a target that died (its notification is no longer valid)
-// and keeps SO_RCVTIMEO (EAGAIN after it).
+// and keeps SO_RCVTIMEO (EAGAIN after it). The first receive does not
+// wait in any case: whether the call may block, and its timeout, are read
+// only if no datagram is waiting.
 func (w *worker) recvWait(id uint64, flags int, recv func(flags int) (int64, unix.Errno)) (int64, unix.Errno) {
+	start := time.Now()
+	r, e := recv(flags | unix.MSG_DONTWAIT)
+	if e != unix.EAGAIN || flags&unix.MSG_DONTWAIT != 0 {
+		return r, e
+	}
 	fl, _, e := unix.RawSyscall(unix.SYS_FCNTL, uintptr(w.sock.fd), unix.F_GETFL, 0)
 	if e != 0 {
 		return 0, e
 	}
-	if flags&unix.MSG_DONTWAIT != 0 || fl&unix.O_NONBLOCK != 0 {
-		return recv(flags)
+	if fl&unix.O_NONBLOCK != 0 {
+		return 0, unix.EAGAIN
 	}
 	var deadline time.Time
 	if tv, err := unix.GetsockoptTimeval(w.sock.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO); err == nil && (tv.Sec != 0 || tv.Usec != 0) {
-		deadline = time.Now().Add(time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond)
+		deadline = start.Add(time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond)
 	}
 	for {
-		r, e := recv(flags | unix.MSG_DONTWAIT)
-		if e != unix.EAGAIN {
-			return r, e
-		}
 		wait := recvPoll
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
@@ -107,6 +97,9 @@ func (w *worker) recvWait(id uint64, flags int, recv func(flags int) (int64, uni
 			}
 			return 0, errRestartSys
 		}
+		if r, e := recv(flags | unix.MSG_DONTWAIT); e != unix.EAGAIN {
+			return r, e
+		}
 	}
 }
 
@@ -125,25 +118,20 @@ func (w *worker) recvHook(addr []byte) unix.Errno {
 	return 0
 }
 
-// putName writes a (rewritten) source address to the target as
-// move_addr_to_user does: at most ulen bytes at uaddr, and the full length
-// at ulenAddr.
-func (w *worker) putName(addr []byte, uaddr uint64, ulen int, ulenAddr uint64) unix.Errno {
-	if k := min(ulen, len(addr)); k > 0 {
-		if e := w.writeMem(w.task.tid, uaddr, addr[:k]); e != 0 {
-			return e
-		}
-	}
-	var lb [4]byte
-	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
-	return w.writeMem(w.task.tid, ulenAddr, lb[:])
+// putName adds to w.out the writes of a (rewritten) source address as
+// move_addr_to_user makes them: at most ulen bytes at uaddr, and the full
+// length at ulenAddr.
+func (w *worker) putName(addr []byte, uaddr uint64, ulen int, ulenAddr uint64) {
+	w.out.add(w, uaddr, addr[:max(min(ulen, len(addr)), 0)])
+	binary.LittleEndian.PutUint32(w.nameLen[:], uint32(len(addr)))
+	w.out.add(w, ulenAddr, w.nameLen[:])
 }
 
 // recvfrom handles recvfrom(fd, buf, len, flags, addr, addrlen) with an
 // address buffer (the filter lets the others through): the supervisor
 // receives on its duplicate into a buffer of the caller's size, runs the
 // programs on the source and writes data, address and length back.
-func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) recvfrom(n *seccompNotif) (int64, bool, unix.Errno) {
 	var lb [4]byte
 	if e := w.readMem(w.task.tid, n.Args[5], lb[:]); e != 0 {
 		return 0, false, e
@@ -152,7 +140,7 @@ func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 	if ulen < 0 {
 		return 0, false, unix.EINVAL
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	flags := int(int32(n.Args[3]))
@@ -174,16 +162,14 @@ func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 	if e != 0 {
 		return 0, false, e
 	}
-	if k := min(int(r), len(data)); k > 0 { // r exceeds len(data) with MSG_TRUNC
-		if e := w.writeMem(w.task.tid, n.Args[1], data[:k]); e != 0 {
-			return 0, false, e
-		}
-	}
 	addr := w.addr[:min(alen, maxAddr)]
 	if e := w.recvHook(addr); e != 0 {
 		return 0, false, e
 	}
-	if e := w.putName(addr, n.Args[4], ulen, n.Args[5]); e != 0 {
+	w.out.reset()
+	w.out.add(w, n.Args[1], data[:min(int(r), len(data))]) // r exceeds len(data) with MSG_TRUNC
+	w.putName(addr, n.Args[4], ulen, n.Args[5])
+	if e := w.out.flush(w); e != 0 {
 		return 0, false, e
 	}
 	return r, false, 0
@@ -196,7 +182,7 @@ func (w *worker) recvfrom(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 // control messages, lengths and msg_flags back. UDP carries no file
 // descriptors, so the control messages are plain data. A socket taken
 // already (recvmmsg) is reused.
-func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
+func (w *worker) recvmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
 	var hdr [msghdrSize]byte
 	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
 		return 0, false, e
@@ -214,7 +200,7 @@ func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 		return 0, false, e
 	}
 	if w.sock.fd < 0 {
-		if e := w.takeSocket(n, pidfd); e != 0 {
+		if e := w.takeSocket(n); e != 0 {
 			return 0, false, e
 		}
 	}
@@ -242,29 +228,23 @@ func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	if e != 0 {
 		return 0, false, e
 	}
-	if k := min(uint64(r), total); k > 0 {
-		got, err := unix.ProcessVMWritev(w.task.tid, []unix.Iovec{{Base: &data[0], Len: k}}, w.iov, 0)
-		if err != nil || uint64(got) != k {
-			return 0, false, unix.EFAULT
-		}
-	}
+	var addr []byte
 	if namePtr != 0 {
-		addr := w.addr[:min(msg.Namelen, maxAddr)]
+		addr = w.addr[:min(msg.Namelen, maxAddr)]
 		if e := w.recvHook(addr); e != 0 {
 			return 0, false, e
 		}
-		if e := w.putName(addr, namePtr, nameLen, msgAddr+8); e != 0 {
-			return 0, false, e
-		}
 	}
-	if msg.Controllen > 0 {
-		if e := w.writeMem(w.task.tid, ctlPtr, ctl[:msg.Controllen]); e != 0 {
-			return 0, false, e
-		}
+	w.out.reset()
+	w.out.scatter(w, data[:min(uint64(r), total)], w.iov)
+	if namePtr != 0 {
+		w.putName(addr, namePtr, nameLen, msgAddr+8)
 	}
-	binary.LittleEndian.PutUint64(hdr[40:], msg.Controllen)
-	binary.LittleEndian.PutUint32(hdr[48:], uint32(msg.Flags))
-	if e := w.writeMem(w.task.tid, msgAddr+40, hdr[40:52]); e != 0 {
+	w.out.add(w, ctlPtr, ctl[:msg.Controllen])
+	binary.LittleEndian.PutUint64(w.msgTail[:], msg.Controllen)
+	binary.LittleEndian.PutUint32(w.msgTail[8:], uint32(msg.Flags))
+	w.out.add(w, msgAddr+40, w.msgTail[:])
+	if e := w.out.flush(w); e != 0 {
 		return 0, false, e
 	}
 	return r, false, 0
@@ -275,7 +255,7 @@ func (w *worker) recvmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 // MSG_WAITFORONE making the receives after the first non-blocking, the
 // timeout checked after each datagram and what is left of it written
 // back; an error after the first datagram ends the call with the count.
-func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) recvmmsg(n *seccompNotif) (int64, bool, unix.Errno) {
 	vlen := min(uint32(n.Args[2]), maxIov)
 	flags := int(int32(n.Args[3]))
 	var ts [16]byte
@@ -290,7 +270,7 @@ func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 		}
 		end = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.recvTarget(flags) {
@@ -301,7 +281,7 @@ func (w *worker) recvmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) 
 		if i > 0 && flags&unix.MSG_WAITFORONE != 0 {
 			f |= unix.MSG_DONTWAIT
 		}
-		r, _, e := w.recvmsg(n, pidfd, at, f)
+		r, _, e := w.recvmsg(n, at, f)
 		return r, e
 	}, func() bool { return !end.IsZero() && !time.Now().Before(end) })
 	if e != 0 {

@@ -12,9 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func loadTestObject(t *testing.T) *bpfhost.Collection {
+func loadTestObject(t testing.TB) *bpfhost.Collection {
 	t.Helper()
-	spec, err := bpfhost.LoadCollectionSpec("testdata/sockaddr.o")
+	return loadObject(t, "testdata/sockaddr.o")
+}
+
+// loadObject loads the object at path; it is closed when the test ends.
+func loadObject(t testing.TB, path string) *bpfhost.Collection {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,14 +114,7 @@ func TestSyncWakeUp(t *testing.T) {
 	if major < 6 || major == 6 && minor < 6 {
 		t.Skipf("Linux %d.%d has no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP", major, minor)
 	}
-	coll := loadTestObject(t)
-	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := link.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	link := superviseTrue(t)
 	if !link.syncWake {
 		t.Error("the listener refused SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP")
 	}
@@ -125,11 +124,7 @@ func TestSyncWakeUp(t *testing.T) {
 // listener's accept queue is full) does not hold up another thread's
 // connect: the watchdog starts another worker to receive meanwhile.
 func TestBlockedConnectDoesNotStall(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3")
-	}
-	coll := loadTestObject(t)
-	cmd := exec.Command("python3", "-c", `
+	link, out, err := superviseConnects(t, `
 import socket, threading, time
 full = socket.socket(); full.bind(("127.0.0.1", 0)); full.listen(0)
 first = socket.create_connection(full.getsockname())
@@ -148,17 +143,129 @@ full.accept()  # the blocked connect's next SYN (after 1 s) gets in
 th.join(); other.join()
 print("fast" if fast else "slow", res.get("blocked"))
 `)
-	var out strings.Builder
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := link.Wait(); err != nil || out.String() != "fast connected\n" {
-		t.Fatalf("wait %v, output %q; want %q", err, out.String(), "fast connected\n")
+	if err != nil || out != "fast connected\n" {
+		t.Fatalf("wait %v, output %q; want %q", err, out, "fast connected\n")
 	}
 	if s := link.Stats(); len(s) != 1 || s[0].Runs != 3 || s[0].Denied != 0 {
 		t.Errorf("stats %+v, want 3 runs", s)
 	}
+}
+
+// A thread's first supervised call checks the notification is live
+// (SECCOMP_IOCTL_NOTIF_ID_VALID) after taking its socket, because its
+// pidfd was opened after the notification; its later calls, with the pidfd
+// cached before they were received, need no check (worker.takeSocket).
+func TestIdentityCheckedOncePerThread(t *testing.T) {
+	link, out, err := superviseConnects(t, `
+import socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
+ok = []
+def client():
+    for _ in range(20):
+        s = socket.socket(); s.connect(srv.getsockname()); s.close(); ok.append(1)
+ts = [threading.Thread(target=client) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(len(ok))
+`)
+	if err != nil || out != "60\n" {
+		t.Fatalf("wait %v, output %q; want 60 connects", err, out)
+	}
+	// One check per thread; a few more if the watchdog started a worker
+	// that was receiving while another opened a thread's pidfd.
+	if n := link.idChecks.Load(); n < 3 || n > 12 {
+		t.Errorf("%d identity checks for 60 connects from 3 threads, want 3 (one per thread)", n)
+	}
+}
+
+// superviseConnects runs a Python script with deny_port on its connects
+// and returns the link after Wait, the script's output and Wait's error.
+func superviseConnects(t *testing.T, script string) (*Link, string, error) {
+	t.Helper()
+	return supervisePython(t, script, loadTestObject(t).Programs["deny_port"])
+}
+
+// supervisePython runs a Python script with the connect4 program prog.
+func supervisePython(t *testing.T, script string, prog *bpfhost.Program) (*Link, string, error) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	cmd := exec.Command("python3", "-c", script)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	link, err := Start(cmd, []Attach{{Type: "cgroup/connect4", Program: prog}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = link.Wait()
+	return link, out.String(), err
+}
+
+// bpf_get_current_pid_tgid answers the process's tgid for every thread,
+// and reads /proc/TID/status once per thread, not once per call (the tgid
+// is kept with the thread's cached pidfd).
+func TestTgidReadOncePerThread(t *testing.T) {
+	coll := loadObject(t, "testdata/portlist.o")
+	link, out, err := supervisePython(t, `
+import os, socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(128)
+def client():
+    for _ in range(10):
+        s = socket.socket(); s.connect(srv.getsockname()); s.close()
+ts = [threading.Thread(target=client) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(os.getpid())
+`, coll.Programs["tgid_of"])
+	if err != nil {
+		t.Fatalf("wait %v, output %q", err, out)
+	}
+	var pid uint64
+	fmt.Sscan(out, &pid)
+	var tgid, others uint64
+	if err := coll.Maps["seen"].Lookup(uint32(0), &tgid); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.Maps["seen"].Lookup(uint32(1), &others); err != nil {
+		t.Fatal(err)
+	}
+	if tgid != pid || others != 30 {
+		t.Errorf("tgid %d (want the client's pid %d), %d calls from other threads (want 30)", tgid, pid, others)
+	}
+	if n := link.statusReads.Load(); n != 3 {
+		t.Errorf("%d reads of /proc/TID/status for 30 connects from 3 threads, want 3", n)
+	}
+}
+
+// Once Wait has returned, no program runs (the caller may close them; a
+// worker may still be answering a task the command left behind): the call
+// is refused.
+func TestNoRunAfterWait(t *testing.T) {
+	link := superviseTrue(t)
+	w := newWorker(link)
+	w.sock = sock{fd: -1, domain: unix.AF_INET, typ: unix.SOCK_STREAM, protocol: unix.IPPROTO_TCP}
+	addr := []byte{2, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	if _, e := w.runHook(hookConnect4, addr); e != unix.EPERM {
+		t.Errorf("connect after Wait: %v, want EPERM", e)
+	}
+	if s := link.Stats(); s[0].Runs != 0 {
+		t.Errorf("program ran after Wait: %+v", s)
+	}
+}
+
+// superviseTrue runs true with deny_port attached and returns the link
+// after Wait.
+func superviseTrue(t *testing.T) *Link {
+	t.Helper()
+	coll := loadTestObject(t)
+	link, err := Start(exec.Command("true"), []Attach{{Type: "cgroup/connect4", Program: coll.Programs["deny_port"]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := link.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return link
 }

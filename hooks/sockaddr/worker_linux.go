@@ -1,7 +1,9 @@
 package sockaddr
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -40,6 +42,28 @@ type worker struct {
 	data  []byte
 	ctl   []byte
 	iov   []unix.RemoteIovec
+	// iovRaw holds an iovec array as read from the target.
+	iovRaw [maxIov * 16]byte
+	// in gathers the reads of a call's arguments from the target's
+	// memory, out the writes of its answer; nameLen and msgTail are
+	// what out writes from besides the buffers above (a source
+	// address's length; msg_controllen and msg_flags).
+	in      memCopies
+	out     memCopies
+	nameLen [4]byte
+	msgTail [12]byte
+	// recvSeq is the Link's pidSeq before the worker's last RECV; early
+	// reports that the pidfd of the call being handled is a thread
+	// pidfd opened before that (see takeSocket).
+	recvSeq uint64
+	early   bool
+	// writesBack reports that the call being handled writes its answer
+	// into the target's memory (see takeSocket).
+	writesBack bool
+	// pfd is the pidfd of the call being handled (-1 if none), pe its
+	// cache entry if it is cached.
+	pfd int
+	pe  *pidfdEntry
 	// tid is the worker's thread; recvTid is tid while it waits in RECV.
 	tid     int32
 	recvTid atomic.Int32
@@ -49,22 +73,31 @@ type worker struct {
 }
 
 func newWorker(l *Link) *worker {
-	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext)}
+	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1, in: memCopies{read: true}}
+	w.task.l, w.task.buf = l, new([4096]byte)
 	w.run.Task = &w.task
 	w.run.Socket = &w.sock
 	return w
 }
 
 // task is the notifying thread, for the task helpers; what needs /proc is
-// read on first use.
+// read on first use. Reading /proc/TID/status costs tens of µs, more than
+// supervising the call, so a thread's tgid, which never changes, is kept
+// with its cached pidfd: pe, set once takeSocket has made sure the pidfd
+// names the notifier. uid, gid and comm can change at any time and are read
+// for each call that asks.
 type task struct {
 	tid, tgid int
 	uidgid    uint64
 	comm      string
 	status    bool
+	commRead  bool
+	pe        *pidfdEntry
+	l         *Link
+	buf       *[4096]byte // what /proc files are read into
 }
 
-func (t *task) reset(tid int) { *t = task{tid: tid} }
+func (t *task) reset(tid int) { *t = task{tid: tid, l: t.l, buf: t.buf} }
 
 func (t *task) readStatus() {
 	if t.status {
@@ -72,34 +105,45 @@ func (t *task) readStatus() {
 	}
 	t.status = true
 	t.tgid = t.tid
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(t.tid) + "/status")
+	if t.l != nil {
+		t.l.statusReads.Add(1)
+	}
+	b, err := readProc(t.tid, "status", t.buf[:])
 	if err != nil {
 		return
 	}
-	var uid, gid uint64
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		switch k {
-		case "Tgid":
-			t.tgid, _ = strconv.Atoi(f[0])
-		case "Uid":
-			uid, _ = strconv.ParseUint(f[0], 10, 32)
-		case "Gid":
-			gid, _ = strconv.ParseUint(f[0], 10, 32)
-		case "Name":
-			t.comm = strings.TrimSpace(v)
-		}
+	if v := procField(b, "Tgid"); len(v) > 0 {
+		t.tgid = int(leadingUint(v))
 	}
-	t.uidgid = gid<<32 | uid
+	t.uidgid = leadingUint(procField(b, "Gid"))<<32 | leadingUint(procField(b, "Uid"))
+	t.comm = string(procField(b, "Name"))
+	if t.pe != nil {
+		t.pe.tgid.Store(int32(t.tgid))
+	}
 }
 
-func (t *task) PidTgid() uint64 { t.readStatus(); return uint64(t.tgid)<<32 | uint64(uint32(t.tid)) }
-func (t *task) UidGid() uint64  { t.readStatus(); return t.uidgid }
-func (t *task) Comm() string    { t.readStatus(); return t.comm }
+func (t *task) PidTgid() uint64 {
+	if t.tgid == 0 && t.pe != nil {
+		t.tgid = int(t.pe.tgid.Load())
+	}
+	if t.tgid == 0 {
+		t.readStatus()
+	}
+	return uint64(t.tgid)<<32 | uint64(uint32(t.tid))
+}
+func (t *task) UidGid() uint64 { t.readStatus(); return t.uidgid }
+
+// Comm reads /proc/TID/comm, which costs less than the status file, unless
+// that was read for this call already.
+func (t *task) Comm() string {
+	if !t.status && !t.commRead {
+		t.commRead = true
+		if b, err := readProc(t.tid, "comm", t.buf[:]); err == nil {
+			t.comm = string(bytes.TrimSuffix(b, []byte("\n")))
+		}
+	}
+	return t.comm
+}
 
 // sock is the supervisor's duplicate of the target's socket.
 type sock struct {
@@ -192,58 +236,130 @@ func (w *worker) writeMem(tid int, addr uint64, b []byte) unix.Errno {
 	return 0
 }
 
-// pidfd returns a pidfd of the notifying thread; before Linux 6.9 (no
-// PIDFD_THREAD) of its process. Thread pidfds are cached: a pidfd names one
-// task for good (a reused thread ID gets a new pidfd, as the old one fails
-// with ESRCH), so the cache is never wrong, only stale. Process pidfds are
-// not: the thread ID may be reused by another process.
-func (w *worker) pidfd() (fd int, cached bool, errno unix.Errno) {
+// pidfdEntry is a cached thread pidfd. seq is the Link's pidSeq after it
+// was opened. refs counts the cache's reference and the workers using it;
+// the last one to let go closes fd, so no worker sees the number reused.
+type pidfdEntry struct {
+	tgid atomic.Int32 // the thread's tgid once read (task), or 0
+	fd   int
+	seq  uint64
+	refs atomic.Int32
+}
+
+// acquire takes a reference unless the entry is being dropped.
+func (e *pidfdEntry) acquire() bool {
+	for {
+		r := e.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if e.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+func (e *pidfdEntry) release() {
+	if e.refs.Add(-1) == 0 {
+		unix.Close(e.fd)
+	}
+}
+
+// openPidfd sets w.pfd to a pidfd of the notifying thread; before Linux
+// 6.9 (no PIDFD_THREAD) of its process. Thread pidfds are cached (w.pe): a
+// pidfd names one task for good (a reused thread ID gets a new pidfd, as
+// the old one fails with ESRCH), so the cache is never wrong, only stale.
+// Process pidfds are not: the thread ID may be reused by another process.
+// w.early reports that w.pfd is a thread pidfd opened before this worker
+// called RECV for the notification (see takeSocket). closePidfd lets go.
+func (w *worker) openPidfd() unix.Errno {
+	w.early = false
 	if v, ok := w.l.pidfds.Load(w.task.tid); ok {
-		return v.(int), true, 0
+		if e := v.(*pidfdEntry); e.acquire() {
+			w.pe, w.pfd, w.early = e, e.fd, e.seq <= w.recvSeq
+			return 0
+		}
 	}
 	fd, err := unix.PidfdOpen(w.task.tid, pidfdThrd)
 	if err == nil {
+		w.pfd = fd
 		if w.l.npidfds.Load() >= maxPidfds {
 			// A full cache is not emptied while workers may use it.
-			return fd, false, 0
+			return 0
 		}
-		if prev, loaded := w.l.pidfds.LoadOrStore(w.task.tid, fd); loaded {
-			unix.Close(fd)
-			fd = prev.(int)
-		} else {
+		e := &pidfdEntry{fd: fd, seq: w.l.pidSeq.Add(1)}
+		e.refs.Store(2) // the cache's and this worker's
+		if _, loaded := w.l.pidfds.LoadOrStore(w.task.tid, e); !loaded {
 			w.l.npidfds.Add(1)
+			w.pe = e
 		}
-		return fd, true, 0
+		return 0
 	}
 	if err == unix.EINVAL {
 		w.task.readStatus()
 		fd, err = unix.PidfdOpen(w.task.tgid, 0)
 	}
 	if err != nil {
-		return -1, false, unix.ESRCH
+		return unix.ESRCH
 	}
-	return fd, false, 0
+	w.pfd = fd
+	return 0
 }
 
-// takeSocket duplicates the target's fd into w.sock and then checks the
-// notification is still live: the notifying task then held its thread ID
-// from the notification on, so the memory read before and the socket taken
-// were its (a pidfd opened or cached by that ID, even one reopened after a
-// dead thread's, names it). Errors are answered to the target.
-func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
-	fd, err := pidfdGetfd(pidfd, int(int32(n.Args[0])))
-	if err == unix.ESRCH && w.l.forgetPidfd(w.task.tid, pidfd) {
+// closePidfd lets go of w.pfd.
+func (w *worker) closePidfd() {
+	if w.pe != nil {
+		w.pe.release()
+	} else if w.pfd >= 0 {
+		unix.Close(w.pfd)
+	}
+	w.pe, w.pfd = nil, -1
+}
+
+// takeSocket duplicates the target's fd into w.sock and makes sure the
+// memory read before and the socket taken were the notifying task's.
+// Errors are answered to the target.
+//
+// The notifying task held its thread ID when RECV returned its
+// notification (a task that dies before leaves the queue; after, it keeps
+// its ID until it is reaped). A thread pidfd names one struct pid, whose
+// number stays taken from its allocation until it has no task left, and
+// pidfd_getfd succeeds only while it has one. So if the pidfd was opened
+// before the worker called RECV (w.early) and pidfd_getfd succeeds, the
+// ID named the pidfd's struct pid throughout, from before the notification
+// was received until now: its task was the notifier when the notification
+// was received and during the memory read, and is now the notifier or, if
+// another thread of its process has since exec'd (de_thread hands the
+// leader's struct pid to the exec'ing thread and kills the notifier), that
+// thread, whose call the supervisor then performs as it would have after a
+// check too (with the address it read and the programs checked). Calls
+// that write an answer into the target's memory (w.writesBack) are checked
+// anyway, so that no answer goes to a program the exec brought in. In the
+// other cases (a pidfd opened after the notification, maybe after the
+// notifier died and its ID was reused; or a process pidfd) the
+// notification is checked to be still live (SECCOMP_IOCTL_NOTIF_ID_VALID):
+// then its task held the ID from the notification on.
+func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
+	fd, err := pidfdGetfd(w.pfd, int(int32(n.Args[0])))
+	early := w.early
+	if err == unix.ESRCH && w.pe != nil {
 		// A cached pidfd of a thread that died: the notifying task
 		// reuses its ID (or died too, which the check below finds).
-		if pidfd, _, e := w.pidfd(); e == 0 {
-			fd, err = pidfdGetfd(pidfd, int(int32(n.Args[0])))
+		w.l.forgetPidfd(w.task.tid, w.pe)
+		w.closePidfd()
+		if w.openPidfd() == 0 {
+			fd, err = pidfdGetfd(w.pfd, int(int32(n.Args[0])))
 		}
+		early = false
 	}
-	if !w.l.valid(n.ID) {
-		if err == 0 {
-			unix.Close(fd)
+	if !early || err != 0 || w.writesBack {
+		w.l.idChecks.Add(1)
+		if !w.l.valid(n.ID) {
+			if err == 0 {
+				unix.Close(fd)
+			}
+			return unix.ESRCH
 		}
-		return unix.ESRCH
 	}
 	if err != 0 {
 		if err == unix.EBADF {
@@ -252,6 +368,7 @@ func (w *worker) takeSocket(n *seccompNotif, pidfd int) unix.Errno {
 		return unix.EPERM // fail closed: the call cannot be checked
 	}
 	w.sock = sock{fd: fd}
+	w.task.pe = w.pe // names the notifier (or, after an exec, its successor)
 	var e unix.Errno
 	if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
 		unix.Close(fd)
@@ -284,7 +401,7 @@ func (s *sock) hooked() bool {
 func (w *worker) handle(n *seccompNotif) {
 	w.task.reset(int(n.Pid))
 	w.sock = sock{fd: -1}
-	pidfd, cached, errno := w.pidfd()
+	errno := w.openPidfd()
 	if errno != 0 {
 		w.l.respond(n.ID, 0, errno)
 		return
@@ -292,32 +409,38 @@ func (w *worker) handle(n *seccompNotif) {
 	var val int64
 	cont := false
 	switch n.Nr {
+	case unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SOCKET:
+		w.writesBack = false
+	default:
+		w.writesBack = true
+	}
+	switch n.Nr {
 	case unix.SYS_CONNECT, unix.SYS_BIND:
-		val, cont, errno = w.connectOrBind(n, pidfd)
+		val, cont, errno = w.connectOrBind(n)
 	case unix.SYS_SENDTO:
-		val, cont, errno = w.sendto(n, pidfd)
+		val, cont, errno = w.sendto(n)
 	case unix.SYS_SENDMSG:
-		val, cont, errno = w.sendmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+		val, cont, errno = w.sendmsg(n, n.Args[1], int(int32(n.Args[2])))
 	case unix.SYS_SENDMMSG:
-		val, cont, errno = w.sendmmsg(n, pidfd)
+		val, cont, errno = w.sendmmsg(n)
 	case unix.SYS_GETPEERNAME, unix.SYS_GETSOCKNAME:
-		val, cont, errno = w.getname(n, pidfd)
+		val, cont, errno = w.getname(n)
 	case unix.SYS_RECVFROM:
-		val, cont, errno = w.recvfrom(n, pidfd)
+		val, cont, errno = w.recvfrom(n)
 	case unix.SYS_RECVMSG:
-		val, cont, errno = w.recvmsg(n, pidfd, n.Args[1], int(int32(n.Args[2])))
+		val, cont, errno = w.recvmsg(n, n.Args[1], int(int32(n.Args[2])))
 	case unix.SYS_RECVMMSG:
-		val, cont, errno = w.recvmmsg(n, pidfd)
+		val, cont, errno = w.recvmmsg(n)
 	case unix.SYS_SOCKET:
 		var answered bool
 		if val, cont, answered, errno = w.sockCreate(n); answered {
-			w.closeTaken(pidfd, cached)
+			w.closeTaken()
 			return
 		}
 	default:
 		errno = unix.ENOSYS
 	}
-	w.closeTaken(pidfd, cached)
+	w.closeTaken()
 	if cont {
 		w.l.cont(n.ID)
 		return
@@ -326,7 +449,7 @@ func (w *worker) handle(n *seccompNotif) {
 }
 
 // connectOrBind handles connect(fd, addr, len) and bind(fd, addr, len).
-func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	size := int(int32(n.Args[2]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
@@ -335,7 +458,7 @@ func (w *worker) connectOrBind(n *seccompNotif, pidfd int) (int64, bool, unix.Er
 	if e := w.readMem(w.task.tid, n.Args[1], addr); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
@@ -409,7 +532,7 @@ func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
 	}
 	denied := false
 	for _, a := range w.l.progs[h] {
-		r, err := a.Program.RunSock(sk, &w.run)
+		r, err := w.runSock(a, sk)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -457,17 +580,13 @@ func (w *worker) bindPermission(addr []byte) unix.Errno {
 	if port == 0 || port >= w.l.unprivPort {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(w.task.tid) + "/status")
+	b, err := readProc(w.task.tid, "status", w.task.buf[:])
 	if err != nil {
 		return unix.EACCES
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err == nil && caps&(1<<unix.CAP_NET_BIND_SERVICE) != 0 {
-				return 0
-			}
-		}
+	caps, err := strconv.ParseUint(string(procField(b, "CapEff")), 16, 64)
+	if err == nil && caps&(1<<unix.CAP_NET_BIND_SERVICE) != 0 {
+		return 0
 	}
 	return unix.EACCES
 }
@@ -499,7 +618,7 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	denied := false
 	for _, a := range progs {
 		before := *c
-		r, err := a.Program.RunSockAddr(c, w.sk, &w.run)
+		r, err := w.runSockAddr(a, c)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -594,24 +713,28 @@ func isV4Mapped(ip []byte) bool {
 
 // sendto handles sendto(fd, buf, len, flags, addr, addrlen) with an address
 // (the filter lets the others through).
-func (w *worker) sendto(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 	size := int(int32(n.Args[5]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
 	}
 	addr := w.addr[:size]
-	if e := w.readMem(w.task.tid, n.Args[4], addr); e != 0 {
-		return 0, false, e
-	}
 	length := n.Args[2]
 	if length > maxData {
+		// As Linux: a bad address is EFAULT before any size check.
+		if e := w.readMem(w.task.tid, n.Args[4], addr); e != 0 {
+			return 0, false, e
+		}
 		return 0, false, unix.EMSGSIZE
 	}
 	data := w.buf(&w.data, int(length))
-	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
+	w.in.reset()
+	w.in.add(w, n.Args[4], addr)
+	w.in.add(w, n.Args[1], data)
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.checkedSend(int(int32(n.Args[3]))) {
@@ -648,7 +771,7 @@ func msghdrFields(hdr *[msghdrSize]byte) (name uint64, nameLen int, iov, iovLen,
 
 // sendmsg handles sendmsg(fd, msg, flags) on the msghdr at msgAddr. A
 // socket taken already (sendmmsg) is reused.
-func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
+func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, bool, unix.Errno) {
 	var hdr [msghdrSize]byte
 	if e := w.readMem(w.task.tid, msgAddr, hdr[:]); e != 0 {
 		return 0, false, e
@@ -666,26 +789,28 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 	if ctlLen > maxControl {
 		return 0, false, unix.ENOBUFS
 	}
+	// The address and the iovec array, then the data and the control
+	// messages, each pair in one read (Linux reads the address first).
 	addr := w.addr[:nameLen]
-	if e := w.readMem(w.task.tid, namePtr, addr); e != 0 {
+	w.in.reset()
+	w.in.add(w, namePtr, addr)
+	w.in.add(w, iovPtr, w.iovRaw[:iovLen*16])
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
-	total, e := w.readIovecs(iovPtr, iovLen, false)
+	total, e := w.parseIovecs(iovLen, false)
 	if e != 0 {
 		return 0, false, e
 	}
 	data := w.buf(&w.data, int(total))
-	if total > 0 {
-		if got, err := unix.ProcessVMReadv(w.task.tid, []unix.Iovec{{Base: &data[0], Len: total}}, w.iov, 0); err != nil || uint64(got) != total {
-			return 0, false, unix.EFAULT
-		}
-	}
 	ctl := w.buf(&w.ctl, int(ctlLen))
-	if e := w.readMem(w.task.tid, ctlPtr, ctl); e != 0 {
+	w.in.scatter(w, data, w.iov)
+	w.in.add(w, ctlPtr, ctl)
+	if e := w.in.flush(w); e != 0 {
 		return 0, false, e
 	}
 	if w.sock.fd < 0 {
-		if e := w.takeSocket(n, pidfd); e != 0 {
+		if e := w.takeSocket(n); e != 0 {
 			return 0, false, e
 		}
 	}
@@ -714,18 +839,23 @@ func (w *worker) sendmsg(n *seccompNotif, pidfd int, msgAddr uint64, flags int) 
 }
 
 // readIovecs reads the target's iovec array (iovLen <= maxIov entries) into
-// w.iov and returns the total length. A total above maxData is EMSGSIZE,
-// or with clamp (a receive, where no datagram is that large) cut to it.
+// w.iov and returns the total length (see parseIovecs).
 func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Errno) {
-	var iovs [maxIov * 16]byte
-	if e := w.readMem(w.task.tid, iovPtr, iovs[:iovLen*16]); e != 0 {
+	if e := w.readMem(w.task.tid, iovPtr, w.iovRaw[:iovLen*16]); e != 0 {
 		return 0, e
 	}
+	return w.parseIovecs(iovLen, clamp)
+}
+
+// parseIovecs sets w.iov from the iovec array in w.iovRaw (iovLen entries)
+// and returns the total length. A total above maxData is EMSGSIZE, or with
+// clamp (a receive, where no datagram is that large) cut to it.
+func (w *worker) parseIovecs(iovLen uint64, clamp bool) (uint64, unix.Errno) {
 	le := binary.LittleEndian
 	total := uint64(0)
 	w.iov = w.iov[:0]
 	for i := uint64(0); i < iovLen; i++ {
-		l := le.Uint64(iovs[16*i+8:])
+		l := le.Uint64(w.iovRaw[16*i+8:])
 		if l > maxData || total+l > maxData {
 			if !clamp {
 				return 0, unix.EMSGSIZE
@@ -733,23 +863,23 @@ func (w *worker) readIovecs(iovPtr, iovLen uint64, clamp bool) (uint64, unix.Err
 			l = maxData - total
 		}
 		total += l
-		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(iovs[16*i:])), Len: int(l)})
+		w.iov = append(w.iov, unix.RemoteIovec{Base: uintptr(le.Uint64(w.iovRaw[16*i:])), Len: int(l)})
 	}
 	return total, 0
 }
 
 // sendmmsg handles sendmmsg(fd, msgvec, vlen, flags) as a sequence of
 // sendmsg calls, writing each msg_len back, as the kernel does.
-func (w *worker) sendmmsg(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) sendmmsg(n *seccompNotif) (int64, bool, unix.Errno) {
 	vlen := min(uint32(n.Args[2]), maxIov)
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
 	sent, e := w.eachMsg(n.Args[1], vlen, func(_ uint32, at uint64) (int64, unix.Errno) {
-		r, _, e := w.sendmsg(n, pidfd, at, int(int32(n.Args[3])))
+		r, _, e := w.sendmsg(n, at, int(int32(n.Args[3])))
 		return r, e
 	}, nil)
 	return sent, false, e
@@ -788,7 +918,7 @@ func (w *worker) eachMsg(vec uint64, vlen uint32, call func(i uint32, at uint64)
 // answer (they may rewrite it, not refuse it) and writes it to the target
 // as move_addr_to_user does. The call only reports, so a racing thread can
 // change nothing but where the answer goes.
-func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
+func (w *worker) getname(n *seccompNotif) (int64, bool, unix.Errno) {
 	var lb [4]byte
 	if e := w.readMem(w.task.tid, n.Args[2], lb[:]); e != 0 {
 		return 0, false, e
@@ -797,7 +927,7 @@ func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 	if ulen < 0 {
 		return 0, false, unix.EINVAL
 	}
-	if e := w.takeSocket(n, pidfd); e != 0 {
+	if e := w.takeSocket(n); e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
@@ -824,20 +954,14 @@ func (w *worker) getname(n *seccompNotif, pidfd int) (int64, bool, unix.Errno) {
 			return 0, false, e
 		}
 	}
-	if k := min(int(ulen), len(addr)); k > 0 {
-		if e := w.writeMem(w.task.tid, n.Args[1], addr[:k]); e != 0 {
-			return 0, false, e
-		}
-	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(len(addr)))
-	return 0, false, w.writeMem(w.task.tid, n.Args[2], lb[:])
+	w.out.reset()
+	w.putName(addr, n.Args[1], int(ulen), n.Args[2])
+	return 0, false, w.out.flush(w)
 }
 
 // closeTaken closes what handling a notification opened.
-func (w *worker) closeTaken(pidfd int, cached bool) {
-	if !cached {
-		unix.Close(pidfd)
-	}
+func (w *worker) closeTaken() {
+	w.closePidfd()
 	if w.sock.fd >= 0 {
 		unix.Close(w.sock.fd)
 		w.sock.fd = -1
@@ -884,7 +1008,7 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	denied := false
 	for _, a := range w.l.progs[hookSockCreate] {
 		prev := *sk
-		r, err := a.Program.RunSock(sk, &w.run)
+		r, err := w.runSock(a, sk)
 		if !w.verdict(a, r, err) {
 			denied = true
 		}
@@ -921,9 +1045,38 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	return 0, false, true, 0
 }
 
+// errStopped is the error of a program not run because the link stopped.
+var errStopped = errors.New("sockaddr: supervision stopped")
+
+// runSockAddr runs a's program on c unless the link has stopped: after
+// Wait or Close returns, the caller may close the programs, and a worker
+// may still be answering a call of a task the command left behind.
+func (w *worker) runSockAddr(a *attached, c *linux.SockAddrContext) (uint32, error) {
+	w.l.runMu.RLock()
+	defer w.l.runMu.RUnlock()
+	if w.l.stopped {
+		return 0, errStopped
+	}
+	return a.Program.RunSockAddr(c, w.sk, &w.run)
+}
+
+// runSock is runSockAddr for a cgroup_sock program on sk.
+func (w *worker) runSock(a *attached, sk *linux.SockContext) (uint32, error) {
+	w.l.runMu.RLock()
+	defer w.l.runMu.RUnlock()
+	if w.l.stopped {
+		return 0, errStopped
+	}
+	return a.Program.RunSock(sk, &w.run)
+}
+
 // verdict counts a run of a and says whether it allows the call (bit 0 of
-// r); a program that failed refuses it, and the failure is logged.
+// r); a program that failed refuses it, and the failure is logged (one not
+// run because the link stopped refuses it too).
 func (w *worker) verdict(a *attached, r uint32, err error) bool {
+	if err == errStopped {
+		return false
+	}
 	a.runs.Add(1)
 	if err != nil {
 		w.l.logger.Error("sockaddr: program failed; call refused", "program", a.Program.Name(), "err", err)

@@ -1,0 +1,85 @@
+package sockaddr
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The task helpers' /proc reading answers this thread's tgid, uid, gid and
+// comm as the kernel's own interfaces do, from the status file and from
+// the comm file.
+func TestTaskFromProc(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	comm, err := os.ReadFile("/proc/thread-self/comm")
+	if err != nil {
+		t.Skip(err)
+	}
+	want := strings.TrimSuffix(string(comm), "\n")
+	w := newWorker(&Link{})
+	w.task.reset(unix.Gettid())
+	if got := w.task.Comm(); got != want {
+		t.Errorf("comm file: %q, want %q", got, want)
+	}
+	w.task.reset(unix.Gettid())
+	if got := w.task.PidTgid(); got != uint64(os.Getpid())<<32|uint64(unix.Gettid()) {
+		t.Errorf("pid_tgid %#x", got)
+	}
+	if got := w.task.UidGid(); got != uint64(os.Getgid())<<32|uint64(os.Getuid()) {
+		t.Errorf("uid_gid %#x", got)
+	}
+	if got := w.task.Comm(); got != want {
+		t.Errorf("status file: comm %q, want %q", got, want)
+	}
+	if w.l.statusReads.Load() != 1 {
+		t.Errorf("%d reads of the status file, want 1", w.l.statusReads.Load())
+	}
+	if v := procField([]byte("Name:\tx\nTgid:\t12\nUid:\t5\t5\t5\t5\n"), "Uid"); leadingUint(v) != 5 {
+		t.Errorf("Uid field %q", v)
+	}
+	if v := procField([]byte("Tgid:\t12\n"), "Tg"); v != nil {
+		t.Errorf("a key's prefix matched: %q", v)
+	}
+}
+
+// bindPermission reads the target's effective capabilities and
+// signalPending its pending and blocked signals from its status file.
+func TestProcChecks(t *testing.T) {
+	nobody := exec.Command("sleep", "10")
+	nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := nobody.Start(); err != nil {
+		t.Skipf("cannot start a command as nobody: %v", err)
+	}
+	defer func() { nobody.Process.Kill(); nobody.Wait() }()
+	w := newWorker(&Link{unprivPort: 1024})
+	port80 := []byte{2, 0, 0, 80, 127, 0, 0, 1}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	w.task.reset(unix.Gettid())
+	if e := w.bindPermission(port80); e != 0 && os.Geteuid() == 0 {
+		t.Errorf("root binding port 80: %v", e)
+	}
+	w.task.reset(nobody.Process.Pid)
+	if e := w.bindPermission(port80); e != unix.EACCES {
+		t.Errorf("nobody binding port 80: %v, want EACCES", e)
+	}
+	if w.signalPending() {
+		t.Error("signal pending for a sleeping command")
+	}
+	nobody.Process.Signal(syscall.SIGSTOP)
+	nobody.Process.Signal(syscall.SIGUSR1) // stays pending while stopped
+	deadline := time.Now().Add(2 * time.Second)
+	for !w.signalPending() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !w.signalPending() {
+		t.Error("SIGUSR1 pending for a stopped command not seen")
+	}
+}
