@@ -206,27 +206,28 @@ func (m *execMaps) key(i int, name string) string {
 	return name
 }
 
-// lookup finds a map by its name or by OBJECT:NAME.
-func (m *execMaps) lookup(key string) (*bpfhost.Map, error) {
+// lookup finds a map, and the collection holding it, by its name or by
+// OBJECT:NAME.
+func (m *execMaps) lookup(key string) (*bpfhost.Map, *bpfhost.Collection, error) {
 	switch m.owners[key] {
 	case 1:
 		for _, c := range m.colls {
 			if mp, ok := c.Maps[key]; ok {
-				return mp, nil
+				return mp, c, nil
 			}
 		}
 	case 0:
 	default:
-		return nil, fmt.Errorf("map %q is in more than one object: name it OBJECT:%s", key, key)
+		return nil, nil, fmt.Errorf("map %q is in more than one object: name it OBJECT:%s", key, key)
 	}
 	if i := strings.LastIndex(key, ":"); i > 0 {
 		for j, p := range m.paths {
 			if p == key[:i] {
 				if mp, ok := m.colls[j].Maps[key[i+1:]]; ok {
-					return mp, nil
+					return mp, m.colls[j], nil
 				}
 			}
 		}
 	}
-	return nil, fmt.Errorf("no map %q in the objects (%s)", key, strings.Join(m.paths, ", "))
+	return nil, nil, fmt.Errorf("no map %q in the objects (%s)", key, strings.Join(m.paths, ", "))
 }

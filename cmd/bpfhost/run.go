@@ -433,17 +433,18 @@ func toEthernet(d []byte, lt layers.LinkType) ([]byte, error) {
 
 // initMaps fills coll's maps from the --map-init file at path.
 func initMaps(coll *bpfhost.Collection, path string) error {
-	return initMapsBy(path, func(name string) (*bpfhost.Map, error) {
+	return initMapsBy(path, func(name string) (*bpfhost.Map, *bpfhost.Collection, error) {
 		m, ok := coll.Maps[name]
 		if !ok {
-			return nil, fmt.Errorf("no map %q in the object", name)
+			return nil, nil, fmt.Errorf("no map %q in the object", name)
 		}
-		return m, nil
+		return m, coll, nil
 	})
 }
 
-// initMapsBy is initMaps with the file's map names looked up by lookup.
-func initMapsBy(path string, lookup func(name string) (*bpfhost.Map, error)) error {
+// initMapsBy is initMaps with the file's map names looked up by lookup,
+// which also gives the collection whose programs an entry may name.
+func initMapsBy(path string, lookup func(name string) (*bpfhost.Map, *bpfhost.Collection, error)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -453,7 +454,7 @@ func initMapsBy(path string, lookup func(name string) (*bpfhost.Map, error)) err
 		return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
 	}
 	for name, entries := range init {
-		m, err := lookup(name)
+		m, coll, err := lookup(name)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
