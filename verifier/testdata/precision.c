@@ -126,4 +126,112 @@ int header_or_null(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// Path sensitivity (issue 11, decision 0020). Each shape below is safe only
+// because a later test repeats a decision an earlier one made: a join of the
+// two paths would lose what the second test needs.
+
+// A lookup made on one path only (NULL on the other), used again under the
+// same condition, as Cilium's NodePort code does with its CT entries.
+SEC("xdp")
+int lookup_retested(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	__u64 *v = NULL;
+	if (flag) {
+		v = bpf_map_lookup_elem(&table, &key);
+		if (!v)
+			return XDP_ABORTED;
+	}
+	asm volatile("" : "+r"(v), "+r"(flag));
+	key = bpf_get_prandom_u32() & 63;
+	__u64 *w = bpf_map_lookup_elem(&small, &key);
+	if (w)
+		*w += 1;
+	if (flag)
+		*v += 1;
+	return XDP_PASS;
+}
+
+// The same register holds a packet pointer on one path and a number on the
+// other; a flag says which.
+SEC("xdp")
+int pointer_or_number(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	long x;
+	if (flag) {
+		if (data + 16 > end)
+			return XDP_DROP;
+		x = (long)data;
+	} else {
+		x = bpf_get_prandom_u32();
+	}
+	asm volatile("" : "+r"(x), "+r"(flag));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *w = bpf_map_lookup_elem(&small, &key);
+	if (w)
+		*w += 1;
+	if (flag)
+		return *(__u8 *)(x + 15) ? XDP_PASS : XDP_DROP;
+	return x & 1 ? XDP_PASS : XDP_DROP;
+}
+
+// Each protocol proves its own header length; the reads after the join
+// depend on the protocol again.
+SEC("xdp")
+int packet_range_per_path(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__u16 proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		if (data + sizeof(*eth) + sizeof(struct iphdr) > end)
+			return XDP_DROP;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (data + sizeof(*eth) + sizeof(struct ipv6hdr) > end)
+			return XDP_DROP;
+	} else {
+		return XDP_PASS;
+	}
+	asm volatile("" : "+r"(proto), "+r"(data));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *w = bpf_map_lookup_elem(&small, &key);
+	if (w)
+		*w += 1;
+	if (proto == bpf_htons(ETH_P_IP))
+		return ((struct iphdr *)(data + sizeof(*eth)))->ttl > 1 ? XDP_PASS : XDP_DROP;
+	return ((struct ipv6hdr *)(data + sizeof(*eth)))->daddr.s6_addr[15] > 1 ? XDP_PASS : XDP_DROP;
+}
+
+// A variable offset proven on one path: the option length read from the
+// packet is checked only when the flag asks for the option.
+SEC("xdp")
+int packet_offset_per_path(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if (data + 1 > end)
+		return XDP_DROP;
+	void *opt = data + 1 + *(__u8 *)data;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	if (flag) {
+		if (opt + 2 > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(opt), "+r"(flag));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *w = bpf_map_lookup_elem(&small, &key);
+	if (w)
+		*w += 1;
+	if (flag)
+		return *(__u16 *)opt ? XDP_PASS : XDP_DROP;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

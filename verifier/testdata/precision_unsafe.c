@@ -131,4 +131,88 @@ int header_or_null_unchecked(struct xdp_md *ctx)
 	return ip->ttl < 2 ? XDP_DROP : XDP_PASS; // REJECT: NULL
 }
 
+// The lookup is used on the path where it was not made.
+SEC("xdp")
+int lookup_retested_wrong(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	__u64 *v = NULL;
+	if (flag) {
+		v = bpf_map_lookup_elem(&table, &key);
+		if (!v)
+			return XDP_ABORTED;
+	}
+	asm volatile("" : "+r"(v), "+r"(flag));
+	if (!flag)
+		*v += 1; // REJECT: NULL
+	return XDP_PASS;
+}
+
+// The number is read as a pointer on the path where it is a number.
+SEC("xdp")
+int pointer_or_number_wrong(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	long x;
+	if (flag) {
+		if (data + 16 > end)
+			return XDP_DROP;
+		x = (long)data;
+	} else {
+		x = bpf_get_prandom_u32();
+	}
+	asm volatile("" : "+r"(x), "+r"(flag));
+	if (!flag)
+		return *(__u8 *)(x + 15) ? XDP_PASS : XDP_DROP; // REJECT: different kinds
+	return XDP_PASS;
+}
+
+// The IPv6 destination is read on the IPv4 path, which proved 34 bytes only.
+SEC("xdp")
+int packet_range_per_path_wrong(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__u16 proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		if (data + sizeof(*eth) + sizeof(struct iphdr) > end)
+			return XDP_DROP;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (data + sizeof(*eth) + sizeof(struct ipv6hdr) > end)
+			return XDP_DROP;
+	} else {
+		return XDP_PASS;
+	}
+	asm volatile("" : "+r"(proto), "+r"(data));
+	if (proto == bpf_htons(ETH_P_IP))
+		return ((struct ipv6hdr *)(data + sizeof(*eth)))->daddr.s6_addr[15] > 1 ? XDP_PASS : XDP_DROP; // REJECT: packet read
+	return XDP_PASS;
+}
+
+// The option is read when the flag did not ask for its check.
+SEC("xdp")
+int packet_offset_per_path_wrong(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if (data + 1 > end)
+		return XDP_DROP;
+	void *opt = data + 1 + *(__u8 *)data;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	if (flag) {
+		if (opt + 2 > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(opt), "+r"(flag));
+	if (!flag)
+		return *(__u16 *)opt ? XDP_PASS : XDP_DROP; // REJECT: packet read
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
