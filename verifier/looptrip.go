@@ -42,8 +42,8 @@ func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
 			continue
 		}
 		for i, succ := range fn.blocks[p].succs {
-			if succ == h && i < len(r.out[p]) && r.out[p][i] != nil {
-				entries = append(entries, r.out[p][i])
+			if succ == h && i < len(r.out[p]) {
+				entries = append(entries, r.out[p][i]...)
 			}
 		}
 	}
@@ -116,23 +116,24 @@ func (a *analyzer) tripFrom(r *run, w wto, c loc, lo, hi int64) (step, blo, bhi 
 			continue
 		}
 		for i, succ := range fn.blocks[p].succs {
-			if succ != w.v || i >= len(r2.out[p]) || r2.out[p][i] == nil {
+			if succ != w.v || i >= len(r2.out[p]) {
 				continue
 			}
-			o := r2.out[p][i]
-			if !o.z.has(c) || !o.z.has(g) {
-				return 0, 0, 0, false, nil
+			for _, o := range r2.out[p][i] {
+				if !o.z.has(c) || !o.z.has(g) {
+					return 0, 0, 0, false, nil
+				}
+				up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
+				if up == inf || down == inf || negB(up) != down {
+					return 0, 0, 0, false, nil
+				}
+				if seen && down != step {
+					return 0, 0, 0, false, nil
+				}
+				step, seen = down, true
+				l, h := o.z.bounds(c)
+				blo, bhi = min(blo, l), max(bhi, h)
 			}
-			up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
-			if up == inf || down == inf || negB(up) != down {
-				return 0, 0, 0, false, nil
-			}
-			if seen && down != step {
-				return 0, 0, 0, false, nil
-			}
-			step, seen = down, true
-			l, h := o.z.bounds(c)
-			blo, bhi = min(blo, l), max(bhi, h)
 		}
 	}
 	return step, blo, bhi, seen, nil
@@ -246,7 +247,7 @@ func (a *analyzer) loopConstants(fn *function, w wto) []int64 {
 func (a *analyzer) rerunLoop(r *run, w wto, st *state) (*run, error) {
 	h := w.v
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
+		in: append([]*state(nil), r.in...), out: append([][][]*state(nil), r.out...),
 		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
 	if err := a.setIn(r2, h, st); err != nil {
 		return r2, err

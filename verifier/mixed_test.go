@@ -11,7 +11,8 @@ import (
 // TestMixedArithmetic: a register that holds a stack pointer on one path
 // and a context pointer on another may be moved and offset by a number
 // (PREVAIL's "multiple types add ok"), but never dereferenced, combined
-// with another pointer or returned.
+// with another pointer or returned. The paths are joined (a program with
+// more paths than the analysis keeps apart has such values; paths.go).
 func TestMixedArithmetic(t *testing.T) {
 	const join = `
 		mov %r2, %r10
@@ -40,7 +41,7 @@ func TestMixedArithmetic(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: true}})
 		switch {
 		case tt.reject == "" && err != nil:
 			t.Errorf("%s: rejected: %v", tt.name, err)
@@ -54,7 +55,8 @@ func TestMixedArithmetic(t *testing.T) {
 
 // TestPacketPointerOrNull: a header pointer set on one path and NULL on the
 // other is a packet pointer that may be NULL: after a NULL check it reads
-// what the packet path proved; before one, any use is refused.
+// what the packet path proved; before one, any use is refused. The paths
+// are joined, as beyond the states the analysis keeps apart (paths.go).
 func TestPacketPointerOrNull(t *testing.T) {
 	const join = `
 		mov %r9, %r1
@@ -90,7 +92,7 @@ func TestPacketPointerOrNull(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: true}})
 		switch {
 		case tt.reject == "" && err != nil:
 			t.Errorf("%s: rejected: %v", tt.name, err)

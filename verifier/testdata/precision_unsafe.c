@@ -166,7 +166,7 @@ int pointer_or_number_wrong(struct xdp_md *ctx)
 	}
 	asm volatile("" : "+r"(x), "+r"(flag));
 	if (!flag)
-		return *(__u8 *)(x + 15) ? XDP_PASS : XDP_DROP; // REJECT: different kinds
+		return *(__u8 *)(x + 15) ? XDP_PASS : XDP_DROP; // REJECT: not a pointer
 	return XDP_PASS;
 }
 

@@ -1,0 +1,268 @@
+package verifier
+
+import (
+	"math"
+
+	"github.com/bpfhost/bpfhost/isa"
+)
+
+// Path sensitivity by bounded disjunction (decision 0020). Where paths
+// meet, joining their states can lose what a later test needs: a register
+// that is a pointer on one path and a number, NULL or nothing on the
+// other (the join is "mixed" or "maybe NULL"), or a packet range proven on
+// one path only (the join keeps the shorter). Linux follows the paths
+// apart, and a later test that repeats an earlier decision (`if (flag)`
+// twice) then sees each path alone. bpfhost keeps up to maxDisjuncts
+// states apart at the input of a block that heads no loop when joining
+// them would lose one of those facts, processes the block once per state,
+// and joins beyond that (into the state whose join loses the least). Loop
+// heads always join, so widening converges as before; every state kept
+// is a sound description of the paths it stands for, so the analysis
+// stays sound whatever the partition, and only its cost and precision
+// depend on it.
+//
+// Which facts matter is judged on the registers live at the block's
+// start (a dead register that differs, which clang's register reuse
+// makes common, is no reason to split), on every spilled value and on the
+// packet size.
+
+// maxDisjuncts is how many states a block's input keeps apart.
+const maxDisjuncts = 4
+
+// liveIn returns, per block of fn, the registers (bit r for r0..r9) that
+// may be read before they are written from the block's start on. It is
+// computed once per function; only the partition of inputs reads it, so
+// an over-approximation costs precision of the partition, never soundness.
+func (a *analyzer) liveIn(fn *function) []uint16 {
+	if fn.live != nil {
+		return fn.live
+	}
+	gen := make([]uint16, len(fn.blocks))
+	kill := make([]uint16, len(fn.blocks))
+	for v, b := range fn.blocks {
+		var g, k uint16
+		for pc := b.start; pc < b.end; pc++ {
+			ins := a.prog[pc]
+			use, def := regUseDef(ins)
+			g |= use &^ k
+			k |= def
+			if ins.IsLoadImm64() {
+				pc++
+			}
+		}
+		gen[v], kill[v] = g, k
+	}
+	live := make([]uint16, len(fn.blocks))
+	for changed := true; changed; {
+		changed = false
+		for v := len(fn.blocks) - 1; v >= 0; v-- {
+			var out uint16
+			for _, s := range fn.blocks[v].succs {
+				out |= live[s]
+			}
+			in := gen[v] | out&^kill[v]
+			if in != live[v] {
+				live[v] = in
+				changed = true
+			}
+		}
+	}
+	fn.live = live
+	return live
+}
+
+const (
+	regsArgs   uint16 = 0b111110 // r1..r5
+	regsCaller uint16 = 0b111111 // r0..r5: clobbered by a call
+)
+
+// regUseDef returns the registers an instruction may read and those it
+// surely writes (r10 is left out: it never differs between paths).
+func regUseDef(ins isa.Instruction) (use, def uint16) {
+	bit := func(r isa.Register) uint16 {
+		if r > 9 {
+			return 0
+		}
+		return 1 << r
+	}
+	op := ins.Opcode
+	x := op.Source() == isa.SourceX
+	switch c := op.Class(); {
+	case c.IsALU():
+		switch op.ALUOp() {
+		case isa.ALUMov:
+			if x {
+				use = bit(ins.Src)
+			}
+		default:
+			use = bit(ins.Dst)
+			if x && op.ALUOp() != isa.ALUEnd && op.ALUOp() != isa.ALUNeg {
+				use |= bit(ins.Src)
+			}
+		}
+		def = bit(ins.Dst)
+	case c == isa.ClassLDX:
+		use, def = bit(ins.Src), bit(ins.Dst)
+	case c == isa.ClassST:
+		use = bit(ins.Dst)
+	case c == isa.ClassSTX:
+		use = bit(ins.Dst) | bit(ins.Src)
+		if op.Mode() == isa.ModeATOMIC {
+			if ins.Imm == isa.AtomicCmpXchg {
+				use |= 1
+				def = 1
+			} else if ins.Imm&isa.AtomicFetch != 0 {
+				def = bit(ins.Src)
+			}
+		}
+	case c == isa.ClassLD:
+		switch op.Mode() {
+		case isa.ModeIMM:
+			def = bit(ins.Dst)
+		default: // legacy packet loads read the context in r6
+			use = 1<<6 | bit(ins.Src)
+			def = regsCaller
+		}
+	case c.IsJump():
+		switch {
+		case ins.IsExit():
+			use = 1
+		case ins.IsCall():
+			use = regsArgs
+			if op == isa.OpCallX {
+				use |= bit(ins.Dst)
+			}
+			def = regsCaller
+		case ins.IsJumpA():
+		default:
+			use = bit(ins.Dst)
+			if x {
+				use |= bit(ins.Src)
+			}
+		}
+	default:
+		use = 0x3ff // unknown: everything may be read
+	}
+	return use, def
+}
+
+// losses counts the facts that joining a and b would lose (see the top of
+// the file); live says which registers count.
+func losses(a, b *state, live uint16) int {
+	n := 0
+	for r := 0; r < 10; r++ {
+		if live&(1<<r) != 0 && valueLoss(a, b, locReg(r), a.regs[r], b.regs[r]) {
+			n++
+		}
+	}
+	for fi := range a.frames {
+		fa, fb := a.frames[fi], b.frames[fi]
+		if fa == fb {
+			continue
+		}
+		for i := range fa.saved {
+			if valueLoss(a, b, locSaved(fi, 6+i), fa.saved[i], fb.saved[i]) {
+				n++
+			}
+		}
+		i, j := 0, 0
+		for i < len(fa.spill) && j < len(fb.spill) {
+			sa, sb := fa.spill[i], fb.spill[j]
+			switch {
+			case sa.off == sb.off:
+				if valueLoss(a, b, locSpill(fi, int(sa.off)), sa.v, sb.v) || sa.size != sb.size && (sa.v.kind.isPointer() || sb.v.kind.isPointer()) {
+					n++
+				}
+				i++
+				j++
+			case sa.off < sb.off:
+				if sa.v.kind.isPointer() {
+					n++
+				}
+				i++
+			default:
+				if sb.v.kind.isPointer() {
+					n++
+				}
+				j++
+			}
+		}
+		for ; i < len(fa.spill); i++ {
+			if fa.spill[i].v.kind.isPointer() {
+				n++
+			}
+		}
+		for ; j < len(fb.spill); j++ {
+			if fb.spill[j].v.kind.isPointer() {
+				n++
+			}
+		}
+	}
+	// The packet size proven: data re-read from the context after the
+	// join has only this to go by.
+	la, _ := a.z.bounds(locPkt)
+	lb, _ := b.z.bounds(locPkt)
+	if la != lb {
+		n++
+	}
+	return n
+}
+
+// valueLoss reports whether joining the values x (of a) and y (of b) at l
+// loses a pointer's type, its being non-NULL, a ring buffer record's
+// identity or a packet pointer's proven range.
+func valueLoss(a, b *state, l loc, x, y value) bool {
+	px, py := x.kind.isPointer(), y.kind.isPointer()
+	if !px && !py {
+		return false
+	}
+	if x.kind == y.kind {
+		switch {
+		case x.null != y.null:
+			return true
+		case x.kind == kRingbuf && x.id != y.id:
+			return true
+		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
+			return true
+		case x.kind == kPacket:
+			return a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
+		}
+		return false
+	}
+	// A pointer and NULL: the join is a pointer that may be NULL, which
+	// loses only if the pointer was known not to be.
+	if px && isNullConst(y) {
+		return !x.null
+	}
+	if py && isNullConst(x) {
+		return !y.null
+	}
+	return true
+}
+
+func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }
+
+// partition adds st to the disjuncts ds of a block's input: joined into
+// the first whose join loses nothing, kept apart while there are fewer
+// than maxDisjuncts, else joined into the one whose join loses the least.
+// own says whether st belongs to the caller (else it is an edge's state,
+// which must not change); fresh, parallel to ds, says the same of each
+// disjunct.
+func partition(ds []*state, fresh []bool, st *state, own bool, live uint16) ([]*state, []bool) {
+	best, bestLoss := -1, math.MaxInt
+	for i, d := range ds {
+		n := losses(d, st, live)
+		if n < bestLoss {
+			best, bestLoss = i, n
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if best < 0 || (bestLoss > 0 && len(ds) < maxDisjuncts) {
+		return append(ds, st), append(fresh, own)
+	}
+	ds[best] = join(ds[best], st, false, nil)
+	fresh[best] = true
+	return ds, fresh
+}
