@@ -653,7 +653,7 @@ func (a *analyzer) inputs(r *run, v, k int) ([]*state, []bool) {
 	}
 	var ds []*state
 	var dfresh []bool
-	var live uint16
+	var live liveness
 	if k > 1 {
 		live = a.liveIn(fn)[v]
 		if acc != nil {

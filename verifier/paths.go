@@ -21,46 +21,59 @@ import (
 // stays sound whatever the partition, and only its cost and precision
 // depend on it.
 //
-// Which facts matter is judged on the registers live at the block's
-// start (a dead register that differs, which clang's register reuse
-// makes common, is no reason to split), on every spilled value and on the
-// packet size.
+// Which facts matter is judged on the registers and the running
+// function's stack slots live at the block's start (a dead register or
+// slot that differs, which clang's register and stack reuse make common,
+// is no reason to split), and on the callers' spills.
 
 // maxDisjuncts is how many states a block's input keeps apart.
 const maxDisjuncts = 4
 
-// liveIn returns, per block of fn, the registers (bit r for r0..r9) that
-// may be read before they are written from the block's start on. It is
-// computed once per function; only the partition of inputs reads it, so
-// an over-approximation costs precision of the partition, never soundness.
-func (a *analyzer) liveIn(fn *function) []uint16 {
+// liveness is what may be read before it is written from a block's
+// start on: registers (bit r for r0..r9) and the function's own stack
+// slots (bit i for the 8 bytes at r10-512+8i).
+type liveness struct {
+	regs  uint16
+	stack uint64
+}
+
+// liveIn returns the liveness at the start of each block of fn, computed
+// once per function. Only the partition of inputs reads it, so an
+// over-approximation costs precision of the partition, never soundness:
+// an instruction that copies r10 (a stack address handed to a helper or
+// kept in a register) makes every slot live there.
+func (a *analyzer) liveIn(fn *function) []liveness {
 	if fn.live != nil {
 		return fn.live
 	}
-	gen := make([]uint16, len(fn.blocks))
-	kill := make([]uint16, len(fn.blocks))
+	gen := make([]liveness, len(fn.blocks))
+	kill := make([]liveness, len(fn.blocks))
 	for v, b := range fn.blocks {
-		var g, k uint16
+		var g, k liveness
 		for pc := b.start; pc < b.end; pc++ {
 			ins := a.prog[pc]
 			use, def := regUseDef(ins)
-			g |= use &^ k
-			k |= def
+			g.regs |= use &^ k.regs
+			k.regs |= def
+			suse, sdef := stackUseDef(ins)
+			g.stack |= suse &^ k.stack
+			k.stack |= sdef
 			if ins.IsLoadImm64() {
 				pc++
 			}
 		}
 		gen[v], kill[v] = g, k
 	}
-	live := make([]uint16, len(fn.blocks))
+	live := make([]liveness, len(fn.blocks))
 	for changed := true; changed; {
 		changed = false
 		for v := len(fn.blocks) - 1; v >= 0; v-- {
-			var out uint16
+			var out liveness
 			for _, s := range fn.blocks[v].succs {
-				out |= live[s]
+				out.regs |= live[s].regs
+				out.stack |= live[s].stack
 			}
-			in := gen[v] | out&^kill[v]
+			in := liveness{gen[v].regs | out.regs&^kill[v].regs, gen[v].stack | out.stack&^kill[v].stack}
 			if in != live[v] {
 				live[v] = in
 				changed = true
@@ -69,6 +82,72 @@ func (a *analyzer) liveIn(fn *function) []uint16 {
 	}
 	fn.live = live
 	return live
+}
+
+// slotsOf returns the stack slots that bytes [off, off+size) of the frame
+// (off from r10) touch.
+func slotsOf(off, size int) uint64 {
+	lo, hi := (off+frameSize)/8, (off+frameSize+size-1)/8
+	if off < -frameSize || off+size > 0 || size <= 0 {
+		return 0
+	}
+	var m uint64
+	for i := lo; i <= hi; i++ {
+		m |= 1 << i
+	}
+	return m
+}
+
+// stackUseDef returns the stack slots an instruction may read through
+// r10 and those it surely overwrites whole. One that copies r10 anywhere
+// may let anything read any slot: all are used.
+func stackUseDef(ins isa.Instruction) (use, def uint64) {
+	const all = ^uint64(0)
+	op := ins.Opcode
+	c := op.Class()
+	size := 0
+	if c.IsLoadStore() && op.Mode() != isa.ModeIMM {
+		size = op.Size().Bytes()
+	}
+	switch {
+	case c == isa.ClassLDX:
+		if ins.Src == isa.R10 {
+			return slotsOf(int(ins.Offset), size), 0
+		}
+		return 0, 0
+	case c == isa.ClassST || c == isa.ClassSTX:
+		if c == isa.ClassSTX && ins.Src == isa.R10 {
+			return all, 0
+		}
+		if ins.Dst != isa.R10 {
+			return 0, 0
+		}
+		s := slotsOf(int(ins.Offset), size)
+		if op.Mode() == isa.ModeATOMIC {
+			return s, 0
+		}
+		if size == 8 && ins.Offset%8 == 0 {
+			return 0, s
+		}
+		return 0, 0
+	}
+	if readsR10(ins) {
+		return all, 0
+	}
+	return 0, 0
+}
+
+// readsR10 reports whether an ALU or jump instruction reads r10.
+func readsR10(ins isa.Instruction) bool {
+	op := ins.Opcode
+	c := op.Class()
+	if !c.IsALU() && !c.IsJump() {
+		return false
+	}
+	if op.Source() == isa.SourceX && ins.Src == isa.R10 {
+		return true
+	}
+	return ins.Dst == isa.R10 && !ins.IsCall() && !ins.IsExit() && !ins.IsJumpA()
 }
 
 const (
@@ -148,12 +227,16 @@ func regUseDef(ins isa.Instruction) (use, def uint16) {
 
 // losses counts the facts that joining a and b would lose (see the top of
 // the file); live says which registers count.
-func losses(a, b *state, live uint16) int {
+func losses(a, b *state, live liveness) int {
 	n := 0
 	for r := 0; r < 10; r++ {
-		if live&(1<<r) != 0 && valueLoss(a, b, locReg(r), a.regs[r], b.regs[r]) {
+		if live.regs&(1<<r) != 0 && valueLoss(a, b, locReg(r), a.regs[r], b.regs[r]) {
 			n++
 		}
+	}
+	top := len(a.frames) - 1
+	dead := func(fi int, sp spill) bool {
+		return fi == top && live.stack&slotsOf(int(sp.off), int(sp.size)) == 0
 	}
 	for fi := range a.frames {
 		fa, fb := a.frames[fi], b.frames[fi]
@@ -169,6 +252,9 @@ func losses(a, b *state, live uint16) int {
 		for i < len(fa.spill) && j < len(fb.spill) {
 			sa, sb := fa.spill[i], fb.spill[j]
 			switch {
+			case sa.off == sb.off && dead(fi, sa) && dead(fi, sb):
+				i++
+				j++
 			case sa.off == sb.off:
 				if valueLoss(a, b, locSpill(fi, int(sa.off)), sa.v, sb.v) || sa.size != sb.size && (sa.v.kind.isPointer() || sb.v.kind.isPointer()) {
 					n++
@@ -176,34 +262,27 @@ func losses(a, b *state, live uint16) int {
 				i++
 				j++
 			case sa.off < sb.off:
-				if sa.v.kind.isPointer() {
+				if sa.v.kind.isPointer() && !dead(fi, sa) {
 					n++
 				}
 				i++
 			default:
-				if sb.v.kind.isPointer() {
+				if sb.v.kind.isPointer() && !dead(fi, sb) {
 					n++
 				}
 				j++
 			}
 		}
 		for ; i < len(fa.spill); i++ {
-			if fa.spill[i].v.kind.isPointer() {
+			if fa.spill[i].v.kind.isPointer() && !dead(fi, fa.spill[i]) {
 				n++
 			}
 		}
 		for ; j < len(fb.spill); j++ {
-			if fb.spill[j].v.kind.isPointer() {
+			if fb.spill[j].v.kind.isPointer() && !dead(fi, fb.spill[j]) {
 				n++
 			}
 		}
-	}
-	// The packet size proven: data re-read from the context after the
-	// join has only this to go by.
-	la, _ := a.z.bounds(locPkt)
-	lb, _ := b.z.bounds(locPkt)
-	if la != lb {
-		n++
 	}
 	return n
 }
@@ -225,7 +304,12 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
 			return true
 		case x.kind == kPacket:
-			return a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
+			// The same pointer (same offsets) with different lengths
+			// proven past it. Pointers at different offsets (a header
+			// after one VLAN tag or two) are joined, as before.
+			la, ha := a.z.bounds(l)
+			lb, hb := b.z.bounds(l)
+			return la == lb && ha == hb && a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
 		}
 		return false
 	}
@@ -248,7 +332,7 @@ func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }
 // own says whether st belongs to the caller (else it is an edge's state,
 // which must not change); fresh, parallel to ds, says the same of each
 // disjunct.
-func partition(ds []*state, fresh []bool, st *state, own bool, live uint16) ([]*state, []bool) {
+func partition(ds []*state, fresh []bool, st *state, own bool, live liveness) ([]*state, []bool) {
 	best, bestLoss := -1, math.MaxInt
 	for i, d := range ds {
 		n := losses(d, st, live)
