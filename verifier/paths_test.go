@@ -1,0 +1,161 @@
+package verifier
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform/linux"
+)
+
+// pathsProgram builds a program that puts a different kind of value in r7
+// on each of n paths (n <= 5), chosen by r6, and then uses r7 as what it is
+// under a second test of r6: safe on every path, but only if the paths are
+// kept apart.
+func pathsProgram(n int) string {
+	kinds := []struct{ set, use string }{
+		{"mov %r7, %r1", "ldxw %r0, [%r7+12]\nexit"},            // context
+		{"mov %r7, %r10\nadd %r7, -8", "ldxdw %r0, [%r7+0]\nexit"}, // stack
+		{"mov %r7, %r2", "ldxb %r0, [%r7+0]\nexit"},             // packet
+		{"mov %r7, 3", "mov %r0, %r7\nexit"},                    // number
+		{"mov %r7, %r3", "jgt %r2, %r7, out\nmov %r0, 2\nexit"}, // packet end
+	}
+	var b strings.Builder
+	b.WriteString(`
+		stdw [%r10-8], 0
+		mov %r8, %r1
+		call 7
+		mov %r1, %r8
+		mov %r6, %r0
+		and %r6, 7
+		ldxw %r2, [%r1+0]
+		ldxw %r3, [%r1+4]
+		mov %r4, %r2
+		add %r4, 8
+		jgt %r4, %r3, out
+	`)
+	for i := 0; i < n-1; i++ {
+		fmt.Fprintf(&b, "jeq %%r6, %d, set%d\n", i, i)
+	}
+	fmt.Fprintf(&b, "ja set%d\n", n-1)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "set%d:\n%s\nja joined\n", i, kinds[i].set)
+	}
+	b.WriteString("joined:\nldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r4, %r2\nadd %r4, 8\njgt %r4, %r3, out\n")
+	for i := 0; i < n-1; i++ {
+		fmt.Fprintf(&b, "jeq %%r6, %d, use%d\n", i, i)
+	}
+	fmt.Fprintf(&b, "ja use%d\n", n-1)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "use%d:\n%s\n", i, kinds[i].use)
+	}
+	b.WriteString("out:\nmov %r0, 1\nexit\n")
+	return b.String()
+}
+
+// TestPathsKeptApart: a register that holds a different kind of value on
+// each path is used on each as what it is there, after a second test of the
+// value that chose the path. Up to maxDisjuncts paths are kept apart and
+// the program is accepted; with one path more, two are joined and the use
+// of the joined register is refused (the fallback is the join, which is
+// sound); with every path joined (joinPaths), the first use is refused.
+func TestPathsKeptApart(t *testing.T) {
+	tests := []struct {
+		paths     int
+		joinPaths bool
+		reject    string
+	}{
+		{2, false, ""},
+		{maxDisjuncts, false, ""},
+		{maxDisjuncts + 1, false, "different kinds"},
+		{2, true, "different kinds"},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%d paths, joined %v", tt.paths, tt.joinPaths)
+		prog, err := isa.Assemble(pathsProgram(tt.paths))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: tt.joinPaths}})
+		switch {
+		case tt.reject == "" && err != nil:
+			t.Errorf("%s: rejected: %v", name, err)
+		case tt.reject != "" && err == nil:
+			t.Errorf("%s: accepted, want a rejection mentioning %q", name, tt.reject)
+		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
+			t.Errorf("%s: %v, want a message mentioning %q", name, err, tt.reject)
+		}
+	}
+}
+
+// TestPathsDeadRegisterJoins: a register that differs in kind only while it
+// is dead does not keep the paths apart: the block after the join is
+// processed once per path only where something live differs.
+func TestPathsDeadRegisterJoins(t *testing.T) {
+	const prog = `
+		mov %r6, %r1
+		call 7
+		mov %r7, %r10
+		jeq %r0, 0, joined
+		mov %r7, 5
+	joined:
+		mov %r7, 0
+		mov %r0, 2
+		exit
+	`
+	for _, tt := range []struct {
+		src   string
+		iters int
+	}{
+		{prog, 3},
+		// r7 is read after the join: two passes over that block.
+		{strings.Replace(prog, "mov %r7, 0", "stxdw [%r10-8], %r7\nmov %r7, 0", 1), 4},
+	} {
+		p, err := isa.Assemble(tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+		if err != nil {
+			t.Fatalf("%v:\n%s", err, tt.src)
+		}
+		if res.Iterations != tt.iters {
+			t.Errorf("%d block passes, want %d:\n%s", res.Iterations, tt.iters, tt.src)
+		}
+	}
+}
+
+// TestRegUseDef: the liveness that decides what splits reads what
+// instructions read and write.
+func TestRegUseDef(t *testing.T) {
+	tests := []struct {
+		asm       string
+		use, def  uint16
+		stackUse  uint64
+		stackDef  uint64
+		stackNote string
+	}{
+		{"mov %r1, %r2", 1 << 2, 1 << 1, 0, 0, ""},
+		{"add %r1, %r2", 1<<1 | 1<<2, 1 << 1, 0, 0, ""},
+		{"mov %r1, 0", 0, 1 << 1, 0, 0, ""},
+		{"ldxdw %r3, [%r10-8]", 0, 1 << 3, 1 << 63, 0, ""},
+		{"stxdw [%r10-16], %r4", 1 << 4, 0, 0, 1 << 62, ""},
+		{"stxw [%r10-16], %r4", 1 << 4, 0, 0, 0, "a partial write kills nothing"},
+		{"mov %r2, %r10", 0, 1 << 2, ^uint64(0), 0, "the stack escapes"},
+		{"call 1", regsArgs, regsCaller, 0, 0, ""},
+		{"exit", 1, 0, 0, 0, ""},
+		{"jgt %r1, %r2, +0", 1<<1 | 1<<2, 0, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		p, err := isa.Assemble(tt.asm)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.asm, err)
+		}
+		use, def := regUseDef(p[0])
+		su, sd := stackUseDef(p[0])
+		if use != tt.use || def != tt.def || su != tt.stackUse || sd != tt.stackDef {
+			t.Errorf("%s: regs use %b def %b, stack use %x def %x; want %b %b %x %x %s", tt.asm, use, def, su, sd, tt.use, tt.def, tt.stackUse, tt.stackDef, tt.stackNote)
+		}
+	}
+}
