@@ -15,11 +15,11 @@ import (
 // kept apart.
 func pathsProgram(n int) string {
 	kinds := []struct{ set, use string }{
-		{"mov %r7, %r1", "ldxw %r0, [%r7+12]\nexit"},            // context
+		{"mov %r7, %r1", "ldxw %r0, [%r7+12]\nexit"},               // context
 		{"mov %r7, %r10\nadd %r7, -8", "ldxdw %r0, [%r7+0]\nexit"}, // stack
-		{"mov %r7, %r2", "ldxb %r0, [%r7+0]\nexit"},             // packet
-		{"mov %r7, 3", "mov %r0, %r7\nexit"},                    // number
-		{"mov %r7, %r3", "jgt %r2, %r7, out\nmov %r0, 2\nexit"}, // packet end
+		{"mov %r7, %r2", "ldxb %r0, [%r7+0]\nexit"},                // packet
+		{"mov %r7, 3", "mov %r0, %r7\nexit"},                       // number
+		{"mov %r7, %r3", "jgt %r2, %r7, out\nmov %r0, 2\nexit"},    // packet end
 	}
 	var b strings.Builder
 	b.WriteString(`
