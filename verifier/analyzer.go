@@ -359,6 +359,8 @@ type run struct {
 	steal    bool // inputs may take over their edges' states (solve)
 	verbose  bool
 	failed   bool // the check pass found a head not covering its inputs
+	// bounds are the ranges proven for counters at loop heads (stride.go).
+	bounds map[int]countBound
 }
 
 // analyze runs the fixpoint for the function starting at start from entry
@@ -390,6 +392,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.exit = nil
 		r.entry = entry
 		r.failed = false
+		r.bounds = nil
 		// Callers pass check=false during their own iterations: the
 		// fixpoint states suffice, but they must be a post-fixpoint, which
 		// the final pass confirms; it then runs quietly.
@@ -490,6 +493,7 @@ func (a *analyzer) iterate(r *run, ws []wto) error {
 
 func (a *analyzer) component(r *run, w wto) error {
 	h := w.v
+	delete(r.bounds, h)
 	bodyOnly := false
 	for k := 0; ; k++ {
 		in := a.input(r, h)
@@ -547,11 +551,14 @@ func (a *analyzer) component(r *run, w wto) error {
 			return err
 		}
 	}
+	if err := a.boundCounted(r, w); err != nil {
+		return err
+	}
 	if !r.narrow {
 		return nil
 	}
 	for k := 0; k < narrowPasses; k++ {
-		in := a.input(r, h)
+		in := a.headInput(r, h)
 		if in == nil {
 			break
 		}
@@ -801,7 +808,7 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 		if err := a.pass(r, w.body); err != nil {
 			return err
 		}
-		in := a.input(r, h)
+		in := a.headInput(r, h)
 		if hk := a.opts.test; in != nil && hk != nil && hk.compared != nil {
 			hk.compared(in, r.in[h])
 		}

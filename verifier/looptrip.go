@@ -32,10 +32,29 @@ const maxCountedTries = 16
 
 // proveCountedLoop tries to bound loop w's trip count as described above.
 func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
-	h := w.v
+	entries := a.loopEntries(r, w.v)
+	ends := a.loopConstants(r.fn, w)
+	if len(entries) == 0 || len(ends) == 0 {
+		return false, nil
+	}
+	tries := 0
+	for _, c := range scalarLocs(r.in[w.v], r.depth) {
+		_, _, ok, err := a.countedRange(r, w, c, entries, ends, &tries)
+		if err != nil || ok {
+			return ok, err
+		}
+		if tries >= maxCountedTries {
+			break
+		}
+	}
+	return false, nil
+}
+
+// loopEntries returns the states on the edges into loop head h from
+// outside the loop: a missing one is an edge no run takes (the final pass
+// keeps a block's outputs until its successors' pass).
+func (a *analyzer) loopEntries(r *run, h int) []*state {
 	fn := r.fn
-	// The states on the entry edges: a missing one is an edge no run takes
-	// (the final pass keeps a block's outputs until its successors' pass).
 	var entries []*state
 	for _, p := range fn.blocks[h].preds {
 		if fn.inComponent(p, h) || r.out[p] == nil {
@@ -47,49 +66,46 @@ func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
 			}
 		}
 	}
-	ends := a.loopConstants(fn, w)
-	if len(entries) == 0 || len(ends) == 0 {
-		return false, nil
+	return entries
+}
+
+// countedRange checks hypotheses H(K) for location c of loop w, as
+// described above, and returns the range [lo, hi] c stays in at the head
+// when one holds. tries counts the passes over the body, at most
+// maxCountedTries.
+func (a *analyzer) countedRange(r *run, w wto, c loc, entries []*state, ends []int64, tries *int) (lo, hi int64, ok bool, err error) {
+	x0, ok := exactOnAll(entries, c)
+	if !ok || *tries >= maxCountedTries {
+		return 0, 0, false, nil
 	}
-	head := r.in[h]
-	tries := 0
-	for _, c := range scalarLocs(head, r.depth) {
-		x0, ok := exactOnAll(entries, c)
-		if !ok {
-			continue
-		}
-		tries++
-		step, _, _, ok, err := a.tripFrom(r, w, c, x0, x0)
-		if err != nil || !ok || step == 0 {
+	*tries++
+	step, _, _, ok, err := a.tripFrom(r, w, c, x0, x0)
+	if err != nil || !ok || step == 0 {
+		return 0, 0, false, err
+	}
+	for _, end := range ends {
+		// The last head value: one step short of the end when the test
+		// follows the step, the end itself when it precedes it.
+		for _, last := range []int64{end - step, end} {
+			d := last - x0
+			if last < 0 || d == 0 || (d > 0) != (step > 0) || d%step != 0 || d/step >= a.loopMax {
+				continue
+			}
+			if *tries >= maxCountedTries {
+				return 0, 0, false, nil
+			}
+			*tries++
+			lo, hi := min(x0, last), max(x0, last)
+			s2, blo, bhi, ok, err := a.tripFrom(r, w, c, lo, hi)
 			if err != nil {
-				return false, err
+				return 0, 0, false, err
 			}
-			continue
-		}
-		for _, end := range ends {
-			// The last head value: one step short of the end when the
-			// test follows the step, the end itself when it precedes it.
-			for _, last := range []int64{end - step, end} {
-				d := last - x0
-				if last < 0 || d == 0 || (d > 0) != (step > 0) || d%step != 0 || d/step >= a.loopMax {
-					continue
-				}
-				if tries >= maxCountedTries {
-					return false, nil
-				}
-				tries++
-				lo, hi := min(x0, last), max(x0, last)
-				s2, blo, bhi, ok, err := a.tripFrom(r, w, c, lo, hi)
-				if err != nil {
-					return false, err
-				}
-				if ok && s2 == step && ((step > 0 && bhi < last+step) || (step < 0 && blo > last+step)) {
-					return true, nil
-				}
+			if ok && s2 == step && ((step > 0 && bhi < last+step) || (step < 0 && blo > last+step)) {
+				return lo, hi, true, nil
 			}
 		}
 	}
-	return false, nil
+	return 0, 0, false, nil
 }
 
 // tripFrom runs loop w's body once from the head's fixpoint state with

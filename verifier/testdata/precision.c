@@ -234,4 +234,20 @@ int packet_offset_per_path(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// A counter that steps by 5 and ends on equality is the packet offset read
+// in the body: its range at the loop head comes from the trip count proof
+// (stride.go).
+SEC("xdp")
+int loop_stride_offset(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if (data + 200 > end)
+		return XDP_DROP;
+	__u32 sum = 0;
+	for (__u32 i = 0; i < 40; i++)
+		sum += *(__u8 *)(data + i * 5) + bpf_get_prandom_u32();
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

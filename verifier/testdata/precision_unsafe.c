@@ -215,4 +215,19 @@ int packet_offset_per_path_wrong(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// One trip too many: the last read is at offset 200, past the 200 bytes
+// proven.
+SEC("xdp")
+int loop_stride_offset_past(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if (data + 200 > end)
+		return XDP_DROP;
+	__u32 sum = 0;
+	for (__u32 i = 0; i < 41; i++)
+		sum += *(__u8 *)(data + i * 5) + bpf_get_prandom_u32(); // REJECT: packet read
+	return sum & 1 ? XDP_PASS : XDP_DROP;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
