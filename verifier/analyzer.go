@@ -40,7 +40,7 @@ type testHooks struct {
 	noTerm       bool         // do not prove termination
 	divByZero    bool         // report possible division by zero
 	mapAsFD      bool
-	joinPaths    bool // join at every block (no states kept apart: paths.go)
+	paths        int // states kept apart at a block's input, if not 0 (paths.go)
 	// compared sees the two states of each loop head check, in and
 	// r.in[h] of leq(in, r.in[h]).
 	compared func(a, b *state)
@@ -121,8 +121,8 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 		seen: map[string]bool{}, ctxUse: make([]uint8, len(prog)), mapArgs: make([]int32, len(prog)), calls: map[int]map[int]bool{}, used: map[int]int{},
 		loopMax: opts.MaxLoopIterations, paths: maxDisjuncts,
 	}
-	if opts.test != nil && opts.test.joinPaths {
-		a.paths = 1
+	if opts.test != nil && opts.test.paths > 0 {
+		a.paths = opts.test.paths
 	}
 	if a.loopMax <= 0 {
 		a.loopMax = DefaultMaxLoopIterations
@@ -688,7 +688,7 @@ func (a *analyzer) inputs(r *run, v, k int) ([]*state, []bool) {
 						// reads the edge's state, which it takes over.
 						outs[i][d], own = nil, true
 					}
-					ds, dfresh = partition(ds, dfresh, st, own, live)
+					ds, dfresh = partition(ds, dfresh, st, own, live, k)
 					continue
 				}
 				acc, fresh = a.joinInput(r, v, p, i, d, acc, fresh, st)

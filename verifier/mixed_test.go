@@ -41,7 +41,7 @@ func TestMixedArithmetic(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: true}})
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: 1}})
 		switch {
 		case tt.reject == "" && err != nil:
 			t.Errorf("%s: rejected: %v", tt.name, err)
@@ -92,7 +92,7 @@ func TestPacketPointerOrNull(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: true}})
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: 1}})
 		switch {
 		case tt.reject == "" && err != nil:
 			t.Errorf("%s: rejected: %v", tt.name, err)

@@ -27,7 +27,7 @@ import (
 // is no reason to split), and on the callers' spills.
 
 // maxDisjuncts is how many states a block's input keeps apart.
-const maxDisjuncts = 4
+const maxDisjuncts = 8
 
 // liveness is what may be read before it is written from a block's
 // start on: registers (bit r for r0..r9) and the function's own stack
@@ -328,11 +328,11 @@ func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }
 
 // partition adds st to the disjuncts ds of a block's input: joined into
 // the first whose join loses nothing, kept apart while there are fewer
-// than maxDisjuncts, else joined into the one whose join loses the least.
+// than k, else joined into the one whose join loses the least.
 // own says whether st belongs to the caller (else it is an edge's state,
 // which must not change); fresh, parallel to ds, says the same of each
 // disjunct.
-func partition(ds []*state, fresh []bool, st *state, own bool, live liveness) ([]*state, []bool) {
+func partition(ds []*state, fresh []bool, st *state, own bool, live liveness, k int) ([]*state, []bool) {
 	best, bestLoss := -1, math.MaxInt
 	for i, d := range ds {
 		n := losses(d, st, live)
@@ -343,7 +343,7 @@ func partition(ds []*state, fresh []bool, st *state, own bool, live liveness) ([
 			break
 		}
 	}
-	if best < 0 || (bestLoss > 0 && len(ds) < maxDisjuncts) {
+	if best < 0 || (bestLoss > 0 && len(ds) < k) {
 		return append(ds, st), append(fresh, own)
 	}
 	ds[best] = join(ds[best], st, false, nil)

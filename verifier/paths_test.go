@@ -56,28 +56,30 @@ func pathsProgram(n int) string {
 
 // TestPathsKeptApart: a register that holds a different kind of value on
 // each path is used on each as what it is there, after a second test of the
-// value that chose the path. Up to maxDisjuncts paths are kept apart and
-// the program is accepted; with one path more, two are joined and the use
-// of the joined register is refused (the fallback is the join, which is
-// sound); with every path joined (joinPaths), the first use is refused.
+// value that chose the path. Up to the limit of paths kept apart (4 here,
+// maxDisjuncts in use) the program is accepted; with one path more, two
+// are joined and the use of the joined register is refused (the fallback
+// is the join, which is sound); with every path joined, the first use is
+// refused.
 func TestPathsKeptApart(t *testing.T) {
 	tests := []struct {
-		paths     int
-		joinPaths bool
-		reject    string
+		paths, limit int
+		reject       string
 	}{
-		{2, false, ""},
-		{maxDisjuncts, false, ""},
-		{maxDisjuncts + 1, false, "different kinds"},
-		{2, true, "different kinds"},
+		{2, 0, ""},
+		{5, 0, ""},
+		{2, 4, ""},
+		{4, 4, ""},
+		{5, 4, "different kinds"},
+		{2, 1, "different kinds"},
 	}
 	for _, tt := range tests {
-		name := fmt.Sprintf("%d paths, joined %v", tt.paths, tt.joinPaths)
+		name := fmt.Sprintf("%d paths, %d kept apart", tt.paths, tt.limit)
 		prog, err := isa.Assemble(pathsProgram(tt.paths))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, joinPaths: tt.joinPaths}})
+		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: tt.limit}})
 		switch {
 		case tt.reject == "" && err != nil:
 			t.Errorf("%s: rejected: %v", name, err)
