@@ -304,12 +304,9 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
 			return true
 		case x.kind == kPacket:
-			// The same pointer (same offsets) with different lengths
-			// proven past it. Pointers at different offsets (a header
-			// after one VLAN tag or two) are joined, as before.
-			la, ha := a.z.bounds(l)
-			lb, hb := b.z.bounds(l)
-			return la == lb && ha == hb && a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
+			// Different lengths proven past the pointer: the join keeps
+			// the shorter.
+			return a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
 		}
 		return false
 	}

@@ -250,4 +250,33 @@ int loop_stride_offset(struct xdp_md *ctx)
 	return sum & 1 ? XDP_PASS : XDP_DROP;
 }
 
+// The L4 header starts at a different offset per protocol and each path
+// proves its own header's length past it; after the join the protocol is
+// tested again and each header read.
+SEC("xdp")
+int l4_per_protocol(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	void *l4;
+	if (flag) {
+		l4 = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+		if (l4 + sizeof(struct udphdr) > end)
+			return XDP_DROP;
+	} else {
+		l4 = data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr);
+		if (l4 + sizeof(struct tcphdr) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(l4), "+r"(flag));
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 *w = bpf_map_lookup_elem(&small, &key);
+	if (w)
+		*w += 1;
+	if (flag)
+		return ((struct udphdr *)l4)->check ? XDP_PASS : XDP_DROP;
+	return ((struct tcphdr *)l4)->window ? XDP_PASS : XDP_DROP;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -230,4 +230,27 @@ int loop_stride_offset_past(struct xdp_md *ctx)
 	return sum & 1 ? XDP_PASS : XDP_DROP;
 }
 
+// The TCP window is read on the UDP path, which proved 8 bytes only.
+SEC("xdp")
+int l4_per_protocol_wrong(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	void *l4;
+	if (flag) {
+		l4 = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+		if (l4 + sizeof(struct udphdr) > end)
+			return XDP_DROP;
+	} else {
+		l4 = data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr);
+		if (l4 + sizeof(struct tcphdr) > end)
+			return XDP_DROP;
+	}
+	asm volatile("" : "+r"(l4), "+r"(flag));
+	if (flag)
+		return ((struct tcphdr *)l4)->window ? XDP_PASS : XDP_DROP; // REJECT: packet read
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
