@@ -18,8 +18,8 @@ package verifier
 
 // countBound is a range proven for a location at a loop head.
 type countBound struct {
-	c      loc
-	lo, hi int64
+	c          loc
+	x0, lo, hi int64 // c's value on entry, and its range
 }
 
 // boundCounted looks for a location of loop w's head state that the
@@ -48,6 +48,7 @@ func (a *analyzer) boundCounted(r *run, w wto) error {
 	}
 	tries := 0
 	for _, c := range cands {
+		x0, _ := exactOnAll(entries, c)
 		lo, hi, ok, err := a.countedRange(r, w, c, entries, ends, &tries)
 		if err != nil {
 			return err
@@ -65,7 +66,7 @@ func (a *analyzer) boundCounted(r *run, w wto) error {
 		if r.bounds == nil {
 			r.bounds = map[int]countBound{}
 		}
-		r.bounds[h] = countBound{c: c, lo: lo, hi: hi}
+		r.bounds[h] = countBound{c: c, x0: x0, lo: lo, hi: hi}
 		if err := a.setIn(r, h, n); err != nil {
 			return err
 		}
@@ -78,11 +79,17 @@ func (a *analyzer) boundCounted(r *run, w wto) error {
 }
 
 // headInput is input for loop head h, met with the range proven for its
-// counter (boundCounted); nil if that leaves nothing.
+// counter (boundCounted); nil if that leaves nothing. The proof assumed
+// the counter enters the loop as x0: if an entry edge now says otherwise,
+// the input is left as it is (and the final pass's check that the head
+// covers it decides).
 func (a *analyzer) headInput(r *run, h int) *state {
 	in := a.input(r, h)
 	b, ok := r.bounds[h]
 	if in == nil || !ok {
+		return in
+	}
+	if x0, ok := exactOnAll(a.loopEntries(r, h), b.c); !ok || x0 != b.x0 {
 		return in
 	}
 	if in == r.entry {
