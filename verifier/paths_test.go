@@ -80,14 +80,7 @@ func TestPathsKeptApart(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: tt.limit}})
-		switch {
-		case tt.reject == "" && err != nil:
-			t.Errorf("%s: rejected: %v", name, err)
-		case tt.reject != "" && err == nil:
-			t.Errorf("%s: accepted, want a rejection mentioning %q", name, tt.reject)
-		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
-			t.Errorf("%s: %v, want a message mentioning %q", name, err, tt.reject)
-		}
+		checkVerdict(t, name, err, tt.reject)
 	}
 }
 
@@ -159,5 +152,19 @@ func TestRegUseDef(t *testing.T) {
 		if use != tt.use || def != tt.def || su != tt.stackUse || sd != tt.stackDef {
 			t.Errorf("%s: regs use %b def %b, stack use %x def %x; want %b %b %x %x %s", tt.asm, use, def, su, sd, tt.use, tt.def, tt.stackUse, tt.stackDef, tt.stackNote)
 		}
+	}
+}
+
+// checkVerdict reports a verdict that is not the one wanted: acceptance
+// when reject is empty, else a rejection whose message mentions reject.
+func checkVerdict(t *testing.T, name string, err error, reject string) {
+	t.Helper()
+	switch {
+	case reject == "" && err != nil:
+		t.Errorf("%s: rejected: %v", name, err)
+	case reject != "" && err == nil:
+		t.Errorf("%s: accepted, want a rejection mentioning %q", name, reject)
+	case reject != "" && !strings.Contains(err.Error(), reject):
+		t.Errorf("%s: %v, want a message mentioning %q", name, err, reject)
 	}
 }

@@ -52,13 +52,6 @@ func TestStrideBoundsCounter(t *testing.T) {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		_, err = Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
-		switch {
-		case tt.reject == "" && err != nil:
-			t.Errorf("%s: rejected: %v", tt.name, err)
-		case tt.reject != "" && err == nil:
-			t.Errorf("%s: accepted, want a rejection mentioning %q", tt.name, tt.reject)
-		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
-			t.Errorf("%s: %v, want a message mentioning %q", tt.name, err, tt.reject)
-		}
+		checkVerdict(t, tt.name, err, tt.reject)
 	}
 }
