@@ -253,4 +253,24 @@ int l4_per_protocol_wrong(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The key is max_entries: the lookup fails.
+SEC("xdp")
+int array_key_past_end(struct xdp_md *ctx)
+{
+	__u32 key = 512;
+	__u64 *v = bpf_map_lookup_elem(&table, &key);
+	*v += 1; // REJECT: NULL
+	return XDP_PASS;
+}
+
+// A hash map's lookup may fail whatever the key.
+SEC("xdp")
+int hash_const_key(struct xdp_md *ctx)
+{
+	__u32 key = 7;
+	__u32 *v = bpf_map_lookup_elem(&narrow, &key);
+	*v += 1; // REJECT: NULL
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
