@@ -290,4 +290,31 @@ int array_const_key(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+#define __naked __attribute__((naked))
+#define __imm(name) [name] "i"(name)
+
+// A stack slot holds a packet pointer on one path and a number on the
+// other (a spill under register pressure); after a helper call the slot is
+// read back and used as what the flag says it is.
+SEC("xdp") __naked int spilled_pointer_or_number(void)
+{
+	asm volatile (
+	"r6 = r1;"
+	"call %[bpf_get_prandom_u32];"
+	"r8 = r0; r8 &= 1;"
+	"r2 = *(u32 *)(r6 + 0); r3 = *(u32 *)(r6 + 4);"
+	"r4 = r2; r4 += 16; if r4 > r3 goto 9f;"
+	"if r8 == 0 goto 1f;"
+	"*(u64 *)(r10 - 8) = r2;"
+	"goto 2f;"
+	"1: r1 = 77; *(u64 *)(r10 - 8) = r1;"
+	"2: call %[bpf_get_prandom_u32];"
+	"r7 = *(u64 *)(r10 - 8);"
+	"if r8 == 0 goto 3f;"
+	"r0 = *(u8 *)(r7 + 15); r0 &= 1; r0 += 1; exit;"
+	"3: r0 = r7; r0 &= 1; r0 += 1; exit;"
+	"9: r0 = 1; exit;"
+	:: __imm(bpf_get_prandom_u32) : "memory");
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
