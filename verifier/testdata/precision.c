@@ -290,6 +290,21 @@ int array_const_key(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// An entry found in a map, or a default on the stack when there is none
+// (Cilium's SNAT state): either way it is read and written the same way.
+SEC("xdp")
+int map_value_or_stack(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u64 tmp = 0;
+	__u64 *state = bpf_map_lookup_elem(&small, &key);
+	if (!state)
+		state = &tmp;
+	asm volatile("" : "+r"(state));
+	*state += key;
+	return *state & 1 ? XDP_PASS : XDP_DROP;
+}
+
 #define __naked __attribute__((naked))
 #define __imm(name) [name] "i"(name)
 
