@@ -56,7 +56,8 @@
 //
 //   - types (types.go): uninitialised, scalar, context, stack frame,
 //     packet, packet end, map, map value (maybe NULL, with an id so that a
-//     NULL check on one copy decides all), ring buffer record (a reference
+//     NULL check on one copy decides all; not NULL for an array lookup of
+//     key 0, constkey.go), ring buffer record (a reference
 //     to release), function, opaque kernel pointers, invalidated pointers.
 //   - numbers (interval.go, zone.go): signed and unsigned 64-bit intervals
 //     kept consistent (32-bit operations work on the low halves), and a
