@@ -603,6 +603,9 @@ func (a *analyzer) process(r *run, v int) error {
 			all = perEdge(outs)
 			continue
 		}
+		for len(all) < len(outs) {
+			all = append(all, nil)
+		}
 		for j, o := range outs {
 			if o != nil {
 				all[j] = append(all[j], o)
