@@ -168,3 +168,30 @@ func checkVerdict(t *testing.T, name string, err error, reject string) {
 		t.Errorf("%s: %v, want a message mentioning %q", name, err, reject)
 	}
 }
+
+// TestPathsBounded: a program whose every join could keep its paths apart
+// (200 diamonds, each leaving a map value or NULL in a stack slot that is
+// read at the end: 2^200 paths) costs at most maxDisjuncts passes over each
+// of its blocks.
+func TestPathsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("stw [%r10-512], 0\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -512\ncall 1\njne %r0, 0, found\nexit\nfound:\nmov %r6, %r0\n")
+	const diamonds = 200
+	for i := 0; i < diamonds; i++ {
+		fmt.Fprintf(&b, "call 7\njeq %%r0, 0, num%d\nmov %%r7, %%r6\nja join%d\nnum%d:\nmov %%r7, 0\njoin%d:\nstxdw [%%r10-%d], %%r7\n", i, i, i, i, 8*(i%60+1))
+	}
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, "ldxdw %%r1, [%%r10-%d]\n", 8*(i+1))
+	}
+	b.WriteString("mov %r0, 2\nexit\n")
+	p := assembleMaps(t, b.String())
+	maps := []MapInfo{{Name: "arr", Type: linux.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
+	res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), Maps: maps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lim := maxDisjuncts * (4*diamonds + 3); res.Iterations > lim {
+		t.Errorf("%d block passes, want at most %d", res.Iterations, lim)
+	}
+	t.Logf("%d instructions, %d processed, %d block passes, %v", len(p), res.Processed, res.Iterations, res.Duration)
+}
