@@ -361,6 +361,9 @@ type run struct {
 	failed   bool // the check pass found a head not covering its inputs
 	// bounds are the ranges proven for counters at loop heads (stride.go).
 	bounds map[int]countBound
+	// entryOf replaces the states entering a loop head from outside its
+	// loop while one group of them is analysed (paths.go).
+	entryOf map[int]*state
 }
 
 // analyze runs the fixpoint for the function starting at start from entry
@@ -445,6 +448,13 @@ func (a *analyzer) solve(r *run, check bool) error {
 			err := a.final(r, check, func() error { return a.process(r, w.v) })
 			r.steal = false
 			if err != nil {
+				return err
+			}
+			a.release(r, w, plan.at(k))
+			continue
+		}
+		if groups := a.entryGroups(r, w); groups != nil {
+			if err := a.componentGroups(r, w, groups, check); err != nil {
 				return err
 			}
 			a.release(r, w, plan.at(k))
@@ -661,6 +671,12 @@ func (a *analyzer) inputs(r *run, v, k int) ([]*state, []bool) {
 			a.chargeCells(len(acc.z.m)) // as the copy saved (takeExit)
 		}
 	}
+	ov, override := r.entryOf[v]
+	if override {
+		// One group of the loop's entries (componentGroups) stands for
+		// them all.
+		acc, fresh = ov.clone(), true
+	}
 	var ds []*state
 	var dfresh []bool
 	var live liveness
@@ -673,6 +689,9 @@ func (a *analyzer) inputs(r *run, v, k int) ([]*state, []bool) {
 	for _, p := range b.preds {
 		outs := r.out[p]
 		if outs == nil {
+			continue
+		}
+		if override && !fn.inComponent(p, v) {
 			continue
 		}
 		pb := fn.blocks[p]

@@ -54,6 +54,9 @@ func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
 // outside the loop: a missing one is an edge no run takes (the final pass
 // keeps a block's outputs until its successors' pass).
 func (a *analyzer) loopEntries(r *run, h int) []*state {
+	if ov, ok := r.entryOf[h]; ok {
+		return []*state{ov}
+	}
 	fn := r.fn
 	var entries []*state
 	for _, p := range fn.blocks[h].preds {

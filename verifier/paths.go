@@ -16,7 +16,11 @@ import (
 // states apart at the input of a block that heads no loop when joining
 // them would lose one of those facts, processes the block once per state,
 // and joins beyond that (into the state whose join loses the least). Loop
-// heads always join, so widening converges as before; every state kept
+// heads always join, so widening converges as before; but the states
+// entering a loop of a function's top level from outside are partitioned
+// the same way, and the loop is analysed once per group of them
+// (componentGroups), so that paths kept apart before a loop stay apart
+// after it. Every state kept
 // is a sound description of the paths it stands for, so the analysis
 // stays sound whatever the partition, and only its cost and precision
 // depend on it.
@@ -346,4 +350,101 @@ func partition(ds []*state, fresh []bool, st *state, own bool, live liveness, k 
 	ds[best] = join(ds[best], st, false, nil)
 	fresh[best] = true
 	return ds, fresh
+}
+
+// entryGroups partitions the states entering top-level loop w from
+// outside it as a block's input is partitioned; nil if that leaves one
+// group (or the loop heads the function, whose entry state enters it).
+func (a *analyzer) entryGroups(r *run, w wto) []*state {
+	h := w.v
+	fn := r.fn
+	if h == 0 || a.paths <= 1 {
+		return nil
+	}
+	live := a.liveIn(fn)[h]
+	var ds []*state
+	var fresh []bool
+	for _, p := range fn.blocks[h].preds {
+		if fn.inComponent(p, h) || r.out[p] == nil {
+			continue
+		}
+		for i, succ := range fn.blocks[p].succs {
+			if succ != h || i >= len(r.out[p]) {
+				continue
+			}
+			for _, st := range r.out[p][i] {
+				if st != nil {
+					st, own := a.edgeState(r, h, p, st)
+					ds, fresh = partition(ds, fresh, st, own, live, a.paths)
+				}
+			}
+		}
+	}
+	if len(ds) < 2 {
+		return nil
+	}
+	return ds
+}
+
+// componentGroups analyses top-level loop w once per group of the states
+// entering it (entryGroups): its fixpoint and final pass from that group
+// alone. The states leaving the loop are those of every group, kept
+// apart. Each analysis is sound for the runs entering with its group,
+// and the groups cover every run.
+func (a *analyzer) componentGroups(r *run, w wto, groups []*state, check bool) error {
+	h := w.v
+	fn := r.fn
+	var blocks []int
+	var collect func(x wto)
+	collect = func(x wto) {
+		blocks = append(blocks, x.v)
+		for _, y := range x.body {
+			collect(y)
+		}
+	}
+	collect(w)
+	leaving := make(map[int][][]*state)
+	if r.entryOf == nil {
+		r.entryOf = map[int]*state{}
+	}
+	defer delete(r.entryOf, h)
+	for _, g := range groups {
+		// The loop's states from the previous group must not flow in.
+		for _, v := range blocks {
+			if err := a.setIn(r, v, nil); err != nil {
+				return err
+			}
+			if err := a.setOut(r, v, nil); err != nil {
+				return err
+			}
+		}
+		r.entryOf[h] = g
+		exit := r.exit
+		r.check, r.verbose = false, false
+		if err := a.component(r, w); err != nil {
+			return err
+		}
+		r.exit = exit
+		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
+			return err
+		}
+		for _, v := range blocks {
+			outs := r.out[v]
+			for i, succ := range fn.blocks[v].succs {
+				if i >= len(outs) || fn.inComponent(succ, h) {
+					continue
+				}
+				if leaving[v] == nil {
+					leaving[v] = make([][]*state, len(fn.blocks[v].succs))
+				}
+				leaving[v][i] = append(leaving[v][i], outs[i]...)
+			}
+		}
+	}
+	for _, v := range blocks {
+		if err := a.setOut(r, v, leaving[v]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

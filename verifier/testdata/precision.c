@@ -305,6 +305,33 @@ int map_value_or_stack(struct xdp_md *ctx)
 	return *state & 1 ? XDP_PASS : XDP_DROP;
 }
 
+// As lookup_retested, with a loop between the lookup and its use: the
+// paths stay apart through the loop.
+SEC("xdp")
+int lookup_retested_after_loop(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	__u64 *v = NULL;
+	if (flag) {
+		v = bpf_map_lookup_elem(&table, &key);
+		if (!v)
+			return XDP_ABORTED;
+	}
+	asm volatile("" : "+r"(v), "+r"(flag));
+	__u64 sum = 0;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < 8; i++) {
+		__u32 k = (key + i) & 63;
+		__u64 *w = bpf_map_lookup_elem(&small, &k);
+		if (w)
+			sum += *w;
+	}
+	if (flag)
+		*v += sum;
+	return XDP_PASS;
+}
+
 #define __naked __attribute__((naked))
 #define __imm(name) [name] "i"(name)
 

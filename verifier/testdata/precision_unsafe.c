@@ -273,6 +273,32 @@ int hash_const_key(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The lookup is used after the loop on the path where it was not made.
+SEC("xdp")
+int lookup_retested_after_loop_wrong(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 63;
+	__u32 flag = bpf_get_prandom_u32() & 1;
+	__u64 *v = NULL;
+	if (flag) {
+		v = bpf_map_lookup_elem(&table, &key);
+		if (!v)
+			return XDP_ABORTED;
+	}
+	asm volatile("" : "+r"(v), "+r"(flag));
+	__u64 sum = 0;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < 8; i++) {
+		__u32 k = (key + i) & 63;
+		__u32 *w = bpf_map_lookup_elem(&narrow, &k);
+		if (w)
+			sum += *w;
+	}
+	if (!flag)
+		*v += sum; // REJECT: NULL
+	return XDP_PASS;
+}
+
 #define __naked __attribute__((naked))
 #define __imm(name) [name] "i"(name)
 
