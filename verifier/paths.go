@@ -45,7 +45,7 @@ type liveness struct {
 // once per function. Only the partition of inputs reads it, so an
 // over-approximation costs precision of the partition, never soundness:
 // an instruction that copies r10 (a stack address handed to a helper or
-// kept in a register) makes every slot live there.
+// kept in a register), or a call, makes every slot live there.
 func (a *analyzer) liveIn(fn *function) []liveness {
 	if fn.live != nil {
 		return fn.live
@@ -104,7 +104,8 @@ func slotsOf(off, size int) uint64 {
 
 // stackUseDef returns the stack slots an instruction may read through
 // r10 and those it surely overwrites whole. One that copies r10 anywhere
-// may let anything read any slot: all are used.
+// may let anything read any slot, and a call may read any through its
+// pointer arguments: all are used.
 func stackUseDef(ins isa.Instruction) (use, def uint64) {
 	const all = ^uint64(0)
 	op := ins.Opcode
@@ -135,7 +136,7 @@ func stackUseDef(ins isa.Instruction) (use, def uint64) {
 		}
 		return 0, 0
 	}
-	if readsR10(ins) {
+	if readsR10(ins) || ins.IsCall() {
 		return all, 0
 	}
 	return 0, 0

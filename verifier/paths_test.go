@@ -138,7 +138,7 @@ func TestRegUseDef(t *testing.T) {
 		{"stxdw [%r10-16], %r4", 1 << 4, 0, 0, 1 << 62, ""},
 		{"stxw [%r10-16], %r4", 1 << 4, 0, 0, 0, "a partial write kills nothing"},
 		{"mov %r2, %r10", 0, 1 << 2, ^uint64(0), 0, "the stack escapes"},
-		{"call 1", regsArgs, regsCaller, 0, 0, ""},
+		{"call 1", regsArgs, regsCaller, ^uint64(0), 0, "helpers read through pointers"},
 		{"exit", 1, 0, 0, 0, ""},
 		{"jgt %r1, %r2, +0", 1<<1 | 1<<2, 0, 0, 0, ""},
 	}
