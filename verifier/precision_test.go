@@ -24,8 +24,8 @@ func TestPrecisionShapes(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if n < 16 {
-		t.Errorf("%s: %d programs verified, want 16", path, n)
+	if n < 17 {
+		t.Errorf("%s: %d programs verified, want 17", path, n)
 	}
 	checkRejections(t, "testdata/precision_unsafe.c", "testdata/precision_unsafe.o")
 }

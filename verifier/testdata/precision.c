@@ -359,4 +359,32 @@ SEC("xdp") __naked int spilled_pointer_or_number(void)
 	:: __imm(bpf_get_prandom_u32) : "memory");
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
+// One of two ring buffer records, chosen on a path, is written before
+// either is submitted: on each path it is a record still held.
+SEC("xdp") __naked int ringbuf_either_record(void)
+{
+	asm volatile (
+	"r1 = %[events] ll; r2 = 16; r3 = 0; call %[bpf_ringbuf_reserve];"
+	"if r0 == 0 goto 9f;"
+	"r7 = r0;"
+	"r1 = %[events] ll; r2 = 16; r3 = 0; call %[bpf_ringbuf_reserve];"
+	"if r0 != 0 goto 1f;"
+	"r1 = r7; r2 = 0; call %[bpf_ringbuf_discard]; goto 9f;"
+	"1: r8 = r0;"
+	"call %[bpf_get_prandom_u32];"
+	"r6 = r7;"
+	"if r0 > 100 goto 2f;"
+	"r6 = r8;"
+	"2: r1 = 65; *(u64 *)(r6 + 0) = r1;"
+	"r1 = r7; r2 = 0; call %[bpf_ringbuf_submit];"
+	"r1 = r8; r2 = 0; call %[bpf_ringbuf_submit];"
+	"9: r0 = 2; exit;"
+	:: __imm(bpf_ringbuf_reserve), __imm(bpf_ringbuf_submit), __imm(bpf_ringbuf_discard), __imm(bpf_get_prandom_u32), [events] "i"(&events) : "memory");
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
