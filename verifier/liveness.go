@@ -1,6 +1,9 @@
 package verifier
 
-import "github.com/bpfhost/bpfhost/isa"
+import (
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
+)
 
 // Liveness of registers and stack slots, per block of a function: what
 // the partition of a block's input (paths.go) compares.
@@ -17,7 +20,7 @@ type liveness struct {
 // once per function. Only the partition of inputs reads it, so an
 // over-approximation costs precision of the partition, never soundness:
 // an instruction that copies r10 (a stack address handed to a helper or
-// kept in a register), or a call, makes every slot live there.
+// kept in a register), or a BPF-to-BPF call, makes every slot live there.
 func (a *analyzer) liveIn(fn *function) []liveness {
 	if fn.live != nil {
 		return fn.live
@@ -28,7 +31,7 @@ func (a *analyzer) liveIn(fn *function) []liveness {
 		var g, k liveness
 		for pc := b.start; pc < b.end; pc++ {
 			ins := a.prog[pc]
-			use, def := regUseDef(ins)
+			use, def := a.regUseDef(ins)
 			g.regs |= use &^ k.regs
 			k.regs |= def
 			suse, sdef := stackUseDef(ins)
@@ -76,8 +79,10 @@ func slotsOf(off, size int) uint64 {
 
 // stackUseDef returns the stack slots an instruction may read through
 // r10 and those it surely overwrites whole. One that copies r10 anywhere
-// may let anything read any slot, and a call may read any through its
-// pointer arguments: all are used.
+// may let anything read any slot, and a BPF-to-BPF call may read any
+// through its pointer arguments: all are used. (Helpers read only bytes,
+// never pointers, through theirs: a slot's pointer facts do not matter
+// to them.)
 func stackUseDef(ins isa.Instruction) (use, def uint64) {
 	const all = ^uint64(0)
 	op := ins.Opcode
@@ -108,7 +113,7 @@ func stackUseDef(ins isa.Instruction) (use, def uint64) {
 		}
 		return 0, 0
 	}
-	if readsR10(ins) || ins.IsCall() {
+	if readsR10(ins) || ins.IsLocalCall() {
 		return all, 0
 	}
 	return 0, 0
@@ -131,6 +136,18 @@ const (
 	regsArgs   uint16 = 0b111110 // r1..r5
 	regsCaller uint16 = 0b111111 // r0..r5: clobbered by a call
 )
+
+// regUseDef is regUseDef with the arguments a helper's prototype says it
+// reads (a dead r3 before a two-argument helper is no reason to split).
+func (a *analyzer) regUseDef(ins isa.Instruction) (use, def uint16) {
+	use, def = regUseDef(ins)
+	if ins.Opcode == isa.OpCall && ins.Src == 0 && a.opts.ABI != nil {
+		if proto, ok := a.opts.ABI.HelperByID(platform.HelperID(ins.Imm)); ok && proto.NumArgs() <= 5 {
+			use = uint16(1)<<(proto.NumArgs()+1) - 2
+		}
+	}
+	return use, def
+}
 
 // regUseDef returns the registers an instruction may read and those it
 // surely writes (r10 is left out: it never differs between paths).

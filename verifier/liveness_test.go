@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 // TestRegUseDef: the liveness that decides what splits reads what
@@ -23,7 +24,8 @@ func TestRegUseDef(t *testing.T) {
 		{"stxdw [%r10-16], %r4", 1 << 4, 0, 0, 1 << 62, ""},
 		{"stxw [%r10-16], %r4", 1 << 4, 0, 0, 0, "a partial write kills nothing"},
 		{"mov %r2, %r10", 0, 1 << 2, ^uint64(0), 0, "the stack escapes"},
-		{"call 1", regsArgs, regsCaller, ^uint64(0), 0, "helpers read through pointers"},
+		{"call 1", regsArgs, regsCaller, 0, 0, "helpers read no pointers from the stack"},
+		{"call local +0", regsArgs, regsCaller, ^uint64(0), 0, "callees read through pointers"},
 		{"exit", 1, 0, 0, 0, ""},
 		{"jgt %r1, %r2, +0", 1<<1 | 1<<2, 0, 0, 0, ""},
 	}
@@ -36,6 +38,29 @@ func TestRegUseDef(t *testing.T) {
 		su, sd := stackUseDef(p[0])
 		if use != tt.use || def != tt.def || su != tt.stackUse || sd != tt.stackDef {
 			t.Errorf("%s: regs use %b def %b, stack use %x def %x; want %b %b %x %x %s", tt.asm, use, def, su, sd, tt.use, tt.def, tt.stackUse, tt.stackDef, tt.stackNote)
+		}
+	}
+}
+
+// TestHelperArgsLive: a helper call reads the arguments its prototype
+// names, no more.
+func TestHelperArgsLive(t *testing.T) {
+	a := newAnalyzer(nil, &Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	for _, tt := range []struct {
+		asm string
+		use uint16
+	}{
+		{"call 7", 0},                         // bpf_get_prandom_u32
+		{"call 1", 1<<1 | 1<<2},               // bpf_map_lookup_elem
+		{"call 2", 1<<1 | 1<<2 | 1<<3 | 1<<4}, // bpf_map_update_elem
+		{"call 100000", regsArgs},             // unknown: all five
+	} {
+		p, err := isa.Assemble(tt.asm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if use, _ := a.regUseDef(p[0]); use != tt.use {
+			t.Errorf("%s: use %b, want %b", tt.asm, use, tt.use)
 		}
 	}
 }
