@@ -40,6 +40,7 @@ type testHooks struct {
 	noTerm       bool         // do not prove termination
 	divByZero    bool         // report possible division by zero
 	mapAsFD      bool
+	paths        int // states kept apart at a block's input, if not 0 (paths.go)
 	// compared sees the two states of each loop head check, in and
 	// r.in[h] of leq(in, r.in[h]).
 	compared func(a, b *state)
@@ -78,6 +79,7 @@ type analyzer struct {
 	parts          map[int32][]int32
 	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
 	scratch        [2]*state         // reused for short-lived copies (input)
+	paths          int               // states a block's input keeps apart (paths.go)
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
@@ -117,7 +119,10 @@ func newAnalyzer(prog []isa.Instruction, opts *Options) *analyzer {
 	a := &analyzer{
 		prog: prog, opts: opts, funcs: map[int]*function{}, ends: map[int]int{},
 		seen: map[string]bool{}, ctxUse: make([]uint8, len(prog)), mapArgs: make([]int32, len(prog)), calls: map[int]map[int]bool{}, used: map[int]int{},
-		loopMax: opts.MaxLoopIterations,
+		loopMax: opts.MaxLoopIterations, paths: maxDisjuncts,
+	}
+	if opts.test != nil && opts.test.paths > 0 {
+		a.paths = opts.test.paths
 	}
 	if a.loopMax <= 0 {
 		a.loopMax = DefaultMaxLoopIterations
@@ -339,7 +344,9 @@ type run struct {
 	cb    *callbackInfo
 	entry *state
 	in    []*state
-	out   [][]*state // per block, per successor index
+	// out holds per block, per successor index, the states the block
+	// leaves on that edge: one per state of its input (paths.go).
+	out [][][]*state
 	// inBytes and outBytes are the sizes of in and out as accounted when
 	// stored, bytes their sum (limits.go).
 	inBytes  []int64
@@ -352,6 +359,11 @@ type run struct {
 	steal    bool // inputs may take over their edges' states (solve)
 	verbose  bool
 	failed   bool // the check pass found a head not covering its inputs
+	// bounds are the ranges proven for counters at loop heads (stride.go).
+	bounds map[int]countBound
+	// entryOf replaces the states entering a loop head from outside its
+	// loop while one group of them is analysed (paths.go).
+	entryOf map[int]*state
 }
 
 // analyze runs the fixpoint for the function starting at start from entry
@@ -383,6 +395,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.exit = nil
 		r.entry = entry
 		r.failed = false
+		r.bounds = nil
 		// Callers pass check=false during their own iterations: the
 		// fixpoint states suffice, but they must be a post-fixpoint, which
 		// the final pass confirms; it then runs quietly.
@@ -440,6 +453,13 @@ func (a *analyzer) solve(r *run, check bool) error {
 			a.release(r, w, plan.at(k))
 			continue
 		}
+		if groups := a.entryGroups(r, w); groups != nil {
+			if err := a.componentGroups(r, w, groups, check); err != nil {
+				return err
+			}
+			a.release(r, w, plan.at(k))
+			continue
+		}
 		// Exits reached while iterating are not final: keep those of the
 		// final pass only.
 		exit := r.exit
@@ -483,6 +503,7 @@ func (a *analyzer) iterate(r *run, ws []wto) error {
 
 func (a *analyzer) component(r *run, w wto) error {
 	h := w.v
+	delete(r.bounds, h)
 	bodyOnly := false
 	for k := 0; ; k++ {
 		in := a.input(r, h)
@@ -540,11 +561,14 @@ func (a *analyzer) component(r *run, w wto) error {
 			return err
 		}
 	}
+	if err := a.boundCounted(r, w); err != nil {
+		return err
+	}
 	if !r.narrow {
 		return nil
 	}
 	for k := 0; k < narrowPasses; k++ {
-		in := a.input(r, h)
+		in := a.headInput(r, h)
 		if in == nil {
 			break
 		}
@@ -568,30 +592,69 @@ func (a *analyzer) component(r *run, w wto) error {
 // process computes a non-head block's input and output.
 func (a *analyzer) process(r *run, v int) error {
 	// The input of a block that heads no loop is not read again: it is
-	// not kept.
-	in, fresh := a.inputFresh(r, v)
-	if in == nil {
+	// not kept. It may be several states kept apart (paths.go), each run
+	// through the block on its own.
+	ins, fresh := a.inputs(r, v, a.paths)
+	if len(ins) == 0 {
 		return a.setOut(r, v, nil)
 	}
-	if fresh {
-		// Nothing else holds the state (only heads' inputs are read
-		// again), so the block can run on it without a copy.
-		return a.runBlock(r, v, in)
+	var all [][]*state
+	for i, in := range ins {
+		if !fresh[i] {
+			// An edge's state: copy it. (A fresh one, which nothing
+			// else holds, is run on without a copy.)
+			in = in.clone()
+		}
+		outs, err := a.runBlock(r, v, in)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			all = perEdge(outs)
+			continue
+		}
+		for len(all) < len(outs) {
+			all = append(all, nil)
+		}
+		for j, o := range outs {
+			if o != nil {
+				all[j] = append(all[j], o)
+			}
+		}
 	}
-	return a.processBlock(r, v, in)
+	return a.setOut(r, v, all)
+}
+
+// perEdge turns a block's output on each edge into the edges' lists of
+// states.
+func perEdge(outs []*state) [][]*state {
+	if outs == nil {
+		return nil
+	}
+	res := make([][]*state, len(outs))
+	for i, o := range outs {
+		if o != nil {
+			res[i] = []*state{o}
+		}
+	}
+	return res
 }
 
 // input joins the states on the edges into block v (and the entry state
 // into the first block). Entering a loop sets its counter to 0, a back
 // edge adds 1, and leaving a loop forgets it.
 func (a *analyzer) input(r *run, v int) *state {
-	s, _ := a.inputFresh(r, v)
-	return s
+	ds, _ := a.inputs(r, v, 1)
+	if len(ds) == 0 {
+		return nil
+	}
+	return ds[0]
 }
 
-// inputFresh is input that also reports whether the state is a new one
-// that nothing else refers to.
-func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
+// inputs is input keeping up to k states apart where joining them would
+// lose what paths.go says matters (k = 1: the join). It also reports, for
+// each state, whether it is a new one that nothing else refers to.
+func (a *analyzer) inputs(r *run, v, k int) ([]*state, []bool) {
 	fn := r.fn
 	b := fn.blocks[v]
 	term := !(a.opts.test != nil && a.opts.test.noTerm)
@@ -608,61 +671,135 @@ func (a *analyzer) inputFresh(r *run, v int) (*state, bool) {
 			a.chargeCells(len(acc.z.m)) // as the copy saved (takeExit)
 		}
 	}
+	ov, override := r.entryOf[v]
+	if override {
+		// One group of the loop's entries (componentGroups) stands for
+		// them all.
+		acc, fresh = ov.clone(), true
+	}
+	var ds []*state
+	var dfresh []bool
+	var live liveness
+	if k > 1 {
+		live = a.liveIn(fn)[v]
+		if acc != nil {
+			ds, dfresh, acc = append(ds, acc), append(dfresh, fresh), nil
+		}
+	}
 	for _, p := range b.preds {
 		outs := r.out[p]
 		if outs == nil {
 			continue
 		}
+		if override && !fn.inComponent(p, v) {
+			continue
+		}
 		pb := fn.blocks[p]
 		for i, s := range pb.succs {
-			if s != v || i >= len(outs) || outs[i] == nil {
+			if s != v || i >= len(outs) {
 				continue
 			}
-			st := outs[i]
-			var forget []loc
-			for _, h := range pb.heads {
-				if !fn.inComponent(v, h) {
-					forget = append(forget, locCounter(r.depth, fn.blocks[h].start))
+			for d, st := range outs[i] {
+				if st == nil {
+					continue
 				}
-			}
-			changed := (fn.heads[v] && term) || len(forget) > 0
-			if changed {
-				// Copies that are only joined into acc (which copies what
-				// it keeps) reuse the scratch states' memory; one that
-				// ends up as the input is copied out below.
-				if acc == nil {
-					a.scratch[0] = st.cloneInto(a.scratch[0])
-					st = a.scratch[0]
-				} else {
-					a.scratch[1] = st.cloneInto(a.scratch[1])
-					st = a.scratch[1]
-				}
-				for _, l := range forget {
-					st.z.forget(l)
-				}
-				if fn.heads[v] && term {
-					c := locCounter(r.depth, b.start)
-					if fn.inComponent(p, v) {
-						st.z.assign(c, c, 1, 1)
-					} else {
-						st.z.setBounds(c, 0, 0)
+				if k > 1 {
+					st, own := a.edgeState(r, v, p, st)
+					if !own && r.steal && v != 0 {
+						// The block is processed once: nothing else
+						// reads the edge's state, which it takes over.
+						outs[i][d], own = nil, true
 					}
+					ds, dfresh = partition(ds, dfresh, st, own, live, k)
+					continue
 				}
-			}
-			if acc == nil {
-				acc, fresh = st, changed
-				if r.steal && !changed && v != 0 && a.sole(r, v, p, i) {
-					outs[i], fresh = nil, true
-				}
-			} else {
-				acc, fresh = join(acc, st, false, nil), true
+				acc, fresh = a.joinInput(r, v, p, i, d, acc, fresh, st)
 			}
 		}
+	}
+	if k > 1 {
+		return ds, dfresh
 	}
 	if acc != nil && acc == a.scratch[0] {
 		acc = acc.clone()
 	}
-	return acc, fresh
+	if acc == nil {
+		return nil, nil
+	}
+	return []*state{acc}, []bool{fresh}
+}
+
+// edgeState returns the state on an edge from p into v as v's input sees
+// it: loop counters adjusted (changeCounters); own says it is a copy.
+func (a *analyzer) edgeState(r *run, v, p int, st *state) (*state, bool) {
+	if !a.countersChange(r, v, p) {
+		return st, false
+	}
+	st = st.clone()
+	a.changeCounters(r, v, p, st)
+	return st, true
+}
+
+// countersChange reports whether the edge from p into v enters, repeats
+// or leaves a loop, which changes the loop counters of its state.
+func (a *analyzer) countersChange(r *run, v, p int) bool {
+	fn := r.fn
+	if fn.heads[v] && !(a.opts.test != nil && a.opts.test.noTerm) {
+		return true
+	}
+	for _, h := range fn.blocks[p].heads {
+		if !fn.inComponent(v, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// changeCounters adjusts the loop counters of st, the state on an edge
+// from p into v: leaving a loop forgets its counter, entering one sets it
+// to 0 and its back edge adds 1.
+func (a *analyzer) changeCounters(r *run, v, p int, st *state) {
+	fn := r.fn
+	for _, h := range fn.blocks[p].heads {
+		if !fn.inComponent(v, h) {
+			st.z.forget(locCounter(r.depth, fn.blocks[h].start))
+		}
+	}
+	if fn.heads[v] && !(a.opts.test != nil && a.opts.test.noTerm) {
+		c := locCounter(r.depth, fn.blocks[v].start)
+		if fn.inComponent(p, v) {
+			st.z.assign(c, c, 1, 1)
+		} else {
+			st.z.setBounds(c, 0, 0)
+		}
+	}
+}
+
+// joinInput joins st, the state on edge i (state d) of p into v, into
+// acc, the input so far (fresh says whether acc belongs to it alone).
+func (a *analyzer) joinInput(r *run, v, p, i, d int, acc *state, fresh bool, st *state) (*state, bool) {
+	changed := a.countersChange(r, v, p)
+	if changed {
+		// Copies that are only joined into acc (which copies what it
+		// keeps) reuse the scratch states' memory; one that ends up as
+		// the input is copied out by inputs.
+		if acc == nil {
+			a.scratch[0] = st.cloneInto(a.scratch[0])
+			st = a.scratch[0]
+		} else {
+			a.scratch[1] = st.cloneInto(a.scratch[1])
+			st = a.scratch[1]
+		}
+		a.changeCounters(r, v, p, st)
+	}
+	if acc == nil {
+		fresh = changed
+		if r.steal && !changed && v != 0 && a.sole(r, v, p, i) && len(r.out[p][i]) == 1 {
+			r.out[p][i][d], fresh = nil, true
+		}
+		return st, fresh
+	}
+	return join(acc, st, false, nil), true
 }
 
 // pass is the final pass over the fixpoint states of a WTO list: non-head
@@ -693,7 +830,7 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 		if err := a.pass(r, w.body); err != nil {
 			return err
 		}
-		in := a.input(r, h)
+		in := a.headInput(r, h)
 		if hk := a.opts.test; in != nil && hk != nil && hk.compared != nil {
 			hk.compared(in, r.in[h])
 		}
@@ -721,14 +858,19 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 
 // processBlock runs the transfer function through a block.
 func (a *analyzer) processBlock(r *run, v int, in *state) error {
-	return a.runBlock(r, v, in.clone())
+	outs, err := a.runBlock(r, v, in.clone())
+	if err != nil {
+		return err
+	}
+	return a.setOut(r, v, perEdge(outs))
 }
 
-// runBlock is processBlock on a state of its own, which it changes.
-func (a *analyzer) runBlock(r *run, v int, s *state) error {
+// runBlock runs a block on a state of its own, which it changes, and
+// returns the states it leaves on each edge.
+func (a *analyzer) runBlock(r *run, v int, s *state) ([]*state, error) {
 	b := r.fn.blocks[v]
 	if err := a.charge(b.end - b.start); err != nil {
-		return err
+		return nil, err
 	}
 	a.states++
 	e := &exec{a: a, r: r, check: r.check}
@@ -768,7 +910,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 		var err error
 		s, err = e.step(s, pc, ins)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if s == nil {
 			break
@@ -783,9 +925,9 @@ func (a *analyzer) runBlock(r *run, v int, s *state) error {
 		}
 	}
 	if err := a.checkKept(); err != nil {
-		return err
+		return nil, err
 	}
-	return a.setOut(r, v, outs)
+	return outs, nil
 }
 
 // frameUse records a stack access at offset off of the frame owned by the
@@ -848,14 +990,15 @@ func (a *analyzer) proveLoop(r *run, w wto) (bool, error) {
 			continue
 		}
 		for i, sidx := range fn.blocks[p].succs {
-			if sidx != h || i >= len(r2.out[p]) || r2.out[p][i] == nil {
+			if sidx != h || i >= len(r2.out[p]) {
 				continue
 			}
-			o := r2.out[p][i]
-			for j, c := range cands {
-				g := ghostLoc(c)
-				inc[j] = min(inc[j], negB(o.z.ub(g, c))) // c - g >= -ub(g - c)
-				dec[j] = min(dec[j], negB(o.z.ub(c, g)))
+			for _, o := range r2.out[p][i] {
+				for j, c := range cands {
+					g := ghostLoc(c)
+					inc[j] = min(inc[j], negB(o.z.ub(g, c))) // c - g >= -ub(g - c)
+					dec[j] = min(dec[j], negB(o.z.ub(c, g)))
+				}
 			}
 		}
 	}

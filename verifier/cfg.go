@@ -29,6 +29,7 @@ type function struct {
 	consts     []int64     // immediates, for widening thresholds
 	th         *thresholds // from consts, when a loop first needs them
 	release    *plan       // releasePlan, when first analysed
+	live       []liveness  // what is live at each block's start (liveness.go)
 }
 
 // wto is an element of a weak topological order: a block, or a component

@@ -24,7 +24,13 @@
 // The analysis is abstract interpretation over each function's
 // control-flow graph, in weak topological order, with widening at loop
 // heads (thresholds are the program's constants for a few rounds, then
-// none) and a narrowing pass. A final pass re-runs every block on the
+// none) and a narrowing pass. Where paths meet outside a loop head, up to
+// 8 states are kept apart when joining them would lose a live pointer's
+// type or non-NULL-ness, a ring buffer record's identity or a packet range
+// (paths.go, decision 0020): a later test that repeats an earlier one sees
+// each path alone, as in Linux. A loop of a function's top level is
+// analysed once per group of the states entering it, so that they stay
+// apart through it. A final pass re-runs every block on the
 // fixpoint states, checks that loop heads cover their inputs, and reports;
 // it is interleaved with the fixpoint, so that code outside loops is
 // processed once. BPF-to-BPF calls are analysed from each call site's
@@ -52,7 +58,8 @@
 //
 //   - types (types.go): uninitialised, scalar, context, stack frame,
 //     packet, packet end, map, map value (maybe NULL, with an id so that a
-//     NULL check on one copy decides all), ring buffer record (a reference
+//     NULL check on one copy decides all; not NULL for an array lookup of
+//     key 0, constkey.go), ring buffer record (a reference
 //     to release), function, opaque kernel pointers, invalidated pointers.
 //   - numbers (interval.go, zone.go): signed and unsigned 64-bit intervals
 //     kept consistent (32-bit operations work on the low halves), and a
@@ -92,7 +99,9 @@
 // variables, proveLoop looks for a bounded number that every trip moves,
 // and proveCountedLoop (looptrip.go) checks an inductive hypothesis for a
 // counter with a constant start and stride that ends on equality (clang's
-// `r += 7; if r == 448`). bpf_loop's callback runs at most 1 << 23 times
+// `r += 7; if r == 448`); the same proof bounds such a counter at the
+// loop head when widening left it unbounded, so that it may index memory
+// (stride.go). bpf_loop's callback runs at most 1 << 23 times
 // whatever the count (a larger count is -E2BIG at run time). A map pointer
 // that differs by path stands for the set of maps (mapjoin.go); helpers
 // must suit each. Helpers may read entry-frame stack the program has not

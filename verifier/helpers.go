@@ -80,6 +80,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		release   int32
 		loopCount ival
 		lockArg   value
+		// keyFound: a lookup whose key is an index of the array
+		// (constkey.go).
+		keyFound bool
 	)
 	n := proto.NumArgs()
 	for i := 0; i < n; i++ {
@@ -133,6 +136,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			e.memArg(s, pc, r, size, size, mode, proto, "map "+mapArg.Name+" "+what)
+			if k == platform.ArgMapKey && name == "bpf_map_lookup_elem" {
+				keyFound = e.inBoundsArrayKey(s, r, mapID)
+			}
 		case platform.ArgMem, platform.ArgMemOrNull, platform.ArgWritableMem, platform.ArgUninitMem, platform.ArgWritableMemOrNull:
 			sz := e.sizeArg(s, pc, r+1, proto.Args[i+1], name)
 			i++
@@ -307,7 +313,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		s.set(0, value{kind: kScalar}, iv)
 	case platform.RetVoid:
 	case platform.RetMapValueOrNull, platform.RetMapValue:
-		null := proto.Ret == platform.RetMapValueOrNull
+		null := proto.Ret == platform.RetMapValueOrNull && !keyFound
 		if mapArg == nil {
 			e.fail(pc, "%s returns a map value but has no map argument", name)
 			s.set(0, value{kind: kScalar}, topIval)

@@ -255,10 +255,10 @@ func byteSize(n int64) string {
 }
 
 // setOut stores the states a block leaves on each of its edges.
-func (a *analyzer) setOut(r *run, v int, outs []*state) error {
+func (a *analyzer) setOut(r *run, v int, outs [][]*state) error {
 	var n int64
-	for i, s := range outs {
-		if s != nil && (i == 0 || s != outs[i-1]) {
+	for _, edge := range outs {
+		for _, s := range edge {
 			n += stateBytes(s)
 		}
 	}
@@ -285,7 +285,7 @@ func (a *analyzer) reset(r *run, blocks int) {
 	a.kept -= r.bytes
 	r.bytes = 0
 	r.in = make([]*state, blocks)
-	r.out = make([][]*state, blocks)
+	r.out = make([][][]*state, blocks)
 	sizes := make([]int64, 2*blocks)
 	r.inBytes, r.outBytes = sizes[:blocks:blocks], sizes[blocks:]
 }
@@ -381,12 +381,22 @@ func (a *analyzer) release(r *run, w wto, blocks []int32) {
 func (a *analyzer) sole(r *run, v, p, i int) bool {
 	for _, q := range r.fn.blocks[v].preds {
 		for j, s := range r.fn.blocks[q].succs {
-			if s == v && (q != p || j != i) && j < len(r.out[q]) && r.out[q][j] != nil {
+			if s == v && (q != p || j != i) && j < len(r.out[q]) && hasState(r.out[q][j]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// hasState reports whether an edge holds a state.
+func hasState(edge []*state) bool {
+	for _, s := range edge {
+		if s != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // summary is one analysis of a function from an entry state, kept so that

@@ -32,64 +32,83 @@ const maxCountedTries = 16
 
 // proveCountedLoop tries to bound loop w's trip count as described above.
 func (a *analyzer) proveCountedLoop(r *run, w wto) (bool, error) {
-	h := w.v
+	entries := a.loopEntries(r, w.v)
+	ends := a.loopConstants(r.fn, w)
+	if len(entries) == 0 || len(ends) == 0 {
+		return false, nil
+	}
+	tries := 0
+	for _, c := range scalarLocs(r.in[w.v], r.depth) {
+		_, _, ok, err := a.countedRange(r, w, c, entries, ends, &tries)
+		if err != nil || ok {
+			return ok, err
+		}
+		if tries >= maxCountedTries {
+			break
+		}
+	}
+	return false, nil
+}
+
+// loopEntries returns the states on the edges into loop head h from
+// outside the loop: a missing one is an edge no run takes (the final pass
+// keeps a block's outputs until its successors' pass).
+func (a *analyzer) loopEntries(r *run, h int) []*state {
+	if ov, ok := r.entryOf[h]; ok {
+		return []*state{ov}
+	}
 	fn := r.fn
-	// The states on the entry edges: a missing one is an edge no run takes
-	// (the final pass keeps a block's outputs until its successors' pass).
 	var entries []*state
 	for _, p := range fn.blocks[h].preds {
 		if fn.inComponent(p, h) || r.out[p] == nil {
 			continue
 		}
 		for i, succ := range fn.blocks[p].succs {
-			if succ == h && i < len(r.out[p]) && r.out[p][i] != nil {
-				entries = append(entries, r.out[p][i])
+			if succ == h && i < len(r.out[p]) {
+				entries = append(entries, r.out[p][i]...)
 			}
 		}
 	}
-	ends := a.loopConstants(fn, w)
-	if len(entries) == 0 || len(ends) == 0 {
-		return false, nil
+	return entries
+}
+
+// countedRange checks hypotheses H(K) for location c of loop w, as
+// described above, and returns the range [lo, hi] c stays in at the head
+// when one holds. tries counts the passes over the body, at most
+// maxCountedTries.
+func (a *analyzer) countedRange(r *run, w wto, c loc, entries []*state, ends []int64, tries *int) (lo, hi int64, ok bool, err error) {
+	x0, ok := exactOnAll(entries, c)
+	if !ok || *tries >= maxCountedTries {
+		return 0, 0, false, nil
 	}
-	head := r.in[h]
-	tries := 0
-	for _, c := range scalarLocs(head, r.depth) {
-		x0, ok := exactOnAll(entries, c)
-		if !ok {
-			continue
-		}
-		tries++
-		step, _, _, ok, err := a.tripFrom(r, w, c, x0, x0)
-		if err != nil || !ok || step == 0 {
+	*tries++
+	step, _, _, ok, err := a.tripFrom(r, w, c, x0, x0)
+	if err != nil || !ok || step == 0 {
+		return 0, 0, false, err
+	}
+	for _, end := range ends {
+		// The last head value: one step short of the end when the test
+		// follows the step, the end itself when it precedes it.
+		for _, last := range []int64{end - step, end} {
+			d := last - x0
+			if last < 0 || d == 0 || (d > 0) != (step > 0) || d%step != 0 || d/step >= a.loopMax {
+				continue
+			}
+			if *tries >= maxCountedTries {
+				return 0, 0, false, nil
+			}
+			*tries++
+			lo, hi := min(x0, last), max(x0, last)
+			s2, blo, bhi, ok, err := a.tripFrom(r, w, c, lo, hi)
 			if err != nil {
-				return false, err
+				return 0, 0, false, err
 			}
-			continue
-		}
-		for _, end := range ends {
-			// The last head value: one step short of the end when the
-			// test follows the step, the end itself when it precedes it.
-			for _, last := range []int64{end - step, end} {
-				d := last - x0
-				if last < 0 || d == 0 || (d > 0) != (step > 0) || d%step != 0 || d/step >= a.loopMax {
-					continue
-				}
-				if tries >= maxCountedTries {
-					return false, nil
-				}
-				tries++
-				lo, hi := min(x0, last), max(x0, last)
-				s2, blo, bhi, ok, err := a.tripFrom(r, w, c, lo, hi)
-				if err != nil {
-					return false, err
-				}
-				if ok && s2 == step && ((step > 0 && bhi < last+step) || (step < 0 && blo > last+step)) {
-					return true, nil
-				}
+			if ok && s2 == step && ((step > 0 && bhi < last+step) || (step < 0 && blo > last+step)) {
+				return lo, hi, true, nil
 			}
 		}
 	}
-	return false, nil
+	return 0, 0, false, nil
 }
 
 // tripFrom runs loop w's body once from the head's fixpoint state with
@@ -116,23 +135,24 @@ func (a *analyzer) tripFrom(r *run, w wto, c loc, lo, hi int64) (step, blo, bhi 
 			continue
 		}
 		for i, succ := range fn.blocks[p].succs {
-			if succ != w.v || i >= len(r2.out[p]) || r2.out[p][i] == nil {
+			if succ != w.v || i >= len(r2.out[p]) {
 				continue
 			}
-			o := r2.out[p][i]
-			if !o.z.has(c) || !o.z.has(g) {
-				return 0, 0, 0, false, nil
+			for _, o := range r2.out[p][i] {
+				if !o.z.has(c) || !o.z.has(g) {
+					return 0, 0, 0, false, nil
+				}
+				up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
+				if up == inf || down == inf || negB(up) != down {
+					return 0, 0, 0, false, nil
+				}
+				if seen && down != step {
+					return 0, 0, 0, false, nil
+				}
+				step, seen = down, true
+				l, h := o.z.bounds(c)
+				blo, bhi = min(blo, l), max(bhi, h)
 			}
-			up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
-			if up == inf || down == inf || negB(up) != down {
-				return 0, 0, 0, false, nil
-			}
-			if seen && down != step {
-				return 0, 0, 0, false, nil
-			}
-			step, seen = down, true
-			l, h := o.z.bounds(c)
-			blo, bhi = min(blo, l), max(bhi, h)
 		}
 	}
 	return step, blo, bhi, seen, nil
@@ -246,7 +266,7 @@ func (a *analyzer) loopConstants(fn *function, w wto) []int64 {
 func (a *analyzer) rerunLoop(r *run, w wto, st *state) (*run, error) {
 	h := w.v
 	r2 := &run{fn: r.fn, depth: r.depth, kind: r.kind, cb: r.cb, entry: r.entry, narrow: r.narrow,
-		in: append([]*state(nil), r.in...), out: append([][]*state(nil), r.out...),
+		in: append([]*state(nil), r.in...), out: append([][][]*state(nil), r.out...),
 		inBytes: make([]int64, len(r.in)), outBytes: make([]int64, len(r.out))}
 	if err := a.setIn(r2, h, st); err != nil {
 		return r2, err

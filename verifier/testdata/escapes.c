@@ -142,7 +142,7 @@ SEC("xdp") __naked int rb_two_records_eq(void)
 /* Records joined through a stack slot. */
 SEC("xdp") __naked int rb_join_spill(void)
 {
-	asm volatile ( // REJECT: spilled pointer
+	asm volatile ( // REJECT: already released
 	"r1 = %[rb] ll; r2 = 8; r3 = 0; call %[bpf_ringbuf_reserve];"
 	"if r0 == 0 goto 9f; r7 = r0;"
 	"r1 = %[rb] ll; r2 = 8; r3 = 0; call %[bpf_ringbuf_reserve];"
@@ -211,7 +211,7 @@ SEC("xdp") __naked int lock_wrong_word(void)
 /* A pointer on one path, a number on the other, passed as a number. */
 SEC("xdp") __naked int mixed_to_helper(void)
 {
-	asm volatile ( // REJECT: r1 may be a pointer
+	asm volatile ( // REJECT: where a number is expected
 	"r6 = r1; call %[bpf_get_prandom_u32];"
 	"r1 = 3;"
 	"if r0 > 7 goto 1f;"
