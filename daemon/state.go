@@ -45,6 +45,11 @@ type unitMeta struct {
 	Pins     []pinMeta  `json:"pins"`
 	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
 	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
+
+	// held names ("prog/NAME", "map/NAME") the objects that other units'
+	// reference maps hold, at a restore: they are registered although
+	// not pinned.
+	held map[string]bool
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -79,6 +84,9 @@ func (d *Daemon) persistNew(u *unit) error {
 		return err
 	}
 	if err := d.openLogs(u); err != nil {
+		return err
+	}
+	if err := d.openRefLogs(u); err != nil {
 		return err
 	}
 	return d.writeMeta(u)
@@ -154,59 +162,95 @@ func (d *Daemon) restore() error {
 	for _, id := range ids {
 		d.nextUnit = max(d.nextUnit, id)
 	}
+	// Every unit first, then what reference maps hold (the objects may
+	// be in units restored later), then the links, whose programs may
+	// tail-call through those maps; then what nothing holds any more
+	// goes.
+	held := d.heldByLogs(ids)
+	var restored []*unit
 	for _, id := range ids {
 		dir := filepath.Join(root, strconv.FormatUint(id, 10))
-		if err := d.restoreUnit(id, dir); err != nil {
+		u, err := d.restoreUnit(id, dir, held[id])
+		if err != nil {
 			d.log.Error("state: cannot restore a unit", "dir", dir, "err", err)
+			continue
 		}
+		if u != nil {
+			restored = append(restored, u)
+		}
+	}
+	for _, u := range restored {
+		if err := d.refillRefs(u); err != nil {
+			d.log.Error("state: cannot restore a map's entries", "dir", u.dir, "err", err)
+		}
+		for _, m := range u.maps {
+			if m.refs != nil && slices.Contains(u.meta.Frozen, m.m.Name()) {
+				m.m.Freeze()
+			}
+		}
+	}
+	for _, u := range restored {
+		if u.closing {
+			continue
+		}
+		if err := d.restoreLinks(u, u.meta.Links); err != nil {
+			d.log.Error("state: cannot restore links", "dir", u.dir, "err", err)
+		}
+	}
+	if err := d.collect(nil); err != nil {
+		d.log.Error("state: unloading what nothing holds", "err", err)
 	}
 	return nil
 }
 
-// restoreUnit loads the unit kept in dir. d.mu is held.
-func (d *Daemon) restoreUnit(id uint64, dir string) error {
+// restoreUnit loads the unit kept in dir and its maps' contents (nil if
+// there was nothing to restore); held names its objects that other units'
+// reference maps hold. Its links are attached later (restore). d.mu is
+// held.
+func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit, error) {
 	mb, err := os.ReadFile(filepath.Join(dir, "unit.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		// Never committed: the daemon died while loading it, before
 		// the client was told.
 		d.log.Info("state: removing an uncommitted unit", "dir", dir)
-		return os.RemoveAll(dir)
+		return nil, os.RemoveAll(dir)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var meta unitMeta
 	if err := json.Unmarshal(mb, &meta); err != nil {
-		return fmt.Errorf("unit.json: %w", err)
+		return nil, fmt.Errorf("unit.json: %w", err)
 	}
-	if len(meta.Pins) == 0 && len(meta.Links) == 0 {
-		return os.RemoveAll(dir)
+	if len(meta.Pins) == 0 && len(meta.Links) == 0 && len(held) == 0 {
+		return nil, os.RemoveAll(dir)
 	}
+	meta.held = held
 	for _, p := range meta.Pins {
 		if err := checkPinPath(p.Path); err != nil {
-			return err
+			return nil, err
 		}
 		if _, ok := d.pins[p.Path]; ok {
-			return fmt.Errorf("pin %s is taken by another unit", p.Path)
+			return nil, fmt.Errorf("pin %s is taken by another unit", p.Path)
 		}
 	}
 	object, err := os.ReadFile(filepath.Join(dir, "object.o"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
-		return fmt.Errorf("object: %w", err)
+		return nil, fmt.Errorf("object: %w", err)
 	}
 	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs})
 	if err != nil {
 		// As at load: a verifier that crashes or hangs on the stored
 		// object rejects it, and the daemon starts without it.
-		return err
+		return nil, err
 	}
 	u, err := d.loadUnit(id, spec, object, meta, verified)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u.dir = dir
 	for _, m := range u.maps {
@@ -220,33 +264,30 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			// version): its contents come from the log once.
 			if err := replayOnce(m.m, logPath); err != nil {
 				d.closeUnit(u, false)
-				return fmt.Errorf("map %q: %w", m.m.Name(), err)
+				return nil, fmt.Errorf("map %q: %w", m.m.Name(), err)
 			}
 			continue
 		}
 		if err := replay(m.m, logPath); err != nil {
 			d.closeUnit(u, false)
-			return fmt.Errorf("map %q: %w", m.m.Name(), err)
+			return nil, fmt.Errorf("map %q: %w", m.m.Name(), err)
 		}
 	}
 	if err := d.openLogs(u); err != nil {
 		d.closeUnit(u, false)
-		return err
+		return nil, err
 	}
 	for _, m := range u.maps {
 		if err := snapshot(m); err != nil {
 			d.closeUnit(u, false)
-			return err
+			return nil, err
 		}
-		if slices.Contains(meta.Frozen, m.m.Name()) {
+		if m.refs == nil && slices.Contains(meta.Frozen, m.m.Name()) {
 			m.m.Freeze()
 		}
 	}
-	if err := d.restoreLinks(u, meta.Links); err != nil {
-		return err
-	}
 	d.log.Info("state: restored", "dir", dir, "links", len(meta.Links), "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
-	return nil
+	return u, nil
 }
 
 // replay applies a map's log to the map.

@@ -207,6 +207,14 @@ func (c *Client) Update(ctx context.Context, r api.Ref, key, value []byte, flags
 	return c.post(ctx, api.PathMapUpdate, api.MapRequest{Map: r, Key: key, Value: value, Flags: flags}, nil)
 }
 
+// UpdateObject sets key of a program array to a program, or of a map of
+// maps to a map, named as bpftool names them ("value id N", "value pinned
+// PATH"); flags as for Update. The daemon keeps the entry across restarts
+// (the object it names too) and lookups return the object's ID.
+func (c *Client) UpdateObject(ctx context.Context, r api.Ref, key []byte, value api.Ref, flags uint64) error {
+	return c.post(ctx, api.PathMapUpdate, api.MapRequest{Map: r, Key: key, ValueRef: &value, Flags: flags}, nil)
+}
+
 // Delete deletes key.
 func (c *Client) Delete(ctx context.Context, r api.Ref, key []byte) error {
 	return c.post(ctx, api.PathMapDelete, api.MapRequest{Map: r, Key: key}, nil)

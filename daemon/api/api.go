@@ -180,6 +180,13 @@ type MapRequest struct {
 	NoKey bool `json:"no_key,omitempty"`
 	// Flags of an update: 0 any, 1 noexist, 2 exist (BPF_ANY...).
 	Flags uint64 `json:"flags,omitempty"`
+	// ValueRef is the value of an update of a program array (a program)
+	// or of a map of maps (a map), as bpftool's "value id|name|pinned"
+	// gives it; Value may instead hold the object's ID in 4 bytes. Lookups
+	// of these maps return the ID (as Linux returns the ID of what a file
+	// descriptor named). A devmap's or cpumap's 8-byte value holds the ID
+	// of its entry program at offset 4 (0 for none).
+	ValueRef *Ref `json:"value_ref,omitempty"`
 }
 
 // Entry is one key and value of a map.
