@@ -414,9 +414,10 @@ func slotsOf(m *bpfhost.Map) int {
 	return 0
 }
 
-// writable refuses writes the daemon could not persist.
+// writable refuses writes the daemon could not persist: maps with neither
+// a log nor a memory file.
 func writable(m *mapObj) error {
-	if !persistable(m.m.Type()) && m.u.dir != "" {
+	if !persistable(m.m.Type()) && m.m.MemoryFile() == "" && m.u.dir != "" {
 		return errorf(api.CodeNotSupp, "map %q: writing a %s map through the daemon is not supported yet", m.m.Name(), m.m.Type())
 	}
 	return nil
