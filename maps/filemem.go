@@ -29,10 +29,10 @@ import (
 //	  32 u32      copies: 1 for arrays, the execution slots for per-CPU arrays
 //	  36 u32      stride: value size rounded up to 8
 //	  40 u64      data offset (4096)
-//	  48 u64      data size: stride * max entries * copies
+//	  48 u64      data size: stride * max entries * copies (bloom filters: 8 + bits/8)
 //	  56 u64      keyed maps: records offset R (0 for arrays)
 //	  64 u32      keyed maps: record stride: 8 + key size rounded up to 8
-//	  68 u32      0
+//	  68 u32      bloom filters: hash functions (0 for other maps)
 //	  72 u64      keyed maps: in-use flags offset F (0 for arrays)
 //	offset 4096  values: value i of copy c at (c*max_entries + i) * stride
 //	offset R     keyed maps, after the values' pages: entry i's record at
