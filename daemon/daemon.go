@@ -47,6 +47,12 @@ type Options struct {
 	Verify func(ctx context.Context, req VerifyRequest) (*Verdict, error)
 	// Logger receives the daemon's log; nil means slog.Default().
 	Logger *slog.Logger
+	// NoSync acknowledges map writes once they are in the kernel's page
+	// cache (the map's memory file or log), without msync or fsync: they
+	// survive the daemon being killed, not a machine crash (out of the
+	// daemon's scope), and an update's round trip costs a lookup's.
+	// Objects, pins and links are still synced.
+	NoSync bool
 }
 
 // Policy defaults.

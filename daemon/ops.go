@@ -348,7 +348,7 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	u.wmu.Lock()
 	var serr error
 	for _, m := range u.maps {
-		serr = errors.Join(serr, snapshot(m))
+		serr = errors.Join(serr, d.snapshot(m))
 	}
 	u.wmu.Unlock()
 	if err != nil {
@@ -449,7 +449,7 @@ func (d *Daemon) Update(req api.MapRequest) error {
 	if err := m.m.Update(req.Key, v, bpfhost.MapUpdateFlags(req.Flags)); err != nil {
 		return err
 	}
-	if err := m.m.SyncMemory(); err != nil {
+	if err := d.syncMemory(m); err != nil {
 		return errorf(api.CodeInternal, "%w", err)
 	}
 	if m.wal != nil {
@@ -480,7 +480,7 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 	if err := m.m.Delete(req.Key); err != nil {
 		return err
 	}
-	if err := m.m.SyncMemory(); err != nil {
+	if err := d.syncMemory(m); err != nil {
 		return errorf(api.CodeInternal, "%w", err)
 	}
 	if m.wal != nil {
@@ -521,7 +521,7 @@ func (d *Daemon) compact(m *mapObj) {
 	if !m.wal.needsCompaction(m.mem) {
 		return
 	}
-	if err := snapshot(m); err != nil {
+	if err := d.snapshot(m); err != nil {
 		d.log.Error("compacting a map log", "map", m.m.Name(), "err", err)
 	}
 }

@@ -108,7 +108,7 @@ func (d *Daemon) pushBloom(m *mapObj, req api.MapRequest) error {
 	if err := m.m.Update(nil, req.Value, bpfhost.UpdateAny); err != nil {
 		return err
 	}
-	if err := m.m.SyncMemory(); err != nil {
+	if err := d.syncMemory(m); err != nil {
 		return errorf(api.CodeInternal, "%w", err)
 	}
 	return nil

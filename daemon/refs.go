@@ -223,12 +223,14 @@ func (d *Daemon) updateRef(m *mapObj, req api.MapRequest) error {
 	if err := m.apply(req.Key, e, req.Flags); err != nil {
 		return err
 	}
+	// The table follows the map even if logging fails (the client is
+	// then told that the update is not durable).
+	d.setEntry(m, string(req.Key), e)
 	if m.refs.wal != nil {
 		if err := m.refs.wal.append(walRecord{op: walUpdate, key: req.Key, value: encodeEntry(e)}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)
 		}
 	}
-	d.setEntry(m, string(req.Key), e)
 	return d.afterRefChange(m)
 }
 
@@ -243,12 +245,12 @@ func (d *Daemon) deleteRef(m *mapObj, key []byte) error {
 	if err := m.m.Delete(key); err != nil {
 		return err
 	}
+	d.setEntry(m, string(key), nil)
 	if m.refs.wal != nil {
 		if err := m.refs.wal.append(walRecord{op: walDelete, key: key}); err != nil {
 			return errorf(api.CodeInternal, "%w", err)
 		}
 	}
-	d.setEntry(m, string(key), nil)
 	return d.afterRefChange(m)
 }
 
@@ -470,7 +472,7 @@ func (d *Daemon) openRefLogs(u *unit) error {
 			}
 			opened = true
 		}
-		w, err := openWAL(filepath.Join(dir, m.m.Name()))
+		w, err := d.openWAL(filepath.Join(dir, m.m.Name()))
 		if err != nil {
 			return err
 		}

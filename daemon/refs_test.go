@@ -231,3 +231,47 @@ func TestReferenceMapErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceMapLogCompaction: a program array's log is replaced by a
+// snapshot when it grows, and the snapshot restores the same entries.
+func TestReferenceMapLogCompaction(t *testing.T) {
+	defer func(min, factor int64) { walCompactMin, walCompactFactor = min, factor }(walCompactMin, walCompactFactor)
+	walCompactMin, walCompactFactor = 1000, 0
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: refsObject(t), All: true, PinPath: "/a", PinMaps: "/a/maps"}); err != nil {
+		t.Fatal(err)
+	}
+	jmp := api.Ref{Pinned: "/a/maps/jmp"}
+	targets := []string{"/a/to_drop", "/a/to_tx"}
+	for i := 0; i < 100; i++ {
+		if err := d.Update(api.MapRequest{Map: jmp, Key: u32(uint32(i % 4)), ValueRef: &api.Ref{Pinned: targets[i%2]}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m *mapObj
+	for _, mo := range d.maps {
+		if mo.m.Name() == "jmp" {
+			m = mo
+		}
+	}
+	if m.refs.wal.size > 1000+200 {
+		t.Fatalf("log of %d bytes after 100 updates: not compacted", m.refs.wal.size)
+	}
+	want, err := d.Dump(api.MapRequest{Map: jmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := restart(t, d, state)
+	got, err := d2.Dump(api.MapRequest{Map: jmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Entries) != 4 || len(want.Entries) != 4 {
+		t.Fatalf("after restart %v, before %v", got.Entries, want.Entries)
+	}
+	// Entry i holds to_tx for odd i (the last update of index i).
+	if r := runEntry(t, d2, "/a/entry"); r != xdpDrop {
+		t.Fatalf("jmp[0] after restart: verdict %d, want to_drop's", r)
+	}
+}

@@ -98,7 +98,7 @@ func (d *Daemon) openLogs(u *unit) error {
 		if !persistable(m.m.Type()) || m.m.MemoryFile() != "" {
 			continue
 		}
-		w, err := openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
+		w, err := d.openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
 		if err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 		return nil, err
 	}
 	for _, m := range u.maps {
-		if err := snapshot(m); err != nil {
+		if err := d.snapshot(m); err != nil {
 			d.closeUnit(u, false)
 			return nil, err
 		}
@@ -347,10 +347,10 @@ func clearMap(m *bpfhost.Map) {
 
 // snapshot replaces a map's log by its current contents. The caller holds
 // the unit's wmu (or owns the unit alone).
-func snapshot(m *mapObj) error {
+func (d *Daemon) snapshot(m *mapObj) error {
 	if m.wal == nil {
 		// A map memory file is its own snapshot: sync it.
-		return m.m.SyncMemory()
+		return d.syncMemory(m)
 	}
 	if isQueue(m.m.Type()) {
 		return m.wal.replace(queueSnapshot(m.m))
@@ -365,6 +365,23 @@ func snapshot(m *mapObj) error {
 		return fmt.Errorf("map %q: snapshot: %w", m.m.Name(), err)
 	}
 	return m.wal.replace(recs)
+}
+
+// syncMemory msyncs m's memory file, unless Options.NoSync.
+func (d *Daemon) syncMemory(m *mapObj) error {
+	if d.opts.NoSync {
+		return nil
+	}
+	return m.m.SyncMemory()
+}
+
+// openWAL opens the log at path, synced on append unless Options.NoSync.
+func (d *Daemon) openWAL(path string) (*wal, error) {
+	w, err := openWAL(path)
+	if err == nil {
+		w.nosync = d.opts.NoSync
+	}
+	return w, err
 }
 
 // memDir is the directory of the map memory files of unit id, "" without a
