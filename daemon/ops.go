@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,6 +32,15 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	}
 	if m.m.Unwrap().Frozen() {
 		info.Frozen = 1
+	}
+	if m.m.Type() == bpfhost.MapProgArray {
+		for _, p := range m.u.progs {
+			if p.live && slices.Contains(p.mapIDs, m.id) {
+				jited := p.p.Engine() == "jit"
+				info.OwnerProgType, info.OwnerJited = p.p.Type(), &jited
+				break
+			}
+		}
 	}
 	return info
 }

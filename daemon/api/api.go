@@ -116,17 +116,22 @@ type ProgInfo struct {
 
 // MapInfo describes a map, with the fields of bpftool's JSON.
 type MapInfo struct {
-	ID           uint32   `json:"id"`
-	Type         string   `json:"type"`
-	Name         string   `json:"name"`
-	Flags        uint32   `json:"flags"`
-	BytesKey     uint32   `json:"bytes_key"`
-	BytesValue   uint32   `json:"bytes_value"`
-	MaxEntries   uint32   `json:"max_entries"`
-	BytesMemlock int64    `json:"bytes_memlock"`
-	Frozen       int      `json:"frozen"`
-	PerCPU       int      `json:"-"`
-	Pinned       []string `json:"pinned,omitempty"`
+	ID           uint32 `json:"id"`
+	Type         string `json:"type"`
+	Name         string `json:"name"`
+	Flags        uint32 `json:"flags"`
+	BytesKey     uint32 `json:"bytes_key"`
+	BytesValue   uint32 `json:"bytes_value"`
+	MaxEntries   uint32 `json:"max_entries"`
+	BytesMemlock int64  `json:"bytes_memlock"`
+	// OwnerProgType and OwnerJited describe, for a program array, the
+	// programs it may hold: the type of the programs of its object that
+	// use it, and whether they run compiled (Linux's owner program).
+	OwnerProgType string   `json:"owner_prog_type,omitempty"`
+	OwnerJited    *bool    `json:"owner_jited,omitempty"`
+	Frozen        int      `json:"frozen"`
+	PerCPU        int      `json:"-"`
+	Pinned        []string `json:"pinned,omitempty"`
 	// MemoryFile is the map memory file in the daemon's state directory
 	// that holds the values of an array or per-CPU array; other processes
 	// with access to it may map it read-only (maps.OpenMemory,
