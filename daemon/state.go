@@ -189,16 +189,23 @@ func (d *Daemon) restore() error {
 			}
 		}
 	}
+	// What nothing holds is collected only once every link is back: a
+	// unit whose links are not attached yet is held by nothing.
+	var dropped []*unit
 	for _, u := range restored {
-		if u.closing {
-			continue
-		}
-		if err := d.restoreLinks(u, u.meta.Links); err != nil {
-			d.log.Error("state: cannot restore links", "dir", u.dir, "err", err)
+		if !u.closing && d.restoreLinks(u, u.meta.Links) {
+			dropped = append(dropped, u)
 		}
 	}
 	if err := d.collect(nil); err != nil {
 		d.log.Error("state: unloading what nothing holds", "err", err)
+	}
+	for _, u := range dropped {
+		if !u.closing {
+			if err := d.writeMeta(u); err != nil {
+				d.log.Error("state: persisting dropped links", "dir", u.dir, "err", err)
+			}
+		}
 	}
 	return nil
 }
