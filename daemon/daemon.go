@@ -103,9 +103,13 @@ type unit struct {
 	closing bool
 	forget  bool
 	// deps counts, per other unit, the entries of this unit's reference
-	// maps that hold its objects (refs.go); each unit in it is held (one
-	// user) until this unit's collection is closed.
+	// maps that hold its objects (refs.go); each unit in it is held
+	// (heldBy) until this unit is closed and no call uses it, so that
+	// no run of this unit's programs can reach a closed program.
 	deps map[*unit]int
+	// heldBy counts the units whose deps hold this one; the collection
+	// is closed when it is closed, unused and not held.
+	heldBy int
 }
 
 // prog is a registered program.
@@ -587,10 +591,27 @@ func (d *Daemon) closeUnit(u *unit, forget bool) error {
 	delete(d.units, u.id)
 	d.memUsed -= u.mem
 	u.closing, u.forget = true, forget
-	if u.users > 0 {
-		return lerr // the last user finishes closing it
+	return errors.Join(lerr, d.settle(u))
+}
+
+// settle finishes what a closed unit can: once no call uses it, it ends
+// its holds on other units (nothing of it runs any more), and once no unit
+// holds it either, its collection is closed. d.mu is held.
+func (d *Daemon) settle(u *unit) error {
+	if !u.closing || u.users > 0 {
+		return nil // the last user settles it
 	}
-	return errors.Join(lerr, d.finish(u))
+	deps := u.deps
+	u.deps = nil
+	var err error
+	for t := range deps {
+		t.heldBy--
+		err = errors.Join(err, d.settle(t))
+	}
+	if u.heldBy > 0 || u.coll == nil {
+		return err // the last holder settles it
+	}
+	return errors.Join(err, d.finish(u))
 }
 
 // hold marks u used by a call until release. d.mu is held.
@@ -607,16 +628,13 @@ func (d *Daemon) release(u *unit) {
 // held.
 func (d *Daemon) unuse(u *unit) {
 	u.users--
-	if u.users == 0 && u.closing {
-		if err := d.finish(u); err != nil {
-			d.log.Error("closing an object", "err", err)
-		}
+	if err := d.settle(u); err != nil {
+		d.log.Error("closing an object", "err", err)
 	}
 }
 
-// finish closes the unit's maps' logs and collection, removes its state
-// if it is forgotten, and then ends its holds on other units. d.mu is
-// held.
+// finish closes the unit's maps' logs and collection and removes its
+// state if it is forgotten. d.mu is held.
 func (d *Daemon) finish(u *unit) error {
 	var err error
 	for _, m := range u.maps {
@@ -628,13 +646,7 @@ func (d *Daemon) finish(u *unit) error {
 		}
 	}
 	err = errors.Join(err, u.coll.Close())
-	deps := u.deps
-	u.deps = nil
-	defer func() {
-		for t := range deps {
-			d.unuse(t)
-		}
-	}()
+	u.coll = nil
 	if u.forget && u.dir != "" {
 		if rerr := os.RemoveAll(u.dir); rerr != nil {
 			err = errors.Join(err, rerr)

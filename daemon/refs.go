@@ -33,9 +33,9 @@ import (
 //
 // An object named by a live reference map lives, pinned or not: liveness
 // is what the pins and links reach (collect). A unit holding objects of
-// another unit also holds that unit's collection open until its own
-// collection closes (unit.deps), so a tail call never enters a closed
-// program.
+// another unit also holds that unit's collection open until it is itself
+// unloaded and no call uses it (unit.deps, settle), so a tail call never
+// enters a closed program.
 
 // objRef names a program or map across restarts: its unit and its name.
 type objRef struct {
@@ -279,7 +279,7 @@ func (d *Daemon) setEntry(m *mapObj, key string, e *refEntry) {
 				m.u.deps = map[*unit]int{}
 			}
 			if m.u.deps[t] == 0 {
-				t.users++
+				t.heldBy++
 			}
 			m.u.deps[t]++
 		}
@@ -295,7 +295,10 @@ func (d *Daemon) dropDep(holder *unit, obj any) {
 	holder.deps[t]--
 	if holder.deps[t] == 0 {
 		delete(holder.deps, t)
-		d.unuse(t)
+		t.heldBy--
+		if err := d.settle(t); err != nil {
+			d.log.Error("closing an object", "err", err)
+		}
 	}
 }
 

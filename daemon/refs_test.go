@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/bpfhost/bpfhost"
@@ -273,5 +275,84 @@ func TestReferenceMapLogCompaction(t *testing.T) {
 	// Entry i holds to_tx for odd i (the last update of index i).
 	if r := runEntry(t, d2, "/a/entry"); r != xdpDrop {
 		t.Fatalf("jmp[0] after restart: verdict %d, want to_drop's", r)
+	}
+}
+
+// TestReferenceMapsConcurrent: clients load objects, point their program
+// arrays at each other's programs, run, and unpin, all at once (run it
+// with -race); in the end nothing is left, since nothing is pinned.
+func TestReferenceMapsConcurrent(t *testing.T) {
+	state := t.TempDir()
+	d := newTestDaemon(t, state)
+	defer d.Close()
+	ctx := context.Background()
+	const n = 8
+	obj := refsObject(t)
+	pins := func(i int) string { return "/c" + string(rune('0'+i)) }
+	for i := 0; i < n; i++ {
+		if _, err := d.Load(ctx, api.LoadRequest{Object: obj, All: true, PinPath: pins(i), PinMaps: pins(i) + "/maps"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, n)
+	var updated sync.WaitGroup
+	updated.Add(n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			done <- func() error {
+				me, next := pins(i), pins((i+1)%n)
+				err := func() error {
+					for k := 0; k < 20; k++ {
+						if err := d.Update(api.MapRequest{Map: api.Ref{Pinned: me + "/maps/jmp"}, Key: u32(uint32(k % 2)), ValueRef: &api.Ref{Pinned: next + "/to_tx"}}); err != nil {
+							return err
+						}
+						if _, err := d.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: me + "/entry"}, DataIn: make([]byte, 64)}); err != nil {
+							return err
+						}
+						if k == 10 {
+							if err := d.Delete(api.MapRequest{Map: api.Ref{Pinned: me + "/maps/jmp"}, Key: u32(1)}); err != nil {
+								return err
+							}
+						}
+					}
+					return nil
+				}()
+				updated.Done()
+				if err != nil {
+					return err
+				}
+				updated.Wait()
+				// The next client's to_tx may go now; jmp[0] keeps it.
+				for _, p := range []string{"/to_tx", "/to_drop", "/egress"} {
+					if err := d.Unpin(me + p); err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		if got := runEntry(t, d, pins(i)+"/entry"); got != xdpTX {
+			t.Fatalf("client %d: verdict %d, want the next client's to_tx", i, got)
+		}
+	}
+	for i := 0; i < n; i++ {
+		for _, p := range []string{"/entry", "/maps/jmp", "/maps/inner", "/maps/outer", "/maps/result", "/maps/devs"} {
+			if err := d.Unpin(pins(i) + p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if ps, ms := d.Programs(), d.Maps(); len(ps) != 0 || len(ms) != 0 {
+		t.Fatalf("left after unpinning everything: %d programs, %d maps (a cycle of program arrays must not keep them)", len(ps), len(ms))
+	}
+	if ents, _ := os.ReadDir(filepath.Join(state, "units")); len(ents) != 0 {
+		t.Fatalf("state left behind: %v", ents)
 	}
 }
