@@ -87,6 +87,17 @@ func TestReferenceMapsRestore(t *testing.T) {
 	if err := d.Update(api.MapRequest{Map: api.Ref{Pinned: "/b/maps/inner"}, Key: u32(0), Value: u64(42)}); err != nil {
 		t.Fatal(err)
 	}
+	// houter[1<<40] = b's inner; cpus[3] = queue size 64 with a's on_cpu.
+	if err := d.Update(api.MapRequest{Map: api.Ref{Pinned: "/a/maps/houter"}, Key: u64(1 << 40), ValueRef: &api.Ref{Pinned: "/b/maps/inner"}}); err != nil {
+		t.Fatal(err)
+	}
+	onCPU, err := d.Program(api.Ref{Pinned: "/a/on_cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(api.MapRequest{Map: api.Ref{Pinned: "/a/maps/cpus"}, Key: u32(3), Value: append(u32(64), u32(onCPU.ID)...)}); err != nil {
+		t.Fatal(err)
+	}
 	// devs[2] = ifindex 7 with a's egress program.
 	egress, err := d.Program(api.Ref{Pinned: "/a/egress"})
 	if err != nil {
@@ -99,7 +110,8 @@ func TestReferenceMapsRestore(t *testing.T) {
 		t.Fatalf("jmp[0] = to_tx: verdict %d", got)
 	}
 	// b's objects are held by a's maps only.
-	for _, pin := range []string{"/b/entry", "/b/to_drop", "/b/to_tx", "/b/egress", "/b/maps/jmp", "/b/maps/inner", "/b/maps/outer", "/b/maps/result", "/b/maps/devs"} {
+	for _, pin := range []string{"/b/entry", "/b/to_drop", "/b/to_tx", "/b/egress", "/b/on_cpu", "/b/lookup_houter",
+		"/b/maps/jmp", "/b/maps/inner", "/b/maps/outer", "/b/maps/houter", "/b/maps/result", "/b/maps/devs", "/b/maps/cpus"} {
 		if err := d.Unpin(pin); err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +150,26 @@ func TestReferenceMapsRestore(t *testing.T) {
 	if p, err := d2.Program(api.Ref{ID: binary.NativeEndian.Uint32(v[4:])}); err != nil || p.Name != "egress" {
 		t.Fatalf("devs[2] names %+v, %v", p, err)
 	}
+	hv, err := d2.Lookup(api.MapRequest{Map: api.Ref{Pinned: "/a/maps/houter"}, Key: u64(1 << 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := d2.Map(api.Ref{ID: binary.NativeEndian.Uint32(hv.Entries[0].Value)}); err != nil || m.Name != "inner" {
+		t.Fatalf("houter[1<<40] names %+v, %v", m, err)
+	}
+	cv, err := d2.Lookup(api.MapRequest{Map: api.Ref{Pinned: "/a/maps/cpus"}, Key: u32(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binary.NativeEndian.Uint32(cv.Entries[0].Value) != 64 {
+		t.Fatalf("cpus[3] = %x", cv.Entries[0].Value)
+	}
+	if p, err := d2.Program(api.Ref{ID: binary.NativeEndian.Uint32(cv.Entries[0].Value[4:])}); err != nil || p.Name != "on_cpu" {
+		t.Fatalf("cpus[3] names %+v, %v", p, err)
+	}
+	if err := d2.Delete(api.MapRequest{Map: api.Ref{Pinned: "/a/maps/houter"}, Key: u64(1 << 40)}); err != nil {
+		t.Fatal(err)
+	}
 	// Without the tail call: outer[0] is b's inner, with 42.
 	if err := d2.Delete(api.MapRequest{Map: jmp, Key: u32(0)}); err != nil {
 		t.Fatal(err)
@@ -156,8 +188,8 @@ func TestReferenceMapsRestore(t *testing.T) {
 	if err := d2.Delete(api.MapRequest{Map: outer, Key: u32(0)}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(d2.Maps()); n != 5 {
-		t.Fatalf("%d maps after dropping b's last holder, want a's 5", n)
+	if n := len(d2.Maps()); n != 7 {
+		t.Fatalf("%d maps after dropping b's last holder, want a's 7", n)
 	}
 }
 
@@ -225,6 +257,9 @@ func TestReferenceMapErrors(t *testing.T) {
 		{"no such program ID", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/jmp"}, Key: u32(0), Value: u32(999)}, api.CodeNotFound},
 		{"index out of range", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/jmp"}, Key: u32(9), ValueRef: &api.Ref{Pinned: "/a/to_tx"}}, api.CodeTooBig},
 		{"devmap program of another attach type", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/devs"}, Key: u32(0), Value: append(u32(1), u32(toTX.ID)...)}, api.CodeInvalid},
+		{"cpumap program of another attach type", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/cpus"}, Key: u32(0), Value: append(u32(1), u32(toTX.ID)...)}, api.CodeInvalid},
+		{"devmap value of the wrong size", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/devs"}, Key: u32(0), Value: u32(1)}, api.CodeInvalid},
+		{"hash of maps key of the wrong size", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/houter"}, Key: u32(0), ValueRef: &api.Ref{Pinned: "/a/maps/inner"}}, api.CodeInvalid},
 		{"object in a plain map", api.MapRequest{Map: api.Ref{Pinned: "/a/maps/result"}, Key: u32(0), ValueRef: &api.Ref{Pinned: "/a/entry"}}, api.CodeInvalid},
 	} {
 		err := d.Update(tc.req)
@@ -323,7 +358,7 @@ func TestReferenceMapsConcurrent(t *testing.T) {
 				}
 				updated.Wait()
 				// The next client's to_tx may go now; jmp[0] keeps it.
-				for _, p := range []string{"/to_tx", "/to_drop", "/egress"} {
+				for _, p := range []string{"/to_tx", "/to_drop", "/egress", "/on_cpu"} {
 					if err := d.Unpin(me + p); err != nil {
 						return err
 					}
@@ -343,7 +378,7 @@ func TestReferenceMapsConcurrent(t *testing.T) {
 		}
 	}
 	for i := 0; i < n; i++ {
-		for _, p := range []string{"/entry", "/maps/jmp", "/maps/inner", "/maps/outer", "/maps/result", "/maps/devs"} {
+		for _, p := range []string{"/entry", "/lookup_houter", "/maps/jmp", "/maps/inner", "/maps/outer", "/maps/houter", "/maps/result", "/maps/devs", "/maps/cpus"} {
 			if err := d.Unpin(pins(i) + p); err != nil {
 				t.Fatal(err)
 			}

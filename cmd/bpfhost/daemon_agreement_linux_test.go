@@ -197,6 +197,12 @@ func TestDaemonRefMapsAgreeWithBpftool(t *testing.T) {
 		{args: []string{"map", "update", "pinned", outer, "key", "1", "0", "0", "0", "value", "pinned", fs + "/rm/inner"}},
 		{args: []string{"map", "lookup", "pinned", outer, "key", "1", "0", "0", "0"}, lookup: "map"},
 		{args: []string{"map", "update", "pinned", outer, "key", "0", "0", "0", "0", "value", "pinned", jmp}},
+		{args: []string{"map", "show", "pinned", fs + "/rm/houter"}},
+		{args: []string{"map", "update", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0", "value", "pinned", fs + "/rm/inner"}},
+		{args: []string{"map", "lookup", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}, lookup: "map"},
+		{args: []string{"map", "update", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0", "value", "pinned", fs + "/rm/inner", "noexist"}},
+		{args: []string{"map", "delete", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}},
+		{args: []string{"map", "lookup", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}},
 	}
 	for _, s := range script {
 		kout, kerr := kernel(s.args...)

@@ -66,7 +66,7 @@ func TestDaemonProgArraySurvivesKill(t *testing.T) {
 	d.must("map", "update", "pinned", "/bpf/dm/jump_table", "key", "6", "0", "0", "0", "value", "pinned", "/bpf/d/handle_udp")
 	d.must("map", "update", "pinned", "/bpf/dm/jump_table", "key", "17", "0", "0", "0", "value", "pinned", "/bpf/r/to_drop")
 	d.must("map", "delete", "pinned", "/bpf/dm/jump_table", "key", "1", "0", "0", "0")
-	for _, p := range []string{"entry", "to_drop", "to_tx", "egress"} {
+	for _, p := range []string{"entry", "to_drop", "to_tx", "egress", "on_cpu", "lookup_houter"} {
 		d.must("unpin", "/bpf/r/"+p)
 	}
 	want = map[string]string{"telnet": "pass", "udp": "drop", "icmp": "pass"}

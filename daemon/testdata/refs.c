@@ -1,6 +1,6 @@
 // refs.c: maps that hold other objects, for the daemon's tests of their
-// persistence: a program array, an array of maps and a devmap with an entry
-// program. entry tail-calls jmp[0]; without a target it copies the value of
+// persistence: a program array, an array and a hash of maps, a devmap and
+// a cpumap with entry programs. entry tail-calls jmp[0]; without a target it copies the value of
 // the map outer[0] holds into result and passes.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -29,11 +29,25 @@ struct {
 } outer SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 8);
+	__type(key, __u64);
+	__array(values, struct inner_map);
+} houter SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
 } result SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} cpus SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
@@ -76,6 +90,25 @@ SEC("xdp/devmap")
 int egress(struct xdp_md *ctx)
 {
 	return XDP_PASS;
+}
+
+SEC("xdp/cpumap")
+int on_cpu(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+// lookup_houter keeps houter and cpus in the object (a map no program
+// uses is still created; this one makes them referenced too).
+SEC("xdp")
+int lookup_houter(struct xdp_md *ctx)
+{
+	__u64 k = 1;
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(&houter, &k))
+		return XDP_DROP;
+	return bpf_redirect_map(&cpus, zero, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";
