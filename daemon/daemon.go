@@ -47,6 +47,12 @@ type Options struct {
 	Verify func(ctx context.Context, req VerifyRequest) (*Verdict, error)
 	// Logger receives the daemon's log; nil means slog.Default().
 	Logger *slog.Logger
+	// NoSync acknowledges map writes once they are in the kernel's page
+	// cache (the map's memory file or log), without msync or fsync: they
+	// survive the daemon being killed, not a machine crash (out of the
+	// daemon's scope), and an update's round trip costs a lookup's.
+	// Objects, pins and links are still synced.
+	NoSync bool
 }
 
 // Policy defaults.
@@ -96,6 +102,14 @@ type unit struct {
 	users   int
 	closing bool
 	forget  bool
+	// deps counts, per other unit, the entries of this unit's reference
+	// maps that hold its objects (refs.go); each unit in it is held
+	// (heldBy) until this unit is closed and no call uses it, so that
+	// no run of this unit's programs can reach a closed program.
+	deps map[*unit]int
+	// heldBy counts the units whose deps hold this one; the collection
+	// is closed when it is closed, unused and not held.
+	heldBy int
 }
 
 // prog is a registered program.
@@ -124,6 +138,9 @@ type mapObj struct {
 	pins []string
 	live bool
 	wal  *wal // nil for maps whose contents are not persisted
+	// refs is the contents of a program array, map of maps, devmap or
+	// cpumap (refs.go); nil for other maps.
+	refs *refTable
 	mem  int64
 	ops  [numOps]atomic.Uint64
 }
@@ -491,26 +508,14 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 	}
 	for _, name := range meta.Programs {
 		bp := coll.Programs[name]
-		if bp == nil || (len(progPins[name]) == 0 && !linked[name]) {
+		if bp == nil || (len(progPins[name]) == 0 && !linked[name] && !meta.held[kindProg+"/"+name]) {
 			continue
 		}
-		ps := findProgram(spec, name)
-		d.nextID++
-		p := &prog{id: d.nextID, p: bp, u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: meta.LoadedAt, uid: meta.UID, live: true}
-		seen := map[string]bool{}
-		for _, ref := range ps.References {
-			if mo := byName[ref.Name]; mo != nil && !seen[ref.Name] {
-				seen[ref.Name] = true
-				p.mapIDs = append(p.mapIDs, mo.id)
-			}
-		}
-		sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
+		p := d.addProg(u, name, findProgram(spec, name))
 		for _, pin := range progPins[name] {
 			p.pins = append(p.pins, pin)
 			d.pins[pin] = p
 		}
-		u.progs = append(u.progs, p)
-		d.progs[p.id] = p
 	}
 	for _, p := range meta.Pins {
 		if mo := byName[p.Name]; p.Kind == kindMap && mo != nil {
@@ -518,13 +523,35 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 			d.pins[p.Path] = mo
 		}
 	}
+	if err := d.scanRefs(u); err != nil {
+		d.log.Error("reading the objects a map holds", "err", err)
+	}
 	for _, mo := range u.maps {
-		if len(mo.pins) > 0 || len(u.progs) > 0 {
+		if len(mo.pins) > 0 || len(u.progs) > 0 || meta.held[kindMap+"/"+mo.m.Name()] {
 			mo.live = true
 			d.maps[mo.id] = mo
 		}
 	}
 	return u
+}
+
+// addProg gives program name of u an ID. d.mu is held.
+func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
+	d.nextID++
+	p := &prog{id: d.nextID, p: u.coll.Programs[name], u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: u.meta.LoadedAt, uid: u.meta.UID, live: true}
+	seen := map[string]bool{}
+	for _, ref := range ps.References {
+		for _, mo := range u.maps {
+			if mo.m.Name() == ref.Name && !seen[ref.Name] {
+				seen[ref.Name] = true
+				p.mapIDs = append(p.mapIDs, mo.id)
+			}
+		}
+	}
+	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
+	u.progs = append(u.progs, p)
+	d.progs[p.id] = p
+	return p
 }
 
 // slots is the slot count a unit is created with, for memory accounting.
@@ -564,10 +591,27 @@ func (d *Daemon) closeUnit(u *unit, forget bool) error {
 	delete(d.units, u.id)
 	d.memUsed -= u.mem
 	u.closing, u.forget = true, forget
-	if u.users > 0 {
-		return lerr // the last user finishes closing it
+	return errors.Join(lerr, d.settle(u))
+}
+
+// settle finishes what a closed unit can: once no call uses it, it ends
+// its holds on other units (nothing of it runs any more), and once no unit
+// holds it either, its collection is closed. d.mu is held.
+func (d *Daemon) settle(u *unit) error {
+	if !u.closing || u.users > 0 {
+		return nil // the last user settles it
 	}
-	return errors.Join(lerr, u.finish())
+	deps := u.deps
+	u.deps = nil
+	var err error
+	for t := range deps {
+		t.heldBy--
+		err = errors.Join(err, d.settle(t))
+	}
+	if u.heldBy > 0 || u.coll == nil {
+		return err // the last holder settles it
+	}
+	return errors.Join(err, d.finish(u))
 }
 
 // hold marks u used by a call until release. d.mu is held.
@@ -577,24 +621,32 @@ func (d *Daemon) hold(u *unit) { u.users++ }
 func (d *Daemon) release(u *unit) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.unuse(u)
+}
+
+// unuse ends a use of u, closing it if it was closed meanwhile. d.mu is
+// held.
+func (d *Daemon) unuse(u *unit) {
 	u.users--
-	if u.users == 0 && u.closing {
-		if err := u.finish(); err != nil {
-			d.log.Error("closing an object", "err", err)
-		}
+	if err := d.settle(u); err != nil {
+		d.log.Error("closing an object", "err", err)
 	}
 }
 
-// finish closes the unit's maps' logs and collection, and removes its
-// state if it is forgotten.
-func (u *unit) finish() error {
+// finish closes the unit's maps' logs and collection and removes its
+// state if it is forgotten. d.mu is held.
+func (d *Daemon) finish(u *unit) error {
 	var err error
 	for _, m := range u.maps {
 		if m.wal != nil {
 			err = errors.Join(err, m.wal.close())
 		}
+		if m.refs != nil && m.refs.wal != nil {
+			err = errors.Join(err, m.refs.wal.close())
+		}
 	}
 	err = errors.Join(err, u.coll.Close())
+	u.coll = nil
 	if u.forget && u.dir != "" {
 		if rerr := os.RemoveAll(u.dir); rerr != nil {
 			err = errors.Join(err, rerr)

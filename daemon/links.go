@@ -263,10 +263,9 @@ func linkMetas(u *unit) []linkMeta {
 }
 
 // restoreLinks attaches the links of a restored unit again; a link that
-// cannot be attached (its device is gone) is logged and dropped. d.mu is
-// held.
-func (d *Daemon) restoreLinks(u *unit, links []linkMeta) error {
-	dropped := false
+// cannot be attached (its device is gone) is logged and dropped, and
+// dropped reports one. d.mu is held.
+func (d *Daemon) restoreLinks(u *unit, links []linkMeta) (dropped bool) {
 	for _, lm := range links {
 		var p *prog
 		for _, q := range u.progs {
@@ -285,10 +284,7 @@ func (d *Daemon) restoreLinks(u *unit, links []linkMeta) error {
 			dropped = true
 		}
 	}
-	if dropped {
-		return d.collect(u)
-	}
-	return nil
+	return dropped
 }
 
 // closeLinks closes the links of u's programs. d.mu is held.

@@ -202,3 +202,40 @@ func TestLinksConcurrent(t *testing.T) {
 		t.Errorf("after: links %+v programs %+v", d.Links(), d.Programs())
 	}
 }
+
+// TestRestoreLinksOfSeveralUnits: units held only by their links come back
+// together, also when another unit's link is dropped at the restart (its
+// device gone): what nothing holds is collected only after every link is
+// attached again.
+func TestRestoreLinksOfSeveralUnits(t *testing.T) {
+	netnstest.Require(t)
+	ns := netnstest.New(t)
+	a1, a2, b1, b2 := netnstest.Uniq("ra"), netnstest.Uniq("rA"), netnstest.Uniq("rb"), netnstest.Uniq("rB")
+	netnstest.Veth(t, ns, a1, ns, a2)
+	netnstest.Veth(t, ns, b1, ns, b2)
+	state := t.TempDir()
+	var d *Daemon
+	ns.Do(t, func() error { d = newTestDaemon(t, state); return nil })
+	for _, tc := range []struct{ pin, dev string }{{"/p1", a1}, {"/p2", b1}} {
+		if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: tc.pin}); err != nil {
+			t.Fatal(err)
+		}
+		ns.Do(t, func() error {
+			_, err := d.AttachXDP(api.NetAttachRequest{Prog: api.Ref{Pinned: tc.pin}, Dev: tc.dev})
+			return err
+		})
+		if err := d.Unpin(tc.pin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ns.IP(t, "link", "del", a1)
+	ns.Do(t, func() error { d = newTestDaemon(t, state); return nil })
+	defer d.Close()
+	links := d.Links()
+	if len(links) != 1 || links[0].Devname != b1 || len(d.Programs()) != 1 {
+		t.Fatalf("after %s went: links %+v programs %+v", a1, links, d.Programs())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,6 +32,15 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	}
 	if m.m.Unwrap().Frozen() {
 		info.Frozen = 1
+	}
+	if m.m.Type() == bpfhost.MapProgArray {
+		for _, p := range m.u.progs {
+			if p.live && slices.Contains(p.mapIDs, m.id) {
+				jited := p.p.Engine() == "jit"
+				info.OwnerProgType, info.OwnerJited = p.p.Type(), &jited
+				break
+			}
+		}
 	}
 	return info
 }
@@ -228,36 +238,81 @@ func (d *Daemon) Unpin(at string) error {
 	return d.collect(u)
 }
 
-// collect unloads what of u no longer lives, and u itself when nothing of
-// it does; else it persists u's pins and links. d.mu is held.
+// collect unloads what no longer lives, and units of which nothing does;
+// then it persists u's pins and links (u may be nil). What lives is what
+// the roots reach: pinned programs and maps, programs with links; a live
+// program keeps the maps of its unit, a live reference map the objects its
+// entries hold (refs.go). d.mu is held.
 func (d *Daemon) collect(u *unit) error {
-	liveProgs := 0
-	for _, p := range u.progs {
-		if p.live && len(p.pins) == 0 && len(p.links) == 0 {
-			p.live = false
-			delete(d.progs, p.id)
-		}
-		if p.live {
-			liveProgs++
+	marked := map[any]bool{}
+	var work []any
+	mark := func(o any) {
+		if o != nil && !marked[o] {
+			marked[o] = true
+			work = append(work, o)
 		}
 	}
-	liveMaps := 0
-	for _, m := range u.maps {
-		if m.live && len(m.pins) == 0 && liveProgs == 0 {
-			m.live = false
-			delete(d.maps, m.id)
+	for _, x := range d.units {
+		for _, p := range x.progs {
+			if p.live && (len(p.pins) > 0 || len(p.links) > 0) {
+				mark(p)
+			}
 		}
-		if m.live {
-			liveMaps++
+		for _, m := range x.maps {
+			if m.live && len(m.pins) > 0 {
+				mark(m)
+			}
 		}
 	}
-	if liveProgs == 0 && liveMaps == 0 {
-		return d.closeUnit(u, true)
+	for len(work) > 0 {
+		o := work[len(work)-1]
+		work = work[:len(work)-1]
+		switch o := o.(type) {
+		case *prog:
+			for _, m := range o.u.maps {
+				if m.live {
+					mark(m)
+				}
+			}
+		case *mapObj:
+			if o.refs != nil {
+				for _, e := range o.refs.entries {
+					mark(e.obj)
+				}
+			}
+		}
 	}
-	if err := d.writeMeta(u); err != nil {
-		return errorf(api.CodeInternal, "persisting the unpin: %w", err)
+	var errs []error
+	for _, x := range d.units {
+		live := 0
+		for _, p := range x.progs {
+			if p.live && !marked[p] {
+				p.live = false
+				delete(d.progs, p.id)
+			}
+			if p.live {
+				live++
+			}
+		}
+		for _, m := range x.maps {
+			if m.live && !marked[m] {
+				m.live = false
+				delete(d.maps, m.id)
+			}
+			if m.live {
+				live++
+			}
+		}
+		if live == 0 {
+			errs = append(errs, d.closeUnit(x, true))
+		}
 	}
-	return nil
+	if u != nil && !u.closing {
+		if err := d.writeMeta(u); err != nil {
+			errs = append(errs, errorf(api.CodeInternal, "persisting the unpin: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func remove(list []string, s string) []string {
@@ -303,7 +358,7 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	u.wmu.Lock()
 	var serr error
 	for _, m := range u.maps {
-		serr = errors.Join(serr, snapshot(m))
+		serr = errors.Join(serr, d.snapshot(m))
 	}
 	u.wmu.Unlock()
 	if err != nil {
@@ -348,6 +403,13 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 	}
 	defer release()
 	m.countOp(opLookup)
+	if m.refs != nil {
+		v, err := d.lookupRef(m, req.Key)
+		if err != nil {
+			return api.MapResult{}, err
+		}
+		return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}}, nil
+	}
 	var v []byte
 	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
@@ -362,9 +424,10 @@ func slotsOf(m *bpfhost.Map) int {
 	return 0
 }
 
-// writable refuses writes the daemon could not persist.
+// writable refuses writes the daemon could not persist: maps with neither
+// a log nor a memory file.
 func writable(m *mapObj) error {
-	if !persistable(m.m.Type()) && m.u.dir != "" {
+	if !persistable(m.m.Type()) && m.m.MemoryFile() == "" && m.u.dir != "" {
 		return errorf(api.CodeNotSupp, "map %q: writing a %s map through the daemon is not supported yet", m.m.Name(), m.m.Type())
 	}
 	return nil
@@ -378,11 +441,17 @@ func (d *Daemon) Update(req api.MapRequest) error {
 	}
 	defer release()
 	m.countOp(opUpdate)
-	if err := writable(m); err != nil {
-		return err
-	}
 	if req.Flags > 2 {
 		return errorf(api.CodeInvalid, "update flags %d: want 0 (any), 1 (noexist) or 2 (exist)", req.Flags)
+	}
+	if m.refs != nil {
+		return d.updateRef(m, req)
+	}
+	if req.ValueRef != nil {
+		return errorf(api.CodeInvalid, "map %q: a %s map's values are bytes, not objects", m.m.Name(), m.m.Type())
+	}
+	if err := writable(m); err != nil {
+		return err
 	}
 	v := valueFor(m.m, req.Value)
 	m.u.wmu.Lock()
@@ -390,7 +459,7 @@ func (d *Daemon) Update(req api.MapRequest) error {
 	if err := m.m.Update(req.Key, v, bpfhost.MapUpdateFlags(req.Flags)); err != nil {
 		return err
 	}
-	if err := m.m.SyncMemory(); err != nil {
+	if err := d.syncMemory(m); err != nil {
 		return errorf(api.CodeInternal, "%w", err)
 	}
 	if m.wal != nil {
@@ -410,6 +479,9 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 	}
 	defer release()
 	m.countOp(opDelete)
+	if m.refs != nil {
+		return d.deleteRef(m, req.Key)
+	}
 	if err := writable(m); err != nil {
 		return err
 	}
@@ -418,7 +490,7 @@ func (d *Daemon) Delete(req api.MapRequest) error {
 	if err := m.m.Delete(req.Key); err != nil {
 		return err
 	}
-	if err := m.m.SyncMemory(); err != nil {
+	if err := d.syncMemory(m); err != nil {
 		return errorf(api.CodeInternal, "%w", err)
 	}
 	if m.wal != nil {
@@ -459,7 +531,7 @@ func (d *Daemon) compact(m *mapObj) {
 	if !m.wal.needsCompaction(m.mem) {
 		return
 	}
-	if err := snapshot(m); err != nil {
+	if err := d.snapshot(m); err != nil {
 		d.log.Error("compacting a map log", "map", m.m.Name(), "err", err)
 	}
 }
@@ -495,8 +567,11 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 	}
 	defer release()
 	m.countOp(opDump)
+	if m.refs != nil {
+		return api.MapResult{Entries: d.dumpRef(m)}, nil
+	}
 	switch m.m.Type() {
-	case bpfhost.MapProgArray, bpfhost.MapArrayOfMaps, bpfhost.MapHashOfMaps, bpfhost.MapRingBuf, bpfhost.MapPerfEventArray, bpfhost.MapQueue, bpfhost.MapStack, bpfhost.MapBloomFilter:
+	case bpfhost.MapRingBuf, bpfhost.MapPerfEventArray, bpfhost.MapQueue, bpfhost.MapStack, bpfhost.MapBloomFilter:
 		return api.MapResult{}, errorf(api.CodeNotSupp, "map %q: dumping a %s map is not supported yet", m.m.Name(), m.m.Type())
 	}
 	res := api.MapResult{Entries: []api.Entry{}, Slots: slotsOf(m.m)}

@@ -56,6 +56,9 @@ func (d *Daemon) Push(req api.MapRequest) error {
 	}
 	defer release()
 	m.countOp(opUpdate)
+	if m.m.Type() == bpfhost.MapBloomFilter {
+		return d.pushBloom(m, req)
+	}
 	q, err := queueOf(m)
 	if err != nil {
 		return err
@@ -91,6 +94,24 @@ func (d *Daemon) Pop(r api.Ref) ([]byte, error) {
 		return nil, err
 	}
 	return v, d.logQueue(m, walRecord{op: walPop})
+}
+
+// pushBloom adds a value to a bloom filter (bpftool map push); when it
+// returns nil the filter's memory file has it on disk.
+func (d *Daemon) pushBloom(m *mapObj, req api.MapRequest) error {
+	if err := writable(m); err != nil {
+		return err
+	}
+	if req.Flags != 0 {
+		return errorf(api.CodeInvalid, "push flags %d: want 0 (any) for a bloom filter", req.Flags)
+	}
+	if err := m.m.Update(nil, req.Value, bpfhost.UpdateAny); err != nil {
+		return err
+	}
+	if err := d.syncMemory(m); err != nil {
+		return errorf(api.CodeInternal, "%w", err)
+	}
+	return nil
 }
 
 // logQueue appends a queue's record. The unit's wmu is held.

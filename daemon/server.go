@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
 )
@@ -26,10 +25,11 @@ type Authorizer func(Peer) error
 
 // Server serves a Daemon's control API on a Unix socket.
 type Server struct {
-	d    *Daemon
-	auth Authorizer
-	log  *slog.Logger
-	srv  *http.Server
+	d       *Daemon
+	auth    Authorizer
+	log     *slog.Logger
+	handler http.Handler
+	tracker connTracker // conn.go
 
 	// streams ends the event pipes at Shutdown, which would otherwise
 	// wait for their clients.
@@ -76,17 +76,9 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})
-	s.srv = &http.Server{
-		Handler:           s.authorize(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			p, err := peerOf(c)
-			if err != nil {
-				return context.WithValue(ctx, peerKey{}, err)
-			}
-			return context.WithValue(ctx, peerKey{}, p)
-		},
-	}
+	s.handler = s.authorize(mux)
+	s.tracker.listeners = map[net.Listener]bool{}
+	s.tracker.conns = map[net.Conn]bool{}
 	return s
 }
 
@@ -159,22 +151,6 @@ func writeError(w http.ResponseWriter, status int, e api.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(e)
-}
-
-// Serve accepts clients on l until Shutdown.
-func (s *Server) Serve(l net.Listener) error {
-	err := s.srv.Serve(l)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// Shutdown stops accepting clients, ends the event pipes and waits for the
-// other calls in progress.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopStreams()
-	return s.srv.Shutdown(ctx)
 }
 
 // eventPipe streams a ring buffer's records, one JSON line each, flushed

@@ -264,3 +264,42 @@ func TestShutdownEndsEventPipes(t *testing.T) {
 		t.Fatal("the client's stream did not end")
 	}
 }
+
+// TestServerConnections speaks HTTP/1.1 to the server on a raw
+// connection: requests that do not parse get 400 and the connection ends;
+// pipelined requests are answered in order; "Expect: 100-continue" gets
+// its interim answer; "Connection: close" ends the connection after the
+// answer.
+func TestServerConnections(t *testing.T) {
+	sock, _ := serve(t, Options{Engine: "interp"}, nil)
+	exchange := func(send string) string {
+		t.Helper()
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, send); err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("%q: %v after %q", send, err, b)
+		}
+		return string(b)
+	}
+	version := "GET " + api.PathVersion + " HTTP/1.1\r\nHost: x\r\n\r\n"
+	closing := "GET " + api.PathVersion + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	if got := exchange("GARBAGE\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 400 ") {
+		t.Errorf("garbage: %q", got)
+	}
+	if got := exchange(version + closing); strings.Count(got, "HTTP/1.1 200 OK") != 2 || !strings.Contains(got, `"api":"v1"`) {
+		t.Errorf("two pipelined requests: %q", got)
+	}
+	body := `{"map":{"id":9}}`
+	expect := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", api.PathMapGet, len(body), body)
+	if got := exchange(expect); !strings.HasPrefix(got, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 ") || !strings.Contains(got, "ENOENT") {
+		t.Errorf("expect 100-continue: %q", got)
+	}
+}

@@ -45,6 +45,11 @@ type unitMeta struct {
 	Pins     []pinMeta  `json:"pins"`
 	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
 	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
+
+	// held names ("prog/NAME", "map/NAME") the objects that other units'
+	// reference maps hold, at a restore: they are registered although
+	// not pinned.
+	held map[string]bool
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -81,6 +86,9 @@ func (d *Daemon) persistNew(u *unit) error {
 	if err := d.openLogs(u); err != nil {
 		return err
 	}
+	if err := d.openRefLogs(u); err != nil {
+		return err
+	}
 	return d.writeMeta(u)
 }
 
@@ -90,7 +98,7 @@ func (d *Daemon) openLogs(u *unit) error {
 		if !persistable(m.m.Type()) || m.m.MemoryFile() != "" {
 			continue
 		}
-		w, err := openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
+		w, err := d.openWAL(filepath.Join(u.dir, "maps", m.m.Name()))
 		if err != nil {
 			return err
 		}
@@ -154,59 +162,102 @@ func (d *Daemon) restore() error {
 	for _, id := range ids {
 		d.nextUnit = max(d.nextUnit, id)
 	}
+	// Every unit first, then what reference maps hold (the objects may
+	// be in units restored later), then the links, whose programs may
+	// tail-call through those maps; then what nothing holds any more
+	// goes.
+	held := d.heldByLogs(ids)
+	var restored []*unit
 	for _, id := range ids {
 		dir := filepath.Join(root, strconv.FormatUint(id, 10))
-		if err := d.restoreUnit(id, dir); err != nil {
+		u, err := d.restoreUnit(id, dir, held[id])
+		if err != nil {
 			d.log.Error("state: cannot restore a unit", "dir", dir, "err", err)
+			continue
+		}
+		if u != nil {
+			restored = append(restored, u)
+		}
+	}
+	for _, u := range restored {
+		if err := d.refillRefs(u); err != nil {
+			d.log.Error("state: cannot restore a map's entries", "dir", u.dir, "err", err)
+		}
+		for _, m := range u.maps {
+			if m.refs != nil && slices.Contains(u.meta.Frozen, m.m.Name()) {
+				m.m.Freeze()
+			}
+		}
+	}
+	// What nothing holds is collected only once every link is back: a
+	// unit whose links are not attached yet is held by nothing.
+	var dropped []*unit
+	for _, u := range restored {
+		if !u.closing && d.restoreLinks(u, u.meta.Links) {
+			dropped = append(dropped, u)
+		}
+	}
+	if err := d.collect(nil); err != nil {
+		d.log.Error("state: unloading what nothing holds", "err", err)
+	}
+	for _, u := range dropped {
+		if !u.closing {
+			if err := d.writeMeta(u); err != nil {
+				d.log.Error("state: persisting dropped links", "dir", u.dir, "err", err)
+			}
 		}
 	}
 	return nil
 }
 
-// restoreUnit loads the unit kept in dir. d.mu is held.
-func (d *Daemon) restoreUnit(id uint64, dir string) error {
+// restoreUnit loads the unit kept in dir and its maps' contents (nil if
+// there was nothing to restore); held names its objects that other units'
+// reference maps hold. Its links are attached later (restore). d.mu is
+// held.
+func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit, error) {
 	mb, err := os.ReadFile(filepath.Join(dir, "unit.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		// Never committed: the daemon died while loading it, before
 		// the client was told.
 		d.log.Info("state: removing an uncommitted unit", "dir", dir)
-		return os.RemoveAll(dir)
+		return nil, os.RemoveAll(dir)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var meta unitMeta
 	if err := json.Unmarshal(mb, &meta); err != nil {
-		return fmt.Errorf("unit.json: %w", err)
+		return nil, fmt.Errorf("unit.json: %w", err)
 	}
-	if len(meta.Pins) == 0 && len(meta.Links) == 0 {
-		return os.RemoveAll(dir)
+	if len(meta.Pins) == 0 && len(meta.Links) == 0 && len(held) == 0 {
+		return nil, os.RemoveAll(dir)
 	}
+	meta.held = held
 	for _, p := range meta.Pins {
 		if err := checkPinPath(p.Path); err != nil {
-			return err
+			return nil, err
 		}
 		if _, ok := d.pins[p.Path]; ok {
-			return fmt.Errorf("pin %s is taken by another unit", p.Path)
+			return nil, fmt.Errorf("pin %s is taken by another unit", p.Path)
 		}
 	}
 	object, err := os.ReadFile(filepath.Join(dir, "object.o"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
 	if err != nil {
-		return fmt.Errorf("object: %w", err)
+		return nil, fmt.Errorf("object: %w", err)
 	}
 	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs})
 	if err != nil {
 		// As at load: a verifier that crashes or hangs on the stored
 		// object rejects it, and the daemon starts without it.
-		return err
+		return nil, err
 	}
 	u, err := d.loadUnit(id, spec, object, meta, verified)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u.dir = dir
 	for _, m := range u.maps {
@@ -220,33 +271,30 @@ func (d *Daemon) restoreUnit(id uint64, dir string) error {
 			// version): its contents come from the log once.
 			if err := replayOnce(m.m, logPath); err != nil {
 				d.closeUnit(u, false)
-				return fmt.Errorf("map %q: %w", m.m.Name(), err)
+				return nil, fmt.Errorf("map %q: %w", m.m.Name(), err)
 			}
 			continue
 		}
 		if err := replay(m.m, logPath); err != nil {
 			d.closeUnit(u, false)
-			return fmt.Errorf("map %q: %w", m.m.Name(), err)
+			return nil, fmt.Errorf("map %q: %w", m.m.Name(), err)
 		}
 	}
 	if err := d.openLogs(u); err != nil {
 		d.closeUnit(u, false)
-		return err
+		return nil, err
 	}
 	for _, m := range u.maps {
-		if err := snapshot(m); err != nil {
+		if err := d.snapshot(m); err != nil {
 			d.closeUnit(u, false)
-			return err
+			return nil, err
 		}
-		if slices.Contains(meta.Frozen, m.m.Name()) {
+		if m.refs == nil && slices.Contains(meta.Frozen, m.m.Name()) {
 			m.m.Freeze()
 		}
 	}
-	if err := d.restoreLinks(u, meta.Links); err != nil {
-		return err
-	}
 	d.log.Info("state: restored", "dir", dir, "links", len(meta.Links), "programs", len(u.progs), "maps", len(u.maps), "pins", len(meta.Pins))
-	return nil
+	return u, nil
 }
 
 // replay applies a map's log to the map.
@@ -306,10 +354,10 @@ func clearMap(m *bpfhost.Map) {
 
 // snapshot replaces a map's log by its current contents. The caller holds
 // the unit's wmu (or owns the unit alone).
-func snapshot(m *mapObj) error {
+func (d *Daemon) snapshot(m *mapObj) error {
 	if m.wal == nil {
 		// A map memory file is its own snapshot: sync it.
-		return m.m.SyncMemory()
+		return d.syncMemory(m)
 	}
 	if isQueue(m.m.Type()) {
 		return m.wal.replace(queueSnapshot(m.m))
@@ -324,6 +372,23 @@ func snapshot(m *mapObj) error {
 		return fmt.Errorf("map %q: snapshot: %w", m.m.Name(), err)
 	}
 	return m.wal.replace(recs)
+}
+
+// syncMemory msyncs m's memory file, unless Options.NoSync.
+func (d *Daemon) syncMemory(m *mapObj) error {
+	if d.opts.NoSync {
+		return nil
+	}
+	return m.m.SyncMemory()
+}
+
+// openWAL opens the log at path, synced on append unless Options.NoSync.
+func (d *Daemon) openWAL(path string) (*wal, error) {
+	w, err := openWAL(path)
+	if err == nil {
+		w.nosync = d.opts.NoSync
+	}
+	return w, err
 }
 
 // memDir is the directory of the map memory files of unit id, "" without a

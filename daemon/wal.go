@@ -84,9 +84,10 @@ func readRecords(r io.Reader) ([]walRecord, int64, error) {
 
 // wal is a map's open write-ahead log.
 type wal struct {
-	path string
-	f    *os.File
-	size int64 // bytes in the file
+	path   string
+	f      *os.File
+	size   int64 // bytes in the file
+	nosync bool  // append does not fsync (Options.NoSync)
 }
 
 // A log is compacted (replaced by a snapshot) after an update when it is
@@ -127,6 +128,9 @@ func (w *wal) append(r walRecord) error {
 		return fmt.Errorf("map log %s: %w", w.path, err)
 	}
 	w.size += int64(len(b))
+	if w.nosync {
+		return nil
+	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("map log %s: sync: %w", w.path, err)
 	}

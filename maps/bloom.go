@@ -20,26 +20,31 @@ type BloomFilterMap struct {
 
 // bloomBits is the number of bits a bloom filter uses: about
 // entries*hashes/ln 2, a power of two, at least 64.
-func bloomBits(s *Spec) uint64 {
-	k := s.MapExtra & 0xf
-	if k == 0 {
-		k = 5
-	}
-	n := uint64(s.MaxEntries) * k * 10 / 7
+func bloomBits(maxEntries uint32, hashes uint32) uint64 {
+	n := uint64(maxEntries) * uint64(hashes) * 10 / 7
 	return max(nextPow2(n), 64)
 }
 
+// bloomHashes is the number of hash functions of a bloom filter spec.
+func bloomHashes(s *Spec) uint32 {
+	if k := uint32(s.MapExtra & 0xf); k != 0 {
+		return k
+	}
+	return 5
+}
+
+// bloomSeed is a new filter's hash seed.
+func bloomSeed(s *Spec) uint64 {
+	if s.Flags&FlagZeroSeed != 0 {
+		return 0
+	}
+	return rand.Uint64()
+}
+
 func newBloom(b base) *BloomFilterMap {
-	n := bloomBits(&b.spec)
-	k := int(b.spec.MapExtra & 0xf)
-	if k == 0 {
-		k = 5
-	}
-	seed := rand.Uint64()
-	if b.spec.Flags&FlagZeroSeed != 0 {
-		seed = 0
-	}
-	return &BloomFilterMap{base: b, bits: make([]uint64, n/64), mask: n - 1, hashes: k, seed: seed}
+	k := bloomHashes(&b.spec)
+	n := bloomBits(b.spec.MaxEntries, k)
+	return &BloomFilterMap{base: b, bits: make([]uint64, n/64), mask: n - 1, hashes: int(k), seed: bloomSeed(&b.spec)}
 }
 
 // positions calls fn with the bit index of each hash function.

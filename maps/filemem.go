@@ -29,10 +29,10 @@ import (
 //	  32 u32      copies: 1 for arrays, the execution slots for per-CPU arrays
 //	  36 u32      stride: value size rounded up to 8
 //	  40 u64      data offset (4096)
-//	  48 u64      data size: stride * max entries * copies
+//	  48 u64      data size: stride * max entries * copies (bloom filters: 8 + bits/8)
 //	  56 u64      keyed maps: records offset R (0 for arrays)
 //	  64 u32      keyed maps: record stride: 8 + key size rounded up to 8
-//	  68 u32      0
+//	  68 u32      bloom filters: hash functions (0 for other maps)
 //	  72 u64      keyed maps: in-use flags offset F (0 for arrays)
 //	offset 4096  values: value i of copy c at (c*max_entries + i) * stride
 //	offset R     keyed maps, after the values' pages: entry i's record at
@@ -70,6 +70,10 @@ type MemoryLayout struct {
 	// distance between entry records: 8 + KeySize rounded up to 8; 0 for
 	// arrays, whose files have no records.
 	RecordStride uint32
+	// Hashes is, for bloom filters, the number of hash functions (1 to
+	// 15); 0 for other maps. A bloom filter's data is its u64 hash seed,
+	// then its bit array (filebloom.go).
+	Hashes uint32
 }
 
 // Keyed reports whether the file keeps entry records and in-use flags: a
@@ -118,7 +122,7 @@ func keyedInFile(t Type) bool {
 // timer refers to process state that a file cannot bring back).
 func InFile(spec Spec) bool {
 	switch {
-	case spec.Type == Array || spec.Type == PerCPUArray:
+	case spec.Type == Array || spec.Type == PerCPUArray || spec.Type == BloomFilter:
 		return true
 	case keyedInFile(spec.Type):
 		return !spec.HasTimer
@@ -128,6 +132,9 @@ func InFile(spec Spec) bool {
 
 // DataSize is the size of the values: Stride * MaxEntries * Copies.
 func (l MemoryLayout) DataSize() uint64 {
+	if l.Type == BloomFilter {
+		return 8 + bloomBits(l.MaxEntries, l.Hashes)/8
+	}
 	return uint64(l.Stride) * uint64(l.MaxEntries) * uint64(l.Copies)
 }
 
@@ -145,6 +152,9 @@ func layoutOf(s Spec, slots int) MemoryLayout {
 	}
 	if keyedInFile(s.Type) {
 		l.RecordStride = recordStride(s.KeySize)
+	}
+	if s.Type == BloomFilter {
+		l.Hashes = bloomHashes(&s)
 	}
 	return l
 }
@@ -169,6 +179,7 @@ func (l MemoryLayout) header() []byte {
 	ne.PutUint64(h[48:], l.DataSize())
 	ne.PutUint64(h[56:], l.RecordsOffset())
 	ne.PutUint32(h[64:], l.RecordStride)
+	ne.PutUint32(h[68:], l.Hashes)
 	ne.PutUint64(h[72:], l.InUseOffset())
 	return h
 }
@@ -183,14 +194,17 @@ func parseMemoryHeader(h []byte, size int64) (MemoryLayout, error) {
 		return MemoryLayout{}, fmt.Errorf("map memory file version %d, want %d", v, memFileVersion)
 	}
 	l := MemoryLayout{Type: Type(ne.Uint32(h[12:])), KeySize: ne.Uint32(h[16:]), ValueSize: ne.Uint32(h[20:]), MaxEntries: ne.Uint32(h[24:]),
-		Flags: ne.Uint32(h[28:]), Copies: ne.Uint32(h[32:]), Stride: ne.Uint32(h[36:]), RecordStride: ne.Uint32(h[64:])}
+		Flags: ne.Uint32(h[28:]), Copies: ne.Uint32(h[32:]), Stride: ne.Uint32(h[36:]), RecordStride: ne.Uint32(h[64:]), Hashes: ne.Uint32(h[68:])}
 	wantRecords := uint32(0)
 	if keyedInFile(l.Type) {
 		wantRecords = recordStride(l.KeySize)
 	}
+	if (l.Type == BloomFilter) != (l.Hashes != 0) || l.Hashes > 15 {
+		return MemoryLayout{}, fmt.Errorf("map memory file header is inconsistent")
+	}
 	if l.Stride != uint32(round8(uint64(l.ValueSize))) || l.Copies == 0 || l.Copies > MaxSlots ||
 		ne.Uint64(h[40:]) != MemoryFileHeader || ne.Uint64(h[48:]) != l.DataSize() ||
-		l.RecordStride != wantRecords || ne.Uint64(h[56:]) != l.RecordsOffset() || ne.Uint32(h[68:]) != 0 || ne.Uint64(h[72:]) != l.InUseOffset() {
+		l.RecordStride != wantRecords || ne.Uint64(h[56:]) != l.RecordsOffset() || ne.Uint64(h[72:]) != l.InUseOffset() {
 		return MemoryLayout{}, fmt.Errorf("map memory file header is inconsistent")
 	}
 	if want := l.FileSize(); size != want {

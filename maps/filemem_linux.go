@@ -34,7 +34,7 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 		return nil, false, err
 	}
 	if !InFile(spec) {
-		return nil, false, opError(spec.Name, "", EOPNOTSUPP, fmt.Sprintf("memory files are for arrays, hash maps and LPM tries without timers, not %s", spec.Type))
+		return nil, false, opError(spec.Name, "", EOPNOTSUPP, fmt.Sprintf("memory files are for arrays, hash maps, LPM tries without timers and bloom filters, not %s", spec.Type))
 	}
 	l := layoutOf(spec, slots)
 	whole, reused, err := mapMemoryFile(path, l)
@@ -44,6 +44,10 @@ func NewInFile(spec Spec, slots int, path string) (m Map, reused bool, err error
 	b := base{spec: spec, slots: slots, file: whole}
 	values := whole[MemoryFileHeader : MemoryFileHeader+l.DataSize() : MemoryFileHeader+l.DataSize()]
 	switch {
+	case spec.Type == BloomFilter:
+		f := newBloomIn(b, values, reused)
+		m = f
+		unmapWhenUnreachable(f, whole)
 	case spec.Type == LPMTrie:
 		t := newLPMIn(b, fileEntries(whole, l))
 		if reused {
@@ -206,6 +210,9 @@ func (m *MappedMemory) Bytes() []byte {
 func (m *MappedMemory) Value(index, c uint32) ([]byte, error) {
 	if m.whole == nil {
 		return nil, errors.New("memory is closed")
+	}
+	if m.layout.Type == BloomFilter {
+		return nil, fmt.Errorf("a bloom filter has no values (Bytes holds its seed and bits)")
 	}
 	if index >= m.layout.MaxEntries || c >= m.layout.Copies {
 		return nil, fmt.Errorf("value %d of copy %d: out of range (%d entries, %d copies)", index, c, m.layout.MaxEntries, m.layout.Copies)

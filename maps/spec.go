@@ -372,7 +372,7 @@ func (s *Spec) memory(slots int) uint64 {
 	case Queue, Stack:
 		return mul(n+1, vs)
 	case BloomFilter:
-		return bloomBits(s) / 8
+		return bloomBits(s.MaxEntries, bloomHashes(s)) / 8
 	case RingBuf:
 		return 2 * n
 	case ProgramArray, ArrayOfMaps, PerfEventArray:

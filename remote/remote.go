@@ -42,7 +42,8 @@ func Socket(flag string) string {
 // Client talks to one daemon. It is safe for concurrent use.
 type Client struct {
 	socket string
-	hc     *http.Client
+	conns  *pool        // calls (conn.go)
+	hc     *http.Client // event streams
 	// Info is what the daemon said of itself when dialled.
 	Info api.VersionInfo
 }
@@ -71,7 +72,7 @@ func (e *Error) Is(target error) bool {
 // Dial connects to the daemon at socket and checks that it speaks this
 // client's API version.
 func Dial(socket string) (*Client, error) {
-	c := &Client{socket: socket, hc: &http.Client{Transport: &http.Transport{
+	c := &Client{socket: socket, conns: &pool{socket: socket}, hc: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", socket)
@@ -91,47 +92,43 @@ func Dial(socket string) (*Client, error) {
 
 // Close releases the client's idle connections.
 func (c *Client) Close() error {
+	c.conns.close()
 	c.hc.CloseIdleConnections()
 	return nil
 }
 
 func (c *Client) call(ctx context.Context, method, path string, req, res any) error {
-	var body io.Reader
+	var body []byte
 	if req != nil {
 		b, err := json.Marshal(req)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
-	hr, err := http.NewRequestWithContext(ctx, method, "http://bpfhost"+path, body)
+	status, answer, err := c.conns.roundTrip(ctx, method, path, body)
 	if err != nil {
 		return err
 	}
-	resp, err := c.hc.Do(hr)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return errorOf(resp)
+	if status != http.StatusOK {
+		return errorOf(status, answer)
 	}
 	if res == nil {
-		res = &struct{}{}
+		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(res); err != nil {
+	if err := json.Unmarshal(answer, res); err != nil {
 		return fmt.Errorf("daemon's answer: %w", err)
 	}
 	return nil
 }
 
-// errorOf is the Error of a failed call.
-func errorOf(resp *http.Response) error {
+// errorOf is the Error of a failed call: its status and body.
+func errorOf(status int, body []byte) error {
 	var ae api.Error
-	if err := json.NewDecoder(resp.Body).Decode(&ae); err != nil || ae.Message == "" {
-		ae.Code, ae.Message = api.CodeInternal, fmt.Sprintf("daemon answered %s", resp.Status)
+	if err := json.Unmarshal(body, &ae); err != nil || ae.Message == "" {
+		ae.Code, ae.Message = api.CodeInternal, fmt.Sprintf("daemon answered %d %s", status, http.StatusText(status))
 	}
-	return &Error{Status: resp.StatusCode, Code: ae.Code, Message: ae.Message}
+	return &Error{Status: status, Code: ae.Code, Message: ae.Message}
 }
 
 func (c *Client) post(ctx context.Context, path string, req, res any) error {
@@ -207,6 +204,14 @@ func (c *Client) Update(ctx context.Context, r api.Ref, key, value []byte, flags
 	return c.post(ctx, api.PathMapUpdate, api.MapRequest{Map: r, Key: key, Value: value, Flags: flags}, nil)
 }
 
+// UpdateObject sets key of a program array to a program, or of a map of
+// maps to a map, named as bpftool names them ("value id N", "value pinned
+// PATH"); flags as for Update. The daemon keeps the entry across restarts
+// (the object it names too) and lookups return the object's ID.
+func (c *Client) UpdateObject(ctx context.Context, r api.Ref, key []byte, value api.Ref, flags uint64) error {
+	return c.post(ctx, api.PathMapUpdate, api.MapRequest{Map: r, Key: key, ValueRef: &value, Flags: flags}, nil)
+}
+
 // Delete deletes key.
 func (c *Client) Delete(ctx context.Context, r api.Ref, key []byte) error {
 	return c.post(ctx, api.PathMapDelete, api.MapRequest{Map: r, Key: key}, nil)
@@ -272,7 +277,8 @@ func (c *Client) Events(ctx context.Context, r api.Ref, fn func(api.Event) error
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return errorOf(resp)
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return errorOf(resp.StatusCode, b)
 	}
 	dec := json.NewDecoder(resp.Body)
 	for {

@@ -33,6 +33,7 @@ func newDaemonCommand() *cobra.Command {
 		state, socket, group string
 		metricsAddr          string
 		noJIT, inProcess     bool
+		noSync               bool
 		maxInsns             int
 		mapMemory            int64
 		verifyWall           time.Duration
@@ -52,7 +53,7 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			opts := daemon.Options{StateDir: state, MaxInstructions: maxInsns, MapMemory: mapMemory, Logger: log}
+			opts := daemon.Options{StateDir: state, MaxInstructions: maxInsns, MapMemory: mapMemory, Logger: log, NoSync: noSync}
 			if noJIT {
 				opts.Engine = "interp"
 			}
@@ -83,6 +84,7 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 	fl.IntVar(&maxInsns, "max-insns", daemon.DefaultMaxInstructions, "refuse programs with more instruction slots")
 	fl.Int64Var(&mapMemory, "map-memory", 1<<30, "the most bytes all maps together may preallocate")
 	fl.BoolVar(&inProcess, "verify-in-process", false, "run the verifier in the daemon's process (no isolation)")
+	fl.BoolVar(&noSync, "no-sync", false, "acknowledge map writes once in the page cache, without msync/fsync: they survive a killed daemon, not a machine crash")
 	fl.DurationVar(&verifyWall, "verify-timeout", 0, "wall time the verifier child gets per load (default 90s)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,111 @@ func TestDaemonAgreesWithBpftool(t *testing.T) {
 		}
 		if k, h := normalize(t, string(kout)), normalize(t, hout); !reflect.DeepEqual(k, h) {
 			t.Errorf("%s:\n kernel  %s\n bpfhost %s", strings.Join(kargs, " "), kout, hout)
+		}
+	}
+}
+
+// TestDaemonRefMapsAgreeWithBpftool sets program array and map of maps
+// entries with bpftool's grammar ("value pinned PROG", "value pinned MAP")
+// against the kernel and the daemon: the same commands succeed and fail,
+// lookups name the same objects (by their IDs on each side), and the rest
+// of the JSON agrees.
+func TestDaemonRefMapsAgreeWithBpftool(t *testing.T) {
+	bpftool, err := exec.LookPath("bpftool")
+	if err != nil {
+		t.Skip("no bpftool")
+	}
+	d := newTestDaemonProc(t)
+	fs := t.TempDir()
+	if err := unix.Mount("bpf", fs, "bpf", 0, ""); err != nil {
+		t.Skipf("cannot mount a bpffs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(fs, unix.MNT_DETACH) })
+	d.start()
+	obj, _ := filepath.Abs("../../daemon/testdata/refs.o")
+	jmp, outer := fs+"/rm/jmp", fs+"/rm/outer"
+	kernel := func(args ...string) (string, error) {
+		out, err := exec.Command(bpftool, append([]string{"-j"}, args...)...).Output()
+		return string(out), err
+	}
+	host := func(args ...string) (string, error) {
+		out, errOut, code := d.cli(nil, append([]string{"-j"}, args...)...)
+		if code != 0 {
+			return out, &exec.ExitError{Stderr: []byte(errOut)}
+		}
+		return out, nil
+	}
+	// named resolves the ID a lookup's value holds to the name of the
+	// program or map, with the same tool.
+	named := func(tool func(...string) (string, error), kind, out string) string {
+		var e struct {
+			Value []string `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(out), &e); err != nil || len(e.Value) != 4 {
+			t.Fatalf("lookup %q: %v", out, err)
+		}
+		var id uint32
+		for i, b := range e.Value {
+			var x uint32
+			if _, err := fmt.Sscanf(b, "0x%x", &x); err != nil {
+				t.Fatalf("value byte %q", b)
+			}
+			id |= x << (8 * i)
+		}
+		show, err := tool(kind, "show", "id", fmt.Sprint(id))
+		if err != nil {
+			t.Fatalf("%s show id %d: %v", kind, id, err)
+		}
+		var o struct {
+			Name string `json:"name"`
+		}
+		json.Unmarshal([]byte(show), &o)
+		return o.Name
+	}
+	script := []struct {
+		args   []string
+		lookup string // "prog" or "map": compare what the value names
+	}{
+		{args: []string{"prog", "loadall", obj, fs + "/r", "pinmaps", fs + "/rm"}},
+		{args: []string{"map", "show", "pinned", jmp}},
+		{args: []string{"map", "show", "pinned", outer}},
+		{args: []string{"map", "update", "pinned", jmp, "key", "0", "0", "0", "0", "value", "pinned", fs + "/r/to_tx"}},
+		{args: []string{"map", "update", "pinned", jmp, "key", "2", "0", "0", "0", "value", "pinned", fs + "/r/to_drop"}},
+		{args: []string{"map", "lookup", "pinned", jmp, "key", "0", "0", "0", "0"}, lookup: "prog"},
+		{args: []string{"map", "lookup", "pinned", jmp, "key", "2", "0", "0", "0"}, lookup: "prog"},
+		{args: []string{"map", "lookup", "pinned", jmp, "key", "1", "0", "0", "0"}},
+		{args: []string{"map", "update", "pinned", jmp, "key", "9", "0", "0", "0", "value", "pinned", fs + "/r/to_tx"}},
+		{args: []string{"map", "delete", "pinned", jmp, "key", "2", "0", "0", "0"}},
+		{args: []string{"map", "lookup", "pinned", jmp, "key", "2", "0", "0", "0"}},
+		{args: []string{"map", "update", "pinned", outer, "key", "1", "0", "0", "0", "value", "pinned", fs + "/rm/inner"}},
+		{args: []string{"map", "lookup", "pinned", outer, "key", "1", "0", "0", "0"}, lookup: "map"},
+		{args: []string{"map", "update", "pinned", outer, "key", "0", "0", "0", "0", "value", "pinned", jmp}},
+		{args: []string{"map", "show", "pinned", fs + "/rm/houter"}},
+		{args: []string{"map", "update", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0", "value", "pinned", fs + "/rm/inner"}},
+		{args: []string{"map", "lookup", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}, lookup: "map"},
+		{args: []string{"map", "update", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0", "value", "pinned", fs + "/rm/inner", "noexist"}},
+		{args: []string{"map", "delete", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}},
+		{args: []string{"map", "lookup", "pinned", fs + "/rm/houter", "key", "1", "0", "0", "0", "0", "0", "0", "0"}},
+	}
+	for _, s := range script {
+		kout, kerr := kernel(s.args...)
+		hout, herr := host(s.args...)
+		cmd := strings.Join(s.args, " ")
+		if (kerr == nil) != (herr == nil) {
+			t.Errorf("%s: bpftool: %v %s; bpfhost: %v %s", cmd, kerr, kout, herr, hout)
+			continue
+		}
+		if kerr != nil {
+			continue
+		}
+		if s.lookup != "" {
+			if k, h := named(kernel, s.lookup, kout), named(host, s.lookup, hout); k != h {
+				t.Errorf("%s: the kernel's entry names %q, bpfhost's %q", cmd, k, h)
+			}
+			continue
+		}
+		if k, h := normalize(t, kout), normalize(t, hout); !reflect.DeepEqual(k, h) {
+			t.Errorf("%s:\n kernel  %s\n bpfhost %s", cmd, kout, hout)
 		}
 	}
 }

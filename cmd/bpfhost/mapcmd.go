@@ -37,7 +37,8 @@ func newMapCommand() *cobra.Command {
   bpfhost map { push | enqueue } MAP value VALUE
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
-"hex 01 02 ..." or C numbers "1 0x2 ...". UPDATE_FLAGS is any, exist or
+"hex 01 02 ..." or C numbers "1 0x2 ..."; the VALUE of a program array is a
+PROG ("id ID", "name NAME" or "pinned PATH"), of a map of maps a MAP. UPDATE_FLAGS is any, exist or
 noexist. -j prints bpftool's JSON, -p indents it.`,
 	}
 	addToolFlags(cmd, &f)
@@ -269,8 +270,17 @@ func mapUpdate(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 	if len(rest) == 0 || rest[0] != "value" {
 		return badInput(errors.New("expected value VALUE after the key"))
 	}
-	value, rest, err := parseBytes("value", rest[1:], int(info.BytesValue))
-	if err != nil {
+	var value []byte
+	var obj *api.Ref
+	if what := objectValue(info.Type); what != "" {
+		// As bpftool: the value of a program array is a PROG, of a
+		// map of maps a MAP.
+		r, more, err := parseRef(what, rest[1:])
+		if err != nil {
+			return err
+		}
+		obj, rest = &r, more
+	} else if value, rest, err = parseBytes("value", rest[1:], int(info.BytesValue)); err != nil {
 		return err
 	}
 	var flags uint64
@@ -289,10 +299,27 @@ func mapUpdate(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	if err := c.Update(context.Background(), r, key, value, flags); err != nil {
+	if obj != nil {
+		err = c.UpdateObject(context.Background(), r, key, *obj, flags)
+	} else {
+		err = c.Update(context.Background(), r, key, value, flags)
+	}
+	if err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
+}
+
+// objectValue is what the value of a map of type t names, as bpftool's
+// grammar takes it ("PROG", "MAP"), or "" for bytes.
+func objectValue(t string) string {
+	switch t {
+	case "prog_array":
+		return "PROG"
+	case "array_of_maps", "hash_of_maps":
+		return "MAP"
+	}
+	return ""
 }
 
 func mapDelete(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info api.MapInfo, args []string) error {

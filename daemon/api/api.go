@@ -116,17 +116,22 @@ type ProgInfo struct {
 
 // MapInfo describes a map, with the fields of bpftool's JSON.
 type MapInfo struct {
-	ID           uint32   `json:"id"`
-	Type         string   `json:"type"`
-	Name         string   `json:"name"`
-	Flags        uint32   `json:"flags"`
-	BytesKey     uint32   `json:"bytes_key"`
-	BytesValue   uint32   `json:"bytes_value"`
-	MaxEntries   uint32   `json:"max_entries"`
-	BytesMemlock int64    `json:"bytes_memlock"`
-	Frozen       int      `json:"frozen"`
-	PerCPU       int      `json:"-"`
-	Pinned       []string `json:"pinned,omitempty"`
+	ID           uint32 `json:"id"`
+	Type         string `json:"type"`
+	Name         string `json:"name"`
+	Flags        uint32 `json:"flags"`
+	BytesKey     uint32 `json:"bytes_key"`
+	BytesValue   uint32 `json:"bytes_value"`
+	MaxEntries   uint32 `json:"max_entries"`
+	BytesMemlock int64  `json:"bytes_memlock"`
+	// OwnerProgType and OwnerJited describe, for a program array, the
+	// programs it may hold: the type of the programs of its object that
+	// use it, and whether they run compiled (Linux's owner program).
+	OwnerProgType string   `json:"owner_prog_type,omitempty"`
+	OwnerJited    *bool    `json:"owner_jited,omitempty"`
+	Frozen        int      `json:"frozen"`
+	PerCPU        int      `json:"-"`
+	Pinned        []string `json:"pinned,omitempty"`
 	// MemoryFile is the map memory file in the daemon's state directory
 	// that holds the values of an array or per-CPU array; other processes
 	// with access to it may map it read-only (maps.OpenMemory,
@@ -180,6 +185,13 @@ type MapRequest struct {
 	NoKey bool `json:"no_key,omitempty"`
 	// Flags of an update: 0 any, 1 noexist, 2 exist (BPF_ANY...).
 	Flags uint64 `json:"flags,omitempty"`
+	// ValueRef is the value of an update of a program array (a program)
+	// or of a map of maps (a map), as bpftool's "value id|name|pinned"
+	// gives it; Value may instead hold the object's ID in 4 bytes. Lookups
+	// of these maps return the ID (as Linux returns the ID of what a file
+	// descriptor named). A devmap's or cpumap's 8-byte value holds the ID
+	// of its entry program at offset 4 (0 for none).
+	ValueRef *Ref `json:"value_ref,omitempty"`
 }
 
 // Entry is one key and value of a map.

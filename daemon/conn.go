@@ -1,0 +1,334 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// The server reads and answers each connection's requests on one goroutine,
+// with net/http's parser (http.ReadRequest) and the API's handlers, but not
+// net/http's server: that one starts a background read of the connection
+// for every request and stops it after, two goroutine hand-offs per call
+// that were a large part of a map lookup's round trip (docs/daemon.md,
+// "Speed"). An answer is buffered and sent with its length; a streaming
+// answer (an event pipe, which flushes) is chunked, and the connection
+// then ends with it. A request line or headers that do not parse get 400
+// and the connection is closed.
+
+// readHeaderTimeout bounds the time between a request's first byte and
+// the end of its headers.
+const readHeaderTimeout = 10 * time.Second
+
+// maxDrain is how much of a request body a handler left unread is read
+// and dropped to keep the connection; beyond it the connection is closed.
+const maxDrain = 256 << 10
+
+// connTracker knows the server's listeners and connections, for Shutdown.
+type connTracker struct {
+	mu        sync.Mutex
+	shutdown  bool
+	listeners map[net.Listener]bool
+	conns     map[net.Conn]bool // true while a request is being served
+	idle      chan struct{}     // signalled when a request ends, during Shutdown
+}
+
+// Serve accepts clients on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	t := &s.tracker
+	t.mu.Lock()
+	if t.shutdown {
+		t.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	t.listeners[l] = true
+	t.mu.Unlock()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			t.mu.Lock()
+			shut := t.shutdown
+			t.mu.Unlock()
+			if shut {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		if !t.add(c) {
+			c.Close()
+			return nil
+		}
+		go s.serveConn(c)
+	}
+}
+
+// add registers a new, idle connection; false after Shutdown.
+func (t *connTracker) add(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shutdown {
+		return false
+	}
+	t.conns[c] = false
+	return true
+}
+
+// setActive marks c serving a request or idle; starting one after
+// Shutdown fails.
+func (t *connTracker) setActive(c net.Conn, active bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if active && t.shutdown {
+		return false
+	}
+	t.conns[c] = active
+	if !active && t.idle != nil {
+		select {
+		case t.idle <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+func (t *connTracker) remove(c net.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.conns, c)
+	if t.idle != nil {
+		select {
+		case t.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Shutdown stops accepting clients, ends the event pipes and waits for the
+// other calls in progress; when ctx ends first, it closes their
+// connections and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopStreams()
+	t := &s.tracker
+	t.mu.Lock()
+	t.shutdown = true
+	t.idle = make(chan struct{}, 1)
+	for l := range t.listeners {
+		l.Close()
+	}
+	t.mu.Unlock()
+	for {
+		t.mu.Lock()
+		busy := 0
+		for c, active := range t.conns {
+			if active {
+				busy++
+			} else {
+				c.Close()
+			}
+		}
+		if busy == 0 {
+			t.mu.Unlock()
+			return nil
+		}
+		t.mu.Unlock()
+		select {
+		case <-t.idle:
+		case <-ctx.Done():
+			t.mu.Lock()
+			for c := range t.conns {
+				c.Close()
+			}
+			t.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+}
+
+// serveConn serves c's requests in order until it closes or fails.
+func (s *Server) serveConn(c net.Conn) {
+	t := &s.tracker
+	defer func() {
+		c.Close()
+		t.remove(c)
+	}()
+	base := context.Background()
+	if p, err := peerOf(c); err != nil {
+		base = context.WithValue(base, peerKey{}, err)
+	} else {
+		base = context.WithValue(base, peerKey{}, p)
+	}
+	br := bufio.NewReader(c)
+	bw := bufio.NewWriter(c)
+	for {
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
+		if !t.setActive(c, true) {
+			return
+		}
+		keep := s.serveOne(c, base, br, bw)
+		t.setActive(c, false)
+		if !keep {
+			return
+		}
+	}
+}
+
+// serveOne reads one request from br and answers it; it reports whether
+// the connection can carry another.
+func (s *Server) serveOne(c net.Conn, base context.Context, br *bufio.Reader, bw *bufio.Writer) (keep bool) {
+	defer func() {
+		// As net/http's server: a handler's panic ends its connection,
+		// not the daemon.
+		if r := recover(); r != nil {
+			s.log.Error("panic serving a request", "panic", r, "stack", string(debug.Stack()))
+			keep = false
+		}
+	}()
+	c.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+	req, err := http.ReadRequest(br)
+	c.SetReadDeadline(time.Time{})
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			fmt.Fprintf(bw, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len("malformed request\n"), "malformed request\n")
+			bw.Flush()
+		}
+		return false
+	}
+	ctx, cancel := context.WithCancel(base)
+	defer cancel()
+	req = req.WithContext(ctx)
+	req.RemoteAddr = "unix"
+	if req.Header.Get("Expect") == "100-continue" && req.ContentLength != 0 {
+		bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		if bw.Flush() != nil {
+			return false
+		}
+	}
+	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel}
+	s.handler.ServeHTTP(w, req)
+	if err := w.finish(); err != nil || w.closeAfter {
+		return false
+	}
+	// Drop what the handler left of the body, if it is small.
+	if n, _ := io.CopyN(io.Discard, req.Body, maxDrain+1); n > maxDrain {
+		return false
+	}
+	return req.Body.Close() == nil
+}
+
+// answer is the http.ResponseWriter of one request: the body is buffered
+// and sent with its length, unless the handler flushes (a stream).
+type answer struct {
+	c          net.Conn
+	bw         *bufio.Writer
+	header     http.Header
+	status     int
+	body       bytes.Buffer
+	streaming  bool
+	closeAfter bool
+	cancel     context.CancelFunc // ends the request's context
+	err        error
+}
+
+func (w *answer) Header() http.Header { return w.header }
+
+func (w *answer) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *answer) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if w.err != nil {
+		return 0, w.err
+	}
+	if !w.streaming {
+		return w.body.Write(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	fmt.Fprintf(w.bw, "%x\r\n", len(p))
+	w.bw.Write(p)
+	_, w.err = w.bw.WriteString("\r\n")
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// writeHead writes the status line and headers, with the framing given.
+func (w *answer) writeHead(framing string) {
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w.bw, "HTTP/1.1 %d %s\r\n", w.status, http.StatusText(w.status))
+	if w.closeAfter {
+		w.header.Set("Connection", "close")
+	}
+	w.header.Write(w.bw)
+	w.bw.WriteString(framing)
+	w.bw.WriteString("\r\n")
+}
+
+// FlushError sends what was written so far and makes the answer a chunked
+// stream; the connection ends with it. While it streams, the client
+// closing the connection ends the request's context.
+func (w *answer) FlushError() error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.streaming {
+		w.streaming, w.closeAfter = true, true
+		w.writeHead("Transfer-Encoding: chunked\r\n")
+		buffered := w.body.Bytes()
+		w.body = bytes.Buffer{}
+		if len(buffered) > 0 {
+			w.Write(buffered)
+		}
+		// The client sends nothing more on a stream: a read returns
+		// when it goes.
+		go func() {
+			var b [1]byte
+			w.c.Read(b[:])
+			w.cancel()
+		}()
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+// Flush is FlushError for http.Flusher.
+func (w *answer) Flush() { w.FlushError() }
+
+// finish sends the answer: the buffered body with its length, or the end
+// of a stream.
+func (w *answer) finish() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.streaming {
+		w.bw.WriteString("0\r\n\r\n")
+		return w.bw.Flush()
+	}
+	w.writeHead("Content-Length: " + strconv.Itoa(w.body.Len()) + "\r\n")
+	w.bw.Write(w.body.Bytes())
+	return w.bw.Flush()
+}
