@@ -1,12 +1,15 @@
 package daemon
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
+	"strconv"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/bpfhost/bpfhost"
 )
@@ -36,24 +39,64 @@ type metrics struct {
 // countOp counts a map operation.
 func (m *mapObj) countOp(op int) { m.ops[op].Add(1) }
 
-// MetricsHandler serves the daemon's metrics in Prometheus's text format.
-// It writes the format itself, so the daemon needs no metrics library.
+// MetricsHandler serves the daemon's metrics in Prometheus's exposition
+// format (client_golang's promhttp): the daemon's own metrics (see
+// WriteMetrics) beside the Go runtime's and the process's.
 func (d *Daemon) MetricsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		d.WriteMetrics(w)
-	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d.collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-// label escapes a label value.
-func label(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
-
-// WriteMetrics writes every metric in Prometheus's text format: runs and
-// run time per program, entries and operations per map, verifier time,
-// loads refused by reason.
+// WriteMetrics writes the daemon's own metrics in Prometheus's text
+// format: runs and run time per program, entries and operations per map,
+// map memory, verifier time, loads refused by reason.
 func (d *Daemon) WriteMetrics(w io.Writer) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(d.collector()); err != nil {
+		return err
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	for _, f := range families {
+		if _, err := expfmt.MetricFamilyToText(w, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The daemon's metrics. Their values are read from the registry when a
+// scrape comes, so the data path counts with plain atomics and never
+// touches a metrics library.
+var (
+	descProgRuns = prometheus.NewDesc("bpfhost_prog_runs_total", "Runs of a program.", []string{"id", "name"}, nil)
+	descProgTime = prometheus.NewDesc("bpfhost_prog_run_seconds_total", "Time spent running a program.", []string{"id", "name"}, nil)
+	descEntries  = prometheus.NewDesc("bpfhost_map_entries", "Entries of a map (arrays: all; maps over 65536 entries are not counted).", []string{"id", "name"}, nil)
+	descMapOps   = prometheus.NewDesc("bpfhost_map_operations_total", "Operations on a map through the daemon.", []string{"id", "name", "op"}, nil)
+	descMapMem   = prometheus.NewDesc("bpfhost_map_memory_bytes", "Memory all maps preallocate.", nil, nil)
+	descVerifier = prometheus.NewDesc("bpfhost_verifier_seconds", "Time the verifier took per load.", nil, nil)
+	descRefused  = prometheus.NewDesc("bpfhost_loads_refused_total", "Loads refused, by reason (the API's error code).", []string{"reason"}, nil)
+)
+
+// daemonCollector is a prometheus.Collector over a daemon's registry.
+type daemonCollector struct{ d *Daemon }
+
+// collector returns the Collector of d's own metrics.
+func (d *Daemon) collector() prometheus.Collector { return daemonCollector{d} }
+
+// Describe sends the descriptors of every metric the daemon reports.
+func (c daemonCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, desc := range []*prometheus.Desc{descProgRuns, descProgTime, descEntries, descMapOps, descMapMem, descVerifier, descRefused} {
+		ch <- desc
+	}
+}
+
+// Collect reads the daemon's objects and counters at the time of a scrape.
+func (c daemonCollector) Collect(ch chan<- prometheus.Metric) {
+	d := c.d
 	d.mu.Lock()
 	progs := make([]*prog, 0, len(d.progs))
 	for _, p := range d.progs {
@@ -75,44 +118,25 @@ func (d *Daemon) WriteMetrics(w io.Writer) error {
 			d.release(m.u)
 		}
 	}()
-	sort.Slice(progs, func(i, j int) bool { return progs[i].id < progs[j].id })
-	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
-
-	var b strings.Builder
-	b.WriteString("# HELP bpfhost_prog_runs_total Runs of a program.\n# TYPE bpfhost_prog_runs_total counter\n")
 	for _, p := range progs {
-		fmt.Fprintf(&b, "bpfhost_prog_runs_total{id=\"%d\",name=\"%s\"} %d\n", p.id, label(p.p.Name()), p.runs.Load())
+		id, name := strconv.FormatUint(uint64(p.id), 10), p.p.Name()
+		ch <- prometheus.MustNewConstMetric(descProgRuns, prometheus.CounterValue, float64(p.runs.Load()), id, name)
+		ch <- prometheus.MustNewConstMetric(descProgTime, prometheus.CounterValue, float64(p.runNs.Load())/1e9, id, name)
 	}
-	b.WriteString("# HELP bpfhost_prog_run_seconds_total Time spent running a program.\n# TYPE bpfhost_prog_run_seconds_total counter\n")
-	for _, p := range progs {
-		fmt.Fprintf(&b, "bpfhost_prog_run_seconds_total{id=\"%d\",name=\"%s\"} %g\n", p.id, label(p.p.Name()), float64(p.runNs.Load())/1e9)
-	}
-	b.WriteString("# HELP bpfhost_map_entries Entries of a map (arrays: all; maps over 65536 entries are not counted).\n# TYPE bpfhost_map_entries gauge\n")
 	for _, m := range ms {
+		id, name := strconv.FormatUint(uint64(m.id), 10), m.m.Name()
 		if n, ok := countEntries(m); ok {
-			fmt.Fprintf(&b, "bpfhost_map_entries{id=\"%d\",name=\"%s\"} %d\n", m.id, label(m.m.Name()), n)
+			ch <- prometheus.MustNewConstMetric(descEntries, prometheus.GaugeValue, float64(n), id, name)
 		}
-	}
-	b.WriteString("# HELP bpfhost_map_operations_total Operations on a map through the daemon.\n# TYPE bpfhost_map_operations_total counter\n")
-	for _, m := range ms {
 		for op := range numOps {
-			fmt.Fprintf(&b, "bpfhost_map_operations_total{id=\"%d\",name=\"%s\",op=\"%s\"} %d\n", m.id, label(m.m.Name()), opNames[op], m.ops[op].Load())
+			ch <- prometheus.MustNewConstMetric(descMapOps, prometheus.CounterValue, float64(m.ops[op].Load()), id, name, opNames[op])
 		}
 	}
-	fmt.Fprintf(&b, "# HELP bpfhost_map_memory_bytes Memory all maps preallocate.\n# TYPE bpfhost_map_memory_bytes gauge\nbpfhost_map_memory_bytes %d\n", memUsed)
-	fmt.Fprintf(&b, "# HELP bpfhost_verifier_seconds Time the verifier took per load.\n# TYPE bpfhost_verifier_seconds summary\nbpfhost_verifier_seconds_sum %g\nbpfhost_verifier_seconds_count %d\n",
-		float64(d.metrics.verifyNs.Load())/1e9, d.metrics.verifies.Load())
-	b.WriteString("# HELP bpfhost_loads_refused_total Loads refused, by reason (the API's error code).\n# TYPE bpfhost_loads_refused_total counter\n")
-	reasons := make([]string, 0, len(refused))
-	for r := range refused {
-		reasons = append(reasons, r)
+	ch <- prometheus.MustNewConstMetric(descMapMem, prometheus.GaugeValue, float64(memUsed))
+	ch <- prometheus.MustNewConstSummary(descVerifier, d.metrics.verifies.Load(), float64(d.metrics.verifyNs.Load())/1e9, nil)
+	for r, n := range refused {
+		ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n), r)
 	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(&b, "bpfhost_loads_refused_total{reason=\"%s\"} %d\n", label(r), refused[r])
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // countEntries counts a map's entries, if that is cheap enough.

@@ -207,8 +207,10 @@ func TestDaemonSurvivesKill(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(body), `bpfhost_map_entries{id="1",name="counts"} 5`) {
-			t.Fatalf("metrics after the restart:\n%s", body)
+		for _, want := range []string{`bpfhost_map_entries{id="1",name="counts"} 5`, "\ngo_goroutines ", "\nprocess_resident_memory_bytes "} {
+			if !strings.Contains(string(body), want) {
+				t.Fatalf("metrics after the restart lack %q:\n%s", want, body)
+			}
 		}
 	}
 	// The program still runs against the restored maps.
