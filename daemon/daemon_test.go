@@ -669,3 +669,34 @@ func TestRestoreVerifiesOnce(t *testing.T) {
 		t.Fatal("restored with a verdict on another request")
 	}
 }
+
+// TestProgramByTag: a program is found by its tag as bpftool takes it, in
+// either case; a tag that no program has, or a tag naming a map, is an
+// error.
+func TestProgramByTag(t *testing.T) {
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	byPin, err := d.Program(api.Ref{Pinned: "/p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byPin.Tag) != 16 {
+		t.Fatalf("tag %q: want 16 hexadecimal digits", byPin.Tag)
+	}
+	byTag, err := d.Program(api.Ref{Tag: strings.ToUpper(byPin.Tag)})
+	if err != nil || byTag.ID != byPin.ID {
+		t.Fatalf("by tag: %+v, %v; want id %d", byTag, err, byPin.ID)
+	}
+	if _, err := d.Program(api.Ref{Tag: "0000000000000000"}); CodeOf(err) != api.CodeNotFound {
+		t.Fatalf("unknown tag: %v, want %s", err, api.CodeNotFound)
+	}
+	if _, err := d.Program(api.Ref{Tag: byPin.Tag, Name: "x"}); CodeOf(err) != api.CodeInvalid {
+		t.Fatalf("tag and name: %v, want %s", err, api.CodeInvalid)
+	}
+	if _, err := d.Lookup(api.MapRequest{Map: api.Ref{Tag: byPin.Tag}, Key: u32(0)}); CodeOf(err) != api.CodeInvalid {
+		t.Fatalf("a tag naming a map: %v, want %s", err, api.CodeInvalid)
+	}
+}

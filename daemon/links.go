@@ -151,12 +151,12 @@ func (d *Daemon) Links() []api.LinkInfo {
 // findLink finds a link by ID or pin. d.mu is held.
 func (d *Daemon) findLink(r api.Ref) (*linkObj, error) {
 	switch {
-	case r.ID != 0 && r.Name == "" && r.Pinned == "":
+	case r.ID != 0 && r.Name == "" && r.Pinned == "" && r.Tag == "":
 		if k := d.links[r.ID]; k != nil {
 			return k, nil
 		}
 		return nil, errorf(api.CodeNotFound, "link %d: no such link", r.ID)
-	case r.Pinned != "" && r.ID == 0 && r.Name == "":
+	case r.Pinned != "" && r.ID == 0 && r.Name == "" && r.Tag == "":
 		switch o := d.pins[r.Pinned].(type) {
 		case *linkObj:
 			return o, nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bpfhost/bpfhost"
@@ -87,17 +89,22 @@ func (d *Daemon) findProg(r api.Ref) (*prog, error) {
 		}
 		return p, nil
 	}
+	what, match := "named "+strconv.Quote(r.Name), func(p *prog) bool { return p.p.Name() == r.Name }
+	if r.Tag != "" {
+		tag := strings.ToLower(r.Tag)
+		what, match = "with tag "+tag, func(p *prog) bool { return p.tag == tag }
+	}
 	var found *prog
 	for _, p := range d.progs {
-		if p.p.Name() == r.Name {
+		if match(p) {
 			if found != nil {
-				return nil, errorf(api.CodeInvalid, "more than one program is named %q: use id or pinned", r.Name)
+				return nil, errorf(api.CodeInvalid, "more than one program is %s: use id or pinned", what)
 			}
 			found = p
 		}
 	}
 	if found == nil {
-		return nil, errorf(api.CodeNotFound, "no program named %q", r.Name)
+		return nil, errorf(api.CodeNotFound, "no program %s", what)
 	}
 	return found, nil
 }
@@ -106,6 +113,9 @@ func (d *Daemon) findProg(r api.Ref) (*prog, error) {
 func (d *Daemon) findMap(r api.Ref) (*mapObj, error) {
 	if err := checkRef(r); err != nil {
 		return nil, err
+	}
+	if r.Tag != "" {
+		return nil, errorf(api.CodeInvalid, "a tag names a program, not a map")
 	}
 	switch {
 	case r.ID != 0:
@@ -146,8 +156,11 @@ func checkRef(r api.Ref) error {
 	if r.Pinned != "" {
 		n++
 	}
+	if r.Tag != "" {
+		n++
+	}
 	if n != 1 {
-		return errorf(api.CodeInvalid, "name the object by exactly one of id, name or pinned")
+		return errorf(api.CodeInvalid, "name the object by exactly one of id, name, tag or pinned")
 	}
 	return nil
 }

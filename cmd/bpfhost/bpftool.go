@@ -4,6 +4,7 @@ package main
 // (prog.go, mapcmd.go): object references, byte arguments, bpftool's JSON.
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,11 +89,15 @@ func (f *toolFlags) toolError(cmd *cobra.Command, err error) error {
 	return &exitError{code: code, err: err}
 }
 
-// parseRef reads "id N", "name NAME" or "pinned PATH" from args and
-// returns the rest.
+// parseRef reads "id N", "name NAME" or "pinned PATH" from args, and for
+// a PROG also "tag TAG", and returns the rest.
 func parseRef(what string, args []string) (api.Ref, []string, error) {
+	forms := `"id ID", "name NAME" or "pinned PATH"`
+	if what == "PROG" {
+		forms = `"id ID", "name NAME", "tag TAG" or "pinned PATH"`
+	}
 	if len(args) < 2 {
-		return api.Ref{}, nil, badInput(fmt.Errorf("expected %s as \"id ID\", \"name NAME\" or \"pinned PATH\"", what))
+		return api.Ref{}, nil, badInput(fmt.Errorf("expected %s as %s", what, forms))
 	}
 	var r api.Ref
 	switch args[0] {
@@ -106,8 +111,17 @@ func parseRef(what string, args []string) (api.Ref, []string, error) {
 		r.Name = args[1]
 	case "pinned":
 		r.Pinned = args[1]
+	case "tag":
+		if what != "PROG" {
+			return r, nil, badInput(fmt.Errorf("expected %s as %s: a tag names a program", what, forms))
+		}
+		t := strings.ReplaceAll(args[1], ":", "")
+		if _, err := hex.DecodeString(t); err != nil || len(t) != 16 {
+			return r, nil, badInput(fmt.Errorf("%s tag %q: want 8 bytes in hexadecimal, as bpftool prints it", what, args[1]))
+		}
+		r.Tag = strings.ToLower(t)
 	default:
-		return r, nil, badInput(fmt.Errorf("expected %s as \"id ID\", \"name NAME\" or \"pinned PATH\", got %q", what, args[0]))
+		return r, nil, badInput(fmt.Errorf("expected %s as %s, got %q", what, forms, args[0]))
 	}
 	return r, args[2:], nil
 }

@@ -200,6 +200,12 @@ func TestDaemonSurvivesKill(t *testing.T) {
 	if p1["tag"] != p2["tag"] || p1["name"] != p2["name"] || p2["type"] != "xdp" {
 		t.Fatalf("program after restart %v, before %v", p2, p1)
 	}
+	// bpftool's "tag TAG" names the program too.
+	var p3 map[string]any
+	json.Unmarshal([]byte(d.must("-j", "prog", "show", "tag", fmt.Sprint(p1["tag"]))), &p3)
+	if p3["id"] != p2["id"] {
+		t.Fatalf("prog show tag %v: %v, want id %v", p1["tag"], p3, p2["id"])
+	}
 	if d.metrics != "" {
 		resp, err := http.Get("http://" + d.metrics + "/metrics")
 		if err != nil {

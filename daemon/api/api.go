@@ -68,6 +68,9 @@ type Ref struct {
 	ID     uint32 `json:"id,omitempty"`
 	Name   string `json:"name,omitempty"`
 	Pinned string `json:"pinned,omitempty"`
+	// Tag names a program by its tag, 16 hexadecimal digits as bpftool
+	// prints them (programs only).
+	Tag string `json:"tag,omitempty"`
 }
 
 // LoadRequest loads the programs of an ELF object (PathProgLoad), as
