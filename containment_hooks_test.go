@@ -76,7 +76,7 @@ func runNumbers(p *Program, rng *rand.Rand) (string, error) {
 // UDP, mostly), and returns them as the run's input for messages.
 func runSockHook(p *Program, rng *rand.Rand) (string, error) {
 	sk := randomSock(rng)
-	run := &helpers.Run{}
+	run := &SockRun{}
 	if p.info.Type == linux.CGroupSock {
 		input := fmt.Sprintf("bpf_sock %+v", *sk)
 		return input, stoppable(func() error {

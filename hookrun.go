@@ -9,13 +9,34 @@ import (
 	"github.com/bpfhost/bpfhost/vm"
 )
 
+// Task is the process a socket hook's run acts for: what
+// bpf_get_current_pid_tgid, bpf_get_current_uid_gid and
+// bpf_get_current_comm report. Hooks may look the answers up lazily: most
+// programs call none of them.
+type Task = helpers.Task
+
+// Socket is the socket a socket hook's context describes (bpf_get_socket_cookie,
+// bpf_get_netns_cookie, bpf_bind).
+type Socket = helpers.Socket
+
+// SockRun is the state of a socket hook's runs (RunSockAddr, RunSock): the
+// task and socket the helpers report. A hook keeps one per worker and
+// reuses it, so that a run allocates nothing; the zero value reports the
+// host process and no socket.
+type SockRun struct{ run helpers.Run }
+
+// SetTask sets the task and the socket the following runs report (nil:
+// the host process, no socket).
+func (r *SockRun) SetTask(task Task, sock Socket) {
+	r.run.Task, r.run.Socket = task, sock
+}
+
 // RunSockAddr runs a cgroup_sock_addr program on a socket hook's context:
 // ctx is struct bpf_sock_addr in the host layout and sk, if not nil, the
 // struct bpf_sock its sk field points to (RunSockAddr sets ctx.SK). Both
 // must be heap memory the caller keeps alive for the call (DESIGN.md #2).
-// run carries the task and socket the helpers report; RunSockAddr sets its
-// Program and Ctx. It returns r0, which the hook interprets (bit 0 allows).
-func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+// run carries the task and socket the helpers report. It returns r0, which the hook interprets (bit 0 allows).
+func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext, sr *SockRun) (uint32, error) {
 	if p.exe == nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
@@ -31,6 +52,7 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 		regions[1] = hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), false)
 		nr = 2
 	}
+	run := &sr.run
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(ctx)
 	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions[:nr], nil, &hookRun)
@@ -44,7 +66,7 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 // socket hook's struct bpf_sock, which must be heap memory the caller keeps
 // alive for the call; run is as for RunSockAddr. It returns r0 (bit 0
 // allows).
-func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, error) {
+func (p *Program) RunSock(sk *linux.SockContext, sr *SockRun) (uint32, error) {
 	if p.exe == nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
@@ -52,6 +74,7 @@ func (p *Program) RunSock(sk *linux.SockContext, run *helpers.Run) (uint32, erro
 		return 0, fmt.Errorf("program %q: %w: %s program on a cgroup_sock hook", p.name, ErrNotSupported, p.info)
 	}
 	regions := [1]vm.Region{hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), true)}
+	run := &sr.run
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(sk)
 	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions[:], nil, &hookRun)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
@@ -14,7 +13,7 @@ import (
 func TestRunSockHooks(t *testing.T) {
 	for _, engine := range []bpfhost.Engine{bpfhost.EngineInterp, bpfhost.EngineDefault} {
 		coll := loadSockaddrObject(t, engine)
-		run := &helpers.Run{}
+		run := &bpfhost.SockRun{}
 		ctx, sk := new(linux.SockAddrContext), new(linux.SockContext)
 		port := func(p uint16) uint32 { return uint32(p>>8 | p<<8) } // network order in memory
 		for _, tc := range []struct {
@@ -51,7 +50,7 @@ func TestRunSockHooks(t *testing.T) {
 // A hook's run allocates nothing (it runs on every supervised socket call).
 func TestRunSockHooksNoAlloc(t *testing.T) {
 	coll := loadSockaddrObject(t, bpfhost.EngineDefault)
-	run := &helpers.Run{}
+	run := &bpfhost.SockRun{}
 	ctx, sk := new(linux.SockAddrContext), new(linux.SockContext)
 	*ctx = linux.SockAddrContext{UserFamily: 2, UserIP4: 0x0100007f, UserPort: 0x5000, Family: 2, Type: 1, Protocol: 6}
 	if a := testing.AllocsPerRun(100, func() { coll.Programs["deny_port"].RunSockAddr(ctx, sk, run) }); a != 0 {

@@ -259,6 +259,9 @@ func (m *Map) NextKey(key, nextKeyOut any) error {
 // Freeze makes the map read-only for user space, as BPF_MAP_FREEZE does.
 func (m *Map) Freeze() error { return m.m.Freeze() }
 
+// Frozen reports whether Freeze made the map read-only for user space.
+func (m *Map) Frozen() bool { return m.m.Frozen() }
+
 // MapIterator walks a map's keys and values.
 type MapIterator struct {
 	m   *Map

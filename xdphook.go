@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/helpers"
-	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
@@ -56,18 +55,6 @@ type XDPFrame struct {
 	// Duration is the time the program ran, with the building of its
 	// context (RunXDPBatch reads the clock once between two frames).
 	Duration time.Duration
-}
-
-// XDPRedirect is the target an XDP program chose with a redirect helper.
-type XDPRedirect struct {
-	// Ifindex is bpf_redirect's interface index, or bpf_redirect_map's key.
-	Ifindex uint32
-	// Flags are bpf_redirect_map's flags (BPF_F_BROADCAST,
-	// BPF_F_EXCLUDE_INGRESS).
-	Flags uint64
-	// Map is bpf_redirect_map's map (a devmap, devmap_hash or cpumap);
-	// nil for bpf_redirect.
-	Map maps.Map
 }
 
 // XDPEntryProgram returns the program with a process-wide ID (see
@@ -152,7 +139,7 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 		f.Action = uint32(r0)
 		f.Meta, f.Data, f.End = int(ctx.DataMeta-base), int(ctx.Data-base), int(ctx.DataEnd-base)
 		if r := run.Redirect; r.Set {
-			f.Redirect = XDPRedirect{Ifindex: r.Ifindex, Flags: r.Flags, Map: r.Map}
+			f.Redirect = XDPRedirect{Ifindex: r.Ifindex, Flags: r.Flags, m: r.Map}
 		}
 	}
 	*run = helpers.Run{} // drop references until the slot's next run

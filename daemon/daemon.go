@@ -16,7 +16,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // Options configure a Daemon.
@@ -168,7 +167,7 @@ func CodeOf(err error) string {
 		return api.CodeNotFound
 	case errors.Is(err, bpfhost.ErrKeyExist):
 		return api.CodeExists
-	case errors.Is(err, maps.ErrFull), errors.Is(err, bpfhost.ErrMemoryLimit):
+	case errors.Is(err, bpfhost.ErrMapFull), errors.Is(err, bpfhost.ErrMemoryLimit):
 		return api.CodeTooBig
 	case errors.Is(err, bpfhost.ErrInvalid):
 		return api.CodeInvalid

@@ -3,11 +3,10 @@ package daemon
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/perf"
 	"github.com/bpfhost/bpfhost/ringbuf"
 )
 
@@ -48,21 +47,16 @@ func (d *Daemon) EventPipe(ctx context.Context, r api.Ref) (*EventStream, error)
 		}
 		s.closeRd = func() { rd.Close() }
 	case bpfhost.MapPerfEventArray:
-		pm, ok := m.m.Unwrap().(*maps.PerfEventArrayMap)
-		if !ok {
-			release()
-			return nil, errorf(api.CodeInternal, "map %q: not a perf event array", m.m.Name())
-		}
-		rd, err := pm.NewReader(PerfBufferSize)
+		rd, err := perf.NewReader(m.m, PerfBufferSize)
 		if err != nil {
 			release()
-			if maps.ErrnoOf(err) == maps.EBUSY {
+			if errors.Is(err, perf.ErrBusy) {
 				return nil, errorf(api.CodeBusy, "map %q: another event pipe reads it", m.m.Name())
 			}
 			return nil, err
 		}
 		s.next = func() (api.Event, error) {
-			rec, err := rd.Read(time.Time{})
+			rec, err := rd.Read()
 			cpu := rec.CPU
 			return api.Event{Data: rec.RawSample, CPU: &cpu, Lost: rec.LostSamples}, err
 		}
@@ -94,5 +88,5 @@ func (s *EventStream) Close() {
 
 // errStreamEnd reports whether err ends a stream normally.
 func errStreamEnd(err error) bool {
-	return errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, maps.ErrClosed)
+	return errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, bpfhost.ErrClosed)
 }

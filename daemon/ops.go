@@ -32,7 +32,7 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 		BytesKey: m.m.KeySize(), BytesValue: m.m.ValueSize(), MaxEntries: m.m.MaxEntries(),
 		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...), MemoryFile: m.m.MemoryFile(),
 	}
-	if m.m.Unwrap().Frozen() {
+	if m.m.Frozen() {
 		info.Frozen = 1
 	}
 	if m.m.Type() == bpfhost.MapProgArray {
@@ -524,7 +524,7 @@ func (d *Daemon) Freeze(r api.Ref) error {
 	if err != nil {
 		return err
 	}
-	if m.m.Unwrap().Frozen() {
+	if m.m.Frozen() {
 		return errorf(api.CodeBusy, "map %q is already frozen", m.m.Name())
 	}
 	if err := m.m.Freeze(); err != nil {

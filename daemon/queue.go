@@ -6,7 +6,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // Queues and stacks (bpftool map peek|push|pop|enqueue|dequeue). Their log
@@ -20,12 +19,11 @@ const walPop = 'O'
 func isQueue(t bpfhost.MapType) bool { return t == bpfhost.MapQueue || t == bpfhost.MapStack }
 
 // queueOf returns m's queue, or an error for other maps.
-func queueOf(m *mapObj) (*maps.QueueStackMap, error) {
-	q, ok := m.m.Unwrap().(*maps.QueueStackMap)
-	if !ok {
+func queueOf(m *mapObj) (*bpfhost.Map, error) {
+	if !isQueue(m.m.Type()) {
 		return nil, errorf(api.CodeInvalid, "map %q is a %s: want a queue or stack", m.m.Name(), m.m.Type())
 	}
-	return q, nil
+	return m.m, nil
 }
 
 // Peek returns the next value of a queue or stack without removing it.
@@ -41,7 +39,7 @@ func (d *Daemon) Peek(r api.Ref) ([]byte, error) {
 		return nil, err
 	}
 	v := make([]byte, m.m.ValueSize())
-	if err := q.Peek(v); err != nil {
+	if err := q.Lookup(nil, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -68,7 +66,7 @@ func (d *Daemon) Push(req api.MapRequest) error {
 	}
 	m.u.wmu.Lock()
 	defer m.u.wmu.Unlock()
-	if err := q.Push(req.Value, maps.UpdateFlags(req.Flags)); err != nil {
+	if err := q.Update(nil, req.Value, bpfhost.MapUpdateFlags(req.Flags)); err != nil {
 		return err
 	}
 	return d.logQueue(m, walRecord{op: walUpdate, flags: req.Flags, value: req.Value})
@@ -90,7 +88,7 @@ func (d *Daemon) Pop(r api.Ref) ([]byte, error) {
 	v := make([]byte, m.m.ValueSize())
 	m.u.wmu.Lock()
 	defer m.u.wmu.Unlock()
-	if err := q.Pop(v); err != nil {
+	if err := q.LookupAndDelete(nil, v); err != nil {
 		return nil, err
 	}
 	return v, d.logQueue(m, walRecord{op: walPop})
@@ -128,17 +126,16 @@ func (d *Daemon) logQueue(m *mapObj, r walRecord) error {
 
 // replayQueue applies one record to a queue or stack.
 func replayQueue(m *bpfhost.Map, r walRecord) error {
-	q, ok := m.Unwrap().(*maps.QueueStackMap)
-	if !ok {
+	if !isQueue(m.Type()) {
 		return fmt.Errorf("map %q is no queue", m.Name())
 	}
 	switch r.op {
 	case walClear:
-		clearQueue(q)
+		clearQueue(m)
 	case walUpdate:
-		return q.Push(r.value, maps.UpdateFlags(r.flags))
+		return m.Update(nil, r.value, bpfhost.MapUpdateFlags(r.flags))
 	case walPop:
-		if err := q.Pop(make([]byte, m.ValueSize())); err != nil && !errors.Is(err, maps.ErrKeyNotExist) {
+		if err := m.LookupAndDelete(nil, make([]byte, m.ValueSize())); err != nil && !errors.Is(err, bpfhost.ErrKeyNotExist) {
 			return err
 		}
 	default:
@@ -147,17 +144,18 @@ func replayQueue(m *bpfhost.Map, r walRecord) error {
 	return nil
 }
 
-func clearQueue(q *maps.QueueStackMap) {
-	v := make([]byte, q.Spec().ValueSize)
-	for q.Pop(v) == nil {
+// clearQueue pops every value of queue or stack q.
+func clearQueue(q *bpfhost.Map) {
+	v := make([]byte, q.ValueSize())
+	for q.LookupAndDelete(nil, v) == nil {
 	}
 }
 
 // queueSnapshot is the records that recreate a queue or stack.
 func queueSnapshot(m *bpfhost.Map) []walRecord {
 	recs := []walRecord{{op: walClear}}
-	if q, ok := m.Unwrap().(*maps.QueueStackMap); ok {
-		for _, v := range q.Values() {
+	if vals, err := m.QueueValues(); err == nil {
+		for _, v := range vals {
 			recs = append(recs, walRecord{op: walUpdate, value: v})
 		}
 	}

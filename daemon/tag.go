@@ -8,7 +8,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/object"
 )
 
 // Pseudo source registers of a map-referencing lddw, as libbpf loads them.
@@ -36,9 +35,9 @@ func tag(ps *bpfhost.ProgramSpec, h hash.Hash) string {
 			continue
 		}
 		switch ref.Kind {
-		case object.RefMap:
+		case bpfhost.RefMap:
 			insns[ref.Slot].Src = pseudoMapFD
-		case object.RefMapValue:
+		case bpfhost.RefMapValue:
 			insns[ref.Slot].Src = pseudoMapValue
 		default:
 			continue

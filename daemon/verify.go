@@ -16,7 +16,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/verifier"
 )
 
 // VerifyRequest is what the verifier child gets on its standard input.
@@ -221,7 +220,7 @@ func verify(req VerifyRequest) verifyVerdict {
 	}
 	progs, err := bpfhost.VerifyCollection(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, Programs: req.Programs})
 	if err != nil {
-		var ve *verifier.VerifierError
+		var ve *bpfhost.VerifierError
 		if errors.As(err, &ve) {
 			return verifyVerdict{Rejected: err.Error()}
 		}

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +35,7 @@ type worker struct {
 	notif seccompNotif
 	ctx   *linux.SockAddrContext
 	sk    *linux.SockContext
-	run   helpers.Run
+	run   bpfhost.SockRun
 	task  task
 	sock  sock
 	addr  [maxAddr]byte
@@ -75,8 +75,7 @@ type worker struct {
 func newWorker(l *Link) *worker {
 	w := &worker{l: l, ctx: new(linux.SockAddrContext), sk: new(linux.SockContext), pfd: -1, in: memCopies{read: true}}
 	w.task.l, w.task.buf = l, new([4096]byte)
-	w.run.Task = &w.task
-	w.run.Socket = &w.sock
+	w.run.SetTask(&w.task, &w.sock)
 	return w
 }
 

@@ -1,14 +1,12 @@
 package xdp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // cpuQueueSize is the most frames a worker's cpumap queue holds; a cpumap
@@ -87,40 +85,12 @@ func (q *cpuQueue) enqueue(f *bpfhost.XDPFrame, in *iface, prog *bpfhost.Program
 	return true
 }
 
-// cpuEntry reads cpumap m's entry for key: the queue size and the entry's
-// program (struct bpf_cpumap_val; bpfhost takes a program ID where Linux
-// takes a file descriptor). ok is false without an entry.
-func cpuEntry(m maps.Map, key uint32, slot int) (qsize int, prog *bpfhost.Program, ok bool, err error) {
-	em, isElem := m.(maps.ElemMap)
-	if !isElem {
-		return 0, nil, false, nil
-	}
-	var k [4]byte
-	binary.NativeEndian.PutUint32(k[:], key)
-	p := em.LookupPtr(k[:], slot)
-	if p == nil {
-		return 0, nil, false, nil
-	}
-	var val [8]byte
-	n := min(int(m.Spec().ValueSize), 8)
-	maps.LoadValue(val[:n], p)
-	qsize = int(binary.NativeEndian.Uint32(val[:]))
-	if n == 8 {
-		if id := binary.NativeEndian.Uint32(val[4:]); id != 0 {
-			if prog, err = bpfhost.XDPEntryProgram(id, false); err != nil {
-				return 0, nil, false, err
-			}
-		}
-	}
-	return qsize, prog, qsize > 0, nil
-}
-
 // toCPU hands frame i to the worker serving the cpumap entry's CPU, or
 // counts why it could not.
 func (wk *worker) toCPU(i int, in *iface, slot int) {
 	f := &wk.frames[i]
 	cpu := f.Redirect.Ifindex
-	qsize, prog, ok, err := cpuEntry(f.Redirect.Map, cpu, slot)
+	qsize, prog, ok, err := f.Redirect.CPUMapEntry(slot)
 	if !ok {
 		wk.c.redirectErrors.Add(1)
 		reason := "no cpumap entry"

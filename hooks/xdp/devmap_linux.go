@@ -1,57 +1,20 @@
 package xdp
 
 import (
-	"encoding/binary"
 	"fmt"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
-
-// devValue decodes a devmap or devmap_hash value: the interface index and,
-// in a struct bpf_devmap_val, the entry's program (bpfhost takes a program
-// ID where Linux takes a file descriptor; 0: none).
-func devValue(m maps.Map, v unsafe.Pointer) (uint32, *bpfhost.Program, error) {
-	var val [8]byte
-	n := min(int(m.Spec().ValueSize), 8)
-	maps.LoadValue(val[:n], v)
-	index := binary.NativeEndian.Uint32(val[:])
-	if n < 8 {
-		return index, nil, nil
-	}
-	id := binary.NativeEndian.Uint32(val[4:])
-	if id == 0 {
-		return index, nil, nil
-	}
-	prog, err := bpfhost.XDPEntryProgram(id, true)
-	return index, prog, err
-}
 
 // target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
 // or devmap_hash entry): the attached interface it goes to (nil: none) and
 // the entry's program.
 func target(r *bpfhost.XDPRedirect, slot int) (*iface, *bpfhost.Program, error) {
-	index := r.Ifindex
-	var prog *bpfhost.Program
-	if r.Map != nil {
-		t := r.Map.Spec().Type
-		em, ok := r.Map.(maps.ElemMap)
-		if !ok || (t != maps.DevMap && t != maps.DevMapHash) {
-			return nil, nil, nil
-		}
-		var k [4]byte
-		binary.NativeEndian.PutUint32(k[:], r.Ifindex)
-		p := em.LookupPtr(k[:], slot)
-		if p == nil {
-			return nil, nil, nil
-		}
-		var err error
-		if index, prog, err = devValue(r.Map, p); err != nil {
-			return nil, nil, err
-		}
+	index, prog, ok, err := r.DevMapTarget(slot)
+	if !ok {
+		return nil, nil, err
 	}
 	v, ok := attached.Load(int(index))
 	if !ok {
@@ -60,43 +23,29 @@ func target(r *bpfhost.XDPRedirect, slot int) (*iface, *bpfhost.Program, error) 
 	return v.(*iface), prog, nil
 }
 
-// egressTarget is one destination of a broadcast.
-type egressTarget struct {
-	index uint32
-	prog  *bpfhost.Program
-	err   error
-}
-
 // broadcast queues frame for every interface of a devmap
 // (BPF_F_BROADCAST), but the one it came in on with BPF_F_EXCLUDE_INGRESS;
 // an entry's program runs on a copy of its own.
 func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot int) {
-	em, ok := r.Map.(maps.ElemMap)
-	if t := r.Map.Spec().Type; !ok || (t != maps.DevMap && t != maps.DevMapHash) {
+	// The destinations are gathered first: programs run outside the walk.
+	var ok bool
+	if wk.bcast, ok = r.AppendDevMapEntries(wk.bcast[:0], slot); !ok {
 		wk.redirectError(in, r.Ifindex)
 		return
 	}
-	// The destinations are gathered first: programs run outside the walk.
-	wk.bcast = wk.bcast[:0]
-	m := r.Map
-	em.ForEach(slot, func(_, v unsafe.Pointer) bool {
-		index, prog, err := devValue(m, v)
-		wk.bcast = append(wk.bcast, egressTarget{index, prog, err})
-		return true
-	})
 	for _, d := range wk.bcast {
-		if r.Flags&flagExcludeIngress != 0 && int(d.index) == in.index {
+		if r.Flags&flagExcludeIngress != 0 && int(d.Ifindex) == in.index {
 			continue
 		}
-		v, ok := attached.Load(int(d.index))
-		if !ok || d.err != nil {
-			wk.redirectError(in, d.index)
+		v, ok := attached.Load(int(d.Ifindex))
+		if !ok || d.Err != nil {
+			wk.redirectError(in, d.Ifindex)
 			continue
 		}
 		ifc := v.(*iface)
-		if d.prog == nil {
+		if d.Program == nil {
 			wk.queueTo(ifc, frame)
-		} else if e := wk.runEgress(frame, ifc, d.prog, true); e >= 0 {
+		} else if e := wk.runEgress(frame, ifc, d.Program, true); e >= 0 {
 			wk.queueTo(ifc, e)
 		}
 	}

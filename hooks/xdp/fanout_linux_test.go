@@ -57,7 +57,7 @@ func TestCPUMapTargetWorker(t *testing.T) {
 	if err := coll.Maps["cpus"].Put(uint32(1), uint32(2)); err != nil { // qsize 2
 		t.Fatal(err)
 	}
-	cpus := coll.Maps["cpus"].Unwrap()
+	cpus := coll.Maps["cpus"]
 	l := &Link{stop: -1}
 	l.prog.Store(coll.Programs["xdp_cpumap"])
 	for w := 0; w < 2; w++ {
@@ -72,7 +72,7 @@ func TestCPUMapTargetWorker(t *testing.T) {
 	wk := l.workers[0]
 	f := &wk.frames[0]
 	f.Meta, f.Data, f.End = bpfhost.XDPHeadroom, bpfhost.XDPHeadroom, bpfhost.XDPHeadroom+60
-	f.Redirect = bpfhost.XDPRedirect{Map: cpus, Ifindex: 1}
+	f.Redirect = bpfhost.XDPMapRedirect(cpus, 1, 0)
 	for i := 0; i < 3; i++ {
 		wk.toCPU(0, a, 0)
 	}

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
-	"github.com/bpfhost/bpfhost/maps"
 )
 
 // rxSock is one worker's fanout socket on one interface, with its
@@ -80,7 +79,7 @@ type worker struct {
 	egress      []bpfhost.XDPFrame
 	egressArena []byte
 	egressUsed  int
-	bcast       []egressTarget
+	bcast       []bpfhost.XDPDevMapEntry
 }
 
 func newWorker(l *Link, id int) (*worker, error) {
@@ -104,7 +103,7 @@ func newWorker(l *Link, id int) (*worker, error) {
 		wk.close()
 		return nil, err
 	}
-	wk.bcast = make([]egressTarget, 0, 64)
+	wk.bcast = make([]bpfhost.XDPDevMapEntry, 0, 64)
 	return wk, nil
 }
 
@@ -506,7 +505,8 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 			}
 		case Redirect:
 			r := &f.Redirect
-			if r.Map != nil && r.Map.Spec().Type == maps.CPUMap {
+			mt := r.MapType()
+			if mt == bpfhost.MapCPUMap {
 				if cpumap {
 					wk.redirectError(in.ifc, r.Ifindex) // no second hand-over
 				} else {
@@ -517,7 +517,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 			if !wk.l.bridge {
 				break
 			}
-			if r.Map != nil && r.Flags&flagBroadcast != 0 {
+			if mt != 0 && r.Flags&flagBroadcast != 0 {
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
