@@ -31,7 +31,7 @@ for os in linux darwin windows; do
 done
 
 echo "== race detector on shared-state packages"
-race_pkgs=$(go list . ./vm/... ./maps/... ./helpers/... ./ringbuf/... ./hooks/... ./daemon/... ./remote/... 2>/dev/null)
+race_pkgs=$(go list . ./vm/... ./maps/... ./helpers/... ./ringbuf/... ./perf/... ./hooks/... ./daemon/... ./remote/... 2>/dev/null)
 go test -race "${short[@]}" -timeout 10m $race_pkgs
 
 echo "== go test ./..."
