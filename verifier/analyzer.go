@@ -631,10 +631,14 @@ func perEdge(outs []*state) [][]*state {
 	if outs == nil {
 		return nil
 	}
+	// One backing array for every edge's list; each list's capacity ends
+	// at its own element, so appending to one copies it out.
 	res := make([][]*state, len(outs))
+	one := make([]*state, len(outs))
 	for i, o := range outs {
 		if o != nil {
-			res[i] = []*state{o}
+			one[i] = o
+			res[i] = one[i : i+1 : i+1]
 		}
 	}
 	return res

@@ -166,9 +166,11 @@ func (s *state) eachValue(f func(l loc, v *value)) {
 	}
 	// Frames may be shared: f works on a copy of each value, and a frame
 	// is copied only when one of its values changes.
+	// One copy for all: f's argument escapes, so each would be allocated.
+	var v value
 	for fi, fr := range s.frames {
 		for i := range fr.spill {
-			v := fr.spill[i].v
+			v = fr.spill[i].v
 			f(locSpill(fi, int(fr.spill[i].off)), &v)
 			if v != fr.spill[i].v {
 				fr = s.frameW(fi)
@@ -176,7 +178,7 @@ func (s *state) eachValue(f func(l loc, v *value)) {
 			}
 		}
 		for i := range fr.saved {
-			v := fr.saved[i]
+			v = fr.saved[i]
 			f(locSaved(fi, 6+i), &v)
 			if v != fr.saved[i] {
 				fr = s.frameW(fi)
