@@ -212,7 +212,9 @@ var (
 )
 
 func (a *analyzer) verify() (*Result, error) {
-	a.start = time.Now()
+	if a.start.IsZero() {
+		a.start = time.Now()
+	}
 	var exit *state
 	err := a.checkSize()
 	if err == nil {
