@@ -80,6 +80,9 @@ type analyzer struct {
 	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
 	scratch        [2]*state         // reused for short-lived copies (input)
 	paths          int               // states a block's input keeps apart (paths.go)
+	// firstProblem stops the analysis at the first problem found: its
+	// findings will not be reported (verifyPaths analyses again).
+	firstProblem bool
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)

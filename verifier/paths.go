@@ -38,7 +38,8 @@ const maxDisjuncts = 8
 // (up to maxDisjuncts), whose findings it then reports. Both analyses are
 // sound, so the first accepting is enough; and keeping paths apart is the
 // more precise, so a program the join rejects gets the verdict and the
-// messages it would get with paths kept apart from the start. A limit the
+// messages it would get with paths kept apart from the start (the join
+// stops at its first problem: its messages are not reported). A limit the
 // join reaches ends it: keeping paths apart costs more. The time limit
 // counts both analyses. With a verbose log or this package's test hooks,
 // paths are kept apart from the start (one analysis, one log).
@@ -48,6 +49,7 @@ func verifyPaths(prog []isa.Instruction, opts *Options) (*Result, error) {
 		return a.verify()
 	}
 	a.paths = 1
+	a.firstProblem = true
 	res, err := a.verify()
 	var ve *VerifierError
 	if !errors.As(err, &ve) || ve.limit || ve.Limit != nil {
