@@ -808,6 +808,9 @@ func (a *analyzer) joinInput(r *run, v, p, i, d int, acc *state, fresh bool, st 
 		}
 		return st, fresh
 	}
+	if fresh && acc != a.scratch[0] && acc != a.scratch[1] {
+		return joinOwned(acc, st), true
+	}
 	return join(acc, st, false, nil), true
 }
 

@@ -185,7 +185,11 @@ func partition(ds []*state, fresh []bool, st *state, own bool, live liveness, k 
 	if best < 0 || (bestLoss > 0 && len(ds) < k) {
 		return append(ds, st), append(fresh, own)
 	}
-	ds[best] = join(ds[best], st, false, nil)
+	if fresh[best] {
+		ds[best] = joinOwned(ds[best], st)
+	} else {
+		ds[best] = join(ds[best], st, false, nil)
+	}
 	fresh[best] = true
 	return ds, fresh
 }
