@@ -298,7 +298,7 @@ func joinInto(a, b *state, op combineOp, th *thresholds, withZone, reuse bool) *
 				return found
 			}
 		}
-		if reuse && op == opJoin && dropFn == nil && slices.Equal(za.locs, zb.locs) {
+		if reuse && op == opJoin && slices.Equal(za.locs, zb.locs) && !slices.ContainsFunc(drop, za.has) {
 			// What combine does, in za's matrix.
 			combineSame(za.m, za.m, zb.m, opJoin, nil)
 			n := len(za.locs)
