@@ -57,6 +57,7 @@ func verifyPaths(prog []isa.Instruction, opts *Options) (*Result, error) {
 	}
 	b := newAnalyzer(prog, opts)
 	b.start = a.start
+	b.funcs = a.funcs // CFGs, orders and liveness depend on the program only
 	res, err = b.verify()
 	if res != nil {
 		res.Iterations += a.iters
