@@ -223,15 +223,21 @@ func BenchmarkRealWorldVsKernel(b *testing.B) {
 	}
 	b.Run("bpfhost", func(b *testing.B) {
 		slowest, slowestKey := time.Duration(0), ""
+		processed := 0
 		for b.Loop() {
+			processed = 0
 			for _, p := range set {
 				start := time.Now()
-				_, _ = verifier.Verify(p.ps.Instructions, p.opts)
+				res, _ := verifier.Verify(p.ps.Instructions, p.opts)
 				if d := time.Since(start); d > slowest {
 					slowest, slowestKey = d, p.key
 				}
+				if res != nil {
+					processed += res.Processed
+				}
 			}
 		}
+		b.ReportMetric(float64(processed), "processed")
 		b.ReportMetric(float64(len(set)), "programs")
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(insns), "ns/insn")
 		b.ReportMetric(float64(slowest.Microseconds()), "slowest-us")

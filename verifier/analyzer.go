@@ -80,6 +80,9 @@ type analyzer struct {
 	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
 	scratch        [2]*state         // reused for short-lived copies (input)
 	paths          int               // states a block's input keeps apart (paths.go)
+	// firstProblem stops the analysis at the first problem found: its
+	// findings will not be reported (verifyPaths analyses again).
+	firstProblem bool
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
@@ -212,7 +215,9 @@ var (
 )
 
 func (a *analyzer) verify() (*Result, error) {
-	a.start = time.Now()
+	if a.start.IsZero() {
+		a.start = time.Now()
+	}
 	var exit *state
 	err := a.checkSize()
 	if err == nil {
@@ -631,10 +636,14 @@ func perEdge(outs []*state) [][]*state {
 	if outs == nil {
 		return nil
 	}
+	// One backing array for every edge's list; each list's capacity ends
+	// at its own element, so appending to one copies it out.
 	res := make([][]*state, len(outs))
+	one := make([]*state, len(outs))
 	for i, o := range outs {
 		if o != nil {
-			res[i] = []*state{o}
+			one[i] = o
+			res[i] = one[i : i+1 : i+1]
 		}
 	}
 	return res
@@ -798,6 +807,9 @@ func (a *analyzer) joinInput(r *run, v, p, i, d int, acc *state, fresh bool, st 
 			r.out[p][i][d], fresh = nil, true
 		}
 		return st, fresh
+	}
+	if fresh && acc != a.scratch[0] && acc != a.scratch[1] {
+		return joinOwned(acc, st), true
 	}
 	return join(acc, st, false, nil), true
 }

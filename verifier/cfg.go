@@ -65,7 +65,7 @@ func functionStarts(prog []isa.Instruction) []int {
 // weak topological order; with budget > 0, it returns nil if the order
 // takes more than budget visits (buildWTO).
 func buildFunction(prog []isa.Instruction, start, end, budget int) *function {
-	fn := &function{start: start, end: end, byStart: make([]int, end-start+1)}
+	fn := &function{start: start, end: end, byStart: make([]int, end-start+1), consts: make([]int64, 0, end-start)}
 	leader := make([]bool, end-start+1) // by slot - start
 	leader[0] = true
 	for pc := start; pc < end; pc++ {
@@ -94,13 +94,25 @@ func buildFunction(prog []isa.Instruction, start, end, budget int) *function {
 			starts = append(starts, start+i)
 		}
 	}
+	// One allocation for the blocks, one for their successor lists.
+	blocks := make([]block, len(starts))
+	succs := make([]int, 0, 2*len(starts))
+	fn.blocks = make([]*block, 0, len(starts))
 	for i, s := range starts {
 		e := end
 		if i+1 < len(starts) {
 			e = starts[i+1]
 		}
 		fn.byStart[s-start] = i
-		fn.blocks = append(fn.blocks, &block{start: s, end: e})
+		blocks[i] = block{start: s, end: e}
+		fn.blocks = append(fn.blocks, &blocks[i])
+	}
+	// succ returns a successor list from the shared array, its capacity
+	// ending at its length so that appending to it copies it out.
+	succ := func(ss ...int) []int {
+		n := len(succs)
+		succs = append(succs, ss...)
+		return succs[n:len(succs):len(succs)]
 	}
 	for i, b := range fn.blocks {
 		last := lastInsn(prog, b)
@@ -113,13 +125,13 @@ func buildFunction(prog []isa.Instruction, start, end, budget int) *function {
 		case ins.IsExit():
 		case ins.IsJumpA():
 			t, _ := ins.BranchTarget(last)
-			b.succs = []int{fn.byStart[t-start]}
+			b.succs = succ(fn.byStart[t-start])
 		case ins.IsConditionalJump():
 			t, _ := ins.BranchTarget(last)
-			b.succs = []int{fn.byStart[next-start], fn.byStart[t-start]}
+			b.succs = succ(fn.byStart[next-start], fn.byStart[t-start])
 		default:
 			if next < end {
-				b.succs = []int{fn.byStart[next-start]}
+				b.succs = succ(fn.byStart[next-start])
 			}
 		}
 		for _, s := range b.succs {

@@ -30,7 +30,9 @@
 // (paths.go, decision 0020): a later test that repeats an earlier one sees
 // each path alone, as in Linux. A loop of a function's top level is
 // analysed once per group of the states entering it, so that they stay
-// apart through it. A final pass re-runs every block on the
+// apart through it. Verify first analyses with every path joined, which
+// is cheaper, and keeps paths apart only for a program that this rejects.
+// A final pass re-runs every block on the
 // fixpoint states, checks that loop heads cover their inputs, and reports;
 // it is interleaved with the fixpoint, so that code outside loops is
 // processed once. BPF-to-BPF calls are analysed from each call site's

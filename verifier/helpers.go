@@ -43,8 +43,9 @@ const (
 
 func (e *exec) clobberCall(s *state) {
 	for r := 0; r <= 5; r++ {
-		s.setUninit(r)
+		s.regs[r] = uninit
 	}
+	s.z.forgetRange(locReg(0), locReg(5)) // setUninit of each, at once
 }
 
 func (e *exec) helper(s *state, pc int, id int32) (*state, error) {

@@ -157,7 +157,7 @@ const maxErrors = 1000
 
 // charge counts one pass over a block of n slots against the limits.
 func (a *analyzer) charge(n int) error {
-	if len(a.errs) >= maxErrors {
+	if len(a.errs) >= maxErrors || a.firstProblem && len(a.errs) > 0 {
 		return errEnough
 	}
 	a.iters++

@@ -425,10 +425,25 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		f.remove(idx)
 		return scalar, res, 0
 	}
-	// Store at a known offset.
+	// Store at a known offset. A spill at the same offset keeps its
+	// location when the new value has a number, which then resets it (in
+	// place, where forgetting and adding it back would move the whole
+	// matrix twice); it is forgotten on the way out otherwise.
 	idx := f.overlapping(start, m.size)
+	same, numbered := false, false
 	for _, i := range idx {
+		if int(f.spill[i].off) == start {
+			same = true
+			continue
+		}
 		s.z.forget(locSpill(fi, int(f.spill[i].off)))
+	}
+	if same {
+		defer func() {
+			if !numbered {
+				s.z.forget(locSpill(fi, start))
+			}
+		}()
 	}
 	f.remove(idx)
 	f.init.setRange(bs, be, true)
@@ -444,6 +459,7 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		sp = &spill{off: int16(start), size: uint8(m.size), v: value{kind: kScalar, umin: v, umax: v}}
 		f.insert(*sp)
 		s.z.setBounds(locSpill(fi, start), int64(v), int64(v))
+		numbered = true
 	case m.val >= 0:
 		v := s.regs[m.val]
 		if v.kind.isPointer() && m.size != 8 {
@@ -464,6 +480,7 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		f.insert(spill{off: int16(start), size: uint8(m.size), v: v})
 		if v.kind.hasOffset() {
 			s.z.copyLoc(locSpill(fi, start), locReg(m.val))
+			numbered = true
 		}
 		if v.kind.isPointer() || v.kind == kInvalid {
 			f.ptr.setRange(bs, be, true)

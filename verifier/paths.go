@@ -1,6 +1,11 @@
 package verifier
 
-import "math"
+import (
+	"errors"
+	"math"
+
+	"github.com/bpfhost/bpfhost/isa"
+)
 
 // Path sensitivity by bounded disjunction (decision 0020). Where paths
 // meet, joining their states can lose what a later test needs: a register
@@ -27,6 +32,41 @@ import "math"
 
 // maxDisjuncts is how many states a block's input keeps apart.
 const maxDisjuncts = 8
+
+// verifyPaths verifies a program joining every path first, which is
+// cheaper, and only if that finds a problem again with paths kept apart
+// (up to maxDisjuncts), whose findings it then reports. Both analyses are
+// sound, so the first accepting is enough; and keeping paths apart is the
+// more precise, so a program the join rejects gets the verdict and the
+// messages it would get with paths kept apart from the start (the join
+// stops at its first problem: its messages are not reported). A limit the
+// join reaches ends it: keeping paths apart costs more. The time limit
+// counts both analyses. With a verbose log or this package's test hooks,
+// paths are kept apart from the start (one analysis, one log).
+func verifyPaths(prog []isa.Instruction, opts *Options) (*Result, error) {
+	a := newAnalyzer(prog, opts)
+	if a.paths <= 1 || opts.Verbose != nil || opts.test != nil {
+		return a.verify()
+	}
+	a.paths = 1
+	a.firstProblem = true
+	res, err := a.verify()
+	var ve *VerifierError
+	if !errors.As(err, &ve) || ve.limit || ve.Limit != nil {
+		return res, err
+	}
+	b := newAnalyzer(prog, opts)
+	b.start = a.start
+	b.funcs = a.funcs // CFGs, orders and liveness depend on the program only
+	res, err = b.verify()
+	if res != nil {
+		res.Iterations += a.iters
+		res.Processed += int(a.cost())
+		res.States += a.states
+		res.PeakStateBytes = max(res.PeakStateBytes, a.peak)
+	}
+	return res, err
+}
 
 // losses counts the facts that joining a and b would lose (see the top of
 // the file); live says which registers count.
@@ -146,7 +186,11 @@ func partition(ds []*state, fresh []bool, st *state, own bool, live liveness, k 
 	if best < 0 || (bestLoss > 0 && len(ds) < k) {
 		return append(ds, st), append(fresh, own)
 	}
-	ds[best] = join(ds[best], st, false, nil)
+	if fresh[best] {
+		ds[best] = joinOwned(ds[best], st)
+	} else {
+		ds[best] = join(ds[best], st, false, nil)
+	}
 	fresh[best] = true
 	return ds, fresh
 }

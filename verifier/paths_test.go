@@ -111,7 +111,8 @@ func TestPathsDeadRegisterJoins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+		// Paths kept apart from the start (not joined first: verifyPaths).
+		res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: maxDisjuncts}})
 		if err != nil {
 			t.Fatalf("%v:\n%s", err, tt.src)
 		}
@@ -152,7 +153,9 @@ func TestPathsBounded(t *testing.T) {
 	b.WriteString("mov %r0, 2\nexit\n")
 	p := assembleMaps(t, b.String())
 	maps := []MapInfo{{Name: "arr", Type: linux.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
-	res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), Maps: maps})
+	// Paths kept apart from the start (the join, tried first by default,
+	// accepts this program).
+	res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), Maps: maps, test: &testHooks{sink: -1, paths: maxDisjuncts}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +163,77 @@ func TestPathsBounded(t *testing.T) {
 		t.Errorf("%d block passes, want at most %d", res.Iterations, lim)
 	}
 	t.Logf("%d instructions, %d processed, %d block passes, %v", len(p), res.Processed, res.Iterations, res.Duration)
+}
+
+// TestPathsJoinFirst: Verify joins every path first and keeps paths apart
+// only for a program the join rejects. A program the join accepts is
+// analysed once, joined (3 block passes where keeping r7's two kinds apart
+// takes 4); one that needs its paths apart is accepted after both
+// analyses, and their work is counted; an unsafe one gets the messages of
+// the analysis with paths apart.
+func TestPathsJoinFirst(t *testing.T) {
+	const joinable = `
+		mov %r6, %r1
+		call 7
+		mov %r7, %r10
+		jeq %r0, 0, joined
+		mov %r7, 5
+	joined:
+		stxdw [%r10-8], %r7
+		mov %r7, 0
+		mov %r0, 2
+		exit
+	`
+	p, err := isa.Assemble(joinable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 3 {
+		t.Errorf("%d block passes, want 3 (every path joined)", res.Iterations)
+	}
+
+	p, err = isa.Assemble(pathsProgram(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apart, err := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: maxDisjuncts}})
+	if err != nil {
+		t.Fatalf("paths kept apart: %v", err)
+	}
+	_, err = Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: 1}})
+	checkVerdict(t, "joined", err, "different kinds")
+	res, err = Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	if err != nil {
+		t.Fatalf("joined first: %v", err)
+	}
+	if res.Iterations <= apart.Iterations || res.Processed <= apart.Processed {
+		t.Errorf("joined first: %d block passes and %d instructions, want more than the %d and %d of the analysis with paths apart alone",
+			res.Iterations, res.Processed, apart.Iterations, apart.Processed)
+	}
+
+	p, err = isa.Assemble(`
+		mov %r6, %r1
+		stdw [%r10-8], 0
+		call 7
+		mov %r7, %r10
+		add %r7, -8
+		jeq %r0, 0, joined
+		mov %r7, 5
+	joined:
+		ldxdw %r0, [%r7+0]
+		mov %r0, 2
+		exit
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI(), test: &testHooks{sink: -1, paths: maxDisjuncts}})
+	_, got := Verify(p, Options{Type: xdpInfo(t), ABI: linux.ABI()})
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Errorf("joined first: %v, want the rejection of the analysis with paths apart: %v", got, want)
+	}
 }

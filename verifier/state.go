@@ -166,9 +166,11 @@ func (s *state) eachValue(f func(l loc, v *value)) {
 	}
 	// Frames may be shared: f works on a copy of each value, and a frame
 	// is copied only when one of its values changes.
+	// One copy for all: f's argument escapes, so each would be allocated.
+	var v value
 	for fi, fr := range s.frames {
 		for i := range fr.spill {
-			v := fr.spill[i].v
+			v = fr.spill[i].v
 			f(locSpill(fi, int(fr.spill[i].off)), &v)
 			if v != fr.spill[i].v {
 				fr = s.frameW(fi)
@@ -176,7 +178,7 @@ func (s *state) eachValue(f func(l loc, v *value)) {
 			}
 		}
 		for i := range fr.saved {
-			v := fr.saved[i]
+			v = fr.saved[i]
 			f(locSaved(fi, 6+i), &v)
 			if v != fr.saved[i] {
 				fr = s.frameW(fi)
@@ -244,6 +246,17 @@ func join(a, b *state, widen bool, th *thresholds) *state {
 // the values location by location, the frames, the zone over the
 // locations the values keep, the refs and the lock.
 func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
+	return joinInto(a, b, op, th, withZone, false)
+}
+
+// joinOwned is join(a, b, false, nil) for an a that nothing else refers
+// to and that is dropped after: the result's zone takes over a's memory
+// where the two zones have the same locations and keep them all.
+func joinOwned(a, b *state) *state { return joinInto(a, b, opJoin, nil, true, true) }
+
+// joinInto is joinWith; with reuse (a is dropped after), a's zone may
+// become the result's.
+func joinInto(a, b *state, op combineOp, th *thresholds, withZone, reuse bool) *state {
 	if len(a.frames) != len(b.frames) {
 		panic("verifier: joining states of different call depths")
 	}
@@ -285,7 +298,19 @@ func joinWith(a, b *state, op combineOp, th *thresholds, withZone bool) *state {
 				return found
 			}
 		}
-		r.z = za.lattice(zb, op, th, dropFn)
+		if reuse && op == opJoin && slices.Equal(za.locs, zb.locs) && !slices.ContainsFunc(drop, za.has) {
+			// What combine does, in za's matrix.
+			combineSame(za.m, za.m, zb.m, opJoin, nil)
+			n := len(za.locs)
+			for i := 0; i < n; i++ {
+				za.m[i*n+i] = 0
+			}
+			za.open = za.open || zb.open
+			za.work = 0 // as a new zone's: za's own is dropped with a
+			r.z = za
+		} else {
+			r.z = za.lattice(zb, op, th, dropFn)
+		}
 	}
 	if r.z != nil {
 		a.a.chargeCells(len(za.m) + len(zb.m) + int(r.z.work))

@@ -211,6 +211,5 @@ func Verify(prog []isa.Instruction, opts Options) (*Result, error) {
 		return nil, err
 	}
 	runs.Add(1)
-	a := newAnalyzer(prog, &opts)
-	return a.verify()
+	return verifyPaths(prog, &opts)
 }

@@ -100,16 +100,16 @@ func (z *zone) ensure(l loc) int {
 	z.locs = append(z.locs, 0)
 	copy(z.locs[i+1:], z.locs[i:n])
 	z.locs[i] = l
-	if cap(z.m) >= w*w {
-		z.m = z.m[:w*w]
+	old := z.m
+	if cap(old) >= w*w {
+		z.m = old[:w*w]
 	} else {
-		m := make([]int64, w*w, (w+zoneSlack)*(w+zoneSlack))
-		copy(m, z.m)
-		z.m = m
+		// The rows move straight from the old matrix into the new one.
+		z.m = make([]int64, w*w, (w+zoneSlack)*(w+zoneSlack))
 	}
 	m := z.m
-	// Rows move to higher offsets: go from the last down so that no row
-	// is overwritten before it moved.
+	// Rows move to higher offsets: go from the last down so that, in
+	// place, no row is overwritten before it moved.
 	for a := n - 1; a >= 0; a-- {
 		src := a * n
 		na := a
@@ -117,8 +117,8 @@ func (z *zone) ensure(l loc) int {
 			na++
 		}
 		dst := na * w
-		copy(m[dst+i+1:dst+w], m[src+i:src+n])
-		copy(m[dst:dst+i], m[src:src+i])
+		copy(m[dst+i+1:dst+w], old[src+i:src+n])
+		copy(m[dst:dst+i], old[src:src+i])
 	}
 	row := m[i*w : i*w+w]
 	for b := range row {
@@ -178,6 +178,37 @@ func (z *zone) forget(l loc) {
 	}
 	z.m = m[:w*w]
 	z.locs = append(z.locs[:i], z.locs[i+1:]...)
+}
+
+// forgetRange removes every location in [lo, hi] and every bound that
+// mentions them: forget of each, in one pass over the matrix.
+func (z *zone) forgetRange(lo, hi loc) {
+	if lo == locZero {
+		lo++ // location zero stays
+	}
+	p, q := z.search(lo), z.search(hi+1)
+	if p >= q {
+		return
+	}
+	n := len(z.locs)
+	d := q - p
+	w := n - d
+	m := z.m
+	// Rows move to lower offsets: go from the first up.
+	for a := 0; a < n; a++ {
+		if a >= p && a < q {
+			continue
+		}
+		na := a
+		if a >= q {
+			na -= d
+		}
+		src, dst := a*n, na*w
+		copy(m[dst:dst+p], m[src:src+p])
+		copy(m[dst+p:dst+w], m[src+q:src+n])
+	}
+	z.m = m[:w*w]
+	z.locs = append(z.locs[:p], z.locs[q:]...)
 }
 
 // forgetWhere removes every location for which drop is true.
