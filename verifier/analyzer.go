@@ -465,20 +465,25 @@ func (a *analyzer) solve(r *run, check bool) error {
 			a.release(r, w, plan.at(k))
 			continue
 		}
-		// Exits reached while iterating are not final: keep those of the
-		// final pass only.
-		exit := r.exit
-		r.check, r.verbose = false, false
-		if err := a.component(r, w); err != nil {
-			return err
-		}
-		r.exit = exit
-		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
+		if err := a.loop(r, w, check); err != nil {
 			return err
 		}
 		a.release(r, w, plan.at(k))
 	}
 	return nil
+}
+
+// loop solves the component w to its fixpoint, then passes over it once
+// more as part of the final pass. Exits reached while iterating are not
+// final: only those of the final pass are kept.
+func (a *analyzer) loop(r *run, w wto, check bool) error {
+	exit := r.exit
+	r.check, r.verbose = false, false
+	if err := a.component(r, w); err != nil {
+		return err
+	}
+	r.exit = exit
+	return a.final(r, check, func() error { return a.pass(r, []wto{w}) })
 }
 
 // final runs f as part of the final pass: with check set, problems are

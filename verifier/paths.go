@@ -262,13 +262,7 @@ func (a *analyzer) componentGroups(r *run, w wto, groups []*state, check bool) e
 			}
 		}
 		r.entryOf[h] = g
-		exit := r.exit
-		r.check, r.verbose = false, false
-		if err := a.component(r, w); err != nil {
-			return err
-		}
-		r.exit = exit
-		if err := a.final(r, check, func() error { return a.pass(r, []wto{w}) }); err != nil {
+		if err := a.loop(r, w, check); err != nil {
 			return err
 		}
 		for _, v := range blocks {
