@@ -335,6 +335,8 @@ func (w *answer) writeHead(framing string) {
 	fmt.Fprintf(w.bw, "HTTP/1.1 %d %s\r\n", w.status, http.StatusText(w.status))
 	if w.closeAfter {
 		w.header.Set("Connection", "close")
+	} else if w.header.Get("Connection") == "close" {
+		w.closeAfter = true // the handler ends the connection
 	}
 	w.header.Write(w.bw)
 	w.bw.WriteString(framing)

@@ -96,3 +96,24 @@ func TestAcceptRetries(t *testing.T) {
 		t.Fatalf("after an EMFILE: %q", b)
 	}
 }
+
+// TestRefusedPeerClosed: a refused peer's connection ends with its 403,
+// also when it sent more requests on it.
+func TestRefusedPeerClosed(t *testing.T) {
+	sock, _ := serve(t, Options{}, func(p Peer) error { return errors.New("refused") })
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	version := "GET " + api.PathVersion + " HTTP/1.1\r\nHost: x\r\n\r\n"
+	io.WriteString(c, version+version)
+	b, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("%v after %q", err, b)
+	}
+	if n := strings.Count(string(b), "HTTP/1.1 403 "); n != 1 || !strings.Contains(string(b), "Connection: close") {
+		t.Fatalf("a refused peer's two requests: %q, want one 403 and the connection closed", b)
+	}
+}
