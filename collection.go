@@ -355,6 +355,11 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		if err := patchReference(insns, ref, byIndex); err != nil {
 			return nil, fmt.Errorf("program %q: instruction %d: %w", ps.Name, ref.Slot, err)
 		}
+		if ref.Kind == object.RefMap {
+			if err := byIndex[ref.Map].ownBy(ps.Name, info); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if info.Context != nil && info.Context.Host != nil {
 		var err error

@@ -201,7 +201,7 @@ func (m *Map) handleFor(value any) (any, error) {
 		if m.spec.Type != maps.ProgramArray {
 			return nil, fmt.Errorf("%w: a program in a %s", ErrInvalid, m.spec.Type)
 		}
-		return v, nil
+		return v, m.own(v)
 	case *Map:
 		if m.spec.Type == maps.ProgramArray {
 			return nil, fmt.Errorf("%w: a map in a program array", ErrInvalid)
@@ -216,7 +216,7 @@ func (m *Map) handleFor(value any) (any, error) {
 	}
 	if m.spec.Type == maps.ProgramArray {
 		if p, ok := registry.programs.Load(id); ok {
-			return p, nil
+			return p, m.own(p.(*Program))
 		}
 		return nil, fmt.Errorf("%w: no program with ID %d", ErrInvalid, id)
 	}

@@ -29,6 +29,11 @@ import (
 // the end of its headers.
 const readHeaderTimeout = 10 * time.Second
 
+// maxHeaderBytes bounds a request's line and headers, as net/http's
+// server does by default: http.ReadRequest itself reads headers of any
+// size, and a peer is only authorized after they are read.
+const maxHeaderBytes = http.DefaultMaxHeaderBytes
+
 // maxDrain is how much of a request body a handler left unread is read
 // and dropped to keep the connection; beyond it the connection is closed.
 const maxDrain = 256 << 10
@@ -53,6 +58,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	t.listeners[l] = true
 	t.mu.Unlock()
+	var backoff time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -62,19 +68,31 @@ func (s *Server) Serve(l net.Listener) error {
 			if shut {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			if retryAccept(err) {
+				// As net/http's server: out of descriptors (EMFILE),
+				// say, is waited out, not the end of the daemon.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("accepting a client", "err", err, "retry in", backoff)
+				time.Sleep(backoff)
 				continue
 			}
 			return err
 		}
+		backoff = 0
 		if !t.add(c) {
 			c.Close()
 			return nil
 		}
 		go s.serveConn(c)
 	}
+}
+
+// retryAccept reports whether Accept failed for a reason that passes:
+// a timeout, or a temporary error such as EMFILE or ECONNABORTED.
+func retryAccept(err error) bool {
+	var te interface{ Temporary() bool }
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.As(err, &te) && te.Temporary()
 }
 
 // add registers a new, idle connection; false after Shutdown.
@@ -172,7 +190,8 @@ func (s *Server) serveConn(c net.Conn) {
 	} else {
 		base = context.WithValue(base, peerKey{}, p)
 	}
-	br := bufio.NewReader(c)
+	cr := &connReader{c: c, left: -1}
+	br := bufio.NewReader(cr)
 	bw := bufio.NewWriter(c)
 	for {
 		if _, err := br.Peek(1); err != nil {
@@ -181,7 +200,7 @@ func (s *Server) serveConn(c net.Conn) {
 		if !t.setActive(c, true) {
 			return
 		}
-		keep := s.serveOne(c, base, br, bw)
+		keep := s.serveOne(c, cr, base, br, bw)
 		t.setActive(c, false)
 		if !keep {
 			return
@@ -191,7 +210,7 @@ func (s *Server) serveConn(c net.Conn) {
 
 // serveOne reads one request from br and answers it; it reports whether
 // the connection can carry another.
-func (s *Server) serveOne(c net.Conn, base context.Context, br *bufio.Reader, bw *bufio.Writer) (keep bool) {
+func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *bufio.Reader, bw *bufio.Writer) (keep bool) {
 	defer func() {
 		// As net/http's server: a handler's panic ends its connection,
 		// not the daemon.
@@ -201,12 +220,17 @@ func (s *Server) serveOne(c net.Conn, base context.Context, br *bufio.Reader, bw
 		}
 	}()
 	c.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+	// As net/http's server: the bufio.Reader's buffer on top of the limit.
+	cr.left, cr.hit = maxHeaderBytes+4096, false
 	req, err := http.ReadRequest(br)
+	cr.left = -1
 	c.SetReadDeadline(time.Time{})
 	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			fmt.Fprintf(bw, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len("malformed request\n"), "malformed request\n")
-			bw.Flush()
+		switch {
+		case cr.hit:
+			refuse(bw, "431 Request Header Fields Too Large", "request headers too large\n")
+		case !errors.Is(err, io.EOF):
+			refuse(bw, "400 Bad Request", "malformed request\n")
 		}
 		return false
 	}
@@ -230,6 +254,37 @@ func (s *Server) serveOne(c net.Conn, base context.Context, br *bufio.Reader, bw
 		return false
 	}
 	return req.Body.Close() == nil
+}
+
+// refuse answers a request that could not be read with status and msg,
+// and the connection is then closed.
+func refuse(bw *bufio.Writer, status, msg string) {
+	fmt.Fprintf(bw, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", status, len(msg), msg)
+	bw.Flush()
+}
+
+// connReader is a connection as its bufio.Reader reads it: while left is
+// not negative, at most left more bytes, after which it reports EOF and
+// hit (the limit of a request's headers).
+type connReader struct {
+	c    net.Conn
+	left int64
+	hit  bool
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		r.hit = true
+		return 0, io.EOF
+	}
+	if r.left > 0 && int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.c.Read(p)
+	if r.left > 0 {
+		r.left -= int64(n)
+	}
+	return n, err
 }
 
 // answer is the http.ResponseWriter of one request: the body is buffered
@@ -280,6 +335,8 @@ func (w *answer) writeHead(framing string) {
 	fmt.Fprintf(w.bw, "HTTP/1.1 %d %s\r\n", w.status, http.StatusText(w.status))
 	if w.closeAfter {
 		w.header.Set("Connection", "close")
+	} else if w.header.Get("Connection") == "close" {
+		w.closeAfter = true // the handler ends the connection
 	}
 	w.header.Write(w.bw)
 	w.bw.WriteString(framing)

@@ -187,12 +187,19 @@ func (d *Daemon) entryFor(m *mapObj, req api.MapRequest) (*refEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := bpfhost.XDPEntryProgram(p.p.ID(), t != bpfhost.MapCPUMap); err != nil {
+	if err := checkEntryProgram(t, p); err != nil {
 		return nil, &Error{Code: api.CodeInvalid, Err: err}
 	}
 	binary.NativeEndian.PutUint32(e.Value[progField:], 0)
 	e.Target, e.obj = refOf(p), p
 	return e, nil
+}
+
+// checkEntryProgram checks that p can be the entry program of a devmap's
+// or cpumap's (t) entry.
+func checkEntryProgram(t bpfhost.MapType, p *prog) error {
+	_, err := bpfhost.XDPEntryProgram(p.p.ID(), t != bpfhost.MapCPUMap)
+	return err
 }
 
 func targetKind(t bpfhost.MapType) string {
@@ -555,26 +562,67 @@ func (d *Daemon) refillRefs(u *unit) error {
 				if err := json.Unmarshal(r.value, &e); err != nil {
 					return fmt.Errorf("map %q: log: %w", m.m.Name(), err)
 				}
+				if err := checkRefEntry(m, r.key, &e); err != nil {
+					d.log.Warn("state: dropping a corrupt entry", "map", m.m.Name(), "err", err)
+					d.setEntry(m, string(r.key), nil)
+					continue
+				}
 				if e.Target != nil {
 					if e.obj = d.resolve(e.Target); e.obj == nil {
 						d.log.Warn("state: dropping an entry whose object is gone", "map", m.m.Name(), "object", e.Target.Name, "unit", e.Target.Unit)
 						d.setEntry(m, string(r.key), nil)
 						continue
 					}
+					if p, ok := e.obj.(*prog); ok && !handleMap(m.m.Type()) {
+						if err := checkEntryProgram(m.m.Type(), p); err != nil {
+							d.log.Warn("state: dropping a corrupt entry", "map", m.m.Name(), "err", err)
+							d.setEntry(m, string(r.key), nil)
+							continue
+						}
+					}
 				}
 				d.setEntry(m, string(r.key), &e)
 			}
 		}
-		if err := m.refill(); err != nil {
-			return err
-		}
+		d.refill(m)
 	}
 	return d.openRefLogs(u)
 }
 
+// checkRefEntry checks that a log's entry at key is one an update of m
+// could have made (entryFor): a key of m's size; for program arrays and
+// maps of maps a target of the kind the map holds and no bytes; for
+// devmaps and cpumaps bytes of m's value size and, only if they have the
+// program field, a program.
+func checkRefEntry(m *mapObj, key []byte, e *refEntry) error {
+	if len(key) != int(m.m.KeySize()) {
+		return fmt.Errorf("key of %d bytes, want %d", len(key), m.m.KeySize())
+	}
+	t := m.m.Type()
+	if handleMap(t) {
+		want := kindMap
+		if t == bpfhost.MapProgArray {
+			want = kindProg
+		}
+		if e.Target == nil || e.Target.Kind != want || e.Value != nil {
+			return fmt.Errorf("a %s entry holds a %s", t, targetKind(t))
+		}
+		return nil
+	}
+	if len(e.Value) != int(m.m.ValueSize()) {
+		return fmt.Errorf("value of %d bytes, want %d", len(e.Value), m.m.ValueSize())
+	}
+	if e.Target != nil && (e.Target.Kind != kindProg || len(e.Value) < progField+4) {
+		return fmt.Errorf("a %s entry holds a program in bytes %d to %d", t, progField, progField+4)
+	}
+	return nil
+}
+
 // refill makes the map hold its table: every other key deleted, every
-// entry set.
-func (m *mapObj) refill() error {
+// entry set. An entry the map refuses (a devmap entry program that is not
+// one, say) is dropped from the table, and logged, so that the table
+// stays what the map holds. d.mu is held.
+func (d *Daemon) refill(m *mapObj) {
 	var keys [][]byte
 	var k, v []byte
 	it := m.m.Iterate()
@@ -585,13 +633,13 @@ func (m *mapObj) refill() error {
 	}
 	for _, k := range keys {
 		if err := m.m.Delete(k); err != nil {
-			return fmt.Errorf("map %q: %w", m.m.Name(), err)
+			d.log.Error("state: clearing a map's entry", "map", m.m.Name(), "err", err)
 		}
 	}
 	for k, e := range m.refs.entries {
 		if err := m.apply([]byte(k), e, 0); err != nil {
-			return fmt.Errorf("map %q: restoring an entry: %w", m.m.Name(), err)
+			d.log.Warn("state: dropping an entry the map refuses", "map", m.m.Name(), "err", err)
+			d.setEntry(m, k, nil)
 		}
 	}
-	return nil
 }

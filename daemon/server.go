@@ -97,6 +97,9 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			}
 			if err != nil {
 				s.log.Warn("refused a peer", "err", err)
+				// Its connection ends with the answer: a refused
+				// peer holds none of the daemon's descriptors.
+				w.Header().Set("Connection", "close")
 				writeError(w, http.StatusForbidden, api.Error{Code: api.CodePerm, Message: err.Error()})
 				return
 			}

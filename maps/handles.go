@@ -3,6 +3,7 @@ package maps
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 )
 
@@ -62,6 +63,24 @@ func (b *base) lookupHandle(op string, box *handleBox, valueOut []byte) error {
 type HandleArrayMap struct {
 	base
 	entries []atomic.Pointer[handleBox]
+	// owner is what the programs a program array holds and is used by
+	// share (see Own); nil until the first claims it.
+	ownerMu sync.Mutex
+	owner   any
+}
+
+// Own makes owner (a comparable value naming a kind of program) the owner
+// of the array if it has none yet, and reports whether owner is its owner.
+// The runtime claims a program array for each program that uses it and
+// each program stored in it, as Linux's bpf_prog_map_compatible does, so
+// that a tail call never runs a program on a context of another layout.
+func (a *HandleArrayMap) Own(owner any) bool {
+	a.ownerMu.Lock()
+	defer a.ownerMu.Unlock()
+	if a.owner == nil {
+		a.owner = owner
+	}
+	return a.owner == owner
 }
 
 func newHandleArray(b base) *HandleArrayMap {

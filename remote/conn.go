@@ -19,12 +19,15 @@ import (
 // net/http's Transport: a call writes its request and reads the answer on
 // the calling goroutine, where the Transport hands each request to a writer
 // and a reader goroutine per connection. Those hand-offs were most of a
-// lookup's round trip on a busy machine (docs/daemon.md, "Speed"); the
-// daemon's side is still net/http, and responses are parsed by
-// http.ReadResponse. Event streams, which stay open, use the Transport.
+// lookup's round trip on a busy machine (docs/daemon.md, "Speed");
+// responses are parsed by http.ReadResponse. Event streams, which stay open, use the Transport.
 
 // maxIdleConns bounds the connections kept open between calls.
 const maxIdleConns = 16
+
+// maxPrealloc bounds the memory set aside for an answer before its bytes
+// arrive.
+const maxPrealloc = 1 << 20
 
 // conn is one connection to the daemon.
 type conn struct {
@@ -149,7 +152,9 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 	defer r.Body.Close()
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// The length is the peer's word: the body grows past the bound
+		// only as it arrives.
+		buf.Grow(int(min(r.ContentLength, maxPrealloc)))
 	}
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return 0, nil, false, fmt.Errorf("daemon's answer: %w", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,5 +120,41 @@ func TestCallCanceled(t *testing.T) {
 	}
 	if _, err := c.Maps(context.Background()); err != nil {
 		t.Fatalf("the next call: %v", err)
+	}
+}
+
+// TestAnswerLengthNotTrusted: an answer announcing a huge body that never
+// comes fails without the client setting aside memory for it.
+func TestAnswerLengthNotTrusted(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n{}"))
+			}()
+		}
+	}()
+	p := &pool{socket: sock}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err = p.roundTrip(context.Background(), "GET", api.PathVersion, nil)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a truncated answer: no error")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Fatalf("an answer announcing 1 GiB made the client allocate %d bytes", grew)
 	}
 }
