@@ -369,7 +369,9 @@ func TestDaemonCLIGrammar(t *testing.T) {
 		want string
 	}{
 		{[]string{"prog", "show", "id", "x"}, "want a positive number"},
-		{[]string{"prog", "show", "tag", "abc"}, "expected PROG"},
+		{[]string{"prog", "show", "tag", "abc"}, "want 8 bytes in hexadecimal"},
+		{[]string{"prog", "show", "colour", "abc"}, "expected PROG"},
+		{[]string{"map", "show", "tag", "0011223344556677"}, "a tag names a program"},
 		{[]string{"prog", "load", counterObj}, "expected OBJ PATH"},
 		{[]string{"prog", "load", counterObj, "relative"}, "absolute"},
 		{[]string{"prog", "load", counterObj, "/x", "colour", "red"}, "unexpected argument"},
