@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,7 +185,7 @@ func (t *connTracker) add(c net.Conn, peer Peer, hasUID bool, lim ConnLimits) in
 // connection is new, its socket's buffer empty: the write does not wait,
 // and its deadline is only a guard.
 func busy(c net.Conn) {
-	msg := `{"code":"` + api.CodeBusy + `","message":"the daemon has too many connections open (its own, or this user's): try again later"}` + "\n"
+	msg, _ := json.Marshal(api.Error{Code: api.CodeBusy, Message: "the daemon has too many connections open (its own, or this user's): try again later"})
 	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
 	c.Close()
@@ -356,7 +357,10 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 	if err := w.finish(); err != nil || w.closeAfter {
 		return false
 	}
-	// Drop what the handler left of the body, if it is small.
+	// Drop what the handler left of the body, if it is small, within a
+	// new deadline: the handler's work (a load's verification, a run)
+	// may have taken longer than the body's.
+	c.SetReadDeadline(deadlineIn(s.Limits.BodyTimeout))
 	if n, _ := io.CopyN(io.Discard, req.Body, maxDrain+1); n > maxDrain {
 		return false
 	}

@@ -137,9 +137,12 @@ func TestConnCap(t *testing.T) {
 			t.Fatalf("%+v: a third connection: %q, want 503", lim, b)
 		}
 		rc, err := remote.Dial(sock)
-		if err == nil {
-			rc.Close()
-			t.Fatalf("%+v: the remote client was admitted over the cap", lim)
+		var re *remote.Error
+		if !errors.As(err, &re) || re.Code != api.CodeBusy {
+			if rc != nil {
+				rc.Close()
+			}
+			t.Fatalf("%+v: the remote client over the cap: %v, want the daemon's busy error", lim, err)
 		}
 		open[0].Close()
 		for i := 0; ; i++ {

@@ -197,12 +197,16 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 	bw.WriteString("\r\n")
 	bw.Write(body)
 	if err := bw.Flush(); err != nil {
-		if c.sent == 0 && (isReset(err) || errors.Is(err, net.ErrClosed)) {
+		if c.sent > 0 || !isReset(err) && !errors.Is(err, net.ErrClosed) {
+			return 0, nil, false, err
+		}
+		// The daemon had closed the connection: it saw nothing of the
+		// request, and may have said why before (503 when it has too
+		// many connections): that answer is the call's.
+		if _, perr := c.br.Peek(1); perr != nil {
 			return 0, nil, false, fmt.Errorf("%w: %w", errNotSent, err)
 		}
-		return 0, nil, false, err
-	}
-	if _, err := c.br.Peek(1); err != nil {
+	} else if _, err := c.br.Peek(1); err != nil {
 		return 0, nil, false, noAnswer(err)
 	}
 	r, err := http.ReadResponse(c.br, nil)
