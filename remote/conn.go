@@ -27,10 +27,10 @@ import (
 // maxIdleConns bounds the connections kept open between calls.
 const maxIdleConns = 16
 
-// maxIdleTime is how long a connection stays in the pool unused: less
+// maxIdleTime (a variable for tests) is how long a connection stays in the pool unused: less
 // than the daemon's idle timeout (daemon.DefaultConnLimits), so that the
 // pool does not hand out a connection the daemon is closing.
-const maxIdleTime = time.Minute
+var maxIdleTime = time.Minute
 
 // maxPrealloc bounds the memory set aside for an answer before its bytes
 // arrive.

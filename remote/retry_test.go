@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
 )
@@ -26,6 +27,7 @@ type scripted struct {
 	drop   map[string]int // path: the number of the request to drop (from 0)
 	hangUp map[string]int // path: the number of the request after which to close
 	closed chan struct{}  // a connection was hung up
+	conns  int            // connections accepted
 }
 
 func serveScripted(t *testing.T, s *scripted) string {
@@ -44,6 +46,9 @@ func serveScripted(t *testing.T, s *scripted) string {
 			if err != nil {
 				return
 			}
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
 			go s.serve(c)
 		}
 	}()
@@ -146,5 +151,34 @@ func TestResendUnsent(t *testing.T) {
 	}
 	if n := s.count(api.PathMapUpdate); n != 2 {
 		t.Fatalf("the daemon read %d updates, want 2", n)
+	}
+}
+
+// TestPoolIdleExpiry: a pooled connection unused for maxIdleTime is
+// closed rather than reused (the daemon closes idle connections later).
+func TestPoolIdleExpiry(t *testing.T) {
+	defer func(d time.Duration) { maxIdleTime = d }(maxIdleTime)
+	maxIdleTime = 50 * time.Millisecond
+	s := &scripted{}
+	c, err := Dial(serveScripted(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Map(ctx, api.Ref{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	before := s.conns
+	s.mu.Unlock()
+	time.Sleep(2 * maxIdleTime)
+	if _, err := c.Map(ctx, api.Ref{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if before != 1 || s.conns != 2 {
+		t.Fatalf("connections: %d, then %d after the pooled one idled past maxIdleTime; want 1, then 2", before, s.conns)
 	}
 }
