@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
 )
 
 // The server reads and answers each connection's requests on one goroutine,
@@ -25,9 +29,50 @@ import (
 // then ends with it. A request line or headers that do not parse get 400
 // and the connection is closed.
 
-// readHeaderTimeout bounds the time between a request's first byte and
-// the end of its headers.
-const readHeaderTimeout = 10 * time.Second
+// ConnLimits bounds what a client's connection can hold of the daemon: the
+// time it may take to send a request, the time it may stay idle, and how
+// many connections are open. docs/daemon.md lists the defaults.
+type ConnLimits struct {
+	// HeaderTimeout bounds the time from a request's first byte (for a
+	// connection's first request, from its accept) to the end of its
+	// headers. A peer that stalls is closed, with 408 if it sent part of
+	// a request.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds the time from the end of a request's headers to
+	// the end of its body. It is lifted when an answer starts streaming
+	// (an event pipe), which has no deadline.
+	BodyTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a kept-alive
+	// connection.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds the sending of an answer that is not a stream,
+	// against a client that does not read it.
+	WriteTimeout time.Duration
+	// A zero or negative duration or number is no limit.
+	//
+	// MaxConns bounds the connections open at once, and MaxConnsPerUID
+	// those of one user (SO_PEERCRED's uid). A connection beyond either
+	// gets 503 (code "busy") and is closed.
+	MaxConns, MaxConnsPerUID int
+}
+
+// deadlineIn is the deadline d from now; none if d is not positive.
+func deadlineIn(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// DefaultConnLimits are the limits of a new Server.
+var DefaultConnLimits = ConnLimits{
+	HeaderTimeout:  10 * time.Second,
+	BodyTimeout:    30 * time.Second,
+	IdleTimeout:    2 * time.Minute,
+	WriteTimeout:   30 * time.Second,
+	MaxConns:       512,
+	MaxConnsPerUID: 128,
+}
 
 // maxHeaderBytes bounds a request's line and headers, as net/http's
 // server does by default: http.ReadRequest itself reads headers of any
@@ -38,13 +83,22 @@ const maxHeaderBytes = http.DefaultMaxHeaderBytes
 // and dropped to keep the connection; beyond it the connection is closed.
 const maxDrain = 256 << 10
 
-// connTracker knows the server's listeners and connections, for Shutdown.
+// connTracker knows the server's listeners and connections, for Shutdown
+// and the limits on their number.
 type connTracker struct {
 	mu        sync.Mutex
 	shutdown  bool
 	listeners map[net.Listener]bool
-	conns     map[net.Conn]bool // true while a request is being served
-	idle      chan struct{}     // signalled when a request ends, during Shutdown
+	conns     map[net.Conn]*connState
+	perUID    map[uint32]int // open connections by the peer's uid
+	idle      chan struct{}  // signalled when a request ends, during Shutdown
+}
+
+// connState is what the tracker knows of a connection.
+type connState struct {
+	active bool // a request is being served
+	peer   Peer
+	hasUID bool // peer was read (SO_PEERCRED)
 }
 
 // Serve accepts clients on l until Shutdown.
@@ -79,11 +133,17 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		if !t.add(c) {
+		peer, perr := peerOf(c)
+		switch t.add(c, peer, perr == nil, s.Limits) {
+		case addShutdown:
 			c.Close()
 			return nil
+		case addOverLimit:
+			s.log.Warn("too many connections: refused one", "uid", peer.UID, "limit", s.Limits.MaxConns, "per uid", s.Limits.MaxConnsPerUID)
+			busy(c)
+			continue
 		}
-		go s.serveConn(c)
+		go s.serveConn(c, peer, perr)
 	}
 }
 
@@ -95,15 +155,40 @@ func retryAccept(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout() || errors.As(err, &te) && te.Temporary()
 }
 
-// add registers a new, idle connection; false after Shutdown.
-func (t *connTracker) add(c net.Conn) bool {
+// What add did with a connection.
+const (
+	added = iota
+	addShutdown
+	addOverLimit
+)
+
+// add registers a new, idle connection of peer (known if hasUID), within
+// lim's bounds on their number.
+func (t *connTracker) add(c net.Conn, peer Peer, hasUID bool, lim ConnLimits) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.shutdown {
-		return false
+		return addShutdown
 	}
-	t.conns[c] = false
-	return true
+	if lim.MaxConns > 0 && len(t.conns) >= lim.MaxConns ||
+		hasUID && lim.MaxConnsPerUID > 0 && t.perUID[peer.UID] >= lim.MaxConnsPerUID {
+		return addOverLimit
+	}
+	t.conns[c] = &connState{peer: peer, hasUID: hasUID}
+	if hasUID {
+		t.perUID[peer.UID]++
+	}
+	return added
+}
+
+// busy answers a connection beyond the limits with 503 and closes it. The
+// connection is new, its socket's buffer empty: the write does not wait,
+// and its deadline is only a guard.
+func busy(c net.Conn) {
+	msg, _ := json.Marshal(api.Error{Code: api.CodeBusy, Message: "the daemon has too many connections open (its own, or this user's): try again later"})
+	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
+	c.Close()
 }
 
 // setActive marks c serving a request or idle; starting one after
@@ -114,7 +199,7 @@ func (t *connTracker) setActive(c net.Conn, active bool) bool {
 	if active && t.shutdown {
 		return false
 	}
-	t.conns[c] = active
+	t.conns[c].active = active
 	if !active && t.idle != nil {
 		select {
 		case t.idle <- struct{}{}:
@@ -127,6 +212,11 @@ func (t *connTracker) setActive(c net.Conn, active bool) bool {
 func (t *connTracker) remove(c net.Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if st := t.conns[c]; st != nil && st.hasUID {
+		if t.perUID[st.peer.UID]--; t.perUID[st.peer.UID] <= 0 {
+			delete(t.perUID, st.peer.UID)
+		}
+	}
 	delete(t.conns, c)
 	if t.idle != nil {
 		select {
@@ -152,8 +242,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for {
 		t.mu.Lock()
 		busy := 0
-		for c, active := range t.conns {
-			if active {
+		for c, st := range t.conns {
+			if st.active {
 				busy++
 			} else {
 				c.Close()
@@ -177,25 +267,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// serveConn serves c's requests in order until it closes or fails.
-func (s *Server) serveConn(c net.Conn) {
+// serveConn serves c's requests in order until it closes or fails; peer
+// is its client, or perr why it is not known.
+func (s *Server) serveConn(c net.Conn, peer Peer, perr error) {
 	t := &s.tracker
 	defer func() {
 		c.Close()
 		t.remove(c)
 	}()
 	base := context.Background()
-	if p, err := peerOf(c); err != nil {
-		base = context.WithValue(base, peerKey{}, err)
+	if perr != nil {
+		base = context.WithValue(base, peerKey{}, perr)
 	} else {
-		base = context.WithValue(base, peerKey{}, p)
+		base = context.WithValue(base, peerKey{}, peer)
 	}
 	cr := &connReader{c: c, left: -1}
 	br := bufio.NewReader(cr)
 	bw := bufio.NewWriter(c)
-	for {
+	lim := s.Limits
+	// The first request's headers are due within HeaderTimeout of the
+	// accept: a peer that connects and sends nothing (a refused one, say)
+	// holds its connection no longer than one that stalls in its headers.
+	c.SetReadDeadline(deadlineIn(lim.HeaderTimeout))
+	for first := true; ; first = false {
+		if !first {
+			c.SetReadDeadline(deadlineIn(lim.IdleTimeout))
+		}
 		if _, err := br.Peek(1); err != nil {
 			return
+		}
+		if !first {
+			c.SetReadDeadline(deadlineIn(lim.HeaderTimeout))
 		}
 		if !t.setActive(c, true) {
 			return
@@ -219,37 +321,46 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 			keep = false
 		}
 	}()
-	c.SetReadDeadline(time.Now().Add(readHeaderTimeout))
 	// As net/http's server: the bufio.Reader's buffer on top of the limit.
-	cr.left, cr.hit = maxHeaderBytes+4096, false
+	cr.left, cr.hit, cr.err = maxHeaderBytes+4096, false, nil
 	req, err := http.ReadRequest(br)
 	cr.left = -1
-	c.SetReadDeadline(time.Time{})
 	if err != nil {
+		c.SetWriteDeadline(deadlineIn(s.Limits.WriteTimeout))
 		switch {
 		case cr.hit:
 			refuse(bw, "431 Request Header Fields Too Large", "request headers too large\n")
+		case errors.Is(cr.err, os.ErrDeadlineExceeded):
+			// (http.ReadRequest reports headers cut short as
+			// malformed: the reader knows why.)
+			s.log.Warn("a client's request headers took too long: closed", "limit", s.Limits.HeaderTimeout)
+			refuse(bw, "408 Request Timeout", "request headers not sent in time\n")
 		case !errors.Is(err, io.EOF):
 			refuse(bw, "400 Bad Request", "malformed request\n")
 		}
 		return false
 	}
+	c.SetReadDeadline(deadlineIn(s.Limits.BodyTimeout))
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
 	req = req.WithContext(ctx)
 	req.RemoteAddr = "unix"
 	if req.Header.Get("Expect") == "100-continue" && req.ContentLength != 0 {
+		c.SetWriteDeadline(deadlineIn(s.Limits.WriteTimeout))
 		bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 		if bw.Flush() != nil {
 			return false
 		}
 	}
-	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel}
+	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel, writeTimeout: s.Limits.WriteTimeout}
 	s.handler.ServeHTTP(w, req)
 	if err := w.finish(); err != nil || w.closeAfter {
 		return false
 	}
-	// Drop what the handler left of the body, if it is small.
+	// Drop what the handler left of the body, if it is small, within a
+	// new deadline: the handler's work (a load's verification, a run)
+	// may have taken longer than the body's.
+	c.SetReadDeadline(deadlineIn(s.Limits.BodyTimeout))
 	if n, _ := io.CopyN(io.Discard, req.Body, maxDrain+1); n > maxDrain {
 		return false
 	}
@@ -265,11 +376,12 @@ func refuse(bw *bufio.Writer, status, msg string) {
 
 // connReader is a connection as its bufio.Reader reads it: while left is
 // not negative, at most left more bytes, after which it reports EOF and
-// hit (the limit of a request's headers).
+// hit (the limit of a request's headers); err is the last read's error.
 type connReader struct {
 	c    net.Conn
 	left int64
 	hit  bool
+	err  error
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -281,6 +393,9 @@ func (r *connReader) Read(p []byte) (int, error) {
 		p = p[:r.left]
 	}
 	n, err := r.c.Read(p)
+	if err != nil {
+		r.err = err
+	}
 	if r.left > 0 {
 		r.left -= int64(n)
 	}
@@ -299,6 +414,8 @@ type answer struct {
 	closeAfter bool
 	cancel     context.CancelFunc // ends the request's context
 	err        error
+	// writeTimeout bounds the sending of a buffered answer.
+	writeTimeout time.Duration
 }
 
 func (w *answer) Header() http.Header { return w.header }
@@ -351,6 +468,9 @@ func (w *answer) FlushError() error {
 		return w.err
 	}
 	if !w.streaming {
+		// A stream lasts as long as its client wants: the request's
+		// deadlines end here.
+		w.c.SetDeadline(time.Time{})
 		w.streaming, w.closeAfter = true, true
 		w.writeHead("Transfer-Encoding: chunked\r\n")
 		buffered := w.body.Bytes()
@@ -385,6 +505,7 @@ func (w *answer) finish() error {
 		w.bw.WriteString("0\r\n\r\n")
 		return w.bw.Flush()
 	}
+	w.c.SetWriteDeadline(deadlineIn(w.writeTimeout))
 	w.writeHead("Content-Length: " + strconv.Itoa(w.body.Len()) + "\r\n")
 	w.bw.Write(w.body.Bytes())
 	return w.bw.Flush()

@@ -31,6 +31,10 @@ type Server struct {
 	handler http.Handler
 	tracker connTracker // conn.go
 
+	// Limits bounds the clients' connections; NewServer sets
+	// DefaultConnLimits. Change it before Serve.
+	Limits ConnLimits
+
 	// streams ends the event pipes at Shutdown, which would otherwise
 	// wait for their clients.
 	streams     context.Context
@@ -45,7 +49,7 @@ type peerKey struct{}
 // NewServer returns a server for d that admits the peers auth admits (nil
 // admits everyone: for tests).
 func NewServer(d *Daemon, auth Authorizer) *Server {
-	s := &Server{d: d, auth: auth, log: d.log}
+	s := &Server{d: d, auth: auth, log: d.log, Limits: DefaultConnLimits}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	handle(mux, api.PathVersion, s, func(ctx context.Context, _ struct{}) (any, error) {
@@ -78,7 +82,8 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	})
 	s.handler = s.authorize(mux)
 	s.tracker.listeners = map[net.Listener]bool{}
-	s.tracker.conns = map[net.Conn]bool{}
+	s.tracker.conns = map[net.Conn]*connState{}
+	s.tracker.perUID = map[uint32]int{}
 	return s
 }
 

@@ -30,6 +30,12 @@ func serveB(b *testing.B) (string, *Daemon) {
 // directory and returns the socket's path.
 func serve(t testing.TB, opts Options, auth Authorizer) (string, *Daemon) {
 	t.Helper()
+	return serveLimits(t, opts, auth, DefaultConnLimits)
+}
+
+// serveLimits is serve with the server's connection limits lim.
+func serveLimits(t testing.TB, opts Options, auth Authorizer, lim ConnLimits) (string, *Daemon) {
+	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -43,6 +49,7 @@ func serve(t testing.TB, opts Options, auth Authorizer) (string, *Daemon) {
 		t.Fatal(err)
 	}
 	srv := NewServer(d, auth)
+	srv.Limits = lim
 	go srv.Serve(l)
 	t.Cleanup(func() {
 		srv.Shutdown(context.Background())

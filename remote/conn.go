@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
 )
 
 // Calls go over the client's own HTTP/1.1 connections rather than through
@@ -25,15 +27,32 @@ import (
 // maxIdleConns bounds the connections kept open between calls.
 const maxIdleConns = 16
 
+// maxIdleTime (a variable for tests) is how long a connection stays in the pool unused: less
+// than the daemon's idle timeout (daemon.DefaultConnLimits), so that the
+// pool does not hand out a connection the daemon is closing.
+var maxIdleTime = time.Minute
+
 // maxPrealloc bounds the memory set aside for an answer before its bytes
 // arrive.
 const maxPrealloc = 1 << 20
 
 // conn is one connection to the daemon.
 type conn struct {
-	c  net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	c     net.Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	sent  int64     // bytes of the current request the socket took
+	since time.Time // when it went back to the pool
+}
+
+// countWriter is a connection as its bufio.Writer writes it, counting
+// the bytes sent.
+type countWriter struct{ c *conn }
+
+func (w countWriter) Write(p []byte) (int, error) {
+	n, err := w.c.c.Write(p)
+	w.c.sent += int64(n)
+	return n, err
 }
 
 // pool holds a client's idle connections.
@@ -47,11 +66,14 @@ type pool struct {
 // get returns an idle connection, or a new one (reused false).
 func (p *pool) get(ctx context.Context) (c *conn, reused bool, err error) {
 	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n-- {
 		c = p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		return c, true, nil
+		if time.Since(c.since) < maxIdleTime {
+			p.mu.Unlock()
+			return c, true, nil
+		}
+		c.c.Close()
 	}
 	p.mu.Unlock()
 	var d net.Dialer
@@ -59,7 +81,9 @@ func (p *pool) get(ctx context.Context) (c *conn, reused bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &conn{c: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}, false, nil
+	c = &conn{c: nc, br: bufio.NewReader(nc)}
+	c.bw = bufio.NewWriter(countWriter{c})
+	return c, false, nil
 }
 
 // put keeps c for the next call.
@@ -70,6 +94,7 @@ func (p *pool) put(c *conn) {
 		c.c.Close()
 		return
 	}
+	c.since = time.Now()
 	p.idle = append(p.idle, c)
 }
 
@@ -84,13 +109,43 @@ func (p *pool) close() {
 	p.idle, p.closed = nil, true
 }
 
-// errNoAnswer marks a failure before any byte of the answer arrived on a
-// reused connection: the daemon closed it while it was idle, so the
-// request can be sent again on a new one.
+// errNoAnswer marks a connection that ended after the request was sent
+// and before any byte of the answer arrived: the daemon closed it while it
+// was idle, or it went (crashed, say) after reading the request, which it
+// may then have carried out. Only a call that changes nothing is sent
+// again.
 var errNoAnswer = errors.New("connection closed before the answer")
 
+// errNotSent marks a request of which the connection took no byte: the
+// daemon had closed it (EPIPE), so it certainly saw nothing, and any call
+// can be sent again.
+var errNotSent = errors.New("connection closed before the request")
+
+// readOnly are the POST calls that change nothing (the GET calls change
+// nothing either): sending one again after its connection ended before
+// the answer does no harm.
+var readOnly = map[string]bool{
+	api.PathProgGet:    true,
+	api.PathProgDump:   true,
+	api.PathProgJited:  true,
+	api.PathMapGet:     true,
+	api.PathMapLookup:  true,
+	api.PathMapNextKey: true,
+	api.PathMapDump:    true,
+	api.PathMapPeek:    true,
+	api.PathLinkGet:    true,
+}
+
+// idempotent reports whether a call can be sent again, as net/http's rule
+// for requests: a GET, or a POST that only reads.
+func idempotent(method, path string) bool {
+	return method == http.MethodGet || readOnly[path]
+}
+
 // roundTrip sends one request and returns the status and body of the
-// answer.
+// answer. When a pooled connection turns out closed, the request is sent
+// again on a new one if it certainly did not reach the daemon or the call
+// is idempotent; otherwise the call fails, never runs twice.
 func (p *pool) roundTrip(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := p.get(ctx)
@@ -100,7 +155,8 @@ func (p *pool) roundTrip(ctx context.Context, method, path string, body []byte) 
 		status, resp, keep, err := c.exchange(ctx, method, path, body)
 		if err != nil {
 			c.c.Close()
-			if reused && attempt == 0 && errors.Is(err, errNoAnswer) && ctx.Err() == nil {
+			retry := errors.Is(err, errNotSent) || errors.Is(err, errNoAnswer) && idempotent(method, path)
+			if reused && attempt == 0 && retry && ctx.Err() == nil {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -127,6 +183,7 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 		stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
+	c.sent = 0
 	bw := c.bw
 	bw.WriteString(method)
 	bw.WriteString(" ")
@@ -140,9 +197,16 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 	bw.WriteString("\r\n")
 	bw.Write(body)
 	if err := bw.Flush(); err != nil {
-		return 0, nil, false, noAnswer(err)
-	}
-	if _, err := c.br.Peek(1); err != nil {
+		if c.sent > 0 || !isReset(err) && !errors.Is(err, net.ErrClosed) {
+			return 0, nil, false, err
+		}
+		// The daemon had closed the connection: it saw nothing of the
+		// request, and may have said why before (503 when it has too
+		// many connections): that answer is the call's.
+		if _, perr := c.br.Peek(1); perr != nil {
+			return 0, nil, false, fmt.Errorf("%w: %w", errNotSent, err)
+		}
+	} else if _, err := c.br.Peek(1); err != nil {
 		return 0, nil, false, noAnswer(err)
 	}
 	r, err := http.ReadResponse(c.br, nil)

@@ -28,6 +28,12 @@ func conformanceHelpers() vm.Helpers {
 // inputs. Any state outside the verifier's fails the test with the
 // program, the input and the instruction.
 func TestConformance(t *testing.T) {
+	// What the verifier accepts today, of the suite's 626 programs: fewer
+	// fails the test (raise these when the verifier accepts more).
+	const (
+		conformanceAccepted = 524 // as they are
+		conformanceBounded  = 78  // of the others, behind a length check
+	)
 	dir, err := conformance.Dir()
 	if err != nil {
 		t.Skipf("conformance suite absent: %v", err)
@@ -79,8 +85,8 @@ func TestConformance(t *testing.T) {
 		}
 		check(Program{Name: f.Name + " (fixture)", Insns: prog, Helpers: helpers}, mem, &want)
 	}
-	s.report("conformance")
-	bounded.report("conformance programs the verifier rejects, behind a check of the input length")
+	s.report("conformance", conformanceAccepted)
+	bounded.report("conformance programs the verifier rejects, behind a check of the input length", conformanceBounded)
 }
 
 // lengthCheck returns the instructions that run a program only if its

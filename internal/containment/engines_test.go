@@ -22,5 +22,8 @@ func TestEnginePrograms(t *testing.T) {
 		}
 		s.check(Program{Name: p.Name, Insns: p.Insns, Helpers: helpers}, nil, want)
 	}
-	s.report("engine suites")
+	// What the verifier accepts today, of the suites' 163 programs: fewer
+	// fails the test (raise it when the verifier accepts more).
+	const enginesAccepted = 150
+	s.report("engine suites", enginesAccepted)
 }
