@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Shapes that the Linux kernel (6.18) accepts and bpfhost rejects, found by
+// comparing both verifiers on public XDP/tc/socket/tracing programs
+// compiled with clang-19 (issue 11). Compile with -mcpu=v4: clang then
+// stores constants with BPF_ST. Every program here is accepted by the
+// kernel (TestHuntKernel); TestHuntGaps lists what bpfhost still rejects.
+#include "common.h"
+#include <linux/ptrace.h>
+
+// Expected kernel verdict: accept. With -mcpu=v4, `skb->cb[0] = 3` is
+// `*(u32 *)(r1 + 48) = 3`, a BPF_ST into the context; Linux allows it since
+// 6.3 and rewrites it like a register store. Linux samples/bpf sockex3 and
+// iproute2's tail-call example do this.
+SEC("tc")
+int ctx_store_imm(struct __sk_buff *skb)
+{
+	skb->cb[0] = 3;
+	skb->mark = 7;
+	return TC_ACT_OK;
+}
+
+// Expected kernel verdict: accept. The same BPF_ST into a sock_addr context
+// field, whose host layout differs (user_port).
+SEC("cgroup/recvmsg4")
+int sock_addr_store_imm(struct bpf_sock_addr *ctx)
+{
+	ctx->user_port = bpf_htons(53);
+	return 1;
+}
+
+// Expected kernel verdict: accept. The source of bpf_probe_read_kernel is
+// ARG_ANYTHING in Linux: a pointer into the context is allowed (the read
+// is fault tolerant). Tracing programs read tracepoint fields this way.
+SEC("tracepoint/syscalls/sys_enter_write")
+int probe_read_ctx(void *ctx)
+{
+	__u64 fd;
+
+	bpf_probe_read_kernel(&fd, sizeof(fd), ctx + 16);
+	return fd == 1;
+}
+
+// Expected kernel verdict: accept. The same with the address of a raw
+// tracepoint argument, as older tracing code reads them.
+SEC("raw_tracepoint/sys_enter")
+int probe_read_raw_tp_arg(struct bpf_raw_tracepoint_args *ctx)
+{
+	unsigned long id;
+
+	bpf_probe_read_kernel(&id, sizeof(id), &ctx->args[1]);
+	return id == 59;
+}
+
+// Expected kernel verdict: accept. A stack address as the source of
+// bpf_probe_read_kernel_str.
+SEC("kprobe/do_sys_openat2")
+int probe_read_stack_src(struct pt_regs *ctx)
+{
+	char a[16] = "abc", b[16];
+
+	bpf_probe_read_kernel_str(b, sizeof(b), a);
+	return b[0];
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
