@@ -28,6 +28,9 @@ type legacyMapSection struct {
 // legacyInfo is what normalizeLegacy learned about an object.
 type legacyInfo struct {
 	mapSections []*legacyMapSection
+	// btfNumaNodes are the numa_node values of BTF map definitions, by
+	// map name (btfnuma.go).
+	btfNumaNodes map[string]uint32
 }
 
 // elfSym is a symbol table entry and its index.
@@ -50,6 +53,7 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 		return nil, err
 	}
 	img.patchBTFMapTypedefs()
+	info.btfNumaNodes = img.patchBTFMapNumaNodes()
 	symtab := -1
 	for i := range img.sections {
 		if img.sections[i].typ == elf.SHT_SYMTAB {
