@@ -8,30 +8,33 @@ import (
 )
 
 // TestHuntKernel: the Linux kernel accepts every program of
-// testdata/hunt.o, the shapes TestHuntGaps lists as bpfhost's gaps.
+// testdata/hunt.o and testdata/hunt-v1.o, the shapes TestHuntGaps lists as
+// bpfhost's gaps.
 func TestHuntKernel(t *testing.T) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		t.Skipf("bpf() not permitted here: %v", err)
 	}
-	cs, err := ebpf.LoadCollectionSpec("testdata/hunt.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs.Programs) == 0 {
-		t.Fatal("no programs")
-	}
-	for name := range cs.Programs {
-		one := cs.Copy()
-		for other := range one.Programs {
-			if other != name {
-				delete(one.Programs, other)
-			}
-		}
-		coll, err := ebpf.NewCollection(one)
+	for _, path := range []string{"testdata/hunt.o", "testdata/hunt-v1.o"} {
+		cs, err := ebpf.LoadCollectionSpec(path)
 		if err != nil {
-			t.Errorf("%s: the kernel rejects it: %v", name, err)
-			continue
+			t.Fatal(err)
 		}
-		coll.Close()
+		if len(cs.Programs) == 0 {
+			t.Fatalf("%s: no programs", path)
+		}
+		for name := range cs.Programs {
+			one := cs.Copy()
+			for other := range one.Programs {
+				if other != name {
+					delete(one.Programs, other)
+				}
+			}
+			coll, err := ebpf.NewCollection(one)
+			if err != nil {
+				t.Errorf("%s: %s: the kernel rejects it: %v", path, name, err)
+				continue
+			}
+			coll.Close()
+		}
 	}
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Shapes that the Linux kernel (6.18) accepts and bpfhost rejects, found by
 // comparing both verifiers on public XDP/tc/socket/tracing programs
-// compiled with clang-19 (issue 11). Compile with -mcpu=v4: clang then
-// stores constants with BPF_ST. Every program here is accepted by the
-// kernel (TestHuntKernel); TestHuntGaps lists what bpfhost still rejects.
+// compiled with clang-19 (issue 11). Compiled twice: hunt.o with -mcpu=v4
+// (clang then stores constants with BPF_ST) and hunt-v1.o with -mcpu=v1
+// (32-bit counters zero-extended by shifts). Every program of both is
+// accepted by the kernel (TestHuntKernel); TestHuntGaps lists what bpfhost
+// still rejects.
 #include "common.h"
 #include <linux/ptrace.h>
 
@@ -60,6 +62,33 @@ int probe_read_stack_src(struct pt_regs *ctx)
 
 	bpf_probe_read_kernel_str(b, sizeof(b), a);
 	return b[0];
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, long);
+	__uint(max_entries, 64);
+} counts SEC(".maps");
+
+// Expected kernel verdict: accept. A loop counting down a 32-bit counter,
+// as Linux samples/bpf map_perf_test's stress programs do. Compiled for
+// -mcpu=v1 or v2 (clang's default before v3), clang zero-extends a copy of
+// the counter with two shifts and tests the copy: `r7 += -1; r1 = r7;
+// r1 <<= 32; r1 >>= 32; if r1 != 0 goto loop`. With v3 and later it tests
+// w7 itself, which bpfhost bounds.
+SEC("xdp")
+int countdown_zext(struct xdp_md *ctx)
+{
+	__u32 key = ctx->rx_queue_index;
+	long one = 1;
+
+	for (int i = 0; i < 10; i++) {
+		bpf_map_update_elem(&counts, &key, &one, BPF_ANY);
+		if (bpf_map_lookup_elem(&counts, &key))
+			bpf_map_delete_elem(&counts, &key);
+	}
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
