@@ -64,6 +64,19 @@ int probe_read_stack_src(struct pt_regs *ctx)
 	return b[0];
 }
 
+// Expected kernel verdict: accept. libbpf-bootstrap's bootstrap.bpf.c
+// reads a tracepoint's __data_loc string so: the source is the context
+// pointer plus an offset read from the context.
+SEC("tp/sched/sched_process_exec")
+int probe_read_str_data_loc(void *ctx)
+{
+	char comm[16];
+	unsigned int loc = *(unsigned int *)(ctx + 8);
+
+	bpf_probe_read_str(comm, sizeof(comm), ctx + (loc & 0xffff));
+	return comm[0];
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
