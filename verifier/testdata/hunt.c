@@ -104,4 +104,22 @@ int countdown_zext(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// Expected kernel verdict: accept. The same counting up with an int
+// counter: `r7 += 1; r1 = r7; r1 <<= 32; r1 >>= 32; if r1 == 20 goto out`.
+SEC("xdp")
+int countup_zext(struct xdp_md *ctx)
+{
+	long sum = 0;
+
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < 20; i++) {
+		__u32 key = i;
+		long *v = bpf_map_lookup_elem(&counts, &key);
+
+		if (v)
+			sum += *v;
+	}
+	return sum & 1;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
