@@ -67,6 +67,15 @@ func (t *btfTypes) skipMods(id uint32) uint32 {
 // patchBTFMapTypedefs applies the rewrite described above to the .BTF
 // section of the image, if it is there uncompressed and little-endian.
 func (img *elfImage) patchBTFMapTypedefs() {
+	if t := img.rawBTFTypes(); t != nil {
+		patchMapValues(t)
+	}
+}
+
+// rawBTFTypes gives access to the types of the image's .BTF section, in
+// place (patches write through), if it is there uncompressed and
+// little-endian; nil otherwise.
+func (img *elfImage) rawBTFTypes() *btfTypes {
 	for i := range img.sections {
 		s := &img.sections[i]
 		if s.name != ".BTF" || s.compressed || s.typ == 8 /* SHT_NOBITS */ {
@@ -74,28 +83,35 @@ func (img *elfImage) patchBTFMapTypedefs() {
 		}
 		raw := img.data[s.offset : s.offset+s.size]
 		if len(raw) < 24 || binary.LittleEndian.Uint16(raw) != 0xeb9f {
-			return
+			return nil
 		}
 		le := binary.LittleEndian
 		hdrLen, typeOff, typeLen := uint64(le.Uint32(raw[4:])), uint64(le.Uint32(raw[8:])), uint64(le.Uint32(raw[12:]))
 		if hdrLen+typeOff+typeLen > uint64(len(raw)) {
-			return
+			return nil
 		}
 		strs, err := btfStrings(raw, le)
 		if err != nil {
-			return
+			return nil
 		}
 		types := raw[hdrLen+typeOff : hdrLen+typeOff+typeLen]
 		g, err := parseBTFGraph(types, le)
 		if err != nil {
-			return // checkRawBTF has accepted it; nothing to patch otherwise
+			return nil // checkRawBTF has accepted it; nothing to patch otherwise
 		}
-		patchMapValues(&btfTypes{types: types, strs: strs, g: g})
+		return &btfTypes{types: types, strs: strs, g: g}
 	}
+	return nil
 }
 
 // patchMapValues rewrites the map definitions of the .maps datasec.
 func patchMapValues(t *btfTypes) {
+	t.eachMapDef(func(_ string, def uint32) { t.patchMapDef(def, true) })
+}
+
+// eachMapDef calls f with the name and the definition (modifiers skipped)
+// of each variable of the .maps datasec.
+func (t *btfTypes) eachMapDef(f func(name string, def uint32)) {
 	le := binary.LittleEndian
 	for id := uint32(1); int(id) < len(t.g.offs); id++ {
 		if t.kind(id) != btfKindDatasec || string(t.name(le.Uint32(t.rec(id)))) != ".maps" {
@@ -105,7 +121,7 @@ func patchMapValues(t *btfTypes) {
 		for v := 0; v < t.vlen(id); v++ {
 			varID := le.Uint32(secinfo[12*v:])
 			if t.kind(varID) == btfKindVar {
-				t.patchMapDef(t.skipMods(le.Uint32(t.rec(varID)[8:])), true)
+				f(string(t.name(le.Uint32(t.rec(varID)))), t.skipMods(le.Uint32(t.rec(varID)[8:])))
 			}
 		}
 	}

@@ -11,8 +11,9 @@ import (
 // Objects built by older toolchains, Linux's samples/bpf and iproute2 leave
 // out what cilium/ebpf's reader needs: map symbols of size 0 in a legacy
 // "maps" section, functions without a symbol of type STT_FUNC, with size 0
-// or without any symbol, SHT_RELA relocations. normalizeLegacy rewrites the
-// in-memory image so that the reader sees what newer compilers emit, the way
+// or without any symbol, SHT_RELA relocations. Newer objects may hold what
+// the reader refuses although libbpf loads it: weak undefined externs
+// (__kconfig __weak). normalizeLegacy rewrites the in-memory image so that the reader sees what newer compilers emit, the way
 // libbpf and iproute2 interpret those objects, and returns what the map
 // conversion needs to read the definitions' extra fields.
 
@@ -27,6 +28,9 @@ type legacyMapSection struct {
 // legacyInfo is what normalizeLegacy learned about an object.
 type legacyInfo struct {
 	mapSections []*legacyMapSection
+	// btfNumaNodes are the numa_node values of BTF map definitions, by
+	// map name (btfnuma.go).
+	btfNumaNodes map[string]uint32
 }
 
 // elfSym is a symbol table entry and its index.
@@ -49,6 +53,7 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 		return nil, err
 	}
 	img.patchBTFMapTypedefs()
+	info.btfNumaNodes = img.patchBTFMapNumaNodes()
 	symtab := -1
 	for i := range img.sections {
 		if img.sections[i].typ == elf.SHT_SYMTAB {
@@ -70,6 +75,17 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 	bySection := make(map[uint16][]*elfSym)
 	for i := range syms {
 		s := &syms[i]
+		if s.shndx == uint16(elf.SHN_UNDEF) && s.name != "" && s.bind() == elf.STB_WEAK {
+			// A weak extern (__kconfig __weak, __ksym __weak) is one
+			// libbpf may leave unresolved, reading it as zero. The
+			// reader refuses weak __kconfig references; bound as
+			// global it reads them, and the meaning is kept: the
+			// runtime fills no kernel configuration in, so every
+			// __kconfig value reads as zero, as a missing weak one
+			// does in libbpf.
+			s.info = byte(elf.STB_GLOBAL)<<4 | byte(s.typ())
+			img.putSymbol(symtab, s)
+		}
 		if s.name == "" || s.typ() == elf.STT_SECTION || s.typ() == elf.STT_FILE {
 			continue
 		}

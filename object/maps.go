@@ -40,6 +40,9 @@ func convertMaps(in map[string]*ebpf.MapSpec, legacy *legacyInfo) ([]*MapSpec, e
 	if err := applyLegacyMaps(out, in, legacy); err != nil {
 		return nil, err
 	}
+	if legacy != nil {
+		applyBTFNumaNodes(out, legacy.btfNumaNodes)
+	}
 	return out, nil
 }
 
