@@ -103,6 +103,11 @@ const (
 	ArgUninitDynptr
 	// ArgKptr points to a kptr field in a map value.
 	ArgKptr
+	// ArgAddress is an address the helper reads through without faulting
+	// (the source of bpf_probe_read_*): any initialized value, a pointer
+	// too, as Linux's ARG_ANYTHING there. The helper reads only memory the
+	// run owns, and fails with -EFAULT elsewhere.
+	ArgAddress
 )
 
 var argKindNames = [...]string{
@@ -117,7 +122,7 @@ var argKindNames = [...]string{
 	ArgStackOrNull: "stack_or_null", ArgRingbufMem: "ringbuf_mem", ArgSpinLock: "spin_lock",
 	ArgTimer: "timer", ArgSocket: "socket", ArgSocketOrNull: "socket_or_null",
 	ArgSockCommon: "sock_common", ArgBTFSockCommon: "btf_sock_common", ArgBTFID: "btf_id",
-	ArgDynptr: "dynptr", ArgUninitDynptr: "uninit_dynptr", ArgKptr: "kptr",
+	ArgDynptr: "dynptr", ArgUninitDynptr: "uninit_dynptr", ArgKptr: "kptr", ArgAddress: "address",
 }
 
 // String returns the kind's name.

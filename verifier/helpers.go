@@ -104,6 +104,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			if i == 0 && proto.Callback == platform.CallbackLoop {
 				loopCount = s.ival(r)
 			}
+		case platform.ArgAddress:
+			e.addressArg(s, pc, r, proto)
 		case platform.ArgConstMapPtr:
 			if v.kind != kMapPtr || v.null {
 				e.fail(pc, "%s needs a map in r%d; %s", name, r, e.describe(s, r))
@@ -365,6 +367,53 @@ func (e *exec) sizeArg(s *state, pc, r int, k platform.ArgKind, name string) iva
 		e.fail(pc, "%s: the size in r%d may be 0", name, r)
 	}
 	return iv
+}
+
+// addressArg checks the source of a bpf_probe_read_* call (register r; the
+// size is in r2). A number is any address: the helper reads only memory the
+// run owns and fails elsewhere. A pointer is allowed as in Linux, but what
+// the helper copies must not carry host data the program could not load
+// itself: a pointer into the stack, a map value or a ring buffer record is
+// checked as a read of r2's bytes there (written stack bytes, in bounds, no
+// lock word); a context pointer only where the context is flat data, every
+// field a number at Linux's offset (tracing contexts), since other contexts
+// hold host pointers at run time.
+func (e *exec) addressArg(s *state, pc, r int, proto *platform.HelperProto) {
+	v := s.regs[r]
+	switch {
+	case !v.kind.mayPoint():
+		return
+	case v.kind == kCtx:
+		if !flatContext(e.a.opts.Type.Context) {
+			e.fail(pc, "%s may read the context through r%d only where it holds no pointers; %s programs' context does", proto.Name, r, e.a.opts.Type)
+		}
+		return
+	}
+	sz := e.sizeArg(s, pc, 2, platform.ArgConstSizeOrZero, proto.Name)
+	e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), memRead, proto, "memory")
+}
+
+// flatContext reports whether a context is plain numbers laid out as in
+// Linux, so that its bytes at run time are what the program could load.
+func flatContext(d *platform.ContextDescriptor) bool {
+	if d == nil {
+		return false
+	}
+	for _, f := range d.Fields {
+		if f.Kind != platform.FieldScalar {
+			return false
+		}
+	}
+	if d.Host == nil {
+		return true
+	}
+	for _, f := range d.Fields {
+		h, ok := d.Host.Field(f.Name)
+		if !ok || h.Offset != f.Offset || h.Size != f.Size {
+			return false
+		}
+	}
+	return d.Host.Size == d.Size
 }
 
 // memArg checks that register r points to [lo, hi] bytes (hi the largest

@@ -13,17 +13,6 @@ var huntGaps = map[string]string{
 	// BPF_ST into the context (clang -mcpu=v4 stores constants so).
 	"hunt.o ctx_store_imm":       "BPF_ST (store of an immediate) to the context",
 	"hunt.o sock_addr_store_imm": "BPF_ST (store of an immediate) to the context",
-	// A pointer as bpf_probe_read_kernel's source (ARG_ANYTHING in Linux).
-	"hunt.o probe_read_ctx":           "passed to bpf_probe_read_kernel where a number is expected",
-	"hunt.o probe_read_raw_tp_arg":    "passed to bpf_probe_read_kernel where a number is expected",
-	"hunt.o probe_read_stack_src":     "passed to bpf_probe_read_kernel_str where a number is expected",
-	"hunt-v1.o probe_read_ctx":        "passed to bpf_probe_read_kernel where a number is expected",
-	"hunt-v1.o probe_read_raw_tp_arg": "passed to bpf_probe_read_kernel where a number is expected",
-	"hunt-v1.o probe_read_stack_src":  "passed to bpf_probe_read_kernel_str where a number is expected",
-	// The same with bpf_probe_read_str and a variable offset into the
-	// context (libbpf-bootstrap's __data_loc read).
-	"hunt.o probe_read_str_data_loc":    "passed to bpf_probe_read_str where a number is expected",
-	"hunt-v1.o probe_read_str_data_loc": "passed to bpf_probe_read_str where a number is expected",
 	// A loop whose exit tests a copy of the counter zero-extended by
 	// shifts (-mcpu=v1).
 	"hunt-v1.o countdown_zext": "loop may not terminate",

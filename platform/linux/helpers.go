@@ -5,6 +5,7 @@ import "github.com/bpfhost/bpfhost/platform"
 // Shorthands for the prototype table.
 const (
 	anything    = platform.ArgAnything
+	address     = platform.ArgAddress
 	mapPtr      = platform.ArgConstMapPtr
 	mapKey      = platform.ArgMapKey
 	mapValue    = platform.ArgMapValue
@@ -83,7 +84,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnMapLookupElem, platform.RetMapValueOrNull, args(mapPtr, mapKey), pktAccess),
 	proto(FnMapUpdateElem, integer, args(mapPtr, mapKey, mapValue, anything), pktAccess),
 	proto(FnMapDeleteElem, integer, args(mapPtr, mapKey), pktAccess),
-	proto(FnProbeRead, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
+	proto(FnProbeRead, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
 	proto(FnKtimeGetNs, integer, nil),
 	proto(FnTracePrintk, integer, args(mem, size), gpl), // r3..r5 are unchecked format arguments
 	proto(FnGetPrandomU32, integer, nil),
@@ -124,7 +125,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnGetNumaNodeId, integer, nil),
 	proto(FnSkbChangeHead, integer, args(ctx, anything, anything), changesPacket),
 	proto(FnXdpAdjustHead, integer, args(ctx, anything), changesPacket),
-	proto(FnProbeReadStr, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
+	proto(FnProbeReadStr, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
 	proto(FnGetSocketCookie, integer, args(ctx)),
 	proto(FnGetSocketUid, integer, args(ctx)),
 	proto(FnSetHash, integer, args(ctx, anything)),
@@ -191,10 +192,10 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnSendSignal, integer, args(anything), kernelOnly),
 	proto(FnTcpGenSyncookie, integer, args(btfSock, mem, size, mem, size), gpl, pktAccess),
 	proto(FnSkbOutput, integer, args(btfID, mapPtr, anything, mem, sizeOr0), gpl, kernelOnly),
-	proto(FnProbeReadUser, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
-	proto(FnProbeReadKernel, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
-	proto(FnProbeReadUserStr, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
-	proto(FnProbeReadKernelStr, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
+	proto(FnProbeReadUser, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
+	proto(FnProbeReadKernel, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
+	proto(FnProbeReadUserStr, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
+	proto(FnProbeReadKernelStr, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
 	proto(FnTcpSendAck, integer, args(btfID, anything), kernelOnly),
 	proto(FnSendSignalThread, integer, args(anything), kernelOnly),
 	proto(FnJiffies64, integer, nil),
