@@ -13,10 +13,6 @@ var huntGaps = map[string]string{
 	// BPF_ST into the context (clang -mcpu=v4 stores constants so).
 	"hunt.o ctx_store_imm":       "BPF_ST (store of an immediate) to the context",
 	"hunt.o sock_addr_store_imm": "BPF_ST (store of an immediate) to the context",
-	// A loop whose exit tests a copy of the counter zero-extended by
-	// shifts (-mcpu=v1).
-	"hunt-v1.o countdown_zext": "loop may not terminate",
-	"hunt-v1.o countup_zext":   "loop may not terminate",
 }
 
 // TestHuntGaps: each program of testdata/hunt.o and testdata/hunt-v1.o is

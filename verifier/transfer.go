@@ -263,6 +263,7 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 		}
 	}
 
+	zext := e.zextPair(s, pc, ins, dst, div)
 	res := scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, div, siv)
 	if res.empty() {
 		res = topIval
@@ -272,6 +273,37 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 		stz = tzOf(siv.umin)
 	}
 	e.setArith(s, dst, src, aop, is64, div, siv, res, aluTZ(aop, is64, dv.tz, stz, siv))
+	if zext && s.z.has(locZext) {
+		// The second shift of the pair: dst is again the value it had
+		// before the first, with the relations it had.
+		s.z.copyLoc(locReg(dst), locZext)
+		s.z.forget(locZext)
+	}
+}
+
+// zextPair recognises the zero extension clang emits for a 32-bit value
+// without ALU32 (-mcpu=v1/v2): `rX <<= 32; rX >>= 32`. On the first shift,
+// when rX is known to be in [0, 2^32) and the next instruction is the
+// second shift of rX, it keeps rX's value in a location of its own
+// (locZext); it reports whether ins is the second shift, for which the
+// caller gives rX that value back: the pair is then the identity, and
+// rX keeps its relations (a loop counter tested through such a copy stays
+// bounded). Between the two, rX holds the shifted value as computed.
+func (e *exec) zextPair(s *state, pc int, ins isa.Instruction, dst int, div ival) bool {
+	zshift := func(i isa.Instruction, op isa.ALUOp) bool {
+		return i.Opcode.Class() == isa.ClassALU64 && i.Opcode.Source() == isa.SourceK && i.Opcode.ALUOp() == op && i.Imm == 32 && int(i.Dst) == dst
+	}
+	switch {
+	case zshift(ins, isa.ALURsh):
+		return true
+	case !zshift(ins, isa.ALULsh) || pc+1 >= len(e.a.prog) || !zshift(e.a.prog[pc+1], isa.ALURsh):
+		return false
+	}
+	s.z.forget(locZext)
+	if div.umax <= math.MaxUint32 && s.z.has(locReg(dst)) {
+		s.z.copyLoc(locZext, locReg(dst))
+	}
+	return false
 }
 
 // aluTZ returns the known trailing zero bits of a result.

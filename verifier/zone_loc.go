@@ -12,6 +12,9 @@ const (
 	locZero loc = 0
 	locPkt  loc = 1 // packet size: data_end - data
 	locMeta loc = 2 // offset of data_meta relative to data (<= 0)
+	// locZext holds a register's value between the two shifts of a zero
+	// extension (zextPair); it lives for one instruction.
+	locZext loc = 1 << 31
 )
 
 func locReg(r int) loc             { return loc(8 + r) }
