@@ -216,9 +216,6 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 	case m.atomic:
 		e.fail(m.pc, "atomic operation on the context %s is not allowed", desc.Name)
 		return scalar, res, 0
-	case m.imm:
-		e.fail(m.pc, "BPF_ST (store of an immediate) to the context %s is not allowed; store a register", desc.Name)
-		return scalar, res, 0
 	}
 	f, err := desc.Check(m.off, m.size, m.write)
 	if err != nil {
