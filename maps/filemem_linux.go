@@ -237,7 +237,7 @@ func (m *MappedMemory) Entry(index uint32) (key []byte, inUse bool, err error) {
 	if index >= m.layout.MaxEntries {
 		return nil, false, fmt.Errorf("entry %d: out of range (%d entries)", index, m.layout.MaxEntries)
 	}
-	if m.whole[m.layout.InUseOffset()+uint64(index)] != 1 {
+	if g := m.whole[m.layout.InUseOffset()+uint64(index)]; g == 0 || g > 3 {
 		return nil, false, nil
 	}
 	rec := m.layout.RecordsOffset() + uint64(index)*uint64(m.layout.RecordStride)
