@@ -27,38 +27,6 @@ func keyedSpecs() []Spec {
 	}
 }
 
-// testKey is key i of a map of spec: for tries, a prefix of 8 to 32 bits.
-func testKey(s Spec, i int) []byte {
-	k := make([]byte, s.KeySize)
-	if s.Type == LPMTrie {
-		binary.NativeEndian.PutUint32(k, uint32(8+i%4*8))
-		binary.BigEndian.PutUint32(k[4:], uint32(i)<<24|uint32(i)<<8)
-		return k
-	}
-	binary.LittleEndian.PutUint32(k, uint32(i)*2654435761)
-	return k
-}
-
-// dumpMap is the map's contents, by key, with values as Lookup copies them.
-func dumpMap(t *testing.T, m Map, slots int) map[string]string {
-	t.Helper()
-	s := m.Spec()
-	vs := int(s.ValueSize)
-	if s.Type.PerCPU() {
-		vs = int(round8(uint64(vs))) * slots
-	}
-	k, v := make([]byte, s.KeySize), make([]byte, vs)
-	out := map[string]string{}
-	it := Iterate(m)
-	for it.Next(k, v) {
-		out[string(k)] = string(v)
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // newElemInFile is NewInFile for a map with a program side.
 func newElemInFile(spec Spec, slots int, path string) (ElemMap, bool, error) {
 	m, reused, err := NewInFile(spec, slots, path)
@@ -254,6 +222,72 @@ func TestNewInFileKeyedDamaged(t *testing.T) {
 	for i := 2; i < 5; i++ {
 		if r := lm2.UpdateElem(testKey(lspec, i), make([]byte, 8), 0, 0); r != 0 {
 			t.Fatalf("insert %d into the 3 free slots: %d", i, r)
+		}
+	}
+}
+
+// TestNewInFileKeyedReplacementInFlight: a file in which a key is in use
+// in two entries, as a kill between publishing a replacement and retiring
+// the old entry leaves it, opens with the replacement: the entry whose
+// generation follows the other's (1, 2, 3, 1, ...), whichever comes first
+// in the file; the other entry is free again.
+func TestNewInFileKeyedReplacementInFlight(t *testing.T) {
+	specs := []Spec{
+		{Name: "hash", Type: Hash, KeySize: 4, ValueSize: 24, MaxEntries: 4},
+		{Name: "lru", Type: LRUHash, KeySize: 4, ValueSize: 24, MaxEntries: 4},
+		{Name: "lpm", Type: LPMTrie, KeySize: 8, ValueSize: 24, MaxEntries: 4, Flags: FlagNoPrealloc},
+	}
+	for _, spec := range specs {
+		for _, c := range []struct {
+			gens [2]byte // of entries 0 and 1
+			keep int     // the entry whose value stays
+		}{{[2]byte{1, 2}, 1}, {[2]byte{2, 1}, 0}, {[2]byte{3, 1}, 1}, {[2]byte{1, 3}, 0}, {[2]byte{2, 3}, 1}} {
+			t.Run(fmt.Sprintf("%s/%d%d", spec.Name, c.gens[0], c.gens[1]), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "m")
+				m, _, err := newElemInFile(spec, 1, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := testKey(spec, 1)
+				if r := m.UpdateElem(key, bytes.Repeat([]byte{0xa0}, 24), 0, 0); r != 0 {
+					t.Fatal(r)
+				}
+				m = nil
+				l := layoutOf(spec, 1)
+				f, err := os.OpenFile(path, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := make([]byte, l.RecordStride)
+				f.ReadAt(rec, int64(l.RecordsOffset()))
+				f.WriteAt(rec, int64(l.RecordsOffset())+int64(l.RecordStride))
+				f.WriteAt(bytes.Repeat([]byte{0xa1}, 24), MemoryFileHeader+int64(l.Stride))
+				f.WriteAt(c.gens[:], int64(l.InUseOffset()))
+				f.Close()
+
+				m2, _, err := newElemInFile(spec, 1, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := dumpMap(t, m2, 1)
+				if want := string(bytes.Repeat([]byte{0xa0 + byte(c.keep)}, 24)); len(got) != 1 || got[string(key)] != want {
+					t.Fatalf("reopened: %x, want key %x with %x", got, key, want)
+				}
+				mem, err := OpenMemory(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer mem.Close()
+				if _, inUse, _ := mem.Entry(uint32(1 - c.keep)); inUse {
+					t.Fatal("the replaced entry is still in use")
+				}
+				// The three free entries take three new keys.
+				for i := 2; i < 5; i++ {
+					if r := m2.UpdateElem(testKey(spec, i), make([]byte, 24), uint64(UpdateNoExist), 0); r != 0 {
+						t.Fatalf("insert %d: %d", i, r)
+					}
+				}
+			})
 		}
 	}
 }
