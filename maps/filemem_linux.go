@@ -225,7 +225,8 @@ func (m *MappedMemory) Value(index, c uint32) ([]byte, error) {
 
 // Entry returns the key of entry index of a hash map or LPM trie and
 // whether the entry is in use (holds that key); its value is Value(index,
-// c) for hash maps. For a trie, index is a value slot: Value(index, 0) is
+// c) for hash maps. While an update replaces a key's entry, two entries
+// can hold the key for a moment (docs/map-memory.md). For a trie, index is a value slot: Value(index, 0) is
 // the value of the prefix the key names. Arrays have no entries: an error.
 func (m *MappedMemory) Entry(index uint32) (key []byte, inUse bool, err error) {
 	if m.whole == nil {
