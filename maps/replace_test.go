@@ -3,6 +3,7 @@ package maps
 import (
 	"bytes"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -126,6 +127,59 @@ func TestUpdateFullMap(t *testing.T) {
 			}
 			if r := m.UpdateElem(testKey(spec, 7), v, 0, 0); spec.Type != LRUHash && r == 0 {
 				t.Fatal("an insert into a full map succeeded")
+			}
+		})
+	}
+}
+
+// TestReplaceNeverHidesKey: while one goroutine replaces the values of
+// keys that stay in the map (every update swaps in a fresh element), lock-free
+// lookups on other goroutines always find them: the fresh element is linked
+// before the old one is unlinked, inside one seqlock window. The map never
+// holds a key twice for a reader that walks it, and never more entries than
+// keys.
+func TestReplaceNeverHidesKey(t *testing.T) {
+	for _, typ := range []Type{Hash, LRUHash} {
+		t.Run(typ.String(), func(t *testing.T) {
+			const keys = 64
+			spec := Spec{Name: "r", Type: typ, KeySize: 8, ValueSize: 32, MaxEntries: 2 * keys}
+			m := mustNew(t, spec, 2).(*HashMap)
+			for k := range keys {
+				m.UpdateElem(u64(uint64(k)), make([]byte, 32), 0, 0)
+			}
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				v := make([]byte, 32)
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					v[0] = byte(i)
+					if r := m.UpdateElem(u64(uint64(i%keys)), v, uint64(UpdateExist), 1); r != 0 {
+						t.Errorf("update %d: %d", i, r)
+						return
+					}
+				}
+			}()
+			deadline := time.Now().Add(300 * time.Millisecond)
+			for i := 0; time.Now().Before(deadline); i++ {
+				if m.LookupPtr(u64(uint64(i%keys)), 0) == nil {
+					t.Fatalf("key %d missing during its replacement", i%keys)
+				}
+				if i%1000 == 0 {
+					if n := m.ForEach(0, func(_, _ unsafe.Pointer) bool { return true }); n > keys+1 {
+						t.Fatalf("ForEach saw %d entries of %d keys", n, keys)
+					}
+				}
+			}
+			close(stop)
+			<-done
+			if n := len(dumpMap(t, m, 2)); n != keys {
+				t.Fatalf("%d entries after the replacements, want %d", n, keys)
 			}
 		})
 	}
