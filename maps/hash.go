@@ -180,9 +180,6 @@ func (h *HashMap) update(key []byte, flags uint64, whole bool, write func(e int3
 			if swap {
 				ne := claimed
 				if ne < 0 {
-					ne = h.t.takeSpare(b)
-				}
-				if ne < 0 {
 					h.t.mu.Lock()
 					ne = h.t.alloc()
 					h.t.mu.Unlock()
@@ -199,16 +196,16 @@ func (h *HashMap) update(key []byte, flags uint64, whole bool, write func(e int3
 				if ne >= 0 {
 					write(ne, true)
 					h.t.replace(b, hv, e, ne, key)
+					h.t.mu.Lock()
 					if !h.lru {
-						h.t.park(b, e)
+						h.t.release(e)
 					} else {
-						h.t.mu.Lock()
 						if h.unlist(e) { // else an eviction claimed it
 							h.t.release(e)
 						}
 						h.pushFront(ne)
-						h.t.mu.Unlock()
 					}
+					h.t.mu.Unlock()
 					l.Unlock()
 					return 0
 				}

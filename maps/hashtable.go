@@ -45,15 +45,11 @@ type table struct {
 
 // stripe is a lock padded to its own cache line, with the sequence counter
 // of the seqlock readers: odd while a writer changes a chain of the
-// stripe's buckets, and a free element parked by the last replacement in
-// the stripe (spare, element+1; 0 for none), which the next one takes
-// without the free stack's mutex; alloc takes parked ones when the stack
-// is empty.
+// stripe's buckets.
 type stripe struct {
 	sync.RWMutex
-	seq   atomic.Uint32
-	spare atomic.Int32
-	_     [64 - (unsafe.Sizeof(sync.RWMutex{})+8)%64]byte
+	seq atomic.Uint32
+	_   [64 - (unsafe.Sizeof(sync.RWMutex{})+4)%64]byte
 }
 
 // Where the sequence counter lies in a stripe, for code that reads it
@@ -260,38 +256,15 @@ func (t *table) replace(b uint32, h uint32, old, e int32, key []byte) {
 	t.writeEnd(b)
 }
 
-// takeSpare returns the free element parked in bucket b's stripe, or -1;
-// the caller holds the bucket's write lock.
-func (t *table) takeSpare(b uint32) int32 { return t.lock(b).spare.Swap(0) - 1 }
-
-// park parks free element e in bucket b's stripe for the next
-// replacement there; one parked before goes back to the free stack. The
-// caller holds the bucket's write lock, not t.mu.
-func (t *table) park(b uint32, e int32) {
-	if old := t.lock(b).spare.Swap(e+1) - 1; old >= 0 {
-		t.mu.Lock()
-		t.release(old)
-		t.mu.Unlock()
-	}
-}
-
 // nextGen is the generation after g: 1, 2, 3, 1, ... Two elements in use
 // with one key are an element and its replacement, so the one whose
 // generation follows the other's is the newer.
 func nextGen(g uint8) uint8 { return g%3 + 1 }
 
-// alloc pops a free element, else takes one parked in a stripe, -1 if
-// none; the caller holds t.mu.
+// alloc pops a free element, -1 if none; the caller holds t.mu.
 func (t *table) alloc() int32 {
 	n := len(t.free)
 	if n == 0 {
-		for i := range t.stripes {
-			if s := &t.stripes[i]; s.spare.Load() != 0 {
-				if e := s.spare.Swap(0) - 1; e >= 0 {
-					return e
-				}
-			}
-		}
 		return -1
 	}
 	e := t.free[n-1]
