@@ -2,12 +2,14 @@ package maps
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,38 +25,6 @@ func keyedSpecs() []Spec {
 		{Name: "lrupercpu", Type: LRUPerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 40},
 		{Name: "lpm", Type: LPMTrie, KeySize: 8, ValueSize: 8, MaxEntries: 40, Flags: FlagNoPrealloc},
 	}
-}
-
-// testKey is key i of a map of spec: for tries, a prefix of 8 to 32 bits.
-func testKey(s Spec, i int) []byte {
-	k := make([]byte, s.KeySize)
-	if s.Type == LPMTrie {
-		binary.NativeEndian.PutUint32(k, uint32(8+i%4*8))
-		binary.BigEndian.PutUint32(k[4:], uint32(i)<<24|uint32(i)<<8)
-		return k
-	}
-	binary.LittleEndian.PutUint32(k, uint32(i)*2654435761)
-	return k
-}
-
-// dumpMap is the map's contents, by key, with values as Lookup copies them.
-func dumpMap(t *testing.T, m Map, slots int) map[string]string {
-	t.Helper()
-	s := m.Spec()
-	vs := int(s.ValueSize)
-	if s.Type.PerCPU() {
-		vs = int(round8(uint64(vs))) * slots
-	}
-	k, v := make([]byte, s.KeySize), make([]byte, vs)
-	out := map[string]string{}
-	it := Iterate(m)
-	for it.Next(k, v) {
-		out[string(k)] = string(v)
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // newElemInFile is NewInFile for a map with a program side.
@@ -256,6 +226,72 @@ func TestNewInFileKeyedDamaged(t *testing.T) {
 	}
 }
 
+// TestNewInFileKeyedReplacementInFlight: a file in which a key is in use
+// in two entries, as a kill between publishing a replacement and retiring
+// the old entry leaves it, opens with the replacement: the entry whose
+// generation follows the other's (1, 2, 3, 1, ...), whichever comes first
+// in the file; the other entry is free again.
+func TestNewInFileKeyedReplacementInFlight(t *testing.T) {
+	specs := []Spec{
+		{Name: "hash", Type: Hash, KeySize: 4, ValueSize: 24, MaxEntries: 4},
+		{Name: "lru", Type: LRUHash, KeySize: 4, ValueSize: 24, MaxEntries: 4},
+		{Name: "lpm", Type: LPMTrie, KeySize: 8, ValueSize: 24, MaxEntries: 4, Flags: FlagNoPrealloc},
+	}
+	for _, spec := range specs {
+		for _, c := range []struct {
+			gens [2]byte // of entries 0 and 1
+			keep int     // the entry whose value stays
+		}{{[2]byte{1, 2}, 1}, {[2]byte{2, 1}, 0}, {[2]byte{3, 1}, 1}, {[2]byte{1, 3}, 0}, {[2]byte{2, 3}, 1}} {
+			t.Run(fmt.Sprintf("%s/%d%d", spec.Name, c.gens[0], c.gens[1]), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "m")
+				m, _, err := newElemInFile(spec, 1, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := testKey(spec, 1)
+				if r := m.UpdateElem(key, bytes.Repeat([]byte{0xa0}, 24), 0, 0); r != 0 {
+					t.Fatal(r)
+				}
+				m = nil
+				l := layoutOf(spec, 1)
+				f, err := os.OpenFile(path, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := make([]byte, l.RecordStride)
+				f.ReadAt(rec, int64(l.RecordsOffset()))
+				f.WriteAt(rec, int64(l.RecordsOffset())+int64(l.RecordStride))
+				f.WriteAt(bytes.Repeat([]byte{0xa1}, 24), MemoryFileHeader+int64(l.Stride))
+				f.WriteAt(c.gens[:], int64(l.InUseOffset()))
+				f.Close()
+
+				m2, _, err := newElemInFile(spec, 1, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := dumpMap(t, m2, 1)
+				if want := string(bytes.Repeat([]byte{0xa0 + byte(c.keep)}, 24)); len(got) != 1 || got[string(key)] != want {
+					t.Fatalf("reopened: %x, want key %x with %x", got, key, want)
+				}
+				mem, err := OpenMemory(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer mem.Close()
+				if _, inUse, _ := mem.Entry(uint32(1 - c.keep)); inUse {
+					t.Fatal("the replaced entry is still in use")
+				}
+				// The three free entries take three new keys.
+				for i := 2; i < 5; i++ {
+					if r := m2.UpdateElem(testKey(spec, i), make([]byte, 24), uint64(UpdateNoExist), 0); r != 0 {
+						t.Fatalf("insert %d: %d", i, r)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestNewInFileKeyedLayouts: a hash map's file is not an LRU map's, nor a
 // map's with another key size: errors that name both layouts.
 func TestNewInFileKeyedLayouts(t *testing.T) {
@@ -331,6 +367,9 @@ func TestKilledWriter(t *testing.T) {
 	}
 	dir := os.Getenv(killDirEnv)
 	spec := killSpec(name)
+	if w, ok := strings.CutSuffix(name, wideSuffix); ok {
+		spec = wideSpec(w)
+	}
 	m, _, err := newElemInFile(spec, 2, filepath.Join(dir, "map"))
 	if err != nil {
 		t.Fatal(err)
@@ -340,6 +379,13 @@ func TestKilledWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	progress := (*uint64)(pm.(*ArrayMap).ValuePtr(0, 0))
+	// The array must stay reachable: its mapping goes with it, and
+	// progress points into it.
+	defer runtime.KeepAlive(pm)
+	if strings.HasSuffix(name, wideSuffix) {
+		overwrite(t, m, spec, progress)
+		return
+	}
 	fmt.Println("writing")
 	for i := range killOps {
 		if i == 1000 {
@@ -358,11 +404,76 @@ func TestKilledWriter(t *testing.T) {
 	time.Sleep(time.Minute)
 }
 
+// wideSuffix marks the name of a map a killed writer overwrites (wideSpec).
+const wideSuffix = "/wide"
+
+// wideKeys is how many keys a killed overwriter updates in turn.
+const wideKeys = 50
+
+// wideSpec is killSpec with values of 256 bytes: copying one is 32 word
+// stores, which a kill can interrupt.
+func wideSpec(name string) Spec {
+	s := killSpec(name)
+	s.ValueSize = 256
+	return s
+}
+
+// wideOp is overwrite i (i >= 0) of a killed overwriter: key i%wideKeys,
+// and the byte that every byte of the new value is; the keys start with
+// values of zeros (wideOp(-1)).
+func wideOp(s Spec, i int) (key []byte, fill byte) {
+	key, _ = killOp(s, (i+wideKeys)%wideKeys)
+	return key, byte(i/wideKeys + 1)
+}
+
+// wideValue is a value of s whose bytes are all fill, every slot's for
+// per-CPU maps (Update's layout).
+func wideValue(s Spec, slots int, fill byte) []byte {
+	n := int(s.ValueSize)
+	if s.Type.PerCPU() {
+		n = int(round8(uint64(n))) * slots
+	}
+	return bytes.Repeat([]byte{fill}, n)
+}
+
+// overwrite is TestKilledWriter for a wide map: it inserts wideKeys keys,
+// then updates them in turn with wideOp's values until it is killed:
+// programs' UpdateElem, except for per-CPU maps, whose program-side
+// updates write one slot in place (as Linux's do): user space's Update,
+// which writes every slot.
+func overwrite(t *testing.T, m ElemMap, spec Spec, progress *uint64) {
+	const slots = 2
+	for k := range wideKeys {
+		key, fill := wideOp(spec, k-wideKeys)
+		if err := m.Update(key, wideValue(spec, slots, fill), UpdateNoExist); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Println("writing")
+	for i := range killOps {
+		if i == 1000 {
+			fmt.Println("1000")
+		}
+		key, fill := wideOp(spec, i)
+		if spec.Type.PerCPU() {
+			if err := m.Update(key, wideValue(spec, slots, fill), UpdateExist); err != nil {
+				t.Fatalf("update %d: %v", i, err)
+			}
+		} else if r := m.UpdateElem(key, wideValue(spec, slots, fill), uint64(UpdateExist), 0); r != 0 {
+			t.Fatalf("update %d: %d", i, r)
+		}
+		atomic.StoreUint64(progress, uint64(i)+1)
+	}
+	time.Sleep(time.Minute)
+}
+
 // TestNewInFileKeyedSIGKILL: a process writing a keyed map in a memory
 // file is killed with SIGKILL at a random moment; the map over the same
 // file then holds every operation the process had completed, in order:
 // the state after the acknowledged ones, or after one more (the one in
-// flight), never a mix or a torn entry.
+// flight), never a mix or a torn entry. A process that overwrites the
+// values of keys in the map (wide ones, of identical bytes) leaves each
+// key with its last acknowledged value or the one in flight, whole.
 func TestNewInFileKeyedSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -373,13 +484,21 @@ func TestNewInFileKeyedSIGKILL(t *testing.T) {
 				killRound(t, killSpec(spec.Name), time.Duration(rand.IntN(10)+round*10)*time.Millisecond)
 			}
 		})
+		t.Run(spec.Name+wideSuffix, func(t *testing.T) {
+			for round := range 4 {
+				killWideRound(t, spec.Name, time.Duration(rand.IntN(10)+round*5)*time.Millisecond)
+			}
+		})
 	}
 }
 
-func killRound(t *testing.T, spec Spec, after time.Duration) {
-	dir := t.TempDir()
+// startKilledWriter starts TestKilledWriter for the map name in dir, kills
+// it after it has made 1000 operations and after, and returns how many
+// it had acknowledged.
+func startKilledWriter(t *testing.T, name, dir string, after time.Duration) int {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriter$", "-test.v")
-	cmd.Env = append(os.Environ(), killEnv+"="+spec.Name, killDirEnv+"="+dir)
+	cmd.Env = append(os.Environ(), killEnv+"="+name, killDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -407,6 +526,45 @@ func killRound(t *testing.T, spec Spec, after time.Duration) {
 	if acked == killOps {
 		t.Logf("killed after all %d operations: the kill missed the writes", killOps)
 	}
+	return acked
+}
+
+// killWideRound kills an overwriter of map name and checks that every key
+// holds one whole value: its last acknowledged one, or the one in flight.
+func killWideRound(t *testing.T, name string, after time.Duration) {
+	dir := t.TempDir()
+	spec := wideSpec(name)
+	acked := startKilledWriter(t, name+wideSuffix, dir, after)
+	m, reused, err := NewInFile(spec, 2, filepath.Join(dir, "map"))
+	if err != nil || !reused {
+		t.Fatalf("reopening: reused %v, %v", reused, err)
+	}
+	got := dumpMap(t, m, 2)
+	if len(got) != wideKeys {
+		t.Fatalf("after SIGKILL at %d acknowledged updates: %d entries, want %d", acked, len(got), wideKeys)
+	}
+	flight, flightFill := wideOp(spec, acked)
+	for k := range wideKeys {
+		key, fill := wideOp(spec, k-wideKeys)
+		if last := acked - 1 - (acked-1-k+wideKeys)%wideKeys; last >= 0 {
+			_, fill = wideOp(spec, last)
+		}
+		v, ok := got[string(key)]
+		switch {
+		case !ok:
+			t.Fatalf("after SIGKILL at %d acknowledged updates: key %x is gone", acked, key)
+		case v == string(wideValue(spec, 2, fill)):
+		case string(key) == string(flight) && v == string(wideValue(spec, 2, flightFill)):
+		default:
+			t.Fatalf("after SIGKILL at %d acknowledged updates: key %x holds %x, want all %#x (or the update in flight's %#x)",
+				acked, key, v, fill, flightFill)
+		}
+	}
+}
+
+func killRound(t *testing.T, spec Spec, after time.Duration) {
+	dir := t.TempDir()
+	acked := startKilledWriter(t, spec.Name, dir, after)
 	m, reused, err := NewInFile(spec, 2, filepath.Join(dir, "map"))
 	if err != nil || !reused {
 		t.Fatalf("reopening: reused %v, %v", reused, err)

@@ -39,7 +39,8 @@ import (
 //	             R + i*record stride: u32 hash, i32 chain link (hash maps;
 //	             0 in tries), the key, padded with zeros to 8 bytes
 //	offset F     keyed maps, after the records' pages: entry i's in-use
-//	             byte at F + i, 1 while the entry holds its key, else 0
+//	             byte at F + i, 0 while the entry is free, else its
+//	             generation, 1 to 3 (filekeyed.go)
 //
 // The value layout of a plain array is that of a BPF_F_MMAPABLE array mapped
 // from Linux, so a reader maps the file from offset 4096 and indexes it as

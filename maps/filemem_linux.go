@@ -225,7 +225,8 @@ func (m *MappedMemory) Value(index, c uint32) ([]byte, error) {
 
 // Entry returns the key of entry index of a hash map or LPM trie and
 // whether the entry is in use (holds that key); its value is Value(index,
-// c) for hash maps. For a trie, index is a value slot: Value(index, 0) is
+// c) for hash maps. While an update replaces a key's entry, two entries
+// can hold the key for a moment (docs/map-memory.md). For a trie, index is a value slot: Value(index, 0) is
 // the value of the prefix the key names. Arrays have no entries: an error.
 func (m *MappedMemory) Entry(index uint32) (key []byte, inUse bool, err error) {
 	if m.whole == nil {
@@ -237,7 +238,7 @@ func (m *MappedMemory) Entry(index uint32) (key []byte, inUse bool, err error) {
 	if index >= m.layout.MaxEntries {
 		return nil, false, fmt.Errorf("entry %d: out of range (%d entries)", index, m.layout.MaxEntries)
 	}
-	if m.whole[m.layout.InUseOffset()+uint64(index)] != 1 {
+	if g := m.whole[m.layout.InUseOffset()+uint64(index)]; g == 0 || g > 3 {
 		return nil, false, nil
 	}
 	rec := m.layout.RecordsOffset() + uint64(index)*uint64(m.layout.RecordStride)

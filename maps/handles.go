@@ -257,7 +257,7 @@ func (m *HandleHashMap) SetHandle(key []byte, h any, flags UpdateFlags) error {
 		return opError(m.spec.Name, op, E2BIG, "")
 	}
 	m.entries[e].Store(box)
-	m.t.link(b, hv, e, key)
+	m.t.link(b, hv, e, key, 1)
 	return nil
 }
 

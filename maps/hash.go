@@ -9,7 +9,9 @@ import (
 // HashMap is BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH.
 // All MaxEntries elements are preallocated (also with BPF_F_NO_PREALLOC,
 // which only changes when Linux allocates); deleted elements are reused.
-// Updates of an existing key write its value in place. Program-side
+// An update of an existing key fills a free element and swaps it in, as
+// Linux does (in place for one slot of a per-CPU map, with BPF_F_LOCK, and
+// when the map is full: see update). Program-side
 // lookups (LookupPtr) take no lock unless a writer is changing the chain
 // they walk (a seqlock per lock stripe); generated code can make the same
 // lookup from the map's description (Inline).
@@ -129,7 +131,7 @@ func (h *HashMap) UpdateElem(key, value []byte, flags uint64, slot int) int64 {
 		return EINVAL.Ret()
 	}
 	value = value[:h.vals.size]
-	return h.update(key, flags, func(e int32, fresh bool) {
+	return h.update(key, flags, !h.percpu, func(e int32, fresh bool) {
 		if !h.percpu {
 			h.vals.put(h.ptr(e, 0), value, flags)
 			return
@@ -147,16 +149,25 @@ func (h *HashMap) UpdateElem(key, value []byte, flags uint64, slot int) int64 {
 
 // update is the insert-or-replace logic both sides share; write fills the
 // value of element e (fresh: e was just allocated, and is not linked yet)
-// under the bucket lock.
-func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh bool)) int64 {
+// under the bucket lock. whole says that write fills the entire value
+// (every slot's of a per-CPU map); a key in the map then gets a fresh
+// element that replaces its old one (swap), as Linux replaces the element
+// of a hash or LRU hash map, so that neither a lookup nor a map memory file
+// after a SIGKILL ever sees a value half written. The value is written in
+// place, as Linux writes it, with BPF_F_LOCK (under the value's lock),
+// for one slot of a per-CPU map, and when a map other than an LRU map is
+// full (Linux keeps a spare element per CPU for this; see
+// docs/decisions/0021-keyed-map-memory-files.md).
+func (h *HashMap) update(key []byte, flags uint64, whole bool, write func(e int32, fresh bool)) int64 {
 	if r := h.updateFlags(flags); r != 0 {
 		return r
 	}
 	op := flags &^ uint64(UpdateLock)
+	swap := whole && flags&uint64(UpdateLock) == 0
 	hv := h.t.hash(key)
 	b := hv & h.t.mask
 	l := h.t.lock(b)
-	var claimed int32 = -1 // an element evicted for this insert
+	var claimed int32 = -1 // an element evicted for this update
 	for {
 		l.Lock()
 		e := h.t.find(b, hv, key)
@@ -165,6 +176,39 @@ func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh boo
 				l.Unlock()
 				h.giveBack(claimed)
 				return EEXIST.Ret()
+			}
+			if swap {
+				ne := claimed
+				if ne < 0 {
+					h.t.mu.Lock()
+					ne = h.t.alloc()
+					h.t.mu.Unlock()
+				}
+				if ne < 0 && h.lru {
+					// Linux's LRU update takes an element, evicting
+					// if it must, before it looks the key up.
+					l.Unlock()
+					if claimed = h.evict(); claimed < 0 {
+						return E2BIG.Ret()
+					}
+					continue
+				}
+				if ne >= 0 {
+					write(ne, true)
+					h.t.replace(b, hv, e, ne, key)
+					h.t.mu.Lock()
+					if !h.lru {
+						h.t.release(e)
+					} else {
+						if h.unlist(e) { // else an eviction claimed it
+							h.t.release(e)
+						}
+						h.pushFront(ne)
+					}
+					h.t.mu.Unlock()
+					l.Unlock()
+					return 0
+				}
 			}
 			write(e, false)
 			if h.lru {
@@ -203,7 +247,7 @@ func (h *HashMap) update(key []byte, flags uint64, write func(e int32, fresh boo
 		// The value goes in before the element is linked: lock-free
 		// readers may find it as soon as it is.
 		write(e, true)
-		h.t.link(b, hv, e, key)
+		h.t.link(b, hv, e, key, 1)
 		if h.lru {
 			h.t.mu.Lock()
 			h.pushFront(e)
@@ -340,7 +384,7 @@ func (h *HashMap) Update(key, value []byte, flags UpdateFlags) error {
 	if err := h.checkValue(op, value); err != nil {
 		return err
 	}
-	r := h.update(key, uint64(flags), func(e int32, _ bool) {
+	r := h.update(key, uint64(flags), true, func(e int32, _ bool) {
 		if !h.percpu {
 			h.vals.put(h.ptr(e, 0), value, uint64(flags))
 			return

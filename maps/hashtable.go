@@ -29,10 +29,11 @@ type table struct {
 	// hands it out).
 	elems  []byte
 	stride uintptr
-	// inChain says whether the element is linked, guarded by the bucket
-	// lock. In a map memory file it is the entries' in-use flags: link
-	// sets it after the key, unlink clears it first (filekeyed.go).
-	inChain []bool
+	// inChain is 0 while the element is not linked, else its generation
+	// (1 to 3, see nextGen), guarded by the bucket lock. In a map memory
+	// file it is the entries' in-use flags: link sets it after the key,
+	// unlink clears it first (filekeyed.go).
+	inChain []uint8
 	heads   []int32 // bucket heads; stored atomically so scans can skip empty buckets unlocked
 	mask    uint32  // buckets - 1
 	stripes []stripe
@@ -61,13 +62,13 @@ const (
 const maxStripes = 256
 
 func (t *table) init(n uint32, keySize uint32, seed uint64) {
-	t.initIn(n, keySize, seed, slab(uint64(recordStride(keySize))*uint64(n)), make([]bool, n))
+	t.initIn(n, keySize, seed, slab(uint64(recordStride(keySize))*uint64(n)), make([]uint8, n))
 }
 
 // initIn is init with the element records and in-use flags in the given
 // memory (zeroed, or a map memory file's that restore relinks): n records
 // of recordStride(keySize) bytes and n flags.
-func (t *table) initIn(n uint32, keySize uint32, seed uint64, elems []byte, inChain []bool) {
+func (t *table) initIn(n uint32, keySize uint32, seed uint64, elems []byte, inChain []uint8) {
 	nb := uint32(nextPow2(uint64(n)))
 	ns := min(nb, maxStripes)
 	*t = table{
@@ -192,10 +193,17 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 func (t *table) writeBegin(b uint32) { t.lock(b).seq.Add(1) }
 func (t *table) writeEnd(b uint32)   { t.lock(b).seq.Add(1) }
 
-// link inserts element e with key and hash h at the head of bucket b; the
-// caller holds the bucket's write lock.
-func (t *table) link(b uint32, h uint32, e int32, key []byte) {
+// link inserts element e with key and hash h at the head of bucket b, as
+// generation gen (1 for a new key, see replace); the caller holds the
+// bucket's write lock.
+func (t *table) link(b uint32, h uint32, e int32, key []byte, gen uint8) {
 	t.writeBegin(b)
+	t.linkIn(b, h, e, key, gen)
+	t.writeEnd(b)
+}
+
+// linkIn is link inside a writeBegin/writeEnd window the caller opened.
+func (t *table) linkIn(b uint32, h uint32, e int32, key []byte, gen uint8) {
 	p := t.keyPtr(e)
 	for i := 0; i < len(key); i += 8 {
 		atomic.StoreUint64((*uint64)(unsafe.Add(p, i)), keyWord(key[i:min(i+8, len(key))]))
@@ -203,19 +211,24 @@ func (t *table) link(b uint32, h uint32, e int32, key []byte) {
 	r := t.rec(e)
 	atomic.StoreUint32(&r.hash, h)
 	atomic.StoreInt32(&r.next, t.heads[b])
-	t.inChain[e] = true
+	t.inChain[e] = gen
 	atomic.StoreInt32(&t.heads[b], e)
-	t.writeEnd(b)
 }
 
 // unlink removes e from bucket b; the caller holds the write lock.
 func (t *table) unlink(b uint32, e int32) {
-	if !t.inChain[e] {
+	if t.inChain[e] == 0 {
 		return
 	}
 	t.writeBegin(b)
-	defer t.writeEnd(b)
-	t.inChain[e] = false
+	t.unlinkIn(b, e)
+	t.writeEnd(b)
+}
+
+// unlinkIn is unlink of a linked element inside a writeBegin/writeEnd
+// window the caller opened.
+func (t *table) unlinkIn(b uint32, e int32) {
+	t.inChain[e] = 0
 	next := t.next(e)
 	if t.heads[b] == e {
 		atomic.StoreInt32(&t.heads[b], next)
@@ -228,6 +241,25 @@ func (t *table) unlink(b uint32, e int32) {
 		}
 	}
 }
+
+// replace puts element e, which holds key's new value and is not linked,
+// in the place of element old, which holds key in bucket b: e is linked
+// ahead of old as old's next generation, then old is unlinked. Lookups
+// find old until e is linked and e from then on, never a value being
+// written; in a map memory file, a kill between the two steps leaves both
+// marked in use, and restore keeps the later generation (filekeyed.go).
+// The caller holds the bucket's write lock and then owns old.
+func (t *table) replace(b uint32, h uint32, old, e int32, key []byte) {
+	t.writeBegin(b) // one window for both steps
+	t.linkIn(b, h, e, key, nextGen(t.inChain[old]))
+	t.unlinkIn(b, old)
+	t.writeEnd(b)
+}
+
+// nextGen is the generation after g: 1, 2, 3, 1, ... Two elements in use
+// with one key are an element and its replacement, so the one whose
+// generation follows the other's is the newer.
+func nextGen(g uint8) uint8 { return g%3 + 1 }
 
 // alloc pops a free element, -1 if none; the caller holds t.mu.
 func (t *table) alloc() int32 {

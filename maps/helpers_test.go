@@ -50,3 +50,35 @@ func wantRet(t testing.TB, what string, got int64, want Errno) {
 		t.Errorf("%s = %d, want %d (%v)", what, got, want.Ret(), want)
 	}
 }
+
+// dumpMap is the map's contents, by key, with values as Lookup copies them.
+func dumpMap(t *testing.T, m Map, slots int) map[string]string {
+	t.Helper()
+	s := m.Spec()
+	vs := int(s.ValueSize)
+	if s.Type.PerCPU() {
+		vs = int(round8(uint64(vs))) * slots
+	}
+	k, v := make([]byte, s.KeySize), make([]byte, vs)
+	out := map[string]string{}
+	it := Iterate(m)
+	for it.Next(k, v) {
+		out[string(k)] = string(v)
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testKey is key i of a map of spec: for tries, a prefix of 8 to 32 bits.
+func testKey(s Spec, i int) []byte {
+	k := make([]byte, s.KeySize)
+	if s.Type == LPMTrie {
+		binary.NativeEndian.PutUint32(k, uint32(8+i%4*8))
+		binary.BigEndian.PutUint32(k[4:], uint32(i)<<24|uint32(i)<<8)
+		return k
+	}
+	binary.LittleEndian.PutUint32(k, uint32(i)*2654435761)
+	return k
+}

@@ -41,7 +41,7 @@ type LPMTrieMap struct {
 	// process memory.
 	recs      []byte
 	recStride uintptr
-	inUse     []bool
+	inUse     []uint8
 }
 
 func newLPM(b base) *LPMTrieMap { return newLPMIn(b, nil) }
@@ -243,7 +243,24 @@ func (t *LPMTrieMap) put(plen uint32, data, key, value []byte, flags uint64, slo
 		if flags == uint64(UpdateNoExist) {
 			return EEXIST.Ret()
 		}
-		t.vals.store(t.valPtr(t.val[n]), value)
+		old := t.val[n]
+		if len(t.vfree) == 0 {
+			// Full: in place (no slot to swap in).
+			t.vals.store(t.valPtr(old), value)
+			return 0
+		}
+		// A fresh slot replaces the old one, as Linux replaces the
+		// node: a program holding the old value never sees it half
+		// written, nor does a memory file after a kill (restore keeps
+		// the later generation if both are marked in use).
+		v := t.newVal()
+		t.vals.store(t.valPtr(v), value)
+		if t.inUse != nil {
+			t.record(v, key, nextGen(t.inUse[old]))
+			t.inUse[old] = 0
+		}
+		t.val[n] = v
+		t.vfree = append(t.vfree, old)
 		return 0
 	}
 	if flags == uint64(UpdateExist) {
@@ -257,7 +274,7 @@ func (t *LPMTrieMap) put(plen uint32, data, key, value []byte, flags uint64, slo
 	if v < 0 {
 		v = t.newVal()
 		t.vals.store(t.valPtr(v), value)
-		t.record(v, key)
+		t.record(v, key, 1)
 	}
 	switch {
 	case exact: // an intermediate node becomes a stored prefix
@@ -311,7 +328,7 @@ func (t *LPMTrieMap) remove(key []byte) int64 {
 	}
 	t.count--
 	if t.inUse != nil {
-		t.inUse[t.val[n]] = false
+		t.inUse[t.val[n]] = 0
 	}
 	t.vfree = append(t.vfree, t.val[n])
 	c := t.child[n]
