@@ -103,7 +103,13 @@
 // counter with a constant start and stride that ends on equality (clang's
 // `r += 7; if r == 448`); the same proof bounds such a counter at the
 // loop head when widening left it unbounded, so that it may index memory
-// (stride.go). bpf_loop's callback runs at most 1 << 23 times
+// (stride.go). The zero extension clang emits without ALU32 (`r <<= 32;
+// r >>= 32`) keeps r's relations when r fits in 32 bits, so a counter
+// tested through such a copy is bounded too (zextPair in transfer.go).
+// bpf_probe_read_*'s source may be a pointer as in Linux, checked as a read
+// of its bytes, or the context where it holds no host pointers
+// (addressArg); BPF_ST into the context is rewritten like a register
+// store. bpf_loop's callback runs at most 1 << 23 times
 // whatever the count (a larger count is -E2BIG at run time). A map pointer
 // that differs by path stands for the set of maps (mapjoin.go); helpers
 // must suit each. Helpers may read entry-frame stack the program has not
