@@ -1,20 +1,25 @@
 package verifier_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
 )
 
-// TestHuntKernel: the Linux kernel accepts every program of
-// testdata/hunt.o and testdata/hunt-v1.o, the shapes TestHuntGaps lists as
-// bpfhost's gaps.
+// TestHuntKernel: the Linux kernel accepts every program of the hunts'
+// objects (testdata/hunt*.o), the shapes TestHuntGaps lists as bpfhost's
+// gaps.
 func TestHuntKernel(t *testing.T) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		t.Skipf("bpf() not permitted here: %v", err)
 	}
-	for _, path := range []string{"testdata/hunt.o", "testdata/hunt-v1.o"} {
+	paths, err := filepath.Glob("testdata/hunt*.o")
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("hunt objects: %v, %v", paths, err)
+	}
+	for _, path := range paths {
 		cs, err := ebpf.LoadCollectionSpec(path)
 		if err != nil {
 			t.Fatal(err)
