@@ -281,7 +281,9 @@ func (e *exec) exit(s *state, pc int) {
 			e.fail(pc, "the %s callback returns while holding a bpf_spin_lock", r.cb.proto.Name)
 		}
 	case r.kind == callLocal:
-		if e.readable(s, pc, 0) {
+		// A function that returns nothing (void) leaves r0 unset: Linux
+		// hands it back as it is, and the caller may not read it.
+		if s.regs[0].kind != kUninit && e.readable(s, pc, 0) {
 			if v := s.regs[0]; v.kind == kStack && int(v.region) == s.depth() {
 				e.fail(pc, "r0 points into the returning function's own stack")
 			}
