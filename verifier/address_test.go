@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/isa"
@@ -28,13 +27,6 @@ func TestProbeReadSource(t *testing.T) {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		_, err = Verify(prog, Options{Type: xdpInfo(t), ABI: linux.ABI()})
-		switch {
-		case tt.reject == "" && err != nil:
-			t.Errorf("%s: rejected: %v", tt.name, err)
-		case tt.reject != "" && err == nil:
-			t.Errorf("%s: accepted, want a rejection mentioning %q", tt.name, tt.reject)
-		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
-			t.Errorf("%s: %v, want a message mentioning %q", tt.name, err, tt.reject)
-		}
+		checkVerdict(t, tt.name, err, tt.reject)
 	}
 }

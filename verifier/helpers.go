@@ -396,8 +396,11 @@ func (e *exec) addressArg(s *state, pc, r int, proto *platform.HelperProto) {
 		}
 		return
 	}
-	sz := e.sizeArg(s, pc, 2, platform.ArgConstSizeOrZero, proto.Name)
-	e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), memRead, proto, "memory")
+	// r2 was checked as the destination's size; an unbounded one is
+	// reported there already.
+	if sz := s.ival(2); sz.umax < 1<<29 {
+		e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), memRead, proto, "memory")
+	}
 }
 
 // flatContext reports whether a context is plain numbers laid out as in

@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/platform/linux"
@@ -26,13 +25,6 @@ func TestSubprogramRules(t *testing.T) {
 	for _, tt := range tests {
 		prog := assembleMaps(t, tt.src)
 		_, err := Verify(prog, Options{Name: tt.name, Type: xdpInfo(t), ABI: linux.ABI(), Maps: factsMaps})
-		switch {
-		case tt.reject == "" && err != nil:
-			t.Errorf("%s: rejected: %v", tt.name, err)
-		case tt.reject != "" && err == nil:
-			t.Errorf("%s: accepted, want a rejection mentioning %q", tt.name, tt.reject)
-		case tt.reject != "" && !strings.Contains(err.Error(), tt.reject):
-			t.Errorf("%s: %v, want a message mentioning %q", tt.name, err, tt.reject)
-		}
+		checkVerdict(t, tt.name, err, tt.reject)
 	}
 }

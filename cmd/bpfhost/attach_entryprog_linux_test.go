@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -163,24 +162,7 @@ func TestAttachXDPSegments(t *testing.T) {
 		}
 		return nil
 	})
-	var ln net.Listener
-	tp.n2.Do(t, func() (err error) {
-		ln, err = net.Listen("tcp4", "10.82.0.2:7001")
-		return err
-	})
-	defer ln.Close()
-	received := make(chan int64, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			received <- 0
-			return
-		}
-		c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		n, _ := io.Copy(io.Discard, c)
-		c.Close()
-		received <- n
-	}()
+	received := tp.n2.TCPSink(t, "10.82.0.2:7001", 2*time.Second)
 	// A longer --duration (the last one given counts) than tp.attach's
 	// own, for a loaded machine.
 	wait := tp.attach(t, hookObject, "--program", "xdp_pass", "--workers", "1", "--duration", "2500ms")

@@ -1,7 +1,6 @@
 package xdp_test
 
 import (
-	"io"
 	"net"
 	"strings"
 	"time"
@@ -91,24 +90,7 @@ func tsoTransfer(t *testing.T, opts xdp.Options) (*xdp.Link, int64) {
 	})
 	opts.Interface, opts.Peer, opts.Workers = b.a0, b.b0, 1
 	l := attach(t, b.mid, prog, opts)
-	var ln net.Listener
-	b.n2.Do(t, func() (err error) {
-		ln, err = net.Listen("tcp4", "10.77.0.2:7001")
-		return err
-	})
-	defer ln.Close()
-	received := make(chan int64, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			received <- 0
-			return
-		}
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
-		n, _ := io.Copy(io.Discard, c)
-		c.Close()
-		received <- n
-	}()
+	received := b.n2.TCPSink(t, "10.77.0.2:7001", 3*time.Second)
 	b.n1.Do(t, func() error {
 		c, err := net.DialTimeout("tcp4", "10.77.0.2:7001", 2*time.Second)
 		if err != nil {

@@ -8,6 +8,7 @@ package netnstest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -117,6 +119,33 @@ func (ns *NS) Do(t testing.TB, fn func() error) {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TCPSink listens on addr (host:port) inside the namespace and accepts one
+// connection; the channel receives how many bytes came before the peer
+// closed or idle went by without data (0 if none connected). The listener
+// is closed when the test ends.
+func (ns *NS) TCPSink(t testing.TB, addr string, idle time.Duration) <-chan int64 {
+	t.Helper()
+	var ln net.Listener
+	ns.Do(t, func() (err error) {
+		ln, err = net.Listen("tcp4", addr)
+		return err
+	})
+	t.Cleanup(func() { ln.Close() })
+	received := make(chan int64, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			received <- 0
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(idle))
+		n, _ := io.Copy(io.Discard, c)
+		c.Close()
+		received <- n
+	}()
+	return received
 }
 
 // Veth creates a veth pair with one end in each namespace, both up, with
