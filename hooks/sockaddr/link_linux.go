@@ -73,8 +73,10 @@ type Link struct {
 	// reads of /proc/TID/status (task).
 	idChecks    atomic.Uint64
 	statusReads atomic.Uint64
-	logger      *slog.Logger
-	once        sync.Once
+	// started counts the workers started (startWorker).
+	started atomic.Uint64
+	logger  *slog.Logger
+	once    sync.Once
 	// runMu is held (read) by workers running a program; stop takes it to
 	// set stopped, so no program runs once Wait or Close has returned.
 	runMu   sync.RWMutex
@@ -293,6 +295,7 @@ const maxWatchPeriod = 16 * time.Millisecond
 
 // startWorker starts a worker counted as a receiver.
 func (l *Link) startWorker() {
+	l.started.Add(1)
 	l.receivers.Add(1)
 	l.workers.Add(1)
 	go l.worker()
