@@ -31,6 +31,8 @@ const (
 	inetDiagTClass  = 6  // INET_DIAG_TCLASS: its ext bit asks for the class id too
 
 	tcpTimeWait   = 6  // TCP_TIME_WAIT
+	tcpClose      = 7  // TCP_CLOSE
+	tcpListen     = 10 // TCP_LISTEN
 	tcpNewSynRecv = 12 // TCP_NEW_SYN_RECV: a request socket
 )
 
@@ -132,6 +134,14 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 	src, dst := m[8:24], m[24:40]
 	if m[0] == unix.AF_INET {
 		out.SrcIP4, out.DstIP4 = ne.Uint32(src), ne.Uint32(dst)
+		if proto == ipprotoTCP && m[1] != tcpListen && m[1] != tcpClose {
+			// A connected TCP socket got its addresses through Linux's
+			// sk_rcv_saddr_set and sk_daddr_set, which also keep them
+			// IPv4-mapped in the IPv6 fields (a socket bound before it
+			// connected has only the remote one: see the decision).
+			out.SrcIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.SrcIP4}
+			out.DstIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.DstIP4}
+		}
 	} else {
 		for i := 0; i < 4; i++ {
 			out.SrcIP6[i], out.DstIP6[i] = ne.Uint32(src[4*i:]), ne.Uint32(dst[4*i:])

@@ -272,3 +272,12 @@ func runIfindex(run *Run) uint32 {
 	}
 	return 0
 }
+
+// LookupSocket resolves q against the host's sockets as the lookup helpers
+// do, for tools and tests that want to know what a program's lookup would
+// find; ok is false when nothing matches or the host cannot be asked.
+func LookupSocket(q SockLookup) (s linux.SockContext, ok bool) {
+	var buf [sockScratch]byte
+	ok = lookupSocket(&q, &s, &buf)
+	return s, ok
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// A tc classifier that looks up the socket a packet is for, as a
+// socket-aware firewall does: the TCP connection or listener, or the UDP
+// socket, named by the packet's IPv4 tuple (bpf_sk_lookup_tcp/_udp), and
+// the TCP socket's common part (bpf_skc_lookup_tcp). Each run records what
+// it found in seen[run]; the verdict says whether a socket was found.
+// Tuples of a size Linux does not look up, and IPv6 tuples, find nothing.
+#include "parse.h"
+
+struct found {
+	__u32 lookups;     // bit 0: sk_lookup, 1: skc_lookup, 2: bad size, 3: v6
+	__u32 family;
+	__u32 type;
+	__u32 protocol;
+	__u32 mark;
+	__u32 priority;
+	__u32 src_ip4;
+	__u32 src_port;
+	__u32 dst_ip4;
+	__u32 dst_port;     // read whole: the port and the padding after it
+	__u16 dst_port16;   // read as Linux's __be16
+	__u8 dst_port_hi;   // its first byte
+	__u8 pad;
+	__u32 state;
+	__s32 rx_queue;
+	__u32 bound_dev_if;
+	__u32 src_ip6_2;
+	__u32 src_ip6_3;
+	__u32 dst_ip6_2;
+	__u32 dst_ip6_3;
+	__u32 skc_family;
+	__u32 skc_state;
+	__u32 skc_src_port;
+	__u32 skc_dst_port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct found);
+} seen SEC(".maps");
+
+__u32 runs = 0;
+
+SEC("tc")
+int tc_sklookup(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct flow f = {};
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	struct found *out;
+	__u32 key = runs++;
+	int verdict = TC_ACT_SHOT;
+
+	out = bpf_map_lookup_elem(&seen, &key);
+	if (!out)
+		return TC_ACT_UNSPEC;
+	if (parse_flow(data, data_end, &f) < 0 || f.family != 4)
+		return TC_ACT_UNSPEC;
+	t.ipv4.saddr = f.saddr4;
+	t.ipv4.daddr = f.daddr4;
+	t.ipv4.sport = f.sport;
+	t.ipv4.dport = f.dport;
+
+	if (f.proto == IPPROTO_TCP)
+		sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	else if (f.proto == IPPROTO_UDP)
+		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	else
+		return TC_ACT_UNSPEC;
+	if (sk) {
+		out->lookups |= 1;
+		out->family = sk->family;
+		out->type = sk->type;
+		out->protocol = sk->protocol;
+		out->mark = sk->mark;
+		out->priority = sk->priority;
+		out->src_ip4 = sk->src_ip4;
+		out->src_port = sk->src_port;
+		out->dst_ip4 = sk->dst_ip4;
+		out->dst_port = *(volatile __u32 *)&sk->dst_port;
+		out->dst_port16 = sk->dst_port;
+		out->dst_port_hi = *(volatile __u8 *)&sk->dst_port;
+		out->state = sk->state;
+		out->rx_queue = sk->rx_queue_mapping;
+		out->bound_dev_if = sk->bound_dev_if;
+		out->src_ip6_2 = sk->src_ip6[2];
+		out->src_ip6_3 = sk->src_ip6[3];
+		out->dst_ip6_2 = sk->dst_ip6[2];
+		out->dst_ip6_3 = sk->dst_ip6[3];
+		bpf_sk_release(sk);
+		verdict = TC_ACT_OK;
+	}
+	if (f.proto == IPPROTO_TCP) {
+		struct bpf_sock *skc = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		if (skc) {
+			out->lookups |= 2;
+			out->skc_family = skc->family;
+			out->skc_state = skc->state;
+			out->skc_src_port = skc->src_port;
+			out->skc_dst_port = skc->dst_port;
+			bpf_sk_release(skc);
+		}
+	}
+	// A tuple of neither size, and an IPv6 tuple nobody is bound to.
+	sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4) + 1, BPF_F_CURRENT_NETNS, 0);
+	if (sk) {
+		out->lookups |= 4;
+		bpf_sk_release(sk);
+	}
+	struct bpf_sock_tuple t6 = {};
+	t6.ipv6.dport = f.dport;
+	sk = bpf_sk_lookup_udp(skb, &t6, sizeof(t6.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (sk) {
+		out->lookups |= 8;
+		bpf_sk_release(sk);
+	}
+	return verdict;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
