@@ -92,6 +92,9 @@ type socketPool struct {
 
 var socketPools = sync.Pool{New: func() any { return new(socketPool) }}
 
+// lookupHost is lookupSocket; tests replace it.
+var lookupHost = lookupSocket
+
 // take returns a free socket slot, or nil when the run holds
 // maxHeldSockets.
 func (p *socketPool) take() *linux.SockContext {
@@ -228,7 +231,7 @@ func skLookup(h *impl, name string, proto uint8, full bool) vm.Helper {
 		if s == nil {
 			return 0, nil
 		}
-		if !lookupSocket(&q, s, &p.scratch) {
+		if !lookupHost(&q, s, &p.scratch) {
 			p.give(addrOf(s))
 			return 0, nil
 		}
