@@ -2,7 +2,9 @@ package bpfhost_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -55,7 +57,7 @@ func setSockOpts(t *testing.T, c syscall.Conn, mark, prio int) {
 	}
 }
 
-// TestSocketLookupKernel runs testdata/sklookup's tc program in the kernel
+// TestSocketLookupKernel runs testdata/sklookup's tc and XDP programs in the kernel
 // (BPF_PROG_TEST_RUN) and in bpfhost's engines over packets for a TCP
 // listener, an established TCP connection and a bound UDP socket that the
 // test holds on 127.0.0.1, and for ports nobody uses: the verdicts and
@@ -111,5 +113,28 @@ func TestSocketLookupKernel(t *testing.T) {
 		loopbackFrame(unix.IPPROTO_TCP, 40000, 1),     // nobody
 		loopbackFrame(unix.IPPROTO_UDP, 40000, 1),     // nobody
 	}
-	compareOutcomes(t, agreement{object: "testdata/sklookup/sklookup.o", program: "tc_sklookup", inputs: inputs})
+	for _, c := range []struct {
+		prog      string
+		found, no uint32 // the verdicts
+	}{{"tc_sklookup", 0, 2}, {"xdp_sklookup", 2, 1}} {
+		t.Run(c.prog, func(t *testing.T) {
+			a := agreement{object: "testdata/sklookup/sklookup.o", program: c.prog, inputs: inputs}
+			k := runKernel(t, a)
+			// The kernel finds the test's four sockets and nothing on
+			// port 1: what bpfhost must find too.
+			for i := range inputs {
+				want := c.found
+				if i >= 4 {
+					want = c.no
+				}
+				if !strings.HasPrefix(k.runs[i], fmt.Sprintf("retval %d ", want)) {
+					t.Fatalf("kernel, input %d: %s, want retval %d", i+1, k.runs[i], want)
+				}
+			}
+			for _, engine := range engines {
+				a.engine = engine
+				t.Run(engine, func(t *testing.T) { compareWith(t, a, k) })
+			}
+		})
+	}
 }

@@ -3,7 +3,8 @@
 // socket-aware firewall does: the TCP connection or listener, or the UDP
 // socket, named by the packet's IPv4 tuple (bpf_sk_lookup_tcp/_udp), and
 // the TCP socket's common part (bpf_skc_lookup_tcp). Each run records what
-// it found in seen[run]; the verdict says whether a socket was found.
+// it found in seen[run]; the verdict says whether a socket was found. An
+// XDP program makes the same lookups.
 // Tuples of a size Linux does not look up, and IPv6 tuples, find nothing.
 #include "parse.h"
 
@@ -22,7 +23,8 @@ struct found {
 	__u8 dst_port_hi;   // its first byte
 	__u8 pad;
 	__u32 state;
-	__s32 rx_queue;
+	__s32 rx_queue_ok;  // rx_queue_mapping >= -1 (its value is the queue the
+	                    // socket last received on: Linux's varies, bpfhost's is -1)
 	__u32 bound_dev_if;
 	__u32 src_ip6_2;
 	__u32 src_ip6_3;
@@ -43,23 +45,22 @@ struct {
 
 __u32 runs = 0;
 
-SEC("tc")
-int tc_sklookup(struct __sk_buff *skb)
+// lookup records what the lookups of the packet's tuple find in seen[run]
+// and returns ok if a socket was found, drop if not, -1 for other packets.
+static __always_inline int lookup(void *skb, void *data, void *data_end, int ok, int drop)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
 	struct flow f = {};
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
 	struct found *out;
 	__u32 key = runs++;
-	int verdict = TC_ACT_SHOT;
+	int verdict = drop;
 
 	out = bpf_map_lookup_elem(&seen, &key);
 	if (!out)
-		return TC_ACT_UNSPEC;
+		return -1;
 	if (parse_flow(data, data_end, &f) < 0 || f.family != 4)
-		return TC_ACT_UNSPEC;
+		return -1;
 	t.ipv4.saddr = f.saddr4;
 	t.ipv4.daddr = f.daddr4;
 	t.ipv4.sport = f.sport;
@@ -70,7 +71,7 @@ int tc_sklookup(struct __sk_buff *skb)
 	else if (f.proto == IPPROTO_UDP)
 		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
 	else
-		return TC_ACT_UNSPEC;
+		return -1;
 	if (sk) {
 		out->lookups |= 1;
 		out->family = sk->family;
@@ -85,14 +86,14 @@ int tc_sklookup(struct __sk_buff *skb)
 		out->dst_port16 = sk->dst_port;
 		out->dst_port_hi = *(volatile __u8 *)&sk->dst_port;
 		out->state = sk->state;
-		out->rx_queue = sk->rx_queue_mapping;
+		out->rx_queue_ok = sk->rx_queue_mapping >= -1;
 		out->bound_dev_if = sk->bound_dev_if;
 		out->src_ip6_2 = sk->src_ip6[2];
 		out->src_ip6_3 = sk->src_ip6[3];
 		out->dst_ip6_2 = sk->dst_ip6[2];
 		out->dst_ip6_3 = sk->dst_ip6[3];
 		bpf_sk_release(sk);
-		verdict = TC_ACT_OK;
+		verdict = ok;
 	}
 	if (f.proto == IPPROTO_TCP) {
 		struct bpf_sock *skc = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
@@ -119,6 +120,19 @@ int tc_sklookup(struct __sk_buff *skb)
 		bpf_sk_release(sk);
 	}
 	return verdict;
+}
+
+SEC("tc")
+int tc_sklookup(struct __sk_buff *skb)
+{
+	return lookup(skb, (void *)(long)skb->data, (void *)(long)skb->data_end, TC_ACT_OK, TC_ACT_SHOT);
+}
+
+SEC("xdp")
+int xdp_sklookup(struct xdp_md *xdp)
+{
+	int v = lookup(xdp, (void *)(long)xdp->data, (void *)(long)xdp->data_end, XDP_PASS, XDP_DROP);
+	return v < 0 ? XDP_ABORTED : v;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
