@@ -86,7 +86,9 @@ type socketPool struct {
 	// rc is the run whose regions describe the held sockets (checked
 	// runs), for Release.
 	rc *vm.RunContext
-	// scratch is the lookup's buffer (sock_diag request and answer).
+	// query and scratch are the lookup's: what it asks and its buffer
+	// (sock_diag request and answer).
+	query   SockLookup
 	scratch [sockScratch]byte
 }
 
@@ -205,7 +207,20 @@ func skLookup(h *impl, name string, proto uint8, full bool) vm.Helper {
 		if flags != 0 || int32(netns) >= 0 {
 			return 0, nil
 		}
-		q := SockLookup{Protocol: proto, Full: full, Ifindex: runIfindex(run)}
+		// A lookup costs a few system calls: charge it as copying a few
+		// hundred bytes would be.
+		if err := rc.Charge(8); err != nil {
+			return 0, err
+		}
+		p := run.sockets
+		if p == nil {
+			p = socketPools.Get().(*socketPool)
+			run.sockets = p
+		}
+		// The query lives in the pool: passed to the host lookup it would
+		// escape from the stack.
+		q := &p.query
+		*q = SockLookup{Protocol: proto, Full: full, Ifindex: runIfindex(run)}
 		t := vm.Bytes(tuple, int(size))
 		if size == tupleV4Size {
 			copy(q.Tuple.Src[:4], t[0:4])
@@ -217,21 +232,11 @@ func skLookup(h *impl, name string, proto uint8, full bool) vm.Helper {
 			copy(q.Tuple.Dst[:], t[16:32])
 			q.Tuple.SrcPort, q.Tuple.DstPort = binary.BigEndian.Uint16(t[32:]), binary.BigEndian.Uint16(t[34:])
 		}
-		// A lookup costs a few system calls: charge it as copying a few
-		// hundred bytes would be.
-		if err := rc.Charge(8); err != nil {
-			return 0, err
-		}
-		p := run.sockets
-		if p == nil {
-			p = socketPools.Get().(*socketPool)
-			run.sockets = p
-		}
 		s := p.take()
 		if s == nil {
 			return 0, nil
 		}
-		if !lookupHost(&q, s, &p.scratch) {
+		if !lookupHost(q, s, &p.scratch) {
 			p.give(addrOf(s))
 			return 0, nil
 		}

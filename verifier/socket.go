@@ -124,7 +124,7 @@ func (e *exec) refIsSocket(id int32) bool {
 		return false
 	}
 	p, ok := e.a.opts.ABI.HelperByID(platform.HelperID(ins.Imm))
-	return ok && (p.Ret == platform.RetSocketOrNull || p.Ret == platform.RetSockCommonOrNull)
+	return ok && p.Acquire && (p.Ret == platform.RetSocketOrNull || p.Ret == platform.RetSockCommonOrNull)
 }
 
 // helperAt names the helper the call at pc calls.

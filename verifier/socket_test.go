@@ -221,6 +221,48 @@ call 86
 b:
 mov %r0, 0
 exit`, ""},
+	{"returned by a subprogram", "tc", "84", `jeq %r0, 0, a
+mov %r1, %r0
+call 86
+a:
+mov %r1, %r9
+call local f
+jeq %r0, 0, out
+ldxw %r2, [%r0+4]
+mov %r1, %r0
+call 86
+out:
+mov %r0, 0
+exit
+f:
+stdw [%r10-16], 0
+stw [%r10-8], 0
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 84
+exit`, ""},
+	{"dropped by a subprogram", "tc", "84", `jeq %r0, 0, a
+mov %r1, %r0
+call 86
+a:
+mov %r1, %r9
+call local f
+mov %r0, 0
+exit
+f:
+stdw [%r10-16], 0
+stw [%r10-8], 0
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 84
+mov %r0, 0
+exit`, "Unreleased reference"},
 }
 
 // socketCaseProgram assembles a case; the lddw of a map refers to map 0
