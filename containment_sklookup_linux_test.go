@@ -14,7 +14,7 @@ import (
 // (the random inputs of TestContainmentObjects find no socket). Skips
 // where bpfhost cannot ask the host for sockets.
 func TestContainmentSocketLookups(t *testing.T) {
-	frames := socktest.Open(t).Frames()
+	packets := socktest.Open(t).Packets()
 	spec, err := LoadCollectionSpec("testdata/sklookup/sklookup.o")
 	if err != nil {
 		t.Fatal(err)
@@ -31,8 +31,8 @@ func TestContainmentSocketLookups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, f := range frames {
-			cp.input = f
+		for i, p := range packets {
+			cp.input = p.Data
 			// Keep the map "seen" as the runs leave it: runs record
 			// into the element of their counter.
 			if _, err := containedRun(c, spec, cp, []*checkedProg{cp}, rng, "seen", ".bss"); err != nil {
@@ -41,7 +41,7 @@ func TestContainmentSocketLookups(t *testing.T) {
 		}
 	}
 	// Each program holds a socket for the steps between each of its two
-	// lookups and the releases, on the first socktest.Found packets.
+	// lookups and the releases, on the packets that name a socket.
 	t.Logf("%s", &containStats)
 	if containStats.sockets == 0 {
 		t.Errorf("no step was checked while the run held a socket: %s", &containStats)

@@ -11,13 +11,18 @@ import (
 // TestSocketLookupKernel runs testdata/sklookup's tc and XDP programs in the
 // kernel (BPF_PROG_TEST_RUN) and in bpfhost's engines over packets for a
 // TCP listener, both ends of an established TCP connection and a bound
-// UDP socket that the test holds on 127.0.0.1, and for a port nobody uses:
+// UDP socket that the test holds on 127.0.0.1 and ::1, and for a port
+// nobody uses:
 // the verdicts and what the program recorded of each socket must be the
 // same. Skips without the kernel oracle (root) or where bpfhost cannot ask
 // the host for sockets (no sock_diag).
 func TestSocketLookupKernel(t *testing.T) {
 	requireKernel(t)
-	inputs := socktest.Open(t).Frames()
+	packets := socktest.Open(t).Packets()
+	var inputs [][]byte
+	for _, p := range packets {
+		inputs = append(inputs, p.Data)
+	}
 	for _, c := range []struct {
 		prog      string
 		found, no uint32 // the verdicts
@@ -27,10 +32,10 @@ func TestSocketLookupKernel(t *testing.T) {
 			k := runKernel(t, a)
 			// The kernel finds the test's sockets and nothing on port 1:
 			// what bpfhost must find too.
-			for i := range inputs {
-				want := c.found
-				if i >= socktest.Found {
-					want = c.no
+			for i, p := range packets {
+				want := c.no
+				if p.Found {
+					want = c.found
 				}
 				if !strings.HasPrefix(k.runs[i], fmt.Sprintf("retval %d ", want)) {
 					t.Fatalf("kernel, input %d: %s, want retval %d", i+1, k.runs[i], want)

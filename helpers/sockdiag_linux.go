@@ -59,6 +59,16 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 		_, ok = diagOne(fd, q, local, lport, [16]byte{}, 0, out, buf)
 		return ok
 	}
+	if out.Family == unix.AF_INET6 && st != tcpListen && st != tcpClose && out.DstIP4 == 0 {
+		// Linux's tcp_v6_syn_recv_sock gives an accepted IPv6 connection
+		// LOOPBACK4_IPV6 as its IPv4 remote address; one that connected
+		// has none. sock_diag does not say which it is: a listener on the
+		// connection's local end says it was accepted.
+		var l linux.SockContext
+		if st, ok := diagOne(fd, q, local, lport, [16]byte{}, 0, &l, buf); ok && st == tcpListen {
+			out.DstIP4 = loopback4IPv6
+		}
+	}
 	return true
 }
 
@@ -146,9 +156,14 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 		for i := 0; i < 4; i++ {
 			out.SrcIP6[i], out.DstIP6[i] = ne.Uint32(src[4*i:]), ne.Uint32(dst[4*i:])
 		}
-		// IPv4-mapped ends keep the IPv4 address in the IPv4 fields too.
-		if isMapped(src) {
+		// The IPv4 fields of an IPv6 socket: an IPv4-mapped end's
+		// address; for a local address that has no IPv4 form,
+		// LOOPBACK4_IPV6, which Linux's bind and connect put there.
+		switch {
+		case isMapped(src):
 			out.SrcIP4 = ne.Uint32(src[12:])
+		case !isZero(src):
+			out.SrcIP4 = loopback4IPv6
 		}
 		if isMapped(dst) {
 			out.DstIP4 = ne.Uint32(dst[12:])
@@ -173,6 +188,18 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 		}
 		attrs = attrs[l:]
 	}
+}
+
+// loopback4IPv6 is LOOPBACK4_IPV6, 127.0.0.6, as the socket keeps it.
+var loopback4IPv6 = binary.NativeEndian.Uint32([]byte{127, 0, 0, 6})
+
+func isZero(a []byte) bool {
+	for _, b := range a {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func isMapped(a []byte) bool {

@@ -11,13 +11,17 @@ import (
 	"github.com/bpfhost/bpfhost/helpers"
 )
 
-// Sockets are a test's sockets on 127.0.0.1 and their ports.
+// Sockets are a test's sockets on 127.0.0.1 (and ::1 where the host has
+// IPv6) and their ports.
 type Sockets struct {
-	// Listen is the TCP listener's port; Client the connection's local
-	// port at the client's end (the server's end is Listen).
-	Listen, Client int
-	// UDP is the bound UDP socket's port.
-	UDP int
+	v4, v6 *ends
+}
+
+// ends are the ports of one family's sockets: the TCP listener, the
+// client's end of a connection to it (the server's end is Listen), the
+// bound UDP socket.
+type ends struct {
+	Listen, Client, UDP int
 }
 
 // Open opens the sockets, with marks and priorities that lookups report
@@ -26,13 +30,37 @@ type Sockets struct {
 // the host for them (no NETLINK_SOCK_DIAG, tcp_diag or udp_diag).
 func Open(t testing.TB) Sockets {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	var s Sockets
+	if s.v4 = open(t, "4", "127.0.0.1"); s.v4 == nil {
+		t.Skip("no IPv4 loopback")
+	}
+	s.v6 = open(t, "6", "[::1]")
+
+	var probe helpers.SockTuple
+	copy(probe.Src[:], []byte{127, 0, 0, 1})
+	copy(probe.Dst[:], []byte{127, 0, 0, 1})
+	probe.SrcPort, probe.DstPort = 1, uint16(s.v4.Listen)
+	if _, ok := helpers.LookupSocket(helpers.SockLookup{Tuple: probe, Protocol: unix.IPPROTO_TCP, Full: true, Ifindex: 1}); !ok {
+		t.Skip("bpfhost cannot ask this host for sockets (no NETLINK_SOCK_DIAG or tcp_diag)")
+	}
+	probe.DstPort = uint16(s.v4.UDP)
+	if _, ok := helpers.LookupSocket(helpers.SockLookup{Tuple: probe, Protocol: unix.IPPROTO_UDP, Full: true, Ifindex: 1}); !ok {
+		t.Skip("bpfhost cannot ask this host for UDP sockets (no udp_diag)")
+	}
+	return s
+}
+
+// open opens one family's sockets on addr; nil if the family has no
+// loopback here.
+func open(t testing.TB, family, addr string) *ends {
+	t.Helper()
+	ln, err := net.Listen("tcp"+family, addr+":0")
 	if err != nil {
-		t.Skip(err)
+		return nil
 	}
 	t.Cleanup(func() { ln.Close() })
 	setOpts(t, ln.(*net.TCPListener), 7, 3)
-	c, err := net.Dial("tcp4", ln.Addr().String())
+	c, err := net.Dial("tcp"+family, ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,67 +71,80 @@ func Open(t testing.TB) Sockets {
 	}
 	t.Cleanup(func() { srv.Close() })
 	setOpts(t, srv.(*net.TCPConn), 9, 5)
-	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	u, err := net.ListenPacket("udp"+family, addr+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { u.Close() })
 	setOpts(t, u.(*net.UDPConn), 11, 2)
-	s := Sockets{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port}
-
-	var probe helpers.SockTuple
-	copy(probe.Src[:], []byte{127, 0, 0, 1})
-	copy(probe.Dst[:], []byte{127, 0, 0, 1})
-	probe.SrcPort, probe.DstPort = 1, uint16(s.Listen)
-	if _, ok := helpers.LookupSocket(helpers.SockLookup{Tuple: probe, Protocol: unix.IPPROTO_TCP, Full: true, Ifindex: 1}); !ok {
-		t.Skip("bpfhost cannot ask this host for sockets (no NETLINK_SOCK_DIAG or tcp_diag)")
-	}
-	probe.DstPort = uint16(s.UDP)
-	if _, ok := helpers.LookupSocket(helpers.SockLookup{Tuple: probe, Protocol: unix.IPPROTO_UDP, Full: true, Ifindex: 1}); !ok {
-		t.Skip("bpfhost cannot ask this host for UDP sockets (no udp_diag)")
-	}
-	return s
+	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port}
 }
 
-// Frames are packets for the sockets: the listener, the server's and the
-// client's end of the connection, the UDP socket, and then TCP and UDP to
-// port 1, where nobody listens.
-func (s Sockets) Frames() [][]byte {
-	return [][]byte{
-		Frame(unix.IPPROTO_TCP, 40000, s.Listen),
-		Frame(unix.IPPROTO_TCP, s.Client, s.Listen),
-		Frame(unix.IPPROTO_TCP, s.Listen, s.Client),
-		Frame(unix.IPPROTO_UDP, 40000, s.UDP),
-		Frame(unix.IPPROTO_TCP, 40000, 1),
-		Frame(unix.IPPROTO_UDP, 40000, 1),
-	}
+// Packet is a packet for the sockets and whether it names one of them.
+type Packet struct {
+	Data  []byte
+	Found bool
 }
 
-// Found is how many of Frames name a socket (the first ones).
-const Found = 4
+// Packets are packets for the sockets of each family: the listener, the
+// server's and the client's end of the connection, the UDP socket, and
+// then TCP and UDP to port 1, where nobody listens.
+func (s Sockets) Packets() []Packet {
+	var out []Packet
+	for _, f := range []struct {
+		e  *ends
+		v6 bool
+	}{{s.v4, false}, {s.v6, true}} {
+		if f.e == nil {
+			continue
+		}
+		e := f.e
+		out = append(out,
+			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, e.Listen), true},
+			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Client, e.Listen), true},
+			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Listen, e.Client), true},
+			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.UDP), true},
+			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, 1), false},
+			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, 1), false})
+	}
+	return out
+}
 
-// Frame builds Ethernet, IPv4 (127.0.0.1 to 127.0.0.1) and a TCP or UDP
-// header from sport to dport.
-func Frame(proto uint8, sport, dport int) []byte {
+// Frame builds Ethernet, IPv4 (127.0.0.1 to 127.0.0.1) or IPv6 (::1 to
+// ::1) and a TCP or UDP header from sport to dport.
+func Frame(v6 bool, proto uint8, sport, dport int) []byte {
 	l4 := 20
 	if proto == unix.IPPROTO_UDP {
 		l4 = 8
 	}
-	pkt := make([]byte, 14+20+l4)
-	pkt[12], pkt[13] = 0x08, 0x00
+	l3 := 20
+	if v6 {
+		l3 = 40
+	}
+	pkt := make([]byte, 14+l3+l4)
 	ip := pkt[14:]
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+l4))
-	ip[8], ip[9] = 64, proto
-	copy(ip[12:], []byte{127, 0, 0, 1})
-	copy(ip[16:], []byte{127, 0, 0, 1})
-	binary.BigEndian.PutUint16(ip[20:], uint16(sport))
-	binary.BigEndian.PutUint16(ip[22:], uint16(dport))
-	if proto == unix.IPPROTO_TCP {
-		ip[32] = 5 << 4 // data offset
-		ip[33] = 0x02   // SYN
+	if v6 {
+		pkt[12], pkt[13] = 0x86, 0xdd
+		ip[0] = 0x60
+		binary.BigEndian.PutUint16(ip[4:], uint16(l4))
+		ip[6], ip[7] = proto, 64
+		ip[23], ip[39] = 1, 1 // ::1
 	} else {
-		binary.BigEndian.PutUint16(ip[24:], 8)
+		pkt[12], pkt[13] = 0x08, 0x00
+		ip[0] = 0x45
+		binary.BigEndian.PutUint16(ip[2:], uint16(l3+l4))
+		ip[8], ip[9] = 64, proto
+		copy(ip[12:], []byte{127, 0, 0, 1})
+		copy(ip[16:], []byte{127, 0, 0, 1})
+	}
+	l := ip[l3:]
+	binary.BigEndian.PutUint16(l[0:], uint16(sport))
+	binary.BigEndian.PutUint16(l[2:], uint16(dport))
+	if proto == unix.IPPROTO_TCP {
+		l[12] = 5 << 4 // data offset
+		l[13] = 0x02   // SYN
+	} else {
+		binary.BigEndian.PutUint16(l[4:], 8)
 	}
 	return pkt
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // A tc classifier that looks up the socket a packet is for, as a
 // socket-aware firewall does: the TCP connection or listener, or the UDP
-// socket, named by the packet's IPv4 tuple (bpf_sk_lookup_tcp/_udp), and
+// socket, named by the packet's IPv4 or IPv6 tuple (bpf_sk_lookup_tcp/_udp), and
 // the TCP socket's common part (bpf_skc_lookup_tcp). Each run records what
 // it found in seen[run]; the verdict says whether a socket was found. An
 // XDP program makes the same lookups.
-// Tuples of a size Linux does not look up, and IPv6 tuples, find nothing.
+// Tuples of a size Linux does not look up, and an all-zero IPv6 tuple, find
+// nothing.
 #include "parse.h"
 
 struct found {
@@ -30,6 +31,8 @@ struct found {
 	__u32 src_ip6_3;
 	__u32 dst_ip6_2;
 	__u32 dst_ip6_3;
+	__u32 src_ip6_0;
+	__u32 dst_ip6_0;
 	__u32 skc_family;
 	__u32 skc_state;
 	__u32 skc_src_port;
@@ -54,22 +57,34 @@ static __always_inline int lookup(void *skb, void *data, void *data_end, int ok,
 	struct bpf_sock *sk;
 	struct found *out;
 	__u32 key = runs++;
+	__u32 size;
 	int verdict = drop;
 
 	out = bpf_map_lookup_elem(&seen, &key);
 	if (!out)
 		return -1;
-	if (parse_flow(data, data_end, &f) < 0 || f.family != 4)
+	if (parse_flow(data, data_end, &f) < 0)
 		return -1;
-	t.ipv4.saddr = f.saddr4;
-	t.ipv4.daddr = f.daddr4;
-	t.ipv4.sport = f.sport;
-	t.ipv4.dport = f.dport;
+	if (f.family == 4) {
+		t.ipv4.saddr = f.saddr4;
+		t.ipv4.daddr = f.daddr4;
+		t.ipv4.sport = f.sport;
+		t.ipv4.dport = f.dport;
+		size = sizeof(t.ipv4);
+	} else if (f.family == 6) {
+		__builtin_memcpy(t.ipv6.saddr, f.saddr6, 16);
+		__builtin_memcpy(t.ipv6.daddr, f.daddr6, 16);
+		t.ipv6.sport = f.sport;
+		t.ipv6.dport = f.dport;
+		size = sizeof(t.ipv6);
+	} else {
+		return -1;
+	}
 
 	if (f.proto == IPPROTO_TCP)
-		sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 	else if (f.proto == IPPROTO_UDP)
-		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_sk_lookup_udp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 	else
 		return -1;
 	if (sk) {
@@ -92,11 +107,13 @@ static __always_inline int lookup(void *skb, void *data, void *data_end, int ok,
 		out->src_ip6_3 = sk->src_ip6[3];
 		out->dst_ip6_2 = sk->dst_ip6[2];
 		out->dst_ip6_3 = sk->dst_ip6[3];
+		out->src_ip6_0 = sk->src_ip6[0];
+		out->dst_ip6_0 = sk->dst_ip6[0];
 		bpf_sk_release(sk);
 		verdict = ok;
 	}
 	if (f.proto == IPPROTO_TCP) {
-		struct bpf_sock *skc = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		struct bpf_sock *skc = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 		if (skc) {
 			out->lookups |= 2;
 			out->skc_family = skc->family;
@@ -107,7 +124,7 @@ static __always_inline int lookup(void *skb, void *data, void *data_end, int ok,
 		}
 	}
 	// A tuple of neither size, and an IPv6 tuple nobody is bound to.
-	sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4) + 1, BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_sk_lookup_tcp(skb, &t, size + 1, BPF_F_CURRENT_NETNS, 0);
 	if (sk) {
 		out->lookups |= 4;
 		bpf_sk_release(sk);
