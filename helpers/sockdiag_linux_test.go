@@ -130,3 +130,30 @@ func TestLookupSocketAllocs(t *testing.T) {
 	}
 	runtime.KeepAlive(tuple)
 }
+
+// BenchmarkSocketLookup measures a bpf_sk_lookup_tcp that finds a listener
+// and its bpf_sk_release (one sock_diag request over a fresh netlink
+// socket).
+func BenchmarkSocketLookup(b *testing.B) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	tuple := []byte{127, 0, 0, 1, 127, 0, 0, 1, 0x9c, 0x40, byte(port >> 8), byte(port)}
+	h := &impl{}
+	lookup := skLookup(h, "bpf_sk_lookup_tcp", ipprotoTCP, true)
+	release := skRelease(h)
+	rc := &vm.RunContext{Value: &Run{Program: linux.SchedCLS}}
+	ta := uint64(uintptr(unsafe.Pointer(&tuple[0])))
+	b.ReportAllocs()
+	for b.Loop() {
+		sk, _ := lookup(rc, 0, ta, 12, 0xffffffff, 0)
+		if sk == 0 {
+			b.Skip("sock_diag finds no TCP listener here")
+		}
+		release(rc, sk, 0, 0, 0, 0)
+	}
+	runtime.KeepAlive(tuple)
+}
