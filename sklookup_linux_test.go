@@ -24,21 +24,19 @@ func TestSocketLookupKernel(t *testing.T) {
 		inputs = append(inputs, p.Data)
 	}
 	for _, c := range []struct {
-		prog      string
-		found, no uint32 // the verdicts
-	}{{"tc_sklookup", 0, 2}, {"xdp_sklookup", 2, 1}} {
+		prog  string
+		found uint32 // the verdict when a socket is found
+	}{{"tc_sklookup", 0}, {"xdp_sklookup", 2}} {
 		t.Run(c.prog, func(t *testing.T) {
 			a := agreement{object: "testdata/sklookup/sklookup.o", program: c.prog, inputs: inputs}
 			k := runKernel(t, a)
-			// The kernel finds the test's sockets and nothing on port 1:
-			// what bpfhost must find too.
+			// The kernel finds the test's sockets (what bpfhost must find
+			// too), so the comparison compares sockets found. (On the free
+			// port it finds nothing, unless another process took the port
+			// since: the comparison holds either way.)
 			for i, p := range packets {
-				want := c.no
-				if p.Found {
-					want = c.found
-				}
-				if !strings.HasPrefix(k.runs[i], fmt.Sprintf("retval %d ", want)) {
-					t.Fatalf("kernel, input %d: %s, want retval %d", i+1, k.runs[i], want)
+				if p.Found && !strings.HasPrefix(k.runs[i], fmt.Sprintf("retval %d ", c.found)) {
+					t.Fatalf("kernel, input %d: %s, want retval %d", i+1, k.runs[i], c.found)
 				}
 			}
 			for _, engine := range engines {

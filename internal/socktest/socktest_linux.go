@@ -3,6 +3,8 @@ package socktest
 import (
 	"encoding/binary"
 	"net"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -19,9 +21,9 @@ type Sockets struct {
 
 // ends are the ports of one family's sockets: the TCP listener, the
 // client's end of a connection to it (the server's end is Listen), the
-// bound UDP socket.
+// bound UDP socket; and a port nobody uses (Free).
 type ends struct {
-	Listen, Client, UDP int
+	Listen, Client, UDP, Free int
 }
 
 // Open opens the sockets, with marks and priorities that lookups report
@@ -77,7 +79,25 @@ func open(t testing.TB, family, addr string) *ends {
 	}
 	t.Cleanup(func() { u.Close() })
 	setOpts(t, u.(*net.UDPConn), 11, 2)
-	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port}
+	// A port that was free for TCP and UDP a moment ago: a UDP socket's
+	// port (so no UDP socket has it) that no TCP socket can bind either.
+	var free int
+	for i := 0; i < 10 && free == 0; i++ {
+		p, err := net.ListenPacket("udp"+family, addr+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := p.LocalAddr().(*net.UDPAddr).Port
+		if l, err := net.Listen("tcp"+family, net.JoinHostPort(strings.Trim(addr, "[]"), strconv.Itoa(port))); err == nil {
+			l.Close()
+			free = port
+		}
+		p.Close()
+	}
+	if free == 0 {
+		t.Skip("no free port found")
+	}
+	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port, Free: free}
 }
 
 // Packet is a packet for the sockets and whether it names one of them.
@@ -88,7 +108,7 @@ type Packet struct {
 
 // Packets are packets for the sockets of each family: the listener, the
 // server's and the client's end of the connection, the UDP socket, and
-// then TCP and UDP to port 1, where nobody listens.
+// then TCP and UDP to a port nobody uses.
 func (s Sockets) Packets() []Packet {
 	var out []Packet
 	for _, f := range []struct {
@@ -104,8 +124,8 @@ func (s Sockets) Packets() []Packet {
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Client, e.Listen), true},
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Listen, e.Client), true},
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.UDP), true},
-			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, 1), false},
-			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, 1), false})
+			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, e.Free), false},
+			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.Free), false})
 	}
 	return out
 }
