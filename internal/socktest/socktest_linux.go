@@ -21,9 +21,10 @@ type Sockets struct {
 
 // ends are the ports of one family's sockets: the TCP listener, the
 // client's end of a connection to it (the server's end is Listen), the
-// bound UDP socket; and a port nobody uses (Free).
+// bound UDP socket and a UDP socket connected to it; and a port nobody
+// uses (Free).
 type ends struct {
-	Listen, Client, UDP, Free int
+	Listen, Client, UDP, UDPClient, Free int
 }
 
 // Open opens the sockets, with marks and priorities that lookups report
@@ -79,6 +80,11 @@ func open(t testing.TB, family, addr string) *ends {
 	}
 	t.Cleanup(func() { u.Close() })
 	setOpts(t, u.(*net.UDPConn), 11, 2)
+	uc, err := net.Dial("udp"+family, u.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { uc.Close() })
 	// A port that was free for TCP and UDP a moment ago: a UDP socket's
 	// port (so no UDP socket has it) that no TCP socket can bind either.
 	var free int
@@ -97,7 +103,8 @@ func open(t testing.TB, family, addr string) *ends {
 	if free == 0 {
 		t.Skip("no free port found")
 	}
-	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port, Free: free}
+	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port,
+		UDPClient: uc.LocalAddr().(*net.UDPAddr).Port, Free: free}
 }
 
 // Packet is a packet for the sockets and whether it names one of them.
@@ -107,8 +114,8 @@ type Packet struct {
 }
 
 // Packets are packets for the sockets of each family: the listener, the
-// server's and the client's end of the connection, the UDP socket, and
-// then TCP and UDP to a port nobody uses.
+// server's and the client's end of the connection, the UDP socket, the
+// connected UDP socket, and then TCP and UDP to a port nobody uses.
 func (s Sockets) Packets() []Packet {
 	var out []Packet
 	for _, f := range []struct {
@@ -124,6 +131,7 @@ func (s Sockets) Packets() []Packet {
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Client, e.Listen), true},
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, e.Listen, e.Client), true},
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.UDP), true},
+			Packet{Frame(f.v6, unix.IPPROTO_UDP, e.UDP, e.UDPClient), true},
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, e.Free), false},
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.Free), false})
 	}
