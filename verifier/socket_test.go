@@ -263,6 +263,74 @@ mov %r5, 0
 call 84
 mov %r0, 0
 exit`, "Unreleased reference"},
+	{"either lookup, joined", "tc", "84", `jeq %r0, 0, a
+mov %r1, %r0
+call 86
+a:
+call 7
+jgt %r0, 100, udp
+mov %r1, %r9
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 84
+ja join
+udp:
+mov %r1, %r9
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 85
+join:
+jeq %r0, 0, out
+ldxw %r2, [%r0+4]
+mov %r1, %r0
+call 86
+out:
+mov %r0, 0
+exit`, ""},
+	{"either lookup, one released twice", "tc", "84", `jeq %r0, 0, a
+mov %r1, %r0
+call 86
+a:
+mov %r1, %r9
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 84
+mov %r6, %r0
+mov %r1, %r9
+mov %r2, %r10
+add %r2, -16
+mov %r3, 12
+mov %r4, -1
+mov %r5, 0
+call 85
+mov %r7, %r0
+call 7
+mov %r8, %r6
+jgt %r0, 100, b
+mov %r8, %r7
+b:
+jeq %r6, 0, c
+mov %r1, %r6
+call 86
+c:
+jeq %r7, 0, d
+mov %r1, %r7
+call 86
+d:
+jeq %r8, 0, out
+ldxw %r0, [%r8+4]
+out:
+mov %r0, 0
+exit`, "r8"},
 }
 
 // socketCaseProgram assembles a case; the lddw of a map refers to map 0
