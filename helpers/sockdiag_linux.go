@@ -47,6 +47,12 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 	local, remote := q.Tuple.Dst, q.Tuple.Src
 	lport, rport := q.Tuple.DstPort, q.Tuple.SrcPort
 	st, ok := diagOne(fd, q, local, lport, remote, rport, out, buf)
+	if ok && q.Tuple.V6 && out.Family == unix.AF_INET {
+		// sock_diag looks IPv4-mapped IPv6 ends up among IPv4 sockets
+		// (inet_diag_find_one_icsk); Linux's IPv6 lookup finds only IPv6
+		// sockets (a dual-stack one answers for an IPv4-mapped peer).
+		return false
+	}
 	if !ok || q.Protocol != ipprotoTCP || !q.Full {
 		return ok
 	}

@@ -116,7 +116,8 @@ type Packet struct {
 
 // Packets are packets for the sockets of each family: the listener, the
 // server's and the client's end of the connection, the UDP socket, the
-// connected UDP socket, and then TCP and UDP to a port nobody uses.
+// connected UDP socket, and then TCP and UDP to a port nobody uses; and
+// an IPv6 packet between IPv4-mapped addresses for the IPv4 listener.
 func (s Sockets) Packets() []Packet {
 	var out []Packet
 	for _, f := range []struct {
@@ -136,7 +137,13 @@ func (s Sockets) Packets() []Packet {
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, e.Free), false},
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.Free), false})
 	}
-	return out
+	// An IPv6 packet between IPv4-mapped addresses to the IPv4 listener:
+	// Linux's IPv6 lookup does not find IPv4 sockets.
+	m := Frame(true, unix.IPPROTO_TCP, 40000, s.v4.Listen)
+	for _, a := range [][]byte{m[14+8:], m[14+24:]} {
+		copy(a, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1})
+	}
+	return append(out, Packet{m, false})
 }
 
 // Frame builds Ethernet, IPv4 (127.0.0.1 to 127.0.0.1) or IPv6 (::1 to
