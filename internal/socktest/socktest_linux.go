@@ -1,6 +1,7 @@
 package socktest
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"strconv"
@@ -25,6 +26,9 @@ type Sockets struct {
 // uses (Free).
 type ends struct {
 	Listen, Client, UDP, UDPClient, Free int
+	// Bound is a UDP socket bound to the loopback device (0: the test
+	// may not bind to a device).
+	Bound int
 }
 
 // Open opens the sockets, with marks (where the test may set them) and
@@ -81,6 +85,16 @@ func open(t testing.TB, family, addr string) *ends {
 	}
 	t.Cleanup(func() { u.Close() })
 	setOpts(t, u.(*net.UDPConn), 11, 2)
+	bound := 0
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var err error
+		c.Control(func(fd uintptr) { err = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, "lo") })
+		return err
+	}}
+	if b, err := lc.ListenPacket(context.Background(), "udp"+family, addr+":0"); err == nil {
+		t.Cleanup(func() { b.Close() })
+		bound = b.LocalAddr().(*net.UDPAddr).Port
+	}
 	uc, err := net.Dial("udp"+family, u.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +119,7 @@ func open(t testing.TB, family, addr string) *ends {
 		t.Skip("no free port found")
 	}
 	return &ends{Listen: ln.Addr().(*net.TCPAddr).Port, Client: c.LocalAddr().(*net.TCPAddr).Port, UDP: u.LocalAddr().(*net.UDPAddr).Port,
-		UDPClient: uc.LocalAddr().(*net.UDPAddr).Port, Free: free}
+		UDPClient: uc.LocalAddr().(*net.UDPAddr).Port, Free: free, Bound: bound}
 }
 
 // Packet is a packet for the sockets and whether it names one of them.
@@ -116,7 +130,8 @@ type Packet struct {
 
 // Packets are packets for the sockets of each family: the listener, the
 // server's and the client's end of the connection, the UDP socket, the
-// connected UDP socket, and then TCP and UDP to a port nobody uses; and
+// connected UDP socket, TCP and UDP to a port nobody uses, the UDP socket
+// bound to the loopback device (where the test may bind one); and
 // an IPv6 packet between IPv4-mapped addresses for the IPv4 listener.
 func (s Sockets) Packets() []Packet {
 	var out []Packet
@@ -136,6 +151,9 @@ func (s Sockets) Packets() []Packet {
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, e.UDP, e.UDPClient), true},
 			Packet{Frame(f.v6, unix.IPPROTO_TCP, 40000, e.Free), false},
 			Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.Free), false})
+		if e.Bound != 0 {
+			out = append(out, Packet{Frame(f.v6, unix.IPPROTO_UDP, 40000, e.Bound), true})
+		}
 	}
 	// An IPv6 packet between IPv4-mapped addresses to the IPv4 listener:
 	// Linux's IPv6 lookup does not find IPv4 sockets.

@@ -41,7 +41,7 @@ struct found {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 16);
+	__uint(max_entries, 32);
 	__type(key, __u32);
 	__type(value, struct found);
 } seen SEC(".maps");
