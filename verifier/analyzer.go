@@ -87,6 +87,9 @@ type analyzer struct {
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
 	summaryBytes int64
+	// sockView describes what kSocket values of each region point to
+	// (socket.go), from the prototypes of the lookups that made them.
+	sockView [2]*platform.ContextDescriptor
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or

@@ -450,7 +450,7 @@ func (e *exec) decideNull(s *state, r int, isNull bool) {
 				apply(l, x)
 			}
 		})
-		if isNull && v.kind == kRingbuf {
+		if isNull && v.kind.isRef() {
 			s.dropRef(v.id)
 		}
 	} else {

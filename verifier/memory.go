@@ -154,6 +154,8 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 	case kRingbuf:
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
+	case kSocket:
+		return e.socketAccess(s, m)
 	case kScalar:
 		if iv := s.ival(m.base); iv.isConst() && iv.umin == 0 {
 			e.fail(m.pc, "%s through r%d, which is NULL", m.verb(), m.base)
@@ -498,7 +500,7 @@ func stackOff(lo, hi int64, off int) string {
 // and it may not run inside a callback, whose helper would go on.
 func (e *exec) endsProgram(s *state, pc int, what string) {
 	for _, id := range s.refs {
-		e.fail(pc, "%s would leak the ring buffer record reserved at %s: release it first", what, e.a.where(int(id-1)&(1<<22-1)))
+		e.fail(pc, "%s would leak %s: release it first", what, e.refDesc(id))
 	}
 	if s.lock {
 		e.fail(pc, "%s cannot be used while a bpf_spin_lock is held", what)

@@ -43,6 +43,10 @@ func (e *exec) describe(s *state, r int) string {
 			return fmt.Sprintf("r%d is a ring buffer record already released at %s", r, e.a.where(int(v.origin)))
 		case invJoinedRecords:
 			return fmt.Sprintf("r%d is one of two ring buffer records depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
+		case invSockReleased:
+			return fmt.Sprintf("r%d is a socket already released with bpf_sk_release at %s", r, e.a.where(int(v.origin)))
+		case invJoinedSockets:
+			return fmt.Sprintf("r%d is one of two sockets depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
 		}
 		return fmt.Sprintf("r%d points into the stack of a function that returned at %s", r, e.a.where(int(v.origin)))
 	case kMixed:

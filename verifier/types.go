@@ -26,12 +26,13 @@ const (
 	kRingbuf               // a ring buffer record of region bytes; offset from its start
 	kFunc                  // the address of a BPF function starting at region
 	kOpaque                // a pointer bpfhost cannot dereference (region: what)
+	kSocket                // a referenced socket from a lookup helper (region: sockFull or sockCommon; socket.go)
 	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "pkt_low32", "invalid", "mixed"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -44,6 +45,11 @@ func (k kind) hasOffset() bool {
 	}
 	return false
 }
+
+// isRef reports whether a value of the kind is a reference the program
+// holds (its id is the reference, state.refs): a ring buffer record or a
+// socket from a lookup.
+func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
 
 func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 }
 
@@ -59,6 +65,8 @@ const (
 	invReleased             // the ring buffer record was submitted or discarded
 	invDeadFrame            // it pointed into a function's stack that returned
 	invJoinedRecords        // one of two ring buffer records, released separately
+	invSockReleased         // the socket was released with bpf_sk_release
+	invJoinedSockets        // one of two referenced sockets, released separately
 )
 
 // value is one register's or stack slot's abstract value. (Fields are
@@ -105,6 +113,15 @@ func (v value) String() string {
 			s += "_or_null"
 		}
 		return s
+	case kSocket:
+		s := "socket"
+		if v.region == sockCommon {
+			s = "sock_common"
+		}
+		if v.null {
+			s += "_or_null"
+		}
+		return s
 	case kFunc:
 		return fmt.Sprintf("func(%d)", v.region)
 	}
@@ -131,6 +148,10 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 		// Either of two records: releasing one would leave a copy of the
 		// other usable (or the reverse), so it cannot be used at all.
 		return value{kind: kInvalid, region: invJoinedRecords, origin: max(a.origin, b.origin)}, false
+	}
+	if a.kind == kSocket && b.kind == kSocket && a.id != b.id {
+		// The same for two referenced sockets.
+		return value{kind: kInvalid, region: invJoinedSockets, origin: max(a.origin, b.origin)}, false
 	}
 	if a.kind == b.kind && a.region == b.region {
 		r := a
@@ -174,12 +195,12 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
 	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket
 	}
 	if zeroA && nullable(b) {
 		r := b
 		r.null = true
-		if b.kind != kRingbuf {
+		if !b.kind.isRef() {
 			r.id = 0
 		}
 		return r, b.kind.hasOffset()
@@ -187,7 +208,7 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	if zeroB && nullable(a) {
 		r := a
 		r.null = true
-		if a.kind != kRingbuf {
+		if !a.kind.isRef() {
 			r.id = 0
 		}
 		return r, a.kind.hasOffset()
