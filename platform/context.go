@@ -109,8 +109,8 @@ const (
 	FieldFlowKeys
 	// FieldTPBuffer is a pointer to a writable raw tracepoint buffer.
 	FieldTPBuffer
-	// FieldBTFPointer is a pointer to a kernel object typed by BTF; bpfhost
-	// has no such objects, so the verifier should reject dereferences.
+	// FieldBTFPointer is a pointer to a kernel object typed by BTF
+	// (ContextField.BTF); loads through it read 0 where nothing is mapped.
 	FieldBTFPointer
 	// FieldPadding reads as zero and exists only for compatibility.
 	FieldPadding
@@ -171,6 +171,9 @@ type ContextField struct {
 	// Target describes what a pointer field points to, when that is a
 	// structure the verifier can check accesses to (sockets, flow keys).
 	Target *ContextDescriptor
+	// BTF is what a FieldBTFPointer field points to (platform/btf.go);
+	// a zero Type means unknown, and the pointer cannot be dereferenced.
+	BTF BTFPointee
 }
 
 // End returns the offset just past the field, counting its slot.

@@ -56,6 +56,7 @@ type analyzer struct {
 	errs     []Error
 	seen     map[string]bool
 	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	probe    []bool  // by pc: a load through a BTF pointer (btfptr.go); nil if none
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
 	// readsUnwritten: a helper may read unwritten bytes of the entry
@@ -259,6 +260,7 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	sort.Ints(res.ContextAccesses)
 	a.facts(res)
+	a.probeFacts(res)
 	return res, nil
 }
 

@@ -322,6 +322,9 @@ func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv v
 	// (The low half of a packet pointer is a number that may be 0.)
 	if dv.kind.isPointer() && dv.kind != kPktLow32 && isZero && is64 && (r == relEQ || r == relNE) {
 		isNull := r == relEQ
+		if dv.kind == kBTF && !dv.null {
+			return s // it may be NULL all the same (btfptr.go)
+		}
 		if !dv.null {
 			if isNull {
 				return nil // a valid pointer is never NULL

@@ -1,0 +1,113 @@
+package bpfhost
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/object"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/verifier"
+)
+
+// BTF-typed programs (fentry, fexit, fmod_ret, tp_btf, lsm, iter) take the
+// arguments of the kernel function or tracepoint they attach to, typed by
+// the kernel's BTF: a pointer argument points to a kernel struct that the
+// program may read through. Their context is built per program from the
+// attach point's prototype (docs/decisions/0026-btf-pointers.md).
+
+// btfAttachKinds maps the attach types of BTF-typed programs to how their
+// attach point is resolved.
+var btfAttachKinds = map[platform.AttachType]object.BTFAttach{
+	linux.AttachTraceFEntry:  object.AttachFEntry,
+	linux.AttachTraceFExit:   object.AttachFExit,
+	linux.AttachModifyReturn: object.AttachFModRet,
+	linux.AttachTraceRawTp:   object.AttachTPBTF,
+	linux.AttachLSMMac:       object.AttachLSM,
+	linux.AttachLSMCGroup:    object.AttachLSM,
+	linux.AttachTraceIter:    object.AttachIter,
+}
+
+// btfAttachTarget returns the attach kind and target a program's section
+// names ("fentry/do_unlinkat": fentry, "do_unlinkat"), when the section
+// gives the program the BTF-typed type info.
+func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (object.BTFAttach, string, bool) {
+	kind, ok := btfAttachKinds[info.Attach]
+	if !ok || (info.Type != linux.Tracing && info.Type != linux.LSM) {
+		return 0, "", false
+	}
+	s, _, matched := linux.ABI().MatchSection(ps.Section)
+	if !matched || s.Program.Type != info.Type || s.Program.Attach != info.Attach || s.Flags&platform.SectionAttachBTF == 0 {
+		return 0, "", false
+	}
+	_, target, ok := strings.Cut(ps.Section, "/")
+	if !ok || target == "" {
+		return 0, "", false
+	}
+	return kind, target, true
+}
+
+// btfTyped returns the type info to verify ps with and the kernel types
+// its BTF pointers point to: for a program whose section names a BTF
+// attach point, the info with the context typed from the attach point's
+// prototype in the kernel BTF at kernelBTF (empty: the running kernel's);
+// for other programs, info itself and no types. A program that needs the
+// kernel BTF when none can be read is an error wrapping ErrNoKernelBTF.
+func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (*platform.ProgramTypeInfo, platform.KernelTypes, error) {
+	kind, target, ok := btfAttachTarget(ps, info)
+	if !ok {
+		// bpf_get_current_task_btf returns a task_struct wherever the
+		// kernel BTF can be read; elsewhere a pointer that cannot be read
+		// through.
+		if callsHelper(ps, linux.FnGetCurrentTaskBtf) {
+			if k, err := object.LoadKernelBTF(kernelBTF); err == nil {
+				return info, k, nil
+			}
+		}
+		return info, nil, nil
+	}
+	k, err := object.LoadKernelBTF(kernelBTF)
+	if err != nil {
+		return nil, nil, fmt.Errorf("program %q (%s) reads kernel types: %w", ps.Name, ps.Section, err)
+	}
+	args, err := k.AttachArgs(kind, target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+	}
+	typed := *info
+	typed.Context = platform.BTFArgsContext(ps.Section, args)
+	if err := typed.Context.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+	}
+	return &typed, k, nil
+}
+
+// ErrNoKernelBTF is wrapped by the error of loading or verifying a
+// BTF-typed program (fentry, tp_btf, lsm, ...) when the kernel's BTF, which
+// types its arguments, cannot be read: name a file with
+// CollectionOptions.KernelBTF or VerifyOptions.KernelBTF.
+var ErrNoKernelBTF = object.ErrNoKernelBTF
+
+// typedVerifierOptions are VerifierOptions for ps with its context typed
+// by kernel BTF where it attaches to a BTF-typed attach point, and the
+// type info they verify it as.
+func typedVerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (verifier.Options, *platform.ProgramTypeInfo, error) {
+	typed, types, err := btfTyped(ps, info, kernelBTF)
+	if err != nil {
+		return verifier.Options{}, nil, err
+	}
+	vopts := VerifierOptions(spec, ps, typed)
+	vopts.KernelTypes = types
+	return vopts, typed, nil
+}
+
+// callsHelper reports whether ps calls the helper id.
+func callsHelper(ps *ProgramSpec, id platform.HelperID) bool {
+	for _, ins := range ps.Instructions {
+		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper && ins.Imm == int32(id) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,311 @@
+package object
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/bpfhost/bpfhost/platform"
+)
+
+// This file reads the kernel's BTF: the types of the functions and
+// tracepoints that BTF-typed programs (fentry, fexit, fmod_ret, tp_btf, lsm,
+// iter) attach to, and of the kernel structs their pointer arguments point
+// to (docs/decisions/0026-btf-pointers.md).
+
+// DefaultKernelBTF is where Linux publishes its own BTF.
+const DefaultKernelBTF = "/sys/kernel/btf/vmlinux"
+
+// ErrNoKernelBTF is wrapped when a program needs the kernel's BTF and none
+// can be read.
+var ErrNoKernelBTF = errors.New("no kernel BTF")
+
+// KernelBTF is a kernel's BTF as the verifier reads it (platform.KernelTypes)
+// and as attach points are resolved. It is safe for concurrent use.
+type KernelBTF struct {
+	path string
+	mu   sync.Mutex
+	spec *btf.Spec
+	// types caches converted types by ID.
+	types map[uint32]*platform.KernelType
+}
+
+var kernelBTFs struct {
+	sync.Mutex
+	byPath map[string]*KernelBTF
+}
+
+// LoadKernelBTF reads the kernel BTF in the file at path (raw BTF, as in
+// /sys/kernel/btf/vmlinux, or an ELF file with a .BTF section such as a
+// vmlinux image), or the running kernel's when path is empty. The parsed
+// BTF is kept for the life of the process: a path is read once, however
+// many programs use it. Errors wrap ErrNoKernelBTF.
+func LoadKernelBTF(path string) (*KernelBTF, error) {
+	kernelBTFs.Lock()
+	defer kernelBTFs.Unlock()
+	if k := kernelBTFs.byPath[path]; k != nil {
+		return k, nil
+	}
+	var spec *btf.Spec
+	var err error
+	if path == "" {
+		if runtime.GOOS != "linux" {
+			return nil, fmt.Errorf("%w: %s has no kernel BTF of its own: name a BTF file (the kernel-BTF option, --kernel-btf FILE)", ErrNoKernelBTF, runtime.GOOS)
+		}
+		if _, serr := os.Stat(DefaultKernelBTF); serr != nil {
+			return nil, fmt.Errorf("%w: %v: the kernel was built without CONFIG_DEBUG_INFO_BTF, or name a BTF file (the kernel-BTF option, --kernel-btf FILE)", ErrNoKernelBTF, serr)
+		}
+		spec, err = btf.LoadKernelSpec()
+	} else {
+		spec, err = btf.LoadSpec(path)
+	}
+	if err != nil {
+		where := path
+		if where == "" {
+			where = DefaultKernelBTF
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoKernelBTF, where, err)
+	}
+	k := &KernelBTF{path: path, spec: spec, types: map[uint32]*platform.KernelType{}}
+	if kernelBTFs.byPath == nil {
+		kernelBTFs.byPath = map[string]*KernelBTF{}
+	}
+	kernelBTFs.byPath[path] = k
+	return k, nil
+}
+
+// Path is the file the BTF was read from ("" for the running kernel's).
+func (k *KernelBTF) Path() string { return k.path }
+
+// KernelType implements platform.KernelTypes.
+func (k *KernelBTF) KernelType(id uint32) (*platform.KernelType, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t, ok := k.types[id]; ok {
+		return t, nil
+	}
+	typ, err := k.spec.TypeByID(btf.TypeID(id))
+	if err != nil {
+		return nil, fmt.Errorf("kernel BTF: type %d: %w", id, err)
+	}
+	t, err := k.convert(skipQualifiers(typ))
+	if err != nil {
+		return nil, fmt.Errorf("kernel BTF: type %d: %w", id, err)
+	}
+	k.types[id] = t
+	return t, nil
+}
+
+// StructID implements platform.KernelTypes: the ID of the first struct of
+// that name.
+func (k *KernelBTF) StructID(name string) (uint32, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	types, err := k.spec.AnyTypesByName(name)
+	if err != nil {
+		return 0, fmt.Errorf("kernel BTF: struct %s: %w", name, err)
+	}
+	for _, t := range types {
+		if _, ok := t.(*btf.Struct); ok {
+			return k.id(t)
+		}
+	}
+	return 0, fmt.Errorf("kernel BTF: no struct %s", name)
+}
+
+func (k *KernelBTF) id(t btf.Type) (uint32, error) {
+	id, err := k.spec.TypeID(t)
+	if err != nil {
+		return 0, fmt.Errorf("kernel BTF: %s: %w", t, err)
+	}
+	return uint32(id), nil
+}
+
+// convert describes one type (qualifiers already skipped). k.mu is held.
+func (k *KernelBTF) convert(typ btf.Type) (*platform.KernelType, error) {
+	t := &platform.KernelType{Name: typ.TypeName()}
+	sized := func() error {
+		n, err := btf.Sizeof(typ)
+		t.Size = n
+		return err
+	}
+	switch v := typ.(type) {
+	case *btf.Int, *btf.Enum:
+		t.Kind = platform.KernelInt
+		return t, sized()
+	case *btf.Float:
+		t.Kind = platform.KernelFloat
+		return t, sized()
+	case *btf.Pointer:
+		t.Kind, t.Size = platform.KernelPointer, 8
+		if target := skipQualifiers(v.Target); !isVoid(target) {
+			id, err := k.id(target)
+			if err != nil {
+				return nil, err
+			}
+			t.Target = id
+		}
+		return t, nil
+	case *btf.Array:
+		t.Kind, t.Len = platform.KernelArray, int(v.Nelems)
+		id, err := k.id(v.Type)
+		if err != nil {
+			return nil, err
+		}
+		t.Target = id
+		return t, sized()
+	case *btf.Struct, *btf.Union:
+		var members []btf.Member
+		if s, ok := v.(*btf.Struct); ok {
+			t.Kind, t.Size, members = platform.KernelStruct, int(s.Size), s.Members
+		} else {
+			u := v.(*btf.Union)
+			t.Kind, t.Size, members = platform.KernelUnion, int(u.Size), u.Members
+		}
+		for _, m := range members {
+			id, err := k.id(m.Type)
+			if err != nil {
+				return nil, err
+			}
+			t.Members = append(t.Members, platform.KernelMember{Name: m.Name, Type: id, BitOffset: int(m.Offset), BitSize: int(m.BitfieldSize)})
+		}
+		return t, nil
+	}
+	t.Kind = platform.KernelOther
+	return t, nil
+}
+
+// BTFAttach is the kind of a BTF-typed attach point.
+type BTFAttach uint8
+
+// BTF attach kinds.
+const (
+	// AttachFEntry: a kernel function's arguments (fentry).
+	AttachFEntry BTFAttach = iota + 1
+	// AttachFExit: its arguments and then its return value (fexit).
+	AttachFExit
+	// AttachFModRet: like fexit; the return value must be an integer.
+	AttachFModRet
+	// AttachTPBTF: a raw tracepoint's arguments, from btf_trace_NAME.
+	AttachTPBTF
+	// AttachLSM: an LSM hook's arguments (bpf_lsm_NAME) and its return
+	// value.
+	AttachLSM
+	// AttachIter: an iterator's context (bpf_iter_NAME): a meta pointer,
+	// then pointers that may be NULL.
+	AttachIter
+)
+
+// AttachArgs resolves an attach point as Linux does for the attach kind
+// and target name ("do_unlinkat", "sched_switch", "file_open", "task"),
+// and describes its argument slots.
+func (k *KernelBTF) AttachArgs(kind BTFAttach, target string) ([]platform.BTFArg, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var proto *btf.FuncProto
+	var what string
+	skip := 0
+	switch kind {
+	case AttachFEntry, AttachFExit, AttachFModRet:
+		what = target
+	case AttachLSM:
+		what = "bpf_lsm_" + target
+	case AttachIter:
+		what = "bpf_iter_" + target
+	case AttachTPBTF:
+		what, skip = "btf_trace_"+target, 1
+		var td *btf.Typedef
+		if err := k.spec.TypeByName(what, &td); err != nil {
+			return nil, fmt.Errorf("kernel BTF: tracepoint %s: no typedef %s: %w", target, what, err)
+		}
+		ptr, ok := skipQualifiers(td.Type).(*btf.Pointer)
+		if ok {
+			proto, ok = skipQualifiers(ptr.Target).(*btf.FuncProto)
+		}
+		if !ok || len(proto.Params) == 0 {
+			return nil, fmt.Errorf("kernel BTF: %s is not a pointer to a function taking the tracepoint's data", what)
+		}
+	default:
+		return nil, fmt.Errorf("kernel BTF: attach kind %d has no BTF arguments", kind)
+	}
+	if proto == nil {
+		fns, err := k.spec.AnyTypesByName(what)
+		if err != nil {
+			return nil, fmt.Errorf("kernel BTF: no function %s: %w", what, err)
+		}
+		for _, t := range fns {
+			if fn, ok := t.(*btf.Func); ok {
+				if proto, ok = fn.Type.(*btf.FuncProto); ok {
+					break
+				}
+			}
+		}
+		if proto == nil {
+			return nil, fmt.Errorf("kernel BTF: %s is not a function", what)
+		}
+	}
+	var args []platform.BTFArg
+	for i, p := range proto.Params[skip:] {
+		a, err := k.arg(p.Name, p.Type)
+		if err != nil {
+			return nil, err
+		}
+		if kind == AttachIter && i > 0 {
+			a.Pointee.MaybeNull = true
+		}
+		args = append(args, a)
+	}
+	switch kind {
+	case AttachFExit, AttachLSM:
+		if _, void := skipQualifiers(proto.Return).(*btf.Void); proto.Return == nil || void {
+			args = append(args, platform.BTFArg{Name: "ret"})
+			break
+		}
+		a, err := k.arg("ret", proto.Return)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+	case AttachFModRet:
+		a := platform.BTFArg{Name: "ret"}
+		if _, ok := skipQualifiers(proto.Return).(*btf.Int); !ok {
+			a.Opaque = true // Linux: "ret type %s not allowed for fmod_ret"
+		}
+		args = append(args, a)
+	}
+	return args, nil
+}
+
+// arg classifies one argument as btf_ctx_access does: integers, enums and
+// structs are numbers, as are pointers to integers or void; pointers to
+// structs and unions are BTF pointers; anything else cannot be read.
+func (k *KernelBTF) arg(name string, typ btf.Type) (platform.BTFArg, error) {
+	a := platform.BTFArg{Name: name}
+	switch t := skipQualifiers(typ).(type) {
+	case *btf.Int, *btf.Enum, *btf.Struct, *btf.Union:
+		return a, nil
+	case *btf.Pointer:
+		switch target := skipQualifiers(t.Target).(type) {
+		case *btf.Void, *btf.Int:
+			return a, nil
+		case *btf.Struct, *btf.Union:
+			id, err := k.id(target)
+			if err != nil {
+				return a, err
+			}
+			a.Pointee.Type = id
+			return a, nil
+		}
+	}
+	a.Opaque = true
+	return a, nil
+}
+
+func isVoid(t btf.Type) bool {
+	_, ok := t.(*btf.Void)
+	return ok
+}
