@@ -48,13 +48,15 @@ func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (object.BT
 	return kind, target, true
 }
 
-// btfTyped returns the type info to verify ps with and the kernel types
-// its BTF pointers point to: for a program whose section names a BTF
-// attach point, the info with the context typed from the attach point's
-// prototype in the kernel BTF at kernelBTF (empty: the running kernel's);
-// for other programs, info itself and no types. A program that needs the
+// btfTyped returns the program, the type info to verify it with and the
+// kernel types its BTF pointers point to. For a program whose section
+// names a BTF attach point, the info's context is typed from the attach
+// point's prototype in the kernel BTF at kernelBTF (empty: the running
+// kernel's), and the program is a copy with its CO-RE relocations resolved
+// against that BTF, as libbpf does for the kernel it loads into. Other
+// programs come back as they are, without types. A program that needs the
 // kernel BTF when none can be read is an error wrapping ErrNoKernelBTF.
-func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (*platform.ProgramTypeInfo, platform.KernelTypes, error) {
+func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
 	kind, target, ok := btfAttachTarget(ps, info)
 	if !ok {
 		// bpf_get_current_task_btf returns a task_struct wherever the
@@ -62,25 +64,34 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 		// through.
 		if callsHelper(ps, linux.FnGetCurrentTaskBtf) {
 			if k, err := object.LoadKernelBTF(kernelBTF); err == nil {
-				return info, k, nil
+				if rel, err := k.RelocateCORE(ps); err == nil {
+					return rel, info, k, nil
+				}
 			}
 		}
-		return info, nil, nil
+		return ps, info, nil, nil
+	}
+	fail := func(err error) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
+		return nil, nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
 	}
 	k, err := object.LoadKernelBTF(kernelBTF)
 	if err != nil {
-		return nil, nil, fmt.Errorf("program %q (%s) reads kernel types: %w", ps.Name, ps.Section, err)
+		return fail(fmt.Errorf("its arguments are typed by the kernel's BTF: %w", err))
 	}
 	args, err := k.AttachArgs(kind, target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+		return fail(err)
 	}
 	typed := *info
 	typed.Context = platform.BTFArgsContext(ps.Section, args)
 	if err := typed.Context.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+		return fail(err)
 	}
-	return &typed, k, nil
+	rel, err := k.RelocateCORE(ps)
+	if err != nil {
+		return fail(fmt.Errorf("CO-RE relocation against the kernel BTF: %w", err))
+	}
+	return rel, &typed, k, nil
 }
 
 // ErrNoKernelBTF is wrapped by the error of loading or verifying a
@@ -91,15 +102,15 @@ var ErrNoKernelBTF = object.ErrNoKernelBTF
 
 // typedVerifierOptions are VerifierOptions for ps with its context typed
 // by kernel BTF where it attaches to a BTF-typed attach point, and the
-// type info they verify it as.
-func typedVerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (verifier.Options, *platform.ProgramTypeInfo, error) {
-	typed, types, err := btfTyped(ps, info, kernelBTF)
+// program and type info they verify (btfTyped).
+func typedVerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (verifier.Options, *ProgramSpec, *platform.ProgramTypeInfo, error) {
+	rel, typed, types, err := btfTyped(ps, info, kernelBTF)
 	if err != nil {
-		return verifier.Options{}, nil, err
+		return verifier.Options{}, nil, nil, err
 	}
-	vopts := VerifierOptions(spec, ps, typed)
+	vopts := VerifierOptions(spec, rel, typed)
 	vopts.KernelTypes = types
-	return vopts, typed, nil
+	return vopts, rel, typed, nil
 }
 
 // callsHelper reports whether ps calls the helper id.

@@ -338,7 +338,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	}
 	var ktypes platform.KernelTypes
 	if !c.unverified {
-		if info, ktypes, err = btfTyped(ps, info, c.types.KernelBTF); err != nil {
+		if ps, info, ktypes, err = btfTyped(ps, info, c.types.KernelBTF); err != nil {
 			return nil, err
 		}
 	}
@@ -403,7 +403,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
 	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback,
-		tailCalls: facts.TailCalls}
+		tailCalls: facts.TailCalls, kernelTypes: ktypes}
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil

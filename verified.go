@@ -116,11 +116,11 @@ func VerifyCollection(spec *CollectionSpec, opts *CollectionOptions) (map[string
 		if err != nil {
 			return nil, err
 		}
-		vopts, typed, err := typedVerifierOptions(spec, ps, info, kernelBTF)
+		vopts, rel, typed, err := typedVerifierOptions(spec, ps, info, kernelBTF)
 		if err != nil {
 			return nil, err
 		}
-		info = typed
+		ps, info = rel, typed
 		vopts.Limits = limits
 		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {

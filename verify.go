@@ -43,7 +43,7 @@ func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo,
 	if opts == nil {
 		opts = &VerifyOptions{}
 	}
-	vopts, _, err := typedVerifierOptions(spec, ps, info, opts.KernelBTF)
+	vopts, ps, _, err := typedVerifierOptions(spec, ps, info, opts.KernelBTF)
 	if err != nil {
 		return err
 	}

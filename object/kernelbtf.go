@@ -32,6 +32,8 @@ type KernelBTF struct {
 	spec *btf.Spec
 	// types caches converted types by ID.
 	types map[uint32]*platform.KernelType
+	// index finds CO-RE targets; built on first use.
+	index *targetIndex
 }
 
 var kernelBTFs struct {
@@ -308,4 +310,29 @@ func (k *KernelBTF) arg(name string, typ btf.Type) (platform.BTFArg, error) {
 func isVoid(t btf.Type) bool {
 	_, ok := t.(*btf.Void)
 	return ok
+}
+
+// RelocateCORE returns a copy of p with its CO-RE relocations resolved
+// against this BTF, as libbpf resolves them against the kernel a program
+// loads into: the offsets of the kernel struct members a program reads
+// are then this kernel's, as the verifier checks them. p itself is not
+// changed; a program without CO-RE relocations is returned as it is.
+func (k *KernelBTF) RelocateCORE(p *ProgramSpec) (*ProgramSpec, error) {
+	if len(p.CORE) == 0 {
+		return p, nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.index == nil {
+		idx, err := newTargetIndex(k.spec)
+		if err != nil {
+			return nil, err
+		}
+		k.index = idx
+	}
+	cp := *p
+	if err := cp.relocate(k.index); err != nil {
+		return nil, err
+	}
+	return &cp, nil
 }

@@ -183,6 +183,8 @@ func (e *exec) origin(v value) string {
 		ins := e.a.prog[v.origin]
 		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			what = e.a.opts.ABI.HelperName(platform.HelperID(ins.Imm))
+		} else if ins.Opcode.Class() == isa.ClassLDX {
+			what = "the load"
 		}
 	}
 	return what + " at " + e.a.where(int(v.origin))
