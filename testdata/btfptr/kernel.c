@@ -22,3 +22,6 @@ int bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)
 /* As Linux declares every tracepoint's BTF type (include/trace/bpf_probe.h). */
 typedef void (*btf_trace_sched_switch)(void *, _Bool, struct task_struct *, struct task_struct *, unsigned int);
 btf_trace_sched_switch sched_switch_type;
+
+/* The context type iterator programs are written against. */
+struct bpf_iter__task iter_task_ctx;
