@@ -55,7 +55,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-SEC("fentry/do_unlinkat")
+SEC("tp_btf/sched_switch")
 int BPF_PROG(current_task)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
