@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/object"
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/verifier"
@@ -19,20 +18,20 @@ import (
 
 // btfAttachKinds maps the attach types of BTF-typed programs to how their
 // attach point is resolved.
-var btfAttachKinds = map[platform.AttachType]object.BTFAttach{
-	linux.AttachTraceFEntry:  object.AttachFEntry,
-	linux.AttachTraceFExit:   object.AttachFExit,
-	linux.AttachModifyReturn: object.AttachFModRet,
-	linux.AttachTraceRawTp:   object.AttachTPBTF,
-	linux.AttachLSMMac:       object.AttachLSM,
-	linux.AttachLSMCGroup:    object.AttachLSM,
-	linux.AttachTraceIter:    object.AttachIter,
+var btfAttachKinds = map[platform.AttachType]btfAttach{
+	linux.AttachTraceFEntry:  btfAttachFEntry,
+	linux.AttachTraceFExit:   btfAttachFExit,
+	linux.AttachModifyReturn: btfAttachFModRet,
+	linux.AttachTraceRawTp:   btfAttachTPBTF,
+	linux.AttachLSMMac:       btfAttachLSM,
+	linux.AttachLSMCGroup:    btfAttachLSM,
+	linux.AttachTraceIter:    btfAttachIter,
 }
 
 // btfAttachTarget returns the attach kind and target a program's section
 // names ("fentry/do_unlinkat": fentry, "do_unlinkat"), when the section
 // gives the program the BTF-typed type info.
-func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (object.BTFAttach, string, bool) {
+func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (btfAttach, string, bool) {
 	kind, ok := btfAttachKinds[info.Attach]
 	if !ok || (info.Type != linux.Tracing && info.Type != linux.LSM) {
 		return 0, "", false
@@ -63,7 +62,7 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 		// kernel BTF can be read; elsewhere a pointer that cannot be read
 		// through.
 		if callsHelper(ps, linux.FnGetCurrentTaskBtf) {
-			if k, err := object.LoadKernelBTF(kernelBTF); err == nil {
+			if k, err := loadKernelBTF(kernelBTF); err == nil {
 				if rel, err := k.RelocateCORE(ps); err == nil {
 					return rel, info, k, nil
 				}
@@ -74,7 +73,7 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 	fail := func(err error) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
 		return nil, nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
 	}
-	k, err := object.LoadKernelBTF(kernelBTF)
+	k, err := loadKernelBTF(kernelBTF)
 	if err != nil {
 		return fail(fmt.Errorf("its arguments are typed by the kernel's BTF: %w", err))
 	}
@@ -93,12 +92,6 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 	}
 	return rel, &typed, k, nil
 }
-
-// ErrNoKernelBTF is wrapped by the error of loading or verifying a
-// BTF-typed program (fentry, tp_btf, lsm, ...) when the kernel's BTF, which
-// types its arguments, cannot be read: name a file with
-// CollectionOptions.KernelBTF or VerifyOptions.KernelBTF.
-var ErrNoKernelBTF = object.ErrNoKernelBTF
 
 // typedVerifierOptions are VerifierOptions for ps with its context typed
 // by kernel BTF where it attaches to a BTF-typed attach point, and the

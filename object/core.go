@@ -335,3 +335,32 @@ func sizeFor(n uint32) (isa.Size, bool) {
 	}
 	return 0, false
 }
+
+// CORETarget is target BTF indexed for CO-RE relocations, so that many
+// programs are relocated against one target (a kernel's BTF, thousands of
+// types) without indexing it for each.
+type CORETarget struct {
+	idx *targetIndex
+}
+
+// NewCORETarget indexes target for RelocatedCORE.
+func NewCORETarget(target *btf.Spec) (*CORETarget, error) {
+	if target == nil {
+		return nil, errors.New("object: CO-RE: no target BTF")
+	}
+	idx, err := newTargetIndex(target)
+	if err != nil {
+		return nil, err
+	}
+	return &CORETarget{idx: idx}, nil
+}
+
+// RelocatedCORE returns a copy of p with its CO-RE relocations resolved
+// against t (see RelocateCORE); p is not changed.
+func (p *ProgramSpec) RelocatedCORE(t *CORETarget) (*ProgramSpec, error) {
+	cp := *p
+	if err := cp.relocate(t.idx); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}

@@ -103,17 +103,18 @@ type BTFArg struct {
 
 // BTFArgsContext returns the context descriptor of a BTF-typed program
 // whose attach point has the given arguments: args[i] at offset 8*i, a
-// pointer field for pointers to structs and an 8-byte number otherwise.
+// pointer field read whole for pointers to structs, a number read at any
+// width from its start otherwise, as Linux's btf_ctx_access allows.
 func BTFArgsContext(attach string, args []BTFArg) *ContextDescriptor {
-	d := &ContextDescriptor{Name: "btf_func_args", Size: 8 * max(len(args), 1),
+	d := &ContextDescriptor{Name: "btf_func_args", Size: 8 * max(len(args), 1), ArgSlots: true,
 		Doc: "u64 args[] of " + attach + ", typed by the kernel's BTF"}
 	for i, a := range args {
 		if a.Opaque {
 			continue
 		}
-		f := ContextField{Name: fmt.Sprintf("args[%d] %s", i, a.Name), Offset: 8 * i, Size: 8, Access: Read, ReadSizes: Size8}
+		f := ContextField{Name: fmt.Sprintf("args[%d] %s", i, a.Name), Offset: 8 * i, Size: 8, Access: Read, ReadSizes: AnySize}
 		if a.Pointee.Type != 0 {
-			f.Kind, f.BTF = FieldBTFPointer, a.Pointee
+			f.Kind, f.BTF, f.ReadSizes = FieldBTFPointer, a.Pointee, Size8
 		}
 		d.Fields = append(d.Fields, f)
 	}

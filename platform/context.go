@@ -207,6 +207,10 @@ type ContextDescriptor struct {
 	Host *HostLayout
 	// Doc says where the layout comes from and what is approximate.
 	Doc string
+	// ArgSlots says every access must start at a multiple of 8: the
+	// context is an array of u64 arguments, each read from its start
+	// (btf_ctx_access), at any width for numbers.
+	ArgSlots bool
 }
 
 // Field returns the field whose bytes contain offset off.
@@ -248,6 +252,8 @@ func (d *ContextDescriptor) Check(off, size int, write bool) (*ContextField, err
 		return fail("outside the %d-byte context", d.Size)
 	case off%size != 0:
 		return fail("misaligned")
+	case d.ArgSlots && off%8 != 0:
+		return fail("offset %d is not a multiple of 8: each argument is read from its start", off)
 	}
 	f, ok := d.Field(off)
 	if !ok {

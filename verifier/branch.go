@@ -471,6 +471,8 @@ func comparable(a, b value) bool {
 		return true
 	case a.kind.isPointer() && a.kind == b.kind && a.region == b.region && a.kind.hasOffset() && !a.null && !b.null:
 		return true
+	case (a.kind == kBTF || b.kind == kBTF) && (a.kind == kBTF || a.kind == kScalar) && (b.kind == kBTF || b.kind == kScalar):
+		return true // kernel addresses are numbers to bpfhost (btfptr.go)
 	}
 	return false
 }

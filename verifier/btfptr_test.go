@@ -178,3 +178,30 @@ func TestBTFProbeLoads(t *testing.T) {
 		t.Errorf("ContextAccesses %v, want %v", res.ContextAccesses, want)
 	}
 }
+
+// TestBTFPointerAsNumber: what Linux allows a privileged program to do with
+// a kernel pointer, as with a number, bpfhost allows with a BTF pointer,
+// whose value is no host address (the kernel accepts each of these in a
+// tp_btf program).
+func TestBTFPointerAsNumber(t *testing.T) {
+	const obj = "ldxdw %r2, [%r1+0]\nldxdw %r3, [%r1+16]\n" // two struct obj pointers
+	const end = "mov %r0, 0\nexit\n"
+	tests := []struct {
+		name, src, reject string
+	}{
+		{"narrow read of a number argument at its start", "ldxw %r2, [%r1+8]\n" + end, ""},
+		{"narrow read inside a number argument", "ldxw %r2, [%r1+12]\n" + end, "not a multiple of 8"},
+		{"difference of two", obj + "sub %r2, %r3\n" + end, ""},
+		{"32-bit move", obj + "mov32 %r4, %r2\n" + end, ""},
+		{"ordered comparison", obj + "jgt %r2, 5, out\nout:\n" + end, ""},
+		{"stored in the stack and passed as a key-like buffer", obj + "stxdw [%r10-8], %r2\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 8\nmov %r3, %r10\nadd %r3, -8\ncall 113\n" + end, ""},
+		{"bitwise and", obj + "and %r2, -8\n" + end, "not allowed"},
+		{"32-bit arithmetic", obj + "add32 %r2, 8\n" + end, "not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifyBTF(t, tc.src, testKernel)
+			checkVerdict(t, tc.name, err, tc.reject)
+		})
+	}
+}

@@ -1,4 +1,4 @@
-package object
+package bpfhost
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/bpfhost/bpfhost/object"
 	"github.com/bpfhost/bpfhost/platform"
 )
 
@@ -17,36 +18,37 @@ import (
 // iter) attach to, and of the kernel structs their pointer arguments point
 // to (docs/decisions/0026-btf-pointers.md).
 
-// DefaultKernelBTF is where Linux publishes its own BTF.
-const DefaultKernelBTF = "/sys/kernel/btf/vmlinux"
+// defaultKernelBTF is where Linux publishes its own BTF.
+const defaultKernelBTF = "/sys/kernel/btf/vmlinux"
 
-// ErrNoKernelBTF is wrapped when a program needs the kernel's BTF and none
-// can be read.
+// ErrNoKernelBTF is wrapped by the error of loading or verifying a
+// BTF-typed program (fentry, fexit, tp_btf, lsm, iter) when the kernel BTF
+// that types its arguments cannot be read: name a file with
+// CollectionOptions.KernelBTF or VerifyOptions.KernelBTF.
 var ErrNoKernelBTF = errors.New("no kernel BTF")
 
-// KernelBTF is a kernel's BTF as the verifier reads it (platform.KernelTypes)
+// kernelBTF is a kernel's BTF as the verifier reads it (platform.KernelTypes)
 // and as attach points are resolved. It is safe for concurrent use.
-type KernelBTF struct {
-	path string
+type kernelBTF struct {
 	mu   sync.Mutex
 	spec *btf.Spec
 	// types caches converted types by ID.
 	types map[uint32]*platform.KernelType
-	// index finds CO-RE targets; built on first use.
-	index *targetIndex
+	// target indexes the BTF for CO-RE; built on first use.
+	target *object.CORETarget
 }
 
 var kernelBTFs struct {
 	sync.Mutex
-	byPath map[string]*KernelBTF
+	byPath map[string]*kernelBTF
 }
 
-// LoadKernelBTF reads the kernel BTF in the file at path (raw BTF, as in
+// loadKernelBTF reads the kernel BTF in the file at path (raw BTF, as in
 // /sys/kernel/btf/vmlinux, or an ELF file with a .BTF section such as a
 // vmlinux image), or the running kernel's when path is empty. The parsed
 // BTF is kept for the life of the process: a path is read once, however
 // many programs use it. Errors wrap ErrNoKernelBTF.
-func LoadKernelBTF(path string) (*KernelBTF, error) {
+func loadKernelBTF(path string) (*kernelBTF, error) {
 	kernelBTFs.Lock()
 	defer kernelBTFs.Unlock()
 	if k := kernelBTFs.byPath[path]; k != nil {
@@ -56,10 +58,10 @@ func LoadKernelBTF(path string) (*KernelBTF, error) {
 	var err error
 	if path == "" {
 		if runtime.GOOS != "linux" {
-			return nil, fmt.Errorf("%w: %s has no kernel BTF of its own: name a BTF file (the kernel-BTF option, --kernel-btf FILE)", ErrNoKernelBTF, runtime.GOOS)
+			return nil, fmt.Errorf("%w: %s has no kernel BTF of its own: name a BTF file (CollectionOptions.KernelBTF, --kernel-btf FILE)", ErrNoKernelBTF, runtime.GOOS)
 		}
-		if _, serr := os.Stat(DefaultKernelBTF); serr != nil {
-			return nil, fmt.Errorf("%w: %v: the kernel was built without CONFIG_DEBUG_INFO_BTF, or name a BTF file (the kernel-BTF option, --kernel-btf FILE)", ErrNoKernelBTF, serr)
+		if _, serr := os.Stat(defaultKernelBTF); serr != nil {
+			return nil, fmt.Errorf("%w: %v: the kernel was built without CONFIG_DEBUG_INFO_BTF, or name a BTF file (CollectionOptions.KernelBTF, --kernel-btf FILE)", ErrNoKernelBTF, serr)
 		}
 		spec, err = btf.LoadKernelSpec()
 	} else {
@@ -68,23 +70,20 @@ func LoadKernelBTF(path string) (*KernelBTF, error) {
 	if err != nil {
 		where := path
 		if where == "" {
-			where = DefaultKernelBTF
+			where = defaultKernelBTF
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrNoKernelBTF, where, err)
 	}
-	k := &KernelBTF{path: path, spec: spec, types: map[uint32]*platform.KernelType{}}
+	k := &kernelBTF{spec: spec, types: map[uint32]*platform.KernelType{}}
 	if kernelBTFs.byPath == nil {
-		kernelBTFs.byPath = map[string]*KernelBTF{}
+		kernelBTFs.byPath = map[string]*kernelBTF{}
 	}
 	kernelBTFs.byPath[path] = k
 	return k, nil
 }
 
-// Path is the file the BTF was read from ("" for the running kernel's).
-func (k *KernelBTF) Path() string { return k.path }
-
 // KernelType implements platform.KernelTypes.
-func (k *KernelBTF) KernelType(id uint32) (*platform.KernelType, error) {
+func (k *kernelBTF) KernelType(id uint32) (*platform.KernelType, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if t, ok := k.types[id]; ok {
@@ -94,7 +93,7 @@ func (k *KernelBTF) KernelType(id uint32) (*platform.KernelType, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel BTF: type %d: %w", id, err)
 	}
-	t, err := k.convert(skipQualifiers(typ))
+	t, err := k.convert(btf.UnderlyingType(typ))
 	if err != nil {
 		return nil, fmt.Errorf("kernel BTF: type %d: %w", id, err)
 	}
@@ -104,7 +103,7 @@ func (k *KernelBTF) KernelType(id uint32) (*platform.KernelType, error) {
 
 // StructID implements platform.KernelTypes: the ID of the first struct of
 // that name.
-func (k *KernelBTF) StructID(name string) (uint32, error) {
+func (k *kernelBTF) StructID(name string) (uint32, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	types, err := k.spec.AnyTypesByName(name)
@@ -119,7 +118,7 @@ func (k *KernelBTF) StructID(name string) (uint32, error) {
 	return 0, fmt.Errorf("kernel BTF: no struct %s", name)
 }
 
-func (k *KernelBTF) id(t btf.Type) (uint32, error) {
+func (k *kernelBTF) id(t btf.Type) (uint32, error) {
 	id, err := k.spec.TypeID(t)
 	if err != nil {
 		return 0, fmt.Errorf("kernel BTF: %s: %w", t, err)
@@ -128,7 +127,7 @@ func (k *KernelBTF) id(t btf.Type) (uint32, error) {
 }
 
 // convert describes one type (qualifiers already skipped). k.mu is held.
-func (k *KernelBTF) convert(typ btf.Type) (*platform.KernelType, error) {
+func (k *kernelBTF) convert(typ btf.Type) (*platform.KernelType, error) {
 	t := &platform.KernelType{Name: typ.TypeName()}
 	sized := func() error {
 		n, err := btf.Sizeof(typ)
@@ -144,7 +143,7 @@ func (k *KernelBTF) convert(typ btf.Type) (*platform.KernelType, error) {
 		return t, sized()
 	case *btf.Pointer:
 		t.Kind, t.Size = platform.KernelPointer, 8
-		if target := skipQualifiers(v.Target); !isVoid(target) {
+		if target := btf.UnderlyingType(v.Target); !isVoid(target) {
 			id, err := k.id(target)
 			if err != nil {
 				return nil, err
@@ -181,52 +180,52 @@ func (k *KernelBTF) convert(typ btf.Type) (*platform.KernelType, error) {
 	return t, nil
 }
 
-// BTFAttach is the kind of a BTF-typed attach point.
-type BTFAttach uint8
+// btfAttach is the kind of a BTF-typed attach point.
+type btfAttach uint8
 
 // BTF attach kinds.
 const (
-	// AttachFEntry: a kernel function's arguments (fentry).
-	AttachFEntry BTFAttach = iota + 1
-	// AttachFExit: its arguments and then its return value (fexit).
-	AttachFExit
-	// AttachFModRet: like fexit; the return value must be an integer.
-	AttachFModRet
-	// AttachTPBTF: a raw tracepoint's arguments, from btf_trace_NAME.
-	AttachTPBTF
-	// AttachLSM: an LSM hook's arguments (bpf_lsm_NAME) and its return
+	// btfAttachFEntry: a kernel function's arguments (fentry).
+	btfAttachFEntry btfAttach = iota + 1
+	// btfAttachFExit: its arguments and then its return value (fexit).
+	btfAttachFExit
+	// btfAttachFModRet: like fexit; the return value must be an integer.
+	btfAttachFModRet
+	// btfAttachTPBTF: a raw tracepoint's arguments, from btf_trace_NAME.
+	btfAttachTPBTF
+	// btfAttachLSM: an LSM hook's arguments (bpf_lsm_NAME) and its return
 	// value.
-	AttachLSM
-	// AttachIter: an iterator's context (bpf_iter_NAME): a meta pointer,
+	btfAttachLSM
+	// btfAttachIter: an iterator's context (bpf_iter_NAME): a meta pointer,
 	// then pointers that may be NULL.
-	AttachIter
+	btfAttachIter
 )
 
 // AttachArgs resolves an attach point as Linux does for the attach kind
 // and target name ("do_unlinkat", "sched_switch", "file_open", "task"),
 // and describes its argument slots.
-func (k *KernelBTF) AttachArgs(kind BTFAttach, target string) ([]platform.BTFArg, error) {
+func (k *kernelBTF) AttachArgs(kind btfAttach, target string) ([]platform.BTFArg, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var proto *btf.FuncProto
 	var what string
 	skip := 0
 	switch kind {
-	case AttachFEntry, AttachFExit, AttachFModRet:
+	case btfAttachFEntry, btfAttachFExit, btfAttachFModRet:
 		what = target
-	case AttachLSM:
+	case btfAttachLSM:
 		what = "bpf_lsm_" + target
-	case AttachIter:
+	case btfAttachIter:
 		what = "bpf_iter_" + target
-	case AttachTPBTF:
+	case btfAttachTPBTF:
 		what, skip = "btf_trace_"+target, 1
 		var td *btf.Typedef
 		if err := k.spec.TypeByName(what, &td); err != nil {
 			return nil, fmt.Errorf("kernel BTF: tracepoint %s: no typedef %s: %w", target, what, err)
 		}
-		ptr, ok := skipQualifiers(td.Type).(*btf.Pointer)
+		ptr, ok := btf.UnderlyingType(td.Type).(*btf.Pointer)
 		if ok {
-			proto, ok = skipQualifiers(ptr.Target).(*btf.FuncProto)
+			proto, ok = btf.UnderlyingType(ptr.Target).(*btf.FuncProto)
 		}
 		if !ok || len(proto.Params) == 0 {
 			return nil, fmt.Errorf("kernel BTF: %s is not a pointer to a function taking the tracepoint's data", what)
@@ -256,14 +255,14 @@ func (k *KernelBTF) AttachArgs(kind BTFAttach, target string) ([]platform.BTFArg
 		if err != nil {
 			return nil, err
 		}
-		if kind == AttachIter && i > 0 {
+		if kind == btfAttachIter && i > 0 {
 			a.Pointee.MaybeNull = true
 		}
 		args = append(args, a)
 	}
 	switch kind {
-	case AttachFExit, AttachLSM:
-		if _, void := skipQualifiers(proto.Return).(*btf.Void); proto.Return == nil || void {
+	case btfAttachFExit, btfAttachLSM:
+		if _, void := btf.UnderlyingType(proto.Return).(*btf.Void); proto.Return == nil || void {
 			args = append(args, platform.BTFArg{Name: "ret"})
 			break
 		}
@@ -272,9 +271,9 @@ func (k *KernelBTF) AttachArgs(kind BTFAttach, target string) ([]platform.BTFArg
 			return nil, err
 		}
 		args = append(args, a)
-	case AttachFModRet:
+	case btfAttachFModRet:
 		a := platform.BTFArg{Name: "ret"}
-		if _, ok := skipQualifiers(proto.Return).(*btf.Int); !ok {
+		if _, ok := btf.UnderlyingType(proto.Return).(*btf.Int); !ok {
 			a.Opaque = true // Linux: "ret type %s not allowed for fmod_ret"
 		}
 		args = append(args, a)
@@ -285,13 +284,13 @@ func (k *KernelBTF) AttachArgs(kind BTFAttach, target string) ([]platform.BTFArg
 // arg classifies one argument as btf_ctx_access does: integers, enums and
 // structs are numbers, as are pointers to integers or void; pointers to
 // structs and unions are BTF pointers; anything else cannot be read.
-func (k *KernelBTF) arg(name string, typ btf.Type) (platform.BTFArg, error) {
+func (k *kernelBTF) arg(name string, typ btf.Type) (platform.BTFArg, error) {
 	a := platform.BTFArg{Name: name}
-	switch t := skipQualifiers(typ).(type) {
+	switch t := btf.UnderlyingType(typ).(type) {
 	case *btf.Int, *btf.Enum, *btf.Struct, *btf.Union:
 		return a, nil
 	case *btf.Pointer:
-		switch target := skipQualifiers(t.Target).(type) {
+		switch target := btf.UnderlyingType(t.Target).(type) {
 		case *btf.Void, *btf.Int:
 			return a, nil
 		case *btf.Struct, *btf.Union:
@@ -317,22 +316,18 @@ func isVoid(t btf.Type) bool {
 // loads into: the offsets of the kernel struct members a program reads
 // are then this kernel's, as the verifier checks them. p itself is not
 // changed; a program without CO-RE relocations is returned as it is.
-func (k *KernelBTF) RelocateCORE(p *ProgramSpec) (*ProgramSpec, error) {
+func (k *kernelBTF) RelocateCORE(p *ProgramSpec) (*ProgramSpec, error) {
 	if len(p.CORE) == 0 {
 		return p, nil
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.index == nil {
-		idx, err := newTargetIndex(k.spec)
+	if k.target == nil {
+		t, err := object.NewCORETarget(k.spec)
 		if err != nil {
 			return nil, err
 		}
-		k.index = idx
+		k.target = t
 	}
-	cp := *p
-	if err := cp.relocate(k.index); err != nil {
-		return nil, err
-	}
-	return &cp, nil
+	return p.RelocatedCORE(k.target)
 }
