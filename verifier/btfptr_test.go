@@ -205,3 +205,14 @@ func TestBTFPointerAsNumber(t *testing.T) {
 		})
 	}
 }
+
+// TestCOREPoisonDeadCode: a CO-RE relocation without a target becomes a
+// call of an unknown helper (object.COREPoison, as libbpf does): refused
+// where it can run, accepted behind a branch that constants decide
+// (bpf_core_field_exists), as in Linux.
+func TestCOREPoisonDeadCode(t *testing.T) {
+	_, err := verifyBTF(t, "mov %r2, 1\njeq %r2, 1, out\ncall 195896080\nout:\nmov %r0, 0\nexit\n", testKernel)
+	checkVerdict(t, "dead", err, "")
+	_, err = verifyBTF(t, "mov %r2, 0\njeq %r2, 1, out\ncall 195896080\nout:\nmov %r0, 0\nexit\n", testKernel)
+	checkVerdict(t, "live", err, "195896080")
+}
