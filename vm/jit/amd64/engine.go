@@ -36,11 +36,8 @@ func (eng *Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable
 	if err := isa.Validate(p.Instructions); err != nil {
 		return nil, err
 	}
-	if len(p.ProbeLoads) > 0 {
-		// Loads through BTF pointers must read 0 outside the run's memory
-		// (vm.RunContext.Probe); the JIT does not emit that yet, and never
-		// runs them unchecked (docs/decisions/0026-btf-pointers.md).
-		return nil, &vm.CompileError{PC: p.ProbeLoads[0], Err: fmt.Errorf("%w: load through a BTF-typed kernel pointer (the interpreter runs such programs)", vm.ErrUnsupported)}
+	if err := vm.CheckProbeLoads(p); err != nil {
+		return nil, err
 	}
 	out, err := compile(p, opts.Mode, eng.opts)
 	if err != nil {
