@@ -1,13 +1,20 @@
 package verifier
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
+	"github.com/bpfhost/bpfhost/internal/oracle"
 	"github.com/bpfhost/bpfhost/isa"
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
+	"github.com/bpfhost/bpfhost/vm/interp"
 )
 
 // fakeTypes is a kernel type table for tests, by ID.
@@ -77,7 +84,7 @@ var testKernel = fakeTypes{
 
 // btfTestType is fentry with args (struct obj *o, u64 n, struct obj *maybe
 // NULL).
-func btfTestType(t *testing.T) *platform.ProgramTypeInfo {
+func btfTestType(t testing.TB) *platform.ProgramTypeInfo {
 	t.Helper()
 	fentry, ok := linux.Lookup("fentry/f")
 	if !ok {
@@ -215,4 +222,77 @@ func TestCOREPoisonDeadCode(t *testing.T) {
 	checkVerdict(t, "dead", err, "")
 	_, err = verifyBTF(t, "mov %r2, 0\njeq %r2, 1, out\ncall 195896080\nout:\nmov %r0, 0\nexit\n", testKernel)
 	checkVerdict(t, "live", err, "195896080")
+}
+
+// btfSeeds are programs on btfTestType's context for FuzzBTFPointers.
+var btfSeeds = []string{
+	"ldxdw %r2, [%r1+0]\nldxdw %r3, [%r2+56]\nldxw %r4, [%r3+4]\njgt %r4, 5, out\nldxdw %r3, [%r3+56]\nout:\nmov %r0, 0\nexit\n",
+	"ldxdw %r2, [%r1+16]\njeq %r2, 0, out\nldxb %r4, [%r2+44]\nstxdw [%r10-8], %r4\nout:\nmov %r0, 0\nexit\n",
+	"ldxdw %r2, [%r1+0]\njne %r2, 0, go\nmov %r0, 0\nexit\ngo:\nadd %r2, 8\nldxdw %r3, [%r2+64]\nstxdw [%r10-8], %r3\nldxdw %r4, [%r10-8]\nmov %r0, 0\nexit\n",
+	"ldxdw %r2, [%r1+0]\nldxw %r3, [%r2+4]\njgt %r3, 7, out\nldxdw %r2, [%r2+56]\nldxdw %r4, [%r2+96]\nout:\nmov %r0, 0\nexit\n",
+}
+
+// FuzzBTFPointers verifies arbitrary programs on a context of BTF pointers
+// (btfTestType, testKernel) and runs the accepted ones in the checked
+// interpreter with their loads through BTF pointers probing: with wild,
+// NULL and in-memory arguments, no run may fault, and every step must lie
+// in the verifier's states (containment). The seeds run with go test.
+func FuzzBTFPointers(f *testing.F) {
+	for _, src := range btfSeeds {
+		prog, err := isa.Assemble(src)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := Verify(prog, Options{Type: btfTestType(f), ABI: linux.ABI(), KernelTypes: testKernel}); err != nil {
+			f.Fatalf("seed rejected: %v", err)
+		}
+		f.Add(isa.Encode(prog), uint64(1))
+	}
+	f.Fuzz(func(t *testing.T, code []byte, seed uint64) {
+		prog, err := isa.Decode(code)
+		if err != nil || len(prog) > 512 || isa.Validate(prog) != nil {
+			return
+		}
+		cont := &Containment{}
+		res, err := Verify(prog, Options{Type: btfTestType(t), ABI: linux.ABI(), KernelTypes: testKernel, MaxIterations: 20000, Containment: cont})
+		if err != nil {
+			return
+		}
+		exe, err := interp.New().Compile(&vm.Program{Instructions: prog, ProbeLoads: res.ProbeLoads}, vm.CompileOptions{Mode: vm.Checked})
+		if err != nil {
+			return // calls a helper
+		}
+		rng := rand.New(rand.NewPCG(seed, 26))
+		for range 8 {
+			// The context (4 arguments) and a kernel object of 128 bytes
+			// whose words point into it, at random, or are wild.
+			ctx, obj := make([]byte, 32), make([]byte, 128)
+			base := vm.Address(unsafe.Pointer(&obj[0]))
+			for i := 0; i < len(obj); i += 8 {
+				binary.LittleEndian.PutUint64(obj[i:], []uint64{rng.Uint64(), 0, base + uint64(rng.IntN(len(obj)))}[rng.IntN(3)])
+			}
+			for i := 0; i < len(ctx); i += 8 {
+				binary.LittleEndian.PutUint64(ctx[i:], []uint64{rng.Uint64(), 0, base + uint64(rng.IntN(len(obj)))}[rng.IntN(3)])
+			}
+			rc := &vm.RunContext{Args: [5]uint64{vm.Address(unsafe.Pointer(&ctx[0]))}, Budget: 1 << 20,
+				Regions: []vm.Region{vm.RegionOf("context", ctx, false), vm.RegionOf("object", obj, false)}}
+			mem := &oracle.Memory{RC: rc, Context: rc.Args[0]}
+			tr := &oracle.Tracker{Mem: mem, Insns: prog, Helper: linux.ABI().HelperByID}
+			walk := cont.Walk()
+			var contained error
+			rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
+				if contained == nil {
+					tr.Step(pc, regs, rc.Depth)
+					contained = walk.Step(pc, concrete(mem, tr, regs))
+				}
+			}
+			_, err := exe.Run(rc)
+			if contained != nil {
+				t.Fatalf("%v\n%x", contained, isa.Encode(prog))
+			}
+			if err != nil && !errors.Is(err, vm.ErrBudgetExceeded) {
+				t.Fatalf("accepted program faulted: %v\n%x", err, isa.Encode(prog))
+			}
+		}
+	})
 }
