@@ -55,7 +55,7 @@ type analyzer struct {
 
 	errs     []Error
 	seen     map[string]bool
-	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	ctxUse   []uint8 // by pc: 1 context, 2 other memory, 4 through a BTF pointer
 	probe    []bool  // by pc: a load through a BTF pointer (btfptr.go); nil if none
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
@@ -244,6 +244,9 @@ func (a *analyzer) verify() (*Result, error) {
 	for pc, u := range a.ctxUse {
 		if u == 3 {
 			a.report(pc, "instruction accesses the context on some paths and other memory on others")
+		}
+		if u&4 != 0 && u != 4 {
+			a.report(pc, "instruction reads through a kernel (BTF) pointer on some paths and other memory on others")
 		}
 	}
 	if len(a.errs) > 0 {

@@ -150,6 +150,8 @@ func TestBTFPointerAccess(t *testing.T) {
 		{"spilled and reloaded", obj + "stxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxw %r4, [%r3+0]\n" + end, ""},
 		{"source of bpf_probe_read_kernel", obj + "mov %r3, %r2\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\ncall 113\n" + end, ""},
 		{"bounded by the member size", obj + "ldxb %r3, [%r2+0]\njle %r3, 255, out\nldxdw %r0, [%r10-8]\nout:\n" + end, ""},
+		// Linux: "same insn cannot be used with different pointers".
+		{"one load, a BTF pointer or the stack", obj + "stdw [%r10-8], 0\nldxdw %r3, [%r1+8]\njeq %r3, 0, load\nmov %r2, %r10\nadd %r2, -8\nload:\nldxw %r4, [%r2+0]\n" + end, "kernel (BTF) pointer on some paths and other memory on others"},
 		{"bpf_get_current_task_btf", "call 158\nldxdw %r2, [%r0+8]\nldxw %r3, [%r2+0]\n" + end, ""},
 		{"past the task", "call 158\nldxw %r3, [%r0+16]\n" + end, "ends past the 16 bytes of struct task_struct"},
 	}

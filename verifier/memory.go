@@ -155,7 +155,7 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
 	case kBTF:
-		e.a.ctxUse[m.pc] |= 2
+		e.a.ctxUse[m.pc] |= 4
 		return e.btfAccess(s, m)
 	case kScalar:
 		if iv := s.ival(m.base); iv.isConst() && iv.umin == 0 {
