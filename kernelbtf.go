@@ -259,6 +259,18 @@ func (k *kernelBTF) AttachArgs(kind btfAttach, target string) ([]platform.BTFArg
 			a.Pointee.MaybeNull = true
 		}
 		args = append(args, a)
+		// A struct passed by value takes a slot per 8 bytes (Linux's
+		// get_ctx_arg_idx), each read as a number.
+		switch btf.UnderlyingType(p.Type).(type) {
+		case *btf.Struct, *btf.Union:
+			n, err := btf.Sizeof(p.Type)
+			if err != nil {
+				return nil, fmt.Errorf("kernel BTF: %s: argument %s: %w", what, p.Name, err)
+			}
+			for off := 8; off < n; off += 8 {
+				args = append(args, platform.BTFArg{Name: fmt.Sprintf("%s+%d", p.Name, off)})
+			}
+		}
 	}
 	switch kind {
 	case btfAttachFExit, btfAttachLSM:

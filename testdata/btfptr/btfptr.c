@@ -117,4 +117,15 @@ int BPF_PROG(bad_negative, bool preempt, struct task_struct *prev)
 	return 0;
 }
 
+/* kernel.o's bpfhost_by_value(struct pair p, struct task_struct *task): p
+ * takes args[0] and args[1], task is args[2]. Not in Linux. */
+SEC("fentry/bpfhost_by_value")
+int by_value(unsigned long long *ctx)
+{
+	struct task_struct *task = (struct task_struct *)ctx[2];
+
+	seen_pid = task->pid + ctx[1];
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -25,3 +25,14 @@ btf_trace_sched_switch sched_switch_type;
 
 /* The context type iterator programs are written against. */
 struct bpf_iter__task iter_task_ctx;
+
+/* A function with a 16-byte struct passed by value: it takes two argument
+ * slots, and the task pointer the third. */
+struct pair {
+	long a, b;
+};
+
+int bpfhost_by_value(struct pair p, struct task_struct *task)
+{
+	return p.a + (task != 0);
+}
