@@ -173,6 +173,7 @@ type checkedProg struct {
 func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 	cont := &verifier.Containment{}
 	opts := VerifierOptions(spec, p.spec, p.info)
+	opts.KernelTypes = p.kernelTypes
 	opts.Containment = cont
 	if _, err := verifier.Verify(p.spec.Instructions, opts); err != nil {
 		return nil, err

@@ -351,7 +351,7 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 // what does not hold (or ""), and the number the zone relates (a scalar's
 // value, a pointer's offset) when there is one.
 func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
-	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque {
+	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque && v.kind != kBTF {
 		if v.null {
 			return "", 0, false
 		}

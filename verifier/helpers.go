@@ -367,6 +367,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		if proto.Acquire {
 			e.fail(pc, "%s returns a referenced kernel object, which bpfhost does not support", name)
 		}
+		if v, ok := e.btfReturn(pc, proto); ok {
+			s.set(0, v, constIval(0))
+			break
+		}
 		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)
 	}
 	return s, nil

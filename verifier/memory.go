@@ -156,6 +156,9 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
 	case kSocket:
 		return e.socketAccess(s, m)
+	case kBTF:
+		e.a.ctxUse[m.pc] |= 4
+		return e.btfAccess(s, m)
 	case kScalar:
 		if iv := s.ival(m.base); iv.isConst() && iv.umin == 0 {
 			e.fail(m.pc, "%s through r%d, which is NULL", m.verb(), m.base)
@@ -182,6 +185,8 @@ func (e *exec) origin(v value) string {
 		ins := e.a.prog[v.origin]
 		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			what = e.a.opts.ABI.HelperName(platform.HelperID(ins.Imm))
+		} else if ins.Opcode.Class() == isa.ClassLDX {
+			what = "the load"
 		}
 	}
 	return what + " at " + e.a.where(int(v.origin))
@@ -255,6 +260,9 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 		return value{kind: kPacketEnd}, topIval, 0
 	case platform.FieldPacketMeta:
 		return value{kind: kPacket}, topIval, locMeta
+	}
+	if f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0 && e.a.opts.KernelTypes != nil {
+		return value{kind: kBTF, region: int32(f.BTF.Type), null: f.BTF.MaybeNull, origin: int32(m.pc)}, constIval(0), 0
 	}
 	// Socket, flow keys and other kernel objects: a pointer the program
 	// may pass around but not dereference.
@@ -481,7 +489,7 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 			s.z.copyLoc(locSpill(fi, start), locReg(m.val))
 			numbered = true
 		}
-		if v.kind.isPointer() || v.kind == kInvalid {
+		if v.kind.mayPoint() || v.kind == kInvalid {
 			f.ptr.setRange(bs, be, true)
 		}
 	}

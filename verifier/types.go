@@ -30,9 +30,10 @@ const (
 	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths
+	kBTF                   // a kernel object typed by BTF (region = type ID); offset from its start (btfptr.go)
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -40,7 +41,7 @@ func (k kind) String() string { return kindNames[k] }
 // location.
 func (k kind) hasOffset() bool {
 	switch k {
-	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32:
+	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32, kBTF:
 		return true
 	}
 	return false
@@ -51,13 +52,15 @@ func (k kind) hasOffset() bool {
 // socket from a lookup.
 func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
 
-func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 }
+func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 || k == kBTF }
 
 // mayPoint reports whether a value of the kind may be a pointer on some
 // path: every rule that keeps addresses from leaking (stores to memory
 // other than the stack, helper number arguments, return values) applies
 // to it. A mixed value is a pointer on at least one path.
-func (k kind) mayPoint() bool { return k.isPointer() || k == kMixed }
+// A BTF pointer is no host address bpfhost handed out (btfptr.go): its
+// value is the caller's number or data loaded from memory the run may read.
+func (k kind) mayPoint() bool { return k.isPointer() && k != kBTF || k == kMixed }
 
 // Reasons a pointer became invalid (value.region of kInvalid).
 const (
@@ -124,6 +127,8 @@ func (v value) String() string {
 		return s
 	case kFunc:
 		return fmt.Sprintf("func(%d)", v.region)
+	case kBTF:
+		return fmt.Sprintf("btf_ptr(type %d)", v.region)
 	}
 	if v.null {
 		return v.kind.String() + "_or_null"
@@ -196,6 +201,14 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
 		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket
+	}
+	// A BTF pointer may be NULL (or wild) anyway: loads through it read
+	// 0 then (btfptr.go), so joining it with NULL keeps it as it is.
+	if zeroA && b.kind == kBTF {
+		return b, true
+	}
+	if zeroB && a.kind == kBTF {
+		return a, true
 	}
 	if zeroA && nullable(b) {
 		r := b
