@@ -117,6 +117,11 @@ type RunContext struct {
 	Context context.Context
 
 	stack *Stack
+	// nest is how many tail calls made in subprograms are running inside
+	// one another; levels keeps each nesting level's stack and engine
+	// state (tailcall.go).
+	nest   int
+	levels []level
 	// Work that helpers charge (see Charge): pending units of the helper
 	// call in progress, the budget left when it started, whether an
 	// engine metered it, and units since the last cancellation check.

@@ -262,9 +262,8 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return fail(err)
 			}
 			r[0] = v
-			if rc.TailCall != nil { // leave for vm.Run to continue with it
-				rc.Executed = m.n + uint64(m.pc-m.start)
-				return 0, nil
+			if rc.TailCall != nil {
+				goto tail
 			}
 		case jmp | x | 0x80: // callx: the register holds a helper ID
 			id := r[in.dst&15]
@@ -283,8 +282,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			}
 			r[0] = v
 			if rc.TailCall != nil {
-				rc.Executed = m.n + uint64(m.pc-m.start)
-				return 0, nil
+				goto tail
 			}
 		case opCallLoc:
 			if depth == vm.MaxCallDepth {
@@ -302,12 +300,37 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return budgetExceeded()
 			}
 		case jmp | 0x90: // exit
-			if depth == base {
-				rc.Executed = m.n + uint64(m.pc-m.start)
-				return r[0], nil
-			}
-			depth--
+			goto exit
+		default:
+			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
+		}
+		continue
+	tail:
+		// A helper asked for a tail call. The main function ends for
+		// vm.Run to start the target; a deeper function returns the
+		// target's r0, run in its place (vm/tailcall.go).
+		if depth == 0 {
+			rc.Executed = m.n + uint64(m.pc-m.start)
+			return 0, nil
+		}
+		{
 			rc.Depth = depth
+			v, n, err := rc.TailCallInPlace(budget - min(budget, m.n+uint64(m.pc-m.start)))
+			m.n += n
+			if err != nil {
+				rc.Executed = m.n + uint64(m.pc-m.start)
+				return 0, err
+			}
+			r[0] = v
+		}
+	exit:
+		if depth == base {
+			rc.Executed = m.n + uint64(m.pc-m.start)
+			return r[0], nil
+		}
+		depth--
+		rc.Depth = depth
+		{
 			f := &frames[depth]
 			r[6], r[7], r[8], r[9] = f.r6, f.r7, f.r8, f.r9
 			r[10] = stack.FramePointer(depth)
@@ -315,8 +338,6 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			if !m.transfer(f.ret, budget) {
 				return budgetExceeded()
 			}
-		default:
-			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
 		}
 	}
 }
