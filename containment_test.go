@@ -178,6 +178,14 @@ func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 	return &checkedProg{p: p, cont: cont}, nil
 }
 
+// nestedWalk is a program whose subprogram's tail call runs its target in
+// place, with its walk, to continue when the target returns.
+type nestedWalk struct {
+	cur  *checkedProg
+	exe  vm.Executable
+	walk *verifier.Walk
+}
+
 // containedRun fills c's maps at random, runs entry once on a random
 // packet with every step checked against its containment (and the steps
 // of the programs it tail-calls against theirs, from progs), and returns
@@ -221,6 +229,9 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		st     = &containment.Stepper{Mem: mem, Tracker: tr}
 		tails  int
 		says   = map[uint64]bool{} // what the helpers say the run holds (lock: true)
+		// The programs whose subprograms' tail calls are running, each
+		// with its walk (vm.RunContext.TailNesting).
+		outer []nestedWalk
 	)
 	trace := func(exe vm.Executable, pc int, regs *[11]uint64) {
 		if first != nil {
@@ -237,6 +248,21 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 			packetAtEntry(info, regs, mem)
 		}
 		readPacket(info, mem)
+		for n := rc.TailNesting(); len(outer) != n; {
+			if len(outer) < n {
+				// A subprogram's tail call runs its target in place.
+				outer = append(outer, nestedWalk{cur, curExe, walk})
+				tr.Nest()
+				curExe, walk = nil, nil
+				continue
+			}
+			// The target returned to the subprogram's caller.
+			o := outer[len(outer)-1]
+			outer = outer[:len(outer)-1]
+			tr.Unnest()
+			cur, curExe, walk = o.cur, o.exe, o.walk
+			tr.Insns = cur.p.insns
+		}
 		if exe != curExe {
 			curExe, cur = exe, nil
 			for _, cp := range progs {

@@ -80,6 +80,14 @@ func (rc *RunContext) TailCallInPlace(left uint64) (r0, executed uint64, err err
 	return r0, executed, err
 }
 
+// TailNesting returns how many tail calls made in subprograms are running
+// inside one another: 0 in the program a run started with and in the
+// programs its main function tail-calls, one more in a target that a
+// subprogram's tail call runs, whose depths and stack are its own. Oracles
+// that follow a traced run step by step keep their view of each level's
+// frames apart by it.
+func (rc *RunContext) TailNesting() int { return rc.nest }
+
 // chain runs exe and then every program it tail-calls from its main
 // function, within rc's budget (rc.Budget, or DefaultBudget), and returns
 // the last one's r0. It sets rc.Executed to the instructions of the whole
