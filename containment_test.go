@@ -195,6 +195,12 @@ type nestedWalk struct {
 // Maps named in keep are left as they are (maps with spin locks that the
 // object does not describe as such).
 func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, keep ...string) (int, error) {
+	return containedRunOn(c, spec, entry, progs, rng, nil, keep...)
+}
+
+// containedRunOn is containedRun on the packet data, or on a random one if
+// data is nil.
+func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, data []byte, keep ...string) (int, error) {
 	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
@@ -348,6 +354,23 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		}
 		return steps, nil
 	}
+	if data == nil {
+		data = randomPacket(info, rng)
+	}
+	err := runStoppable(entry.p, data)
+	if first != nil {
+		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
+	}
+	var ae *vm.AccessError
+	if errors.As(err, &ae) {
+		return steps, fmt.Errorf("an accepted program faulted: %w\ninput: %x", err, data)
+	}
+	return steps, nil
+}
+
+// randomPacket is a packet of a random size and random bytes, half of the
+// longer ones IPv4.
+func randomPacket(info *platform.ProgramTypeInfo, rng *rand.Rand) []byte {
 	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
 	if info.TestRun == platform.TestRunBuffer {
 		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
@@ -366,15 +389,7 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 			data[23] = []byte{1, 6, 17}[rng.IntN(3)] // ICMP, TCP, UDP: dispatchers tail-call
 		}
 	}
-	err := runStoppable(entry.p, data)
-	if first != nil {
-		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
-	}
-	var ae *vm.AccessError
-	if errors.As(err, &ae) {
-		return steps, fmt.Errorf("an accepted program faulted: %w\ninput: %x", err, data)
-	}
-	return steps, nil
+	return data
 }
 
 // containStats counts what containedRun's checks saw, so that the tests
