@@ -61,22 +61,27 @@ func (rc *RunContext) TailCallInPlace(left uint64) (r0, executed uint64, err err
 		stack  *Stack
 		engine any
 		call   func(fn, r1, r2, r3, r4, r5 uint64) (uint64, error)
+		trace  func(exe Executable, pc int, regs *[11]uint64)
 		args   [5]uint64
 		budget uint64
 		depth  int
 		mode   Mode
-	}{rc.stack, rc.EngineState, rc.Call, rc.Args, rc.Budget, rc.Depth, rc.Mode}
+	}{rc.stack, rc.EngineState, rc.Call, rc.Trace, rc.Args, rc.Budget, rc.Depth, rc.Mode}
+	// Restored however the target ends: a helper or a trace hook may
+	// panic out of the run (oracles stop runs so), and the context must
+	// still be the outer program's when it is reused.
+	defer func() {
+		rc.nest--
+		rc.levels[rc.nest].engine = rc.EngineState // chain may have grown rc.levels
+		rc.stack, rc.EngineState, rc.Call, rc.Trace = outer.stack, outer.engine, outer.call, outer.trace
+		rc.Args, rc.Budget, rc.Depth, rc.Mode = outer.args, outer.budget, outer.depth, outer.mode
+	}()
 	rc.nest++
 	rc.stack, rc.EngineState, rc.Call = lv.stack, lv.engine, nil
 	rc.Args = [5]uint64{rc.Args[0]}
 	rc.Budget = left
 	r0, err = rc.chain(exe)
 	executed = rc.Executed
-	rc.nest--
-	lv = &rc.levels[rc.nest] // chain may have grown rc.levels
-	lv.engine = rc.EngineState
-	rc.stack, rc.EngineState, rc.Call = outer.stack, outer.engine, outer.call
-	rc.Args, rc.Budget, rc.Depth, rc.Mode = outer.args, outer.budget, outer.depth, outer.mode
 	return r0, executed, err
 }
 
