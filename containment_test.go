@@ -258,6 +258,7 @@ func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, pro
 			if len(outer) < n {
 				// A subprogram's tail call runs its target in place.
 				outer = append(outer, nestedWalk{cur, curExe, walk})
+				containStats.nested++
 				tr.Nest()
 				curExe, walk = nil, nil
 				continue
@@ -396,6 +397,7 @@ func randomPacket(info *platform.ProgramTypeInfo, rng *rand.Rand) []byte {
 // can show the checks had something to check.
 type containStatsT struct {
 	tails   int // tail calls taken
+	nested  int // of them, made in subprograms: the target ran in place
 	records int // steps checked while the run held a ring buffer record
 	locks   int // steps checked while the run held a spin lock
 	stack   int // steps checked with stack bytes written
@@ -404,7 +406,7 @@ type containStatsT struct {
 var containStats containStatsT
 
 func (s *containStatsT) String() string {
-	return fmt.Sprintf("%d tail calls taken, %d steps holding a ring buffer record, %d holding a spin lock, %d with stack bytes written", s.tails, s.records, s.locks, s.stack)
+	return fmt.Sprintf("%d tail calls taken (%d in subprograms), %d steps holding a ring buffer record, %d holding a spin lock, %d with stack bytes written", s.tails, s.nested, s.records, s.locks, s.stack)
 }
 
 // helperRun is the helpers' state of a run (vm.RunContext.Value).
@@ -561,8 +563,25 @@ var openFindings = map[string]string{
 // the ones bpfhost accepts under the containment check, with random map
 // contents and packets.
 func TestContainmentHostile(t *testing.T) {
+	containHostile(t, progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22))))
+}
+
+// TestContainmentHostileTailSub is TestContainmentHostile with tail calls
+// made in subprograms among the fragments (progen's SubprogramTailCalls):
+// the targets run in the subprograms' place, and the callers use what
+// they return.
+func TestContainmentHostileTailSub(t *testing.T) {
+	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 23)))
+	g.SubprogramTailCalls = true
+	containHostile(t, g)
+	if containStats.nested == 0 {
+		t.Error("no tail call in a subprogram taken: the test checks nothing of them")
+	}
+}
+
+// containHostile runs hostile programs from g under the containment check.
+func containHostile(t *testing.T, g *progen.Hostile) {
 	containStats = containStatsT{}
-	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22)))
 	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
 	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
 	mapSpecs := []*MapSpec{
