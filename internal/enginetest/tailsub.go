@@ -105,6 +105,51 @@ func SubprogramTailCalls(t *testing.T, e vm.Engine, others ...vm.Engine) {
 			}
 		}
 		limit(t, e, mode, others)
+		inCallback(t, e, mode)
+	}
+}
+
+// looper runs its callback with the context up to 3 times through helper
+// 1 (loopHelper) and returns how many times it ran; the callback
+// tail-calls index [r1+8] and returns 0 when that fails.
+const looper = `mov %r6, %r1
+mov %r1, 3
+lddw %r2, 0 #fn cb
+mov %r3, %r6
+call 1
+exit
+cb:
+mov %r1, %r2
+ldxdw %r3, [%r1+8]
+call 12
+mov %r0, 0
+exit`
+
+// inCallback checks a tail call made in a callback, which Linux's verifier
+// refuses but an unverified program may make: the target runs in the
+// callback's place and its r0 is the callback's, as in a subprogram.
+func inCallback(t *testing.T, e vm.Engine, mode vm.Mode) {
+	var table []vm.Executable
+	helpers := vm.Helpers{1: loopHelper, 12: tailHelper(&table)}
+	exe, err := e.Compile(&vm.Program{Instructions: AssembleFunc(t, looper), Helpers: helpers}, vm.CompileOptions{Mode: mode})
+	if err != nil {
+		t.Fatalf("%s (%v): %v", e.Name(), mode, err)
+	}
+	defer exe.Close()
+	table = []vm.Executable{compile(t, e, "mov %r0, 7\nexit", mode, helpers)}
+	ctx := heapBytes(16)
+	for _, tt := range []struct {
+		index, want uint64
+		calls       int
+	}{{0, 1, 1}, {9, 3, 0}} {
+		ctx[8] = byte(tt.index)
+		rc := &vm.RunContext{Regions: []vm.Region{vm.RegionOf("ctx", ctx, true)}, Value: ctx}
+		rc.Args[0] = uint64(rc.Regions[0].Start)
+		got, err := vm.Run(exe, rc)
+		if err != nil || got != tt.want || rc.TailCalls != tt.calls || rc.Call != nil {
+			t.Errorf("%v, callback tail-calls slot %d: r0 = %d, %v, %d tail calls, hook left %v; want %d, %d tail calls",
+				mode, tt.index, got, err, rc.TailCalls, rc.Call != nil, tt.want, tt.calls)
+		}
 	}
 }
 
