@@ -107,6 +107,31 @@ func SubprogramTailCalls(t *testing.T, e vm.Engine, others ...vm.Engine) {
 		limit(t, e, mode, others)
 		inCallback(t, e, mode)
 	}
+	regionsChanged(t, e)
+}
+
+// regionsChanged checks that a checked run sees the regions as the
+// target of a subprogram's tail call left them: the target drops the
+// region the caller wrote before the call (as a helper may, releasing
+// memory), and the caller's write to it after the call faults.
+func regionsChanged(t *testing.T, e vm.Engine) {
+	var table []vm.Executable
+	drop := func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+		rc.Regions = rc.Regions[:0]
+		return 0, nil
+	}
+	helpers := vm.Helpers{12: tailHelper(&table), 13: drop}
+	const caller = "stdw [%r1+0], 1\nmov %r6, %r1\nmov %r3, 0\ncall local sub\nstdw [%r6+0], 2\nmov %r0, 0\nexit\nsub:\ncall 12\nexit"
+	exe := compile(t, e, caller, vm.Checked, helpers)
+	table = []vm.Executable{compile(t, e, "call 13\nmov %r0, 0\nexit", vm.Checked, helpers)}
+	mem := heapBytes(8)
+	rc := &vm.RunContext{Regions: []vm.Region{vm.RegionOf("mem", mem, true)}, Value: mem}
+	rc.Args[0] = uint64(rc.Regions[0].Start)
+	_, err := vm.Run(exe, rc)
+	var ae *vm.AccessError
+	if !errors.As(err, &ae) || mem[0] != 1 {
+		t.Errorf("write to a region the target dropped: %v, memory %d; want an access error, 1", err, mem[0])
+	}
 }
 
 // looper runs its callback with the context up to 3 times through helper

@@ -134,6 +134,10 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 				used := charged + uint64(int64(size)-c.budget) + uint64(x.partial)
 				r0, ran, terr := rc.TailCallInPlace(budget - min(budget, used))
 				used += ran
+				// The target's helpers may have changed the regions too.
+				if c.regTab != 0 && !state.holds(rc.Regions) {
+					c.regTab, c.regEnd, c.lastHit = 0, 0, 0
+				}
 				if terr != nil {
 					rc.Executed = used
 					return 0, terr
