@@ -13,7 +13,7 @@ func TestAgreementTailSub(t *testing.T) {
 		pkt[0], pkt[1] = in.slot, in.how
 		pkts = append(pkts, pkt)
 	}
-	for _, program := range []string{"entry", "recur"} {
+	for _, program := range []string{"entry", "recur", "spent"} {
 		t.Run(program, func(t *testing.T) {
 			compareOutcomes(t, agreement{object: "testdata/tailsub/tailsub.o", program: program, inputs: pkts, skipMaps: []string{"jt"}})
 		})

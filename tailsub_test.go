@@ -72,6 +72,13 @@ func TestTailSubprograms(t *testing.T) {
 				t.Errorf("recur: %d, %v; want %d", ret, err, 100+34)
 			}
 			wantSeen[2] += 34
+			// spent: recur in pick's place spends the 33 tail calls; its
+			// own tail call fails.
+			ret, err = coll.Programs["spent"].Run(&bpfhost.RunOptions{Data: make([]byte, 64)})
+			if err != nil || ret != 100+33+1000 {
+				t.Errorf("spent: %d, %v; want %d", ret, err, 100+33+1000)
+			}
+			wantSeen[2] += 33
 			bss := make([]byte, 56)
 			if err := coll.Maps[".bss"].Lookup(uint32(0), bss); err != nil {
 				t.Fatal(err)

@@ -111,3 +111,13 @@ int entry(struct xdp_md *ctx)
 	__sync_fetch_and_add(&got[how], r);
 	return r;
 }
+
+// The nested tail calls spend the run's 33: the main function's own tail
+// call afterwards fails.
+SEC("xdp")
+int spent(struct xdp_md *ctx)
+{
+	int r = pick(ctx, 2);
+	bpf_tail_call(ctx, &jt, 0);
+	return r + 1000;
+}
