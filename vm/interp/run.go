@@ -119,6 +119,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 		at = m.pc
 		in := &e.code[at]
 		m.pc++
+	dispatch:
 		switch in.op {
 		case ldx | mem | w:
 			a := r[in.src&15] + uint64(in.off)
@@ -251,25 +252,17 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return 0, nil
 			}
 			r[0] = v
-		case jmp | 0x80: // helper
-			rc.Depth = depth
-			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
-				return fail(err)
-			}
-			v, err := e.helpers[in.off](rc, r[1], r[2], r[3], r[4], r[5])
-			m.n += rc.LeaveHelper()
-			if err != nil {
-				return fail(err)
-			}
-			r[0] = v
-			if rc.TailCall != nil {
-				goto tail
-			}
-		case jmp | x | 0x80: // callx: the register holds a helper ID
-			id := r[in.dst&15]
-			hf, ok := e.helperTable[int32(id)]
-			if !ok || uint64(int32(id)) != id || hf == nil {
-				return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+		case jmp | 0x80, jmp | x | 0x80: // helper; callx: the register holds a helper ID
+			var hf vm.Helper
+			if in.op == jmp|0x80 {
+				hf = e.helpers[in.off]
+			} else {
+				id := r[in.dst&15]
+				var ok bool
+				hf, ok = e.helperTable[int32(id)]
+				if !ok || uint64(int32(id)) != id || hf == nil {
+					return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+				}
 			}
 			rc.Depth = depth
 			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
@@ -282,7 +275,15 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			}
 			r[0] = v
 			if rc.TailCall != nil {
-				goto tail
+				if depth == 0 { // leave for vm.Run to continue with it
+					rc.Executed = m.n + uint64(m.pc-m.start)
+					return 0, nil
+				}
+				if r[0], err = e.tailCallInPlace(rc, m, budget); err != nil {
+					return 0, err
+				}
+				in = &exitInsn // the function returns the target's r0
+				goto dispatch
 			}
 		case opCallLoc:
 			if depth == vm.MaxCallDepth {
@@ -300,37 +301,12 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return budgetExceeded()
 			}
 		case jmp | 0x90: // exit
-			goto exit
-		default:
-			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
-		}
-		continue
-	tail:
-		// A helper asked for a tail call. The main function ends for
-		// vm.Run to start the target; a deeper function returns the
-		// target's r0, run in its place (vm/tailcall.go).
-		if depth == 0 {
-			rc.Executed = m.n + uint64(m.pc-m.start)
-			return 0, nil
-		}
-		{
-			rc.Depth = depth
-			v, n, err := rc.TailCallInPlace(budget - min(budget, m.n+uint64(m.pc-m.start)))
-			m.n += n
-			if err != nil {
+			if depth == base {
 				rc.Executed = m.n + uint64(m.pc-m.start)
-				return 0, err
+				return r[0], nil
 			}
-			r[0] = v
-		}
-	exit:
-		if depth == base {
-			rc.Executed = m.n + uint64(m.pc-m.start)
-			return r[0], nil
-		}
-		depth--
-		rc.Depth = depth
-		{
+			depth--
+			rc.Depth = depth
 			f := &frames[depth]
 			r[6], r[7], r[8], r[9] = f.r6, f.r7, f.r8, f.r9
 			r[10] = stack.FramePointer(depth)
@@ -338,8 +314,26 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			if !m.transfer(f.ret, budget) {
 				return budgetExceeded()
 			}
+		default:
+			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
 		}
 	}
+}
+
+// exitInsn is an exit, which a function executes after a tail call run in
+// its place.
+var exitInsn = insn{op: jmp | 0x90}
+
+// tailCallInPlace runs the tail call a helper asked for in a function
+// deeper than the main one, in that function's place (vm/tailcall.go),
+// charging its instructions to m, and returns its r0.
+func (e *executable) tailCallInPlace(rc *vm.RunContext, m *machine, budget uint64) (uint64, error) {
+	v, n, err := rc.TailCallInPlace(budget - min(budget, m.n+uint64(m.pc-m.start)))
+	m.n += n
+	if err != nil {
+		rc.Executed = m.n + uint64(m.pc-m.start)
+	}
+	return v, err
 }
 
 // transfer charges the current straight-line run to the budget and moves
