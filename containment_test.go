@@ -181,6 +181,14 @@ func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 	return &checkedProg{p: p, cont: cont}, nil
 }
 
+// nestedWalk is a program whose subprogram's tail call runs its target in
+// place, with its walk, to continue when the target returns.
+type nestedWalk struct {
+	cur  *checkedProg
+	exe  vm.Executable
+	walk *verifier.Walk
+}
+
 // containedRun fills c's maps at random, runs entry once on a random
 // packet with every step checked against its containment (and the steps
 // of the programs it tail-calls against theirs, from progs), and returns
@@ -190,6 +198,12 @@ func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 // Maps named in keep are left as they are (maps with spin locks that the
 // object does not describe as such).
 func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, keep ...string) (int, error) {
+	return containedRunOn(c, spec, entry, progs, rng, nil, keep...)
+}
+
+// containedRunOn is containedRun on the packet data, or on a random one if
+// data is nil.
+func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, data []byte, keep ...string) (int, error) {
 	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
@@ -224,6 +238,9 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		st     = &containment.Stepper{Mem: mem, Tracker: tr}
 		tails  int
 		says   = map[uint64]bool{} // what the helpers say the run holds (lock: true)
+		// The programs whose subprograms' tail calls are running, each
+		// with its walk (vm.RunContext.TailNesting).
+		outer []nestedWalk
 	)
 	trace := func(exe vm.Executable, pc int, regs *[11]uint64) {
 		if first != nil {
@@ -240,6 +257,22 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 			packetAtEntry(info, regs, mem)
 		}
 		readPacket(info, mem)
+		for n := rc.TailNesting(); len(outer) != n; {
+			if len(outer) < n {
+				// A subprogram's tail call runs its target in place.
+				outer = append(outer, nestedWalk{cur, curExe, walk})
+				containStats.nested++
+				tr.Nest()
+				curExe, walk = nil, nil
+				continue
+			}
+			// The target returned to the subprogram's caller.
+			o := outer[len(outer)-1]
+			outer = outer[:len(outer)-1]
+			tr.Unnest()
+			cur, curExe, walk = o.cur, o.exe, o.walk
+			tr.Insns = cur.p.insns
+		}
 		if exe != curExe {
 			curExe, cur = exe, nil
 			for _, cp := range progs {
@@ -334,25 +367,11 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		}
 		return steps, nil
 	}
-	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
-	if info.TestRun == platform.TestRunBuffer {
-		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
-	}
-	size := sizes[rng.IntN(len(sizes))]
-	if size > 0 {
-		size += rng.IntN(3)
-	}
-	data := make([]byte, size)
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	if entry.input != nil {
+	if data == nil && entry.input != nil {
 		data = entry.input
-	} else if len(data) > 14 && rng.IntN(2) == 0 {
-		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
-		if len(data) > 23 && rng.IntN(2) == 0 {
-			data[23] = []byte{1, 6, 17}[rng.IntN(3)] // ICMP, TCP, UDP: dispatchers tail-call
-		}
+	}
+	if data == nil {
+		data = randomPacket(info, rng)
 	}
 	err := runStoppable(entry.p, data)
 	if first != nil {
@@ -365,10 +384,35 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	return steps, nil
 }
 
+// randomPacket is a packet of a random size and random bytes, half of the
+// longer ones IPv4.
+func randomPacket(info *platform.ProgramTypeInfo, rng *rand.Rand) []byte {
+	sizes := []int{0, 1, 14, 34, 54, 64, 128, 600, 1500}
+	if info.TestRun == platform.TestRunBuffer {
+		sizes = append(sizes, 1<<16, 70000) // beyond Linux's packet size bound
+	}
+	size := sizes[rng.IntN(len(sizes))]
+	if size > 0 {
+		size += rng.IntN(3)
+	}
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	if len(data) > 14 && rng.IntN(2) == 0 {
+		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
+		if len(data) > 23 && rng.IntN(2) == 0 {
+			data[23] = []byte{1, 6, 17}[rng.IntN(3)] // ICMP, TCP, UDP: dispatchers tail-call
+		}
+	}
+	return data
+}
+
 // containStats counts what containedRun's checks saw, so that the tests
 // can show the checks had something to check.
 type containStatsT struct {
 	tails   int // tail calls taken
+	nested  int // of them, made in subprograms: the target ran in place
 	records int // steps checked while the run held a ring buffer record
 	locks   int // steps checked while the run held a spin lock
 	sockets int // steps checked while the run held a socket
@@ -378,7 +422,7 @@ type containStatsT struct {
 var containStats containStatsT
 
 func (s *containStatsT) String() string {
-	return fmt.Sprintf("%d tail calls taken, %d steps holding a ring buffer record, %d holding a spin lock, %d holding a socket, %d with stack bytes written", s.tails, s.records, s.locks, s.sockets, s.stack)
+	return fmt.Sprintf("%d tail calls taken (%d in subprograms), %d steps holding a ring buffer record, %d holding a spin lock, %d holding a socket, %d with stack bytes written", s.tails, s.nested, s.records, s.locks, s.sockets, s.stack)
 }
 
 // helperRun is the helpers' state of a run (vm.RunContext.Value).
@@ -535,8 +579,30 @@ var openFindings = map[string]string{
 // the ones bpfhost accepts under the containment check, with random map
 // contents and packets.
 func TestContainmentHostile(t *testing.T) {
+	containHostile(t, progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22))))
+}
+
+// TestContainmentHostileTailSub is TestContainmentHostile with tail calls
+// made in subprograms among the fragments (progen's SubprogramTailCalls):
+// the targets run in the subprograms' place, and the callers use what
+// they return.
+func TestContainmentHostileTailSub(t *testing.T) {
+	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 23)))
+	g.SubprogramTailCalls = true
+	containHostile(t, g)
+	// Thousands are taken at the default seed (3,234): a subTailCall
+	// fragment's lookup is of an array index below its size, so its call
+	// is reached whenever the program reaches the fragment, and half of
+	// them name slot 0, the program itself. Only the helpers' random
+	// numbers vary between runs, not which fragments run.
+	if containStats.nested == 0 {
+		t.Error("no tail call in a subprogram taken: the test checks nothing of them")
+	}
+}
+
+// containHostile runs hostile programs from g under the containment check.
+func containHostile(t *testing.T, g *progen.Hostile) {
 	containStats = containStatsT{}
-	g := progen.NewHostile(rand.New(rand.NewPCG(*hostileSeed, 22)))
 	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
 	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
 	mapSpecs := []*MapSpec{

@@ -10,7 +10,10 @@ func init() { register(linux.FnTailCall, tailCall) }
 
 // tailCall is bpf_tail_call(ctx, prog_array, index). On success it sets
 // rc.TailCall, which makes the engine end the current program and vm.Run
-// start the target with r1 = ctx. On failure (index out of range, the
+// start the target with r1 = ctx; called in a subprogram, the target runs
+// in the subprogram's place and returns to its caller
+// (vm.RunContext.TailCallInPlace). The limit counts every tail call of the
+// run, those of nested targets too. On failure (index out of range, the
 // 33-call limit reached, an empty slot) the program continues after the
 // call, as in Linux; r0 is then a negative errno, although verified
 // programs cannot read it. As in Linux, the limit is counted before the

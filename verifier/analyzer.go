@@ -285,6 +285,7 @@ func (a *analyzer) checkStack(res *Result) error {
 		if steps++; steps > lim {
 			return
 		}
+		a.checkTailCallers(fn, total)
 		total += size(fn)
 		if total > worst {
 			worst = total

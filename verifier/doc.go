@@ -54,7 +54,10 @@
 // must name the element whose lock is held. Whatever may
 // end the program on the spot (a taken tail call, an out-of-bounds
 // LD_ABS/LD_IND) is refused while a ring buffer record or a lock is held,
-// and inside callbacks, which cannot end their caller.
+// and inside callbacks, which cannot end their caller. A tail call taken in
+// a subprogram ends only the subprogram, as in Linux: the caller receives
+// any number in r0 and no valid packet pointer, and the callers' frames
+// must take less than 256 bytes (tailsub.go).
 //
 // The abstract state has three domains, each in its own file:
 //

@@ -69,13 +69,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		// A tail call that is taken never comes back.
 		e.endsProgram(s, pc, name)
 		e.a.tailCall = true
-		if s.depth() > 0 {
-			// Linux runs the target in place of the subprogram and returns
-			// its result to the subprogram's caller; bpfhost's engines end
-			// the whole run there, so the program would compute something
-			// else: refuse it rather than run it differently.
-			e.fail(pc, "bpf_tail_call in a subprogram is not supported: Linux returns the target's result to the subprogram's caller, bpfhost's engines would end the run; make the tail call from the program's main function")
-		}
+		// In a subprogram, a taken tail call returns from it (tailsub.go).
+		e.tailCallReturn(s, pc)
 	}
 	var (
 		mapArg    *MapInfo

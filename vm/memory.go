@@ -87,8 +87,10 @@ type RunContext struct {
 	Depth int
 
 	// TailCall is set by the tail-call helper: the program to continue
-	// with. An engine that sees it set after a helper returns stops the
-	// current program at once; vm.Run then starts this one.
+	// with. An engine that sees it set after a helper returns in the main
+	// function stops the current program at once, and vm.Run then starts
+	// this one; in a deeper function it runs this one in that function's
+	// place (TailCallInPlace).
 	TailCall Executable
 	// TailCalls counts the tail calls taken in this run.
 	TailCalls int
@@ -117,6 +119,11 @@ type RunContext struct {
 	Context context.Context
 
 	stack *Stack
+	// nest is how many tail calls made in subprograms are running inside
+	// one another; levels keeps each nesting level's stack and engine
+	// state (tailcall.go).
+	nest   int
+	levels []level
 	// Work that helpers charge (see Charge): pending units of the helper
 	// call in progress, the budget left when it started, whether an
 	// engine metered it, and units since the last cancellation check.

@@ -156,30 +156,10 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // Run executes exe and then every program it tail-calls, and returns the last
 // one's r0. The budget and the stack are shared by the whole chain; each
 // program starts with r1 = rc.Args[0] (the tail-call helper sets it to the
-// context it was given) and r2..r5 = 0, as in Linux.
+// context it was given) and r2..r5 = 0, as in Linux. A tail call made in a
+// subprogram does not end the program: the engine runs the target in place
+// of the subprogram (RunContext.TailCallInPlace, tailcall.go).
 func Run(exe Executable, rc *RunContext) (uint64, error) {
 	rc.TailCall, rc.TailCalls = nil, 0
-	budget := rc.budget()
-	var executed uint64
-	for {
-		if err := rc.Canceled(); err != nil {
-			rc.Budget, rc.Executed = budget, executed
-			return 0, err
-		}
-		rc.Budget = budget - executed
-		r0, err := exe.Run(rc)
-		executed += rc.Executed
-		next := rc.TailCall
-		if err != nil || next == nil {
-			rc.Budget, rc.Executed = budget, executed
-			return r0, err
-		}
-		rc.TailCall = nil
-		rc.Args = [5]uint64{rc.Args[0]}
-		exe = next
-		if executed >= budget {
-			rc.Budget, rc.Executed = budget, executed
-			return 0, ErrBudgetExceeded
-		}
-	}
+	return rc.chain(exe)
 }

@@ -54,6 +54,37 @@ type Tracker struct {
 	sockets []Socket
 	lock    uint64
 	rng     uint64
+	// outer keeps the frames of the programs whose subprograms'
+	// tail calls are running (Nest).
+	outer []trackedFrames
+}
+
+// trackedFrames is what a Tracker knows of one program's frames.
+type trackedFrames struct {
+	written [vm.StackFrames][8]uint64
+	live    int
+	calls   [vm.StackFrames]pendingCall
+}
+
+// Nest starts following the target of a tail call made in a subprogram,
+// which runs in place of the subprogram on a stack of its own
+// (vm.RunContext.TailNesting counts them): its frames start unwritten,
+// and the caller's are kept for Unnest. What the run holds stays, and a
+// tail call holds nothing.
+func (t *Tracker) Nest() {
+	t.outer = append(t.outer, trackedFrames{written: t.written, live: t.live, calls: t.calls})
+	t.written, t.live, t.calls = [vm.StackFrames][8]uint64{}, 0, [vm.StackFrames]pendingCall{}
+}
+
+// Unnest returns to the frames of the program whose subprogram's tail call
+// Nest followed, as the target has returned to the subprogram's caller.
+func (t *Tracker) Unnest() {
+	if len(t.outer) == 0 {
+		return
+	}
+	f := &t.outer[len(t.outer)-1]
+	t.written, t.live, t.calls = f.written, f.live, f.calls
+	t.outer = t.outer[:len(t.outer)-1]
 }
 
 // Record is a ring buffer record a run holds.

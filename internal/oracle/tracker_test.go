@@ -237,3 +237,58 @@ func TestTrackerTailCall(t *testing.T) {
 		t.Fatalf("tail calls seen at %v, frame written after %x, records held after %v; want one at insn 0, nothing written, 1 record", tails, afterTail, heldAfter)
 	}
 }
+
+// TestTrackerNest checks that the frames of a program whose subprogram's
+// tail call runs its target in place are kept apart from the target's:
+// the target starts unwritten, and the caller's written bytes are back
+// when it returns.
+func TestTrackerNest(t *testing.T) {
+	prog, err := isa.Assemble(`
+		stdw [r10-8], 1
+		call local f
+		exit
+	f:
+		stdw [r10-16], 2
+		call 12
+		exit
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target vm.Executable
+	helpers := vm.Helpers{int32(linux.FnTailCall): func(rc *vm.RunContext, r1, _, _, _, _ uint64) (uint64, error) {
+		if rc.TailCalls == 0 {
+			rc.TailCall, rc.Args[0] = target, r1
+			rc.TailCalls++
+		}
+		return 0, nil
+	}}
+	exe, err := interp.New().Compile(&vm.Program{Instructions: prog, Helpers: helpers}, vm.CompileOptions{Mode: vm.Checked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target = exe // the program itself, in f's place
+	rc := &vm.RunContext{}
+	tr := &Tracker{Mem: &Memory{RC: rc}, Insns: prog, Helper: linux.ABI().HelperByID}
+	level := 0
+	var atTargetStart, atReturn [8]uint64
+	rc.Trace = func(_ vm.Executable, pc int, regs *[11]uint64) {
+		for ; level < rc.TailNesting(); level++ {
+			tr.Nest()
+			atTargetStart = *tr.Written(0)
+		}
+		for ; level > rc.TailNesting(); level-- {
+			tr.Unnest()
+			atReturn = *tr.Written(0)
+		}
+		tr.Step(pc, regs, rc.Depth)
+	}
+	if _, err := vm.Run(exe, rc); err != nil {
+		t.Fatal(err)
+	}
+	// Bit 504 of the frame's 512: the byte at r10-8, which the caller
+	// wrote before the call.
+	if atTargetStart != [8]uint64{} || atReturn[7]>>56 != 0xff {
+		t.Errorf("target's frame at its start %x, caller's at the return %x; want none written, then r10-8 written", atTargetStart, atReturn)
+	}
+}

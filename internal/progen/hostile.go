@@ -51,6 +51,7 @@ const (
 	ConstructComparedValues = "pointers to two map elements compared"
 	ConstructJoinedRecords  = "ring buffer records joined"
 	ConstructLow32Copy      = "32-bit copy of a packet pointer across a packet-changing helper"
+	ConstructSubTailCall    = "tail call in a subprogram"
 )
 
 // HostileType is the program type of a hostile program.
@@ -95,15 +96,21 @@ type Hostile struct {
 	rng *rand.Rand
 	// FlawRate is the chance, per fragment, of getting one detail wrong.
 	FlawRate float64
+	// SubprogramTailCalls adds fragments that call a subprogram which
+	// tail-calls (subTailCall). Off by default: Linux refuses those
+	// without BTF function info, which generated programs lack, and
+	// turning them on changes every program a seed gives.
+	SubprogramTailCalls bool
 
 	out   []isa.Instruction
 	typ   HostileType
 	flaws []string
 	made  []string   // constructs used
-	cbs   []callback // callbacks to append after the main function
+	cbs   []callback // callbacks and subprograms to append after the main function
 }
 
-// callback is a bpf_loop callback whose address an lddw at pc takes.
+// callback is a bpf_loop callback whose address an lddw at pc takes, or a
+// subprogram that the call at pc calls.
 type callback struct {
 	pc   int
 	body []isa.Instruction
@@ -124,6 +131,9 @@ func (h *Hostile) Program() HostileProgram {
 			frags = append(frags, h.packetRead, h.adjustHead, h.socket)
 		case HostileTC:
 			frags = append(frags, h.packetRead, h.socket)
+		}
+		if h.SubprogramTailCalls {
+			frags = append(frags, h.subTailCall)
 		}
 		frags[h.rng.IntN(len(frags))]()
 	}
@@ -380,6 +390,33 @@ func (h *Hostile) tailCall() {
 	h.emit(mov64(1, 6))
 	h.emit(mapPtr(2, HostileProgs)...)
 	h.emit(movImm(3, int32(h.rng.IntN(2))), call(fnTailCall))
+}
+
+// subTailCall calls a subprogram that tail-calls and returns 0 when the
+// tail call fails. Linux runs the target in the subprogram's place and
+// hands its r0 to the caller (docs/decisions/0024), which then uses r0 as
+// an offset into a map value it holds across the call, behind a bounds
+// check that a flawed program leaves out, trusting the 0.
+func (h *Hostile) subTailCall() {
+	h.made = append(h.made, ConstructSubTailCall)
+	h.lookup(HostileArray, int32(h.rng.IntN(4)))
+	j := h.skip(isa.JumpEq, 0, 0)
+	h.emit(mov64(7, 0), mov64(1, 6), isa.Instruction{Opcode: isa.OpCall, Src: isa.CallLocal})
+	sub := callback{pc: len(h.out) - 1}
+	k := -1
+	if !h.flaw("result of a tail-calling subprogram trusted") {
+		k = h.skip(isa.JumpGT, 0, HostileValueSize-1)
+	}
+	h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassALU64) | isa.Opcode(isa.ALUAdd) | isa.Opcode(isa.SourceX), Dst: 7, Src: 0})
+	h.emit(isa.Instruction{Opcode: isa.Opcode(isa.ClassST) | isa.Opcode(isa.SizeB) | isa.Opcode(isa.ModeMEM), Dst: 7, Imm: 1})
+	if k >= 0 {
+		h.land(k)
+	}
+	h.land(j)
+	// The subprogram: r1 is the context.
+	sub.body = append(sub.body, mapPtr(2, HostileProgs)...)
+	sub.body = append(sub.body, movImm(3, int32(h.rng.IntN(2))), call(fnTailCall), movImm(0, 0), isa.Instruction{Opcode: isa.OpExit})
+	h.cbs = append(h.cbs, sub)
 }
 
 // size returns a random access size and its width in bytes.

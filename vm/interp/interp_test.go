@@ -21,3 +21,6 @@ func TestCallbacks(t *testing.T)         { enginetest.Callbacks(t, interp.New())
 func TestLegacyPacketLoads(t *testing.T) { enginetest.LegacyPacketLoads(t, interp.New()) }
 func TestConcurrentRuns(t *testing.T)    { enginetest.ConcurrentRuns(t, interp.New()) }
 func TestTailCalls(t *testing.T)         { enginetest.TailCalls(t, interp.New()) }
+
+// TestSubprogramTailCalls checks tail calls made in subprograms.
+func TestSubprogramTailCalls(t *testing.T) { enginetest.SubprogramTailCalls(t, interp.New()) }

@@ -119,6 +119,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 		at = m.pc
 		in := &e.code[at]
 		m.pc++
+	dispatch:
 		switch in.op {
 		case ldx | mem | w:
 			a := r[in.src&15] + uint64(in.off)
@@ -253,26 +254,17 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				return 0, nil
 			}
 			r[0] = v
-		case jmp | 0x80: // helper
-			rc.Depth = depth
-			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
-				return fail(err)
-			}
-			v, err := e.helpers[in.off](rc, r[1], r[2], r[3], r[4], r[5])
-			m.n += rc.LeaveHelper()
-			if err != nil {
-				return fail(err)
-			}
-			r[0] = v
-			if rc.TailCall != nil { // leave for vm.Run to continue with it
-				rc.Executed = m.n + uint64(m.pc-m.start)
-				return 0, nil
-			}
-		case jmp | x | 0x80: // callx: the register holds a helper ID
-			id := r[in.dst&15]
-			hf, ok := e.helperTable[int32(id)]
-			if !ok || uint64(int32(id)) != id || hf == nil {
-				return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+		case jmp | 0x80, jmp | x | 0x80: // helper; callx: the register holds a helper ID
+			var hf vm.Helper
+			if in.op == jmp|0x80 {
+				hf = e.helpers[in.off]
+			} else {
+				id := r[in.dst&15]
+				var ok bool
+				hf, ok = e.helperTable[int32(id)]
+				if !ok || uint64(int32(id)) != id || hf == nil {
+					return fail(fmt.Errorf("%w %d (callx)", vm.ErrUnknownHelper, id))
+				}
 			}
 			rc.Depth = depth
 			if err := rc.EnterHelper(budget - min(budget, m.n+uint64(m.pc-m.start))); err != nil {
@@ -285,8 +277,15 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			}
 			r[0] = v
 			if rc.TailCall != nil {
-				rc.Executed = m.n + uint64(m.pc-m.start)
-				return 0, nil
+				if depth == 0 { // leave for vm.Run to continue with it
+					rc.Executed = m.n + uint64(m.pc-m.start)
+					return 0, nil
+				}
+				if r[0], err = e.tailCallInPlace(rc, m, budget); err != nil {
+					return 0, err
+				}
+				in = &exitInsn // the function returns the target's r0
+				goto dispatch
 			}
 		case opCallLoc:
 			if depth == vm.MaxCallDepth {
@@ -321,6 +320,22 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			return fail(fmt.Errorf("%w: opcode %#02x", vm.ErrUnsupported, in.op))
 		}
 	}
+}
+
+// exitInsn is an exit, which a function executes after a tail call run in
+// its place.
+var exitInsn = insn{op: jmp | 0x90}
+
+// tailCallInPlace runs the tail call a helper asked for in a function
+// deeper than the main one, in that function's place (vm/tailcall.go),
+// charging its instructions to m, and returns its r0.
+func (e *executable) tailCallInPlace(rc *vm.RunContext, m *machine, budget uint64) (uint64, error) {
+	v, n, err := rc.TailCallInPlace(budget - min(budget, m.n+uint64(m.pc-m.start)))
+	m.n += n
+	if err != nil {
+		rc.Executed = m.n + uint64(m.pc-m.start)
+	}
+	return v, err
 }
 
 // transfer charges the current straight-line run to the budget and moves

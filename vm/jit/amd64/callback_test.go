@@ -27,3 +27,9 @@ func TestCheckedFrames(t *testing.T) { enginetest.CheckedFrames(t, agreeing()) }
 // TestTailCalls checks tail calls, also in chains that mix JIT programs and
 // interpreted ones.
 func TestTailCalls(t *testing.T) { enginetest.TailCalls(t, amd64.New(), interp.New()) }
+
+// TestSubprogramTailCalls checks tail calls made in subprograms, agreeing
+// with the interpreter, also with targets each engine compiled.
+func TestSubprogramTailCalls(t *testing.T) {
+	enginetest.SubprogramTailCalls(t, agreeing(), interp.New(), amd64.New())
+}

@@ -120,7 +120,9 @@
 // Run; lddw of function addresses (isa.PseudoFunc: the slot index, as in the
 // interpreter), whose functions helpers run through rc.CallFunc as nested
 // runs one frame deeper on the same budget. A helper that sets rc.TailCall
-// ends the program for vm.Run to continue the chain. Division never reaches DIV/IDIV with a zero divisor or a signed -1
+// ends the program for vm.Run to continue the chain, or, called in a
+// subprogram, has Run run the target in the subprogram's place
+// (vm.RunContext.TailCallInPlace) and return from it with the target's r0. Division never reaches DIV/IDIV with a zero divisor or a signed -1
 // divisor (which would fault on INT_MIN): those cases get the RFC 9669
 // results inline.
 package amd64

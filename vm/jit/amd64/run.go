@@ -124,9 +124,47 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 			if c.regTab != 0 && !state.holds(rc.Regions) {
 				c.regTab, c.regEnd, c.lastHit = 0, 0, 0 // refill at the next exitCheck
 			}
-			if err == nil && rc.TailCall != nil { // leave for vm.Run to continue with it
-				rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
-				return 0, nil
+			if err == nil && rc.TailCall != nil {
+				if c.depth == 0 { // leave for vm.Run to continue with it
+					rc.Executed = charged + uint64(int64(size)-c.budget) + uint64(x.partial)
+					return 0, nil
+				}
+				// A deeper function returns the target's r0, run in
+				// its place (vm/tailcall.go), as from an exit.
+				used := charged + uint64(int64(size)-c.budget) + uint64(x.partial)
+				r0, ran, terr := rc.TailCallInPlace(budget - min(budget, used))
+				used += ran
+				// The target's helpers may have changed the regions too.
+				if c.regTab != 0 && !state.holds(rc.Regions) {
+					c.regTab, c.regEnd, c.lastHit = 0, 0, 0
+				}
+				if terr != nil {
+					rc.Executed = used
+					return 0, terr
+				}
+				// The block up to the call is charged now, the budget
+				// re-chunked from here.
+				charged, size = used, min(budget-min(budget, used), chunk)
+				c.budget = int64(size)
+				c.regs[0] = r0
+				if c.depth == c.base {
+					rc.Executed = used
+					return r0, nil
+				}
+				if used > budget {
+					rc.Executed = used
+					return 0, &vm.ExecError{PC: int(x.pc), Err: vm.ErrBudgetExceeded}
+				}
+				// Pop the frame as the code's return does, and continue
+				// where it continues: at the return address.
+				cc := (*callContext)(unsafe.Pointer(c))
+				c.depth--
+				f := &cc.frames[c.depth]
+				c.regs[6], c.regs[7], c.regs[8], c.regs[9] = f.r6, f.r7, f.r8, f.r9
+				c.regs[10] += vm.StackSize
+				rc.Depth = int(c.depth)
+				c.resume = e.base + uintptr(e.layout.retResume)
+				continue
 			}
 		case exitCallDepth:
 			err = fmt.Errorf("%w: more than %d nested calls", vm.ErrCallDepth, vm.MaxCallDepth)
