@@ -8,6 +8,17 @@
 # per-round ratios are printed, with CPU time per frame. Further arguments go
 # to the test binary: -xdp.sides v3,kernel -xdp.programs drop-all
 # -xdp.latency=false measure a part alone (for profiling).
+#
+# Two configurations, each with its own table, interleaved in each round:
+#   RPS off: veth's default. a0's receive path (generic XDP, or AF_PACKET for
+#     bpfhost) runs in softirq on the generator's CPU, so the rate says how
+#     much each receive path slows the sender.
+#   RPS on: a0's rx-0/rps_cpus steers its receive path to the last CPU and
+#     the generator's thread is pinned to CPU 0, for both sides alike, as a
+#     NIC's interrupt (or RPS) picks a receiving CPU that is not the sender's.
+# -xdp.rps=both|off|on (default both) picks them; -xdp.pin=rx|gen pins the
+# bpfhost worker that serves the receiving CPU to it or to the generator's
+# CPU (RPS on only; default: not pinned). Needs 2 CPUs for RPS on.
 set -euo pipefail
 cd "$(dirname "$0")"
 go test -count=1 -run '^TestXDPBridgeBench$' -v . -args -xdp.bench \

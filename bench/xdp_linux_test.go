@@ -32,6 +32,7 @@ var (
 	xdpPrograms = flag.String("xdp.programs", "drop-all,firewall", "the programs to measure, of drop-all and firewall")
 	xdpLatency  = flag.Bool("xdp.latency", true, "measure the added round-trip latency too")
 	xdpFlowHash = flag.Bool("xdp.flowhash", false, "bpfhost fans out by flow hash (Options.FlowHash) instead of by receiving CPU")
+	xdpRPS      = flag.String("xdp.rps", "both", "where a0's receive path runs: off (veth's default: in softirq on the generator's CPU), on (steered by RPS to another CPU, the generator pinned), or both, interleaved")
 )
 
 // xdpSelected reports whether name is in the comma-separated list.
@@ -86,55 +87,84 @@ func TestXDPBridgeBench(t *testing.T) {
 		{"drop-all", "../hooks/xdp/testdata/hook.o", "xdp_drop", ""},
 		{"firewall", "../examples/firewall.o", "xdp_firewall", "../examples/firewall-blocklist.json"},
 	}
+	configs := xdpConfigs(t)
 	fmt.Printf("XDP bridge benchmark: %d rounds of %v (sides interleaved in each round), medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
 		*xdpRounds, *xdpDuration, runtime.NumCPU())
 	fmt.Printf("CPU ns/frame: bpfhost: its workers' threads' CPU time (Stats.CPUTime: receive, run, send, and the far side's receive path the sends run), per frame run; kernel: the program's run time only (BPF stats), per run\n")
 	fmt.Printf("gen ns/frame: the generator thread's CPU time per frame sent: the sender's side of veth, where the receive path (AF_PACKET or generic XDP) runs in softirq; gen CPU: its share of one CPU\n")
-	fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU")
-	for _, p := range progs {
+	// res[program][config][side] holds per round: frames/s run, offered,
+	// forwarded, ring drops, CPU ns per frame, generator ns per frame
+	// sent, generator CPU share, backlog drops on the receiving CPU and
+	// its share of the frames all backlogs processed (RPS on only);
+	// sides: bpfhost V3, bpfhost V2, kernel. The configurations are
+	// interleaved within each round as the sides are, so that both see
+	// the same load.
+	res := make([][][3][9][]float64, len(progs))
+	for i, p := range progs {
 		if !xdpSelected(*xdpPrograms, p.label) {
 			continue
 		}
-		// rounds[side] holds per round: frames/s run, offered, forwarded,
-		// ring drops, CPU ns per frame, generator ns per frame sent,
-		// generator CPU share; sides: bpfhost V3, bpfhost V2,
-		// kernel.
-		var rounds [3][7][]float64
-		add := func(side int, v ...float64) {
-			for i := range v {
-				rounds[side][i] = append(rounds[side][i], v[i])
-			}
-		}
+		res[i] = make([][3][9][]float64, len(configs))
 		for r := 0; r < *xdpRounds; r++ {
-			for side, low := range []bool{false, true} {
-				if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
-					continue
+			for c, cfg := range configs {
+				tp.steer(t, cfg)
+				add := func(side int, v ...float64) {
+					for k := range v {
+						res[i][c][side][k] = append(res[i][c][side][k], v[k])
+					}
 				}
-				ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
-				add(side, ran, offered, forwarded, dropped, cpu, gen, share)
-			}
-			if xdpSelected(*xdpSides, "kernel") {
-				ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit)
-				add(2, ran, offered, forwarded, 0, cpu, gen, share)
+				for side, low := range []bool{false, true} {
+					if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
+						continue
+					}
+					before := readBacklog(t)
+					ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low, cfg)
+					bd, onRx := readBacklog(t).since(before, cfg.rxCPU)
+					add(side, ran, offered, forwarded, dropped, cpu, gen, share, float64(bd)/xdpDuration.Seconds(), onRx)
+				}
+				if xdpSelected(*xdpSides, "kernel") {
+					before := readBacklog(t)
+					ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit, cfg)
+					bd, onRx := readBacklog(t).since(before, cfg.rxCPU)
+					add(2, ran, offered, forwarded, 0, cpu, gen, share, float64(bd)/xdpDuration.Seconds(), onRx)
+				}
 			}
 		}
-		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
-			m := &rounds[side]
-			if len(m[0]) == 0 {
-				continue // not selected (-xdp.sides)
-			}
-			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]))
+	}
+	tp.steer(t, xdpConfig{genCPU: -1, rxCPU: -1})
+	for c, cfg := range configs {
+		fmt.Printf("\n%s\n", cfg.title)
+		extra := ""
+		if cfg.rps {
+			extra = fmt.Sprintf(" %14s %10s", "backlog drop/s", "rx on CPU")
 		}
-		if len(rounds[2][0]) == 0 {
-			continue
-		}
-		k := median(rounds[2][0])
-		for side, name := range []string{"V3", "V2"} {
-			if len(rounds[side][0]) == 0 {
+		fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s%s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU", extra)
+		for i, p := range progs {
+			if res[i] == nil {
 				continue
 			}
-			lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
-			fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel "+name, fmt.Sprintf("of medians %.2f; per round min %.2f median %.2f max %.2f", median(rounds[side][0])/k, lo, med, hi))
+			rounds := &res[i][c]
+			for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
+				m := &rounds[side]
+				if len(m[0]) == 0 {
+					continue // not selected (-xdp.sides)
+				}
+				if cfg.rps {
+					extra = fmt.Sprintf(" %14.0f %9.0f%%", median(m[7]), 100*median(m[8]))
+				}
+				fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%%s\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]), extra)
+			}
+			if len(rounds[2][0]) == 0 {
+				continue
+			}
+			k := median(rounds[2][0])
+			for side, name := range []string{"V3", "V2"} {
+				if len(rounds[side][0]) == 0 {
+					continue
+				}
+				lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
+				fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel "+name, fmt.Sprintf("of medians %.2f; per round min %.2f median %.2f max %.2f", median(rounds[side][0])/k, lo, med, hi))
+			}
 		}
 	}
 
@@ -187,9 +217,9 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 // generate sends 64-byte UDP frames from e1 as fast as one thread can for
-// d and returns the frames per second sent and the CPU time (ns) the
-// generator's thread used.
-func (tp *xdpTopology) generate(t *testing.T, d time.Duration) (float64, int64) {
+// d (its thread pinned to cfg.genCPU, if any) and returns the frames per
+// second sent and the CPU time (ns) the generator's thread used.
+func (tp *xdpTopology) generate(t *testing.T, d time.Duration, cfg xdpConfig) (float64, int64) {
 	frame := make([]byte, 60)
 	copy(frame, tp.mac2)
 	copy(frame[6:], tp.mac1)
@@ -210,7 +240,22 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) (float64, int64) 
 	var sent uint64
 	var genCPU int64
 	fd := tp.n1.PacketSocket(t, tp.e1, false)
-	tp.n1.Do(t, func() error { // the generator's thread in n1
+	tp.n1.Do(t, func() error { // the generator's thread in n1, discarded after
+		if err := pinThread(cfg.genCPU); err != nil {
+			return err
+		}
+		if cfg.rps {
+			// With RPS the frames wait in the receiving CPU's backlog,
+			// charged to this socket's send buffer: a full buffer would
+			// put the generator to sleep until that CPU catches up. A
+			// NIC's sender is not slowed by the receiver; here, as
+			// there, what the receiving CPU cannot take is dropped
+			// (backlog drops). Without RPS the receive path runs before
+			// sendmmsg returns, and the buffer never fills.
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 1<<30); err != nil {
+				return fmt.Errorf("SO_SNDBUFFORCE: %w", err)
+			}
+		}
 		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 		const batch = 64
 		var iov [batch]unix.Iovec
@@ -252,14 +297,14 @@ func genCost(offered float64, genCPU int64, d time.Duration) (perFrame, share fl
 	return perFrame, float64(genCPU) / float64(d.Nanoseconds())
 }
 
-func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops, cpuPerFrame, genPerFrame, genShare float64) {
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool, cfg xdpConfig) (ran, offered, forwarded, ringDrops, cpuPerFrame, genPerFrame, genShare float64) {
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash, WorkerCPUs: cfg.workerCPUs()})
 		return err
 	})
-	offered, genCPU := tp.generate(t, *xdpDuration)
+	offered, genCPU := tp.generate(t, *xdpDuration, cfg)
 	time.Sleep(50 * time.Millisecond) // let the rings drain
 	l.Close()
 	s := l.Stats()
@@ -271,7 +316,7 @@ func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit strin
 	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec, cpuPerFrame, genPerFrame, genShare
 }
 
-func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, progPerRun, genPerFrame, genShare float64) {
+func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string, cfg xdpConfig) (ran, offered, forwarded, progPerRun, genPerFrame, genShare float64) {
 	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's bump in the wire: generic XDP on a0, whose passed
 	// frames a Linux bridge forwards to b0.
@@ -282,7 +327,7 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 		t.Fatal(err)
 	}
 	txBefore := tp.txPackets(t)
-	offered, genCPU := tp.generate(t, *xdpDuration)
+	offered, genCPU := tp.generate(t, *xdpDuration, cfg)
 	time.Sleep(50 * time.Millisecond)
 	after, err := prog.Stats()
 	if err != nil {

@@ -56,6 +56,11 @@ type Options struct {
 	// Batch is the most frames a worker runs in one execution slot; 0
 	// means 64.
 	Batch int
+	// WorkerCPUs, if not empty, pins worker w's thread to CPU
+	// WorkerCPUs[w mod len(WorkerCPUs)] (a negative entry: not pinned).
+	// With fanout by CPU, worker w receives the frames of CPUs c with
+	// c mod workers = w.
+	WorkerCPUs []int
 	// Trace, if not nil, receives a line for each XDP_ABORTED frame and
 	// each frame that could not be sent (as the kernel's xdp_exception
 	// tracepoint); nil keeps the last lines for Link.Trace.
