@@ -32,6 +32,7 @@ var (
 	xdpPrograms = flag.String("xdp.programs", "drop-all,firewall", "the programs to measure, of drop-all and firewall")
 	xdpLatency  = flag.Bool("xdp.latency", true, "measure the added round-trip latency too")
 	xdpFlowHash = flag.Bool("xdp.flowhash", false, "bpfhost fans out by flow hash (Options.FlowHash) instead of by receiving CPU")
+	xdpBatch    = flag.Int("xdp.batch", 0, "the most frames a bpfhost worker runs in one slot (Options.Batch; 0: its default)")
 	xdpRPS      = flag.String("xdp.rps", "both", "where a0's receive path runs: off (veth's default: in softirq on the generator's CPU), on (steered by RPS to another CPU, the generator pinned), or both, interleaved")
 )
 
@@ -94,17 +95,18 @@ func TestXDPBridgeBench(t *testing.T) {
 	fmt.Printf("gen ns/frame: the generator thread's CPU time per frame sent: the sender's side of veth, where the receive path (AF_PACKET or generic XDP) runs in softirq; gen CPU: its share of one CPU\n")
 	// res[program][config][side] holds per round: frames/s run, offered,
 	// forwarded, ring drops, CPU ns per frame, generator ns per frame
-	// sent, generator CPU share, backlog drops on the receiving CPU and
-	// its share of the frames all backlogs processed (RPS on only);
+	// sent, generator CPU share, backlog drops on the receiving CPU, its
+	// share of the frames all backlogs processed and its softirq ns per
+	// frame (RPS on only);
 	// sides: bpfhost V3, bpfhost V2, kernel. The configurations are
 	// interleaved within each round as the sides are, so that both see
 	// the same load.
-	res := make([][][3][9][]float64, len(progs))
+	res := make([][][3][10][]float64, len(progs))
 	for i, p := range progs {
 		if !xdpSelected(*xdpPrograms, p.label) {
 			continue
 		}
-		res[i] = make([][3][9][]float64, len(configs))
+		res[i] = make([][3][10][]float64, len(configs))
 		for r := 0; r < *xdpRounds; r++ {
 			for c, cfg := range configs {
 				tp.steer(t, cfg)
@@ -117,16 +119,16 @@ func TestXDPBridgeBench(t *testing.T) {
 					if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
 						continue
 					}
-					before := readBacklog(t)
+					w := tp.watchRx(t, cfg)
 					ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low, cfg)
-					bd, onRx := readBacklog(t).since(before, cfg.rxCPU)
-					add(side, ran, offered, forwarded, dropped, cpu, gen, share, float64(bd)/xdpDuration.Seconds(), onRx)
+					bd, onRx, rx := w.done(t, *xdpDuration)
+					add(side, ran, offered, forwarded, dropped, cpu, gen, share, bd, onRx, rx)
 				}
 				if xdpSelected(*xdpSides, "kernel") {
-					before := readBacklog(t)
+					w := tp.watchRx(t, cfg)
 					ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit, cfg)
-					bd, onRx := readBacklog(t).since(before, cfg.rxCPU)
-					add(2, ran, offered, forwarded, 0, cpu, gen, share, float64(bd)/xdpDuration.Seconds(), onRx)
+					bd, onRx, rx := w.done(t, *xdpDuration)
+					add(2, ran, offered, forwarded, 0, cpu, gen, share, bd, onRx, rx)
 				}
 			}
 		}
@@ -136,7 +138,7 @@ func TestXDPBridgeBench(t *testing.T) {
 		fmt.Printf("\n%s\n", cfg.title)
 		extra := ""
 		if cfg.rps {
-			extra = fmt.Sprintf(" %14s %10s", "backlog drop/s", "rx on CPU")
+			extra = fmt.Sprintf(" %12s %14s %10s", "rx ns/frame", "backlog drop/s", "rx on CPU")
 		}
 		fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s%s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU", extra)
 		for i, p := range progs {
@@ -150,7 +152,7 @@ func TestXDPBridgeBench(t *testing.T) {
 					continue // not selected (-xdp.sides)
 				}
 				if cfg.rps {
-					extra = fmt.Sprintf(" %14.0f %9.0f%%", median(m[7]), 100*median(m[8]))
+					extra = fmt.Sprintf(" %12.0f %14.0f %9.0f%%", median(m[9]), median(m[7]), 100*median(m[8]))
 				}
 				fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%%s\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]), extra)
 			}
@@ -301,7 +303,7 @@ func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit strin
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash, WorkerCPUs: cfg.workerCPUs()})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash, WorkerCPUs: cfg.workerCPUs(), Batch: *xdpBatch})
 		return err
 	})
 	offered, genCPU := tp.generate(t, *xdpDuration, cfg)
@@ -345,25 +347,28 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 
 // txPackets reads b0's transmitted packet count.
 func (tp *xdpTopology) txPackets(t *testing.T) uint64 {
-	var n uint64
-	tp.mid.Do(t, func() error {
-		// /sys shows the mounting namespace's devices: ask netlink instead.
-		out, err := exec.Command("ip", "-n", tp.mid.Name, "-s", "-j", "link", "show", tp.b0).Output()
-		if err != nil {
-			return err
-		}
-		var links []struct {
-			Stats64 struct {
-				TX struct{ Packets uint64 } `json:"tx"`
-			} `json:"stats64"`
-		}
-		if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
-			return fmt.Errorf("ip -s -j link show %s: %q: %v", tp.b0, out, err)
-		}
-		n = links[0].Stats64.TX.Packets
-		return nil
-	})
-	return n
+	_, tx := tp.linkPackets(t, tp.b0)
+	return tx
+}
+
+// linkPackets reads the received and transmitted packet counts of dev in
+// the middle namespace.
+func (tp *xdpTopology) linkPackets(t *testing.T, dev string) (rx, tx uint64) {
+	// /sys shows the mounting namespace's devices: ask netlink instead.
+	out, err := exec.Command("ip", "-n", tp.mid.Name, "-s", "-j", "link", "show", dev).Output()
+	if err != nil {
+		t.Fatalf("ip -s -j link show %s: %v", dev, err)
+	}
+	var links []struct {
+		Stats64 struct {
+			RX struct{ Packets uint64 } `json:"rx"`
+			TX struct{ Packets uint64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -s -j link show %s: %q: %v", dev, out, err)
+	}
+	return links[0].Stats64.RX.Packets, links[0].Stats64.TX.Packets
 }
 
 // linuxBridge joins a0 and b0 in a Linux bridge; the returned function

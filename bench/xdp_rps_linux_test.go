@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,10 +33,17 @@ type xdpConfig struct {
 
 // xdpConfigs returns the configurations -xdp.rps selects: off, on or both.
 func xdpConfigs(t *testing.T) []xdpConfig {
+	if *xdpPin != "rx" && *xdpPin != "other" && *xdpPin != "none" {
+		t.Fatalf("-xdp.pin=%q: want rx, other or none", *xdpPin)
+	}
 	off := xdpConfig{title: "RPS off (veth's default): a0's receive path runs in softirq on the generator's CPU", genCPU: -1, rxCPU: -1}
 	n := runtime.NumCPU()
 	on := xdpConfig{rps: true, genCPU: 0, rxCPU: n - 1}
-	on.title = fmt.Sprintf("RPS on: a0's receive path steered to CPU %d (rx-0/rps_cpus %s), the generator pinned to CPU %d; backlog drop/s: frames the receiving CPU's backlog dropped (netdev_max_backlog), rx on CPU: its share of the backlog's frames", on.rxCPU, cpuMask(on.rxCPU), on.genCPU)
+	pin := map[string]string{"rx": fmt.Sprintf("pinned to CPU %d", on.rxCPU), "other": fmt.Sprintf("pinned to CPU %d", on.genCPU), "none": "not pinned"}[*xdpPin]
+	on.title = fmt.Sprintf("RPS on: a0's receive path steered to CPU %d (rx-0/rps_cpus %s), the generator pinned to CPU %d, bpfhost's worker for CPU %d %s (-xdp.pin=%s)\n"+
+		"rx ns/frame: CPU %d's softirq time (tick-sampled, and ksoftirqd's) per frame a0 received: the receive path (AF_PACKET, or generic XDP with the program and, for the firewall, the Linux bridge and the far side); bpfhost's workers come on top (CPU ns/frame)\n"+
+		"backlog drop/s: frames CPU %d's backlog dropped (full: netdev_max_backlog); rx on CPU: its share of the frames all backlogs processed",
+		on.rxCPU, cpuMask(on.rxCPU), on.genCPU, on.rxCPU, pin, *xdpPin, on.rxCPU, on.rxCPU)
 	switch *xdpRPS {
 	case "off":
 		return []xdpConfig{off}
@@ -56,12 +64,12 @@ func xdpConfigs(t *testing.T) []xdpConfig {
 	return nil
 }
 
-var xdpPin = flag.String("xdp.pin", "", "with RPS on, pin the worker that serves the receiving CPU: rx (to that CPU), gen (to the generator's CPU); empty: not pinned")
+var xdpPin = flag.String("xdp.pin", "other", "with RPS on, pin the bpfhost worker that serves the receiving CPU: rx (to that CPU), other (to the other, the generator's), none")
 
 // workerCPUs is Options.WorkerCPUs for cfg (-xdp.pin): with fanout by CPU
 // and as many workers as CPUs, worker rxCPU receives every frame.
 func (cfg xdpConfig) workerCPUs() []int {
-	if !cfg.rps || *xdpPin == "" {
+	if !cfg.rps || *xdpPin == "none" {
 		return nil
 	}
 	cpus := make([]int, runtime.NumCPU())
@@ -71,7 +79,7 @@ func (cfg xdpConfig) workerCPUs() []int {
 	switch *xdpPin {
 	case "rx":
 		cpus[cfg.rxCPU] = cfg.rxCPU
-	case "gen":
+	case "other":
 		cpus[cfg.rxCPU] = cfg.genCPU
 	}
 	return cpus
@@ -170,4 +178,112 @@ func (b backlog) since(earlier backlog, cpu int) (dropped uint64, share float64)
 		share = float64(b.processed[cpu]-earlier.processed[cpu]) / float64(all)
 	}
 	return b.dropped[cpu] - earlier.dropped[cpu], share
+}
+
+// softirqTime returns the time (ns) cpu has spent in softirq: the softirq
+// column of /proc/stat (sampled by the tick: statistical over a round,
+// not exact) and the run time of ksoftirqd/cpu, which takes over when
+// softirqs keep coming (/proc/PID/schedstat; /proc/stat counts its time as
+// the thread's, not as softirq).
+func softirqTime(t *testing.T, cpu int) int64 {
+	t.Helper()
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns int64 = -1
+	for _, line := range strings.Split(string(stat), "\n") {
+		col := strings.Fields(line)
+		if len(col) > 7 && col[0] == "cpu"+strconv.Itoa(cpu) {
+			ticks, err := strconv.ParseInt(col[7], 10, 64)
+			if err != nil {
+				t.Fatalf("/proc/stat: %q: %v", line, err)
+			}
+			ns = ticks * 1e9 / 100 // USER_HZ
+		}
+	}
+	if ns < 0 {
+		t.Fatalf("/proc/stat: no line for cpu%d", cpu)
+	}
+	return ns + threadRunTime(t, ksoftirqd(t, cpu))
+}
+
+var ksoftirqdPIDs = map[int]int{}
+
+// ksoftirqd returns the PID of ksoftirqd/cpu.
+func ksoftirqd(t *testing.T, cpu int) int {
+	t.Helper()
+	if pid, ok := ksoftirqdPIDs[cpu]; ok {
+		return pid
+	}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ksoftirqd/" + strconv.Itoa(cpu) + "\n"
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + d.Name() + "/comm"); err == nil && string(comm) == want {
+			ksoftirqdPIDs[cpu] = pid
+			return pid
+		}
+	}
+	t.Fatalf("no ksoftirqd/%d in /proc", cpu)
+	return 0
+}
+
+// threadRunTime returns the time (ns) the thread pid has run, from the
+// first field of /proc/PID/schedstat.
+func threadRunTime(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := strings.Fields(string(b))
+	if len(col) == 0 {
+		t.Fatalf("/proc/%d/schedstat: %q", pid, b)
+	}
+	ns, err := strconv.ParseInt(col[0], 10, 64)
+	if err != nil {
+		t.Fatalf("/proc/%d/schedstat: %q: %v", pid, b, err)
+	}
+	return ns
+}
+
+// rxWatch holds the receiving CPU's counters at the start of a round.
+type rxWatch struct {
+	tp      *xdpTopology
+	cfg     xdpConfig
+	backlog backlog
+	softirq int64
+	rx      uint64 // frames a0 received
+}
+
+func (tp *xdpTopology) watchRx(t *testing.T, cfg xdpConfig) rxWatch {
+	w := rxWatch{tp: tp, cfg: cfg, backlog: readBacklog(t)}
+	if cfg.rps {
+		w.rx, _ = tp.linkPackets(t, tp.a0)
+		w.softirq = softirqTime(t, cfg.rxCPU)
+	}
+	return w
+}
+
+// done returns, for a round of d, the frames per second the receiving
+// CPU's backlog dropped, its share of the frames all backlogs processed,
+// and (RPS on only) its softirq time per frame a0 received: the receive
+// path of every frame, whether the program then ran on it or it was lost
+// in a full ring.
+func (w rxWatch) done(t *testing.T, d time.Duration) (drops, share, softirqPerFrame float64) {
+	dropped, share := readBacklog(t).since(w.backlog, w.cfg.rxCPU)
+	if w.cfg.rps {
+		ns := softirqTime(t, w.cfg.rxCPU) - w.softirq
+		if rx, _ := w.tp.linkPackets(t, w.tp.a0); rx > w.rx {
+			softirqPerFrame = float64(ns) / float64(rx-w.rx)
+		}
+	}
+	return float64(dropped) / d.Seconds(), share, softirqPerFrame
 }
