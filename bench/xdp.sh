@@ -16,9 +16,12 @@
 #   RPS on: a0's rx-0/rps_cpus steers its receive path to the last CPU and
 #     the generator's thread is pinned to CPU 0, for both sides alike, as a
 #     NIC's interrupt (or RPS) picks a receiving CPU that is not the sender's.
-# -xdp.rps=both|off|on (default both) picks them; -xdp.pin=rx|other|none pins the
-# bpfhost worker that serves the receiving CPU to it or to the generator's
-# CPU (RPS on only; default other). Needs 2 CPUs for RPS on.
+# -xdp.rps=both|off|on (default both) picks them; -xdp.pin (default none,other:
+# a table each) says where the bpfhost worker that serves the receiving CPU
+# runs: none (where the scheduler puts it), rx (pinned to that CPU), other
+# (pinned to the generator's). Needs 2 CPUs for RPS on. Each round starts
+# with the next configuration and side, so that what one leaves behind (the
+# scheduler's placement of other processes) falls on each in turn.
 set -euo pipefail
 cd "$(dirname "$0")"
 go test -count=1 -run '^TestXDPBridgeBench$' -v . -args -xdp.bench \

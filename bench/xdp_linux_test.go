@@ -99,8 +99,10 @@ func TestXDPBridgeBench(t *testing.T) {
 	// share of the frames all backlogs processed and its softirq ns per
 	// frame (RPS on only);
 	// sides: bpfhost V3, bpfhost V2, kernel. The configurations are
-	// interleaved within each round as the sides are, so that both see
-	// the same load.
+	// interleaved within each round as the sides are, so that all see the
+	// same load, and each round starts with the next configuration and
+	// side: what one leaves behind (the scheduler's placement of other
+	// processes, caches) falls on each in turn.
 	res := make([][][3][10][]float64, len(progs))
 	for i, p := range progs {
 		if !xdpSelected(*xdpPrograms, p.label) {
@@ -108,27 +110,26 @@ func TestXDPBridgeBench(t *testing.T) {
 		}
 		res[i] = make([][3][10][]float64, len(configs))
 		for r := 0; r < *xdpRounds; r++ {
-			for c, cfg := range configs {
+			for cc := range configs {
+				c := (cc + r) % len(configs)
+				cfg := configs[c]
 				tp.steer(t, cfg)
-				add := func(side int, v ...float64) {
-					for k := range v {
-						res[i][c][side][k] = append(res[i][c][side][k], v[k])
-					}
-				}
-				for side, low := range []bool{false, true} {
-					if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
+				for ss := 0; ss < 3; ss++ {
+					side := (ss + r) % 3
+					if !xdpSelected(*xdpSides, []string{"v3", "v2", "kernel"}[side]) {
 						continue
 					}
 					w := tp.watchRx(t, cfg)
-					ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low, cfg)
-					bd, onRx, rx := w.done(t, *xdpDuration)
-					add(side, ran, offered, forwarded, dropped, cpu, gen, share, bd, onRx, rx)
-				}
-				if xdpSelected(*xdpSides, "kernel") {
-					w := tp.watchRx(t, cfg)
-					ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit, cfg)
-					bd, onRx, rx := w.done(t, *xdpDuration)
-					add(2, ran, offered, forwarded, 0, cpu, gen, share, bd, onRx, rx)
+					var v [10]float64
+					if side == 2 {
+						v[0], v[1], v[2], v[4], v[5], v[6] = tp.kernelRound(t, p.object, p.program, p.mapInit, cfg)
+					} else {
+						v[0], v[1], v[2], v[3], v[4], v[5], v[6] = tp.bpfhostRound(t, p.object, p.program, p.mapInit, side == 1, cfg)
+					}
+					v[7], v[8], v[9] = w.done(t, *xdpDuration)
+					for k := range v {
+						res[i][c][side][k] = append(res[i][c][side][k], v[k])
+					}
 				}
 			}
 		}

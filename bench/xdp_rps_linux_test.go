@@ -29,54 +29,62 @@ type xdpConfig struct {
 	// genCPU is the CPU the generator's thread is pinned to, rxCPU the one
 	// RPS steers a0's frames to; -1: not pinned, no RPS.
 	genCPU, rxCPU int
+	// pin is where bpfhost's worker for rxCPU runs (RPS on): rx, other
+	// (the generator's CPU) or none (where the scheduler puts it).
+	pin string
 }
 
-// xdpConfigs returns the configurations -xdp.rps selects: off, on or both.
+var xdpPin = flag.String("xdp.pin", "none,other", "with RPS on, where the bpfhost worker that serves the receiving CPU runs, a table each: none (not pinned), rx (pinned to that CPU), other (pinned to the generator's)")
+
+// xdpConfigs returns the configurations -xdp.rps selects (off, on or
+// both), RPS on once for each -xdp.pin.
 func xdpConfigs(t *testing.T) []xdpConfig {
-	if *xdpPin != "rx" && *xdpPin != "other" && *xdpPin != "none" {
-		t.Fatalf("-xdp.pin=%q: want rx, other or none", *xdpPin)
-	}
-	off := xdpConfig{title: "RPS off (veth's default): a0's receive path runs in softirq on the generator's CPU", genCPU: -1, rxCPU: -1}
 	n := runtime.NumCPU()
-	on := xdpConfig{rps: true, genCPU: 0, rxCPU: n - 1}
-	pin := map[string]string{"rx": fmt.Sprintf("pinned to CPU %d", on.rxCPU), "other": fmt.Sprintf("pinned to CPU %d", on.genCPU), "none": "not pinned"}[*xdpPin]
-	on.title = fmt.Sprintf("RPS on: a0's receive path steered to CPU %d (rx-0/rps_cpus %s), the generator pinned to CPU %d, bpfhost's worker for CPU %d %s (-xdp.pin=%s)\n"+
-		"rx ns/frame: CPU %d's softirq time (tick-sampled, and ksoftirqd's) per frame a0 received: the receive path (AF_PACKET, or generic XDP with the program and, for the firewall, the Linux bridge and the far side); bpfhost's workers come on top (CPU ns/frame)\n"+
-		"backlog drop/s: frames CPU %d's backlog dropped (full: netdev_max_backlog); rx on CPU: its share of the frames all backlogs processed",
-		on.rxCPU, cpuMask(on.rxCPU), on.genCPU, on.rxCPU, pin, *xdpPin, on.rxCPU, on.rxCPU)
+	configs := []xdpConfig{{title: "RPS off (veth's default): a0's receive path runs in softirq on the generator's CPU", genCPU: -1, rxCPU: -1}}
 	switch *xdpRPS {
 	case "off":
-		return []xdpConfig{off}
-	case "on", "both":
+		return configs
+	case "on":
 		if n < 2 {
-			if *xdpRPS == "on" {
-				t.Skipf("-xdp.rps=on needs 2 CPUs, have %d", n)
-			}
+			t.Skipf("-xdp.rps=on needs 2 CPUs, have %d", n)
+		}
+		configs = nil
+	case "both":
+		if n < 2 {
 			fmt.Printf("RPS on: skipped, needs 2 CPUs (have %d)\n", n)
-			return []xdpConfig{off}
+			return configs
 		}
-		if *xdpRPS == "on" {
-			return []xdpConfig{on}
-		}
-		return []xdpConfig{off, on}
+	default:
+		t.Fatalf("-xdp.rps=%q: want off, on or both", *xdpRPS)
 	}
-	t.Fatalf("-xdp.rps=%q: want off, on or both", *xdpRPS)
-	return nil
+	for _, pin := range strings.Split(*xdpPin, ",") {
+		on := xdpConfig{rps: true, genCPU: 0, rxCPU: n - 1, pin: strings.TrimSpace(pin)}
+		where := map[string]string{"rx": fmt.Sprintf("pinned to CPU %d, the receiving CPU", on.rxCPU),
+			"other": fmt.Sprintf("pinned to CPU %d, the generator's", on.genCPU), "none": "not pinned"}[on.pin]
+		if where == "" {
+			t.Fatalf("-xdp.pin=%q: want a list of none, rx and other", *xdpPin)
+		}
+		on.title = fmt.Sprintf("RPS on, worker %s: a0's receive path steered to CPU %d (rx-0/rps_cpus %s), the generator pinned to CPU %d, bpfhost's worker for CPU %d %s\n"+
+			"gen ns/frame here: the send side only (veth, the RPS flow hash, the IPIs that wake the receiving CPU)\n"+
+			"rx ns/frame: CPU %d's softirq time (tick-sampled, and ksoftirqd's) per frame a0 received: the receive path (AF_PACKET, or generic XDP with the program and, for the firewall, the Linux bridge and the far side); bpfhost's workers come on top (CPU ns/frame)\n"+
+			"backlog drop/s: frames CPU %d's backlog dropped (full: netdev_max_backlog); rx on CPU: its share of the frames all backlogs processed",
+			on.pin, on.rxCPU, cpuMask(on.rxCPU), on.genCPU, on.rxCPU, where, on.rxCPU, on.rxCPU)
+		configs = append(configs, on)
+	}
+	return configs
 }
 
-var xdpPin = flag.String("xdp.pin", "other", "with RPS on, pin the bpfhost worker that serves the receiving CPU: rx (to that CPU), other (to the other, the generator's), none")
-
-// workerCPUs is Options.WorkerCPUs for cfg (-xdp.pin): with fanout by CPU
-// and as many workers as CPUs, worker rxCPU receives every frame.
+// workerCPUs is Options.WorkerCPUs for cfg: with fanout by CPU and as many
+// workers as CPUs, worker rxCPU receives every frame.
 func (cfg xdpConfig) workerCPUs() []int {
-	if !cfg.rps || *xdpPin == "none" {
+	if !cfg.rps || cfg.pin == "none" {
 		return nil
 	}
 	cpus := make([]int, runtime.NumCPU())
 	for i := range cpus {
 		cpus[i] = -1
 	}
-	switch *xdpPin {
+	switch cfg.pin {
 	case "rx":
 		cpus[cfg.rxCPU] = cfg.rxCPU
 	case "other":
