@@ -65,10 +65,10 @@ func xdpConfigs(t *testing.T) []xdpConfig {
 			t.Fatalf("-xdp.pin=%q: want a list of none, rx and other", *xdpPin)
 		}
 		on.title = fmt.Sprintf("RPS on, worker %s: a0's receive path steered to CPU %d (rx-0/rps_cpus %s), the generator pinned to CPU %d, bpfhost's worker for CPU %d %s\n"+
-			"gen ns/frame here: the send side only (veth, the RPS flow hash, the IPIs that wake the receiving CPU)\n"+
+			"offered/s here: the frames CPU %d's backlog took (veth fails the send of one it refuses); gen ns/frame: the send side only (veth, the RPS flow hash, the IPIs that wake the receiving CPU)\n"+
 			"rx ns/frame: CPU %d's softirq time (tick-sampled, and ksoftirqd's) per frame a0 received: the receive path (AF_PACKET, or generic XDP with the program and, for the firewall, the Linux bridge and the far side); bpfhost's workers come on top (CPU ns/frame)\n"+
-			"backlog drop/s: frames CPU %d's backlog dropped (full: netdev_max_backlog); rx on CPU: its share of the frames all backlogs processed",
-			on.pin, on.rxCPU, cpuMask(on.rxCPU), on.genCPU, on.rxCPU, where, on.rxCPU, on.rxCPU)
+			"backlog drop/s: frames CPU %d's backlog refused (full: netdev_max_backlog): the generator's, and for the kernel's firewall also those the bridge forwards to the far side; rx on CPU: its share of the frames all backlogs processed",
+			on.pin, on.rxCPU, cpuMask(on.rxCPU), on.genCPU, on.rxCPU, where, on.rxCPU, on.rxCPU, on.rxCPU)
 		configs = append(configs, on)
 	}
 	return configs
