@@ -3,11 +3,12 @@ package xdp_test
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
@@ -59,21 +60,33 @@ func waitThreadsOn(t *testing.T, cpus string, want int) {
 // mod len (a negative entry: not pinned), that the pinned threads end with
 // the link, and that a CPU the thread cannot run on leaves a trace line.
 func TestWorkerCPUs(t *testing.T) {
-	if runtime.NumCPU() < 2 {
-		t.Skip("needs 2 CPUs: with one, every thread runs on CPU 0 only")
+	// The last CPU this process may run on (a cpuset or taskset may leave
+	// out others); with one, every thread runs on it alone already.
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
+		t.Fatal(err)
+	}
+	if allowed.Count() < 2 {
+		t.Skip("needs 2 CPUs: with one, every thread runs on it alone")
+	}
+	last := -1
+	for c := 0; c < len(allowed)*64; c++ {
+		if allowed.IsSet(c) {
+			last = c
+		}
 	}
 	netnstest.Require(t)
 	mid, far := netnstest.New(t), netnstest.New(t)
 	a0, e1 := netnstest.Uniq("wa"), netnstest.Uniq("we")
 	netnstest.Veth(t, mid, a0, far, e1)
 	_, prog := xdptest.Load(t, "testdata/hook.o", "xdp_pass", "")
-	cpu := strconv.Itoa(runtime.NumCPU() - 1)
+	cpu := strconv.Itoa(last)
 	base := threadsOn(t, cpu)
 
 	// Workers 0 and 2 take entry 0, worker 1 entry 1 (not pinned).
 	var l *xdp.Link
 	mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: a0, Workers: 3, WorkerCPUs: []int{runtime.NumCPU() - 1, -1}})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: a0, Workers: 3, WorkerCPUs: []int{last, -1}})
 		return err
 	})
 	waitThreadsOn(t, cpu, base+2)
