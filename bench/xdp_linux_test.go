@@ -32,6 +32,8 @@ var (
 	xdpPrograms = flag.String("xdp.programs", "drop-all,firewall", "the programs to measure, of drop-all and firewall")
 	xdpLatency  = flag.Bool("xdp.latency", true, "measure the added round-trip latency too")
 	xdpFlowHash = flag.Bool("xdp.flowhash", false, "bpfhost fans out by flow hash (Options.FlowHash) instead of by receiving CPU")
+	xdpBatch    = flag.Int("xdp.batch", 0, "the most frames a bpfhost worker runs in one slot (Options.Batch; 0: its default)")
+	xdpRPS      = flag.String("xdp.rps", "both", "where a0's receive path runs: off (veth's default: in softirq on the generator's CPU), on (steered by RPS to another CPU, the generator pinned), or both, interleaved")
 )
 
 // xdpSelected reports whether name is in the comma-separated list.
@@ -86,55 +88,86 @@ func TestXDPBridgeBench(t *testing.T) {
 		{"drop-all", "../hooks/xdp/testdata/hook.o", "xdp_drop", ""},
 		{"firewall", "../examples/firewall.o", "xdp_firewall", "../examples/firewall-blocklist.json"},
 	}
+	configs := xdpConfigs(t)
 	fmt.Printf("XDP bridge benchmark: %d rounds of %v (sides interleaved in each round), medians; 64-byte UDP frames from one generator thread; %d CPUs\n",
 		*xdpRounds, *xdpDuration, runtime.NumCPU())
 	fmt.Printf("CPU ns/frame: bpfhost: its workers' threads' CPU time (Stats.CPUTime: receive, run, send, and the far side's receive path the sends run), per frame run; kernel: the program's run time only (BPF stats), per run\n")
 	fmt.Printf("gen ns/frame: the generator thread's CPU time per frame sent: the sender's side of veth, where the receive path (AF_PACKET or generic XDP) runs in softirq; gen CPU: its share of one CPU\n")
-	fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU")
-	for _, p := range progs {
+	// res[program][config][side] holds per round: frames/s run, offered,
+	// forwarded, ring drops, CPU ns per frame, generator ns per frame
+	// sent, generator CPU share, backlog drops on the receiving CPU, its
+	// share of the frames all backlogs processed and its softirq ns per
+	// frame (RPS on only);
+	// sides: bpfhost V3, bpfhost V2, kernel. The configurations are
+	// interleaved within each round as the sides are, so that all see the
+	// same load, and each round starts with the next configuration and
+	// side: what one leaves behind (the scheduler's placement of other
+	// processes, caches) falls on each in turn.
+	res := make([][][3][10][]float64, len(progs))
+	for i, p := range progs {
 		if !xdpSelected(*xdpPrograms, p.label) {
 			continue
 		}
-		// rounds[side] holds per round: frames/s run, offered, forwarded,
-		// ring drops, CPU ns per frame, generator ns per frame sent,
-		// generator CPU share; sides: bpfhost V3, bpfhost V2,
-		// kernel.
-		var rounds [3][7][]float64
-		add := func(side int, v ...float64) {
-			for i := range v {
-				rounds[side][i] = append(rounds[side][i], v[i])
-			}
-		}
+		res[i] = make([][3][10][]float64, len(configs))
 		for r := 0; r < *xdpRounds; r++ {
-			for side, low := range []bool{false, true} {
-				if !xdpSelected(*xdpSides, []string{"v3", "v2"}[side]) {
-					continue
+			for cc := range configs {
+				c := (cc + r) % len(configs)
+				cfg := configs[c]
+				tp.steer(t, cfg)
+				for ss := 0; ss < 3; ss++ {
+					side := (ss + r) % 3
+					if !xdpSelected(*xdpSides, []string{"v3", "v2", "kernel"}[side]) {
+						continue
+					}
+					w := tp.watchRx(t, cfg)
+					var v [10]float64
+					if side == 2 {
+						v[0], v[1], v[2], v[4], v[5], v[6] = tp.kernelRound(t, p.object, p.program, p.mapInit, cfg)
+					} else {
+						v[0], v[1], v[2], v[3], v[4], v[5], v[6] = tp.bpfhostRound(t, p.object, p.program, p.mapInit, side == 1, cfg)
+					}
+					v[7], v[8], v[9] = w.done(t, *xdpDuration)
+					for k := range v {
+						res[i][c][side][k] = append(res[i][c][side][k], v[k])
+					}
 				}
-				ran, offered, forwarded, dropped, cpu, gen, share := tp.bpfhostRound(t, p.object, p.program, p.mapInit, low)
-				add(side, ran, offered, forwarded, dropped, cpu, gen, share)
-			}
-			if xdpSelected(*xdpSides, "kernel") {
-				ran, offered, forwarded, cpu, gen, share := tp.kernelRound(t, p.object, p.program, p.mapInit)
-				add(2, ran, offered, forwarded, 0, cpu, gen, share)
 			}
 		}
-		for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
-			m := &rounds[side]
-			if len(m[0]) == 0 {
-				continue // not selected (-xdp.sides)
-			}
-			fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]))
+	}
+	tp.steer(t, xdpConfig{genCPU: -1, rxCPU: -1})
+	for c, cfg := range configs {
+		fmt.Printf("\n%s\n", cfg.title)
+		extra := ""
+		if cfg.rps {
+			extra = fmt.Sprintf(" %12s %14s %10s", "rx ns/frame", "backlog drop/s", "rx on CPU")
 		}
-		if len(rounds[2][0]) == 0 {
-			continue
-		}
-		k := median(rounds[2][0])
-		for side, name := range []string{"V3", "V2"} {
-			if len(rounds[side][0]) == 0 {
+		fmt.Printf("%-10s %-22s %14s %14s %12s %12s %13s %13s %8s%s\n", "program", "data path", "frames/s run", "offered/s", "forwarded/s", "ring drop/s", "CPU ns/frame", "gen ns/frame", "gen CPU", extra)
+		for i, p := range progs {
+			if res[i] == nil {
 				continue
 			}
-			lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
-			fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel "+name, fmt.Sprintf("of medians %.2f; per round min %.2f median %.2f max %.2f", median(rounds[side][0])/k, lo, med, hi))
+			rounds := &res[i][c]
+			for side, name := range []string{"bpfhost bridge V3", "bpfhost bridge V2", "kernel XDP + bridge"} {
+				m := &rounds[side]
+				if len(m[0]) == 0 {
+					continue // not selected (-xdp.sides)
+				}
+				if cfg.rps {
+					extra = fmt.Sprintf(" %12.0f %14.0f %9.0f%%", median(m[9]), median(m[7]), 100*median(m[8]))
+				}
+				fmt.Printf("%-10s %-22s %14.0f %14.0f %12.0f %12.0f %13.0f %13.0f %7.0f%%%s\n", p.label, name, median(m[0]), median(m[1]), median(m[2]), median(m[3]), median(m[4]), median(m[5]), 100*median(m[6]), extra)
+			}
+			if len(rounds[2][0]) == 0 {
+				continue
+			}
+			k := median(rounds[2][0])
+			for side, name := range []string{"V3", "V2"} {
+				if len(rounds[side][0]) == 0 {
+					continue
+				}
+				lo, med, hi := ratioSpread(rounds[side][0], rounds[2][0])
+				fmt.Printf("%-10s %-22s %14s\n", p.label, "ratio to kernel "+name, fmt.Sprintf("of medians %.2f; per round min %.2f median %.2f max %.2f", median(rounds[side][0])/k, lo, med, hi))
+			}
 		}
 	}
 
@@ -187,9 +220,9 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 // generate sends 64-byte UDP frames from e1 as fast as one thread can for
-// d and returns the frames per second sent and the CPU time (ns) the
-// generator's thread used.
-func (tp *xdpTopology) generate(t *testing.T, d time.Duration) (float64, int64) {
+// d (its thread pinned to cfg.genCPU, if any) and returns the frames per
+// second sent and the CPU time (ns) the generator's thread used.
+func (tp *xdpTopology) generate(t *testing.T, d time.Duration, cfg xdpConfig) (float64, int64) {
 	frame := make([]byte, 60)
 	copy(frame, tp.mac2)
 	copy(frame[6:], tp.mac1)
@@ -210,7 +243,22 @@ func (tp *xdpTopology) generate(t *testing.T, d time.Duration) (float64, int64) 
 	var sent uint64
 	var genCPU int64
 	fd := tp.n1.PacketSocket(t, tp.e1, false)
-	tp.n1.Do(t, func() error { // the generator's thread in n1
+	tp.n1.Do(t, func() error { // the generator's thread in n1, discarded after
+		if err := pinThread(cfg.genCPU); err != nil {
+			return err
+		}
+		if cfg.rps {
+			// With RPS the frames wait in the receiving CPU's backlog,
+			// charged to this socket's send buffer: a full buffer would
+			// put the generator to sleep until that CPU catches up. A
+			// NIC's sender is not slowed by the receiver; here, as
+			// there, what the receiving CPU cannot take is dropped
+			// (backlog drops). Without RPS the receive path runs before
+			// sendmmsg returns, and the buffer never fills.
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 1<<30); err != nil {
+				return fmt.Errorf("SO_SNDBUFFORCE: %w", err)
+			}
+		}
 		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1)
 		const batch = 64
 		var iov [batch]unix.Iovec
@@ -252,14 +300,14 @@ func genCost(offered float64, genCPU int64, d time.Duration) (perFrame, share fl
 	return perFrame, float64(genCPU) / float64(d.Nanoseconds())
 }
 
-func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool) (ran, offered, forwarded, ringDrops, cpuPerFrame, genPerFrame, genShare float64) {
+func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit string, lowLatency bool, cfg xdpConfig) (ran, offered, forwarded, ringDrops, cpuPerFrame, genPerFrame, genShare float64) {
 	_, prog := xdptest.Load(t, object, program, mapInit)
 	var l *xdp.Link
 	tp.mid.Do(t, func() (err error) {
-		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash})
+		l, err = xdp.Attach(prog, xdp.Options{Interface: tp.a0, Peer: tp.b0, LowLatency: lowLatency, FlowHash: *xdpFlowHash, WorkerCPUs: cfg.workerCPUs(), Batch: *xdpBatch})
 		return err
 	})
-	offered, genCPU := tp.generate(t, *xdpDuration)
+	offered, genCPU := tp.generate(t, *xdpDuration, cfg)
 	time.Sleep(50 * time.Millisecond) // let the rings drain
 	l.Close()
 	s := l.Stats()
@@ -271,7 +319,7 @@ func (tp *xdpTopology) bpfhostRound(t *testing.T, object, program, mapInit strin
 	return float64(s.Packets) / sec, offered, float64(s.Sent) / sec, float64(s.RingDrops) / sec, cpuPerFrame, genPerFrame, genShare
 }
 
-func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string) (ran, offered, forwarded, progPerRun, genPerFrame, genShare float64) {
+func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string, cfg xdpConfig) (ran, offered, forwarded, progPerRun, genPerFrame, genShare float64) {
 	_, prog := xdptest.LoadKernel(t, object, program, mapInit)
 	// The kernel's bump in the wire: generic XDP on a0, whose passed
 	// frames a Linux bridge forwards to b0.
@@ -282,7 +330,7 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 		t.Fatal(err)
 	}
 	txBefore := tp.txPackets(t)
-	offered, genCPU := tp.generate(t, *xdpDuration)
+	offered, genCPU := tp.generate(t, *xdpDuration, cfg)
 	time.Sleep(50 * time.Millisecond)
 	after, err := prog.Stats()
 	if err != nil {
@@ -300,25 +348,28 @@ func (tp *xdpTopology) kernelRound(t *testing.T, object, program, mapInit string
 
 // txPackets reads b0's transmitted packet count.
 func (tp *xdpTopology) txPackets(t *testing.T) uint64 {
-	var n uint64
-	tp.mid.Do(t, func() error {
-		// /sys shows the mounting namespace's devices: ask netlink instead.
-		out, err := exec.Command("ip", "-n", tp.mid.Name, "-s", "-j", "link", "show", tp.b0).Output()
-		if err != nil {
-			return err
-		}
-		var links []struct {
-			Stats64 struct {
-				TX struct{ Packets uint64 } `json:"tx"`
-			} `json:"stats64"`
-		}
-		if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
-			return fmt.Errorf("ip -s -j link show %s: %q: %v", tp.b0, out, err)
-		}
-		n = links[0].Stats64.TX.Packets
-		return nil
-	})
-	return n
+	_, tx := tp.linkPackets(t, tp.b0)
+	return tx
+}
+
+// linkPackets reads the received and transmitted packet counts of dev in
+// the middle namespace.
+func (tp *xdpTopology) linkPackets(t *testing.T, dev string) (rx, tx uint64) {
+	// /sys shows the mounting namespace's devices: ask netlink instead.
+	out, err := exec.Command("ip", "-n", tp.mid.Name, "-s", "-j", "link", "show", dev).Output()
+	if err != nil {
+		t.Fatalf("ip -s -j link show %s: %v", dev, err)
+	}
+	var links []struct {
+		Stats64 struct {
+			RX struct{ Packets uint64 } `json:"rx"`
+			TX struct{ Packets uint64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -s -j link show %s: %q: %v", dev, out, err)
+	}
+	return links[0].Stats64.RX.Packets, links[0].Stats64.TX.Packets
 }
 
 // linuxBridge joins a0 and b0 in a Linux bridge; the returned function

@@ -25,6 +25,7 @@ import (
 type attachFlags struct {
 	program, dev, peer, mapInit, pcapOut string
 	workers                              int
+	workerCPUs                           []int
 	duration                             time.Duration
 	lowLatency, keepOffloads, flowHash   bool
 	loadFlags
@@ -85,6 +86,7 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write every frame that leaves bpfhost to this pcapng file, with its interface")
 	addLoadFlags(cmd.Flags(), &f.loadFlags)
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "workers (fanout sockets per interface); default: the number of CPUs")
+	cmd.Flags().IntSliceVar(&f.workerCPUs, "worker-cpus", nil, "pin worker w to the w-th CPU of this list, taken round (-1: not pinned); e.g. keep the worker of the CPU a NIC interrupts on another CPU")
 	cmd.Flags().BoolVar(&f.lowLatency, "low-latency", false, "receive with TPACKET_V2 rings: each frame at once instead of up to 1 ms later, at more cost per frame under load")
 	cmd.Flags().BoolVar(&f.flowHash, "flow-hash", false, "spread a single-queue interface's frames over the workers by flow hash instead of by receiving CPU (more workers busy when one CPU receives many flows; costs that CPU a flow dissection per frame)")
 	cmd.Flags().BoolVar(&f.keepOffloads, "keep-offloads", false, "leave GRO and LRO on the interfaces as they are (frames over the MTU are dropped)")
@@ -152,7 +154,7 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	}
 	var errMu sync.Mutex
 	opts := xdp.Options{Interface: f.dev, Peer: f.peer, Workers: f.workers, LowLatency: f.lowLatency,
-		KeepOffloads: f.keepOffloads, FlowHash: f.flowHash,
+		KeepOffloads: f.keepOffloads, FlowHash: f.flowHash, WorkerCPUs: f.workerCPUs,
 		Trace: func(line string) {
 			errMu.Lock()
 			fmt.Fprintln(errOut, line)

@@ -216,6 +216,13 @@ func (wk *worker) loop() {
 	// The worker keeps its thread, so that the thread's CPU time is the
 	// worker's (Stats.CPUTime); the thread ends with it.
 	runtime.LockOSThread()
+	if cpus := wk.l.opts.WorkerCPUs; len(cpus) > 0 && cpus[wk.id%len(cpus)] >= 0 {
+		var set unix.CPUSet
+		set.Set(cpus[wk.id%len(cpus)])
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			wk.l.traceLine(fmt.Sprintf("xdp worker %d: pin to CPU %d: %v", wk.id, cpus[wk.id%len(cpus)], err))
+		}
+	}
 	cpu0 := threadCPU()
 	defer func() {
 		wk.ringStats()

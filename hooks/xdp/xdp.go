@@ -56,6 +56,15 @@ type Options struct {
 	// Batch is the most frames a worker runs in one execution slot; 0
 	// means 64.
 	Batch int
+	// WorkerCPUs, if not empty, pins worker w's thread to CPU
+	// WorkerCPUs[w mod len(WorkerCPUs)] (a negative entry: not pinned); a
+	// CPU the thread cannot run on leaves a trace line and the worker
+	// unpinned. With fanout by CPU, worker w receives the frames of CPUs c
+	// with c mod workers = w: where a NIC's interrupts or RPS put the
+	// receive path on CPU c, its worker can run on another CPU instead of
+	// competing with that softirq (docs/decisions/0015-xdp-data-path.md,
+	// "Where the receive work runs").
+	WorkerCPUs []int
 	// Trace, if not nil, receives a line for each XDP_ABORTED frame and
 	// each frame that could not be sent (as the kernel's xdp_exception
 	// tracepoint); nil keeps the last lines for Link.Trace.
