@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,9 +34,20 @@ type NS struct {
 var nsCounter atomic.Uint32
 
 // Uniq returns a short name unique to this process and call, for
-// namespaces and interfaces (at most 15 bytes).
+// namespaces and interfaces (at most 15 bytes with a prefix of up to 3).
+// Test binaries of several packages run at once and name their namespaces
+// in one directory (/run/netns), so the process ID is written whole and
+// apart from the counter: "bx" with PID 123 and call 45 is "bx3f.19", never
+// the name of PID 1234's call 5 ("bxya.5"), as "bx12345" was both.
 func Uniq(prefix string) string {
-	return fmt.Sprintf("%s%d%d", prefix, os.Getpid()%100000, nsCounter.Add(1))
+	return prefix + uniqSuffix(os.Getpid(), nsCounter.Add(1))
+}
+
+// uniqSuffix writes pid and n in base 36 with a dot between them: a PID
+// (at most 2^22 on Linux) takes 5 digits, the calls of one process 4 or
+// fewer, 10 bytes in all.
+func uniqSuffix(pid int, n uint32) string {
+	return strconv.FormatUint(uint64(pid), 36) + "." + strconv.FormatUint(uint64(n), 36)
 }
 
 func ipCmd(args ...string) error {
