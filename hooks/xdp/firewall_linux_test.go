@@ -143,7 +143,9 @@ func TestFirewallBridge(t *testing.T) {
 	}
 	// Rule 1 counted the blocked ping, datagrams and SYNs. (The blocked
 	// dial may give up before the worker handled its SYN.)
-	s := waitStats(l, func(s xdp.Stats) bool { return s.Verdicts[xdp.Drop].Packets >= 12 && s.Verdicts[xdp.Pass].Packets >= 20 })
+	s := waitStats(l, func(s xdp.Stats) bool {
+		return s.Verdicts[xdp.Drop].Packets >= 12 && s.Verdicts[xdp.Pass].Packets >= 20
+	})
 	if n := mapU64(t, coll, "drops", 1); n < 12 {
 		t.Errorf("drops[rule 1] = %d, want at least 12 (1 ping, 10 datagrams, 1 SYN)", n)
 	}
