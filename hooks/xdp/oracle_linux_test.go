@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
@@ -128,13 +129,21 @@ func oracleFrames(t *testing.T) [][]byte {
 	return append(frames, frames...)
 }
 
-// inject sends frames out of dev in ns with a packet socket.
+// inject sends frames out of dev in ns with a packet socket. A frame the
+// kernel refuses with ENOBUFS (the CPU's input backlog is full, on a
+// machine flooded by others) was not sent: it is sent again.
 func inject(t *testing.T, ns *netnstest.NS, dev string, frames [][]byte) {
 	t.Helper()
 	fd := ns.PacketSocket(t, dev, false)
 	for i, f := range frames {
-		if _, err := unix.Write(fd, f); err != nil {
-			t.Fatalf("frame %d: %v", i, err)
+		for deadline := time.Now().Add(settle); ; time.Sleep(time.Millisecond) {
+			_, err := unix.Write(fd, f)
+			if err == nil {
+				break
+			}
+			if err != unix.ENOBUFS || time.Now().After(deadline) {
+				t.Fatalf("frame %d: %v", i, err)
+			}
 		}
 	}
 }

@@ -76,8 +76,19 @@ func Require(t testing.TB) {
 
 // New creates a namespace with IPv6 off (no neighbour discovery noise)
 // and loopback up; the test's cleanup removes it, also on failure.
+//
+// A test that fails having lost frames says whether the kernel dropped
+// frames meanwhile (KernelDrops): a backlog that overflows on a machine
+// flooded by others drops frames in every namespace, which a test that
+// counts them cannot tell from a bug.
 func New(t testing.TB) *NS {
 	t.Helper()
+	drops := KernelDrops()
+	t.Cleanup(func() {
+		if d := KernelDrops() - drops; t.Failed() && d > 0 {
+			t.Logf("the kernel dropped %d frames meanwhile (its input backlog was full: /proc/net/softnet_stat): frames may have been lost on the way", d)
+		}
+	})
 	name := Uniq("bx")
 	if err := ipCmd("netns", "add", name); err != nil {
 		t.Fatal(err)
@@ -93,6 +104,24 @@ func New(t testing.TB) *NS {
 	ns.Sysctl(t, "net/ipv6/conf/default/disable_ipv6", "1")
 	ns.IP(t, "link", "set", "lo", "up")
 	return ns
+}
+
+// KernelDrops is how many frames the kernel has dropped because a CPU's
+// input backlog (net.core.netdev_max_backlog) was full: the second column
+// of /proc/net/softnet_stat, summed over CPUs; 0 if it cannot be read.
+func KernelDrops() uint64 {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			v, _ := strconv.ParseUint(f[1], 16, 64)
+			n += v
+		}
+	}
+	return n
 }
 
 // IP runs the ip command in ns ("ip -n NAME args...").
