@@ -68,7 +68,7 @@ func recvClient(mode string) error {
 		return err
 	}
 	// A receive that is never answered fails the test instead of hanging.
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5}); err != nil {
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 30}); err != nil {
 		return err
 	}
 	port := func(sa unix.Sockaddr) string {
