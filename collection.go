@@ -111,6 +111,15 @@ type CollectionOptions struct {
 	// is pinned there when the collection is complete (pin.go). Empty
 	// pins nothing.
 	PinPath string
+	// KernelBTF names the file of kernel BTF (raw, as
+	// /sys/kernel/btf/vmlinux, or an ELF vmlinux) that types the arguments
+	// of BTF-typed programs (fentry, fexit, fmod_ret, tp_btf, lsm, iter):
+	// the kernel structs their pointer arguments point to, which they may
+	// read through. Empty means the running kernel's, on Linux; elsewhere,
+	// and on kernels without BTF, loading such a program fails with an
+	// error wrapping ErrNoKernelBTF unless a file is named. The file is
+	// parsed once per process.
+	KernelBTF string
 	// Verified, if not nil, holds verdicts reached elsewhere
 	// (VerifyCollection, in the daemon's isolated verifier process) by
 	// program name: a program named here is not verified again but takes
@@ -205,7 +214,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.host.printk = c.printk.add
 	}
 	c.helpers = helpers.New(c.host)
-	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
+	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType, KernelBTF: opts.KernelBTF}
 	c.verified, c.rawLimits = opts.Verified, opts.VerifierLimits
 	ok := false
 	defer func() {
@@ -327,6 +336,12 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	if err != nil {
 		return nil, err
 	}
+	var ktypes platform.KernelTypes
+	if !c.unverified {
+		if ps, info, ktypes, err = btfTyped(ps, info, c.types.KernelBTF); err != nil {
+			return nil, err
+		}
+	}
 	// Verify first: the verifier reads map references in their symbolic
 	// form (map index), before they become addresses.
 	mode := vm.Trusted
@@ -343,6 +358,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		}
 	} else if !c.unverified {
 		vopts := VerifierOptions(spec, ps, info)
+		vopts.KernelTypes = ktypes
 		vopts.Limits = c.limits
 		if facts, err = verifier.Verify(ps.Instructions, vopts); err != nil {
 			return nil, err
@@ -367,7 +383,8 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
-	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame}
+	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame,
+		ProbeLoads: facts.ProbeLoads}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
 	engineName, fallback := Engine(c.engine.Name()), ""
@@ -386,7 +403,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
 	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback,
-		tailCalls: facts.TailCalls}
+		tailCalls: facts.TailCalls, kernelTypes: ktypes}
 	p.id = registry.nextID.Add(1)
 	registry.programs.Store(p.id, p)
 	return p, nil

@@ -1,6 +1,7 @@
 package bpfhost
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"unsafe"
@@ -33,7 +34,10 @@ func numbersContext(info *platform.ProgramTypeInfo) bool {
 		return false
 	}
 	for _, f := range d.Fields {
-		if f.Kind != platform.FieldScalar && f.Kind != platform.FieldPadding {
+		// A BTF-typed kernel pointer is a number the caller chooses: loads
+		// through it read 0 outside the run's memory (btftyped.go).
+		btf := f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0
+		if f.Kind != platform.FieldScalar && f.Kind != platform.FieldPadding && !btf {
 			return false
 		}
 	}
@@ -61,6 +65,19 @@ func runNumbers(p *Program, rng *rand.Rand) (string, error) {
 	ctx := make([]byte, p.info.Context.Size)
 	for i := range ctx {
 		ctx[i] = byte(rng.Uint32())
+	}
+	// BTF pointers: wild (the random bytes), NULL, or into the context
+	// itself, so that loads through them read memory of the run as well.
+	for _, f := range p.info.Context.Fields {
+		if f.Kind != platform.FieldBTFPointer {
+			continue
+		}
+		switch rng.IntN(3) {
+		case 0:
+			binary.LittleEndian.PutUint64(ctx[f.Offset:], 0)
+		case 1:
+			binary.LittleEndian.PutUint64(ctx[f.Offset:], vm.Address(unsafe.Pointer(&ctx[0]))+uint64(rng.IntN(len(ctx))))
+		}
 	}
 	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(&ctx[0])}
 	regions := []vm.Region{vm.RegionOf(p.info.Context.Name, ctx, false)}

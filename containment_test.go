@@ -165,12 +165,15 @@ type checkedProg struct {
 	p    *Program
 	cont *verifier.Containment
 	hook bool // run by runHook, not by a test run
+	// input, if set, is the test run's data instead of a random one.
+	input []byte
 }
 
 // checkProgram verifies p again, keeping the states for containment.
 func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 	cont := &verifier.Containment{}
 	opts := VerifierOptions(spec, p.spec, p.info)
+	opts.KernelTypes = p.kernelTypes
 	opts.Containment = cont
 	if _, err := verifier.Verify(p.spec.Instructions, opts); err != nil {
 		return nil, err
@@ -283,8 +286,14 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 			if tr.Lock() != 0 {
 				agree = agree && says[tr.Lock()]
 			}
+			sockets := 0
+			run.HeldSockets(func(addr uint64) {
+				sockets++
+				agree = agree && slices.ContainsFunc(tr.Sockets(), func(s oracle.Socket) bool { return s.Start == addr })
+			})
+			agree = agree && sockets == len(tr.Sockets())
 			if !agree {
-				first = fmt.Errorf("insn %d: the oracle's tracker (records %v, lock %#x) disagrees with the helpers (%v) on what the run holds", pc, tr.Records(), tr.Lock(), says)
+				first = fmt.Errorf("insn %d: the oracle's tracker (records %v, lock %#x, sockets %v) disagrees with the helpers (%v, %d sockets) on what the run holds", pc, tr.Records(), tr.Lock(), tr.Sockets(), says, sockets)
 				panic(stopRun{})
 			}
 		}
@@ -293,6 +302,9 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 		}
 		if tr.Lock() != 0 {
 			containStats.locks++
+		}
+		if len(tr.Sockets()) > 0 {
+			containStats.sockets++
 		}
 		if *tr.Written(0) != [8]uint64{} {
 			containStats.stack++
@@ -334,7 +346,9 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	if len(data) > 14 && rng.IntN(2) == 0 {
+	if entry.input != nil {
+		data = entry.input
+	} else if len(data) > 14 && rng.IntN(2) == 0 {
 		copy(data[12:], []byte{0x08, 0x00, 0x45}) // IPv4, so that parsers go deeper
 		if len(data) > 23 && rng.IntN(2) == 0 {
 			data[23] = []byte{1, 6, 17}[rng.IntN(3)] // ICMP, TCP, UDP: dispatchers tail-call
@@ -357,13 +371,14 @@ type containStatsT struct {
 	tails   int // tail calls taken
 	records int // steps checked while the run held a ring buffer record
 	locks   int // steps checked while the run held a spin lock
+	sockets int // steps checked while the run held a socket
 	stack   int // steps checked with stack bytes written
 }
 
 var containStats containStatsT
 
 func (s *containStatsT) String() string {
-	return fmt.Sprintf("%d tail calls taken, %d steps holding a ring buffer record, %d holding a spin lock, %d with stack bytes written", s.tails, s.records, s.locks, s.stack)
+	return fmt.Sprintf("%d tail calls taken, %d steps holding a ring buffer record, %d holding a spin lock, %d holding a socket, %d with stack bytes written", s.tails, s.records, s.locks, s.sockets, s.stack)
 }
 
 // helperRun is the helpers' state of a run (vm.RunContext.Value).

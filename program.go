@@ -30,6 +30,9 @@ type Program struct {
 	tailCalls     bool   // it calls bpf_tail_call
 	engine        Engine // the engine that compiled it
 	fallback      string // why the requested engine was not used, if it was not
+	// kernelTypes are the kernel types it was verified against (BTF-typed
+	// programs, btftyped.go), or nil.
+	kernelTypes platform.KernelTypes
 }
 
 // Name returns the program's function name.

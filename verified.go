@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/verifier"
 )
 
@@ -52,6 +53,14 @@ func ProgramDigest(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo,
 	field(binary.LittleEndian.AppendUint64(nil, uint64(info.Type)))
 	field(binary.LittleEndian.AppendUint64(nil, uint64(info.Attach)))
 	field(isa.Encode(ps.Instructions))
+	if c := info.Context; c != nil {
+		// The kernel types of a BTF-typed program's arguments.
+		for _, f := range c.Fields {
+			if f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0 {
+				field([]byte(fmt.Sprintf("%s@%d:%d/%v", f.Name, f.Offset, f.BTF.Type, f.BTF.MaybeNull)))
+			}
+		}
+	}
 	infos := make([]verifier.MapInfo, len(spec.Maps))
 	for i, ms := range spec.Maps {
 		infos[i] = mapInfo(ms)
@@ -100,13 +109,18 @@ func VerifyCollection(spec *CollectionSpec, opts *CollectionOptions) (map[string
 	}
 	limits := collectionLimits(opts.VerifierLimits)
 	types := &CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType}
+	kernelBTF := opts.KernelBTF
 	out := make(map[string]*VerifiedProgram, len(selected))
 	for _, ps := range selected {
 		info, _, err := ProgramType(ps, types)
 		if err != nil {
 			return nil, err
 		}
-		vopts := VerifierOptions(spec, ps, info)
+		vopts, rel, typed, err := typedVerifierOptions(spec, ps, info, kernelBTF)
+		if err != nil {
+			return nil, err
+		}
+		ps, info = rel, typed
 		vopts.Limits = limits
 		res, err := verifier.Verify(ps.Instructions, vopts)
 		if err != nil {

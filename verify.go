@@ -30,6 +30,9 @@ type VerifyOptions struct {
 	Log io.Writer
 	// Limits bound the verifier's work; the zero value means the defaults.
 	Limits VerifierLimits
+	// KernelBTF is the kernel BTF file that types BTF-typed programs'
+	// arguments, as CollectionOptions.KernelBTF.
+	KernelBTF string
 }
 
 // VerifyProgram runs the verifier on one program of spec, as NewCollection
@@ -40,11 +43,14 @@ func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo,
 	if opts == nil {
 		opts = &VerifyOptions{}
 	}
-	vopts := VerifierOptions(spec, ps, info)
+	vopts, ps, _, err := typedVerifierOptions(spec, ps, info, opts.KernelBTF)
+	if err != nil {
+		return err
+	}
 	vopts.Limits = opts.Limits
 	if opts.Log != nil {
 		vopts.Verbose = opts.Log
 	}
-	_, err := verifier.Verify(ps.Instructions, vopts)
+	_, err = verifier.Verify(ps.Instructions, vopts)
 	return err
 }

@@ -21,7 +21,8 @@
 // memory argument outside the run's memory in checked mode (via
 // rc.CheckArg, an *vm.AccessError), an unknown map in checked mode
 // (ErrNotAMap), a missing or wrong *Run (ErrNoRun, ErrContext), a ring
-// buffer record that was never reserved (ErrBadRecord), a spin lock that
+// buffer record that was never reserved (ErrBadRecord), a socket released
+// that the run does not hold (ErrBadSocket), a spin lock that
 // stays taken too long (ErrLockTimeout), a
 // callback that failed or that the engine cannot make.
 //
@@ -37,7 +38,9 @@
 // bpf_map_lookup_elem and bpf_ringbuf_reserve return. The Packet region
 // should be the whole Run.Packet buffer, since the xdp_adjust helpers move
 // the packet inside it. bpf_for_each_map_elem adds each element's key and
-// value as regions while its callback runs.
+// value as regions while its callback runs; the socket lookups add each
+// socket they return as a read-only region until bpf_sk_release (or
+// Run.Release) gives it back (socket.go).
 //
 // The probe_read helpers read only memory the run owns, in both modes: the
 // live stack frames, rc.Regions, Run.Packet and Run.Ctx. Anything else

@@ -63,8 +63,8 @@ func heldRun(rc *vm.RunContext) *Run {
 	return r
 }
 
-// Release unlocks the spin locks and discards the ring buffer records the
-// run still holds. Callers run it when a run ends, whether it failed or
+// Release unlocks the spin locks, discards the ring buffer records and
+// frees the sockets the run still holds. Callers run it when a run ends, whether it failed or
 // not (a verified program that returns holds nothing).
 func (r *Run) Release() {
 	h := &r.held
@@ -78,6 +78,7 @@ func (r *Run) Release() {
 	}
 	h.n = 0
 	h.more = h.more[:0]
+	r.releaseSockets()
 }
 
 // Holds calls f with the address of each spin lock word (lock true) and

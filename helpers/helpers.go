@@ -60,6 +60,8 @@ type Run struct {
 
 	// held are the spin locks and records the run holds (Release).
 	held heldSet
+	// sockets are the sockets the run's lookups hold (socket.go).
+	sockets *socketPool
 }
 
 // Reset clears what a run recorded, keeping the buffers.

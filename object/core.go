@@ -335,3 +335,63 @@ func sizeFor(n uint32) (isa.Size, bool) {
 	}
 	return 0, false
 }
+
+// CORETarget is target BTF indexed for CO-RE relocations, so that many
+// programs are relocated against one target (a kernel's BTF, thousands of
+// types) without indexing it for each.
+type CORETarget struct {
+	idx *targetIndex
+}
+
+// NewCORETarget indexes target for RelocatedCORE.
+func NewCORETarget(target *btf.Spec) (*CORETarget, error) {
+	if target == nil {
+		return nil, errors.New("object: CO-RE: no target BTF")
+	}
+	idx, err := newTargetIndex(target)
+	if err != nil {
+		return nil, err
+	}
+	return &CORETarget{idx: idx}, nil
+}
+
+// COREPoison is the helper number libbpf calls in place of an instruction
+// whose CO-RE relocation has no target (0xbad2310): a program that reaches
+// it is rejected ("invalid func unknown#195896080"); one whose code guards
+// it with bpf_core_field_exists and the like never does.
+const COREPoison = 0xbad2310
+
+// RelocatedCORE returns a copy of p with its CO-RE relocations resolved
+// against t, as libbpf resolves them when it loads a program: an
+// instruction whose relocation finds no target type or field becomes a
+// call of COREPoison (both slots of an lddw), so that only code that can
+// run is refused for it. Other failures are errors. p is not changed.
+func (p *ProgramSpec) RelocatedCORE(t *CORETarget) (*ProgramSpec, error) {
+	cp := *p
+	if len(p.CORE) == 0 {
+		return &cp, nil
+	}
+	insns := slices.Clone(p.Instructions)
+	var errs []error
+	for _, r := range p.CORE {
+		err := r.apply(insns, t.idx)
+		if errors.Is(err, ErrNoTargetType) || errors.Is(err, ErrNoTargetField) {
+			if r.Slot >= 0 && r.Slot < len(insns) {
+				wide := insns[r.Slot].IsLoadImm64() && r.Slot+1 < len(insns)
+				insns[r.Slot] = isa.Instruction{Opcode: isa.OpCall, Imm: COREPoison}
+				if wide {
+					insns[r.Slot+1] = isa.Instruction{Opcode: isa.OpCall, Imm: COREPoison}
+				}
+				continue
+			}
+		}
+		if err != nil {
+			errs = append(errs, &COREError{Program: p.Name, Slot: r.Slot, Kind: r.Kind, Path: r.Path, Err: err})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cp.Instructions, cp.CORE = insns, nil
+	return &cp, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -313,6 +314,46 @@ func TestRelocateCOREOracle(t *testing.T) {
 		r := before.CORE[i]
 		if got := coreValue(p, r.Slot); got != want {
 			t.Errorf("slot %d: %s of %s: %d, cilium/ebpf says %s", r.Slot, r.Kind, r.Path, got, s)
+		}
+	}
+}
+
+// TestRelocatedCOREPoison: RelocatedCORE, like libbpf, turns an instruction
+// whose relocation has no target into a call of COREPoison and relocates
+// the rest, leaving the program it was given as it was.
+func TestRelocatedCOREPoison(t *testing.T) {
+	spec := mustLoad(t, "core.o")
+	target, err := NewCORETarget(loadTarget(t, "testdata/core_target.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		slot int
+	}{{"core_missing_field", 3}, {"core_missing_type", 0}} {
+		p := spec.Program(tc.name)
+		before := slices.Clone(p.Instructions)
+		rel, err := p.RelocatedCORE(target)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if ins := rel.Instructions[tc.slot]; ins.Opcode != isa.OpCall || ins.Imm != COREPoison {
+			t.Errorf("%s: slot %d is %v, want a call of the poison helper", tc.name, tc.slot, ins)
+		}
+		if len(rel.CORE) != 0 {
+			t.Errorf("%s: %d relocations pending", tc.name, len(rel.CORE))
+		}
+		if !slices.Equal(p.Instructions, before) || len(p.CORE) == 0 {
+			t.Errorf("%s: the original program changed", tc.name)
+		}
+	}
+	rel, err := spec.Program("core_prog").RelocatedCORE(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ins := range rel.Instructions {
+		if ins.Opcode == isa.OpCall && ins.Imm == COREPoison {
+			t.Error("core_prog, all of whose relocations resolve, was poisoned")
 		}
 	}
 }

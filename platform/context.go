@@ -109,8 +109,8 @@ const (
 	FieldFlowKeys
 	// FieldTPBuffer is a pointer to a writable raw tracepoint buffer.
 	FieldTPBuffer
-	// FieldBTFPointer is a pointer to a kernel object typed by BTF; bpfhost
-	// has no such objects, so the verifier should reject dereferences.
+	// FieldBTFPointer is a pointer to a kernel object typed by BTF
+	// (ContextField.BTF); loads through it read 0 where nothing is mapped.
 	FieldBTFPointer
 	// FieldPadding reads as zero and exists only for compatibility.
 	FieldPadding
@@ -171,6 +171,9 @@ type ContextField struct {
 	// Target describes what a pointer field points to, when that is a
 	// structure the verifier can check accesses to (sockets, flow keys).
 	Target *ContextDescriptor
+	// BTF is what a FieldBTFPointer field points to (platform/btf.go);
+	// a zero Type means unknown, and the pointer cannot be dereferenced.
+	BTF BTFPointee
 }
 
 // End returns the offset just past the field, counting its slot.
@@ -204,6 +207,10 @@ type ContextDescriptor struct {
 	Host *HostLayout
 	// Doc says where the layout comes from and what is approximate.
 	Doc string
+	// ArgSlots says every access must start at a multiple of 8: the
+	// context is an array of u64 arguments, each read from its start
+	// (btf_ctx_access), at any width for numbers.
+	ArgSlots bool
 }
 
 // Field returns the field whose bytes contain offset off.
@@ -245,6 +252,8 @@ func (d *ContextDescriptor) Check(off, size int, write bool) (*ContextField, err
 		return fail("outside the %d-byte context", d.Size)
 	case off%size != 0:
 		return fail("misaligned")
+	case d.ArgSlots && off%8 != 0:
+		return fail("offset %d is not a multiple of 8: each argument is read from its start", off)
 	}
 	f, ok := d.Field(off)
 	if !ok {

@@ -249,6 +249,9 @@ type HelperProto struct {
 	Ret     RetKind
 	// RetStruct describes the structure a socket-like return points to.
 	RetStruct *ContextDescriptor
+	// RetKernelStruct names the kernel struct a RetBTFID return points to
+	// ("task_struct"), found in the kernel's BTF.
+	RetKernelStruct string
 	// Callback says how an ArgFunc argument is called.
 	Callback CallbackKind
 	// ChangesPacket: the helper may move or resize the packet, so every

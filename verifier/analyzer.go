@@ -55,7 +55,8 @@ type analyzer struct {
 
 	errs     []Error
 	seen     map[string]bool
-	ctxUse   []uint8 // by pc: 1 context, 2 other memory
+	ctxUse   []uint8 // by pc: 1 context, 2 other memory, 4 through a BTF pointer
+	probe    []bool  // by pc: a load through a BTF pointer (btfptr.go); nil if none
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
 	// readsUnwritten: a helper may read unwritten bytes of the entry
@@ -87,6 +88,9 @@ type analyzer struct {
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
 	summaryBytes int64
+	// sockView describes what kSocket values of each region point to
+	// (socket.go), from the prototypes of the lookups that made them.
+	sockView [2]*platform.ContextDescriptor
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
@@ -244,6 +248,9 @@ func (a *analyzer) verify() (*Result, error) {
 		if u == 3 {
 			a.report(pc, "instruction accesses the context on some paths and other memory on others")
 		}
+		if u&4 != 0 && u != 4 {
+			a.report(pc, "instruction reads through a kernel (BTF) pointer on some paths and other memory on others")
+		}
 	}
 	if len(a.errs) > 0 {
 		sort.SliceStable(a.errs, func(i, j int) bool { return a.errs[i].PC < a.errs[j].PC })
@@ -259,6 +266,7 @@ func (a *analyzer) verify() (*Result, error) {
 	}
 	sort.Ints(res.ContextAccesses)
 	a.facts(res)
+	a.probeFacts(res)
 	return res, nil
 }
 

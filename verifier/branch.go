@@ -322,6 +322,9 @@ func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv v
 	// (The low half of a packet pointer is a number that may be 0.)
 	if dv.kind.isPointer() && dv.kind != kPktLow32 && isZero && is64 && (r == relEQ || r == relNE) {
 		isNull := r == relEQ
+		if dv.kind == kBTF && !dv.null {
+			return s // it may be NULL all the same (btfptr.go)
+		}
 		if !dv.null {
 			if isNull {
 				return nil // a valid pointer is never NULL
@@ -450,7 +453,7 @@ func (e *exec) decideNull(s *state, r int, isNull bool) {
 				apply(l, x)
 			}
 		})
-		if isNull && v.kind == kRingbuf {
+		if isNull && v.kind.isRef() {
 			s.dropRef(v.id)
 		}
 	} else {
@@ -468,6 +471,8 @@ func comparable(a, b value) bool {
 		return true
 	case a.kind.isPointer() && a.kind == b.kind && a.region == b.region && a.kind.hasOffset() && !a.null && !b.null:
 		return true
+	case (a.kind == kBTF || b.kind == kBTF) && (a.kind == kBTF || a.kind == kScalar) && (b.kind == kBTF || b.kind == kScalar):
+		return true // kernel addresses are numbers to bpfhost (btfptr.go)
 	}
 	return false
 }

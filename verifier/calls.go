@@ -274,7 +274,7 @@ func (e *exec) exit(s *state, pc int) {
 		// too): the helper may call it again, or never.
 		for _, id := range s.refs {
 			if !slices.Contains(r.cb.refs, id) {
-				e.fail(pc, "the ring buffer record reserved at %s is still held when the %s callback returns", e.a.where(int(id-1)&(1<<22-1)), r.cb.proto.Name)
+				e.fail(pc, "%s is still held when the %s callback returns", e.refDesc(id), r.cb.proto.Name)
 			}
 		}
 		if s.lock && !r.cb.lock {
@@ -305,7 +305,7 @@ func (e *exec) exit(s *state, pc int) {
 			}
 		}
 		for _, id := range s.refs {
-			e.fail(pc, "the ring buffer record reserved at %s is neither submitted nor discarded on some path", e.a.where(int(id-1)&(1<<22-1)))
+			e.fail(pc, "%s", e.unreleased(id))
 		}
 		if s.lock {
 			e.fail(pc, "exit while a bpf_spin_lock is held")

@@ -22,7 +22,8 @@ import (
 // into; for a record, the very record its reserve call handed out), the
 // packet and meta sizes, the trip counts of the loops around the
 // instruction, and every relation of the zone between those; the ring
-// buffer records and the spin lock the run holds (Concrete.Held), the
+// buffer records, sockets and the spin lock the run holds (Concrete.Held),
+// a socket pointer being the very socket its lookup returned, the
 // stack bytes it has written (Concrete.Written), and that the instruction
 // reads no register the state believes uninitialised (containment_more.go).
 // Not checked: the caller's registers a call saved (they are restored
@@ -350,7 +351,7 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 // what does not hold (or ""), and the number the zone relates (a scalar's
 // value, a pointer's offset) when there is one.
 func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
-	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque {
+	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque && v.kind != kBTF {
 		if v.null {
 			return "", 0, false
 		}
@@ -433,6 +434,11 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 				return msg, 0, false
 			}
 		}
+	case kSocket:
+		if msg := c.socket(v, x, cs); msg != "" {
+			return msg, 0, false
+		}
+		return "", 0, false
 	default:
 		// Uninitialised, invalid and mixed values cannot be used; functions
 		// and opaque pointers carry nothing the run can check.

@@ -24,6 +24,10 @@ type Held struct {
 	// Lock is the address of the bpf_spin_lock word the run holds, 0 if
 	// none.
 	Lock uint64
+	// Sockets are the sockets the run's lookups returned and it has not
+	// released (Start is the address the lookup returned; Site and Depth
+	// its call).
+	Sockets []HeldRecord
 }
 
 // HeldRecord is a ring buffer record a run holds.
@@ -84,6 +88,11 @@ func (c *Containment) held(s *state, cs *Concrete) string {
 			return fmt.Sprintf("the run holds the ring buffer record (%#x) reserved at insn %d in call depth %d, which the verifier believes not held", rec.Start, rec.Site, rec.Depth)
 		}
 	}
+	for _, sk := range h.Sockets {
+		if !s.hasRef(callValueID(sk.Site, sk.Depth)) {
+			return fmt.Sprintf("the run holds the socket (%#x) looked up at insn %d in call depth %d, which the verifier believes not held", sk.Start, sk.Site, sk.Depth)
+		}
+	}
 	switch {
 	case h.Lock != 0 && !s.lock:
 		return fmt.Sprintf("the run holds a bpf_spin_lock (word at %#x), which the verifier believes not held", h.Lock)
@@ -122,6 +131,23 @@ func (c *Containment) record(v value, x uint64, cs *Concrete) string {
 		return fmt.Sprintf("%s, but it points into another record than the one (%#x) reserved at insn %d", v, rec.Start, rec.Site)
 	}
 	return ""
+}
+
+// socket checks that x, a socket pointer of the values with id (not NULL),
+// is the socket the run holds for that id.
+func (c *Containment) socket(v value, x uint64, cs *Concrete) string {
+	if cs.Held == nil || v.id == 0 {
+		return ""
+	}
+	for _, sk := range cs.Held.Sockets {
+		if callValueID(sk.Site, sk.Depth) == v.id {
+			if sk.Start != x {
+				return fmt.Sprintf("%s at %#x, but the socket looked up at insn %d is at %#x", v, x, sk.Site, sk.Start)
+			}
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s, but the run holds no socket looked up at insn %d", v, int(v.id-1)&(1<<22-1))
 }
 
 // initialized checks that every stack byte s believes initialised has been

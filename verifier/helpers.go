@@ -223,6 +223,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				e.fail(pc, "%s needs the record pointer itself in r%d, not an offset %s into it", name, r, iv.signedOnly())
 			}
 			release = v.id
+		case platform.ArgBTFSockCommon:
+			if id := e.socketArg(s, pc, r, proto); id != 0 {
+				release = id
+			}
 		case platform.ArgSpinLock, platform.ArgTimer:
 			size := int64(4)
 			if k == platform.ArgTimer {
@@ -258,7 +262,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			return s, err
 		}
 	}
-	if proto.Release > 0 && release != 0 {
+	if proto.Release > 0 && release != 0 && proto.Args[proto.Release-1] == platform.ArgBTFSockCommon {
+		e.releaseSocket(s, pc, release)
+	} else if proto.Release > 0 && release != 0 {
 		if !s.hasRef(release) {
 			e.fail(pc, "%s releases a ring buffer record that is not held", name)
 		}
@@ -307,7 +313,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		idv := callValueID(pc, s.depth())
 		// Older values from this call site lose their link to the new one.
 		s.eachValue(func(l loc, x *value) {
-			if x.id == idv && x.kind != kRingbuf {
+			if x.id == idv && !x.kind.isRef() {
 				x.id = 0
 			}
 		})
@@ -351,9 +357,19 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		}
 		s.addRef(v.id)
 		s.set(0, v, constIval(0))
+	case platform.RetSocketOrNull, platform.RetSockCommonOrNull:
+		if proto.Acquire {
+			e.socketResult(s, pc, proto, fresh)
+			break
+		}
+		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)
 	default:
 		if proto.Acquire {
 			e.fail(pc, "%s returns a referenced kernel object, which bpfhost does not support", name)
+		}
+		if v, ok := e.btfReturn(pc, proto); ok {
+			s.set(0, v, constIval(0))
+			break
 		}
 		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)
 	}

@@ -154,6 +154,11 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 	case kRingbuf:
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
+	case kSocket:
+		return e.socketAccess(s, m)
+	case kBTF:
+		e.a.ctxUse[m.pc] |= 4
+		return e.btfAccess(s, m)
 	case kScalar:
 		if iv := s.ival(m.base); iv.isConst() && iv.umin == 0 {
 			e.fail(m.pc, "%s through r%d, which is NULL", m.verb(), m.base)
@@ -180,6 +185,8 @@ func (e *exec) origin(v value) string {
 		ins := e.a.prog[v.origin]
 		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			what = e.a.opts.ABI.HelperName(platform.HelperID(ins.Imm))
+		} else if ins.Opcode.Class() == isa.ClassLDX {
+			what = "the load"
 		}
 	}
 	return what + " at " + e.a.where(int(v.origin))
@@ -253,6 +260,9 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 		return value{kind: kPacketEnd}, topIval, 0
 	case platform.FieldPacketMeta:
 		return value{kind: kPacket}, topIval, locMeta
+	}
+	if f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0 && e.a.opts.KernelTypes != nil {
+		return value{kind: kBTF, region: int32(f.BTF.Type), null: f.BTF.MaybeNull, origin: int32(m.pc)}, constIval(0), 0
 	}
 	// Socket, flow keys and other kernel objects: a pointer the program
 	// may pass around but not dereference.
@@ -479,7 +489,7 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 			s.z.copyLoc(locSpill(fi, start), locReg(m.val))
 			numbered = true
 		}
-		if v.kind.isPointer() || v.kind == kInvalid {
+		if v.kind.mayPoint() || v.kind == kInvalid {
 			f.ptr.setRange(bs, be, true)
 		}
 	}
@@ -498,7 +508,7 @@ func stackOff(lo, hi int64, off int) string {
 // and it may not run inside a callback, whose helper would go on.
 func (e *exec) endsProgram(s *state, pc int, what string) {
 	for _, id := range s.refs {
-		e.fail(pc, "%s would leak the ring buffer record reserved at %s: release it first", what, e.a.where(int(id-1)&(1<<22-1)))
+		e.fail(pc, "%s would leak %s: release it first", what, e.refDesc(id))
 	}
 	if s.lock {
 		e.fail(pc, "%s cannot be used while a bpf_spin_lock is held", what)

@@ -142,7 +142,7 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		switch {
 		case x.null != y.null:
 			return true
-		case x.kind == kRingbuf && x.id != y.id:
+		case x.kind.isRef() && x.id != y.id:
 			return true
 		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
 			return true

@@ -43,6 +43,10 @@ func (e *exec) describe(s *state, r int) string {
 			return fmt.Sprintf("r%d is a ring buffer record already released at %s", r, e.a.where(int(v.origin)))
 		case invJoinedRecords:
 			return fmt.Sprintf("r%d is one of two ring buffer records depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
+		case invSockReleased:
+			return fmt.Sprintf("r%d is a socket already released with bpf_sk_release at %s", r, e.a.where(int(v.origin)))
+		case invJoinedSockets:
+			return fmt.Sprintf("r%d is one of two sockets depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
 		}
 		return fmt.Sprintf("r%d points into the stack of a function that returned at %s", r, e.a.where(int(v.origin)))
 	case kMixed:
@@ -210,6 +214,9 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 			}
 			s.regs[dst] = value{kind: kPktLow32, region: 0}
 			s.z.copyLoc(locReg(dst), l)
+		case sv.kind == kBTF:
+			// Not an address bpfhost handed out (btfptr.go): a number.
+			s.set(dst, value{kind: kScalar}, scalarALU(is64, aop, ins.Offset, 0, false, topIval, topIval))
 		case sv.kind != kScalar:
 			e.fail(pc, "r%d is a pointer (%s): a 32-bit or sign-extending move would leak part of it", src, sv)
 			s.set(dst, value{kind: kScalar}, topIval)
@@ -471,6 +478,10 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 	}
 	div := s.ival(dst)
 	// pointer - pointer
+	if aop == isa.ALUSub && dv.kind == kBTF && sv.kind == kBTF {
+		s.set(dst, value{kind: kScalar}, topIval) // two kernel addresses: a number (btfptr.go)
+		return
+	}
 	if dv.kind.isPointer() && sv.kind.isPointer() {
 		if aop == isa.ALUSub && isPacketish(dv) && isPacketish(sv) {
 			e.packetDiff(s, dst, src, dv, sv)

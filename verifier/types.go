@@ -26,12 +26,14 @@ const (
 	kRingbuf               // a ring buffer record of region bytes; offset from its start
 	kFunc                  // the address of a BPF function starting at region
 	kOpaque                // a pointer bpfhost cannot dereference (region: what)
+	kSocket                // a referenced socket from a lookup helper (region: sockFull or sockCommon; socket.go)
 	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths
+	kBTF                   // a kernel object typed by BTF (region = type ID); offset from its start (btfptr.go)
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "pkt_low32", "invalid", "mixed"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -39,19 +41,26 @@ func (k kind) String() string { return kindNames[k] }
 // location.
 func (k kind) hasOffset() bool {
 	switch k {
-	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32:
+	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32, kBTF:
 		return true
 	}
 	return false
 }
 
-func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 }
+// isRef reports whether a value of the kind is a reference the program
+// holds (its id is the reference, state.refs): a ring buffer record or a
+// socket from a lookup.
+func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
+
+func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 || k == kBTF }
 
 // mayPoint reports whether a value of the kind may be a pointer on some
 // path: every rule that keeps addresses from leaking (stores to memory
 // other than the stack, helper number arguments, return values) applies
 // to it. A mixed value is a pointer on at least one path.
-func (k kind) mayPoint() bool { return k.isPointer() || k == kMixed }
+// A BTF pointer is no host address bpfhost handed out (btfptr.go): its
+// value is the caller's number or data loaded from memory the run may read.
+func (k kind) mayPoint() bool { return k.isPointer() && k != kBTF || k == kMixed }
 
 // Reasons a pointer became invalid (value.region of kInvalid).
 const (
@@ -59,6 +68,8 @@ const (
 	invReleased             // the ring buffer record was submitted or discarded
 	invDeadFrame            // it pointed into a function's stack that returned
 	invJoinedRecords        // one of two ring buffer records, released separately
+	invSockReleased         // the socket was released with bpf_sk_release
+	invJoinedSockets        // one of two referenced sockets, released separately
 )
 
 // value is one register's or stack slot's abstract value. (Fields are
@@ -105,8 +116,19 @@ func (v value) String() string {
 			s += "_or_null"
 		}
 		return s
+	case kSocket:
+		s := "socket"
+		if v.region == sockCommon {
+			s = "sock_common"
+		}
+		if v.null {
+			s += "_or_null"
+		}
+		return s
 	case kFunc:
 		return fmt.Sprintf("func(%d)", v.region)
+	case kBTF:
+		return fmt.Sprintf("btf_ptr(type %d)", v.region)
 	}
 	if v.null {
 		return v.kind.String() + "_or_null"
@@ -131,6 +153,10 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 		// Either of two records: releasing one would leave a copy of the
 		// other usable (or the reverse), so it cannot be used at all.
 		return value{kind: kInvalid, region: invJoinedRecords, origin: max(a.origin, b.origin)}, false
+	}
+	if a.kind == kSocket && b.kind == kSocket && a.id != b.id {
+		// The same for two referenced sockets.
+		return value{kind: kInvalid, region: invJoinedSockets, origin: max(a.origin, b.origin)}, false
 	}
 	if a.kind == b.kind && a.region == b.region {
 		r := a
@@ -174,12 +200,20 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
 	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket
+	}
+	// A BTF pointer may be NULL (or wild) anyway: loads through it read
+	// 0 then (btfptr.go), so joining it with NULL keeps it as it is.
+	if zeroA && b.kind == kBTF {
+		return b, true
+	}
+	if zeroB && a.kind == kBTF {
+		return a, true
 	}
 	if zeroA && nullable(b) {
 		r := b
 		r.null = true
-		if b.kind != kRingbuf {
+		if !b.kind.isRef() {
 			r.id = 0
 		}
 		return r, b.kind.hasOffset()
@@ -187,7 +221,7 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	if zeroB && nullable(a) {
 		r := a
 		r.null = true
-		if a.kind != kRingbuf {
+		if !a.kind.isRef() {
 			r.id = 0
 		}
 		return r, a.kind.hasOffset()

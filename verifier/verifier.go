@@ -41,6 +41,12 @@ type Options struct {
 	// Limits bound the instructions processed, the memory of the states
 	// kept and the time (see Limits; the zero value means the defaults).
 	Limits
+	// KernelTypes, if set, are the kernel types that the context's BTF
+	// pointer fields (platform.FieldBTFPointer with a type) and helpers
+	// returning kernel objects point to: loads through such pointers are
+	// checked against them (btfptr.go). Without it such pointers cannot be
+	// dereferenced.
+	KernelTypes platform.KernelTypes
 	// MaxLoopIterations is the bound a loop's trip count must be proven
 	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
 	MaxLoopIterations int64
@@ -101,6 +107,11 @@ type Result struct {
 	// call; -1 everywhere else (other instructions, calls never reached,
 	// maps taken from a map-in-map). Engines use it to specialise calls.
 	MapArgs []int
+	// ProbeLoads are the slot indices of the loads through BTF-typed
+	// kernel pointers, sorted: at run time each reads its value when the
+	// address lies in memory the run may read and 0 otherwise, as Linux's
+	// PROBE_MEM loads do (vm.Program.ProbeLoads).
+	ProbeLoads []int
 	// TailCalls says a call of bpf_tail_call is reachable: a run may
 	// continue in another program.
 	TailCalls bool

@@ -70,6 +70,12 @@ type Program struct {
 	// 0 or this run's data, never an earlier run's (verifier.Result's fact
 	// of the same name; unverified programs always have it).
 	ZeroEntryFrame bool
+	// ProbeLoads are the slot indices of loads (LDX) that read through
+	// BTF-typed kernel pointers, sorted: the verifier's fact
+	// (verifier.Result.ProbeLoads). Each reads its value when the address
+	// lies in memory the run may read (RunContext.Probe) and 0 otherwise,
+	// in trusted and checked runs alike, as Linux's PROBE_MEM loads do.
+	ProbeLoads []int
 }
 
 // Mode selects how memory accesses are treated.

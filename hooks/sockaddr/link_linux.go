@@ -69,10 +69,12 @@ type Link struct {
 	npidfds atomic.Int32
 	pidSeq  atomic.Uint64
 	// idChecks counts SECCOMP_IOCTL_NOTIF_ID_VALID checks of the
-	// notifying task's identity (worker.takeSocket), statusReads the
-	// reads of /proc/TID/status (task).
-	idChecks    atomic.Uint64
-	statusReads atomic.Uint64
+	// notifying task's identity (worker.takeSocket), taskReads the
+	// reads of a task's tgid, uid and gid (task.readStatus).
+	idChecks  atomic.Uint64
+	taskReads atomic.Uint64
+	// noPidfdInfo reports that the kernel has no PIDFD_GET_INFO.
+	noPidfdInfo atomic.Bool
 	// started counts the workers started (startWorker).
 	started atomic.Uint64
 	logger  *slog.Logger

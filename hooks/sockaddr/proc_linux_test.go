@@ -40,14 +40,50 @@ func TestTaskFromProc(t *testing.T) {
 	if got := w.task.Comm(); got != want {
 		t.Errorf("status file: comm %q, want %q", got, want)
 	}
-	if w.l.statusReads.Load() != 1 {
-		t.Errorf("%d reads of the status file, want 1", w.l.statusReads.Load())
+	if w.l.taskReads.Load() != 1 {
+		t.Errorf("%d reads of the status file, want 1", w.l.taskReads.Load())
 	}
 	if v := procField([]byte("Name:\tx\nTgid:\t12\nUid:\t5\t5\t5\t5\n"), "Uid"); leadingUint(v) != 5 {
 		t.Errorf("Uid field %q", v)
 	}
 	if v := procField([]byte("Tgid:\t12\n"), "Tg"); v != nil {
 		t.Errorf("a key's prefix matched: %q", v)
+	}
+}
+
+// With the thread's pidfd, tgid, uid and gid come from PIDFD_GET_INFO
+// (where the kernel has it) and agree with the status file; comm is then
+// read from the comm file.
+func TestTaskFromPidfd(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pfd, err := unix.PidfdOpen(unix.Gettid(), pidfdThrd)
+	if err != nil {
+		t.Skipf("no thread pidfd: %v", err)
+	}
+	defer unix.Close(pfd)
+	comm, err := os.ReadFile("/proc/thread-self/comm")
+	if err != nil {
+		t.Skip(err)
+	}
+	w := newWorker(&Link{})
+	w.task.reset(unix.Gettid())
+	w.task.pfd = pfd
+	pidTgid, uidGid, gotComm := w.task.PidTgid(), w.task.UidGid(), w.task.Comm()
+	if !w.task.info {
+		if !w.l.noPidfdInfo.Load() {
+			t.Fatal("neither PIDFD_GET_INFO nor its absence was seen")
+		}
+		t.Logf("no PIDFD_GET_INFO (Linux before 6.13): read the status file")
+	}
+	if want := uint64(os.Getpid())<<32 | uint64(unix.Gettid()); pidTgid != want {
+		t.Errorf("pid_tgid %#x, want %#x", pidTgid, want)
+	}
+	if want := uint64(os.Getgid())<<32 | uint64(os.Getuid()); uidGid != want {
+		t.Errorf("uid_gid %#x, want %#x", uidGid, want)
+	}
+	if want := strings.TrimSuffix(string(comm), "\n"); gotComm != want {
+		t.Errorf("comm %q, want %q", gotComm, want)
 	}
 }
 

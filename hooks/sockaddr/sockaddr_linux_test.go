@@ -259,8 +259,50 @@ print(os.getpid())
 	if tgid != pid || others != 30 {
 		t.Errorf("tgid %d (want the client's pid %d), %d calls from other threads (want 30)", tgid, pid, others)
 	}
-	if n := link.statusReads.Load(); n != 3 {
-		t.Errorf("%d reads of /proc/TID/status for 30 connects from 3 threads, want 3", n)
+	// One read per pidfd opened: a cached pidfd keeps its thread's tgid
+	// (two workers opening one at once each read it).
+	if n, opened := link.taskReads.Load(), link.pidSeq.Load(); n < 3 || n > opened {
+		t.Errorf("%d reads of the tgid for 30 connects from 3 threads with %d pidfds opened, want 3 to %d", n, opened, opened)
+	}
+}
+
+// bpf_get_current_uid_gid answers the credentials the thread has at the
+// call: a client that drops its uid and gid between two connects is seen
+// with each (read from the pidfd on Linux 6.13 and later, else from
+// /proc/TID/status).
+func TestUidGidFollowsCredentials(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing the client's uid needs root")
+	}
+	coll := loadObject(t, "testdata/portlist.o")
+	_, out, err := supervisePython(t, `
+import os, socket
+a = socket.socket(); a.bind(("127.0.0.1", 0)); a.listen(8)
+b = socket.socket(); b.bind(("127.0.0.1", 0)); b.listen(8)
+socket.create_connection(a.getsockname()).close()
+os.setresgid(4321, 4321, 4321)
+os.setresuid(1234, 1234, 1234)
+socket.create_connection(b.getsockname()).close()
+print(a.getsockname()[1], b.getsockname()[1])
+`, coll.Programs["uid_of"])
+	if err != nil {
+		t.Fatalf("wait %v, output %q", err, out)
+	}
+	var pa, pb uint32
+	if _, err := fmt.Sscan(out, &pa, &pb); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	for _, c := range []struct {
+		port uint32
+		want uint64
+	}{{pa, 0}, {pb, 4321<<32 | 1234}} {
+		var got uint64
+		if err := coll.Maps["uids"].Lookup(c.port, &got); err != nil {
+			t.Fatalf("port %d: %v", c.port, err)
+		}
+		if got != c.want {
+			t.Errorf("connect to port %d: uid_gid %#x, want %#x", c.port, got, c.want)
+		}
 	}
 }
 

@@ -79,25 +79,33 @@ func newWorker(l *Link) *worker {
 	return w
 }
 
-// task is the notifying thread, for the task helpers; what needs /proc is
-// read on first use. Reading /proc/TID/status costs tens of µs, more than
-// supervising the call, so a thread's tgid, which never changes, is kept
-// with its cached pidfd: pe, set once takeSocket has made sure the pidfd
-// names the notifier. uid, gid and comm can change at any time and are read
-// for each call that asks.
+// task is the notifying thread, for the task helpers; what they need is
+// read on first use. tgid, uid and gid come from PIDFD_GET_INFO on the
+// thread's pidfd (Linux 6.13; one ioctl) where it works, else from
+// /proc/TID/status, which costs tens of µs, more than supervising the
+// call. A thread's tgid, which never changes, is kept with its cached
+// pidfd: pe, set once takeSocket has made sure the pidfd names the
+// notifier. uid, gid and comm can change at any time and are read for each
+// call that asks.
 type task struct {
 	tid, tgid int
 	uidgid    uint64
 	comm      string
-	status    bool
+	status    bool // tgid and uidgid are read (comm too if !info)
+	info      bool // they came from PIDFD_GET_INFO
 	commRead  bool
-	pe        *pidfdEntry
-	l         *Link
-	buf       *[4096]byte // what /proc files are read into
+	// pfd is the notifying thread's pidfd (worker.openPidfd), -1 if none
+	// or if it is a process pidfd (whose information is the leader's).
+	pfd int
+	pe  *pidfdEntry
+	l   *Link
+	buf *[4096]byte // what /proc files are read into
 }
 
-func (t *task) reset(tid int) { *t = task{tid: tid, l: t.l, buf: t.buf} }
+func (t *task) reset(tid int) { *t = task{tid: tid, pfd: -1, l: t.l, buf: t.buf} }
 
+// readStatus reads tgid, uid and gid: from the pidfd if it can, else
+// from /proc/TID/status (with comm).
 func (t *task) readStatus() {
 	if t.status {
 		return
@@ -105,7 +113,25 @@ func (t *task) readStatus() {
 	t.status = true
 	t.tgid = t.tid
 	if t.l != nil {
-		t.l.statusReads.Add(1)
+		t.l.taskReads.Add(1)
+	}
+	if t.pfd >= 0 && (t.l == nil || !t.l.noPidfdInfo.Load()) {
+		info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_PID | unix.PIDFD_INFO_CREDS}
+		_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(t.pfd), unix.PIDFD_GET_INFO, uintptr(unsafe.Pointer(&info)))
+		switch {
+		case e == 0 && info.Mask&(unix.PIDFD_INFO_PID|unix.PIDFD_INFO_CREDS) == unix.PIDFD_INFO_PID|unix.PIDFD_INFO_CREDS:
+			t.info = true
+			t.tgid = int(info.Tgid)
+			t.uidgid = uint64(info.Rgid)<<32 | uint64(info.Ruid)
+			if t.pe != nil {
+				t.pe.tgid.Store(int32(t.tgid))
+			}
+			return
+		case e == unix.ENOTTY || e == unix.EINVAL:
+			if t.l != nil {
+				t.l.noPidfdInfo.Store(true) // Linux before 6.13
+			}
+		}
 	}
 	b, err := readProc(t.tid, "status", t.buf[:])
 	if err != nil {
@@ -135,7 +161,7 @@ func (t *task) UidGid() uint64 { t.readStatus(); return t.uidgid }
 // Comm reads /proc/TID/comm, which costs less than the status file, unless
 // that was read for this call already.
 func (t *task) Comm() string {
-	if !t.status && !t.commRead {
+	if (!t.status || t.info) && !t.commRead {
 		t.commRead = true
 		if b, err := readProc(t.tid, "comm", t.buf[:]); err == nil {
 			t.comm = string(bytes.TrimSuffix(b, []byte("\n")))
@@ -276,12 +302,13 @@ func (w *worker) openPidfd() unix.Errno {
 	if v, ok := w.l.pidfds.Load(w.task.tid); ok {
 		if e := v.(*pidfdEntry); e.acquire() {
 			w.pe, w.pfd, w.early = e, e.fd, e.seq <= w.recvSeq
+			w.task.pfd = w.pfd
 			return 0
 		}
 	}
 	fd, err := unix.PidfdOpen(w.task.tid, pidfdThrd)
 	if err == nil {
-		w.pfd = fd
+		w.pfd, w.task.pfd = fd, fd
 		if w.l.npidfds.Load() >= maxPidfds {
 			// A full cache is not emptied while workers may use it.
 			return 0
@@ -312,7 +339,7 @@ func (w *worker) closePidfd() {
 	} else if w.pfd >= 0 {
 		unix.Close(w.pfd)
 	}
-	w.pe, w.pfd = nil, -1
+	w.pe, w.pfd, w.task.pfd = nil, -1, -1
 }
 
 // takeSocket duplicates the target's fd into w.sock and makes sure the

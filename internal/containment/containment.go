@@ -61,6 +61,10 @@ func (s *Stepper) At(regs *[11]uint64) *verifier.Concrete {
 		for _, r := range t.Records() {
 			s.held.Records = append(s.held.Records, verifier.HeldRecord{Start: r.Start, Site: r.Site, Depth: r.Depth})
 		}
+		s.held.Sockets = s.held.Sockets[:0]
+		for _, sk := range t.Sockets() {
+			s.held.Sockets = append(s.held.Sockets, verifier.HeldRecord{Start: sk.Start, Site: sk.Site, Depth: sk.Depth})
+		}
 	}
 	return &s.cs
 }

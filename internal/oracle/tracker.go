@@ -12,7 +12,7 @@ import (
 // Tracker follows a traced run step by step and keeps what the containment
 // check reads besides registers and memory: which bytes of each live stack
 // frame the run has written since the frame was entered, and which ring
-// buffer records and spin lock it holds, with the helper call that
+// buffer records, sockets and spin lock it holds, with the helper call that
 // acquired each. Call Step before every instruction (from
 // vm.RunContext.Trace); it reports helper calls as they return and tail
 // calls as they are taken.
@@ -51,6 +51,7 @@ type Tracker struct {
 		on   bool
 	}
 	records []Record
+	sockets []Socket
 	lock    uint64
 	rng     uint64
 }
@@ -60,6 +61,14 @@ type Record struct {
 	Start, Size uint64
 	// Site is the bpf_ringbuf_reserve call that reserved it and Depth the
 	// call depth it ran at.
+	Site, Depth int
+}
+
+// Socket is a socket a run's lookup returned and the run has not released.
+type Socket struct {
+	// Start is the socket's address, what the lookup returned.
+	Start uint64
+	// Site is the lookup call and Depth the call depth it ran at.
 	Site, Depth int
 }
 
@@ -218,6 +227,12 @@ func (t *Tracker) returned(p *pendingCall, regs *[11]uint64, depth int) *Return 
 		if t.Mem != nil {
 			t.Mem.Records = slices.DeleteFunc(t.Mem.Records, func(e Element) bool { return e.Start == p.args[0] })
 		}
+	case linux.FnSkLookupTcp, linux.FnSkLookupUdp, linux.FnSkcLookupTcp:
+		if regs[0] != 0 {
+			t.sockets = append(t.sockets, Socket{Start: regs[0], Site: p.pc, Depth: depth})
+		}
+	case linux.FnSkRelease:
+		t.sockets = slices.DeleteFunc(t.sockets, func(s Socket) bool { return s.Start == p.args[0] })
 	case linux.FnSpinLock:
 		t.lock = p.args[0]
 	case linux.FnSpinUnlock:
@@ -228,6 +243,9 @@ func (t *Tracker) returned(p *pendingCall, regs *[11]uint64, depth int) *Return 
 
 // Records are the ring buffer records the run holds.
 func (t *Tracker) Records() []Record { return t.records }
+
+// Sockets are the sockets the run's lookups returned and it holds.
+func (t *Tracker) Sockets() []Socket { return t.sockets }
 
 // Lock is the address of the spin lock word the run holds, 0 if none.
 func (t *Tracker) Lock() uint64 { return t.lock }

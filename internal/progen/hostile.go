@@ -10,12 +10,13 @@ import (
 // Hostile programs: unlike Program's, they use what makes verification hard
 // (packet pointers and packet-changing helpers, map values that may be
 // NULL, ring buffer records that must be released, spin locks, bpf_loop
-// callbacks, tail calls) and now and then get one detail wrong (a bounds
-// check one byte short, a NULL check left out, a record never released or
-// used after release, a helper called under a lock, a stale packet pointer
-// used after bpf_xdp_adjust_head, a callback returning a pointer). They are
-// for comparing verifiers, not results: whether a program is safe is for the
-// verifiers to decide, and the kernel's decision is the reference.
+// callbacks, tail calls, socket lookups) and now and then get one detail
+// wrong (a bounds check one byte short, a NULL check left out, a record never
+// released or used after release, a helper called under a lock, a stale
+// packet pointer used after bpf_xdp_adjust_head, a callback returning a
+// pointer). They are for comparing verifiers, not results: whether a program
+// is safe is for the verifiers to decide, and the kernel's decision is the
+// reference.
 
 // Maps of a hostile program, by the index its lddw instructions use
 // (isa.PseudoMapIdx).
@@ -120,9 +121,9 @@ func (h *Hostile) Program() HostileProgram {
 		frags := []func(){h.mapValue, h.ringbuf, h.spinLock, h.loop, h.tailCall, h.twoValues, h.twoRecords}
 		switch h.typ {
 		case HostileXDP:
-			frags = append(frags, h.packetRead, h.adjustHead)
+			frags = append(frags, h.packetRead, h.adjustHead, h.socket)
 		case HostileTC:
-			frags = append(frags, h.packetRead)
+			frags = append(frags, h.packetRead, h.socket)
 		}
 		frags[h.rng.IntN(len(frags))]()
 	}

@@ -40,7 +40,7 @@ func TestHostile(t *testing.T) {
 	if flawed < 200 || flawed > 1800 {
 		t.Errorf("%d of 2000 programs flawed", flawed)
 	}
-	for _, id := range []int32{fnMapLookupElem, fnTailCall, fnXdpAdjustHead, fnXdpAdjustTail, fnSpinLock, fnSpinUnlock, fnRingbufReserve, fnRingbufSubmit, fnRingbufDiscard, fnLoop} {
+	for _, id := range []int32{fnMapLookupElem, fnTailCall, fnXdpAdjustHead, fnXdpAdjustTail, fnSpinLock, fnSpinUnlock, fnRingbufReserve, fnRingbufSubmit, fnRingbufDiscard, fnLoop, fnSkLookupTcp, fnSkLookupUdp, fnSkcLookupTcp, fnSkRelease} {
 		if !calls[id] {
 			t.Errorf("no program calls helper %d", id)
 		}

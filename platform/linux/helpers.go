@@ -238,7 +238,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnRedirectPeer, integer, args(anything, anything)),
 	proto(FnTaskStorageGet, platform.RetMapValueOrNull, args(mapPtr, btfID, mapValOrNil, anything), kernelOnly),
 	proto(FnTaskStorageDelete, integer, args(mapPtr, btfID), kernelOnly),
-	proto(FnGetCurrentTaskBtf, platform.RetBTFID, nil, gpl, kernelOnly),
+	proto(FnGetCurrentTaskBtf, platform.RetBTFID, nil, gpl, kernelOnly, func(p *platform.HelperProto) { p.RetKernelStruct = "task_struct" }),
 	proto(FnBprmOptsSet, integer, args(btfID, anything), kernelOnly),
 	proto(FnKtimeGetCoarseNs, integer, nil),
 	proto(FnImaInodeHash, integer, args(btfID, umem, size), kernelOnly),

@@ -131,6 +131,12 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 		}
 		e.code[pc] = d
 	}
+	if err := vm.CheckProbeLoads(p); err != nil {
+		return nil, err
+	}
+	for _, pc := range p.ProbeLoads {
+		e.code[pc].op = probeOp(prog[pc].Opcode)
+	}
 	return e, nil
 }
 

@@ -240,6 +240,8 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 				}
 			}
 			atomic64(r, in, (*uint64)(vm.Pointer(a)))
+		case ldx | abs | w, ldx | abs | h, ldx | abs | b, ldx | abs | dw, ldx | ind | w, ldx | ind | h, ldx | ind | b:
+			r[in.dst&15] = probe(rc, in.op, r[in.src&15]+uint64(in.off))
 		case ld | abs | w, ld | abs | h, ld | abs | b, ld | ind | w, ld | ind | h, ld | ind | b:
 			off := in.imm
 			if in.op&0xe0 == ind {

@@ -61,4 +61,23 @@ int tgid_of(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);   // port, host order
+	__type(value, __u64); // bpf_get_current_uid_gid()
+} uids SEC(".maps");
+
+// uid_of records the connecting task's uid and gid by destination port in
+// uids; it allows every call.
+SEC("cgroup/connect4")
+int uid_of(struct bpf_sock_addr *ctx)
+{
+	__u32 port = bpf_ntohs(ctx->user_port);
+	__u64 id = bpf_get_current_uid_gid();
+
+	bpf_map_update_elem(&uids, &port, &id, BPF_ANY);
+	return 1;
+}
+
 char _license[] SEC("license") = "GPL";

@@ -34,6 +34,8 @@ type compiler struct {
 	helpers     []vm.Helper
 	helperIndex map[int32]int32
 	funcs       map[int]bool // functions whose address the program takes
+	// probe marks the loads through BTF pointers (vm.Program.ProbeLoads).
+	probe map[int]bool
 
 	commonExit label
 	finalExit  label // the end of the run: only r0 and the budget matter
@@ -84,6 +86,12 @@ func compile(p *vm.Program, mode vm.Mode, opts Options) (*output, error) {
 	}
 	if err := c.scan(p); err != nil {
 		return nil, err
+	}
+	for _, pc := range p.ProbeLoads {
+		if c.probe == nil {
+			c.probe = map[int]bool{}
+		}
+		c.probe[pc] = true
 	}
 	var err error
 	if c.inline, err = c.resolveLookups(p.MapArgs, opts.Maps); err != nil {
@@ -301,6 +309,10 @@ func (c *compiler) instruction(pc int, ins isa.Instruction) error {
 		}
 		c.exitHere(x)
 	case isa.ClassLDX:
+		if c.probe[pc] {
+			c.probeLoad(pc, ins)
+			break
+		}
 		c.loadInsn(pc, ins)
 	case isa.ClassST, isa.ClassSTX:
 		if ins.Opcode.Mode() == isa.ModeATOMIC {

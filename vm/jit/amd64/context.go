@@ -100,21 +100,23 @@ const (
 	exitPacket           // legacy LD_ABS/LD_IND packet load
 	exitCheck            // checked mode: an access outside the live stack frames
 	exitLookup           // bpf_map_lookup_elem on a map known at compile time
+	exitProbe            // a load through a BTF pointer (vm.RunContext.Probe)
 )
 
 // exitInfo describes one place where the code leaves for Run.
 type exitInfo struct {
 	kind   uint8
-	size   uint8 // access size in bytes (exitCheck, exitPacket)
+	size   uint8 // access size in bytes (exitCheck, exitPacket, exitProbe)
 	write  bool  // exitCheck
-	atomic bool  // exitCheck: also check alignment
+	atomic bool  // exitCheck: also check alignment; exitProbe: sign-extend
 	pc     int32 // the instruction that exits
 	// partial is how many instructions of the current block, up to and
 	// including pc, the budget has not been charged for yet.
 	partial int32
 	// arg is the helper index (exitHelper), the register holding the ID
 	// (exitCallx), the index register of LD_IND (exitPacket; -1 for
-	// LD_ABS) or the lookup (exitLookup, executable.lookups).
+	// LD_ABS), the lookup (exitLookup, executable.lookups) or the
+	// destination register (exitProbe).
 	arg    int32
 	imm    int32 // exitPacket: the constant offset
 	resume int32 // code offset to continue at

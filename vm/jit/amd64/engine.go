@@ -36,6 +36,9 @@ func (eng *Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable
 	if err := isa.Validate(p.Instructions); err != nil {
 		return nil, err
 	}
+	if err := vm.CheckProbeLoads(p); err != nil {
+		return nil, err
+	}
 	out, err := compile(p, opts.Mode, eng.opts)
 	if err != nil {
 		return nil, err

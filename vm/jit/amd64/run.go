@@ -141,6 +141,8 @@ func (e *executable) run(rc *vm.RunContext, c *context, base int, start int32, a
 				return 0, nil
 			}
 			c.regs[0] = v
+		case exitProbe:
+			c.regs[x.arg] = probed(rc, c.addr, x)
 		case exitCheck:
 			if x.atomic && c.addr%uint64(x.size) != 0 {
 				err = fmt.Errorf("misaligned %d-byte atomic access at %#x", x.size, c.addr)

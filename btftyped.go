@@ -1,0 +1,117 @@
+package bpfhost
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/platform"
+	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/verifier"
+)
+
+// BTF-typed programs (fentry, fexit, fmod_ret, tp_btf, lsm, iter) take the
+// arguments of the kernel function or tracepoint they attach to, typed by
+// the kernel's BTF: a pointer argument points to a kernel struct that the
+// program may read through. Their context is built per program from the
+// attach point's prototype (docs/decisions/0026-btf-pointers.md).
+
+// btfAttachKinds maps the attach types of BTF-typed programs to how their
+// attach point is resolved.
+var btfAttachKinds = map[platform.AttachType]btfAttach{
+	linux.AttachTraceFEntry:  btfAttachFEntry,
+	linux.AttachTraceFExit:   btfAttachFExit,
+	linux.AttachModifyReturn: btfAttachFModRet,
+	linux.AttachTraceRawTp:   btfAttachTPBTF,
+	linux.AttachLSMMac:       btfAttachLSM,
+	linux.AttachLSMCGroup:    btfAttachLSM,
+	linux.AttachTraceIter:    btfAttachIter,
+}
+
+// btfAttachTarget returns the attach kind and target a program's section
+// names ("fentry/do_unlinkat": fentry, "do_unlinkat"), when the section
+// gives the program the BTF-typed type info.
+func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (btfAttach, string, bool) {
+	kind, ok := btfAttachKinds[info.Attach]
+	if !ok || (info.Type != linux.Tracing && info.Type != linux.LSM) {
+		return 0, "", false
+	}
+	s, _, matched := linux.ABI().MatchSection(ps.Section)
+	if !matched || s.Program.Type != info.Type || s.Program.Attach != info.Attach || s.Flags&platform.SectionAttachBTF == 0 {
+		return 0, "", false
+	}
+	_, target, ok := strings.Cut(ps.Section, "/")
+	if !ok || target == "" {
+		return 0, "", false
+	}
+	return kind, target, true
+}
+
+// btfTyped returns the program, the type info to verify it with and the
+// kernel types its BTF pointers point to. For a program whose section
+// names a BTF attach point, the info's context is typed from the attach
+// point's prototype in the kernel BTF at kernelBTF (empty: the running
+// kernel's), and the program is a copy with its CO-RE relocations resolved
+// against that BTF, as libbpf does for the kernel it loads into. Other
+// programs come back as they are, without types. A program that needs the
+// kernel BTF when none can be read is an error wrapping ErrNoKernelBTF.
+func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
+	kind, target, ok := btfAttachTarget(ps, info)
+	if !ok {
+		// bpf_get_current_task_btf returns a task_struct wherever the
+		// kernel BTF can be read; elsewhere a pointer that cannot be read
+		// through.
+		if callsHelper(ps, linux.FnGetCurrentTaskBtf) {
+			if k, err := loadKernelBTF(kernelBTF); err == nil {
+				if rel, err := k.RelocateCORE(ps); err == nil {
+					return rel, info, k, nil
+				}
+			}
+		}
+		return ps, info, nil, nil
+	}
+	fail := func(err error) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
+		return nil, nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+	}
+	k, err := loadKernelBTF(kernelBTF)
+	if err != nil {
+		return fail(fmt.Errorf("its arguments are typed by the kernel's BTF: %w", err))
+	}
+	args, err := k.AttachArgs(kind, target)
+	if err != nil {
+		return fail(err)
+	}
+	typed := *info
+	typed.Context = platform.BTFArgsContext(ps.Section, args)
+	if err := typed.Context.Validate(); err != nil {
+		return fail(err)
+	}
+	rel, err := k.RelocateCORE(ps)
+	if err != nil {
+		return fail(fmt.Errorf("CO-RE relocation against the kernel BTF: %w", err))
+	}
+	return rel, &typed, k, nil
+}
+
+// typedVerifierOptions are VerifierOptions for ps with its context typed
+// by kernel BTF where it attaches to a BTF-typed attach point, and the
+// program and type info they verify (btfTyped).
+func typedVerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (verifier.Options, *ProgramSpec, *platform.ProgramTypeInfo, error) {
+	rel, typed, types, err := btfTyped(ps, info, kernelBTF)
+	if err != nil {
+		return verifier.Options{}, nil, nil, err
+	}
+	vopts := VerifierOptions(spec, rel, typed)
+	vopts.KernelTypes = types
+	return vopts, rel, typed, nil
+}
+
+// callsHelper reports whether ps calls the helper id.
+func callsHelper(ps *ProgramSpec, id platform.HelperID) bool {
+	for _, ins := range ps.Instructions {
+		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper && ins.Imm == int32(id) {
+			return true
+		}
+	}
+	return false
+}
