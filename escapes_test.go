@@ -175,13 +175,13 @@ func TestRunReleasesWhatItHolds(t *testing.T) {
 	}
 	defer coll.Close()
 	data := make([]byte, 64)
+	// A lock the previous run kept would fail this one: unverified
+	// programs run checked, whose bpf_spin_lock gives up with
+	// ErrLockTimeout after 100 ms. (How long the run took is left
+	// unchecked: on a busy machine it says nothing.)
 	for i := 0; i < 3; i++ {
-		start := time.Now()
 		if r, err := coll.Programs["lock_and_leave"].Run(&bpfhost.RunOptions{Data: data}); r != 2 || err != nil {
 			t.Fatalf("run %d: %d, %v", i, r, err)
-		}
-		if d := time.Since(start); d > 500*time.Millisecond {
-			t.Errorf("run %d waited %v for the lock the previous run left", i, d)
 		}
 	}
 	rd, err := ringbuf.NewReader(coll.Maps["rb"])
@@ -194,7 +194,7 @@ func TestRunReleasesWhatItHolds(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	rd.SetDeadline(time.Now().Add(2 * time.Second))
+	rd.SetDeadline(time.Now().Add(30 * time.Second))
 	rec, err := rd.Read()
 	if err != nil {
 		t.Fatalf("the record after one a run left pending: %v", err)

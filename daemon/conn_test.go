@@ -84,7 +84,7 @@ func TestAcceptRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(settle))
 	io.WriteString(c, "GET "+api.PathVersion+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	b, _ := io.ReadAll(c)
 	select {
@@ -106,7 +106,7 @@ func TestRefusedPeerClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(settle))
 	version := "GET " + api.PathVersion + " HTTP/1.1\r\nHost: x\r\n\r\n"
 	io.WriteString(c, version+version)
 	b, err := io.ReadAll(c)

@@ -37,21 +37,11 @@ func TestEventPipePerf(t *testing.T) {
 	// Run until the reader is attached (samples before it are dropped,
 	// as Linux's without a perf event open), then once more with a mark.
 	pkt := make([]byte, 64)
-	var first api.Event
-	for i := 0; ; i++ {
-		if i == 200 {
-			t.Fatal("no sample came through the event pipe")
-		}
+	first := firstEvent(t, func() {
 		if _, err := c.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/pf"}, DataIn: pkt}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case first = <-got:
-		case <-time.After(20 * time.Millisecond):
-			continue
-		}
-		break
-	}
+	}, got)
 	if first.CPU == nil || *first.CPU != 0 || len(first.Data) != 4 || first.Lost != 0 {
 		t.Fatalf("sample %+v", first)
 	}
@@ -74,7 +64,7 @@ func TestEventPipePerf(t *testing.T) {
 				t.Fatalf("event pipe after cancel: %v", err)
 			}
 			return
-		case <-time.After(5 * time.Second):
+		case <-time.After(settle):
 			t.Fatal("the marked sample did not come")
 		}
 	}

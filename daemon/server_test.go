@@ -206,24 +206,18 @@ func TestEventPipe(t *testing.T) {
 	// An Ethernet/IPv4/UDP frame, which the program reports.
 	pkt := make([]byte, 60)
 	pkt[12], pkt[14], pkt[17], pkt[22], pkt[23] = 0x08, 0x45, 46, 64, 17
-	for i := 0; i < 100; i++ {
+	b := firstEvent(t, func() {
 		if _, err := c.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/ev"}, DataIn: pkt}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case b := <-got:
-			if len(b) == 0 {
-				t.Fatal("empty record")
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("event pipe after cancel: %v", err)
-			}
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
+	}, got)
+	if len(b) == 0 {
+		t.Fatal("empty record")
 	}
-	t.Fatal("no record came through the event pipe")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("event pipe after cancel: %v", err)
+	}
 }
 
 // TestShutdownEndsEventPipes: a server with an event pipe open shuts down
@@ -254,9 +248,27 @@ func TestShutdownEndsEventPipes(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.EventPipe(ctx, api.Ref{Pinned: "/evm/events"}, func([]byte) error { return nil }) }()
-	time.Sleep(100 * time.Millisecond) // let the stream start
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	got := make(chan struct{}, 1)
+	go func() {
+		done <- c.EventPipe(ctx, api.Ref{Pinned: "/evm/events"}, func([]byte) error {
+			select {
+			case got <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+	}()
+	// The stream has started once a record came through it (a fixed
+	// sleep was too short on a busy machine: the pipe's request then
+	// met the shut-down server and failed).
+	pkt := make([]byte, 60)
+	pkt[12], pkt[14], pkt[17], pkt[22], pkt[23] = 0x08, 0x45, 46, 64, 17
+	firstEvent(t, func() {
+		if _, err := c.Run(ctx, api.RunRequest{Prog: api.Ref{Pinned: "/ev"}, DataIn: pkt}); err != nil {
+			t.Fatal(err)
+		}
+	}, got)
+	sctx, cancel := context.WithTimeout(ctx, settle)
 	defer cancel()
 	start := time.Now()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -267,7 +279,7 @@ func TestShutdownEndsEventPipes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the client's stream: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(settle):
 		t.Fatal("the client's stream did not end")
 	}
 }
@@ -286,7 +298,7 @@ func TestServerConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(settle))
 		if _, err := io.WriteString(c, send); err != nil {
 			t.Fatal(err)
 		}

@@ -110,7 +110,9 @@ func TestRunCanceled(t *testing.T) {
 		if !errors.Is(err, vm.ErrCanceled) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: %v; want canceled at the deadline", name, err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		// The run would take hours uncanceled; 30 s tells that apart on
+		// any machine.
+		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("%s: stopped after %v", name, d)
 		}
 		// A context canceled before the run stops it at once.

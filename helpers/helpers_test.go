@@ -133,6 +133,21 @@ func (e *env) mustCall(id platform.HelperID, args ...uint64) int64 {
 
 func addr(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
 
+// inHeap returns a copy of b in the Go heap, whose objects never move. A
+// helper gets a guest address as an integer, which neither keeps memory
+// alive nor follows it; a slice the compiler keeps on the goroutine's
+// stack moves when the stack grows or the collector shrinks it, and the
+// helper then reads the old stack (the race detector's pointer checks
+// stopped TestLookupSocketAllocs at it every time).
+func inHeap(b []byte) []byte {
+	p := append([]byte(nil), b...)
+	heapKept = append(heapKept, p)
+	return p
+}
+
+// heapKept makes what inHeap returns escape to the heap.
+var heapKept [][]byte
+
 func u32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 func u64(v uint64) []byte { return binary.NativeEndian.AppendUint64(nil, v) }
 

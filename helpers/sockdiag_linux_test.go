@@ -105,7 +105,7 @@ func TestLookupSocketAllocs(t *testing.T) {
 	}
 	defer ln.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	tuple := []byte{127, 0, 0, 1, 127, 0, 0, 1, 0x9c, 0x40, byte(port >> 8), byte(port)}
+	tuple := inHeap([]byte{127, 0, 0, 1, 127, 0, 0, 1, 0x9c, 0x40, byte(port >> 8), byte(port)})
 	h := &impl{}
 	lookup := skLookup(h, "bpf_sk_lookup_tcp", ipprotoTCP, true)
 	release := skRelease(h)
@@ -141,7 +141,7 @@ func BenchmarkSocketLookup(b *testing.B) {
 	}
 	defer ln.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	tuple := []byte{127, 0, 0, 1, 127, 0, 0, 1, 0x9c, 0x40, byte(port >> 8), byte(port)}
+	tuple := inHeap([]byte{127, 0, 0, 1, 127, 0, 0, 1, 0x9c, 0x40, byte(port >> 8), byte(port)})
 	h := &impl{}
 	lookup := skLookup(h, "bpf_sk_lookup_tcp", ipprotoTCP, true)
 	release := skRelease(h)

@@ -35,7 +35,7 @@ func TestSocketHelpers(t *testing.T) {
 	release := skRelease(h)
 	ctx := &linux.SKBContext{Ifindex: 3}
 	run := &Run{Program: linux.SchedCLS, Ctx: unsafe.Pointer(ctx)}
-	tuple := []byte{10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0, 80, 0} // 10.0.0.1:40000 -> 10.0.0.2:80
+	tuple := inHeap([]byte{10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0, 80, 0}) // 10.0.0.1:40000 -> 10.0.0.2:80
 	rc := &vm.RunContext{Value: run, Mode: vm.Checked, Regions: []vm.Region{vm.RegionOf("tuple", tuple, false)}}
 	ta := uint64(uintptr(unsafe.Pointer(&tuple[0])))
 	const current = 0xffffffff // BPF_F_CURRENT_NETNS as a u32 argument: low 32 bits negative

@@ -168,7 +168,7 @@ func TestRealworldInvalid(t *testing.T) {
 			if !errors.Is(err, ErrInvalidObject) && !errors.Is(err, ErrNotSupported) {
 				t.Errorf("error %q wraps neither ErrInvalidObject nor ErrNotSupported", err)
 			}
-			if d := time.Since(start); d > 10*time.Second {
+			if d := time.Since(start); d > 60*time.Second { // a hang guard
 				t.Errorf("took %v", d)
 			}
 			t.Log(err)

@@ -115,7 +115,7 @@ func TestCallCanceled(t *testing.T) {
 	if _, err := c.Map(ctx, api.Ref{ID: 1}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a call past its deadline: %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second { // the handler never answers: a hang guard
 		t.Fatalf("the call returned after %v", d)
 	}
 	if _, err := c.Maps(context.Background()); err != nil {

@@ -56,6 +56,7 @@ func verifyObject(t testing.TB, path string) map[string]error {
 			out[p.Name] = err
 			continue
 		}
+		opts.Limits = untimed(opts.Limits)
 		_, err = Verify(p.Instructions, opts)
 		out[p.Name] = err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +49,7 @@ func TestAttachXDPFirewall(t *testing.T) {
 			return nil
 		})
 	}
-	stdout, stderr, err := wait()
+	stdout, stderr, err := wait(time.Second)
 	if err != nil {
 		t.Fatalf("attach: %v; stderr %s", err, stderr)
 	}
@@ -128,23 +129,43 @@ func newAttachTopology(t *testing.T, prefix string, net int) *attachTopology {
 	return tp
 }
 
-// attach runs `attach xdp OBJECT --dev a0 --peer b0 --duration 1500ms
-// --json ARGS...` in mid in the background and gives it 500 ms to attach;
-// wait returns its stdout, stderr and error once it detached.
-func (tp *attachTopology) attach(t *testing.T, object string, args ...string) (wait func() (string, string, error)) {
-	var stdout, stderr bytes.Buffer
-	done := make(chan error, 1)
+// attach runs `attach xdp OBJECT --dev a0 --peer b0 --json ARGS...` in
+// mid in the background and returns once it has attached (it says so on
+// stderr). detach gives the workers linger to handle the frames the test
+// sent (on a machine that runs them at once, microseconds), detaches
+// (the command's context ends, as at SIGINT) and returns the command's
+// stdout, stderr and error. (A fixed --duration with a fixed time to
+// attach failed where loading took longer than that time: the test's
+// frames came before the program.)
+func (tp *attachTopology) attach(t *testing.T, object string, args ...string) (detach func(linger time.Duration) (string, string, error)) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan struct{})
+	var err error
 	go tp.mid.Do(t, func() error {
+		defer close(done)
 		root := newRoot()
 		root.SetOut(&stdout)
 		root.SetErr(&stderr)
-		root.SetArgs(append([]string{"attach", "xdp", object, "--dev", tp.a0, "--peer", tp.b0, "--duration", "1500ms", "--json"}, args...))
-		done <- root.Execute()
+		root.SetArgs(append([]string{"attach", "xdp", object, "--dev", tp.a0, "--peer", tp.b0, "--json"}, args...))
+		err = root.ExecuteContext(ctx)
 		return nil
 	})
-	time.Sleep(500 * time.Millisecond)
-	return func() (string, string, error) {
-		err := <-done
+	if !stderr.waitFor("attached\n", done) {
+		cancel()
+		<-done
+		t.Fatalf("attach did not attach: %v; stderr %s", err, stderr.String())
+	}
+	return func(linger time.Duration) (string, string, error) {
+		time.Sleep(linger)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(settle):
+			t.Fatal("attach did not detach")
+		}
 		return stdout.String(), stderr.String(), err
 	}
 }

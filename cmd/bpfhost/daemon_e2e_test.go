@@ -66,7 +66,7 @@ func (d *testDaemon) start() {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(d.stop)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(settle)
 	for {
 		c, err := remote.Dial(d.sock)
 		if err == nil {
@@ -95,7 +95,7 @@ func (d *testDaemon) stop() {
 		go func() { d.cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(settle): // a graceful stop, however slow the machine
 			d.kill()
 		}
 	}

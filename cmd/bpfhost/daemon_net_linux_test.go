@@ -54,7 +54,7 @@ func TestDaemonNetAttachXDP(t *testing.T) {
 	// waitPackets waits until the only link has counted n frames.
 	waitPackets := func(n uint64) api.LinkInfo {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(settle)
 		for {
 			links := linksOf(t, d.must("link", "show", "-j", "-f"))
 			if len(links) != 1 {

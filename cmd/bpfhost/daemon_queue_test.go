@@ -73,7 +73,9 @@ func TestDaemonEventPipePerf(t *testing.T) {
 	}()
 	pkt := filepath.Join(t.TempDir(), "pkt")
 	os.WriteFile(pkt, append([]byte{0xab, 0xcd, 0xef, 0x01}, make([]byte, 60)...), 0o644)
-	for i := 0; i < 100; i++ {
+	// Run until the pipe's reader is attached (samples before it are
+	// dropped), for up to settle.
+	for deadline := time.Now().Add(settle); time.Now().Before(deadline); {
 		d.must("prog", "run", "pinned", "/pf", "data_in", pkt)
 		select {
 		case line := <-lines:

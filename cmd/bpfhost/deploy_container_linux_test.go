@@ -82,7 +82,7 @@ func TestDeployContainer(t *testing.T) {
 		t.Helper()
 		var out bytes.Buffer
 		var err error
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 			out.Reset()
 			c := exec.Command(bin, args...)
 			c.Env = append(os.Environ(), "BPFHOST_SOCKET="+sock)

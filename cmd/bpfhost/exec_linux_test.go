@@ -113,6 +113,17 @@ func startServer(t *testing.T, port int, name string) *server {
 	return s
 }
 
+// tagged counts the datagrams that start with tag.
+func (s *server) tagged(tag string) int {
+	n := 0
+	for _, g := range s.datagrams() {
+		if strings.HasPrefix(g, tag) {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *server) datagrams() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -245,7 +256,7 @@ func TestExecUDPSendmsg(t *testing.T) {
 	if code != 0 || out != "sent\nsent\nsent\n" {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(settle)
 	for len(ten.datagrams()) < 3 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -329,6 +340,10 @@ func TestExecUnixPassThrough(t *testing.T) {
 
 // If the supervisor dies, supervised calls fail instead of running
 // unchecked (seccomp answers ENOSYS for a listener that is gone).
+//
+// The client says when it runs and connects when told, after the
+// supervisor is dead: a fixed 300 ms for the supervisor to start it and
+// a second for the test to kill the supervisor raced on a busy machine.
 func TestExecFailClosed(t *testing.T) {
 	nine, ten := servers(t)
 	bin := bpfhostBinary(t)
@@ -339,11 +354,18 @@ func TestExecFailClosed(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	if !waitFile(result + ".ready") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the client did not start under the supervisor")
+	}
 	cmd.Process.Kill()
 	cmd.Wait()
+	if err := os.WriteFile(result+".go", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var got []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == 2 {
 			break
 		}
@@ -356,9 +378,29 @@ func TestExecFailClosed(t *testing.T) {
 	}
 }
 
+// waitFile waits up to settle for path to exist and reports whether it
+// does.
+func waitFile(path string) bool {
+	for deadline := time.Now().Add(settle); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// datagramTag starts every datagram the client sends: the value of
+// clientEnv, one byte ("1"; "k" for the kernel's runs in
+// TestExecAgreesWithKernel, which tells the runs' datagrams apart).
+var datagramTag string
+
 // execClient is the client the tests run under bpfhost exec: a list of
 // operations, each printing its outcome (an errno name, or what happened).
+// mode (clientEnv's value) is the datagrams' tag.
 func execClient(mode string, args []string) int {
+	datagramTag = mode
 	for len(args) > 0 {
 		op := args[0]
 		switch op {
@@ -393,7 +435,11 @@ func execClient(mode string, args []string) int {
 			args = args[1:]
 			continue
 		case "late":
-			time.Sleep(time.Second)
+			// Connect once the test has killed the supervisor.
+			os.WriteFile(args[1]+".ready", nil, 0o644)
+			if !waitFile(args[1] + ".go") {
+				return 1
+			}
 			var b strings.Builder
 			for _, a := range args[2:] {
 				fmt.Fprintln(&b, connectTo(a, false))
@@ -495,9 +541,9 @@ func sendTo(op, a string) string {
 	}
 	defer unix.Close(fd)
 	if op == "sendto" {
-		err = unix.Sendto(fd, []byte(op), 0, sa)
+		err = unix.Sendto(fd, []byte(datagramTag+op), 0, sa)
 	} else {
-		err = unix.Sendmsg(fd, []byte(op), nil, sa, 0)
+		err = unix.Sendmsg(fd, []byte(datagramTag+op), nil, sa, 0)
 	}
 	if err != nil {
 		return errName(err)
@@ -764,7 +810,7 @@ func sendMany(a string) string {
 		n   uint32
 		_   [4]byte
 	}
-	payload := [][]byte{[]byte("first"), []byte("second!")}
+	payload := [][]byte{[]byte(datagramTag + "first"), []byte(datagramTag + "second!")}
 	var iov [2]unix.Iovec
 	var msgs [2]mmsghdr
 	for i := range msgs {
@@ -798,7 +844,7 @@ func TestExecMapInitAndSignals(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if b, _ := os.ReadFile(outFile.Name()); strings.Contains(string(b), "EPERM") {
 			break
 		}

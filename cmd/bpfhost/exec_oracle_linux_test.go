@@ -21,6 +21,10 @@ import (
 // kernelCgroup attaches programs of sockObj to a fresh cgroup v2 and runs
 // the client in it: the kernel as the oracle of bpfhost exec. It returns
 // the client's output and the final counts map.
+// kernelTag tags the datagrams of the client's runs under the kernel's
+// cgroup programs (datagramTag).
+const kernelTag = "k"
+
 func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...string) (string, [4]uint64) {
 	t.Helper()
 	root := "/sys/fs/cgroup/unified"
@@ -54,7 +58,7 @@ func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...strin
 	}
 	defer cg.Close()
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	cmd.Env = append(os.Environ(), clientEnv+"="+kernelTag)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -133,19 +137,25 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			}
 			nine, ten := servers(t)
 			kOut, kCounts := kernelCgroup(t, tc.attach, client(tc.args...)...)
-			time.Sleep(100 * time.Millisecond)
-			seenNow := func() [4]int {
-				return [4]int{int(nine.accepted.Load()), int(ten.accepted.Load()), len(nine.datagrams()), len(ten.datagrams())}
-			}
-			kSeen := seenNow()
+			// A server counts a connection before it answers, and the
+			// client reads every answer before it exits: the accepts of
+			// a run are counted once it has ended. Datagrams are
+			// delivered in loopback's softirq, which a busy machine can
+			// run after the client exited (a fixed 100 ms was not
+			// always enough): each run's are told apart by their tag
+			// and counted once the runs agree, or settle passed.
+			kAccepts := [2]int{int(nine.accepted.Load()), int(ten.accepted.Load())}
 			out, code, rep := bpfhostExec(t, attach, client(tc.args...)...)
-			time.Sleep(100 * time.Millisecond)
 			if code != 0 {
 				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
 			}
-			var seen [4]int
-			for i, v := range seenNow() {
-				seen[i] = v - kSeen[i]
+			var kSeen, seen [4]int
+			for deadline := time.Now().Add(settle); ; time.Sleep(10 * time.Millisecond) {
+				kSeen = [4]int{kAccepts[0], kAccepts[1], nine.tagged(kernelTag), ten.tagged(kernelTag)}
+				seen = [4]int{int(nine.accepted.Load()) - kAccepts[0], int(ten.accepted.Load()) - kAccepts[1], nine.tagged("1"), ten.tagged("1")}
+				if seen == kSeen || time.Now().After(deadline) {
+					break
+				}
 			}
 			t.Logf("outcomes: %q", out)
 			if out != kOut {

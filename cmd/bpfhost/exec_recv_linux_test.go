@@ -68,7 +68,7 @@ func recvClient(mode string) error {
 		return err
 	}
 	// A receive that is never answered fails the test instead of hanging.
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5}); err != nil {
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 30}); err != nil {
 		return err
 	}
 	port := func(sa unix.Sockaddr) string {
@@ -201,9 +201,15 @@ func TestExecRecvmsg(t *testing.T) {
 // receive the supervisor performs as it interrupts one in Linux, with the
 // same script run unsupervised as the oracle: a handler without SA_RESTART
 // gets EINTR (Python raises the handler's exception); with SA_RESTART the
-// receive restarts (and gets the datagram a second thread sends at 0.6 s;
+// receive restarts (and gets the datagram a second thread sends at 1 s;
 // the handler runs late, after it), unless SO_RCVTIMEO is set, which makes
 // it EINTR (Python runs the handler early and receives again).
+//
+// A late handler runs after the datagram, so at 1 s or later however
+// slow the machine; an early one at the alarm (0.2 s) plus however long
+// the signal takes to interrupt the receive, which has 0.7 s before it
+// would count as late (0.6 s was 0.2 s, on a busy machine not always
+// enough), and the datagram comes 0.8 s after the alarm.
 func TestExecRecvmsgSignal(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -217,10 +223,10 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 class Alarm(Exception): pass
 def h(*a):
-    print("handler", "early" if time.monotonic() - t0 < 0.4 else "late", flush=True)
+    print("handler", "early" if time.monotonic() - t0 < 0.9 else "late", flush=True)
     if not restart:
         raise Alarm()
-threading.Timer(0.6, lambda: s2.sendto(b"late", s.getsockname())).start()
+threading.Timer(1.0, lambda: s2.sendto(b"late", s.getsockname())).start()
 signal.signal(signal.SIGALRM, h)
 signal.siginterrupt(signal.SIGALRM, not restart)
 if timeout:

@@ -53,7 +53,7 @@ func TestRunTimeout(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "--timeout") || !strings.Contains(out, "deadline exceeded") {
 			t.Errorf("%s: exit %d: %s", engine, code, out)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		if d := time.Since(start); d > 30*time.Second { // 2^46 iterations would take days
 			t.Errorf("%s: stopped after %v", engine, d)
 		}
 	}

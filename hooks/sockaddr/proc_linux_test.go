@@ -1,9 +1,11 @@
 package sockaddr
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,13 +111,35 @@ func TestProcChecks(t *testing.T) {
 	if w.signalPending() {
 		t.Error("signal pending for a sleeping command")
 	}
+	// SIGUSR1 stays pending only once the command has stopped: sent
+	// before (the stop is taken by the command itself, when it next
+	// runs), it kills it, and a zombie's status still lists it pending,
+	// so the check would pass without testing anything.
 	nobody.Process.Signal(syscall.SIGSTOP)
-	nobody.Process.Signal(syscall.SIGUSR1) // stays pending while stopped
-	deadline := time.Now().Add(2 * time.Second)
-	for !w.signalPending() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if !waitState(nobody.Process.Pid, 'T') {
+		t.Fatal("the command did not stop within 30 s")
 	}
+	nobody.Process.Signal(syscall.SIGUSR1)
+	// Sending a signal marks it pending before kill returns.
 	if !w.signalPending() {
 		t.Error("SIGUSR1 pending for a stopped command not seen")
+	}
+	if !waitState(nobody.Process.Pid, 'T') {
+		t.Error("the stopped command did not stay stopped with SIGUSR1 pending")
+	}
+}
+
+// waitState waits up to 30 s for process pid to be in state (the third
+// field of /proc/PID/stat) and reports whether it is.
+func waitState(pid int, state byte) bool {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		// "PID (comm) S ...": the comm may hold spaces and parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == state {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }

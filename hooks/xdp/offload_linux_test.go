@@ -70,8 +70,11 @@ func TestOffloadsOffWhileAttached(t *testing.T) {
 // tsoTransfer turns TSO and GSO on on the far end of a0 (n1), attaches
 // xdp_pass between a0 and b0 with opts, and sends 256 KiB over TCP from n1
 // to n2: veth hands the bridge the sender's 64 KiB aggregates whole. It
-// returns the link and the bytes n2 received once the transfer ended.
-func tsoTransfer(t *testing.T, opts xdp.Options) (*xdp.Link, int64) {
+// returns the link and the bytes n2 received once the transfer ended: the
+// sender closed, or nothing came for wait, which also bounds the write (a
+// transfer that must complete is given settle; one that stalls by design,
+// a short wait).
+func tsoTransfer(t *testing.T, opts xdp.Options, wait time.Duration) (*xdp.Link, int64) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
 	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
@@ -90,14 +93,14 @@ func tsoTransfer(t *testing.T, opts xdp.Options) (*xdp.Link, int64) {
 	})
 	opts.Interface, opts.Peer, opts.Workers = b.a0, b.b0, 1
 	l := attach(t, b.mid, prog, opts)
-	received := b.n2.TCPSink(t, "10.77.0.2:7001", 3*time.Second)
+	received := b.n2.TCPSink(t, "10.77.0.2:7001", wait)
 	b.n1.Do(t, func() error {
-		c, err := net.DialTimeout("tcp4", "10.77.0.2:7001", 2*time.Second)
+		c, err := net.DialTimeout("tcp4", "10.77.0.2:7001", settle)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		c.SetWriteDeadline(time.Now().Add(wait))
 		_, _ = c.Write(make([]byte, 256<<10))
 		return nil
 	})
@@ -109,7 +112,7 @@ func tsoTransfer(t *testing.T, opts xdp.Options) (*xdp.Link, int64) {
 // how), runs the program on each and forwards them: the whole transfer
 // arrives, nothing is oversize.
 func TestTSOSegmented(t *testing.T) {
-	l, n := tsoTransfer(t, xdp.Options{})
+	l, n := tsoTransfer(t, xdp.Options{}, settle)
 	s := l.Stats()
 	if n != 256<<10 {
 		t.Errorf("%d of %d bytes arrived", n, 256<<10)
@@ -129,7 +132,9 @@ func TestTSOSegmented(t *testing.T) {
 // aggregate to segment: it is counted as oversize and explained by one
 // trace line naming the cure.
 func TestOversizeExplained(t *testing.T) {
-	l, _ := tsoTransfer(t, xdp.Options{LowLatency: true})
+	// The aggregates are dropped, so the transfer stalls: it is given
+	// two seconds, enough to send one.
+	l, _ := tsoTransfer(t, xdp.Options{LowLatency: true}, 2*time.Second)
 	s := waitStats(l, func(s xdp.Stats) bool { return s.Oversize > 0 })
 	if s.Oversize == 0 {
 		t.Fatalf("no oversize frame counted: %+v", s)

@@ -98,7 +98,21 @@ func mustUDP(s string) *net.UDPAddr {
 	return a
 }
 
-// udpReceive counts the datagrams c receives until quiet for wait.
+// settle bounds the waits for what normally takes milliseconds (a frame
+// through the bridge, a count reaching its value) on a loaded machine:
+// each wait returns as soon as its condition holds, so only a failing test
+// waits this long.
+const settle = 30 * time.Second
+
+// quiet is how long a receiver listens for datagrams that must not come,
+// after the frames were seen handled (waitStats): a frame is sent right
+// after its verdict is counted, so a wrongly forwarded one comes within
+// microseconds. (On a loaded machine a late one can be missed, which only
+// lets a wrong run pass, never fails a right one.)
+const quiet = 100 * time.Millisecond
+
+// udpReceive counts the datagrams c receives until quiet for wait: for
+// datagrams that must not come, once their frames were handled.
 func udpReceive(c net.PacketConn, wait time.Duration) int {
 	buf := make([]byte, 2048)
 	n := 0
@@ -111,9 +125,29 @@ func udpReceive(c net.PacketConn, wait time.Duration) int {
 	}
 }
 
-// waitStats polls the link until cond holds or two seconds pass.
+// udpReceiveN reads from c until want datagrams came or settle passed,
+// then listens for quiet for more; it returns how many came. (Counting
+// until the receiver is quiet for a fixed time instead fails when the
+// bridge's worker is held back for longer than that on a busy machine.)
+func udpReceiveN(c net.PacketConn, want int) int {
+	buf := make([]byte, 2048)
+	n := 0
+	c.SetReadDeadline(time.Now().Add(settle))
+	for n < want {
+		if _, _, err := c.ReadFrom(buf); err != nil {
+			return n
+		}
+		n++
+	}
+	return n + udpReceive(c, quiet)
+}
+
+// waitStats polls the link until cond holds or settle passes, and returns
+// the last stats. Counters are updated apart (a batch's verdicts before
+// its frames are sent, Sent after), so a test waits for every counter it
+// then checks.
 func waitStats(l *xdp.Link, cond func(xdp.Stats) bool) xdp.Stats {
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(settle)
 	for {
 		s := l.Stats()
 		if cond(s) || time.Now().After(deadline) {
@@ -170,7 +204,7 @@ func TestBridgePass(t *testing.T) {
 			l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2, LowLatency: low})
 			rx := udpListen(t, b.n2, "10.77.0.2:9000")
 			udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 20)
-			if n := udpReceive(rx, 500*time.Millisecond); n < 19 { // the first may wait on ARP
+			if n := udpReceiveN(rx, 19); n < 19 { // the first may wait on ARP
 				t.Errorf("n2 received %d of 20 datagrams through the bridge; stats %+v", n, l.Stats())
 			}
 			// And back, as an exchange of replies.
@@ -182,13 +216,13 @@ func TestBridgePass(t *testing.T) {
 			defer c.Close()
 			c.Write([]byte("ping"))
 			buf := make([]byte, 16)
-			rx.SetReadDeadline(time.Now().Add(time.Second))
+			rx.SetReadDeadline(time.Now().Add(settle))
 			n, from, err := rx.ReadFrom(buf)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rx.WriteTo(buf[:n], from)
-			c.SetReadDeadline(time.Now().Add(time.Second))
+			c.SetReadDeadline(time.Now().Add(settle))
 			if _, err := c.Read(buf); err != nil {
 				t.Errorf("no reply through the bridge: %v", err)
 			}
@@ -203,10 +237,11 @@ func TestBridgeDrop(t *testing.T) {
 	l := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 1})
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 5)
-	if n := udpReceive(rx, 300*time.Millisecond); n != 0 {
+	s := waitStats(l, func(s xdp.Stats) bool { return s.Verdicts[xdp.Drop].Packets >= 5 })
+	if n := udpReceive(rx, quiet); n != 0 {
 		t.Errorf("n2 received %d datagrams through a bridge that drops all", n)
 	}
-	if s := l.Stats(); s.Verdicts[xdp.Drop].Packets != 5 {
+	if s.Verdicts[xdp.Drop].Packets != 5 {
 		t.Errorf("stats %+v: want 5 drops", s)
 	}
 	// Bridged interfaces are promiscuous while attached, and only then.
@@ -245,17 +280,20 @@ func TestUpdate(t *testing.T) {
 	l := attach(t, b.mid, drop, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 3)
-	if n := udpReceive(rx, 200*time.Millisecond); n != 0 {
+	// The three must be handled before the update, or the new program
+	// runs on them.
+	waitStats(l, func(s xdp.Stats) bool { return s.Verdicts[xdp.Drop].Packets >= 3 })
+	if n := udpReceive(rx, quiet); n != 0 {
 		t.Errorf("%d datagrams through drop-all", n)
 	}
 	if err := l.Update(coll.Programs["xdp_pass"]); err != nil || l.Program().Name() != "xdp_pass" {
 		t.Fatalf("update: %v, program %s", err, l.Program().Name())
 	}
 	udpSend(t, b.n1, "10.77.0.1:0", "10.77.0.2:9000", 4)
-	if n := udpReceive(rx, 300*time.Millisecond); n != 4 {
+	if n := udpReceiveN(rx, 4); n != 4 {
 		t.Errorf("%d of 4 datagrams through the updated link", n)
 	}
-	if s := l.Stats(); s.Verdicts[xdp.Drop].Packets != 3 || s.Verdicts[xdp.Pass].Packets != 4 {
+	if s := waitStats(l, func(s xdp.Stats) bool { return s.Verdicts[xdp.Pass].Packets >= 4 }); s.Verdicts[xdp.Drop].Packets != 3 || s.Verdicts[xdp.Pass].Packets != 4 {
 		t.Errorf("stats %+v: want 3 dropped, then 4 passed", s)
 	}
 	l.Close()

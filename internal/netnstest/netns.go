@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,9 +34,20 @@ type NS struct {
 var nsCounter atomic.Uint32
 
 // Uniq returns a short name unique to this process and call, for
-// namespaces and interfaces (at most 15 bytes).
+// namespaces and interfaces (at most 15 bytes with a prefix of up to 3).
+// Test binaries of several packages run at once and name their namespaces
+// in one directory (/run/netns), so the process ID is written whole and
+// apart from the counter: "bx" with PID 123 and call 45 is "bx3f.19", never
+// the name of PID 1234's call 5 ("bxya.5"), as "bx12345" was both.
 func Uniq(prefix string) string {
-	return fmt.Sprintf("%s%d%d", prefix, os.Getpid()%100000, nsCounter.Add(1))
+	return prefix + uniqSuffix(os.Getpid(), nsCounter.Add(1))
+}
+
+// uniqSuffix writes pid and n in base 36 with a dot between them: a PID
+// (at most 2^22 on Linux) takes 5 digits, the calls of one process 4 or
+// fewer, 10 bytes in all.
+func uniqSuffix(pid int, n uint32) string {
+	return strconv.FormatUint(uint64(pid), 36) + "." + strconv.FormatUint(uint64(n), 36)
 }
 
 func ipCmd(args ...string) error {
@@ -64,8 +76,19 @@ func Require(t testing.TB) {
 
 // New creates a namespace with IPv6 off (no neighbour discovery noise)
 // and loopback up; the test's cleanup removes it, also on failure.
+//
+// A test that fails having lost frames says whether the kernel dropped
+// frames meanwhile (KernelDrops): a backlog that overflows on a machine
+// flooded by others drops frames in every namespace, which a test that
+// counts them cannot tell from a bug.
 func New(t testing.TB) *NS {
 	t.Helper()
+	drops := KernelDrops()
+	t.Cleanup(func() {
+		if d := KernelDrops() - drops; t.Failed() && d > 0 {
+			t.Logf("the kernel dropped %d frames meanwhile (its input backlog was full: /proc/net/softnet_stat): frames may have been lost on the way", d)
+		}
+	})
 	name := Uniq("bx")
 	if err := ipCmd("netns", "add", name); err != nil {
 		t.Fatal(err)
@@ -81,6 +104,24 @@ func New(t testing.TB) *NS {
 	ns.Sysctl(t, "net/ipv6/conf/default/disable_ipv6", "1")
 	ns.IP(t, "link", "set", "lo", "up")
 	return ns
+}
+
+// KernelDrops is how many frames the kernel has dropped because a CPU's
+// input backlog (net.core.netdev_max_backlog) was full: the second column
+// of /proc/net/softnet_stat, summed over CPUs; 0 if it cannot be read.
+func KernelDrops() uint64 {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			v, _ := strconv.ParseUint(f[1], 16, 64)
+			n += v
+		}
+	}
+	return n
 }
 
 // IP runs the ip command in ns ("ip -n NAME args...").

@@ -12,9 +12,11 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
@@ -119,4 +121,31 @@ func AttachGeneric(t testing.TB, ns *netnstest.NS, prog *ebpf.Program, dev strin
 		return err
 	})
 	return l
+}
+
+// EnableRunStats turns on the kernel's BPF run statistics (Linux 5.8 and
+// later; system-wide, while any holder keeps them on) until the test ends,
+// so that WaitRuns can read a program's run count.
+func EnableRunStats(t testing.TB) {
+	t.Helper()
+	c, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Logf("no BPF run statistics (%v): the kernel's counts are read without waiting for its runs", err)
+		return
+	}
+	t.Cleanup(func() { c.Close() })
+}
+
+// WaitRuns waits until the kernel has run prog at least n times or 30 s
+// passed. Frames a test injects reach generic XDP in softirq context,
+// which a busy machine defers to ksoftirqd, so counting their outcomes
+// must wait for the runs first. Without run statistics (EnableRunStats)
+// it returns at once.
+func WaitRuns(prog *ebpf.Program, n int) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		s, err := prog.Stats()
+		if err != nil || s.RunCount >= uint64(n) {
+			return
+		}
+	}
 }

@@ -458,7 +458,14 @@ func TestHashLookupStress(t *testing.T) {
 				}
 			})
 		}
+		// Run for dur, and on until a churned key's lookup ran without a
+		// delete (normally long before): how many did depends on how a
+		// busy machine schedules the goroutines, so only one is
+		// required, within 30 s.
 		time.Sleep(dur)
+		for deadline := time.Now().Add(30 * time.Second); checked.Load() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		close(stop)
 		wg.Wait()
 		if checked.Load() == 0 {
