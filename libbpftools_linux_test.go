@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,15 +42,18 @@ func embeddedBPF(bin []byte) [][]byte {
 	}
 }
 
-// TestLibbpfTools verifies the BTF-typed programs (fentry, fexit, tp_btf,
-// lsm, iter) of the BPF objects that the libbpf-tools binaries in
-// -libbpftools embed, against the running kernel's BTF, and loads each in
-// the kernel: it reports how many verdicts agree, and fails where bpfhost
-// accepts a program the kernel's verifier refuses. It is a measurement
-// (skipped without the flag), e.g.
+// TestLibbpfTools verifies every program of the BPF objects that the
+// libbpf-tools binaries in -libbpftools embed (kprobes, tracepoints, raw and
+// BTF tracepoints, perf events, uprobes, fentry/fexit, iterators, ...),
+// against the running kernel's BTF and kconfig, and loads each in the kernel
+// the way libbpf would (CO-RE against the kernel's BTF, .kconfig externs,
+// global data as compiled). It reports, per section kind, how many verdicts
+// agree, how many differ and how many programs the kernel cannot load here
+// (with the reason), and fails where bpfhost accepts a program the kernel's
+// verifier refuses. It is a measurement (skipped without the flag), e.g.
 //
 //	apt-get install libbpf-tools
-//	go test -run TestLibbpfTools -libbpftools /usr/sbin -v .
+//	go test -count=1 -run TestLibbpfTools -libbpftools /usr/sbin -v .
 func TestLibbpfTools(t *testing.T) {
 	if *libbpfToolsDir == "" {
 		t.Skip("no -libbpftools directory")
@@ -63,7 +67,7 @@ func TestLibbpfTools(t *testing.T) {
 	}
 	sort.Strings(bins)
 	dir := t.TempDir()
-	counts := map[string]int{}
+	counts := map[string]*toolsRow{}
 	for _, bin := range bins {
 		data, err := os.ReadFile(bin)
 		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
@@ -77,17 +81,74 @@ func TestLibbpfTools(t *testing.T) {
 			libbpfToolsObject(t, path, counts)
 		}
 	}
-	var keys []string
+	var kinds []string
 	for k := range counts {
-		keys = append(keys, k)
+		kinds = append(kinds, k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%4d %s", counts[k], k)
+	sort.Strings(kinds)
+	var sum toolsRow
+	t.Logf("%-14s %6s %6s %6s %6s %s", "kind", "agree", "differ", "no-ld", "no-vfy", "kernel cannot load: why")
+	for _, k := range kinds {
+		r := counts[k]
+		sum.add(r)
+		t.Logf("%-14s %6d %6d %6d %6d %s", k, r.agree, r.differ, r.noLoad, r.noVerify, r.reasonList())
 	}
+	t.Logf("%-14s %6d %6d %6d %6d", "total", sum.agree, sum.differ, sum.noLoad, sum.noVerify)
 }
 
-func libbpfToolsObject(t *testing.T, path string, counts map[string]int) {
+// toolsRow counts the verdicts of one section kind in TestLibbpfTools:
+// agree (both accept or both refuse), differ, the kernel cannot load the
+// program here (by reason), bpfhost cannot verify it (no type, no target).
+type toolsRow struct {
+	agree, differ, noLoad, noVerify int
+	reasons                         map[string]int
+}
+
+func (r *toolsRow) add(o *toolsRow) {
+	r.agree += o.agree
+	r.differ += o.differ
+	r.noLoad += o.noLoad
+	r.noVerify += o.noVerify
+}
+
+func (r *toolsRow) reasonList() string {
+	var out []string
+	for k, n := range r.reasons {
+		out = append(out, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// toolsSectionKind is the section's kind for the table: its prefix before
+// '/', without libbpf's sleepable suffix ".s".
+func toolsSectionKind(section string) string {
+	kind, _, _ := strings.Cut(section, "/")
+	return strings.TrimSuffix(kind, ".s")
+}
+
+// kernelLoadReason names why the kernel could not load a program (an error
+// other than a verifier error): a missing attach target, a missing kernel
+// feature, or the error's first words.
+func kernelLoadReason(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return "not supported by this kernel"
+	case strings.Contains(msg, "ENOTSUPP") || strings.Contains(msg, "operation not supported"):
+		return "no ftrace/trampolines (ENOTSUPP)"
+	case strings.Contains(msg, "find target") || strings.Contains(msg, "attach target") ||
+		strings.Contains(msg, "not found"):
+		return "attach target not in kernel"
+	}
+	msg = firstLine(msg)
+	if len(msg) > 70 {
+		msg = msg[:70] + "..."
+	}
+	return msg
+}
+
+func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Logf("%s: %v", filepath.Base(path), err)
@@ -95,27 +156,30 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]int) {
 	}
 	kspec, kerr := ebpf.LoadCollectionSpec(path)
 	for _, ps := range spec.Programs {
-		kind, _, _ := strings.Cut(ps.Section, "/")
-		switch strings.TrimSuffix(kind, ".s") {
-		case "fentry", "fexit", "fmod_ret", "tp_btf", "lsm", "iter":
-		default:
-			continue
+		kind := toolsSectionKind(ps.Section)
+		r := counts[kind]
+		if r == nil {
+			r = &toolsRow{reasons: map[string]int{}}
+			counts[kind] = r
 		}
-		info, _, err := ProgramType(ps, nil)
-		if err != nil {
-			continue
-		}
+		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
 		bv := "accepts"
-		if err := VerifyProgram(spec, ps, info, nil); err != nil {
+		info, _, err := ProgramType(ps, nil)
+		if err == nil {
+			err = VerifyProgram(spec, ps, info, nil)
+		}
+		if err != nil {
 			var ve *VerifierError
 			bv = "rejects"
 			if !errors.As(err, &ve) {
 				bv = "cannot verify"
 			}
-			t.Logf("%s %s (%s): bpfhost %s: %s", filepath.Base(path), ps.Name, ps.Section, bv, firstLine(err.Error()))
+			t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
 		}
-		kv := "cannot load"
-		if kerr == nil {
+		kv, why := "cannot load", ""
+		if kerr != nil {
+			why = "cilium/ebpf cannot parse the object"
+		} else {
 			one := kspec.Copy()
 			for n := range one.Programs {
 				if n != ps.Name {
@@ -130,12 +194,26 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]int) {
 				c.Close()
 			case errors.As(err, &ve):
 				kv = "rejects"
-				t.Logf("%s %s (%s): kernel rejects: %s", filepath.Base(path), ps.Name, ps.Section, firstLine(err.Error()))
+				t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
+			default:
+				why = kernelLoadReason(err)
+				t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
 			}
 		}
-		counts[kind+": bpfhost "+bv+", kernel "+kv]++
+		switch {
+		case kv == "cannot load":
+			r.noLoad++
+			r.reasons[why]++
+		case bv == "cannot verify":
+			r.noVerify++
+		case bv == kv:
+			r.agree++
+		default:
+			r.differ++
+			t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
+		}
 		if bv == "accepts" && kv == "rejects" {
-			t.Errorf("%s %s (%s): bpfhost accepts what the kernel's verifier refuses", filepath.Base(path), ps.Name, ps.Section)
+			t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
 		}
 	}
 }
