@@ -13,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 )
 
 // libbpfToolsDir names a directory of libbpf-tools binaries (Debian's
@@ -127,25 +129,51 @@ func toolsSectionKind(section string) string {
 	return strings.TrimSuffix(kind, ".s")
 }
 
-// kernelLoadReason names why the kernel could not load a program (an error
-// other than a verifier error): a missing attach target, a missing kernel
-// feature, or the error's first words.
-func kernelLoadReason(err error) string {
+// kernelLoadReason names why the kernel could not load a program of the
+// section kind (an error other than a verifier error).
+func kernelLoadReason(kind string, err error) string {
 	msg := err.Error()
+	trampoline := kind == "fentry" || kind == "fexit" || kind == "fmod_ret" || kind == "lsm"
 	switch {
+	case strings.Contains(msg, "resolve .kconfig"):
+		return "cilium/ebpf cannot fill a typedef'd __kconfig variable"
+	case trampoline && errors.Is(err, ebpf.ErrNotSupported):
+		return "attach target not in this kernel"
+	case trampoline && errors.Is(err, unix.EPERM):
+		return "no BPF trampolines here (EPERM: no ftrace direct calls)"
 	case errors.Is(err, ebpf.ErrNotSupported):
 		return "not supported by this kernel"
-	case strings.Contains(msg, "ENOTSUPP") || strings.Contains(msg, "operation not supported"):
-		return "no ftrace/trampolines (ENOTSUPP)"
-	case strings.Contains(msg, "find target") || strings.Contains(msg, "attach target") ||
-		strings.Contains(msg, "not found"):
-		return "attach target not in kernel"
 	}
 	msg = firstLine(msg)
 	if len(msg) > 70 {
 		msg = msg[:70] + "..."
 	}
 	return msg
+}
+
+// kernelSpec adjusts an object for loading in the kernel as its tool
+// would: maps whose size the tool sets at run time (max_entries 0 as
+// compiled) get one entry, and __kconfig variables declared through a
+// typedef (__u32), which libbpf fills and cilium/ebpf refuses, get the
+// typedef's underlying type.
+func kernelSpec(spec *ebpf.CollectionSpec) {
+	for _, m := range spec.Maps {
+		if m.MaxEntries == 0 && m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray {
+			m.MaxEntries = 1
+		}
+		if m.Type == ebpf.StackTrace && m.ValueSize == 0 {
+			m.ValueSize = 127 * 8 // PERF_MAX_STACK_DEPTH addresses, the tools' default
+		}
+	}
+	var ds *btf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return
+	}
+	for i := range ds.Vars {
+		if v, ok := ds.Vars[i].Type.(*btf.Var); ok {
+			v.Type = btf.UnderlyingType(v.Type)
+		}
+	}
 }
 
 func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
@@ -155,6 +183,9 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 		return
 	}
 	kspec, kerr := ebpf.LoadCollectionSpec(path)
+	if kerr == nil {
+		kernelSpec(kspec)
+	}
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
 		r := counts[kind]
@@ -196,7 +227,7 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 				kv = "rejects"
 				t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
 			default:
-				why = kernelLoadReason(err)
+				why = kernelLoadReason(kind, err)
 				t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
 			}
 		}
