@@ -9,10 +9,6 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 )
 
-// kconfigOracle holds the programs of testdata/kconfig that the running
-// kernel can load too (oracle.c).
-const kconfigOracle = "testdata/kconfig/oracle.o"
-
 // TestKernelConfigKernel loads every program of oracle.o into the running
 // kernel (cilium/ebpf fills .kconfig from the running kernel and relocates
 // CO-RE against its BTF, as libbpf would) and verifies it with bpfhost with

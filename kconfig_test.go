@@ -12,15 +12,19 @@ import (
 	"github.com/bpfhost/bpfhost/object"
 )
 
-// kconfigObject holds programs whose verdicts depend on the kernel's BTF
-// and kconfig values (testdata/kconfig).
-const kconfigObject = "testdata/kconfig/kconfig.o"
+// The objects of testdata/kconfig: kconfigObject's programs' verdicts
+// depend on the kconfig values; kconfigOracle's on the kernel's BTF and
+// values too, and the running kernel can load them (TestKernelConfigKernel).
+const (
+	kconfigObject = "testdata/kconfig/kconfig.o"
+	kconfigOracle = "testdata/kconfig/oracle.o"
+)
 
-// verifyNamed verifies the program name of kconfigObject with opts and
-// returns the verifier's error.
-func verifyNamed(t *testing.T, name string, opts *VerifyOptions) error {
+// verifyNamed verifies the program name of the object at path with opts
+// and returns the verifier's error.
+func verifyNamed(t *testing.T, path, name string, opts *VerifyOptions) error {
 	t.Helper()
-	spec, err := LoadCollectionSpec(kconfigObject)
+	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +38,7 @@ func verifyNamed(t *testing.T, name string, opts *VerifyOptions) error {
 		}
 		return VerifyProgram(spec, ps, info, opts)
 	}
-	t.Fatalf("%s has no program %s", kconfigObject, name)
+	t.Fatalf("%s has no program %s", path, name)
 	return nil
 }
 
@@ -46,10 +50,10 @@ func verifyNamed(t *testing.T, name string, opts *VerifyOptions) error {
 // and runqlen, which the kernel refuses on 6.x kernels).
 func TestCOREKprobe(t *testing.T) {
 	opts := &VerifyOptions{KernelBTF: btfKernel}
-	if err := verifyNamed(t, "core_guarded", opts); err != nil {
+	if err := verifyNamed(t, kconfigOracle, "core_guarded", opts); err != nil {
 		t.Errorf("core_guarded: %v", err)
 	}
-	err := verifyNamed(t, "core_missing", opts)
+	err := verifyNamed(t, kconfigOracle, "core_missing", opts)
 	if err == nil || !strings.Contains(err.Error(), "CO-RE relocation") {
 		t.Errorf("core_missing: %v, want a refusal of the poisoned CO-RE read", err)
 	}
@@ -75,7 +79,7 @@ func TestKernelConfigVerdicts(t *testing.T) {
 		{kconfigEmpty, "by_config", "packet"},
 		{kconfigEmpty, "by_tristate", "packet"},
 	} {
-		err := verifyNamed(t, tc.program, &VerifyOptions{KernelConfig: tc.config})
+		err := verifyNamed(t, kconfigObject, tc.program, &VerifyOptions{KernelConfig: tc.config})
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s with %s: %v", tc.program, tc.config, err)
@@ -86,7 +90,7 @@ func TestKernelConfigVerdicts(t *testing.T) {
 	if runtime.GOOS == "linux" {
 		if _, err := os.Stat("/proc/sys/kernel/osrelease"); err == nil {
 			// Every kernel that runs Go is 4.0 or later.
-			if err := verifyNamed(t, "by_version", nil); err != nil {
+			if err := verifyNamed(t, kconfigObject, "by_version", nil); err != nil {
 				t.Errorf("by_version with the running kernel's version: %v", err)
 			}
 		}

@@ -1,11 +1,14 @@
-/* The programs of kconfig.c that the running kernel can load too (no weak
- * externs, which cilium/ebpf refuses; only config options every kernel
- * with BPF has), for TestKernelConfigKernel: the kernel and bpfhost fill
- * the same values from the running kernel and must agree. */
+/* Programs that the running kernel can load too (no weak externs, which
+ * cilium/ebpf refuses; only config options every kernel with BPF has), for
+ * TestKernelConfigKernel: the kernel and bpfhost fill the same values from
+ * the running kernel and relocate CO-RE against the same BTF, and must
+ * agree. TestCOREKprobe verifies the kprobes against ../btfptr/kernel.o. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+/* Neither the kernel BTF (../btfptr/kernel.o) nor Linux's struct task_struct
+ * has this member. */
 struct task_struct {
 	int no_such_member;
 	int pid;
@@ -13,6 +16,8 @@ struct task_struct {
 
 __u64 seen;
 
+/* Reads a member the kernel lacks: libbpf poisons the instruction and the
+ * kernel refuses the program. */
 SEC("kprobe/do_unlinkat")
 int core_missing(void *ctx)
 {
@@ -24,6 +29,7 @@ int core_missing(void *ctx)
 	return 0;
 }
 
+/* The same read behind bpf_core_field_exists: never taken, accepted. */
 SEC("kprobe/do_unlinkat")
 int core_guarded(void *ctx)
 {
