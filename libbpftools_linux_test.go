@@ -89,26 +89,32 @@ func TestLibbpfTools(t *testing.T) {
 	}
 	sort.Strings(kinds)
 	var sum toolsRow
-	t.Logf("%-14s %6s %6s %6s %6s %s", "kind", "agree", "differ", "no-ld", "no-vfy", "kernel cannot load: why")
+	t.Logf("columns: both accept, both refuse, bpfhost refuses what the kernel accepts, bpfhost accepts what the kernel refuses,")
+	t.Logf("bpfhost cannot verify (no type or target) where the kernel decides, the kernel cannot load it here (why)")
+	t.Logf("%-14s %6s %6s %6s %6s %6s %6s %s", "kind", "accept", "refuse", "b-ref", "b-acc", "no-vfy", "no-ld", "why the kernel cannot load")
 	for _, k := range kinds {
 		r := counts[k]
 		sum.add(r)
-		t.Logf("%-14s %6d %6d %6d %6d %s", k, r.agree, r.differ, r.noLoad, r.noVerify, r.reasonList())
+		t.Logf("%-14s %6d %6d %6d %6d %6d %6d %s", k, r.bothAccept, r.bothRefuse, r.stricter, r.looser, r.noVerify, r.noLoad, r.reasonList())
 	}
-	t.Logf("%-14s %6d %6d %6d %6d", "total", sum.agree, sum.differ, sum.noLoad, sum.noVerify)
+	t.Logf("%-14s %6d %6d %6d %6d %6d %6d", "total", sum.bothAccept, sum.bothRefuse, sum.stricter, sum.looser, sum.noVerify, sum.noLoad)
 }
 
 // toolsRow counts the verdicts of one section kind in TestLibbpfTools:
-// agree (both accept or both refuse), differ, the kernel cannot load the
-// program here (by reason), bpfhost cannot verify it (no type, no target).
+// both accept, both refuse, bpfhost refuses what the kernel accepts
+// (stricter), bpfhost accepts what the kernel refuses (looser), bpfhost
+// cannot verify it (no type, no target), the kernel cannot load the program
+// here (by reason).
 type toolsRow struct {
-	agree, differ, noLoad, noVerify int
-	reasons                         map[string]int
+	bothAccept, bothRefuse, stricter, looser, noVerify, noLoad int
+	reasons                                                    map[string]int
 }
 
 func (r *toolsRow) add(o *toolsRow) {
-	r.agree += o.agree
-	r.differ += o.differ
+	r.bothAccept += o.bothAccept
+	r.bothRefuse += o.bothRefuse
+	r.stricter += o.stricter
+	r.looser += o.looser
 	r.noLoad += o.noLoad
 	r.noVerify += o.noVerify
 }
@@ -237,10 +243,16 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 			r.reasons[why]++
 		case bv == "cannot verify":
 			r.noVerify++
+		case bv == kv && bv == "accepts":
+			r.bothAccept++
 		case bv == kv:
-			r.agree++
+			r.bothRefuse++
 		default:
-			r.differ++
+			if bv == "accepts" {
+				r.looser++
+			} else {
+				r.stricter++
+			}
 			t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
 		}
 		if bv == "accepts" && kv == "rejects" {
