@@ -56,22 +56,30 @@ func btfAttachTarget(ps *ProgramSpec, info *platform.ProgramTypeInfo) (btfAttach
 // programs come back as they are, without types. A program that needs the
 // kernel BTF when none can be read is an error wrapping ErrNoKernelBTF.
 func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
-	kind, target, ok := btfAttachTarget(ps, info)
-	if !ok {
-		// bpf_get_current_task_btf returns a task_struct wherever the
-		// kernel BTF can be read; elsewhere a pointer that cannot be read
-		// through.
-		if callsHelper(ps, linux.FnGetCurrentTaskBtf) {
-			if k, err := loadKernelBTF(kernelBTF); err == nil {
-				if rel, err := k.RelocateCORE(ps); err == nil {
-					return rel, info, k, nil
-				}
-			}
-		}
-		return ps, info, nil, nil
-	}
 	fail := func(err error) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
 		return nil, nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
+	}
+	kind, target, ok := btfAttachTarget(ps, info)
+	if !ok {
+		// Other programs' CO-RE relocations are resolved against the
+		// kernel BTF wherever it can be read, as libbpf resolves every
+		// program's (a kprobe's bpf_core_field_exists decides which path
+		// it takes; a missing field poisons its instruction), and
+		// bpf_get_current_task_btf then returns a task_struct. Without a
+		// kernel BTF, the values clang computed stand and that helper
+		// returns a pointer that cannot be read through.
+		if len(ps.CORE) == 0 && !callsHelper(ps, linux.FnGetCurrentTaskBtf) {
+			return ps, info, nil, nil
+		}
+		k, err := loadKernelBTF(kernelBTF)
+		if err != nil {
+			return ps, info, nil, nil
+		}
+		rel, err := k.RelocateCORE(ps)
+		if err != nil {
+			return fail(fmt.Errorf("CO-RE relocation against the kernel BTF: %w", err))
+		}
+		return rel, info, k, nil
 	}
 	k, err := loadKernelBTF(kernelBTF)
 	if err != nil {

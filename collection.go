@@ -120,6 +120,14 @@ type CollectionOptions struct {
 	// error wrapping ErrNoKernelBTF unless a file is named. The file is
 	// parsed once per process.
 	KernelBTF string
+	// KernelConfig names a kernel configuration file in Linux's .config
+	// format (see ParseKernelConfig) whose values fill the program's
+	// extern __kconfig variables (CONFIG_*, LINUX_KERNEL_VERSION). Empty
+	// means the running kernel's on Linux (as libbpf reads them), none
+	// elsewhere; variables without a value read zero. The values are
+	// constants the verifier knows, as Linux knows a frozen read-only
+	// map's (docs/decisions/0027-kconfig.md).
+	KernelConfig string
 	// Verified, if not nil, holds verdicts reached elsewhere
 	// (VerifyCollection, in the daemon's isolated verifier process) by
 	// program name: a program named here is not verified again but takes
@@ -192,6 +200,10 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 	if err := checkTypeOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("program types: %w", err)
 	}
+	spec, err := withKernelConfig(spec, opts.KernelConfig)
+	if err != nil {
+		return nil, err
+	}
 	engine, err := collectionEngine(opts)
 	if err != nil {
 		return nil, err
@@ -238,6 +250,14 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 		if err != nil {
 			return nil, err
+		}
+		if isKconfig(ms) {
+			// The verifier reads its bytes as constants: user space
+			// may not change them either, as libbpf freezes it, and a
+			// pinned one must hold them.
+			if err := freezeKconfig(m, ms); err != nil {
+				return nil, err
+			}
 		}
 		byIndex[i] = m
 		c.Maps[ms.Name] = m
@@ -318,7 +338,9 @@ func newMap(ms *MapSpec, slots int, memDir string) (*Map, error) {
 	}
 	m := &Map{name: ms.Name, m: mm, spec: mm.Spec(), share: &mapShare{refs: 1}, memFile: memFile}
 	registerMap(m)
-	if ms.Data != nil && !reused {
+	// A reused memory file keeps the map's state, except in .kconfig,
+	// whose bytes are the kernel configuration's now.
+	if ms.Data != nil && (!reused || isKconfig(ms)) {
 		if err := mm.Update(make([]byte, 4), ms.Data, maps.UpdateAny); err != nil {
 			m.close()
 			return nil, fmt.Errorf("map %q: initial data: %w", ms.Name, err)

@@ -172,6 +172,12 @@ type checkedProg struct {
 // checkProgram verifies p again, keeping the states for containment.
 func checkProgram(spec *CollectionSpec, p *Program) (*checkedProg, error) {
 	cont := &verifier.Containment{}
+	// The .kconfig values NewCollection filled in (the running kernel's,
+	// as the tests load with the default options).
+	spec, err := withKernelConfig(spec, "")
+	if err != nil {
+		return nil, err
+	}
 	opts := VerifierOptions(spec, p.spec, p.info)
 	opts.KernelTypes = p.kernelTypes
 	opts.Containment = cont
@@ -508,10 +514,12 @@ func readPacket(info *platform.ProgramTypeInfo, mem *oracle.Memory) {
 
 // fillRandom gives a map random contents: random values in an array, a
 // few random entries in a hash map. Maps with spin locks, and maps whose
-// values are not plain data, are left alone.
+// values are not plain data, are left alone; so are frozen maps (the
+// filled .kconfig section, whose bytes the verifier read as constants),
+// which user space cannot write.
 func fillRandom(m *Map, rng *rand.Rand) {
 	em, ok := m.m.(maps.ElemMap)
-	if !ok || m.spec.HasSpinLock {
+	if !ok || m.spec.HasSpinLock || m.Frozen() {
 		return
 	}
 	switch m.Type() {

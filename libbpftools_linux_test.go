@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 )
 
 // libbpfToolsDir names a directory of libbpf-tools binaries (Debian's
@@ -41,15 +44,18 @@ func embeddedBPF(bin []byte) [][]byte {
 	}
 }
 
-// TestLibbpfTools verifies the BTF-typed programs (fentry, fexit, tp_btf,
-// lsm, iter) of the BPF objects that the libbpf-tools binaries in
-// -libbpftools embed, against the running kernel's BTF, and loads each in
-// the kernel: it reports how many verdicts agree, and fails where bpfhost
-// accepts a program the kernel's verifier refuses. It is a measurement
-// (skipped without the flag), e.g.
+// TestLibbpfTools verifies every program of the BPF objects that the
+// libbpf-tools binaries in -libbpftools embed (kprobes, tracepoints, raw and
+// BTF tracepoints, perf events, uprobes, fentry/fexit, iterators, ...),
+// against the running kernel's BTF and kconfig, and loads each in the kernel
+// the way libbpf would (CO-RE against the kernel's BTF, .kconfig externs,
+// global data as compiled). It reports, per section kind, how many verdicts
+// agree, how many differ and how many programs the kernel cannot load here
+// (with the reason), and fails where bpfhost accepts a program the kernel's
+// verifier refuses. It is a measurement (skipped without the flag), e.g.
 //
 //	apt-get install libbpf-tools
-//	go test -run TestLibbpfTools -libbpftools /usr/sbin -v .
+//	go test -count=1 -run TestLibbpfTools -libbpftools /usr/sbin -v .
 func TestLibbpfTools(t *testing.T) {
 	if *libbpfToolsDir == "" {
 		t.Skip("no -libbpftools directory")
@@ -63,7 +69,7 @@ func TestLibbpfTools(t *testing.T) {
 	}
 	sort.Strings(bins)
 	dir := t.TempDir()
-	counts := map[string]int{}
+	counts := map[string]*toolsRow{}
 	for _, bin := range bins {
 		data, err := os.ReadFile(bin)
 		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
@@ -77,45 +83,140 @@ func TestLibbpfTools(t *testing.T) {
 			libbpfToolsObject(t, path, counts)
 		}
 	}
-	var keys []string
+	var kinds []string
 	for k := range counts {
-		keys = append(keys, k)
+		kinds = append(kinds, k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%4d %s", counts[k], k)
+	sort.Strings(kinds)
+	var sum toolsRow
+	t.Logf("columns: both accept, both refuse, bpfhost refuses what the kernel accepts, bpfhost accepts what the kernel refuses,")
+	t.Logf("bpfhost cannot verify (no type or target) where the kernel decides, the kernel cannot load it here (why)")
+	t.Logf("%-14s %6s %6s %6s %6s %6s %6s %s", "kind", "accept", "refuse", "b-ref", "b-acc", "no-vfy", "no-ld", "why the kernel cannot load")
+	for _, k := range kinds {
+		r := counts[k]
+		sum.add(r)
+		t.Logf("%-14s %6d %6d %6d %6d %6d %6d %s", k, r.bothAccept, r.bothRefuse, r.stricter, r.looser, r.noVerify, r.noLoad, r.reasonList())
+	}
+	t.Logf("%-14s %6d %6d %6d %6d %6d %6d", "total", sum.bothAccept, sum.bothRefuse, sum.stricter, sum.looser, sum.noVerify, sum.noLoad)
+}
+
+// toolsRow counts the verdicts of one section kind in TestLibbpfTools:
+// both accept, both refuse, bpfhost refuses what the kernel accepts
+// (stricter), bpfhost accepts what the kernel refuses (looser), bpfhost
+// cannot verify it (no type, no target), the kernel cannot load the program
+// here (by reason).
+type toolsRow struct {
+	bothAccept, bothRefuse, stricter, looser, noVerify, noLoad int
+	reasons                                                    map[string]int
+}
+
+func (r *toolsRow) add(o *toolsRow) {
+	r.bothAccept += o.bothAccept
+	r.bothRefuse += o.bothRefuse
+	r.stricter += o.stricter
+	r.looser += o.looser
+	r.noLoad += o.noLoad
+	r.noVerify += o.noVerify
+}
+
+func (r *toolsRow) reasonList() string {
+	var out []string
+	for k, n := range r.reasons {
+		out = append(out, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// toolsSectionKind is the section's kind for the table: its prefix before
+// '/', without libbpf's sleepable suffix ".s".
+func toolsSectionKind(section string) string {
+	kind, _, _ := strings.Cut(section, "/")
+	return strings.TrimSuffix(kind, ".s")
+}
+
+// kernelLoadReason names why the kernel could not load a program of the
+// section kind (an error other than a verifier error).
+func kernelLoadReason(kind string, err error) string {
+	msg := err.Error()
+	trampoline := kind == "fentry" || kind == "fexit" || kind == "fmod_ret" || kind == "lsm"
+	switch {
+	case strings.Contains(msg, "resolve .kconfig"):
+		return "cilium/ebpf cannot fill a typedef'd __kconfig variable"
+	case trampoline && errors.Is(err, ebpf.ErrNotSupported):
+		return "attach target not in this kernel"
+	case trampoline && errors.Is(err, unix.EPERM):
+		return "no BPF trampolines here (EPERM: no ftrace direct calls)"
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return "not supported by this kernel"
+	}
+	msg = firstLine(msg)
+	if len(msg) > 70 {
+		msg = msg[:70] + "..."
+	}
+	return msg
+}
+
+// kernelSpec adjusts an object for loading in the kernel as its tool
+// would: maps whose size the tool sets at run time (max_entries 0 as
+// compiled) get one entry, and __kconfig variables declared through a
+// typedef (__u32), which libbpf fills and cilium/ebpf refuses, get the
+// typedef's underlying type.
+func kernelSpec(spec *ebpf.CollectionSpec) {
+	for _, m := range spec.Maps {
+		if m.MaxEntries == 0 && m.Type != ebpf.RingBuf && m.Type != ebpf.PerfEventArray {
+			m.MaxEntries = 1
+		}
+		if m.Type == ebpf.StackTrace && m.ValueSize == 0 {
+			m.ValueSize = 127 * 8 // PERF_MAX_STACK_DEPTH addresses, the tools' default
+		}
+	}
+	var ds *btf.Datasec
+	if spec.Types == nil || spec.Types.TypeByName(".kconfig", &ds) != nil {
+		return
+	}
+	for i := range ds.Vars {
+		if v, ok := ds.Vars[i].Type.(*btf.Var); ok {
+			v.Type = btf.UnderlyingType(v.Type)
+		}
 	}
 }
 
-func libbpfToolsObject(t *testing.T, path string, counts map[string]int) {
+func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Logf("%s: %v", filepath.Base(path), err)
 		return
 	}
 	kspec, kerr := ebpf.LoadCollectionSpec(path)
+	if kerr == nil {
+		kernelSpec(kspec)
+	}
 	for _, ps := range spec.Programs {
-		kind, _, _ := strings.Cut(ps.Section, "/")
-		switch strings.TrimSuffix(kind, ".s") {
-		case "fentry", "fexit", "fmod_ret", "tp_btf", "lsm", "iter":
-		default:
-			continue
+		kind := toolsSectionKind(ps.Section)
+		r := counts[kind]
+		if r == nil {
+			r = &toolsRow{reasons: map[string]int{}}
+			counts[kind] = r
 		}
-		info, _, err := ProgramType(ps, nil)
-		if err != nil {
-			continue
-		}
+		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
 		bv := "accepts"
-		if err := VerifyProgram(spec, ps, info, nil); err != nil {
+		info, _, err := ProgramType(ps, nil)
+		if err == nil {
+			err = VerifyProgram(spec, ps, info, nil)
+		}
+		if err != nil {
 			var ve *VerifierError
 			bv = "rejects"
 			if !errors.As(err, &ve) {
 				bv = "cannot verify"
 			}
-			t.Logf("%s %s (%s): bpfhost %s: %s", filepath.Base(path), ps.Name, ps.Section, bv, firstLine(err.Error()))
+			t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
 		}
-		kv := "cannot load"
-		if kerr == nil {
+		kv, why := "cannot load", ""
+		if kerr != nil {
+			why = "cilium/ebpf cannot parse the object"
+		} else {
 			one := kspec.Copy()
 			for n := range one.Programs {
 				if n != ps.Name {
@@ -130,12 +231,32 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]int) {
 				c.Close()
 			case errors.As(err, &ve):
 				kv = "rejects"
-				t.Logf("%s %s (%s): kernel rejects: %s", filepath.Base(path), ps.Name, ps.Section, firstLine(err.Error()))
+				t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
+			default:
+				why = kernelLoadReason(kind, err)
+				t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
 			}
 		}
-		counts[kind+": bpfhost "+bv+", kernel "+kv]++
+		switch {
+		case kv == "cannot load":
+			r.noLoad++
+			r.reasons[why]++
+		case bv == "cannot verify":
+			r.noVerify++
+		case bv == kv && bv == "accepts":
+			r.bothAccept++
+		case bv == kv:
+			r.bothRefuse++
+		default:
+			if bv == "accepts" {
+				r.looser++
+			} else {
+				r.stricter++
+			}
+			t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
+		}
 		if bv == "accepts" && kv == "rejects" {
-			t.Errorf("%s %s (%s): bpfhost accepts what the kernel's verifier refuses", filepath.Base(path), ps.Name, ps.Section)
+			t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
 		}
 	}
 }

@@ -103,6 +103,10 @@ func VerifyCollection(spec *CollectionSpec, opts *CollectionOptions) (map[string
 	if err := checkTypeOptions(spec, opts); err != nil {
 		return nil, fmt.Errorf("program types: %w", err)
 	}
+	spec, err := withKernelConfig(spec, opts.KernelConfig)
+	if err != nil {
+		return nil, err
+	}
 	selected, err := selectPrograms(spec, opts.Programs)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ type VerifyOptions struct {
 	// KernelBTF is the kernel BTF file that types BTF-typed programs'
 	// arguments, as CollectionOptions.KernelBTF.
 	KernelBTF string
+	// KernelConfig is the kernel configuration file whose values fill
+	// extern __kconfig variables, as CollectionOptions.KernelConfig.
+	KernelConfig string
 }
 
 // VerifyProgram runs the verifier on one program of spec, as NewCollection
@@ -42,6 +45,10 @@ type VerifyOptions struct {
 func VerifyProgram(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo, opts *VerifyOptions) error {
 	if opts == nil {
 		opts = &VerifyOptions{}
+	}
+	spec, err := withKernelConfig(spec, opts.KernelConfig)
+	if err != nil {
+		return err
 	}
 	vopts, ps, _, err := typedVerifierOptions(spec, ps, info, opts.KernelBTF)
 	if err != nil {

@@ -52,6 +52,10 @@ type Options struct {
 	// daemon's scope), and an update's round trip costs a lookup's.
 	// Objects, pins and links are still synced.
 	NoSync bool
+	// KernelBTF and KernelConfig are the kernel BTF and configuration
+	// files that every load (in the verifier child too) uses, as
+	// bpfhost.CollectionOptions's fields: "" means the running kernel's.
+	KernelBTF, KernelConfig string
 }
 
 // Policy defaults.
@@ -320,7 +324,8 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
-	verified, err := d.verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names})
+	verified, err := d.verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names,
+		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
 	if err != nil {
 		return res, err
 	}
@@ -472,6 +477,7 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
 		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir,
+		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig,
 	})
 	if err != nil {
 		return nil, &Error{Code: CodeOf(err), Err: err}

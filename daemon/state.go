@@ -249,7 +249,8 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 	if err != nil {
 		return nil, fmt.Errorf("object: %w", err)
 	}
-	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs})
+	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs,
+		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
 	if err != nil {
 		// As at load: a verifier that crashes or hangs on the stored
 		// object rejects it, and the daemon starts without it.

@@ -23,6 +23,12 @@ type VerifyRequest struct {
 	Object   []byte   `json:"object"`
 	Type     string   `json:"type,omitempty"`
 	Programs []string `json:"programs"`
+	// KernelBTF and KernelConfig name the daemon's kernel BTF and
+	// configuration files (Options), "" for the running kernel's: the
+	// child verifies with the same kernel types and __kconfig values as
+	// the daemon loads with.
+	KernelBTF    string `json:"kernel_btf,omitempty"`
+	KernelConfig string `json:"kernel_config,omitempty"`
 }
 
 // verifyVerdict is what the verifier child writes on its standard output.
@@ -60,6 +66,11 @@ func RequestDigest(req VerifyRequest) []byte {
 	field([]byte(req.Type))
 	for _, p := range req.Programs {
 		field([]byte(p))
+	}
+	if req.KernelBTF != "" || req.KernelConfig != "" {
+		field([]byte("kernel"))
+		field([]byte(req.KernelBTF))
+		field([]byte(req.KernelConfig))
 	}
 	return h.Sum(nil)
 }
@@ -218,7 +229,8 @@ func verify(req VerifyRequest) verifyVerdict {
 			return verifyVerdict{Invalid: fmt.Sprintf("object has no program %q", name)}
 		}
 	}
-	progs, err := bpfhost.VerifyCollection(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, Programs: req.Programs})
+	progs, err := bpfhost.VerifyCollection(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, Programs: req.Programs,
+		KernelBTF: req.KernelBTF, KernelConfig: req.KernelConfig})
 	if err != nil {
 		var ve *bpfhost.VerifierError
 		if errors.As(err, &ve) {

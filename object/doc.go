@@ -60,12 +60,12 @@
 // with the load width adjusted for unsigned integers and pointers that
 // changed size), field sizes, existence and signedness, bitfield shifts, type
 // existence, size and target id, and enumerator existence and value are
-// resolved; type-match relocations are not. A relocation that cannot be
-// resolved is an error (a COREError naming program, instruction, kind and
-// access), never a guessed value, and leaves its program untouched. Unlike
-// libbpf, which poisons such instructions so that code guarded by
-// bpf_core_field_exists still loads, an access to a missing field fails even
-// when guarded.
+// resolved; type-match relocations are not. A relocation whose type or field the
+// target lacks poisons its instruction as libbpf does (a call of
+// COREPoison), so that code guarded by bpf_core_field_exists still loads and
+// the verifier refuses the access where it can run; any other relocation
+// that cannot be resolved is an error (a COREError naming program,
+// instruction, kind and access), never a guessed value.
 //
 // # Older toolchains
 //

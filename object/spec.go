@@ -359,4 +359,23 @@ type VariableSpec struct {
 	// Type is the variable's C type as BTF describes it ("__u32",
 	// "struct config"), or "" without BTF.
 	Type string
+	// Kconfig is how an extern __kconfig variable (Map ".kconfig") holds
+	// its kernel config value, as libbpf encodes it; KconfigNone for
+	// other variables.
+	Kconfig KconfigKind
 }
+
+// KconfigKind is the kind of value an extern __kconfig variable holds, as
+// libbpf decides it from the variable's BTF type.
+type KconfigKind uint8
+
+// Kinds of __kconfig variables.
+const (
+	KconfigNone      KconfigKind = iota // not a __kconfig variable, or a type libbpf refuses
+	KconfigBool                         // bool: y is 1, n is 0
+	KconfigChar                         // char: the letter y, m or n
+	KconfigTristate                     // enum libbpf_tristate: y 1, n 0, m 2
+	KconfigInt                          // an unsigned integer of Size bytes
+	KconfigSignedInt                    // a signed integer of Size bytes
+	KconfigString                       // char[Size]: a quoted string
+)

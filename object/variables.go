@@ -168,8 +168,34 @@ func addKconfig(spec *Spec, types *btf.Spec) error {
 		}
 		spec.Variables = append(spec.Variables, &VariableSpec{
 			Name: v.Name, Map: ".kconfig", Offset: vsi.Offset, Size: vsi.Size, ReadOnly: true, Type: typeString(v.Type),
+			Kconfig: kconfigKind(v.Type),
 		})
 	}
 	slices.SortFunc(spec.Variables, func(a, b *VariableSpec) int { return cmp.Compare(a.Name, b.Name) })
 	return nil
+}
+
+// kconfigKind is how libbpf encodes a __kconfig variable of type t.
+func kconfigKind(t btf.Type) KconfigKind {
+	switch u := btf.UnderlyingType(t).(type) {
+	case *btf.Int:
+		switch {
+		case u.Encoding&btf.Bool != 0:
+			return KconfigBool
+		case u.Encoding&btf.Char != 0 || u.Size == 1 && u.Name == "char":
+			return KconfigChar
+		case u.Encoding&btf.Signed != 0:
+			return KconfigSignedInt
+		}
+		return KconfigInt
+	case *btf.Enum:
+		if u.Name == "libbpf_tristate" {
+			return KconfigTristate
+		}
+	case *btf.Array:
+		if e, ok := btf.UnderlyingType(u.Type).(*btf.Int); ok && e.Size == 1 {
+			return KconfigString
+		}
+	}
+	return KconfigNone
 }

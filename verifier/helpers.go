@@ -48,11 +48,19 @@ func (e *exec) clobberCall(s *state) {
 	s.z.forgetRange(locReg(0), locReg(5)) // setUninit of each, at once
 }
 
+// corePoison is the helper number libbpf (and object.RelocatedCORE) calls
+// in place of an instruction whose CO-RE relocation has no target.
+const corePoison = 0xbad2310
+
 func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	abi := e.a.opts.ABI
 	proto, ok := abi.HelperByID(platform.HelperID(id))
 	if !ok {
-		e.fail(pc, "call to unknown helper %d", id)
+		if id == corePoison {
+			e.fail(pc, "call to unknown helper %d: a CO-RE relocation that the target's BTF cannot satisfy (a missing type or field), reachable here", id)
+		} else {
+			e.fail(pc, "call to unknown helper %d", id)
+		}
 		e.clobberCall(s)
 		s.set(0, value{kind: kScalar}, topIval)
 		return s, nil

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -151,6 +152,9 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		e.boundedAccess(s, m, int64(mi.ValueSize), "map "+mi.Name+" value")
 		lo, hi := s.z.bounds(locReg(m.base))
 		e.checkLockWord(m.pc, bv.region, lo, hi, m.off, m.size, m.verb())
+		if v, ok := constantLoad(mi, m, lo, hi); ok {
+			return scalar, v, 0
+		}
 	case kRingbuf:
 		e.a.ctxUse[m.pc] |= 2
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
@@ -541,4 +545,26 @@ func (e *exec) legacyLoad(s *state, pc int, ins isa.Instruction) {
 	}
 	size := ins.Opcode.Size().Bytes()
 	s.set(0, value{kind: kScalar}, loadResult(size, false))
+}
+
+// constantLoad is the value a load reads from a map whose bytes are
+// Constant (MapInfo), when the load's offset is a constant inside them, as
+// Linux reads a frozen read-only map's bytes at verification
+// (bpf_map_direct_read).
+func constantLoad(mi *MapInfo, m access, lo, hi int64) (ival, bool) {
+	if m.write || m.atomic || !mi.ReadOnlyProg || mi.Constant == nil || lo != hi {
+		return ival{}, false
+	}
+	off := lo + int64(m.off)
+	if off < 0 || off+int64(m.size) > int64(len(mi.Constant)) || off+int64(m.size) > int64(mi.ValueSize) {
+		return ival{}, false
+	}
+	var buf [8]byte
+	copy(buf[:], mi.Constant[off:off+int64(m.size)])
+	v := binary.LittleEndian.Uint64(buf[:])
+	if m.sx {
+		shift := 64 - 8*uint(m.size)
+		v = uint64(int64(v<<shift) >> shift)
+	}
+	return constIval(v), true
 }

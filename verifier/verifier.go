@@ -79,6 +79,13 @@ type MapInfo struct {
 	// ReadOnlyProg: programs may not write the map's values (.rodata,
 	// BPF_F_RDONLY_PROG).
 	ReadOnlyProg bool
+	// Constant, for a ReadOnlyProg map, holds the bytes of its one value
+	// when neither programs nor user space can change them after
+	// verification (the .kconfig values the runtime filled in): loads at
+	// a constant offset within them read constants, so that code these
+	// values rule out is never followed, as Linux does for a frozen
+	// read-only map. Nil means the bytes are unknown.
+	Constant []byte
 	// Inner is the template of the maps a map-in-map holds.
 	Inner *MapInfo
 	// HasSpinLock says the value holds a struct bpf_spin_lock at

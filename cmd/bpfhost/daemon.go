@@ -32,6 +32,7 @@ func newDaemonCommand() *cobra.Command {
 	var (
 		state, socket, group string
 		metricsAddr          string
+		kernelBTF, kconfig   string
 		noJIT, inProcess     bool
 		noSync               bool
 		maxInsns             int
@@ -53,7 +54,8 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			opts := daemon.Options{StateDir: state, MaxInstructions: maxInsns, MapMemory: mapMemory, Logger: log, NoSync: noSync}
+			opts := daemon.Options{StateDir: state, MaxInstructions: maxInsns, MapMemory: mapMemory, Logger: log, NoSync: noSync,
+				KernelBTF: kernelBTF, KernelConfig: kconfig}
 			if noJIT {
 				opts.Engine = "interp"
 			}
@@ -85,6 +87,8 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 	fl.Int64Var(&mapMemory, "map-memory", 1<<30, "the most bytes all maps together may preallocate")
 	fl.BoolVar(&inProcess, "verify-in-process", false, "run the verifier in the daemon's process (no isolation)")
 	fl.BoolVar(&noSync, "no-sync", false, "acknowledge map writes once in the page cache, without msync/fsync: they survive a killed daemon, not a machine crash")
+	kernelBTFFlag(fl, &kernelBTF)
+	kernelConfigFlag(fl, &kconfig)
 	fl.DurationVar(&verifyWall, "verify-timeout", 0, "wall time the verifier child gets per load (default 90s)")
 	return cmd
 }

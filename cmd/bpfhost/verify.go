@@ -37,7 +37,7 @@ func newVerifyCommand() *cobra.Command {
 	var verbose bool
 	var limits bpfhost.VerifierLimits
 	var stateMiB int64
-	var kernelBTF string
+	var kernelBTF, kernelConfig string
 	cmd := &cobra.Command{
 		Use:   "verify OBJECT",
 		Short: "Check an object's programs offline with bpfhost's verifier",
@@ -53,12 +53,13 @@ read or a program has no type.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
 			limits.MaxStateBytes = stateMiB << 20
-			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits, kernelBTF)
+			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits, bpfhost.VerifyOptions{KernelBTF: kernelBTF, KernelConfig: kernelConfig})
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
 	addTypeFlag(cmd, &types)
 	kernelBTFFlag(cmd.Flags(), &kernelBTF)
+	kernelConfigFlag(cmd.Flags(), &kernelConfig)
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "print the abstract state before each instruction")
 	cmd.Flags().IntVar(&limits.MaxInstructions, "max-insns", bpfhost.DefaultVerifierMaxInstructions, "most instructions the verifier may process per program (the complexity limit)")
 	cmd.Flags().Int64Var(&stateMiB, "max-state-mem", bpfhost.DefaultVerifierMaxStateBytes>>20, "most MiB of abstract states the verifier may keep per program")
@@ -71,7 +72,7 @@ var limitFlags = map[string]string{
 	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
 }
 
-func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits, kernelBTF string) error {
+func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits, kernel bpfhost.VerifyOptions) error {
 	topts, err := typeOptions(types)
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		if err != nil {
 			return typeAdvice(err)
 		}
-		opts := &bpfhost.VerifyOptions{Limits: limits, KernelBTF: kernelBTF}
+		opts := &bpfhost.VerifyOptions{Limits: limits, KernelBTF: kernel.KernelBTF, KernelConfig: kernel.KernelConfig}
 		if verbose && !asJSON {
 			opts.Log = out
 		}
