@@ -126,7 +126,7 @@ type CollectionOptions struct {
 	// means the running kernel's on Linux (as libbpf reads them), none
 	// elsewhere; variables without a value read zero. The values are
 	// constants the verifier knows, as Linux knows a frozen read-only
-	// map's (docs/decisions/0027-kconfig.md).
+	// map's (docs/decisions/0028-kconfig.md).
 	KernelConfig string
 	// Verified, if not nil, holds verdicts reached elsewhere
 	// (VerifyCollection, in the daemon's isolated verifier process) by

@@ -24,7 +24,7 @@ import (
 var ErrKernelConfig = errors.New("kernel config")
 
 // KernelConfig holds the values that extern __kconfig variables read
-// (docs/decisions/0027-kconfig.md): CONFIG_* options as Linux's .config
+// (docs/decisions/0028-kconfig.md): CONFIG_* options as Linux's .config
 // file spells them ("y", "m", "n", numbers, quoted strings), and
 // LINUX_KERNEL_VERSION, LINUX_HAS_SYSCALL_WRAPPER and the like, which
 // libbpf computes from the running kernel and a config file may give.

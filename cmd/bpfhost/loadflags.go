@@ -39,7 +39,7 @@ func kernelBTFFlag(fs *pflag.FlagSet, v *string) {
 }
 
 // kernelConfigFlag defines --kernel-config, the kernel configuration whose
-// values fill extern __kconfig variables (docs/decisions/0027-kconfig.md).
+// values fill extern __kconfig variables (docs/decisions/0028-kconfig.md).
 func kernelConfigFlag(fs *pflag.FlagSet, v *string) {
 	fs.StringVar(v, "kernel-config", "", "kernel configuration file in Linux's .config format (plain or gzip, may set LINUX_KERNEL_VERSION) whose values fill extern __kconfig variables (default: the running kernel's on Linux, none elsewhere)")
 }
