@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"golang.org/x/sys/unix"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/bpfhost/bpfhost"
 )
@@ -47,16 +45,6 @@ type agreement struct {
 	skipMaps []string
 	// engine runs the bpfhost side: "interp" or "jit".
 	engine string
-}
-
-// engines are the bpfhost engines every agreement case runs on; a
-// "-checked" suffix runs the verified programs in checked mode as well.
-var engines = []string{"interp", "jit", "jit-checked"}
-
-// engineOptions are the collection options of one of engines.
-func engineOptions(engine string) *bpfhost.CollectionOptions {
-	name, checked := strings.CutSuffix(engine, "-checked")
-	return &bpfhost.CollectionOptions{Engine: bpfhost.Engine(name), Checked: checked}
 }
 
 // kernelAvailable loads a trivial program into the kernel, or says why not.
@@ -343,28 +331,6 @@ func kernelCPUs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func readPcapFile(t *testing.T, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts [][]byte
-	for {
-		d, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		pkts = append(pkts, append([]byte(nil), d...))
-	}
-	return pkts
 }
 
 func compareOutcomes(t *testing.T, a agreement) {

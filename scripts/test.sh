@@ -29,6 +29,10 @@ for os in linux darwin windows; do
     CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build ./... || { echo "build failed for $os/$arch"; exit 1; }
   done
 done
+# The tests must compile on the other systems too (go vet type-checks them).
+for os in darwin windows; do
+  CGO_ENABLED=0 GOOS=$os go vet ./... || { echo "go vet (tests included) failed for $os"; exit 1; }
+done
 
 # Both test runs go on after a failure, and the failures are listed at the
 # end (each failing test's log is above, in go test's output).
