@@ -251,11 +251,11 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		if err != nil {
 			return nil, err
 		}
-		if isKconfig(ms) {
+		if isFrozenData(ms) {
 			// The verifier reads its bytes as constants: user space
 			// may not change them either, as libbpf freezes it, and a
-			// pinned one must hold them.
-			if err := freezeKconfig(m, ms); err != nil {
+			// pinned one must hold them (frozendata.go).
+			if err := freezeData(m, ms); err != nil {
 				return nil, err
 			}
 		}
@@ -339,7 +339,8 @@ func newMap(ms *MapSpec, slots int, memDir string) (*Map, error) {
 	m := &Map{name: ms.Name, m: mm, spec: mm.Spec(), share: &mapShare{refs: 1}, memFile: memFile}
 	registerMap(m)
 	// A reused memory file keeps the map's state, except in .kconfig,
-	// whose bytes are the kernel configuration's now.
+	// whose bytes are the kernel configuration's now; a .rodata section's
+	// must be the spec's already (freezeData checks).
 	if ms.Data != nil && (!reused || isKconfig(ms)) {
 		if err := mm.Update(make([]byte, 4), ms.Data, maps.UpdateAny); err != nil {
 			m.close()

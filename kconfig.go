@@ -329,22 +329,3 @@ func withKernelConfig(spec *CollectionSpec, path string) (*CollectionSpec, error
 func isKconfig(ms *MapSpec) bool {
 	return ms.Name == ".kconfig" && ms.Flags&maps.FlagRdOnlyProg != 0 && ms.Type == object.MapTypeArray && ms.MaxEntries == 1
 }
-
-// freezeKconfig freezes m, the map made for the .kconfig section ms, after
-// checking that it holds ms's bytes (a pinned map might not).
-func freezeKconfig(m *Map, ms *MapSpec) error {
-	got, err := m.LookupBytes(uint32(0))
-	if err != nil {
-		return fmt.Errorf("map %q: %w", ms.Name, err)
-	}
-	if !bytes.Equal(got, ms.Data) {
-		return fmt.Errorf("map %q: %w: it holds other values than the kernel configuration's", ms.Name, ErrKernelConfig)
-	}
-	if m.Frozen() {
-		return nil
-	}
-	if err := m.Freeze(); err != nil {
-		return fmt.Errorf("map %q: %w", ms.Name, err)
-	}
-	return nil
-}

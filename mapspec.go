@@ -35,7 +35,7 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 		HasTimer: ms.HasTimer, TimerOffset: ms.TimerOffset,
 	}
-	if isKconfig(ms) && len(ms.Data) == int(ms.ValueSize) {
+	if isFrozenData(ms) && len(ms.Data) == int(ms.ValueSize) {
 		mi.Constant = ms.Data
 	}
 	if ms.InnerMap != nil {

@@ -262,7 +262,11 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 	}
 	u.dir = dir
 	for _, m := range u.maps {
-		if !persistable(m.m.Type()) {
+		if !persistable(m.m.Type()) || m.m.Frozen() {
+			// Frozen already: a constant data section (.rodata,
+			// .kconfig), which NewCollection wrote and froze and
+			// programs were verified against; its log holds those
+			// same bytes, and user space may not write it.
 			continue
 		}
 		logPath := filepath.Join(dir, "maps", m.m.Name())
