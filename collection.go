@@ -457,7 +457,10 @@ func collectionLimits(l verifier.Limits) verifier.Limits {
 type VerifierError = verifier.VerifierError
 
 // VerifierOptions returns the options that verify program ps of spec as a
-// program of the given type, as NewCollection does.
+// program of the given type, as NewCollection does. The bytes of .rodata*
+// and .kconfig sections are constants to the verifier: a runtime other than
+// NewCollection must freeze those maps with exactly these bytes
+// (docs/decisions/0028-kconfig.md).
 func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.ProgramTypeInfo) verifier.Options {
 	infos := make([]verifier.MapInfo, len(spec.Maps))
 	for i, ms := range spec.Maps {

@@ -3,7 +3,9 @@
 //
 // The API follows cilium/ebpf's: LoadCollectionSpec parses an ELF object into
 // a CollectionSpec (plain data: inspect it, change const volatile values with
-// SetConstant), NewCollection creates its maps and prepares its programs, and
+// SetConstant), NewCollection creates its maps (freezing .rodata once its
+// constants are written, as libbpf does, so that the verifier may read them
+// as constants) and prepares its programs, and
 // Program.Run executes a program the way BPF_PROG_TEST_RUN does: XDP with
 // Linux's headroom, socket filters and TC classifiers with an __sk_buff, and
 // bpfhost's generic type (r1 = buffer, r2 = length) for embedding. Maps are
