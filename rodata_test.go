@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/bpfhost/bpfhost/maps"
 )
 
@@ -175,4 +177,41 @@ func TestRodataMemoryFile(t *testing.T) {
 		}
 		t.Fatalf("other constants over the same memory file: %v, want ErrMapIncompatible", err)
 	}
+}
+
+// TestRodataFromCilium: constants set on a cilium/ebpf spec (what bpf2go
+// loaders do, VariableSpec.Set) are the ones NewCollection freezes and the
+// verifier reads, as the kernel would with the same spec.
+func TestRodataFromCilium(t *testing.T) {
+	cs, err := ebpf.LoadCollectionSpec(rodataObject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Variables["ports"].Set([8]uint16{10, 20, 30, 40, 50, 60, 70, 80}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Variables["ports_len"].Set(uint32(2)); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := CollectionSpecFromCilium(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCollection(spec, &CollectionOptions{Programs: []string{"last_port"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, port := range []uint16{10, 20, 30} {
+		frame := make([]byte, 64)
+		binary.NativeEndian.PutUint16(frame, port)
+		want := uint32(2)
+		if rodataDrops("last_port", 2, port) {
+			want = 1
+		}
+		if got, err := c.Programs["last_port"].Run(&RunOptions{Data: frame}); err != nil || got != want {
+			t.Errorf("port %d: %d, %v; want %d", port, got, err, want)
+		}
+	}
+	checkFrozenRodata(t, c.Maps[".rodata"], 2)
 }
