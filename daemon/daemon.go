@@ -56,6 +56,9 @@ type Options struct {
 	// files that every load (in the verifier child too) uses, as
 	// bpfhost.CollectionOptions's fields: "" means the running kernel's.
 	KernelBTF, KernelConfig string
+	// logsOnly keeps every map's contents in logs, without map memory
+	// files, as on systems that have none: tests cover that path on Linux.
+	logsOnly bool
 }
 
 // Policy defaults.

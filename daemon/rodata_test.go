@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"testing"
 
@@ -12,16 +13,33 @@ import (
 // verifier read (testdata/rodata's last_port reads ports[ports_len-1],
 // accepted only because ports_len is the constant 0), in its verifier
 // child and in its own load alike (their digests agree). The .rodata map
-// is frozen: the daemon's map update is refused, also after a restart,
-// where the map's log or memory file is not replayed into it; a second
-// freeze says it is frozen already.
+// is frozen: the daemon's map update is refused, also after a restart; a
+// second freeze says it is frozen already. With map memory files and with
+// logs only (as on systems without memory files): before, the restart
+// replayed the map's log into the frozen map, which refused it, and the
+// unit was lost.
 func TestRodataFrozen(t *testing.T) {
+	for _, logsOnly := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory-files", true: "logs-only"}[logsOnly], func(t *testing.T) {
+			testRodataFrozen(t, logsOnly)
+		})
+	}
+}
+
+func testRodataFrozen(t *testing.T, logsOnly bool) {
 	obj, err := os.ReadFile("../testdata/rodata/rodata.o")
 	if err != nil {
 		t.Fatal(err)
 	}
 	state := t.TempDir()
-	d := newTestDaemon(t, state)
+	newDaemon := func() *Daemon {
+		d, err := New(Options{StateDir: state, Engine: "interp", Logger: slog.New(slog.DiscardHandler), logsOnly: logsOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := newDaemon()
 	ctx := context.Background()
 	if _, err := d.Load(ctx, api.LoadRequest{Object: obj, Program: "last_port", PinPath: "/r", PinMaps: "/rm"}); err != nil {
 		t.Fatal(err)
@@ -55,7 +73,7 @@ func TestRodataFrozen(t *testing.T) {
 	}
 	check(d, "loaded")
 	d.lock.Close()
-	d2 := newTestDaemon(t, state)
+	d2 := newDaemon()
 	defer d2.Close()
 	check(d2, "restarted")
 	d.Close()

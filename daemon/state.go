@@ -399,7 +399,7 @@ func (d *Daemon) openWAL(path string) (*wal, error) {
 // memDir is the directory of the map memory files of unit id, "" without a
 // state directory.
 func (d *Daemon) memDir(id uint64) string {
-	if d.opts.StateDir == "" {
+	if d.opts.StateDir == "" || d.opts.logsOnly {
 		return ""
 	}
 	return filepath.Join(d.unitsDir(), strconv.FormatUint(id, 10), "mem")
