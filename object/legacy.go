@@ -86,6 +86,16 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 			s.info = byte(elf.STB_GLOBAL)<<4 | byte(s.typ())
 			img.putSymbol(symtab, s)
 		}
+		if s.bind() == elf.STB_WEAK && s.name != "" && int(s.shndx) < len(img.sections) && s.shndx != uint16(elf.SHN_UNDEF) {
+			if name := img.sections[s.shndx].name; name == ".maps" || strings.HasPrefix(name, "maps") {
+				// A weak map definition (libbpf's usdt.bpf.h declares its
+				// maps __weak so that several objects can link): in one
+				// object it is the only definition, as a global one is.
+				// The reader refuses weak map symbols.
+				s.info = byte(elf.STB_GLOBAL)<<4 | byte(s.typ())
+				img.putSymbol(symtab, s)
+			}
+		}
 		if s.name == "" || s.typ() == elf.STT_SECTION || s.typ() == elf.STT_FILE {
 			continue
 		}

@@ -41,3 +41,27 @@ func TestWeakKconfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWeakMap loads an object whose map is defined __weak (libbpf's
+// usdt.bpf.h does so): the map is the object's, referenced like a strong
+// one.
+func TestWeakMap(t *testing.T) {
+	spec := mustLoad(t, "weak.o")
+	if m := spec.Map("weak_counts"); m == nil {
+		t.Fatal("no map weak_counts")
+	}
+	p := spec.Program("weak_map")
+	if p == nil {
+		t.Fatal("no program weak_map")
+	}
+	found := false
+	for _, r := range p.References {
+		checkReference(t, spec, p, r)
+		if r.Kind == RefMap && r.Name == "weak_counts" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("references %+v, want one to map weak_counts", p.References)
+	}
+}
