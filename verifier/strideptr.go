@@ -32,11 +32,13 @@ import "math"
 // does not hold, is not proven and nothing changes.
 
 // ptrBound is a range proven for a pointer register at a loop head: its
-// value on entry (off0 is its offset there) and the range of its offset.
+// value on entry (off0 is its offset there), the range of its offset, and
+// the counter c (entering as x0) whose bound proved it.
 type ptrBound struct {
-	reg          int
-	v            value
-	off0, lo, hi int64
+	reg              int
+	v                value
+	off0, lo, hi, x0 int64
+	c                loc
 }
 
 // stridedKind reports whether a pointer of kind k may be bounded as a
@@ -98,7 +100,7 @@ func (a *analyzer) boundStrided(r *run, w wto) error {
 			}
 			v, off0, _ := exactPtrOnAll(entries, reg)
 			tries++
-			sc, sp, ok, err := a.stridedSteps(r, w, c, reg, v, off0, off0, x0, clo, chi)
+			sc, sp, ok, err := a.stridedSteps(r, w, c, reg, v, off0, off0, x0)
 			if err != nil {
 				return err
 			}
@@ -122,12 +124,12 @@ func (a *analyzer) boundStrided(r *run, w wto) error {
 				continue
 			}
 			tries++
-			sc2, sp2, ok, err := a.stridedSteps(r, w, c, reg, stridedValue(v, sp), lo, hi, x0+k*sc, clo, chi)
+			sc2, sp2, ok, err := a.stridedSteps(r, w, c, reg, stridedValue(v, sp), lo, hi, x0+k*sc)
 			if err != nil {
 				return err
 			}
 			if ok && sc2 == sc && sp2 == sp {
-				found = append(found, ptrBound{reg: reg, v: stridedValue(v, sp), off0: off0, lo: lo, hi: hi})
+				found = append(found, ptrBound{reg: reg, v: stridedValue(v, sp), off0: off0, lo: lo, hi: hi, x0: x0, c: c})
 			}
 		}
 	}
@@ -189,10 +191,10 @@ func installPtr(s *state, b ptrBound) bool {
 // the exact changes of counter c and of the pointer's offset on every back
 // edge. ok is false unless both are one number on all of them, the
 // register holds a pointer of v's kind and region (not NULL) on each, and
-// c stays within [clo, last] (sc > 0) or [last, chi] (sc < 0) there, for
+// c is at most last (sc > 0) or at least last (sc < 0) there, for
 // last the value of c at the last visit proposed (x0 for the first run,
 // whose answers are checked by the second).
-func (a *analyzer) stridedSteps(r *run, w wto, c loc, reg int, v value, lo, hi, last, clo, chi int64) (sc, sp int64, ok bool, err error) {
+func (a *analyzer) stridedSteps(r *run, w wto, c loc, reg int, v value, lo, hi, last int64) (sc, sp int64, ok bool, err error) {
 	st := r.in[w.v].clone()
 	first := lo == hi
 	if !installPtr(st, ptrBound{reg: reg, v: v, lo: lo, hi: hi}) {
@@ -210,46 +212,25 @@ func (a *analyzer) stridedSteps(r *run, w wto, c loc, reg int, v value, lo, hi, 
 	if err != nil {
 		return 0, 0, false, err
 	}
-	step := func(o *state, l, g loc) (int64, bool) {
-		if !o.z.has(l) || !o.z.has(g) {
-			return 0, false
-		}
-		up, down := o.z.ub(g, l), o.z.ub(l, g)
-		if up == inf || down == inf || negB(up) != down {
-			return 0, false
-		}
-		return down, true
-	}
 	seen := false
-	fn := r.fn
-	for _, p := range fn.blocks[w.v].preds {
-		if !fn.inComponent(p, w.v) || r2.out[p] == nil {
-			continue
+	for _, o := range backEdges(r2, w.v) {
+		pv := o.regs[reg]
+		if pv.kind != v.kind || pv.region != v.region || pv.null {
+			return 0, 0, false, nil
 		}
-		for i, succ := range fn.blocks[p].succs {
-			if succ != w.v || i >= len(r2.out[p]) {
-				continue
-			}
-			for _, o := range r2.out[p][i] {
-				pv := o.regs[reg]
-				if pv.kind != v.kind || pv.region != v.region || pv.null {
-					return 0, 0, false, nil
-				}
-				if _, isScalar := scalarAt(o, c); !isScalar {
-					return 0, 0, false, nil
-				}
-				dc, okc := step(o, c, gc)
-				dp, okp := step(o, lp, gp)
-				if !okc || !okp || (seen && (dc != sc || dp != sp)) {
-					return 0, 0, false, nil
-				}
-				sc, sp, seen = dc, dp, true
-				if !first {
-					l, h := o.z.bounds(c)
-					if (sc > 0 && h > last) || (sc < 0 && l < last) {
-						return 0, 0, false, nil
-					}
-				}
+		if _, isScalar := scalarAt(o, c); !isScalar {
+			return 0, 0, false, nil
+		}
+		dc, okc := exactStep(o, c, gc)
+		dp, okp := exactStep(o, lp, gp)
+		if !okc || !okp || (seen && (dc != sc || dp != sp)) {
+			return 0, 0, false, nil
+		}
+		sc, sp, seen = dc, dp, true
+		if !first {
+			l, h := o.z.bounds(c)
+			if (sc > 0 && h > last) || (sc < 0 && l < last) {
+				return 0, 0, false, nil
 			}
 		}
 	}
@@ -288,13 +269,17 @@ func exactPtrOnAll(states []*state, reg int) (value, int64, bool) {
 
 // headPtrInput meets the input in of loop head h with the ranges proven
 // for its strided pointers (boundStrided), where the input holds the same
-// pointer and every entry edge still enters with the offset the proof
-// assumed; other inputs are left as they are (the final pass's check that
-// the head covers them decides). in is owned by the caller.
+// pointer and every entry edge still enters with the offset and the
+// counter value the proof assumed; other inputs are left as they are (the
+// final pass's check that the head covers them decides). in is owned by
+// the caller.
 func headPtrInput(r *run, entries []*state, h int, in *state) bool {
 	for _, b := range r.ptrBounds[h] {
 		v, off0, ok := exactPtrOnAll(entries, b.reg)
 		if !ok || v.kind != b.v.kind || v.region != b.v.region || off0 != b.off0 {
+			continue
+		}
+		if x0, ok := exactOnAll(entries, b.c); !ok || x0 != b.x0 {
 			continue
 		}
 		x := in.regs[b.reg]
