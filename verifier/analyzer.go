@@ -378,6 +378,9 @@ type run struct {
 	failed   bool // the check pass found a head not covering its inputs
 	// bounds are the ranges proven for counters at loop heads (stride.go).
 	bounds map[int]countBound
+	// ptrBounds are the ranges proven for strided pointers at loop heads
+	// (strideptr.go).
+	ptrBounds map[int][]ptrBound
 	// entryOf replaces the states entering a loop head from outside its
 	// loop while one group of them is analysed (paths.go).
 	entryOf map[int]*state
@@ -413,6 +416,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.entry = entry
 		r.failed = false
 		r.bounds = nil
+		r.ptrBounds = nil
 		// Callers pass check=false during their own iterations: the
 		// fixpoint states suffice, but they must be a post-fixpoint, which
 		// the final pass confirms; it then runs quietly.
@@ -526,6 +530,7 @@ func (a *analyzer) iterate(r *run, ws []wto) error {
 func (a *analyzer) component(r *run, w wto) error {
 	h := w.v
 	delete(r.bounds, h)
+	delete(r.ptrBounds, h)
 	bodyOnly := false
 	for k := 0; ; k++ {
 		in := a.input(r, h)
@@ -584,6 +589,9 @@ func (a *analyzer) component(r *run, w wto) error {
 		}
 	}
 	if err := a.boundCounted(r, w); err != nil {
+		return err
+	}
+	if err := a.boundStrided(r, w); err != nil {
 		return err
 	}
 	if !r.narrow {

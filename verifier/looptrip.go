@@ -129,33 +129,51 @@ func (a *analyzer) tripFrom(r *run, w wto, c loc, lo, hi int64) (step, blo, bhi 
 	}
 	blo, bhi = math.MaxInt64, math.MinInt64
 	seen := false
-	fn := r.fn
-	for _, p := range fn.blocks[w.v].preds {
-		if !fn.inComponent(p, w.v) || r2.out[p] == nil {
+	for _, o := range backEdges(r2, w.v) {
+		d, ok := exactStep(o, c, g)
+		if !ok || (seen && d != step) {
+			return 0, 0, 0, false, nil
+		}
+		step, seen = d, true
+		l, h := o.z.bounds(c)
+		blo, bhi = min(blo, l), max(bhi, h)
+	}
+	return step, blo, bhi, seen, nil
+}
+
+// backEdges returns the states of run r2 on the edges into loop head h
+// from inside its loop.
+func backEdges(r2 *run, h int) []*state {
+	fn := r2.fn
+	var out []*state
+	for _, p := range fn.blocks[h].preds {
+		if !fn.inComponent(p, h) || r2.out[p] == nil {
 			continue
 		}
 		for i, succ := range fn.blocks[p].succs {
-			if succ != w.v || i >= len(r2.out[p]) {
+			if succ != h || i >= len(r2.out[p]) {
 				continue
 			}
 			for _, o := range r2.out[p][i] {
-				if !o.z.has(c) || !o.z.has(g) {
-					return 0, 0, 0, false, nil
+				if o != nil {
+					out = append(out, o)
 				}
-				up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
-				if up == inf || down == inf || negB(up) != down {
-					return 0, 0, 0, false, nil
-				}
-				if seen && down != step {
-					return 0, 0, 0, false, nil
-				}
-				step, seen = down, true
-				l, h := o.z.bounds(c)
-				blo, bhi = min(blo, l), max(bhi, h)
 			}
 		}
 	}
-	return step, blo, bhi, seen, nil
+	return out
+}
+
+// exactStep returns c - g in state o if the zone knows it as one number.
+func exactStep(o *state, c, g loc) (int64, bool) {
+	if !o.z.has(c) || !o.z.has(g) {
+		return 0, false
+	}
+	up, down := o.z.ub(g, c), o.z.ub(c, g) // c - g in [-up, down]
+	if up == inf || down == inf || negB(up) != down {
+		return 0, false
+	}
+	return down, true
 }
 
 // meetLoc narrows location c (a register or a spill of the top frame) of

@@ -79,23 +79,27 @@ func (a *analyzer) boundCounted(r *run, w wto) error {
 }
 
 // headInput is input for loop head h, met with the range proven for its
-// counter (boundCounted); nil if that leaves nothing. The proof assumed
-// the counter enters the loop as x0: if an entry edge now says otherwise,
-// the input is left as it is (and the final pass's check that the head
-// covers it decides).
+// counter (boundCounted) and for its strided pointers (boundStrided); nil
+// if that leaves nothing. The proof assumed the counter enters the loop as
+// x0: if an entry edge now says otherwise, the input is left as it is (and
+// the final pass's check that the head covers it decides).
 func (a *analyzer) headInput(r *run, h int) *state {
 	in := a.input(r, h)
 	b, ok := r.bounds[h]
-	if in == nil || !ok {
+	pbs := r.ptrBounds[h]
+	if in == nil || (!ok && len(pbs) == 0) {
 		return in
 	}
-	if x0, ok := exactOnAll(a.loopEntries(r, h), b.c); !ok || x0 != b.x0 {
-		return in
-	}
+	entries := a.loopEntries(r, h)
 	if in == r.entry {
 		in = in.clone()
 	}
-	if !meetLoc(in, b.c, b.lo, b.hi) {
+	if x0, exact := exactOnAll(entries, b.c); ok && exact && x0 == b.x0 {
+		if !meetLoc(in, b.c, b.lo, b.hi) {
+			return nil
+		}
+	}
+	if !headPtrInput(r, entries, h, in) {
 		return nil
 	}
 	return in
