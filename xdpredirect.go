@@ -64,8 +64,7 @@ func (r *XDPRedirect) DevMapTarget(slot int) (ifindex uint32, prog *Program, ok 
 	if !ok {
 		return 0, nil, false, nil
 	}
-	binary.NativeEndian.PutUint32(r.key[:], r.Ifindex)
-	p := em.LookupPtr(r.key[:], slot)
+	p := r.entry(em, slot)
 	if p == nil {
 		return 0, nil, false, nil
 	}
@@ -133,8 +132,7 @@ func (r *XDPRedirect) CPUMapEntry(slot int) (qsize int, prog *Program, ok bool, 
 	if !isElem {
 		return 0, nil, false, nil
 	}
-	binary.NativeEndian.PutUint32(r.key[:], r.Ifindex)
-	p := em.LookupPtr(r.key[:], slot)
+	p := r.entry(em, slot)
 	if p == nil {
 		return 0, nil, false, nil
 	}
@@ -150,4 +148,11 @@ func (r *XDPRedirect) CPUMapEntry(slot int) (qsize int, prog *Program, ok bool, 
 		}
 	}
 	return qsize, prog, qsize > 0, nil
+}
+
+// entry is the value of the redirect map's entry for r.Ifindex (the key
+// bpf_redirect_map named), as slot sees it; nil if there is none.
+func (r *XDPRedirect) entry(em maps.ElemMap, slot int) unsafe.Pointer {
+	binary.NativeEndian.PutUint32(r.key[:], r.Ifindex)
+	return em.LookupPtr(r.key[:], slot)
 }

@@ -70,7 +70,7 @@ type Link struct {
 	pidSeq  atomic.Uint64
 	// idChecks counts SECCOMP_IOCTL_NOTIF_ID_VALID checks of the
 	// notifying task's identity (worker.takeSocket), taskReads the
-	// reads of a task's tgid, uid and gid (task.readStatus).
+	// reads of a task's tgid, uid and gid (task.readIDs).
 	idChecks  atomic.Uint64
 	taskReads atomic.Uint64
 	// noPidfdInfo reports that the kernel has no PIDFD_GET_INFO.

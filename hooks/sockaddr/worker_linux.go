@@ -104,9 +104,9 @@ type task struct {
 
 func (t *task) reset(tid int) { *t = task{tid: tid, pfd: -1, l: t.l, buf: t.buf} }
 
-// readStatus reads tgid, uid and gid: from the pidfd if it can, else
+// readIDs reads tgid, uid and gid: from the pidfd if it can, else
 // from /proc/TID/status (with comm).
-func (t *task) readStatus() {
+func (t *task) readIDs() {
 	if t.status {
 		return
 	}
@@ -152,11 +152,11 @@ func (t *task) PidTgid() uint64 {
 		t.tgid = int(t.pe.tgid.Load())
 	}
 	if t.tgid == 0 {
-		t.readStatus()
+		t.readIDs()
 	}
 	return uint64(t.tgid)<<32 | uint64(uint32(t.tid))
 }
-func (t *task) UidGid() uint64 { t.readStatus(); return t.uidgid }
+func (t *task) UidGid() uint64 { t.readIDs(); return t.uidgid }
 
 // Comm reads /proc/TID/comm, which costs less than the status file, unless
 // that was read for this call already.
@@ -322,7 +322,7 @@ func (w *worker) openPidfd() unix.Errno {
 		return 0
 	}
 	if err == unix.EINVAL {
-		w.task.readStatus()
+		w.task.readIDs()
 		fd, err = unix.PidfdOpen(w.task.tgid, 0)
 	}
 	if err != nil {

@@ -58,14 +58,23 @@ struct {
 	__uint(max_entries, 64);
 } ports_prog SEC(".maps");
 
-static __always_inline void count(struct xdp_md *ctx)
+// count_in adds one to seen[k]. Workers (and CPUs) run programs at once: if
+// another created the entry between the lookup and the insert, the insert
+// fails and the frame is added to that entry instead of being lost.
+static __always_inline void count_in(__u32 k)
 {
-	__u32 k = ctx->ingress_ifindex;
 	__u64 one = 1, *n = bpf_map_lookup_elem(&seen, &k);
+	if (!n && bpf_map_update_elem(&seen, &k, &one, BPF_NOEXIST) == 0)
+		return;
+	if (!n)
+		n = bpf_map_lookup_elem(&seen, &k);
 	if (n)
 		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&seen, &k, &one, BPF_NOEXIST);
+}
+
+static __always_inline void count(struct xdp_md *ctx)
+{
+	count_in(ctx->ingress_ifindex);
 }
 
 SEC("xdp")
@@ -208,13 +217,8 @@ int xdp_dev_rewrite(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + sizeof(*eth);
 	struct udphdr *udp = (void *)(ip + 1);
-	__u32 k = ctx->egress_ifindex;
-	__u64 one = 1, *n = bpf_map_lookup_elem(&seen, &k);
 
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&seen, &k, &one, BPF_NOEXIST);
+	count_in(ctx->egress_ifindex);
 	if ((void *)(udp + 1) > data_end)
 		return XDP_PASS;
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
