@@ -52,14 +52,20 @@ struct {
 	__uint(max_entries, 256);
 } proto_stats SEC(".maps");
 
+// count_drop adds one to drops[rule]. Programs run on several CPUs (or
+// bpfhost workers) at once: if another created the entry between the
+// lookup and the insert, the insert fails and the drop is added to that
+// entry instead of being lost.
 static __always_inline void count_drop(__u32 *rule)
 {
 	__u64 one = 1;
 	__u64 *n = bpf_map_lookup_elem(&drops, rule);
+	if (!n && bpf_map_update_elem(&drops, rule, &one, BPF_NOEXIST) == 0)
+		return;
+	if (!n)
+		n = bpf_map_lookup_elem(&drops, rule);
 	if (n)
 		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&drops, rule, &one, BPF_NOEXIST);
 }
 
 SEC("xdp")
