@@ -1,0 +1,215 @@
+package bpfhost
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// xdpToolsPaths lists the files and directories whose BPF objects
+// TestXDPTools measures.
+var xdpToolsPaths = flag.String("xdptools", "", "list of files and directories (separated by "+string(filepath.ListSeparator)+") holding xdp-tools' BPF objects, as files or embedded in binaries, for TestXDPTools")
+
+// TestXDPTools verifies every program of the BPF objects that xdp-tools and
+// libxdp ship (Debian's xdp-tools, libxdp1: the objects under
+// /usr/lib/<arch>/bpf and those embedded in the tools' binaries, each
+// distinct object once) and loads each in the kernel as libbpf and libxdp
+// would:
+//
+//   - XDP programs with the attach type of their section (xdp, xdp/devmap,
+//     xdp/cpumap, xdp.frags: BPF_F_XDP_HAS_FRAGS), maps pinned by name
+//     unpinned (pinning does not change a verdict);
+//   - libxdp attaches a program of section "xdp" to its dispatcher as an
+//     extension (freplace) of one of the dispatcher's prog0..prog9
+//     functions: where the corpus holds a dispatcher, each such program is
+//     also loaded as BPF_PROG_TYPE_EXT replacing prog0 (row "xdp>ext",
+//     compared with bpfhost's XDP verdict);
+//   - fentry/fexit programs whose section names no kernel function
+//     (xdpdump's "fentry/func") attach to an XDP program's entry function,
+//     which xdpdump picks at run time: here, the dispatcher's.
+//
+// It prints a table per section kind (see logToolsTable) and fails only
+// where bpfhost accepts what the kernel refuses. It is a measurement
+// (skipped without the flag), e.g.
+//
+//	apt-get install xdp-tools libxdp1
+//	go test -count=1 -run TestXDPTools -v . -xdptools \
+//	  $(dpkg -L xdp-tools libxdp1 | grep -E '/sbin/|[.]o$' | paste -sd:)
+func TestXDPTools(t *testing.T) {
+	if *xdpToolsPaths == "" {
+		t.Skip("no -xdptools paths")
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	objs := xdpToolsObjects(t, filepath.SplitList(*xdpToolsPaths))
+	if len(objs) == 0 {
+		t.Fatalf("no BPF objects in %s", *xdpToolsPaths)
+	}
+	dispatcher, entry := xdpDispatcher(t, objs)
+	if dispatcher != nil {
+		defer dispatcher.Close()
+	}
+	counts := map[string]*toolsRow{}
+	for _, path := range objs {
+		xdpToolsObject(t, path, dispatcher, entry, counts)
+	}
+	t.Logf("%d distinct objects; the dispatcher for freplace and fentry targets: %v", len(objs), dispatcher)
+	logToolsTable(t, counts)
+}
+
+// xdpToolsObjects returns the paths of the distinct BPF objects in paths:
+// BPF ELF files as they are, and the objects other ELF files embed
+// (embeddedBPF) written to a temporary directory. A directory stands for
+// the regular files in it.
+func xdpToolsObjects(t *testing.T, paths []string) []string {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	sort.Strings(files)
+	dir := t.TempDir()
+	seen := map[[32]byte]bool{}
+	var out []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) || len(data) < 64 {
+			continue
+		}
+		if binary.LittleEndian.Uint16(data[18:]) == 247 { // EM_BPF
+			if h := sha256.Sum256(data); !seen[h] {
+				seen[h] = true
+				out = append(out, f)
+			}
+			continue
+		}
+		for k, obj := range embeddedBPF(data) {
+			h := sha256.Sum256(obj)
+			if seen[h] {
+				continue
+			}
+			seen[h] = true
+			path := filepath.Join(dir, fmt.Sprintf("%s-%d.bpf.o", filepath.Base(f), k))
+			if err := os.WriteFile(path, obj, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// xdpDispatcher loads libxdp's dispatcher in the kernel, if one of objs is
+// one: an XDP program whose object has a global function prog0, which
+// libxdp's protocol replaces with the first component program. It returns
+// nil if there is none or the kernel cannot load it, and otherwise its entry
+// function's name.
+func xdpDispatcher(t *testing.T, objs []string) (*ebpf.Program, string) {
+	for _, path := range objs {
+		spec, err := ebpf.LoadCollectionSpec(path)
+		if err != nil {
+			continue
+		}
+		for name, p := range spec.Programs {
+			if p.Type != ebpf.XDP || !hasFunction(p, "prog0") {
+				continue
+			}
+			one := onlyProgram(spec, name)
+			kernelSpec(one)
+			c, err := ebpf.NewCollection(one)
+			if err != nil {
+				t.Logf("%s: dispatcher %s: kernel cannot load: %s", filepath.Base(path), name, firstLine(err.Error()))
+				continue
+			}
+			prog := c.Programs[name]
+			delete(c.Programs, name)
+			c.Close()
+			t.Logf("dispatcher: %s %s", filepath.Base(path), name)
+			return prog, name
+		}
+	}
+	return nil, ""
+}
+
+// hasFunction reports whether p's instructions include the function name.
+func hasFunction(p *ebpf.ProgramSpec, name string) bool {
+	for _, ins := range p.Instructions {
+		if ins.Symbol() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// xdpToolsObject measures the programs of one object (TestXDPTools).
+func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry string, counts map[string]*toolsRow) {
+	spec, err := LoadCollectionSpec(path)
+	if err != nil {
+		t.Errorf("%s: bpfhost cannot load the object: %v", filepath.Base(path), err)
+		return
+	}
+	kspec, kerr := ebpf.LoadCollectionSpec(path)
+	if kerr == nil {
+		kernelSpec(kspec)
+		for _, m := range kspec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	}
+	for _, ps := range spec.Programs {
+		kind := toolsSectionKind(ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
+		bv := bpfhostVerdict(t, where, spec, ps)
+		if kerr != nil {
+			countVerdicts(t, counts, kind, where, bv, "cannot load", "cilium/ebpf cannot parse the object")
+			continue
+		}
+		one := onlyProgram(kspec, ps.Name)
+		kp := one.Programs[ps.Name]
+		if (kp.Type == ebpf.Tracing) && strings.HasSuffix(ps.Section, "/func") {
+			// xdpdump's placeholder: its target is an XDP program's
+			// entry function, set at run time.
+			if dispatcher == nil {
+				countVerdicts(t, counts, kind, where, bv, "cannot load", "attaches to an XDP program: no dispatcher in the corpus")
+				continue
+			}
+			kp.AttachTarget = dispatcher
+			kp.AttachTo = entry
+		}
+		kv, why := kernelLoadVerdict(t, where, kind, one)
+		countVerdicts(t, counts, kind, where, bv, kv, why)
+		if kp.Type != ebpf.XDP || kp.AttachType != ebpf.AttachXDP || dispatcher == nil || hasFunction(kp, "prog0") {
+			continue
+		}
+		ext := onlyProgram(kspec, ps.Name)
+		ep := ext.Programs[ps.Name]
+		ep.Type, ep.AttachType, ep.AttachTarget, ep.AttachTo = ebpf.Extension, ebpf.AttachNone, dispatcher, "prog0"
+		kv, why = kernelLoadVerdict(t, where+" as freplace of prog0", "freplace", ext)
+		countVerdicts(t, counts, kind+">ext", where+" as freplace of prog0", bv, kv, why)
+	}
+}
