@@ -213,3 +213,30 @@ func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry s
 		countVerdicts(t, counts, kind+">ext", where+" as freplace of prog0", bv, kv, why)
 	}
 }
+
+// TestXDPToolsKernel loads each program of xdpToolsShapes in the running
+// kernel and checks that the kernel's verdict is the one
+// TestXDPToolsShapes wants from bpfhost.
+func TestXDPToolsKernel(t *testing.T) {
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	for _, tt := range xdpToolsShapes {
+		kspec, err := ebpf.LoadCollectionSpec("testdata/xdptools/" + tt.object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := tt.object + " " + tt.program
+		kv, why := kernelLoadVerdict(t, where, "xdp", onlyProgram(kspec, tt.program))
+		want := "accepts"
+		if tt.refuse != "" {
+			want = "rejects"
+		}
+		switch {
+		case kv == "cannot load":
+			t.Logf("%s: the kernel cannot load it here: %s", where, why)
+		case kv != want:
+			t.Errorf("%s: kernel %s, bpfhost's expected verdict %s", where, kv, want)
+		}
+	}
+}
