@@ -19,6 +19,10 @@ var xdpToolsShapes = []struct {
 	{"frags.o", "frags_bytes", ""},
 	{"frags.o", "frags_devmap", ""},
 	{"frags.o", "frags_cpumap", ""},
+	{"xsk.o", "xsk_lookup", ""},
+	{"xsk.o", "xsk_past_field", "bpf_xdp_sock"},
+	{"xsk.o", "xsk_write", "cannot be written"},
+	{"xsk.o", "xsk_unchecked", "NULL"},
 }
 
 // TestXDPToolsShapes loads each program of xdpToolsShapes alone and checks
@@ -48,5 +52,41 @@ func TestXDPToolsShapes(t *testing.T) {
 				t.Errorf("%s: %v; want a verifier error about %q", tt.program, err, tt.refuse)
 			}
 		})
+	}
+}
+
+// TestXDPToolsShapesRun runs the programs whose result bpfhost defines
+// without AF_XDP sockets or a console: libxdp's AF_XDP program finds no
+// socket on the queue and passes the frame on (XDP_PASS), as Linux does
+// on a queue no socket is bound to; bpf_printk with four arguments prints
+// its line.
+func TestXDPToolsShapesRun(t *testing.T) {
+	spec, err := LoadCollectionSpec("testdata/xdptools/xsk.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCollection(spec, &CollectionOptions{Programs: []string{"xsk_lookup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r, err := c.Programs["xsk_lookup"].Run(&RunOptions{Data: make([]byte, 64)}); err != nil || r != 2 {
+		t.Errorf("xsk_lookup = %d, %v; want 2 (XDP_PASS)", r, err)
+	}
+
+	spec, err = LoadCollectionSpec("testdata/xdptools/vprintk.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.Programs["printk_four"].Run(&RunOptions{Data: make([]byte, 60)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pc.Printk(); len(got) != 1 || !strings.HasPrefix(got[0], "len 60 queue 0 ifindex ") {
+		t.Errorf("printk lines %q, want one starting with \"len 60 queue 0 ifindex \"", got)
 	}
 }

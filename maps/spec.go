@@ -94,6 +94,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newPerfEventArray(b), nil
 	case DevMap, DevMapHash, CPUMap:
 		return newDevMap(b), nil
+	case XSKMap:
+		return newXSKMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -174,6 +176,8 @@ func (s *Spec) validate(slots int) error {
 		return s.validateHash()
 	case DevMap, DevMapHash, CPUMap:
 		return s.validateDevMap()
+	case XSKMap:
+		return s.validateXSKMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
 			return s.invalid("flags %#x: lpm_trie requires BPF_F_NO_PREALLOC", s.Flags)
