@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
 )
@@ -61,11 +62,18 @@ func TestXDPTools(t *testing.T) {
 		defer dispatcher.Close()
 	}
 	counts := map[string]*toolsRow{}
+	loads := map[string]int{}
 	for _, path := range objs {
-		xdpToolsObject(t, path, dispatcher, entry, counts)
+		xdpToolsObject(t, path, dispatcher, entry, counts, loads)
 	}
 	t.Logf("%d distinct objects; the dispatcher for freplace and fentry targets: %v", len(objs), dispatcher)
 	logToolsTable(t, counts)
+	var why []string
+	for k, n := range loads {
+		why = append(why, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(why)
+	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", strings.Join(why, "; "))
 }
 
 // xdpToolsObjects returns the paths of the distinct BPF objects in paths:
@@ -168,7 +176,10 @@ func hasFunction(p *ebpf.ProgramSpec, name string) bool {
 }
 
 // xdpToolsObject measures the programs of one object (TestXDPTools).
-func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry string, counts map[string]*toolsRow) {
+// loads counts the objects bpfhost's NewCollection loads ("loaded") or
+// not (by reason), each with the programs bpfhost accepts and its maps
+// sized as its tool sizes them (kernelSpec's rule).
+func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry string, counts map[string]*toolsRow, loads map[string]int) {
 	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Errorf("%s: bpfhost cannot load the object: %v", filepath.Base(path), err)
@@ -181,10 +192,15 @@ func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry s
 			m.Pinning = ebpf.PinNone
 		}
 	}
+	var accepted []string
+	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
 		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
 		bv := bpfhostVerdict(t, where, spec, ps)
+		if bv == "accepts" {
+			accepted = append(accepted, ps.Name)
+		}
 		if kerr != nil {
 			countVerdicts(t, counts, kind, where, bv, "cannot load", "cilium/ebpf cannot parse the object")
 			continue
@@ -239,4 +255,27 @@ func TestXDPToolsKernel(t *testing.T) {
 			t.Errorf("%s: kernel %s, bpfhost's expected verdict %s", where, kv, want)
 		}
 	}
+}
+
+// xdpToolsLoad loads the programs accepted of spec with NewCollection and
+// counts the outcome in loads. Maps with max_entries 0, which the tools
+// size at run time, get one entry, as kernelSpec gives them.
+func xdpToolsLoad(t *testing.T, path string, spec *CollectionSpec, accepted []string, loads map[string]int) {
+	if len(accepted) == 0 {
+		loads["with no program bpfhost accepts"]++
+		return
+	}
+	for _, m := range spec.Maps {
+		if m.MaxEntries == 0 && m.Type != uint32(linux.MapRingBuf) && m.Type != uint32(linux.MapPerfEventArray) {
+			m.MaxEntries = 1
+		}
+	}
+	c, err := NewCollection(spec, &CollectionOptions{Programs: accepted})
+	if err != nil {
+		t.Logf("%s: bpfhost cannot load the programs it accepts: %v", filepath.Base(path), err)
+		loads["cannot load: "+firstLine(err.Error())]++
+		return
+	}
+	c.Close()
+	loads["loaded"]++
 }
