@@ -23,6 +23,9 @@ var xdpToolsShapes = []struct {
 	{"xsk.o", "xsk_past_field", "bpf_xdp_sock"},
 	{"xsk.o", "xsk_write", "cannot be written"},
 	{"xsk.o", "xsk_unchecked", "NULL"},
+	{"spinjoin.o", "lock_after_insert", ""},
+	{"spinjoin.o", "lock_in_branches", ""},
+	{"spinjoin.o", "unlock_other", "different lock"},
 }
 
 // TestXDPToolsShapes loads each program of xdpToolsShapes alone and checks
