@@ -93,3 +93,29 @@ func TestXDPToolsShapesRun(t *testing.T) {
 		t.Errorf("printk lines %q, want one starting with \"len 60 queue 0 ifindex \"", got)
 	}
 }
+
+// TestTargetProgram: a program whose attach target its loader chooses
+// (freplace; fentry on a name no kernel function has, as xdpdump's
+// "fentry/func") cannot be verified, and the error says why
+// (ErrTargetProgram) instead of judging it against a made-up context.
+func TestTargetProgram(t *testing.T) {
+	spec, err := LoadCollectionSpec("testdata/xdptools/target.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"replace_prog0", "trace_entry"} {
+		ps := spec.Program(name)
+		if ps == nil {
+			t.Fatalf("no program %s", name)
+		}
+		info, _, err := ProgramType(ps, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = VerifyProgram(spec, ps, info, &VerifyOptions{KernelBTF: "testdata/btfptr/kernel.o"})
+		var ve *VerifierError
+		if !errors.Is(err, ErrTargetProgram) || errors.As(err, &ve) {
+			t.Errorf("%s: %v; want ErrTargetProgram, not a verdict", name, err)
+		}
+	}
+}
