@@ -26,6 +26,8 @@ var xdpToolsShapes = []struct {
 	{"spinjoin.o", "lock_after_insert", ""},
 	{"spinjoin.o", "lock_in_branches", ""},
 	{"spinjoin.o", "unlock_other", "different lock"},
+	// Linux: "metadata kfuncs require device-bound program".
+	{"kfunc.o", "rx_metadata", "kernel function bpf_xdp_metadata_rx_timestamp"},
 }
 
 // TestXDPToolsShapes loads each program of xdpToolsShapes alone and checks
