@@ -28,6 +28,7 @@ var xdpToolsShapes = []struct {
 	{"spinjoin.o", "unlock_other", "different lock"},
 	// Linux: "metadata kfuncs require device-bound program".
 	{"kfunc.o", "rx_metadata", "kernel function bpf_xdp_metadata_rx_timestamp"},
+	{"fib.o", "fib_query", ""},
 }
 
 // TestXDPToolsShapes loads each program of xdpToolsShapes alone and checks
