@@ -33,10 +33,14 @@ const (
 	rtaPrefsrc = 7
 	rtaMetrics = 8
 	rtaTable   = 15
+	rtaxLock   = 1
 	rtaxMTU    = 2
-	ndaDst     = 1
-	ndaLladdr  = 2
-	nudValid   = 0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08 // PERMANENT NOARP REACHABLE PROBE STALE DELAY
+	// rtmFFibMatch (RTM_F_FIB_MATCH) asks for the table entry that
+	// matched instead of the resolved route.
+	rtmFFibMatch = 0x2000
+	ndaDst       = 1
+	ndaLladdr    = 2
+	nudValid     = 0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08 // PERMANENT NOARP REACHABLE PROBE STALE DELAY
 )
 
 // fibLinkOf describes the interface ifindex; false if there is none.
@@ -64,27 +68,20 @@ func fibForwarding(v6 bool, name string) bool {
 	return err == nil && strings.TrimSpace(string(b)) != "0"
 }
 
-// fibRouteTo asks for the route to dst.
+// fibRouteTo asks for the route to dst: the route the kernel would use
+// (its type, interface, gateway and preferred source) and then the entry
+// of the table it comes from (RTM_F_FIB_MATCH: its priority and metrics).
 func fibRouteTo(v6 bool, dst [16]byte, oif, table uint32) fibRoute {
-	var buf [fibScratch]byte
-	family, alen := byte(unix.AF_INET), 4
-	if v6 {
-		family, alen = unix.AF_INET6, 16
-	}
-	req := newNetlinkRequest(buf[:], unix.RTM_GETROUTE, rtmsgLen)
-	req.body[0], req.body[1] = family, byte(8*alen) // rtm_family, rtm_dst_len
-	req.attr(rtaDst, dst[:alen])
-	if oif != 0 {
-		req.attr(rtaOif, binary.NativeEndian.AppendUint32(nil, oif))
-	}
-	if table != 0 {
-		req.attr(rtaTable, binary.NativeEndian.AppendUint32(nil, table))
-	}
-	msg, errno := req.do(unix.RTM_NEWROUTE)
+	var r fibRoute
+	msg, errno := fibGetRoute(v6, dst, oif, table, 0)
 	if errno != 0 || len(msg) < rtmsgLen {
 		return fibRoute{errno: errno}
 	}
-	r := fibRoute{typ: msg[7]}
+	r.typ = msg[7]
+	alen := 4
+	if v6 {
+		alen = 16
+	}
 	ne := binary.NativeEndian
 	eachAttr(msg[rtmsgLen:], func(typ uint16, v []byte) {
 		switch {
@@ -93,20 +90,69 @@ func fibRouteTo(v6 bool, dst [16]byte, oif, table uint32) fibRoute {
 		case typ == rtaGateway && len(v) == alen:
 			copy(r.gw[:], v)
 			r.hasGW = true
-		case typ == rtaPrio && len(v) >= 4:
-			r.metric = ne.Uint32(v)
 		case typ == rtaPrefsrc && len(v) == alen:
 			copy(r.prefsrc[:], v)
 			r.hasSrc = true
+		}
+	})
+	if r.typ != rtnUnicast {
+		return r
+	}
+	msg, errno = fibGetRoute(v6, dst, oif, table, rtmFFibMatch)
+	if errno != 0 || len(msg) < rtmsgLen {
+		return r
+	}
+	var mtu, locked uint32
+	eachAttr(msg[rtmsgLen:], func(typ uint16, v []byte) {
+		switch {
+		case typ == rtaPrio && len(v) >= 4:
+			r.metric = ne.Uint32(v)
 		case typ == rtaMetrics:
 			eachAttr(v, func(t uint16, m []byte) {
-				if t == rtaxMTU && len(m) >= 4 {
-					r.mtu = ne.Uint32(m)
+				switch {
+				case t == rtaxMTU && len(m) >= 4:
+					mtu = ne.Uint32(m)
+				case t == rtaxLock && len(m) >= 4:
+					locked = ne.Uint32(m)
 				}
 			})
 		}
 	})
+	// An IPv6 route's MTU always counts (ip6_mtu_from_fib6); an IPv4
+	// route's only when it is locked or the host forwards by path MTU
+	// (ip_mtu_from_fib_result).
+	if v6 || locked&(1<<rtaxMTU) != 0 || fibForwardUsePMTU() {
+		r.mtu = mtu
+	}
 	return r
+}
+
+// fibGetRoute sends one RTM_GETROUTE for dst and returns the answer's
+// body, or the error the kernel answered.
+func fibGetRoute(v6 bool, dst [16]byte, oif, table, flags uint32) ([]byte, int64) {
+	var buf [fibScratch]byte
+	family, alen := byte(unix.AF_INET), 4
+	if v6 {
+		family, alen = unix.AF_INET6, 16
+	}
+	req := newNetlinkRequest(buf[:], unix.RTM_GETROUTE, rtmsgLen)
+	req.body[0], req.body[1] = family, byte(8*alen) // rtm_family, rtm_dst_len
+	binary.NativeEndian.PutUint32(req.body[8:], flags)
+	req.attr(rtaDst, dst[:alen])
+	if oif != 0 {
+		req.attr(rtaOif, binary.NativeEndian.AppendUint32(nil, oif))
+	}
+	if table != 0 {
+		req.attr(rtaTable, binary.NativeEndian.AppendUint32(nil, table))
+	}
+	msg, errno := req.do(unix.RTM_NEWROUTE)
+	return append([]byte(nil), msg...), errno
+}
+
+// fibForwardUsePMTU reports net.ipv4.ip_forward_use_pmtu.
+func fibForwardUsePMTU() bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward_use_pmtu")
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // fibNeighbour returns the link-layer address of addr's neighbour entry
