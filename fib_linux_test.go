@@ -28,24 +28,7 @@ func TestFibLookupKernel(t *testing.T) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		t.Skipf("bpf() not permitted here: %v", err)
 	}
-	kspec, err := ebpf.LoadCollectionSpec("testdata/xdptools/fib.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := ebpf.NewCollection(kspec)
-	if err != nil {
-		t.Skipf("the kernel cannot load fib.o: %v", err)
-	}
-	defer kc.Close()
-	spec, err := LoadCollectionSpec("testdata/xdptools/fib.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	kc, c := fibCollections(t)
 
 	dev := defaultRouteDevice(t)
 	type query = fibQuery
@@ -214,27 +197,7 @@ func TestFibLookupKernelForwarding(t *testing.T) {
 			t.Skipf("sysctl %s: %v: %s", sysctl, err, out)
 		}
 	}
-	kspec, err := ebpf.LoadCollectionSpec("testdata/xdptools/fib.o")
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	kc, err := ebpf.NewCollection(kspec)
-	if err != nil {
-		t.Skipf("the kernel cannot load fib.o: %v", err)
-	}
-	defer kc.Close()
-	spec, err := LoadCollectionSpec("testdata/xdptools/fib.o")
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	c, err := NewCollection(spec, nil)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	defer c.Close()
+	kc, c := fibCollections(t)
 
 	// Both runs and bpfhost's netlink questions happen on one OS thread
 	// that joined the namespace; the thread is never unlocked, so it ends
@@ -284,4 +247,28 @@ func TestFibLookupKernelForwarding(t *testing.T) {
 		}
 	}()
 	<-done
+}
+
+// fibCollections loads testdata/xdptools/fib.o in the kernel and in
+// bpfhost; both are closed when the test ends.
+func fibCollections(t *testing.T) (*ebpf.Collection, *Collection) {
+	kspec, err := ebpf.LoadCollectionSpec("testdata/xdptools/fib.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := ebpf.NewCollection(kspec)
+	if err != nil {
+		t.Skipf("the kernel cannot load fib.o: %v", err)
+	}
+	t.Cleanup(func() { kc.Close() })
+	spec, err := LoadCollectionSpec("testdata/xdptools/fib.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return kc, c
 }
