@@ -77,9 +77,10 @@ func TestXDPTools(t *testing.T) {
 }
 
 // xdpToolsObjects returns the paths of the distinct BPF objects in paths:
-// BPF ELF files as they are, and the objects other ELF files embed
-// (embeddedBPF) written to a temporary directory. A directory stands for
-// the regular files in it.
+// BPF ELF files as they are, and the objects other files embed
+// (embeddedBPF: binaries, shared libraries, archives such as libxdp.a)
+// written to a temporary directory. A directory stands for the regular
+// files in it.
 func xdpToolsObjects(t *testing.T, paths []string) []string {
 	var files []string
 	for _, p := range paths {
@@ -107,10 +108,10 @@ func xdpToolsObjects(t *testing.T, paths []string) []string {
 	var out []string
 	for _, f := range files {
 		data, err := os.ReadFile(f)
-		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) || len(data) < 64 {
+		if err != nil {
 			continue
 		}
-		if binary.LittleEndian.Uint16(data[18:]) == 247 { // EM_BPF
+		if len(data) >= 64 && bytes.HasPrefix(data, []byte("\x7fELF")) && binary.LittleEndian.Uint16(data[18:]) == 247 { // EM_BPF
 			if h := sha256.Sum256(data); !seen[h] {
 				seen[h] = true
 				out = append(out, f)
