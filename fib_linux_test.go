@@ -252,16 +252,22 @@ func TestFibLookupKernelForwarding(t *testing.T) {
 // fibCollections loads testdata/xdptools/fib.o in the kernel and in
 // bpfhost; both are closed when the test ends.
 func fibCollections(t *testing.T) (*ebpf.Collection, *Collection) {
-	kspec, err := ebpf.LoadCollectionSpec("testdata/xdptools/fib.o")
+	return bothCollections(t, "testdata/xdptools/fib.o")
+}
+
+// bothCollections loads the object at path in the kernel (skipping the
+// test if it cannot) and in bpfhost; both are closed when the test ends.
+func bothCollections(t *testing.T, path string) (*ebpf.Collection, *Collection) {
+	kspec, err := ebpf.LoadCollectionSpec(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kc, err := ebpf.NewCollection(kspec)
 	if err != nil {
-		t.Skipf("the kernel cannot load fib.o: %v", err)
+		t.Skipf("the kernel cannot load %s: %v", path, err)
 	}
 	t.Cleanup(func() { kc.Close() })
-	spec, err := LoadCollectionSpec("testdata/xdptools/fib.o")
+	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,4 +277,60 @@ func fibCollections(t *testing.T) (*ebpf.Collection, *Collection) {
 	}
 	t.Cleanup(func() { c.Close() })
 	return kc, c
+}
+
+// TestCheckMTUKernel asks bpfhost's bpf_check_mtu and the kernel's the
+// same questions (testdata/xdptools/mtu.c) about this host's interfaces,
+// in XDP test runs of a 64-byte packet on loopback, and wants the same
+// result and *mtu_len.
+func TestCheckMTUKernel(t *testing.T) {
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	kc, c := bothCollections(t, "testdata/xdptools/mtu.o")
+	type query struct {
+		ifindex, mtuLen uint32
+		lenDiff         int32
+		flags           uint32
+	}
+	queries := []query{
+		{}, {flags: 1}, {ifindex: 1 << 30}, {mtuLen: 1500}, {mtuLen: 70000}, {lenDiff: 65536}, {lenDiff: -30},
+	}
+	if dev := defaultRouteDevice(t); dev != nil {
+		ix := uint32(dev.Index)
+		queries = append(queries, query{ifindex: ix}, query{ifindex: ix, mtuLen: uint32(dev.MTU)},
+			query{ifindex: ix, mtuLen: uint32(dev.MTU) + 1}, query{ifindex: ix, lenDiff: int32(dev.MTU)})
+	}
+	for _, q := range queries {
+		in := make([]byte, 16)
+		binary.NativeEndian.PutUint32(in[0:], q.ifindex)
+		binary.NativeEndian.PutUint32(in[4:], q.mtuLen)
+		binary.NativeEndian.PutUint32(in[8:], uint32(q.lenDiff))
+		binary.NativeEndian.PutUint32(in[12:], q.flags)
+		if err := kc.Maps["in"].Put(uint32(0), in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kc.Programs["mtu_query"].Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
+			t.Fatal(err)
+		}
+		kout := make([]byte, 16)
+		if err := kc.Maps["out"].Lookup(uint32(0), &kout); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Maps["in"].Put(uint32(0), in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Programs["mtu_query"].Run(&RunOptions{Data: make([]byte, 64)}); err != nil {
+			t.Fatal(err)
+		}
+		bout, err := c.Maps["out"].LookupBytes(uint32(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%+v: kernel %d mtu %d, bpfhost %d mtu %d", q, int64(binary.NativeEndian.Uint64(kout)), binary.NativeEndian.Uint32(kout[8:]),
+			int64(binary.NativeEndian.Uint64(bout)), binary.NativeEndian.Uint32(bout[8:]))
+		if string(kout) != string(bout) {
+			t.Errorf("%+v: kernel %x, bpfhost %x", q, kout, bout)
+		}
+	}
 }

@@ -29,6 +29,7 @@ var xdpToolsShapes = []struct {
 	// Linux: "metadata kfuncs require device-bound program".
 	{"kfunc.o", "rx_metadata", "kernel function bpf_xdp_metadata_rx_timestamp"},
 	{"fib.o", "fib_query", ""},
+	{"mtu.o", "mtu_query", ""},
 }
 
 // TestXDPToolsShapes loads each program of xdpToolsShapes alone and checks

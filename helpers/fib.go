@@ -2,6 +2,7 @@ package helpers
 
 import (
 	"encoding/binary"
+	"net"
 
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
@@ -216,4 +217,18 @@ func ipv6Strict(a []byte) bool {
 		}
 	}
 	return a[15] == 1
+}
+
+// fibLinkOf describes the interface ifindex; false if there is none.
+func fibLinkOf(ifindex uint32) (fibLink, bool) {
+	if ifindex == 0 {
+		return fibLink{}, false
+	}
+	ifc, err := net.InterfaceByIndex(int(ifindex))
+	if err != nil {
+		return fibLink{}, false
+	}
+	l := fibLink{name: ifc.Name, mtu: uint32(ifc.MTU)}
+	copy(l.mac[:], ifc.HardwareAddr)
+	return l, true
 }

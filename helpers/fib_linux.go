@@ -43,18 +43,24 @@ const (
 	nudValid     = 0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08 // PERMANENT NOARP REACHABLE PROBE STALE DELAY
 )
 
-// fibLinkOf describes the interface ifindex; false if there is none.
-func fibLinkOf(ifindex uint32) (fibLink, bool) {
-	if ifindex == 0 {
-		return fibLink{}, false
-	}
+// fibHeaderLen returns the link-layer header length of the interface
+// ifindex (Linux's hard_header_len): 14 for Ethernet and loopback
+// (ARPHRD_ETHER, ARPHRD_LOOPBACK), 0 for the rest (tunnels without a
+// link layer), by its type in sysfs.
+func fibHeaderLen(ifindex uint32) uint32 {
 	ifc, err := net.InterfaceByIndex(int(ifindex))
 	if err != nil {
-		return fibLink{}, false
+		return 0
 	}
-	l := fibLink{name: ifc.Name, mtu: uint32(ifc.MTU)}
-	copy(l.mac[:], ifc.HardwareAddr)
-	return l, true
+	b, err := os.ReadFile("/sys/class/net/" + ifc.Name + "/type")
+	if err != nil {
+		return 0
+	}
+	switch strings.TrimSpace(string(b)) {
+	case "1", "772": // ARPHRD_ETHER, ARPHRD_LOOPBACK
+		return ethHeaderSize
+	}
+	return 0
 }
 
 // fibForwarding reports whether the interface forwards IPv4 (IPv6)
