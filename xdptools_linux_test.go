@@ -14,6 +14,7 @@ import (
 
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/rlimit"
 )
 
@@ -221,6 +222,9 @@ func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry s
 		}
 		kv, why := kernelLoadVerdict(t, where, kind, one)
 		countVerdicts(t, counts, kind, where, bv, kv, why)
+		if kp.Type == ebpf.XDP && hasFunction(kp, "prog0") {
+			xdpDispatcherEnabled(t, spec, ps, kspec, where, counts)
+		}
 		if kp.Type != ebpf.XDP || kp.AttachType != ebpf.AttachXDP || dispatcher == nil || hasFunction(kp, "prog0") {
 			continue
 		}
@@ -280,4 +284,55 @@ func xdpToolsLoad(t *testing.T, path string, spec *CollectionSpec, accepted []st
 	}
 	c.Close()
 	loads["loaded"]++
+}
+
+// xdpDispatcherEnabled verifies and loads libxdp's dispatcher ps as libxdp
+// configures it before loading it for ten component programs: its
+// read-only "conf" with num_progs_enabled 10 and each chain_call_actions
+// entry XDP_PASS (found by name in the object's BTF, as libxdp's protocol
+// names them), so that every call to prog0..prog9 is live (row
+// "xdp(conf)"). As compiled, no program is enabled and the calls are dead
+// code.
+func xdpDispatcherEnabled(t *testing.T, spec *CollectionSpec, ps *ProgramSpec, kspec *ebpf.CollectionSpec, where string, counts map[string]*toolsRow) {
+	var ds *btf.Datasec
+	if kspec.Types == nil || kspec.Types.TypeByName(".rodata", &ds) != nil || kspec.Maps[".rodata"] == nil {
+		return
+	}
+	var conf []byte
+	for _, v := range ds.Vars {
+		vr, ok := v.Type.(*btf.Var)
+		st, isStruct := btf.UnderlyingType(vr.Type).(*btf.Struct)
+		if !ok || vr.Name != "conf" || !isStruct {
+			continue
+		}
+		rodata := kspec.Maps[".rodata"].Contents[0].Value.([]byte)
+		conf = append([]byte(nil), rodata...)
+		for _, m := range st.Members {
+			off := int(v.Offset) + int(m.Offset.Bytes())
+			switch m.Name {
+			case "num_progs_enabled":
+				conf[off] = 10
+			case "chain_call_actions":
+				for i := 0; i < 10; i++ {
+					binary.NativeEndian.PutUint32(conf[off+4*i:], 1<<2) // XDP_PASS
+				}
+			}
+		}
+	}
+	if conf == nil {
+		return
+	}
+	where += " with 10 programs enabled"
+	one := onlyProgram(kspec, ps.Name)
+	one.Maps[".rodata"].Contents[0].Value = conf
+	kv, why := kernelLoadVerdict(t, where, "xdp", one)
+	for _, m := range spec.Maps {
+		if m.Name == ".rodata" && len(m.Data) == len(conf) {
+			saved := m.Data
+			m.Data = conf
+			defer func() { m.Data = saved }()
+		}
+	}
+	bv := bpfhostVerdict(t, where, spec, ps)
+	countVerdicts(t, counts, "xdp(conf)", where, bv, kv, why)
 }
