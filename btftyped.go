@@ -1,6 +1,7 @@
 package bpfhost
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/verifier"
+	"github.com/cilium/ebpf/btf"
 )
 
 // BTF-typed programs (fentry, fexit, fmod_ret, tp_btf, lsm, iter) take the
@@ -27,6 +29,14 @@ var btfAttachKinds = map[platform.AttachType]btfAttach{
 	linux.AttachLSMCGroup:    btfAttachLSM,
 	linux.AttachTraceIter:    btfAttachIter,
 }
+
+// ErrTargetProgram is wrapped by the error of verifying a program that
+// attaches to a function of another BPF program (freplace, and fentry or
+// fexit whose section names no function of the kernel): its loader gives
+// the target at load time (libbpf's bpf_program__set_attach_target, as
+// libxdp does for its dispatcher and xdpdump for the XDP program it
+// traces), and bpfhost verifies programs against kernel functions only.
+var ErrTargetProgram = errors.New("an attach target chosen when the program is loaded (a function of another BPF program, or of the kernel) is not supported")
 
 // btfAttachTarget returns the attach kind and target a program's section
 // names ("fentry/do_unlinkat": fentry, "do_unlinkat"), when the section
@@ -59,6 +69,9 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 	fail := func(err error) (*ProgramSpec, *platform.ProgramTypeInfo, platform.KernelTypes, error) {
 		return nil, nil, nil, fmt.Errorf("program %q (%s): %w", ps.Name, ps.Section, err)
 	}
+	if info.Type == linux.Extension {
+		return fail(fmt.Errorf("freplace replaces a function of another BPF program: %w", ErrTargetProgram))
+	}
 	kind, target, ok := btfAttachTarget(ps, info)
 	if !ok {
 		// Other programs' CO-RE relocations are resolved against the
@@ -86,6 +99,9 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 		return fail(fmt.Errorf("its arguments are typed by the kernel's BTF: %w", err))
 	}
 	args, err := k.AttachArgs(kind, target)
+	if err != nil && errors.Is(err, btf.ErrNotFound) && (kind == btfAttachFEntry || kind == btfAttachFExit || kind == btfAttachFModRet) {
+		return fail(fmt.Errorf("%w; %w", err, ErrTargetProgram))
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -475,6 +475,14 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 			}
 			return fmt.Sprintf("%s:%d", filepath.Base(l.File), l.Line)
 		},
+		Kfuncs: func(pc int) string {
+			for _, r := range ps.References {
+				if r.Kind == object.RefKfunc && r.Slot == pc {
+					return r.Name
+				}
+			}
+			return ""
+		},
 	}
 }
 

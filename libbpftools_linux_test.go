@@ -83,6 +83,21 @@ func TestLibbpfTools(t *testing.T) {
 			libbpfToolsObject(t, path, counts)
 		}
 	}
+	logToolsTable(t, counts)
+}
+
+// toolsRow counts the verdicts of one section kind in TestLibbpfTools:
+// both accept, both refuse, bpfhost refuses what the kernel accepts
+// (stricter), bpfhost accepts what the kernel refuses (looser), bpfhost
+// cannot verify it (no type, no target), the kernel cannot load the program
+// here (by reason).
+type toolsRow struct {
+	bothAccept, bothRefuse, stricter, looser, noVerify, noLoad int
+	reasons                                                    map[string]int
+}
+
+// logToolsTable logs the rows of counts by kind, and their total.
+func logToolsTable(t *testing.T, counts map[string]*toolsRow) {
 	var kinds []string
 	for k := range counts {
 		kinds = append(kinds, k)
@@ -98,16 +113,6 @@ func TestLibbpfTools(t *testing.T) {
 		t.Logf("%-14s %6d %6d %6d %6d %6d %6d %s", k, r.bothAccept, r.bothRefuse, r.stricter, r.looser, r.noVerify, r.noLoad, r.reasonList())
 	}
 	t.Logf("%-14s %6d %6d %6d %6d %6d %6d", "total", sum.bothAccept, sum.bothRefuse, sum.stricter, sum.looser, sum.noVerify, sum.noLoad)
-}
-
-// toolsRow counts the verdicts of one section kind in TestLibbpfTools:
-// both accept, both refuse, bpfhost refuses what the kernel accepts
-// (stricter), bpfhost accepts what the kernel refuses (looser), bpfhost
-// cannot verify it (no type, no target), the kernel cannot load the program
-// here (by reason).
-type toolsRow struct {
-	bothAccept, bothRefuse, stricter, looser, noVerify, noLoad int
-	reasons                                                    map[string]int
 }
 
 func (r *toolsRow) add(o *toolsRow) {
@@ -139,7 +144,7 @@ func toolsSectionKind(section string) string {
 // section kind (an error other than a verifier error).
 func kernelLoadReason(kind string, err error) string {
 	msg := err.Error()
-	trampoline := kind == "fentry" || kind == "fexit" || kind == "fmod_ret" || kind == "lsm"
+	trampoline := kind == "fentry" || kind == "fexit" || kind == "fmod_ret" || kind == "lsm" || kind == "freplace"
 	switch {
 	case strings.Contains(msg, "resolve .kconfig"):
 		return "cilium/ebpf cannot fill a typedef'd __kconfig variable"
@@ -194,69 +199,93 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 	}
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
-		r := counts[kind]
-		if r == nil {
-			r = &toolsRow{reasons: map[string]int{}}
-			counts[kind] = r
-		}
 		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
-		bv := "accepts"
-		info, _, err := ProgramType(ps, nil)
-		if err == nil {
-			err = VerifyProgram(spec, ps, info, nil)
+		bv := bpfhostVerdict(t, where, spec, ps)
+		kv, why := "cannot load", "cilium/ebpf cannot parse the object"
+		if kerr == nil {
+			kv, why = kernelLoadVerdict(t, where, kind, onlyProgram(kspec, ps.Name))
 		}
-		if err != nil {
-			var ve *VerifierError
-			bv = "rejects"
-			if !errors.As(err, &ve) {
-				bv = "cannot verify"
-			}
-			t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
+		countVerdicts(t, counts, kind, where, bv, kv, why)
+	}
+}
+
+// bpfhostVerdict verifies ps as bpfhost's load path would and returns
+// "accepts", "rejects" (a verifier error) or "cannot verify" (no type, no
+// attach target, ...), logging why it does not accept.
+func bpfhostVerdict(t *testing.T, where string, spec *CollectionSpec, ps *ProgramSpec) string {
+	info, _, err := ProgramType(ps, nil)
+	if err == nil {
+		err = VerifyProgram(spec, ps, info, nil)
+	}
+	if err == nil {
+		return "accepts"
+	}
+	var ve *VerifierError
+	bv := "rejects"
+	if !errors.As(err, &ve) {
+		bv = "cannot verify"
+	}
+	t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
+	return bv
+}
+
+// onlyProgram returns a copy of kspec with only the program name.
+func onlyProgram(kspec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
+	one := kspec.Copy()
+	for n := range one.Programs {
+		if n != name {
+			delete(one.Programs, n)
 		}
-		kv, why := "cannot load", ""
-		if kerr != nil {
-			why = "cilium/ebpf cannot parse the object"
+	}
+	return one
+}
+
+// kernelLoadVerdict loads the collection one in the kernel and returns
+// "accepts", "rejects" (a verifier error) or "cannot load" with the reason
+// (kernelLoadReason of the section kind).
+func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpec) (verdict, why string) {
+	c, err := ebpf.NewCollection(one)
+	var ve *ebpf.VerifierError
+	switch {
+	case err == nil:
+		c.Close()
+		return "accepts", ""
+	case errors.As(err, &ve):
+		t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
+		return "rejects", ""
+	}
+	t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+	return "cannot load", kernelLoadReason(kind, err)
+}
+
+// countVerdicts adds bpfhost's verdict bv and the kernel's kv (with why
+// when the kernel cannot load it) to the row of kind, and fails the test
+// where bpfhost accepts what the kernel's verifier refuses.
+func countVerdicts(t *testing.T, counts map[string]*toolsRow, kind, where, bv, kv, why string) {
+	r := counts[kind]
+	if r == nil {
+		r = &toolsRow{reasons: map[string]int{}}
+		counts[kind] = r
+	}
+	switch {
+	case kv == "cannot load":
+		r.noLoad++
+		r.reasons[why]++
+	case bv == "cannot verify":
+		r.noVerify++
+	case bv == kv && bv == "accepts":
+		r.bothAccept++
+	case bv == kv:
+		r.bothRefuse++
+	default:
+		if bv == "accepts" {
+			r.looser++
 		} else {
-			one := kspec.Copy()
-			for n := range one.Programs {
-				if n != ps.Name {
-					delete(one.Programs, n)
-				}
-			}
-			c, err := ebpf.NewCollection(one)
-			var ve *ebpf.VerifierError
-			switch {
-			case err == nil:
-				kv = "accepts"
-				c.Close()
-			case errors.As(err, &ve):
-				kv = "rejects"
-				t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
-			default:
-				why = kernelLoadReason(kind, err)
-				t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
-			}
+			r.stricter++
 		}
-		switch {
-		case kv == "cannot load":
-			r.noLoad++
-			r.reasons[why]++
-		case bv == "cannot verify":
-			r.noVerify++
-		case bv == kv && bv == "accepts":
-			r.bothAccept++
-		case bv == kv:
-			r.bothRefuse++
-		default:
-			if bv == "accepts" {
-				r.looser++
-			} else {
-				r.stricter++
-			}
-			t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
-		}
-		if bv == "accepts" && kv == "rejects" {
-			t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
-		}
+		t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
+	}
+	if bv == "accepts" && kv == "rejects" {
+		t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
 	}
 }

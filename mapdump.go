@@ -100,7 +100,7 @@ func (m *Map) Dump(limit uint64, fn func(key, value []byte, err error) error) (M
 		return st, nil
 	}
 	switch m.spec.Type {
-	case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray:
+	case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray, maps.XSKMap:
 		return st, nil
 	}
 	it := m.Iterate()

@@ -42,6 +42,7 @@ var sizeArgs = map[platform.HelperID]func(r1, r2, r3, r4, r5 uint64) uint64{
 	linux.FnProbeReadUserStr:   arg2,
 	linux.FnStrncmp:            arg2,
 	linux.FnTracePrintk:        arg2,
+	linux.FnTraceVprintk:       func(_, r2, _, r4, _ uint64) uint64 { return uint64(uint32(r2)) + uint64(uint32(r4)) },
 	linux.FnRingbufOutput:      func(_, _, r3, _, _ uint64) uint64 { return uint64(uint32(r3)) },
 	linux.FnPerfEventOutput:    func(_, _, _, _, r5 uint64) uint64 { return uint64(uint32(r5)) },
 	linux.FnCsumDiff:           func(_, r2, _, r4, _ uint64) uint64 { return uint64(uint32(r2)) + uint64(uint32(r4)) },

@@ -46,8 +46,9 @@
 // live stack frames, rc.Regions, Run.Packet and Run.Ctx. Anything else
 // reads as -EFAULT with the destination zeroed, as Linux's _nofault copies
 // do for unmapped memory; a trusted runtime that wants probe_read to reach
-// map values registers them as regions too. bpf_trace_printk and
-// bpf_snprintf read %s and %pI arguments the same way.
+// map values registers them as regions too. bpf_trace_printk,
+// bpf_trace_vprintk and bpf_snprintf read %s and %pI arguments the same
+// way.
 //
 // # Callbacks
 //
@@ -85,8 +86,10 @@
 //   - sk_buffs are linear and have no checksum state (CHECKSUM_NONE):
 //     BPF_F_RECOMPUTE_CSUM is accepted and has nothing to update;
 //     bpf_get_hash_recalc hashes the flow with a per-process key.
-//   - bpf_redirect_map accepts any map with u32 keys (bpfhost has no
-//     devmap/cpumap/xskmap yet); an entry exists if a lookup finds one.
+//   - bpf_redirect_map accepts any map with u32 keys; an entry exists if a
+//     lookup finds one. An xskmap never has one (bpfhost has no AF_XDP
+//     sockets): the redirect takes its flags' action, as in Linux on a
+//     queue no socket is bound to.
 //   - bpf_tail_call returns -ENOENT or -E2BIG when it falls through
 //     (Linux leaves r0 unspecified).
 package helpers

@@ -179,7 +179,7 @@ func TestSupported(t *testing.T) {
 		linux.FnMapPopElem, linux.FnMapPeekElem, linux.FnMapLookupPercpuElem, linux.FnForEachMapElem,
 		linux.FnLoop, linux.FnTailCall, linux.FnKtimeGetNs, linux.FnKtimeGetBootNs, linux.FnKtimeGetCoarseNs,
 		linux.FnKtimeGetTaiNs, linux.FnJiffies64, linux.FnGetPrandomU32, linux.FnGetSmpProcessorId,
-		linux.FnGetNumaNodeId, linux.FnTracePrintk, linux.FnSnprintf, linux.FnStrncmp, linux.FnStrtol,
+		linux.FnGetNumaNodeId, linux.FnTracePrintk, linux.FnTraceVprintk, linux.FnFibLookup, linux.FnCheckMtu, linux.FnSnprintf, linux.FnStrncmp, linux.FnStrtol,
 		linux.FnStrtoul, linux.FnCsumDiff, linux.FnRingbufOutput, linux.FnRingbufReserve,
 		linux.FnRingbufSubmit, linux.FnRingbufDiscard, linux.FnRingbufQuery, linux.FnPerfEventOutput,
 		linux.FnGetCurrentPidTgid, linux.FnGetCurrentUidGid, linux.FnGetCurrentComm, linux.FnProbeRead,

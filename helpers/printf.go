@@ -416,45 +416,75 @@ func appendIP(b, ip []byte, upper bool) []byte {
 
 func init() {
 	register(linux.FnTracePrintk, tracePrintk)
+	register(linux.FnTraceVprintk, traceVprintk)
 	register(linux.FnSnprintf, snprintf)
 }
 
 // tracePrintk is bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3): it
 // hands the formatted line to Host.Printk and returns its length.
 func tracePrintk(h *impl) vm.Helper {
-	const name = "bpf_trace_printk"
 	return func(rc *vm.RunContext, fmtAddr, fmtSize, a1, a2, a3 uint64) (uint64, error) {
-		fmtSize = uint64(uint32(fmtSize))
-		if err := rc.CheckArg(fmtAddr, fmtSize, false); err != nil {
-			return 0, argErr(name, "fmt", err)
-		}
-		f := vm.Bytes(fmtAddr, int(fmtSize))
-		end := -1
-		for i, c := range f {
-			if c == 0 {
-				end = i
-				break
-			}
-		}
-		if end < 0 {
+		raw := [maxPrintkArgs]uint64{a1, a2, a3}
+		return h.printk(rc, "bpf_trace_printk", fmtAddr, fmtSize, raw[:])
+	}
+}
+
+// traceVprintk is bpf_trace_vprintk(fmt, fmt_size, data, data_len), what
+// bpf_printk compiles to with more than three arguments: the arguments
+// are data_len/8 u64 values at data (at most 12, as bpf_snprintf's); it
+// prints as bpf_trace_printk does.
+func traceVprintk(h *impl) vm.Helper {
+	const name = "bpf_trace_vprintk"
+	return func(rc *vm.RunContext, fmtAddr, fmtSize, data, dataLen, _ uint64) (uint64, error) {
+		dataLen = uint64(uint32(dataLen))
+		if dataLen%8 != 0 || dataLen > maxSnprintfArgs*8 || (dataLen != 0 && data == 0) {
 			return ret(eINVAL), nil
 		}
-		f = f[:end]
-		var p prepared
-		raw := [maxPrintkArgs]uint64{a1, a2, a3}
-		if r := bprintfPrepare(rc, f, raw[:], &p); r < 0 {
-			return ret(r), nil
+		if err := rc.CheckArg(data, dataLen, false); err != nil {
+			return 0, argErr(name, "data", err)
 		}
-		var out [bprintfBuf - 1]byte
-		s := sink{buf: out[:]}
-		bstrPrintf(&s, f, &p)
-		line := out[:min(s.n, len(out))]
-		if n := len(line); n > 0 && line[n-1] == '\n' {
-			line = line[:n-1]
+		var raw [maxSnprintfArgs]uint64
+		d := vm.Bytes(data, int(dataLen))
+		for i := range int(dataLen / 8) {
+			raw[i] = binary.NativeEndian.Uint64(d[i*8:])
 		}
-		h.host.Printk(string(line))
-		return uint64(s.n), nil
+		return h.printk(rc, name, fmtAddr, fmtSize, raw[:dataLen/8])
 	}
+}
+
+// printk formats the NUL-terminated format in fmt_size bytes at fmtAddr
+// with the arguments raw, hands the line (without a final newline) to
+// Host.Printk and returns its length, or -EINVAL for a bad format.
+func (h *impl) printk(rc *vm.RunContext, name string, fmtAddr, fmtSize uint64, raw []uint64) (uint64, error) {
+	fmtSize = uint64(uint32(fmtSize))
+	if err := rc.CheckArg(fmtAddr, fmtSize, false); err != nil {
+		return 0, argErr(name, "fmt", err)
+	}
+	f := vm.Bytes(fmtAddr, int(fmtSize))
+	end := -1
+	for i, c := range f {
+		if c == 0 {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return ret(eINVAL), nil
+	}
+	f = f[:end]
+	var p prepared
+	if r := bprintfPrepare(rc, f, raw, &p); r < 0 {
+		return ret(r), nil
+	}
+	var out [bprintfBuf - 1]byte
+	s := sink{buf: out[:]}
+	bstrPrintf(&s, f, &p)
+	line := out[:min(s.n, len(out))]
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	h.host.Printk(string(line))
+	return uint64(s.n), nil
 }
 
 // snprintf is bpf_snprintf(str, str_size, fmt, data, data_len): it formats

@@ -2,6 +2,7 @@ package helpers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -99,6 +100,41 @@ func TestTracePrintk(t *testing.T) {
 	e.mustCall(linux.FnTracePrintk, str("%s"), 3, long)
 	if n := len(e.host.last()); n != 511 {
 		t.Errorf("600-byte %%s printed %d bytes, want 511", n)
+	}
+}
+
+// TestTraceVprintk: bpf_trace_vprintk takes its arguments as an array of
+// u64 (up to 12), and refuses a length that is not a multiple of 8, too
+// long, or non-zero with no array, as Linux does.
+func TestTraceVprintk(t *testing.T) {
+	e := newEnv(t, vm.Checked)
+	fm, fp := e.mem("fmt", 64, false)
+	copy(fm, "%d %s %x %u %c\n\x00")
+	hello, hp := e.mem("hello", 6, false)
+	copy(hello, "hello\x00")
+	args, ap := e.mem("args", 13*8, false)
+	for i, v := range []uint64{^uint64(0), hp, 0xbeef, 7, 'z'} {
+		binary.NativeEndian.PutUint64(args[i*8:], v)
+	}
+	if r := e.mustCall(linux.FnTraceVprintk, fp, 17, ap, 40); r != 18 || e.host.last() != "-1 hello beef 7 z" {
+		t.Errorf("vprintk = %d, printed %q", r, e.host.last())
+	}
+	for _, tt := range []struct {
+		data, size uint64
+		why        string
+	}{
+		{ap, 32, "4 arguments for 5 conversions"},
+		{ap, 44, "a length not a multiple of 8"},
+		{ap, 13 * 8, "13 arguments"},
+		{0, 40, "no argument array"},
+	} {
+		if r := e.mustCall(linux.FnTraceVprintk, fp, 17, tt.data, tt.size); r != eINVAL {
+			t.Errorf("vprintk with %s = %d, want -EINVAL", tt.why, r)
+		}
+	}
+	copy(fm, "no args\x00")
+	if r := e.mustCall(linux.FnTraceVprintk, fp, 8, 0, 0); r != 7 || e.host.last() != "no args" {
+		t.Errorf("vprintk without arguments = %d, printed %q", r, e.host.last())
 	}
 }
 

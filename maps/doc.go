@@ -29,8 +29,9 @@
 //
 // The program side is what helpers call, through interfaces by capability:
 //
-//   - ElemMap (arrays, hash maps, LPM trie): LookupPtr, UpdateElem,
-//     DeleteElem, ForEach. PerCPUMap adds LookupPercpuElem.
+//   - ElemMap (arrays, hash maps, LPM trie, devmap/cpumap, xskmap, whose
+//     lookups find nothing): LookupPtr, UpdateElem, DeleteElem, ForEach.
+//     PerCPUMap adds LookupPercpuElem.
 //   - QueueMap (queue, stack, bloom filter): PushElem, PopElem, PeekElem.
 //   - HandleMap (prog_array, array_of_maps, hash_of_maps): Handle, and
 //     SetHandle for the runtime to store programs and inner maps.

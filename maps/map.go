@@ -249,4 +249,5 @@ var (
 	_ HandleMap = (*HandleHashMap)(nil)
 	_ Map       = (*RingBufMap)(nil)
 	_ Map       = (*PerfEventArrayMap)(nil)
+	_ ElemMap   = (*XSKArrayMap)(nil)
 )

@@ -94,6 +94,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newPerfEventArray(b), nil
 	case DevMap, DevMapHash, CPUMap:
 		return newDevMap(b), nil
+	case XSKMap:
+		return newXSKMap(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -106,8 +108,8 @@ func prepare(spec Spec, slots int) (Spec, int, error) {
 	if slots > MaxSlots {
 		return Spec{}, 0, opError(spec.Name, "", EINVAL, fmt.Sprintf("%d slots, want at most %d", slots, MaxSlots))
 	}
-	if spec.Type == PerfEventArray && spec.MaxEntries == 0 {
-		spec.MaxEntries = uint32(slots)
+	if spec.Type == PerfEventArray {
+		perfEventArrayDefaults(&spec, slots)
 	}
 	if spec.InnerMap != nil {
 		inner := *spec.InnerMap
@@ -174,6 +176,8 @@ func (s *Spec) validate(slots int) error {
 		return s.validateHash()
 	case DevMap, DevMapHash, CPUMap:
 		return s.validateDevMap()
+	case XSKMap:
+		return s.validateXSKMap()
 	case LPMTrie:
 		if s.Flags&FlagNoPrealloc == 0 {
 			return s.invalid("flags %#x: lpm_trie requires BPF_F_NO_PREALLOC", s.Flags)
@@ -342,10 +346,26 @@ func Memory(spec Spec, slots int) uint64 {
 	if slots <= 0 {
 		slots = min(runtime.GOMAXPROCS(0), MaxSlots)
 	}
-	if spec.Type == PerfEventArray && spec.MaxEntries == 0 {
-		spec.MaxEntries = uint32(min(slots, MaxSlots))
+	if spec.Type == PerfEventArray {
+		perfEventArrayDefaults(&spec, min(slots, MaxSlots))
 	}
 	return spec.memory(slots)
+}
+
+// perfEventArrayDefaults gives a perf event array the sizes libbpf and
+// cilium/ebpf give it where its definition leaves them 0: 4-byte keys and
+// values (the only sizes Linux allows: the values are file descriptors)
+// and one entry per slot (CPU).
+func perfEventArrayDefaults(spec *Spec, slots int) {
+	if spec.MaxEntries == 0 {
+		spec.MaxEntries = uint32(slots)
+	}
+	if spec.KeySize == 0 {
+		spec.KeySize = 4
+	}
+	if spec.ValueSize == 0 {
+		spec.ValueSize = 4
+	}
 }
 
 // memory estimates what New preallocates, saturating instead of wrapping.

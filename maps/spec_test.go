@@ -120,6 +120,18 @@ func TestNewDefaults(t *testing.T) {
 	if got := m.Spec().MaxEntries; got != 3 {
 		t.Errorf("perf event array max entries %d, want 3 (one per slot)", got)
 	}
+	// Key and value sizes left 0 are 4, as libbpf and cilium/ebpf create
+	// the map (xdpdump's perf event array declares neither).
+	m = mustNew(t, Spec{Type: PerfEventArray}, 2)
+	if s := m.Spec(); s.KeySize != 4 || s.ValueSize != 4 || s.MaxEntries != 2 {
+		t.Errorf("perf event array without sizes: key %d value %d entries %d, want 4 4 2", s.KeySize, s.ValueSize, s.MaxEntries)
+	}
+	if got := Memory(Spec{Type: PerfEventArray}, 2); got != Memory(m.Spec(), 2) {
+		t.Errorf("Memory without sizes %d, with the defaults %d", got, Memory(m.Spec(), 2))
+	}
+	if _, err := New(Spec{Type: PerfEventArray, KeySize: 8}, 2); !errors.Is(err, ErrInvalid) {
+		t.Errorf("perf event array with 8-byte keys: %v", err)
+	}
 	m = mustNew(t, Spec{Type: Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}, 0)
 	if m.Slots() <= 0 {
 		t.Errorf("default slots %d", m.Slots())

@@ -103,6 +103,9 @@ type MapTypeInfo struct {
 	ValueSizes []int
 	// PerCPU: each execution slot has its own copy of every value.
 	PerCPU bool
+	// LookupStruct describes what a LookupXDPSock result points to (the
+	// fields a program may read); nil for other lookup results.
+	LookupStruct *ContextDescriptor
 	// Doc notes anything a caller needs to know.
 	Doc string
 }

@@ -344,9 +344,12 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			s.set(0, value{kind: kScalar}, topIval)
 			break
 		}
-		if lookup == platform.LookupInnerMap {
+		switch lookup {
+		case platform.LookupInnerMap:
 			s.set(0, fresh(kMapPtr, id, null), topIval)
-		} else {
+		case platform.LookupXDPSock:
+			s.set(0, fresh(kXDPSock, id, null), topIval)
+		default:
 			s.set(0, fresh(kMapValue, id, null), constIval(0))
 		}
 	case platform.RetRingbufMemOrNull:

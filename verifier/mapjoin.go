@@ -121,7 +121,7 @@ func (e *exec) lookupResult(name string, region int32) (lookup platform.LookupRe
 				return l, -1, fmt.Sprintf("map %s holds maps but has no inner map template", mi.Name)
 			}
 			pid = e.a.mapID(mi.Inner)
-		case platform.LookupValue:
+		case platform.LookupValue, platform.LookupXDPSock:
 			pid = part
 		default:
 			return l, -1, fmt.Sprintf("%s on map %s returns a socket, which bpfhost does not support", name, mi.Name)
@@ -133,9 +133,13 @@ func (e *exec) lookupResult(name string, region int32) (lookup platform.LookupRe
 		if l != lookup {
 			return l, -1, fmt.Sprintf("%s on one of the maps %s: they return different kinds of values", name, e.a.maps[region].Name)
 		}
-		if l == platform.LookupInnerMap {
+		switch l {
+		case platform.LookupInnerMap:
 			id = e.a.mergeMapPtrs(id, pid)
-		} else {
+		case platform.LookupXDPSock:
+			// Every xskmap's sockets are struct bpf_xdp_sock: the first
+			// map stands for all.
+		default:
 			id = e.a.mergeMaps(id, pid)
 		}
 	}

@@ -160,6 +160,8 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		e.boundedAccess(s, m, int64(bv.region), "ring buffer record")
 	case kSocket:
 		return e.socketAccess(s, m)
+	case kXDPSock:
+		return e.xdpSockAccess(s, m)
 	case kBTF:
 		e.a.ctxUse[m.pc] |= 4
 		return e.btfAccess(s, m)

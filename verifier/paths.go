@@ -72,6 +72,9 @@ func verifyPaths(prog []isa.Instruction, opts *Options) (*Result, error) {
 // the file); live says which registers count.
 func losses(a, b *state, live liveness) int {
 	n := 0
+	if a.lock && b.lock && a.lockOf != b.lockOf {
+		n++ // different locks held: no unlock can be proven right
+	}
 	for r := 0; r < 10; r++ {
 		if live.regs&(1<<r) != 0 && valueLoss(a, b, locReg(r), a.regs[r], b.regs[r]) {
 			n++
@@ -144,6 +147,10 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 			return true
 		case x.kind.isRef() && x.id != y.id:
 			return true
+		case x.kind == kMapValue && x.id != y.id && x.region == y.region && lockedValue(a, x):
+			// Values from different lookups: the join cannot tell
+			// which element's bpf_spin_lock a later call takes.
+			return true
 		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
 			return true
 		case x.kind == kPacket:
@@ -162,6 +169,12 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		return !y.null
 	}
 	return true
+}
+
+// lockedValue reports whether the map value v's elements hold a
+// bpf_spin_lock (spinlock.go), so that which element it is matters.
+func lockedValue(s *state, v value) bool {
+	return v.region >= 0 && int(v.region) < len(s.a.maps) && s.a.maps[v.region].HasSpinLock
 }
 
 func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }

@@ -80,14 +80,20 @@ func (e *exec) releaseSocket(s *state, pc int, id int32) {
 // loads of the fields the struct's view allows, at their widths; nothing
 // is written.
 func (e *exec) socketAccess(s *state, m access) (value, ival, loc) {
+	return e.readOnlyAccess(s, m, e.a.sockView[s.regs[m.base].region], "the socket is read-only")
+}
+
+// readOnlyAccess checks a load through a pointer to the read-only struct
+// d (nil: unknown) at the offsets and widths d allows; a write is refused
+// with the reason readOnly.
+func (e *exec) readOnlyAccess(s *state, m access, d *platform.ContextDescriptor, readOnly string) (value, ival, loc) {
 	scalar := value{kind: kScalar}
 	res := loadResult(m.size, m.sx)
 	e.a.ctxUse[m.pc] |= 2
 	bv := s.regs[m.base]
-	d := e.a.sockView[bv.region]
 	switch {
 	case m.atomic || m.write:
-		e.fail(m.pc, "%s through r%d, %s: the socket is read-only", m.verb(), m.base, bv)
+		e.fail(m.pc, "%s through r%d, %s: %s", m.verb(), m.base, bv, readOnly)
 		return scalar, res, 0
 	case m.sx:
 		e.fail(m.pc, "sign-extending load through r%d, %s: load the field as it is", m.base, bv)

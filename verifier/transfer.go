@@ -123,7 +123,11 @@ func (e *exec) step(s *state, pc int, ins isa.Instruction) (*state, error) {
 		t, _ := ins.BranchTarget(pc)
 		return e.localCall(s, pc, t)
 	case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
-		e.fail(pc, "calls to kernel functions (kfuncs) are not supported")
+		if name := e.kfuncName(pc); name != "" {
+			e.fail(pc, "call to kernel function %s: kernel functions (kfuncs) are not supported", name)
+		} else {
+			e.fail(pc, "calls to kernel functions (kfuncs) are not supported")
+		}
 		for r := 0; r <= 5; r++ {
 			s.setUninit(r)
 		}

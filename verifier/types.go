@@ -31,9 +31,10 @@ const (
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths
 	kBTF                   // a kernel object typed by BTF (region = type ID); offset from its start (btfptr.go)
+	kXDPSock               // an AF_XDP socket from an xskmap lookup (region = map id); no arithmetic (xdpsock.go)
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr", "xdp_sock"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -52,7 +53,7 @@ func (k kind) hasOffset() bool {
 // socket from a lookup.
 func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
 
-func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 || k == kBTF }
+func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 || k == kBTF || k == kXDPSock }
 
 // mayPoint reports whether a value of the kind may be a pointer on some
 // path: every rule that keeps addresses from leaking (stores to memory
@@ -200,7 +201,7 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
 	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket || p.kind == kXDPSock
 	}
 	// A BTF pointer may be NULL (or wild) anyway: loads through it read
 	// 0 then (btfptr.go), so joining it with NULL keeps it as it is.

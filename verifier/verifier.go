@@ -27,6 +27,9 @@ type Options struct {
 	// Lines returns the source position of an instruction ("fw.c:41") for
 	// messages; nil, or an empty result, means none is known.
 	Lines func(pc int) string
+	// Kfuncs returns the name of the kernel function a kfunc call at pc
+	// calls, for messages; nil, or an empty result, means none is known.
+	Kfuncs func(pc int) string
 	// Verbose, if set, receives the abstract state before each instruction
 	// of the final pass.
 	Verbose io.Writer

@@ -78,7 +78,7 @@ var mapTypes = []*platform.MapTypeInfo{
 	{Type: MapSockMap, Name: "sockmap", Ops: platform.MapRedirect | platform.MapLookup | platform.MapUpdate | platform.MapDelete | platform.MapSockUpdate | platform.MapSelectReuseport,
 		Lookup: platform.LookupSocket, KeySizes: four, ValueSizes: fourEigh},
 	{Type: MapCPUMap, Name: "cpumap", Ops: platform.MapRedirect, KeySizes: four, ValueSizes: fourEigh},
-	{Type: MapXSKMap, Name: "xskmap", Ops: platform.MapRedirect | platform.MapLookup, Lookup: platform.LookupXDPSock, KeySizes: four, ValueSizes: four},
+	{Type: MapXSKMap, Name: "xskmap", Ops: platform.MapRedirect | platform.MapLookup, Lookup: platform.LookupXDPSock, LookupStruct: xdpSock, KeySizes: four, ValueSizes: four},
 	{Type: MapSockHash, Name: "sockhash", Ops: platform.MapRedirect | platform.MapLookup | platform.MapUpdate | platform.MapDelete | platform.MapSockUpdate | platform.MapSelectReuseport,
 		Lookup: platform.LookupSocket, ValueSizes: fourEigh},
 	{Type: MapCGroupStorage, Name: "cgroup_storage", Ops: platform.MapLocalStorage, KeySizes: []int{8, 16},

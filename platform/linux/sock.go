@@ -48,6 +48,15 @@ var (
 		func(f *platform.ContextField) bool { return f.Offset < 8 || f.Offset >= 24 })
 )
 
+// xdpSock is struct bpf_xdp_sock, what a lookup in an xskmap returns
+// (PTR_TO_XDP_SOCK): queue_id, read whole and only read
+// (bpf_xdp_sock_is_valid_access).
+var xdpSock = &platform.ContextDescriptor{
+	Name: "bpf_xdp_sock", CType: "struct bpf_xdp_sock", Size: 4,
+	Fields: []platform.ContextField{ro("queue_id", 0, 4, s4)},
+	Doc:    "linux/bpf.h struct bpf_xdp_sock behind an xskmap lookup; read-only",
+}
+
 // cgroupSock builds the struct bpf_sock context of a cgroup_sock program
 // for its attach type (__sock_filter_check_attach_type): sock_create and
 // sock_release may read and write bound_dev_if, mark and priority;
