@@ -37,6 +37,9 @@ type iface struct {
 	fd    int        // inject socket, -1 once closed
 	// rxQueues is the number of receive queues (1 when unknown).
 	rxQueues int
+	// down is set once a trace line said the interface went down, and
+	// cleared when frames arrive again (see worker.sockError).
+	down atomic.Bool
 	// offloads are those Attach turned off, turned on again at Close.
 	offloads []offload
 }
@@ -56,6 +59,11 @@ type Link struct {
 	stop    int // eventfd that wakes the workers to stop
 	wg      sync.WaitGroup
 	closed  atomic.Bool
+	// done is closed, and err set, when the link stops by itself (an
+	// interface went away).
+	done     chan struct{}
+	failOnce sync.Once
+	err      error
 	// oversizeNoted is set once a trace line explained an oversize frame.
 	oversizeNoted atomic.Bool
 
@@ -84,7 +92,7 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 	if workers > 64 {
 		return nil, fmt.Errorf("xdp: %d workers, at most 64", workers)
 	}
-	l := &Link{opts: opts, bridge: opts.Peer != "", stop: -1}
+	l := &Link{opts: opts, bridge: opts.Peer != "", stop: -1, done: make(chan struct{})}
 	l.prog.Store(prog)
 	names := []string{opts.Interface}
 	if l.bridge {
@@ -279,6 +287,32 @@ func (l *Link) Close() error {
 	l.wg.Wait()
 	l.release()
 	return nil
+}
+
+// Done returns a channel that is closed when the link stops by itself,
+// before Close: an interface it is attached to went away (deleted, or its
+// network namespace removed). Err says why. Close must still be called.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Err returns why the link stopped by itself (see Done), or nil.
+func (l *Link) Err() error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// fail stops the link's workers because of err, once, and closes done.
+func (l *Link) fail(err error) {
+	l.failOnce.Do(func() {
+		l.err = err
+		var one [8]byte
+		one[0] = 1
+		_, _ = unix.Write(l.stop, one[:])
+		close(l.done)
+	})
 }
 
 // release frees what Attach acquired; the workers have stopped.

@@ -256,7 +256,48 @@ func (wk *worker) loop() {
 		if wk.pfds[len(wk.pfds)-1].Revents != 0 {
 			return
 		}
+		for i := range wk.socks {
+			if wk.pfds[i].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
+				wk.sockError(i)
+			}
+			// A deleted interface first goes down (the error), then away:
+			// while it is down, look at least once a poll timeout.
+			if wk.socks[i].ifc.down.Load() && wk.gone(i) {
+				return
+			}
+		}
 	}
+}
+
+// sockError handles an error poll reported on socket i: the kernel sets
+// ENETDOWN on a packet socket when its interface goes down, also on its way
+// to being deleted. The error is read, which clears it (else every poll
+// would return at once), and the interface is marked down, with one trace
+// line. A link that is only down receives again once it is up (the kernel
+// re-adds the socket to its fanout group); the first block received clears
+// the mark.
+func (wk *worker) sockError(i int) {
+	s := &wk.socks[i]
+	soerr, _ := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if s.ifc.down.CompareAndSwap(false, true) {
+		wk.l.traceLine(fmt.Sprintf("xdp: %s: interface down (%v): no frames until it is up again", s.ifc.name, unix.Errno(soerr)))
+	}
+}
+
+// gone reports whether the interface of socket i went away, and then stops
+// the link: a packet socket whose interface was unregistered (deleted, or
+// moved out of its network namespace) reports ifindex -1.
+func (wk *worker) gone(i int) bool {
+	s := &wk.socks[i]
+	sa, err := unix.Getsockname(s.fd)
+	if err != nil {
+		return false
+	}
+	if ll, ok := sa.(*unix.SockaddrLinklayer); !ok || ll.Ifindex == s.ifc.index {
+		return false
+	}
+	wk.l.fail(fmt.Errorf("xdp: interface %s (index %d) went away (deleted, or its network namespace removed): detached", s.ifc.name, s.ifc.index))
+	return true
 }
 
 // threadCPU returns the CPU time (ns, user and system) the calling thread
@@ -302,6 +343,9 @@ func (wk *worker) drain(i, n int) int {
 		if atomic.LoadUint32(status)&tpStatusUser == 0 {
 			return n
 		}
+		if s.ifc.down.Load() {
+			s.ifc.down.Store(false) // up again (see sockError)
+		}
 		off := int(h1.Offset_to_first_pkt)
 		for p := uint32(0); p < h1.Num_pkts && off+unix.SizeofTpacket3Hdr <= len(block); p++ {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
@@ -335,6 +379,9 @@ func (wk *worker) drainV2(i, n int) int {
 		st := atomic.LoadUint32(status)
 		if st&tpStatusUser == 0 {
 			return n
+		}
+		if s.ifc.down.Load() {
+			s.ifc.down.Store(false) // up again (see sockError)
 		}
 		start := int(ph.Mac)
 		if start+int(ph.Snaplen) <= len(slot) {
