@@ -3,8 +3,6 @@ package xdp
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfhost/bpfhost"
 )
 
@@ -107,17 +105,4 @@ func (wk *worker) runEgress(idx int, ifc *iface, prog *bpfhost.Program, copyFirs
 		wk.l.traceLine(fmt.Sprintf("xdp_exception: devmap prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, ifc.index))
 	}
 	return -1
-}
-
-// newEgress maps n pages for the copies broadcasts hand to devmap programs.
-func newEgress(n int) ([]bpfhost.XDPFrame, []byte, error) {
-	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, nil, fmt.Errorf("xdp: egress pages: %w", err)
-	}
-	frames := make([]bpfhost.XDPFrame, n)
-	for i := range frames {
-		frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
-	}
-	return frames, arena, nil
 }

@@ -64,6 +64,10 @@ type Link struct {
 	done     chan struct{}
 	failOnce sync.Once
 	err      error
+	// pageSize is the size of the pages frames are copied into, for the
+	// largest MTU of the interfaces at Attach; maxFrame is the largest
+	// frame a page holds.
+	pageSize, maxFrame int
 	// oversizeNoted is set once a trace line explained an oversize frame.
 	oversizeNoted atomic.Bool
 
@@ -116,6 +120,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 			}
 		}
 	}
+	mtu := 0
+	for _, ifc := range l.ifaces {
+		mtu = max(mtu, ifc.mtu)
+	}
+	l.sizePages(mtu)
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("xdp: eventfd: %w", err)

@@ -84,22 +84,18 @@ type worker struct {
 
 func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
-	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
+	wk := &worker{l: l, id: id, from: make([]int, n), lens: make([]int, n),
 		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 4*n),
 		cpuProgs: make([]*bpfhost.Program, n)}
-	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, fmt.Errorf("xdp: frame pages: %w", err)
+	var err error
+	if wk.frames, wk.arena, err = mapPages(n, l.pageSize, "frame pages"); err != nil {
+		return nil, err
 	}
-	wk.arena = arena
-	for i := range wk.frames {
-		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
-	}
-	if wk.cpuq, err = newCPUQueue(); err != nil {
+	if wk.cpuq, err = newCPUQueue(l.pageSize); err != nil {
 		wk.close()
 		return nil, err
 	}
-	if wk.egress, wk.egressArena, err = newEgress(n); err != nil {
+	if wk.egress, wk.egressArena, err = mapPages(n, l.pageSize, "egress pages"); err != nil {
 		wk.close()
 		return nil, err
 	}
@@ -415,7 +411,7 @@ func (wk *worker) take(sock, n int, data []byte, wireLen, status uint32, vlanTCI
 func (wk *worker) takeSegments(sock, n int, data []byte, status uint32, vlanTCI, vlanTPID uint16, vnet []byte) int {
 	ifc := wk.socks[sock].ifc
 	p, err := planGSO(data, vnet[1], int(binary.NativeEndian.Uint16(vnet[4:])))
-	if err != nil || p.hdrs+p.size > ifc.mtu+14 || p.hdrs+p.size+vlanHLen > bpfhost.XDPMaxFrame {
+	if err != nil || p.hdrs+p.size > ifc.mtu+14 || p.hdrs+p.size+vlanHLen > wk.l.maxFrame {
 		wk.oversize(ifc, len(data), "an aggregate of a sender's TSO/GSO that bpfhost cannot segment (ethtool -K IF tso off gso off on the sender)")
 		return n
 	}
@@ -455,6 +451,18 @@ func putVLAN(b []byte, status uint32, tci, tpid uint16) {
 	binary.BigEndian.PutUint16(b[2:], tci)
 }
 
+// mtuNow reads the interface's MTU now (through its inject socket, in the
+// interface's network namespace), or returns 0.
+func (ifc *iface) mtuNow() int {
+	ifc.mu.Lock()
+	defer ifc.mu.Unlock()
+	ifr, err := unix.NewIfreq(ifc.name)
+	if err != nil || ifc.fd < 0 || unix.IoctlIfreq(ifc.fd, unix.SIOCGIFMTU, ifr) != nil {
+		return 0
+	}
+	return int(ifr.Uint32())
+}
+
 // oversize counts a frame of size bytes dropped as over the MTU, and
 // explains the first of the link in a trace line.
 func (wk *worker) oversize(ifc *iface, size int, why string) {
@@ -479,7 +487,7 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	if vlan {
 		limit += vlanHLen
 	}
-	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
+	if int(wireLen) > len(data) || size > limit || size > wk.l.maxFrame || size < 14 {
 		if int(wireLen) <= limit {
 			wk.c.oversize.Add(1) // truncated by the ring, or a runt
 			return false
@@ -487,6 +495,11 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 		why := "an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off)"
 		if wk.socks[sock].v2 {
 			why += "; TPACKET_V2 rings (--low-latency) cannot hold aggregates for bpfhost to segment"
+		}
+		if !wk.l.oversizeNoted.Load() {
+			if mtu := ifc.mtuNow(); mtu > ifc.mtu {
+				why = fmt.Sprintf("the MTU was raised to %d after attach: frames must fit the MTU at attach (detach and attach again)", mtu)
+			}
 		}
 		wk.oversize(ifc, int(wireLen), why)
 		return false
