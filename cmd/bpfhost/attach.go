@@ -70,7 +70,9 @@ blocked; the kernel delivers every frame as usual.
 
 "attached" is printed on stderr once the sockets receive. On SIGINT or SIGTERM,
 or after --duration, the program is detached and the per-verdict counts and
-the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
+the final maps are printed. If an interface goes away while attached (deleted,
+or its namespace removed), bpfhost detaches, prints the same and exits with
+status 1. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
@@ -122,6 +124,9 @@ type attachOutput struct {
 	Maps        map[string][]mapEntry `json:"maps"`
 	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
 	Printk      []string              `json:"printk"`
+	// Error says why the link stopped before it was asked to (an
+	// interface went away); the command then exits with status 1.
+	Error string `json:"error,omitempty"`
 
 	stats xdp.Stats
 }
@@ -198,7 +203,10 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-link.Done(): // an interface went away
+	}
 	link.Close()
 	elapsed := time.Since(start)
 	if pcap != nil {
@@ -238,14 +246,25 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if res.Printk = coll.Printk(); res.Printk == nil {
 		res.Printk = []string{}
 	}
+	linkErr := link.Err()
+	if linkErr != nil {
+		res.Error = linkErr.Error()
+	}
 	if asJSON {
-		return json.NewEncoder(out).Encode(res)
+		if err := json.NewEncoder(out).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printAttach(out, res)
+		if err := printMaps(out, coll, f.maxEntries); err != nil {
+			return err
+		}
+		printPrintk(out, res.Printk)
 	}
-	printAttach(out, res)
-	if err := printMaps(out, coll, f.maxEntries); err != nil {
-		return err
+	if linkErr != nil {
+		// The counts and maps are printed; the JSON document has the error.
+		return &exitError{code: exitFailed, err: linkErr, reported: true}
 	}
-	printPrintk(out, res.Printk)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -250,6 +251,7 @@ func (wk *worker) loop() {
 			return
 		}
 		if wk.pfds[len(wk.pfds)-1].Revents != 0 {
+			wk.finish()
 			return
 		}
 		for i := range wk.socks {
@@ -263,6 +265,62 @@ func (wk *worker) loop() {
 			}
 		}
 	}
+}
+
+// finishWait bounds how long a stopping worker waits for the open blocks
+// of its rings to be handed over (the retire timer: a jiffy or two).
+const finishWait = time.Second
+
+// finish runs the frames the kernel had put in the worker's rings when the
+// link was closed, so that every frame received before Close runs, as
+// with generic XDP, which runs each frame as it is received: the blocks
+// handed over, and, on TPACKET_V3 rings, the open block that already holds
+// frames, which the kernel hands over when its retire timer fires. Frames
+// that come meanwhile are run too; the wait ends when each of those blocks
+// was run (or after finishWait).
+func (wk *worker) finish() {
+	n := 0
+	for i := range wk.socks {
+		n = wk.drain(i, n)
+	}
+	open := make([]int, len(wk.socks)) // the block each ring waits for, or -1
+	for i := range wk.socks {
+		open[i] = -1
+		if s := &wk.socks[i]; !s.v2 && s.blockFrames(s.next) > 0 {
+			open[i] = s.next
+		}
+	}
+	for deadline := time.Now().Add(finishWait); time.Now().Before(deadline); {
+		if n > 0 {
+			wk.flush(n)
+			n = 0
+		}
+		waiting := false
+		for i := range wk.socks {
+			waiting = waiting || (open[i] >= 0 && wk.socks[i].next == open[i])
+		}
+		if !waiting {
+			break
+		}
+		for i := range wk.pfds {
+			wk.pfds[i].Revents = 0
+		}
+		_, _ = unix.Poll(wk.pfds[:len(wk.socks)], 10)
+		for i := range wk.socks {
+			n = wk.drain(i, n)
+		}
+	}
+	if n > 0 {
+		wk.flush(n)
+	}
+}
+
+// blockFrames returns how many frames the kernel has put so far in block b
+// of a TPACKET_V3 ring (a hint while the kernel still fills it).
+func (s *rxSock) blockFrames(b int) uint32 {
+	desc := (*unix.TpacketBlockDesc)(unsafe.Pointer(&s.ring[b*ringBlockSize]))
+	h1 := (*unix.TpacketHdrV1)(unsafe.Pointer(&desc.Hdr[0]))
+	return atomic.LoadUint32(&h1.Num_pkts)
 }
 
 // sockError handles an error poll reported on socket i: the kernel sets
