@@ -8,13 +8,14 @@ import (
 
 // target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
 // or devmap_hash entry): the attached interface it goes to (nil: none) and
-// the entry's program.
-func target(r *bpfhost.XDPRedirect, slot int) (*iface, *bpfhost.Program, error) {
+// the entry's program. The index is in the namespace of in, the interface
+// the frame came in on.
+func target(r *bpfhost.XDPRedirect, slot int, in *iface) (*iface, *bpfhost.Program, error) {
 	index, prog, ok, err := r.DevMapTarget(slot)
 	if !ok {
 		return nil, nil, err
 	}
-	v, ok := attached.Load(int(index))
+	v, ok := in.ns.ifaces.Load(int(index))
 	if !ok {
 		return nil, nil, nil
 	}
@@ -35,7 +36,7 @@ func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot i
 		if r.Flags&flagExcludeIngress != 0 && int(d.Ifindex) == in.index {
 			continue
 		}
-		v, ok := attached.Load(int(d.Ifindex))
+		v, ok := in.ns.ifaces.Load(int(d.Ifindex))
 		if !ok || d.Err != nil {
 			wk.redirectError(in, d.Ifindex)
 			continue

@@ -33,8 +33,10 @@ type iface struct {
 	index int
 	mtu   int
 	link  *Link
-	mu    sync.Mutex // guards inject
-	fd    int        // inject socket, -1 once closed
+	// ns holds the attached interfaces of the interface's namespace.
+	ns *netnsIfaces
+	mu sync.Mutex // guards inject
+	fd int        // inject socket, -1 once closed
 	// rxQueues is the number of receive queues (1 when unknown).
 	rxQueues int
 	// down is set once a trace line said the interface went down, and
@@ -44,9 +46,36 @@ type iface struct {
 	offloads []offload
 }
 
-// attached are the interfaces of every live link, by ifindex: the targets
-// of XDP_REDIRECT.
-var attached sync.Map // int -> *iface
+// netnsIfaces are the interfaces of every live link in one network
+// namespace, by ifindex: the targets of XDP_REDIRECT from that namespace.
+// Interface indexes are per namespace (two namespaces' veths are often
+// both 2), as bpf_redirect resolves them in the namespace of the frame's
+// interface.
+type netnsIfaces struct {
+	ifaces sync.Map // int -> *iface
+}
+
+// namespaces holds a netnsIfaces per network namespace, by the inode of
+// the namespace; entries stay (a namespace reusing the inode of one gone
+// finds it empty).
+var namespaces sync.Map // uint64 -> *netnsIfaces
+
+// netnsOf returns the interfaces attached in the network namespace of
+// socket fd.
+func netnsOf(fd int) *netnsIfaces {
+	var ino uint64
+	var st unix.Stat_t
+	if nsfd, err := unix.IoctlRetInt(fd, unix.SIOCGSKNS); err == nil {
+		if unix.Fstat(nsfd, &st) == nil {
+			ino = st.Ino
+		}
+		unix.Close(nsfd)
+	} else if unix.Stat("/proc/thread-self/ns/net", &st) == nil {
+		ino = st.Ino // the caller's: where the socket was made
+	}
+	v, _ := namespaces.LoadOrStore(ino, &netnsIfaces{})
+	return v.(*netnsIfaces)
+}
 
 // Link is an XDP program attached to one interface (monitor mode) or to a
 // pair of interfaces (bridge mode). Close detaches it.
@@ -153,7 +182,7 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 		}
 	}
 	for _, ifc := range l.ifaces {
-		if _, dup := attached.LoadOrStore(ifc.index, ifc); dup {
+		if _, dup := ifc.ns.ifaces.LoadOrStore(ifc.index, ifc); dup {
 			return nil, fmt.Errorf("xdp: %s: an XDP program of this process is already attached", ifc.name)
 		}
 	}
@@ -256,7 +285,7 @@ func openIface(l *Link, name string) (*iface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xdp: %s: AF_PACKET socket: %w", name, privilege(err, "CAP_NET_RAW"))
 	}
-	ifc := &iface{name: name, index: ni.Index, mtu: ni.MTU, link: l, fd: fd}
+	ifc := &iface{name: name, index: ni.Index, mtu: ni.MTU, link: l, fd: fd, ns: netnsOf(fd)}
 	// Protocol 0: the socket sends but receives nothing.
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ni.Index}); err != nil {
 		unix.Close(fd)
@@ -286,7 +315,7 @@ func (l *Link) Close() error {
 		return nil
 	}
 	for _, ifc := range l.ifaces {
-		attached.CompareAndDelete(ifc.index, ifc)
+		ifc.ns.ifaces.CompareAndDelete(ifc.index, ifc)
 	}
 	var one [8]byte
 	one[0] = 1
@@ -330,7 +359,7 @@ func (l *Link) release() {
 		wk.close() // its counters stay for Stats
 	}
 	for _, ifc := range l.ifaces {
-		attached.CompareAndDelete(ifc.index, ifc)
+		ifc.ns.ifaces.CompareAndDelete(ifc.index, ifc)
 		ifc.mu.Lock()
 		if ifc.fd >= 0 {
 			ifc.restoreOffloads()

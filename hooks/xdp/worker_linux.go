@@ -2,6 +2,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -170,7 +171,14 @@ func openRX(ifc *iface, group, mode int, lowLatency bool) (rxSock, error) {
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifc.index}); err != nil {
 		return closeFail("bind", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16); err != nil {
+	// PACKET_IGNORE_OUTGOING does not hold in a fanout group, whose own
+	// hook receives for its members: the group needs the flag (Linux 6.9+;
+	// before, drain skips outgoing frames, which the kernel still copies).
+	err = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|(mode|unix.PACKET_FANOUT_FLAG_IGNORE_OUTGOING)<<16)
+	if errors.Is(err, unix.EINVAL) {
+		err = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16)
+	}
+	if err != nil {
 		return closeFail("PACKET_FANOUT", err)
 	}
 	return s, nil
@@ -382,6 +390,13 @@ const (
 	tpStatusVLANTPID     = 1 << 6
 )
 
+// Offsets of sll_pkttype in a ring frame: the kernel writes a sockaddr_ll
+// after the aligned packet header (linux/if_packet.h: TPACKET3_HDRLEN).
+const (
+	sllPkttypeV3 = unix.SizeofTpacket3Hdr + 10
+	sllPkttypeV2 = unix.SizeofTpacket2Hdr + 10
+)
+
 // drain copies the frames of every block the kernel has handed over on sock
 // i into pages, running full batches; it returns the frames pending.
 func (wk *worker) drain(i, n int) int {
@@ -404,7 +419,7 @@ func (wk *worker) drain(i, n int) int {
 		for p := uint32(0); p < h1.Num_pkts && off+unix.SizeofTpacket3Hdr <= len(block); p++ {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
 			start := off + int(ph.Mac)
-			if start+int(ph.Snaplen) <= len(block) {
+			if start+int(ph.Snaplen) <= len(block) && block[off+sllPkttypeV3] != unix.PACKET_OUTGOING {
 				var vnet []byte
 				if s.vnet && int(ph.Mac) >= unix.SizeofTpacket3Hdr+vnetHdrLen {
 					vnet = block[start-vnetHdrLen : start]
@@ -438,7 +453,7 @@ func (wk *worker) drainV2(i, n int) int {
 			s.ifc.down.Store(false) // up again (see sockError)
 		}
 		start := int(ph.Mac)
-		if start+int(ph.Snaplen) <= len(slot) {
+		if start+int(ph.Snaplen) <= len(slot) && slot[sllPkttypeV2] != unix.PACKET_OUTGOING {
 			n = wk.take(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid, nil)
 		}
 		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL
@@ -646,7 +661,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
-			ifc, eprog, err := target(r, slot)
+			ifc, eprog, err := target(r, slot, in.ifc)
 			switch {
 			case ifc == nil || err != nil:
 				wk.redirectError(in.ifc, r.Ifindex)
