@@ -20,6 +20,7 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
+	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 type attachFlags struct {
@@ -72,7 +73,8 @@ blocked; the kernel delivers every frame as usual.
 or after --duration, the program is detached and the per-verdict counts and
 the final maps are printed. If an interface goes away while attached (deleted,
 or its namespace removed), bpfhost detaches, prints the same and exits with
-status 1. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
+status 1. Needs CAP_NET_RAW, and CAP_NET_ADMIN where GRO or LRO is on (to turn
+them off).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
@@ -81,7 +83,7 @@ status 1. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 			return attachXDP(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&f.program, "program", "", "program to attach (required when the object has several)")
+	cmd.Flags().StringVar(&f.program, "program", "", "program to attach (required when the object has several xdp programs)")
 	cmd.Flags().StringVar(&f.dev, "dev", "", "interface to attach to (required)")
 	cmd.Flags().StringVar(&f.peer, "peer", "", "second interface: bridge mode (without it: monitor mode)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
@@ -132,6 +134,12 @@ type attachOutput struct {
 }
 
 func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attachFlags, asJSON bool) error {
+	if f.workers < 0 {
+		return badInput(fmt.Errorf("--workers %d: want at least 1 (0: the number of CPUs)", f.workers))
+	}
+	if f.duration < 0 {
+		return badInput(fmt.Errorf("--duration %v: want a positive duration", f.duration))
+	}
 	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -285,16 +293,24 @@ func entryVerdicts(v [5]xdp.VerdictStats) map[string]uint64 {
 
 // xdpProgram picks the program to attach: the one named, or the only one.
 func xdpProgram(coll *bpfhost.Collection, name string) (*bpfhost.Program, error) {
-	var names []string
-	for n := range coll.Programs {
+	var names, attachable []string
+	for n, p := range coll.Programs {
 		names = append(names, n)
+		if p.Type() == "xdp" && p.TypeInfo().Attach != linux.AttachXDPDevMap && p.TypeInfo().Attach != linux.AttachXDPCPUMap {
+			attachable = append(attachable, n)
+		}
 	}
 	sort.Strings(names)
+	sort.Strings(attachable)
 	if name == "" {
-		if len(names) != 1 {
-			return nil, fmt.Errorf("--program is required: the object has %s", strings.Join(names, ", "))
+		switch len(attachable) {
+		case 0:
+			return nil, fmt.Errorf("the object has no xdp program to attach (it has %s)", strings.Join(names, ", "))
+		case 1:
+			name = attachable[0]
+		default:
+			return nil, fmt.Errorf("--program is required: the object has xdp programs %s", strings.Join(attachable, ", "))
 		}
-		name = names[0]
 	}
 	p, ok := coll.Programs[name]
 	if !ok {

@@ -309,3 +309,28 @@ func TestAttachXDPBinaryMonitorBridge(t *testing.T) {
 		t.Errorf("mode %s, verdicts %v, sent %d: want monitor mode, the datagrams' frames seen as dropped, nothing sent", res.Mode, res.Verdicts, res.Sent)
 	}
 }
+
+// TestAttachXDPUsageErrors: what a user can get wrong on the command line
+// fails before anything is attached, with exit status 2 and a message
+// that says what is wrong: an object without an XDP program (it named its
+// other programs as if --program were the problem), negative --workers or
+// --duration (taken as the defaults before).
+func TestAttachXDPUsageErrors(t *testing.T) {
+	ns := netnstest.New(t)
+	dev, peer := netnstest.Uniq("ud"), netnstest.Uniq("up")
+	ns.IP(t, "link", "add", dev, "type", "veth", "peer", "name", peer)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"../../hooks/sockaddr/testdata/sockaddr.o", "--dev", dev}, "no xdp program to attach"},
+		{[]string{examples + "firewall.o", "--dev", dev, "--workers", "-2"}, "--workers -2"},
+		{[]string{examples + "firewall.o", "--dev", dev, "--duration", "-1s"}, "--duration -1s"},
+	} {
+		p := startAttach(t, ns, nil, c.args...)
+		code := p.wait(t)
+		if code != 2 || !strings.Contains(p.stderr.String(), c.want) || strings.Contains(p.stderr.String(), "attached") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and an error with %q", c.args, code, p.stderr.String(), c.want)
+		}
+	}
+}
