@@ -80,7 +80,12 @@ func TestMTURaisedAfterAttach(t *testing.T) {
 	if s.Oversize != 1 {
 		t.Fatalf("stats %+v: want the 5000-byte datagram's frame oversize", s)
 	}
-	if tr := l.Trace(); len(tr) != 1 || !strings.Contains(tr[0], "MTU was raised to 9000 after attach") {
+	// The count comes just before the trace line: wait for the line.
+	var tr []string
+	for deadline := time.Now().Add(settle); len(tr) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		tr = l.Trace()
+	}
+	if len(tr) != 1 || !strings.Contains(tr[0], "MTU was raised to 9000 after attach") {
 		t.Errorf("trace %q: want one line saying the MTU was raised", tr)
 	}
 }
