@@ -1,6 +1,7 @@
 package xdp_test
 
 import (
+	"encoding/binary"
 	"net"
 	"strings"
 	"testing"
@@ -88,4 +89,24 @@ func TestMTURaisedAfterAttach(t *testing.T) {
 	if len(tr) != 1 || !strings.Contains(tr[0], "MTU was raised to 9000 after attach") {
 		t.Errorf("trace %q: want one line saying the MTU was raised", tr)
 	}
+}
+
+// jumboFrames are UDP frames over 4 KiB for the kernel oracle on an MTU of
+// 9000: from a source the firewall's blocklist drops (rule 1), and from an
+// allowed one, up to the MTU.
+func jumboFrames() [][]byte {
+	udp := func(src net.IP, size int) []byte {
+		b := make([]byte, size)
+		copy(b, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0})
+		ip := b[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:], uint16(size-14))
+		copy(ip[12:], src.To4())
+		copy(ip[16:], net.IP{10, 0, 0, 1}.To4())
+		binary.BigEndian.PutUint16(ip[20:], 4000)
+		binary.BigEndian.PutUint16(ip[22:], 9)
+		binary.BigEndian.PutUint16(ip[24:], uint16(size-34))
+		return b
+	}
+	return [][]byte{udp(net.IP{203, 0, 113, 9}, 6000), udp(net.IP{10, 1, 2, 3}, 5000), udp(net.IP{10, 1, 2, 3}, 9014)}
 }
