@@ -65,6 +65,8 @@ type worker struct {
 	lens   []int // received length of each frame
 	out    []pending
 	msgs   []unix.Mmsghdr
+	// sentData are the frames of msgs, for Options.Output once sent.
+	sentData [][]byte
 	iovs   []unix.Iovec
 	c      counters
 	tally  tally // the verdicts of the batch act is on
@@ -87,7 +89,7 @@ type worker struct {
 func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
 	wk := &worker{l: l, id: id, from: make([]int, n), lens: make([]int, n),
-		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 4*n),
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), sentData: make([][]byte, 2*n), iovs: make([]unix.Iovec, 4*n),
 		cpuProgs: make([]*bpfhost.Program, n)}
 	var err error
 	if wk.frames, wk.arena, err = mapPages(n, l.pageSize, "frame pages"); err != nil {
@@ -740,10 +742,6 @@ func (wk *worker) send() {
 			}
 			f := wk.frameAt(p.frame)
 			data := f.Page[f.Data:f.End]
-			if wk.l.opts.Output != nil {
-				index := wk.outIndex(fd, ifc)
-				wk.l.opts.Output(index, data)
-			}
 			if k == len(wk.msgs) {
 				wk.transmit(fd, ifc, k)
 				k = 0
@@ -755,6 +753,7 @@ func (wk *worker) send() {
 				iov = iov[1:]
 			}
 			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &iov[0], Iovlen: uint64(len(iov))}}
+			wk.sentData[k] = data
 			k++
 		}
 		wk.transmit(fd, ifc, k)
@@ -784,12 +783,16 @@ func (wk *worker) vnetSocket(fd int) bool {
 // transmit sends the first k prepared messages on fd, or on ifc's inject
 // socket.
 func (wk *worker) transmit(fd int, ifc *iface, k int) {
+	index := 0 // of the interface they leave on, for Options.Output
+	if wk.l.opts.Output != nil {
+		index = wk.outIndex(fd, ifc)
+	}
 	if ifc == nil {
-		wk.sendmmsg(fd, k)
+		wk.sendmmsg(fd, k, index)
 		return
 	}
 	ifc.mu.Lock()
-	wk.sendmmsg(ifc.fd, k)
+	wk.sendmmsg(ifc.fd, k, index)
 	ifc.mu.Unlock()
 }
 
@@ -805,7 +808,10 @@ func (wk *worker) outIndex(fd int, ifc *iface) int {
 	return 0
 }
 
-func (wk *worker) sendmmsg(fd, k int) {
+// sendmmsg sends the first k prepared messages on fd and hands those the
+// kernel took to Options.Output (index: the interface's); a frame it refused
+// did not leave.
+func (wk *worker) sendmmsg(fd, k, index int) {
 	done := 0
 	for done < k && fd >= 0 {
 		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&wk.msgs[done])), uintptr(k-done), 0, 0, 0)
@@ -823,6 +829,11 @@ func (wk *worker) sendmmsg(fd, k int) {
 			break
 		}
 		wk.c.sent.Add(uint64(r))
+		if out := wk.l.opts.Output; out != nil {
+			for _, data := range wk.sentData[done : done+int(r)] {
+				out(index, data)
+			}
+		}
 		done += int(r)
 	}
 	if fd < 0 {

@@ -70,8 +70,9 @@ type Options struct {
 	// tracepoint); nil keeps the last lines for Link.Trace.
 	Trace func(line string)
 	// Output, if not nil, is called with every frame that leaves bpfhost and
-	// the index of the interface it leaves on, from the worker's goroutine;
-	// the frame is only valid during the call.
+	// the index of the interface it leaves on, once the kernel took it (a
+	// frame it refused, counted in Stats.TXErrors, did not leave), from the
+	// worker's goroutine; the frame is only valid during the call.
 	Output func(ifindex int, frame []byte)
 }
 
