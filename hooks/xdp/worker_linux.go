@@ -67,9 +67,9 @@ type worker struct {
 	msgs   []unix.Mmsghdr
 	// sentData are the frames of msgs, for Options.Output once sent.
 	sentData [][]byte
-	iovs   []unix.Iovec
-	c      counters
-	tally  tally // the verdicts of the batch act is on
+	iovs     []unix.Iovec
+	c        counters
+	tally    tally // the verdicts of the batch act is on
 	// vnetZero is the virtio_net_hdr sent before each frame on a socket
 	// with PACKET_VNET_HDR: no offload asked.
 	vnetZero [vnetHdrLen]byte
