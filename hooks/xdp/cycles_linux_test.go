@@ -166,3 +166,29 @@ func testSameIfindex(t *testing.T, lowLatency bool) {
 		t.Errorf("errors %v, %v", lx.Err(), ly.Err())
 	}
 }
+
+// TestAttachFailureLeavesNothing: an Attach that fails after opening its
+// sockets (the interface is attached already in this process) closes
+// every descriptor it opened, and the first link keeps running.
+func TestAttachFailureLeavesNothing(t *testing.T) {
+	b := newBridge(t)
+	_, prog := xdptest.Load(t, hookObject, "xdp_pass", "")
+	first := attach(t, b.mid, prog, xdp.Options{Interface: b.a0, Peer: b.b0, Workers: 2})
+	fds := openFDs(t)
+	for i := 0; i < 3; i++ {
+		b.mid.Do(t, func() error {
+			l, err := xdp.Attach(prog, xdp.Options{Interface: b.b0, Workers: 2})
+			if err == nil {
+				l.Close()
+				t.Errorf("attached to %s twice in one process", b.b0)
+			}
+			return nil
+		})
+	}
+	if got := openFDs(t); got != fds {
+		t.Errorf("%d open file descriptors after 3 refused attaches, %d before", got, fds)
+	}
+	if err := first.Err(); err != nil {
+		t.Errorf("first link: %v", err)
+	}
+}
