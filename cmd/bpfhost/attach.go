@@ -20,7 +20,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/hooks/xdp"
-	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 type attachFlags struct {
@@ -296,7 +295,7 @@ func xdpProgram(coll *bpfhost.Collection, name string) (*bpfhost.Program, error)
 	var names, attachable []string
 	for n, p := range coll.Programs {
 		names = append(names, n)
-		if p.Type() == "xdp" && p.TypeInfo().Attach != linux.AttachXDPDevMap && p.TypeInfo().Attach != linux.AttachXDPCPUMap {
+		if xdp.CheckProgram(p) == nil {
 			attachable = append(attachable, n)
 		}
 	}

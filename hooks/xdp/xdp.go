@@ -229,6 +229,11 @@ func (s *Stats) add(c *counters) {
 	}
 }
 
+// CheckProgram reports why prog cannot be attached to an interface (nil:
+// it can): it must be an XDP program and not the entry program of a
+// devmap or cpumap (SEC("xdp/devmap"), SEC("xdp/cpumap")), as for Linux.
+func CheckProgram(prog *bpfhost.Program) error { return checkProgram(prog) }
+
 func checkProgram(prog *bpfhost.Program) error {
 	if prog == nil {
 		return errors.New("xdp: no program")
