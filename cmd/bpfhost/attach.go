@@ -56,17 +56,19 @@ in --map-init, an entry names one of the object's programs by name instead:
 map needs. An entry program cannot be the attached program, as in Linux.
 Nothing else connects the two interfaces: they should have no addresses.
 
-Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
-interfaces while attached (printed on stderr; turned on again at detach, or
-left alone with --keep-offloads), since they merge received segments into
-larger frames. Local senders whose segmentation offloads reach the interface
-unsegmented (the far end of a veth pair) need them off too
-(ethtool -K IF tso off gso off); larger frames are dropped and counted as
-oversize, with one trace line.
+Frames up to the MTU run (a jumbo MTU too), as in XDP: bpfhost turns off GRO
+and LRO on the interfaces while attached (printed on stderr; turned on again at
+detach, or left alone with --keep-offloads), since they merge received segments
+into larger frames. The aggregates a local sender's TSO/GSO hands over whole
+(the far end of a veth pair) are cut into the segments its NIC would have sent
+(TCP and UDP over IPv4/IPv6); with --low-latency, or for anything else over
+the MTU, frames are dropped and counted as oversize, with one trace line
+(ethtool -K IF tso off gso off on the sender avoids them).
 
 Without --peer (monitor mode) the program only watches: it sees every frame
-and updates its maps, verdicts are counted, and nothing is forwarded or
-blocked; the kernel delivers every frame as usual.
+the interface receives (not those the host sends) and updates its maps,
+verdicts are counted, and nothing is forwarded or blocked: the kernel delivers
+every frame as usual, also through a Linux bridge the interface is a port of.
 
 "attached" is printed on stderr once the sockets receive. On SIGINT or SIGTERM,
 or after --duration, the program is detached and the per-verdict counts and
