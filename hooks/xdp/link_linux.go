@@ -97,6 +97,8 @@ type Link struct {
 	// largest MTU of the interfaces at Attach; maxFrame is the largest
 	// frame a page holds.
 	pageSize, maxFrame int
+	// txErrNoted is the errno of the last send error traced.
+	txErrNoted atomic.Uint32
 	// oversizeNoted is set once a trace line explained an oversize frame.
 	oversizeNoted atomic.Bool
 

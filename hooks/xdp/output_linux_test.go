@@ -1,8 +1,10 @@
 package xdp_test
 
 import (
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost/hooks/xdp"
 	"github.com/bpfhost/bpfhost/internal/xdptest"
@@ -10,8 +12,9 @@ import (
 
 // TestOutputOnlySent: Options.Output (--pcap-out) sees the frames that
 // left, not those the kernel refused: with the peer down, passed frames
-// are counted as TX errors and none is output (before, each was output
-// as if it had left); once it is up again, each frame sent is output.
+// are counted as TX errors, traced once, and none is output (before, each
+// was output as if it had left, and no line said why); once it is up
+// again, each frame sent is output.
 func TestOutputOnlySent(t *testing.T) {
 	b := newBridge(t)
 	b.staticNeighbours(t)
@@ -24,6 +27,24 @@ func TestOutputOnlySent(t *testing.T) {
 	s := waitStats(l, func(s xdp.Stats) bool { return s.TXErrors >= 3 })
 	if s.TXErrors != 3 || s.Sent != 0 || outputs.Load() != 0 {
 		t.Errorf("peer down: %d TX errors, %d sent, %d output; want 3, 0, 0", s.TXErrors, s.Sent, outputs.Load())
+	}
+	// And one trace line says why (before, none did), with the one saying
+	// b0 is down. The count comes before the line: wait for it.
+	var trace []string
+	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		trace = append(trace, l.Trace()...)
+		if strings.Contains(strings.Join(trace, "\n"), "not sent") {
+			break
+		}
+	}
+	var notSent []string
+	for _, line := range trace {
+		if strings.Contains(line, "not sent") {
+			notSent = append(notSent, line)
+		}
+	}
+	if len(notSent) != 1 || !strings.Contains(notSent[0], "network is down") {
+		t.Errorf("trace %q: want one line saying the frames were not sent, network down", trace)
 	}
 	b.mid.IP(t, "link", "set", b.b0, "up")
 	rx := udpListen(t, b.n2, "10.77.0.2:9000")

@@ -783,10 +783,7 @@ func (wk *worker) vnetSocket(fd int) bool {
 // transmit sends the first k prepared messages on fd, or on ifc's inject
 // socket.
 func (wk *worker) transmit(fd int, ifc *iface, k int) {
-	index := 0 // of the interface they leave on, for Options.Output
-	if wk.l.opts.Output != nil {
-		index = wk.outIndex(fd, ifc)
-	}
+	index := wk.outIndex(fd, ifc) // of the interface they leave on
 	if ifc == nil {
 		wk.sendmmsg(fd, k, index)
 		return
@@ -810,7 +807,8 @@ func (wk *worker) outIndex(fd int, ifc *iface) int {
 
 // sendmmsg sends the first k prepared messages on fd and hands those the
 // kernel took to Options.Output (index: the interface's); a frame it refused
-// did not leave.
+// did not leave: it is counted, and traced when the error is not the one
+// traced last.
 func (wk *worker) sendmmsg(fd, k, index int) {
 	done := 0
 	for done < k && fd >= 0 {
@@ -822,6 +820,10 @@ func (wk *worker) sendmmsg(fd, k, index int) {
 			// The frame at done was refused (too long, interface down):
 			// count it and go on with the next.
 			wk.c.txErrors.Add(1)
+			if wk.l.txErrNoted.Swap(uint32(errno)) != uint32(errno) {
+				wk.l.traceLine(fmt.Sprintf("xdp: frame of %d bytes not sent on ifindex %d: %v; counted as tx_error, noted once per error",
+					len(wk.sentData[done]), index, errno))
+			}
 			done++
 			continue
 		}
