@@ -334,3 +334,29 @@ func TestAttachXDPUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachXDPBinaryNoNetAdmin runs bpfhost with CAP_NET_RAW but without
+// CAP_NET_ADMIN on an interface with GRO on, which it must turn off: the
+// error names CAP_NET_ADMIN, and GRO stays on.
+func TestAttachXDPBinaryNoNetAdmin(t *testing.T) {
+	netnstest.Require(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("skipping: setpriv (util-linux) is missing")
+	}
+	ns, n1 := netnstest.New(t), netnstest.New(t)
+	dev, e1 := netnstest.Uniq("ug"), netnstest.Uniq("uh")
+	netnstest.Veth(t, ns, dev, n1, e1)
+	gro := func(set int) uint32 { return ns.GRO(t, dev, set) }
+	if gro(1) != 1 {
+		t.Skip("skipping: veth GRO cannot be turned on on this kernel")
+	}
+	p := startAttach(t, ns, []string{"setpriv", "--inh-caps=-all", "--bounding-set=-net_admin"},
+		examples+"firewall.o", "--dev", dev, "--duration", "1s")
+	code := p.wait(t)
+	if code == 0 || !strings.Contains(p.stderr.String(), "CAP_NET_ADMIN") || strings.Contains(p.stderr.String(), "attached") {
+		t.Errorf("exit %d, stderr %q: want an error naming CAP_NET_ADMIN", code, p.stderr.String())
+	}
+	if gro(-1) != 1 {
+		t.Errorf("GRO on %s is off after the refused attach", dev)
+	}
+}
