@@ -316,9 +316,8 @@ func (l *Link) Close() error {
 	if l == nil || !l.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	for _, ifc := range l.ifaces {
-		ifc.ns.ifaces.CompareAndDelete(ifc.index, ifc)
-	}
+	// The interfaces stay redirect targets until the workers have run what
+	// the rings hold (finish); release removes them.
 	var one [8]byte
 	one[0] = 1
 	if l.stop >= 0 {
