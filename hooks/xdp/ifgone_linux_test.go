@@ -84,4 +84,22 @@ func TestInterfaceDownUp(t *testing.T) {
 	if err := l.Err(); err != nil {
 		t.Errorf("Err = %v after down and up", err)
 	}
+	// The worker saw a0 up before it forwarded that datagram: going down
+	// again is said again, and a0 deleted while down stops the link (no
+	// second error comes from the kernel then: only ifindex -1).
+	l.Trace()
+	b.mid.IP(t, "link", "set", b.a0, "down")
+	trace = nil
+	for deadline := time.Now().Add(settle); len(trace) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		trace = l.Trace()
+	}
+	if len(trace) != 1 || !strings.Contains(trace[0], b.a0+": interface down") {
+		t.Errorf("trace %q after the second down: want one line saying %s is down", trace, b.a0)
+	}
+	b.mid.IP(t, "link", "del", b.a0)
+	select {
+	case <-l.Done():
+	case <-time.After(settle):
+		t.Fatalf("the link did not stop within %v of the deletion of its interface, down", settle)
+	}
 }

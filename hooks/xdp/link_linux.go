@@ -40,7 +40,7 @@ type iface struct {
 	// rxQueues is the number of receive queues (1 when unknown).
 	rxQueues int
 	// down is set once a trace line said the interface went down, and
-	// cleared when frames arrive again (see worker.sockError).
+	// cleared when it is up again (see worker.sockError, worker.gone).
 	down atomic.Bool
 	// offloads are those Attach turned off, turned on again at Close.
 	offloads []offload

@@ -338,8 +338,7 @@ func (s *rxSock) blockFrames(b int) uint32 {
 // to being deleted. The error is read, which clears it (else every poll
 // would return at once), and the interface is marked down, with one trace
 // line. A link that is only down receives again once it is up (the kernel
-// re-adds the socket to its fanout group); the first block received clears
-// the mark.
+// re-adds the socket to its fanout group); gone clears the mark then.
 func (wk *worker) sockError(i int) {
 	s := &wk.socks[i]
 	soerr, _ := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
@@ -348,9 +347,10 @@ func (wk *worker) sockError(i int) {
 	}
 }
 
-// gone reports whether the interface of socket i went away, and then stops
-// the link: a packet socket whose interface was unregistered (deleted, or
-// moved out of its network namespace) reports ifindex -1.
+// gone reports whether the interface of socket i, marked down, went away,
+// and then stops the link: a packet socket whose interface was
+// unregistered (deleted, or moved out of its network namespace) reports
+// ifindex -1. An interface that is up again loses the mark.
 func (wk *worker) gone(i int) bool {
 	s := &wk.socks[i]
 	sa, err := unix.Getsockname(s.fd)
@@ -358,6 +358,9 @@ func (wk *worker) gone(i int) bool {
 		return false
 	}
 	if ll, ok := sa.(*unix.SockaddrLinklayer); !ok || ll.Ifindex == s.ifc.index {
+		if s.ifc.up() {
+			s.ifc.down.Store(false)
+		}
 		return false
 	}
 	wk.l.fail(fmt.Errorf("xdp: interface %s (index %d) went away (deleted, or its network namespace removed): detached", s.ifc.name, s.ifc.index))
@@ -414,9 +417,6 @@ func (wk *worker) drain(i, n int) int {
 		if atomic.LoadUint32(status)&tpStatusUser == 0 {
 			return n
 		}
-		if s.ifc.down.Load() {
-			s.ifc.down.Store(false) // up again (see sockError)
-		}
 		off := int(h1.Offset_to_first_pkt)
 		for p := uint32(0); p < h1.Num_pkts && off+unix.SizeofTpacket3Hdr <= len(block); p++ {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
@@ -450,9 +450,6 @@ func (wk *worker) drainV2(i, n int) int {
 		st := atomic.LoadUint32(status)
 		if st&tpStatusUser == 0 {
 			return n
-		}
-		if s.ifc.down.Load() {
-			s.ifc.down.Store(false) // up again (see sockError)
 		}
 		start := int(ph.Mac)
 		if start+int(ph.Snaplen) <= len(slot) && slot[sllPkttypeV2] != unix.PACKET_OUTGOING {
@@ -524,6 +521,18 @@ func putVLAN(b []byte, status uint32, tci, tpid uint16) {
 	}
 	binary.BigEndian.PutUint16(b, tpid)
 	binary.BigEndian.PutUint16(b[2:], tci)
+}
+
+// up reports whether the interface is up (IFF_UP), through its inject
+// socket.
+func (ifc *iface) up() bool {
+	ifc.mu.Lock()
+	defer ifc.mu.Unlock()
+	ifr, err := unix.NewIfreq(ifc.name)
+	if err != nil || ifc.fd < 0 || unix.IoctlIfreq(ifc.fd, unix.SIOCGIFFLAGS, ifr) != nil {
+		return false
+	}
+	return ifr.Uint16()&unix.IFF_UP != 0
 }
 
 // mtuNow reads the interface's MTU now (through its inject socket, in the
