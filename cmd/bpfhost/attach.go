@@ -56,21 +56,26 @@ in --map-init, an entry names one of the object's programs by name instead:
 map needs. An entry program cannot be the attached program, as in Linux.
 Nothing else connects the two interfaces: they should have no addresses.
 
-Frames are limited to the MTU, as in XDP: bpfhost turns off GRO and LRO on the
-interfaces while attached (printed on stderr; turned on again at detach, or
-left alone with --keep-offloads), since they merge received segments into
-larger frames. Local senders whose segmentation offloads reach the interface
-unsegmented (the far end of a veth pair) need them off too
-(ethtool -K IF tso off gso off); larger frames are dropped and counted as
-oversize, with one trace line.
+Frames up to the MTU run (a jumbo MTU too), as in XDP: bpfhost turns off GRO
+and LRO on the interfaces while attached (printed on stderr; turned on again at
+detach, or left alone with --keep-offloads), since they merge received segments
+into larger frames. The aggregates a local sender's TSO/GSO hands over whole
+(the far end of a veth pair) are cut into the segments its NIC would have sent
+(TCP and UDP over IPv4/IPv6); with --low-latency, or for anything else over
+the MTU, frames are dropped and counted as oversize, with one trace line
+(ethtool -K IF tso off gso off on the sender avoids them).
 
 Without --peer (monitor mode) the program only watches: it sees every frame
-and updates its maps, verdicts are counted, and nothing is forwarded or
-blocked; the kernel delivers every frame as usual.
+the interface receives (not those the host sends) and updates its maps,
+verdicts are counted, and nothing is forwarded or blocked: the kernel delivers
+every frame as usual, also through a Linux bridge the interface is a port of.
 
 "attached" is printed on stderr once the sockets receive. On SIGINT or SIGTERM,
 or after --duration, the program is detached and the per-verdict counts and
-the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
+the final maps are printed. If an interface goes away while attached (deleted,
+or its namespace removed), bpfhost detaches, prints the same and exits with
+status 1. Needs CAP_NET_RAW, and CAP_NET_ADMIN where GRO or LRO is on (to turn
+them off).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
@@ -79,7 +84,7 @@ the final maps are printed. Needs CAP_NET_RAW (and CAP_NET_ADMIN with --peer).`,
 			return attachXDP(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&f.program, "program", "", "program to attach (required when the object has several)")
+	cmd.Flags().StringVar(&f.program, "program", "", "program to attach (required when the object has several xdp programs)")
 	cmd.Flags().StringVar(&f.dev, "dev", "", "interface to attach to (required)")
 	cmd.Flags().StringVar(&f.peer, "peer", "", "second interface: bridge mode (without it: monitor mode)")
 	cmd.Flags().StringVar(&f.mapInit, "map-init", "", "JSON file with initial map entries, as for run")
@@ -122,11 +127,20 @@ type attachOutput struct {
 	Maps        map[string][]mapEntry `json:"maps"`
 	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
 	Printk      []string              `json:"printk"`
+	// Error says why the link stopped before it was asked to (an
+	// interface went away); the command then exits with status 1.
+	Error string `json:"error,omitempty"`
 
 	stats xdp.Stats
 }
 
 func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attachFlags, asJSON bool) error {
+	if f.workers < 0 {
+		return badInput(fmt.Errorf("--workers %d: want at least 1 (0: the number of CPUs)", f.workers))
+	}
+	if f.duration < 0 {
+		return badInput(fmt.Errorf("--duration %v: want a positive duration", f.duration))
+	}
 	spec, err := bpfhost.LoadCollectionSpec(path)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -198,7 +212,10 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-link.Done(): // an interface went away
+	}
 	link.Close()
 	elapsed := time.Since(start)
 	if pcap != nil {
@@ -238,14 +255,25 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if res.Printk = coll.Printk(); res.Printk == nil {
 		res.Printk = []string{}
 	}
+	linkErr := link.Err()
+	if linkErr != nil {
+		res.Error = linkErr.Error()
+	}
 	if asJSON {
-		return json.NewEncoder(out).Encode(res)
+		if err := json.NewEncoder(out).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printAttach(out, res)
+		if err := printMaps(out, coll, f.maxEntries); err != nil {
+			return err
+		}
+		printPrintk(out, res.Printk)
 	}
-	printAttach(out, res)
-	if err := printMaps(out, coll, f.maxEntries); err != nil {
-		return err
+	if linkErr != nil {
+		// The counts and maps are printed; the JSON document has the error.
+		return &exitError{code: exitFailed, err: linkErr, reported: true}
 	}
-	printPrintk(out, res.Printk)
 	return nil
 }
 
@@ -266,16 +294,24 @@ func entryVerdicts(v [5]xdp.VerdictStats) map[string]uint64 {
 
 // xdpProgram picks the program to attach: the one named, or the only one.
 func xdpProgram(coll *bpfhost.Collection, name string) (*bpfhost.Program, error) {
-	var names []string
-	for n := range coll.Programs {
+	var names, attachable []string
+	for n, p := range coll.Programs {
 		names = append(names, n)
+		if xdp.CheckProgram(p) == nil {
+			attachable = append(attachable, n)
+		}
 	}
 	sort.Strings(names)
+	sort.Strings(attachable)
 	if name == "" {
-		if len(names) != 1 {
-			return nil, fmt.Errorf("--program is required: the object has %s", strings.Join(names, ", "))
+		switch len(attachable) {
+		case 0:
+			return nil, fmt.Errorf("the object has no xdp program to attach (it has %s)", strings.Join(names, ", "))
+		case 1:
+			name = attachable[0]
+		default:
+			return nil, fmt.Errorf("--program is required: the object has xdp programs %s", strings.Join(attachable, ", "))
 		}
-		name = names[0]
 	}
 	p, ok := coll.Programs[name]
 	if !ok {

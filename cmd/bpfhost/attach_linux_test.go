@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
-	"golang.org/x/sys/unix"
 
-	"github.com/bpfhost/bpfhost/internal/ethtool"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
@@ -193,23 +191,7 @@ func TestAttachXDPOffloads(t *testing.T) {
 	mid, n1 := netnstest.New(t), netnstest.New(t)
 	a0, e1 := netnstest.Uniq("co"), netnstest.Uniq("cp")
 	netnstest.Veth(t, mid, a0, n1, e1)
-	gro := func(set int) (v uint32) {
-		mid.Do(t, func() error {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			defer unix.Close(fd)
-			if set >= 0 {
-				if err := ethtool.Set(fd, a0, ethtool.SGRO, uint32(set)); err != nil {
-					return err
-				}
-			}
-			v, err = ethtool.Get(fd, a0, ethtool.GGRO)
-			return err
-		})
-		return v
-	}
+	gro := func(set int) uint32 { return mid.GRO(t, a0, set) }
 	if gro(1) != 1 {
 		t.Skip("veth GRO cannot be turned on on this kernel")
 	}

@@ -24,6 +24,7 @@ func TestBatchAllocatesNothing(t *testing.T) {
 			defer coll.Close()
 			a, b := &iface{name: "a", index: 1, mtu: 1500, fd: -1}, &iface{name: "b", index: 2, mtu: 1500, fd: -1}
 			l := &Link{bridge: true, stop: -1}
+			l.sizePages(1500)
 			l.prog.Store(coll.Programs["xdp_firewall"])
 			wk, err := newWorker(l, 0) // no sockets
 			if err != nil {
@@ -61,6 +62,7 @@ func TestBatchAllocatesNothing(t *testing.T) {
 // the program runs; a VLAN tag the kernel moved to metadata is put back.
 func TestReceiveLimits(t *testing.T) {
 	l := &Link{stop: -1}
+	l.sizePages(1500)
 	wk, err := newWorker(l, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -27,16 +27,11 @@ type cpuQueue struct {
 	efd     int // eventfd, signalled when the queue becomes non-empty
 }
 
-func newCPUQueue() (*cpuQueue, error) {
-	q := &cpuQueue{frames: make([]bpfhost.XDPFrame, cpuQueueSize), progs: make([]*bpfhost.Program, cpuQueueSize),
-		from: make([]*iface, cpuQueueSize), efd: -1}
-	arena, err := unix.Mmap(-1, 0, cpuQueueSize*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, fmt.Errorf("xdp: cpumap queue pages: %w", err)
-	}
-	q.arena = arena
-	for i := range q.frames {
-		q.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
+func newCPUQueue(pageSize int) (*cpuQueue, error) {
+	q := &cpuQueue{progs: make([]*bpfhost.Program, cpuQueueSize), from: make([]*iface, cpuQueueSize), efd: -1}
+	var err error
+	if q.frames, q.arena, err = mapPages(cpuQueueSize, pageSize, "cpumap queue"); err != nil {
+		return nil, err
 	}
 	if q.efd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		q.close()

@@ -3,20 +3,19 @@ package xdp
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bpfhost/bpfhost"
 )
 
 // target resolves an XDP_REDIRECT to an interface (bpf_redirect, a devmap
 // or devmap_hash entry): the attached interface it goes to (nil: none) and
-// the entry's program.
-func target(r *bpfhost.XDPRedirect, slot int) (*iface, *bpfhost.Program, error) {
+// the entry's program. The index is in the namespace of in, the interface
+// the frame came in on.
+func target(r *bpfhost.XDPRedirect, slot int, in *iface) (*iface, *bpfhost.Program, error) {
 	index, prog, ok, err := r.DevMapTarget(slot)
 	if !ok {
 		return nil, nil, err
 	}
-	v, ok := attached.Load(int(index))
+	v, ok := in.ns.ifaces.Load(int(index))
 	if !ok {
 		return nil, nil, nil
 	}
@@ -37,7 +36,7 @@ func (wk *worker) broadcast(r *bpfhost.XDPRedirect, frame int, in *iface, slot i
 		if r.Flags&flagExcludeIngress != 0 && int(d.Ifindex) == in.index {
 			continue
 		}
-		v, ok := attached.Load(int(d.Ifindex))
+		v, ok := in.ns.ifaces.Load(int(d.Ifindex))
 		if !ok || d.Err != nil {
 			wk.redirectError(in, d.Ifindex)
 			continue
@@ -107,17 +106,4 @@ func (wk *worker) runEgress(idx int, ifc *iface, prog *bpfhost.Program, copyFirs
 		wk.l.traceLine(fmt.Sprintf("xdp_exception: devmap prog=%s action=%d (invalid) ifindex=%d", prog.Name(), f.Action, ifc.index))
 	}
 	return -1
-}
-
-// newEgress maps n pages for the copies broadcasts hand to devmap programs.
-func newEgress(n int) ([]bpfhost.XDPFrame, []byte, error) {
-	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, nil, fmt.Errorf("xdp: egress pages: %w", err)
-	}
-	frames := make([]bpfhost.XDPFrame, n)
-	for i := range frames {
-		frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
-	}
-	return frames, arena, nil
 }

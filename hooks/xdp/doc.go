@@ -54,6 +54,13 @@
 // Entry programs (SEC("xdp/devmap"), SEC("xdp/cpumap")) run only from map
 // entries: Attach refuses them, as Linux does.
 //
+// Frames up to the MTU run, jumbo MTUs included: pages are sized for the
+// largest MTU of the link's interfaces at Attach. Interfaces are attached
+// per network namespace. An interface that goes down is waited for; one
+// that goes away stops the link (Link.Done, Link.Err). Close runs the
+// frames the rings already hold before it detaches
+// (docs/decisions/0032-xdp-link-lifecycle.md).
+//
 // Link.Stats counts frames, bytes and program time per verdict, and the
 // workers' CPU time; Link.Update swaps the program between batches;
 // Link.Close detaches.

@@ -59,6 +59,7 @@ func TestCPUMapTargetWorker(t *testing.T) {
 	}
 	cpus := coll.Maps["cpus"]
 	l := &Link{stop: -1}
+	l.sizePages(1500)
 	l.prog.Store(coll.Programs["xdp_cpumap"])
 	for w := 0; w < 2; w++ {
 		wk, err := newWorker(l, w)

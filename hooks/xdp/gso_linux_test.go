@@ -173,6 +173,7 @@ func TestPlanGSORefuses(t *testing.T) {
 // metadata; one it cannot cut counts as oversize.
 func TestTakeSegments(t *testing.T) {
 	l := &Link{stop: -1}
+	l.sizePages(1500)
 	wk, err := newWorker(l, 0)
 	if err != nil {
 		t.Fatal(err)

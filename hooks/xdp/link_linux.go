@@ -33,17 +33,49 @@ type iface struct {
 	index int
 	mtu   int
 	link  *Link
-	mu    sync.Mutex // guards inject
-	fd    int        // inject socket, -1 once closed
+	// ns holds the attached interfaces of the interface's namespace.
+	ns *netnsIfaces
+	mu sync.Mutex // guards inject
+	fd int        // inject socket, -1 once closed
 	// rxQueues is the number of receive queues (1 when unknown).
 	rxQueues int
+	// down is set once a trace line said the interface went down, and
+	// cleared when it is up again (see worker.sockError, worker.gone).
+	down atomic.Bool
 	// offloads are those Attach turned off, turned on again at Close.
 	offloads []offload
 }
 
-// attached are the interfaces of every live link, by ifindex: the targets
-// of XDP_REDIRECT.
-var attached sync.Map // int -> *iface
+// netnsIfaces are the interfaces of every live link in one network
+// namespace, by ifindex: the targets of XDP_REDIRECT from that namespace.
+// Interface indexes are per namespace (two namespaces' veths are often
+// both 2), as bpf_redirect resolves them in the namespace of the frame's
+// interface.
+type netnsIfaces struct {
+	ifaces sync.Map // int -> *iface
+}
+
+// namespaces holds a netnsIfaces per network namespace, by the inode of
+// the namespace; entries stay (a namespace reusing the inode of one gone
+// finds it empty).
+var namespaces sync.Map // uint64 -> *netnsIfaces
+
+// netnsOf returns the interfaces attached in the network namespace of
+// socket fd.
+func netnsOf(fd int) *netnsIfaces {
+	var ino uint64
+	var st unix.Stat_t
+	if nsfd, err := unix.IoctlRetInt(fd, unix.SIOCGSKNS); err == nil {
+		if unix.Fstat(nsfd, &st) == nil {
+			ino = st.Ino
+		}
+		unix.Close(nsfd)
+	} else if unix.Stat("/proc/thread-self/ns/net", &st) == nil {
+		ino = st.Ino // the caller's: where the socket was made
+	}
+	v, _ := namespaces.LoadOrStore(ino, &netnsIfaces{})
+	return v.(*netnsIfaces)
+}
 
 // Link is an XDP program attached to one interface (monitor mode) or to a
 // pair of interfaces (bridge mode). Close detaches it.
@@ -56,6 +88,17 @@ type Link struct {
 	stop    int // eventfd that wakes the workers to stop
 	wg      sync.WaitGroup
 	closed  atomic.Bool
+	// done is closed, and err set, when the link stops by itself (an
+	// interface went away).
+	done     chan struct{}
+	failOnce sync.Once
+	err      error
+	// pageSize is the size of the pages frames are copied into, for the
+	// largest MTU of the interfaces at Attach; maxFrame is the largest
+	// frame a page holds.
+	pageSize, maxFrame int
+	// txErrNoted is the errno of the last send error traced.
+	txErrNoted atomic.Uint32
 	// oversizeNoted is set once a trace line explained an oversize frame.
 	oversizeNoted atomic.Bool
 
@@ -84,7 +127,7 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 	if workers > 64 {
 		return nil, fmt.Errorf("xdp: %d workers, at most 64", workers)
 	}
-	l := &Link{opts: opts, bridge: opts.Peer != "", stop: -1}
+	l := &Link{opts: opts, bridge: opts.Peer != "", stop: -1, done: make(chan struct{})}
 	l.prog.Store(prog)
 	names := []string{opts.Interface}
 	if l.bridge {
@@ -108,6 +151,11 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 			}
 		}
 	}
+	mtu := 0
+	for _, ifc := range l.ifaces {
+		mtu = max(mtu, ifc.mtu)
+	}
+	l.sizePages(mtu)
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("xdp: eventfd: %w", err)
@@ -136,7 +184,7 @@ func Attach(prog *bpfhost.Program, opts Options) (*Link, error) {
 		}
 	}
 	for _, ifc := range l.ifaces {
-		if _, dup := attached.LoadOrStore(ifc.index, ifc); dup {
+		if _, dup := ifc.ns.ifaces.LoadOrStore(ifc.index, ifc); dup {
 			return nil, fmt.Errorf("xdp: %s: an XDP program of this process is already attached", ifc.name)
 		}
 	}
@@ -239,7 +287,7 @@ func openIface(l *Link, name string) (*iface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xdp: %s: AF_PACKET socket: %w", name, privilege(err, "CAP_NET_RAW"))
 	}
-	ifc := &iface{name: name, index: ni.Index, mtu: ni.MTU, link: l, fd: fd}
+	ifc := &iface{name: name, index: ni.Index, mtu: ni.MTU, link: l, fd: fd, ns: netnsOf(fd)}
 	// Protocol 0: the socket sends but receives nothing.
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ni.Index}); err != nil {
 		unix.Close(fd)
@@ -268,9 +316,8 @@ func (l *Link) Close() error {
 	if l == nil || !l.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	for _, ifc := range l.ifaces {
-		attached.CompareAndDelete(ifc.index, ifc)
-	}
+	// The interfaces stay redirect targets until the workers have run what
+	// the rings hold (finish); release removes them.
 	var one [8]byte
 	one[0] = 1
 	if l.stop >= 0 {
@@ -281,13 +328,39 @@ func (l *Link) Close() error {
 	return nil
 }
 
+// Done returns a channel that is closed when the link stops by itself,
+// before Close: an interface it is attached to went away (deleted, or its
+// network namespace removed). Err says why. Close must still be called.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Err returns why the link stopped by itself (see Done), or nil.
+func (l *Link) Err() error {
+	select {
+	case <-l.done:
+		return l.err
+	default:
+		return nil
+	}
+}
+
+// fail stops the link's workers because of err, once, and closes done.
+func (l *Link) fail(err error) {
+	l.failOnce.Do(func() {
+		l.err = err
+		var one [8]byte
+		one[0] = 1
+		_, _ = unix.Write(l.stop, one[:])
+		close(l.done)
+	})
+}
+
 // release frees what Attach acquired; the workers have stopped.
 func (l *Link) release() {
 	for _, wk := range l.workers {
 		wk.close() // its counters stay for Stats
 	}
 	for _, ifc := range l.ifaces {
-		attached.CompareAndDelete(ifc.index, ifc)
+		ifc.ns.ifaces.CompareAndDelete(ifc.index, ifc)
 		ifc.mu.Lock()
 		if ifc.fd >= 0 {
 			ifc.restoreOffloads()

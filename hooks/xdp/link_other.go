@@ -43,3 +43,9 @@ func (l *Link) Interfaces() []string { return nil }
 
 // Offloads describes the receive offloads Attach turned off.
 func (l *Link) Offloads() []string { return nil }
+
+// Done returns a channel closed when the link stops by itself.
+func (l *Link) Done() <-chan struct{} { return nil }
+
+// Err returns why the link stopped by itself, or nil.
+func (l *Link) Err() error { return nil }

@@ -18,22 +18,7 @@ import (
 // gro reads (or, with set >= 0, sets) GRO on dev in ns.
 func gro(t *testing.T, ns *netnstest.NS, dev string, set int) uint32 {
 	t.Helper()
-	var v uint32
-	ns.Do(t, func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if set >= 0 {
-			if err := ethtool.Set(fd, dev, ethtool.SGRO, uint32(set)); err != nil {
-				return err
-			}
-		}
-		v, err = ethtool.Get(fd, dev, ethtool.GGRO)
-		return err
-	})
-	return v
+	return ns.GRO(t, dev, set)
 }
 
 // TestOffloadsOffWhileAttached checks that Attach turns GRO off on the

@@ -39,15 +39,24 @@ func TestKernelOracle(t *testing.T) {
 	cases := []struct {
 		object, program, mapInit string
 		lowLatency               bool
+		jumbo                    bool // MTU 9000, with jumbo frames (mtu_linux_test.go)
 	}{
-		{firewallObject, "xdp_firewall", firewallBlocklist, false},
-		{firewallObject, "xdp_firewall", firewallBlocklist, true},
-		{hookObject, "xdp_udp_echo", "", false},
-		{hookObject, "xdp_encap", "", false},
-		{hookObject, "xdp_pass", "", false},
+		{firewallObject, "xdp_firewall", firewallBlocklist, false, false},
+		{firewallObject, "xdp_firewall", firewallBlocklist, true, false},
+		{hookObject, "xdp_udp_echo", "", false, false},
+		{hookObject, "xdp_encap", "", false, false},
+		{hookObject, "xdp_pass", "", false, false},
+		{firewallObject, "xdp_firewall", firewallBlocklist, false, true},
+		{firewallObject, "xdp_firewall", firewallBlocklist, true, true},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/LowLatency=%v", c.program, c.lowLatency), func(t *testing.T) {
+		name := fmt.Sprintf("%s/LowLatency=%v", c.program, c.lowLatency)
+		frames := frames
+		if c.jumbo {
+			name += "/MTU=9000"
+			frames = append(jumboFrames(), frames...)
+		}
+		t.Run(name, func(t *testing.T) {
 			// A live topology can see a frame it was not sent, so a
 			// disagreement is tried again on a fresh pair, up to three
 			// times; a systematic difference fails every attempt.
@@ -56,6 +65,10 @@ func TestKernelOracle(t *testing.T) {
 				mid, n1 := netnstest.New(t), netnstest.New(t)
 				a0, e1 := netnstest.Uniq("xo"), netnstest.Uniq("xp")
 				netnstest.Veth(t, mid, a0, n1, e1)
+				if c.jumbo {
+					mid.IP(t, "link", "set", a0, "mtu", "9000")
+					n1.IP(t, "link", "set", e1, "mtu", "9000")
+				}
 				kv, km := kernelRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, frames)
 				bv, bm := bpfhostRun(t, mid, n1, a0, e1, c.object, c.program, c.mapInit, c.lowLatency, frames)
 				bv[xdp.Drop] += bv[xdp.Aborted]

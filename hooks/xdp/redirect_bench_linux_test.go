@@ -26,11 +26,12 @@ func BenchmarkRedirectTarget(b *testing.B) {
 		b.Fatal(err)
 	}
 	dev := bpfhost.XDPMapRedirect(coll.Maps["ports"], 7, 0)
+	in := &iface{ns: &netnsIfaces{}}
 	cpu := bpfhost.XDPMapRedirect(coll.Maps["cpus"], 1, 0)
 	b.Run("devmap", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, _, err := target(&dev, 0); err != nil {
+			if _, _, err := target(&dev, 0, in); err != nil {
 				b.Fatal(err)
 			}
 		}

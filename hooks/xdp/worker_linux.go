@@ -2,9 +2,11 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -63,9 +65,11 @@ type worker struct {
 	lens   []int // received length of each frame
 	out    []pending
 	msgs   []unix.Mmsghdr
-	iovs   []unix.Iovec
-	c      counters
-	tally  tally // the verdicts of the batch act is on
+	// sentData are the frames of msgs, for Options.Output once sent.
+	sentData [][]byte
+	iovs     []unix.Iovec
+	c        counters
+	tally    tally // the verdicts of the batch act is on
 	// vnetZero is the virtio_net_hdr sent before each frame on a socket
 	// with PACKET_VNET_HDR: no offload asked.
 	vnetZero [vnetHdrLen]byte
@@ -84,22 +88,18 @@ type worker struct {
 
 func newWorker(l *Link, id int) (*worker, error) {
 	n := l.opts.batch()
-	wk := &worker{l: l, id: id, frames: make([]bpfhost.XDPFrame, n), from: make([]int, n), lens: make([]int, n),
-		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), iovs: make([]unix.Iovec, 4*n),
+	wk := &worker{l: l, id: id, from: make([]int, n), lens: make([]int, n),
+		out: make([]pending, 0, 2*n), msgs: make([]unix.Mmsghdr, 2*n), sentData: make([][]byte, 2*n), iovs: make([]unix.Iovec, 4*n),
 		cpuProgs: make([]*bpfhost.Program, n)}
-	arena, err := unix.Mmap(-1, 0, n*bpfhost.XDPPageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		return nil, fmt.Errorf("xdp: frame pages: %w", err)
+	var err error
+	if wk.frames, wk.arena, err = mapPages(n, l.pageSize, "frame pages"); err != nil {
+		return nil, err
 	}
-	wk.arena = arena
-	for i := range wk.frames {
-		wk.frames[i].Page = arena[i*bpfhost.XDPPageSize : (i+1)*bpfhost.XDPPageSize]
-	}
-	if wk.cpuq, err = newCPUQueue(); err != nil {
+	if wk.cpuq, err = newCPUQueue(l.pageSize); err != nil {
 		wk.close()
 		return nil, err
 	}
-	if wk.egress, wk.egressArena, err = newEgress(n); err != nil {
+	if wk.egress, wk.egressArena, err = mapPages(n, l.pageSize, "egress pages"); err != nil {
 		wk.close()
 		return nil, err
 	}
@@ -173,7 +173,14 @@ func openRX(ifc *iface, group, mode int, lowLatency bool) (rxSock, error) {
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifc.index}); err != nil {
 		return closeFail("bind", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16); err != nil {
+	// PACKET_IGNORE_OUTGOING does not hold in a fanout group, whose own
+	// hook receives for its members: the group needs the flag (Linux 6.9+;
+	// before, drain skips outgoing frames, which the kernel still copies).
+	err = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|(mode|unix.PACKET_FANOUT_FLAG_IGNORE_OUTGOING)<<16)
+	if errors.Is(err, unix.EINVAL) {
+		err = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, group|mode<<16)
+	}
+	if err != nil {
 		return closeFail("PACKET_FANOUT", err)
 	}
 	return s, nil
@@ -254,9 +261,110 @@ func (wk *worker) loop() {
 			return
 		}
 		if wk.pfds[len(wk.pfds)-1].Revents != 0 {
+			wk.finish()
 			return
 		}
+		for i := range wk.socks {
+			if wk.pfds[i].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
+				wk.sockError(i)
+			}
+			// A deleted interface first goes down (the error), then away:
+			// while it is down, look at least once a poll timeout.
+			if wk.socks[i].ifc.down.Load() && wk.gone(i) {
+				return
+			}
+		}
 	}
+}
+
+// finishWait bounds how long a stopping worker waits for the open blocks
+// of its rings to be handed over (the retire timer: a jiffy or two).
+const finishWait = time.Second
+
+// finish runs the frames the kernel had put in the worker's rings when the
+// link was closed, so that every frame received before Close runs, as
+// with generic XDP, which runs each frame as it is received: the blocks
+// handed over, and, on TPACKET_V3 rings, the open block that already holds
+// frames, which the kernel hands over when its retire timer fires. Frames
+// that come meanwhile are run too; the wait ends when each of those blocks
+// was run (or after finishWait).
+func (wk *worker) finish() {
+	n := 0
+	for i := range wk.socks {
+		n = wk.drain(i, n)
+	}
+	open := make([]int, len(wk.socks)) // the block each ring waits for, or -1
+	for i := range wk.socks {
+		open[i] = -1
+		if s := &wk.socks[i]; !s.v2 && s.blockFrames(s.next) > 0 {
+			open[i] = s.next
+		}
+	}
+	for deadline := time.Now().Add(finishWait); time.Now().Before(deadline); {
+		if n > 0 {
+			wk.flush(n)
+			n = 0
+		}
+		waiting := false
+		for i := range wk.socks {
+			waiting = waiting || (open[i] >= 0 && wk.socks[i].next == open[i])
+		}
+		if !waiting {
+			break
+		}
+		for i := range wk.pfds {
+			wk.pfds[i].Revents = 0
+		}
+		_, _ = unix.Poll(wk.pfds[:len(wk.socks)], 10)
+		for i := range wk.socks {
+			n = wk.drain(i, n)
+		}
+	}
+	if n > 0 {
+		wk.flush(n)
+	}
+}
+
+// blockFrames returns how many frames the kernel has put so far in block b
+// of a TPACKET_V3 ring (a hint while the kernel still fills it).
+func (s *rxSock) blockFrames(b int) uint32 {
+	desc := (*unix.TpacketBlockDesc)(unsafe.Pointer(&s.ring[b*ringBlockSize]))
+	h1 := (*unix.TpacketHdrV1)(unsafe.Pointer(&desc.Hdr[0]))
+	return atomic.LoadUint32(&h1.Num_pkts)
+}
+
+// sockError handles an error poll reported on socket i: the kernel sets
+// ENETDOWN on a packet socket when its interface goes down, also on its way
+// to being deleted. The error is read, which clears it (else every poll
+// would return at once), and the interface is marked down, with one trace
+// line. A link that is only down receives again once it is up (the kernel
+// re-adds the socket to its fanout group); gone clears the mark then.
+func (wk *worker) sockError(i int) {
+	s := &wk.socks[i]
+	soerr, _ := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if s.ifc.down.CompareAndSwap(false, true) {
+		wk.l.traceLine(fmt.Sprintf("xdp: %s: interface down (%v): no frames until it is up again", s.ifc.name, unix.Errno(soerr)))
+	}
+}
+
+// gone reports whether the interface of socket i, marked down, went away,
+// and then stops the link: a packet socket whose interface was
+// unregistered (deleted, or moved out of its network namespace) reports
+// ifindex -1. An interface that is up again loses the mark.
+func (wk *worker) gone(i int) bool {
+	s := &wk.socks[i]
+	sa, err := unix.Getsockname(s.fd)
+	if err != nil {
+		return false
+	}
+	if ll, ok := sa.(*unix.SockaddrLinklayer); !ok || ll.Ifindex == s.ifc.index {
+		if s.ifc.up() {
+			s.ifc.down.Store(false)
+		}
+		return false
+	}
+	wk.l.fail(fmt.Errorf("xdp: interface %s (index %d) went away (deleted, or its network namespace removed): detached", s.ifc.name, s.ifc.index))
+	return true
 }
 
 // threadCPU returns the CPU time (ns, user and system) the calling thread
@@ -287,6 +395,13 @@ const (
 	tpStatusVLANTPID     = 1 << 6
 )
 
+// Offsets of sll_pkttype in a ring frame: the kernel writes a sockaddr_ll
+// after the aligned packet header (linux/if_packet.h: TPACKET3_HDRLEN).
+const (
+	sllPkttypeV3 = unix.SizeofTpacket3Hdr + 10
+	sllPkttypeV2 = unix.SizeofTpacket2Hdr + 10
+)
+
 // drain copies the frames of every block the kernel has handed over on sock
 // i into pages, running full batches; it returns the frames pending.
 func (wk *worker) drain(i, n int) int {
@@ -306,7 +421,7 @@ func (wk *worker) drain(i, n int) int {
 		for p := uint32(0); p < h1.Num_pkts && off+unix.SizeofTpacket3Hdr <= len(block); p++ {
 			ph := (*unix.Tpacket3Hdr)(unsafe.Pointer(&block[off]))
 			start := off + int(ph.Mac)
-			if start+int(ph.Snaplen) <= len(block) {
+			if start+int(ph.Snaplen) <= len(block) && block[off+sllPkttypeV3] != unix.PACKET_OUTGOING {
 				var vnet []byte
 				if s.vnet && int(ph.Mac) >= unix.SizeofTpacket3Hdr+vnetHdrLen {
 					vnet = block[start-vnetHdrLen : start]
@@ -337,7 +452,7 @@ func (wk *worker) drainV2(i, n int) int {
 			return n
 		}
 		start := int(ph.Mac)
-		if start+int(ph.Snaplen) <= len(slot) {
+		if start+int(ph.Snaplen) <= len(slot) && slot[sllPkttypeV2] != unix.PACKET_OUTGOING {
 			n = wk.take(i, n, slot[start:start+int(ph.Snaplen)], ph.Len, st, ph.Vlan_tci, ph.Vlan_tpid, nil)
 		}
 		atomic.StoreUint32(status, 0) // TP_STATUS_KERNEL
@@ -368,7 +483,7 @@ func (wk *worker) take(sock, n int, data []byte, wireLen, status uint32, vlanTCI
 func (wk *worker) takeSegments(sock, n int, data []byte, status uint32, vlanTCI, vlanTPID uint16, vnet []byte) int {
 	ifc := wk.socks[sock].ifc
 	p, err := planGSO(data, vnet[1], int(binary.NativeEndian.Uint16(vnet[4:])))
-	if err != nil || p.hdrs+p.size > ifc.mtu+14 || p.hdrs+p.size+vlanHLen > bpfhost.XDPMaxFrame {
+	if err != nil || p.hdrs+p.size > ifc.mtu+14 || p.hdrs+p.size+vlanHLen > wk.l.maxFrame {
 		wk.oversize(ifc, len(data), "an aggregate of a sender's TSO/GSO that bpfhost cannot segment (ethtool -K IF tso off gso off on the sender)")
 		return n
 	}
@@ -408,6 +523,30 @@ func putVLAN(b []byte, status uint32, tci, tpid uint16) {
 	binary.BigEndian.PutUint16(b[2:], tci)
 }
 
+// up reports whether the interface is up (IFF_UP), through its inject
+// socket.
+func (ifc *iface) up() bool {
+	ifc.mu.Lock()
+	defer ifc.mu.Unlock()
+	ifr, err := unix.NewIfreq(ifc.name)
+	if err != nil || ifc.fd < 0 || unix.IoctlIfreq(ifc.fd, unix.SIOCGIFFLAGS, ifr) != nil {
+		return false
+	}
+	return ifr.Uint16()&unix.IFF_UP != 0
+}
+
+// mtuNow reads the interface's MTU now (through its inject socket, in the
+// interface's network namespace), or returns 0.
+func (ifc *iface) mtuNow() int {
+	ifc.mu.Lock()
+	defer ifc.mu.Unlock()
+	ifr, err := unix.NewIfreq(ifc.name)
+	if err != nil || ifc.fd < 0 || unix.IoctlIfreq(ifc.fd, unix.SIOCGIFMTU, ifr) != nil {
+		return 0
+	}
+	return int(ifr.Uint32())
+}
+
 // oversize counts a frame of size bytes dropped as over the MTU, and
 // explains the first of the link in a trace line.
 func (wk *worker) oversize(ifc *iface, size int, why string) {
@@ -432,7 +571,7 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 	if vlan {
 		limit += vlanHLen
 	}
-	if int(wireLen) > len(data) || size > limit || size > bpfhost.XDPMaxFrame || size < 14 {
+	if int(wireLen) > len(data) || size > limit || size > wk.l.maxFrame || size < 14 {
 		if int(wireLen) <= limit {
 			wk.c.oversize.Add(1) // truncated by the ring, or a runt
 			return false
@@ -440,6 +579,11 @@ func (wk *worker) receive(sock, n int, data []byte, wireLen, status uint32, vlan
 		why := "an aggregate of segments (GSO/TSO on the sender, e.g. the veth peer: ethtool -K IF tso off gso off)"
 		if wk.socks[sock].v2 {
 			why += "; TPACKET_V2 rings (--low-latency) cannot hold aggregates for bpfhost to segment"
+		}
+		if !wk.l.oversizeNoted.Load() {
+			if mtu := ifc.mtuNow(); mtu > ifc.mtu {
+				why = fmt.Sprintf("the MTU was raised to %d after attach: frames must fit the MTU at attach (detach and attach again)", mtu)
+			}
 		}
 		wk.oversize(ifc, int(wireLen), why)
 		return false
@@ -528,7 +672,7 @@ func (wk *worker) act(from, to int, prog *bpfhost.Program, slot int, cpumap bool
 				wk.broadcast(r, i, in.ifc, slot)
 				break
 			}
-			ifc, eprog, err := target(r, slot)
+			ifc, eprog, err := target(r, slot, in.ifc)
 			switch {
 			case ifc == nil || err != nil:
 				wk.redirectError(in.ifc, r.Ifindex)
@@ -607,10 +751,6 @@ func (wk *worker) send() {
 			}
 			f := wk.frameAt(p.frame)
 			data := f.Page[f.Data:f.End]
-			if wk.l.opts.Output != nil {
-				index := wk.outIndex(fd, ifc)
-				wk.l.opts.Output(index, data)
-			}
 			if k == len(wk.msgs) {
 				wk.transmit(fd, ifc, k)
 				k = 0
@@ -622,6 +762,7 @@ func (wk *worker) send() {
 				iov = iov[1:]
 			}
 			wk.msgs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Iov: &iov[0], Iovlen: uint64(len(iov))}}
+			wk.sentData[k] = data
 			k++
 		}
 		wk.transmit(fd, ifc, k)
@@ -651,12 +792,13 @@ func (wk *worker) vnetSocket(fd int) bool {
 // transmit sends the first k prepared messages on fd, or on ifc's inject
 // socket.
 func (wk *worker) transmit(fd int, ifc *iface, k int) {
+	index := wk.outIndex(fd, ifc) // of the interface they leave on
 	if ifc == nil {
-		wk.sendmmsg(fd, k)
+		wk.sendmmsg(fd, k, index)
 		return
 	}
 	ifc.mu.Lock()
-	wk.sendmmsg(ifc.fd, k)
+	wk.sendmmsg(ifc.fd, k, index)
 	ifc.mu.Unlock()
 }
 
@@ -672,7 +814,11 @@ func (wk *worker) outIndex(fd int, ifc *iface) int {
 	return 0
 }
 
-func (wk *worker) sendmmsg(fd, k int) {
+// sendmmsg sends the first k prepared messages on fd and hands those the
+// kernel took to Options.Output (index: the interface's); a frame it refused
+// did not leave: it is counted, and traced when the error is not the one
+// traced last.
+func (wk *worker) sendmmsg(fd, k, index int) {
 	done := 0
 	for done < k && fd >= 0 {
 		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&wk.msgs[done])), uintptr(k-done), 0, 0, 0)
@@ -683,6 +829,10 @@ func (wk *worker) sendmmsg(fd, k int) {
 			// The frame at done was refused (too long, interface down):
 			// count it and go on with the next.
 			wk.c.txErrors.Add(1)
+			if wk.l.txErrNoted.Swap(uint32(errno)) != uint32(errno) {
+				wk.l.traceLine(fmt.Sprintf("xdp: frame of %d bytes not sent on ifindex %d: %v; counted as tx_error, noted once per error",
+					len(wk.sentData[done]), index, errno))
+			}
 			done++
 			continue
 		}
@@ -690,6 +840,11 @@ func (wk *worker) sendmmsg(fd, k int) {
 			break
 		}
 		wk.c.sent.Add(uint64(r))
+		if out := wk.l.opts.Output; out != nil {
+			for _, data := range wk.sentData[done : done+int(r)] {
+				out(index, data)
+			}
+		}
 		done += int(r)
 	}
 	if fd < 0 {

@@ -70,8 +70,9 @@ type Options struct {
 	// tracepoint); nil keeps the last lines for Link.Trace.
 	Trace func(line string)
 	// Output, if not nil, is called with every frame that leaves bpfhost and
-	// the index of the interface it leaves on, from the worker's goroutine;
-	// the frame is only valid during the call.
+	// the index of the interface it leaves on, once the kernel took it (a
+	// frame it refused, counted in Stats.TXErrors, did not leave), from the
+	// worker's goroutine; the frame is only valid during the call.
 	Output func(ifindex int, frame []byte)
 }
 
@@ -227,6 +228,11 @@ func (s *Stats) add(c *counters) {
 		w.Time += time.Duration(c.devmap[i][2].Load())
 	}
 }
+
+// CheckProgram reports why prog cannot be attached to an interface (nil:
+// it can): it must be an XDP program and not the entry program of a
+// devmap or cpumap (SEC("xdp/devmap"), SEC("xdp/cpumap")), as for Linux.
+func CheckProgram(prog *bpfhost.Program) error { return checkProgram(prog) }
 
 func checkProgram(prog *bpfhost.Program) error {
 	if prog == nil {

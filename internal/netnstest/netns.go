@@ -279,3 +279,25 @@ func (ns *NS) PacketSocket(t testing.TB, dev string, capture bool) int {
 	t.Cleanup(func() { unix.Close(fd) })
 	return fd
 }
+
+// GRO reads generic receive offload on dev in ns (1: on), first setting it
+// when set >= 0, with the ethtool ioctl.
+func (ns *NS) GRO(t testing.TB, dev string, set int) uint32 {
+	t.Helper()
+	var v uint32
+	ns.Do(t, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if set >= 0 {
+			if err := ethtool.Set(fd, dev, ethtool.SGRO, uint32(set)); err != nil {
+				return err
+			}
+		}
+		v, err = ethtool.Get(fd, dev, ethtool.GGRO)
+		return err
+	})
+	return v
+}
