@@ -12,11 +12,12 @@ import (
 
 // Links are XDP attachments the daemon owns (hooks/xdp). They behave as
 // Linux's netlink XDP attachments that "bpftool net attach" makes: a link
-// stays until "net detach" or "link detach", whether pinned or not, and it
-// holds its program (and so the program's object) alive. A link is kept in
-// its unit's unit.json and attached again when the daemon starts; a device
-// that is gone by then drops the link (as Linux drops the XDP program of a
-// deleted device). Pins name links as they name programs and maps.
+// stays until "net detach" or "link detach", whether pinned or not, or
+// until a device it is attached to goes away (watchLink, as Linux drops the
+// XDP program of a deleted device), and it holds its program (and so the
+// program's object) alive. A link is kept in its unit's unit.json and
+// attached again when the daemon starts; a device that is gone by then
+// drops the link. Pins name links as they name programs and maps.
 
 // linkObj is an attached XDP program.
 type linkObj struct {
@@ -27,6 +28,7 @@ type linkObj struct {
 	ifindex int
 	l       *xdp.Link
 	pins    []string
+	stop    chan struct{} // closed when the link is dropped
 }
 
 // linkMeta is a link in unitMeta: the program by name and the devices.
@@ -80,7 +82,8 @@ func (d *Daemon) attach(p *prog, dev, peer string, pins []string) (*linkObj, err
 		return nil, errorf(api.CodeInvalid, "%w", err)
 	}
 	d.nextID++
-	k := &linkObj{id: d.nextID, p: p, dev: dev, peer: peer, ifindex: ifc.Index, l: l}
+	k := &linkObj{id: d.nextID, p: p, dev: dev, peer: peer, ifindex: ifc.Index, l: l, stop: make(chan struct{})}
+	go d.watchLink(k)
 	for _, pin := range pins {
 		k.pins = append(k.pins, pin)
 		d.pins[pin] = k
@@ -231,8 +234,33 @@ func (d *Daemon) detach(k *linkObj) error {
 	return nil
 }
 
+// watchLink detaches a link that stopped by itself because a device it is
+// attached to went away (deleted, or its network namespace removed), as
+// Linux drops the XDP attachment of a deleted device: the link leaves the
+// listings, its pins and the unit's state, and the program with it if
+// nothing else holds it.
+func (d *Daemon) watchLink(k *linkObj) {
+	select {
+	case <-k.stop:
+		return
+	case <-k.l.Done():
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.links[k.id] != k {
+		return // dropped meanwhile
+	}
+	d.log.Warn("link stopped, detaching it", "link", k.id, "dev", k.dev, "peer", k.peer, "err", k.l.Err())
+	if err := d.detach(k); err != nil {
+		d.log.Error("detaching a stopped link", "link", k.id, "err", err)
+	}
+}
+
 // dropLink unregisters and closes a link. d.mu is held.
 func (d *Daemon) dropLink(k *linkObj) error {
+	if d.links[k.id] == k {
+		close(k.stop)
+	}
 	delete(d.links, k.id)
 	for _, pin := range k.pins {
 		delete(d.pins, pin)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bpfhost/bpfhost/daemon/api"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
@@ -237,5 +238,58 @@ func TestRestoreLinksOfSeveralUnits(t *testing.T) {
 	links := d.Links()
 	if len(links) != 1 || links[0].Devname != b1 || len(d.Programs()) != 1 {
 		t.Fatalf("after %s went: links %+v programs %+v", a1, links, d.Programs())
+	}
+}
+
+// TestLinkDeviceGone: a link whose device is deleted while the daemon runs
+// is detached, as Linux drops the XDP attachment of a deleted device: it
+// leaves the listing, its pin and the unit's state (a restart does not
+// bring it back), while the program pinned apart stays loaded.
+func TestLinkDeviceGone(t *testing.T) {
+	netnstest.Require(t)
+	ns := netnstest.New(t)
+	a, b := netnstest.Uniq("la"), netnstest.Uniq("lb")
+	netnstest.Veth(t, ns, a, ns, b)
+	state := t.TempDir()
+	var d *Daemon
+	ns.Do(t, func() error { d = newTestDaemon(t, state); return nil })
+	defer func() { d.Close() }()
+	if _, err := d.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/p"}); err != nil {
+		t.Fatal(err)
+	}
+	var l api.LinkInfo
+	ns.Do(t, func() error {
+		var err error
+		l, err = d.AttachXDP(api.NetAttachRequest{Prog: api.Ref{Pinned: "/p"}, Dev: a, Peer: b})
+		return err
+	})
+	if err := d.PinLink(api.Ref{ID: l.ID}, "/l"); err != nil {
+		t.Fatal(err)
+	}
+	ns.IP(t, "link", "del", a) // takes b with it
+	// The link notices within its workers' next wake-up; 30 s bounds a
+	// slow, busy machine.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(d.Links()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("links 30 s after the device went: %+v", d.Links())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := d.Unpin("/l"); CodeOf(err) != api.CodeNotFound {
+		t.Errorf("unpin the gone link's pin: %v, want not found", err)
+	}
+	if ps := d.Programs(); len(ps) != 1 || ps[0].ID != l.ProgID {
+		t.Errorf("programs %+v, want the pinned program %d", ps, l.ProgID)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ns.Do(t, func() error { d = newTestDaemon(t, state); return nil })
+	if links := d.Links(); len(links) != 0 {
+		t.Fatalf("links after a restart: %+v", links)
+	}
+	if len(d.Programs()) != 1 {
+		t.Fatalf("programs after a restart: %+v", d.Programs())
 	}
 }
