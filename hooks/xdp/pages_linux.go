@@ -31,6 +31,9 @@ func (l *Link) sizePages(mtu int) {
 
 // mapPages maps n pages of size bytes (memory that never moves, DESIGN.md
 // #2) and returns a frame for each and the mapping, for what (in errors).
+// A frame's Page ends tailReserve bytes before its page does: that is as
+// far as bpf_xdp_adjust_tail may grow it, as Linux keeps skb_shared_info's
+// room free behind a frame (data_hard_end).
 func mapPages(n, size int, what string) ([]bpfhost.XDPFrame, []byte, error) {
 	arena, err := unix.Mmap(-1, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
@@ -38,7 +41,7 @@ func mapPages(n, size int, what string) ([]bpfhost.XDPFrame, []byte, error) {
 	}
 	frames := make([]bpfhost.XDPFrame, n)
 	for i := range frames {
-		frames[i].Page = arena[i*size : (i+1)*size]
+		frames[i].Page = arena[i*size : (i+1)*size-tailReserve]
 	}
 	return frames, arena, nil
 }

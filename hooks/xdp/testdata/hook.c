@@ -301,4 +301,25 @@ int xdp_encap(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// tail_delta holds the delta grow_tail passes to bpf_xdp_adjust_tail.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s32);
+} tail_delta SEC(".maps");
+
+// grow_tail moves the frame's end by tail_delta[0]: XDP_PASS if the
+// helper took it, XDP_DROP if it refused.
+SEC("xdp")
+int grow_tail(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	__s32 *d = bpf_map_lookup_elem(&tail_delta, &zero);
+
+	if (!d)
+		return XDP_ABORTED;
+	return bpf_xdp_adjust_tail(ctx, *d) ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
