@@ -403,6 +403,12 @@ func execClient(mode string, args []string) int {
 	datagramTag = mode
 	for len(args) > 0 {
 		op := args[0]
+		if f, ok := edgeOps[op]; ok {
+			var out string
+			out, args = f(args[1:])
+			fmt.Println(out)
+			continue
+		}
 		switch op {
 		case "swap":
 			n, _ := strconv.Atoi(args[1])

@@ -41,7 +41,12 @@ type worker struct {
 	addr  [maxAddr]byte
 	data  []byte
 	ctl   []byte
-	iov   []unix.RemoteIovec
+	// src is the message source of a send (msg_src_ip4 in its first 4
+	// bytes, or msg_src_ip6) that the sendmsg programs read and may set;
+	// ctlSrc holds control messages that set a source they changed.
+	src    [16]byte
+	ctlSrc []byte
+	iov    []unix.RemoteIovec
 	// iovRaw holds an iovec array as read from the target.
 	iovRaw [maxIov * 16]byte
 	// in gathers the reads of a call's arguments from the target's
@@ -492,10 +497,31 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 		return 0, true, 0
 	}
 	bind := n.Nr == unix.SYS_BIND
-	if w.sock.hooked() && !(size >= 2 && binary.LittleEndian.Uint16(addr) == unix.AF_UNSPEC && !bind) {
+	fam := -1
+	if size >= 2 {
+		fam = int(binary.LittleEndian.Uint16(addr))
+	}
+	if w.sock.hooked() && !bind && w.sock.protocol == unix.IPPROTO_TCP && fam >= 0 && fam != unix.AF_UNSPEC && !w.tcpClosed() {
+		// __inet_stream_connect runs the programs only on a closed
+		// socket: a connecting one answers EALREADY (or waits), a
+		// connected or listening one EISCONN, without them. Connected
+		// with a family and no address, the socket cannot connect
+		// anywhere unchecked if another thread disconnects it meanwhile
+		// (tcp_v4_connect and tcp_v6_connect refuse the length).
+		size = 2
+		addr = addr[:2]
+	} else if w.sock.hooked() && !(fam == unix.AF_UNSPEC && !bind) {
 		min, h := 16, hookConnect4
 		if w.sock.domain == unix.AF_INET6 {
 			min, h = 24, hookConnect6
+			if !bind && w.sock.protocol == unix.IPPROTO_UDP && fam == unix.AF_INET {
+				// udpv6_pre_connect runs the IPv4 programs on an
+				// IPv4 address.
+				if w.v6Only() {
+					return 0, false, unix.EAFNOSUPPORT
+				}
+				min, h = 16, hookConnect4
+			}
 		}
 		if bind {
 			h += hookBind4 - hookConnect4
@@ -532,6 +558,15 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 		}
 	}
 	return 0, false, e
+}
+
+// tcpClosed reports whether the taken TCP socket is in state TCP_CLOSE
+// (tcp_info's first byte), where a connect runs the programs.
+func (w *worker) tcpClosed() bool {
+	var state [1]byte
+	l := uint32(1)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(w.sock.fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&state[0])), uintptr(unsafe.Pointer(&l)), 0)
+	return e != 0 || state[0] == unix.BPF_TCP_CLOSE
 }
 
 // postBind runs the post_bind programs on the bound socket. Linux undoes a
@@ -639,6 +674,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 		c.UserIP4 = binary.LittleEndian.Uint32(addr[4:8])
 	}
 	c.Family, c.Type, c.Protocol = uint32(w.sock.domain), uint32(w.sock.typ), uint32(w.sock.protocol)
+	switch h {
+	case hookSendmsg4:
+		c.MsgSrcIP4 = binary.LittleEndian.Uint32(w.src[:4])
+	case hookSendmsg6:
+		for i := range c.MsgSrcIP6 {
+			c.MsgSrcIP6[i] = binary.LittleEndian.Uint32(w.src[4*i:])
+		}
+	}
 	*w.sk = linux.SockContext{Family: c.Family, Type: c.Type, Protocol: c.Protocol}
 	var flags uint32
 	denied := false
@@ -657,6 +700,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	}
 	if denied {
 		return 0, unix.EPERM
+	}
+	switch h {
+	case hookSendmsg4:
+		binary.LittleEndian.PutUint32(w.src[:4], c.MsgSrcIP4)
+	case hookSendmsg6:
+		for i, x := range c.MsgSrcIP6 {
+			binary.LittleEndian.PutUint32(w.src[4*i:], x)
+		}
 	}
 	addr[2], addr[3] = byte(c.UserPort), byte(c.UserPort>>8)
 	if v6 {
@@ -678,54 +729,22 @@ func (w *worker) checkedSend(flags int) bool {
 		(w.sock.protocol == unix.IPPROTO_TCP && flags&unix.MSG_FASTOPEN != 0))
 }
 
-// destHook runs the programs for a checked send's address: the sendmsg
-// programs for UDP, the connect programs for TCP Fast Open.
-func (w *worker) destHook(addr []byte) unix.Errno {
+// destHook runs the programs for a checked send's address and control
+// messages and returns those to send with: the sendmsg programs for UDP
+// (udpSend), the connect programs for TCP Fast Open.
+func (w *worker) destHook(addr, ctl []byte) ([]byte, []byte, unix.Errno) {
 	if w.sock.protocol != unix.IPPROTO_TCP {
-		return w.sendHook(addr)
+		return w.udpSend(addr, ctl)
 	}
 	need, h := 16, hookConnect4
 	if w.sock.domain == unix.AF_INET6 {
 		need, h = 24, hookConnect6
 	}
 	if len(addr) < need {
-		return unix.EINVAL
+		return nil, nil, unix.EINVAL
 	}
 	_, e := w.runHook(h, addr)
-	return e
-}
-
-// sendHook runs the sendmsg programs on a UDP destination in addr; an IPv4
-// address mapped into IPv6 runs the IPv4 programs, as udpv6_sendmsg hands
-// it to udp_sendmsg.
-func (w *worker) sendHook(addr []byte) unix.Errno {
-	if !w.sock.hooked() || w.sock.protocol != unix.IPPROTO_UDP || len(addr) < 2 {
-		return 0
-	}
-	fam := binary.LittleEndian.Uint16(addr)
-	switch {
-	case w.sock.domain == unix.AF_INET:
-		if len(addr) < 16 {
-			return unix.EINVAL
-		}
-		_, e := w.runHook(hookSendmsg4, addr)
-		return e
-	case fam == unix.AF_INET6 && len(addr) >= 24 && isV4Mapped(addr[8:24]):
-		var v4 [16]byte
-		binary.LittleEndian.PutUint16(v4[:], unix.AF_INET)
-		copy(v4[2:4], addr[2:4])
-		copy(v4[4:8], addr[20:24])
-		if _, e := w.runHook(hookSendmsg4, v4[:]); e != 0 {
-			return e
-		}
-		copy(addr[2:4], v4[2:4])
-		copy(addr[20:24], v4[4:8])
-		return 0
-	case len(addr) >= 24:
-		_, e := w.runHook(hookSendmsg6, addr)
-		return e
-	}
-	return unix.EINVAL
+	return addr, ctl, e
 }
 
 func isV4Mapped(ip []byte) bool {
@@ -766,18 +785,31 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
-	if e := w.destHook(addr); e != 0 {
+	addr, ctl, e := w.destHook(addr, nil)
+	if e != 0 {
 		return 0, false, e
 	}
-	var dp, ap uintptr
+	r, e := w.send(addr, data, ctl, int(int32(n.Args[3])))
+	return r, false, e
+}
+
+// send performs a send on the taken socket: to addr (none if empty), with
+// control messages ctl.
+func (w *worker) send(addr, data, ctl []byte, flags int) (int64, unix.Errno) {
+	var msg unix.Msghdr
+	if len(addr) > 0 {
+		msg.Name, msg.Namelen = &addr[0], uint32(len(addr))
+	}
+	iov := unix.Iovec{Len: uint64(len(data))}
 	if len(data) > 0 {
-		dp = uintptr(unsafe.Pointer(&data[0]))
+		iov.Base = &data[0]
 	}
-	if size > 0 {
-		ap = uintptr(unsafe.Pointer(&addr[0]))
+	msg.Iov, msg.Iovlen = &iov, 1
+	if len(ctl) > 0 {
+		msg.Control, msg.Controllen = &ctl[0], uint64(len(ctl))
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(w.sock.fd), dp, uintptr(len(data)), uintptr(n.Args[3]), ap, uintptr(size))
-	return int64(r), false, e
+	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	return int64(r), e
 }
 
 // buf returns (*b)[:n], growing it as needed.
@@ -843,25 +875,14 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if !w.checkedSend(flags) {
 		return 0, true, 0
 	}
-	if nameLen > 0 {
-		if e := w.destHook(addr); e != 0 {
+	if nameLen > 0 || w.sock.protocol == unix.IPPROTO_UDP {
+		var e unix.Errno
+		if addr, ctl, e = w.destHook(addr, ctl); e != 0 {
 			return 0, false, e
 		}
 	}
-	var msg unix.Msghdr
-	if nameLen > 0 {
-		msg.Name, msg.Namelen = &addr[0], uint32(nameLen)
-	}
-	iov := unix.Iovec{Len: total}
-	if total > 0 {
-		iov.Base = &data[0]
-	}
-	msg.Iov, msg.Iovlen = &iov, 1
-	if ctlLen > 0 {
-		msg.Control, msg.Controllen = &ctl[0], ctlLen
-	}
-	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
-	return int64(r), false, e
+	r, e := w.send(addr, data, ctl, flags)
+	return r, false, e
 }
 
 // readIovecs reads the target's iovec array (iovLen <= maxIov entries) into
