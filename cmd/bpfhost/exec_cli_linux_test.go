@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A command that cannot run exits as a shell reports it: 127 when it is
+// not found, 126 when it is found but is not executable or a directory.
+func TestExecCommandCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "script")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho ran\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	attach := []string{"cgroup/connect4=" + sockObj + ":deny_port"}
+	for _, tc := range []struct {
+		command string
+		code    int
+		message string
+	}{
+		{"bpfhost-no-such-command", 127, "not found"},
+		{filepath.Join(dir, "missing"), 127, "no such file"},
+		{script, 126, "permission denied"},
+		{dir, 126, "is a directory"},
+	} {
+		out, code, _ := bpfhostExec(t, attach, tc.command)
+		if code != tc.code || !strings.Contains(out, tc.message) || strings.Contains(out, "ran") {
+			t.Errorf("%s: exit %d, output %q; want %d and %q", tc.command, code, out, tc.code, tc.message)
+		}
+	}
+}
+
+// A report that cannot be written fails before the command runs, not
+// after it (when its exit status would be lost).
+func TestExecReportCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	cmd := exec.Command(bpfhostBinary(t), "exec", "--report", filepath.Join(dir, "no", "such", "dir", "r.json"),
+		"--attach", "cgroup/connect4="+sockObj+":deny_port", "--", "touch", marker)
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "r.json") {
+		t.Errorf("bpfhost exec: %v, output %q; want exit 2 naming the report", err, out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the command ran although the report cannot be written")
+	}
+}
+
+// The report's maps are as run's JSON: the all-zero entries of the counts
+// array are counted in maps_omitted, not lost.
+func TestExecReportOmitted(t *testing.T) {
+	_, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, "true")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if len(rep.Maps["counts"]) != 0 || rep.MapsOmitted["counts"].Zero != 4 {
+		t.Errorf("counts %v, omitted %+v; want none shown and 4 zero entries counted", rep.Maps["counts"], rep.MapsOmitted["counts"])
+	}
+}
