@@ -138,10 +138,14 @@ func execCommand(f execFlags, args []string) error {
 	c := exec.Command(path, args[1:]...)
 	c.Args[0] = args[0]
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// Keep supervising until the command exits: a terminal's SIGINT and
-	// SIGQUIT reach the command itself; SIGTERM and SIGHUP are passed on.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	// Keep supervising until the command exits, and pass signals on to
+	// it (bpfhost dying would fail its supervised calls). SIGINT and
+	// SIGQUIT from a terminal reach the command itself, in the same
+	// foreground process group: they are passed on only when bpfhost is
+	// not in its terminal's foreground group (kill, timeout -s INT,
+	// a service manager), so that a Ctrl-C is not delivered twice.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	link, err := sockaddr.Start(c, attachs, nil)
 	if err != nil {
@@ -149,7 +153,7 @@ func execCommand(f execFlags, args []string) error {
 	}
 	go func() {
 		for s := range sigs {
-			if s == syscall.SIGTERM || s == syscall.SIGHUP {
+			if (s != syscall.SIGINT && s != syscall.SIGQUIT) || !terminalForeground() {
 				c.Process.Signal(s)
 			}
 		}

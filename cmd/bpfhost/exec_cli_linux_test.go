@@ -5,7 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // A command that cannot run exits as a shell reports it: 127 when it is
@@ -60,5 +62,49 @@ func TestExecReportOmitted(t *testing.T) {
 	}
 	if len(rep.Maps["counts"]) != 0 || rep.MapsOmitted["counts"].Zero != 4 {
 		t.Errorf("counts %v, omitted %+v; want none shown and 4 zero entries counted", rep.Maps["counts"], rep.MapsOmitted["counts"])
+	}
+}
+
+// Signals sent to bpfhost (not from its terminal) reach the command, which
+// they end: SIGINT and SIGUSR1 were ignored before. bpfhost runs in a
+// session of its own, so it has no terminal whose Ctrl-C the command would
+// get directly.
+func TestExecForwardsSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGUSR1} {
+		dir := t.TempDir()
+		cmd := exec.Command(bpfhostBinary(t), "exec", "--attach", "cgroup/connect4="+sockObj+":deny_port", "--",
+			"sh", "-c", "echo started; exec sleep 60")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		out, err := os.Create(filepath.Join(dir, "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout = out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The command prints before it sleeps: it runs (under the
+		// supervisor, which started it) when its line is there.
+		for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if b, _ := os.ReadFile(out.Name()); len(b) > 0 {
+				break
+			}
+		}
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 128+int(sig) {
+				t.Errorf("%v: bpfhost exec: %v, want exit %d (the command's)", sig, err, 128+int(sig))
+			}
+		case <-time.After(30 * time.Second):
+			// The command sleeps 60 s: it did not get the signal.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			t.Errorf("%v: the command did not get the signal", sig)
+		}
+		out.Close()
 	}
 }
