@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"testing"
-
-	"github.com/cilium/ebpf"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,6 +27,8 @@ var edgeOps = map[string]func(args []string) (string, []string){
 	"tcp-again":    tcpAgain,
 	"sendsrc":      sendSource,
 	"sendmmsg-bad": sendManyPartial,
+	"late-send":    lateSend,
+	"bind-twice":   bindTwice,
 }
 
 // rawSockaddr encodes "1.2.3.4:5" as a sockaddr_in, "[::1]:5" as a
@@ -164,17 +168,50 @@ func tcpAgain(args []string) (string, []string) {
 	return strings.Join(res, " "), args[1:]
 }
 
-// sendSource: FAMILY BIND. A UDP socket of FAMILY, bound to BIND unless it
-// is "-", sends to a receiver on 127.0.0.1 (IPv4-mapped for IPv6), which
-// prints the datagram's source address.
+// lateSend: RESULT ADDR. Once the test has killed the supervisor (see
+// TestExecFailClosed), bind, sendto, sendmsg and sendmmsg to ADDR, and
+// write the outcomes to RESULT.
+func lateSend(args []string) (string, []string) {
+	result, a := args[0], args[1]
+	os.WriteFile(result+".ready", nil, 0o644)
+	if !waitFile(result + ".go") {
+		return "not told to go", args[2:]
+	}
+	out := []string{bindTo("127.0.0.1:0"), sendTo("sendto", a), sendTo("sendmsg", a), sendMany(a)}
+	os.WriteFile(result, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+	return "done", args[2:]
+}
+
+// bindTwice: ADDR1 ADDR2. A TCP socket binds to ADDR1, then to ADDR2.
+func bindTwice(args []string) (string, []string) {
+	sa, fam := sockaddrOf(args[0])
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err), args[2:]
+	}
+	defer unix.Close(fd)
+	first := outcome(unix.Bind(fd, sa), "bound")
+	sb, _ := sockaddrOf(args[1])
+	return first + " " + outcome(unix.Bind(fd, sb), "bound"), args[2:]
+}
+
+// sendSource: FAMILY BIND. A UDP socket of FAMILY ("4", "6", or "6n"),
+// bound to BIND unless it is "-" (or "pktinfo": it sends with IP_PKTINFO
+// asking for source 127.0.0.3), sends with sendmsg to a receiver on
+// 127.0.0.1 (IPv4-mapped for "6"; for "6n" on ::1), which prints the
+// datagram's source address.
 func sendSource(args []string) (string, []string) {
 	rest := args[2:]
-	rx, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	rxFam, rxAddr := unix.AF_INET, unix.Sockaddr(&unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	if args[0] == "6n" {
+		rxFam, rxAddr = unix.AF_INET6, &unix.SockaddrInet6{Addr: [16]byte{15: 1}}
+	}
+	rx, err := unix.Socket(rxFam, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		return errName(err), rest
 	}
 	defer unix.Close(rx)
-	if err := unix.Bind(rx, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	if err := unix.Bind(rx, rxAddr); err != nil {
 		return errName(err), rest
 	}
 	unix.SetsockoptTimeval(rx, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
@@ -182,31 +219,53 @@ func sendSource(args []string) (string, []string) {
 	if err != nil {
 		return errName(err), rest
 	}
-	port := local.(*unix.SockaddrInet4).Port
-	fam := sockFamily(args[0])
-	fd, err := unix.Socket(fam, unix.SOCK_DGRAM, 0)
+	var to string
+	switch l := local.(type) {
+	case *unix.SockaddrInet4:
+		to = fmt.Sprintf("127.0.0.1:%d", l.Port)
+		if args[0] == "6" {
+			to = fmt.Sprintf("[::ffff:127.0.0.1]:%d", l.Port)
+		}
+	case *unix.SockaddrInet6:
+		to = fmt.Sprintf("[::1]:%d", l.Port)
+	}
+	fd, err := unix.Socket(sockFamily(strings.TrimSuffix(args[0], "n")), unix.SOCK_DGRAM, 0)
 	if err != nil {
 		return errName(err), rest
 	}
 	defer unix.Close(fd)
-	if args[1] != "-" {
+	var oob []byte
+	switch args[1] {
+	case "-":
+	case "pktinfo": // IP_PKTINFO with ipi_spec_dst 127.0.0.3
+		oob = unix.PktInfo4(&unix.Inet4Pktinfo{Spec_dst: [4]byte{127, 0, 0, 3}})
+	default:
 		if err := rawBind(fd, rawSockaddr(args[1])); err != nil {
 			return "bind " + errName(err), rest
 		}
 	}
-	to := fmt.Sprintf("127.0.0.1:%d", port)
-	if fam == unix.AF_INET6 {
-		to = fmt.Sprintf("[::ffff:127.0.0.1]:%d", port)
+	dest := rawSockaddr(to)
+	p := []byte("src")
+	iov := unix.Iovec{Base: &p[0], Len: uint64(len(p))}
+	msg := unix.Msghdr{Name: &dest[0], Namelen: uint32(len(dest)), Iov: &iov, Iovlen: 1}
+	if len(oob) > 0 {
+		msg.Control, msg.Controllen = &oob[0], uint64(len(oob))
 	}
-	if err := rawSendto(fd, []byte("src"), rawSockaddr(to)); err != nil {
-		return errName(err), rest
+	if _, _, e := syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), 0); e != 0 {
+		return errName(e), rest
 	}
 	b := make([]byte, 16)
 	_, from, err := unix.Recvfrom(rx, b, 0)
 	if err != nil {
 		return "receive " + errName(err), rest
 	}
-	return "from " + netip.AddrFrom4(from.(*unix.SockaddrInet4).Addr).String(), rest
+	switch f := from.(type) {
+	case *unix.SockaddrInet4:
+		return "from " + netip.AddrFrom4(f.Addr).String(), rest
+	case *unix.SockaddrInet6:
+		return "from " + netip.AddrFrom16(f.Addr).String(), rest
+	}
+	return "from ?", rest
 }
 
 func rawBind(fd int, sa []byte) error {
@@ -275,9 +334,52 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 		{"tcp_again", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
 			[]string{"tcp-again", "127.0.0.1:9", "tcp-again", "[::ffff:127.0.0.1]:10"}},
 		{"msg_src", map[string]ebpf.AttachType{"src_udp": ebpf.AttachCGroupUDP4Sendmsg, "src_udp6": ebpf.AttachCGroupUDP6Sendmsg},
-			[]string{"sendsrc", "4", "-", "sendsrc", "4", "127.0.0.3:0", "sendsrc", "6", "-"}},
+			[]string{"sendsrc", "4", "-", "sendsrc", "4", "127.0.0.3:0", "sendsrc", "6", "-", "sendsrc", "4", "pktinfo",
+				"sendsrc", "6", "[::ffff:127.0.0.3]:0", "sendsrc", "6n", "-", "sendsrc", "6n", "[::1]:0"}},
+		{"bind_twice", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "even_ports": ebpf.AttachCGroupInet4PostBind},
+			[]string{"bind-twice", "127.0.0.1:28797", "127.0.0.1:28799", "bind-twice", "127.0.0.1:0", "127.0.0.1:80",
+				"bind-twice", "127.0.0.1:80", "127.0.0.1:28801"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { agreeWithKernel(t, tc.attach, tc.args) })
+	}
+}
+
+// Fail closed for binds and sends too: once the supervisor is dead, the
+// orphaned client's bind, sendto, sendmsg and sendmmsg fail with ENOSYS
+// and no datagram reaches a server (see TestExecFailClosed).
+func TestExecFailClosedBindAndSend(t *testing.T) {
+	nine, ten := servers(t)
+	result := filepath.Join(t.TempDir(), "result")
+	cmd := exec.Command(bpfhostBinary(t), append([]string{"exec", "--attach", "cgroup/bind4=" + sockObj + ":low_binds",
+		"--attach", "cgroup/sendmsg4=" + sockObj + ":redirect_udp", "--"}, client("late-send", result, "127.0.0.1:10")...)...)
+	cmd.Env = append(os.Environ(), clientEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFile(result + ".ready") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the client did not start under the supervisor")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err := os.WriteFile(result+".go", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == 4 {
+			break
+		}
+	}
+	if string(got) != "ENOSYS\nENOSYS\nENOSYS\nENOSYS\n" {
+		t.Errorf("calls after the supervisor died: %q, want ENOSYS four times", got)
+	}
+	// A datagram that went out is delivered on loopback before the send
+	// returns (the client wrote its result after all four), so none can
+	// arrive after this look.
+	if n := len(nine.datagrams()) + len(ten.datagrams()); n != 0 {
+		t.Errorf("%d datagrams went through", n)
 	}
 }
