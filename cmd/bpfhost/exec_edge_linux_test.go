@@ -29,6 +29,43 @@ var edgeOps = map[string]func(args []string) (string, []string){
 	"sendmmsg-bad": sendManyPartial,
 	"late-send":    lateSend,
 	"bind-twice":   bindTwice,
+	"proto":        protoCalls,
+}
+
+// protocols are the socket kinds protoCalls makes.
+var protocols = map[string]struct{ typ, proto int }{
+	"tcp": {unix.SOCK_STREAM, unix.IPPROTO_TCP}, "mptcp": {unix.SOCK_STREAM, unix.IPPROTO_MPTCP},
+	"udp": {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, "udplite": {unix.SOCK_DGRAM, unix.IPPROTO_UDPLITE},
+}
+
+// protoCalls: PROTO OP ADDR. An IPv4 socket of PROTO ("tcp", "mptcp",
+// "udp", "udplite") connects to, binds to or (datagram sockets) sends to
+// ADDR (OP "connect", "bind", "send"). A stream socket that connects reads
+// the server's answer.
+func protoCalls(args []string) (string, []string) {
+	rest := args[3:]
+	p, op := protocols[args[0]], args[1]
+	fd, err := unix.Socket(unix.AF_INET, p.typ, p.proto)
+	if err != nil {
+		return errName(err), rest
+	}
+	defer unix.Close(fd)
+	sa := rawSockaddr(args[2])
+	switch op {
+	case "bind":
+		return outcome(rawBind(fd, sa), "bound"), rest
+	case "send":
+		return outcome(rawSendto(fd, []byte(datagramTag+args[0]), sa), "sent"), rest
+	}
+	if err := rawConnect(fd, sa); err != nil {
+		return errName(err), rest
+	}
+	if p.typ != unix.SOCK_STREAM {
+		return "connected", rest
+	}
+	b := make([]byte, 16)
+	k, _ := unix.Read(fd, b)
+	return strings.TrimSpace(string(b[:max(k, 0)])), rest
 }
 
 // rawSockaddr encodes "1.2.3.4:5" as a sockaddr_in, "[::1]:5" as a
@@ -336,6 +373,14 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 		{"msg_src", map[string]ebpf.AttachType{"src_udp": ebpf.AttachCGroupUDP4Sendmsg, "src_udp6": ebpf.AttachCGroupUDP6Sendmsg},
 			[]string{"sendsrc", "4", "-", "sendsrc", "4", "127.0.0.3:0", "sendsrc", "6", "-", "sendsrc", "4", "pktinfo",
 				"sendsrc", "6", "[::ffff:127.0.0.3]:0", "sendsrc", "6n", "-", "sendsrc", "6n", "[::1]:0"}},
+		// MPTCP and UDP-Lite run the same programs as TCP and UDP (the
+		// program sees MPTCP's TCP subflow).
+		{"protocols", map[string]ebpf.AttachType{"proto_connect": ebpf.AttachCGroupInet4Connect,
+			"proto_sendmsg": ebpf.AttachCGroupUDP4Sendmsg, "proto_bind": ebpf.AttachCGroupInet4Bind},
+			[]string{"proto", "mptcp", "connect", "127.0.0.1:9", "proto", "mptcp", "connect", "127.0.0.1:10",
+				"proto", "mptcp", "bind", "127.0.0.1:9", "proto", "tcp", "connect", "127.0.0.1:9",
+				"proto", "udplite", "connect", "127.0.0.1:9", "proto", "udplite", "send", "127.0.0.1:9",
+				"proto", "udplite", "bind", "127.0.0.1:0", "proto", "udp", "send", "127.0.0.1:9"}},
 		{"bind_twice", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "even_ports": ebpf.AttachCGroupInet4PostBind},
 			[]string{"bind-twice", "127.0.0.1:28797", "127.0.0.1:28799", "bind-twice", "127.0.0.1:0", "127.0.0.1:80",
 				"bind-twice", "127.0.0.1:80", "127.0.0.1:28801"}},

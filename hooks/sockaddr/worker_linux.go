@@ -179,6 +179,7 @@ func (t *task) Comm() string {
 type sock struct {
 	fd                    int
 	domain, typ, protocol int
+	created               int // the protocol it was created with (MPTCP's is not protocol)
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
 }
@@ -407,11 +408,16 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		return unix.ENOTSOCK
 	}
 	w.sock.protocol, _ = getsockoptInt(fd, unix.SO_PROTOCOL)
+	w.sock.created = w.sock.protocol
 	switch w.sock.protocol { // one syscall less on the hot path
 	case unix.IPPROTO_TCP:
 		w.sock.typ = unix.SOCK_STREAM
 	case unix.IPPROTO_UDP:
 		w.sock.typ = unix.SOCK_DGRAM
+	case unix.IPPROTO_MPTCP:
+		// Linux runs the connect and bind programs on an MPTCP
+		// socket's first subflow, a TCP socket: so do they here.
+		w.sock.protocol, w.sock.typ = unix.IPPROTO_TCP, unix.SOCK_STREAM
 	default:
 		w.sock.typ, _ = getsockoptInt(fd, unix.SO_TYPE)
 	}
@@ -422,10 +428,17 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 func (s *sock) inet() bool { return s.domain == unix.AF_INET || s.domain == unix.AF_INET6 }
 
 // hooked reports whether Linux runs sock_addr programs for the socket's
-// protocol (TCP and UDP; raw and ping sockets have their own bind and no
-// pre_connect).
+// protocol: TCP (MPTCP through its TCP subflow), UDP and UDP-Lite (not its
+// connect: udplite_prot has no pre_connect); raw and ping sockets have
+// their own bind and no pre_connect.
 func (s *sock) hooked() bool {
-	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.protocol == unix.IPPROTO_UDP)
+	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.udp())
+}
+
+// udp reports whether the socket is UDP or UDP-Lite, which runs the same
+// sendmsg, recvmsg and bind programs.
+func (s *sock) udp() bool {
+	return s.protocol == unix.IPPROTO_UDP || s.protocol == unix.IPPROTO_UDPLITE
 }
 
 // handle answers one notification.
@@ -510,7 +523,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 		// (tcp_v4_connect and tcp_v6_connect refuse the length).
 		size = 2
 		addr = addr[:2]
-	} else if w.sock.hooked() && !(fam == unix.AF_UNSPEC && !bind) {
+	} else if w.sock.hooked() && !(fam == unix.AF_UNSPEC && !bind) && (bind || w.sock.protocol != unix.IPPROTO_UDPLITE) {
 		min, h := 16, hookConnect4
 		if w.sock.domain == unix.AF_INET6 {
 			min, h = 24, hookConnect6
@@ -605,7 +618,7 @@ func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
 	if err != nil {
 		fl = 0
 	}
-	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.protocol)
+	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.created)
 	if err != nil {
 		return unix.EPERM
 	}
@@ -725,7 +738,7 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 // TCP Fast Open connects to (MSG_FASTOPEN). TCP otherwise ignores the
 // address and other sockets have no hook: their sends continue.
 func (w *worker) checkedSend(flags int) bool {
-	return w.sock.inet() && (w.sock.protocol == unix.IPPROTO_UDP ||
+	return w.sock.inet() && (w.sock.udp() ||
 		(w.sock.protocol == unix.IPPROTO_TCP && flags&unix.MSG_FASTOPEN != 0))
 }
 
@@ -875,7 +888,7 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if !w.checkedSend(flags) {
 		return 0, true, 0
 	}
-	if nameLen > 0 || w.sock.protocol == unix.IPPROTO_UDP {
+	if nameLen > 0 || w.sock.udp() {
 		var e unix.Errno
 		if addr, ctl, e = w.destHook(addr, ctl); e != 0 {
 			return 0, false, e

@@ -229,3 +229,33 @@ int src_udp6(struct bpf_sock_addr *ctx)
 	ctx->msg_src_ip6[3] = bpf_htonl(1);
 	return 1;
 }
+
+// count_proto counts the protocol a program sees: counts[0] TCP, [1]
+// MPTCP, [2] UDP, [3] UDP-Lite; port 9 is refused.
+static int count_proto(struct bpf_sock_addr *ctx)
+{
+	switch (ctx->protocol) {
+	case IPPROTO_TCP:
+		count(0);
+		break;
+	case IPPROTO_MPTCP:
+		count(1);
+		break;
+	case IPPROTO_UDP:
+		count(2);
+		break;
+	case IPPROTO_UDPLITE:
+		count(3);
+		break;
+	}
+	return ctx->user_port != bpf_htons(9);
+}
+
+SEC("cgroup/connect4")
+int proto_connect(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+SEC("cgroup/sendmsg4")
+int proto_sendmsg(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+SEC("cgroup/bind4")
+int proto_bind(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
