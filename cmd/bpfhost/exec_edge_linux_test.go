@@ -36,6 +36,7 @@ var edgeOps = map[string]func(args []string) (string, []string){
 var protocols = map[string]struct{ typ, proto int }{
 	"tcp": {unix.SOCK_STREAM, unix.IPPROTO_TCP}, "mptcp": {unix.SOCK_STREAM, unix.IPPROTO_MPTCP},
 	"udp": {unix.SOCK_DGRAM, unix.IPPROTO_UDP}, "udplite": {unix.SOCK_DGRAM, unix.IPPROTO_UDPLITE},
+	"ping": {unix.SOCK_DGRAM, unix.IPPROTO_ICMP},
 }
 
 // protoCalls: PROTO OP ADDR. An IPv4 socket of PROTO ("tcp", "mptcp",
@@ -426,5 +427,35 @@ func TestExecFailClosedBindAndSend(t *testing.T) {
 	// arrive after this look.
 	if n := len(nine.datagrams()) + len(ten.datagrams()); n != 0 {
 		t.Errorf("%d datagrams went through", n)
+	}
+}
+
+// IPv4 ping sockets run the connect programs (ping_pre_connect). Creating
+// one needs the caller's group in net.ipv4.ping_group_range, which is per
+// network namespace: the client runs in a namespace of its own (unshare,
+// root) that allows root's group, as the kernel's run does.
+func TestExecPingConnectAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (a network namespace, cgroup programs)")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	const script = `echo "0 0" > /proc/sys/net/ipv4/ping_group_range && exec "$@"`
+	exe, _ := os.Executable()
+	command := []string{"unshare", "-n", "sh", "-c", script, "sh", exe,
+		"proto", "ping", "connect", "127.0.0.1:9", "proto", "ping", "connect", "127.0.0.1:10", "proto", "ping", "bind", "127.0.0.1:9"}
+	attach := map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind}
+	kOut, kCounts := kernelCgroup(t, attach, command...)
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds"}, command...)
+	if code != 0 {
+		t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+	}
+	t.Logf("outcomes: %q", out)
+	if out != kOut || !strings.HasPrefix(out, "EPERM\n") {
+		t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+	}
+	if c := counts(t, rep); c != kCounts {
+		t.Errorf("counts map: bpfhost %v, kernel %v", c, kCounts)
 	}
 }

@@ -435,6 +435,20 @@ func (s *sock) hooked() bool {
 	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.udp())
 }
 
+// addrHooked reports whether Linux runs the bind (or connect) programs on
+// the socket's binds (connects): those of hooked sockets, except UDP-Lite's
+// connects (udplite_prot has no pre_connect), and the connects of IPv4 ping
+// sockets (ping_pre_connect; ping_bind runs no program).
+func (s *sock) addrHooked(bind bool) bool {
+	switch {
+	case s.protocol == unix.IPPROTO_UDPLITE:
+		return bind && s.inet()
+	case s.hooked():
+		return true
+	}
+	return !bind && s.domain == unix.AF_INET && s.protocol == unix.IPPROTO_ICMP && s.typ == unix.SOCK_DGRAM
+}
+
 // udp reports whether the socket is UDP or UDP-Lite, which runs the same
 // sendmsg, recvmsg and bind programs.
 func (s *sock) udp() bool {
@@ -523,7 +537,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 		// (tcp_v4_connect and tcp_v6_connect refuse the length).
 		size = 2
 		addr = addr[:2]
-	} else if w.sock.hooked() && !(fam == unix.AF_UNSPEC && !bind) && (bind || w.sock.protocol != unix.IPPROTO_UDPLITE) {
+	} else if w.sock.addrHooked(bind) && !(fam == unix.AF_UNSPEC && !bind) {
 		min, h := 16, hookConnect4
 		if w.sock.domain == unix.AF_INET6 {
 			min, h = 24, hookConnect6
