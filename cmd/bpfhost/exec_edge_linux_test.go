@@ -30,6 +30,39 @@ var edgeOps = map[string]func(args []string) (string, []string){
 	"late-send":    lateSend,
 	"bind-twice":   bindTwice,
 	"proto":        protoCalls,
+	"odd-names":    oddNames,
+}
+
+// oddNames: ADDR. A UDP socket connected to ADDR sends with an address
+// pointer and length 0 (sendto), then with a msg_namelen of 200 holding
+// ADDR (sendmsg; the kernel reads at most a sockaddr_storage).
+func oddNames(args []string) (string, []string) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return errName(err), args[1:]
+	}
+	defer unix.Close(fd)
+	sa := rawSockaddr(args[0])
+	if err := rawConnect(fd, sa); err != nil {
+		return "connect " + errName(err), args[1:]
+	}
+	p := []byte(datagramTag + "odd")
+	_, _, e := syscall.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, uintptr(unsafe.Pointer(&sa[0])), 0)
+	res := []string{outcome(errOrNil(e), "sent")}
+	long := make([]byte, 200)
+	copy(long, sa)
+	iov := unix.Iovec{Base: &p[0], Len: uint64(len(p))}
+	msg := unix.Msghdr{Name: &long[0], Namelen: uint32(len(long)), Iov: &iov, Iovlen: 1}
+	_, _, e = syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), 0)
+	res = append(res, outcome(errOrNil(e), "sent"))
+	return strings.Join(res, " "), args[1:]
+}
+
+func errOrNil(e syscall.Errno) error {
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // protocols are the socket kinds protoCalls makes.
@@ -368,7 +401,8 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 			[]string{"udp-sendto", "4", "127.0.0.1:9", "udp-sendto", "6", "127.0.0.1:9", "udp-sendto", "6", "[::ffff:127.0.0.1]:9",
 				"udp-csendto", "6", "[::ffff:127.0.0.1]:10", "unspec", "udp-csendto", "4", "127.0.0.1:10", "127.0.0.1:9",
 				"udp-sendto", "4", "[::ffff:127.0.0.1]:9", "udp-sendto", "4", "127.0.0.1:0", "sendmmsg-bad", "127.0.0.1:9",
-				"udp-csendto", "6", "[::ffff:127.0.0.1]:9", "null", "udp-csendto", "4", "127.0.0.1:9", "null"}},
+				"udp-csendto", "6", "[::ffff:127.0.0.1]:9", "null", "udp-csendto", "4", "127.0.0.1:9", "null",
+				"odd-names", "127.0.0.1:9"}},
 		{"tcp_again", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
 			[]string{"tcp-again", "127.0.0.1:9", "tcp-again", "[::ffff:127.0.0.1]:10"}},
 		{"msg_src", map[string]ebpf.AttachType{"src_udp": ebpf.AttachCGroupUDP4Sendmsg, "src_udp6": ebpf.AttachCGroupUDP6Sendmsg},

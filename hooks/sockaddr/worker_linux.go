@@ -812,6 +812,10 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
+	if size == 0 && w.sock.udp() {
+		// An address of length 0 is one too short for UDP, not none.
+		return 0, false, unix.EINVAL
+	}
 	addr, ctl, e := w.destHook(addr, nil)
 	if e != 0 {
 		return 0, false, e
@@ -865,9 +869,10 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if namePtr == 0 {
 		nameLen = 0
 	}
-	if nameLen < 0 || nameLen > maxAddr {
+	if nameLen < 0 {
 		return 0, false, unix.EINVAL
 	}
+	nameLen = min(nameLen, maxAddr) // as __copy_msghdr
 	if iovLen > maxIov {
 		return 0, false, unix.EMSGSIZE
 	}
