@@ -65,6 +65,8 @@ type worker struct {
 	// writesBack reports that the call being handled writes its answer
 	// into the target's memory (see takeSocket).
 	writesBack bool
+	// wantState asks takeSocket for a TCP socket's state (a connect).
+	wantState bool
 	// pfd is the pidfd of the call being handled (-1 if none), pe its
 	// cache entry if it is cached.
 	pfd int
@@ -179,7 +181,8 @@ func (t *task) Comm() string {
 type sock struct {
 	fd                    int
 	domain, typ, protocol int
-	created               int // the protocol it was created with (MPTCP's is not protocol)
+	created               int // the protocol it was created with (MPTCP's is not protocol); -1 unknown
+	tcpState              int // tcp_info's tcpi_state if takeSocket read it, else -1
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
 }
@@ -407,6 +410,20 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		w.sock.fd = -1
 		return unix.ENOTSOCK
 	}
+	w.sock.tcpState = -1
+	if w.wantState && w.sock.inet() {
+		// A connect asks TCP_INFO instead of SO_PROTOCOL: only TCP
+		// and MPTCP sockets answer it, and its first byte is the state
+		// connectOrBind needs (tcpClosed), in one call.
+		var st [1]byte
+		l := uint32(1)
+		_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&st[0])), uintptr(unsafe.Pointer(&l)), 0)
+		if e == 0 && l == 1 {
+			w.sock.protocol, w.sock.created, w.sock.typ = unix.IPPROTO_TCP, -1, unix.SOCK_STREAM
+			w.sock.tcpState = int(st[0])
+			return 0
+		}
+	}
 	w.sock.protocol, _ = getsockoptInt(fd, unix.SO_PROTOCOL)
 	w.sock.created = w.sock.protocol
 	switch w.sock.protocol { // one syscall less on the hot path
@@ -516,14 +533,17 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	if e := w.readMem(w.task.tid, n.Args[1], addr); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n); e != 0 {
+	bind := n.Nr == unix.SYS_BIND
+	w.wantState = !bind
+	e := w.takeSocket(n)
+	w.wantState = false
+	if e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
 		// Unix-domain and other sockets pass through untouched.
 		return 0, true, 0
 	}
-	bind := n.Nr == unix.SYS_BIND
 	fam := -1
 	if size >= 2 {
 		fam = int(binary.LittleEndian.Uint16(addr))
@@ -574,7 +594,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	if size > 0 {
 		p = uintptr(unsafe.Pointer(&addr[0]))
 	}
-	_, _, e := unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
+	_, _, e = unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
 	if bind && e == 0 && w.sock.hooked() {
 		h := hookPostBind4
 		if w.sock.domain == unix.AF_INET6 {
@@ -590,6 +610,9 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 // tcpClosed reports whether the taken TCP socket is in state TCP_CLOSE
 // (tcp_info's first byte), where a connect runs the programs.
 func (w *worker) tcpClosed() bool {
+	if w.sock.tcpState >= 0 {
+		return w.sock.tcpState == unix.BPF_TCP_CLOSE
+	}
 	var state [1]byte
 	l := uint32(1)
 	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(w.sock.fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&state[0])), uintptr(unsafe.Pointer(&l)), 0)
