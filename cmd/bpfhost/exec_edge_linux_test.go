@@ -31,6 +31,31 @@ var edgeOps = map[string]func(args []string) (string, []string){
 	"bind-twice":   bindTwice,
 	"proto":        protoCalls,
 	"odd-names":    oddNames,
+	"bound-tcp":    boundConnect,
+}
+
+// boundConnect: ADDR. A TCP socket bound to port 0 of loopback (so it has
+// a port while closed) connects to ADDR and reads the server's answer.
+func boundConnect(args []string) (string, []string) {
+	sa := rawSockaddr(args[0])
+	fam, local := unix.AF_INET, rawSockaddr("127.0.0.1:0")
+	if len(sa) > unix.SizeofSockaddrInet4 {
+		fam, local = unix.AF_INET6, rawSockaddr("[::ffff:127.0.0.1]:0")
+	}
+	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return errName(err), args[1:]
+	}
+	defer unix.Close(fd)
+	if err := rawBind(fd, local); err != nil {
+		return "bind " + errName(err), args[1:]
+	}
+	if err := rawConnect(fd, sa); err != nil {
+		return errName(err), args[1:]
+	}
+	b := make([]byte, 16)
+	k, _ := unix.Read(fd, b)
+	return strings.TrimSpace(string(b[:max(k, 0)])), args[1:]
 }
 
 // oddNames: ADDR. A UDP socket connected to ADDR sends with an address
@@ -404,7 +429,8 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 				"udp-csendto", "6", "[::ffff:127.0.0.1]:9", "null", "udp-csendto", "4", "127.0.0.1:9", "null",
 				"odd-names", "127.0.0.1:9"}},
 		{"tcp_again", map[string]ebpf.AttachType{"redirect": ebpf.AttachCGroupInet4Connect, "deny_port6": ebpf.AttachCGroupInet6Connect},
-			[]string{"tcp-again", "127.0.0.1:9", "tcp-again", "[::ffff:127.0.0.1]:10"}},
+			[]string{"tcp-again", "127.0.0.1:9", "tcp-again", "[::ffff:127.0.0.1]:10",
+				"bound-tcp", "127.0.0.1:9", "bound-tcp", "[::ffff:127.0.0.1]:9", "bound-tcp", "[::ffff:127.0.0.1]:10"}},
 		{"msg_src", map[string]ebpf.AttachType{"src_udp": ebpf.AttachCGroupUDP4Sendmsg, "src_udp6": ebpf.AttachCGroupUDP6Sendmsg},
 			[]string{"sendsrc", "4", "-", "sendsrc", "4", "127.0.0.3:0", "sendsrc", "6", "-", "sendsrc", "4", "pktinfo",
 				"sendsrc", "6", "[::ffff:127.0.0.3]:0", "sendsrc", "6n", "-", "sendsrc", "6n", "[::1]:0"}},

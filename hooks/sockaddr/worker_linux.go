@@ -404,24 +404,27 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 	}
 	w.sock = sock{fd: fd}
 	w.task.pe = w.pe // names the notifier (or, after an exec, its successor)
-	var e unix.Errno
-	if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
-		unix.Close(fd)
-		w.sock.fd = -1
-		return unix.ENOTSOCK
-	}
 	w.sock.tcpState = -1
-	if w.wantState && w.sock.inet() {
-		// A connect asks TCP_INFO instead of SO_PROTOCOL: only TCP
-		// and MPTCP sockets answer it, and its first byte is the state
-		// connectOrBind needs (tcpClosed), in one call.
-		var st [1]byte
-		l := uint32(1)
-		_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&st[0])), uintptr(unsafe.Pointer(&l)), 0)
-		if e == 0 && l == 1 {
-			w.sock.protocol, w.sock.created, w.sock.typ = unix.IPPROTO_TCP, -1, unix.SOCK_STREAM
-			w.sock.tcpState = int(st[0])
-			return 0
+	// A connect needs a TCP socket's state too (tcpClosed): it asks
+	// getsockname instead of SO_DOMAIN, whose family is the domain and
+	// whose port 0 means a closed socket (every other state has one), so
+	// that only a socket with a port costs one more call (TCP_INFO).
+	port := -1
+	if w.wantState {
+		var local [maxAddr]byte
+		l := uint32(maxAddr)
+		_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&local[0])), uintptr(unsafe.Pointer(&l)))
+		if e == 0 && l >= 4 {
+			w.sock.domain = int(binary.LittleEndian.Uint16(local[:]))
+			port = int(local[2])<<8 | int(local[3])
+		}
+	}
+	if port < 0 {
+		var e unix.Errno
+		if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
+			unix.Close(fd)
+			w.sock.fd = -1
+			return unix.ENOTSOCK
 		}
 	}
 	w.sock.protocol, _ = getsockoptInt(fd, unix.SO_PROTOCOL)
@@ -437,6 +440,9 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		w.sock.protocol, w.sock.typ = unix.IPPROTO_TCP, unix.SOCK_STREAM
 	default:
 		w.sock.typ, _ = getsockoptInt(fd, unix.SO_TYPE)
+	}
+	if port == 0 && w.sock.inet() && w.sock.protocol == unix.IPPROTO_TCP {
+		w.sock.tcpState = unix.BPF_TCP_CLOSE
 	}
 	return 0
 }
