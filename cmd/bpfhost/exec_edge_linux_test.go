@@ -445,6 +445,10 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 				"proto", "mptcp", "bind", "127.0.0.1:9", "proto", "tcp", "connect", "127.0.0.1:9",
 				"proto", "udplite", "connect", "127.0.0.1:9", "proto", "udplite", "send", "127.0.0.1:9",
 				"proto", "udplite", "bind", "127.0.0.1:0", "proto", "udp", "send", "127.0.0.1:9"}},
+		// A sock_create program that marks an MPTCP socket: the
+		// supervisor makes it (MPTCP needs no privilege, unlike raw).
+		{"sock_create_mptcp", map[string]ebpf.AttachType{"mark_all": ebpf.AttachCGroupInetSockCreate},
+			[]string{"socket", "mptcp4", "socket", "tcp6", "socket", "udp4"}},
 		{"bind_twice", map[string]ebpf.AttachType{"low_binds": ebpf.AttachCGroupInet4Bind, "even_ports": ebpf.AttachCGroupInet4PostBind},
 			[]string{"bind-twice", "127.0.0.1:28797", "127.0.0.1:28799", "bind-twice", "127.0.0.1:0", "127.0.0.1:80",
 				"bind-twice", "127.0.0.1:80", "127.0.0.1:28801"}},

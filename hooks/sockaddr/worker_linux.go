@@ -1097,7 +1097,8 @@ const ioctlNotifAddfd = 0x40182103
 // program set bound_dev_if, mark or priority, that socket gets them and is
 // installed in the target as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD);
 // it is then the supervisor's socket (its network namespace and owner). The
-// modified path is for TCP and UDP only; others are refused (EPERM).
+// modified path is for TCP, MPTCP, UDP and UDP-Lite only, which need no
+// privilege; others are refused (EPERM).
 // answered reports that the notification was answered already.
 func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, errno unix.Errno) {
 	domain, typ, proto := int(int32(n.Args[0])), int(int32(n.Args[1])), int(int32(n.Args[2]))
@@ -1130,7 +1131,9 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	if *sk == before {
 		return 0, true, false, 0
 	}
-	if !w.sock.hooked() {
+	if !w.sock.hooked() && w.sock.protocol != unix.IPPROTO_MPTCP {
+		// A raw or ping socket made with the supervisor's rights could
+		// be one the target may not make.
 		return 0, false, false, unix.EPERM
 	}
 	for _, o := range []struct {

@@ -259,3 +259,11 @@ int proto_sendmsg(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
 
 SEC("cgroup/bind4")
 int proto_bind(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+// mark_all marks every socket 7.
+SEC("cgroup/sock_create")
+int mark_all(struct bpf_sock *sk)
+{
+	sk->mark = 7;
+	return 1;
+}
