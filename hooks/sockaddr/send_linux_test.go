@@ -2,6 +2,9 @@ package sockaddr
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -56,5 +59,59 @@ func TestWithSource(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Header.Level != unix.IPPROTO_IPV6 || msgs[0].Header.Type != unix.IPV6_PKTINFO ||
 		!bytes.Equal(msgs[0].Data[:16], w.src[:]) {
 		t.Errorf("IPv6: %v, %+v", err, msgs)
+	}
+}
+
+// bpf_bind binds as Linux's __inet_bind with BIND_FROM_BPF: port 0 binds
+// the address only (the port is chosen at connect), the option it takes
+// for that is put back; a privileged port needs the target's
+// CAP_NET_BIND_SERVICE; another family is EAFNOSUPPORT.
+func TestBpfBind(t *testing.T) {
+	w := newWorker(&Link{unprivPort: 1024})
+	w.task.tid = os.Getpid()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	w.sock = sock{fd: fd, w: w, domain: unix.AF_INET, typ: unix.SOCK_STREAM, protocol: unix.IPPROTO_TCP}
+	sa := []byte{unix.AF_INET, 0, 0, 0, 127, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0}
+	if r := w.sock.Bind(sa); r != 0 {
+		t.Fatalf("bind 127.0.0.2:0: %d", r)
+	}
+	local, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := local.(*unix.SockaddrInet4); in.Port != 0 || in.Addr != [4]byte{127, 0, 0, 2} {
+		t.Errorf("bound to %v:%d, want 127.0.0.2 and no port yet", in.Addr, in.Port)
+	}
+	if v, _ := unix.GetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT); v != 0 {
+		t.Errorf("IP_BIND_ADDRESS_NO_PORT left at %d", v)
+	}
+	if r := w.sock.Bind([]byte{unix.AF_UNIX, 0, 'x'}); r != -int64(unix.EAFNOSUPPORT) {
+		t.Errorf("bind AF_UNIX: %d, want -EAFNOSUPPORT", r)
+	}
+
+	// A target without CAP_NET_BIND_SERVICE: a child running as nobody.
+	if os.Geteuid() != 0 {
+		t.Skip("the capability check needs root to start a child as nobody")
+	}
+	child := exec.Command("sleep", "30")
+	child.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := child.Start(); err != nil {
+		t.Skipf("start a child as nobody: %v", err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	w.task.tid = child.Process.Pid
+	fd2, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd2)
+	w.sock = sock{fd: fd2, w: w, domain: unix.AF_INET, typ: unix.SOCK_STREAM, protocol: unix.IPPROTO_TCP}
+	sa[2], sa[3] = 0, 81 // port 81
+	if r := w.sock.Bind(sa); r != -int64(unix.EACCES) {
+		t.Errorf("bind port 81 for a target without the capability: %d, want -EACCES", r)
 	}
 }

@@ -181,8 +181,9 @@ func (t *task) Comm() string {
 type sock struct {
 	fd                    int
 	domain, typ, protocol int
-	created               int // the protocol it was created with (MPTCP's is not protocol); -1 unknown
-	tcpState              int // tcp_info's tcpi_state if takeSocket read it, else -1
+	created               int     // the protocol it was created with (MPTCP's is not protocol); -1 unknown
+	w                     *worker // whose task the socket is the target's of (for bpf_bind), or nil
+	tcpState              int     // tcp_info's tcpi_state if takeSocket read it, else -1
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
 }
@@ -203,16 +204,51 @@ func (s *sock) NetnsCookie() uint64 {
 	return s.netns
 }
 
+// Bind is bpf_bind: bind from a connect program, as Linux's __inet_bind
+// with BIND_FROM_BPF. Port 0 binds the address only
+// (BIND_FORCE_ADDRESS_NO_PORT: the port is chosen at connect, for the
+// destination), a port below net.ipv4.ip_unprivileged_port_start needs
+// the target's CAP_NET_BIND_SERVICE (the supervisor binds with its own
+// rights), and a family other than IPv4 and IPv6 is EAFNOSUPPORT.
 func (s *sock) Bind(addr []byte) int64 {
 	if len(addr) < 2 {
 		return -int64(unix.EINVAL)
 	}
 	fam := binary.LittleEndian.Uint16(addr)
-	if (fam == unix.AF_INET && len(addr) < 16) || (fam == unix.AF_INET6 && len(addr) < 24) || (fam != unix.AF_INET && fam != unix.AF_INET6) {
+	switch {
+	case fam != unix.AF_INET && fam != unix.AF_INET6:
+		return -int64(unix.EAFNOSUPPORT)
+	case (fam == unix.AF_INET && len(addr) < 16) || (fam == unix.AF_INET6 && len(addr) < 24):
 		return -int64(unix.EINVAL)
 	}
+	noPort := addr[2] == 0 && addr[3] == 0
+	if !noPort && s.w != nil {
+		if e := s.w.bindPermission(addr); e != 0 {
+			return -int64(e)
+		}
+	}
+	was := 1
+	if noPort {
+		// Set for the bind and put back as it was: the option is the
+		// target's, and the flag Linux passes is not an option.
+		was, _ = getsockoptIntLevel(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT)
+		if was == 0 {
+			unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		}
+	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
+	if was == 0 {
+		unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 0)
+	}
 	return -int64(e)
+}
+
+// getsockoptIntLevel is getsockopt(fd, level, opt) for an int option.
+func getsockoptIntLevel(fd, level, opt int) (int, unix.Errno) {
+	var v int32
+	l := uint32(4)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	return int(v), e
 }
 
 func getsockoptU64(fd, opt int) (uint64, error) {
@@ -402,7 +438,7 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		}
 		return unix.EPERM // fail closed: the call cannot be checked
 	}
-	w.sock = sock{fd: fd}
+	w.sock = sock{fd: fd, w: w}
 	w.task.pe = w.pe // names the notifier (or, after an exec, its successor)
 	w.sock.tcpState = -1
 	// A connect needs a TCP socket's state too (tcpClosed): it asks
