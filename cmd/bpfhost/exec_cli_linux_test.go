@@ -108,3 +108,19 @@ func TestExecForwardsSignals(t *testing.T) {
 		out.Close()
 	}
 }
+
+// The command reads bpfhost's standard input and writes to its standard
+// output and error, each its own.
+func TestExecStdio(t *testing.T) {
+	cmd := exec.Command(bpfhostBinary(t), "exec", "--attach", "cgroup/connect4="+sockObj+":deny_port", "--",
+		"sh", "-c", "read line; echo \"out $line\"; echo \"err $line\" >&2")
+	cmd.Stdin = strings.NewReader("piped\n")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bpfhost exec: %v (stderr %q)", err, stderr.String())
+	}
+	if stdout.String() != "out piped\n" || stderr.String() != "err piped\n" {
+		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
