@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -34,8 +35,11 @@ and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
 --map-init fills the objects' maps (format as in "run"); a map whose name more than one
 object uses is named OBJECT:NAME there and in the report, OBJECT as written in --attach.
---report writes {"exit_code", "programs", "maps", "printk"} as JSON when the command exits.
-bpfhost exits with COMMAND's status.`,
+--report writes {"exit_code", "programs", "maps", "maps_omitted", "printk"} as JSON when the
+command exits (maps as in "run --json": all-zero array entries and entries past 1000 are
+counted in maps_omitted, not shown).
+bpfhost exits with COMMAND's status (128+N if a signal N ended it; 127 if COMMAND
+is not found, 126 if it cannot run).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return execCommand(f, args) },
 	}
@@ -59,7 +63,10 @@ type execReport struct {
 	ExitCode int                   `json:"exit_code"`
 	Programs []execProgram         `json:"programs"`
 	Maps     map[string][]mapEntry `json:"maps"`
-	Printk   []string              `json:"printk"`
+	// MapsOmitted counts per map the entries Maps leaves out, as run's
+	// JSON does: all-zero array entries and those past the 1000 shown.
+	MapsOmitted map[string]mapOmitted `json:"maps_omitted"`
+	Printk      []string              `json:"printk"`
 }
 
 func execCommand(f execFlags, args []string) error {
@@ -111,15 +118,34 @@ func execCommand(f execFlags, args []string) error {
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		return &exitError{code: 127, err: err}
+		// As a shell: 127 for a command not found, 126 for one found
+		// that cannot run (not executable, a directory).
+		code := 127
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EISDIR) {
+			code = 126
+		}
+		return &exitError{code: code, err: err}
+	}
+	// The report's file is opened before the command runs, so that a
+	// path that cannot be written fails before, not after it.
+	var report *os.File
+	if f.report != "" {
+		if report, err = os.Create(f.report); err != nil {
+			return err
+		}
+		defer report.Close()
 	}
 	c := exec.Command(path, args[1:]...)
 	c.Args[0] = args[0]
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// Keep supervising until the command exits: a terminal's SIGINT and
-	// SIGQUIT reach the command itself; SIGTERM and SIGHUP are passed on.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	// Keep supervising until the command exits, and pass signals on to
+	// it (bpfhost dying would fail its supervised calls). SIGINT and
+	// SIGQUIT from a terminal reach the command itself, in the same
+	// foreground process group: they are passed on only when bpfhost is
+	// not in its terminal's foreground group (kill, timeout -s INT,
+	// a service manager), so that a Ctrl-C is not delivered twice.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	link, err := sockaddr.Start(c, attachs, nil)
 	if err != nil {
@@ -127,7 +153,7 @@ func execCommand(f execFlags, args []string) error {
 	}
 	go func() {
 		for s := range sigs {
-			if s == syscall.SIGTERM || s == syscall.SIGHUP {
+			if (s != syscall.SIGINT && s != syscall.SIGQUIT) || !terminalForeground() {
 				c.Process.Signal(s)
 			}
 		}
@@ -144,21 +170,24 @@ func execCommand(f execFlags, args []string) error {
 			code = 128 + int(ws.Signal())
 		}
 	}
-	if f.report != "" {
-		rep := execReport{ExitCode: code, Programs: []execProgram{}, Maps: map[string][]mapEntry{}, Printk: []string{}}
+	if report != nil {
+		rep := execReport{ExitCode: code, Programs: []execProgram{}, Maps: map[string][]mapEntry{},
+			MapsOmitted: map[string]mapOmitted{}, Printk: []string{}}
 		for _, s := range link.Stats() {
 			rep.Programs = append(rep.Programs, execProgram{Name: s.Name, AttachType: s.AttachType, Runs: s.Runs, Denied: s.Denied, Rewritten: s.Rewritten})
 		}
 		for i, coll := range colls {
 			for _, name := range mapNames(coll) {
 				entries := []mapEntry{}
-				if _, err := walkMap(coll.Maps[name], defaultMaxEntries, func(e mapEntry) error {
+				omitted, err := walkMap(coll.Maps[name], defaultMaxEntries, func(e mapEntry) error {
 					entries = append(entries, e)
 					return nil
-				}); err != nil {
+				})
+				if err != nil {
 					return err
 				}
 				rep.Maps[maps.key(i, name)] = entries
+				rep.MapsOmitted[maps.key(i, name)] = omitted
 			}
 			rep.Printk = append(rep.Printk, coll.Printk()...)
 		}
@@ -166,7 +195,10 @@ func execCommand(f execFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(f.report, append(b, '\n'), 0o644); err != nil {
+		if _, err := report.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if err := report.Close(); err != nil {
 			return err
 		}
 	}

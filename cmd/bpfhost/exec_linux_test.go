@@ -403,6 +403,12 @@ func execClient(mode string, args []string) int {
 	datagramTag = mode
 	for len(args) > 0 {
 		op := args[0]
+		if f, ok := edgeOps[op]; ok {
+			var out string
+			out, args = f(args[1:])
+			fmt.Println(out)
+			continue
+		}
 		switch op {
 		case "swap":
 			n, _ := strconv.Atoi(args[1])
@@ -732,17 +738,21 @@ func names(a string) string {
 	return fmt.Sprintf("%s peer %s local %s", strings.TrimSpace(string(b[:max(k, 0)])), peer, local)
 }
 
-// socketInfo creates a socket of kind ("tcp4", "udp6", ...) and prints its
+// socketInfo creates a socket of kind ("tcp4", "udp6", "mptcp4", ...) and prints its
 // mark and priority, or the errno.
 func socketInfo(kind string) string {
 	fam, typ := unix.AF_INET, unix.SOCK_STREAM
 	if strings.HasSuffix(kind, "6") {
 		fam = unix.AF_INET6
 	}
-	if strings.HasPrefix(kind, "udp") {
+	proto := 0
+	switch {
+	case strings.HasPrefix(kind, "udp"):
 		typ = unix.SOCK_DGRAM
+	case strings.HasPrefix(kind, "mptcp"):
+		proto = unix.IPPROTO_MPTCP
 	}
-	fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
 		return errName(err)
 	}

@@ -123,51 +123,60 @@ func TestExecAgreesWithKernel(t *testing.T) {
 			[]string{"bind", "127.0.0.1:80", "bind", "127.0.0.1:0", "bind", "127.0.0.1:28782", "bind", "[::1]:443", "bind", "[::1]:28783"}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var attach []string
-			for _, name := range sortedNames(tc.attach) {
-				at := tc.attach[name]
-				typ := map[ebpf.AttachType]string{
-					ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
-					ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
-					ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
-					ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create",
-					ebpf.AttachCGroupInet4PostBind: "cgroup/post_bind4", ebpf.AttachCGroupInet6PostBind: "cgroup/post_bind6"}[at]
-				attach = append(attach, typ+"="+sockObj+":"+name)
-			}
-			nine, ten := servers(t)
-			kOut, kCounts := kernelCgroup(t, tc.attach, client(tc.args...)...)
-			// A server counts a connection before it answers, and the
-			// client reads every answer before it exits: the accepts of
-			// a run are counted once it has ended. Datagrams are
-			// delivered in loopback's softirq, which a busy machine can
-			// run after the client exited (a fixed 100 ms was not
-			// always enough): each run's are told apart by their tag
-			// and counted once the runs agree, or settle passed.
-			kAccepts := [2]int{int(nine.accepted.Load()), int(ten.accepted.Load())}
-			out, code, rep := bpfhostExec(t, attach, client(tc.args...)...)
-			if code != 0 {
-				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
-			}
-			var kSeen, seen [4]int
-			for deadline := time.Now().Add(settle); ; time.Sleep(10 * time.Millisecond) {
-				kSeen = [4]int{kAccepts[0], kAccepts[1], nine.tagged(kernelTag), ten.tagged(kernelTag)}
-				seen = [4]int{int(nine.accepted.Load()) - kAccepts[0], int(ten.accepted.Load()) - kAccepts[1], nine.tagged("1"), ten.tagged("1")}
-				if seen == kSeen || time.Now().After(deadline) {
-					break
-				}
-			}
-			t.Logf("outcomes: %q", out)
-			if out != kOut {
-				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
-			}
-			if c := counts(t, rep); c != kCounts {
-				t.Errorf("counts map: bpfhost %v, kernel %v", c, kCounts)
-			}
-			if seen != kSeen {
-				t.Errorf("servers saw (accepts 9, 10, datagrams 9, 10): bpfhost %v, kernel %v", seen, kSeen)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { agreeWithKernel(t, tc.attach, tc.args) })
+	}
+}
+
+// attachTypeNames are the --attach TYPEs of the kernel's attach types.
+var attachTypeNames = map[ebpf.AttachType]string{
+	ebpf.AttachCGroupInet4Connect: "cgroup/connect4", ebpf.AttachCGroupInet6Connect: "cgroup/connect6",
+	ebpf.AttachCGroupUDP4Sendmsg: "cgroup/sendmsg4", ebpf.AttachCGroupUDP6Sendmsg: "cgroup/sendmsg6",
+	ebpf.AttachCGroupInet4Bind: "cgroup/bind4",
+	ebpf.AttachCGroupInet6Bind: "cgroup/bind6", ebpf.AttachCgroupInet4GetPeername: "cgroup/getpeername4",
+	ebpf.AttachCgroupInet4GetSockname: "cgroup/getsockname4", ebpf.AttachCGroupInetSockCreate: "cgroup/sock_create",
+	ebpf.AttachCGroupInet4PostBind: "cgroup/post_bind4", ebpf.AttachCGroupInet6PostBind: "cgroup/post_bind6"}
+
+// agreeWithKernel runs the client with args in a cgroup with the programs
+// of sockObj attached by the kernel, then under bpfhost exec with the same
+// programs: the outcomes, what the servers saw and the counts map must be
+// the same.
+func agreeWithKernel(t *testing.T, attachTypes map[string]ebpf.AttachType, args []string) {
+	t.Helper()
+	var attach []string
+	for _, name := range sortedNames(attachTypes) {
+		attach = append(attach, attachTypeNames[attachTypes[name]]+"="+sockObj+":"+name)
+	}
+	nine, ten := servers(t)
+	kOut, kCounts := kernelCgroup(t, attachTypes, client(args...)...)
+	// A server counts a connection before it answers, and the
+	// client reads every answer before it exits: the accepts of
+	// a run are counted once it has ended. Datagrams are
+	// delivered in loopback's softirq, which a busy machine can
+	// run after the client exited (a fixed 100 ms was not
+	// always enough): each run's are told apart by their tag
+	// and counted once the runs agree, or settle passed.
+	kAccepts := [2]int{int(nine.accepted.Load()), int(ten.accepted.Load())}
+	out, code, rep := bpfhostExec(t, attach, client(args...)...)
+	if code != 0 {
+		t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+	}
+	var kSeen, seen [4]int
+	for deadline := time.Now().Add(settle); ; time.Sleep(10 * time.Millisecond) {
+		kSeen = [4]int{kAccepts[0], kAccepts[1], nine.tagged(kernelTag), ten.tagged(kernelTag)}
+		seen = [4]int{int(nine.accepted.Load()) - kAccepts[0], int(ten.accepted.Load()) - kAccepts[1], nine.tagged("1"), ten.tagged("1")}
+		if seen == kSeen || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("outcomes: %q", out)
+	if out != kOut {
+		t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+	}
+	if c := counts(t, rep); c != kCounts {
+		t.Errorf("counts map: bpfhost %v, kernel %v", c, kCounts)
+	}
+	if seen != kSeen {
+		t.Errorf("servers saw (accepts 9, 10, datagrams 9, 10): bpfhost %v, kernel %v", seen, kSeen)
 	}
 }
 

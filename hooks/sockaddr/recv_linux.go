@@ -45,10 +45,10 @@ func (w *worker) signalPending() bool {
 }
 
 // recvTarget reports whether the taken socket's receives run the recvmsg
-// programs: UDP over IPv4 or IPv6, and not the error queue (udp_recvmsg
+// programs: UDP or UDP-Lite over IPv4 or IPv6, and not the error queue (udp_recvmsg
 // returns ip_recv_error before it looks at the source).
 func (w *worker) recvTarget(flags int) bool {
-	return w.sock.inet() && w.sock.protocol == unix.IPPROTO_UDP && flags&unix.MSG_ERRQUEUE == 0
+	return w.sock.inet() && w.sock.udp() && flags&unix.MSG_ERRQUEUE == 0
 }
 
 // recvWait performs recv (a receive on the duplicate with the flags it is

@@ -18,9 +18,10 @@ var ErrNotSupported = errors.New("socket hooks are not supported on this OS")
 type Attach struct {
 	// Type is the libbpf section name of the hook: "cgroup/connect4",
 	// "cgroup/connect6", "cgroup/bind4", "cgroup/bind6",
-	// "cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/getpeername4",
-	// "cgroup/getpeername6", "cgroup/getsockname4", "cgroup/getsockname6"
-	// "cgroup/sock_create", "cgroup/post_bind4" or "cgroup/post_bind6".
+	// "cgroup/sendmsg4", "cgroup/sendmsg6", "cgroup/recvmsg4",
+	// "cgroup/recvmsg6", "cgroup/getpeername4", "cgroup/getpeername6",
+	// "cgroup/getsockname4", "cgroup/getsockname6", "cgroup/sock_create",
+	// "cgroup/post_bind4" or "cgroup/post_bind6" (see Types).
 	Type string
 	// Program is a loaded program of that attach type (cgroup_sock_addr;
 	// cgroup_sock for sock_create and post_bind).

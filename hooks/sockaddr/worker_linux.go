@@ -41,7 +41,12 @@ type worker struct {
 	addr  [maxAddr]byte
 	data  []byte
 	ctl   []byte
-	iov   []unix.RemoteIovec
+	// src is the message source of a send (msg_src_ip4 in its first 4
+	// bytes, or msg_src_ip6) that the sendmsg programs read and may set;
+	// ctlSrc holds control messages that set a source they changed.
+	src    [16]byte
+	ctlSrc []byte
+	iov    []unix.RemoteIovec
 	// iovRaw holds an iovec array as read from the target.
 	iovRaw [maxIov * 16]byte
 	// in gathers the reads of a call's arguments from the target's
@@ -60,6 +65,8 @@ type worker struct {
 	// writesBack reports that the call being handled writes its answer
 	// into the target's memory (see takeSocket).
 	writesBack bool
+	// wantState asks takeSocket for a TCP socket's state (a connect).
+	wantState bool
 	// pfd is the pidfd of the call being handled (-1 if none), pe its
 	// cache entry if it is cached.
 	pfd int
@@ -174,6 +181,9 @@ func (t *task) Comm() string {
 type sock struct {
 	fd                    int
 	domain, typ, protocol int
+	created               int     // the protocol it was created with (MPTCP's is not protocol); -1 unknown
+	w                     *worker // whose task the socket is the target's of (for bpf_bind), or nil
+	tcpState              int     // tcp_info's tcpi_state if takeSocket read it, else -1
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
 }
@@ -194,16 +204,51 @@ func (s *sock) NetnsCookie() uint64 {
 	return s.netns
 }
 
+// Bind is bpf_bind: bind from a connect program, as Linux's __inet_bind
+// with BIND_FROM_BPF. Port 0 binds the address only
+// (BIND_FORCE_ADDRESS_NO_PORT: the port is chosen at connect, for the
+// destination), a port below net.ipv4.ip_unprivileged_port_start needs
+// the target's CAP_NET_BIND_SERVICE (the supervisor binds with its own
+// rights), and a family other than IPv4 and IPv6 is EAFNOSUPPORT.
 func (s *sock) Bind(addr []byte) int64 {
 	if len(addr) < 2 {
 		return -int64(unix.EINVAL)
 	}
 	fam := binary.LittleEndian.Uint16(addr)
-	if (fam == unix.AF_INET && len(addr) < 16) || (fam == unix.AF_INET6 && len(addr) < 24) || (fam != unix.AF_INET && fam != unix.AF_INET6) {
+	switch {
+	case fam != unix.AF_INET && fam != unix.AF_INET6:
+		return -int64(unix.EAFNOSUPPORT)
+	case (fam == unix.AF_INET && len(addr) < 16) || (fam == unix.AF_INET6 && len(addr) < 24):
 		return -int64(unix.EINVAL)
 	}
+	noPort := addr[2] == 0 && addr[3] == 0
+	if !noPort && s.w != nil {
+		if e := s.w.bindPermission(addr); e != 0 {
+			return -int64(e)
+		}
+	}
+	was := 1
+	if noPort {
+		// Set for the bind and put back as it was: the option is the
+		// target's, and the flag Linux passes is not an option.
+		was, _ = getsockoptIntLevel(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT)
+		if was == 0 {
+			unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		}
+	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
+	if was == 0 {
+		unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 0)
+	}
 	return -int64(e)
+}
+
+// getsockoptIntLevel is getsockopt(fd, level, opt) for an int option.
+func getsockoptIntLevel(fd, level, opt int) (int, unix.Errno) {
+	var v int32
+	l := uint32(4)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0)
+	return int(v), e
 }
 
 func getsockoptU64(fd, opt int) (uint64, error) {
@@ -393,22 +438,47 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 		}
 		return unix.EPERM // fail closed: the call cannot be checked
 	}
-	w.sock = sock{fd: fd}
+	w.sock = sock{fd: fd, w: w}
 	w.task.pe = w.pe // names the notifier (or, after an exec, its successor)
-	var e unix.Errno
-	if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
-		unix.Close(fd)
-		w.sock.fd = -1
-		return unix.ENOTSOCK
+	w.sock.tcpState = -1
+	// A connect needs a TCP socket's state too (tcpClosed): it asks
+	// getsockname instead of SO_DOMAIN, whose family is the domain and
+	// whose port 0 means a closed socket (every other state has one), so
+	// that only a socket with a port costs one more call (TCP_INFO).
+	port := -1
+	if w.wantState {
+		var local [maxAddr]byte
+		l := uint32(maxAddr)
+		_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&local[0])), uintptr(unsafe.Pointer(&l)))
+		if e == 0 && l >= 4 {
+			w.sock.domain = int(binary.LittleEndian.Uint16(local[:]))
+			port = int(local[2])<<8 | int(local[3])
+		}
+	}
+	if port < 0 {
+		var e unix.Errno
+		if w.sock.domain, e = getsockoptInt(fd, unix.SO_DOMAIN); e != 0 {
+			unix.Close(fd)
+			w.sock.fd = -1
+			return unix.ENOTSOCK
+		}
 	}
 	w.sock.protocol, _ = getsockoptInt(fd, unix.SO_PROTOCOL)
+	w.sock.created = w.sock.protocol
 	switch w.sock.protocol { // one syscall less on the hot path
 	case unix.IPPROTO_TCP:
 		w.sock.typ = unix.SOCK_STREAM
 	case unix.IPPROTO_UDP:
 		w.sock.typ = unix.SOCK_DGRAM
+	case unix.IPPROTO_MPTCP:
+		// Linux runs the connect and bind programs on an MPTCP
+		// socket's first subflow, a TCP socket: so do they here.
+		w.sock.protocol, w.sock.typ = unix.IPPROTO_TCP, unix.SOCK_STREAM
 	default:
 		w.sock.typ, _ = getsockoptInt(fd, unix.SO_TYPE)
+	}
+	if port == 0 && w.sock.inet() && w.sock.protocol == unix.IPPROTO_TCP {
+		w.sock.tcpState = unix.BPF_TCP_CLOSE
 	}
 	return 0
 }
@@ -417,10 +487,31 @@ func (w *worker) takeSocket(n *seccompNotif) unix.Errno {
 func (s *sock) inet() bool { return s.domain == unix.AF_INET || s.domain == unix.AF_INET6 }
 
 // hooked reports whether Linux runs sock_addr programs for the socket's
-// protocol (TCP and UDP; raw and ping sockets have their own bind and no
-// pre_connect).
+// protocol: TCP (MPTCP through its TCP subflow), UDP and UDP-Lite (not its
+// connect: udplite_prot has no pre_connect); raw and ping sockets have
+// their own bind and no pre_connect.
 func (s *sock) hooked() bool {
-	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.protocol == unix.IPPROTO_UDP)
+	return s.inet() && (s.protocol == unix.IPPROTO_TCP || s.udp())
+}
+
+// addrHooked reports whether Linux runs the bind (or connect) programs on
+// the socket's binds (connects): those of hooked sockets, except UDP-Lite's
+// connects (udplite_prot has no pre_connect), and the connects of IPv4 ping
+// sockets (ping_pre_connect; ping_bind runs no program).
+func (s *sock) addrHooked(bind bool) bool {
+	switch {
+	case s.protocol == unix.IPPROTO_UDPLITE:
+		return bind && s.inet()
+	case s.hooked():
+		return true
+	}
+	return !bind && s.domain == unix.AF_INET && s.protocol == unix.IPPROTO_ICMP && s.typ == unix.SOCK_DGRAM
+}
+
+// udp reports whether the socket is UDP or UDP-Lite, which runs the same
+// sendmsg, recvmsg and bind programs.
+func (s *sock) udp() bool {
+	return s.protocol == unix.IPPROTO_UDP || s.protocol == unix.IPPROTO_UDPLITE
 }
 
 // handle answers one notification.
@@ -484,18 +575,42 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	if e := w.readMem(w.task.tid, n.Args[1], addr); e != 0 {
 		return 0, false, e
 	}
-	if e := w.takeSocket(n); e != 0 {
+	bind := n.Nr == unix.SYS_BIND
+	w.wantState = !bind
+	e := w.takeSocket(n)
+	w.wantState = false
+	if e != 0 {
 		return 0, false, e
 	}
 	if !w.sock.inet() {
 		// Unix-domain and other sockets pass through untouched.
 		return 0, true, 0
 	}
-	bind := n.Nr == unix.SYS_BIND
-	if w.sock.hooked() && !(size >= 2 && binary.LittleEndian.Uint16(addr) == unix.AF_UNSPEC && !bind) {
+	fam := -1
+	if size >= 2 {
+		fam = int(binary.LittleEndian.Uint16(addr))
+	}
+	if w.sock.hooked() && !bind && w.sock.protocol == unix.IPPROTO_TCP && fam >= 0 && fam != unix.AF_UNSPEC && !w.tcpClosed() {
+		// __inet_stream_connect runs the programs only on a closed
+		// socket: a connecting one answers EALREADY (or waits), a
+		// connected or listening one EISCONN, without them. Connected
+		// with a family and no address, the socket cannot connect
+		// anywhere unchecked if another thread disconnects it meanwhile
+		// (tcp_v4_connect and tcp_v6_connect refuse the length).
+		size = 2
+		addr = addr[:2]
+	} else if w.sock.addrHooked(bind) && !(fam == unix.AF_UNSPEC && !bind) {
 		min, h := 16, hookConnect4
 		if w.sock.domain == unix.AF_INET6 {
 			min, h = 24, hookConnect6
+			if !bind && w.sock.protocol == unix.IPPROTO_UDP && fam == unix.AF_INET {
+				// udpv6_pre_connect runs the IPv4 programs on an
+				// IPv4 address.
+				if w.v6Only() {
+					return 0, false, unix.EAFNOSUPPORT
+				}
+				min, h = 16, hookConnect4
+			}
 		}
 		if bind {
 			h += hookBind4 - hookConnect4
@@ -521,7 +636,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 	if size > 0 {
 		p = uintptr(unsafe.Pointer(&addr[0]))
 	}
-	_, _, e := unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
+	_, _, e = unix.Syscall(nr, uintptr(w.sock.fd), p, uintptr(size))
 	if bind && e == 0 && w.sock.hooked() {
 		h := hookPostBind4
 		if w.sock.domain == unix.AF_INET6 {
@@ -532,6 +647,18 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 		}
 	}
 	return 0, false, e
+}
+
+// tcpClosed reports whether the taken TCP socket is in state TCP_CLOSE
+// (tcp_info's first byte), where a connect runs the programs.
+func (w *worker) tcpClosed() bool {
+	if w.sock.tcpState >= 0 {
+		return w.sock.tcpState == unix.BPF_TCP_CLOSE
+	}
+	var state [1]byte
+	l := uint32(1)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(w.sock.fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&state[0])), uintptr(unsafe.Pointer(&l)), 0)
+	return e != 0 || state[0] == unix.BPF_TCP_CLOSE
 }
 
 // postBind runs the post_bind programs on the bound socket. Linux undoes a
@@ -570,7 +697,7 @@ func (w *worker) postBind(n *seccompNotif, h hook) unix.Errno {
 	if err != nil {
 		fl = 0
 	}
-	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.protocol)
+	fresh, err := unix.Socket(w.sock.domain, w.sock.typ|unix.SOCK_CLOEXEC|(fl&unix.O_NONBLOCK), w.sock.created)
 	if err != nil {
 		return unix.EPERM
 	}
@@ -639,6 +766,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 		c.UserIP4 = binary.LittleEndian.Uint32(addr[4:8])
 	}
 	c.Family, c.Type, c.Protocol = uint32(w.sock.domain), uint32(w.sock.typ), uint32(w.sock.protocol)
+	switch h {
+	case hookSendmsg4:
+		c.MsgSrcIP4 = binary.LittleEndian.Uint32(w.src[:4])
+	case hookSendmsg6:
+		for i := range c.MsgSrcIP6 {
+			c.MsgSrcIP6[i] = binary.LittleEndian.Uint32(w.src[4*i:])
+		}
+	}
 	*w.sk = linux.SockContext{Family: c.Family, Type: c.Type, Protocol: c.Protocol}
 	var flags uint32
 	denied := false
@@ -658,6 +793,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 	if denied {
 		return 0, unix.EPERM
 	}
+	switch h {
+	case hookSendmsg4:
+		binary.LittleEndian.PutUint32(w.src[:4], c.MsgSrcIP4)
+	case hookSendmsg6:
+		for i, x := range c.MsgSrcIP6 {
+			binary.LittleEndian.PutUint32(w.src[4*i:], x)
+		}
+	}
 	addr[2], addr[3] = byte(c.UserPort), byte(c.UserPort>>8)
 	if v6 {
 		for i, x := range c.UserIP6 {
@@ -674,58 +817,26 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 // TCP Fast Open connects to (MSG_FASTOPEN). TCP otherwise ignores the
 // address and other sockets have no hook: their sends continue.
 func (w *worker) checkedSend(flags int) bool {
-	return w.sock.inet() && (w.sock.protocol == unix.IPPROTO_UDP ||
+	return w.sock.inet() && (w.sock.udp() ||
 		(w.sock.protocol == unix.IPPROTO_TCP && flags&unix.MSG_FASTOPEN != 0))
 }
 
-// destHook runs the programs for a checked send's address: the sendmsg
-// programs for UDP, the connect programs for TCP Fast Open.
-func (w *worker) destHook(addr []byte) unix.Errno {
+// destHook runs the programs for a checked send's address and control
+// messages and returns those to send with: the sendmsg programs for UDP
+// (udpSend), the connect programs for TCP Fast Open.
+func (w *worker) destHook(addr, ctl []byte) ([]byte, []byte, unix.Errno) {
 	if w.sock.protocol != unix.IPPROTO_TCP {
-		return w.sendHook(addr)
+		return w.udpSend(addr, ctl)
 	}
 	need, h := 16, hookConnect4
 	if w.sock.domain == unix.AF_INET6 {
 		need, h = 24, hookConnect6
 	}
 	if len(addr) < need {
-		return unix.EINVAL
+		return nil, nil, unix.EINVAL
 	}
 	_, e := w.runHook(h, addr)
-	return e
-}
-
-// sendHook runs the sendmsg programs on a UDP destination in addr; an IPv4
-// address mapped into IPv6 runs the IPv4 programs, as udpv6_sendmsg hands
-// it to udp_sendmsg.
-func (w *worker) sendHook(addr []byte) unix.Errno {
-	if !w.sock.hooked() || w.sock.protocol != unix.IPPROTO_UDP || len(addr) < 2 {
-		return 0
-	}
-	fam := binary.LittleEndian.Uint16(addr)
-	switch {
-	case w.sock.domain == unix.AF_INET:
-		if len(addr) < 16 {
-			return unix.EINVAL
-		}
-		_, e := w.runHook(hookSendmsg4, addr)
-		return e
-	case fam == unix.AF_INET6 && len(addr) >= 24 && isV4Mapped(addr[8:24]):
-		var v4 [16]byte
-		binary.LittleEndian.PutUint16(v4[:], unix.AF_INET)
-		copy(v4[2:4], addr[2:4])
-		copy(v4[4:8], addr[20:24])
-		if _, e := w.runHook(hookSendmsg4, v4[:]); e != 0 {
-			return e
-		}
-		copy(addr[2:4], v4[2:4])
-		copy(addr[20:24], v4[4:8])
-		return 0
-	case len(addr) >= 24:
-		_, e := w.runHook(hookSendmsg6, addr)
-		return e
-	}
-	return unix.EINVAL
+	return addr, ctl, e
 }
 
 func isV4Mapped(ip []byte) bool {
@@ -766,18 +877,35 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 	if !w.checkedSend(int(int32(n.Args[3]))) {
 		return 0, true, 0
 	}
-	if e := w.destHook(addr); e != 0 {
+	if size == 0 && w.sock.udp() {
+		// An address of length 0 is one too short for UDP, not none.
+		return 0, false, unix.EINVAL
+	}
+	addr, ctl, e := w.destHook(addr, nil)
+	if e != 0 {
 		return 0, false, e
 	}
-	var dp, ap uintptr
+	r, e := w.send(addr, data, ctl, int(int32(n.Args[3])))
+	return r, false, e
+}
+
+// send performs a send on the taken socket: to addr (none if empty), with
+// control messages ctl.
+func (w *worker) send(addr, data, ctl []byte, flags int) (int64, unix.Errno) {
+	var msg unix.Msghdr
+	if len(addr) > 0 {
+		msg.Name, msg.Namelen = &addr[0], uint32(len(addr))
+	}
+	iov := unix.Iovec{Len: uint64(len(data))}
 	if len(data) > 0 {
-		dp = uintptr(unsafe.Pointer(&data[0]))
+		iov.Base = &data[0]
 	}
-	if size > 0 {
-		ap = uintptr(unsafe.Pointer(&addr[0]))
+	msg.Iov, msg.Iovlen = &iov, 1
+	if len(ctl) > 0 {
+		msg.Control, msg.Controllen = &ctl[0], uint64(len(ctl))
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(w.sock.fd), dp, uintptr(len(data)), uintptr(n.Args[3]), ap, uintptr(size))
-	return int64(r), false, e
+	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	return int64(r), e
 }
 
 // buf returns (*b)[:n], growing it as needed.
@@ -806,9 +934,10 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if namePtr == 0 {
 		nameLen = 0
 	}
-	if nameLen < 0 || nameLen > maxAddr {
+	if nameLen < 0 {
 		return 0, false, unix.EINVAL
 	}
+	nameLen = min(nameLen, maxAddr) // as __copy_msghdr
 	if iovLen > maxIov {
 		return 0, false, unix.EMSGSIZE
 	}
@@ -843,25 +972,14 @@ func (w *worker) sendmsg(n *seccompNotif, msgAddr uint64, flags int) (int64, boo
 	if !w.checkedSend(flags) {
 		return 0, true, 0
 	}
-	if nameLen > 0 {
-		if e := w.destHook(addr); e != 0 {
+	if nameLen > 0 || w.sock.udp() {
+		var e unix.Errno
+		if addr, ctl, e = w.destHook(addr, ctl); e != 0 {
 			return 0, false, e
 		}
 	}
-	var msg unix.Msghdr
-	if nameLen > 0 {
-		msg.Name, msg.Namelen = &addr[0], uint32(nameLen)
-	}
-	iov := unix.Iovec{Len: total}
-	if total > 0 {
-		iov.Base = &data[0]
-	}
-	msg.Iov, msg.Iovlen = &iov, 1
-	if ctlLen > 0 {
-		msg.Control, msg.Controllen = &ctl[0], ctlLen
-	}
-	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(w.sock.fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
-	return int64(r), false, e
+	r, e := w.send(addr, data, ctl, flags)
+	return r, false, e
 }
 
 // readIovecs reads the target's iovec array (iovLen <= maxIov entries) into
@@ -1015,7 +1133,8 @@ const ioctlNotifAddfd = 0x40182103
 // program set bound_dev_if, mark or priority, that socket gets them and is
 // installed in the target as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD);
 // it is then the supervisor's socket (its network namespace and owner). The
-// modified path is for TCP and UDP only; others are refused (EPERM).
+// modified path is for TCP, MPTCP, UDP and UDP-Lite only, which need no
+// privilege; others are refused (EPERM).
 // answered reports that the notification was answered already.
 func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, errno unix.Errno) {
 	domain, typ, proto := int(int32(n.Args[0])), int(int32(n.Args[1])), int(int32(n.Args[2]))
@@ -1048,7 +1167,9 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	if *sk == before {
 		return 0, true, false, 0
 	}
-	if !w.sock.hooked() {
+	if !w.sock.hooked() && w.sock.protocol != unix.IPPROTO_MPTCP {
+		// A raw or ping socket made with the supervisor's rights could
+		// be one the target may not make.
 		return 0, false, false, unix.EPERM
 	}
 	for _, o := range []struct {

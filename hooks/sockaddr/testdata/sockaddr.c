@@ -188,3 +188,82 @@ int who(struct bpf_sock_addr *ctx)
 	bpf_printk("cookie %d netns %d", cookie != 0, bpf_get_netns_cookie(ctx) != 0);
 	return 1;
 }
+
+// redirect_udp6 rewrites IPv6 UDP datagrams for port 9 to port 10;
+// counts[2] counts its runs (redirect_udp, the IPv4 one, counts in
+// counts[3] the datagrams it redirects).
+SEC("cgroup/sendmsg6")
+int redirect_udp6(struct bpf_sock_addr *ctx)
+{
+	count(2);
+	if (ctx->user_port == bpf_htons(9))
+		ctx->user_port = bpf_htons(10);
+	return 1;
+}
+
+// src_udp sends the datagrams of sockets without a source address from
+// 127.0.0.2 (msg_src_ip4); counts[1] counts those that had one.
+SEC("cgroup/sendmsg4")
+int src_udp(struct bpf_sock_addr *ctx)
+{
+	if (ctx->msg_src_ip4 == 0)
+		ctx->msg_src_ip4 = bpf_htonl(0x7f000002);
+	else
+		count(1);
+	return 1;
+}
+
+// src_udp6 sends the IPv6 datagrams of sockets without a source address
+// from ::1 (msg_src_ip6, written as two 64-bit halves); counts[1] counts
+// those that had one.
+SEC("cgroup/sendmsg6")
+int src_udp6(struct bpf_sock_addr *ctx)
+{
+	if (ctx->msg_src_ip6[0] | ctx->msg_src_ip6[1] | ctx->msg_src_ip6[2] | ctx->msg_src_ip6[3]) {
+		count(1);
+		return 1;
+	}
+	ctx->msg_src_ip6[0] = 0;
+	ctx->msg_src_ip6[1] = 0;
+	ctx->msg_src_ip6[2] = 0;
+	ctx->msg_src_ip6[3] = bpf_htonl(1);
+	return 1;
+}
+
+// count_proto counts the protocol a program sees: counts[0] TCP, [1]
+// MPTCP, [2] UDP, [3] UDP-Lite; port 9 is refused.
+static int count_proto(struct bpf_sock_addr *ctx)
+{
+	switch (ctx->protocol) {
+	case IPPROTO_TCP:
+		count(0);
+		break;
+	case IPPROTO_MPTCP:
+		count(1);
+		break;
+	case IPPROTO_UDP:
+		count(2);
+		break;
+	case IPPROTO_UDPLITE:
+		count(3);
+		break;
+	}
+	return ctx->user_port != bpf_htons(9);
+}
+
+SEC("cgroup/connect4")
+int proto_connect(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+SEC("cgroup/sendmsg4")
+int proto_sendmsg(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+SEC("cgroup/bind4")
+int proto_bind(struct bpf_sock_addr *ctx) { return count_proto(ctx); }
+
+// mark_all marks every socket 7.
+SEC("cgroup/sock_create")
+int mark_all(struct bpf_sock *sk)
+{
+	sk->mark = 7;
+	return 1;
+}

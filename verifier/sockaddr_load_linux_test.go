@@ -1,0 +1,97 @@
+package verifier
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfhost/bpfhost/platform/linux"
+)
+
+// sockAddrLoadCases are cgroup sock_addr and sock programs that Linux's
+// verifier accepts or refuses at load time for their attach type
+// (sock_addr_is_valid_access, check_return_code, the helpers per attach
+// type): bpfhost must give each the same verdict.
+var sockAddrLoadCases = []struct {
+	name, section, body string
+	accept              bool
+}{
+	{"connect4 reads user_ip4", "cgroup/connect4", "ldxw %r2, [%r1+4]\nmov %r0, 1\nexit", true},
+	{"connect4 reads a byte of user_port", "cgroup/connect4", "ldxb %r2, [%r1+25]\nmov %r0, 1\nexit", true},
+	{"connect4 reads half of user_port", "cgroup/connect4", "ldxh %r2, [%r1+24]\nmov %r0, 1\nexit", true},
+	{"connect4 reads user_ip6", "cgroup/connect4", "ldxw %r2, [%r1+8]\nmov %r0, 1\nexit", false},
+	{"connect6 reads a byte of user_ip6", "cgroup/connect6", "ldxb %r2, [%r1+11]\nmov %r0, 1\nexit", true},
+	{"connect6 reads user_ip6 as a u64", "cgroup/connect6", "ldxdw %r2, [%r1+16]\nmov %r0, 1\nexit", true},
+	{"connect6 reads a misaligned u64 of user_ip6", "cgroup/connect6", "ldxdw %r2, [%r1+12]\nmov %r0, 1\nexit", false},
+	{"connect6 writes user_ip6 as a u64", "cgroup/connect6", "stdw [%r1+8], 0\nmov %r0, 1\nexit", true},
+	{"connect4 writes user_port", "cgroup/connect4", "stw [%r1+24], 0\nmov %r0, 1\nexit", true},
+	{"connect4 writes half of user_port", "cgroup/connect4", "sth [%r1+24], 0\nmov %r0, 1\nexit", false},
+	{"connect4 writes user_family", "cgroup/connect4", "stw [%r1+0], 2\nmov %r0, 1\nexit", false},
+	{"connect4 reads half of family", "cgroup/connect4", "ldxh %r2, [%r1+28]\nmov %r0, 1\nexit", false},
+	{"connect4 reads msg_src_ip4", "cgroup/connect4", "ldxw %r2, [%r1+40]\nmov %r0, 1\nexit", false},
+	{"sendmsg4 writes msg_src_ip4", "cgroup/sendmsg4", "stw [%r1+40], 0\nmov %r0, 1\nexit", true},
+	{"sendmsg4 reads msg_src_ip6", "cgroup/sendmsg4", "ldxw %r2, [%r1+44]\nmov %r0, 1\nexit", false},
+	{"sendmsg6 writes msg_src_ip6", "cgroup/sendmsg6", "stw [%r1+56], 0\nmov %r0, 1\nexit", true},
+	{"sendmsg6 reads msg_src_ip6 as a u64", "cgroup/sendmsg6", "ldxdw %r2, [%r1+48]\nmov %r0, 1\nexit", true},
+	{"sendmsg6 reads a misaligned u64 of msg_src_ip6", "cgroup/sendmsg6", "ldxdw %r2, [%r1+44]\nmov %r0, 1\nexit", false},
+	{"recvmsg4 writes user_port", "cgroup/recvmsg4", "stw [%r1+24], 0\nmov %r0, 1\nexit", true},
+	{"getpeername6 writes user_ip6", "cgroup/getpeername6", "stw [%r1+20], 0\nmov %r0, 1\nexit", true},
+	{"connect4 reads sk", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nmov %r0, 1\nexit", true},
+	{"connect4 writes sk", "cgroup/connect4", "stdw [%r1+64], 0\nmov %r0, 1\nexit", false},
+	{"connect4 returns 2", "cgroup/connect4", "mov %r0, 2\nexit", false},
+	{"bind4 returns 3", "cgroup/bind4", "mov %r0, 3\nexit", true},
+	{"bind6 returns 4", "cgroup/bind6", "mov %r0, 4\nexit", false},
+	{"sendmsg6 returns 0", "cgroup/sendmsg6", "mov %r0, 0\nexit", true},
+	{"getpeername4 returns 0", "cgroup/getpeername4", "mov %r0, 0\nexit", false},
+	{"getsockname6 returns 1", "cgroup/getsockname6", "mov %r0, 1\nexit", true},
+	{"recvmsg6 returns 0", "cgroup/recvmsg6", "mov %r0, 0\nexit", false},
+	// bpf_bind (64) from connect programs only.
+	{"connect4 calls bpf_bind", "cgroup/connect4", "mov %r2, %r10\nadd %r2, -16\nstdw [%r10-16], 2\nstdw [%r10-8], 0\nmov %r3, 16\ncall 64\nmov %r0, 1\nexit", true},
+	{"sendmsg4 calls bpf_bind", "cgroup/sendmsg4", "mov %r2, %r10\nadd %r2, -16\nstdw [%r10-16], 2\nstdw [%r10-8], 0\nmov %r3, 16\ncall 64\nmov %r0, 1\nexit", false},
+	{"bind4 calls bpf_bind", "cgroup/bind4", "mov %r2, %r10\nadd %r2, -16\nstdw [%r10-16], 2\nstdw [%r10-8], 0\nmov %r3, 16\ncall 64\nmov %r0, 1\nexit", false},
+	// cgroup_sock: sock_create writes mark; post_bind reads the source.
+	{"sock_create writes mark", "cgroup/sock_create", "stw [%r1+16], 1\nmov %r0, 1\nexit", true},
+	{"sock_create reads src_port", "cgroup/sock_create", "ldxw %r2, [%r1+44]\nmov %r0, 1\nexit", false},
+	{"post_bind4 reads src_port", "cgroup/post_bind4", "ldxw %r2, [%r1+44]\nmov %r0, 1\nexit", true},
+	{"post_bind4 writes mark", "cgroup/post_bind4", "stw [%r1+16], 1\nmov %r0, 1\nexit", false},
+	{"post_bind6 reads src_ip4", "cgroup/post_bind6", "ldxw %r2, [%r1+24]\nmov %r0, 1\nexit", false},
+	{"post_bind6 reads src_ip6", "cgroup/post_bind6", "ldxw %r2, [%r1+28]\nmov %r0, 1\nexit", true},
+}
+
+// TestSockAddrLoadRules: bpfhost's verifier and Linux's (root; skipped
+// otherwise) give each sock_addr case the verdict it expects.
+func TestSockAddrLoadRules(t *testing.T) {
+	kernel := os.Geteuid() == 0
+	for _, c := range sockAddrLoadCases {
+		info, ok := linux.Lookup(c.section)
+		if !ok {
+			t.Fatalf("no program type %s", c.section)
+		}
+		prog := assembleMaps(t, c.body)
+		_, err := Verify(prog, Options{Type: info, ABI: linux.ABI()})
+		if (err == nil) != c.accept {
+			t.Errorf("%s: bpfhost: %v, want accepted %v", c.name, err, c.accept)
+		}
+		if !kernel {
+			continue
+		}
+		typ := ebpf.CGroupSockAddr
+		if info.Type == linux.CGroupSock {
+			typ = ebpf.CGroupSock
+		}
+		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
+			Instructions: kernelInsns(t, prog, nil), License: "GPL"})
+		if kp != nil {
+			kp.Close()
+		}
+		var ve *ebpf.VerifierError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("%s: loading into the kernel: %v", c.name, err)
+		}
+		if (err == nil) != c.accept {
+			t.Errorf("%s: Linux: %v, want accepted %v", c.name, err, c.accept)
+		}
+	}
+}
