@@ -467,7 +467,7 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 		infos[i] = mapInfo(ms)
 	}
 	return verifier.Options{
-		Name: ps.Name, Type: info, ABI: linux.ABI(), Maps: infos,
+		Name: ps.Name, Type: info, ABI: linux.ABI(), Maps: infos, NotGPL: !linux.GPLCompatible(ps.License),
 		Lines: func(pc int) string {
 			l := ps.Line(pc)
 			if !l.Known() {

@@ -70,6 +70,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if !t.Helpers.Has(proto.ID) {
 		e.fail(pc, "helper %s is not allowed in %s programs", name, t)
 	}
+	if proto.GPLOnly {
+		e.gplOnly(pc, "call of the GPL-only helper %s", name)
+	}
 	if s.lock && name != "bpf_spin_unlock" {
 		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
 	}

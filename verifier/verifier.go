@@ -50,6 +50,11 @@ type Options struct {
 	// checked against them (btfptr.go). Without it such pointers cannot be
 	// dereferenced.
 	KernelTypes platform.KernelTypes
+	// NotGPL says the program's license is not GPL-compatible
+	// (linux.GPLCompatible): its calls of GPL-only helpers and its reads
+	// of kernel objects through BTF pointers are refused, as Linux refuses
+	// them (license.go). The zero value allows them.
+	NotGPL bool
 	// MaxLoopIterations is the bound a loop's trip count must be proven
 	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
 	MaxLoopIterations int64
