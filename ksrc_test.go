@@ -21,6 +21,9 @@ var ksrcShapes = []struct {
 	{"license_other.o", "gpl_helper", "GPL-only helper bpf_probe_read_kernel"},
 	{"license_other.o", "any_helper", ""},
 	{"kconfig.o", "syscall_wrapper", ""},
+	{"timercb.o", "good_timer", ""},
+	{"timercb.o", "bad_timer_read", "outside the 24-byte map timers value"},
+	{"timercb.o", "bad_timer_stack", "combined stack of 576 bytes"},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -28,7 +31,9 @@ var ksrcShapes = []struct {
 // and read kernel objects through BTF pointers (samples/bpf's
 // xdp_sample.bpf.o, which Linux refuses), and an extern bool given a
 // number (LINUX_HAS_SYSCALL_WRAPPER, which every BPF_KSYSCALL program
-// declares) could not be filled: "a bool takes y or n".
+// declares) could not be filled: "a bool takes y or n"; and the callback
+// bpf_timer_set_callback was given was never verified (the helper has no
+// map argument, and the callback's map came from that only).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

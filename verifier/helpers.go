@@ -255,6 +255,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
+			if proto.Callback == platform.CallbackTimer {
+				mapID = e.timerCallbackMap(pc, v.region, name)
+			}
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
 		}

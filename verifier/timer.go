@@ -31,3 +31,16 @@ func (e *exec) timerAt(pc, r int, name string, mi *MapInfo, off int64) bool {
 	}
 	return true
 }
+
+// timerCallbackMap is the map whose value holds the timer (map value
+// region) that bpf_timer_set_callback is given: its callback is called
+// with that map, a key and that value, and is verified with them, as Linux
+// verifies it. A timer of one of several maps (joined paths) is refused:
+// the callback needs to know which. It returns -1 after a refusal.
+func (e *exec) timerCallbackMap(pc int, region int32, name string) int32 {
+	if _, joined := e.a.parts[region]; joined {
+		e.fail(pc, "%s on a timer of one of several maps (joined paths): its callback needs to know which", name)
+		return -1
+	}
+	return region
+}
