@@ -24,6 +24,9 @@ var ksrcShapes = []struct {
 	{"timercb.o", "good_timer", ""},
 	{"timercb.o", "bad_timer_read", "outside the 24-byte map timers value"},
 	{"timercb.o", "bad_timer_stack", "combined stack of 576 bytes"},
+	{"timercb.o", "bad_kprobe_timer_map", "holds a bpf_timer, which kprobe programs may not use"},
+	{"timercb.o", "bad_socket_lock_map", "holds a bpf_spin_lock, which socket_filter programs may not use"},
+	{"timercb.o", "tc_lock_map", ""},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -33,7 +36,9 @@ var ksrcShapes = []struct {
 // number (LINUX_HAS_SYSCALL_WRAPPER, which every BPF_KSYSCALL program
 // declares) could not be filled: "a bool takes y or n"; and the callback
 // bpf_timer_set_callback was given was never verified (the helper has no
-// map argument, and the callback's map came from that only).
+// map argument, and the callback's map came from that only); and tracing
+// programs could use maps with timers and spin locks, socket filters maps
+// with spin locks.
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

@@ -44,3 +44,17 @@ func (e *exec) timerCallbackMap(pc int, region int32, name string) int32 {
 	}
 	return region
 }
+
+// mapProgCompatible refuses a program's use (an lddw) of a map whose value
+// holds a bpf_spin_lock or a bpf_timer where the program type may not use
+// one (platform.ProgramTypeInfo.NoLockMaps, NoTimerMaps), with Linux's
+// reason: such a program may run in any context (NMI, under the lock).
+func (e *exec) mapProgCompatible(pc int, mi *MapInfo) {
+	t := e.a.opts.Type
+	switch {
+	case mi.HasSpinLock && t.NoLockMaps:
+		e.fail(pc, "map %s holds a bpf_spin_lock, which %s programs may not use", mi.Name, t)
+	case mi.HasTimer && t.NoTimerMaps:
+		e.fail(pc, "map %s holds a bpf_timer, which %s programs may not use", mi.Name, t)
+	}
+}

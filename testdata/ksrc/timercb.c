@@ -3,7 +3,10 @@
  * its own call chain for the stack limit (Linux's async callbacks):
  * samples' and selftests' timer programs (async_stack_depth.c). Programs
  * named bad_* break a rule inside the callback; Linux and bpfhost refuse
- * them. */
+ * them. Linux also refuses tracing programs (kprobe, tracepoint,
+ * perf_event, raw_tracepoint) that use a map whose value holds a bpf_timer
+ * or a bpf_spin_lock, and socket filters that use one with a lock
+ * (verifier_helper_restricted.c). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -77,6 +80,50 @@ SEC("tc")
 int bad_timer_stack(struct __sk_buff *skb)
 {
 	return arm(deep_cb);
+}
+
+struct locked {
+	struct bpf_spin_lock lock;
+	__u64 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct locked);
+} locks SEC(".maps");
+
+SEC("kprobe/do_unlinkat")
+int bad_kprobe_timer_map(void *ctx)
+{
+	int key = 0;
+	struct elem *e = bpf_map_lookup_elem(&timers, &key);
+
+	return e ? e->count : 0;
+}
+
+SEC("socket")
+int bad_socket_lock_map(struct __sk_buff *skb)
+{
+	int key = 0;
+	struct locked *l = bpf_map_lookup_elem(&locks, &key);
+
+	return l ? l->n : 0;
+}
+
+SEC("tc")
+int tc_lock_map(struct __sk_buff *skb)
+{
+	int key = 0;
+	struct locked *l = bpf_map_lookup_elem(&locks, &key);
+
+	if (!l)
+		return 0;
+	bpf_spin_lock(&l->lock);
+	l->n++;
+	bpf_spin_unlock(&l->lock);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";
