@@ -27,6 +27,9 @@ var ksrcShapes = []struct {
 	{"timercb.o", "bad_kprobe_timer_map", "holds a bpf_timer, which kprobe programs may not use"},
 	{"timercb.o", "bad_socket_lock_map", "holds a bpf_spin_lock, which socket_filter programs may not use"},
 	{"timercb.o", "tc_lock_map", ""},
+	{"mapflags.o", "write_only_store", ""},
+	{"mapflags.o", "bad_write_only_load", "which programs may only write"},
+	{"mapflags.o", "bad_write_only_helper", "bpf_skb_store_bytes would read map wronly"},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -38,7 +41,8 @@ var ksrcShapes = []struct {
 // bpf_timer_set_callback was given was never verified (the helper has no
 // map argument, and the callback's map came from that only); and tracing
 // programs could use maps with timers and spin locks, socket filters maps
-// with spin locks.
+// with spin locks; and programs could read the values of a map created
+// with BPF_F_WRONLY_PROG.
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

@@ -525,6 +525,9 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		if write && mi.ReadOnlyProg {
 			e.fail(pc, "%s would write read-only map %s", proto.Name, mi.Name)
 		}
+		if mode != memWrite && mi.WriteOnlyProg {
+			e.fail(pc, "%s would read map %s, which programs may only write (BPF_F_WRONLY_PROG)", proto.Name, mi.Name)
+		}
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(mi.ValueSize), "map "+mi.Name+" value")
 		lo, hi2 := s.z.bounds(locReg(r))
 		e.checkLockWord(pc, v.region, lo, hi2, 0, int(hi), proto.Name+"'s "+what)

@@ -87,6 +87,9 @@ type MapInfo struct {
 	// ReadOnlyProg: programs may not write the map's values (.rodata,
 	// BPF_F_RDONLY_PROG).
 	ReadOnlyProg bool
+	// WriteOnlyProg: programs may not read the map's values
+	// (BPF_F_WRONLY_PROG), neither with loads nor through helpers.
+	WriteOnlyProg bool
 	// Constant, for a ReadOnlyProg map, holds the bytes of its one value
 	// when neither programs nor user space can change them after
 	// verification (the .kconfig values the runtime filled in): loads at
