@@ -30,6 +30,8 @@ var ksrcShapes = []struct {
 	{"mapflags.o", "write_only_store", ""},
 	{"mapflags.o", "bad_write_only_load", "which programs may only write"},
 	{"mapflags.o", "bad_write_only_helper", "bpf_skb_store_bytes would read map wronly"},
+	{"sleep.o", "sleepable_copy", ""},
+	{"sleep.o", "bad_copy_not_sleepable", "only sleepable programs"},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -42,7 +44,8 @@ var ksrcShapes = []struct {
 // map argument, and the callback's map came from that only); and tracing
 // programs could use maps with timers and spin locks, socket filters maps
 // with spin locks; and programs could read the values of a map created
-// with BPF_F_WRONLY_PROG.
+// with BPF_F_WRONLY_PROG; and programs that are not sleepable could call
+// helpers that may sleep (bpf_copy_from_user).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

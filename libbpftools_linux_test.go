@@ -250,6 +250,10 @@ func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpe
 	case err == nil:
 		c.Close()
 		return "accepts", ""
+	case errors.As(err, &ve) && strings.Contains(err.Error(), "load BTF"):
+		// The kernel refuses the object's BTF, before any program.
+		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+		return "cannot load", "the kernel refuses the object's BTF"
 	case errors.As(err, &ve):
 		t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
 		return "rejects", ""

@@ -73,6 +73,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if proto.GPLOnly {
 		e.gplOnly(pc, "call of the GPL-only helper %s", name)
 	}
+	if proto.MightSleep {
+		e.mightSleep(pc, name)
+	}
 	if s.lock && name != "bpf_spin_unlock" {
 		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
 	}

@@ -55,6 +55,10 @@ type Options struct {
 	// of kernel objects through BTF pointers are refused, as Linux refuses
 	// them (license.go). The zero value allows them.
 	NotGPL bool
+	// Sleepable says the program is loaded sleepable (BPF_F_SLEEPABLE,
+	// which libbpf sets for sections such as "fentry.s"): only such
+	// programs may call helpers that may sleep (HelperProto.MightSleep).
+	Sleepable bool
 	// MaxLoopIterations is the bound a loop's trip count must be proven
 	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
 	MaxLoopIterations int64
