@@ -466,8 +466,10 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 	for i, ms := range spec.Maps {
 		infos[i] = mapInfo(ms)
 	}
+	sec, _, matched := linux.ABI().MatchSection(ps.Section)
 	return verifier.Options{
-		Name: ps.Name, Type: info, ABI: linux.ABI(), Maps: infos,
+		Name: ps.Name, Type: info, ABI: linux.ABI(), Maps: infos, NotGPL: !linux.GPLCompatible(ps.License),
+		Sleepable: matched && sec.Flags&platform.SectionSleepable != 0,
 		Lines: func(pc int) string {
 			l := ps.Line(pc)
 			if !l.Known() {

@@ -236,9 +236,15 @@ func encodeKconfig(data []byte, v *object.VariableSpec, value string) error {
 	}
 	switch v.Kconfig {
 	case object.KconfigBool:
+		// y or n, or a number no greater than 1 as libbpf's
+		// set_kcfg_value_num takes it: LINUX_HAS_SYSCALL_WRAPPER, an
+		// extern bool, is 0 or 1.
 		c, ok := tri()
+		if n, err := strconv.ParseUint(value, 0, 64); err == nil && n <= 1 {
+			c, ok = "ny"[n], true
+		}
 		if !ok || c == 'm' {
-			return bad("a bool takes y or n")
+			return bad("a bool takes y, n, 0 or 1")
 		}
 		if c == 'y' {
 			out[0] = 1

@@ -171,6 +171,9 @@ func TestParseKernelConfig(t *testing.T) {
 	}{
 		{object.KconfigBool, 1, "y", []byte{1}},
 		{object.KconfigBool, 1, "m", nil},
+		{object.KconfigBool, 1, "1", []byte{1}}, // LINUX_HAS_SYSCALL_WRAPPER
+		{object.KconfigBool, 1, "0", []byte{0}},
+		{object.KconfigBool, 1, "2", nil},
 		{object.KconfigChar, 1, "m", []byte{'m'}},
 		{object.KconfigTristate, 4, "m", []byte{2, 0, 0, 0}},
 		{object.KconfigInt, 4, "0x10", []byte{16, 0, 0, 0}},

@@ -250,6 +250,21 @@ func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpe
 	case err == nil:
 		c.Close()
 		return "accepts", ""
+	case errors.As(err, &ve) && len(ve.Log) == 0:
+		// Refused before the verifier ran (it always logs): a program
+		// type or attach type this kernel lacks (lirc_mode2 without
+		// CONFIG_BPF_LIRC_MODE2).
+		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+		return "cannot load", "refused before verification (no verifier log): type not in this kernel"
+	case errors.As(err, &ve) && configuredHelper(err.Error()) != "":
+		// The helper exists in Linux, but not in this kernel's
+		// configuration: not a verdict on the program.
+		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+		return "cannot load", configuredHelper(err.Error())
+	case errors.As(err, &ve) && strings.Contains(err.Error(), "load BTF"):
+		// The kernel refuses the object's BTF, before any program.
+		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+		return "cannot load", "the kernel refuses the object's BTF"
 	case errors.As(err, &ve):
 		t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
 		return "rejects", ""
@@ -288,4 +303,30 @@ func countVerdicts(t *testing.T, counts map[string]*toolsRow, kind, where, bv, k
 	if bv == "accepts" && kv == "rejects" {
 		t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
 	}
+}
+
+// configuredHelpers are the helpers that Linux offers a program type only
+// in some kernel configurations, with the configuration that withholds
+// them.
+var configuredHelpers = map[string]string{
+	"bpf_override_return":      "CONFIG_BPF_KPROBE_OVERRIDE is not set",
+	"bpf_probe_write_user":     "kernel lockdown withholds it",
+	"bpf_lwt_seg6_adjust_srh":  "CONFIG_IPV6_SEG6_BPF is not set",
+	"bpf_lwt_seg6_store_bytes": "CONFIG_IPV6_SEG6_BPF is not set",
+	"bpf_lwt_seg6_action":      "CONFIG_IPV6_SEG6_BPF is not set",
+}
+
+// configuredHelper returns why the kernel's verifier log msg refuses a
+// helper that this kernel's configuration withholds
+// (configuredHelpers), or "".
+func configuredHelper(msg string) string {
+	_, rest, ok := strings.Cut(msg, "program of this type cannot use helper ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "#")
+	if why, ok := configuredHelpers[name]; ok {
+		return "helper " + name + " not in this kernel (" + why + ")"
+	}
+	return ""
 }

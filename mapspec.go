@@ -32,7 +32,8 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	mi := verifier.MapInfo{
 		Name: ms.Name, Type: platform.MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, ReadOnlyProg: ms.Flags&maps.FlagRdOnlyProg != 0,
-		HasSpinLock: ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
+		WriteOnlyProg: ms.Flags&maps.FlagWrOnlyProg != 0,
+		HasSpinLock:   ms.HasSpinLock, SpinLockOffset: ms.SpinLockOffset,
 		HasTimer: ms.HasTimer, TimerOffset: ms.TimerOffset,
 	}
 	if isFrozenData(ms) && len(ms.Data) == int(ms.ValueSize) {

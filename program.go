@@ -494,3 +494,10 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// GPLCompatible reports whether a license string (an object's license
+// section, ProgramSpec.License) lets a program call GPL-only helpers and
+// read kernel objects through BTF pointers, as Linux's
+// license_is_gpl_compatible decides; the verifier refuses both in a
+// program whose license is not.
+func GPLCompatible(license string) bool { return linux.GPLCompatible(license) }

@@ -546,7 +546,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 // addProg gives program name of u an ID. d.mu is held.
 func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 	d.nextID++
-	p := &prog{id: d.nextID, p: u.coll.Programs[name], u: u, spec: ps, tag: Tag(ps), gpl: gplCompatible(ps.License), loadedAt: u.meta.LoadedAt, uid: u.meta.UID, live: true}
+	p := &prog{id: d.nextID, p: u.coll.Programs[name], u: u, spec: ps, tag: Tag(ps), gpl: bpfhost.GPLCompatible(ps.License), loadedAt: u.meta.LoadedAt, uid: u.meta.UID, live: true}
 	seen := map[string]bool{}
 	for _, ref := range ps.References {
 		for _, mo := range u.maps {
@@ -568,16 +568,6 @@ func (d *Daemon) slots(meta unitMeta) int {
 		return meta.Slots
 	}
 	return bpfhost.DefaultSlots()
-}
-
-// gplCompatible reports whether a license string lets a program call
-// GPL-only helpers, as Linux's license_is_gpl_compatible decides.
-func gplCompatible(license string) bool {
-	switch license {
-	case "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL":
-		return true
-	}
-	return false
 }
 
 // closeUnit unregisters a unit and closes its collection; forget also

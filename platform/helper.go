@@ -267,6 +267,9 @@ type HelperProto struct {
 	Release int
 	// GPLOnly: Linux lets only GPL-licensed programs call the helper.
 	GPLOnly bool
+	// MightSleep: Linux lets only sleepable programs (sections such as
+	// "uprobe.s", "fentry.s", "lsm.s", "syscall") call the helper.
+	MightSleep bool
 	// KernelOnly: the helper works on kernel objects (tasks, files, kernel
 	// memory) or kernel state that bpfhost does not have; its prototype is
 	// here so the verifier can name it, but a host runtime will not

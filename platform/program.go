@@ -138,6 +138,12 @@ type ProgramTypeInfo struct {
 	// MaxPacketSize is the most bytes a packet of this type holds; 0 means
 	// MaxPacketSize (Linux's MAX_PACKET_OFF). See PacketSizeLimit.
 	MaxPacketSize uint32
+	// NoLockMaps and NoTimerMaps say Linux refuses a program of this type
+	// that uses a map whose value holds a struct bpf_spin_lock (socket
+	// filters, tracing programs), or a struct bpf_timer (tracing
+	// programs: kprobe, tracepoint, perf_event, raw_tracepoint), as its
+	// check_map_prog_compatibility does.
+	NoLockMaps, NoTimerMaps bool
 	// Doc notes what is approximate or unusual.
 	Doc string
 }

@@ -112,6 +112,7 @@ func (a *analyzer) mergeMaps(x, y int32) int32 {
 		m.Name += mi.Name
 		m.ValueSize = min(m.ValueSize, mi.ValueSize)
 		m.ReadOnlyProg = m.ReadOnlyProg || mi.ReadOnlyProg
+		m.WriteOnlyProg = m.WriteOnlyProg || mi.WriteOnlyProg
 	}
 	id := a.addMap(m)
 	if a.merged == nil {

@@ -37,6 +37,7 @@ func (e *exec) btfAccess(s *state, m access) (value, ival, loc) {
 		e.fail(m.pc, "%s through r%d, a pointer to kernel %s: only reads are allowed", m.verb(), m.base, what)
 		return scalar, res, 0
 	}
+	e.gplOnly(m.pc, "read through r%d, a pointer to kernel %s,", m.base, what)
 	lo, hi := s.z.bounds(locReg(m.base))
 	if lo != hi || lo == math.MinInt64 || lo > math.MaxInt32 || lo < math.MinInt32 {
 		e.fail(m.pc, "read through r%d, a pointer to kernel %s, at a variable offset %s: only constant offsets are allowed",

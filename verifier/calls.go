@@ -134,6 +134,8 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 		// analysis below bounds it.
 	case platform.CallbackForEachMapElem, platform.CallbackTimer:
 		if mi == nil {
+			// The helper's map argument was refused (the program is);
+			// a callback is never left unverified otherwise.
 			return s, nil
 		}
 		if proto.Callback == platform.CallbackTimer {

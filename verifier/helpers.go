@@ -70,6 +70,12 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 	if !t.Helpers.Has(proto.ID) {
 		e.fail(pc, "helper %s is not allowed in %s programs", name, t)
 	}
+	if proto.GPLOnly {
+		e.gplOnly(pc, "call of the GPL-only helper %s", name)
+	}
+	if proto.MightSleep {
+		e.mightSleep(pc, name)
+	}
 	if s.lock && name != "bpf_spin_unlock" {
 		e.fail(pc, "helper %s is called while a bpf_spin_lock is held", name)
 	}
@@ -252,6 +258,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			e.memArg(s, pc, r, size, size, memRW, proto, "map value")
+			if proto.Callback == platform.CallbackTimer {
+				mapID = e.timerCallbackMap(pc, v.region, name)
+			}
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
 		}
@@ -518,6 +527,9 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		mi := e.a.maps[v.region]
 		if write && mi.ReadOnlyProg {
 			e.fail(pc, "%s would write read-only map %s", proto.Name, mi.Name)
+		}
+		if mode != memWrite && mi.WriteOnlyProg {
+			e.fail(pc, "%s would read map %s, which programs may only write (BPF_F_WRONLY_PROG)", proto.Name, mi.Name)
 		}
 		e.boundedAccess(s, access{pc: pc, base: r, size: int(hi), write: write}, int64(mi.ValueSize), "map "+mi.Name+" value")
 		lo, hi2 := s.z.bounds(locReg(r))

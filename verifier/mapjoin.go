@@ -38,6 +38,7 @@ func (a *analyzer) mergeMapPtrs(x, y int32) int32 {
 		m.ValueSize = max(m.ValueSize, mi.ValueSize)
 		m.MaxEntries = max(m.MaxEntries, mi.MaxEntries)
 		m.ReadOnlyProg = m.ReadOnlyProg || mi.ReadOnlyProg
+		m.WriteOnlyProg = m.WriteOnlyProg || mi.WriteOnlyProg
 	}
 	id := a.addMap(m)
 	if a.merged == nil {

@@ -149,6 +149,9 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		if m.write && mi.ReadOnlyProg {
 			e.fail(m.pc, "write to read-only map %s", mi.Name)
 		}
+		if (!m.write || m.atomic) && mi.WriteOnlyProg {
+			e.fail(m.pc, "%s of map %s, which programs may only write (BPF_F_WRONLY_PROG)", m.verb(), mi.Name)
+		}
 		e.boundedAccess(s, m, int64(mi.ValueSize), "map "+mi.Name+" value")
 		lo, hi := s.z.bounds(locReg(m.base))
 		e.checkLockWord(m.pc, bv.region, lo, hi, m.off, m.size, m.verb())

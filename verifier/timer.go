@@ -31,3 +31,30 @@ func (e *exec) timerAt(pc, r int, name string, mi *MapInfo, off int64) bool {
 	}
 	return true
 }
+
+// timerCallbackMap is the map whose value holds the timer (map value
+// region) that bpf_timer_set_callback is given: its callback is called
+// with that map, a key and that value, and is verified with them, as Linux
+// verifies it. A timer of one of several maps (joined paths) is refused:
+// the callback needs to know which. It returns -1 after a refusal.
+func (e *exec) timerCallbackMap(pc int, region int32, name string) int32 {
+	if _, joined := e.a.parts[region]; joined {
+		e.fail(pc, "%s on a timer of one of several maps (joined paths): its callback needs to know which", name)
+		return -1
+	}
+	return region
+}
+
+// mapProgCompatible refuses a program's use (an lddw) of a map whose value
+// holds a bpf_spin_lock or a bpf_timer where the program type may not use
+// one (platform.ProgramTypeInfo.NoLockMaps, NoTimerMaps), with Linux's
+// reason: such a program may run in any context (NMI, under the lock).
+func (e *exec) mapProgCompatible(pc int, mi *MapInfo) {
+	t := e.a.opts.Type
+	switch {
+	case mi.HasSpinLock && t.NoLockMaps:
+		e.fail(pc, "map %s holds a bpf_spin_lock, which %s programs may not use", mi.Name, t)
+	case mi.HasTimer && t.NoTimerMaps:
+		e.fail(pc, "map %s holds a bpf_timer, which %s programs may not use", mi.Name, t)
+	}
+}

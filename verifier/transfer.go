@@ -151,6 +151,7 @@ func (e *exec) lddw(s *state, pc int, lo, hi isa.Instruction) {
 			s.set(dst, value{kind: kScalar}, topIval)
 			return
 		}
+		e.mapProgCompatible(pc, e.a.maps[idx])
 		if lo.Src == isa.PseudoMapIdx || lo.Src == isa.PseudoMapFD {
 			s.set(dst, value{kind: kMapPtr, region: int32(idx), origin: int32(pc)}, topIval)
 			return

@@ -50,6 +50,15 @@ type Options struct {
 	// checked against them (btfptr.go). Without it such pointers cannot be
 	// dereferenced.
 	KernelTypes platform.KernelTypes
+	// NotGPL says the program's license is not GPL-compatible
+	// (linux.GPLCompatible): its calls of GPL-only helpers and its reads
+	// of kernel objects through BTF pointers are refused, as Linux refuses
+	// them (license.go). The zero value allows them.
+	NotGPL bool
+	// Sleepable says the program is loaded sleepable (BPF_F_SLEEPABLE,
+	// which libbpf sets for sections such as "fentry.s"): only such
+	// programs may call helpers that may sleep (HelperProto.MightSleep).
+	Sleepable bool
 	// MaxLoopIterations is the bound a loop's trip count must be proven
 	// below (per entry into the loop). 0 means DefaultMaxLoopIterations.
 	MaxLoopIterations int64
@@ -82,6 +91,9 @@ type MapInfo struct {
 	// ReadOnlyProg: programs may not write the map's values (.rodata,
 	// BPF_F_RDONLY_PROG).
 	ReadOnlyProg bool
+	// WriteOnlyProg: programs may not read the map's values
+	// (BPF_F_WRONLY_PROG), neither with loads nor through helpers.
+	WriteOnlyProg bool
 	// Constant, for a ReadOnlyProg map, holds the bytes of its one value
 	// when neither programs nor user space can change them after
 	// verification (the .kconfig values the runtime filled in): loads at

@@ -47,6 +47,7 @@ var (
 	changesPacket protoOpt = func(p *platform.HelperProto) { p.ChangesPacket = true }
 	pktAccess     protoOpt = func(p *platform.HelperProto) { p.PacketAccess = true }
 	gpl           protoOpt = func(p *platform.HelperProto) { p.GPLOnly = true }
+	mightSleep    protoOpt = func(p *platform.HelperProto) { p.MightSleep = true }
 	kernelOnly    protoOpt = func(p *platform.HelperProto) { p.KernelOnly = true }
 	acquire       protoOpt = func(p *platform.HelperProto) { p.Acquire = true }
 )
@@ -228,7 +229,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnInodeStorageGet, platform.RetMapValueOrNull, args(mapPtr, btfID, mapValOrNil, anything), kernelOnly),
 	proto(FnInodeStorageDelete, integer, args(mapPtr, btfID), kernelOnly),
 	proto(FnDPath, integer, args(btfID, umem, sizeOr0), kernelOnly),
-	proto(FnCopyFromUser, integer, args(umem, sizeOr0, anything), kernelOnly),
+	proto(FnCopyFromUser, integer, args(umem, sizeOr0, anything), kernelOnly, mightSleep),
 	proto(FnSnprintfBtf, integer, args(wmem, size, mem, size, anything), kernelOnly),
 	proto(FnSeqPrintfBtf, integer, args(btfID, mem, sizeOr0, anything), kernelOnly),
 	proto(FnSkbCgroupClassid, integer, args(ctx)),
@@ -241,7 +242,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnGetCurrentTaskBtf, platform.RetBTFID, nil, gpl, kernelOnly, func(p *platform.HelperProto) { p.RetKernelStruct = "task_struct" }),
 	proto(FnBprmOptsSet, integer, args(btfID, anything), kernelOnly),
 	proto(FnKtimeGetCoarseNs, integer, nil),
-	proto(FnImaInodeHash, integer, args(btfID, umem, size), kernelOnly),
+	proto(FnImaInodeHash, integer, args(btfID, umem, size), kernelOnly, mightSleep),
 	proto(FnSockFromFile, platform.RetBTFIDOrNull, args(btfID), kernelOnly),
 	proto(FnCheckMtu, integer, args(ctx, anything, intPtr, anything, anything)),
 	proto(FnForEachMapElem, integer, args(mapPtr, fn, stackOrNil, anything), callback(platform.CallbackForEachMapElem)),
@@ -271,9 +272,9 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnXdpGetBuffLen, integer, args(ctx)),
 	proto(FnXdpLoadBytes, integer, args(ctx, anything, umem, size)),
 	proto(FnXdpStoreBytes, integer, args(ctx, anything, mem, size)),
-	proto(FnCopyFromUserTask, integer, args(umem, sizeOr0, anything, btfID, anything), gpl, kernelOnly),
+	proto(FnCopyFromUserTask, integer, args(umem, sizeOr0, anything, btfID, anything), gpl, kernelOnly, mightSleep),
 	proto(FnSkbSetTstamp, integer, args(ctx, anything, anything)),
-	proto(FnImaFileHash, integer, args(btfID, umem, size), kernelOnly),
+	proto(FnImaFileHash, integer, args(btfID, umem, size), kernelOnly, mightSleep),
 	proto(FnKptrXchg, platform.RetBTFIDOrNull, args(kptr, btfID), acquire, releases(2), kernelOnly),
 	proto(FnMapLookupPercpuElem, platform.RetMapValueOrNull, args(mapPtr, mapKey, anything), pktAccess),
 	proto(FnSkcToMptcpSock, platform.RetBTFIDOrNull, args(sockCommonA)),

@@ -56,7 +56,15 @@ func attachVariant(info platform.ProgramTypeInfo, attach AttachType, variant str
 // default for ByName.
 func programTable() []prog {
 	var t []prog
-	add := func(info platform.ProgramTypeInfo, s ...sec) { t = append(t, prog{info, s}) }
+	add := func(info platform.ProgramTypeInfo, s ...sec) {
+		switch info.Type {
+		case Kprobe, Tracepoint, PerfEvent, RawTracepoint, RawTracepointWritable: // is_tracing_prog_type
+			info.NoLockMaps, info.NoTimerMaps = true, true
+		case SocketFilter:
+			info.NoLockMaps = true
+		}
+		t = append(t, prog{info, s})
+	}
 
 	skb := func(typ ProgramType, name string, pol skbPolicy, helpers platform.HelperSet, pkt platform.Access) platform.ProgramTypeInfo {
 		return platform.ProgramTypeInfo{Type: typ, Name: name, Context: skBuff(pol), Helpers: helpers,

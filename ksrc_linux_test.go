@@ -1,0 +1,230 @@
+package bpfhost
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// ksrcPaths lists the files and directories whose BPF objects
+// TestKernelSource measures.
+var ksrcPaths = flag.String("ksrc", "", "list of files and directories (separated by "+string(filepath.ListSeparator)+") holding BPF objects built from a Linux source tree (scripts/ksrc.sh) or embedded in binaries (systemd), for TestKernelSource")
+
+// ksrcExplained lists the programs (object file, program name) that bpfhost
+// accepts and the kernel's verifier refuses, each with the documented
+// reason (docs/decisions/0033-kernel-source-corpus.md). TestKernelSource
+// fails on any other such program. All are selftests written to reach a
+// corner of Linux's verifier.
+var ksrcExplained = map[string]string{
+	"test_global_func7.o global_func7":   ksrcGlobal,
+	"test_global_func11.o global_func11": ksrcGlobal,
+	"test_global_func12.o global_func12": ksrcGlobal,
+	"test_global_func14.o global_func14": ksrcGlobal,
+
+	"verifier_bounds.o shift_with_oversized_count_operand":  ksrcPrecise + " (a shift by 32 or more is masked, as the engines mask it)",
+	"verifier_direct_packet_access.o test23_x_pkt_ptr_4":    ksrcPrecise + " (a packet offset above 0xffff bounded by data_end)",
+	"verifier_meta_access.o meta_access_test3":              ksrcPrecise + " (data_meta <= data <= data_end: a read below data_end is in memory)",
+	"verifier_meta_access.o meta_access_test4":              ksrcPrecise + " (data_meta <= data <= data_end: a read below data_end is in memory)",
+	"verifier_meta_access.o meta_access_test9":              ksrcPrecise + " (data_meta <= data <= data_end: a read below data_end is in memory)",
+	"verifier_spill_fill.o addr_offset_to_skb_data":         ksrcPrecise + " (a constant spilled as 32 bits stays a constant)",
+	"verifier_unpriv.o fill_of_different_pointers_st":       ksrcPrecise + " (the context pointer is never NULL: one instruction sees one kind of pointer)",
+	"verifier_unpriv.o fill_of_different_pointers_stx":      ksrcPrecise + " (the context pointer is never NULL: one instruction sees one kind of pointer)",
+	"verifier_unpriv_perf.o fill_of_different_pointers_ldx": ksrcPrecise + " (the context pointer is never NULL: one instruction sees one kind of pointer)",
+
+	"verifier_linked_scalars.o scalars_self_add_clears_id":                ksrcDivZero,
+	"verifier_linked_scalars.o scalars_self_add_alu32_clears_id":          ksrcDivZero,
+	"verifier_linked_scalars.o scalars_stale_delta_from_cleared_id":       ksrcDivZero,
+	"verifier_linked_scalars.o scalars_stale_delta_from_cleared_id_alu32": ksrcDivZero,
+	"verifier_scalar_ids.o linked_regs_broken_link_2":                     ksrcDivZero,
+
+	"verifier_helper_access_var_len.o ptr_to_mem_or_null_8": ksrcZeroSize,
+	"verifier_var_off.o zero_sized_access_max_out_of_bound": ksrcZeroSize,
+
+	"verifier_basic_stack.o invalid_fp_arithmetic":  "subtracting a constant from a stack pointer: bpfhost checks the offset where the pointer is used; Linux refuses the subtraction (a rule for JITs of its own)",
+	"verifier_int_ptr.o arg_ptr_to_long_misaligned": "a misaligned stack buffer for a helper: bpfhost does not require alignment (the host has no alignment faults); Linux does",
+	"verifier_ld_ind.o ld_abs_subprog_early_exit":   ksrcLdAbs,
+	"verifier_ld_ind.o ld_ind_subprog_early_exit":   ksrcLdAbs,
+	"verifier_ld_ind.o ld_abs_void_subprog_reject":  ksrcLdAbs,
+	"verifier_ld_ind.o ld_ind_void_subprog_reject":  ksrcLdAbs,
+
+	"verifier_sockmap_mutate.o test_raw_tp_delete": "not done: Linux's may_update_sockmap (which program types may update or delete sockmap entries) is not checked; bpfhost has no sockmap at run time, so NewCollection refuses the map",
+}
+
+// The reasons of ksrcExplained.
+const (
+	ksrcGlobal   = "global functions are verified at each call with the caller's arguments (decision 0029), not once from their BTF prototype: safe for every call the program makes"
+	ksrcPrecise  = "bpfhost proves the access safe where Linux loses precision"
+	ksrcDivZero  = "division by the constant 0 is defined (RFC 9669: the result is 0, the engines agree); Linux refuses the instruction, the conformance suite and PREVAIL accept it"
+	ksrcZeroSize = "a zero-size access touches nothing: bpfhost does not check its pointer; Linux does"
+	ksrcLdAbs    = "a failed LD_ABS/LD_IND ends the program in bpfhost's model and engines, even in a subprogram; Linux 6.12 returns 0 from the subprogram and refuses such subprograms unless they return int"
+)
+
+// TestKernelSource verifies every program of the BPF objects in -ksrc
+// (Linux 6.12's samples/bpf and selftests' progs as scripts/ksrc.sh builds
+// them, systemd's objects embedded in its shared libraries) and loads each
+// in the running kernel as libbpf would (kernelSpec's adjustments; the
+// test_prog_flags a selftest annotates, such as BPF_F_ANY_ALIGNMENT). It
+// prints a table per section kind (logToolsTable), the objects bpfhost
+// cannot read or load, and, for the programs annotated __success or
+// __failure (the selftests' verifier_*.c), how bpfhost's verdict compares
+// with the annotation (Linux 6.12's verdict; the running kernel may differ).
+// It fails only where bpfhost accepts what the kernel refuses and
+// ksrcExplained gives no reason. It is a measurement (skipped without the
+// flag), e.g.
+//
+//	scripts/ksrc.sh /tmp/bpfhost-ksrc
+//	go test -count=1 -run TestKernelSource -v . -ksrc \
+//	  /tmp/bpfhost-ksrc/samples:/tmp/bpfhost-ksrc/progs:/usr/lib/x86_64-linux-gnu/systemd
+func TestKernelSource(t *testing.T) {
+	if *ksrcPaths == "" {
+		t.Skip("no -ksrc paths")
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	objs := xdpToolsObjects(t, filepath.SplitList(*ksrcPaths))
+	if len(objs) == 0 {
+		t.Fatalf("no BPF objects in %s", *ksrcPaths)
+	}
+	counts := map[string]*toolsRow{}
+	loads := map[string]int{}
+	notes := map[string]int{}
+	for _, path := range objs {
+		ksrcObject(t, path, counts, loads, notes)
+	}
+	t.Logf("%d distinct objects", len(objs))
+	logToolsTable(t, counts)
+	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", countList(loads))
+	t.Logf("bpfhost against the selftests' annotations: %s", countList(notes))
+}
+
+// countList formats counts as "n key; ..." sorted by key.
+func countList(counts map[string]int) string {
+	var out []string
+	for k, n := range counts {
+		out = append(out, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+// ksrcObject measures the programs of one object (TestKernelSource).
+func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, notes map[string]int) {
+	base := filepath.Base(path)
+	spec, err := LoadCollectionSpec(path)
+	if err != nil {
+		t.Logf("%s: bpfhost cannot read the object: %v", base, err)
+		loads["cannot read: "+firstLine(err.Error())]++
+		return
+	}
+	kspec, kerr := ebpf.LoadCollectionSpec(path)
+	if kerr == nil {
+		kernelSpec(kspec)
+		for _, m := range kspec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	}
+	var accepted []string
+	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
+	for _, ps := range spec.Programs {
+		kind := toolsSectionKind(strings.TrimPrefix(ps.Section, "?"))
+		where := fmt.Sprintf("%s %s (%s)", base, ps.Name, ps.Section)
+		bv := bpfhostVerdict(t, where, spec, ps)
+		if bv == "accepts" {
+			accepted = append(accepted, ps.Name)
+		}
+		kv, why := "cannot load", "cilium/ebpf cannot parse the object"
+		if kerr == nil {
+			one := onlyProgram(kspec, ps.Name)
+			want := selftestAnnotation(t, where, one.Programs[ps.Name])
+			if want != "" && bv != "cannot verify" {
+				if bv == want {
+					notes["agree"]++
+				} else {
+					notes["bpfhost "+bv+", annotated "+want]++
+					t.Logf("%s: ANNOTATION: bpfhost %s, Linux 6.12's test expects it %s", where, bv, want)
+				}
+			}
+			kv, why = kernelLoadVerdict(t, where, kind, one)
+		}
+		if reason, ok := ksrcExplained[base+" "+ps.Name]; ok && bv == "accepts" && kv == "rejects" {
+			t.Logf("%s: bpfhost accepts what the kernel refuses: %s", where, reason)
+			kv, why = "cannot load", "bpfhost accepts, a documented difference"
+		}
+		countVerdicts(t, counts, kind, where, bv, kv, why)
+	}
+}
+
+// selftestAnnotation returns the verdict a selftest's program is annotated
+// with (bpf_misc.h's __success, __failure: decl tags on its function,
+// "accepts" or "rejects"; "" if none), and sets p's flags from its
+// __flag annotations, as the selftests' loader does.
+func selftestAnnotation(t *testing.T, where string, p *ebpf.ProgramSpec) string {
+	if len(p.Instructions) == 0 {
+		return ""
+	}
+	fn := btf.FuncMetadata(&p.Instructions[0])
+	if fn == nil {
+		return ""
+	}
+	flags := map[string]uint32{
+		"BPF_F_STRICT_ALIGNMENT":    1 << 0,
+		"BPF_F_ANY_ALIGNMENT":       1 << 1,
+		"BPF_F_TEST_RND_HI32":       1 << 2,
+		"BPF_F_TEST_STATE_FREQ":     1 << 3,
+		"BPF_F_SLEEPABLE":           1 << 4,
+		"BPF_F_XDP_HAS_FRAGS":       1 << 5,
+		"BPF_F_TEST_REG_INVARIANTS": 1 << 7,
+	}
+	want := ""
+	for _, tag := range fn.Tags {
+		switch {
+		case tag == "comment:test_expect_success":
+			want = "accepts"
+		case tag == "comment:test_expect_failure":
+			want = "rejects"
+		case strings.HasPrefix(tag, "comment:test_prog_flags="):
+			name := strings.TrimPrefix(tag, "comment:test_prog_flags=")
+			if f, ok := flags[name]; ok {
+				p.Flags |= f
+			} else {
+				t.Logf("%s: flag %s not known here", where, name)
+			}
+		}
+	}
+	return want
+}
+
+// TestKernelSourceShapesKernel loads each program of ksrcShapes in the
+// running kernel and checks that the kernel's verdict is the one
+// TestKernelSourceShapes wants from bpfhost.
+func TestKernelSourceShapesKernel(t *testing.T) {
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	for _, tt := range ksrcShapes {
+		kspec, err := ebpf.LoadCollectionSpec("testdata/ksrc/" + tt.object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := tt.object + " " + tt.program
+		kv, why := kernelLoadVerdict(t, where, toolsSectionKind(kspec.Programs[tt.program].SectionName), onlyProgram(kspec, tt.program))
+		want := "accepts"
+		if tt.refuse != "" {
+			want = "rejects"
+		}
+		switch {
+		case kv == "cannot load":
+			t.Logf("%s: the kernel cannot load it here: %s", where, why)
+		case kv != want:
+			t.Errorf("%s: kernel %s, bpfhost's expected verdict %s", where, kv, want)
+		}
+	}
+}
