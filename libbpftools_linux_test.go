@@ -69,7 +69,7 @@ func TestLibbpfTools(t *testing.T) {
 	}
 	sort.Strings(bins)
 	dir := t.TempDir()
-	counts := map[string]*toolsRow{}
+	table := newCorpusTable()
 	for _, bin := range bins {
 		data, err := os.ReadFile(bin)
 		if err != nil || !bytes.HasPrefix(data, []byte("\x7fELF")) {
@@ -80,52 +80,10 @@ func TestLibbpfTools(t *testing.T) {
 			if err := os.WriteFile(path, obj, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			libbpfToolsObject(t, path, counts)
+			libbpfToolsObject(t, path, table)
 		}
 	}
-	var kinds []string
-	for k := range counts {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	var sum toolsRow
-	t.Logf("columns: both accept, both refuse, bpfhost refuses what the kernel accepts, bpfhost accepts what the kernel refuses,")
-	t.Logf("bpfhost cannot verify (no type or target) where the kernel decides, the kernel cannot load it here (why)")
-	t.Logf("%-14s %6s %6s %6s %6s %6s %6s %s", "kind", "accept", "refuse", "b-ref", "b-acc", "no-vfy", "no-ld", "why the kernel cannot load")
-	for _, k := range kinds {
-		r := counts[k]
-		sum.add(r)
-		t.Logf("%-14s %6d %6d %6d %6d %6d %6d %s", k, r.bothAccept, r.bothRefuse, r.stricter, r.looser, r.noVerify, r.noLoad, r.reasonList())
-	}
-	t.Logf("%-14s %6d %6d %6d %6d %6d %6d", "total", sum.bothAccept, sum.bothRefuse, sum.stricter, sum.looser, sum.noVerify, sum.noLoad)
-}
-
-// toolsRow counts the verdicts of one section kind in TestLibbpfTools:
-// both accept, both refuse, bpfhost refuses what the kernel accepts
-// (stricter), bpfhost accepts what the kernel refuses (looser), bpfhost
-// cannot verify it (no type, no target), the kernel cannot load the program
-// here (by reason).
-type toolsRow struct {
-	bothAccept, bothRefuse, stricter, looser, noVerify, noLoad int
-	reasons                                                    map[string]int
-}
-
-func (r *toolsRow) add(o *toolsRow) {
-	r.bothAccept += o.bothAccept
-	r.bothRefuse += o.bothRefuse
-	r.stricter += o.stricter
-	r.looser += o.looser
-	r.noLoad += o.noLoad
-	r.noVerify += o.noVerify
-}
-
-func (r *toolsRow) reasonList() string {
-	var out []string
-	for k, n := range r.reasons {
-		out = append(out, fmt.Sprintf("%d %s", n, k))
-	}
-	sort.Strings(out)
-	return strings.Join(out, "; ")
+	table.log(t, "kind")
 }
 
 // toolsSectionKind is the section's kind for the table: its prefix before
@@ -182,7 +140,7 @@ func kernelSpec(spec *ebpf.CollectionSpec) {
 	}
 }
 
-func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
+func libbpfToolsObject(t *testing.T, path string, table *corpusTable) {
 	spec, err := LoadCollectionSpec(path)
 	if err != nil {
 		t.Logf("%s: %v", filepath.Base(path), err)
@@ -194,69 +152,16 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 	}
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
-		r := counts[kind]
-		if r == nil {
-			r = &toolsRow{reasons: map[string]int{}}
-			counts[kind] = r
-		}
 		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
-		bv := "accepts"
 		info, _, err := ProgramType(ps, nil)
 		if err == nil {
 			err = VerifyProgram(spec, ps, info, nil)
 		}
-		if err != nil {
-			var ve *VerifierError
-			bv = "rejects"
-			if !errors.As(err, &ve) {
-				bv = "cannot verify"
-			}
-			t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
+		bv := bpfhostVerdict(t, where, err)
+		kv, why := "cannot load", "cilium/ebpf cannot parse the object"
+		if kerr == nil {
+			kv, why, _ = kernelVerdictAlone(t, where, kspec, ps.Name, kind, nil)
 		}
-		kv, why := "cannot load", ""
-		if kerr != nil {
-			why = "cilium/ebpf cannot parse the object"
-		} else {
-			one := kspec.Copy()
-			for n := range one.Programs {
-				if n != ps.Name {
-					delete(one.Programs, n)
-				}
-			}
-			c, err := ebpf.NewCollection(one)
-			var ve *ebpf.VerifierError
-			switch {
-			case err == nil:
-				kv = "accepts"
-				c.Close()
-			case errors.As(err, &ve):
-				kv = "rejects"
-				t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
-			default:
-				why = kernelLoadReason(kind, err)
-				t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
-			}
-		}
-		switch {
-		case kv == "cannot load":
-			r.noLoad++
-			r.reasons[why]++
-		case bv == "cannot verify":
-			r.noVerify++
-		case bv == kv && bv == "accepts":
-			r.bothAccept++
-		case bv == kv:
-			r.bothRefuse++
-		default:
-			if bv == "accepts" {
-				r.looser++
-			} else {
-				r.stricter++
-			}
-			t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
-		}
-		if bv == "accepts" && kv == "rejects" {
-			t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
-		}
+		table.record(t, kind, where, bv, kv, why)
 	}
 }
