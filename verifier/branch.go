@@ -167,6 +167,14 @@ func (e *exec) assume(s *state, pc int, is64 bool, r rel, dst, src int, imm int3
 			if cmpImpossible(r, lo, hi, blo, bhi) {
 				return nil
 			}
+			if siv.isConst() {
+				// signed32.go: keep the half (or part) of dst the test
+				// leaves.
+				nd, ok := refineS32(r, div, int64(int32(uint32(siv.umin))))
+				if !ok || !s.refine(dst, nd) || !s.sync() {
+					return nil
+				}
+			}
 			return s
 		}
 	}

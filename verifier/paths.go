@@ -132,11 +132,12 @@ func losses(a, b *state, live liveness) int {
 
 // valueLoss reports whether joining the values x (of a) and y (of b) at l
 // loses a pointer's type, its being non-NULL, a ring buffer record's
-// identity or a packet pointer's proven range.
+// identity, a packet pointer's proven range or a number's sign
+// (signLoss).
 func valueLoss(a, b *state, l loc, x, y value) bool {
 	px, py := x.kind.isPointer(), y.kind.isPointer()
 	if !px && !py {
-		return false
+		return x.kind == kScalar && y.kind == kScalar && signLoss(a.ivalAt(l, x), b.ivalAt(l, y))
 	}
 	if x.kind == y.kind {
 		switch {
@@ -144,7 +145,9 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 			return true
 		case x.kind.isRef() && x.id != y.id:
 			return true
-		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
+		case x.region != y.region && x.kind != kMapPtr:
+			// Values of two maps join into a value of either, as long as
+			// the shorter: a field past it on one map is lost.
 			return true
 		case x.kind == kPacket:
 			// Different lengths proven past the pointer: the join keeps
@@ -162,6 +165,27 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		return !y.null
 	}
 	return true
+}
+
+// signLoss reports whether two numbers have opposite signs, as 64-bit or
+// as zero-extended 32-bit values: one negative on every run of its path,
+// the other not negative on every run of its own. Their join would lose
+// the sign that a later `if (ret < 0)` decides (an error code returned on
+// one path, a result on the other, each coming with its own pointers).
+func signLoss(x, y ival) bool {
+	side := func(v ival) int {
+		switch {
+		case v.smax < 0:
+			return -1
+		case v.smin >= 0 && v.umax >= s32Half && v.umin >= s32Half && v.umax <= math.MaxUint32:
+			return -1 // a negative zero-extended 32-bit value
+		case v.smin >= 0 && v.umax < s32Half:
+			return 1
+		}
+		return 0
+	}
+	sx, sy := side(x), side(y)
+	return sx != 0 && sy != 0 && sx != sy
 }
 
 func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// Shapes of Cilium's datapath (bpf_lxc, bpf_host, bpf_overlay, bpf_xdp)
+// that Linux accepts by following paths, written anew: each program here
+// must be accepted (TestSignJoinShapes; TestSignJoinKernel checks Linux
+// does). signjoin_unsafe.c has their unsafe variants.
+#include "../common.h"
+
+struct small {
+	__u8 addr[6];
+	__u16 port;
+};
+
+struct big {
+	__u64 pad[4];
+	__u8 addr[6];
+	__u16 port;
+	__u32 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct small);
+	__uint(max_entries, 16);
+} smalls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct big);
+	__uint(max_entries, 16);
+} bigs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64[2]);
+	__uint(max_entries, 1);
+} scratch SEC(".maps");
+
+// A field of a value of one of two maps, at a different offset in each
+// (a reverse NAT entry or a SNAT entry): the join is a value of either map
+// at offset 0 or 32, which reads past the smaller value at 32; each path
+// reads inside its own.
+SEC("tc")
+int either_map_field(struct __sk_buff *skb)
+{
+	__u32 key = skb->mark;
+	const __u8 *addr;
+	__u8 buf[8];
+
+	if (skb->priority & 1) {
+		struct small *s = bpf_map_lookup_elem(&smalls, &key);
+
+		if (!s)
+			return TC_ACT_OK;
+		asm volatile("" : "+r"(s));
+		addr = s->addr;
+	} else {
+		struct big *b = bpf_map_lookup_elem(&bigs, &key);
+
+		if (!b)
+			return TC_ACT_UNSPEC;
+		asm volatile("" : "+r"(b));
+		addr = b->addr;
+	}
+	asm volatile("" : "+r"(addr));
+	__builtin_memcpy(buf, addr, 8);
+	bpf_skb_store_bytes(skb, 0, buf, 8, 0);
+	return TC_ACT_OK;
+}
+
+// An error code (negative) on one path, 0 on the other, each with its own
+// offset: after the join, `if (err < 0)` leaves only the path whose offset
+// is inside the value, as kernel-style C's `if (ret < 0) return ret;`.
+SEC("tc")
+int error_code_sign(struct __sk_buff *skb)
+{
+	__u32 zero = 0, off;
+	int err;
+	__u8 *v;
+
+	if (skb->priority & 1) {
+		err = -155;
+		off = 1000 + (bpf_get_prandom_u32() & 7);
+	} else {
+		err = 0;
+		off = 8;
+	}
+	asm volatile("" : "+r"(err), "+r"(off));
+	if (err < 0)
+		return TC_ACT_SHOT;
+	v = bpf_map_lookup_elem(&scratch, &zero);
+	if (!v)
+		return TC_ACT_OK;
+	return v[off];
+}
+
+// An int read as 32 bits, tested by sign and then by an upper bound in
+// two steps: the signed 32-bit tests of a zero-extended value bound it
+// to [0, 15].
+SEC("tc")
+int int_sign_then_bound(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	int i = (int)skb->hash;
+	__u8 *v;
+
+	if (i < 0)
+		return TC_ACT_OK;
+	asm volatile("" : "+r"(i));
+	if (i >= 16)
+		return TC_ACT_OK;
+	v = bpf_map_lookup_elem(&scratch, &zero);
+	if (!v)
+		return TC_ACT_OK;
+	return v[i];
+}
+
+char LICENSE[] SEC("license") = "GPL";

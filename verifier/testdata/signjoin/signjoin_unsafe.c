@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// Unsafe variants of the shapes in signjoin.c: each program must be
+// rejected, its first finding on the line marked REJECT.
+#include "../common.h"
+
+struct small {
+	__u8 addr[6];
+	__u16 port;
+};
+
+struct big {
+	__u64 pad[4];
+	__u8 addr[6];
+	__u16 port;
+	__u32 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct small);
+	__uint(max_entries, 16);
+} smalls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct big);
+	__uint(max_entries, 16);
+} bigs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64[2]);
+	__uint(max_entries, 1);
+} scratch SEC(".maps");
+
+// Twelve bytes from the field: past the smaller value on its path.
+SEC("tc")
+int either_map_field_past(struct __sk_buff *skb)
+{
+	__u32 key = skb->mark;
+	const __u8 *addr;
+	__u8 buf[12];
+
+	if (skb->priority & 1) {
+		struct small *s = bpf_map_lookup_elem(&smalls, &key);
+
+		if (!s)
+			return TC_ACT_OK;
+		asm volatile("" : "+r"(s));
+		addr = s->addr;
+	} else {
+		struct big *b = bpf_map_lookup_elem(&bigs, &key);
+
+		if (!b)
+			return TC_ACT_UNSPEC;
+		asm volatile("" : "+r"(b));
+		addr = b->addr;
+	}
+	asm volatile("" : "+r"(addr));
+	__builtin_memcpy(buf, addr, 12); // REJECT: outside
+	bpf_skb_store_bytes(skb, 0, buf, 12, 0);
+	return TC_ACT_OK;
+}
+
+// The error path's offset is used: the sign test goes the wrong way.
+SEC("tc")
+int error_code_sign_inverted(struct __sk_buff *skb)
+{
+	__u32 zero = 0, off;
+	int err;
+	__u8 *v;
+
+	if (skb->priority & 1) {
+		err = -155;
+		off = 1000 + (bpf_get_prandom_u32() & 7);
+	} else {
+		err = 0;
+		off = 8;
+	}
+	asm volatile("" : "+r"(err), "+r"(off));
+	if (err >= 0)
+		return TC_ACT_SHOT;
+	v = bpf_map_lookup_elem(&scratch, &zero);
+	if (!v)
+		return TC_ACT_OK;
+	return v[off]; // REJECT: outside
+}
+
+// Without the sign test, a negative int is a huge index.
+SEC("tc")
+int int_bound_no_sign(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	int i = (int)skb->hash;
+	__u8 *v;
+
+	asm volatile("" : "+r"(i));
+	if (i >= 16)
+		return TC_ACT_OK;
+	v = bpf_map_lookup_elem(&scratch, &zero);
+	if (!v)
+		return TC_ACT_OK;
+	return v[i]; // REJECT: outside
+}
+
+char LICENSE[] SEC("license") = "GPL";
