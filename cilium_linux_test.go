@@ -63,10 +63,12 @@ func TestCilium(t *testing.T) {
 	}
 	sort.Strings(objs)
 	table := newCorpusTable()
-	var slowest, biggest ciliumCost
+	var slowest, biggest, sum ciliumCost
 	for _, path := range objs {
 		rel, _ := filepath.Rel(*ciliumDir, path)
 		c := ciliumObject(t, path, strings.TrimSuffix(rel, ".o"), table)
+		sum.bothTime += c.bothTime
+		sum.kernelTime += c.kernelTime
 		if c.time > slowest.time {
 			slowest = c
 		}
@@ -75,6 +77,7 @@ func TestCilium(t *testing.T) {
 		}
 	}
 	table.log(t, "object")
+	t.Logf("programs both accept: bpfhost's verification time %v in all, the kernel's %v (its log's)", sum.bothTime.Round(time.Millisecond), sum.kernelTime.Round(time.Millisecond))
 	t.Logf("slowest bpfhost verification: %s (%v); most state memory: %s (%d MiB)", slowest.where, slowest.time.Round(time.Millisecond), biggest.where, biggest.bytes>>20)
 }
 
@@ -83,6 +86,9 @@ type ciliumCost struct {
 	where string
 	time  time.Duration
 	bytes int64
+	// bothTime and kernelTime are bpfhost's and the kernel's verification
+	// times summed over the programs both accept.
+	bothTime, kernelTime time.Duration
 }
 
 // objectProgramType is the type of the programs of spec whose section names
@@ -143,7 +149,7 @@ func ciliumObject(t *testing.T, path, name string, table *corpusTable) ciliumCos
 		if bbytes > cost.bytes {
 			cost.bytes = bbytes
 		}
-		kv, why, ktime := "cannot load", "", ""
+		kv, why, ktime := "cannot load", "", time.Duration(0)
 		if kerr != nil {
 			why = "cilium/ebpf cannot parse the object"
 		} else if info == nil {
@@ -153,8 +159,12 @@ func ciliumObject(t *testing.T, path, name string, table *corpusTable) ciliumCos
 				p.Type, p.AttachType = ebpf.ProgramType(info.Type), ebpf.AttachType(info.Attach)
 			})
 		}
-		t.Logf("%s: %d insns, bpfhost %s in %v (states %d KiB, allocated %d MiB), kernel %s%s", where, len(ps.Instructions), bv,
+		t.Logf("%s: %d insns, bpfhost %s in %v (states %d KiB, allocated %d MiB), kernel %s in %v", where, len(ps.Instructions), bv,
 			btime.Round(time.Millisecond), bbytes>>10, balloc>>20, kv, ktime)
+		if bv == "accepts" && kv == "accepts" {
+			cost.bothTime += btime
+			cost.kernelTime += ktime
+		}
 		table.record(t, name, where, bv, kv, why)
 	}
 	return cost

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 )
@@ -124,9 +126,9 @@ func bpfhostVerdict(t *testing.T, where string, err error) string {
 // maps, not the other programs), after adjust (if not nil) changed its
 // spec, and returns the kernel's verdict ("accepts", "rejects", "cannot
 // load"), why it could not load it (a reason for a program of section kind
-// kind, see kernelLoadReason) and the kernel's verification time (" in
-// 123us", or empty); it logs why the kernel refused.
-func kernelVerdictAlone(t *testing.T, where string, kspec *ebpf.CollectionSpec, name, kind string, adjust func(*ebpf.ProgramSpec)) (verdict, why, took string) {
+// kind, see kernelLoadReason) and, when it accepted, the verification time
+// its log reports (0 if none); it logs why the kernel refused.
+func kernelVerdictAlone(t *testing.T, where string, kspec *ebpf.CollectionSpec, name, kind string, adjust func(*ebpf.ProgramSpec)) (verdict, why string, took time.Duration) {
 	one := kspec.Copy()
 	for n := range one.Programs {
 		if n != name {
@@ -135,7 +137,7 @@ func kernelVerdictAlone(t *testing.T, where string, kspec *ebpf.CollectionSpec, 
 	}
 	p := one.Programs[name]
 	if p == nil {
-		return "cannot load", "cilium/ebpf does not see the program", ""
+		return "cannot load", "cilium/ebpf does not see the program", 0
 	}
 	if adjust != nil {
 		adjust(p)
@@ -146,16 +148,17 @@ func kernelVerdictAlone(t *testing.T, where string, kspec *ebpf.CollectionSpec, 
 	switch {
 	case err == nil:
 		if m := kernelVerificationTime.FindStringSubmatch(c.Programs[name].VerifierLog); m != nil {
-			took = " in " + m[1] + "us"
+			us, _ := strconv.ParseInt(m[1], 10, 64)
+			took = time.Duration(us) * time.Microsecond
 		}
 		c.Close()
 		return "accepts", "", took
 	case errors.As(err, &ve):
 		t.Logf("%s: kernel rejects: %s", where, kernelFinding(ve.Log))
-		return "rejects", "", ""
+		return "rejects", "", 0
 	}
 	t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
-	return "cannot load", kernelLoadReason(kind, err), ""
+	return "cannot load", kernelLoadReason(kind, err), 0
 }
 
 // kernelFinding is the line of a kernel verifier log that says why it

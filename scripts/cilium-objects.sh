@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Downloads Cilium's datapath sources (the bpf/ tree of github.com/cilium/cilium,
 # from the Go module proxy) and builds its standard objects (bpf_lxc, bpf_host,
-# bpf_xdp, bpf_sock, bpf_overlay, bpf_network) with clang-19, in two
+# bpf_xdp, bpf_sock, bpf_overlay, bpf_network) with clang-19, in three
 # configurations, for TestCilium:
 #
 #   OUTDIR/default/*.o  Cilium's Makefile flags, no -D options: the node_config.h
 #                       and ep_config.h test configuration as it is
 #                       (bpf_network.o gets its Makefile options, IPv4+IPv6+IPsec)
+#   OUTDIR/dual/*.o     the same with -DENABLE_IPV4=1 -DENABLE_IPV6=1 (the default
+#                       configuration has neither, which leaves little code)
 #   OUTDIR/max/*.o      `make KERNEL=netnext`: the Makefile's MAX_*_OPTIONS,
 #                       which turn on most features (the objects Cilium load-tests)
 #
@@ -48,5 +50,7 @@ build() { # build CONFIG MAKE-ARGS...
   echo "$out/$config: $(cd "$out/$config" && ls | tr '\n' ' ')"
 }
 build default KERNEL=netnext MAX_LB_OPTIONS= MAX_OVERLAY_OPTIONS= MAX_HOST_OPTIONS= MAX_XDP_OPTIONS= MAX_LXC_OPTIONS=
+dual="-DENABLE_IPV4=1 -DENABLE_IPV6=1"
+build dual KERNEL=netnext MAX_LB_OPTIONS="$dual" MAX_OVERLAY_OPTIONS="$dual" MAX_HOST_OPTIONS="$dual" MAX_XDP_OPTIONS="$dual" MAX_LXC_OPTIONS="$dual"
 build max KERNEL=netnext
 echo "cilium $version, $("$clang" --version | head -1)" >"$out/VERSION"
