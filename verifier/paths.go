@@ -10,8 +10,10 @@ import (
 // Path sensitivity by bounded disjunction (decision 0020). Where paths
 // meet, joining their states can lose what a later test needs: a register
 // that is a pointer on one path and a number, NULL or nothing on the
-// other (the join is "mixed" or "maybe NULL"), or a packet range proven on
-// one path only (the join keeps the shorter). Linux follows the paths
+// other (the join is "mixed" or "maybe NULL"), a value of one map on one
+// path and of another on the other, a number negative on one path and not
+// on the other (decision 0030), or a packet range proven on one path only
+// (the join keeps the shorter). Linux follows the paths
 // apart, and a later test that repeats an earlier decision (`if (flag)`
 // twice) then sees each path alone. bpfhost keeps up to maxDisjuncts
 // states apart at the input of a block that heads no loop when joining
