@@ -563,6 +563,9 @@ func locName(l loc) string {
 	if r, ok := regOfLoc(l); ok {
 		return fmt.Sprintf("r%d", r)
 	}
+	if isSub32Loc(l) {
+		return fmt.Sprintf("w%d(s32)", int(l)-32)
+	}
 	return fmt.Sprintf("loc%d", l)
 }
 

@@ -3,6 +3,10 @@
 // rejected, its first finding on the line marked REJECT.
 #include "../common.h"
 
+#define __naked __attribute__((naked))
+#define __imm(name) [name] "i"(name)
+#define __imm_addr(name) [name] "i"(&name)
+
 struct small {
 	__u8 addr[6];
 	__u16 port;
@@ -104,6 +108,21 @@ int int_bound_no_sign(struct __sk_buff *skb)
 	if (!v)
 		return TC_ACT_OK;
 	return v[i]; // REJECT: outside
+}
+
+// The second test repeats the first: r6 may be NULL where it is read.
+SEC("tc") __naked int helper_int_twice_same(void)
+{
+	asm volatile ( // REJECT: NULL
+	"r1 = 0; *(u64 *)(r10 - 8) = r1; *(u64 *)(r10 - 16) = r1;"
+	"r2 = r10; r2 += -8; r1 = %[smalls] ll; call %[bpf_map_lookup_elem]; r6 = r0;"
+	"r2 = r10; r2 += -8; r3 = r10; r3 += -16; r4 = 0;"
+	"r1 = %[smalls] ll; call %[bpf_map_update_elem];"
+	"if w0 s< 0 goto 1f;"
+	"if w0 s< 0 goto 1f;"
+	"r0 = *(u16 *)(r6 + 6); exit;"
+	"1: r0 = 0; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm(bpf_map_update_elem), __imm_addr(smalls) : "memory");
 }
 
 char LICENSE[] SEC("license") = "GPL";
