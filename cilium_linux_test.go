@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -24,6 +26,12 @@ import (
 // ciliumDir names a directory of Cilium datapath objects for TestCilium:
 // scripts/cilium-objects.sh builds them, one subdirectory per configuration.
 var ciliumDir = flag.String("cilium", "", "directory of Cilium datapath objects (scripts/cilium-objects.sh DIR) that TestCilium verifies")
+
+// ciliumLog names a program ("max/bpf_lxc tail_ipv4_policy") whose
+// verifier trace TestCilium writes to ciliumLogFile.
+var ciliumLog = flag.String("cilium.log", "", "TestCilium: write the verifier trace of this program (\"CONFIG/OBJECT PROGRAM\") to "+ciliumLogFile)
+
+const ciliumLogFile = "/tmp/cilium-verifier.log"
 
 // TestCilium verifies every program of Cilium's datapath objects (bpf_lxc,
 // bpf_host, bpf_xdp, bpf_sock, bpf_overlay, bpf_network, as built by
@@ -69,6 +77,7 @@ func TestCilium(t *testing.T) {
 		c := ciliumObject(t, path, strings.TrimSuffix(rel, ".o"), table)
 		sum.bothTime += c.bothTime
 		sum.kernelTime += c.kernelTime
+		sum.stricter = append(sum.stricter, c.stricter...)
 		if c.time > slowest.time {
 			slowest = c
 		}
@@ -77,6 +86,13 @@ func TestCilium(t *testing.T) {
 		}
 	}
 	table.log(t, "object")
+	kinds := map[string]int{}
+	for _, k := range sum.stricter {
+		kinds[k]++
+	}
+	for k, n := range kinds {
+		t.Logf("only the kernel accepts, bpfhost's first finding: %3d %s", n, k)
+	}
 	t.Logf("programs both accept: bpfhost's verification time %v in all, the kernel's %v (its log's)", sum.bothTime.Round(time.Millisecond), sum.kernelTime.Round(time.Millisecond))
 	t.Logf("slowest bpfhost verification: %s (%v); most state memory: %s (%d MiB)", slowest.where, slowest.time.Round(time.Millisecond), biggest.where, biggest.bytes>>20)
 }
@@ -89,7 +105,18 @@ type ciliumCost struct {
 	// bothTime and kernelTime are bpfhost's and the kernel's verification
 	// times summed over the programs both accept.
 	bothTime, kernelTime time.Duration
+	// stricter are the kinds of bpfhost's first findings on the programs
+	// only the kernel accepts (findingKind).
+	stricter []string
 }
+
+// findingKind is a verifier message without its numbers and registers, to
+// count programs refused for the same kind of reason.
+func findingKind(msg string) string {
+	return findingNumbers.ReplaceAllString(msg, "N")
+}
+
+var findingNumbers = regexp.MustCompile(`\b(r|w|fp)?-?[0-9]+\b`)
 
 // objectProgramType is the type of the programs of spec whose section names
 // one, when they all have the same: the type Cilium's loader (and tc) give
@@ -140,9 +167,14 @@ func ciliumObject(t *testing.T, path, name string, table *corpusTable) ciliumCos
 		var bbytes int64
 		var balloc uint64
 		if err == nil {
-			btime, bbytes, balloc, err = ciliumVerify(spec, ps, info)
+			btime, bbytes, balloc, err = ciliumVerify(spec, ps, info, *ciliumLog == name+" "+ps.Name)
 		}
 		bv := bpfhostVerdict(t, where, err)
+		var finding string
+		var ve *VerifierError
+		if errors.As(err, &ve) && len(ve.Errors) > 0 {
+			finding = ve.Errors[0].Message
+		}
 		if btime > cost.time {
 			cost.time, cost.where = btime, where
 		}
@@ -166,20 +198,32 @@ func ciliumObject(t *testing.T, path, name string, table *corpusTable) ciliumCos
 			cost.kernelTime += ktime
 		}
 		table.record(t, name, where, bv, kv, why)
+		if bv == "rejects" && kv == "accepts" {
+			cost.stricter = append(cost.stricter, findingKind(finding))
+		}
 	}
 	return cost
 }
 
-// ciliumVerify verifies ps as info in bpfhost and returns the time it took,
+// ciliumVerify verifies ps as info in bpfhost (with a trace to
+// ciliumLogFile if trace is set) and returns the time it took,
 // the peak memory of the verifier's kept states (0 when it failed) and the
 // bytes the verification allocated.
-func ciliumVerify(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo) (took time.Duration, states int64, alloc uint64, err error) {
+func ciliumVerify(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo, trace bool) (took time.Duration, states int64, alloc uint64, err error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	vopts, rel, _, err := typedVerifierOptions(spec, ps, info, "")
 	if err != nil {
 		return 0, 0, 0, err
+	}
+	if trace {
+		f, err := os.Create(ciliumLogFile)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		defer f.Close()
+		vopts.Verbose = f
 	}
 	res, err := verifier.Verify(rel.Instructions, vopts)
 	took = time.Since(start)

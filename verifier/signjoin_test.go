@@ -5,12 +5,14 @@ import "testing"
 // TestSignJoinShapes: the shapes of Cilium's datapath in
 // testdata/signjoin (a field of a value of one of two maps, an error
 // code's sign that decides which path's offset is used, an int bounded by
-// two signed 32-bit tests, a helper's long result tested twice as an int)
+// two signed 32-bit tests, a helper's long result tested twice as an int,
+// sixteen paths that must stay apart for a packet write)
 // are accepted, as Linux accepts them (TestSignJoinKernel), and their
 // unsafe variants are refused on the line each marks. Each safe program was
 // refused before paths.go kept values of different maps and numbers of
-// opposite signs apart, signed32.go refined signed 32-bit tests and
-// sub32.go kept what they say about a 64-bit value's low half.
+// opposite signs apart, signed32.go refined signed 32-bit tests,
+// sub32.go kept what they say about a 64-bit value's low half and a
+// block's input kept 16 states apart instead of 8 (decision 0030).
 func TestSignJoinShapes(t *testing.T) {
 	n := 0
 	for name, err := range verifyObject(t, "testdata/signjoin/signjoin.o") {
@@ -19,8 +21,8 @@ func TestSignJoinShapes(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if n != 4 {
-		t.Errorf("%d programs verified, want 4", n)
+	if n != 5 {
+		t.Errorf("%d programs verified, want 5", n)
 	}
 	checkRejections(t, "testdata/signjoin/signjoin_unsafe.c", "testdata/signjoin/signjoin_unsafe.o")
 }

@@ -139,4 +139,57 @@ SEC("tc") __naked int helper_int_twice(void)
 	:: __imm(bpf_map_lookup_elem), __imm(bpf_map_update_elem), __imm_addr(smalls) : "memory");
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 16);
+} counters SEC(".maps");
+
+// Three optional lookups (eight combinations of pointers that are NULL or
+// not, all live to the end), then a packet bound whose outcome is kept in
+// an error code, tested after the join: sixteen paths that must stay apart
+// for the write to be proven (the error path joined with the good one
+// loses the two bytes proven past p). Cilium's XDP NAT tail calls
+// (bpf_xdp, permutation builds) have this many.
+SEC("xdp")
+int many_paths_packet(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u64 *a = NULL, *b = NULL, *c = NULL;
+	__u32 k = ctx->rx_queue_index;
+	__u8 *p;
+	long err;
+
+	if (k & 1) {
+		a = bpf_map_lookup_elem(&counters, &k);
+		if (!a)
+			return XDP_PASS;
+	}
+	if (k & 2) {
+		b = bpf_map_lookup_elem(&counters, &k);
+		if (!b)
+			return XDP_PASS;
+	}
+	if (k & 4) {
+		c = bpf_map_lookup_elem(&counters, &k);
+		if (!c)
+			return XDP_PASS;
+	}
+	p = data + (ctx->ingress_ifindex & 63);
+	asm volatile("%[err] = 0; r1 = %[p]; r1 += 2; if r1 <= %[end] goto +1; %[err] = -22;"
+		     : [err] "=&r"(err) : [p] "r"(p), [end] "r"(end) : "r1");
+	if (err)
+		return XDP_DROP;
+	*(__u16 *)p = 0;
+	if (a)
+		*a += 1;
+	if (b)
+		*b += 1;
+	if (c)
+		*c += 1;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
