@@ -12,8 +12,9 @@ import (
 // that is a pointer on one path and a number, NULL or nothing on the
 // other (the join is "mixed" or "maybe NULL"), a value of one map on one
 // path and of another on the other, a number negative on one path and not
-// on the other (decision 0030), or a packet range proven on one path only
-// (the join keeps the shorter). Linux follows the paths
+// on the other, a number on one path and nothing on the other (decision
+// 0030), or a packet range proven on one path only (the join keeps the
+// shorter). Linux follows the paths
 // apart, and a later test that repeats an earlier decision (`if (flag)`
 // twice) then sees each path alone. bpfhost keeps up to maxDisjuncts
 // states apart at the input of a block that heads no loop when joining
@@ -141,6 +142,11 @@ func losses(a, b *state, live liveness) int {
 func valueLoss(a, b *state, l loc, x, y value) bool {
 	px, py := x.kind.isPointer(), y.kind.isPointer()
 	if !px && !py {
+		if (x.kind == kUninit) != (y.kind == kUninit) {
+			// Set on one path only: a later use on that path alone is
+			// fine, the join is uninitialised (decision 0030).
+			return true
+		}
 		return x.kind == kScalar && y.kind == kScalar && signLoss(a.ivalAt(l, x), b.ivalAt(l, y))
 	}
 	if x.kind == y.kind {

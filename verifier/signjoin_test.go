@@ -6,7 +6,8 @@ import "testing"
 // testdata/signjoin (a field of a value of one of two maps, an error
 // code's sign that decides which path's offset is used, an int bounded by
 // two signed 32-bit tests, a helper's long result tested twice as an int,
-// sixteen paths that must stay apart for a packet write)
+// sixteen paths that must stay apart for a packet write, a register set
+// on one path only)
 // are accepted, as Linux accepts them (TestSignJoinKernel), and their
 // unsafe variants are refused on the line each marks. Each safe program was
 // refused before paths.go kept values of different maps and numbers of
@@ -21,8 +22,8 @@ func TestSignJoinShapes(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if n != 5 {
-		t.Errorf("%d programs verified, want 5", n)
+	if n != 6 {
+		t.Errorf("%d programs verified, want 6", n)
 	}
 	checkRejections(t, "testdata/signjoin/signjoin_unsafe.c", "testdata/signjoin/signjoin_unsafe.o")
 }

@@ -192,4 +192,21 @@ int many_paths_packet(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// A register set on one path only (r2, on the UDP-like path), used later
+// only where a test of another register (an error code, negative on the
+// other path) lets that path through: joining the paths would leave r2
+// "maybe unset" (a Cilium tail call, nodeport.h, has this shape).
+SEC("tc") __naked int set_on_one_path(void)
+{
+	asm volatile (
+	"r6 = r1; r1 = *(u32 *)(r6 + 8);"
+	"if r1 == 17 goto 1f;"
+	"w9 = -159; goto 2f;"
+	"1: r2 = *(u32 *)(r6 + 0); r9 = *(u32 *)(r6 + 0);"
+	"2: if w9 s> -1 goto 3f;"
+	"r0 = 2; exit;"
+	"3: r0 = r2; r0 &= 1; exit;"
+	::: "memory");
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -185,4 +185,19 @@ int many_paths_packet_short(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// The other path's code is not negative: it reaches the use of r2, which
+// it never set.
+SEC("tc") __naked int set_on_one_path_used(void)
+{
+	asm volatile ( // REJECT: uninitialised
+	"r6 = r1; r1 = *(u32 *)(r6 + 8);"
+	"if r1 == 17 goto 1f;"
+	"w9 = 5; goto 2f;"
+	"1: r2 = *(u32 *)(r6 + 0); r9 = *(u32 *)(r6 + 0);"
+	"2: if w9 s> -1 goto 3f;"
+	"r0 = 2; exit;"
+	"3: r0 = r2; r0 &= 1; exit;"
+	::: "memory");
+}
+
 char LICENSE[] SEC("license") = "GPL";
