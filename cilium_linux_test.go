@@ -234,21 +234,31 @@ func ciliumVerify(spec *CollectionSpec, ps *ProgramSpec, info *ProgramTypeInfo, 
 	return took, states, after.TotalAlloc - before.TotalAlloc, err
 }
 
-// ciliumConfigSection is the data section whose variables Cilium's loader
-// (pkg/bpf, inlineGlobalData) turns into constants before loading.
-const ciliumConfigSection = ".rodata.config"
+// ciliumConfigSections are the data sections whose variables Cilium's
+// loader (pkg/bpf, inlineGlobalData) turns into constants before loading:
+// .rodata.config since Cilium 1.15 (CONFIG(name)), .data before
+// (DEFINE_U32 and fetch_u32). An object has one or the other.
+var ciliumConfigSections = []string{".rodata.config", ".data"}
 
 // ciliumInlineConfig does to spec (bpfhost's) and kspec (the kernel's) what
-// Cilium's loader does to its objects: every lddw of an address in
-// ciliumConfigSection (CONFIG(name) compiles to one, "r1 = __config_name ll")
-// becomes an lddw of the variable's value, zero-extended to 64 bits. Loaded
-// as compiled, the register holds a pointer into the section that the code
-// uses as a number, which both verifiers refuse.
+// Cilium's loader does to its objects: every lddw of an address in its
+// configuration section (the first of ciliumConfigSections the object has;
+// CONFIG(name) compiles to "r1 = __config_name ll") becomes an lddw of the
+// variable's value, zero-extended to 64 bits. Loaded as compiled, the
+// register holds a pointer into the section that the code uses as a
+// number, which both verifiers refuse.
 func ciliumInlineConfig(spec *CollectionSpec, kspec *ebpf.CollectionSpec) error {
-	m := kspec.Maps[ciliumConfigSection]
-	if m == nil {
+	var ciliumConfigSection string
+	for _, name := range ciliumConfigSections {
+		if kspec.Maps[name] != nil {
+			ciliumConfigSection = name
+			break
+		}
+	}
+	if ciliumConfigSection == "" {
 		return nil
 	}
+	m := kspec.Maps[ciliumConfigSection]
 	ds, ok := m.Value.(*btf.Datasec)
 	if !ok || len(m.Contents) != 1 {
 		return fmt.Errorf("%s: no BTF datasec or no contents", ciliumConfigSection)

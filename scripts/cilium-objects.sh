@@ -28,6 +28,7 @@ set -euo pipefail
 out=${1:?usage: $0 OUTDIR [VERSION]}
 version=${2:-v1.15.19}
 clang=${CLANG:-clang-19}
+llc=${LLC:-llc-19} # Cilium before 1.15 compiles through llc
 command -v "$clang" >/dev/null || { echo "$clang is missing: apt-get install -y clang-19 llvm-19" >&2; exit 1; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -48,7 +49,7 @@ build() { # build CONFIG MAKE-ARGS...
   local config=$1
   shift
   rm -f "$work"/bpf/*.o
-  make -s -C "$work/bpf" ROOT_DIR="$work" CLANG="$work/clang" "$@" $objs 2>"$work/$config.log" ||
+  make -s -C "$work/bpf" ROOT_DIR="$work" CLANG="$work/clang" LLC="$llc" "$@" $objs 2>"$work/$config.log" ||
     { tail -20 "$work/$config.log" >&2; exit 1; }
   mkdir -p "$out/$config"
   for o in $objs; do cp "$work/bpf/$o" "$out/$config/$o"; done
@@ -65,7 +66,7 @@ if [ "${PERMUTATIONS:-}" = 1 ]; then
   mkdir -p "$out/perm"
   declare -A seen=()
   n=0
-  make -s -n -C "$work/bpf" ROOT_DIR="$work" CLANG="$work/clang" KERNEL=netnext BUILD_PERMUTATIONS=1 \
+  make -s -n -C "$work/bpf" ROOT_DIR="$work" CLANG="$work/clang" LLC="$llc" KERNEL=netnext BUILD_PERMUTATIONS=1 \
     bpf_lxc.o bpf_host.o bpf_xdp.o bpf_sock.o bpf_overlay.o 2>/dev/null | grep "^$work/clang " |
     while read -r line; do
       n=$((n + 1))
