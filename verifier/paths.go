@@ -155,6 +155,11 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 			return true
 		case x.kind.isRef() && x.id != y.id:
 			return true
+		case x.null && x.id != y.id:
+			// Two maybe-NULL pointers from different calls: the join has
+			// no id, so a NULL test of one copy (a register reloaded from
+			// its spill) no longer tells the others (decision 0030).
+			return true
 		case x.region != y.region && x.kind != kMapPtr:
 			// Values of two maps join into a value of either, as long as
 			// the shorter: a field past it on one map is lost.

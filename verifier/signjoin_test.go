@@ -7,7 +7,7 @@ import "testing"
 // code's sign that decides which path's offset is used, an int bounded by
 // two signed 32-bit tests, a helper's long result tested twice as an int,
 // sixteen paths that must stay apart for a packet write, a register set
-// on one path only)
+// on one path only, a NULL test of a copy of one of two lookups' results)
 // are accepted, as Linux accepts them (TestSignJoinKernel), and their
 // unsafe variants are refused on the line each marks. Each safe program was
 // refused before paths.go kept values of different maps and numbers of
@@ -22,8 +22,8 @@ func TestSignJoinShapes(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if n != 6 {
-		t.Errorf("%d programs verified, want 6", n)
+	if n != 7 {
+		t.Errorf("%d programs verified, want 7", n)
 	}
 	checkRejections(t, "testdata/signjoin/signjoin_unsafe.c", "testdata/signjoin/signjoin_unsafe.o")
 }

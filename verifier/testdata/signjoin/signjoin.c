@@ -209,4 +209,24 @@ SEC("tc") __naked int set_on_one_path(void)
 	::: "memory");
 }
 
+// A maybe-NULL pointer from one of two lookups (different calls on two
+// paths), spilled on each path; after the join a copy read back from the
+// spill is tested, and another copy read back is used. The join of the two
+// lookups' results had no id, so the test did not reach the spill
+// (Cilium 1.14's wireguard.h, `if (dst && dst->key)`).
+SEC("tc") __naked int null_test_of_copy(void)
+{
+	asm volatile (
+	"r6 = r1; r1 = 0; *(u64 *)(r10 - 8) = r1;"
+	"r7 = *(u32 *)(r6 + 8);"
+	"r2 = r10; r2 += -8; r1 = %[smalls] ll;"
+	"if r7 == 0 goto 1f;"
+	"call %[bpf_map_lookup_elem]; *(u64 *)(r10 - 16) = r0; goto 2f;"
+	"1: call %[bpf_map_lookup_elem]; *(u64 *)(r10 - 16) = r0;"
+	"2: r1 = *(u64 *)(r10 - 16); if r1 == 0 goto 3f;"
+	"r1 = *(u64 *)(r10 - 16); r0 = *(u8 *)(r1 + 0); exit;"
+	"3: r0 = 0; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm_addr(smalls) : "memory");
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -200,4 +200,20 @@ SEC("tc") __naked int set_on_one_path_used(void)
 	::: "memory");
 }
 
+// The NULL test is missing: the pointer read back may be NULL.
+SEC("tc") __naked int null_test_of_copy_missing(void)
+{
+	asm volatile ( // REJECT: NULL
+	"r6 = r1; r1 = 0; *(u64 *)(r10 - 8) = r1;"
+	"r7 = *(u32 *)(r6 + 8);"
+	"r2 = r10; r2 += -8; r1 = %[smalls] ll;"
+	"if r7 == 0 goto 1f;"
+	"call %[bpf_map_lookup_elem]; *(u64 *)(r10 - 16) = r0; goto 2f;"
+	"1: call %[bpf_map_lookup_elem]; *(u64 *)(r10 - 16) = r0;"
+	"2: "
+	"r1 = *(u64 *)(r10 - 16); r0 = *(u8 *)(r1 + 0); exit;"
+	"3: r0 = 0; exit;"
+	:: __imm(bpf_map_lookup_elem), __imm_addr(smalls) : "memory");
+}
+
 char LICENSE[] SEC("license") = "GPL";
