@@ -100,7 +100,7 @@ func TestKernelSource(t *testing.T) {
 		ksrcObject(t, path, counts, loads, notes)
 	}
 	t.Logf("%d distinct objects", len(objs))
-	logToolsTable(t, counts)
+	logToolsTable(t, "kind", counts)
 	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", countList(loads))
 	t.Logf("bpfhost against the selftests' annotations: %s", countList(notes))
 }

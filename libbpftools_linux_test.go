@@ -83,7 +83,7 @@ func TestLibbpfTools(t *testing.T) {
 			libbpfToolsObject(t, path, counts)
 		}
 	}
-	logToolsTable(t, counts)
+	logToolsTable(t, "kind", counts)
 }
 
 // toolsRow counts the verdicts of one section kind in TestLibbpfTools:
@@ -96,8 +96,9 @@ type toolsRow struct {
 	reasons                                                    map[string]int
 }
 
-// logToolsTable logs the rows of counts by kind, and their total.
-func logToolsTable(t *testing.T, counts map[string]*toolsRow) {
+// logToolsTable logs the rows of counts sorted by name under the heading
+// first (a section kind, an object), and their total.
+func logToolsTable(t *testing.T, first string, counts map[string]*toolsRow) {
 	var kinds []string
 	for k := range counts {
 		kinds = append(kinds, k)
@@ -106,13 +107,23 @@ func logToolsTable(t *testing.T, counts map[string]*toolsRow) {
 	var sum toolsRow
 	t.Logf("columns: both accept, both refuse, bpfhost refuses what the kernel accepts, bpfhost accepts what the kernel refuses,")
 	t.Logf("bpfhost cannot verify (no type or target) where the kernel decides, the kernel cannot load it here (why)")
-	t.Logf("%-14s %6s %6s %6s %6s %6s %6s %s", "kind", "accept", "refuse", "b-ref", "b-acc", "no-vfy", "no-ld", "why the kernel cannot load")
+	t.Logf("%-14s %6s %6s %6s %6s %6s %6s %s", first, "accept", "refuse", "b-ref", "b-acc", "no-vfy", "no-ld", "why the kernel cannot load")
 	for _, k := range kinds {
 		r := counts[k]
 		sum.add(r)
 		t.Logf("%-14s %6d %6d %6d %6d %6d %6d %s", k, r.bothAccept, r.bothRefuse, r.stricter, r.looser, r.noVerify, r.noLoad, r.reasonList())
 	}
 	t.Logf("%-14s %6d %6d %6d %6d %6d %6d", "total", sum.bothAccept, sum.bothRefuse, sum.stricter, sum.looser, sum.noVerify, sum.noLoad)
+}
+
+// toolsRowOf returns the row name of counts, made if new.
+func toolsRowOf(counts map[string]*toolsRow, name string) *toolsRow {
+	r := counts[name]
+	if r == nil {
+		r = &toolsRow{reasons: map[string]int{}}
+		counts[name] = r
+	}
+	return r
 }
 
 func (r *toolsRow) add(o *toolsRow) {
@@ -210,23 +221,13 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 }
 
 // bpfhostVerdict verifies ps as bpfhost's load path would and returns
-// "accepts", "rejects" (a verifier error) or "cannot verify" (no type, no
-// attach target, ...), logging why it does not accept.
+// its verdict (bpfhostErrVerdict).
 func bpfhostVerdict(t *testing.T, where string, spec *CollectionSpec, ps *ProgramSpec) string {
 	info, _, err := ProgramType(ps, nil)
 	if err == nil {
 		err = VerifyProgram(spec, ps, info, nil)
 	}
-	if err == nil {
-		return "accepts"
-	}
-	var ve *VerifierError
-	bv := "rejects"
-	if !errors.As(err, &ve) {
-		bv = "cannot verify"
-	}
-	t.Logf("%s: bpfhost %s: %s", where, bv, firstLine(err.Error()))
-	return bv
+	return bpfhostErrVerdict(t, where, err)
 }
 
 // onlyProgram returns a copy of kspec with only the program name.
@@ -241,15 +242,22 @@ func onlyProgram(kspec *ebpf.CollectionSpec, name string) *ebpf.CollectionSpec {
 }
 
 // kernelLoadVerdict loads the collection one in the kernel and returns
-// "accepts", "rejects" (a verifier error) or "cannot load" with the reason
-// (kernelLoadReason of the section kind).
+// its verdict (kernelErrVerdict).
 func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpec) (verdict, why string) {
 	c, err := ebpf.NewCollection(one)
-	var ve *ebpf.VerifierError
-	switch {
-	case err == nil:
+	if err == nil {
 		c.Close()
 		return "accepts", ""
+	}
+	return kernelErrVerdict(t, where, kind, err)
+}
+
+// kernelErrVerdict is the kernel's verdict on a program whose load failed
+// with err: "rejects" (its verifier refused it) or "cannot load" with the
+// reason (kernelLoadReason of the section kind); it logs why.
+func kernelErrVerdict(t *testing.T, where, kind string, err error) (verdict, why string) {
+	var ve *ebpf.VerifierError
+	switch {
 	case errors.As(err, &ve) && len(ve.Log) == 0:
 		// Refused before the verifier ran (it always logs): a program
 		// type or attach type this kernel lacks (lirc_mode2 without
@@ -266,7 +274,7 @@ func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpe
 		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
 		return "cannot load", "the kernel refuses the object's BTF"
 	case errors.As(err, &ve):
-		t.Logf("%s: kernel rejects: %s", where, firstLine(err.Error()))
+		t.Logf("%s: kernel rejects: %s", where, kernelFinding(ve.Log))
 		return "rejects", ""
 	}
 	t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
@@ -277,11 +285,7 @@ func kernelLoadVerdict(t *testing.T, where, kind string, one *ebpf.CollectionSpe
 // when the kernel cannot load it) to the row of kind, and fails the test
 // where bpfhost accepts what the kernel's verifier refuses.
 func countVerdicts(t *testing.T, counts map[string]*toolsRow, kind, where, bv, kv, why string) {
-	r := counts[kind]
-	if r == nil {
-		r = &toolsRow{reasons: map[string]int{}}
-		counts[kind] = r
-	}
+	r := toolsRowOf(counts, kind)
 	switch {
 	case kv == "cannot load":
 		r.noLoad++

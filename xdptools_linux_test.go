@@ -68,7 +68,7 @@ func TestXDPTools(t *testing.T) {
 		xdpToolsObject(t, path, dispatcher, entry, counts, loads)
 	}
 	t.Logf("%d distinct objects; the dispatcher for freplace and fentry targets: %v", len(objs), dispatcher)
-	logToolsTable(t, counts)
+	logToolsTable(t, "kind", counts)
 	var why []string
 	for k, n := range loads {
 		why = append(why, fmt.Sprintf("%d %s", n, k))

@@ -158,6 +158,11 @@ func (e *exec) assume(s *state, pc int, is64 bool, r rel, dst, src int, imm int3
 					return nil
 				}
 			}
+			if r.signed() && b.isConst() && src != dst {
+				// No refinement of the 64-bit value; a fact about its
+				// low half (sub32.go).
+				return s.assumeSub32(r, dst, int64(int32(uint32(b.umin))))
+			}
 			return s // no refinement of the 64-bit values
 		}
 		if r.signed() && !(div.umax <= math.MaxInt32 && siv.umax <= math.MaxInt32) {
@@ -166,6 +171,14 @@ func (e *exec) assume(s *state, pc int, is64 bool, r rel, dst, src int, imm int3
 			blo, bhi := siv.s32()
 			if cmpImpossible(r, lo, hi, blo, bhi) {
 				return nil
+			}
+			if siv.isConst() {
+				// signed32.go: keep the half (or part) of dst the test
+				// leaves.
+				nd, ok := refineS32(r, div, int64(int32(uint32(siv.umin))))
+				if !ok || !s.refine(dst, nd) || !s.sync() {
+					return nil
+				}
 			}
 			return s
 		}

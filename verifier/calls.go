@@ -44,6 +44,7 @@ func (e *exec) pushOwned(cs *state, target int) *state {
 		cs.setUninit(r)
 	}
 	cs.setUninit(0)
+	cs.forgetAllSub32()
 	cs.frames = append(cs.frames, &frame{fn: target})
 	cs.own |= 1 << (depth + 1)
 	cs.set(10, value{kind: kStack, region: int32(depth + 1)}, constIval(0))
@@ -59,6 +60,7 @@ func (e *exec) pop(x *state, pc int) *state {
 	// Values pointing into the dead frame are dead.
 	s.invalidate(func(v value) bool { return v.kind == kStack && int(v.region) >= d }, invDeadFrame, pc)
 	s.z.forgetWhere(func(l loc) bool { return locIsFrameLocal(l, d) })
+	s.forgetAllSub32()
 	top := s.frameW(d - 1)
 	for r := 6; r <= 9; r++ {
 		s.regs[r] = top.saved[r-6]

@@ -298,6 +298,9 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 		if ok {
 			nums = append(nums, known{l: locReg(r), n: n})
 		}
+		if s.regs[r].kind == kScalar && s.z.has(locSub32(r)) {
+			nums = append(nums, known{l: locSub32(r), n: int64(int32(uint32(cs.Regs[r])))})
+		}
 	}
 	if cs.FramePointer != nil && cs.Load != nil {
 		for fi, f := range s.frames {

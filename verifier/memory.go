@@ -372,6 +372,10 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		return scalar, res, 0
 	}
 	start, end := int(lo)+m.off, int(hi)+m.off+m.size // byte range [start, end) from r10
+	if !stackAligned(start, bv.tz, lo != hi, m.size) {
+		e.fail(m.pc, "misaligned stack %s of %s at r10%s: Linux requires stack accesses aligned to their size", m.verb(), plural(m.size), stackOff(lo, hi, m.off))
+		return scalar, res, 0
+	}
 	e.a.frameUse(f.fn, start)
 	if m.write {
 		f = s.frameW(fi)
@@ -503,6 +507,18 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		}
 	}
 	return scalar, res, 0
+}
+
+// stackAligned reports whether a stack access of size bytes at r10+start
+// (the lowest offset, when variable says the offset varies with tz known
+// low zero bits) is aligned to its size on every path, as Linux requires
+// of every load and store through a stack pointer (check_ptr_alignment:
+// strict for the stack, whatever the architecture).
+func stackAligned(start int, tz uint8, variable bool, size int) bool {
+	if start%size != 0 {
+		return false
+	}
+	return !variable || 1<<min(tz, 8) >= size
 }
 
 func stackOff(lo, hi int64, off int) string {

@@ -10,8 +10,11 @@ import (
 // Path sensitivity by bounded disjunction (decision 0020). Where paths
 // meet, joining their states can lose what a later test needs: a register
 // that is a pointer on one path and a number, NULL or nothing on the
-// other (the join is "mixed" or "maybe NULL"), or a packet range proven on
-// one path only (the join keeps the shorter). Linux follows the paths
+// other (the join is "mixed" or "maybe NULL"), a value of one map on one
+// path and of another on the other, a number negative on one path and not
+// on the other, a number on one path and nothing on the other (decision
+// 0030), or a packet range proven on one path only (the join keeps the
+// shorter). Linux follows the paths
 // apart, and a later test that repeats an earlier decision (`if (flag)`
 // twice) then sees each path alone. bpfhost keeps up to maxDisjuncts
 // states apart at the input of a block that heads no loop when joining
@@ -30,8 +33,10 @@ import (
 // register or slot that differs, which clang's register and stack reuse
 // make common, is no reason to split), and on the callers' spills.
 
-// maxDisjuncts is how many states a block's input keeps apart.
-const maxDisjuncts = 8
+// maxDisjuncts is how many states a block's input keeps apart: 16 since
+// decision 0030 (Cilium's XDP NAT tail calls need more than 8; the first,
+// joined analysis makes it cost nothing on programs the join accepts).
+const maxDisjuncts = 16
 
 // verifyPaths verifies a program joining every path first, which is
 // cheaper, and only if that finds a problem again with paths kept apart
@@ -135,11 +140,17 @@ func losses(a, b *state, live liveness) int {
 
 // valueLoss reports whether joining the values x (of a) and y (of b) at l
 // loses a pointer's type, its being non-NULL, a ring buffer record's
-// identity or a packet pointer's proven range.
+// identity, a packet pointer's proven range or a number's sign
+// (signLoss).
 func valueLoss(a, b *state, l loc, x, y value) bool {
 	px, py := x.kind.isPointer(), y.kind.isPointer()
 	if !px && !py {
-		return false
+		if (x.kind == kUninit) != (y.kind == kUninit) {
+			// Set on one path only: a later use on that path alone is
+			// fine, the join is uninitialised (decision 0030).
+			return true
+		}
+		return x.kind == kScalar && y.kind == kScalar && signLoss(a.ivalAt(l, x), b.ivalAt(l, y))
 	}
 	if x.kind == y.kind {
 		switch {
@@ -151,7 +162,14 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 			// Values from different lookups: the join cannot tell
 			// which element's bpf_spin_lock a later call takes.
 			return true
-		case x.region != y.region && x.kind != kMapValue && x.kind != kMapPtr:
+		case x.null && x.id != y.id:
+			// Two maybe-NULL pointers from different calls: the join has
+			// no id, so a NULL test of one copy (a register reloaded from
+			// its spill) no longer tells the others (decision 0030).
+			return true
+		case x.region != y.region && x.kind != kMapPtr:
+			// Values of two maps join into a value of either, as long as
+			// the shorter: a field past it on one map is lost.
 			return true
 		case x.kind == kPacket:
 			// Different lengths proven past the pointer: the join keeps
@@ -175,6 +193,27 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 // bpf_spin_lock (spinlock.go), so that which element it is matters.
 func lockedValue(s *state, v value) bool {
 	return v.region >= 0 && int(v.region) < len(s.a.maps) && s.a.maps[v.region].HasSpinLock
+}
+
+// signLoss reports whether two numbers have opposite signs, as 64-bit or
+// as zero-extended 32-bit values: one negative on every run of its path,
+// the other not negative on every run of its own. Their join would lose
+// the sign that a later `if (ret < 0)` decides (an error code returned on
+// one path, a result on the other, each coming with its own pointers).
+func signLoss(x, y ival) bool {
+	side := func(v ival) int {
+		switch {
+		case v.smax < 0:
+			return -1
+		case v.smin >= 0 && v.umax >= s32Half && v.umin >= s32Half && v.umax <= math.MaxUint32:
+			return -1 // a negative zero-extended 32-bit value
+		case v.smin >= 0 && v.umax < s32Half:
+			return 1
+		}
+		return 0
+	}
+	sx, sy := side(x), side(y)
+	return sx != 0 && sy != 0 && sx != sy
 }
 
 func isNullConst(v value) bool { return v.kind == kScalar && v.umax == 0 }

@@ -109,12 +109,16 @@ func (s *state) setAt(l loc, slot *value, v value, iv ival) {
 	} else {
 		s.z.forget(l)
 	}
+	if r, ok := regOfLoc(l); ok {
+		s.z.forget(locSub32(r)) // a new value (sub32.go; step drops it too)
+	}
 }
 
 // setUninit clobbers register r.
 func (s *state) setUninit(r int) {
 	s.regs[r] = uninit
 	s.z.forget(locReg(r))
+	s.z.forget(locSub32(r))
 }
 
 // refine narrows the numbers of register r to iv; false if that empties
@@ -562,6 +566,9 @@ func locName(l loc) string {
 	}
 	if r, ok := regOfLoc(l); ok {
 		return fmt.Sprintf("r%d", r)
+	}
+	if isSub32Loc(l) {
+		return fmt.Sprintf("w%d(s32)", int(l)-32)
 	}
 	return fmt.Sprintf("loc%d", l)
 }

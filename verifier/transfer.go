@@ -90,6 +90,9 @@ func (e *exec) scalar(s *state, pc, r int, what string) bool {
 
 // step applies one instruction that is neither a jump nor an exit.
 func (e *exec) step(s *state, pc int, ins isa.Instruction) (*state, error) {
+	if _, def := regUseDef(ins); def != 0 {
+		s.forgetSub32(def) // sub32.go
+	}
 	op := ins.Opcode
 	switch cls := op.Class(); {
 	case cls.IsALU():
