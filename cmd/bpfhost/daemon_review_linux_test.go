@@ -1,0 +1,69 @@
+package main
+
+// Findings of the issue 14 review (the daemon used as a demanding and a
+// hostile user would), each end to end with the real binary.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDaemonSocketNotASocket: --socket naming an existing file that is not
+// a socket is refused and the file is left alone. Before, the daemon took
+// it for a stale socket, deleted it and listened there: "--socket
+// /etc/passwd" removed the file.
+func TestDaemonSocketNotASocket(t *testing.T) {
+	d := newTestDaemonProc(t)
+	victim := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Before the fix the daemon served on the path until killed: settle
+	// bounds the wait (the refusal takes milliseconds).
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.bin, "daemon", "--state", d.state, "--socket", victim, "--verify-in-process")
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ctx.Err() != nil || ee.ExitCode() == 0 {
+		t.Errorf("daemon on a regular file: %v (%v), want a failure at once\n%s", err, ctx.Err(), &stderr)
+	}
+	if !strings.Contains(stderr.String(), "not a socket") {
+		t.Errorf("stderr %q, want it to say the path is not a socket", &stderr)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "keep me" {
+		t.Errorf("the file at --socket is %q, %v; want it untouched", b, err)
+	}
+}
+
+// TestDaemonUnknownCommand: an unknown subcommand of prog, map, link or
+// net fails with exit 2, as bpftool's "unknown command" does; the group
+// alone shows its objects, as in bpftool. Before, cobra printed the usage
+// and exited 0, so "bpfhost map updat ..." in a script seemed to work.
+func TestDaemonUnknownCommand(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/c", "pinmaps", "/cm")
+	for _, args := range [][]string{{"prog", "lod", counterObj, "/x"}, {"map", "create", "/m", "type", "hash"}, {"link", "bogus"}, {"net", "bogus"}} {
+		_, errOut, code := d.cli(nil, args...)
+		if code != exitUsage || !strings.Contains(errOut, "unknown command") {
+			t.Errorf("bpfhost %s: exit %d, %q; want exit 2 and \"unknown command\"", strings.Join(args, " "), code, errOut)
+		}
+	}
+	if out := d.must("prog"); !strings.Contains(out, "name count_packets") {
+		t.Errorf("bpfhost prog: %q, want the programs as prog show", out)
+	}
+	if out := d.must("-j", "map"); !strings.Contains(out, `"name":"counts"`) {
+		t.Errorf("bpfhost -j map: %q, want the maps as map show", out)
+	}
+	if out := d.must("map", "help"); !strings.Contains(out, "bpfhost map { show | list }") {
+		t.Errorf("bpfhost map help: %q", out)
+	}
+}
