@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,39 @@ func TestDaemonUnknownCommand(t *testing.T) {
 	}
 	if out := d.must("map", "help"); !strings.Contains(out, "bpfhost map { show | list }") {
 		t.Errorf("bpfhost map help: %q", out)
+	}
+}
+
+// TestDaemonQueuePushFlags: "map push ... exist" on a full queue replaces
+// its oldest value, as bpftool (which pushes with its update and its
+// UPDATE_FLAGS) does against Linux; peek and pop print bpftool's JSON with
+// the empty key. Before, the flags were refused as unexpected arguments and
+// the JSON had no "key".
+func TestDaemonQueuePushFlags(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", "../../daemon/testdata/queue.o", "/q", "pinmaps", "/qm")
+	for i := 1; i <= 4; i++ {
+		d.must("map", "push", "pinned", "/qm/fifo", "value", strconv.Itoa(i), "0", "0", "0", "any")
+	}
+	if _, errOut, code := d.cli(nil, "map", "push", "pinned", "/qm/fifo", "value", "5", "0", "0", "0"); code == 0 || !strings.Contains(errOut, "full") {
+		t.Errorf("push onto a full queue: exit %d, %q", code, errOut)
+	}
+	d.must("map", "enqueue", "pinned", "/qm/fifo", "value", "9", "0", "0", "0", "exist")
+	var got []string
+	for i := 0; i < 4; i++ {
+		got = append(got, strings.TrimSpace(d.must("-j", "map", "pop", "pinned", "/qm/fifo")))
+	}
+	want := []string{
+		`{"key":[],"value":["0x02","0x00","0x00","0x00"]}`,
+		`{"key":[],"value":["0x03","0x00","0x00","0x00"]}`,
+		`{"key":[],"value":["0x04","0x00","0x00","0x00"]}`,
+		`{"key":[],"value":["0x09","0x00","0x00","0x00"]}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pops after push exist onto a full queue:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, errOut, code := d.cli(nil, "map", "push", "pinned", "/qm/fifo", "value", "1", "0", "0", "0", "sometimes"); code != exitUsage || !strings.Contains(errOut, "want any, exist or noexist") {
+		t.Errorf("push with bad flags: exit %d, %q", code, errOut)
 	}
 }
