@@ -6,6 +6,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,5 +102,49 @@ func TestDaemonQueuePushFlags(t *testing.T) {
 	}
 	if _, errOut, code := d.cli(nil, "map", "push", "pinned", "/qm/fifo", "value", "1", "0", "0", "0", "sometimes"); code != exitUsage || !strings.Contains(errOut, "want any, exist or noexist") {
 		t.Errorf("push with bad flags: exit %d, %q", code, errOut)
+	}
+}
+
+// TestDaemonXlatedNamesMaps: "prog dump xlated" prints a map reference as
+// bpftool does, map[id:N] with the ID "map show" gives, and a helper call
+// by its name, and "linum" adds where each source line is. Before, the
+// lddw printed the map's host address in the daemon ("r1 = 34608346050496
+// ll") and linum was refused.
+func TestDaemonXlatedNamesMaps(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/c", "pinmaps", "/cm")
+	var counts, total struct{ ID uint32 }
+	json.Unmarshal([]byte(d.must("-j", "map", "show", "pinned", "/cm/counts")), &counts)
+	json.Unmarshal([]byte(d.must("-j", "map", "show", "pinned", "/cm/total")), &total)
+	if counts.ID == 0 || total.ID == 0 {
+		t.Fatal("map show -j: no IDs")
+	}
+	out := d.must("prog", "dump", "xlated", "pinned", "/c")
+	for _, want := range []string{
+		fmt.Sprintf("(18) r1 = map[id:%d]\n", counts.ID),
+		fmt.Sprintf("(18) r1 = map[id:%d]\n", total.ID),
+		"(85) call bpf_map_lookup_elem#1\n",
+		"(85) call bpf_map_update_elem#2\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("xlated lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, " ll\n") {
+		t.Errorf("xlated prints a 64-bit immediate (a host address?):\n%s", out)
+	}
+	if out := d.must("prog", "dump", "xlated", "pinned", "/c", "linum"); !strings.Contains(out, "counter.c line_num:") {
+		t.Errorf("xlated linum:\n%s", out)
+	}
+	var insns []map[string]any
+	if err := json.Unmarshal([]byte(d.must("-j", "prog", "dump", "xlated", "pinned", "/c", "linum")), &insns); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := insns[0]["file"].(string); !strings.HasSuffix(f, "counter.c") || insns[0]["line_num"] == nil {
+		t.Errorf("xlated -j linum: first instruction %v, want file and line_num", insns[0])
+	}
+	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/c"); strings.Contains(out, `"file"`) {
+		t.Errorf("xlated -j without linum has files: %s", out)
 	}
 }

@@ -27,7 +27,8 @@ func newProgCommand() *cobra.Command {
   bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
   bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
   bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
-  bpfhost prog dump { xlated | jited } PROG
+  bpfhost prog dump xlated PROG [linum]
+  bpfhost prog dump jited PROG
   bpfhost prog pin PROG PATH
 
 PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
@@ -43,7 +44,7 @@ output. -j prints bpftool's JSON, -p indents it.`,
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
 		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
-		&cobra.Command{Use: "dump {xlated|jited} PROG", Short: "Print a program's instructions as loaded, or its machine code",
+		&cobra.Command{Use: "dump {xlated PROG [linum] | jited PROG}", Short: "Print a program's instructions as loaded, or its machine code",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progDump(c, &f, args)) }},
 		&cobra.Command{Use: "pin PROG PATH", Short: "Pin a program at PATH",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progPin(c, &f, args)) }},
@@ -298,6 +299,11 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	// bpftool's "linum" adds where each source line is.
+	linum := len(rest) > 0 && rest[0] == "linum"
+	if linum {
+		rest = rest[1:]
+	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
@@ -315,11 +321,17 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		type bpftoolInsn struct {
 			Proto  string `json:"proto,omitempty"`
 			Src    string `json:"src,omitempty"`
+			File   string `json:"file,omitempty"`
+			Line   uint32 `json:"line_num,omitempty"`
+			Col    uint32 `json:"line_col,omitempty"`
 			Disasm string `json:"disasm"`
 		}
 		list := make([]bpftoolInsn, len(insns))
 		for i, x := range insns {
 			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+			if linum && x.Src != "" {
+				list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
+			}
 		}
 		return f.emit(out, list)
 	}
@@ -327,7 +339,9 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		if x.Proto != "" {
 			fmt.Fprintf(out, "%s:\n", x.Proto)
 		}
-		if x.Src != "" {
+		if x.Src != "" && linum {
+			fmt.Fprintf(out, "; %s [file:%s line_num:%d line_col:%d]\n", x.Src, x.File, x.Line, x.Col)
+		} else if x.Src != "" {
 			fmt.Fprintf(out, "; %s\n", x.Src)
 		}
 		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)

@@ -216,10 +216,17 @@ type MapResult struct {
 // answers a ProgRequest with a list of them), in bpftool's JSON shape:
 // "pc" is its slot (bpftool leaves it out of its JSON), "disasm" the instruction in LLVM's syntax after its opcode in hex,
 // "src" the source line where it starts, "proto" the function's name where
-// one starts.
+// one starts. A map reference reads "r1 = map[id:N]" (a global variable
+// "map[id:N][0]+OFF") and a helper call "call bpf_NAME#ID", as bpftool
+// prints them, not as host addresses.
 type XlatedInsn struct {
-	Proto  string `json:"proto,omitempty"`
-	Src    string `json:"src,omitempty"`
+	Proto string `json:"proto,omitempty"`
+	Src   string `json:"src,omitempty"`
+	// File, Line and Col are where Src is (bpftool's "linum"), when the
+	// object's line info says.
+	File   string `json:"file,omitempty"`
+	Line   uint32 `json:"line_num,omitempty"`
+	Col    uint32 `json:"line_col,omitempty"`
 	PC     int    `json:"pc"`
 	Disasm string `json:"disasm"`
 }
