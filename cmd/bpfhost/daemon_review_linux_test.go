@@ -148,3 +148,37 @@ func TestDaemonXlatedNamesMaps(t *testing.T) {
 		t.Errorf("xlated -j without linum has files: %s", out)
 	}
 }
+
+// TestDaemonRunOutputToStdout: "prog run ... data_out -" prints the packet
+// as bpftool does, a hex dump or, with -j, "data_out" as an array of byte
+// values inside the one JSON document. Before, the raw bytes went to stdout
+// ahead of the JSON, which then did not parse.
+func TestDaemonRunOutputToStdout(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/c")
+	pkt := filepath.Join(t.TempDir(), "pkt")
+	in := []byte("Hello, bpftool world!\x01\x7f~")
+	os.WriteFile(pkt, in, 0o644)
+	out := d.must("prog", "run", "pinned", "/c", "data_in", pkt, "data_out", "-")
+	// bpftool's dump of the same bytes (bpftool prog run ... data_out -).
+	want := "0000000\t4865 6c6c 6f2c 2062 7066 746f 6f6c 2077 | Hello, b pftool w\n" +
+		"0000010\t6f72 6c64 2101 7f7e                     | orld!..~ \n" +
+		"Return value: 2, duration: "
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("prog run data_out -:\n%q\nwant it to begin\n%q", out, want)
+	}
+	var doc struct {
+		DataOut []int `json:"data_out"`
+		Retval  *int  `json:"retval"`
+	}
+	out = d.must("-j", "prog", "run", "pinned", "/c", "data_in", pkt, "data_out", "-")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Retval == nil || *doc.Retval != 2 || len(doc.DataOut) != len(in) {
+		t.Fatalf("prog run -j data_out -: %q: %v", out, err)
+	}
+	for i, c := range in {
+		if doc.DataOut[i] != int(c) {
+			t.Fatalf("data_out %v, want %v", doc.DataOut, in)
+		}
+	}
+}

@@ -251,22 +251,77 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	if kv["data_out"] != "" {
-		if err := writeArgFile(cmd, kv["data_out"], res.DataOut); err != nil {
-			return err
-		}
-	}
-	if kv["ctx_out"] != "" {
-		if err := writeArgFile(cmd, kv["ctx_out"], res.CtxOut); err != nil {
-			return err
-		}
-	}
+	// As bpftool: an output FILE "-" is printed, as a hex dump or, with
+	// -j, as an array of byte values inside the JSON document (raw bytes
+	// on stdout would break the document).
 	out := cmd.OutOrStdout()
+	doc := runJSON{Retval: res.Retval, Duration: res.Duration}
+	for _, o := range []struct {
+		name string
+		b    []byte
+		dst  *[]int
+	}{{kv["data_out"], res.DataOut, &doc.DataOut}, {kv["ctx_out"], res.CtxOut, &doc.CtxOut}} {
+		switch {
+		case o.name == "":
+		case o.name != "-":
+			if err := writeArgFile(cmd, o.name, o.b); err != nil {
+				return err
+			}
+		case f.asJSON():
+			*o.dst = make([]int, len(o.b))
+			for i, c := range o.b {
+				(*o.dst)[i] = int(c)
+			}
+		default:
+			hexDump(out, o.b)
+		}
+	}
 	if f.asJSON() {
-		return f.emit(out, map[string]any{"retval": res.Retval, "duration": res.Duration})
+		return f.emit(out, doc)
 	}
 	_, err = fmt.Fprintf(out, "Return value: %d, duration%s: %dns\n", res.Retval, map[bool]string{true: " (average)", false: ""}[req.Repeat > 1], res.Duration)
 	return err
+}
+
+// runJSON is what "prog run -j" prints, in bpftool's order.
+type runJSON struct {
+	DataOut  []int  `json:"data_out,omitempty"`
+	CtxOut   []int  `json:"ctx_out,omitempty"`
+	Retval   uint32 `json:"retval"`
+	Duration int64  `json:"duration"`
+}
+
+// hexDump prints b as bpftool prints a run's output to stdout: rows of 16
+// bytes with their offset, in pairs, and as characters ('.' if not
+// printable).
+func hexDump(w io.Writer, b []byte) {
+	for row := 0; row < len(b); row += 16 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%07x\t", row)
+		for j := row; j < row+16; j++ {
+			sep := ""
+			if j%2 == 1 {
+				sep = " "
+			}
+			if j < len(b) {
+				fmt.Fprintf(&sb, "%02x%s", b[j], sep)
+			} else {
+				sb.WriteString("  " + sep)
+			}
+		}
+		sb.WriteString("| ")
+		for j := row; j < row+16 && j < len(b); j++ {
+			c := b[j]
+			if c < ' ' || c > '~' {
+				c = '.'
+			}
+			sb.WriteByte(c)
+			if j == row+7 {
+				sb.WriteByte(' ')
+			}
+		}
+		fmt.Fprintln(w, sb.String())
+	}
 }
 
 func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
