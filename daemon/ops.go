@@ -354,7 +354,9 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	// A non-nil DataOut asks for the packet after the run.
 	opts := &bpfhost.RunOptions{Data: req.DataIn, DataOut: make([]byte, 0, len(req.DataIn)), Repeat: req.Repeat, Ctx: ctx}
 	if len(req.CtxIn) > 0 {
-		opts.Context = req.CtxIn
+		if opts.Context, err = runContext(p.p, req.CtxIn); err != nil {
+			return api.RunResult{}, err
+		}
 	}
 	var ctxOut []byte
 	if req.WantCtxOut {

@@ -182,3 +182,32 @@ func TestDaemonRunOutputToStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonRunShortContext: ctx_in may be shorter than xdp_md (the rest
+// is zero) or longer with a zero tail, as Linux's bpf_ctx_init takes it;
+// a non-zero tail is E2BIG. Before, anything but 24 bytes was refused.
+func TestDaemonRunShortContext(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/c")
+	dir := t.TempDir()
+	pkt, short, long, bad := filepath.Join(dir, "pkt"), filepath.Join(dir, "short"), filepath.Join(dir, "long"), filepath.Join(dir, "bad")
+	os.WriteFile(pkt, make([]byte, 24), 0o644)
+	// data 0, data_end 24: the whole packet.
+	os.WriteFile(short, []byte{0, 0, 0, 0, 24, 0, 0, 0}, 0o644)
+	os.WriteFile(long, append([]byte{0, 0, 0, 0, 24}, make([]byte, 27)...), 0o644)
+	os.WriteFile(bad, append(append([]byte{0, 0, 0, 0, 24}, make([]byte, 26)...), 1), 0o644)
+	for _, ctx := range []string{short, long} {
+		var doc struct {
+			CtxOut []int `json:"ctx_out"`
+			Retval int   `json:"retval"`
+		}
+		out := d.must("-j", "prog", "run", "pinned", "/c", "data_in", pkt, "ctx_in", ctx, "ctx_out", "-")
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Retval != 2 || len(doc.CtxOut) != 24 || doc.CtxOut[4] != 24 {
+			t.Errorf("prog run ctx_in %s: %q, %v; want XDP_PASS and a 24-byte ctx_out with data_end 24", filepath.Base(ctx), out, err)
+		}
+	}
+	if _, errOut, code := d.cli(nil, "prog", "run", "pinned", "/c", "data_in", pkt, "ctx_in", bad); code == 0 || !strings.Contains(errOut, "not zero") {
+		t.Errorf("prog run with a non-zero context tail: exit %d, %q", code, errOut)
+	}
+}
