@@ -134,6 +134,7 @@ type prog struct {
 	links    []*linkObj // the links that hold it
 	runs     atomic.Uint64
 	runNs    atomic.Uint64
+	jited    atomic.Int64 // bytes of machine code, once measured (jited.go)
 }
 
 // mapObj is a registered map.

@@ -20,7 +20,7 @@ func (d *Daemon) progInfo(p *prog) api.ProgInfo {
 	return api.ProgInfo{
 		ID: p.id, Type: p.p.Type(), Name: p.p.Name(), Tag: p.tag, GPLCompatible: p.gpl,
 		RunTimeNs: p.runNs.Load(), RunCnt: p.runs.Load(), LoadedAt: p.loadedAt.Unix(), UID: p.uid,
-		BytesXlated: len(p.p.Instructions()) * isa.InstructionSize, Jited: p.p.Engine() == "jit",
+		BytesXlated: len(p.p.Instructions()) * isa.InstructionSize, Jited: p.p.Engine() == "jit", BytesJited: p.jitedSize(),
 		MapIDs: append([]uint32(nil), p.mapIDs...), Pinned: append([]string(nil), p.pins...),
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
 )
 
 // TestDaemonSocketNotASocket: --socket naming an existing file that is not
@@ -209,5 +212,56 @@ func TestDaemonRunShortContext(t *testing.T) {
 	}
 	if _, errOut, code := d.cli(nil, "prog", "run", "pinned", "/c", "data_in", pkt, "ctx_in", bad); code == 0 || !strings.Contains(errOut, "not zero") {
 		t.Errorf("prog run with a non-zero context tail: exit %d, %q", code, errOut)
+	}
+}
+
+// TestDaemonProgShowJitedBytes: prog show gives the size of the machine
+// code as bpftool's "jited 788B" and "bytes_jited", the bytes "prog dump
+// jited" lists; an interpreted program is "not jited" without it. Before,
+// the text said "jited" with no size and the JSON had no bytes_jited.
+func TestDaemonProgShowJitedBytes(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the JIT is amd64's")
+	}
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/c")
+	var info struct {
+		Jited      bool `json:"jited"`
+		BytesJited int  `json:"bytes_jited"`
+	}
+	if err := json.Unmarshal([]byte(d.must("-j", "prog", "show", "pinned", "/c")), &info); err != nil || !info.Jited || info.BytesJited == 0 {
+		t.Fatalf("prog show -j: %+v, %v", info, err)
+	}
+	var blocks []api.JitedBlock
+	if err := json.Unmarshal([]byte(d.must("-j", "prog", "dump", "jited", "pinned", "/c")), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	end := 0
+	for _, b := range blocks {
+		for _, line := range b.Code {
+			// "0f 85 1a 00 00 00     jne ...": the bytes, then two spaces.
+			hexPart, _, _ := strings.Cut(line, "  ")
+			end = max(end, b.Offset)
+			b.Offset += len(strings.Fields(hexPart))
+			end = max(end, b.Offset)
+		}
+	}
+	if end != info.BytesJited {
+		t.Errorf("bytes_jited %d, the jited dump ends at %d", info.BytesJited, end)
+	}
+	if out := d.must("prog", "show", "pinned", "/c"); !strings.Contains(out, fmt.Sprintf("jited %dB", info.BytesJited)) {
+		t.Errorf("prog show: %q, want \"jited %dB\"", out, info.BytesJited)
+	}
+
+	interp := newTestDaemonProc(t)
+	interp.args = []string{"--no-jit"}
+	interp.start()
+	interp.must("prog", "load", counterObj, "/c")
+	if out := interp.must("-j", "prog", "show", "pinned", "/c"); strings.Contains(out, "bytes_jited") || !strings.Contains(out, `"jited":false`) {
+		t.Errorf("prog show -j of an interpreted program: %s", out)
+	}
+	if out := interp.must("prog", "show", "pinned", "/c"); !strings.Contains(out, "not jited") {
+		t.Errorf("prog show of an interpreted program: %q", out)
 	}
 }

@@ -117,7 +117,7 @@ func progShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		fmt.Fprintf(out, "\n\tloaded_at %s  uid %d\n", time.Unix(p.LoadedAt, 0).Format("2006-01-02T15:04:05-0700"), p.UID)
 		fmt.Fprintf(out, "\txlated %dB  ", p.BytesXlated)
 		if p.Jited {
-			fmt.Fprint(out, "jited")
+			fmt.Fprintf(out, "jited %dB", p.BytesJited)
 		} else {
 			fmt.Fprint(out, "not jited")
 		}

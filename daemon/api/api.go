@@ -102,19 +102,22 @@ type LoadResult struct {
 // ProgInfo describes a loaded program, with the fields of bpftool's JSON
 // that have a true equivalent in bpfhost.
 type ProgInfo struct {
-	ID            uint32   `json:"id"`
-	Type          string   `json:"type"`
-	Name          string   `json:"name"`
-	Tag           string   `json:"tag"`
-	GPLCompatible bool     `json:"gpl_compatible"`
-	RunTimeNs     uint64   `json:"run_time_ns,omitempty"`
-	RunCnt        uint64   `json:"run_cnt,omitempty"`
-	LoadedAt      int64    `json:"loaded_at"`
-	UID           uint32   `json:"uid"`
-	BytesXlated   int      `json:"bytes_xlated"`
-	Jited         bool     `json:"jited"`
-	MapIDs        []uint32 `json:"map_ids,omitempty"`
-	Pinned        []string `json:"pinned,omitempty"`
+	ID            uint32 `json:"id"`
+	Type          string `json:"type"`
+	Name          string `json:"name"`
+	Tag           string `json:"tag"`
+	GPLCompatible bool   `json:"gpl_compatible"`
+	RunTimeNs     uint64 `json:"run_time_ns,omitempty"`
+	RunCnt        uint64 `json:"run_cnt,omitempty"`
+	LoadedAt      int64  `json:"loaded_at"`
+	UID           uint32 `json:"uid"`
+	BytesXlated   int    `json:"bytes_xlated"`
+	Jited         bool   `json:"jited"`
+	// BytesJited is the size of the program's machine code (the JIT's
+	// shared entry and exit routines included); 0 when interpreted.
+	BytesJited int      `json:"bytes_jited,omitempty"`
+	MapIDs     []uint32 `json:"map_ids,omitempty"`
+	Pinned     []string `json:"pinned,omitempty"`
 }
 
 // MapInfo describes a map, with the fields of bpftool's JSON.
