@@ -50,6 +50,10 @@ func addToolFlags(cmd *cobra.Command, f *toolFlags) {
 	// As bpftool: the group alone shows its objects, "help" prints the
 	// usage, and anything else is an unknown command (exit 2), not the
 	// usage with exit 0, which cobra does for a command without RunE.
+	// Commands with their own RunE (unpin) keep it.
+	if cmd.RunE != nil {
+		return
+	}
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {

@@ -72,6 +72,12 @@ func TestDaemonUnknownCommand(t *testing.T) {
 	if out := d.must("map", "help"); !strings.Contains(out, "bpfhost map { show | list }") {
 		t.Errorf("bpfhost map help: %q", out)
 	}
+	// unpin, a command of its own with the same flags, still runs.
+	d.must("map", "pin", "pinned", "/cm/counts", "/again")
+	d.must("unpin", "/again")
+	if _, errOut, code := d.cli(nil, "map", "show", "pinned", "/again"); code == 0 || !strings.Contains(errOut, "/again") {
+		t.Errorf("map show of an unpinned path: exit %d, %q", code, errOut)
+	}
 }
 
 // TestDaemonQueuePushFlags: "map push ... exist" on a full queue replaces
