@@ -3,9 +3,11 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +99,54 @@ func TestPipelinedRequests(t *testing.T) {
 	b, _ := io.ReadAll(conn)
 	if n := strings.Count(string(b), "HTTP/1.1 200 "); n != 3 {
 		t.Fatalf("%d answers to 3 pipelined requests:\n%s", n, b)
+	}
+}
+
+// TestRemoteErrorCodes: the client's errors match the sentinel of their
+// code with errors.Is: a full queue is ErrTooBig, a frozen map's update
+// ErrPermission, a wrong key size ErrInvalid. Before, only ErrNotFound and
+// ErrExists matched; the rest needed errors.As and the code's string.
+func TestRemoteErrorCodes(t *testing.T) {
+	sock, _ := serve(t, Options{Engine: "interp"}, nil)
+	c, err := remote.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	obj, err := os.ReadFile("testdata/queue.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Load(ctx, api.LoadRequest{Object: obj, PinPath: "/q", PinMaps: "/qm"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Load(ctx, api.LoadRequest{Object: counterObject(t), PinPath: "/c", PinMaps: "/cm"}); err != nil {
+		t.Fatal(err)
+	}
+	fifo := api.Ref{Pinned: "/qm/fifo"}
+	for i := 0; i < 4; i++ {
+		if err := c.Push(ctx, fifo, u32(uint32(i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Push(ctx, fifo, u32(9), 0); !errors.Is(err, remote.ErrTooBig) || errors.Is(err, remote.ErrNotFound) {
+		t.Errorf("push onto a full queue: %v, want ErrTooBig", err)
+	}
+	counts := api.Ref{Pinned: "/cm/counts"}
+	if err := c.Update(ctx, counts, u32(1), u32(1), 0); !errors.Is(err, remote.ErrInvalid) {
+		t.Errorf("update with a 4-byte value for 8: %v, want ErrInvalid", err)
+	}
+	if err := c.Freeze(ctx, counts); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Update(ctx, counts, u32(1), u64(1), 0); !errors.Is(err, remote.ErrPermission) {
+		t.Errorf("update of a frozen map: %v, want ErrPermission", err)
+	}
+	if err := c.Freeze(ctx, counts); !errors.Is(err, remote.ErrBusy) {
+		t.Errorf("freezing twice: %v, want ErrBusy", err)
+	}
+	if _, err := c.Lookup(ctx, counts, u32(77)); !errors.Is(err, remote.ErrNotFound) || errors.Is(err, remote.ErrTooBig) {
+		t.Errorf("lookup of a missing key: %v, want ErrNotFound", err)
 	}
 }
