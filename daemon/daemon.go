@@ -215,6 +215,9 @@ func New(opts Options) (*Daemon, error) {
 		if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
+		if err := checkStateDir(opts.StateDir); err != nil {
+			return nil, err
+		}
 		lock, err := lockState(opts.StateDir)
 		if err != nil {
 			return nil, err

@@ -271,3 +271,27 @@ func TestDaemonProgShowJitedBytes(t *testing.T) {
 		t.Errorf("prog show of an interpreted program: %q", out)
 	}
 }
+
+// TestDaemonStateDirWritableByOthers: a state directory that others may
+// write is refused at start (they could swap in units of their own for
+// the daemon to load); one the daemon owns alone is used. Before, any
+// directory was used.
+func TestDaemonStateDirWritableByOthers(t *testing.T) {
+	d := newTestDaemonProc(t)
+	if err := os.Mkdir(d.state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(d.state, 0o777)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.bin, "daemon", "--state", d.state, "--socket", d.sock, "--verify-in-process")
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil || ctx.Err() != nil || !strings.Contains(stderr.String(), "writable by its group or others") {
+		t.Errorf("daemon on a 0777 state directory: %v (%v)\n%s", err, ctx.Err(), &stderr)
+	}
+	os.Chmod(d.state, 0o755)
+	d.start()
+	d.must("prog", "show")
+}
