@@ -306,9 +306,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	case req.Program != "":
 		names = []string{req.Program}
 	default:
-		// bpftool pins the first program of the object; the spec
-		// sorts programs by name, so this is the first by name.
-		if len(spec.Programs) > 0 {
+		// bpftool pins the first program of the object, in its ELF
+		// order; the spec sorts programs by name.
+		if first := firstProgram(req.Object, spec); first != "" {
+			names = []string{first}
+		} else if len(spec.Programs) > 0 {
 			names = []string{spec.Programs[0].Name}
 		}
 	}

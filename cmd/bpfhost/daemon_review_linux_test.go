@@ -295,3 +295,26 @@ func TestDaemonStateDirWritableByOthers(t *testing.T) {
 	d.start()
 	d.must("prog", "show")
 }
+
+// TestDaemonLoadPinsFirstInObject: "prog load" pins the object's first
+// program in its ELF order, as bpftool (libbpf's first program) does:
+// handle_tcp of examples/dispatcher.o and entry of refs.o, which bpftool
+// v7.1 pins against Linux. Before, the first by name was pinned
+// (handle_icmp, egress): another program than bpftool's.
+func TestDaemonLoadPinsFirstInObject(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	for _, tc := range []struct{ obj, want string }{
+		{"../../examples/dispatcher.o", "handle_tcp"},
+		{"../../daemon/testdata/refs.o", "entry"},
+		{counterObj, "count_packets"},
+	} {
+		pin := "/" + strings.TrimSuffix(filepath.Base(tc.obj), ".o")
+		d.must("prog", "load", tc.obj, pin)
+		var p struct{ Name string }
+		json.Unmarshal([]byte(d.must("-j", "prog", "show", "pinned", pin)), &p)
+		if p.Name != tc.want {
+			t.Errorf("prog load %s pinned %q, want %q (bpftool's)", tc.obj, p.Name, tc.want)
+		}
+	}
+}
