@@ -348,7 +348,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	}
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
-			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, ms.Name)})
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})
 		}
 	}
 	meta.Pins = pins

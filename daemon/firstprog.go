@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"sort"
+	"strings"
 
 	"github.com/bpfhost/bpfhost"
 )
@@ -50,4 +51,25 @@ func firstProgram(object []byte, spec *bpfhost.CollectionSpec) string {
 		return cands[i].off < cands[j].off
 	})
 	return cands[0].name
+}
+
+// mapPinName is the name a map is pinned under in a pinmaps directory: as
+// libbpf pins an object's maps, the global data maps by their internal
+// names (the object's name cut to leave room for the section name in 15
+// characters, "config.rodata"), with dots as underscores ("config_rodata").
+// Without the object's name, or for other maps, it is the map's name.
+func mapPinName(object, name string) string {
+	switch name {
+	case ".data", ".rodata", ".bss", ".kconfig":
+	default:
+		return name
+	}
+	if object == "" {
+		return name
+	}
+	// libbpf keeps room for at least 7 characters of suffix (".rodata"),
+	// so that every data map of an object has the same prefix.
+	const objNameLen = 16 // BPF_OBJ_NAME_LEN, with its NUL
+	prefix := object[:min(len(object), objNameLen-1-max(7, len(name)))]
+	return strings.ReplaceAll(prefix+name, ".", "_")
 }

@@ -318,3 +318,23 @@ func TestDaemonLoadPinsFirstInObject(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonPinmapsGlobalData: "pinmaps DIR" pins an object's .data,
+// .rodata and .bss maps under the names libbpf gives them, as bpftool does
+// against Linux: <object>_rodata, the object's name cut so that its
+// prefix leaves room for 7 characters of section ("averylon_bss" for
+// averylongobjectname.v2.o, as bpftool v7.1 pins it). Before, they were
+// pinned as DIR/.rodata, where a bpftool script does not look.
+func TestDaemonPinmapsGlobalData(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	long := filepath.Join(t.TempDir(), "averylongobjectname.v2.o")
+	copyFile(t, "../../examples/config.o", long)
+	d.must("prog", "load", "../../examples/config.o", "/c", "pinmaps", "/cm")
+	d.must("prog", "load", long, "/l", "pinmaps", "/lm")
+	for _, pin := range []string{"/cm/config_rodata", "/cm/config_data", "/cm/config_bss", "/lm/averylon_rodata", "/lm/averylon_data", "/lm/averylon_bss"} {
+		if _, errOut, code := d.cli(nil, "map", "show", "pinned", pin); code != 0 {
+			t.Errorf("map show pinned %s: exit %d, %s", pin, code, errOut)
+		}
+	}
+}

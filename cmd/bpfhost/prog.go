@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -177,7 +178,10 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 		return err
 	}
 	defer c.Close()
-	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"]})
+	// libbpf names the object by its file's base name up to the first
+	// dot; its global data maps are pinned under that name.
+	objName, _, _ := strings.Cut(filepath.Base(args[0]), ".")
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName})
 	if err != nil {
 		return err
 	}

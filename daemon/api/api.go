@@ -91,6 +91,12 @@ type LoadRequest struct {
 	// PinMaps, if set, is a directory under which every map of the object
 	// is pinned by name.
 	PinMaps string `json:"pinmaps,omitempty"`
+	// ObjectName, if set, is the object file's name as libbpf names the
+	// object (its base name up to the first dot: "config" for
+	// config.o); the .data, .rodata, .bss and .kconfig maps are then
+	// pinned under PinMaps as libbpf pins them ("config_rodata"), not by
+	// their section names.
+	ObjectName string `json:"object_name,omitempty"`
 }
 
 // LoadResult answers a LoadRequest.
