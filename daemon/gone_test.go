@@ -150,3 +150,36 @@ func TestRemoteErrorCodes(t *testing.T) {
 		t.Errorf("lookup of a missing key: %v, want ErrNotFound", err)
 	}
 }
+
+// TestPipelinedDuringCall: a request sent while the last one is still
+// handled (its run going on) is read by the watch for the client's going,
+// kept, and answered in turn; the call it arrived during is not canceled.
+func TestPipelinedDuringCall(t *testing.T) {
+	sock, d := serve(t, Options{Engine: "interp"}, nil)
+	c, err := remote.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/c"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 10^6 runs take a few tenths of a second here (seconds with -race), long enough for the second
+	// request to come while the first is handled; if a machine were so
+	// fast that it came after, the test would pass without covering the
+	// kept byte, never fail for it.
+	body, _ := json.Marshal(api.RunRequest{Prog: api.Ref{Pinned: "/c"}, DataIn: make([]byte, 64), Repeat: 1_000_000})
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", api.PathProgRun, len(body), body)
+	waitFor(t, "the run to start", func() bool { return usersOf(t, d, "/c") > 0 })
+	io.WriteString(conn, "GET "+api.PathVersion+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	conn.SetDeadline(time.Now().Add(4 * settle))
+	b, _ := io.ReadAll(conn)
+	if n := strings.Count(string(b), "HTTP/1.1 200 "); n != 2 || !strings.Contains(string(b), `"retval":2`) || !strings.Contains(string(b), `"api":"`+api.Version+`"`) {
+		t.Fatalf("a run and a pipelined version call:\n%s", b)
+	}
+}
