@@ -3,8 +3,6 @@ package daemon
 import (
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/platform"
-	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 // runContext sizes a caller's ctx_in as Linux's bpf_ctx_init does for the
@@ -15,11 +13,12 @@ import (
 // size only. Other program types get ctx_in as it is.
 func runContext(p *bpfhost.Program, in []byte) ([]byte, error) {
 	size := 0
-	switch p.TypeInfo().TestRun {
-	case platform.TestRunXDP:
-		size = linux.XDPContextSize
-	case platform.TestRunSKB:
-		size = linux.SKBContextSize
+	// (By the kind's name: the daemon does not import platform.)
+	if info := p.TypeInfo(); info.Context != nil {
+		switch info.TestRun.String() {
+		case "xdp", "skb": // the context is xdp_md or __sk_buff
+			size = info.Context.Size
+		}
 	}
 	if size == 0 || len(in) == size {
 		return in, nil

@@ -7,8 +7,6 @@ import (
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
 	"github.com/bpfhost/bpfhost/isa"
-	"github.com/bpfhost/bpfhost/platform"
-	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
 // Xlated lists a program's instructions as they were loaded (map
@@ -58,7 +56,7 @@ func (d *Daemon) Xlated(r api.Ref) ([]api.XlatedInsn, error) {
 		} else if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			// bpftool names the kernel function; the helper's name is
 			// the nearest true equivalent.
-			text = fmt.Sprintf("call %s#%d", linux.HelperName(platform.HelperID(ins.Imm)), ins.Imm)
+			text = fmt.Sprintf("call %s#%d", bpfhost.HelperName(ins.Imm), ins.Imm)
 		}
 		x := api.XlatedInsn{PC: pc, Disasm: fmt.Sprintf("(%02x) %s", uint8(ins.Opcode), text), Proto: starts[pc]}
 		if l := p.spec.Line(pc); l.Known() && l.Start && l.Text != "" && l.Text != last {
