@@ -353,7 +353,13 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 		}
 	}
 	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel, writeTimeout: s.Limits.WriteTimeout}
+	if req.ContentLength >= 0 && int64(br.Buffered()) == req.ContentLength {
+		// The whole request is read: watch for the client going, so that
+		// a call it gave up on (a killed "prog run ... repeat N") stops.
+		w.stopWatch = cr.watchGone(cancel)
+	}
 	s.handler.ServeHTTP(w, req)
+	w.endWatch()
 	if err := w.finish(); err != nil || w.closeAfter {
 		return false
 	}
@@ -382,6 +388,9 @@ type connReader struct {
 	left int64
 	hit  bool
 	err  error
+	// pending holds what watchGone read: the start of a request the
+	// client sent before the answer to the last one (pipelining).
+	pending []byte
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -392,14 +401,50 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if r.left > 0 && int64(len(p)) > r.left {
 		p = p[:r.left]
 	}
-	n, err := r.c.Read(p)
-	if err != nil {
+	var n int
+	var err error
+	if len(r.pending) > 0 {
+		n = copy(p, r.pending)
+		r.pending = r.pending[n:]
+	} else if n, err = r.c.Read(p); err != nil {
 		r.err = err
 	}
 	if r.left > 0 {
 		r.left -= int64(n)
 	}
 	return n, err
+}
+
+// watchGone reads the connection in the background while a request whose
+// body is all buffered is handled, as net/http's server does: the client
+// closing the connection (or dying) cancels the request, so that work it
+// gave up on stops, as BPF_PROG_TEST_RUN stops when bpftool is killed.
+// Nothing else reads the connection meanwhile (the handler reads the
+// buffer). The returned stop ends the watch, before the answer is written
+// or a stream starts reading the connection itself; a byte read meanwhile
+// is kept for the next request.
+func (r *connReader) watchGone(cancel context.CancelFunc) (stop func()) {
+	r.c.SetReadDeadline(time.Time{}) // the body is in: its deadline is moot
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var b [1]byte
+		n, err := r.c.Read(b[:])
+		if n > 0 {
+			r.pending = append(r.pending, b[:n]...) // read by the owner after done
+		}
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel()
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.c.SetReadDeadline(time.Unix(1, 0))
+			<-done
+			r.c.SetReadDeadline(time.Time{})
+		})
+	}
 }
 
 // answer is the http.ResponseWriter of one request: the body is buffered
@@ -413,6 +458,7 @@ type answer struct {
 	streaming  bool
 	closeAfter bool
 	cancel     context.CancelFunc // ends the request's context
+	stopWatch  func()             // ends connReader.watchGone's read, if any
 	err        error
 	// writeTimeout bounds the sending of a buffered answer.
 	writeTimeout time.Duration
@@ -468,6 +514,7 @@ func (w *answer) FlushError() error {
 		return w.err
 	}
 	if !w.streaming {
+		w.endWatch() // the stream's own read below takes over
 		// A stream lasts as long as its client wants: the request's
 		// deadlines end here.
 		w.c.SetDeadline(time.Time{})
@@ -490,6 +537,13 @@ func (w *answer) FlushError() error {
 		w.err = err
 	}
 	return w.err
+}
+
+// endWatch stops watching the connection for the client's going.
+func (w *answer) endWatch() {
+	if w.stopWatch != nil {
+		w.stopWatch()
+	}
 }
 
 // Flush is FlushError for http.Flusher.

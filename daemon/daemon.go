@@ -134,6 +134,7 @@ type prog struct {
 	links    []*linkObj // the links that hold it
 	runs     atomic.Uint64
 	runNs    atomic.Uint64
+	jited    atomic.Int64 // bytes of machine code, once measured (jited.go)
 }
 
 // mapObj is a registered map.
@@ -213,6 +214,9 @@ func New(opts Options) (*Daemon, error) {
 	if opts.StateDir != "" {
 		if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		if err := checkStateDir(opts.StateDir); err != nil {
+			return nil, err
 		}
 		lock, err := lockState(opts.StateDir)
 		if err != nil {
@@ -302,9 +306,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	case req.Program != "":
 		names = []string{req.Program}
 	default:
-		// bpftool pins the first program of the object; the spec
-		// sorts programs by name, so this is the first by name.
-		if len(spec.Programs) > 0 {
+		// bpftool pins the first program of the object, in its ELF
+		// order; the spec sorts programs by name.
+		if first := firstProgram(req.Object, spec); first != "" {
+			names = []string{first}
+		} else if len(spec.Programs) > 0 {
 			names = []string{spec.Programs[0].Name}
 		}
 	}
@@ -342,7 +348,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	}
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
-			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, ms.Name)})
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})
 		}
 	}
 	meta.Pins = pins

@@ -45,3 +45,22 @@ func (d *Daemon) Jited(r api.Ref) ([]api.JitedBlock, error) {
 	}
 	return out, nil
 }
+
+// jitedSize is the size of p's machine code, as bpftool's bytes_jited, or
+// 0 if it is interpreted; measured once. d.mu is held (p is registered,
+// so its code is mapped).
+func (p *prog) jitedSize() int {
+	if n := p.jited.Load(); n != 0 || p.p.Engine() != "jit" {
+		return int(n)
+	}
+	blocks, err := p.p.JITListing()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, b := range blocks {
+		n += len(b.Code)
+	}
+	p.jited.Store(int64(n))
+	return n
+}

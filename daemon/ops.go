@@ -20,7 +20,7 @@ func (d *Daemon) progInfo(p *prog) api.ProgInfo {
 	return api.ProgInfo{
 		ID: p.id, Type: p.p.Type(), Name: p.p.Name(), Tag: p.tag, GPLCompatible: p.gpl,
 		RunTimeNs: p.runNs.Load(), RunCnt: p.runs.Load(), LoadedAt: p.loadedAt.Unix(), UID: p.uid,
-		BytesXlated: len(p.p.Instructions()) * isa.InstructionSize, Jited: p.p.Engine() == "jit",
+		BytesXlated: len(p.p.Instructions()) * isa.InstructionSize, Jited: p.p.Engine() == "jit", BytesJited: p.jitedSize(),
 		MapIDs: append([]uint32(nil), p.mapIDs...), Pinned: append([]string(nil), p.pins...),
 	}
 }
@@ -354,7 +354,9 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 	// A non-nil DataOut asks for the packet after the run.
 	opts := &bpfhost.RunOptions{Data: req.DataIn, DataOut: make([]byte, 0, len(req.DataIn)), Repeat: req.Repeat, Ctx: ctx}
 	if len(req.CtxIn) > 0 {
-		opts.Context = req.CtxIn
+		if opts.Context, err = runContext(p.p, req.CtxIn); err != nil {
+			return api.RunResult{}, err
+		}
 	}
 	var ctxOut []byte
 	if req.WantCtxOut {

@@ -29,3 +29,13 @@ func firstEvent[T any](t *testing.T, run func(), got <-chan T) T {
 		}
 	}
 }
+
+// waitFor polls cond every 10 ms until it holds, for at most settle.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(settle); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", settle, what)
+		}
+	}
+}

@@ -64,9 +64,37 @@ var ErrNotFound = errors.New("not found")
 // ErrExists matches an Error with code EEXIST.
 var ErrExists = errors.New("already exists")
 
-// Is makes errors.Is(err, ErrNotFound) and errors.Is(err, ErrExists) work.
+// The other codes of api.Error, each matched by errors.Is as ErrNotFound.
+var (
+	// ErrInvalid matches EINVAL: a malformed request or argument (a key
+	// of the wrong size, flags the map type does not take).
+	ErrInvalid = errors.New("invalid argument")
+	// ErrPermission matches EPERM: a peer not admitted, a write to a
+	// frozen map, an operation refused by policy.
+	ErrPermission = errors.New("operation not permitted")
+	// ErrRejected matches EACCES: the verifier rejected the program.
+	ErrRejected = errors.New("rejected by the verifier")
+	// ErrTooBig matches E2BIG: a full map, an array index past its end,
+	// a policy limit.
+	ErrTooBig = errors.New("too big")
+	// ErrNotSupported matches ENOTSUP.
+	ErrNotSupported = errors.New("not supported")
+	// ErrBusy matches EBUSY: a map already frozen, a device with a link.
+	ErrBusy = errors.New("busy")
+)
+
+// codeErrors are the sentinels by api code.
+var codeErrors = map[string]error{
+	api.CodeNotFound: ErrNotFound, api.CodeExists: ErrExists, api.CodeInvalid: ErrInvalid,
+	api.CodePerm: ErrPermission, api.CodeRejected: ErrRejected, api.CodeTooBig: ErrTooBig,
+	api.CodeNotSupp: ErrNotSupported, api.CodeBusy: ErrBusy,
+}
+
+// Is makes errors.Is(err, ErrNotFound), errors.Is(err, ErrTooBig) and the
+// other sentinels work on the daemon's errors, by their code.
 func (e *Error) Is(target error) bool {
-	return (target == ErrNotFound && e.Code == api.CodeNotFound) || (target == ErrExists && e.Code == api.CodeExists)
+	s, ok := codeErrors[e.Code]
+	return ok && s == target
 }
 
 // Dial connects to the daemon at socket and checks that it speaks this

@@ -47,6 +47,28 @@ func addToolFlags(cmd *cobra.Command, f *toolFlags) {
 		f.bpffs, _ = fl.GetBool("bpffs")
 		return nil
 	}
+	// As bpftool: the group alone shows its objects, "help" prints the
+	// usage, and anything else is an unknown command (exit 2), not the
+	// usage with exit 0, which cobra does for a command without RunE.
+	// Commands with their own RunE (unpin) keep it.
+	if cmd.RunE != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			if show, _, err := c.Find([]string{"show"}); err == nil && show != c && show.RunE != nil {
+				return show.RunE(c, nil)
+			}
+		}
+		if len(args) == 1 && args[0] == "help" {
+			return c.Help()
+		}
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return f.toolError(c, badInput(fmt.Errorf("unknown command %q; see \"bpfhost %s help\"", args[0], c.Name())))
+	}
 }
 
 func (f *toolFlags) asJSON() bool { return f.json || f.pretty }

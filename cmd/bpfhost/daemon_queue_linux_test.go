@@ -30,7 +30,7 @@ func TestDaemonQueueCLI(t *testing.T) {
 	if out := d.must("map", "peek", "pinned", "/qm/fifo"); out != "value: 01 00 00 00\n" {
 		t.Errorf("peek: %q", out)
 	}
-	if out := d.must("-j", "map", "dequeue", "pinned", "/qm/fifo"); strings.TrimSpace(out) != `{"value":["0x01","0x00","0x00","0x00"]}` {
+	if out := d.must("-j", "map", "dequeue", "pinned", "/qm/fifo"); strings.TrimSpace(out) != `{"key":[],"value":["0x01","0x00","0x00","0x00"]}` {
 		t.Errorf("dequeue -j: %q", out)
 	}
 	if out := d.must("map", "pop", "pinned", "/qm/fifo"); out != "value: 02 00 00 00\n" {

@@ -34,7 +34,7 @@ func newMapCommand() *cobra.Command {
   bpfhost map freeze MAP
   bpfhost map event_pipe MAP
   bpfhost map { peek | pop | dequeue } MAP
-  bpfhost map { push | enqueue } MAP value VALUE
+  bpfhost map { push | enqueue } MAP value VALUE [UPDATE_FLAGS]
 
 MAP is "id ID", "name NAME" or "pinned PATH". DATA and VALUE are bytes:
 "hex 01 02 ..." or C numbers "1 0x2 ..."; the VALUE of a program array is a
@@ -283,18 +283,9 @@ func mapUpdate(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 	} else if value, rest, err = parseBytes("value", rest[1:], int(info.BytesValue)); err != nil {
 		return err
 	}
-	var flags uint64
-	if len(rest) > 0 {
-		switch rest[0] {
-		case "any":
-		case "noexist":
-			flags = 1
-		case "exist":
-			flags = 2
-		default:
-			return badInput(fmt.Errorf("update flags %q: want any, exist or noexist", rest[0]))
-		}
-		rest = rest[1:]
+	flags, rest, err := updateFlags(rest)
+	if err != nil {
+		return err
 	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
@@ -308,6 +299,23 @@ func mapUpdate(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
+}
+
+// updateFlags reads bpftool's optional UPDATE_FLAGS (any, noexist,
+// exist) and returns the rest.
+func updateFlags(args []string) (uint64, []string, error) {
+	if len(args) == 0 {
+		return 0, args, nil
+	}
+	switch args[0] {
+	case "any":
+		return 0, args[1:], nil
+	case "noexist":
+		return 1, args[1:], nil
+	case "exist":
+		return 2, args[1:], nil
+	}
+	return 0, nil, badInput(fmt.Errorf("update flags %q: want any, exist or noexist", args[0]))
 }
 
 // objectValue is what the value of a map of type t names, as bpftool's

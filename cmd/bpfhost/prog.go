@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,8 @@ func newProgCommand() *cobra.Command {
   bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
   bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
   bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
-  bpfhost prog dump { xlated | jited } PROG
+  bpfhost prog dump xlated PROG [linum]
+  bpfhost prog dump jited PROG
   bpfhost prog pin PROG PATH
 
 PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
@@ -43,7 +45,7 @@ output. -j prints bpftool's JSON, -p indents it.`,
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
 		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
-		&cobra.Command{Use: "dump {xlated|jited} PROG", Short: "Print a program's instructions as loaded, or its machine code",
+		&cobra.Command{Use: "dump {xlated PROG [linum] | jited PROG}", Short: "Print a program's instructions as loaded, or its machine code",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progDump(c, &f, args)) }},
 		&cobra.Command{Use: "pin PROG PATH", Short: "Pin a program at PATH",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progPin(c, &f, args)) }},
@@ -116,7 +118,7 @@ func progShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		fmt.Fprintf(out, "\n\tloaded_at %s  uid %d\n", time.Unix(p.LoadedAt, 0).Format("2006-01-02T15:04:05-0700"), p.UID)
 		fmt.Fprintf(out, "\txlated %dB  ", p.BytesXlated)
 		if p.Jited {
-			fmt.Fprint(out, "jited")
+			fmt.Fprintf(out, "jited %dB", p.BytesJited)
 		} else {
 			fmt.Fprint(out, "not jited")
 		}
@@ -176,7 +178,10 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 		return err
 	}
 	defer c.Close()
-	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"]})
+	// libbpf names the object by its file's base name up to the first
+	// dot; its global data maps are pinned under that name.
+	objName, _, _ := strings.Cut(filepath.Base(args[0]), ".")
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName})
 	if err != nil {
 		return err
 	}
@@ -250,22 +255,77 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	if kv["data_out"] != "" {
-		if err := writeArgFile(cmd, kv["data_out"], res.DataOut); err != nil {
-			return err
-		}
-	}
-	if kv["ctx_out"] != "" {
-		if err := writeArgFile(cmd, kv["ctx_out"], res.CtxOut); err != nil {
-			return err
-		}
-	}
+	// As bpftool: an output FILE "-" is printed, as a hex dump or, with
+	// -j, as an array of byte values inside the JSON document (raw bytes
+	// on stdout would break the document).
 	out := cmd.OutOrStdout()
+	doc := runJSON{Retval: res.Retval, Duration: res.Duration}
+	for _, o := range []struct {
+		name string
+		b    []byte
+		dst  *[]int
+	}{{kv["data_out"], res.DataOut, &doc.DataOut}, {kv["ctx_out"], res.CtxOut, &doc.CtxOut}} {
+		switch {
+		case o.name == "":
+		case o.name != "-":
+			if err := writeArgFile(cmd, o.name, o.b); err != nil {
+				return err
+			}
+		case f.asJSON():
+			*o.dst = make([]int, len(o.b))
+			for i, c := range o.b {
+				(*o.dst)[i] = int(c)
+			}
+		default:
+			hexDump(out, o.b)
+		}
+	}
 	if f.asJSON() {
-		return f.emit(out, map[string]any{"retval": res.Retval, "duration": res.Duration})
+		return f.emit(out, doc)
 	}
 	_, err = fmt.Fprintf(out, "Return value: %d, duration%s: %dns\n", res.Retval, map[bool]string{true: " (average)", false: ""}[req.Repeat > 1], res.Duration)
 	return err
+}
+
+// runJSON is what "prog run -j" prints, in bpftool's order.
+type runJSON struct {
+	DataOut  []int  `json:"data_out,omitempty"`
+	CtxOut   []int  `json:"ctx_out,omitempty"`
+	Retval   uint32 `json:"retval"`
+	Duration int64  `json:"duration"`
+}
+
+// hexDump prints b as bpftool prints a run's output to stdout: rows of 16
+// bytes with their offset, in pairs, and as characters ('.' if not
+// printable).
+func hexDump(w io.Writer, b []byte) {
+	for row := 0; row < len(b); row += 16 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%07x\t", row)
+		for j := row; j < row+16; j++ {
+			sep := ""
+			if j%2 == 1 {
+				sep = " "
+			}
+			if j < len(b) {
+				fmt.Fprintf(&sb, "%02x%s", b[j], sep)
+			} else {
+				sb.WriteString("  " + sep)
+			}
+		}
+		sb.WriteString("| ")
+		for j := row; j < row+16 && j < len(b); j++ {
+			c := b[j]
+			if c < ' ' || c > '~' {
+				c = '.'
+			}
+			sb.WriteByte(c)
+			if j == row+7 {
+				sb.WriteByte(' ')
+			}
+		}
+		fmt.Fprintln(w, sb.String())
+	}
 }
 
 func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
@@ -298,6 +358,11 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	// bpftool's "linum" adds where each source line is.
+	linum := len(rest) > 0 && rest[0] == "linum"
+	if linum {
+		rest = rest[1:]
+	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
@@ -315,11 +380,17 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		type bpftoolInsn struct {
 			Proto  string `json:"proto,omitempty"`
 			Src    string `json:"src,omitempty"`
+			File   string `json:"file,omitempty"`
+			Line   uint32 `json:"line_num,omitempty"`
+			Col    uint32 `json:"line_col,omitempty"`
 			Disasm string `json:"disasm"`
 		}
 		list := make([]bpftoolInsn, len(insns))
 		for i, x := range insns {
 			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+			if linum && x.Src != "" {
+				list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
+			}
 		}
 		return f.emit(out, list)
 	}
@@ -327,7 +398,9 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		if x.Proto != "" {
 			fmt.Fprintf(out, "%s:\n", x.Proto)
 		}
-		if x.Src != "" {
+		if x.Src != "" && linum {
+			fmt.Fprintf(out, "; %s [file:%s line_num:%d line_col:%d]\n", x.Src, x.File, x.Line, x.Col)
+		} else if x.Src != "" {
 			fmt.Fprintf(out, "; %s\n", x.Src)
 		}
 		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)

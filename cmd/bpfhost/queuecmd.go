@@ -19,8 +19,8 @@ import (
 func queueCommands(run func(fn func(*cobra.Command, *toolFlags, *remote.Client, api.Ref, api.MapInfo, []string) error) func(*cobra.Command, []string) error) []*cobra.Command {
 	return []*cobra.Command{
 		{Use: "peek MAP", Short: "Print the next value of a queue or stack", RunE: run(mapPeek)},
-		{Use: "push MAP value VALUE", Short: "Push a value onto a queue or stack", RunE: run(mapPush)},
-		{Use: "enqueue MAP value VALUE", Short: "Add a value to a queue (as push)", RunE: run(mapPush)},
+		{Use: "push MAP value VALUE [any|exist|noexist]", Short: "Push a value onto a queue or stack", RunE: run(mapPush)},
+		{Use: "enqueue MAP value VALUE [any|exist|noexist]", Short: "Add a value to a queue (as push)", RunE: run(mapPush)},
 		{Use: "pop MAP", Short: "Remove and print the next value of a queue or stack", RunE: run(mapPop)},
 		{Use: "dequeue MAP", Short: "Remove and print the front value of a queue (as pop)", RunE: run(mapPop)},
 	}
@@ -51,7 +51,8 @@ func mapPop(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info 
 // printQueueValue prints a value as bpftool's peek and pop do.
 func printQueueValue(cmd *cobra.Command, f *toolFlags, v []byte) error {
 	if f.asJSON() {
-		return f.emit(cmd.OutOrStdout(), map[string]any{"value": hexJSON(v)})
+		// bpftool prints the empty key of a queue or stack too.
+		return f.emit(cmd.OutOrStdout(), map[string]any{"key": []string{}, "value": hexJSON(v)})
 	}
 	_, err := fmt.Fprintf(cmd.OutOrStdout(), "value: %s\n", hexText(v))
 	return err
@@ -65,10 +66,16 @@ func mapPush(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 	if err != nil {
 		return err
 	}
+	// As bpftool, which pushes with its update: UPDATE_FLAGS may follow,
+	// and exist on a full queue or stack replaces its oldest value.
+	flags, rest, err := updateFlags(rest)
+	if err != nil {
+		return err
+	}
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	if err := c.Push(context.Background(), r, value, 0); err != nil {
+	if err := c.Push(context.Background(), r, value, flags); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())

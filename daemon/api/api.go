@@ -91,6 +91,12 @@ type LoadRequest struct {
 	// PinMaps, if set, is a directory under which every map of the object
 	// is pinned by name.
 	PinMaps string `json:"pinmaps,omitempty"`
+	// ObjectName, if set, is the object file's name as libbpf names the
+	// object (its base name up to the first dot: "config" for
+	// config.o); the .data, .rodata, .bss and .kconfig maps are then
+	// pinned under PinMaps as libbpf pins them ("config_rodata"), not by
+	// their section names.
+	ObjectName string `json:"object_name,omitempty"`
 }
 
 // LoadResult answers a LoadRequest.
@@ -102,19 +108,22 @@ type LoadResult struct {
 // ProgInfo describes a loaded program, with the fields of bpftool's JSON
 // that have a true equivalent in bpfhost.
 type ProgInfo struct {
-	ID            uint32   `json:"id"`
-	Type          string   `json:"type"`
-	Name          string   `json:"name"`
-	Tag           string   `json:"tag"`
-	GPLCompatible bool     `json:"gpl_compatible"`
-	RunTimeNs     uint64   `json:"run_time_ns,omitempty"`
-	RunCnt        uint64   `json:"run_cnt,omitempty"`
-	LoadedAt      int64    `json:"loaded_at"`
-	UID           uint32   `json:"uid"`
-	BytesXlated   int      `json:"bytes_xlated"`
-	Jited         bool     `json:"jited"`
-	MapIDs        []uint32 `json:"map_ids,omitempty"`
-	Pinned        []string `json:"pinned,omitempty"`
+	ID            uint32 `json:"id"`
+	Type          string `json:"type"`
+	Name          string `json:"name"`
+	Tag           string `json:"tag"`
+	GPLCompatible bool   `json:"gpl_compatible"`
+	RunTimeNs     uint64 `json:"run_time_ns,omitempty"`
+	RunCnt        uint64 `json:"run_cnt,omitempty"`
+	LoadedAt      int64  `json:"loaded_at"`
+	UID           uint32 `json:"uid"`
+	BytesXlated   int    `json:"bytes_xlated"`
+	Jited         bool   `json:"jited"`
+	// BytesJited is the size of the program's machine code (the JIT's
+	// shared entry and exit routines included); 0 when interpreted.
+	BytesJited int      `json:"bytes_jited,omitempty"`
+	MapIDs     []uint32 `json:"map_ids,omitempty"`
+	Pinned     []string `json:"pinned,omitempty"`
 }
 
 // MapInfo describes a map, with the fields of bpftool's JSON.
@@ -216,10 +225,17 @@ type MapResult struct {
 // answers a ProgRequest with a list of them), in bpftool's JSON shape:
 // "pc" is its slot (bpftool leaves it out of its JSON), "disasm" the instruction in LLVM's syntax after its opcode in hex,
 // "src" the source line where it starts, "proto" the function's name where
-// one starts.
+// one starts. A map reference reads "r1 = map[id:N]" (a global variable
+// "map[id:N][0]+OFF") and a helper call "call bpf_NAME#ID", as bpftool
+// prints them, not as host addresses.
 type XlatedInsn struct {
-	Proto  string `json:"proto,omitempty"`
-	Src    string `json:"src,omitempty"`
+	Proto string `json:"proto,omitempty"`
+	Src   string `json:"src,omitempty"`
+	// File, Line and Col are where Src is (bpftool's "linum"), when the
+	// object's line info says.
+	File   string `json:"file,omitempty"`
+	Line   uint32 `json:"line_num,omitempty"`
+	Col    uint32 `json:"line_col,omitempty"`
 	PC     int    `json:"pc"`
 	Disasm string `json:"disasm"`
 }

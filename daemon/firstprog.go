@@ -1,0 +1,75 @@
+package daemon
+
+import (
+	"bytes"
+	"debug/elf"
+	"sort"
+	"strings"
+
+	"github.com/bpfhost/bpfhost"
+)
+
+// firstProgram is the program "bpftool prog load" pins: libbpf's first,
+// in the object's order (by section, then by offset in it), not the first
+// by name as the spec lists them. "" if the ELF says nothing the spec
+// knows (the caller then takes the spec's first).
+func firstProgram(object []byte, spec *bpfhost.CollectionSpec) string {
+	f, err := elf.NewFile(bytes.NewReader(object))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return ""
+	}
+	type cand struct {
+		sec  elf.SectionIndex
+		off  uint64
+		name string
+	}
+	var cands []cand
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || elf.ST_BIND(s.Info) == elf.STB_LOCAL ||
+			s.Section <= elf.SHN_UNDEF || s.Section >= elf.SHN_LORESERVE || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		if sec := f.Sections[s.Section]; sec.Name == ".text" || sec.Flags&elf.SHF_EXECINSTR == 0 {
+			continue // subprograms, not programs
+		}
+		if findProgram(spec, s.Name) != nil {
+			cands = append(cands, cand{s.Section, s.Value, s.Name})
+		}
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].sec != cands[j].sec {
+			return cands[i].sec < cands[j].sec
+		}
+		return cands[i].off < cands[j].off
+	})
+	return cands[0].name
+}
+
+// mapPinName is the name a map is pinned under in a pinmaps directory: as
+// libbpf pins an object's maps, the global data maps by their internal
+// names (the object's name cut to leave room for the section name in 15
+// characters, "config.rodata"), with dots as underscores ("config_rodata").
+// Without the object's name, or for other maps, it is the map's name.
+func mapPinName(object, name string) string {
+	switch name {
+	case ".data", ".rodata", ".bss", ".kconfig":
+	default:
+		return name
+	}
+	if object == "" {
+		return name
+	}
+	// libbpf keeps room for at least 7 characters of suffix (".rodata"),
+	// so that every data map of an object has the same prefix.
+	const objNameLen = 16 // BPF_OBJ_NAME_LEN, with its NUL
+	prefix := object[:min(len(object), objNameLen-1-max(7, len(name)))]
+	return strings.ReplaceAll(prefix+name, ".", "_")
+}
