@@ -489,10 +489,7 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		}
 		bs, be := start+frameSize, end+frameSize
 		if mode != memWrite {
-			if !f.init.all(bs, be) && uninitReadAllowed(f, fi, bs, be) {
-				e.a.readsUnwritten = true
-			}
-			if !f.init.all(bs, be) && !uninitReadAllowed(f, fi, bs, be) {
+			if !f.init.all(bs, be) && !e.unwrittenRead(f, fi, bs, be) {
 				first := bs
 				for first < be && f.init.get(first) {
 					first++

@@ -243,9 +243,17 @@ func (rc *RunContext) Begin(mode Mode, zero bool) (*Stack, uint64) {
 // (Program.ZeroEntryFrame, set from the verifier's fact), and every such
 // program a tail call starts, begins with its entry frame (depth 0) all
 // zeroes (Begin). The
-// verifier's rule for helper reads of unwritten stack bytes
+// verifier's rule for reads of unwritten stack bytes
 // (verifier.EntryFrameZeroed) is this same fact; a test ties the two.
 const EntryFrameZeroed = true
+
+// CallFramesZeroed is true: in every run of a program that asks for it
+// (Program.ZeroCallFrames), and in every checked run, each BPF-to-BPF call
+// and each callback clears the frame it enters before its first
+// instruction, in both engines; a tail call's target gets its own flag.
+// The verifier's rule for reads of unwritten bytes of called functions'
+// frames (verifier.CallFramesZeroed) is this same fact.
+const CallFramesZeroed = true
 
 // budget is rc.Budget, or DefaultBudget if it is 0.
 func (rc *RunContext) budget() uint64 {
