@@ -44,3 +44,12 @@ func (e *exec) unwrittenRead(f *frame, fi, bs, be int) bool {
 	}
 	return true
 }
+
+// unwrittenWhy completes the message of a refused read of bytes [bs, be)
+// of f, some unwritten: why they may not be read unwritten.
+func unwrittenWhy(f *frame, bs, be int) string {
+	if f.ptr.any(bs, be) {
+		return " (unwritten bytes may be read where no path may have left part of a pointer, and part of these may hold one)"
+	}
+	return ""
+}
