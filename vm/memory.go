@@ -224,11 +224,12 @@ func (rc *RunContext) Stack() *Stack {
 // returns the stack and the run's budget: rc.Budget, or DefaultBudget.
 //
 // The cleared entry frame is a guarantee the verifier relies on (see
-// EntryFrameZeroed): it lets helpers read bytes of the entry function's
-// frame that the program has not written, as Linux does for privileged
-// loaders, and those bytes then hold 0 or what this run wrote there, never
-// an earlier run's data. A program whose helpers read no such bytes reads
-// only what it wrote, and skips the clear. Tail calls start through Begin
+// EntryFrameZeroed): it lets loads and helpers read bytes of the entry
+// function's frame that the program has not written, as Linux does for
+// privileged loaders, and those bytes then hold 0 or what this run wrote
+// there, never an earlier run's data. A program that reads no such bytes
+// reads only what it wrote, and skips the clear. Frames that calls enter
+// are cleared by the engines as the call enters them (CallFramesZeroed). Tail calls start through Begin
 // too, with the flag of the program they start.
 func (rc *RunContext) Begin(mode Mode, zero bool) (*Stack, uint64) {
 	stack := rc.Stack()
