@@ -83,7 +83,9 @@ func TestUnwrittenStackReadsZero(t *testing.T) {
 // of f, in frame 1. "peek" loads unwritten bytes of its entry frame, then
 // calls f (which leaves the same in frame 1) and g, whose frame is that
 // same memory: g loads unwritten bytes and passes unwritten bytes to
-// bpf_map_update_elem. The map must receive zeroes, in both engines.
+// bpf_map_update_elem; then f again, and a bpf_loop callback, whose frame
+// is that memory too, loads unwritten bytes. The map must receive zeroes,
+// in both engines.
 func TestUnwrittenCallFramesReadZero(t *testing.T) {
 	if vm.CallFramesZeroed != verifier.CallFramesZeroed {
 		t.Fatal("vm and verifier disagree on whether calls start with a zeroed frame")
@@ -119,6 +121,17 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 		mov %%r4, 0
 		call 2`, k)
 	}
+	cb := `
+		ldxdw %r2, [%r10-16]
+		ldxdw %r3, [%r10-8]
+		stxdw [%r10-40], %r2
+		stxdw [%r10-32], %r3` + update(3) + `
+		mov %r0, 1
+		exit`
+	cbInsns, err := isa.Assemble(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
 	peek, err := isa.Assemble(`
 		mov %r6, %r1
 		ldxdw %r2, [%r10-16]
@@ -128,6 +141,13 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 		mov %r1, %r6
 		call local f
 		call local g
+		mov %r1, %r6
+		call local f
+		mov %r1, 1
+		lddw %r2, 0
+		mov %r3, 0
+		mov %r4, 0
+		call 181
 		mov %r0, 2
 		exit` + f + `
 	g:
@@ -144,9 +164,16 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 		mov %r4, 0
 		call 2
 		mov %r0, 0
-		exit`)
+		exit` + cb)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The lddw of r2 loads the callback bpf_loop runs once (the last
+	// instructions), one frame below the entry function, as g's call.
+	for pc, ins := range peek {
+		if ins.IsLoadImm64() && ins.Imm == 0 && ins.Dst == 2 {
+			peek[pc].Src, peek[pc].Imm = isa.PseudoFunc, int32(len(peek)-len(cbInsns)-(pc+1))
+		}
 	}
 	var refs []object.Reference
 	for pc, ins := range peek {
@@ -156,7 +183,7 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 		}
 	}
 	spec := &bpfhost.CollectionSpec{
-		Maps: []*bpfhost.MapSpec{{Name: "seen", Type: 2, KeySize: 4, ValueSize: 16, MaxEntries: 3}},
+		Maps: []*bpfhost.MapSpec{{Name: "seen", Type: 2, KeySize: 4, ValueSize: 16, MaxEntries: 4}},
 		Programs: []*bpfhost.ProgramSpec{
 			{Name: "leave", Section: "xdp", License: "GPL", Instructions: leave},
 			{Name: "peek", Section: "xdp", License: "GPL", Instructions: peek, References: refs},
@@ -171,7 +198,7 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 			// Fill the map with non-zero bytes first, so a missing
 			// update cannot pass for zeroes read.
 			if name == "peek" {
-				for k := range uint32(3) {
+				for k := range uint32(4) {
 					if err := coll.Maps["seen"].Update(k, bytes.Repeat([]byte{0xee}, 16), 0); err != nil {
 						t.Fatalf("%s: %v", engine, err)
 					}
@@ -181,7 +208,7 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 				t.Fatalf("%s: %s: %v", engine, name, err)
 			}
 		}
-		for k, what := range []string{"loads of the entry frame", "loads of a callee's frame", "a helper's read of a callee's frame"} {
+		for k, what := range []string{"loads of the entry frame", "loads of a callee's frame", "a helper's read of a callee's frame", "loads of a callback's frame"} {
 			got, err := coll.Maps["seen"].LookupBytes(uint32(k))
 			if err != nil {
 				t.Fatalf("%s: %v", engine, err)
