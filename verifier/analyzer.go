@@ -60,29 +60,27 @@ type analyzer struct {
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
 	// readsUnwritten: the program may read unwritten bytes of the entry
-	// frame (Result.ZeroEntryFrame); readsUnwrittenCalls: of a frame a
-	// call entered (Result.ZeroCallFrames).
-	readsUnwritten      bool
-	readsUnwrittenCalls bool
-	calls               map[int]map[int]bool
-	used                map[int]int // function start -> lowest stack offset used
-	active              []int       // functions being analysed (recursion)
-	inCB                int         // callbacks being analysed (nesting)
-	iters               int
-	insns               int   // instructions processed (Limits.MaxInstructions)
-	cells               int64 // matrix cells copied and joined (limits.go)
-	states              int
-	kept                int64 // bytes of the states kept (Limits.MaxStateBytes)
-	peak                int64
-	start               time.Time
-	limit               error
-	loopMax             int64
-	merged              map[string]int32 // synthetic maps standing for several
-	mapIndex            map[*MapInfo]int32
-	parts               map[int32][]int32
-	ptrParts            map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
-	scratch             [2]*state         // reused for short-lived copies (input)
-	paths               int               // states a block's input keeps apart (paths.go)
+	// frame (Result.ZeroEntryFrame).
+	readsUnwritten bool
+	calls          map[int]map[int]bool
+	used           map[int]int // function start -> lowest stack offset used
+	active         []int       // functions being analysed (recursion)
+	inCB           int         // callbacks being analysed (nesting)
+	iters          int
+	insns          int   // instructions processed (Limits.MaxInstructions)
+	cells          int64 // matrix cells copied and joined (limits.go)
+	states         int
+	kept           int64 // bytes of the states kept (Limits.MaxStateBytes)
+	peak           int64
+	start          time.Time
+	limit          error
+	loopMax        int64
+	merged         map[string]int32 // synthetic maps standing for several
+	mapIndex       map[*MapInfo]int32
+	parts          map[int32][]int32
+	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
+	scratch        [2]*state         // reused for short-lived copies (input)
+	paths          int               // states a block's input keeps apart (paths.go)
 	// firstProblem stops the analysis at the first problem found: its
 	// findings will not be reported (verifyPaths analyses again).
 	firstProblem bool
@@ -93,6 +91,10 @@ type analyzer struct {
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
 	sockView [2]*platform.ContextDescriptor
+
+	// readsUnwrittenCalls: the program may read unwritten bytes of a
+	// frame a call entered (Result.ZeroCallFrames).
+	readsUnwrittenCalls bool
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or
