@@ -2,6 +2,7 @@ package bpfhost_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -189,34 +190,63 @@ func TestUnwrittenCallFramesReadZero(t *testing.T) {
 			{Name: "peek", Section: "xdp", License: "GPL", Instructions: peek, References: refs},
 		},
 	}
-	for _, engine := range bpfhost.Engines() {
-		coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1})
-		if err != nil {
-			t.Fatalf("%s: %v", engine, err)
+	// The facts reach the engines from NewCollection's own verification,
+	// and from a verifier elsewhere (the daemon's process) through JSON.
+	verified, err := bpfhost.VerifyCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(verified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handed map[string]*bpfhost.VerifiedProgram
+	if err := json.Unmarshal(js, &handed); err != nil {
+		t.Fatal(err)
+	}
+	if !handed["peek"].Facts.ZeroCallFrames {
+		t.Fatal("the facts handed over do not say peek's calls must clear their frames")
+	}
+	for _, v := range []map[string]*bpfhost.VerifiedProgram{nil, handed} {
+		for _, engine := range bpfhost.Engines() {
+			where := string(engine)
+			if v != nil {
+				where += " (verified elsewhere)"
+			}
+			runPeek(t, spec, engine, v, where)
 		}
-		for _, name := range []string{"leave", "peek"} {
-			// Fill the map with non-zero bytes first, so a missing
-			// update cannot pass for zeroes read.
-			if name == "peek" {
-				for k := range uint32(4) {
-					if err := coll.Maps["seen"].Update(k, bytes.Repeat([]byte{0xee}, 16), 0); err != nil {
-						t.Fatalf("%s: %v", engine, err)
-					}
+	}
+}
+
+// runPeek runs TestUnwrittenCallFramesReadZero's programs on engine
+// and checks what "peek" stored; where names the setting in messages.
+func runPeek(t *testing.T, spec *bpfhost.CollectionSpec, engine bpfhost.Engine, verified map[string]*bpfhost.VerifiedProgram, where string) {
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine, Slots: 1, Verified: verified})
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	defer coll.Close()
+	for _, name := range []string{"leave", "peek"} {
+		// Fill the map with non-zero bytes first, so a missing
+		// update cannot pass for zeroes read.
+		if name == "peek" {
+			for k := range uint32(4) {
+				if err := coll.Maps["seen"].Update(k, bytes.Repeat([]byte{0xee}, 16), 0); err != nil {
+					t.Fatalf("%s: %v", where, err)
 				}
 			}
-			if _, err := coll.Programs[name].Run(&bpfhost.RunOptions{Data: make([]byte, 64)}); err != nil {
-				t.Fatalf("%s: %s: %v", engine, name, err)
-			}
 		}
-		for k, what := range []string{"loads of the entry frame", "loads of a callee's frame", "a helper's read of a callee's frame", "loads of a callback's frame"} {
-			got, err := coll.Maps["seen"].LookupBytes(uint32(k))
-			if err != nil {
-				t.Fatalf("%s: %v", engine, err)
-			}
-			if !bytes.Equal(got, make([]byte, 16)) {
-				t.Errorf("%s: %s got %x from unwritten stack, want zeroes", engine, what, got)
-			}
+		if _, err := coll.Programs[name].Run(&bpfhost.RunOptions{Data: make([]byte, 64)}); err != nil {
+			t.Fatalf("%s: %s: %v", where, name, err)
 		}
-		coll.Close()
+	}
+	for k, what := range []string{"loads of the entry frame", "loads of a callee's frame", "a helper's read of a callee's frame", "loads of a callback's frame"} {
+		got, err := coll.Maps["seen"].LookupBytes(uint32(k))
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if !bytes.Equal(got, make([]byte, 16)) {
+			t.Errorf("%s: %s got %x from unwritten stack, want zeroes", where, what, got)
+		}
 	}
 }
