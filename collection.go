@@ -406,7 +406,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
-	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame,
+	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame, ZeroCallFrames: facts.ZeroCallFrames,
 		ProbeLoads: facts.ProbeLoads}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)

@@ -32,6 +32,10 @@ var ksrcShapes = []struct {
 	{"mapflags.o", "bad_write_only_helper", "bpf_skb_store_bytes would read map wronly"},
 	{"sleep.o", "sleepable_copy", ""},
 	{"sleep.o", "bad_copy_not_sleepable", "only sleepable programs"},
+	{"uninit.o", "load_entry", ""},
+	{"uninit.o", "load_subprog", ""},
+	{"uninit.o", "helper_subprog", ""},
+	{"uninit.o", "load_var_off", ""},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -45,7 +49,9 @@ var ksrcShapes = []struct {
 // programs could use maps with timers and spin locks, socket filters maps
 // with spin locks; and programs could read the values of a map created
 // with BPF_F_WRONLY_PROG; and programs that are not sleepable could call
-// helpers that may sleep (bpf_copy_from_user).
+// helpers that may sleep (bpf_copy_from_user); and loads of unwritten
+// stack bytes, and helpers' reads of unwritten bytes of subprograms'
+// frames, were refused (Linux allows privileged loaders both).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

@@ -59,7 +59,7 @@ type analyzer struct {
 	probe    []bool  // by pc: a load through a BTF pointer (btfptr.go); nil if none
 	mapArgs  []int32 // by pc: a helper call's map argument (facts.go)
 	tailCall bool    // a bpf_tail_call was reached
-	// readsUnwritten: a helper may read unwritten bytes of the entry
+	// readsUnwritten: the program may read unwritten bytes of the entry
 	// frame (Result.ZeroEntryFrame).
 	readsUnwritten bool
 	calls          map[int]map[int]bool
@@ -91,6 +91,10 @@ type analyzer struct {
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
 	sockView [2]*platform.ContextDescriptor
+
+	// readsUnwrittenCalls: the program may read unwritten bytes of a
+	// frame a call entered (Result.ZeroCallFrames).
+	readsUnwrittenCalls bool
 }
 
 // mergeMaps returns the id of a map standing for the values of either x or

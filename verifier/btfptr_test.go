@@ -141,7 +141,7 @@ func TestBTFPointerAccess(t *testing.T) {
 		{"NULL check allowed", obj + "jeq %r2, 0, out\nldxw %r3, [%r2+0]\nout:\n" + end, ""},
 		// A BTF pointer may be NULL whatever the verifier knows: the
 		// branch where it is NULL is analysed (its bad read is found).
-		{"NULL branch is live", obj + "jne %r2, 0, out\nldxdw %r3, [%r10-8]\nout:\n" + end, "uninitialised stack"},
+		{"NULL branch is live", obj + "jne %r2, 0, out\nldxdw %r3, [%r10+8]\nout:\n" + end, "outside the 512-byte frame"},
 		{"maybe-NULL argument unchecked", "ldxdw %r2, [%r1+16]\nldxw %r3, [%r2+0]\n" + end, "may be NULL"},
 		{"maybe-NULL argument checked", "ldxdw %r2, [%r1+16]\njeq %r2, 0, out\nldxw %r3, [%r2+0]\nout:\n" + end, ""},
 		{"number argument", "ldxdw %r2, [%r1+8]\nldxw %r3, [%r2+0]\n" + end, "which is a number"},

@@ -50,7 +50,7 @@ func Classify(prog []isa.Instruction, abi *platform.ABI) (*Result, error) {
 		return nil, err
 	}
 	// Unverified programs may read any stack they did not write.
-	res := &Result{ContextAccesses: acc, Instructions: len(prog), MapArgs: make([]int, len(prog)), ZeroEntryFrame: true}
+	res := &Result{ContextAccesses: acc, Instructions: len(prog), MapArgs: make([]int, len(prog)), ZeroEntryFrame: true, ZeroCallFrames: true}
 	for pc, in := range prog {
 		res.MapArgs[pc] = mapArgMany
 		if in.Opcode == isa.OpCallX {

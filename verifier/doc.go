@@ -1,6 +1,7 @@
 // Package verifier proves eBPF programs safe before they run: every memory
 // access stays inside a region the program may touch and is allowed there,
-// no uninitialised stack or register is read, pointers do not leak into
+// no uninitialised register is read, unwritten stack is read only where
+// the run time zeroes it, pointers do not leak into
 // numbers, maps or return values, helpers get the arguments their
 // prototypes ask for, acquired ring buffer records are released, and every
 // loop terminates. It is the safety boundary of bpfhost (DESIGN.md #4): the
@@ -115,8 +116,9 @@
 // store. bpf_loop's callback runs at most 1 << 23 times
 // whatever the count (a larger count is -E2BIG at run time). A map pointer
 // that differs by path stands for the set of maps (mapjoin.go); helpers
-// must suit each. Helpers may read entry-frame stack the program has not
-// written, which every run starts with zeroed (uninit.go). Map contents are unknown numbers; sockets and
+// must suit each. Loads and helpers may read stack the program has not
+// written (never where a pointer may be), and the frames read so start
+// zeroed at each run or call (uninit.go). Map contents are unknown numbers; sockets and
 // other kernel objects can be passed around but not dereferenced; dynptrs,
 // kptrs and kfuncs are rejected.
 package verifier

@@ -41,4 +41,5 @@ func (a *analyzer) facts(res *Result) {
 	}
 	res.TailCalls = a.tailCall
 	res.ZeroEntryFrame = a.readsUnwritten
+	res.ZeroCallFrames = a.readsUnwrittenCalls
 }

@@ -489,15 +489,12 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		}
 		bs, be := start+frameSize, end+frameSize
 		if mode != memWrite {
-			if !f.init.all(bs, be) && uninitReadAllowed(f, fi, bs, be) {
-				e.a.readsUnwritten = true
-			}
-			if !f.init.all(bs, be) && !uninitReadAllowed(f, fi, bs, be) {
+			if !f.init.all(bs, be) && !e.unwrittenRead(f, fi, bs, be) {
 				first := bs
 				for first < be && f.init.get(first) {
 					first++
 				}
-				e.fail(pc, "%s reads uninitialised stack: %s of %d bytes at r10%+d, byte r10%+d is not written", proto.Name, what, hi, start, first-frameSize)
+				e.fail(pc, "%s reads uninitialised stack: %s of %d bytes at r10%+d, byte r10%+d is not written%s", proto.Name, what, hi, start, first-frameSize, unwrittenWhy(f, bs, be))
 			} else if f.ptr.any(bs, be) {
 				e.fail(pc, "%s would read part of a spilled pointer in %s at r10%+d", proto.Name, what, start)
 			}

@@ -276,13 +276,14 @@ jlt %r6, 4, loop
 mov %r0, 2
 exit
 f:
-ldxdw %r0, [%r10-8]
+stxdw [%r10-8], %r10
+ldxw %r0, [%r10-8]
 mov %r0, 0
 exit
 `
 	_, err := verifyText(t, src, Limits{})
-	if err == nil || !strings.Contains(err.Error(), "uninitialised stack read") {
-		t.Fatalf("got %v, want the callee's uninitialised stack read", err)
+	if err == nil || !strings.Contains(err.Error(), "reads part of a spilled pointer") {
+		t.Fatalf("got %v, want the callee's read of a spilled pointer", err)
 	}
 }
 
@@ -412,7 +413,7 @@ func TestStackChains(t *testing.T) {
 // rejected with the first maxErrors of them and a note, not with a
 // message for each (20,000 here).
 func TestManyProblems(t *testing.T) {
-	src := strings.Repeat("ldxdw %r0, [%r10-8]\n", 20000) + "mov %r0, 2\nexit\n"
+	src := strings.Repeat("ldxdw %r0, [%r10+8]\n", 20000) + "mov %r0, 2\nexit\n"
 	_, err := verifyText(t, src, Limits{})
 	var ve *VerifierError
 	if !errors.As(err, &ve) {

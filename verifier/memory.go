@@ -388,8 +388,8 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 			return scalar, res, 0
 		}
 		if !m.write {
-			if !f.init.all(bs, be) {
-				e.fail(m.pc, "uninitialised stack read of %s at r10%s: not every byte in r10%+d..r10%+d is written", plural(m.size), stackOff(lo, hi, m.off), start, end)
+			if !f.init.all(bs, be) && !e.unwrittenRead(f, fi, bs, be) {
+				e.fail(m.pc, "uninitialised stack read of %s at r10%s: not every byte in r10%+d..r10%+d is written%s", plural(m.size), stackOff(lo, hi, m.off), start, end, unwrittenWhy(f, bs, be))
 			} else if f.ptr.any(bs, be) {
 				e.fail(m.pc, "stack read of %s at r10%s may read part of a spilled pointer", plural(m.size), stackOff(lo, hi, m.off))
 			}
@@ -415,8 +415,8 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 				return sp.v, ival{}, locSpill(fi, start)
 			}
 		}
-		if !f.init.all(bs, be) {
-			e.fail(m.pc, "uninitialised stack read of %s at r10%+d", plural(m.size), start)
+		if !f.init.all(bs, be) && (m.atomic || !e.unwrittenRead(f, fi, bs, be)) {
+			e.fail(m.pc, "uninitialised stack read of %s at r10%+d%s", plural(m.size), start, unwrittenWhy(f, bs, be))
 			return scalar, res, 0
 		}
 		if f.ptr.any(bs, be) {

@@ -137,12 +137,18 @@ type Result struct {
 	// TailCalls says a call of bpf_tail_call is reachable: a run may
 	// continue in another program.
 	TailCalls bool
-	// ZeroEntryFrame says a helper may read bytes of the entry function's
-	// frame that the program has not written (uninitReadAllowed): each
-	// run must then start with that frame all zeroes (EntryFrameZeroed).
-	// Programs without it read only stack they wrote, and the run time
-	// may leave the frame as the last run left it.
+	// ZeroEntryFrame says the program may read bytes of the entry
+	// function's frame that it has not written (a load or a helper's
+	// argument, uninit.go): each run must then start with that frame all
+	// zeroes (EntryFrameZeroed). Programs without it read only stack they
+	// wrote there, and the run time may leave the frame as the last run
+	// left it.
 	ZeroEntryFrame bool
+	// ZeroCallFrames says the program may read bytes of a frame that a
+	// BPF-to-BPF call or a callback entered which that call has not
+	// written: each call must then start with its frame all zeroes
+	// (CallFramesZeroed). Programs without it leave calls free of the clear.
+	ZeroCallFrames bool
 	// Instructions is the program's length in slots.
 	Instructions int
 	// Iterations is how many times a basic block was processed in all.

@@ -224,11 +224,12 @@ func (rc *RunContext) Stack() *Stack {
 // returns the stack and the run's budget: rc.Budget, or DefaultBudget.
 //
 // The cleared entry frame is a guarantee the verifier relies on (see
-// EntryFrameZeroed): it lets helpers read bytes of the entry function's
-// frame that the program has not written, as Linux does for privileged
-// loaders, and those bytes then hold 0 or what this run wrote there, never
-// an earlier run's data. A program whose helpers read no such bytes reads
-// only what it wrote, and skips the clear. Tail calls start through Begin
+// EntryFrameZeroed): it lets loads and helpers read bytes of the entry
+// function's frame that the program has not written, as Linux does for
+// privileged loaders, and those bytes then hold 0 or what this run wrote
+// there, never an earlier run's data. A program that reads no such bytes
+// reads only what it wrote, and skips the clear. Frames that calls enter
+// are cleared by the engines as the call enters them (CallFramesZeroed). Tail calls start through Begin
 // too, with the flag of the program they start.
 func (rc *RunContext) Begin(mode Mode, zero bool) (*Stack, uint64) {
 	stack := rc.Stack()
@@ -243,9 +244,17 @@ func (rc *RunContext) Begin(mode Mode, zero bool) (*Stack, uint64) {
 // (Program.ZeroEntryFrame, set from the verifier's fact), and every such
 // program a tail call starts, begins with its entry frame (depth 0) all
 // zeroes (Begin). The
-// verifier's rule for helper reads of unwritten stack bytes
+// verifier's rule for reads of unwritten stack bytes
 // (verifier.EntryFrameZeroed) is this same fact; a test ties the two.
 const EntryFrameZeroed = true
+
+// CallFramesZeroed is true: in every run of a program that asks for it
+// (Program.ZeroCallFrames), and in every checked run, each BPF-to-BPF call
+// and each callback clears the frame it enters before its first
+// instruction, in both engines; a tail call's target gets its own flag.
+// The verifier's rule for reads of unwritten bytes of called functions'
+// frames (verifier.CallFramesZeroed) is this same fact.
+const CallFramesZeroed = true
 
 // budget is rc.Budget, or DefaultBudget if it is 0.
 func (rc *RunContext) budget() uint64 {

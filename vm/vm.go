@@ -70,6 +70,12 @@ type Program struct {
 	// 0 or this run's data, never an earlier run's (verifier.Result's fact
 	// of the same name; unverified programs always have it).
 	ZeroEntryFrame bool
+	// ZeroCallFrames says each BPF-to-BPF call and each callback must
+	// start with the frame it enters all zeroes (CallFramesZeroed): the
+	// program may read bytes of such a frame that the call has not
+	// written (verifier.Result's fact of the same name). Without it calls
+	// skip the clear.
+	ZeroCallFrames bool
 	// ProbeLoads are the slot indices of loads (LDX) that read through
 	// BTF-typed kernel pointers, sorted: the verifier's fact
 	// (verifier.Result.ProbeLoads). Each reads its value when the address

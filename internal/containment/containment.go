@@ -111,7 +111,7 @@ func Verify(p Program) (*Checked, error) {
 			return nil, fmt.Errorf("%s: rewrite: %w", p.Name, err)
 		}
 	}
-	exe, err := interp.New().Compile(&vm.Program{Instructions: insns, Helpers: p.Helpers, ZeroEntryFrame: res.ZeroEntryFrame}, vm.CompileOptions{Mode: vm.Checked})
+	exe, err := interp.New().Compile(&vm.Program{Instructions: insns, Helpers: p.Helpers, ZeroEntryFrame: res.ZeroEntryFrame, ZeroCallFrames: res.ZeroCallFrames}, vm.CompileOptions{Mode: vm.Checked})
 	if err != nil {
 		return nil, fmt.Errorf("%s: accepted by the verifier, refused by the interpreter: %w", p.Name, err)
 	}

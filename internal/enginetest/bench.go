@@ -16,16 +16,25 @@ var BenchHelpers = vm.Helpers{1: func(_ *vm.RunContext, a, b, _, _, _ uint64) (u
 // run besides ns per run.
 func Benchmark(b *testing.B, e vm.Engine, src string) {
 	for _, mode := range modes {
-		b.Run(mode.String(), func(b *testing.B) { benchmark(b, e, src, mode) })
+		b.Run(mode.String(), func(b *testing.B) { benchmark(b, e, src, mode, false) })
 	}
 }
 
-func benchmark(b *testing.B, e vm.Engine, src string, mode vm.Mode) {
+// BenchmarkZeroed is Benchmark for a program whose runs clear the entry
+// frame and every frame a call enters (vm.Program.ZeroEntryFrame and
+// ZeroCallFrames, the facts of programs that read unwritten stack), in
+// trusted mode: checked runs clear them anyway.
+func BenchmarkZeroed(b *testing.B, e vm.Engine, src string) {
+	b.Run(vm.Trusted.String(), func(b *testing.B) { benchmark(b, e, src, vm.Trusted, true) })
+}
+
+func benchmark(b *testing.B, e vm.Engine, src string, mode vm.Mode, zero bool) {
 	prog, err := isa.Assemble(src)
 	if err != nil {
 		b.Fatal(err)
 	}
-	exe, err := e.Compile(&vm.Program{Instructions: prog, Helpers: BenchHelpers}, vm.CompileOptions{Mode: mode})
+	p := &vm.Program{Instructions: prog, Helpers: BenchHelpers, ZeroEntryFrame: zero, ZeroCallFrames: zero}
+	exe, err := e.Compile(p, vm.CompileOptions{Mode: mode})
 	if err != nil {
 		b.Fatal(err)
 	}

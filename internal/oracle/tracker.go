@@ -25,8 +25,9 @@ import (
 // any of its bytes changed: a helper that fails without writing leaves it
 // as filled. A buffer left so gets back the bytes it held before the fill,
 // so that the run goes on as it would untraced: a program whose helpers
-// may read unwritten bytes of its entry frame as zeroes
-// (verifier.Result.ZeroEntryFrame) still reads zeroes there, and its
+// may read unwritten bytes of its frames as zeroes
+// (verifier.Result.ZeroEntryFrame, ZeroCallFrames) still reads zeroes
+// there, and its
 // buffers are checked like any other.
 type Tracker struct {
 	// Mem is the run's memory. Step adds the records that

@@ -81,7 +81,7 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 	if err := isa.Validate(prog); err != nil {
 		return nil, err
 	}
-	e := &executable{code: make([]insn, len(prog)), mode: opts.Mode, zero: p.ZeroEntryFrame, helperTable: p.Helpers, funcs: map[int]bool{}}
+	e := &executable{code: make([]insn, len(prog)), mode: opts.Mode, zero: p.ZeroEntryFrame, zeroCalls: p.ZeroCallFrames, helperTable: p.Helpers, funcs: map[int]bool{}}
 	helperIndex := map[int32]int32{}
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
@@ -187,6 +187,7 @@ type executable struct {
 	helperTable vm.Helpers // for callx, which names helpers at run time
 	mode        vm.Mode
 	zero        bool // clear the entry frame at each run (vm.Program.ZeroEntryFrame)
+	zeroCalls   bool // clear each frame a call enters (vm.Program.ZeroCallFrames)
 	// funcs are the functions whose addresses the program takes: the only
 	// valid callback targets.
 	funcs map[int]bool

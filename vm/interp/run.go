@@ -64,7 +64,7 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 		return 0, err
 	}
 	stack := rc.Stack()
-	if e.mode == vm.Checked {
+	if e.mode == vm.Checked || e.zeroCalls {
 		stack.ClearFrame(depth)
 	}
 	m := &machine{pc: int(fn), start: int(fn)}
@@ -89,6 +89,7 @@ func (e *executable) callback(rc *vm.RunContext, outer *machine, budget uint64, 
 func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64) (uint64, error) {
 	stack := rc.Stack()
 	checked := e.mode == vm.Checked
+	clearCalls := checked || e.zeroCalls // vm.CallFramesZeroed
 	var frames [vm.MaxCallDepth]frame
 	depth := base
 	rc.Depth = depth
@@ -295,7 +296,7 @@ func (e *executable) loop(rc *vm.RunContext, m *machine, base int, budget uint64
 			depth++
 			rc.Depth = depth
 			r[10] = stack.FramePointer(depth)
-			if checked {
+			if clearCalls {
 				stack.ClearFrame(depth)
 			}
 			m.lo = m.hi - uint64(depth+1)*vm.StackSize

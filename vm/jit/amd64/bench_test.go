@@ -28,6 +28,15 @@ func BenchmarkArithLoop(b *testing.B)  { benchBoth(b, enginetest.ArithLoop) }
 func BenchmarkMemoryLoop(b *testing.B) { benchBoth(b, enginetest.MemLoop) }
 func BenchmarkCallLoop(b *testing.B)   { benchBoth(b, callLoop) }
 
+// BenchmarkCallLoopZeroed is BenchmarkCallLoop for a program that reads
+// unwritten stack: each of its 1,000 calls clears the frame it enters
+// (vm.Program.ZeroCallFrames).
+func BenchmarkCallLoopZeroed(b *testing.B) {
+	for _, engine := range []vm.Engine{amd64.New(), interp.New()} {
+		b.Run(engine.Name(), func(b *testing.B) { enginetest.BenchmarkZeroed(b, engine, callLoop) })
+	}
+}
+
 // BenchmarkTrivial measures the cost of one run of the smallest program:
 // entering and leaving the code (ns/op).
 func BenchmarkTrivial(b *testing.B) { benchBoth(b, "mov %r0, 2\nexit") }

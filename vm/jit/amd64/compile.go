@@ -12,6 +12,9 @@ type compiler struct {
 	a       assembler
 	prog    []isa.Instruction
 	checked bool
+	// zeroCalls: each call clears the frame it enters (checked runs,
+	// vm.Program.ZeroCallFrames).
+	zeroCalls bool
 	// calls is true if the program makes BPF-to-BPF calls; without them an
 	// exit always ends the run.
 	calls bool
@@ -78,6 +81,7 @@ func compile(p *vm.Program, mode vm.Mode, opts Options) (*output, error) {
 	c := &compiler{
 		prog:        prog,
 		checked:     mode == vm.Checked,
+		zeroCalls:   mode == vm.Checked || p.ZeroCallFrames,
 		pcLabel:     make([]label, len(prog)),
 		leader:      make([]bool, len(prog)+1),
 		start:       make([]int32, len(prog)),

@@ -97,7 +97,7 @@ func (c *compiler) localCall(pc int, ins isa.Instruction) {
 		a.store(true, tmp2, offFrames+offFrameR+int32(8*i), r)
 	}
 	a.aluRI(extSub, true, rbp, vm.StackSize)
-	if c.checked {
+	if c.zeroCalls {
 		c.clearFrame()
 	}
 	c.charge(n)
@@ -105,9 +105,12 @@ func (c *compiler) localCall(pc int, ins isa.Instruction) {
 	c.exit(exitInfo{kind: exitBudget, pc: int32(pc)}, c.pcLabel[t])
 }
 
-// clearFrame zeroes the frame below r10, in checked runs, when a call
-// enters it: unverified programs that read stack they never wrote then
-// behave the same on every run (docs/decisions/0003-memory.md).
+// clearFrame zeroes the frame below r10 when a call enters it, in checked
+// runs and for programs that read unwritten bytes of called functions'
+// frames (vm.CallFramesZeroed): unverified programs that read stack they
+// never wrote then behave the same on every run
+// (docs/decisions/0003-memory.md), and verified ones never see an earlier
+// call's data (docs/decisions/0018-unwritten-stack.md).
 func (c *compiler) clearFrame() {
 	a := &c.a
 	loop := a.newLabel()

@@ -72,7 +72,9 @@
 // for atomics) and either resumes at the access or stops the run with the
 // interpreter's error. Accesses through r10 at constant offsets inside the
 // frame need no test. Checked runs clear frame 0 when they start and a
-// callee's frame when a call enters it (docs/decisions/0003-memory.md).
+// callee's frame when a call enters it (docs/decisions/0003-memory.md);
+// trusted runs do the same for programs that read stack they have not
+// written (vm.Program.ZeroEntryFrame, ZeroCallFrames; decision 0018).
 //
 // # Map lookups
 //

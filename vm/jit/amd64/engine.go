@@ -57,6 +57,7 @@ func (eng *Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable
 		helperTable: p.Helpers,
 		mode:        opts.Mode,
 		zero:        p.ZeroEntryFrame,
+		zeroCalls:   p.ZeroCallFrames,
 		calls:       out.calls,
 		funcs:       out.funcs,
 		slots:       len(p.Instructions),
@@ -82,6 +83,7 @@ type executable struct {
 	helperTable vm.Helpers // for callx, which names helpers at run time
 	mode        vm.Mode
 	zero        bool          // clear the entry frame at each run (vm.Program.ZeroEntryFrame)
+	zeroCalls   bool          // clear each frame a callback enters (vm.Program.ZeroCallFrames)
 	calls       bool          // BPF-to-BPF calls: runs need a callContext
 	funcs       map[int]int32 // callback slots to code offsets
 	slots       int

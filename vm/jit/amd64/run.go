@@ -235,7 +235,7 @@ func (cb *callbacks) call(fn, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	if err := rc.Canceled(); err != nil {
 		return 0, err
 	}
-	if e.mode == vm.Checked {
+	if e.mode == vm.Checked || e.zeroCalls {
 		rc.Stack().ClearFrame(depth)
 	}
 	saved := rc.Depth
