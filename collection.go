@@ -540,12 +540,16 @@ func (c *Collection) Close() error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		errs = append(errs, c.Programs[n].Close())
-	}
-	for _, m := range c.Maps {
-		errs = append(errs, m.close())
-	}
+	// The runs in other goroutines end first; later ones fail with
+	// ErrClosed.
+	c.slots.exclusive(true, func() {
+		for _, n := range names {
+			errs = append(errs, c.Programs[n].closeLocked())
+		}
+		for _, m := range c.Maps {
+			errs = append(errs, m.close())
+		}
+	})
 	return errors.Join(errs...)
 }
 

@@ -24,6 +24,12 @@ type slotPool struct {
 	waiters atomic.Int32
 	mu      sync.Mutex
 	cond    *sync.Cond
+	// closed (under mu) is set when the collection closes: its slots stay
+	// taken and acquire fails.
+	closed bool
+	// stopMu serialises exclusive, so that two of them never each hold a
+	// part of the slots while waiting for the rest.
+	stopMu sync.Mutex
 }
 
 // slotScratch is the memory of a slot's XDP test runs, reused from run to
@@ -72,6 +78,8 @@ func (p *slotPool) tryAcquire() (int, bool) {
 }
 
 // acquire returns a free slot and its run context, waiting if there is none.
+// Once the collection is closed it returns a nil run context (and no slot
+// to release).
 func (p *slotPool) acquire() (int, *vm.RunContext) {
 	if s, ok := p.tryAcquire(); ok {
 		return s, &p.rcs[s]
@@ -84,8 +92,64 @@ func (p *slotPool) acquire() (int, *vm.RunContext) {
 			p.waiters.Add(-1)
 			return s, &p.rcs[s]
 		}
+		if p.closed {
+			p.mu.Unlock()
+			p.waiters.Add(-1)
+			return -1, nil
+		}
 		p.cond.Wait()
 	}
+}
+
+// exclusive runs f while no run holds a slot: it takes every slot, waiting
+// for the runs in progress to end, so that f may close what runs use (a
+// program's code, the maps) without pulling it from under one, as closing
+// a file descriptor never does to a running program in Linux. With final,
+// the slots stay taken afterwards and every later acquire fails; otherwise
+// they are given back.
+func (p *slotPool) exclusive(final bool, f func()) {
+	p.stopMu.Lock()
+	defer p.stopMu.Unlock()
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed { // the slots are already ours
+		f()
+		return
+	}
+	held := make([]bool, len(p.busy))
+	left := len(held)
+	p.waiters.Add(1)
+	p.mu.Lock()
+	for {
+		// Any free slot is taken: a waiter woken by a release may take
+		// another free slot than the one released, but it releases it
+		// again later, which signals once more.
+		for s := range p.busy {
+			if !held[s] && p.busy[s].v.CompareAndSwap(0, 1) {
+				held[s] = true
+				left--
+			}
+		}
+		if left == 0 {
+			break
+		}
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
+	p.waiters.Add(-1)
+	f()
+	p.mu.Lock()
+	if final {
+		p.closed = true
+	} else {
+		for s := range p.busy {
+			p.busy[s].v.Store(0)
+		}
+	}
+	// Wake every waiter: to take the slots given back, or to fail.
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }
 
 // release frees a slot.
