@@ -271,7 +271,9 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		return 0, fmt.Errorf("%w: XDP test run needs at least %d bytes of data, have %d", ErrInvalid, ethHeaderLen, size)
 	}
 	if size > xdpMaxData {
-		return 0, fmt.Errorf("%w: XDP test run of %d bytes: at most %d without fragments", ErrInvalid, size, xdpMaxData)
+		// Linux accepts it: the bytes past xdpMaxData go to fragments
+		// (XDP multi-buffer), up to MAX_SKB_FRAGS pages of them.
+		return 0, fmt.Errorf("%w: XDP test run of %d bytes: Linux puts the bytes past the first %d in fragments (XDP multi-buffer), which bpfhost does not have", ErrNotSupported, size, xdpMaxData)
 	}
 	var md [xdpMDSize]byte
 	// Without a context in or out, Linux runs without one; a context out
