@@ -27,6 +27,10 @@ type slotPool struct {
 	// closed (under mu) is set when the collection closes: its slots stay
 	// taken and acquire fails.
 	closed bool
+	// stopping is set while exclusive gathers the slots: new runs wait
+	// for it instead of taking the slots it waits for, so that a steady
+	// stream of runs cannot starve a Close.
+	stopping atomic.Bool
 	// stopMu serialises exclusive, so that two of them never each hold a
 	// part of the slots while waiting for the rest.
 	stopMu sync.Mutex
@@ -81,12 +85,18 @@ func (p *slotPool) tryAcquire() (int, bool) {
 // Once the collection is closed it returns a nil run context (and no slot
 // to release).
 func (p *slotPool) acquire() (int, *vm.RunContext) {
-	if s, ok := p.tryAcquire(); ok {
-		return s, &p.rcs[s]
+	if !p.stopping.Load() {
+		if s, ok := p.tryAcquire(); ok {
+			return s, &p.rcs[s]
+		}
 	}
 	p.waiters.Add(1)
 	p.mu.Lock()
 	for {
+		if p.stopping.Load() {
+			p.cond.Wait()
+			continue
+		}
 		if s, ok := p.tryAcquire(); ok {
 			p.mu.Unlock()
 			p.waiters.Add(-1)
@@ -121,10 +131,11 @@ func (p *slotPool) exclusive(final bool, f func()) {
 	left := len(held)
 	p.waiters.Add(1)
 	p.mu.Lock()
+	p.stopping.Store(true)
 	for {
-		// Any free slot is taken: a waiter woken by a release may take
-		// another free slot than the one released, but it releases it
-		// again later, which signals once more.
+		// Only runs that passed the stopping check before it was set
+		// can still take a slot; each of them releases it again, and
+		// every release while a waiter waits broadcasts.
 		for s := range p.busy {
 			if !held[s] && p.busy[s].v.CompareAndSwap(0, 1) {
 				held[s] = true
@@ -140,6 +151,7 @@ func (p *slotPool) exclusive(final bool, f func()) {
 	p.waiters.Add(-1)
 	f()
 	p.mu.Lock()
+	p.stopping.Store(false)
 	if final {
 		p.closed = true
 	} else {
@@ -159,7 +171,13 @@ func (p *slotPool) release(s int) {
 	p.busy[s].v.Store(0)
 	if p.waiters.Load() > 0 {
 		p.mu.Lock()
-		p.cond.Signal()
+		if p.stopping.Load() {
+			// The waiters include exclusive's, which a Signal might
+			// not reach (it could wake a run that goes back to sleep).
+			p.cond.Broadcast()
+		} else {
+			p.cond.Signal()
+		}
 		p.mu.Unlock()
 	}
 }
