@@ -116,3 +116,26 @@ func TestCloseUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseConcurrently closes one collection from several goroutines at
+// once, as shutdown paths do: each Close returns nil and, under -race, the
+// closed flag is not a data race (it was a plain bool).
+func TestCloseConcurrently(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("examples/firewall.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for i := 0; i < cap(errs); i++ {
+		go func() { errs <- coll.Close() }()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
