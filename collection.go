@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -179,7 +180,7 @@ type Collection struct {
 	types      CollectionOptions // only the program type choices
 	verified   map[string]*VerifiedProgram
 	rawLimits  verifier.Limits // as the options gave them, for ProgramDigest
-	closed     bool
+	closed     atomic.Bool
 }
 
 // NewCollection creates the maps of spec, verifies, links and compiles its
@@ -530,22 +531,25 @@ func (c *Collection) Printk() []string { return c.printk.take() }
 
 // Close releases the collection's maps and programs.
 func (c *Collection) Close() error {
-	if c.closed {
+	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	c.closed = true
 	var errs []error
 	names := make([]string, 0, len(c.Programs))
 	for n := range c.Programs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		errs = append(errs, c.Programs[n].Close())
-	}
-	for _, m := range c.Maps {
-		errs = append(errs, m.close())
-	}
+	// The runs in other goroutines end first; later ones fail with
+	// ErrClosed.
+	c.slots.exclusive(true, func() {
+		for _, n := range names {
+			errs = append(errs, c.Programs[n].closeLocked())
+		}
+		for _, m := range c.Maps {
+			errs = append(errs, m.close())
+		}
+	})
 	return errors.Join(errs...)
 }
 

@@ -37,7 +37,7 @@ func (r *SockRun) SetTask(task Task, sock Socket) {
 // must be heap memory the caller keeps alive for the call (DESIGN.md #2).
 // run carries the task and socket the helpers report. It returns r0, which the hook interprets (bit 0 allows).
 func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext, sr *SockRun) (uint32, error) {
-	if p.exe == nil {
+	if p.closed.Load() {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
 	if p.info.Type != linux.CGroupSockAddr {
@@ -67,7 +67,7 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 // alive for the call; run is as for RunSockAddr. It returns r0 (bit 0
 // allows).
 func (p *Program) RunSock(sk *linux.SockContext, sr *SockRun) (uint32, error) {
-	if p.exe == nil {
+	if p.closed.Load() {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
 	if p.info.Type != linux.CGroupSock {

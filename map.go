@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/bpfhost/bpfhost/maps"
 )
@@ -45,8 +46,11 @@ type Map struct {
 	id     uint32
 	// share counts the holders of the map's memory (pin.go); released
 	// and user are this handle's.
-	share    *mapShare
-	released bool
+	share *mapShare
+	// released is set when this handle is closed (by Close, or by its
+	// collection's): its operations fail with ErrClosed, although the map
+	// may live on in other holders (a pin, another handle).
+	released atomic.Bool
 	user     bool
 	// memFile is the map memory file holding the values, if any
 	// (CollectionOptions.MapMemoryDir).
@@ -93,7 +97,18 @@ func (m *Map) wrap(op string, err error) error {
 	return fmt.Errorf("map %q: %s: %w", m.name, op, err)
 }
 
+// closedErr is the error of an operation on a closed handle, or nil.
+func (m *Map) closedErr(op string) error {
+	if m.released.Load() {
+		return m.wrap(op, ErrClosed)
+	}
+	return nil
+}
+
 func (m *Map) key(op string, key any) ([]byte, error) {
+	if err := m.closedErr(op); err != nil {
+		return nil, err
+	}
 	b, err := marshal(key, int(m.spec.KeySize))
 	return b, m.wrap(op, errWrap(err, "key"))
 }
@@ -242,6 +257,9 @@ func (m *Map) Delete(key any) error {
 // At the end it returns ErrKeyNotExist. As in Linux, a key that is not in the
 // map also gives the first key of hash maps.
 func (m *Map) NextKey(key, nextKeyOut any) error {
+	if err := m.closedErr("next key"); err != nil {
+		return err
+	}
 	var k []byte
 	if key != nil {
 		var err error
@@ -257,7 +275,12 @@ func (m *Map) NextKey(key, nextKeyOut any) error {
 }
 
 // Freeze makes the map read-only for user space, as BPF_MAP_FREEZE does.
-func (m *Map) Freeze() error { return m.m.Freeze() }
+func (m *Map) Freeze() error {
+	if err := m.closedErr("freeze"); err != nil {
+		return err
+	}
+	return m.m.Freeze()
+}
 
 // Frozen reports whether Freeze made the map read-only for user space.
 func (m *Map) Frozen() bool { return m.m.Frozen() }
@@ -281,6 +304,9 @@ func (m *Map) Iterate() *MapIterator {
 // Next decodes the next entry into keyOut and valueOut and reports whether
 // there was one.
 func (it *MapIterator) Next(keyOut, valueOut any) bool {
+	if it.err == nil {
+		it.err = it.m.closedErr("iterate")
+	}
 	if it.err != nil || !it.it.Next(it.key, it.val) {
 		return false
 	}
@@ -342,6 +368,9 @@ func (m *Map) BatchLookup(cursor *MapBatchCursor, keysOut, valuesOut any) (int, 
 	ks, vs := reflect.ValueOf(keysOut), reflect.ValueOf(valuesOut)
 	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice || ks.Len() != vs.Len() {
 		return 0, m.wrap("batch lookup", fmt.Errorf("%w: keysOut and valuesOut must be slices of the same length", ErrInvalid))
+	}
+	if err := m.closedErr("batch lookup"); err != nil {
+		return 0, err
 	}
 	key := make([]byte, m.spec.KeySize)
 	val := make([]byte, m.valueSize())

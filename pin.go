@@ -54,10 +54,10 @@ func (m *Map) release() error {
 }
 
 func (m *Map) releaseLocked() error {
-	if m.m == nil || m.released {
+	if m.m == nil || m.released.Load() {
 		return nil
 	}
-	m.released = true
+	m.released.Store(true)
 	m.share.refs--
 	if m.share.refs > 0 {
 		return nil
@@ -88,7 +88,7 @@ func (m *Map) Pin(fileName string) error {
 	}
 	pinNS.mu.Lock()
 	defer pinNS.mu.Unlock()
-	if m.released {
+	if m.released.Load() {
 		return fmt.Errorf("%w: map %q is closed", ErrInvalid, m.name)
 	}
 	if _, ok := pinNS.pins[fileName]; ok {

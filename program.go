@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -29,7 +30,11 @@ type Program struct {
 	id            uint32
 	tailCalls     bool   // it calls bpf_tail_call
 	engine        Engine // the engine that compiled it
-	fallback      string // why the requested engine was not used, if it was not
+	// closed is set by Close: the runs that start afterwards fail with
+	// ErrClosed (exe, which Close clears, is read only while holding a
+	// slot).
+	closed   atomic.Bool
+	fallback string // why the requested engine was not used, if it was not
 	// kernelTypes are the kernel types it was verified against (BTF-typed
 	// programs, btftyped.go), or nil.
 	kernelTypes platform.KernelTypes
@@ -73,7 +78,7 @@ type JITBlock = jit.Block
 // JITListing returns the machine code of a program the JIT compiled, by
 // eBPF instruction; it fails for programs another engine runs.
 func (p *Program) JITListing() ([]JITBlock, error) {
-	if p.exe == nil {
+	if p.closed.Load() {
 		return nil, ErrClosed
 	}
 	return jit.Listing(p.exe)
@@ -81,7 +86,18 @@ func (p *Program) JITListing() ([]JITBlock, error) {
 
 // Close releases the program.
 func (p *Program) Close() error {
+	var err error
+	// Runs of the collection's programs in other goroutines end first
+	// (one of them may have tail-called this one).
+	p.coll.slots.exclusive(false, func() { err = p.closeLocked() })
+	return err
+}
+
+// closeLocked releases the program's code; no run holds a slot of its
+// collection (slotPool.exclusive).
+func (p *Program) closeLocked() error {
 	registry.programs.Delete(p.id)
+	p.closed.Store(true)
 	if p.exe == nil {
 		return nil
 	}
@@ -131,7 +147,7 @@ func (p *Program) Run(opts *RunOptions) (uint32, error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
-	if p.exe == nil {
+	if p.closed.Load() {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
 	var (
@@ -179,6 +195,9 @@ func (p *Program) Benchmark(in []byte, repeat int, reset func()) (uint32, time.D
 // entry arguments, regions and per-run helper state.
 func (p *Program) exec(run *helpers.Run, args [5]uint64, regions []vm.Region, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
 	slot, rc := p.coll.slots.acquire()
+	if rc == nil {
+		return 0, 0, ErrClosed
+	}
 	defer p.coll.slots.release(slot)
 	rc.Regions = append(rc.Regions[:0], regions...)
 	return p.execIn(rc, run, args, ldPacket, opts)
@@ -192,6 +211,10 @@ var clockBase = time.Now()
 // execIn runs the program repeat times in the acquired slot of rc, whose
 // Regions already hold the run's own regions; the collection's follow.
 func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ldPacket []byte, opts *RunOptions) (uint64, time.Duration, error) {
+	exe := p.exe // stays while the slot is held (Close takes every slot)
+	if exe == nil {
+		return 0, 0, ErrClosed
+	}
 	repeat := opts.Repeat
 	rc.Context = opts.Ctx // the slot's release clears it
 	rc.Value = run
@@ -216,7 +239,7 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 		if err = rc.Canceled(); err != nil {
 			break
 		}
-		r0, err = runFn(p.exe, rc)
+		r0, err = runFn(exe, rc)
 		// What a failed (or unverified) run still holds is given back.
 		run.Release()
 		if err != nil {
@@ -248,7 +271,9 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		return 0, fmt.Errorf("%w: XDP test run needs at least %d bytes of data, have %d", ErrInvalid, ethHeaderLen, size)
 	}
 	if size > xdpMaxData {
-		return 0, fmt.Errorf("%w: XDP test run of %d bytes: at most %d without fragments", ErrInvalid, size, xdpMaxData)
+		// Linux accepts it: the bytes past xdpMaxData go to fragments
+		// (XDP multi-buffer), up to MAX_SKB_FRAGS pages of them.
+		return 0, fmt.Errorf("%w: XDP test run of %d bytes: Linux puts the bytes past the first %d in fragments (XDP multi-buffer), which bpfhost does not have", ErrNotSupported, size, xdpMaxData)
 	}
 	var md [xdpMDSize]byte
 	// Without a context in or out, Linux runs without one; a context out
@@ -277,6 +302,9 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 	// helpers' state, so that a run allocates nothing. Linux zeroes the
 	// head- and tailroom of a test run's page.
 	slot, rc := p.coll.slots.acquire()
+	if rc == nil {
+		return 0, ErrClosed
+	}
 	defer p.coll.slots.release(slot)
 	sc := &p.coll.slots.scratch[slot]
 	buf := sc.page[:xdpHeadroom+size+sharedInfo]

@@ -24,6 +24,16 @@ type slotPool struct {
 	waiters atomic.Int32
 	mu      sync.Mutex
 	cond    *sync.Cond
+	// closed (under mu) is set when the collection closes: its slots stay
+	// taken and acquire fails.
+	closed bool
+	// stopping is set while exclusive gathers the slots: new runs wait
+	// for it instead of taking the slots it waits for, so that a steady
+	// stream of runs cannot starve a Close.
+	stopping atomic.Bool
+	// stopMu serialises exclusive, so that two of them never each hold a
+	// part of the slots while waiting for the rest.
+	stopMu sync.Mutex
 }
 
 // slotScratch is the memory of a slot's XDP test runs, reused from run to
@@ -72,20 +82,86 @@ func (p *slotPool) tryAcquire() (int, bool) {
 }
 
 // acquire returns a free slot and its run context, waiting if there is none.
+// Once the collection is closed it returns a nil run context (and no slot
+// to release).
 func (p *slotPool) acquire() (int, *vm.RunContext) {
-	if s, ok := p.tryAcquire(); ok {
-		return s, &p.rcs[s]
+	if !p.stopping.Load() {
+		if s, ok := p.tryAcquire(); ok {
+			return s, &p.rcs[s]
+		}
 	}
 	p.waiters.Add(1)
 	p.mu.Lock()
 	for {
+		if p.stopping.Load() {
+			p.cond.Wait()
+			continue
+		}
 		if s, ok := p.tryAcquire(); ok {
 			p.mu.Unlock()
 			p.waiters.Add(-1)
 			return s, &p.rcs[s]
 		}
+		if p.closed {
+			p.mu.Unlock()
+			p.waiters.Add(-1)
+			return -1, nil
+		}
 		p.cond.Wait()
 	}
+}
+
+// exclusive runs f while no run holds a slot: it takes every slot, waiting
+// for the runs in progress to end, so that f may close what runs use (a
+// program's code, the maps) without pulling it from under one, as closing
+// a file descriptor never does to a running program in Linux. With final,
+// the slots stay taken afterwards and every later acquire fails; otherwise
+// they are given back.
+func (p *slotPool) exclusive(final bool, f func()) {
+	p.stopMu.Lock()
+	defer p.stopMu.Unlock()
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed { // the slots are already ours
+		f()
+		return
+	}
+	held := make([]bool, len(p.busy))
+	left := len(held)
+	p.waiters.Add(1)
+	p.mu.Lock()
+	p.stopping.Store(true)
+	for {
+		// Only runs that passed the stopping check before it was set
+		// can still take a slot; each of them releases it again, and
+		// every release while a waiter waits broadcasts.
+		for s := range p.busy {
+			if !held[s] && p.busy[s].v.CompareAndSwap(0, 1) {
+				held[s] = true
+				left--
+			}
+		}
+		if left == 0 {
+			break
+		}
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
+	p.waiters.Add(-1)
+	f()
+	p.mu.Lock()
+	p.stopping.Store(false)
+	if final {
+		p.closed = true
+	} else {
+		for s := range p.busy {
+			p.busy[s].v.Store(0)
+		}
+	}
+	// Wake every waiter: to take the slots given back, or to fail.
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }
 
 // release frees a slot.
@@ -95,7 +171,13 @@ func (p *slotPool) release(s int) {
 	p.busy[s].v.Store(0)
 	if p.waiters.Load() > 0 {
 		p.mu.Lock()
-		p.cond.Signal()
+		if p.stopping.Load() {
+			// The waiters include exclusive's, which a Signal might
+			// not reach (it could wake a run that goes back to sleep).
+			p.cond.Broadcast()
+		} else {
+			p.cond.Signal()
+		}
 		p.mu.Unlock()
 	}
 }

@@ -91,13 +91,16 @@ var liveFrameRun = RunOptions{untimed: true}
 // A frame whose run fails gets XDP_ABORTED and Err; the other frames
 // still run.
 func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
-	if p.exe == nil {
+	if p.closed.Load() {
 		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
 	}
 	if p.info.TestRun != platform.TestRunXDP {
 		return 0, fmt.Errorf("program %q: %w: %s programs do not run on XDP frames", p.name, ErrNotSupported, p.info.Name)
 	}
 	slot, rc := p.coll.slots.acquire()
+	if rc == nil {
+		return 0, fmt.Errorf("program %q: %w", p.name, ErrClosed)
+	}
 	defer p.coll.slots.release(slot)
 	sc := &p.coll.slots.scratch[slot]
 	ctx := &sc.xdp

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ func (f *asmFile) expectedError(cmd *cobra.Command) bool {
 }
 
 func readProgram(path string) (*asmFile, error) {
-	text, err := os.ReadFile(path)
+	text, err := readFileLimit(path, inputFileLimit)
 	if err != nil {
 		return nil, err
 	}

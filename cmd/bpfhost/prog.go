@@ -169,7 +169,7 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 	if err != nil {
 		return err
 	}
-	obj, err := os.ReadFile(args[0])
+	obj, err := readFileLimit(args[0], objectFileLimit)
 	if err != nil {
 		return badInput(err)
 	}
@@ -201,9 +201,9 @@ func printNull(f *toolFlags, out io.Writer) error {
 // readArgFile reads FILE, "-" being standard input.
 func readArgFile(cmd *cobra.Command, name string) ([]byte, error) {
 	if name == "-" {
-		return io.ReadAll(cmd.InOrStdin())
+		return readAllLimit(cmd.InOrStdin(), "standard input", inputFileLimit)
 	}
-	b, err := os.ReadFile(name)
+	b, err := readFileLimit(name, inputFileLimit)
 	if err != nil {
 		return nil, badInput(err)
 	}

@@ -239,7 +239,7 @@ func runObject(out io.Writer, path string, f runFlags, asJSON bool) error {
 // zero-extended when shorter, as Linux's test run takes ctx_in (longer is
 // accepted only if the extra bytes are zero).
 func readContext(path string, prog *bpfhost.Program) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFileLimit(path, inputFileLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +309,7 @@ func pickProgram(spec *bpfhost.CollectionSpec, name string) (string, error) {
 func readInputs(f runFlags) ([][]byte, error) {
 	switch {
 	case f.data != "":
-		b, err := os.ReadFile(f.data)
+		b, err := readFileLimit(f.data, inputFileLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -445,7 +445,7 @@ func initMaps(coll *bpfhost.Collection, path string) error {
 // initMapsBy is initMaps with the file's map names looked up by lookup,
 // which also gives the collection whose programs an entry may name.
 func initMapsBy(path string, lookup func(name string) (*bpfhost.Map, *bpfhost.Collection, error)) error {
-	b, err := os.ReadFile(path)
+	b, err := readFileLimit(path, mapInitLimit)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

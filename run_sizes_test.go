@@ -1,0 +1,37 @@
+package bpfhost_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/bpfhost/bpfhost"
+)
+
+// TestXDPRunSizes: an XDP test run takes 14 to 3520 bytes in one page; a
+// shorter packet is bad input (Linux: EINVAL), a longer one is what Linux
+// runs with fragments (XDP multi-buffer), which bpfhost lacks: not
+// supported, not invalid (it used to say invalid).
+func TestXDPRunSizes(t *testing.T) {
+	spec, err := bpfhost.LoadCollectionSpec("testdata/cli/printk.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	p := coll.Programs["xdp_printk"]
+	for _, tt := range []struct {
+		size          int
+		invalid, nsup bool
+	}{{13, true, false}, {14, false, false}, {3520, false, false}, {3521, false, true}, {73152, false, true}} {
+		ret, out, err := p.Test(make([]byte, tt.size))
+		switch {
+		case errors.Is(err, bpfhost.ErrInvalid) != tt.invalid || errors.Is(err, bpfhost.ErrNotSupported) != tt.nsup:
+			t.Errorf("%d bytes: %v; want invalid %v, not supported %v", tt.size, err, tt.invalid, tt.nsup)
+		case err == nil && (ret != 2 || len(out) != tt.size):
+			t.Errorf("%d bytes: retval %d, %d bytes out", tt.size, ret, len(out))
+		}
+	}
+}
