@@ -2,6 +2,7 @@ package bpfhost_test
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +138,72 @@ func TestCloseConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestCloseTailTarget closes collection B while a run of collection A is
+// inside B's program, which A's program array held and A tail-called:
+// B's Close waits for that run (its slot is A's, not B's) before it frees
+// B's code and maps, as Linux frees a program in a program array only
+// after the runs that may use it ended. Later runs of A find the slot
+// empty. Before, the run returned into B's unmapped code (SIGSEGV with the
+// JIT). Scheduling: as in TestCloseDuringRun, the release comes 50ms after
+// Close was called; the fixed code passes in either order.
+func TestCloseTailTarget(t *testing.T) {
+	for _, engine := range bpfhost.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			inRun := make(chan struct{}, 1)
+			release := make(chan struct{})
+			var lines atomic.Int32
+			printk := func(string) { // whichever collection's host prints
+				if lines.Add(1) == 1 {
+					inRun <- struct{}{}
+					<-release
+				}
+			}
+			aspec, err := bpfhost.LoadCollectionSpec("testdata/cli/select.o")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := bpfhost.NewCollection(aspec, &bpfhost.CollectionOptions{Engine: engine, Printk: printk, Programs: []string{"xdp_entry"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			bspec, err := bpfhost.LoadCollectionSpec("testdata/cli/printk.o")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := bpfhost.NewCollection(bspec, &bpfhost.CollectionOptions{Engine: engine, Printk: printk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if err := a.Maps["jumps"].Put(uint32(1), b.Programs["xdp_printk"]); err != nil {
+				t.Fatal(err)
+			}
+			ran := make(chan error, 1)
+			go func() {
+				_, _, err := a.Programs["xdp_entry"].Test(make([]byte, 64))
+				ran <- err
+			}()
+			<-inRun // inside B's program
+			closed := make(chan error, 1)
+			go func() { closed <- b.Close() }()
+			time.Sleep(50 * time.Millisecond)
+			close(release)
+			if err := <-ran; err != nil {
+				t.Errorf("run inside the closing collection's program: %v", err)
+			}
+			if err := <-closed; err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if ret, _, err := a.Programs["xdp_entry"].Test(make([]byte, 64)); err != nil || ret != 2 || lines.Load() != 1 {
+				t.Errorf("run after the target closed: %d, %v, %d printk lines; want XDP_PASS from an empty slot, 1 line", ret, err, lines.Load())
+			}
+			if err := a.Maps["jumps"].Put(uint32(2), b.Programs["xdp_printk"]); !errors.Is(err, bpfhost.ErrClosed) {
+				t.Errorf("storing a closed program: %v, want ErrClosed", err)
+			}
+		})
 	}
 }

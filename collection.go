@@ -181,6 +181,10 @@ type Collection struct {
 	verified   map[string]*VerifiedProgram
 	rawLimits  verifier.Limits // as the options gave them, for ProgramDigest
 	closed     atomic.Bool
+	// arrayed is set once one of its programs is stored in a program
+	// array: runs of other collections may tail-call into it, so Close
+	// waits for them (quiesceOthers).
+	arrayed atomic.Bool
 }
 
 // NewCollection creates the maps of spec, verifies, links and compiles its
@@ -429,6 +433,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback,
 		tailCalls: facts.TailCalls, kernelTypes: ktypes}
 	p.id = registry.nextID.Add(1)
+	p.tail.Store(&exeBox{exe})
 	registry.programs.Store(p.id, p)
 	return p, nil
 }
@@ -544,7 +549,15 @@ func (c *Collection) Close() error {
 	// ErrClosed.
 	c.slots.exclusive(true, func() {
 		for _, n := range names {
-			errs = append(errs, c.Programs[n].closeLocked())
+			c.Programs[n].unreach()
+		}
+		if c.arrayed.Load() {
+			// Runs of other collections that tail-called into these
+			// programs end before their code and maps go.
+			quiesceOthers(c.slots)
+		}
+		for _, n := range names {
+			errs = append(errs, c.Programs[n].release())
 		}
 		for _, m := range c.Maps {
 			errs = append(errs, m.close())

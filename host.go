@@ -30,7 +30,11 @@ func (h *host) HandlePtr(v any) uint64 {
 
 func (h *host) TailTarget(v any) (vm.Executable, bool) {
 	p, ok := v.(*Program)
-	if !ok || p.exe == nil {
+	if !ok {
+		return nil, false
+	}
+	b := p.tail.Load() // nil once Close began (Program.unreach)
+	if b == nil {
 		return nil, false
 	}
 	if (h.checked || p.coll.checked) && p.coll.host != h {
@@ -40,7 +44,7 @@ func (h *host) TailTarget(v any) (vm.Executable, bool) {
 		// programs stay in one collection, other slots count as empty.
 		return nil, false
 	}
-	return p.exe, true
+	return b.exe, true
 }
 
 func (h *host) Printk(line string) {

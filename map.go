@@ -216,6 +216,10 @@ func (m *Map) handleFor(value any) (any, error) {
 		if m.spec.Type != maps.ProgramArray {
 			return nil, fmt.Errorf("%w: a program in a %s", ErrInvalid, m.spec.Type)
 		}
+		if v.closed.Load() {
+			return nil, fmt.Errorf("program %q: %w", v.name, ErrClosed)
+		}
+		v.coll.arrayed.Store(true)
 		return v, m.own(v)
 	case *Map:
 		if m.spec.Type == maps.ProgramArray {
@@ -231,6 +235,7 @@ func (m *Map) handleFor(value any) (any, error) {
 	}
 	if m.spec.Type == maps.ProgramArray {
 		if p, ok := registry.programs.Load(id); ok {
+			p.(*Program).coll.arrayed.Store(true)
 			return p, m.own(p.(*Program))
 		}
 		return nil, fmt.Errorf("%w: no program with ID %d", ErrInvalid, id)

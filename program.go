@@ -33,7 +33,11 @@ type Program struct {
 	// closed is set by Close: the runs that start afterwards fail with
 	// ErrClosed (exe, which Close clears, is read only while holding a
 	// slot).
-	closed   atomic.Bool
+	closed atomic.Bool
+	// tail is exe as runs of other collections find it through a program
+	// array (host.TailTarget); Close clears it before waiting for them
+	// (quiesceOthers) and freeing exe.
+	tail     atomic.Pointer[exeBox]
 	fallback string // why the requested engine was not used, if it was not
 	// kernelTypes are the kernel types it was verified against (BTF-typed
 	// programs, btftyped.go), or nil.
@@ -93,11 +97,34 @@ func (p *Program) Close() error {
 	return err
 }
 
-// closeLocked releases the program's code; no run holds a slot of its
-// collection (slotPool.exclusive).
-func (p *Program) closeLocked() error {
+// exeBox holds an Executable for an atomic.Pointer.
+type exeBox struct{ exe vm.Executable }
+
+// unreach makes p unreachable to new runs: they fail with ErrClosed, and
+// tail calls through program arrays find an empty slot.
+func (p *Program) unreach() {
 	registry.programs.Delete(p.id)
 	p.closed.Store(true)
+	p.tail.Store(nil)
+}
+
+// closeLocked releases the program's code; no run holds a slot of its
+// collection (slotPool.exclusive). If a program of the collection was ever
+// stored in a program array, runs of other collections may be inside it
+// (a tail call): they end first.
+func (p *Program) closeLocked() error {
+	p.unreach()
+	if p.exe == nil {
+		return nil
+	}
+	if p.coll.arrayed.Load() {
+		quiesceOthers(p.coll.slots)
+	}
+	return p.release()
+}
+
+// release frees the program's code once nothing can run it.
+func (p *Program) release() error {
 	if p.exe == nil {
 		return nil
 	}
@@ -244,6 +271,12 @@ func (p *Program) execIn(rc *vm.RunContext, run *helpers.Run, args [5]uint64, ld
 		run.Release()
 		if err != nil {
 			break
+		}
+		if i%1024 == 1023 {
+			// Between two runs no program's code is running: a Close
+			// waiting for this slot (quiesceOthers) need not wait for
+			// the other repetitions (a locked add, so not after each).
+			p.coll.slots.quiescent(rc.Slot)
 		}
 	}
 	if opts.untimed {

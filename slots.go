@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/maps"
@@ -46,10 +47,71 @@ type slotScratch struct {
 	run  helpers.Run
 }
 
+// A slot's flag holds its state in the low two bits (free, held by a run,
+// held by exclusive with no run inside) and, above them, a count of the
+// runs that held it and ended, which quiesceOthers watches: a run-held
+// slot's flag changes only when its run ends (or passes a quiescent point).
+const (
+	slotFree = iota
+	slotRun
+	slotHeld
+	slotState = 3
+	slotEnded = 4 // one ended run, in the count
+)
+
 // paddedFlag keeps each slot's flag on its own cache line.
 type paddedFlag struct {
 	v atomic.Uint32
 	_ [60]byte
+}
+
+// take moves the slot from free to state st (slotRun, slotHeld), keeping
+// its count; it fails if the slot is not free.
+func (f *paddedFlag) take(st uint32) bool {
+	cur := f.v.Load()
+	return cur&slotState == slotFree && f.v.CompareAndSwap(cur, cur|st)
+}
+
+// free frees the slot; ended says a run held it, which the count records.
+// Only the slot's holder writes the flag while it holds it.
+func (f *paddedFlag) free(ended bool) {
+	cur := f.v.Load() &^ slotState
+	if ended {
+		cur += slotEnded
+	}
+	f.v.Store(cur)
+}
+
+// livePools holds the slot pools of the open collections (*slotPool keys),
+// for quiesceOthers.
+var livePools sync.Map
+
+// quiesceOthers waits until every run that holds a slot of another pool
+// than except, when it is called, has ended: afterwards none of them can
+// still be inside code or memory that was unreachable to new runs before
+// the call. It is how a collection whose programs were stored in program
+// arrays (which runs of other collections tail-call through) frees them
+// (Linux keeps such a program alive by the array's reference and frees it
+// after an RCU grace period; this is the grace period). Slots held by
+// exclusive have no run inside and are not waited for.
+func quiesceOthers(except *slotPool) {
+	livePools.Range(func(k, _ any) bool {
+		p := k.(*slotPool)
+		if p == except {
+			return true
+		}
+		for s := range p.busy {
+			f := &p.busy[s]
+			cur := f.v.Load()
+			if cur&slotState != slotRun {
+				continue
+			}
+			for f.v.Load() == cur {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+		return true
+	})
 }
 
 // DefaultSlots is the number of execution slots of a collection whose
@@ -66,6 +128,7 @@ func newSlotPool(n int) *slotPool {
 	for i := range p.rcs {
 		p.rcs[i].Slot = i
 	}
+	livePools.Store(p, struct{}{})
 	return p
 }
 
@@ -74,7 +137,7 @@ func (p *slotPool) tryAcquire() (int, bool) {
 	start := p.next.Add(1)
 	for i := uint32(0); i < n; i++ {
 		s := (start + i) % n
-		if p.busy[s].v.CompareAndSwap(0, 1) {
+		if p.busy[s].take(slotRun) {
 			return int(s), true
 		}
 	}
@@ -137,7 +200,7 @@ func (p *slotPool) exclusive(final bool, f func()) {
 		// can still take a slot; each of them releases it again, and
 		// every release while a waiter waits broadcasts.
 		for s := range p.busy {
-			if !held[s] && p.busy[s].v.CompareAndSwap(0, 1) {
+			if !held[s] && p.busy[s].take(slotHeld) {
 				held[s] = true
 				left--
 			}
@@ -154,9 +217,10 @@ func (p *slotPool) exclusive(final bool, f func()) {
 	p.stopping.Store(false)
 	if final {
 		p.closed = true
+		livePools.Delete(p)
 	} else {
 		for s := range p.busy {
-			p.busy[s].v.Store(0)
+			p.busy[s].free(false)
 		}
 	}
 	// Wake every waiter: to take the slots given back, or to fail.
@@ -164,11 +228,15 @@ func (p *slotPool) exclusive(final bool, f func()) {
 	p.mu.Unlock()
 }
 
+// quiescent records that the run holding slot s is between two programs'
+// runs (a repetition ended): for quiesceOthers, it is a run that ended.
+func (p *slotPool) quiescent(s int) { p.busy[s].v.Add(slotEnded) }
+
 // release frees a slot.
 func (p *slotPool) release(s int) {
 	rc := &p.rcs[s]
 	rc.Value, rc.Regions, rc.Packet, rc.TailCall, rc.Context = nil, rc.Regions[:0], nil, nil, nil
-	p.busy[s].v.Store(0)
+	p.busy[s].free(true)
 	if p.waiters.Load() > 0 {
 		p.mu.Lock()
 		if p.stopping.Load() {
