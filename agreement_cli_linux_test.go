@@ -47,6 +47,7 @@ func TestAgreementCLI(t *testing.T) {
 		{object: "testdata/agreement/v4.o", program: "xdp_v4", inputs: mixed},
 		{object: "testdata/agreement/skb.o", program: "sock_filter", inputs: mixed},
 		{object: "testdata/agreement/skb.o", program: "tc_classify", inputs: mixed},
+		{object: "testdata/agreement/skb.o", program: "tc_pull", inputs: mixed},
 	}
 	for i, a := range cases {
 		for _, engine := range engines {

@@ -6,6 +6,7 @@ const (
 	eNOENT     = -2
 	e2BIG      = -7
 	eAGAIN     = -11
+	eNOMEM     = -12
 	eACCES     = -13
 	eFAULT     = -14
 	eBUSY      = -16

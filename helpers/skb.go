@@ -31,6 +31,7 @@ const (
 func init() {
 	register(linux.FnSkbLoadBytes, skbLoadBytes)
 	register(linux.FnSkbStoreBytes, skbStoreBytes)
+	register(linux.FnSkbPullData, skbPullData)
 	register(linux.FnL3CsumReplace, func(*impl) vm.Helper { return csumReplace("bpf_l3_csum_replace", false) })
 	register(linux.FnL4CsumReplace, func(*impl) vm.Helper { return csumReplace("bpf_l4_csum_replace", true) })
 	register(linux.FnGetHashRecalc, getHashRecalc)
@@ -102,6 +103,26 @@ func skbLoadBytes(*impl) vm.Helper {
 			return ret(eFAULT), nil
 		}
 		copy(dst, pkt[offset:offset+n])
+		return 0, nil
+	}
+}
+
+// skbPullData is bpf_skb_pull_data(skb, len): make the first len bytes (0:
+// the linear part) linear and writable, as skb_ensure_writable does. A
+// bpfhost sk_buff is all linear and writable, so it succeeds unless len is
+// past the packet (-ENOMEM, pskb_may_pull); the data pointers stay. The
+// verifier has already dropped the program's packet bounds (the helper
+// changes the packet, as in Linux).
+func skbPullData(*impl) vm.Helper {
+	const name = "bpf_skb_pull_data"
+	return func(rc *vm.RunContext, ctx, n, _, _, _ uint64) (uint64, error) {
+		_, pkt, err := skbOf(rc, ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		if uint64(uint32(n)) > uint64(len(pkt)) {
+			return ret(eNOMEM), nil
+		}
 		return 0, nil
 	}
 }

@@ -101,3 +101,22 @@ func TestGetHashRecalc(t *testing.T) {
 		t.Error("set_hash did not set it")
 	}
 }
+
+// TestSKBPullData: a bpfhost sk_buff is linear, so bpf_skb_pull_data
+// succeeds up to the packet's length (0 meaning the linear part) and is
+// -ENOMEM past it, as pskb_may_pull makes it in Linux; the packet stays.
+func TestSKBPullData(t *testing.T) {
+	e, _, s, cp := skbEnv(t)
+	data, end := s.Data, s.DataEnd
+	for _, c := range []struct {
+		n    uint64
+		want int64
+	}{{0, 0}, {14, 0}, {64, 0}, {65, eNOMEM}, {1 << 32, 0}, {1<<32 + 65, eNOMEM}} {
+		if r := e.mustCall(linux.FnSkbPullData, cp, c.n); r != c.want {
+			t.Errorf("pull_data(%d) = %d, want %d", c.n, r, c.want)
+		}
+	}
+	if s.Data != data || s.DataEnd != end {
+		t.Errorf("data pointers moved")
+	}
+}
