@@ -13,27 +13,8 @@ import (
 func TestBatchAllocatesNothing(t *testing.T) {
 	for _, engine := range bpfhost.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			spec, err := bpfhost.LoadCollectionSpec("../../examples/firewall.o")
-			if err != nil {
-				t.Fatal(err)
-			}
-			coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
-			if err != nil {
-				t.Skip(err)
-			}
-			defer coll.Close()
 			a, b := &iface{name: "a", index: 1, mtu: 1500, fd: -1}, &iface{name: "b", index: 2, mtu: 1500, fd: -1}
-			l := &Link{bridge: true, stop: -1}
-			l.sizePages(1500)
-			l.prog.Store(coll.Programs["xdp_firewall"])
-			wk, err := newWorker(l, 0) // no sockets
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer wk.close()
-			l.ifaces, l.workers = []*iface{a, b}, []*worker{wk}
-			a.link, b.link = l, l
-			wk.socks = []rxSock{{fd: -1, ifc: a}, {fd: -1, ifc: b}}
+			l, wk, _ := offlineWorker(t, engine, "../../examples/firewall.o", "xdp_firewall", true, a, b)
 			frame := make([]byte, 60)
 			copy(frame, []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0, 0x45})
 			binary.BigEndian.PutUint16(frame[16:], 46)
@@ -55,6 +36,38 @@ func TestBatchAllocatesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// offlineWorker loads program of object with engine and returns a link
+// over ifaces (bridge mode if bridge) with one worker and no sockets, a
+// receive slot per interface, and the collection: the worker's hot path
+// runs without the kernel (its sends fail). It skips where the engine
+// cannot load the program.
+func offlineWorker(t *testing.T, engine bpfhost.Engine, object, program string, bridge bool, ifaces ...*iface) (*Link, *worker, *bpfhost.Collection) {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec(object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { coll.Close() })
+	l := &Link{bridge: bridge, stop: -1}
+	l.sizePages(1500)
+	l.prog.Store(coll.Programs[program])
+	wk, err := newWorker(l, 0) // no sockets
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wk.close)
+	l.ifaces, l.workers = ifaces, []*worker{wk}
+	for _, ifc := range ifaces {
+		ifc.link = l
+		wk.socks = append(wk.socks, rxSock{fd: -1, ifc: ifc})
+	}
+	return l, wk, coll
 }
 
 // TestReceiveLimits: frames longer than the MTU allows, truncated by the

@@ -14,27 +14,7 @@ import (
 func TestTailLimit(t *testing.T) {
 	for _, engine := range bpfhost.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
-			spec, err := bpfhost.LoadCollectionSpec("testdata/hook.o")
-			if err != nil {
-				t.Fatal(err)
-			}
-			coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: engine})
-			if err != nil {
-				t.Skip(err)
-			}
-			defer coll.Close()
-			a := &iface{name: "a", index: 1, mtu: 1500, fd: -1}
-			l := &Link{stop: -1} // monitor mode: nothing is sent
-			l.sizePages(1500)
-			l.prog.Store(coll.Programs["grow_tail"])
-			wk, err := newWorker(l, 0) // no sockets
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer wk.close()
-			l.ifaces, l.workers = []*iface{a}, []*worker{wk}
-			a.link = l
-			wk.socks = []rxSock{{fd: -1, ifc: a}}
+			l, wk, coll := offlineWorker(t, engine, "testdata/hook.o", "grow_tail", false, &iface{name: "a", index: 1, mtu: 1500, fd: -1})
 			limit := int32(bpfhost.XDPPageSize - bpfhost.XDPHeadroom - tailReserve - 60)
 			for _, c := range []struct {
 				delta int32
