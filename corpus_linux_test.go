@@ -2,6 +2,7 @@ package bpfhost
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,4 +68,25 @@ func kernelFinding(log []string) string {
 		return l
 	}
 	return "(no log)"
+}
+
+// corpusSpecs reads the object at path for bpfhost and for the kernel,
+// whose maps it sizes as the object's tool would (kernelSpec) and does not
+// pin. An object bpfhost cannot read is counted in loads (by reason) and
+// gives a nil spec; kerr says why cilium/ebpf could not read it, if so.
+func corpusSpecs(t *testing.T, path string, loads map[string]int) (spec *CollectionSpec, kspec *ebpf.CollectionSpec, kerr error) {
+	spec, err := LoadCollectionSpec(path)
+	if err != nil {
+		t.Logf("%s: bpfhost cannot read the object: %v", filepath.Base(path), err)
+		loads["cannot read: "+firstLine(err.Error())]++
+		return nil, nil, err
+	}
+	kspec, kerr = ebpf.LoadCollectionSpec(path)
+	if kerr == nil {
+		kernelSpec(kspec)
+		for _, m := range kspec.Maps {
+			m.Pinning = ebpf.PinNone
+		}
+	}
+	return spec, kspec, kerr
 }

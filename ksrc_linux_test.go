@@ -118,18 +118,9 @@ func countList(counts map[string]int) string {
 // ksrcObject measures the programs of one object (TestKernelSource).
 func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, notes map[string]int) {
 	base := filepath.Base(path)
-	spec, err := LoadCollectionSpec(path)
-	if err != nil {
-		t.Logf("%s: bpfhost cannot read the object: %v", base, err)
-		loads["cannot read: "+firstLine(err.Error())]++
+	spec, kspec, kerr := corpusSpecs(t, path, loads)
+	if spec == nil {
 		return
-	}
-	kspec, kerr := ebpf.LoadCollectionSpec(path)
-	if kerr == nil {
-		kernelSpec(kspec)
-		for _, m := range kspec.Maps {
-			m.Pinning = ebpf.PinNone
-		}
 	}
 	var accepted []string
 	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()

@@ -182,18 +182,9 @@ func hasFunction(p *ebpf.ProgramSpec, name string) bool {
 // not (by reason), each with the programs bpfhost accepts and its maps
 // sized as its tool sizes them (kernelSpec's rule).
 func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry string, counts map[string]*toolsRow, loads map[string]int) {
-	spec, err := LoadCollectionSpec(path)
-	if err != nil {
-		t.Logf("%s: bpfhost cannot read the object: %v", filepath.Base(path), err)
-		loads["cannot read: "+firstLine(err.Error())]++
+	spec, kspec, kerr := corpusSpecs(t, path, loads)
+	if spec == nil {
 		return
-	}
-	kspec, kerr := ebpf.LoadCollectionSpec(path)
-	if kerr == nil {
-		kernelSpec(kspec)
-		for _, m := range kspec.Maps {
-			m.Pinning = ebpf.PinNone
-		}
 	}
 	var accepted []string
 	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
