@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -463,30 +462,9 @@ func TestExecEdgesAgreeWithKernel(t *testing.T) {
 // and no datagram reaches a server (see TestExecFailClosed).
 func TestExecFailClosedBindAndSend(t *testing.T) {
 	nine, ten := servers(t)
-	result := filepath.Join(t.TempDir(), "result")
-	cmd := exec.Command(bpfhostBinary(t), append([]string{"exec", "--attach", "cgroup/bind4=" + sockObj + ":low_binds",
-		"--attach", "cgroup/sendmsg4=" + sockObj + ":redirect_udp", "--"}, client("late-send", result, "127.0.0.1:10")...)...)
-	cmd.Env = append(os.Environ(), clientEnv+"=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if !waitFile(result + ".ready") {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal("the client did not start under the supervisor")
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	if err := os.WriteFile(result+".go", nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == 4 {
-			break
-		}
-	}
-	if string(got) != "ENOSYS\nENOSYS\nENOSYS\nENOSYS\n" {
+	got := orphanedClient(t, []string{"cgroup/bind4=" + sockObj + ":low_binds", "cgroup/sendmsg4=" + sockObj + ":redirect_udp"},
+		4, "late-send", "127.0.0.1:10")
+	if got != "ENOSYS\nENOSYS\nENOSYS\nENOSYS\n" {
 		t.Errorf("calls after the supervisor died: %q, want ENOSYS four times", got)
 	}
 	// A datagram that went out is delivered on loopback before the send

@@ -346,10 +346,27 @@ func TestExecUnixPassThrough(t *testing.T) {
 // a second for the test to kill the supervisor raced on a busy machine.
 func TestExecFailClosed(t *testing.T) {
 	nine, ten := servers(t)
-	bin := bpfhostBinary(t)
+	got := orphanedClient(t, []string{"cgroup/connect4=" + sockObj + ":deny_port"}, 2, "late", "127.0.0.1:10", "127.0.0.1:9")
+	if got != "ENOSYS\nENOSYS\n" {
+		t.Errorf("calls after the supervisor died: %q, want ENOSYS twice", got)
+	}
+	if nine.accepted.Load()+ten.accepted.Load() != 0 {
+		t.Errorf("connections went through: %d, %d", nine.accepted.Load(), ten.accepted.Load())
+	}
+}
+
+// orphanedClient runs the test client (mode, then its arguments after the
+// result file) under bpfhost exec with attach, kills the supervisor once
+// the client is ready, lets the client make its calls and returns what it
+// wrote once that is lines lines (or the settle time has passed).
+func orphanedClient(t *testing.T, attach []string, lines int, mode string, args ...string) string {
+	t.Helper()
 	result := filepath.Join(t.TempDir(), "result")
-	cmd := exec.Command(bin, append([]string{"exec", "--attach", "cgroup/connect4=" + sockObj + ":deny_port", "--"},
-		client("late", result, "127.0.0.1:10", "127.0.0.1:9")...)...)
+	cmdArgs := []string{"exec"}
+	for _, a := range attach {
+		cmdArgs = append(cmdArgs, "--attach", a)
+	}
+	cmd := exec.Command(bpfhostBinary(t), append(append(cmdArgs, "--"), client(append([]string{mode, result}, args...)...)...)...)
 	cmd.Env = append(os.Environ(), clientEnv+"=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -366,16 +383,11 @@ func TestExecFailClosed(t *testing.T) {
 	}
 	var got []byte
 	for deadline := time.Now().Add(settle); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == 2 {
+		if got, _ = os.ReadFile(result); strings.Count(string(got), "\n") == lines {
 			break
 		}
 	}
-	if string(got) != "ENOSYS\nENOSYS\n" {
-		t.Errorf("calls after the supervisor died: %q, want ENOSYS twice", got)
-	}
-	if nine.accepted.Load()+ten.accepted.Load() != 0 {
-		t.Errorf("connections went through: %d, %d", nine.accepted.Load(), ten.accepted.Load())
-	}
+	return string(got)
 }
 
 // waitFile waits up to settle for path to exist and reports whether it
