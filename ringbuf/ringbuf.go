@@ -15,8 +15,10 @@ import (
 	"github.com/bpfhost/bpfhost/maps"
 )
 
-// ErrClosed is returned by reads on a closed Reader (or a closed map).
-var ErrClosed = errors.New("ring buffer reader closed")
+// ErrClosed is returned by reads on a closed Reader (or a closed map). It
+// wraps os.ErrClosed, which cilium/ebpf's ringbuf.ErrClosed is, so that
+// errors.Is(err, os.ErrClosed) holds as it does there.
+var ErrClosed = fmt.Errorf("ring buffer reader closed: %w", os.ErrClosed)
 
 // Record is one record of the ring buffer.
 type Record struct {

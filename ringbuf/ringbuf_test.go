@@ -58,8 +58,8 @@ func TestEvents(t *testing.T) {
 	}
 	rd.SetDeadline(time.Time{})
 	go func() { time.Sleep(20 * time.Millisecond); rd.Close() }()
-	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) {
-		t.Errorf("after Close: %v", err)
+	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) || !errors.Is(err, os.ErrClosed) {
+		t.Errorf("after Close: %v, want ringbuf.ErrClosed and os.ErrClosed (cilium/ebpf's ringbuf.ErrClosed is os.ErrClosed)", err)
 	}
 	if _, err := ringbuf.NewReader(coll.Maps[".bss"]); err == nil {
 		t.Error("a reader of an array map")
