@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -20,13 +21,15 @@ import (
 //	defer objs.Filter.Close()
 //	defer objs.Counts.Close()
 //
-// A field is assigned if it has an `ebpf:"name"` tag and type *Program or
-// *Map; untagged struct fields and pointers to structs are searched for
-// more. In cilium/ebpf each program and map is a kernel object of its own;
-// in bpfhost a collection is the unit that owns memory and execution slots,
-// so LoadAndAssign's collection stays alive until every object it assigned
-// has been closed, and then closes (with the objects nobody asked for: maps
-// no field names, programs loaded because a program array holds them).
+// A field is assigned if it has an `ebpf:"name"` tag and type *Program,
+// *Map or *Variable; untagged struct fields and pointers to structs are
+// searched for more. In cilium/ebpf each program and map is a kernel object
+// of its own; in bpfhost a collection is the unit that owns memory and
+// execution slots, so LoadAndAssign's collection stays alive until every
+// program and map it assigned has been closed, and then closes (with the
+// objects nobody asked for: maps no field names, programs loaded because a
+// program array holds them). Variables have no Close: they live as long as
+// the collection (a struct of variables only gets a closed collection).
 
 // assignment is what the objects LoadAndAssign handed out share: the
 // collection they came from and how many of them are still open.
@@ -53,8 +56,9 @@ func closeAssigned(obj any) error {
 }
 
 var (
-	programPtr = reflect.TypeFor[*Program]()
-	mapPtr     = reflect.TypeFor[*Map]()
+	programPtr  = reflect.TypeFor[*Program]()
+	mapPtr      = reflect.TypeFor[*Map]()
+	variablePtr = reflect.TypeFor[*Variable]()
 )
 
 // taggedField is a field with an `ebpf` tag.
@@ -87,8 +91,8 @@ func collectTagged(v reflect.Value, seen map[reflect.Type]bool, out *[]taggedFie
 		f, fv := t.Field(i), v.Field(i)
 		if name := f.Tag.Get("ebpf"); name != "" {
 			switch {
-			case f.Type != programPtr && f.Type != mapPtr:
-				return fmt.Errorf("%w: assign: field %s (%s): want *bpfhost.Program or *bpfhost.Map", ErrInvalid, f.Name, f.Type)
+			case f.Type != programPtr && f.Type != mapPtr && f.Type != variablePtr:
+				return fmt.Errorf("%w: assign: field %s (%s): want *bpfhost.Program, *bpfhost.Map or *bpfhost.Variable", ErrInvalid, f.Name, f.Type)
 			case !fv.CanSet():
 				return fmt.Errorf("%w: assign: field %s is not exported", ErrInvalid, f.Name)
 			}
@@ -119,18 +123,17 @@ func (c *Collection) resolve(fields []taggedField) ([]any, error) {
 	by := map[any]string{}
 	for i, f := range fields {
 		var obj any
-		if f.v.Type() == programPtr {
-			p, ok := c.Programs[f.name]
-			if !ok {
-				return nil, fmt.Errorf("%w: assign: field %s: no program %q in the collection", ErrInvalid, f.field, f.name)
-			}
-			obj = p
-		} else {
-			m, ok := c.Maps[f.name]
-			if !ok {
-				return nil, fmt.Errorf("%w: assign: field %s: no map %q in the collection", ErrInvalid, f.field, f.name)
-			}
-			obj = m
+		var ok bool
+		switch f.v.Type() {
+		case programPtr:
+			obj, ok = c.Programs[f.name]
+		case mapPtr:
+			obj, ok = c.Maps[f.name]
+		default:
+			obj, ok = c.Variables[f.name]
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: assign: field %s: no %s %q in the collection", ErrInvalid, f.field, strings.ToLower(f.v.Type().Elem().Name()), f.name)
 		}
 		if other, dup := by[obj]; dup {
 			return nil, fmt.Errorf("%w: assign: field %s: %q is assigned to %s already", ErrInvalid, f.field, f.name, other)
@@ -166,8 +169,8 @@ func (c *Collection) Assign(to any) error {
 // LoadAndAssign loads the programs that the fields of the struct to points
 // to name (and those their program arrays reach; opts.Programs, if set,
 // chooses instead) with every map of spec, and sets each field with an
-// `ebpf:"name"` tag and type *Program or *Map to that object. Nothing is
-// set if an error is returned. The caller closes every object it was given:
+// `ebpf:"name"` tag and type *Program, *Map or *Variable to that object.
+// Nothing is set if an error is returned. The caller closes every object it was given:
 // the last Close closes the collection they came from. A map field holds a
 // handle of its own (as a duplicated descriptor would): its Close ends that
 // handle only, the map lives on for the programs until the last Close.
@@ -197,19 +200,22 @@ func LoadAndAssign(spec *CollectionSpec, to any, opts *CollectionOptions) error 
 		return errors.Join(err, c.Close())
 	}
 	a := &assignment{coll: c}
-	a.open.Store(int32(len(objs)))
-	if len(objs) == 0 {
-		return c.Close()
-	}
 	for i, obj := range objs {
-		if m, ok := obj.(*Map); ok {
+		switch x := obj.(type) {
+		case *Map:
 			pinNS.mu.Lock()
-			h := m.handleLocked()
+			h := x.handleLocked()
 			pinNS.mu.Unlock()
 			h.user = true
-			obj, objs[i] = h, h
+			objs[i] = h
+		case *Variable:
+			continue // lives as long as the collection; has no Close
 		}
-		assignedTo.Store(obj, a)
+		a.open.Add(1)
+		assignedTo.Store(objs[i], a)
+	}
+	if a.open.Load() == 0 {
+		return c.Close()
 	}
 	for i, f := range fields {
 		f.v.Set(reflect.ValueOf(objs[i]))

@@ -176,6 +176,9 @@ var ErrMemoryLimit = fmt.Errorf("collection memory limit exceeded: %w", maps.Err
 type Collection struct {
 	Programs map[string]*Program
 	Maps     map[string]*Map
+	// Variables are the object's global variables, by name, in the data
+	// section maps of Maps (variable.go).
+	Variables map[string]*Variable
 
 	slots      *slotPool
 	engine     vm.Engine
@@ -285,6 +288,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
+	c.Variables = newVariables(spec, c.Maps)
 	selected, err := selectPrograms(spec, opts.Programs)
 	if err != nil {
 		return nil, err
