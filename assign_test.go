@@ -141,3 +141,34 @@ func TestAssignErrors(t *testing.T) {
 		t.Errorf("Assign after Close: %v", err)
 	}
 }
+
+// TestLoadAndAssignConcurrentClose closes the assigned objects from several
+// goroutines at once, each twice: whatever the order,
+// the collection closes exactly when the last one is closed (run with
+// -race).
+func TestLoadAndAssignConcurrentClose(t *testing.T) {
+	spec, err := LoadCollectionSpec("examples/firewall.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 20; round++ {
+		var objs firewallObjects
+		if err := LoadAndAssign(spec, &objs, &CollectionOptions{Slots: 2}); err != nil {
+			t.Fatal(err)
+		}
+		coll := objs.Firewall.coll
+		closers := []func() error{objs.Firewall.Close, objs.Maps.Drops.Close, objs.Maps.Stats.Close}
+		done := make(chan error, 2*len(closers))
+		for _, c := range append(closers, closers...) {
+			go func() { done <- c() }()
+		}
+		for range 2 * len(closers) {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !coll.closed.Load() {
+			t.Fatal("collection open after every object was closed")
+		}
+	}
+}

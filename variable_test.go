@@ -12,15 +12,7 @@ import (
 // Set changes only its own bytes, constants refuse, and so does a closed
 // collection.
 func TestVariables(t *testing.T) {
-	spec, err := bpfhost.LoadCollectionSpec("examples/config.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer coll.Close()
+	coll := loadObject(t, "examples/config.o", nil)
 	prog := coll.Programs["xdp_config"]
 	pkt := ipv4Packet([4]byte{10, 0, 0, 1})
 	for i := 0; i < 3; i++ {
@@ -81,4 +73,20 @@ func TestVariables(t *testing.T) {
 	if err := seen.Set(uint64(1)); !errors.Is(err, bpfhost.ErrClosed) {
 		t.Errorf("Set after Close: %v", err)
 	}
+}
+
+// loadObject loads the object at path as a collection that the test's end
+// closes.
+func loadObject(t *testing.T, path string, opts *bpfhost.CollectionOptions) *bpfhost.Collection {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { coll.Close() })
+	return coll
 }
