@@ -89,7 +89,7 @@ func (m *Map) Pin(fileName string) error {
 	pinNS.mu.Lock()
 	defer pinNS.mu.Unlock()
 	if m.released.Load() {
-		return fmt.Errorf("%w: map %q is closed", ErrInvalid, m.name)
+		return m.wrap("pin", ErrClosed)
 	}
 	if _, ok := pinNS.pins[fileName]; ok {
 		return fmt.Errorf("pin %s: %w", fileName, ErrKeyExist)
