@@ -50,6 +50,9 @@ type Reader struct {
 // reader. Close detaches the buffers. An error wraps ErrBusy if array
 // already has a reader.
 func NewReader(array *bpfhost.Map, perCPUBuffer int) (*Reader, error) {
+	if _, err := array.Info(); err != nil {
+		return nil, err // a closed handle
+	}
 	pm, ok := array.Unwrap().(*maps.PerfEventArrayMap)
 	if !ok {
 		return nil, fmt.Errorf("map %q is a %s, not a perf event array", array.Name(), array.Type())

@@ -56,6 +56,15 @@ func TestReader(t *testing.T) {
 	if _, err := perf.NewReader(m, 4096); err != nil {
 		t.Errorf("reader after Close: %v", err)
 	}
+	// A closed handle of a map that lives on (in the collection).
+	clone, err := m.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone.Close()
+	if _, err := perf.NewReader(clone, 4096); !errors.Is(err, bpfhost.ErrClosed) {
+		t.Errorf("reader of a closed handle: %v, want ErrClosed", err)
+	}
 }
 
 // TestNotPerf: other maps are refused with an error, not a panic.

@@ -40,6 +40,9 @@ type Reader struct {
 
 // NewReader returns a reader of m, which must be a ring buffer map.
 func NewReader(m *bpfhost.Map) (*Reader, error) {
+	if _, err := m.Info(); err != nil {
+		return nil, err // a closed handle
+	}
 	rb, ok := m.Unwrap().(*maps.RingBufMap)
 	if !ok {
 		return nil, fmt.Errorf("map %q is a %s, not a ring buffer", m.Name(), m.Type())

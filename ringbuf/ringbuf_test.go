@@ -61,6 +61,10 @@ func TestEvents(t *testing.T) {
 	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) || !errors.Is(err, os.ErrClosed) {
 		t.Errorf("after Close: %v, want ringbuf.ErrClosed and os.ErrClosed (cilium/ebpf's ringbuf.ErrClosed is os.ErrClosed)", err)
 	}
+	coll.Close()
+	if _, err := ringbuf.NewReader(coll.Maps["events"]); !errors.Is(err, bpfhost.ErrClosed) {
+		t.Errorf("reader of a closed map: %v, want ErrClosed", err)
+	}
 	if _, err := ringbuf.NewReader(coll.Maps[".bss"]); err == nil {
 		t.Error("a reader of an array map")
 	}
