@@ -151,11 +151,21 @@ func (m *Map) decode(op string, b []byte, out any) error {
 	return m.wrap(op, errWrap(err, "value"))
 }
 
-// Lookup copies the value of key into valueOut.
+// Lookup copies the value of key into valueOut. In a bloom filter (key nil)
+// valueOut holds the value to test, as Linux reads it from the value
+// pointer: a pointer to it, or the value itself; the error wraps
+// ErrKeyNotExist if it is certainly absent.
 func (m *Map) Lookup(key, valueOut any) error {
 	k, err := m.key("lookup", key)
 	if err != nil {
 		return err
+	}
+	if m.spec.Type == maps.BloomFilter {
+		v, err := m.value("lookup", valueOut)
+		if err != nil {
+			return err
+		}
+		return m.m.Lookup(k, v)
 	}
 	buf := make([]byte, m.valueSize())
 	if err := m.m.Lookup(k, buf); err != nil {
