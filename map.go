@@ -143,6 +143,9 @@ func (m *Map) value(op string, v any) ([]byte, error) {
 
 func (m *Map) decode(op string, b []byte, out any) error {
 	var err error
+	if inner, ok := out.(**Map); ok && m.isMapOfMaps() {
+		return m.wrap(op, m.innerMap(b, inner))
+	}
 	if m.spec.Type.PerCPU() {
 		err = unmarshalPerCPU(b, out, int(m.spec.ValueSize), m.m.Slots())
 	} else {
@@ -151,7 +154,9 @@ func (m *Map) decode(op string, b []byte, out any) error {
 	return m.wrap(op, errWrap(err, "value"))
 }
 
-// Lookup copies the value of key into valueOut. In a bloom filter (key nil)
+// Lookup copies the value of key into valueOut. In a map of maps the value
+// is the inner map's ID, or, into a **Map, a new handle of the inner map
+// that the caller closes. In a bloom filter (key nil)
 // valueOut holds the value to test, as Linux reads it from the value
 // pointer: a pointer to it, or the value itself; the error wraps
 // ErrKeyNotExist if it is certainly absent.
