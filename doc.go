@@ -51,7 +51,9 @@
 //     BinaryUnmarshaler, or fixed-size values (pointers to them, slices of
 //     them), as in cilium/ebpf; unsafe.Pointer is not taken. Decoding into a
 //     []byte longer than the value fills its start; a nil valueOut only
-//     tests that the key exists.
+//     tests that the key exists. Lookups in program arrays give program
+//     IDs (cilium/ebpf also decodes into a **Program); maps of maps give
+//     IDs or, into a **Map, a handle to close, as there.
 //   - MapInfo and ProgramInfo carry what bpfhost knows (no BTF, no tag, no
 //     run statistics); their ID methods always report ok.
 //   - ringbuf.ErrClosed and perf.ErrClosed wrap os.ErrClosed, which
