@@ -124,3 +124,45 @@ func TestBatchClosed(t *testing.T) {
 		t.Errorf("BatchDelete after Close: %v", err)
 	}
 }
+
+// TestBatchWalkEnds deletes the cursor's key between the calls of a batch
+// walk and adds another, so that every call starts a hash map's walk over
+// (NextKey of a missing key gives the first key) and the map never runs
+// out: the walk must still end, with ErrIterationAborted, instead of
+// returning entries forever. One goroutine: the sequence is deterministic.
+func TestBatchWalkEnds(t *testing.T) {
+	c, err := bpfhost.NewCollection(&bpfhost.CollectionSpec{Maps: []*bpfhost.MapSpec{
+		{Name: "h", Type: uint32(bpfhost.MapHash), KeySize: 4, ValueSize: 8, MaxEntries: 16}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := c.Maps["h"]
+	next := uint32(0)
+	for ; next < 8; next++ {
+		if err := h.Put(next, uint64(next)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cur bpfhost.MapBatchCursor
+	keys, vals := make([]uint32, 1), make([]uint64, 1)
+	for calls := 0; ; calls++ {
+		if calls > 1000 {
+			t.Fatal("the walk did not end after 1000 calls")
+		}
+		n, err := h.BatchLookup(&cur, keys, vals)
+		if errors.Is(err, bpfhost.ErrIterationAborted) {
+			break
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("call %d: %d, %v", calls, n, err)
+		}
+		if err := h.Delete(keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Put(next, uint64(next)); err != nil {
+			t.Fatal(err)
+		}
+		next++
+	}
+}

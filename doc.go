@@ -46,7 +46,9 @@
 //     no error; the next one returns ErrKeyNotExist. Batch operations take
 //     their update flags directly (no BatchOptions) and are not atomic:
 //     they stop at the first failing element and return how many were done.
-//     MapIterator.Err wraps ErrIterationAborted after 2*MaxEntries+16 steps.
+//     MapIterator.Err, and a batch cursor's call, wrap ErrIterationAborted
+//     after 2*MaxEntries+16 steps, so that a walk ends however the map
+//     changes.
 //   - Keys and values are []byte, string, encoding.BinaryMarshaler /
 //     BinaryUnmarshaler, or fixed-size values (pointers to them, slices of
 //     them), as in cilium/ebpf; unsafe.Pointer is not taken. Decoding into a

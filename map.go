@@ -410,7 +410,9 @@ func (m *Map) BatchDelete(keys any) (int, error) {
 // cursor starts at the first key; it is advanced for the next call; a nil
 // cursor is an error. At the end it returns the count and ErrKeyNotExist, as
 // BPF_MAP_LOOKUP_BATCH does. The walk follows NextKey: a key deleted while it
-// is the cursor's makes a hash map's walk start over (see Iterate).
+// is the cursor's makes a hash map's walk start over (see Iterate), and a
+// cursor that took more steps than twice the map's capacity fails with
+// ErrIterationAborted, so that a walk ends however much the map changes.
 func (m *Map) BatchLookup(cursor *MapBatchCursor, keysOut, valuesOut any) (int, error) {
 	return m.batchLookup("batch lookup", cursor, keysOut, valuesOut, false)
 }
@@ -446,7 +448,14 @@ func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut 
 	key := make([]byte, m.spec.KeySize)
 	val := make([]byte, m.valueSize())
 	n := 0
+	// A cursor's walk ends even if the map changes under it all the time
+	// (each deleted cursor key starts a hash map's walk over): after as
+	// many steps as Iterate takes, it fails with ErrIterationAborted.
+	limit := 2*uint64(m.spec.MaxEntries) + 16
 	for n < ks.Len() {
+		if cursor.steps++; cursor.steps > limit {
+			return n, m.wrap(op, fmt.Errorf("%w after %d steps", ErrIterationAborted, limit))
+		}
 		var prev []byte
 		if cursor.started {
 			prev = cursor.key
@@ -490,4 +499,5 @@ func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut 
 type MapBatchCursor struct {
 	started bool
 	key     []byte
+	steps   uint64 // NextKey calls, bounded as Iterate's
 }
