@@ -32,6 +32,9 @@
 //     leaves the objects the collection's. LoadAndAssign (a function, as
 //     CollectionSpec's methods belong to package object) hands out objects
 //     whose last Close closes their collection.
+//   - CollectionSpec's Programs, Maps and Variables are slices sorted by
+//     name: spec.Program(name), spec.Map(name) and spec.Variable(name)
+//     find one.
 //   - CollectionSpec.RewriteConstants and VariableSpec.Set are
 //     CollectionSpec.SetConstant and SetVariable. Variable.Set of a
 //     constant fails with ErrPermission (cilium/ebpf: ErrReadOnly).
