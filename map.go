@@ -243,6 +243,9 @@ func (m *Map) handleFor(value any) (any, error) {
 		if m.spec.Type == maps.ProgramArray {
 			return nil, fmt.Errorf("%w: a map in a program array", ErrInvalid)
 		}
+		if v.released.Load() {
+			return nil, fmt.Errorf("map %q: %w", v.name, ErrClosed)
+		}
 		return v.handle, nil
 	default:
 		b, err := marshal(value, 4)

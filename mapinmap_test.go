@@ -61,4 +61,8 @@ func TestLookupInnerMap(t *testing.T) {
 	if err := outer.Lookup(uint32(1), (**bpfhost.Map)(nil)); !errors.Is(err, bpfhost.ErrInvalid) {
 		t.Errorf("into a nil **Map: %v", err)
 	}
+	// A closed handle cannot be stored, as a closed descriptor cannot.
+	if err := outer.Put(uint32(0), h); !errors.Is(err, bpfhost.ErrClosed) {
+		t.Errorf("storing a closed handle: %v, want ErrClosed", err)
+	}
 }
