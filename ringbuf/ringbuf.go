@@ -101,6 +101,9 @@ func (r *Reader) ReadInto(rec *Record) error {
 	}
 }
 
+// BufferSize returns the size of the ring buffer's data area in bytes.
+func (r *Reader) BufferSize() int { return r.rb.Size() }
+
 // AvailableBytes returns how many bytes of committed records wait to be read.
 func (r *Reader) AvailableBytes() int {
 	return int(r.rb.Query(0)) // BPF_RB_AVAIL_DATA

@@ -27,6 +27,9 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
+	if rd.BufferSize() != 64*1024 {
+		t.Errorf("buffer size %d, want 64 KiB", rd.BufferSize())
+	}
 
 	pkt := make([]byte, 42)
 	pkt[12], pkt[13], pkt[14], pkt[23] = 0x08, 0x00, 0x45, 17
