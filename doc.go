@@ -34,7 +34,7 @@
 //     whose last Close closes their collection.
 //   - CollectionSpec's Programs, Maps and Variables are slices sorted by
 //     name: spec.Program(name), spec.Map(name) and spec.Variable(name)
-//     find one.
+//     find one. MapSpec.Type is Linux's number: uint32(MapHash).
 //   - CollectionSpec.RewriteConstants and VariableSpec.Set are
 //     CollectionSpec.SetConstant and SetVariable. Variable.Set of a
 //     constant fails with ErrPermission (cilium/ebpf: ErrReadOnly).
