@@ -128,9 +128,10 @@ func LoadPinnedMap(fileName string) (*Map, error) {
 	return nh, nil
 }
 
-// Close releases a handle LoadPinnedMap or LoadAndAssign returned. The maps of a collection
-// are released by Collection.Close: Close on one of them is an error, as
-// its programs still use it.
+// Close releases a handle that LoadPinnedMap, Clone, NewMap, LoadAndAssign
+// or a lookup into a **Map returned; a second Close returns nil. The maps
+// of a collection are released by Collection.Close: Close on one of them is
+// an error, as its programs still use it.
 func (m *Map) Close() error {
 	if !m.user {
 		return fmt.Errorf("%w: map %q belongs to a collection: close the collection", ErrInvalid, m.name)
