@@ -156,10 +156,10 @@ func (m *Map) decode(op string, b []byte, out any) error {
 
 // Lookup copies the value of key into valueOut. In a map of maps the value
 // is the inner map's ID, or, into a **Map, a new handle of the inner map
-// that the caller closes. In a bloom filter (key nil)
-// valueOut holds the value to test, as Linux reads it from the value
-// pointer: a pointer to it, or the value itself; the error wraps
-// ErrKeyNotExist if it is certainly absent.
+// that the caller closes. In a bloom filter (key nil) valueOut holds the
+// value to test, as Linux reads it from the value pointer: a pointer to
+// it, or the value itself; the error wraps ErrKeyNotExist if it is
+// certainly absent.
 func (m *Map) Lookup(key, valueOut any) error {
 	k, err := m.key("lookup", key)
 	if err != nil {
@@ -365,12 +365,9 @@ func (m *Map) BatchUpdate(keys, values any, flags MapUpdateFlags) (int, error) {
 		return 0, m.wrap("batch update", fmt.Errorf("%w: keys and values must be slices", ErrInvalid))
 	}
 	slots := m.m.Slots()
-	flat := m.spec.Type.PerCPU() && vs.Type().Elem().Kind() != reflect.Slice
-	switch {
-	case flat && vs.Len() != ks.Len()*slots:
-		return 0, m.wrap("batch update", fmt.Errorf("%w: %d keys need %d per-CPU values (%d slots each), have %d", ErrInvalid, ks.Len(), ks.Len()*slots, slots, vs.Len()))
-	case !flat && vs.Len() != ks.Len():
-		return 0, m.wrap("batch update", fmt.Errorf("%w: keys and values must be slices of the same length", ErrInvalid))
+	flat, err := m.batchLayout("batch update", ks, vs)
+	if err != nil {
+		return 0, err
 	}
 	if err := m.closedErr("batch update"); err != nil {
 		return 0, err
@@ -435,15 +432,10 @@ func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut 
 	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice {
 		return 0, m.wrap(op, fmt.Errorf("%w: keysOut and valuesOut must be slices", ErrInvalid))
 	}
-	// flat: a per-CPU map's values laid out as cilium/ebpf's, Slots()
-	// elements per key.
 	slots := m.m.Slots()
-	flat := m.spec.Type.PerCPU() && vs.Type().Elem().Kind() != reflect.Slice
-	switch {
-	case flat && vs.Len() != ks.Len()*slots:
-		return 0, m.wrap(op, fmt.Errorf("%w: %d keys need %d per-CPU values (%d slots each), have %d", ErrInvalid, ks.Len(), ks.Len()*slots, slots, vs.Len()))
-	case !flat && vs.Len() != ks.Len():
-		return 0, m.wrap(op, fmt.Errorf("%w: keysOut and valuesOut must be slices of the same length", ErrInvalid))
+	flat, err := m.batchLayout(op, ks, vs)
+	if err != nil {
+		return 0, err
 	}
 	if err := m.closedErr(op); err != nil {
 		return 0, err
@@ -470,7 +462,6 @@ func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut 
 			return n, m.wrap(op, err)
 		}
 		cursor.started, cursor.key = true, append(cursor.key[:0], key...)
-		var err error
 		if del {
 			err = m.m.LookupAndDelete(key, val)
 		} else {
@@ -495,6 +486,21 @@ func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut 
 		n++
 	}
 	return n, nil
+}
+
+// batchLayout checks that the values of a batch match its keys, one per key,
+// or for per-CPU maps, flat (it reports which), Slots() values per key one
+// after the other, as cilium/ebpf lays out possible CPUs.
+func (m *Map) batchLayout(op string, ks, vs reflect.Value) (flat bool, err error) {
+	slots := m.m.Slots()
+	flat = m.spec.Type.PerCPU() && vs.Type().Elem().Kind() != reflect.Slice
+	switch {
+	case flat && vs.Len() != ks.Len()*slots:
+		return flat, m.wrap(op, fmt.Errorf("%w: %d keys need %d per-CPU values (%d slots each), have %d", ErrInvalid, ks.Len(), ks.Len()*slots, slots, vs.Len()))
+	case !flat && vs.Len() != ks.Len():
+		return flat, m.wrap(op, fmt.Errorf("%w: keys and values must be slices of the same length", ErrInvalid))
+	}
+	return flat, nil
 }
 
 // MapBatchCursor remembers where a BatchLookup stopped. Its zero value starts
