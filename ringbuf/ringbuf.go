@@ -1,6 +1,6 @@
 // Package ringbuf reads the records programs write into a BPF_MAP_TYPE_RINGBUF
 // map, in the shape of cilium/ebpf's ringbuf package: NewReader, Read,
-// ReadInto, SetDeadline, Close. Records come out in the order they were
+// ReadInto, SetDeadline, Flush, Close. Records come out in the order they were
 // committed; discarded records are skipped.
 package ringbuf
 
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bpfhost/bpfhost"
@@ -29,13 +30,14 @@ type Record struct {
 }
 
 // Reader consumes a ring buffer. One goroutine reads at a time; Close may be
-// called from any goroutine and wakes a blocked Read.
+// called from any goroutine and wakes a blocked Read, Flush too.
 type Reader struct {
 	rb       *maps.RingBufMap
 	mu       sync.Mutex
 	deadline time.Time
 	closed   chan struct{}
 	once     sync.Once
+	flush    atomic.Bool // Flush was called; the read that drains clears it
 }
 
 // NewReader returns a reader of m, which must be a ring buffer map.
@@ -66,7 +68,19 @@ func (r *Reader) Read() (Record, error) {
 	return rec, err
 }
 
-// pollInterval bounds how long a blocked read waits before looking at Close.
+// ErrFlushed is returned by the read that finds no record left after Flush.
+var ErrFlushed = errors.New("ring buffer flushed")
+
+// Flush makes a blocked Read (within pollInterval) and the reads after it
+// return the records committed so far without waiting, then ErrFlushed once;
+// reads after that wait again, as cilium/ebpf's Flush does.
+func (r *Reader) Flush() error {
+	r.flush.Store(true)
+	return nil
+}
+
+// pollInterval bounds how long a blocked read waits before looking at Close
+// and Flush.
 const pollInterval = 50 * time.Millisecond
 
 // ReadInto waits for the next record and stores it in rec, reusing its
@@ -80,6 +94,15 @@ func (r *Reader) ReadInto(rec *Record) error {
 		case <-r.closed:
 			return ErrClosed
 		default:
+		}
+		if r.flush.Load() {
+			if data, ok := r.rb.TryRead(rec.RawSample[:0]); ok {
+				rec.RawSample = data
+				rec.Remaining = r.AvailableBytes()
+				return nil
+			}
+			r.flush.Store(false)
+			return ErrFlushed
 		}
 		wait := time.Now().Add(pollInterval)
 		if !deadline.IsZero() && deadline.Before(wait) {
