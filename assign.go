@@ -222,3 +222,13 @@ func LoadAndAssign(spec *CollectionSpec, to any, opts *CollectionOptions) error 
 	}
 	return nil
 }
+
+// LoadCollection parses the object at path and loads all of it with the
+// default options, as cilium/ebpf's LoadCollection does.
+func LoadCollection(path string) (*Collection, error) {
+	spec, err := LoadCollectionSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewCollection(spec, nil)
+}

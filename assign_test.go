@@ -136,6 +136,17 @@ func TestAssignErrors(t *testing.T) {
 	if err := coll.Assign(&missing{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Assign of a missing map: %v", err)
 	}
+	whole, err := LoadCollection("examples/firewall.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := whole.Assign(&objs); err != nil || objs.Firewall != whole.Programs["xdp_firewall"] {
+		t.Errorf("Assign from LoadCollection: %v", err)
+	}
+	if _, err := LoadCollection("examples/no-such.o"); err == nil {
+		t.Error("LoadCollection of a missing file: no error")
+	}
 	coll.Close()
 	if err := coll.Assign(&objs); !errors.Is(err, ErrClosed) {
 		t.Errorf("Assign after Close: %v", err)
