@@ -152,6 +152,16 @@ type CollectionOptions struct {
 	// Collections over one directory at the same time share their
 	// arrays' values, as if pinned; give each its own directory.
 	MapMemoryDir string
+	// MapReplacements, if not nil, gives maps to use instead of creating
+	// the object's maps of these names, as cilium/ebpf's does: each must
+	// match the MapSpec (type, key and value size, entries, flags, and the
+	// execution slots), else the error wraps ErrMapIncompatible. The
+	// collection holds the map until it closes, as a pin would (the
+	// replacement handle may be closed meanwhile); it is neither pinned
+	// nor initialised from the object. Program arrays, maps of maps and
+	// maps with timers cannot be shared this way (ErrNotSupported). A name
+	// the object does not have is an error.
+	MapReplacements map[string]*Map
 }
 
 // DefaultMemoryLimit is the map memory budget of a collection whose options
@@ -166,6 +176,9 @@ var ErrMemoryLimit = fmt.Errorf("collection memory limit exceeded: %w", maps.Err
 type Collection struct {
 	Programs map[string]*Program
 	Maps     map[string]*Map
+	// Variables are the object's global variables, by name, in the data
+	// section maps of Maps (variable.go).
+	Variables map[string]*Variable
 
 	slots      *slotPool
 	engine     vm.Engine
@@ -240,13 +253,20 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		}
 	}()
 
-	if err := chargeMaps(spec.Maps, slots, opts.MemoryLimit); err != nil {
+	if err := checkReplacements(spec, opts.MapReplacements); err != nil {
+		return nil, err
+	}
+	if err := chargeMaps(notReplaced(spec.Maps, opts.MapReplacements), slots, opts.MemoryLimit); err != nil {
 		return nil, err
 	}
 	byIndex := make([]*Map, len(spec.Maps))
 	created := map[string]*Map{} // new maps to pin, by pin path
 	for i, ms := range spec.Maps {
-		m, at, err := pinnedFor(ms, opts.PinPath, slots)
+		var at string
+		m, err := replacement(ms, opts.MapReplacements, slots)
+		if err == nil && m == nil {
+			m, at, err = pinnedFor(ms, opts.PinPath, slots)
+		}
 		if err == nil && m == nil {
 			m, err = newMap(ms, slots, opts.MapMemoryDir)
 			if err == nil && at != "" {
@@ -268,6 +288,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Maps[ms.Name] = m
 		c.regions = append(c.regions, m.regions()...)
 	}
+	c.Variables = newVariables(spec, c.Maps)
 	selected, err := selectPrograms(spec, opts.Programs)
 	if err != nil {
 		return nil, err

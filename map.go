@@ -20,6 +20,9 @@ var (
 	ErrInvalid      = maps.ErrInvalid
 	ErrPermission   = maps.ErrPermission
 	ErrClosed       = maps.ErrClosed
+	// ErrIterationAborted is wrapped by MapIterator.Err when the map
+	// changed so much while iterating that the walk kept starting over.
+	ErrIterationAborted = maps.ErrIterationAborted
 )
 
 // MapUpdateFlags select how Update treats an existing or missing key.
@@ -140,6 +143,9 @@ func (m *Map) value(op string, v any) ([]byte, error) {
 
 func (m *Map) decode(op string, b []byte, out any) error {
 	var err error
+	if inner, ok := out.(**Map); ok && m.isMapOfMaps() {
+		return m.wrap(op, m.innerMap(b, inner))
+	}
 	if m.spec.Type.PerCPU() {
 		err = unmarshalPerCPU(b, out, int(m.spec.ValueSize), m.m.Slots())
 	} else {
@@ -148,11 +154,23 @@ func (m *Map) decode(op string, b []byte, out any) error {
 	return m.wrap(op, errWrap(err, "value"))
 }
 
-// Lookup copies the value of key into valueOut.
+// Lookup copies the value of key into valueOut. In a map of maps the value
+// is the inner map's ID, or, into a **Map, a new handle of the inner map
+// that the caller closes. In a bloom filter (key nil) valueOut holds the
+// value to test, as Linux reads it from the value pointer: a pointer to
+// it, or the value itself; the error wraps ErrKeyNotExist if it is
+// certainly absent.
 func (m *Map) Lookup(key, valueOut any) error {
 	k, err := m.key("lookup", key)
 	if err != nil {
 		return err
+	}
+	if m.spec.Type == maps.BloomFilter {
+		v, err := m.value("lookup", valueOut)
+		if err != nil {
+			return err
+		}
+		return m.m.Lookup(k, v)
 	}
 	buf := make([]byte, m.valueSize())
 	if err := m.m.Lookup(k, buf); err != nil {
@@ -224,6 +242,9 @@ func (m *Map) handleFor(value any) (any, error) {
 	case *Map:
 		if m.spec.Type == maps.ProgramArray {
 			return nil, fmt.Errorf("%w: a map in a program array", ErrInvalid)
+		}
+		if v.released.Load() {
+			return nil, fmt.Errorf("map %q: %w", v.name, ErrClosed)
 		}
 		return v.handle, nil
 	default:
@@ -335,14 +356,28 @@ func (it *MapIterator) Err() error {
 }
 
 // BatchUpdate sets many keys at once: keys and values are slices of equal
-// length. It returns how many entries it set before an error, if any.
+// length, or for per-CPU maps values may hold Slots() values per key, one
+// after the other, as in BatchLookup. It returns how many entries it set
+// before an error, if any.
 func (m *Map) BatchUpdate(keys, values any, flags MapUpdateFlags) (int, error) {
 	ks, vs := reflect.ValueOf(keys), reflect.ValueOf(values)
-	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice || ks.Len() != vs.Len() {
-		return 0, m.wrap("batch update", fmt.Errorf("%w: keys and values must be slices of the same length", ErrInvalid))
+	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice {
+		return 0, m.wrap("batch update", fmt.Errorf("%w: keys and values must be slices", ErrInvalid))
+	}
+	slots := m.m.Slots()
+	flat, err := m.batchLayout("batch update", ks, vs)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.closedErr("batch update"); err != nil {
+		return 0, err
 	}
 	for i := 0; i < ks.Len(); i++ {
-		if err := m.Update(ks.Index(i).Interface(), vs.Index(i).Interface(), flags); err != nil {
+		v := vs.Index(i).Interface()
+		if flat {
+			v = vs.Slice(i*slots, (i+1)*slots).Interface()
+		}
+		if err := m.Update(ks.Index(i).Interface(), v, flags); err != nil {
 			return i, err
 		}
 	}
@@ -356,6 +391,9 @@ func (m *Map) BatchDelete(keys any) (int, error) {
 	if ks.Kind() != reflect.Slice {
 		return 0, m.wrap("batch delete", fmt.Errorf("%w: keys must be a slice", ErrInvalid))
 	}
+	if err := m.closedErr("batch delete"); err != nil {
+		return 0, err
+	}
 	for i := 0; i < ks.Len(); i++ {
 		if err := m.Delete(ks.Index(i).Interface()); err != nil {
 			return i, err
@@ -365,43 +403,84 @@ func (m *Map) BatchDelete(keys any) (int, error) {
 }
 
 // BatchLookup copies up to len(keysOut) entries after cursor into keysOut
-// and valuesOut (slices of equal length whose elements are pointers' targets,
-// e.g. []uint32 and []uint64, or [][]byte) and returns how many it copied. A
-// zero cursor starts at the first key; it is advanced for the next call. At
-// the end it returns the count and ErrKeyNotExist, as BPF_MAP_LOOKUP_BATCH does.
+// and valuesOut (slices whose elements are pointers' targets, e.g. []uint32
+// and []uint64, or [][]byte) and returns how many it copied. For per-CPU
+// maps valuesOut holds Slots() values per key, one after the other (as
+// cilium/ebpf lays out possible CPUs), or one slice per key ([][]T). A zero
+// cursor starts at the first key; it is advanced for the next call; a nil
+// cursor is an error. At the end it returns the count and ErrKeyNotExist, as
+// BPF_MAP_LOOKUP_BATCH does. The walk follows NextKey: a key deleted while it
+// is the cursor's makes a hash map's walk start over (see Iterate), and a
+// cursor that took more steps than twice the map's capacity fails with
+// ErrIterationAborted, so that a walk ends however much the map changes.
 func (m *Map) BatchLookup(cursor *MapBatchCursor, keysOut, valuesOut any) (int, error) {
-	ks, vs := reflect.ValueOf(keysOut), reflect.ValueOf(valuesOut)
-	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice || ks.Len() != vs.Len() {
-		return 0, m.wrap("batch lookup", fmt.Errorf("%w: keysOut and valuesOut must be slices of the same length", ErrInvalid))
+	return m.batchLookup("batch lookup", cursor, keysOut, valuesOut, false)
+}
+
+// BatchLookupAndDelete is BatchLookup that also deletes the entries it
+// returns, as BPF_MAP_LOOKUP_AND_DELETE_BATCH does; maps whose entries
+// cannot be deleted (arrays) fail as LookupAndDelete does.
+func (m *Map) BatchLookupAndDelete(cursor *MapBatchCursor, keysOut, valuesOut any) (int, error) {
+	return m.batchLookup("batch lookup and delete", cursor, keysOut, valuesOut, true)
+}
+
+func (m *Map) batchLookup(op string, cursor *MapBatchCursor, keysOut, valuesOut any, del bool) (int, error) {
+	if cursor == nil {
+		return 0, m.wrap(op, fmt.Errorf("%w: nil cursor", ErrInvalid))
 	}
-	if err := m.closedErr("batch lookup"); err != nil {
+	ks, vs := reflect.ValueOf(keysOut), reflect.ValueOf(valuesOut)
+	if ks.Kind() != reflect.Slice || vs.Kind() != reflect.Slice {
+		return 0, m.wrap(op, fmt.Errorf("%w: keysOut and valuesOut must be slices", ErrInvalid))
+	}
+	slots := m.m.Slots()
+	flat, err := m.batchLayout(op, ks, vs)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.closedErr(op); err != nil {
 		return 0, err
 	}
 	key := make([]byte, m.spec.KeySize)
 	val := make([]byte, m.valueSize())
 	n := 0
+	// A cursor's walk ends even if the map changes under it all the time
+	// (each deleted cursor key starts a hash map's walk over): after as
+	// many steps as Iterate takes, it fails with ErrIterationAborted.
+	limit := 2*uint64(m.spec.MaxEntries) + 16
 	for n < ks.Len() {
+		if cursor.steps++; cursor.steps > limit {
+			return n, m.wrap(op, fmt.Errorf("%w after %d steps", ErrIterationAborted, limit))
+		}
 		var prev []byte
 		if cursor.started {
 			prev = cursor.key
 		}
 		if err := m.m.NextKey(prev, key); err != nil {
 			if errors.Is(err, ErrKeyNotExist) {
-				return n, m.wrap("batch lookup", ErrKeyNotExist)
+				return n, m.wrap(op, ErrKeyNotExist)
 			}
-			return n, m.wrap("batch lookup", err)
+			return n, m.wrap(op, err)
 		}
 		cursor.started, cursor.key = true, append(cursor.key[:0], key...)
-		if err := m.m.Lookup(key, val); err != nil {
-			if errors.Is(err, ErrKeyNotExist) {
-				continue // deleted meanwhile
-			}
-			return n, m.wrap("batch lookup", err)
+		if del {
+			err = m.m.LookupAndDelete(key, val)
+		} else {
+			err = m.m.Lookup(key, val)
+		}
+		if errors.Is(err, ErrKeyNotExist) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return n, m.wrap(op, err)
 		}
 		if err := unmarshal(key, ks.Index(n).Addr().Interface()); err != nil {
-			return n, m.wrap("batch lookup", errWrap(err, "key"))
+			return n, m.wrap(op, errWrap(err, "key"))
 		}
-		if err := m.decode("batch lookup", val, vs.Index(n).Addr().Interface()); err != nil {
+		out := vs.Index(n).Addr().Interface()
+		if flat {
+			out = vs.Slice(n*slots, (n+1)*slots).Interface()
+		}
+		if err := m.decode(op, val, out); err != nil {
 			return n, err
 		}
 		n++
@@ -409,9 +488,25 @@ func (m *Map) BatchLookup(cursor *MapBatchCursor, keysOut, valuesOut any) (int, 
 	return n, nil
 }
 
+// batchLayout checks that the values of a batch match its keys, one per key,
+// or for per-CPU maps, flat (it reports which), Slots() values per key one
+// after the other, as cilium/ebpf lays out possible CPUs.
+func (m *Map) batchLayout(op string, ks, vs reflect.Value) (flat bool, err error) {
+	slots := m.m.Slots()
+	flat = m.spec.Type.PerCPU() && vs.Type().Elem().Kind() != reflect.Slice
+	switch {
+	case flat && vs.Len() != ks.Len()*slots:
+		return flat, m.wrap(op, fmt.Errorf("%w: %d keys need %d per-CPU values (%d slots each), have %d", ErrInvalid, ks.Len(), ks.Len()*slots, slots, vs.Len()))
+	case !flat && vs.Len() != ks.Len():
+		return flat, m.wrap(op, fmt.Errorf("%w: keys and values must be slices of the same length", ErrInvalid))
+	}
+	return flat, nil
+}
+
 // MapBatchCursor remembers where a BatchLookup stopped. Its zero value starts
 // at the first key.
 type MapBatchCursor struct {
 	started bool
 	key     []byte
+	steps   uint64 // NextKey calls, bounded as Iterate's
 }

@@ -89,7 +89,7 @@ func (m *Map) Pin(fileName string) error {
 	pinNS.mu.Lock()
 	defer pinNS.mu.Unlock()
 	if m.released.Load() {
-		return fmt.Errorf("%w: map %q is closed", ErrInvalid, m.name)
+		return m.wrap("pin", ErrClosed)
 	}
 	if _, ok := pinNS.pins[fileName]; ok {
 		return fmt.Errorf("pin %s: %w", fileName, ErrKeyExist)
@@ -128,14 +128,15 @@ func LoadPinnedMap(fileName string) (*Map, error) {
 	return nh, nil
 }
 
-// Close releases a handle LoadPinnedMap returned. The maps of a collection
-// are released by Collection.Close: Close on one of them is an error, as
-// its programs still use it.
+// Close releases a handle that LoadPinnedMap, Clone, NewMap, LoadAndAssign
+// or a lookup into a **Map returned; a second Close returns nil. The maps
+// of a collection are released by Collection.Close: Close on one of them is
+// an error, as its programs still use it.
 func (m *Map) Close() error {
 	if !m.user {
 		return fmt.Errorf("%w: map %q belongs to a collection: close the collection", ErrInvalid, m.name)
 	}
-	return m.release()
+	return errors.Join(m.release(), closeAssigned(m))
 }
 
 // pinnable refuses the maps whose entries refer to a collection's programs
@@ -173,17 +174,26 @@ func pinnedFor(ms *MapSpec, pinPath string, slots int) (*Map, string, error) {
 	if !ok {
 		return nil, at, nil
 	}
+	if err := compatible(ms, h, "pinned at "+at, slots); err != nil {
+		return nil, at, err
+	}
+	return h.handleLocked(), at, nil
+}
+
+// compatible checks that the existing map h (described by where, for
+// errors) can stand for ms in a collection of slots execution slots.
+func compatible(ms *MapSpec, h *Map, where string, slots int) error {
 	want := toMapsSpec(ms)
 	got := h.spec
 	switch {
 	case got.Type != want.Type, got.KeySize != want.KeySize, got.ValueSize != want.ValueSize,
 		got.MaxEntries != want.MaxEntries, got.Flags != want.Flags:
-		return nil, at, fmt.Errorf("map %q pinned at %s (%s, key %d, value %d, %d entries, flags %#x): %w",
-			ms.Name, at, MapType(got.Type), got.KeySize, got.ValueSize, got.MaxEntries, got.Flags, ErrMapIncompatible)
+		return fmt.Errorf("map %q %s (%s, key %d, value %d, %d entries, flags %#x): %w",
+			ms.Name, where, MapType(got.Type), got.KeySize, got.ValueSize, got.MaxEntries, got.Flags, ErrMapIncompatible)
 	case h.Slots() != slots:
-		return nil, at, fmt.Errorf("map %q pinned at %s has %d execution slots, the collection %d: %w", ms.Name, at, h.Slots(), slots, ErrMapIncompatible)
+		return fmt.Errorf("map %q %s has %d execution slots, the collection %d: %w", ms.Name, where, h.Slots(), slots, ErrMapIncompatible)
 	}
-	return h.handleLocked(), at, nil
+	return nil
 }
 
 // pinNew pins the maps a collection created, once it is complete. A pin

@@ -94,7 +94,7 @@ func (p *Program) Close() error {
 	// Runs of the collection's programs in other goroutines end first
 	// (one of them may have tail-called this one).
 	p.coll.slots.exclusive(false, func() { err = p.closeLocked() })
-	return err
+	return errors.Join(err, closeAssigned(p))
 }
 
 // exeBox holds an Executable for an atomic.Pointer.

@@ -8,12 +8,19 @@ package perf
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
 )
+
+// ErrClosed is wrapped by the error of a read on a closed Reader or of a
+// closed map, together with bpfhost.ErrClosed. It wraps os.ErrClosed, which
+// cilium/ebpf's perf.ErrClosed is, so that errors.Is(err, os.ErrClosed) holds
+// as it does there.
+var ErrClosed = fmt.Errorf("perf reader closed: %w", os.ErrClosed)
 
 // ErrBusy is the error NewReader wraps when the map already has a reader:
 // a perf event array has one reader at a time.
@@ -43,6 +50,9 @@ type Reader struct {
 // reader. Close detaches the buffers. An error wraps ErrBusy if array
 // already has a reader.
 func NewReader(array *bpfhost.Map, perCPUBuffer int) (*Reader, error) {
+	if _, err := array.Info(); err != nil {
+		return nil, err // a closed handle
+	}
 	pm, ok := array.Unwrap().(*maps.PerfEventArrayMap)
 	if !ok {
 		return nil, fmt.Errorf("map %q is a %s, not a perf event array", array.Name(), array.Type())
@@ -67,13 +77,28 @@ func (r *Reader) SetDeadline(t time.Time) {
 
 // Read returns the next sample or lost-sample report, blocking until one
 // is written, the deadline passes or the reader or map is closed (an error
-// wrapping bpfhost.ErrClosed).
+// wrapping ErrClosed and bpfhost.ErrClosed).
 func (r *Reader) Read() (Record, error) {
+	var rec Record
+	err := r.ReadInto(&rec)
+	return rec, err
+}
+
+// ReadInto is Read storing the record in rec, reusing its sample buffer.
+func (r *Reader) ReadInto(rec *Record) error {
 	r.mu.Lock()
 	deadline := r.deadline
 	r.mu.Unlock()
-	rec, err := r.r.Read(deadline)
-	return Record{CPU: rec.CPU, RawSample: rec.RawSample, LostSamples: rec.LostSamples}, err
+	got, err := r.r.Read(deadline)
+	if err != nil {
+		if errors.Is(err, maps.ErrClosed) {
+			return fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		return err
+	}
+	rec.CPU, rec.LostSamples = got.CPU, got.LostSamples
+	rec.RawSample = append(rec.RawSample[:0], got.RawSample...)
+	return nil
 }
 
 // Close detaches the buffers and wakes a blocked Read.

@@ -37,11 +37,11 @@ func TestReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd.SetDeadline(time.Now().Add(time.Second))
-	rec, err := rd.Read()
-	if err != nil {
+	rec := perf.Record{RawSample: make([]byte, 0, 64)}
+	if err := rd.ReadInto(&rec); err != nil {
 		t.Fatal(err)
 	}
-	if string(rec.RawSample) != "abcd" || rec.LostSamples != 0 || rec.CPU < 0 {
+	if string(rec.RawSample) != "abcd" || rec.LostSamples != 0 || rec.CPU < 0 || cap(rec.RawSample) != 64 {
 		t.Errorf("record %+v, want sample \"abcd\"", rec)
 	}
 	rd.SetDeadline(time.Now().Add(20 * time.Millisecond))
@@ -50,11 +50,20 @@ func TestReader(t *testing.T) {
 	}
 	rd.SetDeadline(time.Time{})
 	go func() { time.Sleep(20 * time.Millisecond); rd.Close() }()
-	if _, err := rd.Read(); !errors.Is(err, bpfhost.ErrClosed) {
-		t.Errorf("read after Close: %v, want ErrClosed", err)
+	if _, err := rd.Read(); !errors.Is(err, bpfhost.ErrClosed) || !errors.Is(err, perf.ErrClosed) || !errors.Is(err, os.ErrClosed) {
+		t.Errorf("read after Close: %v, want ErrClosed (bpfhost's, perf's and os's, as cilium/ebpf's perf.ErrClosed is)", err)
 	}
 	if _, err := perf.NewReader(m, 4096); err != nil {
 		t.Errorf("reader after Close: %v", err)
+	}
+	// A closed handle of a map that lives on (in the collection).
+	clone, err := m.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone.Close()
+	if _, err := perf.NewReader(clone, 4096); !errors.Is(err, bpfhost.ErrClosed) {
+		t.Errorf("reader of a closed handle: %v, want ErrClosed", err)
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package ringbuf reads the records programs write into a BPF_MAP_TYPE_RINGBUF
 // map, in the shape of cilium/ebpf's ringbuf package: NewReader, Read,
-// ReadInto, SetDeadline, Close. Records come out in the order they were
+// ReadInto, SetDeadline, Flush, Close. Records come out in the order they were
 // committed; discarded records are skipped.
 package ringbuf
 
@@ -9,14 +9,17 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
 )
 
-// ErrClosed is returned by reads on a closed Reader (or a closed map).
-var ErrClosed = errors.New("ring buffer reader closed")
+// ErrClosed is returned by reads on a closed Reader (or a closed map). It
+// wraps os.ErrClosed, which cilium/ebpf's ringbuf.ErrClosed is, so that
+// errors.Is(err, os.ErrClosed) holds as it does there.
+var ErrClosed = fmt.Errorf("ring buffer reader closed: %w", os.ErrClosed)
 
 // Record is one record of the ring buffer.
 type Record struct {
@@ -27,17 +30,21 @@ type Record struct {
 }
 
 // Reader consumes a ring buffer. One goroutine reads at a time; Close may be
-// called from any goroutine and wakes a blocked Read.
+// called from any goroutine and wakes a blocked Read, Flush too.
 type Reader struct {
 	rb       *maps.RingBufMap
 	mu       sync.Mutex
 	deadline time.Time
 	closed   chan struct{}
 	once     sync.Once
+	flush    atomic.Bool // Flush was called; the read that drains clears it
 }
 
 // NewReader returns a reader of m, which must be a ring buffer map.
 func NewReader(m *bpfhost.Map) (*Reader, error) {
+	if _, err := m.Info(); err != nil {
+		return nil, err // a closed handle
+	}
 	rb, ok := m.Unwrap().(*maps.RingBufMap)
 	if !ok {
 		return nil, fmt.Errorf("map %q is a %s, not a ring buffer", m.Name(), m.Type())
@@ -61,7 +68,19 @@ func (r *Reader) Read() (Record, error) {
 	return rec, err
 }
 
-// pollInterval bounds how long a blocked read waits before looking at Close.
+// ErrFlushed is returned by the read that finds no record left after Flush.
+var ErrFlushed = errors.New("ring buffer flushed")
+
+// Flush makes a blocked Read (within pollInterval) and the reads after it
+// return the records committed so far without waiting, then ErrFlushed once;
+// reads after that wait again, as cilium/ebpf's Flush does.
+func (r *Reader) Flush() error {
+	r.flush.Store(true)
+	return nil
+}
+
+// pollInterval bounds how long a blocked read waits before looking at Close
+// and Flush.
 const pollInterval = 50 * time.Millisecond
 
 // ReadInto waits for the next record and stores it in rec, reusing its
@@ -75,6 +94,15 @@ func (r *Reader) ReadInto(rec *Record) error {
 		case <-r.closed:
 			return ErrClosed
 		default:
+		}
+		if r.flush.Load() {
+			if data, ok := r.rb.TryRead(rec.RawSample[:0]); ok {
+				rec.RawSample = data
+				rec.Remaining = r.AvailableBytes()
+				return nil
+			}
+			r.flush.Store(false)
+			return ErrFlushed
 		}
 		wait := time.Now().Add(pollInterval)
 		if !deadline.IsZero() && deadline.Before(wait) {
@@ -95,6 +123,9 @@ func (r *Reader) ReadInto(rec *Record) error {
 		}
 	}
 }
+
+// BufferSize returns the size of the ring buffer's data area in bytes.
+func (r *Reader) BufferSize() int { return r.rb.Size() }
 
 // AvailableBytes returns how many bytes of committed records wait to be read.
 func (r *Reader) AvailableBytes() int {

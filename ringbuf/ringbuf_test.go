@@ -13,25 +13,11 @@ import (
 
 // TestEvents runs the example event exporter and reads its records.
 func TestEvents(t *testing.T) {
-	spec, err := bpfhost.LoadCollectionSpec("../examples/events.o")
-	if err != nil {
-		t.Fatal(err)
+	coll, rd := eventsReader(t)
+	if rd.BufferSize() != 64*1024 {
+		t.Errorf("buffer size %d, want 64 KiB", rd.BufferSize())
 	}
-	coll, err := bpfhost.NewCollection(spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer coll.Close()
-	rd, err := ringbuf.NewReader(coll.Maps["events"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-
-	pkt := make([]byte, 42)
-	pkt[12], pkt[13], pkt[14], pkt[23] = 0x08, 0x00, 0x45, 17
-	copy(pkt[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(pkt[36:], 53)
+	pkt := udpPacket()
 	for i := 0; i < 3; i++ {
 		if _, _, err := coll.Programs["xdp_events"].Test(pkt); err != nil {
 			t.Fatal(err)
@@ -58,10 +44,86 @@ func TestEvents(t *testing.T) {
 	}
 	rd.SetDeadline(time.Time{})
 	go func() { time.Sleep(20 * time.Millisecond); rd.Close() }()
-	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) {
-		t.Errorf("after Close: %v", err)
+	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrClosed) || !errors.Is(err, os.ErrClosed) {
+		t.Errorf("after Close: %v, want ringbuf.ErrClosed and os.ErrClosed (cilium/ebpf's ringbuf.ErrClosed is os.ErrClosed)", err)
+	}
+	coll.Close()
+	if _, err := ringbuf.NewReader(coll.Maps["events"]); !errors.Is(err, bpfhost.ErrClosed) {
+		t.Errorf("reader of a closed map: %v, want ErrClosed", err)
 	}
 	if _, err := ringbuf.NewReader(coll.Maps[".bss"]); err == nil {
 		t.Error("a reader of an array map")
 	}
+}
+
+// TestFlush checks Flush as cilium/ebpf has it: the reads after it return the
+// records committed so far without waiting, then ErrFlushed once, then wait
+// again; a Read blocked when Flush is called returns ErrFlushed.
+func TestFlush(t *testing.T) {
+	coll, rd := eventsReader(t)
+	pkt := udpPacket()
+	for i := 0; i < 2; i++ {
+		if _, _, err := coll.Programs["xdp_events"].Test(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd.Flush()
+	for i := 0; i < 2; i++ {
+		if _, err := rd.Read(); err != nil {
+			t.Fatalf("record %d after Flush: %v", i, err)
+		}
+	}
+	if _, err := rd.Read(); !errors.Is(err, ringbuf.ErrFlushed) {
+		t.Fatalf("after the flushed records: %v, want ErrFlushed", err)
+	}
+	rd.SetDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := rd.Read(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("after ErrFlushed: %v, want to wait again (deadline)", err)
+	}
+	rd.SetDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() { _, err := rd.Read(); done <- err }()
+	// Flush before or after the goroutine's Read starts: either way that
+	// Read returns ErrFlushed (nothing is committed), within pollInterval
+	// of the Flush; 10 s leaves a slow machine room.
+	rd.Flush()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ringbuf.ErrFlushed) {
+			t.Errorf("blocked Read after Flush: %v, want ErrFlushed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a blocked Read did not return after Flush")
+	}
+}
+
+// eventsReader loads the example event exporter and returns it with a
+// reader of its ring buffer; both are closed when the test ends.
+func eventsReader(t *testing.T) (*bpfhost.Collection, *ringbuf.Reader) {
+	t.Helper()
+	spec, err := bpfhost.LoadCollectionSpec("../examples/events.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := bpfhost.NewCollection(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { coll.Close() })
+	rd, err := ringbuf.NewReader(coll.Maps["events"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	return coll, rd
+}
+
+// udpPacket is an Ethernet frame with a UDP datagram from 10.0.0.1 to
+// 10.0.0.2, port 53: one event each.
+func udpPacket() []byte {
+	pkt := make([]byte, 42)
+	pkt[12], pkt[13], pkt[14], pkt[23] = 0x08, 0x00, 0x45, 17
+	copy(pkt[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	binary.BigEndian.PutUint16(pkt[36:], 53)
+	return pkt
 }
