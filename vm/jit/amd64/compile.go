@@ -39,7 +39,7 @@ type compiler struct {
 	// kfuncIndex is helperIndex for kfunc numbers (vm.Program.Kfuncs):
 	// their implementations are in helpers too.
 	kfuncIndex map[int32]int32
-	funcs       map[int]bool // functions whose address the program takes
+	funcs      map[int]bool // functions whose address the program takes
 	// probe marks the loads through BTF pointers (vm.Program.ProbeLoads).
 	probe map[int]bool
 
