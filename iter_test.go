@@ -1,9 +1,11 @@
 package bpfhost
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // iterShapes are the programs of testdata/iter/iter.o (open-coded number
@@ -174,6 +176,35 @@ func TestIterChecked(t *testing.T) {
 			if err != nil || uint32(r) != tt.want {
 				t.Errorf("%s (checked %v, unverified %v): r0 = %d, %v; want %d", tt.program, opts.Checked, opts.Unverified, int32(r), err, int32(tt.want))
 			}
+		}
+	}
+}
+
+// TestIterBounded: a loop over 2^46 iterator values is accepted (Linux
+// accepts it too) and stops at the run's bounds like any long-running
+// code (decision 0012): here the deadline of RunOptions.Ctx, checked at
+// every kfunc call as at every helper call. 2^46 trips cannot end within
+// any deadline, so the run ends with ErrCanceled on a machine of any
+// speed; the deadline only says when.
+func TestIterBounded(t *testing.T) {
+	spec, err := LoadCollectionSpec("testdata/iter/iter.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []Engine{EngineInterp, EngineJIT} {
+		if engine.Available() != nil {
+			continue
+		}
+		c, err := NewCollection(spec, &CollectionOptions{Programs: []string{"huge"}, Engine: engine})
+		if err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, err = c.Programs["huge"].Run(&RunOptions{Data: make([]byte, 64), Ctx: ctx})
+		cancel()
+		c.Close()
+		if !errors.Is(err, ErrCanceled) {
+			t.Errorf("%s: %v, want ErrCanceled", engine, err)
 		}
 	}
 }

@@ -120,4 +120,15 @@ func kfuncs(t *testing.T, e vm.Engine, mode vm.Mode, helpers vm.Helpers) {
 	if err != nil || got != 51 || rc.Executed != uint64(len(prog)) {
 		t.Errorf("kfunc (%v): r0 = %d, %v, executed %d; want 50 from kfunc 1 plus 1 from helper 1, %d executed", mode, got, err, rc.Executed, len(prog))
 	}
+	// A loop of kfunc calls stops at the budget: each call counts.
+	loop := []isa.Instruction{{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1}, {Opcode: isa.OpJA, Offset: -2}}
+	exe2, err := e.Compile(&vm.Program{Instructions: loop, Kfuncs: vm.Helpers{1: times10}}, vm.CompileOptions{Mode: mode})
+	if err != nil {
+		t.Fatalf("kfunc loop (%v): %v", mode, err)
+	}
+	defer exe2.Close()
+	rc = &vm.RunContext{Budget: 1000}
+	if _, err := exe2.Run(rc); !errors.Is(err, vm.ErrBudgetExceeded) || rc.Executed > 1000+uint64(len(loop)) {
+		t.Errorf("kfunc loop (%v): %v after %d instructions, want ErrBudgetExceeded after 1000 (and at most the loop's block more)", mode, err, rc.Executed)
+	}
 }
