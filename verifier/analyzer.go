@@ -91,9 +91,11 @@ type analyzer struct {
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
 	sockView [2]*platform.ContextDescriptor
-	// iterNexts maps each bpf_iter_num_next call to the iterator it steps
-	// (-1: different ones on different paths), for iterBounded.
-	iterNexts map[int]int32
+	// iterNexts maps each bpf_iter_num_next call of an analysis of a
+	// function (a run: a subprogram is analysed at each call) to the
+	// iterator it steps (-1: different ones on different paths), for
+	// iterBounded.
+	iterNexts map[*run]map[int]int32
 
 	// readsUnwrittenCalls: the program may read unwritten bytes of a
 	// frame a call entered (Result.ZeroCallFrames).

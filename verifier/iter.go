@@ -112,7 +112,7 @@ func (e *exec) iterNext(s *state, pc int, sl iterSlot) {
 	sp := iterAt(s, sl)
 	sp.v.null = true
 	sp.v.region = callValueID(pc, s.depth())
-	e.a.noteIterNext(pc, sp.v.id)
+	e.a.noteIterNext(e.r, pc, sp.v.id)
 }
 
 // iterNextResult sets r0 to next's result: NULL or the iterator's int.
@@ -206,16 +206,21 @@ func (e *exec) iterValueAccess(s *state, m access) (value, ival, loc) {
 	return value{kind: kScalar}, loadResult(m.size, m.sx), 0
 }
 
-// noteIterNext records that the next call at pc stepped iterator id
-// (-1: different iterators on different paths).
-func (a *analyzer) noteIterNext(pc int, id int32) {
+// noteIterNext records that the next call at pc stepped iterator id in
+// run r (-1: different iterators on different paths).
+func (a *analyzer) noteIterNext(r *run, pc int, id int32) {
 	if a.iterNexts == nil {
-		a.iterNexts = map[int]int32{}
+		a.iterNexts = map[*run]map[int]int32{}
 	}
-	if old, ok := a.iterNexts[pc]; ok && old != id {
+	m := a.iterNexts[r]
+	if m == nil {
+		m = map[int]int32{}
+		a.iterNexts[r] = m
+	}
+	if old, ok := m[pc]; ok && old != id {
 		id = -1
 	}
-	a.iterNexts[pc] = id
+	m[pc] = id
 }
 
 // iterBounded reports whether loop w of run r ends because of an
@@ -233,7 +238,7 @@ func (a *analyzer) iterBounded(r *run, w wto) bool {
 			continue
 		}
 		for pc := b.start; pc < b.end; pc++ {
-			id, ok := a.iterNexts[pc]
+			id, ok := a.iterNexts[r][pc]
 			if !ok || id <= 0 {
 				continue
 			}

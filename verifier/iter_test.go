@@ -156,6 +156,33 @@ func TestIterRules(t *testing.T) {
 		none:
 			mov r0, 0
 			exit`, "loop may not terminate"},
+		// The loop in a subprogram steps the iterator of each call: the
+		// one iterBounded looks for is that of the analysis at hand.
+		{"a subprogram's loop over two callers' iterators", iterMake + `
+			mov r1, r6
+			call local drain
+			mov r1, r6
+			call 900003
+			mov r1, r10
+			add r1, -16
+			mov r2, 0
+			mov r3, 5
+			call 900001
+			mov r1, r10
+			add r1, -16
+			call local drain
+			mov r1, r10
+			add r1, -16
+			call 900003
+			mov r0, 0
+			exit
+		drain:
+			mov r6, r1
+		again:
+			mov r1, r6
+			call 900002
+			jne r0, 0, again
+			exit`, ""},
 		{"subprogram returns with its iterator live", `
 			call local f
 			mov r0, 0
