@@ -187,7 +187,7 @@ func TestIterChecked(t *testing.T) {
 // any deadline, so the run ends with ErrCanceled on a machine of any
 // speed; the deadline only says when.
 func TestIterBounded(t *testing.T) {
-	spec, err := LoadCollectionSpec("testdata/iter/iter.o")
+	spec, err := LoadCollectionSpec("testdata/iter/huge.o")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,20 +124,6 @@ int many(struct __sk_buff *skb)
 	return sum & 0x7fffffff;
 }
 
-// 2^46 trips: the run time's bounds stop it (TestIterBounded), as any
-// long-running code.
-SEC("tc")
-int huge(struct __sk_buff *skb)
-{
-	int i, j;
-	unsigned int n = 0;
-
-	for_range(i, 0, 1 << 23)
-		for_range(j, 0, 1 << 23)
-			n += i ^ j;
-	return n & 1;
-}
-
 // Refused: the iterator is never destroyed ("Unreleased reference").
 SEC("tc")
 int leak(struct __sk_buff *skb)
