@@ -63,7 +63,7 @@ func iterManual() uint32 {
 
 func iterMany() uint32 {
 	sum := uint32(0)
-	for i := uint32(0); i < 100000; i++ {
+	for i := uint32(0); i < 10000; i++ {
 		sum += i ^ 0x5a
 	}
 	return sum & 0x7fffffff
@@ -180,8 +180,8 @@ func TestIterChecked(t *testing.T) {
 	}
 }
 
-// TestIterBounded: a loop over 2^46 iterator values is accepted (Linux
-// accepts it too) and stops at the run's bounds like any long-running
+// TestIterBounded: a loop over 2^46 iterator values (huge.o with n =
+// 1<<23) is accepted (Linux accepts it too) and stops at the run's bounds like any long-running
 // code (decision 0012): here the deadline of RunOptions.Ctx, checked at
 // every kfunc call as at every helper call. 2^46 trips cannot end within
 // any deadline, so the run ends with ErrCanceled on a machine of any
@@ -189,6 +189,9 @@ func TestIterChecked(t *testing.T) {
 func TestIterBounded(t *testing.T) {
 	spec, err := LoadCollectionSpec("testdata/iter/huge.o")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.SetConstant("n", int32(1<<23)); err != nil {
 		t.Fatal(err)
 	}
 	for _, engine := range []Engine{EngineInterp, EngineJIT} {
