@@ -136,6 +136,24 @@ func TestKfuncNames(t *testing.T) {
 			t.Errorf("%s: %v; want an error saying %q", program, err, want)
 		}
 	}
+	// Unverified, the loader refuses it when it binds the call.
+	c, err := NewCollection(spec, &CollectionOptions{Programs: []string{"strong_missing"}, Unverified: true})
+	if err == nil {
+		c.Close()
+		t.Error("strong_missing loads unverified")
+	} else if !strings.Contains(err.Error(), "extern (func ksym) 'bpf_bpfhost_missing'") {
+		t.Errorf("strong_missing unverified: %v", err)
+	}
+	// An unverified run that reaches a missing __weak kfunc stops there.
+	c, err = NewCollection(spec, &CollectionOptions{Programs: []string{"weak_reachable"}, Unverified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Programs["weak_reachable"].Run(&RunOptions{Data: make([]byte, 64)})
+	c.Close()
+	if !errors.Is(err, errMissingKfunc) {
+		t.Errorf("weak_reachable unverified: %v, want %v", err, errMissingKfunc)
+	}
 	for _, engine := range []Engine{EngineInterp, EngineJIT} {
 		if engine.Available() != nil {
 			continue
