@@ -188,6 +188,7 @@ type Collection struct {
 	limits     verifier.Limits
 	regions    []vm.Region // map memory programs may reach, for checked runs
 	helpers    vm.Helpers
+	kfuncs     vm.Helpers
 	host       *host
 	printk     printkBuffer
 	types      CollectionOptions // only the program type choices
@@ -244,6 +245,7 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.host.printk = c.printk.add
 	}
 	c.helpers = helpers.New(c.host)
+	c.kfuncs = collectionKfuncs()
 	c.types = CollectionOptions{ProgramTypes: opts.ProgramTypes, ProgramType: opts.ProgramType, KernelBTF: opts.KernelBTF}
 	c.verified, c.rawLimits = opts.Verified, opts.VerifierLimits
 	ok := false
@@ -432,7 +434,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 			return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 	}
-	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame, ZeroCallFrames: facts.ZeroCallFrames,
+	vp := &vm.Program{Instructions: insns, Helpers: c.helpers, Kfuncs: c.kfuncs, MapArgs: mapArgs(facts.MapArgs, byIndex), ZeroEntryFrame: facts.ZeroEntryFrame, ZeroCallFrames: facts.ZeroCallFrames,
 		ProbeLoads: facts.ProbeLoads}
 	copts := vm.CompileOptions{Mode: mode}
 	exe, err := c.engine.Compile(vp, copts)
@@ -505,24 +507,66 @@ func VerifierOptions(spec *CollectionSpec, ps *ProgramSpec, info *platform.Progr
 			return fmt.Sprintf("%s:%d", filepath.Base(l.File), l.Line)
 		},
 		Kfuncs: func(pc int) string {
-			for _, r := range ps.References {
-				if r.Kind == object.RefKfunc && r.Slot == pc {
-					return r.Name
-				}
-			}
-			return ""
+			r, _ := kfuncRef(ps, pc)
+			return r.Name
+		},
+		WeakKfunc: func(pc int) bool {
+			r, _ := kfuncRef(ps, pc)
+			return r.Weak
 		},
 	}
 }
 
+// kfuncRef returns the kfunc reference of the call at pc.
+func kfuncRef(ps *ProgramSpec, pc int) (object.Reference, bool) {
+	for _, r := range ps.References {
+		if r.Kind == object.RefKfunc && r.Slot == pc {
+			return r, true
+		}
+	}
+	return object.Reference{}, false
+}
+
+// missingKfunc is the number a call of a __weak kfunc that bpfhost lacks is
+// bound to: the verifier proved it unreachable, and an unverified run that
+// reaches it stops (collectionKfuncs).
+const missingKfunc = 0
+
+// errMissingKfunc stops an unverified run at a call of a missing __weak
+// kfunc.
+var errMissingKfunc = errors.New("call of a __weak kernel function that bpfhost does not have")
+
+// collectionKfuncs is the kfunc table of a collection's programs: the
+// implemented kfuncs by their numbers, and missingKfunc.
+func collectionKfuncs() vm.Helpers {
+	k := helpers.Kfuncs()
+	k[missingKfunc] = func(*vm.RunContext, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+		return 0, errMissingKfunc
+	}
+	return k
+}
+
 // patchReference turns an lddw that names a map or global data into the
 // 64-bit immediate the program uses at run time: the map's handle address,
-// or the address of a byte in an array map's value.
+// or the address of a byte in an array map's value; and binds a kfunc call
+// to the number of the kfunc it names (platform.KfuncID).
 func patchReference(insns []isa.Instruction, ref object.Reference, byIndex []*Map) error {
 	switch ref.Kind {
 	case object.RefMap, object.RefMapValue:
 	case object.RefKfunc:
-		return fmt.Errorf("kernel function %q is not available in bpfhost", ref.Name)
+		if ref.Slot < 0 || ref.Slot >= len(insns) || insns[ref.Slot].Opcode != isa.OpCall || insns[ref.Slot].Src != isa.CallKfunc {
+			return fmt.Errorf("reference to kernel function %q is not a kfunc call", ref.Name)
+		}
+		k, ok := linux.ABI().KfuncByName(ref.Name)
+		switch {
+		case ok:
+			insns[ref.Slot].Imm = int32(k.ID)
+		case ref.Weak:
+			insns[ref.Slot].Imm = missingKfunc
+		default:
+			return fmt.Errorf("extern (func ksym) '%s': not found in kernel or module BTFs: bpfhost has no kernel function %s", ref.Name, ref.Name)
+		}
+		return nil
 	default:
 		return fmt.Errorf("kernel symbol %q is not available in bpfhost", ref.Name)
 	}

@@ -18,6 +18,9 @@ import (
 // mutants sets how many mutants TestMutantsSound tries; long runs raise it.
 var mutants = flag.Int("bpfhost.mutants", 1500, "mutants of the repository's programs that TestMutantsSound verifies")
 
+// mutantObjects, if set, replaces the objects TestMutantsSound mutates.
+var mutantObjects = flag.String("bpfhost.mutant-objects", "", "glob of the objects TestMutantsSound mutates instead of the repository's (testdata/iter/iter.o: the iterators)")
+
 // mutantSeed varies the mutants of long runs.
 var mutantSeed = flag.Uint64("bpfhost.mutant-seed", 0, "seed of TestMutantsSound's mutations")
 
@@ -32,7 +35,11 @@ var mutantSeed = flag.Uint64("bpfhost.mutant-seed", 0, "seed of TestMutantsSound
 //	go test -run TestMutantsSound -bpfhost.mutants=200000 -bpfhost.mutant-seed=S .
 func TestMutantsSound(t *testing.T) {
 	var objects []string
-	for _, pattern := range []string{"examples/*.o", "testdata/agreement/*.o", "verifier/testdata/safe.o", "verifier/testdata/v4.o", "bench/progs/*.o"} {
+	patterns := []string{"examples/*.o", "testdata/agreement/*.o", "verifier/testdata/safe.o", "verifier/testdata/v4.o", "bench/progs/*.o", "testdata/iter/iter.o"}
+	if *mutantObjects != "" {
+		patterns = []string{*mutantObjects}
+	}
+	for _, pattern := range patterns {
 		files, _ := filepath.Glob(pattern)
 		objects = append(objects, files...)
 	}

@@ -10,7 +10,9 @@
 // or packet helpers, the runtime sets rc.Value to a *Run: the program type,
 // the host context struct (platform/linux XDPContext, SKBContext) and the
 // packet buffer. After the run, Run.Redirect says where bpf_redirect and
-// bpf_redirect_map sent the packet.
+// bpf_redirect_map sent the packet. Kfuncs() is the table of the kfuncs
+// bpfhost implements (the open-coded number iterator, iternum.go), by
+// their numbers in the Linux ABI's kfunc table, for vm.Program.Kfuncs.
 //
 // # Semantics
 //

@@ -42,7 +42,8 @@
 //     value. Global data accesses are of this kind (the map is the section's,
 //     the offset the variable's plus any constant offset).
 //   - RefKfunc: call with Src isa.CallKfunc and Imm 0; Name is the kernel
-//     function to bind.
+//     function to bind (Weak: declared __weak, so a runtime that lacks it
+//     may leave the call unbound).
 //   - RefKsym: lddw with Src isa.PseudoBTFID and Imm 0 in both slots; Name
 //     is the __ksym variable to bind.
 //

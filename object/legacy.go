@@ -31,6 +31,9 @@ type legacyInfo struct {
 	// btfNumaNodes are the numa_node values of BTF map definitions, by
 	// map name (btfnuma.go).
 	btfNumaNodes map[string]uint32
+	// weakExterns are the names of the weak undefined symbols (__ksym
+	// __weak, __kconfig __weak), which the rewrite makes global.
+	weakExterns map[string]bool
 }
 
 // elfSym is a symbol table entry and its index.
@@ -85,6 +88,10 @@ func normalizeLegacy(img *elfImage) (*legacyInfo, error) {
 			// does in libbpf.
 			s.info = byte(elf.STB_GLOBAL)<<4 | byte(s.typ())
 			img.putSymbol(symtab, s)
+			if info.weakExterns == nil {
+				info.weakExterns = map[string]bool{}
+			}
+			info.weakExterns[s.name] = true
 		}
 		if s.bind() == elf.STB_WEAK && s.name != "" && int(s.shndx) < len(img.sections) && s.shndx != uint16(elf.SHN_UNDEF) {
 			if name := img.sections[s.shndx].name; name == ".maps" || strings.HasPrefix(name, "maps") {

@@ -199,6 +199,9 @@ func fromCollectionSpec(cs *ebpf.CollectionSpec, legacy *legacyInfo) (*Spec, err
 	}
 	slices.Sort(names)
 	conv := newProgramConverter(spec, cs)
+	if legacy != nil {
+		conv.weak = legacy.weakExterns
+	}
 	for _, name := range names {
 		ps := cs.Programs[name]
 		if ps == nil {

@@ -17,6 +17,8 @@ import (
 type programConverter struct {
 	spec  *Spec
 	types *btf.Spec
+	// weak are the weak extern symbols (legacyInfo.weakExterns).
+	weak map[string]bool
 }
 
 func newProgramConverter(spec *Spec, cs *ebpf.CollectionSpec) *programConverter {
@@ -226,14 +228,14 @@ func (c *programConverter) link(p *ProgramSpec, pc int, ins *asm.Instruction, en
 			return fmt.Errorf("%w: kfunc call without a name", ErrInvalidObject)
 		}
 		enc[0].Imm = 0
-		p.References = append(p.References, Reference{Slot: pc, Kind: RefKfunc, Name: ref, Map: -1})
+		p.References = append(p.References, Reference{Slot: pc, Kind: RefKfunc, Name: ref, Map: -1, Weak: c.weak[ref]})
 		return nil
 
 	case lddw && ref != "":
 		// An extern __ksym variable (or a kfunc's address).
 		enc[0].Src, enc[0].Imm = isa.PseudoBTFID, 0
 		enc[1].Imm = 0
-		p.References = append(p.References, Reference{Slot: pc, Kind: RefKsym, Name: ref, Map: -1})
+		p.References = append(p.References, Reference{Slot: pc, Kind: RefKsym, Name: ref, Map: -1, Weak: c.weak[ref]})
 		return nil
 
 	case ref != "":

@@ -259,6 +259,11 @@ type Reference struct {
 	// object declares one there; static variables and string literals have
 	// no name.
 	Variable string
+	// Weak says the symbol of a RefKfunc or RefKsym is declared __weak:
+	// a runtime that lacks it binds the reference to nothing (libbpf
+	// patches such a call; Linux then refuses it where it is reachable)
+	// instead of refusing the object.
+	Weak bool
 }
 
 // Pinning says whether a map is pinned, as LIBBPF_PIN_* numbers it.

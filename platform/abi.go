@@ -18,7 +18,10 @@ type ABI struct {
 	sections []Section
 	helpers  []*HelperProto
 	maps     []*MapTypeInfo
+	kfuncs   []*KfuncProto
 
+	kfuncByID    map[KfuncID]*KfuncProto
+	kfuncByName  map[string]*KfuncProto
 	helperByID   map[HelperID]*HelperProto
 	helperByName map[string]*HelperProto
 	mapByType    map[MapType]*MapTypeInfo
@@ -257,6 +260,46 @@ func (a *ABI) HelperName(id HelperID) string {
 		return h.Name
 	}
 	return id.String()
+}
+
+// AddKfuncs indexes and validates the kfunc table while the ABI is being
+// built, before it is shared: IDs and names must be unique, and a kfunc's
+// name must not be a helper's. Errors wrap ErrInvalidDescriptor.
+func (a *ABI) AddKfuncs(kfuncs []*KfuncProto) error {
+	if a.kfuncByID == nil {
+		a.kfuncByID = make(map[KfuncID]*KfuncProto, len(kfuncs))
+		a.kfuncByName = make(map[string]*KfuncProto, len(kfuncs))
+	}
+	for _, k := range kfuncs {
+		if err := k.Validate(); err != nil {
+			return err
+		}
+		_, dupID := a.kfuncByID[k.ID]
+		_, dupName := a.kfuncByName[k.Name]
+		_, helper := a.helperByName[k.Name]
+		if dupID || dupName || helper {
+			return fmt.Errorf("%w: ABI %s: kfunc %s appears twice", ErrInvalidDescriptor, a.Name, k)
+		}
+		a.kfuncByID[k.ID] = k
+		a.kfuncByName[k.Name] = k
+		a.kfuncs = append(a.kfuncs, k)
+	}
+	return nil
+}
+
+// Kfuncs returns every kfunc prototype, in table order.
+func (a *ABI) Kfuncs() []*KfuncProto { return a.kfuncs }
+
+// KfuncByName returns a kfunc's prototype by its full name.
+func (a *ABI) KfuncByName(name string) (*KfuncProto, bool) {
+	k, ok := a.kfuncByName[name]
+	return k, ok
+}
+
+// KfuncByID returns a kfunc's prototype by the runtime's number.
+func (a *ABI) KfuncByID(id KfuncID) (*KfuncProto, bool) {
+	k, ok := a.kfuncByID[id]
+	return k, ok
 }
 
 // MapType returns a map type's description.

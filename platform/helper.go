@@ -108,6 +108,13 @@ const (
 	// too, as Linux's ARG_ANYTHING there. The helper reads only memory the
 	// run owns, and fails with -EFAULT elsewhere.
 	ArgAddress
+	// ArgUninitIterNum points to the 8 bytes of a struct bpf_iter_num on
+	// the stack, at a constant 8-byte aligned offset, that hold no live
+	// iterator: the kfunc (bpf_iter_num_new) makes them one.
+	ArgUninitIterNum
+	// ArgIterNum points to a live struct bpf_iter_num on the stack, made
+	// by bpf_iter_num_new and not yet destroyed.
+	ArgIterNum
 )
 
 var argKindNames = [...]string{
@@ -123,6 +130,7 @@ var argKindNames = [...]string{
 	ArgTimer: "timer", ArgSocket: "socket", ArgSocketOrNull: "socket_or_null",
 	ArgSockCommon: "sock_common", ArgBTFSockCommon: "btf_sock_common", ArgBTFID: "btf_id",
 	ArgDynptr: "dynptr", ArgUninitDynptr: "uninit_dynptr", ArgKptr: "kptr", ArgAddress: "address",
+	ArgUninitIterNum: "uninit_iter_num", ArgIterNum: "iter_num",
 }
 
 // String returns the kind's name.
@@ -180,6 +188,10 @@ const (
 	RetMemOrBTFID
 	// RetDynptrMemOrNull is memory inside a dynptr, or NULL.
 	RetDynptrMemOrNull
+	// RetIterNumOrNull is NULL when the iterator in the first argument is
+	// exhausted, or else a pointer to its current value, an int the
+	// program may read and not write (bpf_iter_num_next).
+	RetIterNumOrNull
 )
 
 var retKindNames = [...]string{
@@ -188,6 +200,7 @@ var retKindNames = [...]string{
 	RetSocketOrNull: "socket_or_null", RetSockCommonOrNull: "sock_common_or_null",
 	RetTCPSockOrNull: "tcp_sock_or_null", RetBTFIDOrNull: "btf_id_or_null", RetBTFID: "btf_id",
 	RetMemOrBTFID: "mem_or_btf_id", RetDynptrMemOrNull: "dynptr_mem_or_null",
+	RetIterNumOrNull: "iter_num_value_or_null",
 }
 
 // String returns the kind's name.

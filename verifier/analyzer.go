@@ -91,6 +91,11 @@ type analyzer struct {
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
 	sockView [2]*platform.ContextDescriptor
+	// iterNexts maps each bpf_iter_num_next call of an analysis of a
+	// function (a run: a subprogram is analysed at each call) to the
+	// iterator it steps (-1: different ones on different paths), for
+	// iterBounded.
+	iterNexts map[*run]map[int]int32
 
 	// readsUnwrittenCalls: the program may read unwritten bytes of a
 	// frame a call entered (Result.ZeroCallFrames).
@@ -249,6 +254,7 @@ func (a *analyzer) verify() (*Result, error) {
 		ve.Errors = append(ve.Errors, Error{PC: -1, Message: a.limit.Error()})
 		return nil, ve
 	}
+	a.checkKfuncNames()
 	for pc, u := range a.ctxUse {
 		if u == 3 {
 			a.report(pc, "instruction accesses the context on some paths and other memory on others")
@@ -885,6 +891,9 @@ func (a *analyzer) pass(r *run, ws []wto) error {
 				ok, err := a.proveLoop(r, w)
 				if err == nil && !ok {
 					ok, err = a.proveCountedLoop(r, w)
+				}
+				if err == nil && !ok {
+					ok = a.iterBounded(r, w)
 				}
 				if err != nil {
 					return err

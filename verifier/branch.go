@@ -469,6 +469,7 @@ func (e *exec) decideNull(s *state, r int, isNull bool) {
 		if isNull && v.kind.isRef() {
 			s.dropRef(v.id)
 		}
+		iterDecided(s, v, isNull)
 	} else {
 		apply(locReg(r), &s.regs[r])
 	}

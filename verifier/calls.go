@@ -292,6 +292,11 @@ func (e *exec) exit(s *state, pc int) {
 				e.fail(pc, "r0 points into the returning function's own stack")
 			}
 		}
+		for _, sp := range s.top().spill {
+			if sp.v.kind == kIter {
+				e.fail(pc, "the function returns while %s lives in its stack at r10%+d: destroy it first", e.refDesc(sp.v.id), sp.off)
+			}
+		}
 	case hooks != nil && (hooks.noExitChecks || hooks.synthetic[pc]):
 	default:
 		if s.regs[0].kind == kUninit {

@@ -354,7 +354,8 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 // what does not hold (or ""), and the number the zone relates (a scalar's
 // value, a pointer's offset) when there is one.
 func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
-	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque && v.kind != kBTF {
+	// A live iterator's slot holds the iterator's two ints, no pointer.
+	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque && v.kind != kBTF && v.kind != kIter {
 		if v.null {
 			return "", 0, false
 		}

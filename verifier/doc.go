@@ -119,6 +119,8 @@
 // must suit each. Loads and helpers may read stack the program has not
 // written (never where a pointer may be), and the frames read so start
 // zeroed at each run or call (uninit.go). Map contents are unknown numbers; sockets and
-// other kernel objects can be passed around but not dereferenced; dynptrs,
-// kptrs and kfuncs are rejected.
+// other kernel objects can be passed around but not dereferenced; dynptrs
+// and kptrs are rejected. Kfuncs are checked against the ABI's kfunc table
+// by name (kfunc.go); the open-coded number iterator's follow Linux's rules,
+// and a loop whose every trip steps one iterator ends (iter.go).
 package verifier

@@ -484,6 +484,9 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		}
 		start, end := int(off.smin), int(off.smax+hi)
 		e.a.frameUse(f.fn, start)
+		if e.iterTouched(f, pc, start, end, proto.Name+"'s "+what) {
+			return
+		}
 		if write {
 			f = s.frameW(fi)
 		}

@@ -165,6 +165,8 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		return e.socketAccess(s, m)
 	case kXDPSock:
 		return e.xdpSockAccess(s, m)
+	case kIterCur:
+		return e.iterValueAccess(s, m)
 	case kBTF:
 		e.a.ctxUse[m.pc] |= 4
 		return e.btfAccess(s, m)
@@ -194,6 +196,8 @@ func (e *exec) origin(v value) string {
 		ins := e.a.prog[v.origin]
 		if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			what = e.a.opts.ABI.HelperName(platform.HelperID(ins.Imm))
+		} else if name := e.kfuncName(int(v.origin)); ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc && name != "" {
+			what = name
 		} else if ins.Opcode.Class() == isa.ClassLDX {
 			what = "the load"
 		}
@@ -377,6 +381,9 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		return scalar, res, 0
 	}
 	e.a.frameUse(f.fn, start)
+	if e.iterTouched(f, m.pc, start, end, "stack "+m.verb()) {
+		return scalar, res, 0
+	}
 	if m.write {
 		f = s.frameW(fi)
 	}

@@ -111,6 +111,9 @@ func (e *exec) readOnlyAccess(s *state, m access, d *platform.ContextDescriptor,
 // refDesc names the reference id for messages: the record or socket and
 // the call that acquired it.
 func (e *exec) refDesc(id int32) string {
+	if e.refIsIter(id) {
+		return e.iterRefDesc(id)
+	}
 	pc := int(id-1) & (1<<22 - 1)
 	if e.refIsSocket(id) {
 		return "the socket " + e.helperAt(pc) + " returned at " + e.a.where(pc)
@@ -141,6 +144,9 @@ func (e *exec) helperAt(pc int) string {
 // unreleased is the message for a reference id still held where the
 // program ends.
 func (e *exec) unreleased(id int32) string {
+	if e.refIsIter(id) {
+		return e.refDesc(id) + " is not destroyed on some path (Unreleased reference): call bpf_iter_num_destroy on every path"
+	}
 	if e.refIsSocket(id) {
 		return e.refDesc(id) + " is not released on some path (Unreleased reference): call bpf_sk_release on every path where it is not NULL"
 	}

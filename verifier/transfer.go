@@ -47,6 +47,8 @@ func (e *exec) describe(s *state, r int) string {
 			return fmt.Sprintf("r%d is a socket already released with bpf_sk_release at %s", r, e.a.where(int(v.origin)))
 		case invJoinedSockets:
 			return fmt.Sprintf("r%d is one of two sockets depending on the path (joined after %s): which one it is, and whether it was released, is unknown", r, e.a.where(int(v.origin)))
+		case invJoinedIters:
+			return fmt.Sprintf("r%d is one of two iterators depending on the path (joined after %s)", r, e.a.where(int(v.origin)))
 		}
 		return fmt.Sprintf("r%d points into the stack of a function that returned at %s", r, e.a.where(int(v.origin)))
 	case kMixed:
@@ -126,15 +128,7 @@ func (e *exec) step(s *state, pc int, ins isa.Instruction) (*state, error) {
 		t, _ := ins.BranchTarget(pc)
 		return e.localCall(s, pc, t)
 	case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
-		if name := e.kfuncName(pc); name != "" {
-			e.fail(pc, "call to kernel function %s: kernel functions (kfuncs) are not supported", name)
-		} else {
-			e.fail(pc, "calls to kernel functions (kfuncs) are not supported")
-		}
-		for r := 0; r <= 5; r++ {
-			s.setUninit(r)
-		}
-		s.set(0, value{kind: kScalar}, topIval)
+		return e.kfunc(s, pc)
 	case ins.Opcode == isa.OpCall:
 		return e.helper(s, pc, ins.Imm)
 	}

@@ -32,9 +32,11 @@ const (
 	kMixed                 // different kinds on different paths
 	kBTF                   // a kernel object typed by BTF (region = type ID); offset from its start (btfptr.go)
 	kXDPSock               // an AF_XDP socket from an xskmap lookup (region = map id); no arithmetic (xdpsock.go)
+	kIter                  // a live struct bpf_iter_num, only ever a stack spill (id: the reference; region: the last next call; null: may be drained; iter.go)
+	kIterCur               // bpf_iter_num_next's result: the iterator's int (region: the iterator's reference); read-only, no arithmetic (iter.go)
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr", "xdp_sock"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr", "xdp_sock", "iter_num", "iter_num_value"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -53,7 +55,9 @@ func (k kind) hasOffset() bool {
 // socket from a lookup.
 func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
 
-func (k kind) isPointer() bool { return k >= kCtx && k <= kPktLow32 || k == kBTF || k == kXDPSock }
+func (k kind) isPointer() bool {
+	return k >= kCtx && k <= kPktLow32 || k == kBTF || k == kXDPSock || k == kIter || k == kIterCur
+}
 
 // mayPoint reports whether a value of the kind may be a pointer on some
 // path: every rule that keeps addresses from leaking (stores to memory
@@ -71,6 +75,7 @@ const (
 	invJoinedRecords        // one of two ring buffer records, released separately
 	invSockReleased         // the socket was released with bpf_sk_release
 	invJoinedSockets        // one of two referenced sockets, released separately
+	invJoinedIters          // one of two iterators made at different calls
 )
 
 // value is one register's or stack slot's abstract value. (Fields are
@@ -130,6 +135,11 @@ func (v value) String() string {
 		return fmt.Sprintf("func(%d)", v.region)
 	case kBTF:
 		return fmt.Sprintf("btf_ptr(type %d)", v.region)
+	case kIter:
+		if v.null {
+			return "iter_num(may be drained)"
+		}
+		return "iter_num"
 	}
 	if v.null {
 		return v.kind.String() + "_or_null"
@@ -158,6 +168,9 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	if a.kind == kSocket && b.kind == kSocket && a.id != b.id {
 		// The same for two referenced sockets.
 		return value{kind: kInvalid, region: invJoinedSockets, origin: max(a.origin, b.origin)}, false
+	}
+	if a.kind == kIter && b.kind == kIter {
+		return joinIters(a, b), true
 	}
 	if a.kind == b.kind && a.region == b.region {
 		r := a
@@ -201,7 +214,7 @@ func joinTypes(a, b value, zeroA, zeroB bool, merge func(k kind, x, y int32) int
 	// (memory.go, transfer.go, branch.go refuse a maybe-NULL one), and its
 	// offset joins the NULL side's 0, which only weakens what is known.
 	nullable := func(p value) bool {
-		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket || p.kind == kXDPSock
+		return p.kind == kMapValue || p.kind == kRingbuf || p.kind == kOpaque || p.kind == kMapPtr || p.kind == kPacket || p.kind == kSocket || p.kind == kXDPSock || p.kind == kIterCur
 	}
 	// A BTF pointer may be NULL (or wild) anyway: loads through it read
 	// 0 then (btfptr.go), so joining it with NULL keeps it as it is.

@@ -30,6 +30,10 @@ type Options struct {
 	// Kfuncs returns the name of the kernel function a kfunc call at pc
 	// calls, for messages; nil, or an empty result, means none is known.
 	Kfuncs func(pc int) string
+	// WeakKfunc reports whether the kfunc a call at pc names is declared
+	// __weak: a runtime that lacks it leaves the call unbound, and only a
+	// reachable call of it is refused. Nil means none is weak.
+	WeakKfunc func(pc int) bool
 	// Verbose, if set, receives the abstract state before each instruction
 	// of the final pass.
 	Verbose io.Writer

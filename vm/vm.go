@@ -57,6 +57,10 @@ type Helpers map[int32]Helper
 type Program struct {
 	Instructions []isa.Instruction
 	Helpers      Helpers
+	// Kfuncs maps kfunc numbers (the immediates of calls with src
+	// isa.CallKfunc, which the loader binds by name: platform.KfuncID) to
+	// their implementations. Engines call them as they call helpers.
+	Kfuncs Helpers
 	// MapArgs, if not nil, holds for each instruction slot the address of
 	// the map that the helper call there takes as its map argument (the
 	// value its lddw loads), 0 where no single map is known: the
@@ -133,6 +137,7 @@ var (
 	ErrBudgetExceeded = errors.New("instruction budget exceeded")
 	ErrCallDepth      = errors.New("call depth exceeded")
 	ErrUnknownHelper  = errors.New("unknown helper")
+	ErrUnknownKfunc   = errors.New("unknown kernel function (kfunc)")
 	ErrUnsupported    = errors.New("unsupported instruction")
 )
 

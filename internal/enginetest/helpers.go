@@ -43,6 +43,7 @@ func Helpers(t *testing.T, e vm.Engine) {
 				t.Errorf("callx unknown (%v): %v, want ErrUnknownHelper\n%s", mode, err, src)
 			}
 		}
+		kfuncs(t, e, mode, helpers)
 		rc := &vm.RunContext{}
 		_, err := compile(t, e, "mov %r0, 0\ncall 2\nexit", mode, helpers).Run(rc)
 		var ee *vm.ExecError
@@ -68,7 +69,8 @@ func CompileErrors(t *testing.T, e vm.Engine) {
 		text string // the error must also contain it
 	}{
 		{"unknown helper", vm.Program{Instructions: call3, Helpers: vm.Helpers{1: sum}}, vm.ErrUnknownHelper, ""},
-		{"kfunc", vm.Program{Instructions: []isa.Instruction{{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1234}, {Opcode: isa.OpExit}}}, vm.ErrUnsupported, "1234"},
+		{"kfunc", vm.Program{Instructions: []isa.Instruction{{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1234}, {Opcode: isa.OpExit}}, Kfuncs: vm.Helpers{1: sum}}, vm.ErrUnknownKfunc, "1234"},
+		{"kfunc number of a helper", vm.Program{Instructions: []isa.Instruction{{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1}, {Opcode: isa.OpExit}}, Helpers: vm.Helpers{1: sum}}, vm.ErrUnknownKfunc, "1"},
 		{"unresolved map lddw", vm.Program{Instructions: append(mapRef[:], isa.Instruction{Opcode: isa.OpExit})}, vm.ErrUnsupported, ""},
 		{"invalid program", vm.Program{Instructions: []isa.Instruction{{Opcode: 0xff}}}, isa.ErrInvalidProgram, ""},
 	}
@@ -91,4 +93,42 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// kfuncs checks kfunc calls (vm.Program.Kfuncs): a kfunc and a helper of
+// the same number are different functions, each gets its arguments, and a
+// kfunc call counts as one instruction.
+func kfuncs(t *testing.T, e vm.Engine, mode vm.Mode, helpers vm.Helpers) {
+	t.Helper()
+	times10 := func(_ *vm.RunContext, a, _, _, _, _ uint64) (uint64, error) { return a * 10, nil }
+	head, err := isa.Assemble("mov %r1, 5\nmov %r2, 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, err := isa.Assemble("mov %r6, %r0\nmov %r1, 1\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 1\nadd %r0, %r6\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := append(append(head, isa.Instruction{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1}), tail...)
+	exe, err := e.Compile(&vm.Program{Instructions: prog, Helpers: helpers, Kfuncs: vm.Helpers{1: times10}}, vm.CompileOptions{Mode: mode})
+	if err != nil {
+		t.Fatalf("kfunc (%v): %v", mode, err)
+	}
+	defer exe.Close()
+	rc := &vm.RunContext{}
+	got, err := exe.Run(rc)
+	if err != nil || got != 51 || rc.Executed != uint64(len(prog)) {
+		t.Errorf("kfunc (%v): r0 = %d, %v, executed %d; want 50 from kfunc 1 plus 1 from helper 1, %d executed", mode, got, err, rc.Executed, len(prog))
+	}
+	// A loop of kfunc calls stops at the budget: each call counts.
+	loop := []isa.Instruction{{Opcode: isa.OpCall, Src: isa.CallKfunc, Imm: 1}, {Opcode: isa.OpJA, Offset: -2}}
+	exe2, err := e.Compile(&vm.Program{Instructions: loop, Kfuncs: vm.Helpers{1: times10}}, vm.CompileOptions{Mode: mode})
+	if err != nil {
+		t.Fatalf("kfunc loop (%v): %v", mode, err)
+	}
+	defer exe2.Close()
+	rc = &vm.RunContext{Budget: 1000}
+	if _, err := exe2.Run(rc); !errors.Is(err, vm.ErrBudgetExceeded) || rc.Executed > 1000+uint64(len(loop)) {
+		t.Errorf("kfunc loop (%v): %v after %d instructions, want ErrBudgetExceeded after 1000 (and at most the loop's block more)", mode, err, rc.Executed)
+	}
 }

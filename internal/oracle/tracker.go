@@ -172,8 +172,22 @@ func (t *Tracker) Step(pc int, regs *[11]uint64, depth int) (ret *Return, tail b
 		t.store.on = true
 	case ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper:
 		t.call(&t.calls[depth], pc, platform.HelperID(ins.Imm), regs)
+	case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
+		t.kfunc(ins, regs)
 	}
 	return ret, tail
+}
+
+// kfunc notes what a kfunc call writes in the stack: an iterator's 8
+// bytes (bpf_iter_num_new fills them; next and destroy rewrite them).
+func (t *Tracker) kfunc(ins isa.Instruction, regs *[11]uint64) {
+	k, ok := linux.ABI().KfuncByID(platform.KfuncID(ins.Imm))
+	if !ok || (k.Args[0] != platform.ArgUninitIterNum && k.Args[0] != platform.ArgIterNum) {
+		return
+	}
+	if _, off, ok := t.frameOf(regs[1]); ok && off+8 <= vm.StackSize {
+		t.markWritten(regs[1], 8)
+	}
 }
 
 // call notes a helper call and fills its output buffers.

@@ -28,6 +28,9 @@ func New() (*platform.ABI, error) {
 		}
 	}
 	a, err := platform.NewABI("linux", programs, sections, helperProtos, mapTypes)
+	if err == nil {
+		err = a.AddKfuncs(kfuncProtos)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("linux ABI: %w", err)
 	}

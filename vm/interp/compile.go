@@ -83,6 +83,7 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 	}
 	e := &executable{code: make([]insn, len(prog)), mode: opts.Mode, zero: p.ZeroEntryFrame, zeroCalls: p.ZeroCallFrames, helperTable: p.Helpers, funcs: map[int]bool{}}
 	helperIndex := map[int32]int32{}
+	kfuncIndex := map[int32]int32{} // kfunc calls index e.helpers too
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
 		d := insn{op: uint8(in.Opcode), dst: uint8(in.Dst), src: uint8(in.Src), off: int32(in.Offset), imm: int64(in.Imm)}
@@ -115,7 +116,17 @@ func (*Engine) Compile(p *vm.Program, opts vm.CompileOptions) (vm.Executable, er
 		case in.Opcode == isa.OpCall && in.Src == isa.CallLocal:
 			d.op = opCallLoc
 		case in.Opcode == isa.OpCall && in.Src == isa.CallKfunc:
-			return nil, &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: call to kernel function with BTF id %d (kfuncs are not available in bpfhost)", vm.ErrUnsupported, in.Imm)}
+			h, ok := p.Kfuncs[in.Imm]
+			if !ok || h == nil {
+				return nil, &vm.CompileError{PC: pc, Err: fmt.Errorf("%w %d", vm.ErrUnknownKfunc, in.Imm)}
+			}
+			idx, seen := kfuncIndex[in.Imm]
+			if !seen {
+				idx = int32(len(e.helpers))
+				kfuncIndex[in.Imm] = idx
+				e.helpers = append(e.helpers, h)
+			}
+			d.off = idx
 		case in.Opcode == isa.OpCall:
 			h, ok := p.Helpers[in.Imm]
 			if !ok || h == nil {

@@ -36,7 +36,10 @@ type compiler struct {
 
 	helpers     []vm.Helper
 	helperIndex map[int32]int32
-	funcs       map[int]bool // functions whose address the program takes
+	// kfuncIndex is helperIndex for kfunc numbers (vm.Program.Kfuncs):
+	// their implementations are in helpers too.
+	kfuncIndex map[int32]int32
+	funcs      map[int]bool // functions whose address the program takes
 	// probe marks the loads through BTF pointers (vm.Program.ProbeLoads).
 	probe map[int]bool
 
@@ -221,7 +224,17 @@ func (c *compiler) scan(p *vm.Program) error {
 			pc++
 			continue
 		case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
-			return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w: call to kernel function with BTF id %d (kfuncs are not available in bpfhost)", vm.ErrUnsupported, ins.Imm)}
+			h, ok := p.Kfuncs[ins.Imm]
+			if !ok || h == nil {
+				return &vm.CompileError{PC: pc, Err: fmt.Errorf("%w %d", vm.ErrUnknownKfunc, ins.Imm)}
+			}
+			if c.kfuncIndex == nil {
+				c.kfuncIndex = map[int32]int32{}
+			}
+			if _, seen := c.kfuncIndex[ins.Imm]; !seen {
+				c.kfuncIndex[ins.Imm] = int32(len(c.helpers))
+				c.helpers = append(c.helpers, h)
+			}
 		case ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper:
 			h, ok := p.Helpers[ins.Imm]
 			if !ok || h == nil {
@@ -297,6 +310,8 @@ func (c *compiler) instruction(pc int, ins isa.Instruction) error {
 			c.ret(pc)
 		case ins.IsLocalCall():
 			c.localCall(pc, ins)
+		case ins.Opcode == isa.OpCall && ins.Src == isa.CallKfunc:
+			c.exitHere(exitInfo{kind: exitHelper, pc: int32(pc), partial: c.pending(pc), arg: c.kfuncIndex[ins.Imm]})
 		case ins.Opcode == isa.OpCall && c.inline[pc] != nil:
 			c.lookupCall(pc, ins, c.inline[pc])
 		case ins.Opcode == isa.OpCall:
