@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/internal/netnstest"
+)
+
+// sideBySide runs bpftool against the kernel (pins in a bpffs the test
+// mounts) and bpfhost against a daemon, with the same arguments.
+type sideBySide struct {
+	t       *testing.T
+	bpftool string
+	fs      string // the bpffs; bpfhost uses the same paths as pins
+	d       *testDaemon
+	prefix  []string // runs bpftool under a command ("ip netns exec NS")
+}
+
+// newSideBySide skips the test, saying why, without bpftool or without the
+// privilege to mount a bpffs; the daemon is not started.
+func newSideBySide(t *testing.T) *sideBySide {
+	t.Helper()
+	bpftool, err := exec.LookPath("bpftool")
+	if err != nil {
+		t.Skip("no bpftool to compare with")
+	}
+	d := newTestDaemonProc(t)
+	fs := t.TempDir()
+	if err := unix.Mount("bpf", fs, "bpf", 0, ""); err != nil {
+		t.Skipf("cannot mount a bpffs (privileges?): %v", err)
+	}
+	// Unmounting drops the pins, and so the kernel's objects, whatever
+	// the test left.
+	t.Cleanup(func() { unix.Unmount(fs, unix.MNT_DETACH) })
+	return &sideBySide{t: t, bpftool: bpftool, fs: fs, d: d}
+}
+
+// kernel runs bpftool and returns its stdout, stderr and exit status.
+func (s *sideBySide) kernel(args ...string) (string, string, int) {
+	s.t.Helper()
+	argv := append(append(append([]string(nil), s.prefix...), s.bpftool), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// both runs args on both sides and checks that both succeed or both fail;
+// it returns the outputs and whether they succeeded.
+func (s *sideBySide) both(args ...string) (kout, hout string, ok bool) {
+	s.t.Helper()
+	kout, kerr, kcode := s.kernel(args...)
+	hout, herr, hcode := s.d.cli(nil, args...)
+	if (kcode == 0) != (hcode == 0) {
+		s.t.Errorf("%s: bpftool exit %d %s%s; bpfhost exit %d %s%s", strings.Join(args, " "), kcode, kout, kerr, hcode, hout, herr)
+	}
+	return kout, hout, kcode == 0 && hcode == 0
+}
+
+// TestDaemonNetOverwriteAgreesWithBpftool: "net attach xdp" on a device
+// that has a program fails without overwrite and replaces it with it, and
+// "net detach" with nothing attached succeeds (printing nothing, "null"
+// with -j), on the kernel with bpftool and in the daemon alike; a device
+// that does not exist fails on both.
+func TestDaemonNetOverwriteAgreesWithBpftool(t *testing.T) {
+	netnstest.Require(t)
+	s := newSideBySide(t)
+	ns := netnstest.New(t)
+	a, b := netnstest.Uniq("oa"), netnstest.Uniq("ob")
+	netnstest.Veth(t, ns, a, ns, b)
+	s.prefix = []string{"ip", "netns", "exec", ns.Name}
+	s.d.prefix = s.prefix
+	s.d.start()
+	first, second := s.fs+"/first", s.fs+"/second"
+	for _, p := range []string{first, second} {
+		s.both("prog", "load", counterObj, p)
+	}
+	progID := func(out string) uint32 {
+		var p api.ProgInfo
+		if err := json.Unmarshal([]byte(out), &p); err != nil {
+			t.Fatalf("prog show %q: %v", out, err)
+		}
+		return p.ID
+	}
+	kFirst, hFirst, _ := s.both("-j", "prog", "show", "pinned", first)
+	kSecond, hSecond, _ := s.both("-j", "prog", "show", "pinned", second)
+	// attached is the ID of the device's program on each side.
+	attached := func() (uint32, uint32) {
+		t.Helper()
+		kout, hout, _ := s.both("-j", "net", "show")
+		var k, h []map[string][]netXDP
+		if err := json.Unmarshal([]byte(kout), &k); err != nil || len(k) != 1 {
+			t.Fatalf("bpftool net show %q: %v", kout, err)
+		}
+		if err := json.Unmarshal([]byte(hout), &h); err != nil || len(h) != 1 {
+			t.Fatalf("bpfhost net show %q: %v", hout, err)
+		}
+		var kid, hid uint32
+		for _, x := range k[0]["xdp"] {
+			if x.Devname == a {
+				kid = x.ID
+			}
+		}
+		for _, x := range h[0]["xdp"] {
+			if x.Devname == a {
+				hid = x.ID
+			}
+		}
+		return kid, hid
+	}
+
+	for _, j := range [][]string{nil, {"-j"}} {
+		kout, hout, _ := s.both(append(j, "net", "detach", "xdp", "dev", a)...)
+		if kout != hout {
+			t.Errorf("net detach %v with nothing attached: bpftool printed %q, bpfhost %q", j, kout, hout)
+		}
+	}
+	s.both("net", "detach", "xdp", "dev", "nosuchdev0")
+	s.both("net", "attach", "xdp", "pinned", first, "dev", a)
+	if k, h := attached(); k != progID(kFirst) || h != progID(hFirst) {
+		t.Fatalf("attached: kernel %d bpfhost %d, want the first program (%d, %d)", k, h, progID(kFirst), progID(hFirst))
+	}
+	_, herr, code := s.d.cli(nil, "net", "attach", "xdp", "pinned", second, "dev", a)
+	if !strings.Contains(herr, "already attached") || !strings.Contains(herr, "overwrite") {
+		t.Errorf("attach to a busy device: exit %d, %q: want bpftool's \"already attached\" and the way out", code, herr)
+	}
+	s.both("net", "attach", "xdp", "pinned", second, "dev", a)
+	if k, h := attached(); k != progID(kFirst) || h != progID(hFirst) {
+		t.Errorf("after a refused attach: kernel %d bpfhost %d, want the first program", k, h)
+	}
+	s.both("net", "attach", "xdp", "pinned", second, "dev", a, "overwrite")
+	if k, h := attached(); k != progID(kSecond) || h != progID(hSecond) {
+		t.Errorf("after overwrite: kernel %d bpfhost %d, want the second program (%d, %d)", k, h, progID(kSecond), progID(hSecond))
+	}
+	// The daemon keeps the replacement across a restart.
+	s.d.stop()
+	s.d.start()
+	// (IDs are given anew at a restart.)
+	if _, h := attached(); h != progID(s.d.must("-j", "prog", "show", "pinned", second)) {
+		t.Errorf("after a restart bpfhost runs %d on %s, want the second program", h, a)
+	}
+	s.both("net", "detach", "xdp", "dev", a)
+	s.both("net", "detach", "xdp", "dev", a)
+	if k, h := attached(); k != 0 || h != 0 {
+		t.Errorf("after detach: kernel %d bpfhost %d attached", k, h)
+	}
+}
