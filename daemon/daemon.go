@@ -141,6 +141,12 @@ type prog struct {
 type mapObj struct {
 	id   uint32
 	m    *bpfhost.Map
+	// name is the map's name as bpftool shows it (libbpfMapName): a
+	// global data map's has the object's name before the section's.
+	name string
+	// flags are the map's flags as Linux shows them: libbpf creates
+	// global data maps mmapable.
+	flags uint32
 	u    *unit
 	pins []string
 	live bool
@@ -326,7 +332,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			return res, errorf(api.CodeTooBig, "program %q has %d instructions, the limit is %d", n, len(ps.Instructions), d.opts.MaxInstructions)
 		}
 	}
-	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now()}
+	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now(), ObjectName: req.ObjectName}
 	if meta.Slots == 0 {
 		meta.Slots = bpfhost.DefaultSlots()
 	}
@@ -506,7 +512,10 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 			continue
 		}
 		d.nextID++
-		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots())}
+		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags()}
+		if ms.IsGlobalData() {
+			mo.flags |= flagMmapable
+		}
 		byName[ms.Name] = mo
 		u.maps = append(u.maps, mo)
 	}

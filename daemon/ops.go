@@ -28,7 +28,7 @@ func (d *Daemon) progInfo(p *prog) api.ProgInfo {
 // mapInfo describes m. d.mu is held.
 func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	info := api.MapInfo{
-		ID: m.id, Type: m.m.Type().String(), Name: m.m.Name(), Flags: m.m.Flags(),
+		ID: m.id, Type: m.m.Type().String(), Name: m.name, Flags: m.flags,
 		BytesKey: m.m.KeySize(), BytesValue: m.m.ValueSize(), MaxEntries: m.m.MaxEntries(),
 		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...), MemoryFile: m.m.MemoryFile(),
 	}
@@ -132,7 +132,8 @@ func (d *Daemon) findMap(r api.Ref) (*mapObj, error) {
 	}
 	var found *mapObj
 	for _, m := range d.maps {
-		if m.m.Name() == r.Name {
+		// The name bpftool shows ("config.rodata"), or the section's.
+		if m.name == r.Name || m.m.Name() == r.Name {
 			if found != nil {
 				return nil, errorf(api.CodeInvalid, "more than one map is named %q: use id or pinned", r.Name)
 			}

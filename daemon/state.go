@@ -45,6 +45,9 @@ type unitMeta struct {
 	Pins     []pinMeta  `json:"pins"`
 	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
 	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
+	// ObjectName is the object's name as libbpf has it (LoadRequest's),
+	// which names its global data maps ("config.rodata").
+	ObjectName string `json:"object_name,omitempty"`
 
 	// held names ("prog/NAME", "map/NAME") the objects that other units'
 	// reference maps hold, at a restore: they are registered although

@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -157,4 +160,58 @@ func TestDaemonNetOverwriteAgreesWithBpftool(t *testing.T) {
 	if k, h := attached(); k != 0 || h != 0 {
 		t.Errorf("after detach: kernel %d bpfhost %d attached", k, h)
 	}
+}
+
+// agree runs args with -j on both sides and compares the JSON without
+// what differs between any two loads or only Linux has (normalize).
+func (s *sideBySide) agree(args ...string) {
+	s.t.Helper()
+	args = append([]string{"-j"}, args...)
+	kout, hout, ok := s.both(args...)
+	if !ok {
+		return
+	}
+	if k, h := normalize(s.t, kout), normalize(s.t, hout); !reflect.DeepEqual(k, h) {
+		s.t.Errorf("%s:\n kernel  %s\n bpfhost %s", strings.Join(args, " "), kout, hout)
+	}
+}
+
+// TestDaemonDataMapNamesAgreeWithBpftool: the maps of .rodata, .data and
+// .bss are named and flagged as libbpf creates them ("config.rodata",
+// mmapable; a long object name is cut to leave the section's name), in
+// "map show" and as "name NAME", as bpftool shows the kernel's.
+func TestDaemonDataMapNamesAgreeWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	dir := t.TempDir()
+	for _, o := range []struct{ src, as string }{
+		{examples + "config.o", "config.o"},
+		{examples + "config.o", "averylongobjectname.bpf.o"},
+	} {
+		b, err := os.ReadFile(o.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := filepath.Join(dir, o.as)
+		os.WriteFile(obj, b, 0o644)
+		base, _, _ := strings.Cut(o.as, ".")
+		progs, pins := s.fs+"/"+base, s.fs+"/"+base+"_maps"
+		s.both("prog", "loadall", obj, progs, "pinmaps", pins)
+		prefix := base[:min(len(base), 8)]
+		for _, sec := range []string{"rodata", "data", "bss"} {
+			s.agree("map", "show", "pinned", pins+"/"+prefix+"_"+sec)
+		}
+		s.agree("prog", "show", "pinned", progs+"/xdp_config")
+	}
+	s.both("map", "show", "name", "averylon.rodata")
+	// The kernel keeps 15 characters of a map's name; bpftool shows a
+	// program's whole name, from BTF.
+	long, _ := filepath.Abs("../../daemon/testdata/longnames.o")
+	s.both("prog", "load", long, s.fs+"/long", "pinmaps", s.fs+"/long_maps")
+	s.agree("map", "show", "pinned", s.fs+"/long_maps/a_very_long_map_name_indeed")
+	s.agree("prog", "show", "pinned", s.fs+"/long")
+	// By name (other loads in the kernel may have these names too: only
+	// success is compared).
+	s.both("map", "show", "name", "a_very_long_map")
+	s.both("prog", "show", "name", "a_very_long_program_name")
 }
