@@ -139,18 +139,18 @@ type prog struct {
 
 // mapObj is a registered map.
 type mapObj struct {
-	id   uint32
-	m    *bpfhost.Map
+	id uint32
+	m  *bpfhost.Map
 	// name is the map's name as bpftool shows it (libbpfMapName): a
 	// global data map's has the object's name before the section's.
 	name string
 	// flags are the map's flags as Linux shows them: libbpf creates
 	// global data maps mmapable.
 	flags uint32
-	u    *unit
-	pins []string
-	live bool
-	wal  *wal // nil for maps whose contents are not persisted
+	u     *unit
+	pins  []string
+	live  bool
+	wal   *wal // nil for maps whose contents are not persisted
 	// refs is the contents of a program array, map of maps, devmap or
 	// cpumap (refs.go); nil for other maps.
 	refs *refTable
