@@ -2,16 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost/daemon"
 	"github.com/bpfhost/bpfhost/daemon/api"
+	"github.com/bpfhost/bpfhost/remote"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
@@ -214,4 +218,76 @@ func TestDaemonDataMapNamesAgreeWithBpftool(t *testing.T) {
 	// success is compared).
 	s.both("map", "show", "name", "a_very_long_map")
 	s.both("prog", "show", "name", "a_very_long_program_name")
+}
+
+// children lists the child processes of pid (of all its threads).
+func children(pid int) []string {
+	var out []string
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		out = append(out, strings.Fields(string(b))...)
+	}
+	return out
+}
+
+// TestDaemonSIGTERM: SIGTERM stops the daemon with exit status 0, and what
+// was pinned and acknowledged is there at the next start; also while a
+// call is in flight (a load whose verifier hangs, in a daemon of its own:
+// it is canceled after --shutdown-timeout, its client fails, and the load
+// left nothing).
+func TestDaemonSIGTERM(t *testing.T) {
+	stopped := func(d *testDaemon, when string) {
+		t.Helper()
+		d.stop()
+		if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("%s: SIGTERM: exit status %d, want 0\n%s", when, code, d.stderr)
+		}
+		if !strings.Contains(d.stderr.String(), "msg=stopped") {
+			t.Errorf("%s: no graceful stop in the log:\n%s", when, d.stderr)
+		}
+	}
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/t/counter", "pinmaps", "/t/maps")
+	d.must("map", "update", "pinned", "/t/maps/counts", "key", "7", "0", "0", "0", "value", "9", "0", "0", "0", "0", "0", "0", "0")
+	stopped(d, "idle")
+	d.start()
+	if out := d.must("-j", "map", "lookup", "pinned", "/t/maps/counts", "key", "7", "0", "0", "0"); !strings.Contains(out, `"0x09"`) {
+		t.Errorf("after SIGTERM and restart: %s", out)
+	}
+	d.must("prog", "show", "pinned", "/t/counter")
+
+	// Every verifier child of this daemon hangs: a load stays in flight.
+	h := newTestDaemonProc(t)
+	h.args = []string{"--shutdown-timeout", "1s"}
+	h.env = []string{daemon.FaultEnv + "=hang"}
+	h.start()
+	load := exec.Command(h.bin, "prog", "load", counterObj, "/t/late")
+	load.Env = append(os.Environ(), asMainEnv+"=1", remote.SocketEnv+"="+h.sock)
+	var loadErr strings.Builder
+	load.Stderr = &loadErr
+	if err := load.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// In flight once the daemon has a verifier child (it has no other).
+	deadline := time.Now().Add(settle)
+	for len(children(h.cmd.Process.Pid)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no verifier child within %v\n%s", settle, h.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopped(h, "a load in flight")
+	if err := load.Wait(); err == nil {
+		t.Errorf("the load in flight at SIGTERM succeeded: %s", loadErr.String())
+	}
+	if !strings.Contains(h.stderr.String(), "calls in flight canceled") {
+		t.Errorf("the load was not in flight at SIGTERM:\n%s", h.stderr)
+	}
+	h.env = nil
+	h.start()
+	if out := h.must("-j", "prog", "show"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("the canceled load left programs: %s", out)
+	}
 }
