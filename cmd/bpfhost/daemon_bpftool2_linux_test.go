@@ -15,8 +15,8 @@ import (
 
 	"github.com/bpfhost/bpfhost/daemon"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/remote"
 	"github.com/bpfhost/bpfhost/internal/netnstest"
+	"github.com/bpfhost/bpfhost/remote"
 )
 
 // sideBySide runs bpftool against the kernel (pins in a bpffs the test
