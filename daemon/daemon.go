@@ -147,6 +147,8 @@ type mapObj struct {
 	// flags are the map's flags as Linux shows them: libbpf creates
 	// global data maps mmapable.
 	flags uint32
+	// spec is the map's spec in its object (or as created).
+	spec *bpfhost.MapSpec
 	u     *unit
 	pins  []string
 	live  bool
@@ -512,7 +514,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 			continue
 		}
 		d.nextID++
-		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags()}
+		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags(), spec: ms}
 		if ms.IsGlobalData() {
 			mo.flags |= flagMmapable
 		}

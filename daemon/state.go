@@ -48,6 +48,9 @@ type unitMeta struct {
 	// ObjectName is the object's name as libbpf has it (LoadRequest's),
 	// which names its global data maps ("config.rodata").
 	ObjectName string `json:"object_name,omitempty"`
+	// Create, for a map created on its own (mapcreate.go), is its spec:
+	// the unit has no object.
+	Create *bpfhost.MapSpec `json:"create,omitempty"`
 
 	// held names ("prog/NAME", "map/NAME") the objects that other units'
 	// reference maps hold, at a restore: they are registered although
@@ -83,8 +86,10 @@ func (d *Daemon) persistNew(u *unit) error {
 		return err
 	}
 	u.dir = dir
-	if err := writeFileSync(filepath.Join(dir, "object.o"), u.object); err != nil {
-		return err
+	if u.meta.Create == nil {
+		if err := writeFileSync(filepath.Join(dir, "object.o"), u.object); err != nil {
+			return err
+		}
 	}
 	if err := d.openLogs(u); err != nil {
 		return err
@@ -244,20 +249,29 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 			return nil, fmt.Errorf("pin %s is taken by another unit", p.Path)
 		}
 	}
-	object, err := os.ReadFile(filepath.Join(dir, "object.o"))
-	if err != nil {
-		return nil, err
-	}
-	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
-	if err != nil {
-		return nil, fmt.Errorf("object: %w", err)
-	}
-	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs,
-		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
-	if err != nil {
-		// As at load: a verifier that crashes or hangs on the stored
-		// object rejects it, and the daemon starts without it.
-		return nil, err
+	var (
+		object   []byte
+		spec     *bpfhost.CollectionSpec
+		verified map[string]*bpfhost.VerifiedProgram
+	)
+	if meta.Create != nil {
+		// A map created on its own: no object, nothing to verify.
+		spec = createdSpec(meta.Create)
+	} else {
+		if object, err = os.ReadFile(filepath.Join(dir, "object.o")); err != nil {
+			return nil, err
+		}
+		if spec, err = bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object)); err != nil {
+			return nil, fmt.Errorf("object: %w", err)
+		}
+		verified, err = d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs,
+			KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
+		if err != nil {
+			// As at load: a verifier that crashes or hangs on the
+			// stored object rejects it, and the daemon starts
+			// without it.
+			return nil, err
+		}
 	}
 	u, err := d.loadUnit(id, spec, object, meta, verified)
 	if err != nil {

@@ -291,3 +291,83 @@ func TestDaemonSIGTERM(t *testing.T) {
 		t.Errorf("the canceled load left programs: %s", out)
 	}
 }
+
+// TestDaemonMapCreateAgreesWithBpftool: "map create" with bpftool's
+// grammar succeeds and fails as bpftool's does against the kernel, the
+// created maps show the same, take updates, and (in the daemon) survive a
+// SIGKILL with their contents until unpinned.
+func TestDaemonMapCreateAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	s.both("map", "create", s.fs+"/inner", "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "inner")
+	for i, args := range [][]string{
+		{"type", "hash", "key", "4", "value", "8", "entries", "16", "name", "h"},
+		{"name", "h2", "entries", "16", "value", "8", "key", "4", "type", "hash", "flags", "1"},
+		{"type", "percpu_array", "key", "4", "value", "8", "entries", "4", "name", "pa"},
+		{"type", "lru_hash", "key", "8", "value", "16", "entries", "64", "name", "lru"},
+		{"type", "lpm_trie", "key", "8", "value", "4", "entries", "16", "name", "lpm", "flags", "1"},
+		{"type", "queue", "key", "0", "value", "4", "entries", "4", "name", "q"},
+		{"type", "ringbuf", "key", "0", "value", "0", "entries", "4096", "name", "rb"},
+		{"type", "bloom_filter", "key", "0", "value", "4", "entries", "4", "name", "bf"},
+		{"type", "array_of_maps", "key", "4", "value", "4", "entries", "4", "name", "aom", "inner_map", "pinned", s.fs + "/inner"},
+		{"type", "hash_of_maps", "key", "8", "value", "4", "entries", "4", "name", "hom", "inner_map", "pinned", s.fs + "/inner"},
+		{"type", "prog_array", "key", "4", "value", "4", "entries", "8", "name", "jmp"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "a_very_long_map_name"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "inner_map", "pinned", s.fs + "/inner"},
+		// Refused by both.
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "bad-name"},
+		{"type", "array", "key", "4", "value", "8", "entries", "4", "name", "x", "flags", "1"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "flags", "0x400"},
+		{"type", "array", "key", "8", "value", "8", "entries", "4", "name", "x"},
+		{"type", "hash", "key", "0", "value", "8", "entries", "4", "name", "x"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "0", "name", "x"},
+		{"type", "queue", "key", "4", "value", "4", "entries", "4", "name", "x"},
+		{"type", "array_of_maps", "key", "4", "value", "4", "entries", "4", "name", "x"},
+		{"type", "hashx", "key", "4", "value", "8", "entries", "4", "name", "x"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4"},
+		{"key", "4", "value", "8", "entries", "4", "name", "x"},
+		{"type", "hash", "key", "x", "value", "8", "entries", "4", "name", "x"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "flags"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "foo", "1"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "inner_map", "pinned", s.fs + "/nosuch"},
+		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "dev", "lo"},
+	} {
+		file := fmt.Sprintf("%s/m%d", s.fs, i)
+		if _, _, ok := s.both(append([]string{"map", "create", file}, args...)...); ok {
+			s.agree("map", "show", "pinned", file)
+		}
+	}
+	// A pin that exists is refused by both.
+	s.both("map", "create", s.fs+"/m0", "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "again")
+	// bpfhost has no socket maps: a clear error.
+	if _, errOut, code := s.d.cli(nil, "map", "create", "/sock", "type", "sockmap", "key", "4", "value", "4", "entries", "4", "name", "s"); code == 0 || !strings.Contains(errOut, "sockmap") {
+		t.Errorf("map create of a sockmap: exit %d, %q", code, errOut)
+	}
+
+	h := s.fs + "/m0"
+	for _, args := range [][]string{
+		{"map", "update", "pinned", h, "key", "1", "0", "0", "0", "value", "2", "0", "0", "0", "0", "0", "0", "0"},
+		{"map", "lookup", "pinned", h, "key", "1", "0", "0", "0"},
+		{"map", "update", "pinned", s.fs + "/m8", "key", "1", "0", "0", "0", "value", "pinned", s.fs + "/inner"},
+		{"map", "dump", "pinned", h},
+	} {
+		s.agree(args...)
+	}
+	before := s.d.must("-j", "map", "show", "pinned", h)
+	s.d.kill()
+	s.d.start()
+	if got := s.d.must("-j", "map", "show", "pinned", h); !reflect.DeepEqual(normalize(t, got), normalize(t, before)) {
+		t.Errorf("after SIGKILL: %s, before %s", got, before)
+	}
+	if out := s.d.must("-j", "map", "lookup", "pinned", h, "key", "1", "0", "0", "0"); !strings.Contains(out, `"0x02"`) {
+		t.Errorf("the update after SIGKILL: %s", out)
+	}
+	units, _ := os.ReadDir(filepath.Join(s.d.state, "units"))
+	s.d.must("unpin", h)
+	if _, _, code := s.d.cli(nil, "map", "show", "pinned", h); code == 0 {
+		t.Error("the map is there after its pin was removed")
+	}
+	if after, _ := os.ReadDir(filepath.Join(s.d.state, "units")); len(after) != len(units)-1 {
+		t.Errorf("units in the state directory: %d before the unpin, %d after, want one less", len(units), len(after))
+	}
+}

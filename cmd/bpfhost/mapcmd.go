@@ -25,6 +25,7 @@ func newMapCommand() *cobra.Command {
 		Long: `Manage the maps of a running bpfhost daemon, in bpftool's grammar:
 
   bpfhost map { show | list } [MAP]
+  bpfhost map create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]
   bpfhost map dump MAP
   bpfhost map lookup MAP key DATA
   bpfhost map update MAP key DATA value VALUE [UPDATE_FLAGS]
@@ -62,6 +63,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
 	)
 	cmd.AddCommand(queueCommands(run)...)
+	cmd.AddCommand(newMapCreateCommand(&f))
 	return cmd
 }
 
