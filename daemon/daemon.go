@@ -149,10 +149,10 @@ type mapObj struct {
 	flags uint32
 	// spec is the map's spec in its object (or as created).
 	spec *bpfhost.MapSpec
-	u     *unit
-	pins  []string
-	live  bool
-	wal   *wal // nil for maps whose contents are not persisted
+	u    *unit
+	pins []string
+	live bool
+	wal  *wal // nil for maps whose contents are not persisted
 	// refs is the contents of a program array, map of maps, devmap or
 	// cpumap (refs.go); nil for other maps.
 	refs *refTable
