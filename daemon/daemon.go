@@ -98,6 +98,9 @@ type unit struct {
 	mem    int64
 	progs  []*prog
 	maps   []*mapObj
+	// borrowed are the maps of other units its programs use in place of
+	// the object's, by the object's map name (mapreuse.go).
+	borrowed map[string]*mapObj
 
 	// wmu orders writes to the unit's maps made through the API with
 	// their log records and snapshots.
@@ -341,8 +344,19 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
+	d.mu.Lock()
+	meta.borrowed, err = d.resolveReuse(req.Object, spec, req.ObjectName, req.Maps)
+	d.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	over := reuseSpecs(meta.borrowed)
+	if spec, err = applyReuse(spec, over); err != nil {
+		return res, err
+	}
+	meta.Reuse = reuseMetas(meta.borrowed)
 	verified, err := d.verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names,
-		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
+		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig, Maps: over})
 	if err != nil {
 		return res, err
 	}
@@ -367,6 +381,14 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err == nil {
 		mem, err = d.reserve(spec, meta)
 	}
+	unpin := func() {}
+	if err == nil {
+		// Pinned in-process, the reused maps stay open while the
+		// collection is created without d.mu.
+		if meta.reuseDir, unpin, err = pinReused(meta.borrowed); err != nil {
+			d.memUsed -= mem
+		}
+	}
 	// The unit's ID is taken now: its maps' memory files go in its
 	// directory. A load that fails leaves a gap in the IDs.
 	d.nextUnit++
@@ -376,11 +398,16 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		return res, err
 	}
 	coll, cerr := d.newCollection(spec, meta, verified, d.memDir(id))
+	unpin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
-		// Another load may have taken a pin meanwhile.
-		if cerr = d.loadable(pins); cerr != nil {
+		// Another load may have taken a pin, or unpinned a reused map,
+		// meanwhile.
+		if cerr = d.loadable(pins); cerr == nil {
+			cerr = checkBorrowed(meta.borrowed)
+		}
+		if cerr != nil {
 			coll.Close()
 		}
 	}
@@ -394,6 +421,12 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
+		}
+		// The pins pinmaps gave reused maps are their units'.
+		for _, m := range meta.borrowed {
+			if err := d.writeMeta(m.u); err != nil {
+				return res, errorf(api.CodeInternal, "persisting a reused map's pin: %w", err)
+			}
 		}
 	}
 	for _, p := range u.progs {
@@ -476,7 +509,9 @@ func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte
 func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
 	var mem int64
 	for _, ms := range spec.Maps {
-		mem += bpfhost.MapMemory(ms, d.slots(meta))
+		if meta.borrowed[ms.Name] == nil { // a reused map is charged to its unit
+			mem += bpfhost.MapMemory(ms, d.slots(meta))
+		}
 	}
 	if d.memUsed+mem > d.opts.MapMemory {
 		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
@@ -493,7 +528,7 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram, memDir string) (*bpfhost.Collection, error) {
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, PinPath: meta.reuseDir,
 		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig,
 	})
 	if err != nil {
@@ -505,12 +540,13 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 // register gives a new collection's objects IDs and pins; mem is what
 // reserve charged for it. d.mu is held.
 func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
-	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem}
+	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem, borrowed: meta.borrowed}
+	u.meta.borrowed, u.meta.reuseDir = nil, ""
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	for _, ms := range spec.Maps {
 		m := coll.Maps[ms.Name]
-		if m == nil {
+		if m == nil || u.borrowed[ms.Name] != nil {
 			continue
 		}
 		d.nextID++
@@ -543,7 +579,11 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 		}
 	}
 	for _, p := range meta.Pins {
-		if mo := byName[p.Name]; p.Kind == kindMap && mo != nil {
+		mo := byName[p.Name]
+		if mo == nil {
+			mo = u.borrowed[p.Name] // pinmaps pins a reused map too, as libbpf
+		}
+		if p.Kind == kindMap && mo != nil {
 			mo.pins = append(mo.pins, p.Path)
 			d.pins[p.Path] = mo
 		}
@@ -571,6 +611,10 @@ func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 				seen[ref.Name] = true
 				p.mapIDs = append(p.mapIDs, mo.id)
 			}
+		}
+		if mo := u.borrowed[ref.Name]; mo != nil && !seen[ref.Name] {
+			seen[ref.Name] = true
+			p.mapIDs = append(p.mapIDs, mo.id)
 		}
 	}
 	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })

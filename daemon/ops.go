@@ -288,6 +288,11 @@ func (d *Daemon) collect(u *unit) error {
 					mark(m)
 				}
 			}
+			for _, m := range o.u.borrowed {
+				if m.live {
+					mark(m)
+				}
+			}
 		case *mapObj:
 			if o.refs != nil {
 				for _, e := range o.refs.entries {
@@ -377,6 +382,14 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 		serr = errors.Join(serr, d.snapshot(m))
 	}
 	u.wmu.Unlock()
+	// Maps of other units the program uses (mapreuse.go), under their
+	// units' locks; a unit only reuses maps of units loaded before it, so
+	// these locks are never taken in the other order.
+	for _, m := range u.borrowed {
+		m.u.wmu.Lock()
+		serr = errors.Join(serr, d.snapshot(m))
+		m.u.wmu.Unlock()
+	}
 	if err != nil {
 		return api.RunResult{}, errorf(api.CodeInvalid, "%w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,5 +370,112 @@ func TestDaemonMapCreateAgreesWithBpftool(t *testing.T) {
 	}
 	if after, _ := os.ReadDir(filepath.Join(s.d.state, "units")); len(after) != len(units)-1 {
 		t.Errorf("units in the state directory: %d before the unpin, %d after, want one less", len(units), len(after))
+	}
+}
+
+// TestDaemonMapReuseAgreesWithBpftool: "prog load OBJ PATH map {idx IDX |
+// name NAME} MAP" makes the object's map the existing one, on the kernel
+// with bpftool and in the daemon alike: the existing map's type and sizes
+// replace the object's (a program whose accesses no longer fit is refused,
+// others load: libbpf checks nothing itself), bpftool's errors for
+// unknown, unused and repeated replacements, the program's runs count in
+// the existing map, and the daemon keeps the reuse across a SIGKILL.
+func TestDaemonMapReuseAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	obj, _ := filepath.Abs(counterObj)
+	create := func(name string, args ...string) string {
+		file := s.fs + "/" + name
+		s.both(append([]string{"map", "create", file}, args...)...)
+		return file
+	}
+	same := create("same", "type", "hash", "key", "4", "value", "8", "entries", "256", "name", "same")
+	wide := create("wide", "type", "hash", "key", "4", "value", "16", "entries", "256", "name", "wide")
+	narrow := create("narrow", "type", "hash", "key", "4", "value", "4", "entries", "256", "name", "narrow")
+	big := create("big", "type", "hash", "key", "4", "value", "8", "entries", "1024", "name", "big", "flags", "1")
+	arr := create("arr", "type", "array", "key", "4", "value", "8", "entries", "256", "name", "arr")
+	small := create("small", "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "small")
+	for i, c := range []struct {
+		args []string
+		uses string // the pin of the map the program then uses
+	}{
+		{args: []string{"map", "name", "counts", "pinned", same}, uses: same},
+		{args: []string{"map", "idx", "0", "pinned", same}, uses: same},
+		{args: []string{"map", "name", "counts", "pinned", wide}, uses: wide},
+		{args: []string{"map", "name", "counts", "pinned", narrow}},
+		{args: []string{"map", "name", "counts", "pinned", big}, uses: big},
+		{args: []string{"map", "name", "counts", "pinned", arr}, uses: arr},
+		{args: []string{"map", "idx", "1", "pinned", small}, uses: small},
+		{args: []string{"map", "name", "nosuch", "pinned", same}},
+		{args: []string{"map", "idx", "7", "pinned", same}},
+		{args: []string{"map", "idx", "0", "pinned", same, "map", "name", "counts", "pinned", wide}},
+		{args: []string{"map", "name", "counts", "pinned", s.fs + "/nosuch"}},
+		{args: []string{"map", "foo", "0", "pinned", same}},
+		{args: []string{"map", "idx", "x", "pinned", same}},
+	} {
+		prog := fmt.Sprintf("%s/p%d", s.fs, i)
+		if _, _, ok := s.both(append([]string{"prog", "load", obj, prog}, c.args...)...); !ok || c.uses == "" {
+			if ok {
+				t.Errorf("%v: loaded, want a failure", c.args)
+			}
+			continue
+		}
+		// The program's maps include the existing one, on both sides.
+		kout, hout, _ := s.both("-j", "prog", "show", "pinned", prog)
+		kmap, hmap, _ := s.both("-j", "map", "show", "pinned", c.uses)
+		for _, side := range []struct{ prog, m string }{{kout, kmap}, {hout, hmap}} {
+			var p api.ProgInfo
+			var m api.MapInfo
+			json.Unmarshal([]byte(side.prog), &p)
+			json.Unmarshal([]byte(side.m), &m)
+			if !slices.Contains(p.MapIDs, m.ID) {
+				t.Errorf("%v: program's maps %v, want the existing map %d among them", c.args, p.MapIDs, m.ID)
+			}
+		}
+	}
+
+	// Runs count in the existing map, on both sides.
+	pkt := filepath.Join(t.TempDir(), "pkt")
+	os.WriteFile(pkt, append([]byte{3}, make([]byte, 63)...), 0o644)
+	s.both("prog", "run", "pinned", s.fs+"/p0", "data_in", pkt)
+	s.agree("map", "lookup", "pinned", same, "key", "3", "0", "0", "0")
+
+	// bpfhost cannot share maps whose entries are objects.
+	s.d.must("map", "create", "/jmp", "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "jmp")
+	if _, errOut, code := s.d.cli(nil, "prog", "load", obj, "/pj", "map", "name", "counts", "pinned", "/jmp"); code == 0 || !strings.Contains(errOut, "not supported") {
+		t.Errorf("reusing a program array: exit %d, %q", code, errOut)
+	}
+
+	// The daemon keeps the reuse: after SIGKILL the program still counts
+	// in the existing map, which lives while the program does, also
+	// without its own pin.
+	s.d.kill()
+	s.d.start()
+	s.d.must("prog", "run", "pinned", s.fs+"/p0", "data_in", pkt)
+	if out := s.d.must("-j", "map", "lookup", "pinned", same, "key", "3", "0", "0", "0"); !strings.Contains(out, `"value":["0x02"`) {
+		t.Errorf("after SIGKILL, the second run's count: %s", out)
+	}
+	var m api.MapInfo
+	json.Unmarshal([]byte(s.d.must("-j", "map", "show", "pinned", same)), &m)
+	s.d.must("unpin", same)
+	s.d.must("unpin", s.fs+"/p1")
+	s.d.must("map", "show", "id", fmt.Sprint(m.ID))
+	s.d.kill()
+	s.d.start()
+	// (IDs are given anew at a restart: find it through the program.)
+	var p api.ProgInfo
+	json.Unmarshal([]byte(s.d.must("-j", "prog", "show", "pinned", s.fs+"/p0")), &p)
+	found := false
+	for _, id := range p.MapIDs {
+		var mi api.MapInfo
+		json.Unmarshal([]byte(s.d.must("-j", "map", "show", "id", fmt.Sprint(id))), &mi)
+		found = found || mi.Name == "same"
+	}
+	if !found {
+		t.Errorf("after unpinning it and SIGKILL, the reused map is not the program's: %v", p.MapIDs)
+	}
+	s.d.must("unpin", s.fs+"/p0")
+	if out := s.d.must("-j", "map", "show"); strings.Contains(out, `"name":"same"`) {
+		t.Errorf("the reused map lives on with neither pin nor program: %s", out)
 	}
 }

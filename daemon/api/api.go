@@ -97,6 +97,20 @@ type LoadRequest struct {
 	// pinned under PinMaps as libbpf pins them ("config_rodata"), not by
 	// their section names.
 	ObjectName string `json:"object_name,omitempty"`
+	// Maps replaces maps of the object by existing maps, as bpftool's
+	// "map { idx IDX | name NAME } MAP": the programs use the existing
+	// map, whose type, sizes and flags they are verified against (as
+	// libbpf takes a reused map's), instead of a new one.
+	Maps []MapReplacement `json:"maps,omitempty"`
+}
+
+// MapReplacement names a map of an object, by its index in libbpf's order
+// (the maps of the .maps section, then the global data sections) or by its
+// name, and the existing map that replaces it.
+type MapReplacement struct {
+	Idx  *int   `json:"idx,omitempty"`
+	Name string `json:"name,omitempty"`
+	Map  Ref    `json:"map"`
 }
 
 // LoadResult answers a LoadRequest.
