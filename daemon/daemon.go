@@ -344,8 +344,12 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
+	var namePins []pinMeta
 	d.mu.Lock()
 	meta.borrowed, err = d.resolveReuse(req.Object, spec, req.ObjectName, req.Maps)
+	if err == nil {
+		meta.borrowed, namePins, err = d.pinByName(spec, req.ObjectName, req.PinMaps, meta.borrowed)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return res, err
@@ -368,6 +372,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	} else {
 		pins = append(pins, pinMeta{Kind: kindProg, Name: names[0], Path: req.PinPath})
 	}
+	pins = append(pins, namePins...)
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
 			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})

@@ -303,3 +303,56 @@ func (d *Daemon) heldByReuse(ids []uint64, held map[uint64]map[string]bool) {
 		}
 	}
 }
+
+// PinRoot is where a load pins the maps its object marks to be pinned by
+// name (__uint(pinning, LIBBPF_PIN_BY_NAME)), in the daemon's namespace:
+// libbpf's default pin root.
+const PinRoot = "/sys/fs/bpf"
+
+// pinByName applies libbpf's pinning by name to a load: a map of spec
+// marked so is reused if a map is pinned at PinRoot/NAME already (added to
+// borrowed, after libbpf's compatibility check, with its error), or else
+// pinned there once created (the pins returned). A map the request
+// replaces explicitly is left alone, and so are all without such marks.
+// d.mu is held.
+func (d *Daemon) pinByName(spec *bpfhost.CollectionSpec, objName, pinMaps string, borrowed map[string]*mapObj) (map[string]*mapObj, []pinMeta, error) {
+	var pins []pinMeta
+	for _, ms := range spec.Maps {
+		if ms.Pinning != bpfhost.PinByName || borrowed[ms.Name] != nil {
+			continue
+		}
+		at := path.Join(PinRoot, mapPinName(objName, ms.Name))
+		if pinMaps != "" {
+			// libbpf pins the map at its own pin path only.
+			return nil, nil, errorf(api.CodeInvalid, "map '%s' already has pin path '%s' different from '%s': failed to pin all maps",
+				ms.Name, at, path.Join(pinMaps, mapPinName(objName, ms.Name)))
+		}
+		o, ok := d.pins[at]
+		if !ok {
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: at})
+			continue
+		}
+		m, isMap := o.(*mapObj)
+		if !isMap || !reuseCompatible(ms, m.spec) {
+			return nil, nil, errorf(api.CodeInvalid, "couldn't reuse pinned map at '%s': parameter mismatch", at)
+		}
+		for _, s := range []*bpfhost.MapSpec{ms, m.spec} {
+			if err := reusable(s); err != nil {
+				return nil, nil, err
+			}
+		}
+		if borrowed == nil {
+			borrowed = map[string]*mapObj{}
+		}
+		borrowed[ms.Name] = m
+	}
+	return borrowed, pins, nil
+}
+
+// reuseCompatible is libbpf's check of a map pinned by name before it
+// reuses it (map_is_reuse_compat): type, key and value size, max entries,
+// flags and map_extra.
+func reuseCompatible(want, got *bpfhost.MapSpec) bool {
+	return want.Type == got.Type && want.KeySize == got.KeySize && want.ValueSize == got.ValueSize &&
+		want.MaxEntries == got.MaxEntries && want.Flags == got.Flags && want.MapExtra == got.MapExtra
+}

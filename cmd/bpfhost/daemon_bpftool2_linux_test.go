@@ -479,3 +479,59 @@ func TestDaemonMapReuseAgreesWithBpftool(t *testing.T) {
 		t.Errorf("the reused map lives on with neither pin nor program: %s", out)
 	}
 }
+
+// TestDaemonPinByNameAgreesWithBpftool: a map the object marks
+// LIBBPF_PIN_BY_NAME is pinned at /sys/fs/bpf/NAME by the first load and
+// reused by the next (libbpf's compatibility check first, with its error
+// when the pinned map differs), and pinmaps cannot pin it elsewhere, with
+// bpftool against the kernel (its /sys/fs/bpf a bind mount of the test's
+// bpffs, in a mount namespace of each command) and in the daemon (whose
+// /sys/fs/bpf is a directory of its pins) alike; the daemon keeps the
+// sharing across a SIGKILL.
+func TestDaemonPinByNameAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare to give bpftool a /sys/fs/bpf of the test's")
+	}
+	s.prefix = []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/fs/bpf && shift && exec "$@"`, "sh", s.fs}
+	s.d.start()
+	obj, _ := filepath.Abs("../../testdata/pin/pinned.o")
+	hits := "/sys/fs/bpf/hits"
+	s.both("prog", "load", obj, s.fs+"/p1")
+	s.agree("map", "show", "pinned", hits)
+	s.both("prog", "load", obj, s.fs+"/p2")
+	// shared reports whether the map pinned by name is both programs'.
+	shared := func(run func(...string) string) bool {
+		var m api.MapInfo
+		json.Unmarshal([]byte(run("-j", "map", "show", "pinned", hits)), &m)
+		for _, p := range []string{"/p1", "/p2"} {
+			var pi api.ProgInfo
+			json.Unmarshal([]byte(run("-j", "prog", "show", "pinned", s.fs+p)), &pi)
+			if m.ID == 0 || !slices.Contains(pi.MapIDs, m.ID) {
+				return false
+			}
+		}
+		return true
+	}
+	kernel := func(args ...string) string { out, _, _ := s.kernel(args...); return out }
+	if !shared(kernel) || !shared(s.d.must) {
+		t.Errorf("the pinned map is shared by both programs: kernel %v, bpfhost %v", shared(kernel), shared(s.d.must))
+	}
+	s.both("prog", "load", obj, s.fs+"/p3", "pinmaps", s.fs+"/p3maps")
+	s.d.kill()
+	s.d.start()
+	if !shared(s.d.must) {
+		t.Error("after SIGKILL, the programs no longer share the map pinned by name")
+	}
+	// A map pinned there that differs: libbpf's error.
+	// (bpftool has no unpin: a pin is removed as a file.)
+	s.d.must("unpin", hits)
+	if err := os.Remove(s.fs + "/hits"); err != nil {
+		t.Fatal(err)
+	}
+	s.both("map", "create", hits, "type", "hash", "key", "4", "value", "8", "entries", "17", "name", "hits")
+	s.both("prog", "load", obj, s.fs+"/p4")
+	if _, errOut, _ := s.d.cli(nil, "prog", "load", obj, s.fs+"/p4"); !strings.Contains(errOut, "couldn't reuse pinned map at '/sys/fs/bpf/hits': parameter mismatch") {
+		t.Errorf("load over a different map pinned by name: %q, want libbpf's error", errOut)
+	}
+}
