@@ -425,6 +425,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if d.opts.StateDir != "" {
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
+			d.unpinBorrowed(u, meta.Pins)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
 		}
 		// The pins pinmaps gave reused maps are their units'.

@@ -356,3 +356,14 @@ func reuseCompatible(want, got *bpfhost.MapSpec) bool {
 	return want.Type == got.Type && want.KeySize == got.KeySize && want.ValueSize == got.ValueSize &&
 		want.MaxEntries == got.MaxEntries && want.Flags == got.Flags && want.MapExtra == got.MapExtra
 }
+
+// unpinBorrowed removes the pins that a failed load gave the maps it
+// reused (pinmaps). d.mu is held.
+func (d *Daemon) unpinBorrowed(u *unit, pins []pinMeta) {
+	for _, p := range pins {
+		if m := u.borrowed[p.Name]; m != nil && p.Kind == kindMap && d.pins[p.Path] == m {
+			delete(d.pins, p.Path)
+			m.pins = remove(m.pins, p.Path)
+		}
+	}
+}
