@@ -152,10 +152,13 @@ type mapObj struct {
 	flags uint32
 	// spec is the map's spec in its object (or as created).
 	spec *bpfhost.MapSpec
-	u    *unit
-	pins []string
-	live bool
-	wal  *wal // nil for maps whose contents are not persisted
+	// types are its key's and value's BTF types, if it has them and
+	// bpftool formats its entries (btfdump.go).
+	types *mapTypes
+	u     *unit
+	pins  []string
+	live  bool
+	wal   *wal // nil for maps whose contents are not persisted
 	// refs is the contents of a program array, map of maps, devmap or
 	// cpumap (refs.go); nil for other maps.
 	refs *refTable
@@ -550,6 +553,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 	u.meta.borrowed, u.meta.reuseDir = nil, ""
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
+	typed := objectMapTypes(object)
 	for _, ms := range spec.Maps {
 		m := coll.Maps[ms.Name]
 		if m == nil || u.borrowed[ms.Name] != nil {
@@ -559,6 +563,9 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags(), spec: ms}
 		if ms.IsGlobalData() {
 			mo.flags |= flagMmapable
+		}
+		if mt, ok := typed[ms.Name]; ok && formattable(m.Type()) {
+			mo.types = &mt
 		}
 		byName[ms.Name] = mo
 		u.maps = append(u.maps, mo)

@@ -443,7 +443,24 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
 	}
-	return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}, Slots: slotsOf(m.m)}, nil
+	res := api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}, Slots: slotsOf(m.m)}
+	m.format(req.Formatted, res.Entries, res.Slots)
+	res.Typed = req.Formatted != "" && m.types != nil
+	return res, nil
+}
+
+// format fills the entries' Formatted documents, as asked ("json" or
+// "plain"), for a map with BTF types; an entry the types do not fit keeps
+// none.
+func (m *mapObj) format(how string, entries []api.Entry, slots int) {
+	if how == "" || m.types == nil {
+		return
+	}
+	for i := range entries {
+		if f, err := formatEntry(*m.types, entries[i].Key, entries[i].Value, slots, how == "plain"); err == nil {
+			entries[i].Formatted = f
+		}
+	}
 }
 
 func slotsOf(m *bpfhost.Map) int {
@@ -615,5 +632,7 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 	if err := it.Err(); err != nil {
 		return api.MapResult{}, fmt.Errorf("dump: %w", err)
 	}
+	m.format(req.Formatted, res.Entries, res.Slots)
+	res.Typed = req.Formatted != "" && m.types != nil
 	return res, nil
 }

@@ -4,6 +4,7 @@ package main
 // (prog.go, mapcmd.go): object references, byte arguments, bpftool's JSON.
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -85,11 +86,18 @@ func (f *toolFlags) dial() (*remote.Client, error) {
 // emit prints v as bpftool's JSON: "<" and ">" as they are, not escaped
 // for HTML.
 func (f *toolFlags) emit(w io.Writer, v any) error {
+	if f.pretty {
+		// Laid out as bpftool's -p lays it out.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return writeBpftoolPretty(w, buf.Bytes())
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	if f.pretty {
-		enc.SetIndent("", "    ")
-	}
 	return enc.Encode(v)
 }
 

@@ -535,3 +535,77 @@ func TestDaemonPinByNameAgreesWithBpftool(t *testing.T) {
 		t.Errorf("load over a different map pinned by name: %q, want libbpf's error", errOut)
 	}
 }
+
+// TestDaemonFormattedAgreesWithBpftool: entries of maps with BTF print as
+// bpftool prints them, formatted through the types (for people: its pretty
+// JSON layout alone; with -j: "formatted" beside the bytes), for strings,
+// chars, enums (matched and not), bools, signed numbers, bit fields,
+// pointers, unions, arrays of structs, per-CPU values and global data, the
+// same bytes on both sides; and -p lays JSON out as bpftool's -p does.
+func TestDaemonFormattedAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	obj, _ := filepath.Abs("../../daemon/testdata/btfvals.o")
+	dir := s.fs + "/btfm"
+	s.both("prog", "load", obj, s.fs+"/btf", "pinmaps", dir)
+	rich := dir + "/rich"
+	bytesArgs := func(b []byte) []string {
+		out := []string{"hex"}
+		for _, c := range b {
+			out = append(out, fmt.Sprintf("%02x", c))
+		}
+		return out
+	}
+	keys := [][]byte{{1, 0, 0, 0, 'a', 'b', 0, 0}, {2, 0, 0, 0, 1, 'x', 'y', 'z'}}
+	vals := [][]byte{
+		{'a', 'b', 'c', 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0xfe, 0, 0, 0xfb, 0xff, 0xff, 0xff, 1, 2, 3, 0xae,
+			0, 0, 0, 0, 0, 0, 0, 0, 0x44, 0x33, 0x22, 0x11, 0xff, 0xff, 2, 0, 3, 0, 0xfc, 0xff, 0, 0, 0, 0,
+			0, 0, 0, 0, 0, 1, 0, 0},
+		{1, 2, 'a', 'b', 'c', 'd', 'e', 'f', 5, 0, 0, 0, 0, 0x41, 0, 0, 7, 0, 0, 0x80, 0xff, 0, 0x7f, 0x07,
+			0x34, 0x12, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0x80, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	}
+	for i := range keys {
+		s.both(append(append(append([]string{"map", "update", "pinned", rich, "key"}, bytesArgs(keys[i])...), "value"), bytesArgs(vals[i])...)...)
+	}
+	s.both("map", "update", "pinned", dir+"/percpu", "key", "1", "0", "0", "0", "value", "hex", "fd", "ff", "ff", "ff", "ff", "ff", "ff", "ff")
+	same := func(args ...string) {
+		t.Helper()
+		kout, hout, ok := s.both(args...)
+		if ok && kout != hout {
+			t.Errorf("%s:\n bpftool %s\n bpfhost %s", strings.Join(args, " "), kout, hout)
+		}
+	}
+	for _, k := range keys {
+		lookup := append([]string{"map", "lookup", "pinned", rich, "key"}, bytesArgs(k)...)
+		same(lookup...)
+		same(append([]string{"-j"}, lookup...)...)
+		same(append([]string{"-p"}, lookup...)...)
+	}
+	for _, m := range []string{"btfvals_rodata", "btfvals_data"} {
+		same("map", "dump", "pinned", dir+"/"+m)
+		same("-j", "map", "dump", "pinned", dir+"/"+m)
+	}
+	// Per-CPU values: as many as the kernel has CPUs and bpfhost slots;
+	// the first's are compared.
+	first := func(out string) any {
+		var e struct {
+			Formatted struct {
+				Key    any   `json:"key"`
+				Values []any `json:"values"`
+			} `json:"formatted"`
+		}
+		if err := json.Unmarshal([]byte(out), &e); err != nil || len(e.Formatted.Values) == 0 {
+			t.Fatalf("per-CPU lookup %q: %v", out, err)
+		}
+		return []any{e.Formatted.Key, e.Formatted.Values[0]}
+	}
+	kout, hout, _ := s.both("-j", "map", "lookup", "pinned", dir+"/percpu", "key", "1", "0", "0", "0")
+	if k, h := first(kout), first(hout); !reflect.DeepEqual(k, h) {
+		t.Errorf("per-CPU formatted: bpftool %v, bpfhost %v", k, h)
+	}
+	// A map without BTF (map create) prints its bytes, as bpftool's.
+	s.both("map", "create", s.fs+"/plain", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "plain")
+	s.both("map", "update", "pinned", s.fs+"/plain", "key", "1", "0", "0", "0", "value", "2", "0", "0", "0")
+	same("map", "dump", "pinned", s.fs+"/plain")
+}

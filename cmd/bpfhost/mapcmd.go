@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,18 +166,55 @@ type perCPU struct {
 
 // entryJSON is an entry as bpftool prints it: "value" or, per CPU,
 // "values".
-func entryJSON(info api.MapInfo, slots int, e api.Entry) map[string]any {
-	out := map[string]any{"key": hexJSON(e.Key)}
+func entryJSON(info api.MapInfo, slots int, e api.Entry) any {
 	if slots == 0 {
-		out["value"] = hexJSON(e.Value)
-		return out
+		return struct {
+			Key       []string        `json:"key"`
+			Value     []string        `json:"value"`
+			Formatted json.RawMessage `json:"formatted,omitempty"`
+		}{hexJSON(e.Key), hexJSON(e.Value), e.Formatted}
 	}
 	var vals []perCPU
 	for i, v := range splitSlots(info, slots, e.Value) {
 		vals = append(vals, perCPU{CPU: i, Value: hexJSON(v)})
 	}
-	out["values"] = vals
-	return out
+	return struct {
+		Key       []string        `json:"key"`
+		Values    []perCPU        `json:"values"`
+		Formatted json.RawMessage `json:"formatted,omitempty"`
+	}{hexJSON(e.Key), vals, e.Formatted}
+}
+
+// formatIn is how entries are asked to be formatted: as bpftool's JSON or
+// for people.
+func formatIn(f *toolFlags) string {
+	if f.asJSON() {
+		return "json"
+	}
+	return "plain"
+}
+
+// printFormatted prints, as bpftool prints the entries of a map with BTF
+// for people, their formatted documents laid out as its pretty JSON (a
+// list for a dump, one for a lookup); ok is false if an entry has none.
+func printFormatted(out io.Writer, entries []api.Entry, list bool) (ok bool, err error) {
+	docs := make([]json.RawMessage, len(entries)) // [] for none, as bpftool
+	for i, e := range entries {
+		if e.Formatted == nil {
+			return false, nil
+		}
+		docs[i] = e.Formatted
+	}
+	var doc []byte
+	if list {
+		doc, err = json.Marshal(docs)
+	} else if len(docs) == 1 {
+		doc = docs[0]
+	}
+	if err != nil || doc == nil {
+		return false, err
+	}
+	return true, writeBpftoolPretty(out, doc)
 }
 
 // splitSlots cuts a per-CPU value into each slot's value.
@@ -209,13 +247,19 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 	if err := noMoreArgs(args); err != nil {
 		return err
 	}
-	entries, slots, err := c.Dump(context.Background(), r)
+	res, err := c.DumpEntries(context.Background(), api.MapRequest{Map: r, Formatted: formatIn(f)})
 	if err != nil {
 		return err
 	}
+	entries, slots := res.Entries, res.Slots
 	out := cmd.OutOrStdout()
+	if !f.asJSON() && res.Typed {
+		if ok, err := printFormatted(out, entries, true); ok || err != nil {
+			return err
+		}
+	}
 	if f.asJSON() {
-		list := make([]map[string]any, 0, len(entries))
+		list := make([]any, 0, len(entries))
 		for _, e := range entries {
 			list = append(list, entryJSON(info, slots, e))
 		}
@@ -248,15 +292,20 @@ func mapLookup(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	v, err := c.Lookup(context.Background(), r, key)
+	e, _, err := c.LookupEntry(context.Background(), api.MapRequest{Map: r, Key: key, Formatted: formatIn(f)})
 	if err != nil {
 		return err
 	}
+	v := e.Value
 	slots := 0
 	if info.BytesValue > 0 && len(v) > int(info.BytesValue) {
 		slots = len(v) / int((info.BytesValue+7)&^7)
 	}
-	e := api.Entry{Key: key, Value: v}
+	if !f.asJSON() {
+		if ok, err := printFormatted(cmd.OutOrStdout(), []api.Entry{e}, false); ok || err != nil {
+			return err
+		}
+	}
 	if f.asJSON() {
 		return f.emit(cmd.OutOrStdout(), entryJSON(info, slots, e))
 	}
