@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -164,6 +165,18 @@ func TestDaemonNetOverwriteAgreesWithBpftool(t *testing.T) {
 	s.both("net", "detach", "xdp", "dev", a)
 	if k, h := attached(); k != 0 || h != 0 {
 		t.Errorf("after detach: kernel %d bpfhost %d attached", k, h)
+	}
+
+	// net show, whole and by device, as bpftool shows a generic XDP
+	// program (program IDs aside).
+	s.both("net", "attach", "xdpgeneric", "pinned", first, "dev", a)
+	ids := regexp.MustCompile(`id [0-9]+`)
+	for _, args := range [][]string{{"net", "show"}, {"net", "show", "dev", a}, {"net", "show", "dev", b}} {
+		kout, hout, _ := s.both(args...)
+		if k, h := ids.ReplaceAllString(kout, "id N"), ids.ReplaceAllString(hout, "id N"); k != h {
+			t.Errorf("%s:\n bpftool %q\n bpfhost %q", strings.Join(args, " "), k, h)
+		}
+		s.agree(args...)
 	}
 }
 

@@ -23,7 +23,7 @@ func newNetCommand() *cobra.Command {
 
   bpfhost net attach {xdp | xdpgeneric} PROG dev IF [peer IF2] [overwrite]
   bpfhost net detach {xdp | xdpgeneric} dev IF
-  bpfhost net { show | list }
+  bpfhost net { show | list } [dev IF]
 
 PROG is "id ID", "name NAME" or "pinned PATH". With peer, frames the program
 passes on one device leave on the other (bridge mode); without, the program
@@ -38,7 +38,7 @@ without one succeeds, as on Linux.`,
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netAttach(c, &f, args)) }},
 		&cobra.Command{Use: "detach {xdp|xdpgeneric} dev IF", Short: "Detach the XDP program of a device",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netDetach(c, &f, args)) }},
-		&cobra.Command{Use: "show", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
+		&cobra.Command{Use: "show [dev IF]", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netShow(c, &f, args)) }},
 	)
 	return cmd
@@ -119,21 +119,40 @@ func netDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
 type netXDP struct {
 	Devname string `json:"devname"`
 	Ifindex int    `json:"ifindex"`
-	ID      uint32 `json:"id"`
+	// Mode is "generic": bpfhost's XDP runs on the frames the stack
+	// receives, as Linux's generic XDP, not in a driver.
+	Mode string `json:"mode"`
+	ID   uint32 `json:"id"`
 }
 
+// xdpMode is the mode "net show" gives bpfhost's links.
+const xdpMode = "generic"
+
 func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	// bpftool's "dev NAME" shows that device's programs only (the
+	// devices are the daemon's, maybe in another network namespace: one
+	// without a program shows none, whether it exists or not).
+	dev := ""
+	if len(args) == 2 && args[0] == "dev" {
+		dev, args = args[1], nil
+	}
 	if err := noMoreArgs(args); err != nil {
 		return err
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		links, err := c.Links(ctx)
+		all, err := c.Links(ctx)
 		if err != nil {
 			return err
 		}
+		var links []api.LinkInfo
+		for _, l := range all {
+			if dev == "" || l.Devname == dev || l.Peer == dev {
+				links = append(links, l)
+			}
+		}
 		xdps := []netXDP{}
 		for _, l := range links {
-			xdps = append(xdps, netXDP{Devname: l.Devname, Ifindex: l.Ifindex, ID: l.ProgID})
+			xdps = append(xdps, netXDP{Devname: l.Devname, Ifindex: l.Ifindex, Mode: xdpMode, ID: l.ProgID})
 		}
 		out := cmd.OutOrStdout()
 		if f.asJSON() {
@@ -142,13 +161,13 @@ func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		}
 		fmt.Fprintln(out, "xdp:")
 		for _, l := range links {
-			fmt.Fprintf(out, "%s(%d) bpfhost id %d", l.Devname, l.Ifindex, l.ProgID)
+			fmt.Fprintf(out, "%s(%d) %s id %d", l.Devname, l.Ifindex, xdpMode, l.ProgID)
 			if l.Peer != "" {
 				fmt.Fprintf(out, " peer %s", l.Peer)
 			}
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintln(out, "\ntc:\n\nflow_dissector:")
+		fmt.Fprint(out, "\ntc:\n\nflow_dissector:\n\n")
 		return nil
 	})
 }
