@@ -121,8 +121,13 @@ type btfWriter struct {
 }
 
 // maxDepth bounds nested types (BTF may be cyclic through pointers, which
-// are not followed, but a hostile object could nest deeply).
-const maxDepth = 64
+// are not followed, but a hostile object could nest deeply), and
+// maxFormatted the document of one entry (an array of a billion empty
+// structs is a few bytes of BTF).
+const (
+	maxDepth     = 64
+	maxFormatted = 1 << 20
+)
 
 func (w *btfWriter) name(n string) {
 	b, _ := json.Marshal(n)
@@ -150,6 +155,9 @@ func (w *btfWriter) raw(s string) {
 func (w *btfWriter) value(t btf.Type, data []byte, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("BTF types nest deeper than %d", maxDepth)
+	}
+	if w.buf.Len() > maxFormatted {
+		return fmt.Errorf("formatted entry longer than %d bytes", maxFormatted)
 	}
 	t = btf.UnderlyingType(t) // typedefs and qualifiers
 	size, err := btf.Sizeof(t)

@@ -43,6 +43,10 @@ func TestFormatEntry(t *testing.T) {
 			}
 		}
 	}
+	// A billion empty structs: an error, not a gigabyte.
+	if _, err := formatEntry(mapTypes{Value: &btf.Array{Type: &btf.Struct{}, Nelems: 1 << 30}}, nil, nil, 0, false); err == nil {
+		t.Error("a billion empty structs: no error")
+	}
 	// Data shorter than the type: an error, not a panic.
 	if _, err := formatEntry(mapTypes{Value: i16}, nil, []byte{1}, 0, false); err == nil {
 		t.Error("short data: no error")
