@@ -506,6 +506,9 @@ func TestDaemonPinByNameAgreesWithBpftool(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("no unshare to give bpftool a /sys/fs/bpf of the test's")
 	}
+	if fi, err := os.Stat("/sys/fs/bpf"); err != nil || !fi.IsDir() {
+		t.Skip("no /sys/fs/bpf directory to bind the test's bpffs on")
+	}
 	s.prefix = []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/fs/bpf && shift && exec "$@"`, "sh", s.fs}
 	s.d.start()
 	obj, _ := filepath.Abs("../../testdata/pin/pinned.o")
