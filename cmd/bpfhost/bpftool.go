@@ -107,6 +107,10 @@ func (f *toolFlags) toolError(cmd *cobra.Command, err error) error {
 	if err == nil {
 		return nil
 	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.reported {
+		return err // the command's output said it already
+	}
 	code := exitUsage
 	var re *remote.Error
 	if errors.As(err, &re) && re.Code == api.CodeRejected {

@@ -624,4 +624,16 @@ func TestDaemonFormattedAgreesWithBpftool(t *testing.T) {
 	s.both("map", "create", s.fs+"/plain", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "plain")
 	s.both("map", "update", "pinned", s.fs+"/plain", "key", "1", "0", "0", "0", "value", "2", "0", "0", "0")
 	same("map", "dump", "pinned", s.fs+"/plain")
+	// A missing key: bpftool's "Not found" (null with -j), and a failure.
+	for _, args := range [][]string{
+		{"map", "lookup", "pinned", s.fs + "/plain", "key", "9", "0", "0", "0"},
+		{"-j", "map", "lookup", "pinned", s.fs + "/plain", "key", "9", "0", "0", "0"},
+		append([]string{"map", "lookup", "pinned", rich, "key"}, bytesArgs(make([]byte, 8))...),
+	} {
+		kout, _, kcode := s.kernel(args...)
+		hout, herr, hcode := s.d.cli(nil, args...)
+		if kcode == 0 || hcode == 0 || kout != hout || herr != "" {
+			t.Errorf("%s: bpftool exit %d %q; bpfhost exit %d %q %q", strings.Join(args, " "), kcode, kout, hcode, hout, herr)
+		}
+	}
 }

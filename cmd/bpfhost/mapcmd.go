@@ -293,6 +293,17 @@ func mapLookup(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 		return err
 	}
 	e, _, err := c.LookupEntry(context.Background(), api.MapRequest{Map: r, Key: key, Formatted: formatIn(f)})
+	if errors.Is(err, remote.ErrNotFound) {
+		// As bpftool: a missing key is its output, "null" in JSON, and a
+		// failure (the map was found by withMap: the key is missing).
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			fmt.Fprintln(out, "null")
+		} else {
+			fmt.Fprintf(out, "key:\n%s\n\nNot found\n", hexText(key))
+		}
+		return &exitError{code: exitUsage, err: errors.New(""), reported: true}
+	}
 	if err != nil {
 		return err
 	}
