@@ -367,9 +367,27 @@ func TestDaemonMapCreateAgreesWithBpftool(t *testing.T) {
 	} {
 		s.agree(args...)
 	}
+	// A created program array holds a program (as bpftool, by PROG).
+	prog, _ := filepath.Abs(counterObj)
+	s.both("prog", "load", prog, s.fs+"/tail")
+	s.both("map", "update", "pinned", s.fs+"/m10", "key", "1", "0", "0", "0", "value", "pinned", s.fs+"/tail")
+	s.d.must("unpin", s.fs+"/tail")
 	before := s.d.must("-j", "map", "show", "pinned", h)
+	aomBefore := s.d.must("-j", "map", "lookup", "pinned", s.fs+"/m8", "key", "1", "0", "0", "0")
 	s.d.kill()
 	s.d.start()
+	// What the created map of maps and program array hold is back: the
+	// inner map's and the program's IDs (given anew at a restart).
+	var inner api.MapInfo
+	json.Unmarshal([]byte(s.d.must("-j", "map", "show", "pinned", s.fs+"/inner")), &inner)
+	if got := s.d.must("-j", "map", "lookup", "pinned", s.fs+"/m8", "key", "1", "0", "0", "0"); !strings.Contains(got, fmt.Sprintf(`"value":["0x%02x",`, inner.ID)) {
+		t.Errorf("array of maps after SIGKILL: %s (before %s), want the inner map's id %d", got, aomBefore, inner.ID)
+	}
+	var progs []api.ProgInfo
+	json.Unmarshal([]byte(s.d.must("-j", "prog", "show")), &progs)
+	if len(progs) != 1 || !strings.Contains(s.d.must("-j", "map", "lookup", "pinned", s.fs+"/m10", "key", "1", "0", "0", "0"), fmt.Sprintf(`"value":["0x%02x",`, progs[0].ID)) {
+		t.Errorf("program array after SIGKILL: programs %+v, entry %s", progs, s.d.must("-j", "map", "lookup", "pinned", s.fs+"/m10", "key", "1", "0", "0", "0"))
+	}
 	if got := s.d.must("-j", "map", "show", "pinned", h); !reflect.DeepEqual(normalize(t, got), normalize(t, before)) {
 		t.Errorf("after SIGKILL: %s, before %s", got, before)
 	}
