@@ -26,6 +26,19 @@ func addDaemonCommands(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.BoolP("pretty", "p", false, "print indented JSON (implies --json), for the daemon's commands")
 	pf.BoolP("bpffs", "f", false, "show the paths objects are pinned at, for the daemon's commands")
+	// bpftool's other options, which scripts pass: accepted, and of no
+	// effect in bpfhost, which has no libbpf to debug or put in legacy
+	// mode, mounts no bpffs, always reads legacy map definitions and has
+	// no loader programs.
+	for _, o := range []struct{ name, short, why string }{
+		{"debug", "d", "bpftool's libbpf and verifier debug output; no effect in bpfhost"},
+		{"legacy", "l", "bpftool's libbpf legacy mode; no effect in bpfhost"},
+		{"mapcompat", "m", "bpftool's legacy map definitions; bpfhost always reads them"},
+		{"nomount", "n", "bpftool's: do not mount a bpffs; bpfhost never mounts one"},
+		{"use-loader", "L", "bpftool's loader programs; no effect in bpfhost"},
+	} {
+		pf.BoolP(o.name, o.short, false, o.why)
+	}
 	root.AddCommand(newDaemonCommand(), newVerifyChildCommand(), newProgCommand(), newMapCommand(), newUnpinCommand(), newNetCommand(), newLinkCommand())
 }
 

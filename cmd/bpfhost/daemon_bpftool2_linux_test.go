@@ -655,3 +655,16 @@ func TestDaemonFormattedAgreesWithBpftool(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonBpftoolOptions: bpftool's options that scripts pass before the
+// object (-d, -l, -m, -n, -L) are accepted, as bpftool accepts them.
+func TestDaemonBpftoolOptions(t *testing.T) {
+	d := newTestDaemonProc(t)
+	d.start()
+	d.must("prog", "load", counterObj, "/o/counter", "pinmaps", "/o/maps")
+	for _, opt := range []string{"-d", "-l", "-m", "-n", "-L", "--debug", "--legacy", "--mapcompat", "--nomount", "--use-loader"} {
+		if out := d.must(opt, "-j", "map", "show", "pinned", "/o/maps/counts"); !strings.Contains(out, `"name":"counts"`) {
+			t.Errorf("%s map show: %s", opt, out)
+		}
+	}
+}
