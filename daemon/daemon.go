@@ -392,8 +392,12 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	unpin := func() {}
 	if err == nil {
 		// Pinned in-process, the reused maps stay open while the
-		// collection is created without d.mu.
-		if meta.reuseDir, unpin, err = pinReused(meta.borrowed); err != nil {
+		// collection is created without d.mu; one unpinned meanwhile
+		// (and so maybe closed) is gone for this load.
+		if err = checkBorrowed(meta.borrowed); err == nil {
+			meta.reuseDir, unpin, err = pinReused(meta.borrowed)
+		}
+		if err != nil {
 			d.memUsed -= mem
 		}
 	}
