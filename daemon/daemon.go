@@ -539,6 +539,10 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 // memDir; it runs without d.mu, so that a long load does not stop other
 // calls.
 func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram, memDir string) (*bpfhost.Collection, error) {
+	spec, err := clientAccess(spec)
+	if err != nil {
+		return nil, err
+	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
 		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, PinPath: meta.reuseDir,

@@ -124,3 +124,36 @@ func (d *Daemon) CreateMap(ctx context.Context, req api.MapCreateRequest) (api.M
 func createdSpec(ms *bpfhost.MapSpec) *bpfhost.CollectionSpec {
 	return &bpfhost.CollectionSpec{Maps: []*bpfhost.MapSpec{ms.Copy()}}
 }
+
+// BPF_F_RDONLY and BPF_F_WRONLY: in Linux they restrict the file descriptor
+// that creates the map, not the map: a client that opens the map again (by
+// its pin, as bpftool does for every command) reads and writes it, and the
+// map's flags do not show them (bpf_map_flags_retain_permanent). Clients
+// of the daemon always reach maps that way, so the daemon creates its maps
+// without them.
+const (
+	flagRdOnly = 1 << 3
+	flagWrOnly = 1 << 4
+)
+
+// clientAccess returns spec with BPF_F_RDONLY and BPF_F_WRONLY cleared
+// (spec itself if no map has them); both on one map is Linux's EINVAL.
+// They are not the verifier's (BPF_F_RDONLY_PROG is), so verdicts reached
+// on spec hold for the copy.
+func clientAccess(spec *bpfhost.CollectionSpec) (*bpfhost.CollectionSpec, error) {
+	found := false
+	for _, ms := range spec.Maps {
+		if ms.Flags&flagRdOnly != 0 && ms.Flags&flagWrOnly != 0 {
+			return nil, errorf(api.CodeInvalid, "map %q: flags %#x: BPF_F_RDONLY and BPF_F_WRONLY together: Invalid argument", ms.Name, ms.Flags)
+		}
+		found = found || ms.Flags&(flagRdOnly|flagWrOnly) != 0
+	}
+	if !found {
+		return spec, nil
+	}
+	out := spec.Copy()
+	for _, ms := range out.Maps {
+		ms.Flags &^= flagRdOnly | flagWrOnly
+	}
+	return out, nil
+}

@@ -352,9 +352,11 @@ func (d *Daemon) pinByName(spec *bpfhost.CollectionSpec, objName, pinMaps string
 // reuseCompatible is libbpf's check of a map pinned by name before it
 // reuses it (map_is_reuse_compat): type, key and value size, max entries,
 // flags and map_extra.
+// The pinned map's flags are as Linux keeps them, without the access flags
+// of the descriptor that created it.
 func reuseCompatible(want, got *bpfhost.MapSpec) bool {
 	return want.Type == got.Type && want.KeySize == got.KeySize && want.ValueSize == got.ValueSize &&
-		want.MaxEntries == got.MaxEntries && want.Flags == got.Flags && want.MapExtra == got.MapExtra
+		want.MaxEntries == got.MaxEntries && want.Flags == got.Flags&^(flagRdOnly|flagWrOnly) && want.MapExtra == got.MapExtra
 }
 
 // unpinBorrowed removes the pins that a failed load gave the maps it

@@ -328,7 +328,10 @@ func TestDaemonMapCreateAgreesWithBpftool(t *testing.T) {
 		{"type", "prog_array", "key", "4", "value", "4", "entries", "8", "name", "jmp"},
 		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "a_very_long_map_name"},
 		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "inner_map", "pinned", s.fs + "/inner"},
+		{"type", "array", "key", "4", "value", "8", "entries", "4", "name", "ro", "flags", "0x8"},
+		{"type", "array", "key", "4", "value", "8", "entries", "4", "name", "wo", "flags", "0x10"},
 		// Refused by both.
+		{"type", "array", "key", "4", "value", "8", "entries", "4", "name", "rw", "flags", "0x18"},
 		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "bad-name"},
 		{"type", "array", "key", "4", "value", "8", "entries", "4", "name", "x", "flags", "1"},
 		{"type", "hash", "key", "4", "value", "8", "entries", "4", "name", "x", "flags", "0x400"},
@@ -358,6 +361,16 @@ func TestDaemonMapCreateAgreesWithBpftool(t *testing.T) {
 		t.Errorf("map create of a sockmap: exit %d, %q", code, errOut)
 	}
 
+	// BPF_F_RDONLY and BPF_F_WRONLY bind the creator's descriptor only:
+	// through the pin, both tools read and write the map.
+	for _, args := range [][]string{
+		{"map", "update", "pinned", s.fs + "/m13", "key", "1", "0", "0", "0", "value", "7", "0", "0", "0", "0", "0", "0", "0"},
+		{"map", "lookup", "pinned", s.fs + "/m13", "key", "1", "0", "0", "0"},
+		{"map", "update", "pinned", s.fs + "/m14", "key", "1", "0", "0", "0", "value", "7", "0", "0", "0", "0", "0", "0", "0"},
+		{"map", "lookup", "pinned", s.fs + "/m14", "key", "1", "0", "0", "0"},
+	} {
+		s.agree(args...)
+	}
 	h := s.fs + "/m0"
 	for _, args := range [][]string{
 		{"map", "update", "pinned", h, "key", "1", "0", "0", "0", "value", "2", "0", "0", "0", "0", "0", "0", "0"},
