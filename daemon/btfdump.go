@@ -56,13 +56,13 @@ func objectMapTypes(object []byte) map[string]mapTypes {
 }
 
 // formattable reports whether Linux keeps a map's BTF key and value types,
-// so that bpftool formats its entries: not for maps whose values are file
-// descriptors or that have no keys (it refuses their BTF, and libbpf
-// creates them without).
+// so that bpftool formats its entries (program arrays too: their values,
+// the programs' IDs, print as the value type says); not maps of maps,
+// devmaps, cpumaps, queues and others that libbpf creates without them.
 func formattable(t bpfhost.MapType) bool {
 	switch t {
 	case bpfhost.MapHash, bpfhost.MapArray, bpfhost.MapPerCPUHash, bpfhost.MapPerCPUArray,
-		bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie:
+		bpfhost.MapLRUHash, bpfhost.MapLRUPerCPUHash, bpfhost.MapLPMTrie, bpfhost.MapProgArray:
 		return true
 	}
 	return false

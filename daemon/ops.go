@@ -437,7 +437,9 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 		if err != nil {
 			return api.MapResult{}, err
 		}
-		return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}}, nil
+		res := api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}}
+		m.format(req.Formatted, res.Entries, 0)
+		return res, nil
 	}
 	var v []byte
 	if err := m.m.Lookup(req.Key, &v); err != nil {
@@ -614,7 +616,10 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 	defer release()
 	m.countOp(opDump)
 	if m.refs != nil {
-		return api.MapResult{Entries: d.dumpRef(m)}, nil
+		res := api.MapResult{Entries: d.dumpRef(m)}
+		m.format(req.Formatted, res.Entries, 0)
+		res.Typed = req.Formatted != "" && m.types != nil
+		return res, nil
 	}
 	switch m.m.Type() {
 	case bpfhost.MapRingBuf, bpfhost.MapPerfEventArray, bpfhost.MapQueue, bpfhost.MapStack, bpfhost.MapBloomFilter:

@@ -655,6 +655,24 @@ func TestDaemonFormattedAgreesWithBpftool(t *testing.T) {
 	s.both("map", "create", s.fs+"/plain", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "plain")
 	s.both("map", "update", "pinned", s.fs+"/plain", "key", "1", "0", "0", "0", "value", "2", "0", "0", "0")
 	same("map", "dump", "pinned", s.fs+"/plain")
+	// A program array's entries are formatted too (IDs: compared by
+	// shape); a map of maps' are not, nor an empty slot of a devmap.
+	refs, _ := filepath.Abs("../../daemon/testdata/refs.o")
+	s.both("prog", "loadall", refs, s.fs+"/r", "pinmaps", s.fs+"/rm")
+	s.both("map", "update", "pinned", s.fs+"/rm/jmp", "key", "1", "0", "0", "0", "value", "pinned", s.fs+"/r/to_tx")
+	s.both("map", "update", "pinned", s.fs+"/rm/outer", "key", "1", "0", "0", "0", "value", "pinned", s.fs+"/rm/inner")
+	digits := regexp.MustCompile(`\b(0x)?[0-9a-f]+\b`)
+	for _, args := range [][]string{
+		{"map", "dump", "pinned", s.fs + "/rm/jmp"},
+		{"map", "lookup", "pinned", s.fs + "/rm/jmp", "key", "1", "0", "0", "0"},
+		{"-j", "map", "lookup", "pinned", s.fs + "/rm/jmp", "key", "1", "0", "0", "0"},
+		{"map", "dump", "pinned", s.fs + "/rm/outer"},
+	} {
+		kout, hout, _ := s.both(args...)
+		if k, h := digits.ReplaceAllString(kout, "N"), digits.ReplaceAllString(hout, "N"); k != h {
+			t.Errorf("%s:\n bpftool %q\n bpfhost %q", strings.Join(args, " "), kout, hout)
+		}
+	}
 	// A missing key: bpftool's "Not found" (null with -j), and a failure.
 	for _, args := range [][]string{
 		{"map", "lookup", "pinned", s.fs + "/plain", "key", "9", "0", "0", "0"},
