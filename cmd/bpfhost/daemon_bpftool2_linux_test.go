@@ -661,6 +661,11 @@ func TestDaemonFormattedAgreesWithBpftool(t *testing.T) {
 	s.both("prog", "loadall", refs, s.fs+"/r", "pinmaps", s.fs+"/rm")
 	s.both("map", "update", "pinned", s.fs+"/rm/jmp", "key", "1", "0", "0", "0", "value", "pinned", s.fs+"/r/to_tx")
 	s.both("map", "update", "pinned", s.fs+"/rm/outer", "key", "1", "0", "0", "0", "value", "pinned", s.fs+"/rm/inner")
+	// A devmap's dump lists its empty slots, as bpftool's walk of the
+	// array does.
+	s.both("map", "update", "pinned", s.fs+"/rm/devs", "key", "2", "0", "0", "0", "value", "1", "0", "0", "0", "0", "0", "0", "0")
+	same("map", "dump", "pinned", s.fs+"/rm/devs")
+	same("-j", "map", "dump", "pinned", s.fs+"/rm/devs")
 	digits := regexp.MustCompile(`\b(0x)?[0-9a-f]+\b`)
 	for _, args := range [][]string{
 		{"map", "dump", "pinned", s.fs + "/rm/jmp"},

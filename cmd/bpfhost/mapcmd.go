@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,14 +259,23 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 			return err
 		}
 	}
+	holes := withHoles(info, entries)
 	if f.asJSON() {
-		list := make([]any, 0, len(entries))
-		for _, e := range entries {
+		list := make([]any, 0, len(holes))
+		for _, e := range holes {
+			if e.Value == nil {
+				list = append(list, noEntryJSON{Key: hexJSON(e.Key), Value: map[string]string{"error": "No such file or directory"}})
+				continue
+			}
 			list = append(list, entryJSON(info, slots, e))
 		}
 		return f.emit(out, list)
 	}
-	for _, e := range entries {
+	for _, e := range holes {
+		if e.Value == nil {
+			fmt.Fprintf(out, "key: %s  value: <no entry>\n", hexText(e.Key))
+			continue
+		}
 		printEntry(out, info, slots, e)
 	}
 	s := "s"
@@ -274,6 +284,37 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 	}
 	_, err = fmt.Fprintf(out, "Found %d element%s\n", len(entries), s)
 	return err
+}
+
+// noEntryJSON is bpftool's JSON of a key a dump found without a value.
+type noEntryJSON struct {
+	Key   []string          `json:"key"`
+	Value map[string]string `json:"value"`
+}
+
+// withHoles returns a devmap's or cpumap's entries with every index
+// without one among them (Value nil), as bpftool dumps these arrays: it
+// walks every index and says "<no entry>" where a lookup finds none.
+// Other maps' entries are returned as they are.
+func withHoles(info api.MapInfo, entries []api.Entry) []api.Entry {
+	if (info.Type != "devmap" && info.Type != "cpumap") || info.BytesKey != 4 {
+		return entries
+	}
+	have := map[uint32]api.Entry{}
+	for _, e := range entries {
+		if len(e.Key) == 4 {
+			have[binary.LittleEndian.Uint32(e.Key)] = e
+		}
+	}
+	out := make([]api.Entry, 0, info.MaxEntries)
+	for i := uint32(0); i < info.MaxEntries; i++ {
+		if e, ok := have[i]; ok {
+			out = append(out, e)
+		} else {
+			out = append(out, api.Entry{Key: binary.LittleEndian.AppendUint32(nil, i)})
+		}
+	}
+	return out
 }
 
 // keyArg reads "key DATA" for a map.
