@@ -98,6 +98,9 @@ type unit struct {
 	mem    int64
 	progs  []*prog
 	maps   []*mapObj
+	// borrowed are the maps of other units its programs use in place of
+	// the object's, by the object's map name (mapreuse.go).
+	borrowed map[string]*mapObj
 
 	// wmu orders writes to the unit's maps made through the API with
 	// their log records and snapshots.
@@ -139,12 +142,23 @@ type prog struct {
 
 // mapObj is a registered map.
 type mapObj struct {
-	id   uint32
-	m    *bpfhost.Map
-	u    *unit
-	pins []string
-	live bool
-	wal  *wal // nil for maps whose contents are not persisted
+	id uint32
+	m  *bpfhost.Map
+	// name is the map's name as bpftool shows it (libbpfMapName): a
+	// global data map's has the object's name before the section's.
+	name string
+	// flags are the map's flags as Linux shows them: libbpf creates
+	// global data maps mmapable.
+	flags uint32
+	// spec is the map's spec in its object (or as created).
+	spec *bpfhost.MapSpec
+	// types are its key's and value's BTF types, if it has them and
+	// bpftool formats its entries (btfdump.go).
+	types *mapTypes
+	u     *unit
+	pins  []string
+	live  bool
+	wal   *wal // nil for maps whose contents are not persisted
 	// refs is the contents of a program array, map of maps, devmap or
 	// cpumap (refs.go); nil for other maps.
 	refs *refTable
@@ -326,15 +340,30 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			return res, errorf(api.CodeTooBig, "program %q has %d instructions, the limit is %d", n, len(ps.Instructions), d.opts.MaxInstructions)
 		}
 	}
-	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now()}
+	meta := unitMeta{Type: req.Type, Programs: names, Slots: d.opts.Slots, LoadedAt: time.Now(), ObjectName: req.ObjectName}
 	if meta.Slots == 0 {
 		meta.Slots = bpfhost.DefaultSlots()
 	}
 	if peer, ok := ctx.Value(peerKey{}).(Peer); ok {
 		meta.UID = peer.UID
 	}
+	var namePins []pinMeta
+	d.mu.Lock()
+	meta.borrowed, err = d.resolveReuse(req.Object, spec, req.ObjectName, req.Maps)
+	if err == nil {
+		meta.borrowed, namePins, err = d.pinByName(spec, req.ObjectName, req.PinMaps, meta.borrowed)
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	over := reuseSpecs(meta.borrowed)
+	if spec, err = applyReuse(spec, over); err != nil {
+		return res, err
+	}
+	meta.Reuse = reuseMetas(meta.borrowed)
 	verified, err := d.verify(ctx, VerifyRequest{Object: req.Object, Type: req.Type, Programs: names,
-		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
+		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig, Maps: over})
 	if err != nil {
 		return res, err
 	}
@@ -346,6 +375,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	} else {
 		pins = append(pins, pinMeta{Kind: kindProg, Name: names[0], Path: req.PinPath})
 	}
+	pins = append(pins, namePins...)
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
 			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})
@@ -359,6 +389,18 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err == nil {
 		mem, err = d.reserve(spec, meta)
 	}
+	unpin := func() {}
+	if err == nil {
+		// Pinned in-process, the reused maps stay open while the
+		// collection is created without d.mu; one unpinned meanwhile
+		// (and so maybe closed) is gone for this load.
+		if err = checkBorrowed(meta.borrowed); err == nil {
+			meta.reuseDir, unpin, err = pinReused(meta.borrowed)
+		}
+		if err != nil {
+			d.memUsed -= mem
+		}
+	}
 	// The unit's ID is taken now: its maps' memory files go in its
 	// directory. A load that fails leaves a gap in the IDs.
 	d.nextUnit++
@@ -368,11 +410,16 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		return res, err
 	}
 	coll, cerr := d.newCollection(spec, meta, verified, d.memDir(id))
+	unpin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
-		// Another load may have taken a pin meanwhile.
-		if cerr = d.loadable(pins); cerr != nil {
+		// Another load may have taken a pin, or unpinned a reused map,
+		// meanwhile.
+		if cerr = d.loadable(pins); cerr == nil {
+			cerr = checkBorrowed(meta.borrowed)
+		}
+		if cerr != nil {
 			coll.Close()
 		}
 	}
@@ -385,7 +432,14 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if d.opts.StateDir != "" {
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
+			d.unpinBorrowed(u, meta.Pins)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
+		}
+		// The pins pinmaps gave reused maps are their units'.
+		for _, m := range meta.borrowed {
+			if err := d.writeMeta(m.u); err != nil {
+				return res, errorf(api.CodeInternal, "persisting a reused map's pin: %w", err)
+			}
 		}
 	}
 	for _, p := range u.progs {
@@ -468,7 +522,9 @@ func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte
 func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
 	var mem int64
 	for _, ms := range spec.Maps {
-		mem += bpfhost.MapMemory(ms, d.slots(meta))
+		if meta.borrowed[ms.Name] == nil { // a reused map is charged to its unit
+			mem += bpfhost.MapMemory(ms, d.slots(meta))
+		}
 	}
 	if d.memUsed+mem > d.opts.MapMemory {
 		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)
@@ -483,9 +539,13 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 // memDir; it runs without d.mu, so that a long load does not stop other
 // calls.
 func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, verified map[string]*bpfhost.VerifiedProgram, memDir string) (*bpfhost.Collection, error) {
+	spec, err := clientAccess(spec)
+	if err != nil {
+		return nil, err
+	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, PinPath: meta.reuseDir,
 		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig,
 	})
 	if err != nil {
@@ -497,16 +557,24 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 // register gives a new collection's objects IDs and pins; mem is what
 // reserve charged for it. d.mu is held.
 func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
-	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem}
+	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem, borrowed: meta.borrowed}
+	u.meta.borrowed, u.meta.reuseDir = nil, ""
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
+	typed := objectMapTypes(object)
 	for _, ms := range spec.Maps {
 		m := coll.Maps[ms.Name]
-		if m == nil {
+		if m == nil || u.borrowed[ms.Name] != nil {
 			continue
 		}
 		d.nextID++
-		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots())}
+		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags(), spec: ms}
+		if ms.IsGlobalData() {
+			mo.flags |= flagMmapable
+		}
+		if mt, ok := typed[ms.Name]; ok && formattable(m.Type()) {
+			mo.types = &mt
+		}
 		byName[ms.Name] = mo
 		u.maps = append(u.maps, mo)
 	}
@@ -532,7 +600,11 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 		}
 	}
 	for _, p := range meta.Pins {
-		if mo := byName[p.Name]; p.Kind == kindMap && mo != nil {
+		mo := byName[p.Name]
+		if mo == nil {
+			mo = u.borrowed[p.Name] // pinmaps pins a reused map too, as libbpf
+		}
+		if p.Kind == kindMap && mo != nil {
 			mo.pins = append(mo.pins, p.Path)
 			d.pins[p.Path] = mo
 		}
@@ -560,6 +632,10 @@ func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 				seen[ref.Name] = true
 				p.mapIDs = append(p.mapIDs, mo.id)
 			}
+		}
+		if mo := u.borrowed[ref.Name]; mo != nil && !seen[ref.Name] {
+			seen[ref.Name] = true
+			p.mapIDs = append(p.mapIDs, mo.id)
 		}
 	}
 	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })

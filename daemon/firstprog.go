@@ -54,22 +54,46 @@ func firstProgram(object []byte, spec *bpfhost.CollectionSpec) string {
 }
 
 // mapPinName is the name a map is pinned under in a pinmaps directory: as
-// libbpf pins an object's maps, the global data maps by their internal
-// names (the object's name cut to leave room for the section name in 15
-// characters, "config.rodata"), with dots as underscores ("config_rodata").
-// Without the object's name, or for other maps, it is the map's name.
+// libbpf pins an object's maps, by their names (libbpfMapName) with dots
+// as underscores ("config_rodata"); without the object's name, the map's
+// name.
 func mapPinName(object, name string) string {
-	switch name {
-	case ".data", ".rodata", ".bss", ".kconfig":
-	default:
+	if !strings.HasPrefix(name, ".") || object == "" {
 		return name
 	}
-	if object == "" {
-		return name
+	return strings.ReplaceAll(libbpfMapName(object, name), ".", "_")
+}
+
+// flagMmapable is BPF_F_MMAPABLE, which libbpf sets on the maps of global
+// data sections (bpfhost's are in memory files another process may map).
+const flagMmapable = 1 << 10
+
+// objNameLen is BPF_OBJ_NAME_LEN: the kernel keeps 15 characters of a name
+// and its NUL.
+const objNameLen = 16
+
+// libbpfMapName is the name libbpf gives the map of a global data section
+// (name starts with a dot): the object's name cut to leave room for at
+// least 7 characters of section name within 15 ("config.rodata",
+// "dispatch.rodata"), so that every data map of an object has the same
+// prefix; a custom section with a second dot (".data.counters") keeps no
+// prefix. Without the object's name it is the section's name. Other maps
+// keep their names, cut to 15 characters as the kernel keeps them
+// ("a_very_long_map").
+func libbpfMapName(object, name string) string {
+	if !strings.HasPrefix(name, ".") || object == "" {
+		return name[:min(len(name), objNameLen-1)]
 	}
-	// libbpf keeps room for at least 7 characters of suffix (".rodata"),
-	// so that every data map of an object has the same prefix.
-	const objNameLen = 16 // BPF_OBJ_NAME_LEN, with its NUL
-	prefix := object[:min(len(object), objNameLen-1-max(7, len(name)))]
-	return strings.ReplaceAll(prefix+name, ".", "_")
+	sfx := min(max(7, len(name)), objNameLen-1)
+	pfx := 0
+	if !strings.Contains(name[1:], ".") {
+		pfx = min(objNameLen-1-sfx, len(object))
+	}
+	out := []byte(object[:pfx] + name[:min(len(name), sfx)])
+	for i, c := range out {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
 }

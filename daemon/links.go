@@ -57,10 +57,8 @@ func (d *Daemon) linkInfo(k *linkObj) api.LinkInfo {
 // attach attaches p to dev (and peer) and registers the link. d.mu is
 // held.
 func (d *Daemon) attach(p *prog, dev, peer string, pins []string) (*linkObj, error) {
-	for _, k := range d.links {
-		if k.dev == dev || k.peer == dev || (peer != "" && (k.dev == peer || k.peer == peer)) {
-			return nil, errorf(api.CodeBusy, "device %s: link %d is attached to it (detach it first)", dev, k.id)
-		}
+	if k := d.linkOn(dev, peer); k != nil {
+		return nil, errorf(api.CodeBusy, "device %s: XDP program already attached (link %d): Device or resource busy; detach it, or attach with overwrite", dev, k.id)
 	}
 	for _, pin := range pins {
 		if err := checkPinPath(pin); err != nil {
@@ -114,6 +112,9 @@ func (d *Daemon) AttachXDP(req api.NetAttachRequest) (api.LinkInfo, error) {
 	if p.p.Type() != "xdp" {
 		return api.LinkInfo{}, errorf(api.CodeInvalid, "program %d is a %s program, want xdp", p.id, p.p.Type())
 	}
+	if k := d.linkOn(req.Dev, req.Peer); k != nil && req.Overwrite {
+		return d.overwrite(k, p, req)
+	}
 	k, err := d.attach(p, req.Dev, req.Peer, nil)
 	if err != nil {
 		return api.LinkInfo{}, err
@@ -136,7 +137,12 @@ func (d *Daemon) DetachXDP(dev string) error {
 			return d.detach(k)
 		}
 	}
-	return errorf(api.CodeNotFound, "device %s: no XDP program attached by this daemon", dev)
+	// As Linux: detaching from a device without a program succeeds;
+	// a device that does not exist is an error.
+	if _, err := net.InterfaceByName(dev); err != nil {
+		return errorf(api.CodeNotFound, "invalid devname %s: %v", dev, err)
+	}
+	return nil
 }
 
 // Links lists the links by ID.
@@ -266,13 +272,7 @@ func (d *Daemon) dropLink(k *linkObj) error {
 		delete(d.pins, pin)
 	}
 	k.pins = nil
-	var kept []*linkObj
-	for _, o := range k.p.links {
-		if o != k {
-			kept = append(kept, o)
-		}
-	}
-	k.p.links = kept
+	k.p.links = removeLink(k.p.links, k)
 	return k.l.Close()
 }
 

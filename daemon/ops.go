@@ -28,7 +28,7 @@ func (d *Daemon) progInfo(p *prog) api.ProgInfo {
 // mapInfo describes m. d.mu is held.
 func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	info := api.MapInfo{
-		ID: m.id, Type: m.m.Type().String(), Name: m.m.Name(), Flags: m.m.Flags(),
+		ID: m.id, Type: m.m.Type().String(), Name: m.name, Flags: m.flags,
 		BytesKey: m.m.KeySize(), BytesValue: m.m.ValueSize(), MaxEntries: m.m.MaxEntries(),
 		BytesMemlock: m.mem, Pinned: append([]string(nil), m.pins...), MemoryFile: m.m.MemoryFile(),
 	}
@@ -132,7 +132,8 @@ func (d *Daemon) findMap(r api.Ref) (*mapObj, error) {
 	}
 	var found *mapObj
 	for _, m := range d.maps {
-		if m.m.Name() == r.Name {
+		// The name bpftool shows ("config.rodata"), or the section's.
+		if m.name == r.Name || m.m.Name() == r.Name {
 			if found != nil {
 				return nil, errorf(api.CodeInvalid, "more than one map is named %q: use id or pinned", r.Name)
 			}
@@ -287,6 +288,11 @@ func (d *Daemon) collect(u *unit) error {
 					mark(m)
 				}
 			}
+			for _, m := range o.u.borrowed {
+				if m.live {
+					mark(m)
+				}
+			}
 		case *mapObj:
 			if o.refs != nil {
 				for _, e := range o.refs.entries {
@@ -376,6 +382,14 @@ func (d *Daemon) Run(ctx context.Context, req api.RunRequest) (api.RunResult, er
 		serr = errors.Join(serr, d.snapshot(m))
 	}
 	u.wmu.Unlock()
+	// Maps of other units the program uses (mapreuse.go), under their
+	// units' locks; a unit only reuses maps of units loaded before it, so
+	// these locks are never taken in the other order.
+	for _, m := range u.borrowed {
+		m.u.wmu.Lock()
+		serr = errors.Join(serr, d.snapshot(m))
+		m.u.wmu.Unlock()
+	}
 	if err != nil {
 		return api.RunResult{}, errorf(api.CodeInvalid, "%w", err)
 	}
@@ -423,13 +437,32 @@ func (d *Daemon) Lookup(req api.MapRequest) (api.MapResult, error) {
 		if err != nil {
 			return api.MapResult{}, err
 		}
-		return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}}, nil
+		res := api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}}
+		m.format(req.Formatted, res.Entries, 0)
+		return res, nil
 	}
 	var v []byte
 	if err := m.m.Lookup(req.Key, &v); err != nil {
 		return api.MapResult{}, err
 	}
-	return api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}, Slots: slotsOf(m.m)}, nil
+	res := api.MapResult{Entries: []api.Entry{{Key: req.Key, Value: v}}, Slots: slotsOf(m.m)}
+	m.format(req.Formatted, res.Entries, res.Slots)
+	res.Typed = req.Formatted != "" && m.types != nil
+	return res, nil
+}
+
+// format fills the entries' Formatted documents, as asked ("json" or
+// "plain"), for a map with BTF types; an entry the types do not fit keeps
+// none.
+func (m *mapObj) format(how string, entries []api.Entry, slots int) {
+	if how == "" || m.types == nil {
+		return
+	}
+	for i := range entries {
+		if f, err := formatEntry(*m.types, entries[i].Key, entries[i].Value, slots, how == "plain"); err == nil {
+			entries[i].Formatted = f
+		}
+	}
 }
 
 func slotsOf(m *bpfhost.Map) int {
@@ -583,7 +616,10 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 	defer release()
 	m.countOp(opDump)
 	if m.refs != nil {
-		return api.MapResult{Entries: d.dumpRef(m)}, nil
+		res := api.MapResult{Entries: d.dumpRef(m)}
+		m.format(req.Formatted, res.Entries, 0)
+		res.Typed = req.Formatted != "" && m.types != nil
+		return res, nil
 	}
 	switch m.m.Type() {
 	case bpfhost.MapRingBuf, bpfhost.MapPerfEventArray, bpfhost.MapQueue, bpfhost.MapStack, bpfhost.MapBloomFilter:
@@ -601,5 +637,7 @@ func (d *Daemon) Dump(req api.MapRequest) (api.MapResult, error) {
 	if err := it.Err(); err != nil {
 		return api.MapResult{}, fmt.Errorf("dump: %w", err)
 	}
+	m.format(req.Formatted, res.Entries, res.Slots)
+	res.Typed = req.Formatted != "" && m.types != nil
 	return res, nil
 }

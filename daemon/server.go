@@ -74,6 +74,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	handle(mux, api.PathMapPin, s, func(ctx context.Context, r api.PinRequest) (any, error) {
 		return struct{}{}, d.Pin(r.Ref, r.Path, false)
 	})
+	handle(mux, api.PathMapCreate, s, func(ctx context.Context, r api.MapCreateRequest) (any, error) { return d.CreateMap(ctx, r) })
 	handle(mux, api.PathUnpin, s, func(ctx context.Context, r api.UnpinRequest) (any, error) { return struct{}{}, d.Unpin(r.Path) })
 	mux.HandleFunc(api.PathMapEventPipe, s.eventPipe)
 	addLinkCalls(mux, s)

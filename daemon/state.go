@@ -45,11 +45,25 @@ type unitMeta struct {
 	Pins     []pinMeta  `json:"pins"`
 	Frozen   []string   `json:"frozen,omitempty"` // maps frozen for user space, by name
 	Links    []linkMeta `json:"links,omitempty"`  // XDP links of its programs (links.go)
+	// ObjectName is the object's name as libbpf has it (LoadRequest's),
+	// which names its global data maps ("config.rodata").
+	ObjectName string `json:"object_name,omitempty"`
+	// Create, for a map created on its own (mapcreate.go), is its spec:
+	// the unit has no object.
+	Create *bpfhost.MapSpec `json:"create,omitempty"`
+	// Reuse lists the maps of other units its programs use in place of
+	// the object's own (mapreuse.go).
+	Reuse []reuseMeta `json:"reuse,omitempty"`
 
 	// held names ("prog/NAME", "map/NAME") the objects that other units'
 	// reference maps hold, at a restore: they are registered although
 	// not pinned.
 	held map[string]bool
+	// borrowed are the maps of other units the programs use, by the
+	// object's map name, and reuseDir the in-process pin directory
+	// NewCollection finds them under (mapreuse.go).
+	borrowed map[string]*mapObj
+	reuseDir string
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -80,8 +94,10 @@ func (d *Daemon) persistNew(u *unit) error {
 		return err
 	}
 	u.dir = dir
-	if err := writeFileSync(filepath.Join(dir, "object.o"), u.object); err != nil {
-		return err
+	if u.meta.Create == nil {
+		if err := writeFileSync(filepath.Join(dir, "object.o"), u.object); err != nil {
+			return err
+		}
 	}
 	if err := d.openLogs(u); err != nil {
 		return err
@@ -167,6 +183,7 @@ func (d *Daemon) restore() error {
 	// tail-call through those maps; then what nothing holds any more
 	// goes.
 	held := d.heldByLogs(ids)
+	d.heldByReuse(ids, held)
 	var restored []*unit
 	for _, id := range ids {
 		dir := filepath.Join(root, strconv.FormatUint(id, 10))
@@ -241,22 +258,43 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 			return nil, fmt.Errorf("pin %s is taken by another unit", p.Path)
 		}
 	}
-	object, err := os.ReadFile(filepath.Join(dir, "object.o"))
-	if err != nil {
-		return nil, err
+	var (
+		object   []byte
+		spec     *bpfhost.CollectionSpec
+		verified map[string]*bpfhost.VerifiedProgram
+	)
+	if meta.Create != nil {
+		// A map created on its own: no object, nothing to verify.
+		spec = createdSpec(meta.Create)
+	} else {
+		if object, err = os.ReadFile(filepath.Join(dir, "object.o")); err != nil {
+			return nil, err
+		}
+		if spec, err = bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object)); err != nil {
+			return nil, fmt.Errorf("object: %w", err)
+		}
+		if meta.borrowed, err = d.restoredReuse(meta.Reuse); err != nil {
+			return nil, err
+		}
+		over := reuseSpecs(meta.borrowed)
+		if spec, err = applyReuse(spec, over); err != nil {
+			return nil, err
+		}
+		verified, err = d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs,
+			KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig, Maps: over})
+		if err != nil {
+			// As at load: a verifier that crashes or hangs on the
+			// stored object rejects it, and the daemon starts
+			// without it.
+			return nil, err
+		}
 	}
-	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(object))
-	if err != nil {
-		return nil, fmt.Errorf("object: %w", err)
-	}
-	verified, err := d.verify(context.Background(), VerifyRequest{Object: object, Type: meta.Type, Programs: meta.Programs,
-		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig})
-	if err != nil {
-		// As at load: a verifier that crashes or hangs on the stored
-		// object rejects it, and the daemon starts without it.
+	var unpin func()
+	if meta.reuseDir, unpin, err = pinReused(meta.borrowed); err != nil {
 		return nil, err
 	}
 	u, err := d.loadUnit(id, spec, object, meta, verified)
+	unpin()
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,10 @@ type VerifyRequest struct {
 	// the daemon loads with.
 	KernelBTF    string `json:"kernel_btf,omitempty"`
 	KernelConfig string `json:"kernel_config,omitempty"`
+	// Maps replaces the definitions of the object's maps of these names
+	// (existing maps the load reuses, mapreuse.go): the programs are
+	// verified against them.
+	Maps map[string]*bpfhost.MapSpec `json:"maps,omitempty"`
 }
 
 // verifyVerdict is what the verifier child writes on its standard output.
@@ -71,6 +75,12 @@ func RequestDigest(req VerifyRequest) []byte {
 		field([]byte("kernel"))
 		field([]byte(req.KernelBTF))
 		field([]byte(req.KernelConfig))
+	}
+	if len(req.Maps) > 0 {
+		// encoding/json writes a map's keys sorted: one encoding.
+		b, _ := json.Marshal(req.Maps)
+		field([]byte("maps"))
+		field(b)
 	}
 	return h.Sum(nil)
 }
@@ -228,6 +238,9 @@ func verify(req VerifyRequest) verifyVerdict {
 		if findProgram(spec, name) == nil {
 			return verifyVerdict{Invalid: fmt.Sprintf("object has no program %q", name)}
 		}
+	}
+	if spec, err = applyReuse(spec, req.Maps); err != nil {
+		return verifyVerdict{Invalid: err.Error()}
 	}
 	progs, err := bpfhost.VerifyCollection(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, Programs: req.Programs,
 		KernelBTF: req.KernelBTF, KernelConfig: req.KernelConfig})

@@ -4,6 +4,7 @@ package main
 // (prog.go, mapcmd.go): object references, byte arguments, bpftool's JSON.
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,19 @@ func addDaemonCommands(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.BoolP("pretty", "p", false, "print indented JSON (implies --json), for the daemon's commands")
 	pf.BoolP("bpffs", "f", false, "show the paths objects are pinned at, for the daemon's commands")
+	// bpftool's other options, which scripts pass: accepted, and of no
+	// effect in bpfhost, which has no libbpf to debug or put in legacy
+	// mode, mounts no bpffs, always reads legacy map definitions and has
+	// no loader programs.
+	for _, o := range []struct{ name, short, why string }{
+		{"debug", "d", "bpftool's libbpf and verifier debug output; no effect in bpfhost"},
+		{"legacy", "l", "bpftool's libbpf legacy mode; no effect in bpfhost"},
+		{"mapcompat", "m", "bpftool's legacy map definitions; bpfhost always reads them"},
+		{"nomount", "n", "bpftool's: do not mount a bpffs; bpfhost never mounts one"},
+		{"use-loader", "L", "bpftool's loader programs; no effect in bpfhost"},
+	} {
+		pf.BoolP(o.name, o.short, false, o.why)
+	}
 	root.AddCommand(newDaemonCommand(), newVerifyChildCommand(), newProgCommand(), newMapCommand(), newUnpinCommand(), newNetCommand(), newLinkCommand())
 }
 
@@ -85,11 +99,18 @@ func (f *toolFlags) dial() (*remote.Client, error) {
 // emit prints v as bpftool's JSON: "<" and ">" as they are, not escaped
 // for HTML.
 func (f *toolFlags) emit(w io.Writer, v any) error {
+	if f.pretty {
+		// Laid out as bpftool's -p lays it out.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return writeBpftoolPretty(w, buf.Bytes())
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	if f.pretty {
-		enc.SetIndent("", "    ")
-	}
 	return enc.Encode(v)
 }
 
@@ -98,6 +119,10 @@ func (f *toolFlags) emit(w io.Writer, v any) error {
 func (f *toolFlags) toolError(cmd *cobra.Command, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.reported {
+		return err // the command's output said it already
 	}
 	code := exitUsage
 	var re *remote.Error

@@ -38,6 +38,7 @@ func newDaemonCommand() *cobra.Command {
 		maxInsns             int
 		mapMemory            int64
 		verifyWall           time.Duration
+		shutdownWait         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "daemon [--state DIR] [--socket PATH] [--metrics ADDR] [--group NAME] [--no-jit]",
@@ -50,7 +51,13 @@ back with every map update a client was told succeeded. "bpfhost prog" and
 
 Clients connect to the Unix socket; root and the members of --group are
 admitted, everyone else is refused. The verifier runs in a child process
-with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
+with limits on CPU time, memory and wall time.
+
+SIGINT or SIGTERM stop it gracefully, with exit status 0: no new calls are
+accepted, calls in flight get --shutdown-timeout to finish (then they are
+canceled and their clients get an error: nothing they did was
+acknowledged), XDP links stop running, and every pin, map update and link
+is back at the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
@@ -74,7 +81,7 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 			if err != nil {
 				return badInput(err)
 			}
-			return runDaemon(log, opts, socket, group, metricsAddr, auth)
+			return runDaemon(log, opts, socket, group, metricsAddr, auth, shutdownWait)
 		},
 	}
 	fl := cmd.Flags()
@@ -90,17 +97,24 @@ with limits on CPU time, memory and wall time. SIGINT or SIGTERM stop it.`,
 	kernelBTFFlag(fl, &kernelBTF)
 	kernelConfigFlag(fl, &kconfig)
 	fl.DurationVar(&verifyWall, "verify-timeout", 0, "wall time the verifier child gets per load (default 90s)")
+	fl.DurationVar(&shutdownWait, "shutdown-timeout", 10*time.Second, "on SIGTERM or SIGINT, how long calls in flight may take before they are canceled")
 	return cmd
 }
 
 // runDaemon listens, serves until a signal, and shuts down.
-func runDaemon(log *slog.Logger, opts daemon.Options, socket, group, metricsAddr string, auth daemon.Authorizer) error {
+func runDaemon(log *slog.Logger, opts daemon.Options, socket, group, metricsAddr string, auth daemon.Authorizer, shutdownWait time.Duration) error {
 	socket = remote.Socket(socket)
 	d, err := daemon.New(opts)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() {
+		// Everything acknowledged is in the state directory already;
+		// closing releases the maps and stops the links.
+		if err := d.Close(); err != nil {
+			log.Error("closing", "err", err)
+		}
+	}()
 	l, err := listenSocket(socket, group)
 	if err != nil {
 		return err
@@ -130,10 +144,20 @@ func runDaemon(log *slog.Logger, opts daemon.Options, socket, group, metricsAddr
 	case sig := <-sigs:
 		log.Info("stopping", "signal", sig.String())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	err = srv.Shutdown(ctx)
 	os.Remove(socket)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Calls still running were canceled (their connections closed):
+		// their clients were told nothing succeeded. The stop is still
+		// the graceful one a service manager asked for.
+		log.Warn("calls in flight canceled", "after", shutdownWait)
+		err = nil
+	}
+	if err == nil {
+		log.Info("stopped")
+	}
 	return err
 }
 

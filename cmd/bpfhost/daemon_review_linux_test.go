@@ -57,7 +57,7 @@ func TestDaemonUnknownCommand(t *testing.T) {
 	d := newTestDaemonProc(t)
 	d.start()
 	d.must("prog", "load", counterObj, "/c", "pinmaps", "/cm")
-	for _, args := range [][]string{{"prog", "lod", counterObj, "/x"}, {"map", "create", "/m", "type", "hash"}, {"link", "bogus"}, {"net", "bogus"}} {
+	for _, args := range [][]string{{"prog", "lod", counterObj, "/x"}, {"map", "crate", "/m", "type", "hash"}, {"link", "bogus"}, {"net", "bogus"}} {
 		_, errOut, code := d.cli(nil, args...)
 		if code != exitUsage || !strings.Contains(errOut, "unknown command") {
 			t.Errorf("bpfhost %s: exit %d, %q; want exit 2 and \"unknown command\"", strings.Join(args, " "), code, errOut)

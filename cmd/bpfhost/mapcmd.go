@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ func newMapCommand() *cobra.Command {
 		Long: `Manage the maps of a running bpfhost daemon, in bpftool's grammar:
 
   bpfhost map { show | list } [MAP]
+  bpfhost map create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]
   bpfhost map dump MAP
   bpfhost map lookup MAP key DATA
   bpfhost map update MAP key DATA value VALUE [UPDATE_FLAGS]
@@ -62,6 +65,7 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 		&cobra.Command{Use: "event_pipe MAP", Short: "Print a ring buffer's records as they come, until interrupted", RunE: run(mapEventPipe)},
 	)
 	cmd.AddCommand(queueCommands(run)...)
+	cmd.AddCommand(newMapCreateCommand(&f))
 	return cmd
 }
 
@@ -163,18 +167,55 @@ type perCPU struct {
 
 // entryJSON is an entry as bpftool prints it: "value" or, per CPU,
 // "values".
-func entryJSON(info api.MapInfo, slots int, e api.Entry) map[string]any {
-	out := map[string]any{"key": hexJSON(e.Key)}
+func entryJSON(info api.MapInfo, slots int, e api.Entry) any {
 	if slots == 0 {
-		out["value"] = hexJSON(e.Value)
-		return out
+		return struct {
+			Key       []string        `json:"key"`
+			Value     []string        `json:"value"`
+			Formatted json.RawMessage `json:"formatted,omitempty"`
+		}{hexJSON(e.Key), hexJSON(e.Value), e.Formatted}
 	}
 	var vals []perCPU
 	for i, v := range splitSlots(info, slots, e.Value) {
 		vals = append(vals, perCPU{CPU: i, Value: hexJSON(v)})
 	}
-	out["values"] = vals
-	return out
+	return struct {
+		Key       []string        `json:"key"`
+		Values    []perCPU        `json:"values"`
+		Formatted json.RawMessage `json:"formatted,omitempty"`
+	}{hexJSON(e.Key), vals, e.Formatted}
+}
+
+// formatIn is how entries are asked to be formatted: as bpftool's JSON or
+// for people.
+func formatIn(f *toolFlags) string {
+	if f.asJSON() {
+		return "json"
+	}
+	return "plain"
+}
+
+// printFormatted prints, as bpftool prints the entries of a map with BTF
+// for people, their formatted documents laid out as its pretty JSON (a
+// list for a dump, one for a lookup); ok is false if an entry has none.
+func printFormatted(out io.Writer, entries []api.Entry, list bool) (ok bool, err error) {
+	docs := make([]json.RawMessage, len(entries)) // [] for none, as bpftool
+	for i, e := range entries {
+		if e.Formatted == nil {
+			return false, nil
+		}
+		docs[i] = e.Formatted
+	}
+	var doc []byte
+	if list {
+		doc, err = json.Marshal(docs)
+	} else if len(docs) == 1 {
+		doc = docs[0]
+	}
+	if err != nil || doc == nil {
+		return false, err
+	}
+	return true, writeBpftoolPretty(out, doc)
 }
 
 // splitSlots cuts a per-CPU value into each slot's value.
@@ -207,19 +248,34 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 	if err := noMoreArgs(args); err != nil {
 		return err
 	}
-	entries, slots, err := c.Dump(context.Background(), r)
+	res, err := c.DumpEntries(context.Background(), api.MapRequest{Map: r, Formatted: formatIn(f)})
 	if err != nil {
 		return err
 	}
+	entries, slots := res.Entries, res.Slots
 	out := cmd.OutOrStdout()
+	if !f.asJSON() && res.Typed {
+		if ok, err := printFormatted(out, entries, true); ok || err != nil {
+			return err
+		}
+	}
+	holes := withHoles(info, entries)
 	if f.asJSON() {
-		list := make([]map[string]any, 0, len(entries))
-		for _, e := range entries {
+		list := make([]any, 0, len(holes))
+		for _, e := range holes {
+			if e.Value == nil {
+				list = append(list, noEntryJSON{Key: hexJSON(e.Key), Value: map[string]string{"error": "No such file or directory"}})
+				continue
+			}
 			list = append(list, entryJSON(info, slots, e))
 		}
 		return f.emit(out, list)
 	}
-	for _, e := range entries {
+	for _, e := range holes {
+		if e.Value == nil {
+			fmt.Fprintf(out, "key: %s  value: <no entry>\n", hexText(e.Key))
+			continue
+		}
 		printEntry(out, info, slots, e)
 	}
 	s := "s"
@@ -228,6 +284,37 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 	}
 	_, err = fmt.Fprintf(out, "Found %d element%s\n", len(entries), s)
 	return err
+}
+
+// noEntryJSON is bpftool's JSON of a key a dump found without a value.
+type noEntryJSON struct {
+	Key   []string          `json:"key"`
+	Value map[string]string `json:"value"`
+}
+
+// withHoles returns a devmap's or cpumap's entries with every index
+// without one among them (Value nil), as bpftool dumps these arrays: it
+// walks every index and says "<no entry>" where a lookup finds none.
+// Other maps' entries are returned as they are.
+func withHoles(info api.MapInfo, entries []api.Entry) []api.Entry {
+	if (info.Type != "devmap" && info.Type != "cpumap") || info.BytesKey != 4 {
+		return entries
+	}
+	have := map[uint32]api.Entry{}
+	for _, e := range entries {
+		if len(e.Key) == 4 {
+			have[binary.LittleEndian.Uint32(e.Key)] = e
+		}
+	}
+	out := make([]api.Entry, 0, info.MaxEntries)
+	for i := uint32(0); i < info.MaxEntries; i++ {
+		if e, ok := have[i]; ok {
+			out = append(out, e)
+		} else {
+			out = append(out, api.Entry{Key: binary.LittleEndian.AppendUint32(nil, i)})
+		}
+	}
+	return out
 }
 
 // keyArg reads "key DATA" for a map.
@@ -246,15 +333,31 @@ func mapLookup(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, in
 	if err := noMoreArgs(rest); err != nil {
 		return err
 	}
-	v, err := c.Lookup(context.Background(), r, key)
+	e, _, err := c.LookupEntry(context.Background(), api.MapRequest{Map: r, Key: key, Formatted: formatIn(f)})
+	if errors.Is(err, remote.ErrNotFound) {
+		// As bpftool: a missing key is its output, "null" in JSON, and a
+		// failure (the map was found by withMap: the key is missing).
+		out := cmd.OutOrStdout()
+		if f.asJSON() {
+			fmt.Fprintln(out, "null")
+		} else {
+			fmt.Fprintf(out, "key:\n%s\n\nNot found\n", hexText(key))
+		}
+		return &exitError{code: exitUsage, err: errors.New(""), reported: true}
+	}
 	if err != nil {
 		return err
 	}
+	v := e.Value
 	slots := 0
 	if info.BytesValue > 0 && len(v) > int(info.BytesValue) {
 		slots = len(v) / int((info.BytesValue+7)&^7)
 	}
-	e := api.Entry{Key: key, Value: v}
+	if !f.asJSON() {
+		if ok, err := printFormatted(cmd.OutOrStdout(), []api.Entry{e}, false); ok || err != nil {
+			return err
+		}
+	}
 	if f.asJSON() {
 		return f.emit(cmd.OutOrStdout(), entryJSON(info, slots, e))
 	}

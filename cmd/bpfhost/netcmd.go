@@ -21,22 +21,24 @@ func newNetCommand() *cobra.Command {
 		Short: "Attach XDP programs in the daemon, as bpftool net does",
 		Long: `Attach XDP programs to devices in a running bpfhost daemon, in bpftool's grammar:
 
-  bpfhost net attach xdp PROG dev IF [peer IF2]
-  bpfhost net detach xdp dev IF
-  bpfhost net { show | list }
+  bpfhost net attach {xdp | xdpgeneric} PROG dev IF [peer IF2] [overwrite]
+  bpfhost net detach {xdp | xdpgeneric} dev IF
+  bpfhost net { show | list } [dev IF]
 
 PROG is "id ID", "name NAME" or "pinned PATH". With peer, frames the program
 passes on one device leave on the other (bridge mode); without, the program
 sees a copy of each frame (monitor mode). The daemon keeps the attachment,
-also across restarts, until it is detached.`,
+also across restarts, until it is detached. A device that has a program
+already is an error unless overwrite replaces it; detaching from a device
+without one succeeds, as on Linux.`,
 	}
 	addToolFlags(cmd, &f)
 	cmd.AddCommand(
-		&cobra.Command{Use: "attach xdp PROG dev IF [peer IF2]", Short: "Attach an XDP program to a device",
+		&cobra.Command{Use: "attach {xdp|xdpgeneric} PROG dev IF [peer IF2] [overwrite]", Short: "Attach an XDP program to a device",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netAttach(c, &f, args)) }},
-		&cobra.Command{Use: "detach xdp dev IF", Short: "Detach the XDP program of a device",
+		&cobra.Command{Use: "detach {xdp|xdpgeneric} dev IF", Short: "Detach the XDP program of a device",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netDetach(c, &f, args)) }},
-		&cobra.Command{Use: "show", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
+		&cobra.Command{Use: "show [dev IF]", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netShow(c, &f, args)) }},
 	)
 	return cmd
@@ -52,13 +54,35 @@ func withClient(f *toolFlags, fn func(ctx context.Context, c *remote.Client) err
 	return fn(context.Background(), c)
 }
 
+// checkAttachType accepts bpftool's XDP attach types that bpfhost's one
+// data path serves: "xdp" (Linux picks the mode) and "xdpgeneric" (the
+// stack's mode, which bpfhost's user-space path resembles most); driver
+// and offload modes need a kernel driver.
+func checkAttachType(args []string) error {
+	if len(args) == 0 {
+		return badInput(fmt.Errorf("expected ATTACH_TYPE: xdp or xdpgeneric"))
+	}
+	switch args[0] {
+	case "xdp", "xdpgeneric":
+		return nil
+	case "xdpdrv", "xdpoffload":
+		return badInput(fmt.Errorf("attach type %s: not supported by bpfhost, whose XDP runs in the daemon, not in a driver; use xdp or xdpgeneric", args[0]))
+	}
+	return badInput(fmt.Errorf("invalid net attach/detach type: %s (want xdp or xdpgeneric)", args[0]))
+}
+
 func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
-	if len(args) == 0 || args[0] != "xdp" {
-		return badInput(fmt.Errorf("expected \"xdp\" (the only attach type of bpfhost's net)"))
+	if err := checkAttachType(args); err != nil {
+		return err
 	}
 	r, rest, err := parseRef("PROG", args[1:])
 	if err != nil {
 		return err
+	}
+	// bpftool's "overwrite" is a word at the end; peer is bpfhost's.
+	overwrite := len(rest) > 0 && rest[len(rest)-1] == "overwrite"
+	if overwrite {
+		rest = rest[:len(rest)-1]
 	}
 	kv, err := keywordArgs(rest, "dev", "peer")
 	if err != nil {
@@ -68,7 +92,8 @@ func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return badInput(fmt.Errorf("expected \"dev IF\""))
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		if _, err := c.AttachXDP(ctx, r, kv["dev"], kv["peer"]); err != nil {
+		req := api.NetAttachRequest{Prog: r, Dev: kv["dev"], Peer: kv["peer"], Overwrite: overwrite}
+		if _, err := c.NetAttach(ctx, req); err != nil {
 			return err
 		}
 		return printNull(f, cmd.OutOrStdout())
@@ -76,8 +101,11 @@ func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
 }
 
 func netDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
-	if len(args) != 3 || args[0] != "xdp" || args[1] != "dev" {
-		return badInput(fmt.Errorf("expected \"xdp dev IF\""))
+	if err := checkAttachType(args); err != nil {
+		return err
+	}
+	if len(args) != 3 || args[1] != "dev" {
+		return badInput(fmt.Errorf("expected \"%s dev IF\"", args[0]))
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
 		if err := c.DetachXDP(ctx, args[2]); err != nil {
@@ -91,21 +119,40 @@ func netDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
 type netXDP struct {
 	Devname string `json:"devname"`
 	Ifindex int    `json:"ifindex"`
-	ID      uint32 `json:"id"`
+	// Mode is "generic": bpfhost's XDP runs on the frames the stack
+	// receives, as Linux's generic XDP, not in a driver.
+	Mode string `json:"mode"`
+	ID   uint32 `json:"id"`
 }
 
+// xdpMode is the mode "net show" gives bpfhost's links.
+const xdpMode = "generic"
+
 func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
+	// bpftool's "dev NAME" shows that device's programs only (the
+	// devices are the daemon's, maybe in another network namespace: one
+	// without a program shows none, whether it exists or not).
+	dev := ""
+	if len(args) == 2 && args[0] == "dev" {
+		dev, args = args[1], nil
+	}
 	if err := noMoreArgs(args); err != nil {
 		return err
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		links, err := c.Links(ctx)
+		all, err := c.Links(ctx)
 		if err != nil {
 			return err
 		}
+		var links []api.LinkInfo
+		for _, l := range all {
+			if dev == "" || l.Devname == dev || l.Peer == dev {
+				links = append(links, l)
+			}
+		}
 		xdps := []netXDP{}
 		for _, l := range links {
-			xdps = append(xdps, netXDP{Devname: l.Devname, Ifindex: l.Ifindex, ID: l.ProgID})
+			xdps = append(xdps, netXDP{Devname: l.Devname, Ifindex: l.Ifindex, Mode: xdpMode, ID: l.ProgID})
 		}
 		out := cmd.OutOrStdout()
 		if f.asJSON() {
@@ -114,13 +161,13 @@ func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		}
 		fmt.Fprintln(out, "xdp:")
 		for _, l := range links {
-			fmt.Fprintf(out, "%s(%d) bpfhost id %d", l.Devname, l.Ifindex, l.ProgID)
+			fmt.Fprintf(out, "%s(%d) %s id %d", l.Devname, l.Ifindex, xdpMode, l.ProgID)
 			if l.Peer != "" {
 				fmt.Fprintf(out, " peer %s", l.Peer)
 			}
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintln(out, "\ntc:\n\nflow_dissector:")
+		fmt.Fprint(out, "\ntc:\n\nflow_dissector:\n\n")
 		return nil
 	})
 }

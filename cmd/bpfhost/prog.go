@@ -25,23 +25,25 @@ func newProgCommand() *cobra.Command {
 		Long: `Manage the programs of a running bpfhost daemon, in bpftool's grammar:
 
   bpfhost prog { show | list } [PROG]
-  bpfhost prog load OBJ PATH [type TYPE] [pinmaps DIR]
-  bpfhost prog loadall OBJ DIR [type TYPE] [pinmaps DIR]
+  bpfhost prog load OBJ PATH [type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps DIR]
+  bpfhost prog loadall OBJ DIR [type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps DIR]
   bpfhost prog run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]
   bpfhost prog dump xlated PROG [linum]
   bpfhost prog dump jited PROG
   bpfhost prog pin PROG PATH
 
-PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
-output. -j prints bpftool's JSON, -p indents it.`,
+PROG and MAP are "id ID", "name NAME" or "pinned PATH". "map idx 0 pinned
+/bpf/counts" makes the object's first map (libbpf's order) the existing
+map, whose type and sizes the programs are verified against. FILE "-" is
+standard input or output. -j prints bpftool's JSON, -p indents it.`,
 	}
 	addToolFlags(cmd, &f)
 	show := func(c *cobra.Command, args []string) error { return f.toolError(c, progShow(c, &f, args)) }
 	cmd.AddCommand(
 		&cobra.Command{Use: "show [PROG]", Aliases: []string{"list"}, Short: "Show programs", RunE: show},
-		&cobra.Command{Use: "load OBJ PATH [type TYPE] [pinmaps DIR]", Short: "Load an object's first program and pin it at PATH",
+		&cobra.Command{Use: "load OBJ PATH [type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps DIR]", Short: "Load an object's first program and pin it at PATH",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, false)) }},
-		&cobra.Command{Use: "loadall OBJ DIR [type TYPE] [pinmaps DIR]", Short: "Load every program of an object, pinned under DIR by name",
+		&cobra.Command{Use: "loadall OBJ DIR [type TYPE] [map {idx IDX | name NAME} MAP]... [pinmaps DIR]", Short: "Load every program of an object, pinned under DIR by name",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progLoad(c, &f, args, true)) }},
 		&cobra.Command{Use: "run PROG data_in FILE [data_out FILE] [ctx_in FILE] [ctx_out FILE] [repeat N]", Short: "Run a program as BPF_PROG_TEST_RUN does",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, progRun(c, &f, args)) }},
@@ -165,7 +167,7 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 	if len(args) < 2 {
 		return badInput(fmt.Errorf("expected OBJ PATH"))
 	}
-	kv, err := keywordArgs(args[2:], "type", "pinmaps")
+	kv, replace, err := loadArgs(args[2:])
 	if err != nil {
 		return err
 	}
@@ -181,11 +183,62 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 	// libbpf names the object by its file's base name up to the first
 	// dot; its global data maps are pinned under that name.
 	objName, _, _ := strings.Cut(filepath.Base(args[0]), ".")
-	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName})
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName, Maps: replace})
 	if err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
+}
+
+// loadArgs reads the arguments of "prog load" after OBJ PATH as bpftool
+// does: "type TYPE", "pinmaps DIR" and any number of "map {idx IDX | name
+// NAME} MAP"; "dev NAME" (offload to a device) is refused.
+func loadArgs(args []string) (map[string]string, []api.MapReplacement, error) {
+	kv := map[string]string{}
+	var replace []api.MapReplacement
+	for len(args) > 0 {
+		switch k := args[0]; k {
+		case "type", "pinmaps":
+			if len(args) < 2 {
+				return nil, nil, badInput(fmt.Errorf("%s: missing its value", k))
+			}
+			if _, dup := kv[k]; dup {
+				return nil, nil, badInput(fmt.Errorf("%s given twice", k))
+			}
+			kv[k] = args[1]
+			args = args[2:]
+		case "dev":
+			return nil, nil, badInput(fmt.Errorf("dev: offloading a program to a device is not supported by bpfhost"))
+		case "map":
+			if len(args) < 3 {
+				return nil, nil, badInput(fmt.Errorf("'map' needs at least 4 arguments, %d found", len(args)-1))
+			}
+			var r api.MapReplacement
+			switch args[1] {
+			case "idx":
+				n, err := strconv.ParseUint(args[2], 10, 31)
+				if err != nil {
+					return nil, nil, badInput(fmt.Errorf("can't parse %s as IDX", args[2]))
+				}
+				idx := int(n)
+				r.Idx = &idx
+			case "name":
+				r.Name = args[2]
+			default:
+				return nil, nil, badInput(fmt.Errorf("expected 'idx' or 'name', got: '%s'?", args[1]))
+			}
+			ref, rest, err := parseRef("MAP", args[3:])
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Map = ref
+			replace = append(replace, r)
+			args = rest
+		default:
+			return nil, nil, badInput(fmt.Errorf("expected no more arguments, 'type', 'map' or 'pinmaps', got: '%s'?", k))
+		}
+	}
+	return kv, replace, nil
 }
 
 // printNull prints what bpftool prints with -j after a command without

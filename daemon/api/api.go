@@ -4,6 +4,8 @@
 // dependencies, so a client does not pull the runtime in.
 package api
 
+import "encoding/json"
+
 // Version is the control API's version, the first element of every path
 // ("/v1/...").
 const Version = "v1"
@@ -97,6 +99,20 @@ type LoadRequest struct {
 	// pinned under PinMaps as libbpf pins them ("config_rodata"), not by
 	// their section names.
 	ObjectName string `json:"object_name,omitempty"`
+	// Maps replaces maps of the object by existing maps, as bpftool's
+	// "map { idx IDX | name NAME } MAP": the programs use the existing
+	// map, whose type, sizes and flags they are verified against (as
+	// libbpf takes a reused map's), instead of a new one.
+	Maps []MapReplacement `json:"maps,omitempty"`
+}
+
+// MapReplacement names a map of an object, by its index in libbpf's order
+// (the maps of the .maps section, then the global data sections) or by its
+// name, and the existing map that replaces it.
+type MapReplacement struct {
+	Idx  *int   `json:"idx,omitempty"`
+	Name string `json:"name,omitempty"`
+	Map  Ref    `json:"map"`
 }
 
 // LoadResult answers a LoadRequest.
@@ -204,12 +220,23 @@ type MapRequest struct {
 	// descriptor named). A devmap's or cpumap's 8-byte value holds the ID
 	// of its entry program at offset 4 (0 for none).
 	ValueRef *Ref `json:"value_ref,omitempty"`
+	// Formatted asks lookup and dump for each entry's key and value
+	// read through the map's BTF types, as bpftool formats them (in
+	// Entry.Formatted): "json" as in bpftool's JSON, "plain" as in its
+	// output for people. Maps without BTF types have none.
+	Formatted string `json:"formatted,omitempty"`
 }
 
 // Entry is one key and value of a map.
 type Entry struct {
 	Key   []byte `json:"key"`
 	Value []byte `json:"value,omitempty"`
+	// Formatted is bpftool's "formatted" document of the entry
+	// ({"key": ..., "value": ...}), when MapRequest.Formatted asked for
+	// it and the map has BTF types. In "plain", a value bpftool prints
+	// bare and not as JSON (0x1f, (nil)) is a string that starts with a
+	// NUL character.
+	Formatted json.RawMessage `json:"formatted,omitempty"`
 }
 
 // MapResult answers a map operation: Entries for dump and lookup, NextKey
@@ -219,6 +246,9 @@ type MapResult struct {
 	Entries []Entry `json:"entries,omitempty"`
 	NextKey []byte  `json:"next_key,omitempty"`
 	Slots   int     `json:"slots,omitempty"`
+	// Typed says that the map has BTF types and the entries are
+	// formatted as MapRequest.Formatted asked (also when there are none).
+	Typed bool `json:"typed,omitempty"`
 }
 
 // XlatedInsn is one instruction of a program as it was loaded (PathProgDump

@@ -17,6 +17,10 @@ type NetAttachRequest struct {
 	Prog Ref    `json:"prog"`
 	Dev  string `json:"dev"`
 	Peer string `json:"peer,omitempty"`
+	// Overwrite replaces the program of a device that has one, as
+	// bpftool's "overwrite" (the link keeps its ID, pins and counters);
+	// without it, such a device is CodeBusy.
+	Overwrite bool `json:"overwrite,omitempty"`
 }
 
 // NetDetachRequest detaches the XDP program of a device (PathNetDetach).
