@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // volatile are the fields of bpftool's JSON that differ between any two
@@ -68,16 +66,8 @@ func clean(v any) any {
 // the same pin paths): the JSON is the same apart from IDs, times and what
 // only Linux has.
 func TestDaemonAgreesWithBpftool(t *testing.T) {
-	bpftool, err := exec.LookPath("bpftool")
-	if err != nil {
-		t.Skip("no bpftool")
-	}
-	d := newTestDaemonProc(t)
-	fs := t.TempDir()
-	if err := unix.Mount("bpf", fs, "bpf", 0, ""); err != nil {
-		t.Skipf("cannot mount a bpffs: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(fs, unix.MNT_DETACH) })
+	s := newSideBySide(t)
+	bpftool, d, fs := s.bpftool, s.d, s.fs
 	d.start()
 	pkt := filepath.Join(t.TempDir(), "pkt")
 	os.WriteFile(pkt, append([]byte{3}, make([]byte, 63)...), 0o644)
@@ -128,16 +118,8 @@ func TestDaemonAgreesWithBpftool(t *testing.T) {
 // lookups name the same objects (by their IDs on each side), and the rest
 // of the JSON agrees.
 func TestDaemonRefMapsAgreeWithBpftool(t *testing.T) {
-	bpftool, err := exec.LookPath("bpftool")
-	if err != nil {
-		t.Skip("no bpftool")
-	}
-	d := newTestDaemonProc(t)
-	fs := t.TempDir()
-	if err := unix.Mount("bpf", fs, "bpf", 0, ""); err != nil {
-		t.Skipf("cannot mount a bpffs: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(fs, unix.MNT_DETACH) })
+	s := newSideBySide(t)
+	bpftool, d, fs := s.bpftool, s.d, s.fs
 	d.start()
 	obj, _ := filepath.Abs("../../daemon/testdata/refs.o")
 	jmp, outer := fs+"/rm/jmp", fs+"/rm/outer"

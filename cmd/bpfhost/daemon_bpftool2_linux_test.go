@@ -54,17 +54,7 @@ func newSideBySide(t *testing.T) *sideBySide {
 func (s *sideBySide) kernel(args ...string) (string, string, int) {
 	s.t.Helper()
 	argv := append(append(append([]string(nil), s.prefix...), s.bpftool), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
+	return runExit(s.t, exec.Command(argv[0], argv[1:]...))
 }
 
 // both runs args on both sides and checks that both succeed or both fail;

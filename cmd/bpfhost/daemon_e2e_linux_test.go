@@ -110,6 +110,13 @@ func (d *testDaemon) cli(cred *syscall.Credential, args ...string) (string, stri
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
+	return runExit(d.t, cmd)
+}
+
+// runExit runs cmd and returns its stdout, stderr and exit status; a
+// command that cannot be started fails the test.
+func runExit(t testing.TB, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -117,7 +124,7 @@ func (d *testDaemon) cli(cred *syscall.Credential, args ...string) (string, stri
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return out.String(), errOut.String(), code
 }
