@@ -422,10 +422,11 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 			return "", 0, false // an inner map's or key's view
 		}
 		// Of the maps a merged value may point into, the element nearest
-		// below x is the one x points into.
+		// below x is the one x points into; else the nearest above (a
+		// negative offset).
 		found := false
 		for _, m := range cands {
-			if start, in := cs.Element(m, x); in && (!found || int64(x-start) < n) {
+			if start, in := cs.Element(m, x); in && (!found || closerElement(int64(x-start), n)) {
 				n, found = int64(x-start), true
 			}
 		}
@@ -453,6 +454,19 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 		}
 	}
 	return "", n, true
+}
+
+// closerElement reports whether offset a from one element names the
+// element a pointer points into better than offset b from another: an
+// element at or below it (a >= 0) first, the nearest one.
+func closerElement(a, b int64) bool {
+	if (a >= 0) != (b >= 0) {
+		return a >= 0
+	}
+	if a >= 0 {
+		return a < b
+	}
+	return a > b
 }
 
 // Instructions is the number of instructions with a kept state.

@@ -145,6 +145,18 @@ func kernelVerify(p progen.HostileProgram, maps []*ebpf.Map) (error, string) {
 					Type: &btf.FuncProto{Return: &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}, Params: []btf.FuncParam{{Name: "i", Type: u64}, {Name: "ctx", Type: &btf.Pointer{Target: &btf.Void{}}}}}})
 			}
 		}
+		if insns[i].IsFunctionCall() {
+			// A BPF-to-BPF call (precision programs): its target is a
+			// static function of its own.
+			target := index[slot[i]+1+int(insns[i].Constant)]
+			name := fmt.Sprintf("fn%d", target)
+			insns[i] = insns[i].WithReference(name)
+			insns[i].Constant = -1
+			if insns[target].Symbol() == "" {
+				insns[target] = btf.WithFuncMetadata(insns[target].WithSymbol(name), &btf.Func{Name: name, Linkage: btf.StaticFunc,
+					Type: &btf.FuncProto{Return: &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}, Params: []btf.FuncParam{{Name: "p", Type: u64}}}})
+			}
+		}
 		if insns[i].OpCode == asm.LoadImmOp(asm.DWord) && insns[i].Src == asm.Register(isa.PseudoMapIdx) {
 			m := maps[insns[i].Constant]
 			insns[i].Src = asm.PseudoMapFD

@@ -203,6 +203,14 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			}
 			return vm.Address(unsafe.Pointer(&value[0])), nil
 		},
+		// Numbers the verifier cannot predict: a u32, and 64-bit values
+		// near the 32-bit and 64-bit sign boundaries (precgen_test.go).
+		int32(linux.FnGetPrandomU32): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return uint64(h.rng.Uint32()), nil
+		},
+		int32(linux.FnKtimeGetNs): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return edgeValue(h.rng), nil
+		},
 		int32(linux.FnMapPopElem):  queueOp,
 		int32(linux.FnMapPeekElem): queueOp,
 		// A ring buffer of one record, and a spin lock that is only a
@@ -271,6 +279,9 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 				h.steps++
 				tr.Step(pc, regs, rc.Depth)
 				contained = walk.Step(pc, concrete(mem, tr, regs))
+				if debugTrace {
+					fmt.Printf("pc %d depth %d regs %x\n", pc, rc.Depth, *regs)
+				}
 			}
 		}
 		reserved = false
@@ -299,6 +310,23 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 		}
 	}
 	return nil
+}
+
+var debugTrace = false
+
+// edgeValue returns a 64-bit number near a boundary where 32-bit and
+// 64-bit, signed and unsigned views differ, or a random one.
+func edgeValue(rng *rand.Rand) uint64 {
+	base := []uint64{0, 1 << 31, 1 << 32, 1 << 63, 0x7fffffff, 0xffffffff, 0xffffffff00000000}[rng.IntN(7)]
+	switch rng.IntN(4) {
+	case 0:
+		return rng.Uint64()
+	case 1:
+		return base + uint64(rng.IntN(20))
+	case 2:
+		return base - uint64(rng.IntN(20))
+	}
+	return base ^ uint64(rng.IntN(64))<<32
 }
 
 // mutate changes one to three fields of a program at random.

@@ -61,6 +61,9 @@ func (m *Memory) Load(addr uint64, size int) uint64 {
 // Element returns the start of the element of map idx (idx < 0: the ring
 // buffer records) that addr points into, or else the nearest one below
 // addr within 64 KiB: an offset past the end is the verifier's to bound.
+// Below every element, it is the nearest one above addr within 64 KiB: a
+// pointer the program moved before the element's start (the verifier
+// allows negative offsets that a later addition brings back).
 func (m *Memory) Element(idx int, addr uint64) (uint64, bool) {
 	var els []Element
 	switch {
@@ -70,6 +73,7 @@ func (m *Memory) Element(idx int, addr uint64) (uint64, bool) {
 		els = m.Maps[idx]
 	}
 	best, found := uint64(0), false
+	above, foundAbove := uint64(0), false
 	for _, e := range els {
 		if addr >= e.Start && addr-e.Start < e.Size {
 			return e.Start, true
@@ -77,6 +81,12 @@ func (m *Memory) Element(idx int, addr uint64) (uint64, bool) {
 		if addr >= e.Start && addr-e.Start < 1<<16 && (!found || e.Start > best) {
 			best, found = e.Start, true
 		}
+		if addr < e.Start && e.Start-addr <= 1<<16 && (!foundAbove || e.Start < above) {
+			above, foundAbove = e.Start, true
+		}
+	}
+	if !found && foundAbove {
+		return above, true
 	}
 	return best, found
 }

@@ -8,8 +8,8 @@ import (
 
 func TestElement(t *testing.T) {
 	m := &Memory{Maps: [][]Element{{{Start: 0x1000, Size: 16}, {Start: 0x2000, Size: 16}}}}
-	m.AddRecord(0x5000, 8)
-	m.AddRecord(0x4000, 8)
+	m.AddRecord(0x50000, 8)
+	m.AddRecord(0x40000, 8)
 	for _, c := range []struct {
 		idx   int
 		addr  uint64
@@ -20,11 +20,13 @@ func TestElement(t *testing.T) {
 		{0, 0x100f, 0x1000, true},
 		{0, 0x1010, 0x1000, true}, // just past the end: the nearest below
 		{0, 0x2008, 0x2000, true},
-		{0, 0xfff, 0, false},  // below every element
-		{1, 0x1000, 0, false}, // no such map
-		{-1, 0x4004, 0x4000, true},
-		{-1, 0x5000, 0x5000, true},
-		{-1, 0x3000, 0, false},
+		{0, 0xfff, 0x1000, true},  // just below every element: the nearest above
+		{0, 0x1fff, 0x1000, true}, // past one element, below another: the one below
+		{1, 0x1000, 0, false},     // no such map
+		{-1, 0x40004, 0x40000, true},
+		{-1, 0x50000, 0x50000, true},
+		{-1, 0x3fff0, 0x40000, true},
+		{-1, 0x3000, 0, false}, // far below every record
 	} {
 		start, ok := m.Element(c.idx, c.addr)
 		if start != c.start || ok != c.ok {
