@@ -279,9 +279,6 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 				h.steps++
 				tr.Step(pc, regs, rc.Depth)
 				contained = walk.Step(pc, concrete(mem, tr, regs))
-				if debugTrace {
-					fmt.Printf("pc %d depth %d regs %x\n", pc, rc.Depth, *regs)
-				}
 			}
 		}
 		reserved = false
@@ -311,8 +308,6 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 	}
 	return nil
 }
-
-var debugTrace = false
 
 // edgeValue returns a 64-bit number near a boundary where 32-bit and
 // 64-bit, signed and unsigned views differ, or a random one.
