@@ -7,11 +7,16 @@ import (
 	"github.com/bpfhost/bpfhost/internal/progen"
 )
 
-// TestPrecisionShapesSound runs precgen's programs through the soundness
-// harness: accepted ones run in the checked interpreter under the
-// containment check. Longer with -verifier.soundness (programs: 4 times
-// the flag).
-func TestPrecisionShapesSound(t *testing.T) {
+// precOnly restricts TestSoundnessPrecision to some fragments (tests
+// of one kind).
+var precOnly []int
+
+// TestSoundnessPrecision runs progen.Precision programs through the soundness
+// harness (TestSoundness's): accepted ones run in the checked
+// interpreter under the containment check. Longer with
+// -verifier.soundness (programs: 4 times the flag), other programs with
+// -verifier.seed and -verifier.shard.
+func TestSoundnessPrecision(t *testing.T) {
 	n := *soundnessN * 4
 	if n == 0 {
 		n = 300
@@ -21,6 +26,7 @@ func TestPrecisionShapesSound(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := progen.NewPrecision(rand.New(rand.NewPCG(seed+9, 40)))
+	g.Only = precOnly
 	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(seed+9, 41))}
 	accepted := 0
 	for i := 0; i < n; i++ {

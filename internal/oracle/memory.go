@@ -91,6 +91,27 @@ func (m *Memory) Element(idx int, addr uint64) (uint64, bool) {
 	return best, found
 }
 
+// Elements returns the starts of the elements of map idx (idx < 0: the
+// ring buffer records) within 64 KiB of addr on either side: the elements
+// a pointer at addr may have come from, where the elements of a map lie
+// next to each other (one element's end is the next one's start).
+func (m *Memory) Elements(idx int, addr uint64) []uint64 {
+	var els []Element
+	switch {
+	case idx < 0:
+		els = m.Records
+	case idx < len(m.Maps):
+		els = m.Maps[idx]
+	}
+	var out []uint64
+	for _, e := range els {
+		if addr >= e.Start && addr-e.Start <= 1<<16 || addr < e.Start && e.Start-addr <= 1<<16 {
+			out = append(out, e.Start)
+		}
+	}
+	return out
+}
+
 // MapHandle returns what an lddw of map idx loads, if known.
 func (m *Memory) MapHandle(idx int) (uint64, bool) {
 	if idx < len(m.Handles) && m.Handles[idx] != 0 {

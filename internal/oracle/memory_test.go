@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/vm"
@@ -32,6 +33,22 @@ func TestElement(t *testing.T) {
 		if start != c.start || ok != c.ok {
 			t.Errorf("Element(%d, %#x) = %#x, %v; want %#x, %v", c.idx, c.addr, start, ok, c.start, c.ok)
 		}
+	}
+}
+
+// TestElements: the elements near an address, on either side, for a
+// pointer Element attributes to the wrong one (one past the end of a value
+// is the next value's start).
+func TestElements(t *testing.T) {
+	m := &Memory{Maps: [][]Element{{{Start: 0x10000, Size: 16}, {Start: 0x10010, Size: 16}, {Start: 0x40000, Size: 16}}}}
+	if got := m.Elements(0, 0x10010); !slices.Equal(got, []uint64{0x10000, 0x10010}) {
+		t.Errorf("Elements(0, 0x10010) = %#x, want both values next to it", got)
+	}
+	if got := m.Elements(0, 0x38000); !slices.Equal(got, []uint64{0x40000}) {
+		t.Errorf("Elements(0, 0x38000) = %#x, want the one above", got)
+	}
+	if got := m.Elements(1, 0x10000); got != nil {
+		t.Errorf("Elements of a map that does not exist = %#x", got)
 	}
 }
 

@@ -31,6 +31,10 @@ import (
 // context, r7 = the map value (16 bytes), r8 and r9 values fragments
 // leave for later ones; r0-r5 scratch.
 type Precision struct {
+	// Only, if set, lists the fragments (0 <= i < PrecisionFragments)
+	// programs are made of; all kinds otherwise.
+	Only []int
+
 	rng   *rand.Rand
 	b     strings.Builder
 	made  []string
@@ -108,7 +112,11 @@ func (g *Precision) Source(n int) string {
 	g.e("mov %%r8, 0")
 	g.e("mov %%r9, 0")
 	for i := 0; i < n; i++ {
-		g.Fragment(g.rng.IntN(PrecisionFragments))
+		if len(g.Only) > 0 {
+			g.Fragment(g.Only[g.rng.IntN(len(g.Only))])
+		} else {
+			g.Fragment(g.rng.IntN(PrecisionFragments))
+		}
 	}
 	g.e("mov %%r0, 2")
 	g.e("exit")
@@ -119,11 +127,11 @@ func (g *Precision) Source(n int) string {
 }
 
 // PrecisionFragments is how many kinds of fragment Fragment knows.
-const PrecisionFragments = 8
+const PrecisionFragments = 9
 
 // Fragment emits fragment i (0 <= i < PrecisionFragments).
 func (g *Precision) Fragment(i int) {
-	[]func(){g.errCode, g.sub32, g.mixed, g.stack, g.stride, g.diamonds, g.signed32, g.callee}[i]()
+	[]func(){g.errCode, g.sub32, g.mixed, g.stack, g.stride, g.diamonds, g.signed32, g.callee, g.numbers}[i]()
 }
 
 // lookup sets r7 to the value of arr at a key written in one of several
@@ -550,4 +558,72 @@ func (g *Precision) callee() {
 	} else {
 		g.e("stxdw [%%r7+0], %%r1")
 	}
+}
+
+// numbers: two wide numbers the verifier cannot predict, a random chain of
+// ALU operations and conditional jumps (64- and 32-bit, signed and
+// unsigned, against constants and each other) that refine them, then a
+// bounds check and an access at the result. Every refinement is checked
+// against the concrete values by the containment check.
+func (g *Precision) numbers() {
+	g.wide("%r8")
+	g.wide("%r9")
+	var pending []string // labels to place
+	for i := 0; i < 4+g.rng.IntN(8); i++ {
+		if len(pending) > 0 && g.rng.IntN(3) == 0 {
+			g.e("%s:", pending[0])
+			pending = pending[1:]
+		}
+		dst := g.pick("%r8", "%r8", "%r9")
+		if g.rng.IntN(2) == 0 {
+			l := g.l()
+			op := g.pick("jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset")
+			if g.rng.IntN(2) == 0 {
+				op += "32"
+			}
+			src := g.pick("%r8", "%r9", "0", "1", "-1", "15", "0x7fffffff", "-0x80000000", "0xffff", "-22")
+			if src == dst {
+				src = "7"
+			}
+			g.e("%s %s, %s, %s", op, dst, src, l)
+			pending = append(pending, l)
+			continue
+		}
+		op := g.pick("add", "sub", "and", "or", "xor", "lsh", "rsh", "arsh", "mul", "mov")
+		if g.rng.IntN(3) == 0 {
+			op += "32"
+		}
+		var src string
+		switch {
+		case strings.HasPrefix(op, "lsh") || strings.HasPrefix(op, "rsh") || strings.HasPrefix(op, "arsh"):
+			src = fmt.Sprint(g.rng.IntN(64))
+			if strings.HasSuffix(op, "32") {
+				src = fmt.Sprint(g.rng.IntN(32))
+			}
+		case strings.HasPrefix(op, "mov"):
+			src = g.pick("%r8", "%r9")
+		default:
+			src = g.pick("%r8", "%r9", "1", "-1", "0xff", "0x7fffffff", "-0x80000000", "3")
+		}
+		if src == dst && strings.HasPrefix(op, "mov") {
+			src = g.pick("%r8", "%r9")
+		}
+		g.e("%s %s, %s", op, dst, src)
+	}
+	for _, l := range pending {
+		g.e("%s:", l)
+	}
+	ls := g.l()
+	bound := 15
+	if g.flaw() {
+		bound = 16
+	}
+	g.e("%s %%r8, %d, %s", g.pick("jgt", "jgt32", "jsgt"), bound, ls)
+	if g.rng.IntN(2) == 0 {
+		g.e("jslt %%r8, 0, %s", ls)
+	}
+	g.e("mov %%r1, %%r7")
+	g.e("add %%r1, %%r8")
+	g.e("ldxb %%r0, [%%r1+0]")
+	g.e("%s:", ls)
 }
