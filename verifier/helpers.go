@@ -199,7 +199,11 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		case platform.ArgLong:
 			e.memArg(s, pc, r, 8, 8, memWrite, proto, "memory")
 		case platform.ArgInt:
-			e.memArg(s, pc, r, 4, 4, memWrite, proto, "memory")
+			// Read as well as written: bpf_check_mtu takes *mtu_len as
+			// its input and leaves it as it was when it fails (XDP with
+			// flags, an unknown device), as Linux does, so the bytes
+			// must hold no part of a pointer before the call either.
+			e.memArg(s, pc, r, 4, 4, memRW, proto, "memory")
 		case platform.ArgConstStr:
 			if v.kind != kMapValue || v.null || !e.a.maps[v.region].ReadOnlyProg {
 				e.fail(pc, "%s needs a string in read-only global data in r%d; %s", name, r, e.describe(s, r))
