@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"math"
 
 	"github.com/bpfhost/bpfhost/platform"
@@ -210,6 +211,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			e.memArg(s, pc, r, 1, 1, memRead, proto, "string")
+			e.constString(s, pc, r, name)
 		case platform.ArgFunc:
 			if v.kind != kFunc {
 				e.fail(pc, "%s needs a function (a callback) in r%d; %s", name, r, e.describe(s, r))
@@ -541,4 +543,26 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		e.fail(pc, "%s needs %s in r%d; %s", proto.Name, what, r, e.describe(s, r))
 	}
 	_ = math.MaxInt64
+}
+
+// constString checks that the string a helper's ARG_PTR_TO_CONST_STR
+// argument in register r points to ends within its map value, as Linux
+// does: the map's bytes must be frozen (MapInfo.Constant), the offset
+// constant, and a NUL must follow it in the value. The helpers read up to
+// the NUL: without one, they read on into the next values of the map
+// (and a map user space may still write can lose its NUL at any time).
+func (e *exec) constString(s *state, pc, r int, name string) {
+	mi := e.a.maps[s.regs[r].region]
+	off := s.ival(r)
+	switch {
+	case mi.Constant == nil:
+		e.fail(pc, "%s needs a string in frozen read-only data in r%d; map %s's bytes may change after verification", name, r, mi.Name)
+	case !off.isConst():
+		e.fail(pc, "%s needs a string at a constant offset of map %s's value in r%d, not %s", name, mi.Name, r, off)
+	case off.umin < uint64(len(mi.Constant)) && off.umin < uint64(mi.ValueSize):
+		end := min(uint64(len(mi.Constant)), uint64(mi.ValueSize))
+		if bytes.IndexByte(mi.Constant[off.umin:end], 0) < 0 {
+			e.fail(pc, "%s: the string at offset %d of map %s's value (r%d) is not NUL-terminated within the value", name, off.umin, mi.Name, r)
+		}
+	}
 }
