@@ -96,3 +96,44 @@ func TestConstStringEndsInValue(t *testing.T) {
 		}
 	}
 }
+
+// TestConstStringFromMapKey: the key a bpf_for_each_map_elem callback
+// receives is read-only memory of the map's own, not frozen data, so it
+// may not be a constant string either. It was accepted (a read-only map
+// value to the verifier): in a trusted run, where the keys lie in no
+// region of the run, bpf_snprintf looked for the format's NUL in up to 64
+// KiB of the memory after the key.
+func TestConstStringFromMapKey(t *testing.T) {
+	prog, err := isa.Assemble(`
+		lddw %r1, 0
+		lddw %r2, 0
+		mov %r3, 0
+		mov %r4, 0
+		call 164
+		mov %r0, 2
+		exit
+		mov %r3, %r2
+		mov %r1, %r10
+		add %r1, -64
+		mov %r2, 64
+		mov %r4, 0
+		mov %r5, 0
+		call 165
+		mov %r0, 1
+		exit`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog[0].Src = isa.PseudoMapIdx
+	prog[2].Src, prog[2].Imm = isa.PseudoFunc, 9-3
+	spec := &bpfhost.CollectionSpec{
+		Maps: []*bpfhost.MapSpec{{Name: "h", Type: uint32(maps.Hash), KeySize: 4, ValueSize: 8, MaxEntries: 4}},
+		Programs: []*bpfhost.ProgramSpec{{Name: "p", Section: "xdp", License: "GPL", Instructions: prog,
+			References: []object.Reference{{Slot: 0, Kind: object.RefMap, Name: "h", Map: 0}}}},
+	}
+	_, err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Slots: 1})
+	var ve *bpfhost.VerifierError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "bpf_snprintf needs a string in frozen read-only data") {
+		t.Errorf("%v; want the key refused as bpf_snprintf's format", err)
+	}
+}
