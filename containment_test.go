@@ -207,10 +207,26 @@ func containedRun(c *Collection, spec *CollectionSpec, entry *checkedProg, progs
 	return containedRunOn(c, spec, entry, progs, rng, nil, keep...)
 }
 
+// btfContext reports whether a program type's context has BTF pointer
+// arguments, whose loads may read numbers that are addresses of the run's
+// memory (a containment hook run passes pointers into the context): the
+// leak check (oracle.Memory.LeakCheck) is off for them.
+func btfContext(info *platform.ProgramTypeInfo) bool {
+	if info.Context == nil {
+		return false
+	}
+	for _, f := range info.Context.Fields {
+		if f.Kind == platform.FieldBTFPointer {
+			return true
+		}
+	}
+	return false
+}
+
 // containedRunOn is containedRun on the packet data, or on a random one if
 // data is nil.
 func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, data []byte, keep ...string) (int, error) {
-	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps))}
+	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps)), LeakCheck: !btfContext(entry.p.info)}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
 		m := c.Maps[ms.Name]

@@ -126,6 +126,10 @@ type Concrete struct {
 	// against the other elements it may have come from (one past the end
 	// of a value is the start of the next one).
 	Elements func(m int, addr uint64) []uint64
+	// Owned, if set, reports whether an address lies in the run's memory:
+	// a number the verifier has (a scalar) that is such an address is a
+	// pointer leaked as a number, and a violation.
+	Owned func(addr uint64) bool
 	// MapHandle returns the value an lddw of map m (an index in
 	// Options.Maps) loads at run time; ok is false if unknown.
 	MapHandle func(m int) (handle uint64, ok bool)
@@ -370,6 +374,9 @@ func (c *Containment) value(s *state, l loc, v value, x uint64, cs *Concrete) (m
 	case kScalar:
 		if x < v.umin || x > v.umax {
 			return fmt.Sprintf("scalar outside %s", urange(v.umin, v.umax)), 0, false
+		}
+		if cs.Owned != nil && x >= 1<<32 && cs.Owned(x) {
+			return "a number to the verifier, but an address of the run's memory (a pointer leaked as a number)", 0, false
 		}
 		n = int64(x)
 	case kCtx:

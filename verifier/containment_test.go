@@ -19,6 +19,9 @@ func concrete(m *oracle.Memory, t *oracle.Tracker, regs *[11]uint64) *Concrete {
 		Context: m.Context, Packet: m.Packet, Meta: m.Meta, Data: m.Data, End: m.End,
 		Element: m.Element, Elements: m.Elements, MapHandle: m.MapHandle,
 	}
+	if m.LeakCheck {
+		cs.Owned = m.Owns
+	}
 	if t != nil {
 		cs.Written = t.Written
 		cs.Held = &Held{Lock: t.Lock()}

@@ -266,7 +266,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			Budget: 1 << 22,
 		}
 		// Every map's lookups hand out the one value.
-		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd}
+		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd, LeakCheck: true}
 		for i := range maps {
 			mem.Maps = append(mem.Maps, []oracle.Element{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}})
 			mem.Handles = append(mem.Handles, uint64(i+1))

@@ -40,6 +40,44 @@ type Memory struct {
 	Handles []uint64
 	// Records are the ring buffer records handed out so far.
 	Records []Element
+	// LeakCheck asks the containment check to report a number (a
+	// verifier scalar) that is an address of the run's memory (Owns):
+	// a pointer the program turned into a number. Harnesses whose
+	// programs may legitimately load such numbers (BTF pointer arguments
+	// into the run's own memory) leave it off.
+	LeakCheck bool
+}
+
+// Owns reports whether addr lies in the run's memory: its stack, the
+// packet, the map values and records known, and the run's regions (the
+// context, map memory, ring buffer data).
+func (m *Memory) Owns(addr uint64) bool {
+	in := func(start, size uint64) bool { return addr >= start && addr-start < size }
+	if m.RC != nil {
+		st := m.RC.Stack()
+		if b := st.Bytes(); in(st.Top()-uint64(len(b)), uint64(len(b))+1) { // r10 of the top frame too
+			return true
+		}
+		for _, r := range m.RC.Regions {
+			if in(uint64(r.Start), uint64(r.Size)) {
+				return true
+			}
+		}
+	}
+	if m.Packet && addr >= m.Meta && addr <= m.End {
+		return true
+	}
+	if m.Context != 0 && in(m.Context, 256) {
+		return true
+	}
+	for _, els := range append(m.Maps, m.Records) {
+		for _, e := range els {
+			if in(e.Start, e.Size) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FramePointer returns r10 of the frame at a call depth.
