@@ -119,7 +119,14 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				e.fail(pc, "%s passed to %s where a number is expected", e.pointerDesc(s, r), name)
 			}
 			if i == 0 && proto.Callback == platform.CallbackLoop {
-				loopCount = s.ival(r)
+				// A number's range bounds the calls (the helper takes its
+				// low 32 bits, never more). Anything else passed as a
+				// number (a BTF pointer, whose interval is its offset, not
+				// its value) may be any count.
+				loopCount = topIval
+				if v.kind == kScalar {
+					loopCount = s.ival(r)
+				}
 			}
 		case platform.ArgAddress:
 			e.addressArg(s, pc, r, proto)
