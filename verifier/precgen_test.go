@@ -7,10 +7,6 @@ import (
 	"github.com/bpfhost/bpfhost/internal/progen"
 )
 
-// precOnly restricts TestSoundnessPrecision to some fragments (tests
-// of one kind).
-var precOnly []int
-
 // TestSoundnessPrecision runs progen.Precision programs through the soundness
 // harness (TestSoundness's): accepted ones run in the checked
 // interpreter under the containment check. Longer with
@@ -26,7 +22,6 @@ func TestSoundnessPrecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := progen.NewPrecision(rand.New(rand.NewPCG(seed+9, 40)))
-	g.Only = precOnly
 	h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(seed+9, 41))}
 	accepted := 0
 	for i := 0; i < n; i++ {
