@@ -36,6 +36,10 @@ var (
 	differentialCount = flag.Int("differential.count", 0, "programs TestKernelVerifierDifferential compares (0: 300)")
 	differentialSeed  = flag.Uint64("differential.seed", 1, "seed of TestKernelVerifierDifferential's generator")
 	differentialOut   = flag.String("differential.out", "", "file to write the findings' programs to")
+	// differentialTailSub adds subprograms that tail-call to the hostile
+	// programs (progen.Hostile.SubprogramTailCalls): kernelVerify gives
+	// every function BTF func info, which Linux wants for them.
+	differentialTailSub = flag.Bool("differential.tailsub", false, "TestKernelVerifierDifferential: also tail calls in subprograms")
 )
 
 // explained are kernel rejections that are no finding when bpfhost accepts:
@@ -204,6 +208,7 @@ func TestKernelVerifierDifferential(t *testing.T) {
 	}
 	seed := *differentialSeed
 	g := progen.NewHostile(rand.New(rand.NewPCG(seed, 17)))
+	g.SubprogramTailCalls = *differentialTailSub
 	var counts struct{ both, neither, kernelOnly, bpfhostOnly, explained, known int }
 	reasons := map[string]int{}
 	var findings []string
