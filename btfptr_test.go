@@ -24,20 +24,21 @@ const (
 // else a part of the message. Linux gives the same verdicts
 // (TestBTFPointerKernel).
 var btfVerdicts = map[string]string{
-	"fentry_unlink": "",
-	"fexit_unlink":  "",
-	"on_switch":     "",
-	"on_open":       "",
-	"dump_task":     "",
-	"current_task":  "",
-	"flex_tail":     "",
-	"bad_write":     "only reads are allowed",
-	"bad_beyond":    "the read ends past the 24 bytes of struct bpf_iter_meta",
-	"bad_var_off":   "only constant offsets are allowed",
-	"bad_ptr_half":  "only all 8 bytes of pointer member real_parent",
-	"bad_iter_null": "may be NULL: it comes from the load",
-	"bad_negative":  "negative offsets are not allowed",
-	"by_value":      "", // Linux has no such function (kernel.o's)
+	"fentry_unlink":  "",
+	"fexit_unlink":   "",
+	"on_switch":      "",
+	"on_open":        "",
+	"dump_task":      "",
+	"current_task":   "",
+	"flex_tail":      "",
+	"bad_write":      "only reads are allowed",
+	"bad_beyond":     "the read ends past the 24 bytes of struct bpf_iter_meta",
+	"bad_var_off":    "only constant offsets are allowed",
+	"bad_ptr_half":   "only all 8 bytes of pointer member real_parent",
+	"bad_iter_null":  "may be NULL: it comes from the load",
+	"bad_negative":   "negative offsets are not allowed",
+	"bad_loop_count": "is outside the",
+	"by_value":       "", // Linux has no such function (kernel.o's)
 }
 
 // TestBTFPointerPrograms verifies btfptr.o's fentry, fexit, tp_btf, lsm and

@@ -41,6 +41,9 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 	}
 	if ms.InnerMap != nil {
 		in := mapInfo(ms.InnerMap)
+		// The maps found at run time are any maps like the template,
+		// none frozen with its bytes: its Data say nothing of them.
+		in.Constant = nil
 		mi.Inner = &in
 	}
 	return mi

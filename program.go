@@ -494,6 +494,14 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The packet pointers are the helpers' to move; an unverified
+	// (checked) program can also write them through a context pointer it
+	// kept where the context classification does not follow it (a map
+	// value), since the whole struct is a writable region of the run.
+	// What the run left must be checked before it slices the buffer.
+	if ctx.Data < base || ctx.DataEnd < ctx.Data || ctx.DataEnd-base > uint64(len(buf)) || (!p.isL2() && ctx.Data-base < ethHeaderLen) {
+		return 0, fmt.Errorf("program %q: %w: the run left the context's packet pointers outside the packet buffer", p.name, ErrInvalid)
+	}
 	lo, hi := int(ctx.Data-base), int(ctx.DataEnd-base)
 	if !p.isL2() {
 		// Linux pushes a zeroed Ethernet header back before copying out.

@@ -11,9 +11,9 @@ import (
 type handleBox struct{ h any }
 
 // checkHandle validates a handle for a map type: inner maps must be Maps
-// whose spec matches the template (type, key and value size, flags, and
-// max entries unless the template has BPF_F_INNER_MAP), as Linux's
-// bpf_map_meta_equal requires.
+// whose spec matches the template (type, key and value size, flags, max
+// entries unless the template has BPF_F_INNER_MAP, and where the value's
+// bpf_spin_lock and bpf_timer lie), as Linux's bpf_map_meta_equal requires.
 func (b *base) checkHandle(op string, h any) error {
 	if h == nil {
 		return b.errorf(op, EINVAL, "nil handle")
@@ -36,6 +36,12 @@ func (b *base) checkHandle(op string, h any) error {
 		return b.errorf(op, EINVAL, "inner map %q has flags %#x, want %#x", in.Name, in.Flags, want.Flags)
 	case want.Flags&FlagInnerMap == 0 && in.MaxEntries != want.MaxEntries:
 		return b.errorf(op, EINVAL, "inner map %q has max entries %d, want %d", in.Name, in.MaxEntries, want.MaxEntries)
+	case in.HasSpinLock != want.HasSpinLock || in.HasSpinLock && in.SpinLockOffset != want.SpinLockOffset,
+		in.HasTimer != want.HasTimer || in.HasTimer && in.TimerOffset != want.TimerOffset:
+		// Programs were verified against the template's bpf_spin_lock and
+		// bpf_timer (Linux's btf_record_equal): a lock the template lacks
+		// could be written as plain data, and the next bpf_spin_lock wait.
+		return b.errorf(op, EINVAL, "inner map %q has a bpf_spin_lock or bpf_timer where the template has none or has it elsewhere", in.Name)
 	}
 	return nil
 }

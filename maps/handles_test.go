@@ -72,6 +72,27 @@ func TestMapInMap(t *testing.T) {
 	a := mustNew(t, Spec{Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 1000, Flags: FlagInnerMap}, 1)
 	wantErrno(t, "SetHandle any size", m.SetHandle(u32(0), a, UpdateAny), 0)
 
+	// An inner map with a bpf_spin_lock (or timer) the template lacks, or
+	// has elsewhere: programs verified against the template could write
+	// its lock word as data, and the next bpf_spin_lock would wait in
+	// vain (a verified program did, through an array of maps).
+	locked := mustNew(t, Spec{Name: "locked", Type: Hash, KeySize: 4, ValueSize: 8, MaxEntries: 16, HasSpinLock: true}, 1)
+	timed := mustNew(t, Spec{Name: "timed", Type: Hash, KeySize: 4, ValueSize: 16, MaxEntries: 16, HasTimer: true}, 1)
+	plain := mustNew(t, Spec{Type: ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: &inner}, 1).(HandleMap)
+	wantErrno(t, "SetHandle with a lock the template lacks", plain.SetHandle(u32(0), locked, UpdateAny), EINVAL)
+	lockedAt4 := inner
+	lockedAt4.HasSpinLock, lockedAt4.SpinLockOffset = true, 4
+	elsewhere := mustNew(t, Spec{Type: ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: &lockedAt4}, 1).(HandleMap)
+	wantErrno(t, "SetHandle with the lock elsewhere", elsewhere.SetHandle(u32(0), locked, UpdateAny), EINVAL)
+	lockedAt0 := inner
+	lockedAt0.HasSpinLock = true
+	same := mustNew(t, Spec{Type: ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: &lockedAt0}, 1).(HandleMap)
+	wantErrno(t, "SetHandle with the template's lock", same.SetHandle(u32(0), locked, UpdateAny), 0)
+	timedTmpl := inner
+	timedTmpl.ValueSize = 16
+	untimed := mustNew(t, Spec{Type: ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: &timedTmpl}, 1).(HandleMap)
+	wantErrno(t, "SetHandle with a timer the template lacks", untimed.SetHandle(u32(0), timed, UpdateAny), EINVAL)
+
 	hom := mustNew(t, Spec{Name: "hom", Type: HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMap: &inner}, 1).(HandleMap)
 	wantErrno(t, "SetHandle exist missing", hom.SetHandle(u32(1), good, UpdateExist), ENOENT)
 	wantErrno(t, "SetHandle", hom.SetHandle(u32(1), good, UpdateNoExist), 0)

@@ -31,7 +31,10 @@ func (e *exec) inBoundsArrayKey(s *state, r int, region int32) bool {
 	}
 	f := s.frames[v.region]
 	i := f.find(int(off.smin))
-	if i < 0 || f.spill[i].size < 4 || f.spill[i].v.kind != kScalar {
+	// A spill of the key's own width, as Linux's get_constant_map_key
+	// requires (spill_size == key_size): an 8-byte spill of 0 read as a
+	// 4-byte key is safe too, but Linux keeps the NULL check there.
+	if i < 0 || f.spill[i].size != 4 || f.spill[i].v.kind != kScalar {
 		return false
 	}
 	sp := f.spill[i]

@@ -120,6 +120,16 @@ type Concrete struct {
 	// past an element's end are the caller's to attribute (the nearest
 	// element below is a good choice).
 	Element func(m int, addr uint64) (start uint64, ok bool)
+	// Elements, if set, returns the starts of the map values of map m near
+	// addr (within 64 KiB): a pointer that Element attributes to an
+	// element at an offset outside the verifier's bounds is checked
+	// against the other elements it may have come from (one past the end
+	// of a value is the start of the next one).
+	Elements func(m int, addr uint64) []uint64
+	// Owned, if set, reports whether an address lies in the run's memory:
+	// a number the verifier has (a scalar) that is such an address is a
+	// pointer leaked as a number, and a violation.
+	Owned func(addr uint64) bool
 	// MapHandle returns the value an lddw of map m (an index in
 	// Options.Maps) loads at run time; ok is false if unknown.
 	MapHandle func(m int) (handle uint64, ok bool)
@@ -291,7 +301,7 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 		nums = append(nums, known{l: locPkt, n: int64(cs.End - cs.Data)}, known{l: locMeta, n: int64(cs.Meta - cs.Data)})
 	}
 	for r := range s.regs {
-		msg, n, ok := c.value(s, s.regs[r], cs.Regs[r], cs)
+		msg, n, ok := c.value(s, locReg(r), s.regs[r], cs.Regs[r], cs)
 		if msg != "" {
 			return fmt.Sprintf("r%d=%#x: %s", r, cs.Regs[r], msg)
 		}
@@ -307,7 +317,7 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 			fp := cs.FramePointer(fi)
 			for _, sp := range f.spill {
 				x := cs.Load(fp+uint64(int64(sp.off)), int(sp.size))
-				msg, n, ok := c.value(s, sp.v, x, cs)
+				msg, n, ok := c.value(s, locSpill(fi, int(sp.off)), sp.v, x, cs)
 				if msg != "" {
 					return fmt.Sprintf("frame %d [r10%+d/%d]=%#x: %s", fi, sp.off, sp.size, x, msg)
 				}
@@ -350,10 +360,10 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 	return ""
 }
 
-// value checks one concrete word x against the abstract value v. It returns
-// what does not hold (or ""), and the number the zone relates (a scalar's
-// value, a pointer's offset) when there is one.
-func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
+// value checks one concrete word x against the abstract value v at
+// location l. It returns what does not hold (or ""), and the number the
+// zone relates (a scalar's value, a pointer's offset) when there is one.
+func (c *Containment) value(s *state, l loc, v value, x uint64, cs *Concrete) (msg string, n int64, ok bool) {
 	// A live iterator's slot holds the iterator's two ints, no pointer.
 	if x == 0 && v.kind.isPointer() && v.kind != kPktLow32 && v.kind != kFunc && v.kind != kOpaque && v.kind != kBTF && v.kind != kIter {
 		if v.null {
@@ -365,6 +375,9 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 	case kScalar:
 		if x < v.umin || x > v.umax {
 			return fmt.Sprintf("scalar outside %s", urange(v.umin, v.umax)), 0, false
+		}
+		if cs.Owned != nil && x >= 1<<32 && cs.Owned(x) {
+			return "a number to the verifier, but an address of the run's memory (a pointer leaked as a number)", 0, false
 		}
 		n = int64(x)
 	case kCtx:
@@ -423,11 +436,24 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 			return "", 0, false // an inner map's or key's view
 		}
 		// Of the maps a merged value may point into, the element nearest
-		// below x is the one x points into.
+		// below x is the one x points into; else the nearest above (a
+		// negative offset).
 		found := false
 		for _, m := range cands {
-			if start, in := cs.Element(m, x); in && (!found || int64(x-start) < n) {
+			if start, in := cs.Element(m, x); in && (!found || closerElement(int64(x-start), n)) {
 				n, found = int64(x-start), true
+			}
+		}
+		if lo, hi := s.z.bounds(l); cs.Elements != nil && (!found || n < lo || n > hi) {
+			// Outside the bounds from the element it points into: one
+			// it may have come from, whose offset is within them.
+			for _, m := range cands {
+				for _, start := range cs.Elements(m, x) {
+					if o := int64(x - start); o >= lo && o <= hi {
+						n, found = o, true
+						break
+					}
+				}
 			}
 		}
 		if !found {
@@ -454,6 +480,19 @@ func (c *Containment) value(s *state, v value, x uint64, cs *Concrete) (msg stri
 		}
 	}
 	return "", n, true
+}
+
+// closerElement reports whether offset a from one element names the
+// element a pointer points into better than offset b from another: an
+// element at or below it (a >= 0) first, the nearest one.
+func closerElement(a, b int64) bool {
+	if (a >= 0) != (b >= 0) {
+		return a >= 0
+	}
+	if a >= 0 {
+		return a < b
+	}
+	return a > b
 }
 
 // Instructions is the number of instructions with a kept state.

@@ -100,3 +100,30 @@ func TestContainmentEntryFrameBuffer(t *testing.T) {
 	}}
 	wantViolation(t, violationOver(t, prog, maps, harness{helpers: lazy}), "frame 0 byte r10-16 was never written")
 }
+
+// TestContainmentLeakedAddress checks the leak check of the containment
+// oracle (Concrete.Owned): a number the verifier has that is an address
+// of the run's memory is reported. Here a bpf_ktime_get_ns that breaks its
+// contract returns the frame pointer, which the program stores in the
+// map value; the honest helper's numbers pass.
+func TestContainmentLeakedAddress(t *testing.T) {
+	prog := assembleMaps(t, `
+		stw [r10-4], 0
+		lddw r1, 0
+		mov r2, r10
+		add r2, -4
+		call 1
+		jeq r0, 0, +3
+		mov r6, r0
+		call 5
+		stxdw [r6+0], r0
+		mov r0, 0
+		exit`)
+	if err := violationOver(t, prog, fuzzMaps, harness{}); err != nil {
+		t.Fatalf("honest helper: %v", err)
+	}
+	leaky := vm.Helpers{int32(linux.FnKtimeGetNs): func(rc *vm.RunContext, _, _, _, _, _ uint64) (uint64, error) {
+		return rc.Stack().FramePointer(rc.Depth), nil
+	}}
+	wantViolation(t, violationOver(t, prog, fuzzMaps, harness{helpers: leaky}), "an address of the run's memory")
+}

@@ -17,7 +17,10 @@ func concrete(m *oracle.Memory, t *oracle.Tracker, regs *[11]uint64) *Concrete {
 		Regs: *regs, Depth: m.RC.Depth,
 		FramePointer: m.FramePointer, Load: m.Load,
 		Context: m.Context, Packet: m.Packet, Meta: m.Meta, Data: m.Data, End: m.End,
-		Element: m.Element, MapHandle: m.MapHandle,
+		Element: m.Element, Elements: m.Elements, MapHandle: m.MapHandle,
+	}
+	if m.LeakCheck {
+		cs.Owned = m.Owns
 	}
 	if t != nil {
 		cs.Written = t.Written

@@ -36,6 +36,10 @@ var (
 	differentialCount = flag.Int("differential.count", 0, "programs TestKernelVerifierDifferential compares (0: 300)")
 	differentialSeed  = flag.Uint64("differential.seed", 1, "seed of TestKernelVerifierDifferential's generator")
 	differentialOut   = flag.String("differential.out", "", "file to write the findings' programs to")
+	// differentialTailSub adds subprograms that tail-call to the hostile
+	// programs (progen.Hostile.SubprogramTailCalls): kernelVerify gives
+	// every function BTF func info, which Linux wants for them.
+	differentialTailSub = flag.Bool("differential.tailsub", false, "TestKernelVerifierDifferential: also tail calls in subprograms")
 )
 
 // explained are kernel rejections that are no finding when bpfhost accepts:
@@ -145,6 +149,18 @@ func kernelVerify(p progen.HostileProgram, maps []*ebpf.Map) (error, string) {
 					Type: &btf.FuncProto{Return: &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}, Params: []btf.FuncParam{{Name: "i", Type: u64}, {Name: "ctx", Type: &btf.Pointer{Target: &btf.Void{}}}}}})
 			}
 		}
+		if insns[i].IsFunctionCall() {
+			// A BPF-to-BPF call (precision programs): its target is a
+			// static function of its own.
+			target := index[slot[i]+1+int(insns[i].Constant)]
+			name := fmt.Sprintf("fn%d", target)
+			insns[i] = insns[i].WithReference(name)
+			insns[i].Constant = -1
+			if insns[target].Symbol() == "" {
+				insns[target] = btf.WithFuncMetadata(insns[target].WithSymbol(name), &btf.Func{Name: name, Linkage: btf.StaticFunc,
+					Type: &btf.FuncProto{Return: &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}, Params: []btf.FuncParam{{Name: "p", Type: u64}}}})
+			}
+		}
 		if insns[i].OpCode == asm.LoadImmOp(asm.DWord) && insns[i].Src == asm.Register(isa.PseudoMapIdx) {
 			m := maps[insns[i].Constant]
 			insns[i].Src = asm.PseudoMapFD
@@ -192,6 +208,7 @@ func TestKernelVerifierDifferential(t *testing.T) {
 	}
 	seed := *differentialSeed
 	g := progen.NewHostile(rand.New(rand.NewPCG(seed, 17)))
+	g.SubprogramTailCalls = *differentialTailSub
 	var counts struct{ both, neither, kernelOnly, bpfhostOnly, explained, known int }
 	reasons := map[string]int{}
 	var findings []string

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"math"
 
 	"github.com/bpfhost/bpfhost/platform"
@@ -118,7 +119,14 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				e.fail(pc, "%s passed to %s where a number is expected", e.pointerDesc(s, r), name)
 			}
 			if i == 0 && proto.Callback == platform.CallbackLoop {
-				loopCount = s.ival(r)
+				// A number's range bounds the calls (the helper takes its
+				// low 32 bits, never more). Anything else passed as a
+				// number (a BTF pointer, whose interval is its offset, not
+				// its value) may be any count.
+				loopCount = topIval
+				if v.kind == kScalar {
+					loopCount = s.ival(r)
+				}
 			}
 		case platform.ArgAddress:
 			e.addressArg(s, pc, r, proto)
@@ -199,13 +207,18 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		case platform.ArgLong:
 			e.memArg(s, pc, r, 8, 8, memWrite, proto, "memory")
 		case platform.ArgInt:
-			e.memArg(s, pc, r, 4, 4, memWrite, proto, "memory")
+			// Read as well as written: bpf_check_mtu takes *mtu_len as
+			// its input and leaves it as it was when it fails (XDP with
+			// flags, an unknown device), as Linux does, so the bytes
+			// must hold no part of a pointer before the call either.
+			e.memArg(s, pc, r, 4, 4, memRW, proto, "memory")
 		case platform.ArgConstStr:
 			if v.kind != kMapValue || v.null || !e.a.maps[v.region].ReadOnlyProg {
 				e.fail(pc, "%s needs a string in read-only global data in r%d; %s", name, r, e.describe(s, r))
 				continue
 			}
 			e.memArg(s, pc, r, 1, 1, memRead, proto, "string")
+			e.constString(s, pc, r, name)
 		case platform.ArgFunc:
 			if v.kind != kFunc {
 				e.fail(pc, "%s needs a function (a callback) in r%d; %s", name, r, e.describe(s, r))
@@ -540,4 +553,26 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		e.fail(pc, "%s needs %s in r%d; %s", proto.Name, what, r, e.describe(s, r))
 	}
 	_ = math.MaxInt64
+}
+
+// constString checks that the string a helper's ARG_PTR_TO_CONST_STR
+// argument in register r points to ends within its map value, as Linux
+// does: the map's bytes must be frozen (MapInfo.Constant), the offset
+// constant, and a NUL must follow it in the value. The helpers read up to
+// the NUL: without one, they read on into the next values of the map
+// (and a map user space may still write can lose its NUL at any time).
+func (e *exec) constString(s *state, pc, r int, name string) {
+	mi := e.a.maps[s.regs[r].region]
+	off := s.ival(r)
+	switch {
+	case mi.Constant == nil:
+		e.fail(pc, "%s needs a string in frozen read-only data in r%d; map %s's bytes may change after verification", name, r, mi.Name)
+	case !off.isConst():
+		e.fail(pc, "%s needs a string at a constant offset of map %s's value in r%d, not %s", name, mi.Name, r, off)
+	case off.umin < uint64(len(mi.Constant)) && off.umin < uint64(mi.ValueSize):
+		end := min(uint64(len(mi.Constant)), uint64(mi.ValueSize))
+		if bytes.IndexByte(mi.Constant[off.umin:end], 0) < 0 {
+			e.fail(pc, "%s: the string at offset %d of map %s's value (r%d) is not NUL-terminated within the value", name, off.umin, mi.Name, r)
+		}
+	}
 }

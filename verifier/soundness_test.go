@@ -203,6 +203,14 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			}
 			return vm.Address(unsafe.Pointer(&value[0])), nil
 		},
+		// Numbers the verifier cannot predict: a u32, and 64-bit values
+		// near the 32-bit and 64-bit sign boundaries (precgen_test.go).
+		int32(linux.FnGetPrandomU32): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return uint64(h.rng.Uint32()), nil
+		},
+		int32(linux.FnKtimeGetNs): func(rc *vm.RunContext, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+			return edgeValue(h.rng), nil
+		},
 		int32(linux.FnMapPopElem):  queueOp,
 		int32(linux.FnMapPeekElem): queueOp,
 		// A ring buffer of one record, and a spin lock that is only a
@@ -258,7 +266,7 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 			Budget: 1 << 22,
 		}
 		// Every map's lookups hand out the one value.
-		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd}
+		mem := &oracle.Memory{RC: rc, Context: rc.Args[0], Packet: true, Meta: ctx.DataMeta, Data: ctx.Data, End: ctx.DataEnd, LeakCheck: true}
 		for i := range maps {
 			mem.Maps = append(mem.Maps, []oracle.Element{{Start: vm.Address(unsafe.Pointer(&value[0])), Size: 16}})
 			mem.Handles = append(mem.Handles, uint64(i+1))
@@ -299,6 +307,21 @@ func (h *harness) try(prog []isa.Instruction, maps []MapInfo) *violation {
 		}
 	}
 	return nil
+}
+
+// edgeValue returns a 64-bit number near a boundary where 32-bit and
+// 64-bit, signed and unsigned views differ, or a random one.
+func edgeValue(rng *rand.Rand) uint64 {
+	base := []uint64{0, 1 << 31, 1 << 32, 1 << 63, 0x7fffffff, 0xffffffff, 0xffffffff00000000}[rng.IntN(7)]
+	switch rng.IntN(4) {
+	case 0:
+		return rng.Uint64()
+	case 1:
+		return base + uint64(rng.IntN(20))
+	case 2:
+		return base - uint64(rng.IntN(20))
+	}
+	return base ^ uint64(rng.IntN(64))<<32
 }
 
 // mutate changes one to three fields of a program at random.

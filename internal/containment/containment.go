@@ -48,7 +48,10 @@ func (s *Stepper) At(regs *[11]uint64) *verifier.Concrete {
 	m, t := s.Mem, s.Tracker
 	if s.bound.mem != m || s.bound.tr != t {
 		s.bound.mem, s.bound.tr = m, t
-		s.base = verifier.Concrete{FramePointer: m.FramePointer, Load: m.Load, Element: m.Element, MapHandle: m.MapHandle}
+		s.base = verifier.Concrete{FramePointer: m.FramePointer, Load: m.Load, Element: m.Element, Elements: m.Elements, MapHandle: m.MapHandle}
+		if m.LeakCheck {
+			s.base.Owned = m.Owns
+		}
 		if t != nil {
 			s.base.Written, s.base.Held = t.Written, &s.held
 		}

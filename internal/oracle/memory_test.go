@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/bpfhost/bpfhost/vm"
@@ -8,8 +9,8 @@ import (
 
 func TestElement(t *testing.T) {
 	m := &Memory{Maps: [][]Element{{{Start: 0x1000, Size: 16}, {Start: 0x2000, Size: 16}}}}
-	m.AddRecord(0x5000, 8)
-	m.AddRecord(0x4000, 8)
+	m.AddRecord(0x50000, 8)
+	m.AddRecord(0x40000, 8)
 	for _, c := range []struct {
 		idx   int
 		addr  uint64
@@ -20,16 +21,34 @@ func TestElement(t *testing.T) {
 		{0, 0x100f, 0x1000, true},
 		{0, 0x1010, 0x1000, true}, // just past the end: the nearest below
 		{0, 0x2008, 0x2000, true},
-		{0, 0xfff, 0, false},  // below every element
-		{1, 0x1000, 0, false}, // no such map
-		{-1, 0x4004, 0x4000, true},
-		{-1, 0x5000, 0x5000, true},
-		{-1, 0x3000, 0, false},
+		{0, 0xfff, 0x1000, true},  // just below every element: the nearest above
+		{0, 0x1fff, 0x1000, true}, // past one element, below another: the one below
+		{1, 0x1000, 0, false},     // no such map
+		{-1, 0x40004, 0x40000, true},
+		{-1, 0x50000, 0x50000, true},
+		{-1, 0x3fff0, 0x40000, true},
+		{-1, 0x3000, 0, false}, // far below every record
 	} {
 		start, ok := m.Element(c.idx, c.addr)
 		if start != c.start || ok != c.ok {
 			t.Errorf("Element(%d, %#x) = %#x, %v; want %#x, %v", c.idx, c.addr, start, ok, c.start, c.ok)
 		}
+	}
+}
+
+// TestElements: the elements near an address, on either side, for a
+// pointer Element attributes to the wrong one (one past the end of a value
+// is the next value's start).
+func TestElements(t *testing.T) {
+	m := &Memory{Maps: [][]Element{{{Start: 0x10000, Size: 16}, {Start: 0x10010, Size: 16}, {Start: 0x40000, Size: 16}}}}
+	if got := m.Elements(0, 0x10010); !slices.Equal(got, []uint64{0x10000, 0x10010}) {
+		t.Errorf("Elements(0, 0x10010) = %#x, want both values next to it", got)
+	}
+	if got := m.Elements(0, 0x38000); !slices.Equal(got, []uint64{0x40000}) {
+		t.Errorf("Elements(0, 0x38000) = %#x, want the one above", got)
+	}
+	if got := m.Elements(1, 0x10000); got != nil {
+		t.Errorf("Elements of a map that does not exist = %#x", got)
 	}
 }
 

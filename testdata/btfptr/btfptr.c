@@ -128,4 +128,23 @@ int by_value(unsigned long long *ctx)
 	return 0;
 }
 
+/* A BTF pointer passed to bpf_loop as its count: its interval in the
+ * verifier is its offset (0), not its value, which bpfhost took for the
+ * number of calls, so the callback's index was believed 0 and the write
+ * below in bounds; a run with prev = 6 wrote past the end of .bss. */
+__u64 loop_slots[4];
+
+static long loop_slot(__u64 i, void *ctx)
+{
+	loop_slots[i] = 1;
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(bad_loop_count, bool preempt, struct task_struct *prev)
+{
+	bpf_loop((unsigned long)prev, loop_slot, NULL, 0);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
