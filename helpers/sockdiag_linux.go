@@ -31,8 +31,6 @@ const (
 	inetDiagTClass  = 6  // INET_DIAG_TCLASS: its ext bit asks for the class id too
 
 	tcpTimeWait   = 6  // TCP_TIME_WAIT
-	tcpClose      = 7  // TCP_CLOSE
-	tcpListen     = 10 // TCP_LISTEN
 	tcpNewSynRecv = 12 // TCP_NEW_SYN_RECV: a request socket
 )
 
@@ -147,34 +145,14 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 	if proto == ipprotoUDP {
 		out.Type = unix.SOCK_DGRAM
 	}
-	src, dst := m[8:24], m[24:40]
+	var src, dst [16]byte
 	if m[0] == unix.AF_INET {
-		out.SrcIP4, out.DstIP4 = ne.Uint32(src), ne.Uint32(dst)
-		if proto == ipprotoTCP && m[1] != tcpListen && m[1] != tcpClose {
-			// A connected TCP socket got its addresses through Linux's
-			// sk_rcv_saddr_set and sk_daddr_set, which also keep them
-			// IPv4-mapped in the IPv6 fields (a socket bound before it
-			// connected has only the remote one: see the decision).
-			out.SrcIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.SrcIP4}
-			out.DstIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.DstIP4}
-		}
+		src, dst = mapped4(m[8:12]), mapped4(m[24:28])
 	} else {
-		for i := 0; i < 4; i++ {
-			out.SrcIP6[i], out.DstIP6[i] = ne.Uint32(src[4*i:]), ne.Uint32(dst[4*i:])
-		}
-		// The IPv4 fields of an IPv6 socket: an IPv4-mapped end's
-		// address; for a local address that has no IPv4 form,
-		// LOOPBACK4_IPV6, which Linux's bind and connect put there.
-		switch {
-		case isMapped(src):
-			out.SrcIP4 = ne.Uint32(src[12:])
-		case !isZero(src):
-			out.SrcIP4 = loopback4IPv6
-		}
-		if isMapped(dst) {
-			out.DstIP4 = ne.Uint32(dst[12:])
-		}
+		copy(src[:], m[8:24])
+		copy(dst[:], m[24:40])
 	}
+	SockAddresses(out, src, dst)
 	for len(attrs) >= 4 {
 		l := int(ne.Uint16(attrs[0:]))
 		if l < 4 || l > len(attrs) {
@@ -194,25 +172,4 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 		}
 		attrs = attrs[l:]
 	}
-}
-
-// loopback4IPv6 is LOOPBACK4_IPV6, 127.0.0.6, as the socket keeps it.
-var loopback4IPv6 = binary.NativeEndian.Uint32([]byte{127, 0, 0, 6})
-
-func isZero(a []byte) bool {
-	for _, b := range a {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func isMapped(a []byte) bool {
-	for _, b := range a[:10] {
-		if b != 0 {
-			return false
-		}
-	}
-	return a[10] == 0xff && a[11] == 0xff
 }

@@ -32,6 +32,8 @@ func init() {
 
 const (
 	ipprotoTCP = 6
+	tcpClose   = 7  // TCP_CLOSE
+	tcpListen  = 10 // TCP_LISTEN
 	ipprotoUDP = 17
 
 	// tupleV4Size and tupleV6Size are sizeof the ipv4 and ipv6 parts of

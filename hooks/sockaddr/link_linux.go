@@ -94,6 +94,7 @@ type Link struct {
 type attached struct {
 	Attach
 	hook                    hook
+	readsSock               bool // the program may read ctx->sk (fillSock)
 	runs, denied, rewritten atomic.Uint64
 }
 
@@ -117,7 +118,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		if err != nil {
 			return nil, err
 		}
-		at := &attached{Attach: a, hook: h}
+		at := &attached{Attach: a, hook: h, readsSock: a.Program.MayReadSocket()}
 		l.progs[h] = append(l.progs[h], at)
 		l.all = append(l.all, at)
 		switch h {

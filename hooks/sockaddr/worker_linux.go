@@ -67,6 +67,10 @@ type worker struct {
 	writesBack bool
 	// wantState asks takeSocket for a TCP socket's state (a connect).
 	wantState bool
+	// skFilled says runHook filled sk from the socket for a program that
+	// reads ctx->sk (fillSock), which helpers that change the socket
+	// then refresh.
+	skFilled bool
 	// pfd is the pidfd of the call being handled (-1 if none), pe its
 	// cache entry if it is cached.
 	pfd int
@@ -239,6 +243,9 @@ func (s *sock) Bind(addr []byte) int64 {
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
 	if was == 0 {
 		unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 0)
+	}
+	if e == 0 {
+		s.refresh() // ctx->sk shows the new source
 	}
 	return -int64(e)
 }
@@ -652,13 +659,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 // tcpClosed reports whether the taken TCP socket is in state TCP_CLOSE
 // (tcp_info's first byte), where a connect runs the programs.
 func (w *worker) tcpClosed() bool {
-	if w.sock.tcpState >= 0 {
-		return w.sock.tcpState == unix.BPF_TCP_CLOSE
-	}
-	var state [1]byte
-	l := uint32(1)
-	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(w.sock.fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&state[0])), uintptr(unsafe.Pointer(&l)), 0)
-	return e != 0 || state[0] == unix.BPF_TCP_CLOSE
+	return w.tcpState() == unix.BPF_TCP_CLOSE
 }
 
 // postBind runs the post_bind programs on the bound socket. Linux undoes a
@@ -775,6 +776,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 		}
 	}
 	*w.sk = linux.SockContext{Family: c.Family, Type: c.Type, Protocol: c.Protocol}
+	w.skFilled = false
+	for _, a := range progs {
+		if a.readsSock {
+			w.fillSock(w.sk)
+			w.skFilled = true
+			break
+		}
+	}
 	var flags uint32
 	denied := false
 	for _, a := range progs {

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// ctx->sk and bpf_setsockopt/bpf_getsockopt in sock_addr programs
+// (docs/decisions/0038-sock-addr-socket.md), compared with the kernel
+// running hooks/sockaddr/testdata/sockctx.o in a cgroup.
+
+const sockctxObj = "../../hooks/sockaddr/testdata/sockctx.o"
+
+func init() {
+	edgeOps["sk"] = sockctxOp
+}
+
+// sockctxOp is the client's "sk KIND BASE": a socket of KIND set up and
+// used so that the sock_addr programs see it in several states, its local
+// ports BASE and up (fixed, so that two runs record the same fields up to
+// BASE). It prints each call's result and the options the programs may
+// have set.
+func sockctxOp(args []string) (string, []string) {
+	kind := args[0]
+	base, _ := strconv.Atoi(args[1])
+	args = args[2:]
+	var out []string
+	res := func(err error) {
+		if err != nil {
+			out = append(out, errName(err))
+		} else {
+			out = append(out, "ok")
+		}
+	}
+	family, typ := unix.AF_INET, unix.SOCK_STREAM
+	if strings.Contains(kind, "6") {
+		family = unix.AF_INET6
+	}
+	if strings.HasPrefix(kind, "udp") {
+		typ = unix.SOCK_DGRAM
+	}
+	fd, err := unix.Socket(family, typ, 0)
+	if err != nil {
+		return errName(err), args
+	}
+	defer unix.Close(fd)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	loop4 := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	ten := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 10}
+	mapped := func(port int) *unix.SockaddrInet6 {
+		return &unix.SockaddrInet6{Addr: [16]byte{10: 0xff, 11: 0xff, 12: 127, 15: 1}, Port: port}
+	}
+	switch kind {
+	case "tcp4":
+		// Options first (bound_dev_if, mark, priority), a bind the bind4
+		// program sees unbound, a connect connect4 sees bound.
+		res(unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, 3))
+		res(unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY, 2))
+		res(unix.BindToDevice(fd, "lo"))
+		loop4.Port = base
+		res(unix.Bind(fd, loop4))
+		res(unix.Connect(fd, ten))
+	case "tcp6":
+		res(unix.Connect(fd, mapped(10)))
+	case "tcp6-bind":
+		res(unix.Bind(fd, &unix.SockaddrInet6{Addr: [16]byte{15: 1}, Port: base}))
+	case "udp4":
+		// connect4 on a fresh socket, then sendmsg4 on the connected and
+		// bound one, with an address.
+		loop4.Port = base
+		res(unix.Bind(fd, loop4))
+		res(unix.Connect(fd, ten))
+		res(unix.Sendto(fd, []byte(datagramTag+"sk"), 0, ten))
+	case "udp6":
+		// sendmsg6 on an IPv6 socket bound to ::1, sendmsg4 on a
+		// dual-stack socket connected to an IPv4-mapped peer.
+		res(unix.Bind(fd, &unix.SockaddrInet6{Addr: [16]byte{15: 1}, Port: base}))
+		res(unix.Sendto(fd, []byte(datagramTag+"sk"), 0, &unix.SockaddrInet6{Addr: [16]byte{15: 1}, Port: 9}))
+	case "udp6-mapped":
+		res(unix.Bind(fd, &unix.SockaddrInet6{Port: base}))
+		res(unix.Connect(fd, mapped(10)))
+		res(unix.Sendto(fd, []byte(datagramTag+"sk"), 0, mapped(10)))
+	}
+	mark, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK)
+	prio, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY)
+	tos, _ := unix.GetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS)
+	cc := "-"
+	if typ == unix.SOCK_STREAM {
+		cc, _ = unix.GetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION)
+	}
+	out = append(out, fmt.Sprintf("mark=%d priority=%d tos=%#x cc=%s", mark, prio, tos, strings.TrimRight(cc, "\x00")))
+	return strings.Join(out, " "), args
+}
+
+// sockctxRecSize is sizeof(struct rec) in sockctx.c; sockctxSrcPort the
+// offset of its src_port.
+const (
+	sockctxRecSize = 184
+	sockctxSrcPort = 48
+	sockctxEntries = 32
+)
+
+// TestExecSockCtxAgreesWithKernel runs clients whose sock_addr programs
+// read ctx->sk and call bpf_setsockopt and bpf_getsockopt under bpfhost
+// exec and in a kernel cgroup: the client's output (call results and the
+// options it reads back) and every recorded struct bpf_sock field and
+// helper result must be the same, the local ports taken relative to each
+// run's base.
+func TestExecSockCtxAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	if testing.Short() {
+		t.Skip("runs several supervised commands")
+	}
+	cases := []struct {
+		name   string
+		attach map[string]ebpf.AttachType
+		kinds  []string
+	}{
+		{"fields", map[string]ebpf.AttachType{"sk_connect4": ebpf.AttachCGroupInet4Connect, "sk_connect6": ebpf.AttachCGroupInet6Connect,
+			"sk_bind4": ebpf.AttachCGroupInet4Bind, "sk_bind6": ebpf.AttachCGroupInet6Bind,
+			"sk_sendmsg4": ebpf.AttachCGroupUDP4Sendmsg, "sk_sendmsg6": ebpf.AttachCGroupUDP6Sendmsg},
+			[]string{"tcp4", "tcp6", "tcp6-bind", "udp4", "udp6", "udp6-mapped"}},
+		{"sockopts", map[string]ebpf.AttachType{"opts_connect4": ebpf.AttachCGroupInet4Connect, "opts_connect6": ebpf.AttachCGroupInet6Connect,
+			"opts_sendmsg4": ebpf.AttachCGroupUDP4Sendmsg, "opts_bind6": ebpf.AttachCGroupInet6Bind},
+			[]string{"tcp4", "tcp6", "tcp6-bind", "udp4", "udp6-mapped"}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			servers(t)
+			// Each run binds its own ports: two runs never share one,
+			// so no TIME_WAIT of the first can fail the second's bind.
+			kBase, base := 28900+100*i, 28950+100*i
+			clientArgs := func(b int) []string {
+				var a []string
+				for j, k := range tc.kinds {
+					a = append(a, "sk", k, strconv.Itoa(b+j))
+				}
+				return client(a...)
+			}
+			var kRecs [sockctxEntries][]byte
+			kOut := kernelCgroupObj(t, sockctxObj, tc.attach, func(coll *ebpf.Collection) {
+				for k := uint32(0); k < sockctxEntries; k++ {
+					v := make([]byte, sockctxRecSize)
+					if err := coll.Maps["fields"].Lookup(k, v); err != nil {
+						t.Fatal(err)
+					}
+					kRecs[k] = v
+				}
+			}, clientArgs(kBase)...)
+			var attach []string
+			for _, name := range sortedNames(tc.attach) {
+				attach = append(attach, attachTypeNames[tc.attach[name]]+"="+sockctxObj+":"+name)
+			}
+			out, code, rep := bpfhostExec(t, attach, clientArgs(base)...)
+			if code != 0 {
+				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+			}
+			t.Logf("outcomes: %q", out)
+			if out != kOut {
+				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+			}
+			recs := reportArray(t, rep, "fields", sockctxEntries, sockctxRecSize)
+			for k := range recs {
+				relPort(kRecs[k], kBase)
+				relPort(recs[k], base)
+				if !bytes.Equal(recs[k], kRecs[k]) {
+					t.Errorf("fields[%d]:\nbpfhost %x\nkernel  %x", k, recs[k], kRecs[k])
+				}
+			}
+		})
+	}
+}
+
+// relPort makes a record's src_port relative to base (0 stays 0).
+func relPort(rec []byte, base int) {
+	if p := binary.NativeEndian.Uint32(rec[sockctxSrcPort:]); p != 0 {
+		binary.NativeEndian.PutUint32(rec[sockctxSrcPort:], p-uint32(base)+1)
+	}
+}
+
+// reportArray returns the n values of an array map in bpfhost exec's
+// report (entries it leaves out are all zero).
+func reportArray(t *testing.T, rep execReport, name string, n, size int) [][]byte {
+	t.Helper()
+	vals := make([][]byte, n)
+	for i := range vals {
+		vals[i] = make([]byte, size)
+	}
+	for _, e := range rep.Maps[name] {
+		kb, err := hex.DecodeString(strings.ReplaceAll(e.Key, " ", ""))
+		if err != nil || len(kb) != 4 {
+			t.Fatalf("map %s: key %q", name, e.Key)
+		}
+		vb, err := hex.DecodeString(strings.ReplaceAll(e.Value, " ", ""))
+		if err != nil || len(vb) != size {
+			t.Fatalf("map %s: value %q", name, e.Value)
+		}
+		if k := binary.NativeEndian.Uint32(kb); int(k) < n {
+			vals[k] = vb
+		}
+	}
+	return vals
+}
