@@ -35,8 +35,12 @@ func (s *optSocket) GetOption(level, name int, val []byte) int64 {
 func TestSockopt(t *testing.T) {
 	e := newEnv(t, vm.Checked)
 	val, vp := e.mem("optval", 16, true)
-	set := func(level, name, n int) int64 { return e.mustCall(linux.FnSetsockopt, 0, uint64(level), uint64(name), vp, uint64(n)) }
-	get := func(level, name, n int) int64 { return e.mustCall(linux.FnGetsockopt, 0, uint64(level), uint64(name), vp, uint64(n)) }
+	set := func(level, name, n int) int64 {
+		return e.mustCall(linux.FnSetsockopt, 0, uint64(level), uint64(name), vp, uint64(n))
+	}
+	get := func(level, name, n int) int64 {
+		return e.mustCall(linux.FnGetsockopt, 0, uint64(level), uint64(name), vp, uint64(n))
+	}
 	// Without a socket with options: -EINVAL.
 	if r := set(solSocket, soMark, 4); r != eINVAL {
 		t.Errorf("setsockopt without a socket = %d", r)
