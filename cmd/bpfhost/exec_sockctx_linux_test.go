@@ -22,6 +22,48 @@ const sockctxObj = "../../hooks/sockaddr/testdata/sockctx.o"
 
 func init() {
 	edgeOps["sk"] = sockctxOp
+	edgeOps["stg"] = storageOp
+}
+
+// storageOp is the client's "stg KIND BASE" for skstorage.o: a UDP socket
+// (which sock_create gives a value) bound to port 0 (bind4 deletes the
+// value), sending twice and connecting (sendmsg4 makes a value, then
+// counts); or a TCP socket bound to BASE (bind4 makes a value) that
+// connects.
+func storageOp(args []string) (string, []string) {
+	kind := args[0]
+	base, _ := strconv.Atoi(args[1])
+	args = args[2:]
+	typ := unix.SOCK_DGRAM
+	if kind == "tcp" {
+		typ = unix.SOCK_STREAM
+	}
+	fd, err := unix.Socket(unix.AF_INET, typ, 0)
+	if err != nil {
+		return errName(err), args
+	}
+	defer unix.Close(fd)
+	var out []string
+	res := func(err error) {
+		if err != nil {
+			out = append(out, errName(err))
+		} else {
+			out = append(out, "ok")
+		}
+	}
+	nine := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 9}
+	ten := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 10}
+	if kind == "tcp" {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		res(unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: base}))
+		res(unix.Connect(fd, ten))
+		return strings.Join(out, " "), args
+	}
+	res(unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	res(unix.Sendto(fd, []byte(datagramTag+"stg"), 0, nine))
+	res(unix.Sendto(fd, []byte(datagramTag+"stg"), 0, ten))
+	res(unix.Connect(fd, ten))
+	return strings.Join(out, " "), args
 }
 
 // sockctxOp is the client's "sk KIND BASE": a socket of KIND set up and
@@ -211,4 +253,69 @@ func reportArray(t *testing.T, rep execReport, name string, n, size int) [][]byt
 		}
 	}
 	return vals
+}
+
+// sk storage (bpf_sk_storage_get, bpf_sk_storage_delete) from sock_create,
+// bind4, post_bind4, connect4 and sendmsg4 programs agrees with the kernel:
+// a value per socket, made by the hook that first asks with
+// BPF_SK_STORAGE_GET_F_CREATE, seen by the socket's later calls (also by
+// another program type's), deleted, and made again.
+func TestExecSkStorageAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	if testing.Short() {
+		t.Skip("runs supervised commands")
+	}
+	const obj = "../../hooks/sockaddr/testdata/skstorage.o"
+	const entries, size = 32, 24
+	attachTypes := map[string]ebpf.AttachType{"stg_create": ebpf.AttachCGroupInetSockCreate, "stg_connect4": ebpf.AttachCGroupInet4Connect,
+		"stg_sendmsg4": ebpf.AttachCGroupUDP4Sendmsg, "stg_bind4": ebpf.AttachCGroupInet4Bind, "stg_post_bind4": ebpf.AttachCGroupInet4PostBind}
+	servers(t)
+	clientArgs := func(base int) []string {
+		return client("stg", "udp", "0", "stg", "tcp", strconv.Itoa(base), "stg", "udp", "0", "stg", "tcp", strconv.Itoa(base+1))
+	}
+	var kSeen [entries][]byte
+	kOut := kernelCgroupObj(t, obj, attachTypes, func(coll *ebpf.Collection) {
+		for k := uint32(0); k < entries; k++ {
+			v := make([]byte, size)
+			if err := coll.Maps["seen"].Lookup(k, v); err != nil {
+				t.Fatal(err)
+			}
+			kSeen[k] = v
+		}
+	}, clientArgs(29100)...)
+	var attach []string
+	for _, name := range sortedNames(attachTypes) {
+		attach = append(attach, attachTypeNames[attachTypes[name]]+"="+obj+":"+name)
+	}
+	out, code, rep := bpfhostExec(t, attach, clientArgs(29150)...)
+	if code != 0 {
+		t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+	}
+	t.Logf("outcomes: %q", out)
+	if out != kOut {
+		t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+	}
+	seen := reportArray(t, rep, "seen", entries, size)
+	// last_port holds a TCP socket's bound port, which differs by base.
+	rel := func(rec []byte, base uint32) {
+		if p := binary.NativeEndian.Uint32(rec[16:]); p >= base && p < base+2 {
+			binary.NativeEndian.PutUint32(rec[16:], p-base+1000)
+		}
+	}
+	n := 0
+	for k := range seen {
+		rel(seen[k], 29150)
+		rel(kSeen[k], 29100)
+		if binary.NativeEndian.Uint32(kSeen[k]) != 0 {
+			n++
+		}
+		if !bytes.Equal(seen[k], kSeen[k]) {
+			t.Errorf("seen[%d]: bpfhost %x, kernel %x", k, seen[k], kSeen[k])
+		}
+	}
+	if n < 10 {
+		t.Errorf("the kernel's programs recorded %d runs, want at least 10: the client did not do what the test expects", n)
+	}
 }

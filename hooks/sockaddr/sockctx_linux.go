@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/helpers"
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"golang.org/x/sys/unix"
 )
@@ -131,3 +132,15 @@ func (s *sock) GetOption(level, name int, val []byte) int64 {
 	}
 	return int64(min(int(l), len(val)))
 }
+
+// StorageID names the socket for sk storage maps: its cookie and inode.
+func (s *sock) StorageID() maps.SocketID {
+	var st unix.Stat_t
+	if unix.Fstat(s.fd, &st) != nil {
+		st.Ino = 0 // a sweep keeps a value whose socket it cannot find
+	}
+	return maps.SocketID{Cookie: s.Cookie(), Inode: st.Ino}
+}
+
+// StorageCreated records that a program gave the socket a value.
+func (s *sock) StorageCreated() { s.storage = true }

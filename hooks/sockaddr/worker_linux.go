@@ -190,6 +190,9 @@ type sock struct {
 	tcpState              int     // tcp_info's tcpi_state if takeSocket read it, else -1
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
+	// storage says a program gave the socket sk storage (sockCreate
+	// must then install this socket in the target).
+	storage bool
 }
 
 func (s *sock) Cookie() uint64 {
@@ -1173,7 +1176,7 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	if denied {
 		return 0, false, false, unix.EPERM
 	}
-	if *sk == before {
+	if *sk == before && !w.sock.storage {
 		return 0, true, false, 0
 	}
 	if !w.sock.hooked() && w.sock.protocol != unix.IPPROTO_MPTCP {
