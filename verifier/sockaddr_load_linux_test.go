@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
@@ -96,6 +97,74 @@ func TestSockAddrLoadRules(t *testing.T) {
 		}
 		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
 			Instructions: kernelInsns(t, prog, nil), License: "GPL"})
+		if kp != nil {
+			kp.Close()
+		}
+		var ve *ebpf.VerifierError
+		if err != nil && !errors.As(err, &ve) {
+			t.Fatalf("%s: loading into the kernel: %v", c.name, err)
+		}
+		if (err == nil) != c.accept {
+			t.Errorf("%s: Linux: %v, want accepted %v", c.name, err, c.accept)
+		}
+	}
+}
+
+// skStorageLoadCases call bpf_sk_storage_get (107) and _delete (108) with
+// an sk storage map (map 0, 8-byte values) from sock_addr and cgroup_sock
+// programs: the socket is ctx->sk in the former and the context itself in
+// the latter (bpf_sk_storage_get_cg_sock_proto), the value may be NULL
+// and is checked before use.
+var skStorageLoadCases = []struct {
+	name, section, body string
+	accept              bool
+}{
+	{"connect4 gets ctx->sk's value", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\njeq %r0, 0, out\nstdw [%r0+0], 1\nout:\nmov %r0, 1\nexit", true},
+	{"connect4 uses the value unchecked", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\nstdw [%r0+0], 1\nmov %r0, 1\nexit", false},
+	{"connect4 writes past the value", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\njeq %r0, 0, out\nstdw [%r0+8], 1\nout:\nmov %r0, 1\nexit", false},
+	{"connect4 passes its context as the socket", "cgroup/connect4", "mov %r2, %r1\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 0\ncall 107\nmov %r0, 1\nexit", false},
+	{"sendmsg4 initialises from the stack", "cgroup/sendmsg4", "ldxdw %r2, [%r1+64]\nstdw [%r10-8], 7\nmov %r3, %r10\nadd %r3, -8\nlddw %r1, 0\nmov %r4, 1\ncall 107\nmov %r0, 1\nexit", true},
+	{"sendmsg4 initialises from a short buffer", "cgroup/sendmsg4", "ldxdw %r2, [%r1+64]\nstw [%r10-4], 7\nmov %r3, %r10\nadd %r3, -4\nlddw %r1, 0\nmov %r4, 1\ncall 107\nmov %r0, 1\nexit", false},
+	{"bind4 deletes ctx->sk's value", "cgroup/bind4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\ncall 108\nmov %r0, 1\nexit", true},
+	{"sock_create gets its context's value", "cgroup/sock_create", "mov %r2, %r1\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\nmov %r0, 1\nexit", true},
+	{"sock_create passes a stack pointer as the socket", "cgroup/sock_create", "mov %r2, %r10\nadd %r2, -8\nstdw [%r10-8], 0\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\nmov %r0, 1\nexit", false},
+	{"sock_create deletes", "cgroup/sock_create", "mov %r2, %r1\nlddw %r1, 0\ncall 108\nmov %r0, 1\nexit", false},
+	{"post_bind4 gets its context's value", "cgroup/post_bind4", "mov %r2, %r1\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 0\ncall 107\nmov %r0, 1\nexit", true},
+}
+
+// TestSkStorageLoadRules: bpfhost's verifier and Linux's (root; skipped
+// otherwise) give each sk storage case the verdict it expects.
+func TestSkStorageLoadRules(t *testing.T) {
+	var km *ebpf.Map
+	if os.Geteuid() == 0 {
+		var err error
+		km, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.SkStorage, KeySize: 4, ValueSize: 8, Flags: 1,
+			Key: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}, Value: &btf.Int{Name: "u64", Size: 8}})
+		if err != nil {
+			t.Fatalf("kernel sk storage map: %v", err)
+		}
+		defer km.Close()
+	}
+	maps := []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}
+	for _, c := range skStorageLoadCases {
+		info, ok := linux.Lookup(c.section)
+		if !ok {
+			t.Fatalf("no program type %s", c.section)
+		}
+		prog := assembleMaps(t, c.body)
+		_, err := Verify(prog, Options{Type: info, ABI: linux.ABI(), Maps: maps})
+		if (err == nil) != c.accept {
+			t.Errorf("%s: bpfhost: %v, want accepted %v", c.name, err, c.accept)
+		}
+		if km == nil {
+			continue
+		}
+		typ := ebpf.CGroupSockAddr
+		if info.Type == linux.CGroupSock {
+			typ = ebpf.CGroupSock
+		}
+		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
+			Instructions: kernelInsns(t, prog, km), License: "GPL"})
 		if kp != nil {
 			kp.Close()
 		}
