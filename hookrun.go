@@ -6,6 +6,7 @@ import (
 
 	"github.com/bpfhost/bpfhost/helpers"
 	"github.com/bpfhost/bpfhost/isa"
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -19,6 +20,22 @@ type Task = helpers.Task
 // Socket is the socket a socket hook's context describes (bpf_get_socket_cookie,
 // bpf_get_netns_cookie, bpf_bind).
 type Socket = helpers.Socket
+
+// SocketOptions is a Socket whose options programs set and read with
+// bpf_setsockopt and bpf_getsockopt (docs/decisions/0038-sock-addr-socket.md).
+type SocketOptions = helpers.SocketOptions
+
+// StorageSocket is a Socket that sk storage can belong to.
+type StorageSocket = helpers.StorageSocket
+
+// SocketID names a socket for sk storage maps: its cookie and inode.
+type SocketID = maps.SocketID
+
+// SockAddresses fills the address fields of a struct bpf_sock whose
+// family, protocol and state are set from the socket's local and remote
+// addresses (16 bytes each, an IPv4 socket's IPv4-mapped), as Linux's
+// socket keeps them.
+func SockAddresses(out *linux.SockContext, src, dst [16]byte) { helpers.SockAddresses(out, src, dst) }
 
 // SockRun is the state of a socket hook's runs (RunSockAddr, RunSock): the
 // task and socket the helpers report. A hook keeps one per worker and

@@ -4,8 +4,7 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	"github.com/bpfhost/bpfhost/helpers"
-	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"golang.org/x/sys/unix"
 )
@@ -56,7 +55,7 @@ func (w *worker) fillSock(sk *linux.SockContext) {
 	if rl >= 4 {
 		sk.DstPort = binary.NativeEndian.Uint16(remote[2:4]) // network order
 	}
-	helpers.SockAddresses(sk, src, dst)
+	bpfhost.SockAddresses(sk, src, dst)
 }
 
 // inetAddr returns the 16-byte address of a sockaddr_in (IPv4-mapped) or
@@ -134,12 +133,12 @@ func (s *sock) GetOption(level, name int, val []byte) int64 {
 }
 
 // StorageID names the socket for sk storage maps: its cookie and inode.
-func (s *sock) StorageID() maps.SocketID {
+func (s *sock) StorageID() bpfhost.SocketID {
 	var st unix.Stat_t
 	if unix.Fstat(s.fd, &st) != nil {
 		st.Ino = 0 // a sweep keeps a value whose socket it cannot find
 	}
-	return maps.SocketID{Cookie: s.Cookie(), Inode: st.Ino}
+	return bpfhost.SocketID{Cookie: s.Cookie(), Inode: st.Ino}
 }
 
 // StorageCreated records that a program gave the socket a value.
