@@ -319,3 +319,21 @@ func TestExecSkStorageAgreesWithKernel(t *testing.T) {
 		t.Errorf("the kernel's programs recorded %d runs, want at least 10: the client did not do what the test expects", n)
 	}
 }
+
+// send(2) without an address on a UDPv6 socket connected to an
+// IPv4-mapped peer runs the sendmsg4 programs, as Linux's udpv6_sendmsg
+// hands the peer to udp_sendmsg: redirect_udp sends the datagram for port
+// 9 to port 10 in both. Sends without an address on other sockets run no
+// program (a connected UDPv4 or UDPv6 socket, a TCP connection).
+func TestExecMappedSendAgreesWithKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("attaching cgroup programs needs root")
+	}
+	if testing.Short() {
+		t.Skip("runs supervised commands")
+	}
+	agreeWithKernel(t, map[string]ebpf.AttachType{"redirect_udp": ebpf.AttachCGroupUDP4Sendmsg, "redirect_udp6": ebpf.AttachCGroupUDP6Sendmsg},
+		[]string{"udp-csendto", "6", "[::ffff:127.0.0.1]:9", "none", "udp-csendto", "6", "[::ffff:127.0.0.1]:9", "none",
+			"udp-csendto", "4", "127.0.0.1:9", "none", "udp-csendto", "6", "[::ffff:127.0.0.1]:9", "null",
+			"connect", "127.0.0.1:10"})
+}

@@ -128,6 +128,9 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 			ops["bind"] = true
 		case hookSendmsg4, hookSendmsg6:
 			ops["send"] = true
+			if h == hookSendmsg4 {
+				ops["send4"] = true // sends without an address too (sendtoPeer)
+			}
 		case hookGetpeername4, hookGetpeername6:
 			ops["getpeername"] = true
 		case hookGetsockname4, hookGetsockname6:
@@ -144,7 +147,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		}
 	}
 	var spec []string
-	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname", "socket", "recv"} {
+	for _, op := range []string{"connect", "bind", "send", "send4", "getpeername", "getsockname", "socket", "recv"} {
 		if ops[op] {
 			spec = append(spec, op)
 		}

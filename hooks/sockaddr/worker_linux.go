@@ -863,6 +863,9 @@ func isV4Mapped(ip []byte) bool {
 // sendto handles sendto(fd, buf, len, flags, addr, addrlen) with an address
 // (the filter lets the others through).
 func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
+	if n.Args[4] == 0 {
+		return w.sendtoPeer(n)
+	}
 	size := int(int32(n.Args[5]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
@@ -894,6 +897,43 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 		return 0, false, unix.EINVAL
 	}
 	addr, ctl, e := w.destHook(addr, nil)
+	if e != 0 {
+		return 0, false, e
+	}
+	r, e := w.send(addr, data, ctl, int(int32(n.Args[3])))
+	return r, false, e
+}
+
+// sendtoPeer handles a sendto without an address (send), which the filter
+// traps only when sendmsg4 programs are attached: Linux runs them when a
+// UDPv6 socket connected to an IPv4-mapped peer sends without an address
+// (udpv6_sendmsg hands the peer to udp_sendmsg as the address). The
+// supervisor then sends to the checked peer explicitly (udpSend); every
+// other socket's call continues in the kernel, which runs no program for
+// it. write and writev are not trapped (docs/decisions/0038).
+func (w *worker) sendtoPeer(n *seccompNotif) (int64, bool, unix.Errno) {
+	if e := w.takeSocket(n); e != 0 {
+		return 0, false, e
+	}
+	if w.sock.domain != unix.AF_INET6 || !w.sock.udp() {
+		return 0, true, 0
+	}
+	length := n.Args[2]
+	if length > maxData {
+		return 0, false, unix.EMSGSIZE
+	}
+	data := w.buf(&w.data, int(length))
+	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
+		return 0, false, e
+	}
+	// The data was read after the socket was taken (only this socket's
+	// kind says whether to read it): the notification still pending
+	// shows that its task held the thread ID throughout the read.
+	w.l.idChecks.Add(1)
+	if !w.l.valid(n.ID) {
+		return 0, false, unix.ESRCH
+	}
+	addr, ctl, e := w.udpSend(nil, nil)
 	if e != 0 {
 		return 0, false, e
 	}
