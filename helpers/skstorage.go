@@ -13,6 +13,7 @@ func init() {
 
 // StorageSocket is a Socket that sk storage can belong to: the socket a
 // hook's context describes (docs/decisions/0038-sock-addr-socket.md).
+// Sockets a lookup found have storage too (their IDs come from sock_diag).
 type StorageSocket interface {
 	Socket
 	// StorageID names the socket for sk storage maps.
@@ -23,30 +24,36 @@ type StorageSocket interface {
 	StorageCreated()
 }
 
-// storageSocketAt returns the socket at addr, the argument of an sk
-// storage helper: the run's own socket, which a sock_addr program reaches
-// as ctx->sk and a cgroup_sock program as its context. Other sockets (a
-// lookup's copy) have no storage in bpfhost: nil.
-func storageSocketAt(rc *vm.RunContext, addr uint64) StorageSocket {
-	run, ok := rc.Value.(*Run)
-	if !ok || run == nil || run.Ctx == nil {
-		return nil
+// storageSocketAt names the socket at addr, the argument of an sk storage
+// helper: the run's own socket (own), which a sock_addr program reaches as
+// ctx->sk and a cgroup_sock program as its context, or a socket a lookup
+// of the run holds (sock_diag gave its cookie and inode). ok is false for
+// anything else.
+func storageSocketAt(rc *vm.RunContext, addr uint64) (id maps.SocketID, own StorageSocket, ok bool) {
+	run, _ := rc.Value.(*Run)
+	if run == nil {
+		return id, nil, false
 	}
-	s, ok := run.Socket.(StorageSocket)
-	if !ok {
-		return nil
+	if run.sockets != nil {
+		if id, ok := run.sockets.id(addr); ok {
+			return id, nil, id.Cookie != 0
+		}
+	}
+	s, _ := run.Socket.(StorageSocket)
+	if s == nil || run.Ctx == nil {
+		return id, nil, false
 	}
 	switch run.Program {
 	case linux.CGroupSockAddr:
 		if (*linux.SockAddrContext)(run.Ctx).SK == addr {
-			return s
+			return s.StorageID(), s, true
 		}
 	case linux.CGroupSock:
 		if uint64(uintptr(run.Ctx)) == addr {
-			return s
+			return s.StorageID(), s, true
 		}
 	}
-	return nil
+	return id, nil, false
 }
 
 // skStorageGet is bpf_sk_storage_get(map, sk, value, flags): the socket's
@@ -68,13 +75,13 @@ func skStorageGet(h *impl) vm.Helper {
 			}
 			init = vm.Bytes(value, int(vs))
 		}
-		s := storageSocketAt(rc, sk)
-		if s == nil || flags > 1 {
+		id, own, ok := storageSocketAt(rc, sk)
+		if !ok || flags > 1 {
 			return 0, nil
 		}
-		p, created := sm.StorageGet(s.StorageID(), init, flags == 1)
-		if created {
-			s.StorageCreated()
+		p, created := sm.StorageGet(id, init, flags == 1)
+		if created && own != nil {
+			own.StorageCreated()
 		}
 		return uint64(uintptr(p)), nil
 	}
@@ -92,11 +99,11 @@ func skStorageDelete(h *impl) vm.Helper {
 			}
 			return ret(eINVAL), nil
 		}
-		s := storageSocketAt(rc, sk)
-		if s == nil {
+		id, _, ok := storageSocketAt(rc, sk)
+		if !ok {
 			return ret(eNOENT), nil
 		}
-		return ret(sm.StorageDelete(s.StorageID())), nil
+		return ret(sm.StorageDelete(id)), nil
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
@@ -34,9 +35,10 @@ const (
 	tcpNewSynRecv = 12 // TCP_NEW_SYN_RECV: a request socket
 )
 
-// lookupSocket resolves q against the host's sockets and fills out; false
-// if no socket matches (or the host cannot be asked).
-func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte) bool {
+// lookupSocket resolves q against the host's sockets and fills out and id
+// (the socket's cookie and inode, for sk storage); false if no socket
+// matches (or the host cannot be asked).
+func lookupSocket(q *SockLookup, out *linux.SockContext, id *maps.SocketID, buf *[sockScratch]byte) bool {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return false
@@ -44,7 +46,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 	defer unix.Close(fd)
 	local, remote := q.Tuple.Dst, q.Tuple.Src
 	lport, rport := q.Tuple.DstPort, q.Tuple.SrcPort
-	st, ok := diagOne(fd, q, local, lport, remote, rport, out, buf)
+	st, ok := diagOne(fd, q, local, lport, remote, rport, out, id, buf)
 	if ok && q.Tuple.V6 && out.Family == unix.AF_INET {
 		// sock_diag looks IPv4-mapped IPv6 ends up among IPv4 sockets
 		// (inet_diag_find_one_icsk); Linux's IPv6 lookup finds only IPv6
@@ -60,7 +62,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 	case tcpNewSynRecv:
 		// A connection in its handshake: Linux's full socket is its
 		// listener, found by the local end alone.
-		_, ok = diagOne(fd, q, local, lport, [16]byte{}, 0, out, buf)
+		_, ok = diagOne(fd, q, local, lport, [16]byte{}, 0, out, id, buf)
 		return ok
 	}
 	if out.Family == unix.AF_INET6 && st != tcpListen && st != tcpClose && out.DstIP4 == 0 {
@@ -69,7 +71,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 		// has none. sock_diag does not say which it is: a listener on the
 		// connection's local end says it was accepted.
 		var l linux.SockContext
-		if st, ok := diagOne(fd, q, local, lport, [16]byte{}, 0, &l, buf); ok && st == tcpListen {
+		if st, ok := diagOne(fd, q, local, lport, [16]byte{}, 0, &l, nil, buf); ok && st == tcpListen {
 			out.DstIP4 = loopback4IPv6
 		}
 	}
@@ -77,8 +79,8 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 }
 
 // diagOne asks for the socket with the local and remote ends and fills
-// out; it returns the socket's state.
-func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byte, rport uint16, out *linux.SockContext, buf *[sockScratch]byte) (uint8, bool) {
+// out and found (if not nil); it returns the socket's state.
+func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byte, rport uint16, out *linux.SockContext, found *maps.SocketID, buf *[sockScratch]byte) (uint8, bool) {
 	family := uint8(unix.AF_INET)
 	if q.Tuple.V6 {
 		family = unix.AF_INET6
@@ -125,6 +127,10 @@ func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byt
 	}
 	m := msg[nlmsgHdrLen:]
 	fillSock(out, q.Protocol, m, msg[nlmsgHdrLen+inetDiagMsgLen:])
+	if found != nil {
+		// inet_diag_msg: idiag_cookie[2] at 44, idiag_inode at 68.
+		*found = maps.SocketID{Cookie: uint64(ne.Uint32(m[44:])) | uint64(ne.Uint32(m[48:]))<<32, Inode: uint64(ne.Uint32(m[68:]))}
+	}
 	return m[1], true
 }
 
