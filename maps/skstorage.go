@@ -85,8 +85,13 @@ type SkStorageMap struct {
 }
 
 func newSkStorage(b base) *SkStorageMap {
+	return newSkStorageCapacity(b, skStorageCapacity(b.spec.ValueSize))
+}
+
+// newSkStorageCapacity is newSkStorage for at most capacity sockets.
+func newSkStorageCapacity(b base, capacity uint32) *SkStorageMap {
 	inner := b
-	inner.spec.Type, inner.spec.KeySize, inner.spec.MaxEntries = Hash, 8, skStorageCapacity(b.spec.ValueSize)
+	inner.spec.Type, inner.spec.KeySize, inner.spec.MaxEntries = Hash, 8, capacity
 	inner.spec.Flags &= FlagNoPrealloc
 	return &SkStorageMap{base: b, h: newHash(inner), zero: make([]byte, b.spec.ValueSize),
 		inodes: map[uint64]uint64{}, liveInodes: liveSocketInodes}

@@ -2,7 +2,9 @@ package maps
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
+	"unsafe"
 )
 
 func skSpec(vs uint32) Spec {
@@ -34,24 +36,33 @@ func TestSkStorageSpec(t *testing.T) {
 			t.Errorf("%s: %v, want errno %d", c.name, err, c.want)
 		}
 	}
+	// The capacity: 65,536 sockets, fewer for large values.
+	for _, c := range []struct{ vs, want uint32 }{{8, SkStorageSockets}, {skStorageMaxValue, SkStorageMemory / (skStorageMaxValue + 1)}} {
+		m, err := New(skSpec(c.vs), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.(*SkStorageMap).Capacity(); got != int(c.want) {
+			t.Errorf("value size %d: capacity %d, want %d", c.vs, got, c.want)
+		}
+	}
 }
 
 // Programs get a value per socket, made on request from a template or
 // zeros, kept where it is, and deleted; a full map sweeps the values of
 // sockets no process holds.
 func TestSkStorageProgramSide(t *testing.T) {
-	// The largest values, for the smallest capacity to fill.
-	m, err := New(skSpec(skStorageMaxValue), 1)
+	// A small map, to fill it quickly (under the race detector too).
+	spec, slots, err := prepare(skSpec(8), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := m.(*SkStorageMap)
+	sm := newSkStorageCapacity(base{spec: spec, slots: slots}, 64)
 	a, b := SocketID{Cookie: 1, Inode: 11}, SocketID{Cookie: 2, Inode: 12}
 	if p, _ := sm.StorageGet(a, nil, false); p != nil {
 		t.Fatal("a value without create")
 	}
-	init := make([]byte, skStorageMaxValue)
-	copy(init, []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	init := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	pa, created := sm.StorageGet(a, init, true)
 	if pa == nil || !created || *(*[8]byte)(pa) != [8]byte{1, 2, 3, 4, 5, 6, 7, 8} {
 		t.Fatalf("created %v, %v", pa, created)
@@ -98,5 +109,44 @@ func TestSkStorageProgramSide(t *testing.T) {
 	}
 	if p, _ := sm.StorageGet(SocketID{Cookie: 1 << 41}, nil, true); p != nil {
 		t.Error("a value in a full map")
+	}
+}
+
+// Runs on several slots make, read and delete values of the same sockets
+// while full maps sweep: no race (go test -race), and every value a get
+// returns is one of the map's (writes to it stay in the map's memory).
+func TestSkStorageConcurrent(t *testing.T) {
+	spec, slots, err := prepare(skSpec(8), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := newSkStorageCapacity(base{spec: spec, slots: slots}, 16)
+	sm.liveInodes = func() (map[uint64]bool, error) { return map[uint64]bool{1: true}, nil }
+	mem := sm.ValueMemory()
+	lo, hi := uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&mem[0]))+uintptr(len(mem))
+	done := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := 0; i < 2000; i++ {
+				id := SocketID{Cookie: uint64(i%40 + 1), Inode: uint64(i % 3)}
+				p, _ := sm.StorageGet(id, nil, true)
+				if p != nil {
+					if a := uintptr(p); a < lo || a+8 > hi {
+						done <- "a value outside the map's memory"
+						return
+					}
+					atomic.AddUint64((*uint64)(p), 1)
+				}
+				if i%7 == g {
+					sm.StorageDelete(id)
+				}
+			}
+			done <- ""
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
 	}
 }
