@@ -15,10 +15,7 @@ import (
 // verifier accepts or refuses at load time for their attach type
 // (sock_addr_is_valid_access, check_return_code, the helpers per attach
 // type): bpfhost must give each the same verdict.
-var sockAddrLoadCases = []struct {
-	name, section, body string
-	accept              bool
-}{
+var sockAddrLoadCases = []loadCase{
 	{"connect4 reads user_ip4", "cgroup/connect4", "ldxw %r2, [%r1+4]\nmov %r0, 1\nexit", true},
 	{"connect4 reads a byte of user_port", "cgroup/connect4", "ldxb %r2, [%r1+25]\nmov %r0, 1\nexit", true},
 	{"connect4 reads half of user_port", "cgroup/connect4", "ldxh %r2, [%r1+24]\nmov %r0, 1\nexit", true},
@@ -74,17 +71,31 @@ var sockAddrLoadCases = []struct {
 	{"post_bind6 reads src_ip6", "cgroup/post_bind6", "ldxw %r2, [%r1+28]\nmov %r0, 1\nexit", true},
 }
 
+// loadCase is a program of a section's type with the verdict Linux gives it.
+type loadCase struct {
+	name, section, body string
+	accept              bool
+}
+
 // TestSockAddrLoadRules: bpfhost's verifier and Linux's (root; skipped
 // otherwise) give each sock_addr case the verdict it expects.
 func TestSockAddrLoadRules(t *testing.T) {
+	checkLoadCases(t, sockAddrLoadCases, nil, nil)
+}
+
+// checkLoadCases verifies each case with maps (map 0 is km in the
+// kernel, if any) in bpfhost and, as root, in the kernel: both must give
+// the case's verdict.
+func checkLoadCases(t *testing.T, cases []loadCase, maps []MapInfo, km *ebpf.Map) {
+	t.Helper()
 	kernel := os.Geteuid() == 0
-	for _, c := range sockAddrLoadCases {
+	for _, c := range cases {
 		info, ok := linux.Lookup(c.section)
 		if !ok {
 			t.Fatalf("no program type %s", c.section)
 		}
 		prog := assembleMaps(t, c.body)
-		_, err := Verify(prog, Options{Type: info, ABI: linux.ABI()})
+		_, err := Verify(prog, Options{Type: info, ABI: linux.ABI(), Maps: maps})
 		if (err == nil) != c.accept {
 			t.Errorf("%s: bpfhost: %v, want accepted %v", c.name, err, c.accept)
 		}
@@ -96,7 +107,7 @@ func TestSockAddrLoadRules(t *testing.T) {
 			typ = ebpf.CGroupSock
 		}
 		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
-			Instructions: kernelInsns(t, prog, nil), License: "GPL"})
+			Instructions: kernelInsns(t, prog, km), License: "GPL"})
 		if kp != nil {
 			kp.Close()
 		}
@@ -115,10 +126,7 @@ func TestSockAddrLoadRules(t *testing.T) {
 // programs: the socket is ctx->sk in the former and the context itself in
 // the latter (bpf_sk_storage_get_cg_sock_proto), the value may be NULL
 // and is checked before use.
-var skStorageLoadCases = []struct {
-	name, section, body string
-	accept              bool
-}{
+var skStorageLoadCases = []loadCase{
 	{"connect4 gets ctx->sk's value", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\njeq %r0, 0, out\nstdw [%r0+0], 1\nout:\nmov %r0, 1\nexit", true},
 	{"connect4 uses the value unchecked", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\nstdw [%r0+0], 1\nmov %r0, 1\nexit", false},
 	{"connect4 writes past the value", "cgroup/connect4", "ldxdw %r2, [%r1+64]\nlddw %r1, 0\nmov %r3, 0\nmov %r4, 1\ncall 107\njeq %r0, 0, out\nstdw [%r0+8], 1\nout:\nmov %r0, 1\nexit", false},
@@ -145,35 +153,5 @@ func TestSkStorageLoadRules(t *testing.T) {
 		}
 		defer km.Close()
 	}
-	maps := []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}
-	for _, c := range skStorageLoadCases {
-		info, ok := linux.Lookup(c.section)
-		if !ok {
-			t.Fatalf("no program type %s", c.section)
-		}
-		prog := assembleMaps(t, c.body)
-		_, err := Verify(prog, Options{Type: info, ABI: linux.ABI(), Maps: maps})
-		if (err == nil) != c.accept {
-			t.Errorf("%s: bpfhost: %v, want accepted %v", c.name, err, c.accept)
-		}
-		if km == nil {
-			continue
-		}
-		typ := ebpf.CGroupSockAddr
-		if info.Type == linux.CGroupSock {
-			typ = ebpf.CGroupSock
-		}
-		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
-			Instructions: kernelInsns(t, prog, km), License: "GPL"})
-		if kp != nil {
-			kp.Close()
-		}
-		var ve *ebpf.VerifierError
-		if err != nil && !errors.As(err, &ve) {
-			t.Fatalf("%s: loading into the kernel: %v", c.name, err)
-		}
-		if (err == nil) != c.accept {
-			t.Errorf("%s: Linux: %v, want accepted %v", c.name, err, c.accept)
-		}
-	}
+	checkLoadCases(t, skStorageLoadCases, []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}, km)
 }

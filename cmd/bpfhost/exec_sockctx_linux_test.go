@@ -190,29 +190,7 @@ func TestExecSockCtxAgreesWithKernel(t *testing.T) {
 				}
 				return client(a...)
 			}
-			var kRecs [sockctxEntries][]byte
-			kOut := kernelCgroupObj(t, sockctxObj, tc.attach, func(coll *ebpf.Collection) {
-				for k := uint32(0); k < sockctxEntries; k++ {
-					v := make([]byte, sockctxRecSize)
-					if err := coll.Maps["fields"].Lookup(k, v); err != nil {
-						t.Fatal(err)
-					}
-					kRecs[k] = v
-				}
-			}, clientArgs(kBase)...)
-			var attach []string
-			for _, name := range sortedNames(tc.attach) {
-				attach = append(attach, attachTypeNames[tc.attach[name]]+"="+sockctxObj+":"+name)
-			}
-			out, code, rep := bpfhostExec(t, attach, clientArgs(base)...)
-			if code != 0 {
-				t.Fatalf("bpfhost exec: exit %d: %s", code, out)
-			}
-			t.Logf("outcomes: %q", out)
-			if out != kOut {
-				t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
-			}
-			recs := reportArray(t, rep, "fields", sockctxEntries, sockctxRecSize)
+			kRecs, recs := arrayAgreement(t, sockctxObj, tc.attach, "fields", sockctxEntries, sockctxRecSize, clientArgs, kBase, base)
 			for k := range recs {
 				relPort(kRecs[k], kBase)
 				relPort(recs[k], base)
@@ -222,6 +200,37 @@ func TestExecSockCtxAgreesWithKernel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// arrayAgreement runs the client that args builds for a port base in a
+// kernel cgroup (base kBase) and under bpfhost exec (base) with the
+// programs of obj attached: their outputs must be the same. It returns the
+// n values of the array map name after each run, the kernel's first.
+func arrayAgreement(t *testing.T, obj string, attachTypes map[string]ebpf.AttachType, name string, n, size int,
+	args func(base int) []string, kBase, base int) (kernel, bpfhost [][]byte) {
+	t.Helper()
+	kOut := kernelCgroupObj(t, obj, attachTypes, func(coll *ebpf.Collection) {
+		for k := uint32(0); k < uint32(n); k++ {
+			v := make([]byte, size)
+			if err := coll.Maps[name].Lookup(k, v); err != nil {
+				t.Fatal(err)
+			}
+			kernel = append(kernel, v)
+		}
+	}, args(kBase)...)
+	var attach []string
+	for _, p := range sortedNames(attachTypes) {
+		attach = append(attach, attachTypeNames[attachTypes[p]]+"="+obj+":"+p)
+	}
+	out, code, rep := bpfhostExec(t, attach, args(base)...)
+	if code != 0 {
+		t.Fatalf("bpfhost exec: exit %d: %s", code, out)
+	}
+	t.Logf("outcomes: %q", out)
+	if out != kOut {
+		t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
+	}
+	return kernel, reportArray(t, rep, name, n, size)
 }
 
 // relPort makes a record's src_port relative to base (0 stays 0).
@@ -275,29 +284,7 @@ func TestExecSkStorageAgreesWithKernel(t *testing.T) {
 	clientArgs := func(base int) []string {
 		return client("stg", "udp", "0", "stg", "tcp", strconv.Itoa(base), "stg", "udp", "0", "stg", "tcp", strconv.Itoa(base+1))
 	}
-	var kSeen [entries][]byte
-	kOut := kernelCgroupObj(t, obj, attachTypes, func(coll *ebpf.Collection) {
-		for k := uint32(0); k < entries; k++ {
-			v := make([]byte, size)
-			if err := coll.Maps["seen"].Lookup(k, v); err != nil {
-				t.Fatal(err)
-			}
-			kSeen[k] = v
-		}
-	}, clientArgs(29100)...)
-	var attach []string
-	for _, name := range sortedNames(attachTypes) {
-		attach = append(attach, attachTypeNames[attachTypes[name]]+"="+obj+":"+name)
-	}
-	out, code, rep := bpfhostExec(t, attach, clientArgs(29150)...)
-	if code != 0 {
-		t.Fatalf("bpfhost exec: exit %d: %s", code, out)
-	}
-	t.Logf("outcomes: %q", out)
-	if out != kOut {
-		t.Errorf("outcomes differ:\nbpfhost: %q\nkernel:  %q", out, kOut)
-	}
-	seen := reportArray(t, rep, "seen", entries, size)
+	kSeen, seen := arrayAgreement(t, obj, attachTypes, "seen", entries, size, clientArgs, 29100, 29150)
 	// last_port holds a TCP socket's bound port, which differs by base.
 	rel := func(rec []byte, base uint32) {
 		if p := binary.NativeEndian.Uint32(rec[16:]); p >= base && p < base+2 {
