@@ -44,13 +44,7 @@ func storageOp(args []string) (string, []string) {
 	}
 	defer unix.Close(fd)
 	var out []string
-	res := func(err error) {
-		if err != nil {
-			out = append(out, errName(err))
-		} else {
-			out = append(out, "ok")
-		}
-	}
+	res := func(err error) { out = append(out, okOr(err)) }
 	nine := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 9}
 	ten := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 10}
 	if kind == "tcp" {
@@ -76,13 +70,7 @@ func sockctxOp(args []string) (string, []string) {
 	base, _ := strconv.Atoi(args[1])
 	args = args[2:]
 	var out []string
-	res := func(err error) {
-		if err != nil {
-			out = append(out, errName(err))
-		} else {
-			out = append(out, "ok")
-		}
-	}
+	res := func(err error) { out = append(out, okOr(err)) }
 	family, typ := unix.AF_INET, unix.SOCK_STREAM
 	if strings.Contains(kind, "6") {
 		family = unix.AF_INET6
@@ -141,6 +129,14 @@ func sockctxOp(args []string) (string, []string) {
 	}
 	out = append(out, fmt.Sprintf("mark=%d priority=%d tos=%#x cc=%s", mark, prio, tos, strings.TrimRight(cc, "\x00")))
 	return strings.Join(out, " "), args
+}
+
+// okOr names a call's outcome: "ok" or its errno.
+func okOr(err error) string {
+	if err != nil {
+		return errName(err)
+	}
+	return "ok"
 }
 
 // sockctxRecSize is sizeof(struct rec) in sockctx.c; sockctxSrcPort the
