@@ -26,7 +26,10 @@ func socketOfFD(fd int32) (SocketID, Errno) {
 }
 
 // liveSocketInodes returns the inodes of the sockets that some process's
-// file descriptors name ("socket:[N]" in /proc/PID/fd).
+// file descriptors name ("socket:[N]" in /proc/PID/fd). Processes whose
+// descriptors this one may not read (another user's, or outside its
+// namespaces) count as holding none: a socket passed only to such a
+// process loses its values (docs/decisions/0038-sock-addr-socket.md).
 func liveSocketInodes() (map[uint64]bool, error) {
 	procs, err := os.ReadDir("/proc")
 	if err != nil {
