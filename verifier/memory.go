@@ -277,8 +277,11 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 	if f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0 && e.a.opts.KernelTypes != nil {
 		return value{kind: kBTF, region: int32(f.BTF.Type), null: f.BTF.MaybeNull, origin: int32(m.pc)}, constIval(0), 0
 	}
-	// Socket, flow keys and other kernel objects: a pointer the program
-	// may pass around but not dereference.
+	if v, ok := e.ctxSocket(f, m.pc); ok {
+		return v, constIval(0), 0
+	}
+	// Flow keys and other kernel objects: a pointer the program may pass
+	// around but not dereference.
 	return value{kind: kOpaque, null: f.Kind == platform.FieldSocketOrNull || f.Kind == platform.FieldSockCommonOrNull, origin: int32(m.pc)}, topIval, 0
 }
 
