@@ -94,13 +94,16 @@ func TestKernelSource(t *testing.T) {
 		t.Fatalf("no BPF objects in %s", *ksrcPaths)
 	}
 	counts := map[string]*toolsRow{}
+	optional := map[string]*toolsRow{}
 	loads := map[string]int{}
 	notes := map[string]int{}
 	for _, path := range objs {
-		ksrcObject(t, path, counts, loads, notes)
+		ksrcObject(t, path, counts, optional, loads, notes)
 	}
 	t.Logf("%d distinct objects", len(objs))
 	logToolsTable(t, "kind", counts)
+	t.Logf("of which programs of \"?\" sections (autoload off; each measured alone with autoload on, as the selftests load them):")
+	logToolsTable(t, "?kind", optional)
 	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", countList(loads))
 	t.Logf("bpfhost against the selftests' annotations: %s", countList(notes))
 }
@@ -115,8 +118,9 @@ func countList(counts map[string]int) string {
 	return strings.Join(out, "; ")
 }
 
-// ksrcObject measures the programs of one object (TestKernelSource).
-func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, notes map[string]int) {
+// ksrcObject measures the programs of one object (TestKernelSource); the
+// programs of "?" sections are counted in optional too.
+func ksrcObject(t *testing.T, path string, counts, optional map[string]*toolsRow, loads, notes map[string]int) {
 	base := filepath.Base(path)
 	spec, kspec, kerr := corpusSpecs(t, path, loads)
 	if spec == nil {
@@ -125,8 +129,8 @@ func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, n
 	var accepted []string
 	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
 	for _, ps := range spec.Programs {
-		kind := toolsSectionKind(strings.TrimPrefix(ps.Section, "?"))
-		where := fmt.Sprintf("%s %s (%s)", base, ps.Name, ps.Section)
+		kind := toolsSectionKind(ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", base, ps.Name, elfSection(ps))
 		bv := bpfhostVerdict(t, where, spec, ps)
 		if bv == "accepts" {
 			accepted = append(accepted, ps.Name)
@@ -150,7 +154,19 @@ func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, n
 			kv, why = "cannot load", "bpfhost accepts, a documented difference"
 		}
 		countVerdicts(t, counts, kind, where, bv, kv, why)
+		if ps.NoAutoload {
+			toolsRowOf(optional, kind).tally(bv, kv, why)
+		}
 	}
+}
+
+// elfSection is the section name of ps as the object spells it, with
+// libbpf's "?" prefix where its autoload is off.
+func elfSection(ps *ProgramSpec) string {
+	if ps.NoAutoload {
+		return "?" + ps.Section
+	}
+	return ps.Section
 }
 
 // selftestAnnotation returns the verdict a selftest's program is annotated

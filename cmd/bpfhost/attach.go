@@ -150,6 +150,10 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if f.workers > runtime.GOMAXPROCS(0) {
 		slots = f.workers
 	}
+	// Every program is loaded, as for libbpf, but those of "?" sections
+	// only if --program names one (autoload.go).
+	autoloadNamed(spec, f.program)
+	noteSkipped(errOut, notAutoloaded(spec))
 	copts := f.collectionOptions()
 	copts.Slots = slots
 	coll, err := bpfhost.NewCollection(spec, copts)

@@ -69,6 +69,16 @@ type execReport struct {
 	Printk      []string              `json:"printk"`
 }
 
+// parseAttach splits an --attach argument TYPE=OBJECT:PROGRAM.
+func parseAttach(a string) (typ, path, prog string, err error) {
+	typ, rest, ok := strings.Cut(a, "=")
+	i := strings.LastIndex(rest, ":")
+	if !ok || i <= 0 || i == len(rest)-1 {
+		return "", "", "", &exitError{code: 2, err: fmt.Errorf("--attach %q: want TYPE=OBJECT:PROGRAM", a)}
+	}
+	return typ, rest[:i], rest[i+1:], nil
+}
+
 func execCommand(f execFlags, args []string) error {
 	if len(f.attach) == 0 {
 		return &exitError{code: 2, err: errors.New("exec: no --attach TYPE=OBJECT:PROGRAM")}
@@ -85,19 +95,26 @@ func execCommand(f execFlags, args []string) error {
 			c.Close()
 		}
 	}()
+	// The programs --attach names, by object: loaded even from "?"
+	// sections (autoload.go).
+	named := map[string][]string{}
 	for _, a := range f.attach {
-		typ, rest, ok1 := strings.Cut(a, "=")
-		i := strings.LastIndex(rest, ":")
-		if !ok1 || i <= 0 || i == len(rest)-1 {
-			return &exitError{code: 2, err: fmt.Errorf("--attach %q: want TYPE=OBJECT:PROGRAM", a)}
+		if _, path, prog, err := parseAttach(a); err == nil {
+			named[path] = append(named[path], prog)
 		}
-		path, prog := rest[:i], rest[i+1:]
+	}
+	for _, a := range f.attach {
+		typ, path, prog, err := parseAttach(a)
+		if err != nil {
+			return err
+		}
 		coll := byPath[path]
 		if coll == nil {
 			spec, err := loadSpecFor(path, "", &bpfhost.CollectionOptions{})
 			if err != nil {
 				return err
 			}
+			autoloadNamed(spec, named[path]...)
 			if coll, err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine}); err != nil {
 				return typeAdvice(err)
 			}
