@@ -36,6 +36,8 @@ var ksrcShapes = []struct {
 	{"uninit.o", "load_subprog", ""},
 	{"uninit.o", "helper_subprog", ""},
 	{"uninit.o", "load_var_off", ""},
+	{"conststr.o", "strncmp_terminated", ""},
+	{"conststr.o", "bad_strncmp_unterminated", "is not NUL-terminated"},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -51,7 +53,10 @@ var ksrcShapes = []struct {
 // with BPF_F_WRONLY_PROG; and programs that are not sleepable could call
 // helpers that may sleep (bpf_copy_from_user); and loads of unwritten
 // stack bytes, and helpers' reads of unwritten bytes of subprograms'
-// frames, were refused (Linux allows privileged loaders both).
+// frames, were refused (Linux allows privileged loaders both); and
+// bpf_strncmp's constant string needed only its first byte in read-only
+// data, not a NUL before the value's end (strncmp_test.c's "?" program
+// strncmp_bad_not_null_term_target, measured once "?" sections were).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

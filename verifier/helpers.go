@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"math"
 
 	"github.com/bpfhost/bpfhost/platform"
@@ -206,6 +207,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				continue
 			}
 			e.memArg(s, pc, r, 1, 1, memRead, proto, "string")
+			e.constStrTerminated(s, pc, r, e.a.maps[v.region], name)
 		case platform.ArgFunc:
 			if v.kind != kFunc {
 				e.fail(pc, "%s needs a function (a callback) in r%d; %s", name, r, e.describe(s, r))
@@ -540,4 +542,25 @@ func (e *exec) memArg(s *state, pc, r int, lo, hi int64, mode memMode, proto *pl
 		e.fail(pc, "%s needs %s in r%d; %s", proto.Name, what, r, e.describe(s, r))
 	}
 	_ = math.MaxInt64
+}
+
+// constStrTerminated checks, for a string argument (ARG_PTR_TO_CONST_STR)
+// in a map whose bytes are known at verification (MapInfo.Constant, frozen
+// read-only data), that r points at a constant offset and that a NUL ends
+// the string inside the map value, as Linux checks ("string is not
+// zero-terminated"). Where the bytes are not known, the helpers bound
+// their scan by the value at run time instead (helpers.cString).
+func (e *exec) constStrTerminated(s *state, pc, r int, mi *MapInfo, name string) {
+	if mi.Constant == nil {
+		return
+	}
+	lo, hi := s.z.bounds(locReg(r))
+	if lo != hi {
+		e.fail(pc, "%s needs its string at a constant offset of map %s in r%d, not %s", name, mi.Name, r, s.ival(r))
+		return
+	}
+	end := min(int64(len(mi.Constant)), int64(mi.ValueSize))
+	if lo < 0 || lo >= end || bytes.IndexByte(mi.Constant[lo:end], 0) < 0 {
+		e.fail(pc, "%s: the string at offset %d of map %s in r%d is not NUL-terminated within the value", name, lo, mi.Name, r)
+	}
 }
