@@ -38,6 +38,9 @@ var ksrcShapes = []struct {
 	{"uninit.o", "load_var_off", ""},
 	{"conststr.o", "strncmp_terminated", ""},
 	{"conststr.o", "bad_strncmp_unterminated", "is not NUL-terminated"},
+	{"retval.o", "bad_retval_egress", "bpf_get_retval"},
+	{"retval.o", "bad_retval_ingress", "bpf_get_retval"},
+	{"retval.o", "retval_device", ""},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -56,7 +59,9 @@ var ksrcShapes = []struct {
 // frames, were refused (Linux allows privileged loaders both); and
 // bpf_strncmp's constant string needed only its first byte in read-only
 // data, not a NUL before the value's end (strncmp_test.c's "?" program
-// strncmp_bad_not_null_term_target, measured once "?" sections were).
+// strncmp_bad_not_null_term_target, measured once "?" sections were); and
+// cgroup_skb programs could call bpf_get_retval and bpf_set_retval
+// (cgroup_getset_retval_hooks.c's "?" programs).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})
