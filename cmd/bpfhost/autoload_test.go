@@ -58,6 +58,21 @@ func TestAutoloadCLI(t *testing.T) {
 		t.Errorf("run --program xdp_drop: exit %d, %s", code, out)
 	}
 
+	// An object whose every program is in a "?" section: nothing to
+	// verify or run without --program (bad input, naming them).
+	for _, cmd := range []string{"verify", "run"} {
+		out, code = cli(t, cmd, autoloadDir+"only.o")
+		if code != 2 || !strings.Contains(out, "only_opt") || !strings.Contains(out, `"?" section`) {
+			t.Errorf("%s only.o: exit %d, %s", cmd, code, out)
+		}
+		args := []string{cmd, autoloadDir + "only.o", "--program", "only_opt"}
+		if cmd == "run" {
+			args = append(args, "--data", frame)
+		}
+		if out, code = cli(t, args...); code != 0 {
+			t.Errorf("%s only.o --program only_opt: exit %d, %s", cmd, code, out)
+		}
+	}
 	out, code = cli(t, "verify", autoloadDir+"tailcall.o", "--program", "tail")
 	if code != 0 {
 		t.Errorf("verify tailcall.o --program tail: exit %d, %s", code, out)
