@@ -33,7 +33,11 @@ func newProgCommand() *cobra.Command {
   bpfhost prog pin PROG PATH
 
 PROG is "id ID", "name NAME" or "pinned PATH". FILE "-" is standard input or
-output. -j prints bpftool's JSON, -p indents it.`,
+output. -j prints bpftool's JSON, -p indents it.
+
+As with bpftool, programs of sections whose names begin with "?" (SEC("?xdp"))
+are not loaded, so load fails when the object's first program is one and
+loadall when any is.`,
 	}
 	addToolFlags(cmd, &f)
 	show := func(c *cobra.Command, args []string) error { return f.toolError(c, progShow(c, &f, args)) }
