@@ -74,3 +74,24 @@ func pinsUnder(dir string) map[string]bool {
 	})
 	return pins
 }
+
+// TestAutoloadExecAndAttach: exec --attach and attach xdp --program load
+// the program they name although its section begins with "?", and attach
+// says once which programs of the object it skipped.
+func TestAutoloadExecAndAttach(t *testing.T) {
+	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + autoloadDir + "sock.o:deny_connect4"}, "true")
+	if code != 0 || len(rep.Programs) != 1 || rep.Programs[0].Name != "deny_connect4" {
+		t.Errorf("exec --attach ...:deny_connect4: exit %d, programs %+v, output %s", code, rep.Programs, out)
+	}
+
+	tp := newAttachTopology(t, "q", 86)
+	detach := tp.attach(t, autoloadDir+"autoload.o", "--program", "xdp_drop")
+	stdout, stderr, err := detach(0)
+	if err != nil || !strings.Contains(stdout, `"program":"xdp_drop"`) {
+		t.Errorf("attach --program xdp_drop: %v, %s", err, stdout)
+	}
+	const note = `skipped 2 programs of "?" sections, not loaded automatically (as libbpf): tc_shot, xdp_unsafe`
+	if strings.Count(stderr, note) != 1 {
+		t.Errorf("attach's stderr %q does not say once %q", stderr, note)
+	}
+}
