@@ -33,6 +33,8 @@ getsockname calls, as
 Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
 and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
+Each OBJECT is loaded once, with its programs of sections whose names begin with "?" (not loaded
+automatically, as libbpf) only if an --attach names them.
 --map-init fills the objects' maps (format as in "run"); a map whose name more than one
 object uses is named OBJECT:NAME there and in the report, OBJECT as written in --attach.
 --report writes {"exit_code", "programs", "maps", "maps_omitted", "printk"} as JSON when the

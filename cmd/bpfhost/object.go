@@ -118,7 +118,9 @@ func newDisasmCommand() *cobra.Command {
 		Short: "Disassemble an object's programs in LLVM syntax, with source lines",
 		Long: `Disassemble an object's programs in LLVM syntax, with source lines.
 With --jited, load the object (verifying it) and print the x86-64 code the JIT
-generated for each eBPF instruction, beside it.`,
+generated for each eBPF instruction, beside it; programs of sections whose names
+begin with "?" (not loaded automatically, as libbpf) are loaded only if --program
+names one.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
