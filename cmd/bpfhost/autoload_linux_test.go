@@ -28,6 +28,11 @@ func TestAutoloadAgreesWithBpftool(t *testing.T) {
 	}
 	t.Cleanup(func() { unix.Unmount(fs, unix.MNT_DETACH) })
 	d.start()
+	// The verdicts below are bpftool 7.1's with libbpf 1.1 (Debian 12), the
+	// same as Linux 6.12's libbpf source; another version is compared
+	// with, but a difference is only logged.
+	ver, _ := exec.Command(bpftool, "version").CombinedOutput()
+	documented := strings.Contains(string(ver), "libbpf v1.1")
 	obj := func(name string) string {
 		p, _ := filepath.Abs("../../testdata/autoload/" + name)
 		return p
@@ -48,7 +53,12 @@ func TestAutoloadAgreesWithBpftool(t *testing.T) {
 		// The daemon's pins are in its own namespace, at the same paths.
 		_, herr, code := d.cli(nil, tt.args...)
 		if (kerr == nil) != tt.ok {
-			t.Errorf("%s: bpftool: %v %s; want ok=%v", cmdline, kerr, kout, tt.ok)
+			if documented {
+				t.Errorf("%s: bpftool: %v %s; want ok=%v", cmdline, kerr, kout, tt.ok)
+			} else {
+				t.Logf("%s: this bpftool (%s) differs from 7.1: %v %s", cmdline, strings.TrimSpace(string(ver)), kerr, kout)
+			}
+			continue
 		}
 		if (code == 0) != tt.ok {
 			t.Errorf("%s: bpfhost: exit %d %s; want ok=%v", cmdline, code, herr, tt.ok)
@@ -75,15 +85,19 @@ func pinsUnder(dir string) map[string]bool {
 	return pins
 }
 
-// TestAutoloadExecAndAttach: exec --attach and attach xdp --program load
-// the program they name although its section begins with "?", and attach
-// says once which programs of the object it skipped.
-func TestAutoloadExecAndAttach(t *testing.T) {
+// TestAutoloadExec: exec --attach loads the program it names although its
+// section begins with "?".
+func TestAutoloadExec(t *testing.T) {
 	out, code, rep := bpfhostExec(t, []string{"cgroup/connect4=" + autoloadDir + "sock.o:deny_connect4"}, "true")
 	if code != 0 || len(rep.Programs) != 1 || rep.Programs[0].Name != "deny_connect4" {
 		t.Errorf("exec --attach ...:deny_connect4: exit %d, programs %+v, output %s", code, rep.Programs, out)
 	}
+}
 
+// TestAutoloadAttach: attach xdp --program loads the program it names
+// although its section begins with "?", and says once which programs of
+// the object it skipped.
+func TestAutoloadAttach(t *testing.T) {
 	tp := newAttachTopology(t, "q", 86)
 	detach := tp.attach(t, autoloadDir+"autoload.o", "--program", "xdp_drop")
 	stdout, stderr, err := detach(0)
