@@ -106,7 +106,7 @@ func TestCheckedWild(t *testing.T) {
 	for range 16 {
 		firsts = append(firsts, rng.Uint64())
 	}
-	faults := 0
+	faults, runs := 0, 0
 	for _, name := range []string{"wild_store", "wild_load", "wild_atomic", "packet_offset", "array_index", "percpu_index",
 		"hash_index", "hash_null", "lookup_wild_key", "hash_wild_key", "update_wild_value", "probe_read_wild_dst",
 		"ringbuf_wild_data", "stack_index"} {
@@ -118,10 +118,14 @@ func TestCheckedWild(t *testing.T) {
 			t.Fatalf("%s: engines %s (checked %v) and %s (checked %v)", name, rp.Engine(), rp.Checked(), gp.Engine(), gp.Checked())
 		}
 		for i, first := range firsts {
+			if layoutDependent(name, first, uint64(i)) {
+				continue
+			}
 			pkt := make([]byte, 64)
 			binary.LittleEndian.PutUint64(pkt, first)
 			binary.LittleEndian.PutUint64(pkt[8:], uint64(i))
 			want, have := wildRun(rp, pkt), wildRun(gp, pkt)
+			runs++
 			if want.String() != have.String() {
 				t.Errorf("%s on %#x: checked JIT %v, checked interpreter %v", name, first, have, want)
 			}
@@ -147,7 +151,37 @@ func TestCheckedWild(t *testing.T) {
 	if faults < 100 {
 		t.Errorf("only %d runs faulted: the inputs do not exercise checked mode", faults)
 	}
-	t.Logf("%d of %d runs faulted", faults, 14*len(firsts))
+	t.Logf("%d of %d runs faulted", faults, runs)
+}
+
+// layoutDependent reports whether program name's access for input word
+// first (and key word key) lands near its value but outside the memory
+// whose layout the program's collection fixes. Map values and stacks are
+// Go heap objects (decision 0003): what lies just past one is wherever the
+// allocator put its neighbours, sometimes another region of the same
+// collection (the run may touch it) and sometimes not (a fault), so the
+// two collections of TestCheckedWild may differ there without either
+// engine being wrong. Accesses inside the known window, or at least 1 GiB
+// away (outside any collection's regions), are compared.
+func layoutDependent(name string, first, key uint64) bool {
+	off := int64(first * 8) // the byte offset of slots[first] from the value
+	var lo, hi int64        // the window whose layout the collection fixes
+	switch name {
+	case "array_index":
+		k := int64(key & 7)
+		if k >= 4 {
+			return false // no such key: the lookup fails first
+		}
+		lo, hi = -32*k, 128-32*k // arr's four 32-byte values, one slab
+	case "percpu_index", "hash_index":
+		lo, hi = 0, 32 // the value itself
+	case "stack_index":
+		lo, hi = -(512 - 32), 32 // buf[4] at the top of frame 0's 512 bytes
+	default:
+		return false
+	}
+	const far = 1 << 30
+	return (off < lo || off >= hi) && off > -far && off < far
 }
 
 // wildRun runs p once on a copy of pkt.
