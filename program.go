@@ -42,6 +42,10 @@ type Program struct {
 	// kernelTypes are the kernel types it was verified against (BTF-typed
 	// programs, btftyped.go), or nil.
 	kernelTypes platform.KernelTypes
+	// ctxEnd is the end of the furthest context byte the program
+	// accesses (Linux's max_ctx_offset), which a test run whose caller
+	// sizes the context (raw_tracepoint, syscall) must provide.
+	ctxEnd int
 }
 
 // Name returns the program's function name.
@@ -188,6 +192,12 @@ func (p *Program) Run(opts *RunOptions) (uint32, error) {
 		r, err = p.runSKB(opts)
 	case platform.TestRunBuffer:
 		r, err = p.runBuffer(opts)
+	case platform.TestRunFlowDissector:
+		r, err = p.runFlowDissector(opts)
+	case platform.TestRunRawTracepoint, platform.TestRunSyscall:
+		r, err = p.runArgs(opts)
+	case platform.TestRunSKLookup:
+		r, err = p.runSKLookup(opts)
 	default:
 		err = fmt.Errorf("%w: test run of %s programs", ErrNotSupported, p.info.Name)
 	}
