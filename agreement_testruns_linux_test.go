@@ -62,7 +62,7 @@ func kernelTrRun(prog *ebpf.Program, c trCase) string {
 		attr.dataIn, attr.sizeIn = uint64(uintptr(unsafe.Pointer(&data[0]))), uint32(len(data))
 	}
 	if c.dataOut {
-		out = make([]byte, len(data)+4096)
+		out = make([]byte, len(data)+8192)
 		attr.dataOut, attr.sizeOut = uint64(uintptr(unsafe.Pointer(&out[0]))), uint32(len(out))
 	}
 	if len(ctx) > 0 {
@@ -151,6 +151,28 @@ func skLookupCtx(family, protocol uint32, remote4, local4 [4]byte, remote6, loca
 	return b
 }
 
+// xdpFrags is an XDP test packet of n bytes for the frags program: a byte
+// pattern, with the offsets it loads from and stores to and its tail delta
+// at bytes 14..19.
+func xdpFrags(n int, loadAt, storeAt uint16, delta int16) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	binary.LittleEndian.PutUint16(b[14:], loadAt)
+	binary.LittleEndian.PutUint16(b[16:], storeAt)
+	binary.LittleEndian.PutUint16(b[18:], uint16(delta))
+	return b
+}
+
+// xdpMDBytes is an xdp_md with data (the metadata length) and data_end.
+func xdpMDBytes(data, dataEnd uint32) []byte {
+	b := make([]byte, 24)
+	binary.NativeEndian.PutUint32(b[0:], data)
+	binary.NativeEndian.PutUint32(b[4:], dataEnd)
+	return b
+}
+
 // frame builds an Ethernet frame of the given Ethertype and payload.
 func frame(ethertype uint16, payload []byte) []byte {
 	f := make([]byte, 14, 14+len(payload))
@@ -183,7 +205,8 @@ func ipv6UDP() []byte {
 }
 
 // TestAgreementMoreTestRuns runs testdata/testruns' flow dissector, raw
-// tracepoint, syscall and sk_lookup programs in the kernel and in each
+// tracepoint, syscall, sk_lookup and XDP multi-buffer (xdp.frags: packets
+// past one page, in fragments) programs in the kernel and in each
 // bpfhost engine with the same test-run attributes, accepted and refused
 // ones, and compares retval, data_out, ctx_out and the map the programs
 // record their context in. The cases of one program run in order on one
@@ -230,6 +253,21 @@ func TestAgreementMoreTestRuns(t *testing.T) {
 			{name: "short", ctx: u32s(21, 0, 100), backOut: true},
 			{name: "no context", backOut: true},
 			{name: "data", ctx: u32s(21, 0, 100, 0), data: []byte{1}, backOut: true},
+		}},
+		{"frags", []trCase{
+			{name: "linear", data: xdpFrags(100, 50, 60, 0), dataOut: true},
+			{name: "linear, grow within the page", data: xdpFrags(100, 50, 60, 3000), dataOut: true},
+			{name: "linear, grow past the page", data: xdpFrags(100, 50, 60, 3500), dataOut: true},
+			{name: "one fragment, grow it", data: xdpFrags(5000, 3600, 4990, 100), dataOut: true},
+			{name: "across the boundary, drop the fragment", data: xdpFrags(5000, 3518, 3519, -1480), dataOut: true},
+			{name: "shrink into the linear part", data: xdpFrags(5000, 10, 4996, -2000), dataOut: true},
+			{name: "past the end", data: xdpFrags(5000, 4997, 4996, -4990), dataOut: true},
+			{name: "seventeen fragments", data: xdpFrags(3520+17*4096, 65000, 3520+12*4096, 10), dataOut: true},
+			{name: "too many fragments", data: xdpFrags(3520+17*4096+1, 0, 0, 0), dataOut: true},
+			{name: "context: data_end below the data", data: xdpFrags(200, 100, 150, 8), ctx: xdpMDBytes(0, 50), dataOut: true, ctxOut: 24},
+			{name: "context: metadata and fragments", data: xdpFrags(6000, 3540, 20, -5), ctx: xdpMDBytes(8, 3600), dataOut: true, ctxOut: 24},
+			{name: "context out alone", data: xdpFrags(200, 0, 0, 0), dataOut: true, ctxOut: 24},
+			{name: "repeat", data: xdpFrags(5000, 3600, 4990, 100), dataOut: true, repeat: 3},
 		}},
 		{"lookup", []trCase{
 			{name: "ipv4 port 80", ctx: skLookupCtx(2, 6, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, v6, v6, [4]byte{0x12, 0x34, 0xff, 0xff}, 80), ctxOut: 72},

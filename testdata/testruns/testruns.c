@@ -131,3 +131,31 @@ int lookup(struct bpf_sk_lookup *ctx)
 	record(10, ifindex + ((__u64)(sk != 0) << 32));
 	return ctx->local_port == 80 ? SK_PASS : SK_DROP;
 }
+
+// frags is an XDP multi-buffer program: it records the linear length and
+// the whole length, reads 4 bytes at an offset and writes 4 at another
+// (both from the packet, so that inputs choose linear or fragment bytes),
+// then moves the tail by the signed 16-bit delta in bytes 18..19.
+SEC("xdp.frags")
+int frags(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+	__u32 word = 0, mark = 0xfeedf00d;
+
+	if ((void *)(p + 20) > data_end)
+		return XDP_ABORTED;
+	__u16 loadAt = p[14] | p[15] << 8;
+	__u16 storeAt = p[16] | p[17] << 8;
+	__s16 delta = (__s16)(p[18] | p[19] << 8);
+
+	record(11, (__u64)(data_end - data) | (__u64)bpf_xdp_get_buff_len(ctx) << 32);
+	long r = bpf_xdp_load_bytes(ctx, loadAt, &word, sizeof(word));
+	record(12, word | (__u64)(__u32)r << 32);
+	r = bpf_xdp_store_bytes(ctx, storeAt, &mark, sizeof(mark));
+	record(13, (__u32)r);
+	r = bpf_xdp_adjust_tail(ctx, delta);
+	record(14, (__u32)r | (__u64)bpf_xdp_get_buff_len(ctx) << 32);
+	return XDP_PASS;
+}
