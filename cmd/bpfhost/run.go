@@ -541,6 +541,15 @@ func verdict(progType string, ret uint32) string {
 		if n, ok := names[int32(ret)]; ok {
 			return n
 		}
+	case "flow_dissector":
+		names := map[int32]string{0: "BPF_OK", 2: "BPF_DROP", 129: "BPF_FLOW_DISSECTOR_CONTINUE"}
+		if n, ok := names[int32(ret)]; ok {
+			return n
+		}
+	case "sk_lookup":
+		if ret <= 1 {
+			return []string{"SK_DROP", "SK_PASS"}[ret]
+		}
 	}
 	return fmt.Sprint(ret)
 }

@@ -42,14 +42,23 @@ func TestRunContextTypes(t *testing.T) {
 	binary.NativeEndian.PutUint32(skLookup[12:], 6)
 	binary.NativeEndian.PutUint32(skLookup[60:], 80)
 
+	// 5000 bytes: 3520 in the linear part, the rest in a fragment; the
+	// frags program stores 0xfeedf00d at offset 4990 (in the fragment) and
+	// moves the tail by 0.
+	jumbo := make([]byte, 5000)
+	binary.LittleEndian.PutUint16(jumbo[16:], 4990)
+	jumboOut := append([]byte{}, jumbo...)
+	binary.NativeEndian.PutUint32(jumboOut[4990:], 0xfeedf00d)
+
 	for _, c := range []struct {
 		name, program  string
+		verdict        string // in the output
 		data, ctx      []byte
 		ctxOut         bool
 		code           int
 		wantCtx, wantD []byte
 	}{
-		{name: "flow dissector", program: "flow_dissect", data: ipv4TCP, ctx: flowCtx, ctxOut: true,
+		{name: "flow dissector", program: "flow_dissect", data: ipv4TCP, ctx: flowCtx, ctxOut: true, verdict: "BPF_OK",
 			wantD: flowKeys, wantCtx: append(append([]byte{}, flowCtx...), 0, 0, 0, 0)},
 		{name: "flow dissector, nhoff set", program: "flow_dissect", data: ipv4TCP, ctx: u32s(14), code: 2},
 		{name: "syscall", program: "sys", ctx: u32s(21, 0, 100, 0), ctxOut: true,
@@ -58,8 +67,10 @@ func TestRunContextTypes(t *testing.T) {
 		{name: "raw tracepoint", program: "rawtp", ctx: append(u32s(5, 0, 1000, 0), make([]byte, 8)...), wantD: []byte{}},
 		{name: "raw tracepoint, context out", program: "rawtp", ctx: make([]byte, 24), ctxOut: true, code: 2},
 		{name: "raw tracepoint, no context", program: "rawtp", code: 2},
-		{name: "sk_lookup", program: "lookup", ctx: skLookup, ctxOut: true, wantCtx: skLookup /* cookie 0: no socket selected */, wantD: []byte{}},
+		{name: "sk_lookup", program: "lookup", ctx: skLookup, ctxOut: true, verdict: "SK_PASS", wantCtx: skLookup /* cookie 0: no socket selected */, wantD: []byte{}},
 		{name: "sk_lookup, no context", program: "lookup", code: 2},
+		{name: "xdp fragments", program: "frags", data: jumbo, verdict: "XDP_PASS", wantD: jumboOut},
+		{name: "xdp, too many fragments", program: "frags", data: make([]byte, 3520+17*4096+1), code: 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"run", testruns, "--program", c.program}
@@ -82,6 +93,9 @@ func TestRunContextTypes(t *testing.T) {
 			}
 			if code != 0 {
 				return
+			}
+			if c.verdict != "" && !strings.Contains(out, c.verdict) {
+				t.Errorf("output does not name the verdict %s:\n%s", c.verdict, out)
 			}
 			for _, f := range []struct {
 				path string
