@@ -173,6 +173,11 @@ func (p *Program) runFlowDissector(opts *RunOptions) (uint32, error) {
 		}
 		linux.FlowDissectorFinish(keys, ethHeaderLen, size)
 		total += d
+		if i%1024 == 1023 {
+			// Between two runs, as in execIn: a Close waiting for this
+			// slot (quiesceOthers) need not wait for the rest.
+			p.coll.slots.quiescent(rc.Slot)
+		}
 	}
 	opts.Duration = total / time.Duration(repeat)
 	if opts.DataOut != nil {
