@@ -158,7 +158,7 @@ func ciliumObject(t *testing.T, path, name string, counts map[string]*toolsRow) 
 	}
 	objType := objectProgramType(spec)
 	for _, ps := range spec.Programs {
-		where := fmt.Sprintf("%s %s (%s)", name, ps.Name, ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", name, ps.Name, elfSection(ps))
 		info, _, err := ProgramType(ps, nil)
 		if errors.Is(err, ErrNoProgramType) && objType != nil {
 			info, err = objType, nil

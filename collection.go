@@ -97,7 +97,13 @@ type CollectionOptions struct {
 	// programs their program arrays can reach (statically initialised
 	// slots, transitively) are verified and loaded, so that an unsafe
 	// program elsewhere in the object does not stop them. Every map is
-	// created. Nil loads every program.
+	// created. Nil loads every program whose autoload is on: not those
+	// of a section whose name begins with "?" (ProgramSpec.NoAutoload),
+	// as libbpf. Naming such a program here loads it, as
+	// bpf_program__set_autoload(prog, true) does; being reached through a
+	// program array does not, and a slot naming a program not loaded
+	// fails the collection, as in libbpf
+	// (docs/decisions/0042-autoload.md).
 	Programs []string
 	// VerifierLimits bound the verifier's work on each program: the
 	// instructions it processes and the memory of its states; Timeout
@@ -202,7 +208,8 @@ type Collection struct {
 }
 
 // NewCollection creates the maps of spec, verifies, links and compiles its
-// programs (or those CollectionOptions.Programs selects), and fills
+// programs whose autoload is on (or those CollectionOptions.Programs
+// selects; a program it does not load is absent from Programs), and fills
 // statically initialised program arrays and maps of maps. A program the
 // verifier rejects fails the whole collection with a *VerifierError.
 //
@@ -309,6 +316,9 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {
 				p, found := c.Programs[kv.Value]
+				if ps := spec.Program(kv.Value); !found && ps != nil && ps.NoAutoload && (opts.Programs == nil || referencesMap(selected, i)) {
+					return nil, unloadedSlotError(ms, kv.Key, ps)
+				}
 				if !found && opts.Programs != nil && spec.Program(kv.Value) != nil {
 					continue // not reachable from the selected programs
 				}

@@ -27,6 +27,7 @@ var ksrcExplained = map[string]string{
 	"test_global_func11.o global_func11": ksrcGlobal,
 	"test_global_func12.o global_func12": ksrcGlobal,
 	"test_global_func14.o global_func14": ksrcGlobal,
+	"dynptr_fail.o test_dynptr_reg_type": ksrcGlobal + " (global_call_bpf_dynptr never reads its argument)",
 
 	"verifier_bounds.o shift_with_oversized_count_operand":  ksrcPrecise + " (a shift by 32 or more is masked, as the engines mask it)",
 	"verifier_direct_packet_access.o test23_x_pkt_ptr_4":    ksrcPrecise + " (a packet offset above 0xffff bounded by data_end)",
@@ -54,6 +55,17 @@ var ksrcExplained = map[string]string{
 	"verifier_ld_ind.o ld_abs_void_subprog_reject":  ksrcLdAbs,
 	"verifier_ld_ind.o ld_ind_void_subprog_reject":  ksrcLdAbs,
 
+	// Programs of "?" sections (decision 0042), each loaded alone.
+	"map_kptr_fail.o size_not_bpf_dw":                    ksrcKptr,
+	"map_kptr_fail.o non_const_var_off":                  ksrcKptr,
+	"map_kptr_fail.o misaligned_access_write":            ksrcKptr,
+	"map_kptr_fail.o misaligned_access_read":             ksrcKptr,
+	"map_kptr_fail.o reject_var_off_store":               ksrcKptr,
+	"map_kptr_fail.o reject_bad_type_match":              ksrcKptr,
+	"map_kptr_fail.o reject_untrusted_store_to_ref":      ksrcKptr,
+	"map_kptr_fail.o reject_indirect_helper_access":      ksrcKptr,
+	"map_kptr_fail.o reject_indirect_global_func_access": ksrcKptr,
+
 	"verifier_sockmap_mutate.o test_raw_tp_delete": "not done: Linux's may_update_sockmap (which program types may update or delete sockmap entries) is not checked; bpfhost has no sockmap at run time, so NewCollection refuses the map",
 }
 
@@ -63,6 +75,7 @@ const (
 	ksrcPrecise  = "bpfhost proves the access safe where Linux loses precision"
 	ksrcDivZero  = "division by the constant 0 is defined (RFC 9669: the result is 0, the engines agree); Linux refuses the instruction, the conformance suite and PREVAIL accept it"
 	ksrcZeroSize = "a zero-size access touches nothing: bpfhost does not check its pointer; Linux does"
+	ksrcKptr     = "bpfhost has no kptrs: a __kptr field of a map value is 8 bytes of data to it, whose loads give a number it never dereferences (bpf_kptr_xchg is refused); Linux types the field and refuses partial, misaligned, variable-offset and indirect accesses that would corrupt the pointer it holds"
 	ksrcLdAbs    = "a failed LD_ABS/LD_IND ends the program in bpfhost's model and engines, even in a subprogram; Linux 6.12 returns 0 from the subprogram and refuses such subprograms unless they return int"
 )
 
@@ -94,13 +107,16 @@ func TestKernelSource(t *testing.T) {
 		t.Fatalf("no BPF objects in %s", *ksrcPaths)
 	}
 	counts := map[string]*toolsRow{}
+	optional := map[string]*toolsRow{}
 	loads := map[string]int{}
 	notes := map[string]int{}
 	for _, path := range objs {
-		ksrcObject(t, path, counts, loads, notes)
+		ksrcObject(t, path, counts, optional, loads, notes)
 	}
 	t.Logf("%d distinct objects", len(objs))
 	logToolsTable(t, "kind", counts)
+	t.Logf("of which programs of \"?\" sections (autoload off; each measured alone with autoload on, as the selftests load them):")
+	logToolsTable(t, "?kind", optional)
 	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", countList(loads))
 	t.Logf("bpfhost against the selftests' annotations: %s", countList(notes))
 }
@@ -115,8 +131,9 @@ func countList(counts map[string]int) string {
 	return strings.Join(out, "; ")
 }
 
-// ksrcObject measures the programs of one object (TestKernelSource).
-func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, notes map[string]int) {
+// ksrcObject measures the programs of one object (TestKernelSource); the
+// programs of "?" sections are counted in optional too.
+func ksrcObject(t *testing.T, path string, counts, optional map[string]*toolsRow, loads, notes map[string]int) {
 	base := filepath.Base(path)
 	spec, kspec, kerr := corpusSpecs(t, path, loads)
 	if spec == nil {
@@ -125,8 +142,8 @@ func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, n
 	var accepted []string
 	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
 	for _, ps := range spec.Programs {
-		kind := toolsSectionKind(strings.TrimPrefix(ps.Section, "?"))
-		where := fmt.Sprintf("%s %s (%s)", base, ps.Name, ps.Section)
+		kind := toolsSectionKind(ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", base, ps.Name, elfSection(ps))
 		bv := bpfhostVerdict(t, where, spec, ps)
 		if bv == "accepts" {
 			accepted = append(accepted, ps.Name)
@@ -150,7 +167,19 @@ func ksrcObject(t *testing.T, path string, counts map[string]*toolsRow, loads, n
 			kv, why = "cannot load", "bpfhost accepts, a documented difference"
 		}
 		countVerdicts(t, counts, kind, where, bv, kv, why)
+		if ps.NoAutoload {
+			toolsRowOf(optional, kind).tally(bv, kv, why)
+		}
 	}
+}
+
+// elfSection is the section name of ps as the object spells it, with
+// libbpf's "?" prefix where its autoload is off.
+func elfSection(ps *ProgramSpec) string {
+	if ps.NoAutoload {
+		return "?" + ps.Section
+	}
+	return ps.Section
 }
 
 // selftestAnnotation returns the verdict a selftest's program is annotated

@@ -36,6 +36,11 @@ var ksrcShapes = []struct {
 	{"uninit.o", "load_subprog", ""},
 	{"uninit.o", "helper_subprog", ""},
 	{"uninit.o", "load_var_off", ""},
+	{"conststr.o", "strncmp_terminated", ""},
+	{"conststr.o", "bad_strncmp_unterminated", "is not NUL-terminated"},
+	{"retval.o", "bad_retval_egress", "bpf_get_retval"},
+	{"retval.o", "bad_retval_ingress", "bpf_get_retval"},
+	{"retval.o", "retval_device", ""},
 }
 
 // TestKernelSourceShapes verifies the programs of ksrcShapes. Before, a
@@ -51,7 +56,12 @@ var ksrcShapes = []struct {
 // with BPF_F_WRONLY_PROG; and programs that are not sleepable could call
 // helpers that may sleep (bpf_copy_from_user); and loads of unwritten
 // stack bytes, and helpers' reads of unwritten bytes of subprograms'
-// frames, were refused (Linux allows privileged loaders both).
+// frames, were refused (Linux allows privileged loaders both); and
+// bpf_strncmp's constant string needed only its first byte in read-only
+// data, not a NUL before the value's end (strncmp_test.c's "?" program
+// strncmp_bad_not_null_term_target, measured once "?" sections were); and
+// cgroup_skb programs could call bpf_get_retval and bpf_set_retval
+// (cgroup_getset_retval_hooks.c's "?" programs).
 func TestKernelSourceShapes(t *testing.T) {
 	for _, tt := range ksrcShapes {
 		err := verifyNamed(t, "testdata/ksrc/"+tt.object, tt.program, &VerifyOptions{KernelBTF: btfKernel})

@@ -210,7 +210,7 @@ func libbpfToolsObject(t *testing.T, path string, counts map[string]*toolsRow) {
 	}
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
-		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, elfSection(ps))
 		bv := bpfhostVerdict(t, where, spec, ps)
 		kv, why := "cannot load", "cilium/ebpf cannot parse the object"
 		if kerr == nil {
@@ -285,7 +285,17 @@ func kernelErrVerdict(t *testing.T, where, kind string, err error) (verdict, why
 // when the kernel cannot load it) to the row of kind, and fails the test
 // where bpfhost accepts what the kernel's verifier refuses.
 func countVerdicts(t *testing.T, counts map[string]*toolsRow, kind, where, bv, kv, why string) {
-	r := toolsRowOf(counts, kind)
+	if toolsRowOf(counts, kind).tally(bv, kv, why) {
+		t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
+	}
+	if bv == "accepts" && kv == "rejects" {
+		t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
+	}
+}
+
+// tally adds bpfhost's verdict bv and the kernel's kv (with why when the
+// kernel cannot load it) to r, and reports whether the verdicts differ.
+func (r *toolsRow) tally(bv, kv, why string) (differ bool) {
 	switch {
 	case kv == "cannot load":
 		r.noLoad++
@@ -296,17 +306,14 @@ func countVerdicts(t *testing.T, counts map[string]*toolsRow, kind, where, bv, k
 		r.bothAccept++
 	case bv == kv:
 		r.bothRefuse++
+	case bv == "accepts":
+		r.looser++
+		return true
 	default:
-		if bv == "accepts" {
-			r.looser++
-		} else {
-			r.stricter++
-		}
-		t.Logf("%s: DIFFER: bpfhost %s, kernel %s", where, bv, kv)
+		r.stricter++
+		return true
 	}
-	if bv == "accepts" && kv == "rejects" {
-		t.Errorf("%s: bpfhost accepts what the kernel's verifier refuses", where)
-	}
+	return false
 }
 
 // configuredHelpers are the helpers that Linux offers a program type only

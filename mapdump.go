@@ -100,7 +100,9 @@ func (m *Map) Dump(limit uint64, fn func(key, value []byte, err error) error) (M
 		return st, nil
 	}
 	switch m.spec.Type {
-	case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray, maps.XSKMap:
+	case maps.Queue, maps.Stack, maps.BloomFilter, maps.PerfEventArray, maps.XSKMap, maps.SkStorage:
+		// No keys to list (sk storage: as in Linux, whose keys are
+		// file descriptors of the caller's).
 		return st, nil
 	}
 	it := m.Iterate()

@@ -190,7 +190,7 @@ func xdpToolsObject(t *testing.T, path string, dispatcher *ebpf.Program, entry s
 	defer func() { xdpToolsLoad(t, path, spec, accepted, loads) }()
 	for _, ps := range spec.Programs {
 		kind := toolsSectionKind(ps.Section)
-		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, ps.Section)
+		where := fmt.Sprintf("%s %s (%s)", filepath.Base(path), ps.Name, elfSection(ps))
 		bv := bpfhostVerdict(t, where, spec, ps)
 		if bv == "accepts" {
 			accepted = append(accepted, ps.Name)

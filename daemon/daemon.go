@@ -331,6 +331,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if len(names) == 0 {
 		return res, errorf(api.CodeInvalid, "object has no programs")
 	}
+	if req.Program == "" {
+		if err := checkAutoload(spec, names); err != nil {
+			return res, err
+		}
+	}
 	for _, n := range names {
 		ps := findProgram(spec, n)
 		if ps == nil {

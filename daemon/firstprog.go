@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/daemon/api"
 )
 
 // firstProgram is the program "bpftool prog load" pins: libbpf's first,
@@ -96,4 +97,19 @@ func libbpfMapName(object, name string) string {
 		}
 	}
 	return string(out)
+}
+
+// checkAutoload refuses to pin programs of names whose autoload is off (a
+// section whose name begins with "?"), as bpftool's "prog load" and "prog
+// loadall" do: libbpf does not load such a program, so pinning it fails
+// ("can't pin program that wasn't loaded") and nothing stays loaded
+// (docs/decisions/0042-autoload.md). A program a LoadRequest names is
+// loaded whatever its autoload: naming it asks for it.
+func checkAutoload(spec *bpfhost.CollectionSpec, names []string) error {
+	for _, n := range names {
+		if ps := findProgram(spec, n); ps != nil && ps.NoAutoload {
+			return errorf(api.CodeInvalid, "program %q: SEC(%q) turns its autoload off (as libbpf): it is not loaded, so it cannot be pinned (bpftool refuses it too)", n, "?"+ps.Section)
+		}
+	}
+	return nil
 }

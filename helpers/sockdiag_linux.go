@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
 
@@ -31,14 +32,13 @@ const (
 	inetDiagTClass  = 6  // INET_DIAG_TCLASS: its ext bit asks for the class id too
 
 	tcpTimeWait   = 6  // TCP_TIME_WAIT
-	tcpClose      = 7  // TCP_CLOSE
-	tcpListen     = 10 // TCP_LISTEN
 	tcpNewSynRecv = 12 // TCP_NEW_SYN_RECV: a request socket
 )
 
-// lookupSocket resolves q against the host's sockets and fills out; false
-// if no socket matches (or the host cannot be asked).
-func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte) bool {
+// lookupSocket resolves q against the host's sockets and fills out and id
+// (the socket's cookie and inode, for sk storage); false if no socket
+// matches (or the host cannot be asked).
+func lookupSocket(q *SockLookup, out *linux.SockContext, id *maps.SocketID, buf *[sockScratch]byte) bool {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return false
@@ -46,7 +46,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 	defer unix.Close(fd)
 	local, remote := q.Tuple.Dst, q.Tuple.Src
 	lport, rport := q.Tuple.DstPort, q.Tuple.SrcPort
-	st, ok := diagOne(fd, q, local, lport, remote, rport, out, buf)
+	st, ok := diagOne(fd, q, local, lport, remote, rport, out, id, buf)
 	if ok && q.Tuple.V6 && out.Family == unix.AF_INET {
 		// sock_diag looks IPv4-mapped IPv6 ends up among IPv4 sockets
 		// (inet_diag_find_one_icsk); Linux's IPv6 lookup finds only IPv6
@@ -62,7 +62,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 	case tcpNewSynRecv:
 		// A connection in its handshake: Linux's full socket is its
 		// listener, found by the local end alone.
-		_, ok = diagOne(fd, q, local, lport, [16]byte{}, 0, out, buf)
+		_, ok = diagOne(fd, q, local, lport, [16]byte{}, 0, out, id, buf)
 		return ok
 	}
 	if out.Family == unix.AF_INET6 && st != tcpListen && st != tcpClose && out.DstIP4 == 0 {
@@ -71,7 +71,7 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 		// has none. sock_diag does not say which it is: a listener on the
 		// connection's local end says it was accepted.
 		var l linux.SockContext
-		if st, ok := diagOne(fd, q, local, lport, [16]byte{}, 0, &l, buf); ok && st == tcpListen {
+		if st, ok := diagOne(fd, q, local, lport, [16]byte{}, 0, &l, nil, buf); ok && st == tcpListen {
 			out.DstIP4 = loopback4IPv6
 		}
 	}
@@ -79,8 +79,8 @@ func lookupSocket(q *SockLookup, out *linux.SockContext, buf *[sockScratch]byte)
 }
 
 // diagOne asks for the socket with the local and remote ends and fills
-// out; it returns the socket's state.
-func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byte, rport uint16, out *linux.SockContext, buf *[sockScratch]byte) (uint8, bool) {
+// out and found (if not nil); it returns the socket's state.
+func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byte, rport uint16, out *linux.SockContext, found *maps.SocketID, buf *[sockScratch]byte) (uint8, bool) {
 	family := uint8(unix.AF_INET)
 	if q.Tuple.V6 {
 		family = unix.AF_INET6
@@ -127,6 +127,10 @@ func diagOne(fd int, q *SockLookup, local [16]byte, lport uint16, remote [16]byt
 	}
 	m := msg[nlmsgHdrLen:]
 	fillSock(out, q.Protocol, m, msg[nlmsgHdrLen+inetDiagMsgLen:])
+	if found != nil {
+		// inet_diag_msg: idiag_cookie[2] at 44, idiag_inode at 68.
+		*found = maps.SocketID{Cookie: uint64(ne.Uint32(m[44:])) | uint64(ne.Uint32(m[48:]))<<32, Inode: uint64(ne.Uint32(m[68:]))}
+	}
 	return m[1], true
 }
 
@@ -147,34 +151,14 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 	if proto == ipprotoUDP {
 		out.Type = unix.SOCK_DGRAM
 	}
-	src, dst := m[8:24], m[24:40]
+	var src, dst [16]byte
 	if m[0] == unix.AF_INET {
-		out.SrcIP4, out.DstIP4 = ne.Uint32(src), ne.Uint32(dst)
-		if proto == ipprotoTCP && m[1] != tcpListen && m[1] != tcpClose {
-			// A connected TCP socket got its addresses through Linux's
-			// sk_rcv_saddr_set and sk_daddr_set, which also keep them
-			// IPv4-mapped in the IPv6 fields (a socket bound before it
-			// connected has only the remote one: see the decision).
-			out.SrcIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.SrcIP4}
-			out.DstIP6 = [4]uint32{0, 0, ne.Uint32([]byte{0, 0, 0xff, 0xff}), out.DstIP4}
-		}
+		src, dst = mapped4(m[8:12]), mapped4(m[24:28])
 	} else {
-		for i := 0; i < 4; i++ {
-			out.SrcIP6[i], out.DstIP6[i] = ne.Uint32(src[4*i:]), ne.Uint32(dst[4*i:])
-		}
-		// The IPv4 fields of an IPv6 socket: an IPv4-mapped end's
-		// address; for a local address that has no IPv4 form,
-		// LOOPBACK4_IPV6, which Linux's bind and connect put there.
-		switch {
-		case isMapped(src):
-			out.SrcIP4 = ne.Uint32(src[12:])
-		case !isZero(src):
-			out.SrcIP4 = loopback4IPv6
-		}
-		if isMapped(dst) {
-			out.DstIP4 = ne.Uint32(dst[12:])
-		}
+		copy(src[:], m[8:24])
+		copy(dst[:], m[24:40])
 	}
+	SockAddresses(out, src, dst)
 	for len(attrs) >= 4 {
 		l := int(ne.Uint16(attrs[0:]))
 		if l < 4 || l > len(attrs) {
@@ -194,25 +178,4 @@ func fillSock(out *linux.SockContext, proto uint8, m, attrs []byte) {
 		}
 		attrs = attrs[l:]
 	}
-}
-
-// loopback4IPv6 is LOOPBACK4_IPV6, 127.0.0.6, as the socket keeps it.
-var loopback4IPv6 = binary.NativeEndian.Uint32([]byte{127, 0, 0, 6})
-
-func isZero(a []byte) bool {
-	for _, b := range a {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func isMapped(a []byte) bool {
-	for _, b := range a[:10] {
-		if b != 0 {
-			return false
-		}
-	}
-	return a[10] == 0xff && a[11] == 0xff
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -58,7 +59,7 @@ func TestLookupSocketHost(t *testing.T) {
 	var buf [sockScratch]byte
 	var s linux.SockContext
 	probe := SockLookup{Protocol: ipprotoTCP, Full: true, Ifindex: 1, Tuple: v4Tuple(t, "127.0.0.1:1", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(lport)).String())}
-	if !lookupSocket(&probe, &s, &buf) {
+	if !lookupSocket(&probe, &s, nil, &buf) {
 		t.Skip("sock_diag finds no TCP listener here (no NETLINK_SOCK_DIAG or tcp_diag)")
 	}
 	if s.State != 10 || s.SrcPort != uint32(lport) || s.Family != unix.AF_INET || s.Type != unix.SOCK_STREAM || s.Protocol != ipprotoTCP || s.SrcIP4 != 0x0100007f || s.DstPort != 0 {
@@ -68,7 +69,7 @@ func TestLookupSocketHost(t *testing.T) {
 	// The server's end of the connection: local lport, remote cport.
 	q := SockLookup{Protocol: ipprotoTCP, Full: true, Ifindex: 1,
 		Tuple: v4Tuple(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(cport)).String(), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(lport)).String())}
-	if !lookupSocket(&q, &s, &buf) {
+	if !lookupSocket(&q, &s, nil, &buf) {
 		t.Fatal("established connection not found")
 	}
 	wantDport := uint16(cport)>>8 | uint16(cport)<<8 // network order in memory
@@ -78,7 +79,7 @@ func TestLookupSocketHost(t *testing.T) {
 
 	q = SockLookup{Protocol: ipprotoUDP, Full: true, Ifindex: 1,
 		Tuple: v4Tuple(t, "127.0.0.1:9", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(uport)).String())}
-	if !lookupSocket(&q, &s, &buf) {
+	if !lookupSocket(&q, &s, nil, &buf) {
 		t.Skip("sock_diag finds no UDP socket here (no udp_diag)")
 	}
 	if s.State != 7 || s.SrcPort != uint32(uport) || s.Type != unix.SOCK_DGRAM || s.Protocol != ipprotoUDP {
@@ -89,7 +90,7 @@ func TestLookupSocketHost(t *testing.T) {
 	// loopback): TCP and UDP find nothing.
 	for _, p := range []uint8{ipprotoTCP, ipprotoUDP} {
 		q = SockLookup{Protocol: p, Full: true, Ifindex: 1, Tuple: v4Tuple(t, "127.0.0.1:9", "127.0.0.1:1")}
-		if lookupSocket(&q, &s, &buf) {
+		if lookupSocket(&q, &s, nil, &buf) {
 			t.Errorf("protocol %d: found %+v on port 1", p, s)
 		}
 	}
@@ -156,4 +157,42 @@ func BenchmarkSocketLookup(b *testing.B) {
 		release(rc, sk, 0, 0, 0, 0)
 	}
 	runtime.KeepAlive(tuple)
+}
+
+// A lookup names the socket it finds as sk storage does: by its cookie and
+// inode, those of the socket's file (a plain TCP listener: an MPTCP one,
+// Go's default, has a TCP subflow with a cookie of its own, which is what
+// Linux's lookups return too).
+func TestLookupSocketID(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 1); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	lport := sa.(*unix.SockaddrInet4).Port
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	cookie, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		t.Skip(err)
+	}
+	var buf [sockScratch]byte
+	var s linux.SockContext
+	var id maps.SocketID
+	q := SockLookup{Protocol: ipprotoTCP, Full: true, Ifindex: 1, Tuple: v4Tuple(t, "127.0.0.1:1", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(lport)).String())}
+	if !lookupSocket(&q, &s, &id, &buf) {
+		t.Skip("sock_diag finds no TCP listener here")
+	}
+	if want := (maps.SocketID{Cookie: cookie, Inode: st.Ino}); id != want {
+		t.Errorf("id %+v, want %+v", id, want)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -32,6 +33,8 @@ func init() {
 
 const (
 	ipprotoTCP = 6
+	tcpClose   = 7  // TCP_CLOSE
+	tcpListen  = 10 // TCP_LISTEN
 	ipprotoUDP = 17
 
 	// tupleV4Size and tupleV6Size are sizeof the ipv4 and ipv6 parts of
@@ -83,6 +86,10 @@ type socketPool struct {
 	fixed [fixedSockets]linux.SockContext
 	used  [fixedSockets]bool
 	more  []*linux.SockContext
+	// ids name the held sockets for sk storage, by slot: fixedIDs[i]
+	// for fixed[i], moreIDs[i] for more[i].
+	fixedIDs [fixedSockets]maps.SocketID
+	moreIDs  []maps.SocketID
 	// rc is the run whose regions describe the held sockets (checked
 	// runs), for Release.
 	rc *vm.RunContext
@@ -97,21 +104,37 @@ var socketPools = sync.Pool{New: func() any { return new(socketPool) }}
 // lookupHost is lookupSocket; tests replace it.
 var lookupHost = lookupSocket
 
-// take returns a free socket slot, or nil when the run holds
+// take returns a free socket slot and its ID, or nil when the run holds
 // maxHeldSockets.
-func (p *socketPool) take() *linux.SockContext {
+func (p *socketPool) take() (*linux.SockContext, *maps.SocketID) {
 	for i := range p.used {
 		if !p.used[i] {
 			p.used[i] = true
-			return &p.fixed[i]
+			return &p.fixed[i], &p.fixedIDs[i]
 		}
 	}
 	if len(p.more)+fixedSockets >= maxHeldSockets {
-		return nil
+		return nil, nil
 	}
 	s := new(linux.SockContext)
 	p.more = append(p.more, s)
-	return s
+	p.moreIDs = append(p.moreIDs, maps.SocketID{})
+	return s, &p.moreIDs[len(p.moreIDs)-1]
+}
+
+// id returns the ID of the held socket at addr.
+func (p *socketPool) id(addr uint64) (maps.SocketID, bool) {
+	for i := range p.fixed {
+		if p.used[i] && addrOf(&p.fixed[i]) == addr {
+			return p.fixedIDs[i], true
+		}
+	}
+	for i, s := range p.more {
+		if addrOf(s) == addr {
+			return p.moreIDs[i], true
+		}
+	}
+	return maps.SocketID{}, false
 }
 
 // give frees the slot at addr; false if no held socket is there.
@@ -125,6 +148,7 @@ func (p *socketPool) give(addr uint64) bool {
 	for i, s := range p.more {
 		if addrOf(s) == addr {
 			p.more = append(p.more[:i], p.more[i+1:]...)
+			p.moreIDs = append(p.moreIDs[:i], p.moreIDs[i+1:]...)
 			return true
 		}
 	}
@@ -174,6 +198,7 @@ func (r *Run) releaseSockets() {
 	p.used = [fixedSockets]bool{}
 	clear(p.more)
 	p.more = p.more[:0]
+	p.moreIDs = p.moreIDs[:0]
 	p.rc = nil
 	r.sockets = nil
 	socketPools.Put(p)
@@ -232,11 +257,11 @@ func skLookup(h *impl, name string, proto uint8, full bool) vm.Helper {
 			copy(q.Tuple.Dst[:], t[16:32])
 			q.Tuple.SrcPort, q.Tuple.DstPort = binary.BigEndian.Uint16(t[32:]), binary.BigEndian.Uint16(t[34:])
 		}
-		s := p.take()
+		s, id := p.take()
 		if s == nil {
 			return 0, nil
 		}
-		if !lookupHost(q, s, &p.scratch) {
+		if !lookupHost(q, s, id, &p.scratch) {
 			p.give(addrOf(s))
 			return 0, nil
 		}
@@ -286,6 +311,6 @@ func runIfindex(run *Run) uint32 {
 // find; ok is false when nothing matches or the host cannot be asked.
 func LookupSocket(q SockLookup) (s linux.SockContext, ok bool) {
 	var buf [sockScratch]byte
-	ok = lookupSocket(&q, &s, &buf)
+	ok = lookupSocket(&q, &s, nil, &buf)
 	return s, ok
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -15,7 +16,7 @@ func fakeSockets(t *testing.T) *SockLookup {
 	t.Helper()
 	var last SockLookup
 	saved := lookupHost
-	lookupHost = func(q *SockLookup, out *linux.SockContext, _ *[sockScratch]byte) bool {
+	lookupHost = func(q *SockLookup, out *linux.SockContext, _ *maps.SocketID, _ *[sockScratch]byte) bool {
 		last = *q
 		*out = linux.SockContext{Family: 2, SrcPort: uint32(q.Tuple.DstPort), State: 10}
 		return true

@@ -23,6 +23,7 @@ const (
 	EEXIST     Errno = 17
 	EINVAL     Errno = 22
 	ENOSPC     Errno = 28
+	enotsock   Errno = 88 // ENOTSOCK: an sk storage key that is no socket
 	EOPNOTSUPP Errno = 95
 	// ENOTSUPP is the kernel-internal "not supported" that some map
 	// operations (ring buffer lookups, LRU without prealloc) leak to user space.
@@ -32,7 +33,7 @@ const (
 var errnoNames = map[Errno]string{
 	EPERM: "EPERM", ENOENT: "ENOENT", E2BIG: "E2BIG", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM",
 	EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
-	EOPNOTSUPP: "EOPNOTSUPP", ENOTSUPP: "ENOTSUPP",
+	EOPNOTSUPP: "EOPNOTSUPP", ENOTSUPP: "ENOTSUPP", enotsock: "ENOTSOCK",
 }
 
 func (e Errno) Error() string {

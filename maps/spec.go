@@ -96,6 +96,8 @@ func New(spec Spec, slots int) (Map, error) {
 		return newDevMap(b), nil
 	case XSKMap:
 		return newXSKMap(b), nil
+	case SkStorage:
+		return newSkStorage(b), nil
 	}
 	return nil, opError(spec.Name, "", EINVAL, fmt.Sprintf("type %s not supported", spec.Type))
 }
@@ -145,7 +147,7 @@ func (s *Spec) validate(slots int) error {
 	}
 	if s.HasSpinLock {
 		switch s.Type {
-		case Hash, Array:
+		case Hash, Array, SkStorage:
 		default:
 			return s.invalid("%s values cannot hold a bpf_spin_lock", s.Type)
 		}
@@ -165,6 +167,9 @@ func (s *Spec) validate(slots int) error {
 		if s.HasSpinLock && s.SpinLockOffset+4 > s.TimerOffset && s.TimerOffset+timerSize > s.SpinLockOffset {
 			return s.invalid("bpf_timer at offset %d overlaps the bpf_spin_lock at %d", s.TimerOffset, s.SpinLockOffset)
 		}
+	}
+	if s.Type == SkStorage {
+		return s.validateSkStorage()
 	}
 	if s.Type != PerfEventArray && s.MaxEntries == 0 {
 		return s.invalid("max entries 0, want > 0")
@@ -397,6 +402,9 @@ func (s *Spec) memory(slots int) uint64 {
 		return 2 * n
 	case ProgramArray, ArrayOfMaps, PerfEventArray:
 		return mul(n, 16)
+	case SkStorage:
+		c := uint64(skStorageCapacity(s.ValueSize))
+		return mul(c, 8+vs+32) + mul(nextPow2(c), 4)
 	}
 	return 0
 }

@@ -32,9 +32,11 @@ func (c *programConverter) convert(name string, ps *ebpf.ProgramSpec) (*ProgramS
 	if uint32(ps.Type) >= windowsTag {
 		return nil, fmt.Errorf("program type %v is not a Linux program type: %w", ps.Type, ErrNotSupported)
 	}
+	section, autoload := splitAutoload(ps.SectionName)
 	p := &ProgramSpec{
 		Name:          name,
-		Section:       ps.SectionName,
+		Section:       section,
+		NoAutoload:    !autoload,
 		License:       ps.License,
 		KernelVersion: ps.KernelVersion,
 		Hint: ProgramHint{

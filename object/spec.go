@@ -96,8 +96,16 @@ type ProgramSpec struct {
 	Name string
 	// Section is the ELF section the program was defined in ("xdp",
 	// "socket", "tp/sched/sched_switch"); the platform package maps it to a
-	// program type.
+	// program type. libbpf's "?" prefix is not part of it: it sets
+	// NoAutoload instead (SEC("?xdp") is section "xdp").
 	Section string
+	// NoAutoload is set for a program of a section whose name begins with
+	// "?" (SEC("?tc")): as libbpf does not load such a program until
+	// bpf_program__set_autoload(prog, true), NewCollection neither verifies
+	// nor loads it unless CollectionOptions.Programs names it or the
+	// spec's NoAutoload is cleared first. The zero value loads the
+	// program, so specs built by hand need not set it.
+	NoAutoload bool
 	// Hint is what libbpf's section naming rules say about the program, as
 	// cilium/ebpf reads them. The platform package has the last word.
 	Hint ProgramHint

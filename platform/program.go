@@ -130,6 +130,11 @@ type ProgramTypeInfo struct {
 	Return *Range
 	// Helpers is the set of helpers programs of this variant may call.
 	Helpers HelperSet
+	// Protos are prototypes that replace the ABI's for this variant,
+	// where Linux's func_proto hands the type a variant of a helper
+	// (cgroup_sock's bpf_sk_storage_get takes the context as its socket).
+	// Nil for most types; see HelperProto.
+	Protos map[HelperID]*HelperProto
 	// PacketAccess says whether programs may load (Read) and store (Write)
 	// packet bytes directly through packet pointers.
 	PacketAccess Access
@@ -146,6 +151,15 @@ type ProgramTypeInfo struct {
 	NoLockMaps, NoTimerMaps bool
 	// Doc notes what is approximate or unusual.
 	Doc string
+}
+
+// HelperProto returns the prototype of helper id for programs of this
+// variant: its own (Protos) or abi's.
+func (p *ProgramTypeInfo) HelperProto(abi *ABI, id HelperID) (*HelperProto, bool) {
+	if h, ok := p.Protos[id]; ok {
+		return h, true
+	}
+	return abi.HelperByID(id)
 }
 
 // String returns the name and variant, e.g. "cgroup_sock_addr/connect4".

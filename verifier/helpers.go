@@ -54,8 +54,7 @@ func (e *exec) clobberCall(s *state) {
 const corePoison = 0xbad2310
 
 func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
-	abi := e.a.opts.ABI
-	proto, ok := abi.HelperByID(platform.HelperID(id))
+	proto, ok := e.a.opts.Type.HelperProto(e.a.opts.ABI, platform.HelperID(id))
 	if !ok {
 		if id == corePoison {
 			e.fail(pc, "call to unknown helper %d: a CO-RE relocation that the target's BTF cannot satisfy (a missing type or field), reachable here", id)

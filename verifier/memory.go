@@ -285,7 +285,10 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 	if f.Kind == platform.FieldFlowKeys && f.Target != nil {
 		return flowKeysPointer(f.Target), constIval(0), 0
 	}
-	// Sockets and other kernel objects: a pointer the program may pass
+	if v, ok := e.ctxSocket(f, m.pc); ok {
+		return v, constIval(0), 0
+	}
+	// Other kernel objects: a pointer the program may pass
 	// around but not dereference.
 	return value{kind: kOpaque, null: f.Kind == platform.FieldSocketOrNull || f.Kind == platform.FieldSockCommonOrNull, origin: int32(m.pc)}, topIval, 0
 }

@@ -46,6 +46,34 @@ func (e *exec) socketResult(s *state, pc int, proto *platform.HelperProto, fresh
 	s.set(0, v, topIval)
 }
 
+// ctxSocket is the value of a context field that points to a socket whose
+// struct the platform describes (f.Target): bpf_sock_addr.sk, sk_msg_md.sk,
+// ... (docs/decisions/0038-sock-addr-socket.md). It is Linux's
+// PTR_TO_SOCKET (PTR_TO_SOCK_COMMON, _OR_NULL as the field says): readable
+// as the view allows, never written, and not a reference, so
+// bpf_sk_release refuses it as Linux does ("must be referenced"). ok is
+// false for a field that is no socket or whose layout is unknown.
+func (e *exec) ctxSocket(f *platform.ContextField, pc int) (value, bool) {
+	region := int32(sockFull)
+	switch f.Kind {
+	case platform.FieldSocket, platform.FieldSocketOrNull:
+	case platform.FieldSockCommonOrNull:
+		region = sockCommon
+	default:
+		return value{}, false
+	}
+	if f.Target == nil {
+		return value{}, false
+	}
+	if v := e.a.sockView[region]; v != nil && v != f.Target {
+		// Another view of the same region (never with Linux's tables:
+		// lookups return the descriptors the context fields name).
+		return value{}, false
+	}
+	e.a.sockView[region] = f.Target
+	return value{kind: kSocket, region: region, null: f.Kind != platform.FieldSocket, origin: int32(pc)}, true
+}
+
 // socketArg checks a socket argument in register r (ArgBTFSockCommon):
 // a socket from a lookup, checked against NULL. It returns the reference
 // the helper releases, if its prototype releases that argument.
@@ -62,7 +90,11 @@ func (e *exec) socketArg(s *state, pc, r int, proto *platform.HelperProto) int32
 	if proto.Release != r {
 		return 0
 	}
-	if v.id == 0 || !s.hasRef(v.id) {
+	if v.id == 0 {
+		e.fail(pc, "%s needs a socket from bpf_sk_lookup_tcp, bpf_sk_lookup_udp or bpf_skc_lookup_tcp in r%d: %s from %s is not a reference (Linux: must be referenced)", proto.Name, r, v, e.origin(v))
+		return 0
+	}
+	if !s.hasRef(v.id) {
 		e.fail(pc, "%s releases a socket that is not held", proto.Name)
 		return 0
 	}

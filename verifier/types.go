@@ -26,7 +26,7 @@ const (
 	kRingbuf               // a ring buffer record of region bytes; offset from its start
 	kFunc                  // the address of a BPF function starting at region
 	kOpaque                // a pointer bpfhost cannot dereference (region: what)
-	kSocket                // a referenced socket from a lookup helper (region: sockFull or sockCommon; socket.go)
+	kSocket                // a socket: a lookup's (referenced: id) or a context field's (id 0); region: sockFull or sockCommon (socket.go)
 	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths

@@ -41,6 +41,9 @@ func newAttachCommand() *cobra.Command {
 		Use:   "xdp OBJECT --program NAME --dev IF [--peer IF2]",
 		Short: "Run an XDP program on the frames of live interfaces",
 		Long: `Run an XDP program on every frame an interface receives, in the foreground.
+Every program of OBJECT is loaded, except those of sections whose names begin
+with "?" (SEC("?xdp"), which libbpf does not load unless asked) that --program
+does not name.
 
 With --peer, bpfhost is a bump in the wire between two interfaces: XDP_PASS
 forwards a frame to the other interface, XDP_TX sends it back out of the one it
@@ -150,6 +153,10 @@ func attachXDP(ctx context.Context, out, errOut io.Writer, path string, f attach
 	if f.workers > runtime.GOMAXPROCS(0) {
 		slots = f.workers
 	}
+	// Every program is loaded, as for libbpf, but those of "?" sections
+	// only if --program names one (autoload.go).
+	autoloadNamed(spec, f.program)
+	noteSkipped(errOut, notAutoloaded(spec))
 	copts := f.collectionOptions()
 	copts.Slots = slots
 	coll, err := bpfhost.NewCollection(spec, copts)

@@ -33,6 +33,8 @@ getsockname calls, as
 Linux runs cgroup sock_addr and sock_create programs: 1 allows, 0 makes the call fail with EPERM,
 and writes to the user address or port redirect it.
 TYPE is one of ` + strings.Join(sockaddr.Types(), ", ") + `.
+Each OBJECT is loaded once, with its programs of sections whose names begin with "?" (not loaded
+automatically, as libbpf) only if an --attach names them.
 --map-init fills the objects' maps (format as in "run"); a map whose name more than one
 object uses is named OBJECT:NAME there and in the report, OBJECT as written in --attach.
 --report writes {"exit_code", "programs", "maps", "maps_omitted", "printk"} as JSON when the
@@ -69,6 +71,16 @@ type execReport struct {
 	Printk      []string              `json:"printk"`
 }
 
+// parseAttach splits an --attach argument TYPE=OBJECT:PROGRAM.
+func parseAttach(a string) (typ, path, prog string, err error) {
+	typ, rest, ok := strings.Cut(a, "=")
+	i := strings.LastIndex(rest, ":")
+	if !ok || i <= 0 || i == len(rest)-1 {
+		return "", "", "", &exitError{code: 2, err: fmt.Errorf("--attach %q: want TYPE=OBJECT:PROGRAM", a)}
+	}
+	return typ, rest[:i], rest[i+1:], nil
+}
+
 func execCommand(f execFlags, args []string) error {
 	if len(f.attach) == 0 {
 		return &exitError{code: 2, err: errors.New("exec: no --attach TYPE=OBJECT:PROGRAM")}
@@ -85,19 +97,26 @@ func execCommand(f execFlags, args []string) error {
 			c.Close()
 		}
 	}()
+	// The programs --attach names, by object: loaded even from "?"
+	// sections (autoload.go).
+	named := map[string][]string{}
 	for _, a := range f.attach {
-		typ, rest, ok1 := strings.Cut(a, "=")
-		i := strings.LastIndex(rest, ":")
-		if !ok1 || i <= 0 || i == len(rest)-1 {
-			return &exitError{code: 2, err: fmt.Errorf("--attach %q: want TYPE=OBJECT:PROGRAM", a)}
+		if _, path, prog, err := parseAttach(a); err == nil {
+			named[path] = append(named[path], prog)
 		}
-		path, prog := rest[:i], rest[i+1:]
+	}
+	for _, a := range f.attach {
+		typ, path, prog, err := parseAttach(a)
+		if err != nil {
+			return err
+		}
 		coll := byPath[path]
 		if coll == nil {
 			spec, err := loadSpecFor(path, "", &bpfhost.CollectionOptions{})
 			if err != nil {
 				return err
 			}
+			autoloadNamed(spec, named[path]...)
 			if coll, err = bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{Engine: f.engine}); err != nil {
 				return typeAdvice(err)
 			}

@@ -27,6 +27,21 @@ const kernelTag = "k"
 
 func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...string) (string, [4]uint64) {
 	t.Helper()
+	var c [4]uint64
+	out := kernelCgroupObj(t, sockObj, attach, func(coll *ebpf.Collection) {
+		for k := uint32(0); k < 4; k++ {
+			if err := coll.Maps["counts"].Lookup(k, &c[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, args...)
+	return out, c
+}
+
+// kernelCgroupObj is kernelCgroup for the programs of obj: it returns the
+// client's output and hands the collection to maps before closing it.
+func kernelCgroupObj(t *testing.T, obj string, attach map[string]ebpf.AttachType, maps func(*ebpf.Collection), args ...string) string {
+	t.Helper()
 	root := "/sys/fs/cgroup/unified"
 	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
 		root = "/sys/fs/cgroup"
@@ -36,7 +51,7 @@ func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...strin
 		t.Skipf("no cgroup v2 to attach to: %v", err)
 	}
 	defer os.Remove(dir)
-	spec, err := ebpf.LoadCollectionSpec(sockObj)
+	spec, err := ebpf.LoadCollectionSpec(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,13 +79,8 @@ func kernelCgroup(t *testing.T, attach map[string]ebpf.AttachType, args ...strin
 	if err != nil {
 		t.Fatalf("client in the cgroup: %v\n%s", err, out)
 	}
-	var c [4]uint64
-	for k := uint32(0); k < 4; k++ {
-		if err := coll.Maps["counts"].Lookup(k, &c[k]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return string(out), c
+	maps(coll)
+	return string(out)
 }
 
 // TestExecAgreesWithKernel runs the same client under bpfhost exec and in a

@@ -22,7 +22,9 @@ func newObjectCommand() *cobra.Command {
 		Short: "List an object's programs (type, size) and maps (their specs)",
 		Long: `List an object's programs, with the type each gets and where it comes from
 (section, section prefix, or --type), and its maps. Programs whose section names
-no type are listed with none: verify and run need --type for them.`,
+no type are listed with none: verify and run need --type for them. A section
+name that begins with "?" (libbpf's SEC("?xdp")) marks a program that is not
+loaded automatically ("autoload": false): its type is the one the rest names.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			topts, err := typeOptions(types)
@@ -39,6 +41,7 @@ no type are listed with none: verify and run need --type for them.`,
 			type progJSON struct {
 				Name         string `json:"name"`
 				Section      string `json:"section"`
+				Autoload     bool   `json:"autoload"`
 				Type         string `json:"type"`
 				TypeSource   string `json:"type_source"`
 				Instructions int    `json:"instructions"`
@@ -61,7 +64,7 @@ no type are listed with none: verify and run need --type for them.`,
 				} else if err != nil {
 					return err
 				}
-				progs = append(progs, progJSON{p.Name, p.Section, typ, string(source), len(p.Instructions), len(p.Functions)})
+				progs = append(progs, progJSON{p.Name, elfSection(p), !p.NoAutoload, typ, string(source), len(p.Instructions), len(p.Functions)})
 			}
 			textFuncs := textFunctions(args[0])
 			if textFuncs == nil {
@@ -88,6 +91,9 @@ no type are listed with none: verify and run need --type for them.`,
 			if len(untyped) > 0 {
 				fmt.Fprintf(tw, "\nno type: %s (their sections name none: give one with --type TYPE or --type PROGRAM=TYPE)\n", strings.Join(untyped, ", "))
 			}
+			if skip := notAutoloaded(spec); len(skip) > 0 {
+				fmt.Fprintf(tw, "not loaded automatically: %s (their sections begin with \"?\", as libbpf's SEC(\"?...\"): commands over every program skip them; --program NAME loads one)\n", strings.Join(skip, ", "))
+			}
 			if len(textFuncs) > 0 {
 				fmt.Fprintf(tw, "functions in .text: %s (verify one on its own with --program NAME --type TYPE)\n", strings.Join(textFuncs, ", "))
 			}
@@ -112,7 +118,9 @@ func newDisasmCommand() *cobra.Command {
 		Short: "Disassemble an object's programs in LLVM syntax, with source lines",
 		Long: `Disassemble an object's programs in LLVM syntax, with source lines.
 With --jited, load the object (verifying it) and print the x86-64 code the JIT
-generated for each eBPF instruction, beside it.`,
+generated for each eBPF instruction, beside it; programs of sections whose names
+begin with "?" (not loaded automatically, as libbpf) are loaded only if --program
+names one.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bpfhost.LoadCollectionSpec(args[0])
@@ -124,7 +132,7 @@ generated for each eBPF instruction, beside it.`,
 			}
 			out := cmd.OutOrStdout()
 			if jited {
-				return disasmJited(out, spec, program)
+				return disasmJited(out, cmd.ErrOrStderr(), spec, program)
 			}
 			found := false
 			for _, p := range spec.Programs {
@@ -132,7 +140,7 @@ generated for each eBPF instruction, beside it.`,
 					continue
 				}
 				found = true
-				fmt.Fprintf(out, "%s (section %s):\n", p.Name, p.Section)
+				fmt.Fprintf(out, "%s (section %s):\n", p.Name, elfSection(p))
 				last := ""
 				for pc := 0; pc < len(p.Instructions); {
 					if f := p.FunctionAt(pc); f.Start == pc && pc != 0 {
@@ -167,7 +175,7 @@ generated for each eBPF instruction, beside it.`,
 // disasmJited loads the object with the JIT and prints, for each eBPF
 // instruction as it runs (map references resolved, context accesses in the
 // host layout), the machine code generated for it.
-func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) error {
+func disasmJited(out, errOut io.Writer, spec *bpfhost.CollectionSpec, program string) error {
 	opts := &bpfhost.CollectionOptions{Engine: bpfhost.EngineJIT}
 	if program != "" {
 		opts.Programs = []string{program} // and what it tail-calls
@@ -178,18 +186,23 @@ func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) er
 	}
 	defer coll.Close()
 	found := false
+	var skipped []string
 	for _, ps := range spec.Programs {
 		if program != "" && ps.Name != program {
 			continue
 		}
 		found = true
 		p := coll.Programs[ps.Name]
+		if p == nil { // a "?" section's program, not loaded
+			skipped = append(skipped, ps.Name)
+			continue
+		}
 		blocks, err := p.JITListing()
 		if err != nil {
 			return fmt.Errorf("program %q: %w", ps.Name, err)
 		}
 		insns := p.Instructions()
-		fmt.Fprintf(out, "%s (section %s, jited):\n", ps.Name, ps.Section)
+		fmt.Fprintf(out, "%s (section %s, jited):\n", ps.Name, elfSection(ps))
 		for _, b := range blocks {
 			switch {
 			case b.PC < 0:
@@ -209,6 +222,7 @@ func disasmJited(out io.Writer, spec *bpfhost.CollectionSpec, program string) er
 	if !found {
 		return badInput(fmt.Errorf("no program %q", program))
 	}
+	noteSkipped(errOut, skipped)
 	return nil
 }
 

@@ -35,7 +35,11 @@ func newProgCommand() *cobra.Command {
 PROG and MAP are "id ID", "name NAME" or "pinned PATH". "map idx 0 pinned
 /bpf/counts" makes the object's first map (libbpf's order) the existing
 map, whose type and sizes the programs are verified against. FILE "-" is
-standard input or output. -j prints bpftool's JSON, -p indents it.`,
+standard input or output. -j prints bpftool's JSON, -p indents it.
+
+As with bpftool, programs of sections whose names begin with "?" (SEC("?xdp"))
+are not loaded, so load fails when the object's first program is one and
+loadall when any is.`,
 	}
 	addToolFlags(cmd, &f)
 	show := func(c *cobra.Command, args []string) error { return f.toolError(c, progShow(c, &f, args)) }

@@ -41,7 +41,10 @@ func newRunCommand() *cobra.Command {
 		Long: `Load an object and run one program the way BPF_PROG_TEST_RUN does.
 
 Only the program and the programs its program arrays reach are verified and
-loaded. --pcap runs every packet in order, keeping map state between them
+loaded. --program may name a program of a section whose name begins with "?"
+(SEC("?xdp"), which libbpf does not load unless asked): it is loaded, as the
+type its section names after the "?"; without --program such programs are not
+candidates. --pcap runs every packet in order, keeping map state between them
 (Ethernet, raw IPv4/IPv6 and Linux cooked captures; see the README); --data
 runs one buffer (no input runs once on an empty buffer where the type allows).
 --ctx-in FILE starts from the context structure in FILE with Linux's rules for
@@ -297,14 +300,19 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// pickProgram chooses the program to run: the one named, or the object's
-// only program.
+// pickProgram chooses the program to run: the one named, whatever its
+// autoload, or the object's only program loaded automatically (programs of
+// "?" sections are not: see autoload.go).
 func pickProgram(spec *bpfhost.CollectionSpec, name string) (string, error) {
-	var names []string
+	var names, auto []string
 	for _, p := range spec.Programs {
 		names = append(names, p.Name)
+		if !p.NoAutoload {
+			auto = append(auto, p.Name)
+		}
 	}
 	sort.Strings(names)
+	sort.Strings(auto)
 	switch {
 	case len(names) == 0:
 		return "", errors.New("the object has no programs to run (functions in .text are not programs)")
@@ -313,10 +321,16 @@ func pickProgram(spec *bpfhost.CollectionSpec, name string) (string, error) {
 			return "", fmt.Errorf("no program %q (the object has %s)", name, strings.Join(names, ", "))
 		}
 		return name, nil
-	case len(names) == 1:
-		return names[0], nil
+	case len(auto) == 1:
+		return auto[0], nil
+	case len(auto) == 0:
+		return "", fmt.Errorf("--program is required: every program of the object is in a \"?\" section, not loaded automatically (as libbpf): %s", strings.Join(names, ", "))
 	}
-	return "", fmt.Errorf("--program is required: the object has %s", strings.Join(names, ", "))
+	msg := "--program is required: the object has " + strings.Join(auto, ", ")
+	if skip := notAutoloaded(spec); len(skip) > 0 {
+		msg += " (and, in \"?\" sections, " + strings.Join(skip, ", ") + ")"
+	}
+	return "", errors.New(msg)
 }
 
 func readInputs(f runFlags) ([][]byte, error) {

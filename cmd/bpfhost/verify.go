@@ -48,12 +48,16 @@ loader ("classifier/ingress" for tc, "2/1", "tail-3") need --type: --type sched_
 verifies a whole tc object, --type NAME=TYPE one program. --program may name a
 function in .text, verified on its own with --type. Exit status: 0 when every
 selected program is accepted, 1 when any is rejected, 2 when the input cannot be
-read or a program has no type.`,
+read or a program has no type.
+
+Programs of sections whose names begin with "?" (SEC("?tc"): libbpf does not
+load them unless asked) are skipped, with a note on stderr (in --json also under
+"not_autoloaded"); --program NAME verifies one of them, as its type after the "?".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, _ := cmd.Flags().GetBool("json")
 			limits.MaxStateBytes = stateMiB << 20
-			return verifyObject(cmd.OutOrStdout(), args[0], program, types, verbose, asJSON, limits, bpfhost.VerifyOptions{KernelBTF: kernelBTF, KernelConfig: kernelConfig})
+			return verifyObject(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], program, types, verbose, asJSON, limits, bpfhost.VerifyOptions{KernelBTF: kernelBTF, KernelConfig: kernelConfig})
 		},
 	}
 	cmd.Flags().StringVar(&program, "program", "", "only this program")
@@ -72,7 +76,7 @@ var limitFlags = map[string]string{
 	"Limits.MaxInstructions": "--max-insns", "Limits.MaxStateBytes": "--max-state-mem", "Limits.Timeout": "--verify-timeout",
 }
 
-func verifyObject(out io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits, kernel bpfhost.VerifyOptions) error {
+func verifyObject(out, errOut io.Writer, path, program string, types []string, verbose, asJSON bool, limits bpfhost.VerifierLimits, kernel bpfhost.VerifyOptions) error {
 	topts, err := typeOptions(types)
 	if err != nil {
 		return err
@@ -92,9 +96,14 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		limits.Deadline = time.Now().Add(limits.Timeout)
 	}
 	var results []verifyProgram
+	var skipped []string
 	rejected := 0
 	for _, p := range spec.Programs {
 		if program != "" && p.Name != program {
+			continue
+		}
+		if program == "" && p.NoAutoload {
+			skipped = append(skipped, p.Name)
 			continue
 		}
 		info, source, err := bpfhost.ProgramType(p, topts)
@@ -107,7 +116,7 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 		}
 		start := time.Now()
 		verr := bpfhost.VerifyProgram(spec, p, info, opts)
-		res := verifyProgram{Name: p.Name, Section: p.Section, Type: info.Name, TypeSource: string(source), Verdict: "accepted",
+		res := verifyProgram{Name: p.Name, Section: elfSection(p), Type: info.Name, TypeSource: string(source), Verdict: "accepted",
 			Errors: []verifyError{}, Instructions: len(p.Instructions), DurationNS: time.Since(start).Nanoseconds()}
 		if verr != nil {
 			var ve *bpfhost.VerifierError
@@ -130,8 +139,17 @@ func verifyObject(out io.Writer, path, program string, types []string, verbose, 
 	if program != "" && len(results) == 0 {
 		return badInput(fmt.Errorf("no program %q in %s", program, path))
 	}
+	if len(results) == 0 {
+		return badInput(fmt.Errorf("%s: every program is in a \"?\" section, not loaded automatically (as libbpf): %s; name one with --program",
+			path, strings.Join(skipped, ", ")))
+	}
+	noteSkipped(errOut, skipped)
 	if asJSON {
-		if err := json.NewEncoder(out).Encode(map[string]any{"programs": results}); err != nil {
+		doc := map[string]any{"programs": results}
+		if len(skipped) > 0 {
+			doc["not_autoloaded"] = skipped
+		}
+		if err := json.NewEncoder(out).Encode(doc); err != nil {
 			return err
 		}
 	} else {

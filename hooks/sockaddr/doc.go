@@ -17,6 +17,11 @@
 // program returning 0 makes the call fail with EPERM, as in Linux.
 // docs/decisions/0014-sockaddr-supervision.md says why.
 //
+// Programs see the duplicate as their socket: ctx->sk is filled from it
+// (for programs that read it), bpf_setsockopt and bpf_getsockopt act on
+// it, and sk storage maps keep a value per socket by its cookie
+// (docs/decisions/0038-sock-addr-socket.md).
+//
 // If the supervisor goes away, the calls fail (seccomp answers ENOSYS):
 // supervised calls never run unchecked.
 //

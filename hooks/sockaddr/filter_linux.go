@@ -50,7 +50,9 @@ func trapWithArg4(nr uint32) []unix.SockFilter {
 }
 
 // filterFor builds the filter trapping the given operations: "connect",
-// "bind", "send" (sendto with an address, sendmsg, sendmmsg),
+// "bind", "send" (sendto with an address, sendmsg, sendmmsg), "send4"
+// (with "send": sendto without an address too, for sendmsg4 programs; see
+// worker.sendtoPeer),
 // "getpeername", "getsockname", "recv" (recvfrom with an address buffer,
 // recvmsg, recvmmsg) and "socket" (IPv4 and IPv6 only). Other
 // ABIs of the architecture are killed (their syscall numbers would slip
@@ -67,7 +69,7 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("%w: seccomp filter for %s", ErrNotSupported, runtime.GOARCH)
 	}
 	var trapped []uint32
-	send, create, fastopen, recv := false, false, false, false
+	send, sendNull, create, fastopen, recv := false, false, false, false, false
 	for _, op := range ops {
 		switch op {
 		case "connect":
@@ -87,6 +89,8 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 		case "send":
 			trapped = append(trapped, unix.SYS_SENDMSG, unix.SYS_SENDMMSG)
 			send = true
+		case "send4":
+			sendNull = true
 		case "":
 		default:
 			return nil, fmt.Errorf("unknown operation %q", op)
@@ -105,7 +109,9 @@ func filterFor(ops []string) ([]unix.SockFilter, error) {
 	for _, nr := range trapped {
 		f = append(f, jump(jeq, nr, 0, 1), stmt(retK, notify))
 	}
-	if send {
+	if send && sendNull {
+		f = append(f, jump(jeq, unix.SYS_SENDTO, 0, 1), stmt(retK, notify))
+	} else if send {
 		// sendto traps only with a destination: its registers cannot change
 		// under the call, so a NULL address stays NULL.
 		f = append(f, trapWithArg4(unix.SYS_SENDTO)...)

@@ -81,6 +81,11 @@ func TestFilter(t *testing.T) {
 		{[]string{"send"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, 0, 0}, allow},
 		{[]string{"send"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, addr, 16}, notify},
 		{[]string{"send"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, 1 << 40, 16}, notify},
+		// With sendmsg4 programs ("send4"), sendto without an address
+		// too; write still passes.
+		{[]string{"send", "send4"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, 0, 0}, notify},
+		{[]string{"send", "send4"}, unix.SYS_SENDTO, [6]uint64{3, addr, 2, 0, addr, 16}, notify},
+		{[]string{"send", "send4"}, unix.SYS_WRITE, [6]uint64{3, addr, 2}, allow},
 		{[]string{"send"}, unix.SYS_SENDMSG, [6]uint64{3, addr, 0}, notify},
 		{[]string{"send"}, unix.SYS_SENDMMSG, [6]uint64{3, addr, 1, 0}, notify},
 		{[]string{"connect", "send"}, unix.SYS_CONNECT, [6]uint64{3, addr, 16}, notify},

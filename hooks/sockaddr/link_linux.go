@@ -94,6 +94,7 @@ type Link struct {
 type attached struct {
 	Attach
 	hook                    hook
+	readsSock               bool // the program may read ctx->sk (fillSock)
 	runs, denied, rewritten atomic.Uint64
 }
 
@@ -117,7 +118,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		if err != nil {
 			return nil, err
 		}
-		at := &attached{Attach: a, hook: h}
+		at := &attached{Attach: a, hook: h, readsSock: a.Program.MayReadSocket()}
 		l.progs[h] = append(l.progs[h], at)
 		l.all = append(l.all, at)
 		switch h {
@@ -127,6 +128,9 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 			ops["bind"] = true
 		case hookSendmsg4, hookSendmsg6:
 			ops["send"] = true
+			if h == hookSendmsg4 {
+				ops["send4"] = true // sends without an address too (sendtoPeer)
+			}
 		case hookGetpeername4, hookGetpeername6:
 			ops["getpeername"] = true
 		case hookGetsockname4, hookGetsockname6:
@@ -143,7 +147,7 @@ func Start(cmd *exec.Cmd, attach []Attach, opts *Options) (*Link, error) {
 		}
 	}
 	var spec []string
-	for _, op := range []string{"connect", "bind", "send", "getpeername", "getsockname", "socket", "recv"} {
+	for _, op := range []string{"connect", "bind", "send", "send4", "getpeername", "getsockname", "socket", "recv"} {
 		if ops[op] {
 			spec = append(spec, op)
 		}

@@ -67,6 +67,10 @@ type worker struct {
 	writesBack bool
 	// wantState asks takeSocket for a TCP socket's state (a connect).
 	wantState bool
+	// skFilled says runHook filled sk from the socket for a program that
+	// reads ctx->sk (fillSock), which helpers that change the socket
+	// then refresh.
+	skFilled bool
 	// pfd is the pidfd of the call being handled (-1 if none), pe its
 	// cache entry if it is cached.
 	pfd int
@@ -186,6 +190,9 @@ type sock struct {
 	tcpState              int     // tcp_info's tcpi_state if takeSocket read it, else -1
 	cookieRead, netnsRead bool
 	cookie, netns         uint64
+	// storage says a program gave the socket sk storage (sockCreate
+	// must then install this socket in the target).
+	storage bool
 }
 
 func (s *sock) Cookie() uint64 {
@@ -239,6 +246,9 @@ func (s *sock) Bind(addr []byte) int64 {
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
 	if was == 0 {
 		unix.SetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 0)
+	}
+	if e == 0 {
+		s.refresh() // ctx->sk shows the new source
 	}
 	return -int64(e)
 }
@@ -652,13 +662,7 @@ func (w *worker) connectOrBind(n *seccompNotif) (int64, bool, unix.Errno) {
 // tcpClosed reports whether the taken TCP socket is in state TCP_CLOSE
 // (tcp_info's first byte), where a connect runs the programs.
 func (w *worker) tcpClosed() bool {
-	if w.sock.tcpState >= 0 {
-		return w.sock.tcpState == unix.BPF_TCP_CLOSE
-	}
-	var state [1]byte
-	l := uint32(1)
-	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(w.sock.fd), unix.IPPROTO_TCP, unix.TCP_INFO, uintptr(unsafe.Pointer(&state[0])), uintptr(unsafe.Pointer(&l)), 0)
-	return e != 0 || state[0] == unix.BPF_TCP_CLOSE
+	return w.tcpState() == unix.BPF_TCP_CLOSE
 }
 
 // postBind runs the post_bind programs on the bound socket. Linux undoes a
@@ -775,6 +779,14 @@ func (w *worker) runHook(h hook, addr []byte) (uint32, unix.Errno) {
 		}
 	}
 	*w.sk = linux.SockContext{Family: c.Family, Type: c.Type, Protocol: c.Protocol}
+	w.skFilled = false
+	for _, a := range progs {
+		if a.readsSock {
+			w.fillSock(w.sk)
+			w.skFilled = true
+			break
+		}
+	}
 	var flags uint32
 	denied := false
 	for _, a := range progs {
@@ -851,6 +863,9 @@ func isV4Mapped(ip []byte) bool {
 // sendto handles sendto(fd, buf, len, flags, addr, addrlen) with an address
 // (the filter lets the others through).
 func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
+	if n.Args[4] == 0 {
+		return w.sendtoPeer(n)
+	}
 	size := int(int32(n.Args[5]))
 	if size < 0 || size > maxAddr {
 		return 0, false, unix.EINVAL
@@ -882,6 +897,43 @@ func (w *worker) sendto(n *seccompNotif) (int64, bool, unix.Errno) {
 		return 0, false, unix.EINVAL
 	}
 	addr, ctl, e := w.destHook(addr, nil)
+	if e != 0 {
+		return 0, false, e
+	}
+	r, e := w.send(addr, data, ctl, int(int32(n.Args[3])))
+	return r, false, e
+}
+
+// sendtoPeer handles a sendto without an address (send), which the filter
+// traps only when sendmsg4 programs are attached: Linux runs them when a
+// UDPv6 socket connected to an IPv4-mapped peer sends without an address
+// (udpv6_sendmsg hands the peer to udp_sendmsg as the address). The
+// supervisor then sends to the checked peer explicitly (udpSend); every
+// other socket's call continues in the kernel, which runs no program for
+// it. write and writev are not trapped (docs/decisions/0038).
+func (w *worker) sendtoPeer(n *seccompNotif) (int64, bool, unix.Errno) {
+	if e := w.takeSocket(n); e != 0 {
+		return 0, false, e
+	}
+	if w.sock.domain != unix.AF_INET6 || !w.sock.udp() {
+		return 0, true, 0
+	}
+	length := n.Args[2]
+	if length > maxData {
+		return 0, false, unix.EMSGSIZE
+	}
+	data := w.buf(&w.data, int(length))
+	if e := w.readMem(w.task.tid, n.Args[1], data); e != 0 {
+		return 0, false, e
+	}
+	// The data was read after the socket was taken (only this socket's
+	// kind says whether to read it): the notification still pending
+	// shows that its task held the thread ID throughout the read.
+	w.l.idChecks.Add(1)
+	if !w.l.valid(n.ID) {
+		return 0, false, unix.ESRCH
+	}
+	addr, ctl, e := w.udpSend(nil, nil)
 	if e != 0 {
 		return 0, false, e
 	}
@@ -1164,7 +1216,7 @@ func (w *worker) sockCreate(n *seccompNotif) (val int64, cont, answered bool, er
 	if denied {
 		return 0, false, false, unix.EPERM
 	}
-	if *sk == before {
+	if *sk == before && !w.sock.storage {
 		return 0, true, false, 0
 	}
 	if !w.sock.hooked() && w.sock.protocol != unix.IPPROTO_MPTCP {

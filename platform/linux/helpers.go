@@ -66,6 +66,12 @@ func retStruct(d *platform.ContextDescriptor) protoOpt {
 
 func args(k ...platform.ArgKind) []platform.ArgKind { return k }
 
+// cgroupSockProtos are cgroup_sock's own prototypes: its context is the
+// socket (bpf_sk_storage_get_cg_sock_proto takes it as ARG_PTR_TO_CTX).
+var cgroupSockProtos = map[platform.HelperID]*platform.HelperProto{
+	FnSkStorageGet: proto(FnSkStorageGet, platform.RetMapValueOrNull, args(mapPtr, ctx, mapValOrNil, anything)),
+}
+
 func proto(id platform.HelperID, ret platform.RetKind, a []platform.ArgKind, opts ...protoOpt) *platform.HelperProto {
 	p := &platform.HelperProto{ID: id, Name: "bpf_" + helperNames[id], Ret: ret}
 	copy(p.Args[:], a)

@@ -44,8 +44,8 @@ var (
 	cgroupSKBHelpers = socketFilterHelpers.Union(set(
 		FnGetLocalStorage, FnSkFullsock, FnSkStorageGet, FnSkStorageDelete, FnSkbCgroupId,
 		FnSkbAncestorCgroupId, FnSkCgroupId, FnSkAncestorCgroupId, FnSkLookupTcp, FnSkLookupUdp,
-		FnSkRelease, FnSkcLookupTcp, FnTcpSock, FnGetListenerSock, FnSkbEcnSetCe, FnGetRetval, FnSetRetval,
-	))
+		FnSkRelease, FnSkcLookupTcp, FnTcpSock, FnGetListenerSock, FnSkbEcnSetCe,
+	)) // no bpf_get_retval, bpf_set_retval: cgroup_common_func_proto withholds them from inet ingress and egress
 
 	tcHelpers = skBaseHelpers.Union(set(
 		FnSkbStoreBytes, FnSkbLoadBytes, FnSkbLoadBytesRelative, FnSkbPullData, FnCsumDiff,

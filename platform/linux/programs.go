@@ -136,7 +136,7 @@ func programTable() []prog {
 		{AttachCGroupInet6PostBind, "post_bind6", secs("cgroup/post_bind6")},
 	} {
 		add(attachVariant(platform.ProgramTypeInfo{Type: CGroupSock, Name: "cgroup_sock", Context: cgroupSock(v.attach),
-			Helpers: cgroupSockHelpers, Return: zeroOrOne}, v.attach, v.variant), v.s...)
+			Helpers: cgroupSockHelpers, Protos: cgroupSockProtos, Return: zeroOrOne}, v.attach, v.variant), v.s...)
 	}
 
 	add(skb(LWTIn, "lwt_in", skbLWT, lwtInHelpers, pktR), secs("lwt_in")...)
