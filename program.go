@@ -140,17 +140,24 @@ func (p *Program) release() error {
 // RunOptions are the input and output of a test run, as BPF_PROG_TEST_RUN
 // has them.
 type RunOptions struct {
-	// Data is the input packet (or buffer, for the generic type).
+	// Data is the input packet (or buffer, for the generic type); XDP
+	// packets past one page go into fragments, as in Linux. Raw
+	// tracepoint, syscall and sk_lookup programs take none.
 	Data []byte
-	// DataOut receives the packet after the run; it is resized as needed.
+	// DataOut receives the packet after the run (a flow dissector's: its
+	// struct bpf_flow_keys); it is resized as needed.
 	DataOut []byte
 	// Context is the Linux context structure to start from (xdp_md,
-	// __sk_buff), as bytes or a fixed-size value; only the fields Linux's
-	// test run honours may be set (platform/linux has the rules). Nil runs
-	// without one, as Linux does, unless ContextOut is set: then the run
-	// starts from a zeroed structure, as Linux's does.
+	// __sk_buff, bpf_flow_keys, bpf_sk_lookup, a raw tracepoint's u64
+	// arguments, a syscall program's buffer), as bytes or a fixed-size
+	// value; only the fields Linux's test run honours may be set
+	// (platform/linux has the rules, decision 0044 the newer types). Nil
+	// runs without one, as Linux does, unless ContextOut is set: then the
+	// run starts from a zeroed structure, as Linux's does.
+	// TestRunContextSize gives its size.
 	Context any
-	// ContextOut receives the context structure after the run.
+	// ContextOut receives the context structure after the run (a syscall
+	// program's buffer, which Linux writes back over its ctx_in instead).
 	ContextOut any
 	// Repeat runs the program this many times (0 means once) on the same
 	// packet and context, as Linux does, and Duration is the average.
