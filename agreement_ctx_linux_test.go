@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -93,9 +92,6 @@ func xdpCtxProgram() asm.Instructions {
 type ctxCase struct {
 	name string
 	ctx  []byte
-	// frags: Linux puts the data past data_end in fragments, which
-	// bpfhost refuses as not supported.
-	frags bool
 	// outOnly asks for ctx_out without giving ctx_in.
 	outOnly bool
 }
@@ -190,8 +186,8 @@ func TestAgreementTestRunContext(t *testing.T) {
 	}
 	xdpCases := []ctxCase{
 		{name: "none", ctx: nil},
-		{name: "ctx_out only", outOnly: true, frags: true},
-		{name: "zero", ctx: xdpCtx(0, 0, 0, 0, 0, 0), frags: true},
+		{name: "ctx_out only", outOnly: true},
+		{name: "zero", ctx: xdpCtx(0, 0, 0, 0, 0, 0)},
 		{name: "data_end", ctx: xdpCtx(0, 64, 0, 0, 0, 0)},
 		{name: "meta 8", ctx: xdpCtx(8, 64, 0, 0, 0, 0)},
 		{name: "meta 32", ctx: xdpCtx(32, 64, 0, 0, 0, 0)},
@@ -203,7 +199,7 @@ func TestAgreementTestRunContext(t *testing.T) {
 		{name: "meta 68", ctx: xdpCtx(68, 64, 0, 0, 0, 0)},
 		{name: "meta 6", ctx: xdpCtx(6, 64, 0, 0, 0, 0)},
 		{name: "data_meta", ctx: xdpCtx(0, 64, 4, 0, 0, 0)},
-		{name: "data_end short", ctx: xdpCtx(0, 60, 0, 0, 0, 0), frags: true},
+		{name: "data_end short", ctx: xdpCtx(0, 60, 0, 0, 0, 0)},
 		{name: "data_end long", ctx: xdpCtx(0, 65, 0, 0, 0, 0)},
 		{name: "ingress lo", ctx: xdpCtx(0, 64, 0, 1, 0, 0)},
 		{name: "ingress lo queue 1", ctx: xdpCtx(0, 64, 0, 1, 1, 0)},
@@ -242,12 +238,6 @@ func TestAgreementTestRunContext(t *testing.T) {
 				prog := coll.Programs["p"]
 				for _, c := range tt.cases {
 					h := bpfhostCtxRun(prog, pkt, c.ctx, c.outOnly, tt.ctxSize)
-					if c.frags {
-						if !strings.Contains(h, "fragments are not supported") {
-							t.Errorf("%s, context %s: %s, want fragments refused as not supported", engine, c.name, h)
-						}
-						continue
-					}
 					k := kernelCtxRun(kprog, pkt, c.ctx, c.outOnly, tt.ctxSize)
 					if k != h {
 						t.Errorf("%s, context %s:\nkernel:  %s\nbpfhost: %s", engine, c.name, k, h)

@@ -109,15 +109,7 @@ func runKernel(t *testing.T, a agreement) outcome {
 // data_size_out is what says how long the output packet is.
 func kernelTestRun(prog *ebpf.Program, in []byte) (uint32, []byte, error) {
 	out := make([]byte, len(in)+4096)
-	var attr struct {
-		progFD, retval, sizeIn, sizeOut uint32
-		dataIn, dataOut                 uint64
-		repeat, duration                uint32
-		ctxSizeIn, ctxSizeOut           uint32
-		ctxIn, ctxOut                   uint64
-		flags, cpu, batchSize           uint32
-		_                               uint32
-	}
+	var attr testRunAttr
 	attr.progFD = uint32(prog.FD())
 	attr.sizeIn = uint32(len(in))
 	attr.sizeOut = uint32(len(out))

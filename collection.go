@@ -464,7 +464,7 @@ func (c *Collection) newProgram(spec *CollectionSpec, ps *ProgramSpec, byIndex [
 		return nil, fmt.Errorf("program %q: %w", ps.Name, err)
 	}
 	p := &Program{name: ps.Name, section: ps.Section, info: info, spec: ps, insns: insns, exe: exe, coll: c, engine: engineName, fallback: fallback,
-		tailCalls: facts.TailCalls, kernelTypes: ktypes}
+		tailCalls: facts.TailCalls, kernelTypes: ktypes, ctxEnd: contextEnd(ps.Instructions, facts.ContextAccesses)}
 	p.id = registry.nextID.Add(1)
 	p.tail.Store(&exeBox{exe})
 	registry.programs.Store(p.id, p)

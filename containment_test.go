@@ -88,7 +88,7 @@ func TestContainmentObjects(t *testing.T) {
 			// Programs without a test run (or whose test run bpfhost
 			// lacks) run as their hook runs them, where containedRun
 			// knows how.
-			cp.hook = cp.p.info.TestRun == platform.TestRunNone
+			cp.hook = cp.p.info.TestRun == platform.TestRunNone || argsTestRun(cp.p.info)
 			if _, err := cp.p.Run(&RunOptions{}); errors.Is(err, ErrNotSupported) {
 				cp.hook = true
 			}
@@ -395,7 +395,16 @@ func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, pro
 	if data == nil {
 		data = randomPacket(info, rng)
 	}
-	err := runStoppable(entry.p, data)
+	var err error
+	if info.TestRun == platform.TestRunSKLookup {
+		data = randomSKLookup(rng) // the input is its context
+		err = stoppable(func() error {
+			_, err := entry.p.Run(&RunOptions{Context: data})
+			return err
+		})
+	} else {
+		err = runStoppable(entry.p, data)
+	}
 	if first != nil {
 		return steps, fmt.Errorf("%w\ninput (%d bytes): %x", first, len(data), data)
 	}

@@ -42,6 +42,10 @@ type Program struct {
 	// kernelTypes are the kernel types it was verified against (BTF-typed
 	// programs, btftyped.go), or nil.
 	kernelTypes platform.KernelTypes
+	// ctxEnd is the end of the furthest context byte the program
+	// accesses (Linux's max_ctx_offset), which a test run whose caller
+	// sizes the context (raw_tracepoint, syscall) must provide.
+	ctxEnd int
 }
 
 // Name returns the program's function name.
@@ -136,17 +140,24 @@ func (p *Program) release() error {
 // RunOptions are the input and output of a test run, as BPF_PROG_TEST_RUN
 // has them.
 type RunOptions struct {
-	// Data is the input packet (or buffer, for the generic type).
+	// Data is the input packet (or buffer, for the generic type); XDP
+	// packets past one page go into fragments, as in Linux. Raw
+	// tracepoint, syscall and sk_lookup programs take none.
 	Data []byte
-	// DataOut receives the packet after the run; it is resized as needed.
+	// DataOut receives the packet after the run (a flow dissector's: its
+	// struct bpf_flow_keys); it is resized as needed.
 	DataOut []byte
 	// Context is the Linux context structure to start from (xdp_md,
-	// __sk_buff), as bytes or a fixed-size value; only the fields Linux's
-	// test run honours may be set (platform/linux has the rules). Nil runs
-	// without one, as Linux does, unless ContextOut is set: then the run
-	// starts from a zeroed structure, as Linux's does.
+	// __sk_buff, bpf_flow_keys, bpf_sk_lookup, a raw tracepoint's u64
+	// arguments, a syscall program's buffer), as bytes or a fixed-size
+	// value; only the fields Linux's test run honours may be set
+	// (platform/linux has the rules, decision 0044 the newer types). Nil
+	// runs without one, as Linux does, unless ContextOut is set: then the
+	// run starts from a zeroed structure, as Linux's does.
+	// TestRunContextSize gives its size.
 	Context any
-	// ContextOut receives the context structure after the run.
+	// ContextOut receives the context structure after the run (a syscall
+	// program's buffer, which Linux writes back over its ctx_in instead).
 	ContextOut any
 	// Repeat runs the program this many times (0 means once) on the same
 	// packet and context, as Linux does, and Duration is the average.
@@ -188,6 +199,12 @@ func (p *Program) Run(opts *RunOptions) (uint32, error) {
 		r, err = p.runSKB(opts)
 	case platform.TestRunBuffer:
 		r, err = p.runBuffer(opts)
+	case platform.TestRunFlowDissector:
+		r, err = p.runFlowDissector(opts)
+	case platform.TestRunRawTracepoint, platform.TestRunSyscall:
+		r, err = p.runArgs(opts)
+	case platform.TestRunSKLookup:
+		r, err = p.runSKLookup(opts)
 	default:
 		err = fmt.Errorf("%w: test run of %s programs", ErrNotSupported, p.info.Name)
 	}
@@ -303,11 +320,6 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 	if size < ethHeaderLen {
 		return 0, fmt.Errorf("%w: XDP test run needs at least %d bytes of data, have %d", ErrInvalid, ethHeaderLen, size)
 	}
-	if size > xdpMaxData {
-		// Linux accepts it: the bytes past xdpMaxData go to fragments
-		// (XDP multi-buffer), up to MAX_SKB_FRAGS pages of them.
-		return 0, fmt.Errorf("%w: XDP test run of %d bytes: Linux puts the bytes past the first %d in fragments (XDP multi-buffer), which bpfhost does not have", ErrNotSupported, size, xdpMaxData)
-	}
 	var md [xdpMDSize]byte
 	// Without a context in or out, Linux runs without one; a context out
 	// alone starts from a zeroed one (bpf_ctx_init).
@@ -318,59 +330,80 @@ func (p *Program) runXDP(opts *RunOptions) (uint32, error) {
 		}
 		copy(md[:], b)
 	}
-	tr := linux.XDPTestRun{IngressIfindex: 1} // no context: loopback, no metadata
+	tr := linux.XDPTestRun{IngressIfindex: 1, LinearLen: size} // no context: loopback, no metadata
 	if opts.Context != nil || opts.ContextOut != nil {
 		var err error
-		tr, err = linux.XDPTestRunContext(md[:], size)
-		if errors.Is(err, linux.ErrTestRunFragments) {
-			return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
-		}
-		if err != nil {
+		if tr, err = linux.XDPTestRunContext(md[:], size); err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 	}
 	metaLen := tr.MetaLen
+	// The linear part ends at data_end or at the end of its page; the rest
+	// of the data goes into fragments of a page each (XDP multi-buffer).
+	linear := min(tr.LinearLen, linux.XDPLinearMax(metaLen))
+	nfrags := (size - linear + linux.XDPPageSize - 1) / linux.XDPPageSize
+	if nfrags > linux.XDPMaxFrags {
+		return 0, fmt.Errorf("%w: XDP test run of %d bytes: %d in the linear part and %d fragments of %d, at most %d fragments (Linux's ENOMEM)",
+			ErrInvalid, size, linear, nfrags, linux.XDPPageSize, linux.XDPMaxFrags)
+	}
+	var frags [][]byte
+	if nfrags > 0 {
+		frags = make([][]byte, nfrags)
+		for i, rest := 0, opts.Data[linear:]; i < nfrags; i++ {
+			n := min(len(rest), linux.XDPPageSize)
+			frags[i] = append(make([]byte, 0, linux.XDPPageSize), rest[:n]...)
+			rest = rest[n:]
+		}
+	}
 
 	// The slot's scratch memory holds the packet page, the context and the
-	// helpers' state, so that a run allocates nothing. Linux zeroes the
-	// head- and tailroom of a test run's page.
+	// helpers' state, so that a run allocates nothing (without fragments).
+	// The metadata is taken from the headroom, as in Linux; the buffer ends
+	// where the shared info starts, as far as bpf_xdp_adjust_tail may grow
+	// the packet (it zeroes what it grows, so the tailroom is not cleared
+	// here). Linux zeroes the headroom of a test run's page.
 	slot, rc := p.coll.slots.acquire()
 	if rc == nil {
 		return 0, ErrClosed
 	}
 	defer p.coll.slots.release(slot)
 	sc := &p.coll.slots.scratch[slot]
-	buf := sc.page[:xdpHeadroom+size+sharedInfo]
-	clear(buf[:xdpHeadroom])
-	copy(buf[xdpHeadroom:], opts.Data)
-	clear(buf[xdpHeadroom+size:])
+	head := xdpHeadroom - metaLen // data_meta
+	buf := sc.page[:pageSize-sharedInfo]
+	clear(buf[:head])
+	copy(buf[head:], opts.Data[:linear])
 	base := uint64(uintptr(unsafe.Pointer(&buf[0])))
 	ctx := &sc.xdp
 	*ctx = linux.XDPContext{
-		DataMeta: base + xdpHeadroom,
-		Data:     base + xdpHeadroom + uint64(metaLen),
-		DataEnd:  base + xdpHeadroom + uint64(size),
+		DataMeta: base + uint64(head),
+		Data:     base + xdpHeadroom,
+		DataEnd:  base + uint64(head+linear),
 
 		IngressIfindex: tr.IngressIfindex,
 		RxQueueIndex:   tr.RxQueueIndex,
 	}
 	run := &sc.run
-	*run = helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
+	*run = helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf, Frags: frags}
 	rc.Regions = append(rc.Regions[:0],
 		vm.Region{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Name: "context", Memory: sc},
 		// Memory: the scratch pointer, which boxes without allocating.
 		vm.Region{Start: uintptr(unsafe.Pointer(&buf[0])), Size: uintptr(len(buf)), Writable: true, Name: "packet", Memory: sc})
 	r0, d, err := p.execIn(rc, run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, nil, opts)
+	frags = run.Frags    // as the helpers left them
 	*run = helpers.Run{} // drop references until the slot's next run
 	opts.Duration = d
 	if err != nil {
 		return 0, err
 	}
-	// Linux returns the metadata and the packet, and the context with data
-	// as the metadata length.
+	// Linux returns the metadata, the packet and its fragments, and the
+	// context with data as the metadata length and data_end the linear
+	// part's.
 	lo, hi := int(ctx.DataMeta-base), int(ctx.DataEnd-base)
 	if opts.DataOut != nil {
 		opts.DataOut = append(opts.DataOut[:0], buf[lo:hi]...)
+		for _, f := range frags {
+			opts.DataOut = append(opts.DataOut, f...)
+		}
 	}
 	if opts.ContextOut != nil {
 		out := linux.XDPTestRunContextOut(ctx, md[:])

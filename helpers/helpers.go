@@ -44,6 +44,13 @@ type Run struct {
 	// bpf_xdp_adjust_tail may grow the packet. The context's data
 	// pointers point into it.
 	Packet []byte
+	// Frags are the fragments of an XDP multi-buffer packet, after the
+	// linear part in Packet: each is one page's data (its capacity is the
+	// page, as far as bpf_xdp_adjust_tail may grow the last one). The
+	// helpers that take the whole packet (bpf_xdp_get_buff_len,
+	// bpf_xdp_load_bytes, bpf_xdp_store_bytes, bpf_xdp_adjust_tail) read
+	// and change them; programs never see them directly.
+	Frags [][]byte
 	// Redirect is what bpf_redirect and bpf_redirect_map recorded, for the
 	// hook to act on an XDP_REDIRECT or TC_ACT_REDIRECT verdict.
 	Redirect Redirect

@@ -93,11 +93,17 @@ func skbLoadBytes(*impl) vm.Helper {
 		if err := rc.CheckArg(to, n, true); err != nil {
 			return 0, argErr(name, "to", err)
 		}
+		dst := vm.Bytes(to, int(n))
+		if run, err := runOf(rc, name); err == nil && run.Program == linux.FlowDissector {
+			// bpf_flow_dissector_load_bytes reads the sk_buff, which a
+			// flow dissector's test run (its only run in bpfhost) has not.
+			clear(dst)
+			return ret(eFAULT), nil
+		}
 		_, pkt, err := skbOf(rc, ctx, name)
 		if err != nil {
 			return 0, err
 		}
-		dst := vm.Bytes(to, int(n))
 		if offset > intMax || offset+n > uint64(len(pkt)) {
 			clear(dst)
 			return ret(eFAULT), nil

@@ -55,6 +55,82 @@ type xdpBuf struct {
 	pkt                 []byte
 	base                uint64 // address of pkt[0], data_hard_start
 	meta, data, dataEnd int64
+	run                 *Run // its Frags are the packet's fragments
+}
+
+// fragsLen is the number of bytes in the fragments.
+func (b *xdpBuf) fragsLen() int64 {
+	n := 0
+	for _, f := range b.run.Frags {
+		n += len(f)
+	}
+	return int64(n)
+}
+
+// buffLen is the packet's length: the linear part and the fragments.
+func (b *xdpBuf) buffLen() int64 { return b.dataEnd - b.data + b.fragsLen() }
+
+// copyBytes copies between buf and the packet's bytes from offset on,
+// through the linear part and then the fragments; the caller has checked
+// that they are all there.
+func (b *xdpBuf) copyBytes(offset int64, buf []byte, store bool) {
+	for i := -1; i < len(b.run.Frags) && len(buf) > 0; i++ {
+		p := b.pkt[b.data:b.dataEnd] // i == -1: the linear part
+		if i >= 0 {
+			p = b.run.Frags[i]
+		}
+		if offset >= int64(len(p)) {
+			offset -= int64(len(p))
+			continue
+		}
+		var n int
+		if store {
+			n = copy(p[offset:], buf)
+		} else {
+			n = copy(buf, p[offset:])
+		}
+		buf, offset = buf[n:], 0
+	}
+}
+
+// adjustFragsTail is bpf_xdp_adjust_tail of a packet with fragments: it
+// grows the last fragment into the rest of its page (zeroed) or shrinks
+// the packet from its end, dropping the fragments it empties and then
+// the linear part's end, keeping an Ethernet header's worth of packet.
+func (b *xdpBuf) adjustFragsTail(delta int64) int64 {
+	frags := b.run.Frags
+	if delta >= 0 {
+		last := frags[len(frags)-1]
+		if delta > int64(cap(last)-len(last)) {
+			return eINVAL
+		}
+		grown := last[:len(last)+int(delta)]
+		clear(grown[len(last):])
+		frags[len(frags)-1] = grown
+		return 0
+	}
+	shrink := -delta
+	if shrink > b.buffLen()-ethHLen {
+		return eINVAL
+	}
+	for len(frags) > 0 && shrink > 0 {
+		last := frags[len(frags)-1]
+		cut := min(shrink, int64(len(last)))
+		shrink -= cut
+		if cut == int64(len(last)) {
+			frags = frags[:len(frags)-1]
+		} else {
+			frags[len(frags)-1] = last[:int64(len(last))-cut]
+		}
+	}
+	b.run.Frags = frags
+	if len(frags) == 0 {
+		// Linux then takes the rest from the linear part without checking
+		// it again (the first check kept ETH_HLEN bytes overall).
+		b.dataEnd -= shrink
+		b.store()
+	}
+	return 0
 }
 
 // xdpOf checks the context argument of an XDP helper: it must be the run's
@@ -68,7 +144,7 @@ func xdpOf(rc *vm.RunContext, ctx uint64, name string) (xdpBuf, error) {
 		return xdpBuf{}, fmt.Errorf("%s: %w: %#x is not the XDP context of the run", name, ErrContext, ctx)
 	}
 	x := (*linux.XDPContext)(run.Ctx)
-	b := xdpBuf{x: x, pkt: run.Packet, base: uint64(uintptr(unsafe.Pointer(&run.Packet[0])))}
+	b := xdpBuf{x: x, pkt: run.Packet, base: uint64(uintptr(unsafe.Pointer(&run.Packet[0]))), run: run}
 	size := int64(len(run.Packet))
 	b.meta, b.data, b.dataEnd = int64(x.DataMeta-b.base), int64(x.Data-b.base), int64(x.DataEnd-b.base)
 	// data_meta == data + 1 marks metadata as unsupported, as in Linux.
@@ -126,6 +202,9 @@ func xdpAdjustTail(*impl) vm.Helper {
 		if err != nil {
 			return 0, err
 		}
+		if len(b.run.Frags) > 0 {
+			return ret(b.adjustFragsTail(int64(int32(delta)))), nil
+		}
 		end := b.dataEnd + int64(int32(delta))
 		if end > int64(len(b.pkt)) || end < b.data+ethHLen {
 			return ret(eINVAL), nil
@@ -164,20 +243,21 @@ func xdpAdjustMeta(*impl) vm.Helper {
 	}
 }
 
-// xdpGetBuffLen is bpf_xdp_get_buff_len(ctx): the packet length (bpfhost
-// packets have no fragments).
+// xdpGetBuffLen is bpf_xdp_get_buff_len(ctx): the packet length, its
+// fragments included.
 func xdpGetBuffLen(*impl) vm.Helper {
 	return func(rc *vm.RunContext, ctx, _, _, _, _ uint64) (uint64, error) {
 		b, err := xdpOf(rc, ctx, "bpf_xdp_get_buff_len")
 		if err != nil {
 			return 0, err
 		}
-		return uint64(b.dataEnd - b.data), nil
+		return uint64(b.buffLen()), nil
 	}
 }
 
 // xdpBytes is bpf_xdp_load_bytes and bpf_xdp_store_bytes(ctx, offset,
-// buf, len).
+// buf, len): offset counts from data through the linear part and then the
+// fragments.
 func xdpBytes(name string, store bool) vm.Helper {
 	return func(rc *vm.RunContext, ctx, offset, buf, n, _ uint64) (uint64, error) {
 		b, err := xdpOf(rc, ctx, name)
@@ -199,15 +279,10 @@ func xdpBytes(name string, store bool) vm.Helper {
 		if offset > 0xffff || n > 0xffff {
 			return fail(eFAULT)
 		}
-		if int64(offset+n) > b.dataEnd-b.data {
+		if int64(offset+n) > b.buffLen() {
 			return fail(eINVAL)
 		}
-		pkt := b.pkt[b.data+int64(offset):][:n]
-		if store {
-			copy(pkt, vm.Bytes(buf, int(n)))
-		} else {
-			copy(vm.Bytes(buf, int(n)), pkt)
-		}
+		b.copyBytes(int64(offset), vm.Bytes(buf, int(n)), store)
 		return 0, nil
 	}
 }

@@ -167,6 +167,9 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 		return e.xdpSockAccess(s, m)
 	case kIterCur:
 		return e.iterValueAccess(s, m)
+	case kFlowKeys:
+		e.a.ctxUse[m.pc] |= 2
+		e.boundedAccess(s, m, int64(bv.region), "struct bpf_flow_keys")
 	case kBTF:
 		e.a.ctxUse[m.pc] |= 4
 		return e.btfAccess(s, m)
@@ -215,6 +218,8 @@ func regionName(v value, a *analyzer) string {
 		return "the context"
 	case kRingbuf:
 		return "a ring buffer record"
+	case kFlowKeys:
+		return "the flow keys"
 	}
 	return v.kind.String()
 }
@@ -277,10 +282,13 @@ func (e *exec) ctxAccess(s *state, m access) (value, ival, loc) {
 	if f.Kind == platform.FieldBTFPointer && f.BTF.Type != 0 && e.a.opts.KernelTypes != nil {
 		return value{kind: kBTF, region: int32(f.BTF.Type), null: f.BTF.MaybeNull, origin: int32(m.pc)}, constIval(0), 0
 	}
+	if f.Kind == platform.FieldFlowKeys && f.Target != nil {
+		return flowKeysPointer(f.Target), constIval(0), 0
+	}
 	if v, ok := e.ctxSocket(f, m.pc); ok {
 		return v, constIval(0), 0
 	}
-	// Flow keys and other kernel objects: a pointer the program may pass
+	// Other kernel objects: a pointer the program may pass
 	// around but not dereference.
 	return value{kind: kOpaque, null: f.Kind == platform.FieldSocketOrNull || f.Kind == platform.FieldSockCommonOrNull, origin: int32(m.pc)}, topIval, 0
 }

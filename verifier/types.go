@@ -34,9 +34,10 @@ const (
 	kXDPSock               // an AF_XDP socket from an xskmap lookup (region = map id); no arithmetic (xdpsock.go)
 	kIter                  // a live struct bpf_iter_num, only ever a stack spill (id: the reference; region: the last next call; null: may be drained; iter.go)
 	kIterCur               // bpf_iter_num_next's result: the iterator's int (region: the iterator's reference); read-only, no arithmetic (iter.go)
+	kFlowKeys              // a flow dissector's struct bpf_flow_keys (region: its size); offset from its start (flowkeys.go)
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr", "xdp_sock", "iter_num", "iter_num_value"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "stack", "packet", "packet_end", "map_ptr", "map_value", "ringbuf_mem", "func", "opaque", "socket", "pkt_low32", "invalid", "mixed", "btf_ptr", "xdp_sock", "iter_num", "iter_num_value", "flow_keys"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -44,7 +45,7 @@ func (k kind) String() string { return kindNames[k] }
 // location.
 func (k kind) hasOffset() bool {
 	switch k {
-	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32, kBTF:
+	case kScalar, kCtx, kStack, kPacket, kMapValue, kRingbuf, kPktLow32, kBTF, kFlowKeys:
 		return true
 	}
 	return false
@@ -56,7 +57,7 @@ func (k kind) hasOffset() bool {
 func (k kind) isRef() bool { return k == kRingbuf || k == kSocket }
 
 func (k kind) isPointer() bool {
-	return k >= kCtx && k <= kPktLow32 || k == kBTF || k == kXDPSock || k == kIter || k == kIterCur
+	return k >= kCtx && k <= kPktLow32 || k == kBTF || k == kXDPSock || k == kIter || k == kIterCur || k == kFlowKeys
 }
 
 // mayPoint reports whether a value of the kind may be a pointer on some

@@ -47,9 +47,14 @@ type its section names after the "?"; without --program such programs are not
 candidates. --pcap runs every packet in order, keeping map state between them
 (Ethernet, raw IPv4/IPv6 and Linux cooked captures; see the README); --data
 runs one buffer (no input runs once on an empty buffer where the type allows).
---ctx-in FILE starts from the context structure in FILE (__sk_buff, xdp_md)
-with Linux's rules for what a caller may set; --ctx-out FILE and --data-out
-FILE write the context and the packet after the run, as bpftool prog run does.
+--ctx-in FILE starts from the context structure in FILE with Linux's rules for
+what a caller may set: __sk_buff, xdp_md, struct bpf_flow_keys (flow_dissector:
+flags only), struct bpf_sk_lookup (sk_lookup, which needs one), the u64
+arguments of a raw_tracepoint or a syscall program's own buffer (as many bytes
+as the file has). --ctx-out FILE and --data-out FILE write the context and the
+packet after the run, as bpftool prog run does; a flow dissector's data out is
+its struct bpf_flow_keys, and a syscall program's context out is its buffer
+after the run (Linux writes that back over ctx_in).
 --map-init takes a JSON object {"<map>": [{"key": "<hex>", "value": "<hex>"}]}
 applied with BPF_ANY before the first run; for a per-CPU map, "value" sets
 every CPU's slot to one value and "values" lists one value per slot.
@@ -73,7 +78,7 @@ faulted, 2 for bad input (a packet Linux's test run refuses included).`,
 	addTypeFlag(cmd, &f.types)
 	cmd.Flags().StringVar(&f.data, "data", "", "file with one input buffer")
 	cmd.Flags().StringVar(&f.pcap, "pcap", "", "pcap or pcapng file: run every packet")
-	cmd.Flags().StringVar(&f.ctxIn, "ctx-in", "", "file with the context structure to start from (ctx_in)")
+	cmd.Flags().StringVar(&f.ctxIn, "ctx-in", "", "file with the context structure to start from (ctx_in: __sk_buff, xdp_md, bpf_flow_keys, bpf_sk_lookup, raw_tracepoint arguments, a syscall program's buffer)")
 	cmd.Flags().StringVar(&f.ctxOut, "ctx-out", "", "file to write the context structure to after the run (ctx_out)")
 	cmd.Flags().StringVar(&f.dataOut, "data-out", "", "file to write the packet to after the run (data_out)")
 	cmd.Flags().StringVar(&f.pcapOut, "pcap-out", "", "write the output packet of every run to this pcapng file")
@@ -246,19 +251,27 @@ func readContext(path string, prog *bpfhost.Program) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc := prog.TypeInfo().Context
-	if desc == nil {
+	size, fixed := prog.TestRunContextSize()
+	if size == 0 {
 		return nil, fmt.Errorf("--ctx-in: %s programs have no context to start from", prog.Type())
 	}
-	if len(b) > desc.Size {
-		for _, c := range b[desc.Size:] {
+	if !fixed {
+		// raw_tracepoint arguments, a syscall program's buffer: the
+		// file's size is the context's.
+		if len(b) > size {
+			return nil, fmt.Errorf("--ctx-in %s: %d bytes, but a %s context has at most %d", path, len(b), prog.Type(), size)
+		}
+		return b, nil
+	}
+	if len(b) > size {
+		for _, c := range b[size:] {
 			if c != 0 {
-				return nil, fmt.Errorf("--ctx-in %s: %d bytes, but %s has %d (the extra bytes must be zero)", path, len(b), desc.CType, desc.Size)
+				return nil, fmt.Errorf("--ctx-in %s: %d bytes, but the %s context has %d (the extra bytes must be zero)", path, len(b), prog.Type(), size)
 			}
 		}
-		b = b[:desc.Size]
+		b = b[:size]
 	}
-	return append(b, make([]byte, desc.Size-len(b))...), nil
+	return append(b, make([]byte, size-len(b))...), nil
 }
 
 // writeOutputs writes --data-out and --ctx-out after a run.
@@ -541,6 +554,15 @@ func verdict(progType string, ret uint32) string {
 		names := map[int32]string{-1: "TC_ACT_UNSPEC", 0: "TC_ACT_OK", 1: "TC_ACT_RECLASSIFY", 2: "TC_ACT_SHOT", 3: "TC_ACT_PIPE", 4: "TC_ACT_STOLEN", 5: "TC_ACT_QUEUED", 6: "TC_ACT_REPEAT", 7: "TC_ACT_REDIRECT"}
 		if n, ok := names[int32(ret)]; ok {
 			return n
+		}
+	case "flow_dissector":
+		names := map[int32]string{0: "BPF_OK", 2: "BPF_DROP", 129: "BPF_FLOW_DISSECTOR_CONTINUE"}
+		if n, ok := names[int32(ret)]; ok {
+			return n
+		}
+	case "sk_lookup":
+		if ret <= 1 {
+			return []string{"SK_DROP", "SK_PASS"}[ret]
 		}
 	}
 	return fmt.Sprint(ret)

@@ -20,13 +20,10 @@ import (
 // kernel's EINVAL).
 var ErrTestRunContext = errors.New("test-run context refused")
 
-// ErrTestRunFragments is returned for a test-run context that asks for
-// packet fragments (XDP multi-buffer), which bpfhost does not have.
-var ErrTestRunFragments = errors.New("test-run packet fragments are not supported")
-
-// xdpMetaMax is the most metadata an XDP buffer holds (the u8 meta_len of
-// skb_shared_info, aligned down to 4).
-const xdpMetaMax = 252
+// xdpMetaMax is the most metadata an XDP test run takes: the headroom
+// (XDP_PACKET_HEADROOM, 256) less struct xdp_frame (40), which Linux keeps
+// at its start.
+const xdpMetaMax = 256 - 40
 
 const ethHeaderLen = 14
 
@@ -115,6 +112,11 @@ type XDPTestRun struct {
 	// MetaLen is the number of metadata bytes at the start of data_in
 	// (xdp_md.data).
 	MetaLen int
+	// LinearLen is the number of bytes of data_in, metadata included, that
+	// the caller asks to have in the linear part of the buffer
+	// (xdp_md.data_end); the rest goes into fragments (XDP multi-buffer).
+	// The linear part also ends at the end of its page (XDPLinearMax).
+	LinearLen int
 	// IngressIfindex and RxQueueIndex are the receiving device (loopback,
 	// 1, or none) and queue.
 	IngressIfindex, RxQueueIndex uint32
@@ -122,9 +124,11 @@ type XDPTestRun struct {
 
 // XDPTestRunContext checks a caller's xdp_md (ctx_in, XDPContextSize bytes)
 // for data_in of size bytes as Linux does: data_meta 0, data the metadata
-// length (a multiple of 4, at most 252), data_end the data length (less
-// asks for fragments: ErrTestRunFragments), and a receiving device only if
-// it exists (loopback, queue 0). Without one the device is loopback.
+// length (a multiple of 4, at most 216: the headroom less struct
+// xdp_frame), data_end at most the data length (the linear part: the bytes
+// past it go into fragments), at least an Ethernet header of data after
+// the metadata, and a receiving device only if it exists (loopback, queue
+// 0). Without one the device is loopback.
 func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 	var r XDPTestRun
 	if len(in) != XDPContextSize {
@@ -137,21 +141,16 @@ func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 	}
 	meta, data, end := u32("data_meta"), u32("data"), u32("data_end")
 	if meta != 0 || data > end || data > xdpMetaMax || data%4 != 0 || int64(end) > int64(size) {
-		return r, fmt.Errorf("%w: xdp_md: data_meta must be 0, data a metadata length (a multiple of 4, at most %d) and data_end the data length %d; have %d, %d, %d",
+		return r, fmt.Errorf("%w: xdp_md: data_meta must be 0, data a metadata length (a multiple of 4, at most %d) and data_end at most the data length %d; have %d, %d, %d",
 			ErrTestRunContext, xdpMetaMax, size, meta, data, end)
 	}
 	if int64(size)-int64(data) < ethHeaderLen {
 		return r, fmt.Errorf("%w: xdp_md: %d bytes of packet after %d of metadata; an Ethernet header needs %d", ErrTestRunContext, int64(size)-int64(data), data, ethHeaderLen)
 	}
-	if int64(end) != int64(size) {
-		// Linux puts the bytes past data_end in fragments.
-		return r, fmt.Errorf("%w: xdp_md data_end %d below the data length %d asks for fragments (a context out alone starts from a zeroed xdp_md: give a context in with data_end %d)",
-			ErrTestRunFragments, end, size, size)
-	}
 	if e := u32("egress_ifindex"); e != 0 {
 		return r, fmt.Errorf("%w: xdp_md egress_ifindex %d: must be 0", ErrTestRunContext, e)
 	}
-	r.MetaLen = int(data)
+	r.MetaLen, r.LinearLen = int(data), int(end)
 	r.IngressIfindex, r.RxQueueIndex = u32("ingress_ifindex"), u32("rx_queue_index")
 	switch {
 	case r.IngressIfindex == 0 && r.RxQueueIndex != 0:
@@ -164,6 +163,23 @@ func XDPTestRunContext(in []byte, size int) (XDPTestRun, error) {
 	r.IngressIfindex = 1 // the test run's device is loopback either way
 	return r, nil
 }
+
+// XDP test-run buffer geometry (net/bpf/test_run.c): one page holds the
+// headroom (XDP_PACKET_HEADROOM, from which metadata is taken), the linear
+// data and the shared info; each fragment is a page.
+const (
+	XDPHeadroom   = 256
+	XDPSharedInfo = 320 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on 64-bit
+	XDPPageSize   = 4096
+	// XDPMaxFrags is MAX_SKB_FRAGS: a test run of more data is ENOMEM.
+	XDPMaxFrags = 17
+)
+
+// XDPLinearMax returns how many bytes of data_in (metadata included) the
+// linear part of an XDP test run's buffer takes at most with metaLen bytes
+// of metadata: the page less the headroom left after the metadata and the
+// shared info.
+func XDPLinearMax(metaLen int) int { return XDPPageSize - (XDPHeadroom - metaLen) - XDPSharedInfo }
 
 // XDPTestRunContextOut returns the xdp_md Linux's test run reports back:
 // the caller's ctx_in (nil for none) with data and data_end as offsets from

@@ -56,8 +56,15 @@ func TestXDPTestRunContext(t *testing.T) {
 	if err != nil || r.MetaLen != 8 || r.IngressIfindex != 1 {
 		t.Errorf("meta 8: %+v, %v", r, err)
 	}
-	if _, err := XDPTestRunContext(md(0, 0, 0, 0, 0, 0), 64); !errors.Is(err, ErrTestRunFragments) {
-		t.Errorf("data_end 0: %v, want fragments", err)
+	if _, err := XDPTestRunContext(md(220, 300, 0, 0, 0, 0), 300); !errors.Is(err, ErrTestRunContext) {
+		t.Errorf("220 bytes of metadata (into struct xdp_frame): %v, want refused", err)
+	}
+	if _, err := XDPTestRunContext(md(216, 300, 0, 0, 0, 0), 300); err != nil {
+		t.Errorf("216 bytes of metadata: %v", err)
+	}
+	// data_end below the data length: the rest goes into fragments.
+	if r, err := XDPTestRunContext(md(0, 0, 0, 0, 0, 0), 64); err != nil || r.LinearLen != 0 {
+		t.Errorf("data_end 0: %+v, %v, want a linear part of 0", r, err)
 	}
 	for name, in := range map[string][]byte{
 		"data_meta": md(0, 64, 4, 0, 0, 0), "unaligned": md(6, 64, 0, 0, 0, 0), "short packet": md(52, 64, 0, 0, 0, 0),
