@@ -156,3 +156,84 @@ func runHostile(p *Program, section string, packet []byte) error {
 	_, err := p.Run(&RunOptions{Data: packet, DataOut: make([]byte, 0, 128)})
 	return err
 }
+
+// TestUnverifiedRingbufHeaders: a ring buffer's data area, record headers
+// included, is one writable region of checked runs (records are reserved
+// anywhere in it), so an unverified program can write the header of a
+// record it committed: a length of 1 GiB made the consumer slice past
+// the ring (a Go panic in the reader, the process gone). The consumer
+// now drops what no producer can have written; the program, on both
+// engines, writes a length, then a length that runs past the producer,
+// and records keep flowing after it.
+func TestUnverifiedRingbufHeaders(t *testing.T) {
+	for _, engine := range []Engine{EngineInterp, EngineJIT} {
+		if engine.Available() != nil {
+			continue
+		}
+		for _, bad := range []uint32{0x3fff_fff0, 4096, 24} {
+			// bpf_ringbuf_output of 8 bytes (header at offset 0), then a
+			// reserve of 8 (its data at 24): the first header is 24 bytes
+			// below it.
+			prog, err := isa.Assemble(fmt.Sprintf(`
+				stdw [%%r10-8], 7
+				lddw %%r1, 0
+				mov %%r2, %%r10
+				add %%r2, -8
+				mov %%r3, 8
+				mov %%r4, 0
+				call 130
+				lddw %%r1, 0
+				mov %%r2, 8
+				mov %%r3, 0
+				call 131
+				jne %%r0, 0, +2
+				mov %%r0, 0
+				exit
+				stw [%%r0-24], %d
+				mov %%r1, %%r0
+				mov %%r2, 0
+				call 132
+				mov %%r0, 0
+				exit`, bad))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog[1].Src, prog[8].Src = isa.PseudoMapIdx, isa.PseudoMapIdx
+			spec := &CollectionSpec{
+				Maps: []*MapSpec{{Name: "rb", Type: uint32(maps.RingBuf), MaxEntries: 4096}},
+				Programs: []*ProgramSpec{{Name: "u", Section: "xdp", License: "GPL", Instructions: prog,
+					References: []object.Reference{{Slot: 1, Kind: object.RefMap, Name: "rb", Map: 0}, {Slot: 8, Kind: object.RefMap, Name: "rb", Map: 0}}}},
+			}
+			c, err := NewCollection(spec, &CollectionOptions{Unverified: true, Engine: engine, Slots: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb := c.Maps["rb"].m.(*maps.RingBufMap)
+			for run := 0; run < 3; run++ {
+				if _, err := c.Programs["u"].Run(&RunOptions{Data: make([]byte, 64)}); err != nil {
+					t.Fatalf("%s, header %#x: run %d: %v", engine, bad, run, err)
+				}
+				// What the reader finds is up to the ring; it must not
+				// panic, and must come back with records no longer than
+				// the ring.
+				for {
+					rec, ok := rb.TryRead(nil)
+					if !ok {
+						break
+					}
+					if len(rec) > rb.Size() {
+						t.Fatalf("%s, header %#x: a record of %d bytes from a ring of %d", engine, bad, len(rec), rb.Size())
+					}
+				}
+			}
+			// The ring still works: an honest record goes through.
+			if ret := rb.Output([]byte("honest!!"), 0); ret != 0 {
+				t.Fatalf("%s, header %#x: output after the runs: %d", engine, bad, ret)
+			}
+			if rec, ok := rb.TryRead(nil); !ok || string(rec) != "honest!!" {
+				t.Errorf("%s, header %#x: after the runs, read %q, %v", engine, bad, rec, ok)
+			}
+			c.Close()
+		}
+	}
+}
