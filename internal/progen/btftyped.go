@@ -313,20 +313,31 @@ func (g *BTFTyped) callback(body ...string) int {
 // two, a member read through one or a constant; the callback writes the
 // caller's 16-byte stack buffer at its index times 8, behind a check of
 // the index that a flawed one leaves out (safe only for counts up to 2,
-// which the verifier must not believe of a BTF pointer). Flags now and
-// then a BTF pointer too (the helper refuses them).
+// which the verifier must not believe of a BTF pointer; the callback
+// stops the loop after three calls). Flags now and then a BTF pointer too
+// (the helper refuses them).
 func (g *BTFTyped) count() {
-	body := []string{"mov %r3, %r1"}
+	// The callback stops the loop after three calls: enough to write past
+	// the buffer when the verifier believed fewer, while a count that is
+	// an address costs a run no more. A count that is a BTF pointer (half
+	// the fragments: the bpf_loop escape of decision 0040) drops the
+	// index check every other time and passes flags 0.
 	k := g.funcs
-	if !g.flaw() {
+	kind := g.rng.IntN(6)
+	pointer := kind >= 3
+	body := []string{fmt.Sprintf("jgt %%r1, 2, CB%d_stop", k), "mov %r3, %r1"}
+	if drop := g.flaw() || pointer && g.rng.IntN(2) == 0; !drop {
 		body = append(body, fmt.Sprintf("jgt %%r3, 1, CB%d_out", k))
+	} else if len(g.made) == 0 || g.made[len(g.made)-1] != "flaw" {
+		g.made = append(g.made, "flaw")
 	}
 	body = append(body, "lsh %r3, 3", "add %r2, %r3", "stdw [%r2+0], 1",
-		fmt.Sprintf("CB%d_out:", k), fmt.Sprintf("mov %%r0, %d", g.rng.IntN(2)), "exit")
+		fmt.Sprintf("CB%d_out:", k), fmt.Sprintf("mov %%r0, %d", g.rng.IntN(2)), "exit",
+		fmt.Sprintf("CB%d_stop:", k), "mov %r0, 1", "exit")
 	mark := g.callback(body...)
 	g.e("stdw [%%r10-16], 0")
 	g.e("stdw [%%r10-8], 0")
-	switch g.rng.IntN(4) {
+	switch kind {
 	case 0:
 		g.asNumber("%r1")
 	case 1:
@@ -335,13 +346,13 @@ func (g *BTFTyped) count() {
 		g.e("and %%r1, %s", g.pick("1", "3", "0xff"))
 	case 2:
 		g.e("mov %%r1, 2")
-	case 3:
+	default:
 		g.ptr("%r1")
 	}
 	g.e("lddw %%r2, %#x", mark)
 	g.e("mov %%r3, %%r10")
 	g.e("add %%r3, -16")
-	if g.rng.IntN(4) == 0 {
+	if !pointer && g.rng.IntN(4) == 0 {
 		g.asNumber("%r4")
 	} else {
 		g.e("mov %%r4, 0")
