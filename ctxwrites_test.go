@@ -20,8 +20,15 @@ import (
 // host offset off of the context struct, then calls helper (if not 0)
 // with the context, 0, a stack buffer and 8 (bpf_skb_load_bytes'
 // arguments: a helper that reads the packet through the context's
-// pointers), and returns ret.
-func hostileCtxProgram(section string, off, size int, helper platform.HelperID, ret int) *CollectionSpec {
+// pointers), and returns ret. With prime >= 0 it first stores 4 bytes at
+// host offset prime (a writable field) and loads the target bytes, so
+// that the checked JIT's region search has just matched other entries of
+// the context.
+func hostileCtxProgram(section string, off, size int, helper platform.HelperID, ret, prime int) *CollectionSpec {
+	pre := ""
+	if prime >= 0 {
+		pre = fmt.Sprintf("stw [%%r2+%d], 7\nldx%s %%r5, [%%r2+%d]\n", prime, map[int]string{1: "b", 4: "w", 8: "dw"}[size], off)
+	}
 	call := ""
 	if helper != 0 {
 		call = fmt.Sprintf("mov %%r1, %%r6\nmov %%r2, 0\nmov %%r3, %%r10\nadd %%r3, -16\nmov %%r4, 8\ncall %d\n", helper)
@@ -39,10 +46,11 @@ func hostileCtxProgram(section string, off, size int, helper platform.HelperID, 
 		stxdw [%%r0+0], %%r6
 		ldxdw %%r2, [%%r0+0]
 		lddw %%r4, 0x4141414141414141
+		%s
 		stx%s [%%r2+%d], %%r4
 		%s
 		mov %%r0, %d
-		exit`, map[int]string{1: "b", 4: "w", 8: "dw"}[size], off, call, ret))
+		exit`, pre, map[int]string{1: "b", 4: "w", 8: "dw"}[size], off, call, ret))
 	if err != nil {
 		panic(err)
 	}
@@ -95,7 +103,11 @@ func TestUnverifiedContextWrites(t *testing.T) {
 			writable := ctxWritable(info.Context)
 			for _, w := range []int{1, 4, 8} {
 				for off := 0; off+w <= size; off += w {
-					spec := hostileCtxProgram(tc.section, off, w, tc.helper, tc.ret)
+					prime := -1
+					if len(writable) > 0 && writable[0].end-writable[0].off >= 4 && writable[0].off%4 == 0 && (off/w)%2 == 1 {
+						prime = writable[0].off
+					}
+					spec := hostileCtxProgram(tc.section, off, w, tc.helper, tc.ret, prime)
 					c, err := NewCollection(spec, &CollectionOptions{Unverified: true, Engine: engine, Slots: 1})
 					if err != nil {
 						t.Fatalf("%s: %v", tc.section, err)
