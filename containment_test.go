@@ -165,6 +165,9 @@ type checkedProg struct {
 	p    *Program
 	cont *verifier.Containment
 	hook bool // run by runHook, not by a test run
+	// wildArgs: a hook run's BTF pointers are wild or NULL only
+	// (runNumbersOn), never the run's memory, and the leak check is on.
+	wildArgs bool
 	// input, if set, is the test run's data instead of a random one.
 	input []byte
 }
@@ -226,7 +229,7 @@ func btfContext(info *platform.ProgramTypeInfo) bool {
 // containedRunOn is containedRun on the packet data, or on a random one if
 // data is nil.
 func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, progs []*checkedProg, rng *rand.Rand, data []byte, keep ...string) (int, error) {
-	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps)), LeakCheck: !btfContext(entry.p.info)}
+	mem := &oracle.Memory{RC: &c.slots.rcs[0], Maps: make([][]oracle.Element, len(spec.Maps)), LeakCheck: !btfContext(entry.p.info) || entry.wildArgs}
 	byIndex := make([]*Map, len(spec.Maps))
 	for i, ms := range spec.Maps {
 		m := c.Maps[ms.Name]
@@ -379,7 +382,13 @@ func containedRunOn(c *Collection, spec *CollectionSpec, entry *checkedProg, pro
 	rc.Trace = trace
 	defer func() { rc.Trace = nil }()
 	if entry.hook {
-		input, err := runHook(entry.p, rng)
+		var input string
+		var err error
+		if entry.wildArgs && numbersContext(entry.p.info) {
+			input, err = runNumbersOn(entry.p, rng, false)
+		} else {
+			input, err = runHook(entry.p, rng)
+		}
 		if first != nil {
 			return steps, fmt.Errorf("%w\ninput: %s", first, input)
 		}
@@ -643,11 +652,9 @@ func TestContainmentPrecision(t *testing.T) {
 	containHostile(t, func() progen.HostileProgram { return g.Program().HostileProgram })
 }
 
-// containHostile runs the hostile programs next returns under the
-// containment check.
-func containHostile(t *testing.T, next func() progen.HostileProgram) {
-	containStats = containStatsT{}
-	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
+// hostileSpec is a collection of one hostile program, "hostile", with the
+// maps progen's programs name (progen.HostileArray and the others).
+func hostileSpec(hp progen.HostileProgram) *CollectionSpec {
 	names := []string{progen.HostileArray: "array", progen.HostileRingbuf: "rb", progen.HostileProgs: "progs", progen.HostileLock: "lock"}
 	mapSpecs := []*MapSpec{
 		progen.HostileArray:   {Name: "array", Type: uint32(maps.Array), KeySize: 4, ValueSize: progen.HostileValueSize, MaxEntries: 4},
@@ -657,6 +664,23 @@ func containHostile(t *testing.T, next func() progen.HostileProgram) {
 		progen.HostileProgs: {Name: "progs", Type: uint32(maps.ProgramArray), KeySize: 4, ValueSize: 4, MaxEntries: 1, Contents: []object.MapKV{{Key: 0, Value: "hostile"}}},
 		progen.HostileLock:  {Name: "lock", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1, HasSpinLock: true},
 	}
+	ps := &ProgramSpec{Name: "hostile", Section: hp.Type.Section(), License: "GPL", Instructions: hp.Instructions}
+	for pc := 0; pc < len(hp.Instructions); pc++ {
+		if in := hp.Instructions[pc]; in.IsLoadImm64() {
+			if in.Src == isa.PseudoMapIdx {
+				ps.References = append(ps.References, object.Reference{Slot: pc, Kind: object.RefMap, Name: names[in.Imm], Map: int(in.Imm)})
+			}
+			pc++
+		}
+	}
+	return &CollectionSpec{Programs: []*ProgramSpec{ps}, Maps: mapSpecs, License: "GPL"}
+}
+
+// containHostile runs the hostile programs next returns under the
+// containment check.
+func containHostile(t *testing.T, next func() progen.HostileProgram) {
+	containStats = containStatsT{}
+	rng := rand.New(rand.NewPCG(*hostileSeed, 24))
 	var accepted, runs, steps, known int
 	locking := map[string]int{} // accepted programs that take a spin lock, by section
 	for i := 0; i < *hostileCount; i++ {
@@ -665,16 +689,7 @@ func containHostile(t *testing.T, next func() progen.HostileProgram) {
 			known++
 			continue
 		}
-		ps := &ProgramSpec{Name: "hostile", Section: hp.Type.Section(), License: "GPL", Instructions: hp.Instructions}
-		for pc := 0; pc < len(hp.Instructions); pc++ {
-			if in := hp.Instructions[pc]; in.IsLoadImm64() {
-				if in.Src == isa.PseudoMapIdx {
-					ps.References = append(ps.References, object.Reference{Slot: pc, Kind: object.RefMap, Name: names[in.Imm], Map: int(in.Imm)})
-				}
-				pc++
-			}
-		}
-		spec := &CollectionSpec{Programs: []*ProgramSpec{ps}, Maps: mapSpecs, License: "GPL"}
+		spec := hostileSpec(hp)
 		c, err := NewCollection(spec, &CollectionOptions{Engine: "interp", Slots: 1})
 		if err != nil {
 			continue

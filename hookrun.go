@@ -65,15 +65,16 @@ func (p *Program) RunSockAddr(ctx *linux.SockAddrContext, sk *linux.SockContext,
 	if sk == nil {
 		return 0, fmt.Errorf("program %q: %w: no struct bpf_sock for ctx->sk", p.name, ErrInvalid)
 	}
+	// The writable fields, the struct read-only (ctxregions.go), the
+	// socket: fixed room, so that a run allocates nothing.
+	var room [8]vm.Region
+	regions := contextRegions(room[:0], p.info.Context, "bpf_sock_addr", ctx, unsafe.Pointer(ctx), unsafe.Sizeof(*ctx))
 	ctx.SK = uint64(uintptr(unsafe.Pointer(sk)))
-	regions := [2]vm.Region{
-		hostRegion("bpf_sock_addr", ctx, unsafe.Pointer(ctx), unsafe.Sizeof(*ctx), true),
-		hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), false),
-	}
+	regions = append(regions, hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), false))
 	run := &sr.run
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(ctx)
-	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions[:], nil, &hookRun)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, nil, &hookRun)
 	if err != nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, err)
 	}
@@ -112,11 +113,12 @@ func (p *Program) RunSock(sk *linux.SockContext, sr *SockRun) (uint32, error) {
 	if p.info.Type != linux.CGroupSock {
 		return 0, fmt.Errorf("program %q: %w: %s program on a cgroup_sock hook", p.name, ErrNotSupported, p.info)
 	}
-	regions := [1]vm.Region{hostRegion("bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk), true)}
+	var room [8]vm.Region
+	regions := contextRegions(room[:0], p.info.Context, "bpf_sock", sk, unsafe.Pointer(sk), unsafe.Sizeof(*sk))
 	run := &sr.run
 	run.Program = p.info.Type
 	run.Ctx = unsafe.Pointer(sk)
-	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions[:], nil, &hookRun)
+	r0, _, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(sk)))}, regions, nil, &hookRun)
 	if err != nil {
 		return 0, fmt.Errorf("program %q: %w", p.name, err)
 	}

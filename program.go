@@ -517,10 +517,8 @@ func (p *Program) runSKB(opts *RunOptions) (uint32, error) {
 	}
 
 	run := &helpers.Run{Program: p.info.Type, Ctx: unsafe.Pointer(ctx), Packet: buf}
-	regions := []vm.Region{
-		{Start: uintptr(unsafe.Pointer(ctx)), Size: unsafe.Sizeof(*ctx), Writable: true, Name: "context", Memory: ctx},
-		vm.RegionOf("packet", buf, true),
-	}
+	regions := contextRegions(make([]vm.Region, 0, 12), p.info.Context, "context", ctx, unsafe.Pointer(ctx), unsafe.Sizeof(*ctx))
+	regions = append(regions, vm.RegionOf("packet", buf, true))
 	// Legacy packet loads read from skb->data.
 	r0, d, err := p.exec(run, [5]uint64{uint64(uintptr(unsafe.Pointer(ctx)))}, regions, buf[start:skbHeadroom+size], opts)
 	opts.Duration = d

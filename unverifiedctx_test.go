@@ -3,6 +3,7 @@ package bpfhost_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -11,14 +12,17 @@ import (
 	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/object"
 	"github.com/bpfhost/bpfhost/platform/linux"
+	"github.com/bpfhost/bpfhost/vm"
 )
 
 // TestUnverifiedContextPointers: an unverified tc program (checked
 // interpreter) that keeps its context pointer in a map value, where the
-// classification of context accesses does not follow it, can write the
-// host sk_buff's data pointer, which lies in the context's writable
+// classification of context accesses does not follow it, could write the
+// host sk_buff's data pointer, which lay in the context's writable
 // region; the test run then sliced the packet buffer with it, and the
-// process died of a Go panic. The run must end with an error instead.
+// process died of a Go panic. The run then ended with ErrInvalid from a
+// check after the run; now the write itself is refused: only the
+// writable fields are writable regions (ctxregions.go).
 func TestUnverifiedContextPointers(t *testing.T) {
 	var sc linux.SKBContext
 	prog, err := isa.Assemble(fmt.Sprintf(`
@@ -52,7 +56,8 @@ func TestUnverifiedContextPointers(t *testing.T) {
 	}
 	defer coll.Close()
 	_, err = coll.Programs["u"].Run(&bpfhost.RunOptions{Data: make([]byte, 64), DataOut: make([]byte, 0, 64)})
-	if !errors.Is(err, bpfhost.ErrInvalid) {
-		t.Errorf("run: %v, want an error wrapping ErrInvalid", err)
+	var ae *vm.AccessError
+	if !errors.As(err, &ae) || !ae.Write || !strings.Contains(err.Error(), "read-only context") {
+		t.Errorf("run: %v, want the write refused in the read-only context", err)
 	}
 }

@@ -25,10 +25,14 @@ func span(rc *vm.RunContext, addr uint64) uint64 {
 	if n := regionSpan(rc.Stack().Region(rc.Depth), a); n > 0 {
 		return n
 	}
+	// Regions may overlap (a context's writable fields lie in the whole
+	// struct, read-only): the longest run of readable bytes counts.
+	var best uint64
 	for _, r := range rc.Regions {
-		if n := regionSpan(r, a); n > 0 {
-			return n
-		}
+		best = max(best, regionSpan(r, a))
+	}
+	if best > 0 {
+		return best
 	}
 	if run, ok := rc.Value.(*Run); ok && run != nil {
 		if n := regionSpan(vm.RegionOf("packet", run.Packet, false), a); n > 0 {

@@ -59,3 +59,22 @@ func TestProbeRead(t *testing.T) {
 		})
 	}
 }
+
+// TestSpanOverlappingRegions: a host context is its writable fields as
+// small writable regions, then the whole struct read-only (the root
+// package's contextRegions): a read from inside a field on past it still
+// lies in memory the run owns, and probe_read copies it.
+func TestSpanOverlappingRegions(t *testing.T) {
+	e := newEnv(t, vm.Checked)
+	ctx, cp := e.mem("context", 32, false) // heap memory: goroutine stacks move
+	copy(ctx, "0123456789abcdefghijklmnopqrstuv")
+	field := vm.Region{Start: uintptr(cp) + 8, Size: 4, Writable: true, Name: "context"}
+	e.rc.Regions = []vm.Region{field, vm.RegionOf("context", ctx, false)}
+	if n := span(e.rc, cp+8); n != 24 {
+		t.Errorf("span from a writable field: %d, want the 24 bytes to the struct's end", n)
+	}
+	dst := make([]byte, 8)
+	if ok := readOwned(e.rc, dst, cp+8); !ok || string(dst) != "89abcdef" {
+		t.Errorf("read across the field's end: %v, %q", ok, dst)
+	}
+}

@@ -175,6 +175,14 @@ func (r *RingBufMap) next(buf []byte) ([]byte, bool) {
 			return nil, false
 		}
 		n := uint64(w &^ (ringBusyBit | ringDiscardBit))
+		if n > r.mask+1-ringHeaderSize || cons+round8(n+ringHeaderSize) > prod {
+			// No producer wrote this header: a checked run of an
+			// unverified program can write anywhere in the data area (one
+			// writable region: records lie anywhere in it). Nothing from
+			// here to the producer can be trusted; drop it.
+			r.cons.Store(prod)
+			return nil, false
+		}
 		if w&ringDiscardBit == 0 {
 			buf = append(buf[:0], r.data[off+ringHeaderSize:off+ringHeaderSize+n]...)
 		}

@@ -170,8 +170,12 @@ func kernelVerify(p progen.HostileProgram, maps []*ebpf.Map) (error, string) {
 			}
 		}
 	}
-	typ := map[progen.HostileType]ebpf.ProgramType{progen.HostileXDP: ebpf.XDP, progen.HostileTC: ebpf.SchedCLS, progen.HostileSocket: ebpf.SocketFilter}[p.Type]
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, Instructions: insns, License: "GPL"})
+	ps := &ebpf.ProgramSpec{Instructions: insns, License: "GPL"}
+	ps.Type = map[progen.HostileType]ebpf.ProgramType{progen.HostileXDP: ebpf.XDP, progen.HostileTC: ebpf.SchedCLS, progen.HostileSocket: ebpf.SocketFilter}[p.Type]
+	if p.Type == progen.HostileTPBTF {
+		ps.Type, ps.AttachType, ps.AttachTo = ebpf.Tracing, ebpf.AttachTraceRawTp, "sched_switch"
+	}
+	prog, err := ebpf.NewProgram(ps)
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

@@ -72,6 +72,8 @@ func (t HostileType) Section() string {
 		return "tc"
 	case HostileSocket:
 		return "socket"
+	case HostileTPBTF:
+		return "tp_btf/sched_switch"
 	}
 	return "xdp"
 }
