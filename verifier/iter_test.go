@@ -24,6 +24,13 @@ var iterKfuncs = map[int32]string{
 // starts after the first exit.
 func iterVerify(t *testing.T, src string) error {
 	t.Helper()
+	return iterVerifyMaps(t, src, nil)
+}
+
+// iterVerifyMaps is iterVerify with maps: "lddw rN, M" (M other than
+// 0x7777) loads map M.
+func iterVerifyMaps(t *testing.T, src string, maps []MapInfo) error {
+	t.Helper()
 	prog, err := isa.Assemble(src)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +43,8 @@ func iterVerify(t *testing.T, src string) error {
 				fn++
 			}
 			prog[pc].Src, prog[pc].Imm = isa.PseudoFunc, int32(fn+1-(pc+1))
+		} else if ins.IsLoadImm64() && maps != nil {
+			prog[pc].Src = isa.PseudoMapIdx
 		}
 		if name, ok := iterKfuncs[ins.Imm]; ok && ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
 			prog[pc].Src, prog[pc].Imm = isa.CallKfunc, 0
@@ -46,6 +55,7 @@ func iterVerify(t *testing.T, src string) error {
 	opts := Options{Name: "p", Type: info, ABI: linux.ABI(),
 		Kfuncs:    func(pc int) string { return names[pc] },
 		WeakKfunc: func(pc int) bool { return names[pc] == "bpf_nope" },
+		Maps:      maps,
 	}
 	_, err = Verify(prog, opts)
 	return err
