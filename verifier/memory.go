@@ -186,8 +186,13 @@ func (e *exec) memory(s *state, m access) (value, ival, loc) {
 	default:
 		e.fail(m.pc, "%s through r%d: %s", m.verb(), m.base, e.describe(s, m.base))
 	}
-	if m.atomic && (bv.kind == kPacket) {
+	switch {
+	case m.atomic && bv.kind == kPacket:
 		e.fail(m.pc, "atomic operations on packet data are not allowed")
+	case m.atomic && bv.kind == kFlowKeys:
+		// Linux's check_atomic: "BPF_ATOMIC stores into R%d flow_keys is
+		// not allowed".
+		e.fail(m.pc, "atomic operations on the flow keys are not allowed")
 	}
 	return scalar, res, 0
 }

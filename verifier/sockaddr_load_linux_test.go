@@ -83,9 +83,10 @@ func TestSockAddrLoadRules(t *testing.T) {
 	checkLoadCases(t, sockAddrLoadCases, nil, nil)
 }
 
-// checkLoadCases verifies each case with maps (map 0 is km in the
-// kernel, if any) in bpfhost and, as root, in the kernel: both must give
-// the case's verdict.
+// checkLoadCases verifies each case (cgroup sock_addr, cgroup sock or
+// flow dissector programs) with maps (map 0 is km in the kernel, if any)
+// in bpfhost and, as root, in the kernel: both must give the case's
+// verdict.
 func checkLoadCases(t *testing.T, cases []loadCase, maps []MapInfo, km *ebpf.Map) {
 	t.Helper()
 	kernel := os.Geteuid() == 0
@@ -103,21 +104,31 @@ func checkLoadCases(t *testing.T, cases []loadCase, maps []MapInfo, km *ebpf.Map
 			continue
 		}
 		typ := ebpf.CGroupSockAddr
-		if info.Type == linux.CGroupSock {
+		switch info.Type {
+		case linux.CGroupSock:
 			typ = ebpf.CGroupSock
+		case linux.FlowDissector:
+			typ = ebpf.FlowDissector
 		}
-		kp, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
-			Instructions: kernelInsns(t, prog, km), License: "GPL"})
-		if kp != nil {
-			kp.Close()
-		}
-		var ve *ebpf.VerifierError
-		if err != nil && !errors.As(err, &ve) {
-			t.Fatalf("%s: loading into the kernel: %v", c.name, err)
-		}
-		if (err == nil) != c.accept {
-			t.Errorf("%s: Linux: %v, want accepted %v", c.name, err, c.accept)
-		}
+		checkKernelVerdict(t, c.name, &ebpf.ProgramSpec{Type: typ, AttachType: ebpf.AttachType(info.Attach),
+			Instructions: kernelInsns(t, prog, km), License: "GPL"}, c.accept)
+	}
+}
+
+// checkKernelVerdict loads spec into the kernel: Linux must accept it or
+// refuse it as accept says.
+func checkKernelVerdict(t *testing.T, name string, spec *ebpf.ProgramSpec, accept bool) {
+	t.Helper()
+	kp, err := ebpf.NewProgram(spec)
+	if kp != nil {
+		kp.Close()
+	}
+	var ve *ebpf.VerifierError
+	if err != nil && !errors.As(err, &ve) {
+		t.Fatalf("%s: loading into the kernel: %v", name, err)
+	}
+	if (err == nil) != accept {
+		t.Errorf("%s: Linux: %v, want accepted %v", name, err, accept)
 	}
 }
 

@@ -518,6 +518,10 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 	case !pv.kind.hasOffset():
 		bad("arithmetic on r%d (%s) is not allowed", ptr, pv)
 		return
+	case pv.kind == kFlowKeys && !oiv.isConst():
+		// Linux's adjust_ptr_min_max_vals: constant offsets only.
+		bad("arithmetic on r%d (%s) by a variable offset %s is not allowed (Linux: pointer arithmetic on flow_keys prohibited)", ptr, pv, oiv)
+		return
 	}
 	piv := s.ival(ptr)
 	var res ival
