@@ -249,7 +249,10 @@ func (a *analyzer) iterBounded(r *run, w wto) bool {
 		}
 	}
 	for id, blocks := range steps {
-		if a.iterMadeIn(fn, h, id) || !a.everyTripSteps(fn, h, blocks) {
+		// An iterator made by a function fn calls (deeper than fn's frame)
+		// may be made afresh, under the same id, by a call in the loop
+		// after a destroy: it bounds nothing.
+		if a.iterMadeIn(fn, h, id) || iterDepth(id) > r.depth || !a.everyTripSteps(fn, h, blocks) {
 			continue
 		}
 		if a.backEdgesLive(r, h, id) {
@@ -271,6 +274,9 @@ func (a *analyzer) iterMadeIn(fn *function, h int, id int32) bool {
 	}
 	return false
 }
+
+// iterDepth is the depth of the frame whose new call made iterator id.
+func iterDepth(id int32) int { return int(id-1) >> 22 }
 
 // everyTripSteps reports whether every path from the head h around its
 // loop back to h passes one of the blocks in steps.

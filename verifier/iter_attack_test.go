@@ -412,6 +412,92 @@ func TestIterAttacks(t *testing.T) {
 			add r1, -8
 			call 900003
 			exit`, "r1"},
+		// Each trip destroys the iterator and has mk make it afresh, with
+		// the same id (mk's new call at the same depth): the loop never
+		// ends. Accepted before iterBounded looked at the depth that made
+		// the iterator; Linux refuses it (its C form, clang-19 -O2).
+		{"a loop that remakes its iterator through a subprogram", `
+			mov r6, r10
+			add r6, -8
+			mov r1, r6
+			call local mk
+		loop:
+			mov r1, r6
+			call 900002
+			jeq r0, 0, done
+			mov r1, r6
+			call 900003
+			mov r1, r6
+			call local mk
+			ja loop
+		done:
+			mov r1, r6
+			call 900003
+			mov r0, 0
+			exit
+		mk:
+			mov r2, 0
+			mov r3, 10
+			call 900001
+			mov r0, 0
+			exit`, "loop may not terminate"},
+		{"a loop that remakes its iterator through a bpf_loop callback", `
+			mov r6, r10
+			add r6, -8
+			mov r1, 1
+			lddw r2, 0x7777
+			mov r3, r6
+			mov r4, 0
+			call 181
+		loop:
+			mov r1, r6
+			call 900002
+			jeq r0, 0, done
+			mov r1, r6
+			call 900003
+			mov r1, 1
+			lddw r2, 0x7777
+			mov r3, r6
+			mov r4, 0
+			call 181
+			ja loop
+		done:
+			mov r1, r6
+			call 900003
+			mov r0, 0
+			exit
+		mk:
+			mov r1, r2
+			mov r2, 0
+			mov r3, 10
+			call 900001
+			mov r0, 0
+			exit`, "still held when the bpf_loop callback returns"},
+		{"a callee's loop over an iterator its caller made in a sibling call", `
+			mov r6, r10
+			add r6, -8
+			mov r1, r6
+			call local mk
+			mov r1, r6
+			call local drain
+			mov r1, r6
+			call 900003
+			mov r0, 0
+			exit
+		mk:
+			mov r2, 0
+			mov r3, 10
+			call 900001
+			mov r0, 0
+			exit
+		drain:
+			mov r6, r1
+		again:
+			mov r1, r6
+			call 900002
+			jne r0, 0, again
+			mov r0, 0
+			exit`, ""},
 		{"a callee returns next's int of its own iterator, destroyed", `
 			call local f
 			jeq r0, 0, out
