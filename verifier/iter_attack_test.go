@@ -89,7 +89,7 @@ func TestIterAttacks(t *testing.T) {
 			mov r1, r6
 			call 900003
 			mov r0, 0
-			exit`, "iterator"},
+			exit`, "touches the iterator"},
 		{"the iterator as a map key", iterMake + `
 			lddw r1, 0
 			mov r2, r6
@@ -266,6 +266,38 @@ func TestIterAttacks(t *testing.T) {
 			call 900003
 			mov r0, 0
 			exit`, "bpf_tail_call would leak the iterator"},
+		{"a subprogram tail-calls while its caller holds an iterator", "mov r8, r1\n" + iterMake + `
+			mov r1, r8
+			call local f
+			mov r1, r6
+			call 900003
+			mov r0, 0
+			exit
+		f:
+			lddw r2, 1
+			mov r3, 0
+			call 12
+			mov r0, 0
+			exit`, "bpf_tail_call would leak the iterator"},
+		{"next's int passed to a callee that reads it after destroying the iterator", iterMake + `
+			mov r1, r6
+			call 900002
+			jeq r0, 0, out
+			mov r1, r6
+			mov r2, r0
+			call local f
+			mov r0, 0
+			exit
+		out:
+			mov r1, r6
+			call 900003
+			mov r0, 0
+			exit
+		f:
+			mov r7, r2
+			call 900003
+			ldxw r0, [r7+0]
+			exit`, "r7 is opaque"},
 		{"a callee destroys its caller's iterator, the caller steps it", iterMake + `
 			mov r1, r6
 			call local f
@@ -328,7 +360,7 @@ func TestIterAttacks(t *testing.T) {
 			mov r1, r2
 			call 900003
 			mov r0, 0
-			exit`, "iterator"},
+			exit`, "none lives there"},
 		{"a bpf_loop callback steps its caller's iterator and reads the int", iterMake + `
 			mov r1, 3
 			lddw r2, 0x7777
