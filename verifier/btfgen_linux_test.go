@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -132,9 +130,7 @@ func TestKernelDifferentialBTFTyped(t *testing.T) {
 	}
 	seed := *differentialSeed
 	g := progen.NewBTFTyped(rand.New(rand.NewPCG(seed, 29)), lay)
-	var both, neither, kernelOnly int
-	reasons := map[string]int{}
-	var findings []string
+	var d diffTally
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		p := g.Program()
@@ -151,7 +147,7 @@ func TestKernelDifferentialBTFTyped(t *testing.T) {
 		if kerr != nil && log == "" && errors.Is(kerr, unix.EFAULT) {
 			// "hit verifier bug": the kernel's verifier failed on its own
 			// (Linux 6.18, whenever a BTF pointer is bpf_loop's count).
-			reasons["the kernel's verifier failed (EFAULT, a kernel bug)"]++
+			d.note("the kernel's verifier failed (EFAULT, a kernel bug)")
 			continue
 		}
 		if kerr != nil && log == "" {
@@ -160,50 +156,25 @@ func TestKernelDifferentialBTFTyped(t *testing.T) {
 			}
 			t.Fatalf("program %d: kernel load failed without a verifier log: %v\n%s", i, kerr, p.Source)
 		}
-		switch {
-		case kerr == nil && herr == nil:
-			both++
-		case kerr != nil && herr != nil:
-			neither++
-		case kerr == nil:
-			kernelOnly++
-			var ve *verifier.VerifierError
-			if errors.As(herr, &ve) && len(ve.Errors) > 0 {
-				reasons["kernel accepts, bpfhost says: "+numbers.ReplaceAllString(ve.Errors[0].Message, "N")]++
-			}
-		default:
-			if e := explainBTF(log, p.Source); e != "" {
-				reasons["explained: "+e]++
-				continue
-			}
-			if e := explain(log); e != "" {
-				reasons["explained: "+e]++
-				continue
-			}
-			reason := numbers.ReplaceAllString(kerr.Error(), "N")
-			reasons[reason]++
-			lines := strings.Split(strings.TrimSpace(log), "\n")
-			lines = lines[max(0, len(lines)-8):]
-			findings = append(findings, fmt.Sprintf("; finding %d (seed %d, program %d): the kernel says %q\n; %s\n%s", len(findings), seed, i, reason, strings.Join(lines, "\n; "), p.Source))
+		if d.alike(kerr, herr) {
+			continue
 		}
+		if e := explainBTF(log, p.Source); e != "" {
+			d.note("explained: " + e)
+			continue
+		}
+		if d.explain(log) {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(log), "\n")
+		lines = lines[max(0, len(lines)-8):]
+		reason := numbers.ReplaceAllString(kerr.Error(), "N")
+		d.finding(seed, i, reason, "; "+strings.Join(lines, "\n; ")+"\n"+p.Source)
 	}
 	t.Logf("BTF-typed differential, seed %d: %d programs in %v: %d accepted by both, %d rejected by both, %d accepted only by the kernel, %d new findings",
-		seed, n, time.Since(start).Round(time.Millisecond), both, neither, kernelOnly, len(findings))
-	var keys []string
-	for k := range reasons {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
-	for _, k := range keys {
-		t.Logf("%6d  %s", reasons[k], k)
-	}
-	if *differentialOut != "" {
-		os.WriteFile(*differentialOut, []byte(strings.Join(findings, "\n")), 0o644)
-	}
-	if len(findings) > 0 {
-		t.Errorf("%d programs the kernel rejects and bpfhost accepts; the first:\n%s", len(findings), findings[0])
-	}
-	if both == 0 {
+		seed, n, time.Since(start).Round(time.Millisecond), d.both, d.neither, d.kernelOnly, len(d.findings))
+	d.report(t, "")
+	if d.both == 0 {
 		t.Error("no program accepted by both: the test compares nothing")
 	}
 }

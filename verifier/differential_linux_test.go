@@ -213,9 +213,7 @@ func TestKernelVerifierDifferential(t *testing.T) {
 	seed := *differentialSeed
 	g := progen.NewHostile(rand.New(rand.NewPCG(seed, 17)))
 	g.SubprogramTailCalls = *differentialTailSub
-	var counts struct{ both, neither, kernelOnly, bpfhostOnly, explained, known int }
-	reasons := map[string]int{}
-	var findings []string
+	var d diffTally
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		p := g.Program()
@@ -228,55 +226,105 @@ func TestKernelVerifierDifferential(t *testing.T) {
 		if kerr != nil && log == "" {
 			t.Fatalf("program %d: kernel load failed without a verifier log: %v\n%s", i, kerr, p)
 		}
-		switch {
-		case kerr == nil && herr == nil:
-			counts.both++
-		case kerr != nil && herr != nil:
-			counts.neither++
-		case kerr == nil:
-			counts.kernelOnly++
-			var ve *verifier.VerifierError
-			if errors.As(herr, &ve) && len(ve.Errors) > 0 {
-				reasons["kernel accepts, bpfhost says: "+numbers.ReplaceAllString(ve.Errors[0].Message, "N")]++
-			}
-		default:
-			reason := numbers.ReplaceAllString(kerr.Error(), "N")
-			if e := explain(log); e != "" {
-				counts.explained++
-				reasons["explained: "+e]++
-				continue
-			}
-			if k := known(reason, p); k != "" {
-				counts.known++
-				reasons["known finding, testdata/differential/"+k]++
-				continue
-			}
-			counts.bpfhostOnly++
-			reasons[reason]++
-			findings = append(findings, fmt.Sprintf("; finding %d (seed %d, program %d): the kernel says %q\n%s", len(findings), seed, i, reason, p))
+		if d.alike(kerr, herr) || d.explain(log) {
+			continue
 		}
+		reason := numbers.ReplaceAllString(kerr.Error(), "N")
+		if k := known(reason, p); k != "" {
+			d.known++
+			d.note("known finding, testdata/differential/" + k)
+			continue
+		}
+		d.finding(seed, i, reason, p.String())
 	}
+	only := len(d.findings)
 	t.Logf("kernel differential, seed %d: %d programs in %v: %d accepted by both, %d rejected by both, %d accepted only by the kernel (bpfhost imprecise), %d accepted only by bpfhost (%d explained, %d known findings, %d new findings)",
-		seed, n, time.Since(start).Round(time.Millisecond), counts.both, counts.neither, counts.kernelOnly, counts.bpfhostOnly+counts.explained+counts.known, counts.explained, counts.known, counts.bpfhostOnly)
-	var keys []string
-	for k := range reasons {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
-	for _, k := range keys {
-		t.Logf("%6d  %s", reasons[k], k)
-	}
-	if *differentialOut != "" {
-		os.WriteFile(*differentialOut, []byte(strings.Join(findings, "\n")), 0o644)
-	}
-	if len(findings) > 0 {
-		t.Errorf("%d programs the kernel rejects and bpfhost accepts, of kinds not known before; the first:\n%s", len(findings), findings[0])
-	}
+		seed, n, time.Since(start).Round(time.Millisecond), d.both, d.neither, d.kernelOnly, only+d.explained+d.known, d.explained, d.known, only)
+	d.report(t, ", of kinds not known before")
 }
 
 // numbers are replaced in kernel messages, which then name a reason the
 // same way for every program.
 var numbers = regexp.MustCompile(`-?\d+`)
+
+// diffTally counts the verdicts of a kernel differential: programs both
+// accept, both reject, only the kernel accepts (bpfhost imprecise, named by
+// bpfhost's first message), and only bpfhost accepts, which are explained,
+// known or findings. reasons counts each kind of outcome by name.
+type diffTally struct {
+	both, neither, kernelOnly, explained, known int
+	reasons                                     map[string]int
+	findings                                    []string
+}
+
+// alike counts a program whose verdicts agree, or that only the kernel
+// accepts, and reports whether it was one of those; the rest (only
+// bpfhost accepts) is the caller's to explain or record as a finding.
+func (d *diffTally) alike(kerr, herr error) bool {
+	switch {
+	case kerr == nil && herr == nil:
+		d.both++
+	case kerr != nil && herr != nil:
+		d.neither++
+	case kerr == nil:
+		d.kernelOnly++
+		var ve *verifier.VerifierError
+		if errors.As(herr, &ve) && len(ve.Errors) > 0 {
+			d.note("kernel accepts, bpfhost says: " + numbers.ReplaceAllString(ve.Errors[0].Message, "N"))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// explain counts a program only bpfhost accepts whose kernel log one of
+// the explained categories matches, and reports whether one did.
+func (d *diffTally) explain(log string) bool {
+	e := explain(log)
+	if e == "" {
+		return false
+	}
+	d.explained++
+	d.note("explained: " + e)
+	return true
+}
+
+// note counts one more outcome of the kind reason names.
+func (d *diffTally) note(reason string) {
+	if d.reasons == nil {
+		d.reasons = map[string]int{}
+	}
+	d.reasons[reason]++
+}
+
+// finding records a program only bpfhost accepts that nothing explains:
+// the kernel's reason (numbers replaced) and the program's text.
+func (d *diffTally) finding(seed uint64, i int, reason, text string) {
+	d.note(reason)
+	d.findings = append(d.findings, fmt.Sprintf("; finding %d (seed %d, program %d): the kernel says %q\n%s", len(d.findings), seed, i, reason, text))
+}
+
+// report logs the reasons, most frequent first, writes the findings'
+// programs to -differential.out, and fails the test on any finding (kinds
+// names them in the message).
+func (d *diffTally) report(t *testing.T, kinds string) {
+	t.Helper()
+	var keys []string
+	for k := range d.reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return d.reasons[keys[i]] > d.reasons[keys[j]] })
+	for _, k := range keys {
+		t.Logf("%6d  %s", d.reasons[k], k)
+	}
+	if *differentialOut != "" {
+		os.WriteFile(*differentialOut, []byte(strings.Join(d.findings, "\n")), 0o644)
+	}
+	if len(d.findings) > 0 {
+		t.Errorf("%d programs the kernel rejects and bpfhost accepts%s; the first:\n%s", len(d.findings), kinds, d.findings[0])
+	}
+}
 
 // explain returns the name of the category that explains a rejection, or "".
 func explain(log string) string {

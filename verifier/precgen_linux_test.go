@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,9 +63,7 @@ func TestKernelDifferentialPrecision(t *testing.T) {
 	seed := *differentialSeed
 	g := progen.NewPrecision(rand.New(rand.NewPCG(seed, 19)))
 	info, _ := linux.Lookup("xdp")
-	var both, neither, kernelOnly int
-	reasons := map[string]int{}
-	var findings []string
+	var d diffTally
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		p := g.Program()
@@ -80,41 +75,12 @@ func TestKernelDifferentialPrecision(t *testing.T) {
 		if kerr != nil && log == "" {
 			t.Fatalf("program %d: kernel load failed without a verifier log: %v\n%s", i, kerr, p.Source)
 		}
-		switch {
-		case kerr == nil && herr == nil:
-			both++
-		case kerr != nil && herr != nil:
-			neither++
-		case kerr == nil:
-			kernelOnly++
-			var ve *verifier.VerifierError
-			if errors.As(herr, &ve) && len(ve.Errors) > 0 {
-				reasons["kernel accepts, bpfhost says: "+numbers.ReplaceAllString(ve.Errors[0].Message, "N")]++
-			}
-		default:
-			if e := explain(log); e != "" {
-				reasons["explained: "+e]++
-				continue
-			}
-			reason := numbers.ReplaceAllString(kerr.Error(), "N")
-			reasons[reason]++
-			findings = append(findings, fmt.Sprintf("; finding %d (seed %d, program %d): the kernel says %q\n%s", len(findings), seed, i, reason, p.Source))
+		if d.alike(kerr, herr) || d.explain(log) {
+			continue
 		}
+		d.finding(seed, i, numbers.ReplaceAllString(kerr.Error(), "N"), p.Source)
 	}
 	t.Logf("precision differential, seed %d: %d programs in %v: %d accepted by both, %d rejected by both, %d accepted only by the kernel, %d new findings",
-		seed, n, time.Since(start).Round(time.Millisecond), both, neither, kernelOnly, len(findings))
-	var keys []string
-	for k := range reasons {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
-	for _, k := range keys {
-		t.Logf("%6d  %s", reasons[k], k)
-	}
-	if *differentialOut != "" {
-		os.WriteFile(*differentialOut, []byte(strings.Join(findings, "\n")), 0o644)
-	}
-	if len(findings) > 0 {
-		t.Errorf("%d programs the kernel rejects and bpfhost accepts; the first:\n%s", len(findings), findings[0])
-	}
+		seed, n, time.Since(start).Round(time.Millisecond), d.both, d.neither, d.kernelOnly, len(d.findings))
+	d.report(t, "")
 }
