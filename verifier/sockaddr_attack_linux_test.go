@@ -1,11 +1,7 @@
 package verifier
 
 import (
-	"os"
 	"testing"
-
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
 
 	"github.com/bpfhost/bpfhost/platform/linux"
 )
@@ -41,17 +37,7 @@ var sockAddrSkAttacks = []loadCase{
 // TestSockAddrSkAttacks: bpfhost's verifier and Linux's (root; skipped
 // otherwise) give each attack on ctx->sk the verdict it expects.
 func TestSockAddrSkAttacks(t *testing.T) {
-	var km *ebpf.Map
-	if os.Geteuid() == 0 {
-		var err error
-		km, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.SkStorage, KeySize: 4, ValueSize: 8, Flags: 1,
-			Key: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}, Value: &btf.Int{Name: "u64", Size: 8}})
-		if err != nil {
-			t.Fatalf("kernel sk storage map: %v", err)
-		}
-		defer km.Close()
-	}
-	checkLoadCases(t, sockAddrSkAttacks, []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}, km)
+	checkSkStorageCases(t, sockAddrSkAttacks)
 }
 
 // TestSockAddrSkLeak: storing ctx->sk's low half into user_ip4 is refused

@@ -154,6 +154,13 @@ var skStorageLoadCases = []loadCase{
 // TestSkStorageLoadRules: bpfhost's verifier and Linux's (root; skipped
 // otherwise) give each sk storage case the verdict it expects.
 func TestSkStorageLoadRules(t *testing.T) {
+	checkSkStorageCases(t, skStorageLoadCases)
+}
+
+// checkSkStorageCases checks cases whose map 0 is an sk storage map of
+// 8-byte values, in bpfhost and (as root) in the kernel.
+func checkSkStorageCases(t *testing.T, cases []loadCase) {
+	t.Helper()
 	var km *ebpf.Map
 	if os.Geteuid() == 0 {
 		var err error
@@ -164,5 +171,5 @@ func TestSkStorageLoadRules(t *testing.T) {
 		}
 		defer km.Close()
 	}
-	checkLoadCases(t, skStorageLoadCases, []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}, km)
+	checkLoadCases(t, cases, []MapInfo{{Name: "stg", Type: linux.MapSkStorage, KeySize: 4, ValueSize: 8}}, km)
 }
