@@ -54,19 +54,15 @@ type BTFTyped struct {
 	// are made of; all kinds otherwise.
 	Only []int
 
+	asmText
 	lay   TaskLayout
-	rng   *rand.Rand
-	b     strings.Builder
-	made  []string
-	label int
-	subs  []string
 	funcs int
 }
 
 // NewBTFTyped returns a generator of BTF-typed programs for a kernel whose
 // task_struct is laid out as lay, drawing from rng.
 func NewBTFTyped(rng *rand.Rand, lay TaskLayout) *BTFTyped {
-	return &BTFTyped{rng: rng, lay: lay}
+	return &BTFTyped{asmText: asmText{rng: rng}, lay: lay}
 }
 
 // BTFFragments is how many kinds of fragment BTFTyped.Fragment knows.
@@ -80,26 +76,6 @@ const (
 	funcMark    = 0x46000
 	cbMark      = 0x43000
 )
-
-func (g *BTFTyped) flaw() bool {
-	if g.rng.Float64() >= precFlawRate {
-		return false
-	}
-	g.made = append(g.made, "flaw")
-	return true
-}
-
-func (g *BTFTyped) l() string {
-	g.label++
-	return fmt.Sprintf("L%d", g.label)
-}
-
-func (g *BTFTyped) e(format string, args ...any) {
-	fmt.Fprintf(&g.b, format, args...)
-	g.b.WriteByte('\n')
-}
-
-func (g *BTFTyped) pick(xs ...string) string { return xs[g.rng.IntN(len(xs))] }
 
 // Program returns a new program of 1 to 4 fragments.
 func (g *BTFTyped) Program() PrecisionProgram {
@@ -138,8 +114,8 @@ func (g *BTFTyped) Program() PrecisionProgram {
 // Source returns the assembly text of a program of n fragments, with
 // marks for maps and callbacks that Program resolves.
 func (g *BTFTyped) Source(n int) string {
-	g.b.Reset()
-	g.label, g.subs, g.made, g.funcs = 0, nil, nil, 0
+	g.reset()
+	g.funcs = 0
 	g.e("mov %%r6, %%r1")
 	g.e("stw [%%r10-4], 0")
 	g.e("mov %%r2, %%r10")
@@ -161,10 +137,7 @@ func (g *BTFTyped) Source(n int) string {
 	}
 	g.e("mov %%r0, 0")
 	g.e("exit")
-	for _, s := range g.subs {
-		g.b.WriteString(s)
-	}
-	return g.b.String()
+	return g.text()
 }
 
 // Fragment emits fragment i (0 <= i < BTFFragments).

@@ -35,6 +35,13 @@ type Precision struct {
 	// programs are made of; all kinds otherwise.
 	Only []int
 
+	asmText
+}
+
+// asmText is the program text a generator of assembly programs writes:
+// the main function, its labels, the subprograms appended after it, and
+// what was made (the flaws put in), with the randomness that chooses.
+type asmText struct {
 	rng   *rand.Rand
 	b     strings.Builder
 	made  []string
@@ -42,10 +49,25 @@ type Precision struct {
 	subs  []string // subprograms, appended after the main function
 }
 
+// reset starts a new program.
+func (g *asmText) reset() {
+	g.b.Reset()
+	g.label, g.subs, g.made = 0, nil, nil
+}
+
+// text appends the subprograms to the main function and returns the
+// program's text.
+func (g *asmText) text() string {
+	for _, s := range g.subs {
+		g.b.WriteString(s)
+	}
+	return g.b.String()
+}
+
 // precFlawRate is the chance, per fragment, of getting a detail wrong.
 const precFlawRate = 0.2
 
-func (g *Precision) flaw() bool {
+func (g *asmText) flaw() bool {
 	if g.rng.Float64() >= precFlawRate {
 		return false
 	}
@@ -53,24 +75,24 @@ func (g *Precision) flaw() bool {
 	return true
 }
 
-func (g *Precision) l() string {
+func (g *asmText) l() string {
 	g.label++
 	return fmt.Sprintf("L%d", g.label)
 }
 
-func (g *Precision) e(format string, args ...any) {
+func (g *asmText) e(format string, args ...any) {
 	fmt.Fprintf(&g.b, format, args...)
 	g.b.WriteByte('\n')
 }
 
-func (g *Precision) pick(xs ...string) string { return xs[g.rng.IntN(len(xs))] }
+func (g *asmText) pick(xs ...string) string { return xs[g.rng.IntN(len(xs))] }
 
 // cond leaves in r0 a number the verifier cannot predict (bit 0 decides).
 func (g *Precision) cond() { g.e("call 7") }
 
 // NewPrecision returns a generator of precision-shape programs drawing
 // from rng.
-func NewPrecision(rng *rand.Rand) *Precision { return &Precision{rng: rng} }
+func NewPrecision(rng *rand.Rand) *Precision { return &Precision{asmText: asmText{rng: rng}} }
 
 // PrecisionProgram is a program of Precision, with its assembly text.
 type PrecisionProgram struct {
@@ -105,8 +127,7 @@ const mapMark = 0x4d4150
 // Source returns the assembly text of a program of n fragments, in the
 // isa.Assemble dialect, with "lddw %r1, 0x4d4150" for the map.
 func (g *Precision) Source(n int) string {
-	g.b.Reset()
-	g.label, g.subs, g.made = 0, nil, nil
+	g.reset()
 	g.e("mov %%r6, %%r1")
 	g.lookup()
 	g.e("mov %%r8, 0")
@@ -120,10 +141,7 @@ func (g *Precision) Source(n int) string {
 	}
 	g.e("mov %%r0, 2")
 	g.e("exit")
-	for _, s := range g.subs {
-		g.b.WriteString(s)
-	}
-	return g.b.String()
+	return g.text()
 }
 
 // PrecisionFragments is how many kinds of fragment Fragment knows.
