@@ -97,16 +97,7 @@ const (
 //	go test -count=1 -run TestKernelSource -v . -ksrc \
 //	  /tmp/bpfhost-ksrc/samples:/tmp/bpfhost-ksrc/progs:/usr/lib/x86_64-linux-gnu/systemd
 func TestKernelSource(t *testing.T) {
-	if *ksrcPaths == "" {
-		t.Skip("no -ksrc paths")
-	}
-	if err := rlimit.RemoveMemlock(); err != nil {
-		t.Skipf("bpf() not permitted here: %v", err)
-	}
-	objs := xdpToolsObjects(t, filepath.SplitList(*ksrcPaths))
-	if len(objs) == 0 {
-		t.Fatalf("no BPF objects in %s", *ksrcPaths)
-	}
+	objs := corpusObjects(t, "ksrc", *ksrcPaths)
 	counts := map[string]*toolsRow{}
 	optional := map[string]*toolsRow{}
 	loads := map[string]int{}

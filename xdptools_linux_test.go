@@ -48,16 +48,7 @@ var xdpToolsPaths = flag.String("xdptools", "", "list of files and directories (
 //	go test -count=1 -run TestXDPTools -v . -xdptools \
 //	  $(dpkg -L xdp-tools libxdp1 | grep -E '/sbin/|[.]o$' | paste -sd:)
 func TestXDPTools(t *testing.T) {
-	if *xdpToolsPaths == "" {
-		t.Skip("no -xdptools paths")
-	}
-	if err := rlimit.RemoveMemlock(); err != nil {
-		t.Skipf("bpf() not permitted here: %v", err)
-	}
-	objs := xdpToolsObjects(t, filepath.SplitList(*xdpToolsPaths))
-	if len(objs) == 0 {
-		t.Fatalf("no BPF objects in %s", *xdpToolsPaths)
-	}
+	objs := corpusObjects(t, "xdptools", *xdpToolsPaths)
 	dispatcher, entry := xdpDispatcher(t, objs)
 	if dispatcher != nil {
 		defer dispatcher.Close()
@@ -75,6 +66,25 @@ func TestXDPTools(t *testing.T) {
 	}
 	sort.Strings(why)
 	t.Logf("bpfhost NewCollection of each object with the programs it accepts: %s", strings.Join(why, "; "))
+}
+
+// corpusObjects returns the BPF objects (xdpToolsObjects) of a corpus
+// test's -flag paths (a list like $PATH), skipping the test, with the
+// reason, without them or without bpf(), and failing it when they hold no
+// object.
+func corpusObjects(t *testing.T, flag, paths string) []string {
+	t.Helper()
+	if paths == "" {
+		t.Skipf("no -%s paths", flag)
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Skipf("bpf() not permitted here: %v", err)
+	}
+	objs := xdpToolsObjects(t, filepath.SplitList(paths))
+	if len(objs) == 0 {
+		t.Fatalf("no BPF objects in %s", paths)
+	}
+	return objs
 }
 
 // xdpToolsObjects returns the paths of the distinct BPF objects in paths:
