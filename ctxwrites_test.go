@@ -3,6 +3,7 @@ package bpfhost
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -247,5 +248,28 @@ func TestUnverifiedRingbufHeaders(t *testing.T) {
 			}
 			c.Close()
 		}
+	}
+}
+
+// TestUnverifiedContextPointers: an unverified tc program (checked
+// interpreter) that keeps its context pointer in a map value, where the
+// classification of context accesses does not follow it, could write the
+// host sk_buff's data pointer, which lay in the context's writable
+// region; the test run then sliced the packet buffer with it, and the
+// process died of a Go panic. The run then ended with ErrInvalid from a
+// check after the run; now the write itself is refused: only the
+// writable fields are writable regions (ctxregions.go).
+func TestUnverifiedContextPointers(t *testing.T) {
+	var sc linux.SKBContext
+	spec := hostileCtxProgram("tc", int(unsafe.Offsetof(sc.Data)), 8, 0, 0, -1)
+	coll, err := NewCollection(spec, &CollectionOptions{Unverified: true, Slots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	_, err = coll.Programs["u"].Run(&RunOptions{Data: make([]byte, 64), DataOut: make([]byte, 0, 64)})
+	var ae *vm.AccessError
+	if !errors.As(err, &ae) || !ae.Write || !strings.Contains(err.Error(), "read-only context") {
+		t.Errorf("run: %v, want the write refused in the read-only context", err)
 	}
 }
