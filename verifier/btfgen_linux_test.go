@@ -115,19 +115,8 @@ func TestKernelDifferentialBTFTyped(t *testing.T) {
 	if err != nil {
 		t.Skipf("kernel BTF: %v", err)
 	}
-	ms, err := kernelHostileMaps()
-	if err != nil {
-		t.Skipf("bpf() not permitted here: %v", err)
-	}
-	defer func() {
-		for _, m := range ms {
-			m.Close()
-		}
-	}()
-	n := *differentialCount
-	if n == 0 {
-		n = 300
-	}
+	ms := kernelHostileMaps(t)
+	n := differentialN()
 	seed := *differentialSeed
 	g := progen.NewBTFTyped(rand.New(rand.NewPCG(seed, 29)), lay)
 	var d diffTally

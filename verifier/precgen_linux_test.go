@@ -47,19 +47,8 @@ func TestKernelDifferentialPrecision(t *testing.T) {
 	if release, ok := kernelAtLeast(6, 14); !ok {
 		t.Skipf("kernel %s: older than 6.14, which types constant-key array lookups as not NULL", release)
 	}
-	ms, err := kernelHostileMaps()
-	if err != nil {
-		t.Skipf("bpf() not permitted here: %v", err)
-	}
-	defer func() {
-		for _, m := range ms {
-			m.Close()
-		}
-	}()
-	n := *differentialCount
-	if n == 0 {
-		n = 300
-	}
+	ms := kernelHostileMaps(t)
+	n := differentialN()
 	seed := *differentialSeed
 	g := progen.NewPrecision(rand.New(rand.NewPCG(seed, 19)))
 	info, _ := linux.Lookup("xdp")
