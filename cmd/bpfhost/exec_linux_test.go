@@ -54,6 +54,7 @@ func bpfhostBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		afterTests = append(afterTests, func() { os.RemoveAll(dir) })
 		builtBin = filepath.Join(dir, "bpfhost")
 		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("%v\n%s", err, out)

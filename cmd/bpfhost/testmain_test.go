@@ -11,9 +11,17 @@ import (
 // for it, and exits otherwise.
 var testEntryPoints []func()
 
+// afterTests holds what tests leave for TestMain to remove once all have
+// run, such as a binary built once and shared by many tests.
+var afterTests []func()
+
 func TestMain(m *testing.M) {
 	for _, entry := range testEntryPoints {
 		entry()
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range afterTests {
+		f()
+	}
+	os.Exit(code)
 }
