@@ -193,11 +193,11 @@ func agreeWithKernel(t *testing.T, attachTypes map[string]ebpf.AttachType, args 
 var (
 	execBench        = flag.Int("exec.bench", 0, "TestExecBenchmark: time this many connect() and bind() calls in each setting")
 	execBenchRounds  = flag.Int("exec.bench.rounds", 1, "TestExecBenchmark: alternate the settings this many times")
-	execBenchAgainst = flag.String("exec.bench.against", "", "TestExecBenchmark: also time this bpfhost binary (an older build, say)")
+	execBenchAgainst = flag.String("exec.bench.against", "", "TestExecBenchmark: also time these bpfhost binaries (comma-separated: an older build, say, or bench/execfloor's supervisors), each run as BIN exec --report R --attach ... -- COMMAND")
 )
 
 // TestExecBenchmark measures connect(), bind() and recvfrom() on loopback
-// unsupervised, under bpfhost exec (and under -exec.bench.against), and
+// unsupervised, under bpfhost exec (and under each -exec.bench.against), and
 // under the kernel's cgroup programs: medians of -exec.bench calls each, in
 // -exec.bench.rounds alternating rounds, then the median over the rounds of
 // each median and of each round's ratio to the unsupervised call. The
@@ -214,7 +214,7 @@ func TestExecBenchmark(t *testing.T) {
 	both := []string{"cgroup/connect4=" + sockObj + ":deny_port", "cgroup/bind4=" + sockObj + ":low_binds", "cgroup/recvmsg4=" + sockObj + ":restore_udp"}
 	settings := []string{"unsupervised", "bpfhost exec"}
 	if *execBenchAgainst != "" {
-		settings = append(settings, "against")
+		settings = append(settings, strings.Split(*execBenchAgainst, ",")...)
 	}
 	settings = append(settings, "kernel cgroup prog")
 	run := func(setting string) string {
@@ -227,10 +227,13 @@ func TestExecBenchmark(t *testing.T) {
 				t.Fatalf("%v: %s", err, out)
 			}
 			return string(out)
-		case "bpfhost exec", "against":
-			bin := bpfhostBinary(t)
-			if setting == "against" {
-				bin = *execBenchAgainst
+		case "kernel cgroup prog":
+			out, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind, "restore_udp": ebpf.AttachCGroupUDP4Recvmsg}, args...)
+			return out
+		default: // bpfhost exec, or a binary of -exec.bench.against
+			bin := setting
+			if setting == "bpfhost exec" {
+				bin = bpfhostBinary(t)
 			}
 			out, code, _ := bpfhostExecWith(t, bin, both, args...)
 			if code != 0 {
@@ -238,8 +241,6 @@ func TestExecBenchmark(t *testing.T) {
 			}
 			return out
 		}
-		out, _ := kernelCgroup(t, map[string]ebpf.AttachType{"deny_port": ebpf.AttachCGroupInet4Connect, "low_binds": ebpf.AttachCGroupInet4Bind, "restore_udp": ebpf.AttachCGroupUDP4Recvmsg}, args...)
-		return out
 	}
 	// ns[setting][round] = {connect, bind, quiet connect, recvfrom}
 	ns := map[string][][4]float64{}
@@ -267,11 +268,7 @@ func TestExecBenchmark(t *testing.T) {
 				vals = append(vals, v[i])
 				ratios = append(ratios, v[i]/ns["unsupervised"][r][i])
 			}
-			name := s
-			if s == "against" {
-				name = *execBenchAgainst
-			}
-			fmt.Fprintf(&rep, "%-20s %-13s %v; %.0f; x%.2f\n", name, op, vals, med(vals), med(ratios))
+			fmt.Fprintf(&rep, "%-20s %-13s %v; %.0f; x%.2f\n", filepath.Base(s), op, vals, med(vals), med(ratios))
 		}
 	}
 	t.Log(rep.String())
