@@ -177,10 +177,11 @@ func TestAnnotatedDivZeroPaths(t *testing.T) {
 // bpfhost accepts because it proves the access safe where Linux loses
 // precision (ksrcPrecise in ksrc_linux_test.go), rewritten as XDP
 // programs for the soundness harness (xdp_md: data at 0, data_end at 4,
-// data_meta at 8), each with attack variants that break the proof and
-// must be refused (want: a part of the message; "" for accepted).
+// data_meta at 8). "X" in src is safe in the selftest's program, which is
+// accepted, and attack in a variant that breaks the proof, which must be
+// refused with a message containing want.
 var annotatedPrecise = []struct {
-	name, src, want string
+	name, src, safe, attack, want string
 }{
 	// verifier_meta_access.c meta_access_test3: data_meta + 8 <= data_end
 	// makes data_meta's first byte readable: data_meta <= data <= data_end.
@@ -190,20 +191,10 @@ var annotatedPrecise = []struct {
 		mov r0, r2
 		add r0, 8
 		jgt r0, r3, out
-		ldxb r0, [r2+0]
+		X
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"meta_access_test3, the byte at data_meta + 8", `
-		ldxw r2, [r1+8]
-		ldxw r3, [r1+4]
-		mov r0, r2
-		add r0, 8
-		jgt r0, r3, out
-		ldxb r0, [r2+8]
-	out:
-		mov r0, 0
-		exit`, "packet"},
+		exit`, "ldxb r0, [r2+0]", "ldxb r0, [r2+8]", "packet"},
 	// meta_access_test4: data + 8 <= data_end, a read at data_meta.
 	{"meta_access_test4", `
 		ldxw r2, [r1+8]
@@ -212,56 +203,24 @@ var annotatedPrecise = []struct {
 		mov r0, r4
 		add r0, 8
 		jgt r0, r3, out
-		ldxb r0, [r2+0]
+		X
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"meta_access_test4, the byte below data_meta", `
-		ldxw r2, [r1+8]
-		ldxw r3, [r1+4]
-		ldxw r4, [r1+0]
-		mov r0, r4
-		add r0, 8
-		jgt r0, r3, out
-		ldxb r0, [r2-1]
-	out:
-		mov r0, 0
-		exit`, "packet"},
-	// meta_access_test9: data_meta + 0x10000 <= data, a read at data_meta.
+		exit`, "ldxb r0, [r2+0]", "ldxb r0, [r2-1]", "packet"},
+	// meta_access_test9 tests data_meta + 0x10000 <= data, a branch that
+	// is dead (data_meta lies at most platform.MaxMetaSize bytes before
+	// data); with data_meta + 8 <= data, the byte at data_meta + 7 is
+	// readable, the one at data_meta + 8 may not be.
 	{"meta_access_test9", `
 		ldxw r2, [r1+8]
 		ldxw r3, [r1+0]
 		mov r4, r2
-		add r4, 0xffff
-		add r4, 1
-		jgt r4, r3, out
-		ldxb r0, [r2+0]
-	out:
-		mov r0, 0
-		exit`, ""},
-	// (The branch is dead: data_meta lies at most platform.MaxMetaSize
-	// bytes before data.) With data_meta + 8 <= data, the byte at
-	// data_meta + 7 is readable, the one at data_meta + 8 may not be.
-	{"meta_access_test9, data_meta + 8 <= data", `
-		ldxw r2, [r1+8]
-		ldxw r3, [r1+0]
-		mov r4, r2
 		add r4, 8
 		jgt r4, r3, out
-		ldxb r0, [r2+7]
+		X
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"meta_access_test9, data_meta + 8 <= data, the byte at data", `
-		ldxw r2, [r1+8]
-		ldxw r3, [r1+0]
-		mov r4, r2
-		add r4, 8
-		jgt r4, r3, out
-		ldxb r0, [r2+8]
-	out:
-		mov r0, 0
-		exit`, "packet"},
+		exit`, "ldxb r0, [r2+7]", "ldxb r0, [r2+8]", "packet"},
 	// verifier_direct_packet_access.c test23_x_pkt_ptr_4 (the skb's mark
 	// a random u32 here, and 0 stored where the test stores r0): r5 =
 	// data + 31 + (x & 0xffff); r5 + 0xfffe <= data_end makes 8 bytes at
@@ -280,32 +239,12 @@ var annotatedPrecise = []struct {
 		add r0, r4
 		add r0, r2
 		mov r5, r0
-		add r0, 0xfffe
+		X
 		jgt r0, r3, out
 		stdw [r5+0], 0
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"test23_x_pkt_ptr_4, r5 + 6 <= data_end and 8 bytes written", `
-		mov r6, r1
-		call 7
-		mov r1, r6
-		ldxw r2, [r1+0]
-		ldxw r3, [r1+4]
-		stxdw [r10-8], r0
-		ldxdw r0, [r10-8]
-		and r0, 0xffff
-		mov r4, r0
-		mov r0, 31
-		add r0, r4
-		add r0, r2
-		mov r5, r0
-		add r0, 6
-		jgt r0, r3, out
-		stdw [r5+0], 0
-	out:
-		mov r0, 0
-		exit`, "packet"},
+		exit`, "add r0, 0xfffe", "add r0, 6", "packet"},
 	// verifier_spill_fill.c addr_offset_to_skb_data: 20 spilled as 32 bits
 	// at r10-4 and filled is still 20: data + 20 <= data_end.
 	{"addr_offset_to_skb_data", `
@@ -318,24 +257,10 @@ var annotatedPrecise = []struct {
 		mov r0, r2
 		add r0, r4
 		jgt r0, r3, out
-		ldxw r0, [r2+0]
+		X
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"addr_offset_to_skb_data, 4 bytes at data + 17", `
-		ldxw r2, [r1+0]
-		ldxw r3, [r1+4]
-		mov32 r4, 20
-		stxw [r10-8], r4
-		stxw [r10-4], r4
-		ldxw r4, [r10-4]
-		mov r0, r2
-		add r0, r4
-		jgt r0, r3, out
-		ldxw r0, [r2+17]
-	out:
-		mov r0, 0
-		exit`, "packet"},
+		exit`, "ldxw r0, [r2+0]", "ldxw r0, [r2+17]", "packet"},
 	// verifier_unpriv.c fill_of_different_pointers_stx: the context
 	// pointer is never NULL, so the slot at r10-8 holds r10-16 on every
 	// path, and the store goes to r10-8.
@@ -352,25 +277,9 @@ var annotatedPrecise = []struct {
 		stxdw [r6+0], r1
 	l1:
 		ldxdw r1, [r6+0]
-		stxw [r1+8], r3
+		X
 		mov r0, 0
-		exit`, ""},
-	{"fill_of_different_pointers_stx, a store past the frame", `
-		mov r3, 42
-		mov r6, r10
-		add r6, -8
-		jeq r1, 0, l0
-		mov r2, r10
-		add r2, -16
-		stxdw [r6+0], r2
-	l0:
-		jne r1, 0, l1
-		stxdw [r6+0], r1
-	l1:
-		ldxdw r1, [r6+0]
-		stxw [r1+16], r3
-		mov r0, 0
-		exit`, "outside"},
+		exit`, "stxw [r1+8], r3", "stxw [r1+16], r3", "outside"},
 	// verifier_bounds.c shift_with_oversized_count_operand: w1 <<= 32 is
 	// w1 <<= 0 (the count masked, as RFC 9669 and the engines mask it).
 	{"shift_with_oversized_count_operand", `
@@ -381,7 +290,7 @@ var annotatedPrecise = []struct {
 		lddw r1, 0
 		call 1
 		jeq r0, 0, out
-		mov r2, 32
+		X
 		mov r1, 1
 		lsh32 r1, r2
 		and r1, 0xffff
@@ -389,24 +298,7 @@ var annotatedPrecise = []struct {
 		ldxb r0, [r0+14]
 	out:
 		mov r0, 0
-		exit`, ""},
-	{"shift_with_oversized_count_operand, by 36", `
-		mov r1, 0
-		stxdw [r10-8], r1
-		mov r2, r10
-		add r2, -8
-		lddw r1, 0
-		call 1
-		jeq r0, 0, out
-		mov r2, 36
-		mov r1, 1
-		lsh32 r1, r2
-		and r1, 0xffff
-		add r0, r1
-		ldxb r0, [r0+0]
-	out:
-		mov r0, 0
-		exit`, "outside"},
+		exit`, "mov r2, 32", "mov r2, 34", "outside"},
 }
 
 // TestAnnotatedPreciseContained: annotatedPrecise's programs are accepted
@@ -414,18 +306,15 @@ var annotatedPrecise = []struct {
 // and their attack variants are refused.
 func TestAnnotatedPreciseContained(t *testing.T) {
 	for _, tc := range annotatedPrecise {
-		prog := assembleMaps(t, tc.src)
 		h := &harness{t: t, info: xdpInfo(t), rng: rand.New(rand.NewPCG(3, 4))}
-		_, err := h.verify(prog, fuzzMaps)
-		var ve *VerifierError
-		switch {
-		case tc.want == "" && err != nil:
+		attack := assembleMaps(t, strings.Replace(tc.src, "X", tc.attack, 1))
+		_, err := h.verify(attack, fuzzMaps)
+		if ve := (*VerifierError)(nil); !errors.As(err, &ve) || !hasMessage(ve, tc.want) {
+			t.Errorf("%s with %q: %v; want refused: %s", tc.name, tc.attack, err, tc.want)
+		}
+		prog := assembleMaps(t, strings.Replace(tc.src, "X", tc.safe, 1))
+		if _, err := h.verify(prog, fuzzMaps); err != nil {
 			t.Errorf("%s: %v; want accepted", tc.name, err)
-			continue
-		case tc.want != "" && (!errors.As(err, &ve) || !hasMessage(ve, tc.want)):
-			t.Errorf("%s: %v; want refused: %s", tc.name, err, tc.want)
-			continue
-		case tc.want != "":
 			continue
 		}
 		for i := 0; i < 30; i++ {
