@@ -44,15 +44,23 @@ var btfVerdicts = map[string]string{
 // TestBTFPointerPrograms verifies btfptr.o's fentry, fexit, tp_btf, lsm and
 // iter programs against kernel.o.
 func TestBTFPointerPrograms(t *testing.T) {
-	spec, err := LoadCollectionSpec(btfObject)
+	checkVerdicts(t, btfObject, btfKernel, btfVerdicts)
+}
+
+// checkVerdicts verifies each program of the object against the kernel BTF
+// in the file kernelBTF and checks its verdict: verdicts[name] is "" for
+// accepted, else a part of the message.
+func checkVerdicts(t *testing.T, object, kernelBTF string, verdicts map[string]string) {
+	t.Helper()
+	spec, err := LoadCollectionSpec(object)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(spec.Programs) != len(btfVerdicts) {
-		t.Errorf("%s has %d programs, the table %d", btfObject, len(spec.Programs), len(btfVerdicts))
+	if len(spec.Programs) != len(verdicts) {
+		t.Errorf("%s has %d programs, the table %d", object, len(spec.Programs), len(verdicts))
 	}
 	for _, ps := range spec.Programs {
-		want, ok := btfVerdicts[ps.Name]
+		want, ok := verdicts[ps.Name]
 		if !ok {
 			t.Errorf("%s: no expected verdict", ps.Name)
 			continue
@@ -61,7 +69,7 @@ func TestBTFPointerPrograms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = VerifyProgram(spec, ps, info, &VerifyOptions{KernelBTF: btfKernel})
+		err = VerifyProgram(spec, ps, info, &VerifyOptions{KernelBTF: kernelBTF})
 		switch {
 		case want == "" && err != nil:
 			t.Errorf("%s (%s): %v", ps.Name, ps.Section, err)

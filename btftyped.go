@@ -107,6 +107,11 @@ func btfTyped(ps *ProgramSpec, info *platform.ProgramTypeInfo, kernelBTF string)
 	}
 	typed := *info
 	typed.Context = platform.BTFArgsContext(ps.Section, args)
+	if kind == btfAttachLSM {
+		if err := lsmHook(k, ps.Name, &typed, target); err != nil {
+			return fail(err)
+		}
+	}
 	if err := typed.Context.Validate(); err != nil {
 		return fail(err)
 	}

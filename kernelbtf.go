@@ -234,19 +234,9 @@ func (k *kernelBTF) AttachArgs(kind btfAttach, target string) ([]platform.BTFArg
 		return nil, fmt.Errorf("kernel BTF: attach kind %d has no BTF arguments", kind)
 	}
 	if proto == nil {
-		fns, err := k.spec.AnyTypesByName(what)
-		if err != nil {
-			return nil, fmt.Errorf("kernel BTF: no function %s: %w", what, err)
-		}
-		for _, t := range fns {
-			if fn, ok := t.(*btf.Func); ok {
-				if proto, ok = fn.Type.(*btf.FuncProto); ok {
-					break
-				}
-			}
-		}
-		if proto == nil {
-			return nil, fmt.Errorf("kernel BTF: %s is not a function", what)
+		var err error
+		if proto, err = k.funcProto(what); err != nil {
+			return nil, err
 		}
 	}
 	var args []platform.BTFArg
@@ -291,6 +281,23 @@ func (k *kernelBTF) AttachArgs(kind btfAttach, target string) ([]platform.BTFArg
 		args = append(args, a)
 	}
 	return args, nil
+}
+
+// funcProto returns the prototype of the kernel function name. k.mu must
+// be held.
+func (k *kernelBTF) funcProto(name string) (*btf.FuncProto, error) {
+	fns, err := k.spec.AnyTypesByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("kernel BTF: no function %s: %w", name, err)
+	}
+	for _, t := range fns {
+		if fn, ok := t.(*btf.Func); ok {
+			if proto, ok := fn.Type.(*btf.FuncProto); ok {
+				return proto, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("kernel BTF: %s is not a function", name)
 }
 
 // arg classifies one argument as btf_ctx_access does: integers, enums and

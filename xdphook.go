@@ -115,6 +115,11 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 			f.Action, f.Duration, f.Err = 0, 0, fmt.Errorf("%w: XDP frame [%d,%d) in a page of %d bytes: want the data after %d bytes of headroom", ErrInvalid, f.Data, f.End, len(f.Page), xdpHeadroom)
 			continue
 		}
+		if f.Data-f.Meta > platform.MaxMetaSize {
+			// The verifier proves programs safe for at most this much.
+			f.Action, f.Duration, f.Err = 0, 0, fmt.Errorf("%w: XDP frame with %d bytes of metadata, more than %d", ErrInvalid, f.Data-f.Meta, platform.MaxMetaSize)
+			continue
+		}
 		base := uint64(uintptr(unsafe.Pointer(&f.Page[0])))
 		*ctx = linux.XDPContext{
 			DataMeta:       base + uint64(f.Meta),

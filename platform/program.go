@@ -184,6 +184,14 @@ func (p *ProgramTypeInfo) Hosted() bool {
 // reasons about.
 const MaxPacketSize = 0xffff
 
+// MaxMetaSize is the most metadata bytes in front of a packet's data
+// (data - data_meta) that a program sees. The verifier assumes it, so
+// every run time must refuse a packet with more before it runs a program:
+// XDP test runs take at most 216 (Linux's headroom less its xdp_frame),
+// bpf_xdp_adjust_meta makes at most 32, Program.RunXDPBatch checks its
+// callers' frames.
+const MaxMetaSize = 255
+
 // PacketSizeLimit returns the most bytes a packet of this type holds. The
 // verifier assumes it of the packet size (and of a RegPacketLength entry
 // register), so every run time (test runs, hooks) must refuse larger

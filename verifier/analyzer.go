@@ -330,11 +330,11 @@ func (a *analyzer) entryState() *state {
 		s.regs[r] = uninit
 	}
 	s.set(10, value{kind: kStack, region: 0}, constIval(0))
-	// Packet bounds: Linux's MAX_PACKET_OFF; data_meta lies up to 255
-	// bytes before data.
+	// Packet bounds: Linux's MAX_PACKET_OFF; data_meta lies up to
+	// MaxMetaSize bytes before data.
 	t := a.opts.Type
 	s.z.setBounds(locPkt, 0, int64(t.PacketSizeLimit()))
-	s.z.setBounds(locMeta, -255, 0)
+	s.z.setBounds(locMeta, -platform.MaxMetaSize, 0)
 	for i, k := range t.EntryRegs() {
 		r := i + 1
 		switch k {
