@@ -81,7 +81,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})
-	s.handler = s.authorize(mux)
+	s.handler = s.authorize(canonicalCalls(mux)) // route.go
 	s.tracker.listeners = map[net.Listener]bool{}
 	s.tracker.conns = map[net.Conn]*connState{}
 	s.tracker.perUID = map[uint32]int{}

@@ -1,0 +1,26 @@
+package daemon
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+)
+
+// canonicalCalls answers in the API's terms the requests that
+// http.ServeMux would answer itself, in HTML or plain text: a path that is
+// not clean ("//v1/../v1/prog/list", which ServeMux redirects), a request
+// target that is no path ("*", or CONNECT's host:port). None of them names
+// a call: they get the JSON 404 of an unknown path.
+func canonicalCalls(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if r.Method == http.MethodConnect || !strings.HasPrefix(p, "/") || path.Clean(p) != p && path.Clean(p)+"/" != p {
+			writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %q (this daemon speaks API %s)", r.RequestURI, api.Version)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
