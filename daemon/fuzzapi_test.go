@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -375,6 +376,17 @@ func checkJSON(ct string, body []byte) error {
 // the state) and checks the properties; it returns the fixture for the
 // next input.
 func fuzzRun(t *testing.T, fx **fuzzFixture, dir string, in []byte) {
+	// Each step below has its own deadline; should one still block (a
+	// deadlock in the daemon: Shutdown, say, or d.mu), the watchdog ends
+	// the process with every goroutine's stack, and the fuzzer keeps the
+	// input as a crasher.
+	watchdog := time.AfterFunc(4*fuzzDeadline, func() {
+		buf := make([]byte, 1<<22)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "input %q hung:\n%s\n", trim(in), buf)
+		os.Exit(2)
+	})
+	defer watchdog.Stop()
 	if (*fx).fingerprint() != (*fx).base {
 		(*fx).close()
 		*fx = newFuzzFixture(t, dir)
