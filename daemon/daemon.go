@@ -336,6 +336,9 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			return res, err
 		}
 	}
+	if err := checkPinNames(spec, names, req); err != nil { // pinpath.go
+		return res, err
+	}
 	for _, n := range names {
 		ps := findProgram(spec, n)
 		if ps == nil {

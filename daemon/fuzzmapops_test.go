@@ -107,6 +107,18 @@ func mapOpsBody(call string, sel uint8, id int64, name string, key, value []byte
 	return b
 }
 
+// typed is FuzzMapOps's n argument for map create: entries, and the
+// type's name in mapTypeNames.
+func typed(entries int64, typ string) int64 {
+	for r := int64(0); r < 256; r++ {
+		n := entries<<8 | r
+		if mapTypeNames[uint64(n)%uint64(len(mapTypeNames))] == typ {
+			return n
+		}
+	}
+	panic("no type " + typ)
+}
+
 // FuzzMapOps sends the map calls (and the pin, create and run calls that
 // share their shapes) with bodies built from typed arguments: keys and
 // values of every size, any flags and counts, negative and huge numbers,
@@ -121,46 +133,46 @@ func FuzzMapOps(f *testing.F) {
 		pin, formatted string
 	}
 	seeds := []seed{
-		{0, 3, 0, "", u32(1), nil, 0, 0, "", "json"},                                    // lookup counts[1]
-		{1, 3, 0, "", u32(9), u64(9), 1, 0, "", ""},                                     // update counts
-		{1, 3, 13, "", u32(2), u64(1), 0, 0, "", ""},                                    // update created (per-CPU, one value)
-		{1, 3, 5, "", u32(0), nil, 0, 0, "", ""},                                        // update jmp: no value
-		{1, 3 | 16, 5, "", u32(0), nil, 0, 14, "", ""},                                  // update jmp with a program
-		{1, 3 | 16, 6, "", u32(1), nil, 0, 8, "", ""},                                   // update outer with a map
-		{1, 3, 0, "", make([]byte, 1<<16), make([]byte, 1<<16), 0, 0, "", ""},           // oversized key and value
-		{1, 3, 0, "", u32(1), u64(1), -1, 0, "", ""},                                    // negative flags
-		{1, 3, 0, "", u32(1), u64(1), 1 << 62, 0, "", ""},                               // huge flags
-		{2, 3, 0, "", u32(0), nil, 0, 0, "", ""},                                        // delete
-		{3, 3 | 8, 0, "", nil, nil, 0, 0, "", ""},                                       // getnext, first key
-		{3, 3, 0, "", []byte{1}, nil, 0, 0, "", ""},                                     // getnext, short key
-		{4, 3, 7, "", nil, nil, 0, 0, "", "plain"},                                      // dump houter
-		{4, 3, 11, "", nil, nil, 0, 0, "", "bogus"},                                     // dump result
-		{5, 3, 2, "", nil, u32(4), 0, 0, "", ""},                                        // push fifo
-		{5, 3, 4, "", nil, []byte{1, 2, 3}, 2, 0, "", ""},                               // push bloom, short value
-		{6, 3, 3, "", nil, nil, 0, 0, "", ""},                                           // pop lifo
-		{7, 3, 2, "", nil, nil, 0, 0, "", ""},                                           // peek fifo
-		{8, 3, 1, "", nil, nil, 0, 0, "", ""},                                           // freeze total
-		{9, 1, 0, "counts", nil, nil, 0, 0, "", ""},                                     // map get by name
-		{9, 0, -1, "", nil, nil, 0, 0, "", ""},                                          // map get id -1
-		{9, 0, 1 << 40, "", nil, nil, 0, 0, "", ""},                                     // map get id 2^40
-		{9, 4, 0, "0123456789abcdef", nil, nil, 0, 0, "", ""},                           // tag on a map
-		{10, 3, 0, "", nil, nil, 0, 0, "/f/x/../../etc/passwd", ""},                     // pin traversal
-		{10, 3, 0, "", nil, nil, 0, 0, "/f/ünï/\u202e/\xff", ""},                        // unicode, invalid UTF-8
-		{10, 3, 0, "", nil, nil, 0, 0, "/f/a\x00b", ""},                                 // NUL
-		{10, 3, 0, "", nil, nil, 0, 0, "relative/p", ""},                                // relative
-		{11, 0, 0, "", nil, nil, 0, 0, "/f/counter_maps/counts", ""},                    // unpin
-		{11, 0, 0, "", nil, nil, 0, 0, "/f/", ""},                                       // unpin a directory
-		{12, 0, 4, "c", nil, nil, 8, 16 << 8, "/f/c", ""},                               // create hash
-		{12, 0, 0xffffffff, "big", nil, nil, 0xffffffff, 0xffffffff << 8, "/f/big", ""}, // huge sizes
-		{12, 0, 8, "big", nil, nil, 1 << 20, (0xffffffff << 8) | 3, "/f/big", ""},       // huge per-CPU array
-		{12, 16 | 3<<5, 4, "m", nil, nil, 4, 12 | 4<<8, "/f/refs_maps/inner", ""},       // map of maps
-		{12, 0, -4, "neg", nil, nil, -8, -1, "/f/n", ""},                                // negative sizes
-		{13, 3, 12, "", nil, nil, 0, 0, "", ""},                                         // event pipe
-		{14, 3, 14, "", make([]byte, 14), make([]byte, 64), 0, 3, "", ""},               // prog run
-		{14, 3 | 8, 15, "", make([]byte, 100), make([]byte, 14), 0, -1, "", ""},         // prog run, context, negative repeat
-		{15, 3, 14, "", nil, nil, 0, 0, "/f/p2", ""},                                    // prog pin
-		{16, 7, 0, "", nil, nil, 0, 0, "/f/l", ""},                                      // link pin
-		{17, 4, 0, "ZZZZ", nil, nil, 0, 0, "", ""},                                      // prog get, bad tag
+		{0, 3, 0, "", u32(1), nil, 0, 0, "", "json"},                                              // lookup counts[1]
+		{1, 3, 0, "", u32(9), u64(9), 1, 0, "", ""},                                               // update counts
+		{1, 3, 13, "", u32(2), u64(1), 0, 0, "", ""},                                              // update created (per-CPU, one value)
+		{1, 3, 5, "", u32(0), nil, 0, 0, "", ""},                                                  // update jmp: no value
+		{1, 3 | 16 | 3<<5, 5, "", u32(0), nil, 0, 14, "", ""},                                     // update jmp with a program
+		{1, 3 | 16 | 3<<5, 6, "", u32(1), nil, 0, 8, "", ""},                                      // update outer with a map
+		{1, 3, 0, "", make([]byte, 1<<16), make([]byte, 1<<16), 0, 0, "", ""},                     // oversized key and value
+		{1, 3, 0, "", u32(1), u64(1), -1, 0, "", ""},                                              // negative flags
+		{1, 3, 0, "", u32(1), u64(1), 1 << 62, 0, "", ""},                                         // huge flags
+		{2, 3, 0, "", u32(0), nil, 0, 0, "", ""},                                                  // delete
+		{3, 3 | 8, 0, "", nil, nil, 0, 0, "", ""},                                                 // getnext, first key
+		{3, 3, 0, "", []byte{1}, nil, 0, 0, "", ""},                                               // getnext, short key
+		{4, 3, 7, "", nil, nil, 0, 0, "", "plain"},                                                // dump houter
+		{4, 3, 11, "", nil, nil, 0, 0, "", "bogus"},                                               // dump result
+		{5, 3, 2, "", nil, u32(4), 0, 0, "", ""},                                                  // push fifo
+		{5, 3, 4, "", nil, []byte{1, 2, 3}, 2, 0, "", ""},                                         // push bloom, short value
+		{6, 3, 3, "", nil, nil, 0, 0, "", ""},                                                     // pop lifo
+		{7, 3, 2, "", nil, nil, 0, 0, "", ""},                                                     // peek fifo
+		{8, 3, 1, "", nil, nil, 0, 0, "", ""},                                                     // freeze total
+		{9, 1, 0, "counts", nil, nil, 0, 0, "", ""},                                               // map get by name
+		{9, 0, -1, "", nil, nil, 0, 0, "", ""},                                                    // map get id -1
+		{9, 0, 1 << 40, "", nil, nil, 0, 0, "", ""},                                               // map get id 2^40
+		{9, 4, 0, "0123456789abcdef", nil, nil, 0, 0, "", ""},                                     // tag on a map
+		{10, 3, 0, "", nil, nil, 0, 0, "/f/x/../../etc/passwd", ""},                               // pin traversal
+		{10, 3, 0, "", nil, nil, 0, 0, "/f/ünï/\u202e/\xff", ""},                                  // unicode, invalid UTF-8
+		{10, 3, 0, "", nil, nil, 0, 0, "/f/a\x00b", ""},                                           // NUL
+		{10, 3, 0, "", nil, nil, 0, 0, "relative/p", ""},                                          // relative
+		{11, 0, 0, "", nil, nil, 0, 0, "/f/counter_maps/counts", ""},                              // unpin
+		{11, 0, 0, "", nil, nil, 0, 0, "/f/", ""},                                                 // unpin a directory
+		{12, 0, 4, "c", nil, nil, 8, typed(16, "hash"), "/f/c", ""},                               // create hash
+		{12, 0, 0xffffffff, "big", nil, nil, 0xffffffff, typed(0xffffffff, "hash"), "/f/big", ""}, // huge sizes
+		{12, 0, 4, "big", nil, nil, 1 << 20, typed(0xffffffff, "percpu_array"), "/f/big", ""},     // huge per-CPU array
+		{12, 16 | 3<<5, 8, "m", nil, nil, 4, typed(4, "hash_of_maps"), "/f/m", ""},                // map of maps
+		{12, 0, -4, "neg", nil, nil, -8, -1, "/f/n", ""},                                          // negative sizes
+		{13, 3, 12, "", nil, nil, 0, 0, "", ""},                                                   // event pipe
+		{14, 3, 14, "", make([]byte, 14), make([]byte, 64), 0, 3, "", ""},                         // prog run
+		{14, 3 | 8, 15, "", make([]byte, 100), make([]byte, 14), 0, -1, "", ""},                   // prog run, context, negative repeat
+		{15, 3, 14, "", nil, nil, 0, 0, "/f/p2", ""},                                              // prog pin
+		{16, 7, 0, "", nil, nil, 0, 0, "/f/l", ""},                                                // link pin
+		{17, 4, 0, "ZZZZ", nil, nil, 0, 0, "", ""},                                                // prog get, bad tag
 	}
 	for _, s := range seeds {
 		f.Add(s.call, s.sel, s.id, s.name, s.key, s.value, s.flags, s.n, s.pin, s.formatted)
