@@ -62,7 +62,16 @@ type fuzzFixture struct {
 	srv       *Server
 	log       *panicLog
 	base      string // state after setup: fingerprint
+	// goroutines is the process's count once the fixture serves: an
+	// input's connections must not leave any behind (leakSlack).
+	goroutines int
 }
+
+// leakSlack is how many goroutines above the fixture's start an input may
+// leave once its connections are closed and fuzzDeadline has passed: the
+// daemon's own that come and go (a map's compaction, the runtime's). A
+// leak per input grows past it within a few inputs of one fixture.
+const leakSlack = 8
 
 // panicLog is a slog.Handler that remembers whether the daemon logged a
 // recovered panic: serveOne turns a handler's panic into a closed
@@ -144,6 +153,7 @@ func newFuzzFixture(tb testing.TB, dir string) *fuzzFixture {
 	fx.srv.handler = noDeviceAttach(fx.srv.handler)
 	go fx.srv.Serve(l)
 	fx.base = fx.fingerprint()
+	fx.goroutines = runtime.NumGoroutine()
 	return fx
 }
 
@@ -243,6 +253,14 @@ func (fx *fuzzFixture) check(t testing.TB, in, out []byte) {
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(got)), nil)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("after input %q, prog list answers %q (%v)", trim(in), trim(got), err)
+	}
+	// The connections are closed: their goroutines end, at once on an
+	// idle machine, within fuzzDeadline on any.
+	for end := time.Now().Add(fuzzDeadline); runtime.NumGoroutine() > fx.goroutines+leakSlack; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("after input %q, %d goroutines, %d at the start:\n%s", trim(in), runtime.NumGoroutine(), fx.goroutines, buf[:runtime.Stack(buf, true)])
+		}
 	}
 }
 
