@@ -104,12 +104,14 @@ func (h *panicLog) Enabled(context.Context, slog.Level) bool {
 
 // fuzzObjects are the objects the fixture loads: pin path, object file.
 // Their maps are pinned at pin path + "_maps/NAME".
-var fuzzObjects = []struct{ pin, file string }{
-	{"/f/counter", "testdata/counter.o"}, // hash, array
-	{"/f/queue", "testdata/queue.o"},     // queue, stack
-	{"/f/bloom", "testdata/bloom.o"},     // bloom filter
-	{"/f/refs", "testdata/refs.o"},       // program array, maps of maps, cpumap, devmap
-	{"/f/events", "../examples/events.o"},
+var fuzzObjects = []struct{ pin, file, name string }{
+	{"/f/counter", "testdata/counter.o", ""},    // hash, array
+	{"/f/queue", "testdata/queue.o", ""},        // queue, stack
+	{"/f/bloom", "testdata/bloom.o", ""},        // bloom filter
+	{"/f/refs", "testdata/refs.o", ""},          // program array, maps of maps, cpumap, devmap
+	{"/f/events", "../examples/events.o", ""},   // ring buffer
+	{"/f/perf", "testdata/perf.o", ""},          // perf event array
+	{"/f/btf", "testdata/btfvals.o", "btfvals"}, // BTF-formatted entries, global data
 }
 
 // newFuzzFixture starts the fixture in a new directory under dir.
@@ -132,7 +134,7 @@ func newFuzzFixture(tb testing.TB, dir string) *fuzzFixture {
 			tb.Fatal(err)
 		}
 		all := o.file == "testdata/refs.o"
-		if _, err := d.Load(ctx, api.LoadRequest{Object: obj, All: all, PinPath: o.pin, PinMaps: o.pin + "_maps"}); err != nil {
+		if _, err := d.Load(ctx, api.LoadRequest{Object: obj, All: all, PinPath: o.pin, PinMaps: o.pin + "_maps", ObjectName: o.name}); err != nil {
 			tb.Fatalf("%s: %v", o.file, err)
 		}
 	}

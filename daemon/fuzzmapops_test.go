@@ -24,6 +24,8 @@ var fuzzPins = []string{
 	"/f/bloom_maps/seen", "/f/refs_maps/jmp", "/f/refs_maps/outer", "/f/refs_maps/houter",
 	"/f/refs_maps/inner", "/f/refs_maps/cpus", "/f/refs_maps/devs", "/f/refs_maps/result",
 	"/f/events_maps/events", "/f/created", "/f/counter", "/f/queue", "/f/refs/entry", "/f/refs/egress",
+	"/f/btf_maps/rich", "/f/btf_maps/percpu", "/f/btf_maps/btfvals_data", "/f/btf_maps/btfvals_rodata",
+	"/f/perf_maps/samples", "/f/btf",
 }
 
 // mapTypeNames are names of map types for map create, and some that are not.
@@ -173,6 +175,11 @@ func FuzzMapOps(f *testing.F) {
 		{15, 3, 14, "", nil, nil, 0, 0, "/f/p2", ""},                                              // prog pin
 		{16, 7, 0, "", nil, nil, 0, 0, "/f/l", ""},                                                // link pin
 		{17, 4, 0, "ZZZZ", nil, nil, 0, 0, "", ""},                                                // prog get, bad tag
+		{0, 3, 18, "", make([]byte, 8), nil, 0, 0, "", "plain"},                                   // lookup rich, formatted
+		{1, 3, 18, "", make([]byte, 8), make([]byte, 56), 0, 0, "", ""},                           // update rich
+		{4, 3, 19, "", nil, nil, 0, 0, "", "json"},                                                // dump percpu, formatted
+		{4, 3, 21, "", nil, nil, 0, 0, "", "plain"},                                               // dump rodata
+		{13, 3, 22, "", nil, nil, 0, 0, "", ""},                                                   // perf event pipe
 	}
 	for _, s := range seeds {
 		f.Add(s.call, s.sel, s.id, s.name, s.key, s.value, s.flags, s.n, s.pin, s.formatted)
