@@ -16,11 +16,20 @@ import (
 // a call: they get the JSON 404 of an unknown path.
 func canonicalCalls(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if r.Method == http.MethodConnect || !strings.HasPrefix(p, "/") || path.Clean(p) != p && path.Clean(p)+"/" != p {
+		if p := r.URL.Path; r.Method == http.MethodConnect || !strings.HasPrefix(p, "/") || cleanPath(p) != p {
 			writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %q (this daemon speaks API %s)", r.RequestURI, api.Version)})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cleanPath is p as ServeMux routes it (path.Clean, keeping a trailing
+// slash), which redirects any other spelling of it.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
