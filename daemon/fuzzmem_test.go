@@ -20,9 +20,6 @@ import (
 // this size needs (a few hundred KiB) and far below what honouring the
 // claims would take (GiBs).
 func TestTinyRequestsBoundedMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a daemon with every kind of object")
-	}
 	const allocBound = 64 << 20
 	fx := newFuzzFixture(t, t.TempDir())
 	defer func() { fx.close() }()
