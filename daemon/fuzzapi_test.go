@@ -210,9 +210,18 @@ func (fx *fuzzFixture) fingerprint() string {
 // what the daemon sent until it closed the connection.
 func (fx *fuzzFixture) exchange(t testing.TB, in []byte) []byte {
 	t.Helper()
+	out, err := fx.send(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// send is exchange for any goroutine: it returns the failure.
+func (fx *fuzzFixture) send(in []byte) ([]byte, error) {
 	c, err := net.Dial("unix", fx.sock)
 	if err != nil {
-		t.Fatalf("dialing the daemon: %v", err)
+		return nil, fmt.Errorf("dialing the daemon: %v", err)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(fuzzDeadline))
@@ -227,9 +236,9 @@ func (fx *fuzzFixture) exchange(t testing.TB, in []byte) []byte {
 	out, err := io.ReadAll(c)
 	<-werr
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the daemon did not close the connection within %v; it sent %q", fuzzDeadline, trim(out))
+		return out, fmt.Errorf("the daemon did not close the connection within %v; it sent %q", fuzzDeadline, trim(out))
 	}
-	return out
+	return out, nil
 }
 
 func trim(b []byte) []byte {
