@@ -8,8 +8,8 @@ import (
 )
 
 // checkPinNames checks that the names a load pins under a directory are
-// file names: the programs' with "all" (under the pin path) and the
-// maps' with pinmaps. They come from the object, where a symbol can be
+// file names: the programs' with "all" (under the pin path), the maps'
+// with pinmaps, and those of maps pinned by name (under PinRoot). They come from the object, where a symbol can be
 // anything; joined to the directory, ".." or "a/../.." would put a pin
 // outside it, even at "/", which no unpin accepts (checkPinPath).
 // Linux's bpffs refuses such names in the same place.
@@ -21,11 +21,13 @@ func checkPinNames(spec *bpfhost.CollectionSpec, programs []string, req api.Load
 			}
 		}
 	}
-	if req.PinMaps != "" {
-		for _, ms := range spec.Maps {
-			if n := mapPinName(req.ObjectName, ms.Name); !fileName(n) {
-				return errorf(api.CodeInvalid, "map %q: the name cannot be pinned under %s", ms.Name, req.PinMaps)
-			}
+	for _, ms := range spec.Maps {
+		dir := req.PinMaps
+		if ms.Pinning == bpfhost.PinByName {
+			dir = PinRoot // mapreuse.go's pinByName
+		}
+		if n := mapPinName(req.ObjectName, ms.Name); dir != "" && !fileName(n) {
+			return errorf(api.CodeInvalid, "map %q: the name cannot be pinned under %s", ms.Name, dir)
 		}
 	}
 	return nil

@@ -52,3 +52,24 @@ func TestPinNamesStayInTheirDirectory(t *testing.T) {
 		d.Close()
 	}
 }
+
+// TestPinByNameStaysInPinRoot: a map pinned by name (LIBBPF_PIN_BY_NAME)
+// named "../escaped" was pinned at /sys/fs/escaped, outside PinRoot; the
+// load is refused, EINVAL, and nothing is pinned.
+func TestPinByNameStaysInPinRoot(t *testing.T) {
+	obj, err := os.ReadFile("testdata/pinbyname.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDaemon(t, "")
+	defer d.Close()
+	_, err = d.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: "/p/count"})
+	if CodeOf(err) != api.CodeInvalid || err == nil {
+		t.Errorf("load: %v, want EINVAL", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for p := range d.pins {
+		t.Errorf("pinned %s", p)
+	}
+}
