@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -32,4 +33,16 @@ func cleanPath(p string) string {
 		np += "/"
 	}
 	return np
+}
+
+// writeDecodeError answers a request whose body did not decode: E2BIG
+// (as Linux answers a bpf() attribute beyond its size) when it is over
+// the call's limit, EINVAL when it is not JSON of the call's shape.
+func writeDecodeError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, statusOf(api.CodeTooBig), api.Error{Code: api.CodeTooBig, Message: fmt.Sprintf("request body over the call's limit of %d bytes", tooBig.Limit)})
+		return
+	}
+	writeError(w, http.StatusBadRequest, api.Error{Code: api.CodeInvalid, Message: "malformed request: " + err.Error()})
 }
