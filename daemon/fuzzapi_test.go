@@ -122,7 +122,7 @@ func newFuzzFixture(tb testing.TB, dir string) *fuzzFixture {
 		tb.Fatal(err)
 	}
 	fx := &fuzzFixture{dir: dir, sock: filepath.Join(dir, "s.sock"), log: &panicLog{panics: make(chan string, 1)}}
-	d, err := New(Options{StateDir: filepath.Join(dir, "state"), Engine: "interp", Slots: 2, NoSync: true, Logger: slog.New(fx.log)})
+	d, err := New(Options{StateDir: filepath.Join(dir, "state"), Slots: 2, NoSync: true, Logger: slog.New(fx.log)})
 	if err != nil {
 		tb.Fatal(err)
 	}

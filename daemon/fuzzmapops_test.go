@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strconv"
 	"testing"
 
@@ -14,7 +15,8 @@ var mapOpsCalls = []string{
 	api.PathMapLookup, api.PathMapUpdate, api.PathMapDelete, api.PathMapNextKey, api.PathMapDump,
 	api.PathMapPush, api.PathMapPop, api.PathMapPeek, api.PathMapFreeze, api.PathMapGet,
 	api.PathMapPin, api.PathUnpin, api.PathMapCreate, api.PathMapEventPipe, api.PathProgRun,
-	api.PathProgPin, api.PathLinkPin, api.PathProgGet,
+	api.PathProgPin, api.PathLinkPin, api.PathProgGet, api.PathProgLoad, api.PathNetDetach,
+	api.PathLinkGet, api.PathLinkDetach, api.PathProgDump, api.PathProgJited,
 }
 
 // fuzzPins are the fixture's pins, which a ref argument picks by number
@@ -34,6 +36,9 @@ var mapTypeNames = []string{
 	"queue", "stack", "bloom_filter", "ringbuf", "prog_array", "array_of_maps", "hash_of_maps",
 	"perf_event_array", "devmap", "devmap_hash", "cpumap", "sk_storage", "", "unspec", "HASH",
 }
+
+// counterObj is testdata/counter.o, which FuzzMapOps loads.
+var counterObj, _ = os.ReadFile("testdata/counter.o")
 
 // fuzzRef is the JSON of a reference, chosen by sel among forms valid and
 // not: an ID (any number, negative or huge), a name, a pin path, a pin
@@ -91,8 +96,31 @@ func mapOpsBody(call string, sel uint8, id int64, name string, key, value []byte
 			n %= 10000
 		}
 		body = map[string]any{"prog": ref, "data_in": value, "ctx_in": key, "want_ctx_out": sel&8 != 0, "repeat": num(n)}
-	case api.PathProgGet:
+	case api.PathProgGet, api.PathProgDump, api.PathProgJited:
 		body = map[string]any{"prog": ref}
+	case api.PathLinkGet, api.PathLinkDetach:
+		body = map[string]any{"link": ref}
+	case api.PathNetDetach:
+		body = map[string]any{"dev": name}
+	case api.PathProgLoad:
+		// The fixture's counter object (its bytes are FuzzControlAPI's
+		// to mutate), with every option from the arguments: a program,
+		// a type, pin paths, an object name, a map replacement by index
+		// (any number) or name.
+		repl := map[string]any{"map": fuzzRef(sel>>5, n, name, pin)}
+		if sel&16 != 0 {
+			repl["idx"] = num(flags)
+		} else {
+			repl["name"] = formatted
+		}
+		body = map[string]any{"object": counterObj, "pin_path": pin, "program": name, "all": sel&8 != 0,
+			"type": formatted, "object_name": string(key), "maps": []any{repl}}
+		if len(value) > 0 {
+			body["pinmaps"] = string(value)
+		}
+		if sel&32 != 0 {
+			delete(body, "maps")
+		}
 	default:
 		body = map[string]any{"map": ref, "key": key, "value": value, "flags": num(flags), "formatted": formatted}
 		if sel&8 != 0 {
@@ -180,6 +208,16 @@ func FuzzMapOps(f *testing.F) {
 		{4, 3, 19, "", nil, nil, 0, 0, "", "json"},                                                // dump percpu, formatted
 		{4, 3, 21, "", nil, nil, 0, 0, "", "plain"},                                               // dump rodata
 		{13, 3, 22, "", nil, nil, 0, 0, "", ""},                                                   // perf event pipe
+		{18, 3 | 32, 0, "count_packets", nil, nil, 0, 0, "/f/new", ""},                            // load
+		{18, 3 | 16 | 3<<5, 0, "", []byte("obj"), []byte("/f/new_maps"), 0, 0, "/f/new", "xdp"},   // load, idx 0 -> counts
+		{18, 3 | 3<<5, 0, "", nil, nil, 0, 1, "/f/new", "total"},                                  // load, total -> total
+		{18, 3 | 16, 0, "", nil, nil, -1, 0, "/f/new", ""},                                        // load, idx -1
+		{18, 8 | 32, 0, "", nil, []byte("/f/../f/x"), 0, 0, "/f/all", "tc"},                       // loadall, bad pinmaps, type
+		{19, 0, 0, "lo", nil, nil, 0, 0, "", ""},                                                  // net detach lo
+		{20, 7, 0, "", nil, nil, 0, 0, "", ""},                                                    // link get
+		{21, 2, 0, "", nil, nil, 0, 0, "/f/counter", ""},                                          // link detach a program's pin
+		{22, 3, 14, "", nil, nil, 0, 0, "", ""},                                                   // prog dump
+		{23, 3, 16, "", nil, nil, 0, 0, "", ""},                                                   // prog jited
 	}
 	for _, s := range seeds {
 		f.Add(s.call, s.sel, s.id, s.name, s.key, s.value, s.flags, s.n, s.pin, s.formatted)
