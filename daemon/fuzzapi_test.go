@@ -26,14 +26,15 @@ import (
 
 // The control API's fuzz targets (the project's standard: "fuzz the
 // control API"). FuzzControlAPI feeds raw bytes to a connection of a
-// daemon that has objects of every kind loaded; FuzzMapOps (fuzzmapops_test.go)
-// builds the JSON bodies of the map calls from typed values. Both check
-// the same properties, in checkExchange: no panic (the daemon's handlers
-// recover, so a panic is found in the log: fuzzLog), every answer a
-// well-formed HTTP response with a 2xx JSON body or an error status with
-// {"code","error"} (or a plain 400/408/431 before the connection is closed,
-// for a request that does not parse), the connection closed within
-// fuzzDeadline, and a fresh connection served afterwards.
+// daemon that has objects of every kind loaded; FuzzMapOps
+// (fuzzmapops_test.go) builds the JSON bodies of the calls from typed
+// values. Both check the same properties (fuzzFixture.check): no panic
+// (the server recovers a handler's panic and logs it: panicLog), every
+// answer a well-formed HTTP response with a 2xx JSON body or an error
+// status with {"code","error"} of a known code (or a plain 400/408/431
+// for a request that does not parse, and the connection closed), the
+// connection closed within fuzzDeadline of the client's half-close, no
+// goroutine left behind, and a fresh connection served afterwards.
 
 // fuzzDeadline bounds one input's exchange. The inputs are small and the
 // calls they make take milliseconds; a slow, busy machine (5x) stays far
@@ -41,15 +42,16 @@ import (
 // or works on after the client went, passes it.
 const fuzzDeadline = 10 * time.Second
 
-// fuzzLimits are the server's limits in the fuzz targets: as the
-// defaults, but short enough that a stalled exchange is found within
-// fuzzDeadline rather than waited out. The harness half-closes its side
-// after writing, so no limit is reached by a correct daemon.
+// fuzzLimits are the server's limits in the fuzz targets: longer than
+// fuzzDeadline, so that a daemon that stalls (waiting for input after
+// the client's half-close, say) is caught by the deadline rather than
+// rescued by its own limits. The harness
+// half-closes its side after writing: a correct daemon reaches none.
 var fuzzLimits = ConnLimits{
-	HeaderTimeout: 5 * time.Second,
-	BodyTimeout:   5 * time.Second,
-	IdleTimeout:   5 * time.Second,
-	WriteTimeout:  5 * time.Second,
+	HeaderTimeout: 3 * fuzzDeadline,
+	BodyTimeout:   3 * fuzzDeadline,
+	IdleTimeout:   3 * fuzzDeadline,
+	WriteTimeout:  3 * fuzzDeadline,
 	MaxConns:      64, MaxConnsPerUID: 64,
 }
 
