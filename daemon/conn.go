@@ -352,7 +352,8 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 			return false
 		}
 	}
-	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel, writeTimeout: s.Limits.WriteTimeout}
+	w := &answer{c: c, bw: bw, header: http.Header{}, closeAfter: req.Close, cancel: cancel, writeTimeout: s.Limits.WriteTimeout,
+		head: req.Method == http.MethodHead}
 	if req.ContentLength >= 0 && int64(br.Buffered()) == req.ContentLength {
 		// The whole request is read: watch for the client going, so that
 		// a call it gave up on (a killed "prog run ... repeat N") stops.
@@ -462,6 +463,9 @@ type answer struct {
 	err        error
 	// writeTimeout bounds the sending of a buffered answer.
 	writeTimeout time.Duration
+	// head: the request is a HEAD, whose answer has no body (its length
+	// is still sent); a body would be read as the next answer.
+	head bool
 }
 
 func (w *answer) Header() http.Header { return w.header }
@@ -561,6 +565,8 @@ func (w *answer) finish() error {
 	}
 	w.c.SetWriteDeadline(deadlineIn(w.writeTimeout))
 	w.writeHead("Content-Length: " + strconv.Itoa(w.body.Len()) + "\r\n")
-	w.bw.Write(w.body.Bytes())
+	if !w.head {
+		w.bw.Write(w.body.Bytes())
+	}
 	return w.bw.Flush()
 }

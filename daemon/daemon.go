@@ -336,6 +336,9 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			return res, err
 		}
 	}
+	if err := checkPinNames(spec, names, req); err != nil { // pinpath.go
+		return res, err
+	}
 	for _, n := range names {
 		ps := findProgram(spec, n)
 		if ps == nil {
@@ -527,9 +530,16 @@ func (d *Daemon) loadUnit(id uint64, spec *bpfhost.CollectionSpec, object []byte
 func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, error) {
 	var mem int64
 	for _, ms := range spec.Maps {
-		if meta.borrowed[ms.Name] == nil { // a reused map is charged to its unit
-			mem += bpfhost.MapMemory(ms, d.slots(meta))
+		if meta.borrowed[ms.Name] != nil {
+			continue // a reused map is charged to its unit
 		}
+		// MapMemory saturates at 1<<63, negative as an int64: sizes no
+		// map can have, which must not pass as a credit.
+		m := bpfhost.MapMemory(ms, d.slots(meta))
+		if m < 0 || m > d.opts.MapMemory {
+			return 0, errorf(api.CodeTooBig, "map %q needs more than the daemon's %d bytes", ms.Name, d.opts.MapMemory)
+		}
+		mem += m
 	}
 	if d.memUsed+mem > d.opts.MapMemory {
 		return 0, errorf(api.CodeTooBig, "maps need %d bytes, %d of the daemon's %d are free", mem, d.opts.MapMemory-d.memUsed, d.opts.MapMemory)

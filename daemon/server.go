@@ -81,7 +81,7 @@ func NewServer(d *Daemon, auth Authorizer) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("no such call %s (this daemon speaks API %s)", r.URL.Path, api.Version)})
 	})
-	s.handler = s.authorize(mux)
+	s.handler = s.authorize(canonicalCalls(mux)) // route.go
 	s.tracker.listeners = map[net.Listener]bool{}
 	s.tracker.conns = map[net.Conn]*connState{}
 	s.tracker.perUID = map[uint32]int{}
@@ -123,7 +123,7 @@ func handle[Req any](mux *http.ServeMux, path string, s *Server, f func(context.
 			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&req); err != nil {
-				writeError(w, http.StatusBadRequest, api.Error{Code: api.CodeInvalid, Message: "malformed request: " + err.Error()})
+				writeDecodeError(w, err) // route.go
 				return
 			}
 		} else if r.Method != http.MethodGet {
@@ -173,7 +173,7 @@ func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, api.Error{Code: api.CodeInvalid, Message: "malformed request: " + err.Error()})
+		writeDecodeError(w, err) // route.go
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -90,6 +91,12 @@ type ChildLimits struct {
 	CPU    time.Duration // CPU time (RLIMIT_CPU), rounded up to seconds
 	Memory uint64        // address space in bytes (RLIMIT_AS)
 	Wall   time.Duration // wall time before the child is killed
+	// Concurrent bounds the children that run at once; a load beyond it
+	// waits for one to end (or for its client to go), and its Wall starts
+	// when its child does. 0 means the number of CPUs. Without a bound,
+	// clients' concurrent loads (up to the connection limits) would
+	// multiply Memory by hundreds.
+	Concurrent int
 }
 
 // DefaultChildLimits are generous for real programs: the verifier of a
@@ -109,7 +116,18 @@ const FaultEnv = "BPFHOST_TEST_VERIFIER_FAULT"
 // that crashes, is killed or hangs rejects the load; the daemon is not
 // affected.
 func ChildVerifier(command []string, limits ChildLimits) func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+	n := limits.Concurrent
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	running := make(chan struct{}, n)
 	return func(ctx context.Context, req VerifyRequest) (*Verdict, error) {
+		select {
+		case running <- struct{}{}:
+			defer func() { <-running }()
+		case <-ctx.Done():
+			return nil, errorf(api.CodeRejected, "verifier: the load ended while it waited for a verifier: %v", ctx.Err())
+		}
 		in, err := json.Marshal(req)
 		if err != nil {
 			return nil, err
