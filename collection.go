@@ -164,9 +164,11 @@ type CollectionOptions struct {
 	// execution slots), else the error wraps ErrMapIncompatible. The
 	// collection holds the map until it closes, as a pin would (the
 	// replacement handle may be closed meanwhile); it is neither pinned
-	// nor initialised from the object. Program arrays, maps of maps and
-	// maps with timers cannot be shared this way (ErrNotSupported). A name
-	// the object does not have is an error.
+	// nor initialised from the object, except that a program array takes
+	// the spec's static slots, as libbpf fills a reused one. Program
+	// arrays and maps of maps must match in their owner program type and
+	// inner map template too; maps with timers cannot be shared this way
+	// (ErrNotSupported). A name the object does not have is an error.
 	MapReplacements map[string]*Map
 }
 

@@ -362,7 +362,12 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err != nil {
 		return res, err
 	}
-	over := reuseSpecs(meta.borrowed)
+	d.mu.Lock()
+	over, err := reuseSpecs(spec, meta.borrowed)
+	d.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
 	if spec, err = applyReuse(spec, over); err != nil {
 		return res, err
 	}
@@ -394,15 +399,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err == nil {
 		mem, err = d.reserve(spec, meta)
 	}
-	unpin := func() {}
 	if err == nil {
-		// Pinned in-process, the reused maps stay open while the
-		// collection is created without d.mu; one unpinned meanwhile
-		// (and so maybe closed) is gone for this load.
-		if err = checkBorrowed(meta.borrowed); err == nil {
-			meta.reuseDir, unpin, err = pinReused(meta.borrowed)
-		}
-		if err != nil {
+		// The collection takes its own handles of the reused maps; one
+		// unpinned meanwhile (and so maybe closed) fails this load
+		// there or in the check after it.
+		if err = checkBorrowed(meta.borrowed); err != nil {
 			d.memUsed -= mem
 		}
 	}
@@ -415,7 +416,6 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		return res, err
 	}
 	coll, cerr := d.newCollection(spec, meta, verified, d.memDir(id))
-	unpin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
@@ -440,6 +440,13 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			d.unpinBorrowed(u, meta.Pins)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
 		}
+	}
+	// The slots the object gives the program arrays it reuses, now that
+	// the unit is committed (a restore refills them from these logs).
+	if err := d.recordReusedSlots(u, spec); err != nil {
+		return res, errorf(api.CodeInternal, "persisting a reused program array's slots: %w", err)
+	}
+	if d.opts.StateDir != "" {
 		// The pins pinmaps gave reused maps are their units'.
 		for _, m := range meta.borrowed {
 			if err := d.writeMeta(m.u); err != nil {
@@ -550,7 +557,7 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, PinPath: meta.reuseDir,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, MapReplacements: replacements(meta.borrowed),
 		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig,
 	})
 	if err != nil {
@@ -563,7 +570,7 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 // reserve charged for it. d.mu is held.
 func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
 	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem, borrowed: meta.borrowed}
-	u.meta.borrowed, u.meta.reuseDir = nil, ""
+	u.meta.borrowed = nil
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	typed := objectMapTypes(object)

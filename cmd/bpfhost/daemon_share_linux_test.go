@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bpfhost/bpfhost/daemon/api"
+)
+
+// TestDaemonShareAcrossObjectsAgreesWithBpftool: "prog loadall OBJ DIR map
+// name NAME pinned PIN" with a program array, an array of maps and global
+// data of another object (daemon/testdata/share_a.c, share_b.c), with
+// bpftool against the kernel and in the daemon alike: tail calls cross the
+// objects both ways (B's programs through A's array, A's program into B's
+// program stored there), the reusing object's static slots go into the
+// reused program array but not into the reused map of maps, a reused
+// frozen .rodata gives its own constants and a reused .bss is shared; the
+// replacements that do not fit fail on both sides (inner map template,
+// value sizes, a program array of another program type, a map of another
+// type, a data section by its section name). The daemon keeps it all
+// across a SIGKILL.
+func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	obj := func(name string) string {
+		p, _ := filepath.Abs("../../daemon/testdata/" + name)
+		return p
+	}
+	a, b := obj("share_a.o"), obj("share_b.o")
+	fs := s.fs
+	amaps := fs + "/amaps"
+	s.both("prog", "loadall", a, fs+"/a", "pinmaps", amaps)
+	s.both("prog", "loadall", b, fs+"/b", "map", "name", "jmp", "pinned", amaps+"/jmp", "map", "name", "outer", "pinned", amaps+"/outer")
+
+	// pkts[i] is a packet whose first byte, i, is the slot entry_b
+	// tail-calls (and the slot of outer it reads without a target).
+	var pkts []string
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		p := filepath.Join(dir, fmt.Sprint("pkt", i))
+		if err := os.WriteFile(p, append([]byte{byte(i)}, make([]byte, 63)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, p)
+	}
+	retval := func(out string) int {
+		var r struct {
+			Retval int `json:"retval"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("prog run: %q: %v", out, err)
+		}
+		return r.Retval
+	}
+	// runs gives the return values of the programs on every packet, on
+	// each side; they must agree.
+	runs := func(progs ...string) []int {
+		t.Helper()
+		var hs []int
+		for _, p := range progs {
+			for _, pkt := range pkts {
+				kout, hout, ok := s.both("-j", "prog", "run", "pinned", fs+p, "data_in", pkt)
+				if !ok {
+					continue
+				}
+				k, h := retval(kout), retval(hout)
+				if k != h {
+					t.Errorf("%s on packet %s: kernel %d, bpfhost %d", p, filepath.Base(pkt), k, h)
+				}
+				hs = append(hs, h)
+			}
+		}
+		return hs
+	}
+	// slots lists the keys of a reference map, and which program a
+	// program array's slot holds, by pin ("" if none of progs), on each
+	// side.
+	slots := func(m string, progs ...string) {
+		t.Helper()
+		kout, hout, _ := s.both("-j", "map", "dump", "pinned", m)
+		var got [2][]string
+		for side, out := range []string{kout, hout} {
+			ids := map[string]string{}
+			for _, p := range progs {
+				var pi api.ProgInfo
+				show := s.d.must
+				if side == 0 {
+					show = func(args ...string) string { o, _, _ := s.kernel(args...); return o }
+				}
+				json.Unmarshal([]byte(show("-j", "prog", "show", "pinned", fs+p)), &pi)
+				ids[fmt.Sprintf(`"0x%02x"`, pi.ID&0xff)+fmt.Sprintf(`,"0x%02x"`, pi.ID>>8&0xff)] = p
+			}
+			var entries []struct {
+				Key   []string `json:"key"`
+				Value []string `json:"value"`
+			}
+			if err := json.Unmarshal([]byte(out), &entries); err != nil {
+				t.Fatalf("map dump %s: %q: %v", m, out, err)
+			}
+			for _, e := range entries {
+				v, _ := json.Marshal(e.Value[:2])
+				got[side] = append(got[side], e.Key[0]+"="+ids[strings.Trim(string(v), "[]")])
+			}
+		}
+		if !reflect.DeepEqual(got[0], got[1]) {
+			t.Errorf("%s holds: kernel %v, bpfhost %v", m, got[0], got[1])
+		}
+	}
+	entries := []string{"/a/entry_a", "/b/entry_b"}
+	// jmp: A's leaf at 0 (A's static slot) and B's at 2 (B's, into the
+	// reused array); outer: A's inner map at 0 only (B's static slot 1
+	// is not filled in a reused map of maps).
+	slots(amaps+"/jmp", "/a/leaf_a", "/b/leaf_b")
+	slots(amaps + "/outer")
+	runs(entries...)
+	// A's program tail-calls B's leaf; B's finds A's inner map.
+	s.both("map", "update", "pinned", amaps+"/jmp", "key", "1", "0", "0", "0", "value", "pinned", fs+"/b/leaf_b")
+	s.both("map", "delete", "pinned", amaps+"/jmp", "key", "0", "0", "0", "0")
+	s.both("map", "update", "pinned", amaps+"/inner", "key", "0", "0", "0", "0", "value", "5", "0", "0", "0", "0", "0", "0", "0")
+	slots(amaps+"/jmp", "/b/leaf_b")
+	runs(entries...)
+
+	// Global data: B's .rodata and .bss are A's (by libbpf's names).
+	s.both("prog", "loadall", b, fs+"/b2", "map", "name", "share_b.rodata", "pinned", amaps+"/share_a_rodata",
+		"map", "name", "share_b.bss", "pinned", amaps+"/share_a_bss", "map", "name", "jmp", "pinned", amaps+"/jmp",
+		"map", "name", "outer", "pinned", amaps+"/outer")
+	slots(amaps+"/jmp", "/b/leaf_b", "/b2/leaf_b")
+	entries = append(entries, "/b2/entry_b")
+	before := runs(entries...)
+	s.agree("map", "dump", "pinned", amaps+"/share_a_bss")
+
+	// What does not fit fails on both sides.
+	create := func(name string, args ...string) string {
+		s.both(append([]string{"map", "create", fs + "/" + name}, args...)...)
+		return fs + "/" + name
+	}
+	hin := create("hin", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "hin")
+	hin8 := create("hin8", "type", "hash", "key", "4", "value", "8", "entries", "4", "name", "hin8")
+	aom4 := create("aom4", "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "aom4", "inner_map", "pinned", hin)
+	aom8 := create("aom8", "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "aom8", "inner_map", "pinned", hin8)
+	arr := create("arr", "type", "array", "key", "4", "value", "4", "entries", "4", "name", "arr")
+	ro4 := create("ro4", "type", "array", "key", "4", "value", "4", "entries", "1", "name", "ro4")
+	for i, c := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"map", "name", "outer", "pinned", aom4}, false}, // 8-byte read from 4-byte inner values
+		{[]string{"map", "name", "outer", "pinned", aom8}, true},
+		{[]string{"map", "name", "jmp", "pinned", arr}, false},
+		{[]string{"map", "name", "share_b.rodata", "pinned", amaps + "/share_a_bss"}, true}, // not constants then
+		{[]string{"map", "name", "share_b.bss", "pinned", amaps + "/share_a_rodata"}, false},
+		{[]string{"map", "name", "share_b.rodata", "pinned", ro4}, false},
+		{[]string{"map", "name", "outer", "pinned", amaps + "/jmp"}, false},
+		{[]string{"map", "name", "jmp", "pinned", amaps + "/outer"}, false},
+		{[]string{"map", "name", "inner_b", "pinned", amaps + "/outer"}, false}, // B's outer[1] cannot hold it
+		{[]string{"map", "name", ".rodata", "pinned", amaps + "/share_a_rodata"}, false},
+	} {
+		if _, _, ok := s.both(append([]string{"prog", "loadall", b, fmt.Sprintf("%s/c%d", fs, i)}, c.args...)...); ok != c.ok {
+			t.Errorf("%v: loaded %v, want %v", c.args, ok, c.ok)
+		}
+	}
+	// A program array keeps one program type.
+	if _, _, ok := s.both("prog", "load", obj("share_c.o"), fs+"/c", "map", "name", "jmp", "pinned", amaps+"/jmp"); ok {
+		t.Error("a tc program loaded with an array of XDP programs")
+	}
+
+	// The daemon keeps it: the same slots, the same runs.
+	s.d.kill()
+	s.d.start()
+	var hs []int
+	for _, p := range entries {
+		for _, pkt := range pkts {
+			hs = append(hs, retval(s.d.must("-j", "prog", "run", "pinned", fs+p, "data_in", pkt)))
+		}
+	}
+	if !slices.Equal(hs, before) {
+		t.Errorf("runs after SIGKILL %v, before %v", hs, before)
+	}
+	var leafs []uint32
+	for _, p := range []string{"/b/leaf_b", "/b2/leaf_b"} {
+		var pi api.ProgInfo
+		json.Unmarshal([]byte(s.d.must("-j", "prog", "show", "pinned", fs+p)), &pi)
+		leafs = append(leafs, pi.ID)
+	}
+	for i, id := range leafs {
+		key := fmt.Sprint(i + 1)
+		if out := s.d.must("-j", "map", "lookup", "pinned", amaps+"/jmp", "key", key, "0", "0", "0"); !strings.Contains(out, fmt.Sprintf(`"value":["0x%02x",`, id)) {
+			t.Errorf("after SIGKILL jmp[%s] is %s, want program %d", key, out, id)
+		}
+	}
+}
