@@ -165,10 +165,12 @@ type CollectionOptions struct {
 	// collection holds the map until it closes, as a pin would (the
 	// replacement handle may be closed meanwhile); it is neither pinned
 	// nor initialised from the object, except that a program array takes
-	// the spec's static slots, as libbpf fills a reused one. Program
-	// arrays and maps of maps must match in their owner program type and
-	// inner map template too; maps with timers cannot be shared this way
-	// (ErrNotSupported). A name the object does not have is an error.
+	// the spec's static slots, as libbpf fills a reused one. A map of
+	// maps must match in its inner map template too, any map in where
+	// its value holds a bpf_spin_lock or bpf_timer, and a program array
+	// keeps one program type (ErrInvalid for a program of another); maps
+	// with timers cannot be shared this way (ErrNotSupported). A name the
+	// object does not have is an error.
 	MapReplacements map[string]*Map
 }
 
