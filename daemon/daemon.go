@@ -650,10 +650,29 @@ func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 			p.mapIDs = append(p.mapIDs, mo.id)
 		}
 	}
+	// libbpf binds the object's .rodata map to every program it loads
+	// (BPF_PROG_BIND_MAP, for bpftool's metadata), so Linux lists it among
+	// the maps of each, also of one that does not read it.
+	if mo := rodataOf(u); mo != nil && !seen[".rodata"] {
+		p.mapIDs = append(p.mapIDs, mo.id)
+	}
 	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
 	u.progs = append(u.progs, p)
 	d.progs[p.id] = p
 	return p
+}
+
+// rodataOf is the map of u's .rodata section, its own or reused, or nil.
+func rodataOf(u *unit) *mapObj {
+	if mo := u.borrowed[".rodata"]; mo != nil {
+		return mo
+	}
+	for _, mo := range u.maps {
+		if mo.m.Name() == ".rodata" {
+			return mo
+		}
+	}
+	return nil
 }
 
 // slots is the slot count a unit is created with, for memory accounting.

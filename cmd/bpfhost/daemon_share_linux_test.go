@@ -112,6 +112,17 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 			t.Errorf("%s holds: kernel %v, bpfhost %v", m, got[0], got[1])
 		}
 	}
+	// libbpf binds .rodata to every program (BPF_PROG_BIND_MAP), so a
+	// program that reads no map lists it too.
+	for _, p := range []string{"/a/leaf_a", "/b/leaf_b"} {
+		kout, hout, _ := s.both("-j", "prog", "show", "pinned", fs+p)
+		var k, h api.ProgInfo
+		json.Unmarshal([]byte(kout), &k)
+		json.Unmarshal([]byte(hout), &h)
+		if len(k.MapIDs) != 1 || len(h.MapIDs) != 1 {
+			t.Errorf("%s uses maps: kernel %v, bpfhost %v; want the .rodata map", p, k.MapIDs, h.MapIDs)
+		}
+	}
 	entries := []string{"/a/entry_a", "/b/entry_b"}
 	// jmp: A's leaf at 0 (A's static slot) and B's at 2 (B's, into the
 	// reused array); outer: A's inner map at 0 only (B's static slot 1
