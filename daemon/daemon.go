@@ -328,8 +328,10 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			names = []string{spec.Programs[0].Name}
 		}
 	}
-	if len(names) == 0 {
-		return res, errorf(api.CodeInvalid, "object has no programs")
+	if len(names) == 0 && !req.All {
+		// bpftool's message; "prog loadall" of such an object loads
+		// its maps (pinmaps, pins by name) and succeeds, as bpftool's.
+		return res, errorf(api.CodeInvalid, "object file doesn't contain any bpf program")
 	}
 	if req.Program == "" {
 		if err := checkAutoload(spec, names); err != nil {

@@ -206,3 +206,31 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonMapsOnlyAgreesWithBpftool: "prog loadall" of an object with
+// maps and no programs loads its maps (pinned with pinmaps) and succeeds,
+// "prog load" of it fails, with bpftool against the kernel and in the
+// daemon alike; the daemon keeps the maps across a SIGKILL. Before, the
+// daemon refused the object ("object has no programs").
+func TestDaemonMapsOnlyAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	obj, _ := filepath.Abs("../../daemon/testdata/mapsonly.o")
+	dir := s.fs + "/mo"
+	if _, _, ok := s.both("prog", "loadall", obj, s.fs+"/p", "pinmaps", dir); !ok {
+		t.Fatal("loadall of a maps-only object failed")
+	}
+	s.both("prog", "loadall", obj, s.fs+"/p2")
+	if _, _, ok := s.both("prog", "load", obj, s.fs+"/p3"); ok {
+		t.Error("prog load of an object without programs succeeded")
+	}
+	for _, m := range []string{"shared_counts", "mapsonly_data"} {
+		s.agree("map", "show", "pinned", dir+"/"+m)
+	}
+	s.agree("map", "update", "pinned", dir+"/shared_counts", "key", "1", "0", "0", "0", "value", "9", "0", "0", "0", "0", "0", "0", "0")
+	s.d.kill()
+	s.d.start()
+	if out := s.d.must("-j", "map", "lookup", "pinned", dir+"/shared_counts", "key", "1", "0", "0", "0"); !strings.Contains(out, `"value":["0x09"`) {
+		t.Errorf("after SIGKILL: %s", out)
+	}
+}
