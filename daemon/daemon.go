@@ -314,9 +314,8 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	var names []string
 	switch {
 	case req.All:
-		for _, ps := range spec.Programs {
-			names = append(names, ps.Name)
-		}
+		// In libbpf's order, which the programs' IDs then follow.
+		names = programOrder(req.Object, spec, true)
 	case req.Program != "":
 		names = []string{req.Program}
 	default:
@@ -576,7 +575,9 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	typed := objectMapTypes(object)
-	for _, ms := range spec.Maps {
+	// IDs in libbpf's order of creation, as Linux gives them.
+	for _, name := range libbpfMapOrder(object, spec) {
+		ms := spec.Map(name)
 		m := coll.Maps[ms.Name]
 		if m == nil || u.borrowed[ms.Name] != nil {
 			continue

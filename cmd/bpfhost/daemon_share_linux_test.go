@@ -234,3 +234,52 @@ func TestDaemonMapsOnlyAgreesWithBpftool(t *testing.T) {
 		t.Errorf("after SIGKILL: %s", out)
 	}
 }
+
+// TestDaemonIDOrderAgreesWithBpftool: the maps and programs of one load
+// get IDs in libbpf's order, as Linux gives them (maps of .maps by their
+// place, then the data sections in the ELF's order; programs by section,
+// then offset), so "map show" and "prog show" list them as bpftool does.
+// Before, the daemon numbered them by name.
+func TestDaemonIDOrderAgreesWithBpftool(t *testing.T) {
+	s := newSideBySide(t)
+	s.d.start()
+	for i, obj := range []string{"../../daemon/testdata/share_a.o", "../../examples/config.o", "../../examples/dispatcher.o"} {
+		abs, _ := filepath.Abs(obj)
+		progs, maps := fmt.Sprintf("%s/p%d", s.fs, i), fmt.Sprintf("%s/m%d", s.fs, i)
+		if _, _, ok := s.both("prog", "loadall", abs, progs, "pinmaps", maps); !ok {
+			t.Fatalf("%s did not load", obj)
+		}
+		for _, c := range []struct{ dir, kind string }{{progs, "prog"}, {maps, "map"}} {
+			ents, err := os.ReadDir(c.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// byID lists the pins of the directory by their objects'
+			// IDs on one side.
+			byID := func(run func(...string) string) []string {
+				type pin struct {
+					name string
+					id   uint32
+				}
+				var pins []pin
+				for _, e := range ents {
+					var o struct {
+						ID uint32 `json:"id"`
+					}
+					json.Unmarshal([]byte(run("-j", c.kind, "show", "pinned", c.dir+"/"+e.Name())), &o)
+					pins = append(pins, pin{e.Name(), o.ID})
+				}
+				slices.SortFunc(pins, func(a, b pin) int { return int(a.id) - int(b.id) })
+				var names []string
+				for _, p := range pins {
+					names = append(names, p.name)
+				}
+				return names
+			}
+			kernel := func(args ...string) string { out, _, _ := s.kernel(args...); return out }
+			if k, h := byID(kernel), byID(s.d.must); !slices.Equal(k, h) {
+				t.Errorf("%s: %ss by ID: kernel %v, bpfhost %v", obj, c.kind, k, h)
+			}
+		}
+	}
+}
