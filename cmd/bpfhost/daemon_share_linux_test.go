@@ -156,6 +156,7 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 	aom4 := create("aom4", "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "aom4", "inner_map", "pinned", hin)
 	aom8 := create("aom8", "type", "array_of_maps", "key", "4", "value", "4", "entries", "2", "name", "aom8", "inner_map", "pinned", hin8)
 	arr := create("arr", "type", "array", "key", "4", "value", "4", "entries", "4", "name", "arr")
+	jmp2 := fs + "/b2/leaf_b" // what A's jmp[2] holds
 	ro4 := create("ro4", "type", "array", "key", "4", "value", "4", "entries", "1", "name", "ro4")
 	for i, c := range []struct {
 		args []string
@@ -171,9 +172,17 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 		{[]string{"map", "name", "jmp", "pinned", amaps + "/outer"}, false},
 		{[]string{"map", "name", "inner_b", "pinned", amaps + "/outer"}, false}, // B's outer[1] cannot hold it
 		{[]string{"map", "name", ".rodata", "pinned", amaps + "/share_a_rodata"}, false},
+		// By index in libbpf's order: inner_b, outer, jmp, .rodata, .bss.
+		{[]string{"map", "idx", "2", "pinned", amaps + "/jmp", "map", "idx", "3", "pinned", amaps + "/share_a_rodata"}, true},
+		{[]string{"map", "idx", "2", "pinned", amaps + "/outer"}, false},
 	} {
-		if _, _, ok := s.both(append([]string{"prog", "loadall", b, fmt.Sprintf("%s/c%d", fs, i)}, c.args...)...); ok != c.ok {
+		dir := fmt.Sprintf("%s/c%d", fs, i)
+		ok := false
+		if _, _, ok = s.both(append([]string{"prog", "loadall", b, dir}, c.args...)...); ok != c.ok {
 			t.Errorf("%v: loaded %v, want %v", c.args, ok, c.ok)
+		}
+		if ok && slices.Contains(c.args, amaps+"/jmp") {
+			jmp2 = dir + "/leaf_b" // its static slot 2 is A's jmp's now
 		}
 	}
 	// A program array keeps one program type.
@@ -193,10 +202,11 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 	if !slices.Equal(hs, before) {
 		t.Errorf("runs after SIGKILL %v, before %v", hs, before)
 	}
+	slots(amaps+"/jmp", "/b/leaf_b", strings.TrimPrefix(jmp2, fs))
 	var leafs []uint32
-	for _, p := range []string{"/b/leaf_b", "/b2/leaf_b"} {
+	for _, p := range []string{fs + "/b/leaf_b", jmp2} {
 		var pi api.ProgInfo
-		json.Unmarshal([]byte(s.d.must("-j", "prog", "show", "pinned", fs+p)), &pi)
+		json.Unmarshal([]byte(s.d.must("-j", "prog", "show", "pinned", p)), &pi)
 		leafs = append(leafs, pi.ID)
 	}
 	for i, id := range leafs {
