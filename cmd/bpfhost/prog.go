@@ -428,29 +428,51 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	defer c.Close()
+	if r.Name != "" {
+		// As bpftool: every program of that name, each under a header.
+		if named, err := programsNamed(c, r.Name); err != nil || len(named) > 1 {
+			if err != nil {
+				return err
+			}
+			return progXlatedMany(cmd.OutOrStdout(), f, c, named, linum)
+		}
+	}
 	insns, err := c.Xlated(context.Background(), r)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
 	if f.asJSON() {
-		type bpftoolInsn struct {
-			Proto  string `json:"proto,omitempty"`
-			Src    string `json:"src,omitempty"`
-			File   string `json:"file,omitempty"`
-			Line   uint32 `json:"line_num,omitempty"`
-			Col    uint32 `json:"line_col,omitempty"`
-			Disasm string `json:"disasm"`
-		}
-		list := make([]bpftoolInsn, len(insns))
-		for i, x := range insns {
-			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
-			if linum && x.Src != "" {
-				list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
-			}
-		}
-		return f.emit(out, list)
+		return f.emit(out, xlatedJSON(insns, linum))
 	}
+	printXlated(out, insns, linum)
+	return nil
+}
+
+// bpftoolInsn is an instruction in bpftool's JSON of "prog dump xlated".
+type bpftoolInsn struct {
+	Proto  string `json:"proto,omitempty"`
+	Src    string `json:"src,omitempty"`
+	File   string `json:"file,omitempty"`
+	Line   uint32 `json:"line_num,omitempty"`
+	Col    uint32 `json:"line_col,omitempty"`
+	Disasm string `json:"disasm"`
+}
+
+// xlatedJSON is a program's instructions as bpftool's JSON lists them.
+func xlatedJSON(insns []api.XlatedInsn, linum bool) []bpftoolInsn {
+	list := make([]bpftoolInsn, len(insns))
+	for i, x := range insns {
+		list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+		if linum && x.Src != "" {
+			list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
+		}
+	}
+	return list
+}
+
+// printXlated prints a program's instructions as bpftool does for people.
+func printXlated(out io.Writer, insns []api.XlatedInsn, linum bool) {
 	for _, x := range insns {
 		if x.Proto != "" {
 			fmt.Fprintf(out, "%s:\n", x.Proto)
@@ -462,5 +484,4 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		}
 		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)
 	}
-	return nil
 }
