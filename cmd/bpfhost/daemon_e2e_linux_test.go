@@ -349,7 +349,7 @@ func TestDaemonCLIGrammar(t *testing.T) {
 	if out := d.must("-f", "-j", "map", "show", "pinned", "/counts2"); !strings.Contains(out, `"pinned":["/allmaps/counts","/counts2"]`) {
 		t.Fatalf("map show -f: %s", out)
 	}
-	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"count_packets"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
+	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"int count_packets(struct xdp_md * ctx)"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
 		t.Fatalf("prog dump xlated: %s", out)
 	}
 	dir := t.TempDir()
