@@ -380,7 +380,7 @@ func TestDaemonCLIGrammar(t *testing.T) {
 		{[]string{"prog", "show", "colour", "abc"}, "expected PROG"},
 		{[]string{"map", "show", "tag", "0011223344556677"}, "a tag names a program"},
 		{[]string{"prog", "load", counterObj}, "expected OBJ PATH"},
-		{[]string{"prog", "load", counterObj, "relative"}, "absolute"},
+		{[]string{"prog", "load", counterObj, "/x/../y"}, "absolute, clean"},
 		{[]string{"prog", "load", counterObj, "/x", "colour", "red"}, "expected no more arguments"},
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "1"}, "1 bytes given, want 8"},
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "hex", "zz", "0", "0", "0", "0", "0", "0", "0"}, "is not a byte"},

@@ -491,7 +491,7 @@ func mapPin(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info 
 	if len(args) != 1 {
 		return badInput(errors.New("expected MAP PATH"))
 	}
-	if err := c.PinMap(context.Background(), r, args[0]); err != nil {
+	if err := c.PinMap(context.Background(), r, pinPath(args[0])); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())

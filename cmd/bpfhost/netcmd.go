@@ -281,7 +281,7 @@ func linkPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return badInput(fmt.Errorf("expected LINK PATH"))
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		if err := c.PinLink(ctx, r, rest[0]); err != nil {
+		if err := c.PinLink(ctx, r, pinPath(rest[0])); err != nil {
 			return err
 		}
 		return printNull(f, cmd.OutOrStdout())

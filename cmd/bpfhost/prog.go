@@ -187,7 +187,7 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 	// libbpf names the object by its file's base name up to the first
 	// dot; its global data maps are pinned under that name.
 	objName, _, _ := strings.Cut(filepath.Base(args[0]), ".")
-	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName, Maps: replace})
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: pinPath(args[1]), All: all, Type: kv["type"], PinMaps: pinPath(kv["pinmaps"]), ObjectName: objName, Maps: replace})
 	if err != nil {
 		return err
 	}
@@ -398,7 +398,7 @@ func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	defer c.Close()
-	if err := c.PinProgram(context.Background(), r, rest[0]); err != nil {
+	if err := c.PinProgram(context.Background(), r, pinPath(rest[0])); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
