@@ -190,6 +190,16 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 		t.Error("a tc program loaded with an array of XDP programs")
 	}
 
+	// A program array's owner (map show's owner_prog_type): the first
+	// program stored in it, or one of another object that uses it.
+	pa := create("pa", "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "pa")
+	s.agree("map", "show", "pinned", pa)
+	s.both("map", "update", "pinned", pa, "key", "0", "0", "0", "0", "value", "pinned", fs+"/b/leaf_b")
+	s.agree("map", "show", "pinned", pa)
+	pc := create("pc", "type", "prog_array", "key", "4", "value", "4", "entries", "4", "name", "pc")
+	s.both("prog", "load", obj("share_c.o"), fs+"/tc", "map", "name", "jmp", "pinned", pc)
+	s.agree("map", "show", "pinned", pc)
+
 	// The daemon keeps it: the same slots, the same runs.
 	s.d.kill()
 	s.d.start()
