@@ -287,6 +287,12 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if kv["data_in"] == "" {
 		return badInput(fmt.Errorf("data_in FILE is required"))
 	}
+	if kv["ctx_in"] == "" {
+		// As bpftool: without ctx_in no context is passed at all, and
+		// ctx_out is left alone (a zeroed context would be a run of
+		// another input: an XDP packet of no bytes).
+		delete(kv, "ctx_out")
+	}
 	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != ""}
 	if req.DataIn, err = readArgFile(cmd, kv["data_in"]); err != nil {
 		return err
