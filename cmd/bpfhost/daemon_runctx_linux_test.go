@@ -13,7 +13,9 @@ import (
 // (it allocates the output context only for an input one); with ctx_in the
 // context comes back. Before, the daemon ran the program on a zeroed
 // context (an XDP packet of no bytes: XDP_ABORTED where bpftool's run
-// passed) and printed it.
+// passed) and printed it. data_size_out and ctx_size_out smaller than the
+// output fail the run on both sides (the kernel's ENOSPC); before, the
+// daemon ignored them.
 func TestDaemonRunCtxOutAgreesWithBpftool(t *testing.T) {
 	s := newSideBySide(t)
 	s.d.start()
@@ -29,11 +31,22 @@ func TestDaemonRunCtxOutAgreesWithBpftool(t *testing.T) {
 		{"prog", "run", "pinned", p, "data_in", pkt, "ctx_out", "-"},
 		{"-j", "prog", "run", "pinned", p, "data_in", pkt, "ctx_out", "-"},
 		{"-j", "prog", "run", "pinned", p, "data_in", pkt, "ctx_in", ctx, "ctx_out", "-"},
+		{"prog", "run", "pinned", p, "data_in", pkt, "data_out", "-", "data_size_out", "64"},
+		{"prog", "run", "pinned", p, "data_in", pkt, "data_size_out", "0"},
 	} {
 		kout, hout, _ := s.both(args...)
 		k, h := durations.ReplaceAllString(kout, "duration$1N"), durations.ReplaceAllString(hout, "duration$1N")
 		if k != h {
 			t.Errorf("%s:\n bpftool %q\n bpfhost %q", strings.Join(args, " "), k, h)
+		}
+	}
+	for _, args := range [][]string{
+		{"prog", "run", "pinned", p, "data_in", pkt, "data_size_out", "10"},
+		{"prog", "run", "pinned", p, "data_in", pkt, "data_out", "-", "data_size_out", "63"},
+		{"prog", "run", "pinned", p, "data_in", pkt, "ctx_in", ctx, "ctx_size_out", "8"},
+	} {
+		if _, _, ok := s.both(args...); ok {
+			t.Errorf("%s: succeeded", strings.Join(args, " "))
 		}
 	}
 }

@@ -293,7 +293,19 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 		// another input: an XDP packet of no bytes).
 		delete(kv, "ctx_out")
 	}
-	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != ""}
+	// data_size_out and ctx_size_out bound the outputs, as the kernel
+	// bounds them (0: bpftool's 32 KiB); bigger ones fail the run.
+	sizes := map[string]uint64{}
+	for _, k := range []string{"data_size_out", "ctx_size_out"} {
+		if s := kv[k]; s != "" {
+			n, err := strconv.ParseUint(s, 0, 32)
+			if err != nil {
+				return badInput(fmt.Errorf("%s %q: want a number", k, s))
+			}
+			sizes[k] = n
+		}
+	}
+	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != "" || kv["ctx_in"] != "" && sizes["ctx_size_out"] > 0}
 	if req.DataIn, err = readArgFile(cmd, kv["data_in"]); err != nil {
 		return err
 	}
@@ -317,6 +329,10 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	res, err := c.Run(context.Background(), req)
 	if err != nil {
 		return err
+	}
+	if n := sizes["data_size_out"]; n > 0 && uint64(len(res.DataOut)) > n || sizes["ctx_size_out"] > 0 && uint64(len(res.CtxOut)) > sizes["ctx_size_out"] {
+		// The kernel's ENOSPC, after the run (whose map updates stay).
+		return fmt.Errorf("failed to run program: No space left on device")
 	}
 	// As bpftool: an output FILE "-" is printed, as a hex dump or, with
 	// -j, as an array of byte values inside the JSON document (raw bytes
