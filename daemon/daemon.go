@@ -389,7 +389,13 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	pins = append(pins, namePins...)
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
-			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})
+			name := mapPinName(req.ObjectName, ms.Name)
+			if m := meta.borrowed[ms.Name]; m != nil {
+				// libbpf pins a reused map under the name the existing
+				// map has (bpf_map__reuse_fd takes it over).
+				name = strings.ReplaceAll(m.name, ".", "_")
+			}
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, name)})
 		}
 	}
 	meta.Pins = pins

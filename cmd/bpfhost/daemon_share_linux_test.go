@@ -137,10 +137,24 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 	slots(amaps+"/jmp", "/b/leaf_b")
 	runs(entries...)
 
-	// Global data: B's .rodata and .bss are A's (by libbpf's names).
+	// Global data: B's .rodata and .bss are A's (by libbpf's names);
+	// pinmaps pins the reused maps under their own names, as libbpf.
 	s.both("prog", "loadall", b, fs+"/b2", "map", "name", "share_b.rodata", "pinned", amaps+"/share_a_rodata",
 		"map", "name", "share_b.bss", "pinned", amaps+"/share_a_bss", "map", "name", "jmp", "pinned", amaps+"/jmp",
-		"map", "name", "outer", "pinned", amaps+"/outer")
+		"map", "name", "outer", "pinned", amaps+"/outer", "pinmaps", fs+"/b2maps")
+	ents, err := os.ReadDir(fs + "/b2maps")
+	if err != nil || len(ents) != 5 {
+		t.Fatalf("bpftool's pinmaps: %v, %v", ents, err)
+	}
+	for _, e := range ents {
+		kout, hout, _ := s.both("-j", "map", "show", "pinned", fs+"/b2maps/"+e.Name())
+		var k, h api.MapInfo
+		json.Unmarshal([]byte(kout), &k)
+		json.Unmarshal([]byte(hout), &h)
+		if k.Name != h.Name {
+			t.Errorf("pinmaps %s: kernel's map %q, bpfhost's %q", e.Name(), k.Name, h.Name)
+		}
+	}
 	slots(amaps+"/jmp", "/b/leaf_b", "/b2/leaf_b")
 	entries = append(entries, "/b2/entry_b")
 	before := runs(entries...)
