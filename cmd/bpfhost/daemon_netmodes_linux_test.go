@@ -52,6 +52,7 @@ func TestDaemonNetModesAgreesWithBpftool(t *testing.T) {
 		{"-j", "net", "show", "dev", nosuch},
 		{"net", "detach", "xdpdrv", "dev", nosuch},
 		{"-j", "net", "detach", "xdpgeneric", "dev", nosuch},
+		{"-j", "net", "attach", "xdpdrv", "pinned", first, "dev", nosuch},
 	} {
 		if same(args...) {
 			t.Errorf("%s: succeeded, want invalid devname", strings.Join(args, " "))
@@ -82,6 +83,11 @@ func TestDaemonNetModesAgreesWithBpftool(t *testing.T) {
 	} {
 		if _, _, ok := s.both(step.args...); ok != step.ok {
 			t.Errorf("%s: succeeded %v, want %v", strings.Join(step.args, " "), ok, step.ok)
+		}
+		if step.args[1] == "attach" && step.args[2] == "xdpdrv" {
+			if _, herr, _ := s.d.cli(nil, step.args...); !strings.Contains(herr, "Native and generic XDP can't be active at the same time") {
+				t.Errorf("%s: %q, want the kernel's reason", strings.Join(step.args, " "), herr)
+			}
 		}
 		shown()
 	}

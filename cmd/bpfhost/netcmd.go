@@ -74,6 +74,33 @@ func checkAttachType(args []string) error {
 	return badInput(fmt.Errorf("invalid net attach/detach type: %s (want xdp or xdpgeneric)", args[0]))
 }
 
+// netAttachDriver refuses "net attach {xdpdrv | xdpoffload} PROG dev IF":
+// bpfhost has neither mode. It fails as Linux does where Linux would fail
+// anyway: a device that does not exist ("invalid devname"), and a driver
+// program where a generic one is attached, overwrite or not.
+func netAttachDriver(f *toolFlags, args []string) error {
+	dev := ""
+	for i := 1; i+1 < len(args); i++ {
+		if args[i] == "dev" {
+			dev = args[i+1]
+		}
+	}
+	unsupported := checkAttachType(args)
+	if dev == "" {
+		return unsupported
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		links, err := c.NetShow(ctx, dev)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 && args[0] == "xdpdrv" {
+			return badInput(fmt.Errorf("interface %s attach failed: Native and generic XDP can't be active at the same time (bpfhost's XDP is generic only)", args[0]))
+		}
+		return unsupported
+	})
+}
+
 // detachModes are the XDP modes of bpftool's detach types. Detaching from
 // the driver or offload mode, where bpfhost attaches nothing, succeeds
 // without detaching, as on Linux when no program is in that mode.
@@ -82,6 +109,9 @@ var detachModes = map[string]string{
 }
 
 func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) > 0 && (args[0] == "xdpdrv" || args[0] == "xdpoffload") {
+		return netAttachDriver(f, args)
+	}
 	if err := checkAttachType(args); err != nil {
 		return err
 	}
