@@ -646,8 +646,12 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 	d.nextID++
 	p := &prog{id: d.nextID, p: u.coll.Programs[name], u: u, spec: ps, tag: Tag(ps), gpl: bpfhost.GPLCompatible(ps.License), loadedAt: u.meta.LoadedAt, uid: u.meta.UID, live: true}
+	// In the order of their first use in the program, as Linux's
+	// verifier records a program's maps (then the bound .rodata).
+	refs := append([]bpfhost.Reference(nil), ps.References...)
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].Slot < refs[j].Slot })
 	seen := map[string]bool{}
-	for _, ref := range ps.References {
+	for _, ref := range refs {
 		for _, mo := range u.maps {
 			if mo.m.Name() == ref.Name && !seen[ref.Name] {
 				seen[ref.Name] = true
@@ -665,7 +669,6 @@ func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 	if mo := rodataOf(u); mo != nil && !seen[".rodata"] {
 		p.mapIDs = append(p.mapIDs, mo.id)
 	}
-	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
 	u.progs = append(u.progs, p)
 	d.progs[p.id] = p
 	return p

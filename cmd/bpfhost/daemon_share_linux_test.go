@@ -272,8 +272,9 @@ func TestDaemonMapsOnlyAgreesWithBpftool(t *testing.T) {
 // TestDaemonIDOrderAgreesWithBpftool: the maps and programs of one load
 // get IDs in libbpf's order, as Linux gives them (maps of .maps by their
 // place, then the data sections in the ELF's order; programs by section,
-// then offset), so "map show" and "prog show" list them as bpftool does.
-// Before, the daemon numbered them by name.
+// then offset), so "map show" and "prog show" list them as bpftool does;
+// a program's map_ids are in the order of first use, as Linux's. Before,
+// the daemon numbered them by name and sorted map_ids.
 func TestDaemonIDOrderAgreesWithBpftool(t *testing.T) {
 	s := newSideBySide(t)
 	s.d.start()
@@ -313,6 +314,27 @@ func TestDaemonIDOrderAgreesWithBpftool(t *testing.T) {
 			kernel := func(args ...string) string { out, _, _ := s.kernel(args...); return out }
 			if k, h := byID(kernel), byID(s.d.must); !slices.Equal(k, h) {
 				t.Errorf("%s: %ss by ID: kernel %v, bpfhost %v", obj, c.kind, k, h)
+			}
+			if c.kind != "prog" {
+				continue
+			}
+			// A program's map_ids: in the order of first use, then
+			// the bound .rodata, as Linux lists them.
+			for _, e := range ents {
+				mapNames := func(run func(...string) string) []string {
+					var pi api.ProgInfo
+					json.Unmarshal([]byte(run("-j", "prog", "show", "pinned", c.dir+"/"+e.Name())), &pi)
+					var names []string
+					for _, id := range pi.MapIDs {
+						var mi api.MapInfo
+						json.Unmarshal([]byte(run("-j", "map", "show", "id", fmt.Sprint(id))), &mi)
+						names = append(names, mi.Name)
+					}
+					return names
+				}
+				if k, h := mapNames(kernel), mapNames(s.d.must); !slices.Equal(k, h) {
+					t.Errorf("%s: %s's map_ids: kernel %v, bpfhost %v", obj, e.Name(), k, h)
+				}
 			}
 		}
 	}
