@@ -199,6 +199,20 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 			jmp2 = dir + "/leaf_b" // its static slot 2 is A's jmp's now
 		}
 	}
+	// A hash of maps whose inner map is a pinned map, in place of B's
+	// array of maps: B's program reads the pinned map (9, plus its k).
+	hom := create("hom", "type", "hash_of_maps", "key", "4", "value", "4", "entries", "4", "name", "hom", "inner_map", "pinned", hin8)
+	s.both("map", "update", "pinned", hin8, "key", "0", "0", "0", "0", "value", "9", "0", "0", "0", "0", "0", "0", "0")
+	s.both("map", "update", "pinned", hom, "key", "0", "0", "0", "0", "value", "pinned", hin8)
+	s.both("prog", "loadall", b, fs+"/h", "map", "name", "outer", "pinned", hom)
+	// (Packet 0 only: B's own program array is not pinned, and Linux
+	// empties it when bpftool exits; the daemon keeps a map's entries
+	// while it lives, decision 0017.)
+	kout, hout, _ := s.both("-j", "prog", "run", "pinned", fs+"/h/entry_b", "data_in", pkts[0])
+	if k, h := retval(kout), retval(hout); k != 109 || h != 109 {
+		t.Errorf("B through a reused hash of maps: kernel %d, bpfhost %d; want 109", k, h)
+	}
+
 	// A program array keeps one program type.
 	if _, _, ok := s.both("prog", "load", obj("share_c.o"), fs+"/c", "map", "name", "jmp", "pinned", amaps+"/jmp"); ok {
 		t.Error("a tc program loaded with an array of XDP programs")
