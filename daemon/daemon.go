@@ -438,6 +438,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if cerr != nil {
 		d.memUsed -= mem
 		d.removeUnitDir(id)
+		d.refillBorrowed(meta.borrowed)
 		return res, cerr
 	}
 	u := d.register(id, spec, coll, req.Object, meta, mem)
@@ -445,6 +446,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
 			d.unpinBorrowed(u, meta.Pins)
+			d.refillBorrowed(meta.borrowed)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
 		}
 	}

@@ -244,6 +244,17 @@ func replacements(borrowed map[string]*mapObj) map[string]*bpfhost.Map {
 	return out
 }
 
+// refillBorrowed makes the program arrays a failed load reused hold their
+// tables again: the collection stored the object's static slots in them
+// before it failed, over entries the tables still name. d.mu is held.
+func (d *Daemon) refillBorrowed(borrowed map[string]*mapObj) {
+	for _, m := range borrowed {
+		if m.refs != nil && m.live {
+			d.refill(m)
+		}
+	}
+}
+
 // recordReusedSlots logs in the tables of the program arrays u reuses the
 // slots its object initialises statically, which NewCollection stored in
 // them (reuseSpecs kept them): the tables stay what the maps hold. d.mu is

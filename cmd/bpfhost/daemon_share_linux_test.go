@@ -213,6 +213,17 @@ func TestDaemonShareAcrossObjectsAgreesWithBpftool(t *testing.T) {
 		t.Errorf("B through a reused hash of maps: kernel %d, bpfhost %d; want 109", k, h)
 	}
 
+	// share_d's program array comes before its map of maps: the load
+	// fails filling the map of maps, after A's jmp took share_d's slot 1
+	// (in the daemon; libbpf fails before). A's jmp keeps its slots.
+	if _, _, ok := s.both("prog", "loadall", obj("share_d.o"), fs+"/d", "map", "name", "jmp", "pinned", amaps+"/jmp",
+		"map", "name", "inner_d", "pinned", amaps+"/outer"); ok {
+		t.Error("share_d.o loaded with a map of maps as its inner map")
+	}
+	// What the failed loads left in A's jmp: nothing of theirs.
+	slots(amaps+"/jmp", "/b/leaf_b", strings.TrimPrefix(jmp2, fs))
+	runs(entries...)
+
 	// A program array keeps one program type.
 	if _, _, ok := s.both("prog", "load", obj("share_c.o"), fs+"/c", "map", "name", "jmp", "pinned", amaps+"/jmp"); ok {
 		t.Error("a tc program loaded with an array of XDP programs")
