@@ -272,6 +272,12 @@ func (d *Daemon) recordReusedSlots(u *unit, spec *bpfhost.CollectionSpec) error 
 			key := binary.NativeEndian.AppendUint32(nil, kv.Key)
 			p := d.progNamed(u, kv.Value)
 			e := &refEntry{Target: refOf(p), obj: p}
+			// Stored again under d.mu: an update through the API
+			// between the collection's store and now is ordered
+			// before this one, in the map as in the table.
+			if err := m.apply(key, e, 0); err != nil {
+				return err
+			}
 			d.setEntry(m, string(key), e)
 			if m.refs.wal != nil {
 				if err := m.refs.wal.append(walRecord{op: walUpdate, key: key, value: encodeEntry(e)}); err != nil {
