@@ -314,8 +314,12 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Programs[ps.Name] = p
 	}
 	// Static contents of program arrays and maps of maps, now that every
-	// program and map exists.
+	// program and map exists. A replacement is not initialised from the
+	// object, except a program array, as libbpf fills a reused one.
 	for i, ms := range spec.Maps {
+		if _, ok := opts.MapReplacements[ms.Name]; ok && maps.Type(ms.Type) != maps.ProgramArray {
+			continue
+		}
 		for _, kv := range ms.Contents {
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/object"
 )
 
 // TestMapReplacementsProgramArray: a collection whose program array is
@@ -105,5 +106,33 @@ func TestMapReplacementsChecked(t *testing.T) {
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestMapReplacementsMapOfMapsContents: a replaced map of maps keeps its
+// own slots (the spec's static slots are not stored in it, as libbpf
+// leaves a reused map of maps alone), while the spec's inner map is still
+// created.
+func TestMapReplacementsMapOfMapsContents(t *testing.T) {
+	inner := &bpfhost.MapSpec{Name: "in", Type: uint32(maps.Array), KeySize: 4, ValueSize: 8, MaxEntries: 1}
+	outer := func() *bpfhost.MapSpec {
+		return &bpfhost.MapSpec{Name: "outer", Type: uint32(maps.ArrayOfMaps), KeySize: 4, ValueSize: 4, MaxEntries: 2,
+			InnerMap: inner.Copy(), Contents: []object.MapKV{{Key: 0, Value: "in"}}}
+	}
+	owner, err := bpfhost.NewCollection(&bpfhost.CollectionSpec{Maps: []*bpfhost.MapSpec{inner.Copy(), outer()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	c, err := bpfhost.NewCollection(&bpfhost.CollectionSpec{Maps: []*bpfhost.MapSpec{inner.Copy(), outer()}},
+		&bpfhost.CollectionOptions{MapReplacements: map[string]*bpfhost.Map{"outer": owner.Maps["outer"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var id uint32
+	if err := owner.Maps["outer"].Lookup(uint32(0), &id); err != nil || id != owner.Maps["in"].ID() {
+		t.Errorf("the replaced map of maps holds map %d (%v), want its own collection's inner map %d, not the other's %d",
+			id, err, owner.Maps["in"].ID(), c.Maps["in"].ID())
 	}
 }
