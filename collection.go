@@ -164,9 +164,13 @@ type CollectionOptions struct {
 	// execution slots), else the error wraps ErrMapIncompatible. The
 	// collection holds the map until it closes, as a pin would (the
 	// replacement handle may be closed meanwhile); it is neither pinned
-	// nor initialised from the object. Program arrays, maps of maps and
-	// maps with timers cannot be shared this way (ErrNotSupported). A name
-	// the object does not have is an error.
+	// nor initialised from the object, except that a program array takes
+	// the spec's static slots, as libbpf fills a reused one. A map of
+	// maps must match in its inner map template too, any map in where
+	// its value holds a bpf_spin_lock or bpf_timer, and a program array
+	// keeps one program type (ErrInvalid for a program of another); maps
+	// with timers cannot be shared this way (ErrNotSupported). A name the
+	// object does not have is an error.
 	MapReplacements map[string]*Map
 }
 
@@ -310,8 +314,12 @@ func NewCollection(spec *CollectionSpec, opts *CollectionOptions) (*Collection, 
 		c.Programs[ps.Name] = p
 	}
 	// Static contents of program arrays and maps of maps, now that every
-	// program and map exists.
+	// program and map exists. A replacement is not initialised from the
+	// object, except a program array, as libbpf fills a reused one.
 	for i, ms := range spec.Maps {
+		if _, ok := opts.MapReplacements[ms.Name]; ok && maps.Type(ms.Type) != maps.ProgramArray {
+			continue
+		}
 		for _, kv := range ms.Contents {
 			var v any
 			if maps.Type(ms.Type) == maps.ProgramArray {

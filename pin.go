@@ -190,6 +190,14 @@ func compatible(ms *MapSpec, h *Map, where string, slots int) error {
 		got.MaxEntries != want.MaxEntries, got.Flags != want.Flags:
 		return fmt.Errorf("map %q %s (%s, key %d, value %d, %d entries, flags %#x): %w",
 			ms.Name, where, MapType(got.Type), got.KeySize, got.ValueSize, got.MaxEntries, got.Flags, ErrMapIncompatible)
+	case !sameLayout(got, want):
+		// The programs are verified against ms: a bpf_spin_lock or
+		// bpf_timer they do not know of could be written as plain data.
+		return fmt.Errorf("map %q %s has a bpf_spin_lock or bpf_timer elsewhere than the spec: %w", ms.Name, where, ErrMapIncompatible)
+	case (got.InnerMap == nil) != (want.InnerMap == nil) || got.InnerMap != nil && !sameInner(*got.InnerMap, *want.InnerMap):
+		// Lookups in the map give maps the programs were verified to
+		// find like the spec's template.
+		return fmt.Errorf("map %q %s has another inner map template than the spec: %w", ms.Name, where, ErrMapIncompatible)
 	case h.Slots() != slots:
 		return fmt.Errorf("map %q %s has %d execution slots, the collection %d: %w", ms.Name, where, h.Slots(), slots, ErrMapIncompatible)
 	}
@@ -213,4 +221,18 @@ func pinNew(created map[string]*Map) error {
 		pinNS.pins[at] = m.handleLocked()
 	}
 	return nil
+}
+
+// sameLayout reports whether a and b hold a bpf_spin_lock and a bpf_timer
+// at the same places.
+func sameLayout(a, b maps.Spec) bool {
+	return a.HasSpinLock == b.HasSpinLock && (!a.HasSpinLock || a.SpinLockOffset == b.SpinLockOffset) &&
+		a.HasTimer == b.HasTimer && (!a.HasTimer || a.TimerOffset == b.TimerOffset)
+}
+
+// sameInner reports whether two inner map templates describe the same maps
+// (their names aside).
+func sameInner(a, b maps.Spec) bool {
+	return a.Type == b.Type && a.KeySize == b.KeySize && a.ValueSize == b.ValueSize && a.MaxEntries == b.MaxEntries &&
+		a.Flags == b.Flags && a.MapExtra == b.MapExtra && a.InnerMap == nil && b.InnerMap == nil && sameLayout(a, b)
 }

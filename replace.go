@@ -7,9 +7,13 @@ import (
 
 // replacement returns a new handle of the map that opts.MapReplacements
 // gives for ms, or nil if it gives none. As with a pinned map, the map must
-// match ms (else the error wraps ErrMapIncompatible), and the maps whose
-// entries refer to a collection's programs or maps cannot be shared
-// (ErrNotSupported).
+// match ms (else the error wraps ErrMapIncompatible). Unlike a pin by name
+// (pinnable), a replacement may be a program array or a map of maps (its
+// entries are the programs and maps of any collection, which keep their
+// own lifetimes, as when user space stores them) or a global data section
+// (not initialised from the object: a frozen .rodata must already hold
+// the spec's bytes, freezeData); maps with timers cannot be shared
+// (ErrNotSupported): a timer runs a callback of the collection that set it.
 func replacement(ms *MapSpec, repl map[string]*Map, slots int) (*Map, error) {
 	r, ok := repl[ms.Name]
 	if !ok {
@@ -18,8 +22,8 @@ func replacement(ms *MapSpec, repl map[string]*Map, slots int) (*Map, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: MapReplacements[%q] is nil", ErrInvalid, ms.Name)
 	}
-	if err := pinnable(ms); err != nil {
-		return nil, fmt.Errorf("replacing: %w", err)
+	if ms.HasTimer {
+		return nil, fmt.Errorf("replacing: %w: map %q: sharing a map with timers between collections", ErrNotSupported, ms.Name)
 	}
 	if err := compatible(ms, r, "replaced by map "+fmt.Sprintf("%q", r.name), slots); err != nil {
 		return nil, err

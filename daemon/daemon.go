@@ -314,9 +314,8 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	var names []string
 	switch {
 	case req.All:
-		for _, ps := range spec.Programs {
-			names = append(names, ps.Name)
-		}
+		// In libbpf's order, which the programs' IDs then follow.
+		names = programOrder(req.Object, spec, true)
 	case req.Program != "":
 		names = []string{req.Program}
 	default:
@@ -328,8 +327,10 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 			names = []string{spec.Programs[0].Name}
 		}
 	}
-	if len(names) == 0 {
-		return res, errorf(api.CodeInvalid, "object has no programs")
+	if len(names) == 0 && !req.All {
+		// bpftool's message; "prog loadall" of such an object loads
+		// its maps (pinmaps, pins by name) and succeeds, as bpftool's.
+		return res, errorf(api.CodeInvalid, "object file doesn't contain any bpf program")
 	}
 	if req.Program == "" {
 		if err := checkAutoload(spec, names); err != nil {
@@ -365,7 +366,12 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err != nil {
 		return res, err
 	}
-	over := reuseSpecs(meta.borrowed)
+	d.mu.Lock()
+	over, err := reuseSpecs(spec, meta.borrowed)
+	d.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
 	if spec, err = applyReuse(spec, over); err != nil {
 		return res, err
 	}
@@ -386,7 +392,13 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	pins = append(pins, namePins...)
 	if req.PinMaps != "" {
 		for _, ms := range spec.Maps {
-			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, mapPinName(req.ObjectName, ms.Name))})
+			name := mapPinName(req.ObjectName, ms.Name)
+			if m := meta.borrowed[ms.Name]; m != nil {
+				// libbpf pins a reused map under the name the existing
+				// map has (bpf_map__reuse_fd takes it over).
+				name = strings.ReplaceAll(m.name, ".", "_")
+			}
+			pins = append(pins, pinMeta{Kind: kindMap, Name: ms.Name, Path: path.Join(req.PinMaps, name)})
 		}
 	}
 	meta.Pins = pins
@@ -397,15 +409,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if err == nil {
 		mem, err = d.reserve(spec, meta)
 	}
-	unpin := func() {}
 	if err == nil {
-		// Pinned in-process, the reused maps stay open while the
-		// collection is created without d.mu; one unpinned meanwhile
-		// (and so maybe closed) is gone for this load.
-		if err = checkBorrowed(meta.borrowed); err == nil {
-			meta.reuseDir, unpin, err = pinReused(meta.borrowed)
-		}
-		if err != nil {
+		// The collection takes its own handles of the reused maps; one
+		// unpinned meanwhile (and so maybe closed) fails this load
+		// there or in the check after it.
+		if err = checkBorrowed(meta.borrowed); err != nil {
 			d.memUsed -= mem
 		}
 	}
@@ -418,7 +426,6 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		return res, err
 	}
 	coll, cerr := d.newCollection(spec, meta, verified, d.memDir(id))
-	unpin()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cerr == nil {
@@ -434,6 +441,7 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if cerr != nil {
 		d.memUsed -= mem
 		d.removeUnitDir(id)
+		d.refillBorrowed(meta.borrowed)
 		return res, cerr
 	}
 	u := d.register(id, spec, coll, req.Object, meta, mem)
@@ -441,8 +449,16 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 		if err := d.persistNew(u); err != nil {
 			d.closeUnit(u, true)
 			d.unpinBorrowed(u, meta.Pins)
+			d.refillBorrowed(meta.borrowed)
 			return res, errorf(api.CodeInternal, "persisting the object: %w", err)
 		}
+	}
+	// The slots the object gives the program arrays it reuses, now that
+	// the unit is committed (a restore refills them from these logs).
+	if err := d.recordReusedSlots(u, spec); err != nil {
+		return res, errorf(api.CodeInternal, "persisting a reused program array's slots: %w", err)
+	}
+	if d.opts.StateDir != "" {
 		// The pins pinmaps gave reused maps are their units'.
 		for _, m := range meta.borrowed {
 			if err := d.writeMeta(m.u); err != nil {
@@ -560,7 +576,7 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 	}
 	coll, err := bpfhost.NewCollection(spec, &bpfhost.CollectionOptions{
 		ProgramType: meta.Type, Engine: bpfhost.Engine(d.opts.Engine), Programs: meta.Programs,
-		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, PinPath: meta.reuseDir,
+		Slots: meta.Slots, Logger: d.log, MemoryLimit: -1, Verified: verified, MapMemoryDir: memDir, MapReplacements: replacements(meta.borrowed),
 		KernelBTF: d.opts.KernelBTF, KernelConfig: d.opts.KernelConfig,
 	})
 	if err != nil {
@@ -573,11 +589,13 @@ func (d *Daemon) newCollection(spec *bpfhost.CollectionSpec, meta unitMeta, veri
 // reserve charged for it. d.mu is held.
 func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost.Collection, object []byte, meta unitMeta, mem int64) *unit {
 	u := &unit{id: id, coll: coll, object: object, meta: meta, mem: mem, borrowed: meta.borrowed}
-	u.meta.borrowed, u.meta.reuseDir = nil, ""
+	u.meta.borrowed = nil
 	d.units[u.id] = u
 	byName := map[string]*mapObj{}
 	typed := objectMapTypes(object)
-	for _, ms := range spec.Maps {
+	// IDs in libbpf's order of creation, as Linux gives them.
+	for _, name := range libbpfMapOrder(object, spec) {
+		ms := spec.Map(name)
 		m := coll.Maps[ms.Name]
 		if m == nil || u.borrowed[ms.Name] != nil {
 			continue
@@ -640,8 +658,12 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 	d.nextID++
 	p := &prog{id: d.nextID, p: u.coll.Programs[name], u: u, spec: ps, tag: Tag(ps), gpl: bpfhost.GPLCompatible(ps.License), loadedAt: u.meta.LoadedAt, uid: u.meta.UID, live: true}
+	// In the order of their first use in the program, as Linux's
+	// verifier records a program's maps (then the bound .rodata).
+	refs := append([]bpfhost.Reference(nil), ps.References...)
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].Slot < refs[j].Slot })
 	seen := map[string]bool{}
-	for _, ref := range ps.References {
+	for _, ref := range refs {
 		for _, mo := range u.maps {
 			if mo.m.Name() == ref.Name && !seen[ref.Name] {
 				seen[ref.Name] = true
@@ -653,10 +675,28 @@ func (d *Daemon) addProg(u *unit, name string, ps *bpfhost.ProgramSpec) *prog {
 			p.mapIDs = append(p.mapIDs, mo.id)
 		}
 	}
-	sort.Slice(p.mapIDs, func(i, j int) bool { return p.mapIDs[i] < p.mapIDs[j] })
+	// libbpf binds the object's .rodata map to every program it loads
+	// (BPF_PROG_BIND_MAP, for bpftool's metadata), so Linux lists it among
+	// the maps of each, also of one that does not read it.
+	if mo := rodataOf(u); mo != nil && !seen[".rodata"] {
+		p.mapIDs = append(p.mapIDs, mo.id)
+	}
 	u.progs = append(u.progs, p)
 	d.progs[p.id] = p
 	return p
+}
+
+// rodataOf is the map of u's .rodata section, its own or reused, or nil.
+func rodataOf(u *unit) *mapObj {
+	if mo := u.borrowed[".rodata"]; mo != nil {
+		return mo
+	}
+	for _, mo := range u.maps {
+		if mo.m.Name() == ".rodata" {
+			return mo
+		}
+	}
+	return nil
 }
 
 // slots is the slot count a unit is created with, for memory accounting.

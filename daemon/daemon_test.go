@@ -316,7 +316,8 @@ func firstUnit(d *Daemon) uint64 {
 	return 0
 }
 
-// TestXlated lists the loaded instructions with their source lines.
+// TestXlated lists the loaded instructions with their source lines, in
+// the kernel's syntax under the function's prototype, as bpftool does.
 func TestXlated(t *testing.T) {
 	d := newTestDaemon(t, "")
 	defer d.Close()
@@ -327,7 +328,7 @@ func TestXlated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(insns) < 10 || insns[0].Proto != "count_packets" || insns[0].Disasm != "(79) r2 = *(u64 *)(r1 + 8)" || !strings.Contains(insns[0].Src, "ctx->data_end") {
+	if len(insns) < 10 || insns[0].Proto != "int count_packets(struct xdp_md * ctx)" || insns[0].Disasm != "(79) r2 = *(u64 *)(r1 +8)" || !strings.Contains(insns[0].Src, "ctx->data_end") {
 		t.Fatalf("first instructions %+v", insns[:min(3, len(insns))])
 	}
 	last := insns[len(insns)-1]

@@ -11,47 +11,65 @@ import (
 )
 
 // firstProgram is the program "bpftool prog load" pins: libbpf's first,
-// in the object's order (by section, then by offset in it), not the first
-// by name as the spec lists them. "" if the ELF says nothing the spec
-// knows (the caller then takes the spec's first).
+// in the object's order (programOrder), not the first by name as the spec
+// lists them. "" if the ELF says nothing the spec knows (the caller then
+// takes the spec's first).
 func firstProgram(object []byte, spec *bpfhost.CollectionSpec) string {
-	f, err := elf.NewFile(bytes.NewReader(object))
-	if err != nil {
-		return ""
+	if order := programOrder(object, spec, false); len(order) > 0 {
+		return order[0]
 	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		return ""
-	}
+	return ""
+}
+
+// programOrder lists the object's programs in libbpf's order, which
+// Linux's IDs of what "bpftool prog loadall" loads follow: by section,
+// then by offset in it. With all, the spec's programs the ELF does not
+// place follow, by name; without, they are left out.
+func programOrder(object []byte, spec *bpfhost.CollectionSpec, all bool) []string {
 	type cand struct {
 		sec  elf.SectionIndex
 		off  uint64
 		name string
 	}
 	var cands []cand
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || elf.ST_BIND(s.Info) == elf.STB_LOCAL ||
-			s.Section <= elf.SHN_UNDEF || s.Section >= elf.SHN_LORESERVE || int(s.Section) >= len(f.Sections) {
-			continue
-		}
-		if sec := f.Sections[s.Section]; sec.Name == ".text" || sec.Flags&elf.SHF_EXECINSTR == 0 {
-			continue // subprograms, not programs
-		}
-		if findProgram(spec, s.Name) != nil {
-			cands = append(cands, cand{s.Section, s.Value, s.Name})
+	if f, err := elf.NewFile(bytes.NewReader(object)); err == nil {
+		defer f.Close()
+		syms, _ := f.Symbols()
+		for _, s := range syms {
+			if elf.ST_TYPE(s.Info) != elf.STT_FUNC || elf.ST_BIND(s.Info) == elf.STB_LOCAL ||
+				s.Section <= elf.SHN_UNDEF || s.Section >= elf.SHN_LORESERVE || int(s.Section) >= len(f.Sections) {
+				continue
+			}
+			if sec := f.Sections[s.Section]; sec.Name == ".text" || sec.Flags&elf.SHF_EXECINSTR == 0 {
+				continue // subprograms, not programs
+			}
+			if findProgram(spec, s.Name) != nil {
+				cands = append(cands, cand{s.Section, s.Value, s.Name})
+			}
 		}
 	}
-	if len(cands) == 0 {
-		return ""
-	}
-	sort.Slice(cands, func(i, j int) bool {
+	sort.SliceStable(cands, func(i, j int) bool {
 		if cands[i].sec != cands[j].sec {
 			return cands[i].sec < cands[j].sec
 		}
 		return cands[i].off < cands[j].off
 	})
-	return cands[0].name
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if !seen[c.name] {
+			seen[c.name] = true
+			out = append(out, c.name)
+		}
+	}
+	if all {
+		for _, ps := range spec.Programs {
+			if !seen[ps.Name] {
+				out = append(out, ps.Name)
+			}
+		}
+	}
+	return out
 }
 
 // mapPinName is the name a map is pinned under in a pinmaps directory: as

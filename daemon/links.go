@@ -130,19 +130,29 @@ func (d *Daemon) AttachXDP(req api.NetAttachRequest) (api.LinkInfo, error) {
 // DetachXDP detaches the XDP program of a device, as "bpftool net detach
 // xdp dev IF".
 func (d *Daemon) DetachXDP(dev string) error {
+	return d.NetDetach(api.NetDetachRequest{Dev: dev})
+}
+
+// NetDetach detaches the XDP program of a device in a mode, as "bpftool
+// net detach {xdp | xdpgeneric | xdpdrv | xdpoffload} dev IF": the
+// daemon's links are in generic mode, so only that mode (or none given)
+// detaches one; the others succeed without detaching, as on Linux.
+func (d *Daemon) NetDetach(req api.NetDetachRequest) error {
+	switch req.Mode {
+	case "", api.XDPModeGeneric, api.XDPModeDriver, api.XDPModeOffload:
+	default:
+		return errorf(api.CodeInvalid, "invalid XDP mode %q", req.Mode)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, k := range d.links {
-		if k.dev == dev || k.peer == dev {
+	if req.Mode == "" || req.Mode == api.XDPModeGeneric {
+		for _, k := range d.linksOn(req.Dev) {
 			return d.detach(k)
 		}
 	}
-	// As Linux: detaching from a device without a program succeeds;
-	// a device that does not exist is an error.
-	if _, err := net.InterfaceByName(dev); err != nil {
-		return errorf(api.CodeNotFound, "invalid devname %s: %v", dev, err)
-	}
-	return nil
+	// As Linux: detaching from a device without a program (in that
+	// mode) succeeds; a device that does not exist is an error.
+	return checkDev(req.Dev, len(d.linksOn(req.Dev)) > 0)
 }
 
 // Links lists the links by ID.

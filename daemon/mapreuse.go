@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
@@ -27,9 +27,17 @@ import (
 // definition is rejected). The reused map is not the new unit's: it stays
 // its own unit's (its memory file, log and pins stay there), held by the
 // new unit's programs as any live program holds its unit's maps (collect).
-// The root package shares a map between collections through its in-process
-// pin namespace (decision 0019): the map is pinned there under a path of
-// this load alone for the time of NewCollection.
+// The collection takes it as a CollectionOptions.MapReplacements entry.
+//
+// What libbpf does with the object's own initialisation of a reused map
+// (checked with bpftool against Linux): a program array still gets the
+// object's static slots (libbpf fills the program arrays after loading,
+// reused or not), which then name the new unit's programs and are logged
+// in the reused map's table (recordReusedSlots); a map of maps does not
+// (its slots are filled only when libbpf creates it), nor does global data
+// (a reused .data or .bss keeps its bytes; a reused frozen .rodata gives
+// the verifier its own bytes as constants, as Linux reads a frozen
+// read-only map).
 
 // reuseMeta records a reused map in the unit that reuses it, for restores:
 // the object's map name and the unit and name of the map it uses.
@@ -38,10 +46,6 @@ type reuseMeta struct {
 	Unit uint64 `json:"unit"`
 	Map  string `json:"map"`
 }
-
-// reuseSeq makes the in-process pin paths of concurrent loads unique, also
-// between daemons of one process (tests).
-var reuseSeq atomic.Uint64
 
 // libbpfMapOrder lists the object's maps in libbpf's order, which "map idx
 // IDX" counts in: the maps of the .maps section by their place in it, then
@@ -95,6 +99,19 @@ func libbpfMapOrder(object []byte, spec *bpfhost.CollectionSpec) []string {
 	return out
 }
 
+// libbpfName is the name libbpf's bpf_map__name gives the object's map
+// name, which bpftool's "map name NAME" matches: a global data section's
+// map is named after the object ("counter.rodata"; its section name alone
+// does not match), any other map by its whole name (not cut as the
+// kernel cuts it). Without the object's name (a client of the API that
+// gave none), a section is its own name.
+func libbpfName(object, name string) string {
+	if strings.HasPrefix(name, ".") && object != "" {
+		return libbpfMapName(object, name)
+	}
+	return name
+}
+
 // resolveReuse resolves a load's map replacements to the object's map
 // names and the existing maps, with bpftool's errors. d.mu is held.
 func (d *Daemon) resolveReuse(object []byte, spec *bpfhost.CollectionSpec, objName string, reqs []api.MapReplacement) (map[string]*mapObj, error) {
@@ -113,7 +130,7 @@ func (d *Daemon) resolveReuse(object []byte, spec *bpfhost.CollectionSpec, objNa
 			name = order[*r.Idx]
 		case r.Idx == nil && r.Name != "":
 			for _, n := range order {
-				if n == r.Name || libbpfMapName(objName, n) == r.Name {
+				if libbpfName(objName, n) == r.Name {
 					name = n
 				}
 			}
@@ -152,42 +169,51 @@ func (d *Daemon) resolveReuse(object []byte, spec *bpfhost.CollectionSpec, objNa
 	return out, nil
 }
 
-// reusable refuses what the root package cannot share between collections
-// (decision 0019): maps whose entries are a collection's programs or maps
-// or run its timers, and global data, whose bytes the verifier may have
-// taken as constants.
+// reusable refuses what the root package cannot share between
+// collections: maps with timers, whose callbacks are programs of the
+// collection that set them.
 func reusable(ms *bpfhost.MapSpec) error {
-	t := bpfhost.MapType(ms.Type)
-	switch {
-	case t == bpfhost.MapProgArray || t == bpfhost.MapArrayOfMaps || t == bpfhost.MapHashOfMaps:
-		return errorf(api.CodeNotSupp, "map %q: reusing a %s map in another object is not supported by bpfhost yet", ms.Name, t)
-	case ms.HasTimer:
+	if ms.HasTimer {
 		return errorf(api.CodeNotSupp, "map %q: reusing a map with timers in another object is not supported by bpfhost yet", ms.Name)
-	case ms.IsGlobalData():
-		return errorf(api.CodeNotSupp, "map %q: reusing a global data map (%s) is not supported by bpfhost", ms.Name, ms.Name)
 	}
 	return nil
 }
 
+// flagRdOnlyProg is BPF_F_RDONLY_PROG: programs may only read the map.
+const flagRdOnlyProg = 1 << 7
+
 // reuseSpecs are the definitions the object's reused maps take: the
-// existing maps', under the object's names (VerifyRequest.Maps).
-func reuseSpecs(borrowed map[string]*mapObj) map[string]*bpfhost.MapSpec {
+// existing maps', under the object's names (VerifyRequest.Maps), with the
+// object's static slots of a program array (libbpf fills a reused one) and,
+// for a frozen read-only array of one value, its bytes, which the verifier
+// reads as constants if the object's map is a .rodata section (as Linux
+// reads a frozen map with BPF_F_RDONLY_PROG). d.mu is held, so that no
+// reused map goes meanwhile.
+func reuseSpecs(spec *bpfhost.CollectionSpec, borrowed map[string]*mapObj) (map[string]*bpfhost.MapSpec, error) {
 	if len(borrowed) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := map[string]*bpfhost.MapSpec{}
 	for name, m := range borrowed {
 		ms := m.spec.Copy()
-		ms.Name, ms.Contents, ms.Data = name, nil, nil
+		ms.Name, ms.Contents, ms.Data, ms.Pinning = name, nil, nil, bpfhost.PinNone
+		if own := spec.Map(name); own != nil && bpfhost.MapType(ms.Type) == bpfhost.MapProgArray {
+			ms.Contents = append(ms.Contents, own.Contents...)
+		}
+		if bpfhost.MapType(ms.Type) == bpfhost.MapArray && ms.MaxEntries == 1 && ms.Flags&flagRdOnlyProg != 0 && m.m.Frozen() {
+			b, err := m.m.LookupBytes(uint32(0))
+			if err != nil {
+				return nil, fmt.Errorf("map %q: %w", m.name, err)
+			}
+			ms.Data = b
+		}
 		out[name] = ms
 	}
-	return out
+	return out, nil
 }
 
 // applyReuse returns spec with the definitions of over in place of the
-// object's maps of the same names, pinned by name (so that NewCollection
-// takes them from the in-process pins reuse makes) while no other map is.
-// spec is not changed.
+// object's maps of the same names. spec is not changed.
 func applyReuse(spec *bpfhost.CollectionSpec, over map[string]*bpfhost.MapSpec) (*bpfhost.CollectionSpec, error) {
 	if len(over) == 0 {
 		return spec, nil
@@ -195,10 +221,8 @@ func applyReuse(spec *bpfhost.CollectionSpec, over map[string]*bpfhost.MapSpec) 
 	out := spec.Copy()
 	found := 0
 	for i, ms := range out.Maps {
-		ms.Pinning = bpfhost.PinNone
 		if o := over[ms.Name]; o != nil {
 			out.Maps[i] = o.Copy()
-			out.Maps[i].Pinning = bpfhost.PinByName
 			found++
 		}
 	}
@@ -208,30 +232,61 @@ func applyReuse(spec *bpfhost.CollectionSpec, over map[string]*bpfhost.MapSpec) 
 	return out, nil
 }
 
-// pinReused pins the reused maps in the root package's in-process
-// namespace under a directory of this load alone, where NewCollection with
-// it as PinPath finds them; unpin removes the pins (the collection keeps its
-// own handles). d.mu is held, so that no map is closed meanwhile.
-func pinReused(borrowed map[string]*mapObj) (dir string, unpin func(), err error) {
+// replacements are the collection's MapReplacements for the reused maps.
+func replacements(borrowed map[string]*mapObj) map[string]*bpfhost.Map {
 	if len(borrowed) == 0 {
-		return "", func() {}, nil
+		return nil
 	}
-	dir = "/bpfhost-daemon-reuse/" + strconv.FormatUint(reuseSeq.Add(1), 10)
-	var pinned []string
-	unpin = func() {
-		for _, p := range pinned {
-			bpfhost.Unpin(p)
-		}
-	}
+	out := map[string]*bpfhost.Map{}
 	for name, m := range borrowed {
-		p := path.Join(dir, name)
-		if err := m.m.Pin(p); err != nil {
-			unpin()
-			return "", nil, fmt.Errorf("map %q: %w", m.name, err)
-		}
-		pinned = append(pinned, p)
+		out[name] = m.m
 	}
-	return dir, unpin, nil
+	return out
+}
+
+// refillBorrowed makes the program arrays a failed load reused hold their
+// tables again: the collection stored the object's static slots in them
+// before it failed, over entries the tables still name. d.mu is held.
+func (d *Daemon) refillBorrowed(borrowed map[string]*mapObj) {
+	for _, m := range borrowed {
+		if m.refs != nil && m.live {
+			d.refill(m)
+		}
+	}
+}
+
+// recordReusedSlots logs in the tables of the program arrays u reuses the
+// slots its object initialises statically, which NewCollection stored in
+// them (reuseSpecs kept them): the tables stay what the maps hold. d.mu is
+// held.
+func (d *Daemon) recordReusedSlots(u *unit, spec *bpfhost.CollectionSpec) error {
+	for name, m := range u.borrowed {
+		ms := spec.Map(name)
+		if ms == nil || m.refs == nil || m.m.Type() != bpfhost.MapProgArray {
+			continue
+		}
+		for _, kv := range ms.Contents {
+			if u.coll.Programs[kv.Value] == nil {
+				continue // not loaded: the slot was left alone
+			}
+			key := binary.NativeEndian.AppendUint32(nil, kv.Key)
+			p := d.progNamed(u, kv.Value)
+			e := &refEntry{Target: refOf(p), obj: p}
+			// Stored again under d.mu: an update through the API
+			// between the collection's store and now is ordered
+			// before this one, in the map as in the table.
+			if err := m.apply(key, e, 0); err != nil {
+				return err
+			}
+			d.setEntry(m, string(key), e)
+			if m.refs.wal != nil {
+				if err := m.refs.wal.append(walRecord{op: walUpdate, key: key, value: encodeEntry(e)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // reuseMetas records borrowed for unit.json.

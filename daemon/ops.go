@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,14 +34,9 @@ func (d *Daemon) mapInfo(m *mapObj) api.MapInfo {
 	if m.m.Frozen() {
 		info.Frozen = 1
 	}
-	if m.m.Type() == bpfhost.MapProgArray {
-		for _, p := range m.u.progs {
-			if p.live && slices.Contains(p.mapIDs, m.id) {
-				jited := p.p.Engine() == "jit"
-				info.OwnerProgType, info.OwnerJited = p.p.Type(), &jited
-				break
-			}
-		}
+	if p := d.arrayOwner(m); p != nil {
+		jited := p.p.Engine() == "jit"
+		info.OwnerProgType, info.OwnerJited = p.p.Type(), &jited
 	}
 	return info
 }

@@ -13,8 +13,9 @@ func addLinkCalls(mux *http.ServeMux, s *Server) {
 	d := s.d
 	handle(mux, api.PathNetAttach, s, func(ctx context.Context, r api.NetAttachRequest) (any, error) { return d.AttachXDP(r) })
 	handle(mux, api.PathNetDetach, s, func(ctx context.Context, r api.NetDetachRequest) (any, error) {
-		return struct{}{}, d.DetachXDP(r.Dev)
+		return struct{}{}, d.NetDetach(r)
 	})
+	handle(mux, api.PathNetShow, s, func(ctx context.Context, r api.NetShowRequest) (any, error) { return d.NetShow(r.Dev) })
 	handle(mux, api.PathLinkList, s, func(ctx context.Context, _ struct{}) (any, error) { return d.Links(), nil })
 	handle(mux, api.PathLinkGet, s, func(ctx context.Context, r api.LinkRequest) (any, error) { return d.Link(r.Link) })
 	handle(mux, api.PathLinkPin, s, func(ctx context.Context, r api.PinRequest) (any, error) {

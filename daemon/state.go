@@ -60,10 +60,8 @@ type unitMeta struct {
 	// not pinned.
 	held map[string]bool
 	// borrowed are the maps of other units the programs use, by the
-	// object's map name, and reuseDir the in-process pin directory
-	// NewCollection finds them under (mapreuse.go).
+	// object's map name (mapreuse.go).
 	borrowed map[string]*mapObj
-	reuseDir string
 }
 
 // pinMeta is one pin of a program or map of a unit, by name.
@@ -276,7 +274,10 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 		if meta.borrowed, err = d.restoredReuse(meta.Reuse); err != nil {
 			return nil, err
 		}
-		over := reuseSpecs(meta.borrowed)
+		over, err := reuseSpecs(spec, meta.borrowed)
+		if err != nil {
+			return nil, err
+		}
 		if spec, err = applyReuse(spec, over); err != nil {
 			return nil, err
 		}
@@ -289,12 +290,7 @@ func (d *Daemon) restoreUnit(id uint64, dir string, held map[string]bool) (*unit
 			return nil, err
 		}
 	}
-	var unpin func()
-	if meta.reuseDir, unpin, err = pinReused(meta.borrowed); err != nil {
-		return nil, err
-	}
 	u, err := d.loadUnit(id, spec, object, meta, verified)
-	unpin()
 	if err != nil {
 		return nil, err
 	}

@@ -206,6 +206,24 @@ const maxVerifyRequest = 2*DefaultMaxObjectSize + 1<<20
 // VerifyRequest from in, verifies the programs and writes the verdict to
 // out. It returns the process's exit status.
 func VerifyChildMain(in io.Reader, out io.Writer) int {
+	// The request first, and what its programs need of the kernel (its
+	// BTF, its configuration), read while files may still be opened: the
+	// seccomp filter refuses open, and the daemon loads with both. Parsing
+	// the object here is no new exposure: the daemon parsed it already.
+	b, err := io.ReadAll(io.LimitReader(in, maxVerifyRequest))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child:", err)
+		return 3
+	}
+	var req VerifyRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		fmt.Fprintln(os.Stderr, "verifier child: request:", err)
+		return 3
+	}
+	spec, specErr := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(req.Object))
+	if specErr == nil {
+		bpfhost.PreloadKernel(spec, &bpfhost.CollectionOptions{ProgramType: req.Type, KernelBTF: req.KernelBTF, KernelConfig: req.KernelConfig})
+	}
 	if err := limitSelf(); err != nil {
 		fmt.Fprintln(os.Stderr, "verifier child: limits:", err)
 		return 3
@@ -228,17 +246,7 @@ func VerifyChildMain(in io.Reader, out io.Writer) int {
 		fmt.Fprintln(os.Stderr, "verifier child: open:", err)
 		return 4
 	}
-	b, err := io.ReadAll(io.LimitReader(in, maxVerifyRequest))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "verifier child:", err)
-		return 3
-	}
-	var req VerifyRequest
-	if err := json.Unmarshal(b, &req); err != nil {
-		fmt.Fprintln(os.Stderr, "verifier child: request:", err)
-		return 3
-	}
-	v := verify(req)
+	v := verifyParsed(req, spec, specErr)
 	if err := json.NewEncoder(out).Encode(v); err != nil {
 		return 3
 	}
@@ -249,6 +257,11 @@ func VerifyChildMain(in io.Reader, out io.Writer) int {
 // NewCollection would, and returns their facts.
 func verify(req VerifyRequest) verifyVerdict {
 	spec, err := bpfhost.LoadCollectionSpecFromReader(bytes.NewReader(req.Object))
+	return verifyParsed(req, spec, err)
+}
+
+// verifyParsed is verify of the object's spec, parsed (or not: err).
+func verifyParsed(req VerifyRequest, spec *bpfhost.CollectionSpec, err error) verifyVerdict {
 	if err != nil {
 		return verifyVerdict{Invalid: fmt.Sprintf("object: %v", err)}
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/bpfhost/bpfhost"
 	"github.com/bpfhost/bpfhost/daemon/api"
-	"github.com/bpfhost/bpfhost/isa"
 )
 
 // Xlated lists a program's instructions as they were loaded (map
@@ -20,9 +19,15 @@ func (d *Daemon) Xlated(r api.Ref) ([]api.XlatedInsn, error) {
 		return nil, err
 	}
 	insns := p.p.Instructions()
+	// A function's first instruction carries its prototype, as bpftool
+	// prints it from BTF, or else its name.
+	protos := funcProtos(p.u.object)
 	starts := map[int]string{}
 	for _, f := range p.spec.Functions {
 		starts[f.Start] = f.Name
+		if proto, ok := protos[f.Name]; ok {
+			starts[f.Start] = proto
+		}
 	}
 	// The loaded lddw of a map holds the map's host address; print the
 	// map's ID instead, as Linux's xlated dump does (map[id:N]), so that
@@ -44,25 +49,16 @@ func (d *Daemon) Xlated(r api.Ref) ([]api.XlatedInsn, error) {
 		}
 	}
 	var out []api.XlatedInsn
-	last := ""
 	for pc := 0; pc < len(insns); {
-		text, n := isa.FormatLLVM(insns, pc)
-		if n == 0 {
-			n = 1
-		}
+		// In the kernel's syntax, as bpftool prints it (xlatedfmt.go).
+		text, n := kernelInsn(insns, pc, refs[pc])
 		ins := insns[pc]
-		if m, ok := refs[pc]; ok && ins.Opcode == isa.OpLoadImm64 {
-			text = fmt.Sprintf("r%d = %s", ins.Dst, m)
-		} else if ins.Opcode == isa.OpCall && ins.Src == isa.CallHelper {
-			// bpftool names the kernel function; the helper's name is
-			// the nearest true equivalent.
-			text = fmt.Sprintf("call %s#%d", bpfhost.HelperName(ins.Imm), ins.Imm)
-		}
 		x := api.XlatedInsn{PC: pc, Disasm: fmt.Sprintf("(%02x) %s", uint8(ins.Opcode), text), Proto: starts[pc]}
-		if l := p.spec.Line(pc); l.Known() && l.Start && l.Text != "" && l.Text != last {
+		// Every line record, also one that repeats the line before,
+		// as bpftool prints the kernel's.
+		if l := p.spec.Line(pc); l.Known() && l.Start && l.Text != "" {
 			x.Src = strings.TrimSpace(l.Text)
 			x.File, x.Line, x.Col = l.File, l.Line, l.Column
-			last = l.Text
 		}
 		out = append(out, x)
 		pc += n

@@ -134,6 +134,7 @@ var readOnly = map[string]bool{
 	api.PathMapDump:    true,
 	api.PathMapPeek:    true,
 	api.PathLinkGet:    true,
+	api.PathNetShow:    true,
 }
 
 // idempotent reports whether a call can be sent again, as net/http's rule

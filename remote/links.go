@@ -21,6 +21,20 @@ func (c *Client) DetachXDP(ctx context.Context, dev string) error {
 	return c.post(ctx, api.PathNetDetach, api.NetDetachRequest{Dev: dev}, nil)
 }
 
+// NetDetach detaches the XDP program of a device in a mode (req.Mode), as
+// "bpftool net detach MODE dev IF".
+func (c *Client) NetDetach(ctx context.Context, req api.NetDetachRequest) error {
+	return c.post(ctx, api.PathNetDetach, req, nil)
+}
+
+// NetShow lists the links of one device, as "bpftool net show dev IF"; a
+// device that does not exist in the daemon's network namespace is an
+// error.
+func (c *Client) NetShow(ctx context.Context, dev string) ([]api.LinkInfo, error) {
+	var res []api.LinkInfo
+	return res, c.post(ctx, api.PathNetShow, api.NetShowRequest{Dev: dev}, &res)
+}
+
 // Links lists the links.
 func (c *Client) Links(ctx context.Context) ([]api.LinkInfo, error) {
 	var res []api.LinkInfo

@@ -157,7 +157,7 @@ func parseRef(what string, args []string) (api.Ref, []string, error) {
 	case "name":
 		r.Name = args[1]
 	case "pinned":
-		r.Pinned = args[1]
+		r.Pinned = pinPath(args[1])
 	case "tag":
 		if what != "PROG" {
 			return r, nil, badInput(fmt.Errorf("expected %s as %s: a tag names a program", what, forms))

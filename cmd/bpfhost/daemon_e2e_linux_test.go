@@ -349,7 +349,7 @@ func TestDaemonCLIGrammar(t *testing.T) {
 	if out := d.must("-f", "-j", "map", "show", "pinned", "/counts2"); !strings.Contains(out, `"pinned":["/allmaps/counts","/counts2"]`) {
 		t.Fatalf("map show -f: %s", out)
 	}
-	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"count_packets"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
+	if out := d.must("-j", "prog", "dump", "xlated", "pinned", "/again"); !strings.Contains(out, `"proto":"int count_packets(struct xdp_md * ctx)"`) || !strings.Contains(out, `"disasm":"(95) exit"`) {
 		t.Fatalf("prog dump xlated: %s", out)
 	}
 	dir := t.TempDir()
@@ -380,7 +380,7 @@ func TestDaemonCLIGrammar(t *testing.T) {
 		{[]string{"prog", "show", "colour", "abc"}, "expected PROG"},
 		{[]string{"map", "show", "tag", "0011223344556677"}, "a tag names a program"},
 		{[]string{"prog", "load", counterObj}, "expected OBJ PATH"},
-		{[]string{"prog", "load", counterObj, "relative"}, "absolute"},
+		{[]string{"prog", "load", counterObj, "/x/../y"}, "absolute, clean"},
 		{[]string{"prog", "load", counterObj, "/x", "colour", "red"}, "expected no more arguments"},
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "1"}, "1 bytes given, want 8"},
 		{[]string{"map", "update", "pinned", "/counts2", "key", "1", "0", "0", "0", "value", "hex", "zz", "0", "0", "0", "0", "0", "0", "0"}, "is not a byte"},

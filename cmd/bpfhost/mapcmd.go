@@ -55,7 +55,8 @@ noexist. -j prints bpftool's JSON, -p indents it.`,
 	cmd.AddCommand(
 		&cobra.Command{Use: "show [MAP]", Aliases: []string{"list"}, Short: "Show maps",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, mapShow(c, &f, args)) }},
-		&cobra.Command{Use: "dump MAP", Short: "Print every entry", RunE: run(mapDump)},
+		&cobra.Command{Use: "dump MAP", Short: "Print every entry (of every map of a name, as bpftool)",
+			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, mapDumpCommand(c, &f, args)) }},
 		&cobra.Command{Use: "lookup MAP key DATA", Short: "Print the entry of a key", RunE: run(mapLookup)},
 		&cobra.Command{Use: "update MAP key DATA value VALUE [any|exist|noexist]", Short: "Set the value of a key", RunE: run(mapUpdate)},
 		&cobra.Command{Use: "delete MAP key DATA", Short: "Delete a key", RunE: run(mapDelete)},
@@ -271,18 +272,24 @@ func mapDump(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info
 		}
 		return f.emit(out, list)
 	}
-	for _, e := range holes {
+	return printEntries(out, info, res)
+}
+
+// printEntries prints a dump's entries for people, as bpftool does for a
+// map without BTF types, and their count.
+func printEntries(out io.Writer, info api.MapInfo, res api.MapResult) error {
+	for _, e := range withHoles(info, res.Entries) {
 		if e.Value == nil {
 			fmt.Fprintf(out, "key: %s  value: <no entry>\n", hexText(e.Key))
 			continue
 		}
-		printEntry(out, info, slots, e)
+		printEntry(out, info, res.Slots, e)
 	}
 	s := "s"
-	if len(entries) == 1 {
+	if len(res.Entries) == 1 {
 		s = ""
 	}
-	_, err = fmt.Fprintf(out, "Found %d element%s\n", len(entries), s)
+	_, err := fmt.Fprintf(out, "Found %d element%s\n", len(res.Entries), s)
 	return err
 }
 
@@ -484,7 +491,7 @@ func mapPin(cmd *cobra.Command, f *toolFlags, c *remote.Client, r api.Ref, info 
 	if len(args) != 1 {
 		return badInput(errors.New("expected MAP PATH"))
 	}
-	if err := c.PinMap(context.Background(), r, args[0]); err != nil {
+	if err := c.PinMap(context.Background(), r, pinPath(args[0])); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())

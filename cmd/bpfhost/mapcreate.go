@@ -29,7 +29,7 @@ func parseCreate(args []string) (api.MapCreateRequest, error) {
 	if len(args) < 7 {
 		return req, badInput(fmt.Errorf("'create' needs at least 7 arguments, %d found", len(args)))
 	}
-	req.Path = args[0]
+	req.Path = pinPath(args[0])
 	seen := map[string]bool{}
 	num := func(key, what, s string, out *uint32) error {
 		n, err := strconv.ParseUint(s, 0, 32)

@@ -22,7 +22,7 @@ func newNetCommand() *cobra.Command {
 		Long: `Attach XDP programs to devices in a running bpfhost daemon, in bpftool's grammar:
 
   bpfhost net attach {xdp | xdpgeneric} PROG dev IF [peer IF2] [overwrite]
-  bpfhost net detach {xdp | xdpgeneric} dev IF
+  bpfhost net detach {xdp | xdpgeneric | xdpdrv | xdpoffload} dev IF
   bpfhost net { show | list } [dev IF]
 
 PROG is "id ID", "name NAME" or "pinned PATH". With peer, frames the program
@@ -30,13 +30,15 @@ passes on one device leave on the other (bridge mode); without, the program
 sees a copy of each frame (monitor mode). The daemon keeps the attachment,
 also across restarts, until it is detached. A device that has a program
 already is an error unless overwrite replaces it; detaching from a device
-without one succeeds, as on Linux.`,
+without one succeeds, as on Linux, and so does detaching from the driver
+or offload mode (bpfhost attaches in neither). A device that does not
+exist is an error ("invalid devname"), also for net show.`,
 	}
 	addToolFlags(cmd, &f)
 	cmd.AddCommand(
 		&cobra.Command{Use: "attach {xdp|xdpgeneric} PROG dev IF [peer IF2] [overwrite]", Short: "Attach an XDP program to a device",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netAttach(c, &f, args)) }},
-		&cobra.Command{Use: "detach {xdp|xdpgeneric} dev IF", Short: "Detach the XDP program of a device",
+		&cobra.Command{Use: "detach {xdp|xdpgeneric|xdpdrv|xdpoffload} dev IF", Short: "Detach the XDP program of a device",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netDetach(c, &f, args)) }},
 		&cobra.Command{Use: "show [dev IF]", Aliases: []string{"list"}, Short: "Show the devices' XDP programs",
 			RunE: func(c *cobra.Command, args []string) error { return f.toolError(c, netShow(c, &f, args)) }},
@@ -55,7 +57,8 @@ func withClient(f *toolFlags, fn func(ctx context.Context, c *remote.Client) err
 }
 
 // checkAttachType accepts bpftool's XDP attach types that bpfhost's one
-// data path serves: "xdp" (Linux picks the mode) and "xdpgeneric" (the
+// data path serves: "xdp" (Linux picks the mode: generic on a device
+// whose driver has no XDP, as bpfhost's devices) and "xdpgeneric" (the
 // stack's mode, which bpfhost's user-space path resembles most); driver
 // and offload modes need a kernel driver.
 func checkAttachType(args []string) error {
@@ -71,7 +74,44 @@ func checkAttachType(args []string) error {
 	return badInput(fmt.Errorf("invalid net attach/detach type: %s (want xdp or xdpgeneric)", args[0]))
 }
 
+// netAttachDriver refuses "net attach {xdpdrv | xdpoffload} PROG dev IF":
+// bpfhost has neither mode. It fails as Linux does where Linux would fail
+// anyway: a device that does not exist ("invalid devname"), and a driver
+// program where a generic one is attached, overwrite or not.
+func netAttachDriver(f *toolFlags, args []string) error {
+	dev := ""
+	for i := 1; i+1 < len(args); i++ {
+		if args[i] == "dev" {
+			dev = args[i+1]
+		}
+	}
+	unsupported := checkAttachType(args)
+	if dev == "" {
+		return unsupported
+	}
+	return withClient(f, func(ctx context.Context, c *remote.Client) error {
+		links, err := c.NetShow(ctx, dev)
+		if err != nil {
+			return err
+		}
+		if len(links) > 0 && args[0] == "xdpdrv" {
+			return badInput(fmt.Errorf("interface %s attach failed: Native and generic XDP can't be active at the same time (bpfhost's XDP is generic only)", args[0]))
+		}
+		return unsupported
+	})
+}
+
+// detachModes are the XDP modes of bpftool's detach types. Detaching from
+// the driver or offload mode, where bpfhost attaches nothing, succeeds
+// without detaching, as on Linux when no program is in that mode.
+var detachModes = map[string]string{
+	"xdp": "", "xdpgeneric": api.XDPModeGeneric, "xdpdrv": api.XDPModeDriver, "xdpoffload": api.XDPModeOffload,
+}
+
 func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
+	if len(args) > 0 && (args[0] == "xdpdrv" || args[0] == "xdpoffload") {
+		return netAttachDriver(f, args)
+	}
 	if err := checkAttachType(args); err != nil {
 		return err
 	}
@@ -101,14 +141,18 @@ func netAttach(cmd *cobra.Command, f *toolFlags, args []string) error {
 }
 
 func netDetach(cmd *cobra.Command, f *toolFlags, args []string) error {
-	if err := checkAttachType(args); err != nil {
-		return err
+	if len(args) == 0 {
+		return badInput(fmt.Errorf("expected ATTACH_TYPE: xdp, xdpgeneric, xdpdrv or xdpoffload"))
+	}
+	mode, ok := detachModes[args[0]]
+	if !ok {
+		return badInput(fmt.Errorf("invalid net attach/detach type: %s", args[0]))
 	}
 	if len(args) != 3 || args[1] != "dev" {
 		return badInput(fmt.Errorf("expected \"%s dev IF\"", args[0]))
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		if err := c.DetachXDP(ctx, args[2]); err != nil {
+		if err := c.NetDetach(ctx, api.NetDetachRequest{Dev: args[2], Mode: mode}); err != nil {
 			return err
 		}
 		return printNull(f, cmd.OutOrStdout())
@@ -128,10 +172,18 @@ type netXDP struct {
 // xdpMode is the mode "net show" gives bpfhost's links.
 const xdpMode = "generic"
 
+// netShowJSON is one element of bpftool net show's JSON, with its keys in
+// bpftool's order; bpfhost has no tc or flow dissector hooks.
+type netShowJSON struct {
+	XDP           []netXDP `json:"xdp"`
+	TC            []any    `json:"tc"`
+	FlowDissector []any    `json:"flow_dissector"`
+}
+
 func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
-	// bpftool's "dev NAME" shows that device's programs only (the
-	// devices are the daemon's, maybe in another network namespace: one
-	// without a program shows none, whether it exists or not).
+	// bpftool's "dev NAME" shows that device's programs only; the
+	// devices are the daemon's (maybe in another network namespace than
+	// the client's), so the daemon says whether it exists.
 	dev := ""
 	if len(args) == 2 && args[0] == "dev" {
 		dev, args = args[1], nil
@@ -140,15 +192,15 @@ func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		all, err := c.Links(ctx)
+		var links []api.LinkInfo
+		var err error
+		if dev != "" {
+			links, err = c.NetShow(ctx, dev)
+		} else {
+			links, err = c.Links(ctx)
+		}
 		if err != nil {
 			return err
-		}
-		var links []api.LinkInfo
-		for _, l := range all {
-			if dev == "" || l.Devname == dev || l.Peer == dev {
-				links = append(links, l)
-			}
 		}
 		xdps := []netXDP{}
 		for _, l := range links {
@@ -156,8 +208,7 @@ func netShow(cmd *cobra.Command, f *toolFlags, args []string) error {
 		}
 		out := cmd.OutOrStdout()
 		if f.asJSON() {
-			// bpftool's shape; bpfhost has no tc or flow dissector hooks.
-			return f.emit(out, []map[string]any{{"xdp": xdps, "tc": []any{}, "flow_dissector": []any{}}})
+			return f.emit(out, []netShowJSON{{XDP: xdps, TC: []any{}, FlowDissector: []any{}}})
 		}
 		fmt.Fprintln(out, "xdp:")
 		for _, l := range links {
@@ -260,7 +311,7 @@ func linkPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return badInput(fmt.Errorf("expected LINK PATH"))
 	}
 	return withClient(f, func(ctx context.Context, c *remote.Client) error {
-		if err := c.PinLink(ctx, r, rest[0]); err != nil {
+		if err := c.PinLink(ctx, r, pinPath(rest[0])); err != nil {
 			return err
 		}
 		return printNull(f, cmd.OutOrStdout())

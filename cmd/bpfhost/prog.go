@@ -187,7 +187,7 @@ func progLoad(cmd *cobra.Command, f *toolFlags, args []string, all bool) error {
 	// libbpf names the object by its file's base name up to the first
 	// dot; its global data maps are pinned under that name.
 	objName, _, _ := strings.Cut(filepath.Base(args[0]), ".")
-	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: args[1], All: all, Type: kv["type"], PinMaps: kv["pinmaps"], ObjectName: objName, Maps: replace})
+	_, err = c.Load(context.Background(), api.LoadRequest{Object: obj, PinPath: pinPath(args[1]), All: all, Type: kv["type"], PinMaps: pinPath(kv["pinmaps"]), ObjectName: objName, Maps: replace})
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,25 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	if kv["data_in"] == "" {
 		return badInput(fmt.Errorf("data_in FILE is required"))
 	}
-	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != ""}
+	if kv["ctx_in"] == "" {
+		// As bpftool: without ctx_in no context is passed at all, and
+		// ctx_out is left alone (a zeroed context would be a run of
+		// another input: an XDP packet of no bytes).
+		delete(kv, "ctx_out")
+	}
+	// data_size_out and ctx_size_out bound the outputs, as the kernel
+	// bounds them (0: bpftool's 32 KiB); bigger ones fail the run.
+	sizes := map[string]uint64{}
+	for _, k := range []string{"data_size_out", "ctx_size_out"} {
+		if s := kv[k]; s != "" {
+			n, err := strconv.ParseUint(s, 0, 32)
+			if err != nil {
+				return badInput(fmt.Errorf("%s %q: want a number", k, s))
+			}
+			sizes[k] = n
+		}
+	}
+	req := api.RunRequest{Prog: r, WantCtxOut: kv["ctx_out"] != "" || kv["ctx_in"] != "" && sizes["ctx_size_out"] > 0}
 	if req.DataIn, err = readArgFile(cmd, kv["data_in"]); err != nil {
 		return err
 	}
@@ -311,6 +329,10 @@ func progRun(cmd *cobra.Command, f *toolFlags, args []string) error {
 	res, err := c.Run(context.Background(), req)
 	if err != nil {
 		return err
+	}
+	if n := sizes["data_size_out"]; n > 0 && uint64(len(res.DataOut)) > n || sizes["ctx_size_out"] > 0 && uint64(len(res.CtxOut)) > sizes["ctx_size_out"] {
+		// The kernel's ENOSPC, after the run (whose map updates stay).
+		return fmt.Errorf("failed to run program: No space left on device")
 	}
 	// As bpftool: an output FILE "-" is printed, as a hex dump or, with
 	// -j, as an array of byte values inside the JSON document (raw bytes
@@ -398,7 +420,7 @@ func progPin(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	defer c.Close()
-	if err := c.PinProgram(context.Background(), r, rest[0]); err != nil {
+	if err := c.PinProgram(context.Background(), r, pinPath(rest[0])); err != nil {
 		return err
 	}
 	return printNull(f, cmd.OutOrStdout())
@@ -428,29 +450,51 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		return err
 	}
 	defer c.Close()
+	if r.Name != "" {
+		// As bpftool: every program of that name, each under a header.
+		if named, err := programsNamed(c, r.Name); err != nil || len(named) > 1 {
+			if err != nil {
+				return err
+			}
+			return progXlatedMany(cmd.OutOrStdout(), f, c, named, linum)
+		}
+	}
 	insns, err := c.Xlated(context.Background(), r)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
 	if f.asJSON() {
-		type bpftoolInsn struct {
-			Proto  string `json:"proto,omitempty"`
-			Src    string `json:"src,omitempty"`
-			File   string `json:"file,omitempty"`
-			Line   uint32 `json:"line_num,omitempty"`
-			Col    uint32 `json:"line_col,omitempty"`
-			Disasm string `json:"disasm"`
-		}
-		list := make([]bpftoolInsn, len(insns))
-		for i, x := range insns {
-			list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
-			if linum && x.Src != "" {
-				list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
-			}
-		}
-		return f.emit(out, list)
+		return f.emit(out, xlatedJSON(insns, linum))
 	}
+	printXlated(out, insns, linum)
+	return nil
+}
+
+// bpftoolInsn is an instruction in bpftool's JSON of "prog dump xlated".
+type bpftoolInsn struct {
+	Proto  string `json:"proto,omitempty"`
+	Src    string `json:"src,omitempty"`
+	File   string `json:"file,omitempty"`
+	Line   uint32 `json:"line_num,omitempty"`
+	Col    uint32 `json:"line_col,omitempty"`
+	Disasm string `json:"disasm"`
+}
+
+// xlatedJSON is a program's instructions as bpftool's JSON lists them.
+func xlatedJSON(insns []api.XlatedInsn, linum bool) []bpftoolInsn {
+	list := make([]bpftoolInsn, len(insns))
+	for i, x := range insns {
+		list[i] = bpftoolInsn{Proto: x.Proto, Src: x.Src, Disasm: x.Disasm}
+		if linum && x.Src != "" {
+			list[i].File, list[i].Line, list[i].Col = x.File, x.Line, x.Col
+		}
+	}
+	return list
+}
+
+// printXlated prints a program's instructions as bpftool does for people.
+func printXlated(out io.Writer, insns []api.XlatedInsn, linum bool) {
 	for _, x := range insns {
 		if x.Proto != "" {
 			fmt.Fprintf(out, "%s:\n", x.Proto)
@@ -462,5 +506,4 @@ func progDump(cmd *cobra.Command, f *toolFlags, args []string) error {
 		}
 		fmt.Fprintf(out, "%4d: %s\n", x.PC, x.Disasm)
 	}
-	return nil
 }

@@ -21,7 +21,7 @@ func newUnpinCommand() *cobra.Command {
 					return err
 				}
 				defer c.Close()
-				if err := c.Unpin(context.Background(), args[0]); err != nil {
+				if err := c.Unpin(context.Background(), pinPath(args[0])); err != nil {
 					return err
 				}
 				return printNull(&f, cmd.OutOrStdout())

@@ -26,6 +26,30 @@ type NetAttachRequest struct {
 // NetDetachRequest detaches the XDP program of a device (PathNetDetach).
 type NetDetachRequest struct {
 	Dev string `json:"dev"`
+	// Mode is the XDP mode to detach from, as bpftool's attach types
+	// name them: XDPModeGeneric (or "": "xdp", "xdpgeneric") detaches
+	// the device's link; XDPModeDriver and XDPModeOffload detach nothing,
+	// since the daemon attaches in neither, and succeed as Linux's
+	// detach from a mode without a program does. A device that does not
+	// exist is CodeNotFound whatever the mode.
+	Mode string `json:"mode,omitempty"`
+}
+
+// XDP modes of NetDetachRequest.Mode.
+const (
+	XDPModeGeneric = "generic"
+	XDPModeDriver  = "driver"
+	XDPModeOffload = "offload"
+)
+
+// PathNetShow lists the links of one device (NetShowRequest): "bpftool net
+// show dev IF". A device that does not exist in the daemon's network
+// namespace is CodeNotFound ("invalid devname"), as bpftool reports it.
+const PathNetShow = "/" + Version + "/net/show"
+
+// NetShowRequest names the device of PathNetShow.
+type NetShowRequest struct {
+	Dev string `json:"dev"`
 }
 
 // LinkRequest names a link (PathLinkGet, PathLinkDetach): by ID or pin
