@@ -50,6 +50,44 @@ func newSideBySide(t *testing.T) *sideBySide {
 	return &sideBySide{t: t, bpftool: bpftool, fs: fs, d: d}
 }
 
+// newNetSideBySide is newSideBySide in a network namespace of the test's
+// with a veth pair (devices named after tag), whose daemon is started, and
+// counterObj loaded and pinned twice on both sides: it returns the two
+// devices and the two pins.
+func newNetSideBySide(t *testing.T, tag string) (s *sideBySide, dev, peer, first, second string) {
+	t.Helper()
+	netnstest.Require(t)
+	s = newSideBySide(t)
+	ns := netnstest.New(t)
+	dev, peer = netnstest.Uniq(tag+"a"), netnstest.Uniq(tag+"b")
+	netnstest.Veth(t, ns, dev, ns, peer)
+	s.prefix = []string{"ip", "netns", "exec", ns.Name}
+	s.d.prefix = s.prefix
+	s.d.start()
+	first, second = s.fs+"/first", s.fs+"/second"
+	for _, p := range []string{first, second} {
+		s.both("prog", "load", counterObj, p)
+	}
+	return s, dev, peer, first, second
+}
+
+// newPinByNameSideBySide is newSideBySide whose commands run in a mount
+// namespace of their own with the test's bpffs bound on /sys/fs/bpf (where
+// libbpf pins LIBBPF_PIN_BY_NAME maps), with the daemon started.
+func newPinByNameSideBySide(t *testing.T) *sideBySide {
+	t.Helper()
+	s := newSideBySide(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare to give bpftool a /sys/fs/bpf of the test's")
+	}
+	if fi, err := os.Stat("/sys/fs/bpf"); err != nil || !fi.IsDir() {
+		t.Skip("no /sys/fs/bpf directory to bind the test's bpffs on")
+	}
+	s.prefix = []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/fs/bpf && shift && exec "$@"`, "sh", s.fs}
+	s.d.start()
+	return s
+}
+
 // kernel runs bpftool and returns its stdout, stderr and exit status.
 func (s *sideBySide) kernel(args ...string) (string, string, int) {
 	s.t.Helper()
@@ -75,18 +113,7 @@ func (s *sideBySide) both(args ...string) (kout, hout string, ok bool) {
 // with -j), on the kernel with bpftool and in the daemon alike; a device
 // that does not exist fails on both.
 func TestDaemonNetOverwriteAgreesWithBpftool(t *testing.T) {
-	netnstest.Require(t)
-	s := newSideBySide(t)
-	ns := netnstest.New(t)
-	a, b := netnstest.Uniq("oa"), netnstest.Uniq("ob")
-	netnstest.Veth(t, ns, a, ns, b)
-	s.prefix = []string{"ip", "netns", "exec", ns.Name}
-	s.d.prefix = s.prefix
-	s.d.start()
-	first, second := s.fs+"/first", s.fs+"/second"
-	for _, p := range []string{first, second} {
-		s.both("prog", "load", counterObj, p)
-	}
+	s, a, b, first, second := newNetSideBySide(t, "o")
 	progID := func(out string) uint32 {
 		var p api.ProgInfo
 		if err := json.Unmarshal([]byte(out), &p); err != nil {
@@ -525,15 +552,7 @@ func TestDaemonMapReuseAgreesWithBpftool(t *testing.T) {
 // /sys/fs/bpf is a directory of its pins) alike; the daemon keeps the
 // sharing across a SIGKILL.
 func TestDaemonPinByNameAgreesWithBpftool(t *testing.T) {
-	s := newSideBySide(t)
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare to give bpftool a /sys/fs/bpf of the test's")
-	}
-	if fi, err := os.Stat("/sys/fs/bpf"); err != nil || !fi.IsDir() {
-		t.Skip("no /sys/fs/bpf directory to bind the test's bpffs on")
-	}
-	s.prefix = []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/fs/bpf && shift && exec "$@"`, "sh", s.fs}
-	s.d.start()
+	s := newPinByNameSideBySide(t)
 	obj, _ := filepath.Abs("../../testdata/pin/pinned.o")
 	hits := "/sys/fs/bpf/hits"
 	s.both("prog", "load", obj, s.fs+"/p1")

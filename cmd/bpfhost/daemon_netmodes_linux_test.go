@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/bpfhost/bpfhost/internal/netnstest"
 )
 
 // TestDaemonNetModesAgreesWithBpftool: bpftool's XDP modes on one device,
@@ -20,18 +18,7 @@ import (
 // mode fails; "net show" lists the program as bpftool does, in bpftool's
 // key order.
 func TestDaemonNetModesAgreesWithBpftool(t *testing.T) {
-	netnstest.Require(t)
-	s := newSideBySide(t)
-	ns := netnstest.New(t)
-	a, b := netnstest.Uniq("ma"), netnstest.Uniq("mb")
-	netnstest.Veth(t, ns, a, ns, b)
-	s.prefix = []string{"ip", "netns", "exec", ns.Name}
-	s.d.prefix = s.prefix
-	s.d.start()
-	first, second := s.fs+"/first", s.fs+"/second"
-	for _, p := range []string{first, second} {
-		s.both("prog", "load", counterObj, p)
-	}
+	s, a, _, first, second := newNetSideBySide(t, "m")
 	ids := regexp.MustCompile(`id [0-9]+`)
 	jsonIDs := regexp.MustCompile(`"id":[0-9]+`)
 	// same runs args on both sides, which must both succeed or both

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,15 +19,7 @@ import (
 // inner map (the second load's program reads the value the test wrote
 // there). The daemon keeps it across a SIGKILL.
 func TestDaemonPinByNameSharesAgreesWithBpftool(t *testing.T) {
-	s := newSideBySide(t)
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare to give bpftool a /sys/fs/bpf of the test's")
-	}
-	if fi, err := os.Stat("/sys/fs/bpf"); err != nil || !fi.IsDir() {
-		t.Skip("no /sys/fs/bpf directory to bind the test's bpffs on")
-	}
-	s.prefix = []string{"unshare", "-m", "--propagation", "private", "sh", "-c", `mount --bind "$1" /sys/fs/bpf && shift && exec "$@"`, "sh", s.fs}
-	s.d.start()
+	s := newPinByNameSideBySide(t)
 	obj, _ := filepath.Abs("../../daemon/testdata/pinshare.o")
 	jmp, outer := "/sys/fs/bpf/ps_jmp", "/sys/fs/bpf/ps_outer"
 	kernel := func(args ...string) string { out, _, _ := s.kernel(args...); return out }
