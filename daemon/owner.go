@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/bpfhost/bpfhost"
@@ -28,7 +29,7 @@ func (d *Daemon) arrayOwner(m *mapObj) *prog {
 	if p := uses(m.u.progs); p != nil {
 		return p
 	}
-	for _, id := range sortedUnitIDs(d.units) {
+	for _, id := range slices.Sorted(maps.Keys(d.units)) {
 		if u := d.units[id]; u != m.u && slices.Contains(mapValues(u.borrowed), m) {
 			if p := uses(u.progs); p != nil {
 				return p
@@ -36,22 +37,13 @@ func (d *Daemon) arrayOwner(m *mapObj) *prog {
 		}
 	}
 	if m.refs != nil {
-		for _, k := range sortedKeys(m.refs.entries) {
+		for _, k := range slices.Sorted(maps.Keys(m.refs.entries)) {
 			if p, ok := m.refs.entries[k].obj.(*prog); ok && p.live {
 				return p
 			}
 		}
 	}
 	return nil
-}
-
-func sortedUnitIDs(units map[uint64]*unit) []uint64 {
-	ids := make([]uint64, 0, len(units))
-	for id := range units {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 func mapValues(m map[string]*mapObj) []*mapObj {

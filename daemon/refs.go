@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -322,19 +324,10 @@ func unitOf(obj any) *unit {
 // snapshot is the table as log records: a clear, then every entry.
 func (t *refTable) snapshot() []walRecord {
 	recs := []walRecord{{op: walClear}}
-	for _, k := range sortedKeys(t.entries) {
+	for _, k := range slices.Sorted(maps.Keys(t.entries)) {
 		recs = append(recs, walRecord{op: walUpdate, key: []byte(k), value: encodeEntry(t.entries[k])})
 	}
 	return recs
-}
-
-func sortedKeys(m map[string]*refEntry) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // valueOf is what a lookup of e returns: the daemon's ID of the object of
@@ -371,7 +364,7 @@ func (d *Daemon) lookupRef(m *mapObj, key []byte) ([]byte, error) {
 func (d *Daemon) dumpRef(m *mapObj) []api.Entry {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	keys := sortedKeys(m.refs.entries)
+	keys := slices.Sorted(maps.Keys(m.refs.entries))
 	if m.m.KeySize() == 4 {
 		sort.Slice(keys, func(i, j int) bool {
 			return binary.NativeEndian.Uint32([]byte(keys[i])) < binary.NativeEndian.Uint32([]byte(keys[j]))
