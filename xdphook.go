@@ -120,6 +120,12 @@ func (p *Program) RunXDPBatch(frames []XDPFrame) (int, error) {
 			f.Action, f.Duration, f.Err = 0, 0, fmt.Errorf("%w: XDP frame with %d bytes of metadata, more than %d", ErrInvalid, f.Data-f.Meta, platform.MaxMetaSize)
 			continue
 		}
+		if uint64(f.End-f.Data) > p.info.PacketSizeLimit() {
+			// The verifier proves programs safe for at most this much
+			// (Linux's MAX_PACKET_OFF); a jumbo page holds more.
+			f.Action, f.Duration, f.Err = 0, 0, fmt.Errorf("%w: XDP frame of %d bytes, more than %d", ErrInvalid, f.End-f.Data, p.info.PacketSizeLimit())
+			continue
+		}
 		base := uint64(uintptr(unsafe.Pointer(&f.Page[0])))
 		*ctx = linux.XDPContext{
 			DataMeta:       base + uint64(f.Meta),

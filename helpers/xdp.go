@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/bpfhost/bpfhost/maps"
+	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/platform/linux"
 	"github.com/bpfhost/bpfhost/vm"
 )
@@ -170,7 +171,10 @@ func (b *xdpBuf) store() {
 
 // xdpAdjustHead is bpf_xdp_adjust_head(ctx, delta): move data by delta,
 // keeping the metadata in front of it, the xdp_frame room at the start of
-// the buffer and at least ETH_HLEN bytes of packet.
+// the buffer and at least ETH_HLEN bytes of packet. It does not grow the
+// packet past platform.MaxPacketSize bytes, which the verifier assumes of
+// the packet after the call (a page of Linux never holds more; a jumbo
+// page of bpfhost's could).
 func xdpAdjustHead(*impl) vm.Helper {
 	return func(rc *vm.RunContext, ctx, delta, _, _, _ uint64) (uint64, error) {
 		b, err := xdpOf(rc, ctx, "bpf_xdp_adjust_head")
@@ -180,7 +184,7 @@ func xdpAdjustHead(*impl) vm.Helper {
 		off := int64(int32(delta))
 		metalen := b.metaLen()
 		data := b.data + off
-		if data < xdpFrameSize+metalen || data > b.dataEnd-ethHLen {
+		if data < xdpFrameSize+metalen || data > b.dataEnd-ethHLen || b.dataEnd-data > platform.MaxPacketSize {
 			return ret(eINVAL), nil
 		}
 		if metalen > 0 {
@@ -195,7 +199,8 @@ func xdpAdjustHead(*impl) vm.Helper {
 
 // xdpAdjustTail is bpf_xdp_adjust_tail(ctx, delta): move data_end by
 // delta, up to the end of Run.Packet and down to ETH_HLEN bytes of packet;
-// grown bytes are zeroed.
+// grown bytes are zeroed. As bpf_xdp_adjust_head, it does not grow the
+// packet past platform.MaxPacketSize bytes.
 func xdpAdjustTail(*impl) vm.Helper {
 	return func(rc *vm.RunContext, ctx, delta, _, _, _ uint64) (uint64, error) {
 		b, err := xdpOf(rc, ctx, "bpf_xdp_adjust_tail")
@@ -206,7 +211,7 @@ func xdpAdjustTail(*impl) vm.Helper {
 			return ret(b.adjustFragsTail(int64(int32(delta)))), nil
 		}
 		end := b.dataEnd + int64(int32(delta))
-		if end > int64(len(b.pkt)) || end < b.data+ethHLen {
+		if end > int64(len(b.pkt)) || end < b.data+ethHLen || end-b.data > platform.MaxPacketSize {
 			return ret(eINVAL), nil
 		}
 		if end > b.dataEnd {
