@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfhost/bpfhost"
+	"github.com/bpfhost/bpfhost/platform"
 )
 
 // tailReserve is the room Linux keeps behind a frame for skb_shared_info,
@@ -23,10 +24,13 @@ func pageSize(mtu int) int {
 	return (need + bpfhost.XDPPageSize - 1) / bpfhost.XDPPageSize * bpfhost.XDPPageSize
 }
 
-// sizePages sets the size of the link's pages for its largest MTU.
+// sizePages sets the size of the link's pages for its largest MTU. A
+// frame holds at most platform.MaxPacketSize bytes whatever the MTU
+// (loopback's is 65536): the verifier proves programs safe for no more,
+// and RunXDPBatch refuses a larger one; receive counts it as oversize.
 func (l *Link) sizePages(mtu int) {
 	l.pageSize = pageSize(mtu)
-	l.maxFrame = l.pageSize - bpfhost.XDPHeadroom - tailReserve
+	l.maxFrame = min(l.pageSize-bpfhost.XDPHeadroom-tailReserve, platform.MaxPacketSize)
 }
 
 // mapPages maps n pages of size bytes (memory that never moves, DESIGN.md
