@@ -233,7 +233,14 @@ func (p *Program) runArgs(opts *RunOptions) (uint32, error) {
 	// Without a context Linux passes NULL, which the verifiers (Linux's
 	// and bpfhost's) assume a context never is; bpfhost passes an empty
 	// context, which no instruction of the program reads (ctxEnd is 0).
-	ctx := make([]byte, len(in), max(len(in), 1))
+	// A program it may tail-call may read further than ctxEnd, up to the
+	// whole structure the verifier checked it against: such a run gets
+	// a context of that size, zero past the caller's bytes.
+	n := len(in)
+	if p.tailCalls && p.info.Context != nil {
+		n = max(n, p.info.Context.Size)
+	}
+	ctx := make([]byte, n, max(n, 1))
 	copy(ctx, in)
 	addr := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ctx))))
 	var regions []vm.Region
@@ -247,7 +254,7 @@ func (p *Program) runArgs(opts *RunOptions) (uint32, error) {
 		return 0, err
 	}
 	if opts.ContextOut != nil {
-		if err := unmarshal(ctx, opts.ContextOut); err != nil {
+		if err := unmarshal(ctx[:len(in)], opts.ContextOut); err != nil {
 			return 0, fmt.Errorf("context out: %w", err)
 		}
 	}
