@@ -549,10 +549,10 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 		if meta.borrowed[ms.Name] != nil {
 			continue // a reused map is charged to its unit
 		}
-		// MapMemory saturates at 1<<63, negative as an int64: sizes no
-		// map can have, which must not pass as a credit.
+		// MapMemory saturates at math.MaxInt64 (sizes no map can have);
+		// each map is checked alone first, so that the sum cannot wrap.
 		m := bpfhost.MapMemory(ms, d.slots(meta))
-		if m < 0 || m > d.opts.MapMemory {
+		if m > d.opts.MapMemory {
 			return 0, errorf(api.CodeTooBig, "map %q needs more than the daemon's %d bytes", ms.Name, d.opts.MapMemory)
 		}
 		mem += m
