@@ -85,6 +85,10 @@ type Daemon struct {
 	closed   bool
 	lock     *os.File // the state directory's lock
 	metrics  metrics
+
+	// maxKey and maxValue are the largest key and value of the maps made
+	// since the start, which bound a map call's body (bodylimits.go).
+	maxKey, maxValue atomicMax
 }
 
 // unit is one loaded object: a collection, whose programs and maps live
@@ -200,7 +204,11 @@ func CodeOf(err error) string {
 	if errors.As(err, &ve) {
 		return api.CodeRejected
 	}
-	return api.CodeInvalid
+	// An error no check above knows is the daemon's own failure, not
+	// the request's fault: EIO, as Linux answers what it cannot
+	// classify, never EINVAL, which would send the client looking
+	// for a mistake in its request.
+	return api.CodeInternal
 }
 
 // New starts a daemon and restores the objects its state directory keeps.
@@ -602,6 +610,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 		}
 		d.nextID++
 		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags(), spec: ms}
+		d.noteEntrySize(m)
 		if ms.IsGlobalData() {
 			mo.flags |= flagMmapable
 		}

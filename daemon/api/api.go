@@ -47,7 +47,8 @@ const (
 	CodeTooBig    = "E2BIG"  // a policy limit or a map's capacity
 	CodeInternal  = "EIO"    // the daemon failed (persisting state, the verifier child)
 	CodeNotSupp   = "ENOTSUP"
-	CodeBusy      = "EBUSY" // the map is already frozen
+	CodeBusy      = "EBUSY"  // the map is already frozen, the device has a link
+	CodeAgain     = "EAGAIN" // the daemon's connections or body budget are used up: try again
 	CodeMalformed = CodeInvalid
 )
 
