@@ -307,11 +307,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if len(req.Object) > d.opts.MaxObjectSize {
 		return res, errorf(api.CodeTooBig, "object of %d bytes, the limit is %d", len(req.Object), d.opts.MaxObjectSize)
 	}
-	if err := checkPinPath(req.PinPath); err != nil {
+	if err := checkNewPinPath(req.PinPath); err != nil {
 		return res, err
 	}
 	if req.PinMaps != "" {
-		if err := checkPinPath(req.PinMaps); err != nil {
+		if err := checkNewPinPath(req.PinMaps); err != nil {
 			return res, err
 		}
 	}

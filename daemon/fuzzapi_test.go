@@ -281,7 +281,7 @@ func (fx *fuzzFixture) check(t testing.TB, in, out []byte) {
 var knownCodes = map[string]bool{
 	api.CodeInvalid: true, api.CodeNotFound: true, api.CodeExists: true, api.CodePerm: true,
 	api.CodeRejected: true, api.CodeTooBig: true, api.CodeInternal: true, api.CodeNotSupp: true,
-	api.CodeBusy: true, api.CodeAgain: true,
+	api.CodeBusy: true, api.CodeAgain: true, api.CodeNameTooLong: true,
 }
 
 // checkResponses checks out, all that the daemon sent on a connection,
