@@ -1,6 +1,8 @@
 package bpfhost
 
 import (
+	"math"
+
 	"github.com/bpfhost/bpfhost/maps"
 	"github.com/bpfhost/bpfhost/platform"
 	"github.com/bpfhost/bpfhost/verifier"
@@ -51,7 +53,12 @@ func mapInfo(ms *MapSpec) verifier.MapInfo {
 
 // MapMemory is how many bytes a map made from ms preallocates with slots
 // execution slots (keys, values, bookkeeping): what CollectionOptions.
-// MemoryLimit charges for it.
+// MemoryLimit charges for it. An estimate too large for an int64 is
+// math.MaxInt64, never negative: no caller can take it as a credit.
 func MapMemory(ms *MapSpec, slots int) int64 {
-	return int64(maps.Memory(toMapsSpec(ms), slots))
+	m := maps.Memory(toMapsSpec(ms), slots)
+	if m > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(m)
 }

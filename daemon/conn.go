@@ -39,8 +39,10 @@ type ConnLimits struct {
 	// a request.
 	HeaderTimeout time.Duration
 	// BodyTimeout bounds the time from the end of a request's headers to
-	// the end of its body. It is lifted when an answer starts streaming
-	// (an event pipe), which has no deadline.
+	// the end of its body, all of it: what the call reads, a wait for
+	// room in the body budget, and what is dropped of the rest after the
+	// answer. It is lifted when an answer starts streaming (an event
+	// pipe), which has no deadline.
 	BodyTimeout time.Duration
 	// IdleTimeout bounds the wait for the next request on a kept-alive
 	// connection.
@@ -52,8 +54,13 @@ type ConnLimits struct {
 	//
 	// MaxConns bounds the connections open at once, and MaxConnsPerUID
 	// those of one user (SO_PEERCRED's uid). A connection beyond either
-	// gets 503 (code "busy") and is closed.
+	// gets 503 (code EAGAIN) and is closed.
 	MaxConns, MaxConnsPerUID int
+	// MaxBodyBytes bounds the bytes of the request bodies over 64 KiB
+	// being read and decoded at once, by all connections (bodylimits.go);
+	// a request beyond it waits for room until its body deadline, then
+	// gets 503 (code EAGAIN).
+	MaxBodyBytes int64
 }
 
 // deadlineIn is the deadline d from now; none if d is not positive.
@@ -72,6 +79,7 @@ var DefaultConnLimits = ConnLimits{
 	WriteTimeout:   30 * time.Second,
 	MaxConns:       512,
 	MaxConnsPerUID: 128,
+	MaxBodyBytes:   256 << 20,
 }
 
 // maxHeaderBytes bounds a request's line and headers, as net/http's
@@ -185,7 +193,7 @@ func (t *connTracker) add(c net.Conn, peer Peer, hasUID bool, lim ConnLimits) in
 // connection is new, its socket's buffer empty: the write does not wait,
 // and its deadline is only a guard.
 func busy(c net.Conn) {
-	msg, _ := json.Marshal(api.Error{Code: api.CodeBusy, Message: "the daemon has too many connections open (its own, or this user's): try again later"})
+	msg, _ := json.Marshal(api.Error{Code: api.CodeAgain, Message: "the daemon has too many connections open (its own, or this user's): try again later"})
 	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
 	c.Close()
@@ -340,8 +348,11 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 		}
 		return false
 	}
-	c.SetReadDeadline(deadlineIn(s.Limits.BodyTimeout))
-	ctx, cancel := context.WithCancel(base)
+	// One deadline bounds the whole body: its reading by the call and
+	// the dropping of what the call left of it, after the answer.
+	bodyDeadline := deadlineIn(s.Limits.BodyTimeout)
+	c.SetReadDeadline(bodyDeadline)
+	ctx, cancel := context.WithCancel(context.WithValue(base, bodyDeadlineKey{}, bodyDeadline))
 	defer cancel()
 	req = req.WithContext(ctx)
 	req.RemoteAddr = "unix"
@@ -364,10 +375,12 @@ func (s *Server) serveOne(c net.Conn, cr *connReader, base context.Context, br *
 	if err := w.finish(); err != nil || w.closeAfter {
 		return false
 	}
-	// Drop what the handler left of the body, if it is small, within a
-	// new deadline: the handler's work (a load's verification, a run)
-	// may have taken longer than the body's.
-	c.SetReadDeadline(deadlineIn(s.Limits.BodyTimeout))
+	// Drop what the handler left of the body, if it is small, within the
+	// body's deadline: a slow sender does not get a second one after the
+	// answer. A handler that took longer than the deadline (a load's
+	// verification) leaves only what is buffered to drop: a call's body
+	// is all read then, short of a client that sends more than it said.
+	c.SetReadDeadline(bodyDeadline)
 	if n, _ := io.CopyN(io.Discard, req.Body, maxDrain+1); n > maxDrain {
 		return false
 	}

@@ -132,12 +132,12 @@ func TestConnCap(t *testing.T) {
 			}
 			open = append(open, c)
 		}
-		if b := readToClose(t, dialRaw(t, sock), "over the cap"); !strings.HasPrefix(b, "HTTP/1.1 503 ") || !strings.Contains(b, api.CodeBusy) {
+		if b := readToClose(t, dialRaw(t, sock), "over the cap"); !strings.HasPrefix(b, "HTTP/1.1 503 ") || !strings.Contains(b, api.CodeAgain) {
 			t.Fatalf("%+v: a third connection: %q, want 503", lim, b)
 		}
 		rc, err := remote.Dial(sock)
 		var re *remote.Error
-		if !errors.As(err, &re) || re.Code != api.CodeBusy {
+		if !errors.As(err, &re) || re.Code != api.CodeAgain || !errors.Is(err, remote.ErrAgain) {
 			if rc != nil {
 				rc.Close()
 			}

@@ -85,6 +85,10 @@ type Daemon struct {
 	closed   bool
 	lock     *os.File // the state directory's lock
 	metrics  metrics
+
+	// maxKey and maxValue are the largest key and value of the maps made
+	// since the start, which bound a map call's body (bodylimits.go).
+	maxKey, maxValue atomicMax
 }
 
 // unit is one loaded object: a collection, whose programs and maps live
@@ -200,7 +204,11 @@ func CodeOf(err error) string {
 	if errors.As(err, &ve) {
 		return api.CodeRejected
 	}
-	return api.CodeInvalid
+	// An error no check above knows is the daemon's own failure, not
+	// the request's fault: EIO, as Linux answers what it cannot
+	// classify, never EINVAL, which would send the client looking
+	// for a mistake in its request.
+	return api.CodeInternal
 }
 
 // New starts a daemon and restores the objects its state directory keeps.
@@ -299,11 +307,11 @@ func (d *Daemon) load(ctx context.Context, req api.LoadRequest) (api.LoadResult,
 	if len(req.Object) > d.opts.MaxObjectSize {
 		return res, errorf(api.CodeTooBig, "object of %d bytes, the limit is %d", len(req.Object), d.opts.MaxObjectSize)
 	}
-	if err := checkPinPath(req.PinPath); err != nil {
+	if err := checkNewPinPath(req.PinPath); err != nil {
 		return res, err
 	}
 	if req.PinMaps != "" {
-		if err := checkPinPath(req.PinMaps); err != nil {
+		if err := checkNewPinPath(req.PinMaps); err != nil {
 			return res, err
 		}
 	}
@@ -549,10 +557,10 @@ func (d *Daemon) reserve(spec *bpfhost.CollectionSpec, meta unitMeta) (int64, er
 		if meta.borrowed[ms.Name] != nil {
 			continue // a reused map is charged to its unit
 		}
-		// MapMemory saturates at 1<<63, negative as an int64: sizes no
-		// map can have, which must not pass as a credit.
+		// MapMemory saturates at math.MaxInt64 (sizes no map can have);
+		// each map is checked alone first, so that the sum cannot wrap.
 		m := bpfhost.MapMemory(ms, d.slots(meta))
-		if m < 0 || m > d.opts.MapMemory {
+		if m > d.opts.MapMemory {
 			return 0, errorf(api.CodeTooBig, "map %q needs more than the daemon's %d bytes", ms.Name, d.opts.MapMemory)
 		}
 		mem += m
@@ -602,6 +610,7 @@ func (d *Daemon) register(id uint64, spec *bpfhost.CollectionSpec, coll *bpfhost
 		}
 		d.nextID++
 		mo := &mapObj{id: d.nextID, m: m, u: u, mem: bpfhost.MapMemory(ms, m.Slots()), name: libbpfMapName(meta.ObjectName, ms.Name), flags: m.Flags(), spec: ms}
+		d.noteEntrySize(m)
 		if ms.IsGlobalData() {
 			mo.flags |= flagMmapable
 		}

@@ -281,7 +281,7 @@ func (fx *fuzzFixture) check(t testing.TB, in, out []byte) {
 var knownCodes = map[string]bool{
 	api.CodeInvalid: true, api.CodeNotFound: true, api.CodeExists: true, api.CodePerm: true,
 	api.CodeRejected: true, api.CodeTooBig: true, api.CodeInternal: true, api.CodeNotSupp: true,
-	api.CodeBusy: true,
+	api.CodeBusy: true, api.CodeAgain: true, api.CodeNameTooLong: true,
 }
 
 // checkResponses checks out, all that the daemon sent on a connection,
@@ -380,7 +380,7 @@ func requestMethods(in []byte) []string {
 func allowedStatus(status int, code string) bool {
 	return status == http.StatusMethodNotAllowed && code == api.CodeInvalid ||
 		status == http.StatusNotFound && code == api.CodeInvalid || // no such call
-		status == http.StatusServiceUnavailable && code == api.CodeBusy
+		status == http.StatusServiceUnavailable && code == api.CodeAgain
 }
 
 // checkJSON checks a successful answer's body: one JSON document, or

@@ -201,7 +201,7 @@ func (d *Daemon) Link(r api.Ref) (api.LinkInfo, error) {
 
 // PinLink pins a link at a path.
 func (d *Daemon) PinLink(r api.Ref, at string) error {
-	if err := checkPinPath(at); err != nil {
+	if err := checkNewPinPath(at); err != nil {
 		return err
 	}
 	d.mu.Lock()

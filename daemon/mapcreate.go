@@ -43,7 +43,7 @@ func checkObjName(name string) error {
 // CreateMap creates a map on its own, pins it, and persists it before
 // returning, as "bpftool map create FILE ..." does.
 func (d *Daemon) CreateMap(ctx context.Context, req api.MapCreateRequest) (api.MapInfo, error) {
-	if err := checkPinPath(req.Path); err != nil {
+	if err := checkNewPinPath(req.Path); err != nil {
 		return api.MapInfo{}, err
 	}
 	if req.Name == "" {

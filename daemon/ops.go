@@ -184,7 +184,7 @@ func (d *Daemon) Map(r api.Ref) (api.MapInfo, error) {
 
 // Pin adds a pin for a program (prog true) or map.
 func (d *Daemon) Pin(r api.Ref, at string, isProg bool) error {
-	if err := checkPinPath(at); err != nil {
+	if err := checkNewPinPath(at); err != nil {
 		return err
 	}
 	d.mu.Lock()

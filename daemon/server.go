@@ -39,10 +39,10 @@ type Server struct {
 	// wait for their clients.
 	streams     context.Context
 	stopStreams context.CancelFunc
-}
 
-// maxRequest bounds a request body: an object and JSON's base64 of it.
-const maxRequest = 2*DefaultMaxObjectSize + 1<<20
+	// bodies is the budget of request bodies being read (bodylimits.go).
+	bodies bodyBudget
+}
 
 type peerKey struct{}
 
@@ -120,7 +120,15 @@ func handle[Req any](mux *http.ServeMux, path string, s *Server, f func(context.
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		var req Req
 		if r.Method == http.MethodPost {
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequest))
+			limit := s.bodyLimit(path)
+			release, ok := s.admitBody(w, r, limit) // bodylimits.go
+			if !ok {
+				return
+			}
+			// The decoded request lives until f returns: so does its
+			// charge.
+			defer release()
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&req); err != nil {
 				writeDecodeError(w, err) // route.go
@@ -148,6 +156,10 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case api.CodePerm:
 		return http.StatusForbidden
+	case api.CodeBusy:
+		return http.StatusConflict
+	case api.CodeAgain:
+		return http.StatusServiceUnavailable
 	case api.CodeInternal:
 		return http.StatusInternalServerError
 	case api.CodeRejected, api.CodeTooBig, api.CodeNotSupp:
@@ -166,12 +178,15 @@ func writeError(w http.ResponseWriter, status int, e api.Error) {
 // as they come, until the client goes.
 func (s *Server) eventPipe(w http.ResponseWriter, r *http.Request) {
 	var req api.MapRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, api.Error{Code: api.CodeInvalid, Message: "use POST"})
 		return
 	}
+	if _, ok := s.admitBody(w, r, smallBody); !ok {
+		return
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, smallBody))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeDecodeError(w, err) // route.go
 		return

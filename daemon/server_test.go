@@ -36,6 +36,14 @@ func serve(t testing.TB, opts Options, auth Authorizer) (string, *Daemon) {
 // serveLimits is serve with the server's connection limits lim.
 func serveLimits(t testing.TB, opts Options, auth Authorizer, lim ConnLimits) (string, *Daemon) {
 	t.Helper()
+	sock, d, _ := serveWith(t, opts, auth, lim, nil)
+	return sock, d
+}
+
+// serveWith is serveLimits that also returns the server, which setup (if
+// not nil) may change before it serves.
+func serveWith(t testing.TB, opts Options, auth Authorizer, lim ConnLimits, setup func(*Server)) (string, *Daemon, *Server) {
+	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -50,12 +58,15 @@ func serveLimits(t testing.TB, opts Options, auth Authorizer, lim ConnLimits) (s
 	}
 	srv := NewServer(d, auth)
 	srv.Limits = lim
+	if setup != nil {
+		setup(srv)
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() {
 		srv.Shutdown(context.Background())
 		d.Close()
 	})
-	return sock, d
+	return sock, d, srv
 }
 
 // TestConcurrentClients: 32 clients load, pin, update, look up, run and

@@ -198,6 +198,16 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 	bw.WriteString("\r\n")
 	bw.Write(body)
 	if err := bw.Flush(); err != nil {
+		if c.sent > 0 && isReset(err) {
+			// The daemon may have answered before the body was all
+			// sent and closed the connection (E2BIG for a body over
+			// the call's limit, which it does not read): that answer
+			// is the call's.
+			if _, perr := c.br.Peek(1); perr != nil {
+				return 0, nil, false, err
+			}
+			return c.readAnswer()
+		}
 		if c.sent > 0 || !isReset(err) && !errors.Is(err, net.ErrClosed) {
 			return 0, nil, false, err
 		}
@@ -210,6 +220,12 @@ func (c *conn) exchange(ctx context.Context, method, path string, body []byte) (
 	} else if _, err := c.br.Peek(1); err != nil {
 		return 0, nil, false, noAnswer(err)
 	}
+	return c.readAnswer()
+}
+
+// readAnswer reads an answer on c; keep reports whether c can carry
+// another request.
+func (c *conn) readAnswer() (status int, resp []byte, keep bool, err error) {
 	r, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("daemon's answer: %w", err)

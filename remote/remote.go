@@ -81,13 +81,16 @@ var (
 	ErrNotSupported = errors.New("not supported")
 	// ErrBusy matches EBUSY: a map already frozen, a device with a link.
 	ErrBusy = errors.New("busy")
+	// ErrAgain matches EAGAIN: the daemon has too many connections, or
+	// too many request bodies to read at once; the call may succeed later.
+	ErrAgain = errors.New("try again")
 )
 
 // codeErrors are the sentinels by api code.
 var codeErrors = map[string]error{
 	api.CodeNotFound: ErrNotFound, api.CodeExists: ErrExists, api.CodeInvalid: ErrInvalid,
 	api.CodePerm: ErrPermission, api.CodeRejected: ErrRejected, api.CodeTooBig: ErrTooBig,
-	api.CodeNotSupp: ErrNotSupported, api.CodeBusy: ErrBusy,
+	api.CodeNotSupp: ErrNotSupported, api.CodeBusy: ErrBusy, api.CodeAgain: ErrAgain,
 }
 
 // Is makes errors.Is(err, ErrNotFound), errors.Is(err, ErrTooBig) and the

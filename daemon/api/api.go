@@ -39,16 +39,18 @@ const (
 // Error codes, the Code of an Error: what kind of failure, for clients that
 // act on it (bpftool's errno names where one fits).
 const (
-	CodeInvalid   = "EINVAL" // malformed request or argument
-	CodeNotFound  = "ENOENT" // no such object, pin or key
-	CodeExists    = "EEXIST" // pin path or key already there
-	CodePerm      = "EPERM"  // peer not allowed, or operation refused by policy
-	CodeRejected  = "EACCES" // the verifier rejected the program
-	CodeTooBig    = "E2BIG"  // a policy limit or a map's capacity
-	CodeInternal  = "EIO"    // the daemon failed (persisting state, the verifier child)
-	CodeNotSupp   = "ENOTSUP"
-	CodeBusy      = "EBUSY" // the map is already frozen
-	CodeMalformed = CodeInvalid
+	CodeInvalid     = "EINVAL" // malformed request or argument
+	CodeNotFound    = "ENOENT" // no such object, pin or key
+	CodeExists      = "EEXIST" // pin path or key already there
+	CodePerm        = "EPERM"  // peer not allowed, or operation refused by policy
+	CodeRejected    = "EACCES" // the verifier rejected the program
+	CodeTooBig      = "E2BIG"  // a policy limit or a map's capacity
+	CodeInternal    = "EIO"    // the daemon failed (persisting state, the verifier child)
+	CodeNotSupp     = "ENOTSUP"
+	CodeBusy        = "EBUSY"        // the map is already frozen, the device has a link
+	CodeAgain       = "EAGAIN"       // the daemon's connections or body budget are used up: try again
+	CodeNameTooLong = "ENAMETOOLONG" // a new pin's path beyond PATH_MAX, or an element beyond NAME_MAX
+	CodeMalformed   = CodeInvalid
 )
 
 // Error is the body of every failed request.
