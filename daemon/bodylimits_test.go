@@ -55,11 +55,7 @@ func TestBodyOverCallLimit(t *testing.T) {
 // takes is E2BIG before it is read.
 func TestBodyLimitFitsMaps(t *testing.T) {
 	sock, _, srv := serveWith(t, Options{Engine: "interp", Slots: 64}, nil, DefaultConnLimits, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx := context.Background()
 	before := srv.bodyLimit(api.PathMapUpdate)
 	if before != smallBody {
@@ -90,7 +86,7 @@ func TestBodyLimitFitsMaps(t *testing.T) {
 	if limit > 3<<20 {
 		t.Errorf("map update's limit %d for a 2 MiB value, want the value's base64 and a little", limit)
 	}
-	err = c.Update(ctx, api.Ref{Pinned: "/big_array"}, u32(0), make([]byte, limit), 0)
+	err := c.Update(ctx, api.Ref{Pinned: "/big_array"}, u32(0), make([]byte, limit), 0)
 	var re *remote.Error
 	if !errors.As(err, &re) || re.Code != api.CodeTooBig || !strings.Contains(re.Message, "limit") {
 		t.Fatalf("an update of %d bytes: %v, want E2BIG", limit, err)

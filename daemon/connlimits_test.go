@@ -169,11 +169,7 @@ func TestConnCap(t *testing.T) {
 func TestEventPipePastDeadlines(t *testing.T) {
 	lim := ConnLimits{HeaderTimeout: time.Second, BodyTimeout: time.Second, IdleTimeout: time.Second, WriteTimeout: time.Second}
 	sock, _ := serveLimits(t, Options{Engine: "interp", Slots: 1}, nil, lim)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	obj, err := os.ReadFile("testdata/perf.o")

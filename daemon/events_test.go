@@ -15,11 +15,7 @@ import (
 // while a program runs; a second reader of the same map is EBUSY.
 func TestEventPipePerf(t *testing.T) {
 	sock, _ := serve(t, Options{Engine: "interp", Slots: 1}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	obj, err := os.ReadFile("testdata/perf.o")

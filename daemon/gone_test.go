@@ -34,11 +34,7 @@ func usersOf(t *testing.T, d *Daemon, pin string) int {
 // repetitions for nobody: 4 billion of them kept a CPU busy for minutes.
 func TestClientGoneStopsRun(t *testing.T) {
 	sock, d := serve(t, Options{Engine: "interp"}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	if _, err := c.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/c"}); err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +104,7 @@ func TestPipelinedRequests(t *testing.T) {
 // ErrExists matched; the rest needed errors.As and the code's string.
 func TestRemoteErrorCodes(t *testing.T) {
 	sock, _ := serve(t, Options{Engine: "interp"}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx := context.Background()
 	obj, err := os.ReadFile("testdata/queue.o")
 	if err != nil {
@@ -156,11 +148,7 @@ func TestRemoteErrorCodes(t *testing.T) {
 // kept, and answered in turn; the call it arrived during is not canceled.
 func TestPipelinedDuringCall(t *testing.T) {
 	sock, d := serve(t, Options{Engine: "interp"}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	if _, err := c.Load(context.Background(), api.LoadRequest{Object: counterObject(t), PinPath: "/c"}); err != nil {
 		t.Fatal(err)
 	}

@@ -111,11 +111,7 @@ func TestNewPinPathLimits(t *testing.T) {
 // is missing).
 func TestErrorStatuses(t *testing.T) {
 	sock, _ := serve(t, Options{Engine: "interp"}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx := context.Background()
 	if _, err := c.CreateMap(ctx, api.MapCreateRequest{Path: "/m", Type: "array", KeySize: 4, ValueSize: 4, MaxEntries: 1, Name: "m"}); err != nil {
 		t.Fatal(err)

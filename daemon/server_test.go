@@ -191,11 +191,7 @@ func TestRefusedPeer(t *testing.T) {
 // TestEventPipe streams a ring buffer's records while a program runs.
 func TestEventPipe(t *testing.T) {
 	sock, _ := serve(t, Options{Engine: "interp"}, nil)
-	c, err := remote.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialTest(t, sock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	obj, err := os.ReadFile("../examples/events.o")
@@ -332,4 +328,16 @@ func TestServerConnections(t *testing.T) {
 	if got := exchange(expect); !strings.HasPrefix(got, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 ") || !strings.Contains(got, "ENOENT") {
 		t.Errorf("expect 100-continue: %q", got)
 	}
+}
+
+// dialTest dials the daemon's socket for the test, closing the client when
+// it ends.
+func dialTest(t *testing.T, sock string) *remote.Client {
+	t.Helper()
+	c, err := remote.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
