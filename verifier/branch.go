@@ -158,12 +158,8 @@ func (e *exec) assume(s *state, pc int, is64 bool, r rel, dst, src int, imm int3
 					return nil
 				}
 			}
-			if r.signed() && b.isConst() && src != dst {
-				// No refinement of the 64-bit value; a fact about its
-				// low half (sub32.go).
-				return s.assumeSub32(r, dst, int64(int32(uint32(b.umin))))
-			}
-			return s // no refinement of the 64-bit values
+			// A test of the low halves (sub32.go).
+			return s.assume32(r, dst, src, b)
 		}
 		if r.signed() && !(div.umax <= math.MaxInt32 && siv.umax <= math.MaxInt32) {
 			// Signed 32-bit order differs from the 64-bit one here.

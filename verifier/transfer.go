@@ -92,13 +92,19 @@ func (e *exec) scalar(s *state, pc, r int, what string) bool {
 
 // step applies one instruction that is neither a jump nor an exit.
 func (e *exec) step(s *state, pc int, ins isa.Instruction) (*state, error) {
-	if _, def := regUseDef(ins); def != 0 {
+	_, def := regUseDef(ins)
+	op := ins.Opcode
+	if op.Class().IsALU() {
+		// A 32-bit operation reads its operands' low halves with their
+		// facts; the facts of what it writes go after it (sub32.go).
+		e.alu(s, pc, ins)
+		s.forgetSub32(def)
+		return s, nil
+	}
+	if def != 0 {
 		s.forgetSub32(def) // sub32.go
 	}
-	op := ins.Opcode
 	switch cls := op.Class(); {
-	case cls.IsALU():
-		e.alu(s, pc, ins)
 	case ins.IsLoadImm64():
 		e.lddw(s, pc, ins, e.a.prog[pc+1])
 	case cls == isa.ClassLD:
@@ -225,6 +231,9 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 		case !is64 && ins.Offset == 0 && siv.fitsU32():
 			s.copyReg(dst, src) // the value already is its low half
 		default:
+			if !is64 {
+				siv = s.low32Or(src, siv)
+			}
 			s.set(dst, value{kind: kScalar}, scalarALU(is64, aop, ins.Offset, 0, false, siv, siv))
 		}
 		return
@@ -273,7 +282,16 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 	}
 
 	zext := e.zextPair(s, pc, ins, dst, div)
-	res := scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, div, siv)
+	var res ival
+	if is64 || aop == isa.ALUEnd { // a byte swap may read 64 bits
+		res = scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, div, siv)
+	} else {
+		a32, b32 := s.low32Or(dst, div), siv
+		if src >= 0 {
+			b32 = s.low32Or(src, siv)
+		}
+		res = scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, a32, b32)
+	}
 	if res.empty() {
 		res = topIval
 	}
