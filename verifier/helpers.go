@@ -96,7 +96,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		cbIval    ival
 		release   int32
 		loopCount ival
-		lockArg   value
+		// memMax: the largest size of the last memory argument
+		// (retrange.go); -1 if none.
+		memMax  int64 = -1
+		lockArg value
 		// keyFound: a lookup whose key is an index of the array
 		// (constkey.go).
 		keyFound bool
@@ -182,6 +185,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				mode = memWrite
 			}
 			e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), mode, proto, "memory")
+			memMax = satU(sz.umax)
 		case platform.ArgConstSize, platform.ArgConstSizeOrZero:
 			e.sizeArg(s, pc, r, k, name)
 		case platform.ArgConstAllocSizeOrZero:
@@ -349,6 +353,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		switch name {
 		case "bpf_get_prandom_u32", "bpf_get_smp_processor_id", "bpf_get_numa_node_id":
 			iv = u32Ival
+		}
+		if r, ok := sizedReturn(name, memMax); ok {
+			iv = r
 		}
 		s.set(0, value{kind: kScalar}, iv)
 	case platform.RetVoid:

@@ -472,8 +472,8 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 	}
 	lowOK := func(v value) bool { return isPacketish(v) || v.kind == kPktLow32 }
 	if !is64 {
-		if aop == isa.ALUSub && src >= 0 && lowOK(dv) && lowOK(sv) {
-			e.packetDiff(s, dst, src, dv, sv)
+		if aop == isa.ALUSub && src >= 0 && (lowOK(dv) && lowOK(sv) || e.sameObject(dv, sv)) {
+			e.pointerDiff(s, dst, src, dv, sv)
 			s.set(dst, value{kind: kScalar}, s.ival(dst).low32())
 			return
 		}
@@ -503,8 +503,10 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 		return
 	}
 	if dv.kind.isPointer() && sv.kind.isPointer() {
-		if aop == isa.ALUSub && isPacketish(dv) && isPacketish(sv) {
-			e.packetDiff(s, dst, src, dv, sv)
+		if aop == isa.ALUSub && (isPacketish(dv) && isPacketish(sv) || e.sameObject(dv, sv)) {
+			// The distance between two places of one object: a number
+			// that says nothing of where the object lies.
+			e.pointerDiff(s, dst, src, dv, sv)
 			return
 		}
 		bad("arithmetic between two pointers (r%d is %s, r%d is %s) is not allowed", dst, dv, src, sv)
@@ -589,8 +591,9 @@ func (v ival) signedOnly() string { return ival{v.smin, v.smax, 0, math.MaxUint6
 
 func isPacketish(v value) bool { return (v.kind == kPacket || v.kind == kPacketEnd) && !v.null }
 
-// packetDiff computes dst = dst - src for two packet pointers: a number.
-func (e *exec) packetDiff(s *state, dst, src int, dv, sv value) {
+// pointerDiff computes dst = dst - src for two packet pointers, or two
+// pointers into one object (sameObject): a number, their offsets' difference.
+func (e *exec) pointerDiff(s *state, dst, src int, dv, sv value) {
 	la, lb := locReg(dst), locReg(src)
 	if dv.kind == kPacketEnd {
 		la = locPkt
