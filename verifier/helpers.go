@@ -277,6 +277,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			if proto.Callback == platform.CallbackTimer {
 				mapID = e.timerCallbackMap(pc, v.region, name)
 			}
+		case platform.ArgBTFID:
+			e.btfArg(s, pc, r, proto.ArgKernelStruct[i], proto)
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
 		}
