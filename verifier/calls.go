@@ -109,8 +109,17 @@ func (e *exec) localCall(s *state, pc, target int) (*state, error) {
 	// s is the calling block's own state, used no more once the call
 	// is made.
 	exit, err := e.a.analyze(target, e.pushOwned(s, target), e.check, callLocal, nil)
+	exits := e.a.callExits
+	e.a.callExits = nil
 	if err != nil || exit == nil {
 		return nil, err
+	}
+	if len(exits) > 1 {
+		// The returns kept apart: each continues on its own.
+		for _, x := range exits[1:] {
+			e.extra = append(e.extra, e.pop(x, pc))
+		}
+		return e.pop(exits[0], pc), nil
 	}
 	return e.pop(exit, pc), nil
 }
@@ -320,9 +329,5 @@ func (e *exec) exit(s *state, pc int) {
 			e.fail(pc, "exit while a bpf_spin_lock is held")
 		}
 	}
-	if r.exit == nil {
-		r.exit = s // the block's own state, which ends here
-	} else {
-		r.exit = join(r.exit, s, false, nil)
-	}
+	e.addExit(s)
 }

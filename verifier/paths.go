@@ -179,15 +179,23 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 		return false
 	}
 	// A pointer and NULL: the join is a pointer that may be NULL, which
-	// loses only if the pointer was known not to be.
+	// loses if the pointer was known not to be, or the id that ties it
+	// to its copies (joinTypes drops it: a later NULL test of one copy,
+	// a register reloaded from its spill, no longer tells the others;
+	// a subprogram that stores a lookup's result into its caller's slot
+	// on one path and leaves the slot NULL on another).
 	if px && isNullConst(y) {
-		return !x.null
+		return !x.null || nullJoinDropsID(x)
 	}
 	if py && isNullConst(x) {
-		return !y.null
+		return !y.null || nullJoinDropsID(y)
 	}
 	return true
 }
+
+// nullJoinDropsID reports whether joining the maybe-NULL pointer p with
+// NULL loses p's id (joinTypes keeps the id of a reference only).
+func nullJoinDropsID(p value) bool { return p.id != 0 && !p.kind.isRef() }
 
 // lockedValue reports whether the map value v's elements hold a
 // bpf_spin_lock (spinlock.go), so that which element it is matters.

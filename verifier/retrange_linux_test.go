@@ -17,6 +17,6 @@ func TestOffsetCasesKernel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		kernelVerdictIs(t, ebpf.Kprobe, c.name, prog, c.accept && c.beyondLinux == "")
+		kernelVerdictIs(t, ebpf.Kprobe, c.name, prog, nil, c.accept && c.beyondLinux == "")
 	}
 }

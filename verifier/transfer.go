@@ -16,6 +16,9 @@ type exec struct {
 	r     *run
 	check bool
 	pc    int // the instruction being applied
+	// extra are more states after the instruction, kept apart from the
+	// one step returns (a call's exits: callexits.go).
+	extra []*state
 }
 
 // fail reports a problem when checking.
