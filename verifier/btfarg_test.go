@@ -11,7 +11,8 @@ import (
 
 // TestBTFHelperArgs: a helper argument that must point to a kernel struct
 // (bpf_task_pt_regs's task_struct, 175) takes a BTF pointer to that struct,
-// or to a struct holding it at the pointer's offset, and nothing else.
+// or to a struct holding it at the pointer's offset, and nothing else; and
+// bpf_task_pt_regs returns a pointer to the task's struct pt_regs.
 // Each accepted case was refused before btfarg.go ("takes a btf_id
 // argument, which bpfhost does not support"); the Linux verdicts of real
 // programs (bpf_seq_printf in iterators) are in TestKernelSource.
@@ -21,6 +22,8 @@ func TestBTFHelperArgs(t *testing.T) {
 	types := maps.Clone(testKernel)
 	types[15] = &platform.KernelType{Kind: platform.KernelStruct, Name: "holder", Size: 24, Members: []platform.KernelMember{
 		{Name: "x", Type: 2}, {Name: "task", Type: 13, BitOffset: 64}}}
+	types[16] = &platform.KernelType{Kind: platform.KernelStruct, Name: "pt_regs", Size: 16, Members: []platform.KernelMember{
+		{Name: "ip", Type: 2}, {Name: "sp", Type: 2, BitOffset: 64}}}
 	fentry, ok := linux.Lookup("fentry/f")
 	if !ok {
 		t.Fatal("no fentry type")
@@ -46,6 +49,9 @@ func TestBTFHelperArgs(t *testing.T) {
 		{"a maybe-NULL task, checked", "ldxdw %r1, [%r1+16]\njeq %r1, 0, out\ncall 175\nout:\nmov %r0, 0\nexit", true},
 		{"a number", "mov %r1, 4096\ncall 175\nmov %r0, 0\nexit", false},
 		{"a stack pointer", "mov %r1, %r10\nadd %r1, -8\nstdw [%r10-8], 0\ncall 175\nmov %r0, 0\nexit", false},
+		// What it returns: a pt_regs, never NULL, read as Linux reads it.
+		{"the task's registers read", "call 158\nmov %r1, %r0\ncall 175\nldxdw %r0, [%r0+8]\nmov %r0, 0\nexit", true},
+		{"the task's registers read past their end", "call 158\nmov %r1, %r0\ncall 175\nldxdw %r0, [%r0+16]\nmov %r0, 0\nexit", false},
 	} {
 		prog, err := isa.Assemble(c.text)
 		if err != nil {

@@ -268,7 +268,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnTimerCancel, integer, args(timer), gpl),
 	proto(FnGetFuncIp, integer, args(ctx), kernelOnly),
 	proto(FnGetAttachCookie, integer, args(ctx)),
-	proto(FnTaskPtRegs, platform.RetBTFID, args(btfID), kernelOnly, argStruct(1, "task_struct")),
+	proto(FnTaskPtRegs, platform.RetBTFID, args(btfID), kernelOnly, argStruct(1, "task_struct"), func(p *platform.HelperProto) { p.RetKernelStruct = "pt_regs" }),
 	proto(FnGetBranchSnapshot, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
 	proto(FnTraceVprintk, integer, args(mem, size, memOrNil, sizeOr0), gpl),
 	proto(FnSkcToUnixSock, platform.RetBTFIDOrNull, args(btfSock)),
