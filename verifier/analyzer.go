@@ -91,7 +91,7 @@ type analyzer struct {
 	summaryBytes int64
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
-	sockView [2]*platform.ContextDescriptor
+	sockView [3]*platform.ContextDescriptor
 	// iterNexts maps each bpf_iter_num_next call of an analysis of a
 	// function (a run: a subprogram is analysed at each call) to the
 	// iterator it steps (-1: different ones on different paths), for

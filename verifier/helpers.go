@@ -279,6 +279,8 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			}
 		case platform.ArgBTFID:
 			e.btfArg(s, pc, r, proto.ArgKernelStruct[i], proto)
+		case platform.ArgSockCommon:
+			e.sockCommonArg(s, pc, r, proto)
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
 		}
@@ -393,9 +395,13 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		}
 		s.addRef(v.id)
 		s.set(0, v, constIval(0))
-	case platform.RetSocketOrNull, platform.RetSockCommonOrNull:
+	case platform.RetSocketOrNull, platform.RetSockCommonOrNull, platform.RetTCPSockOrNull:
 		if proto.Acquire {
 			e.socketResult(s, pc, proto, fresh)
+			break
+		}
+		if v, ok := e.socketView(pc, proto); ok {
+			s.set(0, v, topIval)
 			break
 		}
 		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)
