@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -114,70 +115,42 @@ lddw %r1, 0
 call 1
 `
 
+// offsetPair is a program that sets r1 to base and r2 to 16, or, where
+// r6 (a random number) is not 0, r1 to base + 8 and r2 to size, and passes
+// them to bpf_csum_diff (28), which reads r2 bytes at r1; prefix sets r6
+// and what base needs.
+func offsetPair(prefix, base string, size int) string {
+	return prefix + base + fmt.Sprintf(`
+mov %%r2, 16
+jeq %%r6, 0, go
+add %%r1, 8
+mov %%r2, %d
+go:
+mov %%r3, 0
+mov %%r4, 0
+mov %%r5, 0
+call 28
+mov %%r0, 2
+exit`, size)
+}
+
+// stackPairPrefix zeroes r10-16..r10-1 and puts a random number in r6.
+const stackPairPrefix = `
+call 7
+mov %r6, %r0
+stdw [%r10-8], 0
+stdw [%r10-16], 0
+`
+
 // offsetPairCases: a pointer and a size chosen together on two paths
 // (BPF_SEQ_PRINTF with one of two formats, bpf_iter_bpf_map.c) reach one
-// helper call (bpf_csum_diff, 28, reads r2 bytes at r1): the paths stay
-// apart, as in Linux, since joining two constant offsets loses them.
+// helper call: the paths stay apart, as in Linux, since joining two
+// constant offsets loses them.
 var offsetPairCases = []callExitCase{
-	{"offset 0 with 16 bytes, or 8 with 8", offsetPairPrefix + `
-mov %r1, %r0
-mov %r2, 16
-jeq %r6, 0, go
-add %r1, 8
-mov %r2, 8
-go:
-mov %r3, 0
-mov %r4, 0
-mov %r5, 0
-call 28
-mov %r0, 2
-exit`, true},
-	{"offset 0 with 16 bytes, or 8 with 16", offsetPairPrefix + `
-mov %r1, %r0
-mov %r2, 16
-jeq %r6, 0, go
-add %r1, 8
-go:
-mov %r3, 0
-mov %r4, 0
-mov %r5, 0
-call 28
-mov %r0, 2
-exit`, false},
-	{"stack offset -16 with 16 bytes, or -8 with 8", `
-call 7
-stdw [%r10-8], 0
-stdw [%r10-16], 0
-mov %r1, %r10
-add %r1, -16
-mov %r2, 16
-jeq %r0, 0, go
-add %r1, 8
-mov %r2, 8
-go:
-mov %r3, 0
-mov %r4, 0
-mov %r5, 0
-call 28
-mov %r0, 2
-exit`, true},
-	{"stack offset -16 with 16 bytes, or -8 with 12", `
-call 7
-stdw [%r10-8], 0
-stdw [%r10-16], 0
-mov %r1, %r10
-add %r1, -16
-mov %r2, 16
-jeq %r0, 0, go
-add %r1, 8
-mov %r2, 12
-go:
-mov %r3, 0
-mov %r4, 0
-mov %r5, 0
-call 28
-mov %r0, 2
-exit`, false},
+	{"map value offset 0 with 16 bytes, or 8 with 8", offsetPair(offsetPairPrefix, "mov %r1, %r0", 8), true},
+	{"map value offset 0 with 16 bytes, or 8 with 16", offsetPair(offsetPairPrefix, "mov %r1, %r0", 16), false},
+	{"stack offset -16 with 16 bytes, or -8 with 8", offsetPair(stackPairPrefix, "mov %r1, %r10\nadd %r1, -16", 8), true},
+	{"stack offset -16 with 16 bytes, or -8 with 12", offsetPair(stackPairPrefix, "mov %r1, %r10\nadd %r1, -16", 12), false},
 }
 
 // TestOffsetPairs: bpfhost gives each of offsetPairCases its verdict; the
