@@ -124,6 +124,45 @@ jgt32 %r6, 3, out
 join:
 jeq32 %r6, 9, bad
 `, false},
+	{"a 32-bit fill of a spill shifted left by 32 is 0 (kernel's fill_32bit_after_spill_64bit)", `
+lsh %r0, 32
+stxdw [%r10-8], %r0
+ldxw %r0, [%r10-8]
+jne %r0, 0, bad
+`, true},
+	{"a 32-bit fill of a spill shifted left by 31 may not be 0", `
+lsh %r0, 31
+stxdw [%r10-8], %r0
+ldxw %r0, [%r10-8]
+jne %r0, 0, bad
+`, false},
+	{"a 32-bit fill of a spilled 32-bit number is the number (kernel's ..._preserve_id)", `
+and %r0, 65535
+stxdw [%r10-8], %r0
+ldxw %r3, [%r10-8]
+jne %r3, 0, out
+jne %r0, 0, bad
+`, true},
+	{"a 32-bit fill of a spilled 64-bit number is not the number", `
+stxdw [%r10-8], %r0
+ldxw %r3, [%r10-8]
+jne %r3, 0, out
+jne %r0, 0, bad
+`, false},
+	{"a 16-bit fill of a spilled number in a 64 KiB window", `
+and %r0, 255
+add %r0, 0x10000
+stxdw [%r10-8], %r0
+ldxh %r3, [%r10-8]
+jgt %r3, 255, bad
+`, true},
+	{"a 16-bit fill of a spilled number in a 64 KiB window may be 255", `
+and %r0, 255
+add %r0, 0x10000
+stxdw [%r10-8], %r0
+ldxh %r3, [%r10-8]
+jgt %r3, 254, bad
+`, false},
 	{"a fact survives a helper call in a callee-saved register", `
 mov %r6, %r0
 jgt32 %r6, 3, out
