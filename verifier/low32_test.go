@@ -163,6 +163,22 @@ stxdw [%r10-8], %r0
 ldxh %r3, [%r10-8]
 jgt %r3, 254, bad
 `, false},
+	{"a byte in the middle of a spilled 0 is 0 (kernel's partial_stack_load_preserves_zeros)", `
+stdw [%r10-8], 0
+ldxb %r3, [%r10-3]
+jne %r3, 0, bad
+`, true},
+	{"a byte in the middle of a spilled 0x1234 is not known (nor to Linux)", `
+mov %r4, 0x1234
+stxdw [%r10-8], %r4
+ldxb %r3, [%r10-7]
+jne %r3, 0x12, bad
+`, false},
+	{"a byte in the middle of a spilled unknown number is not known", `
+stxdw [%r10-8], %r0
+ldxb %r3, [%r10-7]
+jne %r3, 0, bad
+`, false},
 	{"a fact survives a helper call in a callee-saved register", `
 mov %r6, %r0
 jgt32 %r6, 3, out

@@ -459,6 +459,9 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 			}
 			return scalar, lowBytes(iv, sp.v.tz, 8*m.size), 0
 		}
+		if !m.atomic && s.zeroBytes(f, fi, start, m.size) {
+			return scalar, constIval(0), 0
+		}
 		if !m.atomic {
 			return scalar, res, 0
 		}

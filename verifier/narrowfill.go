@@ -27,3 +27,23 @@ func lowBytes(iv ival, tz uint8, n int) ival {
 	}
 	return urange(0, top)
 }
+
+// zeroBytes reports whether the n bytes at start of frame f (index fi)
+// lie inside a spilled 0 (a byte load from the middle of it:
+// verifier_spill_fill.c's partial_stack_load_preserves_zeros). Linux
+// knows the bytes of a spilled 0 only, not of other constants; bpfhost
+// keeps to that.
+func (s *state) zeroBytes(f *frame, fi, start, n int) bool {
+	for _, sp := range f.spill {
+		off := int(sp.off)
+		if off > start || start+n > off+int(sp.size) {
+			continue
+		}
+		if sp.v.kind != kScalar {
+			return false
+		}
+		iv := s.ivalAt(locSpill(fi, off), sp.v)
+		return iv.isConst() && iv.umin == 0
+	}
+	return false
+}
