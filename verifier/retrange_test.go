@@ -59,6 +59,28 @@ add %r1, %r0
 stb [%r1-1], 0
 mov %r0, 0
 exit`, false, ""},
+	{"the bytes read, sign-extended from 32 bits, checked, index the buffer (verifier_bpf_get_stack.c)", readStr16 + `
+mov %r8, %r0
+lsh %r8, 32
+arsh %r8, 32
+mov %r3, 0
+jsgt %r3, %r8, out
+add %r1, %r8
+stb [%r1-1], 0
+out:
+mov %r0, 0
+exit`, true, ""},
+	{"the bytes read, shifted back by one bit less, overrun the buffer", readStr16 + `
+mov %r8, %r0
+lsh %r8, 32
+arsh %r8, 31
+mov %r3, 0
+jsgt %r3, %r8, out
+add %r1, %r8
+stb [%r1-1], 0
+out:
+mov %r0, 0
+exit`, false, ""},
 	{"the result of a read with an unknown size is unknown", `
 call 7
 mov %r2, %r0
