@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -31,6 +32,23 @@ mov %r1, %r10
 add %r1, -16
 `
 
+// signExtended reads a string as readStr16 does and indexes the buffer
+// with the result shifted left by 32 and arithmetically right by shift
+// (32: clang's sign extension of an int), checked not negative.
+func signExtended(shift int) string {
+	return readStr16 + fmt.Sprintf(`
+mov %%r8, %%r0
+lsh %%r8, 32
+arsh %%r8, %d
+mov %%r3, 0
+jsgt %%r3, %%r8, out
+add %%r1, %%r8
+stb [%%r1-1], 0
+out:
+mov %%r0, 0
+exit`, shift)
+}
+
 // linuxPtrDiff is why Linux refuses a use of the difference of two
 // pointers into one object that bpfhost accepts.
 const linuxPtrDiff = "Linux makes the difference of two pointers an unknown number (for privileged programs only); bpfhost knows it is the difference of their offsets, which says nothing of where the object lies"
@@ -59,28 +77,8 @@ add %r1, %r0
 stb [%r1-1], 0
 mov %r0, 0
 exit`, false, ""},
-	{"the bytes read, sign-extended from 32 bits, checked, index the buffer (verifier_bpf_get_stack.c)", readStr16 + `
-mov %r8, %r0
-lsh %r8, 32
-arsh %r8, 32
-mov %r3, 0
-jsgt %r3, %r8, out
-add %r1, %r8
-stb [%r1-1], 0
-out:
-mov %r0, 0
-exit`, true, ""},
-	{"the bytes read, shifted back by one bit less, overrun the buffer", readStr16 + `
-mov %r8, %r0
-lsh %r8, 32
-arsh %r8, 31
-mov %r3, 0
-jsgt %r3, %r8, out
-add %r1, %r8
-stb [%r1-1], 0
-out:
-mov %r0, 0
-exit`, false, ""},
+	{"the bytes read, sign-extended from 32 bits, checked, index the buffer (verifier_bpf_get_stack.c)", signExtended(32), true, ""},
+	{"the bytes read, shifted back by one bit less, overrun the buffer", signExtended(31), false, ""},
 	{"the result of a read with an unknown size is unknown", `
 call 7
 mov %r2, %r0
