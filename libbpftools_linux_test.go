@@ -264,6 +264,12 @@ func kernelErrVerdict(t *testing.T, where, kind string, err error) (verdict, why
 		// CONFIG_BPF_LIRC_MODE2).
 		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
 		return "cannot load", "refused before verification (no verifier log): type not in this kernel"
+	case errors.As(err, &ve) && kernelFinding(ve.Log) == "(no log)":
+		// A log of statistics only ("processed 0 insns"): refused before
+		// the verifier looked at an instruction (a sleepable iterator
+		// that this kernel does not let load: EPERM).
+		t.Logf("%s: kernel cannot load: %s", where, firstLine(err.Error()))
+		return "cannot load", "refused before verification (no finding in the verifier log)"
 	case errors.As(err, &ve) && configuredHelper(err.Error()) != "":
 		// The helper exists in Linux, but not in this kernel's
 		// configuration: not a verdict on the program.

@@ -265,6 +265,11 @@ type HelperProto struct {
 	// RetKernelStruct names the kernel struct a RetBTFID return points to
 	// ("task_struct"), found in the kernel's BTF.
 	RetKernelStruct string
+	// ArgKernelStruct names the kernel struct each ArgBTFID argument points
+	// to ("seq_file"), found in the kernel's BTF; a pointer to a struct
+	// that holds it at the pointer's offset will do, as in Linux
+	// (btf_struct_ids_match). Empty: the verifier refuses the argument.
+	ArgKernelStruct [5]string
 	// Callback says how an ArgFunc argument is called.
 	Callback CallbackKind
 	// ChangesPacket: the helper may move or resize the packet, so every

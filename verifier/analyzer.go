@@ -87,10 +87,11 @@ type analyzer struct {
 
 	summaries    map[int]*summaries // by function start (limits.go)
 	ownedExit    *state             // an exit no summary holds (takeExit)
+	callExits    []*state           // the last analysis's exits kept apart (callexits.go)
 	summaryBytes int64
 	// sockView describes what kSocket values of each region point to
 	// (socket.go), from the prototypes of the lookups that made them.
-	sockView [2]*platform.ContextDescriptor
+	sockView [3]*platform.ContextDescriptor
 	// iterNexts maps each bpf_iter_num_next call of an analysis of a
 	// function (a run: a subprogram is analysed at each call) to the
 	// iterator it steps (-1: different ones on different paths), for
@@ -381,12 +382,16 @@ type run struct {
 	outBytes []int64
 	bytes    int64
 	exit     *state
-	check    bool
-	narrow   bool
-	ownEntry bool // the run may change its entry state (analyze)
-	steal    bool // inputs may take over their edges' states (solve)
-	verbose  bool
-	failed   bool // the check pass found a head not covering its inputs
+	// exits are the exit states kept apart (callexits.go), with whether
+	// each is a state of their own.
+	exits      []*state
+	exitsFresh []bool
+	check      bool
+	narrow     bool
+	ownEntry   bool // the run may change its entry state (analyze)
+	steal      bool // inputs may take over their edges' states (solve)
+	verbose    bool
+	failed     bool // the check pass found a head not covering its inputs
 	// bounds are the ranges proven for counters at loop heads (stride.go).
 	bounds map[int]countBound
 	// ptrBounds are the ranges proven for strided pointers at loop heads
@@ -405,6 +410,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		if a.opts.Verbose != nil && check {
 			fmt.Fprintf(a.opts.Verbose, "%d: analysed before from the same state: exit reused\n", start)
 		}
+		a.callExits = s.exits
 		return s.exit, nil
 	}
 	fn := a.function(start)
@@ -424,6 +430,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 	for attempt := 0; ; attempt++ {
 		a.reset(r, len(fn.blocks))
 		r.exit = nil
+		r.exits, r.exitsFresh = nil, nil
 		r.entry = entry
 		r.failed = false
 		r.bounds = nil
@@ -448,7 +455,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 		r.narrow = false
 	}
 	if keep {
-		kept, err := a.remember(start, entry, r.exit, check, kind, cb)
+		kept, err := a.remember(start, entry, r.exit, r.exits, check, kind, cb)
 		if err != nil {
 			return nil, err
 		}
@@ -457,6 +464,7 @@ func (a *analyzer) analyze(start int, entry *state, check bool, kind callKind, c
 	if !keep {
 		a.ownedExit = r.exit
 	}
+	a.callExits = r.exits
 	return r.exit, nil
 }
 
@@ -504,12 +512,12 @@ func (a *analyzer) solve(r *run, check bool) error {
 // more as part of the final pass. Exits reached while iterating are not
 // final: only those of the final pass are kept.
 func (a *analyzer) loop(r *run, w wto, check bool) error {
-	exit := r.exit
+	exit, exits, fresh := r.exit, r.exits, r.exitsFresh
 	r.check, r.verbose = false, false
 	if err := a.component(r, w); err != nil {
 		return err
 	}
-	r.exit = exit
+	r.exit, r.exits, r.exitsFresh = exit, exits, fresh
 	return a.final(r, check, func() error { return a.pass(r, []wto{w}) })
 }
 
@@ -651,17 +659,10 @@ func (a *analyzer) process(r *run, v int) error {
 			return err
 		}
 		if i == 0 {
-			all = perEdge(outs)
+			all = outs
 			continue
 		}
-		for len(all) < len(outs) {
-			all = append(all, nil)
-		}
-		for j, o := range outs {
-			if o != nil {
-				all[j] = append(all[j], o)
-			}
-		}
+		all = appendEdges(all, outs)
 	}
 	return a.setOut(r, v, all)
 }
@@ -913,20 +914,27 @@ func (a *analyzer) processBlock(r *run, v int, in *state) error {
 	if err != nil {
 		return err
 	}
-	return a.setOut(r, v, perEdge(outs))
+	return a.setOut(r, v, outs)
 }
 
 // runBlock runs a block on a state of its own, which it changes, and
 // returns the states it leaves on each edge.
-func (a *analyzer) runBlock(r *run, v int, s *state) ([]*state, error) {
+func (a *analyzer) runBlock(r *run, v int, s *state) ([][]*state, error) {
 	b := r.fn.blocks[v]
 	if err := a.charge(b.end - b.start); err != nil {
 		return nil, err
 	}
 	a.states++
+	return a.runFrom(r, v, s, b.start)
+}
+
+// runFrom runs block v from instruction pc on. Where a call returns
+// several states kept apart (callexits.go), each runs the rest of the
+// block on its own, and the lists of states on each edge hold them all.
+func (a *analyzer) runFrom(r *run, v int, s *state, pc int) ([][]*state, error) {
+	b := r.fn.blocks[v]
 	e := &exec{a: a, r: r, check: r.check}
 	var outs []*state
-	pc := b.start
 	for pc < b.end {
 		ins := a.prog[pc]
 		if r.verbose {
@@ -963,6 +971,9 @@ func (a *analyzer) runBlock(r *run, v int, s *state) ([]*state, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(e.extra) > 0 {
+			return a.runForks(r, v, append([]*state{s}, e.extra...), pc+size)
+		}
 		if s == nil {
 			break
 		}
@@ -978,7 +989,7 @@ func (a *analyzer) runBlock(r *run, v int, s *state) ([]*state, error) {
 	if err := a.checkKept(); err != nil {
 		return nil, err
 	}
-	return outs, nil
+	return perEdge(outs), nil
 }
 
 // frameUse records a stack access at offset off of the frame owned by the

@@ -158,12 +158,8 @@ func (e *exec) assume(s *state, pc int, is64 bool, r rel, dst, src int, imm int3
 					return nil
 				}
 			}
-			if r.signed() && b.isConst() && src != dst {
-				// No refinement of the 64-bit value; a fact about its
-				// low half (sub32.go).
-				return s.assumeSub32(r, dst, int64(int32(uint32(b.umin))))
-			}
-			return s // no refinement of the 64-bit values
+			// A test of the low halves (sub32.go).
+			return s.assume32(r, dst, src, b)
 		}
 		if r.signed() && !(div.umax <= math.MaxInt32 && siv.umax <= math.MaxInt32) {
 			// Signed 32-bit order differs from the 64-bit one here.
@@ -330,6 +326,18 @@ func excludeEnd(a ival, v uint64) ival {
 
 // assumePointers refines a comparison where an operand is a pointer.
 func (e *exec) assumePointers(s *state, is64 bool, r rel, dst, src int, dv, sv value, siv ival) *state {
+	if is64 && r == relEQ && src >= 0 && dv.kind.isPointer() && sv.kind.isPointer() && dv.null != sv.null &&
+		dv.kind != kBTF && sv.kind != kBTF && dv.kind != kPktLow32 && sv.kind != kPktLow32 {
+		// Equal to a pointer that is not NULL: not NULL either, as
+		// Linux infers ("jne/jeq infer not null") for the register
+		// compared (not its copies, which a NULL test of one decides).
+		if dv.null {
+			s.regs[dst].null = false
+		} else {
+			s.regs[src].null = false
+		}
+		dv, sv = s.regs[dst], s.regs[src]
+	}
 	// A pointer against 0: NULL checks.
 	isZero := sv.kind == kScalar && siv.isConst() && siv.umin == 0
 	// (The low half of a packet pointer is a number that may be 0.)

@@ -17,6 +17,10 @@ import (
 // it long before; reaching it rejects the program (ErrLimit).
 const maxCallbackRounds = widenDelay + 2*widenRounds + 64
 
+// maxExactLoopCalls is the largest bpf_loop count whose calls are followed
+// one by one, without widening (callback).
+const maxExactLoopCalls = 32
+
 // callbackInfo says how a callback's exit is checked.
 type callbackInfo struct {
 	proto *platform.HelperProto
@@ -109,8 +113,17 @@ func (e *exec) localCall(s *state, pc, target int) (*state, error) {
 	// s is the calling block's own state, used no more once the call
 	// is made.
 	exit, err := e.a.analyze(target, e.pushOwned(s, target), e.check, callLocal, nil)
+	exits := e.a.callExits
+	e.a.callExits = nil
 	if err != nil || exit == nil {
 		return nil, err
+	}
+	if len(exits) > 1 {
+		// The returns kept apart: each continues on its own.
+		for _, x := range exits[1:] {
+			e.extra = append(e.extra, e.pop(x, pc))
+		}
+		return e.pop(exits[0], pc), nil
 	}
 	return e.pop(exit, pc), nil
 }
@@ -196,6 +209,19 @@ func (e *exec) callback(s *state, pc int, proto *platform.HelperProto, target in
 			} else {
 				next.z.forget(locReg(r))
 			}
+		}
+		if proto.Callback == platform.CallbackLoop && count.umax <= maxExactLoopCalls {
+			// At most count calls: after round k the join covers 0 to
+			// k+1 calls, so count rounds cover them all, without
+			// widening (verifier_iterating_callbacks.c's
+			// bpf_loop_iter_limit_ok: one call of i++ leaves i in [0, 1]).
+			j := join(cur, next, false, nil)
+			done := uint64(k+1) >= count.umax || j.equal(cur)
+			cur = j
+			if done {
+				break
+			}
+			continue
 		}
 		// Widen as loop heads do (analyzer.component): thresholds for a
 		// few rounds, then none, then without closing, which guarantees an
@@ -320,9 +346,5 @@ func (e *exec) exit(s *state, pc int) {
 			e.fail(pc, "exit while a bpf_spin_lock is held")
 		}
 	}
-	if r.exit == nil {
-		r.exit = s // the block's own state, which ends here
-	} else {
-		r.exit = join(r.exit, s, false, nil)
-	}
+	e.addExit(s)
 }

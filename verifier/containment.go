@@ -311,6 +311,9 @@ func (c *Containment) contains(s *state, cs *Concrete, counters []known) string 
 		if s.regs[r].kind == kScalar && s.z.has(locSub32(r)) {
 			nums = append(nums, known{l: locSub32(r), n: int64(int32(uint32(cs.Regs[r])))})
 		}
+		if s.regs[r].kind == kScalar && s.z.has(locU32(r)) {
+			nums = append(nums, known{l: locU32(r), n: int64(uint32(cs.Regs[r]))})
+		}
 	}
 	if cs.FramePointer != nil && cs.Load != nil {
 		for fi, f := range s.frames {

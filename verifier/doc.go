@@ -38,8 +38,10 @@
 // it is interleaved with the fixpoint, so that code outside loops is
 // processed once. BPF-to-BPF calls are analysed from each call site's
 // state (callers' stack frames stay visible, recursion is rejected, at
-// most 8 frames, 512 bytes of stack across a call chain), as are callbacks
-// of bpf_loop and bpf_for_each_map_elem, iterated (with widening) until
+// most 8 frames, 512 bytes of stack across a call chain); where paths are
+// kept apart, so are the callee's returns, and the caller goes on from
+// each (callexits.go). Callbacks
+// of bpf_loop and bpf_for_each_map_elem are iterated (with widening) until
 // the caller's state is stable. Every analysis limit that is reached —
 // block iterations, time, callback rounds, a loop that does not settle —
 // rejects the program with ErrLimit; nothing is accepted on a partial

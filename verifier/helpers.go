@@ -96,7 +96,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		cbIval    ival
 		release   int32
 		loopCount ival
-		lockArg   value
+		// memMax: the largest size of the last memory argument
+		// (retrange.go); -1 if none.
+		memMax  int64 = -1
+		lockArg value
 		// keyFound: a lookup whose key is an index of the array
 		// (constkey.go).
 		keyFound bool
@@ -182,6 +185,7 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 				mode = memWrite
 			}
 			e.memArg(s, pc, r, int64(sz.umin), satU(sz.umax), mode, proto, "memory")
+			memMax = satU(sz.umax)
 		case platform.ArgConstSize, platform.ArgConstSizeOrZero:
 			e.sizeArg(s, pc, r, k, name)
 		case platform.ArgConstAllocSizeOrZero:
@@ -273,6 +277,10 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 			if proto.Callback == platform.CallbackTimer {
 				mapID = e.timerCallbackMap(pc, v.region, name)
 			}
+		case platform.ArgBTFID:
+			e.btfArg(s, pc, r, proto.ArgKernelStruct[i], proto)
+		case platform.ArgSockCommon:
+			e.sockCommonArg(s, pc, r, proto)
 		default:
 			e.fail(pc, "%s takes a %s argument in r%d, which bpfhost does not support", name, k, r)
 		}
@@ -350,6 +358,9 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		case "bpf_get_prandom_u32", "bpf_get_smp_processor_id", "bpf_get_numa_node_id":
 			iv = u32Ival
 		}
+		if r, ok := sizedReturn(name, memMax); ok {
+			iv = r
+		}
 		s.set(0, value{kind: kScalar}, iv)
 	case platform.RetVoid:
 	case platform.RetMapValueOrNull, platform.RetMapValue:
@@ -384,9 +395,13 @@ func (e *exec) helper(s *state, pc int, id int32) (*state, error) {
 		}
 		s.addRef(v.id)
 		s.set(0, v, constIval(0))
-	case platform.RetSocketOrNull, platform.RetSockCommonOrNull:
+	case platform.RetSocketOrNull, platform.RetSockCommonOrNull, platform.RetTCPSockOrNull:
 		if proto.Acquire {
 			e.socketResult(s, pc, proto, fresh)
+			break
+		}
+		if v, ok := e.socketView(pc, proto); ok {
+			s.set(0, v, topIval)
 			break
 		}
 		s.set(0, fresh(kOpaque, int32(proto.Ret), true), topIval)

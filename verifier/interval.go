@@ -376,6 +376,12 @@ func ivLsh(a, b ival) ival {
 	if bits.LeadingZeros64(a.umax) >= int(hi) {
 		return urange(a.umin<<lo, a.umax<<hi)
 	}
+	if lim := int64(1) << (63 - hi); a.smin >= -lim && a.smax < lim {
+		// No signed overflow: a number that may be negative, shifted
+		// (clang's sign extension `r <<= 32; r s>>= 32` of an int that
+		// a helper returned: an errno or a length).
+		return srange(min(a.smin<<lo, a.smin<<hi), max(a.smax<<lo, a.smax<<hi))
+	}
 	return topIval
 }
 

@@ -408,6 +408,7 @@ type summary struct {
 	inCB  bool // the analysis ran inside a callback, where more is refused
 	entry *state
 	exit  *state
+	exits []*state // kept apart (callexits.go)
 }
 
 // summaries are the analyses of one function kept, and how often they
@@ -475,7 +476,7 @@ func sameCallback(x, y *callbackInfo) bool {
 // work but are not needed: they take at most a quarter of the state
 // memory limit, beyond which new ones are not kept. It reports whether
 // it kept this one.
-func (a *analyzer) remember(start int, entry, exit *state, check bool, kind callKind, cb *callbackInfo) (bool, error) {
+func (a *analyzer) remember(start int, entry, exit *state, exits []*state, check bool, kind callKind, cb *callbackInfo) (bool, error) {
 	if a.summaries == nil {
 		a.summaries = map[int]*summaries{}
 	}
@@ -484,18 +485,18 @@ func (a *analyzer) remember(start int, entry, exit *state, check bool, kind call
 		f = &summaries{}
 		a.summaries[start] = f
 	}
-	n := stateBytes(entry) + stateBytes(exit)
+	n := stateBytes(entry) + stateBytes(exit) + statesBytes(exits)
 	list := f.list
 	if len(list) >= maxSummaries {
 		old := list[0]
-		a.forget(stateBytes(old.entry) + stateBytes(old.exit))
+		a.forget(stateBytes(old.entry) + stateBytes(old.exit) + statesBytes(old.exits))
 		list = append(list[:0], list[1:]...)
 	}
 	if a.summaryBytes+n > a.opts.maxStateBytes()/4 {
 		f.list = list
 		return false, nil
 	}
-	f.list = append(list, &summary{kind: kind, cb: cb, check: check, inCB: a.inCB > 0, entry: entry, exit: exit})
+	f.list = append(list, &summary{kind: kind, cb: cb, check: check, inCB: a.inCB > 0, entry: entry, exit: exit, exits: exits})
 	a.summaryBytes += n
 	return true, a.account(n)
 }

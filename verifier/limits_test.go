@@ -431,7 +431,7 @@ func TestManyProblems(t *testing.T) {
 func TestSummaryInsideCallback(t *testing.T) {
 	a := newAnalyzer([]isa.Instruction{{Opcode: isa.OpExit}}, &Options{Type: xdpInfo(t), ABI: linux.ABI()})
 	entry := a.entryState()
-	if _, err := a.remember(0, entry, entry.clone(), true, callLocal, nil); err != nil {
+	if _, err := a.remember(0, entry, entry.clone(), nil, true, callLocal, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := a.lookup(0, entry, true, callLocal, nil); !ok {

@@ -449,13 +449,18 @@ func (e *exec) stackAccess(s *state, m access) (value, ival, loc) {
 		if m.atomic && start%m.size != 0 {
 			e.fail(m.pc, "misaligned atomic operation at r10%+d", start)
 		}
-		// A narrower read of a spilled scalar: its low bytes are known
-		// when the spill is a small non-negative number read from its start.
+		// A narrower read of a spilled scalar from its start: its low
+		// bytes (narrowfill.go).
 		if i := f.find(start); i >= 0 && !m.atomic && !m.sx && f.spill[i].v.kind == kScalar && int(f.spill[i].size) > m.size {
-			iv := s.ivalAt(locSpill(fi, start), f.spill[i].v)
+			sp := f.spill[i]
+			iv := s.ivalAt(locSpill(fi, start), sp.v)
 			if iv.umax < 1<<(8*m.size) {
-				return scalar, iv, 0
+				return sp.v, ival{}, locSpill(fi, start) // the number itself
 			}
+			return scalar, lowBytes(iv, sp.v.tz, 8*m.size), 0
+		}
+		if !m.atomic && s.zeroBytes(f, fi, start, m.size) {
+			return scalar, constIval(0), 0
 		}
 		if !m.atomic {
 			return scalar, res, 0

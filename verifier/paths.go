@@ -175,18 +175,43 @@ func valueLoss(a, b *state, l loc, x, y value) bool {
 			// Different lengths proven past the pointer: the join keeps
 			// the shorter.
 			return a.z.ub(l, locPkt) != b.z.ub(l, locPkt)
+		case x.kind == kMapValue || x.kind == kStack:
+			// Two known offsets into one object: the join knows neither,
+			// and what goes with each (a helper's size for a format
+			// string chosen on each path: BPF_SEQ_PRINTF with two
+			// formats) is lost.
+			return constApart(a, b, l)
 		}
 		return false
 	}
 	// A pointer and NULL: the join is a pointer that may be NULL, which
-	// loses only if the pointer was known not to be.
+	// loses if the pointer was known not to be, or the id that ties it
+	// to its copies (joinTypes drops it: a later NULL test of one copy,
+	// a register reloaded from its spill, no longer tells the others;
+	// a subprogram that stores a lookup's result into its caller's slot
+	// on one path and leaves the slot NULL on another).
 	if px && isNullConst(y) {
-		return !x.null
+		return !x.null || nullJoinDropsID(x)
 	}
 	if py && isNullConst(x) {
-		return !y.null
+		return !y.null || nullJoinDropsID(y)
 	}
 	return true
+}
+
+// nullJoinDropsID reports whether joining the maybe-NULL pointer p with
+// NULL loses p's id (joinTypes keeps the id of a reference only).
+func nullJoinDropsID(p value) bool { return p.id != 0 && !p.kind.isRef() }
+
+// constApart reports whether the number at l is a constant in a and in b,
+// different in each.
+func constApart(a, b *state, l loc) bool {
+	if !a.z.has(l) || !b.z.has(l) {
+		return false
+	}
+	alo, ahi := a.z.bounds(l)
+	blo, bhi := b.z.bounds(l)
+	return alo == ahi && blo == bhi && alo != blo
 }
 
 // lockedValue reports whether the map value v's elements hold a

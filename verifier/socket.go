@@ -23,6 +23,7 @@ import (
 const (
 	sockFull   = 0 // PTR_TO_SOCKET
 	sockCommon = 1 // PTR_TO_SOCK_COMMON
+	sockTCP    = 2 // PTR_TO_TCP_SOCK (sockcommon.go)
 )
 
 // socketResult sets r0 to the socket a lookup helper returns: a new

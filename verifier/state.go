@@ -110,7 +110,7 @@ func (s *state) setAt(l loc, slot *value, v value, iv ival) {
 		s.z.forget(l)
 	}
 	if r, ok := regOfLoc(l); ok {
-		s.z.forget(locSub32(r)) // a new value (sub32.go; step drops it too)
+		s.forgetSub32Reg(r) // a new value (sub32.go; step drops it too)
 	}
 }
 
@@ -118,7 +118,7 @@ func (s *state) setAt(l loc, slot *value, v value, iv ival) {
 func (s *state) setUninit(r int) {
 	s.regs[r] = uninit
 	s.z.forget(locReg(r))
-	s.z.forget(locSub32(r))
+	s.forgetSub32Reg(r)
 }
 
 // refine narrows the numbers of register r to iv; false if that empties
@@ -568,6 +568,9 @@ func locName(l loc) string {
 		return fmt.Sprintf("r%d", r)
 	}
 	if isSub32Loc(l) {
+		if l >= locU32(0) {
+			return fmt.Sprintf("w%d(u32)", int(l-locU32(0)))
+		}
 		return fmt.Sprintf("w%d(s32)", int(l)-32)
 	}
 	return fmt.Sprintf("loc%d", l)

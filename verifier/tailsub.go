@@ -41,11 +41,7 @@ func (e *exec) tailCallReturn(s *state, pc int) {
 	x.z.setBounds(locMeta, -255, 0)
 	e.clobberCall(x)
 	x.set(0, value{kind: kScalar}, topIval)
-	if e.r.exit == nil {
-		e.r.exit = x
-	} else {
-		e.r.exit = join(e.r.exit, x, false, nil)
-	}
+	e.addExit(x)
 }
 
 // hasTailCall reports whether the function at start contains a call of

@@ -16,6 +16,9 @@ type exec struct {
 	r     *run
 	check bool
 	pc    int // the instruction being applied
+	// extra are more states after the instruction, kept apart from the
+	// one step returns (a call's exits: callexits.go).
+	extra []*state
 }
 
 // fail reports a problem when checking.
@@ -92,13 +95,19 @@ func (e *exec) scalar(s *state, pc, r int, what string) bool {
 
 // step applies one instruction that is neither a jump nor an exit.
 func (e *exec) step(s *state, pc int, ins isa.Instruction) (*state, error) {
-	if _, def := regUseDef(ins); def != 0 {
+	_, def := regUseDef(ins)
+	op := ins.Opcode
+	if op.Class().IsALU() {
+		// A 32-bit operation reads its operands' low halves with their
+		// facts; the facts of what it writes go after it (sub32.go).
+		e.alu(s, pc, ins)
+		s.forgetSub32(def)
+		return s, nil
+	}
+	if def != 0 {
 		s.forgetSub32(def) // sub32.go
 	}
-	op := ins.Opcode
 	switch cls := op.Class(); {
-	case cls.IsALU():
-		e.alu(s, pc, ins)
 	case ins.IsLoadImm64():
 		e.lddw(s, pc, ins, e.a.prog[pc+1])
 	case cls == isa.ClassLD:
@@ -225,6 +234,9 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 		case !is64 && ins.Offset == 0 && siv.fitsU32():
 			s.copyReg(dst, src) // the value already is its low half
 		default:
+			if !is64 {
+				siv = s.low32Or(src, siv)
+			}
 			s.set(dst, value{kind: kScalar}, scalarALU(is64, aop, ins.Offset, 0, false, siv, siv))
 		}
 		return
@@ -273,7 +285,16 @@ func (e *exec) alu(s *state, pc int, ins isa.Instruction) {
 	}
 
 	zext := e.zextPair(s, pc, ins, dst, div)
-	res := scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, div, siv)
+	var res ival
+	if is64 || aop == isa.ALUEnd { // a byte swap may read 64 bits
+		res = scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, div, siv)
+	} else {
+		a32, b32 := s.low32Or(dst, div), siv
+		if src >= 0 {
+			b32 = s.low32Or(src, siv)
+		}
+		res = scalarALU(is64, aop, ins.Offset, ins.Imm, toBE, a32, b32)
+	}
 	if res.empty() {
 		res = topIval
 	}
@@ -454,8 +475,8 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 	}
 	lowOK := func(v value) bool { return isPacketish(v) || v.kind == kPktLow32 }
 	if !is64 {
-		if aop == isa.ALUSub && src >= 0 && lowOK(dv) && lowOK(sv) {
-			e.packetDiff(s, dst, src, dv, sv)
+		if aop == isa.ALUSub && src >= 0 && (lowOK(dv) && lowOK(sv) || e.sameObject(dv, sv)) {
+			e.pointerDiff(s, dst, src, dv, sv)
 			s.set(dst, value{kind: kScalar}, s.ival(dst).low32())
 			return
 		}
@@ -485,8 +506,10 @@ func (e *exec) pointerALU(s *state, pc int, ins isa.Instruction, dst, src int, d
 		return
 	}
 	if dv.kind.isPointer() && sv.kind.isPointer() {
-		if aop == isa.ALUSub && isPacketish(dv) && isPacketish(sv) {
-			e.packetDiff(s, dst, src, dv, sv)
+		if aop == isa.ALUSub && (isPacketish(dv) && isPacketish(sv) || e.sameObject(dv, sv)) {
+			// The distance between two places of one object: a number
+			// that says nothing of where the object lies.
+			e.pointerDiff(s, dst, src, dv, sv)
 			return
 		}
 		bad("arithmetic between two pointers (r%d is %s, r%d is %s) is not allowed", dst, dv, src, sv)
@@ -571,8 +594,9 @@ func (v ival) signedOnly() string { return ival{v.smin, v.smax, 0, math.MaxUint6
 
 func isPacketish(v value) bool { return (v.kind == kPacket || v.kind == kPacketEnd) && !v.null }
 
-// packetDiff computes dst = dst - src for two packet pointers: a number.
-func (e *exec) packetDiff(s *state, dst, src int, dv, sv value) {
+// pointerDiff computes dst = dst - src for two packet pointers, or two
+// pointers into one object (sameObject): a number, their offsets' difference.
+func (e *exec) pointerDiff(s *state, dst, src int, dv, sv value) {
 	la, lb := locReg(dst), locReg(src)
 	if dv.kind == kPacketEnd {
 		la = locPkt

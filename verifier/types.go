@@ -26,7 +26,7 @@ const (
 	kRingbuf               // a ring buffer record of region bytes; offset from its start
 	kFunc                  // the address of a BPF function starting at region
 	kOpaque                // a pointer bpfhost cannot dereference (region: what)
-	kSocket                // a socket: a lookup's (referenced: id) or a context field's (id 0); region: sockFull or sockCommon (socket.go)
+	kSocket                // a socket: a lookup's (referenced: id) or a context field's (id 0); region: sockFull, sockCommon or sockTCP (socket.go, sockcommon.go)
 	kPktLow32              // the low 32 bits of a packet pointer; its number is the offset (data_end: the packet size)
 	kInvalid               // a pointer that is no longer valid (region: why)
 	kMixed                 // different kinds on different paths
@@ -125,8 +125,11 @@ func (v value) String() string {
 		return s
 	case kSocket:
 		s := "socket"
-		if v.region == sockCommon {
+		switch v.region {
+		case sockCommon:
 			s = "sock_common"
+		case sockTCP:
+			s = "tcp_sock"
 		}
 		if v.null {
 			s += "_or_null"

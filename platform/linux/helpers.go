@@ -64,6 +64,12 @@ func retStruct(d *platform.ContextDescriptor) protoOpt {
 	return func(p *platform.HelperProto) { p.RetStruct = d }
 }
 
+// argStruct names the kernel struct the ArgBTFID argument arg (1-based)
+// points to.
+func argStruct(arg int, name string) protoOpt {
+	return func(p *platform.HelperProto) { p.ArgKernelStruct[arg-1] = name }
+}
+
 func args(k ...platform.ArgKind) []platform.ArgKind { return k }
 
 // cgroupSockProtos are cgroup_sock's own prototypes: its context is the
@@ -198,7 +204,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnSkStorageDelete, integer, args(mapPtr, btfSock)),
 	proto(FnSendSignal, integer, args(anything), kernelOnly),
 	proto(FnTcpGenSyncookie, integer, args(btfSock, mem, size, mem, size), gpl, pktAccess),
-	proto(FnSkbOutput, integer, args(btfID, mapPtr, anything, mem, sizeOr0), gpl, kernelOnly),
+	proto(FnSkbOutput, integer, args(btfID, mapPtr, anything, mem, sizeOr0), gpl, kernelOnly, argStruct(1, "sk_buff")),
 	proto(FnProbeReadUser, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
 	proto(FnProbeReadKernel, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
 	proto(FnProbeReadUserStr, integer, args(umem, sizeOr0, address), gpl, kernelOnly),
@@ -208,13 +214,13 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnJiffies64, integer, nil),
 	proto(FnReadBranchRecords, integer, args(ctx, wmemOrNil, sizeOr0, anything), gpl, kernelOnly),
 	proto(FnGetNsCurrentPidTgid, integer, args(anything, anything, umem, size)),
-	proto(FnXdpOutput, integer, args(btfID, mapPtr, anything, mem, sizeOr0), gpl, kernelOnly),
+	proto(FnXdpOutput, integer, args(btfID, mapPtr, anything, mem, sizeOr0), gpl, kernelOnly, argStruct(1, "xdp_buff")),
 	proto(FnGetNetnsCookie, integer, args(ctxOrNil)),
 	proto(FnGetCurrentAncestorCgroupId, integer, args(anything)),
 	proto(FnSkAssign, integer, args(ctx, btfSock, anything)),
 	proto(FnKtimeGetBootNs, integer, nil),
-	proto(FnSeqPrintf, integer, args(btfID, mem, size, memOrNil, sizeOr0), gpl, kernelOnly),
-	proto(FnSeqWrite, integer, args(btfID, mem, sizeOr0), gpl, kernelOnly),
+	proto(FnSeqPrintf, integer, args(btfID, mem, size, memOrNil, sizeOr0), gpl, kernelOnly, argStruct(1, "seq_file")),
+	proto(FnSeqWrite, integer, args(btfID, mem, sizeOr0), gpl, kernelOnly, argStruct(1, "seq_file")),
 	proto(FnSkCgroupId, integer, args(btfSock)),
 	proto(FnSkAncestorCgroupId, integer, args(btfSock, anything)),
 	proto(FnRingbufOutput, integer, args(mapPtr, mem, sizeOr0, anything)),
@@ -228,7 +234,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnSkcToTcpTimewaitSock, platform.RetBTFIDOrNull, args(btfSock)),
 	proto(FnSkcToTcpRequestSock, platform.RetBTFIDOrNull, args(btfSock)),
 	proto(FnSkcToUdp6Sock, platform.RetBTFIDOrNull, args(btfSock)),
-	proto(FnGetTaskStack, integer, args(btfID, umem, sizeOr0, anything), kernelOnly),
+	proto(FnGetTaskStack, integer, args(btfID, umem, sizeOr0, anything), kernelOnly, argStruct(1, "task_struct")),
 	proto(FnLoadHdrOpt, integer, args(ctx, wmem, size, anything)),
 	proto(FnStoreHdrOpt, integer, args(ctx, mem, size, anything), changesPacket),
 	proto(FnReserveHdrOpt, integer, args(ctx, anything, anything)),
@@ -237,7 +243,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnDPath, integer, args(btfID, umem, sizeOr0), kernelOnly),
 	proto(FnCopyFromUser, integer, args(umem, sizeOr0, anything), kernelOnly, mightSleep),
 	proto(FnSnprintfBtf, integer, args(wmem, size, mem, size, anything), kernelOnly),
-	proto(FnSeqPrintfBtf, integer, args(btfID, mem, sizeOr0, anything), kernelOnly),
+	proto(FnSeqPrintfBtf, integer, args(btfID, mem, sizeOr0, anything), kernelOnly, argStruct(1, "seq_file")),
 	proto(FnSkbCgroupClassid, integer, args(ctx)),
 	proto(FnRedirectNeigh, integer, args(anything, memOrNil, sizeOr0, anything)),
 	proto(FnPerCpuPtr, platform.RetMemOrBTFID, args(btfID, anything), kernelOnly),
@@ -262,7 +268,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnTimerCancel, integer, args(timer), gpl),
 	proto(FnGetFuncIp, integer, args(ctx), kernelOnly),
 	proto(FnGetAttachCookie, integer, args(ctx)),
-	proto(FnTaskPtRegs, platform.RetBTFID, args(btfID), kernelOnly),
+	proto(FnTaskPtRegs, platform.RetBTFID, args(btfID), kernelOnly, argStruct(1, "task_struct"), func(p *platform.HelperProto) { p.RetKernelStruct = "pt_regs" }),
 	proto(FnGetBranchSnapshot, integer, args(umem, sizeOr0, anything), gpl, kernelOnly),
 	proto(FnTraceVprintk, integer, args(mem, size, memOrNil, sizeOr0), gpl),
 	proto(FnSkcToUnixSock, platform.RetBTFIDOrNull, args(btfSock)),
@@ -278,7 +284,7 @@ var helperProtos = []*platform.HelperProto{
 	proto(FnXdpGetBuffLen, integer, args(ctx)),
 	proto(FnXdpLoadBytes, integer, args(ctx, anything, umem, size)),
 	proto(FnXdpStoreBytes, integer, args(ctx, anything, mem, size)),
-	proto(FnCopyFromUserTask, integer, args(umem, sizeOr0, anything, btfID, anything), gpl, kernelOnly, mightSleep),
+	proto(FnCopyFromUserTask, integer, args(umem, sizeOr0, anything, btfID, anything), gpl, kernelOnly, mightSleep, argStruct(4, "task_struct")),
 	proto(FnSkbSetTstamp, integer, args(ctx, anything, anything)),
 	proto(FnImaFileHash, integer, args(btfID, umem, size), kernelOnly, mightSleep),
 	proto(FnKptrXchg, platform.RetBTFIDOrNull, args(kptr, btfID), acquire, releases(2), kernelOnly),

@@ -105,6 +105,7 @@ var (
 	cgroupSockHelpers = baseHelpers.Union(set(
 		FnGetCurrentUidGid, FnGetLocalStorage, FnGetSocketCookie, FnGetNetnsCookie,
 		FnPerfEventOutput, FnGetCurrentComm, FnGetCgroupClassid, FnSkStorageGet, FnKtimeGetCoarseNs,
+		FnGetRetval, FnSetRetval, // cgroup_common_func_proto: every cgroup_sock attach type
 	))
 
 	// sockAddrBaseHelpers is sock_addr_func_proto without the attach-type

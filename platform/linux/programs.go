@@ -278,9 +278,18 @@ func programTable() []prog {
 }
 
 // sockAddrHelpers adds the attach-type dependent helpers of
-// sock_addr_func_proto.
+// sock_addr_func_proto, and cgroup_common_func_proto's bpf_get_retval and
+// bpf_set_retval, which recvmsg, getpeername and getsockname programs do
+// not get.
 func sockAddrHelpers(attach AttachType) platform.HelperSet {
 	s := sockAddrBaseHelpers
+	switch attach {
+	case AttachCGroupUDP4Recvmsg, AttachCGroupUDP6Recvmsg, AttachCGroupUnixRecvmsg,
+		AttachCGroupInet4Getpeername, AttachCGroupInet6Getpeername, AttachCGroupUnixGetpeername,
+		AttachCGroupInet4Getsockname, AttachCGroupInet6Getsockname, AttachCGroupUnixGetsockname:
+	default:
+		s = s.Union(set(FnGetRetval, FnSetRetval))
+	}
 	switch attach {
 	case AttachCGroupInet4Connect, AttachCGroupInet6Connect:
 		s = s.Union(set(FnBind, FnSetsockopt, FnGetsockopt))
