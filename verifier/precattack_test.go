@@ -731,3 +731,72 @@ func TestBPFLoopCountedAttacks(t *testing.T) {
 		}
 	}
 }
+
+// callExitTree is a program whose calls' returns are kept apart at every
+// level: f_k calls f_(k+1) fanout times, each on a slot of its own frame
+// that it copies to its caller's slot where the call succeeded, and
+// returns whether one did; the leaf is callExitGet; the entry reads
+// through its slot where f1 succeeded.
+func callExitTree(depth, fanout int) string {
+	var b strings.Builder
+	b.WriteString("stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\ncall local f1\njeq %r0, 0, out\nldxdw %r1, [%r10-8]\nldxb %r0, [%r1+15]\nout:\nmov %r0, 2\nexit\n")
+	for k := 1; k < depth; k++ {
+		fmt.Fprintf(&b, "f%d:\nmov %%r7, %%r1\nmov %%r8, 0\n", k)
+		for i := 1; i <= fanout; i++ {
+			fmt.Fprintf(&b, "stdw [%%r10-%d], 0\nmov %%r1, %%r10\nadd %%r1, -%d\ncall local f%d\n", 8*i, 8*i, k+1)
+			fmt.Fprintf(&b, "jeq %%r0, 0, s%d_%d\nldxdw %%r1, [%%r10-%d]\nstxdw [%%r7+0], %%r1\nmov %%r8, 1\ns%d_%d:\n", k, i, 8*i, k, i)
+		}
+		b.WriteString("mov %r0, %r8\nexit\n")
+	}
+	fmt.Fprintf(&b, "f%d:\n%s\n", depth, strings.TrimPrefix(strings.TrimSpace(callExitGet), "get:\n"))
+	return b.String()
+}
+
+// nestedBPFLoops is a tc program: depth bpf_loops of 32 calls nested in
+// each other's callbacks, each callback adding 1 to the entry's r10-8.
+func nestedBPFLoops(depth int) string {
+	src := "\tstdw [r10-8], 0\n\tmov r2, r10\n\tadd r2, -8\n"
+	for d := range depth {
+		src += fmt.Sprintf(`
+	mov r1, 32
+	mov r3, r2
+	lddw r2, 0x7777
+	mov r4, 0
+	call 181
+	mov r0, 0
+	exit
+cb%d:
+	ldxdw r1, [r2+0]
+	add r1, 1
+	stxdw [r2+0], r1
+`, d)
+	}
+	return src + "\tmov r0, 0\n\texit\n"
+}
+
+// TestPrecisionAttackCost: the shapes that multiply the work of the new
+// precision (returns kept apart at every call level; bpf_loops of 32
+// calls followed one by one, nested) end at the instruction limit, not
+// in memory or time; smaller ones are accepted. On this machine, at the
+// default limit (1M), the tree of 6 levels of 4 calls stops after 2 s
+// with 15 MB of heap at most, 4 nested loops after 1.5 s; the test lowers
+// the limit to stay fast (no assertion on time: the limit is a count).
+func TestPrecisionAttackCost(t *testing.T) {
+	info := xdpInfo(t)
+	verifyTree := func(depth, fanout int, lim Limits) (*Result, error) {
+		prog := assembleMaps(t, callExitTree(depth, fanout))
+		return Verify(prog, Options{Type: info, ABI: linux.ABI(), Maps: fuzzMaps, Limits: untimed(lim)})
+	}
+	res, err := verifyTree(3, 4, Limits{})
+	if err != nil {
+		t.Fatalf("a tree of 3 levels of 4 calls: %v", err)
+	}
+	t.Logf("a tree of 3 levels of 4 calls: %d instructions processed, %d KB kept at most", res.Processed, res.PeakStateBytes>>10)
+	_, err = verifyTree(6, 4, Limits{MaxInstructions: 100_000})
+	if le := limitOf(t, err); le.Limit != "instructions" {
+		t.Errorf("a tree of 6 levels of 4 calls stopped at %q, want the instruction limit", le.Limit)
+	}
+	if err := iterVerify(t, nestedBPFLoops(2)); err != nil {
+		t.Fatalf("2 nested bpf_loops: %v", err)
+	}
+}
