@@ -77,6 +77,7 @@ type analyzer struct {
 	loopMax        int64
 	merged         map[string]int32 // synthetic maps standing for several
 	mapIndex       map[*MapInfo]int32
+	innerIndex     map[*MapInfo]int32 // inner map templates' ids (innerID)
 	parts          map[int32][]int32
 	ptrParts       map[int32][]int32 // synthetic map pointers standing for several (mapjoin.go)
 	scratch        [2]*state         // reused for short-lived copies (input)

@@ -121,7 +121,7 @@ func (e *exec) lookupResult(name string, region int32) (lookup platform.LookupRe
 			if mi.Inner == nil {
 				return l, -1, fmt.Sprintf("map %s holds maps but has no inner map template", mi.Name)
 			}
-			pid = e.a.mapID(mi.Inner)
+			pid = e.a.innerID(mi.Inner)
 		case platform.LookupValue, platform.LookupXDPSock:
 			pid = part
 		default:
@@ -166,4 +166,24 @@ func unionOfMaps(parts map[int32][]int32, x, y int32) ([]int32, string) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids, fmt.Sprint(ids)
+}
+
+// innerID returns the id of the maps an inner map template stands for: an
+// id of its own, never a program map's, even where the template is one of
+// Options.Maps (Inner: &maps[i]). Values of a program map with one element
+// are one object (sameObject: their difference is their offsets'), and a
+// frozen one's bytes are known (Constant); the values of the maps a
+// map-in-map holds are many objects, of unknown bytes.
+func (a *analyzer) innerID(m *MapInfo) int32 {
+	if id, ok := a.innerIndex[m]; ok {
+		return id
+	}
+	c := *m
+	c.Constant = nil
+	id := a.addMap(&c)
+	if a.innerIndex == nil {
+		a.innerIndex = map[*MapInfo]int32{}
+	}
+	a.innerIndex[m] = id
+	return id
 }
