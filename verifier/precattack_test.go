@@ -588,6 +588,40 @@ stxdw [%r10-8], %r0
 ldxh %r7, [%r10-8]
 jgt %r7, 3, out
 ldxdw %r2, [%r10-8]` + storeAtR2, false, ""},
+	{"a 32-bit fill after an atomic add to the spill", "", `
+call 7
+and %r0, 3
+stxdw [%r10-8], %r0
+mov %r3, 1000
+lock add [%r10-8], %r3
+ldxw %r2, [%r10-8]` + storeAtR2, false, ""},
+	{"a 16-bit fill after a 32-bit atomic add to the spill", "", `
+call 7
+and %r0, 3
+stxdw [%r10-8], %r0
+mov %r3, 1000
+lock add32 [%r10-8], %r3
+ldxh %r2, [%r10-8]` + storeAtR2, false, ""},
+	{"a byte fill after a fetching atomic add to the spill", "", `
+call 7
+and %r0, 3
+stxdw [%r10-8], %r0
+mov %r3, 1000
+lock fetch add [%r10-8], %r3
+ldxb %r2, [%r10-8]` + storeAtR2, false, ""},
+	{"a 32-bit fill after a cmpxchg on the spill", "", `
+call 7
+and %r0, 3
+stxdw [%r10-8], %r0
+mov %r3, 1000
+lock cmpxchg [%r10-8], %r3
+ldxw %r2, [%r10-8]` + storeAtR2, false, ""},
+	{"a sign-extending byte fill of a spilled byte", "", `
+call 7
+and %r0, 255
+stxdw [%r10-8], %r0
+ldxsb %r2, [%r10-8]
+add %r2, 4` + storeAtR2, false, ""},
 }
 
 // precAttackProgram assembles an attack.
