@@ -48,6 +48,16 @@ out:
 mov %r0, 2
 exit`
 
+// badWrite ends a program with a write outside the frame at label bad,
+// which a verifier may accept only where it proves bad unreachable.
+const badWrite = `
+mov %r0, 2
+exit
+bad:
+stb [%r10+0], 0
+mov %r0, 2
+exit`
+
 // linuxTnum is why Linux accepts the low half of a number shifted left
 // by 32 as 0.
 const linuxTnum = "Linux's tnum knows the low half of a number shifted left by 32 is 0; bpfhost's intervals do not (decision 0046: a tnum case left)"
@@ -130,6 +140,40 @@ mov %r7, %r6
 jgt32 %r6, 3, out
 jgt32 %r7, %r6, out
 mov32 %r2, %r7` + storeAtR2, true, ""},
+	{"jsgt32 of a random u32 against -3 leaves the top of its range", "", `
+call 7
+jsgt32 %r0, -3, t
+mov %r0, 2
+exit
+t:
+jgt %r0, 0x7fffffff, bad` + badWrite, false, ""},
+	{"jsgt32 of a random u32 against a register holding -3", "", `
+call 7
+mov %r6, %r0
+mov %r7, -3
+jsgt32 %r6, %r7, t
+mov %r0, 2
+exit
+t:
+jgt %r6, 0x7fffffff, bad` + badWrite, false, ""},
+	{"jsge32 of a random u32 against a register in [-4, 3]", "", `
+call 7
+mov %r6, %r0
+call 7
+and %r0, 7
+add %r0, -4
+jsge32 %r6, %r0, t
+mov %r0, 2
+exit
+t:
+jgt %r6, 0x7fffffff, bad` + badWrite, false, ""},
+	{"jset32 of the sign bit", "", `
+call 7
+jset32 %r0, 0x80000000, t
+mov %r0, 2
+exit
+t:
+jlt %r0, 0x80000000, bad` + badWrite, false, ""},
 	{"jmp32 then arsh32", "", `
 call 7
 jgt32 %r0, 7, out
