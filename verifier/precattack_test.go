@@ -781,6 +781,51 @@ cb:
 	exit`, set)
 }
 
+// loopLookupsDiff is a tc program: bpf_loop(2) of a callback that looks
+// up a random key of map 0 at one call site and keeps the value in the
+// caller's r10-16 (first call) or r10-8 (second); the caller subtracts
+// the two, which point into two elements, and uses that as an offset.
+const loopLookupsDiff = `
+	stdw [r10-8], 0
+	stdw [r10-16], 0
+	mov r1, 2
+	lddw r2, 0x7777
+	mov r3, r10
+	add r3, -16
+	mov r4, 0
+	call 181
+	ldxdw r6, [r10-16]
+	ldxdw r7, [r10-8]
+	jeq r6, 0, out
+	jeq r7, 0, out
+	sub r7, r6
+	mov r1, r10
+	add r1, -64
+	add r1, r7
+	stb [r1+0], 0
+out:
+	mov r0, 0
+	exit
+cb:
+	mov r6, r2
+	mov r7, r1
+	call 7
+	and r0, 3
+	stxw [r10-4], r0
+	mov r2, r10
+	add r2, -4
+	lddw r1, 0
+	call 1
+	jeq r0, 0, ret
+	jeq r7, 0, first
+	stxdw [r6+8], r0
+	ja ret
+first:
+	stxdw [r6+0], r0
+ret:
+	mov r0, 0
+	exit`
+
 // TestBPFLoopCountedAttacks: the calls of nested bpf_loops of small counts
 // are followed exactly, a callback's index is its round's: each bound is
 // met exactly, one byte or one call more is refused.
@@ -807,6 +852,11 @@ func TestBPFLoopCountedAttacks(t *testing.T) {
 		if (err == nil) != n.accept {
 			t.Errorf("callback index as an offset, count %d (random %v): %v, want accepted %v", n.count, n.random, err, n.accept)
 		}
+	}
+	// Values from one call site in two calls of a callback followed one by
+	// one are two objects.
+	if err := iterVerifyMaps(t, loopLookupsDiff, fuzzMaps); err == nil {
+		t.Error("the difference of two calls' lookups used as an offset: accepted")
 	}
 }
 
