@@ -660,12 +660,50 @@ stxdw [%r10-8], %r0
 mov %r3, 1000
 lock cmpxchg [%r10-8], %r3
 ldxw %r2, [%r10-8]` + storeAtR2, false, ""},
+	// The kernel differential's precision programs, seed 44, program 3996:
+	// a zero-extended 32-bit value plus 0x7fffffff is above 15 whatever
+	// the 32-bit tests between registers say of its low half, so the
+	// lookup's result (maybe NULL) plus it is never read; plus 15 it is.
+	{"a wide sum tested above 15 after 32-bit tests guards a NULL lookup", "", deadAfterWideAdd(0x7fffffff), true,
+		"Linux 6.18 explores the read (pointer arithmetic on map_value_or_null): it loses the sum's 64-bit bounds at the 32-bit test between registers"},
+	{"the same sum that can be 15 does not", "", deadAfterWideAdd(15), false, ""},
 	{"a sign-extending byte fill of a spilled byte", "", `
 call 7
 and %r0, 255
 stxdw [%r10-8], %r0
 ldxsb %r2, [%r10-8]
 add %r2, 4` + storeAtR2, false, ""},
+}
+
+// deadAfterWideAdd is the program of the kernel differential's finding
+// with imm added to the zero-extended low half of a random number before
+// the test against 15 that guards reading through a lookup's unchecked
+// result (at a random key: maybe NULL) plus that number.
+func deadAfterWideAdd(imm int) string {
+	return fmt.Sprintf(`
+call 7
+stxw [%%r10-4], %%r0
+mov %%r2, %%r10
+add %%r2, -4
+lddw %%r1, 0
+call 1
+mov %%r7, %%r0
+call 5
+mov %%r8, %%r0
+call 5
+mov %%r9, %%r0
+xor32 %%r8, 1
+add %%r8, %d
+jslt32 %%r8, %%r9, l3
+jset %%r8, 1, l3
+l3:
+jgt %%r8, 15, out
+mov %%r1, %%r7
+add %%r1, %%r8
+ldxb %%r0, [%%r1+0]
+out:
+mov %%r0, 2
+exit`, imm)
 }
 
 // precAttackProgram assembles an attack.
