@@ -128,13 +128,7 @@ func (g *BTFTyped) Source(n int) string {
 	g.e("mov %%r7, %%r0")
 	g.e("ldxdw %%r8, [%%r6+8]")
 	g.e("ldxdw %%r9, [%%r6+16]")
-	for i := 0; i < n; i++ {
-		if len(g.Only) > 0 {
-			g.Fragment(g.Only[g.rng.IntN(len(g.Only))])
-		} else {
-			g.Fragment(g.rng.IntN(BTFFragments))
-		}
-	}
+	g.fragments(n, g.Only, BTFFragments, g.Fragment)
 	g.e("mov %%r0, 0")
 	g.e("exit")
 	return g.text()

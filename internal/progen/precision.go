@@ -49,6 +49,18 @@ type asmText struct {
 	subs  []string // subprograms, appended after the main function
 }
 
+// fragments emits n fragments by emit, each of a random kind below kinds,
+// or of a random one of only when it is not empty.
+func (g *asmText) fragments(n int, only []int, kinds int, emit func(int)) {
+	for range n {
+		if len(only) > 0 {
+			emit(only[g.rng.IntN(len(only))])
+		} else {
+			emit(g.rng.IntN(kinds))
+		}
+	}
+}
+
 // reset starts a new program.
 func (g *asmText) reset() {
 	g.b.Reset()
@@ -132,13 +144,7 @@ func (g *Precision) Source(n int) string {
 	g.lookup()
 	g.e("mov %%r8, 0")
 	g.e("mov %%r9, 0")
-	for i := 0; i < n; i++ {
-		if len(g.Only) > 0 {
-			g.Fragment(g.Only[g.rng.IntN(len(g.Only))])
-		} else {
-			g.Fragment(g.rng.IntN(PrecisionFragments))
-		}
-	}
+	g.fragments(n, g.Only, PrecisionFragments, g.Fragment)
 	g.e("mov %%r0, 2")
 	g.e("exit")
 	return g.text()
